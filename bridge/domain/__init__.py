@@ -1,0 +1,1 @@
+"""Pydantic models of TikTok and NetSuite payloads and of our own events. No I/O."""

@@ -1,0 +1,1 @@
+"""One module per flow; orchestration over ports only."""

@@ -1,0 +1,1 @@
+"""Pure functions: TikTok model + mapping spec → NetSuite payload (and back); spec loading."""

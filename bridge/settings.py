@@ -1,0 +1,188 @@
+"""The one typed configuration of the bridge.
+
+Every value comes from an environment variable prefixed ``TTNS_`` or from an optional TOML file
+named by ``TTNS_CONFIG`` (environment wins over the file). Secrets are ``SecretStr`` so they never
+print. ``Settings`` is passed into ``create_app``, the worker and the scheduler; nothing reads the
+environment anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "TTNS_"
+
+
+class Settings(BaseSettings):
+    """Effective configuration. Field docs are the README's env-var table (``ttns config vars``)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True)
+
+    # --- core -------------------------------------------------------------------------------
+    database_url: str = Field(
+        "sqlite:///ttns.db",
+        description="SQLAlchemy URL. SQLite file (WAL) by default; `postgresql+psycopg://…` to scale out.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Fernet key(s) encrypting tokens at rest; comma-separated, newest first, to rotate "
+        "(`ttns keys generate`).",
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8700",
+        description="Public base URL of the bridge (webhook and OAuth callback addresses are built from it).",
+    )
+    specs_dir: Path = Field(Path("mapping_specs"), description="Directory of the mapping specs (YAML).")
+    log_level: str = Field("INFO", description="Log level.")
+    log_format: Literal["json", "text"] = Field("json", description="`json` (default) or `text` logs.")
+    environment: Literal["production", "development", "demo", "test"] = Field(
+        "production", description="Deployment kind; only `production` insists on secure cookies."
+    )
+
+    # --- web --------------------------------------------------------------------------------
+    web_bind: str = Field("127.0.0.1:8700", description="gunicorn bind address for `ttns web`.")
+    web_workers: int = Field(2, ge=1, description="gunicorn worker processes for `ttns web`.")
+    web_threads: int = Field(8, ge=1, description="Threads per gunicorn worker.")
+    session_cookie_secure: bool = Field(True, description="Mark the console session cookie Secure.")
+
+    # --- worker / queue ---------------------------------------------------------------------
+    worker_threads: int = Field(4, ge=1, description="Default `ttns worker --threads`.")
+    worker_poll_interval: float = Field(0.2, gt=0, description="Seconds an idle worker waits between claims.")
+    lease_seconds: float = Field(60.0, gt=0, description="Job lease; an expired lease is reclaimed by another worker.")
+    max_attempts: int = Field(8, ge=1, description="Attempts before a job is dead (and becomes an exception).")
+    retry_base_seconds: float = Field(2.0, gt=0, description="First retry delay (exponential, jittered).")
+    retry_cap_seconds: float = Field(900.0, gt=0, description="Longest retry delay.")
+    shutdown_grace_seconds: float = Field(30.0, ge=0, description="SIGTERM: time to finish running jobs.")
+
+    # --- scheduler --------------------------------------------------------------------------
+    order_poll_seconds: int = Field(60, ge=5, description="Polling backstop for orders (`orders/search`).")
+    order_poll_overlap_seconds: int = Field(300, ge=0, description="Overlap window of the order poll.")
+
+    # --- TikTok Shop ------------------------------------------------------------------------
+    tiktok_app_key: str = Field("", description="TikTok Shop app key.")
+    tiktok_app_secret: SecretStr | None = Field(None, description="TikTok Shop app secret.")
+    tiktok_service_id: str = Field("", description="TikTok Shop service id (authorize link).")
+    tiktok_api_base: str = Field(
+        "https://open-api.tiktokglobalshop.com", description="TikTok Shop Open API base URL."
+    )
+    tiktok_auth_base: str = Field("https://auth.tiktok-shops.com", description="TikTok token endpoint base URL.")
+    tiktok_authorize_url: str = Field(
+        "https://services.tiktokshop.com/open/authorize", description="Merchant authorize page."
+    )
+    tiktok_qps: float = Field(50.0, gt=0, description="Requests per second per shop and API.")
+    tiktok_timeout_seconds: float = Field(20.0, gt=0, description="HTTP timeout for TikTok calls.")
+
+    # --- NetSuite ---------------------------------------------------------------------------
+    netsuite_account: str = Field("", description="Account id, `1234567` or `1234567_SB1` / `1234567-sb1`.")
+    netsuite_auth: Literal["oauth2", "tba"] = Field("oauth2", description="`oauth2` (client credentials) or `tba`.")
+    netsuite_client_id: str = Field("", description="OAuth 2.0 client id of the integration record.")
+    netsuite_certificate_id: str = Field("", description="Certificate id (JWT `kid`).")
+    netsuite_private_key_file: Path | None = Field(None, description="PEM private key of that certificate.")
+    netsuite_consumer_key: str = Field("", description="TBA consumer key.")
+    netsuite_consumer_secret: SecretStr | None = Field(None, description="TBA consumer secret.")
+    netsuite_token_id: str = Field("", description="TBA token id.")
+    netsuite_token_secret: SecretStr | None = Field(None, description="TBA token secret.")
+    netsuite_rest_base: str = Field("", description="REST base URL override (default from the account).")
+    netsuite_restlet_base: str = Field("", description="RESTlet base URL override (default from the account).")
+    netsuite_concurrency: int = Field(5, ge=1, description="The bridge's share of the account concurrency limit.")
+    netsuite_events_secret: SecretStr | None = Field(
+        None, description="Shared HMAC key SuiteScript signs `/netsuite/events` calls with."
+    )
+    netsuite_write_path: Literal["rest", "restlet"] = Field(
+        "rest", description="Sales-order writes through REST upserts or the batch RESTlet."
+    )
+    netsuite_restlet_script: str = Field("customscript_ttns_rl_orders", description="Batch RESTlet script id.")
+    netsuite_restlet_deploy: str = Field("customdeploy_ttns_rl_orders", description="Batch RESTlet deployment id.")
+    netsuite_timeout_seconds: float = Field(60.0, gt=0, description="HTTP timeout for NetSuite calls.")
+
+    # --- alerts -----------------------------------------------------------------------------
+    smtp_host: str = Field("", description="SMTP host for alert e-mail (empty: no e-mail).")
+    smtp_port: int = Field(587, description="SMTP port.")
+    smtp_user: str = Field("", description="SMTP user.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field("ttns-bridge@localhost", description="Sender address of alert e-mail.")
+    alert_email_to: str = Field("", description="Comma-separated alert recipients.")
+    alert_webhook_url: SecretStr | None = Field(
+        None, description="Generic JSON webhook for alerts (Slack/Teams compatible); secret, it embeds a token."
+    )
+
+    @field_validator("public_url", "tiktok_api_base", "tiktok_auth_base", "netsuite_rest_base", "netsuite_restlet_base")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        if config_file:
+            path = Path(config_file)
+            if not path.is_file():
+                raise FileNotFoundError(f"TTNS_CONFIG names {path}, which is not a file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    # --- derived ----------------------------------------------------------------------------
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective configuration with every secret replaced by a marker (for display)."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            elif name == "database_url":
+                value = redact_url(value)
+            elif isinstance(value, Path):
+                value = str(value)
+            out[name] = value
+        return out
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a database URL."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def env_var_table() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting, for the README and `ttns config vars`."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, Path):
+            default = str(default)
+        shown = "" if default in (None, "") else str(default)
+        rows.append((f"{ENV_PREFIX}{name.upper()}", shown, field.description or ""))
+    return rows
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)
+
+
+__all__ = ["ENV_PREFIX", "Settings", "env_var_table", "load_settings", "redact_url"]
