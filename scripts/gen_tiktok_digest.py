@@ -33,7 +33,7 @@ _ENUM_MARKER = re.compile(
     r"values include|value options|with possible values)",
     re.IGNORECASE,
 )
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+`?([A-Za-z][A-Za-z0-9_]*)`?\s*(?:$|[:：(\-–—,]|\s+-)")
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+`?([A-Za-z][A-Za-z0-9_]*)`?\s*(?:$|[:\uff1a(\-\u2013\u2014,]|\s+-)")
 _BULLET_ANY = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+")
 _ONLY_SUPPORTS = re.compile(r"only supports? `([A-Za-z0-9_]+)`", re.IGNORECASE)
 _RANGE = re.compile(
@@ -344,7 +344,7 @@ def digest_reasons(path: Path) -> dict[str, Any]:
         if not (market and role and row):
             continue
         cells = [c.strip() for c in row.group(1).split("|")]
-        if cells[0].startswith("**") or set(cells[0]) <= {"-", " "} and cells[0]:
+        if cells[0].startswith("**") or (cells[0] and set(cells[0]) <= {"-", " "}):
             continue
         name = cells[-1]
         if not re.fullmatch(r"[a-z0-9_]+", name):
