@@ -21,7 +21,6 @@ class BackgroundServer:
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietHandler
         )
-        self._server.daemon_threads = True
         self.host = host
         self.port = int(self._server.server_port)
         self.name = name

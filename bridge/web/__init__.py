@@ -1,1 +1,112 @@
-"""web."""
+"""The web tier: ``create_app()`` for gunicorn (``gunicorn 'bridge.web:create_app()'``).
+
+A request verifies, persists and answers; nothing else happens in a request. Blueprints live in
+their own modules, each exposing ``init_app(app, container)``; a module that has not landed yet is
+skipped. Blueprints are module-level and find the wiring with ``container_of(current_app)``, so
+several apps (tests, the demo) can live in one process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+
+from bridge.bootstrap import Container, build
+from bridge.logs import configure_logging, new_correlation_id
+from bridge.settings import Settings
+
+log = logging.getLogger("bridge.web")
+
+BLUEPRINT_MODULES: tuple[str, ...] = (
+    "bridge.web.health",
+    "bridge.web.webhooks",
+    "bridge.web.netsuite_events",
+    "bridge.web.oauth",
+    "bridge.web.console",
+    "bridge.web.api",
+    "bridge.web.metrics",
+)
+
+_CID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
+    if container is None:
+        settings = settings or Settings()
+        configure_logging(settings.log_level, settings.log_format)
+        container = build(settings)
+    settings = container.settings
+    app = Flask("bridge.web")
+    app.config.update(
+        SECRET_KEY=_session_key(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_NAME="ttns_session",
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["ttns"] = container
+
+    @app.before_request
+    def _correlation() -> None:
+        supplied = request.headers.get("X-Correlation-Id", "")
+        g.correlation_id = supplied if _CID.match(supplied) else new_correlation_id()
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        resp.headers.setdefault("X-Correlation-Id", getattr(g, "correlation_id", ""))
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    @app.errorhandler(404)
+    def _not_found(_e: Any) -> tuple[Response, int]:
+        return jsonify(error="not found"), 404
+
+    @app.errorhandler(405)
+    def _method(_e: Any) -> tuple[Response, int]:
+        return jsonify(error="method not allowed"), 405
+
+    @app.errorhandler(413)
+    def _too_large(_e: Any) -> tuple[Response, int]:
+        return jsonify(error="request body too large"), 413
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception) -> tuple[Response, int]:
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(e, HTTPException):
+            return jsonify(error=e.description), e.code or 500
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return jsonify(error="internal error", correlation_id=getattr(g, "correlation_id", "")), 500
+
+    for module_name in BLUEPRINT_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        module.init_app(app, container)
+    return app
+
+
+def container_of(app: Flask) -> Container:
+    c: Container = app.extensions["ttns"]
+    return c
+
+
+def _session_key(settings: Settings) -> bytes:
+    """The console session key, derived from TTNS_SECRET_KEY so there is one secret to manage."""
+    import hashlib
+    import secrets
+
+    if settings.secret_key is None or not settings.secret_key.get_secret_value():
+        return secrets.token_bytes(32)  # sessions then last as long as the process
+    first = settings.secret_key.get_secret_value().split(",")[0].strip()
+    return hashlib.sha256(b"ttns-session:" + first.encode()).digest()

@@ -1,0 +1,1 @@
+"""Benchmarks (`ttns bench …`); figures come from here, never from timed tests."""

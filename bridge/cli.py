@@ -1,0 +1,347 @@
+"""`ttns`: run the bridge's processes and operate it.
+
+Core commands live here; each area adds its own through a module in ``CLI_MODULES`` exposing
+``register(main: click.Group)`` (a module that has not landed yet is skipped).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+
+from bridge.settings import Settings
+
+CLI_MODULES: tuple[str, ...] = (
+    "bridge.benchmarks.cli",
+    "bridge.tiktok.cli",
+    "bridge.netsuite.cli",
+    "bridge.sandbox.cli",
+    "bridge.flows.cli",
+    "bridge.demo.cli",
+    "bridge.doctor",
+)
+
+
+class Obj:
+    """Lazily built settings and container shared by the commands of one invocation."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._container: Any = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = Settings()
+            except Exception as exc:
+                raise click.ClickException(f"configuration error: {exc}") from exc
+        return self._settings
+
+    def container(self, *, migrate: bool = False) -> Any:
+        if self._container is None:
+            from bridge.bootstrap import build
+
+            self._container = build(self.settings, migrate=migrate)
+        return self._container
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+
+
+pass_obj = click.make_pass_decorator(Obj, ensure=True)
+
+
+@click.group()
+@click.version_option(package_name="ttns-bridge")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """ttns-bridge: TikTok Shop ⇄ Oracle NetSuite, NetSuite as the system of record."""
+    obj = ctx.ensure_object(Obj)
+    ctx.call_on_close(obj.close)
+
+
+def _logging(settings: Settings, *, quiet: bool = False) -> None:
+    from bridge.logs import configure_logging
+
+    configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--bind", default=None, help="host:port (default TTNS_WEB_BIND).")
+@click.option("--workers", type=int, default=None, help="gunicorn worker processes.")
+@pass_obj
+def web(obj: Obj, bind: str | None, workers: int | None) -> None:
+    """Serve webhooks, NetSuite events, OAuth and the console under gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    s = obj.settings
+    options = {
+        "bind": bind or s.web_bind,
+        "workers": workers or s.web_workers,
+        "threads": s.web_threads,
+        "worker_class": "gthread",
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "accesslog": None,
+    }
+
+    class App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for k, v in options.items():
+                self.cfg.set(k, v)
+
+        def load(self) -> Any:
+            from bridge.web import create_app
+
+            return create_app(Settings())
+
+    App().run()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def _handler(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+    return stop
+
+
+@main.command()
+@click.option("--threads", type=int, default=None, help="Jobs run at once in this process (TTNS_WORKER_THREADS).")
+@click.option("--name", default="", help="Worker name shown in job attempts (default host:pid).")
+@pass_obj
+def worker(obj: Obj, threads: int | None, name: str) -> None:
+    """Claim and run jobs until SIGTERM (running jobs finish or are released)."""
+    _logging(obj.settings)
+    container = obj.container()
+    stop = _stop_on_signals()
+    container.worker(threads=threads, name=name).run(stop)
+
+
+@main.command()
+@pass_obj
+def scheduler(obj: Obj) -> None:
+    """Enqueue periodic jobs (each tick once, however many schedulers run)."""
+    from bridge.worker.scheduler import build_scheduler
+
+    _logging(obj.settings)
+    container = obj.container()
+    sched = build_scheduler(container.store.queue, container.registry.schedules())
+    for job in container.registry.schedules():
+        click.echo(f"schedule {job.name}: {job.kind} every {job.every_seconds}s" if job.every_seconds
+                   else f"schedule {job.name}: {job.kind} at '{job.cron}' UTC", err=True)
+
+    def _shutdown(signum: int, _frame: Any) -> None:
+        sched.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, _shutdown)
+    signal.signal(signal.SIGINT, _shutdown)
+    sched.start()
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head")
+@pass_obj
+def db_upgrade(obj: Obj, revision: str) -> None:
+    """Apply migrations (SQLite or PostgreSQL, same schema)."""
+    from bridge.settings import redact_url
+    from bridge.store.db import upgrade
+
+    upgrade(obj.settings.database_url, revision)
+    click.echo(f"database {redact_url(obj.settings.database_url)} is at {revision}")
+
+
+@db.command("current")
+@pass_obj
+def db_current(obj: Obj) -> None:
+    """Show the applied and the latest migration."""
+    from bridge.store.db import current_revision, head_revision, make_engine
+
+    engine = make_engine(obj.settings.database_url, pool_size=0)
+    try:
+        cur, head = current_revision(engine), head_revision(obj.settings.database_url)
+    finally:
+        engine.dispose()
+    click.echo(f"current: {cur or '(empty)'}  head: {head}")
+    if cur != head:
+        sys.exit(1)
+
+
+# --- configuration and keys -----------------------------------------------------------------
+
+
+@main.group()
+def config() -> None:
+    """Configuration."""
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_obj
+def config_show(obj: Obj, as_json: bool) -> None:
+    """Print the effective configuration, secrets redacted."""
+    data = obj.settings.redacted()
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("setting", "value", title="effective configuration (secrets redacted)")
+    for k, v in data.items():
+        table.add_row(f"TTNS_{k.upper()}", "" if v is None else str(v))
+    Console().print(table)
+
+
+@config.command("vars")
+def config_vars() -> None:
+    """Print every environment variable as a Markdown table (the README's table)."""
+    from bridge.settings import env_var_table
+
+    click.echo("| Variable | Default | Meaning |\n|---|---|---|")
+    for name, default, desc in env_var_table():
+        d = f"`{default}`" if default else ""
+        click.echo(f"| `{name}` | {d} | {desc.replace('|', '/')} |")
+
+
+@main.group()
+def keys() -> None:
+    """Encryption keys for credentials at rest."""
+
+
+@keys.command("generate")
+def keys_generate() -> None:
+    """Print a new Fernet key for TTNS_SECRET_KEY."""
+    from bridge.crypto import generate_key
+
+    click.echo(generate_key())
+
+
+@keys.command("rotate")
+@pass_obj
+def keys_rotate(obj: Obj) -> None:
+    """Re-encrypt stored tokens with the first key of TTNS_SECRET_KEY (list the new key first)."""
+    n = obj.container().store.shops.rotate_keys()
+    click.echo(f"re-encrypted the tokens of {n} shop(s) with the newest key")
+
+
+# --- exceptions and replay ------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("exception_ids", nargs=-1, type=int)
+@click.option("--code", default=None, help="Replay every open exception with this code.")
+@click.option("--owner", default=None, type=click.Choice(["ops", "finance", "admin"]))
+@pass_obj
+def replay(obj: Obj, exception_ids: tuple[int, ...], code: str | None, owner: str | None) -> None:
+    """Re-run the jobs behind exceptions after their cause is fixed."""
+    store = obj.container().store
+    ids = list(exception_ids)
+    if code or owner:
+        ids += [e.id for e in store.exceptions.list(status="open", owner=owner, limit=10000)
+                if code is None or e.code == code]
+    if not ids:
+        raise click.UsageError("give exception ids, or --code/--owner to select open exceptions")
+    for exc_id in ids:
+        try:
+            job_id = store.exceptions.replay(exc_id, store.queue, by="cli")
+        except (KeyError, ValueError) as exc:
+            click.echo(f"exception {exc_id}: {exc}", err=True)
+            continue
+        click.echo(f"exception {exc_id}: replay queued as job {job_id}")
+
+
+@main.group(invoke_without_command=True)
+@click.option("--owner", default=None, type=click.Choice(["ops", "finance", "admin"]))
+@click.option("--status", default="open", type=click.Choice(["open", "resolved", "ignored"]))
+@click.pass_context
+def exceptions(ctx: click.Context, owner: str | None, status: str) -> None:
+    """List exceptions (failures a person must fix)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    obj = ctx.find_object(Obj)
+    assert obj is not None
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = obj.container().store.exceptions.list(status=status, owner=owner)
+    table = Table("id", "owner", "code", "entity", "title", "seen", "fix", title=f"{status} exceptions")
+    for e in rows:
+        table.add_row(str(e.id), e.owner, e.code, e.entity, e.title[:80], str(e.occurrences), e.fix_hint[:80])
+    Console().print(table)
+
+
+@exceptions.command("resolve")
+@click.argument("exception_id", type=int)
+@click.option("--note", default="")
+@click.option("--ignore", is_flag=True, help="Mark ignored instead of resolved.")
+@pass_obj
+def exceptions_resolve(obj: Obj, exception_id: int, note: str, ignore: bool) -> None:
+    """Close an exception without replaying it."""
+    ok = obj.container().store.exceptions.close(
+        exception_id, status="ignored" if ignore else "resolved", by="cli", note=note
+    )
+    if not ok:
+        raise click.ClickException(f"exception {exception_id} is not open")
+    click.echo(f"exception {exception_id} {'ignored' if ignore else 'resolved'}")
+
+
+# --- console users --------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Console users."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@pass_obj
+def users_add(obj: Obj, username: str, password: str) -> None:
+    """Create a console user (or set a new password)."""
+    try:
+        obj.container().store.users.add(username, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {username} saved")
+
+
+def _load_extensions() -> None:
+    for module_name in CLI_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name or (exc.name and module_name.startswith(exc.name + ".")):
+                continue
+            raise
+        module.register(main)
+
+
+_load_extensions()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

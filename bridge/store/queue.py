@@ -1,0 +1,611 @@
+"""The durable job queue: one port, a SQL implementation and an in-memory one.
+
+Semantics every implementation honours (the contract suite in ``tests/contract`` checks both):
+
+* ``enqueue`` is idempotent on ``idempotency_key``: the second call returns the first job.
+* ``claim`` hands out due jobs under a lease. A job is claimable only when it is the *head of its
+  key*: no earlier job (lower id) with the same key is still queued or running. So jobs sharing a
+  key never run at the same time and run in enqueue order, whichever worker claims them.
+* A running job whose lease expired (its worker crashed) is claimable again by anyone.
+* Finishing a job (``complete``, ``retry``, ``fail``, ``release``) checks the lease token, so a
+  worker that lost its lease cannot overwrite the new owner's outcome (``LeaseLost``).
+* Every attempt is recorded with its outcome, duration and a redacted error excerpt.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import Connection, Engine, and_, exists, func, insert, or_, select, update
+from sqlalchemy.orm import aliased
+
+from bridge.clock import Clock, SystemClock
+from bridge.errors import LeaseLost, redact_text
+from bridge.store.tables import job_attempts, jobs
+
+JobStatus = Literal["queued", "running", "done", "failed", "dead", "skipped", "cancelled"]
+ACTIVE: tuple[str, ...] = ("queued", "running")
+TERMINAL: tuple[str, ...] = ("done", "failed", "dead", "skipped", "cancelled")
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    key: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    status: str
+    attempts: int
+    max_attempts: int
+    run_at: datetime
+    priority: int = 100
+    lease_owner: str | None = None
+    lease_token: str | None = None
+    lease_expires_at: datetime | None = None
+    correlation_id: str = ""
+    exception_id: int | None = None
+    last_error: str | None = None
+    result: dict[str, Any] | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job to enqueue. ``idempotency_key`` defaults to a random one (no dedupe)."""
+
+    kind: str
+    key: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+    run_at: datetime | None = None
+    priority: int = 100
+    max_attempts: int | None = None
+    correlation_id: str = ""
+    exception_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    job_id: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class Attempt:
+    job_id: int
+    attempt: int
+    worker: str
+    started_at: datetime
+    finished_at: datetime
+    duration_ms: int
+    outcome: str
+    error: str | None
+
+
+class JobQueue(Protocol):
+    """The queue port. Implementations: ``SqlJobQueue`` and ``MemoryJobQueue``."""
+
+    def enqueue(self, spec: JobSpec, conn: Connection | None = None) -> Enqueued: ...
+
+    def enqueue_many(self, specs: Sequence[JobSpec], conn: Connection | None = None) -> list[Enqueued]: ...
+
+    def claim(self, worker: str, lease_seconds: float, limit: int = 1) -> list[Job]: ...
+
+    def extend(self, job: Job, lease_seconds: float) -> Job: ...
+
+    def complete(self, job: Job, result: dict[str, Any] | None = None, *, started_at: datetime) -> None: ...
+
+    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime) -> None: ...
+
+    def fail(
+        self,
+        job: Job,
+        status: JobStatus,
+        error: str | None,
+        *,
+        started_at: datetime,
+        outcome: str | None = None,
+        exception_id: int | None = None,
+        conn: Connection | None = None,
+    ) -> None: ...
+
+    def release(self, job: Job, *, started_at: datetime) -> None: ...
+
+    def get(self, job_id: int) -> Job | None: ...
+
+    def attempts(self, job_id: int) -> list[Attempt]: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+
+def _error_excerpt(error: str | None) -> str | None:
+    return None if error is None else redact_text(error, 4000)
+
+
+def _duration_ms(start: datetime, end: datetime) -> int:
+    return max(0, int((end - start).total_seconds() * 1000))
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL
+# ---------------------------------------------------------------------------------------------
+
+
+class SqlJobQueue:
+    """The queue on SQLAlchemy Core. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; SQLite
+    serialises claimers with ``BEGIN IMMEDIATE`` (see ``bridge.store.db``)."""
+
+    def __init__(self, engine: Engine, clock: Clock | None = None, default_max_attempts: int = 8) -> None:
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        self.default_max_attempts = default_max_attempts
+        self._pg = engine.dialect.name == "postgresql"
+
+    # -- enqueue --------------------------------------------------------------------------
+    def enqueue(self, spec: JobSpec, conn: Connection | None = None) -> Enqueued:
+        return self.enqueue_many([spec], conn)[0]
+
+    def enqueue_many(self, specs: Sequence[JobSpec], conn: Connection | None = None) -> list[Enqueued]:
+        if conn is None:
+            with self.engine.begin() as c:
+                return self._enqueue_many(specs, c)
+        return self._enqueue_many(specs, conn)
+
+    def _enqueue_many(self, specs: Sequence[JobSpec], conn: Connection) -> list[Enqueued]:
+        now = self.clock.now()
+        out: list[Enqueued] = []
+        for spec in specs:
+            ikey = spec.idempotency_key or f"rand:{secrets.token_hex(12)}"
+            existing = conn.execute(select(jobs.c.id).where(jobs.c.idempotency_key == ikey)).scalar()
+            if existing is not None:
+                out.append(Enqueued(int(existing), False))
+                continue
+            values = {
+                "kind": spec.kind,
+                "key": spec.key,
+                "payload": spec.payload,
+                "idempotency_key": ikey,
+                "status": "queued",
+                "priority": spec.priority,
+                "attempts": 0,
+                "max_attempts": spec.max_attempts or self.default_max_attempts,
+                "run_at": spec.run_at or now,
+                "correlation_id": spec.correlation_id,
+                "exception_id": spec.exception_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            if self._pg:
+                # ON CONFLICT keeps a concurrent duplicate from aborting the caller's transaction.
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                stmt = (
+                    pg_insert(jobs)
+                    .values(**values)
+                    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                    .returning(jobs.c.id)
+                )
+                new_id = conn.execute(stmt).scalar()
+                if new_id is None:
+                    existing = conn.execute(select(jobs.c.id).where(jobs.c.idempotency_key == ikey)).scalar_one()
+                    out.append(Enqueued(int(existing), False))
+                else:
+                    out.append(Enqueued(int(new_id), True))
+            else:
+                # SQLite: BEGIN IMMEDIATE holds the write lock, so the check above cannot race.
+                new_id = conn.execute(insert(jobs).values(**values).returning(jobs.c.id)).scalar_one()
+                out.append(Enqueued(int(new_id), True))
+        return out
+
+    # -- claim ----------------------------------------------------------------------------
+    def claim(self, worker: str, lease_seconds: float, limit: int = 1) -> list[Job]:
+        now = self.clock.now()
+        earlier = aliased(jobs)
+        blocked = exists().where(
+            and_(
+                earlier.c.key == jobs.c.key,
+                earlier.c.id < jobs.c.id,
+                earlier.c.status.in_(ACTIVE),
+            )
+        )
+        due = or_(
+            and_(jobs.c.status == "queued", jobs.c.run_at <= now),
+            and_(jobs.c.status == "running", jobs.c.lease_expires_at < now),
+        )
+        stmt = (
+            select(jobs)
+            .where(due, ~blocked)
+            .order_by(jobs.c.priority, jobs.c.run_at, jobs.c.id)
+            .limit(limit)
+        )
+        if self._pg:
+            stmt = stmt.with_for_update(skip_locked=True, of=jobs)
+        claimed: list[Job] = []
+        with self.engine.begin() as conn:
+            rows = conn.execute(stmt).mappings().all()
+            expires = now + timedelta(seconds=lease_seconds)
+            for row in rows:
+                if row["status"] == "running":
+                    # The previous owner crashed: its attempt is over, record it as such.
+                    conn.execute(
+                        insert(job_attempts).values(
+                            job_id=row["id"],
+                            attempt=row["attempts"],
+                            worker=row["lease_owner"] or "?",
+                            started_at=row["started_at"] or row["updated_at"],
+                            finished_at=now,
+                            duration_ms=_duration_ms(row["started_at"] or row["updated_at"], now),
+                            outcome="lease_expired",
+                            error="lease expired: the worker stopped without finishing",
+                            correlation_id=row["correlation_id"],
+                        )
+                    )
+                token = secrets.token_hex(16)
+                res = conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == row["id"], jobs.c.status == row["status"])
+                    .where(
+                        jobs.c.lease_token.is_(None)
+                        if row["lease_token"] is None
+                        else jobs.c.lease_token == row["lease_token"]
+                    )
+                    .values(
+                        status="running",
+                        attempts=row["attempts"] + 1,
+                        lease_owner=worker,
+                        lease_token=token,
+                        lease_expires_at=expires,
+                        started_at=now,
+                        updated_at=now,
+                    )
+                )
+                if res.rowcount != 1:
+                    continue
+                claimed.append(
+                    replace(
+                        _row_to_job(row),
+                        status="running",
+                        attempts=row["attempts"] + 1,
+                        lease_owner=worker,
+                        lease_token=token,
+                        lease_expires_at=expires,
+                        started_at=now,
+                    )
+                )
+        return claimed
+
+    def extend(self, job: Job, lease_seconds: float) -> Job:
+        now = self.clock.now()
+        expires = now + timedelta(seconds=lease_seconds)
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token, jobs.c.status == "running")
+                .values(lease_expires_at=expires, updated_at=now)
+            )
+            if res.rowcount != 1:
+                raise LeaseLost(f"job {job.id} is no longer leased to {job.lease_owner}")
+        return replace(job, lease_expires_at=expires)
+
+    # -- finish ---------------------------------------------------------------------------
+    def _finish(
+        self,
+        conn: Connection,
+        job: Job,
+        *,
+        values: dict[str, Any],
+        outcome: str,
+        error: str | None,
+        started_at: datetime,
+    ) -> None:
+        now = self.clock.now()
+        res = conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token, jobs.c.status == "running")
+            .values(updated_at=now, lease_owner=None, lease_token=None, lease_expires_at=None, **values)
+        )
+        if res.rowcount != 1:
+            raise LeaseLost(f"job {job.id} is no longer leased to {job.lease_owner}")
+        conn.execute(
+            insert(job_attempts).values(
+                job_id=job.id,
+                attempt=job.attempts,
+                worker=job.lease_owner or "?",
+                started_at=started_at,
+                finished_at=now,
+                duration_ms=_duration_ms(started_at, now),
+                outcome=outcome,
+                error=_error_excerpt(error),
+                correlation_id=job.correlation_id,
+            )
+        )
+
+    def complete(self, job: Job, result: dict[str, Any] | None = None, *, started_at: datetime) -> None:
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            self._finish(
+                conn,
+                job,
+                values={"status": "done", "result": result, "finished_at": now, "last_error": None},
+                outcome="ok",
+                error=None,
+                started_at=started_at,
+            )
+
+    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime) -> None:
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            self._finish(
+                conn,
+                job,
+                values={
+                    "status": "queued",
+                    "run_at": now + timedelta(seconds=delay),
+                    "last_error": _error_excerpt(error),
+                },
+                outcome="retry",
+                error=error,
+                started_at=started_at,
+            )
+
+    def fail(
+        self,
+        job: Job,
+        status: JobStatus,
+        error: str | None,
+        *,
+        started_at: datetime,
+        outcome: str | None = None,
+        exception_id: int | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        if status not in TERMINAL:
+            raise ValueError(f"fail() needs a terminal status, not {status!r}")
+        values: dict[str, Any] = {
+            "status": status,
+            "finished_at": self.clock.now(),
+            "last_error": _error_excerpt(error),
+        }
+        if exception_id is not None:
+            values["exception_id"] = exception_id
+        kwargs = {"values": values, "outcome": outcome or status, "error": error, "started_at": started_at}
+        if conn is None:
+            with self.engine.begin() as c:
+                self._finish(c, job, **kwargs)  # type: ignore[arg-type]
+        else:
+            self._finish(conn, job, **kwargs)  # type: ignore[arg-type]
+
+    def release(self, job: Job, *, started_at: datetime) -> None:
+        """Give the job back untouched (shutdown): it does not count as an attempt."""
+        with self.engine.begin() as conn:
+            self._finish(
+                conn,
+                job,
+                values={"status": "queued", "attempts": max(0, job.attempts - 1)},
+                outcome="released",
+                error=None,
+                started_at=started_at,
+            )
+
+    # -- read -----------------------------------------------------------------------------
+    def get(self, job_id: int) -> Job | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
+        return None if row is None else _row_to_job(row)
+
+    def attempts(self, job_id: int) -> list[Attempt]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(job_attempts).where(job_attempts.c.job_id == job_id).order_by(job_attempts.c.id)
+            ).mappings()
+            return [
+                Attempt(
+                    job_id=r["job_id"],
+                    attempt=r["attempt"],
+                    worker=r["worker"],
+                    started_at=r["started_at"],
+                    finished_at=r["finished_at"],
+                    duration_ms=r["duration_ms"],
+                    outcome=r["outcome"],
+                    error=r["error"],
+                )
+                for r in rows
+            ]
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
+        return {str(s): int(n) for s, n in rows}
+
+
+def _row_to_job(row: Any) -> Job:
+    return Job(
+        id=int(row["id"]),
+        kind=row["kind"],
+        key=row["key"],
+        payload=dict(row["payload"] or {}),
+        idempotency_key=row["idempotency_key"],
+        status=row["status"],
+        attempts=row["attempts"],
+        max_attempts=row["max_attempts"],
+        run_at=row["run_at"],
+        priority=row["priority"],
+        lease_owner=row["lease_owner"],
+        lease_token=row["lease_token"],
+        lease_expires_at=row["lease_expires_at"],
+        correlation_id=row["correlation_id"],
+        exception_id=row["exception_id"],
+        last_error=row["last_error"],
+        result=row["result"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory
+# ---------------------------------------------------------------------------------------------
+
+
+class MemoryJobQueue:
+    """The same contract in memory, for fast tests of workers and flows."""
+
+    def __init__(self, clock: Clock | None = None, default_max_attempts: int = 8) -> None:
+        self.clock = clock or SystemClock()
+        self.default_max_attempts = default_max_attempts
+        self._lock = threading.RLock()
+        self._jobs: dict[int, Job] = {}
+        self._by_ikey: dict[str, int] = {}
+        self._attempts: list[Attempt] = []
+        self._next = 1
+
+    def enqueue(self, spec: JobSpec, conn: Connection | None = None) -> Enqueued:
+        return self.enqueue_many([spec], conn)[0]
+
+    def enqueue_many(self, specs: Sequence[JobSpec], conn: Connection | None = None) -> list[Enqueued]:
+        now = self.clock.now()
+        out = []
+        with self._lock:
+            for spec in specs:
+                ikey = spec.idempotency_key or f"rand:{secrets.token_hex(12)}"
+                if ikey in self._by_ikey:
+                    out.append(Enqueued(self._by_ikey[ikey], False))
+                    continue
+                job = Job(
+                    id=self._next,
+                    kind=spec.kind,
+                    key=spec.key,
+                    payload=dict(spec.payload),
+                    idempotency_key=ikey,
+                    status="queued",
+                    attempts=0,
+                    max_attempts=spec.max_attempts or self.default_max_attempts,
+                    run_at=spec.run_at or now,
+                    priority=spec.priority,
+                    correlation_id=spec.correlation_id,
+                    exception_id=spec.exception_id,
+                    created_at=now,
+                )
+                self._jobs[job.id] = job
+                self._by_ikey[ikey] = job.id
+                self._next += 1
+                out.append(Enqueued(job.id, True))
+        return out
+
+    def claim(self, worker: str, lease_seconds: float, limit: int = 1) -> list[Job]:
+        now = self.clock.now()
+        with self._lock:
+            active_head: dict[str, int] = {}
+            for j in sorted(self._jobs.values(), key=lambda j: j.id):
+                if j.status in ACTIVE and j.key not in active_head:
+                    active_head[j.key] = j.id
+            candidates = [
+                j
+                for j in self._jobs.values()
+                if active_head.get(j.key) == j.id
+                and (
+                    (j.status == "queued" and j.run_at <= now)
+                    or (j.status == "running" and j.lease_expires_at is not None and j.lease_expires_at < now)
+                )
+            ]
+            candidates.sort(key=lambda j: (j.priority, j.run_at, j.id))
+            claimed = []
+            for j in candidates[:limit]:
+                if j.status == "running":
+                    start = j.started_at or now
+                    self._attempts.append(
+                        Attempt(j.id, j.attempts, j.lease_owner or "?", start, now,
+                                _duration_ms(start, now), "lease_expired",
+                                "lease expired: the worker stopped without finishing")
+                    )
+                new = replace(
+                    j,
+                    status="running",
+                    attempts=j.attempts + 1,
+                    lease_owner=worker,
+                    lease_token=secrets.token_hex(16),
+                    lease_expires_at=now + timedelta(seconds=lease_seconds),
+                    started_at=now,
+                )
+                self._jobs[j.id] = new
+                claimed.append(new)
+            return claimed
+
+    def _check(self, job: Job) -> Job:
+        cur = self._jobs.get(job.id)
+        if cur is None or cur.status != "running" or cur.lease_token != job.lease_token:
+            raise LeaseLost(f"job {job.id} is no longer leased to {job.lease_owner}")
+        return cur
+
+    def extend(self, job: Job, lease_seconds: float) -> Job:
+        with self._lock:
+            cur = self._check(job)
+            new = replace(cur, lease_expires_at=self.clock.now() + timedelta(seconds=lease_seconds))
+            self._jobs[job.id] = new
+            return new
+
+    def _finish(self, job: Job, outcome: str, error: str | None, started_at: datetime, **values: Any) -> None:
+        now = self.clock.now()
+        with self._lock:
+            cur = self._check(job)
+            self._jobs[job.id] = replace(
+                cur, lease_owner=None, lease_token=None, lease_expires_at=None, **values
+            )
+            self._attempts.append(
+                Attempt(job.id, job.attempts, job.lease_owner or "?", started_at, now,
+                        _duration_ms(started_at, now), outcome, _error_excerpt(error))
+            )
+
+    def complete(self, job: Job, result: dict[str, Any] | None = None, *, started_at: datetime) -> None:
+        self._finish(job, "ok", None, started_at, status="done", result=result,
+                     finished_at=self.clock.now(), last_error=None)
+
+    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime) -> None:
+        self._finish(job, "retry", error, started_at, status="queued",
+                     run_at=self.clock.now() + timedelta(seconds=delay), last_error=_error_excerpt(error))
+
+    def fail(
+        self,
+        job: Job,
+        status: JobStatus,
+        error: str | None,
+        *,
+        started_at: datetime,
+        outcome: str | None = None,
+        exception_id: int | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        if status not in TERMINAL:
+            raise ValueError(f"fail() needs a terminal status, not {status!r}")
+        extra: dict[str, Any] = {}
+        if exception_id is not None:
+            extra["exception_id"] = exception_id
+        self._finish(job, outcome or status, error, started_at, status=status,
+                     finished_at=self.clock.now(), last_error=_error_excerpt(error), **extra)
+
+    def release(self, job: Job, *, started_at: datetime) -> None:
+        self._finish(job, "released", None, started_at, status="queued", attempts=max(0, job.attempts - 1))
+
+    def get(self, job_id: int) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def attempts(self, job_id: int) -> list[Attempt]:
+        with self._lock:
+            return [a for a in self._attempts if a.job_id == job_id]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        with self._lock:
+            for j in self._jobs.values():
+                out[j.status] = out.get(j.status, 0) + 1
+        return out

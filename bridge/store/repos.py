@@ -1,0 +1,760 @@
+"""Repositories over the SQL tables: inbox, links, cursors, exceptions, audit, shops, API calls, users.
+
+Each method takes an optional ``conn`` so a caller can make several writes atomic (the webhook
+endpoint commits the inbox row and the jobs it causes in one transaction); without one the
+method runs in its own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bridge.clock import Clock, SystemClock
+from bridge.crypto import SecretBox
+from bridge.errors import redact_mapping
+from bridge.store.queue import Job, JobQueue, JobSpec
+from bridge.store.tables import (
+    api_calls,
+    audit_log,
+    cursors,
+    exceptions,
+    inbox,
+    links,
+    oauth_states,
+    shops,
+    users,
+)
+
+
+class _Repo:
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock = clock or SystemClock()
+
+    @contextmanager
+    def _tx(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as c:
+                yield c
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(sqlite_read_only=True) as c:
+            yield c
+
+    def _insert_ignore(self, table: Any) -> Any:
+        """INSERT … ON CONFLICT DO NOTHING on either engine."""
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(table).on_conflict_do_nothing()
+        return sqlite.insert(table).on_conflict_do_nothing()
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InboxEvent:
+    id: int
+    source: str
+    event_id: str
+    topic: str
+    shop_id: str | None
+    entity: str | None
+    received_at: datetime
+    body: bytes
+    headers: dict[str, Any]
+    status: str
+    jobs_created: int
+    note: str
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class Recorded:
+    id: int
+    created: bool
+
+
+class Inbox(_Repo):
+    def record(
+        self,
+        source: str,
+        event_id: str,
+        body: bytes,
+        *,
+        topic: str = "",
+        shop_id: str | None = None,
+        entity: str | None = None,
+        headers: dict[str, Any] | None = None,
+        correlation_id: str = "",
+        status: str = "received",
+        note: str = "",
+        conn: Connection | None = None,
+    ) -> Recorded:
+        """Store an event once; a second event with the same (source, event_id) is a duplicate."""
+        with self._tx(conn) as c:
+            stmt = self._insert_ignore(inbox).values(
+                source=source,
+                event_id=event_id,
+                topic=topic,
+                shop_id=shop_id,
+                entity=entity,
+                received_at=self.clock.now(),
+                body=body,
+                headers=headers or {},
+                status=status,
+                jobs_created=0,
+                note=note,
+                correlation_id=correlation_id,
+            )
+            new_id = c.execute(stmt.returning(inbox.c.id)).scalar()
+            if new_id is not None:
+                return Recorded(int(new_id), True)
+            old = c.execute(
+                select(inbox.c.id).where(inbox.c.source == source, inbox.c.event_id == event_id)
+            ).scalar_one()
+            return Recorded(int(old), False)
+
+    def mark(
+        self, event_id: int, status: str, *, jobs_created: int | None = None, note: str | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status}
+        if jobs_created is not None:
+            values["jobs_created"] = jobs_created
+        if note is not None:
+            values["note"] = note
+        with self._tx(conn) as c:
+            c.execute(update(inbox).where(inbox.c.id == event_id).values(**values))
+
+    def get(self, event_id: int) -> InboxEvent | None:
+        with self._read() as c:
+            row = c.execute(select(inbox).where(inbox.c.id == event_id)).mappings().first()
+        return None if row is None else InboxEvent(**dict(row))
+
+    def find(self, source: str, event_id: str) -> InboxEvent | None:
+        with self._read() as c:
+            row = c.execute(
+                select(inbox).where(inbox.c.source == source, inbox.c.event_id == event_id)
+            ).mappings().first()
+        return None if row is None else InboxEvent(**dict(row))
+
+    def recent(
+        self, *, source: str | None = None, entity: str | None = None, limit: int = 100
+    ) -> list[InboxEvent]:
+        stmt = select(inbox).order_by(inbox.c.id.desc()).limit(limit)
+        if source:
+            stmt = stmt.where(inbox.c.source == source)
+        if entity:
+            stmt = stmt.where(inbox.c.entity == entity)
+        with self._read() as c:
+            return [InboxEvent(**dict(r)) for r in c.execute(stmt).mappings()]
+
+    def count(self, source: str | None = None) -> int:
+        stmt = select(func.count()).select_from(inbox)
+        if source:
+            stmt = stmt.where(inbox.c.source == source)
+        with self._read() as c:
+            return int(c.execute(stmt).scalar_one())
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Link:
+    kind: str
+    shop_id: str
+    tiktok_id: str
+    netsuite_id: str | None
+    netsuite_type: str = ""
+    external_id: str = ""
+    content_hash: str = ""
+    status: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    synced_at: datetime | None = None
+
+
+class Links(_Repo):
+    def get(self, kind: str, shop_id: str, tiktok_id: str, conn: Connection | None = None) -> Link | None:
+        stmt = select(links).where(links.c.kind == kind, links.c.shop_id == shop_id, links.c.tiktok_id == tiktok_id)
+        if conn is not None:
+            row = conn.execute(stmt).mappings().first()
+        else:
+            with self._read() as c:
+                row = c.execute(stmt).mappings().first()
+        return None if row is None else _link(row)
+
+    def get_many(self, kind: str, shop_id: str, tiktok_ids: Sequence[str]) -> dict[str, Link]:
+        out: dict[str, Link] = {}
+        ids = list(tiktok_ids)
+        with self._read() as c:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                rows = c.execute(
+                    select(links).where(
+                        links.c.kind == kind, links.c.shop_id == shop_id, links.c.tiktok_id.in_(chunk)
+                    )
+                ).mappings()
+                for r in rows:
+                    out[r["tiktok_id"]] = _link(r)
+        return out
+
+    def by_netsuite(self, kind: str, netsuite_id: str) -> Link | None:
+        with self._read() as c:
+            row = c.execute(
+                select(links).where(links.c.kind == kind, links.c.netsuite_id == netsuite_id)
+            ).mappings().first()
+        return None if row is None else _link(row)
+
+    def upsert(self, link: Link, conn: Connection | None = None) -> None:
+        now = self.clock.now()
+        values = {
+            "netsuite_id": link.netsuite_id,
+            "netsuite_type": link.netsuite_type,
+            "external_id": link.external_id,
+            "content_hash": link.content_hash,
+            "status": link.status,
+            "data": link.data,
+            "synced_at": link.synced_at,
+            "updated_at": now,
+        }
+        with self._tx(conn) as c:
+            res = c.execute(
+                update(links)
+                .where(
+                    links.c.kind == link.kind, links.c.shop_id == link.shop_id, links.c.tiktok_id == link.tiktok_id
+                )
+                .values(**values)
+            )
+            if res.rowcount == 0:
+                c.execute(
+                    self._insert_ignore(links).values(
+                        kind=link.kind, shop_id=link.shop_id, tiktok_id=link.tiktok_id, created_at=now, **values
+                    )
+                )
+
+    def list(self, kind: str, shop_id: str | None = None, *, limit: int = 1000, offset: int = 0) -> list[Link]:
+        stmt = select(links).where(links.c.kind == kind).order_by(links.c.id).limit(limit).offset(offset)
+        if shop_id is not None:
+            stmt = stmt.where(links.c.shop_id == shop_id)
+        with self._read() as c:
+            return [_link(r) for r in c.execute(stmt).mappings()]
+
+    def count(self, kind: str, shop_id: str | None = None, status: str | None = None) -> int:
+        stmt = select(func.count()).select_from(links).where(links.c.kind == kind)
+        if shop_id is not None:
+            stmt = stmt.where(links.c.shop_id == shop_id)
+        if status is not None:
+            stmt = stmt.where(links.c.status == status)
+        with self._read() as c:
+            return int(c.execute(stmt).scalar_one())
+
+    def delete(self, kind: str, shop_id: str, tiktok_id: str) -> None:
+        with self._tx(None) as c:
+            c.execute(
+                delete(links).where(links.c.kind == kind, links.c.shop_id == shop_id, links.c.tiktok_id == tiktok_id)
+            )
+
+
+def _link(row: Any) -> Link:
+    return Link(
+        kind=row["kind"],
+        shop_id=row["shop_id"],
+        tiktok_id=row["tiktok_id"],
+        netsuite_id=row["netsuite_id"],
+        netsuite_type=row["netsuite_type"],
+        external_id=row["external_id"],
+        content_hash=row["content_hash"],
+        status=row["status"],
+        data=dict(row["data"] or {}),
+        synced_at=row["synced_at"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+class Cursors(_Repo):
+    def get(self, name: str) -> str | None:
+        with self._read() as c:
+            return c.execute(select(cursors.c.value).where(cursors.c.name == name)).scalar()
+
+    def set(self, name: str, value: str, conn: Connection | None = None) -> None:
+        now = self.clock.now()
+        with self._tx(conn) as c:
+            res = c.execute(update(cursors).where(cursors.c.name == name).values(value=value, updated_at=now))
+            if res.rowcount == 0:
+                c.execute(self._insert_ignore(cursors).values(name=name, value=value, updated_at=now))
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExceptionRecord:
+    id: int
+    code: str
+    owner: str
+    status: str
+    title: str
+    fix_hint: str
+    evidence: dict[str, Any]
+    entity: str
+    shop_id: str | None
+    fingerprint: str
+    job_id: int | None
+    job_kind: str | None
+    job_key: str | None
+    job_payload: dict[str, Any] | None
+    occurrences: int
+    replays: int
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None
+    correlation_id: str
+
+
+class Exceptions(_Repo):
+    """Failures a person must look at. One open exception per fingerprint (code + entity)."""
+
+    def raise_(
+        self,
+        *,
+        code: str,
+        owner: str,
+        title: str,
+        fix_hint: str = "",
+        evidence: dict[str, Any] | None = None,
+        entity: str = "",
+        shop_id: str | None = None,
+        job: Job | None = None,
+        correlation_id: str = "",
+        conn: Connection | None = None,
+    ) -> int:
+        now = self.clock.now()
+        fingerprint = f"{code}:{entity or (job.key if job else '')}"[:255]
+        ev = redact_mapping(evidence or {})
+        with self._tx(conn) as c:
+            existing = c.execute(
+                select(exceptions.c.id).where(exceptions.c.fingerprint == fingerprint, exceptions.c.status == "open")
+            ).scalar()
+            if existing is not None:
+                values: dict[str, Any] = {
+                    "occurrences": exceptions.c.occurrences + 1,
+                    "last_seen": now,
+                    "evidence": ev,
+                    "title": title,
+                    "fix_hint": fix_hint,
+                }
+                if job is not None:
+                    values.update(job_id=job.id, job_kind=job.kind, job_key=job.key, job_payload=job.payload)
+                c.execute(update(exceptions).where(exceptions.c.id == existing).values(**values))
+                return int(existing)
+            new_id = c.execute(
+                insert(exceptions)
+                .values(
+                    code=code,
+                    owner=owner,
+                    status="open",
+                    title=title,
+                    fix_hint=fix_hint,
+                    evidence=ev,
+                    entity=entity,
+                    shop_id=shop_id,
+                    fingerprint=fingerprint,
+                    job_id=job.id if job else None,
+                    job_kind=job.kind if job else None,
+                    job_key=job.key if job else None,
+                    job_payload=job.payload if job else None,
+                    occurrences=1,
+                    replays=0,
+                    first_seen=now,
+                    last_seen=now,
+                    correlation_id=correlation_id,
+                )
+                .returning(exceptions.c.id)
+            ).scalar_one()
+            return int(new_id)
+
+    def get(self, exc_id: int) -> ExceptionRecord | None:
+        with self._read() as c:
+            row = c.execute(select(exceptions).where(exceptions.c.id == exc_id)).mappings().first()
+        return None if row is None else ExceptionRecord(**dict(row))
+
+    def list(
+        self,
+        *,
+        status: str | None = "open",
+        owner: str | None = None,
+        entity: str | None = None,
+        limit: int = 200,
+    ) -> list[ExceptionRecord]:
+        stmt = select(exceptions).order_by(exceptions.c.last_seen.desc()).limit(limit)
+        if status:
+            stmt = stmt.where(exceptions.c.status == status)
+        if owner:
+            stmt = stmt.where(exceptions.c.owner == owner)
+        if entity:
+            stmt = stmt.where(exceptions.c.entity == entity)
+        with self._read() as c:
+            return [ExceptionRecord(**dict(r)) for r in c.execute(stmt).mappings()]
+
+    def counts(self, status: str = "open") -> dict[str, int]:
+        with self._read() as c:
+            rows = c.execute(
+                select(exceptions.c.owner, func.count())
+                .where(exceptions.c.status == status)
+                .group_by(exceptions.c.owner)
+            ).all()
+        return {str(o): int(n) for o, n in rows}
+
+    def close(self, exc_id: int, *, status: str, by: str, note: str = "", conn: Connection | None = None) -> bool:
+        if status not in ("resolved", "ignored"):
+            raise ValueError("status must be resolved or ignored")
+        with self._tx(conn) as c:
+            res = c.execute(
+                update(exceptions)
+                .where(exceptions.c.id == exc_id, exceptions.c.status == "open")
+                .values(status=status, resolved_at=self.clock.now(), resolved_by=by, resolution=note)
+            )
+            return bool(res.rowcount)
+
+    def resolve_for_job(self, job: Job, *, by: str = "auto", conn: Connection | None = None) -> int:
+        """A job of the same kind and key succeeded: its open exceptions are healed."""
+        conds = [exceptions.c.status == "open", exceptions.c.job_kind == job.kind, exceptions.c.job_key == job.key]
+        if conn is None:
+            # Almost every job has nothing to heal: a read is much cheaper than taking the write lock.
+            with self._read() as r:
+                if not r.execute(select(exceptions.c.id).where(and_(*conds)).limit(1)).first():
+                    return 0
+        with self._tx(conn) as c:
+            res = c.execute(
+                update(exceptions)
+                .where(and_(*conds))
+                .values(
+                    status="resolved",
+                    resolved_at=self.clock.now(),
+                    resolved_by=by,
+                    resolution=f"job {job.id} ({job.kind}) succeeded",
+                )
+            )
+            return int(res.rowcount)
+
+    def replay(self, exc_id: int, queue: JobQueue, *, by: str = "cli") -> int:
+        """Re-run the job behind an exception (after the fix). Returns the new job id."""
+        exc = self.get(exc_id)
+        if exc is None:
+            raise KeyError(f"no exception {exc_id}")
+        if not exc.job_kind or exc.job_key is None:
+            raise ValueError(f"exception {exc_id} has no job to replay")
+        with self.engine.begin() as c:
+            c.execute(update(exceptions).where(exceptions.c.id == exc_id).values(replays=exceptions.c.replays + 1))
+            replays = c.execute(select(exceptions.c.replays).where(exceptions.c.id == exc_id)).scalar_one()
+            enq = queue.enqueue(
+                JobSpec(
+                    kind=exc.job_kind,
+                    key=exc.job_key,
+                    payload=dict(exc.job_payload or {}),
+                    idempotency_key=f"replay:{exc_id}:{replays}",
+                    exception_id=exc_id,
+                    correlation_id=exc.correlation_id,
+                    priority=50,
+                ),
+                conn=c,
+            )
+            c.execute(
+                insert(audit_log).values(
+                    at=self.clock.now(), actor=by, action="exception.replay", entity=exc.entity,
+                    detail={"exception_id": exc_id, "job_id": enq.job_id}, correlation_id=exc.correlation_id,
+                )
+            )
+        return enq.job_id
+
+
+# ---------------------------------------------------------------------------------------------
+class Audit(_Repo):
+    def record(
+        self,
+        actor: str,
+        action: str,
+        *,
+        entity: str = "",
+        detail: dict[str, Any] | None = None,
+        correlation_id: str = "",
+        conn: Connection | None = None,
+    ) -> None:
+        with self._tx(conn) as c:
+            c.execute(
+                insert(audit_log).values(
+                    at=self.clock.now(),
+                    actor=actor,
+                    action=action,
+                    entity=entity,
+                    detail=redact_mapping(detail or {}),
+                    correlation_id=correlation_id,
+                )
+            )
+
+    def list(self, *, entity: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        stmt = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        if entity:
+            stmt = stmt.where(audit_log.c.entity == entity)
+        with self._read() as c:
+            return [dict(r) for r in c.execute(stmt).mappings()]
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shop:
+    id: str
+    name: str = ""
+    region: str = ""
+    cipher: str = ""
+    seller_name: str = ""
+    status: str = "active"
+    access_expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    open_id: str = ""
+    granted_scopes: list[str] = field(default_factory=list)
+    flows: dict[str, bool] = field(default_factory=dict)
+    webhooks_subscribed_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def flow_enabled(self, flow: str) -> bool:
+        """Flows are on unless the shop switched them off."""
+        return self.status == "active" and bool(self.flows.get(flow, True))
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime | None
+    refresh_expires_at: datetime | None
+
+
+_SHOP_FIELDS = (
+    "id", "name", "region", "cipher", "seller_name", "status", "access_expires_at", "refresh_expires_at",
+    "open_id", "granted_scopes", "flows", "webhooks_subscribed_at", "created_at", "updated_at",
+)
+
+
+class Shops(_Repo):
+    """Connected shops; tokens are Fernet-encrypted with ``TTNS_SECRET_KEY`` and never returned by
+    ``get``/``list`` (only ``tokens`` decrypts them)."""
+
+    def __init__(self, engine: Engine, clock: Clock | None = None, box: SecretBox | None = None) -> None:
+        super().__init__(engine, clock)
+        self._box = box
+
+    @property
+    def box(self) -> SecretBox:
+        if self._box is None:
+            self._box = SecretBox(None)  # raises the ConfigurationError that says what to set
+        return self._box
+
+    def upsert(self, shop: Shop) -> Shop:
+        now = self.clock.now()
+        values = {
+            "name": shop.name,
+            "region": shop.region,
+            "cipher": shop.cipher,
+            "seller_name": shop.seller_name,
+            "status": shop.status,
+            "open_id": shop.open_id,
+            "granted_scopes": shop.granted_scopes,
+            "updated_at": now,
+        }
+        with self._tx(None) as c:
+            res = c.execute(update(shops).where(shops.c.id == shop.id).values(**values))
+            if res.rowcount == 0:
+                c.execute(insert(shops).values(id=shop.id, flows=shop.flows, created_at=now, **values))
+        got = self.get(shop.id)
+        assert got is not None
+        return got
+
+    def get(self, shop_id: str) -> Shop | None:
+        with self._read() as c:
+            row = c.execute(select(*[shops.c[f] for f in _SHOP_FIELDS]).where(shops.c.id == shop_id)).mappings().first()
+        return None if row is None else Shop(**dict(row))
+
+    def list(self, *, status: str | None = None) -> list[Shop]:
+        stmt = select(*[shops.c[f] for f in _SHOP_FIELDS]).order_by(shops.c.id)
+        if status:
+            stmt = stmt.where(shops.c.status == status)
+        with self._read() as c:
+            return [Shop(**dict(r)) for r in c.execute(stmt).mappings()]
+
+    def set_tokens(self, shop_id: str, tokens: Tokens) -> None:
+        with self._tx(None) as c:
+            c.execute(
+                update(shops)
+                .where(shops.c.id == shop_id)
+                .values(
+                    access_token=self.box.encrypt(tokens.access_token),
+                    refresh_token=self.box.encrypt(tokens.refresh_token),
+                    access_expires_at=tokens.access_expires_at,
+                    refresh_expires_at=tokens.refresh_expires_at,
+                    updated_at=self.clock.now(),
+                )
+            )
+
+    def tokens(self, shop_id: str) -> Tokens | None:
+        with self._read() as c:
+            row = c.execute(
+                select(
+                    shops.c.access_token, shops.c.refresh_token, shops.c.access_expires_at, shops.c.refresh_expires_at
+                ).where(shops.c.id == shop_id)
+            ).first()
+        if row is None or row[0] is None:
+            return None
+        return Tokens(self.box.decrypt(row[0]), self.box.decrypt(row[1] or ""), row[2], row[3])
+
+    def set_status(self, shop_id: str, status: str) -> None:
+        with self._tx(None) as c:
+            c.execute(update(shops).where(shops.c.id == shop_id).values(status=status, updated_at=self.clock.now()))
+
+    def set_flows(self, shop_id: str, flows: dict[str, bool]) -> None:
+        with self._tx(None) as c:
+            c.execute(update(shops).where(shops.c.id == shop_id).values(flows=flows, updated_at=self.clock.now()))
+
+    def mark_webhooks_subscribed(self, shop_id: str) -> None:
+        with self._tx(None) as c:
+            now = self.clock.now()
+            c.execute(update(shops).where(shops.c.id == shop_id).values(webhooks_subscribed_at=now, updated_at=now))
+
+    def rotate_keys(self) -> int:
+        """Re-encrypt every stored token with the newest key; returns how many shops changed."""
+        n = 0
+        with self._tx(None) as c:
+            for sid, at, rt in c.execute(select(shops.c.id, shops.c.access_token, shops.c.refresh_token)).all():
+                c.execute(
+                    update(shops)
+                    .where(shops.c.id == sid)
+                    .values(
+                        access_token=self.box.rotate(at) if at else at,
+                        refresh_token=self.box.rotate(rt) if rt else rt,
+                    )
+                )
+                n += 1
+        return n
+
+
+class OAuthStates(_Repo):
+    def create(self, state: str, ttl_seconds: float = 900, created_by: str = "") -> None:
+        now = self.clock.now()
+        with self._tx(None) as c:
+            c.execute(
+                insert(oauth_states).values(
+                    state=state, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds), created_by=created_by
+                )
+            )
+
+    def consume(self, state: str) -> bool:
+        """True exactly once for a state that exists and has not expired."""
+        now = self.clock.now()
+        with self._tx(None) as c:
+            res = c.execute(
+                update(oauth_states)
+                .where(oauth_states.c.state == state, oauth_states.c.used_at.is_(None), oauth_states.c.expires_at > now)
+                .values(used_at=now)
+            )
+            return res.rowcount == 1
+
+
+# ---------------------------------------------------------------------------------------------
+class ApiCalls(_Repo):
+    def record(
+        self,
+        *,
+        system: str,
+        operation: str,
+        method: str,
+        path: str,
+        status: int | None,
+        duration_ms: int,
+        outcome: str,
+        code: str | None = None,
+        request_id: str | None = None,
+        entity: str | None = None,
+        job_id: int | None = None,
+        correlation_id: str = "",
+    ) -> None:
+        with self._tx(None) as c:
+            c.execute(
+                insert(api_calls).values(
+                    at=self.clock.now(),
+                    system=system,
+                    operation=operation[:128],
+                    method=method,
+                    path=path[:500],
+                    status=status,
+                    code=code,
+                    duration_ms=duration_ms,
+                    outcome=outcome,
+                    request_id=request_id,
+                    entity=entity,
+                    job_id=job_id,
+                    correlation_id=correlation_id,
+                )
+            )
+
+    def recent(
+        self, *, entity: str | None = None, correlation_ids: Sequence[str] = (), limit: int = 200
+    ) -> list[dict[str, Any]]:
+        stmt = select(api_calls).order_by(api_calls.c.id.desc()).limit(limit)
+        if entity:
+            stmt = stmt.where(api_calls.c.entity == entity)
+        if correlation_ids:
+            stmt = stmt.where(api_calls.c.correlation_id.in_(list(correlation_ids)))
+        with self._read() as c:
+            return [dict(r) for r in c.execute(stmt).mappings()]
+
+    def counts(self, since: datetime | None = None) -> dict[tuple[str, str], int]:
+        stmt = select(api_calls.c.system, api_calls.c.outcome, func.count()).group_by(
+            api_calls.c.system, api_calls.c.outcome
+        )
+        if since is not None:
+            stmt = stmt.where(api_calls.c.at >= since)
+        with self._read() as c:
+            return {(str(s), str(o)): int(n) for s, o, n in c.execute(stmt).all()}
+
+
+# ---------------------------------------------------------------------------------------------
+class Users(_Repo):
+    def add(self, username: str, password: str) -> None:
+        from werkzeug.security import generate_password_hash
+
+        if len(password) < 12:
+            raise ValueError("a console password needs at least 12 characters")
+        with self._tx(None) as c:
+            existing = c.execute(select(users.c.id).where(users.c.username == username)).scalar()
+            pw = generate_password_hash(password)
+            if existing is None:
+                c.execute(insert(users).values(username=username, password_hash=pw, created_at=self.clock.now()))
+            else:
+                c.execute(update(users).where(users.c.id == existing).values(password_hash=pw))
+
+    def check(self, username: str, password: str) -> bool:
+        from werkzeug.security import check_password_hash
+
+        with self._read() as c:
+            pw = c.execute(select(users.c.password_hash).where(users.c.username == username)).scalar()
+        if pw is None:
+            # Same work either way, so a timing difference does not reveal which users exist.
+            check_password_hash("scrypt:32768:8:1$aaaaaaaaaaaaaaaa$" + "0" * 128, password)
+            return False
+        ok = check_password_hash(pw, password)
+        if ok:
+            with self._tx(None) as c:
+                c.execute(update(users).where(users.c.username == username).values(last_login_at=self.clock.now()))
+        return ok
+
+    def count(self) -> int:
+        with self._read() as c:
+            return int(c.execute(select(func.count()).select_from(users)).scalar_one())

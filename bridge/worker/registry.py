@@ -1,0 +1,90 @@
+"""What the worker can run, what the scheduler enqueues and how inbound events become jobs.
+
+Flows register here (``bridge.bootstrap`` calls each flow's ``register``):
+
+* ``handler(kind, fn)``: ``fn(ctx: JobContext) -> dict | None`` runs one job of that kind;
+* ``schedule(Schedule(...))``: a periodic job the scheduler enqueues once per time bucket;
+* ``router(source, topic, fn)``: ``fn(event: InboundEvent) -> list[JobSpec]``, a *pure* function the
+  web tier calls inside the inbox transaction, so the event and the jobs it causes commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.errors import FatalError
+from bridge.store.queue import JobSpec
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Enqueue ``kind`` every ``every_seconds`` (or at ``cron``, a 5-field UTC crontab)."""
+
+    name: str
+    kind: str
+    every_seconds: int | None = None
+    cron: str | None = None
+    key: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if (self.every_seconds is None) == (self.cron is None):
+            raise ValueError(f"schedule {self.name}: give exactly one of every_seconds or cron")
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """An event as the router sees it: parsed JSON plus where it came from."""
+
+    source: str
+    event_id: str
+    topic: str
+    shop_id: str | None
+    data: dict[str, Any]
+    inbox_id: int
+    correlation_id: str
+
+
+Router = Callable[[InboundEvent], list[JobSpec]]
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._handlers: dict[str, Callable[..., Any]] = {}
+        self._schedules: dict[str, Schedule] = {}
+        self._routers: dict[tuple[str, str], Router] = {}
+
+    def handler(self, kind: str, fn: Callable[..., Any]) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"a handler for {kind!r} is already registered")
+        self._handlers[kind] = fn
+
+    def get(self, kind: str) -> Callable[..., Any]:
+        try:
+            return self._handlers[kind]
+        except KeyError:
+            raise FatalError(f"no handler registered for job kind {kind!r}") from None
+
+    def kinds(self) -> list[str]:
+        return sorted(self._handlers)
+
+    def schedule(self, sched: Schedule) -> None:
+        self._schedules[sched.name] = sched
+
+    def schedules(self) -> list[Schedule]:
+        return list(self._schedules.values())
+
+    def router(self, source: str, topic: str, fn: Router) -> None:
+        self._routers[(source, topic)] = fn
+
+    def route(self, event: InboundEvent) -> list[JobSpec] | None:
+        """Jobs for ``event``, or None when no flow handles its topic (stored and skipped)."""
+        fn = self._routers.get((event.source, event.topic))
+        if fn is None:
+            return None
+        return fn(event)
+
+    def topics(self, source: str) -> list[str]:
+        return sorted(t for s, t in self._routers if s == source)

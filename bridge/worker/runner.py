@@ -1,0 +1,305 @@
+"""The worker: claims jobs under a lease, runs one flow step each, records the outcome.
+
+Threads inside a process, processes across machines. A heartbeat thread extends the leases of
+running jobs; SIGTERM stops claiming, lets running jobs finish for a grace period and releases
+what is left, so another worker picks it up at once instead of after the lease expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from bridge.clock import Clock, SystemClock
+from bridge.errors import LeaseLost, NeedsHumanError, redact_text
+from bridge.logs import correlation, correlation_id, new_correlation_id
+from bridge.retry import decide
+from bridge.store.queue import Enqueued, Job, JobQueue, JobSpec
+from bridge.worker.registry import Registry
+
+log = logging.getLogger("bridge.worker")
+
+
+class ExceptionSink(Protocol):
+    """Where failures a person must see go (the ``Exceptions`` repository, or a fake in tests)."""
+
+    def raise_(
+        self,
+        *,
+        code: str,
+        owner: str,
+        title: str,
+        fix_hint: str = "",
+        evidence: dict[str, Any] | None = None,
+        entity: str = "",
+        shop_id: str | None = None,
+        job: Job | None = None,
+        correlation_id: str = "",
+    ) -> int: ...
+
+    def resolve_for_job(self, job: Job, *, by: str = "auto") -> int: ...
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: the job, the wired services, and a way to cause more jobs."""
+
+    job: Job
+    services: Any
+    queue: JobQueue
+    started_at: datetime
+    lost: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.job.payload
+
+    def enqueue(self, spec: JobSpec) -> Enqueued:
+        """Enqueue a follow-up job carrying this job's correlation id."""
+        if not spec.correlation_id:
+            spec = replace(spec, correlation_id=self.job.correlation_id or correlation_id())
+        return self.queue.enqueue(spec)
+
+    def check_lease(self) -> None:
+        """Long handlers call this between steps: stop early if another worker owns the job now."""
+        if self.lost.is_set():
+            raise LeaseLost(f"job {self.job.id} lost its lease")
+
+
+@dataclass
+class WorkerConfig:
+    threads: int = 4
+    lease_seconds: float = 60.0
+    poll_interval: float = 0.2
+    retry_base: float = 2.0
+    retry_cap: float = 900.0
+    shutdown_grace: float = 30.0
+    name: str = ""
+
+
+class Worker:
+    def __init__(
+        self,
+        queue: JobQueue,
+        registry: Registry,
+        exceptions: ExceptionSink,
+        *,
+        services: Any = None,
+        config: WorkerConfig | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.queue = queue
+        self.registry = registry
+        self.exceptions = exceptions
+        self.services = services
+        self.config = config or WorkerConfig()
+        self.clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        self.name = self.config.name or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
+        self._inflight: dict[int, tuple[Job, JobContext]] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self.stats: dict[str, int] = {}
+
+    # -- one job --------------------------------------------------------------------------
+    def process(self, job: Job) -> str:
+        """Run ``job`` to an outcome and record it. Returns the outcome name."""
+        started = self.clock.now()
+        ctx = JobContext(job=job, services=self.services, queue=self.queue, started_at=started)
+        with self._lock:
+            self._inflight[job.id] = (job, ctx)
+        try:
+            with correlation(job.correlation_id or new_correlation_id()):
+                outcome = self._run(job, ctx, started)
+        finally:
+            with self._lock:
+                self._inflight.pop(job.id, None)
+        with self._lock:
+            self.stats[outcome] = self.stats.get(outcome, 0) + 1
+        return outcome
+
+    def _run(self, job: Job, ctx: JobContext, started: datetime) -> str:
+        t0 = time.perf_counter()
+        try:
+            handler = self.registry.get(job.kind)
+            result = handler(ctx)
+        except Exception as exc:  # every failure is classified, none escapes the worker
+            return self._failed(job, exc, started)
+        try:
+            self.queue.complete(job, result if isinstance(result, dict) else None, started_at=started)
+        except LeaseLost:
+            log.warning("job %s finished after its lease was lost; the new owner decides", job.id)
+            return "lease_lost"
+        try:
+            self.exceptions.resolve_for_job(job)
+        except Exception:
+            log.exception("could not resolve exceptions healed by job %s", job.id)
+        log.info(
+            "job done",
+            extra={"job_id": job.id, "kind": job.kind, "key": job.key, "attempt": job.attempts,
+                   "ms": int((time.perf_counter() - t0) * 1000)},
+        )
+        return "ok"
+
+    def _failed(self, job: Job, exc: Exception, started: datetime) -> str:
+        decision = decide(
+            exc,
+            job.attempts,
+            job.max_attempts,
+            base=self.config.retry_base,
+            cap=self.config.retry_cap,
+            rand=self.rng.random(),
+        )
+        text = f"{type(exc).__name__}: {exc}"
+        evidence = getattr(exc, "evidence", None)
+        evidence_d = evidence.as_dict() if evidence is not None else {}
+        extra = {"job_id": job.id, "kind": job.kind, "key": job.key, "attempt": job.attempts,
+                 "decision": decision.decision}
+        try:
+            if decision.decision == "lease_lost":
+                log.warning("job lost its lease: %s", text, extra=extra)
+                return "lease_lost"
+            if decision.decision == "retry":
+                log.info("job will retry in %.1fs: %s", decision.delay, text, extra=extra)
+                self.queue.retry(job, decision.delay, text, started_at=started)
+                return "retry"
+            if decision.decision == "skipped":
+                log.info("job skipped: %s", text, extra=extra)
+                self.queue.fail(job, "skipped", text, started_at=started)
+                return "skipped"
+            if isinstance(exc, NeedsHumanError):
+                exc_id = self.exceptions.raise_(
+                    code=exc.code,
+                    owner=exc.owner,
+                    title=exc.message,
+                    fix_hint=exc.fix_hint,
+                    evidence=evidence_d,
+                    entity=exc.entity or job.key,
+                    shop_id=job.payload.get("shop_id"),
+                    job=job,
+                    correlation_id=job.correlation_id,
+                )
+                log.warning("job needs a human (exception %s): %s", exc_id, text, extra=extra)
+                self.queue.fail(job, "failed", text, started_at=started, outcome="needs_human", exception_id=exc_id)
+                return "needs_human"
+            # fatal or dead: an admin must look; the traceback is the evidence
+            tb = redact_text("".join(traceback.format_exception(exc)), 6000)
+            code = "RETRIES_EXHAUSTED" if decision.decision == "dead" else "FATAL"
+            hint = (
+                f"Gave up after {job.attempts} attempts; the last error is in the evidence. Fix the cause "
+                "(connectivity, credentials, limits), then replay."
+                if code == "RETRIES_EXHAUSTED"
+                else "This fails the same way every time (a refused request or a bug). Read the evidence, "
+                "fix the cause, then replay."
+            )
+            exc_id = self.exceptions.raise_(
+                code=code,
+                owner="admin",
+                title=f"{job.kind} {job.key}: {redact_text(str(exc), 300)}",
+                fix_hint=hint,
+                evidence={**evidence_d, "error": text, "traceback": tb},
+                entity=job.key,
+                shop_id=job.payload.get("shop_id"),
+                job=job,
+                correlation_id=job.correlation_id,
+            )
+            log.error("job %s: %s", decision.decision, text, extra=extra)
+            self.queue.fail(job, "dead", text, started_at=started, outcome=decision.decision, exception_id=exc_id)
+            return decision.decision
+        except LeaseLost:
+            log.warning("job %s lost its lease while recording its failure", job.id)
+            return "lease_lost"
+
+    # -- loops ----------------------------------------------------------------------------
+    def drain(self, *, max_jobs: int | None = None, until_idle: bool = True) -> int:
+        """Run due jobs synchronously on this thread until none is claimable (tests, CLI one-shots)."""
+        done = 0
+        while max_jobs is None or done < max_jobs:
+            claimed = self.queue.claim(self.name, self.config.lease_seconds, 1)
+            if not claimed:
+                if until_idle:
+                    break
+                time.sleep(self.config.poll_interval)
+                continue
+            for job in claimed:
+                self.process(job)
+                done += 1
+        return done
+
+    def run(self, stop: threading.Event) -> None:
+        """Claim and run jobs on ``config.threads`` threads until ``stop`` is set."""
+        threads = self.config.threads
+        log.info("worker started", extra={"worker": self.name, "threads": threads})
+        hb_stop = threading.Event()
+        heart = threading.Thread(target=self._heartbeat, args=(hb_stop,), name="ttns-heartbeat", daemon=True)
+        heart.start()
+        futures: set[Future[str]] = set()
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ttns-job") as pool:
+            while not stop.is_set():
+                futures = {f for f in futures if not f.done()}
+                free = threads - len(futures)
+                claimed: list[Job] = []
+                if free > 0:
+                    try:
+                        claimed = self.queue.claim(self.name, self.config.lease_seconds, free)
+                    except Exception:
+                        log.exception("claim failed; retrying")
+                        stop.wait(min(5.0, self.config.poll_interval * 10))
+                        continue
+                for job in claimed:
+                    fut = pool.submit(self.process, job)
+                    fut.add_done_callback(lambda _f: self._wake.set())
+                    futures.add(fut)
+                if not claimed:
+                    self._wake.clear()
+                    # Wait for the poll interval or until a job finishes and frees a thread.
+                    if free > 0:
+                        stop.wait(self.config.poll_interval)
+                    else:
+                        self._wake.wait(self.config.poll_interval)
+            self._shutdown(futures)
+        hb_stop.set()
+        heart.join(timeout=5)
+        log.info("worker stopped", extra={"worker": self.name, "stats": dict(self.stats)})
+
+    def _shutdown(self, futures: set[Future[str]]) -> None:
+        deadline = time.monotonic() + self.config.shutdown_grace
+        pending = {f for f in futures if not f.done()}
+        if pending:
+            log.info("finishing %d running job(s) before exit", len(pending))
+        while pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+            pending = {f for f in pending if not f.done()}
+        with self._lock:
+            leftovers = list(self._inflight.values())
+        for job, ctx in leftovers:
+            ctx.lost.set()
+            try:
+                self.queue.release(job, started_at=ctx.started_at)
+                log.warning("released job %s at shutdown", job.id)
+            except LeaseLost:
+                pass
+
+    def _heartbeat(self, stop: threading.Event) -> None:
+        interval = max(0.05, self.config.lease_seconds / 3)
+        while not stop.wait(interval):
+            with self._lock:
+                running = list(self._inflight.items())
+            for job_id, (job, ctx) in running:
+                try:
+                    self.queue.extend(job, self.config.lease_seconds)
+                except LeaseLost:
+                    ctx.lost.set()
+                    log.warning("lost the lease of job %s", job_id)
+                except Exception:
+                    log.exception("heartbeat failed for job %s", job_id)

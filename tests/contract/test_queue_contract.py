@@ -1,0 +1,157 @@
+"""The queue contract, run against the memory, SQLite and PostgreSQL implementations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bridge.clock import ManualClock
+from bridge.errors import LeaseLost
+from bridge.store.db import make_engine
+from bridge.store.queue import JobQueue, JobSpec, MemoryJobQueue, SqlJobQueue
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def q(request: pytest.FixtureRequest) -> tuple[JobQueue, ManualClock]:
+    clock = ManualClock(T0)
+    if request.param == "memory":
+        return MemoryJobQueue(clock), clock
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    engine = make_engine(url, pool_size=4)
+    request.addfinalizer(engine.dispose)
+    return SqlJobQueue(engine, clock), clock
+
+
+def spec(key: str, ikey: str | None = None, **kw: object) -> JobSpec:
+    return JobSpec(kind="test.kind", key=key, payload={"k": key}, idempotency_key=ikey, **kw)  # type: ignore[arg-type]
+
+
+def test_enqueue_is_idempotent_on_the_idempotency_key(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, _ = q
+    a = queue.enqueue(spec("order:1", "evt-1"))
+    b = queue.enqueue(spec("order:1", "evt-1"))
+    c = queue.enqueue(spec("order:1", "evt-2"))
+    assert a.created and not b.created and c.created
+    assert a.job_id == b.job_id != c.job_id
+    assert queue.counts() == {"queued": 2}
+
+
+def test_enqueue_many_dedupes_within_and_across_calls(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, _ = q
+    first = queue.enqueue_many([spec("a", "x"), spec("b", "y"), spec("a", "x")])
+    assert [r.created for r in first] == [True, True, False]
+    assert first[0].job_id == first[2].job_id
+    again = queue.enqueue_many([spec("b", "y")])
+    assert not again[0].created and again[0].job_id == first[1].job_id
+
+
+def test_only_due_jobs_are_claimed(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, clock = q
+    queue.enqueue(spec("a", run_at=datetime(2026, 11, 1, 12, 5, tzinfo=UTC)))
+    assert queue.claim("w1", 30, 10) == []
+    clock.advance(301)
+    jobs = queue.claim("w1", 30, 10)
+    assert [j.key for j in jobs] == ["a"]
+    assert jobs[0].status == "running" and jobs[0].attempts == 1 and jobs[0].lease_owner == "w1"
+
+
+def test_jobs_sharing_a_key_never_run_together_and_run_in_order(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, _ = q
+    first = queue.enqueue(spec("order:9", "e1")).job_id
+    second = queue.enqueue(spec("order:9", "e2")).job_id
+    other = queue.enqueue(spec("order:10", "e3")).job_id
+    claimed = queue.claim("w1", 30, 10)
+    assert sorted(j.id for j in claimed) == sorted([first, other])
+    assert queue.claim("w2", 30, 10) == []  # second is blocked while first runs
+    job1 = next(j for j in claimed if j.id == first)
+    queue.complete(job1, {"ok": 1}, started_at=T0)
+    nxt = queue.claim("w2", 30, 10)
+    assert [j.id for j in nxt] == [second]
+
+
+def test_a_retry_keeps_later_jobs_of_its_key_waiting(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, clock = q
+    first = queue.enqueue(spec("sku:1", "a")).job_id
+    second = queue.enqueue(spec("sku:1", "b")).job_id
+    (job,) = queue.claim("w1", 30, 10)
+    queue.retry(job, 60, "HTTP 429 from tiktok", started_at=T0)
+    assert queue.claim("w1", 30, 10) == []  # first waits for its backoff, second waits for first
+    clock.advance(61)
+    (again,) = queue.claim("w1", 30, 10)
+    assert again.id == first and again.attempts == 2
+    queue.fail(again, "failed", "unknown SKU", started_at=T0, outcome="needs_human")
+    (nxt,) = queue.claim("w1", 30, 10)
+    assert nxt.id == second
+    stored = queue.get(first)
+    assert stored is not None and stored.status == "failed" and stored.last_error == "unknown SKU"
+
+
+def test_claim_orders_by_priority_then_due_time_then_sequence(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, _ = q
+    low = queue.enqueue(spec("a", priority=200)).job_id
+    mid = queue.enqueue(spec("b")).job_id
+    high = queue.enqueue(spec("c", priority=10)).job_id
+    claimed = queue.claim("w", 30, 2)
+    assert [j.id for j in claimed] == [high, mid]
+    assert [j.id for j in queue.claim("w", 30, 5)] == [low]
+
+
+def test_an_expired_lease_is_reclaimed_and_the_old_owner_cannot_finish(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, clock = q
+    jid = queue.enqueue(spec("order:1")).job_id
+    (mine,) = queue.claim("crashed", 10, 1)
+    assert queue.claim("other", 10, 1) == []
+    clock.advance(11)
+    (theirs,) = queue.claim("other", 10, 1)
+    assert theirs.id == jid and theirs.attempts == 2 and theirs.lease_owner == "other"
+    with pytest.raises(LeaseLost):
+        queue.complete(mine, None, started_at=T0)
+    with pytest.raises(LeaseLost):
+        queue.extend(mine, 10)
+    queue.complete(theirs, {"done": True}, started_at=T0)
+    outcomes = [(a.attempt, a.worker, a.outcome) for a in queue.attempts(jid)]
+    assert outcomes == [(1, "crashed", "lease_expired"), (2, "other", "ok")]
+
+
+def test_extend_keeps_a_long_job_leased(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, clock = q
+    queue.enqueue(spec("x"))
+    (job,) = queue.claim("w", 10, 1)
+    clock.advance(8)
+    job = queue.extend(job, 10)
+    clock.advance(8)
+    assert queue.claim("thief", 10, 1) == []
+    queue.complete(job, None, started_at=T0)
+    assert queue.counts() == {"done": 1}
+
+
+def test_release_gives_the_job_back_without_counting_an_attempt(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, _ = q
+    jid = queue.enqueue(spec("x")).job_id
+    (job,) = queue.claim("w", 10, 1)
+    queue.release(job, started_at=T0)
+    (again,) = queue.claim("w2", 10, 1)
+    assert again.id == jid and again.attempts == 1
+    assert [a.outcome for a in queue.attempts(jid)] == ["released"]
+
+
+def test_attempt_errors_are_recorded_redacted(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, _ = q
+    jid = queue.enqueue(spec("x")).job_id
+    (job,) = queue.claim("w", 10, 1)
+    queue.retry(job, 0, 'refused: {"access_token": "tok-123456", "reason": "rate"} url=/x?sign=abcdef', started_at=T0)
+    (attempt,) = queue.attempts(jid)
+    assert attempt.outcome == "retry" and attempt.error is not None
+    assert "tok-123456" not in attempt.error and "abcdef" not in attempt.error
+    assert "rate" in attempt.error
+
+
+def test_fail_needs_a_terminal_status(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, _ = q
+    queue.enqueue(spec("x"))
+    (job,) = queue.claim("w", 10, 1)
+    with pytest.raises(ValueError):
+        queue.fail(job, "queued", "no", started_at=T0)  # type: ignore[arg-type]

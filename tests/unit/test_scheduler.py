@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bridge.clock import ManualClock
+from bridge.store.queue import MemoryJobQueue
+from bridge.worker.registry import Schedule
+from bridge.worker.scheduler import bucket, build_scheduler, tick, tick_spec
+
+POLL = Schedule(name="orders.poll", kind="orders.poll", every_seconds=60)
+NIGHTLY = Schedule(name="inventory.reassert", kind="inventory.reassert", cron="0 3 * * *")
+
+
+@pytest.mark.parametrize(
+    ("sched", "now", "expected"),
+    [
+        pytest.param(POLL, datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC), "20261101T120000", id="interval-start"),
+        pytest.param(POLL, datetime(2026, 11, 1, 12, 0, 59, 999, tzinfo=UTC), "20261101T120000", id="interval-end"),
+        pytest.param(POLL, datetime(2026, 11, 1, 12, 1, 0, tzinfo=UTC), "20261101T120100", id="next-interval"),
+        pytest.param(NIGHTLY, datetime(2026, 11, 1, 3, 0, 2, tzinfo=UTC), "20261101T0300", id="cron-minute"),
+    ],
+)
+def test_bucket(sched: Schedule, now: datetime, expected: str) -> None:
+    assert bucket(now, sched) == expected
+
+
+def test_two_schedulers_enqueue_a_tick_once() -> None:
+    q = MemoryJobQueue()
+    a = tick(q, POLL, ManualClock(datetime(2026, 11, 1, 12, 0, 1, tzinfo=UTC)))
+    b = tick(q, POLL, ManualClock(datetime(2026, 11, 1, 12, 0, 40, tzinfo=UTC)))
+    c = tick(q, POLL, ManualClock(datetime(2026, 11, 1, 12, 1, 1, tzinfo=UTC)))
+    assert a.created and not b.created and c.created and a.job_id == b.job_id
+    assert q.counts() == {"queued": 2}
+
+
+def test_tick_spec_carries_the_bucket() -> None:
+    spec = tick_spec(NIGHTLY, datetime(2026, 11, 1, 3, 0, tzinfo=UTC))
+    assert spec.idempotency_key == "sched:inventory.reassert:20261101T0300"
+    assert spec.payload["bucket"] == "20261101T0300" and spec.key == "schedule:inventory.reassert"
+
+
+def test_schedule_needs_exactly_one_trigger() -> None:
+    with pytest.raises(ValueError):
+        Schedule(name="x", kind="x")
+    with pytest.raises(ValueError):
+        Schedule(name="x", kind="x", every_seconds=5, cron="* * * * *")
+
+
+def test_apscheduler_is_built_with_one_job_per_schedule() -> None:
+    sched = build_scheduler(MemoryJobQueue(), [POLL, NIGHTLY], blocking=False)
+    assert sorted(j.id for j in sched.get_jobs()) == ["inventory.reassert", "orders.poll"]

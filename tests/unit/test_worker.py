@@ -1,0 +1,221 @@
+"""The worker's outcomes, on the in-memory queue with a fake exception sink."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bridge.clock import ManualClock
+from bridge.errors import Evidence, FatalError, NeedsHumanError, RetriableError, SkippableError
+from bridge.logs import correlation_id
+from bridge.store.queue import Job, JobSpec, MemoryJobQueue
+from bridge.worker.registry import Registry
+from bridge.worker.runner import JobContext, Worker, WorkerConfig
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+class FakeExceptions:
+    def __init__(self) -> None:
+        self.raised: list[dict[str, Any]] = []
+        self.healed: list[int] = []
+
+    def raise_(self, **kw: Any) -> int:
+        self.raised.append(kw)
+        return len(self.raised)
+
+    def resolve_for_job(self, job: Job, *, by: str = "auto") -> int:
+        self.healed.append(job.id)
+        return 0
+
+
+def make(handler: Any, *, max_attempts: int = 3) -> tuple[Worker, MemoryJobQueue, FakeExceptions, ManualClock]:
+    clock = ManualClock(T0)
+    q = MemoryJobQueue(clock, default_max_attempts=max_attempts)
+    reg = Registry()
+    reg.handler("t", handler)
+    exc = FakeExceptions()
+    w = Worker(q, reg, exc, clock=clock, config=WorkerConfig(retry_base=10, retry_cap=100, name="w"))
+    return w, q, exc, clock
+
+
+def test_success_completes_and_heals() -> None:
+    w, q, exc, _ = make(lambda ctx: {"n": ctx.payload["n"] * 2})
+    jid = q.enqueue(JobSpec(kind="t", key="k", payload={"n": 21})).job_id
+    assert w.drain() == 1
+    job = q.get(jid)
+    assert job is not None and job.status == "done" and job.result == {"n": 42}
+    assert exc.healed == [jid]
+
+
+def test_retriable_failure_backs_off_then_dies_as_an_exception() -> None:
+    def boom(ctx: JobContext) -> None:
+        raise RetriableError("HTTP 503", Evidence.of("netsuite", "POST /x", 503))
+
+    w, q, exc, clock = make(boom, max_attempts=3)
+    jid = q.enqueue(JobSpec(kind="t", key="k")).job_id
+    assert w.drain() == 1
+    job = q.get(jid)
+    assert job is not None and job.status == "queued" and job.run_at > T0
+    assert w.drain() == 0  # not due yet
+    clock.advance(1000)
+    w.drain()
+    clock.advance(1000)
+    w.drain()
+    job = q.get(jid)
+    assert job is not None and job.status == "dead" and job.attempts == 3
+    (raised,) = exc.raised
+    assert raised["code"] == "RETRIES_EXHAUSTED" and raised["owner"] == "admin"
+    assert raised["evidence"]["status"] == 503
+    assert [a.outcome for a in q.attempts(jid)] == ["retry", "retry", "dead"]
+
+
+def test_needs_human_becomes_an_exception_with_owner_and_hint() -> None:
+    def unknown(ctx: JobContext) -> None:
+        raise NeedsHumanError("SKU RED-S is not in NetSuite", code="UNKNOWN_SKU", owner="ops",
+                              fix_hint="Add the item or map the SKU", entity="order:S:1")
+
+    w, q, exc, _ = make(unknown)
+    jid = q.enqueue(JobSpec(kind="t", key="order:S:1", payload={"shop_id": "S"})).job_id
+    w.drain()
+    job = q.get(jid)
+    assert job is not None and job.status == "failed" and job.exception_id == 1
+    (raised,) = exc.raised
+    assert (raised["code"], raised["owner"], raised["entity"], raised["shop_id"]) == (
+        "UNKNOWN_SKU", "ops", "order:S:1", "S")
+    assert raised["fix_hint"] == "Add the item or map the SKU"
+
+
+def test_fatal_goes_straight_to_dead_with_traceback() -> None:
+    def bad(ctx: JobContext) -> None:
+        raise FatalError("sign rejected (106001)")
+
+    w, q, exc, _ = make(bad)
+    jid = q.enqueue(JobSpec(kind="t", key="k")).job_id
+    w.drain()
+    assert q.get(jid).status == "dead"  # type: ignore[union-attr]
+    assert exc.raised[0]["code"] == "FATAL" and "Traceback" in exc.raised[0]["evidence"]["traceback"]
+
+
+def test_skippable_is_recorded_not_raised() -> None:
+    def skip(ctx: JobContext) -> None:
+        raise SkippableError("order is UNPAID")
+
+    w, q, exc, _ = make(skip)
+    jid = q.enqueue(JobSpec(kind="t", key="k")).job_id
+    w.drain()
+    assert q.get(jid).status == "skipped" and exc.raised == []  # type: ignore[union-attr]
+
+
+def test_unknown_kind_is_fatal() -> None:
+    w, q, exc, _ = make(lambda ctx: None)
+    jid = q.enqueue(JobSpec(kind="nobody.handles.this", key="k")).job_id
+    w.drain()
+    assert q.get(jid).status == "dead" and "no handler" in exc.raised[0]["title"]  # type: ignore[union-attr]
+
+
+def test_correlation_id_follows_the_job_into_follow_ups() -> None:
+    seen: list[str] = []
+
+    def parent(ctx: JobContext) -> None:
+        seen.append(correlation_id())
+        if ctx.payload.get("spawn"):
+            ctx.enqueue(JobSpec(kind="t", key="child"))
+
+    w, q, _, _ = make(parent)
+    q.enqueue(JobSpec(kind="t", key="parent", payload={"spawn": True}, correlation_id="cid-abc"))
+    assert w.drain() == 2
+    assert seen == ["cid-abc", "cid-abc"]
+
+
+def test_run_uses_threads_and_stops_gracefully() -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow(ctx: JobContext) -> None:
+        if ctx.payload.get("slow"):
+            started.set()
+            release.wait(5)
+
+    q = MemoryJobQueue()
+    reg = Registry()
+    reg.handler("t", slow)
+    w = Worker(q, reg, FakeExceptions(), config=WorkerConfig(threads=3, poll_interval=0.01, shutdown_grace=5,
+                                                            lease_seconds=30))
+    slow_id = q.enqueue(JobSpec(kind="t", key="a", payload={"slow": True})).job_id
+    for i in range(20):
+        q.enqueue(JobSpec(kind="t", key=f"b{i}"))
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()
+    assert started.wait(5)
+    deadline = time.monotonic() + 5
+    while q.counts().get("done", 0) < 20 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    time.sleep(0.05)
+    release.set()  # the running job finishes inside the grace period
+    t.join(10)
+    assert not t.is_alive()
+    assert q.counts() == {"done": 21}
+    assert q.get(slow_id).status == "done"  # type: ignore[union-attr]
+
+
+def test_shutdown_releases_jobs_that_outlive_the_grace_period() -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    def stuck(ctx: JobContext) -> None:
+        started.set()
+        release.wait(10)
+
+    q = MemoryJobQueue()
+    reg = Registry()
+    reg.handler("t", stuck)
+    w = Worker(q, reg, FakeExceptions(), config=WorkerConfig(threads=1, poll_interval=0.01, shutdown_grace=0.1))
+    jid = q.enqueue(JobSpec(kind="t", key="a")).job_id
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()
+    assert started.wait(5)
+    stop.set()
+    time.sleep(0.5)
+    job = q.get(jid)
+    assert job is not None and job.status == "queued" and job.attempts == 0  # released, claimable at once
+    release.set()
+    t.join(10)
+    assert q.get(jid).status == "queued"  # type: ignore[union-attr]  # the late finish lost its lease
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_heartbeat_keeps_leases_alive(threads: int) -> None:
+    calls = []
+    started = threading.Event()
+
+    def longish(ctx: JobContext) -> None:
+        started.set()
+        time.sleep(0.4)
+        calls.append(ctx.job.id)
+
+    q = MemoryJobQueue()
+    reg = Registry()
+    reg.handler("t", longish)
+    w = Worker(q, reg, FakeExceptions(), config=WorkerConfig(threads=threads, lease_seconds=0.15,
+                                                            poll_interval=0.01))
+    jid = q.enqueue(JobSpec(kind="t", key="a")).job_id
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()
+    assert started.wait(5)
+    thief_got = []
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        thief_got += q.claim("thief", 0.15, 1)
+        time.sleep(0.02)
+    stop.set()
+    t.join(5)
+    assert thief_got == [] and calls == [jid] and q.get(jid).status == "done"  # type: ignore[union-attr]
