@@ -308,6 +308,46 @@ def exceptions_resolve(obj: Obj, exception_id: int, note: str, ignore: bool) -> 
     click.echo(f"exception {exception_id} {'ignored' if ignore else 'resolved'}")
 
 
+# --- inbox ----------------------------------------------------------------------------------
+
+
+@main.group(invoke_without_command=True)
+@click.option("--source", default=None, help="tiktok | netsuite | poll")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_context
+def inbox(ctx: click.Context, source: str | None, limit: int) -> None:
+    """Show the most recent inbound events."""
+    if ctx.invoked_subcommand is not None:
+        return
+    obj = ctx.find_object(Obj)
+    assert obj is not None
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "source", "event id", "topic", "shop", "received", "status", "jobs", "note")
+    for ev in obj.container().store.inbox.recent(source=source, limit=limit):
+        table.add_row(str(ev.id), ev.source, ev.event_id, ev.topic, ev.shop_id or "",
+                      f"{ev.received_at:%Y-%m-%d %H:%M:%S}", ev.status, str(ev.jobs_created), ev.note[:60])
+    Console().print(table)
+
+
+@inbox.command("reroute")
+@click.argument("inbox_ids", nargs=-1, type=int, required=True)
+@pass_obj
+def inbox_reroute(obj: Obj, inbox_ids: tuple[int, ...]) -> None:
+    """Route stored events again (after a fix); jobs already queued are not doubled."""
+    from bridge.web.ingest import reroute
+
+    container = obj.container()
+    for inbox_id in inbox_ids:
+        try:
+            res = reroute(container, inbox_id)
+        except KeyError as exc:
+            click.echo(str(exc), err=True)
+            continue
+        click.echo(f"inbox {inbox_id}: {res.status}, {res.jobs} new job(s)")
+
+
 # --- console users --------------------------------------------------------------------------
 
 

@@ -1,0 +1,105 @@
+"""Committing an inbound event: the inbox row and the jobs it causes, in one transaction.
+
+Every inbound path (TikTok webhooks, NetSuite events, the polling backstop, manual replays) goes
+through ``ingest``. The event is stored once per ``(source, event_id)``; a duplicate changes
+nothing and is reported as such. Routing is a pure function registered by the flows, so it runs
+inside the transaction without I/O: when the request is answered, the jobs exist.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.bootstrap import Container
+from bridge.logs import correlation_id, new_correlation_id
+from bridge.worker.registry import InboundEvent
+
+log = logging.getLogger("bridge.ingest")
+
+
+@dataclass(frozen=True)
+class Ingested:
+    inbox_id: int
+    duplicate: bool
+    status: str  # routed | skipped | failed | duplicate
+    jobs: int
+
+
+def ingest(
+    container: Container,
+    *,
+    source: str,
+    event_id: str,
+    topic: str,
+    body: bytes,
+    data: dict[str, Any] | None = None,
+    shop_id: str | None = None,
+    entity: str | None = None,
+    headers: dict[str, Any] | None = None,
+    cid: str | None = None,
+) -> Ingested:
+    """Store ``body`` under ``(source, event_id)`` and enqueue what its topic's router returns."""
+    store = container.store
+    cid = cid or correlation_id() or new_correlation_id()
+    if data is None:
+        data = json.loads(body)
+    with store.transaction() as conn:
+        rec = store.inbox.record(
+            source, event_id, body, topic=topic, shop_id=shop_id, entity=entity, headers=headers or {},
+            correlation_id=cid, conn=conn,
+        )
+        if not rec.created:
+            log.info("duplicate event", extra={"source": source, "event_id": event_id, "inbox_id": rec.id})
+            return Ingested(rec.id, True, "duplicate", 0)
+        event = InboundEvent(source=source, event_id=event_id, topic=topic, shop_id=shop_id, data=data,
+                             inbox_id=rec.id, correlation_id=cid)
+        try:
+            specs = container.registry.route(event)
+        except Exception as exc:  # a routing bug must not lose the event: keep it for `ttns inbox reroute`
+            log.exception("routing failed; event kept", extra={"source": source, "topic": topic, "inbox_id": rec.id})
+            store.inbox.mark(rec.id, "failed", jobs_created=0, note=f"routing failed: {type(exc).__name__}: {exc}",
+                             conn=conn)
+            return Ingested(rec.id, False, "failed", 0)
+        if specs is None:
+            store.inbox.mark(rec.id, "skipped", jobs_created=0, note=f"no flow handles {source} topic {topic!r}",
+                             conn=conn)
+            log.info("event stored, no flow handles its topic",
+                     extra={"source": source, "topic": topic, "inbox_id": rec.id})
+            return Ingested(rec.id, False, "skipped", 0)
+        specs = [s if s.correlation_id else _with_cid(s, cid) for s in specs]
+        results = store.queue.enqueue_many(specs, conn=conn)
+        created = sum(1 for r in results if r.created)
+        store.inbox.mark(rec.id, "routed", jobs_created=created, conn=conn)
+    log.info("event stored", extra={"source": source, "topic": topic, "inbox_id": rec.id, "jobs": created})
+    return Ingested(rec.id, False, "routed", created)
+
+
+def _with_cid(spec: Any, cid: str) -> Any:
+    from dataclasses import replace
+
+    return replace(spec, correlation_id=cid)
+
+
+def reroute(container: Container, inbox_id: int) -> Ingested:
+    """Route a stored event again (after a flow for its topic landed, or a routing bug was fixed).
+
+    Jobs are enqueued with the router's idempotency keys, so rerouting twice does not double them.
+    """
+    store = container.store
+    ev = store.inbox.get(inbox_id)
+    if ev is None:
+        raise KeyError(f"no inbox event {inbox_id}")
+    event = InboundEvent(source=ev.source, event_id=ev.event_id, topic=ev.topic, shop_id=ev.shop_id,
+                         data=json.loads(ev.body), inbox_id=ev.id, correlation_id=ev.correlation_id)
+    specs = container.registry.route(event)
+    if specs is None:
+        return Ingested(ev.id, False, "skipped", 0)
+    specs = [s if s.correlation_id else _with_cid(s, ev.correlation_id) for s in specs]
+    with store.transaction() as conn:
+        results = store.queue.enqueue_many(specs, conn=conn)
+        created = sum(1 for r in results if r.created)
+        store.inbox.mark(ev.id, "routed", jobs_created=ev.jobs_created + created, conn=conn)
+    return Ingested(ev.id, False, "routed", created)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import json
+
+from bridge.bootstrap import build
+from bridge.settings import Settings
+from bridge.store.queue import JobSpec
+from bridge.web.ingest import ingest, reroute
+from bridge.worker.registry import InboundEvent
+
+
+def order_router(ev: InboundEvent) -> list[JobSpec]:
+    oid = ev.data["data"]["order_id"]
+    return [JobSpec(kind="orders.sync", key=f"order:{ev.shop_id}:{oid}", payload={"order_id": oid},
+                    idempotency_key=f"orders.sync:{ev.event_id}")]
+
+
+def test_event_and_jobs_commit_together_and_duplicates_do_nothing(sqlite_url: str) -> None:
+    c = build(Settings(database_url=sqlite_url), flows=())
+    c.registry.router("tiktok", "1", order_router)
+    body = json.dumps({"type": 1, "data": {"order_id": "576"}}).encode()
+    first = ingest(c, source="tiktok", event_id="n1", topic="1", body=body, shop_id="S")
+    again = ingest(c, source="tiktok", event_id="n1", topic="1", body=body, shop_id="S")
+    assert (first.status, first.jobs, again.status, again.jobs) == ("routed", 1, "duplicate", 0)
+    (job,) = c.store.queue.claim("w", 10, 5)
+    assert job.key == "order:S:576" and job.correlation_id == c.store.inbox.get(first.inbox_id).correlation_id  # type: ignore[union-attr]
+    c.close()
+
+
+def test_unknown_topic_is_stored_and_skipped(sqlite_url: str) -> None:
+    c = build(Settings(database_url=sqlite_url), flows=())
+    res = ingest(c, source="tiktok", event_id="n2", topic="99", body=b'{"type": 99}')
+    ev = c.store.inbox.get(res.inbox_id)
+    assert res.status == "skipped" and ev is not None and ev.status == "skipped" and "99" in ev.note
+    assert c.store.queue.counts() == {}
+    c.close()
+
+
+def test_a_routing_bug_keeps_the_event_and_reroute_recovers_it(sqlite_url: str) -> None:
+    c = build(Settings(database_url=sqlite_url), flows=())
+
+    def broken(ev: InboundEvent) -> list[JobSpec]:
+        raise KeyError("order_id")
+
+    c.registry.router("tiktok", "1", broken)
+    body = json.dumps({"type": 1, "data": {"order_id": "7"}}).encode()
+    res = ingest(c, source="tiktok", event_id="n3", topic="1", body=body, shop_id="S")
+    assert res.status == "failed" and c.store.inbox.get(res.inbox_id).status == "failed"  # type: ignore[union-attr]
+    c.registry.router("tiktok", "1", order_router)
+    assert reroute(c, res.inbox_id).jobs == 1
+    assert reroute(c, res.inbox_id).jobs == 0  # idempotent
+    assert c.store.queue.counts() == {"queued": 1}
+    c.close()
