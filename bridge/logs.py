@@ -15,6 +15,7 @@ from typing import Any
 from bridge.errors import redact_mapping, redact_text
 
 _correlation: contextvars.ContextVar[str] = contextvars.ContextVar("ttns_correlation_id", default="")
+_job: contextvars.ContextVar[tuple[int | None, str | None]] = contextvars.ContextVar("ttns_job", default=(None, None))
 
 _STD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -36,6 +37,20 @@ def correlation(cid: str | None = None) -> Iterator[str]:
         yield cid
     finally:
         _correlation.reset(token)
+
+
+def current_job() -> tuple[int | None, str | None]:
+    """(job id, entity key) of the job running on this thread; API clients tag their calls with it."""
+    return _job.get()
+
+
+@contextmanager
+def job_scope(job_id: int | None, entity: str | None) -> Iterator[None]:
+    token = _job.set((job_id, entity))
+    try:
+        yield
+    finally:
+        _job.reset(token)
 
 
 class JsonFormatter(logging.Formatter):

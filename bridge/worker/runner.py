@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from bridge.clock import Clock, SystemClock
 from bridge.errors import LeaseLost, NeedsHumanError, redact_text
-from bridge.logs import correlation, correlation_id, new_correlation_id
+from bridge.logs import correlation, correlation_id, job_scope, new_correlation_id
 from bridge.retry import decide
 from bridge.store.queue import Enqueued, Job, JobQueue, JobSpec
 from bridge.worker.registry import Registry
@@ -119,7 +119,7 @@ class Worker:
         with self._lock:
             self._inflight[job.id] = (job, ctx)
         try:
-            with correlation(job.correlation_id or new_correlation_id()):
+            with correlation(job.correlation_id or new_correlation_id()), job_scope(job.id, job.key):
                 outcome = self._run(job, ctx, started)
         finally:
             with self._lock:
