@@ -1,0 +1,65 @@
+/**
+ * The user event afterSubmit logic: decide which events a save produces and push them.
+ *
+ * @NApiVersion 2.1
+ * @NModuleScope SameAccount
+ */
+define(['./constants', './config', './guards', './envelope', './push', './fulfillment', './inventory',
+    './salesorder', './util'],
+(C, config, guards, envelope, push, fulfillment, inventory, salesorder, util) => {
+    /** UE types that never move stock or ship anything. */
+    const IGNORED_TYPES = ['view', 'print', 'email', 'quickview', 'copy'];
+
+    /**
+     * Events (without envelope) for one save.
+     * @returns {Array<{eventId, type, data}>}
+     */
+    function collect(N, ctx) {
+        const ueType = util.str(ctx.type).toLowerCase();
+        const recType = util.str((ctx.newRecord || ctx.oldRecord).type).toLowerCase();
+        const executionContext = N.runtime.executionContext;
+        const oldRec = ueType === 'create' ? null : ctx.oldRecord || null;
+        let newRec = ueType === 'delete' ? null : ctx.newRecord || null;
+        if (ueType === 'xedit' && newRec) {
+            // inline edit: newRecord holds only the changed fields
+            newRec = N.record.load({ type: newRec.type, id: newRec.id });
+        }
+        const nowMs = Date.now();
+        const out = [];
+        if (recType === 'itemfulfillment') {
+            const ev = fulfillment.event(N, newRec || oldRec, ueType);
+            if (ev) out.push(ev);
+        }
+        if (recType === 'salesorder' && !guards.bridgeWrite(newRec, executionContext)) {
+            const ev = salesorder.event(N, oldRec, newRec, ueType);
+            if (ev) out.push(ev);
+        }
+        const inv = inventory.event(oldRec, newRec, ueType, nowMs);
+        if (inv) out.push(inv);
+        return out;
+    }
+
+    /**
+     * @param {Object} N  {record, search, query, https, crypto, encode, runtime, log}
+     * @param {Object} ctx  the afterSubmit scriptContext
+     * @returns {Array<Object>} one result per pushed event (for logs and tests)
+     */
+    function afterSubmit(N, ctx) {
+        const cfg = config.ue(N);
+        if (!cfg.enabled) return [];
+        if (guards.contextIgnored(cfg, N.runtime.executionContext)) return [];
+        if (IGNORED_TYPES.indexOf(util.str(ctx.type).toLowerCase()) >= 0) return [];
+        const account = N.runtime.accountId;
+        return collect(N, ctx).map((ev) => {
+            const env = envelope.build({ eventId: ev.eventId, type: ev.type, account: account, data: ev.data });
+            const result = push.send(N, cfg.bridgeUrl, env);
+            N.log.debug({
+                title: 'ttns: ' + ev.type,
+                details: ev.eventId + (result.delivered ? ' delivered' : ' queued ' + util.str(result.queuedId)),
+            });
+            return { eventId: ev.eventId, type: ev.type, delivered: result.delivered, queuedId: result.queuedId };
+        });
+    }
+
+    return { collect, afterSubmit };
+});
