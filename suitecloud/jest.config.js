@@ -8,6 +8,11 @@ const base = SuiteCloudJestConfiguration.build({
 module.exports = {
     ...base,
     rootDir: __dirname,
+    // the SuiteCloud mapping is built from process.cwd(); pin it to this project wherever jest starts
+    moduleNameMapper: {
+        ...base.moduleNameMapper,
+        '^SuiteScripts(.*)$': '<rootDir>/src/FileCabinet/SuiteScripts$1',
+    },
     roots: [__dirname],
     // our tests, and the harness engineer's tests in harness/
     testMatch: ['<rootDir>/__tests__/**/*.test.js', '<rootDir>/harness/**/*.test.js'],

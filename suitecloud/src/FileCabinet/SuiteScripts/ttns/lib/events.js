@@ -26,16 +26,22 @@ define(['./constants', './config', './guards', './envelope', './push', './fulfil
         }
         const nowMs = Date.now();
         const out = [];
+        const attempt = (name, build) => {
+            // one builder failing (permissions, a deleted source record) must not cost the others
+            try {
+                const ev = build();
+                if (ev) out.push(ev);
+            } catch (e) {
+                N.log.error({ title: 'ttns: could not build ' + name, details: util.errorText(e) });
+            }
+        };
         if (recType === 'itemfulfillment') {
-            const ev = fulfillment.event(N, newRec || oldRec, ueType);
-            if (ev) out.push(ev);
+            attempt('fulfillment event', () => fulfillment.event(N, newRec || oldRec, ueType));
         }
         if (recType === 'salesorder' && !guards.bridgeWrite(newRec, executionContext)) {
-            const ev = salesorder.event(N, oldRec, newRec, ueType);
-            if (ev) out.push(ev);
+            attempt('lines_closed event', () => salesorder.event(N, oldRec, newRec, ueType));
         }
-        const inv = inventory.event(oldRec, newRec, ueType, nowMs);
-        if (inv) out.push(inv);
+        attempt('inventory event', () => inventory.event(oldRec, newRec, ueType, nowMs));
         return out;
     }
 
