@@ -1,0 +1,506 @@
+"""TikTok order → NetSuite sales order (or cash sale), as a pure function.
+
+No I/O, no clock: the flow resolves SKUs to NetSuite items and the customer first, then calls
+``map_order``. The result carries the REST record body (the same shape the batch RESTlet takes),
+the customer to find or create, the line allocation (which TikTok line items each NetSuite line
+holds, for fulfillment and cancellation), and the reconciliation: NetSuite lines must add up to
+TikTok's ``total_amount`` to the cent, or carry the spec's explicit rounding line, or the order
+becomes an exception instead of a wrong sales order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from bridge.domain.tiktok import LineItem, Order
+from bridge.errors import Evidence, NeedsHumanError, SkippableError
+from bridge.mapping.orders_spec import OrderSettings, resolve_dimension
+
+ZERO = Decimal("0")
+SOURCE_MARK = "TTNS"
+# Currencies without minor units; everything else rounds to cents.
+ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "IDR", "CLP", "HUF", "TWD"})
+
+LineKind = Literal["product", "discount", "shipping", "tax", "fee", "rounding"]
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """A NetSuite item as the flow found it for a seller SKU."""
+
+    id: str
+    active: bool = True
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class MappedLine:
+    kind: LineKind
+    item_id: str
+    quantity: int
+    rate: Decimal
+    amount: Decimal
+    sku: str = ""
+    line_item_ids: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class MappedOrder:
+    shop_id: str
+    order_id: str
+    external_id: str
+    record_type: str
+    record: dict[str, Any]
+    customer: dict[str, Any] | None
+    customer_external_id: str | None
+    lines: tuple[MappedLine, ...]
+    expected_total: Decimal
+    computed_total: Decimal
+    rounding: Decimal
+    platform_funded: Decimal
+    staged: bool
+    content_hash: str
+    notes: tuple[str, ...] = field(default=())
+
+    def allocation(self) -> list[dict[str, Any]]:
+        """Product lines with their TikTok line-item ids, in NetSuite line order."""
+        return [
+            {"sku": ln.sku, "item_id": ln.item_id, "quantity": ln.quantity, "line_item_ids": list(ln.line_item_ids)}
+            for ln in self.lines
+            if ln.kind == "product"
+        ]
+
+
+def external_id(shop_id: str, order_id: str) -> str:
+    return f"TTS-{shop_id}-{order_id}"
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    exp = Decimal("1") if currency.upper() in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
+    return amount.quantize(exp, rounding=ROUND_HALF_UP)
+
+
+def _order_attrs(order: Order) -> dict[str, Any]:
+    return {
+        "order_type": order.order_type,
+        "fulfillment_type": order.fulfillment_type,
+        "shipping_type": order.shipping_type,
+        "delivery_type": order.delivery_type,
+        "delivery_option_name": order.delivery_option_name,
+        "warehouse_id": order.warehouse_id,
+        "commerce_platform": order.commerce_platform,
+        "payment_method_name": order.payment_method_name,
+        "region": order.recipient_address.region_code,
+        "currency": order.currency,
+        "is_sample_order": order.is_sample_order,
+        "is_replacement_order": order.is_replacement_order,
+    }
+
+
+def _body_value(source: str, order: Order, shop_id: str) -> Any:
+    if source == "order_id":
+        return order.id
+    if source == "shop_id":
+        return shop_id
+    if source == "creator":
+        extra = order.model_extra or {}
+        return str(extra.get("creator") or extra.get("affiliate") or "")
+    return getattr(order, source, "")
+
+
+def gate(order: Order, settings: OrderSettings) -> bool:
+    """Whether this order gets a NetSuite document now; raises ``SkippableError`` with the reason if
+    not. Returns True when the document is *staged* (on hold, address hidden, not fulfillable)."""
+    if not settings.enabled:
+        raise SkippableError("the orders flow is switched off for this shop in orders.yaml")
+    if order.status == "UNPAID":
+        raise SkippableError("order is UNPAID: nothing to record until it is paid")
+    if order.status == "CANCELLED":
+        raise SkippableError("order was cancelled before a sales order existed")
+    type_rule = settings.order_types.get(order.order_type or "NORMAL")
+    if type_rule is not None and type_rule.skip:
+        raise SkippableError(f"order_type {order.order_type} is skipped by orders.yaml")
+    if order.status == "ON_HOLD":
+        if settings.hold_policy == "wait":
+            raise SkippableError("order is ON_HOLD; hold_policy is wait, the sales order is created on release")
+        return True
+    return False
+
+
+def map_order(
+    order: Order,
+    *,
+    shop_id: str,
+    settings: OrderSettings,
+    items: Mapping[str, ItemRef],
+    customer_id: str | None = None,
+) -> MappedOrder:
+    """The NetSuite document for ``order`` under ``settings`` (pure; raises for human fixes)."""
+    staged = gate(order, settings)
+    entity = f"order:{shop_id}:{order.id}"
+    currency = order.currency
+
+    def q(d: Decimal) -> Decimal:
+        return quantize(d, currency)
+
+    attrs = _order_attrs(order)
+    pay = order.payment
+
+    live: list[LineItem] = [li for li in order.line_items if not li.cancelled]
+    cancelled = [li for li in order.line_items if li.cancelled]
+    if not live:
+        raise SkippableError("every line item of the order is cancelled")
+
+    # -- products: one NetSuite line per SKU and unit rate, quantity = units -------------------
+    seller_in_rate = settings.discounts.seller.mode == "line_rate"
+    platform_in_rate = settings.discounts.platform.mode == "line_rate"
+    missing: list[str] = []
+    inactive: list[str] = []
+    groups: dict[tuple[str, Decimal], list[LineItem]] = {}
+    for li in live:
+        sku = li.seller_sku.strip()
+        if not sku:
+            missing.append(f"(no seller SKU on TikTok SKU {li.sku_id})")
+            continue
+        ref = items.get(sku)
+        if ref is None:
+            missing.append(sku)
+            continue
+        if not ref.active:
+            inactive.append(sku)
+            continue
+        rate = li.original_price
+        if seller_in_rate:
+            rate -= li.seller_discount
+        if platform_in_rate:
+            rate -= li.platform_discount
+        groups.setdefault((sku, rate), []).append(li)
+    if missing:
+        raise NeedsHumanError(
+            f"{len(set(missing))} SKU(s) of order {order.id} have no NetSuite item: {', '.join(sorted(set(missing)))}",
+            code="UNKNOWN_SKU",
+            owner="ops",
+            fix_hint="Create the item in NetSuite with that SKU as its name/number, or map the SKU under "
+            "items.overrides in orders.yaml (per shop under shops.<id>.items.overrides), then replay.",
+            evidence=Evidence.of("bridge", "map order", details={"skus": sorted(set(missing)), "order_id": order.id}),
+            entity=entity,
+        )
+    if inactive:
+        raise NeedsHumanError(
+            f"SKU(s) {', '.join(sorted(set(inactive)))} of order {order.id} map to inactive NetSuite items",
+            code="INACTIVE_ITEM",
+            owner="ops",
+            fix_hint="Reactivate the item in NetSuite or map the SKU to an active item in orders.yaml, then replay.",
+            evidence=Evidence.of("bridge", "map order", details={"skus": sorted(set(inactive))}),
+            entity=entity,
+        )
+
+    lines: list[MappedLine] = []
+    for (sku, rate), units in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        qty = len(units)
+        first = units[0]
+        desc = " - ".join(p for p in (first.product_name, first.sku_name) if p)
+        lines.append(MappedLine("product", items[sku].id, qty, rate, q(rate * qty), sku,
+                                tuple(li.id for li in units), desc[:300]))
+
+    seller_disc = sum((li.seller_discount for li in live), ZERO)
+    platform_disc = sum((li.platform_discount for li in live), ZERO)
+    if settings.discounts.seller.mode == "discount_line" and seller_disc:
+        assert settings.discounts.seller.item
+        lines.append(MappedLine("discount", settings.discounts.seller.item, 1, -seller_disc, q(-seller_disc),
+                                description="TikTok seller discount"))
+    if settings.discounts.platform.mode == "discount_line" and platform_disc:
+        assert settings.discounts.platform.item
+        lines.append(MappedLine("discount", settings.discounts.platform.item, 1, -platform_disc, q(-platform_disc),
+                                description="TikTok platform discount (reimbursed by TikTok)"))
+
+    # -- shipping -----------------------------------------------------------------------------
+    ship_paid = pay.shipping_fee
+    ship_platform = pay.shipping_fee_platform_discount
+    ship_original = pay.original_shipping_fee or (ship_paid + ship_platform + pay.shipping_fee_seller_discount
+                                                  + pay.shipping_fee_cofunded_discount)
+    # Derived so the parts always add up to what the buyer paid, whichever discount field TikTok used.
+    ship_seller = ship_original - ship_platform - ship_paid
+    shipping_cost: Decimal | None = None
+    sp = settings.shipping
+    if sp.mode == "line":
+        assert sp.item
+        if ship_original:
+            amount = ship_original
+            if not sp.seller_discount_item:
+                amount -= ship_seller
+            if not sp.platform_discount_item:
+                amount -= ship_platform
+            lines.append(MappedLine("shipping", sp.item, 1, amount, q(amount), description="Shipping"))
+            if sp.seller_discount_item and ship_seller:
+                lines.append(MappedLine("discount", sp.seller_discount_item, 1, -ship_seller, q(-ship_seller),
+                                        description="TikTok shipping discount (seller)"))
+            if sp.platform_discount_item and ship_platform:
+                lines.append(MappedLine("discount", sp.platform_discount_item, 1, -ship_platform, q(-ship_platform),
+                                        description="TikTok shipping discount (platform, reimbursed)"))
+    else:
+        shipping_cost = ship_paid + (ship_platform if sp.platform_discount_item else ZERO)
+        if sp.platform_discount_item and ship_platform:
+            lines.append(MappedLine("discount", sp.platform_discount_item, 1, -ship_platform, q(-ship_platform),
+                                    description="TikTok shipping discount (platform, reimbursed)"))
+
+    # -- tax ----------------------------------------------------------------------------------
+    tax_total = pay.tax
+    ship_tax = pay.shipping_fee_tax
+    if cancelled:
+        product_tax = sum((li.tax for li in live), ZERO)
+        tax_total = product_tax + ship_tax
+    else:
+        product_tax = pay.product_tax if pay.product_tax or not tax_total else tax_total - ship_tax
+        if product_tax + ship_tax != tax_total:
+            product_tax = tax_total - ship_tax
+    tx = settings.tax
+    if tx.mode == "line":
+        assert tx.item
+        if product_tax:
+            lines.append(MappedLine("tax", tx.item, 1, product_tax, q(product_tax), description="Sales tax (TikTok)"))
+        if ship_tax:
+            lines.append(MappedLine("tax", tx.shipping_item or tx.item, 1, ship_tax, q(ship_tax),
+                                    description="Shipping tax (TikTok)"))
+
+    # -- other buyer-paid fees ----------------------------------------------------------------
+    for fee_field, fee_item in sorted(settings.fees.items()):
+        amount = getattr(pay, fee_field)
+        if fee_field == "retail_delivery_fee" and cancelled:
+            amount = sum((li.retail_delivery_fee for li in live), ZERO) or amount
+        if amount:
+            lines.append(MappedLine("fee", fee_item, 1, amount, q(amount), description=fee_field.replace("_", " ")))
+
+    # -- reconcile to TikTok's total -----------------------------------------------------------
+    expected = pay.total_amount
+    if cancelled:
+        expected -= sum((li.sale_price + li.tax + li.retail_delivery_fee for li in cancelled), ZERO)
+    if tx.mode == "none":
+        expected -= tax_total
+    expected = q(expected)
+    computed = q(sum((ln.amount for ln in lines), ZERO) + (shipping_cost or ZERO))
+    if tx.mode == "taxcode":
+        computed += q(tax_total)  # NetSuite computes its own tax; the flow reconciles after the write
+    diff = expected - computed
+    rounding = ZERO
+    if diff:
+        rs = settings.rounding
+        if rs.item and abs(diff) <= rs.max:
+            rounding = diff
+            lines.append(MappedLine("rounding", rs.item, 1, diff, diff, description="Rounding (TikTok total)"))
+        else:
+            raise NeedsHumanError(
+                f"order {order.id}: NetSuite lines add up to {computed} {currency} but TikTok's total is {expected}",
+                code="TOTAL_MISMATCH",
+                owner="admin",
+                fix_hint="A buyer-paid amount is not mapped (see the breakdown): map it under fees/tax/shipping in "
+                "orders.yaml, or set rounding.item and rounding.max for small differences, then replay.",
+                evidence=Evidence.of("bridge", "reconcile order", details={
+                    "expected_total": str(expected), "computed_total": str(computed), "difference": str(diff),
+                    "payment": {k: str(v) for k, v in pay.model_dump().items() if isinstance(v, Decimal) and v},
+                    "lines": [{"kind": ln.kind, "item": ln.item_id, "amount": str(ln.amount)} for ln in lines],
+                }),
+                entity=entity,
+            )
+
+    # -- the record ---------------------------------------------------------------------------
+    ext_id = external_id(shop_id, order.id)
+    record: dict[str, Any] = {
+        "externalId": ext_id,
+        "otherRefNum": order.id,
+        "memo": settings.memo.format(order_id=order.id, shop_id=shop_id)[:999],
+        "custbody_ttns_order_id": order.id,
+        "custbody_ttns_shop_id": shop_id,
+        "custbody_ttns_source": SOURCE_MARK,
+        "custbody_ttns_sync_status": "ON_HOLD" if staged else "SYNCED",
+    }
+    when = order.paid_time or order.create_time
+    if when is not None:
+        record["tranDate"] = when.date().isoformat()
+    if settings.subsidiary:
+        record["subsidiary"] = {"id": settings.subsidiary}
+    location = settings.fbt_location if order.is_fbt and settings.fbt_location else resolve_dimension(
+        settings.location, attrs)
+    if order.is_fbt and not settings.fbt_location:
+        raise NeedsHumanError(
+            f"order {order.id} is fulfilled by TikTok but orders.yaml has no fbt_location",
+            code="FBT_LOCATION_UNMAPPED", owner="admin",
+            fix_hint="Set fbt_location in orders.yaml to the NetSuite location that holds stock at TikTok's "
+            "warehouses, then replay.", entity=entity)
+    if location:
+        record["location"] = {"id": location}
+    for name, dim in (("department", settings.department), ("class", settings.class_)):
+        value = resolve_dimension(dim, attrs)
+        if value:
+            record[name] = {"id": value}
+    if settings.sales_channel:
+        record["salesChannel"] = {"id": settings.sales_channel}
+    if settings.currencies:
+        cur_id = settings.currencies.get(currency.upper())
+        if cur_id is None:
+            raise NeedsHumanError(
+                f"order {order.id} is in {currency}, which orders.yaml does not map to a NetSuite currency",
+                code="UNMAPPED_CURRENCY", owner="admin",
+                fix_hint=f"Add {currency}: <NetSuite currency id> under currencies in orders.yaml, then replay.",
+                entity=entity)
+        record["currency"] = {"id": cur_id}
+    payment_option = resolve_dimension(settings.payment_option, attrs)
+    if payment_option is None:
+        raise NeedsHumanError(
+            f"no NetSuite payment method is mapped for order {order.id} "
+            f"(TikTok payment method {order.payment_method_name or 'unknown'})",
+            code="PAYMENT_METHOD_UNMAPPED", owner="admin",
+            fix_hint="Set payment_option.default (and rules for specific TikTok payment methods) in orders.yaml; "
+            "NetSuite refuses an order without one. Then replay.", entity=entity)
+    record["paymentOption"] = {"id": payment_option}
+    if settings.record_type == "salesOrder":
+        type_rule = settings.order_types.get(order.order_type or "NORMAL")
+        status = "A" if staged else (type_rule.order_status if type_rule and type_rule.order_status else "B")
+        record["orderStatus"] = {"id": status}
+        if type_rule and type_rule.memo:
+            record["memo"] = f"{record['memo']} - {type_rule.memo}"[:999]
+    if order.release_date is not None and order.order_type in ("PRE_ORDER", "BACK_ORDER", "MADE_TO_ORDER"):
+        record["shipDate"] = order.release_date.date().isoformat()
+    if sp.ship_method:
+        record["shipMethod"] = {"id": sp.ship_method}
+    if shipping_cost is not None:
+        record["shippingCost"] = q(shipping_cost)
+    if not staged:
+        addr = _address(order)
+        if addr:
+            record["shippingAddress"] = addr
+    for field_id, source in sorted(settings.body_fields.items()):
+        value = _body_value(source, order, shop_id)
+        if value not in (None, ""):
+            record[field_id] = str(value)[:4000]
+
+    item_lines: list[dict[str, Any]] = []
+    for ln in lines:
+        row: dict[str, Any] = {
+            "item": {"id": ln.item_id},
+            "quantity": ln.quantity,
+            "rate": ln.rate,
+            "amount": ln.amount,
+            "price": {"id": "-1"},
+        }
+        if ln.description:
+            row["description"] = ln.description
+        if ln.kind == "product":
+            row["custcol_ttns_line_item_ids"] = ",".join(ln.line_item_ids)
+            if location:
+                row["location"] = {"id": location}
+            if tx.mode == "taxcode":
+                row["taxCode"] = {"id": tx.taxcode}
+        elif tx.mode == "taxcode" and tx.exempt_taxcode:
+            row["taxCode"] = {"id": tx.exempt_taxcode}
+        item_lines.append(row)
+    record["item"] = {"items": item_lines}
+
+    customer, cust_ext = _customer(order, shop_id, settings, staged)
+    if customer_id:
+        record["entity"] = {"id": customer_id}
+    elif cust_ext is None:
+        assert settings.customer.generic_id
+        record["entity"] = {"id": settings.customer.generic_id}
+
+    platform_funded = q(platform_disc + ship_platform)
+    digest = hashlib.sha256(
+        json.dumps({"record": record, "customer": customer, "type": settings.record_type}, sort_keys=True,
+                   default=str).encode()
+    ).hexdigest()
+    notes = []
+    if cancelled:
+        notes.append(f"{len(cancelled)} cancelled unit(s) left off")
+    if platform_funded:
+        notes.append(f"{platform_funded} {currency} funded by TikTok (reimbursed in settlement)")
+    return MappedOrder(
+        shop_id=shop_id,
+        order_id=order.id,
+        external_id=ext_id,
+        record_type=settings.record_type,
+        record=record,
+        customer=customer,
+        customer_external_id=cust_ext,
+        lines=tuple(lines),
+        expected_total=expected,
+        computed_total=computed + rounding,
+        rounding=rounding,
+        platform_funded=platform_funded,
+        staged=staged,
+        content_hash=digest,
+        notes=tuple(notes),
+    )
+
+
+def _address(order: Order) -> dict[str, Any]:
+    a = order.recipient_address
+    if not (a.address_line1 or a.full_address):
+        return {}
+    out: dict[str, Any] = {
+        "addressee": (a.name or f"{a.first_name} {a.last_name}").strip()[:150],
+        "addr1": (a.address_line1 or a.full_address)[:150],
+        "city": (a.level("City") or a.post_town)[:50],
+        "state": a.level("State", "Province", "County")[:30],
+        "zip": a.postal_code[:36],
+    }
+    if a.address_line2:
+        out["addr2"] = a.address_line2[:150]
+    extra = " ".join(p for p in (a.address_line3, a.address_line4, a.address_detail) if p)
+    if extra:
+        out["addr3"] = extra[:150]
+    if a.region_code:
+        out["country"] = {"id": a.region_code.upper()}
+    if a.phone_number:
+        out["addrPhone"] = a.phone_number[:32]
+    return {k: v for k, v in out.items() if v not in ("", None)}
+
+
+def _customer(
+    order: Order, shop_id: str, settings: OrderSettings, staged: bool
+) -> tuple[dict[str, Any] | None, str | None]:
+    cs = settings.customer
+    if cs.strategy == "generic":
+        return None, None
+    if not order.user_id:
+        raise NeedsHumanError(
+            f"order {order.id} has no buyer user id, so no per-buyer customer can be keyed",
+            code="CUSTOMER_CONFLICT", owner="ops",
+            fix_hint="Use customer.strategy generic for this shop, or replay once TikTok returns the buyer id.",
+            entity=f"order:{shop_id}:{order.id}")
+    ext = f"{cs.external_id_prefix}-{shop_id}-{order.user_id}"
+    a = order.recipient_address
+    first = (a.first_name or (a.name.split(" ")[0] if a.name else "")).strip()
+    last = (a.last_name or " ".join(a.name.split(" ")[1:])).strip()
+    if staged or not (first or last):
+        first, last = cs.fallback_name, order.user_id[-6:]
+    body: dict[str, Any] = {"externalId": ext, "isPerson": cs.is_person}
+    if cs.is_person:
+        body.update(firstName=first[:32] or "TikTok", lastName=last[:32] or "Buyer")
+    else:
+        body["companyName"] = f"{first} {last}".strip()[:83]
+    if order.buyer_email:
+        body["email"] = order.buyer_email[:254]
+    sub = cs.subsidiary or settings.subsidiary
+    if sub:
+        body["subsidiary"] = {"id": sub}
+    return body, ext
+
+
+def explain(mapped: MappedOrder) -> str:
+    """A short human-readable rendering of a mapped order (dry runs, spec diffs)."""
+    rows = [f"{mapped.record_type} {mapped.external_id}  total {mapped.computed_total} "
+            f"(TikTok {mapped.expected_total}{', staged: on hold' if mapped.staged else ''})"]
+    for ln in mapped.lines:
+        ids = f"  [{','.join(ln.line_item_ids)}]" if ln.line_item_ids else ""
+        rows.append(f"  {ln.kind:<8} item {ln.item_id:<8} x{ln.quantity:<3} @ {ln.rate:<10} = {ln.amount}"
+                    f"  {ln.sku or ln.description}{ids}")
+    if "shippingCost" in mapped.record:
+        rows.append(f"  shipping cost (body) {mapped.record['shippingCost']}")
+    rows.extend(f"  note: {n}" for n in mapped.notes)
+    return "\n".join(rows)

@@ -1,0 +1,237 @@
+"""`mapping_specs/orders.yaml`: how a TikTok Shop order becomes a NetSuite sales order (or cash sale).
+
+``defaults`` holds the settings for every shop; ``shops.<shop_id>`` overrides any part of them for
+one shop (mappings merge key by key). ``OrdersSpec.for_shop(shop_id)`` gives the merged, validated
+settings one order is mapped with.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from bridge.mapping.specs import SpecError, SpecModel, SpecProblem, deep_merge, problems_from, spec_model
+
+NsId = str  # NetSuite internal ids are strings in specs (quote them in YAML)
+
+# Order attributes a rule may test: a closed vocabulary, each a plain field of the TikTok order.
+RULE_FIELDS = (
+    "order_type",
+    "fulfillment_type",
+    "shipping_type",
+    "delivery_type",
+    "delivery_option_name",
+    "warehouse_id",
+    "commerce_platform",
+    "payment_method_name",
+    "region",
+    "currency",
+    "is_sample_order",
+    "is_replacement_order",
+)
+RuleField = Literal[
+    "order_type",
+    "fulfillment_type",
+    "shipping_type",
+    "delivery_type",
+    "delivery_option_name",
+    "warehouse_id",
+    "commerce_platform",
+    "payment_method_name",
+    "region",
+    "currency",
+    "is_sample_order",
+    "is_replacement_order",
+]
+
+# Values a custom body field may take from the order (closed vocabulary).
+BODY_SOURCES = Literal[
+    "order_id",
+    "shop_id",
+    "buyer_message",
+    "seller_note",
+    "user_id",
+    "buyer_email",
+    "order_type",
+    "fulfillment_type",
+    "delivery_option_name",
+    "warehouse_id",
+    "payment_method_name",
+    "status",
+    "creator",
+]
+
+
+class Rule(SpecModel):
+    """``when`` every listed attribute equals its value, use ``value``."""
+
+    when: dict[RuleField, str | bool]
+    value: NsId | None
+
+
+class Dimension(SpecModel):
+    """A NetSuite segment (class, department, location …): a default plus first-match rules."""
+
+    default: NsId | None = None
+    rules: list[Rule] = Field(default_factory=list)
+
+
+class CustomerSpec(SpecModel):
+    strategy: Literal["generic", "per_buyer"] = "generic"
+    generic_id: NsId | None = Field(None, description="the one customer every order uses (strategy generic)")
+    external_id_prefix: str = "TTS-CUST"
+    subsidiary: NsId | None = None
+    is_person: bool = True
+    fallback_name: str = "TikTok Shop buyer"
+
+    @model_validator(mode="after")
+    def _needs_generic(self) -> CustomerSpec:
+        if self.strategy == "generic" and not self.generic_id:
+            raise ValueError("customer.strategy is generic but no customer is named | fix: set customer.generic_id "
+                             "to the NetSuite customer id every order uses")
+        return self
+
+
+class DiscountSpec(SpecModel):
+    mode: Literal["discount_line", "line_rate"] = "discount_line"
+    item: NsId | None = Field(None, description="discount item for mode discount_line")
+
+
+class Discounts(SpecModel):
+    seller: DiscountSpec = Field(default_factory=DiscountSpec)
+    platform: DiscountSpec = Field(default_factory=DiscountSpec)
+
+
+class ShippingSpec(SpecModel):
+    mode: Literal["body", "line"] = "body"
+    ship_method: NsId | None = None
+    item: NsId | None = Field(None, description="shipping charge item for mode line")
+    seller_discount_item: NsId | None = None
+    platform_discount_item: NsId | None = None
+
+
+class TaxSpec(SpecModel):
+    """``line``: TikTok's tax as charge lines (product and shipping tax), exact to the cent;
+    ``taxcode``: a tax code per line and NetSuite computes (legacy tax; RESTlet path), the difference
+    goes to the rounding line; ``none``: tax is not recorded (marketplace facilitator collects it) and
+    the order reconciles to TikTok's total minus tax."""
+
+    mode: Literal["line", "taxcode", "none"] = "line"
+    item: NsId | None = None
+    shipping_item: NsId | None = None
+    taxcode: NsId | None = None
+    exempt_taxcode: NsId | None = Field(None, description="tax code for charge lines in taxcode mode")
+
+
+class RoundingSpec(SpecModel):
+    item: NsId | None = None
+    max: Decimal = Decimal("0.05")
+
+
+class OrderTypeSpec(SpecModel):
+    skip: bool = False
+    order_status: Literal["A", "B"] | None = None
+    memo: str | None = None
+
+
+class DepositSpec(SpecModel):
+    enabled: bool = False
+    account: NsId | None = None
+    payment_option: NsId | None = None
+
+
+class ItemsSpec(SpecModel):
+    lookup: Literal["itemid", "upccode", "externalid"] = "itemid"
+    overrides: dict[str, NsId] = Field(default_factory=dict, description="seller SKU → NetSuite item id")
+
+
+class OrderSettings(SpecModel):
+    enabled: bool = True
+    record_type: Literal["salesOrder", "cashSale"] = "salesOrder"
+    subsidiary: NsId | None = None
+    location: Dimension = Field(default_factory=Dimension)
+    fbt_location: NsId | None = None
+    department: Dimension = Field(default_factory=Dimension)
+    class_: Dimension = Field(default_factory=Dimension, alias="class")
+    sales_channel: NsId | None = None
+    currencies: dict[str, NsId] = Field(default_factory=dict, description="TikTok currency code → NetSuite id")
+    customer: CustomerSpec = Field(default_factory=lambda: CustomerSpec(strategy="per_buyer"))
+    payment_option: Dimension = Field(default_factory=Dimension)
+    hold_policy: Literal["wait", "stage"] = "wait"
+    order_types: dict[str, OrderTypeSpec] = Field(default_factory=dict)
+    discounts: Discounts = Field(default_factory=Discounts)
+    shipping: ShippingSpec = Field(default_factory=ShippingSpec)
+    tax: TaxSpec = Field(default_factory=TaxSpec)
+    fees: dict[Literal["retail_delivery_fee", "small_order_fee", "buyer_service_fee", "handling_fee",
+                       "shipping_insurance_fee", "item_insurance_fee"], NsId] = Field(default_factory=dict)
+    rounding: RoundingSpec = Field(default_factory=RoundingSpec)
+    body_fields: dict[str, BODY_SOURCES] = Field(default_factory=dict)
+    memo: str = "TikTok Shop order {order_id}"
+    deposit: DepositSpec = Field(default_factory=DepositSpec)
+    items: ItemsSpec = Field(default_factory=ItemsSpec)
+
+    model_config = {**SpecModel.model_config, "populate_by_name": True}
+
+    @field_validator("body_fields")
+    @classmethod
+    def _custom_only(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in v if not k.startswith(("custbody", "custbody_"))]
+        if bad:
+            raise ValueError(f"body_fields may only set custom body fields, not {bad} | fix: use custbody_… field ids")
+        return v
+
+    @model_validator(mode="after")
+    def _items_needed_by_modes(self) -> OrderSettings:
+        need = []
+        if self.discounts.seller.mode == "discount_line" and not self.discounts.seller.item:
+            need.append("discounts.seller.item")
+        if self.discounts.platform.mode == "discount_line" and not self.discounts.platform.item:
+            need.append("discounts.platform.item")
+        if self.shipping.mode == "line" and not self.shipping.item:
+            need.append("shipping.item")
+        if self.tax.mode == "line" and not self.tax.item:
+            need.append("tax.item")
+        if self.tax.mode == "taxcode" and not self.tax.taxcode:
+            need.append("tax.taxcode")
+        if need:
+            raise ValueError(f"the modes chosen need items to post to | fix: set {', '.join(need)}")
+        return self
+
+
+@spec_model("orders")
+class OrdersSpec(SpecModel):
+    version: Literal[1] = 1
+    defaults: OrderSettings
+    shops: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def extra_problems(self, file: str) -> list[SpecProblem]:
+        """Each shop's merged settings must be valid too; keys are named under ``shops.<id>``."""
+        out: list[SpecProblem] = []
+        for shop_id in self.shops:
+            try:
+                self.for_shop(shop_id)
+            except ValidationError as exc:
+                for p in problems_from(file, OrderSettings, exc):
+                    out.append(SpecProblem(file, f"shops.{shop_id}.{p.key}".rstrip("."), p.problem, p.fix))
+        return out
+
+    def for_shop(self, shop_id: str) -> OrderSettings:
+        """The settings one shop's orders are mapped with (defaults, then the shop's overrides)."""
+        override = self.shops.get(shop_id)
+        if not override:
+            return self.defaults
+        base = self.defaults.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        return OrderSettings.model_validate(deep_merge(base, override))
+
+
+def resolve_dimension(dim: Dimension, attrs: dict[str, Any]) -> str | None:
+    """The first rule whose conditions all hold, else the default (pure)."""
+    for rule in dim.rules:
+        if all(attrs.get(k) == v for k, v in rule.when.items()):
+            return rule.value
+    return dim.default
+
+
+__all__ = ["RULE_FIELDS", "OrderSettings", "OrdersSpec", "SpecError", "resolve_dimension"]

@@ -1,0 +1,227 @@
+"""Mapping specs: YAML files in ``TTNS_SPECS_DIR`` validated by pydantic models.
+
+A spec is data with a small closed vocabulary (airbyte-style): unknown keys are refused, enums are
+closed, and every error names the file, the key and the fix, e.g.::
+
+    mapping_specs/orders.yaml: defaults.discounts.seller.mode: 'percent' is not allowed.
+      fix: use one of 'discount_line', 'line_rate'
+
+Each flow adds its spec model to ``SPEC_MODELS`` (file stem → model). ``SpecSet`` loads every spec
+file present; a flow asks for the one it needs and gets a clear error when it is missing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    file: str
+    key: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.problem}\n  fix: {self.fix}"
+
+
+class SpecModel(BaseModel):
+    """Base of every spec model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def extra_problems(self, file: str) -> list[SpecProblem]:
+        """Checks that span keys (e.g. per-shop overrides merged onto defaults); none by default."""
+        return []
+
+
+class SpecError(Exception):
+    """One or more problems in a spec file; ``str()`` lists each with its file, key and fix."""
+
+    def __init__(self, problems: list[SpecProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+SPEC_MODELS: dict[str, type[SpecModel]] = {}
+
+
+def spec_model(name: str) -> Any:
+    """Class decorator: register a spec model for ``mapping_specs/<name>.yaml``."""
+
+    def deco(cls: type[SpecModel]) -> type[SpecModel]:
+        SPEC_MODELS[name] = cls
+        return cls
+
+    return deco
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for p in loc:
+        if isinstance(p, int):
+            parts.append(f"[{p}]")
+        else:
+            parts.append(("." if parts else "") + str(p))
+    return "".join(parts)
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed at ``loc`` in ``model`` (best effort, for 'did you mean')."""
+    current: Any = model
+    for p in loc:
+        if isinstance(p, int) or current is None:
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or p not in fields:
+            return []
+        ann = fields[p].annotation
+        current = _model_in(ann)
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields else []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def problems_from(file: str, model: type[BaseModel], exc: ValidationError) -> list[SpecProblem]:
+    out: list[SpecProblem] = []
+    for err in exc.errors():
+        loc = tuple(err.get("loc", ()))
+        key = _key(loc)
+        etype = err.get("type", "")
+        given = err.get("input")
+        if etype == "extra_forbidden":
+            allowed = _allowed_keys(model, loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            fix = f"did you mean '{close[0]}'?" if close else (
+                f"remove it; allowed keys here: {', '.join(allowed)}" if allowed else "remove it")
+            out.append(SpecProblem(file, key, "unknown key", fix))
+        elif etype == "missing":
+            out.append(SpecProblem(file, key, "required key is missing", "add it (see the mapping-spec reference)"))
+        elif etype in ("literal_error", "enum"):
+            expected = err.get("ctx", {}).get("expected", "")
+            out.append(SpecProblem(file, key, f"{given!r} is not allowed", f"use one of {expected}"))
+        else:
+            msg = err.get("msg", "invalid value")
+            fix = "correct the value"
+            if etype.startswith("decimal") or etype.startswith("float") or etype.startswith("int"):
+                fix = "write a number (quote money, e.g. '0.05')"
+            elif etype.startswith("string"):
+                fix = "write a string (quote ids, e.g. '123')"
+            elif etype == "value_error":
+                msg = msg.removeprefix("Value error, ")
+                msg, _, fix = msg.partition(" | fix: ")
+                fix = fix or "see the message"
+            out.append(SpecProblem(file, key, f"{msg} (got {given!r})" if given is not None and
+                                   not isinstance(given, dict | list) else msg, fix))
+    return out
+
+
+def load_spec(path: Path, model: type[M], *, display_root: Path | None = None) -> M:
+    """Parse and validate one spec file, or raise ``SpecError`` naming file, key and fix."""
+    shown = str(path.relative_to(display_root)) if display_root and path.is_relative_to(display_root) else str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError([SpecProblem(shown, "", "file not found",
+                                     "create it (start from the example in the mapping-spec reference)")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SpecError([SpecProblem(shown, where, f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                                     "fix the YAML syntax (indentation, quotes, colons)")]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SpecError([SpecProblem(shown, "", "the file must hold a mapping of keys", "start with `version: 1`")])
+    try:
+        spec = model.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(problems_from(shown, model, exc)) from None
+    more = spec.extra_problems(shown) if isinstance(spec, SpecModel) else []
+    if more:
+        raise SpecError(more)
+    return spec
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``; nested mappings merge, everything else replaces."""
+    out = dict(base)
+    for k, v in override.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def fingerprint(model: BaseModel) -> str:
+    """A stable hash of a validated spec (part of every content hash it influences)."""
+    blob = json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass
+class SpecSet:
+    """Every spec in a directory, validated. Missing files are fine until a flow asks for them."""
+
+    directory: Path
+    specs: dict[str, SpecModel] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, directory: Path, *, strict: bool = True) -> SpecSet:
+        directory = Path(directory)
+        out = cls(directory)
+        problems: list[SpecProblem] = []
+        for name, model in SPEC_MODELS.items():
+            path = directory / f"{name}.yaml"
+            if not path.exists():
+                continue
+            try:
+                out.specs[name] = load_spec(path, model, display_root=directory.parent)
+            except SpecError as exc:
+                problems.extend(exc.problems)
+        if directory.exists():
+            known = set(SPEC_MODELS)
+            for path in sorted(directory.glob("*.y*ml")):
+                if path.stem not in known:
+                    close = difflib.get_close_matches(path.stem, sorted(known), n=1)
+                    problems.append(SpecProblem(
+                        str(path.relative_to(directory.parent)), "", "not a known spec file",
+                        f"rename it to {close[0]}.yaml" if close else f"known specs: {', '.join(sorted(known))}"))
+        if problems and strict:
+            raise SpecError(problems)
+        return out
+
+    def get(self, name: str, model: type[M]) -> M:
+        spec = self.specs.get(name)
+        if spec is None:
+            raise SpecError([SpecProblem(f"{self.directory.name}/{name}.yaml", "", "file not found",
+                                         "create it (see the mapping-spec reference in the README)")])
+        if not isinstance(spec, model):
+            raise TypeError(f"spec {name} is a {type(spec).__name__}, not {model.__name__}")
+        return spec
+
+    def __iter__(self) -> Iterator[tuple[str, SpecModel]]:
+        return iter(sorted(self.specs.items()))

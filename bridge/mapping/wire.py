@@ -1,0 +1,25 @@
+"""Payloads on the wire: JSON with exact money.
+
+Mapped records keep amounts as ``Decimal``. NetSuite expects JSON numbers, so they are written as
+the shortest float that reads back as the same decimal (exact for amounts of up to 15 significant
+digits, which covers every currency amount NetSuite stores); anything longer is refused rather than
+silently rounded.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        as_float = float(value)
+        if Decimal(repr(as_float)) != value:
+            raise ValueError(f"amount {value} cannot be sent exactly as a JSON number")
+        return as_float
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
