@@ -1,0 +1,61 @@
+"""Configuration of the TikTok Shop sandbox (every knob has a sensible default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FaultConfig:
+    """Fault knobs; all rates are probabilities in [0, 1]. ``per_endpoint`` maps an endpoint key
+    (``"GET /order/202507/orders"``) or a path prefix (``"/finance/"``) to overrides of
+    ``latency_ms`` / ``jitter_ms`` / ``rate_429`` / ``rate_5xx`` / ``qps``."""
+
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    rate_429: float = 0.0
+    rate_5xx: float = 0.0
+    webhook_drop: float = 0.0
+    webhook_duplicate: float = 0.0
+    webhook_reorder: float = 0.0
+    webhook_reorder_delay: float = 0.5  # seconds a reordered webhook is held back (real time)
+    webhook_delay: float = 0.0  # extra seconds before every first attempt (real time)
+    per_endpoint: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass
+class TikTokSandboxConfig:
+    """How the sandbox behaves.
+
+    ``seed`` makes ids, tokens and fault draws reproducible. ``demo_data`` seeds one app, a US and
+    a GB shop with warehouses, delivery options, providers and a small catalog.
+    ``webhook_time_scale`` multiplies the documented retry schedule (2 min, 30 min, 3 h, 12 h):
+    0.001 turns it into 0.12 s, 1.8 s, 10.8 s, 43.2 s. ``clock_speed`` runs business time faster
+    than the wall clock (hold expiry, token expiry); the signature window always uses real time.
+    """
+
+    seed: int = 20240601
+    demo_data: bool = True
+    qps: float = 50.0
+    timestamp_past_seconds: int = 300
+    timestamp_future_seconds: int = 30
+    access_token_ttl: int = 7 * 86400
+    refresh_token_ttl: int = 365 * 86400
+    auth_code_ttl: int = 30 * 60
+    hold_seconds: int = 3600
+    clock_speed: float = 1.0
+    clock_start: float | None = None
+    webhook_time_scale: float = 1.0
+    webhook_retry_delays: tuple[float, ...] = (120.0, 1800.0, 10800.0, 43200.0)
+    webhook_timeout: float = 3.0
+    webhook_workers: int = 4
+    webhook_enabled: bool = True
+    tick_interval: float = 0.2
+    settle_on: str = "COMPLETED"  # order status after which an order is settled in a statement
+    referral_fee_rate: str = "0.06"  # US referral fee on net sales (docs/sandbox-tiktok.md)
+    commission_rate: str = "0.09"  # GB platform commission
+    transaction_fee_rate: str = "0.0"
+    refund_admin_fee_rate: str = "0.20"
+    fbt_fee_per_unit: str = "3.50"
+    errors_as_http_200: bool = False  # answer every refusal with HTTP 200 (code in the envelope only)
+    faults: FaultConfig = field(default_factory=FaultConfig)
