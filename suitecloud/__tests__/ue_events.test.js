@@ -167,6 +167,18 @@ describe('TTNS Events user event', () => {
         expect(JSON.parse(n.requests[0].body).data.changes).toEqual([{ item_id: '501', location_id: '1' }]);
     });
 
+    test('mark shipped without lines in the context record re-reads the fulfillment', () => {
+        const n = setup();
+        const full = fx.fulfillment(n);
+        n.put({ type: 'itemfulfillment', id: '900', fields: full.fields, texts: full.texts, sublists: full.sublists });
+        const bare = n.newRecord({ type: 'itemfulfillment', id: '900', fields: { shipstatus: 'C' } });
+        script.afterSubmit({ type: 'ship', newRecord: bare, oldRecord: null });
+        expect(n.calls).toContain('load:itemfulfillment');
+        const body = JSON.parse(n.requests[0].body);
+        expect(body.data.lines).toHaveLength(2);
+        expect(body.data.packages).toHaveLength(2);
+    });
+
     test('a role that cannot read items still pushes the fulfillment (sku empty)', () => {
         const n = setup();
         n.sql = (query) => {

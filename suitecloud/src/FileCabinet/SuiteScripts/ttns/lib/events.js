@@ -5,10 +5,19 @@
  * @NModuleScope SameAccount
  */
 define(['./constants', './config', './guards', './envelope', './push', './fulfillment', './inventory',
-    './salesorder', './util'],
-(C, config, guards, envelope, push, fulfillment, inventory, salesorder, util) => {
+    './salesorder', './records', './util'],
+(C, config, guards, envelope, push, fulfillment, inventory, salesorder, R, util) => {
     /** UE types that never move stock or ship anything. */
     const IGNORED_TYPES = ['view', 'print', 'email', 'quickview', 'copy'];
+
+    /**
+     * Inline edits (xedit) hand the script only the changed fields; mass "mark packed / shipped"
+     * may hand a fulfillment without its lines. Both are re-read in full (10 units).
+     */
+    function needsFullRecord(ueType, rec) {
+        if (ueType === 'xedit') return true;
+        return (ueType === 'ship' || ueType === 'pack') && R.lineCount(rec, 'item') === 0;
+    }
 
     /**
      * Events (without envelope) for one save.
@@ -20,8 +29,7 @@ define(['./constants', './config', './guards', './envelope', './push', './fulfil
         const executionContext = N.runtime.executionContext;
         const oldRec = ueType === 'create' ? null : ctx.oldRecord || null;
         let newRec = ueType === 'delete' ? null : ctx.newRecord || null;
-        if (ueType === 'xedit' && newRec) {
-            // inline edit: newRecord holds only the changed fields
+        if (newRec && newRec.id && needsFullRecord(ueType, newRec)) {
             newRec = N.record.load({ type: newRec.type, id: newRec.id });
         }
         const nowMs = Date.now();

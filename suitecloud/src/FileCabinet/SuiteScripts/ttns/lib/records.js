@@ -41,14 +41,6 @@ define(['./util'], (util) => {
         }
     }
 
-    function lineText(rec, sublistId, fieldId, line) {
-        try {
-            return util.str(rec.getSublistText({ sublistId: sublistId, fieldId: fieldId, line: line }));
-        } catch (e) {
-            return '';
-        }
-    }
-
     /** Internal id as a string ('' when absent). */
     function id(v) {
         if (v && typeof v === 'object' && !(v instanceof Date)) {
@@ -66,5 +58,5 @@ define(['./util'], (util) => {
         return isNaN(t) ? null : t;
     }
 
-    return { value, text, lineCount, lineValue, lineText, id, millis };
+    return { value, text, lineCount, lineValue, id, millis };
 });
