@@ -1,0 +1,203 @@
+"""NetSuite's error answers, read into the project's error tree.
+
+Three shapes arrive: REST record/SuiteQL ``{type, title, status, "o:errorDetails": [{detail,
+"o:errorCode", "o:errorPath"}]}``, RESTlets ``{"error": {"code", "message"}}`` and the OAuth 2.0 token
+endpoint ``{"error", "error_description"}``. The outcome comes from ``bridge.errors.classify_http``;
+this module adds what only NetSuite's wording tells: the pool is full, the login failure is the
+spurious one NetSuite gives under load, or the refusal is business data a person must fix (closed
+period, inactive item …) — those become ``NeedsHumanError`` with a code, an owner and a fix hint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.errors import (
+    BridgeError,
+    ConfigurationError,
+    Evidence,
+    FatalError,
+    NeedsHumanError,
+    Owner,
+    RetriableError,
+    classify_http,
+    error_for,
+)
+
+SYSTEM = "netsuite"
+POOL_FULL_CODES = frozenset({"CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED"})
+LOGIN_CODES = frozenset({"INVALID_LOGIN", "INVALID_LOGIN_ATTEMPT", "INVALID_LOGIN_CREDENTIALS"})
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    detail: str
+    code: str
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedError:
+    """What NetSuite said, whatever the shape."""
+
+    status: int
+    title: str = ""
+    details: tuple[ErrorDetail, ...] = field(default_factory=tuple)
+
+    @property
+    def code(self) -> str | None:
+        return self.details[0].code if self.details else None
+
+    @property
+    def codes(self) -> frozenset[str]:
+        return frozenset(d.code for d in self.details if d.code)
+
+    @property
+    def path(self) -> str | None:
+        return next((d.path for d in self.details if d.path), None)
+
+    @property
+    def message(self) -> str:
+        text = "; ".join(d.detail for d in self.details if d.detail)
+        return text or self.title or f"HTTP {self.status}"
+
+
+class RecordNotFound(FatalError):
+    """The record (or external id) does not exist."""
+
+
+def parse(status: int, body: str | bytes | None) -> ParsedError:
+    """Read any of NetSuite's error bodies; unknown bodies keep their status and a short excerpt."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    try:
+        data: Any = json.loads(text) if text.strip() else None
+    except ValueError:
+        data = None
+    if isinstance(data, Mapping):
+        raw = data.get("o:errorDetails")
+        if isinstance(raw, list):
+            details = tuple(
+                ErrorDetail(
+                    detail=str(d.get("detail") or ""),
+                    code=str(d.get("o:errorCode") or ""),
+                    path=str(d["o:errorPath"]) if d.get("o:errorPath") else None,
+                )
+                for d in raw
+                if isinstance(d, Mapping)
+            )
+            return ParsedError(status, str(data.get("title") or ""), details)
+        err = data.get("error")
+        if isinstance(err, Mapping):  # RESTlet
+            return ParsedError(status, "", (ErrorDetail(str(err.get("message") or ""), str(err.get("code") or "")),))
+        if isinstance(err, str):  # OAuth 2.0 token endpoint (RFC 6749 §5.2)
+            return ParsedError(status, "", (ErrorDetail(str(data.get("error_description") or err), err),))
+    return ParsedError(status, "", (ErrorDetail(text.strip()[:300], ""),) if text.strip() else ())
+
+
+def is_pool_full(status: int, parsed: ParsedError) -> bool:
+    """NetSuite refused the call because the account's concurrency pool is full (nothing was done)."""
+    return status == 429 or bool(parsed.codes & POOL_FULL_CODES)
+
+
+def is_login_failure(status: int, parsed: ParsedError) -> bool:
+    return bool(parsed.codes & LOGIN_CODES) or (status == 401 and not parsed.codes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Business refusals a person must fix. NetSuite puts most of them under USER_ERROR (REST) or a
+# SuiteScript error name (RESTlets), so the wording and the script codes are what identify them.
+# (pattern on "code detail", our code, owner, fix hint)
+# ---------------------------------------------------------------------------------------------
+_RULES: tuple[tuple[str, str, Owner, str], ...] = (
+    (r"PERIOD_CLOSED|period .{0,40}\bclosed\b|closed period", "NS_PERIOD_CLOSED", "finance",
+     "Reopen the accounting period (or allow posting to it) in NetSuite, or move the transaction date "
+     "into an open period, then replay."),
+    (r"\binactive\b", "NS_INACTIVE_RECORD", "ops",
+     "A referenced record (item, customer, location …) is inactive in NetSuite: reactivate it or change "
+     "the mapping, then replay."),
+    (r"Invalid Field Value .{0,80}for the following field|Invalid \w+ reference key|INVALID_KEY_OR_REF",
+     "NS_INVALID_REFERENCE", "ops",
+     "A referenced record does not exist or is not available to this subsidiary/role: check the mapping "
+     "spec (SKU, location, payment method …), then replay."),
+    (r"legacy tax", "NS_LEGACY_TAX", "admin",
+     "This account uses legacy tax, which REST record writes cannot set: set TTNS_NETSUITE_WRITE_PATH=restlet "
+     "(deploy the SuiteCloud project) or enable SuiteTax."),
+    (r"matrix parent item", "NS_MATRIX_PARENT", "ops",
+     "A matrix parent item cannot be sold: map the TikTok SKU to the child item, then replay."),
+    (r"Please enter value\(s\) for", "NS_MISSING_FIELD", "admin",
+     "The NetSuite form requires a field the bridge does not send: add it to the mapping spec (or make it "
+     "optional on the form), then replay."),
+    (r"INSUFFICIENT_PERMISSION|Permission Violation|you do not have permission", "NS_PERMISSION", "admin",
+     "The integration role lacks a permission: see docs/netsuite.md (role permissions), then replay."),
+    (r"credit limit", "NS_CREDIT_LIMIT", "finance",
+     "The customer is over its credit limit: raise it or turn off the credit-limit hold for this customer."),
+    (r"more than the remaining quantity|already been fulfilled|cannot be less than the quantity already",
+     "NS_ALREADY_FULFILLED", "ops",
+     "The order was already (partly) fulfilled or received in NetSuite; reconcile it by hand, then resolve."),
+    (r"no lines left to|You cannot transform this", "NS_NOTHING_TO_TRANSFORM", "ops",
+     "The source transaction has nothing left to fulfill/bill or is closed: check it in NetSuite."),
+    (r"DUP_ITEM|DUP_RCRD|already exists", "NS_DUPLICATE", "ops",
+     "A record with the same unique name/number exists in NetSuite: rename one or map to the existing one."),
+)
+_NEEDS_HUMAN = tuple((re.compile(p, re.IGNORECASE), code, owner, hint) for p, code, owner, hint in _RULES)
+
+
+def needs_human(parsed: ParsedError) -> tuple[str, Owner, str] | None:
+    """(code, owner, fix hint) when NetSuite's refusal is one a person must fix."""
+    for d in parsed.details:
+        text = f"{d.code} {d.detail}"
+        for pattern, code, owner, hint in _NEEDS_HUMAN:
+            if pattern.search(text):
+                return code, owner, hint
+    return None
+
+
+def to_error(
+    status: int,
+    body: str | bytes | None,
+    *,
+    operation: str,
+    request_id: str | None = None,
+    retry_after: float | None = None,
+    under_load: bool = False,
+    entity: str | None = None,
+) -> BridgeError:
+    """The error to raise for a failed NetSuite answer."""
+    parsed = parse(status, body)
+    code = parsed.code or None
+    evidence = Evidence.of(
+        SYSTEM, operation, status, code, request_id, body, **({"error_path": parsed.path} if parsed.path else {})
+    )
+    where = f" at {parsed.path}" if parsed.path else ""
+    message = f"NetSuite {operation}: HTTP {status} {code or ''}{where}: {parsed.message}".replace("  ", " ")
+    if is_pool_full(status, parsed):
+        return RetriableError(f"NetSuite concurrency pool full ({operation})", evidence, retry_after=retry_after)
+    if is_login_failure(status, parsed):
+        if under_load:
+            return RetriableError(f"NetSuite {operation}: INVALID_LOGIN while the pool is saturated (spurious "
+                                  "under load); retrying", evidence, retry_after=retry_after)
+        return ConfigurationError(
+            f"NetSuite refused the credentials ({code or status}) for {operation}: check TTNS_NETSUITE_ACCOUNT, "
+            "TTNS_NETSUITE_AUTH and its credentials, the integration record and the role (Login Audit Trail in "
+            "NetSuite shows why)",
+            evidence,
+        )
+    human = needs_human(parsed)
+    if human is not None and status < 500:
+        hcode, owner, hint = human
+        return NeedsHumanError(message, code=hcode, owner=owner, fix_hint=hint, evidence=evidence, entity=entity)
+    if status == 404 or "NONEXISTENT_ID" in parsed.codes or "RCRD_DSNT_EXIST" in parsed.codes:
+        return RecordNotFound(message, evidence)
+    outcome = classify_http(SYSTEM, status, code)
+    if outcome == "ok":  # a 2xx carrying an error body: treat as a refusal, never as success
+        outcome = "fatal"
+    if outcome == "needs_human":
+        return NeedsHumanError(
+            message, code=f"NS_{code or 'REFUSED'}", owner="ops", evidence=evidence, entity=entity,
+            fix_hint="Read NetSuite's message above, correct the record or the mapping, then replay.",
+        )
+    return error_for(outcome, message, evidence, retry_after)

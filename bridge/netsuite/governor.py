@@ -1,0 +1,191 @@
+"""The concurrency governor: the bridge's share of the account's one NetSuite request pool.
+
+NetSuite counts concurrent REST, SuiteQL and RESTlet requests of an account in one pool (5 on a
+Standard or development account) shared with every other integration, and refuses a request over
+the limit at once (REST 429 ``CONCURRENCY_LIMIT_EXCEEDED``, RESTlet ``SSS_REQUEST_LIMIT_EXCEEDED``).
+Every call of the process takes a slot here first, so the bridge never exceeds its configured share
+(``TTNS_NETSUITE_CONCURRENCY``). When NetSuite still says the pool is full — someone else is using
+it — the governor shrinks its effective limit (at most once per ``shrink_cooldown``), and grows it
+back by one after each ``grow_after`` seconds without a refusal.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from bridge.errors import Evidence, RetriableError
+
+
+@dataclass(frozen=True)
+class GovernorStats:
+    limit: int
+    effective: int
+    in_flight: int
+    peak: int
+    acquired: int
+    waited: int
+    pool_full: int
+    shrinks: int
+    grows: int
+    retries: int
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+class Governor:
+    """A semaphore whose size adapts between 1 and ``limit``. Thread-safe."""
+
+    def __init__(
+        self,
+        limit: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        grow_after: float = 30.0,
+        shrink_cooldown: float = 2.0,
+        load_window: float = 60.0,
+        acquire_timeout: float = 300.0,
+    ) -> None:
+        if limit < 1:
+            raise ValueError("the concurrency limit is at least 1")
+        self.limit = limit
+        self._clock = clock
+        self._grow_after = grow_after
+        self._shrink_cooldown = shrink_cooldown
+        self._load_window = load_window
+        self._acquire_timeout = acquire_timeout
+        self._cond = threading.Condition()
+        self._effective = limit
+        self._in_flight = 0
+        self._peak = 0
+        self._last_change = clock()
+        self._last_pool_full: float | None = None
+        self._last_shrink: float | None = None
+        self._counts = {"acquired": 0, "waited": 0, "pool_full": 0, "shrinks": 0, "grows": 0, "retries": 0}
+
+    # -- slots ----------------------------------------------------------------------------------
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one of the effective slots for the duration of a NetSuite request."""
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    def acquire(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (self._acquire_timeout if timeout is None else timeout)
+        with self._cond:
+            self._maybe_grow()
+            if self._in_flight >= self._effective:
+                self._counts["waited"] += 1
+            while self._in_flight >= self._effective:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise RetriableError(
+                        "no NetSuite concurrency slot became free in time",
+                        Evidence.of("netsuite", "governor", details_in_flight=self._in_flight),
+                        retry_after=5.0,
+                    )
+                self._cond.wait(min(remaining, 1.0))
+                self._maybe_grow()
+            self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
+            self._counts["acquired"] += 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify()
+
+    # -- feedback -------------------------------------------------------------------------------
+    def pool_full(self) -> None:
+        """NetSuite refused a call because the account pool is full: shrink (once per cooldown)."""
+        with self._cond:
+            now = self._clock()
+            self._counts["pool_full"] += 1
+            self._last_pool_full = now
+            cooled = self._last_shrink is None or now - self._last_shrink >= self._shrink_cooldown
+            if self._effective > 1 and cooled:
+                # One congestion episode reaches many threads at once; the cooldown makes it count once.
+                self._effective = max(1, self._effective - max(1, self._effective // 4))
+                self._counts["shrinks"] += 1
+                self._last_shrink = self._last_change = now
+
+    def success(self) -> None:
+        """A call went through: time may have come to grow back by one."""
+        with self._cond:
+            self._maybe_grow()
+
+    def resize(self, limit: int) -> None:
+        """Change the configured share; the effective limit never exceeds it."""
+        if limit < 1:
+            raise ValueError("the concurrency limit is at least 1")
+        with self._cond:
+            grew = limit > self.limit
+            self.limit = limit
+            self._effective = min(self._effective, limit) if not grew else self._effective
+            self._cond.notify_all()
+
+    def retried(self) -> None:
+        with self._cond:
+            self._counts["retries"] += 1
+
+    def _maybe_grow(self) -> None:
+        if self._effective >= self.limit:
+            return
+        now = self._clock()
+        quiet_since = max(self._last_change, self._last_pool_full or self._last_change)
+        if now - quiet_since >= self._grow_after:
+            self._effective += 1
+            self._counts["grows"] += 1
+            self._last_change = now
+            self._cond.notify()
+
+    # -- reading --------------------------------------------------------------------------------
+    @property
+    def effective(self) -> int:
+        with self._cond:
+            return self._effective
+
+    def under_load(self) -> bool:
+        """Whether NetSuite's pool looks saturated (a recent refusal, or every slot of ours busy)."""
+        with self._cond:
+            recent = self._last_pool_full is not None and self._clock() - self._last_pool_full <= self._load_window
+            return recent or self._in_flight >= self._effective
+
+    def stats(self) -> GovernorStats:
+        with self._cond:
+            c = self._counts
+            return GovernorStats(self.limit, self._effective, self._in_flight, self._peak, c["acquired"], c["waited"],
+                                 c["pool_full"], c["shrinks"], c["grows"], c["retries"])
+
+
+_shared: dict[str, Governor] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_governor(account: str, limit: int) -> Governor:
+    """The one governor of this process for ``account`` (every client of the account shares it).
+
+    A later call with a different ``limit`` resizes it (configuration reloads are rare; the slots in
+    use finish normally).
+    """
+    with _shared_lock:
+        gov = _shared.get(account)
+        if gov is None:
+            gov = _shared[account] = Governor(limit)
+        elif gov.limit != limit:
+            gov.resize(limit)
+        return gov
+
+
+def all_governors() -> dict[str, GovernorStats]:
+    """Stats of every shared governor (for ``/metrics``)."""
+    with _shared_lock:
+        return {name: gov.stats() for name, gov in _shared.items()}
+
