@@ -97,6 +97,12 @@ class Container:
         self.store.dispose()
 
 
+def _load_specs(container: Container) -> Any:
+    from bridge.mapping import load_all_specs
+
+    return load_all_specs(container.settings.specs_dir)
+
+
 def secret_box(settings: Settings) -> SecretBox | None:
     if settings.secret_key is None or not settings.secret_key.get_secret_value():
         return None
@@ -121,6 +127,7 @@ def build(
         default_max_attempts=settings.max_attempts,
     )
     container = Container(settings=settings, store=store, registry=Registry(), clock=clock)
+    container.provide("specs", _load_specs)
     for module_name in flows:
         try:
             module = importlib.import_module(module_name)

@@ -155,3 +155,15 @@ def test_fail_needs_a_terminal_status(q: tuple[JobQueue, ManualClock]) -> None:
     (job,) = queue.claim("w", 10, 1)
     with pytest.raises(ValueError):
         queue.fail(job, "queued", "no", started_at=T0)  # type: ignore[arg-type]
+
+
+def test_pending_keys_lists_queued_work_of_a_kind_by_prefix(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, _ = q
+    for key in ["order:S1:1", "order:S1:2", "order:S1:2", "order:S2:3", "order:S1_x:4"]:
+        queue.enqueue(JobSpec(kind="orders.sync", key=key))
+    queue.enqueue(JobSpec(kind="other", key="order:S1:9"))
+    (running,) = queue.claim("w", 30, 1)
+    assert running.key == "order:S1:1"
+    keys = [k for k, _ in queue.pending_keys("orders.sync", "order:S1:", 10)]
+    assert keys == ["order:S1:2"]  # not the running one, not S2, not S1_x, not another kind
+    assert queue.pending_keys("orders.sync", "order:", 2)[0][1].tzinfo is not None

@@ -1,0 +1,454 @@
+"""Orders: every TikTok Shop order becomes exactly one correct NetSuite sales order, within seconds.
+
+Triggers: webhooks 1 (status change) and 3 (address update) → ``orders.sync`` keyed by the order;
+the polling backstop ``orders.poll`` re-discovers anything missed; ``ttns backfill orders``.
+The job never trusts the event: it re-reads the current order from TikTok and converges NetSuite
+to it, so events arriving late, twice or in reverse order end in the same state. The NetSuite write
+is an upsert on ``TTS-{shop}-{order}``; unchanged content (the hash in ``links``) makes no call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bridge.clock import Clock
+from bridge.domain.tiktok import Order
+from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError, classify_http, error_for
+from bridge.flows.ports import NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
+from bridge.mapping.orders import ItemRef, MappedOrder, gate, map_order
+from bridge.mapping.orders_spec import OrderSettings, OrdersSpec
+from bridge.mapping.specs import SpecSet
+from bridge.mapping.wire import jsonable
+from bridge.store import Store
+from bridge.store.queue import JobSpec
+from bridge.store.repos import Link
+from bridge.worker.registry import InboundEvent, Registry, Schedule
+from bridge.worker.runner import JobContext
+
+log = logging.getLogger("bridge.flows.orders")
+
+KIND_SYNC = "orders.sync"
+KIND_POLL = "orders.poll"
+DETAIL_BATCH = 50
+ITEM_CACHE_SECONDS = 3600
+
+
+def order_key(shop_id: str, order_id: str) -> str:
+    return f"order:{shop_id}:{order_id}"
+
+
+def sync_spec(shop_id: str, order_id: str, *, idempotency_key: str, reason: str, priority: int = 50) -> JobSpec:
+    return JobSpec(
+        kind=KIND_SYNC,
+        key=order_key(shop_id, order_id),
+        payload={"shop_id": shop_id, "order_id": order_id, "reason": reason},
+        idempotency_key=idempotency_key,
+        priority=priority,
+    )
+
+
+# --- routing (pure) ---------------------------------------------------------------------------
+
+
+def route_order_event(event: InboundEvent) -> list[JobSpec]:
+    """Webhooks 1 and 3 carry the order id; the job re-reads the order, so the rest is a hint."""
+    data = event.data.get("data") or {}
+    order_id = str(data.get("order_id") or "")
+    shop_id = event.shop_id or str(event.data.get("shop_id") or "")
+    if not order_id or not shop_id:
+        return []
+    return [sync_spec(shop_id, order_id, idempotency_key=f"{KIND_SYNC}:{event.source}:{event.event_id}",
+                      reason=f"webhook {event.topic}")]
+
+
+# --- reading orders in batches -----------------------------------------------------------------
+
+
+class OrderReader:
+    """Order details with batching: a read for one order also fetches up to 49 other orders of the
+    same shop that have sync jobs waiting, so a burst costs one TikTok call per 50 orders. A cached
+    detail serves a job only if it was fetched after that job was enqueued (never older than the
+    event that caused it)."""
+
+    def __init__(self, tiktok: TikTokOrders, store: Store, clock: Clock, ttl_seconds: float = 120) -> None:
+        self.tiktok = tiktok
+        self.store = store
+        self.clock = clock
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], tuple[Order, datetime]] = {}
+        self.calls = 0
+
+    def _fresh(self, shop_id: str, order_id: str, not_before: datetime) -> Order | None:
+        hit = self._cache.get((shop_id, order_id))
+        if hit is None:
+            return None
+        order, fetched_at = hit
+        if fetched_at < not_before or self.clock.now() - fetched_at > self.ttl:
+            return None
+        return order
+
+    def get(self, shop_id: str, order_id: str, not_before: datetime) -> Order | None:
+        with self._lock:
+            hit = self._fresh(shop_id, order_id, not_before)
+        if hit is not None:
+            return hit
+        ids = [order_id]
+        for key, created in self.store.queue.pending_keys(KIND_SYNC, f"order:{shop_id}:", DETAIL_BATCH * 2):
+            other = key.rsplit(":", 1)[-1]
+            if other != order_id and len(ids) < DETAIL_BATCH:
+                with self._lock:
+                    if self._fresh(shop_id, other, created) is None:
+                        ids.append(other)
+        fetched_at = self.clock.now()  # before the call: the answer is at least this fresh
+        orders = self.tiktok.get_orders(shop_id, ids)
+        self.calls += 1
+        with self._lock:
+            self._evict()
+            for o in orders:
+                self._cache[(shop_id, o.id)] = (o, fetched_at)
+        return next((o for o in orders if o.id == order_id), None)
+
+    def _evict(self) -> None:
+        if len(self._cache) < 20000:
+            return
+        cutoff = self.clock.now() - self.ttl
+        for k in [k for k, (_, t) in self._cache.items() if t < cutoff]:
+            del self._cache[k]
+
+
+# --- writing orders ------------------------------------------------------------------------------
+
+
+class BatchWriter:
+    """Group commit for the batch RESTlet: concurrent jobs hand in their order and wait; a batch
+    goes out when it is full or has waited ``linger`` seconds. One NetSuite call, many orders."""
+
+    def __init__(self, netsuite: NetSuiteOrders, max_batch: int = 25, linger: float = 0.05) -> None:
+        self.netsuite = netsuite
+        self.max_batch = max_batch
+        self.linger = linger
+        self._lock = threading.Condition()
+        self._pending: list[tuple[OrderWrite, Future[WriteResult]]] = []
+        self._oldest = 0.0
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="ttns-batch-writer", daemon=True)
+        self._thread.start()
+        self.batches = 0
+
+    def write(self, w: OrderWrite, timeout: float = 300) -> WriteResult:
+        fut: Future[WriteResult] = Future()
+        with self._lock:
+            if not self._pending:
+                self._oldest = time.monotonic()
+            self._pending.append((w, fut))
+            self._lock.notify()
+        return fut.result(timeout=timeout)
+
+    def _take(self) -> list[tuple[OrderWrite, Future[WriteResult]]]:
+        with self._lock:
+            while not self._closed:
+                if self._pending:
+                    wait = self.linger - (time.monotonic() - self._oldest)
+                    if len(self._pending) >= self.max_batch or wait <= 0:
+                        batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
+                        self._oldest = time.monotonic()
+                        return batch
+                    self._lock.wait(wait)
+                else:
+                    self._lock.wait(0.5)
+            return []
+
+    def _run(self) -> None:
+        while not self._closed:
+            batch = self._take()
+            if not batch:
+                continue
+            threading.Thread(target=self._send, args=(batch,), name="ttns-batch-send", daemon=True).start()
+
+    def _send(self, batch: list[tuple[OrderWrite, Future[WriteResult]]]) -> None:
+        try:
+            results = self.netsuite.upsert_orders([w for w, _ in batch])
+            self.batches += 1
+            by_eid = {r.external_id: r for r in results}
+            for w, fut in batch:
+                res = by_eid.get(w.external_id)
+                if res is None:
+                    fut.set_exception(RetriableError(f"batch answer lacked {w.external_id}"))
+                else:
+                    fut.set_result(res)
+        except Exception as exc:
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+
+@dataclass
+class OrderSync:
+    store: Store
+    tiktok: TikTokOrders
+    netsuite: NetSuiteOrders
+    specs: SpecSet
+    clock: Clock
+    reader: OrderReader
+    write_path: str = "rest"
+    batch_writer: BatchWriter | None = None
+
+    def settings_for(self, shop_id: str) -> OrderSettings:
+        return self.specs.get("orders", OrdersSpec).for_shop(shop_id)
+
+    # -- items and customers ----------------------------------------------------------------
+    def resolve_items(self, settings: OrderSettings, skus: Sequence[str]) -> dict[str, ItemRef]:
+        out: dict[str, ItemRef] = {}
+        wanted: list[str] = []
+        for sku in sorted(set(skus)):
+            if sku in settings.items.overrides:
+                out[sku] = ItemRef(id=settings.items.overrides[sku])
+            else:
+                wanted.append(sku)
+        if not wanted:
+            return out
+        cached = self.store.links.get_many("item", "", wanted)
+        now = self.clock.now()
+        misses = []
+        for sku in wanted:
+            link = cached.get(sku)
+            fresh = link and link.netsuite_id and link.synced_at and (now - link.synced_at).total_seconds() < (
+                ITEM_CACHE_SECONDS)
+            if link and fresh:
+                assert link.netsuite_id is not None
+                out[sku] = ItemRef(id=link.netsuite_id, active=link.status != "inactive", name=str(
+                    link.data.get("name", "")))
+            else:
+                misses.append(sku)
+        if misses:
+            found = self.netsuite.resolve_items(misses, settings.items.lookup)
+            for sku, ref in found.items():
+                out[sku] = ref
+                self.store.links.upsert(Link("item", "", sku, ref.id, "item", "", "", "inactive" if not ref.active
+                                             else "active", {"name": ref.name}, now))
+        return out
+
+    def resolve_customer(self, shop_id: str, order: Order, mapped: MappedOrder) -> str | None:
+        if mapped.customer is None:
+            return None
+        link = self.store.links.get("customer", shop_id, order.user_id)
+        if link and link.netsuite_id:
+            return link.netsuite_id
+        cid = self.netsuite.upsert_customer(jsonable(mapped.customer))
+        self.store.links.upsert(Link("customer", shop_id, order.user_id, cid, "customer",
+                                     mapped.customer_external_id or "", "", "synced", {}, self.clock.now()))
+        return cid
+
+    # -- one order ----------------------------------------------------------------------------
+    def plan(self, shop_id: str, order: Order, *, customer_lookup: bool = True) -> MappedOrder:
+        """The NetSuite document this order needs now (reads NetSuite for items, never writes)."""
+        settings = self.settings_for(shop_id)
+        gate(order, settings)
+        items = self.resolve_items(settings, [li.seller_sku for li in order.line_items if li.seller_sku])
+        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items)
+        if customer_lookup and mapped.customer is not None:
+            link = self.store.links.get("customer", shop_id, order.user_id)
+            if link and link.netsuite_id:
+                mapped = map_order(order, shop_id=shop_id, settings=settings, items=items,
+                                   customer_id=link.netsuite_id)
+        return mapped
+
+    def sync(self, shop_id: str, order_id: str, *, not_before: datetime) -> dict[str, Any]:
+        shop = self.store.shops.get(shop_id)
+        if shop is None:
+            raise SkippableError(f"shop {shop_id} is not connected")
+        if not shop.flow_enabled("orders"):
+            raise SkippableError(f"the orders flow is off for shop {shop_id}")
+        order = self.reader.get(shop_id, order_id, not_before)
+        if order is None:
+            raise RetriableError(f"TikTok did not return order {order_id} (yet)",
+                                 Evidence.of("tiktok", "order detail", details={"order_id": order_id}))
+        link = self.store.links.get("order", shop_id, order_id)
+        update_ts = int(order.update_time.timestamp()) if order.update_time else 0
+        if link and link.netsuite_id and link.data.get("fulfilled"):
+            return {"action": "kept", "reason": "already fulfilled in NetSuite", "netsuite_id": link.netsuite_id}
+        settings = self.settings_for(shop_id)
+        try:
+            staged = gate(order, settings)
+        except SkippableError as skip:
+            self._record_waiting(shop_id, order, link, str(skip), update_ts)
+            if order.status == "CANCELLED" and link and link.netsuite_id:
+                return self._cancelled(shop_id, order, link)
+            raise
+        items = self.resolve_items(settings, [li.seller_sku for li in order.line_items if li.seller_sku])
+        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items)
+        customer_id = None
+        if mapped.customer is not None and self.write_path == "rest":
+            customer_id = self.resolve_customer(shop_id, order, mapped)
+            mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id)
+        elif mapped.customer is not None:
+            cl = self.store.links.get("customer", shop_id, order.user_id)
+            if cl and cl.netsuite_id:
+                customer_id = cl.netsuite_id
+                mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id)
+        if link and link.netsuite_id and link.content_hash == mapped.content_hash:
+            self._touch(shop_id, order, link, update_ts)
+            return {"action": "unchanged", "netsuite_id": link.netsuite_id}
+        write = OrderWrite(mapped.record_type, mapped.external_id, jsonable(mapped.record),
+                           jsonable(mapped.customer) if mapped.customer and customer_id is None else None)
+        result = self._write(write)
+        if result.status in ("error", "deferred") or not result.id:
+            raise _write_error(result, order_id)
+        if result.customer_id and mapped.customer is not None and customer_id is None:
+            self.store.links.upsert(Link("customer", shop_id, order.user_id, result.customer_id, "customer",
+                                         mapped.customer_external_id or "", "", "synced", {}, self.clock.now()))
+        self.store.links.upsert(Link(
+            "order", shop_id, order_id, result.id, mapped.record_type, mapped.external_id, mapped.content_hash,
+            "staged" if staged else "synced",
+            {
+                "tiktok_status": order.status,
+                "tiktok_update_time": update_ts,
+                "allocation": mapped.allocation(),
+                "units": _units(order),
+                "expected_total": str(mapped.expected_total),
+                "platform_funded": str(mapped.platform_funded),
+                "currency": order.currency,
+                "is_fbt": order.is_fbt,
+                "created_at": int(order.create_time.timestamp()) if order.create_time else None,
+            },
+            self.clock.now(),
+        ))
+        return {"action": result.status, "netsuite_id": result.id, "total": str(mapped.computed_total),
+                "staged": staged}
+
+    def _write(self, write: OrderWrite) -> WriteResult:
+        if self.write_path == "restlet":
+            if self.batch_writer is None:
+                self.batch_writer = BatchWriter(self.netsuite)
+            return self.batch_writer.write(write)
+        return self.netsuite.upsert_order(write)
+
+    def _record_waiting(self, shop_id: str, order: Order, link: Link | None, reason: str, update_ts: int) -> None:
+        """Orders not (yet) in NetSuite still count against sellable stock: keep their units."""
+        if link and link.netsuite_id:
+            return
+        status = "cancelled" if order.status == "CANCELLED" else f"pending:{order.status}"
+        self.store.links.upsert(Link("order", shop_id, order.id, None, "", "", "", status,
+                                     {"tiktok_status": order.status, "tiktok_update_time": update_ts,
+                                      "units": _units(order), "reason": reason}, None))
+
+    def _touch(self, shop_id: str, order: Order, link: Link, update_ts: int) -> None:
+        if link.data.get("tiktok_update_time") == update_ts and link.data.get("tiktok_status") == order.status:
+            return
+        data = {**link.data, "tiktok_status": order.status, "tiktok_update_time": update_ts}
+        self.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
+                                     link.external_id, link.content_hash, link.status, data, link.synced_at))
+
+    def _cancelled(self, shop_id: str, order: Order, link: Link) -> dict[str, Any]:
+        """The order was cancelled after its sales order was written: the cancellations flow decides."""
+        from bridge.flows import cancellations
+
+        return cancellations.handle_cancelled_order(self, shop_id, order, link)
+
+
+def _units(order: Order) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for li in order.line_items:
+        if li.seller_sku and not li.cancelled:
+            out[li.seller_sku] = out.get(li.seller_sku, 0) + 1
+    return out
+
+
+def _write_error(result: WriteResult, order_id: str) -> Exception:
+    if result.status == "deferred":
+        return RetriableError(f"NetSuite deferred order {order_id} (governance); it is sent again")
+    err = result.error or {}
+    code = str(err.get("code") or "")
+    ev = Evidence.of("netsuite", "upsert order", code=code or None, details={"error": err, "order_id": order_id})
+    outcome = classify_http("netsuite", None, code)
+    message = f"NetSuite refused order {order_id}: {err.get('message') or code or 'unknown error'}"
+    if outcome == "fatal" and code not in ("INVALID_CONTENT",):
+        # A business refusal (closed period, customer conflict, …) is for a person, not a bug.
+        return NeedsHumanError(message, code=code or "NETSUITE_REFUSED", owner="ops", evidence=ev,
+                               fix_hint="Read NetSuite's message in the evidence, fix the record or the mapping "
+                               "spec, then replay.")
+    return error_for(outcome, message, ev)
+
+
+# --- jobs ----------------------------------------------------------------------------------------
+
+
+def service(container: Any) -> OrderSync:
+    svc: OrderSync = container.get("orders")
+    return svc
+
+
+def handle_sync(ctx: JobContext) -> dict[str, Any]:
+    p = ctx.payload
+    created = ctx.job.created_at or ctx.started_at
+    return service(ctx.services).sync(str(p["shop_id"]), str(p["order_id"]), not_before=created)
+
+
+def handle_poll(ctx: JobContext) -> dict[str, Any]:
+    """The backstop: every order updated since the last poll (with an overlap) gets a sync job
+    unless its link already reflects that update."""
+    svc = service(ctx.services)
+    settings = ctx.services.settings
+    now = svc.clock.now()
+    overlap = timedelta(seconds=settings.order_poll_overlap_seconds)
+    enqueued = 0
+    for shop in svc.store.shops.list(status="active"):
+        if not shop.flow_enabled("orders"):
+            continue
+        name = f"orders.poll:{shop.id}"
+        raw = svc.store.cursors.get(name)
+        since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=1)
+        found: list[tuple[str, datetime | None]] = list(
+            svc.tiktok.search_orders(shop.id, update_time_ge=since - overlap, update_time_lt=now))
+        links = svc.store.links.get_many("order", shop.id, [oid for oid, _ in found])
+        specs = []
+        for oid, updated in found:
+            ts = int(updated.timestamp()) if updated else 0
+            link = links.get(oid)
+            if link and int(link.data.get("tiktok_update_time") or 0) >= ts and ts:
+                continue
+            specs.append(sync_spec(shop.id, oid, idempotency_key=f"{KIND_SYNC}:poll:{shop.id}:{oid}:{ts}",
+                                   reason="poll", priority=80))
+        if specs:
+            enqueued += sum(1 for r in svc.store.queue.enqueue_many(specs) if r.created)
+        svc.store.cursors.set(name, now.isoformat())
+    return {"enqueued": enqueued}
+
+
+def register(registry: Registry, container: Any) -> None:
+    registry.handler(KIND_SYNC, handle_sync)
+    registry.handler(KIND_POLL, handle_poll)
+    registry.router("tiktok", "1", route_order_event)
+    registry.router("tiktok", "3", route_order_event)
+    registry.schedule(Schedule(name="orders.poll", kind=KIND_POLL,
+                               every_seconds=container.settings.order_poll_seconds))
+
+    def build(c: Any) -> OrderSync:
+        tiktok = c.get("tiktok.orders")
+        return OrderSync(
+            store=c.store,
+            tiktok=tiktok,
+            netsuite=c.get("netsuite.orders"),
+            specs=c.get("specs"),
+            clock=c.clock,
+            reader=OrderReader(tiktok, c.store, c.clock),
+            write_path=c.settings.netsuite_write_path,
+        )
+
+    container.provide("orders", build)

@@ -1,0 +1,133 @@
+"""In-memory fakes of the flow ports (fakes over mocks: they behave, they do not script answers)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from bridge.domain.tiktok import Order
+from bridge.flows.ports import OrderWrite, WriteResult
+from bridge.mapping.orders import ItemRef
+
+
+class FakeTikTokOrders:
+    def __init__(self) -> None:
+        self.orders: dict[str, dict[str, dict[str, Any]]] = {}
+        self.detail_calls: list[list[str]] = []
+        self.lock = threading.Lock()
+
+    def put(self, shop_id: str, payload: dict[str, Any]) -> None:
+        with self.lock:
+            self.orders.setdefault(shop_id, {})[payload["id"]] = payload
+
+    def update(self, shop_id: str, order_id: str, **changes: Any) -> None:
+        with self.lock:
+            cur = self.orders[shop_id][order_id]
+            cur.update(changes)
+            cur["update_time"] = int(cur.get("update_time", 0)) + 1
+
+    def get_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[Order]:
+        assert len(order_ids) <= 50, "order detail takes at most 50 ids"
+        with self.lock:
+            self.detail_calls.append(list(order_ids))
+            shop = self.orders.get(shop_id, {})
+            return [Order.model_validate(shop[i]) for i in order_ids if i in shop]
+
+    def search_orders(self, shop_id: str, *, update_time_ge: datetime | None = None,
+                      update_time_lt: datetime | None = None, create_time_ge: datetime | None = None,
+                      create_time_lt: datetime | None = None) -> Iterator[tuple[str, datetime | None]]:
+        with self.lock:
+            rows = [Order.model_validate(p) for p in self.orders.get(shop_id, {}).values()]
+        for o in rows:
+            if update_time_ge and o.update_time and o.update_time < update_time_ge:
+                continue
+            if update_time_lt and o.update_time and o.update_time >= update_time_lt:
+                continue
+            if create_time_ge and o.create_time and o.create_time < create_time_ge:
+                continue
+            if create_time_lt and o.create_time and o.create_time >= create_time_lt:
+                continue
+            yield o.id, o.update_time
+
+
+class FakeNetSuiteOrders:
+    def __init__(self, items: dict[str, ItemRef] | None = None) -> None:
+        self.items: dict[str, ItemRef] = dict(items or {})
+        self.records: dict[str, dict[str, Any]] = {}  # external id -> {"id", "type", "record"}
+        self.customers: dict[str, str] = {}
+        self.fulfilled: dict[str, dict[str, int]] = {}  # netsuite id -> {line item ids: qty}
+        self.closed: dict[str, list[str] | None] = {}
+        self.calls: dict[str, int] = {}
+        self.batches: list[int] = []
+        self.refuse: dict[str, dict[str, Any]] = {}  # external id -> error to answer
+        self._ids = itertools.count(1000)
+        self.lock = threading.Lock()
+
+    def _count(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    def resolve_items(self, skus: Sequence[str], lookup: str) -> dict[str, ItemRef]:
+        with self.lock:
+            self._count("resolve_items")
+            return {s: self.items[s] for s in skus if s in self.items}
+
+    def upsert_customer(self, customer: dict[str, Any]) -> str:
+        with self.lock:
+            self._count("upsert_customer")
+            eid = customer["externalId"]
+            if eid not in self.customers:
+                self.customers[eid] = str(next(self._ids))
+            return self.customers[eid]
+
+    def _upsert(self, w: OrderWrite) -> WriteResult:
+        if w.external_id in self.refuse:
+            return WriteResult(w.external_id, None, "error", error=self.refuse[w.external_id])
+        customer_id = None
+        record = dict(w.record)
+        if w.customer is not None:
+            eid = w.customer["externalId"]
+            if eid not in self.customers:
+                self.customers[eid] = str(next(self._ids))
+            customer_id = self.customers[eid]
+            record["entity"] = {"id": customer_id}
+        existing = self.records.get(w.external_id)
+        if existing is None:
+            nid = str(next(self._ids))
+            self.records[w.external_id] = {"id": nid, "type": w.record_type, "record": record, "writes": 1}
+            return WriteResult(w.external_id, nid, "created", customer_id)
+        existing["record"] = record
+        existing["writes"] += 1
+        return WriteResult(w.external_id, existing["id"], "updated", customer_id)
+
+    def upsert_order(self, write: OrderWrite) -> WriteResult:
+        with self.lock:
+            self._count("upsert_order")
+            return self._upsert(write)
+
+    def upsert_orders(self, writes: Sequence[OrderWrite]) -> list[WriteResult]:
+        with self.lock:
+            self._count("upsert_orders")
+            self.batches.append(len(writes))
+            return [self._upsert(w) for w in writes]
+
+    def find_order(self, record_type: str, external_id: str) -> str | None:
+        with self.lock:
+            rec = self.records.get(external_id)
+            return rec["id"] if rec else None
+
+    def close_order_lines(self, record_type: str, netsuite_id: str, line_item_ids: Sequence[str] | None) -> int:
+        with self.lock:
+            self._count("close_order_lines")
+            self.closed[netsuite_id] = None if line_item_ids is None else list(line_item_ids)
+            rec = next(r for r in self.records.values() if r["id"] == netsuite_id)
+            return len(rec["record"]["item"]["items"])
+
+    def fulfilled_quantities(self, record_type: str, netsuite_id: str) -> dict[str, int]:
+        with self.lock:
+            return dict(self.fulfilled.get(netsuite_id, {}))
+
+    def so_count(self) -> int:
+        return len(self.records)

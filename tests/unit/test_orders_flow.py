@@ -1,0 +1,214 @@
+"""The orders flow end to end inside the bridge (inbox → queue → worker → ports), with fakes for
+TikTok and NetSuite. The same flow runs against both sandboxes over HTTP in tests/integration."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.bootstrap import Container, build
+from bridge.mapping.orders import ItemRef
+from bridge.settings import Settings
+from bridge.store.repos import Shop
+from bridge.web.ingest import ingest
+from tests.support.fakes import FakeNetSuiteOrders, FakeTikTokOrders
+from tests.support.tiktok_orders import order, unit
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOP = "7494049642642441621"
+ITEMS = {"RED-S": ItemRef("100"), "MUG": ItemRef("103"), "CAP": ItemRef("104")}
+
+
+class World:
+    def __init__(self, container: Container, tiktok: FakeTikTokOrders, netsuite: FakeNetSuiteOrders) -> None:
+        self.c = container
+        self.tiktok = tiktok
+        self.netsuite = netsuite
+        self.worker = container.worker(threads=4, name="test")
+        self._n = 0
+
+    def webhook(self, order_id: str, topic: int = 1, status: str = "AWAITING_SHIPMENT") -> None:
+        self._n += 1
+        body = json.dumps({"type": topic, "tts_notification_id": f"n-{order_id}-{self._n}", "shop_id": SHOP,
+                           "timestamp": 1760000000, "data": {"order_id": order_id, "order_status": status}}).encode()
+        ingest(self.c, source="tiktok", event_id=f"n-{order_id}-{self._n}", topic=str(topic), body=body,
+               shop_id=SHOP)
+
+    def drain(self) -> int:
+        return self.worker.drain()
+
+    def so(self, order_id: str) -> dict[str, Any]:
+        return self.netsuite.records[f"TTS-{SHOP}-{order_id}"]
+
+
+@pytest.fixture
+def world(sqlite_url: str) -> Iterator[World]:
+    c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "mapping_specs", retry_base_seconds=0.01,
+                       retry_cap_seconds=0.01))
+    tiktok, netsuite = FakeTikTokOrders(), FakeNetSuiteOrders(ITEMS)
+    c.set("tiktok.orders", tiktok)
+    c.set("netsuite.orders", netsuite)
+    c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
+    yield World(c, tiktok, netsuite)
+    c.close()
+
+
+def test_a_webhook_becomes_one_sales_order_and_repeats_make_no_calls(world: World) -> None:
+    world.tiktok.put(SHOP, order("576", [unit("a1", "RED-S", "19.99"), unit("a2", "RED-S", "19.99")]))
+    world.webhook("576")
+    world.webhook("576")  # TikTok retried
+    assert world.drain() == 2
+    assert world.netsuite.so_count() == 1
+    so = world.so("576")
+    assert so["record"]["item"]["items"][0]["quantity"] == 2
+    assert world.netsuite.calls["upsert_order"] == 1  # the second job found the content unchanged
+    link = world.c.store.links.get("order", SHOP, "576")
+    assert link is not None and link.netsuite_id == so["id"] and link.status == "synced"
+    assert link.data["allocation"][0]["line_item_ids"] == ["a1", "a2"]
+
+
+def test_events_in_any_order_converge_to_the_current_order(world: World) -> None:
+    world.tiktok.put(SHOP, order("600", [unit("a1", "MUG", "5.00")], status="UNPAID"))
+    world.webhook("600", status="UNPAID")
+    world.drain()
+    assert world.netsuite.so_count() == 0
+    link = world.c.store.links.get("order", SHOP, "600")
+    assert link is not None and link.status == "pending:UNPAID" and link.data["units"] == {"MUG": 1}
+    # The order moves on twice; the later event is processed first, the stale one after.
+    world.tiktok.update(SHOP, "600", status="IN_TRANSIT")
+    world.webhook("600", status="IN_TRANSIT")
+    world.webhook("600", status="AWAITING_SHIPMENT")
+    world.drain()
+    assert world.netsuite.so_count() == 1 and world.netsuite.calls["upsert_order"] == 1
+    assert world.c.store.links.get("order", SHOP, "600").data["tiktok_status"] == "IN_TRANSIT"  # type: ignore[union-attr]
+
+
+def test_on_hold_is_staged_then_released(world: World) -> None:
+    payload = order("700", [unit("a1", "CAP", "15.00")], status="ON_HOLD")
+    payload["recipient_address"] = {"name": "", "region_code": "US"}  # hidden while on hold
+    world.tiktok.put(SHOP, payload)
+    world.webhook("700", status="ON_HOLD")
+    world.drain()
+    rec = world.so("700")["record"]
+    assert rec["orderStatus"] == {"id": "A"} and "shippingAddress" not in rec
+    assert rec["custbody_ttns_sync_status"] == "ON_HOLD"
+    full = order("700", [unit("a1", "CAP", "15.00")], status="AWAITING_SHIPMENT")
+    world.tiktok.put(SHOP, full | {"update_time": 1760009999})
+    world.webhook("700", topic=1)
+    world.drain()
+    rec = world.so("700")["record"]
+    assert rec["orderStatus"] == {"id": "B"} and rec["shippingAddress"]["city"] == "San Jose"
+    assert world.netsuite.so_count() == 1 and world.so("700")["writes"] == 2
+
+
+def test_unknown_sku_becomes_an_exception_and_replay_heals_it(world: World) -> None:
+    world.tiktok.put(SHOP, order("800", [unit("a1", "NEW-SKU", "9.00")]))
+    world.webhook("800")
+    world.drain()
+    (exc,) = world.c.store.exceptions.list(status="open")
+    assert (exc.code, exc.owner, exc.entity) == ("UNKNOWN_SKU", "ops", f"order:{SHOP}:800")
+    assert "NEW-SKU" in exc.title and "items.overrides" in exc.fix_hint
+    world.netsuite.items["NEW-SKU"] = ItemRef("555")  # the merchant creates the item
+    world.c.store.exceptions.replay(exc.id, world.c.store.queue)
+    world.drain()
+    assert world.netsuite.so_count() == 1
+    assert world.c.store.exceptions.get(exc.id).status == "resolved"  # type: ignore[union-attr]
+
+
+def test_netsuite_refusal_is_an_exception_with_its_message(world: World) -> None:
+    world.tiktok.put(SHOP, order("801", [unit("a1", "MUG", "9.00")]))
+    world.netsuite.refuse[f"TTS-{SHOP}-801"] = {"code": "USER_ERROR", "message": "The period is closed"}
+    world.webhook("801")
+    world.drain()
+    (exc,) = world.c.store.exceptions.list(status="open")
+    assert exc.code == "USER_ERROR" and "period is closed" in exc.title
+
+
+def test_polling_backstop_finds_orders_whose_webhooks_were_lost(world: World) -> None:
+    import time
+
+    for i in range(5):
+        world.tiktok.put(SHOP, order(f"90{i}", [unit("a1", "MUG", "5.00")], update_time=int(time.time()) - 60))
+    world.webhook("900")
+    world.drain()
+    from bridge.store.queue import JobSpec
+
+    world.c.store.queue.enqueue(JobSpec(kind="orders.poll", key="schedule:orders.poll", idempotency_key="p1"))
+    world.drain()
+    assert world.netsuite.so_count() == 5
+    world.c.store.queue.enqueue(JobSpec(kind="orders.poll", key="schedule:orders.poll", idempotency_key="p2"))
+    world.drain()  # nothing changed: no new sync jobs, no writes
+    assert world.netsuite.calls["upsert_order"] == 5
+
+
+def test_a_burst_reads_orders_fifty_at_a_time(world: World) -> None:
+    for i in range(120):
+        world.tiktok.put(SHOP, order(f"b{i}", [unit("a1", "MUG", "5.00")]))
+        world.webhook(f"b{i}")
+    world.drain()
+    assert world.netsuite.so_count() == 120
+    sizes = [len(c) for c in world.tiktok.detail_calls]
+    assert len(sizes) == 3 and max(sizes) == 50
+
+
+def test_restlet_path_writes_several_orders_per_call(world: World, sqlite_url: str) -> None:
+    world.c.settings = world.c.settings.model_copy(update={"netsuite_write_path": "restlet"})
+    world.c._lazy.pop("orders", None)
+    for i in range(40):
+        world.tiktok.put(SHOP, order(f"r{i}", [unit("a1", "MUG", "5.00")], user_id=f"buyer-{i % 7}"))
+        world.webhook(f"r{i}")
+    stop = threading.Event()
+    w = world.c.worker(threads=12)
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()
+    import time
+
+    deadline = time.monotonic() + 30
+    while world.netsuite.so_count() < 40 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    t.join(10)
+    assert world.netsuite.so_count() == 40
+    assert world.netsuite.calls.get("upsert_order", 0) == 0 and world.netsuite.calls.get("upsert_customer", 0) == 0
+    assert max(world.netsuite.batches) > 1 and sum(world.netsuite.batches) == 40
+    assert len(world.netsuite.customers) == 7  # per-buyer customers found or created inside the batch call
+
+
+def test_per_buyer_customers_are_created_once(world: World) -> None:
+    world.tiktok.put(SHOP, order("c1", [unit("a1", "MUG", "5.00")], user_id="u1"))
+    world.tiktok.put(SHOP, order("c2", [unit("a1", "MUG", "5.00")], user_id="u1"))
+    world.webhook("c1")
+    world.webhook("c2")
+    world.drain()
+    assert world.netsuite.calls["upsert_customer"] == 1
+    assert world.so("c1")["record"]["entity"] == world.so("c2")["record"]["entity"]
+
+
+def test_cancellation_closes_an_unshipped_order_and_flags_a_shipped_one(world: World) -> None:
+    for oid in ("x1", "x2"):
+        world.tiktok.put(SHOP, order(oid, [unit("a1", "MUG", "5.00")]))
+        world.webhook(oid)
+    world.drain()
+    world.netsuite.fulfilled[world.so("x2")["id"]] = {"a1": 1}
+    for oid in ("x1", "x2"):
+        world.tiktok.update(SHOP, oid, status="CANCELLED", cancel_reason="Buyer changed mind")
+        world.webhook(oid, status="CANCELLED")
+    world.drain()
+    assert world.netsuite.closed == {world.so("x1")["id"]: None}
+    assert world.c.store.links.get("order", SHOP, "x1").status == "cancelled"  # type: ignore[union-attr]
+    (exc,) = world.c.store.exceptions.list(status="open")
+    assert exc.code == "CANCELLED_TOO_LATE" and exc.entity == f"order:{SHOP}:x2"
+
+
+def test_flow_switched_off_for_the_shop(world: World) -> None:
+    world.c.store.shops.set_flows(SHOP, {"orders": False})
+    world.tiktok.put(SHOP, order("off1", [unit("a1", "MUG", "5.00")]))
+    world.webhook("off1")
+    world.drain()
+    assert world.netsuite.so_count() == 0
+    assert world.c.store.queue.counts() == {"skipped": 1}
