@@ -62,6 +62,13 @@ describe('object XML lint', () => {
             /custom records need/],
         ['scriptid too long', (d) => edit(obj(d, 'customscript_ttns_ue_events.xml'), 'customdeploy_ttns_ue_bintransfer', 'customdeploy_ttns_ue_bintransfer_and_more_things'),
             /longer than 40 characters/],
+        ['an element the SDF type does not have (title on a user event deployment)',
+            (d) => edit(obj(d, 'customscript_ttns_ue_events.xml'), '<status>RELEASED</status>', '<status>RELEASED</status><title>x</title>'),
+            /unknown element <title> in customdeploy_ttns_ue_itemfulfillment/],
+        ['an unknown element on a custom field', (d) => edit(obj(d, 'custcol_ttns_package.xml'), '<label>', '<checkspelling>F</checkspelling><label>'),
+            /unknown element <checkspelling> in <transactioncolumncustomfield>/],
+        ['a deployment setting an undeclared parameter', (d) => edit(obj(d, 'customscript_ttns_rl_orders.xml'), '<title>TTNS Orders</title>', '<title>TTNS Orders</title><custscript_nope>1</custscript_nope>'),
+            /sets undeclared parameter custscript_nope/],
         ['parameter with a bad setting', (d) => edit(obj(d, 'customscript_ttns_rl_orders.xml'), '<setting>COMPANY</setting>', '<setting>GLOBAL</setting>'),
             /setting of custscript_ttns_rl_unit_reserve "GLOBAL"/],
     ])('catches: %s', (name, mutate, pattern) => {

@@ -76,6 +76,62 @@ const RECORD_TYPES = ['ASSEMBLYBUILD', 'ASSEMBLYUNBUILD', 'BINTRANSFER', 'BINWOR
     'WORKORDERCLOSE', 'WORKORDERCOMPLETION', 'WORKORDERISSUE', 'ASSEMBLYITEM', 'DEPOSIT'];
 const MAX_ID = 40;
 
+/** Child elements the SDF reference allows, per object type and nested structure. */
+const SCRIPT_FIELD = ['fieldtype', 'label', 'selectrecordtype', 'applyformatting', 'defaultchecked', 'defaultselection',
+    'defaultvalue', 'description', 'displaytype', 'dynamicdefault', 'help', 'linktext', 'minvalue', 'maxvalue', 'storevalue',
+    'accesslevel', 'checkspelling', 'displayheight', 'displaywidth', 'isformula', 'ismandatory', 'maxlength',
+    'onparentdelete', 'searchcomparefield', 'searchdefault', 'searchlevel', 'setting', 'customfieldfilters', 'roleaccesses'];
+const CUSTOM_FIELD_COMMON = ['fieldtype', 'label', 'selectrecordtype', 'applyformatting', 'defaultchecked', 'defaultselection',
+    'defaultvalue', 'description', 'displaytype', 'dynamicdefault', 'help', 'linktext', 'minvalue', 'maxvalue', 'storevalue',
+    'accesslevel', 'encryptatrest', 'displayheight', 'displaywidth', 'isformula', 'ismandatory', 'maxlength',
+    'onparentdelete', 'searchcomparefield', 'searchdefault', 'searchlevel', 'sourcefilterby', 'sourcefrom', 'sourcelist',
+    'customfieldfilters', 'roleaccesses'];
+const ALLOWED = {
+    usereventscript: ['name', 'scriptfile', 'description', 'isinactive', 'notifyadmins', 'notifyemails', 'notifygroup',
+        'notifyowner', 'notifyuser', 'aftersubmitfunction', 'beforeloadfunction', 'beforesubmitfunction',
+        'customplugintypes', 'libraries', 'scriptcustomfields', 'scriptdeployments'],
+    'usereventscript.scriptdeployment': ['status', 'recordtype', 'allemployees', 'allpartners', 'allroles', 'auddepartment',
+        'audemployee', 'audgroup', 'audpartner', 'audslctrole', 'audsubsidiary', 'eventtype', 'isdeployed', 'loglevel',
+        'runasrole', 'alllocalizationcontexts', 'executioncontext', 'localizationcontext'],
+    restlet: ['name', 'scriptfile', 'description', 'isinactive', 'notifyadmins', 'notifyemails', 'notifygroup', 'notifyowner',
+        'notifyuser', 'deletefunction', 'getfunction', 'postfunction', 'putfunction', 'customplugintypes', 'libraries',
+        'scriptcustomfields', 'scriptdeployments'],
+    'restlet.scriptdeployment': ['status', 'title', 'allemployees', 'allpartners', 'allroles', 'auddepartment', 'audemployee',
+        'audgroup', 'audpartner', 'audslctrole', 'audsubsidiary', 'isdeployed', 'loglevel'],
+    mapreducescript: ['name', 'scriptfile', 'description', 'isinactive', 'notifyadmins', 'notifyemails', 'notifygroup',
+        'notifyowner', 'customplugintypes', 'scriptcustomfields', 'scriptdeployments'],
+    'mapreducescript.scriptdeployment': ['status', 'title', 'isdeployed', 'loglevel', 'runasrole', 'buffersize',
+        'concurrencylimit', 'queueallstagesatonce', 'yieldaftermins', 'recurrence'],
+    scriptcustomfield: SCRIPT_FIELD,
+    recurrence: ['daily', 'everyweekday', 'monthly', 'monthlydayofweek', 'single', 'weekly', 'yearly', 'yearlydayofweek'],
+    transactionbodycustomfield: CUSTOM_FIELD_COMMON.concat(['checkspelling', 'globalsearch', 'showhierarchy', 'showinlist',
+        'isparent', 'parentsubtab', 'subtab', 'bodyassemblybuild', 'bodybom', 'bodycustomerpayment', 'bodydeposit',
+        'bodydepositapplication', 'bodyexpensereport', 'bodyinventoryadjustment', 'bodyfulfillmentrequest', 'bodystorepickup',
+        'bodyitemfulfillment', 'bodyitemfulfillmentorder', 'bodyitemreceipt', 'bodyitemreceiptorder', 'bodyjournal',
+        'bodyperiodendjournal', 'bodyopportunity', 'bodyothertransaction', 'bodypaycheck', 'bodypickingticket',
+        'bodyprintflag', 'bodyprintpackingslip', 'bodyprintstatement', 'bodypurchase', 'bodysale', 'bodystore',
+        'bodytransferorder', 'bodyvendorpayment', 'bodybtegata', 'fldsizelabel', 'bodycustomtransactions']),
+    transactioncolumncustomfield: CUSTOM_FIELD_COMMON.concat(['showhierarchy', 'colbuild', 'colexpense', 'colexpensereport',
+        'colgrouponinvoices', 'colinventoryadjustment', 'colfulfillmentrequest', 'colstorepickup', 'colitemfulfillment',
+        'colitemfulfillmentorder', 'colitemreceipt', 'colitemreceiptorder', 'coljournal', 'colperiodendjournal', 'colkititem',
+        'colopportunity', 'colpackingslip', 'colpaycheckcompanycontribution', 'colpaycheckcompanytax', 'colpaycheckdeduction',
+        'colpaycheckearning', 'colpaycheckemployeetax', 'colpickingticket', 'colprintflag', 'colpurchase', 'colreturnform',
+        'colsale', 'colstore', 'colstorehidden', 'colstorewithgroups', 'coltime', 'coltransferorder',
+        'columncustomtransactions']),
+    customrecordtype: ['recordname', 'customsegment', 'accesstype', 'allowattachments', 'allowinlineediting',
+        'allowinlinedeleting', 'allowinlinedetaching', 'allowmobileaccess', 'allownumberingoverride', 'allowquickadd',
+        'allowquicksearch', 'allowuiaccess', 'description', 'enabledle', 'enablekeywords', 'enablemailmerge',
+        'enablenametranslation', 'enablenumbering', 'enableoptimisticlocking', 'enablesystemnotes', 'hierarchical',
+        'numberingprefix', 'numberingsuffix', 'numberingmindigits', 'numberinginit', 'icon', 'iconbuiltin', 'iconindex',
+        'includeinsearchmenu', 'includename', 'isinactive', 'isordered', 'showcreationdate', 'showcreationdateonlist',
+        'showid', 'showlastmodified', 'showlastmodifiedonlist', 'shownotes', 'showowner', 'showownerallowchange',
+        'showowneronlist', 'customrecordcustomfields', 'instances', 'links', 'permissions', 'recordsublists', 'subtabs'],
+    customrecordcustomfield: CUSTOM_FIELD_COMMON.concat(['checkspelling', 'globalsearch', 'showinlist', 'isparent',
+        'parentsubtab', 'subtab', 'allowquickadd', 'rolerestrict']),
+    schedule: ['startdate', 'starttime', 'enddate', 'repeat', 'everyxdays', 'everyxweeks', 'everyxmonths', 'orderofweek',
+        'dayofweek', 'dayofmonth', 'month', 'sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'],
+};
+
 function walk(dir) {
     if (!fs.existsSync(dir)) return [];
     return fs.readdirSync(dir, { withFileTypes: true }).reduce((acc, d) => {
@@ -112,6 +168,16 @@ function lint(projectDir) {
     };
     const oneOf = (file, value, allowed, what) => {
         if (value !== null && allowed.indexOf(value) < 0) err(file, what + ' "' + value + '" is not one of ' + allowed.join(', '));
+    };
+    /** Only elements the SDF reference knows for `kind` (plus parameter values on deployments). */
+    const elements = (file, el, kind, label) => {
+        const allowed = ALLOWED[kind];
+        if (!allowed) return;
+        el.children.forEach((c) => {
+            if (allowed.indexOf(c.name) >= 0) return;
+            if (/scriptdeployment$/.test(kind) && /^custscript/.test(c.name)) return;
+            err(file, 'unknown element <' + c.name + '> in ' + label);
+        });
     };
     const bool = (file, el, name) => {
         const v = xml.textOf(el, name);
@@ -198,6 +264,7 @@ function lint(projectDir) {
         const scriptid = root.attrs.scriptid;
         idRule(file, scriptid, prefix, type);
         if (scriptid && path.basename(file) !== scriptid + '.xml') err(file, 'file name must be ' + scriptid + '.xml');
+        elements(file, root, type, '<' + type + '>');
 
         if (SCRIPT_TYPES[type]) {
             hasScripts = true;
@@ -225,6 +292,7 @@ function lint(projectDir) {
             const params = xml.child(root, 'scriptcustomfields');
             (params ? xml.children(params, 'scriptcustomfield') : []).forEach((p) => {
                 idRule(file, p.attrs.scriptid, 'custscript', 'scriptcustomfield');
+                elements(file, p, 'scriptcustomfield', p.attrs.scriptid);
                 oneOf(file, xml.textOf(p, 'fieldtype'), FIELD_TYPES, 'fieldtype of ' + p.attrs.scriptid);
                 oneOf(file, xml.textOf(p, 'setting'), SETTINGS, 'setting of ' + p.attrs.scriptid);
                 if (!xml.textOf(p, 'label')) err(file, p.attrs.scriptid + ' without <label>');
@@ -236,12 +304,15 @@ function lint(projectDir) {
             list.forEach((d) => {
                 const did = d.attrs.scriptid;
                 idRule(file, did, 'customdeploy', 'scriptdeployment');
+                elements(file, d, type + '.scriptdeployment', did);
                 const status = xml.textOf(d, 'status');
                 if (!status) err(file, did + ' without <status>');
                 oneOf(file, status, SCRIPT_STATUS, 'status of ' + did);
                 oneOf(file, xml.textOf(d, 'loglevel'), LOG_LEVELS, 'loglevel of ' + did);
                 ['isdeployed', 'allroles', 'allemployees', 'allpartners'].forEach((b) => bool(file, d, b));
-                if (!xml.textOf(d, 'title')) err(file, did + ' without <title>');
+                if ((ALLOWED[type + '.scriptdeployment'] || ['title']).indexOf('title') >= 0 && !xml.textOf(d, 'title')) {
+                    err(file, did + ' without <title>');
+                }
                 if (type === 'usereventscript' || type === 'clientscript') {
                     const rt = xml.textOf(d, 'recordtype');
                     if (!rt) err(file, did + ' without <recordtype>');
@@ -255,7 +326,9 @@ function lint(projectDir) {
                 const rec = xml.child(d, 'recurrence');
                 if (status === 'SCHEDULED' && !rec) err(file, did + ' is SCHEDULED without <recurrence>');
                 if (rec) {
+                    elements(file, rec, 'recurrence', did + ' <recurrence>');
                     rec.children.forEach((r) => {
+                        elements(file, r, 'schedule', did + ' <' + r.name + '>');
                         if (!xml.textOf(r, 'startdate') || !/^\d{4}-\d{2}-\d{2}$/.test(xml.textOf(r, 'startdate'))) err(file, did + ' recurrence needs <startdate> YYYY-MM-DD');
                         if (!xml.textOf(r, 'starttime')) err(file, did + ' recurrence needs <starttime>');
                         const repeat = xml.textOf(r, 'repeat');
@@ -285,6 +358,7 @@ function lint(projectDir) {
             const fields = xml.child(root, 'customrecordcustomfields');
             (fields ? xml.children(fields, 'customrecordcustomfield') : []).forEach((f) => {
                 idRule(file, f.attrs.scriptid, 'custrecord', 'customrecordcustomfield');
+                elements(file, f, 'customrecordcustomfield', f.attrs.scriptid);
                 oneOf(file, xml.textOf(f, 'fieldtype'), FIELD_TYPES, 'fieldtype of ' + f.attrs.scriptid);
                 if (!xml.textOf(f, 'label')) err(file, f.attrs.scriptid + ' without <label>');
             });
