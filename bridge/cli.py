@@ -31,9 +31,11 @@ CLI_MODULES: tuple[str, ...] = (
 class Obj:
     """Lazily built settings and container shared by the commands of one invocation."""
 
-    def __init__(self) -> None:
-        self._settings: Settings | None = None
-        self._container: Any = None
+    def __init__(self, container: Any = None) -> None:
+        """``container`` lets tests (and the demo) run commands against an already wired bridge."""
+        self._settings: Settings | None = container.settings if container is not None else None
+        self._container: Any = container
+        self._owned = container is None
 
     @property
     def settings(self) -> Settings:
@@ -52,7 +54,7 @@ class Obj:
         return self._container
 
     def close(self) -> None:
-        if self._container is not None:
+        if self._container is not None and self._owned:
             self._container.close()
 
 

@@ -81,3 +81,9 @@ class NetSuiteOrders(Protocol):
     def fulfilled_quantities(self, record_type: str, netsuite_id: str) -> dict[str, int]:
         """Units already fulfilled per TikTok line-item-ids string (``custcol_ttns_line_item_ids``)."""
         ...
+
+
+class NetSuiteLookup(Protocol):
+    def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` exist in SuiteQL table ``table`` (item, location, subsidiary …)."""
+        ...

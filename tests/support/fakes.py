@@ -131,3 +131,11 @@ class FakeNetSuiteOrders:
 
     def so_count(self) -> int:
         return len(self.records)
+
+
+class FakeNetSuiteLookup:
+    def __init__(self, tables: dict[str, set[str]]) -> None:
+        self.tables = tables
+
+    def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
+        return set(ids) & self.tables.get(table, set())

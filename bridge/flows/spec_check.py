@@ -1,0 +1,91 @@
+"""What `ttns specs check` and `ttns specs diff` need: the NetSuite ids a spec names, and a spec
+as it was at a git revision."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TypeVar
+
+from bridge.mapping.orders_spec import Dimension, OrderSettings, OrdersSpec
+from bridge.mapping.specs import SpecError, SpecModel, SpecProblem, SpecSet, load_spec
+
+M = TypeVar("M", bound=SpecModel)
+
+# (SuiteQL table, what to call it in a message) → {id: {where it is used}}
+Refs = dict[tuple[str, str], dict[str, set[str]]]
+
+
+def _add(refs: Refs, table: str, label: str, ref_id: str | None, where: str) -> None:
+    if ref_id:
+        refs.setdefault((table, label), {}).setdefault(ref_id, set()).add(where)
+
+
+def _dim(refs: Refs, table: str, label: str, dim: Dimension, where: str) -> None:
+    _add(refs, table, label, dim.default, f"{where}.default")
+    for i, rule in enumerate(dim.rules):
+        _add(refs, table, label, rule.value, f"{where}.rules[{i}]")
+
+
+def _order_settings(refs: Refs, s: OrderSettings, prefix: str) -> None:
+    _add(refs, "subsidiary", "subsidiary", s.subsidiary, f"{prefix}.subsidiary")
+    _dim(refs, "location", "location", s.location, f"{prefix}.location")
+    _add(refs, "location", "location", s.fbt_location, f"{prefix}.fbt_location")
+    _dim(refs, "department", "department", s.department, f"{prefix}.department")
+    _dim(refs, "classification", "class", s.class_, f"{prefix}.class")
+    for code, cur in s.currencies.items():
+        _add(refs, "currency", "currency", cur, f"{prefix}.currencies.{code}")
+    _dim(refs, "paymentmethod", "payment method", s.payment_option, f"{prefix}.payment_option")
+    _add(refs, "customer", "customer", s.customer.generic_id, f"{prefix}.customer.generic_id")
+    for name, item in (
+        ("discounts.seller.item", s.discounts.seller.item),
+        ("discounts.platform.item", s.discounts.platform.item),
+        ("shipping.item", s.shipping.item),
+        ("shipping.ship_method", s.shipping.ship_method),
+        ("shipping.seller_discount_item", s.shipping.seller_discount_item),
+        ("shipping.platform_discount_item", s.shipping.platform_discount_item),
+        ("tax.item", s.tax.item),
+        ("tax.shipping_item", s.tax.shipping_item),
+        ("rounding.item", s.rounding.item),
+    ):
+        _add(refs, "item", "item", item, f"{prefix}.{name}")
+    for fee, item in s.fees.items():
+        _add(refs, "item", "item", item, f"{prefix}.fees.{fee}")
+    for sku, item in s.items.overrides.items():
+        _add(refs, "item", "item", item, f"{prefix}.items.overrides.{sku}")
+
+
+def referenced_ids(spec_set: SpecSet) -> Refs:
+    """Every NetSuite id the loaded specs name, with where each is used."""
+    refs: Refs = {}
+    orders = spec_set.specs.get("orders")
+    if isinstance(orders, OrdersSpec):
+        _order_settings(refs, orders.defaults, "orders.yaml: defaults")
+        for shop_id in orders.shops:
+            _order_settings(refs, orders.for_shop(shop_id), f"orders.yaml: shops.{shop_id}")
+    for name, spec in spec_set:
+        extra = getattr(spec, "netsuite_refs", None)
+        if callable(extra):
+            for (table, label), ids in extra().items():
+                for ref_id, wheres in ids.items():
+                    for where in wheres:
+                        _add(refs, table, label, ref_id, f"{name}.yaml: {where}")
+    return refs
+
+
+def spec_at_revision(ref: str, path: Path, model: type[M]) -> M:
+    """``path`` as committed at git revision ``ref``, validated."""
+    try:
+        root = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True,
+                              cwd=path.resolve().parent).stdout.strip()
+        rel = path.resolve().relative_to(root)
+        text = subprocess.run(["git", "show", f"{ref}:{rel}"], capture_output=True, text=True, check=True,
+                              cwd=root).stdout
+    except (subprocess.CalledProcessError, ValueError, FileNotFoundError) as exc:
+        raise SpecError([SpecProblem(str(path), "", f"cannot be read at git revision {ref!r}",
+                                     "give a revision that has the file (e.g. HEAD, main, a tag)")]) from exc
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d) / path.name
+        tmp.write_text(text)
+        return load_spec(tmp, model)

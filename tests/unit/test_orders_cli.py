@@ -1,0 +1,114 @@
+"""`ttns orders sync --dry-run`, `ttns specs check`, `ttns backfill orders` on a wired bridge with fakes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bridge.bootstrap import Container, build
+from bridge.cli import Obj, main
+from bridge.mapping.orders import ItemRef
+from bridge.settings import Settings
+from bridge.store.repos import Shop
+from tests.support.fakes import FakeNetSuiteLookup, FakeNetSuiteOrders, FakeTikTokOrders
+from tests.support.tiktok_orders import order, unit
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOP = "S1"
+
+
+@pytest.fixture
+def wired(sqlite_url: str) -> Iterator[tuple[Container, FakeTikTokOrders, FakeNetSuiteOrders]]:
+    c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "mapping_specs"))
+    tiktok, netsuite = FakeTikTokOrders(), FakeNetSuiteOrders({"MUG": ItemRef("103")})
+    c.set("tiktok.orders", tiktok)
+    c.set("netsuite.orders", netsuite)
+    c.store.shops.upsert(Shop(id=SHOP, name="Demo"))
+    yield c, tiktok, netsuite
+    c.close()
+
+
+def run(c: Container, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), obj=Obj(c), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_dry_run_prints_the_payload_and_writes_nothing(wired) -> None:  # type: ignore[no-untyped-def]
+    c, tiktok, netsuite = wired
+    tiktok.put(SHOP, order("42", [unit("a1", "MUG", "5.00"), unit("a2", "MUG", "5.00")]))
+    code, out = run(c, "orders", "sync", "42", "--dry-run")
+    assert code == 0, out
+    assert "TTS-S1-42" in out and "x2" in out
+    payload = json.loads(out[out.index("{"):])
+    assert payload["record"]["externalId"] == "TTS-S1-42" and payload["record"]["item"]["items"][0]["quantity"] == 2
+    assert netsuite.so_count() == 0 and c.store.links.get("order", SHOP, "42") is None
+
+
+def test_dry_run_explains_a_mapping_problem(wired) -> None:  # type: ignore[no-untyped-def]
+    c, tiktok, _ = wired
+    tiktok.put(SHOP, order("43", [unit("a1", "UNKNOWN", "5.00")]))
+    code, out = run(c, "orders", "sync", "43", "--dry-run")
+    assert code == 1 and "UNKNOWN_SKU" in out and "fix:" in out
+
+
+def test_sync_one_order_now(wired) -> None:  # type: ignore[no-untyped-def]
+    c, tiktok, netsuite = wired
+    tiktok.put(SHOP, order("44", [unit("a1", "MUG", "5.00")]))
+    code, out = run(c, "orders", "sync", "44")
+    assert code == 0 and json.loads(out)["action"] == "created" and netsuite.so_count() == 1
+
+
+def test_specs_check_names_missing_ids(wired) -> None:  # type: ignore[no-untyped-def]
+    c, _, _ = wired
+    everything = {"subsidiary": {"1"}, "location": {"1", "9"}, "classification": {"1", "2"},
+                  "currency": {"1", "2", "3"}, "paymentmethod": {"7"},
+                  "item": {"501", "502", "503", "601", "701", "702", "703", "704"}}
+    c.set("netsuite.lookup", FakeNetSuiteLookup(everything))
+    code, out = run(c, "specs", "check")
+    assert code == 0 and "every NetSuite id" in out
+    everything["item"].discard("704")
+    code, out = run(c, "specs", "check")
+    assert code == 1 and "missing item '704'" in out and "defaults.rounding.item" in out
+
+
+def test_backfill_queues_each_order_once(wired) -> None:  # type: ignore[no-untyped-def]
+    c, tiktok, _ = wired
+    for i in range(3):
+        tiktok.put(SHOP, order(f"h{i}", [unit("a1", "MUG", "5.00")]))
+    code, out = run(c, "backfill", "orders", "--since", "2025-01-01", "--no-wait")
+    assert code == 0, out
+    code, _ = run(c, "backfill", "orders", "--since", "2025-01-01", "--no-wait")
+    assert c.store.queue.counts() == {"queued": 3}
+    code, out = run(c, "backfill", "orders", "--since", "2030-01-01", "--until", "2029-01-01")
+    assert code == 2 and "--since must be before --until" in out
+
+
+def test_specs_diff_shows_payload_changes(wired, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    c, tiktok, _ = wired
+    repo = tmp_path / "repo"
+    (repo / "mapping_specs").mkdir(parents=True)
+    spec = (ROOT / "mapping_specs/orders.yaml").read_text()
+    (repo / "mapping_specs/orders.yaml").write_text(spec)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qam", "x", "--allow-empty"],
+                   cwd=repo, check=True)
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "spec"], cwd=repo, check=True)
+    (repo / "mapping_specs/orders.yaml").write_text(spec.replace('memo: "pre-order', 'memo: "PRE').replace(
+        "max: \"0.05\"", "max: \"0.10\"").replace('    default: "1"                   # storefront',
+                                                    '    default: "5"'))
+    c.settings = c.settings.model_copy(update={"specs_dir": repo / "mapping_specs"})
+    c._lazy.clear()
+    c.set("tiktok.orders", tiktok)
+    c.set("netsuite.orders", FakeNetSuiteOrders({"MUG": ItemRef("103")}))
+    tiktok.put(SHOP, order("d1", [unit("a1", "MUG", "5.00")]))
+    assert run(c, "orders", "sync", "d1")[0] == 0
+    code, out = run(c, "specs", "diff", "--from", "HEAD")
+    assert code == 0, out
+    assert '-  "class": {' in out or '"id": "5"' in out
+    assert "1 of 1 recent order(s) would change" in out
