@@ -164,7 +164,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head")
+@click.option("--revision", default="heads", show_default=True)
 @pass_obj
 def db_upgrade(obj: Obj, revision: str) -> None:
     """Apply migrations (SQLite or PostgreSQL, same schema)."""

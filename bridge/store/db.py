@@ -79,28 +79,33 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (``ttns db upgrade``)."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Apply migrations up to ``revision`` (``ttns db upgrade``); every branch head by default, so
+    features developed in parallel (each adding a revision) all apply."""
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The applied revision(s), comma-separated when several branch heads are applied."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
-def head_revision(url: str) -> str | None:
+def head_revision(url: str = "") -> str | None:
+    """The latest revision(s) shipped with this version, comma-separated when branches exist."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    heads = ScriptDirectory.from_config(alembic_config(url)).get_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def migrations_current(engine: Engine) -> bool:
-    return current_revision(engine) == head_revision(str(engine.url))
+    return current_revision(engine) == head_revision()
 
 
 def has_schema(engine: Engine) -> bool:
