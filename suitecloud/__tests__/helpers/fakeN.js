@@ -35,6 +35,26 @@ function nsError(name, message) {
     return e;
 }
 
+/**
+ * While env.recording is on, remember every member the scripts touch ("Record.getValue",
+ * "query.runSuiteQL" …) so a test can check each against the documented API (Oracle's stubs).
+ */
+/** Members of the fakes that only tests and the fakes themselves use. */
+const FAKE_ONLY = ['clone', 'fields', 'texts', 'sublists', 'subrecords', 'env'];
+
+function watch(obj, name, env) {
+    return new Proxy(obj, {
+        get(target, prop, receiver) {
+            if (env && env.recording && typeof prop === 'string' && prop[0] !== '_' && FAKE_ONLY.indexOf(prop) < 0) {
+                env.touched.add(name + '.' + prop);
+            }
+            const value = Reflect.get(target, prop, receiver);
+            // methods run against the raw object, so their own bookkeeping is not recorded
+            return typeof value === 'function' && name === 'Record' ? value.bind(target) : value;
+        },
+    });
+}
+
 class FakeRecord {
     /**
      * @param {{type, id, fields, texts, sublists: {id: [{field: value, _sub: {fieldId: FakeRecord}}]}, subrecords}} spec
@@ -54,6 +74,7 @@ class FakeRecord {
         });
         this.env = env;
         this.isDynamic = false;
+        return watch(this, 'Record', env);
     }
 
     clone() {
@@ -86,7 +107,7 @@ class FakeRecord {
         return v === undefined || v === null ? '' : String(v);
     }
 
-    line(sublistId, line) {
+    _line(sublistId, line) {
         const list = this.sublists[sublistId];
         if (!list) throw nsError('SSS_INVALID_SUBLIST_OPERATION', 'no sublist ' + sublistId);
         if (line < 0 || line >= list.length) throw nsError('SSS_INVALID_SUBLIST_OPERATION', 'line ' + line + ' out of range');
@@ -99,12 +120,12 @@ class FakeRecord {
     }
 
     getSublistValue(o) {
-        const v = this.line(o.sublistId, o.line)[o.fieldId];
+        const v = this._line(o.sublistId, o.line)[o.fieldId];
         return v === undefined ? null : v;
     }
 
     getSublistText(o) {
-        const l = this.line(o.sublistId, o.line);
+        const l = this._line(o.sublistId, o.line);
         if (l['_text_' + o.fieldId] !== undefined) return l['_text_' + o.fieldId];
         const v = l[o.fieldId];
         return v === undefined || v === null ? '' : String(v);
@@ -114,7 +135,7 @@ class FakeRecord {
         if (this.env.failOnSet && this.env.failOnSet(o.fieldId, o.value)) {
             throw nsError('INVALID_FLD_VALUE', 'Invalid value for ' + o.fieldId);
         }
-        this.line(o.sublistId, o.line)[o.fieldId] = o.value;
+        this._line(o.sublistId, o.line)[o.fieldId] = o.value;
         return this;
     }
 
@@ -125,7 +146,7 @@ class FakeRecord {
     }
 
     removeLine(o) {
-        this.line(o.sublistId, o.line);
+        this._line(o.sublistId, o.line);
         this.sublists[o.sublistId].splice(o.line, 1);
         return this;
     }
@@ -136,7 +157,7 @@ class FakeRecord {
     }
 
     getSublistSubrecord(o) {
-        const l = this.line(o.sublistId, o.line);
+        const l = this._line(o.sublistId, o.line);
         if (!l._sub) l._sub = {};
         if (!l._sub[o.fieldId]) l._sub[o.fieldId] = new FakeRecord({ type: 'address' }, this.env);
         return l._sub[o.fieldId];
@@ -147,8 +168,8 @@ class FakeRecord {
     }
 }
 
-function resultSet(rows) {
-    return { asMappedResults: () => rows.map((r) => Object.assign({}, r)) };
+function resultSet(rows, env) {
+    return watch({ asMappedResults: () => rows.map((r) => Object.assign({}, r)) }, 'ResultSet', env);
 }
 
 /**
@@ -180,6 +201,8 @@ function createN() {
         failOnSet: null,
         failOnSave: null,
         nowIso: null,
+        recording: false,
+        touched: new Set(),
     };
 
     function spend(units, what) {
@@ -285,7 +308,7 @@ function createN() {
     const query = {
         runSuiteQL: (o) => {
             spend(10, 'suiteql');
-            return resultSet(runQuery(o.query, o.params));
+            return resultSet(runQuery(o.query, o.params), env);
         },
         runSuiteQLPaged: (o) => {
             spend(10, 'suiteql-paged');
@@ -293,14 +316,14 @@ function createN() {
             const size = o.pageSize || 50;
             const ranges = [];
             for (let i = 0; i * size < rows.length; i++) ranges.push({ index: i, compoundLabel: String(i) });
-            return {
+            return watch({
                 count: rows.length,
                 pageRanges: ranges,
                 fetch: (f) => {
                     spend(10, 'suiteql-page');
-                    return { data: resultSet(rows.slice(f.index * size, (f.index + 1) * size)) };
+                    return watch({ data: resultSet(rows.slice(f.index * size, (f.index + 1) * size), env) }, 'Page', env);
                 },
-            };
+            }, 'PagedData', env);
         },
     };
 
@@ -341,14 +364,14 @@ function createN() {
         createHmac: (o) => {
             if (o.algorithm !== cryptoStub.HashAlg.SHA256) throw new Error('fake N/crypto: only SHA256');
             const h = nodeCrypto.createHmac('sha256', Buffer.from(env.secrets[o.key.secret], 'utf8'));
-            return {
+            return watch({
                 update: (u) => { h.update(Buffer.from(u.input, 'utf8')); },
                 // NetSuite returns upper-case hex; the scripts must lower-case it
                 digest: (d) => {
                     if (d.outputEncoding !== encodeStub.Encoding.HEX) throw new Error('fake N/crypto: HEX only');
                     return h.digest('hex').toUpperCase();
                 },
-            };
+            }, 'Hmac', env);
         },
     };
 
@@ -356,10 +379,10 @@ function createN() {
         ContextType: { USER_INTERFACE: 'USERINTERFACE', RESTLET: 'RESTLET', REST_WEBSERVICES: 'RESTWEBSERVICES', CSV_IMPORT: 'CSVIMPORT', MAP_REDUCE: 'MAPREDUCE' },
         get accountId() { return env.accountId; },
         get executionContext() { return env.executionContext; },
-        getCurrentScript: () => ({
+        getCurrentScript: () => watch({
             getParameter: (o) => (env.params[o.name] === undefined ? null : env.params[o.name]),
             getRemainingUsage: () => env.usage,
-        }),
+        }, 'Script', env),
     };
 
     const log = {};
@@ -369,7 +392,9 @@ function createN() {
 
     const error = { create: (o) => nsError(o.name, o.message) };
 
-    env.N = { record, query, search, https, crypto, encode: { Encoding: encodeStub.Encoding }, runtime, log, error };
+    const modules = { record, query, search, https, crypto, encode: { Encoding: encodeStub.Encoding }, runtime, log, error };
+    env.N = {};
+    Object.keys(modules).forEach((k) => { env.N[k] = watch(modules[k], k, env); });
     env.FakeRecord = FakeRecord;
     return env;
 }
