@@ -22,6 +22,7 @@ from bridge.store.repos import (
     Shops,
     Users,
 )
+from bridge.store.tables import load_area_tables
 
 
 class Store:
@@ -35,6 +36,7 @@ class Store:
         box: SecretBox | None = None,
         default_max_attempts: int = 8,
     ) -> None:
+        load_area_tables()
         self.engine = engine
         self.clock = clock or SystemClock()
         self.queue: JobQueue = SqlJobQueue(engine, self.clock, default_max_attempts)

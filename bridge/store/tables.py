@@ -249,3 +249,26 @@ users = Table(
     Column("last_login_at", UTCDateTime, nullable=True),
     UniqueConstraint("username"),
 )
+
+
+# Each area keeps its own tables in its own module on this same ``metadata`` (so areas developed in
+# parallel never edit one file). ``load_area_tables`` imports those that exist; the migrations, the
+# store and the tests call it so every table is known.
+AREA_TABLE_MODULES: tuple[str, ...] = (
+    "bridge.store.tables_settlement",
+    "bridge.store.tables_monitoring",
+    "bridge.store.tables_inventory",
+    "bridge.store.tables_fulfillment",
+)
+
+
+def load_area_tables() -> MetaData:
+    import importlib
+
+    for name in AREA_TABLE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return metadata

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bridge.store.db import make_engine, upgrade
-from bridge.store.tables import metadata
+from bridge.store.tables import load_area_tables
 
 PG_ADMIN_URL = os.environ.get("TTNS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -67,7 +67,7 @@ def truncate_all(url: str) -> None:
     engine = make_engine(url, pool_size=1)
     try:
         with engine.begin() as c:
-            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+            names = ", ".join(f'"{t.name}"' for t in load_area_tables().sorted_tables)
             c.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     finally:
         engine.dispose()

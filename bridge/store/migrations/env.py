@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 
 from bridge.store.db import make_engine
-from bridge.store.tables import metadata
+from bridge.store.tables import load_area_tables
 
 config = context.config
-target_metadata = metadata
+target_metadata = load_area_tables()
 
 
 def run_migrations_offline() -> None:
