@@ -37,6 +37,18 @@ FLOW_MODULES: tuple[str, ...] = (
 )
 
 
+# Adapter modules, each exposing ``provide(container)`` (see ``bridge.adapters``).
+ADAPTER_MODULES: tuple[str, ...] = (
+    "bridge.tiktok.wiring",
+    "bridge.netsuite.wiring",
+    "bridge.adapters.orders",
+    "bridge.adapters.inventory",
+    "bridge.adapters.fulfillment",
+    "bridge.adapters.settlement",
+    "bridge.adapters.monitoring",
+)
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -128,12 +140,22 @@ def build(
     )
     container = Container(settings=settings, store=store, registry=Registry(), clock=clock)
     container.provide("specs", _load_specs)
+    for module_name in ADAPTER_MODULES:
+        module = _optional_module(module_name)
+        if module is not None:
+            module.provide(container)
     for module_name in flows:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        module.register(container.registry, container)
+        module = _optional_module(module_name)
+        if module is not None:
+            module.register(container.registry, container)
     return container
+
+
+def _optional_module(name: str) -> Any:
+    """Import ``name`` if it exists (areas land one by one); any other import error is a bug."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise

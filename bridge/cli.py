@@ -23,6 +23,10 @@ CLI_MODULES: tuple[str, ...] = (
     "bridge.netsuite.cli",
     "bridge.sandbox.cli",
     "bridge.flows.cli",
+    "bridge.flows.inventory_cli",
+    "bridge.flows.fulfillment_cli",
+    "bridge.flows.settlement_cli",
+    "bridge.flows.monitoring_cli",
     "bridge.demo.cli",
     "bridge.doctor",
 )
