@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from bridge.sandbox.tiktok import TikTokSandbox, TikTokSandboxConfig, create_app
+from bridge.sandbox.tiktok.digest import load_digest
 from bridge.serving import BackgroundServer
 
 
@@ -64,11 +65,43 @@ class TikTokClient:
 
     def ok(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
            **kw: Any) -> dict[str, Any]:
+        """Call, expect success, and check every field of ``data`` is documented for the endpoint."""
         resp = self.call(method, path, query, body, **kw)
         doc = resp.json()
         assert resp.status_code == 200 and doc["code"] == 0, (resp.status_code, doc)
+        assert set(doc) == {"code", "message", "request_id", "data"}
+        ep, _, _ = load_digest().match(method, path)
+        assert ep is not None
+        undocumented = undocumented_fields(doc["data"], ep.response_data_fields())
+        assert not undocumented, f"{method} {path} answers undocumented fields: {undocumented}"
         data: dict[str, Any] = doc["data"]
         return data
+
+    def err(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
+            **kw: Any) -> tuple[int, int, str]:
+        """(http status, code, message) of a refused call."""
+        resp = self.call(method, path, query, body, **kw)
+        doc = resp.json()
+        assert doc["code"] != 0, doc
+        assert set(doc) == {"code", "message", "request_id", "data"}
+        return resp.status_code, doc["code"], doc["message"]
+
+
+def undocumented_fields(data: Any, tree: dict[str, Any], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    if isinstance(data, list):
+        for item in data:
+            out += undocumented_fields(item, tree, prefix)
+        return out
+    if not isinstance(data, dict):
+        return out
+    for key, value in data.items():
+        fact = tree.get(key)
+        if fact is None:
+            out.append(prefix + key)
+        elif isinstance(value, (dict, list)) and fact.get("fields"):
+            out += undocumented_fields(value, fact["fields"], f"{prefix}{key}.")
+    return sorted(set(out))
 
 
 @dataclass
@@ -97,7 +130,7 @@ def _env(config: TikTokSandboxConfig) -> Iterator[TikTokEnv]:
 
 @pytest.fixture
 def tiktok_config() -> TikTokSandboxConfig:
-    return TikTokSandboxConfig(seed=7, webhook_time_scale=0.001, tick_interval=0.05)
+    return TikTokSandboxConfig(seed=7, webhook_time_scale=0.0001, tick_interval=0.05)
 
 
 @pytest.fixture

@@ -20,6 +20,13 @@ def _json(doc: Any, status: int = 200) -> Response:
     return Response(json.dumps(doc, ensure_ascii=False, default=str), status=status, mimetype="application/json")
 
 
+def _bulk(sb: TikTokSandbox, doc: dict[str, Any]) -> dict[str, Any]:
+    specs = doc.get("orders")
+    if not isinstance(specs, list):
+        raise SandboxError("orders must be a list of {shop_id, items, …} objects")
+    return sb.place_orders(specs, detail=bool(doc.get("detail")))
+
+
 def control_blueprint(sb: TikTokSandbox) -> Blueprint:
     bp = Blueprint("tiktok_sandbox_control", __name__, url_prefix="/_sandbox")
 
@@ -79,7 +86,7 @@ def control_blueprint(sb: TikTokSandbox) -> Blueprint:
     route("/inventory", ["GET"], lambda: sb.inventory(request.args.get("shop_id")))
     # orders
     route("/orders", ["POST"], lambda: sb.place_order(**body()))
-    route("/orders/bulk", ["POST"], lambda: sb.place_orders(**body()))
+    route("/orders/bulk", ["POST"], lambda: _bulk(sb, body()))
     route("/orders", ["GET"], lambda: sb.list_orders(
         shop_id=request.args.get("shop_id"), status=request.args.get("status"),
         limit=int(request.args.get("limit", 1000)), offset=int(request.args.get("offset", 0))), name="orders_list")

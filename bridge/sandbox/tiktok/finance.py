@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import orders
+from .digest import load_digest
 from .errors import SandboxError
 from .models import Adjustment, LineItem, Order, Payment, Statement, Transaction, Withdrawal
 from .money import ZERO, allocate, dec, fmt, q
@@ -407,8 +408,21 @@ def transactions_by_statement(st: SandboxState, stmt: Statement, query: dict[str
     }
 
 
+def _prune(doc: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """Keep only the documented keys (the by-order page documents a slightly different set)."""
+    out: dict[str, Any] = {}
+    for k, v in doc.items():
+        if k not in fields:
+            continue
+        sub = fields[k].get("fields")
+        out[k] = _prune(v, sub) if isinstance(v, dict) and sub else v
+    return out
+
+
 def transactions_by_order(st: SandboxState, order: Order) -> dict[str, Any]:
     cur = order.currency
+    documented = load_digest().endpoint("GET", "/finance/202501/orders/{order_id}/statement_transactions")
+    sku_fields = documented.response_data_fields()["sku_transactions"]["fields"]
     lines = []
     grand = {"revenue_amount": ZERO, "shipping_cost_amount": ZERO, "fee_tax_amount": ZERO, "settlement_amount": ZERO}
     for tx in st.transactions.values():
@@ -419,7 +433,7 @@ def transactions_by_order(st: SandboxState, order: Order) -> dict[str, Any]:
             for k in grand:
                 grand[k] += t[k]
             tree = sl["tree"]
-            lines.append({
+            lines.append(_prune({
                 "sku_id": sl["sku_id"],
                 "sku_name": sl["sku_name"],
                 "product_name": sl["product_name"],
@@ -432,7 +446,7 @@ def transactions_by_order(st: SandboxState, order: Order) -> dict[str, Any]:
                 "shipping_cost_breakdown": _fmt_tree(tree["shipping_cost_breakdown"], cur),
                 "fee_tax_amount": fmt(t["fee_tax_amount"], cur),
                 "fee_tax_breakdown": _fmt_tree(tree["fee_tax_breakdown"], cur),
-            })
+            }, sku_fields))
     return {
         "order_id": order.id,
         "order_create_time": order.create_time,
