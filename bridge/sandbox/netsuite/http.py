@@ -1,0 +1,153 @@
+"""HTTP plumbing shared by the blueprints: JSON bodies (decimals kept exact), authentication,
+the concurrency slot with the per-API refusal, fault injection, and NetSuite-shaped responses."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from flask import Response, current_app, request
+
+from .auth import Principal
+from .errors import NsError, concurrency_exceeded, invalid_content, invalid_login, restlet_error
+from .pool import PoolFull
+from .sandbox import NetSuiteSandbox
+
+EXTENSION = "netsuite_sandbox"
+
+
+def sandbox() -> NetSuiteSandbox:
+    sb: NetSuiteSandbox = current_app.extensions[EXTENSION]
+    return sb
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)  # type: ignore[operator]
+    raise TypeError(type(value).__name__)
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(payload, default=_default), status=status, headers=headers,
+                    mimetype="application/json")
+
+
+def ns_error_response(err: NsError) -> Response:
+    return json_response(err.body(), err.status)
+
+
+def json_body(required: bool = True) -> Any:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if required:
+            raise invalid_content("The request body is empty; a JSON object is expected.")
+        return {}
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid_content("The request body is not valid JSON.") from None
+
+
+def form_params() -> list[tuple[str, str]]:
+    if (request.mimetype or "") == "application/x-www-form-urlencoded":
+        return [(k, v) for k, vs in request.form.lists() for v in vs]
+    return []
+
+
+def authenticate(scope: str) -> Principal:
+    sb = sandbox()
+    return sb.auth.authenticate(
+        request.headers.get("Authorization"), request.method, request.url, form_params(), scope
+    )
+
+
+@contextmanager
+def rest_slot(op: str, lines: int = 0, record_type: str | None = None, api: str = "rest") -> Iterator[None]:
+    """The account's concurrency slot for a REST/SuiteQL call, with the faults that precede work."""
+    sb = sandbox()
+    try:
+        with sb.slot(api, op, lines, record_type):
+            _pre_faults(sb, op, record_type, restlet=False)
+            yield
+    except PoolFull:
+        if sb.chaos.roll(sb.config.faults.spurious_invalid_login_rate):
+            sb.counters.inc("faults.spurious_invalid_login")
+            raise invalid_login() from None
+        raise concurrency_exceeded() from None
+
+
+class RestletRefusal(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def response(self) -> Response:
+        return json_response(restlet_error(self.code, self.message), self.status)
+
+
+@contextmanager
+def restlet_slot(lines: int = 0) -> Iterator[None]:
+    sb = sandbox()
+    try:
+        with sb.slot("restlet", "restlet", lines):
+            _pre_faults(sb, "restlet", None, restlet=True)
+            yield
+    except PoolFull:
+        if sb.chaos.roll(sb.config.faults.spurious_invalid_login_rate):
+            sb.counters.inc("faults.spurious_invalid_login")
+            raise RestletRefusal(401, "INVALID_LOGIN_ATTEMPT", "Invalid login attempt.") from None
+        raise RestletRefusal(400, "SSS_REQUEST_LIMIT_EXCEEDED", "Request limit exceeded.") from None
+
+
+def _pre_faults(sb: NetSuiteSandbox, op: str, record_type: str | None, *, restlet: bool) -> None:
+    kind = sb.chaos.take_scripted(op, record_type)
+    if kind is None:
+        if sb.chaos.roll(sb.config.faults.rate_429):
+            kind = "429"
+        elif sb.chaos.roll(sb.config.faults.rate_5xx):
+            kind = "5xx"
+    if kind is None:
+        if sb.chaos.roll(sb.config.faults.rate_timeout_after_commit):
+            request.environ["ns.timeout_after_commit"] = True
+        return
+    sb.counters.inc(f"faults.{kind}")
+    if kind == "timeout_after_commit":
+        request.environ["ns.timeout_after_commit"] = True
+    elif kind == "429":
+        if restlet:
+            raise RestletRefusal(400, "SSS_REQUEST_LIMIT_EXCEEDED", "Request limit exceeded.")
+        raise concurrency_exceeded()
+    elif kind == "5xx":
+        if restlet:
+            raise RestletRefusal(500, "UNEXPECTED_ERROR", "An unexpected error occurred.")
+        raise NsError(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Try again later.")
+    elif kind == "invalid_login":
+        if restlet:
+            raise RestletRefusal(401, "INVALID_LOGIN_ATTEMPT", "Invalid login attempt.")
+        raise invalid_login()
+
+
+def after_commit(respond: Callable[[], Response]) -> Response:
+    """Answer, unless a "timeout after commit" fault is armed: then hang past the client's timeout
+    or drop the connection — the write stays committed either way."""
+    if not request.environ.get("ns.timeout_after_commit"):
+        return respond()
+    sb = sandbox()
+    sb.counters.inc("faults.timeout_after_commit")
+    if sb.config.faults.timeout_mode == "drop":
+        sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
+        if isinstance(sock, socket.socket):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        return Response(b"", status=502)
+    time.sleep(sb.config.faults.hang_seconds)
+    return respond()

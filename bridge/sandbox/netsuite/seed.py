@@ -1,0 +1,108 @@
+"""The default account a fresh sandbox starts with (control API ``POST /_sandbox/seed`` adds more).
+
+Bodies are REST-shaped; ``_special`` names an account/customer the sandbox uses for postings and
+scenarios (undeposited funds, customer deposits, inventory adjustments, the TikTok clearing account).
+External ids make re-seeding idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SEED_ORDER = (
+    "currency", "subsidiary", "account", "location", "classification", "department", "paymentMethod",
+    "shipItem", "salesTaxItem", "discountItem", "inventoryItem", "customer",
+)
+
+
+def _price(amount: str) -> dict[str, Any]:
+    return {"items": [{"priceLevel": {"id": "1"}, "price": amount}]}
+
+
+def default_seed() -> dict[str, list[dict[str, Any]]]:
+    us = {"id": "1"}
+    usd = {"id": "1"}
+    return {
+        "currency": [
+            {"externalId": "CUR-USD", "name": "USD", "symbol": "USD", "isBaseCurrency": True, "exchangeRate": "1",
+             "currencyPrecision": 2},
+            {"externalId": "CUR-GBP", "name": "GBP", "symbol": "GBP", "isBaseCurrency": False,
+             "exchangeRate": "1.27", "currencyPrecision": 2},
+        ],
+        "subsidiary": [
+            {"externalId": "SUB-US", "name": "TTNS Retail US", "currency": usd, "country": {"id": "US"}},
+        ],
+        "account": [
+            {"externalId": "ACCT-1000", "acctNumber": "1000", "acctName": "Operating Bank", "acctType": {"id": "Bank"},
+             "currency": usd, "_special": "bank"},
+            {"externalId": "ACCT-1100", "acctNumber": "1100", "acctName": "Accounts Receivable",
+             "acctType": {"id": "AcctRec"}, "_special": "receivables"},
+            {"externalId": "ACCT-1200", "acctNumber": "1200", "acctName": "Undeposited Funds",
+             "acctType": {"id": "OthCurrAsset"}, "_special": "undeposited"},
+            {"externalId": "ACCT-1250", "acctNumber": "1250", "acctName": "TikTok Shop Clearing",
+             "acctType": {"id": "OthCurrAsset"}, "_special": "tiktok_clearing"},
+            {"externalId": "ACCT-1300", "acctNumber": "1300", "acctName": "Inventory Asset",
+             "acctType": {"id": "OthCurrAsset"}, "_special": "inventory"},
+            {"externalId": "ACCT-2100", "acctNumber": "2100", "acctName": "Customer Deposits",
+             "acctType": {"id": "OthCurrLiab"}, "_special": "customer_deposits"},
+            {"externalId": "ACCT-2200", "acctNumber": "2200", "acctName": "Sales Tax Payable",
+             "acctType": {"id": "OthCurrLiab"}, "_special": "sales_tax"},
+            {"externalId": "ACCT-4000", "acctNumber": "4000", "acctName": "Sales", "acctType": {"id": "Income"},
+             "_special": "sales"},
+            {"externalId": "ACCT-4100", "acctNumber": "4100", "acctName": "Shipping Income",
+             "acctType": {"id": "Income"}, "_special": "shipping_income"},
+            {"externalId": "ACCT-5000", "acctNumber": "5000", "acctName": "Cost of Goods Sold",
+             "acctType": {"id": "COGS"}, "_special": "cogs"},
+            {"externalId": "ACCT-5100", "acctNumber": "5100", "acctName": "Inventory Adjustments",
+             "acctType": {"id": "Expense"}, "_special": "adjustment"},
+            {"externalId": "ACCT-6100", "acctNumber": "6100", "acctName": "Marketplace Fees",
+             "acctType": {"id": "Expense"}, "_special": "marketplace_fees"},
+            {"externalId": "ACCT-6200", "acctNumber": "6200", "acctName": "Shipping Expense",
+             "acctType": {"id": "Expense"}, "_special": "shipping_expense"},
+            {"externalId": "ACCT-6900", "acctNumber": "6900", "acctName": "Rounding Variance",
+             "acctType": {"id": "OthExpense"}, "_special": "rounding"},
+        ],
+        "location": [
+            {"externalId": "LOC-MAIN", "name": "Main Warehouse", "makeInventoryAvailable": True},
+            {"externalId": "LOC-EAST", "name": "East Warehouse", "makeInventoryAvailable": True},
+            {"externalId": "LOC-FBT", "name": "TikTok FBT Warehouse", "makeInventoryAvailable": True},
+        ],
+        "classification": [{"externalId": "CLASS-TTS", "name": "TikTok Shop"}],
+        "department": [{"externalId": "DEPT-ECOM", "name": "E-commerce"}],
+        "paymentMethod": [
+            {"externalId": "PM-TTS", "name": "TikTok Shop", "account": {"externalId": "ACCT-1250"}},
+            {"externalId": "PM-CASH", "name": "Cash"},
+        ],
+        "shipItem": [
+            {"externalId": "SHIP-STD", "itemId": "Standard Shipping", "displayName": "Standard Shipping"},
+            {"externalId": "SHIP-TTS", "itemId": "TikTok Shipping", "displayName": "Shipped by TikTok"},
+        ],
+        "salesTaxItem": [
+            {"externalId": "TAX-NONE", "itemId": "Not Taxable", "rate": "0"},
+            {"externalId": "TAX-CA", "itemId": "CA State Tax", "rate": "7.25"},
+        ],
+        "discountItem": [
+            {"externalId": "DISC-SELLER", "itemId": "TikTok Seller Discount", "rate": "0"},
+            {"externalId": "DISC-PLATFORM", "itemId": "TikTok Platform Discount", "rate": "0"},
+        ],
+        "inventoryItem": [
+            {"externalId": "ITEM-TSHIRT", "itemId": "TSHIRT", "displayName": "Logo T-Shirt",
+             "matrixType": {"id": "PARENT"}, "price": _price("19.99")},
+            {"externalId": "ITEM-TSHIRT-RED-M", "itemId": "TSHIRT-RED-M", "displayName": "Logo T-Shirt Red M",
+             "upcCode": "0012345000011", "matrixType": {"id": "CHILD"}, "parent": {"externalId": "ITEM-TSHIRT"},
+             "price": _price("19.99"), "cost": "6.50"},
+            {"externalId": "ITEM-TSHIRT-BLUE-L", "itemId": "TSHIRT-BLUE-L", "displayName": "Logo T-Shirt Blue L",
+             "upcCode": "0012345000028", "matrixType": {"id": "CHILD"}, "parent": {"externalId": "ITEM-TSHIRT"},
+             "price": _price("21.99"), "cost": "6.80"},
+            {"externalId": "ITEM-MUG", "itemId": "MUG-001", "displayName": "Ceramic Mug", "upcCode": "0012345000035",
+             "price": _price("12.50"), "cost": "3.10"},
+            {"externalId": "ITEM-CAP", "itemId": "CAP-001", "displayName": "Baseball Cap", "upcCode": "0012345000042",
+             "price": _price("15.00"), "cost": "4.00"},
+        ],
+        "customer": [
+            {"externalId": "CUST-WALKIN", "companyName": "Walk-in Customer", "isPerson": False, "subsidiary": us,
+             "currency": usd, "_special": "walkin_customer"},
+            {"externalId": "CUST-TTS", "companyName": "TikTok Shop Customers", "isPerson": False, "subsidiary": us,
+             "currency": usd, "_special": "tiktok_customer"},
+        ],
+    }
