@@ -3,11 +3,12 @@ authorized shops, plus the failure modes (reused / expired code, wrong secret, e
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from tests.sandbox.conftest import TikTokClient, TikTokEnv
+from tests.sandbox.conftest import TikTokClient, TikTokEnv, WebhookReceiver
 
 TOKEN_FIELDS = {"access_token", "access_token_expire_in", "refresh_token", "refresh_token_expire_in", "open_id",
                 "seller_name", "seller_base_region", "user_type", "granted_scopes"}
@@ -113,3 +114,16 @@ def test_expired_access_token_is_105002_and_refresh_recovers(tiktok: TikTokEnv) 
     assert requests.get(tiktok.url + "/api/v2/token/refresh", timeout=5, params={
         "app_key": c.app_key, "app_secret": c.app_secret, "refresh_token": "TTP_unknown",
         "grant_type": "refresh_token"}).json()["code"] == 36004005
+
+
+def test_deauthorization_revokes_tokens_and_notifies_the_app(tiktok: TikTokEnv,
+                                                              webhook_receiver: WebhookReceiver) -> None:
+    c, sb = tiktok.client, tiktok.sandbox
+    c.ok("PUT", "/event/202309/webhooks", None, {"address": webhook_receiver.url,
+                                                 "event_type": "SELLER_DEAUTHORIZATION"})
+    sb.deauthorize(c.app_key, c.shops["US"]["id"])
+    assert c.err("GET", "/authorization/202309/shops", region=None)[1] == 105001
+    hits = webhook_receiver.wait_for(1)
+    assert len(hits) == 1
+    doc = json.loads(hits[0]["body"])
+    assert doc["type"] == 6 and doc["shop_id"] == c.shops["US"]["id"] and "deauthorized" in doc["data"]["message"]

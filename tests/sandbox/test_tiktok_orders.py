@@ -468,3 +468,33 @@ def test_product_create_search_edit_prices_and_status(tiktok: TikTokEnv) -> None
             continue
         for opt in c.ok("GET", f"/logistics/202309/warehouses/{w['id']}/delivery_options")["delivery_options"]:
             c.ok("GET", f"/logistics/202309/delivery_options/{opt['id']}/shipping_providers")
+
+
+def test_order_search_filters_sorting_and_pages(tiktok: TikTokEnv) -> None:
+    c, sb = tiktok.client, tiktok.sandbox
+    shop = c.shops["US"]["id"]
+    placed = [sb.place_order(shop, [{"seller_sku": "US-MUG-12"}], hold=False, buyer_user_id=f"buyer-{i % 2}")
+              for i in range(5)]
+    sb.advance_clock(120)
+    touched = placed[3]
+    sb.cancel_order(touched["id"], role="SYSTEM")
+    since = int(sb.now()) - 5
+    page1 = c.ok("POST", "/order/202309/orders/search", {"page_size": 2, "sort_field": "create_time",
+                                                          "sort_order": "ASC"}, {})
+    assert page1["total_count"] == 5 and len(page1["orders"]) == 2 and page1["next_page_token"]
+    seen = [o["id"] for o in page1["orders"]]
+    token = page1["next_page_token"]
+    while token:
+        page = c.ok("POST", "/order/202309/orders/search", {"page_size": 2, "sort_field": "create_time",
+                                                            "sort_order": "ASC", "page_token": token}, {})
+        seen += [o["id"] for o in page["orders"]]
+        token = page["next_page_token"]
+    assert sorted(seen) == sorted(o["id"] for o in placed) and len(seen) == 5
+    changed = c.ok("POST", "/order/202309/orders/search", {"page_size": 50}, {"update_time_ge": since})
+    assert [o["id"] for o in changed["orders"]] == [touched["id"]]
+    assert changed["orders"][0]["status"] == "CANCELLED"
+    buyer = c.ok("POST", "/order/202309/orders/search", {"page_size": 50}, {"buyer_user_id": "buyer-1"})
+    assert {o["id"] for o in buyer["orders"]} == {placed[1]["id"], placed[3]["id"]}
+    waiting = c.ok("POST", "/order/202309/orders/search", {"page_size": 50}, {"order_status": "AWAITING_SHIPMENT"})
+    assert waiting["total_count"] == 4
+    assert c.err("POST", "/order/202309/orders/search", {"page_size": 2, "page_token": "garbage!"}, {})[1] != 0

@@ -205,6 +205,10 @@ def set_status(st: SandboxState, order: Order, status: str) -> None:
     if order.status == status:
         return
     order.status = status
+    if status == "ON_HOLD":
+        st.on_hold.add(order.id)
+    else:
+        st.on_hold.discard(order.id)
     order.update_time = st.now()
     _status_event(st, order)
 
@@ -250,7 +254,7 @@ def release_hold(st: SandboxState, order: Order) -> Order:
 def expire_holds(st: SandboxState) -> int:
     """Orders whose ON_HOLD window has passed on the business clock move to AWAITING_SHIPMENT."""
     now = st.clock.now()
-    due = [o for o in st.orders.values() if o.status == "ON_HOLD" and 0 < o.hold_until <= now]
+    due = [st.orders[i] for i in sorted(st.on_hold) if 0 < st.orders[i].hold_until <= now]
     for order in due:
         release_hold(st, order)
     return len(due)

@@ -92,6 +92,7 @@ class SandboxState:
     used_tracking_numbers: dict[str, str] = field(default_factory=dict)  # number -> package id
     outbox: list[Event] = field(default_factory=list)
     order_seq: list[str] = field(default_factory=list)  # creation order, for fast scans
+    on_hold: set[str] = field(default_factory=set)  # orders in ON_HOLD, for the ticker
 
     # ----------------------------------------------------------------------------- helpers
     def now(self) -> int:
