@@ -307,11 +307,13 @@ class TikTokApi:
             request_id = str(doc.get("request_id") or request_id or "") or None
             d = doc.get("data")
             data = d if isinstance(d, dict) else {}
-        if envelope_ok:
+        if envelope_ok and status < 500:
             outcome = classify_http(SYSTEM, status, code)
             if outcome == "ok" and not 200 <= status < 300:
                 outcome = classify_http(SYSTEM, status, None)
         else:
+            # An HTTP 5xx is transient whatever code rides in it (TikTok sends 36009003 "internal
+            # error, please try again" with it); a 2xx that is not an envelope is a fault.
             outcome = classify_http(SYSTEM, status, None)
             if outcome == "ok":
                 outcome = "fatal"
