@@ -42,7 +42,6 @@ def _order_settings(refs: Refs, s: OrderSettings, prefix: str) -> None:
         ("discounts.seller.item", s.discounts.seller.item),
         ("discounts.platform.item", s.discounts.platform.item),
         ("shipping.item", s.shipping.item),
-        ("shipping.ship_method", s.shipping.ship_method),
         ("shipping.seller_discount_item", s.shipping.seller_discount_item),
         ("shipping.platform_discount_item", s.shipping.platform_discount_item),
         ("tax.item", s.tax.item),
@@ -50,6 +49,7 @@ def _order_settings(refs: Refs, s: OrderSettings, prefix: str) -> None:
         ("rounding.item", s.rounding.item),
     ):
         _add(refs, "item", "item", item, f"{prefix}.{name}")
+    _add(refs, "shipitem", "ship method", s.shipping.ship_method, f"{prefix}.shipping.ship_method")
     for fee, item in s.fees.items():
         _add(refs, "item", "item", item, f"{prefix}.fees.{fee}")
     for sku, item in s.items.overrides.items():

@@ -67,7 +67,7 @@ def test_specs_check_names_missing_ids(wired) -> None:  # type: ignore[no-untype
     c, _, _ = wired
     everything = {"subsidiary": {"1"}, "location": {"1", "9"}, "classification": {"1", "2"},
                   "currency": {"1", "2", "3"}, "paymentmethod": {"7"},
-                  "item": {"501", "502", "503", "601", "701", "702", "703", "704"}}
+                  "item": {"501", "502", "503", "701", "702", "703", "704"}, "shipitem": {"601"}}
     c.set("netsuite.lookup", FakeNetSuiteLookup(everything))
     code, out = run(c, "specs", "check")
     assert code == 0 and "every NetSuite id" in out

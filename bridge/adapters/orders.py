@@ -1,0 +1,145 @@
+"""The orders ports over the real clients: ``tiktok.orders``, ``netsuite.orders``, ``netsuite.lookup``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from bridge.domain.tiktok import Order
+from bridge.errors import Evidence, FatalError
+from bridge.flows.ports import OrderWrite, WriteResult
+from bridge.mapping.orders import ItemRef
+
+SUITEQL_IN_CHUNK = 200
+LOOKUP_COLUMNS = {"itemid": "itemid", "upccode": "upccode", "externalid": "externalid"}
+# Tables `ttns specs check` may ask about (anything else is refused: no SQL from configuration).
+LOOKUP_TABLES = frozenset({"item", "shipitem", "location", "subsidiary", "department", "classification",
+                           "currency", "paymentmethod", "customer", "account", "salestaxitem"})
+
+
+def sql_literal(value: str) -> str:
+    """A SuiteQL string literal (single quotes doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _chunks(values: Sequence[str], n: int) -> Iterator[list[str]]:
+    for i in range(0, len(values), n):
+        yield list(values[i:i + n])
+
+
+class TikTokOrdersAdapter:
+    def __init__(self, tiktok: Any) -> None:
+        self.tiktok = tiktok
+
+    def get_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[Order]:
+        found = self.tiktok.shop(shop_id).orders.get_details(list(order_ids))
+        return [Order.model_validate(o.model_dump()) for o in found]
+
+    def search_orders(
+        self,
+        shop_id: str,
+        *,
+        update_time_ge: datetime | None = None,
+        update_time_lt: datetime | None = None,
+        create_time_ge: datetime | None = None,
+        create_time_lt: datetime | None = None,
+    ) -> Iterator[tuple[str, datetime | None]]:
+        for o in self.tiktok.shop(shop_id).orders.search(
+            update_time_ge=update_time_ge, update_time_lt=update_time_lt,
+            create_time_ge=create_time_ge, create_time_lt=create_time_lt,
+        ):
+            yield str(o.id), o.update_time
+
+
+class NetSuiteOrdersAdapter:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def resolve_items(self, skus: Sequence[str], lookup: str) -> dict[str, ItemRef]:
+        column = LOOKUP_COLUMNS[lookup]
+        out: dict[str, ItemRef] = {}
+        for chunk in _chunks(sorted(set(skus)), SUITEQL_IN_CHUNK):
+            # The REST SuiteQL endpoint takes no bind parameters: values are quoted by sql_literal and the
+            # column comes from a closed list.
+            q = (f"SELECT id, {column} AS sku, isinactive, displayname FROM item "  # noqa: S608
+                 f"WHERE {column} IN ({', '.join(sql_literal(s) for s in chunk)})")
+            for row in self.client.suiteql(q):
+                sku = str(row.get("sku") or "")
+                if sku in out:
+                    raise FatalError(
+                        f"SKU {sku!r} matches several NetSuite items ({out[sku].id} and {row['id']})",
+                        Evidence.of("netsuite", "resolve items", details={"sku": sku}),
+                    )
+                out[sku] = ItemRef(id=str(row["id"]), active=str(row.get("isinactive", "F")).upper() != "T",
+                                   name=str(row.get("displayname") or ""))
+        return out
+
+    def upsert_customer(self, customer: dict[str, Any]) -> str:
+        body = dict(customer)
+        eid = str(body.pop("externalId"))
+        result = self.client.upsert("customer", eid, body)
+        return str(result.id)
+
+    def upsert_order(self, write: OrderWrite) -> WriteResult:
+        result = self.client.upsert(write.record_type, write.external_id, write.record, replace=("item",),
+                                    entity=None)
+        return WriteResult(write.external_id, str(result.id), "written" if result.outcome != "resolved" else
+                           "resolved")
+
+    def upsert_orders(self, writes: Sequence[OrderWrite]) -> list[WriteResult]:
+        batch = [{"external_id": w.external_id, "record_type": w.record_type, "record": w.record,
+                  **({"customer": w.customer} if w.customer else {})} for w in writes]
+        results = self.client.upsert_orders(batch)
+        return [WriteResult(r.external_id, r.id, "written" if r.status == "resolved" else r.status,
+                            r.customer_id, dict(r.error or {})) for r in results]
+
+    def find_order(self, record_type: str, external_id: str) -> str | None:
+        rec = self.client.get_by_external_id(record_type, external_id, fields=("id",))
+        return None if rec is None else str(rec.get("id"))
+
+    def _lines(self, record_type: str, netsuite_id: str) -> list[dict[str, Any]]:
+        rec = self.client.get(record_type, netsuite_id, expand=True) or {}
+        item = rec.get("item") or {}
+        return list(item.get("items") or []) if isinstance(item, dict) else []
+
+    def close_order_lines(self, record_type: str, netsuite_id: str, line_item_ids: Sequence[str] | None) -> int:
+        wanted = set(line_item_ids or ())
+        closing = []
+        for ln in self._lines(record_type, netsuite_id):
+            ids = set(str(ln.get("custcol_ttns_line_item_ids") or "").split(",")) - {""}
+            if ln.get("isClosed") or (line_item_ids is not None and not ids & wanted):
+                continue
+            closing.append({"line": ln.get("line"), "isClosed": True})
+        if closing:
+            self.client.patch(record_type, netsuite_id, {"item": {"items": closing},
+                                                         "custbody_ttns_source": "TTNS"})
+        return len(closing)
+
+    def fulfilled_quantities(self, record_type: str, netsuite_id: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for ln in self._lines(record_type, netsuite_id):
+            ids = str(ln.get("custcol_ttns_line_item_ids") or "")
+            if ids:
+                out[ids] = int(float(ln.get("quantityFulfilled") or 0))
+        return out
+
+
+class NetSuiteLookupAdapter:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
+        if table not in LOOKUP_TABLES:
+            raise ValueError(f"not a lookup table: {table}")
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(ids)), SUITEQL_IN_CHUNK):
+            q = f"SELECT id FROM {table} WHERE id IN ({', '.join(sql_literal(i) for i in chunk)})"  # noqa: S608
+            found |= {str(r["id"]) for r in self.client.suiteql(q)}
+        return found
+
+
+def provide(container: Any) -> None:
+    container.provide("tiktok.orders", lambda c: TikTokOrdersAdapter(c.get("tiktok")))
+    container.provide("netsuite.orders", lambda c: NetSuiteOrdersAdapter(c.get("netsuite")))
+    container.provide("netsuite.lookup", lambda c: NetSuiteLookupAdapter(c.get("netsuite")))
