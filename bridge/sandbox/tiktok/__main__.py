@@ -21,9 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--webhook-time-scale", type=float, default=1.0, help="multiplies the retry schedule")
     ap.add_argument("--clock-speed", type=float, default=1.0, help="business time per wall-clock second")
     ap.add_argument("--qps", type=float, default=50.0, help="rate limit per app, shop and API")
+    ap.add_argument("--redirect-uri", default=TikTokSandboxConfig.demo_redirect_uri,
+                    help="the demo app's OAuth redirect URI (the bridge's callback)")
+    ap.add_argument("--webhook-url", default=None, help="the demo app's default webhook address")
     args = ap.parse_args(argv)
     cfg = TikTokSandboxConfig(seed=args.seed, demo_data=not args.no_demo_data, qps=args.qps,
-                              webhook_time_scale=args.webhook_time_scale, clock_speed=args.clock_speed)
+                              webhook_time_scale=args.webhook_time_scale, clock_speed=args.clock_speed,
+                              demo_redirect_uri=args.redirect_uri, demo_webhook_url=args.webhook_url)
     app = create_app(cfg)
     server = BackgroundServer(app, host=args.host, port=args.port, name="tiktok-sandbox").start()
     state = app.extensions["tiktok_sandbox"].describe()

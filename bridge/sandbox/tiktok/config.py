@@ -36,6 +36,11 @@ class TikTokSandboxConfig:
 
     seed: int = 20240601
     demo_data: bool = True
+    demo_app_key: str = "sandbox_app_key"
+    demo_app_secret: str = "sandbox-app-secret-not-real"  # noqa: S105 (a public, obviously fake sandbox value)
+    demo_service_id: str = "7300000000000000001"
+    demo_redirect_uri: str = "http://127.0.0.1/oauth/callback"
+    demo_webhook_url: str | None = None  # the demo app's default webhook address (all topics)
     qps: float = 50.0
     timestamp_past_seconds: int = 300
     timestamp_future_seconds: int = 30

@@ -24,8 +24,6 @@ from .state import Event, SandboxState, Subscription
 from .webhooks import WebhookSender, build_body
 
 T = TypeVar("T")
-# An obviously fake, public value: the demo app of a sandbox, never a real credential.
-DEMO_APP_SECRET = "sandbox-app-secret-not-real"  # noqa: S105
 
 
 class TikTokSandbox:
@@ -136,8 +134,10 @@ class TikTokSandbox:
         """One app, a US and a GB shop (the US one with an FBT warehouse), a few products."""
 
         def go(st: SandboxState) -> dict[str, Any]:
-            auth.add_app(st, app_key="sandbox_app_key", app_secret=DEMO_APP_SECRET,
-                         service_id="7300000000000000001", name="ttns-bridge (sandbox)")
+            cfg = self.config
+            auth.add_app(st, app_key=cfg.demo_app_key, app_secret=cfg.demo_app_secret,
+                         service_id=cfg.demo_service_id, redirect_uri=cfg.demo_redirect_uri,
+                         name="ttns-bridge (sandbox)", webhook_url=cfg.demo_webhook_url)
             us = auth.add_shop(st, "Sandbox US Shop", "US", seller_name="Sandbox Seller US", fbt=True)
             gb = auth.add_shop(st, "Sandbox UK Shop", "GB", seller_name="Sandbox Seller UK")
             for shop, prefix in ((us, "US"), (gb, "GB")):
