@@ -1,0 +1,214 @@
+"""Merchant OAuth end to end over HTTP (bridge ⇄ sandbox), the CLI connect, doctor, and the sandbox
+delivering a signed webhook to a running bridge."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from bridge.bootstrap import Container, build
+from bridge.cli import Obj, main
+from bridge.serving import BackgroundServer
+from bridge.tiktok.oauth import new_state, state_key
+from bridge.tiktok.webhooks import SUBSCRIBED_EVENT_TYPES
+from bridge.web import create_app
+from tests.tiktok.conftest import Sandbox, make_settings, wire_fast
+from tests.tiktok.test_webhooks_web import order_router
+
+
+@dataclass
+class Bridge:
+    url: str
+    container: Container
+
+
+@pytest.fixture
+def bridge(sqlite_url: str, sandbox: Sandbox) -> Iterator[Bridge]:
+    """A running bridge web app wired to the sandbox, its TTNS_PUBLIC_URL being its own address."""
+    holder: dict[str, Callable[..., Any]] = {}
+
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return holder["app"](environ, start_response)
+
+    with BackgroundServer(dispatch, port=0, name="bridge") as server:
+        c = build(make_settings(sqlite_url, sandbox, public_url=server.url), flows=("bridge.flows.shops",))
+        wire_fast(c)
+        c.registry.router("tiktok", "1", order_router)
+        holder["app"] = create_app(container=c)
+        sandbox.sb.update_app(sandbox.app_key, redirect_uri=server.url + "/oauth/tiktok/callback")
+        try:
+            yield Bridge(server.url, c)
+        finally:
+            c.close()
+
+
+def _authorize_in_browser(bridge: Bridge, sandbox: Sandbox, region: str = "US") -> tuple[requests.Session, str]:
+    """Click through: connect page → start → sandbox authorize page → Authorize. Returns the callback URL."""
+    s = requests.Session()
+    page = s.get(bridge.url + "/connect/tiktok", timeout=10)
+    assert page.status_code == 200 and "Connect TikTok Shop" in page.text
+    assert 'action=\'/connect/tiktok/start\'' in page.text
+    start = s.post(bridge.url + "/connect/tiktok/start", allow_redirects=False, timeout=10)
+    assert start.status_code == 303
+    authorize = start.headers["Location"]
+    assert authorize.startswith(sandbox.url + "/open/authorize?")
+    params = parse_qs(urlparse(authorize).query)
+    assert params["service_id"] == [sandbox.service_id] and params["state"][0]
+    shown = s.get(authorize, timeout=10)
+    assert shown.status_code == 200 and "Authorize" in shown.text
+    seller = sandbox.shop(region)["seller_open_id"]
+    back = s.post(sandbox.url + "/open/authorize", data={"service_id": sandbox.service_id,
+                                                         "state": params["state"][0], "open_id": seller,
+                                                         "action": "authorize"}, allow_redirects=False, timeout=10)
+    assert back.status_code in (302, 303)
+    callback = back.headers["Location"]
+    assert callback.startswith(bridge.url + "/oauth/tiktok/callback?")
+    return s, callback
+
+
+def test_connect_end_to_end(bridge: Bridge, sandbox: Sandbox) -> None:
+    s, callback = _authorize_in_browser(bridge, sandbox)
+    done = s.get(callback, allow_redirects=False, timeout=10)
+    assert done.status_code == 303, done.text
+    us = sandbox.shop("US")
+    assert done.headers["Location"] == f"/connect/tiktok?connected={us['id']}"
+    page = s.get(bridge.url + done.headers["Location"], timeout=10)
+    assert "Connected: Sandbox US Shop" in page.text and "webhooks could not" not in page.text
+
+    store = bridge.container.store
+    shop = store.shops.get(us["id"])
+    assert shop is not None and shop.cipher == us["cipher"] and shop.status == "active"
+    assert shop.region == "US" and shop.open_id == us["seller_open_id"] and shop.webhooks_subscribed_at
+    tokens = store.shops.tokens(us["id"])
+    assert tokens is not None and tokens.access_token.startswith("TTP_") and tokens.access_expires_at
+    with store.engine.connect() as conn:
+        raw_access, raw_refresh = conn.execute(
+            text("SELECT access_token, refresh_token FROM shops WHERE id = :id"), {"id": us["id"]}).one()
+    assert tokens.access_token not in raw_access and tokens.refresh_token not in raw_refresh
+    assert "TTP_" not in raw_access  # encrypted at rest
+
+    subs = {(k[1], k[2]): v.address for k, v in sandbox.sb.state.subscriptions.items()}
+    assert {et for (sid, et) in subs if sid == us["id"]} == set(SUBSCRIBED_EVENT_TYPES)
+    assert set(subs.values()) == {bridge.url + "/webhooks/tiktok"}
+    audit = [a for a in store.audit.list() if a["action"] == "shop.connected"]
+    assert audit and audit[0]["entity"] == f"shop:{us['id']}" and "TTP_" not in str(audit)
+
+    replay = s.get(callback, allow_redirects=False, timeout=10)
+    assert replay.status_code == 400 and "not valid" in replay.text
+    assert store.shops.list() == [store.shops.get(us["id"])]
+
+
+def test_bad_expired_and_denied_states_are_refused(bridge: Bridge, sandbox: Sandbox) -> None:
+    c = bridge.container
+    key = state_key(c.settings)
+    expired = new_state(c.store, key, ttl_seconds=-1)
+    forged = "abcdefghijklmnopqrstuvwxyz012345." + "0" * 32
+    tampered = new_state(c.store, key)[:-1] + "x"
+    code = sandbox.sb.authorize(sandbox.app_key, shop_id=sandbox.shop("US")["id"])
+    for state in (expired, forged, tampered, "", "no-dot"):
+        r = requests.get(bridge.url + "/oauth/tiktok/callback", params={"code": code, "state": state}, timeout=10)
+        assert r.status_code == 400 and "invalid, has expired or was already used" in r.text
+        assert "<script" not in r.text
+    denied = requests.get(bridge.url + "/oauth/tiktok/callback",
+                          params={"code": "null", "error": "auth_denied", "state": new_state(c.store, key)},
+                          timeout=10)
+    assert denied.status_code == 400 and "did not authorize" in denied.text
+    assert c.store.shops.list() == []
+
+
+def test_a_spent_code_is_refused_with_a_clear_page(bridge: Bridge, sandbox: Sandbox) -> None:
+    s, callback = _authorize_in_browser(bridge, sandbox)
+    code = parse_qs(urlparse(callback).query)["code"][0]
+    sandbox.sb.state.auth_codes[code].used = True  # e.g. already exchanged by `ttns shops connect`
+    r = s.get(callback, timeout=10)
+    assert r.status_code == 400 and "invalid, expired" in r.text
+
+
+class _KeepOpen(Obj):
+    """The CLI closes its container at exit; tests reuse theirs."""
+
+    def __init__(self, container: Container) -> None:
+        super().__init__()
+        self._container = container
+
+    def close(self) -> None:
+        return
+
+
+def test_cli_connect_list_flows_and_doctor(container: Container, sandbox: Sandbox) -> None:
+    runner = CliRunner()
+    us = sandbox.shop("US")
+    code = sandbox.sb.authorize(sandbox.app_key, shop_id=us["id"])
+    r = runner.invoke(main, ["shops", "connect", "--auth-code", code, "--no-webhooks"], obj=_KeepOpen(container))
+    assert r.exit_code == 0, r.output
+    assert f"connected {us['id']}" in r.output
+    again = runner.invoke(main, ["shops", "connect", "--auth-code", code], obj=_KeepOpen(container))
+    assert again.exit_code != 0 and "already used" in again.output
+
+    listed = runner.invoke(main, ["shops", "list"], obj=_KeepOpen(container))
+    assert listed.exit_code == 0 and us["id"] in listed.output and "Sandbox US Shop" in listed.output
+    assert re.search(r"\b6d 23h\b", listed.output)  # the token's countdown
+
+    off = runner.invoke(main, ["shops", "flows", us["id"], "--disable", "inventory"], obj=_KeepOpen(container))
+    assert off.exit_code == 0 and re.search(r"inventory\s+off", off.output)
+    shop = container.store.shops.get(us["id"])
+    assert shop is not None and not shop.flow_enabled("inventory") and shop.flow_enabled("orders")
+    bad = runner.invoke(main, ["shops", "flows", us["id"], "--enable", "nonsense"], obj=_KeepOpen(container))
+    assert bad.exit_code != 0
+
+    from bridge.tiktok.doctor import doctor_checks
+
+    checks = {ch.name: ch for ch in doctor_checks(container)}
+    label = f"tiktok shop Sandbox US Shop ({us['id']})"
+    assert checks["tiktok settings"].ok and checks[label].ok
+
+    sandbox.sb.revoke_token(shop_id=us["id"])
+    checks = {ch.name: ch for ch in doctor_checks(container)}
+    assert not checks[label].ok and "revoked" in checks[label].detail and "/connect/tiktok" in checks[label].fix
+    doc = runner.invoke(main, ["doctor"], obj=_KeepOpen(container))
+    assert doc.exit_code != 0
+    assert f"[FAIL] {label}: the access token was revoked" in doc.output
+
+
+def test_sandbox_webhook_lands_in_the_inbox_exactly_once(bridge: Bridge, sandbox: Sandbox) -> None:
+    s, callback = _authorize_in_browser(bridge, sandbox)
+    assert s.get(callback, allow_redirects=False, timeout=10).status_code == 303
+    sandbox.sb.set_faults(webhook_duplicate=1.0)  # TikTok may deliver twice
+    us = sandbox.shop("US")["id"]
+    order = sandbox.sb.place_order(us, [{"seller_sku": "US-MUG-12"}], hold=False)
+    assert sandbox.sb.wait_webhooks(timeout=10)
+    deliveries = [d for d in sandbox.sb.webhook_deliveries(shop_id=us, type=1)]
+    assert len(deliveries) >= 2 and all(a["status"] == 200 for d in deliveries for a in d["attempts"])
+    events = [e for e in bridge.container.store.inbox.recent(source="tiktok") if e.topic == "1"]
+    ids = [e.event_id for e in events]
+    assert len(ids) == len(set(ids)) >= 1  # one row per notification, duplicates absorbed
+    assert all(e.entity == f"order:{us}:{order['id']}" for e in events)
+    jobs = bridge.container.store.queue.counts()
+    assert jobs.get("queued") == len(ids)
+
+
+def test_seller_deauthorization_disables_the_shop(bridge: Bridge, sandbox: Sandbox) -> None:
+    from bridge.tiktok import webhooks as tts
+
+    s, callback = _authorize_in_browser(bridge, sandbox)
+    assert s.get(callback, allow_redirects=False, timeout=10).status_code == 303
+    us = sandbox.shop("US")["id"]
+    sandbox.sb.deauthorize(sandbox.app_key, us)
+    assert sandbox.sb.wait_webhooks(timeout=10)
+    c = bridge.container
+    ev = next(e for e in c.store.inbox.recent(source="tiktok") if e.topic == str(tts.SELLER_DEAUTHORIZATION))
+    assert ev.status == "routed"
+    assert c.worker(threads=1).drain() == 1
+    shop = c.store.shops.get(us)
+    assert shop is not None and shop.status == "deauthorized" and not shop.flow_enabled("orders")
+    (exc,) = c.store.exceptions.list(status="open")
+    assert exc.code == "TIKTOK_SHOP_DEAUTHORIZED" and exc.owner == "admin" and "/connect/tiktok" in exc.fix_hint
+    assert any(a["action"] == "shop.deauthorized" for a in c.store.audit.list())

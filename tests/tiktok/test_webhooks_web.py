@@ -1,0 +1,144 @@
+"""``POST /webhooks/tiktok``: verify → persist → answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from bridge.bootstrap import Container, build
+from bridge.settings import Settings
+from bridge.store.queue import JobSpec
+from bridge.tiktok import webhooks as tts
+from bridge.web import create_app
+from bridge.worker.registry import InboundEvent
+
+KEY = "hookappkey"
+SECRET = "hook-secret-for-tests"
+
+
+def order_router(ev: InboundEvent) -> list[JobSpec]:
+    oid = ev.data["data"]["order_id"]
+    return [JobSpec(kind="orders.sync", key=f"order:{ev.shop_id}:{oid}", payload={"order_id": oid},
+                    idempotency_key=f"orders.sync:{ev.event_id}")]
+
+
+@pytest.fixture
+def hook_container(sqlite_url: str) -> Iterator[Container]:
+    c = build(Settings(database_url=sqlite_url, tiktok_app_key=KEY, tiktok_app_secret=SECRET, environment="test"),
+              flows=("bridge.flows.shops",))
+    c.registry.router("tiktok", "1", order_router)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def client(hook_container: Container) -> FlaskClient:
+    return create_app(container=hook_container).test_client()
+
+
+def event(nid: str = "7327112393057371910", typ: int = 1, shop: str = "7494049642642441621",
+          data: dict[str, Any] | None = None) -> bytes:
+    return json.dumps({"type": typ, "tts_notification_id": nid, "shop_id": shop, "timestamp": 1644412885,
+                       "data": data if data is not None else {"order_id": "576486316948490001",
+                                                              "order_status": "AWAITING_SHIPMENT"}}).encode()
+
+
+def post(client: FlaskClient, body: bytes, signature: str | None = None) -> Any:
+    headers = {"Content-Type": "application/json"}
+    sig = tts.sign(KEY, SECRET, body) if signature is None else signature
+    if sig:
+        headers["Authorization"] = sig
+    return client.post("/webhooks/tiktok", data=body, headers=headers)
+
+
+def test_valid_event_is_stored_with_its_jobs_and_answered_200_empty(client: FlaskClient,
+                                                                   hook_container: Container) -> None:
+    body = event()
+    resp = post(client, body)
+    assert resp.status_code == 200 and resp.data == b""
+    ev = hook_container.store.inbox.find("tiktok", "7327112393057371910")
+    assert ev is not None and ev.body == body and ev.topic == "1" and ev.status == "routed"
+    assert ev.shop_id == "7494049642642441621" and ev.entity == "order:7494049642642441621:576486316948490001"
+    assert "Authorization" not in ev.headers
+    (job,) = hook_container.store.queue.claim("w", 10, 5)
+    assert job.kind == "orders.sync" and job.key == "order:7494049642642441621:576486316948490001"
+
+
+def test_bad_or_missing_signature_is_401_empty_and_nothing_stored(client: FlaskClient,
+                                                                  hook_container: Container) -> None:
+    body = event()
+    for sig in ("0" * 64, "", tts.sign(KEY, SECRET + "x", body), tts.sign(KEY, SECRET, body + b" ")):
+        resp = post(client, body, sig)
+        assert resp.status_code == 401 and resp.data == b""
+    assert hook_container.store.inbox.count() == 0
+
+
+def test_malformed_payloads_are_400_and_valid_ones_still_land(client: FlaskClient,
+                                                             hook_container: Container) -> None:
+    bad = [b"{not json", b"[1,2]", json.dumps({"type": 1, "shop_id": "S"}).encode(),
+           json.dumps({"type": "x", "tts_notification_id": "n", "shop_id": "S"}).encode(),
+           json.dumps({"type": 1, "tts_notification_id": "n", "shop_id": "S", "data": [1]}).encode(),
+           b"\xff\xfe"]
+    for body in bad:
+        resp = post(client, body)
+        assert resp.status_code == 400, body
+    assert hook_container.store.inbox.count() == 0
+    assert post(client, event(nid="n-after")).status_code == 200
+    assert hook_container.store.inbox.count() == 1
+
+
+def test_duplicate_is_200_without_a_second_row(client: FlaskClient, hook_container: Container) -> None:
+    body = event(nid="dup-1")
+    assert post(client, body).status_code == 200
+    again = post(client, body)
+    assert again.status_code == 200 and again.data == b""
+    assert hook_container.store.inbox.count() == 1
+    assert hook_container.store.queue.counts() == {"queued": 1}
+
+
+def test_unknown_topic_is_stored_and_skipped(client: FlaskClient, hook_container: Container) -> None:
+    assert post(client, event(nid="u-1", typ=99, data={"x": 1})).status_code == 200
+    ev = hook_container.store.inbox.find("tiktok", "u-1")
+    assert ev is not None and ev.status == "skipped"
+
+
+def test_seller_deauthorization_routes_to_the_shop_job(client: FlaskClient, hook_container: Container) -> None:
+    body = event(nid="d-1", typ=6, data={"message": "deauthorized"})
+    assert post(client, body).status_code == 200
+    (job,) = hook_container.store.queue.claim("w", 10, 5)
+    assert job.kind == "shops.deauthorized" and job.key == "shop:7494049642642441621"
+    ev = hook_container.store.inbox.find("tiktok", "d-1")
+    assert ev is not None and ev.entity == "shop:7494049642642441621"
+
+
+def test_storage_failure_is_503_not_500(client: FlaskClient, hook_container: Container,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*a: Any, **kw: Any) -> Any:
+        raise RuntimeError("database is gone")
+
+    monkeypatch.setattr("bridge.web.webhooks.ingest", broken)
+    resp = post(client, event(nid="f-1"))
+    assert resp.status_code == 503 and resp.data == b""
+
+
+def test_unconfigured_bridge_refuses_every_webhook(sqlite_url: str) -> None:
+    c = build(Settings(database_url=sqlite_url), flows=())
+    resp = post(create_app(container=c).test_client(), event())
+    assert resp.status_code == 401 and c.store.inbox.count() == 0
+    c.close()
+
+
+@pytest.mark.parametrize(("typ", "data", "entity"), [
+    (1, {"order_id": "9"}, "order:S:9"),
+    (12, {"order_id": "9", "return_id": "R"}, "order:S:9"),
+    (4, {"package_list": [{"package_id": "P", "order_id_list": ["9"]}]}, "package:S:P"),
+    (5, {"product_id": 42}, "product:S:42"),
+    (7, {"message": "m"}, "shop:S"),
+    (13, {"conversation_id": "c"}, None),
+])
+def test_entities(typ: int, data: dict[str, Any], entity: str | None) -> None:
+    assert tts.parse(event(typ=typ, shop="S", data=data)).entity == entity
