@@ -165,7 +165,11 @@ class WebhookSubscription(TTModel):
 class ItemTax(TTModel):
     tax_type: str = ""
     tax_amount: Money = ZERO
-    tax_rate: Money = ZERO
+    tax_rate: str = ""  # kept as sent ("0.0725"); ``rate`` is the number
+
+    @property
+    def rate(self) -> Decimal:
+        return parse_money(self.tax_rate)
 
 
 class CombinedListingSku(TTModel):

@@ -193,3 +193,19 @@ def test_shop_cipher_only_where_required(container: Container, sandbox: Sandbox,
     # the sandbox refuses shop_cipher on /authorization and requires it on shop APIs
     assert [s.id for s in shop.authorized_shops()] == [us_shop]
     assert shop.events.list() == []
+
+
+def test_facade_orders_validate_as_the_flows_domain_orders(container: Container, sandbox: Sandbox,
+                                                           us_shop: str) -> None:
+    """``bridge.adapters.orders`` turns the facade's orders into ``bridge.domain.tiktok.Order`` by
+    ``model_dump``; that must keep working for a real order (taxes, packages, address …)."""
+    from bridge.domain.tiktok import Order as DomainOrder
+
+    oid = _place(sandbox, us_shop, [{"seller_sku": "US-TEE-BLK-M", "quantity": 2}], tax_rate="0.0725",
+                 shipping_fee="3.00")
+    (order,) = wiring.tiktok_of(container).shop(us_shop).orders.get_details([oid])
+    assert order.line_items[0].item_tax and order.line_items[0].item_tax[0].rate == Decimal("0.0725")
+    domain = DomainOrder.model_validate(order.model_dump())
+    assert domain.id == oid and domain.payment.total_amount == order.payment.total_amount
+    assert [li.id for li in domain.line_items] == [li.id for li in order.line_items]
+    assert domain.update_time == order.update_time
