@@ -627,8 +627,9 @@ def _order_results(answer: Any, ids: list[str]) -> list[OrderResult]:
     return out
 
 
-_OUR_BUGS = frozenset({"INVALID_SHAPE", "UNSUPPORTED_RECORD", "TTNS_INVALID_REQUEST", "INVALID_FLD",
-                       "UNKNOWN_FIELD", "INVALID_TYPE"})
+# the orders RESTlet's own mapping refusals: the bridge sent a body the script cannot map (a bug or a spec error)
+_OUR_BUGS = frozenset({"INVALID_SHAPE", "UNSUPPORTED_RECORD", "UNSUPPORTED_REFERENCE", "UNSUPPORTED_FIELD",
+                       "UNKNOWN_FIELD", "READ_ONLY_FIELD", "TTNS_INVALID_REQUEST"})
 _TRANSIENT = frozenset({"SSS_USAGE_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "RCRD_HAS_BEEN_CHANGED",
                         "SSS_TIME_LIMIT_EXCEEDED", "UNEXPECTED_ERROR"})
 
