@@ -230,7 +230,7 @@ def defaults(env: Env, rec_type: str, data: dict[str, Any], old: Rec | None) -> 
             data["tranId"] = f"{TRAN_PREFIX[rec_type]}{env.store.next_tran_number(rec_type)}"
         entity_id = ref(data.get("entity")) or ref(data.get("customer"))
         entity = env.store.get("customer", entity_id) if entity_id else None
-        if not data.get("subsidiary"):
+        if not data.get("subsidiary") and rec_type != "journalEntry":  # a journal names its subsidiary
             sub = (entity.data.get("subsidiary") if entity else None) or _first_ref(env, "subsidiary")
             if sub:
                 data["subsidiary"] = copy.deepcopy(sub)

@@ -154,6 +154,7 @@ class Mirror:
         self.store = store
         self.custom_fields = custom_fields
         self.custom_records = list(custom_records)
+        self._column_cache: dict[str, list[str]] = {}
         self._create()
         self._register_functions()
 
@@ -180,9 +181,15 @@ class Mirror:
         self.conn.commit()
 
     def _columns(self, table: str) -> list[str]:
-        return [row[1] for row in self.conn.execute(f'PRAGMA table_info("{table}")')]
+        cols = self._column_cache.get(table)
+        if cols is None:
+            cols = self._column_cache[table] = [row[1] for row in self.conn.execute(f'PRAGMA table_info("{table}")')]
+        return cols
 
     def _insert(self, table: str, row: dict[str, Any]) -> None:
+        for fid, cf in self.custom_fields.items():
+            if cf.fieldtype.upper() == "CHECKBOX" and fid not in row:
+                row[fid] = "F"  # a NetSuite checkbox is never empty
         cols = [c for c in self._columns(table) if c in row]
         placeholders = ",".join("?" for _ in cols)
         quoted = ",".join(f'"{c}"' for c in cols)
