@@ -235,9 +235,17 @@ def test_webhook_fault_knobs_drop_and_duplicate(tiktok: TikTokEnv, webhook_recei
     assert sb.wait_webhooks(timeout=5, include_retries=True)
     log = sb.webhook_deliveries(type=1)
     assert [d["state"] for d in log[:1]] == ["dropped"]
-    dup = [d for d in log[1:]]
+    dup = list(log[1:])
     assert len(dup) == 2 and dup[0]["tts_notification_id"] == dup[1]["tts_notification_id"]
     assert len(webhook_receiver.wait_for(2)) == 2
+    # a held-back notification arrives after a later one
+    sb.set_faults(webhook_duplicate=0.0, webhook_reorder=1.0, webhook_reorder_delay=0.3)
+    held = sb.place_order(c.shops["US"]["id"], [{"seller_sku": "US-MUG-12"}], paid=False)
+    sb.set_faults(webhook_reorder=0.0)
+    quick = sb.place_order(c.shops["US"]["id"], [{"seller_sku": "US-MUG-12"}], paid=False)
+    hits = webhook_receiver.wait_for(4)
+    arrived = [json.loads(h["body"])["data"]["order_id"] for h in hits[2:]]
+    assert arrived == [quick["id"], held["id"]]
 
 
 # ------------------------------------------------------------------------------------ fulfillment

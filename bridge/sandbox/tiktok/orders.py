@@ -557,8 +557,10 @@ def search_orders(st: SandboxState, shop_id: str, query: dict[str, str], body: d
     wh = set(body.get("warehouse_ids") or [])
     shipping_type = body.get("shipping_type")
     cancel_req = body.get("is_buyer_request_cancel")
+    cge, clt = body.get("create_time_ge"), body.get("create_time_lt")
+    uge, ult = body.get("update_time_ge"), body.get("update_time_lt")
     matches = []
-    for oid in st.order_seq:
+    for oid in st.order_seq:  # creation order, i.e. create_time ascending
         o = st.orders[oid]
         if o.shop_id != shop_id:
             continue
@@ -572,12 +574,16 @@ def search_orders(st: SandboxState, shop_id: str, query: dict[str, str], body: d
             continue
         if cancel_req is not None and o.is_buyer_request_cancel != bool(cancel_req):
             continue
-        if not _in_range(o.create_time, body.get("create_time_ge"), body.get("create_time_lt")):
+        if (cge is not None or clt is not None) and not _in_range(o.create_time, cge, clt):
             continue
-        if not _in_range(o.update_time, body.get("update_time_ge"), body.get("update_time_lt")):
+        if (uge is not None or ult is not None) and not _in_range(o.update_time, uge, ult):
             continue
         matches.append(o)
-    matches.sort(key=lambda o: (getattr(o, sort_field), o.id), reverse=desc)
+    if sort_field == "create_time":
+        if desc:
+            matches.reverse()
+    else:
+        matches.sort(key=lambda o: (o.update_time, o.create_time), reverse=desc)
     page = matches[offset: offset + page_size]
     nxt = offset + page_size
     return {
