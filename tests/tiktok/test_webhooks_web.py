@@ -27,8 +27,9 @@ def order_router(ev: InboundEvent) -> list[JobSpec]:
 
 
 @pytest.fixture
-def hook_container(sqlite_url: str) -> Iterator[Container]:
-    c = build(Settings(database_url=sqlite_url, tiktok_app_key=KEY, tiktok_app_secret=SECRET, environment="test"),
+def hook_container(db_url: str) -> Iterator[Container]:
+    """On SQLite and PostgreSQL: dedupe and the inbox+jobs transaction are the database's job."""
+    c = build(Settings(database_url=db_url, tiktok_app_key=KEY, tiktok_app_secret=SECRET, environment="test"),
               flows=("bridge.flows.shops",))
     c.registry.router("tiktok", "1", order_router)
     yield c
@@ -142,3 +143,25 @@ def test_unconfigured_bridge_refuses_every_webhook(sqlite_url: str) -> None:
 ])
 def test_entities(typ: int, data: dict[str, Any], entity: str | None) -> None:
     assert tts.parse(event(typ=typ, shop="S", data=data)).entity == entity
+
+
+def test_concurrent_duplicates_store_one_row(hook_container: Container) -> None:
+    import threading
+
+    app = create_app(container=hook_container)
+    body = event(nid="race-1")
+    statuses: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def go() -> None:
+        c = app.test_client()
+        barrier.wait()
+        statuses.append(post(c, body).status_code)
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 6
+    assert hook_container.store.inbox.count() == 1 and hook_container.store.queue.counts() == {"queued": 1}
