@@ -205,7 +205,10 @@ HTTP_FAILURE_POLICY: tuple[tuple[str, int | None, str | None, PolicyOutcome], ..
     ("tiktok", None, "105001", "fatal"),  # access token invalid
     ("tiktok", None, "106001", "fatal"),  # bad sign: a bug, never retried
     ("tiktok", None, "36009004", "fatal"),  # invalid credentials / app
-    ("tiktok", None, "36009003", "fatal"),  # internal-api forbidden / permission
+    ("tiktok", 501, None, "fatal"),  # not implemented for this app or market: retrying cannot help
+    ("tiktok", None, "36009003", "retry"),  # "internal error, please try again"
+    ("tiktok", None, "36004005", "needs_human"),  # token endpoint: authorization gone, re-authorize
+    ("tiktok", None, "36004001", "needs_human"),
     ("tiktok", None, "36009006", "retry"),  # system busy
     ("tiktok", 429, None, "retry"),
     ("tiktok", 500, None, "retry"),
