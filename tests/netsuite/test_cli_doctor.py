@@ -1,0 +1,84 @@
+"""``ttns doctor``'s NetSuite checks and ``ttns netsuite …`` against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from bridge.bootstrap import build
+from bridge.cli import main
+from bridge.doctor import Check
+from bridge.netsuite.doctor import doctor_checks
+from bridge.settings import Settings
+from tests.netsuite.sandbox_support import Sandbox, running_sandbox
+
+
+@pytest.fixture(scope="module")
+def _sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with running_sandbox(tmp_path_factory.mktemp("netsuite-keys"), run_scripts=True) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def ns(_sandbox: Sandbox) -> Sandbox:
+    _sandbox.reset()
+    return _sandbox
+
+
+def checks(settings: Settings, sqlite_url: str) -> dict[str, Check]:
+    container = build(settings.model_copy(update={"database_url": sqlite_url}), flows=())
+    try:
+        return {c.name: c for c in doctor_checks(container)}
+    finally:
+        container.close()
+
+
+def test_doctor_reports_account_auth_role_and_concurrency(ns: Sandbox, sqlite_url: str) -> None:
+    got = checks(ns.settings(netsuite_concurrency=4, netsuite_write_path="restlet"), sqlite_url)
+    cfg = got["netsuite config"]
+    assert cfg.ok and "1234567_SB1" in cfg.detail and "oauth2" in cfg.detail and "concurrency share 4" in cfg.detail
+    assert got["netsuite suiteql"].ok and "role" in got["netsuite suiteql"].detail
+    assert got["netsuite restlet"].ok
+    assert not got["netsuite events"].ok and got["netsuite events"].warning  # secret not set: a warning
+
+
+def test_doctor_fails_clearly_on_refused_credentials(ns: Sandbox, sqlite_url: str) -> None:
+    got = checks(ns.settings(netsuite_certificate_id="kid-unknown"), sqlite_url)
+    probe = got["netsuite suiteql"]
+    assert not probe.ok and not probe.warning and "CERTIFICATE_ID" in probe.detail and probe.fix
+
+
+def test_doctor_without_configuration(sqlite_url: str, tmp_path: Any) -> None:
+    got = checks(Settings(), sqlite_url)
+    assert not got["netsuite"].ok and "TTNS_NETSUITE_ACCOUNT" in got["netsuite"].detail
+    got = checks(Settings(netsuite_account="1234567", netsuite_client_id="x", netsuite_certificate_id="y",
+                          netsuite_private_key_file=tmp_path / "missing.pem"), sqlite_url)
+    assert not got["netsuite config"].ok and "cannot be read" in got["netsuite config"].detail
+
+
+def env_for(settings: Settings, sqlite_url: str) -> dict[str, str]:
+    out = {"TTNS_DATABASE_URL": sqlite_url}
+    for name in ("netsuite_account", "netsuite_auth", "netsuite_client_id", "netsuite_certificate_id",
+                 "netsuite_private_key_file", "netsuite_rest_base", "netsuite_restlet_base"):
+        out[f"TTNS_{name.upper()}"] = str(getattr(settings, name))
+    return out
+
+
+def test_cli_query_and_get(ns: Sandbox, sqlite_url: str) -> None:
+    runner = CliRunner()
+    env = env_for(ns.settings(), sqlite_url)
+    res = runner.invoke(main, ["netsuite", "query", "SELECT id, itemid FROM item ORDER BY id", "--json",
+                               "--limit", "3"], env=env)
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.output.splitlines()]
+    assert len(rows) == 3 and {"id", "itemid"} <= set(rows[0])
+    res = runner.invoke(main, ["netsuite", "get", "customer", "CUST-TTS", "--eid"], env=env)
+    assert res.exit_code == 0 and json.loads(res.output)["companyName"] == "TikTok Shop Customers"
+    res = runner.invoke(main, ["netsuite", "get", "customer", "999999"], env=env)
+    assert res.exit_code == 1 and "no customer 999999" in res.output
+    res = runner.invoke(main, ["netsuite", "query", "SELECT nonsense FROM nowhere"], env=env)
+    assert res.exit_code == 1 and "Error" in res.output
