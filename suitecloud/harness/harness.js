@@ -123,7 +123,7 @@ function runUserEvent(ctx, N, entry, args) {
     const Rec = N['N/record'].Record;
     const isAfter = args.entryName === 'afterSubmit';
     const newRecord = args.newRecord ? new Rec(args.newRecord, { readOnly: isAfter }) : null;
-    const oldRecord = args.oldRecord ? new Rec(args.oldRecord, { readOnly: true }) : null;
+    const oldRecord = args.oldRecord ? new Rec(args.oldRecord, { readOnly: true, emptyNull: true }) : null;
     const context = { type: args.type, newRecord, oldRecord, UserEventType: USER_EVENT_TYPES };
     if (args.entryName === 'beforeLoad') context.form = {};
     fn(context);

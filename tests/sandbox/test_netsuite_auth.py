@@ -75,11 +75,16 @@ def test_tba_signature_is_verified(ns: NS) -> None:
     assert _get_customer(ns.url, auth=tba_auth(ns.creds, secret="wrong-secret")).status_code == 401
     assert _get_customer(ns.url, auth=tba_auth(ns.creds, realm="TSTDRV123")).status_code == 401
     # query parameters and the JSON body path are covered by the signature too
-    q = requests.get(ns.url + RECORD + "/customer/eid:CUST-TTS", params={"expandSubResources": "true"},
-                     auth=tba_auth(ns.creds), timeout=10)
+    q = requests.get(
+        ns.url + RECORD + "/customer/eid:CUST-TTS",
+        params={"expandSubResources": "true"},
+        auth=tba_auth(ns.creds),
+        timeout=10,
+    )
     assert q.status_code == 200
-    post = requests.post(ns.url + RECORD + "/customer", json={"companyName": "Signed Co"},
-                         auth=tba_auth(ns.creds), timeout=10)
+    post = requests.post(
+        ns.url + RECORD + "/customer", json={"companyName": "Signed Co"}, auth=tba_auth(ns.creds), timeout=10
+    )
     assert post.status_code == 204, post.text
 
 
@@ -98,10 +103,17 @@ def test_tba_stale_timestamp_is_refused(ns: NS) -> None:
 def test_base_string_matches_rfc5849_example() -> None:
     # RFC 5849 §3.4.1.1 example request (signature-method agnostic part)
     params = [
-        ("oauth_consumer_key", "9djdj82h48djs9d2"), ("oauth_token", "kkk9d7dh3k39sjv7"),
-        ("oauth_signature_method", "HMAC-SHA1"), ("oauth_timestamp", "137131201"),
-        ("oauth_nonce", "7d8f3e4a"), ("b5", "=%3D"), ("a3", "a"), ("c@", ""), ("a2", "r b"),
-        ("c2", ""), ("a3", "2 q"),
+        ("oauth_consumer_key", "9djdj82h48djs9d2"),
+        ("oauth_token", "kkk9d7dh3k39sjv7"),
+        ("oauth_signature_method", "HMAC-SHA1"),
+        ("oauth_timestamp", "137131201"),
+        ("oauth_nonce", "7d8f3e4a"),
+        ("b5", "=%3D"),
+        ("a3", "a"),
+        ("c@", ""),
+        ("a2", "r b"),
+        ("c2", ""),
+        ("a3", "2 q"),
     ]
     base = tba_base_string("post", "http://example.com/request", params)
     expected = (

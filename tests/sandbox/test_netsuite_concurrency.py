@@ -40,8 +40,12 @@ def test_rest_over_the_limit_is_429_concurrency_limit_exceeded(ns: NS) -> None:
 def test_restlet_over_the_limit_is_400_sss_request_limit_exceeded(ns_scripts: NS) -> None:
     ns = ns_scripts
     with ns.sb.pool.slot(), ns.sb.pool.slot():
-        r = requests.get(ns.url + RESTLET, params={"script": "customscript_fx_rl", "deploy": "customdeploy_fx_rl"},
-                         headers=ns.headers, timeout=30)
+        r = requests.get(
+            ns.url + RESTLET,
+            params={"script": "customscript_fx_rl", "deploy": "customdeploy_fx_rl"},
+            headers=ns.headers,
+            timeout=30,
+        )
     assert r.status_code == 400
     assert r.json() == {"error": {"code": "SSS_REQUEST_LIMIT_EXCEEDED", "message": "Request limit exceeded."}}
 

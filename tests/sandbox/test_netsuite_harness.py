@@ -55,8 +55,12 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def ns_fx(ns_keys: Keys, receiver: Receiver) -> Iterator[NS]:
-    yield from start(ns_keys, suitecloud_dir=FIXTURE_PROJECT, run_scripts=True,
-                     script_parameters={"custscript_fx_url": receiver.server.url})
+    yield from start(
+        ns_keys,
+        suitecloud_dir=FIXTURE_PROJECT,
+        run_scripts=True,
+        script_parameters={"custscript_fx_url": receiver.server.url},
+    )
 
 
 def _restlet(ns: NS, method: str, body: Any = None, **params: str) -> requests.Response:
@@ -67,21 +71,36 @@ def _restlet(ns: NS, method: str, body: Any = None, **params: str) -> requests.R
 def test_restlet_runs_and_reads_parameters_and_runtime(ns_fx: NS) -> None:
     r = _restlet(ns_fx, "GET", shop="7")
     assert r.status_code == 200, r.text
-    assert r.json() == {"echo": {"shop": "7"}, "account": "TSTDRV123_SB1", "greeting": "hello", "limit": 3,
-                        "context": "RESTLET"}
+    assert r.json() == {
+        "echo": {"shop": "7"},
+        "account": "TSTDRV123_SB1",
+        "greeting": "hello",
+        "limit": 3,
+        "context": "RESTLET",
+    }
     scripts = requests.get(ns_fx.url + "/_sandbox/scripts", timeout=10).json()["scripts"]
     rl = next(s for s in scripts if s["scriptId"] == "customscript_fx_rl")
     internal = {"script": rl["internalId"], "deploy": rl["deployments"][0]["internalId"]}
-    by_internal_id = requests.get(ns_fx.url + RESTLET, params=internal,
-                                  auth=tba_auth(ns_fx.creds), headers={"Content-Type": "application/json"}, timeout=60)
+    by_internal_id = requests.get(
+        ns_fx.url + RESTLET,
+        params=internal,
+        auth=tba_auth(ns_fx.creds),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
     assert by_internal_id.status_code == 200 and by_internal_id.json()["greeting"] == "hello"
     assert _restlet(ns_fx, "GET", script="customscript_nope").json()["error"]["code"] == "SSS_INVALID_SCRIPTLET_ID"
 
 
 def test_restlet_writes_through_n_record_and_queries_through_n_query(ns_fx: NS, receiver: Receiver) -> None:
     ids = ns_fx.ids()
-    body = {"action": "create_so", "customer": ids["customer"], "location": ids["location"], "externalId": "FX-1",
-            "lines": [{"item": ids["item"], "quantity": 3, "rate": 2.5}]}
+    body = {
+        "action": "create_so",
+        "customer": ids["customer"],
+        "location": ids["location"],
+        "externalId": "FX-1",
+        "lines": [{"item": ids["item"], "quantity": 3, "rate": 2.5}],
+    }
     r = _restlet(ns_fx, "POST", body)
     assert r.status_code == 200, r.text
     out = r.json()
@@ -91,8 +110,11 @@ def test_restlet_writes_through_n_record_and_queries_through_n_query(ns_fx: NS, 
     so = ns_fx.sb.get("salesOrder", "eid:FX-1")
     assert so.data["tranDate"] == "2024-05-15" and so.data["custbody_fx_note"] == "from-restlet"
     assert so.lines("item")[0]["custcol_fx_ref"] == "ref-0"
-    rows = _restlet(ns_fx, "POST", {"action": "query", "query": "SELECT id, externalid FROM transaction WHERE externalid = ?",
-                                     "params": ["FX-1"]}).json()
+    rows = _restlet(
+        ns_fx,
+        "POST",
+        {"action": "query", "query": "SELECT id, externalid FROM transaction WHERE externalid = ?", "params": ["FX-1"]},
+    ).json()
     assert rows == [{"id": int(so.id), "externalid": "FX-1"}]
 
 
@@ -105,8 +127,13 @@ def test_restlet_errors_use_netsuites_restlet_shape(ns_fx: NS) -> None:
     burn = _restlet(ns_fx, "POST", {"action": "burn", "customer": ids["customer"]})
     assert burn.status_code == 400 and burn.json()["error"]["code"] == "SSS_USAGE_LIMIT_EXCEEDED"
     assert ns_fx.sb.counters.snapshot()["governance"]["customscript_fx_rl"] >= 5000
-    bad_type = requests.post(ns_fx.url + RESTLET, params={"script": "customscript_fx_rl", "deploy": "customdeploy_fx_rl"},
-                             data="<x/>", headers={**ns_fx.headers, "Content-Type": "application/xml"}, timeout=30)
+    bad_type = requests.post(
+        ns_fx.url + RESTLET,
+        params={"script": "customscript_fx_rl", "deploy": "customdeploy_fx_rl"},
+        data="<x/>",
+        headers={**ns_fx.headers, "Content-Type": "application/xml"},
+        timeout=30,
+    )
     assert bad_type.status_code == 415
 
 
@@ -119,12 +146,23 @@ def _verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
 def test_user_event_on_fulfillment_posts_a_signed_event(ns_fx: NS, receiver: Receiver) -> None:
     ids = ns_fx.ids()
     ns_fx.sb.receive_stock(ids["item"], ids["location"], 10)
-    so = ns_fx.post(RECORD + "/salesOrder", {
-        "entity": {"id": ids["customer"]}, "location": {"id": ids["location"]}, "custbody_fx_note": "n-1",
-        "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 2, "custcol_fx_ref": "L-9"}]},
-    }).headers["Location"].rsplit("/", 1)[1]
-    r = ns_fx.post(RECORD + f"/salesOrder/{so}/!transform/itemFulfillment",
-                   {"package": {"items": [{"packageTrackingNumber": "1ZFX"}]}})
+    so = (
+        ns_fx.post(
+            RECORD + "/salesOrder",
+            {
+                "entity": {"id": ids["customer"]},
+                "location": {"id": ids["location"]},
+                "custbody_fx_note": "n-1",
+                "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 2, "custcol_fx_ref": "L-9"}]},
+            },
+        )
+        .headers["Location"]
+        .rsplit("/", 1)[1]
+    )
+    r = ns_fx.post(
+        RECORD + f"/salesOrder/{so}/!transform/itemFulfillment",
+        {"package": {"items": [{"packageTrackingNumber": "1ZFX"}]}},
+    )
     assert r.status_code == 204, r.text
     assert len(receiver.calls) == 1
     headers, raw = receiver.calls[0]
@@ -166,10 +204,15 @@ def test_real_project_restlet_upserts_orders_idempotently(ns_keys: Keys) -> None
         pytest.skip("the SuiteCloud project has no orders RESTlet yet")
     for ns in start(ns_keys, suitecloud_dir=REPO_PROJECT, run_scripts=True):
         ids = ns.ids()
-        order = {"external_id": "TTS-1-900", "record": {
-            "location": {"id": ids["location"]}, "custbody_ttns_order_id": "900",
-            "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 1, "rate": 12.5}]}},
-            "customer": {"externalId": "TTS-BUYER-1", "companyName": "Buyer One"}}
+        order = {
+            "external_id": "TTS-1-900",
+            "record": {
+                "location": {"id": ids["location"]},
+                "custbody_ttns_order_id": "900",
+                "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 1, "rate": 12.5}]},
+            },
+            "customer": {"externalId": "TTS-BUYER-1", "companyName": "Buyer One"},
+        }
         q = {"script": "customscript_ttns_rl_orders", "deploy": "customdeploy_ttns_rl_orders"}
         results = []
         for _ in range(2):

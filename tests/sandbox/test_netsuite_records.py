@@ -20,8 +20,10 @@ def _detail(r: Any) -> dict[str, Any]:
 
 def _so(ids: dict[str, str], qty: int = 2, **extra: Any) -> dict[str, Any]:
     return {
-        "entity": {"id": ids["customer"]}, "location": {"id": ids["location"]},
-        "item": {"items": [{"item": {"id": ids["item"]}, "quantity": qty, "rate": 12.5}]}, **extra,
+        "entity": {"id": ids["customer"]},
+        "location": {"id": ids["location"]},
+        "item": {"items": [{"item": {"id": ids["item"]}, "quantity": qty, "rate": 12.5}]},
+        **extra,
     }
 
 
@@ -120,17 +122,22 @@ def test_sales_order_commits_stock_and_fulfillment_relieves_it(ns: NS) -> None:
         return row
 
     assert levels() == {"links": [], "quantityonhand": "10", "quantitycommitted": "4", "quantityavailable": "6"}
-    t = ns.post(RECORD + f"/salesOrder/{so}/!transform/itemFulfillment", {
-        "item": {"items": [{"orderLine": 1, "quantity": 3, "itemReceive": True}]},
-        "package": {"items": [{"packageTrackingNumber": "1Z999", "packageWeight": 1.5}]},
-    }, params={"replace": "item"})
+    t = ns.post(
+        RECORD + f"/salesOrder/{so}/!transform/itemFulfillment",
+        {
+            "item": {"items": [{"orderLine": 1, "quantity": 3, "itemReceive": True}]},
+            "package": {"items": [{"packageTrackingNumber": "1Z999", "packageWeight": 1.5}]},
+        },
+        params={"replace": "item"},
+    )
     assert t.status_code == 204, t.text
     assert "/itemFulfillment/" in t.headers["Location"]
     assert levels() == {"links": [], "quantityonhand": "7", "quantitycommitted": "1", "quantityavailable": "6"}
     got = ns.get(RECORD + f"/salesOrder/{so}").json()
     assert got["status"]["refName"] == "Partially Fulfilled"
-    over = ns.post(RECORD + f"/salesOrder/{so}/!transform/itemFulfillment",
-                   {"item": {"items": [{"orderLine": 1, "quantity": 2}]}})
+    over = ns.post(
+        RECORD + f"/salesOrder/{so}/!transform/itemFulfillment", {"item": {"items": [{"orderLine": 1, "quantity": 2}]}}
+    )
     assert over.status_code == 400 and _detail(over)["o:errorCode"] == "USER_ERROR"
     rest = ns.post(RECORD + f"/salesOrder/{so}/!transform/itemFulfillment", {})
     assert rest.status_code == 204
@@ -153,11 +160,15 @@ def test_sales_order_totals_discounts_shipping_and_tax(ns: NS) -> None:
     disc = ns.sb.get("discountItem", "eid:DISC-SELLER").id
     tax = ns.sb.get("salesTaxItem", "eid:TAX-CA").id
     body = {
-        "entity": {"id": ids["customer"]}, "location": {"id": ids["location"]}, "shippingCost": 5,
-        "item": {"items": [
-            {"item": {"id": ids["item"]}, "quantity": 3, "rate": "19.99", "taxCode": {"id": tax}},
-            {"item": {"id": disc}, "rate": "-6.00"},
-        ]},
+        "entity": {"id": ids["customer"]},
+        "location": {"id": ids["location"]},
+        "shippingCost": 5,
+        "item": {
+            "items": [
+                {"item": {"id": ids["item"]}, "quantity": 3, "rate": "19.99", "taxCode": {"id": tax}},
+                {"item": {"id": disc}, "rate": "-6.00"},
+            ]
+        },
     }
     r = ns.post(RECORD + "/salesOrder", body)
     assert r.status_code == 204, r.text
@@ -183,11 +194,17 @@ def test_journal_entries_must_balance_and_closed_periods_refuse_postings(ns: NS)
     sub = ns.sb.list_ids("subsidiary")[0]
 
     def je(debit: str, credit: str, date: str = "2024-03-31") -> dict[str, Any]:
-        return {"subsidiary": {"id": sub}, "tranDate": date, "externalId": f"TTS-STMT-{debit}-{date}",
-                "line": {"items": [
+        return {
+            "subsidiary": {"id": sub},
+            "tranDate": date,
+            "externalId": f"TTS-STMT-{debit}-{date}",
+            "line": {
+                "items": [
                     {"account": {"id": accts["tiktok_clearing"]}, "debit": debit},
                     {"account": {"id": accts["marketplace_fees"]}, "credit": credit},
-                ]}}
+                ]
+            },
+        }
 
     unbalanced = ns.post(RECORD + "/journalEntry", je("100.00", "99.99"))
     assert unbalanced.status_code == 400 and _detail(unbalanced)["o:errorCode"] == "USER_ERROR"

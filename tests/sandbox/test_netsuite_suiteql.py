@@ -53,10 +53,15 @@ def test_paging_shape_and_totals(ns: NS) -> None:
 
 def test_values_are_strings_nulls_are_omitted_dates_in_user_format(ns: NS) -> None:
     ids = ns.ids()
-    ns.post("/services/rest/record/v1/salesOrder", {
-        "entity": {"id": ids["customer"]}, "tranDate": "2024-01-05", "externalId": "TTS-Q-1",
-        "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 2, "rate": "10.25"}]},
-    })
+    ns.post(
+        "/services/rest/record/v1/salesOrder",
+        {
+            "entity": {"id": ids["customer"]},
+            "tranDate": "2024-01-05",
+            "externalId": "TTS-Q-1",
+            "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 2, "rate": "10.25"}]},
+        },
+    )
     body = ns.suiteql(
         "SELECT t.id, t.tranid, t.trandate, t.foreigntotal, t.memo, BUILTIN.DF(t.status) AS status, "
         "BUILTIN.DF(t.entity) AS customer FROM transaction t WHERE t.externalid = 'TTS-Q-1'"
@@ -86,8 +91,12 @@ def test_oracle_isms_are_translated(ns: NS) -> None:
 
 
 def test_writes_and_unknown_tables_are_refused(ns: NS) -> None:
-    for q in ("DELETE FROM customer", "SELECT * FROM nosuchtable", "SELECT id FROM customer; DROP TABLE customer",
-              "SELECT BUILTIN.CONSOLIDATE(x) FROM customer"):
+    for q in (
+        "DELETE FROM customer",
+        "SELECT * FROM nosuchtable",
+        "SELECT id FROM customer; DROP TABLE customer",
+        "SELECT BUILTIN.CONSOLIDATE(x) FROM customer",
+    ):
         r = ns.suiteql(q)
         assert r.status_code == 400 and _code(r) == "INVALID_PARAMETER", q
     assert ns.suiteql("SELECT COUNT(*) c FROM customer").status_code == 200

@@ -38,9 +38,11 @@ class Keys:
 
     @staticmethod
     def public_pem(key: Any) -> str:
-        return key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
+        return (
+            key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
 
 
 @pytest.fixture(scope="session")
@@ -64,15 +66,23 @@ class Creds:
 def make_config(keys: Keys, **overrides: Any) -> tuple[NetSuiteSandboxConfig, Creds]:
     client_id = "test-client-" + uuid.uuid4().hex[:8]
     tba = TbaToken(
-        consumer_key="ck-" + secrets.token_hex(16), consumer_secret="cs-" + secrets.token_hex(16),
-        token_id="tk-" + secrets.token_hex(16), token_secret="ts-" + secrets.token_hex(16),
+        consumer_key="ck-" + secrets.token_hex(16),
+        consumer_secret="cs-" + secrets.token_hex(16),
+        token_id="tk-" + secrets.token_hex(16),
+        token_secret="ts-" + secrets.token_hex(16),
     )
     secret = "fake-events-key-" + secrets.token_hex(8)
     cfg = NetSuiteSandboxConfig(
         account_id=ACCOUNT,
-        oauth2_clients=[OAuth2Client(client_id, {
-            "cert-ps": Keys.public_pem(keys.rsa), "cert-es": Keys.public_pem(keys.ec),
-        })],
+        oauth2_clients=[
+            OAuth2Client(
+                client_id,
+                {
+                    "cert-ps": Keys.public_pem(keys.rsa),
+                    "cert-es": Keys.public_pem(keys.ec),
+                },
+            )
+        ],
         tba_tokens=[tba],
         api_secrets={"custsecret_fx_key": secret, "custsecret_ttns_events": secret},
         run_scripts=False,
@@ -82,22 +92,41 @@ def make_config(keys: Keys, **overrides: Any) -> tuple[NetSuiteSandboxConfig, Cr
     return cfg, Creds(client_id, tba, secret, keys)
 
 
-def assertion(creds: Creds, url: str, *, alg: str = "PS256", kid: str = "cert-ps", key: Any = None,
-              iat: float | None = None, lifetime: int = 300, scope: Any = "rest_webservices,restlets",
-              iss: str | None = None, aud: str | None = None) -> str:
+def assertion(
+    creds: Creds,
+    url: str,
+    *,
+    alg: str = "PS256",
+    kid: str = "cert-ps",
+    key: Any = None,
+    iat: float | None = None,
+    lifetime: int = 300,
+    scope: Any = "rest_webservices,restlets",
+    iss: str | None = None,
+    aud: str | None = None,
+) -> str:
     now = int(time.time() if iat is None else iat)
     signing_key = key if key is not None else (creds.keys.ec if alg.startswith("ES") else creds.keys.rsa)
-    claims = {"iss": iss or creds.client_id, "scope": scope, "aud": aud or url + TOKEN_PATH, "iat": now,
-              "exp": now + lifetime}
+    claims = {
+        "iss": iss or creds.client_id,
+        "scope": scope,
+        "aud": aud or url + TOKEN_PATH,
+        "iat": now,
+        "exp": now + lifetime,
+    }
     return jwt.encode(claims, signing_key, algorithm=alg, headers={"kid": kid, "typ": "JWT"})
 
 
 def request_token(url: str, client_assertion: str) -> requests.Response:
-    return requests.post(url + TOKEN_PATH, data={
-        "grant_type": "client_credentials",
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": client_assertion,
-    }, timeout=10)
+    return requests.post(
+        url + TOKEN_PATH,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": client_assertion,
+        },
+        timeout=10,
+    )
 
 
 def bearer(url: str, creds: Creds, **kw: Any) -> dict[str, str]:
@@ -109,8 +138,12 @@ def bearer(url: str, creds: Creds, **kw: Any) -> dict[str, str]:
 def tba_auth(creds: Creds, *, secret: str | None = None, realm: str = ACCOUNT) -> OAuth1:
     t = creds.tba
     return OAuth1(
-        t.consumer_key, client_secret=t.consumer_secret, resource_owner_key=t.token_id,
-        resource_owner_secret=secret or t.token_secret, realm=realm, signature_method="HMAC-SHA256",
+        t.consumer_key,
+        client_secret=t.consumer_secret,
+        resource_owner_key=t.token_id,
+        resource_owner_secret=secret or t.token_secret,
+        realm=realm,
+        signature_method="HMAC-SHA256",
     )
 
 
@@ -124,14 +157,22 @@ class NS:
     def ids(self) -> dict[str, str]:
         g = self.sb.get
         return {
-            "item": g("inventoryItem", "eid:ITEM-MUG").id, "item2": g("inventoryItem", "eid:ITEM-CAP").id,
-            "location": g("location", "eid:LOC-MAIN").id, "location2": g("location", "eid:LOC-EAST").id,
-            "customer": g("customer", "eid:CUST-TTS").id, "parent": g("inventoryItem", "eid:ITEM-TSHIRT").id,
+            "item": g("inventoryItem", "eid:ITEM-MUG").id,
+            "item2": g("inventoryItem", "eid:ITEM-CAP").id,
+            "location": g("location", "eid:LOC-MAIN").id,
+            "location2": g("location", "eid:LOC-EAST").id,
+            "customer": g("customer", "eid:CUST-TTS").id,
+            "parent": g("inventoryItem", "eid:ITEM-TSHIRT").id,
         }
 
     def post(self, path: str, body: Any, **kw: Any) -> requests.Response:
-        return requests.post(self.url + path, json=body, headers={**self.headers, **kw.pop("headers", {})},
-                             timeout=kw.pop("timeout", 30), **kw)
+        return requests.post(
+            self.url + path,
+            json=body,
+            headers={**self.headers, **kw.pop("headers", {})},
+            timeout=kw.pop("timeout", 30),
+            **kw,
+        )
 
     def put(self, path: str, body: Any, **kw: Any) -> requests.Response:
         return requests.put(self.url + path, json=body, headers=self.headers, timeout=30, **kw)
@@ -144,8 +185,13 @@ class NS:
 
     def suiteql(self, q: str, limit: int | None = None, offset: int | None = None) -> requests.Response:
         params = {k: v for k, v in {"limit": limit, "offset": offset}.items() if v is not None}
-        return requests.post(self.url + "/services/rest/query/v1/suiteql", json={"q": q}, params=params,
-                             headers={**self.headers, "Prefer": "transient"}, timeout=30)
+        return requests.post(
+            self.url + "/services/rest/query/v1/suiteql",
+            json={"q": q},
+            params=params,
+            headers={**self.headers, "Prefer": "transient"},
+            timeout=30,
+        )
 
 
 def start(keys: Keys, **overrides: Any) -> Iterator[NS]:

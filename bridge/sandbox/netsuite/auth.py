@@ -30,7 +30,7 @@ from .errors import invalid_login
 
 JWT_ALGORITHMS = ("PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
+TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"  # noqa: S105 - a URL path, not a secret
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,8 @@ def parse_oauth_header(header: str) -> dict[str, str]:
     if not header[:6].lower() == "oauth ":
         raise ValueError("not an OAuth header")
     out: dict[str, str] = {}
-    for part in header[6:].split(","):
-        part = part.strip()
+    for raw in header[6:].split(","):
+        part = raw.strip()
         if not part:
             continue
         key, sep, value = part.partition("=")
@@ -199,8 +199,12 @@ class Authenticator:
         except ValueError:
             raise invalid_login() from None
         required = (
-            "oauth_consumer_key", "oauth_token", "oauth_signature_method", "oauth_timestamp",
-            "oauth_nonce", "oauth_signature",
+            "oauth_consumer_key",
+            "oauth_token",
+            "oauth_signature_method",
+            "oauth_timestamp",
+            "oauth_nonce",
+            "oauth_signature",
         )
         if any(not params.get(k) for k in required):
             raise invalid_login()

@@ -27,8 +27,14 @@ def _body() -> dict[str, Any]:
 
 
 def _written(result: Any) -> Response:
-    return json_response({"id": result.rec.id, "created": result.created, "type": result.rec.type,
-                          "tranId": result.rec.data.get("tranId")})
+    return json_response(
+        {
+            "id": result.rec.id,
+            "created": result.created,
+            "type": result.rec.type,
+            "tranId": result.rec.data.get("tranId"),
+        }
+    )
 
 
 @bp.get("/state")
@@ -39,8 +45,12 @@ def state() -> Response:
 @bp.get("/counters")
 def counters() -> Response:
     sb = sandbox()
-    return json_response({**sb.counters.snapshot(), "concurrency": {
-        "limit": sb.pool.limit, "inFlight": sb.pool.in_flight, "peak": sb.pool.peak}})
+    return json_response(
+        {
+            **sb.counters.snapshot(),
+            "concurrency": {"limit": sb.pool.limit, "inFlight": sb.pool.in_flight, "peak": sb.pool.peak},
+        }
+    )
 
 
 @bp.post("/counters/reset")
@@ -71,8 +81,9 @@ def special_accounts() -> Response:
 @bp.post("/stock/receive")
 def receive() -> Response:
     b = _body()
-    result = sandbox().receive_stock(str(b["item"]), str(b["location"]), str(b["quantity"]),
-                                     b.get("unitCost"), tran_date=b.get("tranDate"))
+    result = sandbox().receive_stock(
+        str(b["item"]), str(b["location"]), str(b["quantity"]), b.get("unitCost"), tran_date=b.get("tranDate")
+    )
     return _written(result)
 
 
@@ -91,8 +102,13 @@ def stock() -> Response:
 @bp.post("/sales/other-channel")
 def other_channel() -> Response:
     b = _body()
-    out = sandbox().other_channel_sale(b.get("lines") or [], customer=b.get("customer"), location=b.get("location"),
-                                       fulfill=bool(b.get("fulfill", True)), external_id=b.get("externalId"))
+    out = sandbox().other_channel_sale(
+        b.get("lines") or [],
+        customer=b.get("customer"),
+        location=b.get("location"),
+        fulfill=bool(b.get("fulfill", True)),
+        external_id=b.get("externalId"),
+    )
     return json_response(out)
 
 
@@ -100,9 +116,15 @@ def other_channel() -> Response:
 def fulfill() -> Response:
     b = _body()
     result = sandbox().fulfill(
-        str(b["salesOrder"]), lines=b.get("lines"), packages=b.get("packages"),
-        ship_status=str(b.get("shipStatus", "C")), ship_method=b.get("shipMethod"), carrier=b.get("carrier"),
-        memo=b.get("memo"), extra=b.get("fields"), context_type=str(b.get("executionContext", UI)),
+        str(b["salesOrder"]),
+        lines=b.get("lines"),
+        packages=b.get("packages"),
+        ship_status=str(b.get("shipStatus", "C")),
+        ship_method=b.get("shipMethod"),
+        carrier=b.get("carrier"),
+        memo=b.get("memo"),
+        extra=b.get("fields"),
+        context_type=str(b.get("executionContext", UI)),
     )
     return _written(result)
 
@@ -241,13 +263,33 @@ def advance_clock() -> Response:
 @bp.get("/scripts")
 def scripts() -> Response:
     sb = sandbox()
-    return json_response({"source": sb.project.source, "scripts": [
-        {"scriptId": s.scriptid, "internalId": s.internal_id, "type": s.kind, "file": s.file,
-         "parameters": [p.scriptid for p in s.params],
-         "deployments": [{"scriptId": d.scriptid, "internalId": d.internal_id, "recordType": d.record_type,
-                          "status": d.status, "deployed": d.is_deployed} for d in s.deployments]}
-        for s in sb.project.scripts
-    ], "customFields": sorted(sb.custom_fields), "customRecords": sorted(sb.project.custom_records)})
+    return json_response(
+        {
+            "source": sb.project.source,
+            "scripts": [
+                {
+                    "scriptId": s.scriptid,
+                    "internalId": s.internal_id,
+                    "type": s.kind,
+                    "file": s.file,
+                    "parameters": [p.scriptid for p in s.params],
+                    "deployments": [
+                        {
+                            "scriptId": d.scriptid,
+                            "internalId": d.internal_id,
+                            "recordType": d.record_type,
+                            "status": d.status,
+                            "deployed": d.is_deployed,
+                        }
+                        for d in s.deployments
+                    ],
+                }
+                for s in sb.project.scripts
+            ],
+            "customFields": sorted(sb.custom_fields),
+            "customRecords": sorted(sb.project.custom_records),
+        }
+    )
 
 
 @bp.get("/script-logs")

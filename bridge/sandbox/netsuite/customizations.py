@@ -11,26 +11,40 @@ from pathlib import Path
 from .schema import CustomField, served_records
 
 FIELD_TAGS = {
-    "transactionbodycustomfield", "transactioncolumncustomfield", "entitycustomfield", "itemcustomfield",
-    "crmcustomfield", "othercustomfield",
+    "transactionbodycustomfield",
+    "transactioncolumncustomfield",
+    "entitycustomfield",
+    "itemcustomfield",
+    "crmcustomfield",
+    "othercustomfield",
 }
 SCRIPT_TAGS = {
-    "restlet": "RESTLET", "usereventscript": "USEREVENT", "mapreducescript": "MAPREDUCE",
-    "scheduledscript": "SCHEDULED", "suitelet": "SUITELET", "clientscript": "CLIENT",
+    "restlet": "RESTLET",
+    "usereventscript": "USEREVENT",
+    "mapreducescript": "MAPREDUCE",
+    "scheduledscript": "SCHEDULED",
+    "suitelet": "SUITELET",
+    "clientscript": "CLIENT",
 }
 _SALES = ("salesOrder", "invoice", "cashSale", "creditMemo", "cashRefund", "returnAuthorization")
 # SDF "applies to" flags of transaction body (body…) and column (col…) fields -> REST record types
 APPLIES_TO: dict[str, tuple[str, ...]] = {
-    "bodysale": _SALES, "colsale": _SALES,
-    "bodyitemfulfillment": ("itemFulfillment",), "colitemfulfillment": ("itemFulfillment",),
-    "bodyitemreceipt": ("itemReceipt",), "colitemreceipt": ("itemReceipt",),
+    "bodysale": _SALES,
+    "colsale": _SALES,
+    "bodyitemfulfillment": ("itemFulfillment",),
+    "colitemfulfillment": ("itemFulfillment",),
+    "bodyitemreceipt": ("itemReceipt",),
+    "colitemreceipt": ("itemReceipt",),
     "bodyinventoryadjustment": ("inventoryAdjustment", "inventoryTransfer"),
     "colinventoryadjustment": ("inventoryAdjustment", "inventoryTransfer"),
-    "bodyjournal": ("journalEntry",), "coljournal": ("journalEntry",),
+    "bodyjournal": ("journalEntry",),
+    "coljournal": ("journalEntry",),
     "bodydeposit": ("deposit",),
     "bodycustomerpayment": ("customerDeposit", "customerRefund"),
-    "bodytransferorder": ("transferOrder",), "coltransferorder": ("transferOrder",),
-    "bodyitemfulfillmentorder": ("salesOrder", "transferOrder"), "colitemfulfillmentorder": ("salesOrder", "transferOrder"),
+    "bodytransferorder": ("transferOrder",),
+    "coltransferorder": ("transferOrder",),
+    "bodyitemfulfillmentorder": ("salesOrder", "transferOrder"),
+    "colitemfulfillmentorder": ("salesOrder", "transferOrder"),
     "bodyitemreceiptorder": ("transferOrder", "returnAuthorization"),
     "colitemreceiptorder": ("transferOrder", "returnAuthorization"),
     "colreturnform": ("returnAuthorization", "creditMemo", "cashRefund"),
@@ -168,9 +182,9 @@ def load_project(suitecloud_dir: Path | None, extra_fields: dict[str, str] | Non
             if tag in FIELD_TAGS:
                 project.custom_fields[sid] = _field(root, sid)
             elif tag == "customrecordtype":
-                fields = root.find("customrecordcustomfields")
+                field_list = root.find("customrecordcustomfields")
                 names: list[str] = []
-                for f in (fields.findall("customrecordcustomfield") if fields is not None else []):
+                for f in field_list.findall("customrecordcustomfield") if field_list is not None else []:
                     fid = (f.get("scriptid") or "").strip()
                     if fid:
                         project.custom_fields[fid] = _field(f, fid)
@@ -196,16 +210,28 @@ def _field(el: ET.Element, sid: str) -> CustomField:
     flagged = False
     for child in el:
         tag = child.tag.lower()
-        if tag.startswith(("body", "col")) and tag not in ("bodyprintflag", "bodyprintpackingslip", "bodyprintstatement", "bodypickingticket", "colprintflag", "colpackingslip", "colpickingticket", "colgrouponinvoices", "colkititem", "colstorehidden", "colstorewithgroups"):
+        if tag.startswith(("body", "col")) and tag not in (
+            "bodyprintflag",
+            "bodyprintpackingslip",
+            "bodyprintstatement",
+            "bodypickingticket",
+            "colprintflag",
+            "colpackingslip",
+            "colpickingticket",
+            "colgrouponinvoices",
+            "colkititem",
+            "colstorehidden",
+            "colstorewithgroups",
+        ):
             flagged = True
             if (child.text or "").strip().upper() == "T":
                 applies.update(APPLIES_TO.get(tag, ()))
-    return CustomField(sid, (_text(el, "fieldtype") or "TEXT").upper(), target,
-                       frozenset(applies) if flagged else None)
+    return CustomField(sid, (_text(el, "fieldtype") or "TEXT").upper(), target, frozenset(applies) if flagged else None)
 
 
-def _script(root: ET.Element, sid: str, internal_id: str, deploy_no: int, suitecloud_dir: Path | None
-            ) -> tuple[Script, int]:
+def _script(
+    root: ET.Element, sid: str, internal_id: str, deploy_no: int, suitecloud_dir: Path | None
+) -> tuple[Script, int]:
     kind = SCRIPT_TAGS[root.tag.lower()]
     file_ref = (_text(root, "scriptfile") or "").strip("[]")
     path = None
@@ -213,7 +239,7 @@ def _script(root: ET.Element, sid: str, internal_id: str, deploy_no: int, suitec
         path = suitecloud_dir / "src" / "FileCabinet" / file_ref.lstrip("/")
     params: list[ScriptParam] = []
     pfields = root.find("scriptcustomfields")
-    for p in (pfields.findall("scriptcustomfield") if pfields is not None else []):
+    for p in pfields.findall("scriptcustomfield") if pfields is not None else []:
         pid = (p.get("scriptid") or "").strip()
         if pid:
             ftype = (_text(p, "fieldtype") or "TEXT").upper()
@@ -223,20 +249,22 @@ def _script(root: ET.Element, sid: str, internal_id: str, deploy_no: int, suitec
             params.append(ScriptParam(pid, ftype, default))
     deployments: list[Deployment] = []
     dnode = root.find("scriptdeployments")
-    for d in (dnode.findall("scriptdeployment") if dnode is not None else []):
+    for d in dnode.findall("scriptdeployment") if dnode is not None else []:
         did = (d.get("scriptid") or "").strip()
         contexts = _text(d, "executioncontext")
         values = {c.tag: (c.text or "").strip() for c in d if c.tag.startswith("custscript")}
-        deployments.append(Deployment(
-            scriptid=did,
-            internal_id=str(deploy_no),
-            status=(_text(d, "status") or "RELEASED").upper(),
-            is_deployed=(_text(d, "isdeployed") or "T").upper() == "T",
-            record_type=_record_type(_text(d, "recordtype")),
-            event_type=(_text(d, "eventtype") or None),
-            contexts=frozenset(c.strip().upper() for c in contexts.split("|") if c.strip()) if contexts else None,
-            values=values,
-            log_level=(_text(d, "loglevel") or "DEBUG").upper(),
-        ))
+        deployments.append(
+            Deployment(
+                scriptid=did,
+                internal_id=str(deploy_no),
+                status=(_text(d, "status") or "RELEASED").upper(),
+                is_deployed=(_text(d, "isdeployed") or "T").upper() == "T",
+                record_type=_record_type(_text(d, "recordtype")),
+                event_type=(_text(d, "eventtype") or None),
+                contexts=frozenset(c.strip().upper() for c in contexts.split("|") if c.strip()) if contexts else None,
+                values=values,
+                log_level=(_text(d, "loglevel") or "DEBUG").upper(),
+            )
+        )
         deploy_no += 1
     return Script(kind, sid, internal_id, file_ref, path, params, deployments), deploy_no

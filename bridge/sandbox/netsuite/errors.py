@@ -66,9 +66,7 @@ def invalid_content(detail: str, path: str | None = None) -> NsError:
 
 
 def user_error(detail: str, path: str | None = None, script_code: str | None = None) -> NsError:
-    return NsError(
-        400, "USER_ERROR", f"Error while accessing a resource. {detail}", path=path, script_code=script_code
-    )
+    return NsError(400, "USER_ERROR", f"Error while accessing a resource. {detail}", path=path, script_code=script_code)
 
 
 def nonexistent(record_type: str, key: str) -> NsError:

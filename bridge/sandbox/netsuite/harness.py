@@ -16,6 +16,7 @@ small pool of processes, started on first use.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -143,16 +144,17 @@ class HarnessProcess:
                 if msg.get("ok"):
                     return msg.get("value")
                 err = msg.get("error") or {}
-                raise ScriptError(str(err.get("name") or "UNEXPECTED_ERROR"), str(err.get("message") or ""),
-                                  int(err.get("status") or 400))
+                raise ScriptError(
+                    str(err.get("name") or "UNEXPECTED_ERROR"),
+                    str(err.get("message") or ""),
+                    int(err.get("status") or 400),
+                )
 
     def kill(self) -> None:
         if self.alive:
             self.proc.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 class HarnessHost:
@@ -174,34 +176,36 @@ class HarnessHost:
     # -- pool -------------------------------------------------------------------------------------
     def _checkout(self) -> HarnessProcess:
         while True:
-            try:
-                proc = self._idle.get_nowait()
-            except queue.Empty:
-                with self._lock:
-                    if self._closed:
-                        raise ScriptError("UNEXPECTED_ERROR", "the harness is closed", 500)
-                    if self._count < self.size:
-                        self._count += 1
-                        spawn = True
-                    else:
-                        spawn = False
-                if spawn:
-                    try:
-                        proc = HarnessProcess(self)
-                    except Exception:
-                        with self._lock:
-                            self._count -= 1
-                        raise
-                    with self._lock:
-                        self._all.append(proc)
-                    return proc
-                try:
-                    proc = self._idle.get(timeout=EXEC_TIMEOUT_SECONDS)
-                except queue.Empty:
-                    raise ScriptError("SSS_REQUEST_LIMIT_EXCEEDED", "No script runtime became free.") from None
+            proc = self._take_idle(block=False) or self._spawn() or self._take_idle(block=True)
+            assert proc is not None
             if proc.alive:
                 return proc
             self._discard(proc)
+
+    def _take_idle(self, *, block: bool) -> HarnessProcess | None:
+        try:
+            return self._idle.get(timeout=EXEC_TIMEOUT_SECONDS) if block else self._idle.get_nowait()
+        except queue.Empty:
+            if block:
+                raise ScriptError("SSS_REQUEST_LIMIT_EXCEEDED", "No script runtime became free.") from None
+            return None
+
+    def _spawn(self) -> HarnessProcess | None:
+        with self._lock:
+            if self._closed:
+                raise ScriptError("UNEXPECTED_ERROR", "the harness is closed", 500)
+            if self._count >= self.size:
+                return None
+            self._count += 1
+        try:
+            proc = HarnessProcess(self)
+        except Exception:
+            with self._lock:
+                self._count -= 1
+            raise
+        with self._lock:
+            self._all.append(proc)
+        return proc
 
     def _discard(self, proc: HarnessProcess) -> None:
         with self._lock:
@@ -239,8 +243,16 @@ class HarnessHost:
             p.kill()
 
     # -- requests ---------------------------------------------------------------------------------
-    def _request(self, kind: str, script: Script, dep: Deployment, entry: str, args: dict[str, Any],
-                 context_type: str, usage_limit: int) -> dict[str, Any]:
+    def _request(
+        self,
+        kind: str,
+        script: Script,
+        dep: Deployment,
+        entry: str,
+        args: dict[str, Any],
+        context_type: str,
+        usage_limit: int,
+    ) -> dict[str, Any]:
         if script.path is None or not script.path.is_file():
             raise ScriptError("SSS_MISSING_SCRIPT_FILE", f"The script file {script.file} does not exist.", 500)
         cfg = self.sandbox.config
@@ -251,56 +263,86 @@ class HarnessHost:
             "file": str(script.path),
             "root": str(root),
             "script": {
-                "id": script.scriptid, "internalId": script.internal_id, "deploymentId": dep.scriptid,
-                "deploymentInternalId": dep.internal_id, "type": script.kind, "params": params,
-                "paramTypes": script.param_types(), "logLevel": dep.log_level,
+                "id": script.scriptid,
+                "internalId": script.internal_id,
+                "deploymentId": dep.scriptid,
+                "deploymentInternalId": dep.internal_id,
+                "type": script.kind,
+                "params": params,
+                "paramTypes": script.param_types(),
+                "logLevel": dep.log_level,
             },
             "context": {
-                "executionContext": context_type, "account": cfg.account_id, "envType": "SANDBOX",
-                "usageLimit": usage_limit, "version": "2026.1",
-                "user": {"id": -4, "name": "-System-", "email": "", "role": "administrator", "roleId": 3,
-                         "roleCenter": "BASIC", "subsidiary": 1, "location": 0, "department": 0},
+                "executionContext": context_type,
+                "account": cfg.account_id,
+                "envType": "SANDBOX",
+                "usageLimit": usage_limit,
+                "version": "2026.1",
+                "user": {
+                    "id": -4,
+                    "name": "-System-",
+                    "email": "",
+                    "role": "administrator",
+                    "roleId": 3,
+                    "roleCenter": "BASIC",
+                    "subsidiary": 1,
+                    "location": 0,
+                    "department": 0,
+                },
                 "timeouts": {"connect": cfg.https_connect_timeout_seconds, "total": cfg.https_total_timeout_seconds},
             },
             "entry": entry,
             "args": args,
         }
 
-    def user_event(self, script: Script, deployment: Deployment, entry: str, event_type: str,
-                   new_record: dict[str, Any] | None, old_record: dict[str, Any] | None, ctx: ExecContext
-                   ) -> dict[str, Any] | None:
+    def user_event(
+        self,
+        script: Script,
+        deployment: Deployment,
+        entry: str,
+        event_type: str,
+        new_record: dict[str, Any] | None,
+        old_record: dict[str, Any] | None,
+        ctx: ExecContext,
+    ) -> dict[str, Any] | None:
         from .sandbox import ExecContext as Ctx
 
         request = self._request(
-            "userevent", script, deployment, entry,
+            "userevent",
+            script,
+            deployment,
+            entry,
             {"type": event_type, "newRecord": new_record, "oldRecord": old_record},
-            ctx.context_type, USAGE_LIMITS["USEREVENT"],
+            ctx.context_type,
+            USAGE_LIMITS["USEREVENT"],
         )
         inner = Ctx(context_type=ctx.context_type, fire_user_events=False, session=ctx.session)
         try:
             value = self.run(request, inner)
         except ScriptError as exc:
-            if entry == "afterSubmit":
-                # NetSuite keeps the save; the error is logged against the script
-                self.sandbox.log_script({"level": "ERROR", "script": script.scriptid,
-                                         "title": exc.name, "details": exc.message})
-                return None
+            # beforeSubmit: the save is refused; afterSubmit: the record stays saved but the caller
+            # still gets the error (as a person in the UI or an integration does)
+            self.sandbox.log_script(
+                {"level": "ERROR", "script": script.scriptid, "title": f"{entry}: {exc.name}", "details": exc.message}
+            )
             raise user_error(f"{exc.name}: {exc.message}", script_code=exc.name) from None
         if isinstance(value, dict) and value.get("changes"):
             changes: dict[str, Any] = value["changes"]
             return changes
         return None
 
-    def restlet(self, script: Script, deployment: Deployment, method: str, args: dict[str, Any],
-                ctx: ExecContext) -> Any:
-        request = self._request("restlet", script, deployment, method.lower(), args, "RESTLET",
-                                USAGE_LIMITS["RESTLET"])
+    def restlet(
+        self, script: Script, deployment: Deployment, method: str, args: dict[str, Any], ctx: ExecContext
+    ) -> Any:
+        request = self._request("restlet", script, deployment, method.lower(), args, "RESTLET", USAGE_LIMITS["RESTLET"])
         return self.run(request, ctx)
 
-    def map_reduce(self, script: Script, deployment: Deployment, ctx: ExecContext,
-                   params: dict[str, Any] | None = None) -> Any:
-        request = self._request("mapreduce", script, deployment, "run", {"params": params or {}}, "MAPREDUCE",
-                                USAGE_LIMITS["MAPREDUCE"])
+    def map_reduce(
+        self, script: Script, deployment: Deployment, ctx: ExecContext, params: dict[str, Any] | None = None
+    ) -> Any:
+        request = self._request(
+            "mapreduce", script, deployment, "run", {"params": params or {}}, "MAPREDUCE", USAGE_LIMITS["MAPREDUCE"]
+        )
         if params:
             request["script"]["params"].update(params)
         return self.run(request, ctx)
@@ -309,8 +351,9 @@ class HarnessHost:
 class Callbacks:
     """Serves one execution's SuiteScript API calls against the sandbox."""
 
-    def __init__(self, sandbox: NetSuiteSandbox, proc: HarnessProcess, ctx: ExecContext, request: dict[str, Any]
-                 ) -> None:
+    def __init__(
+        self, sandbox: NetSuiteSandbox, proc: HarnessProcess, ctx: ExecContext, request: dict[str, Any]
+    ) -> None:
         self.sb = sandbox
         self.proc = proc
         self.ctx = ctx
@@ -339,8 +382,12 @@ class Callbacks:
                 raise ScriptError("SSS_UNSUPPORTED_API", f"{op} is not supported by the sandbox harness")
             return {"t": "reply", "id": msg.get("id"), "ok": True, "value": fn(args)}
         except NsError as exc:
-            return {"t": "reply", "id": msg.get("id"), "ok": False,
-                    "error": {"name": exc.script_code, "message": exc.detail}}
+            return {
+                "t": "reply",
+                "id": msg.get("id"),
+                "ok": False,
+                "error": {"name": exc.script_code, "message": exc.detail},
+            }
         except ScriptError as exc:
             return {"t": "reply", "id": msg.get("id"), "ok": False, "error": {"name": exc.name, "message": exc.message}}
 
@@ -429,9 +476,14 @@ class Callbacks:
         for rid in self.sb.list_ids(rec_type):
             view = self.sb.script_view(self.sb.get(rec_type, rid))
             if all(_match(view, f) for f in filters):
-                rows.append({"id": rid, "recordType": rec_type.lower(),
-                             "values": {c: view["fields"].get(c) for c in columns},
-                             "texts": {c: view["texts"].get(c) for c in columns if c in view["texts"]}})
+                rows.append(
+                    {
+                        "id": rid,
+                        "recordType": rec_type.lower(),
+                        "values": {c: view["fields"].get(c) for c in columns},
+                        "texts": {c: view["texts"].get(c) for c in columns if c in view["texts"]},
+                    }
+                )
         return {"rows": rows}
 
     # -- secrets, https log, tasks -------------------------------------------------------------------
@@ -439,7 +491,9 @@ class Callbacks:
         key = str(a.get("id") or "")
         value = self.sb.config.api_secrets.get(key)
         if value is None:
-            raise ScriptError("INVALID_SECRET_KEY", f"The API secret {key} does not exist or is not shared with this script.")
+            raise ScriptError(
+                "INVALID_SECRET_KEY", f"The API secret {key} does not exist or is not shared with this script."
+            )
         return {"value": value}
 
     def op_https_log(self, a: dict[str, Any]) -> None:
@@ -450,8 +504,11 @@ class Callbacks:
         script_id = str(a.get("scriptId") or "")
         task_id = f"MAPREDUCETASK_{uuid.uuid4().hex[:24]}"
         self.sb.tasks[task_id] = {"status": "PENDING", "scriptId": script_id}
-        threading.Thread(target=_run_task, args=(self.sb, task_id, script_id, a.get("deploymentId"),
-                                                 a.get("params") or {}), daemon=True).start()
+        threading.Thread(
+            target=_run_task,
+            args=(self.sb, task_id, script_id, a.get("deploymentId"), a.get("params") or {}),
+            daemon=True,
+        ).start()
         return {"taskId": task_id}
 
     def op_task_status(self, a: dict[str, Any]) -> dict[str, Any]:
@@ -468,8 +525,9 @@ def _run_task(sb: NetSuiteSandbox, task_id: str, script_id: str, deployment_id: 
         sb.log_script({"level": "ERROR", "script": script_id, "title": "map/reduce task failed", "details": str(exc)})
 
 
-def sb_run_map_reduce(sb: NetSuiteSandbox, script_id: str, deployment_id: str | None = None,
-                      params: dict[str, Any] | None = None) -> Any:
+def sb_run_map_reduce(
+    sb: NetSuiteSandbox, script_id: str, deployment_id: str | None = None, params: dict[str, Any] | None = None
+) -> Any:
     """Run a Map/Reduce script's deployment now (all stages, in the MAPREDUCE context)."""
     from .sandbox import ExecContext
 
@@ -515,5 +573,9 @@ def _match(view: dict[str, Any], f: Any) -> bool:
         num, ref = float(text), float(values[0])
     except (ValueError, IndexError):
         return False
-    return {"greaterthan": num > ref, "lessthan": num < ref, "greaterthanorequalto": num >= ref,
-            "lessthanorequalto": num <= ref}.get(op, True)
+    return {
+        "greaterthan": num > ref,
+        "lessthan": num < ref,
+        "greaterthanorequalto": num >= ref,
+        "lessthanorequalto": num <= ref,
+    }.get(op, True)

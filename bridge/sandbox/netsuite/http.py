@@ -3,6 +3,7 @@ the concurrency slot with the per-API refusal, fault injection, and NetSuite-sha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -33,8 +34,7 @@ def _default(value: Any) -> Any:
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(payload, default=_default), status=status, headers=headers,
-                    mimetype="application/json")
+    return Response(json.dumps(payload, default=_default), status=status, headers=headers, mimetype="application/json")
 
 
 def ns_error_response(err: NsError) -> Response:
@@ -61,9 +61,7 @@ def form_params() -> list[tuple[str, str]]:
 
 def authenticate(scope: str) -> Principal:
     sb = sandbox()
-    return sb.auth.authenticate(
-        request.headers.get("Authorization"), request.method, request.url, form_params(), scope
-    )
+    return sb.auth.authenticate(request.headers.get("Authorization"), request.method, request.url, form_params(), scope)
 
 
 @contextmanager
@@ -144,10 +142,8 @@ def after_commit(respond: Callable[[], Response]) -> Response:
     if sb.config.faults.timeout_mode == "drop":
         sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
         if isinstance(sock, socket.socket):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         return Response(b"", status=502)
     time.sleep(sb.config.faults.hang_seconds)
     return respond()

@@ -14,10 +14,20 @@ from .store import Rec, Store
 
 HIDDEN_PREFIX = "_"
 # Line/body fields the sandbox computes; a request cannot set them.
-SYSTEM_LINE_FIELDS = frozenset({
-    "quantityFulfilled", "quantityBilled", "quantityReceived", "quantityCommitted", "quantityBackOrdered",
-    "quantityPicked", "quantityPacked", "quantityAvailable", "quantityOnHand", "quantityRemaining",
-})
+SYSTEM_LINE_FIELDS = frozenset(
+    {
+        "quantityFulfilled",
+        "quantityBilled",
+        "quantityReceived",
+        "quantityCommitted",
+        "quantityBackOrdered",
+        "quantityPicked",
+        "quantityPacked",
+        "quantityAvailable",
+        "quantityOnHand",
+        "quantityRemaining",
+    }
+)
 SYSTEM_BODY_FIELDS = frozenset({"subtotal", "total", "discountTotal", "createdDate", "lastModifiedDate"})
 
 
@@ -125,10 +135,13 @@ class Renderer:
                     out[name] = {"links": [{"rel": "self", "href": sub_href}]}
             elif kind == "multiref" and isinstance(value, list):
                 target = str(entry["ref"])  # type: ignore[index]
-                out[name] = {"items": [
-                    {"id": str(v["id"]), "refName": display_name(self.store, target, str(v["id"]))}
-                    for v in value if isinstance(v, dict) and "id" in v
-                ]}
+                out[name] = {
+                    "items": [
+                        {"id": str(v["id"]), "refName": display_name(self.store, target, str(v["id"]))}
+                        for v in value
+                        if isinstance(v, dict) and "id" in v
+                    ]
+                }
             elif kind == "sub" and isinstance(value, dict):
                 out[name] = self._object(rec_type, entry["ref"], value, base, f"{href}/{name}", expand)  # type: ignore[index]
             elif kind == "enum" and isinstance(value, dict):
@@ -153,7 +166,7 @@ class Renderer:
 
     def _select_target(self, name: str) -> str:
         cf = self.custom_fields.get(name)
-        return (cf.select_record if cf and cf.select_record else "nsResource")
+        return cf.select_record if cf and cf.select_record else "nsResource"
 
     # -- SuiteScript view ---------------------------------------------------------------------------
     def script(self, rec_type: str, rid: str | None, data: dict[str, Any]) -> dict[str, Any]:

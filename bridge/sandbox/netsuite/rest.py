@@ -25,8 +25,12 @@ def _base() -> str:
 def _ctx() -> ExecContext:
     mode = request.headers.get("X-NetSuite-PropertyNameValidation")
     if mode is not None and mode not in ("Error", "Warning", "Ignore"):
-        raise NsError(400, "INVALID_HEADER", "X-NetSuite-PropertyNameValidation must be Error, Warning or Ignore.",
-                      header="X-NetSuite-PropertyNameValidation")
+        raise NsError(
+            400,
+            "INVALID_HEADER",
+            "X-NetSuite-PropertyNameValidation must be Error, Warning or Ignore.",
+            header="X-NetSuite-PropertyNameValidation",
+        )
     return ExecContext(context_type=REST, via_rest=True, property_validation=mode)
 
 
@@ -88,16 +92,18 @@ def list_records(rec_type: str) -> Response:
         q = request.args.get("q")
         if q:
             ids = _filter_q(rec_type, ids, q)
-    page = ids[offset: offset + limit]
+    page = ids[offset : offset + limit]
     base = f"{_base()}/{rec_type}"
-    return json_response({
-        "links": [{"rel": "self", "href": request.url}],
-        "count": len(page),
-        "hasMore": offset + len(page) < len(ids),
-        "items": [{"links": [{"rel": "self", "href": f"{base}/{rid}"}], "id": rid} for rid in page],
-        "offset": offset,
-        "totalResults": len(ids),
-    })
+    return json_response(
+        {
+            "links": [{"rel": "self", "href": request.url}],
+            "count": len(page),
+            "hasMore": offset + len(page) < len(ids),
+            "items": [{"links": [{"rel": "self", "href": f"{base}/{rid}"}], "id": rid} for rid in page],
+            "offset": offset,
+            "totalResults": len(ids),
+        }
+    )
 
 
 _Q = re.compile(r'^\s*(\w+)\s+IS\s+"?([^"]*)"?\s*$', re.IGNORECASE)
@@ -192,8 +198,9 @@ def _int_param(name: str, default: int, low: int, high: int | None) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise NsError(400, "INVALID_PARAMETER", f"Invalid value for the query parameter {name}.",
-                      query_param=name) from None
+        raise NsError(
+            400, "INVALID_PARAMETER", f"Invalid value for the query parameter {name}.", query_param=name
+        ) from None
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise NsError(400, "INVALID_PARAMETER", f"The query parameter {name} must be {bound}.", query_param=name)
@@ -205,21 +212,29 @@ def suiteql() -> Response:
     authenticate("rest_webservices")
     prefer = request.headers.get("Prefer", "")
     if "transient" not in [p.strip().lower() for p in prefer.split(",")]:
-        raise NsError(400, "INVALID_HEADER", "The request must contain the header 'Prefer: transient'.",
-                      header="Prefer")
+        raise NsError(
+            400, "INVALID_HEADER", "The request must contain the header 'Prefer: transient'.", header="Prefer"
+        )
     limit = _int_param("limit", 1000, 1, 1000)
     offset = _int_param("offset", 0, 0, None)
     if offset % limit != 0:
-        raise NsError(400, "INVALID_PARAMETER",
-                      "Invalid offset: the offset must be a multiple of the limit.", query_param="offset")
+        raise NsError(
+            400,
+            "INVALID_PARAMETER",
+            "Invalid offset: the offset must be a multiple of the limit.",
+            query_param="offset",
+        )
     if offset >= MAX_SUITEQL_ROWS:
-        raise NsError(400, "INVALID_PARAMETER",
-                      f"Invalid offset: at most {MAX_SUITEQL_ROWS} results can be reached by paging; page by key.",
-                      query_param="offset")
+        raise NsError(
+            400,
+            "INVALID_PARAMETER",
+            f"Invalid offset: at most {MAX_SUITEQL_ROWS} results can be reached by paging; page by key.",
+            query_param="offset",
+        )
     body = json_body()
     q = body.get("q") if isinstance(body, dict) else None
     if not isinstance(q, str) or not q.strip():
-        raise invalid_content("The request body must be {\"q\": \"<SuiteQL query>\"}.", "q")
+        raise invalid_content('The request body must be {"q": "<SuiteQL query>"}.', "q")
     sb = sandbox()
     with rest_slot("suiteql", 0, None, api="suiteql"):
         items, total = sb.suiteql(q, None, min(limit, MAX_SUITEQL_ROWS - offset), offset)
@@ -234,11 +249,13 @@ def suiteql() -> Response:
         links.append({"rel": "next", "href": f"{url}?limit={limit}&offset={offset + limit}"})
         last = ((reachable - 1) // limit) * limit
         links.append({"rel": "last", "href": f"{url}?limit={limit}&offset={last}"})
-    return json_response({
-        "links": links,
-        "count": len(items),
-        "hasMore": has_more,
-        "items": items,
-        "offset": offset,
-        "totalResults": total,
-    })
+    return json_response(
+        {
+            "links": links,
+            "count": len(items),
+            "hasMore": has_more,
+            "items": items,
+            "offset": offset,
+            "totalResults": total,
+        }
+    )

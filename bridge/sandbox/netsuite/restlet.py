@@ -27,12 +27,16 @@ def restlet() -> Response:
     if script is not None and script.kind == "RESTLET":
         deployment = next((d for d in script.deployments if deploy_key in (d.scriptid, d.internal_id)), None)
     if script is None or deployment is None or not deployment.active:
-        raise RestletRefusal(400, "SSS_INVALID_SCRIPTLET_ID",
-                             "That Suitelet is invalid, disabled, or no longer exists.")
+        raise RestletRefusal(
+            400, "SSS_INVALID_SCRIPTLET_ID", "That Suitelet is invalid, disabled, or no longer exists."
+        )
     content_type = request.mimetype or ""
     if request.method in ("POST", "PUT") and content_type not in ALLOWED_TYPES:
-        raise RestletRefusal(415, "INVALID_CONTENT_TYPE",
-                             "Invalid content type. You can only use application/json or text/plain with RESTlets.")
+        raise RestletRefusal(
+            415,
+            "INVALID_CONTENT_TYPE",
+            "Invalid content type. You can only use application/json or text/plain with RESTlets.",
+        )
     host = sb.scripts
     if not isinstance(host, HarnessHost):
         raise RestletRefusal(400, "SSS_SCRIPTS_DISABLED", "Scripts do not run in this sandbox (run_scripts is off).")

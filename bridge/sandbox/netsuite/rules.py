@@ -22,27 +22,66 @@ from .store import Rec, Store
 SALES_LINE_TYPES = ("salesOrder", "invoice", "cashSale", "returnAuthorization", "creditMemo", "cashRefund")
 ORDER_TYPES = ("salesOrder", "transferOrder")
 POSTING_TYPES = (
-    "itemFulfillment", "invoice", "cashSale", "creditMemo", "cashRefund", "customerDeposit",
-    "customerRefund", "journalEntry", "deposit", "inventoryAdjustment", "inventoryTransfer", "itemReceipt",
+    "itemFulfillment",
+    "invoice",
+    "cashSale",
+    "creditMemo",
+    "cashRefund",
+    "customerDeposit",
+    "customerRefund",
+    "journalEntry",
+    "deposit",
+    "inventoryAdjustment",
+    "inventoryTransfer",
+    "itemReceipt",
 )
 TRAN_PREFIX = {
-    "salesOrder": "SO", "itemFulfillment": "IF", "returnAuthorization": "RMA", "creditMemo": "CM",
-    "cashRefund": "CR", "customerDeposit": "CD", "customerRefund": "CRF", "cashSale": "CS",
-    "invoice": "INV", "journalEntry": "JE", "deposit": "DEP", "inventoryAdjustment": "ADJ",
-    "inventoryTransfer": "IT", "itemReceipt": "IR", "transferOrder": "TO",
+    "salesOrder": "SO",
+    "itemFulfillment": "IF",
+    "returnAuthorization": "RMA",
+    "creditMemo": "CM",
+    "cashRefund": "CR",
+    "customerDeposit": "CD",
+    "customerRefund": "CRF",
+    "cashSale": "CS",
+    "invoice": "INV",
+    "journalEntry": "JE",
+    "deposit": "DEP",
+    "inventoryAdjustment": "ADJ",
+    "inventoryTransfer": "IT",
+    "itemReceipt": "IR",
+    "transferOrder": "TO",
 }
 STATUS_LABELS: dict[str, dict[str, str]] = {
     "salesOrder": {
-        "A": "Pending Approval", "B": "Pending Fulfillment", "C": "Cancelled", "D": "Partially Fulfilled",
-        "E": "Pending Billing/Partially Fulfilled", "F": "Pending Billing", "G": "Billed", "H": "Closed",
+        "A": "Pending Approval",
+        "B": "Pending Fulfillment",
+        "C": "Cancelled",
+        "D": "Partially Fulfilled",
+        "E": "Pending Billing/Partially Fulfilled",
+        "F": "Pending Billing",
+        "G": "Billed",
+        "H": "Closed",
     },
     "returnAuthorization": {
-        "A": "Pending Approval", "B": "Pending Receipt", "C": "Cancelled", "D": "Partially Received",
-        "E": "Pending Refund/Partially Received", "F": "Pending Refund", "G": "Refunded", "H": "Closed",
+        "A": "Pending Approval",
+        "B": "Pending Receipt",
+        "C": "Cancelled",
+        "D": "Partially Received",
+        "E": "Pending Refund/Partially Received",
+        "F": "Pending Refund",
+        "G": "Refunded",
+        "H": "Closed",
     },
     "transferOrder": {
-        "A": "Pending Approval", "B": "Pending Fulfillment", "C": "Rejected", "D": "Partially Fulfilled",
-        "E": "Pending Receipt/Partially Fulfilled", "F": "Pending Receipt", "G": "Received", "H": "Closed",
+        "A": "Pending Approval",
+        "B": "Pending Fulfillment",
+        "C": "Rejected",
+        "D": "Partially Fulfilled",
+        "E": "Pending Receipt/Partially Fulfilled",
+        "F": "Pending Receipt",
+        "G": "Received",
+        "H": "Closed",
     },
     "itemFulfillment": {"A": "Picked", "B": "Packed", "C": "Shipped"},
     "customerDeposit": {"A": "Not Deposited", "B": "Deposited", "C": "Fully Applied", "D": "Unapproved Payment"},
@@ -51,8 +90,16 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     "cashSale": {"A": "Unapproved Payment", "B": "Not Deposited", "C": "Deposited"},
 }
 LEGACY_TAX_BODY = (
-    "taxItem", "taxRate", "taxDetails", "taxDetailsOverride", "isTaxable", "shippingTaxCode",
-    "handlingTaxCode", "shippingTax1Rate", "taxTotal", "tax2Total",
+    "taxItem",
+    "taxRate",
+    "taxDetails",
+    "taxDetailsOverride",
+    "isTaxable",
+    "shippingTaxCode",
+    "handlingTaxCode",
+    "shippingTax1Rate",
+    "taxTotal",
+    "tax2Total",
 )
 LEGACY_TAX_LINE = ("taxCode", "taxRate1", "taxRate2", "tax1Amt", "taxAmount", "isTaxable")
 
@@ -235,7 +282,7 @@ def defaults(env: Env, rec_type: str, data: dict[str, Any], old: Rec | None) -> 
             if sub:
                 data["subsidiary"] = copy.deepcopy(sub)
         if not data.get("currency"):
-            cur = (entity.data.get("currency") if entity else None)
+            cur = entity.data.get("currency") if entity else None
             if not cur and ref(data.get("subsidiary")):
                 sub_rec = env.store.get("subsidiary", ref(data.get("subsidiary")) or "")
                 cur = sub_rec.data.get("currency") if sub_rec else None
@@ -245,9 +292,7 @@ def defaults(env: Env, rec_type: str, data: dict[str, Any], old: Rec | None) -> 
         data.setdefault("exchangeRate", Decimal("1"))
         data["postingPeriod"] = data.get("postingPeriod") or {"id": period_key(str(data["tranDate"]))}
     if rec_type == "customer" and not data.get("entityId"):
-        name = data.get("companyName") or " ".join(
-            str(x) for x in (data.get("firstName"), data.get("lastName")) if x
-        )
+        name = data.get("companyName") or " ".join(str(x) for x in (data.get("firstName"), data.get("lastName")) if x)
         data["entityId"] = name or f"Customer {env.store.sequences.get('entity', 0)}"
         if not data.get("subsidiary"):
             sub = _first_ref(env, "subsidiary")
@@ -264,7 +309,7 @@ def _first_ref(env: Env, rec_type: str) -> dict[str, str] | None:
 
 # -- amounts -------------------------------------------------------------------------------------
 def compute_sales(env: Env, rec_type: str, data: dict[str, Any]) -> None:
-    """Line amounts (quantity × rate, discount lines), subtotal, discount, shipping, tax, total."""
+    """Line amounts (quantity x rate, discount lines), subtotal, discount, shipping, tax, total."""
     places = env.precision
     lines: list[dict[str, Any]] = data.get("item") or []
     subtotal = ZERO
@@ -476,8 +521,7 @@ def prepare(env: Env, rec_type: str, old: Rec | None, patch: Patch) -> dict[str,
     elif rec_type in ("itemFulfillment", "itemReceipt"):
         if old is None and not data.get("createdFrom") and not env.allow_standalone:
             raise user_error(
-                f"A {rec_type} can only be created by transforming its source transaction "
-                "(POST …/!transform/…).",
+                f"A {rec_type} can only be created by transforming its source transaction (POST …/!transform/…).",
                 "createdFrom",
             )
     elif rec_type in ("inventoryAdjustment", "inventoryTransfer"):
@@ -498,7 +542,8 @@ def prepare(env: Env, rec_type: str, old: Rec | None, patch: Patch) -> dict[str,
         for other in env.store.all("inventoryItem"):
             if other.data.get("itemId") == data["itemId"] and (old is None or other.id != old.id):
                 raise user_error(
-                    "This record already exists: the item name/number must be unique.", "itemId",
+                    "This record already exists: the item name/number must be unique.",
+                    "itemId",
                     script_code="DUP_ITEM",
                 )
     set_status(rec_type, data)
@@ -507,7 +552,7 @@ def prepare(env: Env, rec_type: str, old: Rec | None, patch: Patch) -> dict[str,
 
 
 def _check_order_line_edits(rec_type: str, old: Rec, data: dict[str, Any]) -> None:
-    if rec_type not in ORDER_TYPES + ("returnAuthorization",):
+    if rec_type not in (*ORDER_TYPES, "returnAuthorization"):
         return
     new_by_line = {ln.get("line"): ln for ln in data.get("item") or []}
     for ln in old.lines("item"):
@@ -571,8 +616,9 @@ def effects(env: Env, rec_type: str, data: dict[str, Any]) -> Effects:
             iid = ref(line.get("item"))
             qty = dec(line.get("adjustQtyBy"))
             if iid and src_loc and dst_loc:
+                cost = env.stock.balance((iid, src_loc)).average_cost
                 eff.moves.append(((iid, src_loc), -qty, None))
-                eff.moves.append(((iid, dst_loc), qty, None))
+                eff.moves.append(((iid, dst_loc), qty, cost))
     elif rec_type in ("invoice", "cashSale", "creditMemo", "cashRefund"):
         field_name = "quantityBilled"
         sign = Decimal(-1) if rec_type in ("invoice", "cashSale") else Decimal(1)
@@ -645,7 +691,8 @@ def transform_draft(env: Env, src: Rec, to_type: str) -> dict[str, Any]:
     status = ref(src.data.get("status"))
     if status in ("A", "C", "H"):
         raise user_error(
-            f"You cannot transform this {src.type}: its status is {STATUS_LABELS.get(src.type, {}).get(status or '', status)}.",
+            f"You cannot transform this {src.type}: its status is "
+            f"{STATUS_LABELS.get(src.type, {}).get(status or '', status)}.",
             None,
         )
     data: dict[str, Any] = {k: copy.deepcopy(src.data[k]) for k in _COPY_HEADER if k in src.data}
@@ -688,7 +735,10 @@ def transform_draft(env: Env, src: Rec, to_type: str) -> dict[str, Any]:
         if to_type in ("itemFulfillment", "itemReceipt"):
             line["itemReceive"] = True
             line["quantityRemaining"] = remaining
-            if to_type == "itemReceipt" and sl.get("rate") is not None:
+            if to_type == "itemReceipt" and src.type == "transferOrder" and loc:
+                from_loc = ref(src.data.get("location")) or ""
+                line["rate"] = env.stock.balance((ref(sl.get("item")) or "", from_loc)).average_cost
+            elif to_type == "itemReceipt" and sl.get("rate") is not None:
                 line["rate"] = sl["rate"]
         else:
             line["rate"] = sl.get("rate")
@@ -729,6 +779,8 @@ def apply_transform_body(draft: dict[str, Any], body: Patch) -> Patch:
     Without ``replace=item`` unmatched draft lines keep their defaults; with it, only the lines in
     the body are kept (fulfillments/receipts: the others are set ``itemReceive: false``).
     """
+    if "item" not in draft:  # e.g. customer -> salesOrder: the body brings its own lines
+        return Patch(fields={**draft, **body.fields}, sublists=dict(body.sublists))
     fields = dict(draft)
     draft_lines: list[dict[str, Any]] = fields.pop("item", [])
     fields.update(body.fields)
@@ -748,7 +800,7 @@ def apply_transform_body(draft: dict[str, Any], body: Patch) -> Patch:
                 )
             target = by_order[key]
             target.update({k: v for k, v in line.items() if k != "line"})
-            touched.add(int(key))
+            touched.add(int(str(key)))
         if sp.replace:
             if any("itemReceive" in ln for ln in result):
                 for ln in result:
@@ -769,7 +821,8 @@ def validate_source_limits(env: Env, touched: dict[tuple[str, str], Rec]) -> Non
     for rec in touched.values():
         for line in rec.lines("item"):
             qty = dec(line.get("quantity"))
-            for fld, label in (("quantityFulfilled", "fulfill"), ("quantityReceived", "receive"), ("quantityBilled", "bill")):
+            checks = (("quantityFulfilled", "fulfill"), ("quantityReceived", "receive"), ("quantityBilled", "bill"))
+            for fld, label in checks:
                 if dec(line.get(fld)) > qty and line.get("quantity") is not None:
                     if rec.type == "salesOrder" and fld == "quantityReceived":
                         continue

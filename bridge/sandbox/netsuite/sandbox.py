@@ -38,7 +38,7 @@ from .schema import (
 )
 from .stock import ZERO, Pair, StockBook
 from .store import Rec, Store
-from .suiteql import Mirror, accounting_periods, page_items
+from .suiteql import Mirror, accounting_periods, format_value, page_items
 
 UI = "USERINTERFACE"
 REST = "RESTWEBSERVICES"
@@ -163,7 +163,8 @@ class NetSuiteSandbox:
             return
         if rec_type not in served_records() and rec_type != "salesTaxItem":
             raise NsError(
-                404, "INVALID_ID" if has_definition(rec_type) else "NONEXISTENT_ID",
+                404,
+                "INVALID_ID" if has_definition(rec_type) else "NONEXISTENT_ID",
                 f"The record type [{rec_type}] is not supported by this sandbox or does not exist.",
             )
 
@@ -191,8 +192,9 @@ class NetSuiteSandbox:
             return sorted((r.id for r in self.store.all(rec_type)), key=int)
 
     # -- writes --------------------------------------------------------------------------------------
-    def create(self, rec_type: str, body: dict[str, Any], ctx: ExecContext | None = None,
-               replace: set[str] | None = None) -> WriteResult:
+    def create(
+        self, rec_type: str, body: dict[str, Any], ctx: ExecContext | None = None, replace: set[str] | None = None
+    ) -> WriteResult:
         ctx = ctx or ExecContext()
         self.check_type(rec_type)
         patch, warnings = self._patch(rec_type, body, ctx, replace)
@@ -200,8 +202,14 @@ class NetSuiteSandbox:
         result.warnings = warnings
         return result
 
-    def update(self, rec_type: str, key: str, body: dict[str, Any], ctx: ExecContext | None = None,
-               replace: set[str] | None = None) -> WriteResult:
+    def update(
+        self,
+        rec_type: str,
+        key: str,
+        body: dict[str, Any],
+        ctx: ExecContext | None = None,
+        replace: set[str] | None = None,
+    ) -> WriteResult:
         ctx = ctx or ExecContext()
         self.check_type(rec_type)
         patch, warnings = self._patch(rec_type, body, ctx, replace)
@@ -214,8 +222,14 @@ class NetSuiteSandbox:
         result.warnings = warnings
         return result
 
-    def upsert(self, rec_type: str, key: str, body: dict[str, Any], ctx: ExecContext | None = None,
-               replace: set[str] | None = None) -> WriteResult:
+    def upsert(
+        self,
+        rec_type: str,
+        key: str,
+        body: dict[str, Any],
+        ctx: ExecContext | None = None,
+        replace: set[str] | None = None,
+    ) -> WriteResult:
         """``PUT /<type>/eid:X``: create with that external id, or update the record holding it."""
         ctx = ctx or ExecContext()
         self.check_type(rec_type)
@@ -232,8 +246,9 @@ class NetSuiteSandbox:
         with self.lock:
             found = self.store.by_external_id(rec_type, eid)
             old = found.clone() if found is not None else None
-        result = self._write(rec_type, old, patch, ctx, "create" if old is None else (ctx.event_type or "edit"),
-                             upsert_eid=eid)
+        result = self._write(
+            rec_type, old, patch, ctx, "create" if old is None else (ctx.event_type or "edit"), upsert_eid=eid
+        )
         result.warnings = warnings
         return result
 
@@ -265,8 +280,15 @@ class NetSuiteSandbox:
             self._update_demand(current.type, current.id, None)
         self._user_events(rec_type, "afterSubmit", "delete", None, old, ctx)
 
-    def transform(self, src_type: str, key: str, to_type: str, body: dict[str, Any] | None = None,
-                  ctx: ExecContext | None = None, replace: set[str] | None = None) -> WriteResult:
+    def transform(
+        self,
+        src_type: str,
+        key: str,
+        to_type: str,
+        body: dict[str, Any] | None = None,
+        ctx: ExecContext | None = None,
+        replace: set[str] | None = None,
+    ) -> WriteResult:
         ctx = ctx or ExecContext()
         self.check_type(src_type)
         self.check_type(to_type)
@@ -288,8 +310,9 @@ class NetSuiteSandbox:
             if src is None:
                 raise nonexistent(src_type, key)
             draft = rules.transform_draft(self.env(ExecContext()), src, to_type)
-            data = rules.prepare(self.env(ExecContext(allow_standalone=True)), to_type, None,
-                                 rules.apply_transform_body(draft, Patch()))
+            data = rules.prepare(
+                self.env(ExecContext(allow_standalone=True)), to_type, None, rules.apply_transform_body(draft, Patch())
+            )
             return self.renderer.script(to_type, None, data)
 
     def new_record_view(self, rec_type: str, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -300,10 +323,12 @@ class NetSuiteSandbox:
         return view
 
     # -- pipeline ------------------------------------------------------------------------------------
-    def _patch(self, rec_type: str, body: dict[str, Any], ctx: ExecContext, replace: set[str] | None
-               ) -> tuple[Patch, list[str]]:
+    def _patch(
+        self, rec_type: str, body: dict[str, Any], ctx: ExecContext, replace: set[str] | None
+    ) -> tuple[Patch, list[str]]:
         mode = ctx.property_validation or self.config.property_name_validation
-        validated = Validator(self.custom_fields, mode).body(rec_type, body, is_transaction=rec_type in TRANSACTION_TYPES)
+        validator = Validator(self.custom_fields, mode)
+        validated = validator.body(rec_type, body, is_transaction=rec_type in TRANSACTION_TYPES)
         with self.lock:
             for check in validated.refs:
                 target = check.target
@@ -317,9 +342,9 @@ class NetSuiteSandbox:
                     continue
                 found = self.store.find_any(target, check.key)
                 if found is None:
-                    value = check.key.get("id") or check.key.get("externalId")
+                    wanted = check.key.get("id") or check.key.get("externalId")
                     raise invalid_content(
-                        f"Error while accessing resource: You have entered an Invalid Field Value {value} for the "
+                        f"Error while accessing resource: You have entered an Invalid Field Value {wanted} for the "
                         f"following field: {check.path.rsplit('.', 1)[-1]}",
                         check.path,
                     )
@@ -340,8 +365,9 @@ class NetSuiteSandbox:
             return True
         return target in served_records() or target in self.project.custom_records
 
-    def _write(self, rec_type: str, old: Rec | None, patch: Patch, ctx: ExecContext, event: str,
-               upsert_eid: str | None = None) -> WriteResult:
+    def _write(
+        self, rec_type: str, old: Rec | None, patch: Patch, ctx: ExecContext, event: str, upsert_eid: str | None = None
+    ) -> WriteResult:
         old_snapshot = old
         with self.lock:
             env = self.env(ctx)
@@ -368,8 +394,9 @@ class NetSuiteSandbox:
             result = WriteResult(rec.clone(), created=current is None)
         self.counters.inc(f"records.{'created' if result.created else 'updated'}")
         after_event = "edit" if (event == "create" and not result.created) else event
-        self._user_events(rec_type, "afterSubmit", after_event, result.rec.data, old_snapshot, ctx,
-                          rec_id=result.rec.id)
+        self._user_events(
+            rec_type, "afterSubmit", after_event, result.rec.data, old_snapshot, ctx, rec_id=result.rec.id
+        )
         return result
 
     def _commit(self, env: Env, rec_type: str, old: Rec | None, data: dict[str, Any]) -> Rec:
@@ -379,7 +406,8 @@ class NetSuiteSandbox:
             other = self.store.by_external_id(rec_type, str(eid))
             if other is not None and (old is None or other.id != old.id):
                 raise user_error(
-                    f"A {rec_type} record with the external ID {eid} already exists.", "externalId",
+                    f"A {rec_type} record with the external ID {eid} already exists.",
+                    "externalId",
                     script_code="DUP_RCRD",
                 )
         rid = old.id if old else self.store.next_id(rec_type)
@@ -461,8 +489,8 @@ class NetSuiteSandbox:
                     del lines[key]
                     touched.add(pair)
             return touched
-        for key, pair, remaining in rules.demand(rec_type, rid, data):
-            touched |= self.stock.set_demand(key, pair, remaining)
+        for key, at, remaining in rules.demand(rec_type, rid, data):
+            touched |= self.stock.set_demand(key, at, remaining)
         return touched
 
     def _update_demand(self, rec_type: str, rid: str, rec: Rec | None) -> None:
@@ -488,12 +516,21 @@ class NetSuiteSandbox:
             self.mirror.sync(rec)
 
     # -- user events -------------------------------------------------------------------------------
-    def _user_events(self, rec_type: str, entry: str, event: str, new_data: dict[str, Any] | None,
-                     old: Rec | None, ctx: ExecContext, rec_id: str | None = None) -> Patch | None:
+    def _user_events(
+        self,
+        rec_type: str,
+        entry: str,
+        event: str,
+        new_data: dict[str, Any] | None,
+        old: Rec | None,
+        ctx: ExecContext,
+        rec_id: str | None = None,
+    ) -> Patch | None:
         if not ctx.fire_user_events or self.scripts is None or not self.config.run_scripts:
             return None
         deployments = [
-            (s, d) for s, d in self.project.user_events(rec_type)
+            (s, d)
+            for s, d in self.project.user_events(rec_type)
             if (d.contexts is None or ctx.context_type in d.contexts)
             and (not d.event_type or d.event_type.lower() == event)
         ]
@@ -521,8 +558,9 @@ class NetSuiteSandbox:
         return patch
 
     # -- SuiteQL ----------------------------------------------------------------------------------
-    def suiteql(self, query: str, params: list[Any] | None = None, limit: int | None = None, offset: int = 0
-                ) -> tuple[list[dict[str, Any]], int]:
+    def suiteql(
+        self, query: str, params: list[Any] | None = None, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
         """Run a query; returns (items with lower-case string values, total rows)."""
         with self.lock:
             columns, rows, total = self.mirror.execute(query, params or [], limit, offset)
@@ -532,7 +570,8 @@ class NetSuiteSandbox:
         """For scripts (N/query): native values, columns lower-case."""
         with self.lock:
             columns, rows, _ = self.mirror.execute(query, params or [], None, 0)
-        return columns, [list(r) for r in rows]
+        fmt = self.config.suiteql_date_format
+        return columns, [[format_value(v, fmt) if isinstance(v, str) else v for v in r] for r in rows]
 
     # -- seed & scenario helpers (the control API calls these) ---------------------------------------
     def seed(self, data: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
@@ -544,8 +583,8 @@ class NetSuiteSandbox:
         created: dict[str, list[str]] = {}
         ctx = ExecContext(context_type=UI, fire_user_events=False, property_validation="Error")
         for rec_type in seed.SEED_ORDER:
-            for body in data.get(rec_type, []):
-                body = copy.deepcopy(body)
+            for entry in data.get(rec_type, []):
+                body = copy.deepcopy(entry)
                 special = body.pop("_special", None)
                 if body.get("externalId"):
                     res = self.upsert(rec_type, f"eid:{body['externalId']}", body, ctx)
@@ -556,11 +595,22 @@ class NetSuiteSandbox:
                     self.special_accounts[str(special)] = res.rec.id
         return created
 
-    def receive_stock(self, item: str, location: str, quantity: Decimal | str | int,
-                      unit_cost: Decimal | str | None = None, *, tran_date: str | None = None) -> WriteResult:
+    def receive_stock(
+        self,
+        item: str,
+        location: str,
+        quantity: Decimal | str | int,
+        unit_cost: Decimal | str | None = None,
+        *,
+        tran_date: str | None = None,
+    ) -> WriteResult:
         """An item receipt adding stock at a location (user events fire in the UI context)."""
-        line: dict[str, Any] = {"item": {"id": str(item)}, "location": {"id": str(location)},
-                                "quantity": str(quantity), "itemReceive": True}
+        line: dict[str, Any] = {
+            "item": {"id": str(item)},
+            "location": {"id": str(location)},
+            "quantity": str(quantity),
+            "itemReceive": True,
+        }
         if unit_cost is not None:
             line["rate"] = str(unit_cost)
         body: dict[str, Any] = {"location": {"id": str(location)}, "item": {"items": [line]}}
@@ -568,20 +618,32 @@ class NetSuiteSandbox:
             body["tranDate"] = tran_date
         return self.create("itemReceipt", body, ExecContext(context_type=UI, allow_standalone=True))
 
-    def adjust_stock(self, item: str, location: str, adjust_by: Decimal | str | int,
-                     account: str | None = None) -> WriteResult:
+    def adjust_stock(
+        self, item: str, location: str, adjust_by: Decimal | str | int, account: str | None = None
+    ) -> WriteResult:
         acct = account or self.special_accounts.get("adjustment")
         body = {
-            "account": {"id": acct}, "adjLocation": {"id": str(location)},
-            "inventory": {"items": [{"item": {"id": str(item)}, "location": {"id": str(location)},
-                                     "adjustQtyBy": str(adjust_by)}]},
+            "account": {"id": acct},
+            "adjLocation": {"id": str(location)},
+            "inventory": {
+                "items": [{"item": {"id": str(item)}, "location": {"id": str(location)}, "adjustQtyBy": str(adjust_by)}]
+            },
         }
         return self.create("inventoryAdjustment", body, ExecContext(context_type=UI))
 
-    def fulfill(self, sales_order: str, *, lines: list[dict[str, Any]] | None = None,
-                packages: list[dict[str, Any]] | None = None, ship_status: str = "C",
-                ship_method: str | None = None, carrier: str | None = None, memo: str | None = None,
-                extra: dict[str, Any] | None = None, context_type: str = UI) -> WriteResult:
+    def fulfill(
+        self,
+        sales_order: str,
+        *,
+        lines: list[dict[str, Any]] | None = None,
+        packages: list[dict[str, Any]] | None = None,
+        ship_status: str = "C",
+        ship_method: str | None = None,
+        carrier: str | None = None,
+        memo: str | None = None,
+        extra: dict[str, Any] | None = None,
+        context_type: str = UI,
+    ) -> WriteResult:
         """Item fulfillment for a sales (or transfer) order, through the record layer (UEs fire)."""
         with self.lock:
             src = self._find("salesOrder", sales_order) or self._find("transferOrder", sales_order)
@@ -590,13 +652,20 @@ class NetSuiteSandbox:
             src_type, src_id = src.type, src.id
         body: dict[str, Any] = {"shipStatus": {"id": ship_status}}
         if packages:
-            body["package"] = {"items": [
-                {k: v for k, v in {
-                    "packageTrackingNumber": p.get("trackingNumber") or p.get("packageTrackingNumber"),
-                    "packageWeight": str(p.get("weight", p.get("packageWeight", "1"))),
-                    "packageDescr": p.get("description") or p.get("packageDescr"),
-                }.items() if v is not None} for p in packages
-            ]}
+            body["package"] = {
+                "items": [
+                    {
+                        k: v
+                        for k, v in {
+                            "packageTrackingNumber": p.get("trackingNumber") or p.get("packageTrackingNumber"),
+                            "packageWeight": str(p.get("weight", p.get("packageWeight", "1"))),
+                            "packageDescr": p.get("description") or p.get("packageDescr"),
+                        }.items()
+                        if v is not None
+                    }
+                    for p in packages
+                ]
+            }
         if ship_method:
             body["shipMethod"] = {"id": str(ship_method)}
         if carrier:
@@ -608,41 +677,70 @@ class NetSuiteSandbox:
         if lines:
             items = []
             for ln in lines:
-                entry: dict[str, Any] = {"orderLine": int(ln["orderLine"]) if "orderLine" in ln else int(ln["line"]),
-                                         "itemReceive": True}
+                entry: dict[str, Any] = {
+                    "orderLine": int(ln["orderLine"]) if "orderLine" in ln else int(ln["line"]),
+                    "itemReceive": True,
+                }
                 if ln.get("quantity") is not None:
                     entry["quantity"] = str(ln["quantity"])
                 entry.update({k: v for k, v in ln.items() if k.startswith("custcol")})
                 items.append(entry)
             body["item"] = {"items": items}
             replace.add("item")
-        return self.transform(src_type, src_id, "itemFulfillment", body, ExecContext(context_type=context_type),
-                              replace=replace)
+        return self.transform(
+            src_type, src_id, "itemFulfillment", body, ExecContext(context_type=context_type), replace=replace
+        )
 
     def set_ship_status(self, fulfillment: str, status: str) -> WriteResult:
         """Mark packed (B) / shipped (C): fires user events of type ``pack`` / ``ship``."""
         event = {"B": "pack", "C": "ship"}.get(status, "edit")
-        return self.update("itemFulfillment", fulfillment, {"shipStatus": {"id": status}},
-                           ExecContext(context_type=UI, event_type=event))
+        return self.update(
+            "itemFulfillment",
+            fulfillment,
+            {"shipStatus": {"id": status}},
+            ExecContext(context_type=UI, event_type=event),
+        )
 
-    def close_sales_order_lines(self, sales_order: str, lines: list[int] | None = None,
-                                context_type: str = UI) -> WriteResult:
+    def close_sales_order_lines(
+        self, sales_order: str, lines: list[int] | None = None, context_type: str = UI
+    ) -> WriteResult:
         rec = self.resolve("salesOrder", sales_order)
-        items = [{"line": int(ln["line"]), "isClosed": True} for ln in rec.lines("item")
-                 if lines is None or int(ln["line"]) in lines]
+        items = [
+            {"line": int(ln["line"]), "isClosed": True}
+            for ln in rec.lines("item")
+            if lines is None or int(ln["line"]) in lines
+        ]
         return self.update("salesOrder", rec.id, {"item": {"items": items}}, ExecContext(context_type=context_type))
 
-    def other_channel_sale(self, lines: list[dict[str, Any]], *, customer: str | None = None,
-                           location: str | None = None, fulfill: bool = True,
-                           external_id: str | None = None) -> dict[str, str]:
+    def other_channel_sale(
+        self,
+        lines: list[dict[str, Any]],
+        *,
+        customer: str | None = None,
+        location: str | None = None,
+        fulfill: bool = True,
+        external_id: str | None = None,
+    ) -> dict[str, str]:
         """A sale from another channel: a sales order (+ its shipped fulfillment) in the UI context."""
         cust = customer or self.special_accounts.get("walkin_customer") or self._first("customer")
-        body: dict[str, Any] = {"entity": {"id": cust}, "item": {"items": [
-            {"item": {"id": str(ln["item"])}, "quantity": str(ln.get("quantity", 1)),
-             **({"rate": str(ln["rate"])} if ln.get("rate") is not None else {}),
-             **({"location": {"id": str(ln.get("location") or location)}} if (ln.get("location") or location) else {})}
-            for ln in lines
-        ]}}
+        body: dict[str, Any] = {
+            "entity": {"id": cust},
+            "item": {
+                "items": [
+                    {
+                        "item": {"id": str(ln["item"])},
+                        "quantity": str(ln.get("quantity", 1)),
+                        **({"rate": str(ln["rate"])} if ln.get("rate") is not None else {}),
+                        **(
+                            {"location": {"id": str(ln.get("location") or location)}}
+                            if (ln.get("location") or location)
+                            else {}
+                        ),
+                    }
+                    for ln in lines
+                ]
+            },
+        }
         if location:
             body["location"] = {"id": str(location)}
         if external_id:
@@ -676,15 +774,20 @@ class NetSuiteSandbox:
             for (i, loc), bal in sorted(self.stock.balances.items()):
                 if (item and i != str(item)) or (location and loc != str(location)):
                     continue
-                out.append({
-                    "item": i, "location": loc, "onHand": str(bal.on_hand), "committed": str(bal.committed),
-                    "available": str(bal.available), "backOrdered": str(bal.back_ordered),
-                    "averageCost": str(bal.average_cost),
-                })
+                out.append(
+                    {
+                        "item": i,
+                        "location": loc,
+                        "onHand": str(bal.on_hand),
+                        "committed": str(bal.committed),
+                        "available": str(bal.available),
+                        "backOrdered": str(bal.back_ordered),
+                        "averageCost": str(bal.average_cost),
+                    }
+                )
             return out
 
-    def rest_view(self, rec: Rec, base: str, *, expand: bool = False, fields: set[str] | None = None
-                  ) -> dict[str, Any]:
+    def rest_view(self, rec: Rec, base: str, *, expand: bool = False, fields: set[str] | None = None) -> dict[str, Any]:
         with self.lock:
             return self.renderer.rest(rec, base, expand=expand, fields=fields)
 

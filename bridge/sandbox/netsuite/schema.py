@@ -168,9 +168,7 @@ def parse_decimal(value: Any, path: str) -> Decimal:
 
 def check_external_id(value: Any, path: str = "externalId") -> str:
     if not isinstance(value, str | int) or isinstance(value, bool) or not _EXTERNAL_ID.match(str(value)):
-        raise invalid_content(
-            "An external ID can contain letters, numbers, underscore (_) and hyphen (-) only.", path
-        )
+        raise invalid_content("An external ID can contain letters, numbers, underscore (_) and hyphen (-) only.", path)
     return str(value)
 
 
@@ -277,9 +275,7 @@ class Validator:
         if isinstance(value, str | int) and not isinstance(value, bool):
             value = {"id": str(value)}
         if not isinstance(value, dict) or not ({"id", "externalId"} & set(value)):
-            raise invalid_content(
-                f"Invalid value for the field {path}: a reference {{\"id\": …}} is expected.", path
-            )
+            raise invalid_content(f'Invalid value for the field {path}: a reference {{"id": …}} is expected.', path)
         if "id" in value and value["id"] is not None:
             key = {"id": str(value["id"])}
         else:
@@ -318,7 +314,7 @@ class Validator:
         if kind == "enum":
             raw = value.get("id") if isinstance(value, dict) else value
             if isinstance(raw, bool) or not isinstance(raw, str | int):
-                raise invalid_content(f"Invalid value for the field {path}: {{\"id\": …}} is expected.", path)
+                raise invalid_content(f'Invalid value for the field {path}: {{"id": …}} is expected.', path)
             allowed = enum_values(entry)
             if allowed and str(raw) not in allowed:
                 raise invalid_content(
@@ -334,7 +330,7 @@ class Validator:
         if kind == "sublist":
             items = value.get("items") if isinstance(value, dict) else None
             if not isinstance(items, list):
-                raise invalid_content(f"Invalid value for the sublist {path}: {{\"items\": […]}} is expected.", path)
+                raise invalid_content(f'Invalid value for the sublist {path}: {{"items": […]}} is expected.', path)
             lines: list[dict[str, Any]] = []
             for i, line in enumerate(items):
                 row: dict[str, Any] = {}
@@ -346,7 +342,7 @@ class Validator:
         if kind == "multiref":
             items = value.get("items") if isinstance(value, dict) else value
             if not isinstance(items, list):
-                raise invalid_content(f"Invalid value for the field {path}: {{\"items\": […]}} is expected.", path)
+                raise invalid_content(f'Invalid value for the field {path}: {{"items": […]}} is expected.', path)
             return [self._ref(entry["ref"], v, f"{path}.items[{i}]", out) for i, v in enumerate(items)]
         if kind == "object":
             if not isinstance(value, dict):

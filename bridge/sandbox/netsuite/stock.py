@@ -1,7 +1,7 @@
 """Stock per item and location: on hand moves with receipts, adjustments, transfers and shipped
 fulfillments; open sales/transfer order lines commit what is available, in order of entry.
 
-``available = on hand − committed``. Commitment is recomputed for an (item, location) pair whenever
+``available = on hand - committed``. Commitment is recomputed for an (item, location) pair whenever
 its on-hand or its demand changes, so it is always a pure function of the two ("Available Qty"
 commit rule: lines are committed in transaction-id order while stock lasts, the rest is back-ordered).
 """

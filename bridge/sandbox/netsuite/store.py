@@ -13,7 +13,7 @@ from typing import Any
 
 from .schema import ITEM_TYPES, TRANSACTION_TYPES
 
-ITEM_RECORDS = tuple(ITEM_TYPES) + ("salesTaxItem",)
+ITEM_RECORDS = (*ITEM_TYPES, "salesTaxItem")
 ENTITY_RECORDS = ("customer",)
 
 
@@ -121,10 +121,7 @@ class Store:
         else:
             types = (target,)
         for t in types:
-            if "id" in key:
-                rec = self.get(t, key["id"])
-            else:
-                rec = self.by_external_id(t, key["externalId"])
+            rec = self.get(t, key["id"]) if "id" in key else self.by_external_id(t, key["externalId"])
             if rec is not None:
                 return rec
         return None

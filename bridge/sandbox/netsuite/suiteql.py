@@ -1,3 +1,5 @@
+# ruff: noqa: S608 - SQL is built from the sandbox's own table names, and clients' SuiteQL runs by
+# design, read-only under an SQLite authorizer.
 """SuiteQL on SQLite: tables shaped like NetSuite's analytics data source, kept in sync with the
 record store, and a small translator for the Oracle-isms SuiteQL queries use.
 
@@ -26,102 +28,273 @@ from .store import Rec, Store
 SALES_NEGATIVE = {"SalesOrd", "CustInvc", "CashSale", "ItemShip"}
 TYPE_TO_RECORD = {v: k for k, v in TRANSACTION_TYPES.items()}
 _TRAN_LABEL = {
-    "SalesOrd": "Sales Order", "ItemShip": "Item Fulfillment", "RtnAuth": "Return Authorization",
-    "CustCred": "Credit Memo", "CashRfnd": "Cash Refund", "CustDep": "Customer Deposit",
-    "CustRfnd": "Customer Refund", "CashSale": "Cash Sale", "CustInvc": "Invoice", "Journal": "Journal",
-    "Deposit": "Deposit", "InvAdjst": "Inventory Adjustment", "InvTrnfr": "Inventory Transfer",
-    "ItemRcpt": "Item Receipt", "TrnfrOrd": "Transfer Order",
+    "SalesOrd": "Sales Order",
+    "ItemShip": "Item Fulfillment",
+    "RtnAuth": "Return Authorization",
+    "CustCred": "Credit Memo",
+    "CashRfnd": "Cash Refund",
+    "CustDep": "Customer Deposit",
+    "CustRfnd": "Customer Refund",
+    "CashSale": "Cash Sale",
+    "CustInvc": "Invoice",
+    "Journal": "Journal",
+    "Deposit": "Deposit",
+    "InvAdjst": "Inventory Adjustment",
+    "InvTrnfr": "Inventory Transfer",
+    "ItemRcpt": "Item Receipt",
+    "TrnfrOrd": "Transfer Order",
 }
 
 TABLES: dict[str, list[str]] = {
     "transaction": [
-        "id INTEGER PRIMARY KEY", "tranid", "trandate", "type", "recordtype", "status", "entity", "externalid",
-        "memo", "otherrefnum", "currency", "exchangerate REAL", "postingperiod", "createddate",
-        "lastmodifieddate", "foreigntotal REAL", "shipdate", "shipmethod", "posting", "voided",
+        "id INTEGER PRIMARY KEY",
+        "tranid",
+        "trandate",
+        "type",
+        "recordtype",
+        "status",
+        "entity",
+        "externalid",
+        "memo",
+        "otherrefnum",
+        "currency",
+        "exchangerate REAL",
+        "postingperiod",
+        "createddate",
+        "lastmodifieddate",
+        "foreigntotal REAL",
+        "shipdate",
+        "shipmethod",
+        "posting",
+        "voided",
         "approvalstatus",
     ],
     "transactionline": [
-        "id INTEGER", "transaction INTEGER", "linesequencenumber INTEGER", "uniquekey INTEGER", "item",
-        "quantity REAL", "rate REAL", "netamount REAL", "foreignamount REAL", "location", "subsidiary",
-        "department", "class", "isclosed", "mainline", "taxline", "itemtype", "createdfrom",
-        "quantityshiprecv REAL", "quantitybilled REAL", "quantitycommitted REAL", "quantitybackordered REAL",
-        "memo", "entity", "isinventoryaffecting", "expenseaccount", "linelastmodifieddate",
+        "id INTEGER",
+        "transaction INTEGER",
+        "linesequencenumber INTEGER",
+        "uniquekey INTEGER",
+        "item",
+        "quantity REAL",
+        "rate REAL",
+        "netamount REAL",
+        "foreignamount REAL",
+        "location",
+        "subsidiary",
+        "department",
+        "class",
+        "isclosed",
+        "mainline",
+        "taxline",
+        "itemtype",
+        "createdfrom",
+        "quantityshiprecv REAL",
+        "quantitybilled REAL",
+        "quantitycommitted REAL",
+        "quantitybackordered REAL",
+        "memo",
+        "entity",
+        "isinventoryaffecting",
+        "expenseaccount",
+        "linelastmodifieddate",
     ],
     "transactionaccountingline": [
-        "transaction INTEGER", "transactionline INTEGER", "account", "debit REAL", "credit REAL",
-        "amount REAL", "netamount REAL", "posting", "accountingbook",
+        "transaction INTEGER",
+        "transactionline INTEGER",
+        "account",
+        "debit REAL",
+        "credit REAL",
+        "amount REAL",
+        "netamount REAL",
+        "posting",
+        "accountingbook",
     ],
     "nexttransactionlinelink": [
-        "previousdoc INTEGER", "previousline INTEGER", "previoustype", "nextdoc INTEGER", "nextline INTEGER",
-        "nexttype", "linktype", "foreignamount REAL",
+        "previousdoc INTEGER",
+        "previousline INTEGER",
+        "previoustype",
+        "nextdoc INTEGER",
+        "nextline INTEGER",
+        "nexttype",
+        "linktype",
+        "foreignamount REAL",
     ],
     "previoustransactionlinelink": [
-        "previousdoc INTEGER", "previousline INTEGER", "previoustype", "nextdoc INTEGER", "nextline INTEGER",
-        "nexttype", "linktype", "foreignamount REAL",
+        "previousdoc INTEGER",
+        "previousline INTEGER",
+        "previoustype",
+        "nextdoc INTEGER",
+        "nextline INTEGER",
+        "nexttype",
+        "linktype",
+        "foreignamount REAL",
     ],
     "nexttransactionlink": ["previousdoc INTEGER", "nextdoc INTEGER", "linktype"],
     "previoustransactionlink": ["previousdoc INTEGER", "nextdoc INTEGER", "linktype"],
     "item": [
-        "id INTEGER PRIMARY KEY", "itemid", "displayname", "description", "itemtype", "upccode", "parent",
-        "matrixtype", "isinactive", "externalid", "fullname", "cost REAL", "averagecost REAL", "subsidiary",
-        "createddate", "lastmodifieddate",
+        "id INTEGER PRIMARY KEY",
+        "itemid",
+        "displayname",
+        "description",
+        "itemtype",
+        "upccode",
+        "parent",
+        "matrixtype",
+        "isinactive",
+        "externalid",
+        "fullname",
+        "cost REAL",
+        "averagecost REAL",
+        "subsidiary",
+        "createddate",
+        "lastmodifieddate",
     ],
     "shipitem": ["id INTEGER PRIMARY KEY", "itemid", "displayname", "isinactive", "externalid"],
     "salestaxitem": ["id INTEGER PRIMARY KEY", "itemid", "rate REAL", "isinactive", "externalid"],
     "location": [
-        "id INTEGER PRIMARY KEY", "name", "fullname", "subsidiary", "parent", "isinactive",
-        "makeinventoryavailable", "locationtype", "externalid", "lastmodifieddate",
+        "id INTEGER PRIMARY KEY",
+        "name",
+        "fullname",
+        "subsidiary",
+        "parent",
+        "isinactive",
+        "makeinventoryavailable",
+        "locationtype",
+        "externalid",
+        "lastmodifieddate",
     ],
     "customer": [
-        "id INTEGER PRIMARY KEY", "entityid", "companyname", "firstname", "lastname", "email", "phone",
-        "isperson", "externalid", "subsidiary", "currency", "isinactive", "datecreated", "lastmodifieddate",
+        "id INTEGER PRIMARY KEY",
+        "entityid",
+        "companyname",
+        "firstname",
+        "lastname",
+        "email",
+        "phone",
+        "isperson",
+        "externalid",
+        "subsidiary",
+        "currency",
+        "isinactive",
+        "datecreated",
+        "lastmodifieddate",
     ],
     "account": [
-        "id INTEGER PRIMARY KEY", "acctnumber", "accountsearchdisplayname", "fullname", "accttype",
-        "isinactive", "currency", "externalid",
+        "id INTEGER PRIMARY KEY",
+        "acctnumber",
+        "accountsearchdisplayname",
+        "fullname",
+        "accttype",
+        "isinactive",
+        "currency",
+        "externalid",
     ],
     "subsidiary": [
-        "id INTEGER PRIMARY KEY", "name", "fullname", "currency", "country", "isinactive", "parent",
-        "iselimination", "externalid",
+        "id INTEGER PRIMARY KEY",
+        "name",
+        "fullname",
+        "currency",
+        "country",
+        "isinactive",
+        "parent",
+        "iselimination",
+        "externalid",
     ],
     "currency": [
-        "id INTEGER PRIMARY KEY", "name", "symbol", "exchangerate REAL", "isbasecurrency",
-        "currencyprecision INTEGER", "isinactive", "externalid",
+        "id INTEGER PRIMARY KEY",
+        "name",
+        "symbol",
+        "exchangerate REAL",
+        "isbasecurrency",
+        "currencyprecision INTEGER",
+        "isinactive",
+        "externalid",
     ],
-    "classification": ["id INTEGER PRIMARY KEY", "name", "fullname", "isinactive", "parent", "subsidiary", "externalid"],
+    "classification": [
+        "id INTEGER PRIMARY KEY",
+        "name",
+        "fullname",
+        "isinactive",
+        "parent",
+        "subsidiary",
+        "externalid",
+    ],
     "department": ["id INTEGER PRIMARY KEY", "name", "fullname", "isinactive", "parent", "subsidiary", "externalid"],
     "paymentmethod": ["id INTEGER PRIMARY KEY", "name", "isinactive", "account", "methodtype", "externalid"],
     "accountingperiod": [
-        "id", "periodname", "startdate", "enddate", "closed", "isquarter", "isyear", "isadjust",
-        "alllocked", "arlocked", "aplocked",
+        "id",
+        "periodname",
+        "startdate",
+        "enddate",
+        "closed",
+        "isquarter",
+        "isyear",
+        "isadjust",
+        "alllocked",
+        "arlocked",
+        "aplocked",
     ],
     "inventoryitemlocations": [
-        "item INTEGER", "location INTEGER", "quantityonhand REAL", "quantityavailable REAL",
-        "quantitycommitted REAL", "quantitybackordered REAL", "quantityonorder REAL", "quantityintransit REAL",
-        "averagecostmli REAL", "onhandvaluemli REAL", "lastquantityavailablechange",
+        "item INTEGER",
+        "location INTEGER",
+        "quantityonhand REAL",
+        "quantityavailable REAL",
+        "quantitycommitted REAL",
+        "quantitybackordered REAL",
+        "quantityonorder REAL",
+        "quantityintransit REAL",
+        "averagecostmli REAL",
+        "onhandvaluemli REAL",
+        "lastquantityavailablechange",
     ],
     "aggregateitemlocation": [
-        "item INTEGER", "location INTEGER", "quantityonhand REAL", "quantityavailable REAL",
-        "quantitycommitted REAL", "quantitybackordered REAL", "quantityonorder REAL", "quantityintransit REAL",
-        "averagecostmli REAL", "lastquantityavailablechange",
+        "item INTEGER",
+        "location INTEGER",
+        "quantityonhand REAL",
+        "quantityavailable REAL",
+        "quantitycommitted REAL",
+        "quantitybackordered REAL",
+        "quantityonorder REAL",
+        "quantityintransit REAL",
+        "averagecostmli REAL",
+        "lastquantityavailablechange",
     ],
 }
 RECORD_TABLE = {
-    "inventoryItem": "item", "discountItem": "item", "shipItem": "shipitem", "salesTaxItem": "salestaxitem",
-    "location": "location", "customer": "customer", "account": "account", "subsidiary": "subsidiary",
-    "currency": "currency", "classification": "classification", "department": "department",
+    "inventoryItem": "item",
+    "discountItem": "item",
+    "shipItem": "shipitem",
+    "salesTaxItem": "salestaxitem",
+    "location": "location",
+    "customer": "customer",
+    "account": "account",
+    "subsidiary": "subsidiary",
+    "currency": "currency",
+    "classification": "classification",
+    "department": "department",
     "paymentMethod": "paymentmethod",
 }
 DF_TARGET = {
-    "entity": ("customer", "entityid"), "customer": ("customer", "entityid"), "item": ("item", "itemid"),
-    "location": ("location", "name"), "subsidiary": ("subsidiary", "name"), "currency": ("currency", "name"),
-    "department": ("department", "name"), "class": ("classification", "name"), "account": ("account", "fullname"),
-    "expenseaccount": ("account", "fullname"), "shipmethod": ("shipitem", "itemid"),
-    "paymentmethod": ("paymentmethod", "name"), "parent": ("item", "itemid"),
+    "entity": ("customer", "entityid"),
+    "customer": ("customer", "entityid"),
+    "item": ("item", "itemid"),
+    "location": ("location", "name"),
+    "subsidiary": ("subsidiary", "name"),
+    "currency": ("currency", "name"),
+    "department": ("department", "name"),
+    "class": ("classification", "name"),
+    "account": ("account", "fullname"),
+    "expenseaccount": ("account", "fullname"),
+    "shipmethod": ("shipitem", "itemid"),
+    "paymentmethod": ("paymentmethod", "name"),
+    "parent": ("item", "itemid"),
     "postingperiod": ("accountingperiod", "periodname"),
 }
 MAX_ROWS = 100_000
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?$")
+# Dates and date-times are stored in one sortable form with 6-digit fractions, so the output can
+# tell a stored date (answered in the user's date format) from a string a query built (TO_CHAR).
+_STORED_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2}) \d{2}:\d{2}:\d{2}\.\d{6}$")
+STORED_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def tf(value: Any) -> str:
@@ -132,8 +305,20 @@ def _num(value: Any) -> float | None:
     return None if value is None or value == "" else float(dec(value))
 
 
+def _signed(value: Any, sign: float) -> float | None:
+    n = _num(value)
+    return None if n is None else n * sign
+
+
 def _ts(d: datetime) -> str:
-    return d.strftime("%Y-%m-%d %H:%M:%S")
+    return d.strftime(STORED_FORMAT)
+
+
+def _d(value: Any) -> str | None:
+    """A record's ``YYYY-MM-DD`` date in the stored form."""
+    if not value:
+        return None
+    return f"{str(value)[:10]} 00:00:00.000000"
 
 
 class SuiteQLError(NsError):
@@ -204,9 +389,13 @@ class Mirror:
             self._insert(RECORD_TABLE[rec.type], self._list_row(rec))
         elif rec.type in self.custom_records:
             row = {
-                "id": int(rec.id), "name": rec.data.get("name"), "externalid": rec.data.get("externalId"),
-                "isinactive": tf(rec.data.get("isInactive")), "created": _ts(rec.created),
-                "lastmodified": _ts(rec.modified), "owner": ref(rec.data.get("owner")),
+                "id": int(rec.id),
+                "name": rec.data.get("name"),
+                "externalid": rec.data.get("externalId"),
+                "isinactive": tf(rec.data.get("isInactive")),
+                "created": _ts(rec.created),
+                "lastmodified": _ts(rec.modified),
+                "owner": ref(rec.data.get("owner")),
             }
             row.update({k: _custom_sql(v) for k, v in rec.data.items() if k.startswith("custrecord")})
             self._insert(rec.type, row)
@@ -219,8 +408,12 @@ class Mirror:
                 self.conn.execute(f'DELETE FROM "{table}" WHERE id = ?', (rid,))
             for table in ("transactionline", "transactionaccountingline"):
                 self.conn.execute(f'DELETE FROM "{table}" WHERE "transaction" = ?', (rid,))
-            for table in ("nexttransactionlinelink", "previoustransactionlinelink", "nexttransactionlink",
-                          "previoustransactionlink"):
+            for table in (
+                "nexttransactionlinelink",
+                "previoustransactionlinelink",
+                "nexttransactionlink",
+                "previoustransactionlink",
+            ):
                 self.conn.execute(f'DELETE FROM "{table}" WHERE nextdoc = ?', (rid,))
         elif rec.type in RECORD_TABLE:
             self.conn.execute(f'DELETE FROM "{RECORD_TABLE[rec.type]}" WHERE id = ?', (rid,))
@@ -231,11 +424,17 @@ class Mirror:
         item, loc = int(pair[0]), int(pair[1])
         change = _ts(bal.last_available_change) if bal.last_available_change else None
         row = {
-            "item": item, "location": loc, "quantityonhand": float(bal.on_hand),
-            "quantityavailable": float(bal.available), "quantitycommitted": float(bal.committed),
-            "quantitybackordered": float(bal.back_ordered), "quantityonorder": float(bal.on_order),
-            "quantityintransit": float(bal.in_transit), "averagecostmli": float(bal.average_cost),
-            "onhandvaluemli": float(bal.value), "lastquantityavailablechange": change,
+            "item": item,
+            "location": loc,
+            "quantityonhand": float(bal.on_hand),
+            "quantityavailable": float(bal.available),
+            "quantitycommitted": float(bal.committed),
+            "quantitybackordered": float(bal.back_ordered),
+            "quantityonorder": float(bal.on_order),
+            "quantityintransit": float(bal.in_transit),
+            "averagecostmli": float(bal.average_cost),
+            "onhandvaluemli": float(bal.value),
+            "lastquantityavailablechange": change,
         }
         for table in ("inventoryitemlocations", "aggregateitemlocation"):
             self.conn.execute(f'DELETE FROM "{table}" WHERE item = ? AND location = ?', (item, loc))
@@ -254,63 +453,109 @@ class Mirror:
         t = rec.type
         if t in ("inventoryItem", "discountItem"):
             mt = d.get("matrixType")
-            base.update({
-                "itemid": d.get("itemId"), "displayname": d.get("displayName"), "description": d.get("salesDescription")
-                or d.get("description"), "itemtype": "InvtPart" if t == "inventoryItem" else "Discount",
-                "upccode": d.get("upcCode"), "parent": ref(d.get("parent")),
-                "matrixtype": mt.get("id") if isinstance(mt, dict) else None, "fullname": d.get("itemId"),
-                "cost": _num(d.get("cost")), "averagecost": _num(d.get("averageCost")),
-                "subsidiary": ref(d.get("subsidiary")), "createddate": _ts(rec.created),
-                "lastmodifieddate": _ts(rec.modified),
-            })
+            base.update(
+                {
+                    "itemid": d.get("itemId"),
+                    "displayname": d.get("displayName"),
+                    "description": d.get("salesDescription") or d.get("description"),
+                    "itemtype": "InvtPart" if t == "inventoryItem" else "Discount",
+                    "upccode": d.get("upcCode"),
+                    "parent": ref(d.get("parent")),
+                    "matrixtype": mt.get("id") if isinstance(mt, dict) else None,
+                    "fullname": d.get("itemId"),
+                    "cost": _num(d.get("cost")),
+                    "averagecost": _num(d.get("averageCost")),
+                    "subsidiary": ref(d.get("subsidiary")),
+                    "createddate": _ts(rec.created),
+                    "lastmodifieddate": _ts(rec.modified),
+                }
+            )
             base.update({k: _custom_sql(v) for k, v in d.items() if k.startswith("custitem")})
         elif t in ("shipItem", "salesTaxItem"):
             base.update({"itemid": d.get("itemId"), "displayname": d.get("displayName"), "rate": _num(d.get("rate"))})
         elif t == "location":
             lt = d.get("locationType")
-            base.update({
-                "name": d.get("name"), "fullname": d.get("fullName") or d.get("name"),
-                "subsidiary": ref(d.get("subsidiary")), "parent": ref(d.get("parent")),
-                "makeinventoryavailable": tf(d.get("makeInventoryAvailable", True)),
-                "locationtype": lt.get("id") if isinstance(lt, dict) else None, "lastmodifieddate": _ts(rec.modified),
-            })
+            base.update(
+                {
+                    "name": d.get("name"),
+                    "fullname": d.get("fullName") or d.get("name"),
+                    "subsidiary": ref(d.get("subsidiary")),
+                    "parent": ref(d.get("parent")),
+                    "makeinventoryavailable": tf(d.get("makeInventoryAvailable", True)),
+                    "locationtype": lt.get("id") if isinstance(lt, dict) else None,
+                    "lastmodifieddate": _ts(rec.modified),
+                }
+            )
         elif t == "customer":
-            base.update({
-                "entityid": d.get("entityId"), "companyname": d.get("companyName"), "firstname": d.get("firstName"),
-                "lastname": d.get("lastName"), "email": d.get("email"), "phone": d.get("phone"),
-                "isperson": tf(d.get("isPerson")), "subsidiary": ref(d.get("subsidiary")),
-                "currency": ref(d.get("currency")), "datecreated": _ts(rec.created), "lastmodifieddate": _ts(rec.modified),
-            })
+            base.update(
+                {
+                    "entityid": d.get("entityId"),
+                    "companyname": d.get("companyName"),
+                    "firstname": d.get("firstName"),
+                    "lastname": d.get("lastName"),
+                    "email": d.get("email"),
+                    "phone": d.get("phone"),
+                    "isperson": tf(d.get("isPerson")),
+                    "subsidiary": ref(d.get("subsidiary")),
+                    "currency": ref(d.get("currency")),
+                    "datecreated": _ts(rec.created),
+                    "lastmodifieddate": _ts(rec.modified),
+                }
+            )
             base.update({k: _custom_sql(v) for k, v in d.items() if k.startswith("custentity")})
         elif t == "account":
             at = d.get("acctType")
             name = d.get("acctName")
             full = f"{d['acctNumber']} {name}" if d.get("acctNumber") else name
-            base.update({
-                "acctnumber": d.get("acctNumber"), "accountsearchdisplayname": full, "fullname": full,
-                "accttype": at.get("id") if isinstance(at, dict) else None, "currency": ref(d.get("currency")),
-            })
+            base.update(
+                {
+                    "acctnumber": d.get("acctNumber"),
+                    "accountsearchdisplayname": full,
+                    "fullname": full,
+                    "accttype": at.get("id") if isinstance(at, dict) else None,
+                    "currency": ref(d.get("currency")),
+                }
+            )
         elif t == "subsidiary":
             c = d.get("country")
-            base.update({
-                "name": d.get("name"), "fullname": d.get("fullName") or d.get("name"), "currency": ref(d.get("currency")),
-                "country": c.get("id") if isinstance(c, dict) else c, "parent": ref(d.get("parent")),
-                "iselimination": tf(d.get("isElimination")),
-            })
+            base.update(
+                {
+                    "name": d.get("name"),
+                    "fullname": d.get("fullName") or d.get("name"),
+                    "currency": ref(d.get("currency")),
+                    "country": c.get("id") if isinstance(c, dict) else c,
+                    "parent": ref(d.get("parent")),
+                    "iselimination": tf(d.get("isElimination")),
+                }
+            )
         elif t == "currency":
-            base.update({
-                "name": d.get("name"), "symbol": d.get("symbol"), "exchangerate": _num(d.get("exchangeRate")) or 1.0,
-                "isbasecurrency": tf(d.get("isBaseCurrency")), "currencyprecision": int(d.get("currencyPrecision") or 2),
-            })
+            base.update(
+                {
+                    "name": d.get("name"),
+                    "symbol": d.get("symbol"),
+                    "exchangerate": _num(d.get("exchangeRate")) or 1.0,
+                    "isbasecurrency": tf(d.get("isBaseCurrency")),
+                    "currencyprecision": int(d.get("currencyPrecision") or 2),
+                }
+            )
         elif t in ("classification", "department"):
-            base.update({
-                "name": d.get("name"), "fullname": d.get("fullName") or d.get("name"), "parent": ref(d.get("parent")),
-                "subsidiary": ref(d.get("subsidiary")),
-            })
+            base.update(
+                {
+                    "name": d.get("name"),
+                    "fullname": d.get("fullName") or d.get("name"),
+                    "parent": ref(d.get("parent")),
+                    "subsidiary": ref(d.get("subsidiary")),
+                }
+            )
         elif t == "paymentMethod":
             mt = d.get("methodType")
-            base.update({"name": d.get("name"), "account": ref(d.get("account")),
-                         "methodtype": mt.get("id") if isinstance(mt, dict) else None})
+            base.update(
+                {
+                    "name": d.get("name"),
+                    "account": ref(d.get("account")),
+                    "methodtype": mt.get("id") if isinstance(mt, dict) else None,
+                }
+            )
         return base
 
     def _sync_transaction(self, rec: Rec) -> None:
@@ -319,31 +564,75 @@ class Mirror:
         status = ref(d.get("status"))
         entity = ref(d.get("entity")) or ref(d.get("customer"))
         tran = {
-            "id": int(rec.id), "tranid": d.get("tranId"), "trandate": d.get("tranDate"), "type": code,
-            "recordtype": rec.type.lower(), "status": status, "entity": entity, "externalid": d.get("externalId"),
-            "memo": d.get("memo"), "otherrefnum": d.get("otherRefNum"), "currency": ref(d.get("currency")),
-            "exchangerate": _num(d.get("exchangeRate")) or 1.0, "postingperiod": ref(d.get("postingPeriod")),
-            "createddate": _ts(rec.created), "lastmodifieddate": _ts(rec.modified),
-            "foreigntotal": _num(d.get("total")), "shipdate": d.get("shipDate"), "shipmethod": ref(d.get("shipMethod")),
-            "posting": tf(rec.type in ("itemFulfillment", "invoice", "cashSale", "creditMemo", "cashRefund",
-                                       "customerDeposit", "journalEntry", "deposit", "inventoryAdjustment",
-                                       "itemReceipt", "inventoryTransfer", "customerRefund")),
-            "voided": "F", "approvalstatus": ref(d.get("approvalStatus")),
+            "id": int(rec.id),
+            "tranid": d.get("tranId"),
+            "trandate": _d(d.get("tranDate")),
+            "type": code,
+            "recordtype": rec.type.lower(),
+            "status": status,
+            "entity": entity,
+            "externalid": d.get("externalId"),
+            "memo": d.get("memo"),
+            "otherrefnum": d.get("otherRefNum"),
+            "currency": ref(d.get("currency")),
+            "exchangerate": _num(d.get("exchangeRate")) or 1.0,
+            "postingperiod": ref(d.get("postingPeriod")),
+            "createddate": _ts(rec.created),
+            "lastmodifieddate": _ts(rec.modified),
+            "foreigntotal": _num(d.get("total")),
+            "shipdate": _d(d.get("shipDate")),
+            "shipmethod": ref(d.get("shipMethod")),
+            "posting": tf(
+                rec.type
+                in (
+                    "itemFulfillment",
+                    "invoice",
+                    "cashSale",
+                    "creditMemo",
+                    "cashRefund",
+                    "customerDeposit",
+                    "journalEntry",
+                    "deposit",
+                    "inventoryAdjustment",
+                    "itemReceipt",
+                    "inventoryTransfer",
+                    "customerRefund",
+                )
+            ),
+            "voided": "F",
+            "approvalstatus": ref(d.get("approvalStatus")),
         }
         tran.update({k: _custom_sql(v) for k, v in d.items() if k.startswith("custbody")})
         self._insert("transaction", tran)
         sign = -1.0 if code in SALES_NEGATIVE else 1.0
         sub = ref(d.get("subsidiary"))
         created_from = ref(d.get("createdFrom"))
-        self._insert("transactionline", {
-            "id": 0, "transaction": int(rec.id), "linesequencenumber": 0, "uniquekey": int(rec.id) * 1000,
-            "mainline": "T", "taxline": "F", "isclosed": "F", "entity": entity, "subsidiary": sub,
-            "location": ref(d.get("location")), "foreignamount": (_num(d.get("total")) or 0.0) * sign,
-            "netamount": (_num(d.get("total")) or 0.0) * sign, "createdfrom": created_from, "memo": d.get("memo"),
-            "linelastmodifieddate": _ts(rec.modified),
-        })
-        sublist = {"journalEntry": "line", "inventoryAdjustment": "inventory", "inventoryTransfer": "inventory",
-                   "deposit": "other"}.get(rec.type, "item")
+        self._insert(
+            "transactionline",
+            {
+                "id": 0,
+                "transaction": int(rec.id),
+                "linesequencenumber": 0,
+                "uniquekey": int(rec.id) * 1000,
+                "mainline": "T",
+                "taxline": "F",
+                "isclosed": "F",
+                "entity": entity,
+                "subsidiary": sub,
+                "location": ref(d.get("location")),
+                "foreignamount": (_num(d.get("total")) or 0.0) * sign,
+                "netamount": (_num(d.get("total")) or 0.0) * sign,
+                "createdfrom": created_from,
+                "memo": d.get("memo"),
+                "linelastmodifieddate": _ts(rec.modified),
+            },
+        )
+        sublist = {
+            "journalEntry": "line",
+            "inventoryAdjustment": "inventory",
+            "inventoryTransfer": "inventory",
+            "deposit": "other",
+        }.get(rec.type, "item")
         for ln in d.get(sublist) or []:
             line_no = int(ln.get("line") or 0)
             item = self.store.find_item(ref(ln.get("item")) or "") if ln.get("item") else None
@@ -354,21 +643,37 @@ class Mirror:
             if rec.type == "itemFulfillment" and not ln.get("itemReceive", True):
                 continue
             row = {
-                "id": line_no, "transaction": int(rec.id), "linesequencenumber": line_no,
-                "uniquekey": int(rec.id) * 1000 + line_no, "item": ref(ln.get("item")),
-                "quantity": (_num(qty) * sign) if qty is not None else None, "rate": _num(ln.get("rate")),
-                "netamount": (_num(amount) * sign) if amount is not None else None,
-                "foreignamount": (_num(amount) * sign) if amount is not None else None,
-                "location": ref(ln.get("location")) or ref(d.get("location")), "subsidiary": sub,
-                "department": ref(ln.get("department")), "class": ref(ln.get("class")),
-                "isclosed": tf(ln.get("isClosed")), "mainline": "F", "taxline": "F",
-                "itemtype": _item_type(item), "createdfrom": created_from,
-                "quantityshiprecv": _num(ln.get("quantityFulfilled") if rec.type in ("salesOrder", "transferOrder")
-                                         else ln.get("quantityReceived")),
-                "quantitybilled": _num(ln.get("quantityBilled")), "quantitycommitted": _num(ln.get("quantityCommitted")),
-                "quantitybackordered": _num(ln.get("quantityBackOrdered")), "memo": ln.get("memo") or ln.get("description"),
-                "entity": ref(ln.get("entity")) or entity, "isinventoryaffecting": tf(item and item.type == "inventoryItem"),
-                "expenseaccount": ref(ln.get("account")), "linelastmodifieddate": _ts(rec.modified),
+                "id": line_no,
+                "transaction": int(rec.id),
+                "linesequencenumber": line_no,
+                "uniquekey": int(rec.id) * 1000 + line_no,
+                "item": ref(ln.get("item")),
+                "quantity": _signed(qty, sign),
+                "rate": _num(ln.get("rate")),
+                "netamount": _signed(amount, sign),
+                "foreignamount": _signed(amount, sign),
+                "location": ref(ln.get("location")) or ref(d.get("location")),
+                "subsidiary": sub,
+                "department": ref(ln.get("department")),
+                "class": ref(ln.get("class")),
+                "isclosed": tf(ln.get("isClosed")),
+                "mainline": "F",
+                "taxline": "F",
+                "itemtype": _item_type(item),
+                "createdfrom": created_from,
+                "quantityshiprecv": _num(
+                    ln.get("quantityFulfilled")
+                    if rec.type in ("salesOrder", "transferOrder")
+                    else ln.get("quantityReceived")
+                ),
+                "quantitybilled": _num(ln.get("quantityBilled")),
+                "quantitycommitted": _num(ln.get("quantityCommitted")),
+                "quantitybackordered": _num(ln.get("quantityBackOrdered")),
+                "memo": ln.get("memo") or ln.get("description"),
+                "entity": ref(ln.get("entity")) or entity,
+                "isinventoryaffecting": tf(item and item.type == "inventoryItem"),
+                "expenseaccount": ref(ln.get("account")),
+                "linelastmodifieddate": _ts(rec.modified),
             }
             row.update({k: _custom_sql(v) for k, v in ln.items() if k.startswith("custcol")})
             self._insert("transactionline", row)
@@ -376,16 +681,22 @@ class Mirror:
             if created_from and order_line is not None:
                 src = self.store.find_transaction(created_from)
                 link = {
-                    "previousdoc": int(created_from), "previousline": int(order_line),
-                    "previoustype": TRANSACTION_TYPES.get(src.type) if src else None, "nextdoc": int(rec.id),
-                    "nextline": line_no, "nexttype": code, "linktype": _link_type(code),
+                    "previousdoc": int(created_from),
+                    "previousline": int(order_line),
+                    "previoustype": TRANSACTION_TYPES.get(src.type) if src else None,
+                    "nextdoc": int(rec.id),
+                    "nextline": line_no,
+                    "nexttype": code,
+                    "linktype": _link_type(code),
                     "foreignamount": _num(amount),
                 }
                 self._insert("nexttransactionlinelink", link)
                 self._insert("previoustransactionlinelink", link)
         if created_from:
             for table in ("nexttransactionlink", "previoustransactionlink"):
-                self._insert(table, {"previousdoc": int(created_from), "nextdoc": int(rec.id), "linktype": _link_type(code)})
+                self._insert(
+                    table, {"previousdoc": int(created_from), "nextdoc": int(rec.id), "linktype": _link_type(code)}
+                )
         for gl in gl_lines(rec):
             self._insert("transactionaccountingline", gl)
 
@@ -403,8 +714,12 @@ class Mirror:
         c.create_function("decode", -1, _decode)
         c.create_function("trunc", -1, _trunc)
         c.create_function("add_months", 2, _add_months)
-        c.create_function("floor", 1, lambda v: None if v is None else int(Decimal(str(v)).to_integral_value("ROUND_FLOOR")))
-        c.create_function("ceil", 1, lambda v: None if v is None else int(Decimal(str(v)).to_integral_value("ROUND_CEILING")))
+        c.create_function(
+            "floor", 1, lambda v: None if v is None else int(Decimal(str(v)).to_integral_value("ROUND_FLOOR"))
+        )
+        c.create_function(
+            "ceil", 1, lambda v: None if v is None else int(Decimal(str(v)).to_integral_value("ROUND_CEILING"))
+        )
         c.create_function("ns_sysdate", 0, lambda: _ts(datetime.utcnow()))  # noqa: DTZ003 - SQL has no tz
 
     def _df(self, column: str, value: Any) -> Any:
@@ -424,12 +739,13 @@ class Mirror:
         table, name_col = target
         row = self.conn.execute(f'SELECT "{name_col}" FROM "{table}" WHERE id = ?', (value,)).fetchone()
         if row is None and table == "item":
-            row = self.conn.execute('SELECT itemid FROM shipitem WHERE id = ?', (value,)).fetchone()
+            row = self.conn.execute("SELECT itemid FROM shipitem WHERE id = ?", (value,)).fetchone()
         return row[0] if row else value
 
     # -- execution ---------------------------------------------------------------------------------
-    def execute(self, query: str, params: Sequence[Any] = (), limit: int | None = None, offset: int = 0
-                ) -> tuple[list[str], list[tuple[Any, ...]], int]:
+    def execute(
+        self, query: str, params: Sequence[Any] = (), limit: int | None = None, offset: int = 0
+    ) -> tuple[list[str], list[tuple[Any, ...]], int]:
         """Run a SuiteQL query; returns (lower-case columns, rows of the page, total rows)."""
         sql = translate(query)
         self.conn.set_authorizer(_read_only)
@@ -461,8 +777,15 @@ def _item_type(item: Rec | None) -> str | None:
 
 
 def _link_type(code: str) -> str:
-    return {"ItemShip": "ShipRcpt", "ItemRcpt": "ShipRcpt", "CustInvc": "OrdBill", "CashSale": "OrdBill",
-            "CustCred": "OrdBill", "CashRfnd": "OrdBill", "RtnAuth": "RetnAuth"}.get(code, "OrdBill")
+    return {
+        "ItemShip": "ShipRcpt",
+        "ItemRcpt": "ShipRcpt",
+        "CustInvc": "OrdBill",
+        "CashSale": "OrdBill",
+        "CustCred": "OrdBill",
+        "CashRfnd": "OrdBill",
+        "RtnAuth": "RetnAuth",
+    }.get(code, "OrdBill")
 
 
 def gl_lines(rec: Rec) -> list[dict[str, Any]]:
@@ -474,12 +797,19 @@ def gl_lines(rec: Rec) -> list[dict[str, Any]]:
     def add(line: int, account: str | None, debit: Decimal, credit: Decimal) -> None:
         if account is None:
             return
-        out.append({
-            "transaction": rid, "transactionline": line, "account": account,
-            "debit": float(debit) if debit else None, "credit": float(credit) if credit else None,
-            "amount": float(debit - credit), "netamount": float(debit - credit), "posting": "T",
-            "accountingbook": "1",
-        })
+        out.append(
+            {
+                "transaction": rid,
+                "transactionline": line,
+                "account": account,
+                "debit": float(debit) if debit else None,
+                "credit": float(credit) if credit else None,
+                "amount": float(debit - credit),
+                "netamount": float(debit - credit),
+                "posting": "T",
+                "accountingbook": "1",
+            }
+        )
 
     if rec.type == "journalEntry":
         for ln in d.get("line") or []:
@@ -487,10 +817,14 @@ def gl_lines(rec: Rec) -> list[dict[str, Any]]:
     elif rec.type == "deposit":
         add(0, ref(d.get("account")), dec(d.get("total")), Decimal(0))
         for ln in d.get("other") or []:
-            add(int(ln.get("line") or 0), ref(ln.get("account")), Decimal(0), dec(ln.get("amount")))
+            amount = dec(ln.get("amount"))
+            debit, credit = (-amount, Decimal(0)) if amount < 0 else (Decimal(0), amount)
+            add(int(ln.get("line") or 0), ref(ln.get("account")), debit, credit)
         for ln in d.get("cashBack") or []:
             add(int(ln.get("line") or 0), ref(ln.get("account")), dec(ln.get("amount")), Decimal(0))
-        payments = sum((dec(p.get("paymentAmount")) for p in d.get("payment") or [] if p.get("deposit", True)), Decimal(0))
+        payments = sum(
+            (dec(p.get("paymentAmount")) for p in d.get("payment") or [] if p.get("deposit", True)), Decimal(0)
+        )
         if payments:
             add(0, d.get("_undepositedAccount"), Decimal(0), payments)
     elif rec.type == "customerDeposit":
@@ -522,8 +856,17 @@ def _df_status(type_code: Any, status: Any) -> Any:
 
 
 _ORACLE_FMT = [
-    ("YYYY", "%Y"), ("MM", "%m"), ("DD", "%d"), ("HH24", "%H"), ("HH", "%I"), ("MI", "%M"), ("SS", "%S"),
-    ("MON", "%b"), ("YY", "%y"), ("AM", "%p"), ("PM", "%p"),
+    ("YYYY", "%Y"),
+    ("MM", "%m"),
+    ("DD", "%d"),
+    ("HH24", "%H"),
+    ("HH", "%I"),
+    ("MI", "%M"),
+    ("SS", "%S"),
+    ("MON", "%b"),
+    ("YY", "%y"),
+    ("AM", "%p"),
+    ("PM", "%p"),
 ]
 
 
@@ -553,8 +896,15 @@ def _parse_any_date(value: Any) -> datetime | None:
     if value is None:
         return None
     text = str(value).strip()
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%m/%d/%Y %H:%M:%S",
-                "%m/%d/%Y"):
+    for fmt in (
+        STORED_FORMAT,
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%SZ",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y",
+    ):
         try:
             return datetime.strptime(text, fmt)  # noqa: DTZ007 - SuiteQL dates are naive account-time values
         except ValueError:
@@ -575,9 +925,7 @@ def _to_date(*args: Any) -> str | None:
         parsed = _parse_any_date(value)  # type: ignore[assignment]
         if parsed is None:
             raise sqlite3.OperationalError(f"invalid date {value!r}")
-    if parsed.hour or parsed.minute or parsed.second:
-        return _ts(parsed)
-    return parsed.date().isoformat()
+    return _ts(parsed)
 
 
 def _to_char(*args: Any) -> str | None:
@@ -618,7 +966,7 @@ def _trunc(*args: Any) -> Any:
         d = d.replace(day=1)
     elif fmt in ("YYYY", "YEAR", "YY"):
         d = d.replace(month=1, day=1)
-    return d.isoformat()
+    return _d(d.isoformat())
 
 
 def _add_months(value: Any, months: Any) -> str | None:
@@ -627,13 +975,20 @@ def _add_months(value: Any, months: Any) -> str | None:
         return None
     m = parsed.month - 1 + int(months)
     year, month = parsed.year + m // 12, m % 12 + 1
-    day = min(parsed.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30,
-                           31, 31, 30, 31, 30, 31][month - 1])
-    return date(year, month, day).isoformat()
+    day = min(
+        parsed.day,
+        [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][
+            month - 1
+        ],
+    )
+    return _d(date(year, month, day).isoformat())
 
 
 _READ_ACTIONS = {
-    sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, getattr(sqlite3, "SQLITE_RECURSIVE", 33),
+    sqlite3.SQLITE_SELECT,
+    sqlite3.SQLITE_READ,
+    sqlite3.SQLITE_FUNCTION,
+    getattr(sqlite3, "SQLITE_RECURSIVE", 33),
 }
 
 
@@ -705,19 +1060,19 @@ def translate(query: str) -> str:
         n = int(m.group(3)) - (1 if m.group(2) == "<" else 0)
         limit = n
         replacement = (m.group(1).upper() + " ") if m.group(4) else ""
-        sql = sql[: m.start()] + " " + replacement + sql[m.end():]
+        sql = sql[: m.start()] + " " + replacement + sql[m.end() :]
     if re.search(r"\bROWNUM\b", sql, re.IGNORECASE):
         raise SuiteQLError("ROWNUM is only supported as WHERE ROWNUM <= n.")
     offset = None
     mo = _OFFSET_ROWS.search(sql)
     if mo:
         offset = int(mo.group(1))
-        sql = sql[: mo.start()] + sql[mo.end():]
+        sql = sql[: mo.start()] + sql[mo.end() :]
     mf = _FETCH.search(sql)
     if mf:
         limit = int(mf.group(1)) if limit is None else min(limit, int(mf.group(1)))
-        sql = sql[: mf.start()] + sql[mf.end():]
-    sql = re.sub(r"\bSYSDATE\b", "ns_sysdate()", sql, flags=re.IGNORECASE)
+        sql = sql[: mf.start()] + sql[mf.end() :]
+    sql = re.sub(r"\b(SYSDATE|CURRENT_DATE|CURRENT_TIMESTAMP|SYSTIMESTAMP)\b", "ns_sysdate()", sql, flags=re.IGNORECASE)
     sql = re.sub(r"\bMINUS\b", "EXCEPT", sql, flags=re.IGNORECASE)
     sql = sql.strip()
     if limit is not None:
@@ -739,7 +1094,7 @@ def format_value(value: Any, date_format: str) -> str:
         return str(value)
     text = str(value)
     if date_format != "ISO":
-        m = _ISO_DATE.match(text)
+        m = _STORED_DATE.match(text)
         if m:
             return f"{int(m.group(2))}/{int(m.group(3))}/{m.group(1)}"
     return text
@@ -764,11 +1119,21 @@ def accounting_periods(start: date, months: int, closed: set[str]) -> list[dict[
         nxt = date(y + (m == 12), m % 12 + 1, 1)
         key = first.strftime("%Y-%m")
         flag = "T" if key in closed else "F"
-        out.append({
-            "id": key, "periodname": first.strftime("%b %Y"), "startdate": first.isoformat(),
-            "enddate": (nxt - timedelta(days=1)).isoformat(), "closed": flag, "isquarter": "F", "isyear": "F",
-            "isadjust": "F", "alllocked": flag, "arlocked": flag, "aplocked": flag,
-        })
+        out.append(
+            {
+                "id": key,
+                "periodname": first.strftime("%b %Y"),
+                "startdate": _d(first.isoformat()),
+                "enddate": _d((nxt - timedelta(days=1)).isoformat()),
+                "closed": flag,
+                "isquarter": "F",
+                "isyear": "F",
+                "isadjust": "F",
+                "alllocked": flag,
+                "arlocked": flag,
+                "aplocked": flag,
+            }
+        )
         y, m = nxt.year, nxt.month
     return out
 

@@ -120,6 +120,8 @@ function makeModule(ctx, rpc) {
             this._transformedFrom = view.transformedFrom || null;
             this._current = {};
             this._readOnly = !!(options && options.readOnly);
+            // a user event's oldRecord answers null for an empty field, newRecord ''
+            this._empty = options && options.emptyNull ? null : '';
         }
 
         _guard(api) {
@@ -131,7 +133,7 @@ function makeModule(ctx, rpc) {
             const f = fieldArg(options, 'Record.getValue');
             if (f === 'id') return this.id === null ? '' : String(this.id);
             const v = this._fields[f];
-            if (v === undefined || v === null) return '';
+            if (v === undefined || v === null) return this._empty;
             return fromWire(v, this._types[f]);
         }
 
@@ -139,6 +141,7 @@ function makeModule(ctx, rpc) {
             const f = fieldArg(options, 'Record.getText');
             if (this._texts[f] !== undefined) return this._texts[f];
             const v = this.getValue(f);
+            if (v === null) return '';
             if (v instanceof Date) return formatDate(v);
             return v === true ? 'T' : v === false ? 'F' : String(v);
         }
