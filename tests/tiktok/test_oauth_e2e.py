@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 from click.testing import CliRunner
+from flask import Flask
 from sqlalchemy import text
 
 from bridge.bootstrap import Container, build
@@ -22,6 +23,17 @@ from bridge.tiktok.webhooks import SUBSCRIBED_EVENT_TYPES
 from bridge.web import create_app
 from tests.tiktok.conftest import Sandbox, make_settings, wire_fast
 from tests.tiktok.test_webhooks_web import order_router
+
+OAUTH_VIEWS = ("tiktok_oauth.connect_page", "tiktok_oauth.connect_start", "tiktok_oauth.callback")
+
+
+def without_console_login(app: Flask) -> Flask:
+    """The OAuth protocol tests run without the console login in front (the login itself is the
+    console's, tested there; ``test_connect_pages_are_behind_the_console_login`` checks the hook)."""
+    for name in OAUTH_VIEWS:
+        fn = app.view_functions[name]
+        app.view_functions[name] = getattr(fn, "__wrapped__", fn)
+    return app
 
 
 @dataclass
@@ -42,7 +54,7 @@ def bridge(sqlite_url: str, sandbox: Sandbox) -> Iterator[Bridge]:
         c = build(make_settings(sqlite_url, sandbox, public_url=server.url), flows=("bridge.flows.shops",))
         wire_fast(c)
         c.registry.router("tiktok", "1", order_router)
-        holder["app"] = create_app(container=c)
+        holder["app"] = without_console_login(create_app(container=c))
         sandbox.sb.update_app(sandbox.app_key, redirect_uri=server.url + "/oauth/tiktok/callback")
         try:
             yield Bridge(server.url, c)
@@ -212,3 +224,29 @@ def test_seller_deauthorization_disables_the_shop(bridge: Bridge, sandbox: Sandb
     (exc,) = c.store.exceptions.list(status="open")
     assert exc.code == "TIKTOK_SHOP_DEAUTHORIZED" and exc.owner == "admin" and "/connect/tiktok" in exc.fix_hint
     assert any(a["action"] == "shop.deauthorized" for a in c.store.audit.list())
+
+
+def test_connect_pages_are_behind_the_console_login(sqlite_url: str, sandbox: Sandbox) -> None:
+    import importlib
+
+    c = build(make_settings(sqlite_url, sandbox), flows=())
+    app = create_app(container=c)
+    try:
+        auth = importlib.import_module("bridge.web.auth")
+    except ModuleNotFoundError:
+        auth = None
+    wrapped = [hasattr(app.view_functions[name], "__wrapped__") for name in OAUTH_VIEWS]
+    if auth is None or not hasattr(auth, "login_required"):
+        assert wrapped == [False] * 3  # the no-op hook until the console lands
+        c.close()
+        return
+    assert wrapped == [True] * 3
+    auth.init_app(app, c)  # idempotent: the console normally registers the login routes
+    client = app.test_client()
+    page = client.get("/connect/tiktok", headers={"Accept": "text/html"})
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    back = client.get("/oauth/tiktok/callback?code=abc&state=xyz", headers={"Accept": "text/html"})
+    assert back.status_code == 302 and "/login" in back.headers["Location"]
+    assert client.post("/connect/tiktok/start").status_code in (401, 403)
+    assert c.store.oauth_states.consume("xyz") is False
+    c.close()

@@ -116,3 +116,20 @@ def test_deauthorization_of_an_unknown_shop_is_skipped(container: Container) -> 
     ingest(container, source="tiktok", event_id="n-6", topic="6", shop_id="999", body=body)
     assert container.worker(threads=1).drain() == 1
     assert container.store.exceptions.list(status="open") == []
+
+
+def test_connect_without_secret_key_fails_before_spending_the_code(sqlite_url: str, sandbox: Sandbox) -> None:
+    import pytest
+
+    from bridge.bootstrap import build
+    from bridge.errors import ConfigurationError
+    from bridge.tiktok.oauth import connect
+    from tests.tiktok.conftest import make_settings
+
+    c = build(make_settings(sqlite_url, sandbox, secret_key=None), flows=())
+    code = sandbox.sb.authorize(sandbox.app_key, shop_id=sandbox.shop("US")["id"])
+    tiktok = wiring.tiktok_of(c)
+    with pytest.raises(ConfigurationError, match="TTNS_SECRET_KEY"):
+        connect(auth_code=code, oauth=tiktok.oauth, api=tiktok.api, store=c.store, public_url="http://x")
+    assert not sandbox.sb.state.auth_codes[code].used and c.store.shops.list() == []
+    c.close()
