@@ -1,0 +1,95 @@
+"""`mapping_specs/locations.yaml`: which NetSuite locations stock each TikTok warehouse.
+
+A TikTok warehouse is fed by one or more NetSuite locations (their *available* quantities add
+up). FBT warehouses are marked ``tiktok_managed``: TikTok holds and counts that stock, the bridge
+never pushes a quantity to them, and a location listed under one (the NetSuite mirror of FBT
+stock) can never feed a merchant warehouse of the same shop.
+
+``shops.<shop>`` lists one shop's warehouses (the key is the shop id or the shop's name);
+``shops."*"`` applies to every shop without its own entry. A warehouse is named by its TikTok
+id or its exact name (``ttns locations pull`` lists both; ``ttns locations link`` writes ids).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from bridge.mapping.specs import SpecModel, SpecProblem, spec_model
+
+NsId = str
+ANY_SHOP = "*"
+
+
+class WarehouseLinkSpec(SpecModel):
+    """One TikTok warehouse and the NetSuite locations whose stock it sells."""
+
+    warehouse: str = Field(min_length=1, description="TikTok warehouse id or its exact name")
+    locations: list[NsId] = Field(default_factory=list, description="NetSuite location ids (quote them)")
+    tiktok_managed: bool = Field(False, description="an FBT warehouse: TikTok counts its stock, never pushed")
+
+    @model_validator(mode="after")
+    def _needs_locations(self) -> WarehouseLinkSpec:
+        if not self.tiktok_managed and not self.locations:
+            raise ValueError(f"warehouse {self.warehouse!r} has no NetSuite location | fix: list the location ids "
+                             "whose available stock it sells, or mark it tiktok_managed: true (FBT)")
+        if len(set(self.locations)) != len(self.locations):
+            raise ValueError(f"warehouse {self.warehouse!r} lists a location twice | fix: list each location once")
+        return self
+
+
+class ShopLocations(SpecModel):
+    warehouses: list[WarehouseLinkSpec] = Field(default_factory=list)
+
+    def problems(self, file: str, prefix: str) -> list[SpecProblem]:
+        out: list[SpecProblem] = []
+        seen: dict[str, int] = {}
+        merchant: dict[str, str] = {}
+        managed: dict[str, str] = {}
+        for i, link in enumerate(self.warehouses):
+            key = f"{prefix}.warehouses[{i}]"
+            if link.warehouse in seen:
+                out.append(SpecProblem(file, key, f"warehouse {link.warehouse!r} is listed twice",
+                                       f"merge it with warehouses[{seen[link.warehouse]}]"))
+            seen.setdefault(link.warehouse, i)
+            for loc in link.locations:
+                target = managed if link.tiktok_managed else merchant
+                other = target.get(loc)
+                if other is not None and not link.tiktok_managed:
+                    out.append(SpecProblem(
+                        file, key, f"location {loc} already feeds warehouse {other!r}; its stock would be sold twice",
+                        "link each location to one merchant warehouse per shop (use allocation shares in "
+                        "inventory.yaml to split stock between shops)"))
+                target.setdefault(loc, link.warehouse)
+        for loc, wh in merchant.items():
+            if loc in managed:
+                out.append(SpecProblem(
+                    file, prefix, f"location {loc} is FBT stock (warehouse {managed[loc]!r}) and also feeds merchant "
+                    f"warehouse {wh!r}", "FBT stock is never sellable from merchant warehouses: remove the location "
+                    "from one of them"))
+        return out
+
+
+@spec_model("locations")
+class LocationsSpec(SpecModel):
+    version: Literal[1] = 1
+    shops: dict[str, ShopLocations] = Field(default_factory=dict)
+    ignore_locations: list[NsId] = Field(
+        default_factory=list, description="NetSuite locations deliberately not sold on TikTok (doctor stays quiet)")
+    ignore_warehouses: list[str] = Field(
+        default_factory=list, description="TikTok warehouses deliberately not fed by the bridge (ids or names)")
+
+    def extra_problems(self, file: str) -> list[SpecProblem]:
+        out: list[SpecProblem] = []
+        for shop_id, shop in self.shops.items():
+            out.extend(shop.problems(file, f"shops.{shop_id}"))
+        return out
+
+    def for_shop(self, shop_id: str, shop_name: str = "") -> ShopLocations:
+        """The shop's own entry (by id, else by name), else the ``"*"`` entry, else no warehouses."""
+        return (self.shops.get(shop_id) or (self.shops.get(shop_name) if shop_name else None)
+                or self.shops.get(ANY_SHOP) or ShopLocations())
+
+
+__all__ = ["ANY_SHOP", "LocationsSpec", "ShopLocations", "WarehouseLinkSpec"]
