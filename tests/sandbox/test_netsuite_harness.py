@@ -221,3 +221,18 @@ def test_real_project_restlet_upserts_orders_idempotently(ns_keys: Keys) -> None
             results.append(json.loads(r.text)["results"][0]["status"])
         assert results == ["created", "unchanged"]
         assert ns.sb.get("salesOrder", "eid:TTS-1-900").data["custbody_ttns_order_id"] == "900"
+
+
+def test_restlet_save_fires_user_events_in_the_same_runtime(ns_fx: NS, receiver: Receiver) -> None:
+    ids = ns_fx.ids()
+    ns_fx.sb.receive_stock(ids["item"], ids["location"], 5)
+    so = ns_fx.sb.create("salesOrder", {
+        "entity": {"id": ids["customer"]}, "location": {"id": ids["location"]},
+        "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 3}]},
+    }).rec.id
+    r = _restlet(ns_fx, "POST", {"action": "fulfill", "salesOrder": so, "tracking": "1ZNEST"})
+    assert r.status_code == 200, r.text
+    event = json.loads(receiver.calls[-1][1])
+    assert event["context"] == "RESTLET" and event["packages"] == ["1ZNEST"]
+    assert ns_fx.sb.get("salesOrder", so).data["status"]["id"] == "D"  # partially fulfilled: 1 of 3
+    assert r.json()["remaining"] == 5000 - 10 - 20  # transform + save; the user event has its own budget
