@@ -113,3 +113,21 @@ def test_settlement_records_post_balanced_gl(ns: NS) -> None:
         "JOIN transaction t ON t.id = tal.transaction WHERE t.externalid = 'TTS-PAYOUT-1'"
     ).json()["items"][0]
     assert gl == {"links": [], "d": "30", "c": "30"}
+
+
+def test_standalone_config_from_toml(tmp_path: Any, ns_keys: Any, monkeypatch: Any) -> None:
+    from bridge.sandbox.netsuite.config import config_from_toml
+
+    from .test_netsuite_support import Keys
+
+    (tmp_path / "cert.pem").write_text(Keys.public_pem(ns_keys.ec))
+    monkeypatch.setenv("FX_EVENTS_SECRET", "from-the-environment")
+    (tmp_path / "sandbox.toml").write_text(
+        'account_id = "1234567-sb1"\nconcurrency_limit = 3\n'
+        '[[oauth2_clients]]\nclient_id = "cid"\n[oauth2_clients.certificates]\n"kid-1" = "cert.pem"\n'
+        '[api_secrets]\ncustsecret_ttns_events = "env:FX_EVENTS_SECRET"\n[latency]\nscale = 1.0\n'
+    )
+    cfg = config_from_toml(tmp_path / "sandbox.toml")
+    assert cfg.realm == "1234567_SB1" and cfg.concurrency_limit == 3 and cfg.latency.scale == 1.0
+    assert cfg.api_secrets["custsecret_ttns_events"] == "from-the-environment"
+    assert "BEGIN PUBLIC KEY" in cfg.oauth2_clients[0].certificates["kid-1"]

@@ -123,3 +123,47 @@ def normalise_account(account: str) -> str:
 def account_host_prefix(account: str) -> str:
     """``1234567_SB1`` -> ``1234567-sb1`` (the host form)."""
     return normalise_account(account).lower().replace("_", "-")
+
+
+def config_from_toml(path: Path) -> NetSuiteSandboxConfig:
+    """Build a config from a TOML file (standalone runs). String values ``env:NAME`` are read from
+    the environment, so secrets need not sit in the file; certificate values are PEM file paths.
+
+    Keys are the field names of ``NetSuiteSandboxConfig``; ``[[oauth2_clients]]`` with a
+    ``certificates`` table (id = PEM path), ``[[tba_tokens]]``, ``[latency]``, ``[faults]``,
+    ``[api_secrets]`` and ``[script_parameters]`` tables.
+    """
+    import os
+    import tomllib
+
+    def resolve(value: object) -> object:
+        if isinstance(value, str) and value.startswith("env:"):
+            return os.environ.get(value[4:], "")
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        return value
+
+    raw = resolve(tomllib.loads(path.read_text(encoding="utf-8")))
+    assert isinstance(raw, dict)
+    base = path.parent
+    cfg = NetSuiteSandboxConfig()
+    for client in raw.pop("oauth2_clients", []):
+        certs = {
+            kid: (base / str(pem)).read_text(encoding="utf-8") for kid, pem in client.pop("certificates", {}).items()
+        }
+        cfg.oauth2_clients.append(OAuth2Client(certificates=certs, **client))
+    cfg.tba_tokens = [TbaToken(**t) for t in raw.pop("tba_tokens", [])]
+    for key, value in raw.pop("latency", {}).items():
+        setattr(cfg.latency, key, value)
+    for key, value in raw.pop("faults", {}).items():
+        setattr(cfg.faults, key, value)
+    for key in ("suitecloud_dir", "harness_dir"):
+        if key in raw:
+            raw[key] = (base / str(raw[key])).resolve()
+    for key, value in raw.items():
+        if not hasattr(cfg, key):
+            raise ValueError(f"unknown sandbox setting {key!r} in {path}")
+        setattr(cfg, key, value)
+    return cfg
