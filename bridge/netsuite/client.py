@@ -551,8 +551,12 @@ class NetSuiteClient:
                 self.governor.retried()
                 self._backoff(attempt, retry_after)
                 continue
-            if resp.status == 401 and not refreshed and self.auth.unauthorized(used):
-                refreshed = True  # an access token NetSuite no longer accepts: fetch a new one, once
+            # A 401 is either an access token NetSuite no longer accepts (fetch a new one, once) or
+            # the spurious INVALID_LOGIN of a saturated pool (retried below): under load, refresh only
+            # once retrying alone has not helped.
+            if (resp.status == 401 and not refreshed and (attempt >= 3 or not self.governor.under_load())
+                    and self.auth.unauthorized(used)):
+                refreshed = True
                 self._record(operation, method, path, resp.status, started, "refresh_token", parsed.code, request_id,
                              entity, job_id)
                 continue

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import requests
 
 from bridge.errors import ConfigurationError
-from bridge.netsuite.account import Account
+from bridge.netsuite.account import TOKEN_PATH, Account
 from bridge.netsuite.auth import NetSuiteAuth, OAuth2ClientCredentials, TokenBasedAuth, load_private_key
 from bridge.netsuite.client import CallRecorder, NetSuiteClient, RetryPolicy
 from bridge.netsuite.governor import Governor, shared_governor
@@ -15,6 +16,8 @@ from bridge.settings import Settings
 
 if TYPE_CHECKING:
     from bridge.bootstrap import Container
+
+log = logging.getLogger("bridge.netsuite")
 
 
 def account_of(settings: Settings) -> Account:
@@ -42,13 +45,17 @@ def build_auth(
         )
 
     def record_token(status: int | None, seconds: float, outcome: str, code: str | None) -> None:
-        if calls is not None:
-            from bridge.logs import correlation_id, current_job
+        if calls is None:
+            return
+        from bridge.logs import correlation_id, current_job
 
-            job_id, entity = current_job()
-            calls.record(system="netsuite", operation="oauth2.token", method="POST", path=account.token_url,
+        job_id, entity = current_job()
+        try:
+            calls.record(system="netsuite", operation="oauth2.token", method="POST", path=TOKEN_PATH,
                          status=status, duration_ms=int(seconds * 1000), outcome=outcome, code=code, entity=entity,
                          job_id=job_id, correlation_id=correlation_id())
+        except Exception:  # the call log must never break authentication
+            log.exception("recording the NetSuite token call failed")
 
     return OAuth2ClientCredentials(
         token_url=account.token_url,
