@@ -1,0 +1,699 @@
+"""Drift monitors: on a schedule, each yields one number for the dashboard and alerts over its threshold.
+
+``monitoring.run`` (scheduled every ``every_seconds`` of ``monitoring.yaml``, key ``monitoring`` so two
+runs never overlap) evaluates every enabled monitor, stores a reading per monitor
+(``monitor_readings``), fires an alert for each monitor over its threshold and clears the alerts of
+monitors back to normal (``bridge.alerts``, de-duplicated). ``ttns monitor run`` does the same now.
+
+Monitors read the store first; some also need a port:
+
+* ``orders_missing``  orders the bridge is trying to sync (``orders.sync`` jobs) that have no NetSuite
+  sales order after N minutes; plus, when ``tiktok.orders`` is wired and ``ask_tiktok`` is on, orders
+  TikTok lists as awaiting shipment that the bridge never heard of;
+* ``order_totals``    needs ``netsuite.monitoring`` (``NetSuiteTotals`` below): the NetSuite total of
+  each synced sales order against TikTok's (``links.data.expected_total``);
+* ``fulfillments_unshipped``, ``inventory_drift``, ``settlement_variances``: the fulfillment,
+  inventory and settlement flows' data (unavailable until those flows are set up);
+* ``auth_expiring``, ``exceptions_open``, ``queue_stalled``: the store alone.
+
+Extension point: add a function ``(MonitorContext, config) -> Measure`` to ``MONITORS`` and a model
+field to ``bridge.mapping.monitoring_spec.Monitors``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_, select
+
+from bridge.alerts import Alert, Alerter
+from bridge.errors import redact_text
+from bridge.mapping.monitoring_spec import DEFAULT, MonitorBase, MonitoringSpec
+from bridge.store import Store
+from bridge.store.tables import exceptions, jobs, links, shops
+from bridge.store.tables_monitoring import monitor_readings
+from bridge.worker.registry import Registry, Schedule
+from bridge.worker.runner import JobContext
+
+log = logging.getLogger("bridge.flows.monitoring")
+
+KIND_RUN = "monitoring.run"
+ALERT_PREFIX = "monitor:"
+MAX_SAMPLES = 20
+ORDERS_SYNC = "orders.sync"
+
+
+class NetSuiteTotals(Protocol):
+    """What ``order_totals`` needs from NetSuite (service ``netsuite.monitoring``)."""
+
+    def order_totals(self, external_ids: Sequence[str]) -> dict[str, Decimal]:
+        """The document total (transaction currency) of each sales order / cash sale by external id;
+        ids NetSuite does not know are absent."""
+        ...
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One record behind a number: what it is, why it counts, where the console shows it."""
+
+    entity: str
+    label: str
+    detail: str = ""
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What a monitor function returns. ``value`` None means it could not measure (see ``note``)."""
+
+    value: Decimal | None
+    note: str = ""
+    samples: list[Sample] = field(default_factory=list)
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Reading:
+    monitor: str
+    title: str
+    status: str  # ok | alert | unavailable | error | disabled
+    value: Decimal | None
+    threshold: Decimal
+    unit: str
+    severity: str
+    note: str
+    samples: list[Sample]
+    path: str
+    at: datetime
+
+    @property
+    def alerting(self) -> bool:
+        return self.status == "alert"
+
+
+@dataclass
+class MonitorContext:
+    container: Any
+    store: Store
+    now: datetime
+    spec: MonitoringSpec
+
+    def service(self, name: str) -> Any | None:
+        """A wired service, or None when nothing provides it (its area has not landed)."""
+        try:
+            return self.container.get(name)
+        except KeyError:
+            return None
+
+
+@dataclass(frozen=True)
+class MonitorInfo:
+    title: str
+    unit: str
+    path: str
+    fn: Callable[[MonitorContext, Any], Measure]
+    describe: Callable[[Any], str]
+
+
+def order_href(shop_id: str, order_id: str) -> str:
+    return f"/console/orders/{shop_id}/{order_id}"
+
+
+def entity_href(entity: str) -> str:
+    parts = entity.split(":")
+    if len(parts) == 3 and parts[0] == "order":
+        return order_href(parts[1], parts[2])
+    return f"/console/exceptions?entity={entity}"
+
+
+# --- orders ---------------------------------------------------------------------------------------
+
+
+def _split_order_key(key: str) -> tuple[str, str] | None:
+    parts = key.split(":")
+    if len(parts) != 3 or parts[0] != "order":
+        return None
+    return parts[1], parts[2]
+
+
+def orders_missing(ctx: MonitorContext, cfg: Any) -> Measure:
+    now = ctx.now
+    cutoff = now - timedelta(minutes=cfg.after_minutes)
+    start = now - timedelta(hours=cfg.lookback_hours)
+    not_skipped = case((jobs.c.status != "skipped", jobs.c.created_at), else_=None)
+    done = func.sum(case((jobs.c.status == "done", 1), else_=0))
+    stmt = (
+        select(jobs.c.key, func.min(not_skipped).label("since"),
+               func.max(case((jobs.c.status.in_(("failed", "dead")), 1), else_=0)).label("failed"))
+        .where(jobs.c.kind == ORDERS_SYNC, jobs.c.created_at >= start)
+        .group_by(jobs.c.key)
+        .having(and_(done == 0, func.min(not_skipped) <= cutoff))
+    )
+    with _read(ctx.store.engine) as c:
+        rows = c.execute(stmt).all()
+    by_shop: dict[str, dict[str, tuple[datetime, bool]]] = {}
+    for key, since, failed in rows:
+        ids = _split_order_key(str(key))
+        if ids:
+            by_shop.setdefault(ids[0], {})[ids[1]] = (since, bool(failed))
+    missing: dict[tuple[str, str], Sample] = {}
+    for shop_id, orders in by_shop.items():
+        known = ctx.store.links.get_many("order", shop_id, list(orders))
+        for order_id, (since, failed) in orders.items():
+            link = known.get(order_id)
+            if link is not None and (link.netsuite_id or link.status == "cancelled"):
+                continue
+            if link is not None and link.status.startswith("pending:") and \
+                    link.status.removeprefix("pending:") in cfg.statuses:
+                continue  # deliberately not synced (flow off for the shop, order type skipped)
+            minutes = int((now - since).total_seconds() // 60)
+            why = "the sync is failing (see the exception)" if failed else "the sync has not finished"
+            missing[(shop_id, order_id)] = Sample(f"order:{shop_id}:{order_id}", f"order {order_id}",
+                                                  f"{why}; first tried {minutes} min ago",
+                                                  order_href(shop_id, order_id))
+    note = ""
+    tiktok = ctx.service("tiktok.orders") if cfg.ask_tiktok else None
+    if tiktok is not None:
+        try:
+            for s in _orders_tiktok_lists(ctx, cfg, tiktok, start, cutoff, set(missing)):
+                missing[(s.entity.split(":")[1], s.entity.split(":")[2])] = s
+        except Exception as exc:
+            note = f"TikTok could not be searched ({type(exc).__name__}); only orders the bridge knows are counted"
+            log.warning("orders_missing: TikTok search failed: %s", redact_text(str(exc), 300))
+    elif cfg.ask_tiktok:
+        note = "TikTok is not wired: only orders the bridge heard about are counted"
+    samples = sorted(missing.values(), key=lambda s: s.entity)
+    return Measure(Decimal(len(samples)), note, samples[:MAX_SAMPLES], "orders")
+
+
+def _orders_tiktok_lists(ctx: MonitorContext, cfg: Any, tiktok: Any, start: datetime, cutoff: datetime,
+                         already: set[tuple[str, str]]) -> Iterable[Sample]:
+    budget = 500  # order details fetched per run, at most
+    with _read(ctx.store.engine) as c:
+        active = [str(r[0]) for r in c.execute(select(shops.c.id, shops.c.flows).where(shops.c.status == "active"))
+                  if bool((r[1] or {}).get("orders", True))]
+    for shop_id in active:
+        ids = [oid for oid, _ in tiktok.search_orders(shop_id, create_time_ge=start, create_time_lt=cutoff)]
+        known = ctx.store.links.get_many("order", shop_id, ids)
+        unknown = [i for i in ids if (shop_id, i) not in already and not (
+            (lk := known.get(i)) is not None and (lk.netsuite_id or lk.status.startswith("pending:")
+                                                  or lk.status == "cancelled"))]
+        for i in range(0, min(len(unknown), budget), 50):
+            batch = unknown[i:i + 50]
+            budget -= len(batch)
+            for order in tiktok.get_orders(shop_id, batch):
+                if order.status in cfg.statuses:
+                    yield Sample(f"order:{shop_id}:{order.id}", f"order {order.id}",
+                                 f"TikTok says {order.status}; the bridge has no record of it",
+                                 order_href(shop_id, str(order.id)))
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
+    reader: NetSuiteTotals | None = ctx.service("netsuite.monitoring")
+    if reader is None:
+        return Measure(None, "needs the NetSuite totals reader (service netsuite.monitoring)", unit="orders")
+    start = ctx.now - timedelta(hours=cfg.lookback_hours)
+    stmt = (select(links.c.shop_id, links.c.tiktok_id, links.c.external_id, links.c.data)
+            .where(links.c.kind == "order", links.c.netsuite_id.is_not(None), links.c.updated_at >= start,
+                   links.c.status.in_(("synced", "staged")))
+            .order_by(links.c.updated_at.desc()).limit(cfg.max_orders))
+    with _read(ctx.store.engine) as c:
+        rows = [r for r in c.execute(stmt).all() if r.external_id]
+    if not rows:
+        return Measure(Decimal(0), "no synced order in the window", unit="orders")
+    totals: dict[str, Decimal] = {}
+    eids = [r.external_id for r in rows]
+    for i in range(0, len(eids), 200):
+        totals.update(reader.order_totals(eids[i:i + 200]))
+    samples: list[Sample] = []
+    count = 0
+    for r in rows:
+        expected = _decimal((r.data or {}).get("expected_total"))
+        actual = totals.get(r.external_id)
+        if expected is None:
+            continue
+        if actual is None:
+            detail = f"TikTok {expected}; NetSuite has no document {r.external_id}"
+        elif abs(actual - expected) > cfg.tolerance:
+            detail = f"TikTok {expected}, NetSuite {actual} (difference {actual - expected})"
+        else:
+            continue
+        count += 1
+        if len(samples) < MAX_SAMPLES:
+            samples.append(Sample(f"order:{r.shop_id}:{r.tiktok_id}", f"order {r.tiktok_id}", detail,
+                                  order_href(r.shop_id, r.tiktok_id)))
+    return Measure(Decimal(count), f"{len(rows)} sales orders compared", samples, "orders")
+
+
+# --- fulfillment, inventory, settlement (their flows' data) ----------------------------------------
+
+FULFILLMENT_DONE = frozenset({"shipped", "synced", "done", "pushed", "skipped", "not_applicable", "cancelled"})
+
+
+def _optional(module: str) -> Any | None:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None
+        raise
+
+
+def fulfillments_unshipped(ctx: MonitorContext, cfg: Any) -> Measure:
+    flow = _optional("bridge.flows.fulfillment")
+    hook = getattr(flow, "unshipped", None)
+    cutoff = ctx.now - timedelta(minutes=cfg.after_minutes)
+    if callable(hook):  # the fulfillment flow's own definition wins
+        rows = list(hook(ctx.container, older_than=cutoff, limit=1000))
+        samples = [_sample_of(r) for r in rows[:MAX_SAMPLES]]
+        return Measure(Decimal(len(rows)), "", samples, "fulfillments")
+    if flow is None and ctx.store.links.count("fulfillment") == 0:
+        return Measure(None, "fulfillment: not configured (the fulfillment flow has not been set up)",
+                       unit="fulfillments")
+    stmt = (select(links.c.shop_id, links.c.tiktok_id, links.c.netsuite_id, links.c.status, links.c.data,
+                   links.c.updated_at)
+            .where(links.c.kind == "fulfillment", links.c.status.not_in(tuple(FULFILLMENT_DONE)),
+                   links.c.updated_at <= cutoff)
+            .order_by(links.c.updated_at))
+    with _read(ctx.store.engine) as c:
+        rows2 = c.execute(stmt).all()
+    samples = []
+    for r in rows2[:MAX_SAMPLES]:
+        order_id = str((r.data or {}).get("order_id") or "")
+        href = order_href(r.shop_id, order_id) if order_id else ""
+        samples.append(Sample(f"fulfillment:{r.shop_id}:{r.tiktok_id}", f"fulfillment {r.netsuite_id or r.tiktok_id}",
+                              f"status {r.status or 'pending'} since {r.updated_at:%Y-%m-%d %H:%M} UTC", href))
+    return Measure(Decimal(len(rows2)), "", samples, "fulfillments")
+
+
+def _sample_of(row: Any) -> Sample:
+    if isinstance(row, Sample):
+        return row
+    d = _as_dict(row)
+    entity = str(d.get("entity") or d.get("id") or "")
+    return Sample(entity, str(d.get("label") or entity), str(d.get("detail") or ""),
+                  str(d.get("href") or (entity_href(entity) if entity else "")))
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, dict):
+        return dict(obj)
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):
+        out: dict[str, Any] = dump()
+        return out
+    return {k: v for k, v in vars(obj).items() if not k.startswith("_")} if hasattr(obj, "__dict__") else {}
+
+
+def inventory_rows(container: Any, *, limit: int = 200, offset: int = 0, only_drift: bool = True,
+                   tolerance: int = 0) -> tuple[list[dict[str, Any]], int] | None:
+    """SKUs with TikTok stock vs the computed sellable quantity: (rows, total), or None when the
+    inventory flow has not been set up. Rows: shop_id, sku, tiktok, sellable, diff, detail, at."""
+    flow = _optional("bridge.flows.inventory")
+    hook = getattr(flow, "drift", None)
+    if callable(hook):
+        rows = [_as_dict(r) for r in hook(container, limit=limit, offset=offset, only_drift=only_drift)]
+        return rows, len(rows) + offset
+    store: Store = container.store
+    if flow is None and store.links.count("inventory") == 0:
+        return None
+    out: list[dict[str, Any]] = []
+    with _read(store.engine) as c:
+        for r in c.execute(select(links.c.shop_id, links.c.tiktok_id, links.c.netsuite_id, links.c.data,
+                                  links.c.synced_at).where(links.c.kind == "inventory").order_by(links.c.id)):
+            d = r.data or {}
+            tiktok = _decimal(d.get("tiktok_quantity", d.get("tiktok")))
+            sellable = _decimal(d.get("sellable_quantity", d.get("sellable", d.get("quantity"))))
+            if tiktok is None or sellable is None:
+                continue
+            diff = tiktok - sellable
+            if only_drift and abs(diff) <= tolerance:
+                continue
+            out.append({"shop_id": r.shop_id, "sku": r.tiktok_id, "netsuite_id": r.netsuite_id, "tiktok": tiktok,
+                        "sellable": sellable, "diff": diff, "detail": str(d.get("detail") or ""),
+                        "at": r.synced_at})
+    return out[offset:offset + limit], len(out)
+
+
+def inventory_drift(ctx: MonitorContext, cfg: Any) -> Measure:
+    got = inventory_rows(ctx.container, limit=MAX_SAMPLES, tolerance=cfg.tolerance_units)
+    if got is None:
+        return Measure(None, "inventory: not configured (the inventory flow has not been set up)", unit="SKUs")
+    rows, total = got
+    samples = [Sample(f"sku:{r.get('shop_id', '')}:{r.get('sku', '')}", f"SKU {r.get('sku', '')}",
+                      f"TikTok {r.get('tiktok')}, sellable {r.get('sellable')}", "/console/inventory") for r in rows]
+    return Measure(Decimal(total), "", samples, "SKUs")
+
+
+def settlement_reports(container: Any, **kw: Any) -> list[dict[str, Any]] | None:
+    """The settlement flow's reports as dicts (``bridge.flows.settlement.list_reports``), or None
+    when the settlement flow has not been set up."""
+    flow = _optional("bridge.flows.settlement")
+    fn = getattr(flow, "list_reports", None)
+    if not callable(fn):
+        return None
+    try:
+        got = fn(container, **kw)
+    except TypeError:  # an older signature without the keyword filters
+        got = fn(container)
+    return [_as_dict(r) for r in got]
+
+
+VARIANCE_KEYS = ("variance", "unexplained_variance", "difference")
+
+
+def report_variance(report: dict[str, Any]) -> Decimal | None:
+    for key in VARIANCE_KEYS:
+        v = _decimal(report.get(key))
+        if v is not None:
+            return v
+    return None
+
+
+def settlement_variances(ctx: MonitorContext, cfg: Any) -> Measure:
+    since = ctx.now - timedelta(days=cfg.lookback_days)
+    reports = settlement_reports(ctx.container, since=since)
+    if reports is None:
+        return Measure(None, "settlement: not configured (the settlement flow has not been set up)", unit="amount")
+    total = Decimal(0)
+    samples: list[Sample] = []
+    for r in reports:
+        v = report_variance(r)
+        if v is None or v == 0:
+            continue
+        total += abs(v)
+        sid = str(r.get("statement_id") or r.get("id") or "")
+        if len(samples) < MAX_SAMPLES:
+            samples.append(Sample(f"statement:{sid}", f"statement {sid}",
+                                  f"variance {v} {r.get('currency') or ''}".strip(), f"/console/settlement/{sid}"))
+    return Measure(total, f"{len(reports)} statements checked", samples, "amount")
+
+
+# --- store-only monitors ----------------------------------------------------------------------------
+
+
+def auth_expiring(ctx: MonitorContext, cfg: Any) -> Measure:
+    horizon = ctx.now + timedelta(days=cfg.within_days)
+    rows = ctx.store.shops.list()
+    samples = []
+    for s in rows:
+        if s.status == "disabled":
+            continue
+        if s.status == "deauthorized":
+            detail = "authorization revoked: reconnect the shop"
+        elif s.refresh_expires_at is not None and s.refresh_expires_at <= horizon:
+            days = (s.refresh_expires_at - ctx.now).total_seconds() / 86400
+            detail = (f"authorization expired {abs(days):.0f} days ago" if days < 0
+                      else f"authorization expires in {days:.1f} days")
+        else:
+            continue
+        samples.append(Sample(f"shop:{s.id}", s.name or s.id, detail, "/console/connections"))
+    note = "" if rows else "no shop connected"
+    return Measure(Decimal(len(samples)), note, samples[:MAX_SAMPLES], "shops")
+
+
+def exceptions_open(ctx: MonitorContext, cfg: Any) -> Measure:
+    cutoff = ctx.now - timedelta(minutes=cfg.after_minutes)
+    cond = and_(exceptions.c.status == "open", exceptions.c.first_seen <= cutoff)
+    with _read(ctx.store.engine) as c:
+        n = int(c.execute(select(func.count()).select_from(exceptions).where(cond)).scalar_one())
+        rows = c.execute(select(exceptions.c.id, exceptions.c.owner, exceptions.c.code, exceptions.c.title,
+                                exceptions.c.entity).where(cond).order_by(exceptions.c.first_seen)
+                         .limit(MAX_SAMPLES)).all()
+    samples = [Sample(r.entity or f"exception:{r.id}", f"#{r.id} {r.code} ({r.owner})", redact_text(r.title, 200),
+                      f"/console/exceptions/{r.id}") for r in rows]
+    return Measure(Decimal(n), "", samples, "exceptions")
+
+
+def queue_stalled(ctx: MonitorContext, cfg: Any) -> Measure:
+    cutoff = ctx.now - timedelta(minutes=cfg.after_minutes)
+    cond = or_(and_(jobs.c.status == "queued", jobs.c.run_at <= cutoff),
+               and_(jobs.c.status == "running", jobs.c.lease_expires_at <= cutoff))
+    with _read(ctx.store.engine) as c:
+        rows = c.execute(select(jobs.c.kind, func.count(), func.min(jobs.c.run_at)).where(cond)
+                         .group_by(jobs.c.kind)).all()
+    samples = [Sample(f"jobs:{kind}", str(kind), f"{n} job(s), due since {oldest:%Y-%m-%d %H:%M} UTC",
+                      "/console/") for kind, n, oldest in rows]
+    return Measure(Decimal(sum(int(r[1]) for r in rows)), "", samples[:MAX_SAMPLES], "jobs")
+
+
+def _describe(template: str) -> Callable[[Any], str]:
+    def render(cfg: Any) -> str:
+        return template.format(**cfg.model_dump())
+
+    return render
+
+
+MONITORS: dict[str, MonitorInfo] = {
+    "orders_missing": MonitorInfo(
+        "Orders missing in NetSuite", "orders", "/console/monitors#orders_missing", orders_missing,
+        _describe("TikTok orders awaiting shipment with no NetSuite sales order after {after_minutes} min")),
+    "order_totals": MonitorInfo(
+        "Order totals differ", "orders", "/console/monitors#order_totals", order_totals,
+        _describe("Sales orders whose NetSuite total differs from TikTok's by more than {tolerance}")),
+    "fulfillments_unshipped": MonitorInfo(
+        "Fulfillments not on TikTok", "fulfillments", "/console/monitors#fulfillments_unshipped",
+        fulfillments_unshipped,
+        _describe("Fulfillments shipped in NetSuite but not on TikTok after {after_minutes} min")),
+    "inventory_drift": MonitorInfo(
+        "Inventory drift", "SKUs", "/console/inventory", inventory_drift,
+        _describe("SKUs whose TikTok stock differs from the sellable quantity by more than {tolerance_units}")),
+    "settlement_variances": MonitorInfo(
+        "Settlement variances", "amount", "/console/settlement", settlement_variances,
+        _describe("Unexplained settlement variance over the last {lookback_days} days")),
+    "auth_expiring": MonitorInfo(
+        "TikTok authorizations expiring", "shops", "/console/connections", auth_expiring,
+        _describe("Shops whose TikTok authorization expires within {within_days} days or was revoked")),
+    "exceptions_open": MonitorInfo(
+        "Exceptions waiting", "exceptions", "/console/exceptions", exceptions_open,
+        _describe("Exceptions still open {after_minutes} min after they appeared")),
+    "queue_stalled": MonitorInfo(
+        "Stalled jobs", "jobs", "/console/", queue_stalled,
+        _describe("Jobs due for more than {after_minutes} min that no worker picked up")),
+}
+
+
+# --- evaluation ------------------------------------------------------------------------------------
+
+
+def spec_of(container: Any) -> MonitoringSpec:
+    """``monitoring.yaml`` when present and valid, else the defaults (a broken unrelated spec must not
+    switch monitoring off; ``ttns doctor`` reports it)."""
+    try:
+        specs = container.get("specs")
+        got: MonitoringSpec = specs.get("monitoring", MonitoringSpec)
+        return got
+    except Exception as exc:
+        log.info("monitoring.yaml not loaded (%s); using the defaults", type(exc).__name__)
+        return DEFAULT
+
+
+def alerter_of(container: Any, spec: MonitoringSpec) -> Alerter:
+    try:
+        alerter: Alerter = container.get("alerter")
+    except KeyError:
+        alerter = Alerter(container.store.engine, container.settings, clock=container.clock)
+        container.set("alerter", alerter)
+    alerter.renotify = timedelta(minutes=spec.alerts.renotify_minutes)
+    alerter.notify_resolved = spec.alerts.notify_resolved
+    alerter.min_severity = spec.alerts.min_severity
+    return alerter
+
+
+def measure(container: Any, spec: MonitoringSpec | None = None, *, only: Sequence[str] = ()) -> list[Reading]:
+    """Evaluate the monitors (all enabled ones, or ``only``) without storing or alerting."""
+    spec = spec or spec_of(container)
+    ctx = MonitorContext(container, container.store, container.clock.now(), spec)
+    out: list[Reading] = []
+    for name, info in MONITORS.items():
+        if only and name not in only:
+            continue
+        cfg: MonitorBase = getattr(spec.monitors, name)
+        if not cfg.enabled:
+            out.append(Reading(name, info.title, "disabled", None, cfg.threshold, info.unit, cfg.severity,
+                               "switched off in monitoring.yaml", [], info.path, ctx.now))
+            continue
+        try:
+            m = info.fn(ctx, cfg)
+        except Exception as exc:
+            log.exception("monitor %s failed", name)
+            out.append(Reading(name, info.title, "error", None, cfg.threshold, info.unit, cfg.severity,
+                               f"the monitor failed: {type(exc).__name__}: {redact_text(str(exc), 300)}", [],
+                               info.path, ctx.now))
+            continue
+        status = "unavailable" if m.value is None else "alert" if m.value > cfg.threshold else "ok"
+        note = m.note or info.describe(cfg)
+        out.append(Reading(name, info.title, status, m.value, cfg.threshold, m.unit or info.unit, cfg.severity,
+                           note, m.samples, info.path, ctx.now))
+    return out
+
+
+def evaluate(container: Any, *, alert: bool = True, only: Sequence[str] = ()) -> list[Reading]:
+    """Measure, store the readings, and fire / clear alerts. What the scheduled job runs."""
+    spec = spec_of(container)
+    readings = measure(container, spec, only=only)
+    store: Store = container.store
+    record_readings(store, readings)
+    prune_readings(store, container.clock.now() - timedelta(days=spec.keep_days))
+    if alert:
+        alerter = alerter_of(container, spec)
+        for r in readings:
+            key = ALERT_PREFIX + r.monitor
+            if r.status == "alert":
+                alerter.fire(alert_for(r, spec))
+            elif r.status in ("ok", "disabled"):
+                alerter.clear(key)
+    return readings
+
+
+def alert_for(r: Reading, spec: MonitoringSpec) -> Alert:
+    value = _fmt(r.value)
+    examples = "; ".join(f"{s.label}: {s.detail}" if s.detail else s.label for s in r.samples[:5])
+    text = f"{r.title}: {value} {r.unit} (alerts over {_fmt(r.threshold)}). {r.note}".strip()
+    if examples:
+        text += f"\nExamples: {examples}"
+    return Alert(key=ALERT_PREFIX + r.monitor, title=f"{r.title}: {value} {r.unit}", text=text,
+                 severity=r.severity, monitor=r.monitor, path=r.path, value=r.value, threshold=r.threshold,
+                 fields={"monitor": r.monitor, "unit": r.unit,
+                         "samples": [{"entity": s.entity, "label": s.label, "detail": s.detail} for s in
+                                     r.samples[:10]]})
+
+
+def _fmt(v: Decimal | None) -> str:
+    if v is None:
+        return "n/a"
+    return str(v.quantize(Decimal(1))) if v == v.to_integral_value() else str(v)
+
+
+# --- readings storage -------------------------------------------------------------------------------
+
+
+def record_readings(store: Store, readings: Sequence[Reading]) -> None:
+    if not readings:
+        return
+    rows = [{"monitor": r.monitor, "at": r.at, "status": r.status, "value": r.value, "threshold": r.threshold,
+             "unit": r.unit, "note": r.note[:2000],
+             "samples": [asdict(s) for s in r.samples[:MAX_SAMPLES]]} for r in readings]
+    with store.engine.begin() as c:
+        c.execute(insert(monitor_readings), rows)
+
+
+def prune_readings(store: Store, before: datetime) -> int:
+    with store.engine.begin() as c:
+        return int(c.execute(delete(monitor_readings).where(monitor_readings.c.at < before)).rowcount)
+
+
+@dataclass(frozen=True)
+class StoredReading:
+    monitor: str
+    at: datetime
+    status: str
+    value: Decimal | None
+    threshold: Decimal | None
+    unit: str
+    note: str
+    samples: list[dict[str, Any]]
+
+    @property
+    def title(self) -> str:
+        info = MONITORS.get(self.monitor)
+        return info.title if info else self.monitor
+
+    @property
+    def path(self) -> str:
+        info = MONITORS.get(self.monitor)
+        return info.path if info else "/console/monitors"
+
+
+def latest_readings(store: Store) -> dict[str, StoredReading]:
+    """The newest reading of every monitor (one query)."""
+    newest = (select(monitor_readings.c.monitor, func.max(monitor_readings.c.id).label("id"))
+              .group_by(monitor_readings.c.monitor).subquery())
+    stmt = select(monitor_readings).join(newest, monitor_readings.c.id == newest.c.id)
+    with _read(store.engine) as c:
+        rows = c.execute(stmt).mappings().all()
+    out = {str(r["monitor"]): _stored(r) for r in rows}
+    return {k: out[k] for k in sorted(out, key=lambda m: list(MONITORS).index(m) if m in MONITORS else 99)}
+
+
+def history(store: Store, since: datetime, monitors: Sequence[str] = ()) -> dict[str, list[StoredReading]]:
+    """Readings since ``since`` per monitor, oldest first (one query)."""
+    stmt = (select(monitor_readings).where(monitor_readings.c.at >= since)
+            .order_by(monitor_readings.c.at, monitor_readings.c.id).limit(20000))
+    if monitors:
+        stmt = stmt.where(monitor_readings.c.monitor.in_(list(monitors)))
+    out: dict[str, list[StoredReading]] = {}
+    with _read(store.engine) as c:
+        for r in c.execute(stmt).mappings():
+            out.setdefault(str(r["monitor"]), []).append(_stored(r))
+    return out
+
+
+def _stored(r: Any) -> StoredReading:
+    return StoredReading(str(r["monitor"]), r["at"], str(r["status"]), r["value"], r["threshold"], str(r["unit"]),
+                         str(r["note"]), list(r["samples"] or []))
+
+
+# --- jobs --------------------------------------------------------------------------------------------
+
+
+def handle_run(ctx: JobContext) -> dict[str, Any]:
+    readings = evaluate(ctx.services)
+    return {r.monitor: {"status": r.status, "value": None if r.value is None else str(r.value)} for r in readings}
+
+
+def register(registry: Registry, container: Any) -> None:
+    registry.handler(KIND_RUN, handle_run)
+    every = DEFAULT.every_seconds
+    try:  # the interval is the one setting read at start-up; a bad file falls back to the default
+        from bridge.mapping.monitoring_spec import MonitoringSpec as _Spec
+        from bridge.mapping.specs import load_spec
+
+        path = container.settings.specs_dir / "monitoring.yaml"
+        if path.exists():
+            every = load_spec(path, _Spec).every_seconds
+    except Exception:
+        log.warning("monitoring.yaml could not be read at start-up; monitors run every %s s", every)
+    registry.schedule(Schedule(name="monitoring.run", kind=KIND_RUN, every_seconds=every, key="monitoring"))
+
+
+def _read(engine: Engine) -> Connection:
+    """A connection for reads (on SQLite it does not take the write lock)."""
+    return engine.connect().execution_options(sqlite_read_only=True)
+
+
+__all__ = [
+    "KIND_RUN",
+    "MONITORS",
+    "Measure",
+    "MonitorContext",
+    "NetSuiteTotals",
+    "Reading",
+    "Sample",
+    "StoredReading",
+    "alert_for",
+    "evaluate",
+    "history",
+    "inventory_rows",
+    "latest_readings",
+    "measure",
+    "register",
+    "settlement_reports",
+]

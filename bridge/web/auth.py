@@ -1,0 +1,336 @@
+"""Console login: sessions, ``login_required`` for pages *and* actions, CSRF on every POST.
+
+* Users are the ``users`` table (``ttns users add NAME``); passwords are hashed by werkzeug (scrypt).
+* The session is Flask's signed cookie (key derived from ``TTNS_SECRET_KEY``), ``HttpOnly``,
+  ``SameSite=Lax`` and ``Secure`` (always in production). It carries the user id, a fingerprint of
+  the password hash (changing the password logs every session out), the login time (sessions end
+  after ``SESSION_MAX``) and the last activity (idle sessions end after ``SESSION_IDLE``).
+* ``login_required`` wraps a view: an anonymous GET of a page is redirected to ``/login``; an
+  anonymous action (POST …) or API call gets 401. Every non-GET request behind it must carry the
+  session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``), else 403. The login
+  form itself is CSRF-protected too.
+* Forms rendered by other blueprints (the TikTok connect page) get the token injected into every
+  ``<form method=post>`` of their HTML, so every state-changing form of the app carries one.
+* Ten failed logins for one user name within 15 minutes lock that name for the rest of the window
+  (counted in the audit log, so it holds across gunicorn workers and machines).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from markupsafe import Markup, escape
+from sqlalchemy import Connection, Engine, func, select
+from werkzeug.wrappers import Response as BaseResponse
+
+from bridge.bootstrap import Container
+from bridge.store.tables import audit_log, users
+
+log = logging.getLogger("bridge.web.auth")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_IDLE = timedelta(hours=8)
+SESSION_MAX = timedelta(hours=24)
+LOCKOUT_FAILURES = 10
+LOCKOUT_WINDOW = timedelta(minutes=15)
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+bp = Blueprint("auth", __name__)
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    id: int
+    username: str
+
+    def __str__(self) -> str:
+        return self.username
+
+
+def _container() -> Container:
+    c: Container = current_app.extensions["ttns"]
+    return c
+
+
+def _now() -> datetime:
+    return _container().clock.now()
+
+
+# --- CSRF ------------------------------------------------------------------------------------------
+
+
+def csrf_token() -> str:
+    """The session's CSRF token (created on first use)."""
+    token = session.get("csrf")
+    if not isinstance(token, str) or len(token) < 32:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def csrf_field() -> Markup:
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, csrf_token())
+
+
+def csrf_valid() -> bool:
+    expected = session.get("csrf")
+    supplied = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
+    return isinstance(expected, str) and bool(supplied) and hmac.compare_digest(expected, supplied)
+
+
+def _csrf_refused() -> tuple[Response, int]:
+    log.warning("request refused: missing or wrong CSRF token", extra={"path": request.path})
+    if _wants_html():
+        return _small_page("Form expired", "<p>This form has expired or did not come from the console. "
+                           "Go back, reload the page and try again.</p>"), 403
+    return jsonify(error="CSRF token missing or invalid; send the X-CSRF-Token header"), 403
+
+
+_POST_FORM = re.compile(r"<form\b(?=[^>]*\bmethod\s*=\s*[\"']?post\b)[^>]*>", re.IGNORECASE)
+
+
+def inject_csrf(html: str, token: str) -> str:
+    """Add the hidden CSRF field to every POST form of ``html`` that lacks one."""
+    field = f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">'
+
+    def add(m: re.Match[str]) -> str:
+        rest = html[m.end():m.end() + 4000]
+        close = rest.lower().find("</form")
+        if CSRF_FIELD in (rest if close < 0 else rest[:close]):
+            return m.group(0)
+        return m.group(0) + field
+
+    return _POST_FORM.sub(add, html)
+
+
+# --- sessions --------------------------------------------------------------------------------------
+
+
+def _fingerprint(password_hash: str) -> str:
+    key = current_app.secret_key
+    raw = key if isinstance(key, bytes) else str(key).encode()
+    return hmac.new(raw, password_hash.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def current_user() -> ConsoleUser | None:
+    """The logged-in user of this request, or None (the session is checked against the database)."""
+    if "_ttns_user" in g:
+        return cast(ConsoleUser | None, g._ttns_user)
+    user = _load_user()
+    g._ttns_user = user
+    return user
+
+
+def _load_user() -> ConsoleUser | None:
+    uid = session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    now = int(_now().timestamp())
+    iat, seen = session.get("iat"), session.get("seen")
+    if not isinstance(iat, int) or not isinstance(seen, int):
+        return None
+    if now - iat > SESSION_MAX.total_seconds() or now - seen > SESSION_IDLE.total_seconds():
+        session.clear()
+        return None
+    with _read(_container().store.engine) as c:
+        row = c.execute(select(users.c.id, users.c.username, users.c.password_hash).where(users.c.id == uid)).first()
+    if row is None or not hmac.compare_digest(str(session.get("pwv", "")), _fingerprint(row.password_hash)):
+        session.clear()
+        return None
+    if now - seen > 60:
+        session["seen"] = now
+    return ConsoleUser(int(row.id), str(row.username))
+
+
+def _start_session(user_id: int, password_hash: str) -> None:
+    now = int(_now().timestamp())
+    session.clear()  # a fresh session (and CSRF token) at every login: no session fixation
+    session.permanent = True
+    session.update(uid=user_id, pwv=_fingerprint(password_hash), iat=now, seen=now)
+    csrf_token()
+
+
+def _wants_html() -> bool:
+    if request.path.startswith("/api/") or request.path == "/metrics":
+        return False
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best != "application/json"
+
+
+def login_required(fn: F) -> F:
+    """Pages redirect anonymous users to the login; actions and API calls get 401; every non-GET
+    request must carry the session's CSRF token (403 otherwise)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        user = current_user()
+        if user is None:
+            if request.method in SAFE_METHODS and _wants_html():
+                return redirect(url_for("auth.login", next=_next_target()), code=302)
+            return jsonify(error="login required"), 401
+        if request.method not in SAFE_METHODS and not csrf_valid():
+            return _csrf_refused()
+        g.user = user
+        return fn(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def _next_target() -> str:
+    full = request.full_path if request.query_string else request.path
+    return full.rstrip("?")
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths (no ``//host``, no scheme) are followed after login."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/console/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/console/"
+    return target
+
+
+# --- login / logout ----------------------------------------------------------------------------------
+
+
+def _failures(username: str, now: datetime) -> int:
+    with _read(_container().store.engine) as c:
+        return int(c.execute(
+            select(func.count()).select_from(audit_log).where(
+                audit_log.c.entity == f"user:{username}"[:255], audit_log.c.action == "auth.login_failed",
+                audit_log.c.at >= now - LOCKOUT_WINDOW)
+        ).scalar_one())
+
+
+def _render_login(error: str = "", status: int = 200, username: str = "") -> tuple[str, int]:
+    store = _container().store
+    return render_template("console/login.html", error=error, username=username,
+                           no_users=store.users.count() == 0,
+                           next=safe_next(request.values.get("next"))), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(safe_next(request.args.get("next")))
+        return _render_login()
+    if not csrf_valid():
+        return _render_login("The login form expired. Please try again.", 403)
+    username = (request.form.get("username") or "").strip()[:128]
+    password = request.form.get("password") or ""
+    if not username or not password:
+        return _render_login("Enter your user name and password.", 400, username)
+    c = _container()
+    now = _now()
+    if _failures(username, now) >= LOCKOUT_FAILURES:
+        log.warning("console login locked out", extra={"username": username})
+        return _render_login("Too many failed attempts for this user. Wait 15 minutes and try again.", 429, username)
+    if not c.store.users.check(username, password):
+        c.store.audit.record("anonymous", "auth.login_failed", entity=f"user:{username}"[:255],
+                             detail={"ip": request.remote_addr or ""})
+        log.info("console login failed", extra={"username": username})
+        return _render_login("Wrong user name or password.", 401, username)
+    with _read(c.store.engine) as conn:
+        row = conn.execute(select(users.c.id, users.c.password_hash).where(users.c.username == username)).first()
+    if row is None:  # deleted between the check and now
+        return _render_login("Wrong user name or password.", 401, username)
+    _start_session(int(row.id), str(row.password_hash))
+    c.store.audit.record(f"user:{username}", "auth.login", entity=f"user:{username}"[:255],
+                         detail={"ip": request.remote_addr or ""})
+    return redirect(safe_next(request.form.get("next")), code=303)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> BaseResponse:
+    user = current_user()
+    session.clear()
+    if user is not None:
+        _container().store.audit.record(f"user:{user.username}", "auth.logout", entity=f"user:{user.username}")
+    return redirect(url_for("auth.login"), code=303)
+
+
+def _small_page(title: str, body: str) -> Response:
+    html = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
+            f"<link rel=stylesheet href='/console/static/console.css'></head><body class=narrow>"
+            f"<main><h1>{escape(title)}</h1>{body}<p><a href='/console/'>Back to the console</a></p></main>"
+            "</body></html>")
+    return Response(html, mimetype="text/html")
+
+
+# --- wiring ------------------------------------------------------------------------------------------
+
+
+def _inject(resp: Response) -> Response:
+    if resp.mimetype != "text/html" or resp.is_streamed or resp.direct_passthrough:
+        return resp
+    body = resp.get_data(as_text=True)
+    if "<form" not in body.lower():
+        return resp
+    changed = inject_csrf(body, csrf_token())
+    if changed != body:
+        resp.set_data(changed)
+    return resp
+
+
+def init_app(app: Flask, container: Container) -> None:
+    """Register the login routes and the cookie settings (idempotent; the console calls it)."""
+    if "auth" in app.blueprints:
+        return
+    s = container.settings
+    app.config.update(
+        SESSION_COOKIE_SECURE=bool(s.session_cookie_secure or s.environment == "production"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=SESSION_MAX,
+        SESSION_REFRESH_EACH_REQUEST=False,
+    )
+    app.register_blueprint(bp)
+    app.after_request(_inject)
+    app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field)
+
+
+def _read(engine: Engine) -> Connection:
+    """A connection for reads (on SQLite it does not take the write lock)."""
+    return engine.connect().execution_options(sqlite_read_only=True)
+
+
+__all__ = [
+    "ConsoleUser",
+    "csrf_field",
+    "csrf_token",
+    "csrf_valid",
+    "current_user",
+    "init_app",
+    "inject_csrf",
+    "login_required",
+    "safe_next",
+]

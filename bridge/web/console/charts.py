@@ -1,0 +1,133 @@
+"""Inline SVG charts (no JavaScript, no external files): bars, columns and sparklines.
+
+Presentation attributes only (no ``style=``), so the console's Content-Security-Policy can forbid
+inline styles. Every chart has a ``<title>`` per mark (hover tooltip) and an ``aria-label``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from markupsafe import Markup, escape
+
+POS = "#1a7f37"
+NEG = "#cf222e"
+INK = "#57606a"
+LINE = "#0969da"
+
+
+def _f(v: Decimal | float | int | None) -> float:
+    return 0.0 if v is None else float(v)
+
+
+def _label(v: Decimal | float | int | None) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, Decimal):
+        return f"{v:,}"
+    return f"{v:,.2f}" if isinstance(v, float) and not v.is_integer() else f"{int(v):,}"
+
+
+def _svg(parts: Sequence[str]) -> Markup:
+    # Every dynamic text in ``parts`` went through ``escape``; numbers are formatted floats.
+    return Markup("".join(parts))  # noqa: S704
+
+
+def bars(items: Sequence[tuple[str, Decimal | float | int | None]], *, title: str, width: int = 560,
+         row: int = 24, label_width: int = 170) -> Markup:
+    """Horizontal bars around a zero axis (negative values to the left), one row per item."""
+    if not items:
+        return Markup("")
+    values = [_f(v) for _, v in items]
+    lo, hi = min(0.0, *values), max(0.0, *values)
+    span = (hi - lo) or 1.0
+    plot = width - label_width - 90
+    zero = label_width + (0 - lo) / span * plot
+    height = row * len(items) + 8
+    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">']
+    for i, ((name, raw), v) in enumerate(zip(items, values, strict=True)):
+        y = 4 + i * row
+        x0 = zero + min(0.0, v) / span * plot
+        w = max(1.0, abs(v) / span * plot) if v else 0.0
+        color = NEG if v < 0 else POS
+        parts.append(f'<text x="{label_width - 8}" y="{y + row * 0.65:.1f}" text-anchor="end" font-size="12" '
+                     f'fill="{INK}">{escape(name)}</text>')
+        if w:
+            parts.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{color}">'
+                         f'<title>{escape(name)}: {escape(_label(raw))}</title></rect>')
+        tx = (x0 + w + 6) if v >= 0 else (x0 - 6)
+        anchor = "start" if v >= 0 else "end"
+        if v < 0 and tx < label_width + 40:
+            tx, anchor = zero + 6, "start"
+        parts.append(f'<text x="{tx:.1f}" y="{y + row * 0.65:.1f}" text-anchor="{anchor}" font-size="12" '
+                     f'fill="{INK}">{escape(_label(raw))}</text>')
+    parts.append(f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="0" y2="{height}" stroke="{INK}" stroke-width="1"/>')
+    parts.append("</svg>")
+    return _svg(parts)
+
+
+def columns(series: Sequence[tuple[str, Decimal | float | int | None]], *, title: str, width: int = 640,
+            height: int = 180, highlight: Sequence[bool] = ()) -> Markup:
+    """Vertical columns over time (e.g. one per statement); ``highlight`` marks columns in red."""
+    if not series:
+        return Markup("")
+    values = [_f(v) for _, v in series]
+    lo, hi = min(0.0, *values), max(0.0, *values)
+    span = (hi - lo) or 1.0
+    top, bottom = 10, 26
+    plot_h = height - top - bottom
+    zero = top + hi / span * plot_h
+    n = len(series)
+    slot = (width - 10) / n
+    bar = max(2.0, min(40.0, slot * 0.7))
+    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">']
+    step = max(1, n // 8)
+    for i, ((name, raw), v) in enumerate(zip(series, values, strict=True)):
+        x = 5 + i * slot + (slot - bar) / 2
+        h = abs(v) / span * plot_h
+        y = zero - h if v >= 0 else zero
+        red = bool(highlight[i]) if i < len(highlight) else v < 0
+        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{max(h, 1.0):.1f}" '
+                     f'fill="{NEG if red else LINE}"><title>{escape(name)}: {escape(_label(raw))}</title></rect>')
+        if i % step == 0:
+            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="11" '
+                         f'fill="{INK}">{escape(name[-10:])}</text>')
+    parts.append(f'<line x1="0" x2="{width}" y1="{zero:.1f}" y2="{zero:.1f}" stroke="{INK}" stroke-width="1"/>')
+    parts.append("</svg>")
+    return _svg(parts)
+
+
+def sparkline(values: Sequence[Decimal | float | int | None], *, title: str, width: int = 160,
+              height: int = 36, threshold: Decimal | float | None = None) -> Markup:
+    """A small line of a monitor's recent values (gaps where it could not measure)."""
+    pts = [(i, _f(v)) for i, v in enumerate(values) if v is not None]
+    if not pts:
+        return _svg([f'<svg class="spark" role="img" aria-label="{escape(title)}: no data" width="{width}" '
+                     f'height="{height}" xmlns="http://www.w3.org/2000/svg"></svg>'])
+    ys = [y for _, y in pts] + ([float(threshold)] if threshold is not None else [])
+    lo, hi = min(0.0, *ys), max(ys)
+    span = (hi - lo) or 1.0
+    n = max(1, len(values) - 1)
+
+    def xy(i: int, y: float) -> str:
+        return f"{2 + i / n * (width - 4):.1f},{height - 2 - (y - lo) / span * (height - 4):.1f}"
+
+    line = " ".join(xy(i, y) for i, y in pts)
+    parts = [f'<svg class="spark" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">']
+    if threshold is not None:
+        ty = height - 2 - (float(threshold) - lo) / span * (height - 4)
+        parts.append(f'<line x1="0" x2="{width}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="{NEG}" stroke-width="1" '
+                     f'stroke-dasharray="3,3"/>')
+    parts.append(f'<polyline points="{line}" fill="none" stroke="{LINE}" stroke-width="1.5"/>')
+    last_i, last_y = pts[-1]
+    parts.append(f'<circle cx="{xy(last_i, last_y).split(",")[0]}" cy="{xy(last_i, last_y).split(",")[1]}" r="2.5" '
+                 f'fill="{LINE}"><title>{escape(title)}: {escape(_label(values[last_i]))}</title></circle>')
+    parts.append("</svg>")
+    return _svg(parts)
+
+
+__all__ = ["bars", "columns", "sparkline"]

@@ -1,0 +1,423 @@
+"""The console's pages and actions (routes on ``bridge.web.console.bp``)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import yaml
+from flask import current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from bridge.alerts import AlertStore
+from bridge.bootstrap import Container
+from bridge.errors import redact_mapping
+from bridge.flows import monitoring as mon
+from bridge.store.queue import JobSpec
+from bridge.web.auth import current_user, login_required, safe_next
+from bridge.web.console import bp, charts
+from bridge.web.console import queries as q
+
+log = logging.getLogger("bridge.web.console")
+
+PAGE_SIZE = 50
+_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def _c() -> Container:
+    c: Container = current_app.extensions["ttns"]
+    return c
+
+
+def _actor() -> str:
+    user = current_user()
+    return f"user:{user.username}" if user else "console"
+
+
+def _page_arg() -> int | tuple[str, int]:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100000:
+        return _error(400, "Bad page number", "The page number must be a positive whole number.")
+    return int(raw)
+
+
+def _error(status: int, title: str, message: str) -> tuple[str, int]:
+    return render_template("console/error.html", title=title, message=message), status
+
+
+@bp.context_processor
+def _nav() -> dict[str, Any]:
+    if current_user() is None:
+        return {}
+    c = _c()
+    counts = q.exception_counts(c.store.engine).get("open", {})
+    firing = AlertStore(c.store.engine).count("firing")
+    return {"nav_open": counts, "nav_open_total": sum(counts.values()), "nav_firing": firing,
+            "user": current_user(), "now": c.clock.now()}
+
+
+# --- dashboard -------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def dashboard() -> Any:
+    c = _c()
+    now = c.clock.now()
+    flows = q.flow_stats(c.store.engine, now, c.registry.kinds())
+    apis = q.api_stats(c.store.engine, now - timedelta(hours=1))
+    inbox = q.inbox_stats(c.store.engine, now - timedelta(hours=1))
+    readings = mon.latest_readings(c.store)
+    recent, _ = q.exceptions_page(c.store.engine, status="open", owner=None, entity=None, code=None, page=1, size=5)
+    ctx = {"flows": flows, "apis": apis, "inbox": inbox, "readings": readings, "recent": recent,
+           "monitors": mon.MONITORS}
+    if request.args.get("partial") == "1":
+        return render_template("console/_dashboard_body.html", **ctx)
+    return render_template("console/dashboard.html", **ctx)
+
+
+# --- connections -----------------------------------------------------------------------------------
+
+
+@bp.get("/connections")
+@login_required
+def connections() -> Any:
+    c = _c()
+    s = c.settings
+    now = c.clock.now()
+    shops = c.store.shops.list()
+    apis = {a.system: a for a in q.api_stats(c.store.engine, now - timedelta(hours=24))}
+    tiktok = {
+        "configured": bool(s.tiktok_app_key and s.tiktok_app_secret and s.tiktok_service_id),
+        "app_key": s.tiktok_app_key,
+        "api_base": s.tiktok_api_base,
+        "oauth": "tiktok_oauth" in current_app.blueprints,
+        "webhook_url": f"{s.public_url}/webhooks/tiktok",
+    }
+    if s.netsuite_auth == "tba":
+        creds = {"consumer key": bool(s.netsuite_consumer_key),
+                 "consumer secret": s.netsuite_consumer_secret is not None,
+                 "token id": bool(s.netsuite_token_id), "token secret": s.netsuite_token_secret is not None}
+    else:
+        creds = {"client id": bool(s.netsuite_client_id), "certificate id": bool(s.netsuite_certificate_id),
+                 "private key file": s.netsuite_private_key_file is not None}
+    netsuite = {
+        "account": s.netsuite_account,
+        "auth": s.netsuite_auth,
+        "credentials": creds,
+        "concurrency": s.netsuite_concurrency,
+        "write_path": s.netsuite_write_path,
+        "rest_base": s.netsuite_rest_base,
+        "events_secret": s.netsuite_events_secret is not None,
+    }
+    return render_template("console/connections.html", shops=shops, tiktok=tiktok, netsuite=netsuite, apis=apis,
+                           soon=now + timedelta(days=14))
+
+
+# --- exceptions ------------------------------------------------------------------------------------
+
+OWNER_LABELS = {"ops": "Operations", "finance": "Finance", "admin": "Admin"}
+
+
+@bp.get("/exceptions")
+@login_required
+def exceptions() -> Any:
+    page = _page_arg()
+    if not isinstance(page, int):
+        return page
+    status = request.args.get("status", "open")
+    if status not in ("open", "resolved", "ignored", "all"):
+        return _error(400, "Unknown status", "Status must be open, resolved, ignored or all.")
+    owner = request.args.get("owner") or None
+    if owner is not None and owner not in q.OWNERS:
+        return _error(400, "Unknown owner", "Owner must be ops, finance or admin.")
+    entity = (request.args.get("entity") or "")[:255] or None
+    code = (request.args.get("code") or "")[:64] or None
+    c = _c()
+    rows, pg = q.exceptions_page(c.store.engine, status=None if status == "all" else status, owner=owner,
+                                 entity=entity, code=code, page=page, size=PAGE_SIZE)
+    counts = q.exception_counts(c.store.engine)
+    groups: dict[str, list[dict[str, Any]]] = {o: [] for o in q.OWNERS}
+    for r in rows:
+        r["evidence_text"] = q.pretty_payload(r["evidence"])
+        r["href"] = mon.entity_href(r["entity"]) if r["entity"] else ""
+        groups.setdefault(r["owner"], []).append(r)
+    return render_template("console/exceptions.html", groups=groups, page=pg, status=status, owner=owner,
+                           entity=entity, code=code, counts=counts, labels=OWNER_LABELS)
+
+
+@bp.get("/exceptions/<int:exc_id>")
+@login_required
+def exception_detail(exc_id: int) -> Any:
+    c = _c()
+    exc = c.store.exceptions.get(exc_id)
+    if exc is None:
+        return _error(404, "No such exception", f"There is no exception #{exc_id}.")
+    job = c.store.queue.get(exc.job_id) if exc.job_id else None
+    attempts = c.store.queue.attempts(exc.job_id) if exc.job_id else []
+    audit = c.store.audit.list(entity=exc.entity, limit=20) if exc.entity else []
+    return render_template("console/exception.html", exc=exc, evidence=q.pretty_payload(exc.evidence),
+                           payload=q.pretty_payload(exc.job_payload) if exc.job_payload else "", job=job,
+                           attempts=attempts, audit=[redact_mapping(a) for a in audit],
+                           href=mon.entity_href(exc.entity) if exc.entity else "", labels=OWNER_LABELS)
+
+
+def _back(default: str) -> BaseResponse:
+    target = request.form.get("next") or default
+    return redirect(safe_next(target), code=303)
+
+
+def _act(exc_id: int, action: str, note: str) -> tuple[bool, str]:
+    c = _c()
+    exc = c.store.exceptions.get(exc_id)
+    if exc is None:
+        return False, f"Exception #{exc_id} does not exist."
+    actor = _actor()
+    if action == "replay":
+        if not exc.job_kind or exc.job_key is None:
+            return False, f"Exception #{exc_id} has no job to replay; fix the cause and resolve it."
+        job_id = c.store.exceptions.replay(exc_id, c.store.queue, by=actor)
+        return True, f"Exception #{exc_id} replayed as job #{job_id}; it resolves itself when the job succeeds."
+    status = "resolved" if action == "resolve" else "ignored"
+    if not c.store.exceptions.close(exc_id, status=status, by=actor, note=note):
+        return False, f"Exception #{exc_id} was already {exc.status}."
+    c.store.audit.record(actor, f"exception.{action}", entity=exc.entity,
+                         detail={"exception_id": exc_id, "note": note}, correlation_id=exc.correlation_id)
+    return True, f"Exception #{exc_id} {status}."
+
+
+@bp.post("/exceptions/<int:exc_id>/<action>")
+@login_required
+def exception_action(exc_id: int, action: str) -> Any:
+    if action not in ("replay", "resolve", "ignore"):
+        return _error(404, "Unknown action", "Actions are replay, resolve and ignore.")
+    note = (request.form.get("note") or "").strip()[:500]
+    ok, message = _act(exc_id, action, note)
+    flash(message, "ok" if ok else "err")
+    return _back(f"/console/exceptions/{exc_id}")
+
+
+@bp.post("/exceptions/bulk")
+@login_required
+def exceptions_bulk() -> Any:
+    action = request.form.get("action", "")
+    if action not in ("replay", "resolve", "ignore"):
+        return _error(400, "Unknown action", "Choose replay, resolve or ignore.")
+    raw = request.form.getlist("ids")
+    if not raw or not all(r.isdigit() for r in raw) or len(raw) > 500:
+        return _error(400, "Nothing selected", "Select up to 500 exceptions first.")
+    note = (request.form.get("note") or "").strip()[:500]
+    done = 0
+    problems = []
+    for exc_id in sorted({int(r) for r in raw}):
+        ok, message = _act(exc_id, action, note)
+        done += ok
+        if not ok:
+            problems.append(message)
+    flash(f"{action}: {done} exception(s) done." + (" " + " ".join(problems[:5]) if problems else ""),
+          "ok" if not problems else "err")
+    return _back("/console/exceptions")
+
+
+# --- orders ----------------------------------------------------------------------------------------
+
+
+@bp.get("/orders")
+@login_required
+def orders() -> Any:
+    page = _page_arg()
+    if not isinstance(page, int):
+        return page
+    text = (request.args.get("q") or "").strip()[:64]
+    status = request.args.get("status", "")
+    if status not in ("", "synced", "pending"):
+        return _error(400, "Unknown status", "Status must be synced or pending.")
+    c = _c()
+    rows, pg = q.orders_page(c.store.engine, q=text, status=status, page=page, size=PAGE_SIZE)
+    linked = {f"order:{r['shop_id']}:{r['tiktok_id']}" for r in rows}
+    unlinked = [e for e in q.recent_order_entities(c.store.engine, text) if e not in linked] if (
+        text or page == 1) else []
+    if text and not rows:
+        unlinked = [e for e in unlinked if e.endswith(f":{text}")]
+    return render_template("console/orders.html", rows=rows, page=pg, q=text, status=status,
+                           unlinked=[e.split(":", 2) for e in unlinked][:20])
+
+
+@bp.get("/orders/<shop_id>/<order_id>")
+@login_required
+def order_timeline(shop_id: str, order_id: str) -> Any:
+    if not _ID.match(shop_id) or not _ID.match(order_id):
+        return _error(400, "Bad order reference", "Shop and order ids are letters, digits, '.', '_' or '-'.")
+    c = _c()
+    entity = f"order:{shop_id}:{order_id}"
+    tl = q.order_timeline(c.store.engine, entity, shop_id, order_id)
+    link = tl.link
+    data = q.pretty_payload(link["data"]) if link else ""
+    return render_template("console/timeline.html", tl=tl, shop_id=shop_id, order_id=order_id, link=link,
+                           link_data=data)
+
+
+@bp.get("/trace/<cid>")
+@login_required
+def trace(cid: str) -> Any:
+    if not _ID.match(cid):
+        return _error(400, "Bad correlation id", "Correlation ids are letters, digits, '.', '_' or '-'.")
+    tl = q.trace(_c().store.engine, cid)
+    return render_template("console/timeline.html", tl=tl, shop_id="", order_id="", link=None, link_data="",
+                           cid=cid)
+
+
+# --- inventory -------------------------------------------------------------------------------------
+
+
+@bp.get("/inventory")
+@login_required
+def inventory() -> Any:
+    page = _page_arg()
+    if not isinstance(page, int):
+        return page
+    show_all = request.args.get("all") == "1"
+    c = _c()
+    got = mon.inventory_rows(c, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, only_drift=not show_all)
+    reading = mon.latest_readings(c.store).get("inventory_drift")
+    hist = mon.history(c.store, c.clock.now() - timedelta(days=7), ["inventory_drift"]).get("inventory_drift", [])
+    spark = charts.sparkline([h.value for h in hist], title="SKUs drifting, last 7 days",
+                             threshold=reading.threshold if reading else None, width=360, height=60)
+    if got is None:
+        return render_template("console/inventory.html", configured=False, rows=[], page=None, reading=reading,
+                               spark=spark, show_all=show_all)
+    rows, total = got
+    pg = q.Page(page, PAGE_SIZE, total)
+    chart = charts.bars([(f"{r.get('sku')}", r.get("diff")) for r in rows[:15]],
+                        title="TikTok minus sellable, per SKU") if rows else ""
+    return render_template("console/inventory.html", configured=True, rows=rows, page=pg, reading=reading,
+                           spark=spark, chart=chart, show_all=show_all)
+
+
+# --- settlement ------------------------------------------------------------------------------------
+
+MONEY_FIELDS = ("revenue", "sales", "gross_sales", "fees", "fee", "shipping", "adjustments", "adjustment",
+                "refunds", "tax", "settlement", "settlement_amount", "payout", "journal_total", "variance")
+
+
+def _money_items(report: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    out: list[tuple[str, Decimal]] = []
+    for key in MONEY_FIELDS:
+        v = mon._decimal(report.get(key))
+        if v is not None:
+            out.append((key.replace("_", " "), v))
+    return out
+
+
+def _scalar_fields(report: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(k, v) for k, v in redact_mapping(report).items() if not isinstance(v, dict | list)]
+
+
+@bp.get("/settlement")
+@login_required
+def settlement() -> Any:
+    c = _c()
+    reports = mon.settlement_reports(c)
+    if reports is None:
+        return render_template("console/settlement.html", configured=False, reports=[], chart="")
+    reports = sorted(reports, key=lambda r: str(r.get("statement_time") or r.get("date") or r.get("statement_id")))
+    series = []
+    flags = []
+    for r in reports[-60:]:
+        label = str(r.get("date") or r.get("statement_time") or r.get("statement_id") or "")[:10]
+        amount = next((mon._decimal(r.get(k)) for k in ("settlement_amount", "settlement", "payout", "total")
+                       if mon._decimal(r.get(k)) is not None), None)
+        series.append((label, amount))
+        flags.append(bool(mon.report_variance(r)))
+    chart = charts.columns(series, title="Settlement amount per statement (red: variance)", highlight=flags)
+    rows = [{"id": str(r.get("statement_id") or r.get("id") or ""), "report": r,
+             "variance": mon.report_variance(r), "items": _money_items(r)} for r in reversed(reports)]
+    return render_template("console/settlement.html", configured=True, reports=rows, chart=chart)
+
+
+@bp.get("/settlement/<statement_id>")
+@login_required
+def settlement_report(statement_id: str) -> Any:
+    if not _ID.match(statement_id):
+        return _error(400, "Bad statement id", "Statement ids are letters, digits, '.', '_' or '-'.")
+    flow = mon._optional("bridge.flows.settlement")
+    fn = getattr(flow, "report", None)
+    if not callable(fn):
+        return render_template("console/settlement.html", configured=False, reports=[], chart="")
+    got = fn(_c(), statement_id=statement_id)
+    if got is None:
+        return _error(404, "No such statement", f"There is no settlement report for statement {statement_id}.")
+    report = mon._as_dict(got)
+    items = _money_items(report)
+    chart = charts.bars(items, title=f"Statement {statement_id}") if items else ""
+    tables = {k: [mon._as_dict(x) for x in v] for k, v in report.items()
+              if isinstance(v, list) and v and all(isinstance(x, dict) or hasattr(x, "__dict__") for x in v)}
+    tables = {k: [redact_mapping(x) for x in v[:500]] for k, v in tables.items()}
+    return render_template("console/settlement_report.html", statement_id=statement_id, report=report,
+                           fields=_scalar_fields(report), chart=chart, tables=tables,
+                           variance=mon.report_variance(report))
+
+
+# --- monitors and alerts ---------------------------------------------------------------------------
+
+
+@bp.get("/monitors")
+@login_required
+def monitors() -> Any:
+    c = _c()
+    now = c.clock.now()
+    latest = mon.latest_readings(c.store)
+    hist = mon.history(c.store, now - timedelta(days=7))
+    sparks = {name: charts.sparkline([h.value for h in hist.get(name, [])][-200:], title=info.title,
+                                     threshold=latest[name].threshold if name in latest else None)
+              for name, info in mon.MONITORS.items()}
+    store = AlertStore(c.store.engine)
+    firing = store.list(status="firing", limit=100)
+    resolved = store.list(status="resolved", limit=20)
+    return render_template("console/monitors.html", latest=latest, sparks=sparks, monitors=mon.MONITORS,
+                           firing=firing, resolved=resolved)
+
+
+@bp.post("/monitors/run")
+@login_required
+def monitors_run() -> Any:
+    c = _c()
+    now = c.clock.now()
+    c.store.queue.enqueue(JobSpec(kind=mon.KIND_RUN, key="monitoring", priority=20,
+                                  idempotency_key=f"monitoring.run:manual:{int(now.timestamp()) // 10}"))
+    c.store.audit.record(_actor(), "monitoring.run", entity="monitoring")
+    flash("The monitors run as soon as a worker is free; reload this page in a moment.", "ok")
+    return redirect(url_for("console.monitors"), code=303)
+
+
+# --- specs -----------------------------------------------------------------------------------------
+
+
+@bp.get("/specs")
+@login_required
+def specs() -> Any:
+    from bridge.mapping import load_all_specs
+    from bridge.mapping.specs import SpecError, fingerprint
+
+    c = _c()
+    problems: list[Any] = []
+    try:
+        loaded = c.get("specs")
+    except SpecError as exc:
+        problems = exc.problems
+        loaded = load_all_specs(c.settings.specs_dir, strict=False)
+    except Exception as exc:
+        problems = [f"{type(exc).__name__}: the specs could not be loaded"]
+        loaded = None
+    items = []
+    for name, model in (loaded or []):
+        data = redact_mapping(model.model_dump(mode="json"))
+        items.append({"name": name, "file": f"{c.settings.specs_dir.name}/{name}.yaml",
+                      "fingerprint": fingerprint(model),
+                      "yaml": yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)})
+    return render_template("console/specs.html", items=items, problems=problems,
+                           directory=str(c.settings.specs_dir))
+

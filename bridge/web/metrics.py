@@ -1,0 +1,254 @@
+"""``GET /metrics``: Prometheus text format, computed from the database at scrape time.
+
+Every number comes from the shared tables (jobs, job_attempts, api_calls, inbox, exceptions,
+shops, monitor_readings, alerts), so any gunicorn worker on any machine answers the same, and
+nothing is lost when a process restarts. Counters are totals over the rows the database holds (a
+retention purge looks like a counter reset to Prometheus, which it handles). One scrape runs a
+fixed handful of aggregate queries; the result is cached for a few seconds so several scrapers
+do not multiply the load.
+
+When ``TTNS_METRICS_TOKEN`` is set, scrapes must send ``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from sqlalchemy import Connection, Engine, case, func, select
+
+from bridge.bootstrap import Container
+from bridge.store.tables import api_calls, exceptions, inbox, job_attempts, jobs, shops
+
+bp = Blueprint("metrics", __name__)
+
+CACHE_SECONDS = 5.0
+JOB_BUCKETS_MS: tuple[int, ...] = (10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000)
+API_BUCKETS_MS: tuple[int, ...] = (25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000)
+REGISTRY_KEY = "ttns_metrics_registry"
+
+
+def _read(engine: Engine) -> Connection:
+    return engine.connect().execution_options(sqlite_read_only=True)
+
+
+def _histogram(name: str, doc: str, label: str, rows: Sequence[Any], buckets_ms: Sequence[int]) -> Metric:
+    """``rows``: (label value, count ≤ each bucket…, total count, sum of ms)."""
+    h = HistogramMetricFamily(name, doc, labels=[label])
+    for row in rows:
+        value = str(row[0])
+        counts = [int(c or 0) for c in row[1:1 + len(buckets_ms)]]
+        total, total_ms = int(row[1 + len(buckets_ms)] or 0), float(row[2 + len(buckets_ms)] or 0)
+        buckets = [(_le(b), float(c)) for b, c in zip(buckets_ms, counts, strict=True)] + [("+Inf", float(total))]
+        h.add_metric([value], buckets, sum_value=total_ms / 1000.0)
+    return h
+
+
+def _le(ms: int) -> str:
+    return f"{ms / 1000:g}"
+
+
+def _bucket_columns(column: Any, buckets_ms: Sequence[int]) -> list[Any]:
+    return [func.sum(case((column <= b, 1), else_=0)) for b in buckets_ms] + [func.count(), func.sum(column)]
+
+
+class DatabaseCollector:
+    """A prometheus_client collector reading the store (cached ``CACHE_SECONDS``)."""
+
+    def __init__(self, container: Container, cache_seconds: float = CACHE_SECONDS) -> None:
+        self.container = container
+        self.cache_seconds = cache_seconds
+        self._lock = threading.Lock()
+        self._cached: tuple[float, list[Metric]] | None = None
+
+    def describe(self) -> list[Metric]:
+        return []  # no describe-time database access (registration must not connect)
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            if self._cached is None or time.monotonic() - self._cached[0] > self.cache_seconds:
+                self._cached = (time.monotonic(), self._compute())
+            yield from self._cached[1]
+
+    def _compute(self) -> list[Metric]:
+        t0 = time.perf_counter()
+        c = self.container
+        now = c.clock.now()
+        out: list[Metric] = []
+        with _read(c.store.engine) as conn:
+            out += self._queue(conn, now)
+            out += self._jobs(conn)
+            out += self._api(conn)
+            out += self._inbox_and_exceptions(conn)
+            out += self._shops(conn)
+        out += self._monitors()
+        scrape = GaugeMetricFamily("ttns_metrics_scrape_duration_seconds", "Time spent computing these metrics.")
+        scrape.add_metric([], time.perf_counter() - t0)
+        out.append(scrape)
+        return out
+
+    def _queue(self, conn: Connection, now: Any) -> list[Metric]:
+        depth = GaugeMetricFamily("ttns_queue_depth", "Jobs waiting or running, by kind and state "
+                                  "(due: runnable now; scheduled: a retry or a later run).", labels=["kind", "state"])
+        oldest = GaugeMetricFamily("ttns_queue_oldest_due_seconds", "Age of the oldest runnable job, by kind.",
+                                   labels=["kind"])
+        stuck = GaugeMetricFamily("ttns_jobs_needing_attention", "Jobs stopped for a person (failed: an exception "
+                                  "to fix; dead: retries exhausted or fatal), by kind.", labels=["kind", "status"])
+        due = jobs.c.run_at <= now
+        rows = conn.execute(
+            select(jobs.c.kind, jobs.c.status, func.count(), func.sum(case((due, 1), else_=0)),
+                   func.min(case((due, jobs.c.run_at), else_=None)))
+            .where(jobs.c.status.in_(("queued", "running", "failed", "dead")))
+            .group_by(jobs.c.kind, jobs.c.status)
+        ).all()
+        for kind, status, raw_n, raw_due, first in rows:
+            n, n_due = int(raw_n), int(raw_due or 0)
+            if status == "queued":
+                depth.add_metric([kind, "due"], n_due)
+                depth.add_metric([kind, "scheduled"], n - n_due)
+                if first is not None:
+                    oldest.add_metric([kind], max(0.0, (now - first).total_seconds()))
+            elif status == "running":
+                depth.add_metric([kind, "running"], n)
+            else:
+                stuck.add_metric([kind, status], n)
+        return [depth, oldest, stuck]
+
+    def _jobs(self, conn: Connection) -> list[Metric]:
+        outcomes = CounterMetricFamily("ttns_job_attempts", "Job attempts by kind and outcome (ok, retry, "
+                                       "needs_human, fatal, dead, skipped, lease_lost …).", labels=["kind", "outcome"])
+        joined = job_attempts.join(jobs, jobs.c.id == job_attempts.c.job_id)
+        for kind, outcome, n in conn.execute(select(jobs.c.kind, job_attempts.c.outcome, func.count())
+                                             .select_from(joined)
+                                             .group_by(jobs.c.kind, job_attempts.c.outcome)).all():
+            outcomes.add_metric([kind, outcome], int(n))
+        rows = conn.execute(select(jobs.c.kind, *_bucket_columns(job_attempts.c.duration_ms, JOB_BUCKETS_MS))
+                            .select_from(joined).group_by(jobs.c.kind)).all()
+        hist = _histogram("ttns_job_duration_seconds", "Run time of job attempts, by kind.", "kind", rows,
+                          JOB_BUCKETS_MS)
+        return [outcomes, hist]
+
+    def _api(self, conn: Connection) -> list[Metric]:
+        calls = CounterMetricFamily("ttns_api_calls", "Outbound API calls by system and outcome.",
+                                    labels=["system", "outcome"])
+        errors = CounterMetricFamily("ttns_api_errors", "Outbound API calls that did not succeed, by system and "
+                                     "HTTP status (none: no answer).", labels=["system", "status"])
+        by_outcome: dict[tuple[str, str], int] = {}
+        by_status: dict[tuple[str, str], int] = {}
+        for system, outcome, status, n in conn.execute(
+            select(api_calls.c.system, api_calls.c.outcome, api_calls.c.status, func.count())
+            .group_by(api_calls.c.system, api_calls.c.outcome, api_calls.c.status)
+        ).all():
+            k = (str(system), str(outcome))
+            by_outcome[k] = by_outcome.get(k, 0) + int(n)
+            if outcome != "ok":
+                k = (str(system), str(status) if status is not None else "none")
+                by_status[k] = by_status.get(k, 0) + int(n)
+        for labels, n in sorted(by_outcome.items()):
+            calls.add_metric(list(labels), n)
+        for labels, n in sorted(by_status.items()):
+            errors.add_metric(list(labels), n)
+        rows = conn.execute(select(api_calls.c.system, *_bucket_columns(api_calls.c.duration_ms, API_BUCKETS_MS))
+                            .group_by(api_calls.c.system)).all()
+        hist = _histogram("ttns_api_call_duration_seconds", "Latency of outbound API calls, by system.", "system",
+                          rows, API_BUCKETS_MS)
+        return [calls, errors, hist]
+
+    def _inbox_and_exceptions(self, conn: Connection) -> list[Metric]:
+        events = CounterMetricFamily("ttns_inbound_events", "Inbound events stored (webhooks, NetSuite events), by "
+                                     "source and routing status.", labels=["source", "status"])
+        for source, status, n in conn.execute(select(inbox.c.source, inbox.c.status, func.count())
+                                              .group_by(inbox.c.source, inbox.c.status)).all():
+            events.add_metric([source, status], int(n))
+        excs = GaugeMetricFamily("ttns_exceptions", "Exceptions by owner and status (open ones wait for a person).",
+                                 labels=["owner", "status"])
+        for owner, status, n in conn.execute(select(exceptions.c.owner, exceptions.c.status, func.count())
+                                             .group_by(exceptions.c.owner, exceptions.c.status)).all():
+            excs.add_metric([owner, status], int(n))
+        return [events, excs]
+
+    def _shops(self, conn: Connection) -> list[Metric]:
+        access = GaugeMetricFamily("ttns_shop_access_token_expiry_timestamp_seconds",
+                                   "When each shop's TikTok access token expires (refreshed automatically).",
+                                   labels=["shop_id"])
+        auth = GaugeMetricFamily("ttns_shop_authorization_expiry_timestamp_seconds",
+                                 "When each shop's TikTok authorization expires (the shop must reconnect).",
+                                 labels=["shop_id"])
+        active = GaugeMetricFamily("ttns_shops", "Connected shops by status.", labels=["status"])
+        counts: dict[str, int] = {}
+        for sid, status, a, r in conn.execute(select(shops.c.id, shops.c.status, shops.c.access_expires_at,
+                                                     shops.c.refresh_expires_at)).all():
+            counts[status] = counts.get(status, 0) + 1
+            if a is not None:
+                access.add_metric([sid], a.timestamp())
+            if r is not None:
+                auth.add_metric([sid], r.timestamp())
+        for status, n in sorted(counts.items()):
+            active.add_metric([status], n)
+        return [access, auth, active]
+
+    def _monitors(self) -> list[Metric]:
+        from bridge.alerts import AlertStore
+        from bridge.flows.monitoring import latest_readings
+
+        drift = GaugeMetricFamily("ttns_drift", "Latest value of each drift monitor (absent when it cannot measure).",
+                                  labels=["monitor"])
+        threshold = GaugeMetricFamily("ttns_drift_threshold", "Each drift monitor alerts over this value.",
+                                      labels=["monitor"])
+        alerting = GaugeMetricFamily("ttns_drift_alerting", "1 when the monitor's latest value is over its threshold.",
+                                     labels=["monitor"])
+        last = GaugeMetricFamily("ttns_drift_measured_timestamp_seconds", "When each monitor last ran.",
+                                 labels=["monitor"])
+        for name, r in latest_readings(self.container.store).items():
+            if r.value is not None:
+                drift.add_metric([name], float(r.value))
+            if r.threshold is not None:
+                threshold.add_metric([name], float(r.threshold))
+            alerting.add_metric([name], 1.0 if r.status == "alert" else 0.0)
+            last.add_metric([name], r.at.timestamp())
+        firing = GaugeMetricFamily("ttns_alerts_firing", "Alerts currently firing.")
+        firing.add_metric([], AlertStore(self.container.store.engine).count("firing"))
+        return [drift, threshold, alerting, last, firing]
+
+
+def _token(container: Container) -> str:
+    raw = getattr(container.settings, "metrics_token", None)
+    if raw is None:
+        return ""
+    value = raw.get_secret_value() if hasattr(raw, "get_secret_value") else str(raw)
+    return str(value)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    container: Container = current_app.extensions["ttns"]
+    expected = _token(container)
+    if expected:
+        supplied = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(supplied.encode(), f"Bearer {expected}".encode()):
+            return Response("metrics need the bearer token (TTNS_METRICS_TOKEN)\n", status=401,
+                            mimetype="text/plain", headers={"WWW-Authenticate": "Bearer"})
+    registry: CollectorRegistry = current_app.extensions[REGISTRY_KEY]
+    body = generate_latest(registry)
+    return Response(body, content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+def init_app(app: Flask, container: Container) -> None:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DatabaseCollector(container))
+    app.extensions[REGISTRY_KEY] = registry
+    app.register_blueprint(bp)
+
+
+__all__ = ["DatabaseCollector", "init_app"]
