@@ -21,17 +21,34 @@ def _post(ns: NS, path: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def test_scenario_endpoints(ns: NS) -> None:
     ids = ns.ids()
-    receipt = _post(ns, "/stock/receive", {"item": ids["item"], "location": ids["location"], "quantity": 6,
-                                           "unitCost": "3.10"})
+    receipt = _post(
+        ns, "/stock/receive", {"item": ids["item"], "location": ids["location"], "quantity": 6, "unitCost": "3.10"}
+    )
     assert receipt["type"] == "itemReceipt"
-    sale = _post(ns, "/sales/other-channel", {"lines": [{"item": ids["item"], "quantity": 2}],
-                                              "location": ids["location"]})
+    sale = _post(
+        ns, "/sales/other-channel", {"lines": [{"item": ids["item"], "quantity": 2}], "location": ids["location"]}
+    )
     assert set(sale) == {"salesOrder", "itemFulfillment"}
-    so = ns.sb.create("salesOrder", {"entity": {"id": ids["customer"]}, "location": {"id": ids["location"]},
-                                     "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 3},
-                                                        {"item": {"id": ids["item2"]}, "quantity": 1}]}}).rec.id
-    f = _post(ns, "/fulfillments", {"salesOrder": so, "lines": [{"orderLine": 1, "quantity": 2}], "shipStatus": "B",
-                                    "packages": [{"trackingNumber": "TRK-1", "weight": 2}]})
+    so = ns.sb.create(
+        "salesOrder",
+        {
+            "entity": {"id": ids["customer"]},
+            "location": {"id": ids["location"]},
+            "item": {
+                "items": [{"item": {"id": ids["item"]}, "quantity": 3}, {"item": {"id": ids["item2"]}, "quantity": 1}]
+            },
+        },
+    ).rec.id
+    f = _post(
+        ns,
+        "/fulfillments",
+        {
+            "salesOrder": so,
+            "lines": [{"orderLine": 1, "quantity": 2}],
+            "shipStatus": "B",
+            "packages": [{"trackingNumber": "TRK-1", "weight": 2}],
+        },
+    )
     stock = requests.get(ns.url + "/_sandbox/stock", params={"item": ids["item"]}, timeout=10).json()["items"]
     assert stock[0]["onHand"] == "4"  # packed, not shipped yet: still on hand
     _post(ns, f"/fulfillments/{f['id']}/status", {"shipStatus": "C"})
@@ -97,15 +114,20 @@ def test_concurrent_upserts_of_one_external_id_make_one_record(ns: NS) -> None:
 def test_settlement_records_post_balanced_gl(ns: NS) -> None:
     sa = ns.sb.special_accounts
     ids = ns.ids()
-    cd = ns.post(RECORD + "/customerDeposit", {"customer": {"id": ids["customer"]}, "payment": 30,
-                                               "externalId": "TTS-CD-1"})
+    cd = ns.post(
+        RECORD + "/customerDeposit", {"customer": {"id": ids["customer"]}, "payment": 30, "externalId": "TTS-CD-1"}
+    )
     assert cd.status_code == 204, cd.text
     cd_id = cd.headers["Location"].rsplit("/", 1)[1]
-    dep = ns.post(RECORD + "/deposit", {
-        "account": {"id": sa["bank"]}, "externalId": "TTS-PAYOUT-1",
-        "payment": {"items": [{"id": int(cd_id), "deposit": True}]},
-        "other": {"items": [{"account": {"id": sa["marketplace_fees"]}, "amount": -2.5}]},
-    })
+    dep = ns.post(
+        RECORD + "/deposit",
+        {
+            "account": {"id": sa["bank"]},
+            "externalId": "TTS-PAYOUT-1",
+            "payment": {"items": [{"id": int(cd_id), "deposit": True}]},
+            "other": {"items": [{"account": {"id": sa["marketplace_fees"]}, "amount": -2.5}]},
+        },
+    )
     assert dep.status_code == 204, dep.text
     assert ns.sb.get("customerDeposit", cd_id).data["status"]["id"] == "B"
     gl = ns.suiteql(

@@ -226,13 +226,37 @@ def test_real_project_restlet_upserts_orders_idempotently(ns_keys: Keys) -> None
 def test_restlet_save_fires_user_events_in_the_same_runtime(ns_fx: NS, receiver: Receiver) -> None:
     ids = ns_fx.ids()
     ns_fx.sb.receive_stock(ids["item"], ids["location"], 5)
-    so = ns_fx.sb.create("salesOrder", {
-        "entity": {"id": ids["customer"]}, "location": {"id": ids["location"]},
-        "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 3}]},
-    }).rec.id
+    so = ns_fx.sb.create(
+        "salesOrder",
+        {
+            "entity": {"id": ids["customer"]},
+            "location": {"id": ids["location"]},
+            "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 3}]},
+        },
+    ).rec.id
     r = _restlet(ns_fx, "POST", {"action": "fulfill", "salesOrder": so, "tracking": "1ZNEST"})
     assert r.status_code == 200, r.text
     event = json.loads(receiver.calls[-1][1])
     assert event["context"] == "RESTLET" and event["packages"] == ["1ZNEST"]
     assert ns_fx.sb.get("salesOrder", so).data["status"]["id"] == "D"  # partially fulfilled: 1 of 3
     assert r.json()["remaining"] == 5000 - 10 - 20  # transform + save; the user event has its own budget
+
+
+def test_dynamic_mode_subrecords_search_and_small_modules(ns_fx: NS) -> None:
+    ids = ns_fx.ids()
+    r = _restlet(
+        ns_fx,
+        "POST",
+        {"action": "dynamic", "customer": ids["customer"], "item": ids["item2"], "externalId": "FX-DYN-1"},
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    so = ns_fx.sb.get("salesOrder", "eid:FX-DYN-1")
+    assert so.data["shippingAddress"]["city"] == "Austin" and so.lines("item")[0]["quantity"] == 4
+    assert out["found"] == [{"id": so.id, "tranid": so.data["tranId"], "entity": "TikTok Shop Customers"}]
+    assert out["lookup"] == {
+        "entity": [{"value": ids["customer"], "text": "TikTok Shop Customers"}],
+        "total": 60.0,
+        "externalid": "FX-DYN-1",
+    }
+    assert out["date"] == "1/5/2024" and out["b64"] == "aGk="

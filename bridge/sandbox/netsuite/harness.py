@@ -166,7 +166,6 @@ class HarnessHost:
         self.node = cfg.node_binary
         self.harness_dir = (cfg.harness_dir or default_harness_dir(cfg.suitecloud_dir)).resolve()
         self.suitecloud_dir = cfg.suitecloud_dir.resolve() if cfg.suitecloud_dir else None
-        self.size = cfg.harness_processes or (cfg.concurrency_limit + 1)
         self._idle: queue.LifoQueue[HarnessProcess] = queue.LifoQueue()
         self._count = 0
         self._lock = threading.Lock()
@@ -194,7 +193,8 @@ class HarnessHost:
         with self._lock:
             if self._closed:
                 raise ScriptError("UNEXPECTED_ERROR", "the harness is closed", 500)
-            if self._count >= self.size:
+            size = self.sandbox.config.harness_processes or (self.sandbox.pool.limit + 1)
+            if self._count >= size:
                 return None
             self._count += 1
         try:
