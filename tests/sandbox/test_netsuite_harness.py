@@ -260,3 +260,43 @@ def test_dynamic_mode_subrecords_search_and_small_modules(ns_fx: NS) -> None:
         "externalid": "FX-DYN-1",
     }
     assert out["date"] == "1/5/2024" and out["b64"] == "aGk="
+
+
+def test_real_project_user_event_pushes_a_signed_fulfillment(ns_keys: Keys, receiver: Receiver) -> None:
+    """The project's own user event, unmodified: a fulfillment saved in the UI reaches the bridge
+    endpoint signed with X-TTNS-Timestamp / X-TTNS-Signature (HMAC over timestamp + "." + body)."""
+    if not (REPO_PROJECT / "src" / "Objects" / "customscript_ttns_ue_events.xml").is_file():
+        pytest.skip("the SuiteCloud project has no events user event yet")
+    for ns in start(
+        ns_keys,
+        suitecloud_dir=REPO_PROJECT,
+        run_scripts=True,
+        script_parameters={"custscript_ttns_bridge_url": receiver.server.url},
+    ):
+        ids = ns.ids()
+        ns.sb.receive_stock(ids["item"], ids["location"], 4)
+        so = ns.sb.create(
+            "salesOrder",
+            {
+                "entity": {"id": ids["customer"]},
+                "location": {"id": ids["location"]},
+                "custbody_ttns_order_id": "5770000001",
+                "custbody_ttns_shop_id": "7001",
+                "item": {
+                    "items": [{"item": {"id": ids["item"]}, "quantity": 2, "custcol_ttns_line_item_ids": "a1,a2"}]
+                },
+            },
+        ).rec.id
+        receiver.calls.clear()
+        ns.sb.fulfill(so, packages=[{"trackingNumber": "1ZREAL"}])
+        events = {}
+        for headers, raw in receiver.calls:
+            ts = headers["X-Ttns-Timestamp"]
+            expected = hmac.new(ns.creds.secret.encode(), ts.encode() + b"." + raw, hashlib.sha256).hexdigest()
+            assert hmac.compare_digest(expected, headers["X-Ttns-Signature"])
+            body = json.loads(raw)
+            events[body["type"]] = body
+        assert set(events) >= {"item_fulfillment.saved", "inventory.changed"}, list(events)
+        data = events["item_fulfillment.saved"]["data"]
+        assert data["tiktok_order_id"] == "5770000001" and data["packages"][0]["tracking_number"] == "1ZREAL"
+        assert data["lines"][0]["tiktok_line_item_ids"] == "a1,a2" and data["lines"][0]["sku"] == "MUG-001"

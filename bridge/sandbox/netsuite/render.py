@@ -28,7 +28,7 @@ SYSTEM_LINE_FIELDS = frozenset(
         "quantityRemaining",
     }
 )
-SYSTEM_BODY_FIELDS = frozenset({"subtotal", "total", "discountTotal", "createdDate", "lastModifiedDate"})
+SYSTEM_BODY_FIELDS = frozenset({"id", "subtotal", "total", "discountTotal", "createdDate", "lastModifiedDate"})
 
 
 def json_number(value: Decimal) -> float | int:
@@ -87,6 +87,7 @@ class Renderer:
             body = {k: v for k, v in body.items() if k in fields or k == "id"}
         out.update(body)
         out["id"] = rec.id
+        out["refName"] = record_name(rec)
         out["createdDate"] = rec.created.strftime("%Y-%m-%dT%H:%M:%SZ")
         out["lastModifiedDate"] = rec.modified.strftime("%Y-%m-%dT%H:%M:%SZ")
         if rec.type.startswith("customrecord"):
