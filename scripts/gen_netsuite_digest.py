@@ -24,11 +24,32 @@ DEFAULT_SPECS = ROOT.parent / "shared" / "specs" / "netsuite"
 DEFAULT_OUT = ROOT / "bridge" / "sandbox" / "netsuite" / "digest.json"
 
 SERVED = [
-    "salesOrder", "customer", "itemFulfillment", "returnAuthorization", "creditMemo", "cashRefund",
-    "customerDeposit", "customerRefund", "cashSale", "invoice", "journalEntry", "deposit",
-    "inventoryItem", "location", "inventoryAdjustment", "inventoryTransfer", "itemReceipt",
-    "transferOrder", "account", "subsidiary", "currency", "classification", "department",
-    "paymentMethod", "shipItem", "discountItem",
+    "salesOrder",
+    "customer",
+    "itemFulfillment",
+    "returnAuthorization",
+    "creditMemo",
+    "cashRefund",
+    "customerDeposit",
+    "customerRefund",
+    "cashSale",
+    "invoice",
+    "journalEntry",
+    "deposit",
+    "inventoryItem",
+    "location",
+    "inventoryAdjustment",
+    "inventoryTransfer",
+    "itemReceipt",
+    "transferOrder",
+    "account",
+    "subsidiary",
+    "currency",
+    "classification",
+    "department",
+    "paymentMethod",
+    "shipItem",
+    "discountItem",
 ]
 
 _TRANSFORM_ROW = re.compile(r"^\| POST \| `/(\w+)/\{id\}/!transform/(\w+)` \|")
