@@ -18,6 +18,21 @@ const https = require('./modules/https');
 const small = require('./modules/small');
 const { runMapReduce } = require('./lib/mapreduce');
 
+// The sandbox's clock (it can be advanced for scenarios): Date.now() and `new Date()` follow it.
+const RealDate = Date;
+let clockOffsetMs = 0;
+class SandboxDate extends RealDate {
+    constructor(...args) {
+        if (args.length === 0) super(RealDate.now() + clockOffsetMs);
+        else super(...args);
+    }
+
+    static now() {
+        return RealDate.now() + clockOffsetMs;
+    }
+}
+global.Date = SandboxDate;
+
 // stdout is the protocol channel: whatever scripts print goes to stderr
 ['log', 'info', 'warn', 'error', 'debug'].forEach((k) => {
     console[k] = (...args) => process.stderr.write(args.map(String).join(' ') + '\n');
@@ -131,6 +146,7 @@ function runUserEvent(ctx, N, entry, args) {
 }
 
 function execute(msg) {
+    clockOffsetMs = Number((msg.context || {}).clockOffsetMs || 0);
     const ctx = newContext(msg);
     let result;
     try {

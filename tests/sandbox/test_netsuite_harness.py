@@ -300,3 +300,12 @@ def test_real_project_user_event_pushes_a_signed_fulfillment(ns_keys: Keys, rece
         data = events["item_fulfillment.saved"]["data"]
         assert data["tiktok_order_id"] == "5770000001" and data["packages"][0]["tracking_number"] == "1ZREAL"
         assert data["lines"][0]["tiktok_line_item_ids"] == "a1,a2" and data["lines"][0]["sku"] == "MUG-001"
+
+
+def test_scripts_follow_the_sandbox_clock(ns_fx: NS, receiver: Receiver) -> None:
+    ids = ns_fx.ids()
+    ns_fx.sb.receive_stock(ids["item"], ids["location"], 2)
+    ns_fx.sb.advance_clock(7200)
+    ns_fx.sb.other_channel_sale([{"item": ids["item"], "quantity": 1}], location=ids["location"])
+    sent = int(receiver.calls[-1][0]["X-Fx-Timestamp"])
+    assert abs(sent - ns_fx.sb.epoch()) < 60  # two hours ahead of the wall clock, like the account
