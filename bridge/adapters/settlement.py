@@ -1,0 +1,142 @@
+"""Settlement ports over the real clients: ``"tiktok.finance"`` (``TikTokFinance`` over the TikTok
+client's finance section) and ``"netsuite.ledger"`` (``NetSuiteLedger`` over the NetSuite client:
+upsert by external id, SuiteQL lookups)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bridge.domain.finance import (
+    Payment,
+    Statement,
+    StatementSummary,
+    Withdrawal,
+    parse_payment,
+    parse_statement,
+    parse_summary,
+    parse_withdrawal,
+)
+from bridge.flows.settlement_ports import DocumentKind, Posted
+from bridge.mapping.settlement import OrderDocument
+
+# Sublists a settlement write owns entirely: an update replaces them rather than merging lines.
+OWNED_SUBLISTS: dict[str, tuple[str, ...]] = {
+    "journalEntry": ("line",),
+    "deposit": ("payment", "other", "cashback"),
+    "customerPayment": ("apply",),
+}
+IN_CHUNK = 200
+# Statuses of order documents a payout can no longer settle (deposited / paid in full).
+SETTLED_STATUSES = {"customerDeposit": ("B",), "invoice": ("B",)}
+
+
+def _dump(model: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = model.model_dump() if hasattr(model, "model_dump") else dict(model)
+    return dumped
+
+
+class TikTokFinanceAdapter:
+    """``TikTokFinance`` over ``bridge.tiktok.wiring.TikTok`` (``.shop(id).finance``)."""
+
+    def __init__(self, tiktok: Any) -> None:
+        self.tiktok = tiktok
+
+    def _finance(self, shop_id: str) -> Any:
+        return self.tiktok.shop(shop_id).finance
+
+    def statements(self, shop_id: str, *, since: datetime, until: datetime) -> Iterator[StatementSummary]:
+        for m in self._finance(shop_id).statements(statement_time_ge=since, statement_time_lt=until):
+            yield parse_summary(_dump(m))
+
+    def statement(self, shop_id: str, statement_id: str, summary: StatementSummary | None = None) -> Statement:
+        data = _dump(self._finance(shop_id).statement_transactions(statement_id))
+        if not data.get("id"):
+            data["id"] = statement_id
+        return parse_statement(shop_id, data, summary=summary)
+
+    def payments(self, shop_id: str, *, since: datetime, until: datetime) -> Iterator[Payment]:
+        for m in self._finance(shop_id).payments(create_time_ge=since, create_time_lt=until):
+            yield parse_payment(shop_id, _dump(m))
+
+    def withdrawals(self, shop_id: str, *, since: datetime, until: datetime) -> Iterator[Withdrawal]:
+        for m in self._finance(shop_id).withdrawals(create_time_ge=since, create_time_lt=until):
+            yield parse_withdrawal(shop_id, _dump(m))
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _status_letter(value: Any) -> str:
+    text = str(value or "")
+    return text.rsplit(":", 1)[-1].strip()
+
+
+class NetSuiteLedgerAdapter:
+    """``NetSuiteLedger`` over ``bridge.netsuite.client.NetSuiteClient``."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def upsert(self, record_type: str, external_id: str, body: Mapping[str, Any], *,
+               entity: str | None = None) -> Posted:
+        replace = tuple(s for s in OWNED_SUBLISTS.get(record_type, ()) if s in body)
+        res = self.client.upsert(record_type, external_id, body, replace=replace, entity=entity)
+        return Posted(str(res.id), str(res.outcome))
+
+    def find(self, record_type: str, external_id: str) -> str | None:
+        rec = self.client.get_by_external_id(record_type, external_id, fields=("id",))
+        return None if rec is None else str(rec.get("id"))
+
+    def order_documents(self, kind: DocumentKind, shop_id: str, orders: Mapping[str, str], *,
+                        external_id_pattern: str = "") -> dict[str, list[OrderDocument]]:
+        out: dict[str, list[OrderDocument]] = {}
+        settled = SETTLED_STATUSES[kind]
+        if kind == "customerDeposit":
+            pattern = external_id_pattern or "TTS-DEP-{shop_id}-{order_id}"
+            by_eid = {pattern.format(shop_id=shop_id, order_id=oid): oid for oid in orders}
+            for chunk in _chunks(sorted(by_eid)):
+                query = ("SELECT id, externalid, foreigntotal, entity, status FROM transaction "  # noqa: S608
+                         f"WHERE type = 'CustDep' AND externalid IN ({', '.join(_quote(e) for e in chunk)})")
+                for row in self.client.suiteql(query):
+                    oid = by_eid.get(str(row.get("externalid") or ""))
+                    if oid is None or _status_letter(row.get("status")) in settled:
+                        continue
+                    out.setdefault(oid, []).append(OrderDocument(
+                        str(row["id"]), "customerDeposit", abs(Decimal(str(row.get("foreigntotal") or "0"))),
+                        str(row.get("entity") or ""), _status_letter(row.get("status"))))
+            return out
+        by_so = {so: oid for oid, so in orders.items() if str(so).isdigit()}
+        for chunk in _chunks(sorted(by_so)):
+            query = ("SELECT DISTINCT t.id AS id, t.foreigntotal AS foreigntotal, t.entity AS entity, "  # noqa: S608
+                     "t.status AS status, tl.createdfrom AS createdfrom FROM transaction t "
+                     "INNER JOIN transactionline tl ON tl.transaction = t.id "
+                     f"WHERE t.type = 'CustInvc' AND tl.createdfrom IN ({', '.join(chunk)})")
+            seen: set[str] = set()
+            for row in self.client.suiteql(query):
+                oid = by_so.get(str(row.get("createdfrom") or ""))
+                rid = str(row["id"])
+                if oid is None or rid in seen or _status_letter(row.get("status")) in settled:
+                    continue
+                seen.add(rid)
+                out.setdefault(oid, []).append(OrderDocument(
+                    rid, "invoice", abs(Decimal(str(row.get("foreigntotal") or "0"))), str(row.get("entity") or ""),
+                    _status_letter(row.get("status"))))
+        return out
+
+
+def provide(container: Any) -> None:
+    """Register ``"tiktok.finance"`` and ``"netsuite.ledger"`` (built on first use)."""
+    container.provide("tiktok.finance", lambda c: TikTokFinanceAdapter(c.get("tiktok")))
+    container.provide("netsuite.ledger", lambda c: NetSuiteLedgerAdapter(c.get("netsuite")))
+
+
+__all__ = ["NetSuiteLedgerAdapter", "TikTokFinanceAdapter", "provide"]

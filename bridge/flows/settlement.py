@@ -1,0 +1,699 @@
+"""Settlement: every TikTok Shop payout posted to the NetSuite general ledger and tied out to the cent.
+
+Jobs (``register``):
+
+* ``settlement.import`` — scheduled daily after TikTok closes statements (00:00 UTC): lists the
+  statements, payments and withdrawals of the last ``LOOKBACK_DAYS`` of every shop, stores payments
+  and withdrawals, and enqueues one ``settlement.statement`` job per statement and one
+  ``settlement.payout`` job per paid payout.
+* ``settlement.statement`` (key ``statement:{shop}:{id}``) — reads the statement's transactions,
+  stores each line with TikTok's ids, runs the checks and the order matching, surfaces every failed
+  check as a finance exception, then enqueues ``settlement.post`` under the same key.
+* ``settlement.post`` (same key, so never concurrent with its import) — posts the statement's summary
+  journal ``TTS-STMT-{id}``, or, when TikTok re-issued the statement after it was posted, exactly
+  one adjusting journal ``TTS-STMT-{id}-ADJ{n}`` for the difference. Posted entries are never
+  changed. Then enqueues the payout.
+* ``settlement.payout`` (key ``payout:{shop}:{id}``) — once every statement of a paid payout is
+  posted, the deposit ``TTS-PAY-{id}`` moves exactly the payout from clearing to the bank.
+
+The console and the CLI read ``report(container, statement_id=…)`` / ``report(container,
+payment_id=…)`` and ``list_reports(container, …)`` (``bridge.mapping.settlement.SettlementReport``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from bridge.clock import Clock
+from bridge.domain.finance import ZERO, Payment, Statement, StatementSummary
+from bridge.errors import Evidence, RetriableError
+from bridge.logs import correlation_id
+from bridge.mapping.settlement import (
+    Coverage,
+    Deposit,
+    JournalEntry,
+    Match,
+    OrderDocument,
+    OrderRef,
+    ReportLine,
+    ReportPosting,
+    SettlementReport,
+    StatementTotals,
+    add_components,
+    adjusting_external_id,
+    apply_coverage,
+    build_customer_payment,
+    build_deposit,
+    build_journal,
+    check_payment,
+    check_statement,
+    coverage_for,
+    group_failures,
+    journal_external_id,
+    journal_memo,
+    make_report,
+    match_statement,
+    statement_components,
+    statement_date,
+    subtract_components,
+)
+from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec
+from bridge.mapping.specs import SpecSet
+from bridge.store import Store
+from bridge.store.queue import Job, JobSpec
+from bridge.store.tables_settlement import PostingRecord, SettlementStore, StatementRow
+from bridge.worker.registry import Registry, Schedule
+from bridge.worker.runner import JobContext
+
+from .settlement_ports import DocumentKind, NetSuiteLedger, TikTokFinance
+
+log = logging.getLogger("bridge.flows.settlement")
+
+KIND_IMPORT = "settlement.import"
+KIND_STATEMENT = "settlement.statement"
+KIND_POST = "settlement.post"
+KIND_PAYOUT = "settlement.payout"
+IMPORT_CRON = "20 1 * * *"  # daily, 01:20 UTC: TikTok closes the day's statements at 00:00 UTC
+LOOKBACK_DAYS = 7  # re-read a week of statements: corrections and payment status changes
+CHECK_PREFIX = "SETTLEMENT_CHECK_"
+POSTED = ("posted", "adjusted")
+
+
+def statement_key(shop_id: str, statement_id: str) -> str:
+    return f"statement:{shop_id}:{statement_id}"
+
+
+def payout_key(shop_id: str, payment_id: str) -> str:
+    return f"payout:{shop_id}:{payment_id}"
+
+
+def _summary_json(s: StatementSummary) -> dict[str, Any]:
+    return {"id": s.id, "statement_time": int(s.statement_time.timestamp()) if s.statement_time else None,
+            "currency": s.currency, "settlement": str(s.settlement), "payment_id": s.payment_id,
+            "payment_status": s.payment_status}
+
+
+def _summary_from(d: Mapping[str, Any] | None) -> StatementSummary | None:
+    if not d:
+        return None
+    ts = d.get("statement_time")
+    return StatementSummary(str(d["id"]), datetime.fromtimestamp(int(ts), UTC) if ts else None,
+                            str(d.get("currency") or ""), Decimal(str(d.get("settlement") or "0")),
+                            str(d.get("payment_id") or ""), str(d.get("payment_status") or ""))
+
+
+def statement_job(shop_id: str, summary: StatementSummary, *, bucket: str, priority: int = 60) -> JobSpec:
+    return JobSpec(kind=KIND_STATEMENT, key=statement_key(shop_id, summary.id),
+                   payload={"shop_id": shop_id, "statement_id": summary.id, "summary": _summary_json(summary)},
+                   idempotency_key=f"{KIND_STATEMENT}:{shop_id}:{summary.id}:{bucket}", priority=priority)
+
+
+def post_job(shop_id: str, statement_id: str, content_hash: str, *, force: bool = False) -> JobSpec:
+    return JobSpec(kind=KIND_POST, key=statement_key(shop_id, statement_id),
+                   payload={"shop_id": shop_id, "statement_id": statement_id, "force": force},
+                   idempotency_key=f"{KIND_POST}:{shop_id}:{statement_id}:{content_hash}{':force' if force else ''}",
+                   priority=70)
+
+
+def payout_job(shop_id: str, payment_id: str, *, reason: str) -> JobSpec:
+    return JobSpec(kind=KIND_PAYOUT, key=payout_key(shop_id, payment_id),
+                   payload={"shop_id": shop_id, "payment_id": payment_id},
+                   idempotency_key=f"{KIND_PAYOUT}:{shop_id}:{payment_id}:{reason}", priority=80)
+
+
+# ============================================================================================ service
+@dataclass
+class SettlementService:
+    store: Store
+    repo: SettlementStore
+    tiktok: TikTokFinance
+    netsuite: NetSuiteLedger
+    specs: SpecSet
+    clock: Clock
+
+    def settings_for(self, shop_id: str) -> SettlementSettings:
+        return self.specs.get("settlement", SettlementSpec).for_shop(shop_id)
+
+    def _tax_in_order_total(self, shop_id: str) -> bool:
+        from bridge.mapping.orders_spec import OrdersSpec
+
+        try:
+            return self.specs.get("orders", OrdersSpec).for_shop(shop_id).tax.mode != "none"
+        except Exception:  # no orders spec: the orders flow's default records tax on the order
+            return True
+
+    # -- import ------------------------------------------------------------------------------------
+    def import_window(
+        self, shop_id: str, since: datetime, until: datetime, *,
+        on_statements: Callable[[int], None] | None = None,
+        on_statement: Callable[[dict[str, Any]], None] | None = None,
+        job: Job | None = None,
+    ) -> dict[str, Any]:
+        """Import (inline) every statement of the window with its lines, then payments and withdrawals."""
+        summaries = list(self.tiktok.statements(shop_id, since=since, until=until))
+        if on_statements:
+            on_statements(len(summaries))
+        results = []
+        for s in summaries:
+            res = self.import_statement(shop_id, s.id, summary=s, job=job)
+            results.append(res)
+            if on_statement:
+                on_statement(res)
+        pays = self.import_payments(shop_id, since, until)
+        actions: dict[str, int] = {}
+        for r in results:
+            actions[r["action"]] = actions.get(r["action"], 0) + 1
+        return {"statements": len(summaries), "actions": actions, "payments": pays["payments"],
+                "withdrawals": pays["withdrawals"], "results": results}
+
+    def import_payments(self, shop_id: str, since: datetime, until: datetime) -> dict[str, Any]:
+        payments = list(self.tiktok.payments(shop_id, since=since, until=until))
+        changed = [p.id for p in payments if self.repo.save_payment(p)]
+        withdrawals = self.repo.save_withdrawals(self.tiktok.withdrawals(shop_id, since=since, until=until))
+        return {"payments": len(payments), "changed": changed, "withdrawals": withdrawals,
+                "paid": [p.id for p in payments if p.status == "PAID"]}
+
+    def import_statement(self, shop_id: str, statement_id: str, *, summary: StatementSummary | None = None,
+                         job: Job | None = None) -> dict[str, Any]:
+        """Read one statement, store its lines, check and match it. A statement whose content hash
+        is unchanged only refreshes its payment status; a changed one (re-issued) is stored as a new
+        revision and its posting job posts the difference."""
+        stmt = self.tiktok.statement(shop_id, statement_id, summary)
+        row = self.repo.statement(shop_id, statement_id)
+        if not stmt.payment_id and row is not None:
+            stmt = replace(stmt, payment_id=row.payment_id, payment_status=row.payment_status)
+        digest = stmt.content_hash()
+        if row is not None and row.content_hash == digest:
+            self.repo.touch_statement(shop_id, statement_id, payment_id=stmt.payment_id,
+                                      payment_status=stmt.payment_status)
+            return {"action": "unchanged", "statement_id": statement_id, "content_hash": digest,
+                    "payment_id": stmt.payment_id, "lines": len(stmt.lines), "status": row.status}
+        settings = self.settings_for(shop_id)
+        failures = group_failures(check_statement(stmt, summary))
+        components = statement_components(stmt)
+        orders = self._order_refs(shop_id, {ln.order_ref for ln in stmt.lines if ln.order_ref})
+        matches = match_statement(stmt, orders, tolerance=settings.matching.tolerance,
+                                  tax_in_total=self._tax_in_order_total(shop_id))
+        revision = row.revision + 1 if row else 1
+        self.repo.save_statement(stmt, revision=revision, components=components, checks=failures, matches=matches)
+        self._surface_checks(shop_id, stmt, failures, matches, job)
+        blocking = [f["code"] for f in failures if f["blocking"]]
+        log.info("settlement statement %s imported (%s lines, revision %s, %s failed checks)", statement_id,
+                 len(stmt.lines), revision, len(blocking))
+        return {"action": "corrected" if row else "imported", "statement_id": statement_id, "content_hash": digest,
+                "revision": revision, "payment_id": stmt.payment_id, "lines": len(stmt.lines),
+                "failed_checks": blocking, "unmatched": sum(1 for m in matches if m.status in (
+                    "unmatched", "currency_mismatch")),
+                "status": row.status if row else "imported"}
+
+    def _order_refs(self, shop_id: str, order_ids: Iterable[str]) -> dict[str, OrderRef]:
+        ids = sorted(set(order_ids))
+        out: dict[str, OrderRef] = {}
+        for i in range(0, len(ids), 500):
+            links = self.store.links.get_many("order", shop_id, ids[i:i + 500])
+            for oid, link in links.items():
+                d = link.data
+                out[oid] = OrderRef(
+                    netsuite_id=link.netsuite_id,
+                    expected_total=Decimal(str(d["expected_total"])) if d.get("expected_total") is not None else None,
+                    platform_funded=Decimal(str(d["platform_funded"])) if d.get("platform_funded") is not None
+                    else None,
+                    currency=str(d.get("currency") or ""), record_type=link.netsuite_type, status=link.status)
+        return out
+
+    def _surface_checks(self, shop_id: str, stmt: Statement, failures: Sequence[Mapping[str, Any]],
+                        matches: Sequence[Match], job: Job | None) -> None:
+        """One finance exception per failed check (with its evidence) and for unmatched lines and
+        variances; exceptions of checks that now hold are resolved."""
+        entity = statement_key(shop_id, stmt.id)
+        raised: set[str] = set()
+        for f in failures:
+            code = CHECK_PREFIX + str(f["code"])
+            raised.add(code)
+            ev = Evidence.of("tiktok", "statement checks", details={
+                "statement_id": stmt.id, "currency": stmt.currency, "count": f["count"], "blocking": f["blocking"],
+                "examples": f["examples"]})
+            hold = " It is not posted until fixed (or forced)." if f["blocking"] else ""
+            self.store.exceptions.raise_(
+                code=code, owner="finance", title=f"Statement {stmt.id}: {f['message']}"
+                + (f" (and {f['count'] - 1} more)" if f["count"] > 1 else "") + "." + hold,
+                fix_hint="Compare the figures in the evidence with Seller Center. If TikTok corrects the statement, "
+                "the next import resolves this; to post it as it is (differences to the variance account) run "
+                f"`ttns settlement post --statement {stmt.id} --force`.",
+                evidence=ev.as_dict(), entity=entity, shop_id=shop_id, job=job, correlation_id=correlation_id())
+        unmatched = [m for m in matches if m.status in ("unmatched", "currency_mismatch")]
+        if unmatched:
+            raised.add("SETTLEMENT_UNMATCHED")
+            ev = Evidence.of("bridge", "match statement", details={
+                "statement_id": stmt.id, "count": len(unmatched),
+                "lines": [{"transaction_id": m.transaction_id, "kind": m.kind, "order_id": m.order_id,
+                           "status": m.status, "note": m.note} for m in unmatched[:50]]})
+            self.store.exceptions.raise_(
+                code="SETTLEMENT_UNMATCHED", owner="finance",
+                title=f"Statement {stmt.id}: {len(unmatched)} line(s) match no NetSuite sales order",
+                fix_hint="The lines are posted in the summary journal all the same. Sync the missing orders (`ttns "
+                "orders sync <order id>`), then replay to refresh the matching; `ttns settlement report --statement "
+                f"{stmt.id}` lists them.", evidence=ev.as_dict(), entity=entity, shop_id=shop_id, job=job,
+                correlation_id=correlation_id())
+        variances = [m for m in matches if m.status == "variance"]
+        if variances:
+            raised.add("SETTLEMENT_VARIANCE")
+            total = sum((m.variance or ZERO for m in variances), ZERO)
+            ev = Evidence.of("bridge", "match statement", details={
+                "statement_id": stmt.id, "count": len(variances), "total": str(total),
+                "lines": [{"transaction_id": m.transaction_id, "order_id": m.order_id, "netsuite_id": m.netsuite_id,
+                           "tiktok": str(m.tiktok_amount), "netsuite": str(m.netsuite_amount),
+                           "variance": str(m.variance)} for m in variances[:50]]})
+            self.store.exceptions.raise_(
+                code="SETTLEMENT_VARIANCE", owner="finance",
+                title=f"Statement {stmt.id}: {len(variances)} order(s) settled at another revenue than their "
+                f"sales order ({total} {stmt.currency} in total)",
+                fix_hint="TikTok's revenue for the order differs from the NetSuite sales order (price change, "
+                "partial cancellation, unmapped fee). Correct the order or record the difference, then resolve.",
+                evidence=ev.as_dict(), entity=entity, shop_id=shop_id, job=job, correlation_id=correlation_id())
+        self._resolve_stale(entity, raised, prefixes=(CHECK_PREFIX, "SETTLEMENT_UNMATCHED", "SETTLEMENT_VARIANCE"))
+
+    def _resolve_stale(self, entity: str, keep: set[str], prefixes: tuple[str, ...]) -> None:
+        for exc in self.store.exceptions.list(status="open", entity=entity):
+            if exc.code.startswith(prefixes) and exc.code not in keep:
+                self.store.exceptions.close(exc.id, status="resolved", by="auto",
+                                            note="the statement passes this check now")
+
+    # -- posting statements ------------------------------------------------------------------------
+    def plan_statement(self, shop_id: str, statement_id: str, *, force: bool = False
+                       ) -> tuple[str, JournalEntry | None, dict[str, Any]]:
+        """What posting this statement would send now: (action, journal or None, detail). Reads
+        NetSuite only in the receivable modes (order documents); never writes."""
+        row = self.repo.statement(shop_id, statement_id)
+        if row is None:
+            raise RetriableError(f"statement {statement_id} is not imported yet")
+        settings = self.settings_for(shop_id)
+        if not settings.enabled:
+            return "skipped", None, {"reason": "settlement is switched off for this shop in settlement.yaml"}
+        blocking = [str(c["code"]) for c in row.blocking_checks]
+        if blocking and settings.checks.on_failure == "hold" and not force:
+            return "held", None, {"reason": "failed checks", "checks": blocking}
+        entity = statement_key(shop_id, statement_id)
+        day = row.statement_time.date() if row.statement_time else self.clock.now().date()
+        posted = self.repo.postings(shop_id, "statement", statement_id, status="posted")
+        if not posted:
+            coverages = self._coverage(shop_id, statement_id, settings) if settings.mode != "summary" else []
+            components = apply_coverage(row.components, coverages)
+            tran_date = statement_date(day, settings)
+            je = build_journal(components, settings, currency=row.currency, external_id=journal_external_id(
+                statement_id), tran_date=tran_date, memo=journal_memo(settings, statement_id, tran_date, shop_id),
+                entity=entity)
+            return "post", je, {"kind": "journal", "seq": 0, "coverage": [c.as_dict() for c in coverages]}
+        if posted[-1].content_hash == row.content_hash:
+            return "unchanged", None, {"netsuite_id": posted[-1].netsuite_id}
+        coverages = [Coverage.from_dict(c) for c in posted[0].detail.get("coverage") or []]
+        target = apply_coverage(row.components, coverages)
+        done = add_components(*(p.components for p in posted))
+        delta = subtract_components(target, done)
+        if not delta:
+            return "unchanged", None, {"reason": "the statement was re-issued without a change in amounts"}
+        seq = len(posted)
+        today = self.clock.now().date()
+        memo = (f"Adjustment {seq}: TikTok re-issued statement {statement_id} (revision {row.revision}); "
+                "difference to the amounts already posted")
+        je = build_journal(delta, settings, currency=row.currency, external_id=adjusting_external_id(statement_id, seq),
+                           tran_date=today, memo=memo, entity=entity)
+        return "adjust", je, {"kind": "adjustment", "seq": seq, "revision": row.revision}
+
+    def post_statement(self, shop_id: str, statement_id: str, *, force: bool = False) -> dict[str, Any]:
+        """Post the statement's journal (or the one adjusting journal for a re-issued statement)."""
+        action, je, detail = self.plan_statement(shop_id, statement_id, force=force)
+        row = self.repo.statement(shop_id, statement_id)
+        assert row is not None
+        out: dict[str, Any] = {"action": action, "statement_id": statement_id, "payment_id": row.payment_id,
+                               "content_hash": row.content_hash, **{k: v for k, v in detail.items()
+                                                                    if k != "coverage"}}
+        if action == "held":
+            self.repo.touch_statement(shop_id, statement_id, status="held")
+            return out
+        if je is None:
+            if action == "unchanged" and row.status not in POSTED:
+                self.repo.touch_statement(shop_id, statement_id, status="posted")
+            return out
+        rec = PostingRecord(shop_id=shop_id, kind=str(detail["kind"]), source="statement", source_id=statement_id,
+                            seq=int(detail["seq"]), external_id=je.external_id, record_type="journalEntry",
+                            amount=je.clearing, currency=je.currency, tran_date=je.tran_date.isoformat(),
+                            content_hash=row.content_hash, body_hash=je.body_hash(), components=dict(je.components),
+                            detail={k: v for k, v in detail.items() if k in ("coverage", "revision", "forced")}
+                            | ({"forced": True} if force and row.blocking_checks else {}))
+        netsuite_id = self._write(rec, je.record(), statement_key(shop_id, statement_id))
+        self.repo.touch_statement(shop_id, statement_id, status="posted" if action == "post" else "adjusted")
+        if force and row.blocking_checks:
+            self._resolve_stale(statement_key(shop_id, statement_id), set(), prefixes=(CHECK_PREFIX,))
+        out.update(action="posted" if action == "post" else "adjusted", external_id=je.external_id,
+                   netsuite_id=netsuite_id, debit=str(je.total_debit), credit=str(je.total_credit),
+                   clearing=str(je.clearing))
+        return out
+
+    def _write(self, rec: PostingRecord, body: Mapping[str, Any], entity: str) -> str:
+        current = self.repo.begin_posting(rec)
+        if current.status == "posted" and current.netsuite_id:
+            return current.netsuite_id
+        res = self.netsuite.upsert(rec.record_type, rec.external_id, body, entity=entity)
+        self.repo.finish_posting(rec.external_id, res.id)
+        self.store.audit.record(actor="worker", action=f"settlement.{rec.kind}", entity=entity, detail={
+            "external_id": rec.external_id, "netsuite_id": res.id, "amount": str(rec.amount),
+            "currency": rec.currency, "outcome": res.outcome}, correlation_id=correlation_id())
+        return res.id
+
+    def _coverage(self, shop_id: str, statement_id: str, settings: SettlementSettings) -> list[Coverage]:
+        """Receivable modes: the sale lines of matched orders and the order-time documents they settle."""
+        matches = {m.transaction_id: m for m in self.repo.matches(shop_id, statement_id, statuses=(
+            "matched", "variance"))}
+        lines = [ln for ln in self.repo.lines(shop_id, statement_id)
+                 if ln.is_order and ln.transaction_id in matches and ln.part("revenue.subtotal_before_discount_amount")]
+        orders = {ln.order_id: str(matches[ln.transaction_id].netsuite_id) for ln in lines}
+        if not orders:
+            return []
+        kind: DocumentKind = "customerDeposit" if settings.mode == "customer_deposits" else "invoice"
+        docs = self.netsuite.order_documents(kind, shop_id, orders,
+                                             external_id_pattern=settings.receivable.deposit_external_id)
+        out = []
+        for ln in lines:
+            cov = coverage_for(ln, orders[ln.order_id], docs.get(ln.order_id) or [])
+            if cov is not None:
+                out.append(cov)
+        return out
+
+    # -- posting payouts ---------------------------------------------------------------------------
+    def plan_payout(self, shop_id: str, payment_id: str, *, force: bool = False
+                    ) -> tuple[str, Deposit | None, dict[str, Any]]:
+        pay = self.repo.payment(shop_id, payment_id)
+        if pay is None:
+            return "waiting", None, {"reason": "the payment is not imported yet"}
+        settings = self.settings_for(shop_id)
+        if not settings.enabled or not settings.deposit.enabled:
+            return "skipped", None, {"reason": "deposits are switched off in settlement.yaml"}
+        if pay.status != "PAID":
+            return "waiting", None, {"reason": f"the payout is {pay.status or 'not paid'} at TikTok"}
+        rows = self.repo.statements(shop_id=shop_id, payment_id=payment_id)
+        if not rows:
+            return "waiting", None, {"reason": "no imported statement names this payment yet"}
+        unposted = [r.statement_id for r in rows if r.status not in POSTED]
+        if unposted:
+            return "waiting", None, {"reason": "statements not posted yet", "statements": unposted}
+        done = [p for p in self.repo.postings(shop_id, "payment", payment_id, status="posted") if p.kind == "deposit"]
+        if done:
+            return "unchanged", None, {"netsuite_id": done[0].netsuite_id, "posted_amount": str(done[0].amount),
+                                       "amount": str(pay.amount)}
+        failures = check_payment(pay, [StatementTotals(r.statement_id, r.currency, r.settlement, r.reserve,
+                                                       r.payable) for r in rows])
+        if failures and settings.checks.on_failure == "hold" and not force:
+            return "held", None, {"reason": "failed checks", "checks": sorted({f.code for f in failures})}
+        if pay.amount <= 0:
+            return "skipped", None, {"reason": f"nothing paid out ({pay.amount} {pay.currency})"}
+        documents: list[OrderDocument] = []
+        coverages: list[Coverage] = []
+        for r in rows:
+            first = self.repo.postings(shop_id, "statement", r.statement_id, status="posted")[:1]
+            for c in (first[0].detail.get("coverage") or []) if first else []:
+                coverages.append(Coverage.from_dict(c))
+        if settings.mode == "customer_deposits":
+            documents = [d for c in coverages for d in c.documents if d.kind == "customerDeposit"]
+        dep = build_deposit(pay, settings, documents=documents, statement_ids=[r.statement_id for r in rows],
+                            entity=payout_key(shop_id, payment_id), default_date=self.clock.now().date())
+        return "post", dep, {"coverage": coverages, "statements": [r.statement_id for r in rows],
+                             "failures": failures}
+
+    def post_payout(self, shop_id: str, payment_id: str, *, force: bool = False) -> dict[str, Any]:
+        """Post the payout's deposit once every statement it pays is posted."""
+        entity = payout_key(shop_id, payment_id)
+        pay = self.repo.payment(shop_id, payment_id)
+        if pay is not None:
+            rows = self.repo.statements(shop_id=shop_id, payment_id=payment_id)
+            self._surface_payment(shop_id, pay, rows)
+        action, dep, detail = self.plan_payout(shop_id, payment_id, force=force)
+        out: dict[str, Any] = {"action": action, "payment_id": payment_id,
+                               **{k: v for k, v in detail.items() if k not in ("coverage", "failures")}}
+        if action == "unchanged" and pay is not None and Decimal(detail["posted_amount"]) != pay.amount:
+            self.store.exceptions.raise_(
+                code="SETTLEMENT_PAYOUT_CHANGED", owner="finance",
+                title=f"Payout {payment_id} changed at TikTok after its deposit was posted "
+                f"({detail['posted_amount']} → {pay.amount} {pay.currency})",
+                fix_hint="The posted deposit is kept (history is not rewritten). Check the bank statement; if the bank "
+                "received the new amount, record the difference between the clearing account and the bank by hand.",
+                evidence=Evidence.of("tiktok", "payment", details={"payment_id": payment_id, **detail}).as_dict(),
+                entity=entity, shop_id=shop_id, correlation_id=correlation_id())
+        if dep is None or pay is None:
+            return out
+        settings = self.settings_for(shop_id)
+        documents = list(dep.documents)
+        if settings.mode == "invoices":
+            documents = self._customer_payments(shop_id, pay, settings, detail["coverage"], dep.tran_date,
+                                                dep.currency_id)
+            dep = replace(dep, documents=tuple(documents), clearing=pay.amount - sum(
+                (d.amount for d in documents), ZERO))
+        rec = PostingRecord(shop_id=shop_id, kind="deposit", source="payment", source_id=payment_id, seq=0,
+                            external_id=dep.external_id, record_type="deposit", amount=dep.amount,
+                            currency=dep.currency, tran_date=dep.tran_date.isoformat(),
+                            content_hash=pay.content_hash(), body_hash=dep.body_hash(),
+                            detail={"statements": detail["statements"], "clearing": str(dep.clearing),
+                                    "documents": [d.id for d in documents],
+                                    **({"forced": True} if detail["failures"] else {})})
+        netsuite_id = self._write(rec, dep.record(), entity)
+        out.update(action="posted", external_id=dep.external_id, netsuite_id=netsuite_id, amount=str(dep.amount),
+                   clearing=str(dep.clearing))
+        return out
+
+    def _customer_payments(self, shop_id: str, pay: Payment, settings: SettlementSettings,
+                           coverages: Sequence[Coverage], tran_date: date, currency_id: str | None
+                           ) -> list[OrderDocument]:
+        """Mode invoices: one customer payment per covered order, applying its invoices."""
+        out = []
+        for cov in coverages:
+            if not any(d.kind == "invoice" for d in cov.documents):
+                continue
+            body = build_customer_payment(cov, settings, shop_id=shop_id, tran_date=tran_date, currency_id=currency_id)
+            rec = PostingRecord(shop_id=shop_id, kind="customer_payment", source="payment", source_id=pay.id,
+                                seq=0, external_id=str(body["externalId"]), record_type="customerPayment",
+                                amount=cov.applied, currency=pay.currency, tran_date=tran_date.isoformat(),
+                                detail={"order_id": cov.order_id})
+            nid = self._write(rec, body, payout_key(shop_id, pay.id))
+            out.append(OrderDocument(nid, "customerPayment", cov.applied))
+        return out
+
+    def _surface_payment(self, shop_id: str, pay: Payment, rows: Sequence[StatementRow]) -> None:
+        entity = payout_key(shop_id, pay.id)
+        failures = check_payment(pay, [StatementTotals(r.statement_id, r.currency, r.settlement, r.reserve,
+                                                       r.payable) for r in rows]) if rows else []
+        raised = set()
+        for g in group_failures(failures):
+            code = CHECK_PREFIX + str(g["code"])
+            raised.add(code)
+            self.store.exceptions.raise_(
+                code=code, owner="finance", title=f"Payout {pay.id}: {g['message']}",
+                fix_hint="Compare the payout with its statements in Seller Center (a statement may be missing: "
+                "`ttns settlement import --since …`). To post the deposit as paid: `ttns settlement post --payment "
+                f"{pay.id} --force`.",
+                evidence=Evidence.of("tiktok", "payment checks", details={
+                    "payment_id": pay.id, "amount": str(pay.amount), "currency": pay.currency,
+                    "statements": [r.statement_id for r in rows], "examples": g["examples"]}).as_dict(),
+                entity=entity, shop_id=shop_id, correlation_id=correlation_id())
+        self._resolve_stale(entity, raised, prefixes=(CHECK_PREFIX,))
+
+    # -- reports -----------------------------------------------------------------------------------
+    def statement_report(self, row: StatementRow, *, details: bool = True) -> SettlementReport:
+        counts = _counts(self.repo.match_counts(row.shop_id, [row.statement_id]))
+        postings = self.repo.postings(row.shop_id, "statement", row.statement_id)
+        unmatched: tuple[ReportLine, ...] = ()
+        variances: tuple[ReportLine, ...] = ()
+        if details:
+            unmatched, variances = self._detail_lines(row.shop_id, [row.statement_id])
+        return make_report(
+            kind="statement", shop_id=row.shop_id, id=row.statement_id, payment_id=row.payment_id,
+            statement_ids=(row.statement_id,), currency=row.currency,
+            day=row.statement_time.date().isoformat() if row.statement_time else "", status=row.status,
+            components=row.components, settlement=row.line_settlement, reserve=row.reserve, payable=row.payable,
+            payout=None, order_variance=row.variance_total, lines=row.line_count, counts=counts, unmatched=unmatched,
+            variances=variances, checks=row.checks, postings=[_report_posting(p) for p in postings])
+
+    def payment_report(self, pay: Payment, *, details: bool = True) -> SettlementReport:
+        rows = sorted(self.repo.statements(shop_id=pay.shop_id, payment_id=pay.id),
+                      key=lambda r: r.statement_time or datetime.min.replace(tzinfo=UTC))
+        ids = [r.statement_id for r in rows]
+        counts = _counts(self.repo.match_counts(pay.shop_id, ids) if ids else {})
+        postings = [p for sid in ids for p in self.repo.postings(pay.shop_id, "statement", sid)]
+        postings += self.repo.postings(pay.shop_id, "payment", pay.id)
+        unmatched: tuple[ReportLine, ...] = ()
+        variances: tuple[ReportLine, ...] = ()
+        if details:
+            unmatched, variances = self._detail_lines(pay.shop_id, ids)
+        posted = [p for p in postings if p.status == "posted"]
+        journals = sum((p.amount for p in posted if p.kind in ("journal", "adjustment")), ZERO)
+        deposits = sum((Decimal(str(p.detail.get("clearing", p.amount))) for p in posted if p.kind == "deposit"), ZERO)
+        checks = [*(c for r in rows for c in r.checks),
+                  *group_failures(check_payment(pay, [StatementTotals(r.statement_id, r.currency, r.settlement,
+                                                                      r.reserve, r.payable) for r in rows]))]
+        status = "posted" if any(p.kind == "deposit" for p in posted) else (
+            "waiting" if pay.status != "PAID" else "pending")
+        when = pay.paid_time or pay.create_time
+        return make_report(
+            kind="payment", shop_id=pay.shop_id, id=pay.id, payment_id=pay.id, statement_ids=ids,
+            currency=pay.currency, day=when.date().isoformat() if when else "", status=status,
+            components=add_components(*(r.components for r in rows)),
+            settlement=sum((r.line_settlement for r in rows), ZERO), reserve=sum((r.reserve for r in rows), ZERO),
+            payable=sum((r.payable for r in rows), ZERO), payout=pay.amount,
+            order_variance=sum((r.variance_total for r in rows), ZERO), lines=sum(r.line_count for r in rows),
+            counts=counts, unmatched=unmatched, variances=variances, checks=checks,
+            postings=[_report_posting(p) for p in postings],
+            clearing_balance=journals - deposits if any(p.kind == "deposit" for p in posted) else None)
+
+    def _detail_lines(self, shop_id: str, statement_ids: Sequence[str]) -> tuple[tuple[ReportLine, ...],
+                                                                                    tuple[ReportLine, ...]]:
+        unmatched: list[ReportLine] = []
+        variances: list[ReportLine] = []
+        for sid in statement_ids:
+            for m in self.repo.matches(shop_id, sid, statuses=("unmatched", "currency_mismatch", "variance")):
+                line = ReportLine(m.transaction_id, m.kind, m.order_id, m.status, m.settlement, m.netsuite_id,
+                                  m.tiktok_amount, m.netsuite_amount, m.variance, m.note)
+                (variances if m.status == "variance" else unmatched).append(line)
+        return tuple(unmatched), tuple(variances)
+
+
+def _counts(counts: Mapping[tuple[str, str], int]) -> tuple[int, int, int, int]:
+    """(orders matched, orders unmatched, adjustments matched, adjustments unmatched)."""
+
+    def n(kinds: tuple[str, ...], statuses: tuple[str, ...]) -> int:
+        return sum(v for (k, s), v in counts.items() if k in kinds and s in statuses)
+
+    return (n(("order", "refund"), ("matched", "variance")), n(("order", "refund"), ("unmatched", "currency_mismatch")),
+            n(("adjustment", "reserve"), ("matched", "variance")),
+            n(("adjustment", "reserve"), ("unmatched", "currency_mismatch")))
+
+
+def _report_posting(p: PostingRecord) -> ReportPosting:
+    return ReportPosting(p.kind, p.external_id, p.netsuite_id, p.amount, p.status, p.tran_date)
+
+
+# ======================================================================================== public API
+def service(container: Any) -> SettlementService:
+    svc: SettlementService = container.get("settlement")
+    return svc
+
+
+def report(container: Any, *, statement_id: str | None = None, payment_id: str | None = None,
+           shop_id: str | None = None) -> SettlementReport | None:
+    """The reconciliation report of one statement or one payout (``None`` when not imported).
+
+    For the console: render ``waterfall()`` as the chart, ``fees``/``adjustments`` by type, the
+    ``unmatched`` lines and ``variances`` as tables, ``postings`` with their NetSuite ids;
+    ``summary()`` is one flat row. Exactly one of ``statement_id`` / ``payment_id``.
+    """
+    if (statement_id is None) == (payment_id is None):
+        raise ValueError("give exactly one of statement_id or payment_id")
+    svc = service(container)
+    if statement_id is not None:
+        row = svc.repo.statement(shop_id, statement_id) if shop_id else svc.repo.find_statement(statement_id)
+        return None if row is None else svc.statement_report(row)
+    assert payment_id is not None
+    pay = svc.repo.payment(shop_id, payment_id) if shop_id else svc.repo.find_payment(payment_id)
+    return None if pay is None else svc.payment_report(pay)
+
+
+def list_reports(container: Any, *, shop_id: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, kind: str = "statement", limit: int = 100, offset: int = 0
+                 ) -> list[SettlementReport]:
+    """Reports of the most recent statements (``kind="statement"``) or payouts (``kind="payment"``),
+    newest first, without the per-line detail (``unmatched``/``variances`` empty; counts are set)."""
+    svc = service(container)
+    if kind == "payment":
+        pays = [p for p in svc.repo.payments(shop_id=shop_id, since=since, limit=limit + offset)
+                if until is None or (p.create_time and p.create_time < until)]
+        return [svc.payment_report(p, details=False) for p in pays[offset:offset + limit]]
+    rows = svc.repo.statements(shop_id=shop_id, since=since, until=until, limit=limit, offset=offset)
+    return [svc.statement_report(r, details=False) for r in rows]
+
+
+# ============================================================================================== jobs
+def handle_import(ctx: JobContext) -> dict[str, Any]:
+    """The daily import: enqueue a job per statement of the lookback window and per paid payout."""
+    svc = service(ctx.services)
+    now = svc.clock.now()
+    days = int(str(ctx.payload.get("lookback_days") or getattr(ctx.services.settings, "settlement_lookback_days",
+                                                                 LOOKBACK_DAYS)))
+    since = now - timedelta(days=days)
+    bucket = str(ctx.payload.get("bucket") or now.strftime("%Y%m%d%H%M"))
+    out = {"shops": 0, "statements": 0, "payments": 0}
+    for shop in svc.store.shops.list(status="active"):
+        if not shop.flow_enabled("settlement"):
+            continue
+        out["shops"] += 1
+        specs = [statement_job(shop.id, s, bucket=bucket)
+                 for s in svc.tiktok.statements(shop.id, since=since, until=now)]
+        pays = svc.import_payments(shop.id, since, now)
+        specs += [payout_job(shop.id, pid, reason=bucket) for pid in pays["paid"]]
+        for i in range(0, len(specs), 500):
+            svc.store.queue.enqueue_many(specs[i:i + 500])
+        out["statements"] += sum(1 for s in specs if s.kind == KIND_STATEMENT)
+        out["payments"] += pays["payments"]
+        svc.store.cursors.set(f"settlement.import:{shop.id}", now.isoformat())
+    return out
+
+
+def handle_statement(ctx: JobContext) -> dict[str, Any]:
+    p = ctx.payload
+    shop_id, statement_id = str(p["shop_id"]), str(p["statement_id"])
+    svc = service(ctx.services)
+    res = svc.import_statement(shop_id, statement_id, summary=_summary_from(p.get("summary")), job=ctx.job)
+    settings = svc.settings_for(shop_id)
+    if settings.enabled and settings.posting.auto:
+        ctx.enqueue(post_job(shop_id, statement_id, str(res["content_hash"])))
+    return {k: v for k, v in res.items() if k != "content_hash"}
+
+
+def handle_post(ctx: JobContext) -> dict[str, Any]:
+    p = ctx.payload
+    shop_id, statement_id = str(p["shop_id"]), str(p["statement_id"])
+    res = service(ctx.services).post_statement(shop_id, statement_id, force=bool(p.get("force")))
+    if res["action"] in ("posted", "adjusted", "unchanged") and res.get("payment_id"):
+        ctx.enqueue(payout_job(shop_id, str(res["payment_id"]),
+                               reason=f"after:{statement_id}:{res.get('content_hash', '')}"))
+    return res
+
+
+def handle_payout(ctx: JobContext) -> dict[str, Any]:
+    p = ctx.payload
+    return service(ctx.services).post_payout(str(p["shop_id"]), str(p["payment_id"]), force=bool(p.get("force")))
+
+
+def register(registry: Registry, container: Any) -> None:
+    registry.handler(KIND_IMPORT, handle_import)
+    registry.handler(KIND_STATEMENT, handle_statement)
+    registry.handler(KIND_POST, handle_post)
+    registry.handler(KIND_PAYOUT, handle_payout)
+    cron = getattr(container.settings, "settlement_import_cron", None) or IMPORT_CRON
+    registry.schedule(Schedule(name="settlement.import", kind=KIND_IMPORT, cron=str(cron)))
+
+    def build(c: Any) -> SettlementService:
+        return SettlementService(store=c.store, repo=SettlementStore(c.store.engine, c.clock),
+                                 tiktok=c.get("tiktok.finance"), netsuite=c.get("netsuite.ledger"),
+                                 specs=c.get("specs"), clock=c.clock)
+
+    container.provide("settlement", build)
+
+
+__all__ = [
+    "KIND_IMPORT",
+    "KIND_PAYOUT",
+    "KIND_POST",
+    "KIND_STATEMENT",
+    "SettlementService",
+    "list_reports",
+    "payout_job",
+    "post_job",
+    "register",
+    "report",
+    "service",
+    "statement_job",
+    "statement_key",
+]

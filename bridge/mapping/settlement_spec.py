@@ -1,0 +1,236 @@
+"""`mapping_specs/settlement.yaml`: where each TikTok Shop settlement amount is posted in NetSuite.
+
+``defaults`` holds the settings for every shop; ``shops.<shop_id>`` overrides any part of them for one
+shop (mappings merge key by key). ``SettlementSpec.for_shop(shop_id)`` gives the merged, validated
+settings one statement is posted with.
+
+Every amount of a statement line is a *component*: a field of ``revenue_breakdown``,
+``shipping_cost_breakdown``, ``fee_tax_breakdown.fee`` / ``.tax`` (Get Transactions by Statement,
+202501), or the type of an adjustment line. ``accounts.<group>`` maps each component to a GL account;
+``default`` catches the fields not named (and any field TikTok adds later). The field names below
+are the documented response fields (facts; a test checks them against the API digest).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, create_model, model_validator
+
+from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, problems_from, spec_model
+
+NsId = str
+
+REVENUE_FIELDS = (
+    "subtotal_before_discount_amount", "refund_subtotal_before_discount_amount", "seller_discount_amount",
+    "seller_discount_refund_amount", "cod_service_fee_amount", "refund_cod_service_fee_amount",
+)
+SHIPPING_FIELDS = (
+    "actual_shipping_fee_amount", "shipping_fee_discount_amount", "customer_paid_shipping_fee_amount",
+    "return_shipping_fee_amount", "replacement_shipping_fee_amount", "exchange_shipping_fee_amount",
+    "signature_confirmation_fee_amount", "shipping_insurance_fee_amount", "fbt_fulfillment_fee_reimbursement_amount",
+    "return_shipping_label_fee_amount", "seller_self_shipping_service_fee_amount",
+    "return_shipping_fee_paid_buyer_amount", "failed_delivery_subsidy_amount", "shipping_fee_guarantee_reimbursement",
+    "fbt_free_shipping_fee_amount", "free_return_subsidy_amount",
+)
+FEE_FIELDS = (
+    "platform_commission_amount", "referral_fee_amount", "refund_administration_fee_amount", "transaction_fee_amount",
+    "credit_card_handling_fee_amount", "affiliate_commission_amount", "affiliate_partner_commission_amount",
+    "affiliate_ads_commission_amount", "sfp_service_fee_amount", "live_specials_fee_amount",
+    "bonus_cashback_service_fee_amount", "mall_service_fee_amount", "voucher_xtra_service_fee_amount",
+    "flash_sales_service_fee_amount", "cofunded_promotion_service_fee_amount", "pre_order_service_fee_amount",
+    "tsp_commission_amount", "dt_handling_fee_amount", "epr_pob_service_fee_amount",
+    "seller_paylater_handling_fee_amount", "fee_per_item_sold_amount", "cofunded_creator_bonus_amount",
+    "dynamic_commission_amount", "external_affiliate_marketing_fee_amount", "vn_fix_infrastructure_fee",
+    "affiliate_commission_deposit", "affiliate_commission_release", "tap_shop_ads_commission",
+    "shipping_fee_guarantee_service_fee", "installation_service_fee", "campaign_resource_fee",
+)
+# Documented in fee_tax_breakdown.fee but a reference figure (the commission before personal income
+# tax withholding, whose parts are affiliate_commission_amount and tax.pit_amount): never summed, never posted.
+REFERENCE_FEE_FIELDS = ("affiliate_commission_amount_before_pit",)
+TAX_FIELDS = (
+    "vat_amount", "import_vat_amount", "customs_duty_amount", "customs_clearance_amount", "sst_amount", "gst_amount",
+    "iva_amount", "isr_amount", "anti_dumping_duty_amount", "local_vat_amount", "pit_amount",
+)
+ADJUSTMENT_TYPES = (
+    "CHARGE_BACK", "CUSTOMER_SERVICE_COMPENSATION", "DEDUCTIONS_INCURRED_BY_SELLER", "GMV_PAYMENT_FOR_ADS",
+    "PLATFORM_COMMISSION_ADJUSTMENT", "PLATFORM_COMMISSION_COMPENSATION", "PLATFORM_PENALTY", "PROMOTION_ADJUSTMENT",
+    "REBATE", "PLATFORM_COMPENSATION", "PLATFORM_REIMBURSEMENT", "COFUNDED_CREATOR_REWARDS",
+    "FBT_WAREHOUSE_SERVICE_FEE", "LOGISTICS_REIMBURSEMENT", "SHIPPING_FEE_ADJUSTMENT", "SHIPPING_FEE_COMPENSATION",
+    "SHIPPING_FEE_REBATE", "SAMPLE_SHIPPING_FEE", "SELLER_MISSION_REWARD", "OTHER_ADJUSTMENT",
+)
+GROUP_FIELDS: dict[str, tuple[str, ...]] = {
+    "revenue": REVENUE_FIELDS,
+    "shipping": SHIPPING_FIELDS,
+    "fee": FEE_FIELDS,
+    "tax": TAX_FIELDS,
+    "adjustment": ADJUSTMENT_TYPES,
+}
+
+
+class Dimensions(SpecModel):
+    """NetSuite segments put on journal lines (and the deposit)."""
+
+    model_config = {**SpecModel.model_config, "populate_by_name": True}
+
+    class_: NsId | None = Field(None, alias="class")
+    department: NsId | None = None
+    location: NsId | None = None
+
+    def merged(self, over: Dimensions | None) -> Dimensions:
+        if over is None:
+            return self
+        return Dimensions(class_=over.class_ or self.class_, department=over.department or self.department,
+                          location=over.location or self.location)
+
+
+def _group_model(group: str, fields: tuple[str, ...]) -> type[SpecModel]:
+    spec: dict[str, Any] = {
+        "default": (NsId, Field(description=f"account for every {group} component not named here")),
+        "dimensions": (Dimensions | None, None),
+    }
+    for name in fields:
+        spec[name] = (NsId | None, None)
+    model: type[SpecModel] = create_model(f"{group.title()}Accounts", __base__=SpecModel, **spec)
+    return model
+
+
+RevenueAccounts = _group_model("revenue", REVENUE_FIELDS)
+ShippingAccounts = _group_model("shipping", SHIPPING_FIELDS)
+FeeAccounts = _group_model("fee", FEE_FIELDS)
+TaxAccounts = _group_model("tax", TAX_FIELDS)
+AdjustmentAccounts = _group_model("adjustment", ADJUSTMENT_TYPES)
+
+
+class Accounts(SpecModel):
+    revenue: RevenueAccounts  # type: ignore[valid-type]
+    shipping: ShippingAccounts  # type: ignore[valid-type]
+    fee: FeeAccounts  # type: ignore[valid-type]
+    tax: TaxAccounts  # type: ignore[valid-type]
+    adjustment: AdjustmentAccounts  # type: ignore[valid-type]
+
+    def for_component(self, component: str) -> tuple[str, Dimensions | None]:
+        """(account, dimension override) of a component key such as ``fee.referral_fee_amount``."""
+        group, _, name = component.partition(".")
+        section = getattr(self, group, None)
+        if section is None:
+            raise KeyError(component)
+        account = getattr(section, name, None) if name in GROUP_FIELDS[group] else None
+        return str(account or section.default), section.dimensions
+
+
+class JournalSpec(SpecModel):
+    lines: Literal["by_component", "by_account"] = Field(
+        "by_component", description="one journal line per component (each fee type visible) or per account")
+    memo: str = "TikTok Shop statement {statement_id} ({date})"
+    date: Literal["statement", "previous_day"] = Field(
+        "statement", description="tranDate: the statement's date (00:00 UTC) or the day its transactions happened")
+
+
+class DepositSpec(SpecModel):
+    enabled: bool = True
+    bank_account: NsId | None = None
+    bank_accounts: dict[str, NsId] = Field(default_factory=dict, description="payout currency → bank account")
+    memo: str = "TikTok Shop payout {payment_id}"
+
+    def account_for(self, currency: str) -> NsId | None:
+        return self.bank_accounts.get(currency.upper()) or self.bank_account
+
+
+class ChecksSpec(SpecModel):
+    on_failure: Literal["hold", "post"] = Field(
+        "hold", description="hold: a statement failing a check is not posted until fixed or forced")
+
+
+class MatchingSpec(SpecModel):
+    tolerance: Decimal = Field(Decimal("0.00"), ge=0, description="order revenue differences up to this are matched")
+
+
+class ReceivableSpec(SpecModel):
+    """Modes customer_deposits / invoices: the payout is applied to order-time documents."""
+
+    platform_discount_account: NsId | None = None
+    sales_tax_account: NsId | None = None
+    difference_account: NsId | None = None
+    deposit_external_id: str = "TTS-DEP-{shop_id}-{order_id}"
+    payment_external_id: str = "TTS-PMT-{shop_id}-{order_id}"
+    ar_account: NsId | None = None
+    payment_method: NsId | None = None
+
+
+class PostingSpec(SpecModel):
+    auto: bool = Field(True, description="post each statement after import (else `ttns settlement post`)")
+
+
+class SettlementSettings(SpecModel):
+    enabled: bool = True
+    mode: Literal["summary", "customer_deposits", "invoices"] = "summary"
+    subsidiary: NsId | None = None
+    currencies: dict[str, NsId] = Field(default_factory=dict, description="TikTok currency code → NetSuite id")
+    dimensions: Dimensions = Field(default_factory=Dimensions)
+    clearing_account: NsId
+    reserve_account: NsId | None = None
+    variance_account: NsId
+    accounts: Accounts
+    journal: JournalSpec = Field(default_factory=JournalSpec)
+    deposit: DepositSpec = Field(default_factory=DepositSpec)
+    checks: ChecksSpec = Field(default_factory=ChecksSpec)
+    matching: MatchingSpec = Field(default_factory=MatchingSpec)
+    receivable: ReceivableSpec = Field(default_factory=ReceivableSpec)
+    posting: PostingSpec = Field(default_factory=PostingSpec)
+
+    @model_validator(mode="after")
+    def _mode_needs(self) -> SettlementSettings:
+        need = []
+        if self.deposit.enabled and not (self.deposit.bank_account or self.deposit.bank_accounts):
+            need.append("deposit.bank_account (or deposit.bank_accounts per currency)")
+        if self.mode != "summary":
+            r = self.receivable
+            for name in ("platform_discount_account", "sales_tax_account", "difference_account"):
+                if not getattr(r, name):
+                    need.append(f"receivable.{name}")
+            if self.mode == "invoices" and not r.ar_account:
+                need.append("receivable.ar_account")
+        if need:
+            raise ValueError(f"the settings chosen need accounts to post to | fix: set {', '.join(need)}")
+        return self
+
+
+@spec_model("settlement")
+class SettlementSpec(SpecModel):
+    version: Literal[1] = 1
+    defaults: SettlementSettings
+    shops: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def extra_problems(self, file: str) -> list[SpecProblem]:
+        out: list[SpecProblem] = []
+        for shop_id in self.shops:
+            try:
+                self.for_shop(shop_id)
+            except ValidationError as exc:
+                for p in problems_from(file, SettlementSettings, exc):
+                    out.append(SpecProblem(file, f"shops.{shop_id}.{p.key}".rstrip("."), p.problem, p.fix))
+        return out
+
+    def for_shop(self, shop_id: str) -> SettlementSettings:
+        override = self.shops.get(shop_id)
+        if not override:
+            return self.defaults
+        base = self.defaults.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        return SettlementSettings.model_validate(deep_merge(base, override))
+
+
+__all__ = [
+    "ADJUSTMENT_TYPES",
+    "FEE_FIELDS",
+    "GROUP_FIELDS",
+    "REFERENCE_FEE_FIELDS",
+    "REVENUE_FIELDS",
+    "SHIPPING_FIELDS",
+    "TAX_FIELDS",
+    "Accounts",
+    "Dimensions",
+    "SettlementSettings",
+    "SettlementSpec",
+]
