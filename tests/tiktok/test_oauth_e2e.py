@@ -227,26 +227,59 @@ def test_seller_deauthorization_disables_the_shop(bridge: Bridge, sandbox: Sandb
 
 
 def test_connect_pages_are_behind_the_console_login(sqlite_url: str, sandbox: Sandbox) -> None:
-    import importlib
-
     c = build(make_settings(sqlite_url, sandbox), flows=())
     app = create_app(container=c)
-    try:
-        auth = importlib.import_module("bridge.web.auth")
-    except ModuleNotFoundError:
-        auth = None
-    wrapped = [hasattr(app.view_functions[name], "__wrapped__") for name in OAUTH_VIEWS]
-    if auth is None or not hasattr(auth, "login_required"):
-        assert wrapped == [False] * 3  # the no-op hook until the console lands
-        c.close()
-        return
-    assert wrapped == [True] * 3
-    auth.init_app(app, c)  # idempotent: the console normally registers the login routes
+    assert all(hasattr(app.view_functions[name], "__wrapped__") for name in OAUTH_VIEWS)
     client = app.test_client()
     page = client.get("/connect/tiktok", headers={"Accept": "text/html"})
     assert page.status_code == 302 and "/login" in page.headers["Location"]
     back = client.get("/oauth/tiktok/callback?code=abc&state=xyz", headers={"Accept": "text/html"})
     assert back.status_code == 302 and "/login" in back.headers["Location"]
     assert client.post("/connect/tiktok/start").status_code in (401, 403)
-    assert c.store.oauth_states.consume("xyz") is False
     c.close()
+
+
+def test_connect_through_the_console_login(sqlite_url: str, sandbox: Sandbox) -> None:
+    """The real path: log in to the console, click Connect (the form carries the CSRF token), authorize
+    at TikTok, land back on the callback with the session."""
+    holder: dict[str, Callable[..., Any]] = {}
+
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return holder["app"](environ, start_response)
+
+    with BackgroundServer(dispatch, port=0, name="bridge-login") as server:
+        c = build(make_settings(sqlite_url, sandbox, public_url=server.url), flows=("bridge.flows.shops",))
+        wire_fast(c)
+        app = create_app(container=c)
+        assert "auth" in app.blueprints  # the console registers the login routes
+        holder["app"] = app
+        sandbox.sb.update_app(sandbox.app_key, redirect_uri=server.url + "/oauth/tiktok/callback")
+        c.store.users.add("admin", "a-long-enough-password")
+        s = requests.Session()
+        anonymous = s.get(server.url + "/connect/tiktok", allow_redirects=False, timeout=10)
+        assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+        login_page = s.get(server.url + anonymous.headers["Location"], timeout=10)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login_page.text)
+        assert token is not None
+        r = s.post(server.url + "/login", data={"csrf_token": token.group(1), "username": "admin",
+                                                "password": "a-long-enough-password", "next": "/connect/tiktok"},
+                   allow_redirects=False, timeout=10)
+        assert r.status_code == 303 and r.headers["Location"].endswith("/connect/tiktok")
+        page = s.get(server.url + "/connect/tiktok", timeout=10)
+        form_token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert page.status_code == 200 and form_token is not None
+        refused = s.post(server.url + "/connect/tiktok/start", allow_redirects=False, timeout=10)
+        assert refused.status_code == 403  # no CSRF token, no state issued
+        start = s.post(server.url + "/connect/tiktok/start", data={"csrf_token": form_token.group(1)},
+                       allow_redirects=False, timeout=10)
+        assert start.status_code == 303
+        state = parse_qs(urlparse(start.headers["Location"]).query)["state"][0]
+        back = s.post(sandbox.url + "/open/authorize", data={
+            "service_id": sandbox.service_id, "state": state, "open_id": sandbox.shop("US")["seller_open_id"],
+            "action": "authorize"}, allow_redirects=False, timeout=10)
+        done = s.get(back.headers["Location"], allow_redirects=False, timeout=10)
+        assert done.status_code == 303, done.text
+        assert c.store.shops.get(sandbox.shop("US")["id"]) is not None
+        audit = [a for a in c.store.audit.list() if a["action"] == "shop.connected"]
+        assert audit and audit[0]["actor"] == "user:admin"
+        c.close()
