@@ -533,21 +533,28 @@ class Products(_Section):
             raise ValueError("no SKU prices to update")
         return self._call("products.prices.update", path_params={"product_id": product_id}, body={"skus": skus})
 
-    def categories(self, *, keyword: str | None = None, locale: str | None = None) -> list[m.Category]:
-        data = self._call("products.categories", query={"keyword": keyword, "locale": locale})
+    def categories(self, *, keyword: str | None = None, locale: str | None = None,
+                   category_version: str | None = None) -> list[m.Category]:
+        """``category_version="v2"`` for US shops (their category tree)."""
+        data = self._call("products.categories", query={"keyword": keyword, "locale": locale,
+                                                        "category_version": category_version})
         return _list(data, "categories", m.Category)
 
-    def attributes(self, category_id: str) -> list[m.Attribute]:
-        data = self._call("products.attributes", path_params={"category_id": category_id})
+    def attributes(self, category_id: str, *, category_version: str | None = None) -> list[m.Attribute]:
+        data = self._call("products.attributes", path_params={"category_id": category_id},
+                          query={"category_version": category_version})
         return _list(data, "attributes", m.Attribute)
 
-    def rules(self, category_id: str) -> m.CategoryRules:
+    def rules(self, category_id: str, *, category_version: str | None = None) -> m.CategoryRules:
         return m.CategoryRules.model_validate(
-            self._call("products.rules", path_params={"category_id": category_id}))
+            self._call("products.rules", path_params={"category_id": category_id},
+                       query={"category_version": category_version}))
 
-    def brands(self, *, category_id: str | None = None, brand_name: str | None = None) -> Iterator[m.Brand]:
+    def brands(self, *, category_id: str | None = None, brand_name: str | None = None,
+               category_version: str | None = None) -> Iterator[m.Brand]:
         return self.api.items("products.brands", "brands", m.Brand, shop_id=self.shop_id,
-                              query={"category_id": category_id, "brand_name": brand_name})
+                              query={"category_id": category_id, "brand_name": brand_name,
+                                     "category_version": category_version})
 
     def upload_image(self, data: bytes, filename: str = "image.jpg", use_case: str = "MAIN_IMAGE",
                      content_type: str = "image/jpeg") -> m.UploadedImage:

@@ -76,6 +76,10 @@ def test_products_inventory_and_prices(container: Container, sandbox: Sandbox, u
     assert shop.products.get(mug.id).skus[0].price.sale_price == Decimal("13.75")
     whs = shop.logistics.warehouses()
     assert any(w.type == "SALES_WAREHOUSE" for w in whs)
+    cats = shop.products.categories(category_version="v2")
+    leaf = next(c for c in cats if c.is_leaf)
+    assert isinstance(shop.products.attributes(leaf.id, category_version="v2"), list)
+    shop.products.rules(leaf.id, category_version="v2")
 
 
 def test_fulfillment_mark_shipped_and_package_detail(container: Container, sandbox: Sandbox, us_shop: str) -> None:
