@@ -326,7 +326,8 @@ class TikTokApi:
         text = f"TikTok {ep.name} failed: HTTP {status}, code {code}: {message or resp.reason}"
         if outcome == "retry":
             retry_after = parse_retry_after(resp.headers.get("Retry-After"), self.now())
-            if not ep.idempotent and status >= 500 and code not in (36009002, 36009006):
+            if not ep.idempotent and status != 429 and code not in (36009002, 36009006):
+                # a 5xx or "internal error" after a write was sent: it may have been applied
                 return outcome, {}, WriteOutcomeUnknown(text + " (the write may have happened)", ev)
             return outcome, {}, RetriableError(text, ev, retry_after=retry_after)
         if outcome == "refresh_token":

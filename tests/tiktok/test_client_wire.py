@@ -250,3 +250,17 @@ def test_parse_retry_after(value: str, expected: float | None) -> None:
 
 def test_parse_retry_after_http_date() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+
+
+def test_internal_error_code_retries_reads_and_flags_writes(stub: Stub) -> None:
+    stub.reply(200, {"code": 36009003, "message": "Internal error. Please try again.", "request_id": "r",
+                     "data": None})
+    stub.reply()
+    ShopClient(make_api(stub), "S1").orders.get_details(["1"])
+    assert len(stub.seen) == 2
+    stub.seen.clear()
+    stub.reply(200, {"code": 36009003, "message": "Internal error. Please try again.", "request_id": "r",
+                     "data": None})
+    with pytest.raises(WriteOutcomeUnknown):
+        ShopClient(make_api(stub), "S1").returns.approve_cancellation("C1")
+    assert len(stub.seen) == 1
