@@ -35,7 +35,6 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     delete,
-    distinct,
     insert,
     or_,
     select,
@@ -212,7 +211,7 @@ class InventoryStore:
 
     def products(self, shop_id: str) -> list[str]:
         with self.engine.connect() as c:
-            return [r[0] for r in c.execute(select(distinct(inventory_skus.c.product_id)).where(
+            return [r[0] for r in c.execute(select(inventory_skus.c.product_id).distinct().where(
                 inventory_skus.c.shop_id == shop_id).order_by(inventory_skus.c.product_id))]
 
     def products_for_items(self, item_ids: Iterable[str]) -> set[tuple[str, str]]:

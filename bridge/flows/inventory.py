@@ -1,0 +1,528 @@
+"""Inventory: NetSuite is the master and TikTok never oversells.
+
+Triggers, all ending in ``inventory.push`` jobs keyed by TikTok product:
+
+* NetSuite ``inventory.changed`` (user events on every stock-moving record, and sales orders whose
+  commitment changed) and ``inventory.sweep`` (the Map/Reduce delta sweep) → ``inventory.changes``
+  turns item ids into the products selling them and *coalesces*: one push per product per window
+  (``coalesce_seconds`` in inventory.yaml), so a burst of 50 stock moves becomes one TikTok call;
+* TikTok webhook 27 (inventory status change) → a *check* of that product against TikTok's own
+  numbers;
+* a TikTok order the orders flow records (``on_order_seen``) → a recheck of its products;
+* nightly ``inventory.full`` (cron) and ``ttns inventory push --all`` → every product re-asserted,
+  zeros included.
+
+A push reads NetSuite's available stock for the product's items, subtracts the TikTok units not
+yet committed in NetSuite, applies inventory.yaml, and sends one Update Inventory per product with
+every warehouse of each SKU; SKUs whose numbers equal the last ones pushed are left out (a forced
+push sends them all). TikTok's refusals become exceptions for a person (promotion-locked stock,
+unlinked warehouses …), never retry loops.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from bridge.clock import Clock
+from bridge.errors import Evidence, NeedsHumanError, SkippableError
+from bridge.flows.inventory_ports import NetSuiteInventory, ProductInfo, Refusal, TikTokInventory
+from bridge.mapping.catalog import MatchResult, NsItem, TtSku, match_skus
+from bridge.mapping.catalog_spec import CatalogSpec, MatchSpec
+from bridge.mapping.inventory import (
+    LocationMap,
+    ProductPlan,
+    Quantities,
+    SkuStock,
+    WarehouseInfo,
+    changed,
+    link_warehouses,
+    plan_product,
+)
+from bridge.mapping.inventory_spec import InventorySpec, ResolvedRule
+from bridge.mapping.locations_spec import LocationsSpec
+from bridge.mapping.specs import SpecError, SpecSet
+from bridge.store import Store
+from bridge.store.queue import JobSpec
+from bridge.store.repos import Shop
+from bridge.store.tables_inventory import InventoryStore, Place, SkuRow
+from bridge.worker.registry import InboundEvent, Registry, Schedule
+from bridge.worker.runner import JobContext
+
+log = logging.getLogger("bridge.flows.inventory")
+
+KIND_CHANGES = "inventory.changes"
+KIND_PUSH = "inventory.push"
+KIND_FULL = "inventory.full"
+KIND_REFRESH = "inventory.refresh"
+FLOW = "inventory"
+DEFAULT_FULL_CRON = "15 3 * * *"  # nightly re-assertion, 03:15 UTC
+NETSUITE_TOPICS = ("inventory.changed", "inventory.sweep")
+
+# TikTok codes meaning "the SKU's warehouses are not what you sent": re-read the product, retry once.
+WAREHOUSES_CHANGED = frozenset({"12019028", "12052533", "12052037", "12019022"})
+PROMOTION_LOCKED = "12052393"
+NOT_LIVE = "12052901"
+GONE = frozenset({"12052032", "12052260", "12052556", "12052031"})
+
+Mode = Literal["delta", "force", "check"]
+
+
+def product_key(shop_id: str, product_id: str) -> str:
+    return f"inventory:{shop_id}:{product_id}"
+
+
+# --- routing (pure) ---------------------------------------------------------------------------------
+
+
+def route_netsuite(event: InboundEvent) -> list[JobSpec]:
+    """``inventory.changed`` / ``inventory.sweep``: the item ids whose stock moved, in one job."""
+    data = event.data.get("data") if isinstance(event.data.get("data"), dict) else {}
+    items = sorted({str(c.get("item_id")) for c in (data or {}).get("changes") or []
+                    if isinstance(c, dict) and c.get("item_id") not in (None, "")})
+    if not items:
+        return []
+    return [JobSpec(kind=KIND_CHANGES, key=f"{KIND_CHANGES}:{event.event_id}"[:191],
+                    payload={"item_ids": items, "topic": event.topic, "event_id": event.event_id},
+                    idempotency_key=f"{KIND_CHANGES}:{event.source}:{event.event_id}"[:191], priority=40)]
+
+
+def route_tiktok_stock(event: InboundEvent) -> list[JobSpec]:
+    """Webhook 27 (inventory status change): check that product against TikTok's own numbers."""
+    data = event.data.get("data") or {}
+    product_id = str(data.get("product_id") or "")
+    shop_id = event.shop_id or str(event.data.get("shop_id") or "")
+    if not product_id or not shop_id:
+        return []
+    return [JobSpec(kind=KIND_PUSH, key=product_key(shop_id, product_id),
+                    payload={"shop_id": shop_id, "product_id": product_id, "mode": "check",
+                             "reason": f"webhook 27 {data.get('current_inventory_status') or ''}".strip()},
+                    idempotency_key=f"{KIND_PUSH}:tiktok:{event.event_id}", priority=40)]
+
+
+# --- the service ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class PushResult:
+    shop_id: str
+    product_id: str
+    action: str  # sent | unchanged | skipped | dry_run
+    sent: Quantities = field(default_factory=dict)
+    plan: ProductPlan | None = None
+    reason: str = ""
+    refused: list[Refusal] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"action": self.action, "product_id": self.product_id, "sent": self.sent}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.plan is not None:
+            out["skipped_skus"] = self.plan.skipped
+            out["problems"] = [f"{p.code} {p.sku_id} {p.warehouse_id}".strip() for p in self.plan.problems]
+        if self.refused:
+            out["refused"] = [f"{r.code} {r.sku_id}: {r.message}" for r in self.refused]
+        return out
+
+
+@dataclass
+class InventorySync:
+    store: Store
+    inv: InventoryStore
+    tiktok: TikTokInventory
+    netsuite: NetSuiteInventory
+    specs: SpecSet
+    clock: Clock
+
+    # -- specs ----------------------------------------------------------------------------------
+    def spec(self) -> InventorySpec:
+        try:
+            return self.specs.get("inventory", InventorySpec)
+        except SpecError:
+            return InventorySpec()  # no inventory.yaml: everything available is offered, no buffer
+
+    def locations_spec(self) -> LocationsSpec:
+        return self.specs.get("locations", LocationsSpec)
+
+    def match_spec(self, shop: Shop) -> MatchSpec:
+        try:
+            return self.specs.get("catalog", CatalogSpec).for_shop(shop.id, shop.name).match
+        except SpecError:
+            return MatchSpec()
+
+    def location_map(self, shop: Shop) -> LocationMap:
+        spec = self.locations_spec()
+        pulled = [_warehouse(p) for p in self.inv.places("warehouse", shop.id)]
+        return link_warehouses(spec.for_shop(shop.id, shop.name), pulled, spec.ignore_warehouses)
+
+    # -- coalescing -----------------------------------------------------------------------------
+    def coalesce(self, shop_id: str, product_ids: Iterable[str], reason: str, *, mode: Mode = "delta") -> int:
+        """One push per product per window: the job runs when the window closes and reads the
+        stock then, so every move inside the window is in it. Returns jobs created."""
+        window = self.spec().coalesce_seconds
+        now = self.clock.now()
+        bucket = math.floor(now.timestamp() / window)
+        run_at = datetime.fromtimestamp((bucket + 1) * window, UTC)
+        created = 0
+        for pid in sorted(set(product_ids)):
+            spec = JobSpec(kind=KIND_PUSH, key=product_key(shop_id, pid),
+                           payload={"shop_id": shop_id, "product_id": pid, "mode": mode, "reason": reason},
+                           idempotency_key=f"{KIND_PUSH}:{shop_id}:{pid}:{bucket}", run_at=run_at, priority=60)
+            res = self.store.queue.enqueue(spec)
+            if not res.created:
+                job = self.store.queue.get(res.job_id)
+                if job is not None and job.status != "queued":
+                    # That window's job already started (clocks of two machines disagree): one more.
+                    res = self.store.queue.enqueue(JobSpec(
+                        kind=KIND_PUSH, key=spec.key, payload=spec.payload, priority=60,
+                        idempotency_key=f"{spec.idempotency_key}:after:{res.job_id}",
+                        run_at=now + timedelta(seconds=window)))
+            created += int(res.created)
+        return created
+
+    def on_items_changed(self, item_ids: Sequence[str], reason: str) -> dict[str, Any]:
+        products = self.inv.products_for_items(item_ids)
+        by_shop: dict[str, set[str]] = {}
+        for shop_id, pid in products:
+            by_shop.setdefault(shop_id, set()).add(pid)
+        created = 0
+        for shop_id, pids in sorted(by_shop.items()):
+            shop = self.store.shops.get(shop_id)
+            if shop is None or not shop.flow_enabled(FLOW):
+                continue
+            created += self.coalesce(shop_id, pids, reason)
+        return {"items": len(item_ids), "products": len(products), "jobs": created}
+
+    # -- one product ----------------------------------------------------------------------------
+    def _shop(self, shop_id: str) -> Shop:
+        shop = self.store.shops.get(shop_id)
+        if shop is None:
+            raise SkippableError(f"shop {shop_id} is not connected")
+        if not shop.flow_enabled(FLOW):
+            raise SkippableError(f"the inventory flow is off for shop {shop_id}")
+        return shop
+
+    def plan(self, shop: Shop, product_id: str, rows: Sequence[SkuRow] | None = None) -> ProductPlan:
+        """What the product's SKUs should show on TikTok now (reads NetSuite, writes nothing)."""
+        rows = list(rows if rows is not None else self.inv.product_skus(shop.id, product_id))
+        spec = self.spec()
+        active_items = sorted({r.item_id for r in rows if r.item_id and not r.item_inactive})
+        stock = self.netsuite.availability(active_items) if active_items else {}
+        pending = self.inv.pending_units(shop.id, include_staged=spec.count_staged_orders)
+        skus = [SkuStock(r.sku_id, r.seller_sku, r.item_id, r.warehouses, r.categories, r.listings) for r in rows]
+        inactive = {r.sku_id for r in rows if r.item_inactive}
+
+        def rule_for(s: SkuStock) -> ResolvedRule:
+            return spec.rule_for(shop.id, s.seller_sku, s.categories, shop.name)
+
+        plan = plan_product(product_id, skus, locations=self.location_map(shop), stock=stock,
+                            rule_for=rule_for, pending=pending)
+        # An inactive NetSuite item sells nothing: its SKUs are pushed as zero.
+        for sku in inactive & set(plan.quantities):
+            plan.quantities[sku] = dict.fromkeys(plan.quantities[sku], 0)
+        return plan
+
+    def push_product(self, shop_id: str, product_id: str, *, mode: Mode = "delta", dry_run: bool = False,
+                     reason: str = "") -> PushResult:
+        shop = self._shop(shop_id)
+        rows = self.inv.product_skus(shop_id, product_id)
+        if not rows:
+            rows = self.index_product(shop, product_id)
+            if not rows:
+                return PushResult(shop_id, product_id, "skipped", reason="TikTok has no such product")
+        if any(r.product_status and r.product_status != "ACTIVATE" for r in rows):
+            return PushResult(shop_id, product_id, "skipped",
+                              reason=f"product is {rows[0].product_status}; TikTok takes stock of live products only")
+        plan = self.plan(shop, product_id, rows)
+        result = self._send(shop, product_id, plan, mode, dry_run, reason, retried=False)
+        blocking = plan.blocking()
+        if blocking and not dry_run:
+            whs = sorted({p.warehouse_id for p in blocking})
+            raise NeedsHumanError(
+                f"product {product_id}: TikTok warehouse(s) {', '.join(whs)} have no NetSuite location, so "
+                f"{len({p.sku_id for p in blocking})} SKU(s) cannot be updated",
+                code="UNLINKED_WAREHOUSE", owner="admin", entity=product_key(shop_id, product_id),
+                fix_hint="Link the warehouse in mapping_specs/locations.yaml (`ttns locations pull`, then "
+                         "`ttns locations link`), or list it under ignore_warehouses; then replay.",
+                evidence=Evidence.of("tiktok", "inventory plan", details={"warehouses": whs,
+                                                                           "sent": result.sent}))
+        return result
+
+    def _send(self, shop: Shop, product_id: str, plan: ProductPlan, mode: Mode, dry_run: bool, reason: str, *,
+              retried: bool) -> PushResult:
+        if mode == "force":
+            todo = {s: dict(q) for s, q in plan.quantities.items()}
+        elif mode == "check":
+            actual = self.tiktok.stock(shop.id, [product_id])
+            now = {(s, w): q for s, per in actual.items() for w, q in per.items()}
+            todo = changed(plan.quantities, now)
+        else:
+            todo = changed(plan.quantities, self.inv.last_pushed(shop.id, list(plan.quantities)))
+        if dry_run:
+            return PushResult(shop.id, product_id, "dry_run", todo, plan, reason)
+        if not todo:
+            if mode == "check":
+                self.inv.record_pushed(shop.id, product_id, plan.quantities)  # TikTok agrees with us
+            return PushResult(shop.id, product_id, "unchanged", {}, plan, reason)
+        refused = self.tiktok.update_inventory(shop.id, product_id, todo)
+        if not refused:
+            self.inv.record_pushed(shop.id, product_id, todo)
+            log.info("inventory pushed", extra={"shop_id": shop.id, "product_id": product_id, "skus": len(todo),
+                                                "mode": mode, "reason": reason})
+            return PushResult(shop.id, product_id, "sent", todo, plan, reason)
+        return self._refused(shop, product_id, plan, todo, refused, mode, reason, retried=retried)
+
+    def _refused(self, shop: Shop, product_id: str, plan: ProductPlan, todo: Quantities, refused: list[Refusal],
+                 mode: Mode, reason: str, *, retried: bool) -> PushResult:
+        codes = {r.code for r in refused}
+        entity = product_key(shop.id, product_id)
+        if codes & GONE or codes == {NOT_LIVE}:
+            # The product was deleted or taken offline on TikTok: re-read it; nothing to push now.
+            self.index_product(shop, product_id)
+            return PushResult(shop.id, product_id, "skipped", reason=f"TikTok: {refused[0].message}", refused=refused)
+        if codes & WAREHOUSES_CHANGED and not retried:
+            rows = self.index_product(shop, product_id)  # the SKUs' warehouses changed on TikTok
+            return self._send(shop, product_id, self.plan(shop, product_id, rows), mode, False, reason, retried=True)
+        sent: Quantities = {}
+        if len(todo) > 1 and not any(r.sku_id for r in refused):
+            # TikTok refused the request as a whole: send SKU by SKU so one locked SKU does not hold
+            # back the others, and learn which SKUs it refuses.
+            refused = []
+            for sku, per_wh in sorted(todo.items()):
+                one = self.tiktok.update_inventory(shop.id, product_id, {sku: per_wh})
+                if one:
+                    refused.extend(Refusal(r.code, r.message, r.sku_id or sku, r.warehouse_id) for r in one)
+                else:
+                    sent[sku] = per_wh
+            if sent:
+                self.inv.record_pushed(shop.id, product_id, sent)
+        skus = sorted({r.sku_id for r in refused if r.sku_id}) or sorted(todo)
+        seller = {ln.sku_id: ln.seller_sku for ln in plan.lines}
+        names = ", ".join(f"{seller.get(s, s)} ({s})" for s in skus)
+        ev = Evidence.of("tiktok", "inventory update", code=refused[0].code, details={
+            "product_id": product_id, "refused": [r.__dict__ for r in refused],
+            "wanted": {s: todo[s] for s in skus if s in todo}, "sent": sent})
+        if {r.code for r in refused} == {PROMOTION_LOCKED}:
+            raise NeedsHumanError(
+                f"TikTok refuses lower stock for {names}: the SKU is locked by a promotion",
+                code="PROMOTION_LOCKED_STOCK", owner="ops", entity=entity, evidence=ev,
+                fix_hint="NetSuite has less stock than TikTok shows. End the promotion or reduce its reserved stock "
+                         "in TikTok Seller Center (or add stock in NetSuite); the next change, the nightly "
+                         "re-assertion or a replay sends the number again.")
+        first = refused[0]
+        raise NeedsHumanError(
+            f"TikTok refused the stock update of product {product_id} ({names}): {first.code} {first.message}",
+            code="INVENTORY_REFUSED", owner="ops", entity=entity, evidence=ev,
+            fix_hint="Read TikTok's message in the evidence (product status, warehouses, audit), fix the product "
+                     "in Seller Center or the mapping, then replay.")
+
+    # -- the SKU index ---------------------------------------------------------------------------
+    def index_product(self, shop: Shop, product_id: str) -> list[SkuRow]:
+        """Re-read one product from TikTok and match its SKUs (a new product, or its warehouses
+        changed)."""
+        product = self.tiktok.product(shop.id, product_id)
+        if product is None:
+            existing = self.inv.product_skus(shop.id, product_id)
+            if existing:
+                self.inv.upsert([replace(r, product_status="DELETED") for r in existing])
+            return []
+        match = self.match_spec(shop)
+        keys = [s.seller_sku for s in product.skus if s.seller_sku]
+        items = self.netsuite.items_by_key(match.by, keys) if keys else []
+        override_ids = [i for s, i in match.overrides.items() if s in keys]
+        if override_ids:
+            known = {i.id for i in items}
+            items += [i for i in self.netsuite.items_by_key("id", override_ids) if i.id not in known]
+        result = match_skus(shop.id, _tt_skus(product), items, match)
+        others = [r for r in self.inv.shop_skus(shop.id) if r.product_id != product_id]
+        rows = _rows(shop.id, [product], result, others, {i.id for i in items if i.inactive})
+        self.inv.upsert(rows)
+        return rows
+
+    def refresh(self, shop: Shop, *, progress: Callable[[str, int, int | None], None] | None = None,
+                items: Sequence[NsItem] | None = None) -> MatchResult:
+        """Pull every product of the shop and match its SKUs to NetSuite items; rewrite the index."""
+        tick = progress or (lambda _what, _n, _total: None)
+        products: list[ProductInfo] = []
+        for p in self.tiktok.products(shop.id):
+            products.append(p)
+            tick("tiktok", len(products), None)
+        if self.spec().has_category_rules():
+            # Category rules need each product's category chain, which only the detail read has;
+            # SKUs indexed before keep theirs.
+            previous = {r.sku_id: r for r in self.inv.shop_skus(shop.id) if r.categories}
+            for i, p in enumerate(products):
+                if not p.categories:
+                    prev = next((previous[s.id] for s in p.skus if s.id in previous), None)
+                    products[i] = (replace(p, categories=prev.categories) if prev
+                                   else self.tiktok.product(shop.id, p.id) or p)
+                tick("categories", i + 1, len(products))
+        if items is None:
+            items = []
+            for it in self.netsuite.items():
+                items.append(it)
+                tick("netsuite", len(items), None)
+        result = match_skus(shop.id, [s for p in products for s in _tt_skus(p)], items, self.match_spec(shop))
+        rows = _rows(shop.id, products, result, [], {i.id for i in items if i.inactive})
+        self.inv.replace_shop(shop.id, rows)
+        return result
+
+    def pull_places(self) -> dict[str, int]:
+        """NetSuite locations and every active shop's TikTok warehouses, stored for linking."""
+        locs = self.netsuite.locations()
+        self.inv.save_places("location", "", [Place("location", "", loc.id, loc.name, {
+            "inactive": loc.inactive, "make_inventory_available": loc.make_inventory_available}) for loc in locs])
+        count = {"locations": len(locs), "warehouses": 0}
+        for shop in self.store.shops.list(status="active"):
+            whs = self.tiktok.warehouses(shop.id)
+            self.inv.save_places("warehouse", shop.id, [Place("warehouse", shop.id, w.id, w.name, {
+                "type": w.type, "fbt": w.fbt, "is_default": w.is_default}) for w in whs])
+            count["warehouses"] += len(whs)
+        return count
+
+    def all_products(self, shop_id: str) -> list[str]:
+        return self.inv.products(shop_id)
+
+
+def _warehouse(p: Place) -> WarehouseInfo:
+    return WarehouseInfo(p.place_id, p.name, str(p.data.get("type") or "SALES_WAREHOUSE"), bool(p.data.get("fbt")),
+                         bool(p.data.get("is_default")))
+
+
+def _tt_skus(p: ProductInfo) -> list[TtSku]:
+    return [TtSku(p.id, s.id, s.seller_sku, p.status, s.warehouses, p.categories, p.title) for s in p.skus]
+
+
+def _rows(shop_id: str, products: Sequence[ProductInfo], result: MatchResult, others: Sequence[SkuRow],
+          inactive: set[str]) -> list[SkuRow]:
+    """Index rows; ``listings`` counts every SKU of the shop selling the same item (others included)."""
+    listings: dict[str, int] = dict(result.listings)
+    for r in others:
+        if r.item_id:
+            listings[r.item_id] = listings.get(r.item_id, 0) + 1
+    out: list[SkuRow] = []
+    for p in products:
+        for s in p.skus:
+            item = result.matches.get(s.id)
+            out.append(SkuRow(shop_id, s.id, p.id, s.seller_sku, item, item in inactive, p.status, s.warehouses,
+                              p.categories,
+                              listings.get(item, 1) if item else 1, p.title))
+    return out
+
+
+# --- entry points -----------------------------------------------------------------------------------
+
+
+def service(container: Any) -> InventorySync:
+    svc: InventorySync = container.get(FLOW)
+    return svc
+
+
+def on_order_seen(container: Any, shop_id: str, skus: Iterable[str]) -> int:
+    """The orders flow recorded (or released) TikTok units for these seller SKUs: recheck their
+    products once the coalescing window closes. Cheap (one index read, a few enqueues); never
+    raises into the caller."""
+    try:
+        svc = service(container)
+        products = svc.inv.products_for_seller_skus(shop_id, skus)
+        return svc.coalesce(shop_id, products, "tiktok order") if products else 0
+    except Exception:
+        log.exception("inventory recheck after a TikTok order could not be queued", extra={"shop_id": shop_id})
+        return 0
+
+
+def handle_changes(ctx: JobContext) -> dict[str, Any]:
+    p = ctx.payload
+    return service(ctx.services).on_items_changed([str(i) for i in p.get("item_ids") or []],
+                                                   f"netsuite {p.get('topic', '')}".strip())
+
+
+def handle_push(ctx: JobContext) -> dict[str, Any]:
+    p = ctx.payload
+    modes: dict[str, Mode] = {"delta": "delta", "force": "force", "check": "check"}
+    result = service(ctx.services).push_product(str(p["shop_id"]), str(p["product_id"]),
+                                                mode=modes.get(str(p.get("mode")), "delta"),
+                                                reason=str(p.get("reason") or ""))
+    return result.as_dict()
+
+
+def handle_full(ctx: JobContext) -> dict[str, Any]:
+    """Nightly: refresh the SKU index and warehouses, then re-assert every product (zeros too)."""
+    svc = service(ctx.services)
+    bucket = str(ctx.payload.get("bucket") or svc.clock.now().strftime("%Y%m%d"))
+    try:
+        svc.pull_places()
+    except Exception:
+        log.exception("pulling locations and warehouses failed; the links pulled before are used")
+    enqueued = 0
+    items: list[NsItem] | None = None
+    for shop in svc.store.shops.list(status="active"):
+        if not shop.flow_enabled(FLOW):
+            continue
+        ctx.check_lease()
+        if items is None:
+            items = list(svc.netsuite.items())
+        svc.refresh(shop, items=items)
+        specs = [JobSpec(kind=KIND_PUSH, key=product_key(shop.id, pid),
+                         payload={"shop_id": shop.id, "product_id": pid, "mode": "force", "reason": "nightly"},
+                         idempotency_key=f"{KIND_PUSH}:full:{shop.id}:{pid}:{bucket}", priority=110)
+                 for pid in svc.all_products(shop.id)]
+        for i in range(0, len(specs), 500):
+            enqueued += sum(1 for r in svc.store.queue.enqueue_many(specs[i:i + 500]) if r.created)
+    return {"enqueued": enqueued}
+
+
+def handle_refresh(ctx: JobContext) -> dict[str, Any]:
+    svc = service(ctx.services)
+    shop_id = str(ctx.payload.get("shop_id") or "")
+    shops = [s for s in svc.store.shops.list(status="active") if not shop_id or s.id == shop_id]
+    out: dict[str, Any] = {}
+    for shop in shops:
+        out[shop.id] = svc.refresh(shop).counts()
+    return out
+
+
+def register(registry: Registry, container: Any) -> None:
+    registry.handler(KIND_CHANGES, handle_changes)
+    registry.handler(KIND_PUSH, handle_push)
+    registry.handler(KIND_FULL, handle_full)
+    registry.handler(KIND_REFRESH, handle_refresh)
+    for topic in NETSUITE_TOPICS:
+        registry.router("netsuite", topic, route_netsuite)
+    registry.router("tiktok", "27", route_tiktok_stock)
+    cron = str(getattr(container.settings, "inventory_full_push_cron", "") or DEFAULT_FULL_CRON)
+    registry.schedule(Schedule(name="inventory.full", kind=KIND_FULL, cron=cron))
+
+    def build(c: Any) -> InventorySync:
+        return InventorySync(store=c.store, inv=inventory_store(c), tiktok=c.get("tiktok.inventory"),
+                             netsuite=c.get("netsuite.inventory"), specs=c.get("specs"), clock=c.clock)
+
+    container.provide(FLOW, build)
+
+
+def inventory_store(container: Any) -> InventoryStore:
+    """The container's ``InventoryStore`` (one per container, on the store's engine)."""
+    if not container.has("inventory.store"):
+        container.provide("inventory.store", lambda c: InventoryStore(c.store.engine, c.clock))
+    store: InventoryStore = container.get("inventory.store")
+    return store
+
+
+__all__ = [
+    "KIND_CHANGES",
+    "KIND_FULL",
+    "KIND_PUSH",
+    "KIND_REFRESH",
+    "InventorySync",
+    "PushResult",
+    "on_order_seen",
+    "product_key",
+    "register",
+    "route_netsuite",
+    "route_tiktok_stock",
+    "service",
+]

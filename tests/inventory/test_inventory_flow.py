@@ -1,0 +1,287 @@
+"""The inventory flow inside the bridge (inbox → queue → worker → ports) with fakes for TikTok and
+NetSuite and a manual clock, so coalescing windows are exact. The same flow runs against both
+sandboxes over HTTP in test_sandboxes.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bridge.bootstrap import Container, build
+from bridge.clock import ManualClock
+from bridge.flows import inventory as flow
+from bridge.mapping.inventory import WarehouseInfo
+from bridge.settings import Settings
+from bridge.store.queue import JobSpec
+from bridge.store.repos import Link, Shop
+from bridge.web.ingest import ingest
+from tests.inventory.fakes import FakeNetSuite, FakeSku, FakeTikTok
+
+SHOP = "7494000000000000001"
+W1, W2, WFBT, WRET = "7068000000000000001", "7068000000000000002", "7068000000000000003", "7068000000000000004"
+MAIN, EAST, FBT_LOC = "1", "2", "3"
+
+LOCATIONS = {"version": 1, "shops": {"*": {"warehouses": [
+    {"warehouse": "Main", "locations": [MAIN]},
+    {"warehouse": W2, "locations": [EAST]},
+    {"warehouse": WFBT, "tiktok_managed": True, "locations": [FBT_LOC]},
+]}}}
+INVENTORY = {"version": 1, "defaults": {"buffer": 1}, "skus": {"CAP": {"allocation": "0.5", "buffer": 0}},
+             "coalesce_seconds": 2}
+CATALOG = {"version": 1, "source": "tiktok", "match": {"by": "itemid"}}
+
+
+def write_specs(directory: Path, **overrides: Any) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, doc in {"locations": LOCATIONS, "inventory": INVENTORY, "catalog": CATALOG, **overrides}.items():
+        (directory / f"{name}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return directory
+
+
+class World:
+    def __init__(self, c: Container, tiktok: FakeTikTok, netsuite: FakeNetSuite, clock: ManualClock) -> None:
+        self.c = c
+        self.tiktok = tiktok
+        self.netsuite = netsuite
+        self.clock = clock
+        self.worker = c.worker(threads=2, name="test")
+        self._n = 0
+
+    @property
+    def svc(self) -> flow.InventorySync:
+        return flow.service(self.c)
+
+    def ns_event(self, pairs: list[tuple[str, str]], topic: str = "inventory.changed") -> None:
+        self._n += 1
+        data = {"record_type": "itemreceipt", "record_id": str(self._n),
+                "changes": [{"item_id": i, "location_id": loc} for i, loc in pairs]}
+        env = {"event_id": f"inv:itemreceipt:{self._n}", "type": topic, "account": "TSTDRV1", "data": data}
+        ingest(self.c, source="netsuite", event_id=env["event_id"], topic=topic, body=json.dumps(env).encode(),
+               data=env)
+
+    def webhook27(self, product_id: str) -> None:
+        self._n += 1
+        body = {"type": 27, "tts_notification_id": f"n27-{self._n}", "shop_id": SHOP, "timestamp": 1760000000,
+                "data": {"product_id": product_id, "sku_id": "x", "current_inventory_status": "LOW_STOCK"}}
+        ingest(self.c, source="tiktok", event_id=body["tts_notification_id"], topic="27",
+               body=json.dumps(body).encode(), shop_id=SHOP)
+
+    def settle(self, seconds: float = 3.0) -> int:
+        """Let the coalescing window close and run everything due."""
+        done = self.worker.drain()
+        self.clock.advance(seconds)
+        return done + self.worker.drain()
+
+    def tt(self, sku_id: str) -> dict[str, int]:
+        return dict(self.tiktok.sku(sku_id).stock)
+
+
+@pytest.fixture
+def world(sqlite_url: str, tmp_path: Path) -> Iterator[World]:
+    clock = ManualClock(datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC))
+    c = build(Settings(database_url=sqlite_url, specs_dir=write_specs(tmp_path / "specs"), retry_base_seconds=0.01,
+                       retry_cap_seconds=0.01), clock=clock)
+    tiktok = FakeTikTok(SHOP, [WarehouseInfo(W1, "Main"), WarehouseInfo(W2, "East"),
+                               WarehouseInfo(WFBT, "FBT center", fbt=True),
+                               WarehouseInfo(WRET, "Returns", "RETURN_WAREHOUSE")])
+    tiktok.add("P1", [FakeSku("S-BLK", "MUG-BLK", {W1: 0, W2: 0}), FakeSku("S-WHT", "MUG-WHT", {W1: 0})])
+    tiktok.add("P2", [FakeSku("S-TEE", "TEE", {W1: 0, WFBT: 40})])
+    tiktok.add("P3", [FakeSku("S-CAP", "CAP", {W1: 0})])
+    netsuite = FakeNetSuite()
+    for iid, sku in (("101", "MUG-BLK"), ("102", "MUG-WHT"), ("103", "TEE"), ("104", "CAP"), ("105", "SPARE")):
+        netsuite.item(iid, sku)
+    netsuite.available.update({("101", MAIN): 10, ("101", EAST): 4, ("102", MAIN): 6, ("103", MAIN): 3,
+                               ("103", FBT_LOC): 500, ("104", MAIN): 9})
+    c.set("tiktok.inventory", tiktok)
+    c.set("netsuite.inventory", netsuite)
+    c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
+    w = World(c, tiktok, netsuite, clock)
+    w.svc.pull_places()
+    w.svc.refresh(c.store.shops.get(SHOP))  # type: ignore[arg-type]
+    yield w
+    c.close()
+
+
+def test_index_matches_skus_and_counts(world: World) -> None:
+    counts = world.svc.inv.counts(SHOP)
+    assert counts == {"skus": 4, "matched": 4, "products": 3}
+    assert world.svc.inv.products_for_items(["101"]) == {(SHOP, "P1")}
+
+
+def test_a_burst_of_stock_moves_becomes_one_update_per_product(world: World) -> None:
+    for i in range(50):
+        world.ns_event([("101", MAIN), ("102", MAIN)])
+        world.clock.advance(0.01)
+    world.ns_event([("103", MAIN)])
+    world.settle()
+    assert sorted(pid for pid, _ in world.tiktok.updates) == ["P1", "P2"]  # 51 events, 2 calls
+    assert world.tt("S-BLK") == {W1: 9, W2: 3} and world.tt("S-WHT") == {W1: 5}
+    assert world.tt("S-TEE") == {W1: 2, WFBT: 40}  # FBT untouched, FBT stock (500 at location 3) never sold
+    (_, body) = next(u for u in world.tiktok.updates if u[0] == "P2")
+    assert body == {"S-TEE": {W1: 2}}
+
+
+def test_unchanged_numbers_are_not_sent_again(world: World) -> None:
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    assert len(world.tiktok.updates) == 1
+    world.ns_event([("101", EAST)])  # nothing really moved
+    world.settle()
+    assert len(world.tiktok.updates) == 1
+    world.netsuite.available[("101", EAST)] = 1
+    world.ns_event([("101", EAST)])
+    world.settle()
+    assert world.tiktok.updates[-1] == ("P1", {"S-BLK": {W1: 9, W2: 0}})  # only the SKU that changed, all its whs
+
+
+def test_events_in_later_windows_each_push(world: World) -> None:
+    world.ns_event([("104", MAIN)])
+    world.settle()
+    world.netsuite.available[("104", MAIN)] = 3
+    world.ns_event([("104", MAIN)])
+    world.settle()
+    assert [b for _, b in world.tiktok.updates] == [{"S-CAP": {W1: 4}}, {"S-CAP": {W1: 1}}]  # allocation 0.5
+
+
+def test_nightly_reassertion_sends_every_sku_including_zeros(world: World) -> None:
+    world.ns_event([("101", MAIN), ("102", MAIN), ("103", MAIN), ("104", MAIN)])
+    world.settle()
+    world.tiktok.updates.clear()
+    world.netsuite.available[("102", MAIN)] = 0
+    world.tiktok.sku("S-WHT").stock[W1] = 7  # someone typed a number in Seller Center
+    world.c.store.queue.enqueue(JobSpec(kind=flow.KIND_FULL, key="schedule:inventory.full",
+                                        payload={"bucket": "20260302T0315"}, idempotency_key="full-1"))
+    world.settle()
+    sent = {pid: body for pid, body in world.tiktok.updates}
+    assert sent == {"P1": {"S-BLK": {W1: 9, W2: 3}, "S-WHT": {W1: 0}}, "P2": {"S-TEE": {W1: 2}},
+                    "P3": {"S-CAP": {W1: 4}}}
+    assert world.tt("S-WHT") == {W1: 0}
+
+
+def test_full_schedule_is_registered_with_a_cron(world: World) -> None:
+    (sched,) = [s for s in world.c.registry.schedules() if s.name == "inventory.full"]
+    assert sched.cron == flow.DEFAULT_FULL_CRON and sched.kind == flow.KIND_FULL
+
+
+def test_webhook_27_checks_against_tiktok_and_corrects_drift(world: World) -> None:
+    world.ns_event([("104", MAIN)])
+    world.settle()
+    world.tiktok.sku("S-CAP").stock[W1] = 0  # TikTok says out of stock, NetSuite still has 9
+    world.webhook27("P3")
+    world.worker.drain()
+    assert world.tt("S-CAP") == {W1: 4}
+    n = len(world.tiktok.updates)
+    world.webhook27("P3")  # TikTok agrees now: nothing to send
+    world.worker.drain()
+    assert len(world.tiktok.updates) == n
+
+
+def test_pending_tiktok_orders_reduce_stock_until_netsuite_commits_them(world: World) -> None:
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    links = world.c.store.links
+    links.upsert(Link("order", SHOP, "o1", None, status="pending:UNPAID", data={"units": {"MUG-BLK": 2}}))
+    links.upsert(Link("order", SHOP, "o2", "9", status="staged", data={"units": {"MUG-BLK": 1}}))
+    links.upsert(Link("order", SHOP, "o3", "10", status="synced", data={"units": {"MUG-BLK": 5}}))
+    links.upsert(Link("order", SHOP, "o4", None, status="pending:ON_HOLD", data={"units": {"MUG-BLK": 4},
+                                                                                 "is_fbt": True}))
+    assert flow.on_order_seen(world.c, SHOP, ["MUG-BLK"]) == 1
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 6, W2: 0}  # 9 - 2 pending - 1 staged (Pending Approval commits nothing)
+    # the orders reach NetSuite: it commits them, the links say synced
+    links.upsert(Link("order", SHOP, "o1", "11", status="synced", data={"units": {"MUG-BLK": 2}}))
+    links.upsert(Link("order", SHOP, "o2", "9", status="synced", data={"units": {"MUG-BLK": 1}}))
+    world.netsuite.available[("101", MAIN)] = 7
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 6, W2: 3}
+
+
+def test_promotion_locked_stock_is_an_exception_not_a_retry_loop(world: World) -> None:
+    world.ns_event([("101", MAIN), ("102", MAIN)])
+    world.settle()
+    world.tiktok.sku("S-BLK").locked = True
+    world.netsuite.available[("101", MAIN)] = 2
+    world.netsuite.available[("102", MAIN)] = 1
+    world.ns_event([("101", MAIN), ("102", MAIN)])
+    world.settle()
+    (exc,) = world.c.store.exceptions.list(status="open")
+    assert (exc.code, exc.owner, exc.entity) == ("PROMOTION_LOCKED_STOCK", "ops", f"inventory:{SHOP}:P1")
+    assert "MUG-BLK" in exc.title and "promotion" in exc.fix_hint
+    assert world.tt("S-WHT") == {W1: 0}  # the other SKU of the product still went out
+    assert world.tt("S-BLK") == {W1: 9, W2: 3}  # TikTok kept its number
+    assert world.c.store.queue.counts().get("queued", 0) == 0  # no retry scheduled
+    # the promotion ends; the next change heals the exception
+    world.tiktok.sku("S-BLK").locked = False
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 1, W2: 3}
+    assert world.c.store.exceptions.list(status="open") == []
+
+
+def test_unlinked_warehouse_is_reported_and_other_skus_still_sent(world: World) -> None:
+    world.tiktok.add("P4", [FakeSku("S-A", "MUG-BLK", {"7068000000000000099": 0}), FakeSku("S-B", "CAP", {W1: 0})])
+    world.svc.refresh(world.c.store.shops.get(SHOP))  # type: ignore[arg-type]
+    world.ns_event([("104", MAIN)])
+    world.settle()
+    (exc,) = world.c.store.exceptions.list(status="open")
+    assert exc.code == "UNLINKED_WAREHOUSE" and exc.owner == "admin" and "locations.yaml" in exc.fix_hint
+    assert ("P4", {"S-B": {W1: 2}}) in world.tiktok.updates  # CAP: 9 * 0.5 / 2 listings
+
+
+def test_rate_limited_push_is_retried_by_the_queue(world: World) -> None:
+    world.tiktok.rate_limited = 1
+    world.ns_event([("104", MAIN)])
+    world.settle()
+    world.clock.advance(5)
+    world.worker.drain()
+    assert world.tt("S-CAP") == {W1: 4} and len(world.tiktok.updates) == 2
+
+
+def test_warehouses_changed_on_tiktok_are_reread_and_sent_once_more(world: World) -> None:
+    world.ns_event([("104", MAIN)])
+    world.settle()
+    world.tiktok.sku("S-CAP").stock[W2] = 0  # the seller added a warehouse to the SKU in Seller Center
+    world.netsuite.available[("104", MAIN)] = 7
+    world.netsuite.available[("104", EAST)] = 4
+    world.ns_event([("104", MAIN)])
+    world.settle()
+    assert world.tt("S-CAP") == {W1: 3, W2: 2}
+    assert world.c.store.exceptions.list(status="open") == []
+
+
+def test_inactive_netsuite_item_sells_nothing(world: World) -> None:
+    world.netsuite.set_inactive("104")
+    world.svc.refresh(world.c.store.shops.get(SHOP))  # type: ignore[arg-type]
+    plan = world.svc.plan(world.c.store.shops.get(SHOP), "P3")  # type: ignore[arg-type]
+    assert plan.quantities == {"S-CAP": {W1: 0}}
+
+
+def test_sweep_events_route_like_user_events(world: World) -> None:
+    world.ns_event([("101", MAIN), ("103", None)], topic="inventory.sweep")  # type: ignore[list-item]
+    world.settle()
+    assert sorted(pid for pid, _ in world.tiktok.updates) == ["P1", "P2"]
+
+
+def test_unknown_items_and_disabled_flow_push_nothing(world: World) -> None:
+    world.ns_event([("999", MAIN)])
+    world.settle()
+    world.c.store.shops.set_flows(SHOP, {"inventory": False})
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    assert world.tiktok.updates == []
+
+
+def test_dry_run_plans_without_sending(world: World) -> None:
+    shop = world.c.store.shops.get(SHOP)
+    assert shop is not None
+    res = world.svc.push_product(SHOP, "P1", mode="force", dry_run=True)
+    assert res.action == "dry_run" and res.sent == {"S-BLK": {W1: 9, W2: 3}, "S-WHT": {W1: 5}}
+    assert world.tiktok.updates == []
+    assert any("MUG-BLK @ " in ln.explain() for ln in res.plan.lines)  # type: ignore[union-attr]
