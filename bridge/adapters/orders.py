@@ -130,12 +130,17 @@ class NetSuiteLookupAdapter:
         self.client = client
 
     def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` exist; ``eid:X`` values are looked up by external id."""
         if table not in LOOKUP_TABLES:
             raise ValueError(f"not a lookup table: {table}")
         found: set[str] = set()
-        for chunk in _chunks(sorted(set(ids)), SUITEQL_IN_CHUNK):
-            q = f"SELECT id FROM {table} WHERE id IN ({', '.join(sql_literal(i) for i in chunk)})"  # noqa: S608
-            found |= {str(r["id"]) for r in self.client.suiteql(q)}
+        internal = sorted({i for i in ids if not i.startswith("eid:")})
+        external = sorted({i[4:] for i in ids if i.startswith("eid:")})
+        for column, values, prefix in (("id", internal, ""), ("externalid", external, "eid:")):
+            for chunk in _chunks(values, SUITEQL_IN_CHUNK):
+                q = (f"SELECT {column} AS k FROM {table} "  # noqa: S608 - closed table/column lists, quoted values
+                     f"WHERE {column} IN ({', '.join(sql_literal(i) for i in chunk)})")
+                found |= {prefix + str(r["k"]) for r in self.client.suiteql(q)}
         return found
 
 

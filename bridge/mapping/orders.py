@@ -77,6 +77,14 @@ class MappedOrder:
         ]
 
 
+def ns_ref(value: str) -> dict[str, str]:
+    """A NetSuite reference from a spec value: ``"123"`` is an internal id, ``"eid:X"`` an external id
+    (NetSuite's own convention), so one spec can serve a sandbox and a production account."""
+    if value.startswith("eid:"):
+        return {"externalId": value[4:]}
+    return {"id": value}
+
+
 def external_id(shop_id: str, order_id: str) -> str:
     return f"TTS-{shop_id}-{order_id}"
 
@@ -324,7 +332,7 @@ def map_order(
     if when is not None:
         record["tranDate"] = when.date().isoformat()
     if settings.subsidiary:
-        record["subsidiary"] = {"id": settings.subsidiary}
+        record["subsidiary"] = ns_ref(settings.subsidiary)
     location = settings.fbt_location if order.is_fbt and settings.fbt_location else resolve_dimension(
         settings.location, attrs)
     if order.is_fbt and not settings.fbt_location:
@@ -334,13 +342,13 @@ def map_order(
             fix_hint="Set fbt_location in orders.yaml to the NetSuite location that holds stock at TikTok's "
             "warehouses, then replay.", entity=entity)
     if location:
-        record["location"] = {"id": location}
+        record["location"] = ns_ref(location)
     for name, dim in (("department", settings.department), ("class", settings.class_)):
         value = resolve_dimension(dim, attrs)
         if value:
-            record[name] = {"id": value}
+            record[name] = ns_ref(value)
     if settings.sales_channel:
-        record["salesChannel"] = {"id": settings.sales_channel}
+        record["salesChannel"] = ns_ref(settings.sales_channel)
     if settings.currencies:
         cur_id = settings.currencies.get(currency.upper())
         if cur_id is None:
@@ -349,7 +357,7 @@ def map_order(
                 code="UNMAPPED_CURRENCY", owner="admin",
                 fix_hint=f"Add {currency}: <NetSuite currency id> under currencies in orders.yaml, then replay.",
                 entity=entity)
-        record["currency"] = {"id": cur_id}
+        record["currency"] = ns_ref(cur_id)
     payment_option = resolve_dimension(settings.payment_option, attrs)
     if payment_option is None:
         raise NeedsHumanError(
@@ -358,7 +366,7 @@ def map_order(
             code="PAYMENT_METHOD_UNMAPPED", owner="admin",
             fix_hint="Set payment_option.default (and rules for specific TikTok payment methods) in orders.yaml; "
             "NetSuite refuses an order without one. Then replay.", entity=entity)
-    record["paymentOption"] = {"id": payment_option}
+    record["paymentOption"] = ns_ref(payment_option)
     if settings.record_type == "salesOrder":
         type_rule = settings.order_types.get(order.order_type or "NORMAL")
         status = "A" if staged else (type_rule.order_status if type_rule and type_rule.order_status else "B")
@@ -368,7 +376,7 @@ def map_order(
     if order.release_date is not None and order.order_type in ("PRE_ORDER", "BACK_ORDER", "MADE_TO_ORDER"):
         record["shipDate"] = order.release_date.date().isoformat()
     if sp.ship_method:
-        record["shipMethod"] = {"id": sp.ship_method}
+        record["shipMethod"] = ns_ref(sp.ship_method)
     if shipping_cost is not None:
         record["shippingCost"] = q(shipping_cost)
     if not staged:
@@ -383,7 +391,7 @@ def map_order(
     item_lines: list[dict[str, Any]] = []
     for ln in lines:
         row: dict[str, Any] = {
-            "item": {"id": ln.item_id},
+            "item": ns_ref(ln.item_id),
             "quantity": ln.quantity,
             "rate": ln.rate,
             "amount": ln.amount,
@@ -394,11 +402,11 @@ def map_order(
         if ln.kind == "product":
             row["custcol_ttns_line_item_ids"] = ",".join(ln.line_item_ids)
             if location:
-                row["location"] = {"id": location}
+                row["location"] = ns_ref(location)
             if tx.mode == "taxcode":
-                row["taxCode"] = {"id": tx.taxcode}
+                row["taxCode"] = ns_ref(tx.taxcode)
         elif tx.mode == "taxcode" and tx.exempt_taxcode:
-            row["taxCode"] = {"id": tx.exempt_taxcode}
+            row["taxCode"] = ns_ref(tx.exempt_taxcode)
         item_lines.append(row)
     record["item"] = {"items": item_lines}
 
@@ -407,7 +415,7 @@ def map_order(
         record["entity"] = {"id": customer_id}
     elif cust_ext is None:
         assert settings.customer.generic_id
-        record["entity"] = {"id": settings.customer.generic_id}
+        record["entity"] = ns_ref(settings.customer.generic_id)
 
     platform_funded = q(platform_disc + ship_platform)
     digest = hashlib.sha256(
@@ -488,7 +496,7 @@ def _customer(
         body["email"] = order.buyer_email[:254]
     sub = cs.subsidiary or settings.subsidiary
     if sub:
-        body["subsidiary"] = {"id": sub}
+        body["subsidiary"] = ns_ref(sub)
     return body, ext
 
 

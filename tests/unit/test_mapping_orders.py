@@ -21,7 +21,7 @@ from tests.support.tiktok_orders import order, unit
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests/golden/orders"
-SPEC = load_spec(ROOT / "mapping_specs/orders.yaml", OrdersSpec)
+SPEC = load_spec(ROOT / "tests/fixtures/specs/orders.yaml", OrdersSpec)
 ITEMS = {sku: ItemRef(id=str(100 + i)) for i, sku in enumerate(["RED-S", "RED-M", "BLUE-L", "MUG", "CAP"])}
 
 
@@ -253,3 +253,12 @@ def test_official_sample_order_is_refused_rather_than_mis_posted() -> None:
         map_order(paid, shop_id="S", settings=settings(currencies={"IDR": "5"}),
                   items={"red_iphone_256": ItemRef("9")})
     assert err.value.code == "TOTAL_MISMATCH"
+
+
+def test_spec_values_may_reference_records_by_external_id() -> None:
+    mapped = map_order(Order.model_validate(order("8001", [unit("a", "MUG", "5.00", seller="1.00")])),
+                       shop_id="S", settings=settings(subsidiary="eid:SUB-US", discounts={"seller": {
+                           "item": "eid:DISC-SELLER"}}), items={**ITEMS, "MUG": ItemRef("eid:ITEM-MUG")})
+    assert mapped.record["subsidiary"] == {"externalId": "SUB-US"}
+    items = mapped.record["item"]["items"]
+    assert items[0]["item"] == {"externalId": "ITEM-MUG"} and items[1]["item"] == {"externalId": "DISC-SELLER"}

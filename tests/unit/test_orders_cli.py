@@ -24,7 +24,7 @@ SHOP = "S1"
 
 @pytest.fixture
 def wired(sqlite_url: str) -> Iterator[tuple[Container, FakeTikTokOrders, FakeNetSuiteOrders]]:
-    c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "mapping_specs"))
+    c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "tests/fixtures/specs"))
     tiktok, netsuite = FakeTikTokOrders(), FakeNetSuiteOrders({"MUG": ItemRef("103")})
     c.set("tiktok.orders", tiktok)
     c.set("netsuite.orders", netsuite)
@@ -92,7 +92,7 @@ def test_specs_diff_shows_payload_changes(wired, tmp_path: Path) -> None:  # typ
     c, tiktok, _ = wired
     repo = tmp_path / "repo"
     (repo / "mapping_specs").mkdir(parents=True)
-    spec = (ROOT / "mapping_specs/orders.yaml").read_text()
+    spec = (ROOT / "tests/fixtures/specs/orders.yaml").read_text()
     (repo / "mapping_specs/orders.yaml").write_text(spec)
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qam", "x", "--allow-empty"],

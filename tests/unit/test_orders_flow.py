@@ -48,7 +48,7 @@ class World:
 
 @pytest.fixture
 def world(sqlite_url: str) -> Iterator[World]:
-    c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "mapping_specs", retry_base_seconds=0.01,
+    c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "tests/fixtures/specs", retry_base_seconds=0.01,
                        retry_cap_seconds=0.01))
     tiktok, netsuite = FakeTikTokOrders(), FakeNetSuiteOrders(ITEMS)
     c.set("tiktok.orders", tiktok)

@@ -75,7 +75,7 @@ def test_unknown_spec_file_is_reported(tmp_path: Path) -> None:
 def test_the_shipped_specs_are_valid() -> None:
     specs = SpecSet.load(ROOT / "mapping_specs")
     orders = specs.get("orders", OrdersSpec)
-    assert orders.defaults.customer.strategy == "per_buyer"
+    assert orders.defaults.customer.generic_id == "eid:CUST-TTS"
     assert orders.for_shop("any-shop") == orders.defaults
 
 
