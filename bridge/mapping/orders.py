@@ -403,7 +403,7 @@ def map_order(
             row["custcol_ttns_line_item_ids"] = ",".join(ln.line_item_ids)
             if location:
                 row["location"] = ns_ref(location)
-            if tx.mode == "taxcode":
+            if tx.mode == "taxcode" and tx.taxcode:
                 row["taxCode"] = ns_ref(tx.taxcode)
         elif tx.mode == "taxcode" and tx.exempt_taxcode:
             row["taxCode"] = ns_ref(tx.exempt_taxcode)
