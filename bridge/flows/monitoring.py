@@ -282,9 +282,10 @@ def fulfillments_unshipped(ctx: MonitorContext, cfg: Any) -> Measure:
         rows = list(hook(ctx.container, older_than=cutoff, limit=1000))
         samples = [_sample_of(r) for r in rows[:MAX_SAMPLES]]
         return Measure(Decimal(len(rows)), "", samples, "fulfillments")
-    if flow is None and ctx.store.links.count("fulfillment") == 0:
-        return Measure(None, "fulfillment: not configured (the fulfillment flow has not been set up)",
-                       unit="fulfillments")
+    if ctx.store.links.count("fulfillment") == 0:
+        note = ("fulfillment: not configured (the fulfillment flow has not been set up)" if flow is None else
+                "fulfillment: no fulfillment pushed yet")
+        return Measure(None, note, unit="fulfillments")
     stmt = (select(links.c.shop_id, links.c.tiktok_id, links.c.netsuite_id, links.c.status, links.c.data,
                    links.c.updated_at)
             .where(links.c.kind == "fulfillment", links.c.status.not_in(tuple(FULFILLMENT_DONE)),
@@ -324,15 +325,17 @@ def _as_dict(obj: Any) -> dict[str, Any]:
 
 def inventory_rows(container: Any, *, limit: int = 200, offset: int = 0, only_drift: bool = True,
                    tolerance: int = 0) -> tuple[list[dict[str, Any]], int] | None:
-    """SKUs with TikTok stock vs the computed sellable quantity: (rows, total), or None when the
-    inventory flow has not been set up. Rows: shop_id, sku, tiktok, sellable, diff, detail, at."""
+    """SKUs with TikTok stock vs the computed sellable quantity: (rows, total), or None when nothing
+    measures it (``bridge.flows.inventory.drift`` is the measurement; ``links`` of kind ``inventory``
+    with ``tiktok_quantity``/``sellable_quantity`` in ``data`` are read when it is absent).
+    Rows: shop_id, sku, tiktok, sellable, diff, detail, at."""
     flow = _optional("bridge.flows.inventory")
     hook = getattr(flow, "drift", None)
     if callable(hook):
         rows = [_as_dict(r) for r in hook(container, limit=limit, offset=offset, only_drift=only_drift)]
         return rows, len(rows) + offset
     store: Store = container.store
-    if flow is None and store.links.count("inventory") == 0:
+    if store.links.count("inventory") == 0:
         return None
     out: list[dict[str, Any]] = []
     with _read(store.engine) as c:
@@ -355,25 +358,37 @@ def inventory_rows(container: Any, *, limit: int = 200, offset: int = 0, only_dr
 def inventory_drift(ctx: MonitorContext, cfg: Any) -> Measure:
     got = inventory_rows(ctx.container, limit=MAX_SAMPLES, tolerance=cfg.tolerance_units)
     if got is None:
-        return Measure(None, "inventory: not configured (the inventory flow has not been set up)", unit="SKUs")
+        flow = _optional("bridge.flows.inventory")
+        note = ("inventory: not configured (the inventory flow has not been set up)" if flow is None else
+                "inventory: drift not measured yet (the inventory flow exposes no drift check)")
+        return Measure(None, note, unit="SKUs")
     rows, total = got
     samples = [Sample(f"sku:{r.get('shop_id', '')}:{r.get('sku', '')}", f"SKU {r.get('sku', '')}",
                       f"TikTok {r.get('tiktok')}, sellable {r.get('sellable')}", "/console/inventory") for r in rows]
     return Measure(Decimal(total), "", samples, "SKUs")
 
 
+def wired(container: Any, name: str) -> bool:
+    """Whether a service is wired (provided by its area, or put in place by a test or the demo)."""
+    return bool(container.has(name) or name in getattr(container, "_lazy", {}))
+
+
+def report_row(report: Any) -> dict[str, Any]:
+    """One flat row of a settlement report (``SettlementReport.summary()``, else its fields)."""
+    summary = getattr(report, "summary", None)
+    row = dict(summary()) if callable(summary) else _as_dict(report)
+    row.setdefault("statement_id", row.get("id", ""))
+    return row
+
+
 def settlement_reports(container: Any, **kw: Any) -> list[dict[str, Any]] | None:
-    """The settlement flow's reports as dicts (``bridge.flows.settlement.list_reports``), or None
-    when the settlement flow has not been set up."""
+    """Rows of the settlement flow's reports (``bridge.flows.settlement.list_reports``), newest first,
+    or None when the settlement flow has not been set up (module or service missing)."""
     flow = _optional("bridge.flows.settlement")
     fn = getattr(flow, "list_reports", None)
-    if not callable(fn):
+    if not callable(fn) or not wired(container, "settlement"):
         return None
-    try:
-        got = fn(container, **kw)
-    except TypeError:  # an older signature without the keyword filters
-        got = fn(container)
-    return [_as_dict(r) for r in got]
+    return [report_row(r) for r in fn(container, **kw)]
 
 
 VARIANCE_KEYS = ("variance", "unexplained_variance", "difference")
@@ -389,21 +404,29 @@ def report_variance(report: dict[str, Any]) -> Decimal | None:
 
 def settlement_variances(ctx: MonitorContext, cfg: Any) -> Measure:
     since = ctx.now - timedelta(days=cfg.lookback_days)
-    reports = settlement_reports(ctx.container, since=since)
-    if reports is None:
+    statements = settlement_reports(ctx.container, since=since, limit=1000)
+    if statements is None:
         return Measure(None, "settlement: not configured (the settlement flow has not been set up)", unit="amount")
+    payouts = settlement_reports(ctx.container, since=since, limit=1000, kind="payment") or []
     total = Decimal(0)
+    by_currency: dict[str, Decimal] = {}
     samples: list[Sample] = []
-    for r in reports:
-        v = report_variance(r)
-        if v is None or v == 0:
-            continue
-        total += abs(v)
-        sid = str(r.get("statement_id") or r.get("id") or "")
-        if len(samples) < MAX_SAMPLES:
-            samples.append(Sample(f"statement:{sid}", f"statement {sid}",
-                                  f"variance {v} {r.get('currency') or ''}".strip(), f"/console/settlement/{sid}"))
-    return Measure(total, f"{len(reports)} statements checked", samples, "amount")
+    for kind, reports in (("statement", statements), ("payout", payouts)):
+        for r in reports:
+            v = report_variance(r)
+            if v is None or v == 0:
+                continue
+            total += abs(v)
+            cur = str(r.get("currency") or "")
+            by_currency[cur] = by_currency.get(cur, Decimal(0)) + abs(v)
+            rid = str(r.get("id") or r.get("statement_id") or "")
+            href = f"/console/settlement/{rid}" if kind == "statement" else f"/console/settlement/payout/{rid}"
+            if len(samples) < MAX_SAMPLES:
+                samples.append(Sample(f"{kind}:{rid}", f"{kind} {rid}", f"variance {v} {cur}".strip(), href))
+    note = f"{len(statements)} statements and {len(payouts)} payouts checked"
+    if len(by_currency) > 1:
+        note += "; " + ", ".join(f"{v} {k}" for k, v in sorted(by_currency.items()))
+    return Measure(total, note, samples, "amount")
 
 
 # --- store-only monitors ----------------------------------------------------------------------------

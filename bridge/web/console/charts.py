@@ -130,4 +130,45 @@ def sparkline(values: Sequence[Decimal | float | int | None], *, title: str, wid
     return _svg(parts)
 
 
-__all__ = ["bars", "columns", "sparkline"]
+def waterfall(steps: Sequence[tuple[str, Decimal]], *, title: str, totals: frozenset[str] = frozenset(),
+              width: int = 620, row: int = 26, label_width: int = 150) -> Markup:
+    """Horizontal waterfall: each step moves the running total; ``totals`` rows start at zero."""
+    if not steps:
+        return Markup("")
+    spans: list[tuple[str, Decimal, float, float, bool]] = []
+    running = 0.0
+    for name, amount in steps:
+        v = _f(amount)
+        if name in totals:
+            spans.append((name, amount, 0.0, v, True))
+            running = v
+        else:
+            spans.append((name, amount, running, running + v, False))
+            running += v
+    lo = min(0.0, *(min(a, b) for _, _, a, b, _ in spans))
+    hi = max(0.0, *(max(a, b) for _, _, a, b, _ in spans))
+    span = (hi - lo) or 1.0
+    plot = width - label_width - 100
+
+    def x(v: float) -> float:
+        return label_width + (v - lo) / span * plot
+
+    height = row * len(spans) + 8
+    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">']
+    for i, (name, amount, a, b, total) in enumerate(spans):
+        y = 4 + i * row
+        x0, x1 = x(min(a, b)), x(max(a, b))
+        color = LINE if total else (NEG if b < a else POS)
+        parts.append(f'<text x="{label_width - 8}" y="{y + row * 0.65:.1f}" text-anchor="end" font-size="12" '
+                     f'fill="{INK}">{escape(name)}</text>')
+        parts.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(1.0, x1 - x0):.1f}" height="{row - 8}" '
+                     f'fill="{color}"><title>{escape(name)}: {escape(_label(amount))}</title></rect>')
+        parts.append(f'<text x="{x1 + 6:.1f}" y="{y + row * 0.65:.1f}" font-size="12" fill="{INK}">'
+                     f'{escape(_label(amount))}</text>')
+    parts.append(f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="0" y2="{height}" stroke="{INK}" stroke-width="1"/>')
+    parts.append("</svg>")
+    return _svg(parts)
+
+
+__all__ = ["bars", "columns", "sparkline", "waterfall"]

@@ -288,7 +288,8 @@ def inventory() -> Any:
                              threshold=reading.threshold if reading else None, width=360, height=60)
     if got is None:
         return render_template("console/inventory.html", configured=False, rows=[], page=None, reading=reading,
-                               spark=spark, show_all=show_all)
+                               spark=spark, show_all=show_all,
+                               flow_present=mon._optional("bridge.flows.inventory") is not None)
     rows, total = got
     pg = q.Page(page, PAGE_SIZE, total)
     chart = charts.bars([(f"{r.get('sku')}", r.get("diff")) for r in rows[:15]],
@@ -299,66 +300,94 @@ def inventory() -> Any:
 
 # --- settlement ------------------------------------------------------------------------------------
 
-MONEY_FIELDS = ("revenue", "sales", "gross_sales", "fees", "fee", "shipping", "adjustments", "adjustment",
-                "refunds", "tax", "settlement", "settlement_amount", "payout", "journal_total", "variance")
+REPORT_TABLES = ("fee_lines", "adjustment_lines", "revenue_lines", "shipping_lines", "tax_lines", "unmatched",
+                 "variances", "checks", "postings")
+SUMMARY_SKIP = frozenset({"kind"})
+TOTALS = frozenset({"Gross sales", "Net settlement", "Payout"})
 
 
-def _money_items(report: dict[str, Any]) -> list[tuple[str, Decimal]]:
-    out: list[tuple[str, Decimal]] = []
-    for key in MONEY_FIELDS:
-        v = mon._decimal(report.get(key))
-        if v is not None:
-            out.append((key.replace("_", " "), v))
-    return out
-
-
-def _scalar_fields(report: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(k, v) for k, v in redact_mapping(report).items() if not isinstance(v, dict | list)]
+def _not_configured() -> Any:
+    return render_template("console/settlement.html", configured=False, rows=[], chart="", kind="statement",
+                           page=None)
 
 
 @bp.get("/settlement")
 @login_required
 def settlement() -> Any:
+    page = _page_arg()
+    if not isinstance(page, int):
+        return page
+    kind = request.args.get("kind", "statement")
+    if kind not in ("statement", "payment"):
+        return _error(400, "Unknown report kind", "Kind must be statement or payment.")
     c = _c()
-    reports = mon.settlement_reports(c)
-    if reports is None:
-        return render_template("console/settlement.html", configured=False, reports=[], chart="")
-    reports = sorted(reports, key=lambda r: str(r.get("statement_time") or r.get("date") or r.get("statement_id")))
-    series = []
-    flags = []
-    for r in reports[-60:]:
-        label = str(r.get("date") or r.get("statement_time") or r.get("statement_id") or "")[:10]
-        amount = next((mon._decimal(r.get(k)) for k in ("settlement_amount", "settlement", "payout", "total")
-                       if mon._decimal(r.get(k)) is not None), None)
-        series.append((label, amount))
-        flags.append(bool(mon.report_variance(r)))
-    chart = charts.columns(series, title="Settlement amount per statement (red: variance)", highlight=flags)
-    rows = [{"id": str(r.get("statement_id") or r.get("id") or ""), "report": r,
-             "variance": mon.report_variance(r), "items": _money_items(r)} for r in reversed(reports)]
-    return render_template("console/settlement.html", configured=True, reports=rows, chart=chart)
+    rows = mon.settlement_reports(c, kind=kind, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    if rows is None:
+        return _not_configured()
+    has_next = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    amount_key = "payout" if kind == "payment" else "settlement"
+    series = [(str(r.get("date") or r.get("id"))[:10], mon._decimal(r.get(amount_key))) for r in reversed(rows)]
+    flags = [bool(mon.report_variance(r)) for r in reversed(rows)]
+    what = "payout" if kind == "payment" else "statement"
+    chart = charts.columns(series, title=f"{amount_key.capitalize()} per {what} (red: variance)", highlight=flags)
+    total = (page - 1) * PAGE_SIZE + len(rows) + (1 if has_next else 0)
+    return render_template("console/settlement.html", configured=True, rows=rows, chart=chart, kind=kind,
+                           page=q.Page(page, PAGE_SIZE, total), amount_key=amount_key)
+
+
+def _settlement_report(kind: str, ident: str) -> Any:
+    if not _ID.match(ident):
+        return _error(400, "Bad id", "Statement and payout ids are letters, digits, '.', '_' or '-'.")
+    c = _c()
+    flow = mon._optional("bridge.flows.settlement")
+    fn = getattr(flow, "report", None)
+    if not callable(fn) or not mon.wired(c, "settlement"):
+        return _not_configured()
+    got = fn(c, statement_id=ident) if kind == "statement" else fn(c, payment_id=ident)
+    if got is None:
+        return _error(404, f"No such {kind}", f"There is no settlement report for {kind} {ident} (not imported yet?).")
+    row = mon.report_row(got)
+    steps_fn = getattr(got, "waterfall", None)
+    steps = list(steps_fn()) if callable(steps_fn) else _money_items(row)
+    chart = charts.waterfall(steps, title=f"From gross sales to the {'payout' if kind == 'payment' else 'settlement'}",
+                             totals=TOTALS) if steps else ""
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for name in REPORT_TABLES:
+        items = getattr(got, name, None)
+        if items is None and isinstance(got, dict):
+            items = got.get(name)
+        if items:
+            tables[name] = [redact_mapping(_flat(mon._as_dict(x))) for x in list(items)[:500]]
+    fields = [(k, v) for k, v in redact_mapping(row).items()
+              if k not in SUMMARY_SKIP and not isinstance(v, dict | list)]
+    return render_template("console/settlement_report.html", kind=kind, ident=ident, row=row, fields=fields,
+                           chart=chart, tables=tables, variance=mon.report_variance(row))
+
+
+def _flat(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (", ".join(map(str, v)) if isinstance(v, list | tuple) else v) for k, v in d.items()}
+
+
+def _money_items(report: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    out: list[tuple[str, Decimal]] = []
+    for key in ("gross_sales", "revenue", "shipping", "fees", "taxes", "adjustments", "settlement", "payout"):
+        v = mon._decimal(report.get(key))
+        if v is not None:
+            out.append((key.replace("_", " ").capitalize(), v))
+    return out
 
 
 @bp.get("/settlement/<statement_id>")
 @login_required
 def settlement_report(statement_id: str) -> Any:
-    if not _ID.match(statement_id):
-        return _error(400, "Bad statement id", "Statement ids are letters, digits, '.', '_' or '-'.")
-    flow = mon._optional("bridge.flows.settlement")
-    fn = getattr(flow, "report", None)
-    if not callable(fn):
-        return render_template("console/settlement.html", configured=False, reports=[], chart="")
-    got = fn(_c(), statement_id=statement_id)
-    if got is None:
-        return _error(404, "No such statement", f"There is no settlement report for statement {statement_id}.")
-    report = mon._as_dict(got)
-    items = _money_items(report)
-    chart = charts.bars(items, title=f"Statement {statement_id}") if items else ""
-    tables = {k: [mon._as_dict(x) for x in v] for k, v in report.items()
-              if isinstance(v, list) and v and all(isinstance(x, dict) or hasattr(x, "__dict__") for x in v)}
-    tables = {k: [redact_mapping(x) for x in v[:500]] for k, v in tables.items()}
-    return render_template("console/settlement_report.html", statement_id=statement_id, report=report,
-                           fields=_scalar_fields(report), chart=chart, tables=tables,
-                           variance=mon.report_variance(report))
+    return _settlement_report("statement", statement_id)
+
+
+@bp.get("/settlement/payout/<payment_id>")
+@login_required
+def settlement_payout(payment_id: str) -> Any:
+    return _settlement_report("payment", payment_id)
 
 
 # --- monitors and alerts ---------------------------------------------------------------------------

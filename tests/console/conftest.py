@@ -1,0 +1,155 @@
+"""Fixtures for the console: a wired bridge with every secret set to a generated fake value, its web
+app, and a logged-in test client that carries the CSRF token like the browser does."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from bridge.bootstrap import Container, build
+from bridge.crypto import generate_key
+from bridge.settings import Settings
+from bridge.web import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "console-pass-" + secrets.token_hex(4)
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def fake_secrets() -> dict[str, str]:
+    """Every secret setting with an obviously fake, generated value (never a real one)."""
+    return {
+        "secret_key": f"{generate_key()},{generate_key()}",
+        "tiktok_app_secret": "fake-tts-secret-" + secrets.token_hex(8),
+        "netsuite_consumer_secret": "fake-ns-consumer-" + secrets.token_hex(8),
+        "netsuite_token_secret": "fake-ns-token-" + secrets.token_hex(8),
+        "netsuite_events_secret": "fake-ns-events-" + secrets.token_hex(8),
+        "smtp_password": "fake-smtp-" + secrets.token_hex(8),
+        "alert_webhook_url": "http://127.0.0.1:9/hooks/fake-" + secrets.token_hex(8),
+    }
+
+
+def console_settings(db_url: str, **kw: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "specs_dir": ROOT / "mapping_specs",
+        "environment": "test",
+        "session_cookie_secure": False,
+        "public_url": "http://console.example.invalid",
+        "tiktok_app_key": "fakeappkey",
+        "tiktok_service_id": "7000000000000000001",
+        "netsuite_account": "1234567_SB1",
+        "netsuite_auth": "tba",
+        "netsuite_consumer_key": "fake-consumer-key",
+        "netsuite_token_id": "fake-token-id",
+        **fake_secrets(),
+    }
+    values.update(kw)
+    return Settings(**values)
+
+
+@dataclass
+class Console:
+    container: Container
+    app: Flask
+    client: FlaskClient
+    settings: Settings
+
+    def csrf(self) -> str:
+        page = self.client.get("/console/monitors")
+        assert page.status_code == 200
+        m = _CSRF.search(page.get_data(as_text=True))
+        assert m, "no CSRF field on the page"
+        return m.group(1)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kw: Any) -> Any:
+        return self.client.post(path, data={**(data or {}), "csrf_token": self.csrf()}, **kw)
+
+    def html(self, path: str) -> str:
+        resp = self.client.get(path)
+        assert resp.status_code == 200, (path, resp.status_code, resp.get_data(as_text=True)[:500])
+        return resp.get_data(as_text=True)
+
+
+def login(client: FlaskClient, username: str, password: str) -> Any:
+    page = client.get("/login")
+    m = _CSRF.search(page.get_data(as_text=True))
+    assert m
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": m.group(1),
+                                       "next": "/console/"})
+
+
+@pytest.fixture
+def container(sqlite_url: str) -> Iterator[Container]:
+    c = build(console_settings(sqlite_url), flows=("bridge.flows.system", "bridge.flows.orders",
+                                                   "bridge.flows.monitoring"))
+    c.store.users.add("ops", PASSWORD)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def console(container: Container) -> Console:
+    app = create_app(container=container)
+    client = app.test_client()
+    resp = login(client, "ops", PASSWORD)
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    return Console(container, app, client, container.settings)
+
+
+SHOP = "7494049642642441621"
+
+
+class Orders:
+    """The orders flow with port fakes: webhooks in, a worker draining, NetSuite faked."""
+
+    def __init__(self, container: Container) -> None:
+        from bridge.mapping.orders import ItemRef
+        from bridge.store.repos import Shop, Tokens
+        from tests.support.fakes import FakeNetSuiteOrders, FakeTikTokOrders
+
+        self.c = container
+        self.tiktok = FakeTikTokOrders()
+        self.netsuite = FakeNetSuiteOrders({"MUG": ItemRef("103"), "CAP": ItemRef("104")})
+        container.set("tiktok.orders", self.tiktok)
+        container.set("netsuite.orders", self.netsuite)
+        container.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_fake"))
+        self.access_token = "TTP_fake_access_" + secrets.token_hex(8)
+        self.refresh_token = "TTP_fake_refresh_" + secrets.token_hex(8)
+        now = container.clock.now()
+        from datetime import timedelta
+
+        container.store.shops.set_tokens(SHOP, Tokens(self.access_token, self.refresh_token,
+                                                      now + timedelta(days=6), now + timedelta(days=300)))
+        self.worker = container.worker(threads=1, name="console-test")
+        self._n = 0
+
+    def place(self, order_id: str, sku: str = "MUG", price: str = "12.50") -> None:
+        from tests.support.tiktok_orders import order, unit
+
+        self.tiktok.put(SHOP, order(order_id, [unit(f"{order_id}-1", sku, price)]))
+
+    def webhook(self, order_id: str) -> str:
+        import json
+
+        from bridge.web.ingest import ingest
+
+        self._n += 1
+        event_id = f"n-{order_id}-{self._n}"
+        body = json.dumps({"type": 1, "tts_notification_id": event_id, "shop_id": SHOP, "timestamp": 1760000000,
+                           "data": {"order_id": order_id, "order_status": "AWAITING_SHIPMENT",
+                                    "access_token": "should-never-show"}}).encode()
+        ingest(self.c, source="tiktok", event_id=event_id, topic="1", body=body, shop_id=SHOP,
+               entity=f"order:{SHOP}:{order_id}")
+        return event_id
+
+    def drain(self) -> int:
+        return self.worker.drain()
