@@ -31,7 +31,7 @@ from typing import Any
 
 from bridge.clock import Clock
 from bridge.domain.finance import ZERO, Payment, Statement, StatementSummary
-from bridge.errors import Evidence, RetriableError
+from bridge.errors import NeedsHumanError, RetriableError
 from bridge.logs import correlation_id
 from bridge.mapping.settlement import (
     Coverage,
@@ -53,6 +53,7 @@ from bridge.mapping.settlement import (
     check_payment,
     check_statement,
     coverage_for,
+    evidence,
     group_failures,
     journal_external_id,
     journal_memo,
@@ -78,6 +79,7 @@ KIND_IMPORT = "settlement.import"
 KIND_STATEMENT = "settlement.statement"
 KIND_POST = "settlement.post"
 KIND_PAYOUT = "settlement.payout"
+KIND_RECHECK = "settlement.recheck"
 IMPORT_CRON = "20 1 * * *"  # daily, 01:20 UTC: TikTok closes the day's statements at 00:00 UTC
 LOOKBACK_DAYS = 7  # re-read a week of statements: corrections and payment status changes
 CHECK_PREFIX = "SETTLEMENT_CHECK_"
@@ -179,16 +181,19 @@ class SettlementService:
                 "paid": [p.id for p in payments if p.status == "PAID"]}
 
     def import_statement(self, shop_id: str, statement_id: str, *, summary: StatementSummary | None = None,
-                         job: Job | None = None) -> dict[str, Any]:
+                         job: Job | None = None, recheck: bool = False) -> dict[str, Any]:
         """Read one statement, store its lines, check and match it. A statement whose content hash
-        is unchanged only refreshes its payment status; a changed one (re-issued) is stored as a new
-        revision and its posting job posts the difference."""
+        is unchanged only refreshes its payment status (and is re-matched if lines were unmatched, or
+        with ``recheck``); a changed one (re-issued) is stored as a new revision and its posting job
+        posts the difference."""
         stmt = self.tiktok.statement(shop_id, statement_id, summary)
         row = self.repo.statement(shop_id, statement_id)
         if not stmt.payment_id and row is not None:
             stmt = replace(stmt, payment_id=row.payment_id, payment_status=row.payment_status)
         digest = stmt.content_hash()
-        if row is not None and row.content_hash == digest:
+        unchanged = row is not None and row.content_hash == digest
+        if row is not None and unchanged and not (recheck or row.unmatched or row.check_status != "ok"
+                                                  or row.variance_total):
             self.repo.touch_statement(shop_id, statement_id, payment_id=stmt.payment_id,
                                       payment_status=stmt.payment_status)
             return {"action": "unchanged", "statement_id": statement_id, "content_hash": digest,
@@ -199,9 +204,14 @@ class SettlementService:
         orders = self._order_refs(shop_id, {ln.order_ref for ln in stmt.lines if ln.order_ref})
         matches = match_statement(stmt, orders, tolerance=settings.matching.tolerance,
                                   tax_in_total=self._tax_in_order_total(shop_id))
-        revision = row.revision + 1 if row else 1
+        revision = (row.revision if unchanged else row.revision + 1) if row else 1
         self.repo.save_statement(stmt, revision=revision, components=components, checks=failures, matches=matches)
         self._surface_checks(shop_id, stmt, failures, matches, job)
+        if unchanged and row is not None:
+            return {"action": "rechecked", "statement_id": statement_id, "content_hash": digest,
+                    "payment_id": stmt.payment_id, "lines": len(stmt.lines), "status": row.status,
+                    "failed_checks": [f["code"] for f in failures if f["blocking"]],
+                    "unmatched": sum(1 for m in matches if m.status in ("unmatched", "currency_mismatch"))}
         blocking = [f["code"] for f in failures if f["blocking"]]
         log.info("settlement statement %s imported (%s lines, revision %s, %s failed checks)", statement_id,
                  len(stmt.lines), revision, len(blocking))
@@ -231,11 +241,12 @@ class SettlementService:
         """One finance exception per failed check (with its evidence) and for unmatched lines and
         variances; exceptions of checks that now hold are resolved."""
         entity = statement_key(shop_id, stmt.id)
+        job = self._recheck_job(shop_id, stmt.id, job)
         raised: set[str] = set()
         for f in failures:
             code = CHECK_PREFIX + str(f["code"])
             raised.add(code)
-            ev = Evidence.of("tiktok", "statement checks", details={
+            ev = evidence("tiktok", "statement checks", **{
                 "statement_id": stmt.id, "currency": stmt.currency, "count": f["count"], "blocking": f["blocking"],
                 "examples": f["examples"]})
             hold = " It is not posted until fixed (or forced)." if f["blocking"] else ""
@@ -249,7 +260,7 @@ class SettlementService:
         unmatched = [m for m in matches if m.status in ("unmatched", "currency_mismatch")]
         if unmatched:
             raised.add("SETTLEMENT_UNMATCHED")
-            ev = Evidence.of("bridge", "match statement", details={
+            ev = evidence("bridge", "match statement", **{
                 "statement_id": stmt.id, "count": len(unmatched),
                 "lines": [{"transaction_id": m.transaction_id, "kind": m.kind, "order_id": m.order_id,
                            "status": m.status, "note": m.note} for m in unmatched[:50]]})
@@ -264,7 +275,7 @@ class SettlementService:
         if variances:
             raised.add("SETTLEMENT_VARIANCE")
             total = sum((m.variance or ZERO for m in variances), ZERO)
-            ev = Evidence.of("bridge", "match statement", details={
+            ev = evidence("bridge", "match statement", **{
                 "statement_id": stmt.id, "count": len(variances), "total": str(total),
                 "lines": [{"transaction_id": m.transaction_id, "order_id": m.order_id, "netsuite_id": m.netsuite_id,
                            "tiktok": str(m.tiktok_amount), "netsuite": str(m.netsuite_amount),
@@ -277,6 +288,19 @@ class SettlementService:
                 "partial cancellation, unmapped fee). Correct the order or record the difference, then resolve.",
                 evidence=ev.as_dict(), entity=entity, shop_id=shop_id, job=job, correlation_id=correlation_id())
         self._resolve_stale(entity, raised, prefixes=(CHECK_PREFIX, "SETTLEMENT_UNMATCHED", "SETTLEMENT_VARIANCE"))
+
+    def _recheck_job(self, shop_id: str, statement_id: str, origin: Job | None) -> Job:
+        """The job a statement's check exceptions replay: a re-check under the statement's key. (Not
+        the import job itself: its success would mark the exceptions resolved while they still hold.)"""
+        return Job(id=origin.id if origin else 0, kind=KIND_RECHECK, key=statement_key(shop_id, statement_id),
+                   payload={"shop_id": shop_id, "statement_id": statement_id}, idempotency_key="", status="open",
+                   attempts=0, max_attempts=1, run_at=self.clock.now(),
+                   correlation_id=origin.correlation_id if origin else "")
+
+    def open_issues(self, shop_id: str, statement_id: str) -> list[tuple[str, str]]:
+        """(code, title) of the statement's open check/matching exceptions."""
+        return [(e.code, e.title) for e in self.store.exceptions.list(status="open", entity=statement_key(
+            shop_id, statement_id)) if e.code.startswith((CHECK_PREFIX, "SETTLEMENT_UNMATCHED", "SETTLEMENT_VARIANCE"))]
 
     def _resolve_stale(self, entity: str, keep: set[str], prefixes: tuple[str, ...]) -> None:
         for exc in self.store.exceptions.list(status="open", entity=entity):
@@ -442,8 +466,16 @@ class SettlementService:
                 f"({detail['posted_amount']} → {pay.amount} {pay.currency})",
                 fix_hint="The posted deposit is kept (history is not rewritten). Check the bank statement; if the bank "
                 "received the new amount, record the difference between the clearing account and the bank by hand.",
-                evidence=Evidence.of("tiktok", "payment", details={"payment_id": payment_id, **detail}).as_dict(),
+                evidence=evidence("tiktok", "payment", **{"payment_id": payment_id, **detail}).as_dict(),
                 entity=entity, shop_id=shop_id, correlation_id=correlation_id())
+        if action == "held":
+            codes = list(detail.get("checks") or [])
+            raise NeedsHumanError(
+                f"Payout {payment_id} does not tie out to its statements ({', '.join(codes)}); its deposit is held",
+                code=CHECK_PREFIX + (codes[0] if codes else "PAYMENT"), owner="finance", entity=entity,
+                fix_hint="Compare the payout with its statements in Seller Center (a statement may be missing: "
+                f"`ttns settlement import --since …`). To post the deposit as paid: `ttns settlement post --payment "
+                f"{payment_id} --force`.")
         if dep is None or pay is None:
             return out
         settings = self.settings_for(shop_id)
@@ -495,7 +527,7 @@ class SettlementService:
                 fix_hint="Compare the payout with its statements in Seller Center (a statement may be missing: "
                 "`ttns settlement import --since …`). To post the deposit as paid: `ttns settlement post --payment "
                 f"{pay.id} --force`.",
-                evidence=Evidence.of("tiktok", "payment checks", details={
+                evidence=evidence("tiktok", "payment checks", **{
                     "payment_id": pay.id, "amount": str(pay.amount), "currency": pay.currency,
                     "statements": [r.statement_id for r in rows], "examples": g["examples"]}).as_dict(),
                 entity=entity, shop_id=shop_id, correlation_id=correlation_id())
@@ -651,6 +683,24 @@ def handle_statement(ctx: JobContext) -> dict[str, Any]:
     return {k: v for k, v in res.items() if k != "content_hash"}
 
 
+def handle_recheck(ctx: JobContext) -> dict[str, Any]:
+    """Replay of a statement's check exception: re-read, re-check, re-match; post if it was held.
+    Fails (keeping the exception open) while an issue remains."""
+    p = ctx.payload
+    shop_id, statement_id = str(p["shop_id"]), str(p["statement_id"])
+    svc = service(ctx.services)
+    res = svc.import_statement(shop_id, statement_id, recheck=True, job=ctx.job)
+    issues = svc.open_issues(shop_id, statement_id)
+    if issues:
+        code, title = issues[0]
+        raise NeedsHumanError(title, code=code, owner="finance", entity=statement_key(shop_id, statement_id),
+                              fix_hint="The statement still fails this check; see the exception's evidence.")
+    settings = svc.settings_for(shop_id)
+    if settings.enabled and settings.posting.auto:
+        ctx.enqueue(post_job(shop_id, statement_id, f"{res['content_hash']}:recheck:{ctx.job.id}"))
+    return {k: v for k, v in res.items() if k != "content_hash"}
+
+
 def handle_post(ctx: JobContext) -> dict[str, Any]:
     p = ctx.payload
     shop_id, statement_id = str(p["shop_id"]), str(p["statement_id"])
@@ -671,6 +721,7 @@ def register(registry: Registry, container: Any) -> None:
     registry.handler(KIND_STATEMENT, handle_statement)
     registry.handler(KIND_POST, handle_post)
     registry.handler(KIND_PAYOUT, handle_payout)
+    registry.handler(KIND_RECHECK, handle_recheck)
     cron = getattr(container.settings, "settlement_import_cron", None) or IMPORT_CRON
     registry.schedule(Schedule(name="settlement.import", kind=KIND_IMPORT, cron=str(cron)))
 

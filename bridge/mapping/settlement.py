@@ -27,6 +27,12 @@ from bridge.domain.finance import ZERO, Line, Payment, Statement, StatementSumma
 from bridge.errors import Evidence, NeedsHumanError
 from bridge.mapping.settlement_spec import REFERENCE_FEE_FIELDS, Dimensions, SettlementSettings
 
+
+def evidence(system: str, operation: str, **details: Any) -> Evidence:
+    """``Evidence`` with ``details`` (the facts a person needs), redacted on the way in."""
+    return Evidence.of(system, operation, **details)
+
+
 ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "IDR", "CLP", "HUF", "TWD"})
 MAX_EXAMPLES = 50
 
@@ -245,6 +251,17 @@ def line_components(line: Line) -> dict[str, Decimal]:
         group, _, name = k.partition(".")
         if group in ("revenue", "shipping", "tax") or (group == "fee" and name not in REFERENCE_FEE_FIELDS):
             out[k] = out.get(k, ZERO) + v
+    actual = out.get("shipping.actual_shipping_fee_amount", ZERO)
+    fbt = line.part("shipping_info.fbt_fulfillment_fee_amount") + line.part("shipping_info.fbt_shipping_cost_amount")
+    if actual and fbt:
+        fbt = -abs(fbt) if actual < 0 else abs(fbt)  # the supplementary figures' signs vary by market
+        if abs(fbt) <= abs(actual):
+            out["shipping.fbt_fulfillment_fee_amount"] = fbt
+            rest = actual - fbt
+            if rest:
+                out["shipping.actual_shipping_fee_amount"] = rest
+            else:
+                del out["shipping.actual_shipping_fee_amount"]
     if line.adjustment:
         key = f"adjustment.{line.type or 'OTHER_ADJUSTMENT'}"
         out[key] = out.get(key, ZERO) + line.adjustment
@@ -541,6 +558,7 @@ def _dims(row: dict[str, Any], dims: Dimensions) -> None:
 
 COMPONENT_ORDER = ("revenue", "shipping", "fee", "tax", "adjustment", "reserve", "receivable", "variance")
 LABELS = {
+    "shipping.fbt_fulfillment_fee_amount": "Shipping: FBT fulfillment fee",
     "reserve": "Reserve withheld (-) / released (+)",
     "receivable.platform_discount": "TikTok-funded discounts on orders settled against order documents",
     "receivable.sales_tax": "Sales tax collected by TikTok on orders settled against order documents",
@@ -604,7 +622,7 @@ def build_journal(
             f"{external_id}: amounts with more decimals than {currency} allows: {', '.join(bad[:5])}",
             code="SETTLEMENT_PRECISION", owner="finance",
             fix_hint="TikTok sent amounts NetSuite cannot hold in this currency; check the statement and the "
-            "currency, then replay.", evidence=Evidence.of("bridge", "build journal", details={
+            "currency, then replay.", evidence=evidence("bridge", "build journal", **{
                 **evidence_base, "components": components_to_json({k: components[k] for k in bad})}), entity=entity)
     base_dims = settings.dimensions
     rows: list[JournalLine] = []
@@ -621,7 +639,7 @@ def build_journal(
             code="SETTLEMENT_UNMAPPED_ACCOUNT", owner="finance",
             fix_hint="Name an account for these components in settlement.yaml (reserve_account, or the receivable "
             "accounts of the chosen mode), then replay.",
-            evidence=Evidence.of("bridge", "build journal", details={**evidence_base, "components": missing}),
+            evidence=evidence("bridge", "build journal", **{**evidence_base, "components": missing}),
             entity=entity)
     if settings.journal.lines == "by_account":
         grouped: dict[tuple[str, Dimensions], list[JournalLine]] = {}
@@ -652,7 +670,7 @@ def build_journal(
             f"{external_id} does not balance: debits {je.total_debit} ≠ credits {je.total_credit}",
             code="SETTLEMENT_UNBALANCED", owner="finance",
             fix_hint="Nothing was posted. Report this with the evidence; it is a bug in the bridge.",
-            evidence=Evidence.of("bridge", "build journal", details={**evidence_base,
+            evidence=evidence("bridge", "build journal", **{**evidence_base,
                                                                     "components": components_to_json(components)}),
             entity=entity)
     return je
@@ -722,7 +740,7 @@ def build_deposit(payment: Payment, settings: SettlementSettings, *, documents: 
             code="SETTLEMENT_PAYOUT_EXCHANGED", owner="finance",
             fix_hint="Record this payout's deposit by hand in NetSuite (clearing account → bank with the FX "
             "difference), then resolve this exception.",
-            evidence=Evidence.of("tiktok", "payment", details={
+            evidence=evidence("tiktok", "payment", **{
                 "payment_id": payment.id, "amount": str(payment.amount), "currency": payment.currency,
                 "before_exchange": str(payment.amount_before_exchange),
                 "exchange_rate": str(payment.exchange_rate)}), entity=entity)

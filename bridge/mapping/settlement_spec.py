@@ -46,6 +46,10 @@ FEE_FIELDS = (
     "affiliate_commission_deposit", "affiliate_commission_release", "tap_shop_ads_commission",
     "shipping_fee_guarantee_service_fee", "installation_service_fee", "campaign_resource_fee",
 )
+# Not a breakdown field of its own: the FBT part of actual_shipping_fee_amount, read from its
+# supplementary_component (fbt_fulfillment_fee_amount, fbt_shipping_cost_amount) so FBT fees can
+# be posted apart from shipping labels.
+SHIPPING_DERIVED = ("fbt_fulfillment_fee_amount",)
 # Documented in fee_tax_breakdown.fee but a reference figure (the commission before personal income
 # tax withholding, whose parts are affiliate_commission_amount and tax.pit_amount): never summed, never posted.
 REFERENCE_FEE_FIELDS = ("affiliate_commission_amount_before_pit",)
@@ -62,7 +66,7 @@ ADJUSTMENT_TYPES = (
 )
 GROUP_FIELDS: dict[str, tuple[str, ...]] = {
     "revenue": REVENUE_FIELDS,
-    "shipping": SHIPPING_FIELDS,
+    "shipping": SHIPPING_FIELDS + SHIPPING_DERIVED,
     "fee": FEE_FIELDS,
     "tax": TAX_FIELDS,
     "adjustment": ADJUSTMENT_TYPES,
@@ -97,7 +101,7 @@ def _group_model(group: str, fields: tuple[str, ...]) -> type[SpecModel]:
 
 
 RevenueAccounts = _group_model("revenue", REVENUE_FIELDS)
-ShippingAccounts = _group_model("shipping", SHIPPING_FIELDS)
+ShippingAccounts = _group_model("shipping", SHIPPING_FIELDS + SHIPPING_DERIVED)
 FeeAccounts = _group_model("fee", FEE_FIELDS)
 TaxAccounts = _group_model("tax", TAX_FIELDS)
 AdjustmentAccounts = _group_model("adjustment", ADJUSTMENT_TYPES)
@@ -227,6 +231,7 @@ __all__ = [
     "GROUP_FIELDS",
     "REFERENCE_FEE_FIELDS",
     "REVENUE_FIELDS",
+    "SHIPPING_DERIVED",
     "SHIPPING_FIELDS",
     "TAX_FIELDS",
     "Accounts",
