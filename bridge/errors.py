@@ -210,6 +210,7 @@ HTTP_FAILURE_POLICY: tuple[tuple[str, int | None, str | None, PolicyOutcome], ..
     ("tiktok", None, "36004005", "needs_human"),  # token endpoint: authorization gone, re-authorize
     ("tiktok", None, "36004001", "needs_human"),
     ("tiktok", None, "36009006", "retry"),  # system busy
+    ("tiktok", None, "36009007", "retry"),  # request timeout
     ("tiktok", 429, None, "retry"),
     ("tiktok", 500, None, "retry"),
     ("tiktok", 502, None, "retry"),

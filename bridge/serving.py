@@ -24,7 +24,8 @@ class BackgroundServer:
         self.host = host
         self.port = int(self._server.server_port)
         self.name = name
-        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+        # A short poll interval: shutdown() waits for it (werkzeug's default makes every stop cost 0.5 s).
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=name, daemon=True)
 
     @property
     def url(self) -> str:
