@@ -144,6 +144,17 @@ class NetSuiteLookupAdapter:
         return found
 
 
+    def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
+        if table not in LOOKUP_TABLES:
+            raise ValueError(f"not a lookup table: {table}")
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(external_ids)), SUITEQL_IN_CHUNK):
+            q = (f"SELECT id, externalid FROM {table} "  # noqa: S608 - closed table list, quoted values
+                 f"WHERE externalid IN ({', '.join(sql_literal(i) for i in chunk)})")
+            out.update({str(r["externalid"]): str(r["id"]) for r in self.client.suiteql(q)})
+        return out
+
+
 def provide(container: Any) -> None:
     container.provide("tiktok.orders", lambda c: TikTokOrdersAdapter(c.get("tiktok")))
     container.provide("netsuite.orders", lambda c: NetSuiteOrdersAdapter(c.get("netsuite")))

@@ -12,18 +12,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.clock import Clock
 from bridge.domain.tiktok import Order
-from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError, classify_http, error_for
-from bridge.flows.ports import NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
+from bridge.errors import (
+    ConfigurationError,
+    Evidence,
+    NeedsHumanError,
+    RetriableError,
+    SkippableError,
+    classify_http,
+    error_for,
+)
+from bridge.flows.ports import NetSuiteLookup, NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
 from bridge.mapping.orders import ItemRef, MappedOrder, gate, map_order
-from bridge.mapping.orders_spec import OrderSettings, OrdersSpec
+from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
 from bridge.mapping.specs import SpecSet
 from bridge.mapping.wire import jsonable
 from bridge.store import Store
@@ -208,9 +216,43 @@ class OrderSync:
     reader: OrderReader
     write_path: str = "rest"
     batch_writer: BatchWriter | None = None
+    lookup: Callable[[], NetSuiteLookup] | None = None
+    _refs: dict[tuple[str, str], str] = field(default_factory=dict)
+    _refs_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def settings_for(self, shop_id: str) -> OrderSettings:
-        return self.specs.get("orders", OrdersSpec).for_shop(shop_id)
+        """The shop's settings with every ``eid:`` reference resolved to an internal id (looked up once
+        per process: some NetSuite fields, e.g. paymentOption, take internal ids only)."""
+        settings = self.specs.get("orders", OrdersSpec).for_shop(shop_id)
+        wanted = [(path, table, value) for path, table, _label, value in references(settings)
+                  if value.startswith("eid:")]
+        if not wanted:
+            return settings
+        with self._refs_lock:
+            missing = [(p, t, v) for p, t, v in wanted if (t, v) not in self._refs]
+        if missing:
+            if self.lookup is None:
+                raise ConfigurationError("orders.yaml uses eid: references but no NetSuite lookup is wired")
+            lookup = self.lookup()
+            by_table: dict[str, set[str]] = {}
+            for _p, t, v in missing:
+                by_table.setdefault(t, set()).add(v[4:])
+            found = {(t, f"eid:{e}"): i for t, eids in by_table.items()
+                     for e, i in lookup.internal_ids(t, sorted(eids)).items()}
+            with self._refs_lock:
+                self._refs.update(found)
+            absent = [(p, v) for p, t, v in missing if (t, v) not in found]
+            if absent:
+                raise NeedsHumanError(
+                    "orders.yaml names NetSuite records that do not exist: "
+                    + ", ".join(f"{v} (at {p})" for p, v in absent),
+                    code="SPEC_REFERENCE_MISSING", owner="admin",
+                    fix_hint="Create the records with those external ids in NetSuite, or correct the references in "
+                    "orders.yaml (`ttns specs check` lists every one), then replay.",
+                    evidence=Evidence.of("bridge", "resolve spec references", details={"missing": absent}),
+                    entity="spec:orders")
+        with self._refs_lock:
+            return with_references(settings, dict(self._refs))
 
     # -- items and customers ----------------------------------------------------------------
     def resolve_items(self, settings: OrderSettings, skus: Sequence[str]) -> dict[str, ItemRef]:
@@ -449,6 +491,7 @@ def register(registry: Registry, container: Any) -> None:
             clock=c.clock,
             reader=OrderReader(tiktok, c.store, c.clock),
             write_path=c.settings.netsuite_write_path,
+            lookup=lambda: c.get("netsuite.lookup"),
         )
 
     container.provide("orders", build)

@@ -85,5 +85,10 @@ class NetSuiteOrders(Protocol):
 
 class NetSuiteLookup(Protocol):
     def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
-        """Which of ``ids`` exist in SuiteQL table ``table`` (item, location, subsidiary …)."""
+        """Which of ``ids`` exist in SuiteQL table ``table`` (item, location, subsidiary …); ``eid:X``
+        values are looked up by external id."""
+        ...
+
+    def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
+        """External id → internal id for the records of ``table`` that exist."""
         ...

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import TypeVar
 
-from bridge.mapping.orders_spec import Dimension, OrderSettings, OrdersSpec
+from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references
 from bridge.mapping.specs import SpecError, SpecModel, SpecProblem, SpecSet, load_spec
 
 M = TypeVar("M", bound=SpecModel)
@@ -22,38 +22,9 @@ def _add(refs: Refs, table: str, label: str, ref_id: str | None, where: str) -> 
         refs.setdefault((table, label), {}).setdefault(ref_id, set()).add(where)
 
 
-def _dim(refs: Refs, table: str, label: str, dim: Dimension, where: str) -> None:
-    _add(refs, table, label, dim.default, f"{where}.default")
-    for i, rule in enumerate(dim.rules):
-        _add(refs, table, label, rule.value, f"{where}.rules[{i}]")
-
-
 def _order_settings(refs: Refs, s: OrderSettings, prefix: str) -> None:
-    _add(refs, "subsidiary", "subsidiary", s.subsidiary, f"{prefix}.subsidiary")
-    _dim(refs, "location", "location", s.location, f"{prefix}.location")
-    _add(refs, "location", "location", s.fbt_location, f"{prefix}.fbt_location")
-    _dim(refs, "department", "department", s.department, f"{prefix}.department")
-    _dim(refs, "classification", "class", s.class_, f"{prefix}.class")
-    for code, cur in s.currencies.items():
-        _add(refs, "currency", "currency", cur, f"{prefix}.currencies.{code}")
-    _dim(refs, "paymentmethod", "payment method", s.payment_option, f"{prefix}.payment_option")
-    _add(refs, "customer", "customer", s.customer.generic_id, f"{prefix}.customer.generic_id")
-    for name, item in (
-        ("discounts.seller.item", s.discounts.seller.item),
-        ("discounts.platform.item", s.discounts.platform.item),
-        ("shipping.item", s.shipping.item),
-        ("shipping.seller_discount_item", s.shipping.seller_discount_item),
-        ("shipping.platform_discount_item", s.shipping.platform_discount_item),
-        ("tax.item", s.tax.item),
-        ("tax.shipping_item", s.tax.shipping_item),
-        ("rounding.item", s.rounding.item),
-    ):
-        _add(refs, "item", "item", item, f"{prefix}.{name}")
-    _add(refs, "shipitem", "ship method", s.shipping.ship_method, f"{prefix}.shipping.ship_method")
-    for fee, item in s.fees.items():
-        _add(refs, "item", "item", item, f"{prefix}.fees.{fee}")
-    for sku, item in s.items.overrides.items():
-        _add(refs, "item", "item", item, f"{prefix}.items.overrides.{sku}")
+    for path, table, label, value in references(s):
+        _add(refs, table, label, value, f"{prefix}.{path}")
 
 
 def referenced_ids(spec_set: SpecSet) -> Refs:

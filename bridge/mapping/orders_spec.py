@@ -235,3 +235,90 @@ def resolve_dimension(dim: Dimension, attrs: dict[str, Any]) -> str | None:
 
 
 __all__ = ["RULE_FIELDS", "OrderSettings", "OrdersSpec", "SpecError", "resolve_dimension"]
+
+
+# Which settings are NetSuite references, and the SuiteQL table each lives in. `*` matches any key
+# of a mapping, `[]` every element of a list. One table serves `ttns specs check` and the resolution
+# of `eid:` references to internal ids before mapping.
+REFERENCE_PATHS: tuple[tuple[str, str, str], ...] = (
+    ("subsidiary", "subsidiary", "subsidiary"),
+    ("location.default", "location", "location"),
+    ("location.rules[].value", "location", "location"),
+    ("fbt_location", "location", "location"),
+    ("department.default", "department", "department"),
+    ("department.rules[].value", "department", "department"),
+    ("class.default", "classification", "class"),
+    ("class.rules[].value", "classification", "class"),
+    ("currencies.*", "currency", "currency"),
+    ("payment_option.default", "paymentmethod", "payment method"),
+    ("payment_option.rules[].value", "paymentmethod", "payment method"),
+    ("customer.generic_id", "customer", "customer"),
+    ("customer.subsidiary", "subsidiary", "subsidiary"),
+    ("discounts.seller.item", "item", "item"),
+    ("discounts.platform.item", "item", "item"),
+    ("shipping.ship_method", "shipitem", "ship method"),
+    ("shipping.item", "item", "item"),
+    ("shipping.seller_discount_item", "item", "item"),
+    ("shipping.platform_discount_item", "item", "item"),
+    ("tax.item", "item", "item"),
+    ("tax.shipping_item", "item", "item"),
+    ("tax.taxcode", "salestaxitem", "tax code"),
+    ("tax.exempt_taxcode", "salestaxitem", "tax code"),
+    ("rounding.item", "item", "item"),
+    ("fees.*", "item", "item"),
+    ("items.overrides.*", "item", "item"),
+)
+
+
+def _walk(node: Any, parts: list[str], path: str) -> Any:
+    """(concrete path, value) for every value matching the pattern ``parts`` under ``node``."""
+    if not parts:
+        yield path, node
+        return
+    head, rest = parts[0], parts[1:]
+    if head.endswith("[]"):
+        seq = node.get(head[:-2]) if isinstance(node, dict) else None
+        for i, el in enumerate(seq or []):
+            yield from _walk(el, rest, f"{path}.{head[:-2]}[{i}]".lstrip("."))
+    elif head == "*":
+        for k, v in (node or {}).items():
+            yield from _walk(v, rest, f"{path}.{k}".lstrip("."))
+    elif isinstance(node, dict) and head in node:
+        yield from _walk(node[head], rest, f"{path}.{head}".lstrip("."))
+
+
+def references(settings: OrderSettings) -> list[tuple[str, str, str, str]]:
+    """(path, table, label, value) of every NetSuite reference set in ``settings``."""
+    dumped = settings.model_dump(by_alias=True, mode="json")
+    out = []
+    for pattern, table, label in REFERENCE_PATHS:
+        for path, value in _walk(dumped, pattern.split("."), ""):
+            if isinstance(value, str) and value:
+                out.append((path, table, label, value))
+    return out
+
+
+def with_references(settings: OrderSettings, resolved: dict[tuple[str, str], str]) -> OrderSettings:
+    """``settings`` with each ``eid:`` reference replaced by the internal id in ``resolved``
+    (keyed by (table, "eid:…")); references not in ``resolved`` are left as they are."""
+    dumped = settings.model_dump(by_alias=True, mode="json")
+    for pattern, table, _label in REFERENCE_PATHS:
+        for path, value in list(_walk(dumped, pattern.split("."), "")):
+            new = resolved.get((table, value)) if isinstance(value, str) else None
+            if new is not None:
+                _set(dumped, path, new)
+    return OrderSettings.model_validate(dumped)
+
+
+def _set(root: dict[str, Any], path: str, value: str) -> None:
+    import re
+
+    node: Any = root
+    tokens = [t for t in re.split(r"\.|(\[\d+\])", path) if t]
+    for tok in tokens[:-1]:
+        node = node[int(tok[1:-1])] if tok.startswith("[") else node[tok]
+    last = tokens[-1]
+    if last.startswith("["):
+        node[int(last[1:-1])] = value
+    else:
+        node[last] = value

@@ -139,3 +139,7 @@ class FakeNetSuiteLookup:
 
     def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
         return set(ids) & self.tables.get(table, set())
+
+    def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
+        known = self.tables.get(table, set())
+        return {e: f"id-{e}" for e in external_ids if f"eid:{e}" in known}

@@ -212,3 +212,24 @@ def test_flow_switched_off_for_the_shop(world: World) -> None:
     world.drain()
     assert world.netsuite.so_count() == 0
     assert world.c.store.queue.counts() == {"skipped": 1}
+
+
+def test_eid_references_are_resolved_once_and_missing_ones_named(world: World, tmp_path: Path) -> None:
+    from tests.support.fakes import FakeNetSuiteLookup
+
+    spec = (ROOT / "tests/fixtures/specs/orders.yaml").read_text().replace(
+        'default: "7"                   # NetSuite refuses', 'default: "eid:PM-TTS"  # NetSuite refuses')
+    (tmp_path / "orders.yaml").write_text(spec)
+    world.c.settings = world.c.settings.model_copy(update={"specs_dir": tmp_path})
+    world.c._lazy.pop("specs", None)
+    world.c._lazy.pop("orders", None)
+    world.c.set("netsuite.lookup", FakeNetSuiteLookup({"paymentmethod": set()}))
+    world.tiktok.put(SHOP, order("e1", [unit("a1", "MUG", "5.00")]))
+    world.webhook("e1")
+    world.drain()
+    (exc,) = world.c.store.exceptions.list(status="open")
+    assert exc.code == "SPEC_REFERENCE_MISSING" and "eid:PM-TTS" in exc.title and "payment_option" in exc.title
+    world.c.set("netsuite.lookup", FakeNetSuiteLookup({"paymentmethod": {"eid:PM-TTS"}}))
+    world.c.store.exceptions.replay(exc.id, world.c.store.queue)
+    world.drain()
+    assert world.so("e1")["record"]["paymentOption"] == {"id": "id-PM-TTS"}
