@@ -98,7 +98,7 @@ def world(tmp_path: Path, sqlite_url: str) -> Iterator[World]:
         tmp_path, run_scripts=True,
         script_parameters={"custscript_ttns_bridge_url": bridge.url, "custscript_ttns_mr_bridge_url": bridge.url},
         api_secrets={"custsecret_ttns_events": SECRET},
-        https_total_timeout_seconds=1.0,
+        https_total_timeout_seconds=2.0,
     ) as ns:
         yield World(ns, bridge.url, container, tap, ns.client())
     container.close()
@@ -142,7 +142,7 @@ def test_a_shipped_fulfillment_lands_in_the_inbox_exactly_once(world: World) -> 
 
 def test_a_lost_answer_is_delivered_again_by_the_sweep_and_still_lands_once(world: World) -> None:
     so_id = tiktok_order(world, "5762")
-    world.tap.delay_next_fulfillment = 1.6  # past the 1 s total timeout the harness applies to N/https
+    world.tap.delay_next_fulfillment = 2.8  # past the 2 s total timeout the harness applies to N/https
     fid = ship(world, so_id, "9400111899223100000000")
     assert len(world.fulfillment_events()) == 1  # the bridge committed the event...
     (push,) = world.ns.sb.store.all(PUSH)  # ...but SuiteScript never saw the answer: it queued a retry

@@ -102,7 +102,7 @@ def create_fake_app(state: FakeState) -> Flask:
     def after_commit() -> None:
         """Fault: the write committed, then the answer never comes in time."""
         if request.environ.get("fake.fault") == "timeout_after_commit":
-            time.sleep(1.0)
+            time.sleep(2.0)  # the tests that arm this give the client a 1 s timeout
 
     @app.post(f"{REST}/auth/oauth2/v1/token")
     def token() -> Response:

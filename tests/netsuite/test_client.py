@@ -40,7 +40,7 @@ def settings_for(url: str, tmp_path: Path, **extra: Any) -> Settings:
     base: dict[str, Any] = dict(
         netsuite_account="1234567_SB1", netsuite_auth="oauth2", netsuite_client_id="client-fake",
         netsuite_certificate_id="kid-fake", netsuite_private_key_file=write_private_key(rsa_key(), tmp_path),
-        netsuite_rest_base=url, netsuite_restlet_base=url, netsuite_concurrency=5, netsuite_timeout_seconds=0.5,
+        netsuite_rest_base=url, netsuite_restlet_base=url, netsuite_concurrency=5, netsuite_timeout_seconds=5.0,
     )
     base.update(extra)
     return Settings(**base)
@@ -182,7 +182,7 @@ def test_timeout_after_commit_on_upsert_resolves_by_lookup(fake: tuple[FakeState
                                                            sqlite_url: str) -> None:
     state, url = fake
     container = build(Settings(database_url=sqlite_url), flows=())
-    c = client_for(url, tmp_path, calls=container.store.calls)
+    c = client_for(url, tmp_path, calls=container.store.calls, netsuite_timeout_seconds=1.0)
     state.faults.append({"kind": "timeout_after_commit", "method": "PUT"})
     with correlation("cid-upsert-1"), job_scope(42, "order:S:1"):
         result = c.upsert("salesOrder", "TTS-S-T1", {"memo": "once"})
@@ -213,10 +213,11 @@ def test_a_lost_create_without_external_id_is_left_to_the_caller(fake: tuple[Fak
     state, url = fake
     state.faults.append({"kind": "timeout_after_commit", "method": "POST"})
     with pytest.raises(WriteOutcomeUnknown):
-        client_for(url, tmp_path).create("customer", {"companyName": "NoEid"})
+        client_for(url, tmp_path, netsuite_timeout_seconds=1.0).create("customer", {"companyName": "NoEid"})
     assert len(state.records["customer"]) == 1
     state.faults.append({"kind": "timeout_after_commit", "method": "POST"})
-    res = client_for(url, tmp_path).create("customer", {"companyName": "Eid", "externalId": "C-T"})
+    res = client_for(url, tmp_path, netsuite_timeout_seconds=1.0).create("customer", {"companyName": "Eid",
+                                                                                  "externalId": "C-T"})
     assert res.outcome == "resolved" and len(state.records["customer"]) == 2
 
 
@@ -231,7 +232,7 @@ def test_verify_can_refuse_a_resolution(fake: tuple[FakeState, str], tmp_path: P
 
 def test_batch_restlet_results_and_timeout_resolution(fake: tuple[FakeState, str], tmp_path: Path) -> None:
     state, url = fake
-    c = client_for(url, tmp_path)
+    c = client_for(url, tmp_path, netsuite_timeout_seconds=1.0)
     orders = [{"external_id": f"TTS-B-{i}", "record": {"memo": str(i)}, "record_type": "salesOrder"} for i in range(3)]
     results = c.upsert_orders(orders)
     assert [r.status for r in results] == ["created"] * 3 and all(r.ok for r in results)

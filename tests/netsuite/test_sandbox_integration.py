@@ -143,8 +143,8 @@ def test_when_the_pool_is_shared_the_governor_retries_and_shrinks(ns: Sandbox) -
 @pytest.mark.parametrize("mode", ["drop", "hang"])
 def test_timeout_after_commit_on_upsert_resolves_by_lookup(ns: Sandbox, mode: str) -> None:
     ns.sb.config.faults.timeout_mode = mode  # type: ignore[assignment]
-    ns.sb.config.faults.hang_seconds = 1.5
-    c = ns.client(netsuite_timeout_seconds=0.5)
+    ns.sb.config.faults.hang_seconds = 2.5
+    c = ns.client(netsuite_timeout_seconds=1.0)
     c.get("customer", TTS_CUSTOMER)  # fetch the token before the fault is armed
     ns.sb.chaos.script_fault({"kind": "timeout_after_commit", "op": "upsert"})
     result = c.upsert("salesOrder", "TTS-S1-T", order_body("once"))
