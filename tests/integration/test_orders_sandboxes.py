@@ -1,0 +1,144 @@
+"""Orders through both sandboxes over real HTTP: TikTok sandbox → signed webhooks → bridge web →
+inbox → worker processes → NetSuite sandbox. One worker is killed with SIGKILL mid-run; another
+finishes. The NetSuite sandbox must end with exactly one correct sales order per TikTok order."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bridge.bootstrap import Container, build
+from bridge.sandbox.world import SandboxWorld
+from bridge.store.db import upgrade
+from bridge.store.queue import JobSpec
+from bridge.web import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+SKUS = ["TSHIRT-RED-M", "TSHIRT-BLUE-L", "MUG-001", "CAP-001"]
+
+
+class Running:
+    def __init__(self, world: SandboxWorld, container: Container, db: str) -> None:
+        self.world = world
+        self.c = container
+        self.db = db
+
+    def worker(self, name: str) -> subprocess.Popen[bytes]:
+        env = {**os.environ, **self.world.env(self.db), "TTNS_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
+               "TTNS_LEASE_SECONDS": "3"}
+        return subprocess.Popen([sys.executable, "-m", "bridge.cli", "worker", "--threads", "4", "--name", name],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def synced(self) -> int:
+        return self.c.store.links.count("order", self.world.shop_id, status="synced")
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    world = SandboxWorld(tmp_path, run_scripts=False).start()
+    db = f"sqlite:///{tmp_path / 'bridge.db'}"
+    upgrade(db)
+    container = build(world.settings(db, lease_seconds=3))
+    world.serve(create_app(container=container))
+    world.connect_shop(container)
+    try:
+        yield Running(world, container, db)
+    finally:
+        container.close()
+        world.close()
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+def test_200_orders_become_exactly_200_correct_sales_orders_despite_a_killed_worker(running: Running) -> None:
+    world, c = running.world, running.c
+    for sku in SKUS:  # plenty on both sides: this test is about orders, not stock
+        world.tiktok_sb.set_stock(seller_sku=sku, shop_id=world.shop_id, quantity=2000,
+                                  warehouse_id=world.seller_warehouse)
+        world.netsuite_sb.receive_stock(world.netsuite_item_id(sku), world.netsuite_location("LOC-MAIN"), 2000)
+    rng = random.Random(7)
+    specs = []
+    for _ in range(200):
+        items = [{"seller_sku": s, "quantity": rng.randint(1, 3)} for s in rng.sample(SKUS, rng.randint(1, 3))]
+        specs.append({"shop_id": world.shop_id, "items": items, "hold": False,
+                      "shipping_fee": rng.choice(["0", "4.99", "7.50"]),
+                      "seller_discount": rng.choice(["0", "0", "1.00", "2.50"]),
+                      "platform_discount": rng.choice(["0", "0", "0.75"]),
+                      "tax_rate": rng.choice(["0", "0.0825"])})
+    placed = world.tiktok_sb.place_orders(specs)
+    assert placed["placed_count"] == 200, placed["refused"][:3]
+    order_ids: list[str] = placed["orders"]
+
+    first = running.worker("victim")
+    try:
+        wait_until(lambda: running.synced() >= 30, 120, "the first sales orders")
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert running.synced() < 200, "the victim finished everything before it could be killed"
+
+    second = running.worker("rescuer")
+    try:
+        wait_until(lambda: running.synced() == 200, 180, "all 200 sales orders")
+        # the polling backstop finds nothing left to do
+        c.store.queue.enqueue(JobSpec(kind="orders.poll", key="schedule:orders.poll", idempotency_key="final-poll"))
+        wait_until(lambda: c.store.queue.counts().get("queued", 0) + c.store.queue.counts().get("running", 0) == 0,
+                   60, "the queue to drain")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        try:
+            second.wait(30)
+        except subprocess.TimeoutExpired:
+            second.kill()
+    assert c.store.exceptions.list(status="open") == []
+
+    rows, _ = world.netsuite_sb.suiteql(
+        "SELECT id, externalid, foreigntotal FROM transaction WHERE recordtype = 'salesorder'")
+    by_eid = Counter(r["externalid"] for r in rows)
+    assert len(rows) == 200 and all(n == 1 for n in by_eid.values()), "duplicate or missing sales orders"
+    lines, _ = world.netsuite_sb.suiteql(
+        "SELECT t.externalid AS eid, i.itemid AS sku, -tl.quantity AS qty FROM transactionline tl "
+        "JOIN transaction t ON t.id = tl.transaction JOIN item i ON i.id = tl.item "
+        "WHERE t.recordtype = 'salesorder' AND tl.mainline = 'F' AND i.itemid IN "
+        "('TSHIRT-RED-M', 'TSHIRT-BLUE-L', 'MUG-001', 'CAP-001')")
+    units: dict[str, Counter[str]] = {}
+    for ln in lines:
+        units.setdefault(ln["eid"], Counter())[ln["sku"]] += int(Decimal(str(ln["qty"])))
+    totals = {r["externalid"]: Decimal(str(r["foreigntotal"])) for r in rows}
+    for oid in order_ids:
+        o = world.tiktok_sb.order(oid)
+        eid = f"TTS-{world.shop_id}-{oid}"
+        assert eid in totals, f"order {oid} has no sales order"
+        expected = Decimal(o["payment"]["total_amount"]) - Decimal(o["payment"]["tax"])  # tax mode none
+        assert totals[eid] == expected, f"{eid}: NetSuite {totals[eid]} != TikTok {expected}"
+        want = Counter(li["seller_sku"] for li in o["line_items"])
+        assert units[eid] == want, f"{eid}: lines {dict(units[eid])} != units {dict(want)}"
+    from sqlalchemy import select
+
+    from bridge.store.tables import job_attempts
+
+    with c.store.engine.connect() as conn:
+        rows_ = conn.execute(select(job_attempts.c.worker, job_attempts.c.outcome)).all()
+    workers_ok = {w for w, o in rows_ if o == "ok"}
+    assert {"victim", "rescuer"} <= workers_ok
+    assert all(w == "victim" for w, o in rows_ if o == "lease_expired")
