@@ -48,7 +48,7 @@ class Governor:
         grow_after: float = 30.0,
         shrink_cooldown: float = 2.0,
         load_window: float = 60.0,
-        acquire_timeout: float = 300.0,
+        acquire_timeout: float = 60.0,
     ) -> None:
         if limit < 1:
             raise ValueError("the concurrency limit is at least 1")
