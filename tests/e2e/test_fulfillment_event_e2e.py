@@ -147,7 +147,8 @@ def test_a_lost_answer_is_delivered_again_by_the_sweep_and_still_lands_once(worl
     assert len(world.fulfillment_events()) == 1  # the bridge committed the event...
     (push,) = world.ns.sb.store.all(PUSH)  # ...but SuiteScript never saw the answer: it queued a retry
     assert push.data["custrecord_ttns_push_status"] == "pending"
-    # the retry is due in 5 minutes; make it due now rather than wait
+    # the retry is due in 5 minutes; make it due now (advancing the sandbox clock would also age the
+    # script's signature timestamps past the bridge's 5-minute window, as it would in NetSuite)
     world.ns.sb.update(PUSH, push.id, {"custrecord_ttns_push_next_at": "2000-01-01T00:00:00.000Z"},
                        ExecContext(context_type="USERINTERFACE"))
     sb_run_map_reduce(world.ns.sb, "customscript_ttns_mr_sweep")
