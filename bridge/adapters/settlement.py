@@ -29,6 +29,8 @@ OWNED_SUBLISTS: dict[str, tuple[str, ...]] = {
     "customerPayment": ("apply",),
 }
 IN_CHUNK = 200
+LOOKUP_TABLES = frozenset({"account", "subsidiary", "currency", "classification", "department", "location",
+                           "paymentmethod"})
 # Statuses of order documents a payout can no longer settle (deposited / paid in full).
 SETTLED_STATUSES = {"customerDeposit": ("B",), "invoice": ("B",)}
 
@@ -95,6 +97,16 @@ class NetSuiteLedgerAdapter:
     def find(self, record_type: str, external_id: str) -> str | None:
         rec = self.client.get_by_external_id(record_type, external_id, fields=("id",))
         return None if rec is None else str(rec.get("id"))
+
+    def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
+        if table not in LOOKUP_TABLES:
+            raise ValueError(f"not a lookup table: {table}")
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(external_ids))):
+            query = (f"SELECT id, externalid FROM {table} "  # noqa: S608 - closed table list, quoted values
+                     f"WHERE externalid IN ({', '.join(_quote(e) for e in chunk)})")
+            out.update({str(r["externalid"]): str(r["id"]) for r in self.client.suiteql(query)})
+        return out
 
     def order_documents(self, kind: DocumentKind, shop_id: str, orders: Mapping[str, str], *,
                         external_id_pattern: str = "") -> dict[str, list[OrderDocument]]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -63,7 +63,7 @@ from bridge.mapping.settlement import (
     statement_date,
     subtract_components,
 )
-from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec
+from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec, references, with_references
 from bridge.mapping.specs import SpecSet
 from bridge.store import Store
 from bridge.store.queue import Job, JobSpec
@@ -111,7 +111,8 @@ def _summary_from(d: Mapping[str, Any] | None) -> StatementSummary | None:
 
 def statement_job(shop_id: str, summary: StatementSummary, *, bucket: str, priority: int = 60) -> JobSpec:
     return JobSpec(kind=KIND_STATEMENT, key=statement_key(shop_id, summary.id),
-                   payload={"shop_id": shop_id, "statement_id": summary.id, "summary": _summary_json(summary)},
+                   payload={"shop_id": shop_id, "statement_id": summary.id, "summary": _summary_json(summary),
+                            "bucket": bucket},
                    idempotency_key=f"{KIND_STATEMENT}:{shop_id}:{summary.id}:{bucket}", priority=priority)
 
 
@@ -137,9 +138,40 @@ class SettlementService:
     netsuite: NetSuiteLedger
     specs: SpecSet
     clock: Clock
+    _refs: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def settings_for(self, shop_id: str) -> SettlementSettings:
         return self.specs.get("settlement", SettlementSpec).for_shop(shop_id)
+
+    def posting_settings(self, shop_id: str) -> SettlementSettings:
+        """The shop's settings with every ``eid:`` reference resolved to a NetSuite internal id (looked
+        up once per process)."""
+        settings = self.settings_for(shop_id)
+        wanted = [(path, table, value) for path, table, _label, value in references(settings)
+                  if value.startswith("eid:")]
+        if not wanted:
+            return settings
+        missing = [(p, t, v) for p, t, v in wanted if (t, v) not in self._refs]
+        if missing:
+            by_table: dict[str, set[str]] = {}
+            for _p, t, v in missing:
+                by_table.setdefault(t, set()).add(v[4:])
+            for table, eids in by_table.items():
+                for eid, iid in self.netsuite.internal_ids(table, sorted(eids)).items():
+                    self._refs[(table, f"eid:{eid}")] = iid
+            absent = sorted({(p, v) for p, t, v in missing if (t, v) not in self._refs})
+            if absent:
+                raise NeedsHumanError(
+                    "settlement.yaml names NetSuite records that do not exist: "
+                    + ", ".join(f"{v} (at {p})" for p, v in absent[:20]),
+                    code="SPEC_REFERENCE_MISSING", owner="admin",
+                    fix_hint="Create the accounts (docs/settlement.md lists them) with those external ids in NetSuite, "
+                    "or correct settlement.yaml (`ttns specs check`), then run `ttns settlement post --pending` (the "
+                    "next daily import also posts what waits).",
+                    evidence=evidence("bridge", "resolve spec references", missing=[list(a) for a in absent]),
+                    entity="spec:settlement")
+            self._resolve_stale("spec:settlement", set(), prefixes=("SPEC_REFERENCE_MISSING",))
+        return with_references(settings, dict(self._refs))
 
     def _tax_in_order_total(self, shop_id: str) -> bool:
         from bridge.mapping.orders_spec import OrdersSpec
@@ -316,7 +348,7 @@ class SettlementService:
         row = self.repo.statement(shop_id, statement_id)
         if row is None:
             raise RetriableError(f"statement {statement_id} is not imported yet")
-        settings = self.settings_for(shop_id)
+        settings = self.posting_settings(shop_id)
         if not settings.enabled:
             return "skipped", None, {"reason": "settlement is switched off for this shop in settlement.yaml"}
         blocking = [str(c["code"]) for c in row.blocking_checks]
@@ -415,7 +447,7 @@ class SettlementService:
         pay = self.repo.payment(shop_id, payment_id)
         if pay is None:
             return "waiting", None, {"reason": "the payment is not imported yet"}
-        settings = self.settings_for(shop_id)
+        settings = self.posting_settings(shop_id)
         if not settings.enabled or not settings.deposit.enabled:
             return "skipped", None, {"reason": "deposits are switched off in settlement.yaml"}
         if pay.status != "PAID":
@@ -478,7 +510,7 @@ class SettlementService:
                 f"{payment_id} --force`.")
         if dep is None or pay is None:
             return out
-        settings = self.settings_for(shop_id)
+        settings = self.posting_settings(shop_id)
         documents = list(dep.documents)
         if settings.mode == "invoices":
             documents = self._customer_payments(shop_id, pay, settings, detail["coverage"], dep.tran_date,
@@ -679,7 +711,8 @@ def handle_statement(ctx: JobContext) -> dict[str, Any]:
     res = svc.import_statement(shop_id, statement_id, summary=_summary_from(p.get("summary")), job=ctx.job)
     settings = svc.settings_for(shop_id)
     if settings.enabled and settings.posting.auto:
-        ctx.enqueue(post_job(shop_id, statement_id, str(res["content_hash"])))
+        # one posting job per import run: a run after a failed posting (say, a fixed spec) tries again
+        ctx.enqueue(post_job(shop_id, statement_id, f"{res['content_hash']}:{p.get('bucket') or ctx.job.id}"))
     return {k: v for k, v in res.items() if k != "content_hash"}
 
 

@@ -7,7 +7,7 @@ Extension point: a new finance read or ledger write is added here, in the adapte
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -56,6 +56,11 @@ class NetSuiteLedger(Protocol):
 
     def find(self, record_type: str, external_id: str) -> str | None:
         """The internal id of the record with this external id, if any."""
+        ...
+
+    def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
+        """External id → internal id of the records of SuiteQL ``table`` that exist (resolves the
+        ``eid:`` references of settlement.yaml)."""
         ...
 
     def order_documents(self, kind: DocumentKind, shop_id: str, orders: Mapping[str, str], *,

@@ -201,6 +201,59 @@ class SettlementSettings(SpecModel):
         return self
 
 
+# Keys whose values are NetSuite references, by SuiteQL table ("account" also covers every key under
+# ``accounts.<group>`` and ``deposit.bank_accounts``).
+_REF_KEYS = {"subsidiary": ("subsidiary", "subsidiary"), "class": ("classification", "class"),
+             "department": ("department", "department"), "location": ("location", "location"),
+             "payment_method": ("paymentmethod", "payment method")}
+
+
+def _ref_kind(path: tuple[str, ...]) -> tuple[str, str] | None:
+    key = path[-1]
+    if key in _REF_KEYS:
+        return _REF_KEYS[key]
+    if len(path) >= 2 and path[-2] == "currencies":
+        return ("currency", "currency")
+    if key.endswith("_account") or (len(path) >= 2 and path[-2] == "bank_accounts"):
+        return ("account", "account")
+    if len(path) == 3 and path[0] == "accounts" and key != "dimensions":
+        return ("account", "account")
+    return None
+
+
+def references(settings: SettlementSettings) -> list[tuple[str, str, str, str]]:
+    """(path, SuiteQL table, label, value) of every NetSuite reference the settings name."""
+    out: list[tuple[str, str, str, str]] = []
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, (*path, str(k)))
+        elif isinstance(node, str) and node and path:
+            kind = _ref_kind(path)
+            if kind is not None:
+                out.append((".".join(path), kind[0], kind[1], node))
+
+    walk(settings.model_dump(by_alias=True, mode="json"), ())
+    return out
+
+
+def with_references(settings: SettlementSettings, resolved: dict[tuple[str, str], str]) -> SettlementSettings:
+    """``settings`` with every ``eid:`` reference replaced by its internal id (``resolved`` is keyed by
+    (table, "eid:…")); references not in ``resolved`` stay as they are."""
+
+    def walk(node: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v, (*path, str(k))) for k, v in node.items()}
+        if isinstance(node, str) and node.startswith("eid:"):
+            kind = _ref_kind(path)
+            if kind is not None:
+                return resolved.get((kind[0], node), node)
+        return node
+
+    return SettlementSettings.model_validate(walk(settings.model_dump(by_alias=True, mode="json"), ()))
+
+
 @spec_model("settlement")
 class SettlementSpec(SpecModel):
     version: Literal[1] = 1
@@ -215,6 +268,14 @@ class SettlementSpec(SpecModel):
             except ValidationError as exc:
                 for p in problems_from(file, SettlementSettings, exc):
                     out.append(SpecProblem(file, f"shops.{shop_id}.{p.key}".rstrip("."), p.problem, p.fix))
+        return out
+
+    def netsuite_refs(self) -> dict[tuple[str, str], dict[str, set[str]]]:
+        """Every NetSuite reference, for `ttns specs check`: (table, label) → {value: {where}}."""
+        out: dict[tuple[str, str], dict[str, set[str]]] = {}
+        for where, settings in [("defaults", self.defaults)] + [(f"shops.{s}", self.for_shop(s)) for s in self.shops]:
+            for path, table, label, value in references(settings):
+                out.setdefault((table, label), {}).setdefault(value, set()).add(f"{where}.{path}")
         return out
 
     def for_shop(self, shop_id: str) -> SettlementSettings:
@@ -238,4 +299,6 @@ __all__ = [
     "Dimensions",
     "SettlementSettings",
     "SettlementSpec",
+    "references",
+    "with_references",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +79,7 @@ class FakeLedger:
         self.refuse: dict[str, Exception] = {}
         self.lose_answer: set[str] = set()  # external ids whose first write commits but whose answer is lost
         self.documents: dict[tuple[str, str], list[OrderDocument]] = {}  # (kind, order id) -> docs
+        self.external: dict[tuple[str, str], str] = {}  # (table, external id) -> internal id
         self._ids = itertools.count(7000)
         self.lock = threading.Lock()
 
@@ -110,6 +111,10 @@ class FakeLedger:
     def find(self, record_type: str, external_id: str) -> str | None:
         rec = self.records.get((record_type, external_id))
         return None if rec is None else str(rec["id"])
+
+    def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
+        self.calls["internal_ids"] = self.calls.get("internal_ids", 0) + 1
+        return {e: self.external[(table, e)] for e in external_ids if (table, e) in self.external}
 
     def order_documents(self, kind: DocumentKind, shop_id: str, orders: Mapping[str, str], *,
                         external_id_pattern: str = "") -> dict[str, list[OrderDocument]]:

@@ -235,3 +235,28 @@ def test_invoice_mode_creates_customer_payments_then_deposits_them(sqlite_url: s
         assert dep["cashback"]["items"][0]["amount"] == D("3.00")  # 50 applied - 3 fee = the 47.00 payout
     finally:
         w.c.close()
+
+
+def test_eid_references_resolve_once_and_missing_ones_are_named(sqlite_url: str, tmp_path: Path) -> None:
+    w = make_world(sqlite_url, tmp_path, clearing_account="eid:ACCT-1250", deposit={"bank_account": "eid:ACCT-1000"})
+    try:
+        w.ledger.external[("account", "ACCT-1250")] = "41"
+        day_one(w)
+        w.run_import()
+        (exc,) = w.c.store.exceptions.list(status="open")
+        assert (exc.code, exc.owner, exc.entity) == ("SPEC_REFERENCE_MISSING", "admin", "spec:settlement")
+        assert "eid:ACCT-1000 (at deposit.bank_account)" in exc.title and "post --pending" in exc.fix_hint
+        assert w.journals() == {} and w.deposits() == {}  # nothing half-configured is posted
+        w.ledger.external[("account", "ACCT-1000")] = "42"
+        w.clock.advance(hours=1)
+        w.run_import()  # the next daily import posts what waited
+        je = w.journals()["TTS-STMT-S1"]["body"]
+        assert {"id": "41"} in [ln["account"] for ln in je["line"]["items"]]
+        assert w.deposits()["TTS-PAY-P1"]["body"]["account"] == {"id": "42"}
+        assert w.c.store.exceptions.list(status="open") == []
+        calls = w.ledger.calls["internal_ids"]
+        w.clock.advance(hours=1)
+        w.run_import()
+        assert w.ledger.calls["internal_ids"] == calls  # resolved once, then cached
+    finally:
+        w.c.close()
