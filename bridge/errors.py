@@ -220,8 +220,17 @@ HTTP_FAILURE_POLICY: tuple[tuple[str, int | None, str | None, PolicyOutcome], ..
     ("netsuite", 429, None, "retry"),  # CONCURRENCY_LIMIT_EXCEEDED
     ("netsuite", None, "CONCURRENCY_LIMIT_EXCEEDED", "retry"),
     ("netsuite", None, "SSS_REQUEST_LIMIT_EXCEEDED", "retry"),  # RESTlet over the pool
-    ("netsuite", None, "INVALID_LOGIN", "retry"),  # spurious under load; retried, then it dies loudly
+    # Spurious under load; the NetSuite client retries it only while the pool looks saturated and
+    # otherwise raises a ConfigurationError naming the settings to check.
+    ("netsuite", None, "INVALID_LOGIN", "retry"),
     ("netsuite", None, "INVALID_LOGIN_ATTEMPT", "retry"),
+    ("netsuite", None, "RCRD_HAS_BEEN_CHANGED", "retry"),  # saved by someone else between read and write
+    ("netsuite", None, "SSS_USAGE_LIMIT_EXCEEDED", "retry"),
+    ("netsuite", None, "SSS_TIME_LIMIT_EXCEEDED", "retry"),
+    ("netsuite", None, "UNEXPECTED_ERROR", "retry"),
+    ("netsuite", None, "INSUFFICIENT_PERMISSION", "needs_human"),
+    ("netsuite", None, "NONEXISTENT_ID", "fatal"),
+    ("netsuite", None, "SSS_INVALID_SCRIPTLET_ID", "fatal"),
     ("netsuite", None, "INVALID_CONTENT", "fatal"),
     ("netsuite", None, "USER_ERROR", "needs_human"),
     ("netsuite", 401, None, "fatal"),

@@ -94,7 +94,9 @@ class Settings(BaseSettings):
     netsuite_token_secret: SecretStr | None = Field(None, description="TBA token secret.")
     netsuite_rest_base: str = Field("", description="REST base URL override (default from the account).")
     netsuite_restlet_base: str = Field("", description="RESTlet base URL override (default from the account).")
-    netsuite_concurrency: int = Field(5, ge=1, description="The bridge's share of the account concurrency limit.")
+    netsuite_concurrency: int = Field(
+        5, ge=1, description="The bridge's share of the account concurrency limit, per worker process."
+    )
     netsuite_events_secret: SecretStr | None = Field(
         None, description="Shared HMAC key SuiteScript signs `/netsuite/events` calls with."
     )

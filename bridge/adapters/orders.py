@@ -33,8 +33,8 @@ class TikTokOrdersAdapter:
         self.tiktok = tiktok
 
     def get_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[Order]:
-        found = self.tiktok.shop(shop_id).orders.get_details(list(order_ids))
-        return [Order.model_validate(o.model_dump()) for o in found]
+        found: list[Order] = self.tiktok.shop(shop_id).orders.get_details(list(order_ids))
+        return found
 
     def search_orders(
         self,

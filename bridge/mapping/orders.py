@@ -453,8 +453,8 @@ def _address(order: Order) -> dict[str, Any]:
     out: dict[str, Any] = {
         "addressee": (a.name or f"{a.first_name} {a.last_name}").strip()[:150],
         "addr1": (a.address_line1 or a.full_address)[:150],
-        "city": (a.level("City") or a.post_town)[:50],
-        "state": a.level("State", "Province", "County")[:30],
+        "city": (a.district("City") or a.post_town)[:50],
+        "state": a.district("State", "Province", "County")[:30],
         "zip": a.postal_code[:36],
     }
     if a.address_line2:
