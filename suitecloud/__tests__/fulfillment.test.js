@@ -34,7 +34,7 @@ describe('item_fulfillment.saved event', () => {
                 { line: '1', item_id: '501', sku: 'TEE-RED-M', quantity: 2, order_line: '1', tiktok_line_item_ids: 'L1,L2', package_index: 1 },
                 { line: '2', item_id: '502', sku: 'MUG-BLK', quantity: 1, order_line: '2', tiktok_line_item_ids: 'L3', package_index: 2 },
             ],
-            source: '',
+            shipped_by: '',
         });
         expect(ev.eventId).toMatch(/^if:900:ship:[0-9a-f]{14}$/);
     });
@@ -101,10 +101,38 @@ describe('item_fulfillment.saved event', () => {
         expect(n.calls).toEqual([]);
     });
 
-    test('fulfillments the bridge created (FBT, custbody_ttns_source = TTNS) are not pushed back', () => {
+    test('fulfillments the bridge created because TikTok shipped (FBT, custbody_ttns_shipped_by = TIKTOK) are not pushed back', () => {
+        const n = setup();
+        const rec = fx.fulfillment(n, { fields: { custbody_ttns_shipped_by: 'TIKTOK' } });
+        expect(fulfillment.event(n.N, rec, 'create')).toBeNull();
+    });
+
+    test('a fulfillment of a bridge-written order is pushed even if it carries the sales marker custbody_ttns_source', () => {
+        // Regression: NetSuite copies custom body fields from the sales order on transform. When
+        // custbody_ttns_source applied to fulfillments, every fulfillment of a bridge order carried
+        // TTNS and was skipped as a bridge-created FBT fulfillment: nothing ever reached TikTok.
         const n = setup();
         const rec = fx.fulfillment(n, { fields: { custbody_ttns_source: 'TTNS' } });
-        expect(fulfillment.event(n.N, rec, 'create')).toBeNull();
+        const ev = fulfillment.event(n.N, rec, 'create');
+        expect(ev).not.toBeNull();
+        expect(ev.type).toBe('item_fulfillment.saved');
+        expect(ev.data.tiktok_order_id).toBe('5760001');
+        expect(ev.data.shipped_by).toBe('');
+    });
+
+    test('the sales marker cannot reach a fulfillment: custbody_ttns_source is for sales transactions only, '
+        + 'custbody_ttns_shipped_by for fulfillments only', () => {
+        const fs = require('fs');
+        const path = require('path');
+        const flag = (field, name) => {
+            const xml = fs.readFileSync(path.join(__dirname, '..', 'src', 'Objects', field + '.xml'), 'utf8');
+            const m = xml.match(new RegExp('<' + name + '>([TF])</' + name + '>'));
+            return m && m[1];
+        };
+        expect(flag('custbody_ttns_source', 'bodysale')).toBe('T');
+        expect(flag('custbody_ttns_source', 'bodyitemfulfillment')).toBe('F');
+        expect(flag('custbody_ttns_shipped_by', 'bodyitemfulfillment')).toBe('T');
+        expect(flag('custbody_ttns_shipped_by', 'bodysale')).toBe('F');
     });
 
     test('delete produces item_fulfillment.deleted', () => {

@@ -125,9 +125,17 @@ describe('TTNS Events user event', () => {
     test('bridge-created (FBT) fulfillments push inventory.changed but not item_fulfillment.saved', () => {
         const n = setup();
         n.executionContext = 'RESTWEBSERVICES';
-        const rec = fx.fulfillment(n, { fields: { custbody_ttns_source: 'TTNS' } });
+        const rec = fx.fulfillment(n, { fields: { custbody_ttns_shipped_by: 'TIKTOK' } });
         script.afterSubmit({ type: 'create', newRecord: rec, oldRecord: null });
         expect(n.requests.map((r) => JSON.parse(r.body).type)).toEqual(['inventory.changed']);
+    });
+
+    test('a warehouse fulfilling a bridge-written order pushes item_fulfillment.saved', () => {
+        const n = setup();
+        n.executionContext = 'USERINTERFACE';
+        const rec = fx.fulfillment(n, { fields: { custbody_ttns_source: 'TTNS' } });
+        script.afterSubmit({ type: 'create', newRecord: rec, oldRecord: null });
+        expect(n.requests.map((r) => JSON.parse(r.body).type)).toEqual(['item_fulfillment.saved', 'inventory.changed']);
     });
 
     describe('sales orders', () => {

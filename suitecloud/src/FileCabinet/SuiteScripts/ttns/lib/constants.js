@@ -9,6 +9,7 @@ define([], () => {
         ORDER_ID: 'custbody_ttns_order_id',
         SHOP_ID: 'custbody_ttns_shop_id',
         SOURCE: 'custbody_ttns_source',
+        SHIPPED_BY: 'custbody_ttns_shipped_by',
         SYNC_STATUS: 'custbody_ttns_sync_status',
         BUYER_MESSAGE: 'custbody_ttns_buyer_message',
         CREATOR: 'custbody_ttns_creator',
@@ -65,6 +66,8 @@ define([], () => {
         PARAMS,
         EVENTS,
         SOURCE_BRIDGE: 'TTNS',
+        /** custbody_ttns_shipped_by on a fulfillment the bridge created because TikTok shipped it (FBT). */
+        SHIPPED_BY_TIKTOK: 'TIKTOK',
         SECRET_ID: 'custsecret_ttns_events',
         EVENTS_PATH: '/netsuite/events',
         /** Execution contexts the bridge writes through (REST record API, our RESTlet, SOAP). */

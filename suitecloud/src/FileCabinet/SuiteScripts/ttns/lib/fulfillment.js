@@ -78,7 +78,7 @@ define(['./constants', './records', './items', './util'], (C, R, items, util) =>
             orderType: util.str(R.value(rec, 'ordertype')),
             orderIdOnRecord: util.str(R.value(rec, F.ORDER_ID)).trim(),
             shopIdOnRecord: util.str(R.value(rec, F.SHOP_ID)).trim(),
-            source: util.str(R.value(rec, F.SOURCE)),
+            shippedBy: util.str(R.value(rec, F.SHIPPED_BY)).trim().toUpperCase(),
             shipMethod: { id: R.id(R.value(rec, 'shipmethod')), text: R.text(rec, 'shipmethod') },
             carrier: carrierText,
             shippedAt: shipped instanceof Date ? util.ymd(shipped) : util.str(shipped),
@@ -147,7 +147,7 @@ define(['./constants', './records', './items', './util'], (C, R, items, util) =>
             shipped_at: raw.shippedAt || null,
             packages: raw.packages,
             lines: raw.lines,
-            source: raw.source,
+            shipped_by: raw.shippedBy,
         };
     }
 
@@ -163,7 +163,10 @@ define(['./constants', './records', './items', './util'], (C, R, items, util) =>
      */
     function event(N, rec, ueType) {
         const raw = read(rec);
-        if (raw.source === C.SOURCE_BRIDGE) return null; // created by the bridge (FBT): TikTok shipped it
+        // Created by the bridge because TikTok shipped the order (FBT): nothing to tell TikTok. The
+        // sales-side marker custbody_ttns_source is deliberately not looked at: it does not apply to
+        // fulfillments (a transform would copy it from every bridge-written order).
+        if (raw.shippedBy === C.SHIPPED_BY_TIKTOK) return null;
         const so = salesOrderOf(N, raw);
         if (!so) return null;
         if (contextType(ueType) !== 'delete') fillFromSalesOrder(N, so, raw.lines);
