@@ -83,7 +83,10 @@ class SandboxWorld:
         run_scripts: bool = True,
         host: str = "127.0.0.1",
         ports: tuple[int, int, int] = (0, 0, 0),
+        bridge_url: str | None = None,
     ) -> None:
+        """``bridge_url``: a bridge running in its own processes (``ttns web``); by default the world
+        binds a port for an in-process bridge (``serve(app)``)."""
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.catalog = tuple(catalog)
@@ -95,6 +98,7 @@ class SandboxWorld:
         self.netsuite_config = netsuite or NetSuiteSandboxConfig()
         self.run_scripts = run_scripts
         self.bridge_app = LateApp()
+        self.external_bridge_url = bridge_url.rstrip("/") if bridge_url else None
         self._servers: list[BackgroundServer] = []
         self.key_file = self.workdir / "netsuite-certificate-key.pem"
         self.shop_id = ""
@@ -103,8 +107,9 @@ class SandboxWorld:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> SandboxWorld:
-        self.bridge_server = BackgroundServer(self.bridge_app, self.host, self.ports[2], name="bridge").start()
-        self._servers.append(self.bridge_server)
+        if self.external_bridge_url is None:
+            self.bridge_server = BackgroundServer(self.bridge_app, self.host, self.ports[2], name="bridge").start()
+            self._servers.append(self.bridge_server)
         key = ec.generate_private_key(ec.SECP256R1())
         self.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                     serialization.NoEncryption()))
@@ -160,7 +165,7 @@ class SandboxWorld:
     # -- addresses ---------------------------------------------------------------------------
     @property
     def bridge_url(self) -> str:
-        return self.bridge_server.url
+        return self.external_bridge_url or self.bridge_server.url
 
     @property
     def tiktok_url(self) -> str:
@@ -243,6 +248,8 @@ class SandboxWorld:
 
     def serve(self, app: Any) -> None:
         """Plug the bridge's WSGI app into the bound bridge port."""
+        if self.external_bridge_url is not None:
+            raise RuntimeError("this world points at an external bridge")
         self.bridge_app.app = app
 
     # -- connecting a shop -------------------------------------------------------------------
