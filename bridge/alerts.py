@@ -250,9 +250,10 @@ class AlertStore:
             if row is None:
                 ins = (postgresql.insert(alerts) if self.engine.dialect.name == "postgresql" else
                        sqlite.insert(alerts)).on_conflict_do_nothing()
-                res = c.execute(ins.values(key=alert.key, status="firing", first_seen=now, sends=1 if may_send else 0,
-                                           last_sent_at=now if may_send else None, delivery={}, **content))
-                if res.rowcount == 1:
+                new_id = c.execute(ins.values(key=alert.key, status="firing", first_seen=now,
+                                              sends=1 if may_send else 0, last_sent_at=now if may_send else None,
+                                              delivery={}, **content).returning(alerts.c.id)).scalar()
+                if new_id is not None:
                     return ("new" if may_send else "below_min_severity"), None
                 row = c.execute(select(alerts.c.status, alerts.c.last_sent_at)
                                 .where(alerts.c.key == alert.key)).first()

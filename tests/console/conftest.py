@@ -108,6 +108,16 @@ def console(container: Container) -> Console:
 SHOP = "7494049642642441621"
 
 
+class EveryRecordExists:
+    """NetSuite lookups for the shipped specs' ``eid:`` references: every record exists."""
+
+    def existing_ids(self, table: str, ids: Any) -> set[str]:
+        return set(ids)
+
+    def internal_ids(self, table: str, external_ids: Any) -> dict[str, str]:
+        return {e: f"{len(e)}{sum(map(ord, e))}" for e in external_ids}
+
+
 class Orders:
     """The orders flow with port fakes: webhooks in, a worker draining, NetSuite faked."""
 
@@ -121,6 +131,7 @@ class Orders:
         self.netsuite = FakeNetSuiteOrders({"MUG": ItemRef("103"), "CAP": ItemRef("104")})
         container.set("tiktok.orders", self.tiktok)
         container.set("netsuite.orders", self.netsuite)
+        container.set("netsuite.lookup", EveryRecordExists())
         container.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_fake"))
         self.access_token = "TTP_fake_access_" + secrets.token_hex(8)
         self.refresh_token = "TTP_fake_refresh_" + secrets.token_hex(8)

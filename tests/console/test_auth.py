@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 import pytest
 from click.testing import CliRunner
 from flask import Flask
@@ -16,8 +17,8 @@ from tests.console.conftest import PASSWORD, Console, console_settings, login
 
 PAGES = ("/console/", "/console/connections", "/console/exceptions", "/console/exceptions/1", "/console/orders",
          "/console/orders/S1/O1", "/console/trace/abc", "/console/inventory", "/console/settlement",
-         "/console/settlement/ST1", "/console/settlement/payout/P1", "/console/monitors", "/console/specs", "/connect/tiktok",
-         "/oauth/tiktok/callback?code=c&state=s")
+         "/console/settlement/ST1", "/console/settlement/payout/P1", "/console/monitors", "/console/specs",
+         "/connect/tiktok", "/oauth/tiktok/callback?code=c&state=s")
 ACTIONS = ("/console/exceptions/1/replay", "/console/exceptions/1/resolve", "/console/exceptions/1/ignore",
            "/console/exceptions/bulk", "/console/monitors/run", "/logout", "/connect/tiktok/start",
            "/api/console/exceptions/1/resolve")

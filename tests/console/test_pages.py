@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 from decimal import Decimal
+from html import unescape
 
 from bridge.alerts import Alert, Alerter
 from bridge.flows import monitoring
