@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -144,15 +144,19 @@ class NetSuiteLookupAdapter:
         return found
 
 
-    def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
-        if table not in LOOKUP_TABLES:
-            raise ValueError(f"not a lookup table: {table}")
-        out: dict[str, str] = {}
-        for chunk in _chunks(sorted(set(external_ids)), SUITEQL_IN_CHUNK):
-            q = (f"SELECT id, externalid FROM {table} "  # noqa: S608 - closed table list, quoted values
-                 f"WHERE externalid IN ({', '.join(sql_literal(i) for i in chunk)})")
-            out.update({str(r["externalid"]): str(r["id"]) for r in self.client.suiteql(q)})
-        return out
+    def internal_ids(self, wanted: Mapping[str, Sequence[str]]) -> dict[tuple[str, str], str]:
+        parts = []
+        for table, eids in sorted(wanted.items()):
+            if table not in LOOKUP_TABLES:
+                raise ValueError(f"not a lookup table: {table}")
+            if eids:
+                # closed table list, quoted values: no SQL from configuration
+                parts.append(f"SELECT {sql_literal(table)} AS t, id, externalid FROM {table} "  # noqa: S608
+                             f"WHERE externalid IN ({', '.join(sql_literal(e) for e in sorted(set(eids)))})")
+        if not parts:
+            return {}
+        rows = self.client.suiteql(" UNION ALL ".join(parts))
+        return {(str(r["t"]), str(r["externalid"])): str(r["id"]) for r in rows}
 
 
 def provide(container: Any) -> None:

@@ -219,6 +219,7 @@ class OrderSync:
     lookup: Callable[[], NetSuiteLookup] | None = None
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _refs_lock: threading.Lock = field(default_factory=threading.Lock)
+    _items_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def settings_for(self, shop_id: str) -> OrderSettings:
         """The shop's settings with every ``eid:`` reference resolved to an internal id (looked up once
@@ -228,30 +229,27 @@ class OrderSync:
                   if value.startswith("eid:")]
         if not wanted:
             return settings
+        # One thread resolves while the others wait: a cold start under a burst costs one lookup.
         with self._refs_lock:
             missing = [(p, t, v) for p, t, v in wanted if (t, v) not in self._refs]
-        if missing:
-            if self.lookup is None:
-                raise ConfigurationError("orders.yaml uses eid: references but no NetSuite lookup is wired")
-            lookup = self.lookup()
-            by_table: dict[str, set[str]] = {}
-            for _p, t, v in missing:
-                by_table.setdefault(t, set()).add(v[4:])
-            found = {(t, f"eid:{e}"): i for t, eids in by_table.items()
-                     for e, i in lookup.internal_ids(t, sorted(eids)).items()}
-            with self._refs_lock:
-                self._refs.update(found)
-            absent = [(p, v) for p, t, v in missing if (t, v) not in found]
-            if absent:
-                raise NeedsHumanError(
-                    "orders.yaml names NetSuite records that do not exist: "
-                    + ", ".join(f"{v} (at {p})" for p, v in absent),
-                    code="SPEC_REFERENCE_MISSING", owner="admin",
-                    fix_hint="Create the records with those external ids in NetSuite, or correct the references in "
-                    "orders.yaml (`ttns specs check` lists every one), then replay.",
-                    evidence=Evidence.of("bridge", "resolve spec references", details={"missing": absent}),
-                    entity="spec:orders")
-        with self._refs_lock:
+            if missing:
+                if self.lookup is None:
+                    raise ConfigurationError("orders.yaml uses eid: references but no NetSuite lookup is wired")
+                by_table: dict[str, set[str]] = {}
+                for _p, t, v in missing:
+                    by_table.setdefault(t, set()).add(v[4:])
+                found = self.lookup().internal_ids({t: sorted(e) for t, e in by_table.items()})
+                self._refs.update({(t, f"eid:{e}"): i for (t, e), i in found.items()})
+                absent = [(p, v) for p, t, v in missing if (t, v) not in self._refs]
+                if absent:
+                    raise NeedsHumanError(
+                        "orders.yaml names NetSuite records that do not exist: "
+                        + ", ".join(f"{v} (at {p})" for p, v in absent),
+                        code="SPEC_REFERENCE_MISSING", owner="admin",
+                        fix_hint="Create the records with those external ids in NetSuite, or correct the references "
+                        "in orders.yaml (`ttns specs check` lists every one), then replay.",
+                        evidence=Evidence.of("bridge", "resolve spec references", details={"missing": absent}),
+                        entity="spec:orders")
             return with_references(settings, dict(self._refs))
 
     # -- items and customers ----------------------------------------------------------------
@@ -279,11 +277,20 @@ class OrderSync:
             else:
                 misses.append(sku)
         if misses:
-            found = self.netsuite.resolve_items(misses, settings.items.lookup)
-            for sku, ref in found.items():
-                out[sku] = ref
-                self.store.links.upsert(Link("item", "", sku, ref.id, "item", "", "", "inactive" if not ref.active
-                                             else "active", {"name": ref.name}, now))
+            with self._items_lock:  # concurrent jobs missing the same SKUs wait for one lookup
+                again = self.store.links.get_many("item", "", misses)
+                for sku in list(misses):
+                    link = again.get(sku)
+                    if link and link.netsuite_id and link.synced_at and link.synced_at >= now - timedelta(
+                            seconds=ITEM_CACHE_SECONDS):
+                        out[sku] = ItemRef(id=link.netsuite_id, active=link.status != "inactive",
+                                           name=str(link.data.get("name", "")))
+                        misses.remove(sku)
+                found = self.netsuite.resolve_items(misses, settings.items.lookup) if misses else {}
+                for sku, ref in found.items():
+                    out[sku] = ref
+                    self.store.links.upsert(Link("item", "", sku, ref.id, "item", "", "", "inactive" if not ref.active
+                                                 else "active", {"name": ref.name}, self.clock.now()))
         return out
 
     def resolve_customer(self, shop_id: str, order: Order, mapped: MappedOrder) -> str | None:

@@ -7,7 +7,7 @@ adapters and in the fakes, and stays free of HTTP and SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -89,6 +89,6 @@ class NetSuiteLookup(Protocol):
         values are looked up by external id."""
         ...
 
-    def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
-        """External id → internal id for the records of ``table`` that exist."""
+    def internal_ids(self, wanted: Mapping[str, Sequence[str]]) -> dict[tuple[str, str], str]:
+        """(table, external id) → internal id for every wanted record that exists (one round trip)."""
         ...

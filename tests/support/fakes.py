@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -140,6 +140,6 @@ class FakeNetSuiteLookup:
     def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
         return set(ids) & self.tables.get(table, set())
 
-    def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
-        known = self.tables.get(table, set())
-        return {e: f"id-{e}" for e in external_ids if f"eid:{e}" in known}
+    def internal_ids(self, wanted: Mapping[str, Sequence[str]]) -> dict[tuple[str, str], str]:
+        return {(t, e): f"id-{e}" for t, eids in wanted.items() for e in eids
+                if f"eid:{e}" in self.tables.get(t, set())}

@@ -1,0 +1,1 @@
+"""The demo: `ttns demo` (see bridge.demo.runner and bridge.demo.scenario)."""
