@@ -65,8 +65,14 @@ def register(main: click.Group) -> None:
         console = Console()
         with running_demo(options) as d:
             done = threading.Event()
-            runner = threading.Thread(target=lambda: (scenario.run(d), done.set()), name="demo-scenario",
-                                      daemon=True)
+
+            def play() -> None:
+                try:
+                    scenario.run(d)
+                finally:
+                    done.set()
+
+            runner = threading.Thread(target=play, name="demo-scenario", daemon=True)
             runner.start()
             with Live(_render(d), console=console, refresh_per_second=2, transient=False) as live:
                 while not done.wait(0.5):

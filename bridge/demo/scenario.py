@@ -6,6 +6,7 @@ and say so."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import random
 import re
@@ -168,5 +169,5 @@ def run(demo: Demo) -> None:
     for name, _fn in STEPS:
         demo.state.step(name)
     for name, fn in STEPS:
-        run_step(demo, name, lambda fn=fn: fn(demo))
+        run_step(demo, name, functools.partial(fn, demo))
     demo.drain(demo.options.timeout)
