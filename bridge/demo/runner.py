@@ -188,7 +188,7 @@ def figures(demo: Demo) -> dict[str, Any]:
         if link is not None and link.netsuite_id and link.synced_at is not None:
             latencies.append(max(0.0, link.synced_at.timestamp() - t0))
     with store.engine.connect() as c:
-        by_status: dict[str, int] = dict(c.execute(select(links.c.status, func.count()).where(  # type: ignore[arg-type]
+        by_status: dict[str, int] = dict(c.execute(select(links.c.status, func.count()).where(
             links.c.kind == "order", links.c.shop_id == shop).group_by(links.c.status)).all())
         calls = {(s, op): n for s, op, n in c.execute(select(api_calls.c.system, api_calls.c.operation,
                                                              func.count()).group_by(api_calls.c.system,
