@@ -59,6 +59,7 @@ def sync_spec(shop_id: str, order_id: str, *, idempotency_key: str, reason: str,
         payload={"shop_id": shop_id, "order_id": order_id, "reason": reason},
         idempotency_key=idempotency_key,
         priority=priority,
+        coalesce=True,  # the job re-reads the order: one waiting job per order is enough
     )
 
 

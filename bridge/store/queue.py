@@ -70,6 +70,9 @@ class JobSpec:
     max_attempts: int | None = None
     correlation_id: str = ""
     exception_id: int | None = None
+    # Absorbed by a job of the same kind and key that is queued, due and not yet started: for jobs that
+    # re-read the current state when they run, a second one would only repeat the first.
+    coalesce: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,16 @@ class SqlJobQueue:
             if existing is not None:
                 out.append(Enqueued(int(existing), False))
                 continue
+            if spec.coalesce:
+                waiting = conn.execute(
+                    select(jobs.c.id).where(
+                        jobs.c.kind == spec.kind, jobs.c.key == spec.key, jobs.c.status == "queued",
+                        jobs.c.attempts == 0, jobs.c.run_at <= (spec.run_at or now),
+                    ).limit(1)
+                ).scalar()
+                if waiting is not None:
+                    out.append(Enqueued(int(waiting), False))
+                    continue
             values = {
                 "kind": spec.kind,
                 "key": spec.key,
@@ -496,6 +509,13 @@ class MemoryJobQueue:
                 if ikey in self._by_ikey:
                     out.append(Enqueued(self._by_ikey[ikey], False))
                     continue
+                if spec.coalesce:
+                    due = spec.run_at or now
+                    waiting = next((j for j in self._jobs.values() if j.kind == spec.kind and j.key == spec.key
+                                    and j.status == "queued" and j.attempts == 0 and j.run_at <= due), None)
+                    if waiting is not None:
+                        out.append(Enqueued(waiting.id, False))
+                        continue
                 job = Job(
                     id=self._next,
                     kind=spec.kind,

@@ -167,3 +167,18 @@ def test_pending_keys_lists_queued_work_of_a_kind_by_prefix(q: tuple[JobQueue, M
     keys = [k for k, _ in queue.pending_keys("orders.sync", "order:S1:", 10)]
     assert keys == ["order:S1:2"]  # not the running one, not S2, not S1_x, not another kind
     assert queue.pending_keys("orders.sync", "order:", 2)[0][1].tzinfo is not None
+
+
+def test_coalescing_absorbs_into_an_unstarted_due_job_only(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, clock = q
+    first = queue.enqueue(spec("order:1", "w1", coalesce=True))
+    again = queue.enqueue(spec("order:1", "w2", coalesce=True))
+    other_key = queue.enqueue(spec("order:2", "w3", coalesce=True))
+    assert again.job_id == first.job_id and not again.created and other_key.created
+    (running,) = [j for j in queue.claim("w", 30, 5) if j.key == "order:1"]
+    behind = queue.enqueue(spec("order:1", "w4", coalesce=True))  # the first already started: a new job
+    assert behind.created
+    queue.retry(running, 600, "busy", started_at=T0)  # a job waiting for its backoff absorbs nothing later
+    assert queue.enqueue(spec("order:1", "w5", coalesce=True)).job_id == behind.job_id
+    plain = queue.enqueue(spec("order:1", "w6"))
+    assert plain.created
