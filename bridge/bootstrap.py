@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,8 @@ class Container:
     clock: Clock
     _lazy: dict[str, Any] = field(default_factory=dict)
     _factories: dict[str, Callable[[Container], Any]] = field(default_factory=dict)
+    # Reentrant: a factory may get() the services it is built from.
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def provide(self, name: str, factory: Callable[[Container], Any]) -> None:
         """Register a lazily built service (a client, the spec set …) under ``name``."""
@@ -64,13 +67,19 @@ class Container:
         self._lazy.pop(name, None)
 
     def get(self, name: str) -> Any:
-        if name not in self._lazy:
-            try:
-                factory = self._factories[name]
-            except KeyError:
-                raise KeyError(f"no service named {name!r} is wired in bridge.bootstrap") from None
-            self._lazy[name] = factory(self)
-        return self._lazy[name]
+        """The service, built on first use, once even when many worker threads ask at the same time."""
+        try:
+            return self._lazy[name]
+        except KeyError:
+            pass
+        with self._lock:
+            if name not in self._lazy:
+                try:
+                    factory = self._factories[name]
+                except KeyError:
+                    raise KeyError(f"no service named {name!r} is wired in bridge.bootstrap") from None
+                self._lazy[name] = factory(self)
+            return self._lazy[name]
 
     def has(self, name: str) -> bool:
         return name in self._factories

@@ -219,3 +219,27 @@ def test_heartbeat_keeps_leases_alive(threads: int) -> None:
     stop.set()
     t.join(5)
     assert thief_got == [] and calls == [jid] and q.get(jid).status == "done"  # type: ignore[union-attr]
+
+
+def test_container_builds_a_service_once_under_concurrent_first_use(sqlite_url: str) -> None:
+    from bridge.bootstrap import build
+    from bridge.settings import Settings
+
+    c = build(Settings(database_url=sqlite_url), flows=())
+    built = []
+
+    def factory(_c: object) -> object:
+        time.sleep(0.05)
+        obj = object()
+        built.append(obj)
+        return obj
+
+    c.provide("slow", factory)
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(c.get("slow"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and all(g is built[0] for g in got)
+    c.close()
