@@ -39,7 +39,8 @@ def summary() -> Response:
                          "threshold": None if r.threshold is None else str(r.threshold), "at": r.at.isoformat()}
                   for name, r in latest_readings(c.store).items()},
         flows={f.flow: {"backlog": f.backlog, "scheduled": f.queued_later, "done_hour": f.done_hour,
-                        "errors_hour": f.errors_hour, "needs_attention": f.failed + f.dead,
+                        "errors_hour": f.errors_hour, "open_exceptions": f.open_exceptions,
+                        "stopped_jobs": f.failed + f.dead,
                         "run_ms": f.run_ms, "enqueue_to_done_s": f.e2e_s} for f in flows},
         at=now.isoformat(),
     )

@@ -103,8 +103,9 @@ class DatabaseCollector:
                                   "(due: runnable now; scheduled: a retry or a later run).", labels=["kind", "state"])
         oldest = GaugeMetricFamily("ttns_queue_oldest_due_seconds", "Age of the oldest runnable job, by kind.",
                                    labels=["kind"])
-        stuck = GaugeMetricFamily("ttns_jobs_needing_attention", "Jobs stopped for a person (failed: an exception "
-                                  "to fix; dead: retries exhausted or fatal), by kind.", labels=["kind", "status"])
+        stuck = CounterMetricFamily("ttns_jobs_stopped", "Jobs that stopped without succeeding (failed: raised an "
+                                    "exception for a person; dead: retries exhausted or fatal), by kind. A replay is "
+                                    "a new job; open exceptions are ttns_exceptions.", labels=["kind", "status"])
         due = jobs.c.run_at <= now
         rows = conn.execute(
             select(jobs.c.kind, jobs.c.status, func.count(), func.sum(case((due, 1), else_=0)),

@@ -114,8 +114,8 @@ class EveryRecordExists:
     def existing_ids(self, table: str, ids: Any) -> set[str]:
         return set(ids)
 
-    def internal_ids(self, table: str, external_ids: Any) -> dict[str, str]:
-        return {e: f"{len(e)}{sum(map(ord, e))}" for e in external_ids}
+    def internal_ids(self, wanted: Any) -> dict[tuple[str, str], str]:
+        return {(t, e): f"{len(e)}{sum(map(ord, e))}" for t, eids in wanted.items() for e in eids}
 
 
 class Orders:

@@ -59,7 +59,7 @@ def test_metrics_expose_queue_jobs_api_calls_latencies_and_drift(console: Consol
     assert value(m, "ttns_queue_depth", kind="orders.poll", state="due") == 1
     assert value(m, "ttns_queue_depth", kind="orders.poll", state="scheduled") == 1
     assert value(m, "ttns_queue_oldest_due_seconds", kind="orders.poll") >= 0
-    assert value(m, "ttns_jobs_needing_attention", kind="orders.sync", status="failed") == 1
+    assert value(m, "ttns_jobs_stopped_total", kind="orders.sync", status="failed") == 1
     assert value(m, "ttns_job_attempts_total", kind="orders.sync", outcome="ok") == 1
     assert value(m, "ttns_job_attempts_total", kind="orders.sync", outcome="needs_human") == 1
     assert value(m, "ttns_job_duration_seconds_count", kind="orders.sync") == 2

@@ -181,7 +181,7 @@ def test_dashboard_shows_flows_monitors_and_exceptions(console: Console) -> None
     assert "<html" not in partial and 'id="flow-orders"' in partial
     summary = console.client.get("/api/console/summary").get_json()
     assert summary["exceptions_open"] == {"ops": 1} and summary["alerts_firing"] == 1
-    assert summary["flows"]["orders"]["needs_attention"] == 1
+    assert summary["flows"]["orders"]["open_exceptions"] == 1
     assert set(summary["monitors"]) == set(monitoring.MONITORS)
 
 

@@ -75,8 +75,9 @@ class FlowStat:
     queued_due: int = 0
     queued_later: int = 0
     running: int = 0
-    failed: int = 0  # needs a human (open until replayed)
+    failed: int = 0  # jobs stopped for a person (historical: a replay is a new job)
     dead: int = 0
+    open_exceptions: int = 0  # what waits for a person now
     done_hour: int = 0
     done_day: int = 0
     attempts_hour: int = 0
@@ -91,7 +92,7 @@ class FlowStat:
 
 
 def flow_stats(engine: Engine, now: datetime, known_kinds: Iterable[str] = ()) -> list[FlowStat]:
-    """Throughput, backlog and latency percentiles per flow (job kind prefix). Five queries."""
+    """Throughput, backlog and latency percentiles per flow (job kind prefix). Six queries."""
     hour, day = now - timedelta(hours=1), now - timedelta(days=1)
     stats: dict[str, FlowStat] = {}
 
@@ -124,6 +125,12 @@ def flow_stats(engine: Engine, now: datetime, known_kinds: Iterable[str] = ()) -
                 s.failed += n
             else:
                 s.dead += n
+        for kind, n in c.execute(
+            select(exceptions.c.job_kind, func.count())
+            .where(exceptions.c.status == "open", exceptions.c.job_kind.is_not(None))
+            .group_by(exceptions.c.job_kind)
+        ).all():
+            st(str(kind)).open_exceptions += int(n)
         for kind, outcome, n in c.execute(
             select(jobs.c.kind, job_attempts.c.outcome, func.count())
             .select_from(job_attempts.join(jobs, jobs.c.id == job_attempts.c.job_id))

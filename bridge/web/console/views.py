@@ -302,7 +302,7 @@ def inventory() -> Any:
 
 REPORT_TABLES = ("fee_lines", "adjustment_lines", "revenue_lines", "shipping_lines", "tax_lines", "unmatched",
                  "variances", "checks", "postings")
-SUMMARY_SKIP = frozenset({"kind"})
+SUMMARY_SKIP = frozenset({"kind", "statement_id"})
 TOTALS = frozenset({"Gross sales", "Net settlement", "Payout"})
 
 
