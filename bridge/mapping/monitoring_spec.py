@@ -27,7 +27,7 @@ class OrdersMissing(MonitorBase):
     """TikTok orders awaiting shipment with no NetSuite sales order after ``after_minutes``."""
 
     after_minutes: int = Field(30, ge=1)
-    lookback_hours: int = Field(72, ge=1, le=24 * 60)
+    lookback_hours: int = Field(24, ge=1, le=24 * 60)  # TikTok is searched over this window every run
     ask_tiktok: bool = True  # also search TikTok for orders the bridge never heard of
     statuses: tuple[str, ...] = ("AWAITING_SHIPMENT", "AWAITING_COLLECTION")
 

@@ -74,6 +74,8 @@ def exception_action(exc_id: int, action: str) -> Any:
 
     if action not in ("replay", "resolve", "ignore"):
         return jsonify(error="action must be replay, resolve or ignore"), 404
+    if _c().store.exceptions.get(exc_id) is None:
+        return jsonify(error=f"no exception {exc_id}"), 404
     body = request.get_json(silent=True) or {}
     note = str(body.get("note") or "")[:500] if isinstance(body, dict) else ""
     ok, message = _act(exc_id, action, note)

@@ -230,3 +230,18 @@ def _queued_kinds(console: Console) -> list[str]:
 
     with console.container.store.engine.connect() as conn:
         return [r[0] for r in conn.execute(select(jobs.c.kind).where(jobs.c.status == "queued"))]
+
+
+def test_json_api_validates_and_acts(console: Console) -> None:
+    c = console.container
+    exc_id = c.store.exceptions.raise_(code="X", owner="finance", title="needs a look", entity="statement:9",
+                                       evidence={"password": "p4ss", "body": "ok"})
+    page = console.client.get("/api/console/exceptions?owner=finance").get_json()
+    assert page["total"] == 1 and page["items"][0]["evidence"]["password"] == "***"
+    assert console.client.get("/api/console/exceptions?owner=boss").status_code == 400
+    assert console.client.get("/api/console/exceptions?page=0").status_code == 400
+    token = {"X-CSRF-Token": console.csrf()}
+    assert console.client.post("/api/console/exceptions/999/resolve", json={}, headers=token).status_code == 404
+    assert console.client.post(f"/api/console/exceptions/{exc_id}/replay", json={}, headers=token).status_code == 409
+    ok = console.client.post(f"/api/console/exceptions/{exc_id}/ignore", json={"note": "dup"}, headers=token)
+    assert ok.status_code == 200 and c.store.exceptions.get(exc_id).status == "ignored"  # type: ignore[union-attr]
