@@ -15,7 +15,15 @@ from typing import Any
 import requests
 
 from bridge.errors import RetriableError
-from bridge.flows.inventory_ports import CreatedProduct, LocationInfo, ProductInfo, Refusal, SkuInfo, TikTokRefused
+from bridge.flows.inventory_ports import (
+    CreatedProduct,
+    LocationInfo,
+    ProductInfo,
+    Refusal,
+    SkuInfo,
+    TikTokRefused,
+    WarehouseStock,
+)
 from bridge.mapping.catalog import AttributeRule, ItemDetail, NsItem
 from bridge.mapping.inventory import WarehouseInfo
 
@@ -124,12 +132,13 @@ class TikTokInventoryAdapter:
                 return None
             raise
 
-    def stock(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
+    def stock(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, dict[str, WarehouseStock]]:
+        out: dict[str, dict[str, WarehouseStock]] = {}
         for chunk in _chunks(list(product_ids), STOCK_SEARCH_MAX):
             for rec in self._shop(shop_id).products.inventory(product_ids=chunk):
                 for s in rec.skus:
-                    out[s.id] = {w.warehouse_id: int(w.available_quantity) for w in s.warehouse_inventory}
+                    out[s.id] = {w.warehouse_id: WarehouseStock(int(w.available_quantity), int(w.committed_quantity))
+                                 for w in s.warehouse_inventory}
         return out
 
     def update_inventory(self, shop_id: str, product_id: str,
@@ -273,6 +282,19 @@ class NetSuiteInventoryAdapter:
                 if row.get("location") in (None, ""):
                     continue
                 out[(str(row["item"]), str(row["location"]))] = _units(row.get("quantityavailable"))
+        return out
+
+    def tiktok_committed(self, shop_id: str, item_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = {}
+        for chunk in _chunks(sorted(set(item_ids))):
+            # values quoted by sql_literal; sales order line quantities are negative in SuiteQL, so ABS
+            q = ("SELECT tl.item AS item, tl.location AS location, SUM(ABS(tl.quantitycommitted)) AS q "  # noqa: S608
+                 "FROM transactionline tl INNER JOIN transaction t ON t.id = tl.transaction "
+                 f"WHERE t.type = 'SalesOrd' AND t.custbody_ttns_shop_id = {sql_literal(shop_id)} "
+                 f"AND tl.item IN ({', '.join(sql_literal(i) for i in chunk)}) GROUP BY tl.item, tl.location")
+            for row in self.client.suiteql(q):
+                if row.get("location") not in (None, ""):
+                    out[(str(row["item"]), str(row["location"]))] = _units(row.get("q"))
         return out
 
     def _types(self, item_ids: Sequence[str], with_children: bool) -> list[dict[str, Any]]:

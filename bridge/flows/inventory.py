@@ -38,10 +38,12 @@ from bridge.mapping.inventory import (
     ProductPlan,
     Quantities,
     SkuStock,
+    Stock,
     WarehouseInfo,
     changed,
     link_warehouses,
     plan_product,
+    tiktok_reserved,
 )
 from bridge.mapping.inventory_spec import InventorySpec, ResolvedRule
 from bridge.mapping.locations_spec import LocationsSpec
@@ -206,25 +208,28 @@ class InventorySync:
             raise SkippableError(f"the inventory flow is off for shop {shop_id}")
         return shop
 
-    def plan(self, shop: Shop, product_id: str, rows: Sequence[SkuRow] | None = None) -> ProductPlan:
-        """What the product's SKUs should show on TikTok now (reads NetSuite, writes nothing)."""
+    def inputs(self, shop: Shop, product_id: str, rows: Sequence[SkuRow] | None = None) -> PlanInputs:
+        """Everything a product's numbers depend on, read in an order where an order moving between
+        two reads is counted twice (safe), never missed: pending links, then NetSuite's
+        commitments to this shop's TikTok orders, then NetSuite's available stock."""
         rows = list(rows if rows is not None else self.inv.product_skus(shop.id, product_id))
         spec = self.spec()
-        active_items = sorted({r.item_id for r in rows if r.item_id and not r.item_inactive})
-        stock = self.netsuite.availability(active_items) if active_items else {}
+        items = sorted({r.item_id for r in rows if r.item_id and not r.item_inactive})
         pending = self.inv.pending_units(shop.id, include_staged=spec.count_staged_orders)
+        committed = self.netsuite.tiktok_committed(shop.id, items) if items else {}
+        stock = self.netsuite.availability(items) if items else {}
         skus = [SkuStock(r.sku_id, r.seller_sku, r.item_id, r.warehouses, r.categories, r.listings) for r in rows]
-        inactive = {r.sku_id for r in rows if r.item_inactive}
 
         def rule_for(s: SkuStock) -> ResolvedRule:
             return spec.rule_for(shop.id, s.seller_sku, s.categories, shop.name)
 
-        plan = plan_product(product_id, skus, locations=self.location_map(shop), stock=stock,
-                            rule_for=rule_for, pending=pending)
-        # An inactive NetSuite item sells nothing: its SKUs are pushed as zero.
-        for sku in inactive & set(plan.quantities):
-            plan.quantities[sku] = dict.fromkeys(plan.quantities[sku], 0)
-        return plan
+        return PlanInputs(product_id, skus, self.location_map(shop), stock, pending, committed, rule_for,
+                          {r.sku_id for r in rows if r.item_inactive})
+
+    def plan(self, shop: Shop, product_id: str, rows: Sequence[SkuRow] | None = None) -> ProductPlan:
+        """What the product's SKUs should show on TikTok by NetSuite and the bridge's own records
+        (reads NetSuite, writes nothing)."""
+        return self.inputs(shop, product_id, rows).plan()
 
     def push_product(self, shop_id: str, product_id: str, *, mode: Mode = "delta", dry_run: bool = False,
                      reason: str = "") -> PushResult:
@@ -237,9 +242,9 @@ class InventorySync:
         if any(r.product_status and r.product_status != "ACTIVATE" for r in rows):
             return PushResult(shop_id, product_id, "skipped",
                               reason=f"product is {rows[0].product_status}; TikTok takes stock of live products only")
-        plan = self.plan(shop, product_id, rows)
-        result = self._send(shop, product_id, plan, mode, dry_run, reason, retried=False)
-        blocking = plan.blocking()
+        result = self._send(shop, product_id, self.inputs(shop, product_id, rows), mode, dry_run, reason,
+                            retried=False)
+        blocking = result.plan.blocking() if result.plan is not None else []
         if blocking and not dry_run:
             whs = sorted({p.warehouse_id for p in blocking})
             raise NeedsHumanError(
@@ -252,32 +257,37 @@ class InventorySync:
                                                                            "sent": result.sent}))
         return result
 
-    def _send(self, shop: Shop, product_id: str, plan: ProductPlan, mode: Mode, dry_run: bool, reason: str, *,
+    def _send(self, shop: Shop, product_id: str, inputs: PlanInputs, mode: Mode, dry_run: bool, reason: str, *,
               retried: bool) -> PushResult:
-        if mode == "force":
-            todo = {s: dict(q) for s, q in plan.quantities.items()}
-        elif mode == "check":
-            actual = self.tiktok.stock(shop.id, [product_id])
-            now = {(s, w): q for s, per in actual.items() for w, q in per.items()}
-            todo = changed(plan.quantities, now)
-        else:
-            todo = changed(plan.quantities, self.inv.last_pushed(shop.id, list(plan.quantities)))
+        """``delta``: only SKUs whose number by NetSuite moved since the last push; ``check``: every
+        SKU, sent where TikTok's own number differs; ``force``: every SKU, sent. Before sending,
+        TikTok's reservations are read so orders the bridge has not seen yet are not handed back."""
+        base = inputs.plan()
+        basis = self.inv.last_pushed(shop.id, list(base.quantities))
+        due = set(base.quantities) if mode != "delta" else set(changed(base.quantities, basis))
+        if not due:
+            return PushResult(shop.id, product_id, "unchanged", {}, base, reason)
+        actual = self.tiktok.stock(shop.id, [product_id])
+        plan = inputs.plan({(s, w): st.committed for s, per in actual.items() for w, st in per.items()})
+        targets = {s: q for s, q in plan.quantities.items() if s in due}
+        now = {(s, w): st.available for s, per in actual.items() for w, st in per.items()}
+        todo = targets if mode == "force" else changed(targets, now)
+        record = {s: base.quantities[s] for s in due if s in base.quantities}
         if dry_run:
             return PushResult(shop.id, product_id, "dry_run", todo, plan, reason)
         if not todo:
-            if mode == "check":
-                self.inv.record_pushed(shop.id, product_id, plan.quantities)  # TikTok agrees with us
+            self.inv.record_pushed(shop.id, product_id, record)  # TikTok already shows these numbers
             return PushResult(shop.id, product_id, "unchanged", {}, plan, reason)
         refused = self.tiktok.update_inventory(shop.id, product_id, todo)
         if not refused:
-            self.inv.record_pushed(shop.id, product_id, todo)
+            self.inv.record_pushed(shop.id, product_id, record)
             log.info("inventory pushed", extra={"shop_id": shop.id, "product_id": product_id, "skus": len(todo),
                                                 "mode": mode, "reason": reason})
             return PushResult(shop.id, product_id, "sent", todo, plan, reason)
-        return self._refused(shop, product_id, plan, todo, refused, mode, reason, retried=retried)
+        return self._refused(shop, product_id, plan, todo, record, refused, mode, reason, retried=retried)
 
-    def _refused(self, shop: Shop, product_id: str, plan: ProductPlan, todo: Quantities, refused: list[Refusal],
-                 mode: Mode, reason: str, *, retried: bool) -> PushResult:
+    def _refused(self, shop: Shop, product_id: str, plan: ProductPlan, todo: Quantities, due: Quantities,
+                 refused: list[Refusal], mode: Mode, reason: str, *, retried: bool) -> PushResult:
         codes = {r.code for r in refused}
         entity = product_key(shop.id, product_id)
         if codes & GONE or codes == {NOT_LIVE}:
@@ -286,7 +296,8 @@ class InventorySync:
             return PushResult(shop.id, product_id, "skipped", reason=f"TikTok: {refused[0].message}", refused=refused)
         if codes & WAREHOUSES_CHANGED and not retried:
             rows = self.index_product(shop, product_id)  # the SKUs' warehouses changed on TikTok
-            return self._send(shop, product_id, self.plan(shop, product_id, rows), mode, False, reason, retried=True)
+            return self._send(shop, product_id, self.inputs(shop, product_id, rows), mode, False, reason,
+                              retried=True)
         sent: Quantities = {}
         if len(todo) > 1 and not any(r.sku_id for r in refused):
             # TikTok refused the request as a whole: send SKU by SKU so one locked SKU does not hold
@@ -299,7 +310,7 @@ class InventorySync:
                 else:
                     sent[sku] = per_wh
             if sent:
-                self.inv.record_pushed(shop.id, product_id, sent)
+                self.inv.record_pushed(shop.id, product_id, {s: due[s] for s in sent if s in due})
         skus = sorted({r.sku_id for r in refused if r.sku_id}) or sorted(todo)
         seller = {ln.sku_id: ln.seller_sku for ln in plan.lines}
         names = ", ".join(f"{seller.get(s, s)} ({s})" for s in skus)
@@ -386,6 +397,29 @@ class InventorySync:
 
     def all_products(self, shop_id: str) -> list[str]:
         return self.inv.products(shop_id)
+
+
+@dataclass
+class PlanInputs:
+    """What one product's numbers are computed from (``plan`` is pure over it)."""
+
+    product_id: str
+    skus: list[SkuStock]
+    locations: LocationMap
+    stock: Stock
+    pending: dict[str, dict[str | None, int]]
+    netsuite_committed: dict[tuple[str, str], int]
+    rule_for: Callable[[SkuStock], ResolvedRule]
+    inactive: set[str]
+
+    def plan(self, tiktok_committed: dict[tuple[str, str], int] | None = None) -> ProductPlan:
+        reserved = (tiktok_reserved(self.skus, self.locations, tiktok_committed, self.netsuite_committed)
+                    if tiktok_committed else None)
+        plan = plan_product(self.product_id, self.skus, locations=self.locations, stock=self.stock,
+                            rule_for=self.rule_for, pending=self.pending, reserved=reserved)
+        for sku in self.inactive & set(plan.quantities):  # an inactive NetSuite item sells nothing
+            plan.quantities[sku] = dict.fromkeys(plan.quantities[sku], 0)
+        return plan
 
 
 def _warehouse(p: Place) -> WarehouseInfo:

@@ -64,6 +64,14 @@ class CreatedProduct:
 
 
 @dataclass(frozen=True)
+class WarehouseStock:
+    """TikTok's numbers for one SKU in one warehouse."""
+
+    available: int
+    committed: int = 0  # reserved by TikTok orders not yet shipped
+
+
+@dataclass(frozen=True)
 class LocationInfo:
     id: str
     name: str = ""
@@ -84,8 +92,8 @@ class TikTokInventory(Protocol):
         """One product's detail, including its category chain; None when it does not exist."""
         ...
 
-    def stock(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-        """TikTok's available quantity now per SKU id and warehouse."""
+    def stock(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, dict[str, WarehouseStock]]:
+        """TikTok's available and committed quantities now, per SKU id and warehouse."""
         ...
 
     def update_inventory(self, shop_id: str, product_id: str,
@@ -132,6 +140,11 @@ class NetSuiteInventory(Protocol):
         """Available units (on hand - committed) per (item id, location id)."""
         ...
 
+    def tiktok_committed(self, shop_id: str, item_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        """Units committed per (item id, location) on open sales orders of this TikTok shop
+        (``custbody_ttns_shop_id``)."""
+        ...
+
     def item_details(self, item_ids: Sequence[str]) -> list[ItemDetail]:
         """Items with the fields a listing needs (matrix children of a parent included)."""
         ...
@@ -152,4 +165,5 @@ __all__ = [
     "TikTokCatalog",
     "TikTokInventory",
     "TikTokRefused",
+    "WarehouseStock",
 ]

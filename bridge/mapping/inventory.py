@@ -7,9 +7,13 @@ NetSuite is the master. For one TikTok SKU in one merchant warehouse::
     allocated  = floor(available * allocation / listings)
     sellable   = min(cap, max(0, allocated - buffer - pending))
 
-``pending`` is TikTok units sold but not yet committed in NetSuite (orders received and not yet
-written, or staged as Pending Approval). ``listings`` is how many TikTok SKUs of the shop sell the
-same NetSuite item (they split it rather than each offering all of it). FBT warehouses
+``pending`` is TikTok units sold but not yet committed in NetSuite: the larger of what the bridge
+knows (orders received and not yet written, or staged as Pending Approval) and what TikTok itself
+has reserved for orders beyond NetSuite's commitments to this shop's TikTok orders (orders the
+bridge has not even seen yet: during a livestream spike TikTok accepts orders faster than their
+webhooks arrive, and an absolute stock number must not hand those units back). ``listings`` is
+how many TikTok SKUs of the shop sell the same NetSuite item (they split it rather than each
+offering all of it). FBT warehouses
 (``tiktok_managed``) hold stock TikTok counts itself: they are never computed, never pushed, and
 their locations never feed a merchant warehouse.
 
@@ -141,6 +145,7 @@ class Line:
     allocation: Decimal
     buffer: int
     pending: int
+    reserved: int  # TikTok's own reservations not yet committed in NetSuite (0 when not read)
     listings: int
     cap: int
     quantity: int
@@ -152,7 +157,8 @@ class Line:
                f"{', '.join(self.locations) or '-'}) * {self.allocation}"
         if self.listings > 1:
             base += f" / {self.listings} listings"
-        return (f"{base} - buffer {self.buffer} - pending {self.pending} -> {self.quantity}"
+        pending = f"pending {self.pending}" + (f" (TikTok reserved {self.reserved})" if self.reserved else "")
+        return (f"{base} - buffer {self.buffer} - {pending} -> {self.quantity}"
                 f"{' (capped)' if self.quantity == self.cap and self.cap < self.available else ''}"
                 f" [{', '.join(self.sources)}]")
 
@@ -192,10 +198,17 @@ def plan_product(
     stock: Stock,
     rule_for: Callable[[SkuStock], ResolvedRule],
     pending: Mapping[str, Mapping[str | None, int]] | None = None,
+    reserved: Mapping[tuple[str, str], int] | None = None,
 ) -> ProductPlan:
-    """Quantities for every sendable SKU of one product, every non-FBT warehouse of each (pure)."""
+    """Quantities for every sendable SKU of one product, every non-FBT warehouse of each (pure).
+
+    ``pending``: units of TikTok orders the bridge recorded but NetSuite has not committed, per
+    seller SKU and warehouse (None: warehouse unknown). ``reserved``: per (sku id, warehouse), units
+    TikTok reserved beyond NetSuite's commitments to this shop's orders; the larger of the two is
+    subtracted."""
     plan = ProductPlan(product_id)
     pending = pending or {}
+    reserved = reserved or {}
     for sku in skus:
         rule = rule_for(sku)
         if not rule.enabled:
@@ -221,11 +234,14 @@ def plan_product(
                 blocked = True
                 continue
             available = sum(max(0, int(stock.get((sku.item_id, loc), 0))) for loc in link.locations)
-            p = pending_at(pending.get(sku.seller_sku, {}), wid)
+            known = pending_at(pending.get(sku.seller_sku, {}), wid)
+            tiktok = int(reserved.get((sku.sku_id, wid), 0))
+            p = max(known, tiktok)
             qty = sellable_quantity(available, rule, p, sku.listings)
             per_wh[wid] = qty
             plan.lines.append(Line(sku.sku_id, sku.seller_sku, wid, available, rule.allocation, rule.buffer, p,
-                                   sku.listings, rule.cap, qty, link.locations, rule.sources))
+                                   tiktok if tiktok > known else 0, sku.listings, rule.cap, qty, link.locations,
+                                   rule.sources))
         if blocked:
             plan.skipped.append(sku.sku_id)
             continue
@@ -238,6 +254,29 @@ def changed(quantities: Quantities, last: Mapping[tuple[str, str], int]) -> Quan
     warehouses (TikTok refuses a SKU sent with only some of them)."""
     return {sku: dict(per_wh) for sku, per_wh in quantities.items()
             if any(last.get((sku, wh)) != q for wh, q in per_wh.items())}
+
+
+def tiktok_reserved(
+    skus: Sequence[SkuStock],
+    locations: LocationMap,
+    tiktok_committed: Mapping[tuple[str, str], int],
+    netsuite_committed: Mapping[tuple[str, str], int],
+) -> dict[tuple[str, str], int]:
+    """Units TikTok has reserved per (sku id, warehouse) that NetSuite has not committed to this
+    shop's TikTok orders at the warehouse's locations: TikTok's committed quantity minus NetSuite's
+    (split evenly when several listings sell one item), never below zero."""
+    out: dict[tuple[str, str], int] = {}
+    for sku in skus:
+        if sku.item_id is None:
+            continue
+        for wid in sku.warehouses:
+            link = locations.link(wid)
+            tc = int(tiktok_committed.get((sku.sku_id, wid), 0))
+            if link is None or link.tiktok_managed or tc <= 0:
+                continue
+            nsc = sum(int(netsuite_committed.get((sku.item_id, loc), 0)) for loc in link.locations)
+            out[(sku.sku_id, wid)] = max(0, tc - nsc // max(1, sku.listings))
+    return out
 
 
 def update_body(quantities: Quantities) -> dict[str, Any]:
@@ -263,5 +302,6 @@ __all__ = [
     "pending_at",
     "plan_product",
     "sellable_quantity",
+    "tiktok_reserved",
     "update_body",
 ]

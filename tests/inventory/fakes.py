@@ -12,7 +12,15 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.errors import RetriableError
-from bridge.flows.inventory_ports import CreatedProduct, LocationInfo, ProductInfo, Refusal, SkuInfo, TikTokRefused
+from bridge.flows.inventory_ports import (
+    CreatedProduct,
+    LocationInfo,
+    ProductInfo,
+    Refusal,
+    SkuInfo,
+    TikTokRefused,
+    WarehouseStock,
+)
 from bridge.mapping.catalog import AttributeRule, ItemDetail, NsItem
 from bridge.mapping.inventory import WarehouseInfo
 
@@ -23,6 +31,7 @@ class FakeSku:
     seller_sku: str
     stock: dict[str, int]  # warehouse -> available
     price: Decimal = Decimal("10.00")
+    committed: dict[str, int] = field(default_factory=dict)  # warehouse -> reserved by open TikTok orders
     locked: bool = False  # promotion-locked stock
 
 
@@ -83,8 +92,15 @@ class FakeTikTok:
         p = self.products_.get(product_id)
         return None if p is None else self._info(p, detail=True)
 
-    def stock(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-        return {s.id: dict(s.stock) for pid in product_ids for s in self.products_[pid].skus}
+    def stock(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, dict[str, WarehouseStock]]:
+        return {s.id: {w: WarehouseStock(q, s.committed.get(w, 0)) for w, q in s.stock.items()}
+                for pid in product_ids for s in self.products_[pid].skus}
+
+    def sell(self, sku_id: str, warehouse_id: str, qty: int = 1) -> None:
+        """A TikTok buyer orders: TikTok moves the units from available to committed."""
+        sku = self.sku(sku_id)
+        sku.stock[warehouse_id] -= qty
+        sku.committed[warehouse_id] = sku.committed.get(warehouse_id, 0) + qty
 
     def update_inventory(self, shop_id: str, product_id: str,
                          quantities: Mapping[str, Mapping[str, int]]) -> list[Refusal]:
@@ -179,6 +195,7 @@ class FakeNetSuite:
         self.details: dict[str, ItemDetail] = {}
         self.prices: dict[tuple[str, str, str], Decimal] = {}  # (item, level, currency) -> price
         self.availability_calls: list[list[str]] = []
+        self.committed: dict[tuple[str, str], int] = {}  # (item, location) -> committed to the shop's TikTok orders
         self.lock = threading.Lock()
 
     def item(self, id_: str, itemid: str, **kw: Any) -> NsItem:
@@ -203,6 +220,9 @@ class FakeNetSuite:
         with self.lock:
             self.availability_calls.append(list(item_ids))
             return {k: v for k, v in self.available.items() if k[0] in set(item_ids)}
+
+    def tiktok_committed(self, shop_id: str, item_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        return {k: v for k, v in self.committed.items() if k[0] in set(item_ids)}
 
     def item_details(self, item_ids: Sequence[str]) -> list[ItemDetail]:
         ids = set(item_ids)

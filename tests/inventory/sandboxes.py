@@ -131,8 +131,8 @@ def running_stack(tmp_path: Path, sqlite_url: str, *, inventory: dict[str, Any],
         ns_settings = ns.settings().model_dump()
         ns_keys = {k: v for k, v in ns_settings.items() if k.startswith("netsuite_") and v is not None}
         ns_keys["netsuite_events_secret"] = EVENTS_SECRET
-        c = build(make_settings(sqlite_url, sandbox, specs_dir=specs, worker_poll_interval=0.02, retry_base_seconds=0.05, retry_cap_seconds=0.5,
-                                **ns_keys))
+        c = build(make_settings(sqlite_url, sandbox, specs_dir=specs, worker_poll_interval=0.02,
+                                retry_base_seconds=0.05, retry_cap_seconds=0.5, **ns_keys))
         try:
             c.set(wiring.SERVICE, wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
             with BackgroundServer(create_app(container=c), name="bridge") as bridge:
@@ -184,6 +184,18 @@ def wait_for(pred: Callable[[], bool], timeout: float = 20.0, what: str = "") ->
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what or pred}")
+
+
+def inventory_idle(c: Container) -> bool:
+    """No inventory job queued or running: every stock event so far has been pushed."""
+    from sqlalchemy import func, select
+
+    from bridge.store.tables import jobs
+
+    with c.store.engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(jobs).where(
+            jobs.c.kind.in_([flow.KIND_CHANGES, flow.KIND_PUSH]), jobs.c.status.in_(["queued", "running"]))).scalar()
+    return not n
 
 
 def quiet(c: Container, settle: float = 0.6, timeout: float = 30.0) -> None:

@@ -169,17 +169,48 @@ def test_full_schedule_is_registered_with_a_cron(world: World) -> None:
     assert sched.cron == flow.DEFAULT_FULL_CRON and sched.kind == flow.KIND_FULL
 
 
-def test_webhook_27_checks_against_tiktok_and_corrects_drift(world: World) -> None:
+def test_webhook_27_checks_against_tiktok_and_lowers_what_netsuite_no_longer_has(world: World) -> None:
     world.ns_event([("104", MAIN)])
     world.settle()
-    world.tiktok.sku("S-CAP").stock[W1] = 0  # TikTok says out of stock, NetSuite still has 9
+    assert world.tt("S-CAP") == {W1: 4}
+    world.netsuite.available[("104", MAIN)] = 2  # the event that said so was lost
     world.webhook27("P3")
     world.worker.drain()
-    assert world.tt("S-CAP") == {W1: 4}
+    assert world.tt("S-CAP") == {W1: 1}
     n = len(world.tiktok.updates)
     world.webhook27("P3")  # TikTok agrees now: nothing to send
     world.worker.drain()
     assert len(world.tiktok.updates) == n
+
+
+def test_a_check_never_hands_back_units_tiktok_sold(world: World) -> None:
+    world.ns_event([("104", MAIN)])
+    world.settle()
+    world.tiktok.sell("S-CAP", W1, 3)  # TikTok sold 3 the bridge has not seen yet
+    world.webhook27("P3")
+    world.worker.drain()
+    assert world.tt("S-CAP") == {W1: 1}
+
+
+def test_unseen_tiktok_orders_are_not_handed_back_by_a_netsuite_change(world: World) -> None:
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 9, W2: 3}
+    world.tiktok.sell("S-BLK", W1, 5)  # a livestream: TikTok accepted 5 orders, webhooks not in yet
+    world.netsuite.available[("101", MAIN)] = 9  # meanwhile a shop sale in NetSuite
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 3, W2: 3}  # 9 - buffer 1 - 5 TikTok reserved, not 9 - 1
+    world.netsuite.available[("101", MAIN)] = 15  # a receipt of 6 arrives
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 9, W2: 3}
+    # the orders reach NetSuite and commit stock there: counted once
+    world.netsuite.available[("101", MAIN)] = 10
+    world.netsuite.committed[("101", MAIN)] = 5
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 9, W2: 3}
 
 
 def test_pending_tiktok_orders_reduce_stock_until_netsuite_commits_them(world: World) -> None:

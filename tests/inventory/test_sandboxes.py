@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.inventory.sandboxes import Stack, Worker, quiet, running_stack, wait_for
+from tests.inventory.sandboxes import Stack, Worker, inventory_idle, quiet, running_stack, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -41,3 +41,80 @@ def test_receipt_other_channel_sale_and_tiktok_order_each_move_tiktok_stock(stac
     assert stack.ns_stock("MUG-001", MAIN)["committed"] == "2"
     assert stack.tt_stock("MUG-001") == {wh1: 13, wh2: 3}  # 17 on hand - 2 committed - buffer 2
     assert stack.c.store.exceptions.list(status="open") == []
+
+
+@pytest.mark.parametrize("webhook_delay", [pytest.param(0.0, id="webhooks-on-time"),
+                                           pytest.param(1.0, id="webhooks-a-second-late")])
+def test_flash_sale_tiktok_never_accepts_an_order_netsuite_cannot_fill(tmp_path: Path, sqlite_url: str,
+                                                                       webhook_delay: float) -> None:
+    """TikTok buyers keep buying one SKU while the shop counter sells the same stock in NetSuite,
+    in bursts within the safety buffer between two bridge updates (half of it: the other half covers
+    a TikTok order landing between the bridge's read of TikTok's number and its update, which no
+    absolute-quantity API can exclude). With late webhooks the bridge pushes while TikTok holds
+    orders it has not heard of: those units must not be handed back. Every order TikTok accepts
+    must find stock in NetSuite: nothing back-ordered, nothing sold twice."""
+    import threading
+    import time
+    from decimal import Decimal
+
+    from bridge.sandbox.tiktok.errors import SandboxError
+
+    buffer, burst, start = 4, 2, 60
+    with running_stack(tmp_path, sqlite_url, inventory={"defaults": {"buffer": buffer}},
+                       products=[("Flash Cap", [{"seller_sku": "CAP-001", "inventory": {WH1: 0}}])]) as s, \
+            Worker(s.c, threads=4):
+        wh1 = s.warehouses[WH1]
+        s.receive("CAP-001", MAIN, start)
+        wait_for(lambda: s.tt_stock("CAP-001") == {wh1: start - buffer}, what="the flash sale stock on TikTok")
+        s.tt.set_faults(webhook_delay=webhook_delay)
+        stop = threading.Event()
+        accepted: list[str] = []
+        refused = [0]
+
+        def buyer() -> None:
+            while not stop.is_set():
+                try:
+                    accepted.append(s.tt_order("CAP-001", 1, warehouse_id=wh1))
+                except SandboxError:
+                    refused[0] += 1
+                time.sleep(0.2)  # a steady stream of buyers, not one instant burst
+
+        def synced() -> int:
+            return sum(1 for lk in s.c.store.links.list("order", s.shop.id, limit=10000) if lk.status == "synced")
+
+        def caught_up() -> None:
+            """The bridge has caught up with the last burst: every stock event so far has been
+            pushed (and, when webhooks are on time, every TikTok order so far is in NetSuite)."""
+            n = len(accepted)
+            if not webhook_delay:
+                wait_for(lambda: synced() >= n, what="TikTok orders in NetSuite")
+            wait_for(lambda: inventory_idle(s.c), what="stock events pushed")
+
+        buyers = [threading.Thread(target=buyer) for _ in range(2)]
+        for t in buyers:
+            t.start()
+        other = 0
+        try:
+            while True:
+                caught_up()
+                available = int(Decimal(s.ns_stock("CAP-001", MAIN)["available"]))
+                if available <= 0:
+                    break
+                for _ in range(min(burst, available)):  # a burst at the counter while TikTok sells on
+                    s.sell_elsewhere("CAP-001", MAIN, 1)
+                    other += 1
+        finally:
+            stop.set()
+            for t in buyers:
+                t.join(10)
+        s.tt.wait_webhooks(timeout=15)
+        wait_for(lambda: synced() >= len(accepted), what="every TikTok order in NetSuite")
+        quiet(s.c)
+        orders_in_netsuite = [lk for lk in s.c.store.links.list("order", s.shop.id, limit=10000)
+                              if lk.status == "synced"]
+    level = s.ns_stock("CAP-001", MAIN)
+    assert accepted and other, "both channels sold"
+    assert len(orders_in_netsuite) == len(accepted)  # every TikTok order reached NetSuite
+    assert Decimal(level["backOrdered"]) == 0  # ... and found stock there
+    assert len(accepted) + other <= start
+    assert refused[0] > 0  # TikTok turned buyers away once the stock was gone

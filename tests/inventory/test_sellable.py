@@ -214,3 +214,29 @@ def test_rule_sources_name_the_keys() -> None:
     assert SPEC.rule_for("S1", "MUG", ("Kitchenware",)).sources == (
         "defaults", "shops.S1.defaults", "categories.Kitchenware", "shops.S1.categories.Kitchenware", "skus.MUG",
         "shops.S1.skus.MUG")
+
+
+@pytest.mark.parametrize(
+    ("tiktok_committed", "netsuite_committed", "pending", "expected"),
+    [
+        pytest.param(0, 0, {}, {W1: 10}, id="nothing-reserved"),
+        pytest.param(3, 0, {}, {W1: 7}, id="orders-tiktok-took-that-the-bridge-has-not-seen"),
+        pytest.param(3, 3, {}, {W1: 10}, id="orders-netsuite-committed-already-are-in-available"),
+        pytest.param(3, 1, {}, {W1: 8}, id="partly-in-netsuite"),
+        pytest.param(3, 0, {"MUG": {W1: 3}}, {W1: 7}, id="seen-and-reserved-counted-once"),
+        pytest.param(1, 0, {"MUG": {W1: 2}}, {W1: 8}, id="the-larger-of-pending-and-reserved"),
+        pytest.param(0, 4, {}, {W1: 10}, id="netsuite-ahead-of-tiktok-never-adds"),
+    ],
+)
+def test_tiktok_reservations_count_as_pending(tiktok_committed: int, netsuite_committed: int,
+                                              pending: dict[str, dict[str | None, int]],
+                                              expected: dict[str, int]) -> None:
+    from bridge.mapping.inventory import tiktok_reserved
+
+    skus = [SkuStock("s1", "MUG", "i1", (W1, WFBT))]
+    reserved = tiktok_reserved(skus, LINKS, {("s1", W1): tiktok_committed, ("s1", WFBT): 9},
+                               {("i1", MAIN): netsuite_committed})
+    assert ("s1", WFBT) not in reserved  # FBT reservations are TikTok's own stock
+    p = plan_product("P", skus, locations=LINKS, stock={("i1", MAIN): 10}, rule_for=lambda s: rule(),
+                     pending=pending, reserved=reserved)
+    assert p.quantities == {"s1": expected}
