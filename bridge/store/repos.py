@@ -96,6 +96,7 @@ class Inbox(_Repo):
         correlation_id: str = "",
         status: str = "received",
         note: str = "",
+        jobs_created: int = 0,
         conn: Connection | None = None,
     ) -> Recorded:
         """Store an event once; a second event with the same (source, event_id) is a duplicate."""
@@ -110,7 +111,7 @@ class Inbox(_Repo):
                 body=body,
                 headers=headers or {},
                 status=status,
-                jobs_created=0,
+                jobs_created=jobs_created,
                 note=note,
                 correlation_id=correlation_id,
             )

@@ -46,33 +46,37 @@ def ingest(
     cid = cid or correlation_id() or new_correlation_id()
     if data is None:
         data = json.loads(body)
+    # Route first (pure, no I/O), so the inbox row is written once, with its final status, in the
+    # same short transaction as the jobs: the webhook answer holds the database for one insert each.
+    event = InboundEvent(source=source, event_id=event_id, topic=topic, shop_id=shop_id, data=data, inbox_id=0,
+                         correlation_id=cid)
+    note = ""
+    try:
+        specs = container.registry.route(event)
+        status = "skipped" if specs is None else "routed"
+        if specs is None:
+            note = f"no flow handles {source} topic {topic!r}"
+    except Exception as exc:  # a routing bug must not lose the event: keep it for `ttns inbox reroute`
+        log.exception("routing failed; event kept", extra={"source": source, "topic": topic})
+        specs, status, note = None, "failed", f"routing failed: {type(exc).__name__}: {exc}"
+    specs = [s if s.correlation_id else _with_cid(s, cid) for s in specs or []]
     with store.transaction() as conn:
+        # jobs_created counts the jobs the event caused or joined (a coalesced job runs for it too).
         rec = store.inbox.record(
             source, event_id, body, topic=topic, shop_id=shop_id, entity=entity, headers=headers or {},
-            correlation_id=cid, conn=conn,
+            correlation_id=cid, status=status, note=note, jobs_created=len(specs), conn=conn,
         )
         if not rec.created:
             log.info("duplicate event", extra={"source": source, "event_id": event_id, "inbox_id": rec.id})
             return Ingested(rec.id, True, "duplicate", 0)
-        event = InboundEvent(source=source, event_id=event_id, topic=topic, shop_id=shop_id, data=data,
-                             inbox_id=rec.id, correlation_id=cid)
-        try:
-            specs = container.registry.route(event)
-        except Exception as exc:  # a routing bug must not lose the event: keep it for `ttns inbox reroute`
-            log.exception("routing failed; event kept", extra={"source": source, "topic": topic, "inbox_id": rec.id})
-            store.inbox.mark(rec.id, "failed", jobs_created=0, note=f"routing failed: {type(exc).__name__}: {exc}",
-                             conn=conn)
-            return Ingested(rec.id, False, "failed", 0)
-        if specs is None:
-            store.inbox.mark(rec.id, "skipped", jobs_created=0, note=f"no flow handles {source} topic {topic!r}",
-                             conn=conn)
-            log.info("event stored, no flow handles its topic",
-                     extra={"source": source, "topic": topic, "inbox_id": rec.id})
-            return Ingested(rec.id, False, "skipped", 0)
-        specs = [s if s.correlation_id else _with_cid(s, cid) for s in specs]
-        results = store.queue.enqueue_many(specs, conn=conn)
-        created = sum(1 for r in results if r.created)
-        store.inbox.mark(rec.id, "routed", jobs_created=created, conn=conn)
+        created = 0
+        if specs:
+            results = store.queue.enqueue_many(specs, conn=conn)
+            created = sum(1 for r in results if r.created)
+    if status != "routed":
+        log.info("event stored, not routed", extra={"source": source, "topic": topic, "inbox_id": rec.id,
+                                                    "status": status})
+        return Ingested(rec.id, False, status, 0)
     log.info("event stored", extra={"source": source, "topic": topic, "inbox_id": rec.id, "jobs": created})
     return Ingested(rec.id, False, "routed", created)
 

@@ -43,7 +43,7 @@ class InboundEvent:
     topic: str
     shop_id: str | None
     data: dict[str, Any]
-    inbox_id: int
+    inbox_id: int  # 0 while the event is being stored (routing runs before the insert)
     correlation_id: str
 
 
