@@ -165,3 +165,14 @@ def test_money_and_times_round_trip_exactly(store: Store) -> None:
             c.execute(t.insert().values(k="b", m=0.1))
     finally:
         md.drop_all(store.engine)
+
+
+def test_the_migrated_schema_matches_the_table_definitions(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from bridge.store.tables import load_area_tables
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), load_area_tables())
+    assert diff == [], f"tables and migrations disagree (add a revision): {diff}"
