@@ -1,41 +1,454 @@
-"""Cancellations TikTok → NetSuite: close what was cancelled, or say clearly why it cannot be."""
+"""Cancellations, both ways.
+
+TikTok → NetSuite (webhook 11 ``CANCELLATION_STATUS_CHANGE`` → ``cancellations.sync``, and the
+``cancellations.poll`` backstop over Search Cancellations): a completed cancellation closes the
+sales order lines of the cancelled units, or reduces a line that keeps other units (quantity,
+amount and ``custcol_ttns_line_item_ids``). A full cancellation closes the whole order. Units that
+NetSuite already fulfilled (or the bridge already shipped on TikTok) cannot be cancelled: the rest
+is applied and a ``CANCELLED_TOO_LATE`` exception says what to do. The orders flow calls
+``handle_cancelled_order`` when it sees a CANCELLED order whose sales order exists.
+
+NetSuite → TikTok (``sales_order.lines_closed`` from the SuiteScript → ``cancellations.request``):
+lines a person closed in NetSuite (e.g. out of stock) ask TikTok to cancel those units — the whole
+order, or line items where TikTok allows it (US/UK, out-of-stock reason); otherwise, and for units
+already shipped, an exception says why and what to do.
+
+Statuses: the cancellation APIs spell the withdrawn state ``CANCELLATION_REQUEST_CANCEL``, the
+webhook and the search response ``CANCELLATION_REQUEST_CANCELLED``; webhook 1 says ``CANCEL`` for the
+order status ``CANCELLED``. Both spellings are accepted everywhere (``normalize_status``).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from bridge.clock import Clock
 from bridge.domain.tiktok import Order
-from bridge.errors import Evidence, NeedsHumanError
-from bridge.store.repos import Link
+from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
+from bridge.flows.fulfillment_ports import (
+    LineChange,
+    NetSuiteFulfillment,
+    TikTokAftersale,
+    TikTokRefusal,
+    TikTokShipping,
+)
+from bridge.mapping.fulfillment import split_ids
+from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec
+from bridge.mapping.specs import SpecError, SpecSet
+from bridge.store import Store
+from bridge.store.queue import JobSpec
+from bridge.store.repos import Link, Shop
+from bridge.store.tables_fulfillment import FulfillmentStore
+from bridge.worker.registry import InboundEvent, Registry, Schedule
+from bridge.worker.runner import JobContext
 
 if TYPE_CHECKING:
     from bridge.flows.orders import OrderSync
 
+log = logging.getLogger("bridge.flows.cancellations")
+
+KIND_SYNC = "cancellations.sync"
+KIND_REQUEST = "cancellations.request"
+KIND_POLL = "cancellations.poll"
+POLL_SECONDS = 600
+POLL_OVERLAP = timedelta(minutes=10)
+DONE = frozenset({"CANCELLATION_REQUEST_SUCCESS", "CANCELLATION_REQUEST_COMPLETE"})
+WITHDRAWN = "CANCELLATION_REQUEST_CANCEL"
+PENDING = "CANCELLATION_REQUEST_PENDING"
+CANCELLABLE_ORDER = frozenset({"UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"})
+_SPELLINGS = {"CANCELLATION_REQUEST_CANCELLED": WITHDRAWN, "CANCEL": "CANCELLED"}
+TOO_LATE_HINT = ("The units left the warehouse before TikTok cancelled them. Intercept or recall the parcel with the "
+                 "carrier; if it cannot be stopped, handle it as a return when it comes back (the buyer was "
+                 "refunded by TikTok). Resolve this exception once dealt with.")
+
+
+def normalize_status(status: str) -> str:
+    """One spelling per state: the webhook pages' ``…_CANCELLED`` / ``CANCEL`` become the API's."""
+    s = (status or "").strip().upper()
+    return _SPELLINGS.get(s, s)
+
+
+def order_key(shop_id: str, order_id: str) -> str:
+    return f"order:{shop_id}:{order_id}"
+
+
+# --- routing (pure) -------------------------------------------------------------------------------
+
+
+def route_cancellation(event: InboundEvent) -> list[JobSpec]:
+    """Webhook 11: the job re-reads the cancellation; the status is a hint."""
+    data = event.data.get("data") or {}
+    shop = event.shop_id or str(event.data.get("shop_id") or "")
+    order = str(data.get("order_id") or "")
+    if not shop or not order:
+        return []
+    return [JobSpec(kind=KIND_SYNC, key=order_key(shop, order),
+                    payload={"shop_id": shop, "order_id": order, "cancel_id": str(data.get("cancel_id") or ""),
+                             "status": normalize_status(str(data.get("cancel_status") or ""))},
+                    idempotency_key=f"{KIND_SYNC}:{event.source}:{event.event_id}"[:191], priority=30)]
+
+
+def route_lines_closed(event: InboundEvent) -> list[JobSpec]:
+    """``sales_order.lines_closed`` from NetSuite: ask TikTok to cancel those units."""
+    data = event.data.get("data") if isinstance(event.data.get("data"), dict) else {}
+    shop = str((data or {}).get("tiktok_shop_id") or "")
+    order = str((data or {}).get("tiktok_order_id") or "")
+    if not shop or not order:
+        return []
+    return [JobSpec(kind=KIND_REQUEST, key=order_key(shop, order),
+                    payload={"shop_id": shop, "order_id": order, "closed": data, "event_id": event.event_id},
+                    idempotency_key=f"{KIND_REQUEST}:{event.source}:{event.event_id}"[:191], priority=30)]
+
+
+# --- the service ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applied:
+    changed: int
+    removed: tuple[str, ...]
+    too_late: tuple[str, ...]
+
+
+def plan_line_changes(lines: Sequence[Any], ids: Sequence[str], pushed: set[str]) -> tuple[list[LineChange],
+                                                                                            list[str], list[str]]:
+    """(changes, removed ids, too-late ids) to take ``ids`` off the sales order lines (pure).
+
+    A line loses the cancelled units that are neither fulfilled in NetSuite nor shipped on TikTok:
+    closed when nothing is left on it, else reduced (quantity, ids, amount = rate * quantity)."""
+    wanted = set(ids)
+    changes: list[LineChange] = []
+    removed: list[str] = []
+    late: list[str] = []
+    for ln in lines:
+        hit = [i for i in ln.line_item_ids if i in wanted]
+        if ln.closed or not hit:
+            continue
+        cancellable = [i for i in hit if i not in pushed]
+        late += [i for i in hit if i in pushed]
+        n = max(0, min(len(cancellable), ln.quantity - ln.fulfilled))
+        late += cancellable[n:]
+        gone = cancellable[:n]
+        if not gone:
+            continue
+        removed += gone
+        new_qty = ln.quantity - n
+        if new_qty == 0:
+            changes.append(LineChange(ln.line, close=True))
+        else:
+            keep = tuple(i for i in ln.line_item_ids if i not in gone)
+            amount = (ln.rate * new_qty).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if ln.rate is not None \
+                else None
+            changes.append(LineChange(ln.line, quantity=new_qty, line_item_ids=keep, amount=amount))
+    return changes, removed, late
+
+
+def reduced_allocation(allocation: Sequence[dict[str, Any]], removed: set[str]) -> tuple[list[dict[str, Any]],
+                                                                                         dict[str, int]]:
+    """The order link's allocation without ``removed`` units, and its units per SKU."""
+    out = []
+    units: dict[str, int] = {}
+    for row in allocation:
+        ids = [i for i in split_ids(row.get("line_item_ids")) if i not in removed]
+        out.append({**row, "quantity": len(ids), "line_item_ids": ids})
+        if ids and row.get("sku"):
+            units[str(row["sku"])] = units.get(str(row["sku"]), 0) + len(ids)
+    return out, units
+
+
+@dataclass
+class CancellationSync:
+    store: Store
+    shipments: FulfillmentStore
+    tiktok: TikTokShipping
+    aftersale: TikTokAftersale
+    netsuite: NetSuiteFulfillment
+    specs: SpecSet
+    clock: Clock
+
+    def settings(self, shop: Shop) -> ReturnSettings:
+        try:
+            return self.specs.get("returns", ReturnsSpec).for_shop(shop.id, shop.name)
+        except SpecError:
+            return ReturnSettings()
+
+    def _shop(self, shop_id: str) -> Shop:
+        shop = self.store.shops.get(shop_id)
+        if shop is None:
+            raise SkippableError(f"shop {shop_id} is not connected")
+        if not shop.flow_enabled("orders"):
+            raise SkippableError(f"the orders flow is off for shop {shop_id}: cancellations are not applied")
+        return shop
+
+    # -- TikTok → NetSuite -------------------------------------------------------------------------
+    def sync(self, shop_id: str, order_id: str, cancel_id: str) -> dict[str, Any]:
+        shop = self._shop(shop_id)
+        if not self.settings(shop).cancellations.enabled:
+            raise SkippableError("cancellations are switched off in returns.yaml for this shop")
+        found = list(self.aftersale.cancellations(shop_id, cancel_ids=[cancel_id] if cancel_id else [],
+                                                  order_ids=[] if cancel_id else [order_id]))
+        if not found:
+            raise RetriableError(f"TikTok did not return cancellation {cancel_id or 'of order ' + order_id}",
+                                 Evidence.of("tiktok", "search cancellations", details={"cancel_id": cancel_id}))
+        results = [self._sync_one(shop, order_id, c.cancel_id, normalize_status(c.cancel_status),
+                                  [li.order_line_item_id or li.cancel_line_item_id for li in c.cancel_line_items])
+                   for c in found if c.order_id in ("", order_id)]
+        return results[0] if len(results) == 1 else {"action": "several", "results": results}
+
+    def _sync_one(self, shop: Shop, order_id: str, cancel_id: str, status: str, ids: list[str]) -> dict[str, Any]:
+        link = self.store.links.get("order", shop.id, order_id)
+        if status not in DONE:
+            if link is not None:
+                self._note(link, cancel_id, {"status": status})
+            return {"action": "noted", "status": status,
+                    "reason": "pending: the seller decides in Seller Center" if status == PENDING else ""}
+        if link is None or not link.netsuite_id:
+            return {"action": "nothing in NetSuite", "status": status}
+        done = (link.data.get("cancellations") or {}).get(cancel_id) or {}
+        if done.get("applied"):
+            return {"action": "unchanged", "netsuite_id": link.netsuite_id}
+        order = self.tiktok.get_order(shop.id, order_id)
+        full = order is not None and order.status == "CANCELLED"
+        if not ids and order is not None:
+            ids = [li.id for li in order.line_items if li.cancelled]
+        applied = self.apply(shop.id, order_id, link, ids, full=full, cancel_id=cancel_id, status=status)
+        if applied.too_late:
+            raise self._too_late(shop.id, order_id, link, applied)
+        return {"action": "closed" if full else "reduced", "netsuite_id": link.netsuite_id,
+                "lines_changed": applied.changed, "units": list(applied.removed)}
+
+    def apply(self, shop_id: str, order_id: str, link: Link, ids: Sequence[str], *, full: bool, cancel_id: str = "",
+              status: str = "") -> Applied:
+        """Take ``ids`` off the sales order (see ``plan_line_changes``) and update the order link."""
+        assert link.netsuite_id is not None
+        record_type = link.netsuite_type or "salesOrder"
+        lines = self.netsuite.order_lines(record_type, link.netsuite_id)
+        pushed = set(self.shipments.units(shop_id, order_id))
+        changes, removed, late = plan_line_changes(lines, ids, pushed)
+        changed = self.netsuite.change_order_lines(record_type, link.netsuite_id, changes) if changes else 0
+        fresh = self.store.links.get("order", shop_id, order_id) or link
+        allocation, units = reduced_allocation(fresh.data.get("allocation") or [], set(removed))
+        record = {"status": status, "applied": True, "units": list(removed), "too_late": late,
+                  "at": self.clock.now().isoformat()}
+        data = {**fresh.data, "allocation": allocation, "units": units,
+                "cancellations": {**(fresh.data.get("cancellations") or {}), cancel_id or "order": record}}
+        if full:
+            data["tiktok_status"] = "CANCELLED"
+        self.store.links.upsert(Link(fresh.kind, fresh.shop_id, fresh.tiktok_id, fresh.netsuite_id,
+                                     fresh.netsuite_type, fresh.external_id, fresh.content_hash,
+                                     "cancelled" if full and not late else fresh.status, data, self.clock.now()))
+        self.store.audit.record("worker", "order.cancellation_applied", entity=order_key(shop_id, order_id),
+                                detail={"sales_order": link.netsuite_id, "cancel_id": cancel_id, "lines": changed,
+                                        "units": removed, "too_late": late})
+        return Applied(changed, tuple(removed), tuple(late))
+
+    def _too_late(self, shop_id: str, order_id: str, link: Link, applied: Applied) -> NeedsHumanError:
+        return NeedsHumanError(
+            f"TikTok cancelled {len(applied.too_late)} unit(s) of order {order_id} that were already fulfilled in "
+            "NetSuite" + (f" ({applied.changed} line(s) of the rest were closed or reduced)"
+                          if applied.changed else ""),
+            code="CANCELLED_TOO_LATE", owner="ops", fix_hint=TOO_LATE_HINT,
+            evidence=Evidence.of("netsuite", "apply cancellation", details={
+                "sales_order": link.netsuite_id, "units": list(applied.too_late), "applied": list(applied.removed)}),
+            entity=order_key(shop_id, order_id))
+
+    def _note(self, link: Link, cancel_id: str, record: dict[str, Any]) -> None:
+        data = {**link.data, "cancellations": {**(link.data.get("cancellations") or {}),
+                                               cancel_id: {**record, "at": self.clock.now().isoformat()}}}
+        self.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
+                                     link.external_id, link.content_hash, link.status, data, link.synced_at))
+
+    # -- NetSuite → TikTok -------------------------------------------------------------------------
+    def request(self, shop_id: str, order_id: str, closed: dict[str, Any]) -> dict[str, Any]:
+        shop = self._shop(shop_id)
+        cfg = self.settings(shop).cancellations
+        if not cfg.request_on_tiktok:
+            raise SkippableError("returns.yaml: cancellations.request_on_tiktok is off for this shop")
+        ids = [i for ln in closed.get("lines") or [] if isinstance(ln, dict)
+               for i in split_ids(ln.get("tiktok_line_item_ids"))]
+        entity = order_key(shop_id, order_id)
+        order = self.tiktok.get_order(shop_id, order_id)
+        if order is None:
+            raise RetriableError(f"TikTok did not return order {order_id}")
+        from bridge.flows.fulfillment import shipped_on_tiktok
+
+        active = {li.id: li for li in order.line_items if not li.cancelled}
+        targets = [i for i in dict.fromkeys(ids) if i in active]
+        if not targets:
+            return {"action": "nothing to cancel", "reason": "the units are cancelled on TikTok already"}
+        pushed = set(self.shipments.units(shop_id, order_id))
+        shipped = [i for i in targets if shipped_on_tiktok(active[i]) or i in pushed]
+        cancellable = [i for i in targets if i not in shipped]
+        if cancellable and order.status not in CANCELLABLE_ORDER:
+            raise NeedsHumanError(
+                f"Lines of TikTok order {order_id} were closed in NetSuite but the order is {order.status}",
+                code="CANCEL_NOT_ALLOWED", owner="ops",
+                fix_hint="TikTok only cancels orders that have not shipped. Reopen the lines in NetSuite and ship "
+                "them, or settle it with the buyer in Seller Center; then resolve this exception.",
+                evidence=Evidence.of("tiktok", "cancel order", details={"status": order.status,
+                                                                        "units": cancellable}), entity=entity)
+        result: dict[str, Any] = {"action": "nothing to cancel"}
+        if cancellable:
+            full = set(cancellable) == set(active)
+            reason = cfg.reason_for(str(closed.get("reason") or ""), shop.region)
+            if not full and (shop.region.upper() not in {m.upper() for m in cfg.line_level_markets}
+                             or cfg.line_level_reason_contains not in reason):
+                raise NeedsHumanError(
+                    f"{len(cancellable)} of {len(active)} unit(s) of TikTok order {order_id} were closed in NetSuite, "
+                    f"but TikTok cancels single lines only in {', '.join(cfg.line_level_markets)} and only for "
+                    "out-of-stock reasons",
+                    code="CANCEL_NOT_ALLOWED", owner="ops",
+                    fix_hint="Either ship the closed lines after all (reopen them), or cancel the whole order (close "
+                    "every line in NetSuite, or cancel in Seller Center). Then resolve this exception.",
+                    evidence=Evidence.of("bridge", "cancel lines", details={"region": shop.region, "reason": reason,
+                                                                            "units": cancellable}), entity=entity)
+            try:
+                created = self.aftersale.cancel_order(shop_id, order_id, reason, [] if full else cancellable)
+            except TikTokRefusal as r:
+                raise NeedsHumanError(
+                    f"TikTok refused to cancel {len(cancellable)} unit(s) of order {order_id}: {r.tiktok_message} "
+                    f"({r.code})", code="CANCEL_REFUSED", owner="ops",
+                    fix_hint="Read TikTok's reason in the evidence. Reopen and ship the lines, or cancel in Seller "
+                    "Center with a reason TikTok accepts; then resolve.", evidence=r.evidence, entity=entity) from None
+            result = {"action": "requested", "cancel_id": created.cancel_id, "status": created.cancel_status,
+                      "full": full, "units": cancellable, "reason": reason}
+            link = self.store.links.get("order", shop_id, order_id)
+            if link is not None:
+                self._note(link, created.cancel_id, {"status": normalize_status(created.cancel_status),
+                                                     "requested_by": "netsuite", "units": cancellable})
+            self.store.audit.record("worker", "order.cancel_requested", entity=entity, detail=result)
+        if shipped:
+            raise NeedsHumanError(
+                f"{len(shipped)} unit(s) closed in NetSuite are already shipped on TikTok (order {order_id})"
+                + (" — the others were cancelled" if cancellable else ""),
+                code="CANNOT_CANCEL_SHIPPED", owner="ops",
+                fix_hint="Shipped units cannot be cancelled on TikTok: if the parcel comes back it is a return. "
+                "Reopen the lines in NetSuite if they did ship. Resolve this exception.",
+                evidence=Evidence.of("bridge", "cancel lines", details={"shipped": shipped, "result": result}),
+                entity=entity)
+        return result
+
+    # -- the backstop ---------------------------------------------------------------------------------
+    def poll(self) -> dict[str, Any]:
+        now = self.clock.now()
+        enqueued = 0
+        for shop in self.store.shops.list(status="active"):
+            if not shop.flow_enabled("orders"):
+                continue
+            name = f"{KIND_POLL}:{shop.id}"
+            raw = self.store.cursors.get(name)
+            since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=24)
+            specs = []
+            for c in self.aftersale.cancellations(shop.id, update_time_ge=since - POLL_OVERLAP, update_time_lt=now):
+                status = normalize_status(c.cancel_status)
+                if status not in DONE:
+                    continue
+                ts = int(c.update_time.timestamp()) if c.update_time else 0
+                specs.append(JobSpec(kind=KIND_SYNC, key=order_key(shop.id, c.order_id),
+                                     payload={"shop_id": shop.id, "order_id": c.order_id, "cancel_id": c.cancel_id,
+                                              "status": status},
+                                     idempotency_key=f"{KIND_SYNC}:poll:{shop.id}:{c.cancel_id}:{status}:{ts}"[:191],
+                                     priority=70))
+            if specs:
+                enqueued += sum(1 for r in self.store.queue.enqueue_many(specs) if r.created)
+            self.store.cursors.set(name, now.isoformat())
+        return {"enqueued": enqueued}
+
+
+# --- the orders flow's hook --------------------------------------------------------------------------
+
 
 def handle_cancelled_order(svc: OrderSync, shop_id: str, order: Order, link: Link) -> dict[str, Any]:
-    """A whole order cancelled on TikTok after its sales order exists: close the sales order if
-    nothing shipped; if something did, a person must stop or recover the shipment."""
+    """A whole order cancelled on TikTok after its sales order exists (the orders flow calls this):
+    close every line that nothing was fulfilled from; units already fulfilled in NetSuite or shipped
+    on TikTok become a ``CANCELLED_TOO_LATE`` exception."""
     assert link.netsuite_id is not None
     if link.status == "cancelled":
         return {"action": "unchanged", "netsuite_id": link.netsuite_id}
-    fulfilled = svc.netsuite.fulfilled_quantities(link.netsuite_type or "salesOrder", link.netsuite_id)
+    record_type = link.netsuite_type or "salesOrder"
+    fulfilled = svc.netsuite.fulfilled_quantities(record_type, link.netsuite_id)
+    pushed = set(FulfillmentStore(svc.store.engine, svc.clock).units(shop_id, order.id))
     shipped = {ids: q for ids, q in fulfilled.items() if q > 0}
-    if shipped:
-        raise NeedsHumanError(
-            f"TikTok order {order.id} was cancelled after NetSuite fulfilled part of it",
-            code="CANCELLED_TOO_LATE",
-            owner="ops",
-            fix_hint="Intercept or recall the shipment with the carrier; if it cannot be stopped, handle it as a "
-            "return when it comes back. Resolve this exception once dealt with.",
-            evidence=Evidence.of("netsuite", "cancelled order", details={
-                "sales_order": link.netsuite_id, "fulfilled_lines": shipped, "cancel_reason": order.cancel_reason}),
-            entity=f"order:{shop_id}:{order.id}",
-        )
-    closed = svc.netsuite.close_order_lines(link.netsuite_type or "salesOrder", link.netsuite_id, None)
+    late = sorted({i for ids in shipped for i in split_ids(ids)} | pushed)
+    if not late:
+        closed = svc.netsuite.close_order_lines(record_type, link.netsuite_id, None)
+    else:  # close only the lines nothing left from; the shipped units are for a person
+        open_ids = [i for ids in fulfilled if ids not in shipped and not set(split_ids(ids)) & pushed
+                    for i in split_ids(ids)]
+        closed = svc.netsuite.close_order_lines(record_type, link.netsuite_id, open_ids) if open_ids else 0
     svc.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
-                                link.external_id, link.content_hash, "cancelled",
+                                link.external_id, link.content_hash, "cancelled" if not late else link.status,
                                 {**link.data, "tiktok_status": order.status, "cancel_reason": order.cancel_reason},
                                 svc.clock.now()))
-    svc.store.audit.record("worker", "order.cancelled", entity=f"order:{shop_id}:{order.id}",
-                           detail={"sales_order": link.netsuite_id, "lines_closed": closed})
+    svc.store.audit.record("worker", "order.cancelled", entity=order_key(shop_id, order.id),
+                           detail={"sales_order": link.netsuite_id, "lines_closed": closed, "too_late": late})
+    if late:
+        raise NeedsHumanError(
+            f"TikTok order {order.id} was cancelled after NetSuite fulfilled part of it"
+            + (f" ({closed} unfulfilled line(s) closed)" if closed else ""),
+            code="CANCELLED_TOO_LATE", owner="ops", fix_hint=TOO_LATE_HINT,
+            evidence=Evidence.of("netsuite", "cancelled order", details={
+                "sales_order": link.netsuite_id, "fulfilled_lines": shipped, "units": late,
+                "cancel_reason": order.cancel_reason}),
+            entity=order_key(shop_id, order.id))
     return {"action": "closed", "netsuite_id": link.netsuite_id, "lines_closed": closed}
+
+
+# --- jobs -------------------------------------------------------------------------------------------
+
+
+def service(container: Any) -> CancellationSync:
+    svc: CancellationSync = container.get("cancellations")
+    return svc
+
+
+def handle_sync(ctx: JobContext) -> dict[str, Any]:
+    p = ctx.payload
+    return service(ctx.services).sync(str(p["shop_id"]), str(p["order_id"]), str(p.get("cancel_id") or ""))
+
+
+def handle_request(ctx: JobContext) -> dict[str, Any]:
+    p = ctx.payload
+    return service(ctx.services).request(str(p["shop_id"]), str(p["order_id"]), dict(p.get("closed") or {}))
+
+
+def handle_poll(ctx: JobContext) -> dict[str, Any]:
+    return service(ctx.services).poll()
+
+
+def register(registry: Registry, container: Any) -> None:
+    """Called by ``bridge.flows.returns.register`` (cancellations have no flow module of their own)."""
+    from bridge.flows.fulfillment import fulfillment_store
+
+    registry.handler(KIND_SYNC, handle_sync)
+    registry.handler(KIND_REQUEST, handle_request)
+    registry.handler(KIND_POLL, handle_poll)
+    registry.router("tiktok", "11", route_cancellation)
+    registry.router("netsuite", "sales_order.lines_closed", route_lines_closed)
+    registry.schedule(Schedule(name=KIND_POLL, kind=KIND_POLL, every_seconds=POLL_SECONDS))
+
+    def build(c: Any) -> CancellationSync:
+        return CancellationSync(store=c.store, shipments=fulfillment_store(c), tiktok=c.get("tiktok.shipping"),
+                                aftersale=c.get("tiktok.aftersale"), netsuite=c.get("netsuite.fulfillment"),
+                                specs=c.get("specs"), clock=c.clock)
+
+    container.provide("cancellations", build)
+
+
+__all__ = [
+    "KIND_POLL",
+    "KIND_REQUEST",
+    "KIND_SYNC",
+    "CancellationSync",
+    "handle_cancelled_order",
+    "normalize_status",
+    "plan_line_changes",
+    "register",
+    "route_cancellation",
+    "route_lines_closed",
+]
