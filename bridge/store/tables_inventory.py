@@ -303,6 +303,14 @@ class InventoryStore:
                 c.execute(insert(prices_pushed).values(shop_id=shop_id, sku_id=sku, currency=currency, price=price,
                                                        price_level=level, pushed_at=now))
 
+    def product_for_item(self, shop_id: str, item_id: str) -> str | None:
+        """The TikTok product the catalog push created or linked for a NetSuite item (links kind
+        ``product``: tiktok_id = product id, netsuite_id = the parent's or single item's id)."""
+        with self.engine.connect() as c:
+            row = c.execute(select(links.c.tiktok_id).where(
+                links.c.kind == "product", links.c.netsuite_id == item_id, links.c.shop_id == shop_id)).first()
+        return None if row is None else str(row[0])
+
     # -- pending TikTok units (read from the orders flow's links) ----------------------------------
     def pending_units(self, shop_id: str, *, include_staged: bool = True) -> dict[str, dict[str | None, int]]:
         """Units per seller SKU (and warehouse when the link knows it) of TikTok orders NetSuite has

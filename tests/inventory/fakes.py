@@ -171,7 +171,9 @@ class FakeTikTok:
             return []
 
     def category_rules(self, shop_id: str, category_id: str) -> tuple[list[AttributeRule], bool]:
-        return self.attributes.get(category_id, []), False
+        default = [AttributeRule("100000", "Color", sales=True), AttributeRule("100001", "Size", sales=True),
+                   AttributeRule("100002", "Material", values=(("1000021", "Cotton"), ("1000023", "Ceramic")))]
+        return self.attributes.get(category_id, default), False
 
     def upload_image(self, shop_id: str, url: str) -> str:
         return f"uri-{url.rsplit('/', 1)[-1]}"

@@ -1,0 +1,403 @@
+"""Catalog and prices: NetSuite items become TikTok products; NetSuite price levels become TikTok
+prices, cut over at their effective time.
+
+Catalog (``catalog.yaml``): with ``source: netsuite`` every item group (a matrix parent with its
+children, or one item) is listed: created when TikTok has no product for it, edited when its
+listing changed (a content hash in ``links`` kind ``product`` skips unchanged ones), deactivated
+when the item is inactive — never deleted. The body is checked against the category's rules
+before it is sent. With ``source: tiktok`` nothing is created: SKUs are matched and the
+differences reported (``ttns skus match``).
+
+Prices (``prices.yaml``): ``prices.push`` per product sends the SKUs whose price differs from
+TikTok's; ``prices.plan`` (every 30 minutes) enqueues ``prices.cutover`` jobs that run *at* each
+window boundary and re-price every product then. Promotion-locked prices and changes larger than
+``max_change_pct`` become exceptions for a person.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bridge.clock import Clock
+from bridge.errors import Evidence, NeedsHumanError, SkippableError
+from bridge.flows.inventory_ports import NetSuiteInventory, TikTokCatalog, TikTokInventory, TikTokRefused
+from bridge.mapping.catalog import (
+    ExistingProduct,
+    ItemDetail,
+    ItemGroup,
+    check_category,
+    group_items,
+    listing_changes,
+    plan_listing,
+)
+from bridge.mapping.catalog_spec import CatalogSettings, CatalogSpec
+from bridge.mapping.prices import PricedSku, PricePlan, plan_prices, round_price
+from bridge.mapping.prices_spec import PricesSpec
+from bridge.mapping.specs import SpecSet
+from bridge.store import Store
+from bridge.store.queue import JobSpec
+from bridge.store.repos import Link, Shop
+from bridge.store.tables_inventory import InventoryStore
+from bridge.worker.registry import Registry, Schedule
+from bridge.worker.runner import JobContext
+
+log = logging.getLogger("bridge.flows.catalog")
+
+KIND_CATALOG = "catalog.push"
+KIND_PRICES = "prices.push"
+KIND_PRICES_PLAN = "prices.plan"
+KIND_CUTOVER = "prices.cutover"
+CATALOG_FLOW = "catalog"
+PRICES_FLOW = "prices"
+PLAN_EVERY_SECONDS = 1800
+PLAN_AHEAD = timedelta(hours=2)
+PRICE_LOCKED = frozenset({"12052038", "12019045"})
+# TikTok shop region -> the currency it sells in
+REGION_CURRENCY = {"US": "USD", "GB": "GBP", "UK": "GBP", "DE": "EUR", "FR": "EUR", "ES": "EUR", "IT": "EUR",
+                   "IE": "EUR", "MX": "MXN", "BR": "BRL", "JP": "JPY", "SG": "SGD", "MY": "MYR", "PH": "PHP",
+                   "TH": "THB", "VN": "VND", "ID": "IDR"}
+
+
+def currency_of(shop: Shop) -> str:
+    return REGION_CURRENCY.get(shop.region.upper(), "USD")
+
+
+@dataclass
+class CatalogChange:
+    """What the push did (or, dry run, would do) for one item group."""
+
+    item_id: str
+    itemid: str
+    action: str  # create | update | deactivate | activate | unchanged | skip | problem
+    product_id: str = ""
+    details: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        what = f"{self.action:<10} {self.itemid} (item {self.item_id})"
+        if self.product_id:
+            what += f" -> product {self.product_id}"
+        return what + "".join(f"\n             {d}" for d in self.details)
+
+
+@dataclass
+class CatalogSync:
+    store: Store
+    inv: InventoryStore
+    tiktok: TikTokCatalog
+    tiktok_inv: TikTokInventory
+    netsuite: NetSuiteInventory
+    specs: SpecSet
+    clock: Clock
+    index_product: Callable[[Shop, str], Any] | None = None  # the inventory flow's, when wired
+
+    def settings(self, shop: Shop) -> CatalogSettings:
+        return self.specs.get("catalog", CatalogSpec).for_shop(shop.id, shop.name)
+
+    def prices_spec(self) -> PricesSpec:
+        return self.specs.get("prices", PricesSpec)
+
+    # -- catalog ---------------------------------------------------------------------------------
+    def groups(self, item_ids: Sequence[str] | None = None) -> list[ItemGroup]:
+        """Item groups to list: the given items (a parent brings its children), or every parent and
+        stand-alone stock item NetSuite has."""
+        if item_ids is None:
+            keys = [i.id for i in self.netsuite.items()
+                    if i.matrix == "PARENT" or (i.matrix != "CHILD" and i.itemtype in ("InvtPart", "Assembly"))]
+        else:
+            keys = list(item_ids)
+        return group_items(self.netsuite.item_details(keys)) if keys else []
+
+    def _existing(self, shop: Shop, group: ItemGroup) -> str | None:
+        linked = self.inv.product_for_item(shop.id, group.key_item.id)
+        if linked is not None:
+            return linked
+        products = self.inv.products_for_items([c.id for c in group.children])
+        return next((pid for sid, pid in sorted(products) if sid == shop.id), None)
+
+    def _images(self, shop: Shop, settings: CatalogSettings, item: ItemDetail) -> list[str]:
+        url = item.value(settings.defaults.images.field) if settings.defaults.images.field else None
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            return [self.tiktok.upload_image(shop.id, url)]
+        return list(settings.defaults.images.fallback_uris)
+
+    def push_group(self, shop: Shop, group: ItemGroup, *, dry_run: bool = False) -> CatalogChange:
+        settings = self.settings(shop)
+        key = group.key_item
+        change = CatalogChange(key.id, key.itemid, "unchanged")
+        pid = self._existing(shop, group)
+        change.product_id = pid or ""
+        if settings.source != "netsuite":
+            change.action, change.details = "skip", ["catalog.yaml source is tiktok: match only (ttns skus match)"]
+            return change
+        current = self.tiktok_inv.product(shop.id, pid) if pid else None
+        if group.inactive:
+            if current is None:
+                change.action, change.details = "skip", ["inactive in NetSuite and not listed on TikTok"]
+            elif current.status == "ACTIVATE":
+                change.action = "deactivate"
+                if not dry_run:
+                    self._refused(self.tiktok.set_active(shop.id, [current.id], False), key, "deactivate")
+            return change
+        currency = currency_of(shop)
+        price_settings = self.prices_spec().for_shop(shop.id, shop.name)
+        cur_id = price_settings.currencies.get(currency, "")
+        level = settings.defaults.price_level
+        prices = {i: round_price(p, price_settings.step(currency)) for (i, lv), p in self.netsuite.item_prices(
+            [c.id for c in group.children], [level], cur_id).items() if lv == level} if cur_id else {}
+        whs = [p for p in self.inv.places("warehouse", shop.id) if p.data.get("type", "SALES_WAREHOUSE") in (
+            "", "SALES_WAREHOUSE") and not p.data.get("fbt")]
+        warehouse = next((w.place_id for w in whs if w.data.get("is_default")), whs[0].place_id if whs else "")
+        images = [] if dry_run and settings.defaults.images.field else self._images(shop, settings, key)
+        listing = plan_listing(group, settings, prices=prices, currency=currency, warehouse_id=warehouse,
+                               images=images or list(settings.defaults.images.fallback_uris), shop_id=shop.id)
+        if not cur_id:
+            listing.problems.append(f"prices.yaml has no NetSuite currency for {currency}")
+        if not warehouse:
+            listing.problems.append("no TikTok sales warehouse pulled for the shop (run `ttns locations pull`)")
+        if not listing.problems and listing.body.get("category_id"):
+            attrs, dims = self.tiktok.category_rules(shop.id, str(listing.body["category_id"]))
+            listing.problems.extend(check_category(listing.body, attrs, package_dimensions_required=dims))
+        if listing.problems:
+            change.action, change.details = "problem", listing.problems
+            if not dry_run:
+                raise NeedsHumanError(
+                    f"item {key.itemid} cannot be listed on TikTok: {listing.problems[0]}",
+                    code="LISTING_INVALID", owner="admin", entity=f"catalog:{shop.id}:{key.id}",
+                    fix_hint="Fix the item in NetSuite or catalog.yaml (category, attributes, weight, images), "
+                             "then replay.", evidence=Evidence.of("tiktok", "catalog plan", details={
+                                 "problems": listing.problems}))
+            return change
+        link = self.store.links.get("product", shop.id, pid) if pid else None
+        if current is None:
+            change.action = "create"
+            change.details = [f"{len(listing.body['skus'])} SKU(s) in category {listing.body['category_id']}"]
+            if not dry_run:
+                try:
+                    created = self.tiktok.create_product(shop.id, listing.body)
+                except TikTokRefused as exc:
+                    self._refused(exc.refusals, key, "create")
+                    raise
+                change.product_id = created.product_id
+                self._link(shop, created.product_id, key.id, listing.content_hash)
+                if self.index_product is not None:
+                    self.index_product(shop, created.product_id)
+            return change
+        existing = ExistingProduct(current.id, current.status, current.title, current.description,
+                                   {s.seller_sku: s.price for s in current.skus if s.price is not None},
+                                   {s.seller_sku: s.id for s in current.skus})
+        diff = listing_changes(existing, listing)
+        structural = [d for d in diff if " price " not in d]  # prices belong to the prices flow
+        if link is not None and link.content_hash == listing.content_hash and not structural:
+            if current.status != "ACTIVATE" and current.status in ("SELLER_DEACTIVATED",):
+                change.action = "activate"
+                if not dry_run:
+                    self._refused(self.tiktok.set_active(shop.id, [current.id], True), key, "activate")
+            return change
+        change.action, change.details = "update", structural or ["listing fields changed"]
+        if not dry_run:
+            body = self._edit_body(shop, listing.body, existing)
+            self._refused(self.tiktok.edit_product(shop.id, current.id, body), key, "edit")
+            self._link(shop, current.id, key.id, listing.content_hash)
+            if current.status == "SELLER_DEACTIVATED":
+                self._refused(self.tiktok.set_active(shop.id, [current.id], True), key, "activate")
+        return change
+
+    def _edit_body(self, shop: Shop, body: dict[str, Any], existing: ExistingProduct) -> dict[str, Any]:
+        """Existing SKUs keep their stock and price (the inventory and price flows own those): a
+        partial edit; a new child item needs a full edit carrying every SKU's current stock."""
+        skus = body["skus"]
+        if all(s["seller_sku"] in existing.sku_ids for s in skus):
+            out = {k: v for k, v in body.items() if k not in ("skus", "save_mode", "idempotency_key")}
+            out["skus"] = [{"id": existing.sku_ids[s["seller_sku"]], "seller_sku": s["seller_sku"],
+                            **({"sales_attributes": s["sales_attributes"]} if "sales_attributes" in s else {})}
+                           for s in skus]
+            return out
+        stock = self.tiktok_inv.stock(shop.id, [existing.id])
+        full = {k: v for k, v in body.items() if k != "idempotency_key"}
+        full["skus"] = []
+        for s in skus:
+            sid = existing.sku_ids.get(s["seller_sku"])
+            entry = dict(s)
+            if sid:
+                entry["id"] = sid
+                entry["inventory"] = [{"warehouse_id": w, "quantity": st.available}
+                                      for w, st in sorted(stock.get(sid, {}).items())] or s["inventory"]
+                if s["seller_sku"] in existing.prices:
+                    entry["price"] = {"amount": format(existing.prices[s["seller_sku"]], "f"),
+                                      "currency": s["price"]["currency"]}
+            full["skus"].append(entry)
+        return full
+
+    def _link(self, shop: Shop, product_id: str, item_id: str, content_hash: str) -> None:
+        self.store.links.upsert(Link("product", shop.id, product_id, item_id, "item", "", content_hash, "synced",
+                                     {}, self.clock.now()))
+
+    @staticmethod
+    def _refused(refusals: Sequence[Any], item: ItemDetail, action: str) -> None:
+        if not refusals:
+            return
+        r = refusals[0]
+        raise NeedsHumanError(f"TikTok refused to {action} the product of item {item.itemid}: {r.code} {r.message}",
+                              code="CATALOG_REFUSED", owner="admin", entity=f"catalog:{item.id}",
+                              fix_hint="Read TikTok's message (category rules, attributes, images, audit), fix the "
+                                       "item or catalog.yaml, then replay.",
+                              evidence=Evidence.of("tiktok", f"product {action}", code=r.code,
+                                                   details={"refusals": [x.__dict__ for x in refusals]}))
+
+    # -- prices ----------------------------------------------------------------------------------
+    def price_plan(self, shop: Shop, product_id: str, at: datetime | None = None) -> PricePlan:
+        spec = self.prices_spec()
+        currency = currency_of(shop)
+        rows = [r for r in self.inv.product_skus(shop.id, product_id) if r.item_id]
+        skus = [PricedSku(r.sku_id, r.seller_sku, r.item_id or "") for r in rows]
+        settings = spec.for_shop(shop.id, shop.name)
+        cur_id = settings.currencies.get(currency)
+        if cur_id is None:
+            raise NeedsHumanError(f"prices.yaml has no NetSuite currency for {currency}",
+                                  code="PRICE_CURRENCY_UNMAPPED", owner="finance", entity=f"prices:{shop.id}",
+                                  fix_hint=f"Add {currency}: <NetSuite currency id> under defaults.currencies in "
+                                           "prices.yaml, then replay.")
+        when = at or self.clock.now()
+        levels = sorted({spec.level_at(shop.id, s.seller_sku, when, shop.name)[0] for s in skus})
+        netsuite = self.netsuite.item_prices([s.item_id for s in skus], levels, cur_id) if skus else {}
+        product = self.tiktok_inv.product(shop.id, product_id)
+        current = {s.id: s.price for s in (product.skus if product else ()) if s.price is not None}
+        return plan_prices(shop.id, skus, spec=spec, currency=currency, at=when, netsuite=netsuite, current=current,
+                           shop_name=shop.name)
+
+    def push_prices(self, shop: Shop, product_id: str, *, dry_run: bool = False, at: datetime | None = None,
+                    force: bool = False) -> PricePlan:
+        """Send the SKUs whose price differs from TikTok's; ``force`` also sends changes held by
+        ``max_change_pct``."""
+        plan = self.price_plan(shop, product_id, at)
+        updates = plan.updates
+        if force:
+            updates.update({h.sku_id: h.price for h in plan.by_action("held") if h.price is not None})
+        if dry_run:
+            return plan
+        entity = f"prices:{shop.id}:{product_id}"
+        refused = self.tiktok.update_prices(shop.id, product_id, updates, plan.currency) if updates else []
+        if refused:
+            codes = {r.code for r in refused}
+            ev = Evidence.of("tiktok", "prices update", code=refused[0].code, details={
+                "product_id": product_id, "wanted": {k: str(v) for k, v in updates.items()},
+                "refused": [r.__dict__ for r in refused]})
+            if codes & PRICE_LOCKED:
+                raise NeedsHumanError(
+                    f"TikTok refuses new prices for product {product_id}: the price is locked by a promotion",
+                    code="PROMOTION_LOCKED_PRICE", owner="ops", entity=entity, evidence=ev,
+                    fix_hint="The NetSuite price changed while a TikTok promotion locks this product's price. End "
+                             "the promotion or keep the price until it ends; then replay (a cut-over repeats it).")
+            raise NeedsHumanError(f"TikTok refused the prices of product {product_id}: {refused[0].code} "
+                                  f"{refused[0].message}", code="PRICE_REFUSED", owner="ops", entity=entity,
+                                  evidence=ev, fix_hint="Read TikTok's message in the evidence, fix the price level "
+                                                        "or the product, then replay.")
+        if updates:
+            self.inv.record_prices(shop.id, plan.currency, updates, plan.lines[0].level if plan.lines else "")
+        held = [] if force else plan.by_action("held")
+        if held:
+            raise NeedsHumanError(
+                f"{len(held)} price change(s) on product {product_id} exceed max_change_pct and were held: "
+                + ", ".join(f"{h.seller_sku} {h.current} -> {h.price}" for h in held),
+                code="PRICE_CHANGE_HELD", owner="finance", entity=entity,
+                fix_hint="Check the NetSuite price level; if the change is right, raise max_change_pct in prices.yaml "
+                         "(or push it with `ttns prices push --force`), then replay.",
+                evidence=Evidence.of("netsuite", "price level", details={"held": [h.explain() for h in held]}))
+        return plan
+
+
+def _shop(store: Store, shop_id: str, flow: str) -> Shop:
+    shop = store.shops.get(shop_id)
+    if shop is None:
+        raise SkippableError(f"shop {shop_id} is not connected")
+    if not shop.flow_enabled(flow):
+        raise SkippableError(f"the {flow} flow is off for shop {shop_id}")
+    return shop
+
+
+def service(container: Any) -> CatalogSync:
+    svc: CatalogSync = container.get(CATALOG_FLOW)
+    return svc
+
+
+def prices_spec_for(product_id: str, shop_id: str, *, boundary: str = "", priority: int = 90) -> JobSpec:
+    return JobSpec(kind=KIND_PRICES, key=f"prices:{shop_id}:{product_id}",
+                   payload={"shop_id": shop_id, "product_id": product_id, "boundary": boundary},
+                   idempotency_key=f"{KIND_PRICES}:{shop_id}:{product_id}:{boundary}" if boundary else None,
+                   priority=priority)
+
+
+def handle_catalog(ctx: JobContext) -> dict[str, Any]:
+    svc = service(ctx.services)
+    shop = _shop(svc.store, str(ctx.payload["shop_id"]), CATALOG_FLOW)
+    groups = svc.groups([str(ctx.payload["item_id"])])
+    if not groups:
+        raise SkippableError(f"NetSuite has no item {ctx.payload['item_id']}")
+    change = svc.push_group(shop, groups[0])
+    return {"action": change.action, "product_id": change.product_id, "details": change.details}
+
+
+def handle_prices(ctx: JobContext) -> dict[str, Any]:
+    svc = service(ctx.services)
+    shop = _shop(svc.store, str(ctx.payload["shop_id"]), PRICES_FLOW)
+    plan = svc.push_prices(shop, str(ctx.payload["product_id"]))
+    return {"updated": {k: str(v) for k, v in plan.updates.items()}, "currency": plan.currency,
+            "rounding": str(plan.rounding_total), "missing": [ln.seller_sku for ln in plan.by_action("missing")]}
+
+
+def handle_prices_plan(ctx: JobContext) -> dict[str, Any]:
+    """Enqueue a cut-over job *at* every window boundary in the next two hours (deduplicated by
+    boundary, so every planning run may see the same boundary)."""
+    svc = service(ctx.services)
+    now = svc.clock.now()
+    made = 0
+    for when, name in svc.prices_spec().boundaries(now - timedelta(minutes=5), now + PLAN_AHEAD):
+        res = svc.store.queue.enqueue(JobSpec(kind=KIND_CUTOVER, key=f"prices.cutover:{name}",
+                                              payload={"boundary": name, "at": when.isoformat()},
+                                              idempotency_key=f"{KIND_CUTOVER}:{name}:{when.isoformat()}",
+                                              run_at=max(when, now), priority=30))
+        made += int(res.created)
+    return {"enqueued": made}
+
+
+def handle_cutover(ctx: JobContext) -> dict[str, Any]:
+    """At a window boundary: re-price every product of every shop (each SKU's level is decided by
+    the windows in force now)."""
+    svc = service(ctx.services)
+    boundary = str(ctx.payload.get("boundary") or "")
+    made = 0
+    for shop in svc.store.shops.list(status="active"):
+        if not shop.flow_enabled(PRICES_FLOW):
+            continue
+        specs = [prices_spec_for(pid, shop.id, boundary=boundary, priority=30) for pid in svc.inv.products(shop.id)]
+        made += sum(1 for r in svc.store.queue.enqueue_many(specs) if r.created)
+    return {"enqueued": made, "boundary": boundary}
+
+
+def register(registry: Registry, container: Any) -> None:
+    from bridge.flows.inventory import inventory_store
+
+    registry.handler(KIND_CATALOG, handle_catalog)
+    registry.handler(KIND_PRICES, handle_prices)
+    registry.handler(KIND_PRICES_PLAN, handle_prices_plan)
+    registry.handler(KIND_CUTOVER, handle_cutover)
+    registry.schedule(Schedule(name="prices.plan", kind=KIND_PRICES_PLAN, every_seconds=PLAN_EVERY_SECONDS))
+
+    def build(c: Any) -> CatalogSync:
+        index = None
+        if c.has("inventory"):
+            def index(shop: Shop, product_id: str) -> Any:
+                return c.get("inventory").index_product(shop, product_id)
+        return CatalogSync(store=c.store, inv=inventory_store(c), tiktok=c.get("tiktok.catalog"),
+                           tiktok_inv=c.get("tiktok.inventory"), netsuite=c.get("netsuite.inventory"),
+                           specs=c.get("specs"), clock=c.clock, index_product=index)
+
+    container.provide(CATALOG_FLOW, build)
+
+
+__all__ = ["KIND_CATALOG", "KIND_CUTOVER", "KIND_PRICES", "KIND_PRICES_PLAN", "CatalogChange", "CatalogSync",
+           "currency_of", "register", "service"]
