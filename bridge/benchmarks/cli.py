@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -53,3 +54,64 @@ def register(main: click.Group) -> None:
             table.add_row(f.engine, str(f.jobs), str(f.threads), f"{f.enqueue_per_s:,.0f}",
                           f"{f.claim_complete_per_s:,.0f}")
         Console().print(table)
+
+    @bench.command("flash-sale")
+    @click.option("--orders", default=10_000, show_default=True, help="Orders in the burst.")
+    @click.option("--netsuite-concurrency", default=5, show_default=True, help="The account's concurrency limit.")
+    @click.option("--latency-scale", default=1.0, show_default=True,
+                  help="NetSuite latency model scale (1 = the sandbox's per-operation latencies).")
+    @click.option("--write-path", type=click.Choice(["rest", "restlet"]), default="rest", show_default=True)
+    @click.option("--database", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True)
+    @click.option("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", show_default=True)
+    @click.option("--worker-processes", default=1, show_default=True)
+    @click.option("--worker-threads", default=16, show_default=True)
+    @click.option("--web-workers", default=2, show_default=True)
+    @click.option("--webhook-rate", default=200.0, show_default=True)
+    @click.option("--webhook-seconds", default=15.0, show_default=True)
+    @click.option("--steady-orders", default=90, show_default=True)
+    @click.option("--no-scripts", is_flag=True, help="Do not run the SuiteScript in the NetSuite sandbox.")
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-out"),
+                  show_default=True)
+    def bench_flash_sale(orders: int, netsuite_concurrency: int, latency_scale: float, write_path: str,
+                         database: str, pg_admin_url: str, worker_processes: int, worker_threads: int,
+                         web_workers: int, webhook_rate: float, webhook_seconds: float, steady_orders: int,
+                         no_scripts: bool, out: Path) -> None:
+        """A flash sale through both sandboxes with the bridge in its own processes; JSON + PNG charts."""
+        from bridge.benchmarks.flash_sale import BenchOptions, run_bench
+
+        options = BenchOptions(
+            orders=orders, netsuite_concurrency=netsuite_concurrency, latency_scale=latency_scale,
+            write_path=write_path, database=database, pg_admin_url=pg_admin_url,
+            worker_processes=worker_processes, worker_threads=worker_threads, web_workers=web_workers,
+            webhook_rate=webhook_rate, webhook_seconds=webhook_seconds, steady_orders=steady_orders,
+            run_scripts=not no_scripts, out=out,
+        )
+        result = run_bench(options, log=lambda m: click.echo(m, err=True))
+        click.echo(json.dumps(result["phases"], indent=2, default=str))
+        click.echo(f"figures: {out / 'bench.json'}; charts: {out}/*.png", err=True)
+
+    @main.command()
+    @click.option("--orders", default=1000, show_default=True)
+    @click.option("--waves", default=10, show_default=True)
+    @click.option("--kills", default=4, show_default=True, help="Worker processes killed with SIGKILL.")
+    @click.option("--database", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True)
+    @click.option("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", show_default=True)
+    @click.option("--drop-db-connections", default=2, show_default=True, help="PostgreSQL only.")
+    @click.option("--scripts/--no-scripts", default=False, show_default=True,
+                  help="Run the SuiteScript in the NetSuite sandbox.")
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("chaos-out"),
+                  show_default=True)
+    @click.pass_context
+    def chaos(ctx: click.Context, orders: int, waves: int, kills: int, database: str, pg_admin_url: str,
+              drop_db_connections: int, scripts: bool, out: Path) -> None:
+        """The scenario with faults injected everywhere, then an audit of both sandboxes (non-zero exit
+        on any difference)."""
+        from bridge.benchmarks.chaos import ChaosOptions, run_chaos
+
+        audit = run_chaos(ChaosOptions(orders=orders, waves=waves, kills=kills, database=database,
+                                       pg_admin_url=pg_admin_url, drop_db_connections=drop_db_connections,
+                                       run_scripts=scripts, out=out), log=lambda m: click.echo(m, err=True))
+        click.echo(json.dumps({"ok": audit.ok, "problems": audit.problems, "checks": audit.checks}, indent=2,
+                              default=str))
+        if not audit.ok:
+            ctx.exit(1)

@@ -1,0 +1,347 @@
+"""The chaos run (``scripts/chaos`` → ``ttns chaos``): the scenario with faults everywhere, then an
+audit of both sandboxes against what must be true.
+
+Faults: NetSuite 429/5xx bursts and timeouts after commit; TikTok 429s; dropped, duplicated and
+reordered webhooks; worker processes killed with SIGKILL several times; on PostgreSQL, the
+bridge's database connections terminated mid-run. Healing comes from the product itself: retries
+with backoff, lookups after lost writes, leases, the polling backstop. The audit then requires:
+every paid TikTok order has exactly one NetSuite sales order with the right total and lines, every
+cancellation before the sales order left none open, and every injected failure either healed or is
+an open exception. Any difference makes the run fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bridge.sandbox.netsuite import NetSuiteSandboxConfig
+from bridge.sandbox.netsuite.config import Faults, LatencyModel
+from bridge.sandbox.tiktok.config import FaultConfig, TikTokSandboxConfig
+from bridge.sandbox.world import SandboxWorld
+
+REPO = Path(__file__).resolve().parents[2]
+SKUS = ("TSHIRT-RED-M", "TSHIRT-BLUE-L", "MUG-001", "CAP-001")
+
+
+@dataclass
+class ChaosOptions:
+    orders: int = 1000
+    waves: int = 10
+    kills: int = 4
+    cancellations: int = 20
+    holds: float = 0.15
+    database: str = "sqlite"
+    pg_admin_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    drop_db_connections: int = 2  # PostgreSQL only
+    worker_threads: int = 8
+    netsuite_429: float = 0.05
+    netsuite_5xx: float = 0.03
+    netsuite_timeout_after_commit: float = 0.03
+    tiktok_429: float = 0.03
+    webhook_drop: float = 0.10
+    webhook_duplicate: float = 0.10
+    webhook_reorder: float = 0.10
+    run_scripts: bool = False
+    deadline_seconds: float = 600.0
+    out: Path = Path("chaos-out")
+    seed: int = 99
+
+
+@dataclass
+class Audit:
+    ok: bool
+    checks: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Chaos:
+    def __init__(self, options: ChaosOptions, log: Callable[[str], None] = print) -> None:
+        self.o = options
+        self.log = log
+        self.rng = random.Random(options.seed)
+        self.out = options.out
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.others: list[subprocess.Popen[bytes]] = []
+        self.injected: Counter[str] = Counter()
+        self.placed: list[str] = []
+        self.cancelled: list[str] = []
+
+    def run(self) -> Audit:
+        from bridge.benchmarks.queue import temporary_database
+        from bridge.bootstrap import build
+        from bridge.store.db import upgrade
+
+        port = _free_port()
+        work = self.out / "work"
+        ns = NetSuiteSandboxConfig(latency=LatencyModel(scale=0.05), faults=Faults(
+            rate_429=self.o.netsuite_429, rate_5xx=self.o.netsuite_5xx,
+            rate_timeout_after_commit=self.o.netsuite_timeout_after_commit, timeout_mode="hang", hang_seconds=4.0))
+        tk = TikTokSandboxConfig(webhook_time_scale=0.005, webhook_workers=8, faults=FaultConfig(
+            rate_429=self.o.tiktok_429, webhook_drop=self.o.webhook_drop,
+            webhook_duplicate=self.o.webhook_duplicate, webhook_reorder=self.o.webhook_reorder))
+        world = SandboxWorld(work, tiktok=tk, netsuite=ns, run_scripts=self.o.run_scripts,
+                             bridge_url=f"http://127.0.0.1:{port}")
+        if self.o.database == "sqlite":
+            work.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                (work / f"chaos.db{suffix}").unlink(missing_ok=True)
+            ctx: Any = _Null(f"sqlite:///{work / 'chaos.db'}")
+        else:
+            ctx = temporary_database("postgresql", self.o.pg_admin_url)
+        with ctx as url:
+            world.start()
+            self.world = world
+            upgrade(url)
+            overrides = {"web_bind": f"127.0.0.1:{port}", "web_workers": 2, "log_level": "WARNING",
+                         "netsuite_timeout_seconds": 2.0, "lease_seconds": 5.0, "retry_base_seconds": 0.5,
+                         "retry_cap_seconds": 5.0, "max_attempts": 12, "order_poll_seconds": 5,
+                         "order_poll_overlap_seconds": 600}
+            self.url = url
+            self.env = {**os.environ, **world.env(url, **overrides), "PYTHONPATH": str(REPO)}
+            self.container = build(world.settings(url, **overrides))
+            try:
+                self.others.append(self._spawn(["web"], "web"))
+                self._wait_up(f"http://127.0.0.1:{port}/healthz")
+                self.others.append(self._spawn(["scheduler"], "scheduler"))
+                self.workers.append(self._spawn(["worker", "--threads", str(self.o.worker_threads)], "worker-0"))
+                world.connect_shop(self.container)
+                for sku in SKUS:
+                    world.tiktok_sb.set_stock(seller_sku=sku, shop_id=world.shop_id, quantity=100_000,
+                                              warehouse_id=world.seller_warehouse)
+                    world.netsuite_sb.receive_stock(world.netsuite_item_id(sku), world.netsuite_location("LOC-MAIN"),
+                                                    100_000)
+                self.scenario()
+                healed = self.settle()
+                return self.audit(healed)
+            finally:
+                for p in self.workers + self.others:
+                    if p.poll() is None:
+                        p.send_signal(signal.SIGTERM)
+                for p in self.workers + self.others:
+                    try:
+                        p.wait(20)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+                self.container.close()
+                world.close()
+
+    # -- processes ---------------------------------------------------------------------------
+    def _spawn(self, args: list[str], name: str) -> subprocess.Popen[bytes]:
+        log = (self.out / f"{name}.log").open("ab")
+        return subprocess.Popen([sys.executable, "-m", "bridge.cli", *args], cwd=REPO, env=self.env, stdout=log,
+                                stderr=log)
+
+    def _wait_up(self, url: str) -> None:
+        import requests
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url, timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("the bridge web did not come up")
+
+    def kill_a_worker(self) -> None:
+        victim = self.workers[-1]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        self.injected["worker_sigkill"] += 1
+        self.workers.append(self._spawn(["worker", "--threads", str(self.o.worker_threads)],
+                                        f"worker-{len(self.workers)}"))
+
+    def drop_db_connections(self) -> None:
+        if self.o.database != "postgresql":
+            return
+        from sqlalchemy.engine import make_url
+
+        from bridge.store.db import make_engine
+
+        name = make_url(self.url).database
+        admin = make_engine(self.o.pg_admin_url, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            n = c.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": name}).scalar()
+        admin.dispose()
+        self.injected["db_connections_dropped"] += int(n or 0)
+
+    # -- the scenario ------------------------------------------------------------------------
+    def scenario(self) -> None:
+        world, rng = self.world, self.rng
+        per_wave = max(1, self.o.orders // self.o.waves)
+        kill_at = set(rng.sample(range(self.o.waves), min(self.o.kills, self.o.waves)))
+        drop_at = set(rng.sample(range(self.o.waves), min(self.o.drop_db_connections, self.o.waves)))
+        for wave in range(self.o.waves):
+            specs = []
+            for _ in range(per_wave):
+                items = [{"seller_sku": s, "quantity": rng.randint(1, 2)} for s in rng.sample(SKUS, rng.randint(1, 3))]
+                specs.append({"shop_id": world.shop_id, "items": items, "hold": rng.random() < self.o.holds,
+                              "shipping_fee": rng.choice(["0", "5.99"]),
+                              "seller_discount": rng.choice(["0", "1.00"]), "tax_rate": rng.choice(["0", "0.08"])})
+            placed = world.tiktok_sb.place_orders(specs)
+            self.placed += [str(i) for i in placed["orders"]]
+            time.sleep(1.0)
+            if wave in kill_at:
+                self.kill_a_worker()
+            if wave in drop_at:
+                self.drop_db_connections()
+            self.log(f"wave {wave + 1}/{self.o.waves}: {len(self.placed)} orders placed")
+        # buyers cancel some orders (some before, some after their sales order exists)
+        for oid in rng.sample(self.placed, min(self.o.cancellations, len(self.placed))):
+            try:
+                world.tiktok_sb.cancel_order(oid, role="SYSTEM")
+                self.cancelled.append(oid)
+            except Exception as exc:  # an order TikTok will not cancel (e.g. already shipped)
+                self.log(f"cancel {oid} refused: {exc}")
+        for o in world.tiktok_sb.list_orders(shop_id=world.shop_id, status="ON_HOLD", limit=100_000)["orders"]:
+            world.tiktok_sb.release_hold(o["id"])
+
+    def settle(self) -> bool:
+        """Stop injecting faults and let the bridge heal (retries, backstop); True if it went quiet."""
+        world = self.world
+        world.tiktok_sb.set_faults(rate_429=0.0, webhook_drop=0.0, webhook_duplicate=0.0, webhook_reorder=0.0)
+        for k in ("rate_429", "rate_5xx", "rate_timeout_after_commit"):
+            setattr(world.netsuite_sb.config.faults, k, 0.0)
+        counts = world.netsuite_sb.counters.snapshot().get("counts", {})
+        self.injected.update({f"netsuite_{k}": int(v) for k, v in counts.items() if k.startswith("faults.")})
+        webhooks = world.tiktok_sb.counters_snapshot().get("webhooks", {})
+        self.injected.update({f"tiktok_webhooks_{k}": int(v) for k, v in webhooks.items()
+                              if k in ("dropped", "delivered", "failed", "rejected")})
+        deliveries = world.tiktok_sb.webhook_deliveries(shop_id=world.shop_id)
+        self.injected["tiktok_webhooks_duplicated"] = sum(1 for d in deliveries if d.get("duplicate"))
+        self.injected["tiktok_webhooks_reordered"] = sum(1 for d in deliveries if d.get("reordered"))
+        deadline = time.monotonic() + self.o.deadline_seconds
+        quiet_since = None
+        while time.monotonic() < deadline:
+            counts = self.container.store.queue.counts()
+            busy = counts.get("queued", 0) + counts.get("running", 0)
+            expected = self._expected_with_so()
+            have = self._have_so(expected)
+            if busy == 0 and have >= len(expected):
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since > 8:  # a poll tick or two with nothing new
+                    return True
+            else:
+                quiet_since = None
+            time.sleep(1)
+        return False
+
+    def _expected_with_so(self) -> list[str]:
+        return [o["id"] for o in self._tiktok_orders() if o["status"] not in ("UNPAID", "CANCELLED")]
+
+    def _tiktok_orders(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self.world.tiktok_sb.list_orders(shop_id=self.world.shop_id,
+                                                                     limit=100_000)["orders"]
+        return rows
+
+    def _have_so(self, ids: list[str]) -> int:
+        links = self.container.store.links.get_many("order", self.world.shop_id, ids)
+        return sum(1 for ln in links.values() if ln.netsuite_id and ln.status in ("synced", "staged"))
+
+    # -- the audit ---------------------------------------------------------------------------
+    def audit(self, healed: bool) -> Audit:
+        world = self.world
+        problems: list[str] = []
+        rows, _ = world.netsuite_sb.suiteql(
+            "SELECT id, externalid, foreigntotal FROM transaction WHERE recordtype = 'salesorder' "
+            "AND externalid LIKE 'TTS-%'")
+        per_eid = Counter(r["externalid"] for r in rows)
+        totals = {r["externalid"]: Decimal(str(r["foreigntotal"])) for r in rows}
+        closed_rows, _ = world.netsuite_sb.suiteql(
+            "SELECT t.externalid AS eid, MIN(tl.isclosed) AS allclosed FROM transaction t JOIN transactionline tl "
+            "ON tl.transaction = t.id WHERE t.recordtype = 'salesorder' AND tl.mainline = 'F' GROUP BY t.externalid")
+        all_closed = {r["eid"]: r["allclosed"] == "T" for r in closed_rows}
+        dupes = [e for e, n in per_eid.items() if n > 1]
+        if dupes:
+            problems.append(f"{len(dupes)} duplicate sales orders, e.g. {dupes[:3]}")
+        orders = {o["id"]: o for o in self._tiktok_orders()}
+        missing, wrong, open_cancelled = [], [], []
+        for oid, o in orders.items():
+            eid = f"TTS-{world.shop_id}-{oid}"
+            if o["status"] == "CANCELLED":
+                if eid in per_eid and not all_closed.get(eid, False):
+                    open_cancelled.append(oid)
+                continue
+            if o["status"] == "UNPAID":
+                continue
+            if eid not in per_eid:
+                missing.append(oid)
+                continue
+            want = Decimal(o["payment"]["total_amount"]) - Decimal(o["payment"]["tax"])
+            if totals[eid] != want:
+                wrong.append(f"{oid}: {totals[eid]} != {want}")
+        exceptions = self.container.store.exceptions.list(status="open", limit=100_000)
+        explained = {e.entity.rsplit(":", 1)[-1] for e in exceptions if e.entity.startswith("order:")}
+        missing_unexplained = [m for m in missing if m not in explained]
+        cancelled_unexplained = [m for m in open_cancelled if m not in explained]
+        if missing_unexplained:
+            problems.append(f"{len(missing_unexplained)} paid orders have no sales order and no exception, e.g. "
+                            f"{missing_unexplained[:3]}")
+        if wrong:
+            problems.append(f"{len(wrong)} sales orders with a wrong total, e.g. {wrong[:3]}")
+        if cancelled_unexplained:
+            problems.append(f"{len(cancelled_unexplained)} cancelled orders still open in NetSuite, e.g. "
+                            f"{cancelled_unexplained[:3]}")
+        if not healed:
+            problems.append("the bridge did not settle before the deadline")
+        checks = {
+            "tiktok_orders": len(orders),
+            "paid_orders": sum(1 for o in orders.values() if o["status"] not in ("UNPAID", "CANCELLED")),
+            "cancelled_orders": sum(1 for o in orders.values() if o["status"] == "CANCELLED"),
+            "sales_orders": len(per_eid),
+            "duplicates": len(dupes),
+            "missing": len(missing),
+            "missing_explained_by_exceptions": len(missing) - len(missing_unexplained),
+            "wrong_totals": len(wrong),
+            "cancelled_left_open": len(open_cancelled),
+            "open_exceptions": [{"code": e.code, "entity": e.entity, "title": e.title[:120]} for e in exceptions],
+            "injected": dict(self.injected),
+            "jobs": self.container.store.queue.counts(),
+        }
+        audit = Audit(ok=not problems, checks=checks, problems=problems)
+        (self.out / "chaos.json").write_text(json.dumps({"options": {k: str(v) for k, v in asdict(self.o).items()},
+                                                         "ok": audit.ok, "problems": problems, "checks": checks},
+                                                        indent=2, default=str))
+        return audit
+
+
+class _Null:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __enter__(self) -> str:
+        return self.value
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def run_chaos(options: ChaosOptions, log: Callable[[str], None] = print) -> Audit:
+    return Chaos(options, log).run()
+
+
+__all__ = ["Audit", "ChaosOptions", "run_chaos"]

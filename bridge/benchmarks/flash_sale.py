@@ -1,0 +1,456 @@
+"""The flash-sale benchmark (``scripts/bench`` → ``ttns bench flash-sale``).
+
+The bridge runs as it would in production — ``ttns web`` under gunicorn and ``ttns worker``
+processes, on SQLite or PostgreSQL — against both sandboxes in this process, with the NetSuite
+latency model and concurrency limit set from the options. Phases:
+
+1. warm-up: a few orders (tokens, caches);
+2. webhook acknowledgement: signed webhooks at a fixed rate, latency measured by the sender;
+3. steady state: orders at a low rate, order → sales order latency;
+4. burst: N orders at once; sales orders per second against the ceiling the NetSuite model
+   allows, NetSuite calls per order, duplicates and missing sales orders;
+5. stock changes (when the inventory flow is present): NetSuite receipt → TikTok stock latency
+   and TikTok inventory calls per change;
+6. fulfillments (when the fulfillment flow is present): NetSuite fulfillment → TikTok tracking;
+7. oversell (when the inventory flow is present): TikTok and another channel sell the same
+   scarce SKU; units TikTok accepted beyond NetSuite's stock.
+
+Figures go to ``OUT/bench.json`` and charts to ``OUT/*.png``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bridge.sandbox.netsuite import NetSuiteSandboxConfig
+from bridge.sandbox.netsuite.config import LatencyModel
+from bridge.sandbox.tiktok.config import TikTokSandboxConfig
+from bridge.sandbox.world import SandboxWorld
+
+SKUS = ("TSHIRT-RED-M", "TSHIRT-BLUE-L", "MUG-001", "CAP-001")
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class BenchOptions:
+    orders: int = 10_000
+    steady_orders: int = 90
+    steady_rate: float = 1.5
+    webhook_rate: float = 200.0
+    webhook_seconds: float = 15.0
+    netsuite_concurrency: int = 5
+    latency_scale: float = 1.0
+    write_path: str = "rest"
+    database: str = "sqlite"
+    pg_admin_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    worker_processes: int = 1
+    worker_threads: int = 16
+    web_workers: int = 2
+    run_scripts: bool = True
+    stock_changes: int = 20
+    fulfillments: int = 20
+    oversell_units: int = 40
+    out: Path = Path("bench-out")
+    seed: int = 2026
+
+
+@dataclass
+class Phase:
+    name: str
+    figures: dict[str, Any] = field(default_factory=dict)
+    skipped: str = ""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return round(ordered[k], 4)
+
+
+def summary(values: list[float]) -> dict[str, Any]:
+    return {"n": len(values), "p50": pct(values, 50), "p95": pct(values, 95), "p99": pct(values, 99),
+            "mean": round(statistics.fmean(values), 4) if values else None, "max": round(max(values), 4)
+            if values else None}
+
+
+def _available(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return False
+        raise
+    return True
+
+
+class Bench:
+    def __init__(self, options: BenchOptions, log: Callable[[str], None] = print) -> None:
+        self.o = options
+        self.log = log
+        self.out = options.out
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.phases: list[Phase] = []
+        self.rng = random.Random(options.seed)
+        self.placed_at: dict[str, float] = {}
+        self.series: dict[str, Any] = {}
+
+    # -- set-up ------------------------------------------------------------------------------
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        from bridge.bootstrap import build
+        from bridge.store.db import upgrade
+
+        port = _free_port()
+        bridge_url = f"http://127.0.0.1:{port}"
+        ns_cfg = NetSuiteSandboxConfig(concurrency_limit=self.o.netsuite_concurrency,
+                                       latency=LatencyModel(scale=self.o.latency_scale))
+        tk_cfg = TikTokSandboxConfig(webhook_time_scale=0.01, webhook_workers=16, qps=1000.0)
+        work = self.out / "work"
+        world = SandboxWorld(work, tiktok=tk_cfg, netsuite=ns_cfg, run_scripts=self.o.run_scripts,
+                             bridge_url=bridge_url)
+        with self._database(work) as url:
+            world.start()
+            self.world = world
+            upgrade(url)
+            overrides = {"netsuite_concurrency": self.o.netsuite_concurrency,
+                         "netsuite_write_path": self.o.write_path, "log_level": "WARNING",
+                         "web_bind": f"127.0.0.1:{port}", "web_workers": self.o.web_workers}
+            self.env = {**os.environ, **world.env(url, **overrides), "PYTHONPATH": str(REPO)}
+            self.container = build(world.settings(url, **overrides))
+            try:
+                self._spawn(["web"], "web")
+                self._wait_http(f"{bridge_url}/healthz")
+                for i in range(self.o.worker_processes):
+                    self._spawn(["worker", "--threads", str(self.o.worker_threads), "--name", f"bench-{i}"],
+                                f"worker-{i}")
+                world.connect_shop(self.container)
+                for sku in SKUS:
+                    world.tiktok_sb.set_stock(seller_sku=sku, shop_id=world.shop_id, quantity=1_000_000,
+                                              warehouse_id=world.seller_warehouse)
+                    world.netsuite_sb.receive_stock(world.netsuite_item_id(sku), world.netsuite_location("LOC-MAIN"),
+                                                    1_000_000)
+                yield
+            finally:
+                for p in self.procs:
+                    p.send_signal(signal.SIGTERM)
+                for p in self.procs:
+                    try:
+                        p.wait(30)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+                self.container.close()
+                world.close()
+
+    @contextmanager
+    def _database(self, work: Path) -> Iterator[str]:
+        from bridge.benchmarks.queue import temporary_database
+
+        if self.o.database == "sqlite":
+            work.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                (work / f"bench.db{suffix}").unlink(missing_ok=True)
+            yield f"sqlite:///{work / 'bench.db'}"
+            return
+        with temporary_database("postgresql", self.o.pg_admin_url) as url:
+            yield url
+
+    def _spawn(self, args: list[str], name: str) -> None:
+        log = (self.out / f"{name}.log").open("ab")
+        self.procs.append(subprocess.Popen([sys.executable, "-m", "bridge.cli", *args], cwd=REPO, env=self.env,
+                                           stdout=log, stderr=log))
+
+    def _wait_http(self, url: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url, timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{url} did not come up")
+
+    # -- helpers -----------------------------------------------------------------------------
+    def order_spec(self) -> dict[str, Any]:
+        rng = self.rng
+        items = [{"seller_sku": s, "quantity": rng.choice([1, 1, 1, 2])} for s in rng.sample(SKUS, rng.randint(1, 2))]
+        return {"shop_id": self.world.shop_id, "items": items, "hold": False,
+                "shipping_fee": rng.choice(["0", "4.99"]), "seller_discount": rng.choice(["0", "0", "1.00"]),
+                "tax_rate": rng.choice(["0", "0.0825"])}
+
+    def place(self, n: int) -> list[str]:
+        placed = self.world.tiktok_sb.place_orders([self.order_spec() for _ in range(n)])
+        now = time.time()
+        ids = [str(i) for i in placed["orders"]]
+        for oid in ids:
+            self.placed_at[oid] = now
+        return ids
+
+    def synced_times(self, ids: list[str]) -> dict[str, float]:
+        links = self.container.store.links.get_many("order", self.world.shop_id, ids)
+        return {oid: ln.synced_at.timestamp() for oid, ln in links.items()
+                if ln.netsuite_id and ln.synced_at is not None}
+
+    def wait_synced(self, ids: list[str], timeout: float) -> dict[str, float]:
+        deadline = time.monotonic() + timeout
+        done: dict[str, float] = {}
+        while time.monotonic() < deadline:
+            done = self.synced_times(ids)
+            if len(done) >= len(ids):
+                break
+            time.sleep(0.5)
+        return done
+
+    def netsuite_calls(self) -> int:
+        counts = self.container.store.calls.counts()
+        return sum(n for (system, _o), n in counts.items() if system == "netsuite")
+
+    # -- phases ------------------------------------------------------------------------------
+    def warm_up(self) -> Phase:
+        ids = self.place(20)
+        done = self.wait_synced(ids, 120)
+        self.warm_ids = ids
+        return Phase("warm-up", {"orders": len(ids), "synced": len(done)})
+
+    def webhook_ack(self) -> Phase:
+        from bridge.tiktok.webhooks import sign
+
+        url = f"{self.world.bridge_url}/webhooks/tiktok"
+        app_key, secret = self.world.app_key, self.world.tiktok_config.demo_app_secret
+        total = int(self.o.webhook_rate * self.o.webhook_seconds)
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        start = time.perf_counter()
+        senders = 16
+
+        def send(k: int) -> None:
+            session = requests.Session()
+            for i in range(k, total, senders):
+                due = start + i / self.o.webhook_rate
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                oid = self.warm_ids[i % len(self.warm_ids)]
+                body = json.dumps({"type": 1, "tts_notification_id": f"bench-{i}", "shop_id": self.world.shop_id,
+                                   "timestamp": int(time.time()), "data": {
+                                       "order_id": oid, "order_status": "AWAITING_SHIPMENT",
+                                       "update_time": int(time.time())}}).encode()
+                t0 = time.perf_counter()
+                r = session.post(url, data=body, headers={"Authorization": sign(app_key, secret, body),
+                                                          "Content-Type": "application/json"}, timeout=10)
+                dt = time.perf_counter() - t0
+                with lock:
+                    latencies.append(dt * 1000)
+                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+        threads = [threading.Thread(target=send, args=(k,)) for k in range(senders)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+        self.series["webhook_ack_ms"] = latencies
+        return Phase("webhook acknowledgement", {
+            "target_rate": self.o.webhook_rate, "achieved_rate": round(total / elapsed, 1), "sent": total,
+            "statuses": statuses, "latency_ms": summary(latencies)})
+
+    def steady(self) -> Phase:
+        ids: list[str] = []
+        n, rate = self.o.steady_orders, self.o.steady_rate
+        start = time.monotonic()
+        for i in range(n):
+            due = start + i / rate
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            ids += self.place(1)
+        done = self.wait_synced(ids, 120)
+        lat = [done[i] - self.placed_at[i] for i in ids if i in done]
+        self.series["steady_latency_s"] = lat
+        return Phase("steady state", {"orders": n, "rate_per_s": rate, "synced": len(done),
+                                      "order_to_sales_order_s": summary(lat)})
+
+    def burst(self) -> Phase:
+        calls_before = self.netsuite_calls()
+        ids: list[str] = []
+        t0 = time.time()
+        for chunk in range(0, self.o.orders, 1000):
+            ids += self.place(min(1000, self.o.orders - chunk))
+        placing = time.time() - t0
+        ceiling = self._ceiling()
+        timeout = max(300.0, 3 * self.o.orders / max(ceiling, 0.1))
+        self.log(f"burst: {len(ids)} orders placed in {placing:.1f}s; modelled ceiling {ceiling:.2f} SO/s; "
+                 f"waiting up to {timeout:.0f}s")
+        done: dict[str, float] = {}
+        deadline = time.monotonic() + timeout
+        progress_at = 0.0
+        while time.monotonic() < deadline:
+            done = self.synced_times(ids)
+            if time.monotonic() - progress_at > 30:
+                self.log(f"  {len(done)}/{len(ids)} sales orders")
+                progress_at = time.monotonic()
+            if len(done) >= len(ids):
+                break
+            time.sleep(1.0)
+        finish = sorted(done.values())
+        lat = [done[i] - self.placed_at[i] for i in ids if i in done]
+        # sustained rate over the middle 80% of completions (start-up and tail excluded)
+        sustained = None
+        if len(finish) >= 10:
+            a, b = finish[len(finish) // 10], finish[(len(finish) * 9) // 10]
+            sustained = (len(finish) * 8 // 10) / max(b - a, 1e-9)
+        calls = self.netsuite_calls() - calls_before
+        rows, _ = self.world.netsuite_sb.suiteql(
+            "SELECT externalid, COUNT(*) AS n FROM transaction WHERE recordtype = 'salesorder' "
+            "AND externalid LIKE 'TTS-%' GROUP BY externalid")
+        per_eid = {r["externalid"]: int(r["n"]) for r in rows}
+        wanted = {f"TTS-{self.world.shop_id}-{i}" for i in ids}
+        self.series["burst_completions"] = [t - t0 for t in finish]
+        self.series["burst_latency_s"] = lat
+        return Phase("burst", {
+            "orders": len(ids), "placing_seconds": round(placing, 1), "synced": len(done),
+            "sales_orders_per_s_sustained": round(sustained, 2) if sustained else None,
+            "modelled_ceiling_per_s": round(ceiling, 2),
+            "share_of_ceiling": round(sustained / ceiling, 3) if sustained and ceiling else None,
+            "netsuite_calls": calls, "netsuite_calls_per_order": round(calls / max(len(done), 1), 3),
+            "duplicate_sales_orders": sum(n - 1 for e, n in per_eid.items() if e in wanted and n > 1),
+            "missing_sales_orders": len(wanted - set(per_eid)),
+            "order_to_sales_order_s": summary(lat),
+        })
+
+    def _ceiling(self) -> float:
+        """Sales orders per second the NetSuite model allows for the write path: concurrency ÷ mean
+        per-call latency (times the batch size for the RESTlet)."""
+        lat = self.world.netsuite_sb.config.latency
+        if lat.scale <= 0:
+            return float("inf")
+        lines = 2.0  # product lines + a discount line on average in this scenario
+        if self.o.write_path == "restlet":
+            batch = 25
+            per_call = (float(lat.base["restlet"]) + lat.per_line * lines * batch) * lat.scale
+            return float(self.o.netsuite_concurrency / per_call * batch)
+        per_call = (float(lat.base["upsert"]) + lat.per_line * lines) * lat.scale
+        return float(self.o.netsuite_concurrency / per_call)
+
+    def stock_changes(self) -> Phase:
+        if not _available("bridge.flows.inventory"):
+            return Phase("stock change → TikTok", skipped="the inventory flow is not part of this build")
+        return Phase("stock change → TikTok", skipped="wired when the inventory flow lands")
+
+    def fulfillments(self) -> Phase:
+        if not _available("bridge.flows.fulfillment"):
+            return Phase("fulfillment → TikTok", skipped="the fulfillment flow is not part of this build")
+        return Phase("fulfillment → TikTok", skipped="wired when the fulfillment flow lands")
+
+    def oversell(self) -> Phase:
+        if not _available("bridge.flows.inventory"):
+            return Phase("oversell", skipped="the inventory flow is not part of this build")
+        return Phase("oversell", skipped="wired when the inventory flow lands")
+
+    # -- run ---------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        started = datetime.now(UTC)
+        with self.running():
+            for step in (self.warm_up, self.webhook_ack, self.steady, self.burst, self.stock_changes,
+                         self.fulfillments, self.oversell):
+                self.log(f"phase: {step.__name__}")
+                phase = step()
+                self.phases.append(phase)
+                self.log(f"  {json.dumps(phase.figures or phase.skipped, default=str)[:400]}")
+        result = {
+            "started_at": started.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self.o).items()},
+            "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+            "phases": {p.name: (p.figures if not p.skipped else {"skipped": p.skipped}) for p in self.phases},
+        }
+        (self.out / "bench.json").write_text(json.dumps(result, indent=2, default=str))
+        self.charts()
+        return result
+
+    def charts(self) -> None:
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            self.log("matplotlib is not installed: no charts")
+            return
+        if self.series.get("webhook_ack_ms"):
+            fig, ax = plt.subplots(figsize=(7, 4))
+            ax.hist(self.series["webhook_ack_ms"], bins=60)
+            ax.set_xlabel("webhook acknowledgement (ms)")
+            ax.set_ylabel("webhooks")
+            ax.set_title(f"webhook acknowledgement at {self.o.webhook_rate:.0f}/s")
+            fig.tight_layout()
+            fig.savefig(self.out / "webhook_ack.png")
+            plt.close(fig)
+        if self.series.get("burst_completions"):
+            fig, ax = plt.subplots(figsize=(7, 4))
+            done = self.series["burst_completions"]
+            ax.plot(done, range(1, len(done) + 1), label="sales orders written")
+            ceiling = self._ceiling_value
+            if ceiling:
+                ax.plot([0, len(done) / ceiling], [0, len(done)], "--", label=f"model ceiling {ceiling:.1f}/s")
+            ax.set_xlabel("seconds since the burst started")
+            ax.set_ylabel("sales orders")
+            ax.legend()
+            ax.set_title(f"{len(done)}-order burst, NetSuite concurrency {self.o.netsuite_concurrency}")
+            fig.tight_layout()
+            fig.savefig(self.out / "burst_throughput.png")
+            plt.close(fig)
+        lat_series = [(k, self.series.get(k)) for k in ("steady_latency_s", "burst_latency_s")]
+        if any(v for _k, v in lat_series):
+            fig, ax = plt.subplots(figsize=(7, 4))
+            for k, v in lat_series:
+                if v:
+                    ordered = sorted(v)
+                    ax.plot(ordered, [i / len(ordered) for i in range(1, len(ordered) + 1)], label=k.replace("_", " "))
+            ax.set_xscale("log")
+            ax.set_xlabel("order → sales order (s)")
+            ax.set_ylabel("share of orders")
+            ax.legend()
+            fig.tight_layout()
+            fig.savefig(self.out / "order_latency_cdf.png")
+            plt.close(fig)
+
+    @property
+    def _ceiling_value(self) -> float | None:
+        burst = next((p for p in self.phases if p.name == "burst"), None)
+        return None if burst is None else burst.figures.get("modelled_ceiling_per_s")
+
+
+def run_bench(options: BenchOptions, log: Callable[[str], None] = print) -> dict[str, Any]:
+    return Bench(options, log).run()
+
+
+__all__ = ["BenchOptions", "run_bench"]
