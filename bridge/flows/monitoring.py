@@ -214,7 +214,7 @@ def _orders_tiktok_lists(ctx: MonitorContext, cfg: Any, tiktok: Any, start: date
                                  order_href(shop_id, str(order.id)))
 
 
-def _decimal(value: Any) -> Decimal | None:
+def decimal_or_none(value: Any) -> Decimal | None:
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
@@ -243,7 +243,7 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
     samples: list[Sample] = []
     count = 0
     for r in rows:
-        expected = _decimal((r.data or {}).get("expected_total"))
+        expected = decimal_or_none((r.data or {}).get("expected_total"))
         actual = totals.get(r.external_id)
         if expected is None:
             continue
@@ -265,7 +265,7 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
 FULFILLMENT_DONE = frozenset({"shipped", "synced", "done", "pushed", "skipped", "not_applicable", "cancelled"})
 
 
-def _optional(module: str) -> Any | None:
+def optional_module(module: str) -> Any | None:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
@@ -275,7 +275,7 @@ def _optional(module: str) -> Any | None:
 
 
 def fulfillments_unshipped(ctx: MonitorContext, cfg: Any) -> Measure:
-    flow = _optional("bridge.flows.fulfillment")
+    flow = optional_module("bridge.flows.fulfillment")
     hook = getattr(flow, "unshipped", None)
     cutoff = ctx.now - timedelta(minutes=cfg.after_minutes)
     if callable(hook):  # the fulfillment flow's own definition wins
@@ -305,13 +305,13 @@ def fulfillments_unshipped(ctx: MonitorContext, cfg: Any) -> Measure:
 def _sample_of(row: Any) -> Sample:
     if isinstance(row, Sample):
         return row
-    d = _as_dict(row)
+    d = as_dict(row)
     entity = str(d.get("entity") or d.get("id") or "")
     return Sample(entity, str(d.get("label") or entity), str(d.get("detail") or ""),
                   str(d.get("href") or (entity_href(entity) if entity else "")))
 
 
-def _as_dict(obj: Any) -> dict[str, Any]:
+def as_dict(obj: Any) -> dict[str, Any]:
     if isinstance(obj, dict):
         return dict(obj)
     if is_dataclass(obj) and not isinstance(obj, type):
@@ -329,10 +329,10 @@ def inventory_rows(container: Any, *, limit: int = 200, offset: int = 0, only_dr
     measures it (``bridge.flows.inventory.drift`` is the measurement; ``links`` of kind ``inventory``
     with ``tiktok_quantity``/``sellable_quantity`` in ``data`` are read when it is absent).
     Rows: shop_id, sku, tiktok, sellable, diff, detail, at."""
-    flow = _optional("bridge.flows.inventory")
+    flow = optional_module("bridge.flows.inventory")
     hook = getattr(flow, "drift", None)
     if callable(hook):
-        rows = [_as_dict(r) for r in hook(container, limit=limit, offset=offset, only_drift=only_drift)]
+        rows = [as_dict(r) for r in hook(container, limit=limit, offset=offset, only_drift=only_drift)]
         return rows, len(rows) + offset
     store: Store = container.store
     if store.links.count("inventory") == 0:
@@ -342,8 +342,8 @@ def inventory_rows(container: Any, *, limit: int = 200, offset: int = 0, only_dr
         for r in c.execute(select(links.c.shop_id, links.c.tiktok_id, links.c.netsuite_id, links.c.data,
                                   links.c.synced_at).where(links.c.kind == "inventory").order_by(links.c.id)):
             d = r.data or {}
-            tiktok = _decimal(d.get("tiktok_quantity", d.get("tiktok")))
-            sellable = _decimal(d.get("sellable_quantity", d.get("sellable", d.get("quantity"))))
+            tiktok = decimal_or_none(d.get("tiktok_quantity", d.get("tiktok")))
+            sellable = decimal_or_none(d.get("sellable_quantity", d.get("sellable", d.get("quantity"))))
             if tiktok is None or sellable is None:
                 continue
             diff = tiktok - sellable
@@ -358,7 +358,7 @@ def inventory_rows(container: Any, *, limit: int = 200, offset: int = 0, only_dr
 def inventory_drift(ctx: MonitorContext, cfg: Any) -> Measure:
     got = inventory_rows(ctx.container, limit=MAX_SAMPLES, tolerance=cfg.tolerance_units)
     if got is None:
-        flow = _optional("bridge.flows.inventory")
+        flow = optional_module("bridge.flows.inventory")
         note = ("inventory: not configured (the inventory flow has not been set up)" if flow is None else
                 "inventory: drift not measured yet (the inventory flow exposes no drift check)")
         return Measure(None, note, unit="SKUs")
@@ -376,7 +376,7 @@ def wired(container: Any, name: str) -> bool:
 def report_row(report: Any) -> dict[str, Any]:
     """One flat row of a settlement report (``SettlementReport.summary()``, else its fields)."""
     summary = getattr(report, "summary", None)
-    row = dict(summary()) if callable(summary) else _as_dict(report)
+    row = dict(summary()) if callable(summary) else as_dict(report)
     row.setdefault("statement_id", row.get("id", ""))
     return row
 
@@ -384,7 +384,7 @@ def report_row(report: Any) -> dict[str, Any]:
 def settlement_reports(container: Any, **kw: Any) -> list[dict[str, Any]] | None:
     """Rows of the settlement flow's reports (``bridge.flows.settlement.list_reports``), newest first,
     or None when the settlement flow has not been set up (module or service missing)."""
-    flow = _optional("bridge.flows.settlement")
+    flow = optional_module("bridge.flows.settlement")
     fn = getattr(flow, "list_reports", None)
     if not callable(fn) or not wired(container, "settlement"):
         return None
@@ -396,7 +396,7 @@ VARIANCE_KEYS = ("variance", "unexplained_variance", "difference")
 
 def report_variance(report: dict[str, Any]) -> Decimal | None:
     for key in VARIANCE_KEYS:
-        v = _decimal(report.get(key))
+        v = decimal_or_none(report.get(key))
         if v is not None:
             return v
     return None
@@ -712,11 +712,18 @@ __all__ = [
     "Sample",
     "StoredReading",
     "alert_for",
+    "as_dict",
+    "decimal_or_none",
+    "entity_href",
     "evaluate",
     "history",
     "inventory_rows",
     "latest_readings",
     "measure",
+    "optional_module",
     "register",
+    "report_row",
+    "report_variance",
     "settlement_reports",
+    "wired",
 ]

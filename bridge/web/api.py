@@ -70,7 +70,7 @@ def exceptions() -> Any:
 @bp.post("/exceptions/<int:exc_id>/<action>")
 @login_required
 def exception_action(exc_id: int, action: str) -> Any:
-    from bridge.web.console.views import _act
+    from bridge.web.console.views import apply_action
 
     if action not in ("replay", "resolve", "ignore"):
         return jsonify(error="action must be replay, resolve or ignore"), 404
@@ -78,7 +78,7 @@ def exception_action(exc_id: int, action: str) -> Any:
         return jsonify(error=f"no exception {exc_id}"), 404
     body = request.get_json(silent=True) or {}
     note = str(body.get("note") or "")[:500] if isinstance(body, dict) else ""
-    ok, message = _act(exc_id, action, note)
+    ok, message = apply_action(exc_id, action, note)
     return jsonify(ok=ok, message=message), (200 if ok else 409)
 
 

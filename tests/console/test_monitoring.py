@@ -119,8 +119,7 @@ def test_order_totals_compares_netsuite_with_tiktok(world: tuple[Container, Orde
     assert any("NetSuite has no document" in d for d in details)
 
 
-def test_auth_exceptions_queue_and_fulfillment_monitors(world: tuple[Container, Orders, Recorder],
-                                                        clock: ManualClock) -> None:
+def test_auth_exceptions_and_queue_monitors(world: tuple[Container, Orders, Recorder], clock: ManualClock) -> None:
     c, _, _ = world
     from bridge.store.repos import Tokens
 
@@ -130,8 +129,6 @@ def test_auth_exceptions_queue_and_fulfillment_monitors(world: tuple[Container, 
     c.store.shops.upsert(Shop(id="S3", name="Revoked shop", status="deauthorized"))
     c.store.exceptions.raise_(code="X", owner="finance", title="old problem", entity="e:1")
     c.store.queue.enqueue(JobSpec(kind="inventory.push", key="p:1", run_at=now - timedelta(minutes=20)))
-    c.store.links.upsert(Link("fulfillment", SHOP, "PKG1", "IF-9", "itemFulfillment", status="pending",
-                              data={"order_id": "576"}))
     clock.advance(minutes=61)
     rs = monitoring.measure(c)
     auth = reading(rs, "auth_expiring")
@@ -141,8 +138,32 @@ def test_auth_exceptions_queue_and_fulfillment_monitors(world: tuple[Container, 
     assert exc.value == 1 and exc.samples[0].href.startswith("/console/exceptions/")
     stalled = reading(rs, "queue_stalled")
     assert stalled.value == 1 and stalled.samples[0].label == "inventory.push"
-    ful = reading(rs, "fulfillments_unshipped")
-    assert ful.value == 1 and ful.samples[0].href == f"/console/orders/{SHOP}/576"
+
+
+def test_fulfillments_from_the_flow_hook_or_from_links(world: tuple[Container, Orders, Recorder],
+                                                       monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> None:
+    c, _, _ = world
+    seen: dict[str, Any] = {}
+    flow = types.ModuleType("bridge.flows.fulfillment")
+
+    def unshipped(container: Any, *, older_than: datetime, limit: int = 1000) -> list[dict[str, str]]:
+        seen["older_than"] = older_than
+        return [{"entity": f"order:{SHOP}:576", "label": "order 576, package 1", "detail": "failed since 11:00"}]
+
+    flow.unshipped = unshipped  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bridge.flows.fulfillment", flow)
+    r = reading(monitoring.measure(c), "fulfillments_unshipped")
+    assert r.status == "alert" and r.value == 1 and r.samples[0].href == f"/console/orders/{SHOP}/576"
+    assert seen["older_than"] == clock.now() - timedelta(minutes=60)
+    # without the hook: links of kind fulfillment not in a done state, older than the threshold
+    monkeypatch.setitem(sys.modules, "bridge.flows.fulfillment", types.ModuleType("bridge.flows.fulfillment"))
+    c.store.links.upsert(Link("fulfillment", SHOP, "PKG1", "IF-9", "itemFulfillment", status="pending",
+                              data={"order_id": "577"}))
+    c.store.links.upsert(Link("fulfillment", SHOP, "PKG2", "IF-10", "itemFulfillment", status="shipped"))
+    assert reading(monitoring.measure(c), "fulfillments_unshipped").value == 0  # not late yet
+    clock.advance(minutes=61)
+    r = reading(monitoring.measure(c), "fulfillments_unshipped")
+    assert r.value == 1 and r.samples[0].href == f"/console/orders/{SHOP}/577"
 
 
 @pytest.fixture

@@ -170,7 +170,8 @@ def _back(default: str) -> BaseResponse:
     return redirect(safe_next(target), code=303)
 
 
-def _act(exc_id: int, action: str, note: str) -> tuple[bool, str]:
+def apply_action(exc_id: int, action: str, note: str) -> tuple[bool, str]:
+    """Replay, resolve or ignore one exception as the logged-in user: (done, message for the user)."""
     c = _c()
     exc = c.store.exceptions.get(exc_id)
     if exc is None:
@@ -195,7 +196,7 @@ def exception_action(exc_id: int, action: str) -> Any:
     if action not in ("replay", "resolve", "ignore"):
         return _error(404, "Unknown action", "Actions are replay, resolve and ignore.")
     note = (request.form.get("note") or "").strip()[:500]
-    ok, message = _act(exc_id, action, note)
+    ok, message = apply_action(exc_id, action, note)
     flash(message, "ok" if ok else "err")
     return _back(f"/console/exceptions/{exc_id}")
 
@@ -213,7 +214,7 @@ def exceptions_bulk() -> Any:
     done = 0
     problems = []
     for exc_id in sorted({int(r) for r in raw}):
-        ok, message = _act(exc_id, action, note)
+        ok, message = apply_action(exc_id, action, note)
         done += ok
         if not ok:
             problems.append(message)
@@ -289,7 +290,7 @@ def inventory() -> Any:
     if got is None:
         return render_template("console/inventory.html", configured=False, rows=[], page=None, reading=reading,
                                spark=spark, show_all=show_all,
-                               flow_present=mon._optional("bridge.flows.inventory") is not None)
+                               flow_present=mon.optional_module("bridge.flows.inventory") is not None)
     rows, total = got
     pg = q.Page(page, PAGE_SIZE, total)
     chart = charts.bars([(f"{r.get('sku')}", r.get("diff")) for r in rows[:15]],
@@ -327,7 +328,7 @@ def settlement() -> Any:
     has_next = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     amount_key = "payout" if kind == "payment" else "settlement"
-    series = [(str(r.get("date") or r.get("id"))[:10], mon._decimal(r.get(amount_key))) for r in reversed(rows)]
+    series = [(str(r.get("date") or r.get("id"))[:10], mon.decimal_or_none(r.get(amount_key))) for r in reversed(rows)]
     flags = [bool(mon.report_variance(r)) for r in reversed(rows)]
     what = "payout" if kind == "payment" else "statement"
     chart = charts.columns(series, title=f"{amount_key.capitalize()} per {what} (red: variance)", highlight=flags)
@@ -340,7 +341,7 @@ def _settlement_report(kind: str, ident: str) -> Any:
     if not _ID.match(ident):
         return _error(400, "Bad id", "Statement and payout ids are letters, digits, '.', '_' or '-'.")
     c = _c()
-    flow = mon._optional("bridge.flows.settlement")
+    flow = mon.optional_module("bridge.flows.settlement")
     fn = getattr(flow, "report", None)
     if not callable(fn) or not mon.wired(c, "settlement"):
         return _not_configured()
@@ -358,7 +359,7 @@ def _settlement_report(kind: str, ident: str) -> Any:
         if items is None and isinstance(got, dict):
             items = got.get(name)
         if items:
-            tables[name] = [redact_mapping(_flat(mon._as_dict(x))) for x in list(items)[:500]]
+            tables[name] = [redact_mapping(_flat(mon.as_dict(x))) for x in list(items)[:500]]
     fields = [(k, v) for k, v in redact_mapping(row).items()
               if k not in SUMMARY_SKIP and not isinstance(v, dict | list)]
     return render_template("console/settlement_report.html", kind=kind, ident=ident, row=row, fields=fields,
@@ -372,7 +373,7 @@ def _flat(d: dict[str, Any]) -> dict[str, Any]:
 def _money_items(report: dict[str, Any]) -> list[tuple[str, Decimal]]:
     out: list[tuple[str, Decimal]] = []
     for key in ("gross_sales", "revenue", "shipping", "fees", "taxes", "adjustments", "settlement", "payout"):
-        v = mon._decimal(report.get(key))
+        v = mon.decimal_or_none(report.get(key))
         if v is not None:
             out.append((key.replace("_", " ").capitalize(), v))
     return out
