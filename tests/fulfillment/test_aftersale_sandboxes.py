@@ -1,0 +1,217 @@
+"""Cancellations, returns, refunds and FBT through both sandboxes (the real SuiteScript user events
+run; TikTok's webhooks 1, 4, 11 and 12 reach the bridge over HTTP)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from bridge.flows import cancellations
+from bridge.mapping.returns_spec import ReturnsSpec
+from bridge.mapping.specs import SpecSet
+from bridge.tiktok import wiring
+from tests.fulfillment.conftest import Bridge
+
+
+def ids(order: dict[str, Any], sku: str) -> list[str]:
+    return [str(li["id"]) for li in order["line_items"] if li["seller_sku"] == sku]
+
+
+def line(bridge: Bridge, order_id: str, sku: str) -> dict[str, Any]:
+    item = bridge.world.netsuite_item_id(sku)
+    return next(ln for ln in bridge.so_lines(order_id) if ln["item"]["id"] == item)
+
+
+# --- cancellations ---------------------------------------------------------------------------------
+
+
+def test_a_full_cancellation_before_shipping_closes_the_sales_order(bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 2), ("CAP-001", 1)])
+    bridge.tt.cancel_order(o["id"], role="SYSTEM")
+    bridge.drain()
+    assert all(ln["isClosed"] for ln in bridge.so_lines(o["id"]) if ln.get("custcol_ttns_line_item_ids"))
+    assert bridge.ns.get("salesOrder", bridge.so(o["id"])).data["status"]["id"] == "H"
+    link = bridge.c.store.links.get("order", bridge.shop, o["id"])
+    assert link is not None and link.status == "cancelled"
+    assert bridge.exceptions(o["id"]) == []
+
+
+def test_a_line_level_cancellation_closes_or_reduces_exactly_those_lines(bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 2), ("CAP-001", 1)])
+    mugs = ids(o, "MUG-001")
+    bridge.tt.cancel_order(o["id"], role="SYSTEM", line_item_ids=ids(o, "CAP-001") + mugs[:1])
+    bridge.drain()
+    cap, mug = line(bridge, o["id"], "CAP-001"), line(bridge, o["id"], "MUG-001")
+    assert cap["isClosed"] is True
+    assert not mug.get("isClosed") and int(Decimal(str(mug["quantity"]))) == 1
+    assert mug["custcol_ttns_line_item_ids"] == mugs[1] and Decimal(str(mug["amount"])) == Decimal("12.50")
+    alloc = {a["sku"]: a for a in bridge.link(o["id"])["allocation"]}
+    assert alloc["MUG-001"]["line_item_ids"] == [mugs[1]] and alloc["CAP-001"]["quantity"] == 0
+    assert bridge.link(o["id"])["units"] == {"MUG-001": 1}
+    assert bridge.exceptions(o["id"]) == []
+    # the rest still ships, and closes the order
+    bridge.fulfill(o["id"], None, ["9400111202555842760101"])
+    (pkg,) = bridge.packages(o["id"])
+    assert pkg["order_line_item_ids"] == [mugs[1]] and bridge.link(o["id"])["fulfilled"] is True
+
+
+def test_a_cancellation_after_the_warehouse_packed_it_is_cancelled_too_late(bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 1), ("CAP-001", 1)])
+    cap_line = int(line(bridge, o["id"], "CAP-001")["line"])
+    bridge.fulfill(o["id"], [{"orderLine": cap_line, "quantity": 1}], ["9400111202555842760102"], shipStatus="B")
+    assert bridge.packages(o["id"])[0]["package_status"] == "TO_FULFILL", "packed, not shipped: nothing pushed"
+    bridge.tt.cancel_order(o["id"], role="SYSTEM")
+    bridge.drain()
+    assert line(bridge, o["id"], "MUG-001")["isClosed"] is True
+    assert not line(bridge, o["id"], "CAP-001").get("isClosed")
+    (exc,) = bridge.exceptions(o["id"])
+    assert exc.code == "CANCELLED_TOO_LATE" and exc.owner == "ops" and "return" in exc.fix_hint
+    assert ids(o, "CAP-001")[0] in str(exc.evidence)
+
+
+def test_lines_closed_in_netsuite_are_cancelled_on_tiktok(bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 1), ("CAP-001", 1)])
+    bridge.ns.close_sales_order_lines(bridge.so(o["id"]), [int(line(bridge, o["id"], "CAP-001")["line"])])
+    bridge.drain()
+    after = bridge.tt.order(o["id"])
+    status = {li["seller_sku"]: li["display_status"] for li in after["line_items"]}
+    assert status == {"MUG-001": "AWAITING_SHIPMENT", "CAP-001": "CANCELLED"}
+    (c,) = bridge.tt.cancellations(order_id=o["id"])
+    assert c["role"] == "SELLER" and c["cancel_reason"] == "seller_cancel_reason_out_of_stock"
+    assert not line(bridge, o["id"], "MUG-001").get("isClosed"), "TikTok's cancellation changed nothing else"
+    assert bridge.exceptions(o["id"]) == []
+
+
+def test_a_line_level_close_tiktok_does_not_allow_is_reported(bridge: Bridge) -> None:
+    svc = cancellations.service(bridge.c)
+    spec = bridge.c.get("specs").get("returns", ReturnsSpec)
+    strict = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={
+        "cancellations": spec.defaults.cancellations.model_copy(update={
+            "reasons": {"wrong price": "seller_cancel_reason_wrong_price"}})})})
+    specs = SpecSet(bridge.c.get("specs").directory, {**bridge.c.get("specs").specs, "returns": strict})
+    bridge.c.set("cancellations", replace(svc, specs=specs))
+    try:
+        o = bridge.order([("MUG-001", 1), ("CAP-001", 1)])
+        bridge.ns.update("salesOrder", bridge.so(o["id"]), {"custbody_ttns_cancel_reason": "Wrong price"})
+        bridge.ns.close_sales_order_lines(bridge.so(o["id"]), [int(line(bridge, o["id"], "CAP-001")["line"])])
+        bridge.drain()
+    finally:
+        bridge.c.set("cancellations", svc)
+    (exc,) = bridge.exceptions(o["id"])
+    assert exc.code == "CANCEL_NOT_ALLOWED" and "out-of-stock" in exc.title
+    assert all(li["display_status"] != "CANCELLED" for li in bridge.tt.order(o["id"])["line_items"])
+
+
+# --- returns and refunds -----------------------------------------------------------------------------
+
+
+def test_a_return_with_refund_produces_the_right_credit_memo(bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 2), ("CAP-001", 1)], seller_discount="1.50", shipping_fee="4.99")
+    bridge.fulfill(o["id"], None, ["9400111202555842760201"])
+    bridge.tt.advance_order(o["id"], to="DELIVERED")
+    mug = ids(o, "MUG-001")[0]
+    ret = bridge.tt.request_return(o["id"], line_item_ids=[mug], return_type="RETURN_AND_REFUND")
+    bridge.drain()
+    ra = bridge.ns.get("returnAuthorization", f"eid:TTS-RA-{ret['return_id']}")
+    (ra_line,) = ra.data["item"]
+    assert ra_line["custcol_ttns_line_item_ids"] == mug and int(ra_line["quantity"]) == 1
+    assert ra.data["createdFrom"]["id"] == bridge.so(o["id"])
+
+    returns = wiring.tiktok_of(bridge.c).shop(bridge.shop).returns
+    returns.approve_return(ret["return_id"], "APPROVE_RETURN")
+    bridge.drain()
+    bridge.tt.buyer_ships_return(ret["return_id"])
+    returns.approve_return(ret["return_id"], "APPROVE_RECEIVED_PACKAGE")
+    bridge.drain()
+
+    refund = bridge.tt.returns(order_id=o["id"])[0]["refund_amount"]
+    cm = bridge.ns.get("creditMemo", f"eid:TTS-RET-{ret['return_id']}")
+    (cm_line,) = cm.data["item"]
+    assert cm.data["createdFrom"]["id"] == ra.id
+    sale_price = next(Decimal(li["sale_price"]) for li in o["line_items"] if li["id"] == mug)
+    assert Decimal(str(cm_line["amount"])) == Decimal(refund["refund_subtotal"]) == sale_price < Decimal("12.50")
+    assert Decimal(str(cm.data["total"])) == Decimal(refund["refund_total"]) - Decimal(refund["refund_tax"])
+    link = bridge.c.store.links.get("return", bridge.shop, ret["return_id"])
+    assert link is not None and link.data["refund_id"] == cm.id and link.status == "RETURN_OR_REFUND_REQUEST_COMPLETE"
+
+    # idempotent per return id: the same return synced again creates nothing
+    from bridge.flows import returns as returns_flow
+
+    again = returns_flow.service(bridge.c).sync(bridge.shop, o["id"], ret["return_id"])
+    assert again["action"] == "unchanged"
+    rows, _ = bridge.ns.suiteql(f"SELECT id FROM transaction WHERE externalid = 'TTS-RET-{ret['return_id']}'")  # noqa: S608
+    assert len(rows) == 1
+    assert bridge.exceptions(o["id"]) == []
+
+
+def test_a_refund_without_a_return_credits_through_a_closed_return_authorization(bridge: Bridge) -> None:
+    o = bridge.order([("CAP-001", 1)])
+    bridge.fulfill(o["id"], None, ["9400111202555842760202"])
+    ret = bridge.tt.request_return(o["id"], return_type="REFUND")
+    bridge.drain()
+    assert bridge.c.store.links.get("return", bridge.shop, ret["return_id"]) is not None
+    wiring.tiktok_of(bridge.c).shop(bridge.shop).returns.approve_return(ret["return_id"], "APPROVE_REFUND")
+    bridge.drain()
+    cm = bridge.ns.get("creditMemo", f"eid:TTS-RET-{ret['return_id']}")
+    assert Decimal(str(cm.data["total"])) == Decimal("15.00")
+    ra = bridge.ns.get("returnAuthorization", f"eid:TTS-RA-{ret['return_id']}")
+    assert all(ln["isClosed"] for ln in ra.data["item"]), "nothing comes back: nothing left to receive"
+    assert bridge.exceptions(o["id"]) == []
+
+
+def test_returns_switched_off_for_a_shop_write_nothing(bridge: Bridge) -> None:
+    o = bridge.order([("CAP-001", 1)])
+    bridge.fulfill(o["id"], None, ["9400111202555842760203"])
+    bridge.c.store.shops.set_flows(bridge.shop, {"returns": False})
+    try:
+        ret = bridge.tt.request_return(o["id"], return_type="REFUND")
+        bridge.drain()
+    finally:
+        bridge.c.store.shops.set_flows(bridge.shop, {"returns": True})
+    assert bridge.c.store.links.get("return", bridge.shop, ret["return_id"]) is None
+    assert bridge.ns.suiteql(f"SELECT id FROM transaction WHERE externalid = 'TTS-RA-{ret['return_id']}'")[0] == []  # noqa: S608
+
+
+# --- FBT -------------------------------------------------------------------------------------------------
+
+
+def test_an_fbt_order_closes_in_netsuite_when_tiktok_ships_it(bridge: Bridge) -> None:
+    shop = bridge.tt.shop(bridge.shop)
+    fbt_wh = next(w["id"] for w in shop["warehouses"] if w.get("fbt"))
+    bridge.tt.set_stock(seller_sku="CAP-001", shop_id=bridge.shop, warehouse_id=fbt_wh, quantity=5)
+    cap = bridge.world.netsuite_item_id("CAP-001")
+    fbt_loc, main = bridge.world.netsuite_location("LOC-FBT"), bridge.world.netsuite_location("LOC-MAIN")
+    bridge.ns.receive_stock(cap, fbt_loc, 5)
+    main_before = bridge.ns.stock_levels(item=cap, location=main)[0]["onHand"]
+
+    o = bridge.order([("CAP-001", 1)], fbt=True)
+    assert line(bridge, o["id"], "CAP-001")["location"]["id"] == fbt_loc
+    bridge.tt.ship_fbt_order(o["id"], tracking_number="9400111202555842760301")
+    bridge.drain()
+
+    fulfillments, _ = bridge.ns.suiteql(
+        f"SELECT id FROM transaction WHERE externalid LIKE 'TTS-FBT-{bridge.shop}-%' AND recordtype = 'itemfulfillment'")  # noqa: S608
+    (ful,) = [bridge.ns.get("itemFulfillment", r["id"]) for r in fulfillments
+              if bridge.ns.get("itemFulfillment", r["id"]).data["createdFrom"]["id"] == bridge.so(o["id"])]
+    assert ful.data["custbody_ttns_shipped_by"] == "TIKTOK"
+    assert ful.data["package"][0]["packageTrackingNumber"] == "9400111202555842760301"
+    assert bridge.ns.get("salesOrder", bridge.so(o["id"])).data["status"]["id"] in ("E", "F")  # pending billing
+    assert bridge.link(o["id"])["fulfilled"] is True
+    # stock left the FBT location once, the merchant's warehouse not at all
+    assert bridge.ns.stock_levels(item=cap, location=fbt_loc)[0]["onHand"] in (4, "4", Decimal(4))
+    assert bridge.ns.stock_levels(item=cap, location=main)[0]["onHand"] == main_before
+    # the bridge's own fulfillment is not pushed back to TikTok
+    pushed = [e for e in bridge.c.store.inbox.recent(source="netsuite", limit=500)
+              if e.topic == "item_fulfillment.saved" and f'"fulfillment_id":"{ful.id}"' in e.body.decode()]
+    assert pushed == []
+    assert bridge.exceptions(o["id"]) == []
+
+    from bridge.flows import fulfillment as flow
+
+    report = flow.service(bridge.c).fbt_stock(bridge.shop)[bridge.shop]
+    diffs = {d["sku"]: d for d in report["differences"]}
+    assert report["source"] == "products_inventory" and "CAP-001" not in diffs
+    assert diffs["US-HOODIE-FBT"] == {"sku": "US-HOODIE-FBT", "netsuite": 0, "tiktok": 250, "difference": -250}
+    (exc,) = [e for e in bridge.c.store.exceptions.list(entity=f"fbt:{bridge.shop}")]
+    assert exc.code == "FBT_STOCK_DIFFERENCE"

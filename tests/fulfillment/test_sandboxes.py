@@ -1,0 +1,165 @@
+"""Fulfillment through both sandboxes: a TikTok order becomes a sales order (orders flow), a warehouse
+ships it in the NetSuite sandbox (the project's real user event POSTs the signed event to the
+bridge), the worker pushes it, and the TikTok sandbox shows what TikTok would."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import requests
+
+from bridge.clock import ManualClock
+from bridge.flows import fulfillment as flow
+from bridge.sandbox.netsuite import ExecContext
+from tests.fulfillment.conftest import UPS, USPS, Bridge
+
+
+def _ids(order: dict[str, object], sku: str) -> list[str]:
+    return [str(li["id"]) for li in order["line_items"] if li["seller_sku"] == sku]  # type: ignore[index, union-attr]
+
+
+def retrack(bridge: Bridge, fulfillment_id: str, tracking: str) -> None:
+    """A person corrects the tracking number on the fulfillment's package in the NetSuite UI."""
+    bridge.ns.update("itemFulfillment", fulfillment_id, {"package": {"items": [
+        {"packageTrackingNumber": tracking, "packageWeight": "1.0"}]}}, ExecContext(), replace={"package"})
+    bridge.drain()
+
+
+def test_two_packages_for_one_order_show_on_tiktok_with_their_items_and_tracking(bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 2), ("CAP-001", 1)])
+    mug, cap = bridge.line_of(o["id"], "MUG-001"), bridge.line_of(o["id"], "CAP-001")
+    fid = bridge.fulfill(o["id"], [{"orderLine": mug, "quantity": 2, "custcol_ttns_package": 1},
+                                   {"orderLine": cap, "quantity": 1, "custcol_ttns_package": 2}], [USPS, UPS])
+
+    shipped = {p["tracking_number"]: p for p in bridge.packages(o["id"])}
+    assert set(shipped) == {USPS, UPS}
+    assert sorted(shipped[USPS]["order_line_item_ids"]) == sorted(_ids(o, "MUG-001"))
+    assert shipped[USPS]["shipping_provider_name"] == "USPS" and shipped[USPS]["package_status"] == "PROCESSING"
+    assert shipped[UPS]["order_line_item_ids"] == _ids(o, "CAP-001") and shipped[UPS]["shipping_provider_name"] == "UPS"
+    assert bridge.tt.order(o["id"])["status"] == "AWAITING_COLLECTION"
+    assert bridge.link(o["id"])["fulfilled"] is True and bridge.link(o["id"])["allocation"]  # other data kept
+    assert bridge.exceptions(o["id"]) == []
+
+    # The same fulfillment saved again (a memo edit: a new event) ships nothing twice.
+    calls = bridge.tiktok_calls("/packages")
+    bridge.ns.update("itemFulfillment", fid, {"memo": "checked"}, ExecContext())
+    bridge.drain()
+    assert bridge.tiktok_calls("/packages") == calls
+    assert len(bridge.packages(o["id"])) == 2 and bridge.exceptions(o["id"]) == []
+    assert [s.status for s in bridge.shipments.shipments(bridge.shop, o["id"])] == ["shipped", "shipped"]
+
+
+def test_partial_shipments_ship_each_unit_once_and_close_the_order_with_the_last(bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 3)])
+    mug = bridge.line_of(o["id"], "MUG-001")
+    bridge.fulfill(o["id"], [{"orderLine": mug, "quantity": 1}], ["9400111202555842760001"])
+    assert "fulfilled" not in bridge.link(o["id"])
+    assert bridge.tt.order(o["id"])["status"] == "PARTIALLY_SHIPPING"
+    # the rest in two boxes, no package numbers on the lines: split evenly
+    bridge.fulfill(o["id"], [{"orderLine": mug, "quantity": 2}], ["9400111202555842760002", "9400111202555842760003"])
+    pkgs = bridge.packages(o["id"])
+    units = [i for p in pkgs for i in p["order_line_item_ids"]]
+    assert sorted(units) == sorted(_ids(o, "MUG-001")) and len(pkgs) == 3
+    assert all(len(p["order_line_item_ids"]) == 1 for p in pkgs)
+    assert bridge.link(o["id"])["fulfilled"] is True
+    assert bridge.exceptions(o["id"]) == []
+
+
+def test_an_edited_tracking_number_is_sent_as_update_shipping_info(bridge: Bridge) -> None:
+    o = bridge.order([("CAP-001", 1)])
+    fid = bridge.fulfill(o["id"], None, ["9400111202555842760010"])
+    retrack(bridge, fid, UPS.replace("84", "85"))
+    (pkg,) = bridge.packages(o["id"])
+    assert pkg["tracking_number"] == UPS.replace("84", "85") and pkg["shipping_provider_name"] == "UPS"
+    assert bridge.exceptions(o["id"]) == []
+
+
+def test_a_refused_tracking_number_is_an_exception_and_the_corrected_one_ships(bridge: Bridge) -> None:
+    o = bridge.order([("CAP-001", 1)])
+    bad = "9400111202555842769999"
+    bridge.tt.mark_tracking_invalid(bad)
+    fid = bridge.fulfill(o["id"], None, [bad])
+    (exc,) = bridge.exceptions(o["id"])
+    assert exc.code == "INVALID_TRACKING" and exc.owner == "ops" and bad in exc.fix_hint
+    assert bridge.packages(o["id"])[0]["package_status"] == "TO_FULFILL"
+    retrack(bridge, fid, "9400111202555842760020")
+    (pkg,) = bridge.packages(o["id"])
+    assert pkg["tracking_number"] == "9400111202555842760020" and pkg["package_status"] == "PROCESSING"
+    assert bridge.exceptions(o["id"]) == [], "the successful push resolves the exception"
+
+
+def test_an_unmapped_carrier_names_the_carrier_and_the_fix(bridge: Bridge) -> None:
+    o = bridge.order([("CAP-001", 1)])
+    bridge.fulfill(o["id"], None, ["ZX12345678"])
+    (exc,) = bridge.exceptions(o["id"])
+    assert exc.code == "CARRIER_UNMAPPED" and exc.owner == "admin"
+    assert "ZX12345678" in exc.title and "carriers.yaml" in exc.fix_hint
+    assert bridge.packages(o["id"])[0]["package_status"] == "TO_FULFILL"
+
+
+def test_tiktok_shipping_orders_take_the_label_path(bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 1)], shipping_type="TIKTOK")
+    bridge.fulfill(o["id"], None, [])
+    (pkg,) = bridge.packages(o["id"])
+    assert pkg["package_status"] == "PROCESSING" and pkg["tracking_number"], "TikTok bought the label"
+    (row,) = bridge.shipments.shipments(bridge.shop, o["id"])
+    assert row.method == "label" and row.tracking_number == pkg["tracking_number"]
+    assert bridge.link(o["id"])["fulfilled"] is True
+
+
+def test_a_lost_answer_is_resolved_from_tiktok_never_shipped_twice(bridge: Bridge) -> None:
+    """TikTok ships the package but the answer is lost: the retried job finds it shipped."""
+    from bridge.errors import WriteOutcomeUnknown
+
+    real = bridge.c.get("tiktok.shipping")
+
+    class LosesTheAnswer:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def mark_package_shipped(self, *a: object, **kw: object) -> str:
+            real.mark_package_shipped(*a, **kw)
+            raise WriteOutcomeUnknown("connection dropped after sending")
+
+    svc = flow.service(bridge.c)
+    bridge.c.set(flow.FLOW, replace(svc, tiktok=LosesTheAnswer()))
+    try:
+        o = bridge.order([("CAP-001", 1)])
+        bridge.fulfill(o["id"], None, ["9400111202555842760030"])
+    finally:
+        bridge.c.set(flow.FLOW, svc)
+    (pkg,) = bridge.packages(o["id"])
+    assert pkg["tracking_number"] == "9400111202555842760030"
+    (row,) = bridge.shipments.shipments(bridge.shop, o["id"])
+    assert row.status == "shipped" and row.attempts == 2
+    assert bridge.exceptions(o["id"]) == []
+
+
+def test_orders_approaching_their_ship_by_time_raise_one_alert_per_level(bridge: Bridge) -> None:
+    o = bridge.order([("CAP-001", 1)])
+    deadline = datetime.fromtimestamp(int(bridge.tt.order(o["id"])["rts_sla_time"]), UTC)
+    svc = flow.service(bridge.c)
+    early = replace(svc, clock=ManualClock(deadline - timedelta(hours=20))).sla_scan()
+    assert o["id"] not in [a["order_id"] for a in early["alerts"]]
+    soon = replace(svc, clock=ManualClock(deadline - timedelta(hours=6)))
+    assert [a["level"] for a in soon.sla_scan()["alerts"] if a["order_id"] == o["id"]] == ["warning"]
+    assert [a for a in soon.sla_scan()["alerts"] if a["order_id"] == o["id"]] == [], "raised once"
+    (exc,) = bridge.exceptions(o["id"])
+    assert exc.code == "SLA_AT_RISK" and exc.owner == "ops" and exc.evidence["deadline"] == deadline.isoformat()
+    bridge.fulfill(o["id"], None, ["9400111202555842760040"])
+    assert bridge.exceptions(o["id"]) == [], "shipping resolves the SLA exception"
+
+
+def test_the_fulfilled_user_event_reaches_the_bridge_for_a_bridge_written_order(bridge: Bridge) -> None:
+    """The regression the SuiteCloud fix is for: the sales order carries custbody_ttns_source = TTNS
+    (the bridge wrote it); the transform must not copy it onto the fulfillment."""
+    o = bridge.order([("CAP-001", 1)])
+    assert bridge.ns.get("salesOrder", bridge.so(o["id"])).data["custbody_ttns_source"] == "TTNS"
+    resp = requests.post(f"{bridge.world.netsuite_url}/_sandbox/fulfillments", timeout=30, json={
+        "salesOrder": bridge.so(o["id"]), "packages": [{"trackingNumber": "9400111202555842760050"}]})
+    fid = str(resp.json()["id"])
+    assert "custbody_ttns_source" not in bridge.ns.get("itemFulfillment", fid).data
+    events = [e for e in bridge.c.store.inbox.recent(source="netsuite", limit=500)
+              if e.topic == "item_fulfillment.saved" and f'"fulfillment_id":"{fid}"' in e.body.decode()]
+    assert len(events) == 1
