@@ -115,7 +115,8 @@ def test_event_parsing_ignores_unfulfilled_lines_and_reads_package_numbers() -> 
         "ship_method": {"id": "12", "text": "USPS Priority"}, "carrier": "FedEx/USPS/More",
         "packages": [{"index": 2, "tracking_number": " TRK2 "}, {"index": 1, "tracking_number": "TRK1"}],
         "lines": [{"line": "1", "item_id": "110", "quantity": 0, "tiktok_line_item_ids": "M1"},
-                  {"line": "2", "item_id": "111", "quantity": "1", "tiktok_line_item_ids": " C1 ,", "package_index": 2}]})
+                  {"line": "2", "item_id": "111", "quantity": "1", "tiktok_line_item_ids": " C1 ,",
+                   "package_index": 2}]})
     assert f.fulfillment_id == "900" and not f.shipped
     assert [p.index for p in f.packages] == [1, 2] and f.packages[1].tracking_number == "TRK2"
     assert [(ln.line, ln.line_item_ids, ln.package_index) for ln in f.lines] == [("2", ("C1",), 2)]

@@ -163,3 +163,58 @@ def test_the_fulfilled_user_event_reaches_the_bridge_for_a_bridge_written_order(
     events = [e for e in bridge.c.store.inbox.recent(source="netsuite", limit=500)
               if e.topic == "item_fulfillment.saved" and f'"fulfillment_id":"{fid}"' in e.body.decode()]
     assert len(events) == 1
+
+
+def test_where_mark_package_as_shipped_is_missing_packages_are_split_and_shipped(bridge: Bridge) -> None:
+    """A market without Mark Package As Shipped (forced here with carriers.yaml ``shipping.api``):
+    the order's package is split by what each NetSuite package holds, then each one is shipped."""
+    from bridge.mapping.carriers_spec import CarriersSpec
+    from bridge.mapping.specs import SpecSet
+
+    svc = flow.service(bridge.c)
+    specs = bridge.c.get("specs")
+    spec = specs.get("carriers", CarriersSpec)
+    forced = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={
+        "shipping": spec.defaults.shipping.model_copy(update={"api": "ship_package"})})})
+    bridge.c.set(flow.FLOW, replace(svc, specs=SpecSet(specs.directory, {**specs.specs, "carriers": forced})))
+    try:
+        o = bridge.order([("MUG-001", 2), ("CAP-001", 1)])
+        mug, cap = bridge.line_of(o["id"], "MUG-001"), bridge.line_of(o["id"], "CAP-001")
+        bridge.fulfill(o["id"], [{"orderLine": mug, "quantity": 2, "custcol_ttns_package": 2},
+                                 {"orderLine": cap, "quantity": 1, "custcol_ttns_package": 1}],
+                       ["9400111202555842760060", UPS.replace("84", "60")])
+    finally:
+        bridge.c.set(flow.FLOW, svc)
+    shipped = {p["tracking_number"]: sorted(p["order_line_item_ids"]) for p in bridge.packages(o["id"])}
+    assert shipped == {"9400111202555842760060": sorted(_ids(o, "CAP-001")),
+                       UPS.replace("84", "60"): sorted(_ids(o, "MUG-001"))}
+    assert {r.method for r in bridge.shipments.shipments(bridge.shop, o["id"])} == {"ship_package"}
+    assert bridge.link(o["id"])["fulfilled"] is True and bridge.exceptions(o["id"]) == []
+
+
+def test_an_order_on_hold_is_not_shipped_and_is_tried_again_after_the_hold(bridge: Bridge) -> None:
+    from bridge.store.queue import JobSpec
+
+    o = bridge.tt.place_order(bridge.shop, [{"seller_sku": "CAP-001", "quantity": 1}], hold=True)
+    bridge.drain()
+    event = {"fulfillment_id": "F-HOLD", "tiktok_shop_id": bridge.shop, "tiktok_order_id": o["id"], "status": "C",
+             "packages": [{"index": 1, "tracking_number": "9400111202555842760070"}],
+             "lines": [{"line": "1", "item_id": "x", "quantity": 1,
+                        "tiktok_line_item_ids": o["line_items"][0]["id"]}]}
+    bridge.c.store.queue.enqueue(JobSpec(kind=flow.KIND_PUSH, key=flow.order_key(bridge.shop, o["id"]),
+                                         payload={"shop_id": bridge.shop, "order_id": o["id"], "fulfillment": event,
+                                                  "topic": "item_fulfillment.saved"}))
+    bridge.drain()
+    (exc,) = bridge.exceptions(o["id"])
+    assert exc.code == "ORDER_ON_HOLD" and "hold" in exc.fix_hint
+    assert bridge.tt.order(o["id"])["status"] == "ON_HOLD" and bridge.shipments.shipments(bridge.shop, o["id"]) == []
+    from sqlalchemy import select
+
+    from bridge.store.tables import jobs
+
+    with bridge.c.store.engine.connect() as conn:
+        later = conn.execute(select(jobs.c.payload, jobs.c.run_at).where(
+            jobs.c.kind == flow.KIND_PUSH, jobs.c.key == flow.order_key(bridge.shop, o["id"]),
+            jobs.c.status == "queued")).all()
+    (payload, run_at), = later
+    assert payload["hold_retries"] == 1 and run_at > datetime.now(UTC) + timedelta(minutes=5)
