@@ -218,3 +218,23 @@ def test_an_order_on_hold_is_not_shipped_and_is_tried_again_after_the_hold(bridg
             jobs.c.status == "queued")).all()
     (payload, run_at), = later
     assert payload["hold_retries"] == 1 and run_at > datetime.now(UTC) + timedelta(minutes=5)
+
+
+def test_the_cli_shows_an_orders_shipments_and_pushes_a_fulfillment_again(bridge: Bridge) -> None:
+    from click.testing import CliRunner
+
+    from bridge.cli import Obj, main
+
+    def ttns(*args: str) -> str:
+        result = CliRunner().invoke(main, list(args), obj=Obj(bridge.c), catch_exceptions=False)
+        assert result.exit_code in (0, 3), result.output
+        return result.output
+
+    o = bridge.order([("CAP-001", 1)])
+    fid = bridge.fulfill(o["id"], None, ["9400111202555842760080"])
+    shown = ttns("fulfillment", "show", o["id"], "--shop", bridge.shop)
+    assert "fulfilled: yes" in shown and "9400111202555842760080" in shown and "USPS" in shown
+    calls = bridge.tiktok_calls("/packages")
+    assert "nothing new to ship" in ttns("fulfillment", "push", fid)
+    assert bridge.tiktok_calls("/packages") == calls, "pushing again ships nothing twice"
+    assert "unshipped order(s) watched" in ttns("fulfillment", "sla")
