@@ -96,7 +96,8 @@ def orders_spec(ns: NsSandbox) -> dict[str, Any]:
     }}
 
 
-def write_specs(directory: Path, ns: NsSandbox, inventory: dict[str, Any]) -> Path:
+def write_specs(directory: Path, ns: NsSandbox, inventory: dict[str, Any],
+                catalog: dict[str, Any] | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     docs = {
         "locations": {"version": 1, "shops": {"Sandbox US Shop": {"warehouses": [
@@ -104,7 +105,8 @@ def write_specs(directory: Path, ns: NsSandbox, inventory: dict[str, Any]) -> Pa
             {"warehouse": "Sandbox US Shop warehouse 2", "locations": ["2"]},
             {"warehouse": "FBT US fulfillment center", "tiktok_managed": True, "locations": ["3"]}]}}},
         "inventory": {"version": 1, "coalesce_seconds": 0.2, **inventory},
-        "catalog": {"version": 1, "source": "tiktok", "match": {"by": "itemid"}},
+        "catalog": catalog or {"version": 1, "source": "tiktok", "match": {"by": "itemid"}},
+        "prices": {"version": 1, "defaults": {"price_level": "1", "currencies": {"USD": "1"}}},
         "orders": orders_spec(ns),
     }
     for name, doc in docs.items():
@@ -114,7 +116,8 @@ def write_specs(directory: Path, ns: NsSandbox, inventory: dict[str, Any]) -> Pa
 
 @contextmanager
 def running_stack(tmp_path: Path, sqlite_url: str, *, inventory: dict[str, Any],
-                  products: list[tuple[str, list[dict[str, Any]]]]) -> Iterator[Stack]:
+                  products: list[tuple[str, list[dict[str, Any]]]],
+                  catalog: dict[str, Any] | None = None) -> Iterator[Stack]:
     """``products``: (title, skus) created in the US shop, each sku ``{seller_sku, inventory: {warehouse
     name: qty}}``; then locations and the SKU index are pulled."""
     (tmp_path / "ns-keys").mkdir(exist_ok=True)
@@ -127,7 +130,7 @@ def running_stack(tmp_path: Path, sqlite_url: str, *, inventory: dict[str, Any],
         app = state["apps"][0]
         us = next(s for s in state["shops"] if s["region"] == "US")
         sandbox = TtSandbox(tt_server.url, tt, app["app_key"], app["app_secret"], app["service_id"], {"US": us})
-        specs = write_specs(tmp_path / "specs", ns, inventory)
+        specs = write_specs(tmp_path / "specs", ns, inventory, catalog)
         ns_settings = ns.settings().model_dump()
         ns_keys = {k: v for k, v in ns_settings.items() if k.startswith("netsuite_") and v is not None}
         ns_keys["netsuite_events_secret"] = EVENTS_SECRET

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bridge.sandbox.netsuite import ExecContext
 from tests.inventory.sandboxes import Stack, Worker, inventory_idle, quiet, running_stack, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -118,3 +119,36 @@ def test_flash_sale_tiktok_never_accepts_an_order_netsuite_cannot_fill(tmp_path:
     assert Decimal(level["backOrdered"]) == 0  # ... and found stock there
     assert len(accepted) + other <= start
     assert refused[0] > 0  # TikTok turned buyers away once the stock was gone
+
+
+def test_catalog_push_lists_netsuite_items_on_tiktok_and_their_stock_and_prices_follow(
+        tmp_path: Path, sqlite_url: str) -> None:
+    from decimal import Decimal
+
+    from bridge.flows import catalog as cat
+
+    catalog = {"version": 1, "source": "netsuite", "match": {"by": "itemid"}, "defaults": {
+        "category_id": "600010", "images": {"fallback_uris": ["tos-maliva-i-sbx/ttns-placeholder"]},
+        "weight": {"default": "1"}}, "categories": [{"when": {"itemid_prefix": "TSHIRT"}, "category_id": "600020"}]}
+    with running_stack(tmp_path, sqlite_url, inventory={"defaults": {"buffer": 0}}, products=[],
+                       catalog=catalog) as s:
+        svc = cat.service(s.c)
+        dry = {g.key_item.itemid: svc.push_group(s.shop, g, dry_run=True) for g in svc.groups()}
+        assert dry["TSHIRT"].action == "create" and dry["MUG-001"].action == "create"
+        assert s.tt.products(s.shop.id)[-1]["title"] == "Hoodie (FBT)"  # the dry run created nothing
+        done = {g.key_item.itemid: svc.push_group(s.shop, g) for g in svc.groups()}
+        tee = next(p for p in s.tt.products(s.shop.id) if p["id"] == done["TSHIRT"].product_id)
+        assert sorted(k["seller_sku"] for k in tee["skus"]) == ["TSHIRT-BLUE-L", "TSHIRT-RED-M"]
+        assert {k["seller_sku"]: k["price"]["sale_price"] for k in tee["skus"]} == {
+            "TSHIRT-RED-M": "19.99", "TSHIRT-BLUE-L": "21.99"}
+        assert tee["category_chains"][-1]["id"] == "600020"
+        assert {g.key_item.itemid: svc.push_group(s.shop, g).action for g in svc.groups()}["TSHIRT"] == "unchanged"
+        with Worker(s.c):
+            s.receive("TSHIRT-RED-M", MAIN, 7)
+            wait_for(lambda: s.tt_stock("TSHIRT-RED-M")[s.warehouses[WH1]] == 7, what="stock of a listed item")
+        s.ns.sb.update("inventoryItem", s.items["MUG-001"], {"price": {"items": [
+            {"priceLevel": {"id": "1"}, "price": "13.75"}]}}, ExecContext(context_type="USERINTERFACE"), {"price"})
+        plan = svc.push_prices(s.shop, done["MUG-001"].product_id)
+        assert list(plan.updates.values()) == [Decimal("13.75")]
+        mug = next(p for p in s.tt.products(s.shop.id) if p["id"] == done["MUG-001"].product_id)
+        assert mug["skus"][0]["price"]["sale_price"] == "13.75"
