@@ -61,6 +61,8 @@ KIND_CHANGES = "inventory.changes"
 KIND_PUSH = "inventory.push"
 KIND_FULL = "inventory.full"
 KIND_REFRESH = "inventory.refresh"
+KIND_INDEX = "inventory.index"
+PRODUCT_TOPICS = ("5", "15", "16")  # product status change, information change, creation
 FLOW = "inventory"
 DEFAULT_FULL_CRON = "15 3 * * *"  # nightly re-assertion, 03:15 UTC
 NETSUITE_TOPICS = ("inventory.changed", "inventory.sweep")
@@ -104,6 +106,19 @@ def route_tiktok_stock(event: InboundEvent) -> list[JobSpec]:
                     payload={"shop_id": shop_id, "product_id": product_id, "mode": "check",
                              "reason": f"webhook 27 {data.get('current_inventory_status') or ''}".strip()},
                     idempotency_key=f"{KIND_PUSH}:tiktok:{event.event_id}", priority=40)]
+
+
+def route_tiktok_product(event: InboundEvent) -> list[JobSpec]:
+    """Webhooks 5 / 15 / 16: a product changed status, changed (e.g. its SKUs' warehouses) or was
+    created on TikTok: re-read it into the SKU index, then recheck its stock."""
+    data = event.data.get("data") or {}
+    product_id = str(data.get("product_id") or "")
+    shop_id = event.shop_id or str(event.data.get("shop_id") or "")
+    if not product_id or not shop_id:
+        return []
+    return [JobSpec(kind=KIND_INDEX, key=product_key(shop_id, product_id),
+                    payload={"shop_id": shop_id, "product_id": product_id, "reason": f"webhook {event.topic}"},
+                    idempotency_key=f"{KIND_INDEX}:tiktok:{event.event_id}", priority=70)]
 
 
 # --- the service ---------------------------------------------------------------------------------------
@@ -484,6 +499,15 @@ def handle_push(ctx: JobContext) -> dict[str, Any]:
     return result.as_dict()
 
 
+def handle_index(ctx: JobContext) -> dict[str, Any]:
+    svc = service(ctx.services)
+    shop = svc._shop(str(ctx.payload["shop_id"]))
+    pid = str(ctx.payload["product_id"])
+    rows = svc.index_product(shop, pid)
+    jobs = svc.coalesce(shop.id, [pid], str(ctx.payload.get("reason") or "product changed")) if rows else 0
+    return {"skus": len(rows), "matched": sum(1 for r in rows if r.item_id), "jobs": jobs}
+
+
 def handle_full(ctx: JobContext) -> dict[str, Any]:
     """Nightly: refresh the SKU index and warehouses, then re-assert every product (zeros too)."""
     svc = service(ctx.services)
@@ -525,9 +549,12 @@ def register(registry: Registry, container: Any) -> None:
     registry.handler(KIND_PUSH, handle_push)
     registry.handler(KIND_FULL, handle_full)
     registry.handler(KIND_REFRESH, handle_refresh)
+    registry.handler(KIND_INDEX, handle_index)
     for topic in NETSUITE_TOPICS:
         registry.router("netsuite", topic, route_netsuite)
     registry.router("tiktok", "27", route_tiktok_stock)
+    for topic in PRODUCT_TOPICS:
+        registry.router("tiktok", topic, route_tiktok_product)
     cron = str(getattr(container.settings, "inventory_full_push_cron", "") or DEFAULT_FULL_CRON)
     registry.schedule(Schedule(name="inventory.full", kind=KIND_FULL, cron=cron))
 
@@ -549,6 +576,7 @@ def inventory_store(container: Any) -> InventoryStore:
 __all__ = [
     "KIND_CHANGES",
     "KIND_FULL",
+    "KIND_INDEX",
     "KIND_PUSH",
     "KIND_REFRESH",
     "InventorySync",
@@ -557,6 +585,7 @@ __all__ = [
     "product_key",
     "register",
     "route_netsuite",
+    "route_tiktok_product",
     "route_tiktok_stock",
     "service",
 ]

@@ -316,3 +316,14 @@ def test_dry_run_plans_without_sending(world: World) -> None:
     assert res.action == "dry_run" and res.sent == {"S-BLK": {W1: 9, W2: 3}, "S-WHT": {W1: 5}}
     assert world.tiktok.updates == []
     assert any("MUG-BLK @ " in ln.explain() for ln in res.plan.lines)  # type: ignore[union-attr]
+
+
+def test_a_product_created_on_tiktok_is_indexed_and_its_stock_pushed(world: World) -> None:
+    world.tiktok.add("P7", [FakeSku("S-SPARE", "SPARE", {W1: 0})])
+    world.netsuite.available[("105", MAIN)] = 6
+    body = {"type": 16, "tts_notification_id": "n16-1", "shop_id": SHOP, "timestamp": 1760000000,
+            "data": {"product_id": "P7"}}
+    ingest(world.c, source="tiktok", event_id="n16-1", topic="16", body=json.dumps(body).encode(), shop_id=SHOP)
+    world.settle()
+    assert world.svc.inv.products_for_items(["105"]) == {(SHOP, "P7")}
+    assert world.tt("S-SPARE") == {W1: 5}
