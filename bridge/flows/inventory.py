@@ -423,13 +423,13 @@ class PlanInputs:
     locations: LocationMap
     stock: Stock
     pending: dict[str, dict[str | None, int]]
-    netsuite_committed: dict[tuple[str, str], int]
+    netsuite_committed: dict[tuple[str, str], int] | None  # None: unknown, TikTok reservations unused
     rule_for: Callable[[SkuStock], ResolvedRule]
     inactive: set[str]
 
     def plan(self, tiktok_committed: dict[tuple[str, str], int] | None = None) -> ProductPlan:
         reserved = (tiktok_reserved(self.skus, self.locations, tiktok_committed, self.netsuite_committed)
-                    if tiktok_committed else None)
+                    if tiktok_committed and self.netsuite_committed is not None else None)
         plan = plan_product(self.product_id, self.skus, locations=self.locations, stock=self.stock,
                             rule_for=self.rule_for, pending=self.pending, reserved=reserved)
         for sku in self.inactive & set(plan.quantities):  # an inactive NetSuite item sells nothing

@@ -140,9 +140,10 @@ class NetSuiteInventory(Protocol):
         """Available units (on hand - committed) per (item id, location id)."""
         ...
 
-    def tiktok_committed(self, shop_id: str, item_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+    def tiktok_committed(self, shop_id: str, item_ids: Sequence[str]) -> dict[tuple[str, str], int] | None:
         """Units committed per (item id, location) on open sales orders of this TikTok shop
-        (``custbody_ttns_shop_id``)."""
+        (``custbody_ttns_shop_id``); None when the account cannot answer (then TikTok's own
+        reservations are not used)."""
         ...
 
     def item_details(self, item_ids: Sequence[str]) -> list[ItemDetail]:
