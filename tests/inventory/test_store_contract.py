@@ -1,0 +1,38 @@
+"""The inventory tables on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bridge.store import Store
+from bridge.store.repos import Link
+from bridge.store.tables_inventory import InventoryStore, Place, SkuRow
+
+
+def test_inventory_store_round_trips(db_url: str) -> None:
+    store = Store.from_url(db_url)
+    inv = InventoryStore(store.engine)
+    try:
+        inv.replace_shop("S1", [SkuRow("S1", "k1", "P1", "MUG", "101", warehouses=("w1", "w2"), categories=("c",)),
+                                SkuRow("S1", "k2", "P1", "CAP", None), SkuRow("S1", "k3", "P2", "TEE", "103")])
+        inv.record_pushed("S1", "P1", {"k1": {"w1": 3, "w2": 0}})
+        assert inv.products_for_items(["101", "103"]) == {("S1", "P1"), ("S1", "P2")}
+        assert inv.products_for_seller_skus("S1", ["CAP"]) == {"P1"}
+        assert inv.product_skus("S1", "P1")[0].warehouses == ("w1", "w2")
+        assert inv.last_pushed("S1", ["k1"]) == {("k1", "w1"): 3, ("k1", "w2"): 0}
+        inv.replace_shop("S1", [SkuRow("S1", "k3", "P2", "TEE", "103")])  # k1 gone from TikTok
+        assert inv.products("S1") == ["P2"] and inv.last_pushed("S1", ["k1"]) == {}
+        inv.save_places("warehouse", "S1", [Place("warehouse", "S1", "w1", "Main", {"fbt": False})])
+        assert [p.name for p in inv.places("warehouse", "S1")] == ["Main"]
+        inv.record_prices("S1", "USD", {"k3": Decimal("19.99")}, "1")
+        assert inv.last_prices("S1", ["k3"]) == {"k3": ("USD", Decimal("19.99"))}
+        store.links.upsert(Link("order", "S1", "o1", None, status="pending:UNPAID",
+                                data={"units": {"TEE": 2}, "warehouse_id": "w1"}))
+        store.links.upsert(Link("order", "S1", "o2", "9", status="staged", data={"units": {"TEE": 1}}))
+        store.links.upsert(Link("order", "S1", "o3", "8", status="synced", data={"units": {"TEE": 5}}))
+        assert inv.pending_units("S1") == {"TEE": {"w1": 2, None: 1}}
+        assert inv.pending_units("S1", include_staged=False) == {"TEE": {"w1": 2}}
+        store.links.upsert(Link("product", "S1", "P2", "107", "item"))
+        assert inv.product_for_item("S1", "107") == "P2" and inv.product_for_item("S2", "107") is None
+    finally:
+        store.dispose()
