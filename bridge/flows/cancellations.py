@@ -344,7 +344,9 @@ class CancellationSync:
             raw = self.store.cursors.get(name)
             since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=24)
             specs = []
-            for c in self.aftersale.cancellations(shop.id, update_time_ge=since - POLL_OVERLAP, update_time_lt=now):
+            # No upper bound: TikTok's times are whole seconds, so "< now" would skip this second's updates;
+            # the cursor is this poll's start and the next poll re-reads the overlap.
+            for c in self.aftersale.cancellations(shop.id, update_time_ge=since - POLL_OVERLAP):
                 status = normalize_status(c.cancel_status)
                 if status not in DONE:
                     continue

@@ -586,8 +586,7 @@ class FulfillmentSync:
             raw = self.store.cursors.get(name)
             since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=6)
             orders: set[str] = set()
-            for pkg in self.tiktok.search_packages(shop.id, update_time_ge=since - FBT_POLL_OVERLAP,
-                                                   update_time_lt=now):
+            for pkg in self.tiktok.search_packages(shop.id, update_time_ge=since - FBT_POLL_OVERLAP):
                 orders.update(o.id for o in pkg.orders)
             links = self.store.links.get_many("order", shop.id, sorted(orders))
             specs = [JobSpec(kind=KIND_TIKTOK, key=order_key(shop.id, oid), payload={"shop_id": shop.id,

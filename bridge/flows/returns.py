@@ -243,7 +243,7 @@ class ReturnSync:
             raw = self.store.cursors.get(name)
             since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=24)
             specs = []
-            for r in self.aftersale.returns(shop.id, update_time_ge=since - POLL_OVERLAP, update_time_lt=now):
+            for r in self.aftersale.returns(shop.id, update_time_ge=since - POLL_OVERLAP):
                 ts = int(r.update_time.timestamp()) if r.update_time else 0
                 specs.append(JobSpec(kind=KIND_SYNC, key=order_key(shop.id, r.order_id),
                                      payload={"shop_id": shop.id, "order_id": r.order_id, "return_id": r.return_id,

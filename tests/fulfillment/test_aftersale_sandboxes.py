@@ -214,3 +214,54 @@ def test_an_fbt_order_closes_in_netsuite_when_tiktok_ships_it(bridge: Bridge) ->
     assert diffs["US-HOODIE-FBT"] == {"sku": "US-HOODIE-FBT", "netsuite": 0, "tiktok": 250, "difference": -250}
     (exc,) = [e for e in bridge.c.store.exceptions.list(entity=f"fbt:{bridge.shop}")]
     assert exc.code == "FBT_STOCK_DIFFERENCE"
+
+
+# --- the polling backstops and the cash refund ----------------------------------------------------------------
+
+
+def test_lost_webhooks_are_made_up_by_the_cancellation_and_return_polls(bridge: Bridge) -> None:
+    from bridge.flows import returns as returns_flow
+
+    cancelled = bridge.order([("MUG-001", 1)])
+    returned = bridge.order([("CAP-001", 1)])
+    bridge.fulfill(returned["id"], None, ["9400111202555842760401"])
+    bridge.tt.set_faults(webhook_drop=1.0)
+    try:
+        bridge.tt.cancel_order(cancelled["id"], role="SYSTEM")
+        ret = bridge.tt.request_return(returned["id"], return_type="REFUND")
+        wiring.tiktok_of(bridge.c).shop(bridge.shop).returns.approve_return(ret["return_id"], "APPROVE_REFUND")
+        bridge.drain()
+        assert not line(bridge, cancelled["id"], "MUG-001").get("isClosed"), "no webhook reached the bridge"
+    finally:
+        bridge.tt.set_faults(webhook_drop=0.0)
+    assert cancellations.service(bridge.c).poll()["enqueued"] >= 1
+    assert returns_flow.service(bridge.c).poll()["enqueued"] >= 1
+    bridge.drain()
+    assert line(bridge, cancelled["id"], "MUG-001")["isClosed"] is True
+    cm, _ = bridge.ns.suiteql(f"SELECT id FROM transaction WHERE externalid = 'TTS-RET-{ret['return_id']}'")  # noqa: S608
+    assert len(cm) == 1
+    assert bridge.exceptions(cancelled["id"]) == [] and bridge.exceptions(returned["id"]) == []
+
+
+def test_a_refund_can_be_a_cash_refund_from_the_clearing_account(bridge: Bridge) -> None:
+    from bridge.flows import returns as returns_flow
+
+    svc = returns_flow.service(bridge.c)
+    specs = bridge.c.get("specs")
+    spec = specs.get("returns", ReturnsSpec)
+    cash = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={
+        "refund": spec.defaults.refund.model_copy(update={"document": "cash_refund"})})})
+    bridge.c.set(returns_flow.FLOW, replace(svc, specs=SpecSet(specs.directory, {**specs.specs, "returns": cash})))
+    try:
+        o = bridge.order([("CAP-001", 1)])
+        bridge.fulfill(o["id"], None, ["9400111202555842760402"])
+        ret = bridge.tt.request_return(o["id"], return_type="REFUND")
+        wiring.tiktok_of(bridge.c).shop(bridge.shop).returns.approve_return(ret["return_id"], "APPROVE_REFUND")
+        bridge.drain()
+    finally:
+        bridge.c.set(returns_flow.FLOW, svc)
+    (row,), _ = bridge.ns.suiteql(f"SELECT id FROM transaction WHERE externalid = 'TTS-RET-{ret['return_id']}'")  # noqa: S608
+    refund = bridge.ns.get("cashRefund", row["id"])
+    clearing, _ = bridge.ns.suiteql("SELECT id FROM account WHERE externalid = 'ACCT-1250'")
+    assert refund.data["account"]["id"] == clearing[0]["id"] and Decimal(str(refund.data["total"])) == Decimal("15.00")
+    assert bridge.exceptions(o["id"]) == []
