@@ -208,7 +208,8 @@ class SettlementService:
     def import_payments(self, shop_id: str, since: datetime, until: datetime) -> dict[str, Any]:
         payments = list(self.tiktok.payments(shop_id, since=since, until=until))
         changed = [p.id for p in payments if self.repo.save_payment(p)]
-        withdrawals = self.repo.save_withdrawals(self.tiktok.withdrawals(shop_id, since=since, until=until))
+        # read before writing: the client records each call, and SQLite has one writer at a time
+        withdrawals = self.repo.save_withdrawals(list(self.tiktok.withdrawals(shop_id, since=since, until=until)))
         return {"payments": len(payments), "changed": changed, "withdrawals": withdrawals,
                 "paid": [p.id for p in payments if p.status == "PAID"]}
 

@@ -498,7 +498,7 @@ class SettlementStore:
         with self._read() as c:
             return [_payment(r) for r in c.execute(stmt).mappings()]
 
-    def save_withdrawals(self, items: Iterable[Withdrawal], conn: Connection | None = None) -> int:
+    def save_withdrawals(self, items: Sequence[Withdrawal], conn: Connection | None = None) -> int:
         now = self.clock.now()
         t = settlement_withdrawals
         n = 0
