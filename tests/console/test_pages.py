@@ -247,3 +247,20 @@ def test_json_api_validates_and_acts(console: Console) -> None:
     assert console.client.post(f"/api/console/exceptions/{exc_id}/replay", json={}, headers=token).status_code == 409
     ok = console.client.post(f"/api/console/exceptions/{exc_id}/ignore", json={"note": "dup"}, headers=token)
     assert ok.status_code == 200 and c.store.exceptions.get(exc_id).status == "ignored"  # type: ignore[union-attr]
+
+
+def test_specs_page_shows_problems_and_the_specs_that_load(console: Console, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from tests.console.conftest import ROOT
+
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    shutil.copy(ROOT / "mapping_specs" / "orders.yaml", specs)
+    (specs / "monitoring.yaml").write_text("version: 1\nmonitors:\n  exceptions_open:\n    after_minute: 5\n")
+    c = console.container
+    c.settings = c.settings.model_copy(update={"specs_dir": specs})
+    c._lazy.pop("specs", None)  # the web process loads the specs again
+    html = unescape(console.html("/console/specs"))
+    assert "monitoring.yaml: monitors.exceptions_open.after_minute: unknown key" in html
+    assert "did you mean 'after_minutes'?" in html and 'id="spec-orders"' in html
