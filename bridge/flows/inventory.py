@@ -484,6 +484,44 @@ def on_order_seen(container: Any, shop_id: str, skus: Iterable[str]) -> int:
         return 0
 
 
+def drift(container: Any, *, limit: int = 200, offset: int = 0, only_drift: bool = True) -> list[dict[str, Any]]:
+    """TikTok's stock against what the bridge would show now, per SKU and merchant warehouse (for
+    the drift monitor and the console). Reads in batches: NetSuite once per shop, TikTok per 100
+    products. Rows: shop_id, sku, sku_id, product_id, warehouse_id, tiktok, sellable, diff, detail, at."""
+    svc = service(container)
+    now = svc.clock.now()
+    out: list[dict[str, Any]] = []
+    for shop in svc.store.shops.list(status="active"):
+        if not shop.flow_enabled(FLOW):
+            continue
+        rows = [r for r in svc.inv.shop_skus(shop.id) if r.product_status in ("", "ACTIVATE")]
+        if not rows:
+            continue
+        by_product: dict[str, list[SkuRow]] = {}
+        for r in rows:
+            by_product.setdefault(r.product_id, []).append(r)
+        inputs = svc.inputs(shop, "", rows)  # one batch of reads for the whole shop
+        products = sorted(by_product)
+        actual: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(products), 100):
+            actual.update(svc.tiktok.stock(shop.id, products[i:i + 100]))
+        committed = {(s, w): st.committed for s, per in actual.items() for w, st in per.items()}
+        plan = replace(inputs, product_id="*").plan(committed)
+        for line in plan.lines:
+            st = actual.get(line.sku_id, {}).get(line.warehouse_id)
+            if st is None or line.sku_id not in plan.quantities:
+                continue
+            sellable = plan.quantities[line.sku_id][line.warehouse_id]
+            diff = int(st.available) - sellable
+            if only_drift and diff == 0:
+                continue
+            pid = next((r.product_id for r in rows if r.sku_id == line.sku_id), "")
+            out.append({"shop_id": shop.id, "sku": line.seller_sku, "sku_id": line.sku_id, "product_id": pid,
+                        "warehouse_id": line.warehouse_id, "tiktok": int(st.available), "sellable": sellable,
+                        "diff": diff, "detail": line.explain(), "at": now})
+    return out[offset:offset + limit]
+
+
 def handle_changes(ctx: JobContext) -> dict[str, Any]:
     p = ctx.payload
     return service(ctx.services).on_items_changed([str(i) for i in p.get("item_ids") or []],
@@ -581,6 +619,7 @@ __all__ = [
     "KIND_REFRESH",
     "InventorySync",
     "PushResult",
+    "drift",
     "on_order_seen",
     "product_key",
     "register",

@@ -327,3 +327,18 @@ def test_a_product_created_on_tiktok_is_indexed_and_its_stock_pushed(world: Worl
     world.settle()
     assert world.svc.inv.products_for_items(["105"]) == {(SHOP, "P7")}
     assert world.tt("S-SPARE") == {W1: 5}
+
+
+def test_drift_lists_skus_whose_tiktok_stock_differs_from_what_netsuite_allows(world: World) -> None:
+    world.ns_event([("101", MAIN), ("102", MAIN), ("103", MAIN), ("104", MAIN)])
+    world.settle()
+    assert flow.drift(world.c) == []
+    world.tiktok.sku("S-WHT").stock[W1] = 12  # typed in Seller Center
+    world.tiktok.sell("S-CAP", W1, 2)  # TikTok's own orders are not drift
+    (row,) = flow.drift(world.c)
+    assert (row["sku"], row["warehouse_id"], row["tiktok"], row["sellable"], row["diff"]) == ("MUG-WHT", W1, 12, 5, 7)
+    assert len(flow.drift(world.c, only_drift=False)) == 5
+    from bridge.flows.monitoring import inventory_rows
+
+    got = inventory_rows(world.c)
+    assert got is not None and [r["sku"] for r in got[0]] == ["MUG-WHT"]
