@@ -491,7 +491,8 @@ class FulfillmentSync:
         """Set ``fulfilled`` on the order link once every live unit is shipped."""
         live = {li.id for li in order.line_items if not li.cancelled}
         shipped = {li.id for li in order.line_items if shipped_on_tiktok(li)} | set(extra)
-        recorded = set(self.shipments.units(shop_id, order.id))
+        recorded = {i for s in self.shipments.shipments(shop_id, order.id) if s.status == "shipped"
+                    for i in s.line_item_ids}
         if not live or not live <= (shipped | recorded):
             return False
         link = self.store.links.get("order", shop_id, order.id)

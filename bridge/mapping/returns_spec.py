@@ -135,11 +135,23 @@ REFERENCE_PATHS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
+def _in_use(settings: ReturnSettings, path: tuple[str, ...]) -> bool:
+    """Whether the modes chosen use the reference at ``path`` (unused ones are never looked up)."""
+    r = settings.refund
+    cash = r.document == "cash_refund"
+    uses: dict[tuple[str, ...], bool] = {
+        ("refund", "account"): cash, ("refund", "payment_option"): cash,
+        ("refund", "shipping_item"): r.shipping == "line", ("refund", "tax_item"): r.tax == "line"}
+    return uses.get(path, True)
+
+
 def references(settings: ReturnSettings) -> list[tuple[str, str, str]]:
-    """(dotted path, table, value) of every reference set."""
+    """(dotted path, table, value) of every reference set and in use."""
     out = []
     dumped = settings.model_dump(mode="json")
     for path, table in REFERENCE_PATHS:
+        if not _in_use(settings, path):
+            continue
         node: Any = dumped
         for p in path:
             node = node.get(p) if isinstance(node, dict) else None
