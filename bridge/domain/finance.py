@@ -174,14 +174,15 @@ class Statement:
     def content_hash(self) -> str:
         """Identity of the statement's *content*: currency, totals and every line's amounts (payment
         status and line order do not count). A re-issued statement with other amounts hashes apart."""
-        doc = {
-            "currency": self.currency.upper(),
-            "totals": [canon(x) for x in (self.revenue, self.shipping, self.fee_tax, self.adjustment,
-                                           self.settlement, self.reserve, self.payable)],
-            "lines": sorted((ln.fingerprint() for ln in self.lines), key=lambda f: str(f[0])),
-        }
-        blob = json.dumps(doc, separators=(",", ":"), sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        h = hashlib.sha256()
+        h.update(json.dumps([self.currency.upper(), [canon(x) for x in (
+            self.revenue, self.shipping, self.fee_tax, self.adjustment, self.settlement, self.reserve,
+            self.payable)]]).encode())
+        # one digest per line, sorted: the order TikTok pages lines in does not matter
+        for digest in sorted(hashlib.sha256(json.dumps(ln.fingerprint(), separators=(",", ":")).encode()).hexdigest()
+                             for ln in self.lines):
+            h.update(digest.encode())
+        return h.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -238,7 +238,8 @@ class SettlementService:
         matches = match_statement(stmt, orders, tolerance=settings.matching.tolerance,
                                   tax_in_total=self._tax_in_order_total(shop_id))
         revision = (row.revision if unchanged else row.revision + 1) if row else 1
-        self.repo.save_statement(stmt, revision=revision, components=components, checks=failures, matches=matches)
+        self.repo.save_statement(stmt, revision=revision, components=components, checks=failures, matches=matches,
+                                 content_hash=digest)
         self._surface_checks(shop_id, stmt, failures, matches, job)
         if unchanged and row is not None:
             return {"action": "rechecked", "statement_id": statement_id, "content_hash": digest,

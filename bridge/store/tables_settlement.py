@@ -301,6 +301,7 @@ class SettlementStore:
         checks: Sequence[Mapping[str, Any]],
         matches: Sequence[Any],
         status: str | None = None,
+        content_hash: str | None = None,
         conn: Connection | None = None,
     ) -> None:
         """Store a statement's current content: header, lines (replacing the previous ones), the
@@ -328,7 +329,7 @@ class SettlementStore:
             "payable": stmt.payable,
             "line_settlement": line_sum,
             "line_count": len(stmt.lines),
-            "content_hash": stmt.content_hash(),
+            "content_hash": content_hash or stmt.content_hash(),
             "revision": revision,
             "components": _money_json(components),
             "checks": list(checks),
@@ -346,20 +347,18 @@ class SettlementStore:
                                            imported_at=now, **values))
             lt = settlement_lines
             c.execute(delete(lt).where(lt.c.shop_id == stmt.shop_id, lt.c.statement_id == stmt.id))
-            rows = [_line_row(stmt.shop_id, stmt.id, ln) for ln in stmt.lines]
-            for i in range(0, len(rows), CHUNK):
-                c.execute(insert(lt), rows[i:i + CHUNK])
+            for i in range(0, len(stmt.lines), CHUNK):
+                c.execute(insert(lt), [_line_row(stmt.shop_id, stmt.id, ln) for ln in stmt.lines[i:i + CHUNK]])
             mt = settlement_matches
             c.execute(delete(mt).where(mt.c.shop_id == stmt.shop_id, mt.c.statement_id == stmt.id))
-            mrows = [{
-                "shop_id": stmt.shop_id, "statement_id": stmt.id, "transaction_id": m.transaction_id,
-                "kind": m.kind, "order_id": m.order_id, "status": m.status, "netsuite_id": m.netsuite_id,
-                "settlement": by_tid[m.transaction_id].settlement if m.transaction_id in by_tid else ZERO,
-                "tiktok_amount": m.tiktok_amount, "netsuite_amount": m.netsuite_amount, "variance": m.variance,
-                "note": m.note,
-            } for m in match_list]
-            for i in range(0, len(mrows), CHUNK):
-                c.execute(insert(mt), mrows[i:i + CHUNK])
+            for i in range(0, len(match_list), CHUNK):
+                c.execute(insert(mt), [{
+                    "shop_id": stmt.shop_id, "statement_id": stmt.id, "transaction_id": m.transaction_id,
+                    "kind": m.kind, "order_id": m.order_id, "status": m.status, "netsuite_id": m.netsuite_id,
+                    "settlement": by_tid[m.transaction_id].settlement if m.transaction_id in by_tid else ZERO,
+                    "tiktok_amount": m.tiktok_amount, "netsuite_amount": m.netsuite_amount, "variance": m.variance,
+                    "note": m.note,
+                } for m in match_list[i:i + CHUNK]])
 
     def touch_statement(self, shop_id: str, statement_id: str, *, payment_id: str | None = None,
                         payment_status: str | None = None, status: str | None = None,
