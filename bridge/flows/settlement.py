@@ -436,9 +436,10 @@ class SettlementService:
         kind: DocumentKind = "customerDeposit" if settings.mode == "customer_deposits" else "invoice"
         docs = self.netsuite.order_documents(kind, shop_id, orders,
                                              external_id_pattern=settings.receivable.deposit_external_id)
+        tax = self._tax_in_order_total(shop_id)
         out = []
         for ln in lines:
-            cov = coverage_for(ln, orders[ln.order_id], docs.get(ln.order_id) or [])
+            cov = coverage_for(ln, orders[ln.order_id], docs.get(ln.order_id) or [], tax_in_documents=tax)
             if cov is not None:
                 out.append(cov)
         return out

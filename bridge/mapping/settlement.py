@@ -449,11 +449,13 @@ class Coverage:
                          for x in d.get("documents") or []))
 
 
-def coverage_for(line: Line, sales_order_id: str, documents: Sequence[OrderDocument]) -> Coverage | None:
+def coverage_for(line: Line, sales_order_id: str, documents: Sequence[OrderDocument], *,
+                 tax_in_documents: bool = True) -> Coverage | None:
     """How a sale line is settled against its documents: ``applied`` = the documents' amount (what
     the buyer paid); the sale part of revenue and buyer-paid shipping leave the journal; TikTok's
-    platform discount (credit) and the sales tax it keeps (debit) take their place, and what is left
-    (zero when the order reconciled) goes to ``receivable.difference``."""
+    platform discount (credit) and the sales tax it keeps (debit; only when the documents include
+    tax, ``tax_in_documents``) take their place, and what is left (zero when the order reconciled)
+    goes to ``receivable.difference``."""
     if not documents or not line.is_order or not line.part("revenue.subtotal_before_discount_amount"):
         return None
     ship_key = "shipping.customer_paid_shipping_fee_amount"
@@ -466,7 +468,8 @@ def coverage_for(line: Line, sales_order_id: str, documents: Sequence[OrderDocum
     sale = sum(removed.values(), ZERO)
     applied = sum((d.amount for d in documents), ZERO)
     platform = line.part("info.platform_discount_amount")
-    tax = line.part("info.sales_tax_payment_amount") + line.part("info.retail_delivery_fee_payment_amount")
+    tax = ((line.part("info.sales_tax_payment_amount") if tax_in_documents else ZERO)
+           + line.part("info.retail_delivery_fee_payment_amount"))
     difference = sale - applied - platform + tax
     return Coverage(line.transaction_id, line.order_ref, sales_order_id, applied, removed, platform, tax, difference,
                     tuple(documents))

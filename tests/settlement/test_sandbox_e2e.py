@@ -112,7 +112,7 @@ def _ship(st: Any, order: Any) -> None:
     sorders.advance(st, order, to="DELIVERED")
 
 
-def simulate_month(sb: TikTokSandbox, shop_id: str) -> list[str]:
+def simulate_month(sb: TikTokSandbox, shop_id: str, days: int = DAYS, per_day: int = ORDERS_PER_DAY) -> list[str]:
     """Orders every day (discounts, shipping, tax, FBT), deliveries, refunds before and after
     settlement, adjustments; a statement closed at 00:00 UTC each day. Returns the order ids."""
     rng = random.Random(2025)
@@ -125,9 +125,9 @@ def simulate_month(sb: TikTokSandbox, shop_id: str) -> list[str]:
                     catalog.set_stock(st, sku.id, wid, 100_000)
 
     sb.run(stock)
-    for d in range(DAYS):
+    for d in range(days):
         specs = []
-        for _ in range(ORDERS_PER_DAY):
+        for _ in range(per_day):
             fbt = rng.random() < 0.1
             lines = rng.randint(1, 2)
             items = ([{"seller_sku": "US-HOODIE-FBT", "quantity": rng.randint(1, 2)}] if fbt else
@@ -152,7 +152,7 @@ def simulate_month(sb: TikTokSandbox, shop_id: str) -> list[str]:
                 r = aftersale.request_return(st, oid, [o.line_items[0].id], "REFUND")
                 aftersale.approve_return(st, shop_id, r.id, {"decision": "APPROVE_REFUND"})
             if d:
-                for oid in rng.sample(ids[:-ORDERS_PER_DAY], 2):  # refunded after it settled
+                for oid in rng.sample(ids[:-per_day], 2):  # refunded after it settled
                     o = st.orders[oid]
                     li = next((x for x in o.line_items if not x.refunded), None)
                     if li is not None:
@@ -187,6 +187,34 @@ def link_orders(c: Container, sb: TikTokSandbox, shop_id: str, order_ids: list[s
                                       c.clock.now()), conn=conn)
 
 
+def wire_bridge(url: str, sb: TikTokSandbox, ns: NsSandbox, tmp_path: Path, sqlite_url: str, spec: dict[str, Any],
+                app: dict[str, Any], shop_id: str) -> tuple[Container, ManualClock]:
+    """A bridge on both sandboxes (real HTTP clients), the shop connected through the OAuth exchange."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "settlement.yaml").write_text(yaml.safe_dump({"version": 1, "defaults": spec}))
+    shutil.copy(ROOT / "mapping_specs" / "orders.yaml", specs / "orders.yaml")
+    settings = ns.settings(database_url=sqlite_url, specs_dir=specs, secret_key=generate_key(),
+                           public_url="http://127.0.0.1:9", tiktok_app_key=app["app_key"],
+                           tiktok_app_secret=app["app_secret"], tiktok_service_id=app["service_id"],
+                           tiktok_api_base=url, tiktok_auth_base=url, tiktok_authorize_url=url + "/open/authorize",
+                           retry_base_seconds=0.01, retry_cap_seconds=0.05)
+    clock = ManualClock(datetime.fromtimestamp(sb.now(), UTC) + timedelta(hours=6))
+    c = build(settings, clock=clock, flows=("bridge.flows.system", "bridge.flows.settlement"))
+    tiktok = wiring.build(c.settings, c.store, c.clock, sleep=lambda s: None, rand=lambda: 0.0)
+    c.set("tiktok", tiktok)
+    connect(auth_code=sb.authorize(app["app_key"], shop_id=shop_id), oauth=tiktok.oauth, api=tiktok.api,
+            store=c.store, public_url=c.settings.public_url, subscribe=False)
+    return c, clock
+
+
+def import_now(c: Container, bucket: str, days: int) -> None:
+    c.store.queue.enqueue(JobSpec(kind="settlement.import", key="schedule:settlement.import",
+                                  payload={"bucket": bucket, "lookback_days": days + 5},
+                                  idempotency_key=f"import-{bucket}"))
+    c.worker(threads=1, name="e2e").drain()
+
+
 def gl_by_account(ns: NsSandbox, client: Any) -> dict[str, Decimal]:
     rows = client.suiteql(
         "SELECT tal.account AS account, SUM(tal.debit) AS debit, SUM(tal.credit) AS credit "
@@ -215,22 +243,8 @@ def test_a_month_reconciles_end_to_end_with_zero_variance(
     order_ids = simulate_month(sb, shop_id)
     assert len(order_ids) == DAYS * ORDERS_PER_DAY
 
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "settlement.yaml").write_text(yaml.safe_dump({"version": 1, "defaults": SPEC}))
-    shutil.copy(ROOT / "mapping_specs" / "orders.yaml", specs / "orders.yaml")
-    settings = ns.settings(database_url=sqlite_url, specs_dir=specs, secret_key=generate_key(),
-                           public_url="http://127.0.0.1:9", tiktok_app_key=app["app_key"],
-                           tiktok_app_secret=app["app_secret"], tiktok_service_id=app["service_id"],
-                           tiktok_api_base=url, tiktok_auth_base=url, tiktok_authorize_url=url + "/open/authorize",
-                           retry_base_seconds=0.01, retry_cap_seconds=0.05)
-    clock = ManualClock(datetime.fromtimestamp(sb.now(), UTC) + timedelta(hours=6))
-    c = build(settings, clock=clock, flows=("bridge.flows.system", "bridge.flows.settlement"))
+    c, clock = wire_bridge(url, sb, ns, tmp_path, sqlite_url, SPEC, app, shop_id)
     try:
-        tiktok = wiring.build(c.settings, c.store, c.clock, sleep=lambda s: None, rand=lambda: 0.0)
-        c.set("tiktok", tiktok)
-        connect(auth_code=sb.authorize(app["app_key"], shop_id=shop_id), oauth=tiktok.oauth, api=tiktok.api,
-                store=c.store, public_url=c.settings.public_url, subscribe=False)
         link_orders(c, sb, shop_id, order_ids)
 
         # the daily import (scheduled job) with a lookback over the whole month, through the worker
@@ -304,3 +318,60 @@ def test_a_month_reconciles_end_to_end_with_zero_variance(
     finally:
         c.close()
     assert time.monotonic() - started < 600  # a guard against a hang, not a timing assertion
+
+
+def test_customer_deposit_mode_deposits_the_order_deposits(
+    tiktok_server: tuple[str, TikTokSandbox], netsuite_server: NsSandbox, tmp_path: Path, sqlite_url: str,
+) -> None:
+    """Mode customer_deposits in the NetSuite sandbox: the order-time customer deposits (what the buyer
+    paid, less tax: the shipped orders.yaml is marketplace-facilitator) are deposited with each payout."""
+    url, sb = tiktok_server
+    ns = netsuite_server
+    ns.reset()
+    ns.sb.seed({"account": [{"externalId": eid, "acctNumber": eid[5:], "acctName": name, "acctType": {"id": kind}}
+                            for eid, (name, kind) in EXTRA_ACCOUNTS.items()]})
+    state = sb.reset()
+    app = state["apps"][0]
+    shop_id = next(s["id"] for s in state["shops"] if s["region"] == "US")
+    order_ids = simulate_month(sb, shop_id, days=3, per_day=15)
+    spec = {**SPEC, "mode": "customer_deposits", "accounts": {g: {"default": v["default"]} for g, v in SPEC[
+        "accounts"].items()}, "reserve_account": "eid:ACCT-1250",
+        "receivable": {"platform_discount_account": "eid:ACCT-4000", "sales_tax_account": "eid:ACCT-2200",
+                       "difference_account": "eid:ACCT-6900"}}
+    c, _clock = wire_bridge(url, sb, ns, tmp_path, sqlite_url, spec, app, shop_id)
+    try:
+        link_orders(c, sb, shop_id, order_ids)
+        client = c.get("netsuite")
+        for oid in order_ids:  # what the orders flow records at order time in this mode
+            link = c.store.links.get("order", shop_id, oid)
+            assert link is not None
+            client.create("customerDeposit", {"externalId": f"TTS-DEP-{shop_id}-{oid}",
+                                              "customer": {"externalId": "CUST-TTS"},
+                                              "payment": D(link.data["expected_total"]), "tranDate": "2025-02-01"})
+        import_now(c, "deposits", 3)
+        assert c.store.exceptions.list(status="open") == []
+        svc = service(c)
+        payouts = svc.repo.payments(shop_id=shop_id)
+        assert len(payouts) == 3
+        for pay in payouts:
+            dep = client.get_by_external_id("deposit", f"TTS-PAY-{pay.id}", expand=True)
+            assert dep is not None and D(str(dep["total"])) == pay.amount  # the bank sees the payout exactly
+            rep = report(c, payment_id=pay.id)
+            assert rep is not None and rep.variance == 0 and rep.clearing_balance == 0
+        statuses = client.suiteql("SELECT status, COUNT(*) AS n FROM transaction WHERE type = 'CustDep' "
+                                  "GROUP BY status")
+        settled_orders = {ln.order_id for r in svc.repo.statements(shop_id=shop_id)
+                          for ln in svc.repo.lines(shop_id, r.statement_id)
+                          if ln.is_order and ln.part("revenue.subtotal_before_discount_amount")}
+        assert {str(r["status"]): int(r["n"]) for r in statuses} == {
+            "B": len(settled_orders), **({"A": len(order_ids) - len(settled_orders)}
+                                         if len(order_ids) > len(settled_orders) else {})}
+        gl = gl_by_account(ns, client)
+        undeposited = ns.sb.special_accounts["undeposited"]
+        bank = ns.sb.special_accounts["bank"]
+        assert gl.get(bank) == -sum((p.amount for p in payouts), D(0))
+        unsettled = sum((D(c.store.links.get("order", shop_id, o).data["expected_total"])  # type: ignore[union-attr]
+                         for o in order_ids if o not in settled_orders), D(0))
+        assert gl.get(undeposited, D(0)) == -unsettled  # every settled order's deposit left undeposited funds
+    finally:
+        c.close()
