@@ -76,3 +76,14 @@ def test_modes_need_their_accounts_and_shops_override(tmp_path: Path) -> None:
         load_spec(write(tmp_path, {"version": 1, "defaults": settings_dict(), "shops": {
             "X": {"checks": {"on_failure": "ignore"}}}}), SettlementSpec)
     assert "shops.X.checks.on_failure" in str(exc.value)
+
+
+def test_references_are_listed_for_specs_check() -> None:
+    from bridge.flows.spec_check import referenced_ids
+
+    refs = referenced_ids(load_all_specs(ROOT / "mapping_specs"))
+    accounts = refs[("account", "account")]
+    assert {"settlement.yaml: defaults.clearing_account", "settlement.yaml: defaults.reserve_account"} <= accounts[
+        "eid:ACCT-1250"]
+    assert "settlement.yaml: defaults.accounts.fee.default" in accounts["eid:ACCT-6100"]
+    assert "settlement.yaml: defaults.currencies.GBP" in refs[("currency", "currency")]["eid:CUR-GBP"]
