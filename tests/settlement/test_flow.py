@@ -260,3 +260,34 @@ def test_eid_references_resolve_once_and_missing_ones_are_named(sqlite_url: str,
         assert w.ledger.calls["internal_ids"] == calls  # resolved once, then cached
     finally:
         w.c.close()
+
+
+def test_each_shop_posts_in_its_own_currency_to_its_own_bank(sqlite_url: str, tmp_path: Path) -> None:
+    w = make_world(sqlite_url, tmp_path, deposit={"bank_account": "1000", "bank_accounts": {"GBP": "1010"}})
+    try:
+        s = b.statement("G1", [b.order_line("t1", "o1", gross="59.90", commission="5.39", vat="2.10")],
+                        currency="GBP", day="2025-03-03")
+        w.add(s, "PG1")
+        w.pay("PG1", [s], currency="GBP")
+        w.link("o1", "6001", expected_total="59.90", currency="GBP")
+        w.run_import()
+        je = w.journals()["TTS-STMT-G1"]["body"]
+        dep = w.deposits()["TTS-PAY-PG1"]["body"]
+        assert je["currency"] == {"id": "2"} and dep["currency"] == {"id": "2"} and dep["account"] == {"id": "1010"}
+        assert dep["other"]["items"][0]["amount"] == D("52.41")
+        assert w.repo.statement(SHOP, "G1").matched == 1  # type: ignore[union-attr]
+    finally:
+        w.c.close()
+
+
+def test_the_flow_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    w = make_world(pg_url, tmp_path)
+    try:
+        s = day_one(w)
+        w.run_import()
+        assert set(w.journals()) == {"TTS-STMT-S1"}
+        assert w.deposits()["TTS-PAY-P1"]["body"]["other"]["items"][0]["amount"] == D(s["payable_amount"])
+        rep = report(w.c, payment_id="P1")
+        assert rep is not None and rep.variance == 0 and rep.clearing_balance == 0
+    finally:
+        w.c.close()
