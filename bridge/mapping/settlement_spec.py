@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, create_model, model_validator
+from pydantic import Field, ValidationError, create_model, field_validator, model_validator
 
 from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, problems_from, spec_model
 
@@ -124,6 +124,17 @@ class Accounts(SpecModel):
         return str(account or section.default), section.dimensions
 
 
+def _placeholders(text: str, allowed: tuple[str, ...]) -> str:
+    import string
+
+    used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    bad = sorted(used - set(allowed))
+    if bad:
+        raise ValueError(f"unknown placeholder(s) {', '.join('{' + b + '}' for b in bad)} | fix: use "
+                         + ", ".join("{" + a + "}" for a in allowed))
+    return text
+
+
 class JournalSpec(SpecModel):
     lines: Literal["by_component", "by_account"] = Field(
         "by_component", description="one journal line per component (each fee type visible) or per account")
@@ -131,12 +142,22 @@ class JournalSpec(SpecModel):
     date: Literal["statement", "previous_day"] = Field(
         "statement", description="tranDate: the statement's date (00:00 UTC) or the day its transactions happened")
 
+    @field_validator("memo")
+    @classmethod
+    def _memo(cls, v: str) -> str:
+        return _placeholders(v, ("statement_id", "date", "shop_id"))
+
 
 class DepositSpec(SpecModel):
     enabled: bool = True
     bank_account: NsId | None = None
     bank_accounts: dict[str, NsId] = Field(default_factory=dict, description="payout currency → bank account")
     memo: str = "TikTok Shop payout {payment_id}"
+
+    @field_validator("memo")
+    @classmethod
+    def _memo(cls, v: str) -> str:
+        return _placeholders(v, ("payment_id", "shop_id", "statements"))
 
     def account_for(self, currency: str) -> NsId | None:
         return self.bank_accounts.get(currency.upper()) or self.bank_account

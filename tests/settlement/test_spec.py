@@ -87,3 +87,10 @@ def test_references_are_listed_for_specs_check() -> None:
         "eid:ACCT-1250"]
     assert "settlement.yaml: defaults.accounts.fee.default" in accounts["eid:ACCT-6100"]
     assert "settlement.yaml: defaults.currencies.GBP" in refs[("currency", "currency")]["eid:CUR-GBP"]
+
+
+def test_memo_placeholders_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as exc:
+        load_spec(write(tmp_path, {"version": 1, "defaults": settings_dict(journal={"memo": "TT {statment_id}"})}),
+                  SettlementSpec)
+    assert "defaults.journal.memo" in str(exc.value) and "{statement_id}" in str(exc.value)
