@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     web_workers: int = Field(2, ge=1, description="gunicorn worker processes for `ttns web`.")
     web_threads: int = Field(8, ge=1, description="Threads per gunicorn worker.")
     session_cookie_secure: bool = Field(True, description="Mark the console session cookie Secure.")
+    metrics_token: SecretStr | None = Field(
+        None, description="When set, `/metrics` requires `Authorization: Bearer <token>`."
+    )
 
     # --- worker / queue ---------------------------------------------------------------------
     worker_threads: int = Field(4, ge=1, description="Default `ttns worker --threads`.")

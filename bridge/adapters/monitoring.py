@@ -1,0 +1,30 @@
+"""The monitoring ports over the NetSuite client: ``netsuite.monitoring``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from bridge.adapters.orders import SUITEQL_IN_CHUNK, sql_literal
+
+
+class NetSuiteTotalsAdapter:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def order_totals(self, external_ids: Sequence[str]) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        ids = sorted(set(external_ids))
+        for i in range(0, len(ids), SUITEQL_IN_CHUNK):
+            chunk = ids[i:i + SUITEQL_IN_CHUNK]
+            values = ", ".join(sql_literal(e) for e in chunk)  # quoted: the REST SuiteQL endpoint has no binds
+            q = f"SELECT externalid, foreigntotal FROM transaction WHERE type IN ('SalesOrd', 'CashSale') AND externalid IN ({values})"  # noqa: S608, E501
+            for row in self.client.suiteql(q):
+                if row.get("foreigntotal") is not None:
+                    out[str(row["externalid"])] = Decimal(str(row["foreigntotal"]))
+        return out
+
+
+def provide(container: Any) -> None:
+    container.provide("netsuite.monitoring", lambda c: NetSuiteTotalsAdapter(c.get("netsuite")))
