@@ -22,6 +22,10 @@ SELLER_DEAUTHORIZATION = 6
 UPCOMING_AUTHORIZATION_EXPIRATION = 7
 CANCELLATION_STATUS_CHANGE = 11
 RETURN_STATUS_CHANGE = 12
+PRODUCT_INFORMATION_CHANGE = 15
+PRODUCT_CREATION = 16
+FBT_INVENTORY_UPDATE = 24
+INVENTORY_STATUS_CHANGE = 27
 
 EVENT_TYPES: dict[int, str] = {
     ORDER_STATUS_CHANGE: "ORDER_STATUS_CHANGE",
@@ -32,10 +36,18 @@ EVENT_TYPES: dict[int, str] = {
     UPCOMING_AUTHORIZATION_EXPIRATION: "UPCOMING_AUTHORIZATION_EXPIRATION",
     CANCELLATION_STATUS_CHANGE: "CANCELLATION_STATUS_CHANGE",
     RETURN_STATUS_CHANGE: "RETURN_STATUS_CHANGE",
+    PRODUCT_INFORMATION_CHANGE: "PRODUCT_INFORMATION_CHANGE",
+    PRODUCT_CREATION: "PRODUCT_CREATION",
+    FBT_INVENTORY_UPDATE: "FBT_INVENTORY_UPDATE",
+    INVENTORY_STATUS_CHANGE: "INVENTORY_STATUS_CHANGE",
 }
 
+# Topics the Update Shop Webhook API cannot subscribe (its event_type enum lacks them): they are
+# switched on in the app's webhook settings in Partner Center (docs/tiktok.md, "Going live").
+APP_LEVEL_EVENT_TYPES: frozenset[str] = frozenset({"FBT_INVENTORY_UPDATE", "INVENTORY_STATUS_CHANGE"})
+
 # What ``subscribe`` registers for every connected shop (PUT /event/…/webhooks, one per type).
-SUBSCRIBED_EVENT_TYPES: tuple[str, ...] = tuple(EVENT_TYPES.values())
+SUBSCRIBED_EVENT_TYPES: tuple[str, ...] = tuple(t for t in EVENT_TYPES.values() if t not in APP_LEVEL_EVENT_TYPES)
 
 
 def sign(app_key: str, app_secret: str, body: bytes) -> str:
