@@ -577,6 +577,17 @@ class Logistics(_Section):
         data = self._call("logistics.shipping_providers", path_params={"delivery_option_id": delivery_option_id})
         return _list(data, "shipping_providers", m.ShippingProvider)
 
+    def fbt_warehouses(self) -> list[dict[str, Any]]:
+        """TikTok's fulfillment centres holding this seller's FBT stock (Get FBT Warehouse List)."""
+        return list((self._call("fbt.warehouses") or {}).get("warehouses") or [])
+
+    def fbt_inventory(self, *, fbt_warehouse_ids: Sequence[str] = (), sku_ids: Sequence[str] = ()
+                      ) -> Iterator[dict[str, Any]]:
+        """FBT inventory records (Search FBT Inventory), every page."""
+        body = _clean({"fbt_warehouse_ids": list(fbt_warehouse_ids), "sku_ids": list(sku_ids)})
+        for page in self.api.pages("fbt.inventory.search", shop_id=self.shop_id, body=body):
+            yield from page.get("inventory") or []
+
 
 class Fulfillment(_Section):
     def mark_package_shipped(self, order_id: str, *, tracking_number: str, shipping_provider_id: str,
@@ -622,6 +633,12 @@ class Fulfillment(_Section):
     def get_package(self, package_id: str) -> m.Package:
         data = self._call("fulfillment.packages.get", path_params={"package_id": package_id})
         return m.Package.from_detail(data)
+
+    def shipping_document(self, package_id: str, document_type: str = "SHIPPING_LABEL",
+                          document_format: str = "PDF") -> dict[str, Any]:
+        """The label (or packing slip) TikTok issues for a TikTok-shipped package: ``{doc_url, …}``."""
+        return self._call("fulfillment.shipping_documents", path_params={"package_id": package_id},
+                          query={"document_type": document_type, "document_format": document_format})
 
     def split_attributes(self, order_ids: Sequence[str]) -> list[m.SplitAttribute]:
         data = self._call("fulfillment.split_attributes", query={"order_ids": list(order_ids)})

@@ -119,6 +119,12 @@ _ROWS: tuple[Endpoint, ...] = (
     _e("fulfillment.packages.get", "GET", "/fulfillment/{version}/packages/{package_id}", "202309"),
     _e("fulfillment.split_attributes", "GET", "/fulfillment/{version}/orders/split_attributes", "202309"),
     _e("fulfillment.split", "POST", "/fulfillment/{version}/orders/{order_id}/split", "202309"),
+    _e("fulfillment.shipping_documents", "GET",
+       "/fulfillment/{version}/packages/{package_id}/shipping_documents", "202309"),
+    # fulfilled by TikTok
+    _e("fbt.warehouses", "GET", "/fbt/{version}/warehouses", "202408"),
+    _e("fbt.inventory.search", "POST", "/fbt/{version}/inventory/search", "202408", idempotent=True,
+       page_size=100),
     # return & refund
     _e("returns.cancellations.search", "POST", "/return_refund/{version}/cancellations/search", "202309",
        idempotent=True, page_size=50),
