@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import inspect
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from bridge.domain.tiktok import Cancellation, CancellationCreated, Order, Package, Return, Warehouse
 from bridge.errors import WriteOutcomeUnknown
@@ -272,23 +270,10 @@ class NetSuiteFulfillmentAdapter:
         return Written(new_id, True)
 
     def _transform(self, doc: NsDocument) -> str:
-        """``!transform`` with ``replace=item`` (only the body's lines), by the client's own API when it
-        takes ``replace``; older clients get the query parameter through their request plumbing."""
+        """``!transform`` with ``replace=item`` when only the body's lines belong on the new record."""
         replace = ("item",) if doc.replace_items else ()
-        fn = self.client.transform
-        if not replace or "replace" in inspect.signature(fn).parameters:
-            kw: dict[str, Any] = {"replace": replace} if replace else {}
-            return str(fn(doc.source_type, doc.source_id, doc.record_type, doc.body, external_id=doc.external_id,
-                          **kw).id)
-        c = self.client
-        op = f"record.transform {doc.source_type}->{doc.record_type}"
-        url = c._record_url(doc.source_type, str(doc.source_id)) + f"/!transform/{quote(doc.record_type, safe='')}"
-        payload = {**doc.body, "externalId": doc.external_id}
-        try:
-            resp = c._request("POST", url, op, body=payload, params={"replace": ",".join(replace)}, write=True)
-        except WriteOutcomeUnknown:
-            return str(c._resolve(doc.record_type, doc.external_id, op, None, verify=None).id)
-        return str(c._written_id(resp, doc.record_type, doc.external_id, op, None))
+        return str(self.client.transform(doc.source_type, doc.source_id, doc.record_type, doc.body,
+                                         external_id=doc.external_id, replace=replace).id)
 
     def on_hand(self, location_ids: Sequence[str]) -> dict[str, int]:
         from bridge.adapters.orders import sql_literal

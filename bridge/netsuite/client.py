@@ -307,19 +307,21 @@ class NetSuiteClient:
 
     def transform(
         self, record_type: str, record_id: str, target: str, body: Mapping[str, Any] | None = None, *,
-        external_id: str | None = None, entity: str | None = None,
+        external_id: str | None = None, replace: Sequence[str] = (), entity: str | None = None,
     ) -> WriteResult:
         """``POST /record/v1/{type}/{id}/!transform/{target}`` (e.g. salesOrder → itemFulfillment).
 
-        Give ``external_id`` so a lost answer can be resolved by looking the new record up.
+        Give ``external_id`` so a lost answer can be resolved by looking the new record up; sublists
+        named in ``replace`` hold only the body's lines (e.g. ship some lines of an order).
         """
         op = f"record.transform {record_type}->{target}"
         payload = dict(body or {})
         if external_id:
             payload["externalId"] = external_id
         url = self._record_url(record_type, str(record_id)) + f"/!transform/{quote(target, safe='')}"
+        params = {"replace": ",".join(replace)} if replace else None
         try:
-            resp = self._request("POST", url, op, body=payload, write=True, entity=entity)
+            resp = self._request("POST", url, op, body=payload, params=params, write=True, entity=entity)
         except WriteOutcomeUnknown:
             if not external_id:
                 raise
