@@ -18,6 +18,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "bridge.tiktok.doctor",
     "bridge.netsuite.doctor",
     "bridge.flows.doctor",
+    "bridge.flows.doctor_inventory",
 )
 
 

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     # --- scheduler --------------------------------------------------------------------------
     order_poll_seconds: int = Field(60, ge=5, description="Polling backstop for orders (`orders/search`).")
     order_poll_overlap_seconds: int = Field(300, ge=0, description="Overlap window of the order poll.")
+    inventory_full_push_cron: str = Field(
+        "15 3 * * *", description="UTC crontab of the nightly full stock re-assertion (every SKU, zeros too)."
+    )
+    settlement_import_cron: str = Field("20 1 * * *", description="UTC crontab of the daily statement import.")
+    settlement_lookback_days: int = Field(7, ge=1, description="Days of statements each import re-reads.")
 
     # --- TikTok Shop ------------------------------------------------------------------------
     tiktok_app_key: str = Field("", description="TikTok Shop app key.")

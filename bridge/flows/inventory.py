@@ -64,7 +64,6 @@ KIND_REFRESH = "inventory.refresh"
 KIND_INDEX = "inventory.index"
 PRODUCT_TOPICS = ("5", "15", "16")  # product status change, information change, creation
 FLOW = "inventory"
-DEFAULT_FULL_CRON = "15 3 * * *"  # nightly re-assertion, 03:15 UTC
 NETSUITE_TOPICS = ("inventory.changed", "inventory.sweep")
 
 # TikTok codes meaning "the SKU's warehouses are not what you sent": re-read the product, retry once.
@@ -593,7 +592,7 @@ def register(registry: Registry, container: Any) -> None:
     registry.router("tiktok", "27", route_tiktok_stock)
     for topic in PRODUCT_TOPICS:
         registry.router("tiktok", topic, route_tiktok_product)
-    cron = str(getattr(container.settings, "inventory_full_push_cron", "") or DEFAULT_FULL_CRON)
+    cron = container.settings.inventory_full_push_cron
     registry.schedule(Schedule(name="inventory.full", kind=KIND_FULL, cron=cron))
 
     def build(c: Any) -> InventorySync:

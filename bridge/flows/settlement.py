@@ -3,7 +3,7 @@
 Jobs (``register``):
 
 * ``settlement.import`` — scheduled daily after TikTok closes statements (00:00 UTC): lists the
-  statements, payments and withdrawals of the last ``LOOKBACK_DAYS`` of every shop, stores payments
+  statements, payments and withdrawals of the last ``TTNS_SETTLEMENT_LOOKBACK_DAYS`` of every shop, stores payments
   and withdrawals, and enqueues one ``settlement.statement`` job per statement and one
   ``settlement.payout`` job per paid payout.
 * ``settlement.statement`` (key ``statement:{shop}:{id}``) — reads the statement's transactions,
@@ -80,8 +80,6 @@ KIND_STATEMENT = "settlement.statement"
 KIND_POST = "settlement.post"
 KIND_PAYOUT = "settlement.payout"
 KIND_RECHECK = "settlement.recheck"
-IMPORT_CRON = "20 1 * * *"  # daily, 01:20 UTC: TikTok closes the day's statements at 00:00 UTC
-LOOKBACK_DAYS = 7  # re-read a week of statements: corrections and payment status changes
 CHECK_PREFIX = "SETTLEMENT_CHECK_"
 POSTED = ("posted", "adjusted")
 
@@ -686,8 +684,7 @@ def handle_import(ctx: JobContext) -> dict[str, Any]:
     """The daily import: enqueue a job per statement of the lookback window and per paid payout."""
     svc = service(ctx.services)
     now = svc.clock.now()
-    days = int(str(ctx.payload.get("lookback_days") or getattr(ctx.services.settings, "settlement_lookback_days",
-                                                                 LOOKBACK_DAYS)))
+    days = int(ctx.payload.get("lookback_days") or ctx.services.settings.settlement_lookback_days)
     since = now - timedelta(days=days)
     bucket = str(ctx.payload.get("bucket") or now.strftime("%Y%m%d%H%M"))
     out = {"shops": 0, "statements": 0, "payments": 0}
@@ -758,7 +755,7 @@ def register(registry: Registry, container: Any) -> None:
     registry.handler(KIND_POST, handle_post)
     registry.handler(KIND_PAYOUT, handle_payout)
     registry.handler(KIND_RECHECK, handle_recheck)
-    cron = getattr(container.settings, "settlement_import_cron", None) or IMPORT_CRON
+    cron = container.settings.settlement_import_cron
     registry.schedule(Schedule(name="settlement.import", kind=KIND_IMPORT, cron=str(cron)))
 
     def build(c: Any) -> SettlementService:

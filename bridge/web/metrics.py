@@ -224,7 +224,7 @@ class DatabaseCollector:
 
 
 def _token(container: Container) -> str:
-    raw = getattr(container.settings, "metrics_token", None)
+    raw = container.settings.metrics_token
     if raw is None:
         return ""
     value = raw.get_secret_value() if hasattr(raw, "get_secret_value") else str(raw)

@@ -166,7 +166,7 @@ def test_nightly_reassertion_sends_every_sku_including_zeros(world: World) -> No
 
 def test_full_schedule_is_registered_with_a_cron(world: World) -> None:
     (sched,) = [s for s in world.c.registry.schedules() if s.name == "inventory.full"]
-    assert sched.cron == flow.DEFAULT_FULL_CRON and sched.kind == flow.KIND_FULL
+    assert sched.cron == "15 3 * * *" and sched.kind == flow.KIND_FULL
 
 
 def test_webhook_27_checks_against_tiktok_and_lowers_what_netsuite_no_longer_has(world: World) -> None:
