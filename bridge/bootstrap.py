@@ -82,7 +82,8 @@ class Container:
             return self._lazy[name]
 
     def has(self, name: str) -> bool:
-        return name in self._factories
+        """Whether ``name`` is wired: registered with ``provide`` or put in place with ``set``."""
+        return name in self._factories or name in self._lazy
 
     def set(self, name: str, value: Any) -> None:
         """Put a ready-made service in place (tests and the demo pass fakes or sandbox clients)."""

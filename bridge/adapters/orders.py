@@ -82,8 +82,10 @@ class NetSuiteOrdersAdapter:
         return str(result.id)
 
     def upsert_order(self, write: OrderWrite) -> WriteResult:
-        result = self.client.upsert(write.record_type, write.external_id, write.record, replace=("item",),
-                                    entity=None)
+        # Resending every line replaces them (without `replace` NetSuite would append); a body-only
+        # update (lines locked after shipping) leaves the lines alone.
+        replace = ("item",) if "item" in write.record else ()
+        result = self.client.upsert(write.record_type, write.external_id, write.record, replace=replace)
         return WriteResult(write.external_id, str(result.id), "written" if result.outcome != "resolved" else
                            "resolved")
 
@@ -93,6 +95,10 @@ class NetSuiteOrdersAdapter:
         results = self.client.upsert_orders(batch)
         return [WriteResult(r.external_id, r.id, "written" if r.status == "resolved" else r.status,
                             r.customer_id, dict(r.error or {})) for r in results]
+
+    def upsert_record(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
+        payload = {k: v for k, v in body.items() if k != "externalId"}
+        return str(self.client.upsert(record_type, external_id, payload).id)
 
     def find_order(self, record_type: str, external_id: str) -> str | None:
         rec = self.client.get_by_external_id(record_type, external_id, fields=("id",))

@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from bridge.clock import Clock
@@ -44,6 +45,10 @@ log = logging.getLogger("bridge.flows.orders")
 
 KIND_SYNC = "orders.sync"
 KIND_POLL = "orders.poll"
+KIND_DEPOSIT = "orders.deposit"
+# TikTok statuses that mean units have left a warehouse: the sales order's lines are no longer ours to
+# rewrite (NetSuite refuses to change fulfilled lines); later syncs update the body only.
+SHIPPING_STATUSES = frozenset({"PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"})
 DETAIL_BATCH = 50
 ITEM_CACHE_SECONDS = 3600
 
@@ -218,6 +223,9 @@ class OrderSync:
     write_path: str = "rest"
     batch_writer: BatchWriter | None = None
     lookup: Callable[[], NetSuiteLookup] | None = None
+    # Called with (shop id, seller SKUs) whenever TikTok units enter, move or leave NetSuite, so the
+    # inventory flow rechecks those products (wired in ``register``; a no-op without inventory).
+    on_units: Callable[[str, list[str]], None] | None = None
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _refs_lock: threading.Lock = field(default_factory=threading.Lock)
     _items_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -352,35 +360,62 @@ class OrderSync:
             if cl and cl.netsuite_id:
                 customer_id = cl.netsuite_id
                 mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id)
-        if link and link.netsuite_id and link.content_hash == mapped.content_hash:
+        lines_locked = bool(link and link.netsuite_id and (link.data.get("lines_locked")
+                                                          or order.status in SHIPPING_STATUSES))
+        content_hash = _body_hash(mapped) if lines_locked else mapped.content_hash
+        if link and link.netsuite_id and link.content_hash == content_hash:
             self._touch(shop_id, order, link, update_ts)
             return {"action": "unchanged", "netsuite_id": link.netsuite_id}
-        write = OrderWrite(mapped.record_type, mapped.external_id, jsonable(mapped.record),
-                           jsonable(mapped.customer) if mapped.customer and customer_id is None else None)
-        result = self._write(write)
+        customer = jsonable(mapped.customer) if mapped.customer and customer_id is None else None
+        try:
+            result = self._write(_order_write(mapped, customer, lines=not lines_locked))
+        except NeedsHumanError as exc:
+            if exc.code != "NS_ALREADY_FULFILLED" or lines_locked:
+                raise
+            # NetSuite fulfilled some lines before TikTok said so: keep them, update the body only.
+            lines_locked, content_hash = True, _body_hash(mapped)
+            result = self._write(_order_write(mapped, customer, lines=False))
         if result.status in ("error", "deferred") or not result.id:
             raise _write_error(result, order_id)
         if result.customer_id and mapped.customer is not None and customer_id is None:
             self.store.links.upsert(Link("customer", shop_id, order.user_id, result.customer_id, "customer",
                                          mapped.customer_external_id or "", "", "synced", {}, self.clock.now()))
+        created = not (link and link.netsuite_id)
+        data = {
+            **(link.data if link else {}),
+            "tiktok_status": order.status,
+            "tiktok_update_time": update_ts,
+            "units": _units(order),
+            "warehouse_id": order.warehouse_id,
+            "expected_total": str(mapped.expected_total),
+            "platform_funded": str(mapped.platform_funded),
+            "currency": order.currency,
+            "is_fbt": order.is_fbt,
+            "buyer": order.user_id,
+            "created_at": int(order.create_time.timestamp()) if order.create_time else None,
+        }
+        if lines_locked:
+            data["lines_locked"] = True
+        else:
+            data["allocation"] = mapped.allocation()
+        for k in ("reason",):
+            data.pop(k, None)
         self.store.links.upsert(Link(
-            "order", shop_id, order_id, result.id, mapped.record_type, mapped.external_id, mapped.content_hash,
-            "staged" if staged else "synced",
-            {
-                "tiktok_status": order.status,
-                "tiktok_update_time": update_ts,
-                "allocation": mapped.allocation(),
-                "units": _units(order),
-                "expected_total": str(mapped.expected_total),
-                "platform_funded": str(mapped.platform_funded),
-                "currency": order.currency,
-                "is_fbt": order.is_fbt,
-                "created_at": int(order.create_time.timestamp()) if order.create_time else None,
-            },
-            self.clock.now(),
-        ))
+            "order", shop_id, order_id, result.id, mapped.record_type, mapped.external_id, content_hash,
+            "staged" if staged else "synced", data, self.clock.now()))
+        if created:
+            self._units_changed(shop_id, order)
+            if settings.deposit.enabled and mapped.record_type == "salesOrder" and not staged:
+                self.store.queue.enqueue(JobSpec(
+                    kind=KIND_DEPOSIT, key=order_key(shop_id, order_id),
+                    payload={"shop_id": shop_id, "order_id": order_id},
+                    idempotency_key=f"{KIND_DEPOSIT}:{shop_id}:{order_id}"))
         return {"action": result.status, "netsuite_id": result.id, "total": str(mapped.computed_total),
-                "staged": staged}
+                "staged": staged, **({"lines_locked": True} if lines_locked else {})}
+
+    def _units_changed(self, shop_id: str, order: Order) -> None:
+        if self.on_units is not None:
+            self.on_units(shop_id, sorted({li.seller_sku for li in order.line_items if li.seller_sku}))
 
     def _write(self, write: OrderWrite) -> WriteResult:
         if self.write_path == "restlet":
@@ -394,9 +429,13 @@ class OrderSync:
         if link and link.netsuite_id:
             return
         status = "cancelled" if order.status == "CANCELLED" else f"pending:{order.status}"
+        if link and link.status == status and link.data.get("tiktok_update_time") == update_ts:
+            return
         self.store.links.upsert(Link("order", shop_id, order.id, None, "", "", "", status,
                                      {"tiktok_status": order.status, "tiktok_update_time": update_ts,
-                                      "units": _units(order), "reason": reason}, None))
+                                      "units": _units(order), "warehouse_id": order.warehouse_id,
+                                      "is_fbt": order.is_fbt, "reason": reason}, None))
+        self._units_changed(shop_id, order)
 
     def _touch(self, shop_id: str, order: Order, link: Link, update_ts: int) -> None:
         if link.data.get("tiktok_update_time") == update_ts and link.data.get("tiktok_status") == order.status:
@@ -409,7 +448,25 @@ class OrderSync:
         """The order was cancelled after its sales order was written: the cancellations flow decides."""
         from bridge.flows import cancellations
 
-        return cancellations.handle_cancelled_order(self, shop_id, order, link)
+        result = cancellations.handle_cancelled_order(self, shop_id, order, link)
+        self._units_changed(shop_id, order)
+        return result
+
+
+def _order_write(mapped: MappedOrder, customer: dict[str, Any] | None, *, lines: bool) -> OrderWrite:
+    record = jsonable(mapped.record)
+    if not lines:
+        record = {k: v for k, v in record.items() if k != "item"}
+    return OrderWrite(mapped.record_type, mapped.external_id, record, customer)
+
+
+def _body_hash(mapped: MappedOrder) -> str:
+    """The hash of what a body-only update writes (lines locked after shipping)."""
+    import hashlib
+    import json
+
+    body = {k: v for k, v in mapped.record.items() if k != "item"}
+    return "body:" + hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _units(order: Order) -> dict[str, int]:
@@ -481,9 +538,56 @@ def handle_poll(ctx: JobContext) -> dict[str, Any]:
     return {"enqueued": enqueued}
 
 
+def handle_deposit(ctx: JobContext) -> dict[str, Any]:
+    """The customer deposit for an order's prepaid amount (``deposit.enabled`` in orders.yaml)."""
+    from bridge.mapping.orders import deposit_record
+
+    svc = service(ctx.services)
+    shop_id, order_id = str(ctx.payload["shop_id"]), str(ctx.payload["order_id"])
+    link = svc.store.links.get("order", shop_id, order_id)
+    if link is None or not link.netsuite_id:
+        raise RetriableError(f"order {order_id} has no sales order yet")
+    settings = svc.settings_for(shop_id)
+    if not settings.deposit.enabled:
+        raise SkippableError("customer deposits are switched off in orders.yaml")
+    if settings.customer.strategy == "generic":
+        customer = settings.customer.generic_id
+    else:
+        record_link = svc.store.links.get("customer", shop_id, str(link.data.get("buyer") or ""))
+        customer = record_link.netsuite_id if record_link else None
+    if not customer:
+        raise NeedsHumanError(f"no NetSuite customer known for order {order_id}'s deposit", code="CUSTOMER_CONFLICT",
+                              owner="ops", fix_hint="Replay the order's sync first, then this job.",
+                              entity=order_key(shop_id, order_id))
+    currency = settings.currencies.get(str(link.data.get("currency") or "").upper())
+    created = link.data.get("created_at")
+    tran_date = datetime.fromtimestamp(int(created), UTC).date().isoformat() if created else None
+    body = deposit_record(settings, shop_id=shop_id, order_id=order_id, sales_order_id=link.netsuite_id,
+                          customer=customer, amount=Decimal(str(link.data.get("expected_total") or "0")),
+                          currency=currency, tran_date=tran_date)
+    dep_id = svc.netsuite.upsert_record("customerDeposit", body["externalId"], jsonable(body))
+    return {"customer_deposit": dep_id}
+
+
+def _inventory_hook(container: Any) -> Callable[[str, list[str]], None] | None:
+    """The inventory flow's recheck, when this build has it and the container wires it."""
+    try:
+        from bridge.flows import inventory
+    except ModuleNotFoundError:
+        return None
+    if not container.has("inventory"):
+        return None
+
+    def hook(shop_id: str, skus: list[str]) -> None:
+        inventory.on_order_seen(container, shop_id, skus)
+
+    return hook
+
+
 def register(registry: Registry, container: Any) -> None:
     registry.handler(KIND_SYNC, handle_sync)
     registry.handler(KIND_POLL, handle_poll)
+    registry.handler(KIND_DEPOSIT, handle_deposit)
     registry.router("tiktok", "1", route_order_event)
     registry.router("tiktok", "3", route_order_event)
     registry.schedule(Schedule(name="orders.poll", kind=KIND_POLL,
@@ -500,6 +604,7 @@ def register(registry: Registry, container: Any) -> None:
             reader=OrderReader(tiktok, c.store, c.clock),
             write_path=c.settings.netsuite_write_path,
             lookup=lambda: c.get("netsuite.lookup"),
+            on_units=_inventory_hook(c),
         )
 
     container.provide("orders", build)

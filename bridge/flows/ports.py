@@ -73,6 +73,10 @@ class NetSuiteOrders(Protocol):
 
     def find_order(self, record_type: str, external_id: str) -> str | None: ...
 
+    def upsert_record(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
+        """Create or update any record by external id (e.g. the order's customer deposit)."""
+        ...
+
     def close_order_lines(self, record_type: str, netsuite_id: str, line_item_ids: Sequence[str] | None) -> int:
         """Close the lines holding these TikTok line items (all lines when None) unless fulfilled.
         Returns how many lines were closed."""

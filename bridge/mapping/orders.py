@@ -500,6 +500,47 @@ def _customer(
     return body, ext
 
 
+def deposit_external_id(shop_id: str, order_id: str) -> str:
+    return f"TTS-DEP-{shop_id}-{order_id}"
+
+
+def deposit_record(
+    settings: OrderSettings,
+    *,
+    shop_id: str,
+    order_id: str,
+    sales_order_id: str,
+    customer: str,
+    amount: Decimal,
+    currency: str | None,
+    tran_date: str | None,
+) -> dict[str, Any]:
+    """The customer deposit recording what the buyer prepaid to TikTok for one sales order (the
+    settlement flow's customer-deposit mode applies payouts to these)."""
+    dep = settings.deposit
+    record: dict[str, Any] = {
+        "externalId": deposit_external_id(shop_id, order_id),
+        "customer": ns_ref(customer),
+        "salesOrder": {"id": sales_order_id},
+        "payment": amount,
+        "memo": f"TikTok Shop order {order_id} (prepaid to TikTok)",
+        "custbody_ttns_order_id": order_id,
+        "custbody_ttns_shop_id": shop_id,
+    }
+    if dep.account:
+        record["account"] = ns_ref(dep.account)
+    payment_option = dep.payment_option or settings.payment_option.default
+    if payment_option:
+        record["paymentOption"] = ns_ref(payment_option)
+    if settings.subsidiary:
+        record["subsidiary"] = ns_ref(settings.subsidiary)
+    if currency:
+        record["currency"] = ns_ref(currency)
+    if tran_date:
+        record["tranDate"] = tran_date
+    return record
+
+
 def explain(mapped: MappedOrder) -> str:
     """A short human-readable rendering of a mapped order (dry runs, spec diffs)."""
     rows = [f"{mapped.record_type} {mapped.external_id}  total {mapped.computed_total} "

@@ -79,7 +79,7 @@ def provide(container: Any) -> None:
 
 def tiktok_of(container: Any) -> TikTok:
     """The container's TikTok service, wiring it first when nothing registered it yet."""
-    if not container.has(SERVICE) and SERVICE not in getattr(container, "_lazy", {}):
+    if not container.has(SERVICE):
         provide(container)
     service: TikTok = container.get(SERVICE)
     return service

@@ -87,10 +87,18 @@ def login(client: FlaskClient, username: str, password: str) -> Any:
                                        "next": "/console/"})
 
 
+class NoNetSuiteTotals:
+    """The order-totals reader of an account with no sales orders yet (no NetSuite in these tests)."""
+
+    def order_totals(self, external_ids: object) -> dict[str, object]:
+        return {}
+
+
 @pytest.fixture
 def container(sqlite_url: str) -> Iterator[Container]:
     c = build(console_settings(sqlite_url), flows=("bridge.flows.system", "bridge.flows.orders",
                                                    "bridge.flows.monitoring"))
+    c.set("netsuite.monitoring", NoNetSuiteTotals())
     c.store.users.add("ops", PASSWORD)
     yield c
     c.close()

@@ -22,7 +22,7 @@ from bridge.clock import ManualClock
 from bridge.flows import monitoring
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop
-from tests.console.conftest import ROOT, SHOP, Orders, console_settings
+from tests.console.conftest import ROOT, SHOP, NoNetSuiteTotals, Orders, console_settings
 from tests.support.tiktok_orders import order, unit
 
 FLOWS = ("bridge.flows.system", "bridge.flows.orders", "bridge.flows.monitoring")
@@ -54,6 +54,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def world(db_url: str, clock: ManualClock) -> Iterator[tuple[Container, Orders, Recorder]]:
     c = build(console_settings(db_url), clock=clock, flows=FLOWS)
+    c.set("netsuite.monitoring", NoNetSuiteTotals())
     rec = Recorder()
     c.set("alerter", Alerter(c.store.engine, c.settings, clock=clock, channels=[rec]))
     yield c, Orders(c), rec
@@ -188,6 +189,7 @@ def test_settlement_and_inventory_monitors_read_their_flows(world: tuple[Contain
     c, _, _ = world
     assert reading(monitoring.measure(c), "settlement_variances").status == "unavailable"  # service not wired
     c.set("settlement", object())
+    c.set("inventory", object())
     fake_areas["reports"] = [
         {"kind": "statement", "id": "ST1", "currency": "USD", "variance": Decimal("0.00")},
         {"kind": "statement", "id": "ST2", "currency": "USD", "variance": Decimal("-1.25")},

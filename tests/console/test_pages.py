@@ -200,6 +200,8 @@ def test_connections_show_shops_countdowns_and_netsuite_without_secrets(console:
 def test_areas_not_set_up_say_so(console: Console, monkeypatch: pytest.MonkeyPatch) -> None:
     for area in ("settlement", "inventory", "fulfillment"):  # as if these flows had not landed
         monkeypatch.setitem(sys.modules, f"bridge.flows.{area}", None)
+    console.container._factories.pop("netsuite.monitoring", None)  # nor the NetSuite totals reader
+    console.container._lazy.pop("netsuite.monitoring", None)
     assert "settlement: not configured" in console.html("/console/settlement")
     assert "settlement: not configured" in console.html("/console/settlement/ST1")
     assert "inventory: not configured" in console.html("/console/inventory")

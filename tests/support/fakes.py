@@ -85,6 +85,13 @@ class FakeNetSuiteOrders:
     def _upsert(self, w: OrderWrite) -> WriteResult:
         if w.external_id in self.refuse:
             return WriteResult(w.external_id, None, "error", error=self.refuse[w.external_id])
+        existing = self.records.get(w.external_id)
+        if existing is not None and "item" in w.record and self.fulfilled.get(existing["id"]):
+            from bridge.errors import NeedsHumanError
+
+            raise NeedsHumanError("You cannot remove a line that has been fulfilled.", code="NS_ALREADY_FULFILLED")
+        if existing is not None and "item" not in w.record:  # a body-only update keeps the lines
+            w = OrderWrite(w.record_type, w.external_id, {**existing["record"], **w.record}, w.customer)
         customer_id = None
         record = dict(w.record)
         if w.customer is not None:
@@ -113,6 +120,15 @@ class FakeNetSuiteOrders:
             self.batches.append(len(writes))
             return [self._upsert(w) for w in writes]
 
+    def upsert_record(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
+        with self.lock:
+            self._count("upsert_record")
+            rec = self.records.setdefault(external_id, {"id": str(next(self._ids)), "type": record_type,
+                                                        "record": {}, "writes": 0})
+            rec["record"] = dict(body)
+            rec["writes"] += 1
+            return str(rec["id"])
+
     def find_order(self, record_type: str, external_id: str) -> str | None:
         with self.lock:
             rec = self.records.get(external_id)
@@ -130,7 +146,7 @@ class FakeNetSuiteOrders:
             return dict(self.fulfilled.get(netsuite_id, {}))
 
     def so_count(self) -> int:
-        return len(self.records)
+        return sum(1 for r in self.records.values() if r["type"] in ("salesOrder", "cashSale"))
 
 
 class FakeNetSuiteLookup:

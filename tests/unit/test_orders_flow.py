@@ -235,3 +235,59 @@ def test_eid_references_are_resolved_once_and_missing_ones_named(world: World, t
     world.c.store.exceptions.replay(exc.id, world.c.store.queue)
     world.drain()
     assert world.so("e1")["record"]["paymentOption"] == {"id": "id-PM-TTS"}
+
+
+def test_once_units_shipped_later_syncs_update_the_body_only(world: World) -> None:
+    world.tiktok.put(SHOP, order("s1", [unit("a1", "MUG", "5.00"), unit("a2", "CAP", "15.00")]))
+    world.webhook("s1")
+    world.drain()
+    so = world.so("s1")
+    world.netsuite.fulfilled[so["id"]] = {"a1": 1}  # the warehouse shipped the mug; TikTok does not know yet
+    world.tiktok.update(SHOP, "s1", buyer_message="leave at the door")
+    world.webhook("s1")
+    world.drain()
+    rec = world.so("s1")["record"]
+    assert rec["custbody_ttns_buyer_message"] == "leave at the door"
+    assert len(rec["item"]["items"]) == 2  # the lines were kept, not rewritten
+    link = world.c.store.links.get("order", SHOP, "s1")
+    assert link is not None and link.data["lines_locked"] is True and world.c.store.exceptions.list() == []
+    world.tiktok.update(SHOP, "s1", status="PARTIALLY_SHIPPING", buyer_message="ring twice")
+    world.webhook("s1")
+    world.drain()
+    assert world.so("s1")["record"]["custbody_ttns_buyer_message"] == "ring twice"
+
+
+def test_customer_deposit_job_records_the_prepaid_amount(world: World, tmp_path: Path) -> None:
+    spec = (ROOT / "tests/fixtures/specs/orders.yaml").read_text().replace(
+        "  items:\n", "  deposit: {enabled: true, account: '1250'}\n  items:\n", 1)
+    (tmp_path / "orders.yaml").write_text(spec)
+    world.c.settings = world.c.settings.model_copy(update={"specs_dir": tmp_path})
+    world.c._lazy.pop("specs", None)
+    world.c._lazy.pop("orders", None)
+    world.tiktok.put(SHOP, order("d1", [unit("a1", "MUG", "5.00")], shipping="2.00", user_id="u-9"))
+    world.webhook("d1")
+    world.drain()
+    dep = world.netsuite.records[f"TTS-DEP-{SHOP}-d1"]
+    assert dep["type"] == "customerDeposit"
+    assert dep["record"]["payment"] == 7.0 and dep["record"]["salesOrder"] == {"id": world.so("d1")["id"]}
+    assert dep["record"]["customer"] == world.so("d1")["record"]["entity"]
+    world.webhook("d1")
+    world.drain()
+    assert world.netsuite.records[f"TTS-DEP-{SHOP}-d1"]["writes"] == 1  # one deposit per order
+
+
+def test_orders_tell_inventory_which_skus_moved(world: World) -> None:
+    seen: list[tuple[str, list[str]]] = []
+    svc = world.c.get("orders")
+    svc.on_units = lambda shop, skus: seen.append((shop, skus))
+    world.tiktok.put(SHOP, order("i1", [unit("a1", "MUG", "5.00"), unit("a2", "CAP", "15.00")], status="UNPAID"))
+    world.webhook("i1", status="UNPAID")
+    world.drain()
+    assert seen == [(SHOP, ["CAP", "MUG"])]  # pending units count against sellable stock
+    world.tiktok.update(SHOP, "i1", status="AWAITING_SHIPMENT")
+    world.webhook("i1")
+    world.drain()
+    assert len(seen) == 2  # now committed in NetSuite
+    world.webhook("i1")
+    world.drain()
+    assert len(seen) == 2  # an unchanged sync moves nothing
