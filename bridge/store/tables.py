@@ -156,6 +156,7 @@ links = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("kind", "shop_id", "tiktok_id"),
     Index("ix_links_kind_netsuite_id", "kind", "netsuite_id"),
+    Index("ix_links_kind_shop_id_status", "kind", "shop_id", "status"),  # pending orders per shop
 )
 
 cursors = Table(
