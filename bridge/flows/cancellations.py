@@ -115,12 +115,14 @@ class Applied:
     too_late: tuple[str, ...]
 
 
-def plan_line_changes(lines: Sequence[Any], ids: Sequence[str], pushed: set[str]) -> tuple[list[LineChange],
-                                                                                            list[str], list[str]]:
+def plan_line_changes(lines: Sequence[Any], ids: Sequence[str], pushed: set[str], *, full: bool = False
+                      ) -> tuple[list[LineChange], list[str], list[str]]:
     """(changes, removed ids, too-late ids) to take ``ids`` off the sales order lines (pure).
 
     A line loses the cancelled units that are neither fulfilled in NetSuite nor shipped on TikTok:
-    closed when nothing is left on it, else reduced (quantity, ids, amount = rate * quantity)."""
+    closed when nothing is left on it, else reduced (quantity, ids, amount = rate * quantity). A
+    ``full`` cancellation with nothing too late also closes the lines that hold no units (discounts,
+    shipping, tax and fee charges), so the whole sales order closes."""
     wanted = set(ids)
     changes: list[LineChange] = []
     removed: list[str] = []
@@ -145,6 +147,8 @@ def plan_line_changes(lines: Sequence[Any], ids: Sequence[str], pushed: set[str]
             amount = (ln.rate * new_qty).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if ln.rate is not None \
                 else None
             changes.append(LineChange(ln.line, quantity=new_qty, line_item_ids=keep, amount=amount))
+    if full and not late:
+        changes += [LineChange(ln.line, close=True) for ln in lines if not ln.closed and not ln.line_item_ids]
     return changes, removed, late
 
 
@@ -229,7 +233,7 @@ class CancellationSync:
         record_type = link.netsuite_type or "salesOrder"
         lines = self.netsuite.order_lines(record_type, link.netsuite_id)
         pushed = set(self.shipments.units(shop_id, order_id))
-        changes, removed, late = plan_line_changes(lines, ids, pushed)
+        changes, removed, late = plan_line_changes(lines, ids, pushed, full=full)
         changed = self.netsuite.change_order_lines(record_type, link.netsuite_id, changes) if changes else 0
         fresh = self.store.links.get("order", shop_id, order_id) or link
         allocation, units = reduced_allocation(fresh.data.get("allocation") or [], set(removed))

@@ -202,3 +202,14 @@ def test_the_monitoring_hook_lists_shipments_not_on_tiktok(sqlite_url: str) -> N
         assert flow.unshipped(c, older_than=datetime.now(UTC) - timedelta(hours=1)) == []
     finally:
         c.close()
+
+
+def test_a_full_cancellation_closes_the_discount_and_charge_lines_too() -> None:
+    lines = [so_line(1, 2, "M1,M2"), SoLine(2, "501", 1, line_item_ids=(), rate=Decimal("-2.00")),
+             SoLine(3, "703", 1, line_item_ids=(), rate=Decimal("0.28"))]
+    got, _removed, late = cancellations.plan_line_changes(lines, ["M1", "M2"], set(), full=True)
+    assert late == [] and sorted((c.line, c.close) for c in got) == [(1, True), (2, True), (3, True)]
+    partial, _r, _l = cancellations.plan_line_changes(lines, ["M1"], set(), full=False)
+    assert [(c.line, c.close) for c in partial] == [(1, False)]  # a line-level cancellation keeps them
+    shipped, _r, late = cancellations.plan_line_changes(lines, ["M1", "M2"], {"M2"}, full=True)
+    assert late == ["M2"] and all(c.line == 1 for c in shipped)  # something shipped: the order stays open
