@@ -63,6 +63,8 @@ class DemoState:
     bridge_url: str = ""
     console_user: str = ""
     console_password: str = ""
+    shipped: list[str] = field(default_factory=list)
+    settlement: dict[str, Any] = field(default_factory=dict)
 
     def step(self, name: str) -> Step:
         for s in self.steps:
@@ -103,11 +105,14 @@ class Demo:
         return False
 
     def _due_queued(self) -> int:
+        """Queued jobs due now or within a few seconds (coalesced stock pushes wait a short window)."""
+        from datetime import timedelta
+
         from sqlalchemy import func, select
 
         from bridge.store.tables import jobs
 
-        now = self.container.clock.now()
+        now = self.container.clock.now() + timedelta(seconds=5)
         with self.container.store.engine.connect() as c:
             return int(c.execute(select(func.count()).select_from(jobs).where(
                 jobs.c.status == "queued", jobs.c.run_at <= now)).scalar_one())
@@ -186,7 +191,8 @@ def figures(demo: Demo) -> dict[str, Any]:
     for oid, t0 in placed.items():
         link = synced_links.get(oid)
         if link is not None and link.netsuite_id and link.synced_at is not None:
-            latencies.append(max(0.0, link.synced_at.timestamp() - t0))
+            first = float(link.data.get("first_synced_at") or link.synced_at.timestamp())
+            latencies.append(max(0.0, first - t0))
     with store.engine.connect() as c:
         by_status: dict[str, int] = dict(c.execute(select(links.c.status, func.count()).where(
             links.c.kind == "order", links.c.shop_id == shop).group_by(links.c.status)).all())
@@ -194,6 +200,12 @@ def figures(demo: Demo) -> dict[str, Any]:
                                                              func.count()).group_by(api_calls.c.system,
                                                                                     api_calls.c.operation)).all()}
     netsuite_calls = sum(n for (s, _op), n in calls.items() if s == "netsuite")
+    with store.engine.connect() as c:
+        from bridge.store.tables import jobs
+
+        order_calls = int(c.execute(select(func.count()).select_from(api_calls.join(
+            jobs, jobs.c.id == api_calls.c.job_id)).where(api_calls.c.system == "netsuite",
+                                                           jobs.c.kind == "orders.sync")).scalar_one())
     tiktok_calls = {op: n for (s, op), n in calls.items() if s == "tiktok"}
     stock_pushes = sum(n for op, n in tiktok_calls.items() if "inventory" in op and "update" in op)
     tracking = sum(n for op, n in tiktok_calls.items()
@@ -207,13 +219,14 @@ def figures(demo: Demo) -> dict[str, Any]:
         "order_to_sales_order_seconds": {
             "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "max": max(latencies, default=None)},
         "netsuite_calls": netsuite_calls,
-        "netsuite_calls_per_order": round(netsuite_calls / with_so, 2) if with_so else None,
+        "netsuite_calls_per_order": round(order_calls / with_so, 2) if with_so else None,
         "tiktok_calls": sum(tiktok_calls.values()),
         "stock_pushes": stock_pushes,
         "tracking_pushes": tracking,
         "jobs": store.queue.counts(),
         "exceptions_open": [{"id": e.id, "owner": e.owner, "code": e.code, "title": e.title, "fix": e.fix_hint}
                             for e in exceptions],
+        "settlement": demo.state.settlement,
     }
 
 

@@ -54,13 +54,21 @@ def connect_shop(demo: Demo) -> str:
 
 
 def link_catalog(demo: Demo) -> str:
+    """Pull NetSuite locations and TikTok warehouses (linked by locations.yaml), match SKUs, and push
+    every product's sellable stock once so TikTok starts from NetSuite's numbers."""
     _need("bridge.flows.inventory", "the inventory flow (locations and SKU matching)")
     from bridge.flows import inventory
 
-    linker = getattr(inventory, "demo_link", None)
-    if linker is None:
-        raise NotAvailable("the inventory flow offers no linking entry point yet")
-    return str(linker(demo.container))
+    svc = inventory.service(demo.container)
+    places = svc.pull_places()
+    matched = pushed = 0
+    for shop in demo.container.store.shops.list(status="active"):
+        matched += svc.refresh(shop).counts().get("matched", 0)
+        for pid in svc.all_products(shop.id):
+            if svc.push_product(shop.id, pid, mode="force", reason="demo").action == "sent":
+                pushed += 1
+    return (f"{places['locations']} NetSuite locations and {places['warehouses']} TikTok warehouses pulled; "
+            f"{matched} SKUs matched by seller SKU; stock pushed for {pushed} products")
 
 
 def place_orders(demo: Demo) -> str:
@@ -108,47 +116,193 @@ def release_holds(demo: Demo) -> str:
 
 
 def cancellations(demo: Demo) -> str:
-    orders = [o for o in demo.world.tiktok_sb.list_orders(shop_id=demo.world.shop_id,
-                                                          status="AWAITING_SHIPMENT").get("orders", [])]
-    picked = orders[:2]
-    for o in picked:
-        demo.world.tiktok_sb.cancel_order(o["id"], role="BUYER")
+    """A buyer asks to cancel (the seller approves it in Seller Center) and TikTok cancels another
+    order itself; the bridge closes both sales orders in NetSuite."""
+    from bridge.tiktok.wiring import tiktok_of
+
+    tt = demo.world.tiktok_sb
+    orders = tt.list_orders(shop_id=demo.world.shop_id, status="AWAITING_SHIPMENT").get("orders", [])
+    if len(orders) < 2:
+        raise NotAvailable("not enough unshipped orders to cancel")
+    by_buyer, by_tiktok = orders[0]["id"], orders[1]["id"]
+    cancel = tt.cancel_order(by_buyer, role="BUYER")
+    demo.drain(30)
+    cancel_id = cancel.get("cancel_id") or tt.cancellations(order_id=by_buyer)[0]["cancel_id"]
+    tiktok_of(demo.container).shop(demo.world.shop_id).returns.approve_cancellation(str(cancel_id))
+    tt.cancel_order(by_tiktok, role="SYSTEM")
     demo.drain(60)
-    links = demo.container.store.links.get_many("order", demo.world.shop_id, [o["id"] for o in picked])
+    links = demo.container.store.links.get_many("order", demo.world.shop_id, [by_buyer, by_tiktok])
     closed = [oid for oid, ln in links.items() if ln.status == "cancelled"]
-    return f"{len(picked)} orders cancelled by buyers; {len(closed)} sales orders closed in NetSuite"
+    return (f"2 orders cancelled (one by the buyer, approved by the seller; one by TikTok); "
+            f"{len(closed)} sales orders closed in NetSuite")
 
 
 def other_channel_sales(demo: Demo) -> str:
+    """The web store sells the same stock: NetSuite's user events tell the bridge, which pushes the
+    new sellable numbers to TikTok within seconds."""
     _need("bridge.flows.inventory", "the inventory flow")
     world = demo.world
+    before = {r["seller_sku"]: r for r in _tiktok_stock(demo)}
     sold = []
     for sku, qty in (("MUG-001", 25), ("CAP-001", 10)):
         world.netsuite_sb.other_channel_sale([{"item": world.netsuite_item_id(sku), "quantity": qty}],
                                              location=world.netsuite_location("LOC-MAIN"))
         sold.append(f"{qty} x {sku}")
     demo.drain(60)
-    return "sold in the web store: " + ", ".join(sold)
+    after = {r["seller_sku"]: r for r in _tiktok_stock(demo)}
+    moved = [f"{sku} {before[sku]['quantity']}→{after[sku]['quantity']}" for sku in ("MUG-001", "CAP-001")
+             if sku in before and sku in after]
+    return "sold in the web store: " + ", ".join(sold) + ("; TikTok stock " + ", ".join(moved) if moved else "")
+
+
+def _tiktok_stock(demo: Demo) -> list[dict[str, Any]]:
+    """Seller-warehouse stock per seller SKU as TikTok shows it."""
+    wh = demo.world.seller_warehouse
+    return [{"seller_sku": row["seller_sku"], "quantity": row["available"].get(wh, 0)}
+            for row in demo.world.tiktok_sb.inventory(shop_id=demo.world.shop_id)]
+
+
+def _tracking(n: int) -> str:
+    return f"94001112025558{n:08d}"  # a USPS-shaped number (carriers.yaml matches USPS by pattern)
+
+
+def _ship(demo: Demo, so_id: str, lines: list[dict[str, Any]] | None, tracking: list[str]) -> None:
+    body: dict[str, Any] = {"salesOrder": so_id, "packages": [{"trackingNumber": t, "weight": "1.0"}
+                                                              for t in tracking]}
+    if lines:
+        body["lines"] = lines
+    resp = demo.session.post(f"{demo.world.netsuite_url}/_sandbox/fulfillments", json=body, timeout=30)
+    if resp.status_code != 200:
+        raise RuntimeError(f"the NetSuite sandbox refused the fulfillment: {resp.text[:200]}")
 
 
 def shipments(demo: Demo) -> str:
+    """The warehouse ships in NetSuite — whole orders, one order in two packages, one order in two
+    partial shipments; the SuiteScript user event tells the bridge, which pushes tracking to TikTok."""
     _need("bridge.flows.fulfillment", "the fulfillment flow")
-    raise NotAvailable("the fulfillment step is wired when the fulfillment flow lands")
+    store, shop = demo.container.store, demo.world.shop_id
+    links = [ln for ln in store.links.list("order", shop, limit=10_000) if ln.status == "synced" and ln.netsuite_id]
+    multi = [ln for ln in links if len(ln.data.get("allocation") or []) >= 2]
+    if len(links) < 6 or not multi:
+        raise NotAvailable("not enough synced orders to ship")
+    n = 0
+    shipped: list[str] = []
+    two_packages, partial = multi[0], (multi[1] if len(multi) > 1 else None)
+    n += 1
+    _ship(demo, str(two_packages.netsuite_id), None, [_tracking(n), _tracking(n + 1)])
+    n += 1
+    shipped.append(two_packages.tiktok_id)
+    if partial is not None:
+        so = demo.world.netsuite_sb.get("salesOrder", str(partial.netsuite_id))
+        first = next(ln for ln in so.data["item"] if ln.get("custcol_ttns_line_item_ids"))
+        n += 1
+        _ship(demo, str(partial.netsuite_id), [{"orderLine": int(first["line"]), "quantity": int(float(
+            first["quantity"]))}], [_tracking(n)])
+        demo.drain(30)
+        n += 1
+        _ship(demo, str(partial.netsuite_id), None, [_tracking(n)])
+        shipped.append(partial.tiktok_id)
+    for ln in [x for x in links if x.tiktok_id not in shipped][:4]:
+        n += 1
+        _ship(demo, str(ln.netsuite_id), None, [_tracking(n)])
+        shipped.append(ln.tiktok_id)
+    demo.drain(60)
+    packages = [p for oid in shipped for p in demo.world.tiktok_sb.packages(order_id=oid)
+                if p.get("tracking_number")]
+    demo.state.shipped = shipped
+    return (f"{len(shipped)} orders shipped in NetSuite (one in two packages, one in two partial shipments); "
+            f"TikTok shows {len(packages)} packages with tracking")
 
 
 def a_return(demo: Demo) -> str:
+    """A buyer returns a unit of a delivered order; TikTok refunds it; NetSuite gets a return
+    authorization and a credit memo for exactly TikTok's refund."""
     _need("bridge.flows.returns", "the returns flow")
-    raise NotAvailable("the return step is wired when the returns flow lands")
+    from bridge.tiktok.wiring import tiktok_of
+
+    shipped = getattr(demo.state, "shipped", [])
+    if not shipped:
+        raise NotAvailable("no shipped order to return")
+    oid = shipped[-1]
+    tt = demo.world.tiktok_sb
+    tt.advance_order(oid, to="DELIVERED")
+    o = tt.order(oid)
+    ret = tt.request_return(oid, line_item_ids=[o["line_items"][0]["id"]], return_type="RETURN_AND_REFUND")
+    demo.drain(30)
+    returns = tiktok_of(demo.container).shop(demo.world.shop_id).returns
+    returns.approve_return(ret["return_id"], "APPROVE_RETURN")
+    demo.drain(30)
+    tt.buyer_ships_return(ret["return_id"])
+    returns.approve_return(ret["return_id"], "APPROVE_RECEIVED_PACKAGE")
+    demo.drain(60)
+    refund = tt.returns(order_id=oid)[0].get("refund_amount", {})
+    memo = demo.world.netsuite_sb.get("creditMemo", f"eid:TTS-RET-{ret['return_id']}")
+    return (f"return {ret['return_id']}: TikTok refunded {refund.get('refund_total')} "
+            f"{refund.get('currency', '')} (incl. {refund.get('refund_tax', '0')} tax it collected and remits); "
+            f"NetSuite credit memo {memo.id} for {memo.data.get('total')}")
 
 
 def fbt_order(demo: Demo) -> str:
+    """A buyer orders stock held at TikTok's fulfillment centre; TikTok ships it; the bridge closes
+    the sales order in NetSuite at the FBT location without touching merchant stock."""
     _need("bridge.flows.fulfillment", "FBT handling")
-    raise NotAvailable("the FBT step is wired when the fulfillment flow lands")
+    world = demo.world
+    shop = world.tiktok_sb.shop(world.shop_id)
+    fbt_wh = next((w["id"] for w in shop["warehouses"] if w.get("fbt")), None)
+    if fbt_wh is None:
+        raise NotAvailable("the sandbox shop has no FBT warehouse")
+    world.tiktok_sb.set_stock(seller_sku="CAP-001", shop_id=world.shop_id, warehouse_id=fbt_wh, quantity=20)
+    world.netsuite_sb.receive_stock(world.netsuite_item_id("CAP-001"), world.netsuite_location("LOC-FBT"), 20)
+    o = world.tiktok_sb.place_order(world.shop_id, [{"seller_sku": "CAP-001", "quantity": 1}], hold=False, fbt=True)
+    demo.state.placed_at[str(o["id"])] = time.time()
+    demo.drain(60)
+    world.tiktok_sb.ship_fbt_order(o["id"], tracking_number=_tracking(999))
+    demo.drain(60)
+    link = demo.container.store.links.get("order", world.shop_id, str(o["id"]))
+    closed = bool(link and link.data.get("fulfilled"))
+    return (f"FBT order {o['id']} shipped by TikTok; NetSuite fulfillment created at the FBT location"
+            + ("" if closed else " (not yet closed)"))
 
 
 def statement(demo: Demo) -> str:
+    """Delivered orders complete, TikTok issues the day's statement and pays out; the bridge imports
+    it, checks TikTok's formulas, matches every line to its sales order and posts one balanced journal
+    entry and the payout's deposit."""
     _need("bridge.flows.settlement", "the settlement flow")
-    raise NotAvailable("the settlement step is wired when the settlement flow lands")
+    from datetime import timedelta
+
+    from bridge.flows import settlement
+
+    world, c = demo.world, demo.container
+    for oid in getattr(demo.state, "shipped", []):
+        try:
+            world.tiktok_sb.advance_order(oid, to="COMPLETED")
+        except Exception:  # noqa: S112 - a returned order may not complete; it settles later
+            continue
+    from datetime import UTC, datetime
+
+    # TikTok closes a day's statement at 00:00 UTC with every order completed before then: move
+    # TikTok's business clock to half past midnight and ask for that day's statement.
+    now = datetime.fromtimestamp(int(world.tiktok_sb.describe()["clock"]), UTC)
+    next_day = (now + timedelta(days=1)).date()
+    midnight = datetime(next_day.year, next_day.month, next_day.day, tzinfo=UTC)
+    world.tiktok_sb.advance_clock((midnight - now).total_seconds() + 1800)
+    statements = world.tiktok_sb.generate_statements(next_day.isoformat(), shop_id=world.shop_id)
+    if not statements:
+        raise NotAvailable("TikTok issued no statement (no completed order)")
+    svc = settlement.service(c)
+    now = c.clock.now()
+    svc.import_window(world.shop_id, now - timedelta(days=3), now + timedelta(days=1))
+    demo.drain(120)
+    reports = settlement.list_reports(c, shop_id=world.shop_id)
+    if not reports:
+        raise RuntimeError("the statement was not imported")
+    r = reports[0]
+    demo.state.settlement = {"statement": r.statement_id, "gross_sales": str(r.gross_sales), "fees": str(r.fees),
+                             "settlement": str(r.settlement), "variance": str(r.variance),
+                             "orders_matched": r.orders_matched, "orders_unmatched": r.orders_unmatched}
+    return (f"statement {r.statement_id}: gross {r.gross_sales}, fees {r.fees}, net {r.settlement} {r.currency}; "
+            f"{r.orders_matched} order lines matched, {r.orders_unmatched} unmatched; variance {r.variance}")
 
 
 STEPS: list[tuple[str, Any]] = [

@@ -394,6 +394,7 @@ class OrderSync:
             "buyer": order.user_id,
             "created_at": int(order.create_time.timestamp()) if order.create_time else None,
         }
+        data.setdefault("first_synced_at", self.clock.now().timestamp())  # when NetSuite first had it
         if lines_locked:
             data["lines_locked"] = True
         else:
