@@ -138,7 +138,10 @@ def build(
     migrate: bool = False,
     pool_size: int = 10,
     flows: tuple[str, ...] = FLOW_MODULES,
+    role: str = "worker",
 ) -> Container:
+    """``role`` is ``web`` for the request-serving tier (it leaves SQLite WAL checkpoints to the
+    workers, so no webhook answer waits for one)."""
     clock = clock or SystemClock()
     store = Store.from_url(
         settings.database_url,
@@ -147,6 +150,7 @@ def build(
         migrate=migrate,
         pool_size=pool_size,
         default_max_attempts=settings.max_attempts,
+        checkpoints=role != "web",
     )
     container = Container(settings=settings, store=store, registry=Registry(), clock=clock)
     container.provide("specs", _load_specs)

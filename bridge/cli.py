@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -108,9 +109,15 @@ def web(obj: Obj, bind: str | None, workers: int | None) -> None:
                 self.cfg.set(k, v)
 
         def load(self) -> Any:
+            import gc
+
             from bridge.web import create_app
 
-            return create_app(Settings())
+            app = create_app(Settings())
+            # Everything built at start-up lives as long as the process: keep it out of the collector's
+            # work, so a full collection never stalls a webhook answer.
+            gc.freeze()
+            return app
 
     App().run()
 
@@ -133,6 +140,8 @@ def _stop_on_signals() -> threading.Event:
 def worker(obj: Obj, threads: int | None, name: str) -> None:
     """Claim and run jobs until SIGTERM (running jobs finish or are released)."""
     _logging(obj.settings)
+    if obj.settings.worker_nice and hasattr(os, "nice"):
+        os.nice(obj.settings.worker_nice)
     container = obj.container()
     stop = _stop_on_signals()
     container.worker(threads=threads, name=name).run(stop)
@@ -390,4 +399,8 @@ _load_extensions()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # Run the imported module's ``main``, not this ``__main__`` copy: the extension commands look the
+    # context object up by ``bridge.cli.Obj``, which a second copy of this module would not match.
+    from bridge.cli import main as _main
+
+    _main()

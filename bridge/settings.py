@@ -66,9 +66,17 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(2.0, gt=0, description="First retry delay (exponential, jittered).")
     retry_cap_seconds: float = Field(900.0, gt=0, description="Longest retry delay.")
     shutdown_grace_seconds: float = Field(30.0, ge=0, description="SIGTERM: time to finish running jobs.")
+    worker_nice: int = Field(
+        5, ge=0, le=19, description="CPU niceness of `ttns worker`: on a shared machine the web tier, which must "
+        "answer TikTok's webhooks at once, gets the CPU first."
+    )
 
     # --- scheduler --------------------------------------------------------------------------
     order_poll_seconds: int = Field(60, ge=5, description="Polling backstop for orders (`orders/search`).")
+    order_sync_delay_seconds: float = Field(
+        0.5, ge=0, description="An order's sync waits this long after its webhook, so the burst of events "
+        "TikTok sends for one order (placed, paid, retried) becomes one job."
+    )
     order_poll_overlap_seconds: int = Field(300, ge=0, description="Overlap window of the order poll.")
     inventory_full_push_cron: str = Field(
         "15 3 * * *", description="UTC crontab of the nightly full stock re-assertion (every SKU, zeros too)."

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Tests drain the queue right after an event: order syncs run at once instead of after the
+# production coalescing window (tests/unit/test_orders_flow.py covers the window itself).
+os.environ.setdefault("TTNS_ORDER_SYNC_DELAY_SECONDS", "0")
 
 from tests.support.databases import fresh_sqlite, pg_session_database, sqlite_template, truncate_all
 

@@ -69,13 +69,15 @@ def register(main: click.Group) -> None:
     @click.option("--webhook-rate", default=200.0, show_default=True)
     @click.option("--webhook-seconds", default=15.0, show_default=True)
     @click.option("--steady-orders", default=90, show_default=True)
+    @click.option("--hot-buffer", default=15, show_default=True,
+                  help="Safety buffer on the livestream SKU in the oversell phase (the other uses the specs' default).")
     @click.option("--no-scripts", is_flag=True, help="Do not run the SuiteScript in the NetSuite sandbox.")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-out"),
                   show_default=True)
     def bench_flash_sale(orders: int, netsuite_concurrency: int, latency_scale: float, write_path: str,
                          database: str, pg_admin_url: str, worker_processes: int, worker_threads: int,
                          web_workers: int, webhook_rate: float, webhook_seconds: float, steady_orders: int,
-                         no_scripts: bool, out: Path) -> None:
+                         hot_buffer: int, no_scripts: bool, out: Path) -> None:
         """A flash sale through both sandboxes with the bridge in its own processes; JSON + PNG charts."""
         from bridge.benchmarks.flash_sale import BenchOptions, run_bench
 
@@ -84,7 +86,7 @@ def register(main: click.Group) -> None:
             write_path=write_path, database=database, pg_admin_url=pg_admin_url,
             worker_processes=worker_processes, worker_threads=worker_threads, web_workers=web_workers,
             webhook_rate=webhook_rate, webhook_seconds=webhook_seconds, steady_orders=steady_orders,
-            run_scripts=not no_scripts, out=out,
+            hot_buffer=hot_buffer, run_scripts=not no_scripts, out=out,
         )
         result = run_bench(options, log=lambda m: click.echo(m, err=True))
         click.echo(json.dumps(result["phases"], indent=2, default=str))

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,17 @@ import requests
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig
 from bridge.sandbox.netsuite.config import LatencyModel
 from bridge.sandbox.tiktok.config import TikTokSandboxConfig
-from bridge.sandbox.world import SandboxWorld
+from bridge.sandbox.world import DEMO_CATALOG, CatalogItem, SandboxWorld
 
 SKUS = ("TSHIRT-RED-M", "TSHIRT-BLUE-L", "MUG-001", "CAP-001")
+STOCK_SKU = "BENCH-STOCK-1"  # moved by NetSuite receipts in the stock phase
+# Sold on TikTok and in the web store at once in the oversell phase: one SKU with the specs' default
+# buffer, one with the livestream buffer a merchant sets on a hot SKU (``--hot-buffer``).
+SCARCE_SKU = "BENCH-SCARCE-1"
+HOT_SKU = "BENCH-HOT-1"
+BENCH_CATALOG = (*DEMO_CATALOG, CatalogItem(STOCK_SKU, "Bench stock item", "9.99", {"LOC-MAIN": 100}, 0),
+                 CatalogItem(SCARCE_SKU, "Bench scarce item", "29.99", {"LOC-MAIN": 60}, 0),
+                 CatalogItem(HOT_SKU, "Bench livestream item", "29.99", {"LOC-MAIN": 60}, 0))
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -67,7 +76,7 @@ class BenchOptions:
     run_scripts: bool = True
     stock_changes: int = 20
     fulfillments: int = 20
-    oversell_units: int = 40
+    hot_buffer: int = 15
     out: Path = Path("bench-out")
     seed: int = 2026
 
@@ -134,12 +143,12 @@ class Bench:
         tk_cfg = TikTokSandboxConfig(webhook_time_scale=0.01, webhook_workers=16, qps=1000.0)
         work = self.out / "work"
         world = SandboxWorld(work, tiktok=tk_cfg, netsuite=ns_cfg, run_scripts=self.o.run_scripts,
-                             bridge_url=bridge_url)
+                             bridge_url=bridge_url, catalog=BENCH_CATALOG)
         with self._database(work) as url:
             world.start()
             self.world = world
             upgrade(url)
-            overrides = {"netsuite_concurrency": self.o.netsuite_concurrency,
+            overrides = {"netsuite_concurrency": self.o.netsuite_concurrency, "specs_dir": str(self._specs(work)),
                          "netsuite_write_path": self.o.write_path, "log_level": "WARNING",
                          "web_bind": f"127.0.0.1:{port}", "web_workers": self.o.web_workers}
             self.env = {**os.environ, **world.env(url, **overrides), "PYTHONPATH": str(REPO)}
@@ -151,6 +160,7 @@ class Bench:
                     self._spawn(["worker", "--threads", str(self.o.worker_threads), "--name", f"bench-{i}"],
                                 f"worker-{i}")
                 world.connect_shop(self.container)
+                self._link_catalog()
                 for sku in SKUS:
                     world.tiktok_sb.set_stock(seller_sku=sku, shop_id=world.shop_id, quantity=1_000_000,
                                               warehouse_id=world.seller_warehouse)
@@ -180,6 +190,34 @@ class Bench:
             return
         with temporary_database("postgresql", self.o.pg_admin_url) as url:
             yield url
+
+    def _specs(self, work: Path) -> Path:
+        """The shipped mapping specs, with the livestream buffer on the hot SKU."""
+        import shutil
+
+        import yaml
+
+        specs = work / "specs"
+        shutil.rmtree(specs, ignore_errors=True)
+        shutil.copytree(REPO / "mapping_specs", specs)
+        inv = yaml.safe_load((specs / "inventory.yaml").read_text())
+        inv.setdefault("skus", {})[HOT_SKU] = {"buffer": self.o.hot_buffer}
+        (specs / "inventory.yaml").write_text(yaml.safe_dump(inv, sort_keys=False))
+        return specs
+
+    def _link_catalog(self) -> None:
+        """Locations, SKU index and a first full stock push (what `ttns locations pull`, `ttns skus
+        match` and `ttns inventory push --all` do when a merchant sets up)."""
+        if not _available("bridge.flows.inventory"):
+            return
+        from bridge.flows import inventory
+
+        svc = inventory.service(self.container)
+        svc.pull_places()
+        for shop in self.container.store.shops.list(status="active"):
+            svc.refresh(shop)
+            for pid in svc.all_products(shop.id):
+                svc.push_product(shop.id, pid, mode="force", reason="bench set-up")
 
     def _spawn(self, args: list[str], name: str) -> None:
         log = (self.out / f"{name}.log").open("ab")
@@ -240,47 +278,29 @@ class Bench:
         return Phase("warm-up", {"orders": len(ids), "synced": len(done)})
 
     def webhook_ack(self) -> Phase:
-        from bridge.tiktok.webhooks import sign
-
-        url = f"{self.world.bridge_url}/webhooks/tiktok"
-        app_key, secret = self.world.app_key, self.world.tiktok_config.demo_app_secret
-        total = int(self.o.webhook_rate * self.o.webhook_seconds)
-        latencies: list[float] = []
-        statuses: dict[int, int] = {}
-        lock = threading.Lock()
-        start = time.perf_counter()
-        senders = 16
-
-        def send(k: int) -> None:
-            session = requests.Session()
-            for i in range(k, total, senders):
-                due = start + i / self.o.webhook_rate
-                wait = due - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-                oid = self.warm_ids[i % len(self.warm_ids)]
-                body = json.dumps({"type": 1, "tts_notification_id": f"bench-{i}", "shop_id": self.world.shop_id,
-                                   "timestamp": int(time.time()), "data": {
-                                       "order_id": oid, "order_status": "AWAITING_SHIPMENT",
-                                       "update_time": int(time.time())}}).encode()
-                t0 = time.perf_counter()
-                r = session.post(url, data=body, headers={"Authorization": sign(app_key, secret, body),
-                                                          "Content-Type": "application/json"}, timeout=10)
-                dt = time.perf_counter() - t0
-                with lock:
-                    latencies.append(dt * 1000)
-                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-
-        threads = [threading.Thread(target=send, args=(k,)) for k in range(senders)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - start
+        """Signed order-status webhooks at a fixed rate from a separate process (as TikTok sends them:
+        each names an order the bridge knows, with its current update time), latency as the sender
+        sees it."""
+        out = self.out / "webhook_load.json"
+        orders = []
+        for oid in self.warm_ids:
+            o = self.world.tiktok_sb.order(oid)
+            orders.append([oid, int(o.get("update_time") or 0)])
+        env = {**self.env, "TTNS_BENCH_APP_SECRET": self.world.tiktok_config.demo_app_secret}
+        proc = subprocess.run(
+            [sys.executable, "-m", "bridge.benchmarks.webhook_load", f"{self.world.bridge_url}/webhooks/tiktok",
+             self.world.app_key, str(self.o.webhook_rate), str(self.o.webhook_seconds), str(out)],
+            input=json.dumps({"orders": orders, "shop_id": self.world.shop_id}).encode(), env=env, cwd=REPO,
+            capture_output=True, timeout=self.o.webhook_seconds * 4 + 60, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"the webhook load generator failed: {proc.stderr.decode()[-500:]}")
+        data = json.loads(out.read_text())
+        latencies = data["latencies_ms"]
         self.series["webhook_ack_ms"] = latencies
         return Phase("webhook acknowledgement", {
-            "target_rate": self.o.webhook_rate, "achieved_rate": round(total / elapsed, 1), "sent": total,
-            "statuses": statuses, "latency_ms": summary(latencies)})
+            "target_rate": self.o.webhook_rate, "achieved_rate": round(data["achieved_rate"], 1),
+            "sent": len(latencies), "statuses": data["statuses"], "latency_ms": summary(latencies),
+            "in_bridge_ms": summary(data.get("server_ms") or [])})
 
     def steady(self) -> Phase:
         ids: list[str] = []
@@ -360,20 +380,146 @@ class Bench:
         per_call = (float(lat.base["upsert"]) + lat.per_line * lines) * lat.scale
         return float(self.o.netsuite_concurrency / per_call)
 
+    def tiktok_quantity(self, sku: str) -> int:
+        wh = self.world.seller_warehouse
+        for row in self.world.tiktok_sb.inventory(shop_id=self.world.shop_id):
+            if row["seller_sku"] == sku:
+                return int(row["available"].get(wh, 0))
+        return 0
+
+    def tiktok_calls(self, fragment: str) -> int:
+        from sqlalchemy import func, select
+
+        from bridge.store.tables import api_calls
+
+        with self.container.store.engine.connect() as c:
+            return int(c.execute(select(func.count()).select_from(api_calls).where(
+                api_calls.c.system == "tiktok", api_calls.c.operation.like(f"%{fragment}%"))).scalar_one())
+
     def stock_changes(self) -> Phase:
+        """NetSuite receipts (the SuiteScript user event posts each) until TikTok shows the new number."""
+        name = "stock change → TikTok"
         if not _available("bridge.flows.inventory"):
-            return Phase("stock change → TikTok", skipped="the inventory flow is not part of this build")
-        return Phase("stock change → TikTok", skipped="wired when the inventory flow lands")
+            return Phase(name, skipped="the inventory flow is not part of this build")
+        if not self.o.run_scripts:
+            return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
+        world = self.world
+        item, loc = world.netsuite_item_id(STOCK_SKU), world.netsuite_location("LOC-MAIN")
+        calls_before = self.tiktok_calls("inventory.update")
+        latencies: list[float] = []
+        timeouts = 0
+        for _ in range(self.o.stock_changes):
+            before = self.tiktok_quantity(STOCK_SKU)
+            t0 = time.time()
+            world.netsuite_sb.receive_stock(str(item), loc, 5)
+            deadline = t0 + 30
+            while time.time() < deadline and self.tiktok_quantity(STOCK_SKU) == before:
+                time.sleep(0.02)
+            if self.tiktok_quantity(STOCK_SKU) == before:
+                timeouts += 1
+            else:
+                latencies.append(time.time() - t0)
+            time.sleep(0.3)
+        calls = self.tiktok_calls("inventory.update") - calls_before
+        self.series["stock_latency_s"] = latencies
+        return Phase(name, {"stock_changes": self.o.stock_changes, "reached_tiktok": len(latencies),
+                            "timeouts": timeouts, "latency_s": summary(latencies),
+                            "tiktok_inventory_calls_per_change": round(calls / max(self.o.stock_changes, 1), 2)})
 
     def fulfillments(self) -> Phase:
+        """NetSuite fulfillments with tracking (the user event posts them) until TikTok shows the package
+        shipped."""
+        name = "fulfillment → TikTok"
         if not _available("bridge.flows.fulfillment"):
-            return Phase("fulfillment → TikTok", skipped="the fulfillment flow is not part of this build")
-        return Phase("fulfillment → TikTok", skipped="wired when the fulfillment flow lands")
+            return Phase(name, skipped="the fulfillment flow is not part of this build")
+        if not self.o.run_scripts:
+            return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
+        store, shop = self.container.store, self.world.shop_id
+        links = [ln for ln in store.links.list("order", shop, limit=100_000)
+                 if ln.status == "synced" and ln.netsuite_id and not ln.data.get("fulfilled")][:self.o.fulfillments]
+        latencies: list[float] = []
+        timeouts = 0
+        for n, ln in enumerate(links):
+            tracking = f"94001112025559{n:08d}"
+            t0 = time.time()
+            r = requests.post(f"{self.world.netsuite_url}/_sandbox/fulfillments", timeout=30, json={
+                "salesOrder": ln.netsuite_id, "packages": [{"trackingNumber": tracking, "weight": "1.0"}]})
+            if r.status_code != 200:
+                timeouts += 1
+                continue
+            deadline = t0 + 30
+            shipped = False
+            while time.time() < deadline and not shipped:
+                shipped = any(p.get("tracking_number") == tracking
+                              for p in self.world.tiktok_sb.packages(order_id=ln.tiktok_id))
+                if not shipped:
+                    time.sleep(0.02)
+            if shipped:
+                latencies.append(time.time() - t0)
+            else:
+                timeouts += 1
+        self.series["fulfillment_latency_s"] = latencies
+        return Phase(name, {"fulfillments": len(links), "on_tiktok": len(latencies), "timeouts": timeouts,
+                            "latency_s": summary(latencies)})
 
     def oversell(self) -> Phase:
+        """TikTok buyers and the web store sell one scarce SKU at the same time; afterwards, units
+        NetSuite cannot supply are oversold. Once with the default buffer, once with the hot-SKU buffer."""
+        name = "oversell"
         if not _available("bridge.flows.inventory"):
-            return Phase("oversell", skipped="the inventory flow is not part of this build")
-        return Phase("oversell", skipped="wired when the inventory flow lands")
+            return Phase(name, skipped="the inventory flow is not part of this build")
+        if not self.o.run_scripts:
+            return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
+        import yaml
+
+        spec = yaml.safe_load((Path(self.container.settings.specs_dir) / "inventory.yaml").read_text())
+        default_buffer = spec.get("defaults", {}).get("buffer")
+        return Phase(name, {"default_buffer": {"buffer": default_buffer, **self._sell_out(SCARCE_SKU)},
+                            "hot_sku_buffer": {"buffer": self.o.hot_buffer, **self._sell_out(HOT_SKU)}})
+
+    def _sell_out(self, sku: str) -> dict[str, Any]:
+        world = self.world
+        item, loc = str(world.netsuite_item_id(sku)), world.netsuite_location("LOC-MAIN")
+        on_hand = int(Decimal(str(world.netsuite_sb.stock_levels(item=item, location=loc)[0]["onHand"])))
+        tiktok_units = web_units = refused = 0
+        stop = threading.Event()
+
+        def buyers() -> None:
+            nonlocal tiktok_units, refused
+            while not stop.is_set():
+                r = world.tiktok_sb.place_orders([{"shop_id": world.shop_id, "hold": False,
+                                                   "items": [{"seller_sku": sku, "quantity": 1}]}])
+                tiktok_units += r["placed_count"]
+                refused += r["refused_count"]
+                time.sleep(0.05)
+
+        t = threading.Thread(target=buyers)
+        t0 = time.time()
+        t.start()
+        try:
+            for _ in range(40):
+                level = world.netsuite_sb.stock_levels(item=item, location=loc)[0]
+                if int(Decimal(str(level["available"]))) < 2:
+                    break
+                try:
+                    world.netsuite_sb.other_channel_sale([{"item": item, "quantity": 2}], location=loc)
+                    web_units += 2
+                except Exception:  # noqa: S112 - the web store could not take it: not sold
+                    continue
+                time.sleep(0.3)
+        finally:
+            stop.set()
+            t.join()
+        seconds = time.time() - t0
+        time.sleep(3)
+        level = world.netsuite_sb.stock_levels(item=item, location=loc)[0]
+        backordered = int(Decimal(str(level.get("backOrdered") or 0)))
+        sold = tiktok_units + web_units
+        return {"sku": sku, "netsuite_on_hand_at_start": on_hand, "seconds": round(seconds, 1),
+                "tiktok_units_accepted": tiktok_units, "web_store_units": web_units,
+                "web_store_units_per_s": round(web_units / max(seconds, 1e-9), 1),
+                "tiktok_orders_refused": refused, "oversold_units": max(0, sold - on_hand),
+                "netsuite_backordered": backordered}
 
     # -- run ---------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:

@@ -159,6 +159,20 @@ def register(main: click.Group) -> None:
             ctx.exit(1)
         click.echo("every NetSuite id the specs name exists")
 
+    @specs.command("reference")
+    @click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="Replace the generated part of this Markdown file (between the reference markers).")
+    def specs_reference(write_to: Path | None) -> None:
+        """Every key each mapping spec accepts, as Markdown generated from the spec models."""
+        from bridge.mapping.reference import reference_markdown, with_reference
+
+        text = reference_markdown()
+        if write_to is None:
+            click.echo(text, nl=False)
+            return
+        write_to.write_text(with_reference(write_to.read_text(), text))
+        click.echo(f"{write_to}: reference regenerated", err=True)
+
     @specs.command("diff")
     @click.option("--from", "ref", required=True, help="Git revision holding the spec in effect (e.g. HEAD).")
     @click.option("--last", "last_n", default=20, show_default=True, help="How many recently synced orders.")

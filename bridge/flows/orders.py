@@ -57,13 +57,15 @@ def order_key(shop_id: str, order_id: str) -> str:
     return f"order:{shop_id}:{order_id}"
 
 
-def sync_spec(shop_id: str, order_id: str, *, idempotency_key: str, reason: str, priority: int = 50) -> JobSpec:
+def sync_spec(shop_id: str, order_id: str, *, idempotency_key: str, reason: str, priority: int = 50,
+              run_at: datetime | None = None) -> JobSpec:
     return JobSpec(
         kind=KIND_SYNC,
         key=order_key(shop_id, order_id),
         payload={"shop_id": shop_id, "order_id": order_id, "reason": reason},
         idempotency_key=idempotency_key,
         priority=priority,
+        run_at=run_at,
         coalesce=True,  # the job re-reads the order: one waiting job per order is enough
     )
 
@@ -71,15 +73,21 @@ def sync_spec(shop_id: str, order_id: str, *, idempotency_key: str, reason: str,
 # --- routing (pure) ---------------------------------------------------------------------------
 
 
-def route_order_event(event: InboundEvent) -> list[JobSpec]:
-    """Webhooks 1 and 3 carry the order id; the job re-reads the order, so the rest is a hint."""
-    data = event.data.get("data") or {}
-    order_id = str(data.get("order_id") or "")
-    shop_id = event.shop_id or str(event.data.get("shop_id") or "")
-    if not order_id or not shop_id:
-        return []
-    return [sync_spec(shop_id, order_id, idempotency_key=f"{KIND_SYNC}:{event.source}:{event.event_id}",
-                      reason=f"webhook {event.topic}")]
+def order_router(delay_seconds: float, clock: Clock) -> Callable[[InboundEvent], list[JobSpec]]:
+    """Webhooks 1 and 3 carry the order id; the job re-reads the order, so the rest is a hint. The
+    job waits ``delay_seconds`` so the events TikTok sends for one order in a burst share one job."""
+
+    def route_order_event(event: InboundEvent) -> list[JobSpec]:
+        data = event.data.get("data") or {}
+        order_id = str(data.get("order_id") or "")
+        shop_id = event.shop_id or str(event.data.get("shop_id") or "")
+        if not order_id or not shop_id:
+            return []
+        run_at = clock.now() + timedelta(seconds=delay_seconds) if delay_seconds else None
+        return [sync_spec(shop_id, order_id, idempotency_key=f"{KIND_SYNC}:{event.source}:{event.event_id}",
+                          reason=f"webhook {event.topic}", run_at=run_at)]
+
+    return route_order_event
 
 
 # --- reading orders in batches -----------------------------------------------------------------
@@ -589,8 +597,9 @@ def register(registry: Registry, container: Any) -> None:
     registry.handler(KIND_SYNC, handle_sync)
     registry.handler(KIND_POLL, handle_poll)
     registry.handler(KIND_DEPOSIT, handle_deposit)
-    registry.router("tiktok", "1", route_order_event)
-    registry.router("tiktok", "3", route_order_event)
+    route = order_router(container.settings.order_sync_delay_seconds, container.clock)
+    registry.router("tiktok", "1", route)
+    registry.router("tiktok", "3", route)
     registry.schedule(Schedule(name="orders.poll", kind=KIND_POLL,
                                every_seconds=container.settings.order_poll_seconds))
 

@@ -91,3 +91,15 @@ def reference_markdown() -> str:
                 out.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+START, END = "<!-- spec-reference:start -->", "<!-- spec-reference:end -->"
+
+
+def with_reference(document: str, reference: str) -> str:
+    """``document`` with the text between the reference markers replaced by ``reference``."""
+    head, sep, rest = document.partition(START)
+    _old, sep2, tail = rest.partition(END)
+    if not sep or not sep2:
+        raise ValueError(f"the document has no {START} … {END} markers to fill")
+    return f"{head}{START}\n{reference}{END}{tail}"

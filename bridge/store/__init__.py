@@ -60,11 +60,13 @@ class Store:
         migrate: bool = False,
         pool_size: int = 10,
         default_max_attempts: int = 8,
+        checkpoints: bool = True,
     ) -> Store:
         if migrate:
             upgrade(url)
         return cls(
-            make_engine(url, pool_size=pool_size), clock=clock, box=box, default_max_attempts=default_max_attempts
+            make_engine(url, pool_size=pool_size, checkpoints=checkpoints), clock=clock, box=box,
+            default_max_attempts=default_max_attempts,
         )
 
     @contextmanager

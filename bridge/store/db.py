@@ -12,12 +12,15 @@ from sqlalchemy.pool import NullPool
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, checkpoints: bool = True) -> Engine:
     """An engine for ``url`` with the settings the queue relies on.
 
     SQLite: WAL journal (readers never block the writer), a generous busy timeout, and every
     transaction opened with ``BEGIN IMMEDIATE`` so a transaction that reads then writes takes the
     write lock up front instead of failing with SQLITE_BUSY when several processes share the file.
+    ``checkpoints=False`` (the web tier) leaves WAL checkpoints to the other processes: SQLite runs an
+    automatic checkpoint inside whichever commit crosses the threshold, and a webhook answer should
+    not be the one that pays for it.
     """
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -37,7 +40,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
                 kwargs["pool_size"] = pool_size
                 kwargs["max_overflow"] = pool_size
         engine = create_engine(url, echo=echo, **kwargs)
-        _install_sqlite_hooks(engine, wal=not memory)
+        _install_sqlite_hooks(engine, wal=not memory, checkpoints=checkpoints)
         return engine
     return create_engine(
         url,
@@ -49,7 +52,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     )
 
 
-def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
+def _install_sqlite_hooks(engine: Engine, *, wal: bool, checkpoints: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control away from pysqlite so BEGIN IMMEDIATE below is what runs.
@@ -58,6 +61,8 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
         if wal:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            if not checkpoints:
+                cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
         cur.close()
@@ -67,7 +72,39 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
         if conn.get_execution_options().get("sqlite_read_only"):
             conn.exec_driver_sql("BEGIN")
         else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_immediate(conn.connection.dbapi_connection)
+
+
+def _begin_immediate(dbapi_conn: Any, patience: float = 60.0) -> None:
+    """Take SQLite's write lock with short, quick retries.
+
+    SQLite's own busy handler sleeps in growing steps (1, 2, 5 … 100 ms) while another connection
+    writes, so a webhook insert behind a worker's 1 ms transaction could wait tens of milliseconds.
+    Writers here hold the lock for about a millisecond, so polling every 0.2 to 2 ms gets it almost as
+    soon as it is free.
+    """
+    import sqlite3
+    import time
+
+    cur = dbapi_conn.cursor()
+    deadline = time.monotonic() + patience
+    pause = 0.0002
+    cur.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.002)
+    finally:
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
 
 
 def alembic_config(url: str) -> Any:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, Engine, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from bridge.clock import Clock, SystemClock
@@ -153,6 +153,15 @@ class SqlJobQueue:
         self.clock = clock or SystemClock()
         self.default_max_attempts = default_max_attempts
         self._pg = engine.dialect.name == "postgresql"
+        if self._pg:
+            # ON CONFLICT keeps a concurrent duplicate from aborting the caller's transaction.
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            self._insert: Any = (pg_insert(jobs).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                                 .returning(jobs.c.id))
+        else:
+            # SQLite: BEGIN IMMEDIATE holds the write lock, so the idempotency check cannot race.
+            self._insert = insert(jobs).returning(jobs.c.id)
 
     # -- enqueue --------------------------------------------------------------------------
     def enqueue(self, spec: JobSpec, conn: Connection | None = None) -> Enqueued:
@@ -164,22 +173,28 @@ class SqlJobQueue:
                 return self._enqueue_many(specs, c)
         return self._enqueue_many(specs, conn)
 
+    # Statements built once: enqueueing sits on the webhook's answer path, where building a fresh
+    # SQLAlchemy statement per call costs more than running it.
+    _by_ikey = select(jobs.c.id).where(jobs.c.idempotency_key == bindparam("ikey"))
+    _waiting = (
+        select(jobs.c.id)
+        .where(jobs.c.kind == bindparam("kind"), jobs.c.key == bindparam("key"), jobs.c.status == "queued",
+               jobs.c.attempts == 0, jobs.c.run_at <= bindparam("due", type_=jobs.c.run_at.type))
+        .limit(1)
+    )
+
     def _enqueue_many(self, specs: Sequence[JobSpec], conn: Connection) -> list[Enqueued]:
         now = self.clock.now()
         out: list[Enqueued] = []
         for spec in specs:
             ikey = spec.idempotency_key or f"rand:{secrets.token_hex(12)}"
-            existing = conn.execute(select(jobs.c.id).where(jobs.c.idempotency_key == ikey)).scalar()
+            existing = conn.execute(self._by_ikey, {"ikey": ikey}).scalar()
             if existing is not None:
                 out.append(Enqueued(int(existing), False))
                 continue
             if spec.coalesce:
-                waiting = conn.execute(
-                    select(jobs.c.id).where(
-                        jobs.c.kind == spec.kind, jobs.c.key == spec.key, jobs.c.status == "queued",
-                        jobs.c.attempts == 0, jobs.c.run_at <= (spec.run_at or now),
-                    ).limit(1)
-                ).scalar()
+                waiting = conn.execute(self._waiting, {"kind": spec.kind, "key": spec.key,
+                                                       "due": spec.run_at or now}).scalar()
                 if waiting is not None:
                     out.append(Enqueued(int(waiting), False))
                     continue
@@ -193,30 +208,23 @@ class SqlJobQueue:
                 "attempts": 0,
                 "max_attempts": spec.max_attempts or self.default_max_attempts,
                 "run_at": spec.run_at or now,
+                "lease_owner": None,
+                "lease_token": None,
+                "lease_expires_at": None,
+                "last_error": None,
+                "result": None,
                 "correlation_id": spec.correlation_id,
                 "exception_id": spec.exception_id,
                 "created_at": now,
                 "updated_at": now,
+                "started_at": None,
+                "finished_at": None,
             }
-            if self._pg:
-                # ON CONFLICT keeps a concurrent duplicate from aborting the caller's transaction.
-                from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-                stmt = (
-                    pg_insert(jobs)
-                    .values(**values)
-                    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                    .returning(jobs.c.id)
-                )
-                new_id = conn.execute(stmt).scalar()
-                if new_id is None:
-                    existing = conn.execute(select(jobs.c.id).where(jobs.c.idempotency_key == ikey)).scalar_one()
-                    out.append(Enqueued(int(existing), False))
-                else:
-                    out.append(Enqueued(int(new_id), True))
+            new_id = conn.execute(self._insert, values).scalar()
+            if new_id is None:  # PostgreSQL: a concurrent duplicate (ON CONFLICT DO NOTHING)
+                existing = conn.execute(self._by_ikey, {"ikey": ikey}).scalar_one()
+                out.append(Enqueued(int(existing), False))
             else:
-                # SQLite: BEGIN IMMEDIATE holds the write lock, so the check above cannot race.
-                new_id = conn.execute(insert(jobs).values(**values).returning(jobs.c.id)).scalar_one()
                 out.append(Enqueued(int(new_id), True))
         return out
 
@@ -243,6 +251,12 @@ class SqlJobQueue:
         )
         if self._pg:
             stmt = stmt.with_for_update(skip_locked=True, of=jobs)
+        else:
+            # An idle worker polls several times a second: look without the write lock first, so an
+            # empty poll never makes a webhook answer wait for SQLite's lock.
+            with self.engine.connect().execution_options(sqlite_read_only=True) as peek:
+                if peek.execute(select(jobs.c.id).where(due, ~blocked).limit(1)).first() is None:
+                    return []
         claimed: list[Job] = []
         with self.engine.begin() as conn:
             rows = conn.execute(stmt).mappings().all()

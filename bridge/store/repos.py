@@ -83,6 +83,8 @@ class Recorded:
 
 
 class Inbox(_Repo):
+    _record_stmt: Any = None
+
     def record(
         self,
         source: str,
@@ -100,22 +102,14 @@ class Inbox(_Repo):
         conn: Connection | None = None,
     ) -> Recorded:
         """Store an event once; a second event with the same (source, event_id) is a duplicate."""
+        if self._record_stmt is None:  # built once: this is on the webhook's answer path
+            self._record_stmt = self._insert_ignore(inbox).returning(inbox.c.id)
         with self._tx(conn) as c:
-            stmt = self._insert_ignore(inbox).values(
-                source=source,
-                event_id=event_id,
-                topic=topic,
-                shop_id=shop_id,
-                entity=entity,
-                received_at=self.clock.now(),
-                body=body,
-                headers=headers or {},
-                status=status,
-                jobs_created=jobs_created,
-                note=note,
-                correlation_id=correlation_id,
-            )
-            new_id = c.execute(stmt.returning(inbox.c.id)).scalar()
+            new_id = c.execute(self._record_stmt, {
+                "source": source, "event_id": event_id, "topic": topic, "shop_id": shop_id, "entity": entity,
+                "received_at": self.clock.now(), "body": body, "headers": headers or {}, "status": status,
+                "jobs_created": jobs_created, "note": note, "correlation_id": correlation_id,
+            }).scalar()
             if new_id is not None:
                 return Recorded(int(new_id), True)
             old = c.execute(

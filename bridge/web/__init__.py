@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+import time
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if container is None:
         settings = settings or Settings()
         configure_logging(settings.log_level, settings.log_format)
-        container = build(settings)
+        container = build(settings, role="web")
     settings = container.settings
     app = Flask("bridge.web")
     app.config.update(
@@ -54,12 +55,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @app.before_request
     def _correlation() -> None:
+        g.started = time.perf_counter()
         supplied = request.headers.get("X-Correlation-Id", "")
         g.correlation_id = supplied if _CID.match(supplied) else new_correlation_id()
 
     @app.after_request
     def _headers(resp: Response) -> Response:
         resp.headers.setdefault("X-Correlation-Id", getattr(g, "correlation_id", ""))
+        started = getattr(g, "started", None)
+        if started is not None:  # time spent in the bridge, apart from queueing in front of it
+            resp.headers.setdefault("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         return resp

@@ -291,3 +291,23 @@ def test_orders_tell_inventory_which_skus_moved(world: World) -> None:
     world.webhook("i1")
     world.drain()
     assert len(seen) == 2  # an unchanged sync moves nothing
+
+
+def test_events_for_one_order_within_the_window_share_one_job(sqlite_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from bridge.clock import ManualClock
+
+    clock = ManualClock(datetime(2026, 11, 1, 12, tzinfo=UTC))
+    c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "tests/fixtures/specs",
+                       order_sync_delay_seconds=0.5), clock=clock)
+    c.store.shops.upsert(Shop(id=SHOP, name="Demo shop"))
+    w = World(c, FakeTikTokOrders(), FakeNetSuiteOrders(ITEMS))
+    for status in ("UNPAID", "AWAITING_SHIPMENT"):  # TikTok: placed, then paid, a moment later
+        w.webhook("w1", status=status)
+        clock.advance(0.2)
+    assert c.store.queue.counts() == {"queued": 1}
+    assert c.store.queue.claim("x", 10, 5) == []  # not due until the window closes
+    clock.advance(0.5)
+    assert len(c.store.queue.claim("x", 10, 5)) == 1
+    c.close()
