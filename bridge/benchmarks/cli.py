@@ -69,7 +69,7 @@ def register(main: click.Group) -> None:
     @click.option("--webhook-rate", default=200.0, show_default=True)
     @click.option("--webhook-seconds", default=15.0, show_default=True)
     @click.option("--steady-orders", default=90, show_default=True)
-    @click.option("--hot-buffer", default=15, show_default=True,
+    @click.option("--hot-buffer", default=20, show_default=True,
                   help="Safety buffer on the livestream SKU in the oversell phase (the other uses the specs' default).")
     @click.option("--no-scripts", is_flag=True, help="Do not run the SuiteScript in the NetSuite sandbox.")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-out"),

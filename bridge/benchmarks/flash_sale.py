@@ -76,7 +76,7 @@ class BenchOptions:
     run_scripts: bool = True
     stock_changes: int = 20
     fulfillments: int = 20
-    hot_buffer: int = 15
+    hot_buffer: int = 20
     out: Path = Path("bench-out")
     seed: int = 2026
 

@@ -116,6 +116,15 @@ class ReturnsSpec(SpecModel):
                     out.append(SpecProblem(file, f"shops.{shop}.{p.key}".rstrip("."), p.problem, p.fix))
         return out
 
+    def netsuite_refs(self) -> dict[tuple[str, str], dict[str, set[str]]]:
+        """Every NetSuite reference in use, for `ttns specs check`: (table, label) → {value: {where}}."""
+        out: dict[tuple[str, str], dict[str, set[str]]] = {}
+        for where, settings in [("defaults", self.defaults)] + [(f"shops.{s}", self.for_shop(s)) for s in self.shops]:
+            for path, table, value in references(settings):
+                label = _LABELS.get(table, table)
+                out.setdefault((table, label), {}).setdefault(value, set()).add(f"{where}.{path}")
+        return out
+
     def for_shop(self, shop_id: str, shop_name: str = "") -> ReturnSettings:
         override = self.shops.get(shop_id) or (self.shops.get(shop_name) if shop_name else None)
         if not override:
@@ -133,6 +142,9 @@ REFERENCE_PATHS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("refund", "account"), "account"),
     (("refund", "payment_option"), "paymentmethod"),
 )
+
+
+_LABELS = {"location": "location", "item": "item", "account": "account", "paymentmethod": "payment method"}
 
 
 def _in_use(settings: ReturnSettings, path: tuple[str, ...]) -> bool:

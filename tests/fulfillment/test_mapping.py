@@ -5,6 +5,7 @@ Ids read as what they are: ``M1``, ``M2``, ``M3`` are the three units of a mug l
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from bridge.mapping.fulfillment import (
     plan_shipments,
     resolve_provider,
 )
+from bridge.mapping.returns_spec import ReturnsSpec
 
 ALLOCATION = AllocationLine.parse([
     {"sku": "MUG", "item_id": "110", "quantity": 3, "line_item_ids": ["M1", "M2", "M3"]},
@@ -191,3 +193,21 @@ def test_carrier_spec_problems_name_the_key_and_the_fix() -> None:
         CarrierSettings.model_validate({"providers": {}, "ship_methods": {"1": "DHL"}})
     with pytest.raises(ValueError, match="regular expression"):
         CarrierSettings.model_validate({"providers": {"X": {"tracking_pattern": "("}}})
+
+
+def test_returns_references_in_use_are_listed_for_specs_check(tmp_path: Path) -> None:
+    from bridge.flows.spec_check import referenced_ids
+    from bridge.mapping.specs import SpecSet
+
+    spec = ReturnsSpec.model_validate({
+        "version": 1,
+        "defaults": {"return_authorization": {"location": "eid:LOC-RET"},
+                     "refund": {"document": "credit_memo", "account": "eid:ACCT-UNUSED"}},
+        "shops": {"7": {"refund": {"document": "cash_refund", "account": "eid:ACCT-1250",
+                                   "payment_option": "eid:PM-TTS"}}}})
+    refs = referenced_ids(SpecSet(tmp_path, {"returns": spec}))
+    assert refs[("location", "location")]["eid:LOC-RET"] == {
+        "returns.yaml: defaults.return_authorization.location", "returns.yaml: shops.7.return_authorization.location"}
+    # a credit memo does not use the cash-refund account: only the shop that refunds in cash names it
+    assert refs[("account", "account")] == {"eid:ACCT-1250": {"returns.yaml: shops.7.refund.account"}}
+    assert refs[("paymentmethod", "payment method")]["eid:PM-TTS"] == {"returns.yaml: shops.7.refund.payment_option"}

@@ -119,6 +119,7 @@ class NetSuiteSandbox:
     def _reset_state(self) -> None:
         self.store = Store()
         self.stock = StockBook()
+        self._allocated: dict[Pair, dict[Any, tuple[Decimal, Decimal]]] = {}
         self.closed_periods: set[str] = set()
         self.special_accounts: dict[str, str] = {}
         self.mirror = Mirror(self.custom_fields, list(self.project.custom_records), self.store)
@@ -473,7 +474,7 @@ class NetSuiteSandbox:
             self.store.put(src, self.store.get(src.type, src.id))
             self.mirror.sync(src)
             touched |= self._set_demand(src.type, src.id, src.data)
-        self._allocate(touched)
+        self._allocate(touched, force=set(sources))
 
     def _set_deposit_status(self, dep_id: str, status: str) -> None:
         rec = self.store.get("customerDeposit", dep_id)
@@ -495,13 +496,21 @@ class NetSuiteSandbox:
 
     def _update_demand(self, rec_type: str, rid: str, rec: Rec | None) -> None:
         touched = self._set_demand(rec_type, rid, rec.data if rec else None)
-        self._allocate(touched)
+        self._allocate(touched, force={(rec_type, rid)})
 
-    def _allocate(self, pairs: set[Pair]) -> None:
+    def _allocate(self, pairs: set[Pair], force: set[tuple[str, str]] | None = None) -> None:
+        """Commit stock to open lines; ``force``: records just written, whose lines are always set."""
         now = self.now()
         changed: dict[tuple[str, str], Rec] = {}
         for pair in pairs:
-            for (r_type, r_id, line_no), (committed, back) in self.stock.allocate(pair, now).items():
+            allocation = self.stock.allocate(pair, now)
+            previous = self._allocated.setdefault(pair, {})
+            for key, (committed, back) in allocation.items():
+                # Only lines whose commitment moved are rewritten: with thousands of open orders on an
+                # item, re-mirroring every one of them on each write would make the sandbox quadratic.
+                r_type, r_id, line_no = key
+                if previous.get(key) == (committed, back) and (r_type, r_id) not in (force or ()):
+                    continue
                 rec = self.store.get(r_type, r_id)
                 if rec is None:
                     continue
@@ -510,6 +519,7 @@ class NetSuiteSandbox:
                         line["quantityCommitted"] = committed
                         line["quantityBackOrdered"] = back
                 changed[(r_type, r_id)] = rec
+            self._allocated[pair] = allocation
             self.mirror.sync_stock(pair, self.stock.balance(pair))
         # lines that left the demand (closed/shipped) commit nothing any more
         for rec in changed.values():
