@@ -7,6 +7,9 @@ from pathlib import Path
 
 import click
 
+# The flash-sale phases, in the order they run (`--phases`); warm-up always runs.
+PHASES = ("webhook_ack", "steady", "burst", "stock_changes", "fulfillments", "oversell")
+
 
 def register(main: click.Group) -> None:
     @main.group()
@@ -55,6 +58,15 @@ def register(main: click.Group) -> None:
                           f"{f.claim_complete_per_s:,.0f}")
         Console().print(table)
 
+    @bench.command("charts")
+    @click.argument("out", type=click.Path(file_okay=False, exists=True, path_type=Path))
+    def bench_charts(out: Path) -> None:
+        """Redraw the PNG charts of a finished flash-sale run from OUT/bench.json."""
+        from bridge.benchmarks.flash_sale import write_charts
+
+        for path in write_charts(out, log=lambda m: click.echo(m, err=True)):
+            click.echo(str(path))
+
     @bench.command("flash-sale")
     @click.option("--orders", default=10_000, show_default=True, help="Orders in the burst.")
     @click.option("--netsuite-concurrency", default=5, show_default=True, help="The account's concurrency limit.")
@@ -72,21 +84,28 @@ def register(main: click.Group) -> None:
     @click.option("--hot-buffer", default=20, show_default=True,
                   help="Safety buffer on the livestream SKU in the oversell phase (the other uses the specs' default).")
     @click.option("--no-scripts", is_flag=True, help="Do not run the SuiteScript in the NetSuite sandbox.")
+    @click.option("--phases", default="", metavar="LIST",
+                  help=f"Comma-separated phases to run (default all): {', '.join(PHASES)}.")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-out"),
                   show_default=True)
     def bench_flash_sale(orders: int, netsuite_concurrency: int, latency_scale: float, write_path: str,
                          database: str, pg_admin_url: str, worker_processes: int, worker_threads: int,
                          web_workers: int, webhook_rate: float, webhook_seconds: float, steady_orders: int,
-                         hot_buffer: int, no_scripts: bool, out: Path) -> None:
+                         hot_buffer: int, no_scripts: bool, phases: str, out: Path) -> None:
         """A flash sale through both sandboxes with the bridge in its own processes; JSON + PNG charts."""
         from bridge.benchmarks.flash_sale import BenchOptions, run_bench
 
+        chosen = tuple(x.strip() for x in phases.split(",") if x.strip())
+        unknown = sorted(set(chosen) - set(PHASES))
+        if unknown:
+            raise click.BadParameter(f"unknown phase(s) {', '.join(unknown)}; choose from {', '.join(PHASES)}",
+                                     param_hint="--phases")
         options = BenchOptions(
             orders=orders, netsuite_concurrency=netsuite_concurrency, latency_scale=latency_scale,
             write_path=write_path, database=database, pg_admin_url=pg_admin_url,
             worker_processes=worker_processes, worker_threads=worker_threads, web_workers=web_workers,
             webhook_rate=webhook_rate, webhook_seconds=webhook_seconds, steady_orders=steady_orders,
-            hot_buffer=hot_buffer, run_scripts=not no_scripts, out=out,
+            hot_buffer=hot_buffer, phases=chosen, run_scripts=not no_scripts, out=out,
         )
         result = run_bench(options, log=lambda m: click.echo(m, err=True))
         click.echo(json.dumps(result["phases"], indent=2, default=str))

@@ -77,6 +77,7 @@ class BenchOptions:
     stock_changes: int = 20
     fulfillments: int = 20
     hot_buffer: int = 20
+    phases: tuple[str, ...] = ()  # empty: all; warm-up always runs
     out: Path = Path("bench-out")
     seed: int = 2026
 
@@ -527,6 +528,8 @@ class Bench:
         with self.running():
             for step in (self.warm_up, self.webhook_ack, self.steady, self.burst, self.stock_changes,
                          self.fulfillments, self.oversell):
+                if self.o.phases and step.__name__ != "warm_up" and step.__name__ not in self.o.phases:
+                    continue
                 self.log(f"phase: {step.__name__}")
                 phase = step()
                 self.phases.append(phase)
@@ -535,68 +538,140 @@ class Bench:
             "started_at": started.isoformat(),
             "finished_at": datetime.now(UTC).isoformat(),
             "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self.o).items()},
+            "command": " ".join(["scripts/bench", *sys.argv[3:]]) if sys.argv[1:3] == ["bench", "flash-sale"] else None,
             "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
             "phases": {p.name: (p.figures if not p.skipped else {"skipped": p.skipped}) for p in self.phases},
         }
         (self.out / "bench.json").write_text(json.dumps(result, indent=2, default=str))
+        (self.out / "series.json").write_text(json.dumps(self.series))
         self.charts()
         return result
 
     def charts(self) -> None:
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            self.log("matplotlib is not installed: no charts")
-            return
-        if self.series.get("webhook_ack_ms"):
-            fig, ax = plt.subplots(figsize=(7, 4))
-            ax.hist(self.series["webhook_ack_ms"], bins=60)
-            ax.set_xlabel("webhook acknowledgement (ms)")
-            ax.set_ylabel("webhooks")
-            ax.set_title(f"webhook acknowledgement at {self.o.webhook_rate:.0f}/s")
-            fig.tight_layout()
-            fig.savefig(self.out / "webhook_ack.png")
-            plt.close(fig)
-        if self.series.get("burst_completions"):
-            fig, ax = plt.subplots(figsize=(7, 4))
-            done = self.series["burst_completions"]
-            ax.plot(done, range(1, len(done) + 1), label="sales orders written")
-            ceiling = self._ceiling_value
-            if ceiling:
-                ax.plot([0, len(done) / ceiling], [0, len(done)], "--", label=f"model ceiling {ceiling:.1f}/s")
-            ax.set_xlabel("seconds since the burst started")
-            ax.set_ylabel("sales orders")
-            ax.legend()
-            ax.set_title(f"{len(done)}-order burst, NetSuite concurrency {self.o.netsuite_concurrency}")
-            fig.tight_layout()
-            fig.savefig(self.out / "burst_throughput.png")
-            plt.close(fig)
-        lat_series = [(k, self.series.get(k)) for k in ("steady_latency_s", "burst_latency_s")]
-        if any(v for _k, v in lat_series):
-            fig, ax = plt.subplots(figsize=(7, 4))
-            for k, v in lat_series:
-                if v:
-                    ordered = sorted(v)
-                    ax.plot(ordered, [i / len(ordered) for i in range(1, len(ordered) + 1)], label=k.replace("_", " "))
-            ax.set_xscale("log")
-            ax.set_xlabel("order → sales order (s)")
-            ax.set_ylabel("share of orders")
-            ax.legend()
-            fig.tight_layout()
-            fig.savefig(self.out / "order_latency_cdf.png")
-            plt.close(fig)
-
-    @property
-    def _ceiling_value(self) -> float | None:
-        burst = next((p for p in self.phases if p.name == "burst"), None)
-        return None if burst is None else burst.figures.get("modelled_ceiling_per_s")
+        write_charts(self.out, self.log)
 
 
 def run_bench(options: BenchOptions, log: Callable[[str], None] = print) -> dict[str, Any]:
     return Bench(options, log).run()
 
 
-__all__ = ["BenchOptions", "run_bench"]
+def _get(d: dict[str, Any], *path: str) -> Any:
+    for k in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)  # type: ignore[assignment]
+    return d
+
+
+def write_charts(out: Path, log: Callable[[str], None] = print) -> list[Path]:
+    """PNG charts from ``OUT/bench.json`` (and ``OUT/series.json`` when the run saved it)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib is not installed: no charts")
+        return []
+    result = json.loads((out / "bench.json").read_text())
+    phases: dict[str, Any] = result["phases"]
+    opts: dict[str, Any] = result.get("options", {})
+    series: dict[str, Any] = json.loads((out / "series.json").read_text()) if (out / "series.json").exists() else {}
+    written: list[Path] = []
+
+    def save(fig: Any, name: str) -> None:
+        fig.tight_layout()
+        fig.savefig(out / name)
+        plt.close(fig)
+        written.append(out / name)
+
+    if series.get("webhook_ack_ms"):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        ax.hist(series["webhook_ack_ms"], bins=60)
+        ax.set_xlabel("webhook acknowledgement (ms)")
+        ax.set_ylabel("webhooks")
+        ax.set_title(f"webhook acknowledgement at {float(opts.get('webhook_rate', 0)):.0f}/s")
+        save(fig, "webhook_ack.png")
+    if series.get("burst_completions"):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        done = series["burst_completions"]
+        ax.plot(done, range(1, len(done) + 1), label="sales orders written")
+        ceiling = _get(phases, "burst", "modelled_ceiling_per_s")
+        if ceiling:
+            ax.plot([0, len(done) / ceiling], [0, len(done)], "--", label=f"model ceiling {ceiling:.1f}/s")
+        ax.set_xlabel("seconds since the burst started")
+        ax.set_ylabel("sales orders")
+        ax.legend()
+        ax.set_title(f"{len(done)}-order burst, NetSuite concurrency {opts.get('netsuite_concurrency')}, "
+                     f"{opts.get('write_path')} path")
+        save(fig, "burst_throughput.png")
+    cdfs = [(k, series.get(k)) for k in ("steady_latency_s", "burst_latency_s", "stock_latency_s",
+                                          "fulfillment_latency_s")]
+    if any(v for _k, v in cdfs):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for k, v in cdfs:
+            if v:
+                ordered = sorted(v)
+                ax.plot(ordered, [i / len(ordered) for i in range(1, len(ordered) + 1)],
+                        label=k.removesuffix("_s").replace("_", " "))
+        ax.set_xscale("log")
+        ax.set_xlabel("seconds (order → sales order, NetSuite → TikTok)")
+        ax.set_ylabel("share")
+        ax.legend()
+        save(fig, "latency_cdf.png")
+
+    # One page with every headline figure, from bench.json alone.
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+    lat_rows = [("webhook ack (ms)", _get(phases, "webhook acknowledgement", "latency_ms"), 50.0),
+                ("order → SO steady (s)", _get(phases, "steady state", "order_to_sales_order_s"), 5.0),
+                ("stock → TikTok (s)", _get(phases, "stock change → TikTok", "latency_s"), 3.0),
+                ("fulfillment → TikTok (s)", _get(phases, "fulfillment → TikTok", "latency_s"), 5.0)]
+    ax = axes[0][0]
+    names, p50s, p9xs, targets = [], [], [], []
+    for label, stats, target in lat_rows:
+        if stats and stats.get("p50") is not None:
+            names.append(label)
+            p50s.append(stats["p50"])
+            p9xs.append(stats.get("p99") if "ms" in label else stats.get("p95"))
+            targets.append(target)
+    xs = range(len(names))
+    ax.bar([x - 0.2 for x in xs], p50s, 0.4, label="p50")
+    ax.bar([x + 0.2 for x in xs], p9xs, 0.4, label="p99 (ack) / p95")
+    ax.scatter(list(xs), targets, marker="_", s=600, color="red", label="target", zorder=3)
+    ax.set_xticks(list(xs), names, rotation=15, fontsize=8)
+    ax.set_yscale("log")
+    ax.set_title("latencies against the targets")
+    ax.legend(fontsize=8)
+    ax = axes[0][1]
+    burst = phases.get("burst") or {}
+    ax.bar(["sustained", "modelled ceiling"], [burst.get("sales_orders_per_s_sustained") or 0,
+                                               burst.get("modelled_ceiling_per_s") or 0], color=["C0", "C7"])
+    share = burst.get("share_of_ceiling")
+    ax.set_title(f"burst of {burst.get('orders')}: SO/s, {share:.1%} of ceiling" if share else "burst: SO/s",
+                 fontsize=10)
+    ax = axes[1][0]
+    per = {"NetSuite calls / order": burst.get("netsuite_calls_per_order"),
+           "TikTok inventory calls / stock change": _get(phases, "stock change → TikTok",
+                                                          "tiktok_inventory_calls_per_change"),
+           "duplicate SOs": burst.get("duplicate_sales_orders"), "missing SOs": burst.get("missing_sales_orders")}
+    per = {k: v for k, v in per.items() if v is not None}
+    ax.barh(list(per), list(per.values()))
+    for i, v in enumerate(per.values()):
+        ax.text(v, i, f" {v}", va="center", fontsize=8)
+    ax.set_title("calls and correctness")
+    ax = axes[1][1]
+    over = phases.get("oversell") or {}
+    rows = [(f"buffer {v.get('buffer')}", v) for k, v in over.items() if isinstance(v, dict)]
+    if rows:
+        ax.bar([r[0] for r in rows], [r[1].get("oversold_units", 0) for r in rows], color="C3")
+        ax.set_ylabel("units oversold")
+        ax.set_title(f"oversold units (web store {rows[0][1].get('web_store_units_per_s')} units/s)", fontsize=10)
+    else:
+        ax.set_axis_off()
+    fig.suptitle(f"flash sale on {result.get('machine', {}).get('cpus')} CPUs, {opts.get('database')}, "
+                 f"{opts.get('worker_processes')} worker process(es), {opts.get('write_path')} path")
+    save(fig, "summary.png")
+    return written
+
+
+__all__ = ["BenchOptions", "run_bench", "write_charts"]
