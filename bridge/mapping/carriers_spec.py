@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, problems_from, spec_model
+from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, shop_problems, spec_model
 
 # Markets where TikTok documents Mark Package As Shipped (its page: "exclusive to the following
 # markets"); elsewhere the seller ships a package with Ship Package (self_shipment).
@@ -90,14 +90,7 @@ class CarriersSpec(SpecModel):
     shops: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def extra_problems(self, file: str) -> list[SpecProblem]:
-        out: list[SpecProblem] = []
-        for shop in self.shops:
-            try:
-                self.for_shop(shop)
-            except ValidationError as exc:
-                for p in problems_from(file, CarrierSettings, exc):
-                    out.append(SpecProblem(file, f"shops.{shop}.{p.key}".rstrip("."), p.problem, p.fix))
-        return out
+        return shop_problems(file, CarrierSettings, self.shops, self.for_shop)
 
     def for_shop(self, shop_id: str, shop_name: str = "") -> CarrierSettings:
         override = self.shops.get(shop_id) or (self.shops.get(shop_name) if shop_name else None)

@@ -17,9 +17,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, problems_from, spec_model
+from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, shop_problems, spec_model
 
 NsId = str
 WeightUnit = Literal["KILOGRAM", "POUND", "GRAM"]
@@ -119,15 +119,7 @@ class CatalogSpec(SpecModel):
     shops: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def extra_problems(self, file: str) -> list[SpecProblem]:
-        out: list[SpecProblem] = []
-        for shop_id in ("", *self.shops):
-            try:
-                self.for_shop(shop_id)
-            except ValidationError as exc:
-                prefix = f"shops.{shop_id}." if shop_id else ""
-                for p in problems_from(file, CatalogSettings, exc):
-                    out.append(SpecProblem(file, f"{prefix}{p.key}".rstrip("."), p.problem, p.fix))
-        return out
+        return shop_problems(file, CatalogSettings, ("", *self.shops), self.for_shop)
 
     def for_shop(self, shop_id: str, shop_name: str = "") -> CatalogSettings:
         """Settings for one shop (``shops`` keyed by shop id or shop name)."""

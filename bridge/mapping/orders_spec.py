@@ -10,9 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from bridge.mapping.specs import SpecError, SpecModel, SpecProblem, deep_merge, problems_from, spec_model
+from bridge.mapping.specs import SpecError, SpecModel, SpecProblem, deep_merge, shop_problems, spec_model
 
 NsId = str  # NetSuite internal ids are strings in specs (quote them in YAML)
 
@@ -208,14 +208,7 @@ class OrdersSpec(SpecModel):
 
     def extra_problems(self, file: str) -> list[SpecProblem]:
         """Each shop's merged settings must be valid too; keys are named under ``shops.<id>``."""
-        out: list[SpecProblem] = []
-        for shop_id in self.shops:
-            try:
-                self.for_shop(shop_id)
-            except ValidationError as exc:
-                for p in problems_from(file, OrderSettings, exc):
-                    out.append(SpecProblem(file, f"shops.{shop_id}.{p.key}".rstrip("."), p.problem, p.fix))
-        return out
+        return shop_problems(file, OrderSettings, self.shops, self.for_shop)
 
     def for_shop(self, shop_id: str) -> OrderSettings:
         """The settings one shop's orders are mapped with (defaults, then the shop's overrides)."""

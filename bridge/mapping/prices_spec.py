@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, problems_from, spec_model
+from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, shop_problems, spec_model
 
 NsId = str
 # The smallest price step per currency on TikTok Shop (ISO 4217 minor units).
@@ -90,13 +90,7 @@ class PricesSpec(SpecModel):
         for name in sorted({n for n in names if names.count(n) > 1}):
             out.append(SpecProblem(file, "windows", f"window name {name!r} is used twice", "give each window a "
                                    "unique name (it keys the cut-over jobs)"))
-        for shop_id in self.shops:
-            try:
-                self.for_shop(shop_id)
-            except ValidationError as exc:
-                for p in problems_from(file, PriceSettings, exc):
-                    out.append(SpecProblem(file, f"shops.{shop_id}.{p.key}".rstrip("."), p.problem, p.fix))
-        return out
+        return out + shop_problems(file, PriceSettings, self.shops, self.for_shop)
 
     def for_shop(self, shop_id: str, shop_name: str = "") -> PriceSettings:
         """Settings for one shop (``shops`` keyed by shop id or shop name)."""

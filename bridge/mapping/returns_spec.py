@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, problems_from, spec_model
+from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, shop_problems, spec_model
 
 NsId = str
 LINE_LEVEL_MARKETS = ("US", "GB", "UK")
@@ -107,14 +107,7 @@ class ReturnsSpec(SpecModel):
     shops: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def extra_problems(self, file: str) -> list[SpecProblem]:
-        out: list[SpecProblem] = []
-        for shop in self.shops:
-            try:
-                self.for_shop(shop)
-            except ValidationError as exc:
-                for p in problems_from(file, ReturnSettings, exc):
-                    out.append(SpecProblem(file, f"shops.{shop}.{p.key}".rstrip("."), p.problem, p.fix))
-        return out
+        return shop_problems(file, ReturnSettings, self.shops, self.for_shop)
 
     def netsuite_refs(self) -> dict[tuple[str, str], dict[str, set[str]]]:
         """Every NetSuite reference in use, for `ttns specs check`: (table, label) → {value: {where}}."""

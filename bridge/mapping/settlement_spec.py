@@ -16,9 +16,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, create_model, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
-from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, problems_from, spec_model
+from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, shop_problems, spec_model
 
 NsId = str
 
@@ -282,14 +282,7 @@ class SettlementSpec(SpecModel):
     shops: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def extra_problems(self, file: str) -> list[SpecProblem]:
-        out: list[SpecProblem] = []
-        for shop_id in self.shops:
-            try:
-                self.for_shop(shop_id)
-            except ValidationError as exc:
-                for p in problems_from(file, SettlementSettings, exc):
-                    out.append(SpecProblem(file, f"shops.{shop_id}.{p.key}".rstrip("."), p.problem, p.fix))
-        return out
+        return shop_problems(file, SettlementSettings, self.shops, self.for_shop)
 
     def netsuite_refs(self) -> dict[tuple[str, str], dict[str, set[str]]]:
         """Every NetSuite reference, for `ttns specs check`: (table, label) → {value: {where}}."""

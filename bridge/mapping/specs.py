@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -102,6 +102,21 @@ def _model_in(annotation: Any) -> Any:
         if found is not None:
             return found
     return None
+
+
+def shop_problems(file: str, model: type[BaseModel], shops: Iterable[str],
+                  for_shop: Callable[[str], Any]) -> list[SpecProblem]:
+    """Each shop's merged settings must be valid too; problems are named under ``shops.<id>``
+    (the empty shop id stands for the defaults alone)."""
+    out: list[SpecProblem] = []
+    for shop_id in shops:
+        try:
+            for_shop(shop_id)
+        except ValidationError as exc:
+            prefix = f"shops.{shop_id}." if shop_id else ""
+            for p in problems_from(file, model, exc):
+                out.append(SpecProblem(file, f"{prefix}{p.key}".rstrip("."), p.problem, p.fix))
+    return out
 
 
 def problems_from(file: str, model: type[BaseModel], exc: ValidationError) -> list[SpecProblem]:

@@ -299,6 +299,10 @@ class Worker:
                 try:
                     self.queue.extend(job, self.config.lease_seconds)
                 except LeaseLost:
+                    with self._lock:
+                        finished = job_id not in self._inflight
+                    if finished:  # it completed between the snapshot and the extend: nothing was lost
+                        continue
                     ctx.lost.set()
                     log.warning("lost the lease of job %s", job_id)
                 except Exception:
