@@ -97,6 +97,8 @@ class Container:
             self.store.exceptions,
             services=self,
             clock=self.clock,
+            peers=self.store.peers,
+            on_peers=self._split_netsuite_share,
             config=WorkerConfig(
                 threads=threads or s.worker_threads,
                 lease_seconds=s.lease_seconds,
@@ -107,6 +109,19 @@ class Container:
                 name=name,
             ),
         )
+
+    def _split_netsuite_share(self, peers: list[str], me: str) -> None:
+        """Worker processes split ``TTNS_NETSUITE_CONCURRENCY`` so together they never exceed it."""
+        if not self.settings.netsuite_account:
+            return
+        from bridge.netsuite.governor import share_of, shared_governor
+        from bridge.netsuite.wiring import account_of
+
+        limit = self.settings.netsuite_concurrency
+        share = share_of(limit, peers, me)
+        shared_governor(account_of(self.settings).realm, limit).set_share(share)
+        log.info("NetSuite concurrency: %d of %d slots for this process (%d worker processes)", share, limit,
+                 len(peers))
 
     def close(self) -> None:
         for value in self._lazy.values():

@@ -111,7 +111,8 @@ class Settings(BaseSettings):
     netsuite_rest_base: str = Field("", description="REST base URL override (default from the account).")
     netsuite_restlet_base: str = Field("", description="RESTlet base URL override (default from the account).")
     netsuite_concurrency: int = Field(
-        5, ge=1, description="The bridge's share of the account concurrency limit, per worker process."
+        5, ge=1,
+        description="The bridge's share of the account concurrency limit; worker processes split it between them.",
     )
     netsuite_events_secret: SecretStr | None = Field(
         None, description="Shared HMAC key SuiteScript signs `/netsuite/events` calls with."

@@ -327,7 +327,8 @@ class Bench:
             ids += self.place(min(1000, self.o.orders - chunk))
         placing = time.time() - t0
         ceiling = self._ceiling()
-        timeout = max(300.0, 3 * self.o.orders / max(ceiling, 0.1))
+        # generous: a slow run should report its rate, not stop early and call the rest missing
+        timeout = max(900.0, 3 * self.o.orders / max(ceiling, 0.1))
         self.log(f"burst: {len(ids)} orders placed in {placing:.1f}s; modelled ceiling {ceiling:.2f} SO/s; "
                  f"waiting up to {timeout:.0f}s")
         done: dict[str, float] = {}

@@ -7,6 +7,9 @@ Every call of the process takes a slot here first, so the bridge never exceeds i
 (``TTNS_NETSUITE_CONCURRENCY``). When NetSuite still says the pool is full — someone else is using
 it — the governor shrinks its effective limit (at most once per ``shrink_cooldown``), and grows it
 back by one after each ``grow_after`` seconds without a refusal.
+
+Several worker processes (on one machine or many) split the share between them: each registers in
+the database and takes ``share_of(limit, peers, me)`` slots, so together they never exceed it.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class Governor:
         self._load_window = load_window
         self._acquire_timeout = acquire_timeout
         self._cond = threading.Condition()
+        self._share = limit
         self._effective = limit
         self._in_flight = 0
         self._peak = 0
@@ -126,17 +130,35 @@ class Governor:
         if limit < 1:
             raise ValueError("the concurrency limit is at least 1")
         with self._cond:
-            grew = limit > self.limit
+            whole = self._share == self.limit  # not split with other processes
             self.limit = limit
-            self._effective = min(self._effective, limit) if not grew else self._effective
+            self._share = limit if whole else min(self._share, limit)
+            self._effective = min(self._effective, self._share)
             self._cond.notify_all()
+
+    def set_share(self, share: int) -> None:
+        """This process's part of the configured limit (the rest belongs to other worker processes)."""
+        share = max(1, min(share, self.limit))
+        with self._cond:
+            if share == self._share:
+                return
+            grew = share > self._share
+            self._share = share
+            # A smaller share applies at once; a larger one is the other processes' slots freed: use it now.
+            self._effective = share if grew else min(self._effective, share)
+            self._cond.notify_all()
+
+    @property
+    def share(self) -> int:
+        with self._cond:
+            return self._share
 
     def retried(self) -> None:
         with self._cond:
             self._counts["retries"] += 1
 
     def _maybe_grow(self) -> None:
-        if self._effective >= self.limit:
+        if self._effective >= self._share:
             return
         now = self._clock()
         quiet_since = max(self._last_change, self._last_pool_full or self._last_change)
@@ -163,6 +185,17 @@ class Governor:
             c = self._counts
             return GovernorStats(self.limit, self._effective, self._in_flight, self._peak, c["acquired"], c["waited"],
                                  c["pool_full"], c["shrinks"], c["grows"], c["retries"])
+
+
+def share_of(limit: int, peers: list[str], me: str) -> int:
+    """Slots of ``limit`` that worker process ``me`` takes when ``peers`` (every live process, ``me``
+    included, in the same order everywhere) split it: the remainder goes to the first ones. At least 1,
+    so more processes than slots oversubscribe by design (and the adaptive limit absorbs it)."""
+    if me not in peers:
+        peers = [*peers, me]
+    n = len(peers)
+    rank = peers.index(me)
+    return max(1, limit // n + (1 if rank < limit % n else 0))
 
 
 _shared: dict[str, Governor] = {}

@@ -19,6 +19,7 @@ from bridge.store.repos import (
     Inbox,
     Links,
     OAuthStates,
+    Peers,
     Shops,
     Users,
 )
@@ -49,6 +50,7 @@ class Store:
         self.oauth_states = OAuthStates(engine, self.clock)
         self.calls = ApiCalls(engine, self.clock)
         self.users = Users(engine, self.clock)
+        self.peers = Peers(engine, self.clock)
 
     @classmethod
     def from_url(

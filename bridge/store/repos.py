@@ -30,6 +30,7 @@ from bridge.store.tables import (
     oauth_states,
     shops,
     users,
+    worker_processes,
 )
 
 
@@ -284,6 +285,28 @@ class Cursors(_Repo):
             res = c.execute(update(cursors).where(cursors.c.name == name).values(value=value, updated_at=now))
             if res.rowcount == 0:
                 c.execute(self._insert_ignore(cursors).values(name=name, value=value, updated_at=now))
+
+
+class Peers(_Repo):
+    """Worker processes that are alive (seen within ``ttl``), oldest first: how they split shared limits."""
+
+    def beat(self, peer_id: str, name: str, *, ttl: float) -> list[str]:
+        """Record that ``peer_id`` is alive; forget the long dead; return the live ids, oldest first."""
+        now = self.clock.now()
+        with self._tx(None) as c:
+            res = c.execute(update(worker_processes).where(worker_processes.c.id == peer_id).values(seen_at=now))
+            if res.rowcount == 0:
+                c.execute(self._insert_ignore(worker_processes).values(id=peer_id, name=name[:191], started_at=now,
+                                                                       seen_at=now))
+            c.execute(delete(worker_processes).where(worker_processes.c.seen_at < now - timedelta(seconds=ttl * 20)))
+            rows = c.execute(select(worker_processes.c.id).where(
+                worker_processes.c.seen_at >= now - timedelta(seconds=ttl)).order_by(
+                worker_processes.c.started_at, worker_processes.c.id)).scalars().all()
+        return [str(r) for r in rows]
+
+    def leave(self, peer_id: str) -> None:
+        with self._tx(None) as c:
+            c.execute(delete(worker_processes).where(worker_processes.c.id == peer_id))
 
 
 # ---------------------------------------------------------------------------------------------

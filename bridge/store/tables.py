@@ -253,6 +253,16 @@ users = Table(
     UniqueConstraint("username"),
 )
 
+# Live worker processes, so they can split the NetSuite concurrency share between them.
+worker_processes = Table(
+    "worker_processes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(191), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+)
+
 
 # Each area keeps its own tables in its own module on this same ``metadata`` (so areas developed in
 # parallel never edit one file). ``load_area_tables`` imports those that exist; the migrations, the

@@ -14,6 +14,8 @@ import socket
 import threading
 import time
 import traceback
+import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -27,6 +29,14 @@ from bridge.store.queue import Enqueued, Job, JobQueue, JobSpec
 from bridge.worker.registry import Registry
 
 log = logging.getLogger("bridge.worker")
+
+
+class PeerRegistry(Protocol):
+    """Where worker processes say they are alive (the ``Peers`` repository)."""
+
+    def beat(self, peer_id: str, name: str, *, ttl: float) -> list[str]: ...
+
+    def leave(self, peer_id: str) -> None: ...
 
 
 class ExceptionSink(Protocol):
@@ -84,6 +94,7 @@ class WorkerConfig:
     retry_cap: float = 900.0
     shutdown_grace: float = 30.0
     name: str = ""
+    peer_interval: float = 5.0  # how often the process says it is alive and learns who else is
 
 
 class Worker:
@@ -97,7 +108,12 @@ class Worker:
         config: WorkerConfig | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        peers: PeerRegistry | None = None,
+        on_peers: Callable[[list[str], str], None] | None = None,
     ) -> None:
+        """``peers``/``on_peers``: while running, the process registers itself and calls
+        ``on_peers(live_ids, own_id)`` whenever the set of live worker processes changes (the hook that
+        splits shared limits such as NetSuite's concurrency between them)."""
         self.queue = queue
         self.registry = registry
         self.exceptions = exceptions
@@ -106,6 +122,10 @@ class Worker:
         self.clock = clock or SystemClock()
         self.rng = rng or random.Random()
         self.name = self.config.name or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
+        self.peer_id = uuid.uuid4().hex
+        self.peers = peers
+        self.on_peers = on_peers
+        self._known_peers: list[str] | None = None
         self._inflight: dict[int, tuple[Job, JobContext]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -241,6 +261,7 @@ class Worker:
         threads = self.config.threads
         log.info("worker started", extra={"worker": self.name, "threads": threads})
         hb_stop = threading.Event()
+        self._announce()
         heart = threading.Thread(target=self._heartbeat, args=(hb_stop,), name="ttns-heartbeat", daemon=True)
         heart.start()
         futures: set[Future[str]] = set()
@@ -270,6 +291,11 @@ class Worker:
             self._shutdown(futures)
         hb_stop.set()
         heart.join(timeout=5)
+        if self.peers is not None:
+            try:
+                self.peers.leave(self.peer_id)
+            except Exception:
+                log.exception("could not deregister worker process %s", self.peer_id)
         log.info("worker stopped", extra={"worker": self.name, "stats": dict(self.stats)})
 
     def _shutdown(self, futures: set[Future[str]]) -> None:
@@ -290,9 +316,37 @@ class Worker:
             except LeaseLost:
                 pass
 
+    def _announce(self) -> None:
+        """Say this process is alive; when the live set changed, tell ``on_peers``."""
+        if self.peers is None:
+            return
+        try:
+            live = self.peers.beat(self.peer_id, self.name, ttl=self.config.peer_interval * 3)
+        except Exception:
+            log.exception("could not register worker process %s", self.peer_id)
+            return
+        if live != self._known_peers:
+            self._known_peers = live
+            log.info("worker processes alive: %d", len(live), extra={"peers": len(live)})
+            if self.on_peers is not None:
+                try:
+                    self.on_peers(live, self.peer_id)
+                except Exception:
+                    log.exception("reacting to the worker processes alive failed")
+
     def _heartbeat(self, stop: threading.Event) -> None:
-        interval = max(0.05, self.config.lease_seconds / 3)
+        lease_every = max(0.05, self.config.lease_seconds / 3)
+        peer_every = max(0.05, self.config.peer_interval)
+        interval = min(lease_every, peer_every)
+        last_lease = last_peer = time.monotonic()
         while not stop.wait(interval):
+            now = time.monotonic()
+            if now - last_peer >= peer_every - 1e-3:
+                last_peer = now
+                self._announce()
+            if now - last_lease < lease_every - 1e-3:
+                continue
+            last_lease = now
             with self._lock:
                 running = list(self._inflight.items())
             for job_id, (job, ctx) in running:

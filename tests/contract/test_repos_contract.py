@@ -176,3 +176,17 @@ def test_the_migrated_schema_matches_the_table_definitions(store: Store) -> None
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), load_area_tables())
     assert diff == [], f"tables and migrations disagree (add a revision): {diff}"
+
+
+def test_worker_processes_see_each_other_oldest_first_and_forget_the_dead(store: Store) -> None:
+    clock = store.peers.clock
+    assert isinstance(clock, ManualClock)
+    assert store.peers.beat("p1", "host:1", ttl=15) == ["p1"]
+    clock.advance(1)
+    assert store.peers.beat("p2", "host:2", ttl=15) == ["p1", "p2"]
+    clock.advance(10)
+    assert store.peers.beat("p1", "host:1", ttl=15) == ["p1", "p2"]  # a beat keeps its place
+    clock.advance(10)  # p2 silent for 20 s: no longer counted
+    assert store.peers.beat("p1", "host:1", ttl=15) == ["p1"]
+    store.peers.leave("p1")
+    assert store.peers.beat("p3", "host:3", ttl=15) == ["p3"]

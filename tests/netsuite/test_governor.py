@@ -3,7 +3,10 @@ from __future__ import annotations
 import threading
 import time
 
-from bridge.netsuite.governor import Governor, shared_governor
+import pytest
+
+from bridge.errors import RetriableError
+from bridge.netsuite.governor import Governor, share_of, shared_governor
 
 
 class FakeClock:
@@ -128,3 +131,48 @@ def test_shared_governor_is_one_per_account_and_resizes() -> None:
     assert shared_governor("TEST_GOV_ACCOUNT_2", 5) is not a
     shared_governor("TEST_GOV_ACCOUNT_1", 2)
     assert a.limit == 2 and a.effective == 2
+
+
+# -- worker processes splitting the share ----------------------------------------------------------
+@pytest.mark.parametrize(("limit", "peers", "shares"), [
+    pytest.param(5, ["a"], [5], id="alone-takes-all"),
+    pytest.param(5, ["a", "b"], [3, 2], id="two-split-5-as-3-2"),
+    pytest.param(6, ["a", "b", "c"], [2, 2, 2], id="even-split"),
+    pytest.param(5, ["a", "b", "c", "d", "e", "f", "g"], [1] * 7, id="more-processes-than-slots-get-one"),
+    pytest.param(1, ["a", "b"], [1, 1], id="never-zero"),
+])
+def test_share_of(limit: int, peers: list[str], shares: list[int]) -> None:
+    assert [share_of(limit, peers, p) for p in peers] == shares
+    if len(peers) <= limit:
+        assert sum(shares) == limit
+
+
+def test_share_of_a_process_not_yet_listed_counts_it_last() -> None:
+    assert share_of(5, ["a", "b"], "c") == 1 and share_of(5, ["a"], "b") == 2
+
+
+def test_a_share_caps_the_slots_and_growing_back() -> None:
+    clock = FakeClock()
+    gov = Governor(5, clock=clock, grow_after=1.0)
+    gov.set_share(2)
+    gov.acquire()
+    gov.acquire()
+    with pytest.raises(RetriableError):
+        gov.acquire(timeout=0.05)
+    clock.t += 100  # quiet for long: the adaptive limit still stops at the share
+    with pytest.raises(RetriableError):
+        gov.acquire(timeout=0.05)
+    assert gov.effective == 2
+    gov.set_share(3)  # the other process left: its slots are usable at once
+    gov.acquire(timeout=0.05)
+    assert gov.stats().in_flight == 3
+
+
+def test_a_configuration_change_keeps_the_split() -> None:
+    gov = Governor(6)
+    gov.set_share(3)
+    gov.resize(4)
+    assert gov.share == 3 and gov.effective == 3
+    whole = Governor(4)
+    whole.resize(8)
+    assert whole.share == 8

@@ -243,3 +243,54 @@ def test_container_builds_a_service_once_under_concurrent_first_use(sqlite_url: 
         t.join()
     assert len(built) == 1 and all(g is built[0] for g in got)
     c.close()
+
+
+class FakePeers:
+    """An in-memory stand-in for the ``Peers`` repository: everyone who beat within ``ttl``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen: dict[str, float] = {}
+        self.order: list[str] = []
+
+    def beat(self, peer_id: str, name: str, *, ttl: float) -> list[str]:
+        with self.lock:
+            if peer_id not in self.seen:
+                self.order.append(peer_id)
+            self.seen[peer_id] = time.monotonic()
+            return [p for p in self.order if p in self.seen and time.monotonic() - self.seen[p] <= ttl]
+
+    def leave(self, peer_id: str) -> None:
+        with self.lock:
+            self.seen.pop(peer_id, None)
+
+
+def test_running_workers_learn_of_each_other_and_split_a_limit() -> None:
+    from bridge.netsuite.governor import share_of
+
+    peers = FakePeers()
+    shares: dict[str, int] = {}
+
+    def split(live: list[str], me: str) -> None:
+        shares[me] = share_of(5, live, me)
+
+    q = MemoryJobQueue()
+    workers = [Worker(q, Registry(), FakeExceptions(), peers=peers, on_peers=split,
+                      config=WorkerConfig(threads=1, poll_interval=0.01, peer_interval=0.05, shutdown_grace=0.1))
+               for _ in range(2)]
+    stops = [threading.Event() for _ in workers]
+    threads = [threading.Thread(target=w.run, args=(s,)) for w, s in zip(workers, stops, strict=True)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and sorted(shares.values()) != [2, 3]:
+        time.sleep(0.02)
+    assert sorted(shares.values()) == [2, 3]  # together exactly the limit
+    stops[1].set()  # one stops: it deregisters, the other takes the whole limit
+    threads[1].join(5)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and shares[workers[0].peer_id] != 5:
+        time.sleep(0.02)
+    assert shares[workers[0].peer_id] == 5
+    stops[0].set()
+    threads[0].join(5)
