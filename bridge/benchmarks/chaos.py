@@ -6,8 +6,11 @@ reordered webhooks; worker processes killed with SIGKILL several times; on Postg
 bridge's database connections terminated mid-run. Healing comes from the product itself: retries
 with backoff, lookups after lost writes, leases, the polling backstop. The audit then requires:
 every paid TikTok order has exactly one NetSuite sales order with the right total and lines, every
-cancellation before the sales order left none open, and every injected failure either healed or is
-an open exception. Any difference makes the run fail.
+cancellation before the sales order left none open, every shipment made in NetSuite carries its
+tracking on TikTok (with ``--scripts``: the SuiteScript user events report them), TikTok's stock
+equals what the bridge computes from NetSuite for every SKU and warehouse, the day's statement ties
+out to the cent, and every injected failure either healed or is an open exception. Any difference
+makes the run fail.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bridge.benchmarks.flash_sale import _available
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig
 from bridge.sandbox.netsuite.config import Faults, LatencyModel
 from bridge.sandbox.tiktok.config import FaultConfig, TikTokSandboxConfig
@@ -57,6 +61,8 @@ class ChaosOptions:
     webhook_duplicate: float = 0.10
     webhook_reorder: float = 0.10
     run_scripts: bool = False
+    shipments: int = 20  # with run_scripts: orders fulfilled in NetSuite while faults are on
+    statement: bool = True
     deadline_seconds: float = 600.0
     out: Path = Path("chaos-out")
     seed: int = 99
@@ -85,6 +91,8 @@ class Chaos:
         self.workers: list[subprocess.Popen[bytes]] = []
         self.others: list[subprocess.Popen[bytes]] = []
         self.injected: Counter[str] = Counter()
+        self.shipped: dict[str, str] = {}  # TikTok order id -> tracking number shipped in NetSuite
+        self.statements: list[Any] = []
         self.placed: list[str] = []
         self.cancelled: list[str] = []
 
@@ -132,8 +140,13 @@ class Chaos:
                                               warehouse_id=world.seller_warehouse)
                     world.netsuite_sb.receive_stock(world.netsuite_item_id(sku), world.netsuite_location("LOC-MAIN"),
                                                     100_000)
+                self._link_catalog()
                 self.scenario()
+                self.ship()
+                self.stop_faults()
                 healed = self.settle()
+                self.settle_statement()
+                healed = self.settle() and healed
                 return self.audit(healed)
             finally:
                 for p in self.workers + self.others:
@@ -190,6 +203,73 @@ class Chaos:
         self.injected["db_connections_dropped"] += int(n or 0)
 
     # -- the scenario ------------------------------------------------------------------------
+    def _link_catalog(self) -> None:
+        """Locations, SKU matching and a first stock push, as a merchant sets up (so stock is audited)."""
+        if not _available("bridge.flows.inventory"):
+            return
+        from bridge.flows import inventory
+
+        svc = inventory.service(self.container)
+        tiktok = self.world.tiktok_sb
+        tiktok.set_faults(rate_429=0.0)  # set-up runs in this process, without the workers' retries
+        try:
+            svc.pull_places()
+            for shop in self.container.store.shops.list(status="active"):
+                svc.refresh(shop)
+                for pid in svc.all_products(shop.id):
+                    svc.push_product(shop.id, pid, mode="force", reason="chaos set-up")
+        finally:
+            tiktok.set_faults(rate_429=self.o.tiktok_429)
+
+    def ship(self) -> None:
+        """The warehouse ships some synced orders in NetSuite while the faults are still on."""
+        if not (self.o.run_scripts and self.o.shipments and _available("bridge.flows.fulfillment")):
+            return
+        import requests
+
+        store, shop = self.container.store, self.world.shop_id
+        cancelled = set(self.cancelled)
+        deadline = time.monotonic() + 120
+        links: list[Any] = []
+        while time.monotonic() < deadline:
+            links = [ln for ln in store.links.list("order", shop, limit=100_000)
+                     if ln.status == "synced" and ln.netsuite_id and ln.tiktok_id not in cancelled]
+            if len(links) >= self.o.shipments:
+                break
+            time.sleep(1)
+        for n, ln in enumerate(self.rng.sample(links, min(self.o.shipments, len(links)))):
+            tracking = f"94001112025557{n:08d}"
+            r = requests.post(f"{self.world.netsuite_url}/_sandbox/fulfillments", timeout=30, json={
+                "salesOrder": ln.netsuite_id, "packages": [{"trackingNumber": tracking, "weight": "1.0"}]})
+            if r.status_code == 200:
+                self.shipped[ln.tiktok_id] = tracking
+            else:
+                self.log(f"the NetSuite sandbox refused fulfilling {ln.netsuite_id}: {r.text[:160]}")
+        self.log(f"{len(self.shipped)} orders shipped in NetSuite")
+
+    def settle_statement(self) -> None:
+        """Shipped orders complete; TikTok issues the day's statement; the bridge imports and posts it."""
+        if not (self.o.statement and self.shipped and _available("bridge.flows.settlement")):
+            return
+        from datetime import UTC, datetime, timedelta
+
+        from bridge.flows import settlement
+
+        world = self.world
+        for oid in self.shipped:
+            try:
+                world.tiktok_sb.advance_order(oid, to="COMPLETED")
+            except Exception as exc:  # reported; the audit then finds the order unmatched
+                self.log(f"order {oid} did not complete: {exc}")
+        now = datetime.fromtimestamp(int(world.tiktok_sb.describe()["clock"]), UTC)
+        next_day = (now + timedelta(days=1)).date()
+        midnight = datetime(next_day.year, next_day.month, next_day.day, tzinfo=UTC)
+        world.tiktok_sb.advance_clock((midnight - now).total_seconds() + 1800)
+        self.statements = world.tiktok_sb.generate_statements(next_day.isoformat(), shop_id=world.shop_id)
+        c = self.container
+        wall = c.clock.now()
+        settlement.service(c).import_window(world.shop_id, wall - timedelta(days=3), wall + timedelta(days=1))
+
     def scenario(self) -> None:
         world, rng = self.world, self.rng
         per_wave = max(1, self.o.orders // self.o.waves)
@@ -220,8 +300,8 @@ class Chaos:
         for o in world.tiktok_sb.list_orders(shop_id=world.shop_id, status="ON_HOLD", limit=100_000)["orders"]:
             world.tiktok_sb.release_hold(o["id"])
 
-    def settle(self) -> bool:
-        """Stop injecting faults and let the bridge heal (retries, backstop); True if it went quiet."""
+    def stop_faults(self) -> None:
+        """Stop injecting faults and count what was injected."""
         world = self.world
         world.tiktok_sb.set_faults(rate_429=0.0, webhook_drop=0.0, webhook_duplicate=0.0, webhook_reorder=0.0)
         for k in ("rate_429", "rate_5xx", "rate_timeout_after_commit"):
@@ -234,6 +314,9 @@ class Chaos:
         deliveries = world.tiktok_sb.webhook_deliveries(shop_id=world.shop_id)
         self.injected["tiktok_webhooks_duplicated"] = sum(1 for d in deliveries if d.get("duplicate"))
         self.injected["tiktok_webhooks_reordered"] = sum(1 for d in deliveries if d.get("reordered"))
+
+    def settle(self) -> bool:
+        """Let the bridge heal (retries, backstop); True if it went quiet with every sales order there."""
         deadline = time.monotonic() + self.o.deadline_seconds
         quiet_since = None
         while time.monotonic() < deadline:
@@ -263,6 +346,62 @@ class Chaos:
         return sum(1 for ln in links.values() if ln.netsuite_id and ln.status in ("synced", "staged"))
 
     # -- the audit ---------------------------------------------------------------------------
+    def _audit_shipments(self, explained: set[str]) -> dict[str, Any]:
+        """Every package shipped in NetSuite is on TikTok with its tracking number (or explained)."""
+        if not self.shipped:
+            return {"checked": False, "why": "no shipment made (run with --scripts)" if not self.o.run_scripts else
+                    "no order shipped"}
+        missing = []
+        for oid, tracking in self.shipped.items():
+            if not any(p.get("tracking_number") == tracking for p in self.world.tiktok_sb.packages(order_id=oid)):
+                missing.append(oid)
+        unexplained = [m for m in missing if m not in explained]
+        out: dict[str, Any] = {"checked": True, "shipped_in_netsuite": len(self.shipped),
+                               "on_tiktok": len(self.shipped) - len(missing), "missing_explained": len(missing) - len(
+                                   unexplained)}
+        if unexplained:
+            out["problems"] = [f"{len(unexplained)} shipments are not on TikTok and have no exception, e.g. "
+                               f"{unexplained[:3]}"]
+        return out
+
+    def _audit_stock(self) -> dict[str, Any]:
+        """TikTok's number for every SKU and warehouse equals what the bridge computes from NetSuite now."""
+        if not _available("bridge.flows.inventory"):
+            return {"checked": False, "why": "the inventory flow is not part of this build"}
+        from bridge.flows import inventory
+
+        rows = inventory.drift(self.container, limit=100_000, only_drift=False)
+        off = [r for r in rows if r["diff"] != 0]
+        out: dict[str, Any] = {"checked": True, "sku_warehouses": len(rows), "differing": len(off)}
+        if not rows:
+            out["problems"] = ["no TikTok SKU is linked: stock could not be audited"]
+        elif off:
+            out["problems"] = [f"{len(off)} SKU/warehouse stock numbers differ on TikTok, e.g. "
+                               + "; ".join(f"{r['sku']}@{r['warehouse_id']}: TikTok {r['tiktok']} != {r['sellable']}"
+                                           for r in off[:3])]
+        return out
+
+    def _audit_statement(self) -> dict[str, Any]:
+        if not self.statements:
+            return {"checked": False, "why": "no statement issued (nothing shipped and completed)"}
+        from bridge.flows import settlement
+
+        reports = settlement.list_reports(self.container, shop_id=self.world.shop_id)
+        out: dict[str, Any] = {"checked": True, "statements_issued": len(self.statements),
+                               "reports": [{"statement": r.statement_id, "variance": str(r.variance),
+                                            "orders_matched": r.orders_matched,
+                                            "orders_unmatched": r.orders_unmatched} for r in reports]}
+        problems = []
+        if len(reports) < len(self.statements):
+            problems.append(f"{len(self.statements)} statements issued, {len(reports)} imported")
+        for r in reports:
+            if r.variance != 0 or r.orders_unmatched:
+                problems.append(f"statement {r.statement_id} does not tie out: variance {r.variance}, "
+                                f"{r.orders_unmatched} lines unmatched")
+        if problems:
+            out["problems"] = problems
+        return out
+
     def audit(self, healed: bool) -> Audit:
         world = self.world
         problems: list[str] = []
@@ -308,6 +447,11 @@ class Chaos:
                             f"{cancelled_unexplained[:3]}")
         if not healed:
             problems.append("the bridge did not settle before the deadline")
+        shipments = self._audit_shipments(explained)
+        stock = self._audit_stock()
+        statement = self._audit_statement()
+        for part in (shipments, stock, statement):
+            problems += part.pop("problems", [])
         checks = {
             "tiktok_orders": len(orders),
             "paid_orders": sum(1 for o in orders.values() if o["status"] not in ("UNPAID", "CANCELLED")),
@@ -318,6 +462,9 @@ class Chaos:
             "missing_explained_by_exceptions": len(missing) - len(missing_unexplained),
             "wrong_totals": len(wrong),
             "cancelled_left_open": len(open_cancelled),
+            "shipments": shipments,
+            "stock": stock,
+            "statement": statement,
             "open_exceptions": [{"code": e.code, "entity": e.entity, "title": e.title[:120]} for e in exceptions],
             "injected": dict(self.injected),
             "jobs": self.container.store.queue.counts(),

@@ -118,20 +118,22 @@ def register(main: click.Group) -> None:
     @click.option("--database", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True)
     @click.option("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", show_default=True)
     @click.option("--drop-db-connections", default=2, show_default=True, help="PostgreSQL only.")
-    @click.option("--scripts/--no-scripts", default=False, show_default=True,
-                  help="Run the SuiteScript in the NetSuite sandbox.")
+    @click.option("--scripts/--no-scripts", default=True, show_default=True,
+                  help="Run the SuiteScript in the NetSuite sandbox (its user events report shipments and stock).")
+    @click.option("--shipments", default=20, show_default=True, help="Orders shipped in NetSuite (with --scripts).")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("chaos-out"),
                   show_default=True)
     @click.pass_context
     def chaos(ctx: click.Context, orders: int, waves: int, kills: int, database: str, pg_admin_url: str,
-              drop_db_connections: int, scripts: bool, out: Path) -> None:
+              drop_db_connections: int, scripts: bool, shipments: int, out: Path) -> None:
         """The scenario with faults injected everywhere, then an audit of both sandboxes (non-zero exit
         on any difference)."""
         from bridge.benchmarks.chaos import ChaosOptions, run_chaos
 
         audit = run_chaos(ChaosOptions(orders=orders, waves=waves, kills=kills, database=database,
                                        pg_admin_url=pg_admin_url, drop_db_connections=drop_db_connections,
-                                       run_scripts=scripts, out=out), log=lambda m: click.echo(m, err=True))
+                                       run_scripts=scripts, shipments=shipments, out=out),
+                          log=lambda m: click.echo(m, err=True))
         click.echo(json.dumps({"ok": audit.ok, "problems": audit.problems, "checks": audit.checks}, indent=2,
                               default=str))
         if not audit.ok:

@@ -1,11 +1,13 @@
-"""The short chaos run: a couple of hundred orders through both sandboxes with NetSuite 429/5xx and
-timeouts after commit, TikTok 429s, dropped/duplicated/reordered webhooks and workers killed with
-SIGKILL; the audit must find every order exactly once with the right total. The long run is
+"""The short chaos run: a couple of hundred orders through both sandboxes (the SuiteScript running)
+with NetSuite 429/5xx and timeouts after commit, TikTok 429s, dropped/duplicated/reordered webhooks
+and workers killed with SIGKILL; the audit must find every order exactly once with the right total,
+every shipment on TikTok, the stock converged and the statement tied out. The long run is
 `scripts/chaos`."""
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,12 +17,15 @@ from bridge.benchmarks.chaos import ChaosOptions, run_chaos
 
 @pytest.mark.slow
 def test_short_chaos_run_heals_or_explains_every_failure(tmp_path: Path) -> None:
-    audit = run_chaos(ChaosOptions(orders=150, waves=3, kills=2, cancellations=12, out=tmp_path,
-                                   deadline_seconds=240), log=lambda _m: None)
+    audit = run_chaos(ChaosOptions(orders=150, waves=3, kills=2, cancellations=12, out=tmp_path, run_scripts=True,
+                                   shipments=8, deadline_seconds=240), log=lambda _m: None)
     assert audit.ok, json.dumps({"problems": audit.problems, "checks": audit.checks}, indent=1, default=str)
     c = audit.checks
     assert c["duplicates"] == 0 and c["wrong_totals"] == 0
     assert c["sales_orders"] >= c["paid_orders"]
     assert c["injected"]["worker_sigkill"] == 2
+    assert c["shipments"]["checked"] and c["shipments"]["on_tiktok"] == c["shipments"]["shipped_in_netsuite"] == 8
+    assert c["stock"]["checked"] and c["stock"]["sku_warehouses"] > 0 and c["stock"]["differing"] == 0
+    assert c["statement"]["checked"] and all(Decimal(r["variance"]) == 0 for r in c["statement"]["reports"])
     injected_faults = sum(v for k, v in c["injected"].items() if k.startswith("netsuite_faults"))
     assert injected_faults > 0, "no NetSuite fault was injected: the run proves nothing"
