@@ -635,14 +635,18 @@ def write_charts(out: Path, log: Callable[[str], None] = print) -> list[Path]:
             p50s.append(stats["p50"])
             p9xs.append(stats.get("p99") if "ms" in label else stats.get("p95"))
             targets.append(target)
-    xs = range(len(names))
-    ax.bar([x - 0.2 for x in xs], p50s, 0.4, label="p50")
-    ax.bar([x + 0.2 for x in xs], p9xs, 0.4, label="p99 (ack) / p95")
-    ax.scatter(list(xs), targets, marker="_", s=600, color="red", label="target", zorder=3)
-    ax.set_xticks(list(xs), names, rotation=15, fontsize=8)
-    ax.set_yscale("log")
-    ax.set_title("latencies against the targets")
-    ax.legend(fontsize=8)
+    if names:
+        xs = range(len(names))
+        ax.bar([x - 0.2 for x in xs], p50s, 0.4, label="p50")
+        ax.bar([x + 0.2 for x in xs], p9xs, 0.4, label="p99 (ack) / p95")
+        ax.scatter(list(xs), targets, marker="_", s=600, color="red", label="target", zorder=3)
+        ax.set_xticks(list(xs), names, rotation=15, fontsize=8)
+        if min(p50s + p9xs) > 0:
+            ax.set_yscale("log")
+        ax.set_title("latencies against the targets")
+        ax.legend(fontsize=8)
+    else:
+        ax.set_axis_off()
     ax = axes[0][1]
     burst = phases.get("burst") or {}
     ax.bar(["sustained", "modelled ceiling"], [burst.get("sales_orders_per_s_sustained") or 0,

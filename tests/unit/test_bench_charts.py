@@ -32,3 +32,13 @@ def test_a_full_run_draws_every_chart(tmp_path: Path) -> None:
         "burst_completions": [1.0, 1.2, 1.3], "burst_latency_s": [1.0, 1.2, 1.3], "stock_latency_s": [1.7, 1.9]}))
     written = {p.name for p in write_charts(tmp_path, log=lambda _m: None)}
     assert written == {"burst_throughput.png", "latency_cdf.png", "summary.png"}
+
+
+def test_a_burst_only_run_draws_its_charts(tmp_path: Path) -> None:
+    (tmp_path / "bench.json").write_text(json.dumps({
+        "options": {"write_path": "restlet"},
+        "phases": {"burst": {"orders": 2, "sales_orders_per_s_sustained": 23.4, "modelled_ceiling_per_s": 75.8,
+                             "share_of_ceiling": 0.31, "netsuite_calls_per_order": 0.23}}}))
+    (tmp_path / "series.json").write_text(json.dumps({"burst_completions": [1.0, 2.0], "burst_latency_s": [1.0, 2.0]}))
+    written = {p.name for p in write_charts(tmp_path, log=lambda _m: None)}
+    assert written == {"burst_throughput.png", "latency_cdf.png", "summary.png"}
