@@ -209,15 +209,10 @@ class Chaos:
             return
         from bridge.flows import inventory
 
-        svc = inventory.service(self.container)
         tiktok = self.world.tiktok_sb
         tiktok.set_faults(rate_429=0.0)  # set-up runs in this process, without the workers' retries
         try:
-            svc.pull_places()
-            for shop in self.container.store.shops.list(status="active"):
-                svc.refresh(shop)
-                for pid in svc.all_products(shop.id):
-                    svc.push_product(shop.id, pid, mode="force", reason="chaos set-up")
+            inventory.first_sync(self.container, "chaos set-up")
         finally:
             tiktok.set_faults(rate_429=self.o.tiktok_429)
 

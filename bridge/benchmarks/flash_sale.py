@@ -213,12 +213,7 @@ class Bench:
             return
         from bridge.flows import inventory
 
-        svc = inventory.service(self.container)
-        svc.pull_places()
-        for shop in self.container.store.shops.list(status="active"):
-            svc.refresh(shop)
-            for pid in svc.all_products(shop.id):
-                svc.push_product(shop.id, pid, mode="force", reason="bench set-up")
+        inventory.first_sync(self.container, "bench set-up")
 
     def _spawn(self, args: list[str], name: str) -> None:
         log = (self.out / f"{name}.log").open("ab")

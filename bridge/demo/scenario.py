@@ -59,16 +59,9 @@ def link_catalog(demo: Demo) -> str:
     _need("bridge.flows.inventory", "the inventory flow (locations and SKU matching)")
     from bridge.flows import inventory
 
-    svc = inventory.service(demo.container)
-    places = svc.pull_places()
-    matched = pushed = 0
-    for shop in demo.container.store.shops.list(status="active"):
-        matched += svc.refresh(shop).counts().get("matched", 0)
-        for pid in svc.all_products(shop.id):
-            if svc.push_product(shop.id, pid, mode="force", reason="demo").action == "sent":
-                pushed += 1
-    return (f"{places['locations']} NetSuite locations and {places['warehouses']} TikTok warehouses pulled; "
-            f"{matched} SKUs matched by seller SKU; stock pushed for {pushed} products")
+    n = inventory.first_sync(demo.container, "demo")
+    return (f"{n['locations']} NetSuite locations and {n['warehouses']} TikTok warehouses pulled; "
+            f"{n['matched']} SKUs matched by seller SKU; stock pushed for {n['pushed']} products")
 
 
 def place_orders(demo: Demo) -> str:

@@ -483,6 +483,21 @@ def on_order_seen(container: Any, shop_id: str, skus: Iterable[str]) -> int:
         return 0
 
 
+def first_sync(container: Any, reason: str) -> dict[str, int]:
+    """What a merchant does when setting up (`ttns locations pull`, `ttns skus match`, `ttns inventory
+    push --all`), in this process: pull locations and warehouses, match SKUs, push every product once."""
+    svc = service(container)
+    places = svc.pull_places()
+    matched = pushed = 0
+    for shop in svc.store.shops.list(status="active"):
+        matched += svc.refresh(shop).counts().get("matched", 0)
+        for pid in svc.all_products(shop.id):
+            if svc.push_product(shop.id, pid, mode="force", reason=reason).action == "sent":
+                pushed += 1
+    return {"locations": int(places["locations"]), "warehouses": int(places["warehouses"]), "matched": matched,
+            "pushed": pushed}
+
+
 def drift(container: Any, *, limit: int = 200, offset: int = 0, only_drift: bool = True) -> list[dict[str, Any]]:
     """TikTok's stock against what the bridge would show now, per SKU and merchant warehouse (for
     the drift monitor and the console). Reads in batches: NetSuite once per shop, TikTok per 100
