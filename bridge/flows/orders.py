@@ -31,7 +31,7 @@ from bridge.errors import (
     error_for,
 )
 from bridge.flows.ports import NetSuiteLookup, NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
-from bridge.mapping.orders import ItemRef, MappedOrder, gate, map_order
+from bridge.mapping.orders import ItemRef, MappedOrder, external_id, gate, map_order
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
 from bridge.mapping.specs import SpecSet
 from bridge.mapping.wire import jsonable
@@ -353,6 +353,9 @@ class OrderSync:
         try:
             staged = gate(order, settings)
         except SkippableError as skip:
+            if order.status == "CANCELLED" and not (link and link.netsuite_id) and not (
+                    link and link.status == "cancelled"):
+                link = self._written_before(shop_id, order, settings.record_type) or link
             self._record_waiting(shop_id, order, link, str(skip), update_ts)
             if order.status == "CANCELLED" and link and link.netsuite_id:
                 return self._cancelled(shop_id, order, link)
@@ -452,6 +455,22 @@ class OrderSync:
         data = {**link.data, "tiktok_status": order.status, "tiktok_update_time": update_ts}
         self.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
                                      link.external_id, link.content_hash, link.status, data, link.synced_at))
+
+    def _written_before(self, shop_id: str, order: Order, record_type: str) -> Link | None:
+        """An order cancelled before we recorded its sales order: a write from an earlier attempt (its
+        worker died, or NetSuite timed out after committing) may still have created it. Looked up by
+        external id once, when the cancellation is first seen, so it is closed rather than left open."""
+        eid = external_id(shop_id, order.id)
+        found = self.netsuite.find_order(record_type, eid)
+        if found is None:
+            return None
+        link = Link("order", shop_id, order.id, found, record_type, eid, "", "synced",
+                    {"tiktok_status": order.status, "units": _units(order), "recovered": "found by external id"},
+                    self.clock.now())
+        self.store.links.upsert(link)
+        self.store.audit.record("worker", "order.recovered", entity=order_key(shop_id, order.id),
+                                detail={"sales_order": found, "external_id": eid})
+        return link
 
     def _cancelled(self, shop_id: str, order: Order, link: Link) -> dict[str, Any]:
         """The order was cancelled after its sales order was written: the cancellations flow decides."""

@@ -131,6 +131,7 @@ class FakeNetSuiteOrders:
 
     def find_order(self, record_type: str, external_id: str) -> str | None:
         with self.lock:
+            self._count("find_order")
             rec = self.records.get(external_id)
             return rec["id"] if rec else None
 

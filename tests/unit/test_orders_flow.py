@@ -207,6 +207,34 @@ def test_cancellation_closes_an_unshipped_order_and_flags_a_shipped_one(world: W
     assert exc.code == "CANCELLED_TOO_LATE" and exc.entity == f"order:{SHOP}:x2"
 
 
+def test_a_sales_order_written_by_a_dead_attempt_is_found_and_closed_when_the_order_is_cancelled(
+        world: World) -> None:
+    """A worker wrote the sales order and died before recording it; by the time the job runs again
+    TikTok has cancelled the order. The sales order must be found by external id and closed, not left open."""
+    world.tiktok.put(SHOP, order("x9", [unit("a1", "MUG", "5.00")]))
+    world.webhook("x9")
+    world.drain()
+    so = world.so("x9")
+    world.c.store.links.delete("order", SHOP, "x9")  # what the dead attempt never recorded
+    world.tiktok.update(SHOP, "x9", status="CANCELLED", cancel_reason="Buyer changed mind")
+    world.webhook("x9", status="CANCELLED")
+    world.drain()
+    assert world.netsuite.closed == {so["id"]: None}
+    link = world.c.store.links.get("order", SHOP, "x9")
+    assert link is not None and link.netsuite_id == so["id"] and link.status == "cancelled"
+    assert world.netsuite.so_count() == 1
+
+
+def test_an_order_cancelled_before_any_write_costs_one_lookup_and_writes_nothing(world: World) -> None:
+    world.tiktok.put(SHOP, order("x8", [unit("a1", "MUG", "5.00")], status="CANCELLED"))
+    world.webhook("x8", status="CANCELLED")
+    world.drain()
+    world.webhook("x8", topic=3, status="CANCELLED")
+    world.drain()
+    assert world.netsuite.so_count() == 0 and world.netsuite.closed == {}
+    assert world.netsuite.calls.get("find_order", 0) == 1
+
+
 def test_flow_switched_off_for_the_shop(world: World) -> None:
     world.c.store.shops.set_flows(SHOP, {"orders": False})
     world.tiktok.put(SHOP, order("off1", [unit("a1", "MUG", "5.00")]))
