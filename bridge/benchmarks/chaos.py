@@ -19,9 +19,7 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -32,13 +30,12 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bridge.benchmarks.flash_sale import _available
+from bridge.benchmarks.harness import REPO, available, database, free_port, spawn, wait_http
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig
 from bridge.sandbox.netsuite.config import Faults, LatencyModel
 from bridge.sandbox.tiktok.config import FaultConfig, TikTokSandboxConfig
 from bridge.sandbox.world import SandboxWorld
 
-REPO = Path(__file__).resolve().parents[2]
 SKUS = ("TSHIRT-RED-M", "TSHIRT-BLUE-L", "MUG-001", "CAP-001")
 
 
@@ -75,12 +72,6 @@ class Audit:
     problems: list[str] = field(default_factory=list)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Chaos:
     def __init__(self, options: ChaosOptions, log: Callable[[str], None] = print) -> None:
         self.o = options
@@ -97,11 +88,10 @@ class Chaos:
         self.cancelled: list[str] = []
 
     def run(self) -> Audit:
-        from bridge.benchmarks.queue import temporary_database
         from bridge.bootstrap import build
         from bridge.store.db import upgrade
 
-        port = _free_port()
+        port = free_port()
         work = self.out / "work"
         ns = NetSuiteSandboxConfig(latency=LatencyModel(scale=0.05), faults=Faults(
             rate_429=self.o.netsuite_429, rate_5xx=self.o.netsuite_5xx,
@@ -111,14 +101,7 @@ class Chaos:
             webhook_duplicate=self.o.webhook_duplicate, webhook_reorder=self.o.webhook_reorder))
         world = SandboxWorld(work, tiktok=tk, netsuite=ns, run_scripts=self.o.run_scripts,
                              bridge_url=f"http://127.0.0.1:{port}")
-        if self.o.database == "sqlite":
-            work.mkdir(parents=True, exist_ok=True)
-            for suffix in ("", "-wal", "-shm"):
-                (work / f"chaos.db{suffix}").unlink(missing_ok=True)
-            ctx: Any = _Null(f"sqlite:///{work / 'chaos.db'}")
-        else:
-            ctx = temporary_database("postgresql", self.o.pg_admin_url)
-        with ctx as url:
+        with database(self.o.database, work, "chaos", self.o.pg_admin_url) as url:
             world.start()
             self.world = world
             upgrade(url)
@@ -131,7 +114,7 @@ class Chaos:
             self.container = build(world.settings(url, **overrides))
             try:
                 self.others.append(self._spawn(["web"], "web"))
-                self._wait_up(f"http://127.0.0.1:{port}/healthz")
+                wait_http(f"http://127.0.0.1:{port}/healthz")
                 self.others.append(self._spawn(["scheduler"], "scheduler"))
                 self.workers.append(self._spawn(["worker", "--threads", str(self.o.worker_threads)], "worker-0"))
                 world.connect_shop(self.container)
@@ -162,22 +145,7 @@ class Chaos:
 
     # -- processes ---------------------------------------------------------------------------
     def _spawn(self, args: list[str], name: str) -> subprocess.Popen[bytes]:
-        log = (self.out / f"{name}.log").open("ab")
-        return subprocess.Popen([sys.executable, "-m", "bridge.cli", *args], cwd=REPO, env=self.env, stdout=log,
-                                stderr=log)
-
-    def _wait_up(self, url: str) -> None:
-        import requests
-
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url, timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the bridge web did not come up")
+        return spawn(args, self.out / f"{name}.log", self.env)
 
     def kill_a_worker(self) -> None:
         victim = self.workers[-1]
@@ -205,7 +173,7 @@ class Chaos:
     # -- the scenario ------------------------------------------------------------------------
     def _link_catalog(self) -> None:
         """Locations, SKU matching and a first stock push, as a merchant sets up (so stock is audited)."""
-        if not _available("bridge.flows.inventory"):
+        if not available("bridge.flows.inventory"):
             return
         from bridge.flows import inventory
 
@@ -218,7 +186,7 @@ class Chaos:
 
     def ship(self) -> None:
         """The warehouse ships some synced orders in NetSuite while the faults are still on."""
-        if not (self.o.run_scripts and self.o.shipments and _available("bridge.flows.fulfillment")):
+        if not (self.o.run_scripts and self.o.shipments and available("bridge.flows.fulfillment")):
             return
         import requests
 
@@ -244,7 +212,7 @@ class Chaos:
 
     def settle_statement(self) -> None:
         """Shipped orders complete; TikTok issues the day's statement; the bridge imports and posts it."""
-        if not (self.o.statement and self.shipped and _available("bridge.flows.settlement")):
+        if not (self.o.statement and self.shipped and available("bridge.flows.settlement")):
             return
         from datetime import UTC, datetime, timedelta
 
@@ -361,7 +329,7 @@ class Chaos:
 
     def _audit_stock(self) -> dict[str, Any]:
         """TikTok's number for every SKU and warehouse equals what the bridge computes from NetSuite now."""
-        if not _available("bridge.flows.inventory"):
+        if not available("bridge.flows.inventory"):
             return {"checked": False, "why": "the inventory flow is not part of this build"}
         from bridge.flows import inventory
 
@@ -469,17 +437,6 @@ class Chaos:
                                                          "ok": audit.ok, "problems": problems, "checks": checks},
                                                         indent=2, default=str))
         return audit
-
-
-class _Null:
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __enter__(self) -> str:
-        return self.value
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def run_chaos(options: ChaosOptions, log: Callable[[str], None] = print) -> Audit:

@@ -20,12 +20,10 @@ Figures go to ``OUT/bench.json`` and charts to ``OUT/*.png``.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +39,7 @@ from typing import Any
 
 import requests
 
+from bridge.benchmarks.harness import REPO, available, database, free_port, percentile, spawn, wait_http
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig
 from bridge.sandbox.netsuite.config import LatencyModel
 from bridge.sandbox.tiktok.config import TikTokSandboxConfig
@@ -55,7 +54,6 @@ HOT_SKU = "BENCH-HOT-1"
 BENCH_CATALOG = (*DEMO_CATALOG, CatalogItem(STOCK_SKU, "Bench stock item", "9.99", {"LOC-MAIN": 100}, 0),
                  CatalogItem(SCARCE_SKU, "Bench scarce item", "29.99", {"LOC-MAIN": 60}, 0),
                  CatalogItem(HOT_SKU, "Bench livestream item", "29.99", {"LOC-MAIN": 60}, 0))
-REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -89,34 +87,15 @@ class Phase:
     skipped: str = ""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def pct(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return round(ordered[k], 4)
+    value = percentile(values, p)
+    return None if value is None else round(value, 4)
 
 
 def summary(values: list[float]) -> dict[str, Any]:
     return {"n": len(values), "p50": pct(values, 50), "p95": pct(values, 95), "p99": pct(values, 99),
             "mean": round(statistics.fmean(values), 4) if values else None, "max": round(max(values), 4)
             if values else None}
-
-
-def _available(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return False
-        raise
-    return True
 
 
 class Bench:
@@ -137,7 +116,7 @@ class Bench:
         from bridge.bootstrap import build
         from bridge.store.db import upgrade
 
-        port = _free_port()
+        port = free_port()
         bridge_url = f"http://127.0.0.1:{port}"
         ns_cfg = NetSuiteSandboxConfig(concurrency_limit=self.o.netsuite_concurrency,
                                        latency=LatencyModel(scale=self.o.latency_scale))
@@ -145,7 +124,7 @@ class Bench:
         work = self.out / "work"
         world = SandboxWorld(work, tiktok=tk_cfg, netsuite=ns_cfg, run_scripts=self.o.run_scripts,
                              bridge_url=bridge_url, catalog=BENCH_CATALOG)
-        with self._database(work) as url:
+        with database(self.o.database, work, "bench", self.o.pg_admin_url) as url:
             world.start()
             self.world = world
             upgrade(url)
@@ -156,7 +135,7 @@ class Bench:
             self.container = build(world.settings(url, **overrides))
             try:
                 self._spawn(["web"], "web")
-                self._wait_http(f"{bridge_url}/healthz")
+                wait_http(f"{bridge_url}/healthz")
                 for i in range(self.o.worker_processes):
                     self._spawn(["worker", "--threads", str(self.o.worker_threads), "--name", f"bench-{i}"],
                                 f"worker-{i}")
@@ -179,19 +158,6 @@ class Bench:
                 self.container.close()
                 world.close()
 
-    @contextmanager
-    def _database(self, work: Path) -> Iterator[str]:
-        from bridge.benchmarks.queue import temporary_database
-
-        if self.o.database == "sqlite":
-            work.mkdir(parents=True, exist_ok=True)
-            for suffix in ("", "-wal", "-shm"):
-                (work / f"bench.db{suffix}").unlink(missing_ok=True)
-            yield f"sqlite:///{work / 'bench.db'}"
-            return
-        with temporary_database("postgresql", self.o.pg_admin_url) as url:
-            yield url
-
     def _specs(self, work: Path) -> Path:
         """The shipped mapping specs, with the livestream buffer on the hot SKU."""
         import shutil
@@ -209,27 +175,14 @@ class Bench:
     def _link_catalog(self) -> None:
         """Locations, SKU index and a first full stock push (what `ttns locations pull`, `ttns skus
         match` and `ttns inventory push --all` do when a merchant sets up)."""
-        if not _available("bridge.flows.inventory"):
+        if not available("bridge.flows.inventory"):
             return
         from bridge.flows import inventory
 
         inventory.first_sync(self.container, "bench set-up")
 
     def _spawn(self, args: list[str], name: str) -> None:
-        log = (self.out / f"{name}.log").open("ab")
-        self.procs.append(subprocess.Popen([sys.executable, "-m", "bridge.cli", *args], cwd=REPO, env=self.env,
-                                           stdout=log, stderr=log))
-
-    def _wait_http(self, url: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url, timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{url} did not come up")
+        self.procs.append(spawn(args, self.out / f"{name}.log", self.env))
 
     # -- helpers -----------------------------------------------------------------------------
     def order_spec(self) -> dict[str, Any]:
@@ -396,7 +349,7 @@ class Bench:
     def stock_changes(self) -> Phase:
         """NetSuite receipts (the SuiteScript user event posts each) until TikTok shows the new number."""
         name = "stock change → TikTok"
-        if not _available("bridge.flows.inventory"):
+        if not available("bridge.flows.inventory"):
             return Phase(name, skipped="the inventory flow is not part of this build")
         if not self.o.run_scripts:
             return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
@@ -427,7 +380,7 @@ class Bench:
         """NetSuite fulfillments with tracking (the user event posts them) until TikTok shows the package
         shipped."""
         name = "fulfillment → TikTok"
-        if not _available("bridge.flows.fulfillment"):
+        if not available("bridge.flows.fulfillment"):
             return Phase(name, skipped="the fulfillment flow is not part of this build")
         if not self.o.run_scripts:
             return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
@@ -463,7 +416,7 @@ class Bench:
         """TikTok buyers and the web store sell one scarce SKU at the same time; afterwards, units
         NetSuite cannot supply are oversold. Once with the default buffer, once with the hot-SKU buffer."""
         name = "oversell"
-        if not _available("bridge.flows.inventory"):
+        if not available("bridge.flows.inventory"):
             return Phase(name, skipped="the inventory flow is not part of this build")
         if not self.o.run_scripts:
             return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")

@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from bridge.benchmarks.harness import percentile
 from bridge.bootstrap import Container, build
 from bridge.logs import configure_logging
 from bridge.sandbox.world import SandboxWorld
@@ -167,14 +168,6 @@ def running_demo(options: DemoOptions) -> Iterator[Demo]:
 
 
 # --- figures ------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def figures(demo: Demo) -> dict[str, Any]:

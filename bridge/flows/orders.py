@@ -353,8 +353,7 @@ class OrderSync:
         try:
             staged = gate(order, settings)
         except SkippableError as skip:
-            if order.status == "CANCELLED" and not (link and link.netsuite_id) and not (
-                    link and link.status == "cancelled"):
+            if order.status == "CANCELLED" and (link is None or (not link.netsuite_id and link.status != "cancelled")):
                 link = self._written_before(shop_id, order, settings.record_type) or link
             self._record_waiting(shop_id, order, link, str(skip), update_ts)
             if order.status == "CANCELLED" and link and link.netsuite_id:
@@ -373,7 +372,7 @@ class OrderSync:
                 mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id)
         lines_locked = bool(link and link.netsuite_id and (link.data.get("lines_locked")
                                                           or order.status in SHIPPING_STATUSES))
-        content_hash = _body_hash(mapped) if lines_locked else mapped.content_hash
+        content_hash = mapped.body_hash() if lines_locked else mapped.content_hash
         if link and link.netsuite_id and link.content_hash == content_hash:
             self._touch(shop_id, order, link, update_ts)
             return {"action": "unchanged", "netsuite_id": link.netsuite_id}
@@ -384,7 +383,7 @@ class OrderSync:
             if exc.code != "NS_ALREADY_FULFILLED" or lines_locked:
                 raise
             # NetSuite fulfilled some lines before TikTok said so: keep them, update the body only.
-            lines_locked, content_hash = True, _body_hash(mapped)
+            lines_locked, content_hash = True, mapped.body_hash()
             result = self._write(_order_write(mapped, customer, lines=False))
         if result.status in ("error", "deferred") or not result.id:
             raise _write_error(result, order_id)
@@ -410,8 +409,7 @@ class OrderSync:
             data["lines_locked"] = True
         else:
             data["allocation"] = mapped.allocation()
-        for k in ("reason",):
-            data.pop(k, None)
+        data.pop("reason", None)
         self.store.links.upsert(Link(
             "order", shop_id, order_id, result.id, mapped.record_type, mapped.external_id, content_hash,
             "staged" if staged else "synced", data, self.clock.now()))
@@ -487,14 +485,6 @@ def _order_write(mapped: MappedOrder, customer: dict[str, Any] | None, *, lines:
         record = {k: v for k, v in record.items() if k != "item"}
     return OrderWrite(mapped.record_type, mapped.external_id, record, customer)
 
-
-def _body_hash(mapped: MappedOrder) -> str:
-    """The hash of what a body-only update writes (lines locked after shipping)."""
-    import hashlib
-    import json
-
-    body = {k: v for k, v in mapped.record.items() if k != "item"}
-    return "body:" + hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _units(order: Order) -> dict[str, int]:

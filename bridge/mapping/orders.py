@@ -10,8 +10,6 @@ becomes an exception instead of a wrong sales order.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,6 +18,7 @@ from typing import Any, Literal
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
 from bridge.mapping.orders_spec import OrderSettings, resolve_dimension
+from bridge.mapping.wire import json_digest
 
 ZERO = Decimal("0")
 SOURCE_MARK = "TTNS"
@@ -67,6 +66,10 @@ class MappedOrder:
     staged: bool
     content_hash: str
     notes: tuple[str, ...] = field(default=())
+
+    def body_hash(self) -> str:
+        """The hash of what a body-only update writes (the lines locked once units shipped)."""
+        return "body:" + json_digest({k: v for k, v in self.record.items() if k != "item"})
 
     def allocation(self) -> list[dict[str, Any]]:
         """Product lines with their TikTok line-item ids, in NetSuite line order."""
@@ -418,10 +421,7 @@ def map_order(
         record["entity"] = ns_ref(settings.customer.generic_id)
 
     platform_funded = q(platform_disc + ship_platform)
-    digest = hashlib.sha256(
-        json.dumps({"record": record, "customer": customer, "type": settings.record_type}, sort_keys=True,
-                   default=str).encode()
-    ).hexdigest()
+    digest = json_digest({"record": record, "customer": customer, "type": settings.record_type})
     notes = []
     if cancelled:
         notes.append(f"{len(cancelled)} cancelled unit(s) left off")

@@ -14,7 +14,6 @@ cent) before anything is sent.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +25,7 @@ from typing import Any, Literal
 from bridge.domain.finance import ZERO, Line, Payment, Statement, StatementSummary, canon
 from bridge.errors import Evidence, NeedsHumanError
 from bridge.mapping.settlement_spec import REFERENCE_FEE_FIELDS, Dimensions, SettlementSettings
+from bridge.mapping.wire import json_digest
 
 
 def evidence(system: str, operation: str, **details: Any) -> Evidence:
@@ -547,7 +547,7 @@ class JournalEntry:
 
 
 def body_hash(body: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    return json_digest(body)
 
 
 def _dims(row: dict[str, Any], dims: Dimensions) -> None:

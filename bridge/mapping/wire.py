@@ -8,6 +8,8 @@ silently rounded.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -23,3 +25,9 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return value
+
+
+def json_digest(value: Any) -> str:
+    """A stable SHA-256 of ``value`` as canonical JSON (keys sorted; Decimals and dates as text): the
+    content hashes that tell a changed record from an unchanged one."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()

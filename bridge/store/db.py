@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +85,6 @@ def _begin_immediate(dbapi_conn: Any, patience: float = 60.0) -> None:
     Writers here hold the lock for about a millisecond, so polling every 0.2 to 2 ms gets it almost as
     soon as it is free.
     """
-    import sqlite3
-    import time
-
     cur = dbapi_conn.cursor()
     deadline = time.monotonic() + patience
     pause = 0.0002

@@ -84,7 +84,10 @@ class Recorded:
 
 
 class Inbox(_Repo):
-    _record_stmt: Any = None
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        super().__init__(engine, clock)
+        # Built once: recording is on the webhook's answer path.
+        self._record_stmt = self._insert_ignore(inbox).returning(inbox.c.id)
 
     def record(
         self,
@@ -103,8 +106,6 @@ class Inbox(_Repo):
         conn: Connection | None = None,
     ) -> Recorded:
         """Store an event once; a second event with the same (source, event_id) is a duplicate."""
-        if self._record_stmt is None:  # built once: this is on the webhook's answer path
-            self._record_stmt = self._insert_ignore(inbox).returning(inbox.c.id)
         with self._tx(conn) as c:
             new_id = c.execute(self._record_stmt, {
                 "source": source, "event_id": event_id, "topic": topic, "shop_id": shop_id, "entity": entity,

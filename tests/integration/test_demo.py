@@ -4,26 +4,21 @@ sales order, and the statement ties out."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 
+from bridge.benchmarks.harness import free_port
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_demo_runs_every_step_headless(tmp_path: Path) -> None:
     out = tmp_path / "demo.json"
     proc = subprocess.run(
         [sys.executable, "-m", "bridge.cli", "demo", "--orders", "12", "--exit", "--json", str(out),
-         "--workdir", str(tmp_path / "work"), "--port", str(_free_port())],
+         "--workdir", str(tmp_path / "work"), "--port", str(free_port())],
         cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads(out.read_text())
