@@ -177,7 +177,9 @@ def check_external_id(value: Any, path: str = "externalId") -> str:
 class Validator:
     """Validates request bodies for one account's custom fields and validation mode."""
 
-    def __init__(self, custom_fields: dict[str, CustomField], mode: str = "Error", *, strict_types: bool = True) -> None:
+    def __init__(
+        self, custom_fields: dict[str, CustomField], mode: str = "Error", *, strict_types: bool = True
+    ) -> None:
         self.custom_fields = custom_fields
         self.mode = mode
         # REST bodies are JSON typed by the schema: a number field takes a JSON number, a string field
