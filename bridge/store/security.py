@@ -98,6 +98,14 @@ class ConsoleSessions:
         with self.engine.begin() as c:
             return int(c.execute(delete(console_sessions).where(console_sessions.c.user_id == user_id)).rowcount)
 
+    def revoke_username(self, username: str) -> int | None:
+        """End every session of the user named ``username``; None when there is no such user."""
+        with self.engine.begin() as c:
+            uid = c.execute(select(users.c.id).where(users.c.username == username)).scalar()
+            if uid is None:
+                return None
+            return int(c.execute(delete(console_sessions).where(console_sessions.c.user_id == uid)).rowcount)
+
     def count(self, user_id: int | None = None) -> int:
         from sqlalchemy import func
 

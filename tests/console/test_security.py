@@ -148,3 +148,17 @@ def test_a_successful_login_clears_its_own_counter(bridge: Container) -> None:
     other = client_at(bridge, "10.0.0.3")
     for i in range(4):  # the typos were forgiven: four more without a wait
         assert attempt(other, "ops", f"typo-{i}-again-pw").status_code == 401
+
+
+def test_users_logout_command_ends_every_session_of_a_user(bridge: Container) -> None:
+    from click.testing import CliRunner
+
+    from bridge.cli import Obj, main
+
+    a, b = client_at(bridge, "10.0.0.1"), client_at(bridge, "10.0.0.2")
+    assert attempt(a, "ops", PASSWORD).status_code == 303 and attempt(b, "ops", PASSWORD).status_code == 303
+    result = CliRunner().invoke(main, ["users", "logout", "ops"], obj=Obj(bridge))
+    assert result.exit_code == 0 and "ended 2 session(s)" in result.output, result.output
+    assert a.get("/console/").status_code == 302 and b.get("/console/").status_code == 302
+    unknown = CliRunner().invoke(main, ["users", "logout", "nobody"], obj=Obj(bridge))
+    assert unknown.exit_code != 0 and "no console user" in unknown.output
