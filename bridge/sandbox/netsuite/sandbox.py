@@ -333,7 +333,7 @@ class NetSuiteSandbox:
         self, rec_type: str, body: dict[str, Any], ctx: ExecContext, replace: set[str] | None
     ) -> tuple[Patch, list[str]]:
         mode = ctx.property_validation or self.config.property_name_validation
-        validator = Validator(self.custom_fields, mode)
+        validator = Validator(self.custom_fields, mode, strict_types=ctx.via_rest)
         validated = validator.body(rec_type, body, is_transaction=rec_type in TRANSACTION_TYPES)
         with self.lock:
             for check in validated.refs:
