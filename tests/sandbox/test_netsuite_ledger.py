@@ -74,7 +74,7 @@ class World:
         return _id(self.ns.post(RECORD + f"/{src}/{key}/!transform/{to}", body or {}))
 
     def order(self, qty: int = 2, **extra: Any) -> str:
-        lines: list[dict[str, Any]] = [{"item": {"id": self.mug}, "quantity": qty, "rate": "12.50"}]
+        lines: list[dict[str, Any]] = [{"item": {"id": self.mug}, "quantity": qty, "rate": 12.50}]
         lines += extra.pop("more_lines", [])
         body = {"entity": {"id": self.customer}, "location": {"id": self.main}, "item": {"items": lines}, **extra}
         return self.post("salesOrder", body)
@@ -96,8 +96,8 @@ def sales_order(w: World) -> tuple[str, list[Line]]:
 
 def invoice_from_shipped_order(w: World) -> tuple[str, list[Line]]:
     so = w.shipped_order(
-        more_lines=[{"item": {"id": w.disc}, "amount": "-2.00"}],
-        shippingCost="4.99",
+        more_lines=[{"item": {"id": w.disc}, "amount": -2.00}],
+        shippingCost=4.99,
         shipMethod={"id": w.ship_std},
     )
     inv = w.transform("salesOrder", so, "invoice", {"item": {"items": [{"orderLine": 1, "taxCode": {"id": w.tax_ca}}]}})
@@ -114,7 +114,7 @@ def item_fulfillment(w: World) -> tuple[str, list[Line]]:
 def cash_sale_standalone(w: World) -> tuple[str, list[Line]]:
     body = {
         "entity": {"id": w.customer},
-        "item": {"items": [{"item": {"id": w.cap}, "quantity": 1, "rate": "15.00", "location": {"id": w.main},
+        "item": {"items": [{"item": {"id": w.cap}, "quantity": 1, "rate": 15.00, "location": {"id": w.main},
                             "taxCode": {"id": w.tax_ca}}]},
     }
     # no fulfillment moved the cap: the cash sale posts its cost too; the money waits in Undeposited Funds
@@ -132,7 +132,7 @@ def cash_sale_in_foreign_currency(w: World) -> tuple[str, list[Line]]:
     body = {
         "entity": {"id": w.customer},
         "currency": {"id": w.gbp},
-        "item": {"items": [{"item": {"id": w.cap}, "quantity": 1, "rate": "10.00", "location": {"id": w.main}}]},
+        "item": {"items": [{"item": {"id": w.cap}, "quantity": 1, "rate": 10.00, "location": {"id": w.main}}]},
     }
     # GBP 10.00 at the currency's 1.27 -> USD 12.70; the cost is already in the base currency
     return w.post("cashSale", body), [("1200", "12.70", ""), ("1300", "", "4.00"), ("4000", "", "12.70"),
@@ -158,27 +158,27 @@ def cash_refund(w: World) -> tuple[str, list[Line]]:
 
 def customer_deposit(w: World) -> tuple[str, list[Line]]:
     so = w.order()
-    body = {"customer": {"id": w.customer}, "salesOrder": {"id": so}, "payment": "30.00"}
+    body = {"customer": {"id": w.customer}, "salesOrder": {"id": so}, "payment": 30.00}
     return w.post("customerDeposit", body), [("1200", "30.00", ""), ("2100", "", "30.00")]
 
 
 def customer_refund(w: World) -> tuple[str, list[Line]]:
-    cd = w.post("customerDeposit", {"customer": {"id": w.customer}, "payment": "30.00"})
+    cd = w.post("customerDeposit", {"customer": {"id": w.customer}, "payment": 30.00})
     body = {
         "customer": {"id": w.customer},
         "account": {"id": w.acct["1000"]},
-        "deposit": {"items": [{"doc": {"id": cd}, "apply": True, "amount": "30.00"}]},
+        "deposit": {"items": [{"doc": {"id": cd}, "apply": True, "amount": 30.00}]},
     }
     return w.post("customerRefund", body), [("1000", "", "30.00"), ("2100", "30.00", "")]
 
 
 def deposit(w: World) -> tuple[str, list[Line]]:
-    cd = w.post("customerDeposit", {"customer": {"id": w.customer}, "payment": "30.00"})
+    cd = w.post("customerDeposit", {"customer": {"id": w.customer}, "payment": 30.00})
     body = {
         "account": {"id": w.acct["1000"]},
         "payment": {"items": [{"id": int(cd), "deposit": True}]},
-        "other": {"items": [{"account": {"id": w.acct["6100"]}, "amount": "-2.50"}]},
-        "cashback": {"items": [{"account": {"id": w.acct["1250"]}, "amount": "1.00"}]},
+        "other": {"items": [{"account": {"id": w.acct["6100"]}, "amount": -2.50}]},
+        "cashback": {"items": [{"account": {"id": w.acct["1250"]}, "amount": 1.00}]},
     }
     return w.post("deposit", body), [("1000", "26.50", ""), ("1200", "", "30.00"), ("1250", "1.00", ""),
                                      ("6100", "2.50", "")]
@@ -188,9 +188,9 @@ def journal_entry(w: World) -> tuple[str, list[Line]]:
     body = {
         "subsidiary": {"id": w.ns.sb.list_ids("subsidiary")[0]},
         "line": {"items": [
-            {"account": {"id": w.acct["1250"]}, "debit": "100.00"},
-            {"account": {"id": w.acct["6100"]}, "debit": "5.25"},
-            {"account": {"id": w.acct["1000"]}, "credit": "105.25"},
+            {"account": {"id": w.acct["1250"]}, "debit": 100.00},
+            {"account": {"id": w.acct["6100"]}, "debit": 5.25},
+            {"account": {"id": w.acct["1000"]}, "credit": 105.25},
         ]},
     }
     return w.post("journalEntry", body), [("1000", "", "105.25"), ("1250", "100.00", ""), ("6100", "5.25", "")]
@@ -201,7 +201,7 @@ def inventory_adjustment(w: World) -> tuple[str, list[Line]]:
         "account": {"id": w.acct["5100"]},
         "adjLocation": {"id": w.main},
         "inventory": {"items": [
-            {"item": {"id": w.mug}, "location": {"id": w.main}, "adjustQtyBy": 2, "unitCost": "3.40"},
+            {"item": {"id": w.mug}, "location": {"id": w.main}, "adjustQtyBy": 2, "unitCost": 3.40},
             {"item": {"id": w.cap}, "location": {"id": w.main}, "adjustQtyBy": -1},
         ]},
     }
@@ -345,8 +345,8 @@ def test_journal_with_an_account_that_does_not_exist_is_refused_whole(ns: NS) ->
     w = World(ns)
     before = ns.suiteql("SELECT COUNT(*) AS n FROM transactionaccountingline").json()["items"][0]["n"]
     r = ns.post(RECORD + "/journalEntry", _journal(w, [
-        {"account": {"id": w.acct["1250"]}, "debit": "10.00"},
-        {"account": {"id": "987654"}, "credit": "10.00"},
+        {"account": {"id": w.acct["1250"]}, "debit": 10.00},
+        {"account": {"id": "987654"}, "credit": 10.00},
     ], "TTS-STMT-BADACCT"))
     assert r.status_code == 400
     d = _detail(r)
@@ -359,8 +359,8 @@ def test_journal_with_an_account_that_does_not_exist_is_refused_whole(ns: NS) ->
 def test_unbalanced_journal_is_refused(ns: NS) -> None:
     w = World(ns)
     r = ns.post(RECORD + "/journalEntry", _journal(w, [
-        {"account": {"id": w.acct["1250"]}, "debit": "10.00"},
-        {"account": {"id": w.acct["6100"]}, "credit": "9.99"},
+        {"account": {"id": w.acct["1250"]}, "debit": 10.00},
+        {"account": {"id": w.acct["6100"]}, "credit": 9.99},
     ], "TTS-STMT-UNBAL"))
     assert r.status_code == 400 and _detail(r)["o:errorCode"] == "USER_ERROR"
     assert "not in balance" in _detail(r)["detail"]
@@ -371,8 +371,8 @@ def test_unbalanced_journal_is_refused(ns: NS) -> None:
 def test_posting_into_a_closed_period_is_refused(ns: NS, how: str) -> None:
     w = World(ns)
     ns.sb.close_period("2024-02")
-    lines = [{"account": {"id": w.acct["1250"]}, "debit": "5.00"},
-             {"account": {"id": w.acct["6100"]}, "credit": "5.00"}]
+    lines = [{"account": {"id": w.acct["1250"]}, "debit": 5.00},
+             {"account": {"id": w.acct["6100"]}, "credit": 5.00}]
     body = _journal(w, lines, f"TTS-STMT-CLOSED-{how}", "2024-02-10" if how == "tranDate" else "2024-03-01")
     if how == "postingPeriod":
         body["postingPeriod"] = {"id": "2024-02"}
@@ -403,8 +403,8 @@ def test_a_closed_period_keeps_its_postings(ns: NS) -> None:
 
 def test_unknown_posting_period_is_invalid_content(ns: NS) -> None:
     w = World(ns)
-    lines = [{"account": {"id": w.acct["1250"]}, "debit": "5.00"},
-             {"account": {"id": w.acct["6100"]}, "credit": "5.00"}]
+    lines = [{"account": {"id": w.acct["1250"]}, "debit": 5.00},
+             {"account": {"id": w.acct["6100"]}, "credit": 5.00}]
     body = _journal(w, lines, "TTS-STMT-BADPERIOD")
     body["postingPeriod"] = {"id": "2024-13"}
     r = ns.post(RECORD + "/journalEntry", body)
