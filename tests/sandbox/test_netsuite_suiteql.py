@@ -59,7 +59,7 @@ def test_values_are_strings_nulls_are_omitted_dates_in_user_format(ns: NS) -> No
             "entity": {"id": ids["customer"]},
             "tranDate": "2024-01-05",
             "externalId": "TTS-Q-1",
-            "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 2, "rate": "10.25"}]},
+            "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 2, "rate": 10.25}]},
         },
     )
     body = ns.suiteql(
@@ -128,7 +128,7 @@ def test_dates_compare_in_the_account_date_format(ns: NS) -> None:
             "entity": {"id": ids["customer"]},
             "tranDate": "2024-01-05",
             "externalId": "TTS-Q-D",
-            "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 1, "rate": "1"}]},
+            "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 1, "rate": 1}]},
         },
     )
     base = "SELECT COUNT(*) AS n FROM transaction WHERE externalid = 'TTS-Q-D' AND "

@@ -83,8 +83,8 @@ def sb() -> NetSuiteSandbox:
             "subsidiary": {"id": "1"},
             "line": {
                 "items": [
-                    {"account": {"id": "1"}, "debit": "100.00"},
-                    {"account": {"id": "12"}, "credit": "100.00"},
+                    {"account": {"id": sandbox.special_accounts["bank"]}, "debit": "100.00"},
+                    {"account": {"id": sandbox.special_accounts["marketplace_fees"]}, "credit": "100.00"},
                 ]
             },
         },
@@ -248,7 +248,8 @@ CASES: list[Case] = [
         "FROM Transaction INNER JOIN TransactionAccountingLine "
         "ON (TransactionAccountingLine.Transaction = Transaction.ID) "
         "INNER JOIN Account ON (Account.ID = TransactionAccountingLine.Account) "
-        "WHERE (Transaction.TranDate >= TO_DATE('2024-01-01', 'YYYY-MM-DD')) "
+        "WHERE (Transaction.TranDate BETWEEN TO_DATE('2024-02-01', 'YYYY-MM-DD') "
+        "AND TO_DATE('2024-02-29', 'YYYY-MM-DD')) "
         "GROUP BY BUILTIN.DF(Transaction.Type), BUILTIN.DF(Account.AcctType) ORDER BY TransactionType, AccountType",
         rows(
             {"transactiontype": "Journal", "accounttype": "Bank", "debits": "100"},
