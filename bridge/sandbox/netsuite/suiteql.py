@@ -44,6 +44,7 @@ _TRAN_LABEL = {
     "InvTrnfr": "Inventory Transfer",
     "ItemRcpt": "Item Receipt",
     "TrnfrOrd": "Transfer Order",
+    "CustPymt": "Payment",
 }
 
 TABLES: dict[str, list[str]] = {
