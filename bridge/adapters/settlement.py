@@ -108,6 +108,15 @@ class NetSuiteLedgerAdapter:
             out.update({str(r["externalid"]): str(r["id"]) for r in self.client.suiteql(query)})
         return out
 
+    def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
+        if table not in LOOKUP_TABLES:
+            raise ValueError(f"not a lookup table: {table}")
+        out: set[str] = set()
+        for chunk in _chunks(sorted({i for i in ids if i.isdigit()})):
+            query = f"SELECT id FROM {table} WHERE id IN ({', '.join(chunk)})"  # noqa: S608 - digits only
+            out.update(str(r["id"]) for r in self.client.suiteql(query))
+        return out
+
     def order_documents(self, kind: DocumentKind, shop_id: str, orders: Mapping[str, str], *,
                         external_id_pattern: str = "") -> dict[str, list[OrderDocument]]:
         out: dict[str, list[OrderDocument]] = {}
