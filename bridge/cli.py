@@ -27,6 +27,7 @@ CLI_MODULES: tuple[str, ...] = (
     "bridge.flows.inventory_cli",
     "bridge.flows.fulfillment_cli",
     "bridge.flows.settlement_cli",
+    "bridge.flows.ledger_audit_cli",
     "bridge.flows.monitoring_cli",
     "bridge.demo.cli",
     "bridge.doctor",

@@ -97,6 +97,7 @@ def register(main: click.Group) -> None:
     def orders_sync(ctx: click.Context, order_id: str, shop_id: str | None, dry_run: bool) -> None:
         """Sync one order now, or show what it would write (--dry-run)."""
         from bridge.errors import BridgeError, NeedsHumanError
+        from bridge.mapping import wire
         from bridge.mapping.orders import explain
         from bridge.mapping.wire import jsonable
 
@@ -114,8 +115,8 @@ def register(main: click.Group) -> None:
             except BridgeError as exc:
                 raise click.ClickException(str(exc)) from exc
             click.echo(explain(mapped))
-            click.echo(json.dumps({"record_type": mapped.record_type, "record": jsonable(mapped.record),
-                                   "customer": mapped.customer}, indent=2, sort_keys=True))
+            click.echo(wire.dumps({"record_type": mapped.record_type, "record": jsonable(mapped.record),
+                                   "customer": jsonable(mapped.customer)}, indent=2, sort_keys=True))
             return
         try:
             result = svc.sync(shop_id, order_id, not_before=c.clock.now())
@@ -181,6 +182,7 @@ def register(main: click.Group) -> None:
     def specs_diff(ctx: click.Context, ref: str, last_n: int, shop_id: str | None) -> None:
         """How the NetSuite payloads of recent orders change under the edited orders.yaml."""
         from bridge.flows.spec_check import spec_at_revision
+        from bridge.mapping import wire
         from bridge.mapping.orders import map_order
         from bridge.mapping.orders_spec import OrdersSpec
         from bridge.mapping.wire import jsonable
@@ -204,7 +206,7 @@ def register(main: click.Group) -> None:
                     for spec in (old_spec, new_spec):
                         try:
                             m = map_order(order, shop_id=sid, settings=spec.for_shop(sid), items=items)
-                            texts.append(json.dumps(jsonable(m.record), indent=1, sort_keys=True).splitlines())
+                            texts.append(wire.dumps(jsonable(m.record), indent=1, sort_keys=True).splitlines())
                         except Exception as exc:
                             texts.append([f"! {type(exc).__name__}: {exc}"])
                     if texts[0] != texts[1]:
