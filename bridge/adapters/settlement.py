@@ -140,7 +140,7 @@ class NetSuiteLedgerAdapter:
             query = ("SELECT DISTINCT t.id AS id, t.foreigntotal AS foreigntotal, t.entity AS entity, "  # noqa: S608
                      "t.status AS status, tl.createdfrom AS createdfrom FROM transaction t "
                      "INNER JOIN transactionline tl ON tl.transaction = t.id "
-                     f"WHERE t.type = 'CustInvc' AND tl.createdfrom IN ({', '.join(chunk)})")
+                     f"WHERE t.type = 'CustInvc' AND tl.createdfrom IN ({', '.join(_quote(x) for x in chunk)})")
             seen: set[str] = set()
             for row in self.client.suiteql(query):
                 oid = by_so.get(str(row.get("createdfrom") or ""))
