@@ -219,6 +219,24 @@ def inventory_transfer(w: World) -> tuple[str, list[Line]]:
     return w.post("inventoryTransfer", body), [("1300", "", "6.20"), ("1300", "6.20", "")]
 
 
+def _transfer_order(w: World) -> str:
+    body = {"location": {"id": w.main}, "transferLocation": {"id": w.east},
+            "item": {"items": [{"item": {"id": w.mug}, "quantity": 2}]}}
+    return w.post("transferOrder", body)
+
+
+def transfer_order_fulfillment(w: World) -> tuple[str, list[Line]]:
+    to = _transfer_order(w)
+    return w.transform("transferOrder", to, "itemFulfillment"), [("1300", "", "6.20"), ("1310", "6.20", "")]
+
+
+def transfer_order_receipt(w: World) -> tuple[str, list[Line]]:
+    to = _transfer_order(w)
+    w.transform("transferOrder", to, "itemFulfillment")
+    w.ns.sb.receive_stock(w.mug, w.main, 10, "3.50")  # the average moves on; the goods in transit do not
+    return w.transform("transferOrder", to, "itemReceipt"), [("1300", "6.20", ""), ("1310", "", "6.20")]
+
+
 def item_receipt_standalone(w: World) -> tuple[str, list[Line]]:
     rec = w.ns.sb.receive_stock(w.cap, w.east, 3, "4.25")
     return rec.rec.id, [("1300", "12.75", ""), ("2400", "", "12.75")]
@@ -241,6 +259,8 @@ CASES: dict[str, Callable[[World], tuple[str, list[Line]]]] = {
     "inventoryAdjustment-in-at-cost-out-at-average": inventory_adjustment,
     "inventoryTransfer-asset-to-asset": inventory_transfer,
     "itemReceipt-without-source-received-not-billed": item_receipt_standalone,
+    "transferOrder-fulfillment-into-transit": transfer_order_fulfillment,
+    "transferOrder-receipt-out-of-transit-at-shipped-cost": transfer_order_receipt,
 }
 
 
@@ -411,3 +431,29 @@ def test_unknown_posting_period_is_invalid_content(ns: NS) -> None:
     assert r.status_code == 400 and _detail(r)["o:errorCode"] == "INVALID_CONTENT"
     assert _detail(r)["o:errorPath"] == "postingPeriod"
     _nothing_posted(ns, "TTS-STMT-BADPERIOD")
+
+
+def test_foreign_currency_journal_gets_a_rounding_line(ns: NS) -> None:
+    w = World(ns)
+    body = _journal(w, [
+        {"account": {"id": w.acct["1250"]}, "debit": 0.01},
+        {"account": {"id": w.acct["1250"]}, "debit": 0.01},
+        {"account": {"id": w.acct["1250"]}, "debit": 0.01},
+        {"account": {"id": w.acct["6100"]}, "credit": 0.03},
+    ], "TTS-STMT-GBP")
+    body.update({"currency": {"id": w.gbp}, "exchangeRate": 1.27})
+    je = _id(ns.post(RECORD + "/journalEntry", body))
+    # each GBP 0.01 is USD 0.0127 -> 0.01; GBP 0.03 is USD 0.0381 -> 0.04: one cent to rounding
+    assert gl(ns, je) == [("1250", "0.01", ""), ("1250", "0.01", ""), ("1250", "0.01", ""), ("6100", "", "0.04"),
+                          ("6900", "0.01", "")]
+
+
+def test_a_refused_posting_moves_no_stock(ns: NS) -> None:
+    w = World(ns)
+    so = w.order(2)
+    ns.sb.close_period("2024-02")
+    r = ns.post(RECORD + f"/salesOrder/{so}/!transform/itemFulfillment", {"tranDate": "2024-02-14"})
+    assert r.status_code == 400 and "closed" in _detail(r)["detail"]
+    level = ns.sb.stock_levels(w.mug, w.main)[0]
+    assert (level["onHand"], level["committed"]) == ("10", "2")
+    assert ns.suiteql("SELECT COUNT(*) AS n FROM transaction WHERE type = 'ItemShip'").json()["items"][0]["n"] == "0"
