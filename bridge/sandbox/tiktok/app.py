@@ -117,7 +117,9 @@ def _open_api(sb: TikTokSandbox) -> Response:
 def _gateway(sb: TikTokSandbox, st: SandboxState, ep: Endpoint, path_params: dict[str, str],
              knobs: dict[str, float]) -> dict[str, Any]:
     cfg = sb.config
-    query = {k: request.args.get(k, "") for k in request.args}
+    # A repeated key (``ids=A&ids=B``) means what the documented array form ``ids=A,B`` means.
+    query = {k: ",".join(vs) for k, vs in request.args.lists()}
+    pairs = list(request.args.items(multi=True))
     app_key = query.get("app_key", "")
     app = st.apps.get(app_key)
     if app is None:
@@ -129,7 +131,7 @@ def _gateway(sb: TikTokSandbox, st: SandboxState, ep: Endpoint, path_params: dic
     _check_timestamp(query.get("timestamp", ""), cfg)
     multipart = (request.content_type or "").startswith("multipart/")
     raw = request.get_data(cache=True)
-    if not verify_request_sign(app.app_secret, request.path, query, raw, sign, multipart=multipart):
+    if not verify_request_sign(app.app_secret, request.path, pairs, raw, sign, multipart=multipart):
         raise ApiError(BAD_SIGN, "Invalid credentials. The `sign` query parameter is invalid.", 401)
     token = _check_token(st, app_key, request.headers.get("x-tts-access-token", ""))
     shop = _check_cipher(st, ep, token, query)
