@@ -96,6 +96,27 @@ def test_repeated_query_keys_verify_under_each_documented_reading_and_mean_the_a
         assert (resp.status_code, resp.json()["code"]) == (401, 106001), signed
 
 
+def test_documented_prior_versions_are_served_and_other_versions_are_36009014(tiktok: TikTokEnv) -> None:
+    """The 202309 upgrade guide documents v202309 of Get Order Detail, Search Products, Edit and
+    Partial Edit Product, whose pages now show later versions; a prior version stays available after a
+    new one (versioning page). A version that is neither answers the page's 36009014."""
+    c, sb = tiktok.client, tiktok.sandbox
+    us = c.shops["US"]
+    order = sb.place_order(us["id"], [{"seller_sku": "US-MUG-12", "quantity": 1}])["id"]
+    current = c.ok("GET", "/order/202507/orders", {"ids": [order]})
+    assert c.ok("GET", "/order/202309/orders", {"ids": [order]}) == current
+    found = c.ok("POST", "/product/202309/products/search", {"page_size": 5}, {"seller_skus": ["US-MUG-12"]})
+    pid = found["products"][0]["id"]
+    c.ok("POST", f"/product/202309/products/{pid}/partial_edit", None, {"title": "Mug, twelve ounces"})
+    assert c.ok("GET", f"/product/202309/products/{pid}")["title"] == "Mug, twelve ounces"
+    for method, path in (("GET", "/order/202401/orders"), ("POST", "/product/202311/products/search"),
+                         ("GET", "/finance/202309/statements/1/statement_transactions")):  # retired (202501)
+        status, code, message = c.err(method, path, {"ids": [order]} if "orders" in path else None,
+                                      {} if method == "POST" else None)
+        assert (status, code) == (404, 36009014) and "version" in message, path
+    assert c.err("GET", "/order/202507/nothing_here")[1] == 36009009  # an unknown path stays 36009009
+
+
 def test_timestamp_window_is_minus_five_minutes_plus_thirty_seconds(tiktok: TikTokEnv) -> None:
     c = tiktok.client
     now = int(time.time())

@@ -31,6 +31,7 @@ from .errors import (
     INVALID_METHOD,
     INVALID_MULTIPART,
     INVALID_PATH,
+    INVALID_VERSION,
     RATE_LIMITED,
     TOKEN_EXPIRED,
     TOKEN_INVALID,
@@ -86,6 +87,9 @@ def _envelope(sb: TikTokSandbox, code: int, message: str, data: Any, status: int
 def _open_api(sb: TikTokSandbox) -> Response:
     ep, path_params, other_method = sb.digest.match(request.method, request.path)
     if ep is None:
+        if (named := sb.digest.version_not_served(request.method, request.path)) is not None:
+            sb.count_call(named.key, INVALID_VERSION)
+            return _envelope(sb, INVALID_VERSION, "The version name is invalid, please check and retry.", None, 404)
         sb.count_call("unknown", INVALID_METHOD if other_method else INVALID_PATH)
         if other_method:
             return _envelope(sb, INVALID_METHOD, "Invalid method. The HTTP method used is not supported by this "
