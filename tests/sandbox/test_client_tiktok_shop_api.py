@@ -1,6 +1,7 @@
 """The TikTok Shop sandbox answers a client nobody here wrote: the PyPI package ``tiktok-shop-api``
 (an unofficial, generated SDK: ``TikTokShop(app_key, app_secret, access_token, shop_cipher,
-base_url=…)``, one attribute per API group, ``Webhooks.verify`` / ``Webhooks.parse``), used as its
+base_url=…)``, one attribute per API group, ``TikTokShopAuth`` for the code exchange and refresh,
+``Webhooks.verify`` / ``Webhooks.parse``), used as its
 README shows, over real HTTP on loopback. Only the base URL differs from a live call.
 
 It signs the way the sandbox requires: ``app_secret + path + sorted key+value (sign and access_token
@@ -12,10 +13,11 @@ signing page documents, see ``test_a_list_parameter_sent_as_repeated_keys_works`
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
-from tiktok_shop_api import TikTokShop, TikTokShopError, Webhooks
+from tiktok_shop_api import TikTokShop, TikTokShopAuth, TikTokShopError, Webhooks
 from tiktok_shop_api.generated.models import UpdateInventoryRequest
 
 from tests.sandbox.conftest import TikTokEnv, WebhookReceiver
@@ -96,3 +98,18 @@ def test_a_list_parameter_sent_as_repeated_keys_works(tiktok: TikTokEnv) -> None
         assert repeated is not None and [o.id for o in repeated.data.orders] == [a["id"], b["id"]]
         detail = tts.orders.get_order_detail(ids=[f"{a['id']},{b['id']}"])
         assert detail is not None and [o.id for o in detail.data.orders] == [a["id"], b["id"]]
+
+
+def test_oauth_code_exchange_refresh_and_the_new_token_signs(tiktok: TikTokEnv) -> None:
+    c, us = tiktok.client, tiktok.client.shops["US"]
+    auth = TikTokShopAuth(c.app_key, c.app_secret, base_url=tiktok.url, timeout=10)
+    code = tiktok.sandbox.authorize(c.app_key, shop_id=us["id"])
+    tokens = auth.exchange_code(code)
+    assert tokens.access_token and tokens.refresh_token and tokens.access_token_expire_in > time.time()
+    with pytest.raises(TikTokShopError):
+        auth.exchange_code(code)  # a code is single use
+    refreshed = auth.refresh(tokens.refresh_token)
+    assert refreshed.access_token and refreshed.access_token_expire_in >= tokens.access_token_expire_in
+    with client(tiktok, access_token=refreshed.access_token) as tts:
+        shops = tts.authorization.get_authorized_shops()
+        assert shops is not None and us["cipher"] in {s.cipher for s in shops.data.shops}
