@@ -24,6 +24,7 @@ from .auth import Authenticator
 from .config import NetSuiteSandboxConfig
 from .customizations import Project, load_project
 from .errors import NsError, invalid_content, nonexistent, user_error
+from .ledger import POSTING_TYPES, Ledger, cents, stored
 from .pool import Chaos, ConcurrencyPool, Counters
 from .render import SYSTEM_BODY_FIELDS, SYSTEM_LINE_FIELDS, Renderer
 from .rules import Effects, Env, Patch, dec, ref
@@ -122,7 +123,9 @@ class NetSuiteSandbox:
         self._allocated: dict[Pair, dict[Any, tuple[Decimal, Decimal]]] = {}
         self.closed_periods: set[str] = set()
         self.special_accounts: dict[str, str] = {}
+        self.ledger = Ledger(self.store, self.special_accounts)
         self.mirror = Mirror(self.custom_fields, list(self.project.custom_records), self.store)
+        self.mirror.now = lambda: self.now().replace(tzinfo=None)
         self.renderer = Renderer(self.store, self.custom_fields)
         self._refresh_periods()
 
@@ -152,6 +155,7 @@ class NetSuiteSandbox:
             allow_standalone=ctx.allow_standalone,
             via_rest=ctx.via_rest,
             custom_applies=self._custom_applies,
+            special_accounts=self.special_accounts,
         )
 
     def _custom_applies(self, field_id: str, record_type: str) -> bool:
@@ -274,6 +278,8 @@ class NetSuiteSandbox:
                             script_code="THIS_RECORD_CANNOT_BE_DELETED_BECAUSE_IT_HAS_DEPENDENT_RECORDS",
                         )
             env = self.env(ctx)
+            if current.type in POSTING_TYPES and current.data.get("_gl"):
+                self._check_open(current)
             self._apply_effects(env, current, None)
             self.store.remove(current)
             self.mirror.remove(current)
@@ -411,14 +417,21 @@ class NetSuiteSandbox:
                     "externalId",
                     script_code="DUP_RCRD",
                 )
+        posting = rec_type in POSTING_TYPES
+        if posting:
+            if old is not None and old.data.get("_gl"):
+                self._check_open(old)  # the postings of a closed period cannot change
+            # every account the postings need must exist before anything moves (all or nothing)
+            self.ledger.entries(rec_type, data, validate=True)
+            for sub in ("item", "inventory"):
+                for line in data.get(sub) or []:
+                    line.pop("_cost", None)
+                    line.pop("_unitCost", None)
         rid = old.id if old else self.store.next_id(rec_type)
-        if rec_type == "deposit":
-            data["_undepositedAccount"] = self.special_accounts.get("undeposited")
-        if rec_type == "customerDeposit":
-            data["_undepositedAccount"] = self.special_accounts.get("undeposited")
-            data["_liabilityAccount"] = self.special_accounts.get("customer_deposits")
         rec = Rec(rec_type, rid, data, old.created if old else now, now, (old.version + 1) if old else 1)
         self._apply_effects(env, old, rec)
+        if posting:
+            data["_gl"] = stored(self.ledger.entries(rec_type, data))
         self.store.put(rec, old)
         self.mirror.sync(rec)
         self._update_demand(rec_type, rid, rec)
@@ -455,18 +468,28 @@ class NetSuiteSandbox:
                     if int(line.get("line") or 0) == line_no:
                         line[fld] = dec(line.get(fld)) + sign * qty
         rules.validate_source_limits(env, sources)
+        payer = new or old
+        invoices = self._apply_payments(before, after, payer.id if payer else "")
         now = self.now()
         touched: set[Pair] = set()
         for pair, qty, cost in before.moves:
             self.stock.move(pair, -qty, cost, now)
             touched.add(pair)
-        for pair, qty, cost in after.moves:
-            self.stock.move(pair, qty, cost, now)
+        for (pair, qty, cost), line in zip(after.moves, after.move_lines, strict=True):
+            unit = self.stock.move(pair, qty, cost, now)
             touched.add(pair)
+            if "_cost" not in line:  # what the move was valued at: the ledger posts it
+                line["_unitCost"] = unit
+                line["_cost"] = cents(abs(qty) * unit)
         for dep_id in before.deposits:
-            self._set_deposit_status(dep_id, "A")
+            self._set_deposit_status(dep_id, deposited=False)
         for dep_id in after.deposits:
-            self._set_deposit_status(dep_id, "B")
+            self._set_deposit_status(dep_id, deposited=True)
+        for inv in invoices:
+            inv.modified = now
+            inv.version += 1
+            self.store.put(inv, self.store.get(inv.type, inv.id))
+            self.mirror.sync(inv)
         for src in sources.values():
             rules.set_status(src.type, src.data)
             src.modified = now
@@ -476,8 +499,50 @@ class NetSuiteSandbox:
             touched |= self._set_demand(src.type, src.id, src.data)
         self._allocate(touched, force=set(sources))
 
-    def _set_deposit_status(self, dep_id: str, status: str) -> None:
+    def _check_open(self, rec: Rec) -> None:
+        """A posted transaction whose period is closed keeps its postings (edits and deletes refused)."""
+        for key in (ref(rec.data.get("postingPeriod")), str(rec.data.get("tranDate") or "")[:7]):
+            if key and key in self.closed_periods:
+                raise rules.closed_period_error(key)
+
+    def _apply_payments(self, before: Effects, after: Effects, payment_id: str) -> list[Rec]:
+        """What a customer payment applies to invoices (``_paidBy``), their amount paid/remaining and
+        status (A Open, B Paid In Full); refuses applying more than an invoice's total. Returns the
+        changed invoices, not yet stored."""
+        changed: dict[str, Rec] = {}
+        for inv_id, _ in before.payments + after.payments:
+            current = self.store.get("invoice", inv_id)
+            if current is not None and inv_id not in changed:
+                changed[inv_id] = current.clone()
+                changed[inv_id].data.setdefault("_paidBy", {}).pop(payment_id, None)
+        for inv_id, amount in after.payments:
+            inv = changed.get(inv_id)
+            if inv is None:
+                raise invalid_content(f"The invoice {inv_id} does not exist.", "apply")
+            paid_by = inv.data["_paidBy"]
+            paid_by[payment_id] = dec(paid_by.get(payment_id)) + amount
+        for inv in changed.values():
+            total = dec(inv.data.get("total"))
+            paid = sum((dec(v) for v in inv.data["_paidBy"].values()), ZERO)
+            if paid > total:
+                raise user_error(
+                    f"You cannot apply more than the amount due on invoice {inv.data.get('tranId')} (total {total}, "
+                    f"applied {paid}).",
+                    "apply",
+                )
+            inv.data["amountPaid"] = paid
+            inv.data["amountRemaining"] = total - paid
+            inv.data["status"] = {"id": "B" if paid >= total > 0 else "A"}
+        return list(changed.values())
+
+    def _set_deposit_status(self, dep_id: str, *, deposited: bool) -> None:
+        """A deposit marks the payments it takes (customer deposit B Deposited / A Not Deposited;
+        customer payment and cash sale C Deposited / B Not Deposited)."""
         rec = self.store.get("customerDeposit", dep_id)
+        status = "B" if deposited else "A"
+        if rec is None:
+            rec = self.store.get("customerPayment", dep_id) or self.store.get("cashSale", dep_id)
+            status = "C" if deposited else "B"
         if rec is not None:
             rec.data["status"] = {"id": status}
             self.mirror.sync(rec)
@@ -573,13 +638,15 @@ class NetSuiteSandbox:
     ) -> tuple[list[dict[str, Any]], int]:
         """Run a query; returns (items with lower-case string values, total rows)."""
         with self.lock:
-            columns, rows, total = self.mirror.execute(query, params or [], limit, offset)
+            columns, rows, total = self.mirror.execute(
+                query, params or [], limit, offset, self.config.suiteql_date_format
+            )
         return page_items(columns, rows, self.config.suiteql_date_format), total
 
     def suiteql_raw(self, query: str, params: list[Any] | None = None) -> tuple[list[str], list[list[Any]]]:
         """For scripts (N/query): native values, columns lower-case."""
         with self.lock:
-            columns, rows, _ = self.mirror.execute(query, params or [], None, 0)
+            columns, rows, _ = self.mirror.execute(query, params or [], None, 0, self.config.suiteql_date_format)
         fmt = self.config.suiteql_date_format
         return columns, [[format_value(v, fmt) if isinstance(v, str) else v for v in r] for r in rows]
 
