@@ -34,6 +34,7 @@ FLOW_MODULES: tuple[str, ...] = (
     "bridge.flows.fulfillment",
     "bridge.flows.returns",
     "bridge.flows.settlement",
+    "bridge.flows.ledger_audit",
     "bridge.flows.monitoring",
 )
 
@@ -46,6 +47,7 @@ ADAPTER_MODULES: tuple[str, ...] = (
     "bridge.adapters.inventory",
     "bridge.adapters.fulfillment",
     "bridge.adapters.settlement",
+    "bridge.adapters.ledger_audit",
     "bridge.adapters.monitoring",
 )
 

@@ -27,6 +27,7 @@ CLI_MODULES: tuple[str, ...] = (
     "bridge.flows.inventory_cli",
     "bridge.flows.fulfillment_cli",
     "bridge.flows.settlement_cli",
+    "bridge.flows.ledger_audit_cli",
     "bridge.flows.monitoring_cli",
     "bridge.demo.cli",
     "bridge.doctor",
@@ -101,13 +102,16 @@ def preflight(obj: Obj, role: str) -> Any:
     """What web, worker and scheduler check before they start: the database is migrated and every mapping
     spec is valid (else they refuse, naming the file, key and fix). The specs they start with are recorded
     as the deployed snapshot (``ttns specs diff`` compares with it)."""
+    import logging
+
     from bridge.mapping import deployed
 
     container = obj.container()
-    require_specs(obj.settings)
+    spec_set = require_specs(obj.settings)
+    for problem in spec_set.unfilled():  # loads, but the flows needing it refuse until it is filled in
+        logging.getLogger("bridge.specs").warning("mapping spec placeholder: %s: %s; fix: %s", problem.file,
+                                                  problem.key, problem.fix)
     if deployed.record(container.store, obj.settings.specs_dir, by=role, now=container.clock.now()):
-        import logging
-
         logging.getLogger("bridge.specs").info("mapping specs in %s recorded as deployed (by %s)",
                                                obj.settings.specs_dir, role)
     return container

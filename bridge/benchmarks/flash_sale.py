@@ -159,14 +159,16 @@ class Bench:
                 world.close()
 
     def _specs(self, work: Path) -> Path:
-        """The shipped mapping specs, with the livestream buffer on the hot SKU."""
+        """The shipped mapping specs with the sandbox overlay, and the livestream buffer on the hot SKU."""
         import shutil
 
         import yaml
 
+        from bridge.sandbox.specs import sandbox_specs
+
         specs = work / "specs"
         shutil.rmtree(specs, ignore_errors=True)
-        shutil.copytree(REPO / "mapping_specs", specs)
+        sandbox_specs(specs)
         inv = yaml.safe_load((specs / "inventory.yaml").read_text())
         inv.setdefault("skus", {})[HOT_SKU] = {"buffer": self.o.hot_buffer}
         (specs / "inventory.yaml").write_text(yaml.safe_dump(inv, sort_keys=False))

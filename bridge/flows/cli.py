@@ -97,6 +97,7 @@ def register(main: click.Group) -> None:
     def orders_sync(ctx: click.Context, order_id: str, shop_id: str | None, dry_run: bool) -> None:
         """Sync one order now, or show what it would write (--dry-run)."""
         from bridge.errors import BridgeError, NeedsHumanError
+        from bridge.mapping import wire
         from bridge.mapping.orders import explain
         from bridge.mapping.wire import jsonable
 
@@ -114,8 +115,8 @@ def register(main: click.Group) -> None:
             except BridgeError as exc:
                 raise click.ClickException(str(exc)) from exc
             click.echo(explain(mapped))
-            click.echo(json.dumps({"record_type": mapped.record_type, "record": jsonable(mapped.record),
-                                   "customer": mapped.customer}, indent=2, sort_keys=True))
+            click.echo(wire.dumps({"record_type": mapped.record_type, "record": jsonable(mapped.record),
+                                   "customer": jsonable(mapped.customer)}, indent=2, sort_keys=True))
             return
         try:
             result = svc.sync(shop_id, order_id, not_before=c.clock.now())
@@ -135,18 +136,20 @@ def register(main: click.Group) -> None:
         """Validate every spec, and that every NetSuite id it names exists in the account."""
         from bridge.cli import Obj, require_specs
         from bridge.flows.spec_check import referenced_ids
-        from bridge.mapping.specs import SpecError
 
         obj = ctx.find_object(Obj)
         assert obj is not None
-        try:
-            spec_set = require_specs(obj.settings)
-        except SpecError as exc:
-            click.echo(str(exc), err=True)
-            ctx.exit(65)
+        spec_set = require_specs(obj.settings)  # an invalid spec: each problem with file, key and fix; exit 65
         click.echo(f"{len(spec_set.specs)} spec file(s) in {obj.settings.specs_dir} valid: "
                    f"{', '.join(n for n, _ in spec_set)}")
+        unfilled = spec_set.unfilled()
+        for problem in unfilled:
+            click.echo(str(problem), err=True)
+        not_ready = (f"{len(unfilled)} placeholder(s) to replace with your account's records (the shipped specs "
+                     "name none)") if unfilled else ""
         if offline:
+            if unfilled:
+                raise click.ClickException(not_ready)
             return
         c = _container(ctx)
         lookup = c.get("netsuite.lookup")
@@ -157,9 +160,10 @@ def register(main: click.Group) -> None:
                 missing_total += 1
                 where = ", ".join(sorted(refs[ref_id]))
                 click.echo(f"missing {label} {ref_id!r} in NetSuite (used at {where})", err=True)
-        if missing_total:
-            click.echo(f"{missing_total} id(s) not found: create them in NetSuite or correct the spec", err=True)
-            ctx.exit(1)
+        if missing_total or unfilled:
+            missing = (f"{missing_total} id(s) not found: create them in NetSuite or correct the spec"
+                       if missing_total else "")
+            raise click.ClickException("; ".join(m for m in (not_ready, missing) if m))
         click.echo("every NetSuite id the specs name exists")
 
     @specs.command("reference")
@@ -204,7 +208,7 @@ def register(main: click.Group) -> None:
     def specs_diff(ctx: click.Context, ref: str | None, last_n: int, shop_id: str | None) -> None:
         """How the NetSuite payloads of recent orders change under the edited orders.yaml."""
         from bridge.flows.spec_check import spec_at_revision
-        from bridge.mapping import deployed
+        from bridge.mapping import deployed, wire
         from bridge.mapping.orders import map_order
         from bridge.mapping.orders_spec import OrdersSpec
         from bridge.mapping.wire import jsonable
@@ -236,7 +240,7 @@ def register(main: click.Group) -> None:
                     for spec in (old_spec, new_spec):
                         try:
                             m = map_order(order, shop_id=sid, settings=spec.for_shop(sid), items=items)
-                            texts.append(json.dumps(jsonable(m.record), indent=1, sort_keys=True).splitlines())
+                            texts.append(wire.dumps(jsonable(m.record), indent=1, sort_keys=True).splitlines())
                         except Exception as exc:
                             texts.append([f"! {type(exc).__name__}: {exc}"])
                     if texts[0] != texts[1]:

@@ -15,11 +15,9 @@ import contextlib
 import json
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -37,6 +35,7 @@ from bridge.errors import (
     redact_text,
 )
 from bridge.logs import correlation_id, current_job
+from bridge.mapping.wire import dumps, loads
 from bridge.netsuite import errors as ns_errors
 from bridge.netsuite.account import Account
 from bridge.netsuite.auth import NetSuiteAuth
@@ -132,32 +131,7 @@ class BatchOutcomeUnknown(WriteOutcomeUnknown):
         self.results = results
 
 
-# ---------------------------------------------------------------------------------------------
-# JSON with exact decimals both ways
-# ---------------------------------------------------------------------------------------------
-_DEC = re.compile(r'"\\u0000D(-?[0-9.]+)\\u0000"')
-
-
-def dumps(body: Any) -> str:
-    """JSON text; ``Decimal`` values are written as exact JSON numbers (never through float)."""
-
-    def walk(v: Any) -> Any:
-        if isinstance(v, Decimal):
-            if not v.is_finite():
-                raise ValueError("a NetSuite amount must be a finite number")
-            return f"\x00D{v:f}\x00"
-        if isinstance(v, Mapping):
-            return {str(k): walk(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [walk(x) for x in v]
-        return v
-
-    return _DEC.sub(r"\1", json.dumps(walk(body), ensure_ascii=True, separators=(",", ":")))
-
-
-def loads(text: str) -> Any:
-    """Parse NetSuite JSON; non-integer numbers become ``Decimal``."""
-    return json.loads(text, parse_float=Decimal)
+# JSON with exact decimals both ways: the bridge's one rule (``bridge.mapping.wire``).
 
 
 def _id_from_location(location: str | None) -> str | None:

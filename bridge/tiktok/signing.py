@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
+
+from bridge.mapping import wire
 
 EXCLUDED_QUERY_KEYS = frozenset({"sign", "access_token"})
 
@@ -57,19 +57,13 @@ def verify(app_secret: str, path: str, query: Mapping[str, Any], body_bytes: byt
     return hmac.compare_digest(sign(app_secret, path, query, body_bytes), (signature or "").strip().lower())
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # TikTok money fields are decimal strings: exact digits, never through a float.
-        return format(value, "f")
-    raise TypeError(f"cannot serialize {type(value).__name__} in a TikTok request body")
-
-
 def encode_body(body: Any) -> bytes:
     """Serialize a JSON body once, compactly, UTF-8 (the bytes that are signed and sent).
 
-    A ``Decimal`` is written as the decimal string TikTok's money fields expect.
+    The bridge's one rule (``bridge.mapping.wire``): a ``Decimal`` is an exact JSON number. TikTok's
+    money fields are decimal *strings*; the mappings format them (``wire.decimal_text``) themselves.
     """
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode("utf-8")
+    return wire.encode(body)
 
 
 __all__ = ["EXCLUDED_QUERY_KEYS", "canonical_query", "encode_body", "query_value", "sign", "string_to_sign", "verify"]

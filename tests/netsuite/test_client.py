@@ -13,7 +13,8 @@ import pytest
 from bridge.bootstrap import build
 from bridge.errors import ConfigurationError, FatalError, NeedsHumanError, RetriableError, WriteOutcomeUnknown
 from bridge.logs import correlation, job_scope
-from bridge.netsuite.client import BatchOutcomeUnknown, NetSuiteClient, RetryPolicy, dumps, loads
+from bridge.mapping.wire import dumps, loads
+from bridge.netsuite.client import BatchOutcomeUnknown, NetSuiteClient, RetryPolicy
 from bridge.netsuite.governor import Governor
 from bridge.netsuite.wiring import build_client
 from bridge.serving import BackgroundServer

@@ -74,6 +74,35 @@ def test_unknown_property_is_invalid_content_with_its_path(ns: NS) -> None:
     assert relaxed.status_code == 204
 
 
+def test_property_name_validation_header_value_is_case_insensitive(ns: NS) -> None:
+    ids = ns.ids()
+    body = _so(ids)
+    body["item"]["items"][0]["colour"] = "red"
+    for value in ("ignore", "IGNORE", "iGnOrE"):
+        r = ns.post(RECORD + "/salesOrder", body, headers={"X-NetSuite-PropertyNameValidation": value})
+        assert r.status_code == 204, (value, r.text)
+    strict = ns.post(RECORD + "/salesOrder", body, headers={"X-NetSuite-PropertyNameValidation": "error"})
+    assert strict.status_code == 400 and _detail(strict)["o:errorPath"] == "item.items[0].colour"
+    bogus = ns.post(RECORD + "/salesOrder", _so(ids), headers={"X-NetSuite-PropertyNameValidation": "loose"})
+    assert bogus.status_code == 400 and _detail(bogus)["o:errorCode"] == "INVALID_HEADER"
+
+
+def test_json_types_follow_the_schema_numbers_are_numbers_and_strings_strings(ns: NS) -> None:
+    ids = ns.ids()
+    as_text = _so(ids)
+    as_text["item"]["items"][0]["rate"] = "12.50"  # number in the 2026.1 schema
+    r = ns.post(RECORD + "/salesOrder", as_text)
+    assert r.status_code == 400 and _detail(r)["o:errorCode"] == "INVALID_CONTENT"
+    assert _detail(r)["o:errorPath"] == "item.items[0].rate"
+    qty_text = _so(ids)
+    qty_text["item"]["items"][0]["quantity"] = "2"
+    assert _detail(ns.post(RECORD + "/salesOrder", qty_text))["o:errorPath"] == "item.items[0].quantity"
+    memo_number = ns.post(RECORD + "/salesOrder", _so(ids, memo=42))  # string in the schema
+    assert memo_number.status_code == 400 and _detail(memo_number)["o:errorPath"] == "memo"
+    exact = ns.post(RECORD + "/salesOrder", _so(ids, memo="42", shippingCost=4.99))
+    assert exact.status_code == 204, exact.text
+
+
 def test_custom_fields_from_the_project_are_accepted_only_where_they_apply(ns: NS) -> None:
     ids = ns.ids()
     ok = ns.post(RECORD + "/salesOrder", _so(ids, custbody_ttns_order_id="5770001"))
@@ -165,8 +194,8 @@ def test_sales_order_totals_discounts_shipping_and_tax(ns: NS) -> None:
         "shippingCost": 5,
         "item": {
             "items": [
-                {"item": {"id": ids["item"]}, "quantity": 3, "rate": "19.99", "taxCode": {"id": tax}},
-                {"item": {"id": disc}, "rate": "-6.00"},
+                {"item": {"id": ids["item"]}, "quantity": 3, "rate": 19.99, "taxCode": {"id": tax}},
+                {"item": {"id": disc}, "rate": -6.00},
             ]
         },
     }
@@ -200,8 +229,8 @@ def test_journal_entries_must_balance_and_closed_periods_refuse_postings(ns: NS)
             "externalId": f"TTS-STMT-{debit}-{date}",
             "line": {
                 "items": [
-                    {"account": {"id": accts["tiktok_clearing"]}, "debit": debit},
-                    {"account": {"id": accts["marketplace_fees"]}, "credit": credit},
+                    {"account": {"id": accts["tiktok_clearing"]}, "debit": float(debit)},
+                    {"account": {"id": accts["marketplace_fees"]}, "credit": float(credit)},
                 ]
             },
         }

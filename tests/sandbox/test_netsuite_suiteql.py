@@ -59,7 +59,7 @@ def test_values_are_strings_nulls_are_omitted_dates_in_user_format(ns: NS) -> No
             "entity": {"id": ids["customer"]},
             "tranDate": "2024-01-05",
             "externalId": "TTS-Q-1",
-            "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 2, "rate": "10.25"}]},
+            "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 2, "rate": 10.25}]},
         },
     )
     body = ns.suiteql(

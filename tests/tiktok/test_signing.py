@@ -53,10 +53,10 @@ def test_multipart_and_empty_bodies_are_not_signed() -> None:
     assert signing.sign("s", "/p", q, None) == signing.sign("s", "/p", q, b"")
 
 
-def test_encode_body_is_compact_utf8_and_decimal_exact() -> None:
+def test_encode_body_is_compact_utf8_and_decimals_are_exact_json_numbers() -> None:
     from decimal import Decimal
 
-    assert signing.encode_body({"a": "é", "p": Decimal("0.10")}) == '{"a":"é","p":"0.10"}'.encode()
+    assert signing.encode_body({"a": "é", "p": Decimal("0.10")}) == '{"a":"é","p":0.10}'.encode()
     with pytest.raises(TypeError):
         signing.encode_body({"x": object()})
 

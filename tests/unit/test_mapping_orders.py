@@ -13,6 +13,7 @@ import pytest
 
 from bridge.domain.tiktok import Order
 from bridge.errors import NeedsHumanError, SkippableError
+from bridge.mapping import wire
 from bridge.mapping.orders import ItemRef, explain, map_order
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec
 from bridge.mapping.specs import deep_merge, load_spec
@@ -134,7 +135,7 @@ def test_mapping(case: Case) -> None:
 
 def check_golden(name: str, actual: dict[str, Any]) -> None:
     path = GOLDEN / f"{name}.json"
-    text = json.dumps(actual, indent=2, sort_keys=True) + "\n"
+    text = wire.dumps(actual, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
     if os.environ.get("TTNS_UPDATE_GOLDEN") == "1" or not path.exists():
         path.write_text(text)
     assert text == path.read_text(), f"{path.name} differs; review and rerun with TTNS_UPDATE_GOLDEN=1"

@@ -16,6 +16,7 @@ from .schema import sublists_of
 bp = Blueprint("netsuite_rest", __name__)
 RECORD_BASE = "/services/rest/record/v1"
 MAX_SUITEQL_ROWS = 100_000
+_VALIDATION_MODES = {m.lower(): m for m in ("Error", "Warning", "Ignore")}
 
 
 def _base() -> str:
@@ -23,8 +24,10 @@ def _base() -> str:
 
 
 def _ctx() -> ExecContext:
-    mode = request.headers.get("X-NetSuite-PropertyNameValidation")
-    if mode is not None and mode not in ("Error", "Warning", "Ignore"):
+    raw = request.headers.get("X-NetSuite-PropertyNameValidation")
+    # NetSuite reads the value case-insensitively (clients send ``error`` as often as ``Error``).
+    mode = _VALIDATION_MODES.get(raw.strip().lower()) if raw is not None else None
+    if raw is not None and mode is None:
         raise NsError(
             400,
             "INVALID_HEADER",

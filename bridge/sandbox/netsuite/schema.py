@@ -157,8 +157,10 @@ def sublists_of(def_name: str) -> dict[str, str]:
     return {n: e["el"] for n, e in definition(def_name).items() if e.get("k") == "sublist"}
 
 
-def parse_decimal(value: Any, path: str) -> Decimal:
-    if isinstance(value, bool) or value is None:
+def parse_decimal(value: Any, path: str, *, strict: bool = False) -> Decimal:
+    """A JSON number as ``Decimal``. ``strict`` (REST bodies) refuses a numeric *string* where the
+    record schema says number, as NetSuite does; SuiteScript values are converted."""
+    if isinstance(value, bool) or value is None or (strict and isinstance(value, str)):
         raise invalid_content(f"Invalid value for the field {path}: a number is expected.", path)
     try:
         return Decimal(str(value)) if not isinstance(value, Decimal) else value
@@ -175,9 +177,19 @@ def check_external_id(value: Any, path: str = "externalId") -> str:
 class Validator:
     """Validates request bodies for one account's custom fields and validation mode."""
 
-    def __init__(self, custom_fields: dict[str, CustomField], mode: str = "Error") -> None:
+    def __init__(
+        self, custom_fields: dict[str, CustomField], mode: str = "Error", *, strict_types: bool = True
+    ) -> None:
         self.custom_fields = custom_fields
         self.mode = mode
+        # REST bodies are JSON typed by the schema: a number field takes a JSON number, a string field
+        # a JSON string. SuiteScript's record.setValue converts, so the harness path passes False.
+        self.strict_types = strict_types
+
+    def _string_ok(self, value: Any) -> bool:
+        if isinstance(value, str):
+            return True
+        return not self.strict_types and isinstance(value, int | Decimal) and not isinstance(value, bool)
 
     def body(self, def_name: str, body: Any, *, is_transaction: bool, path: str = "") -> Validated:
         out = Validated(value={})
@@ -250,12 +262,12 @@ class Validator:
                 raise invalid_content(f"Invalid value for the field {path}: a boolean is expected.", path)
             return value
         if ft == "INTEGER":
-            d = parse_decimal(value, path)
+            d = parse_decimal(value, path, strict=self.strict_types)
             if d != d.to_integral_value():
                 raise invalid_content(f"Invalid value for the field {path}: an integer is expected.", path)
             return int(d)
         if ft in ("FLOAT", "CURRENCY", "CURRENCY2", "PERCENT"):
-            return parse_decimal(value, path)
+            return parse_decimal(value, path, strict=self.strict_types)
         if ft == "DATE":
             if not isinstance(value, str) or not _DATE.match(value):
                 raise invalid_content(f"Invalid date value for the field {path} (YYYY-MM-DD).", path)
@@ -267,7 +279,7 @@ class Validator:
             if not isinstance(items, list):
                 raise invalid_content(f"Invalid value for the field {path}: a list is expected.", path)
             return [self._ref(cf.select_record or "nsResource", v, f"{path}[{i}]", out) for i, v in enumerate(items)]
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        if not self._string_ok(value):
             raise invalid_content(f"Invalid value for the field {path}: a string is expected.", path)
         return str(value)
 
@@ -288,7 +300,7 @@ class Validator:
     ) -> Any:
         kind = entry["k"]
         if kind == "string":
-            if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            if not self._string_ok(value):
                 raise invalid_content(f"Invalid value for the field {path}: a string is expected.", path)
             text = str(value)
             fmt = entry.get("f")
@@ -301,9 +313,9 @@ class Validator:
                 raise invalid_content(f"Invalid value '{text}' for the field {path}.", path)
             return text
         if kind == "number":
-            return parse_decimal(value, path)
+            return parse_decimal(value, path, strict=self.strict_types)
         if kind == "integer":
-            d = parse_decimal(value, path)
+            d = parse_decimal(value, path, strict=self.strict_types)
             if d != d.to_integral_value():
                 raise invalid_content(f"Invalid value for the field {path}: an integer is expected.", path)
             return int(d)

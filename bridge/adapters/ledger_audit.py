@@ -1,0 +1,184 @@
+"""NetSuite's general ledger read for the ledger audit (service ``"netsuite.gl"``).
+
+Every query is plain Oracle-dialect SuiteQL, the same on a real account as in the sandbox: no
+``LIMIT`` (the client pages with ``limit``/``offset``), dates compared with ``TO_DATE`` and read
+with ``TO_CHAR`` (the account's date format preference does not matter), ids in ``IN`` lists of at
+most ``IN_CHUNK``. The GL is read from ``transactionaccountingline`` (posting lines of the primary
+accounting book) joined to its ``transaction`` and ``transactionline`` (for the line memo).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bridge.mapping.ledger_audit import GlLine, Period
+
+IN_CHUNK = 200
+WINDOW_DAYS = 31  # the GL is read a month of transaction dates at a time (each query well under 100,000 rows)
+PRIMARY_BOOK = "1"
+_DIGITS = re.compile(r"^[0-9]+$")
+
+
+def _money(value: Any) -> Decimal:
+    if value is None or value == "":
+        return Decimal(0)
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise ValueError(f"SuiteQL returned a non-numeric amount: {str(value)[:40]!r}") from None
+
+
+def _day(value: Any) -> date | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    return date.fromisoformat(text[:10])
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ids(values: Sequence[str]) -> str:
+    bad = [v for v in values if not _DIGITS.match(v)]
+    if bad:
+        raise ValueError(f"not NetSuite internal ids: {bad[:3]}")
+    return ", ".join(values)
+
+
+def gl_query(since: date, until: date, clearing: Sequence[str]) -> str:
+    """The GL lines of the bridge's documents (external id ``TTS-…``) dated in [since, until), and
+    every line on the clearing account(s) in that window (a hand-made entry counts too)."""
+    on_clearing = f" OR tal.account IN ({_ids(list(clearing))})" if clearing else ""
+    # dates are ISO dates and the account ids are checked to be digits: nothing caller-typed is spliced in
+    return (
+        "SELECT tal.transaction AS transaction, tal.transactionline AS line, tal.account AS account, "  # noqa: S608
+        "tal.debit AS debit, tal.credit AS credit, tal.accountingbook AS book, t.externalid AS externalid, "
+        "t.type AS type, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, t.postingperiod AS postingperiod, "
+        "tl.memo AS memo, tl.createdfrom AS createdfrom "
+        "FROM transactionaccountingline tal "
+        "INNER JOIN transaction t ON t.id = tal.transaction "
+        "LEFT OUTER JOIN transactionline tl ON tl.transaction = tal.transaction AND tl.id = tal.transactionline "
+        f"WHERE tal.posting = 'T' AND t.trandate >= TO_DATE('{since.isoformat()}', 'YYYY-MM-DD') "
+        f"AND t.trandate < TO_DATE('{until.isoformat()}', 'YYYY-MM-DD') "
+        f"AND (t.externalid LIKE 'TTS-%'{on_clearing})"
+    )
+
+
+def header_query(ids: Sequence[str]) -> str:
+    """External id and source document of transactions (to follow a credit memo back to its order)."""
+    return ("SELECT t.id AS id, t.externalid AS externalid, tl.createdfrom AS createdfrom FROM transaction t "  # noqa: S608
+            "INNER JOIN transactionline tl ON tl.transaction = t.id "
+            f"WHERE tl.mainline = 'T' AND t.id IN ({_ids(list(ids))})")
+
+
+ACCOUNTS_QUERY = "SELECT id, acctnumber, fullname, accttype FROM account"
+PERIODS_QUERY = ("SELECT id, TO_CHAR(startdate, 'YYYY-MM-DD') AS startdate, TO_CHAR(enddate, 'YYYY-MM-DD') AS enddate "
+                 "FROM accountingperiod WHERE isquarter = 'F' AND isyear = 'F' AND isadjust = 'F'")
+
+
+def order_of(external_id: str, shop_id: str) -> str:
+    """The TikTok order an order-level document belongs to, from its external id
+    (``TTS-{shop}-{order}``, ``TTS-DEP-{shop}-{order}``, ``TTS-PMT-{shop}-{order}``)."""
+    for prefix in (f"TTS-DEP-{shop_id}-", f"TTS-PMT-{shop_id}-", f"TTS-{shop_id}-"):
+        if external_id.startswith(prefix):
+            return external_id[len(prefix):]
+    return ""
+
+
+class NetSuiteGlReader:
+    """Reads GL lines, accounts and accounting periods through the bridge's SuiteQL client."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def _rows(self, query: str) -> Iterator[dict[str, Any]]:
+        rows: Iterator[dict[str, Any]] = iter(self.client.iter_suiteql(query)) if hasattr(
+            self.client, "iter_suiteql") else iter(self.client.suiteql(query))
+        return rows
+
+    def accounts(self) -> dict[str, dict[str, str]]:
+        return {str(r["id"]): {"number": str(r.get("acctnumber") or ""), "name": str(r.get("fullname") or ""),
+                               "type": str(r.get("accttype") or "")} for r in self._rows(ACCOUNTS_QUERY)}
+
+    def periods(self) -> list[Period]:
+        out = []
+        for r in self._rows(PERIODS_QUERY):
+            start, end = _day(r.get("startdate")), _day(r.get("enddate"))
+            if start and end:
+                out.append(Period(str(r["id"]), start, end))
+        return out
+
+    def lines(self, shop_id: str, since: date, until: date, clearing: Sequence[str], *,
+              on_window: Callable[[date, int], None] | None = None) -> list[GlLine]:
+        """Every GL line of the window (primary book), with the TikTok order of order documents
+        resolved through their external ids and source documents."""
+        raw: list[dict[str, Any]] = []
+        start = since
+        while start < until:
+            end = min(until, start + timedelta(days=WINDOW_DAYS))
+            before = len(raw)
+            raw.extend(r for r in self._rows(gl_query(start, end, clearing))
+                       if str(r.get("book") or PRIMARY_BOOK) == PRIMARY_BOOK)
+            if on_window:
+                on_window(end, len(raw) - before)
+            start = end
+        orders = self._orders(shop_id, raw)
+        out = []
+        for r in raw:
+            tid = str(r["transaction"])
+            out.append(GlLine(tid, str(r.get("externalid") or ""), str(r.get("type") or ""), _day(r.get("trandate")),
+                              str(r.get("postingperiod") or ""), str(r["account"]), _money(r.get("debit")),
+                              _money(r.get("credit")), orders.get(tid, ""), str(r.get("memo") or "")))
+        return out
+
+    def _orders(self, shop_id: str, raw: Sequence[dict[str, Any]]) -> dict[str, str]:
+        """Transaction id → TikTok order id, following ``createdfrom`` (credit memo → return
+        authorization → sales order) up to three steps."""
+        out: dict[str, str] = {}
+        source: dict[str, str] = {}
+        eid: dict[str, str] = {}
+        for r in raw:
+            tid = str(r["transaction"])
+            eid[tid] = str(r.get("externalid") or "")
+            if r.get("createdfrom"):
+                source.setdefault(tid, str(r["createdfrom"]))
+        pending = set(eid)
+        for _ in range(3):
+            todo = []
+            for tid in sorted(pending):
+                oid = order_of(eid.get(tid, ""), shop_id)
+                if oid:
+                    continue
+                src = source.get(tid)
+                if src and src not in eid:
+                    todo.append(src)
+            todo = sorted(set(todo))
+            for i in range(0, len(todo), IN_CHUNK):
+                for r in self._rows(header_query(todo[i:i + IN_CHUNK])):
+                    sid = str(r["id"])
+                    eid[sid] = str(r.get("externalid") or "")
+                    if r.get("createdfrom"):
+                        source.setdefault(sid, str(r["createdfrom"]))
+            if not todo:
+                break
+        for tid in eid:
+            cur, seen = tid, 0
+            while cur and seen < 4:
+                oid = order_of(eid.get(cur, ""), shop_id)
+                if oid:
+                    out[tid] = oid
+                    break
+                cur, seen = source.get(cur, ""), seen + 1
+        return {k: v for k, v in out.items() if not eid.get(k, "").startswith(("TTS-STMT-", "TTS-PAY-"))}
+
+
+def provide(container: Any) -> None:
+    container.provide("netsuite.gl", lambda c: NetSuiteGlReader(c.get("netsuite")))
+
+
+__all__ = ["NetSuiteGlReader", "gl_query", "header_query", "order_of", "provide"]

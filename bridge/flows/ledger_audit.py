@@ -1,0 +1,264 @@
+"""`ttns ledger audit`: the general ledger is the judge (DESIGN.md guarantee 5).
+
+Reads TikTok's statements and payouts from TikTok's finance API (through the settlement port, never
+the bridge's own store) and NetSuite's GL through SuiteQL (``bridge.adapters.ledger_audit``), then
+compares them with the pure ``bridge.mapping.ledger_audit.audit``. The flow only gathers inputs and
+turns findings into finance exceptions:
+
+* ``ledger.audit`` (scheduled daily, after the settlement import) audits the last
+  ``TTNS_SETTLEMENT_LOOKBACK_DAYS`` of every active shop; each finding becomes an exception
+  ``LEDGER_<CODE>`` (``LEDGER_MISSING_POSTING``, ``LEDGER_DOUBLE_COUNT``, ``LEDGER_WRONG_PERIOD``,
+  ``LEDGER_DIFFERENCE``, ``LEDGER_RESIDUE``) on the statement, payout, order or account, naming the
+  documents; an exception whose subject audits clean is resolved.
+* every statement's and payout's verdict is kept (``ledger.audit:{kind}:{shop}:{id}`` in the
+  cursors table) so the console says "Reconciled" only for what the ledger proved.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from bridge.clock import Clock
+from bridge.domain.finance import ZERO, Statement
+from bridge.logs import correlation_id
+from bridge.mapping.ledger_audit import (
+    AuditAccounts,
+    AuditReport,
+    SubjectAudit,
+    TikTokPayout,
+    TikTokStatement,
+    audit,
+)
+from bridge.mapping.settlement import (
+    account_for,
+    evidence,
+    label,
+    line_components,
+    statement_components,
+    statement_date,
+)
+from bridge.mapping.settlement_spec import SettlementSettings
+from bridge.store import Store
+from bridge.worker.registry import Registry, Schedule
+from bridge.worker.runner import JobContext
+
+log = logging.getLogger("bridge.flows.ledger_audit")
+
+KIND_AUDIT = "ledger.audit"
+PREFIX = "LEDGER_"
+CURSOR = "ledger.audit"
+RECEIVABLE_TYPES = frozenset({"AcctRec", "UnDepFunds"})
+PAYOUT_LAG_DAYS = 3  # payouts are created within hours of their statement; read a little past the window
+GL_LEAD_DAYS = 2  # a journal dated the day before its statement (journal.date: previous_day), time zones
+
+
+@dataclass
+class Progress:
+    statements: Callable[[int], None] | None = None
+    statement: Callable[[str], None] | None = None
+    gl: Callable[[date, int], None] | None = None
+
+
+def entity(subject: str, shop_id: str) -> str:
+    kind, _, ident = subject.partition(":")
+    return f"ledger:{kind}:{shop_id}:{ident}"
+
+
+@dataclass
+class LedgerAuditService:
+    store: Store
+    tiktok: Any  # bridge.flows.settlement_ports.TikTokFinance
+    gl: Any  # bridge.adapters.ledger_audit.NetSuiteGlReader
+    settlement: Any  # bridge.flows.settlement.SettlementService (settings with resolved references)
+    clock: Clock
+
+    # -- inputs ------------------------------------------------------------------------------------
+    def tiktok_figures(self, shop_id: str, since: datetime, until: datetime, settings: SettlementSettings,
+                       progress: Progress | None = None) -> tuple[list[TikTokStatement], list[TikTokPayout]]:
+        summaries = list(self.tiktok.statements(shop_id, since=since, until=until))
+        if progress and progress.statements:
+            progress.statements(len(summaries))
+        statements: list[TikTokStatement] = []
+        for s in summaries:
+            stmt = self.tiktok.statement(shop_id, s.id, s)
+            statements.append(self._statement(stmt, settings))
+            if progress and progress.statement:
+                progress.statement(s.id)
+        wanted = {s.payment_id for s in statements if s.payment_id}
+        payouts = []
+        for p in self.tiktok.payments(shop_id, since=since - timedelta(days=1),
+                                      until=until + timedelta(days=PAYOUT_LAG_DAYS)):
+            if p.id not in wanted:
+                continue
+            when = p.paid_time or p.create_time
+            payouts.append(TikTokPayout(shop_id, p.id, p.status, p.amount, p.currency, when.date() if when else None,
+                                        p.exchanged))
+        return statements, payouts
+
+    @staticmethod
+    def _statement(stmt: Statement, settings: SettlementSettings) -> TikTokStatement:
+        orders: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+        for ln in stmt.lines:
+            if ln.order_ref:
+                for comp, amount in line_components(ln).items():
+                    orders[ln.order_ref][comp] += amount
+        day = stmt.statement_time.date() if stmt.statement_time else None
+        return TikTokStatement(stmt.shop_id, stmt.id, stmt.currency, day,
+                               statement_date(day, settings) if day else None, stmt.payment_id, stmt.payable,
+                               statement_components(stmt), {k: dict(v) for k, v in orders.items()})
+
+    def accounts(self, settings: SettlementSettings, statements: Sequence[TikTokStatement],
+                 chart: Mapping[str, Mapping[str, str]]) -> AuditAccounts:
+        comps = {c for s in statements for c in s.components}
+        mapping: dict[str, str] = {}
+        for comp in sorted(comps):
+            acct, _ = account_for(comp, settings)
+            if acct:
+                mapping[comp] = str(acct)
+        currencies = {s.currency.upper() for s in statements} | set(settings.deposit.bank_accounts)
+        bank = {cur: str(a) for cur in currencies if (a := settings.deposit.account_for(cur))}
+        receivable = {a for a, info in chart.items() if info.get("type") in RECEIVABLE_TYPES
+                      or info.get("name", "").lower() == "undeposited funds"}
+        if settings.receivable.ar_account:
+            receivable.add(str(settings.receivable.ar_account))
+        names = {a: " ".join(x for x in (info.get("number"), info.get("name")) if x) or a for a, info in chart.items()}
+        labels = {c: label(c) for c in comps} if settings.journal.lines == "by_component" else {}
+        return AuditAccounts(mapping, str(settings.clearing_account), bank, frozenset(receivable), names, labels)
+
+    # -- the audit ---------------------------------------------------------------------------------
+    def run(self, shop_id: str, since: datetime, until: datetime, progress: Progress | None = None) -> AuditReport:
+        settings: SettlementSettings = self.settlement.posting_settings(shop_id)
+        statements, payouts = self.tiktok_figures(shop_id, since, until, settings, progress)
+        chart = self.gl.accounts()
+        accounts = self.accounts(settings, statements, chart)
+        gl_until = max(until, self.clock.now()) + timedelta(days=1)
+        clearing = sorted({accounts.clearing} - {""})
+        lines = self.gl.lines(shop_id, (since - timedelta(days=GL_LEAD_DAYS)).date(), gl_until.date(), clearing,
+                              on_window=progress.gl if progress else None)
+        # a hand-made entry on the clearing account counts in the window it is dated in
+        lines = [ln for ln in lines if ln.external_id.startswith("TTS-") or (
+            ln.tran_date is not None and since.date() <= ln.tran_date < until.date())]
+        return audit(statements, payouts, lines, accounts, shop_id=shop_id, mode=settings.mode,
+                     periods=self.gl.periods())
+
+    # -- findings → exceptions, verdicts -----------------------------------------------------------
+    def surface(self, report: AuditReport) -> dict[str, int]:
+        shop = report.shop_id
+        now = self.clock.now()
+        by_subject: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        for f in report.findings:
+            by_subject[(f.subject, f.code)].append(f)
+        raised: set[str] = set()
+        subjects = {f"statement:{s.id}": s for s in report.statements} | {
+            f"payout:{p.id}": p for p in report.payouts} | {f"order:{o.id}": o for o in report.orders}
+        for (subject, code), items in by_subject.items():
+            ent = entity(subject, shop)
+            exc_code = PREFIX + code
+            raised.add(f"{exc_code}:{ent}")
+            audited = subjects.get(subject)
+            docs = sorted({d for f in items for d in f.documents})
+            title = items[0].message if len(items) == 1 else f"{items[0].message} (and {len(items) - 1} more)"
+            self.store.exceptions.raise_(
+                code=exc_code, owner="finance", title=title[:500], fix_hint=FIX_HINTS.get(code, ""),
+                evidence=evidence("netsuite", "ledger audit", **{
+                    "subject": subject, "documents": docs[:50], "findings": [f.as_dict() for f in items[:20]],
+                    **({"figures": _figures(audited)} if audited is not None else {})}).as_dict(),
+                entity=ent, shop_id=shop, correlation_id=correlation_id())
+        audited_entities = {entity(s, shop) for s in subjects} | {
+            entity(f.subject, shop) for f in report.findings} | {entity(f"account:{a.account}", shop)
+                                                                 for a in report.groups}
+        resolved = 0
+        for exc in self.store.exceptions.list(status="open", owner="finance", limit=10_000):
+            if not exc.code.startswith(PREFIX) or exc.entity not in audited_entities:
+                continue
+            if f"{exc.code}:{exc.entity}" not in raised:
+                self.store.exceptions.close(exc.id, status="resolved", by="auto",
+                                            note="the ledger audit finds this in order now")
+                resolved += 1
+        for s in (*report.statements, *report.payouts):
+            self.store.cursors.set(f"{CURSOR}:{s.kind}:{shop}:{s.id}", json.dumps({
+                "ok": s.ok, "difference": str(s.difference), "documents": list(s.documents),
+                "findings": [f.as_dict() for f in s.findings[:20]], "at": now.isoformat()}))
+        self.store.cursors.set(f"{CURSOR}:shop:{shop}", json.dumps(report.summary() | {"at": now.isoformat()},
+                                                                   default=str)[:200_000])
+        return {"raised": len(by_subject), "resolved": resolved}
+
+
+FIX_HINTS = {
+    "MISSING_POSTING": "TikTok reports this statement or payout but NetSuite's GL has no document for it. Run "
+    "`ttns settlement import --since <day>` (or `ttns settlement post --pending`); if it is held, see its "
+    "SETTLEMENT_CHECK exception.",
+    "DOUBLE_COUNT": "The amount is in the general ledger twice. Void or reverse the document named second in the "
+    "evidence (the settlement journal is the one that counts in summary mode; refunds always post with the "
+    "statement), then run `ttns ledger audit` again.",
+    "WRONG_PERIOD": "The document posts in another accounting period than its statement or payout date calls for. "
+    "Move it to the right period (or reverse and re-post) if that period is still open.",
+    "DIFFERENCE": "NetSuite's GL differs from TikTok's figures on this account. Compare the documents in the "
+    "evidence with the statement (`ttns settlement report --statement ID`).",
+    "RESIDUE": "Money is left in the clearing or receivable accounts that TikTok does not owe. Find the documents "
+    "in the evidence (a payout changed after its deposit, a hand-made entry) and clear it.",
+}
+
+
+def _figures(s: SubjectAudit) -> list[dict[str, str]]:
+    return [{"figure": r.figure, "tiktok": str(r.tiktok), "netsuite": str(r.netsuite),
+             "difference": str(r.difference)} for r in s.figures]
+
+
+def verdict(container: Any, kind: str, shop_id: str, ident: str) -> dict[str, Any] | None:
+    """The last audit's verdict on one statement or payout (None when never audited)."""
+    raw = container.store.cursors.get(f"{CURSOR}:{kind}:{shop_id}:{ident}")
+    if not raw:
+        return None
+    out: dict[str, Any] = json.loads(raw)
+    return out
+
+
+def service(container: Any) -> LedgerAuditService:
+    svc: LedgerAuditService = container.get("ledger.audit")
+    return svc
+
+
+def audit_shops(container: Any, since: datetime, until: datetime, shop_ids: Sequence[str] = (), *,
+                surface: bool = True, progress: Callable[[str], Progress] | None = None) -> list[AuditReport]:
+    svc = service(container)
+    shops = [s for s in container.store.shops.list(status="active")
+             if (not shop_ids or s.id in shop_ids) and s.flow_enabled("settlement")]
+    out = []
+    for shop in shops:
+        rep = svc.run(shop.id, since, until, progress(shop.id) if progress else None)
+        if surface:
+            svc.surface(rep)
+        out.append(rep)
+    return out
+
+
+def handle_audit(ctx: JobContext) -> dict[str, Any]:
+    svc = service(ctx.services)
+    now = svc.clock.now()
+    days = int(ctx.payload.get("lookback_days") or ctx.services.settings.settlement_lookback_days)
+    until = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    reports = audit_shops(ctx.services, until - timedelta(days=days), until)
+    return {"shops": len(reports), "findings": sum(len(r.findings) for r in reports),
+            "difference": str(sum((r.difference for r in reports), ZERO))}
+
+
+def register(registry: Registry, container: Any) -> None:
+    registry.handler(KIND_AUDIT, handle_audit)
+    registry.schedule(Schedule(name="ledger.audit", kind=KIND_AUDIT, cron="40 2 * * *"))
+
+    def build(c: Any) -> LedgerAuditService:
+        return LedgerAuditService(store=c.store, tiktok=c.get("tiktok.finance"), gl=c.get("netsuite.gl"),
+                                  settlement=c.get("settlement"), clock=c.clock)
+
+    container.provide("ledger.audit", build)
+
+
+__all__ = ["KIND_AUDIT", "LedgerAuditService", "Progress", "audit_shops", "register", "service", "verdict"]

@@ -1,0 +1,213 @@
+"""The ledger audit as a table: TikTok's figures and GL lines in, findings and differences out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bridge.mapping.ledger_audit import (
+    AuditAccounts,
+    GlLine,
+    Period,
+    TikTokPayout,
+    TikTokStatement,
+    audit,
+    figure_of,
+)
+from bridge.mapping.settlement import label
+
+D = Decimal
+SALES, DISC, RETURNS, SHIP_IN, REFERRAL, ADJ, CLEARING, BANK, AR, FEES = (
+    "4000", "4020", "4010", "4100", "6110", "6220", "1250", "1000", "1100", "6100")
+COMPONENTS = {
+    "revenue.subtotal_before_discount_amount": D("100.00"),
+    "revenue.seller_discount_amount": D("-10.00"),
+    "revenue.refund_subtotal_before_discount_amount": D("-20.00"),
+    "shipping.customer_paid_shipping_fee_amount": D("5.99"),
+    "fee.referral_fee_amount": D("-5.40"),
+    "adjustment.SHIPPING_FEE_ADJUSTMENT": D("-4.50"),
+}
+PAYABLE = sum(COMPONENTS.values(), D(0))  # 66.09
+ACCOUNTS = AuditAccounts(
+    component_account={"revenue.subtotal_before_discount_amount": SALES, "revenue.seller_discount_amount": DISC,
+                        "revenue.refund_subtotal_before_discount_amount": RETURNS,
+                        "shipping.customer_paid_shipping_fee_amount": SHIP_IN, "fee.referral_fee_amount": REFERRAL,
+                        "adjustment.SHIPPING_FEE_ADJUSTMENT": ADJ, "reserve": CLEARING,
+                        "fee.transaction_fee_amount": FEES, "adjustment.PLATFORM_PENALTY": FEES},
+    clearing=CLEARING, bank={"USD": BANK}, receivable=frozenset({AR}),
+    names={SALES: "4000 Sales", CLEARING: "1250 TikTok Shop Clearing", RETURNS: "4010 Sales Returns"},
+    labels={c: label(c) for c in ("fee.transaction_fee_amount", "adjustment.PLATFORM_PENALTY", "reserve")})
+PERIODS = (Period("FEB25", date(2025, 2, 1), date(2025, 2, 28)), Period("MAR25", date(2025, 3, 1), date(2025, 3, 31)))
+
+
+def statement(components: dict[str, Decimal] | None = None, *, sid: str = "S1", pid: str = "P1",
+              day: date = date(2025, 2, 27)) -> TikTokStatement:
+    comps = COMPONENTS if components is None else components
+    order = {k: v for k, v in comps.items() if not k.startswith("adjustment.")}
+    return TikTokStatement("shop", sid, "USD", day, day, pid, sum(comps.values(), D(0)), comps, {"O1": order})
+
+
+def payout(amount: Decimal = PAYABLE, *, pid: str = "P1", status: str = "PAID") -> TikTokPayout:
+    return TikTokPayout("shop", pid, status, amount, "USD", date(2025, 2, 28))
+
+
+def gl(tid: str, eid: str, kind: str, lines: Sequence[tuple[str, str]], *, period: str = "FEB25",
+       day: date = date(2025, 2, 27), order: str = "", memos: Sequence[str] = ()) -> list[GlLine]:
+    """GL lines of one document; each line (account, seller-signed amount: + credit, - debit)."""
+    out = []
+    for i, (acct, amount) in enumerate(lines):
+        a = D(amount)
+        out.append(GlLine(tid, eid, kind, day, period, acct, -a if a < 0 else D(0), a if a > 0 else D(0), order,
+                          memos[i] if i < len(memos) else ""))
+    return out
+
+
+def journal(components: dict[str, Decimal] | None = None, *, tid: str = "101", eid: str = "TTS-STMT-S1",
+            period: str = "FEB25") -> list[GlLine]:
+    comps = COMPONENTS if components is None else components
+    lines = [(ACCOUNTS.component_account[c], str(v)) for c, v in comps.items()]
+    lines.append((CLEARING, str(-sum(comps.values(), D(0)))))
+    return gl(tid, eid, "Journal", lines, period=period, memos=[label(c) for c in comps])
+
+
+def deposit(amount: Decimal = PAYABLE, *, tid: str = "201", eid: str = "TTS-PAY-P1") -> list[GlLine]:
+    return gl(tid, eid, "Deposit", [(BANK, str(-amount)), (CLEARING, str(amount))], day=date(2025, 2, 28))
+
+
+def codes(report: object) -> list[tuple[str, str]]:
+    return sorted((f.code, f.subject) for f in report.findings)  # type: ignore[attr-defined]
+
+
+def test_a_posted_statement_and_deposit_audit_clean_with_every_figure_beside_the_gl() -> None:
+    rep = audit([statement()], [payout()], [*journal(), *deposit()], ACCOUNTS, shop_id="shop", periods=PERIODS)
+    assert rep.findings == () and rep.ok
+    assert rep.summary()["difference"] == "0.00"
+    totals = {r.figure: (r.tiktok, r.netsuite) for r in rep.totals}
+    assert totals["gross_sales"] == (D("100.00"), D("100.00"))
+    assert totals["discounts"] == (D("-10.00"), D("-10.00"))
+    assert totals["refunds"] == (D("-20.00"), D("-20.00"))
+    assert totals["fees"] == (D("-5.40"), D("-5.40"))
+    assert totals["adjustments"] == (D("-4.50"), D("-4.50"))
+    assert totals["payout"] == (PAYABLE, PAYABLE)
+    assert rep.clearing_balance == 0 and rep.clearing_residue == 0
+    assert [s.documents for s in rep.statements] == [("TTS-STMT-S1",)]
+    groups = {g.account: g for g in rep.groups}
+    assert groups[BANK].tiktok == groups[BANK].netsuite == -PAYABLE
+    assert CLEARING not in groups  # nothing expected, nothing left
+    order = rep.orders[0]
+    assert order.id == "O1" and {r.figure: r.tiktok for r in order.figures}["refunds"] == D("-20.00")
+
+
+def test_a_statement_left_unposted_is_a_missing_posting_and_a_difference() -> None:
+    rep = audit([statement()], [payout(status="PROCESSING")], [], ACCOUNTS, shop_id="shop", periods=PERIODS)
+    assert codes(rep) == [("MISSING_POSTING", "statement:S1")]
+    assert rep.findings[0].documents == ("TTS-STMT-S1",)
+    assert not rep.ok and rep.difference == sum((abs(v) for v in COMPONENTS.values()), D(0)) + PAYABLE
+    # no journal, so nothing is due in clearing either: the statement's absence is the one finding
+    assert rep.clearing_expected == 0 == rep.clearing_balance
+
+
+def test_a_journal_posted_but_its_paid_payout_not_deposited_is_missing_and_leaves_clearing() -> None:
+    rep = audit([statement()], [payout()], journal(), ACCOUNTS, shop_id="shop", periods=PERIODS)
+    assert codes(rep) == [("MISSING_POSTING", "payout:P1"), ("RESIDUE", f"account:{CLEARING}")]
+    assert rep.clearing_residue == PAYABLE
+
+
+def test_a_refund_posted_again_by_a_credit_memo_is_a_double_count_naming_the_documents() -> None:
+    memo = gl("301", "TTS-RET-R9", "CustCred", [(RETURNS, "-20.00"), (AR, "20.00")], order="O1")
+    rep = audit([statement()], [payout()], [*journal(), *deposit(), *memo], ACCOUNTS, shop_id="shop",
+                periods=PERIODS)
+    doubles = [f for f in rep.findings if f.code == "DOUBLE_COUNT"]
+    assert len(doubles) == 1 and doubles[0].subject == "order:O1"
+    assert doubles[0].documents == ("TTS-RET-R9", "TTS-STMT-S1") and doubles[0].amount == D("-20.00")
+    assert "4010 Sales Returns" in doubles[0].message
+    groups = {g.account: g for g in rep.groups}
+    assert groups[RETURNS].tiktok == D("-20.00") and groups[RETURNS].netsuite == D("-40.00")
+    assert {r.figure: r.netsuite for r in rep.totals}["refunds"] == D("-40.00")
+    assert not rep.ok
+
+
+def test_a_refund_posted_twice_by_a_second_journal_names_that_journal() -> None:
+    again = journal({"revenue.refund_subtotal_before_discount_amount": D("-20.00")}, tid="102",
+                    eid="TTS-STMT-S1-ADJ1")
+    rep = audit([statement()], [payout()], [*journal(), *deposit(), *again], ACCOUNTS, shop_id="shop",
+                periods=PERIODS)
+    doubles = [f for f in rep.findings if f.code == "DOUBLE_COUNT" and f.account == RETURNS]
+    assert [f.documents for f in doubles] == [("TTS-STMT-S1-ADJ1",)] and doubles[0].amount == D("-20.00")
+    assert rep.statements[0].difference == D("40.00")  # returns -20 too many, clearing 20 too many
+
+
+def test_a_corrected_statement_with_its_adjusting_journal_audits_clean() -> None:
+    corrected = {**COMPONENTS, "fee.referral_fee_amount": D("-6.77")}
+    adj = journal({"fee.referral_fee_amount": D("-1.37")}, tid="103", eid="TTS-STMT-S1-ADJ1", period="MAR25")
+    new_payable = sum(corrected.values(), D(0))
+    rep = audit([statement(corrected)], [payout(new_payable)], [*journal(), *adj, *deposit(new_payable)], ACCOUNTS,
+                shop_id="shop", periods=PERIODS)
+    assert rep.ok, rep.findings
+
+
+def test_a_journal_in_another_period_is_named() -> None:
+    rep = audit([statement()], [payout()], [*journal(period="MAR25"), *deposit()], ACCOUNTS, shop_id="shop",
+                periods=PERIODS)
+    assert codes(rep) == [("WRONG_PERIOD", "statement:S1")]
+    assert "FEB25" in rep.findings[0].message and rep.findings[0].documents == ("TTS-STMT-S1",)
+
+
+def test_a_reserve_held_in_clearing_is_owed_not_residue_and_its_release_clears_it() -> None:
+    held = {**COMPONENTS, "reserve": D("-10.00")}
+    s1 = statement(held)
+    first = journal(held)
+    assert {ln.memo for ln in first if ln.account == CLEARING} >= {label("reserve")}
+    rep = audit([s1], [payout(s1.payable)], [*first, *deposit(s1.payable)], ACCOUNTS, shop_id="shop", periods=PERIODS)
+    assert rep.ok and rep.clearing_balance == D("10.00") and rep.clearing_expected == D("10.00")
+    assert {r.figure: r.netsuite for r in rep.totals}["reserve"] == D("-10.00")
+    released = {"reserve": D("10.00")}
+    s2 = statement(released, sid="S2", pid="P2", day=date(2025, 2, 28))
+    rep2 = audit([s1, s2], [payout(s1.payable), payout(D("10.00"), pid="P2")],
+                 [*first, *deposit(s1.payable), *journal(released, tid="111", eid="TTS-STMT-S2"),
+                  *deposit(D("10.00"), tid="211", eid="TTS-PAY-P2")], ACCOUNTS, shop_id="shop", periods=PERIODS)
+    assert rep2.ok and rep2.clearing_balance == 0 == rep2.clearing_expected
+
+
+def test_a_hand_made_entry_on_clearing_is_residue_named_by_its_document() -> None:
+    manual = gl("900", "", "Journal", [(CLEARING, "-3.00"), (FEES, "3.00")])
+    rep = audit([statement()], [payout()], [*journal(), *deposit(), *manual], ACCOUNTS, shop_id="shop",
+                periods=PERIODS)
+    assert codes(rep) == [("RESIDUE", f"account:{CLEARING}")]
+    assert rep.findings[0].documents == ("900",) and rep.clearing_residue == D("3.00")
+
+
+def test_shared_accounts_are_told_apart_by_the_journal_line_memo() -> None:
+    comps = {"fee.transaction_fee_amount": D("-1.00"), "adjustment.PLATFORM_PENALTY": D("-25.00"),
+             "revenue.subtotal_before_discount_amount": D("40.00")}
+    s = statement(comps)
+    rep = audit([s], [payout(s.payable)], [*journal(comps), *deposit(s.payable)], ACCOUNTS, shop_id="shop",
+                periods=PERIODS)
+    assert rep.ok
+    totals = {r.figure: r.netsuite for r in rep.totals}
+    assert totals["fees"] == D("-1.00") and totals["adjustments"] == D("-25.00")
+    assert {g.account: g.figures for g in rep.groups}[FEES] == ("adjustments", "fees")
+
+
+def test_order_documents_that_post_sales_in_summary_mode_are_double_counts_but_not_in_deposit_mode() -> None:
+    sale = gl("401", "TTS-shop-O1", "CashSale", [(SALES, "100.00"), (AR, "-100.00")], order="O1")
+    lines = [*journal(), *deposit(), *sale]
+    summary = audit([statement()], [payout()], lines, ACCOUNTS, shop_id="shop", periods=PERIODS)
+    assert ("DOUBLE_COUNT", "order:O1") in codes(summary)
+    deposits = audit([statement()], [payout()], lines, ACCOUNTS, shop_id="shop", mode="customer_deposits",
+                     periods=PERIODS)
+    assert ("DOUBLE_COUNT", "order:O1") not in codes(deposits)
+
+
+@pytest.mark.parametrize(("component", "figure"), [
+    ("revenue.subtotal_before_discount_amount", "gross_sales"), ("revenue.cod_service_fee_amount", "gross_sales"),
+    ("revenue.seller_discount_amount", "discounts"), ("revenue.seller_discount_refund_amount", "discounts"),
+    ("revenue.refund_subtotal_before_discount_amount", "refunds"), ("shipping.fbt_fulfillment_fee_amount", "shipping"),
+    ("fee.platform_commission_amount", "fees"), ("tax.vat_amount", "taxes"), ("adjustment.CHARGE_BACK", "adjustments"),
+    ("reserve", "reserve"), ("variance.revenue", "other"), ("receivable.platform_discount", "other"),
+])
+def test_every_component_has_its_figure(component: str, figure: str) -> None:
+    assert figure_of(component) == figure
