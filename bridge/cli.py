@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
@@ -276,6 +277,42 @@ def db_current(obj: Obj) -> None:
     click.echo(f"current: {cur or '(empty)'}  head: {head}")
     if cur != head:
         raise DatabaseNotReady(f"migrations are pending on {redact_url(obj.settings.database_url)}") from None
+
+
+@db.command("backup")
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+@pass_obj
+def db_backup(obj: Obj, dest: Path, force: bool) -> None:
+    """Back the database up into DEST while the bridge runs (SQLite: online backup API; PostgreSQL: pg_dump)."""
+    from bridge.store.backup import BackupError, backup
+
+    try:
+        res = backup(obj.settings.database_url, dest, force=force)
+    except BackupError as exc:
+        raise OperatorError(str(exc), exc.fix) from None
+    click.echo(f"{res.path}: {res.size} bytes" + (f", migration {res.revision}" if res.revision else ""))
+
+
+@db.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: the current database is replaced.")
+@pass_obj
+def db_restore(obj: Obj, source: Path, yes: bool) -> None:
+    """Replace the database with a backup. Stop web, worker and scheduler first; then `ttns db upgrade`."""
+    from bridge.settings import redact_url
+    from bridge.store.backup import BackupError, restore
+
+    if not yes:
+        raise click.UsageError(f"this replaces {redact_url(obj.settings.database_url)}: stop the bridge's processes, "
+                               "then run again with --yes")
+    try:
+        res = restore(obj.settings.database_url, source)
+    except BackupError as exc:
+        raise OperatorError(str(exc), exc.fix) from None
+    click.echo(f"restored {source} into {redact_url(obj.settings.database_url)}"
+               + (f" (migration {res.revision}); run `ttns db upgrade` if this version is newer" if res.revision
+                  else "; run `ttns db upgrade` if this version is newer"))
 
 
 # --- configuration and keys -----------------------------------------------------------------

@@ -176,6 +176,7 @@ class Settings(BaseSettings):
         if path is not None:
             if not path.is_file():
                 raise FileNotFoundError(f"TTNS_CONFIG names {path}, which is not a file")
+            _refuse_unknown_keys(path, set(settings_cls.model_fields))
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 
@@ -208,6 +209,24 @@ def config_file() -> Path | None:
     if named:
         return Path(named).expanduser().absolute()
     return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def _refuse_unknown_keys(path: Path, known: set[str]) -> None:
+    """A key the bridge does not know (a typo) would be ignored in silence: refuse it, naming the closest."""
+    import difflib
+    import tomllib
+
+    from bridge.errors import ConfigurationError
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path} is not valid TOML: {exc}") from None
+    for key in sorted(data):
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else " (`ttns config vars` lists the settings)"
+            raise ConfigurationError(f"{path}: unknown setting {key!r}{hint}")
 
 
 def _absolute(path: Path, base: Path) -> Path:
