@@ -19,6 +19,7 @@ import argparse
 import json
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,9 @@ _ENUM_MARKER = re.compile(
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+`?([A-Za-z][A-Za-z0-9_]*)`?\s*(?:$|[:\uff1a(\-\u2013\u2014,]|\s+-)")
 _BULLET_ANY = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+")
 _ONLY_SUPPORTS = re.compile(r"only supports? `([A-Za-z0-9_]+)`", re.IGNORECASE)
+_NUM = r"-?\d[\d,]*(?:\.\d+)?"
 _RANGE = re.compile(
-    r"(?:valid )?range:?\s*\[\s*(-?[\d,]+)\s*(?:-|,|~|to)\s*(-?[\d,]+)\s*\]", re.IGNORECASE
+    rf"(?:valid )?range:?\s*\[\s*({_NUM}?)\s*(?:-|,|~|to)\s*({_NUM})\s*\]", re.IGNORECASE
 )
 _MAX_COUNT = re.compile(r"max(?:imum)?\s*(?:count|number|items?|size)\s*(?:is|:)?\s*([\d,]+)", re.IGNORECASE)
 _MAX_LEN = re.compile(r"max(?:imum)?\s*length\s*(?:is|:)?\s*([\d,]+)", re.IGNORECASE)
@@ -46,6 +48,11 @@ _DEFAULT = re.compile(r"default(?: value)?\s*(?:is|:)\s*`?([A-Za-z0-9_.\-]+)`?",
 
 def _int(text: str) -> int:
     return int(text.replace(",", ""))
+
+
+def _bound(text: str) -> int | str:
+    plain = text.replace(",", "")
+    return plain if "." in plain else int(plain)
 
 
 def norm_type(raw: str) -> str:
@@ -132,9 +139,9 @@ def extract_enum(desc: str, typ: str) -> list[str] | None:
 def constraints(desc: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if m := _RANGE.search(desc):
-        lo, hi = _int(m.group(1)), _int(m.group(2))
-        if lo <= hi:
-            out["range"] = [lo, hi]
+        lo, hi = _bound(m.group(1)), _bound(m.group(2))
+        if Decimal(str(lo)) <= Decimal(str(hi)):
+            out["range"] = [lo, hi]  # integers as numbers, decimal bounds ("0.01") as exact strings
     if m := _MAX_COUNT.search(desc):
         out["max_count"] = _int(m.group(1))
     if m := _MAX_LEN.search(desc):
@@ -367,6 +374,11 @@ def build(specs: Path) -> dict[str, Any]:
         if ep:
             endpoints.append(ep)
     endpoints.sort(key=lambda e: (e["path"], e["method"]))
+    prior = documented_202309(docs)
+    for ep in endpoints:
+        slug = re.sub(r"-\d{6}$", "", ep["id"])
+        live = slug in prior and ep["version"] != "202309" and slug not in RETIRED_202309
+        ep["prior_versions"] = ["202309"] if live else []
     webhooks = []
     for p in sorted((docs / "webhooks").rglob("*.json")):
         wh = digest_webhook(p)
@@ -382,6 +394,25 @@ def build(specs: Path) -> dict[str, Any]:
         "endpoints": endpoints,
         "webhooks": webhooks,
     }
+
+
+# The project's protocol facts (DESIGN §4): the 202309 finance transaction APIs are retired (202501 serves).
+RETIRED_202309 = frozenset({"get-transactions-by-statement", "get-transactions-by-order"})
+_UPGRADE_GUIDE = "developer-guide/tiktok-shop-api-concepts/upgrading-to-api-version-202309.json"
+_GUIDE_LINK = re.compile(r"\]\(([a-z0-9][a-z0-9-]*)\)")
+
+
+def documented_202309(docs: Path) -> set[str]:
+    """API page slugs the "Upgrading to API version 202309" guide lists as v202309 endpoints (its
+    mapping tables link each one). Where an API's reference page now shows a later version, the
+    202309 version is a documented one; the versioning page keeps a prior version available after a
+    new one is released until a retirement is announced."""
+    guide = docs / _UPGRADE_GUIDE
+    if not guide.is_file():
+        return set()
+    content = json.loads(guide.read_text(encoding="utf-8")).get("content") or ""
+    table = content[content.find("Use the tables below"):]
+    return {m.group(1) for line in table.splitlines() if line.startswith("|") for m in _GUIDE_LINK.finditer(line)}
 
 
 def vectors(specs: Path) -> dict[str, Any]:

@@ -175,7 +175,7 @@ class SettlementService:
         from bridge.mapping.orders_spec import OrdersSpec
 
         try:
-            return self.specs.get("orders", OrdersSpec).for_shop(shop_id).tax.mode != "none"
+            return self.specs.get("orders", OrdersSpec, needs=("tax",)).for_shop(shop_id).tax.mode != "none"
         except Exception:  # no orders spec: the orders flow's default records tax on the order
             return True
 

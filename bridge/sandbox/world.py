@@ -95,7 +95,8 @@ class SandboxWorld:
         self.ports = ports
         self.events_secret = secrets.token_hex(24)
         self.secret_key = generate_key()
-        self.tiktok_config = tiktok or TikTokSandboxConfig(webhook_time_scale=0.01, hold_seconds=3600)
+        self.tiktok_config = tiktok or TikTokSandboxConfig(webhook_time_scale=0.01, hold_seconds=3600,
+                                                           inventory_zero_quantity=True)
         self.netsuite_config = netsuite or NetSuiteSandboxConfig()
         self.run_scripts = run_scripts
         self.bridge_app = LateApp()

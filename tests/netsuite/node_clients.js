@@ -52,6 +52,7 @@ async function main() {
         realm: cfg.account,
         base_url: cfg.base,
     });
+    out.probe = await rest(NsApi, { path: '*', method: 'OPTIONS' });  // the README's "test request"
     out.get = await rest(NsApi, { path: `record/v1/customer/${cfg.customer}` });
     out.upsert = await rest(NsApi, {
         path: 'record/v1/customer/eid:NODE-CLIENT-1',
@@ -76,6 +77,7 @@ async function main() {
         token_secret: 'not-the-secret', realm: cfg.account, base_url: cfg.base,
     });
     out.wrong_secret = await rest(wrong, { path: `record/v1/customer/${cfg.customer}` });
+    out.probe_wrong_secret = await rest(wrong, { path: '*', method: 'OPTIONS' });
 
     const account = {
         accountId: cfg.account,

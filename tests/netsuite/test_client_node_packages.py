@@ -42,6 +42,7 @@ def answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox,
 
 def test_netsuite_rest_signed_get(answers: tuple[Sandbox, dict[str, Any]]) -> None:
     _, got = answers
+    assert got["probe"]["status"] == 204 and got["probe_wrong_secret"]["status"] == 401
     assert got["get"]["status"] == 200, got["get"]
     assert got["get"]["data"]["id"] == TTS_CUSTOMER and got["get"]["data"]["companyName"] == "TikTok Shop Customers"
     assert got["wrong_secret"]["status"] == 401

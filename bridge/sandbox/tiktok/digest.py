@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -19,8 +20,11 @@ from typing import Any
 from .errors import INTERNAL_ERROR
 
 COMMON_QUERY = frozenset({"app_key", "sign", "timestamp", "shop_cipher", "access_token", "version"})
-# Documented ranges the sandbox relaxes, by dotted field path suffix (docs/sandbox-tiktok.md).
-RANGE_OVERRIDES: dict[str, tuple[int, int]] = {"inventory.quantity": (0, 99999)}
+# Documented ranges a named knob may relax, by dotted field path suffix (docs/sandbox-tiktok.md):
+# ``TikTokSandboxConfig.inventory_zero_quantity`` lowers inventory ``quantity`` [1, 99,999] to 0.
+ZERO_QUANTITY_RELAXATION: dict[str, tuple[int, int]] = {"inventory.quantity": (0, 99999)}
+# The code an endpoint answers for an inventory quantity outside its documented range.
+QUANTITY_OUT_OF_RANGE = 12052055
 # The code each module uses for "invalid parameter" when an endpoint documents none of its own.
 _MODULE_INVALID_PARAM = {"product": 12052910, "fulfillment": 21001001, "return_refund": 25001001}
 _INVALID_PARAM_MSG = re.compile(r"invalid (param|request param|input param|parameter)", re.IGNORECASE)
@@ -41,6 +45,9 @@ class Endpoint:
     response: dict[str, Any]
     errors: dict[str, str]
     regex: re.Pattern[str] = field(compare=False, repr=False)
+    prior_versions: tuple[str, ...] = ()  # earlier versions still documented as live (served alike)
+    prior_regexes: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+    any_version: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -73,6 +80,21 @@ def _compile(path: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
+def _with_version(path: str, version: str) -> str:
+    parts = path.split("/")
+    if len(parts) > 2 and parts[2].isdigit():
+        parts[2] = version
+    return "/".join(parts)
+
+
+def _any_version(path: str) -> re.Pattern[str] | None:
+    parts = path.split("/")
+    if len(parts) <= 2 or not parts[2].isdigit():
+        return None
+    pattern = _compile(path).pattern.replace(re.escape(parts[2]), r"\d{6}", 1)
+    return re.compile(pattern)
+
+
 class Digest:
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
@@ -93,6 +115,9 @@ class Digest:
                     response=e["response"],
                     errors=e["errors"],
                     regex=_compile(e["path"]),
+                    prior_versions=tuple(e.get("prior_versions") or ()),
+                    prior_regexes=tuple(_compile(_with_version(e["path"], v)) for v in e.get("prior_versions") or ()),
+                    any_version=_any_version(e["path"]),
                 )
             )
         # static paths win over templated ones (…/products/activate vs …/products/{product_id})
@@ -101,7 +126,8 @@ class Digest:
         self.reasons: dict[str, Any] = raw.get("reasons", {})
 
     def match(self, method: str, path: str) -> tuple[Endpoint | None, dict[str, str], bool]:
-        """(endpoint, path params, path_exists_with_other_method)."""
+        """(endpoint, path params, path_exists_with_other_method). A documented earlier version of an
+        endpoint (``prior_versions``) resolves to the endpoint itself."""
         other = False
         for ep in self.endpoints:
             m = ep.regex.match(path)
@@ -110,7 +136,19 @@ class Digest:
             if ep.method == method:
                 return ep, m.groupdict(), False
             other = True
+        for ep in self.endpoints:
+            for rx in ep.prior_regexes:
+                if ep.method == method and (m := rx.match(path)):
+                    return ep, m.groupdict(), False
         return None, {}, other
+
+    def version_not_served(self, method: str, path: str) -> Endpoint | None:
+        """The endpoint this path names at a version that is neither current nor documented as live
+        (the versioning page: "If you use a retired or invalid version" → 36009014)."""
+        for ep in self.endpoints:
+            if ep.method == method and ep.any_version is not None and ep.any_version.match(path):
+                return ep
+        return None
 
     def endpoint(self, method: str, path: str) -> Endpoint:
         for ep in self.endpoints:
@@ -138,14 +176,19 @@ class Digest:
             problems += _check_scalar_or_list(name, raw, fact, from_query=True)
         return problems
 
-    def validate_body(self, ep: Endpoint, body: Any) -> list[str]:
+    def validate_body(self, ep: Endpoint, body: Any, relax: dict[str, tuple[int, int]] | None = None) -> list[str]:
+        """Every problem of ``body``; ``relax`` widens documented ranges by path suffix (named knobs)."""
         if not ep.body:
             return []
         if body is None:
             body = {}
         if not isinstance(body, dict):
             return ["body: must be a JSON object"]
-        return _check_object("", body, ep.body)
+        token = _RELAX.set(relax or {})
+        try:
+            return _check_object("", body, ep.body)
+        finally:
+            _RELAX.reset(token)
 
 
 def _type_ok(value: Any, typ: str) -> bool:
@@ -174,12 +217,21 @@ def _is_decimal(text: str) -> bool:
     return True
 
 
-def _range_for(path: str, fact: dict[str, Any]) -> tuple[int, int] | None:
-    for suffix, rng in RANGE_OVERRIDES.items():
-        if path == suffix or path.endswith("." + suffix) or re.sub(r"\[\d+\]", "", path).endswith(suffix):
-            return rng
+_RELAX: ContextVar[dict[str, tuple[int, int]] | None] = ContextVar("tiktok_digest_relax", default=None)
+
+
+def _range_for(path: str, fact: dict[str, Any]) -> tuple[Decimal, Decimal] | None:
+    bare = re.sub(r"\[\d+\]", "", path)
+    for suffix, rng in (_RELAX.get() or {}).items():
+        if bare == suffix or bare.endswith("." + suffix):
+            return Decimal(rng[0]), Decimal(rng[1])
     r = fact.get("range")
-    return (int(r[0]), int(r[1])) if r else None
+    return (Decimal(str(r[0])), Decimal(str(r[1]))) if r else None
+
+
+def range_problem(path: str) -> bool:
+    """Whether a problem line is a documented-range refusal of an inventory quantity."""
+    return ".quantity: must be within" in path and "inventory" in path
 
 
 def _check_scalar_or_list(path: str, raw: str, fact: dict[str, Any], from_query: bool) -> list[str]:
@@ -212,10 +264,19 @@ def _check_scalar_or_list(path: str, raw: str, fact: dict[str, Any], from_query:
     enum = fact.get("enum")
     if enum and raw not in enum:
         problems.append(f"{path}: {raw!r} is not one of {', '.join(enum)}")
-    rng = _range_for(path, fact)
-    if rng and typ == "string" and raw.isdigit() and not (rng[0] <= int(raw) <= rng[1]):
-        problems.append(f"{path}: must be within [{rng[0]}, {rng[1]}]")
+    problems += _string_range(path, raw, fact) if typ == "string" else []
     return problems
+
+
+def _string_range(path: str, text: str, fact: dict[str, Any]) -> list[str]:
+    """A documented range on a decimal string (``price.amount`` "Valid range: [0.01, 7600]")."""
+    rng = _range_for(path, fact)
+    if not rng or not _is_decimal(text):
+        return []
+    value = Decimal(text)
+    if not value.is_finite() or not (rng[0] <= value <= rng[1]):
+        return [f"{path}: must be within [{rng[0]}, {rng[1]}]"]
+    return []
 
 
 def _check_value(path: str, value: Any, fact: dict[str, Any]) -> list[str]:
@@ -247,6 +308,8 @@ def _check_value(path: str, value: Any, fact: dict[str, Any]) -> list[str]:
             problems.append(f"{path}: must be within [{rng[0]}, {rng[1]}]")
     if typ == "string" and fact.get("max_length") and len(value) > int(fact["max_length"]):
         problems.append(f"{path}: longer than {fact['max_length']} characters")
+    if typ == "string":
+        problems += _string_range(path, value, fact)
     return problems
 
 
