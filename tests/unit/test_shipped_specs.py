@@ -171,3 +171,12 @@ def test_doctor_names_a_broken_spec_file(tmp_path: Path, sqlite_url: str) -> Non
 def test_placeholders_are_never_looked_up_in_netsuite() -> None:
     refs = referenced_ids(load_all_specs(SHIPPED_SPECS))
     assert not any(is_placeholder(ref) for ids in refs.values() for ref in ids)
+
+
+def test_ttns_doctor_without_connections_lists_the_placeholders_and_crashes_nowhere(sqlite_url: str) -> None:
+    res = run(["doctor"], SHIPPED_SPECS, sqlite_url)
+    assert res.exit_code == 1
+    assert "check crashed" not in res.output, res.output
+    line = "[FAIL] spec mapping_specs/settlement.yaml: defaults.clearing_account: placeholder not filled in"
+    assert line in res.output
+    assert "fix: replace it with your TikTok Shop clearing account" in res.output
