@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 
 from bridge.bootstrap import Container, build
-from bridge.logs import configure_logging, new_correlation_id
+from bridge.logs import configure_logging, new_correlation_id, reset_correlation, set_correlation
 from bridge.settings import Settings
 
 log = logging.getLogger("bridge.web")
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if container is None:
         settings = settings or Settings()
         configure_logging(settings.log_level, settings.log_format)
+        _refuse_broken_specs(settings)
         container = build(settings, role="web")
     settings = container.settings
     app = Flask("bridge.web")
@@ -58,6 +59,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         g.started = time.perf_counter()
         supplied = request.headers.get("X-Correlation-Id", "")
         g.correlation_id = supplied if _CID.match(supplied) else new_correlation_id()
+        # Every log line of this request carries the id (the JSON formatter reads the context variable).
+        g.correlation_token = set_correlation(g.correlation_id)
+
+    @app.teardown_request
+    def _end_correlation(_exc: BaseException | None) -> None:
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            reset_correlation(token)
 
     @app.after_request
     def _headers(resp: Response) -> Response:
@@ -99,6 +108,21 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             raise
         module.init_app(app, container)
     return app
+
+
+def _refuse_broken_specs(settings: Settings) -> None:
+    """The web tier does not start on broken mapping specs: each problem is logged with its file, key and
+    fix, then start-up fails (gunicorn stops: "Worker failed to boot")."""
+    from bridge.mapping import load_all_specs
+    from bridge.mapping.specs import SpecError
+
+    try:
+        load_all_specs(settings.specs_dir)
+    except SpecError as exc:
+        for p in exc.problems:
+            log.error("mapping spec invalid: %s%s: %s; fix: %s", p.file, f": {p.key}" if p.key else "", p.problem,
+                      p.fix, extra={"spec_file": p.file, "spec_key": p.key})
+        raise
 
 
 def container_of(app: Flask) -> Container:

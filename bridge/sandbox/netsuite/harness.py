@@ -54,7 +54,9 @@ class ScriptError(Exception):
 def default_harness_dir(suitecloud_dir: Path | None) -> Path:
     if suitecloud_dir is not None and (suitecloud_dir / "harness" / "harness.js").is_file():
         return suitecloud_dir / "harness"
-    return Path(__file__).resolve().parents[3] / "suitecloud" / "harness"
+    from bridge.resources import project_dir
+
+    return project_dir("suitecloud") / "harness"
 
 
 def _json_default(value: Any) -> Any:
