@@ -143,11 +143,15 @@ def test_fernet_rotation_in_the_documented_order_never_breaks_a_running_process(
     for before, after in zip(steps, steps[1:], strict=False):
         a, b = SecretBox(before), SecretBox(after)
         assert a.decrypt(b.encrypt("tok-a")) == "tok-a" and b.decrypt(a.encrypt("tok-b")) == "tok-b"
-    # skipping step 1 is what broke running processes: one still on `old` cannot read what `new,old` wrote
-    from bridge.errors import ConfigurationError
+    # skipping step 1 is what broke running processes: one still on `old` cannot read what `new,old` wrote.
+    # That is now a retriable error (the job waits for the restart), not a fatal one.
+    from bridge.crypto import KeyRotationPending
+    from bridge.errors import FatalError, RetriableError
 
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(KeyRotationPending) as caught:
         SecretBox(OLD_KEY).decrypt(SecretBox(steps[2]).encrypt("tok"))
+    assert isinstance(caught.value, RetriableError) and not isinstance(caught.value, FatalError)
+    assert "docs/security.md" in caught.value.message
     # step 3 re-encrypts what step 0 wrote, so step 4 (the old key gone) still reads it
     assert SecretBox(NEW_KEY).decrypt(SecretBox(steps[2]).rotate(SecretBox(OLD_KEY).encrypt("t"))) == "t"
     # the console's cookies and OAuth states across steps 1 and 2 (the moment the first key changes)
