@@ -156,6 +156,7 @@ def web(obj: Obj, bind: str | None, workers: int | None) -> None:
     from bridge.logs import gunicorn_logger_class
 
     s = obj.settings
+    _multiprocess_metrics()
     _logging(s)
     preflight(obj, "web")
     obj.close()  # the gunicorn workers build their own
@@ -190,6 +191,22 @@ def web(obj: Obj, bind: str | None, workers: int | None) -> None:
             return app
 
     App().run()
+
+
+def _multiprocess_metrics() -> None:
+    """The gunicorn workers share in-process metrics (the webhook acknowledgement histogram) through
+    prometheus_client's multiprocess files: a fresh folder per start, removed at exit. Set before any worker
+    imports prometheus_client."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    folder = tempfile.mkdtemp(prefix="ttns-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    main_pid = os.getpid()
+    atexit.register(lambda: shutil.rmtree(folder, ignore_errors=True) if os.getpid() == main_pid else None)
 
 
 def _stop_on_signals() -> threading.Event:
