@@ -526,3 +526,21 @@ def test_a_payment_that_cannot_apply_is_refused(ns: NS, case: str) -> None:
     assert _detail(r)["o:errorPath"] in ("apply.items[0].amount", "apply.items[0].doc")
     _nothing_posted(ns, f"TTS-PMT-{case}")
     assert _status(ns, "invoice", inv) == "A"
+
+
+def test_a_credit_memo_applied_to_its_invoice_clears_the_receivable(ns: NS) -> None:
+    w = World(ns)
+    so = w.shipped_order()
+    inv = w.transform("salesOrder", so, "invoice")
+    ra = w.transform("salesOrder", so, "returnAuthorization")
+    too_much = ns.post(RECORD + f"/returnAuthorization/{ra}/!transform/creditMemo",
+                       {"apply": {"items": [{"doc": {"id": inv}, "apply": True, "amount": 30.00}]}})
+    assert too_much.status_code == 400 and _detail(too_much)["o:errorPath"] == "apply.items[0].amount"
+    apply = {"apply": {"items": [{"doc": {"id": inv}, "apply": True}]}}
+    cm = w.transform("returnAuthorization", ra, "creditMemo", apply)
+    memo = ns.get(RECORD + f"/creditMemo/{cm}").json()
+    assert (memo["status"]["id"], memo["applied"], memo["unapplied"]) == ("B", 25, 0)  # Fully Applied
+    assert _status(ns, "invoice", inv) == "B"
+    ar = ns.suiteql("SELECT SUM(tal.amount) AS balance FROM transactionaccountingline tal "
+                    "JOIN account a ON a.id = tal.account WHERE a.acctnumber = '1100'").json()["items"][0]
+    assert _money(ar["balance"]) == "0.00"
