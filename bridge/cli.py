@@ -10,6 +10,7 @@ import importlib
 import json
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -156,10 +157,10 @@ def web(obj: Obj, bind: str | None, workers: int | None) -> None:
     from bridge.logs import gunicorn_logger_class
 
     s = obj.settings
-    _multiprocess_metrics()
     _logging(s)
     preflight(obj, "web")
     obj.close()  # the gunicorn workers build their own
+    _multiprocess_metrics()
     options = {
         "bind": bind or s.web_bind,
         "workers": workers or s.web_workers,
@@ -202,6 +203,12 @@ def _multiprocess_metrics() -> None:
     import tempfile
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    if "prometheus_client" in sys.modules:  # too late for this process's imports: keep per-process metrics
+        import logging
+
+        logging.getLogger("bridge.web").warning("prometheus_client was imported before the gunicorn workers "
+                                                "started: each worker reports its own webhook latencies")
         return
     folder = tempfile.mkdtemp(prefix="ttns-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
