@@ -171,6 +171,7 @@ class SettlementService:
                     "import also posts what waits).",
                     evidence=evidence("bridge", "check spec references", missing=[list(a) for a in absent]),
                     entity="spec:settlement")
+            self._resolve_stale("spec:settlement", set(), prefixes=("SPEC_REFERENCE_MISSING",))
         return settings
 
     def _resolved_settings(self, shop_id: str) -> SettlementSettings:
@@ -471,7 +472,32 @@ class SettlementService:
             cov = coverage_for(ln, orders[ln.order_id], docs.get(ln.order_id) or [], tax_in_documents=tax)
             if cov is not None:
                 out.append(cov)
+        self._billed_but_uncovered(shop_id, statement_id, settings, lines, {c.transaction_id for c in out})
         return out
+
+    def _billed_but_uncovered(self, shop_id: str, statement_id: str, settings: SettlementSettings,
+                              lines: Sequence[Any], covered: set[str]) -> None:
+        """Receivable modes: an order the bridge billed at shipment already carries its revenue on the
+        invoice; posting its sale line as in summary mode (no open order document to settle it
+        against) would recognise the revenue a second time. Nothing is posted; finance decides."""
+        links = self.store.links.get_many("order", shop_id, sorted({ln.order_id for ln in lines}))
+        billed = [(ln, links[ln.order_id]) for ln in lines if ln.transaction_id not in covered
+                  and ln.order_id in links and links[ln.order_id].data.get("invoice_id")]
+        if not billed:
+            return
+        document = "customer deposit" if settings.mode == "customer_deposits" else "open invoice"
+        raise NeedsHumanError(
+            f"Statement {statement_id}: {len(billed)} order(s) billed at shipment have no {document} to settle "
+            "against; posting their sale lines would recognise their revenue twice",
+            code="SETTLEMENT_DOCUMENT_MISSING", owner="finance", entity=statement_key(shop_id, statement_id),
+            fix_hint=("Record the order's customer deposit (replay the order's `orders.deposit` job) "
+                      if settings.mode == "customer_deposits" else
+                      "Reverse whatever paid the invoice outside the bridge ")
+            + "so the payout can settle it, then replay; nothing of this statement was posted.",
+            evidence=evidence("bridge", "settle order documents", statement_id=statement_id, mode=settings.mode,
+                              orders=[{"order_id": ln.order_id, "transaction_id": ln.transaction_id,
+                                       "sales_order": link.netsuite_id, "invoice": link.data.get("invoice_id")}
+                                      for ln, link in billed[:50]]))
 
     # -- posting payouts ---------------------------------------------------------------------------
     def plan_payout(self, shop_id: str, payment_id: str, *, force: bool = False
