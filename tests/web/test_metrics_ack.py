@@ -42,9 +42,11 @@ def webhook(n: int) -> bytes:
 
 
 def test_an_idle_bridge_reports_zeros_and_the_ack_histogram(sqlite_url: str) -> None:
-    c = build(Settings(database_url=sqlite_url, tiktok_app_key="k", tiktok_app_secret="s"))
+    c = build(Settings(database_url=sqlite_url, tiktok_app_key="k", tiktok_app_secret="s",
+                       metrics_token="scrape-token-fake"))
     client = create_app(container=c).test_client()
-    m = parse(client.get("/metrics").get_data(as_text=True))
+    auth = {"Authorization": "Bearer scrape-token-fake"}
+    m = parse(client.get("/metrics", headers=auth).get_data(as_text=True))
     for kind in ("orders.sync", "orders.poll"):
         assert kind in c.registry.kinds()
         for state in ("due", "scheduled", "running"):
@@ -65,7 +67,7 @@ def test_an_idle_bridge_reports_zeros_and_the_ack_histogram(sqlite_url: str) -> 
         assert client.post("/webhooks/tiktok", data=body, headers={"Authorization": sign("k", "s", body)}
                            ).status_code == 200
     assert client.post("/webhooks/tiktok", data=b"{}", headers={"Authorization": "0" * 64}).status_code == 401
-    m = parse(client.get("/metrics").get_data(as_text=True))
+    m = parse(client.get("/metrics", headers=auth).get_data(as_text=True))
     assert value(m, "ttns_webhook_ack_seconds_count", source="tiktok") == 4  # refusals are answers too
     assert value(m, "ttns_webhook_ack_seconds_bucket", source="tiktok", le="3.0") == 4
     assert 0 < value(m, "ttns_webhook_ack_seconds_sum", source="tiktok") < 12
@@ -77,7 +79,7 @@ def test_every_gunicorn_worker_reports_every_acknowledgement(sqlite_url: str, tm
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TTNS_") and k != "PROMETHEUS_MULTIPROC_DIR"}
     env.update(TTNS_DATABASE_URL=sqlite_url, TTNS_TIKTOK_APP_KEY="k", TTNS_TIKTOK_APP_SECRET="s",
-               TTNS_LOG_LEVEL="WARNING")
+               TTNS_LOG_LEVEL="WARNING", TTNS_METRICS_TOKEN="scrape-token-fake")
     proc = subprocess.Popen([sys.executable, "-m", "bridge.cli", "web", "--bind", f"127.0.0.1:{port}", "--workers",
                              "2"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -92,7 +94,8 @@ def test_every_gunicorn_worker_reports_every_acknowledgement(sqlite_url: str, tm
                               headers={"Authorization": sign("k", "s", body)}).status_code == 200
         # Fresh connections land on either worker: each scrape has all n.
         for _ in range(6):
-            m = parse(requests.get(f"{base}/metrics", timeout=10, headers={"Connection": "close"}).text)
+            headers = {"Connection": "close", "Authorization": "Bearer scrape-token-fake"}
+            m = parse(requests.get(f"{base}/metrics", timeout=10, headers=headers).text)
             assert value(m, "ttns_webhook_ack_seconds_count", source="tiktok") == n
             assert value(m, "ttns_inbound_events_total", source="tiktok", status="skipped") == n
     finally:
