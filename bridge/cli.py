@@ -503,6 +503,17 @@ def users_add(obj: Obj, username: str, password: str) -> None:
     click.echo(f"user {username} saved")
 
 
+@users.command("logout")
+@click.argument("username")
+@pass_obj
+def users_logout(obj: Obj, username: str) -> None:
+    """End every console session of a user now (a lost laptop, a shared computer)."""
+    n = obj.container().store.sessions.revoke_username(username)
+    if n is None:
+        raise click.ClickException(f"no console user {username!r}")
+    click.echo(f"ended {n} session(s) of {username}")
+
+
 def _load_extensions() -> None:
     for module_name in CLI_MODULES:
         try:

@@ -62,7 +62,17 @@ class Settings(BaseSettings):
     web_threads: int = Field(8, ge=1, description="Threads per gunicorn worker.")
     session_cookie_secure: bool = Field(True, description="Mark the console session cookie Secure.")
     metrics_token: SecretStr | None = Field(
-        None, description="When set, `/metrics` requires `Authorization: Bearer <token>`."
+        None, description="Bearer token for `/metrics` (`Authorization: Bearer <token>`); without it only a "
+        "logged-in console session can read `/metrics`."
+    )
+    metrics_public: bool = Field(
+        False, description="Serve `/metrics` to anyone who can reach it, without the token (it names shops and "
+        "token expiries: only on a network that keeps it private)."
+    )
+    trusted_proxies: int = Field(
+        0, ge=0, le=5, description="Reverse proxies in front of `ttns web` whose `X-Forwarded-For` / "
+        "`X-Forwarded-Proto` are trusted (0: none). Set it behind a proxy, or every client has the proxy's "
+        "address and the login throttle's per-address limit applies to everyone at once."
     )
 
     # --- worker / queue ---------------------------------------------------------------------
@@ -94,6 +104,11 @@ class Settings(BaseSettings):
     # --- TikTok Shop ------------------------------------------------------------------------
     tiktok_app_key: str = Field("", description="TikTok Shop app key.")
     tiktok_app_secret: SecretStr | None = Field(None, description="TikTok Shop app secret.")
+    tiktok_app_secret_previous: SecretStr | None = Field(
+        None, description="During an app-secret rotation only: the previous app secret. Webhooks signed with "
+        "either secret are accepted; API calls sign with `TTNS_TIKTOK_APP_SECRET`. Remove it once the rotation "
+        "is done (docs/security.md)."
+    )
     tiktok_service_id: str = Field("", description="TikTok Shop service id (authorize link).")
     tiktok_api_base: str = Field(
         "https://open-api.tiktokglobalshop.com", description="TikTok Shop Open API base URL."

@@ -97,7 +97,8 @@ class SandboxWorld:
         self.secret_key = generate_key()
         self.tiktok_config = tiktok or TikTokSandboxConfig(webhook_time_scale=0.01, hold_seconds=3600,
                                                            inventory_zero_quantity=True)
-        self.netsuite_config = netsuite or NetSuiteSandboxConfig()
+        # The demo's bridge listens on loopback over plain HTTP: N/https may call it (a named knob).
+        self.netsuite_config = netsuite or NetSuiteSandboxConfig(https_allow_http=True)
         self.run_scripts = run_scripts
         self.bridge_app = LateApp()
         self.external_bridge_url = bridge_url.rstrip("/") if bridge_url else None

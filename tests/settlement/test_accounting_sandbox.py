@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bridge.bootstrap import build
+from bridge.errors import NeedsHumanError
 from bridge.flows import settlement
 from bridge.mapping.accounting import posting_date
 from bridge.mapping.orders_spec import OrdersSpec
@@ -82,8 +83,16 @@ def last_transaction(b: Bridge) -> int:
 
 
 def settle_day(b: Bridge) -> tuple[str, datetime]:
-    """TikTok closes the next day's statement at 00:00 UTC; the bridge imports it, posts its journal
-    and, once TikTok pays, the payout's deposit. Returns (statement id, its close)."""
+    """TikTok closes the next day's statement at 00:00 UTC; the bridge imports it and posts its
+    journal. Returns (statement id, its close)."""
+    sid, midnight = close_day(b)
+    posted = settlement.service(b.c).post_statement(b.shop, sid)
+    assert posted["action"] == "posted", posted
+    return sid, midnight
+
+
+def close_day(b: Bridge) -> tuple[str, datetime]:
+    """TikTok closes the next day's statement; the bridge imports it (not posted yet)."""
     now = datetime.fromtimestamp(int(b.tt.describe()["clock"]), UTC)
     day = (now + timedelta(days=1)).date()
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
@@ -92,8 +101,6 @@ def settle_day(b: Bridge) -> tuple[str, datetime]:
     svc = settlement.service(b.c)
     around = b.c.clock.now()
     svc.import_window(b.shop, around - timedelta(days=60), around + timedelta(days=60))
-    posted = svc.post_statement(b.shop, str(stmt["id"]))
-    assert posted["action"] == "posted", posted
     return str(stmt["id"]), midnight
 
 
@@ -233,6 +240,33 @@ def test_invoices_mode_invoice_recognises_and_the_statement_reverses(b2: Bridge)
         assert so["status"]["id"] == "G", "billed at shipment"
         invoiced = sum((ln.amount for ln in gl if ln.type == "CustInvc" and ln.number == "1100"), ZERO)
         assert balance(gl, "1100") == invoiced > 0, "the invoices wait for the payout's customer payments"
+
+
+def test_a_closed_period_posts_nothing_and_the_replay_after_reopening_posts_once(b2: Bridge) -> None:
+    with mode(b2, "summary"):
+        o = b2.order([("CAP-001", 1)])
+        b2.fulfill(o["id"], None, ["9400111202555842767" + o["id"][-3:].rjust(3, "0")])
+        b2.tt.advance_order(o["id"], to="DELIVERED")
+        sid, close = close_day(b2)
+        period = posting_date(close, "America/Los_Angeles").strftime("%Y-%m")
+        svc = settlement.service(b2.c)
+        b2.ns.close_period(period)
+        try:
+            with pytest.raises(NeedsHumanError) as refused:
+                svc.post_statement(b2.shop, sid)
+            err = refused.value
+            assert (err.code, err.owner) == ("NS_PERIOD_CLOSED", "finance") and "Reopen" in err.fix_hint
+            assert "closed" in str(err.evidence.as_dict() if err.evidence else err).lower()
+            found, _ = b2.ns.suiteql(f"SELECT id FROM transaction WHERE externalid = 'TTS-STMT-{sid}'")  # noqa: S608
+            assert found == [], "a journal is all or nothing: NetSuite kept no part of it"
+            row = svc.repo.statement(b2.shop, sid)
+            assert row is not None and row.status not in settlement.POSTED and row.line_count >= 1
+        finally:
+            b2.ns.close_period(period, closed=False)
+        assert svc.post_statement(b2.shop, sid)["action"] == "posted"
+        assert svc.post_statement(b2.shop, sid)["action"] == "unchanged"
+        found, _ = b2.ns.suiteql(f"SELECT id FROM transaction WHERE externalid = 'TTS-STMT-{sid}'")  # noqa: S608
+        assert len(found) == 1
 
 
 @pytest.fixture(scope="module")

@@ -292,6 +292,7 @@ class HarnessHost:
                     "department": 0,
                 },
                 "timeouts": {"connect": cfg.https_connect_timeout_seconds, "total": cfg.https_total_timeout_seconds},
+                "httpsAllowHttp": cfg.https_allow_http,
                 "clockOffsetMs": round(self.sandbox.clock_offset * 1000),
             },
             "entry": entry,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .errors import NsError, invalid_content, user_error
@@ -112,7 +112,10 @@ LEGACY_TAX_LINE = ("taxCode", "taxRate1", "taxRate2", "tax1Amt", "taxAmount", "i
 
 
 def q(value: Decimal, places: int = 2) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    try:
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # quantity x rate (or a sum) beyond what an amount can hold: bad input, not a 500
+        raise user_error(f"The amount {value:.6E} is out of range.") from None
 
 
 def dec(value: Any, default: Decimal = ZERO) -> Decimal:
