@@ -64,7 +64,7 @@ from bridge.mapping.settlement import (
     subtract_components,
 )
 from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec, references, with_references
-from bridge.mapping.specs import SpecSet
+from bridge.mapping.specs import SpecError, SpecSet
 from bridge.store import Store
 from bridge.store.queue import Job, JobSpec
 from bridge.store.tables_settlement import PostingRecord, SettlementStore, StatementRow
@@ -202,6 +202,25 @@ class SettlementService:
             self._resolve_stale("spec:settlement", set(), prefixes=("SPEC_REFERENCE_MISSING",))
             self._verified.update((t, iid) for (t, _eid), iid in self._refs.items())  # found, so they exist
         return with_references(settings, dict(self._refs))
+
+    def _one_revenue_document(self, shop_id: str, entity: str) -> None:
+        """A cash sale recognises revenue when the order is placed; the statement journal would do it
+        again (every mode posts the statement's revenue or settles it against invoices the bridge
+        bills). Refused before anything is posted (docs/accounting.md, "Not covered yet")."""
+        from bridge.mapping.orders_spec import OrdersSpec
+
+        try:
+            record_type = self.specs.get("orders", OrdersSpec).for_shop(shop_id).record_type
+        except SpecError:
+            return
+        if record_type == "cashSale":
+            raise NeedsHumanError(
+                "orders.yaml writes TikTok orders as cash sales, which recognise revenue when the order is placed; "
+                "the statement journal would recognise it a second time",
+                code="ACCOUNTING_MODEL_CONFLICT", owner="admin", entity=entity,
+                fix_hint="Set orders.yaml record_type: salesOrder for this shop (docs/accounting.md), or switch "
+                "settlement off for it (settlement.yaml shops.<shop>.enabled: false); nothing was posted. Then replay.",
+                evidence=evidence("bridge", "accounting model", shop_id=shop_id, record_type=record_type))
 
     def _tax_in_order_total(self, shop_id: str) -> bool:
         from bridge.mapping.orders_spec import OrdersSpec
@@ -387,6 +406,7 @@ class SettlementService:
         if blocking and settings.checks.on_failure == "hold" and not force:
             return "held", None, {"reason": "failed checks", "checks": blocking}
         entity = statement_key(shop_id, statement_id)
+        self._one_revenue_document(shop_id, entity)
         zone = self.zone(shop_id)
         posted = self.repo.postings(shop_id, "statement", statement_id, status="posted")
         if not posted:

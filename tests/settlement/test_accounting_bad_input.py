@@ -84,3 +84,24 @@ def test_an_order_billed_at_shipment_without_its_deposit_is_never_recognised_twi
         assert {ln["account"]["id"] for ln in je["line"]["items"]} == {"6111", "1250"}, "no sales line: billed once"
     finally:
         w.c.close()
+
+
+def test_orders_written_as_cash_sales_are_refused_before_a_journal_recognises_them_again(
+        sqlite_url: str, tmp_path: Path) -> None:
+    import yaml
+
+    specs = tmp_path / "specs"
+    specs.mkdir(parents=True)
+    (specs / "orders.yaml").write_text(yaml.safe_dump({"version": 1, "defaults": {
+        "record_type": "cashSale", "tax": {"mode": "none"},
+        "discounts": {"seller": {"mode": "line_rate"}, "platform": {"mode": "line_rate"}}}}))
+    world = make_world(sqlite_url, tmp_path)
+    try:
+        day_one(world)
+        world.run_import()
+        assert world.journals() == {} and world.deposits() == {}
+        (exc,) = [e for e in world.c.store.exceptions.list(status="open") if e.code == "ACCOUNTING_MODEL_CONFLICT"]
+        assert exc.owner == "admin" and "record_type: salesOrder" in exc.fix_hint
+        assert exc.evidence["details"]["record_type"] == "cashSale"
+    finally:
+        world.c.close()
