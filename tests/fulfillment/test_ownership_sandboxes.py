@@ -86,3 +86,21 @@ def test_a_change_both_made_is_an_exception_with_both_versions_and_replay_applie
     bridge.drain()
     assert bridge.ns.get("salesOrder", so).data["shippingAddress"]["addr1"] == "9 Buyer Road"
     assert bridge.exceptions(o["id"]) == []
+
+
+def test_a_partial_cancellation_re_prorates_the_discount_lines_in_the_same_write(bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 2), ("CAP-001", 1)], seller_discount="1.50", platform_discount="0.60")
+    so = bridge.so(o["id"])
+    c = bridge.tt.cancel_order(o["id"], role="SYSTEM", line_item_ids=_ids(o, "CAP-001"))
+    tiktok_total = Decimal(o["payment"]["total_amount"]) - Decimal(c["refund_amount"]["refund_total"])
+    # The cancellation job alone (no orders poll, no webhook 1 yet): the total is right at once.
+    result = bridge.c.get("cancellations").sync(bridge.shop, o["id"], str(c["cancel_id"]))
+    assert result["action"] == "reduced"
+    rec = bridge.ns.get("salesOrder", so).data
+    assert Decimal(str(rec["total"])) == tiktok_total
+    assert Decimal(bridge.link(o["id"])["expected_total"]) == tiktok_total
+    discounts = sorted(Decimal(str(ln["amount"])) for ln in rec["item"] if "discount" in str(ln.get("description")))
+    assert sum(discounts) > Decimal("-2.10"), "the cancelled cap's share of the discounts left with it"
+    bridge.drain()
+    assert Decimal(str(bridge.ns.get("salesOrder", so).data["total"])) == tiktok_total
+    assert bridge.exceptions(o["id"]) == []
