@@ -128,7 +128,7 @@ class LedgerAuditService:
                       or info.get("name", "").lower() == "undeposited funds"}
         if settings.receivable.ar_account:
             receivable.add(str(settings.receivable.ar_account))
-        names = {a: " ".join(x for x in (info.get("number"), info.get("name")) if x) or a for a, info in chart.items()}
+        names = {a: _account_name(info) or a for a, info in chart.items()}
         labels = {c: label(c) for c in comps} if settings.journal.lines == "by_component" else {}
         return AuditAccounts(mapping, str(settings.clearing_account), bank, frozenset(receivable), names, labels)
 
@@ -138,9 +138,11 @@ class LedgerAuditService:
         statements, payouts = self.tiktok_figures(shop_id, since, until, settings, progress)
         chart = self.gl.accounts()
         accounts = self.accounts(settings, statements, chart)
-        gl_until = max(until, self.clock.now()) + timedelta(days=1)
+        # deposits are dated when TikTok pays (after the statement), adjusting journals when found
+        last_paid = max((p.paid_date for p in payouts if p.paid_date), default=until.date())
+        gl_until = max(until.date(), self.clock.now().date(), last_paid) + timedelta(days=1)
         clearing = sorted({accounts.clearing} - {""})
-        lines = self.gl.lines(shop_id, (since - timedelta(days=GL_LEAD_DAYS)).date(), gl_until.date(), clearing,
+        lines = self.gl.lines(shop_id, (since - timedelta(days=GL_LEAD_DAYS)).date(), gl_until, clearing,
                               on_window=progress.gl if progress else None)
         # a hand-made entry on the clearing account counts in the window it is dated in
         lines = [ln for ln in lines if ln.external_id.startswith("TTS-") or (
@@ -205,6 +207,11 @@ FIX_HINTS = {
     "RESIDUE": "Money is left in the clearing or receivable accounts that TikTok does not owe. Find the documents "
     "in the evidence (a payout changed after its deposit, a hand-made entry) and clear it.",
 }
+
+
+def _account_name(info: Mapping[str, str]) -> str:
+    number, name = info.get("number") or "", info.get("name") or ""
+    return name if not number or name.startswith(number) else f"{number} {name}".strip()
 
 
 def _figures(s: SubjectAudit) -> list[dict[str, str]]:
