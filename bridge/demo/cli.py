@@ -60,6 +60,9 @@ def register(main: click.Group) -> None:
 
         if orders < 1:
             raise click.BadParameter("--orders must be at least 1")
+        import os
+
+        os.umask(0o077)  # the demo's database, keys and logs: readable by this user only
         options = DemoOptions(orders=orders, workdir=workdir, threads=threads, json_file=json_file,
                               exit_when_done=exit_when_done, bridge_port=port, run_scripts=not no_scripts)
         console = Console()

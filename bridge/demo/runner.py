@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import tempfile
 import threading
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import requests
 
@@ -119,6 +120,13 @@ class Demo:
                 jobs.c.status == "queued", jobs.c.run_at <= now)).scalar_one())
 
 
+def private_append(path: Path) -> TextIO:
+    """``path`` opened for appending, readable and writable by its owner only (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "a", encoding="utf-8")
+
+
 @contextmanager
 def running_demo(options: DemoOptions) -> Iterator[Demo]:
     """Start everything; stop it all on exit."""
@@ -134,7 +142,7 @@ def running_demo(options: DemoOptions) -> Iterator[Demo]:
     db = f"sqlite:///{workdir / 'bridge.db'}"
     upgrade(db)
     settings = world.settings(db, log_format="json", log_level="INFO")
-    log_file = (workdir / "bridge.log").open("a", encoding="utf-8")
+    log_file = private_append(workdir / "bridge.log")
     configure_logging("INFO", "json", stream=log_file)
     container = build(settings)
     world.serve(create_app(container=container))

@@ -113,7 +113,7 @@ def is_login_failure(status: int, parsed: ParsedError) -> bool:
 # (pattern on "code detail", our code, owner, fix hint)
 # ---------------------------------------------------------------------------------------------
 _RULES: tuple[tuple[str, str, Owner, str], ...] = (
-    (r"PERIOD_CLOSED|period .{0,40}\bclosed\b|closed period", "NS_PERIOD_CLOSED", "finance",
+    (r"PERIOD_CLOSED|CLOSED_TRAN_PRD|period .{0,40}\bclosed\b|closed period", "NS_PERIOD_CLOSED", "finance",
      "Reopen the accounting period (or allow posting to it) in NetSuite, or move the transaction date "
      "into an open period, then replay."),
     (r"\binactive\b", "NS_INACTIVE_RECORD", "ops",

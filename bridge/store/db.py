@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -14,7 +15,9 @@ from sqlalchemy.pool import NullPool
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, checkpoints: bool = True) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, checkpoints: bool = True, synchronous: str = "FULL"
+) -> Engine:
     """An engine for ``url`` with the settings the queue relies on.
 
     SQLite: WAL journal (readers never block the writer), a generous busy timeout, and every
@@ -23,7 +26,13 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, checkpoint
     ``checkpoints=False`` (the web tier) leaves WAL checkpoints to the other processes: SQLite runs an
     automatic checkpoint inside whichever commit crosses the threshold, and a webhook answer should
     not be the one that pays for it.
+
+    ``synchronous=FULL`` (the default) fsyncs the WAL at every commit, so an event the web tier
+    acknowledged survives a power loss; under ``NORMAL`` the last commits before the loss can
+    vanish (the file stays consistent). The cost is measured in docs/security.md.
     """
+    if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+        raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         database = u.database or ""
@@ -42,7 +51,9 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, checkpoint
                 kwargs["pool_size"] = pool_size
                 kwargs["max_overflow"] = pool_size
         engine = create_engine(url, echo=echo, **kwargs)
-        _install_sqlite_hooks(engine, wal=not memory, checkpoints=checkpoints)
+        if not memory:
+            _private_file(Path(database).expanduser())
+        _install_sqlite_hooks(engine, wal=not memory, checkpoints=checkpoints, synchronous=synchronous)
         return engine
     return create_engine(
         url,
@@ -54,7 +65,19 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, checkpoint
     )
 
 
-def _install_sqlite_hooks(engine: Engine, *, wal: bool, checkpoints: bool = True) -> None:
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (0600) before SQLite opens it; SQLite gives
+    its -wal and -shm files the database file's permissions. An existing file is left as it is."""
+    if path.exists():
+        return
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def _install_sqlite_hooks(engine: Engine, *, wal: bool, checkpoints: bool = True, synchronous: str = "FULL") -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control away from pysqlite so BEGIN IMMEDIATE below is what runs.
@@ -62,7 +85,7 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool, checkpoints: bool = True
         cur = dbapi_conn.cursor()
         if wal:
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             if not checkpoints:
                 cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.execute("PRAGMA foreign_keys=ON")

@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
+
+from bridge.store.storable import fit, storable
 
 # Webhook ``type`` numbers the bridge's flows use, and the subscription ``event_type`` of each.
 ORDER_STATUS_CHANGE = 1
@@ -85,25 +88,62 @@ class Envelope:
         return entity_for(self.shop_id, self.type, self.data)
 
 
+# What can never be a TikTok envelope: the documented types are small numbers and the ids are
+# numeric strings, so these bounds refuse garbage without refusing any event TikTok can send.
+MAX_TYPE_DIGITS = 9
+MAX_NOTIFICATION_ID = 191  # the inbox's event_id column
+MAX_SHOP_ID = 64  # the inbox's shop_id column
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+
+
+def _type_number(value: Any) -> int | None:
+    """The webhook ``type`` as an int, from a JSON integer or a string of ASCII digits."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value < 10**MAX_TYPE_DIGITS else None
+    if isinstance(value, str) and len(value) <= MAX_TYPE_DIGITS and _DIGITS.fullmatch(value):
+        return int(value)
+    return None
+
+
+def _id_text(value: Any, limit: int) -> str | None:
+    """An id given as a JSON string or integer, as text both engines store (None when it is neither or
+    longer than ``limit``)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    if isinstance(value, int):
+        if not -(10**limit) < value < 10**limit:
+            return None
+        value = str(value)
+    if len(value) > limit:
+        return None
+    text = storable(value)
+    return text if len(text) <= limit else fit(text, limit)
+
+
 def parse(body: bytes) -> Envelope:
     """Parse and check the envelope ``{type, tts_notification_id, shop_id, timestamp, data}``."""
     try:
         raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except RecursionError:
+        raise MalformedWebhook("body is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # not JSON, or a number of over 4,300 digits
         raise MalformedWebhook("body is not valid JSON") from exc
     if not isinstance(raw, dict):
         raise MalformedWebhook("body is not a JSON object")
-    typ = raw.get("type")
-    if isinstance(typ, bool) or not isinstance(typ, int | str) or not str(typ).isdigit():
-        raise MalformedWebhook("missing or non-integer 'type'")
-    nid = raw.get("tts_notification_id")
-    if not isinstance(nid, str | int) or isinstance(nid, bool) or not str(nid).strip() or len(str(nid)) > 191:
-        raise MalformedWebhook("missing 'tts_notification_id'")
+    typ = _type_number(raw.get("type"))
+    if typ is None:
+        raise MalformedWebhook(f"missing or non-integer 'type' (ASCII digits, at most {MAX_TYPE_DIGITS})")
+    nid = _id_text(raw.get("tts_notification_id"), MAX_NOTIFICATION_ID)
+    if not nid or not nid.strip():
+        raise MalformedWebhook(f"missing 'tts_notification_id' (a string of at most {MAX_NOTIFICATION_ID} characters)")
     shop_id = raw.get("shop_id")
     if shop_id is None:
         shop_id = ""
-    if not isinstance(shop_id, str | int) or isinstance(shop_id, bool) or len(str(shop_id)) > 64:
-        raise MalformedWebhook("'shop_id' is not a string")
+    shop_id = _id_text(shop_id, MAX_SHOP_ID)
+    if shop_id is None:
+        raise MalformedWebhook(f"'shop_id' is not a string of at most {MAX_SHOP_ID} characters")
     data = raw.get("data", {})
     if data is None:
         data = {}
@@ -111,9 +151,9 @@ def parse(body: bytes) -> Envelope:
         raise MalformedWebhook("'data' is not an object")
     ts = raw.get("timestamp")
     return Envelope(
-        type=int(typ),
-        notification_id=str(nid),
-        shop_id=str(shop_id),
+        type=typ,
+        notification_id=nid,
+        shop_id=shop_id,
         timestamp=ts if isinstance(ts, int) and not isinstance(ts, bool) else None,
         data=data,
         raw=raw,
@@ -121,21 +161,34 @@ def parse(body: bytes) -> Envelope:
 
 
 def entity_for(shop_id: str, typ: int, data: dict[str, Any]) -> str | None:
-    """The entity key an event is about (``order:SHOP:ORDER`` …), for the console's timelines."""
+    """The entity key an event is about (``order:SHOP:ORDER`` …), for the console's timelines.
+
+    Only string or integer ids name an entity; the inbox makes the key storable (``bridge.web.ingest``).
+    """
     if not shop_id:
         return None
-    order_id = data.get("order_id")
+    order_id = _entity_id(data.get("order_id"))
     if order_id:
         return f"order:{shop_id}:{order_id}"
     if typ in (SELLER_DEAUTHORIZATION, UPCOMING_AUTHORIZATION_EXPIRATION):
         return f"shop:{shop_id}"
     packages = data.get("package_list")
-    if isinstance(packages, list) and packages and isinstance(packages[0], dict) and packages[0].get("package_id"):
-        return f"package:{shop_id}:{packages[0]['package_id']}"
-    product_id = data.get("product_id")
+    if isinstance(packages, list) and packages and isinstance(packages[0], dict):
+        package_id = _entity_id(packages[0].get("package_id"))
+        if package_id:
+            return f"package:{shop_id}:{package_id}"
+    product_id = _entity_id(data.get("product_id"))
     if product_id:
         return f"product:{shop_id}:{product_id}"
     return None
+
+
+def _entity_id(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    if isinstance(value, int) and not -(10**64) < value < 10**64:
+        return None
+    return str(value) or None
 
 
 __all__ = [

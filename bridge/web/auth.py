@@ -208,8 +208,11 @@ def _next_target() -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site relative paths (no ``//host``, no scheme) are followed after login."""
+    """Only same-site relative paths (no ``//host``, no scheme, no control characters such as CR/LF,
+    which could split the ``Location`` header) are followed after login."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/console/"
+    if len(target) > 2000 or not target.isprintable():
         return "/console/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -246,8 +249,8 @@ def login() -> Any:
         return _render_login("The login form expired. Please try again.", 403)
     username = (request.form.get("username") or "").strip()[:128]
     password = request.form.get("password") or ""
-    if not username or not password:
-        return _render_login("Enter your user name and password.", 400, username)
+    if not username or not password or not username.isprintable():
+        return _render_login("Enter your user name and password.", 400, "" if not username.isprintable() else username)
     c = _container()
     now = _now()
     if _failures(username, now) >= LOCKOUT_FAILURES:

@@ -15,6 +15,8 @@ from typing import Any
 
 from bridge.bootstrap import Container
 from bridge.logs import correlation_id, new_correlation_id
+from bridge.store.queue import JobSpec
+from bridge.store.storable import fit, fit_optional, storable, storable_json
 from bridge.worker.registry import InboundEvent
 
 log = logging.getLogger("bridge.ingest")
@@ -41,11 +43,18 @@ def ingest(
     headers: dict[str, Any] | None = None,
     cid: str | None = None,
 ) -> Ingested:
-    """Store ``body`` under ``(source, event_id)`` and enqueue what its topic's router returns."""
+    """Store ``body`` under ``(source, event_id)`` and enqueue what its topic's router returns.
+
+    The columns derived from the event (ids, topic, entity, job keys) are made storable on both engines
+    (``bridge.store.storable``): odd but signed content is stored, never refused by the database.
+    """
     store = container.store
     cid = cid or correlation_id() or new_correlation_id()
     if data is None:
         data = json.loads(body)
+    event_id, topic = fit(event_id, 191), fit(topic, 64)
+    shop_id, entity = fit_optional(shop_id, 64), fit_optional(entity, 255)
+    headers = storable_json(headers or {})
     # Route first (pure, no I/O), so the inbox row is written once, with its final status, in the
     # same short transaction as the jobs: the webhook answer holds the database for one insert each.
     event = InboundEvent(source=source, event_id=event_id, topic=topic, shop_id=shop_id, data=data, inbox_id=0,
@@ -59,7 +68,8 @@ def ingest(
     except Exception as exc:  # a routing bug must not lose the event: keep it for `ttns inbox reroute`
         log.exception("routing failed; event kept", extra={"source": source, "topic": topic})
         specs, status, note = None, "failed", f"routing failed: {type(exc).__name__}: {exc}"
-    specs = [s if s.correlation_id else _with_cid(s, cid) for s in specs or []]
+    specs = [_storable_spec(s if s.correlation_id else _with_cid(s, cid)) for s in specs or []]
+    note = storable(note)
     with store.transaction() as conn:
         # jobs_created counts the jobs the event caused or joined (a coalesced job runs for it too).
         rec = store.inbox.record(
@@ -79,6 +89,18 @@ def ingest(
         return Ingested(rec.id, False, status, 0)
     log.info("event stored", extra={"source": source, "topic": topic, "inbox_id": rec.id, "jobs": created})
     return Ingested(rec.id, False, "routed", created)
+
+
+def _storable_spec(spec: JobSpec) -> JobSpec:
+    """A routed job whose key columns fit both engines (a long or odd id from the event hashed, not refused)."""
+    from dataclasses import replace
+
+    kind, key = fit(spec.kind, 64), fit(spec.key, 255)
+    ikey = fit_optional(spec.idempotency_key, 255)
+    payload = storable_json(spec.payload)
+    if (kind, key, ikey, payload) == (spec.kind, spec.key, spec.idempotency_key, spec.payload):
+        return spec
+    return replace(spec, kind=kind, key=key, idempotency_key=ikey, payload=payload)
 
 
 def _with_cid(spec: Any, cid: str) -> Any:

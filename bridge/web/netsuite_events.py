@@ -26,7 +26,8 @@ log = logging.getLogger("bridge.web.netsuite_events")
 
 bp = Blueprint("netsuite_events", __name__)
 
-MAX_EVENT_ID = 200
+MAX_EVENT_ID = 191  # the inbox's event_id column
+MAX_TYPE = 64  # the inbox's topic column; our SuiteScript's types are a few words
 KNOWN_TYPES = frozenset({
     "item_fulfillment.saved", "item_fulfillment.deleted", "inventory.changed", "sales_order.lines_closed",
     "inventory.sweep",
@@ -41,6 +42,8 @@ def parse_envelope(raw: bytes) -> dict[str, Any]:
     """The envelope ``{event_id, type, account, occurred_at, data}``, checked; EnvelopeError says why not."""
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise EnvelopeError("body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError):
         raise EnvelopeError("body is not JSON") from None
     if not isinstance(body, dict):
@@ -48,8 +51,8 @@ def parse_envelope(raw: bytes) -> dict[str, Any]:
     event_id, typ, data = body.get("event_id"), body.get("type"), body.get("data")
     if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > MAX_EVENT_ID:
         raise EnvelopeError(f"event_id must be a non-empty string of at most {MAX_EVENT_ID} characters")
-    if not isinstance(typ, str) or not typ.strip():
-        raise EnvelopeError("type must be a non-empty string")
+    if not isinstance(typ, str) or not typ.strip() or len(typ) > MAX_TYPE or not typ.isprintable():
+        raise EnvelopeError(f"type must be a non-empty printable string of at most {MAX_TYPE} characters")
     if not isinstance(data, dict):
         raise EnvelopeError("data must be a JSON object")
     account = body.get("account")

@@ -41,6 +41,7 @@ def restlet_body(code: str, message: str) -> str:
          NeedsHumanError, "NS_MISSING_FIELD"),
         (400, rest_body(400, "USER_ERROR", "Something new went wrong."), False, NeedsHumanError, "NS_USER_ERROR"),
         (400, restlet_body("PERIOD_CLOSED", "closed"), False, NeedsHumanError, "NS_PERIOD_CLOSED"),
+        (400, restlet_body("CLOSED_TRAN_PRD", "Cannot save."), False, NeedsHumanError, "NS_PERIOD_CLOSED"),
         (404, rest_body(404, "NONEXISTENT_ID", "The record instance does not exist."), False, ns.RecordNotFound,
          None),
         (503, "<html>Service Unavailable</html>", False, RetriableError, None),

@@ -8,13 +8,15 @@ of the account. Errors are ``NsError`` with the codes NetSuite uses (see docs/sa
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .errors import invalid_content, user_error
+from .errors import NsError, invalid_content, user_error
+from .ledger import DEFAULT_ITEM_ACCOUNTS
 from .schema import TRANSACTION_TYPES
 from .stock import ZERO, DemandKey, Pair, StockBook
 from .store import Rec, Store
@@ -151,8 +153,14 @@ class Patch:
 @dataclass
 class Effects:
     moves: list[tuple[Pair, Decimal, Decimal | None]] = field(default_factory=list)  # pair, qty, unit cost
+    # the record line each move comes from (the sandbox notes the cost it moved at there: ``_cost``)
+    move_lines: list[dict[str, Any]] = field(default_factory=list)
     source: list[tuple[str, str, int, str, Decimal]] = field(default_factory=list)  # type, id, line, field, qty
     deposits: list[str] = field(default_factory=list)  # customer deposits marked deposited
+
+    def add_move(self, pair: Pair, qty: Decimal, unit_cost: Decimal | None, line: dict[str, Any] | None) -> None:
+        self.moves.append((pair, qty, unit_cost))
+        self.move_lines.append(line if line is not None else {})
 
 
 @dataclass
@@ -167,6 +175,7 @@ class Env:
     via_rest: bool = False
     preview: bool = False  # building the record user events see before the save: consume no numbers
     custom_applies: Callable[[str, str], bool] = lambda field, record_type: True
+    special_accounts: dict[str, str] = field(default_factory=dict)  # account-wide default accounts
 
 
 # -- sublist merging ------------------------------------------------------------------------------
@@ -202,17 +211,33 @@ def period_key(d: str) -> str:
     return d[:7]
 
 
+_PERIOD_ID = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def closed_period_error(period: str) -> NsError:
+    """NetSuite refuses a posting dated in (or edited in) a closed period: ``CLOSED_TRAN_PRD``."""
+    return user_error(
+        f"The accounting period {period} of this transaction is closed. You cannot post to, or change the "
+        "postings of, a closed period; reopen it or date the transaction in an open period.",
+        "postingPeriod",
+        script_code="CLOSED_TRAN_PRD",
+    )
+
+
 def check_period(env: Env, rec_type: str, data: dict[str, Any]) -> None:
     if rec_type not in POSTING_TYPES:
         return
     tran_date = str(data.get("tranDate") or "")
     key = ref(data.get("postingPeriod")) or period_key(tran_date)
-    if key in env.closed_periods or period_key(tran_date) in env.closed_periods:
-        raise user_error(
-            "The accounting period for this transaction is closed. You cannot post to a closed period.",
+    if not _PERIOD_ID.match(key):
+        raise invalid_content(
+            f"Error while accessing resource: You have entered an Invalid Field Value {key} for the following "
+            "field: postingPeriod",
             "postingPeriod",
-            script_code="PERIOD_CLOSED",
         )
+    for period in (key, period_key(tran_date)):
+        if period in env.closed_periods:
+            raise closed_period_error(period)
 
 
 def check_legacy_tax(env: Env, data_patch: Patch) -> None:
@@ -289,7 +314,8 @@ def defaults(env: Env, rec_type: str, data: dict[str, Any], old: Rec | None) -> 
             cur = cur or _first_ref(env, "currency")
             if cur:
                 data["currency"] = copy.deepcopy(cur)
-        data.setdefault("exchangeRate", Decimal("1"))
+        if data.get("exchangeRate") is None:
+            data["exchangeRate"] = default_exchange_rate(env, data)
         data["postingPeriod"] = data.get("postingPeriod") or {"id": period_key(str(data["tranDate"]))}
     if rec_type == "customer" and not data.get("entityId"):
         name = data.get("companyName") or " ".join(str(x) for x in (data.get("firstName"), data.get("lastName")) if x)
@@ -298,6 +324,29 @@ def defaults(env: Env, rec_type: str, data: dict[str, Any], old: Rec | None) -> 
             sub = _first_ref(env, "subsidiary")
             if sub:
                 data["subsidiary"] = sub
+
+
+def default_exchange_rate(env: Env, data: dict[str, Any]) -> Decimal:
+    """Transaction currency -> the subsidiary's base currency: the currencies' rates (each against the
+    account's base currency), 1 when the transaction is in the subsidiary's currency."""
+    cur_id = ref(data.get("currency"))
+    sub = env.store.get("subsidiary", ref(data.get("subsidiary")) or "")
+    base_id = ref(sub.data.get("currency")) if sub else None
+    if not cur_id or not base_id or cur_id == base_id:
+        return Decimal("1")
+    cur, base = env.store.get("currency", cur_id), env.store.get("currency", base_id)
+    if cur is None or base is None:
+        return Decimal("1")
+    base_rate = dec(base.data.get("exchangeRate"), Decimal("1")) or Decimal("1")
+    return dec(cur.data.get("exchangeRate"), Decimal("1")) / base_rate
+
+
+def item_account_defaults(env: Env, rec_type: str, data: dict[str, Any]) -> None:
+    """Items without GL accounts take the account-wide defaults (NetSuite's accounting preferences)."""
+    for field_name, special in DEFAULT_ITEM_ACCOUNTS.get(rec_type, {}).items():
+        acct = env.special_accounts.get(special)
+        if not data.get(field_name) and acct is not None and env.store.get("account", acct) is not None:
+            data[field_name] = {"id": acct}
 
 
 def _first_ref(env: Env, rec_type: str) -> dict[str, str] | None:
@@ -546,6 +595,7 @@ def prepare(env: Env, rec_type: str, old: Rec | None, patch: Patch) -> dict[str,
                     "itemId",
                     script_code="DUP_ITEM",
                 )
+    item_account_defaults(env, rec_type, data)
     set_status(rec_type, data)
     check_period(env, rec_type, data)
     return data
@@ -590,7 +640,7 @@ def effects(env: Env, rec_type: str, data: dict[str, Any]) -> Effects:
                 if shipped:
                     eff.source.append((src_type, src_id or "", int(line["orderLine"]), "_shipped", qty))
             if shipped and iid and loc and _stock(env, iid):
-                eff.moves.append(((iid, loc), -qty, None))
+                eff.add_move((iid, loc), -qty, _unit_cost(line), line)
     elif rec_type == "itemReceipt":
         for line in data.get("item") or []:
             if not line.get("itemReceive", True):
@@ -602,23 +652,25 @@ def effects(env: Env, rec_type: str, data: dict[str, Any]) -> Effects:
                 eff.source.append((src_type, src_id or "", int(line["orderLine"]), "quantityReceived", qty))
             if iid and loc and _stock(env, iid):
                 cost = line.get("rate")
-                eff.moves.append(((iid, loc), qty, dec(cost) if cost is not None else None))
+                eff.add_move((iid, loc), qty, dec(cost) if cost is not None else None, line)
     elif rec_type == "inventoryAdjustment":
         for line in data.get("inventory") or []:
             loc = ref(line.get("location")) or ref(data.get("adjLocation")) or ref(data.get("location"))
             iid = ref(line.get("item"))
             if iid and loc:
                 cost = line.get("unitCost")
-                eff.moves.append(((iid, loc), dec(line.get("adjustQtyBy")), dec(cost) if cost is not None else None))
+                if cost is None and dec(line.get("adjustQtyBy")) < 0:
+                    cost = line.get("_unitCost")  # undoing a removal puts the stock back at its cost
+                eff.add_move((iid, loc), dec(line.get("adjustQtyBy")), dec(cost) if cost is not None else None, line)
     elif rec_type == "inventoryTransfer":
         src_loc, dst_loc = ref(data.get("location")), ref(data.get("transferLocation"))
         for line in data.get("inventory") or []:
             iid = ref(line.get("item"))
             qty = dec(line.get("adjustQtyBy"))
             if iid and src_loc and dst_loc:
-                cost = env.stock.balance((iid, src_loc)).average_cost
-                eff.moves.append(((iid, src_loc), -qty, None))
-                eff.moves.append(((iid, dst_loc), qty, cost))
+                cost = _unit_cost(line) or env.stock.balance((iid, src_loc)).average_cost
+                eff.add_move((iid, src_loc), -qty, cost, line)
+                eff.add_move((iid, dst_loc), qty, cost, None)
     elif rec_type in ("invoice", "cashSale", "creditMemo", "cashRefund"):
         field_name = "quantityBilled"
         sign = Decimal(-1) if rec_type in ("invoice", "cashSale") else Decimal(1)
@@ -629,12 +681,18 @@ def effects(env: Env, rec_type: str, data: dict[str, Any]) -> Effects:
             elif not src_type:
                 iid, loc = ref(line.get("item")), line_location(data, line)
                 if iid and loc and _stock(env, iid):
-                    eff.moves.append(((iid, loc), sign * qty, None))
+                    eff.add_move((iid, loc), sign * qty, _unit_cost(line) if sign < 0 else None, line)
     elif rec_type == "deposit":
         for line in data.get("payment") or []:
             if line.get("deposit", True) and line.get("id") is not None:
                 eff.deposits.append(str(line["id"]))
     return eff
+
+
+def _unit_cost(line: dict[str, Any]) -> Decimal | None:
+    """The unit cost a line moved stock at when it was saved (undoing the move restores that value)."""
+    cost = line.get("_unitCost")
+    return dec(cost) if cost is not None else None
 
 
 def _stock(env: Env, item_id: str) -> bool:
@@ -737,9 +795,16 @@ def transform_draft(env: Env, src: Rec, to_type: str) -> dict[str, Any]:
             line["quantityRemaining"] = remaining
             if to_type == "itemReceipt" and src.type == "transferOrder" and loc:
                 from_loc = ref(src.data.get("location")) or ""
-                line["rate"] = env.stock.balance((ref(sl.get("item")) or "", from_loc)).average_cost
-            elif to_type == "itemReceipt" and sl.get("rate") is not None:
-                line["rate"] = sl["rate"]
+                shipped = shipped_unit_cost(env, src.id, ref(sl.get("item")))
+                if shipped is None:
+                    shipped = env.stock.balance((ref(sl.get("item")) or "", from_loc)).average_cost
+                line["rate"] = shipped
+            elif to_type == "itemReceipt" and src.type == "returnAuthorization":
+                # a returned item comes back at the cost it was shipped at (not at the sales price)
+                order = ref(src.data.get("createdFrom"))
+                shipped = shipped_unit_cost(env, order, ref(sl.get("item"))) if order else None
+                if shipped is not None:
+                    line["rate"] = shipped
         else:
             line["rate"] = sl.get("rate")
             if sl.get("quantity") is None:
@@ -767,6 +832,19 @@ def transform_draft(env: Env, src: Rec, to_type: str) -> dict[str, Any]:
     if src.type == "transferOrder" and to_type == "itemReceipt":
         data["location"] = copy.deepcopy(src.data.get("transferLocation"))
     return data
+
+
+def shipped_unit_cost(env: Env, order_id: str | None, item_id: str | None) -> Decimal | None:
+    """The average unit cost an order's fulfillments shipped an item at (None when none did)."""
+    qty = value = ZERO
+    for rec in env.store.all("itemFulfillment"):
+        if ref(rec.data.get("createdFrom")) != order_id:
+            continue
+        for line in rec.lines("item"):
+            if ref(line.get("item")) == item_id and line.get("_unitCost") is not None:
+                qty += dec(line.get("quantity"))
+                value += dec(line.get("quantity")) * dec(line.get("_unitCost"))
+    return (value / qty).quantize(Decimal("0.0001")) if qty > 0 else None
 
 
 def _billed_before(src: Rec) -> bool:

@@ -24,6 +24,7 @@ from .auth import Authenticator
 from .config import NetSuiteSandboxConfig
 from .customizations import Project, load_project
 from .errors import NsError, invalid_content, nonexistent, user_error
+from .ledger import POSTING_TYPES, Ledger, cents, stored
 from .pool import Chaos, ConcurrencyPool, Counters
 from .render import SYSTEM_BODY_FIELDS, SYSTEM_LINE_FIELDS, Renderer
 from .rules import Effects, Env, Patch, dec, ref
@@ -122,6 +123,7 @@ class NetSuiteSandbox:
         self._allocated: dict[Pair, dict[Any, tuple[Decimal, Decimal]]] = {}
         self.closed_periods: set[str] = set()
         self.special_accounts: dict[str, str] = {}
+        self.ledger = Ledger(self.store, self.special_accounts)
         self.mirror = Mirror(self.custom_fields, list(self.project.custom_records), self.store)
         self.renderer = Renderer(self.store, self.custom_fields)
         self._refresh_periods()
@@ -152,6 +154,7 @@ class NetSuiteSandbox:
             allow_standalone=ctx.allow_standalone,
             via_rest=ctx.via_rest,
             custom_applies=self._custom_applies,
+            special_accounts=self.special_accounts,
         )
 
     def _custom_applies(self, field_id: str, record_type: str) -> bool:
@@ -274,6 +277,8 @@ class NetSuiteSandbox:
                             script_code="THIS_RECORD_CANNOT_BE_DELETED_BECAUSE_IT_HAS_DEPENDENT_RECORDS",
                         )
             env = self.env(ctx)
+            if current.type in POSTING_TYPES and current.data.get("_gl"):
+                self._check_open(current)
             self._apply_effects(env, current, None)
             self.store.remove(current)
             self.mirror.remove(current)
@@ -411,14 +416,21 @@ class NetSuiteSandbox:
                     "externalId",
                     script_code="DUP_RCRD",
                 )
+        posting = rec_type in POSTING_TYPES
+        if posting:
+            if old is not None and old.data.get("_gl"):
+                self._check_open(old)  # the postings of a closed period cannot change
+            # every account the postings need must exist before anything moves (all or nothing)
+            self.ledger.entries(rec_type, data, validate=True)
+            for sub in ("item", "inventory"):
+                for line in data.get(sub) or []:
+                    line.pop("_cost", None)
+                    line.pop("_unitCost", None)
         rid = old.id if old else self.store.next_id(rec_type)
-        if rec_type == "deposit":
-            data["_undepositedAccount"] = self.special_accounts.get("undeposited")
-        if rec_type == "customerDeposit":
-            data["_undepositedAccount"] = self.special_accounts.get("undeposited")
-            data["_liabilityAccount"] = self.special_accounts.get("customer_deposits")
         rec = Rec(rec_type, rid, data, old.created if old else now, now, (old.version + 1) if old else 1)
         self._apply_effects(env, old, rec)
+        if posting:
+            data["_gl"] = stored(self.ledger.entries(rec_type, data))
         self.store.put(rec, old)
         self.mirror.sync(rec)
         self._update_demand(rec_type, rid, rec)
@@ -460,9 +472,12 @@ class NetSuiteSandbox:
         for pair, qty, cost in before.moves:
             self.stock.move(pair, -qty, cost, now)
             touched.add(pair)
-        for pair, qty, cost in after.moves:
-            self.stock.move(pair, qty, cost, now)
+        for (pair, qty, cost), line in zip(after.moves, after.move_lines, strict=True):
+            unit = self.stock.move(pair, qty, cost, now)
             touched.add(pair)
+            if "_cost" not in line:  # what the move was valued at: the ledger posts it
+                line["_unitCost"] = unit
+                line["_cost"] = cents(abs(qty) * unit)
         for dep_id in before.deposits:
             self._set_deposit_status(dep_id, "A")
         for dep_id in after.deposits:
@@ -475,6 +490,12 @@ class NetSuiteSandbox:
             self.mirror.sync(src)
             touched |= self._set_demand(src.type, src.id, src.data)
         self._allocate(touched, force=set(sources))
+
+    def _check_open(self, rec: Rec) -> None:
+        """A posted transaction whose period is closed keeps its postings (edits and deletes refused)."""
+        for key in (ref(rec.data.get("postingPeriod")), str(rec.data.get("tranDate") or "")[:7]):
+            if key and key in self.closed_periods:
+                raise rules.closed_period_error(key)
 
     def _set_deposit_status(self, dep_id: str, status: str) -> None:
         rec = self.store.get("customerDeposit", dep_id)

@@ -25,6 +25,14 @@ SEED_ORDER = (
 )
 
 
+# Every inventory item posts to Sales, Cost of Goods Sold and Inventory Asset.
+_ITEM_ACCOUNTS: dict[str, Any] = {
+    "incomeAccount": {"externalId": "ACCT-4000"},
+    "cogsAccount": {"externalId": "ACCT-5000"},
+    "assetAccount": {"externalId": "ACCT-1300"},
+}
+
+
 def _price(amount: str) -> dict[str, Any]:
     return {"items": [{"priceLevel": {"id": "1"}, "price": amount}]}
 
@@ -92,6 +100,13 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
                 "_special": "inventory",
             },
             {
+                "externalId": "ACCT-1310",
+                "acctNumber": "1310",
+                "acctName": "Inventory In Transit",
+                "acctType": {"id": "OthCurrAsset"},
+                "_special": "in_transit",
+            },
+            {
                 "externalId": "ACCT-2100",
                 "acctNumber": "2100",
                 "acctName": "Customer Deposits",
@@ -106,11 +121,25 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
                 "_special": "sales_tax",
             },
             {
+                "externalId": "ACCT-2400",
+                "acctNumber": "2400",
+                "acctName": "Inventory Received Not Billed",
+                "acctType": {"id": "OthCurrLiab"},
+                "_special": "received_not_billed",
+            },
+            {
                 "externalId": "ACCT-4000",
                 "acctNumber": "4000",
                 "acctName": "Sales",
                 "acctType": {"id": "Income"},
                 "_special": "sales",
+            },
+            {
+                "externalId": "ACCT-4050",
+                "acctNumber": "4050",
+                "acctName": "Sales Discounts",
+                "acctType": {"id": "Income"},
+                "_special": "discounts",
             },
             {
                 "externalId": "ACCT-4100",
@@ -167,16 +196,36 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
             {"externalId": "PM-CASH", "name": "Cash"},
         ],
         "shipItem": [
-            {"externalId": "SHIP-STD", "itemId": "Standard Shipping", "displayName": "Standard Shipping"},
-            {"externalId": "SHIP-TTS", "itemId": "TikTok Shipping", "displayName": "Shipped by TikTok"},
+            {
+                "externalId": "SHIP-STD",
+                "itemId": "Standard Shipping",
+                "displayName": "Standard Shipping",
+                "account": {"externalId": "ACCT-4100"},
+            },
+            {
+                "externalId": "SHIP-TTS",
+                "itemId": "TikTok Shipping",
+                "displayName": "Shipped by TikTok",
+                "account": {"externalId": "ACCT-4100"},
+            },
         ],
         "salesTaxItem": [
             {"externalId": "TAX-NONE", "itemId": "Not Taxable", "rate": "0"},
             {"externalId": "TAX-CA", "itemId": "CA State Tax", "rate": "7.25"},
         ],
         "discountItem": [
-            {"externalId": "DISC-SELLER", "itemId": "TikTok Seller Discount", "rate": "0"},
-            {"externalId": "DISC-PLATFORM", "itemId": "TikTok Platform Discount", "rate": "0"},
+            {
+                "externalId": "DISC-SELLER",
+                "itemId": "TikTok Seller Discount",
+                "rate": "0",
+                "account": {"externalId": "ACCT-4050"},
+            },
+            {
+                "externalId": "DISC-PLATFORM",
+                "itemId": "TikTok Platform Discount",
+                "rate": "0",
+                "account": {"externalId": "ACCT-4050"},
+            },
         ],
         "inventoryItem": [
             {
@@ -184,6 +233,7 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
                 "itemId": "TSHIRT",
                 "displayName": "Logo T-Shirt",
                 "matrixType": {"id": "PARENT"},
+                **_ITEM_ACCOUNTS,
                 "price": _price("19.99"),
             },
             {
@@ -193,6 +243,7 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
                 "upcCode": "0012345000011",
                 "matrixType": {"id": "CHILD"},
                 "parent": {"externalId": "ITEM-TSHIRT"},
+                **_ITEM_ACCOUNTS,
                 "price": _price("19.99"),
                 "cost": "6.50",
             },
@@ -203,6 +254,7 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
                 "upcCode": "0012345000028",
                 "matrixType": {"id": "CHILD"},
                 "parent": {"externalId": "ITEM-TSHIRT"},
+                **_ITEM_ACCOUNTS,
                 "price": _price("21.99"),
                 "cost": "6.80",
             },
@@ -211,6 +263,7 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
                 "itemId": "MUG-001",
                 "displayName": "Ceramic Mug",
                 "upcCode": "0012345000035",
+                **_ITEM_ACCOUNTS,
                 "price": _price("12.50"),
                 "cost": "3.10",
             },
@@ -219,6 +272,7 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
                 "itemId": "CAP-001",
                 "displayName": "Baseball Cap",
                 "upcCode": "0012345000042",
+                **_ITEM_ACCOUNTS,
                 "price": _price("15.00"),
                 "cost": "4.00",
             },

@@ -48,8 +48,11 @@ class StockBook:
             bal = self.balances[pair] = Balance()
         return bal
 
-    def move(self, pair: Pair, qty: Decimal, unit_cost: Decimal | None, now: datetime) -> None:
+    def move(self, pair: Pair, qty: Decimal, unit_cost: Decimal | None, now: datetime) -> Decimal:
+        """Move stock in (at ``unit_cost``, else the average) or out (at the average cost); returns
+        the unit cost the move was valued at (what the general ledger posts)."""
         bal = self.balance(pair)
+        cost = bal.average_cost
         if qty > 0:
             cost = unit_cost if unit_cost is not None else bal.average_cost
             bal.value += qty * cost
@@ -59,6 +62,7 @@ class StockBook:
         if bal.on_hand <= 0:
             bal.value = ZERO
         bal.last_available_change = now
+        return cost
 
     def set_demand(self, key: DemandKey, pair: Pair | None, remaining: Decimal) -> set[Pair]:
         """Record an order line's open quantity (0 or no pair removes it); returns touched pairs."""

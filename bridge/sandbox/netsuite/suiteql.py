@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import NsError
+from .ledger import POSTING_TYPES, gl_lines
 from .rules import STATUS_LABELS, dec, ref
 from .schema import TRANSACTION_TYPES, CustomField
 from .stock import Balance, Pair
@@ -108,6 +109,7 @@ TABLES: dict[str, list[str]] = {
         "netamount REAL",
         "posting",
         "accountingbook",
+        "exchangerate REAL",
     ],
     "nexttransactionlinelink": [
         "previousdoc INTEGER",
@@ -183,8 +185,13 @@ TABLES: dict[str, list[str]] = {
         "id INTEGER PRIMARY KEY",
         "acctnumber",
         "accountsearchdisplayname",
+        "accountsearchdisplaynamecopy",
+        "displaynamewithhierarchy",
         "fullname",
         "accttype",
+        "parent",
+        "issummary",
+        "description",
         "isinactive",
         "currency",
         "externalid",
@@ -283,8 +290,8 @@ DF_TARGET = {
     "currency": ("currency", "name"),
     "department": ("department", "name"),
     "class": ("classification", "name"),
-    "account": ("account", "fullname"),
-    "expenseaccount": ("account", "fullname"),
+    "account": ("account", "accountsearchdisplayname"),
+    "expenseaccount": ("account", "accountsearchdisplayname"),
     "shipmethod": ("shipitem", "itemid"),
     "paymentmethod": ("paymentmethod", "name"),
     "parent": ("item", "itemid"),
@@ -505,14 +512,29 @@ class Mirror:
             base.update({k: _custom_sql(v) for k, v in d.items() if k.startswith("custentity")})
         elif t == "account":
             at = d.get("acctType")
-            name = d.get("acctName")
-            full = f"{d['acctNumber']} {name}" if d.get("acctNumber") else name
+            name, number = d.get("acctName"), d.get("acctNumber")
+            # fullname: the name with its parents' ("Parent : Child"); the display names lead with the number
+            chain: list[Rec] = [rec]
+            parent = self.store.get("account", ref(d.get("parent")) or "")
+            while parent is not None and parent.id not in {a.id for a in chain} and len(chain) < 10:
+                chain.insert(0, parent)
+                parent = self.store.get("account", ref(parent.data.get("parent")) or "")
             base.update(
                 {
-                    "acctnumber": d.get("acctNumber"),
-                    "accountsearchdisplayname": full,
-                    "fullname": full,
+                    "acctnumber": number,
+                    "accountsearchdisplayname": f"{number} {name}" if number else name,
+                    "accountsearchdisplaynamecopy": name,
+                    "displaynamewithhierarchy": " : ".join(
+                        f"{a.data['acctNumber']} {a.data.get('acctName')}"
+                        if a.data.get("acctNumber")
+                        else str(a.data.get("acctName"))
+                        for a in chain
+                    ),
+                    "fullname": " : ".join(str(a.data.get("acctName")) for a in chain),
                     "accttype": at.get("id") if isinstance(at, dict) else None,
+                    "parent": ref(d.get("parent")),
+                    "issummary": tf(d.get("isSummary")),
+                    "description": d.get("description"),
                     "currency": ref(d.get("currency")),
                 }
             )
@@ -582,23 +604,8 @@ class Mirror:
             "foreigntotal": _num(d.get("total")),
             "shipdate": _d(d.get("shipDate")),
             "shipmethod": ref(d.get("shipMethod")),
-            "posting": tf(
-                rec.type
-                in (
-                    "itemFulfillment",
-                    "invoice",
-                    "cashSale",
-                    "creditMemo",
-                    "cashRefund",
-                    "customerDeposit",
-                    "journalEntry",
-                    "deposit",
-                    "inventoryAdjustment",
-                    "itemReceipt",
-                    "inventoryTransfer",
-                    "customerRefund",
-                )
-            ),
+            # a picked or packed fulfillment does not post until it is shipped
+            "posting": tf(rec.type in POSTING_TYPES and (rec.type != "itemFulfillment" or status == "C")),
             "voided": "F",
             "approvalstatus": ref(d.get("approvalStatus")),
         }
@@ -786,51 +793,6 @@ def _link_type(code: str) -> str:
         "CashRfnd": "OrdBill",
         "RtnAuth": "RetnAuth",
     }.get(code, "OrdBill")
-
-
-def gl_lines(rec: Rec) -> list[dict[str, Any]]:
-    """Posting lines for the transactions whose GL impact the flows reconcile against."""
-    d = rec.data
-    rid = int(rec.id)
-    out: list[dict[str, Any]] = []
-
-    def add(line: int, account: str | None, debit: Decimal, credit: Decimal) -> None:
-        if account is None:
-            return
-        out.append(
-            {
-                "transaction": rid,
-                "transactionline": line,
-                "account": account,
-                "debit": float(debit) if debit else None,
-                "credit": float(credit) if credit else None,
-                "amount": float(debit - credit),
-                "netamount": float(debit - credit),
-                "posting": "T",
-                "accountingbook": "1",
-            }
-        )
-
-    if rec.type == "journalEntry":
-        for ln in d.get("line") or []:
-            add(int(ln.get("line") or 0), ref(ln.get("account")), dec(ln.get("debit")), dec(ln.get("credit")))
-    elif rec.type == "deposit":
-        add(0, ref(d.get("account")), dec(d.get("total")), Decimal(0))
-        for ln in d.get("other") or []:
-            amount = dec(ln.get("amount"))
-            debit, credit = (-amount, Decimal(0)) if amount < 0 else (Decimal(0), amount)
-            add(int(ln.get("line") or 0), ref(ln.get("account")), debit, credit)
-        for ln in d.get("cashBack") or []:
-            add(int(ln.get("line") or 0), ref(ln.get("account")), dec(ln.get("amount")), Decimal(0))
-        payments = sum(
-            (dec(p.get("paymentAmount")) for p in d.get("payment") or [] if p.get("deposit", True)), Decimal(0)
-        )
-        if payments:
-            add(0, d.get("_undepositedAccount"), Decimal(0), payments)
-    elif rec.type == "customerDeposit":
-        add(0, ref(d.get("account")) or d.get("_undepositedAccount"), dec(d.get("payment")), Decimal(0))
-        add(0, d.get("_liabilityAccount"), Decimal(0), dec(d.get("payment")))
-    return out
 
 
 def _custom_sql(value: Any) -> Any:
