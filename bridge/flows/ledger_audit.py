@@ -35,13 +35,13 @@ from bridge.mapping.ledger_audit import (
     TikTokPayout,
     TikTokStatement,
     audit,
+    figure_of,
 )
 from bridge.mapping.settlement import (
     account_for,
     evidence,
     label,
     line_components,
-    statement_components,
     statement_date,
 )
 from bridge.mapping.settlement_spec import SettlementSettings
@@ -104,15 +104,23 @@ class LedgerAuditService:
 
     @staticmethod
     def _statement(stmt: Statement, settings: SettlementSettings) -> TikTokStatement:
-        orders: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-        for ln in stmt.lines:
+        orders: dict[str, dict[str, Decimal]] = {}
+        total: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for ln in stmt.lines:  # one pass: the statement's components (as statement_components), figures per order
+            parts = line_components(ln)
+            for comp, amount in parts.items():
+                total[comp] += amount
             if ln.order_ref:
-                for comp, amount in line_components(ln).items():
-                    orders[ln.order_ref][comp] += amount
+                mine = orders.setdefault(ln.order_ref, {})
+                for comp, amount in parts.items():
+                    f = figure_of(comp)
+                    mine[f] = mine.get(f, ZERO) + amount
+        if stmt.reserve:
+            total["reserve"] += stmt.reserve
         day = stmt.statement_time.date() if stmt.statement_time else None
         return TikTokStatement(stmt.shop_id, stmt.id, stmt.currency, day,
                                statement_date(day, settings) if day else None, stmt.payment_id, stmt.payable,
-                               statement_components(stmt), {k: dict(v) for k, v in orders.items()})
+                               {k: v for k, v in sorted(total.items()) if v}, orders)
 
     def accounts(self, settings: SettlementSettings, statements: Sequence[TikTokStatement],
                  chart: Mapping[str, Mapping[str, str]]) -> AuditAccounts:
@@ -174,6 +182,7 @@ class LedgerAuditService:
                     **({"figures": _figures(audited)} if audited is not None else {})}).as_dict(),
                 entity=ent, shop_id=shop, correlation_id=correlation_id())
         audited_entities = {entity(s, shop) for s in subjects} | {
+            entity(f"order:{oid}", shop) for oid in report.order_figures} | {
             entity(f.subject, shop) for f in report.findings} | {entity(f"account:{a.account}", shop)
                                                                  for a in report.groups}
         resolved = 0
