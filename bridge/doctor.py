@@ -19,6 +19,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "bridge.netsuite.doctor",
     "bridge.flows.doctor",
     "bridge.flows.doctor_inventory",
+    "bridge.flows.doctor_specs",
 )
 
 

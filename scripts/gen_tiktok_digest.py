@@ -19,6 +19,7 @@ import argparse
 import json
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,9 @@ _ENUM_MARKER = re.compile(
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+`?([A-Za-z][A-Za-z0-9_]*)`?\s*(?:$|[:\uff1a(\-\u2013\u2014,]|\s+-)")
 _BULLET_ANY = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+")
 _ONLY_SUPPORTS = re.compile(r"only supports? `([A-Za-z0-9_]+)`", re.IGNORECASE)
+_NUM = r"-?\d[\d,]*(?:\.\d+)?"
 _RANGE = re.compile(
-    r"(?:valid )?range:?\s*\[\s*(-?[\d,]+)\s*(?:-|,|~|to)\s*(-?[\d,]+)\s*\]", re.IGNORECASE
+    rf"(?:valid )?range:?\s*\[\s*({_NUM}?)\s*(?:-|,|~|to)\s*({_NUM})\s*\]", re.IGNORECASE
 )
 _MAX_COUNT = re.compile(r"max(?:imum)?\s*(?:count|number|items?|size)\s*(?:is|:)?\s*([\d,]+)", re.IGNORECASE)
 _MAX_LEN = re.compile(r"max(?:imum)?\s*length\s*(?:is|:)?\s*([\d,]+)", re.IGNORECASE)
@@ -46,6 +48,11 @@ _DEFAULT = re.compile(r"default(?: value)?\s*(?:is|:)\s*`?([A-Za-z0-9_.\-]+)`?",
 
 def _int(text: str) -> int:
     return int(text.replace(",", ""))
+
+
+def _bound(text: str) -> int | str:
+    plain = text.replace(",", "")
+    return plain if "." in plain else int(plain)
 
 
 def norm_type(raw: str) -> str:
@@ -132,9 +139,9 @@ def extract_enum(desc: str, typ: str) -> list[str] | None:
 def constraints(desc: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if m := _RANGE.search(desc):
-        lo, hi = _int(m.group(1)), _int(m.group(2))
-        if lo <= hi:
-            out["range"] = [lo, hi]
+        lo, hi = _bound(m.group(1)), _bound(m.group(2))
+        if Decimal(str(lo)) <= Decimal(str(hi)):
+            out["range"] = [lo, hi]  # integers as numbers, decimal bounds ("0.01") as exact strings
     if m := _MAX_COUNT.search(desc):
         out["max_count"] = _int(m.group(1))
     if m := _MAX_LEN.search(desc):

@@ -120,7 +120,8 @@ class Bench:
         bridge_url = f"http://127.0.0.1:{port}"
         ns_cfg = NetSuiteSandboxConfig(concurrency_limit=self.o.netsuite_concurrency,
                                        latency=LatencyModel(scale=self.o.latency_scale))
-        tk_cfg = TikTokSandboxConfig(webhook_time_scale=0.01, webhook_workers=16, qps=1000.0)
+        tk_cfg = TikTokSandboxConfig(webhook_time_scale=0.01, webhook_workers=16, qps=1000.0,
+                                     inventory_zero_quantity=True)
         work = self.out / "work"
         world = SandboxWorld(work, tiktok=tk_cfg, netsuite=ns_cfg, run_scripts=self.o.run_scripts,
                              bridge_url=bridge_url, catalog=BENCH_CATALOG)
@@ -159,14 +160,16 @@ class Bench:
                 world.close()
 
     def _specs(self, work: Path) -> Path:
-        """The shipped mapping specs, with the livestream buffer on the hot SKU."""
+        """The shipped mapping specs with the sandbox overlay, and the livestream buffer on the hot SKU."""
         import shutil
 
         import yaml
 
+        from bridge.sandbox.specs import sandbox_specs
+
         specs = work / "specs"
         shutil.rmtree(specs, ignore_errors=True)
-        shutil.copytree(REPO / "mapping_specs", specs)
+        sandbox_specs(specs)
         inv = yaml.safe_load((specs / "inventory.yaml").read_text())
         inv.setdefault("skus", {})[HOT_SKU] = {"buffer": self.o.hot_buffer}
         (specs / "inventory.yaml").write_text(yaml.safe_dump(inv, sort_keys=False))

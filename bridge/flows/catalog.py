@@ -224,7 +224,9 @@ class CatalogSync:
             entry = dict(s)
             if sid:
                 entry["id"] = sid
-                entry["inventory"] = [{"warehouse_id": w, "quantity": st.available}
+                # Edit Product documents quantity as [1, 99,999]: a sold-out SKU is carried at 1 and
+                # the inventory push that follows applies the shop's sold-out strategy.
+                entry["inventory"] = [{"warehouse_id": w, "quantity": max(1, st.available)}
                                       for w, st in sorted(stock.get(sid, {}).items())] or s["inventory"]
                 if s["seller_sku"] in existing.prices:
                     entry["price"] = {"amount": format(existing.prices[s["seller_sku"]], "f"),

@@ -145,7 +145,15 @@ def register(main: click.Group) -> None:
             click.echo(str(exc), err=True)
             ctx.exit(1)
         click.echo(f"{len(spec_set.specs)} spec file(s) valid: {', '.join(n for n, _ in spec_set)}")
+        unfilled = spec_set.unfilled()
+        for problem in unfilled:
+            click.echo(str(problem), err=True)
+        if unfilled:
+            click.echo(f"{len(unfilled)} placeholder(s) to replace with your account's records "
+                       "(the shipped specs name none)", err=True)
         if offline:
+            if unfilled:
+                ctx.exit(1)
             return
         lookup = c.get("netsuite.lookup")
         missing_total = 0
@@ -157,6 +165,7 @@ def register(main: click.Group) -> None:
                 click.echo(f"missing {label} {ref_id!r} in NetSuite (used at {where})", err=True)
         if missing_total:
             click.echo(f"{missing_total} id(s) not found: create them in NetSuite or correct the spec", err=True)
+        if missing_total or unfilled:
             ctx.exit(1)
         click.echo("every NetSuite id the specs name exists")
 

@@ -34,6 +34,7 @@ from bridge.flows.inventory_ports import NetSuiteInventory, ProductInfo, Refusal
 from bridge.mapping.catalog import MatchResult, NsItem, TtSku, match_skus
 from bridge.mapping.catalog_spec import CatalogSpec, MatchSpec
 from bridge.mapping.inventory import (
+    Line,
     LocationMap,
     ProductPlan,
     Quantities,
@@ -45,7 +46,7 @@ from bridge.mapping.inventory import (
     plan_product,
     tiktok_reserved,
 )
-from bridge.mapping.inventory_spec import InventorySpec, ResolvedRule
+from bridge.mapping.inventory_spec import TIKTOK_MIN_QUANTITY, InventorySpec, ResolvedRule
 from bridge.mapping.locations_spec import LocationsSpec
 from bridge.mapping.specs import SpecError, SpecSet
 from bridge.store import Store
@@ -70,6 +71,9 @@ NETSUITE_TOPICS = ("inventory.changed", "inventory.sweep")
 WAREHOUSES_CHANGED = frozenset({"12019028", "12052533", "12052037", "12019022"})
 PROMOTION_LOCKED = "12052393"
 NOT_LIVE = "12052901"
+# Update Inventory: "The SKU inventory quantity for the warehouse must be within allowed limits." The
+# page documents quantity as [1, 99,999]; a TikTok that holds to it refuses a sold-out 0 with this code.
+QUANTITY_OUT_OF_RANGE = "12052055"
 GONE = frozenset({"12052032", "12052260", "12052556", "12052031"})
 
 Mode = Literal["delta", "force", "check"]
@@ -77,6 +81,16 @@ Mode = Literal["delta", "force", "check"]
 
 def product_key(shop_id: str, product_id: str) -> str:
     return f"inventory:{shop_id}:{product_id}"
+
+
+def zero_refused_cursor(shop_id: str) -> str:
+    """Set once TikTok refused a 0 for the shop (strategy ``auto`` then deactivates instead)."""
+    return f"inventory.zero_refused:{shop_id}"
+
+
+def deactivated_cursor(shop_id: str, product_id: str) -> str:
+    """Set while a product is deactivated by the bridge because every SKU sold out."""
+    return f"inventory.sold_out:{shop_id}:{product_id}"
 
 
 # --- routing (pure) ---------------------------------------------------------------------------------
@@ -254,8 +268,10 @@ class InventorySync:
             if not rows:
                 return PushResult(shop_id, product_id, "skipped", reason="TikTok has no such product")
         if any(r.product_status and r.product_status != "ACTIVATE" for r in rows):
-            return PushResult(shop_id, product_id, "skipped",
-                              reason=f"product is {rows[0].product_status}; TikTok takes stock of live products only")
+            rows = self._reactivate(shop, product_id, rows, dry_run)
+            if not rows:
+                return PushResult(shop_id, product_id, "skipped", reason="product is not live; TikTok takes stock "
+                                  "of live products only")
         result = self._send(shop, product_id, self.inputs(shop, product_id, rows), mode, dry_run, reason,
                             retried=False)
         blocking = result.plan.blocking() if result.plan is not None else []
@@ -287,6 +303,14 @@ class InventorySync:
         now = {(s, w): st.available for s, per in actual.items() for w, st in per.items()}
         todo = targets if mode == "force" else changed(targets, now)
         record = {s: base.quantities[s] for s in due if s in base.quantities}
+        strategy = self.sold_out_strategy(shop)
+        held: list[Line] = []
+        if strategy != "zero":
+            if strategy == "deactivate" and _all_sold_out(plan):
+                return self._deactivate(shop, product_id, plan, record, dry_run, reason)
+            todo, held = _hold_at_one(todo, plan)
+            if mode != "force":  # a SKU already held at 1 on TikTok is not sent again
+                todo = changed(todo, now)
         if dry_run:
             return PushResult(shop.id, product_id, "dry_run", todo, plan, reason)
         if not todo:
@@ -297,13 +321,90 @@ class InventorySync:
             self.inv.record_pushed(shop.id, product_id, record)
             log.info("inventory pushed", extra={"shop_id": shop.id, "product_id": product_id, "skus": len(todo),
                                                 "mode": mode, "reason": reason})
+            if held:
+                self._held_exception(shop, product_id, held, strategy)
             return PushResult(shop.id, product_id, "sent", todo, plan, reason)
         return self._refused(shop, product_id, plan, todo, record, refused, mode, reason, retried=retried)
+
+    # -- sold out (inventory.yaml sold_out) ------------------------------------------------------------
+    def sold_out_strategy(self, shop: Shop) -> str:
+        """The strategy in effect: ``auto`` is ``zero`` until TikTok refused a 0 for the shop, then
+        ``deactivate``."""
+        strategy = self.spec().sold_out_for(shop.id, shop.name)
+        if strategy == "auto":
+            return "deactivate" if self.store.cursors.get(zero_refused_cursor(shop.id)) else "zero"
+        return strategy
+
+    def _deactivate(self, shop: Shop, product_id: str, plan: ProductPlan, record: Quantities, dry_run: bool,
+                    reason: str) -> PushResult:
+        """Every SKU of the product is sold out everywhere: take the product offline instead of a 0."""
+        if dry_run:
+            return PushResult(shop.id, product_id, "dry_run", {}, plan, "every SKU sold out: would deactivate")
+        refused = self.tiktok.set_active(shop.id, [product_id], False)
+        if refused and refused[0].code != NOT_LIVE:  # 12052901: already offline
+            raise NeedsHumanError(
+                f"TikTok refused to deactivate sold-out product {product_id}: {refused[0].code} {refused[0].message}",
+                code="SOLD_OUT_DEACTIVATE_REFUSED", owner="ops", entity=product_key(shop.id, product_id),
+                fix_hint="Deactivate the product in Seller Center (every SKU is sold out and this shop's TikTok "
+                         "refuses a quantity of 0), or change sold_out.strategy in inventory.yaml; then replay.",
+                evidence=Evidence.of("tiktok", "deactivate product", code=refused[0].code,
+                                     details={"product_id": product_id}))
+        self.store.cursors.set(deactivated_cursor(shop.id, product_id), "1")
+        self.inv.record_pushed(shop.id, product_id, record)
+        self.index_product(shop, product_id)  # the SKU index learns the product's new status
+        log.info("sold-out product deactivated", extra={"shop_id": shop.id, "product_id": product_id})
+        return PushResult(shop.id, product_id, "deactivated", {}, plan, reason or "every SKU sold out")
+
+    def _reactivate(self, shop: Shop, product_id: str, rows: list[SkuRow], dry_run: bool) -> list[SkuRow]:
+        """A product the bridge deactivated because it sold out comes back when it has stock again.
+        Returns the rows to push with, or [] when the product stays offline."""
+        if self.store.cursors.get(deactivated_cursor(shop.id, product_id)) != "1":
+            return []  # offline for another reason (seller, audit, deleted): not the bridge's to undo
+        if any(r.product_status in ("DELETED", "PLATFORM_DEACTIVATED", "FREEZE") for r in rows):
+            return []
+        plan = self.inputs(shop, product_id, rows).plan()
+        if _all_sold_out(plan) or not plan.quantities:
+            return []
+        if dry_run:
+            return rows
+        refused = self.tiktok.set_active(shop.id, [product_id], True)
+        if refused:
+            raise NeedsHumanError(
+                f"TikTok refused to activate product {product_id} again: {refused[0].code} {refused[0].message}",
+                code="SOLD_OUT_ACTIVATE_REFUSED", owner="ops", entity=product_key(shop.id, product_id),
+                fix_hint="The bridge deactivated this product when it sold out and it has stock again. Activate "
+                         "it in Seller Center (or fix what TikTok names), then replay.",
+                evidence=Evidence.of("tiktok", "activate product", code=refused[0].code,
+                                     details={"product_id": product_id}))
+        self.store.cursors.set(deactivated_cursor(shop.id, product_id), "")
+        # TikTok still shows what it showed before the product sold out: every SKU is due again.
+        self.inv.record_pushed(shop.id, product_id, {s: {w: -1 for w in per} for s, per in plan.quantities.items()})
+        return self.index_product(shop, product_id)
+
+    def _held_exception(self, shop: Shop, product_id: str, held: list[Line], strategy: str) -> None:
+        """Sold-out SKUs shown as 1: an exception where no stock covers that unit."""
+        exposed = [ln for ln in held if ln.available - ln.pending < 1]
+        if not exposed:
+            return  # the buffer holds back a unit in NetSuite for each: nothing can oversell
+        names = ", ".join(sorted({f"{ln.seller_sku} @ {ln.warehouse_id}" for ln in exposed}))
+        self.store.exceptions.raise_(
+            code="SOLD_OUT_HELD_AT_ONE", owner="ops", shop_id=shop.id, entity=product_key(shop.id, product_id),
+            title=f"TikTok shows 1 unit of sold-out SKU(s) {names}: one more order would oversell",
+            fix_hint="This shop's TikTok refuses a quantity of 0 (sold_out.strategy "
+                     f"{strategy}), so a sold-out SKU of a product still selling is held at the documented minimum "
+                     "of 1. Restock in NetSuite, raise the SKU's buffer in inventory.yaml so the unit shown is "
+                     "held back, or deactivate the SKU in Seller Center; then resolve this exception.",
+            evidence={"product_id": product_id, "held": [
+                {"sku_id": ln.sku_id, "seller_sku": ln.seller_sku, "warehouse_id": ln.warehouse_id,
+                 "available": ln.available, "pending": ln.pending} for ln in exposed]})
 
     def _refused(self, shop: Shop, product_id: str, plan: ProductPlan, todo: Quantities, due: Quantities,
                  refused: list[Refusal], mode: Mode, reason: str, *, retried: bool) -> PushResult:
         codes = {r.code for r in refused}
         entity = product_key(shop.id, product_id)
+        zeros = any(q < 1 for per_wh in todo.values() for q in per_wh.values())
+        if codes == {QUANTITY_OUT_OF_RANGE} and zeros:
+            return self._zero_refused(shop, product_id, todo, refused, mode, reason, retried=retried)
         if codes & GONE or codes == {NOT_LIVE}:
             # The product was deleted or taken offline on TikTok: re-read it; nothing to push now.
             self.index_product(shop, product_id)
@@ -344,6 +445,26 @@ class InventorySync:
             code="INVENTORY_REFUSED", owner="ops", entity=entity, evidence=ev,
             fix_hint="Read TikTok's message in the evidence (product status, warehouses, audit), fix the product "
                      "in Seller Center or the mapping, then replay.")
+
+    def _zero_refused(self, shop: Shop, product_id: str, todo: Quantities, refused: list[Refusal], mode: Mode,
+                      reason: str, *, retried: bool) -> PushResult:
+        """TikTok holds to the documented [1, 99,999]. ``auto`` learns it for the shop and sends again
+        under ``deactivate``; ``zero`` makes it the admin's choice."""
+        entity = product_key(shop.id, product_id)
+        configured = self.spec().sold_out_for(shop.id, shop.name)
+        if configured == "auto" and not retried:
+            self.store.cursors.set(zero_refused_cursor(shop.id), self.clock.now().isoformat())
+            log.warning("TikTok refuses a quantity of 0 for this shop; sold-out products are deactivated from now on",
+                        extra={"shop_id": shop.id, "product_id": product_id})
+            return self._send(shop, product_id, self.inputs(shop, product_id), mode, False, reason, retried=True)
+        raise NeedsHumanError(
+            f"TikTok refuses a quantity of 0 for product {product_id}: {refused[0].code} {refused[0].message}",
+            code="SOLD_OUT_ZERO_REFUSED", owner="admin", entity=entity,
+            fix_hint="This shop's TikTok holds to the documented range [1, 99,999]. Set sold_out.strategy to "
+                     "auto, deactivate or keep_one for the shop in mapping_specs/inventory.yaml (docs/inventory.md, "
+                     "\"Sold out\"), then replay.",
+            evidence=Evidence.of("tiktok", "inventory update", code=refused[0].code,
+                                 details={"product_id": product_id, "wanted": todo}))
 
     # -- the SKU index ---------------------------------------------------------------------------
     def index_product(self, shop: Shop, product_id: str) -> list[SkuRow]:
@@ -434,6 +555,26 @@ class PlanInputs:
         for sku in self.inactive & set(plan.quantities):  # an inactive NetSuite item sells nothing
             plan.quantities[sku] = dict.fromkeys(plan.quantities[sku], 0)
         return plan
+
+
+def _all_sold_out(plan: ProductPlan) -> bool:
+    """Every SKU of the product computed, and 0 in every warehouse (nothing skipped that may sell)."""
+    return bool(plan.quantities) and not plan.skipped and all(
+        q < 1 for per_wh in plan.quantities.values() for q in per_wh.values())
+
+
+def _hold_at_one(todo: Quantities, plan: ProductPlan) -> tuple[Quantities, list[Line]]:
+    """``todo`` with every 0 raised to the documented minimum of 1, and the plan lines held so."""
+    out: Quantities = {}
+    held_keys: set[tuple[str, str]] = set()
+    for sku, per_wh in todo.items():
+        out[sku] = {}
+        for wh, q in per_wh.items():
+            if q < TIKTOK_MIN_QUANTITY:
+                held_keys.add((sku, wh))
+            out[sku][wh] = max(q, TIKTOK_MIN_QUANTITY)
+    held = [ln for ln in plan.lines if (ln.sku_id, ln.warehouse_id) in held_keys]
+    return out, held
 
 
 def _warehouse(p: Place) -> WarehouseInfo:

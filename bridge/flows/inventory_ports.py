@@ -101,6 +101,10 @@ class TikTokInventory(Protocol):
         """Set absolute quantities for SKUs of one product (each with all its warehouses)."""
         ...
 
+    def set_active(self, shop_id: str, product_ids: Sequence[str], active: bool) -> list[Refusal]:
+        """Activate or deactivate products (the sold-out strategy ``deactivate``)."""
+        ...
+
 
 class TikTokCatalog(Protocol):
     def create_product(self, shop_id: str, body: Mapping[str, Any]) -> CreatedProduct:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references
-from bridge.mapping.specs import SpecError, SpecModel, SpecProblem, SpecSet, load_spec
+from bridge.mapping.specs import SpecError, SpecModel, SpecProblem, SpecSet, is_placeholder, load_spec
 
 M = TypeVar("M", bound=SpecModel)
 
@@ -18,7 +18,7 @@ Refs = dict[tuple[str, str], dict[str, set[str]]]
 
 
 def _add(refs: Refs, table: str, label: str, ref_id: str | None, where: str) -> None:
-    if ref_id:
+    if ref_id and not is_placeholder(ref_id):  # placeholders are reported as such, never looked up
         refs.setdefault((table, label), {}).setdefault(ref_id, set()).add(where)
 
 
@@ -28,7 +28,7 @@ def _order_settings(refs: Refs, s: OrderSettings, prefix: str) -> None:
 
 
 def referenced_ids(spec_set: SpecSet) -> Refs:
-    """Every NetSuite id the loaded specs name, with where each is used."""
+    """Every NetSuite id the loaded specs name, with where each is used (placeholders left out)."""
     refs: Refs = {}
     orders = spec_set.specs.get("orders")
     if isinstance(orders, OrdersSpec):

@@ -90,7 +90,9 @@ class ProductDefaults(SpecModel):
     variant_attributes: list[VariantAttribute] = Field(default_factory=list)
     save_mode: Literal["LISTING", "AS_DRAFT"] = "LISTING"
     price_level: NsId = Field("1", description="NetSuite price level of the listing price (see prices.yaml)")
-    initial_quantity: int = Field(0, ge=0, description="stock a new SKU starts with until the inventory push")
+    initial_quantity: int = Field(
+        1, ge=1, le=99_999, description="stock a new SKU starts with until the inventory push (Create Product "
+        "documents quantity as [1, 99,999])")
 
 
 class CatalogSettings(SpecModel):

@@ -22,7 +22,8 @@ from pydantic import Field, field_validator
 
 from bridge.mapping.specs import SpecModel, spec_model
 
-TIKTOK_MAX_QUANTITY = 99_999  # Update Inventory: quantity "Valid range: [1, 99,999]" (0 clears stock)
+TIKTOK_MAX_QUANTITY = 99_999  # Update Inventory: quantity "Valid range: [1, 99,999]"
+TIKTOK_MIN_QUANTITY = 1  # the documented minimum: a 0 is sent only where the shop's sold-out strategy allows
 
 
 class StockRule(SpecModel):
@@ -41,10 +42,28 @@ class StockRule(SpecModel):
         return v
 
 
+SoldOutStrategy = Literal["auto", "zero", "deactivate", "keep_one"]
+
+
+class SoldOut(SpecModel):
+    """What the bridge sends TikTok for a SKU with nothing to sell (docs/inventory.md, "Sold out").
+
+    Update Inventory documents ``quantity`` as "Valid range: [1, 99,999]"; whether the live API
+    takes 0 is not documented either way, so the merchant chooses per shop."""
+
+    strategy: SoldOutStrategy = Field(
+        "auto", description="auto: send 0, and if TikTok refuses it (12052055) remember that for the shop and "
+        "use deactivate from then on; zero: always send 0 (a refusal is an exception for the admin); "
+        "deactivate: never send 0 - a product whose every SKU is sold out is deactivated (and activated "
+        "again when stock returns), a sold-out SKU of a product still selling is held at 1 with an "
+        "exception; keep_one: hold every sold-out SKU at 1 (the documented minimum) with an exception")
+
+
 class ShopInventory(SpecModel):
     defaults: StockRule = Field(default_factory=StockRule)
     categories: dict[str, StockRule] = Field(default_factory=dict)
     skus: dict[str, StockRule] = Field(default_factory=dict)
+    sold_out: SoldOut | None = Field(None, description="this shop's sold-out strategy (else the top-level one)")
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,14 @@ class InventorySpec(SpecModel):
         2.0, ge=0.05, le=300, description="stock moves of one product within this window become one update")
     count_staged_orders: bool = Field(
         True, description="ON_HOLD orders staged as Pending Approval commit no NetSuite stock: count them as pending")
+    sold_out: SoldOut = Field(default_factory=SoldOut, description="what a SKU with no sellable stock shows on TikTok")
+
+    def sold_out_for(self, shop_id: str, shop_name: str = "") -> SoldOutStrategy:
+        key = self.shop_key(shop_id, shop_name)
+        shop = self.shops[key] if key is not None else None
+        if shop is not None and shop.sold_out is not None:
+            return shop.sold_out.strategy
+        return self.sold_out.strategy
 
     def shop_key(self, shop_id: str, shop_name: str = "") -> str | None:
         if shop_id in self.shops:
@@ -110,4 +137,5 @@ class InventorySpec(SpecModel):
         return bool(self.categories) or any(s.categories for s in self.shops.values())
 
 
-__all__ = ["TIKTOK_MAX_QUANTITY", "InventorySpec", "ResolvedRule", "ShopInventory", "StockRule"]
+__all__ = ["TIKTOK_MAX_QUANTITY", "TIKTOK_MIN_QUANTITY", "InventorySpec", "ResolvedRule", "ShopInventory", "SoldOut",
+           "SoldOutStrategy", "StockRule"]

@@ -8,6 +8,12 @@ closed, and every error names the file, the key and the fix, e.g.::
 
 Each flow adds its spec model to ``SPEC_MODELS`` (file stem → model). ``SpecSet`` loads every spec
 file present; a flow asks for the one it needs and gets a clear error when it is missing.
+
+Placeholders: the shipped specs name no account's records. Where a merchant must name one, the value is
+``"<SET ME: what to put here>"``. A placeholder loads (the console shows the spec, the reference is
+generated from it), but ``ttns specs check`` and ``ttns doctor`` list each one with its file, key and
+fix, and a flow asking for a spec that still holds one is refused (``SpecNotReadyError``, an
+exception for the admin) rather than sending the placeholder to NetSuite or TikTok.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +30,53 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bridge.errors import NeedsHumanError
+
 M = TypeVar("M", bound=BaseModel)
+
+PLACEHOLDER = re.compile(r"^\s*<SET ME(?::\s*(?P<what>.*?))?\s*>\s*$", re.DOTALL)
+
+
+def is_placeholder(value: object) -> bool:
+    """Whether ``value`` is a ``"<SET ME: …>"`` placeholder a merchant still has to replace."""
+    return isinstance(value, str) and PLACEHOLDER.match(value) is not None
+
+
+def placeholder_problems(raw: Any, file: str, prefix: tuple[Any, ...] = ()) -> list[SpecProblem]:
+    """One problem (file, key, fix) per placeholder anywhere in a parsed spec file."""
+    out: list[SpecProblem] = []
+    if isinstance(raw, dict):
+        for k, v in raw.items():
+            if is_placeholder(k):
+                out.append(_placeholder(file, _key((*prefix, k)), str(k)))
+            out.extend(placeholder_problems(v, file, (*prefix, k)))
+    elif isinstance(raw, list):
+        for i, v in enumerate(raw):
+            out.extend(placeholder_problems(v, file, (*prefix, i)))
+    elif isinstance(raw, str) and is_placeholder(raw):
+        out.append(_placeholder(file, _key(prefix), raw))
+    return out
+
+
+def _placeholder(file: str, key: str, text: str) -> SpecProblem:
+    match = PLACEHOLDER.match(text)
+    what = (match.group("what") if match else "") or "the value this key needs"
+    return SpecProblem(file, key, "placeholder not filled in",
+                       f"replace it with {what}, then run `ttns specs check`")
+
+
+class SpecNotReadyError(NeedsHumanError):
+    """A flow asked for a spec that still holds ``"<SET ME: …>"`` placeholders."""
+
+    def __init__(self, name: str, problems: list[SpecProblem]) -> None:
+        listed = "; ".join(f"{p.file}: {p.key}" for p in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(
+            f"{name}.yaml still holds {len(problems)} placeholder(s): {listed}{more}",
+            code="spec_placeholder", owner="admin",
+            fix_hint=f"replace every <SET ME: …> value in {name}.yaml with the record it asks for "
+                     "(`ttns specs check` lists each with its fix), then replay")
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -203,6 +256,8 @@ class SpecSet:
 
     directory: Path
     specs: dict[str, SpecModel] = field(default_factory=dict)
+    # spec name -> its "<SET ME: …>" placeholders (loaded fine, not ready to use)
+    placeholders: dict[str, list[SpecProblem]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path, *, strict: bool = True) -> SpecSet:
@@ -217,6 +272,11 @@ class SpecSet:
                 out.specs[name] = load_spec(path, model, display_root=directory.parent)
             except SpecError as exc:
                 problems.extend(exc.problems)
+                continue
+            found = placeholder_problems(yaml.safe_load(path.read_text(encoding="utf-8")),
+                                         str(path.relative_to(directory.parent)))
+            if found:
+                out.placeholders[name] = found
         if directory.exists():
             known = set(SPEC_MODELS)
             for path in sorted(directory.glob("*.y*ml")):
@@ -236,7 +296,13 @@ class SpecSet:
                                          "create it (see the mapping-spec reference in the README)")])
         if not isinstance(spec, model):
             raise TypeError(f"spec {name} is a {type(spec).__name__}, not {model.__name__}")
+        if name in self.placeholders:
+            raise SpecNotReadyError(name, self.placeholders[name])
         return spec
+
+    def unfilled(self) -> list[SpecProblem]:
+        """Every placeholder still in the loaded specs, file by file."""
+        return [p for _, found in sorted(self.placeholders.items()) for p in found]
 
     def __iter__(self) -> Iterator[tuple[str, SpecModel]]:
         return iter(sorted(self.specs.items()))

@@ -39,6 +39,7 @@ def register(main: click.Group) -> None:
         click.echo(f"TikTok Shop sandbox  {world.tiktok_url}   (US shop {world.shop_id})")
         click.echo(f"NetSuite sandbox     {world.netsuite_url}   (account {world.netsuite_config.account_id})")
         click.echo(f"bridge settings      {env_file}  (secrets inside: keep it private)")
+        click.echo(f"mapping specs        {world.specs_dir}  (mapping_specs/ + the overlay bridge/sandbox/specs/)")
         click.echo(f"\nconnect the shop:    ttns shops connect --auth-code {code}   (valid 30 minutes)")
         click.echo("or open the bridge's /connect/tiktok page once `ttns web` runs.\nCtrl-C stops the sandboxes.")
         stop = threading.Event()

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from bridge.crypto import generate_key
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig, OAuth2Client
 from bridge.sandbox.netsuite import create_app as create_netsuite
+from bridge.sandbox.specs import sandbox_specs
 from bridge.sandbox.tiktok import create_app as create_tiktok
 from bridge.sandbox.tiktok.config import TikTokSandboxConfig
 from bridge.serving import BackgroundServer
@@ -94,13 +95,16 @@ class SandboxWorld:
         self.ports = ports
         self.events_secret = secrets.token_hex(24)
         self.secret_key = generate_key()
-        self.tiktok_config = tiktok or TikTokSandboxConfig(webhook_time_scale=0.01, hold_seconds=3600)
+        self.tiktok_config = tiktok or TikTokSandboxConfig(webhook_time_scale=0.01, hold_seconds=3600,
+                                                           inventory_zero_quantity=True)
         self.netsuite_config = netsuite or NetSuiteSandboxConfig()
         self.run_scripts = run_scripts
         self.bridge_app = LateApp()
         self.external_bridge_url = bridge_url.rstrip("/") if bridge_url else None
         self._servers: list[BackgroundServer] = []
         self.key_file = self.workdir / "netsuite-certificate-key.pem"
+        # the shipped specs with the sandbox overlay on top (bridge/sandbox/specs/): the records seeded here
+        self.specs_dir = sandbox_specs(self.workdir / "mapping_specs")
         self.shop_id = ""
         self.tiktok_sb: Any = None
         self.netsuite_sb: Any = None
@@ -219,7 +223,7 @@ class SandboxWorld:
             "public_url": self.bridge_url,
             "environment": "demo",
             "session_cookie_secure": False,
-            "specs_dir": str(REPO / "mapping_specs"),
+            "specs_dir": str(self.specs_dir),
             "tiktok_app_key": self.app_key,
             "tiktok_app_secret": self.tiktok_config.demo_app_secret,
             "tiktok_service_id": self.tiktok_config.demo_service_id,

@@ -29,6 +29,7 @@ from bridge.web import create_app as create_bridge
 from tests.console.conftest import PASSWORD, EveryRecordExists
 from tests.settlement.fakes import FakeLedger
 from tests.support.fakes import FakeNetSuiteOrders
+from tests.support.specs import sandbox_specs_dir
 from tests.tiktok.conftest import Sandbox, make_settings, wire_fast
 
 pytestmark = pytest.mark.browser
@@ -78,7 +79,7 @@ def rig(sqlite_url: str) -> Iterator[Rig]:
         app_info = state["apps"][0]
         sandbox = Sandbox(sb_server.url, sb, app_info["app_key"], app_info["app_secret"], app_info["service_id"],
                           {s["region"]: s for s in state["shops"]})
-        c = build(make_settings(sqlite_url, sandbox, public_url=server.url, specs_dir=ROOT / "mapping_specs",
+        c = build(make_settings(sqlite_url, sandbox, public_url=server.url, specs_dir=sandbox_specs_dir(),
                                 retry_base_seconds=0.01, retry_cap_seconds=0.01), flows=FLOWS)
         wire_fast(c)
         netsuite = FakeNetSuiteOrders({"US-MUG-12": ItemRef("103")})

@@ -18,6 +18,7 @@ from bridge.bootstrap import Container, build
 from bridge.crypto import generate_key
 from bridge.settings import Settings
 from bridge.web import create_app
+from tests.support.specs import sandbox_specs_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "console-pass-" + secrets.token_hex(4)
@@ -40,7 +41,7 @@ def fake_secrets() -> dict[str, str]:
 def console_settings(db_url: str, **kw: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": db_url,
-        "specs_dir": ROOT / "mapping_specs",
+        "specs_dir": sandbox_specs_dir(),
         "environment": "test",
         "session_cookie_secure": False,
         "public_url": "http://console.example.invalid",

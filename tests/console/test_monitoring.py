@@ -22,7 +22,8 @@ from bridge.clock import ManualClock
 from bridge.flows import monitoring
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop
-from tests.console.conftest import ROOT, SHOP, NoNetSuiteTotals, Orders, console_settings
+from tests.console.conftest import SHOP, NoNetSuiteTotals, Orders, console_settings
+from tests.support.specs import sandbox_specs_dir
 from tests.support.tiktok_orders import order, unit
 
 FLOWS = ("bridge.flows.system", "bridge.flows.orders", "bridge.flows.monitoring")
@@ -209,7 +210,7 @@ def test_monitoring_yaml_sets_thresholds_and_switches(world: tuple[Container, Or
     c, _, _ = world
     specs = tmp_path / "specs"
     specs.mkdir()
-    shutil.copy(ROOT / "mapping_specs" / "orders.yaml", specs)
+    shutil.copy(sandbox_specs_dir() / "orders.yaml", specs)
     (specs / "monitoring.yaml").write_text(
         "version: 1\nmonitors:\n  exceptions_open:\n    after_minutes: 1\n    threshold: 5\n"
         "  queue_stalled:\n    enabled: false\n")

@@ -15,6 +15,7 @@ from bridge.flows import monitoring
 from bridge.store.tables import exceptions as exceptions_table
 from bridge.web.console import LEAKS_KEY, scrub, secret_values
 from tests.console.conftest import SHOP, Console, Orders
+from tests.support.specs import sandbox_specs_dir
 
 
 def _world(console: Console) -> Orders:
@@ -254,11 +255,9 @@ def test_json_api_validates_and_acts(console: Console) -> None:
 def test_specs_page_shows_problems_and_the_specs_that_load(console: Console, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
-    from tests.console.conftest import ROOT
-
     specs = tmp_path / "specs"
     specs.mkdir()
-    shutil.copy(ROOT / "mapping_specs" / "orders.yaml", specs)
+    shutil.copy(sandbox_specs_dir() / "orders.yaml", specs)
     (specs / "monitoring.yaml").write_text("version: 1\nmonitors:\n  exceptions_open:\n    after_minute: 5\n")
     c = console.container
     c.settings = c.settings.model_copy(update={"specs_dir": specs})
@@ -266,3 +265,14 @@ def test_specs_page_shows_problems_and_the_specs_that_load(console: Console, tmp
     html = unescape(console.html("/console/specs"))
     assert "monitoring.yaml: monitors.exceptions_open.after_minute: unknown key" in html
     assert "did you mean 'after_minutes'?" in html and 'id="spec-orders"' in html
+
+
+def test_specs_page_lists_the_placeholders_left(console: Console) -> None:
+    from tests.support.specs import SHIPPED_SPECS
+
+    c = console.container
+    c.settings = c.settings.model_copy(update={"specs_dir": SHIPPED_SPECS})
+    c._lazy.pop("specs", None)
+    html = unescape(console.html("/console/specs"))
+    assert "mapping_specs/orders.yaml: defaults.subsidiary: placeholder not filled in" in html
+    assert "fix: replace it with the subsidiary that sells on TikTok Shop" in html and 'id="spec-settlement"' in html

@@ -23,6 +23,7 @@ from bridge.mapping.specs import SpecError, load_spec
 from bridge.store.db import make_engine
 from bridge.store.tables_fulfillment import FulfillmentStore, UnitConflict
 from bridge.worker.registry import InboundEvent
+from tests.support.specs import sandbox_specs_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,7 +73,7 @@ def test_both_spellings_of_the_cancellation_states_are_accepted(given: str, norm
 
 
 def test_the_shipped_specs_load_and_cover_the_sandbox_providers() -> None:
-    specs = load_all_specs(ROOT / "mapping_specs")
+    specs = load_all_specs(sandbox_specs_dir())
     carriers = specs.get("carriers", CarriersSpec).for_shop("any")
     assert {"USPS", "UPS", "FedEx"} <= set(carriers.providers)
     ret = specs.get("returns", ReturnsSpec).for_shop("any")

@@ -58,6 +58,7 @@ class FakeTikTok:
         self.edits: list[tuple[str, dict[str, Any]]] = []
         self.status_calls: list[tuple[list[str], bool]] = []
         self.rate_limited = 0  # answer this many calls with a rate-limit error
+        self.refuse_zero = False  # answer a quantity below the documented 1 with 12052055, as a strict TikTok
         self.price_locked: set[str] = set()
         self.attributes: dict[str, list[AttributeRule]] = {}
         self._ids = itertools.count(9000)
@@ -114,6 +115,9 @@ class FakeTikTok:
                 return [Refusal("12052032", "The product does not exist")]
             if p.status != "ACTIVATE":
                 return [Refusal("12052901", "The product in its current status is not available for this operation.")]
+            if self.refuse_zero and any(q < 1 for per_wh in quantities.values() for q in per_wh.values()):
+                return [Refusal("12052055", "The SKU inventory quantity for the warehouse must be within allowed "
+                                            "limits.")]
             planned = []
             for sku_id, per_wh in quantities.items():
                 sku = next((s for s in p.skus if s.id == sku_id), None)

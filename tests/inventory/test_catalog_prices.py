@@ -98,7 +98,7 @@ def test_push_creates_products_from_items_then_repeats_nothing(world: World) -> 
     assert [(s["seller_sku"], s["price"]["amount"], s["sales_attributes"]) for s in tee["skus"]] == [
         ("TSHIRT-RED-M", "19.99", [{"name": "Variant", "value_name": "Red M"}]),
         ("TSHIRT-BLUE-L", "22.00", [{"name": "Variant", "value_name": "Blue L"}])]  # rounded to the cent
-    assert tee["skus"][0]["inventory"] == [{"warehouse_id": W1, "quantity": 0}]  # the default merchant warehouse
+    assert tee["skus"][0]["inventory"] == [{"warehouse_id": W1, "quantity": 1}]  # default warehouse; [1, 99,999]
     assert tee["package_weight"] == {"value": "0.5", "unit": "POUND"} and tee["external_product_id"] == "107"
     assert tee["idempotency_key"].startswith(f"ttns-{SHOP}-107-")
     # the new products are in the SKU index: the inventory flow can push their stock at once

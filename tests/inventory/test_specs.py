@@ -13,6 +13,7 @@ from bridge.mapping.inventory_spec import InventorySpec
 from bridge.mapping.locations_spec import LocationsSpec
 from bridge.mapping.prices_spec import PricesSpec
 from bridge.mapping.specs import SpecError, load_spec
+from tests.support.specs import sandbox_specs_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +54,7 @@ def test_bad_specs_are_refused_with_a_fix(tmp_path: Path, model: type, doc: obje
 
 
 def test_shipped_specs_load() -> None:
-    specs = load_all_specs(ROOT / "mapping_specs")
+    specs = load_all_specs(sandbox_specs_dir())
     inv = specs.get("inventory", InventorySpec)
     assert inv.rule_for("any", "MUG-001", shop_name="Sandbox UK Shop").allocation == inv.shops[
         "Sandbox UK Shop"].defaults.allocation

@@ -82,3 +82,47 @@ def test_cli_query_and_get(ns: Sandbox, sqlite_url: str) -> None:
     assert res.exit_code == 1 and "no customer 999999" in res.output
     res = runner.invoke(main, ["netsuite", "query", "SELECT nonsense FROM nowhere"], env=env)
     assert res.exit_code == 1 and "Error" in res.output
+
+# a filled-in returns.yaml naming an account the sandbox does not have
+MISSING_ACCOUNT = ("version: 1\ndefaults:\n  refund: {document: cash_refund, account: 'eid:ACCT-NOPE', "
+                   "payment_option: 'eid:PM-TTS'}\n")
+
+
+def test_specs_check_online_refuses_placeholders_and_looks_up_the_rest(ns: Sandbox, sqlite_url: str,
+                                                                       tmp_path: Any) -> None:
+    from tests.support.specs import SHIPPED_SPECS, sandbox_specs_dir
+
+    runner = CliRunner()
+    env = env_for(ns.settings(), sqlite_url)
+    res = runner.invoke(main, ["specs", "check"], env={**env, "TTNS_SPECS_DIR": str(SHIPPED_SPECS)})
+    assert res.exit_code == 1, res.output
+    assert "mapping_specs/orders.yaml: defaults.subsidiary: placeholder not filled in" in res.output
+    assert "missing" not in res.output  # placeholders are reported, never looked up in NetSuite
+    res = runner.invoke(main, ["specs", "check"], env={**env, "TTNS_SPECS_DIR": str(sandbox_specs_dir())})
+    assert res.exit_code == 0 and "every NetSuite id the specs name exists" in res.output, res.output
+    # a filled-in spec naming a record the account lacks is refused with where it is used
+    specs = tmp_path / "mapping_specs"
+    specs.mkdir()
+    (specs / "returns.yaml").write_text(MISSING_ACCOUNT)
+    res = runner.invoke(main, ["specs", "check"], env={**env, "TTNS_SPECS_DIR": str(specs)})
+    assert res.exit_code == 1 and "missing account 'eid:ACCT-NOPE'" in res.output and "refund.account" in res.output
+
+
+def test_doctor_looks_up_the_spec_references(ns: Sandbox, sqlite_url: str, tmp_path: Any) -> None:
+    from bridge.flows.doctor_specs import doctor_checks as spec_checks
+    from tests.support.specs import sandbox_specs_dir
+
+    def run(specs_dir: Any) -> dict[str, Check]:
+        c = build(ns.settings(database_url=sqlite_url, specs_dir=specs_dir), flows=())
+        try:
+            return {ch.name: ch for ch in spec_checks(c)}
+        finally:
+            c.close()
+
+    got = run(sandbox_specs_dir())
+    assert got["spec references"].ok and got["mapping specs"].ok, got
+    specs = tmp_path / "mapping_specs"
+    specs.mkdir()
+    (specs / "returns.yaml").write_text(MISSING_ACCOUNT)
+    ref = run(specs)["spec references"]
+    assert not ref.ok and "eid:ACCT-NOPE" in ref.detail and "refund.account" in ref.detail and ref.fix

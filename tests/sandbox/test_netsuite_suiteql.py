@@ -100,3 +100,40 @@ def test_writes_and_unknown_tables_are_refused(ns: NS) -> None:
         r = ns.suiteql(q)
         assert r.status_code == 400 and _code(r) == "INVALID_PARAMETER", q
     assert ns.suiteql("SELECT COUNT(*) c FROM customer").status_code == 200
+
+
+def test_sqlite_only_constructs_are_refused_in_the_rest_error_shape(ns: NS) -> None:
+    for q, fragment in (
+        ("SELECT id FROM customer LIMIT 5", "LIMIT is not supported"),
+        ("SELECT IFNULL(email, 'x') FROM customer", "Unknown function 'IFNULL'"),
+        ("SELECT id FROM customer WHERE id == 1", "'=='"),
+        ("SELECT id, nosuchfield FROM customer", "Unknown identifier 'nosuchfield'"),
+        ("SELECT c.nosuchfield FROM customer c", "Field 'nosuchfield' for record 'customer' was not found"),
+    ):
+        r = ns.suiteql(q)
+        assert r.status_code == 400, q
+        body = r.json()
+        assert body["status"] == 400 and body["title"] == "Bad Request"
+        detail = body["o:errorDetails"][0]
+        assert detail["o:errorCode"] == "INVALID_PARAMETER"
+        assert detail["detail"].startswith("Invalid search query. Detailed unprocessed description follows.")
+        assert fragment in detail["detail"], (q, detail["detail"])
+
+
+def test_dates_compare_in_the_account_date_format(ns: NS) -> None:
+    ids = ns.ids()
+    ns.post(
+        "/services/rest/record/v1/salesOrder",
+        {
+            "entity": {"id": ids["customer"]},
+            "tranDate": "2024-01-05",
+            "externalId": "TTS-Q-D",
+            "item": {"items": [{"item": {"id": ids["item"]}, "quantity": 1, "rate": 1}]},
+        },
+    )
+    base = "SELECT COUNT(*) AS n FROM transaction WHERE externalid = 'TTS-Q-D' AND "
+    assert ns.suiteql(base + "trandate < '01/06/2024'").json()["items"][0]["n"] == "1"
+    # as strings '01/06/2024' < '1/5/2024' would hold; as dates Jan 5 is not after Jan 6
+    assert ns.suiteql(base + "trandate > '01/06/2024'").json()["items"][0]["n"] == "0"
+    assert ns.suiteql(base + "trandate >= SYSDATE + 3650").json()["items"][0]["n"] == "0"
+    assert ns.suiteql(base + "trandate > '2024-01-01'").status_code == 400  # not the account's format

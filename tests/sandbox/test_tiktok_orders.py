@@ -423,18 +423,57 @@ def test_inventory_update_rules(tiktok: TikTokEnv) -> None:
     w1, w2 = sorted(tee["available"])
     assert c.err("POST", path, None, {"skus": [{"id": tee["sku_id"], "inventory": [
         {"warehouse_id": w1, "quantity": 10}]}]})[1] == 12019028  # every warehouse of the SKU is required
-    assert c.err("POST", path, None, {"skus": [{"id": tee["sku_id"], "inventory": [
-        {"warehouse_id": w1, "quantity": -1}, {"warehouse_id": w2, "quantity": 1}]}]})[1] == 12052910
+    assert c.err("POST", path, None, {"skus": [{"id": tee["sku_id"], "inventory": [  # outside [1, 99,999]
+        {"warehouse_id": w1, "quantity": -1}, {"warehouse_id": w2, "quantity": 1}]}]})[1] == 12052055
     c.ok("POST", path, None, {"skus": [{"id": tee["sku_id"], "inventory": [
-        {"warehouse_id": w1, "quantity": 42}, {"warehouse_id": w2, "quantity": 0}]}]})
-    assert _sku(sb, "US-TEE-BLK-M")["available"] == {w1: 42, w2: 0}
+        {"warehouse_id": w1, "quantity": 42}, {"warehouse_id": w2, "quantity": 1}]}]})
+    assert _sku(sb, "US-TEE-BLK-M")["available"] == {w1: 42, w2: 1}
     sb.set_promotion_lock(tee["sku_id"])
     assert c.err("POST", path, None, {"skus": [{"id": tee["sku_id"], "inventory": [
-        {"warehouse_id": w1, "quantity": 41}, {"warehouse_id": w2, "quantity": 0}]}]})[1] == 12052393
+        {"warehouse_id": w1, "quantity": 41}, {"warehouse_id": w2, "quantity": 1}]}]})[1] == 12052393
     c.ok("POST", path, None, {"skus": [{"id": tee["sku_id"], "inventory": [
-        {"warehouse_id": w1, "quantity": 50}, {"warehouse_id": w2, "quantity": 0}]}]})
+        {"warehouse_id": w1, "quantity": 50}, {"warehouse_id": w2, "quantity": 1}]}]})
     assert c.err("POST", "/product/202309/products/999/inventory/update", None,
                  {"skus": [{"id": "1", "inventory": [{"quantity": 1}]}]})[1] == 12052032
+
+
+@pytest.mark.parametrize("tiktok_config", [
+    pytest.param(TikTokSandboxConfig(seed=7, webhook_enabled=False), id="strict-default"),
+    pytest.param(TikTokSandboxConfig(seed=7, webhook_enabled=False, inventory_zero_quantity=True),
+                 id="inventory_zero_quantity")])
+def test_inventory_quantity_range_is_the_documented_one_unless_the_knob_allows_zero(
+        tiktok: TikTokEnv, tiktok_config: TikTokSandboxConfig) -> None:
+    c, sb = tiktok.client, tiktok.sandbox
+    tee = _sku(sb, "US-TEE-BLK-M")
+    path = f"/product/202309/products/{tee['product_id']}/inventory/update"
+    w1, w2 = sorted(tee["available"])
+
+    def update(q1: int, q2: int) -> dict[str, Any]:
+        return {"skus": [{"id": tee["sku_id"], "inventory": [{"warehouse_id": w1, "quantity": q1},
+                                                             {"warehouse_id": w2, "quantity": q2}]}]}
+
+    # "Valid range: [1, 99,999]": above it is refused either way, with the page's own code
+    status, code, message = c.err("POST", path, None, update(100_000, 1))[:3]
+    assert code == 12052055 and "99999" in message and "skus[0].inventory[0].quantity" in message
+    if tiktok_config.inventory_zero_quantity:
+        c.ok("POST", path, None, update(0, 3))
+        assert _sku(sb, "US-TEE-BLK-M")["available"] == {w1: 0, w2: 3}
+    else:
+        assert c.err("POST", path, None, update(0, 3))[1] == 12052055
+        assert _sku(sb, "US-TEE-BLK-M")["available"] == tee["available"]  # all or nothing
+    # creating a product with zero stock follows the same range
+    wh = next(w["id"] for w in c.shops["US"]["detail"]["warehouses"] if w["is_default"] and not w["fbt"])
+    img = c.ok("POST", "/product/202309/images/upload", None, None,
+               files={"data": ("mug.png", b"\x89PNG fake image bytes", "image/png")})
+    body = {"title": "Zero stock mug", "description": "<p>Mug</p>", "category_id": "600010",
+            "category_version": "v2", "main_images": [{"uri": img["uri"]}],
+            "package_weight": {"unit": "POUND", "value": "0.5"},
+            "skus": [{"seller_sku": "ZERO-1", "price": {"amount": "5.00", "currency": "USD"},
+                      "inventory": [{"warehouse_id": wh, "quantity": 0}]}]}
+    if tiktok_config.inventory_zero_quantity:
+        assert c.ok("POST", "/product/202309/products", None, body)["product_id"]
+    else:
+        assert c.err("POST", "/product/202309/products", None, body)[1] == 12052055
 
 
 def test_product_create_search_edit_prices_and_status(tiktok: TikTokEnv) -> None:

@@ -44,6 +44,7 @@ from bridge.tiktok import wiring
 from bridge.tiktok.oauth import connect
 from tests.netsuite.sandbox_support import Sandbox as NsSandbox
 from tests.netsuite.sandbox_support import running_sandbox
+from tests.support.specs import sandbox_specs_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 D = Decimal
@@ -175,7 +176,7 @@ def simulate_month(sb: TikTokSandbox, shop_id: str, days: int = DAYS, per_day: i
 def link_orders(c: Container, sb: TikTokSandbox, shop_id: str, order_ids: list[str]) -> None:
     """What the orders flow records per order: the mapped sales order's totals (map_order, the same
     pure function the orders flow runs; the sales orders themselves are the orders flow's e2e)."""
-    settings = load_all_specs(ROOT / "mapping_specs").get("orders", OrdersSpec).for_shop(shop_id)
+    settings = load_all_specs(sandbox_specs_dir()).get("orders", OrdersSpec).for_shop(shop_id)
     items = {s: ItemRef("1") for s in [*SKUS, "US-HOODIE-FBT"]}
     with c.store.transaction() as conn:
         for i, oid in enumerate(order_ids):
@@ -193,7 +194,7 @@ def wire_bridge(url: str, sb: TikTokSandbox, ns: NsSandbox, tmp_path: Path, sqli
     specs = tmp_path / "specs"
     specs.mkdir()
     (specs / "settlement.yaml").write_text(yaml.safe_dump({"version": 1, "defaults": spec}))
-    shutil.copy(ROOT / "mapping_specs" / "orders.yaml", specs / "orders.yaml")
+    shutil.copy(sandbox_specs_dir() / "orders.yaml", specs / "orders.yaml")
     settings = ns.settings(database_url=sqlite_url, specs_dir=specs, secret_key=generate_key(),
                            public_url="http://127.0.0.1:9", tiktok_app_key=app["app_key"],
                            tiktok_app_secret=app["app_secret"], tiktok_service_id=app["service_id"],

@@ -21,6 +21,7 @@ from bridge.mapping.settlement_spec import (
 from bridge.mapping.specs import SpecError, load_spec
 from bridge.sandbox.tiktok.digest import load_digest
 from tests.settlement.specs import settings_dict
+from tests.support.specs import sandbox_specs_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +41,7 @@ def test_field_vocabulary_is_the_documented_202501_response() -> None:
 
 
 def test_the_shipped_default_spec_loads() -> None:
-    specs = load_all_specs(ROOT / "mapping_specs")
+    specs = load_all_specs(sandbox_specs_dir())
     s = specs.get("settlement", SettlementSpec).for_shop("any")
     assert s.mode == "summary" and s.clearing_account and s.deposit.account_for("USD")
 
@@ -81,7 +82,7 @@ def test_modes_need_their_accounts_and_shops_override(tmp_path: Path) -> None:
 def test_references_are_listed_for_specs_check() -> None:
     from bridge.flows.spec_check import referenced_ids
 
-    refs = referenced_ids(load_all_specs(ROOT / "mapping_specs"))
+    refs = referenced_ids(load_all_specs(sandbox_specs_dir()))
     accounts = refs[("account", "account")]
     assert {"settlement.yaml: defaults.clearing_account", "settlement.yaml: defaults.reserve_account"} <= accounts[
         "eid:ACCT-1250"]

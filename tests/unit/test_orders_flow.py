@@ -339,3 +339,28 @@ def test_events_for_one_order_within_the_window_share_one_job(sqlite_url: str) -
     clock.advance(0.5)
     assert len(c.store.queue.claim("x", 10, 5)) == 1
     c.close()
+
+
+def test_a_placeholder_in_orders_yaml_holds_the_order_for_the_admin(world: World, tmp_path: Path) -> None:
+    import shutil
+
+    from tests.support.specs import SHIPPED_SPECS
+
+    (tmp_path / "orders.yaml").write_text((SHIPPED_SPECS / "orders.yaml").read_text())
+    world.c.settings = world.c.settings.model_copy(update={"specs_dir": tmp_path})
+    world.c._lazy.pop("specs", None)
+    world.c._lazy.pop("orders", None)
+    world.tiktok.put(SHOP, order("p1", [unit("a1", "MUG", "5.00")]))
+    world.webhook("p1")
+    world.drain()
+    assert world.netsuite.so_count() == 0 and not world.netsuite.calls.get("upsert_order")  # nothing sent
+    (exc,) = world.c.store.exceptions.list(status="open")
+    assert exc.code == "spec_placeholder" and exc.owner == "admin"
+    assert "orders.yaml: defaults.subsidiary" in exc.title and "ttns specs check" in exc.fix_hint
+    # the admin fills the file in; the same exception replays into a sales order
+    shutil.copy(ROOT / "tests/fixtures/specs/orders.yaml", tmp_path / "orders.yaml")
+    world.c._lazy.pop("specs", None)
+    world.c._lazy.pop("orders", None)
+    world.c.store.exceptions.replay(exc.id, world.c.store.queue)
+    world.drain()
+    assert world.netsuite.so_count() == 1

@@ -8,6 +8,7 @@ import pytest
 
 from bridge.mapping.orders_spec import OrdersSpec
 from bridge.mapping.specs import SpecError, SpecSet, load_spec
+from tests.support.specs import sandbox_specs_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,8 +73,8 @@ def test_unknown_spec_file_is_reported(tmp_path: Path) -> None:
     assert "rename it to orders.yaml" in str(err.value)
 
 
-def test_the_shipped_specs_are_valid() -> None:
-    specs = SpecSet.load(ROOT / "mapping_specs")
+def test_the_sandbox_specs_are_valid() -> None:
+    specs = SpecSet.load(sandbox_specs_dir())
     orders = specs.get("orders", OrdersSpec)
     assert orders.defaults.customer.generic_id == "eid:CUST-TTS"
     assert orders.for_shop("any-shop") == orders.defaults

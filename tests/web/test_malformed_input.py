@@ -27,6 +27,7 @@ from bridge.settings import Settings
 from bridge.store.storable import fit
 from bridge.tiktok import webhooks as tts
 from bridge.web import create_app
+from tests.support.specs import sandbox_specs_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_KEY = "fuzzappkey"
@@ -41,7 +42,7 @@ def bridge(db_url: str) -> Iterator[tuple[Container, FlaskClient]]:
     """The real flows' routers, so odd data meets the code that reads it."""
     c = build(Settings(database_url=db_url, tiktok_app_key=APP_KEY, tiktok_app_secret=APP_SECRET,
                        netsuite_events_secret=NS_SECRET, netsuite_account="1234567_SB1", environment="test",
-                       specs_dir=ROOT / "mapping_specs", session_cookie_secure=False), role="web")
+                       specs_dir=sandbox_specs_dir(), session_cookie_secure=False), role="web")
     yield c, create_app(container=c).test_client()
     c.close()
 

@@ -125,6 +125,7 @@ class NetSuiteSandbox:
         self.special_accounts: dict[str, str] = {}
         self.ledger = Ledger(self.store, self.special_accounts)
         self.mirror = Mirror(self.custom_fields, list(self.project.custom_records), self.store)
+        self.mirror.now = lambda: self.now().replace(tzinfo=None)
         self.renderer = Renderer(self.store, self.custom_fields)
         self._refresh_periods()
 
@@ -594,13 +595,15 @@ class NetSuiteSandbox:
     ) -> tuple[list[dict[str, Any]], int]:
         """Run a query; returns (items with lower-case string values, total rows)."""
         with self.lock:
-            columns, rows, total = self.mirror.execute(query, params or [], limit, offset)
+            columns, rows, total = self.mirror.execute(
+                query, params or [], limit, offset, self.config.suiteql_date_format
+            )
         return page_items(columns, rows, self.config.suiteql_date_format), total
 
     def suiteql_raw(self, query: str, params: list[Any] | None = None) -> tuple[list[str], list[list[Any]]]:
         """For scripts (N/query): native values, columns lower-case."""
         with self.lock:
-            columns, rows, _ = self.mirror.execute(query, params or [], None, 0)
+            columns, rows, _ = self.mirror.execute(query, params or [], None, 0, self.config.suiteql_date_format)
         fmt = self.config.suiteql_date_format
         return columns, [[format_value(v, fmt) if isinstance(v, str) else v for v in r] for r in rows]
 

@@ -1,13 +1,9 @@
 # ruff: noqa: S608 - SQL is built from the sandbox's own table names, and clients' SuiteQL runs by
 # design, read-only under an SQLite authorizer.
 """SuiteQL on SQLite: tables shaped like NetSuite's analytics data source, kept in sync with the
-record store, and a small translator for the Oracle-isms SuiteQL queries use.
-
-Supported: ``BUILTIN.DF(alias.column)``, ``FETCH FIRST/NEXT n ROWS ONLY``, ``OFFSET n ROWS``,
-``WHERE ROWNUM <= n``, ``SYSDATE``, ``MINUS``, ``TO_DATE``, ``TO_CHAR``, ``TO_NUMBER``, ``NVL``,
-``NVL2``, ``DECODE``, ``TRUNC``, ``ADD_MONTHS``, ``FLOOR``, ``CEIL``. Anything else SQLite cannot run
-is refused with NetSuite's ``INVALID_PARAMETER`` search error. Only SELECT/WITH statements run,
-under an SQLite authorizer that allows reads only.
+record store. Queries are parsed, checked and compiled by ``suiteql_engine`` (Oracle-dialect SuiteQL:
+unknown syntax, functions, tables and columns are refused with NetSuite's ``INVALID_PARAMETER`` search
+error) and run read-only under an SQLite authorizer.
 """
 
 from __future__ import annotations
@@ -21,10 +17,12 @@ from typing import Any
 
 from .errors import NsError
 from .ledger import POSTING_TYPES, gl_lines
+from .oracle_fns import ACCOUNT_DATE_MODELS, Functions
 from .rules import STATUS_LABELS, dec, ref
 from .schema import TRANSACTION_TYPES, CustomField
 from .stock import Balance, Pair
 from .store import Rec, Store
+from .suiteql_engine import Catalog, Refused, compile_suiteql
 
 SALES_NEGATIVE = {"SalesOrd", "CustInvc", "CashSale", "ItemShip"}
 TYPE_TO_RECORD = {v: k for k, v in TRANSACTION_TYPES.items()}
@@ -44,6 +42,47 @@ _TRAN_LABEL = {
     "InvTrnfr": "Inventory Transfer",
     "ItemRcpt": "Item Receipt",
     "TrnfrOrd": "Transfer Order",
+}
+
+# BUILTIN.DF of item.itemtype / transactionline.itemtype and account.accttype: the display names.
+ITEM_TYPE_LABELS = {
+    "InvtPart": "Inventory Item",
+    "NonInvtPart": "Non-inventory Item",
+    "Service": "Service",
+    "Kit": "Kit/Package",
+    "Assembly": "Assembly/Bill of Materials",
+    "Group": "Item Group",
+    "Discount": "Discount",
+    "Markup": "Markup",
+    "OthCharge": "Other Charge",
+    "Payment": "Payment",
+    "Subtotal": "Subtotal",
+    "Description": "Description",
+    "GiftCert": "Gift Certificate",
+    "ShipItem": "Shipping Cost Item",
+    "TaxItem": "Sales Tax Item",
+}
+ACCOUNT_TYPE_LABELS = {
+    "Bank": "Bank",
+    "AcctRec": "Accounts Receivable",
+    "OthCurrAsset": "Other Current Asset",
+    "FixedAsset": "Fixed Asset",
+    "OthAsset": "Other Asset",
+    "AcctPay": "Accounts Payable",
+    "CredCard": "Credit Card",
+    "OthCurrLiab": "Other Current Liability",
+    "LongTermLiab": "Long Term Liability",
+    "Equity": "Equity",
+    "Income": "Income",
+    "COGS": "Cost of Goods Sold",
+    "Expense": "Expense",
+    "OthIncome": "Other Income",
+    "OthExpense": "Other Expense",
+    "DeferRevenue": "Deferred Revenue",
+    "DeferExpense": "Deferred Expense",
+    "UnbilledRec": "Unbilled Receivable",
+    "NonPosting": "Non Posting",
+    "Stat": "Statistical",
 }
 
 TABLES: dict[str, list[str]] = {
@@ -347,6 +386,9 @@ class Mirror:
         self.custom_fields = custom_fields
         self.custom_records = list(custom_records)
         self._column_cache: dict[str, list[str]] = {}
+        self._catalog: Catalog | None = None
+        self._date_model = ACCOUNT_DATE_MODELS["M/D/YYYY"]
+        self.now: Callable[[], datetime] = datetime.utcnow  # the sandbox sets its own clock
         self._create()
         self._register_functions()
 
@@ -360,7 +402,7 @@ class Mirror:
             "item": [f for f in self.custom_fields if f.startswith("custitem")],
         }
         for table, cols in TABLES.items():
-            all_cols = cols + extra.get(table, [])
+            all_cols = [_reference_typed(c) for c in cols] + extra.get(table, [])
             cur.execute(f'CREATE TABLE "{table}" ({", ".join(_quote_col(c) for c in all_cols)})')
         custrecord_cols = [f for f in self.custom_fields if f.startswith("custrecord")]
         for name in self.custom_records:
@@ -709,32 +751,35 @@ class Mirror:
 
     # -- SQL functions -------------------------------------------------------------------------------
     def _register_functions(self) -> None:
-        c = self.conn
-        c.create_function("ns_df", 2, self._df)
-        c.create_function("ns_df_status", 2, _df_status)
-        c.create_function("to_date", -1, _to_date)
-        c.create_function("to_timestamp", -1, _to_date)
-        c.create_function("to_char", -1, _to_char)
-        c.create_function("to_number", 1, lambda v: None if v is None else float(Decimal(str(v))))
-        c.create_function("nvl", 2, lambda a, b: b if a is None else a)
-        c.create_function("nvl2", 3, lambda a, b, x: x if a is None else b)
-        c.create_function("decode", -1, _decode)
-        c.create_function("trunc", -1, _trunc)
-        c.create_function("add_months", 2, _add_months)
-        c.create_function(
-            "floor", 1, lambda v: None if v is None else int(Decimal(str(v)).to_integral_value("ROUND_FLOOR"))
-        )
-        c.create_function(
-            "ceil", 1, lambda v: None if v is None else int(Decimal(str(v)).to_integral_value("ROUND_CEILING"))
-        )
-        c.create_function("ns_sysdate", 0, lambda: _ts(datetime.utcnow()))  # noqa: DTZ003 - SQL has no tz
+        self.conn.create_function("ns_df", 3, self._df)
+        self.conn.create_function("ns_df_status", 2, _df_status)
+        Functions(lambda: self.now(), lambda: self._date_model).register(self.conn)  # noqa: PLW0108 - now is reassigned
 
-    def _df(self, column: str, value: Any) -> Any:
+    def catalog(self) -> Catalog:
+        """Every table and column a query may name, read from the mirror itself (so tables, columns and
+        custom fields added anywhere are covered), typed for the engine's date and number rules."""
+        if self._catalog is None:
+            names = [r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            tables: dict[str, dict[str, str]] = {}
+            for name in names:
+                cols: dict[str, str] = {}
+                for row in self.conn.execute(f'PRAGMA table_info("{name}")'):
+                    cf = self.custom_fields.get(row[1])
+                    cols[row[1]] = Catalog.column_type(row[1], row[2] or "", cf.fieldtype if cf else None)
+                tables[name.lower()] = cols
+            self._catalog = Catalog(tables)
+        return self._catalog
+
+    def _df(self, table: str, column: str, value: Any) -> Any:
         if value is None:
             return None
         col = column.lower()
-        if col in ("type",):
+        if col == "type" and table in ("transaction", ""):
             return _TRAN_LABEL.get(str(value), value)
+        if col == "itemtype":
+            return ITEM_TYPE_LABELS.get(str(value), value)
+        if col == "accttype":
+            return ACCOUNT_TYPE_LABELS.get(str(value), value)
         if col in ("createdfrom", "transaction", "previousdoc", "nextdoc"):
             row = self.conn.execute('SELECT type, tranid FROM "transaction" WHERE id = ?', (value,)).fetchone()
             return f"{_TRAN_LABEL.get(row[0], row[0])} #{row[1]}" if row else value
@@ -751,10 +796,20 @@ class Mirror:
 
     # -- execution ---------------------------------------------------------------------------------
     def execute(
-        self, query: str, params: Sequence[Any] = (), limit: int | None = None, offset: int = 0
+        self,
+        query: str,
+        params: Sequence[Any] = (),
+        limit: int | None = None,
+        offset: int = 0,
+        date_format: str = "M/D/YYYY",
     ) -> tuple[list[str], list[tuple[Any, ...]], int]:
         """Run a SuiteQL query; returns (lower-case columns, rows of the page, total rows)."""
-        sql = translate(query)
+        self._date_model = ACCOUNT_DATE_MODELS.get(date_format, "MM/DD/YYYY")
+        try:
+            compiled = compile_suiteql(query, self.catalog(), date_format, len(params))
+        except Refused as exc:
+            raise SuiteQLError(str(exc)) from None
+        sql = compiled.sql
         self.conn.set_authorizer(_read_only)
         try:
             total_row = self.conn.execute(f"SELECT COUNT(*) FROM ({sql})", tuple(params)).fetchone()
@@ -764,12 +819,23 @@ class Mirror:
                 page_sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
             cur = self.conn.execute(page_sql, tuple(params))
             rows = cur.fetchall()
-            columns = _column_names([d[0] for d in cur.description or []])
         except sqlite3.Error as exc:
             raise SuiteQLError(_friendly(str(exc))) from None
         finally:
             self.conn.set_authorizer(None)
-        return columns, rows, total
+        return _column_names(compiled.columns), rows, total
+
+
+# Columns holding another record's internal id: numbers in NetSuite. Declared INTEGER so a stored
+# '110' and a query's 110 or '110' compare equal in joins, IN lists, MINUS and UNION, as they do there.
+REFERENCE_COLUMNS = frozenset(
+    {"item", "location", "entity", "subsidiary", "department", "class", "createdfrom", "currency", "account",
+     "expenseaccount", "parent", "shipmethod", "transaction", "accountingbook", "owner"}
+)
+
+
+def _reference_typed(spec: str) -> str:
+    return f"{spec} INTEGER" if spec in REFERENCE_COLUMNS else spec
 
 
 def _quote_col(spec: str) -> str:
@@ -817,135 +883,6 @@ def _df_status(type_code: Any, status: Any) -> Any:
     return f"{_TRAN_LABEL.get(str(type_code), type_code)} : {label}"
 
 
-_ORACLE_FMT = [
-    ("YYYY", "%Y"),
-    ("MM", "%m"),
-    ("DD", "%d"),
-    ("HH24", "%H"),
-    ("HH", "%I"),
-    ("MI", "%M"),
-    ("SS", "%S"),
-    ("MON", "%b"),
-    ("YY", "%y"),
-    ("AM", "%p"),
-    ("PM", "%p"),
-]
-
-
-def _oracle_to_strftime(fmt: str) -> str:
-    out = ""
-    i = 0
-    upper = fmt.upper()
-    while i < len(fmt):
-        if fmt[i] == '"':
-            j = fmt.find('"', i + 1)
-            j = len(fmt) if j < 0 else j
-            out += fmt[i + 1 : j]
-            i = j + 1
-            continue
-        for token, repl in _ORACLE_FMT:
-            if upper.startswith(token, i):
-                out += repl
-                i += len(token)
-                break
-        else:
-            out += fmt[i]
-            i += 1
-    return out
-
-
-def _parse_any_date(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    for fmt in (
-        STORED_FORMAT,
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%SZ",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d",
-        "%m/%d/%Y %H:%M:%S",
-        "%m/%d/%Y",
-    ):
-        try:
-            return datetime.strptime(text, fmt)  # noqa: DTZ007 - SuiteQL dates are naive account-time values
-        except ValueError:
-            continue
-    return None
-
-
-def _to_date(*args: Any) -> str | None:
-    if not args or args[0] is None:
-        return None
-    value = args[0]
-    if len(args) > 1 and args[1]:
-        try:
-            parsed = datetime.strptime(str(value), _oracle_to_strftime(str(args[1])))  # noqa: DTZ007
-        except ValueError:
-            raise sqlite3.OperationalError(f"date {value!r} does not match format {args[1]!r}") from None
-    else:
-        parsed = _parse_any_date(value)  # type: ignore[assignment]
-        if parsed is None:
-            raise sqlite3.OperationalError(f"invalid date {value!r}")
-    return _ts(parsed)
-
-
-def _to_char(*args: Any) -> str | None:
-    if not args or args[0] is None:
-        return None
-    value = args[0]
-    if len(args) == 1:
-        return str(value)
-    parsed = _parse_any_date(value)
-    if parsed is None:
-        return str(value)
-    return parsed.strftime(_oracle_to_strftime(str(args[1])))
-
-
-def _decode(*args: Any) -> Any:
-    if len(args) < 3:
-        raise sqlite3.OperationalError("DECODE needs at least three arguments")
-    value, rest = args[0], list(args[1:])
-    while len(rest) >= 2:
-        if rest[0] == value:
-            return rest[1]
-        rest = rest[2:]
-    return rest[0] if rest else None
-
-
-def _trunc(*args: Any) -> Any:
-    value = args[0] if args else None
-    if value is None:
-        return None
-    if isinstance(value, int | float):
-        return int(value)
-    parsed = _parse_any_date(value)
-    if parsed is None:
-        return value
-    fmt = str(args[1]).upper() if len(args) > 1 else "DD"
-    d = parsed.date()
-    if fmt in ("MM", "MONTH", "MON"):
-        d = d.replace(day=1)
-    elif fmt in ("YYYY", "YEAR", "YY"):
-        d = d.replace(month=1, day=1)
-    return _d(d.isoformat())
-
-
-def _add_months(value: Any, months: Any) -> str | None:
-    parsed = _parse_any_date(value)
-    if parsed is None:
-        return None
-    m = parsed.month - 1 + int(months)
-    year, month = parsed.year + m // 12, m % 12 + 1
-    day = min(
-        parsed.day,
-        [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][
-            month - 1
-        ],
-    )
-    return _d(date(year, month, day).isoformat())
-
-
 _READ_ACTIONS = {
     sqlite3.SQLITE_SELECT,
     sqlite3.SQLITE_READ,
@@ -980,70 +917,6 @@ def _friendly(message: str) -> str:
     if "not authorized" in message:
         return "Only SELECT statements are supported."
     return message
-
-
-_DF = re.compile(r"BUILTIN\.DF\s*\(\s*(?:([A-Za-z_]\w*)\s*\.\s*)?([A-Za-z_]\w*)\s*\)", re.IGNORECASE)
-_FETCH = re.compile(r"\bFETCH\s+(?:FIRST|NEXT)\s+(\d+)\s+ROWS?\s+ONLY\b", re.IGNORECASE)
-_OFFSET_ROWS = re.compile(r"\bOFFSET\s+(\d+)\s+ROWS?\b", re.IGNORECASE)
-_ROWNUM = re.compile(r"\b(WHERE|AND)\s+ROWNUM\s*(<=|<)\s*(\d+)\s*(AND\b)?", re.IGNORECASE)
-
-
-_KEYWORD_IDS = re.compile(r'(?<!")\btransaction\b(?!")', re.IGNORECASE)
-
-
-def _outside_strings(sql: str, fn: Callable[[str], str]) -> str:
-    parts = re.split(r"('(?:[^']|'')*')", sql)
-    return "".join(p if i % 2 else fn(p) for i, p in enumerate(parts))
-
-
-def translate(query: str) -> str:
-    """SuiteQL -> SQLite. Raises ``SuiteQLError`` for what the sandbox cannot run."""
-    sql = query.strip().rstrip(";").strip()
-    if not re.match(r"^(SELECT|WITH)\b", sql, re.IGNORECASE):
-        raise SuiteQLError("Only SELECT statements are supported.")
-    if ";" in sql:
-        raise SuiteQLError("Only one statement is allowed.")
-
-    def df(m: re.Match[str]) -> str:
-        alias, col = m.group(1), m.group(2)
-        expr = f"{alias}.{col}" if alias else col
-        if col.lower() == "status":
-            type_expr = f"{alias}.type" if alias else "type"
-            return f"ns_df_status({type_expr}, {expr})"
-        return f"ns_df('{col.lower()}', {expr})"
-
-    sql = _outside_strings(sql, lambda part: _KEYWORD_IDS.sub(lambda m: f'"{m.group(0).lower()}"', part))
-    sql = _DF.sub(df, sql)
-    if re.search(r"\bBUILTIN\.", sql, re.IGNORECASE):
-        raise SuiteQLError("Only BUILTIN.DF(column) is supported by the sandbox.")
-    limit: int | None = None
-    m = _ROWNUM.search(sql)
-    if m:
-        n = int(m.group(3)) - (1 if m.group(2) == "<" else 0)
-        limit = n
-        replacement = (m.group(1).upper() + " ") if m.group(4) else ""
-        sql = sql[: m.start()] + " " + replacement + sql[m.end() :]
-    if re.search(r"\bROWNUM\b", sql, re.IGNORECASE):
-        raise SuiteQLError("ROWNUM is only supported as WHERE ROWNUM <= n.")
-    offset = None
-    mo = _OFFSET_ROWS.search(sql)
-    if mo:
-        offset = int(mo.group(1))
-        sql = sql[: mo.start()] + sql[mo.end() :]
-    mf = _FETCH.search(sql)
-    if mf:
-        limit = int(mf.group(1)) if limit is None else min(limit, int(mf.group(1)))
-        sql = sql[: mf.start()] + sql[mf.end() :]
-    sql = re.sub(r"\b(SYSDATE|CURRENT_DATE|CURRENT_TIMESTAMP|SYSTIMESTAMP)\b", "ns_sysdate()", sql, flags=re.IGNORECASE)
-    sql = re.sub(r"\bMINUS\b", "EXCEPT", sql, flags=re.IGNORECASE)
-    sql = sql.strip()
-    if limit is not None:
-        sql += f" LIMIT {limit}"
-        if offset:
-            sql += f" OFFSET {offset}"
-    elif offset:
-        sql += f" LIMIT -1 OFFSET {offset}"
-    return sql
 
 
 def format_value(value: Any, date_format: str) -> str:

@@ -20,7 +20,7 @@ from markupsafe import escape
 from . import api, auth
 from .config import TikTokSandboxConfig
 from .control import control_blueprint
-from .digest import Endpoint
+from .digest import QUANTITY_OUT_OF_RANGE, ZERO_QUANTITY_RELAXATION, Endpoint, range_problem
 from .errors import (
     BAD_SIGN,
     CIPHER_MISMATCH,
@@ -142,8 +142,12 @@ def _gateway(sb: TikTokSandbox, st: SandboxState, ep: Endpoint, path_params: dic
         if not value.strip():
             problems.append(f"{name}: path parameter is empty")
     if not ep.multipart:
-        problems += sb.digest.validate_body(ep, body)
+        problems += sb.digest.validate_body(ep, body, ZERO_QUANTITY_RELAXATION if cfg.inventory_zero_quantity else None)
     if problems:
+        if all(range_problem(p) for p in problems) and str(QUANTITY_OUT_OF_RANGE) in ep.errors:
+            # The endpoint's own code for a quantity outside [1, 99,999] (Update Inventory, Create Product …)
+            raise ApiError(QUANTITY_OUT_OF_RANGE, ep.error_message(QUANTITY_OUT_OF_RANGE) + " "
+                           + "; ".join(problems[:10]), 400)
         raise ApiError(ep.invalid_param_code(), "Invalid request parameters: " + "; ".join(problems[:10]), 400)
     handler = api.HANDLERS.get(ep.key)
     if handler is None:

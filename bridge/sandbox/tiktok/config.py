@@ -63,4 +63,6 @@ class TikTokSandboxConfig:
     refund_admin_fee_rate: str = "0.20"
     fbt_fee_per_unit: str = "3.50"
     errors_as_http_200: bool = False  # answer every refusal with HTTP 200 (code in the envelope only)
+    # Leniencies, each off by default (docs/sandbox-tiktok.md, "Knobs"): the sandbox follows the pages.
+    inventory_zero_quantity: bool = False  # accept quantity 0 where the pages document [1, 99,999]
     faults: FaultConfig = field(default_factory=FaultConfig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -19,8 +20,11 @@ from typing import Any
 from .errors import INTERNAL_ERROR
 
 COMMON_QUERY = frozenset({"app_key", "sign", "timestamp", "shop_cipher", "access_token", "version"})
-# Documented ranges the sandbox relaxes, by dotted field path suffix (docs/sandbox-tiktok.md).
-RANGE_OVERRIDES: dict[str, tuple[int, int]] = {"inventory.quantity": (0, 99999)}
+# Documented ranges a named knob may relax, by dotted field path suffix (docs/sandbox-tiktok.md):
+# ``TikTokSandboxConfig.inventory_zero_quantity`` lowers inventory ``quantity`` [1, 99,999] to 0.
+ZERO_QUANTITY_RELAXATION: dict[str, tuple[int, int]] = {"inventory.quantity": (0, 99999)}
+# The code an endpoint answers for an inventory quantity outside its documented range.
+QUANTITY_OUT_OF_RANGE = 12052055
 # The code each module uses for "invalid parameter" when an endpoint documents none of its own.
 _MODULE_INVALID_PARAM = {"product": 12052910, "fulfillment": 21001001, "return_refund": 25001001}
 _INVALID_PARAM_MSG = re.compile(r"invalid (param|request param|input param|parameter)", re.IGNORECASE)
@@ -138,14 +142,19 @@ class Digest:
             problems += _check_scalar_or_list(name, raw, fact, from_query=True)
         return problems
 
-    def validate_body(self, ep: Endpoint, body: Any) -> list[str]:
+    def validate_body(self, ep: Endpoint, body: Any, relax: dict[str, tuple[int, int]] | None = None) -> list[str]:
+        """Every problem of ``body``; ``relax`` widens documented ranges by path suffix (named knobs)."""
         if not ep.body:
             return []
         if body is None:
             body = {}
         if not isinstance(body, dict):
             return ["body: must be a JSON object"]
-        return _check_object("", body, ep.body)
+        token = _RELAX.set(relax or {})
+        try:
+            return _check_object("", body, ep.body)
+        finally:
+            _RELAX.reset(token)
 
 
 def _type_ok(value: Any, typ: str) -> bool:
@@ -174,12 +183,21 @@ def _is_decimal(text: str) -> bool:
     return True
 
 
-def _range_for(path: str, fact: dict[str, Any]) -> tuple[int, int] | None:
-    for suffix, rng in RANGE_OVERRIDES.items():
-        if path == suffix or path.endswith("." + suffix) or re.sub(r"\[\d+\]", "", path).endswith(suffix):
-            return rng
+_RELAX: ContextVar[dict[str, tuple[int, int]] | None] = ContextVar("tiktok_digest_relax", default=None)
+
+
+def _range_for(path: str, fact: dict[str, Any]) -> tuple[Decimal, Decimal] | None:
+    bare = re.sub(r"\[\d+\]", "", path)
+    for suffix, rng in (_RELAX.get() or {}).items():
+        if bare == suffix or bare.endswith("." + suffix):
+            return Decimal(rng[0]), Decimal(rng[1])
     r = fact.get("range")
-    return (int(r[0]), int(r[1])) if r else None
+    return (Decimal(str(r[0])), Decimal(str(r[1]))) if r else None
+
+
+def range_problem(path: str) -> bool:
+    """Whether a problem line is a documented-range refusal of an inventory quantity."""
+    return ".quantity: must be within" in path and "inventory" in path
 
 
 def _check_scalar_or_list(path: str, raw: str, fact: dict[str, Any], from_query: bool) -> list[str]:
@@ -212,10 +230,19 @@ def _check_scalar_or_list(path: str, raw: str, fact: dict[str, Any], from_query:
     enum = fact.get("enum")
     if enum and raw not in enum:
         problems.append(f"{path}: {raw!r} is not one of {', '.join(enum)}")
-    rng = _range_for(path, fact)
-    if rng and typ == "string" and raw.isdigit() and not (rng[0] <= int(raw) <= rng[1]):
-        problems.append(f"{path}: must be within [{rng[0]}, {rng[1]}]")
+    problems += _string_range(path, raw, fact) if typ == "string" else []
     return problems
+
+
+def _string_range(path: str, text: str, fact: dict[str, Any]) -> list[str]:
+    """A documented range on a decimal string (``price.amount`` "Valid range: [0.01, 7600]")."""
+    rng = _range_for(path, fact)
+    if not rng or not _is_decimal(text):
+        return []
+    value = Decimal(text)
+    if not value.is_finite() or not (rng[0] <= value <= rng[1]):
+        return [f"{path}: must be within [{rng[0]}, {rng[1]}]"]
+    return []
 
 
 def _check_value(path: str, value: Any, fact: dict[str, Any]) -> list[str]:
@@ -247,6 +274,8 @@ def _check_value(path: str, value: Any, fact: dict[str, Any]) -> list[str]:
             problems.append(f"{path}: must be within [{rng[0]}, {rng[1]}]")
     if typ == "string" and fact.get("max_length") and len(value) > int(fact["max_length"]):
         problems.append(f"{path}: longer than {fact['max_length']} characters")
+    if typ == "string":
+        problems += _string_range(path, value, fact)
     return problems
 
 

@@ -458,6 +458,9 @@ def specs() -> Any:
     except Exception as exc:
         problems = [f"{type(exc).__name__}: the specs could not be loaded"]
         loaded = None
+    unfilled = getattr(loaded, "unfilled", None)
+    if callable(unfilled):
+        problems = [*problems, *unfilled()]  # "<SET ME: …>" values: loaded, but flows refuse them
     items = []
     for name, model in (loaded or []):
         data = redact_mapping(model.model_dump(mode="json"))

@@ -1,0 +1,55 @@
+"""`ttns doctor` checks for the mapping specs: they load, hold no ``"<SET ME: …>"`` placeholder, and
+every NetSuite record they name exists in the account (the same checks as `ttns specs check`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from bridge.doctor import Check
+from bridge.errors import BridgeError
+
+
+def doctor_checks(container: Any) -> Iterator[Check]:
+    from bridge.flows.spec_check import referenced_ids
+    from bridge.mapping import load_all_specs
+    from bridge.mapping.specs import SpecError
+
+    directory = container.settings.specs_dir
+    try:
+        spec_set = load_all_specs(directory)
+    except SpecError as exc:
+        for problem in exc.problems:
+            yield Check(f"spec {problem.file}", False, f"{problem.key}: {problem.problem}" if problem.key
+                        else problem.problem, problem.fix)
+        return
+    names = [n for n, _ in spec_set]
+    yield Check("mapping specs", bool(names), f"{len(names)} file(s) in {directory}: {', '.join(names)}"
+                if names else f"no spec files in {directory}",
+                "" if names else "set TTNS_SPECS_DIR to the directory holding the mapping specs (mapping_specs/)")
+    unfilled = spec_set.unfilled()
+    for problem in unfilled:
+        yield Check(f"spec {problem.file}", False, f"{problem.key}: {problem.problem}", problem.fix)
+    if not container.settings.netsuite_account:
+        return  # the NetSuite checks already say what to configure
+    refs = referenced_ids(spec_set)
+    try:
+        lookup = container.get("netsuite.lookup")
+        missing = []
+        for (table, label), ids in sorted(refs.items()):
+            found = lookup.existing_ids(table, sorted(ids))
+            missing += [f"{label} {ref_id!r} ({', '.join(sorted(ids[ref_id]))})" for ref_id in sorted(set(ids) - found)]
+    except BridgeError as exc:
+        yield Check("spec references", False, f"could not ask NetSuite: {type(exc).__name__}: {exc}",
+                    "fix the NetSuite connection first (see the netsuite checks)")
+        return
+    count = sum(len(ids) for ids in refs.values())
+    if missing:
+        yield Check("spec references", False, f"{len(missing)} of {count} NetSuite id(s) not found: "
+                    + "; ".join(missing), "create the records in NetSuite or correct the spec (`ttns specs check`)")
+    else:
+        yield Check("spec references", True, f"all {count} NetSuite id(s) the specs name exist"
+                    + (" (placeholders aside)" if unfilled else ""))
+
+
+__all__ = ["doctor_checks"]
