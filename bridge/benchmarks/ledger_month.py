@@ -117,7 +117,7 @@ class _Month:
         from bridge.sandbox.tiktok import orders as sorders
 
         rng, o = self.rng, self.o
-        per_day = max(2, o.orders // o.days)
+        per_day = max(2, -(-o.orders // o.days))  # at least `orders` in all
 
         def ship(st: Any, order: Any) -> None:
             if order.fulfillment_type == "FULFILLMENT_BY_TIKTOK":

@@ -237,6 +237,16 @@ def verdict(container: Any, kind: str, shop_id: str, ident: str) -> dict[str, An
     return out
 
 
+def latest(container: Any) -> list[dict[str, Any]]:
+    """The last audit's summary of every active shop that has been audited (for the monitor)."""
+    out = []
+    for shop in container.store.shops.list(status="active"):
+        raw = container.store.cursors.get(f"{CURSOR}:shop:{shop.id}")
+        if raw:
+            out.append(json.loads(raw))
+    return out
+
+
 def service(container: Any) -> LedgerAuditService:
     svc: LedgerAuditService = container.get("ledger.audit")
     return svc
@@ -277,4 +287,4 @@ def register(registry: Registry, container: Any) -> None:
     container.provide("ledger.audit", build)
 
 
-__all__ = ["KIND_AUDIT", "LedgerAuditService", "Progress", "audit_shops", "register", "service", "verdict"]
+__all__ = ["KIND_AUDIT", "LedgerAuditService", "Progress", "audit_shops", "latest", "register", "service", "verdict"]

@@ -57,3 +57,29 @@ def test_posted_and_audited_clean_is_reconciled(console: Console, payout: dict[s
     payout["variance"] = Decimal("0.50")  # the bridge's own matching still shows a variance: never green
     page = console.html("/console/settlement/payout/PAY1")
     assert "Reconciled:" not in page and "Variance: 0.50" in page
+
+
+def test_the_ledger_audit_monitor_reads_the_daily_audit(console: Console) -> None:
+    from bridge.flows import monitoring
+    from bridge.store.repos import Shop
+
+    c = console.container
+
+    def reading() -> monitoring.Reading:
+        return next(r for r in monitoring.measure(c) if r.monitor == "ledger_audit")
+
+    assert reading().status == "unavailable"  # the ledger audit is not wired in this container
+    c.set("ledger.audit", object())
+    c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
+    r = reading()
+    assert r.value is None and "has not run yet" in r.note
+    c.store.cursors.set(f"ledger.audit:shop:{SHOP}", json.dumps({
+        "shop_id": SHOP, "difference": "40.00", "at": "2025-03-04T02:40:00+00:00", "findings": [
+            {"code": "DOUBLE_COUNT", "subject": "statement:ST9", "message": "Journal TTS-STMT-ST9-ADJ1 posts the -20.00 "
+             "again"}]}))
+    r = reading()
+    assert r.status == "alert" and r.value == Decimal("40.00") and r.severity == "critical"
+    assert [(s.label, s.href) for s in r.samples] == [("DOUBLE_COUNT", "/console/settlement/ST9")]
+    c.store.cursors.set(f"ledger.audit:shop:{SHOP}", json.dumps({"shop_id": SHOP, "difference": "0.00",
+                                                                  "at": "2025-03-05T02:40:00+00:00", "findings": []}))
+    assert reading().status == "ok"
