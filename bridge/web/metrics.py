@@ -7,7 +7,9 @@ retention purge looks like a counter reset to Prometheus, which it handles). One
 fixed handful of aggregate queries; the result is cached for a few seconds so several scrapers
 do not multiply the load.
 
-When ``TTNS_METRICS_TOKEN`` is set, scrapes must send ``Authorization: Bearer <token>``.
+Protected by default (it names shops and token expiries): a scrape sends ``Authorization: Bearer
+<TTNS_METRICS_TOKEN>``, or comes from a logged-in console session. ``TTNS_METRICS_PUBLIC=true`` opens it
+to anyone who can reach it (only for a network that keeps it private).
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class DatabaseCollector:
             out += self._api(conn)
             out += self._inbox_and_exceptions(conn)
             out += self._shops(conn)
+            out += self._netsuite_clock(conn)
         out += self._monitors()
         scrape = GaugeMetricFamily("ttns_metrics_scrape_duration_seconds", "Time spent computing these metrics.")
         scrape.add_metric([], time.perf_counter() - t0)
@@ -199,6 +202,44 @@ class DatabaseCollector:
             active.add_metric([status], n)
         return [access, auth, active]
 
+    def _netsuite_clock(self, conn: Connection) -> list[Metric]:
+        """How far NetSuite's event timestamps are behind this bridge's clock: from the latest accepted
+        event (received minus signed timestamp) or the latest refused one, whichever is newer."""
+        import json
+        from datetime import datetime
+
+        from bridge.web.netsuite_events import CLOCK_SKEW_CODE, CLOCK_SKEW_CURSOR
+
+        gauge = GaugeMetricFamily("ttns_netsuite_clock_skew_seconds", "Seconds NetSuite's signed event timestamps "
+                                  "are behind this bridge's clock (negative: ahead), from the latest event; beyond "
+                                  "the 300 s window events are refused.")
+        refused = CounterMetricFamily("ttns_netsuite_events_refused_clock_skew", "Correctly signed NetSuite events "
+                                      "refused because the clocks are too far apart.")
+        latest: tuple[datetime, float] | None = None
+        row = conn.execute(select(inbox.c.received_at, inbox.c.headers).where(inbox.c.source == "netsuite")
+                           .order_by(inbox.c.id.desc()).limit(1)).first()
+        if row is not None:
+            ts = str((row.headers or {}).get("X-TTNS-Timestamp", ""))
+            if ts.isdigit():
+                latest = (row.received_at, row.received_at.timestamp() - int(ts))
+        from bridge.store.tables import cursors
+
+        raw = conn.execute(select(cursors.c.value).where(cursors.c.name == CLOCK_SKEW_CURSOR)).scalar()
+        if raw:
+            try:
+                seen = json.loads(raw)
+                at = datetime.fromisoformat(seen["at"])
+                if latest is None or at > latest[0]:
+                    latest = (at, float(seen["offset_seconds"]))
+            except (ValueError, KeyError, TypeError):
+                pass
+        if latest is not None:
+            gauge.add_metric([], latest[1])
+        n = conn.execute(select(func.coalesce(func.sum(exceptions.c.occurrences), 0))
+                         .where(exceptions.c.code == CLOCK_SKEW_CODE)).scalar()
+        refused.add_metric([], float(n or 0))
+        return [gauge, refused]
+
     def _monitors(self) -> list[Metric]:
         from bridge.alerts import AlertStore
         from bridge.flows.monitoring import latest_readings
@@ -231,15 +272,26 @@ def _token(container: Container) -> str:
     return str(value)
 
 
+def _allowed(container: Container) -> bool:
+    if container.settings.metrics_public:
+        return True
+    expected = _token(container)
+    supplied = request.headers.get("Authorization", "")
+    if expected and hmac.compare_digest(supplied.encode(), f"Bearer {expected}".encode()):
+        return True
+    from bridge.web.auth import current_user
+
+    return current_user() is not None
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
     container: Container = current_app.extensions["ttns"]
-    expected = _token(container)
-    if expected:
-        supplied = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(supplied.encode(), f"Bearer {expected}".encode()):
-            return Response("metrics need the bearer token (TTNS_METRICS_TOKEN)\n", status=401,
-                            mimetype="text/plain", headers={"WWW-Authenticate": "Bearer"})
+    if not _allowed(container):
+        hint = "send Authorization: Bearer <TTNS_METRICS_TOKEN>" if _token(container) else \
+            "set TTNS_METRICS_TOKEN and send it as Authorization: Bearer <token>"
+        return Response(f"/metrics is protected: {hint}\n", status=401, mimetype="text/plain",
+                        headers={"WWW-Authenticate": "Bearer", "Cache-Control": "no-store"})
     registry: CollectorRegistry = current_app.extensions[REGISTRY_KEY]
     body = generate_latest(registry)
     return Response(body, content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})

@@ -6,6 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
+import requests
+
 from .test_netsuite_support import NS, RECORD, ns, ns_keys
 
 __all__ = ["ns", "ns_keys"]
@@ -101,6 +104,30 @@ def test_json_types_follow_the_schema_numbers_are_numbers_and_strings_strings(ns
     assert memo_number.status_code == 400 and _detail(memo_number)["o:errorPath"] == "memo"
     exact = ns.post(RECORD + "/salesOrder", _so(ids, memo="42", shippingCost=4.99))
     assert exact.status_code == 204, exact.text
+
+
+@pytest.mark.parametrize(("quantity", "rate", "code", "path"), [
+    ("1", "NaN", "INVALID_CONTENT", None),  # not JSON
+    ("1", "-Infinity", "INVALID_CONTENT", None),
+    ("NaN", "1", "INVALID_CONTENT", None),
+    ("1", "1e999", "INVALID_CONTENT", "item.items[0].rate"),
+    ("1", "9007199254740992", "INVALID_CONTENT", "item.items[0].rate"),  # beyond an exact double
+    ("1e400", "1", "INVALID_CONTENT", "item.items[0].quantity"),
+    ("9007199254740991", "9007199254740991", "USER_ERROR", None),  # each fits, their product does not
+])
+def test_out_of_range_numbers_are_refused_in_netsuites_shape_never_a_500(
+        ns: NS, quantity: str, rate: str, code: str, path: str | None) -> None:
+    ids = ns.ids()
+    line = f'{{"item":{{"id":"{ids["item"]}"}},"quantity":{quantity},"rate":{rate}}}'
+    head = f'"entity":{{"id":"{ids["customer"]}"}},"location":{{"id":"{ids["location"]}"}}'
+    raw = f'{{{head},"item":{{"items":[{line}]}}}}'
+    r = requests.post(ns.url + RECORD + "/salesOrder", data=raw, timeout=30,
+                      headers={**ns.headers, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    detail = _detail(r)
+    assert detail["o:errorCode"] == code
+    if path:
+        assert detail["o:errorPath"] == path
 
 
 def test_custom_fields_from_the_project_are_accepted_only_where_they_apply(ns: NS) -> None:

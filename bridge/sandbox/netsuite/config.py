@@ -104,6 +104,9 @@ class NetSuiteSandboxConfig:
     api_secrets: dict[str, str] = field(default_factory=dict)  # custsecret_… -> value
     script_parameters: dict[str, str] = field(default_factory=dict)  # custscript_… -> value
     https_connect_timeout_seconds: float = 5.0
+    # Leniency, off by default (docs/sandbox-netsuite.md, "Knobs"): N/https takes http:// URLs. NetSuite
+    # requests HTTPS only; tests and the demo reach a bridge on loopback over plain HTTP.
+    https_allow_http: bool = False
     https_total_timeout_seconds: float = 45.0
     seed_defaults: bool = True
     base_currency_precision: int = 2
