@@ -237,11 +237,11 @@ def test_customer_deposits_mode_invoice_recognises_and_the_statement_reverses(b2
         assert [p["action"] for p in run["payouts"]] == ["posted", "posted"]
         so = b2.ns.get("salesOrder", b2.so(run["order"]["id"])).data
         assert so["status"]["id"] == "G", "billed at shipment"
-        # the customer deposit recorded at order time went to the bank with the payout; what it owes the
-        # invoice is NetSuite's deposit application when the order is billed (not in the sandbox: the
-        # A/R the invoice opened equals the deposit still held)
+        # the customer deposit recorded at order time went to the bank with the payout, and billing the
+        # order applied it to the invoice (NetSuite's deposit application, Dr Customer deposits / Cr A/R)
         assert balance(gl, "1200") == ZERO
-        assert balance(gl, "1100") == -balance(gl, "2100") > 0
+        assert balance(gl, "1100") == ZERO and balance(gl, "2100") == ZERO, "nothing in receivables or deposits"
+        assert {ln.type for ln in gl if ln.number == "2100"} == {"CustDep", "DepAppl"}
 
 
 def test_invoices_mode_invoice_recognises_and_the_statement_reverses(b2: Bridge) -> None:

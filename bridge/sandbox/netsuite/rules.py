@@ -32,6 +32,7 @@ POSTING_TYPES = (
     "customerDeposit",
     "customerRefund",
     "customerPayment",
+    "depositApplication",
     "journalEntry",
     "deposit",
     "inventoryAdjustment",
@@ -55,6 +56,7 @@ TRAN_PREFIX = {
     "itemReceipt": "IR",
     "transferOrder": "TO",
     "customerPayment": "PYMT",
+    "depositApplication": "DA",
 }
 STATUS_LABELS: dict[str, dict[str, str]] = {
     "salesOrder": {

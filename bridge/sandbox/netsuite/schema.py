@@ -35,6 +35,7 @@ TRANSACTION_TYPES: dict[str, str] = {
     "itemReceipt": "ItemRcpt",
     "transferOrder": "TrnfrOrd",
     "customerPayment": "CustPymt",
+    "depositApplication": "DepAppl",  # made by the account itself when an order with deposits is billed
 }
 ITEM_TYPES = {"inventoryItem": "InvtPart", "discountItem": "Discount", "shipItem": "ShipItem"}
 # Reference targets that resolve to "any item" (the record browser types sublist items as kitItem).
