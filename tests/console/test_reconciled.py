@@ -75,8 +75,8 @@ def test_the_ledger_audit_monitor_reads_the_daily_audit(console: Console) -> Non
     assert r.value is None and "has not run yet" in r.note
     c.store.cursors.set(f"ledger.audit:shop:{SHOP}", json.dumps({
         "shop_id": SHOP, "difference": "40.00", "at": "2025-03-04T02:40:00+00:00", "findings": [
-            {"code": "DOUBLE_COUNT", "subject": "statement:ST9", "message": "Journal TTS-STMT-ST9-ADJ1 posts the -20.00 "
-             "again"}]}))
+            {"code": "DOUBLE_COUNT", "subject": "statement:ST9",
+             "message": "Journal TTS-STMT-ST9-ADJ1 posts the -20.00 again"}]}))
     r = reading()
     assert r.status == "alert" and r.value == Decimal("40.00") and r.severity == "critical"
     assert [(s.label, s.href) for s in r.samples] == [("DOUBLE_COUNT", "/console/settlement/ST9")]
