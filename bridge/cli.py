@@ -10,6 +10,7 @@ import importlib
 import json
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,7 @@ def web(obj: Obj, bind: str | None, workers: int | None) -> None:
     _logging(s)
     preflight(obj, "web")
     obj.close()  # the gunicorn workers build their own
+    _multiprocess_metrics()
     options = {
         "bind": bind or s.web_bind,
         "workers": workers or s.web_workers,
@@ -190,6 +192,28 @@ def web(obj: Obj, bind: str | None, workers: int | None) -> None:
             return app
 
     App().run()
+
+
+def _multiprocess_metrics() -> None:
+    """The gunicorn workers share in-process metrics (the webhook acknowledgement histogram) through
+    prometheus_client's multiprocess files: a fresh folder per start, removed at exit. Set before any worker
+    imports prometheus_client."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    if "prometheus_client" in sys.modules:  # too late for this process's imports: keep per-process metrics
+        import logging
+
+        logging.getLogger("bridge.web").warning("prometheus_client was imported before the gunicorn workers "
+                                                "started: each worker reports its own webhook latencies")
+        return
+    folder = tempfile.mkdtemp(prefix="ttns-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    main_pid = os.getpid()
+    atexit.register(lambda: shutil.rmtree(folder, ignore_errors=True) if os.getpid() == main_pid else None)
 
 
 def _stop_on_signals() -> threading.Event:

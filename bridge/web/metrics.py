@@ -116,13 +116,23 @@ class DatabaseCollector:
             .where(jobs.c.status.in_(("queued", "running", "failed", "dead")))
             .group_by(jobs.c.kind, jobs.c.status)
         ).all()
+        # Every registered job kind is present, at zero when idle (an absent series cannot alert).
+        for kind in self.container.registry.kinds():
+            if kind not in {r[0] for r in rows if r[1] == "queued"}:
+                depth.add_metric([kind, "due"], 0)
+                depth.add_metric([kind, "scheduled"], 0)
+                oldest.add_metric([kind], 0.0)
+            if kind not in {r[0] for r in rows if r[1] == "running"}:
+                depth.add_metric([kind, "running"], 0)
+            for status in ("failed", "dead"):
+                if (kind, status) not in {(r[0], r[1]) for r in rows}:
+                    stuck.add_metric([kind, status], 0)
         for kind, status, raw_n, raw_due, first in rows:
             n, n_due = int(raw_n), int(raw_due or 0)
             if status == "queued":
                 depth.add_metric([kind, "due"], n_due)
                 depth.add_metric([kind, "scheduled"], n - n_due)
-                if first is not None:
-                    oldest.add_metric([kind], max(0.0, (now - first).total_seconds()))
+                oldest.add_metric([kind], max(0.0, (now - first).total_seconds()) if first is not None else 0.0)
             elif status == "running":
                 depth.add_metric([kind, "running"], n)
             else:
@@ -159,6 +169,8 @@ class DatabaseCollector:
             if outcome != "ok":
                 k = (str(system), str(status) if status is not None else "none")
                 by_status[k] = by_status.get(k, 0) + int(n)
+        for system in ("netsuite", "tiktok"):
+            by_outcome.setdefault((system, "ok"), 0)
         for labels, n in sorted(by_outcome.items()):
             calls.add_metric(list(labels), n)
         for labels, n in sorted(by_status.items()):
@@ -172,14 +184,20 @@ class DatabaseCollector:
     def _inbox_and_exceptions(self, conn: Connection) -> list[Metric]:
         events = CounterMetricFamily("ttns_inbound_events", "Inbound events stored (webhooks, NetSuite events), by "
                                      "source and routing status.", labels=["source", "status"])
+        seen = {("tiktok", "routed"): 0, ("netsuite", "routed"): 0}
         for source, status, n in conn.execute(select(inbox.c.source, inbox.c.status, func.count())
                                               .group_by(inbox.c.source, inbox.c.status)).all():
-            events.add_metric([source, status], int(n))
+            seen[(str(source), str(status))] = int(n)
+        for (source, status), n in sorted(seen.items()):
+            events.add_metric([source, status], n)
         excs = GaugeMetricFamily("ttns_exceptions", "Exceptions by owner and status (open ones wait for a person).",
                                  labels=["owner", "status"])
+        counts = {("ops", "open"): 0, ("finance", "open"): 0, ("admin", "open"): 0}
         for owner, status, n in conn.execute(select(exceptions.c.owner, exceptions.c.status, func.count())
                                              .group_by(exceptions.c.owner, exceptions.c.status)).all():
-            excs.add_metric([owner, status], int(n))
+            counts[(str(owner), str(status))] = int(n)
+        for (owner, status), n in sorted(counts.items()):
+            excs.add_metric([owner, status], n)
         return [events, excs]
 
     def _shops(self, conn: Connection) -> list[Metric]:
@@ -198,6 +216,7 @@ class DatabaseCollector:
                 access.add_metric([sid], a.timestamp())
             if r is not None:
                 auth.add_metric([sid], r.timestamp())
+        counts.setdefault("active", 0)
         for status, n in sorted(counts.items()):
             active.add_metric([status], n)
         return [access, auth, active]
@@ -297,10 +316,54 @@ def metrics() -> Response:
     return Response(body, content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
+# Webhook acknowledgement: from the request reaching the bridge to its answer (verify, store, answer). Kept in
+# the process, not the database: under `ttns web` the gunicorn workers share it through prometheus_client's
+# multiprocess files (PROMETHEUS_MULTIPROC_DIR, set by `ttns web`), so any worker's scrape has every worker's.
+ACK_BUCKETS_S: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+ACK_PATHS = {"/webhooks/tiktok": "tiktok", "/netsuite/events": "netsuite"}
+ACK_KEY = "ttns_webhook_ack"
+
+
+def _ack_histogram(registry: CollectorRegistry | None) -> Any:
+    from prometheus_client import Histogram
+
+    hist = Histogram("ttns_webhook_ack_seconds", "Time from a webhook (TikTok) or NetSuite event reaching the bridge "
+                     "to its answer, by source (TikTok wants 200 within 3 s).", labelnames=["source"],
+                     buckets=ACK_BUCKETS_S, registry=registry)
+    for source in ACK_PATHS.values():  # present at zero before the first webhook
+        hist.labels(source)
+    return hist
+
+
+def multiprocess_dir() -> str:
+    import os
+
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+
 def init_app(app: Flask, container: Container) -> None:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseCollector(container))
+    if multiprocess_dir():
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        hist = _ack_histogram(None)  # values go to the shared files the collector reads
+    else:
+        hist = _ack_histogram(registry)
     app.extensions[REGISTRY_KEY] = registry
+    app.extensions[ACK_KEY] = hist
+
+    @app.after_request
+    def _observe_ack(resp: Response) -> Response:
+        from flask import g
+
+        source = ACK_PATHS.get(request.path)
+        started = getattr(g, "started", None)
+        if source is not None and started is not None and request.method == "POST":
+            hist.labels(source).observe(time.perf_counter() - started)
+        return resp
+
     app.register_blueprint(bp)
 
 

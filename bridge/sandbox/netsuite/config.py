@@ -92,7 +92,8 @@ class NetSuiteSandboxConfig:
     latency: LatencyModel = field(default_factory=LatencyModel)
     faults: Faults = field(default_factory=Faults)
     legacy_tax: bool = False
-    property_name_validation: PropertyValidation = "Error"
+    # X-NetSuite-PropertyNameValidation when a request sends none: the record browser documents Warning.
+    property_name_validation: PropertyValidation = "Warning"
     suiteql_date_format: Literal["M/D/YYYY", "ISO"] = "M/D/YYYY"
     # SuiteCloud project: custom fields/records and scripts are read from <suitecloud_dir>/src.
     suitecloud_dir: Path | None = None

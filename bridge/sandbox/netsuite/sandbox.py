@@ -55,6 +55,7 @@ class ExecContext:
     via_rest: bool = False
     allow_standalone: bool = False
     property_validation: str | None = None
+    value_validation: str | None = None  # X-NetSuite-PropertyValueValidation (REST; documented default Error)
     event_type: str | None = None  # override of the user event type (ship, pack, xedit …)
 
 
@@ -340,7 +341,10 @@ class NetSuiteSandbox:
         self, rec_type: str, body: dict[str, Any], ctx: ExecContext, replace: set[str] | None
     ) -> tuple[Patch, list[str]]:
         mode = ctx.property_validation or self.config.property_name_validation
-        validator = Validator(self.custom_fields, mode, strict_types=ctx.via_rest)
+        # JSON types as the schema says on REST unless X-NetSuite-PropertyValueValidation relaxes value
+        # validation (Warning / Ignore: a numeric string is read as a number, as SuiteScript does).
+        strict_types = ctx.via_rest and (ctx.value_validation or "Error") == "Error"
+        validator = Validator(self.custom_fields, mode, strict_types=strict_types)
         validated = validator.body(rec_type, body, is_transaction=rec_type in TRANSACTION_TYPES)
         with self.lock:
             for check in validated.refs:
