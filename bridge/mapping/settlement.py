@@ -790,7 +790,7 @@ def build_customer_payment(cov: Coverage, settings: SettlementSettings, *, shop_
         "customer": {"id": customer},
         "tranDate": tran_date.isoformat(),
         "payment": cov.applied,
-        "undepFunds": {"id": "T"},
+        "undepFunds": {"id": "T"},  # a select (T/F) in the record browser, not a boolean
         "memo": f"TikTok Shop order {cov.order_id} settled by TikTok",
         "apply": {"items": [{"doc": {"id": d.id}, "apply": True, "amount": d.amount} for d in invoices]},
     }

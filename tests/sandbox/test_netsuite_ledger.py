@@ -583,3 +583,27 @@ def test_a_deposit_larger_than_the_invoice_stays_partly_unapplied(ns: NS) -> Non
     liability = ns.suiteql("SELECT SUM(tal.amount) AS balance FROM transactionaccountingline tal "
                            "JOIN account a ON a.id = tal.account WHERE a.acctnumber = '2100'").json()["items"][0]
     assert _money(liability["balance"]) == "-5.00"  # 5.00 of the deposit is still owed to the customer
+
+
+def test_the_bridges_customer_payment_body_is_accepted_and_settles_the_invoice(ns: NS) -> None:
+    """The body ``build_customer_payment`` writes in mode invoices, sent as the client sends it."""
+    from types import SimpleNamespace
+
+    from bridge.mapping.settlement import Coverage, OrderDocument, build_customer_payment
+    from bridge.mapping.wire import encode
+
+    w = World(ns)
+    so = w.shipped_order()
+    inv = w.transform("salesOrder", so, "invoice")
+    ar = ns.sb.get("account", "eid:ACCT-1100").id
+    cov = Coverage("t1", "o1", so, Decimal("25.00"), {}, Decimal(0), Decimal(0), Decimal(0),
+                   (OrderDocument(inv, "invoice", Decimal("25.00"), customer_id=w.customer),))
+    settings = SimpleNamespace(subsidiary=None, receivable=SimpleNamespace(
+        payment_external_id="TTS-PMT-{shop_id}-{order_id}", ar_account=ar, payment_method=None))
+    body = build_customer_payment(cov, settings, shop_id="7", tran_date=ns.sb.now().date(),  # type: ignore[arg-type]
+                                  currency_id=None)
+    r = requests.post(ns.url + RECORD + "/customerPayment", data=encode(body),
+                      headers={**ns.headers, "Content-Type": "application/json"}, timeout=30)
+    pay = _id(r)
+    assert gl(ns, pay) == [("1100", "", "25.00"), ("1200", "25.00", "")]
+    assert _status(ns, "invoice", inv) == "B"
