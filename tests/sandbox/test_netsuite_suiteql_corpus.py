@@ -492,7 +492,49 @@ CASES: list[Case] = [
         "SELECT COUNT(*) AS n FROM customer WHERE isinactive = 'F'",
         rows({"n": "2"}),
     ),
+    Case(
+        "[KB] ROWNUM counts rows before aggregation",
+        "SELECT COUNT(*) AS n, MAX(itemid) AS m FROM item WHERE ROWNUM <= 3",
+        rows({"n": "3", "m": "TikTok Seller Discount"}),
+    ),
+    Case(
+        "[KB] ROWNUM before DISTINCT",
+        "SELECT DISTINCT itemtype FROM item WHERE ROWNUM <= 2",
+        rows({"itemtype": "Discount"}),
+    ),
+    Case(
+        "[KB] ROWNUM before analytic functions; window frames",
+        "SELECT id, SUM(id) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS s, "
+        "NTILE(2) OVER (ORDER BY id) AS t FROM item WHERE ROWNUM <= 3",
+        rows(
+            {"id": "105", "s": "105", "t": "1"},
+            {"id": "106", "s": "211", "t": "1"},
+            {"id": "107", "s": "318", "t": "2"},
+        ),
+    ),
+    Case(
+        "[OR] statistics: MEDIAN, STDDEV, VARIANCE (sample), APPROX_COUNT_DISTINCT",
+        "SELECT MEDIAN(id) AS md, VARIANCE(id) AS v, STDDEV(id) AS sd, APPROX_COUNT_DISTINCT(itemtype) AS d FROM item",
+        rows({"md": "108", "v": "4.66666667", "sd": "2.1602469", "d": "2"}),
+    ),
+    Case(
+        "[OR] NEXT_DAY, REMAINDER, BITAND",
+        "SELECT NEXT_DAY(TO_DATE('2024-06-14', 'YYYY-MM-DD'), 'MONDAY') AS nd, REMAINDER(11, 4) AS r, "
+        "BITAND(6, 3) AS b FROM DUAL",
+        rows({"nd": "6/17/2024", "r": "-1", "b": "2"}),
+    ),
     # -- refused -----------------------------------------------------------------------------------
+    Case(
+        "[TD] transaction-line-usage.sql as published (BUILTIN.RELATIVE_RANGES: not in the sandbox)",
+        "SELECT COUNT(*) FROM Transaction WHERE (Transaction.CreatedDate BETWEEN "
+        "BUILTIN.RELATIVE_RANGES('LRH', 'START') AND BUILTIN.RELATIVE_RANGES('LRH', 'END'))",
+        Refusal("does not implement BUILTIN.RELATIVE_RANGES"),
+    ),
+    Case(
+        "[OR] a value TO_DATE cannot read, found while running",
+        "SELECT id FROM transaction WHERE memo IS NOT NULL AND trandate > TO_DATE(memo, 'YYYY-MM-DD')",
+        Refusal("ORA-01858"),
+    ),
     Case("[IS] LIMIT", "SELECT id FROM customer LIMIT 5", Refusal("LIMIT is not supported")),
     Case(
         "[IS] LIMIT … OFFSET", "SELECT id FROM customer ORDER BY id LIMIT 2 OFFSET 1", Refusal("LIMIT is not supported")
