@@ -2,7 +2,8 @@
 """Generate the NetSuite sandbox's facts-only record digest.
 
 Reads the REST record browser digest (``record-schemas.json``) and the per-record operation pages
-(``records/*.md``) from the shared specs directory and writes
+(``records/*.md``) from the shared specs directory (plus ``netsuite_extra_schemas.json``: the same
+facts for served records the shared specs lack — ``customerPayment``) and writes
 ``bridge/sandbox/netsuite/digest.json``: for every record the sandbox serves, its properties with
 kind / type / format / read-only flag / enum / reference, its sublists and sub-objects, and the
 ``!transform`` targets the record browser lists. No labels or prose are copied.
@@ -50,7 +51,10 @@ SERVED = [
     "paymentMethod",
     "shipItem",
     "discountItem",
+    "customerPayment",
 ]
+# Definitions of served records the shared specs lack (facts only, same catalog; see its "source").
+EXTRA_SCHEMAS = ROOT / "scripts" / "netsuite_extra_schemas.json"
 
 _TRANSFORM_ROW = re.compile(r"^\| POST \| `/(\w+)/\{id\}/!transform/(\w+)` \|")
 
@@ -141,6 +145,8 @@ def _transforms(records_dir: Path) -> dict[str, list[str]]:
 
 def build(specs: Path) -> dict[str, Any]:
     defs: dict[str, Any] = json.loads((specs / "record-schemas.json").read_text(encoding="utf-8"))
+    extra: dict[str, Any] = json.loads(EXTRA_SCHEMAS.read_text(encoding="utf-8"))["definitions"]
+    defs.update({name: props for name, props in extra.items() if name not in defs})
     enums: dict[tuple[str, ...], int] = {}
     definitions: dict[str, Any] = {}
     for record in SERVED:

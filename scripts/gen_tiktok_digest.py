@@ -374,6 +374,11 @@ def build(specs: Path) -> dict[str, Any]:
         if ep:
             endpoints.append(ep)
     endpoints.sort(key=lambda e: (e["path"], e["method"]))
+    prior = documented_202309(docs)
+    for ep in endpoints:
+        slug = re.sub(r"-\d{6}$", "", ep["id"])
+        live = slug in prior and ep["version"] != "202309" and slug not in RETIRED_202309
+        ep["prior_versions"] = ["202309"] if live else []
     webhooks = []
     for p in sorted((docs / "webhooks").rglob("*.json")):
         wh = digest_webhook(p)
@@ -389,6 +394,25 @@ def build(specs: Path) -> dict[str, Any]:
         "endpoints": endpoints,
         "webhooks": webhooks,
     }
+
+
+# The project's protocol facts (DESIGN §4): the 202309 finance transaction APIs are retired (202501 serves).
+RETIRED_202309 = frozenset({"get-transactions-by-statement", "get-transactions-by-order"})
+_UPGRADE_GUIDE = "developer-guide/tiktok-shop-api-concepts/upgrading-to-api-version-202309.json"
+_GUIDE_LINK = re.compile(r"\]\(([a-z0-9][a-z0-9-]*)\)")
+
+
+def documented_202309(docs: Path) -> set[str]:
+    """API page slugs the "Upgrading to API version 202309" guide lists as v202309 endpoints (its
+    mapping tables link each one). Where an API's reference page now shows a later version, the
+    202309 version is a documented one; the versioning page keeps a prior version available after a
+    new one is released until a retirement is announced."""
+    guide = docs / _UPGRADE_GUIDE
+    if not guide.is_file():
+        return set()
+    content = json.loads(guide.read_text(encoding="utf-8")).get("content") or ""
+    table = content[content.find("Use the tables below"):]
+    return {m.group(1) for line in table.splitlines() if line.startswith("|") for m in _GUIDE_LINK.finditer(line)}
 
 
 def vectors(specs: Path) -> dict[str, Any]:

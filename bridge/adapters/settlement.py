@@ -108,6 +108,15 @@ class NetSuiteLedgerAdapter:
             out.update({str(r["externalid"]): str(r["id"]) for r in self.client.suiteql(query)})
         return out
 
+    def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
+        if table not in LOOKUP_TABLES:
+            raise ValueError(f"not a lookup table: {table}")
+        out: set[str] = set()
+        for chunk in _chunks(sorted({i for i in ids if i.isdigit()})):
+            query = f"SELECT id FROM {table} WHERE id IN ({', '.join(chunk)})"  # noqa: S608 - digits only
+            out.update(str(r["id"]) for r in self.client.suiteql(query))
+        return out
+
     def order_documents(self, kind: DocumentKind, shop_id: str, orders: Mapping[str, str], *,
                         external_id_pattern: str = "") -> dict[str, list[OrderDocument]]:
         out: dict[str, list[OrderDocument]] = {}
@@ -131,7 +140,7 @@ class NetSuiteLedgerAdapter:
             query = ("SELECT DISTINCT t.id AS id, t.foreigntotal AS foreigntotal, t.entity AS entity, "  # noqa: S608
                      "t.status AS status, tl.createdfrom AS createdfrom FROM transaction t "
                      "INNER JOIN transactionline tl ON tl.transaction = t.id "
-                     f"WHERE t.type = 'CustInvc' AND tl.createdfrom IN ({', '.join(chunk)})")
+                     f"WHERE t.type = 'CustInvc' AND tl.createdfrom IN ({', '.join(_quote(x) for x in chunk)})")
             seen: set[str] = set()
             for row in self.client.suiteql(query):
                 oid = by_so.get(str(row.get("createdfrom") or ""))

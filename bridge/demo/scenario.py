@@ -209,7 +209,8 @@ def shipments(demo: Demo) -> str:
 
 def a_return(demo: Demo) -> str:
     """A buyer returns a unit of a delivered order; TikTok refunds it; NetSuite gets a return
-    authorization and a credit memo for exactly TikTok's refund."""
+    authorization (and, only while settlement does not post for the shop, a credit memo for exactly
+    TikTok's refund: docs/accounting.md)."""
     _need("bridge.flows.returns", "the returns flow")
     from bridge.tiktok.wiring import tiktok_of
 
@@ -229,10 +230,15 @@ def a_return(demo: Demo) -> str:
     returns.approve_return(ret["return_id"], "APPROVE_RECEIVED_PACKAGE")
     demo.drain(60)
     refund = tt.returns(order_id=oid)[0].get("refund_amount", {})
+    said = (f"return {ret['return_id']}: TikTok refunded {refund.get('refund_total')} "
+            f"{refund.get('currency', '')} (incl. {refund.get('refund_tax', '0')} tax it collected and remits); ")
+    link = demo.container.store.links.get("return", demo.world.shop_id, str(ret["return_id"]))
+    if link is not None and link.data.get("refund_by") == "statement":
+        # docs/accounting.md: while settlement posts, the statement's refund line reverses the revenue
+        return said + (f"NetSuite return authorization {link.data.get('ra_id')} to receive the goods; no credit "
+                       "memo: the statement's refund line reverses the revenue")
     memo = demo.world.netsuite_sb.get("creditMemo", f"eid:TTS-RET-{ret['return_id']}")
-    return (f"return {ret['return_id']}: TikTok refunded {refund.get('refund_total')} "
-            f"{refund.get('currency', '')} (incl. {refund.get('refund_tax', '0')} tax it collected and remits); "
-            f"NetSuite credit memo {memo.id} for {memo.data.get('total')}")
+    return said + f"NetSuite credit memo {memo.id} for {memo.data.get('total')}"
 
 
 def fbt_order(demo: Demo) -> str:

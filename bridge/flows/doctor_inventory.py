@@ -11,6 +11,7 @@ from bridge.doctor import Check
 
 
 def doctor_checks(container: Any) -> Iterator[Check]:
+    from bridge.errors import ConfigurationError
     from bridge.flows.inventory import service
     from bridge.mapping.specs import SpecError
 
@@ -19,6 +20,8 @@ def doctor_checks(container: Any) -> Iterator[Check]:
     except KeyError:
         yield Check("inventory", False, "the inventory flow is not wired", "check bridge.bootstrap FLOW_MODULES")
         return
+    except ConfigurationError:
+        return  # a connection is not configured: its own check says what to set
     try:
         spec = svc.locations_spec()
     except SpecError as exc:

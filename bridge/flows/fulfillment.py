@@ -23,14 +23,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.clock import Clock
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, Owner, RetriableError, SkippableError
-from bridge.flows.fulfillment_ports import NetSuiteFulfillment, NsDocument, SoLine, TikTokRefusal, TikTokShipping
+from bridge.flows.accounting import policy_for
+from bridge.flows.fulfillment_ports import (
+    LineChange,
+    NetSuiteFulfillment,
+    NsDocument,
+    SoLine,
+    TikTokRefusal,
+    TikTokShipping,
+)
+from bridge.mapping.accounting import invoice_external_id
 from bridge.mapping.carriers_spec import CarrierSettings, CarriersSpec
 from bridge.mapping.fulfillment import (
     AllocationLine,
@@ -497,12 +506,45 @@ class FulfillmentSync:
             return False
         link = self.store.links.get("order", shop_id, order.id)
         if link is not None and not link.data.get("fulfilled"):
-            self.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
-                                         link.external_id, link.content_hash, link.status,
-                                         {**link.data, "fulfilled": True,
-                                          "fulfilled_at": self.clock.now().isoformat()}, link.synced_at))
+            link = Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
+                        link.external_id, link.content_hash, link.status,
+                        {**link.data, "fulfilled": True, "fulfilled_at": self.clock.now().isoformat()}, link.synced_at)
+            self.store.links.upsert(link)
+        if link is not None:
+            self._finish_order(shop_id, order.id, link)
         self._resolve_sla(shop_id, order.id)
         return True
+
+    def _finish_order(self, shop_id: str, order_id: str, link: Link) -> None:
+        """A fully fulfilled sales order reaches its final state (docs/accounting.md): closed where
+        the statement recognises the revenue (summary), billed with one invoice where the order
+        documents do (receivable modes), left alone while settlement does not post for the shop."""
+        if not link.netsuite_id or link.netsuite_type not in ("", "salesOrder") or link.data.get("finished"):
+            return
+        policy = policy_for(self.specs, shop_id, self.store.shops.get(shop_id))
+        action = policy.on_fulfilled
+        if action == "keep":
+            return
+        done: dict[str, Any] = {"finished": action}
+        if action == "close":
+            lines = self.netsuite.order_lines("salesOrder", link.netsuite_id)
+            changes = [LineChange(ln.line, close=True) for ln in lines
+                       if not ln.closed and ln.quantity and ln.fulfilled >= ln.quantity]
+            if changes:
+                self.netsuite.change_order_lines("salesOrder", link.netsuite_id, changes)
+            done["closed_lines"] = len(changes)
+        else:
+            day = policy.date_of(self.clock.now())
+            written = self.netsuite.create_document(NsDocument(
+                "invoice", invoice_external_id(shop_id, order_id),
+                {"tranDate": day.isoformat(), "memo": f"TikTok Shop order {order_id} (billed at shipment)",
+                 "custbody_ttns_order_id": order_id, "custbody_ttns_source": "TTNS"},
+                "salesOrder", link.netsuite_id, replace_items=False))
+            done["invoice_id"] = written.id
+        fresh = self.store.links.get("order", shop_id, order_id) or link
+        self.store.links.upsert(replace(fresh, data={**fresh.data, **done}))
+        self.store.audit.record("worker", f"order.{action}d_after_fulfillment", entity=order_key(shop_id, order_id),
+                                detail={"sales_order": link.netsuite_id, "mode": policy.mode, **done})
 
     def _resolve_sla(self, shop_id: str, order_id: str) -> None:
         for exc in self.store.exceptions.list(entity=order_key(shop_id, order_id)):
@@ -556,7 +598,9 @@ class FulfillmentSync:
                     "then replay.", entity=order_key(shop_id, order_id),
                     evidence=Evidence.of("bridge", "fbt fulfillment", details={"package": pkg, "units": sorted(ids)}))
             first = items[0]
+            shipped_on = policy_for(self.specs, shop_id).date_of(self.clock.now())  # COGS lands on this local day
             body = {"shipStatus": {"id": "C"}, "custbody_ttns_shipped_by": SHIPPED_BY_TIKTOK,
+                    "tranDate": shipped_on.isoformat(),
                     "memo": f"Shipped by TikTok (FBT) package {pkg}"[:999],
                     "item": {"items": rows},
                     "package": {"items": [{"packageTrackingNumber": first.tracking_number or "", "packageWeight": 1,

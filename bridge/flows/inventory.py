@@ -180,7 +180,8 @@ class InventorySync:
 
     def match_spec(self, shop: Shop) -> MatchSpec:
         try:
-            return self.specs.get("catalog", CatalogSpec).for_shop(shop.id, shop.name).match
+            # only the SKU matching part: a catalog.yaml not filled in for pushing products does not hold stock
+            return self.specs.get("catalog", CatalogSpec, needs=("match",)).for_shop(shop.id, shop.name).match
         except SpecError:
             return MatchSpec()
 

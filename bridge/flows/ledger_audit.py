@@ -28,6 +28,7 @@ from typing import Any
 from bridge.clock import Clock
 from bridge.domain.finance import ZERO, Statement
 from bridge.logs import correlation_id
+from bridge.mapping.accounting import DEFAULT_ZONE, posting_date
 from bridge.mapping.ledger_audit import (
     AuditAccounts,
     AuditReport,
@@ -88,7 +89,7 @@ class LedgerAuditService:
         statements: list[TikTokStatement] = []
         for s in summaries:
             stmt = self.tiktok.statement(shop_id, s.id, s)
-            statements.append(self._statement(stmt, settings))
+            statements.append(self._statement(stmt, settings, self.settlement.zone(shop_id)))
             if progress and progress.statement:
                 progress.statement(s.id)
         wanted = {s.payment_id for s in statements if s.payment_id}
@@ -98,12 +99,13 @@ class LedgerAuditService:
             if p.id not in wanted:
                 continue
             when = p.paid_time or p.create_time
-            payouts.append(TikTokPayout(shop_id, p.id, p.status, p.amount, p.currency, when.date() if when else None,
+            payouts.append(TikTokPayout(shop_id, p.id, p.status, p.amount, p.currency,
+                                        posting_date(when, self.settlement.zone(shop_id)) if when else None,
                                         p.exchanged))
         return statements, payouts
 
     @staticmethod
-    def _statement(stmt: Statement, settings: SettlementSettings) -> TikTokStatement:
+    def _statement(stmt: Statement, settings: SettlementSettings, zone: str = DEFAULT_ZONE) -> TikTokStatement:
         orders: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
         for ln in stmt.lines:
             if ln.order_ref:
@@ -111,7 +113,8 @@ class LedgerAuditService:
                     orders[ln.order_ref][comp] += amount
         day = stmt.statement_time.date() if stmt.statement_time else None
         return TikTokStatement(stmt.shop_id, stmt.id, stmt.currency, day,
-                               statement_date(day, settings) if day else None, stmt.payment_id, stmt.payable,
+                               statement_date(stmt.statement_time, settings, zone) if stmt.statement_time else None,
+                               stmt.payment_id, stmt.payable,
                                statement_components(stmt), {k: dict(v) for k, v in orders.items()})
 
     def accounts(self, settings: SettlementSettings, statements: Sequence[TikTokStatement],

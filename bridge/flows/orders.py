@@ -30,7 +30,9 @@ from bridge.errors import (
     classify_http,
     error_for,
 )
+from bridge.flows.accounting import policy_for
 from bridge.flows.ports import NetSuiteLookup, NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
+from bridge.mapping.accounting import posting_date
 from bridge.mapping.orders import ItemRef, MappedOrder, external_id, gate, map_order
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
 from bridge.mapping.specs import SpecSet
@@ -238,6 +240,10 @@ class OrderSync:
     _refs_lock: threading.Lock = field(default_factory=threading.Lock)
     _items_lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def zone(self, shop_id: str) -> str:
+        """The zone this shop's documents are dated in (settlement.yaml; docs/accounting.md)."""
+        return policy_for(self.specs, shop_id).time_zone
+
     def settings_for(self, shop_id: str) -> OrderSettings:
         """The shop's settings with every ``eid:`` reference resolved to an internal id (looked up once
         per process: some NetSuite fields, e.g. paymentOption, take internal ids only)."""
@@ -327,12 +333,12 @@ class OrderSync:
         settings = self.settings_for(shop_id)
         gate(order, settings)
         items = self.resolve_items(settings, [li.seller_sku for li in order.line_items if li.seller_sku])
-        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items)
+        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
         if customer_lookup and mapped.customer is not None:
             link = self.store.links.get("customer", shop_id, order.user_id)
             if link and link.netsuite_id:
                 mapped = map_order(order, shop_id=shop_id, settings=settings, items=items,
-                                   customer_id=link.netsuite_id)
+                                   customer_id=link.netsuite_id, time_zone=self.zone(shop_id))
         return mapped
 
     def sync(self, shop_id: str, order_id: str, *, not_before: datetime) -> dict[str, Any]:
@@ -360,16 +366,18 @@ class OrderSync:
                 return self._cancelled(shop_id, order, link)
             raise
         items = self.resolve_items(settings, [li.seller_sku for li in order.line_items if li.seller_sku])
-        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items)
+        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
         customer_id = None
         if mapped.customer is not None and self.write_path == "rest":
             customer_id = self.resolve_customer(shop_id, order, mapped)
-            mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id)
+            mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
+                               time_zone=self.zone(shop_id))
         elif mapped.customer is not None:
             cl = self.store.links.get("customer", shop_id, order.user_id)
             if cl and cl.netsuite_id:
                 customer_id = cl.netsuite_id
-                mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id)
+                mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
+                               time_zone=self.zone(shop_id))
         lines_locked = bool(link and link.netsuite_id and (link.data.get("lines_locked")
                                                           or order.status in SHIPPING_STATUSES))
         content_hash = mapped.body_hash() if lines_locked else mapped.content_hash
@@ -579,7 +587,8 @@ def handle_deposit(ctx: JobContext) -> dict[str, Any]:
                               entity=order_key(shop_id, order_id))
     currency = settings.currencies.get(str(link.data.get("currency") or "").upper())
     created = link.data.get("created_at")
-    tran_date = datetime.fromtimestamp(int(created), UTC).date().isoformat() if created else None
+    tran_date = posting_date(datetime.fromtimestamp(int(created), UTC), svc.zone(shop_id)).isoformat() \
+        if created else None
     body = deposit_record(settings, shop_id=shop_id, order_id=order_id, sales_order_id=link.netsuite_id,
                           customer=customer, amount=Decimal(str(link.data.get("expected_total") or "0")),
                           currency=currency, tran_date=tran_date)

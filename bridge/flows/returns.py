@@ -26,7 +26,9 @@ from typing import Any
 from bridge.clock import Clock
 from bridge.domain.tiktok import Return
 from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
+from bridge.flows.accounting import policy_for
 from bridge.flows.fulfillment_ports import LineChange, NetSuiteFulfillment, NsDocument, TikTokAftersale
+from bridge.mapping.accounting import AccountingPolicy
 from bridge.mapping.returns import (
     credits_by_line,
     ra_body,
@@ -35,6 +37,7 @@ from bridge.mapping.returns import (
     refund_from_ra_body,
     refund_total,
     returned_ids,
+    standalone_ra_body,
     standalone_refund_body,
     unit_amounts,
 )
@@ -152,16 +155,24 @@ class ReturnSync:
         ra = settings.return_authorization
         wants_ra = ra.enabled and ret.return_type == "RETURN_AND_REFUND" and (
             status in APPROVED or status in REFUNDED or (status in REQUESTED and ra.create_on == "requested"))
+        policy = policy_for(self.specs, shop_id, shop)
         if wants_ra and not state.get("ra_id"):
-            state["ra_id"] = self._return_authorization(ret, order_link, settings, currency)
+            state["ra_id"] = self._return_authorization(ret, order_link, settings, currency, policy)
             actions.append("return_authorization")
         if status in CLOSED and state.get("ra_id") and not state.get("ra_closed"):
             self._close_ra(state["ra_id"])
             state["ra_closed"] = True
             actions.append("return_authorization_closed")
-        if status in REFUNDED and settings.refund.enabled and not state.get("refund_id"):
-            state.update(self._refund(ret, order_link, settings, currency, state))
-            actions.append(DOCUMENT[settings.refund.document])
+        if status in REFUNDED and settings.refund.enabled and not state.get("refund_id") \
+                and not state.get("refund_by"):
+            if policy.refund_document:
+                state.update(self._refund(ret, order_link, settings, currency, state, policy))
+                actions.append(DOCUMENT[settings.refund.document])
+            else:
+                # settlement posts this shop's statements: the statement's refund line reverses the
+                # revenue (docs/accounting.md, "Returns and refunds"); a credit memo would do it twice
+                state.update({"refund_by": "statement", "refund_mode": policy.mode})
+                actions.append("refund_left_to_statement")
         state.update({"order_id": ret.order_id or order_id, "return_type": ret.return_type, "status": status,
                       "refund_total": str(ret.refund_amount.refund_total), "units": list(returned_ids(ret))})
         self.store.links.upsert(Link("return", shop_id, return_id, state.get("refund_id") or state.get("ra_id"),
@@ -174,7 +185,8 @@ class ReturnSync:
         return {"action": ",".join(actions) or "unchanged", "status": status, "ra_id": state.get("ra_id"),
                 "refund_id": state.get("refund_id")}
 
-    def _return_authorization(self, ret: Return, order_link: Link, settings: ReturnSettings, currency: str) -> str:
+    def _return_authorization(self, ret: Return, order_link: Link, settings: ReturnSettings, currency: str,
+                              policy: AccountingPolicy) -> str:
         assert order_link.netsuite_id is not None
         lines = self.netsuite.order_lines(order_link.netsuite_type or "salesOrder", order_link.netsuite_id)
         credits, missing = credits_by_line(lines, unit_amounts(ret, currency))
@@ -185,8 +197,18 @@ class ReturnSync:
                 fix_hint="Check the sales order's lines (TikTok line item ids) against the TikTok order; fix the sales "
                 "order, then replay.", entity=order_key(order_link.shop_id, order_link.tiktok_id),
                 evidence=Evidence.of("bridge", "return authorization", details={"missing": missing}))
+        day = policy.date_of(ret.create_time or self.clock.now())
+        if lines and all(ln.closed for ln in lines) and policy.on_fulfilled == "close":
+            # the bridge closed the fulfilled order (revenue comes from the statement): NetSuite
+            # transforms nothing from a closed order, so the authorization is written on its own
+            header = self.netsuite.get(order_link.netsuite_type or "salesOrder", order_link.netsuite_id) or {}
+            items = {ln.line: (ln.item_id, ln.location_id) for ln in lines}
+            written = self.netsuite.create_document(NsDocument(
+                "returnAuthorization", ra_external_id(ret.return_id),
+                standalone_ra_body(ret, credits, items, header, settings, day)))
+            return written.id
         written = self.netsuite.create_document(NsDocument(
-            "returnAuthorization", ra_external_id(ret.return_id), ra_body(ret, credits, settings),
+            "returnAuthorization", ra_external_id(ret.return_id), ra_body(ret, credits, settings, day),
             order_link.netsuite_type or "salesOrder", order_link.netsuite_id))
         return written.id
 
@@ -197,19 +219,20 @@ class ReturnSync:
             self.netsuite.change_order_lines("returnAuthorization", ra_id, changes)
 
     def _refund(self, ret: Return, order_link: Link, settings: ReturnSettings, currency: str,
-                state: dict[str, Any]) -> dict[str, Any]:
+                state: dict[str, Any], policy: AccountingPolicy) -> dict[str, Any]:
         record_type = DOCUMENT[settings.refund.document]
         out: dict[str, Any] = {}
         ra_id = state.get("ra_id")
         refund_only = ret.return_type == "REFUND"
         if refund_only and not ra_id and settings.refund.refund_only == "return_authorization" \
                 and settings.return_authorization.enabled:
-            ra_id = out["ra_id"] = self._return_authorization(ret, order_link, settings, currency)
+            ra_id = out["ra_id"] = self._return_authorization(ret, order_link, settings, currency, policy)
         amounts = unit_amounts(ret, currency)
+        day = policy.date_of(ret.update_time or self.clock.now())
         if ra_id:
             lines = self.netsuite.order_lines("returnAuthorization", ra_id)
             credits, _missing = credits_by_line(lines, amounts)
-            body = refund_from_ra_body(ret, credits, settings, currency)
+            body = refund_from_ra_body(ret, credits, settings, currency, day)
             extra = [ln for ln in body["item"]["items"] if "orderLine" not in ln]
             body["item"]["items"] = [ln for ln in body["item"]["items"] if "orderLine" in ln]
             written = self.netsuite.create_document(NsDocument(
@@ -227,7 +250,7 @@ class ReturnSync:
                     "authorizations, then replay.", entity=order_key(order_link.shop_id, order_link.tiktok_id))
             assert order_link.netsuite_id is not None
             header = self.netsuite.get(order_link.netsuite_type or "salesOrder", order_link.netsuite_id) or {}
-            body = standalone_refund_body(ret, header, settings, currency)
+            body = standalone_refund_body(ret, header, settings, currency, day)
             written = self.netsuite.create_document(NsDocument(record_type, refund_external_id(ret.return_id), body))
         out.update({"refund_id": written.id, "refund_type": record_type,
                     "credited": str(refund_total(ret, settings, currency)), "refund_created": written.created})

@@ -33,6 +33,7 @@ from bridge.clock import Clock
 from bridge.domain.finance import ZERO, Payment, Statement, StatementSummary
 from bridge.errors import NeedsHumanError, RetriableError
 from bridge.logs import correlation_id
+from bridge.mapping.accounting import posting_date, statement_posting_date
 from bridge.mapping.settlement import (
     Coverage,
     Deposit,
@@ -60,7 +61,6 @@ from bridge.mapping.settlement import (
     make_report,
     match_statement,
     statement_components,
-    statement_date,
     subtract_components,
 )
 from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec, references, with_references
@@ -137,13 +137,43 @@ class SettlementService:
     specs: SpecSet
     clock: Clock
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
+    _verified: set[tuple[str, str]] = field(default_factory=set)
 
     def settings_for(self, shop_id: str) -> SettlementSettings:
         return self.specs.get("settlement", SettlementSpec).for_shop(shop_id)
 
+    def zone(self, shop_id: str) -> str:
+        """The zone the shop's journals and deposits are dated in (docs/accounting.md, "Dates")."""
+        return self.specs.get("settlement", SettlementSpec).time_zone(shop_id)
+
     def posting_settings(self, shop_id: str) -> SettlementSettings:
-        """The shop's settings with every ``eid:`` reference resolved to a NetSuite internal id (looked
-        up once per process)."""
+        """The shop's settings with every ``eid:`` reference resolved to a NetSuite internal id and
+        every internal id checked to exist (looked up once per process): a journal naming an account
+        NetSuite does not have is never sent."""
+        settings = self._resolved_settings(shop_id)
+        internal = [(path, table, value) for path, table, _label, value in references(settings)
+                    if not value.startswith("eid:")]
+        unknown = [(p, t, v) for p, t, v in internal if (t, v) not in self._verified]
+        if unknown:
+            by_table: dict[str, set[str]] = {}
+            for _p, t, v in unknown:
+                by_table.setdefault(t, set()).add(v)
+            for table, ids in by_table.items():
+                self._verified.update((table, i) for i in self.netsuite.existing_ids(table, sorted(ids)))
+            absent = sorted({(p, v) for p, t, v in unknown if (t, v) not in self._verified})
+            if absent:
+                raise NeedsHumanError(
+                    "settlement.yaml names NetSuite records that do not exist: "
+                    + ", ".join(f"internal id {v} (at {p})" for p, v in absent[:20]),
+                    code="SPEC_REFERENCE_MISSING", owner="admin",
+                    fix_hint="Nothing was posted. Create the accounts (docs/settlement.md lists them) or correct "
+                    "settlement.yaml (`ttns specs check`), then run `ttns settlement post --pending` (the next daily "
+                    "import also posts what waits).",
+                    evidence=evidence("bridge", "check spec references", missing=[list(a) for a in absent]),
+                    entity="spec:settlement")
+        return settings
+
+    def _resolved_settings(self, shop_id: str) -> SettlementSettings:
         settings = self.settings_for(shop_id)
         wanted = [(path, table, value) for path, table, _label, value in references(settings)
                   if value.startswith("eid:")]
@@ -169,13 +199,14 @@ class SettlementService:
                     evidence=evidence("bridge", "resolve spec references", missing=[list(a) for a in absent]),
                     entity="spec:settlement")
             self._resolve_stale("spec:settlement", set(), prefixes=("SPEC_REFERENCE_MISSING",))
+            self._verified.update((t, iid) for (t, _eid), iid in self._refs.items())  # found, so they exist
         return with_references(settings, dict(self._refs))
 
     def _tax_in_order_total(self, shop_id: str) -> bool:
         from bridge.mapping.orders_spec import OrdersSpec
 
         try:
-            return self.specs.get("orders", OrdersSpec).for_shop(shop_id).tax.mode != "none"
+            return self.specs.get("orders", OrdersSpec, needs=("tax",)).for_shop(shop_id).tax.mode != "none"
         except Exception:  # no orders spec: the orders flow's default records tax on the order
             return True
 
@@ -355,12 +386,12 @@ class SettlementService:
         if blocking and settings.checks.on_failure == "hold" and not force:
             return "held", None, {"reason": "failed checks", "checks": blocking}
         entity = statement_key(shop_id, statement_id)
-        day = row.statement_time.date() if row.statement_time else self.clock.now().date()
+        zone = self.zone(shop_id)
         posted = self.repo.postings(shop_id, "statement", statement_id, status="posted")
         if not posted:
             coverages = self._coverage(shop_id, statement_id, settings) if settings.mode != "summary" else []
             components = apply_coverage(row.components, coverages)
-            tran_date = statement_date(day, settings)
+            tran_date = statement_posting_date(row.statement_time or self.clock.now(), zone, settings.journal.date)
             je = build_journal(components, settings, currency=row.currency, external_id=journal_external_id(
                 statement_id), tran_date=tran_date, memo=journal_memo(settings, statement_id, tran_date, shop_id),
                 entity=entity)
@@ -374,7 +405,7 @@ class SettlementService:
         if not delta:
             return "unchanged", None, {"reason": "the statement was re-issued without a change in amounts"}
         seq = len(posted)
-        today = self.clock.now().date()
+        today = posting_date(self.clock.now(), zone)
         memo = (f"Adjustment {seq}: TikTok re-issued statement {statement_id} (revision {row.revision}); "
                 "difference to the amounts already posted")
         je = build_journal(delta, settings, currency=row.currency, external_id=adjusting_external_id(statement_id, seq),
@@ -477,8 +508,10 @@ class SettlementService:
                 coverages.append(Coverage.from_dict(c))
         if settings.mode == "customer_deposits":
             documents = [d for c in coverages for d in c.documents if d.kind == "customerDeposit"]
+        zone = self.zone(shop_id)
         dep = build_deposit(pay, settings, documents=documents, statement_ids=[r.statement_id for r in rows],
-                            entity=payout_key(shop_id, payment_id), default_date=self.clock.now().date())
+                            entity=payout_key(shop_id, payment_id),
+                            default_date=posting_date(self.clock.now(), zone), time_zone=zone)
         return "post", dep, {"coverage": coverages, "statements": [r.statement_id for r in rows],
                              "failures": failures}
 

@@ -63,6 +63,11 @@ class NetSuiteLedger(Protocol):
         ``eid:`` references of settlement.yaml)."""
         ...
 
+    def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
+        """The internal ids among ``ids`` that exist in SuiteQL ``table`` (checks the internal-id
+        references of settlement.yaml before anything is posted)."""
+        ...
+
     def order_documents(self, kind: DocumentKind, shop_id: str, orders: Mapping[str, str], *,
                         external_id_pattern: str = "") -> dict[str, list[OrderDocument]]:
         """Open order-time documents per TikTok order id. ``orders`` maps TikTok order id → sales order

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
+from bridge.mapping.accounting import DEFAULT_ZONE, posting_date
 from bridge.mapping.orders_spec import OrderSettings, resolve_dimension
 from bridge.mapping.wire import json_digest
 
@@ -151,8 +152,10 @@ def map_order(
     settings: OrderSettings,
     items: Mapping[str, ItemRef],
     customer_id: str | None = None,
+    time_zone: str = DEFAULT_ZONE,
 ) -> MappedOrder:
-    """The NetSuite document for ``order`` under ``settings`` (pure; raises for human fixes)."""
+    """The NetSuite document for ``order`` under ``settings`` (pure; raises for human fixes).
+    ``tranDate`` is the day the buyer paid (else placed) the order in ``time_zone``."""
     staged = gate(order, settings)
     entity = f"order:{shop_id}:{order.id}"
     currency = order.currency
@@ -333,7 +336,7 @@ def map_order(
     }
     when = order.paid_time or order.create_time
     if when is not None:
-        record["tranDate"] = when.date().isoformat()
+        record["tranDate"] = posting_date(when, time_zone).isoformat()
     if settings.subsidiary:
         record["subsidiary"] = ns_ref(settings.subsidiary)
     location = settings.fbt_location if order.is_fbt and settings.fbt_location else resolve_dimension(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -98,7 +99,13 @@ def _memo(settings: ReturnSettings, kind: str, ret: Return) -> str:
     return settings.memo.format(kind=kind, id=ret.return_id, order_id=ret.order_id)[:999]
 
 
-def ra_body(ret: Return, credits: Sequence[LineCredit], settings: ReturnSettings) -> dict[str, Any]:
+def _dated(tran_date: date | None) -> dict[str, Any]:
+    """``tranDate`` when the flow dated the document (the merchant's local day, docs/accounting.md)."""
+    return {"tranDate": tran_date.isoformat()} if tran_date else {}
+
+
+def ra_body(ret: Return, credits: Sequence[LineCredit], settings: ReturnSettings,
+            tran_date: date | None = None) -> dict[str, Any]:
     """Return authorization (transform of the sales order, ``replace=item``)."""
     rows = []
     for c in credits:
@@ -107,7 +114,34 @@ def ra_body(ret: Return, credits: Sequence[LineCredit], settings: ReturnSettings
         if settings.return_authorization.location:
             row["location"] = ns_ref(settings.return_authorization.location)
         rows.append(row)
-    return {"orderStatus": {"id": settings.return_authorization.order_status},
+    return {"orderStatus": {"id": settings.return_authorization.order_status}, **_dated(tran_date),
+            "memo": _memo(settings, "return", ret), "custbody_ttns_order_id": ret.order_id,
+            "custbody_ttns_source": SOURCE_MARK, "item": {"items": rows}}
+
+
+def standalone_ra_body(ret: Return, credits: Sequence[LineCredit], items: dict[int, tuple[str, str]],
+                       header: dict[str, Any], settings: ReturnSettings, tran_date: date | None = None
+                       ) -> dict[str, Any]:
+    """A return authorization written on its own (not transformed) for a sales order the bridge
+    closed once fulfilled (settlement ``summary`` mode: NetSuite transforms nothing from a closed
+    order). ``items`` maps each sales order line to (item id, location id); the header's customer,
+    subsidiary, currency and segments are copied so the item receipt lands where the sale was."""
+    rows = []
+    for c in credits:
+        item_id, location = items[c.line]
+        row: dict[str, Any] = {"item": {"id": item_id}, "quantity": c.quantity, "amount": c.amount,
+                               "rate": (c.amount / c.quantity) if c.quantity else c.amount,
+                               "custcol_ttns_line_item_ids": ",".join(c.line_item_ids)}
+        loc = settings.return_authorization.location
+        if loc:
+            row["location"] = ns_ref(loc)
+        elif location:
+            row["location"] = {"id": location}
+        rows.append(row)
+    keep = {k: {"id": str(header[k]["id"])} for k in ("entity", "subsidiary", "currency", "department", "class",
+                                                       "location")
+            if isinstance(header.get(k), dict) and header[k].get("id")}
+    return {**keep, "orderStatus": {"id": settings.return_authorization.order_status}, **_dated(tran_date),
             "memo": _memo(settings, "return", ret), "custbody_ttns_order_id": ret.order_id,
             "custbody_ttns_source": SOURCE_MARK, "item": {"items": rows}}
 
@@ -155,18 +189,18 @@ def _refund_fields(settings: ReturnSettings) -> dict[str, Any]:
 
 
 def refund_from_ra_body(ret: Return, credits: Sequence[LineCredit], settings: ReturnSettings,
-                        currency: str) -> dict[str, Any]:
+                        currency: str, tran_date: date | None = None) -> dict[str, Any]:
     """Credit memo / cash refund transformed from the return authorization (``credits`` name RA lines)."""
     body, extra = _extras(ret, settings, currency)
     rows: list[dict[str, Any]] = [{"orderLine": c.line, "quantity": c.quantity, "amount": c.amount}
                                   for c in credits]
-    return {"memo": _memo(settings, "refund", ret), "custbody_ttns_order_id": ret.order_id,
+    return {**_dated(tran_date), "memo": _memo(settings, "refund", ret), "custbody_ttns_order_id": ret.order_id,
             "custbody_ttns_source": SOURCE_MARK, **_refund_fields(settings), **body,
             "item": {"items": rows + extra}}
 
 
 def standalone_refund_body(ret: Return, header: dict[str, Any], settings: ReturnSettings,
-                           currency: str) -> dict[str, Any]:
+                           currency: str, tran_date: date | None = None) -> dict[str, Any]:
     """A refund without a return authorization: one line on ``refund.item`` for the units' amount
     (never an inventory line: nothing comes back to stock)."""
     assert settings.refund.item
@@ -179,7 +213,7 @@ def standalone_refund_body(ret: Return, header: dict[str, Any], settings: Return
     keep = {k: {"id": str(header[k]["id"])} for k in ("entity", "subsidiary", "currency", "department", "class",
                                                        "location")
             if isinstance(header.get(k), dict) and header[k].get("id")}
-    return {**keep, "memo": _memo(settings, "refund", ret), "custbody_ttns_order_id": ret.order_id,
+    return {**keep, **_dated(tran_date), "memo": _memo(settings, "refund", ret), "custbody_ttns_order_id": ret.order_id,
             "custbody_ttns_source": SOURCE_MARK, **_refund_fields(settings), **body,
             "item": {"items": rows + extra}}
 
@@ -193,6 +227,7 @@ __all__ = [
     "refund_from_ra_body",
     "refund_total",
     "returned_ids",
+    "standalone_ra_body",
     "standalone_refund_body",
     "unit_amounts",
 ]

@@ -18,12 +18,13 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from bridge.domain.finance import ZERO, Line, Payment, Statement, StatementSummary, canon
 from bridge.errors import Evidence, NeedsHumanError
+from bridge.mapping.accounting import DEFAULT_ZONE, posting_date, statement_posting_date
 from bridge.mapping.settlement_spec import REFERENCE_FEE_FIELDS, Dimensions, SettlementSettings
 from bridge.mapping.wire import json_digest
 
@@ -679,8 +680,9 @@ def build_journal(
     return je
 
 
-def statement_date(statement_time: date, settings: SettlementSettings) -> date:
-    return statement_time - timedelta(days=1) if settings.journal.date == "previous_day" else statement_time
+def statement_date(statement_time: datetime, settings: SettlementSettings, time_zone: str = DEFAULT_ZONE) -> date:
+    """The journal date of a statement closed at ``statement_time`` (docs/accounting.md, "Dates")."""
+    return statement_posting_date(statement_time, time_zone, settings.journal.date)
 
 
 def journal_memo(settings: SettlementSettings, statement_id: str, day: date, shop_id: str) -> str:
@@ -733,7 +735,8 @@ class Deposit:
 
 
 def build_deposit(payment: Payment, settings: SettlementSettings, *, documents: Sequence[OrderDocument] = (),
-                  statement_ids: Sequence[str] = (), entity: str = "", default_date: date | None = None) -> Deposit:
+                  statement_ids: Sequence[str] = (), entity: str = "", default_date: date | None = None,
+                  time_zone: str = DEFAULT_ZONE) -> Deposit:
     """The bank deposit of one payout: exactly ``payment.amount`` to the bank account, taken from the
     clearing account (less the order documents it applies, in the receivable modes)."""
     if payment.exchanged:
@@ -763,7 +766,7 @@ def build_deposit(payment: Payment, settings: SettlementSettings, *, documents: 
             entity=entity)
     applied = sum((d.amount for d in documents), ZERO)
     when = payment.paid_time or payment.create_time
-    day = when.date() if when else default_date
+    day = posting_date(when, time_zone) if when else default_date
     if day is None:
         raise ValueError(f"payout {payment.id} has neither a paid time nor a create time")
     memo = settings.deposit.memo.format(payment_id=payment.id, shop_id=payment.shop_id,

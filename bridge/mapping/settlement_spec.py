@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import Field, create_model, field_validator, model_validator
 
+from bridge.mapping.accounting import check_zone, resolve_zone
 from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, shop_problems, spec_model
 
 NsId = str
@@ -140,7 +141,8 @@ class JournalSpec(SpecModel):
         "by_component", description="one journal line per component (each fee type visible) or per account")
     memo: str = "TikTok Shop statement {statement_id} ({date})"
     date: Literal["statement", "previous_day"] = Field(
-        "statement", description="tranDate: the statement's date (00:00 UTC) or the day its transactions happened")
+        "statement", description="tranDate: the local day (time_zone) of the statement's close at 00:00 UTC — in the "
+        "Americas the day its transactions happened — or the local day before it")
 
     @field_validator("memo")
     @classmethod
@@ -192,6 +194,9 @@ class SettlementSettings(SpecModel):
     enabled: bool = True
     mode: Literal["summary", "customer_deposits", "invoices"] = "summary"
     subsidiary: NsId | None = None
+    time_zone: str | None = Field(
+        None, description="IANA zone every document of this shop is dated in (default: the subsidiary's, "
+        "subsidiaries.<ref>.time_zone; docs/accounting.md)")
     currencies: dict[str, NsId] = Field(default_factory=dict, description="TikTok currency code → NetSuite id")
     dimensions: Dimensions = Field(default_factory=Dimensions)
     clearing_account: NsId
@@ -204,6 +209,11 @@ class SettlementSettings(SpecModel):
     matching: MatchingSpec = Field(default_factory=MatchingSpec)
     receivable: ReceivableSpec = Field(default_factory=ReceivableSpec)
     posting: PostingSpec = Field(default_factory=PostingSpec)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        return check_zone(v)
 
     @model_validator(mode="after")
     def _mode_needs(self) -> SettlementSettings:
@@ -275,11 +285,32 @@ def with_references(settings: SettlementSettings, resolved: dict[tuple[str, str]
     return SettlementSettings.model_validate(walk(settings.model_dump(by_alias=True, mode="json"), ()))
 
 
+class SubsidiarySpec(SpecModel):
+    """What NetSuite's REST subsidiary record does not expose: the zone the subsidiary keeps its books in."""
+
+    time_zone: str = Field(description="IANA zone, e.g. America/Los_Angeles")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        check_zone(v)
+        return v
+
+
 @spec_model("settlement")
 class SettlementSpec(SpecModel):
     version: Literal[1] = 1
     defaults: SettlementSettings
     shops: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    subsidiaries: dict[str, SubsidiarySpec] = Field(
+        default_factory=dict, description="subsidiary reference (as under `subsidiary`) → its time zone")
+
+    def time_zone(self, shop_id: str) -> str:
+        """The zone a shop's documents are dated in: ``time_zone`` of the shop (or defaults), else its
+        subsidiary's, else UTC."""
+        settings = self.for_shop(shop_id)
+        return resolve_zone(settings.time_zone, settings.subsidiary,
+                            {k: v.time_zone for k, v in self.subsidiaries.items()})
 
     def extra_problems(self, file: str) -> list[SpecProblem]:
         return shop_problems(file, SettlementSettings, self.shops, self.for_shop)
@@ -313,6 +344,7 @@ __all__ = [
     "Dimensions",
     "SettlementSettings",
     "SettlementSpec",
+    "SubsidiarySpec",
     "references",
     "with_references",
 ]

@@ -250,6 +250,13 @@ def fingerprint(model: BaseModel) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def _under(key: str, needs: tuple[str, ...]) -> bool:
+    """Whether ``key`` (as a SpecProblem names it) lies under one of ``needs``, in the defaults, at the top
+    level or in a shop override."""
+    padded = f".{key}"
+    return any(re.search(rf"^(\.defaults|\.shops\.[^\[]*?)?\.{re.escape(n)}($|[.\[])", padded) for n in needs)
+
+
 @dataclass
 class SpecSet:
     """Every spec in a directory, validated. Missing files are fine until a flow asks for them."""
@@ -289,15 +296,19 @@ class SpecSet:
             raise SpecError(problems)
         return out
 
-    def get(self, name: str, model: type[M]) -> M:
+    def get(self, name: str, model: type[M], *, needs: tuple[str, ...] = ()) -> M:
+        """The spec ``name``; refused (``SpecNotReadyError``) while it holds a placeholder, or, with
+        ``needs``, a placeholder under one of those keys (``defaults.`` and ``shops.<id>.`` aside), for a
+        caller that reads only part of the file (e.g. the inventory flow reads catalog.yaml's ``match``)."""
         spec = self.specs.get(name)
         if spec is None:
             raise SpecError([SpecProblem(f"{self.directory.name}/{name}.yaml", "", "file not found",
                                          "create it (see the mapping-spec reference in the README)")])
         if not isinstance(spec, model):
             raise TypeError(f"spec {name} is a {type(spec).__name__}, not {model.__name__}")
-        if name in self.placeholders:
-            raise SpecNotReadyError(name, self.placeholders[name])
+        found = [p for p in self.placeholders.get(name, []) if not needs or _under(p.key, needs)]
+        if found:
+            raise SpecNotReadyError(name, found)
         return spec
 
     def unfilled(self) -> list[SpecProblem]:

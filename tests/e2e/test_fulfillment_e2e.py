@@ -1,9 +1,10 @@
 """End to end, as a merchant runs it: both sandboxes over HTTP, the bridge's web app on the world's
 port and a worker running in the background (no test-driven draining). A TikTok order is paid; the
 warehouse ships it from NetSuite in two boxes (the project's real user event posts the fulfillment);
-TikTok shows both packages; the buyer returns one unit and gets refunded; NetSuite ends with the
-return authorization and the credit memo TikTok's refund says. An FBT order meanwhile closes in
-NetSuite when TikTok ships it."""
+TikTok shows both packages and the fulfilled sales order is closed (settlement recognises its revenue,
+docs/accounting.md); the buyer returns one unit and gets refunded; NetSuite ends with the return
+authorization for exactly TikTok's refund and no credit memo (the statement's refund line reverses the
+revenue). An FBT order meanwhile closes in NetSuite when TikTok ships it."""
 
 from __future__ import annotations
 
@@ -97,9 +98,16 @@ def test_ship_in_two_boxes_return_one_unit_and_credit_it(running: tuple[SandboxW
     tt.buyer_ships_return(ret["return_id"])
     returns.approve_return(ret["return_id"], "APPROVE_RECEIVED_PACKAGE")
 
-    cm = wait_for(lambda: record(ns, "creditMemo", f"TTS-RET-{ret['return_id']}"), "the credit memo")
+    wait_for(lambda: (lk := c.store.links.get("return", shop, str(ret["return_id"]))) and lk.data.get("refund_by"),
+             "the refund recorded")
+    assert c.store.links.get("return", shop, str(ret["return_id"])).data["refund_by"] == "statement"
+    assert ns.get("salesOrder", so).data["status"]["id"] == "H", "fulfilled and closed, never pending billing"
+    ra = record(ns, "returnAuthorization", f"TTS-RA-{ret['return_id']}")
     refund = tt.returns(order_id=o["id"])[0]["refund_amount"]
-    assert Decimal(str(cm.data["total"])) == Decimal(refund["refund_subtotal"]) == Decimal("12.50")
+    (ra_line,) = ra.data["item"]
+    assert ra_line["item"]["id"] == world.netsuite_item_id("MUG-001")
+    assert Decimal(str(ra_line["amount"])) == Decimal(refund["refund_subtotal"]) == Decimal("12.50")
+    assert record(ns, "creditMemo", f"TTS-RET-{ret['return_id']}") is None, "the statement reverses the revenue"
     assert c.store.exceptions.list(status="open") == []
 
 

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,7 @@ def tiktok_order(w: World, order_id: str) -> str:
         "entity": {"id": TTS_CUSTOMER},
         "custbody_ttns_order_id": order_id,
         "custbody_ttns_shop_id": "S1",
-        "item": {"items": [{"item": {"id": MUG}, "quantity": 2, "rate": "12.50",
+        "item": {"items": [{"item": {"id": MUG}, "quantity": 2, "rate": Decimal("12.50"),
                             "custcol_ttns_line_item_ids": f"{order_id}-L1,{order_id}-L2"}]},
     }
     return w.client.upsert("salesOrder", f"TTS-S1-{order_id}", body).id

@@ -52,6 +52,7 @@ async function main() {
         realm: cfg.account,
         base_url: cfg.base,
     });
+    out.probe = await rest(NsApi, { path: '*', method: 'OPTIONS' });  // the README's "test request"
     out.get = await rest(NsApi, { path: `record/v1/customer/${cfg.customer}` });
     out.upsert = await rest(NsApi, {
         path: 'record/v1/customer/eid:NODE-CLIENT-1',
@@ -76,6 +77,7 @@ async function main() {
         token_secret: 'not-the-secret', realm: cfg.account, base_url: cfg.base,
     });
     out.wrong_secret = await rest(wrong, { path: `record/v1/customer/${cfg.customer}` });
+    out.probe_wrong_secret = await rest(wrong, { path: '*', method: 'OPTIONS' });
 
     const account = {
         accountId: cfg.account,
@@ -87,6 +89,16 @@ async function main() {
     const url = `${cfg.base}/app/site/hosting/restlet.nl?script=${cfg.script}&deploy=${cfg.deploy}`;
     const orders = nsrestlet.createLink(account, { url: url, retries: 1 });
     out.restlet_get = await restlet(orders, 'get', { external_ids: 'TTS-NOPE-1,TTS-NOPE-2' });
+    // a signed write through the RESTlet: POST {orders: [...]} upserts by external id
+    const order = {
+        external_id: 'TTS-NODE-1',
+        record_type: 'salesOrder',
+        customer: { externalId: 'TTS-CUST-NODE-1', companyName: 'Node buyer' },
+        record: { item: { items: [{ item: { id: cfg.item }, quantity: 2, rate: 12.5 }] } },
+    };
+    out.restlet_post = await restlet(orders, 'post', { orders: [order] });
+    out.restlet_post_again = await restlet(orders, 'post', { orders: [order] });
+    out.restlet_after_post = await restlet(orders, 'get', { external_ids: 'TTS-NODE-1' });
     const refused = nsrestlet.createLink({ ...account, tokenSecret: 'not-the-secret' }, { url: url, retries: 1 });
     out.restlet_wrong_secret = await restlet(refused, 'get', { external_ids: 'TTS-NOPE-1' });
     process.stdout.write(JSON.stringify(out));

@@ -108,3 +108,14 @@ def test_restlet_call(ns: Sandbox) -> None:
         run(restlet.get("customscript_ttns_rl_orders", deploy="customdeploy_nope",  # type: ignore[arg-type]
                         params={"external_ids": "TTS-NOPE-1"}))
     assert err.value.status_code >= 400
+
+
+def test_restlet_signed_write(ns: Sandbox) -> None:
+    restlet = client(ns).restlet
+    order = {"external_id": "TTS-PY-1", "record_type": "salesOrder",
+             "customer": {"externalId": "TTS-CUST-PY-1", "companyName": "Python buyer"},
+             "record": {"item": {"items": [{"item": {"id": MUG}, "quantity": 1, "rate": 12.5}]}}}
+    answer = run(restlet.post("customscript_ttns_rl_orders", deploy="customdeploy_ttns_rl_orders",  # type: ignore[arg-type]
+                              json={"orders": [order]}))
+    (result,) = answer["results"]
+    assert result["status"] == "created" and result["id"] and ns.count("transaction", "TTS-PY-1") == 1

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.netsuite.sandbox_support import ACCOUNT, TBA, TTS_CUSTOMER, Sandbox, running_sandbox
+from tests.netsuite.sandbox_support import ACCOUNT, MUG, TBA, TTS_CUSTOMER, Sandbox, running_sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_MODULES = REPO / "suitecloud" / "node_modules"
@@ -32,7 +32,7 @@ def answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox,
     with running_sandbox(tmp_path_factory.mktemp("netsuite-keys"), run_scripts=True) as sandbox:
         config = {"base": sandbox.url, "account": ACCOUNT, "consumer_key": TBA.consumer_key,
                   "consumer_secret": TBA.consumer_secret, "token_id": TBA.token_id, "token_secret": TBA.token_secret,
-                  "customer": TTS_CUSTOMER, "script": "customscript_ttns_rl_orders",
+                  "customer": TTS_CUSTOMER, "item": MUG, "script": "customscript_ttns_rl_orders",
                   "deploy": "customdeploy_ttns_rl_orders"}
         done = subprocess.run([node, str(SCRIPT)], input=json.dumps(config), capture_output=True, text=True,
                               timeout=120, env={**os.environ, "NODE_PATH": str(NODE_MODULES)}, check=False)
@@ -42,6 +42,7 @@ def answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox,
 
 def test_netsuite_rest_signed_get(answers: tuple[Sandbox, dict[str, Any]]) -> None:
     _, got = answers
+    assert got["probe"]["status"] == 204 and got["probe_wrong_secret"]["status"] == 401
     assert got["get"]["status"] == 200, got["get"]
     assert got["get"]["data"]["id"] == TTS_CUSTOMER and got["get"]["data"]["companyName"] == "TikTok Shop Customers"
     assert got["wrong_secret"]["status"] == 401
@@ -77,3 +78,15 @@ def test_nsrestlet_call(answers: tuple[Sandbox, dict[str, Any]]) -> None:
         {"external_id": "TTS-NOPE-2", "found": False, "id": None, "record_type": None}]}
     refused = got["restlet_wrong_secret"]
     assert not refused["ok"] and "INVALID_LOGIN" in refused["error"], refused
+
+
+def test_nsrestlet_signed_write(answers: tuple[Sandbox, dict[str, Any]]) -> None:
+    sandbox, got = answers
+    assert got["restlet_post"]["ok"], got["restlet_post"]
+    (first,) = got["restlet_post"]["data"]["results"]
+    assert first["external_id"] == "TTS-NODE-1" and first["status"] == "created" and first["id"]
+    (again,) = got["restlet_post_again"]["data"]["results"]
+    assert again["status"] == "unchanged" and again["id"] == first["id"]  # an upsert by external id
+    (found,) = got["restlet_after_post"]["data"]["results"]
+    assert found["found"] and found["id"] == first["id"] and found["record_type"] == "salesOrder"
+    assert sandbox.count("transaction", "TTS-NODE-1") == 1

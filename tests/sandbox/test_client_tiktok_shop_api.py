@@ -1,21 +1,23 @@
 """The TikTok Shop sandbox answers a client nobody here wrote: the PyPI package ``tiktok-shop-api``
 (an unofficial, generated SDK: ``TikTokShop(app_key, app_secret, access_token, shop_cipher,
-base_url=…)``, one attribute per API group, ``Webhooks.verify`` / ``Webhooks.parse``), used as its
+base_url=…)``, one attribute per API group, ``TikTokShopAuth`` for the code exchange and refresh,
+``Webhooks.verify`` / ``Webhooks.parse``), used as its
 README shows, over real HTTP on loopback. Only the base URL differs from a live call.
 
 It signs the way the sandbox requires: ``app_secret + path + sorted key+value (sign and access_token
 left out) + body + app_secret``, HMAC-SHA256 lower hex, the token in ``x-tts-access-token``, and it adds
-``shop_cipher`` only to operations that take one (not to ``/authorization/…``). One thing it gets wrong:
-a list query parameter (``ids`` of Get Order Detail) goes out as repeated keys, see
-``test_a_list_parameter_is_sent_as_repeated_keys_and_refused``."""
+``shop_cipher`` only to operations that take one (not to ``/authorization/…``). A list query parameter
+(``ids`` of Get Order Detail) goes out as repeated keys, each pair signed: one of the readings the
+signing page documents, see ``test_a_list_parameter_sent_as_repeated_keys_works``."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
-from tiktok_shop_api import TikTokShop, TikTokShopError, Webhooks
+from tiktok_shop_api import TikTokShop, TikTokShopAuth, TikTokShopError, Webhooks
 from tiktok_shop_api.generated.models import UpdateInventoryRequest
 
 from tests.sandbox.conftest import TikTokEnv, WebhookReceiver
@@ -84,17 +86,30 @@ def test_the_sandbox_webhooks_verify_and_parse(tiktok: TikTokEnv, webhook_receiv
         assert event.tts_notification_id == json.loads(hit["body"])["tts_notification_id"]
 
 
-def test_a_list_parameter_is_sent_as_repeated_keys_and_refused(tiktok: TikTokEnv) -> None:
+def test_a_list_parameter_sent_as_repeated_keys_works(tiktok: TikTokEnv) -> None:
     """tiktok-shop-api 0.1.0 encodes ``ids=[A, B]`` the httpx way, ``ids=A&ids=B``, and signs each pair
-    (``…idsAidsB…``). TikTok documents an array query parameter as one comma-joined value (``ids=A,B``,
-    signed ``…idsA,B…``; TikTok's own SDKs do the same), which is what the sandbox verifies, so the call
-    is refused as a bad sign (106001). The sandbox is right here, the client is not: with one id, or with
-    the ids joined by the caller into one string, the same call works."""
+    (``…idsAidsB…``): the "Sign your API request" page's text ("concatenate all the parameters in the
+    format {key}{value}"). The sandbox verifies it, and reads the repeated key as the documented array
+    ``ids=A,B``; the ids joined by the caller into one string work the same."""
     us = tiktok.client.shops["US"]
     a, b = (tiktok.sandbox.place_order(us["id"], [{"seller_sku": "US-MUG-12", "quantity": 1}]) for _ in range(2))
     with client(tiktok) as tts:
-        with pytest.raises(TikTokShopError) as err:
-            tts.orders.get_order_detail(ids=[a["id"], b["id"]])
-        assert err.value.code == 106001 and err.value.http_status == 401
+        repeated = tts.orders.get_order_detail(ids=[a["id"], b["id"]])
+        assert repeated is not None and [o.id for o in repeated.data.orders] == [a["id"], b["id"]]
         detail = tts.orders.get_order_detail(ids=[f"{a['id']},{b['id']}"])
         assert detail is not None and [o.id for o in detail.data.orders] == [a["id"], b["id"]]
+
+
+def test_oauth_code_exchange_refresh_and_the_new_token_signs(tiktok: TikTokEnv) -> None:
+    c, us = tiktok.client, tiktok.client.shops["US"]
+    auth = TikTokShopAuth(c.app_key, c.app_secret, base_url=tiktok.url, timeout=10)
+    code = tiktok.sandbox.authorize(c.app_key, shop_id=us["id"])
+    tokens = auth.exchange_code(code)
+    assert tokens.access_token and tokens.refresh_token and tokens.access_token_expire_in > time.time()
+    with pytest.raises(TikTokShopError):
+        auth.exchange_code(code)  # a code is single use
+    refreshed = auth.refresh(tokens.refresh_token)
+    assert refreshed.access_token and refreshed.access_token_expire_in >= tokens.access_token_expire_in
+    with client(tiktok, access_token=refreshed.access_token) as tts:
+        shops = tts.authorization.get_authorized_shops()
+        assert shops is not None and us["cipher"] in {s.cipher for s in shops.data.shops}

@@ -219,6 +219,29 @@ def inventory_transfer(w: World) -> tuple[str, list[Line]]:
     return w.post("inventoryTransfer", body), [("1300", "", "6.20"), ("1300", "6.20", "")]
 
 
+def _invoice(w: World, qty: int = 2) -> str:
+    return w.transform("salesOrder", w.shipped_order(qty), "invoice")
+
+
+def _payment(w: World, invoice: str, amount: float | None = None, **extra: Any) -> dict[str, Any]:
+    line: dict[str, Any] = {"doc": {"id": invoice}, "apply": True}
+    if amount is not None:
+        line["amount"] = amount
+    return {"customer": {"id": w.customer}, "apply": {"items": [line]}, **extra}
+
+
+def customer_payment(w: World) -> tuple[str, list[Line]]:
+    inv = _invoice(w)
+    pay = w.post("customerPayment", _payment(w, inv, 25.00, undepFunds={"id": "T"}))
+    return pay, [("1100", "", "25.00"), ("1200", "25.00", "")]
+
+
+def deposit_of_a_payment(w: World) -> tuple[str, list[Line]]:
+    pay = w.post("customerPayment", _payment(w, _invoice(w)))
+    body = {"account": {"id": w.acct["1000"]}, "payment": {"items": [{"id": int(pay), "deposit": True}]}}
+    return w.post("deposit", body), [("1000", "25.00", ""), ("1200", "", "25.00")]
+
+
 def _transfer_order(w: World) -> str:
     body = {"location": {"id": w.main}, "transferLocation": {"id": w.east},
             "item": {"items": [{"item": {"id": w.mug}, "quantity": 2}]}}
@@ -254,6 +277,8 @@ CASES: dict[str, Callable[[World], tuple[str, list[Line]]]] = {
     "cashRefund-from-bank": cash_refund,
     "customerDeposit-undeposited-funds-vs-liability": customer_deposit,
     "customerRefund-of-a-deposit": customer_refund,
+    "customerPayment-undeposited-funds-vs-AR": customer_payment,
+    "deposit-of-a-customer-payment": deposit_of_a_payment,
     "deposit-payments-other-and-cashback": deposit,
     "journalEntry-lines-as-entered": journal_entry,
     "inventoryAdjustment-in-at-cost-out-at-average": inventory_adjustment,
@@ -457,3 +482,47 @@ def test_a_refused_posting_moves_no_stock(ns: NS) -> None:
     level = ns.sb.stock_levels(w.mug, w.main)[0]
     assert (level["onHand"], level["committed"]) == ("10", "2")
     assert ns.suiteql("SELECT COUNT(*) AS n FROM transaction WHERE type = 'ItemShip'").json()["items"][0]["n"] == "0"
+
+
+def _status(ns: NS, rec_type: str, rid: str) -> str:
+    return str(ns.get(RECORD + f"/{rec_type}/{rid}").json()["status"]["id"])
+
+
+def test_payments_settle_invoices_and_deposits_settle_payments(ns: NS) -> None:
+    w = World(ns)
+    inv = _invoice(w)
+    first = w.post("customerPayment", _payment(w, inv, 10.00))
+    invoice = ns.get(RECORD + f"/invoice/{inv}").json()
+    assert (invoice["status"]["id"], invoice["amountPaid"], invoice["amountRemaining"]) == ("A", 10, 15)
+    second = w.post("customerPayment", _payment(w, inv))  # no amount: what is still due
+    assert ns.get(RECORD + f"/customerPayment/{second}").json()["payment"] == 15
+    assert _status(ns, "invoice", inv) == "B"  # Paid In Full
+    assert (_status(ns, "customerPayment", first), _status(ns, "customerPayment", second)) == ("B", "B")
+    dep = {"account": {"id": w.acct["1000"]},
+           "payment": {"items": [{"id": int(first), "deposit": True}, {"id": int(second), "deposit": True}]}}
+    w.post("deposit", dep)
+    assert (_status(ns, "customerPayment", first), _status(ns, "customerPayment", second)) == ("C", "C")
+    balances = ns.suiteql(
+        "SELECT a.acctnumber, SUM(tal.amount) AS balance FROM transactionaccountingline tal "
+        "JOIN account a ON a.id = tal.account WHERE a.acctnumber IN ('1100', '1200') GROUP BY a.acctnumber"
+    ).json()["items"]
+    # the invoice's receivable is cleared and nothing waits in undeposited funds
+    assert {r["acctnumber"]: _money(r["balance"]) for r in balances} == {"1100": "0.00", "1200": "0.00"}
+
+
+@pytest.mark.parametrize("case", ["over-applied", "not-an-invoice", "other-customers-invoice"])
+def test_a_payment_that_cannot_apply_is_refused(ns: NS, case: str) -> None:
+    w = World(ns)
+    inv = _invoice(w)
+    body = _payment(w, inv, 25.01)
+    if case == "not-an-invoice":
+        body = _payment(w, w.order(), 5.00)
+    elif case == "other-customers-invoice":
+        body["customer"] = {"id": ns.sb.get("customer", "eid:CUST-WALKIN").id}
+        body["apply"]["items"][0]["amount"] = 5.00
+    body["externalId"] = f"TTS-PMT-{case}"
+    r = ns.post(RECORD + "/customerPayment", body)
+    assert r.status_code == 400, r.text
+    assert _detail(r)["o:errorPath"] in ("apply.items[0].amount", "apply.items[0].doc")
+    _nothing_posted(ns, f"TTS-PMT-{case}")
+    assert _status(ns, "invoice", inv) == "A"

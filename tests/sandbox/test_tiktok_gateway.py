@@ -3,6 +3,8 @@ digest-driven parameter validation, rate limiting and injected faults, all over 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from pathlib import Path
@@ -63,6 +65,56 @@ def test_signed_request_succeeds_and_wrong_secret_is_106001(tiktok: TikTokEnv) -
     resp = c.session.post(c.base + "/order/202309/orders/search", params=q, data=tampered,
                           headers={"x-tts-access-token": c.access_token, "content-type": "application/json"})
     assert resp.json()["code"] == 106001
+
+
+def _signed_pairs(secret: str, path: str, pairs: list[tuple[str, str]], signed: str) -> list[tuple[str, str]]:
+    """``pairs`` plus a sign over ``signed`` (the query part of the string to sign)."""
+    msg = secret.encode() + (path + signed).encode() + secret.encode()
+    return [*pairs, ("sign", hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest())]
+
+
+def test_repeated_query_keys_verify_under_each_documented_reading_and_mean_the_array(tiktok: TikTokEnv) -> None:
+    """``ids=A&ids=B``: the page's text signs every pair (``idsAidsB``), its Go and Java samples the
+    first value (``idsA``), its Node sample the array joined (``idsA,B``); any other string is 106001.
+    The handler reads the repeated key as the documented array ``ids=A,B``."""
+    c, sb = tiktok.client, tiktok.sandbox
+    us = c.shops["US"]
+    a, b = (sb.place_order(us["id"], [{"seller_sku": "US-MUG-12", "quantity": 1}])["id"] for _ in range(2))
+    path = "/order/202507/orders"
+    ts = str(int(time.time()))
+    pairs = [("app_key", c.app_key), ("timestamp", ts), ("shop_cipher", us["cipher"]), ("ids", a), ("ids", b)]
+    head = f"app_key{c.app_key}"
+    tail = f"shop_cipher{us['cipher']}timestamp{ts}"
+    headers = {"x-tts-access-token": us["token"], "content-type": "application/json"}
+    for signed in (f"{head}ids{a}ids{b}{tail}", f"{head}ids{a}{tail}", f"{head}ids{a},{b}{tail}"):
+        resp = c.session.get(c.base + path, params=_signed_pairs(c.app_secret, path, pairs, signed), headers=headers)
+        doc = resp.json()
+        assert doc["code"] == 0, (signed, doc)
+        assert [o["id"] for o in doc["data"]["orders"]] == [a, b]
+    for signed in (f"{head}ids{b}{tail}", f"{head}ids{b}ids{a}{tail}", f"{head}{tail}"):
+        resp = c.session.get(c.base + path, params=_signed_pairs(c.app_secret, path, pairs, signed), headers=headers)
+        assert (resp.status_code, resp.json()["code"]) == (401, 106001), signed
+
+
+def test_documented_prior_versions_are_served_and_other_versions_are_36009014(tiktok: TikTokEnv) -> None:
+    """The 202309 upgrade guide documents v202309 of Get Order Detail, Search Products, Edit and
+    Partial Edit Product, whose pages now show later versions; a prior version stays available after a
+    new one (versioning page). A version that is neither answers the page's 36009014."""
+    c, sb = tiktok.client, tiktok.sandbox
+    us = c.shops["US"]
+    order = sb.place_order(us["id"], [{"seller_sku": "US-MUG-12", "quantity": 1}])["id"]
+    current = c.ok("GET", "/order/202507/orders", {"ids": [order]})
+    assert c.ok("GET", "/order/202309/orders", {"ids": [order]}) == current
+    found = c.ok("POST", "/product/202309/products/search", {"page_size": 5}, {"seller_skus": ["US-MUG-12"]})
+    pid = found["products"][0]["id"]
+    c.ok("POST", f"/product/202309/products/{pid}/partial_edit", None, {"title": "Mug, twelve ounces"})
+    assert c.ok("GET", f"/product/202309/products/{pid}")["title"] == "Mug, twelve ounces"
+    for method, path in (("GET", "/order/202401/orders"), ("POST", "/product/202311/products/search"),
+                         ("GET", "/finance/202309/statements/1/statement_transactions")):  # retired (202501)
+        status, code, message = c.err(method, path, {"ids": [order]} if "orders" in path else None,
+                                      {} if method == "POST" else None)
+        assert (status, code) == (404, 36009014) and "version" in message, path
+    assert c.err("GET", "/order/202507/nothing_here")[1] == 36009009  # an unknown path stays 36009009
 
 
 def test_timestamp_window_is_minus_five_minutes_plus_thirty_seconds(tiktok: TikTokEnv) -> None:

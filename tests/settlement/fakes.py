@@ -80,6 +80,7 @@ class FakeLedger:
         self.lose_answer: set[str] = set()  # external ids whose first write commits but whose answer is lost
         self.documents: dict[tuple[str, str], list[OrderDocument]] = {}  # (kind, order id) -> docs
         self.external: dict[tuple[str, str], str] = {}  # (table, external id) -> internal id
+        self.absent: set[tuple[str, str]] = set()  # (table, internal id) that does not exist
         self._ids = itertools.count(7000)
         self.lock = threading.Lock()
 
@@ -115,6 +116,10 @@ class FakeLedger:
     def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
         self.calls["internal_ids"] = self.calls.get("internal_ids", 0) + 1
         return {e: self.external[(table, e)] for e in external_ids if (table, e) in self.external}
+
+    def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
+        """Every internal id exists except those listed in ``absent`` (a deleted account …)."""
+        return {i for i in ids if (table, i) not in self.absent}
 
     def order_documents(self, kind: DocumentKind, shop_id: str, orders: Mapping[str, str], *,
                         external_id_pattern: str = "") -> dict[str, list[OrderDocument]]:

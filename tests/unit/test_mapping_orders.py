@@ -263,3 +263,16 @@ def test_spec_values_may_reference_records_by_external_id() -> None:
     assert mapped.record["subsidiary"] == {"externalId": "SUB-US"}
     items = mapped.record["item"]["items"]
     assert items[0]["item"] == {"externalId": "ITEM-MUG"} and items[1]["item"] == {"externalId": "DISC-SELLER"}
+
+
+@pytest.mark.parametrize(("zone", "expected"), [
+    ("UTC", "2025-10-10"),
+    ("America/Los_Angeles", "2025-10-09"),  # a US evening order is dated the day the buyer paid, locally
+    ("America/New_York", "2025-10-09"),
+    ("Europe/London", "2025-10-10"),
+], ids=["utc", "los-angeles-evening", "new-york-evening", "london-early-morning"])
+def test_the_sales_order_is_dated_the_local_day_the_buyer_paid(zone: str, expected: str) -> None:
+    raw = order("2003", [unit("a", "MUG", "5.00")])
+    raw["paid_time"] = 1760063400  # 2025-10-10 02:30 UTC
+    mapped = map_order(Order.model_validate(raw), shop_id="S", settings=settings(), items=ITEMS, time_zone=zone)
+    assert mapped.record["tranDate"] == expected

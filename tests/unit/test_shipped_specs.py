@@ -91,6 +91,20 @@ def test_a_flow_asking_for_a_spec_with_placeholders_is_refused_for_the_admin() -
     assert specs.get("carriers", type(specs.specs["carriers"]))  # a spec without placeholders is served
 
 
+
+def test_a_caller_reading_part_of_a_spec_is_refused_only_for_placeholders_in_that_part() -> None:
+    specs = load_all_specs(SHIPPED_SPECS)
+    with pytest.raises(SpecNotReadyError):
+        specs.get("catalog", CatalogSpec)  # pushing products needs the TikTok category
+    # the inventory flow reads only `match`: stock sync is not held by an unfilled product category
+    assert specs.get("catalog", CatalogSpec, needs=("match",)).for_shop("S1").match.by == "itemid"
+    # settlement reads only the orders' tax mode
+    assert specs.get("orders", OrdersSpec, needs=("tax",)).for_shop("S1").tax.mode == "none"
+    with pytest.raises(SpecNotReadyError) as err:
+        specs.get("orders", OrdersSpec, needs=("tax", "subsidiary"))
+    assert [p.key for p in err.value.problems] == ["defaults.subsidiary"]
+
+
 def test_placeholders_are_found_anywhere_with_their_key() -> None:
     raw = {"shops": {"S1": {"accounts": [{"id": "<SET ME: the fee account>"}, "12"]}}, "x": "SET ME"}
     (found,) = placeholder_problems(raw, "f.yaml")
@@ -157,3 +171,12 @@ def test_doctor_names_a_broken_spec_file(tmp_path: Path, sqlite_url: str) -> Non
 def test_placeholders_are_never_looked_up_in_netsuite() -> None:
     refs = referenced_ids(load_all_specs(SHIPPED_SPECS))
     assert not any(is_placeholder(ref) for ids in refs.values() for ref in ids)
+
+
+def test_ttns_doctor_without_connections_lists_the_placeholders_and_crashes_nowhere(sqlite_url: str) -> None:
+    res = run(["doctor"], SHIPPED_SPECS, sqlite_url)
+    assert res.exit_code == 1
+    assert "check crashed" not in res.output, res.output
+    line = "[FAIL] spec mapping_specs/settlement.yaml: defaults.clearing_account: placeholder not filled in"
+    assert line in res.output
+    assert "fix: replace it with your TikTok Shop clearing account" in res.output

@@ -34,6 +34,7 @@ POSTING_TYPES = (
     "itemReceipt",
     "customerDeposit",
     "customerRefund",
+    "customerPayment",
     "deposit",
     "journalEntry",
     "inventoryAdjustment",
@@ -138,7 +139,7 @@ class Ledger:
 
     def holding_account(self, src: Rec) -> str:
         """The account a payment sits in until it is deposited (the account its receipt debited)."""
-        if src.type in ("customerDeposit", "cashSale"):
+        if src.type in ("customerDeposit", "customerPayment", "cashSale"):
             return self.cash_account(src.data)
         if src.type == "invoice":  # leniency: depositing an invoice settles its receivable (see docs)
             return self.account(src.data.get("account"), "receivables", "Account")
@@ -173,6 +174,7 @@ class Ledger:
             "itemReceipt": self._receipt,
             "customerDeposit": self._customer_deposit,
             "customerRefund": self._customer_refund,
+            "customerPayment": self._customer_payment,
             "deposit": self._deposit,
             "journalEntry": self._journal,
             "inventoryAdjustment": self._adjustment,
@@ -282,6 +284,12 @@ class Ledger:
         amount = cents(_dec(d.get("payment")) * self._rate(d))
         liability = self.special("customer_deposits", "Customer Deposits account")
         return [Entry(0, self.cash_account(d), amount), Entry(0, liability, -amount)]
+
+    def _customer_payment(self, d: Mapping[str, Any]) -> list[Entry]:
+        """Dr Undeposited Funds (or ``account`` when ``undepFunds`` is F), Cr ``arAcct`` (default A/R)."""
+        amount = cents(_dec(d.get("payment")) * self._rate(d))
+        receivable = self.account(d.get("arAcct"), "receivables", "A/R Account", "arAcct")
+        return [Entry(0, self.cash_account(d), amount), Entry(0, receivable, -amount)]
 
     def _customer_refund(self, d: Mapping[str, Any]) -> list[Entry]:
         """Dr Customer Deposits (refunded deposits) / A/R (applied credits), Cr the refund account."""

@@ -71,6 +71,15 @@ def token() -> Response:
     return json_response(issued)
 
 
+# -- the service-wide probe --------------------------------------------------------------------------
+@bp.route("/services/rest/*", methods=["OPTIONS"])
+def probe() -> Response:
+    """``OPTIONS /services/rest/*``: 204 with no body for an authenticated caller. netsuite-rest's README
+    calls it the "test request", and that package's own tests, run against a live account, expect 204."""
+    authenticate("rest_webservices")
+    return Response(status=204)
+
+
 # -- records ----------------------------------------------------------------------------------------
 @bp.post(f"{RECORD_BASE}/<rec_type>")
 def create(rec_type: str) -> Response:

@@ -31,6 +31,7 @@ POSTING_TYPES = (
     "cashRefund",
     "customerDeposit",
     "customerRefund",
+    "customerPayment",
     "journalEntry",
     "deposit",
     "inventoryAdjustment",
@@ -53,6 +54,7 @@ TRAN_PREFIX = {
     "inventoryTransfer": "IT",
     "itemReceipt": "IR",
     "transferOrder": "TO",
+    "customerPayment": "PYMT",
 }
 STATUS_LABELS: dict[str, dict[str, str]] = {
     "salesOrder": {
@@ -90,6 +92,7 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     "invoice": {"A": "Open", "B": "Paid In Full"},
     "creditMemo": {"A": "Open", "B": "Fully Applied"},
     "cashSale": {"A": "Unapproved Payment", "B": "Not Deposited", "C": "Deposited"},
+    "customerPayment": {"A": "Unapproved Payment", "B": "Not Deposited", "C": "Deposited"},
 }
 LEGACY_TAX_BODY = (
     "taxItem",
@@ -157,6 +160,7 @@ class Effects:
     move_lines: list[dict[str, Any]] = field(default_factory=list)
     source: list[tuple[str, str, int, str, Decimal]] = field(default_factory=list)  # type, id, line, field, qty
     deposits: list[str] = field(default_factory=list)  # customer deposits marked deposited
+    payments: list[tuple[str, Decimal]] = field(default_factory=list)  # (invoice id, amount a payment applies)
 
     def add_move(self, pair: Pair, qty: Decimal, unit_cost: Decimal | None, line: dict[str, Any] | None) -> None:
         self.moves.append((pair, qty, unit_cost))
@@ -490,6 +494,70 @@ def compute_deposit(env: Env, data: dict[str, Any]) -> None:
     data["total"] = q(total, env.precision)
 
 
+def undeposited(data: dict[str, Any]) -> bool:
+    """Does a receipt of money (cash sale, customer deposit/payment) go to Undeposited Funds?"""
+    value = data.get("undepFunds")
+    value = value.get("id") if isinstance(value, dict) else value
+    if value is None or value == "":
+        return ref(data.get("account")) is None
+    return str(value).strip().upper() in ("T", "TRUE")
+
+
+def invoice_due(invoice: Rec, excluding: str | None = None) -> Decimal:
+    """What is still owed on an invoice, leaving out what payment ``excluding`` applies to it."""
+    paid = sum((dec(v) for k, v in (invoice.data.get("_paidBy") or {}).items() if k != excluding), ZERO)
+    return dec(invoice.data.get("total")) - paid
+
+
+def compute_payment(env: Env, data: dict[str, Any], old: Rec | None) -> None:
+    """A customer payment: the invoices it applies to (``apply``: ``doc``, ``apply``, ``amount`` — the
+    amount due when omitted), ``payment`` (the applied total when omitted), ``applied``/``unapplied``."""
+    customer = ref(data.get("customer"))
+    if not customer:
+        raise user_error("Please enter value(s) for: Customer", "customer")
+    applied = ZERO
+    for i, line in enumerate(data.get("apply") or []):
+        path = f"apply.items[{i}]"
+        if not line.get("apply", True):
+            continue
+        doc = ref(line.get("doc"))
+        invoice = env.store.get("invoice", doc or "")
+        if invoice is None:
+            raise invalid_content(
+                f"Error while accessing resource: You have entered an Invalid Field Value {doc} for the following "
+                "field: doc",
+                path + ".doc",
+            )
+        if ref(invoice.data.get("entity")) != customer:
+            raise user_error(f"Invoice {invoice.data.get('tranId')} belongs to another customer.", path + ".doc")
+        due = invoice_due(invoice, old.id if old else None)
+        amount = dec(line.get("amount"), due) if line.get("amount") is not None else due
+        if amount <= 0 or amount > due:
+            raise user_error(
+                f"You cannot apply {amount} to invoice {invoice.data.get('tranId')}: the amount due is {due}.",
+                path + ".amount",
+            )
+        line["amount"] = amount
+        line["due"] = due
+        line["total"] = dec(invoice.data.get("total"))
+        line["type"] = "Invoice"
+        line["refNum"] = invoice.data.get("tranId")
+        applied += amount
+    payment = dec(data.get("payment")) if data.get("payment") is not None else applied
+    if payment <= 0:
+        raise user_error("Please enter value(s) for: Payment Amount", "payment")
+    if q(payment, env.precision) != payment:
+        raise invalid_content("Amounts cannot have more decimals than the currency allows.", "payment")
+    if applied > payment:
+        raise user_error(f"The amount applied ({applied}) is more than the payment ({payment}).", "apply")
+    data["payment"] = payment
+    data["applied"] = applied
+    data["unapplied"] = payment - applied
+    data["total"] = payment
+    if old is None or ref(data.get("status")) not in ("B", "C"):
+        data["status"] = {"id": "B" if undeposited(data) else "C"}
+
+
 # -- statuses -----------------------------------------------------------------------------------
 def order_status(rec_type: str, data: dict[str, Any]) -> str:
     if ref(data.get("orderStatus")) == "A":
@@ -561,6 +629,8 @@ def prepare(env: Env, rec_type: str, old: Rec | None, patch: Patch) -> dict[str,
         compute_journal(env, data)
     elif rec_type == "deposit":
         compute_deposit(env, data)
+    elif rec_type == "customerPayment":
+        compute_payment(env, data, old)
     elif rec_type == "customerDeposit":
         if not data.get("customer"):
             raise user_error("Please enter value(s) for: Customer", "customer")
@@ -686,6 +756,10 @@ def effects(env: Env, rec_type: str, data: dict[str, Any]) -> Effects:
         for line in data.get("payment") or []:
             if line.get("deposit", True) and line.get("id") is not None:
                 eff.deposits.append(str(line["id"]))
+    elif rec_type == "customerPayment":
+        for line in data.get("apply") or []:
+            if line.get("apply", True) and ref(line.get("doc")):
+                eff.payments.append((ref(line.get("doc")) or "", dec(line.get("amount"))))
     return eff
 
 

@@ -468,6 +468,8 @@ class NetSuiteSandbox:
                     if int(line.get("line") or 0) == line_no:
                         line[fld] = dec(line.get(fld)) + sign * qty
         rules.validate_source_limits(env, sources)
+        payer = new or old
+        invoices = self._apply_payments(before, after, payer.id if payer else "")
         now = self.now()
         touched: set[Pair] = set()
         for pair, qty, cost in before.moves:
@@ -480,9 +482,14 @@ class NetSuiteSandbox:
                 line["_unitCost"] = unit
                 line["_cost"] = cents(abs(qty) * unit)
         for dep_id in before.deposits:
-            self._set_deposit_status(dep_id, "A")
+            self._set_deposit_status(dep_id, deposited=False)
         for dep_id in after.deposits:
-            self._set_deposit_status(dep_id, "B")
+            self._set_deposit_status(dep_id, deposited=True)
+        for inv in invoices:
+            inv.modified = now
+            inv.version += 1
+            self.store.put(inv, self.store.get(inv.type, inv.id))
+            self.mirror.sync(inv)
         for src in sources.values():
             rules.set_status(src.type, src.data)
             src.modified = now
@@ -498,8 +505,44 @@ class NetSuiteSandbox:
             if key and key in self.closed_periods:
                 raise rules.closed_period_error(key)
 
-    def _set_deposit_status(self, dep_id: str, status: str) -> None:
+    def _apply_payments(self, before: Effects, after: Effects, payment_id: str) -> list[Rec]:
+        """What a customer payment applies to invoices (``_paidBy``), their amount paid/remaining and
+        status (A Open, B Paid In Full); refuses applying more than an invoice's total. Returns the
+        changed invoices, not yet stored."""
+        changed: dict[str, Rec] = {}
+        for inv_id, _ in before.payments + after.payments:
+            current = self.store.get("invoice", inv_id)
+            if current is not None and inv_id not in changed:
+                changed[inv_id] = current.clone()
+                changed[inv_id].data.setdefault("_paidBy", {}).pop(payment_id, None)
+        for inv_id, amount in after.payments:
+            inv = changed.get(inv_id)
+            if inv is None:
+                raise invalid_content(f"The invoice {inv_id} does not exist.", "apply")
+            paid_by = inv.data["_paidBy"]
+            paid_by[payment_id] = dec(paid_by.get(payment_id)) + amount
+        for inv in changed.values():
+            total = dec(inv.data.get("total"))
+            paid = sum((dec(v) for v in inv.data["_paidBy"].values()), ZERO)
+            if paid > total:
+                raise user_error(
+                    f"You cannot apply more than the amount due on invoice {inv.data.get('tranId')} (total {total}, "
+                    f"applied {paid}).",
+                    "apply",
+                )
+            inv.data["amountPaid"] = paid
+            inv.data["amountRemaining"] = total - paid
+            inv.data["status"] = {"id": "B" if paid >= total > 0 else "A"}
+        return list(changed.values())
+
+    def _set_deposit_status(self, dep_id: str, *, deposited: bool) -> None:
+        """A deposit marks the payments it takes (customer deposit B Deposited / A Not Deposited;
+        customer payment and cash sale C Deposited / B Not Deposited)."""
         rec = self.store.get("customerDeposit", dep_id)
+        status = "B" if deposited else "A"
+        if rec is None:
+            rec = self.store.get("customerPayment", dep_id) or self.store.get("cashSale", dep_id)
+            status = "C" if deposited else "B"
         if rec is not None:
             rec.data["status"] = {"id": status}
             self.mirror.sync(rec)

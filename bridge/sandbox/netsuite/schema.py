@@ -34,6 +34,7 @@ TRANSACTION_TYPES: dict[str, str] = {
     "inventoryTransfer": "InvTrnfr",
     "itemReceipt": "ItemRcpt",
     "transferOrder": "TrnfrOrd",
+    "customerPayment": "CustPymt",
 }
 ITEM_TYPES = {"inventoryItem": "InvtPart", "discountItem": "Discount", "shipItem": "ShipItem"}
 # Reference targets that resolve to "any item" (the record browser types sublist items as kitItem).

@@ -42,6 +42,7 @@ _TRAN_LABEL = {
     "InvTrnfr": "Inventory Transfer",
     "ItemRcpt": "Item Receipt",
     "TrnfrOrd": "Transfer Order",
+    "CustPymt": "Payment",
 }
 
 # BUILTIN.DF of item.itemtype / transactionline.itemtype and account.accttype: the display names.

@@ -31,6 +31,7 @@ from .errors import (
     INVALID_METHOD,
     INVALID_MULTIPART,
     INVALID_PATH,
+    INVALID_VERSION,
     RATE_LIMITED,
     TOKEN_EXPIRED,
     TOKEN_INVALID,
@@ -86,6 +87,9 @@ def _envelope(sb: TikTokSandbox, code: int, message: str, data: Any, status: int
 def _open_api(sb: TikTokSandbox) -> Response:
     ep, path_params, other_method = sb.digest.match(request.method, request.path)
     if ep is None:
+        if (named := sb.digest.version_not_served(request.method, request.path)) is not None:
+            sb.count_call(named.key, INVALID_VERSION)
+            return _envelope(sb, INVALID_VERSION, "The version name is invalid, please check and retry.", None, 404)
         sb.count_call("unknown", INVALID_METHOD if other_method else INVALID_PATH)
         if other_method:
             return _envelope(sb, INVALID_METHOD, "Invalid method. The HTTP method used is not supported by this "
@@ -117,7 +121,9 @@ def _open_api(sb: TikTokSandbox) -> Response:
 def _gateway(sb: TikTokSandbox, st: SandboxState, ep: Endpoint, path_params: dict[str, str],
              knobs: dict[str, float]) -> dict[str, Any]:
     cfg = sb.config
-    query = {k: request.args.get(k, "") for k in request.args}
+    # A repeated key (``ids=A&ids=B``) means what the documented array form ``ids=A,B`` means.
+    query = {k: ",".join(vs) for k, vs in request.args.lists()}
+    pairs = list(request.args.items(multi=True))
     app_key = query.get("app_key", "")
     app = st.apps.get(app_key)
     if app is None:
@@ -129,7 +135,7 @@ def _gateway(sb: TikTokSandbox, st: SandboxState, ep: Endpoint, path_params: dic
     _check_timestamp(query.get("timestamp", ""), cfg)
     multipart = (request.content_type or "").startswith("multipart/")
     raw = request.get_data(cache=True)
-    if not verify_request_sign(app.app_secret, request.path, query, raw, sign, multipart=multipart):
+    if not verify_request_sign(app.app_secret, request.path, pairs, raw, sign, multipart=multipart):
         raise ApiError(BAD_SIGN, "Invalid credentials. The `sign` query parameter is invalid.", 401)
     token = _check_token(st, app_key, request.headers.get("x-tts-access-token", ""))
     shop = _check_cipher(st, ep, token, query)

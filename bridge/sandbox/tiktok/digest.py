@@ -45,6 +45,9 @@ class Endpoint:
     response: dict[str, Any]
     errors: dict[str, str]
     regex: re.Pattern[str] = field(compare=False, repr=False)
+    prior_versions: tuple[str, ...] = ()  # earlier versions still documented as live (served alike)
+    prior_regexes: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+    any_version: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -77,6 +80,21 @@ def _compile(path: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
+def _with_version(path: str, version: str) -> str:
+    parts = path.split("/")
+    if len(parts) > 2 and parts[2].isdigit():
+        parts[2] = version
+    return "/".join(parts)
+
+
+def _any_version(path: str) -> re.Pattern[str] | None:
+    parts = path.split("/")
+    if len(parts) <= 2 or not parts[2].isdigit():
+        return None
+    pattern = _compile(path).pattern.replace(re.escape(parts[2]), r"\d{6}", 1)
+    return re.compile(pattern)
+
+
 class Digest:
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
@@ -97,6 +115,9 @@ class Digest:
                     response=e["response"],
                     errors=e["errors"],
                     regex=_compile(e["path"]),
+                    prior_versions=tuple(e.get("prior_versions") or ()),
+                    prior_regexes=tuple(_compile(_with_version(e["path"], v)) for v in e.get("prior_versions") or ()),
+                    any_version=_any_version(e["path"]),
                 )
             )
         # static paths win over templated ones (…/products/activate vs …/products/{product_id})
@@ -105,7 +126,8 @@ class Digest:
         self.reasons: dict[str, Any] = raw.get("reasons", {})
 
     def match(self, method: str, path: str) -> tuple[Endpoint | None, dict[str, str], bool]:
-        """(endpoint, path params, path_exists_with_other_method)."""
+        """(endpoint, path params, path_exists_with_other_method). A documented earlier version of an
+        endpoint (``prior_versions``) resolves to the endpoint itself."""
         other = False
         for ep in self.endpoints:
             m = ep.regex.match(path)
@@ -114,7 +136,19 @@ class Digest:
             if ep.method == method:
                 return ep, m.groupdict(), False
             other = True
+        for ep in self.endpoints:
+            for rx in ep.prior_regexes:
+                if ep.method == method and (m := rx.match(path)):
+                    return ep, m.groupdict(), False
         return None, {}, other
+
+    def version_not_served(self, method: str, path: str) -> Endpoint | None:
+        """The endpoint this path names at a version that is neither current nor documented as live
+        (the versioning page: "If you use a retired or invalid version" → 36009014)."""
+        for ep in self.endpoints:
+            if ep.method == method and ep.any_version is not None and ep.any_version.match(path):
+                return ep
+        return None
 
     def endpoint(self, method: str, path: str) -> Endpoint:
         for ep in self.endpoints:

@@ -7,6 +7,7 @@ from __future__ import annotations
 RATE_LIMITED = 36009002
 INVALID_PATH = 36009009
 INVALID_METHOD = 36009010
+INVALID_VERSION = 36009014  # "The version name is invalid, please check and retry." (API versioning page)
 INVALID_FORMAT = 36009022
 INVALID_MULTIPART = 36009023
 INVALID_CREDENTIALS = 36009004  # missing sign, bad app_key, bad token, timestamp window, cipher not allowed
