@@ -523,6 +523,18 @@ CASES: list[Case] = [
         "BITAND(6, 3) AS b FROM DUAL",
         rows({"nd": "6/17/2024", "r": "-1", "b": "2"}),
     ),
+    Case(
+        "[OR] LIKE is case-sensitive (use UPPER for a case-blind match)",
+        "SELECT COUNT(CASE WHEN itemid LIKE 'mug%' THEN 1 END) AS lower_hits, "
+        "COUNT(CASE WHEN UPPER(itemid) LIKE 'MUG%' THEN 1 END) AS upper_hits FROM item",
+        rows({"lower_hits": "0", "upper_hits": "1"}),
+    ),
+    Case(
+        "[OR] the empty string is NULL",
+        "SELECT COUNT(CASE WHEN '' IS NULL THEN 1 END) AS is_null, COUNT(CASE WHEN tranid = '' THEN 1 END) AS eq "
+        "FROM transaction",
+        rows({"is_null": "5", "eq": "0"}),
+    ),
     # -- refused -----------------------------------------------------------------------------------
     Case(
         "[TD] transaction-line-usage.sql as published (BUILTIN.RELATIVE_RANGES: not in the sandbox)",

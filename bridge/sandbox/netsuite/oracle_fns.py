@@ -346,6 +346,7 @@ class Functions:
         return call
 
     def register(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA case_sensitive_like = ON")  # Oracle's LIKE is case-sensitive
         fns: dict[str, tuple[int, Callable[..., Any]]] = {
             "ns_sysdate": (0, lambda: self.now().strftime(STORED_FORMAT)),
             "ns_to_date": (-1, self.to_date),

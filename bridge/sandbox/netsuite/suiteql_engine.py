@@ -775,7 +775,8 @@ class Compiler:
             return sql, typ
         if isinstance(node, exp.Literal):
             if node.is_string:
-                return _lit(node.this), TEXT
+                # Oracle: the empty string is NULL ('' = '' is never true, '' IS NULL is)
+                return (_lit(node.this) if node.this != "" else "NULL"), TEXT
             return str(node.this), NUMBER
         if isinstance(node, exp.Null):
             return "NULL", ANY
@@ -912,6 +913,8 @@ class Compiler:
 
     def convert(self, node: exp.Expr, sql: str, typ: str, want: str) -> str:
         if want == DATE and typ in (TEXT, ANY) and not isinstance(node, exp.Null):
+            if isinstance(node, exp.Literal) and node.is_string and node.this == "":
+                return "NULL"
             if isinstance(node, exp.Literal) and node.is_string:
                 # implicit TO_DATE with the account's date format, done once here
                 try:
