@@ -23,6 +23,10 @@ STORED_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 ACCOUNT_DATE_MODELS = {"M/D/YYYY": "MM/DD/YYYY", "ISO": "YYYY-MM-DD"}
 
 _TOKENS = [
+    "SSSSS",
+    "YEAR",
+    "Year",
+    "year",
     "HH24",
     "HH12",
     "YYYY",
@@ -43,8 +47,13 @@ _TOKENS = [
     "day",
     "YY",
     "RR",
+    "RM",
+    "Rm",
+    "rm",
     "MM",
     "DD",
+    "DS",
+    "TS",
     "HH",
     "MI",
     "SS",
@@ -61,6 +70,47 @@ _TOKENS = [
     "D",
     "J",
 ]
+_ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+_ONES = [
+    "ZERO",
+    "ONE",
+    "TWO",
+    "THREE",
+    "FOUR",
+    "FIVE",
+    "SIX",
+    "SEVEN",
+    "EIGHT",
+    "NINE",
+    "TEN",
+    "ELEVEN",
+    "TWELVE",
+    "THIRTEEN",
+    "FOURTEEN",
+    "FIFTEEN",
+    "SIXTEEN",
+    "SEVENTEEN",
+    "EIGHTEEN",
+    "NINETEEN",
+]
+_TENS = ["_", "_", "TWENTY", "THIRTY", "FORTY", "FIFTY", "SIXTY", "SEVENTY", "EIGHTY", "NINETY"]
+
+
+def _words(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    return _TENS[n // 10] + ("" if n % 10 == 0 else "-" + _ONES[n % 10])
+
+
+def _year_words(year: int) -> str:
+    """Oracle's spelled ``YEAR``: 2024 → TWENTY TWENTY-FOUR, 2005 → TWO THOUSAND FIVE."""
+    hi, lo = divmod(year, 100)
+    if hi % 10 == 0 and lo < 10:
+        head = _words(hi // 10) + " THOUSAND"
+        return head if lo == 0 else f"{head} {_ONES[lo]}"
+    if lo == 0:
+        return _words(hi) + " HUNDRED"
+    return f"{_words(hi)} {_words(lo)}" if lo >= 10 else f"{_words(hi)} OH-{_ONES[lo]}"
 
 
 def _tokens(model: str) -> list[tuple[str, str]]:
@@ -82,7 +132,9 @@ def _tokens(model: str) -> list[tuple[str, str]]:
             continue
         for tok in _TOKENS:
             if model.startswith(tok, i) or (
-                tok.isupper() and model[i : i + len(tok)].upper() == tok and tok not in ("MONTH", "MON", "DAY", "DY")
+                tok.isupper()
+                and model[i : i + len(tok)].upper() == tok
+                and tok not in ("MONTH", "MON", "DAY", "DY", "YEAR", "RM")
             ):
                 out.append(("tok", model[i : i + len(tok)]))
                 i += len(tok)
@@ -269,6 +321,19 @@ def format_date(value: datetime, model: str) -> str:
             out.append(f"{(value.timetuple().tm_yday - 1) // 7 + 1:02d}")
         elif up == "J":
             out.append(str(value.toordinal() + 1721425))
+        elif up == "SSSSS":
+            out.append(f"{value.hour * 3600 + value.minute * 60 + value.second:05d}")
+        elif up == "RM":
+            out.append(case(_ROMAN[value.month - 1]))
+        elif up == "YEAR":
+            out.append(case(_year_words(value.year)))
+        elif up == "DS":  # the short date of the AMERICA territory
+            out.append(f"{value.month:02d}/{value.day:02d}/{value.year:04d}")
+        elif up == "TS":  # the short time of the AMERICA territory
+            out.append(
+                f"{value.hour % 12 or 12:02d}:{value.minute:02d}:{value.second:02d} "
+                f"{'PM' if value.hour >= 12 else 'AM'}"
+            )
     return "".join(out)
 
 

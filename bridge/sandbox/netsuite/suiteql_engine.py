@@ -23,7 +23,6 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import TokenType
-from sqlglot.transforms import eliminate_join_marks
 
 from .oracle_fns import ACCOUNT_DATE_MODELS, parse_date
 
@@ -334,13 +333,12 @@ class Compiler:
         if not isinstance(tree, exp.Select | exp.Union | exp.Except | exp.Intersect | exp.Subquery):
             raise Refused("Invalid or unsupported search.")
         if any(c.args.get("join_mark") for c in tree.find_all(exp.Column)):
-            for sel in tree.find_all(exp.Select):
-                marks = any(c.args.get("join_mark") for c in sel.find_all(exp.Column))
-                if marks and any(
-                    j.args.get("on") or j.args.get("using") or j.side or j.kind for j in sel.args.get("joins") or []
-                ):
-                    raise Refused("Invalid or unsupported search. ANSI and non-ANSI joins cannot be mixed in a query.")
-            tree = eliminate_join_marks(tree)
+            if any(j.args.get("on") or j.args.get("using") or j.side or j.kind for j in tree.find_all(exp.Join)):
+                raise Refused("Invalid or unsupported search. ANSI and non-ANSI joins cannot be mixed in a query.")
+            for sel in list(tree.find_all(exp.Select)):
+                _outer_joins(sel)
+            if any(c.args.get("join_mark") for c in tree.find_all(exp.Column)):
+                raise Refused("Invalid or unsupported search. ORA-01719: (+) is only allowed in WHERE conditions.")
         sql, outputs = self.query(tree, None)
         return Compiled(sql, [name for name, _ in outputs])
 
@@ -1405,6 +1403,92 @@ def _oracle_model(fmt: exp.Expr) -> str:
         else:
             out += text[i]
             i += 1
+    return out
+
+
+def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
+    """Top-level AND terms, looking through parentheses."""
+    if isinstance(node, exp.Paren):
+        return _conjuncts(node.this)
+    if isinstance(node, exp.And):
+        return _conjuncts(node.this) + _conjuncts(node.expression)
+    return [node]
+
+
+def _own_marks(sel: exp.Select, node: exp.Expr) -> list[exp.Column]:
+    return [c for c in node.find_all(exp.Column) if c.args.get("join_mark") and c.find_ancestor(exp.Select) is sel]
+
+
+def _outer_joins(sel: exp.Select) -> None:
+    """Oracle ``(+)`` joins of one SELECT as LEFT JOINs: each WHERE term with ``(+)`` columns of one table
+    becomes part of that table's ON condition; the other terms stay in WHERE. Tables are ordered so an
+    ON condition names only tables to its left."""
+    where = sel.args.get("where")
+    if where is None or not _own_marks(sel, where):
+        return
+    frm = sel.args.get("from_") or sel.args.get("from")
+    if frm is None:
+        raise Refused("Invalid or unsupported search.")
+    items = [frm.this] + [j.this for j in sel.args.get("joins") or []]
+    names = [_ident(i.args["alias"].this) if i.args.get("alias") else _ident(i.this) for i in items]
+    on: dict[str, list[exp.Expr]] = {}
+    needs: dict[str, set[str]] = {}
+    kept: list[exp.Expr] = []
+    for term in _conjuncts(where.this):
+        marks = _own_marks(sel, term)
+        if not marks:
+            kept.append(term)
+            continue
+        if any(isinstance(a, exp.Or) for c in marks for a in _ancestors(c, term)):
+            raise Refused("Invalid or unsupported search. ORA-01719: outer join operator (+) not allowed in OR.")
+        tables = {_ident(c.args.get("table")) for c in marks}
+        if len(tables) != 1 or "" in tables or next(iter(tables)) not in names:
+            raise Refused(
+                "Invalid or unsupported search. ORA-01468: a predicate may reference only one outer-joined table."
+            )
+        outer = next(iter(tables))
+        for c in marks:
+            c.set("join_mark", False)
+        on.setdefault(outer, []).append(term)
+        needs.setdefault(outer, set()).update(
+            _ident(c.args.get("table")) for c in term.find_all(exp.Column) if c.args.get("table")
+        )
+    inner = [(n, i) for n, i in zip(names, items, strict=True) if n not in on]
+    if not inner:
+        raise Refused("Invalid or unsupported search. ORA-01416: two tables cannot be outer-joined to each other.")
+    placed = {n for n, _ in inner}
+    pending = [(n, i) for n, i in zip(names, items, strict=True) if n in on]
+    joins: list[exp.Join] = [exp.Join(this=i) for _, i in inner[1:]]
+    while pending:
+        ready = next(((n, i) for n, i in pending if needs[n] - {n} <= placed), None)
+        if ready is None:
+            raise Refused("Invalid or unsupported search. ORA-01416: two tables cannot be outer-joined to each other.")
+        n, i = ready
+        pending.remove(ready)
+        placed.add(n)
+        cond = on[n][0]
+        for extra in on[n][1:]:
+            cond = exp.And(this=cond, expression=extra)
+        joins.append(exp.Join(this=i, side="LEFT", on=cond))
+    sel.set("from_", exp.From(this=inner[0][1]))
+    sel.set("joins", joins)
+    if kept:
+        cond = kept[0]
+        for extra in kept[1:]:
+            cond = exp.And(this=cond, expression=extra)
+        sel.set("where", exp.Where(this=cond))
+    else:
+        sel.set("where", None)
+
+
+def _ancestors(node: exp.Expr, root: exp.Expr) -> list[exp.Expr]:
+    out: list[exp.Expr] = []
+    p = node.parent
+    while p is not None and p is not root:
+        out.append(p)
+        p = p.parent
+    if p is root:
+        out.append(root)
     return out
 
 
