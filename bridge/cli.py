@@ -12,10 +12,12 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
 
+from bridge.cli_errors import EX_FAILURE, DatabaseNotReady, OperatorError, ToolGroup
 from bridge.settings import Settings
 
 CLI_MODULES: tuple[str, ...] = (
@@ -46,17 +48,21 @@ class Obj:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            try:
-                self._settings = Settings()
-            except Exception as exc:
-                raise click.ClickException(f"configuration error: {exc}") from exc
+            self._settings = Settings()
         return self._settings
 
     def container(self, *, migrate: bool = False) -> Any:
+        """The wired bridge; refuses (one line, ``ttns db upgrade``) when the database is not migrated."""
         if self._container is None:
             from bridge.bootstrap import build
 
-            self._container = build(self.settings, migrate=migrate)
+            container = build(self.settings, migrate=migrate)
+            try:
+                ensure_migrated(container.store.engine, self.settings.database_url)
+            except BaseException:
+                container.close()
+                raise
+            self._container = container
         return self._container
 
     def close(self) -> None:
@@ -64,14 +70,69 @@ class Obj:
             self._container.close()
 
 
+def ensure_migrated(engine: Any, url: str) -> None:
+    """Raise ``DatabaseNotReady`` unless the database has every migration this version ships."""
+    from bridge.settings import redact_url
+    from bridge.store.db import current_revision, has_schema, head_revision
+
+    shown = redact_url(url)
+    if not has_schema(engine):
+        raise DatabaseNotReady(f"the database {shown} has no tables")
+    current, head = current_revision(engine), head_revision(url)
+    if current != head:
+        raise DatabaseNotReady(f"the database {shown} is at migration {current or '(none)'}, this version needs "
+                               f"{head}")
+
+
+def require_specs(settings: Settings) -> Any:
+    """The validated spec set, or an error naming the folder, or each file, key and fix."""
+    from bridge.cli_errors import EX_CONFIG
+    from bridge.mapping import load_all_specs
+
+    directory = settings.specs_dir
+    if not directory.is_dir():
+        raise OperatorError(f"the mapping specs folder {directory} does not exist",
+                            f"set TTNS_SPECS_DIR, or copy the shipped specs there: `ttns specs init {directory}`",
+                            EX_CONFIG)
+    if not any(directory.glob("*.y*ml")):
+        raise OperatorError(f"the mapping specs folder {directory} holds no spec file",
+                            f"copy the shipped specs there: `ttns specs init {directory}`", EX_CONFIG)
+    return load_all_specs(directory)
+
+
+def preflight(obj: Obj, role: str) -> Any:
+    """What web, worker and scheduler check before they start: the database is migrated and every mapping
+    spec is valid (else they refuse, naming the file, key and fix). The specs they start with are recorded
+    as the deployed snapshot (``ttns specs diff`` compares with it)."""
+    import logging
+
+    from bridge.mapping import deployed
+
+    container = obj.container()
+    spec_set = require_specs(obj.settings)
+    for problem in spec_set.unfilled():  # loads, but the flows needing it refuse until it is filled in
+        logging.getLogger("bridge.specs").warning("mapping spec placeholder: %s: %s; fix: %s", problem.file,
+                                                  problem.key, problem.fix)
+    if deployed.record(container.store, obj.settings.specs_dir, by=role, now=container.clock.now()):
+        logging.getLogger("bridge.specs").info("mapping specs in %s recorded as deployed (by %s)",
+                                               obj.settings.specs_dir, role)
+    return container
+
+
 pass_obj = click.make_pass_decorator(Obj, ensure=True)
 
 
-@click.group()
+@click.group(cls=ToolGroup)
 @click.version_option(package_name="ttns-bridge")
+@click.option("--debug", is_flag=True, envvar="TTNS_DEBUG", help="Show the traceback of an error.")
 @click.pass_context
-def main(ctx: click.Context) -> None:
-    """ttns-bridge: TikTok Shop ⇄ Oracle NetSuite, NetSuite as the system of record."""
+def main(ctx: click.Context, debug: bool) -> None:
+    """ttns-bridge: TikTok Shop ⇄ Oracle NetSuite, NetSuite as the system of record.
+
+    Errors print one line with the fix and exit non-zero (exit codes in docs/deploy.md); --debug shows the
+    traceback.
+    """
+    ctx.meta["ttns.debug"] = debug
     obj = ctx.ensure_object(Obj)
     ctx.call_on_close(obj.close)
 
@@ -93,7 +154,13 @@ def web(obj: Obj, bind: str | None, workers: int | None) -> None:
     """Serve webhooks, NetSuite events, OAuth and the console under gunicorn."""
     from gunicorn.app.base import BaseApplication
 
+    from bridge.logs import gunicorn_logger_class
+
     s = obj.settings
+    _logging(s)
+    preflight(obj, "web")
+    obj.close()  # the gunicorn workers build their own
+    _multiprocess_metrics()
     options = {
         "bind": bind or s.web_bind,
         "workers": workers or s.web_workers,
@@ -102,12 +169,16 @@ def web(obj: Obj, bind: str | None, workers: int | None) -> None:
         "timeout": 60,
         "graceful_timeout": 20,
         "accesslog": None,
+        "logger_class": gunicorn_logger_class(s.log_format),
+        # gunicorn ≥ 24 opens a control socket in $HOME by default; the service has no business there.
+        "control_socket_disable": True,
     }
 
     class App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for k, v in options.items():
-                self.cfg.set(k, v)
+                if k in self.cfg.settings:  # settings a given gunicorn version does not know are skipped
+                    self.cfg.set(k, v)
 
         def load(self) -> Any:
             import gc
@@ -121,6 +192,28 @@ def web(obj: Obj, bind: str | None, workers: int | None) -> None:
             return app
 
     App().run()
+
+
+def _multiprocess_metrics() -> None:
+    """The gunicorn workers share in-process metrics (the webhook acknowledgement histogram) through
+    prometheus_client's multiprocess files: a fresh folder per start, removed at exit. Set before any worker
+    imports prometheus_client."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    if "prometheus_client" in sys.modules:  # too late for this process's imports: keep per-process metrics
+        import logging
+
+        logging.getLogger("bridge.web").warning("prometheus_client was imported before the gunicorn workers "
+                                                "started: each worker reports its own webhook latencies")
+        return
+    folder = tempfile.mkdtemp(prefix="ttns-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    main_pid = os.getpid()
+    atexit.register(lambda: shutil.rmtree(folder, ignore_errors=True) if os.getpid() == main_pid else None)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -141,9 +234,9 @@ def _stop_on_signals() -> threading.Event:
 def worker(obj: Obj, threads: int | None, name: str) -> None:
     """Claim and run jobs until SIGTERM (running jobs finish or are released)."""
     _logging(obj.settings)
+    container = preflight(obj, "worker")
     if obj.settings.worker_nice and hasattr(os, "nice"):
         os.nice(obj.settings.worker_nice)
-    container = obj.container()
     stop = _stop_on_signals()
     container.worker(threads=threads, name=name).run(stop)
 
@@ -152,14 +245,18 @@ def worker(obj: Obj, threads: int | None, name: str) -> None:
 @pass_obj
 def scheduler(obj: Obj) -> None:
     """Enqueue periodic jobs (each tick once, however many schedulers run)."""
+    import logging
+
     from bridge.worker.scheduler import build_scheduler
 
     _logging(obj.settings)
-    container = obj.container()
+    container = preflight(obj, "scheduler")
     sched = build_scheduler(container.store.queue, container.registry.schedules())
+    log = logging.getLogger("bridge.scheduler")
     for job in container.registry.schedules():
-        click.echo(f"schedule {job.name}: {job.kind} every {job.every_seconds}s" if job.every_seconds
-                   else f"schedule {job.name}: {job.kind} at '{job.cron}' UTC", err=True)
+        log.info("schedule %s: %s %s", job.name, job.kind,
+                 f"every {job.every_seconds}s" if job.every_seconds else f"at '{job.cron}' UTC",
+                 extra={"schedule": job.name, "kind": job.kind})
 
     def _shutdown(signum: int, _frame: Any) -> None:
         sched.shutdown(wait=False)
@@ -193,6 +290,7 @@ def db_upgrade(obj: Obj, revision: str) -> None:
 @pass_obj
 def db_current(obj: Obj) -> None:
     """Show the applied and the latest migration."""
+    from bridge.settings import redact_url
     from bridge.store.db import current_revision, head_revision, make_engine
 
     engine = make_engine(obj.settings.database_url, pool_size=0)
@@ -202,7 +300,43 @@ def db_current(obj: Obj) -> None:
         engine.dispose()
     click.echo(f"current: {cur or '(empty)'}  head: {head}")
     if cur != head:
-        sys.exit(1)
+        raise DatabaseNotReady(f"migrations are pending on {redact_url(obj.settings.database_url)}") from None
+
+
+@db.command("backup")
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+@pass_obj
+def db_backup(obj: Obj, dest: Path, force: bool) -> None:
+    """Back the database up into DEST while the bridge runs (SQLite: online backup API; PostgreSQL: pg_dump)."""
+    from bridge.store.backup import BackupError, backup
+
+    try:
+        res = backup(obj.settings.database_url, dest, force=force)
+    except BackupError as exc:
+        raise OperatorError(str(exc), exc.fix) from None
+    click.echo(f"{res.path}: {res.size} bytes" + (f", migration {res.revision}" if res.revision else ""))
+
+
+@db.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: the current database is replaced.")
+@pass_obj
+def db_restore(obj: Obj, source: Path, yes: bool) -> None:
+    """Replace the database with a backup. Stop web, worker and scheduler first; then `ttns db upgrade`."""
+    from bridge.settings import redact_url
+    from bridge.store.backup import BackupError, restore
+
+    if not yes:
+        raise click.UsageError(f"this replaces {redact_url(obj.settings.database_url)}: stop the bridge's processes, "
+                               "then run again with --yes")
+    try:
+        res = restore(obj.settings.database_url, source)
+    except BackupError as exc:
+        raise OperatorError(str(exc), exc.fix) from None
+    click.echo(f"restored {source} into {redact_url(obj.settings.database_url)}"
+               + (f" (migration {res.revision}); run `ttns db upgrade` if this version is newer" if res.revision
+                  else "; run `ttns db upgrade` if this version is newer"))
 
 
 # --- configuration and keys -----------------------------------------------------------------
@@ -279,14 +413,22 @@ def replay(obj: Obj, exception_ids: tuple[int, ...], code: str | None, owner: st
         ids += [e.id for e in store.exceptions.list(status="open", owner=owner, limit=10000)
                 if code is None or e.code == code]
     if not ids:
+        if code or owner:
+            click.echo("no open exception matches", err=True)
+            return
         raise click.UsageError("give exception ids, or --code/--owner to select open exceptions")
+    failed = 0
     for exc_id in ids:
         try:
             job_id = store.exceptions.replay(exc_id, store.queue, by="cli")
         except (KeyError, ValueError) as exc:
-            click.echo(f"exception {exc_id}: {exc}", err=True)
+            failed += 1
+            click.echo(f"exception {exc_id}: {str(exc).strip(chr(39))}", err=True)
             continue
         click.echo(f"exception {exc_id}: replay queued as job {job_id}")
+    if failed:
+        raise OperatorError(f"{failed} of {len(ids)} exception(s) not replayed",
+                            "see `ttns exceptions` for the open ones and their ids", EX_FAILURE)
 
 
 @main.group(invoke_without_command=True)
@@ -383,6 +525,17 @@ def users_add(obj: Obj, username: str, password: str) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"user {username} saved")
+
+
+@users.command("logout")
+@click.argument("username")
+@pass_obj
+def users_logout(obj: Obj, username: str) -> None:
+    """End every console session of a user now (a lost laptop, a shared computer)."""
+    n = obj.container().store.sessions.revoke_username(username)
+    if n is None:
+        raise click.ClickException(f"no console user {username!r}")
+    click.echo(f"ended {n} session(s) of {username}")
 
 
 def _load_extensions() -> None:

@@ -2,6 +2,7 @@
 
 ``TTNS_SECRET_KEY`` holds one or more Fernet keys separated by commas, newest first. New values
 are encrypted with the first key; any listed key decrypts; ``rotate`` re-encrypts with the first.
+The order that keeps every running process working during a rotation is in docs/security.md.
 """
 
 from __future__ import annotations
@@ -9,7 +10,13 @@ from __future__ import annotations
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 
-from bridge.errors import ConfigurationError
+from bridge.errors import ConfigurationError, RetriableError
+
+
+class KeyRotationPending(RetriableError):
+    """A value was encrypted with a key this process does not hold. Retried, not fatal: during a key
+    rotation another process (or this one after its restart) reads it; if the key is really gone the
+    retries run out and the job becomes an exception."""
 
 
 def generate_key() -> str:
@@ -39,9 +46,10 @@ class SecretBox:
         try:
             return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
         except InvalidToken as exc:
-            raise ConfigurationError(
-                "a stored credential cannot be decrypted with TTNS_SECRET_KEY (was a key removed before "
-                "`ttns keys rotate` ran?)"
+            raise KeyRotationPending(
+                "a stored credential cannot be decrypted with this process's TTNS_SECRET_KEY: another process "
+                "already encrypts with a key this one does not list (restart it with the new list; the order "
+                "is in docs/security.md), or a key was removed before `ttns keys rotate` ran"
             ) from exc
 
     def rotate(self, token: str) -> str:

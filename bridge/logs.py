@@ -39,6 +39,15 @@ def correlation(cid: str | None = None) -> Iterator[str]:
         _correlation.reset(token)
 
 
+def set_correlation(cid: str) -> contextvars.Token[str]:
+    """Set the correlation id until ``reset_correlation(token)`` (for request hooks that cannot use ``with``)."""
+    return _correlation.set(cid)
+
+
+def reset_correlation(token: contextvars.Token[str]) -> None:
+    _correlation.reset(token)
+
+
 def current_job() -> tuple[int | None, str | None]:
     """(job id, entity key) of the job running on this thread; API clients tag their calls with it."""
     return _job.get()
@@ -104,5 +113,20 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: Any = None
     handler._ttns = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("urllib3", "werkzeug", "apscheduler.executors.default", "alembic.runtime.migration"):
+    for noisy in ("urllib3", "werkzeug", "apscheduler.executors.default", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def gunicorn_logger_class(fmt: str = "json") -> type:
+    """A gunicorn logger whose lines are formatted like the bridge's own (JSON by default)."""
+    from gunicorn.glogging import Logger
+
+    class BridgeGunicornLogger(Logger):  # type: ignore[misc]
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            formatter = JsonFormatter() if fmt == "json" else TextFormatter()
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(formatter)
+
+    return BridgeGunicornLogger

@@ -12,13 +12,15 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from bridge.resources import default_specs_dir, state_dir
 
 ENV_PREFIX = "TTNS_"
 
@@ -30,8 +32,9 @@ class Settings(BaseSettings):
 
     # --- core -------------------------------------------------------------------------------
     database_url: str = Field(
-        "sqlite:///ttns.db",
-        description="SQLAlchemy URL. SQLite file (WAL) by default; `postgresql+psycopg://…` to scale out.",
+        "",
+        description="SQLAlchemy URL. SQLite file (WAL) by default: `ttns.db` in the state directory (systemd's "
+        "`$STATE_DIRECTORY`, else `~/.local/state/ttns`); `postgresql+psycopg://…` to scale out.",
     )
     secret_key: SecretStr | None = Field(
         None,
@@ -42,7 +45,11 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8700",
         description="Public base URL of the bridge (webhook and OAuth callback addresses are built from it).",
     )
-    specs_dir: Path = Field(Path("mapping_specs"), description="Directory of the mapping specs (YAML).")
+    specs_dir: Path = Field(
+        default_factory=default_specs_dir,
+        description="Directory of the mapping specs (YAML). Default: the specs shipped with the installed version "
+        "(copy them with `ttns specs init DIR` to edit).",
+    )
     log_level: str = Field("INFO", description="Log level.")
     log_format: Literal["json", "text"] = Field("json", description="`json` (default) or `text` logs.")
     environment: Literal["production", "development", "demo", "test"] = Field(
@@ -55,7 +62,17 @@ class Settings(BaseSettings):
     web_threads: int = Field(8, ge=1, description="Threads per gunicorn worker.")
     session_cookie_secure: bool = Field(True, description="Mark the console session cookie Secure.")
     metrics_token: SecretStr | None = Field(
-        None, description="When set, `/metrics` requires `Authorization: Bearer <token>`."
+        None, description="Bearer token for `/metrics` (`Authorization: Bearer <token>`); without it only a "
+        "logged-in console session can read `/metrics`."
+    )
+    metrics_public: bool = Field(
+        False, description="Serve `/metrics` to anyone who can reach it, without the token (it names shops and "
+        "token expiries: only on a network that keeps it private)."
+    )
+    trusted_proxies: int = Field(
+        0, ge=0, le=5, description="Reverse proxies in front of `ttns web` whose `X-Forwarded-For` / "
+        "`X-Forwarded-Proto` are trusted (0: none). Set it behind a proxy, or every client has the proxy's "
+        "address and the login throttle's per-address limit applies to everyone at once."
     )
 
     # --- worker / queue ---------------------------------------------------------------------
@@ -87,6 +104,11 @@ class Settings(BaseSettings):
     # --- TikTok Shop ------------------------------------------------------------------------
     tiktok_app_key: str = Field("", description="TikTok Shop app key.")
     tiktok_app_secret: SecretStr | None = Field(None, description="TikTok Shop app secret.")
+    tiktok_app_secret_previous: SecretStr | None = Field(
+        None, description="During an app-secret rotation only: the previous app secret. Webhooks signed with "
+        "either secret are accepted; API calls sign with `TTNS_TIKTOK_APP_SECRET`. Remove it once the rotation "
+        "is done (docs/security.md)."
+    )
     tiktok_service_id: str = Field("", description="TikTok Shop service id (authorize link).")
     tiktok_api_base: str = Field(
         "https://open-api.tiktokglobalshop.com", description="TikTok Shop Open API base URL."
@@ -140,6 +162,21 @@ class Settings(BaseSettings):
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
 
+    @model_validator(mode="after")
+    def _absolute_paths(self) -> Settings:
+        """Relative paths are relative to the configuration file's folder (the current directory only when
+        no file is in use, and then made absolute at once), so no later step depends on where it runs."""
+        cfg = config_file()
+        base = cfg.parent if cfg is not None else Path.cwd()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{state_dir() / 'ttns.db'}"
+        else:
+            self.database_url = _absolute_sqlite_url(self.database_url, base)
+        self.specs_dir = _absolute(self.specs_dir, base)
+        if self.netsuite_private_key_file is not None:
+            self.netsuite_private_key_file = _absolute(self.netsuite_private_key_file, base)
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -150,11 +187,11 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get(f"{ENV_PREFIX}CONFIG")
-        if config_file:
-            path = Path(config_file)
+        path = config_file()
+        if path is not None:
             if not path.is_file():
                 raise FileNotFoundError(f"TTNS_CONFIG names {path}, which is not a file")
+            _refuse_unknown_keys(path, set(settings_cls.model_fields))
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 
@@ -178,6 +215,57 @@ class Settings(BaseSettings):
         return out
 
 
+DEFAULT_CONFIG_FILE = Path("/etc/ttns/ttns.toml")
+
+
+def config_file() -> Path | None:
+    """The configuration file in use: ``TTNS_CONFIG``, else ``/etc/ttns/ttns.toml`` when it exists, else none."""
+    named = os.environ.get(f"{ENV_PREFIX}CONFIG", "")
+    if named:
+        return Path(named).expanduser().absolute()
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def _refuse_unknown_keys(path: Path, known: set[str]) -> None:
+    """A key the bridge does not know (a typo) would be ignored in silence: refuse it, naming the closest."""
+    import difflib
+    import tomllib
+
+    from bridge.errors import ConfigurationError
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path} is not valid TOML: {exc}") from None
+    for key in sorted(data):
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else " (`ttns config vars` lists the settings)"
+            raise ConfigurationError(f"{path}: unknown setting {key!r}{hint}")
+
+
+def _absolute(path: Path, base: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else (base / path).absolute()
+
+
+def _absolute_sqlite_url(url: str, base: Path) -> str:
+    """A SQLite URL whose file path is relative becomes absolute against ``base``; other URLs are unchanged."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        u = make_url(url)
+    except Exception:
+        return url
+    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:") or \
+            str(u.database).startswith("file:"):
+        return url
+    db = Path(str(u.database)).expanduser()
+    if db.is_absolute():
+        return url
+    return u.set(database=str((base / db).absolute())).render_as_string(hide_password=False)
+
+
 def redact_url(url: str) -> str:
     """Hide the password of a database URL."""
     from sqlalchemy.engine import make_url
@@ -192,7 +280,7 @@ def env_var_table() -> list[tuple[str, str, str]]:
     """(variable, default, description) for every setting, for the README and `ttns config vars`."""
     rows = []
     for name, field in Settings.model_fields.items():
-        default = field.default
+        default = field.default if field.default_factory is None else ""
         if isinstance(default, Path):
             default = str(default)
         shown = "" if default in (None, "") else str(default)
@@ -204,4 +292,5 @@ def load_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
-__all__ = ["ENV_PREFIX", "Settings", "env_var_table", "load_settings", "redact_url"]
+__all__ = ["DEFAULT_CONFIG_FILE", "ENV_PREFIX", "Settings", "config_file", "env_var_table", "load_settings",
+           "redact_url"]

@@ -93,7 +93,7 @@ class Chaos:
 
         port = free_port()
         work = self.out / "work"
-        ns = NetSuiteSandboxConfig(latency=LatencyModel(scale=0.05), faults=Faults(
+        ns = NetSuiteSandboxConfig(latency=LatencyModel(scale=0.05), https_allow_http=True, faults=Faults(
             rate_429=self.o.netsuite_429, rate_5xx=self.o.netsuite_5xx,
             rate_timeout_after_commit=self.o.netsuite_timeout_after_commit, timeout_mode="hang", hang_seconds=4.0))
         tk = TikTokSandboxConfig(webhook_time_scale=0.005, webhook_workers=8, inventory_zero_quantity=True,

@@ -118,7 +118,7 @@ class Bench:
 
         port = free_port()
         bridge_url = f"http://127.0.0.1:{port}"
-        ns_cfg = NetSuiteSandboxConfig(concurrency_limit=self.o.netsuite_concurrency,
+        ns_cfg = NetSuiteSandboxConfig(concurrency_limit=self.o.netsuite_concurrency, https_allow_http=True,
                                        latency=LatencyModel(scale=self.o.latency_scale))
         tk_cfg = TikTokSandboxConfig(webhook_time_scale=0.01, webhook_workers=16, qps=1000.0,
                                      inventory_zero_quantity=True)

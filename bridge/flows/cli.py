@@ -134,27 +134,24 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def specs_check(ctx: click.Context, offline: bool) -> None:
         """Validate every spec, and that every NetSuite id it names exists in the account."""
+        from bridge.cli import Obj, require_specs
         from bridge.flows.spec_check import referenced_ids
-        from bridge.mapping import load_all_specs
-        from bridge.mapping.specs import SpecError
 
-        c = _container(ctx)
-        try:
-            spec_set = load_all_specs(c.settings.specs_dir)
-        except SpecError as exc:
-            click.echo(str(exc), err=True)
-            ctx.exit(1)
-        click.echo(f"{len(spec_set.specs)} spec file(s) valid: {', '.join(n for n, _ in spec_set)}")
+        obj = ctx.find_object(Obj)
+        assert obj is not None
+        spec_set = require_specs(obj.settings)  # an invalid spec: each problem with file, key and fix; exit 65
+        click.echo(f"{len(spec_set.specs)} spec file(s) in {obj.settings.specs_dir} valid: "
+                   f"{', '.join(n for n, _ in spec_set)}")
         unfilled = spec_set.unfilled()
         for problem in unfilled:
             click.echo(str(problem), err=True)
-        if unfilled:
-            click.echo(f"{len(unfilled)} placeholder(s) to replace with your account's records "
-                       "(the shipped specs name none)", err=True)
+        not_ready = (f"{len(unfilled)} placeholder(s) to replace with your account's records (the shipped specs "
+                     "name none)") if unfilled else ""
         if offline:
             if unfilled:
-                ctx.exit(1)
+                raise click.ClickException(not_ready)
             return
+        c = _container(ctx)
         lookup = c.get("netsuite.lookup")
         missing_total = 0
         for (table, label), refs in sorted(referenced_ids(spec_set).items()):
@@ -163,10 +160,10 @@ def register(main: click.Group) -> None:
                 missing_total += 1
                 where = ", ".join(sorted(refs[ref_id]))
                 click.echo(f"missing {label} {ref_id!r} in NetSuite (used at {where})", err=True)
-        if missing_total:
-            click.echo(f"{missing_total} id(s) not found: create them in NetSuite or correct the spec", err=True)
         if missing_total or unfilled:
-            ctx.exit(1)
+            missing = (f"{missing_total} id(s) not found: create them in NetSuite or correct the spec"
+                       if missing_total else "")
+            raise click.ClickException("; ".join(m for m in (not_ready, missing) if m))
         click.echo("every NetSuite id the specs name exists")
 
     @specs.command("reference")
@@ -183,22 +180,50 @@ def register(main: click.Group) -> None:
         write_to.write_text(with_reference(write_to.read_text(), text))
         click.echo(f"{write_to}: reference regenerated", err=True)
 
+    @specs.command("init")
+    @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+    def specs_init(directory: Path) -> None:
+        """Copy the mapping specs shipped with this version into DIRECTORY (to edit them there)."""
+        import shutil
+
+        from bridge.resources import default_specs_dir
+
+        source = default_specs_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        existing = sorted(p.name for p in source.glob("*.yaml") if (directory / p.name).exists())
+        if existing:
+            raise click.ClickException(f"{directory} already has {', '.join(existing)}: not overwritten")
+        for p in sorted(source.glob("*.yaml")):
+            shutil.copyfile(p, directory / p.name)
+            click.echo(f"{directory / p.name}")
+        click.echo(f"set TTNS_SPECS_DIR={directory.absolute()} (or specs_dir in the config file)", err=True)
+
     @specs.command("diff")
-    @click.option("--from", "ref", required=True, help="Git revision holding the spec in effect (e.g. HEAD).")
+    @click.option("--from", "ref", default=None,
+                  help="Git revision holding the spec in effect (e.g. HEAD); default: the deployed snapshot the "
+                       "bridge recorded when its processes last started.")
     @click.option("--last", "last_n", default=20, show_default=True, help="How many recently synced orders.")
     @click.option("--shop", "shop_id", default=None)
     @click.pass_context
-    def specs_diff(ctx: click.Context, ref: str, last_n: int, shop_id: str | None) -> None:
+    def specs_diff(ctx: click.Context, ref: str | None, last_n: int, shop_id: str | None) -> None:
         """How the NetSuite payloads of recent orders change under the edited orders.yaml."""
         from bridge.flows.spec_check import spec_at_revision
-        from bridge.mapping import wire
+        from bridge.mapping import deployed, wire
         from bridge.mapping.orders import map_order
         from bridge.mapping.orders_spec import OrdersSpec
         from bridge.mapping.wire import jsonable
 
         c = _container(ctx)
         path = Path(c.settings.specs_dir) / "orders.yaml"
-        old_spec = spec_at_revision(ref, path, OrdersSpec)
+        if ref is None:
+            snapshot = deployed.load_snapshot(c.store)
+            if snapshot is None:
+                raise click.ClickException("no deployed snapshot of the specs yet (web, worker and scheduler record "
+                                           "one when they start); compare with a git revision: --from HEAD")
+            old_spec = deployed.spec_from_snapshot(snapshot, "orders", OrdersSpec)
+            ref = f"deployed {snapshot.at}"
+        else:
+            old_spec = spec_at_revision(ref, path, OrdersSpec)
         svc = c.get("orders")
         new_spec = svc.specs.get("orders", OrdersSpec)
         shops = [shop_id] if shop_id else [s.id for s in c.store.shops.list()]
@@ -229,6 +254,8 @@ def register(main: click.Group) -> None:
 
 def _only_shop(c: Any) -> str:
     shops = c.store.shops.list()
+    if not shops:
+        raise click.ClickException("no shop is connected (connect one with `ttns shops connect`)")
     if len(shops) != 1:
         raise click.UsageError("several shops are connected: pass --shop")
     shop_id: str = shops[0].id

@@ -198,9 +198,10 @@ class ReturnSync:
                 "order, then replay.", entity=order_key(order_link.shop_id, order_link.tiktok_id),
                 evidence=Evidence.of("bridge", "return authorization", details={"missing": missing}))
         day = policy.date_of(ret.create_time or self.clock.now())
-        if lines and all(ln.closed for ln in lines) and policy.on_fulfilled == "close":
-            # the bridge closed the fulfilled order (revenue comes from the statement): NetSuite
-            # transforms nothing from a closed order, so the authorization is written on its own
+        closed = {ln.line for ln in lines if ln.closed}
+        if any(c.line in closed for c in credits):
+            # a closed line (the bridge closes fulfilled orders whose revenue comes from the statement,
+            # docs/accounting.md) cannot be transformed: the authorization is written on its own
             header = self.netsuite.get(order_link.netsuite_type or "salesOrder", order_link.netsuite_id) or {}
             items = {ln.line: (ln.item_id, ln.location_id) for ln in lines}
             written = self.netsuite.create_document(NsDocument(

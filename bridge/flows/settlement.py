@@ -64,7 +64,7 @@ from bridge.mapping.settlement import (
     subtract_components,
 )
 from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec, references, with_references
-from bridge.mapping.specs import SpecSet
+from bridge.mapping.specs import SpecError, SpecSet
 from bridge.store import Store
 from bridge.store.queue import Job, JobSpec
 from bridge.store.tables_settlement import PostingRecord, SettlementStore, StatementRow
@@ -171,6 +171,7 @@ class SettlementService:
                     "import also posts what waits).",
                     evidence=evidence("bridge", "check spec references", missing=[list(a) for a in absent]),
                     entity="spec:settlement")
+            self._resolve_stale("spec:settlement", set(), prefixes=("SPEC_REFERENCE_MISSING",))
         return settings
 
     def _resolved_settings(self, shop_id: str) -> SettlementSettings:
@@ -201,6 +202,25 @@ class SettlementService:
             self._resolve_stale("spec:settlement", set(), prefixes=("SPEC_REFERENCE_MISSING",))
             self._verified.update((t, iid) for (t, _eid), iid in self._refs.items())  # found, so they exist
         return with_references(settings, dict(self._refs))
+
+    def _one_revenue_document(self, shop_id: str, entity: str) -> None:
+        """A cash sale recognises revenue when the order is placed; the statement journal would do it
+        again (every mode posts the statement's revenue or settles it against invoices the bridge
+        bills). Refused before anything is posted (docs/accounting.md, "Not covered yet")."""
+        from bridge.mapping.orders_spec import OrdersSpec
+
+        try:
+            record_type = self.specs.get("orders", OrdersSpec).for_shop(shop_id).record_type
+        except SpecError:
+            return
+        if record_type == "cashSale":
+            raise NeedsHumanError(
+                "orders.yaml writes TikTok orders as cash sales, which recognise revenue when the order is placed; "
+                "the statement journal would recognise it a second time",
+                code="ACCOUNTING_MODEL_CONFLICT", owner="admin", entity=entity,
+                fix_hint="Set orders.yaml record_type: salesOrder for this shop (docs/accounting.md), or switch "
+                "settlement off for it (settlement.yaml shops.<shop>.enabled: false); nothing was posted. Then replay.",
+                evidence=evidence("bridge", "accounting model", shop_id=shop_id, record_type=record_type))
 
     def _tax_in_order_total(self, shop_id: str) -> bool:
         from bridge.mapping.orders_spec import OrdersSpec
@@ -386,6 +406,7 @@ class SettlementService:
         if blocking and settings.checks.on_failure == "hold" and not force:
             return "held", None, {"reason": "failed checks", "checks": blocking}
         entity = statement_key(shop_id, statement_id)
+        self._one_revenue_document(shop_id, entity)
         zone = self.zone(shop_id)
         posted = self.repo.postings(shop_id, "statement", statement_id, status="posted")
         if not posted:
@@ -471,7 +492,32 @@ class SettlementService:
             cov = coverage_for(ln, orders[ln.order_id], docs.get(ln.order_id) or [], tax_in_documents=tax)
             if cov is not None:
                 out.append(cov)
+        self._billed_but_uncovered(shop_id, statement_id, settings, lines, {c.transaction_id for c in out})
         return out
+
+    def _billed_but_uncovered(self, shop_id: str, statement_id: str, settings: SettlementSettings,
+                              lines: Sequence[Any], covered: set[str]) -> None:
+        """Receivable modes: an order the bridge billed at shipment already carries its revenue on the
+        invoice; posting its sale line as in summary mode (no open order document to settle it
+        against) would recognise the revenue a second time. Nothing is posted; finance decides."""
+        links = self.store.links.get_many("order", shop_id, sorted({ln.order_id for ln in lines}))
+        billed = [(ln, links[ln.order_id]) for ln in lines if ln.transaction_id not in covered
+                  and ln.order_id in links and links[ln.order_id].data.get("invoice_id")]
+        if not billed:
+            return
+        document = "customer deposit" if settings.mode == "customer_deposits" else "open invoice"
+        raise NeedsHumanError(
+            f"Statement {statement_id}: {len(billed)} order(s) billed at shipment have no {document} to settle "
+            "against; posting their sale lines would recognise their revenue twice",
+            code="SETTLEMENT_DOCUMENT_MISSING", owner="finance", entity=statement_key(shop_id, statement_id),
+            fix_hint=("Record the order's customer deposit (replay the order's `orders.deposit` job) "
+                      if settings.mode == "customer_deposits" else
+                      "Reverse whatever paid the invoice outside the bridge ")
+            + "so the payout can settle it, then replay; nothing of this statement was posted.",
+            evidence=evidence("bridge", "settle order documents", statement_id=statement_id, mode=settings.mode,
+                              orders=[{"order_id": ln.order_id, "transaction_id": ln.transaction_id,
+                                       "sales_order": link.netsuite_id, "invoice": link.data.get("invoice_id")}
+                                      for ln, link in billed[:50]]))
 
     # -- posting payouts ---------------------------------------------------------------------------
     def plan_payout(self, shop_id: str, payment_id: str, *, force: bool = False

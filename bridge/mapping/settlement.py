@@ -789,13 +789,13 @@ def build_customer_payment(cov: Coverage, settings: SettlementSettings, *, shop_
         "customer": {"id": customer},
         "tranDate": tran_date.isoformat(),
         "payment": cov.applied,
-        "undepFunds": True,
+        "undepFunds": {"id": "T"},  # a select (T/F) in the record browser, not a boolean
         "memo": f"TikTok Shop order {cov.order_id} settled by TikTok",
         "apply": {"items": [{"doc": int(d.id) if d.id.isdigit() else d.id, "apply": True, "amount": d.amount}
                             for d in invoices]},
     }
     if settings.receivable.ar_account:
-        body["aracct"] = {"id": settings.receivable.ar_account}
+        body["arAcct"] = {"id": settings.receivable.ar_account}
     if settings.receivable.payment_method:
         body["paymentMethod"] = {"id": settings.receivable.payment_method}
     if settings.subsidiary:

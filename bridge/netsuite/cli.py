@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, ConfigurationError
 
 
 def _client(ctx: click.Context) -> Any:
@@ -19,6 +19,8 @@ def _client(ctx: click.Context) -> Any:
         raise click.ClickException("no configuration")
     try:
         return client_of(obj.container())
+    except ConfigurationError:
+        raise  # the CLI names the setting and exits with the configuration code
     except BridgeError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -33,6 +33,7 @@ def sign(secret: str | bytes, timestamp: int | str, body: bytes) -> str:
 class Verdict:
     ok: bool
     reason: str = ""  # why not, for the log (never the secret or the expected signature)
+    skew: float | None = None  # seconds the signed timestamp is behind now, when only the window failed
 
     def __bool__(self) -> bool:
         return self.ok
@@ -59,5 +60,5 @@ def verify(
         return Verdict(False, "signature mismatch")
     skew = now - int(timestamp.strip())
     if abs(skew) > tolerance:
-        return Verdict(False, f"stale timestamp ({int(skew)} s off, tolerance {tolerance} s)")
+        return Verdict(False, f"stale timestamp ({int(skew)} s off, tolerance {tolerance} s)", skew=skew)
     return Verdict(True)

@@ -94,18 +94,45 @@ def build_client(
     )
 
 
+class Unconfigured:
+    """Stands in for the NetSuite client when its settings are missing: building a service over it works
+    (commands that read local data need no credentials); the first NetSuite call raises the configuration
+    error that names the missing setting."""
+
+    def __init__(self, error: ConfigurationError) -> None:
+        self.error = error
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise ConfigurationError(str(self.error))
+
+    def close(self) -> None:
+        return None
+
+
+def _client_or_unconfigured(c: Container) -> NetSuiteClient | Unconfigured:
+    try:
+        return build_client(c.settings, calls=c.store.calls)
+    except ConfigurationError as exc:
+        return Unconfigured(exc)
+
+
 def provide(container: Container) -> None:
-    """Register the ``"netsuite"`` service (built on first use, so a bridge without NetSuite starts)."""
-    container.provide("netsuite", lambda c: build_client(c.settings, calls=c.store.calls))
+    """Register the ``"netsuite"`` service (built on first use, so a bridge without NetSuite starts; without
+    its settings, a stand-in that names them on the first call)."""
+    container.provide("netsuite", _client_or_unconfigured)
 
 
 def client_of(container: Container) -> NetSuiteClient:
     """The container's client, or one built from its settings when bootstrap has not wired it."""
     try:
-        client: NetSuiteClient = container.get("netsuite")
+        client: NetSuiteClient | Unconfigured = container.get("netsuite")
     except KeyError:  # no factory registered and nothing set
         client = build_client(container.settings, calls=container.store.calls)
         container.set("netsuite", client)
+    if isinstance(client, Unconfigured):
+        raise ConfigurationError(str(client.error))
     return client
 
 

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bridge.crypto import generate_key
+from bridge.resources import project_dir
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig, OAuth2Client
 from bridge.sandbox.netsuite import create_app as create_netsuite
 from bridge.sandbox.specs import sandbox_specs
@@ -30,7 +31,6 @@ from bridge.sandbox.tiktok.config import TikTokSandboxConfig
 from bridge.serving import BackgroundServer
 from bridge.settings import Settings
 
-REPO = Path(__file__).resolve().parents[2]
 CLIENT_ID = "ttns-sandbox-integration"
 CERTIFICATE_ID = "ttns-sandbox-certificate"
 EVENTS_SECRET_ID = "custsecret_ttns_events"  # noqa: S105 - the API secret's id, not its value
@@ -97,7 +97,8 @@ class SandboxWorld:
         self.secret_key = generate_key()
         self.tiktok_config = tiktok or TikTokSandboxConfig(webhook_time_scale=0.01, hold_seconds=3600,
                                                            inventory_zero_quantity=True)
-        self.netsuite_config = netsuite or NetSuiteSandboxConfig()
+        # The demo's bridge listens on loopback over plain HTTP: N/https may call it (a named knob).
+        self.netsuite_config = netsuite or NetSuiteSandboxConfig(https_allow_http=True)
         self.run_scripts = run_scripts
         self.bridge_app = LateApp()
         self.external_bridge_url = bridge_url.rstrip("/") if bridge_url else None
@@ -131,7 +132,7 @@ class SandboxWorld:
         ns = self.netsuite_config
         ns.oauth2_clients = [*ns.oauth2_clients, OAuth2Client(client_id=CLIENT_ID,
                                                               certificates={CERTIFICATE_ID: public_pem})]
-        ns.suitecloud_dir = ns.suitecloud_dir or REPO / "suitecloud"
+        ns.suitecloud_dir = ns.suitecloud_dir or project_dir("suitecloud")
         ns.run_scripts = self.run_scripts
         ns.api_secrets = {**ns.api_secrets, EVENTS_SECRET_ID: self.events_secret}
         ns.script_parameters = {

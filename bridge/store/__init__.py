@@ -23,6 +23,7 @@ from bridge.store.repos import (
     Shops,
     Users,
 )
+from bridge.store.security import ConsoleSessions, LoginThrottles
 from bridge.store.tables import load_area_tables
 
 
@@ -51,6 +52,8 @@ class Store:
         self.calls = ApiCalls(engine, self.clock)
         self.users = Users(engine, self.clock)
         self.peers = Peers(engine, self.clock)
+        self.sessions = ConsoleSessions(engine, self.clock)
+        self.throttles = LoginThrottles(engine, self.clock)
 
     @classmethod
     def from_url(

@@ -665,22 +665,28 @@ class Shops(_Repo):
 
 
 class OAuthStates(_Repo):
-    def create(self, state: str, ttl_seconds: float = 900, created_by: str = "") -> None:
+    def create(self, state: str, ttl_seconds: float = 900, created_by: str = "",
+               session_hash: str | None = None) -> None:
         now = self.clock.now()
         with self._tx(None) as c:
             c.execute(
                 insert(oauth_states).values(
-                    state=state, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds), created_by=created_by
+                    state=state, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds), created_by=created_by,
+                    session_hash=session_hash,
                 )
             )
 
-    def consume(self, state: str) -> bool:
-        """True exactly once for a state that exists and has not expired."""
+    def consume(self, state: str, *, session_hash: str | None = None) -> bool:
+        """True exactly once for a state that exists, has not expired and belongs to ``session_hash``
+        (a state bound to a session is refused in any other, and does not get used up by the attempt)."""
         now = self.clock.now()
+        bound = (oauth_states.c.session_hash.is_(None) if session_hash is None
+                 else oauth_states.c.session_hash == session_hash)
         with self._tx(None) as c:
             res = c.execute(
                 update(oauth_states)
-                .where(oauth_states.c.state == state, oauth_states.c.used_at.is_(None), oauth_states.c.expires_at > now)
+                .where(oauth_states.c.state == state, oauth_states.c.used_at.is_(None), oauth_states.c.expires_at > now,
+                       bound)
                 .values(used_at=now)
             )
             return res.rowcount == 1

@@ -61,6 +61,8 @@ oauth_states = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime, nullable=True),
     Column("created_by", String(64), nullable=False, default=""),
+    # sha256 of the console session that started the connection: the callback must come back in it
+    Column("session_hash", String(64), nullable=True),
 )
 
 # Every inbound event, committed before it is acknowledged. Raw body kept for replay and audit.
@@ -251,6 +253,33 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_login_at", UTCDateTime, nullable=True),
     UniqueConstraint("username"),
+)
+
+# Console sessions, server-side: the cookie carries a random token, this row (keyed by its sha256) is
+# the session. Logout deletes the row, so a copied cookie stops working at once.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("password_fp", String(64), nullable=False),  # sha256 of the password hash: a reset ends it
+    Column("address", String(64), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_console_sessions_user_id", "user_id"),
+    Index("ix_console_sessions_expires_at", "expires_at"),
+)
+
+# Failed-login counters per (user name, address) and per address, keyed by a sha256: progressive
+# delays, counted before the password is checked, inside one locked row per key.
+login_throttles = Table(
+    "login_throttles",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("last_failure_at", UTCDateTime, nullable=False),
+    Column("blocked_until", UTCDateTime, nullable=True),
 )
 
 # Live worker processes, so they can split the NetSuite concurrency share between them.

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+from bridge.crypto import KeyRotationPending
 from bridge.doctor import Check
 from bridge.errors import BridgeError, ConfigurationError, NeedsHumanError, RetriableError
 from bridge.tiktok.client import TikTokError
@@ -58,6 +59,8 @@ def shop_check(container: Any, shop_id: str, name: str) -> Check:
         return Check(label, False, exc.message, exc.fix_hint or reauth)
     except ConfigurationError as exc:
         return Check(label, False, exc.message, "see docs/tiktok.md, 'Going live'")
+    except KeyRotationPending as exc:
+        return Check(label, False, exc.message, "finish the key rotation: docs/security.md, 'Rotating keys'")
     except RetriableError as exc:
         return Check(label, False, f"TikTok is not reachable or busy: {exc.message}",
                      f"check network access to {container.settings.tiktok_api_base} and try again")

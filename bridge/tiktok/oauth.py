@@ -17,7 +17,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -55,36 +55,49 @@ class OAuthError(FatalError):
 
 # --------------------------------------------------------------------------- state
 def state_key(settings: Settings) -> bytes:
-    """The HMAC key of ``state`` values (from TTNS_SECRET_KEY, else the app secret)."""
+    """The HMAC key new ``state`` values are signed with (from the first TTNS_SECRET_KEY, else the app secret)."""
+    return state_keys(settings)[0]
+
+
+def state_keys(settings: Settings) -> list[bytes]:
+    """Every key a ``state`` may be signed with: one per TTNS_SECRET_KEY during a rotation, so a state
+    issued by a process still on the old key list is accepted by one already on the new one."""
     if settings.secret_key is not None and settings.secret_key.get_secret_value():
-        seed = settings.secret_key.get_secret_value().split(",")[0].strip().encode()
+        seeds = [k.strip().encode() for k in settings.secret_key.get_secret_value().split(",") if k.strip()]
     elif settings.tiktok_app_secret is not None and settings.tiktok_app_secret.get_secret_value():
-        seed = settings.tiktok_app_secret.get_secret_value().encode()
+        seeds = [settings.tiktok_app_secret.get_secret_value().encode()]
     else:
+        seeds = []
+    if not seeds:
         raise ConfigurationError("set TTNS_SECRET_KEY (`ttns keys generate`) before connecting a TikTok shop")
-    return hashlib.sha256(b"ttns-oauth-state:" + seed).digest()
+    return [hashlib.sha256(b"ttns-oauth-state:" + seed).digest() for seed in seeds]
 
 
 def _mac(key: bytes, nonce: str) -> str:
     return hmac.new(key, nonce.encode("ascii"), hashlib.sha256).hexdigest()[:32]
 
 
-def new_state(store: Store, key: bytes, *, ttl_seconds: float = STATE_TTL_SECONDS, created_by: str = "") -> str:
-    """A fresh ``nonce.mac`` state, stored so it can be used exactly once before it expires."""
+def new_state(store: Store, key: bytes, *, ttl_seconds: float = STATE_TTL_SECONDS, created_by: str = "",
+              session_hash: str | None = None) -> str:
+    """A fresh ``nonce.mac`` state, stored so it can be used exactly once before it expires — and, with
+    ``session_hash``, only by the console session that started the connection."""
     nonce = secrets.token_urlsafe(24)
     state = f"{nonce}.{_mac(key, nonce)}"
-    store.oauth_states.create(state, ttl_seconds, created_by=created_by)
+    store.oauth_states.create(state, ttl_seconds, created_by=created_by, session_hash=session_hash)
     return state
 
 
-def consume_state(store: Store, key: bytes, state: str | None) -> bool:
-    """True exactly once for a state we issued, untampered and unexpired."""
-    if not state or len(state) > 128 or state.count(".") != 1:
+def consume_state(store: Store, key: bytes | Sequence[bytes], state: str | None, *,
+                  session_hash: str | None = None) -> bool:
+    """True exactly once for a state we issued, untampered, unexpired, and bound to ``session_hash``
+    (the session that started the connection; None only for a state issued without one)."""
+    if not state or len(state) > 128 or state.count(".") != 1 or not state.isascii():
         return False
     nonce, mac = state.split(".")
-    if not nonce or not hmac.compare_digest(_mac(key, nonce), mac):
+    keys = [key] if isinstance(key, bytes) else list(key)
+    if not nonce or not any(hmac.compare_digest(_mac(k, nonce), mac) for k in keys):
         return False
-    return store.oauth_states.consume(state)
+    return store.oauth_states.consume(state, session_hash=session_hash)
 
 
 # --------------------------------------------------------------------------- token endpoints

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 
 from bridge.bootstrap import Container, build
-from bridge.logs import configure_logging, new_correlation_id
+from bridge.logs import configure_logging, new_correlation_id, reset_correlation, set_correlation
 from bridge.settings import Settings
 
 log = logging.getLogger("bridge.web")
@@ -34,16 +34,23 @@ BLUEPRINT_MODULES: tuple[str, ...] = (
 
 _CID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
+# The Content-Security-Policy of every response that does not set a stricter one (the console does).
+DEFAULT_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+               "base-uri 'none'; frame-ancestors 'none'")
+
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
     if container is None:
         settings = settings or Settings()
         configure_logging(settings.log_level, settings.log_format)
+        _refuse_broken_specs(settings)
         container = build(settings, role="web")
     settings = container.settings
     app = Flask("bridge.web")
+    session_keys = _session_keys(settings)
     app.config.update(
-        SECRET_KEY=_session_key(settings),
+        SECRET_KEY=session_keys[0],
+        SECRET_KEY_FALLBACKS=session_keys[1:],  # cookies signed by a process still on the previous key
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
@@ -52,12 +59,25 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         JSON_SORT_KEYS=False,
     )
     app.extensions["ttns"] = container
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0)  # type: ignore[method-assign]
 
     @app.before_request
     def _correlation() -> None:
         g.started = time.perf_counter()
         supplied = request.headers.get("X-Correlation-Id", "")
         g.correlation_id = supplied if _CID.match(supplied) else new_correlation_id()
+        # Every log line of this request carries the id (the JSON formatter reads the context variable).
+        g.correlation_token = set_correlation(g.correlation_id)
+
+    @app.teardown_request
+    def _end_correlation(_exc: BaseException | None) -> None:
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            reset_correlation(token)
 
     @app.after_request
     def _headers(resp: Response) -> Response:
@@ -67,6 +87,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             resp.headers.setdefault("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
+        # Every page, the login and connect pages too: no framing (clickjacking), no foreign scripts.
+        resp.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+        resp.headers.setdefault("X-Frame-Options", "DENY")
         return resp
 
     @app.errorhandler(404)
@@ -101,17 +124,36 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     return app
 
 
+def _refuse_broken_specs(settings: Settings) -> None:
+    """The web tier does not start on broken mapping specs: each problem is logged with its file, key and
+    fix, then start-up fails (gunicorn stops: "Worker failed to boot")."""
+    from bridge.mapping import load_all_specs
+    from bridge.mapping.specs import SpecError
+
+    try:
+        load_all_specs(settings.specs_dir)
+    except SpecError as exc:
+        for p in exc.problems:
+            log.error("mapping spec invalid: %s%s: %s; fix: %s", p.file, f": {p.key}" if p.key else "", p.problem,
+                      p.fix, extra={"spec_file": p.file, "spec_key": p.key})
+        raise
+
+
 def container_of(app: Flask) -> Container:
     c: Container = app.extensions["ttns"]
     return c
 
 
-def _session_key(settings: Settings) -> bytes:
-    """The console session key, derived from TTNS_SECRET_KEY so there is one secret to manage."""
+def _session_keys(settings: Settings) -> list[bytes]:
+    """The cookie-signing keys, derived from TTNS_SECRET_KEY so there is one secret to manage: new
+    cookies are signed with the first key's, cookies signed with any listed key's are accepted, so the
+    processes of a rotation (some on ``old``, some on ``new,old``) accept each other's cookies. The
+    cookie carries only a random session token and the CSRF token; the session itself is server-side."""
     import hashlib
     import secrets
 
-    if settings.secret_key is None or not settings.secret_key.get_secret_value():
-        return secrets.token_bytes(32)  # sessions then last as long as the process
-    first = settings.secret_key.get_secret_value().split(",")[0].strip()
-    return hashlib.sha256(b"ttns-session:" + first.encode()).digest()
+    raw = settings.secret_key.get_secret_value() if settings.secret_key is not None else ""
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    if not keys:
+        return [secrets.token_bytes(32)]  # sessions then last as long as the process
+    return [hashlib.sha256(b"ttns-session:" + k.encode()).digest() for k in keys]

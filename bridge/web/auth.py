@@ -1,18 +1,23 @@
 """Console login: sessions, ``login_required`` for pages *and* actions, CSRF on every POST.
 
 * Users are the ``users`` table (``ttns users add NAME``); passwords are hashed by werkzeug (scrypt).
-* The session is Flask's signed cookie (key derived from ``TTNS_SECRET_KEY``), ``HttpOnly``,
-  ``SameSite=Lax`` and ``Secure`` (always in production). It carries the user id, a fingerprint of
-  the password hash (changing the password logs every session out), the login time (sessions end
-  after ``SESSION_MAX``) and the last activity (idle sessions end after ``SESSION_IDLE``).
+* Sessions are server-side (``console_sessions``, ``bridge.store.security``): the cookie (``HttpOnly``,
+  ``SameSite=Lax``, ``Secure`` always in production) carries only a random token and the CSRF token.
+  The row holds the user, a fingerprint of the password hash (changing the password ends every
+  session), the expiry (``SESSION_MAX`` after login) and the last activity (idle sessions end after
+  ``SESSION_IDLE``). Logout deletes the row: a copied cookie stops working at once.
 * ``login_required`` wraps a view: an anonymous GET of a page is redirected to ``/login``; an
   anonymous action (POST …) or API call gets 401. Every non-GET request behind it must carry the
   session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``), else 403. The login
   form itself is CSRF-protected too.
 * Forms rendered by other blueprints (the TikTok connect page) get the token injected into every
   ``<form method=post>`` of their HTML, so every state-changing form of the app carries one.
-* Ten failed logins for one user name within 15 minutes lock that name for the rest of the window
-  (counted in the audit log, so it holds across gunicorn workers and machines).
+* Login attempts are throttled per (user name, address) and per address, counted atomically in the
+  database *before* the password is checked (so parallel guesses cannot race past the limit), with
+  progressive delays instead of a lock: 5 free failures per user and address, 30 per address, then
+  waits of 1 s, 2 s, 4 s … up to 15 minutes. Guesses from one address never delay the same user
+  elsewhere, so nobody can lock a real user out. Behind a reverse proxy set ``TTNS_TRUSTED_PROXIES``
+  so the address is the client's, not the proxy's.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import functools
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
 from collections.abc import Callable
@@ -43,11 +49,12 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup, escape
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.bootstrap import Container
-from bridge.store.tables import audit_log, users
+from bridge.store.security import PER_ADDRESS, PER_USER_ADDRESS, address_key, user_address_key
+from bridge.store.tables import users
 
 log = logging.getLogger("bridge.web.auth")
 
@@ -56,8 +63,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_IDLE = timedelta(hours=8)
 SESSION_MAX = timedelta(hours=24)
-LOCKOUT_FAILURES = 10
-LOCKOUT_WINDOW = timedelta(minutes=15)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -132,12 +137,6 @@ def inject_csrf(html: str, token: str) -> str:
 # --- sessions --------------------------------------------------------------------------------------
 
 
-def _fingerprint(password_hash: str) -> str:
-    key = current_app.secret_key
-    raw = key if isinstance(key, bytes) else str(key).encode()
-    return hmac.new(raw, password_hash.encode(), hashlib.sha256).hexdigest()[:24]
-
-
 def current_user() -> ConsoleUser | None:
     """The logged-in user of this request, or None (the session is checked against the database)."""
     if "_ttns_user" in g:
@@ -148,32 +147,35 @@ def current_user() -> ConsoleUser | None:
 
 
 def _load_user() -> ConsoleUser | None:
-    uid = session.get("uid")
-    if not isinstance(uid, int):
+    sid = session.get("sid")
+    if not isinstance(sid, str) or not sid:
         return None
-    now = int(_now().timestamp())
-    iat, seen = session.get("iat"), session.get("seen")
-    if not isinstance(iat, int) or not isinstance(seen, int):
-        return None
-    if now - iat > SESSION_MAX.total_seconds() or now - seen > SESSION_IDLE.total_seconds():
+    found = _container().store.sessions.load(sid, idle=SESSION_IDLE)
+    if found is None:
         session.clear()
         return None
-    with _read(_container().store.engine) as c:
-        row = c.execute(select(users.c.id, users.c.username, users.c.password_hash).where(users.c.id == uid)).first()
-    if row is None or not hmac.compare_digest(str(session.get("pwv", "")), _fingerprint(row.password_hash)):
-        session.clear()
-        return None
-    if now - seen > 60:
-        session["seen"] = now
-    return ConsoleUser(int(row.id), str(row.username))
+    return ConsoleUser(found.user_id, found.username)
 
 
 def _start_session(user_id: int, password_hash: str) -> None:
-    now = int(_now().timestamp())
     session.clear()  # a fresh session (and CSRF token) at every login: no session fixation
     session.permanent = True
-    session.update(uid=user_id, pwv=_fingerprint(password_hash), iat=now, seen=now)
+    session["sid"] = _container().store.sessions.create(user_id, password_hash, address=_client_address(),
+                                                         max_age=SESSION_MAX)
     csrf_token()
+
+
+def session_binding() -> str:
+    """A digest of this request's console session, to bind values (an OAuth ``state``) to it; "" when
+    there is no session (then nothing bound to a session matches)."""
+    sid = session.get("sid")
+    if not isinstance(sid, str) or not sid:
+        return ""
+    return hashlib.sha256(b"ttns-binding:" + sid.encode("utf-8")).hexdigest()
+
+
+def _client_address() -> str:
+    return (request.remote_addr or "")[:64]
 
 
 def _wants_html() -> bool:
@@ -223,15 +225,6 @@ def safe_next(target: str | None) -> str:
 # --- login / logout ----------------------------------------------------------------------------------
 
 
-def _failures(username: str, now: datetime) -> int:
-    with _read(_container().store.engine) as c:
-        return int(c.execute(
-            select(func.count()).select_from(audit_log).where(
-                audit_log.c.entity == f"user:{username}"[:255], audit_log.c.action == "auth.login_failed",
-                audit_log.c.at >= now - LOCKOUT_WINDOW)
-        ).scalar_one())
-
-
 def _render_login(error: str = "", status: int = 200, username: str = "") -> tuple[str, int]:
     store = _container().store
     return render_template("console/login.html", error=error, username=username,
@@ -252,29 +245,44 @@ def login() -> Any:
     if not username or not password or not username.isprintable():
         return _render_login("Enter your user name and password.", 400, "" if not username.isprintable() else username)
     c = _container()
-    now = _now()
-    if _failures(username, now) >= LOCKOUT_FAILURES:
-        log.warning("console login locked out", extra={"username": username})
-        return _render_login("Too many failed attempts for this user. Wait 15 minutes and try again.", 429, username)
+    address = _client_address()
+    ua_key, addr_key = user_address_key(username, address), address_key(address)
+    verdict = c.store.throttles.attempt({ua_key: PER_USER_ADDRESS, addr_key: PER_ADDRESS})
+    if not verdict.allowed:
+        wait = max(1, math.ceil(verdict.retry_after))
+        log.warning("console login throttled", extra={"username": username, "ip": address, "retry_after": wait})
+        page, status = _render_login(f"Too many failed attempts. Wait {_duration(wait)} and try again.", 429,
+                                     username)
+        return Response(page, status=status, mimetype="text/html", headers={"Retry-After": str(wait)})
     if not c.store.users.check(username, password):
         c.store.audit.record("anonymous", "auth.login_failed", entity=f"user:{username}"[:255],
-                             detail={"ip": request.remote_addr or ""})
+                             detail={"ip": address})
         log.info("console login failed", extra={"username": username})
         return _render_login("Wrong user name or password.", 401, username)
     with _read(c.store.engine) as conn:
         row = conn.execute(select(users.c.id, users.c.password_hash).where(users.c.username == username)).first()
     if row is None:  # deleted between the check and now
         return _render_login("Wrong user name or password.", 401, username)
+    c.store.throttles.succeeded(clear=[ua_key], uncount=[addr_key])
     _start_session(int(row.id), str(row.password_hash))
     c.store.audit.record(f"user:{username}", "auth.login", entity=f"user:{username}"[:255],
-                         detail={"ip": request.remote_addr or ""})
+                         detail={"ip": address})
     return redirect(safe_next(request.form.get("next")), code=303)
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> BaseResponse:
     user = current_user()
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        _container().store.sessions.revoke(sid)  # server-side: the cookie is worthless from now on
     session.clear()
     if user is not None:
         _container().store.audit.record(f"user:{user.username}", "auth.logout", entity=f"user:{user.username}")

@@ -7,7 +7,9 @@ retention purge looks like a counter reset to Prometheus, which it handles). One
 fixed handful of aggregate queries; the result is cached for a few seconds so several scrapers
 do not multiply the load.
 
-When ``TTNS_METRICS_TOKEN`` is set, scrapes must send ``Authorization: Bearer <token>``.
+Protected by default (it names shops and token expiries): a scrape sends ``Authorization: Bearer
+<TTNS_METRICS_TOKEN>``, or comes from a logged-in console session. ``TTNS_METRICS_PUBLIC=true`` opens it
+to anyone who can reach it (only for a network that keeps it private).
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class DatabaseCollector:
             out += self._api(conn)
             out += self._inbox_and_exceptions(conn)
             out += self._shops(conn)
+            out += self._netsuite_clock(conn)
         out += self._monitors()
         scrape = GaugeMetricFamily("ttns_metrics_scrape_duration_seconds", "Time spent computing these metrics.")
         scrape.add_metric([], time.perf_counter() - t0)
@@ -113,13 +116,23 @@ class DatabaseCollector:
             .where(jobs.c.status.in_(("queued", "running", "failed", "dead")))
             .group_by(jobs.c.kind, jobs.c.status)
         ).all()
+        # Every registered job kind is present, at zero when idle (an absent series cannot alert).
+        for kind in self.container.registry.kinds():
+            if kind not in {r[0] for r in rows if r[1] == "queued"}:
+                depth.add_metric([kind, "due"], 0)
+                depth.add_metric([kind, "scheduled"], 0)
+                oldest.add_metric([kind], 0.0)
+            if kind not in {r[0] for r in rows if r[1] == "running"}:
+                depth.add_metric([kind, "running"], 0)
+            for status in ("failed", "dead"):
+                if (kind, status) not in {(r[0], r[1]) for r in rows}:
+                    stuck.add_metric([kind, status], 0)
         for kind, status, raw_n, raw_due, first in rows:
             n, n_due = int(raw_n), int(raw_due or 0)
             if status == "queued":
                 depth.add_metric([kind, "due"], n_due)
                 depth.add_metric([kind, "scheduled"], n - n_due)
-                if first is not None:
-                    oldest.add_metric([kind], max(0.0, (now - first).total_seconds()))
+                oldest.add_metric([kind], max(0.0, (now - first).total_seconds()) if first is not None else 0.0)
             elif status == "running":
                 depth.add_metric([kind, "running"], n)
             else:
@@ -156,6 +169,8 @@ class DatabaseCollector:
             if outcome != "ok":
                 k = (str(system), str(status) if status is not None else "none")
                 by_status[k] = by_status.get(k, 0) + int(n)
+        for system in ("netsuite", "tiktok"):
+            by_outcome.setdefault((system, "ok"), 0)
         for labels, n in sorted(by_outcome.items()):
             calls.add_metric(list(labels), n)
         for labels, n in sorted(by_status.items()):
@@ -169,14 +184,20 @@ class DatabaseCollector:
     def _inbox_and_exceptions(self, conn: Connection) -> list[Metric]:
         events = CounterMetricFamily("ttns_inbound_events", "Inbound events stored (webhooks, NetSuite events), by "
                                      "source and routing status.", labels=["source", "status"])
+        seen = {("tiktok", "routed"): 0, ("netsuite", "routed"): 0}
         for source, status, n in conn.execute(select(inbox.c.source, inbox.c.status, func.count())
                                               .group_by(inbox.c.source, inbox.c.status)).all():
-            events.add_metric([source, status], int(n))
+            seen[(str(source), str(status))] = int(n)
+        for (source, status), n in sorted(seen.items()):
+            events.add_metric([source, status], n)
         excs = GaugeMetricFamily("ttns_exceptions", "Exceptions by owner and status (open ones wait for a person).",
                                  labels=["owner", "status"])
+        counts = {("ops", "open"): 0, ("finance", "open"): 0, ("admin", "open"): 0}
         for owner, status, n in conn.execute(select(exceptions.c.owner, exceptions.c.status, func.count())
                                              .group_by(exceptions.c.owner, exceptions.c.status)).all():
-            excs.add_metric([owner, status], int(n))
+            counts[(str(owner), str(status))] = int(n)
+        for (owner, status), n in sorted(counts.items()):
+            excs.add_metric([owner, status], n)
         return [events, excs]
 
     def _shops(self, conn: Connection) -> list[Metric]:
@@ -195,9 +216,48 @@ class DatabaseCollector:
                 access.add_metric([sid], a.timestamp())
             if r is not None:
                 auth.add_metric([sid], r.timestamp())
+        counts.setdefault("active", 0)
         for status, n in sorted(counts.items()):
             active.add_metric([status], n)
         return [access, auth, active]
+
+    def _netsuite_clock(self, conn: Connection) -> list[Metric]:
+        """How far NetSuite's event timestamps are behind this bridge's clock: from the latest accepted
+        event (received minus signed timestamp) or the latest refused one, whichever is newer."""
+        import json
+        from datetime import datetime
+
+        from bridge.web.netsuite_events import CLOCK_SKEW_CODE, CLOCK_SKEW_CURSOR
+
+        gauge = GaugeMetricFamily("ttns_netsuite_clock_skew_seconds", "Seconds NetSuite's signed event timestamps "
+                                  "are behind this bridge's clock (negative: ahead), from the latest event; beyond "
+                                  "the 300 s window events are refused.")
+        refused = CounterMetricFamily("ttns_netsuite_events_refused_clock_skew", "Correctly signed NetSuite events "
+                                      "refused because the clocks are too far apart.")
+        latest: tuple[datetime, float] | None = None
+        row = conn.execute(select(inbox.c.received_at, inbox.c.headers).where(inbox.c.source == "netsuite")
+                           .order_by(inbox.c.id.desc()).limit(1)).first()
+        if row is not None:
+            ts = str((row.headers or {}).get("X-TTNS-Timestamp", ""))
+            if ts.isdigit():
+                latest = (row.received_at, row.received_at.timestamp() - int(ts))
+        from bridge.store.tables import cursors
+
+        raw = conn.execute(select(cursors.c.value).where(cursors.c.name == CLOCK_SKEW_CURSOR)).scalar()
+        if raw:
+            try:
+                seen = json.loads(raw)
+                at = datetime.fromisoformat(seen["at"])
+                if latest is None or at > latest[0]:
+                    latest = (at, float(seen["offset_seconds"]))
+            except (ValueError, KeyError, TypeError):
+                pass
+        if latest is not None:
+            gauge.add_metric([], latest[1])
+        n = conn.execute(select(func.coalesce(func.sum(exceptions.c.occurrences), 0))
+                         .where(exceptions.c.code == CLOCK_SKEW_CODE)).scalar()
+        refused.add_metric([], float(n or 0))
+        return [gauge, refused]
 
     def _monitors(self) -> list[Metric]:
         from bridge.alerts import AlertStore
@@ -231,24 +291,79 @@ def _token(container: Container) -> str:
     return str(value)
 
 
+def _allowed(container: Container) -> bool:
+    if container.settings.metrics_public:
+        return True
+    expected = _token(container)
+    supplied = request.headers.get("Authorization", "")
+    if expected and hmac.compare_digest(supplied.encode(), f"Bearer {expected}".encode()):
+        return True
+    from bridge.web.auth import current_user
+
+    return current_user() is not None
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
     container: Container = current_app.extensions["ttns"]
-    expected = _token(container)
-    if expected:
-        supplied = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(supplied.encode(), f"Bearer {expected}".encode()):
-            return Response("metrics need the bearer token (TTNS_METRICS_TOKEN)\n", status=401,
-                            mimetype="text/plain", headers={"WWW-Authenticate": "Bearer"})
+    if not _allowed(container):
+        hint = "send Authorization: Bearer <TTNS_METRICS_TOKEN>" if _token(container) else \
+            "set TTNS_METRICS_TOKEN and send it as Authorization: Bearer <token>"
+        return Response(f"/metrics is protected: {hint}\n", status=401, mimetype="text/plain",
+                        headers={"WWW-Authenticate": "Bearer", "Cache-Control": "no-store"})
     registry: CollectorRegistry = current_app.extensions[REGISTRY_KEY]
     body = generate_latest(registry)
     return Response(body, content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
+# Webhook acknowledgement: from the request reaching the bridge to its answer (verify, store, answer). Kept in
+# the process, not the database: under `ttns web` the gunicorn workers share it through prometheus_client's
+# multiprocess files (PROMETHEUS_MULTIPROC_DIR, set by `ttns web`), so any worker's scrape has every worker's.
+ACK_BUCKETS_S: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+ACK_PATHS = {"/webhooks/tiktok": "tiktok", "/netsuite/events": "netsuite"}
+ACK_KEY = "ttns_webhook_ack"
+
+
+def _ack_histogram(registry: CollectorRegistry | None) -> Any:
+    from prometheus_client import Histogram
+
+    hist = Histogram("ttns_webhook_ack_seconds", "Time from a webhook (TikTok) or NetSuite event reaching the bridge "
+                     "to its answer, by source (TikTok wants 200 within 3 s).", labelnames=["source"],
+                     buckets=ACK_BUCKETS_S, registry=registry)
+    for source in ACK_PATHS.values():  # present at zero before the first webhook
+        hist.labels(source)
+    return hist
+
+
+def multiprocess_dir() -> str:
+    import os
+
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+
 def init_app(app: Flask, container: Container) -> None:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseCollector(container))
+    if multiprocess_dir():
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        hist = _ack_histogram(None)  # values go to the shared files the collector reads
+    else:
+        hist = _ack_histogram(registry)
     app.extensions[REGISTRY_KEY] = registry
+    app.extensions[ACK_KEY] = hist
+
+    @app.after_request
+    def _observe_ack(resp: Response) -> Response:
+        from flask import g
+
+        source = ACK_PATHS.get(request.path)
+        started = getattr(g, "started", None)
+        if source is not None and started is not None and request.method == "POST":
+            hist.labels(source).observe(time.perf_counter() - started)
+        return resp
+
     app.register_blueprint(bp)
 
 

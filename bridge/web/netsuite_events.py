@@ -78,6 +78,34 @@ def _entity(data: dict[str, Any]) -> tuple[str | None, str | None]:
     return (shop if isinstance(shop, str) and shop else None), None
 
 
+CLOCK_SKEW_CODE = "NETSUITE_CLOCK_SKEW"
+CLOCK_SKEW_CURSOR = "netsuite.events.refused_clock_skew"
+
+
+def _clock_skew(container: Container, skew: float, timestamp: str) -> None:
+    """A correctly signed event outside the time window: NetSuite's clock (or this host's) is off, and
+    every push is refused until it is fixed. Say so where a person looks: an admin exception naming
+    the offset (one open exception, its occurrences counting), and the offset for ``/metrics``."""
+    offset = round(skew)
+    direction = "behind" if offset > 0 else "ahead of"
+    try:
+        store = container.store
+        store.exceptions.raise_(
+            code=CLOCK_SKEW_CODE, owner="admin", entity="netsuite:clock",
+            title=f"NetSuite events refused: NetSuite's clock is {abs(offset)} s {direction} this bridge's "
+                  f"(allowed: {TOLERANCE_SECONDS} s)",
+            fix_hint="Fix the clock that is off (NTP on the bridge's hosts; NetSuite's own time is authoritative). "
+                     "Refused pushes (tracking, stock) stay recorded in NetSuite and the Map/Reduce sweep sends "
+                     "them again once the clocks agree. A single very old offset can also be a replayed request.",
+            evidence={"offset_seconds": offset, "tolerance_seconds": TOLERANCE_SECONDS, "event_timestamp": timestamp,
+                      "received_at": container.clock.now().isoformat()},
+        )
+        store.cursors.set(CLOCK_SKEW_CURSOR, json.dumps({"offset_seconds": offset,
+                                                         "at": container.clock.now().isoformat()}))
+    except Exception:  # the refusal stands either way; the log line above already says why
+        log.exception("could not record the NetSuite clock-skew exception")
+
+
 def _error(message: str, status: int) -> tuple[Response, int]:
     return jsonify(error=message), status
 
@@ -95,6 +123,10 @@ def receive() -> tuple[Response, int]:
                      now=time.time(), tolerance=TOLERANCE_SECONDS)
     if not verdict:
         log.warning("NetSuite event refused: %s", verdict.reason, extra={"remote": request.remote_addr})
+        if verdict.skew is not None:
+            _clock_skew(container, verdict.skew, request.headers.get(TIMESTAMP_HEADER, ""))
+            return _error(f"timestamp outside the {TOLERANCE_SECONDS} s window: clocks are "
+                          f"{int(verdict.skew)} s apart", 401)
         return _error("invalid signature", 401)
     try:
         env = parse_envelope(raw)

@@ -15,6 +15,8 @@ provides one (the console's login); until then it is a no-op.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib
 import logging
 from collections.abc import Callable
@@ -26,7 +28,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.bootstrap import Container
 from bridge.errors import BridgeError, ConfigurationError, RetriableError
-from bridge.tiktok.oauth import OAuthError, connect, consume_state, new_state, state_key
+from bridge.tiktok.oauth import OAuthError, connect, consume_state, new_state, state_key, state_keys
 from bridge.tiktok.wiring import tiktok_of
 
 log = logging.getLogger("bridge.web.oauth")
@@ -54,6 +56,13 @@ def _login_hook() -> Callable[[F], F]:
 
 login_required = _login_hook()
 
+
+def session_binding() -> str | None:
+    """The console session's binding for an OAuth ``state`` (None when the console has no sessions)."""
+    from bridge.web import auth
+
+    return auth.session_binding()
+
 bp = Blueprint("tiktok_oauth", __name__)
 
 _STYLE = """body{font-family:system-ui,-apple-system,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;
@@ -64,6 +73,12 @@ border-left:4px solid #cf222e;padding:.6rem 1rem}table{border-collapse:collapse;
 td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}code{background:#f3f3f3;padding:0 .2rem}"""
 
 
+# The app's policy, with this page's one inline stylesheet allowed by its hash (nothing else inline).
+_CSP = ("default-src 'self'; img-src 'self' data:; "
+        f"style-src 'self' 'sha256-{base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()}'; "
+        "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
 def _page(title: str, body: str, status: int = 200) -> Response:
     """A small HTML page; ``body`` is HTML whose dynamic parts the caller escaped."""
     html = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)} — ttns-bridge</title>"
@@ -71,6 +86,7 @@ def _page(title: str, body: str, status: int = 200) -> Response:
             f"<body><h1>{escape(title)}</h1>{body}</body></html>")
     resp = Response(html, status=status, mimetype="text/html")
     resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Content-Security-Policy"] = _CSP
     return resp
 
 
@@ -144,7 +160,7 @@ def connect_start() -> BaseResponse:
     if missing:
         return _page("TikTok is not configured",
                      f"<p class=err>Set {escape(', '.join(missing))} first.</p>", 503)
-    state = new_state(c.store, state_key(c.settings), created_by=_actor())
+    state = new_state(c.store, state_key(c.settings), created_by=_actor(), session_hash=session_binding())
     url = tiktok_of(c).oauth.authorize_url(state)
     return redirect(url, code=303)
 
@@ -163,14 +179,15 @@ def callback() -> BaseResponse:
                      f"<p class=err>TikTok Shop did not authorize the bridge ({escape(error or 'no code')}).</p>"
                      + again, 400)
     try:
-        key = state_key(c.settings)
+        keys = state_keys(c.settings)
     except ConfigurationError as exc:
         return _page("TikTok is not configured", f"<p class=err>{escape(str(exc))}</p>", 503)
-    if not consume_state(c.store, key, state):
-        log.warning("TikTok OAuth callback refused: bad, expired or replayed state")
+    if not consume_state(c.store, keys, state, session_hash=session_binding()):
+        log.warning("TikTok OAuth callback refused: bad, expired, replayed state or another session's state")
         return _page("This authorization link is not valid",
-                     "<p class=err>The link you came back with is invalid, has expired or was already used. "
-                     "For your security each connection link works once, for 15 minutes.</p>" + again, 400)
+                     "<p class=err>The link you came back with is invalid, has expired or was already used, or it was "
+                     "started from another browser session. For your security each connection link works once, "
+                     "for 15 minutes, in the session that started it.</p>" + again, 400)
     tiktok = tiktok_of(c)
     try:
         result = connect(auth_code=code, oauth=tiktok.oauth, api=tiktok.api, store=c.store,

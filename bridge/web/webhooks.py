@@ -1,8 +1,9 @@
 """``POST /webhooks/tiktok``: verify → persist → answer, nothing else.
 
-The ``Authorization`` header must be the HMAC-SHA256 of app key + raw body under the app secret
-(checked in constant time): otherwise 401 with an empty body and nothing stored. A body that is
-not a webhook envelope gets 400 and a log line. A valid event is committed to the inbox together
+The ``Authorization`` header must be the HMAC-SHA256 of app key + raw body under the app secret —
+or, during a rotation, under ``TTNS_TIKTOK_APP_SECRET_PREVIOUS`` (checked in constant time):
+otherwise 401 with an empty body and nothing stored. A body that is not a webhook envelope gets 400
+and a log line. A valid event is committed to the inbox together
 with the jobs its topic routes to (``bridge.web.ingest``), then answered 200 with an empty body —
 a duplicate ``tts_notification_id`` too, without a second row. No outbound call, no extra query.
 """
@@ -37,9 +38,14 @@ def tiktok_webhook() -> Response | tuple[Response, int]:
     if not settings.tiktok_app_key or not secret:
         log.error("TikTok webhook refused: TTNS_TIKTOK_APP_KEY / TTNS_TIKTOK_APP_SECRET are not set")
         return _empty(401)
-    if not tts.verify(settings.tiktok_app_key, secret, raw, request.headers.get("Authorization")):
-        log.warning("TikTok webhook refused: bad signature", extra={"bytes": len(raw)})
-        return _empty(401)
+    previous = settings.tiktok_app_secret_previous.get_secret_value() if settings.tiktok_app_secret_previous else ""
+    header = request.headers.get("Authorization")
+    if not tts.verify(settings.tiktok_app_key, secret, raw, header):
+        # During an app-secret rotation TikTok may still sign with the previous secret for a while.
+        if not (previous and tts.verify(settings.tiktok_app_key, previous, raw, header)):
+            log.warning("TikTok webhook refused: bad signature", extra={"bytes": len(raw)})
+            return _empty(401)
+        log.info("TikTok webhook signed with the previous app secret (TTNS_TIKTOK_APP_SECRET_PREVIOUS)")
     try:
         env = tts.parse(raw)
     except tts.MalformedWebhook as exc:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.clock import Clock, SystemClock
-from bridge.logs import new_correlation_id
+from bridge.logs import correlation, new_correlation_id
 from bridge.store.queue import Enqueued, JobQueue, JobSpec
 from bridge.worker.registry import Schedule
 
@@ -44,9 +44,16 @@ def tick_spec(sched: Schedule, now: datetime) -> JobSpec:
 
 
 def tick(queue: JobQueue, sched: Schedule, clock: Clock | None = None) -> Enqueued:
+    """Enqueue one tick; its log line carries the job's correlation id (the worker logs under it too).
+
+    ``extra`` keys must not be ``LogRecord`` attributes (``created`` is one: logging raises ``KeyError``).
+    """
     now = (clock or SystemClock()).now()
-    enq = queue.enqueue(tick_spec(sched, now))
-    log.info("tick", extra={"schedule": sched.name, "job_id": enq.job_id, "created": enq.created})
+    spec = tick_spec(sched, now)
+    with correlation(spec.correlation_id):
+        enq = queue.enqueue(spec)
+        log.info("tick %s: job %s %s", sched.name, enq.job_id, "enqueued" if enq.created else "already enqueued",
+                 extra={"schedule": sched.name, "job_id": enq.job_id, "enqueued": enq.created})
     return enq
 
 

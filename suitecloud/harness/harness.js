@@ -78,6 +78,7 @@ function newContext(msg) {
         version: c.version,
         user: c.user,
         timeouts: c.timeouts,
+        httpsAllowHttp: c.httpsAllowHttp,
         limit: c.usageLimit || 1000,
         usage: 0,
         totalUsage: 0,

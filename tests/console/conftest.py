@@ -35,6 +35,7 @@ def fake_secrets() -> dict[str, str]:
         "netsuite_events_secret": "fake-ns-events-" + secrets.token_hex(8),
         "smtp_password": "fake-smtp-" + secrets.token_hex(8),
         "alert_webhook_url": "http://127.0.0.1:9/hooks/fake-" + secrets.token_hex(8),
+        "metrics_token": "fake-metrics-" + secrets.token_hex(8),
     }
 
 

@@ -18,6 +18,11 @@ from tests.console.conftest import SHOP, Console, Orders, console_settings
 
 
 def scrape(client: object, **headers: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Scrape like Prometheus: with the configured bearer token unless other headers are given."""
+    if not headers:
+        token = client.application.extensions["ttns"].settings.metrics_token  # type: ignore[attr-defined]
+        if token is not None:
+            headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
     resp = client.get("/metrics", headers=headers)  # type: ignore[attr-defined]
     assert resp.status_code == 200 and resp.content_type.startswith("text/plain")
     out: dict[str, list[tuple[dict[str, str], float]]] = {}
@@ -88,7 +93,9 @@ def test_metrics_expose_queue_jobs_api_calls_latencies_and_drift(console: Consol
 def test_every_process_answers_from_the_database(console: Console) -> None:
     """Two apps (two gunicorn workers, two machines) over one database give the same numbers."""
     _seed(console)
-    other = create_app(container=build(console.settings, flows=()))
+    # The same flows, as every web process of one deployment has (idle job kinds are reported at zero).
+    other = create_app(container=build(console.settings, flows=("bridge.flows.system", "bridge.flows.orders",
+                                                                "bridge.flows.monitoring")))
     a, b = scrape(console.app.test_client()), scrape(other.test_client())
     for name in ("ttns_queue_depth", "ttns_job_attempts_total", "ttns_api_calls_total", "ttns_exceptions"):
         assert sorted(map(repr, a[name])) == sorted(map(repr, b[name]))
@@ -105,6 +112,23 @@ def guarded(sqlite_url: str) -> Iterator[object]:
     c = build(s, flows=())
     yield create_app(container=c).test_client()
     c.close()
+
+
+def test_metrics_are_protected_by_default(console: Console) -> None:
+    """No anonymous scrape, even without a token configured: the console login or the bearer token."""
+    settings = console.settings.model_copy(update={"metrics_token": None})
+    c = build(settings, flows=())
+    try:
+        app = create_app(container=c)
+        anonymous = app.test_client().get("/metrics")
+        assert anonymous.status_code == 401 and "TTNS_METRICS_TOKEN" in anonymous.get_data(as_text=True)
+        assert "ttns_shop" not in anonymous.get_data(as_text=True)
+        assert console.client.get("/metrics").status_code == 200  # a logged-in console user may look
+        public = create_app(container=build(settings.model_copy(update={"metrics_public": True}), flows=()))
+        assert public.test_client().get("/metrics").status_code == 200  # only when asked for explicitly
+        public.extensions["ttns"].close()
+    finally:
+        c.close()
 
 
 def test_metrics_token_when_configured(guarded: object) -> None:

@@ -88,7 +88,7 @@ def running_sandbox(key_dir: Path, *, run_scripts: bool = False, **config: Any) 
         tba_tokens=[TBA],
         suitecloud_dir=REPO / "suitecloud",
         run_scripts=run_scripts,
-        **config,
+        **{"https_allow_http": True, **config},  # scripts reach the bridge on loopback over HTTP (named knob)
     )
     app = create_app(cfg)
     sb: NetSuiteSandbox = app.extensions["netsuite_sandbox"]

@@ -309,3 +309,18 @@ def test_scripts_follow_the_sandbox_clock(ns_fx: NS, receiver: Receiver) -> None
     ns_fx.sb.other_channel_sale([{"item": ids["item"], "quantity": 1}], location=ids["location"])
     sent = int(receiver.calls[-1][0]["X-Fx-Timestamp"])
     assert abs(sent - ns_fx.sb.epoch()) < 60  # two hours ahead of the wall clock, like the account
+
+
+def test_n_https_refuses_plain_http_unless_the_knob_allows_it(ns_keys: Keys, receiver: Receiver) -> None:
+    """NetSuite's N/https requests HTTPS URLs only; ``https_allow_http`` (the tests and the demo set
+    it by name, their bridge listens on loopback over HTTP) relaxes that."""
+    for ns in start(ns_keys, suitecloud_dir=FIXTURE_PROJECT, run_scripts=True, https_allow_http=False,
+                    script_parameters={"custscript_fx_url": receiver.server.url}):
+        ids = ns.ids()
+        ns.sb.receive_stock(ids["item"], ids["location"], 5)
+        ns.sb.other_channel_sale([{"item": ids["item"], "quantity": 1}], location=ids["location"])
+        assert receiver.calls == []  # nothing left the account
+        assert ns.sb.counters.snapshot()["counts"].get("scripts.https_calls", 0) == 0
+        logs = ns.sb.suiteql("SELECT id, custrecord_fx_done FROM customrecord_fx_log")[0]
+        assert len(logs) == 1 and logs[0]["custrecord_fx_done"] == "F"  # recorded as a failed push
+        assert "SSS_INVALID_URL" in json.dumps(ns.sb.script_log)

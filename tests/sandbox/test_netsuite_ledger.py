@@ -526,3 +526,84 @@ def test_a_payment_that_cannot_apply_is_refused(ns: NS, case: str) -> None:
     assert _detail(r)["o:errorPath"] in ("apply.items[0].amount", "apply.items[0].doc")
     _nothing_posted(ns, f"TTS-PMT-{case}")
     assert _status(ns, "invoice", inv) == "A"
+
+
+def test_a_credit_memo_applied_to_its_invoice_clears_the_receivable(ns: NS) -> None:
+    w = World(ns)
+    so = w.shipped_order()
+    inv = w.transform("salesOrder", so, "invoice")
+    ra = w.transform("salesOrder", so, "returnAuthorization")
+    too_much = ns.post(RECORD + f"/returnAuthorization/{ra}/!transform/creditMemo",
+                       {"apply": {"items": [{"doc": {"id": inv}, "apply": True, "amount": 30.00}]}})
+    assert too_much.status_code == 400 and _detail(too_much)["o:errorPath"] == "apply.items[0].amount"
+    apply = {"apply": {"items": [{"doc": {"id": inv}, "apply": True}]}}
+    cm = w.transform("returnAuthorization", ra, "creditMemo", apply)
+    memo = ns.get(RECORD + f"/creditMemo/{cm}").json()
+    assert (memo["status"]["id"], memo["applied"], memo["unapplied"]) == ("B", 25, 0)  # Fully Applied
+    assert _status(ns, "invoice", inv) == "B"
+    ar = ns.suiteql("SELECT SUM(tal.amount) AS balance FROM transactionaccountingline tal "
+                    "JOIN account a ON a.id = tal.account WHERE a.acctnumber = '1100'").json()["items"][0]
+    assert _money(ar["balance"]) == "0.00"
+
+
+def test_billing_an_order_applies_its_customer_deposit(ns: NS) -> None:
+    """customer_deposits mode: deposit at order time, invoice at shipment, payout deposit — NetSuite
+    applies the order's deposit to the invoice, so nothing is left in A/R or Customer Deposits."""
+    w = World(ns)
+    so = w.order()  # 2 x 12.50
+    cd = w.post("customerDeposit", {"customer": {"id": w.customer}, "salesOrder": {"id": so}, "payment": 25.00,
+                                    "externalId": "TTS-DEP-1-ORDER"})
+    w.transform("salesOrder", so, "itemFulfillment")
+    inv = w.transform("salesOrder", so, "invoice")
+    assert _status(ns, "invoice", inv) == "B"
+    assert _status(ns, "customerDeposit", cd) == "C"  # Fully Applied
+    apps = ns.suiteql("SELECT id, foreigntotal, BUILTIN.DF(type) AS label FROM transaction WHERE type = 'DepAppl'"
+                      ).json()["items"]
+    assert [(a["foreigntotal"], a["label"]) for a in apps] == [("25", "Deposit Application")]
+    assert gl(ns, apps[0]["id"]) == [("1100", "", "25.00"), ("2100", "25.00", "")]
+    w.post("deposit", {"account": {"id": w.acct["1000"]}, "payment": {"items": [{"id": int(cd), "deposit": True}]}})
+    assert _status(ns, "customerDeposit", cd) == "B"  # Deposited
+    balances = ns.suiteql(
+        "SELECT a.acctnumber, SUM(tal.amount) AS balance FROM transactionaccountingline tal "
+        "JOIN account a ON a.id = tal.account WHERE a.acctnumber IN ('1100', '1200', '2100') GROUP BY a.acctnumber"
+    ).json()["items"]
+    assert {r["acctnumber"]: _money(r["balance"]) for r in balances} == {"1100": "0.00", "1200": "0.00",
+                                                                         "2100": "0.00"}
+    refused = requests.delete(ns.url + RECORD + f"/invoice/{inv}", headers=ns.headers, timeout=30)
+    assert refused.status_code == 400 and "dependent records" in _detail(refused)["detail"]
+
+
+def test_a_deposit_larger_than_the_invoice_stays_partly_unapplied(ns: NS) -> None:
+    w = World(ns)
+    so = w.order()
+    cd = w.post("customerDeposit", {"customer": {"id": w.customer}, "salesOrder": {"id": so}, "payment": 30.00})
+    w.transform("salesOrder", so, "itemFulfillment")
+    inv = w.transform("salesOrder", so, "invoice")
+    assert (_status(ns, "invoice", inv), _status(ns, "customerDeposit", cd)) == ("B", "A")
+    liability = ns.suiteql("SELECT SUM(tal.amount) AS balance FROM transactionaccountingline tal "
+                           "JOIN account a ON a.id = tal.account WHERE a.acctnumber = '2100'").json()["items"][0]
+    assert _money(liability["balance"]) == "-5.00"  # 5.00 of the deposit is still owed to the customer
+
+
+def test_the_bridges_customer_payment_body_is_accepted_and_settles_the_invoice(ns: NS) -> None:
+    """The body ``build_customer_payment`` writes in mode invoices, sent as the client sends it."""
+    from types import SimpleNamespace
+
+    from bridge.mapping.settlement import Coverage, OrderDocument, build_customer_payment
+    from bridge.mapping.wire import encode
+
+    w = World(ns)
+    so = w.shipped_order()
+    inv = w.transform("salesOrder", so, "invoice")
+    ar = ns.sb.get("account", "eid:ACCT-1100").id
+    cov = Coverage("t1", "o1", so, Decimal("25.00"), {}, Decimal(0), Decimal(0), Decimal(0),
+                   (OrderDocument(inv, "invoice", Decimal("25.00"), customer_id=w.customer),))
+    settings = SimpleNamespace(subsidiary=None, receivable=SimpleNamespace(
+        payment_external_id="TTS-PMT-{shop_id}-{order_id}", ar_account=ar, payment_method=None))
+    body = build_customer_payment(cov, settings, shop_id="7", tran_date=ns.sb.now().date(),  # type: ignore[arg-type]
+                                  currency_id=None)
+    r = requests.post(ns.url + RECORD + "/customerPayment", data=encode(body),
+                      headers={**ns.headers, "Content-Type": "application/json"}, timeout=30)
+    pay = _id(r)
+    assert gl(ns, pay) == [("1100", "", "25.00"), ("1200", "25.00", "")]
+    assert _status(ns, "invoice", inv) == "B"

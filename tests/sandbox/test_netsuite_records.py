@@ -6,9 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
+import requests
+
 from .test_netsuite_support import NS, RECORD, ns, ns_keys
 
 __all__ = ["ns", "ns_keys"]
+
+
+ERROR = {"X-NetSuite-PropertyNameValidation": "Error"}
 
 
 def _detail(r: Any) -> dict[str, Any]:
@@ -65,13 +71,19 @@ def test_unknown_property_is_invalid_content_with_its_path(ns: NS) -> None:
     ids = ns.ids()
     body = _so(ids)
     body["item"]["items"][0]["colour"] = "red"
-    r = ns.post(RECORD + "/salesOrder", body)
+    r = ns.post(RECORD + "/salesOrder", body, headers=ERROR)
     assert r.status_code == 400
     d = _detail(r)
     assert d["o:errorCode"] == "INVALID_CONTENT" and d["o:errorPath"] == "item.items[0].colour"
-    # NetSuite's header relaxes property-name validation
+    # NetSuite's header relaxes property-name validation; without it the record browser's default,
+    # Warning, applies: the unknown property is left out and the record saved
     relaxed = ns.post(RECORD + "/salesOrder", body, headers={"X-NetSuite-PropertyNameValidation": "Ignore"})
     assert relaxed.status_code == 204
+    default = ns.post(RECORD + "/salesOrder", body)
+    assert default.status_code == 204, default.text
+    got = ns.get(RECORD + "/salesOrder/" + default.headers["Location"].rsplit("/", 1)[1],
+                 params={"expandSubResources": "true"}).json()
+    assert "colour" not in got["item"]["items"][0]
 
 
 def test_property_name_validation_header_value_is_case_insensitive(ns: NS) -> None:
@@ -103,14 +115,55 @@ def test_json_types_follow_the_schema_numbers_are_numbers_and_strings_strings(ns
     assert exact.status_code == 204, exact.text
 
 
+@pytest.mark.parametrize(("quantity", "rate", "code", "path"), [
+    ("1", "NaN", "INVALID_CONTENT", None),  # not JSON
+    ("1", "-Infinity", "INVALID_CONTENT", None),
+    ("NaN", "1", "INVALID_CONTENT", None),
+    ("1", "1e999", "INVALID_CONTENT", "item.items[0].rate"),
+    ("1", "9007199254740992", "INVALID_CONTENT", "item.items[0].rate"),  # beyond an exact double
+    ("1e400", "1", "INVALID_CONTENT", "item.items[0].quantity"),
+    ("9007199254740991", "9007199254740991", "USER_ERROR", None),  # each fits, their product does not
+])
+def test_out_of_range_numbers_are_refused_in_netsuites_shape_never_a_500(
+        ns: NS, quantity: str, rate: str, code: str, path: str | None) -> None:
+    ids = ns.ids()
+    line = f'{{"item":{{"id":"{ids["item"]}"}},"quantity":{quantity},"rate":{rate}}}'
+    head = f'"entity":{{"id":"{ids["customer"]}"}},"location":{{"id":"{ids["location"]}"}}'
+    raw = f'{{{head},"item":{{"items":[{line}]}}}}'
+    r = requests.post(ns.url + RECORD + "/salesOrder", data=raw, timeout=30,
+                      headers={**ns.headers, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    detail = _detail(r)
+    assert detail["o:errorCode"] == code
+    if path:
+        assert detail["o:errorPath"] == path
+
+
 def test_custom_fields_from_the_project_are_accepted_only_where_they_apply(ns: NS) -> None:
     ids = ns.ids()
     ok = ns.post(RECORD + "/salesOrder", _so(ids, custbody_ttns_order_id="5770001"))
     assert ok.status_code == 204, ok.text
-    bad = ns.post(RECORD + "/salesOrder", _so(ids, custbody_not_defined="x"))
+    bad = ns.post(RECORD + "/salesOrder", _so(ids, custbody_not_defined="x"), headers=ERROR)
     assert bad.status_code == 400 and _detail(bad)["o:errorPath"] == "custbody_not_defined"
-    col_on_body = ns.post(RECORD + "/salesOrder", _so(ids, custcol_ttns_package="1"))
+    col_on_body = ns.post(RECORD + "/salesOrder", _so(ids, custcol_ttns_package="1"), headers=ERROR)
     assert col_on_body.status_code == 400
+
+
+def test_property_value_validation_header_relaxes_json_types(ns: NS) -> None:
+    """X-NetSuite-PropertyValueValidation (documented default Error): Warning or Ignore read a numeric
+    string as the number, as a SuiteScript setValue would."""
+    ids = ns.ids()
+    body = _so(ids)
+    body["item"]["items"][0]["rate"] = "12.50"
+    strict = ns.post(RECORD + "/salesOrder", body, headers={"X-NetSuite-PropertyValueValidation": "Error"})
+    assert strict.status_code == 400 and _detail(strict)["o:errorPath"] == "item.items[0].rate"
+    for mode in ("Warning", "ignore"):
+        r = ns.post(RECORD + "/salesOrder", body, headers={"X-NetSuite-PropertyValueValidation": mode})
+        assert r.status_code == 204, (mode, r.text)
+    got = ns.get(RECORD + "/salesOrder/" + r.headers["Location"].rsplit("/", 1)[1]).json()
+    assert got["subtotal"] == 25.0
+    bogus = ns.post(RECORD + "/salesOrder", body, headers={"X-NetSuite-PropertyValueValidation": "Lenient"})
+    assert bogus.status_code == 400 and _detail(bogus)["o:errorCode"] == "INVALID_HEADER"
 
 
 def test_references_must_exist_and_values_match_their_types(ns: NS) -> None:

@@ -86,6 +86,7 @@ def make_config(keys: Keys, **overrides: Any) -> tuple[NetSuiteSandboxConfig, Cr
         tba_tokens=[tba],
         api_secrets={"custsecret_fx_key": secret, "custsecret_ttns_events": secret},
         run_scripts=False,
+        https_allow_http=True,  # scripts reach test servers on loopback over HTTP (a named knob)
     )
     for k, v in overrides.items():
         setattr(cfg, k, v)

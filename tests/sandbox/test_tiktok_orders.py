@@ -494,6 +494,17 @@ def test_product_create_search_edit_prices_and_status(tiktok: TikTokEnv) -> None
     pid, sku_id = created["product_id"], created["skus"][0]["id"]
     found = c.ok("POST", "/product/202502/products/search", {"page_size": 50}, {"seller_skus": ["US-LINEN-S"]})
     assert [p["id"] for p in found["products"]] == [pid]
+    # money is a decimal string on the pages: a JSON number is refused, as is a documented range broken
+    as_number = c.err("POST", f"/product/202309/products/{pid}/prices/update", None,
+                      {"skus": [{"id": sku_id, "price": {"amount": 24.9, "currency": "USD"}}]})
+    assert as_number[1] == 12052910 and "skus[0].price.amount: must be of type string" in as_number[2]
+    too_high = c.err("POST", f"/product/202309/products/{pid}/prices/update", None, {"skus": [{
+        "id": sku_id, "price": {"amount": "24.90", "currency": "USD"},
+        "list_price": {"amount": "9000", "currency": "USD"}}]})
+    assert too_high[1] == 12052910 and "list_price.amount: must be within [0.01, 7600]" in too_high[2]
+    for text in ("1e999", "-5.00", " 5.00", "NaN"):
+        assert c.err("POST", f"/product/202309/products/{pid}/prices/update", None, {"skus": [{
+            "id": sku_id, "price": {"amount": text, "currency": "USD"}}]})[1] == 12052073, text
     c.ok("POST", f"/product/202309/products/{pid}/prices/update", None,
          {"skus": [{"id": sku_id, "price": {"amount": "24.90", "currency": "USD"}}]})
     got = c.ok("GET", f"/product/202309/products/{pid}")

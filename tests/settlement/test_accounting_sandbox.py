@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bridge.bootstrap import build
+from bridge.errors import NeedsHumanError
 from bridge.flows import settlement
 from bridge.mapping.accounting import posting_date
 from bridge.mapping.orders_spec import OrdersSpec
@@ -82,8 +83,16 @@ def last_transaction(b: Bridge) -> int:
 
 
 def settle_day(b: Bridge) -> tuple[str, datetime]:
-    """TikTok closes the next day's statement at 00:00 UTC; the bridge imports it, posts its journal
-    and, once TikTok pays, the payout's deposit. Returns (statement id, its close)."""
+    """TikTok closes the next day's statement at 00:00 UTC; the bridge imports it and posts its
+    journal. Returns (statement id, its close)."""
+    sid, midnight = close_day(b)
+    posted = settlement.service(b.c).post_statement(b.shop, sid)
+    assert posted["action"] == "posted", posted
+    return sid, midnight
+
+
+def close_day(b: Bridge) -> tuple[str, datetime]:
+    """TikTok closes the next day's statement; the bridge imports it (not posted yet)."""
     now = datetime.fromtimestamp(int(b.tt.describe()["clock"]), UTC)
     day = (now + timedelta(days=1)).date()
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
@@ -92,8 +101,6 @@ def settle_day(b: Bridge) -> tuple[str, datetime]:
     svc = settlement.service(b.c)
     around = b.c.clock.now()
     svc.import_window(b.shop, around - timedelta(days=60), around + timedelta(days=60))
-    posted = svc.post_statement(b.shop, str(stmt["id"]))
-    assert posted["action"] == "posted", posted
     return str(stmt["id"]), midnight
 
 
@@ -138,15 +145,19 @@ def run_order_to_refund(b: Bridge, *, pay: bool = True) -> dict[str, Any]:
     aftersale.approve_return(ret["return_id"], "APPROVE_RECEIVED_PACKAGE")
     b.drain()
     # a second order settles on the same day as the refund, so TikTok pays that statement out
-    # (a statement that only takes money back is netted from a later payout)
-    o2 = b.order([("CAP-001", 1)])
+    # (a statement that only takes money back is netted from a later payout); one of its units is
+    # refunded without a return before it settles (refund only: sale and refund on one line)
+    o2 = b.order([("CAP-001", 3)])
     b.fulfill(o2["id"], None, ["9400111202555842768" + o2["id"][-3:].rjust(3, "0")])
     b.tt.advance_order(o2["id"], to="DELIVERED")
+    only = b.tt.request_return(o2["id"], line_item_ids=[o2["line_items"][0]["id"]], return_type="REFUND")
+    aftersale.approve_return(only["return_id"], "APPROVE_REFUND")
+    b.drain()
     s2, close2 = settle_day(b)
     if pay:
         payouts.append(pay_out(b, s2))
-    return {"order": o, "second": o2, "return": ret, "statements": [s1, s2], "closes": [close1, close2], "start": start,
-            "payouts": payouts}
+    return {"order": o, "second": o2, "return": ret, "refund_only": only, "statements": [s1, s2],
+            "closes": [close1, close2], "start": start, "payouts": payouts}
 
 
 def accounts(b: Bridge) -> dict[str, dict[str, str]]:
@@ -174,7 +185,18 @@ def check_common(b: Bridge, run: dict[str, Any], expect_documents: dict[str, int
         assert so["tranDate"] == posting_date(paid, "America/Los_Angeles").isoformat()
     # the refund is reversed once: by the statement, never by a credit memo or cash refund too
     ret_link = b.c.store.links.get("return", b.shop, str(run["return"]["return_id"]))
-    assert ret_link is not None and ret_link.data.get("refund_by") == "statement"
+    assert ret_link is not None and ret_link.data.get("refund_by") == "statement" and ret_link.data.get("ra_id")
+    only = b.c.store.links.get("return", b.shop, str(run["refund_only"]["return_id"]))
+    assert only is not None and only.data.get("refund_by") == "statement"
+    assert not only.data.get("ra_id"), "a refund without a return writes nothing in NetSuite"
+    # statement 2 carries both refunds (the return's and the refund only), and it is what reversed them
+    row = settlement.service(b.c).repo.statement(b.shop, run["statements"][1])
+    assert row is not None
+    units = {li["id"]: D(li["original_price"]) for o in (run["order"], run["second"]) for li in o["line_items"]}
+    taken_back = units[run["order"]["line_items"][0]["id"]] + units[run["second"]["line_items"][0]["id"]]
+    assert row.components["revenue.refund_subtotal_before_discount_amount"] == -taken_back
+    assert [r["return_status"] for r in b.tt.returns(order_id=run["second"]["id"])] == [
+        "RETURN_OR_REFUND_REQUEST_COMPLETE"], "TikTok refunded it"
     documents: dict[str, int] = {}
     for t in {(ln.tran, ln.type) for ln in gl if ln.type in REVENUE_DOCUMENTS}:
         documents[t[1]] = documents.get(t[1], 0) + 1
@@ -215,11 +237,11 @@ def test_customer_deposits_mode_invoice_recognises_and_the_statement_reverses(b2
         assert [p["action"] for p in run["payouts"]] == ["posted", "posted"]
         so = b2.ns.get("salesOrder", b2.so(run["order"]["id"])).data
         assert so["status"]["id"] == "G", "billed at shipment"
-        # the customer deposit recorded at order time went to the bank with the payout; what it owes the
-        # invoice is NetSuite's deposit application when the order is billed (not in the sandbox: the
-        # A/R the invoice opened equals the deposit still held)
+        # the customer deposit recorded at order time went to the bank with the payout, and billing the
+        # order applied it to the invoice (NetSuite's deposit application, Dr Customer deposits / Cr A/R)
         assert balance(gl, "1200") == ZERO
-        assert balance(gl, "1100") == -balance(gl, "2100") > 0
+        assert balance(gl, "1100") == ZERO and balance(gl, "2100") == ZERO, "nothing in receivables or deposits"
+        assert {ln.type for ln in gl if ln.number == "2100"} == {"CustDep", "DepAppl"}
 
 
 def test_invoices_mode_invoice_recognises_and_the_statement_reverses(b2: Bridge) -> None:
@@ -233,6 +255,33 @@ def test_invoices_mode_invoice_recognises_and_the_statement_reverses(b2: Bridge)
         assert so["status"]["id"] == "G", "billed at shipment"
         invoiced = sum((ln.amount for ln in gl if ln.type == "CustInvc" and ln.number == "1100"), ZERO)
         assert balance(gl, "1100") == invoiced > 0, "the invoices wait for the payout's customer payments"
+
+
+def test_a_closed_period_posts_nothing_and_the_replay_after_reopening_posts_once(b2: Bridge) -> None:
+    with mode(b2, "summary"):
+        o = b2.order([("CAP-001", 1)])
+        b2.fulfill(o["id"], None, ["9400111202555842767" + o["id"][-3:].rjust(3, "0")])
+        b2.tt.advance_order(o["id"], to="DELIVERED")
+        sid, close = close_day(b2)
+        period = posting_date(close, "America/Los_Angeles").strftime("%Y-%m")
+        svc = settlement.service(b2.c)
+        b2.ns.close_period(period)
+        try:
+            with pytest.raises(NeedsHumanError) as refused:
+                svc.post_statement(b2.shop, sid)
+            err = refused.value
+            assert (err.code, err.owner) == ("NS_PERIOD_CLOSED", "finance") and "Reopen" in err.fix_hint
+            assert "closed" in str(err.evidence.as_dict() if err.evidence else err).lower()
+            found, _ = b2.ns.suiteql(f"SELECT id FROM transaction WHERE externalid = 'TTS-STMT-{sid}'")  # noqa: S608
+            assert found == [], "a journal is all or nothing: NetSuite kept no part of it"
+            row = svc.repo.statement(b2.shop, sid)
+            assert row is not None and row.status not in settlement.POSTED and row.line_count >= 1
+        finally:
+            b2.ns.close_period(period, closed=False)
+        assert svc.post_statement(b2.shop, sid)["action"] == "posted"
+        assert svc.post_statement(b2.shop, sid)["action"] == "unchanged"
+        found, _ = b2.ns.suiteql(f"SELECT id FROM transaction WHERE externalid = 'TTS-STMT-{sid}'")  # noqa: S608
+        assert len(found) == 1
 
 
 @pytest.fixture(scope="module")

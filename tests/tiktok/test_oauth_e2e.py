@@ -277,6 +277,17 @@ def test_connect_through_the_console_login(sqlite_url: str, sandbox: Sandbox) ->
         back = s.post(sandbox.url + "/open/authorize", data={
             "service_id": sandbox.service_id, "state": state, "open_id": sandbox.shop("US")["seller_open_id"],
             "action": "authorize"}, allow_redirects=False, timeout=10)
+        # The state is bound to the session that clicked Connect: the same link in another logged-in
+        # session (a victim lured onto an attacker's callback link) is refused, and does not use it up.
+        other = requests.Session()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', other.get(server.url + "/login", timeout=10).text)
+        assert token is not None
+        assert other.post(server.url + "/login", data={"csrf_token": token.group(1), "username": "admin",
+                                                       "password": "a-long-enough-password"},
+                          allow_redirects=False, timeout=10).status_code == 303
+        hijack = other.get(back.headers["Location"], allow_redirects=False, timeout=10)
+        assert hijack.status_code == 400 and "another browser session" in hijack.text
+        assert c.store.shops.get(sandbox.shop("US")["id"]) is None
         done = s.get(back.headers["Location"], allow_redirects=False, timeout=10)
         assert done.status_code == 303, done.text
         assert c.store.shops.get(sandbox.shop("US")["id"]) is not None

@@ -51,3 +51,37 @@ def test_schedule_needs_exactly_one_trigger() -> None:
 def test_apscheduler_is_built_with_one_job_per_schedule() -> None:
     sched = build_scheduler(MemoryJobQueue(), [POLL, NIGHTLY], blocking=False)
     assert sorted(j.id for j in sched.get_jobs()) == ["inventory.reassert", "orders.poll"]
+
+
+def test_a_running_scheduler_logs_json_ticks_without_errors() -> None:
+    """APScheduler runs the ticks at INFO (as in production): every line is JSON, no ERROR, and the tick line
+    carries the correlation id of the job it enqueued (the worker logs that job under the same id)."""
+    import io
+    import json
+    import logging
+    import time
+
+    from bridge.logs import configure_logging
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    configure_logging("INFO", "json", stream=stream)
+    q = MemoryJobQueue()
+    sched = build_scheduler(q, [Schedule(name="fast", kind="orders.poll", every_seconds=1)], blocking=False)
+    sched.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not q.counts() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.1)
+    finally:
+        sched.shutdown(wait=True)
+        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]  # every line is JSON
+    assert q.counts() == {"queued": 1}
+    assert not [ln for ln in lines if ln["level"] in ("ERROR", "CRITICAL")], lines
+    ticks = [ln for ln in lines if ln["logger"] == "bridge.scheduler"]
+    assert ticks and ticks[0]["schedule"] == "fast" and ticks[0]["enqueued"] is True
+    assert any(ln["logger"].startswith("apscheduler") for ln in lines)
+    assert ticks[0]["correlation_id"] == q.claim("w", lease_seconds=5)[0].correlation_id

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP_KEY = "fuzzappkey"
 APP_SECRET = "fuzz-app-secret-" + secrets.token_hex(6)
 NS_SECRET = "fuzz-ns-secret-" + secrets.token_hex(6)
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=30, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

@@ -92,7 +92,8 @@ class NetSuiteSandboxConfig:
     latency: LatencyModel = field(default_factory=LatencyModel)
     faults: Faults = field(default_factory=Faults)
     legacy_tax: bool = False
-    property_name_validation: PropertyValidation = "Error"
+    # X-NetSuite-PropertyNameValidation when a request sends none: the record browser documents Warning.
+    property_name_validation: PropertyValidation = "Warning"
     suiteql_date_format: Literal["M/D/YYYY", "ISO"] = "M/D/YYYY"
     # SuiteCloud project: custom fields/records and scripts are read from <suitecloud_dir>/src.
     suitecloud_dir: Path | None = None
@@ -104,6 +105,9 @@ class NetSuiteSandboxConfig:
     api_secrets: dict[str, str] = field(default_factory=dict)  # custsecret_… -> value
     script_parameters: dict[str, str] = field(default_factory=dict)  # custscript_… -> value
     https_connect_timeout_seconds: float = 5.0
+    # Leniency, off by default (docs/sandbox-netsuite.md, "Knobs"): N/https takes http:// URLs. NetSuite
+    # requests HTTPS only; tests and the demo reach a bridge on loopback over plain HTTP.
+    https_allow_http: bool = False
     https_total_timeout_seconds: float = 45.0
     seed_defaults: bool = True
     base_currency_precision: int = 2

@@ -54,7 +54,9 @@ class ScriptError(Exception):
 def default_harness_dir(suitecloud_dir: Path | None) -> Path:
     if suitecloud_dir is not None and (suitecloud_dir / "harness" / "harness.js").is_file():
         return suitecloud_dir / "harness"
-    return Path(__file__).resolve().parents[3] / "suitecloud" / "harness"
+    from bridge.resources import project_dir
+
+    return project_dir("suitecloud") / "harness"
 
 
 def _json_default(value: Any) -> Any:
@@ -290,6 +292,7 @@ class HarnessHost:
                     "department": 0,
                 },
                 "timeouts": {"connect": cfg.https_connect_timeout_seconds, "total": cfg.https_total_timeout_seconds},
+                "httpsAllowHttp": cfg.https_allow_http,
                 "clockOffsetMs": round(self.sandbox.clock_offset * 1000),
             },
             "entry": entry,

@@ -41,6 +41,10 @@ def ns_error_response(err: NsError) -> Response:
     return json_response(err.body(), err.status)
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN / Infinity: Python's parser takes them, JSON does not
+
+
 def json_body(required: bool = True) -> Any:
     raw = request.get_data(cache=True)
     if not raw.strip():
@@ -48,7 +52,7 @@ def json_body(required: bool = True) -> Any:
             raise invalid_content("The request body is empty; a JSON object is expected.")
         return {}
     try:
-        return json.loads(raw, parse_float=Decimal)
+        return json.loads(raw, parse_float=Decimal, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError):
         raise invalid_content("The request body is not valid JSON.") from None
 

@@ -35,6 +35,7 @@ POSTING_TYPES = (
     "customerDeposit",
     "customerRefund",
     "customerPayment",
+    "depositApplication",
     "deposit",
     "journalEntry",
     "inventoryAdjustment",
@@ -175,6 +176,7 @@ class Ledger:
             "customerDeposit": self._customer_deposit,
             "customerRefund": self._customer_refund,
             "customerPayment": self._customer_payment,
+            "depositApplication": self._deposit_application,
             "deposit": self._deposit,
             "journalEntry": self._journal,
             "inventoryAdjustment": self._adjustment,
@@ -290,6 +292,18 @@ class Ledger:
         amount = cents(_dec(d.get("payment")) * self._rate(d))
         receivable = self.account(d.get("arAcct"), "receivables", "A/R Account", "arAcct")
         return [Entry(0, self.cash_account(d), amount), Entry(0, receivable, -amount)]
+
+    def _deposit_application(self, d: Mapping[str, Any]) -> list[Entry]:
+        """A customer deposit applied to an invoice: Dr Customer Deposits, Cr the invoice's A/R account."""
+        rate = self._rate(d)
+        out: list[Entry] = []
+        for ln in d.get("apply") or []:
+            invoice = self.store.get("invoice", _ref(ln.get("doc")) or "")
+            receivable = self.account(invoice.data.get("account") if invoice else None, "receivables", "A/R Account")
+            amount = cents(_dec(ln.get("amount")) * rate)
+            out.append(Entry(0, self.special("customer_deposits", "Customer Deposits account"), amount))
+            out.append(Entry(0, receivable, -amount))
+        return out
 
     def _customer_refund(self, d: Mapping[str, Any]) -> list[Entry]:
         """Dr Customer Deposits (refunded deposits) / A/R (applied credits), Cr the refund account."""

@@ -23,18 +23,22 @@ def _base() -> str:
     return request.host_url.rstrip("/") + RECORD_BASE
 
 
+def _validation_header(name: str) -> str | None:
+    """``Error`` / ``Warning`` / ``Ignore`` from a validation header, read case-insensitively (clients send
+    ``error`` as often as ``Error``); None when absent."""
+    raw = request.headers.get(name)
+    if raw is None:
+        return None
+    mode = _VALIDATION_MODES.get(raw.strip().lower())
+    if mode is None:
+        raise NsError(400, "INVALID_HEADER", f"{name} must be Error, Warning or Ignore.", header=name)
+    return mode
+
+
 def _ctx() -> ExecContext:
-    raw = request.headers.get("X-NetSuite-PropertyNameValidation")
-    # NetSuite reads the value case-insensitively (clients send ``error`` as often as ``Error``).
-    mode = _VALIDATION_MODES.get(raw.strip().lower()) if raw is not None else None
-    if raw is not None and mode is None:
-        raise NsError(
-            400,
-            "INVALID_HEADER",
-            "X-NetSuite-PropertyNameValidation must be Error, Warning or Ignore.",
-            header="X-NetSuite-PropertyNameValidation",
-        )
-    return ExecContext(context_type=REST, via_rest=True, property_validation=mode)
+    return ExecContext(context_type=REST, via_rest=True,
+                       property_validation=_validation_header("X-NetSuite-PropertyNameValidation"),
+                       value_validation=_validation_header("X-NetSuite-PropertyValueValidation"))
 
 
 def _replace() -> set[str]:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .errors import NsError, invalid_content, user_error
@@ -32,6 +32,7 @@ POSTING_TYPES = (
     "customerDeposit",
     "customerRefund",
     "customerPayment",
+    "depositApplication",
     "journalEntry",
     "deposit",
     "inventoryAdjustment",
@@ -55,6 +56,7 @@ TRAN_PREFIX = {
     "itemReceipt": "IR",
     "transferOrder": "TO",
     "customerPayment": "PYMT",
+    "depositApplication": "DA",
 }
 STATUS_LABELS: dict[str, dict[str, str]] = {
     "salesOrder": {
@@ -110,7 +112,10 @@ LEGACY_TAX_LINE = ("taxCode", "taxRate1", "taxRate2", "tax1Amt", "taxAmount", "i
 
 
 def q(value: Decimal, places: int = 2) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    try:
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # quantity x rate (or a sum) beyond what an amount can hold: bad input, not a 500
+        raise user_error(f"The amount {value:.6E} is out of range.") from None
 
 
 def dec(value: Any, default: Decimal = ZERO) -> Decimal:
@@ -509,12 +514,9 @@ def invoice_due(invoice: Rec, excluding: str | None = None) -> Decimal:
     return dec(invoice.data.get("total")) - paid
 
 
-def compute_payment(env: Env, data: dict[str, Any], old: Rec | None) -> None:
-    """A customer payment: the invoices it applies to (``apply``: ``doc``, ``apply``, ``amount`` — the
-    amount due when omitted), ``payment`` (the applied total when omitted), ``applied``/``unapplied``."""
-    customer = ref(data.get("customer"))
-    if not customer:
-        raise user_error("Please enter value(s) for: Customer", "customer")
+def apply_to_invoices(env: Env, data: dict[str, Any], old: Rec | None, customer: str) -> Decimal:
+    """The ``apply`` lines of a payment or credit memo (``doc`` = an invoice of the customer, ``apply``,
+    ``amount`` — the amount due when omitted, never more): checked and completed; returns their total."""
     applied = ZERO
     for i, line in enumerate(data.get("apply") or []):
         path = f"apply.items[{i}]"
@@ -543,6 +545,16 @@ def compute_payment(env: Env, data: dict[str, Any], old: Rec | None) -> None:
         line["type"] = "Invoice"
         line["refNum"] = invoice.data.get("tranId")
         applied += amount
+    return applied
+
+
+def compute_payment(env: Env, data: dict[str, Any], old: Rec | None) -> None:
+    """A customer payment: the invoices it applies to, ``payment`` (the applied total when omitted),
+    ``applied``/``unapplied``; status B Not Deposited (undeposited funds) or C Deposited."""
+    customer = ref(data.get("customer"))
+    if not customer:
+        raise user_error("Please enter value(s) for: Customer", "customer")
+    applied = apply_to_invoices(env, data, old, customer)
     payment = dec(data.get("payment")) if data.get("payment") is not None else applied
     if payment <= 0:
         raise user_error("Please enter value(s) for: Payment Amount", "payment")
@@ -556,6 +568,18 @@ def compute_payment(env: Env, data: dict[str, Any], old: Rec | None) -> None:
     data["total"] = payment
     if old is None or ref(data.get("status")) not in ("B", "C"):
         data["status"] = {"id": "B" if undeposited(data) else "C"}
+
+
+def compute_credit_applications(env: Env, data: dict[str, Any], old: Rec | None) -> None:
+    """A credit memo applied to the customer's invoices: ``applied``/``unapplied``; status A Open,
+    B Fully Applied."""
+    applied = apply_to_invoices(env, data, old, ref(data.get("entity")) or "")
+    total = dec(data.get("total"))
+    if applied > total:
+        raise user_error(f"The amount applied ({applied}) is more than the credit ({total}).", "apply")
+    data["applied"] = applied
+    data["unapplied"] = total - applied
+    data["status"] = {"id": "B" if applied >= total > 0 else "A"}
 
 
 # -- statuses -----------------------------------------------------------------------------------
@@ -618,6 +642,8 @@ def prepare(env: Env, rec_type: str, old: Rec | None, patch: Patch) -> dict[str,
         for line in data.get("item") or []:
             item = env.store.find_item(ref(line.get("item")) or "")
             line["_stock"] = bool(item and is_stock_item(item))
+        if rec_type == "creditMemo":
+            compute_credit_applications(env, data, old)
     elif rec_type == "transferOrder":
         for key in ("location", "transferLocation"):
             if not data.get(key):
@@ -756,7 +782,7 @@ def effects(env: Env, rec_type: str, data: dict[str, Any]) -> Effects:
         for line in data.get("payment") or []:
             if line.get("deposit", True) and line.get("id") is not None:
                 eff.deposits.append(str(line["id"]))
-    elif rec_type == "customerPayment":
+    if rec_type in ("customerPayment", "creditMemo"):
         for line in data.get("apply") or []:
             if line.get("apply", True) and ref(line.get("doc")):
                 eff.payments.append((ref(line.get("doc")) or "", dec(line.get("amount"))))

@@ -55,6 +55,7 @@ class ExecContext:
     via_rest: bool = False
     allow_standalone: bool = False
     property_validation: str | None = None
+    value_validation: str | None = None  # X-NetSuite-PropertyValueValidation (REST; documented default Error)
     event_type: str | None = None  # override of the user event type (ship, pack, xedit …)
 
 
@@ -278,6 +279,12 @@ class NetSuiteSandbox:
                             script_code="THIS_RECORD_CANNOT_BE_DELETED_BECAUSE_IT_HAS_DEPENDENT_RECORDS",
                         )
             env = self.env(ctx)
+            if current.type == "invoice" and current.data.get("_paidBy"):
+                raise user_error(
+                    "This record cannot be deleted because it has dependent records (payments, credits or "
+                    "deposits applied to it).",
+                    script_code="THIS_RECORD_CANNOT_BE_DELETED_BECAUSE_IT_HAS_DEPENDENT_RECORDS",
+                )
             if current.type in POSTING_TYPES and current.data.get("_gl"):
                 self._check_open(current)
             self._apply_effects(env, current, None)
@@ -334,7 +341,10 @@ class NetSuiteSandbox:
         self, rec_type: str, body: dict[str, Any], ctx: ExecContext, replace: set[str] | None
     ) -> tuple[Patch, list[str]]:
         mode = ctx.property_validation or self.config.property_name_validation
-        validator = Validator(self.custom_fields, mode, strict_types=ctx.via_rest)
+        # JSON types as the schema says on REST unless X-NetSuite-PropertyValueValidation relaxes value
+        # validation (Warning / Ignore: a numeric string is read as a number, as SuiteScript does).
+        strict_types = ctx.via_rest and (ctx.value_validation or "Error") == "Error"
+        validator = Validator(self.custom_fields, mode, strict_types=strict_types)
         validated = validator.body(rec_type, body, is_transaction=rec_type in TRANSACTION_TYPES)
         with self.lock:
             for check in validated.refs:
@@ -435,7 +445,58 @@ class NetSuiteSandbox:
         self.store.put(rec, old)
         self.mirror.sync(rec)
         self._update_demand(rec_type, rid, rec)
+        if rec_type == "invoice" and old is None:
+            self._apply_order_deposits(rec)
         return rec
+
+    def _apply_order_deposits(self, invoice: Rec) -> None:
+        """Billing a sales order applies the customer deposits recorded against it (``salesOrder``):
+        one deposit application per deposit, ``Dr Customer Deposits / Cr A/R``, for what the deposit has
+        left and the invoice still owes — as NetSuite does when an order with deposits is billed."""
+        order = ref(invoice.data.get("createdFrom"))
+        if not order or self.store.get("salesOrder", order) is None:
+            return
+        deposits = sorted(
+            (d for d in self.store.all("customerDeposit") if ref(d.data.get("salesOrder")) == order),
+            key=lambda d: int(d.id),
+        )
+        for deposit in deposits:
+            left = dec(deposit.data.get("payment")) - sum(
+                (dec(v) for v in (deposit.data.get("_appliedBy") or {}).values()), ZERO
+            )
+            amount = min(left, rules.invoice_due(invoice))
+            if amount <= 0:
+                continue
+            now = self.now()
+            data: dict[str, Any] = {
+                "tranId": f"DA{self.store.next_tran_number('depositApplication')}",
+                "tranDate": invoice.data.get("tranDate"),
+                "postingPeriod": invoice.data.get("postingPeriod"),
+                "customer": invoice.data.get("entity"),
+                "subsidiary": invoice.data.get("subsidiary"),
+                "currency": deposit.data.get("currency"),
+                "exchangeRate": deposit.data.get("exchangeRate"),
+                "deposit": {"id": deposit.id},
+                "apply": [{"line": 1, "doc": {"id": invoice.id}, "apply": True, "amount": amount}],
+                "total": amount,
+            }
+            data["_gl"] = stored(self.ledger.entries("depositApplication", data))
+            app = Rec("depositApplication", self.store.next_id("depositApplication"), data, now, now)
+            self.store.put(app)
+            self.mirror.sync(app)
+            dep = deposit.clone()
+            dep.data.setdefault("_appliedBy", {})[app.id] = amount
+            if left - amount <= 0 and ref(dep.data.get("status")) == "A":
+                dep.data["status"] = {"id": "C"}  # Fully Applied (a deposit taking it makes it Deposited)
+            self.store.put(dep, deposit)
+            self.mirror.sync(dep)
+            invoice.data.setdefault("_paidBy", {})[app.id] = amount
+            paid = sum((dec(v) for v in invoice.data["_paidBy"].values()), ZERO)
+            total = dec(invoice.data.get("total"))
+            invoice.data["amountPaid"] = paid
+            invoice.data["amountRemaining"] = total - paid
+            invoice.data["status"] = {"id": "B" if paid >= total > 0 else "A"}
+            self.mirror.sync(invoice)
 
     def _apply_effects(self, env: Env, old: Rec | None, new: Rec | None) -> None:
         """Undo the old version's effects, apply the new one's; refuse (and change nothing) when stock
@@ -536,10 +597,14 @@ class NetSuiteSandbox:
         return list(changed.values())
 
     def _set_deposit_status(self, dep_id: str, *, deposited: bool) -> None:
-        """A deposit marks the payments it takes (customer deposit B Deposited / A Not Deposited;
-        customer payment and cash sale C Deposited / B Not Deposited)."""
+        """A deposit marks the payments it takes (customer deposit B Deposited / A Not Deposited or C
+        Fully Applied; customer payment and cash sale C Deposited / B Not Deposited)."""
         rec = self.store.get("customerDeposit", dep_id)
         status = "B" if deposited else "A"
+        if rec is not None and not deposited:
+            applied = sum((dec(v) for v in (rec.data.get("_appliedBy") or {}).values()), ZERO)
+            if applied >= dec(rec.data.get("payment")) > 0:
+                status = "C"  # Fully Applied
         if rec is None:
             rec = self.store.get("customerPayment", dep_id) or self.store.get("cashSale", dep_id)
             status = "C" if deposited else "B"

@@ -35,6 +35,7 @@ TRANSACTION_TYPES: dict[str, str] = {
     "itemReceipt": "ItemRcpt",
     "transferOrder": "TrnfrOrd",
     "customerPayment": "CustPymt",
+    "depositApplication": "DepAppl",  # made by the account itself when an order with deposits is billed
 }
 ITEM_TYPES = {"inventoryItem": "InvtPart", "discountItem": "Discount", "shipItem": "ShipItem"}
 # Reference targets that resolve to "any item" (the record browser types sublist items as kitItem).
@@ -45,6 +46,9 @@ CUSTOM_PREFIXES = ("custbody", "custcol", "custentity", "custitem", "custrecord"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_\-.:]+$")
+# Number properties are doubles (record browser formats double / float / int64; SuiteScript numbers are
+# JavaScript doubles): beyond 2^53 - 1 a value is no longer exact, so it is refused, never rounded.
+MAX_EXACT_NUMBER = Decimal(2**53 - 1)
 
 
 @dataclass(frozen=True)
@@ -164,9 +168,14 @@ def parse_decimal(value: Any, path: str, *, strict: bool = False) -> Decimal:
     if isinstance(value, bool) or value is None or (strict and isinstance(value, str)):
         raise invalid_content(f"Invalid value for the field {path}: a number is expected.", path)
     try:
-        return Decimal(str(value)) if not isinstance(value, Decimal) else value
+        number = Decimal(str(value)) if not isinstance(value, Decimal) else value
     except InvalidOperation:
         raise invalid_content(f"Invalid value for the field {path}: a number is expected.", path) from None
+    if not number.is_finite() or abs(number) > MAX_EXACT_NUMBER:
+        raise invalid_content(
+            f"Invalid value for the field {path}: a number between -{MAX_EXACT_NUMBER} and {MAX_EXACT_NUMBER} "
+            "is expected.", path)
+    return number
 
 
 def check_external_id(value: Any, path: str = "externalId") -> str:

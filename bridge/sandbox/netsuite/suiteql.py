@@ -43,6 +43,7 @@ _TRAN_LABEL = {
     "ItemRcpt": "Item Receipt",
     "TrnfrOrd": "Transfer Order",
     "CustPymt": "Payment",
+    "DepAppl": "Deposit Application",
 }
 
 # BUILTIN.DF of item.itemtype / transactionline.itemtype and account.accttype: the display names.

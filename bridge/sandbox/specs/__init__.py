@@ -16,9 +16,10 @@ from pathlib import Path
 import yaml
 
 from bridge.mapping.specs import deep_merge
+from bridge.resources import default_specs_dir
 
 OVERLAY = Path(__file__).resolve().parent
-SHIPPED = Path(__file__).resolve().parents[3] / "mapping_specs"
+SHIPPED = default_specs_dir()  # the checkout's mapping_specs/, or the copy an installed wheel carries
 
 HEADER = ("# Written by bridge.sandbox.specs: {shipped} with the sandbox overlay {overlay} merged on top.\n"
           "# Edit those files, not this one (it is rewritten each time a sandbox world starts).\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -189,12 +190,17 @@ def _check_category(cid: str) -> None:
         raise _refuse(12052024, "Category is not final category")
 
 
+_PLAIN_DECIMAL = re.compile(r"^\d{1,12}(\.\d{1,4})?$")
+
+
 def _price_from(body_price: dict[str, Any], currency: str) -> Decimal:
     if body_price.get("currency") and body_price["currency"] != currency:
         raise _refuse(12052084, "The provided currency is not available for this shop/region.")
     raw = body_price.get("amount") or body_price.get("sale_price")
     if raw is None:
         raise _refuse(12052424, "Missing 'sale price' value")
+    if not isinstance(raw, str) or not _PLAIN_DECIMAL.match(raw):  # "19.99": no sign, exponent or spaces
+        raise _refuse(12052073, "The product price is invalid")
     try:
         amount = dec(raw, "price")
     except ValueError:

@@ -113,6 +113,10 @@ function makeModule(ctx, rpc, secrets) {
                 headers['Content-Type'] = typeof options.body === 'object' ? 'application/x-www-form-urlencoded' : 'text/plain; charset=UTF-8';
             }
         }
+        if (ctx.httpsAllowHttp === false && !/^https:\/\//i.test(url)) {
+            // NetSuite's N/https requests HTTPS URLs only (the sandbox's https_allow_http knob relaxes it)
+            throw make('SSS_INVALID_URL', 'The URL must be a fully qualified HTTPS URL: ' + url.split('?')[0]);
+        }
         const t = ctx.timeouts || {};
         const res = syncRequest({
             method,
