@@ -1,7 +1,8 @@
 """Build hook: the wheel carries the project files an installed bridge needs besides its Python package.
 
-``mapping_specs/`` (the default specs) and ``suitecloud/`` (the SuiteCloud project deployed into NetSuite
-and run by the NetSuite sandbox, without ``node_modules``) are copied into ``bridge/_project/`` of the
+``mapping_specs/`` (the default specs), ``suitecloud/`` (the SuiteCloud project deployed into NetSuite
+and run by the NetSuite sandbox, without ``node_modules``) and ``deploy/`` (systemd units, the nginx
+example, the example configuration: docs/deploy.md) are copied into ``bridge/_project/`` of the
 build, where ``bridge.resources`` finds them. A source checkout (and an editable install) uses the
 repository's own folders instead. Everything else is declared in ``pyproject.toml``.
 """
@@ -15,7 +16,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-BUNDLED = ("mapping_specs", "suitecloud")
+BUNDLED = ("mapping_specs", "suitecloud", "deploy")
 SKIP = shutil.ignore_patterns("node_modules", ".ttns-installed", "coverage", "*.log", "__pycache__")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import tempfile
 import threading
@@ -19,13 +18,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import requests
 
 from bridge.benchmarks.harness import percentile
 from bridge.bootstrap import Container, build
 from bridge.logs import configure_logging
+from bridge.private_files import append_private
 from bridge.sandbox.world import SandboxWorld
 from bridge.store.db import upgrade
 from bridge.web import create_app
@@ -120,13 +120,6 @@ class Demo:
                 jobs.c.status == "queued", jobs.c.run_at <= now)).scalar_one())
 
 
-def private_append(path: Path) -> TextIO:
-    """``path`` opened for appending, readable and writable by its owner only (0600)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.fchmod(fd, 0o600)
-    return os.fdopen(fd, "a", encoding="utf-8")
-
-
 @contextmanager
 def running_demo(options: DemoOptions) -> Iterator[Demo]:
     """Start everything; stop it all on exit."""
@@ -142,7 +135,7 @@ def running_demo(options: DemoOptions) -> Iterator[Demo]:
     db = f"sqlite:///{workdir / 'bridge.db'}"
     upgrade(db)
     settings = world.settings(db, log_format="json", log_level="INFO")
-    log_file = private_append(workdir / "bridge.log")
+    log_file = append_private(workdir / "bridge.log")
     configure_logging("INFO", "json", stream=log_file)
     container = build(settings)
     world.serve(create_app(container=container))

@@ -141,7 +141,7 @@ def route_tiktok_product(event: InboundEvent) -> list[JobSpec]:
 class PushResult:
     shop_id: str
     product_id: str
-    action: str  # sent | unchanged | skipped | dry_run
+    action: str  # sent | unchanged | skipped | dry_run | deactivated (sold out, docs/inventory.md)
     sent: Quantities = field(default_factory=dict)
     plan: ProductPlan | None = None
     reason: str = ""

@@ -24,6 +24,7 @@ def register(main: click.Group) -> None:
         Writes WORKDIR/bridge.env with every TTNS_* setting a bridge needs to use them; then
         `set -a; . WORKDIR/bridge.env; set +a; ttns db upgrade; ttns web & ttns worker & ttns shops connect …`.
         """
+        from bridge.private_files import write_private
         from bridge.sandbox.world import SandboxWorld
 
         bridge_url = f"http://127.0.0.1:{bridge_port}"
@@ -33,8 +34,7 @@ def register(main: click.Group) -> None:
         values = world.settings_values(database_url=f"sqlite:///{workdir.resolve() / 'bridge.db'}",
                                        public_url=bridge_url, web_bind=f"127.0.0.1:{bridge_port}")
         env_file = workdir / "bridge.env"
-        env_file.write_text("".join(f"TTNS_{k.upper()}={v}\n" for k, v in values.items()))
-        env_file.chmod(0o600)
+        write_private(env_file, "".join(f"TTNS_{k.upper()}={v}\n" for k, v in values.items()).encode())
         code = world.tiktok_sb.authorize(world.app_key, shop_id=world.shop_id)
         click.echo(f"TikTok Shop sandbox  {world.tiktok_url}   (US shop {world.shop_id})")
         click.echo(f"NetSuite sandbox     {world.netsuite_url}   (account {world.netsuite_config.account_id})")

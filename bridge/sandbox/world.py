@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bridge.crypto import generate_key
+from bridge.private_files import write_private
 from bridge.resources import project_dir
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig, OAuth2Client
 from bridge.sandbox.netsuite import create_app as create_netsuite
@@ -116,9 +117,8 @@ class SandboxWorld:
             self.bridge_server = BackgroundServer(self.bridge_app, self.host, self.ports[2], name="bridge").start()
             self._servers.append(self.bridge_server)
         key = ec.generate_private_key(ec.SECP256R1())
-        self.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                    serialization.NoEncryption()))
-        self.key_file.chmod(0o600)
+        write_private(self.key_file, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
         public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 

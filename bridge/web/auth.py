@@ -167,7 +167,7 @@ def _start_session(user_id: int, password_hash: str) -> None:
 
 def session_binding() -> str:
     """A digest of this request's console session, to bind values (an OAuth ``state``) to it; "" when
-    there is no session (then nothing bound to a session matches)."""
+    there is no session (the connect views require a login, so in the app there always is one)."""
     sid = session.get("sid")
     if not isinstance(sid, str) or not sid:
         return ""

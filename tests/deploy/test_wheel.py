@@ -46,6 +46,9 @@ def test_the_wheel_carries_the_project_files(wheel: Path) -> None:
                for p in (ROOT / "suitecloud/src/FileCabinet").rglob("*.js")]
     assert scripts and all(f"bridge/_project/suitecloud/{s}" in names for s in scripts)
     assert not [n for n in names if "node_modules" in n]
+    for f in ("systemd/ttns-web.service", "systemd/ttns-worker.service", "systemd/ttns-scheduler.service",
+              "systemd/ttns.target", "nginx/ttns.conf", "ttns.toml.example"):
+        assert f"bridge/_project/deploy/{f}" in names, f
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
 
 

@@ -112,3 +112,39 @@ def test_specs_diff_shows_payload_changes(wired, tmp_path: Path) -> None:  # typ
     assert code == 0, out
     assert '-  "class": {' in out or '"id": "5"' in out
     assert "1 of 1 recent order(s) would change" in out
+
+
+def test_specs_diff_outside_git_compares_with_the_deployed_snapshot(wired, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The production layout: specs in a plain folder (no git). The processes record the specs they start
+    with; `specs diff` without --from compares the edited folder with that snapshot."""
+    from bridge.cli import preflight
+
+    c, tiktok, _ = wired
+    folder = tmp_path / "etc" / "mapping_specs"  # not in any git repository
+    folder.mkdir(parents=True)
+    spec = (ROOT / "tests/fixtures/specs/orders.yaml").read_text()
+    (folder / "orders.yaml").write_text(spec)
+    c.settings = c.settings.model_copy(update={"specs_dir": folder})
+    c._lazy.clear()
+    c.set("tiktok.orders", tiktok)
+    c.set("netsuite.orders", FakeNetSuiteOrders({"MUG": ItemRef("103")}))
+
+    code, out = run(c, "specs", "diff")
+    assert code == 1 and "no deployed snapshot" in out and "--from" in out
+    code, out = run(c, "specs", "diff", "--from", "HEAD")  # git cannot help here: one line, not a traceback
+    assert code == 65 and "cannot be read at git revision" in out and "Traceback" not in out
+
+    preflight(Obj(c), "worker")  # what `ttns worker` does before it starts
+    tiktok.put(SHOP, order("d1", [unit("a1", "MUG", "5.00")]))
+    assert run(c, "orders", "sync", "d1")[0] == 0
+    code, out = run(c, "specs", "diff")
+    assert code == 0 and "0 of 1 recent order(s) would change" in out, out
+
+    (folder / "orders.yaml").write_text(spec.replace('    default: "1"                   # storefront',
+                                                     '    default: "5"'))
+    c._lazy.clear()
+    c.set("tiktok.orders", tiktok)
+    c.set("netsuite.orders", FakeNetSuiteOrders({"MUG": ItemRef("103")}))
+    code, out = run(c, "specs", "diff")
+    assert code == 0, out
+    assert "1 of 1 recent order(s) would change" in out and "--- order d1" in out and "deployed " in out

@@ -50,4 +50,20 @@ def allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Deci
     else:
         shares = [q(total * w / wsum, currency) for w in weights]
     shares[-1] = total - sum(shares[:-1], ZERO)
+    if wsum > 0 and (shares[-1] * total < 0 or abs(shares[-1]) > abs(total)):
+        # Half-up shares overshot (four units sharing 0.02: 0.01 each, the last -0.01): split by largest
+        # remainder instead, so no share has the wrong sign and they still sum to ``total``.
+        return _largest_remainder(total, weights, wsum, currency)
     return shares
+
+
+def _largest_remainder(total: Decimal, weights: list[Decimal], wsum: Decimal, currency: str) -> list[Decimal]:
+    unit = quantum(currency)
+    sign = -1 if total < 0 else 1
+    exact = [abs(total) * w / wsum for w in weights]
+    shares = [(x // unit) * unit for x in exact]
+    left = int((abs(total) - sum(shares, ZERO)) / unit)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), -i))  # ties: the later unit
+    for i in order[:left]:
+        shares[i] += unit
+    return [ZERO + sign * x for x in shares]  # ZERO + : no "-0.00"
