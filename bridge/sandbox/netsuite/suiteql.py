@@ -760,7 +760,8 @@ class Mirror:
     def _register_functions(self) -> None:
         self.conn.create_function("ns_df", 3, self._df)
         self.conn.create_function("ns_df_status", 2, _df_status)
-        Functions(lambda: self.now(), lambda: self._date_model).register(self.conn)  # noqa: PLW0108 - now is reassigned
+        self._functions = Functions(lambda: self.now(), lambda: self._date_model)  # noqa: PLW0108 - now is reassigned
+        self._functions.register(self.conn)
 
     def catalog(self) -> Catalog:
         """Every table and column a query may name, read from the mirror itself (so tables, columns and
@@ -817,6 +818,7 @@ class Mirror:
         except Refused as exc:
             raise SuiteQLError(str(exc)) from None
         sql = compiled.sql
+        self._functions.last_error = None
         self.conn.set_authorizer(_read_only)
         try:
             total_row = self.conn.execute(f"SELECT COUNT(*) FROM ({sql})", tuple(params)).fetchone()
@@ -827,7 +829,8 @@ class Mirror:
             cur = self.conn.execute(page_sql, tuple(params))
             rows = cur.fetchall()
         except sqlite3.Error as exc:
-            raise SuiteQLError(_friendly(str(exc))) from None
+            reason = self._functions.last_error if "user-defined function" in str(exc) else None
+            raise SuiteQLError(reason or _friendly(str(exc))) from None
         finally:
             self.conn.set_authorizer(None)
         return _column_names(compiled.columns), rows, total
