@@ -105,6 +105,8 @@ TABLES: dict[str, list[str]] = {
         "createddate",
         "lastmodifieddate",
         "foreigntotal REAL",
+        "foreignamountpaid REAL",
+        "foreignamountunpaid REAL",
         "shipdate",
         "shipmethod",
         "posting",
@@ -646,6 +648,9 @@ class Mirror:
             "createddate": _ts(rec.created),
             "lastmodifieddate": _ts(rec.modified),
             "foreigntotal": _num(d.get("total")),
+            # an invoice's payments, credits and deposit applications, and what is still owed
+            "foreignamountpaid": _num(d.get("amountPaid", 0)) if rec.type == "invoice" else None,
+            "foreignamountunpaid": _num(d.get("amountRemaining", d.get("total"))) if rec.type == "invoice" else None,
             "shipdate": _d(d.get("shipDate")),
             "shipmethod": ref(d.get("shipMethod")),
             # a picked or packed fulfillment does not post until it is shipped
