@@ -20,6 +20,7 @@ from bridge.mapping.ledger_audit import GlLine, Period
 IN_CHUNK = 200
 WINDOW_DAYS = 31  # the GL is read a month of transaction dates at a time (each query well under 100,000 rows)
 PRIMARY_BOOK = "1"
+BRIDGE_DOCS = ("TTS-STMT-", "TTS-PAY-")  # statement journals and payout deposits: never an order's
 _DIGITS = re.compile(r"^[0-9]+$")
 
 
@@ -137,44 +138,36 @@ class NetSuiteGlReader:
         return out
 
     def _orders(self, shop_id: str, raw: Sequence[dict[str, Any]]) -> dict[str, str]:
-        """Transaction id → TikTok order id, following ``createdfrom`` (credit memo → return
-        authorization → sales order) up to three steps."""
-        out: dict[str, str] = {}
-        source: dict[str, str] = {}
+        """Transaction id → TikTok order id: by external id, else following the header's
+        ``createdfrom`` (credit memo → return authorization → sales order) up to three steps."""
         eid: dict[str, str] = {}
         for r in raw:
-            tid = str(r["transaction"])
-            eid[tid] = str(r.get("externalid") or "")
-            if r.get("createdfrom"):
-                source.setdefault(tid, str(r["createdfrom"]))
-        pending = set(eid)
+            eid[str(r["transaction"])] = str(r.get("externalid") or "")
+        source: dict[str, str] = {}
+        todo = sorted(t for t, e in eid.items() if not order_of(e, shop_id) and not e.startswith(BRIDGE_DOCS))
         for _ in range(3):
-            todo = []
-            for tid in sorted(pending):
-                oid = order_of(eid.get(tid, ""), shop_id)
-                if oid:
-                    continue
-                src = source.get(tid)
-                if src and src not in eid:
-                    todo.append(src)
-            todo = sorted(set(todo))
             for i in range(0, len(todo), IN_CHUNK):
                 for r in self._rows(header_query(todo[i:i + IN_CHUNK])):
                     sid = str(r["id"])
                     eid[sid] = str(r.get("externalid") or "")
                     if r.get("createdfrom"):
-                        source.setdefault(sid, str(r["createdfrom"]))
+                        source[sid] = str(r["createdfrom"])
+            todo = sorted({src for t in todo if (src := source.get(t)) and src not in eid})
             if not todo:
                 break
-        for tid in eid:
-            cur, seen = tid, 0
-            while cur and seen < 4:
+        out: dict[str, str] = {}
+        for r in raw:
+            tid = str(r["transaction"])
+            if eid.get(tid, "").startswith(BRIDGE_DOCS):
+                continue
+            cur, steps = tid, 0
+            while cur and steps < 4:
                 oid = order_of(eid.get(cur, ""), shop_id)
                 if oid:
                     out[tid] = oid
                     break
-                cur, seen = source.get(cur, ""), seen + 1
-        return {k: v for k, v in out.items() if not eid.get(k, "").startswith(("TTS-STMT-", "TTS-PAY-"))}
+                cur, steps = source.get(cur, ""), steps + 1
+        return out
 
 
 def provide(container: Any) -> None:
