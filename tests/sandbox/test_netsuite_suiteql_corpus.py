@@ -726,7 +726,28 @@ CASES: list[Case] = [
         "ItemID",
         rows(),
     ),
+    Case(
+        "[US] TO_CHAR number models, TO_NUMBER",
+        "SELECT TO_CHAR(1234.5, 'FM9,999.00') AS a, TO_CHAR(0.5) AS b, TO_CHAR(42, '0000') AS c, "
+        "TO_NUMBER('1,234.50', '9,999.99') AS d FROM DUAL",
+        rows({"a": "1,234.50", "b": ".5", "c": " 0042", "d": "1234.5"}),
+    ),
+    Case(
+        "[US] SUBSTR/INSTR with Oracle positions, RPAD, TRIM, LTRIM, CAST",
+        "SELECT SUBSTR('abcdef', -3, 2) AS a, SUBSTR('abc', 0, 2) AS b, INSTR('a-b-c', '-', 1, 2) AS c, "
+        "INSTR('a-b-c', '-', -1) AS d, RPAD('ab', 5, '*') AS e, TRIM('  x  ') AS f, LTRIM('xxab', 'x') AS g, "
+        "CAST('12' AS NUMBER) + 1 AS h, CAST(7 AS VARCHAR2(10)) AS i FROM DUAL",
+        rows({"a": "de", "b": "ab", "c": "4", "d": "4", "e": "ab***", "f": "x", "g": "ab", "h": "13", "i": "7"}),
+    ),
+    Case(
+        "[US] GREATEST, LEAST, NULLIF (NULL in GREATEST gives NULL), REGEXP_*",
+        "SELECT GREATEST(1, 5, 3) AS a, LEAST('b', 'a') AS b, NULLIF(1, 1) AS c, GREATEST(1, NULL) AS d, "
+        "REGEXP_SUBSTR('SO-1234-X', '[0-9]+') AS e, REGEXP_REPLACE('a1b2', '[0-9]', '#') AS f FROM DUAL",
+        rows({"a": "5", "b": "a", "e": "1234", "f": "a#b#"}),
+    ),
     # -- refused -----------------------------------------------------------------------------------
+    Case("[US] TO_DATE of a day the month does not have", "SELECT TO_DATE('31/02/2024', 'DD/MM/YYYY') FROM DUAL",
+         Refusal("ORA-018")),
     Case(
         "[TD] rollup-example.sql (ROLLUP: not in the sandbox)",
         "SELECT BUILTIN.DF(Status) AS StatusName, COUNT(*) AS TransactionCount, SUM(ForeignTotal) AS TotalAmount "

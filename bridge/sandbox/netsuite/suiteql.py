@@ -793,7 +793,7 @@ class Mirror:
             return f"{_TRAN_LABEL.get(row[0], row[0])} #{row[1]}" if row else value
         if col in ("isclosed", "mainline", "isinactive"):
             return "Yes" if value == "T" else "No"
-        target = DF_TARGET.get(col)
+        target = DF_TARGET.get(col) or self._custom_select_target(col)
         if target is None:
             return value
         table, name_col = target
@@ -801,6 +801,21 @@ class Mirror:
         if row is None and table == "item":
             row = self.conn.execute("SELECT itemid FROM shipitem WHERE id = ?", (value,)).fetchone()
         return row[0] if row else value
+
+    def _custom_select_target(self, column: str) -> tuple[str, str] | None:
+        """BUILTIN.DF of a custom list/record field: the name of the record it points at."""
+        cf = self.custom_fields.get(column)
+        target = cf.select_record if cf is not None else None
+        if not target:
+            return None
+        if target in self.custom_records:
+            return target, "name"
+        table = RECORD_TABLE.get(target)
+        if table is None:
+            return None
+        names = {"customer": "entityid", "item": "itemid", "shipitem": "itemid", "salestaxitem": "itemid",
+                 "account": "fullname"}
+        return table, names.get(table, "name")
 
     # -- execution ---------------------------------------------------------------------------------
     def execute(

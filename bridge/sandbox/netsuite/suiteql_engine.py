@@ -208,6 +208,10 @@ _PAREN_KEYWORDS = frozenset(
         "GROUP",
     ]
 )
+# Oracle type names that take a length/precision, allowed in CAST(x AS VARCHAR2(10)).
+_TYPE_NAMES = frozenset(
+    {"VARCHAR2", "VARCHAR", "NVARCHAR2", "CHAR", "NCHAR", "NUMBER", "DECIMAL", "FLOAT", "TIMESTAMP"}
+)
 _DATE_NAMES = frozenset({"created", "lastmodified", "lastquantityavailablechange", "linelastmodifieddate"})
 _DATE_FIELD_TYPES = frozenset({"DATE", "DATETIME", "DATETIMETZ"})
 _NUMBER_FIELD_TYPES = frozenset({"INTEGER", "FLOAT", "CURRENCY", "PERCENT", "POSCURRENCY"})
@@ -377,6 +381,8 @@ class Compiler:
             if tt == TokenType.IDENTIFIER:
                 raise Refused(f"Invalid or unsupported search. Unknown function '{word}'.")
             if name in SUITEQL_FUNCTIONS or name in _PAREN_KEYWORDS:
+                continue
+            if name in _TYPE_NAMES and prev is not None and prev.text.upper() == "AS":
                 continue
             raise Refused(f"Invalid or unsupported search. Unknown function '{word}'.")
 
