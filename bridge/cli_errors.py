@@ -52,7 +52,7 @@ class DatabaseNotReady(OperatorError):
     """The database has no schema, or an older one than this version needs."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, "run `ttns db upgrade` (docs/deploy.md#upgrading)", EX_CONFIG)
+        super().__init__(message, "run `ttns db upgrade` (docs/deploy.md#8-upgrading)", EX_CONFIG)
 
 
 def _first_line(text: str) -> str:

@@ -20,6 +20,7 @@ from bridge.mapping.ledger_audit import GlLine, Period
 IN_CHUNK = 200
 WINDOW_DAYS = 31  # the GL is read a month of transaction dates at a time (each query well under 100,000 rows)
 PRIMARY_BOOK = "1"
+BRIDGE_DOCS = ("TTS-STMT-", "TTS-PAY-")  # statement journals and payout deposits: never an order's
 _DIGITS = re.compile(r"^[0-9]+$")
 
 
@@ -69,6 +70,25 @@ def gl_query(since: date, until: date, clearing: Sequence[str]) -> str:
     )
 
 
+def documents_query(external_ids: Sequence[str]) -> str:
+    """The GL lines of the documents with these external ids, whatever their date (an order's
+    customer deposit or invoice can be older than the window its settlement falls in)."""
+    quoted = ", ".join(_quote(e) for e in external_ids)
+    return (
+        "SELECT tal.transaction AS transaction, tal.transactionline AS line, tal.account AS account, "  # noqa: S608
+        "tal.debit AS debit, tal.credit AS credit, tal.accountingbook AS book, t.externalid AS externalid, "
+        "t.type AS type, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, t.postingperiod AS postingperiod, "
+        "tl.memo AS memo, tl.createdfrom AS createdfrom "
+        "FROM transactionaccountingline tal "
+        "INNER JOIN transaction t ON t.id = tal.transaction "
+        "LEFT OUTER JOIN transactionline tl ON tl.transaction = tal.transaction AND tl.id = tal.transactionline "
+        f"WHERE tal.posting = 'T' AND t.externalid IN ({quoted})"
+    )
+
+
+ORDER_DOCUMENTS = ("TTS-DEP-{shop}-{order}", "TTS-INV-{shop}-{order}", "TTS-PMT-{shop}-{order}")
+
+
 def header_query(ids: Sequence[str]) -> str:
     """External id and source document of transactions (to follow a credit memo back to its order)."""
     return ("SELECT t.id AS id, t.externalid AS externalid, tl.createdfrom AS createdfrom FROM transaction t "  # noqa: S608
@@ -114,9 +134,10 @@ class NetSuiteGlReader:
         return out
 
     def lines(self, shop_id: str, since: date, until: date, clearing: Sequence[str], *,
-              on_window: Callable[[date, int], None] | None = None) -> list[GlLine]:
-        """Every GL line of the window (primary book), with the TikTok order of order documents
-        resolved through their external ids and source documents."""
+              orders: Sequence[str] = (), on_window: Callable[[date, int], None] | None = None) -> list[GlLine]:
+        """Every GL line of the window (primary book), plus the order documents (customer deposit,
+        invoice, customer payment) of ``orders`` whatever their date, with the TikTok order of order
+        documents resolved through their external ids and source documents."""
         raw: list[dict[str, Any]] = []
         start = since
         while start < until:
@@ -127,54 +148,51 @@ class NetSuiteGlReader:
             if on_window:
                 on_window(end, len(raw) - before)
             start = end
-        orders = self._orders(shop_id, raw)
+        seen = {str(r.get("externalid") or "") for r in raw}
+        wanted = sorted({p.format(shop=shop_id, order=o) for o in orders for p in ORDER_DOCUMENTS} - seen)
+        for i in range(0, len(wanted), IN_CHUNK):
+            raw.extend(r for r in self._rows(documents_query(wanted[i:i + IN_CHUNK]))
+                       if str(r.get("book") or PRIMARY_BOOK) == PRIMARY_BOOK)
+        by_order = self._orders(shop_id, raw)
         out = []
         for r in raw:
             tid = str(r["transaction"])
             out.append(GlLine(tid, str(r.get("externalid") or ""), str(r.get("type") or ""), _day(r.get("trandate")),
                               str(r.get("postingperiod") or ""), str(r["account"]), _money(r.get("debit")),
-                              _money(r.get("credit")), orders.get(tid, ""), str(r.get("memo") or "")))
+                              _money(r.get("credit")), by_order.get(tid, ""), str(r.get("memo") or "")))
         return out
 
     def _orders(self, shop_id: str, raw: Sequence[dict[str, Any]]) -> dict[str, str]:
-        """Transaction id → TikTok order id, following ``createdfrom`` (credit memo → return
-        authorization → sales order) up to three steps."""
-        out: dict[str, str] = {}
-        source: dict[str, str] = {}
+        """Transaction id → TikTok order id: by external id, else following the header's
+        ``createdfrom`` (credit memo → return authorization → sales order) up to three steps."""
         eid: dict[str, str] = {}
         for r in raw:
-            tid = str(r["transaction"])
-            eid[tid] = str(r.get("externalid") or "")
-            if r.get("createdfrom"):
-                source.setdefault(tid, str(r["createdfrom"]))
-        pending = set(eid)
+            eid[str(r["transaction"])] = str(r.get("externalid") or "")
+        source: dict[str, str] = {}
+        todo = sorted(t for t, e in eid.items() if not order_of(e, shop_id) and not e.startswith(BRIDGE_DOCS))
         for _ in range(3):
-            todo = []
-            for tid in sorted(pending):
-                oid = order_of(eid.get(tid, ""), shop_id)
-                if oid:
-                    continue
-                src = source.get(tid)
-                if src and src not in eid:
-                    todo.append(src)
-            todo = sorted(set(todo))
             for i in range(0, len(todo), IN_CHUNK):
                 for r in self._rows(header_query(todo[i:i + IN_CHUNK])):
                     sid = str(r["id"])
                     eid[sid] = str(r.get("externalid") or "")
                     if r.get("createdfrom"):
-                        source.setdefault(sid, str(r["createdfrom"]))
+                        source[sid] = str(r["createdfrom"])
+            todo = sorted({src for t in todo if (src := source.get(t)) and src not in eid})
             if not todo:
                 break
-        for tid in eid:
-            cur, seen = tid, 0
-            while cur and seen < 4:
+        out: dict[str, str] = {}
+        for r in raw:
+            tid = str(r["transaction"])
+            if eid.get(tid, "").startswith(BRIDGE_DOCS):
+                continue
+            cur, steps = tid, 0
+            while cur and steps < 4:
                 oid = order_of(eid.get(cur, ""), shop_id)
                 if oid:
                     out[tid] = oid
                     break
-                cur, seen = source.get(cur, ""), seen + 1
-        return {k: v for k, v in out.items() if not eid.get(k, "").startswith(("TTS-STMT-", "TTS-PAY-"))}
+                cur, steps = source.get(cur, ""), steps + 1
+        return out
 
 
 def provide(container: Any) -> None:

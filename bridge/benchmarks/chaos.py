@@ -8,8 +8,9 @@ with backoff, lookups after lost writes, leases, the polling backstop. The audit
 every paid TikTok order has exactly one NetSuite sales order with the right total and lines, every
 cancellation before the sales order left none open, every shipment made in NetSuite carries its
 tracking on TikTok (with ``--scripts``: the SuiteScript user events report them), TikTok's stock
-equals what the bridge computes from NetSuite for every SKU and warehouse, the day's statement ties
-out to the cent, and every injected failure either healed or is an open exception. Any difference
+equals what the bridge computes from NetSuite for every SKU and warehouse, the day's statement is posted
+and the ledger audit finds NetSuite's GL equal to TikTok's figures to the cent (``ttns ledger audit``),
+and every injected failure either healed or is an open exception. Any difference
 makes the run fail.
 """
 
@@ -24,6 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -84,6 +86,7 @@ class Chaos:
         self.injected: Counter[str] = Counter()
         self.shipped: dict[str, str] = {}  # TikTok order id -> tracking number shipped in NetSuite
         self.statements: list[Any] = []
+        self.window: tuple[datetime, datetime] = (datetime.now(UTC), datetime.now(UTC))
         self.placed: list[str] = []
         self.cancelled: list[str] = []
 
@@ -232,7 +235,11 @@ class Chaos:
         self.statements = world.tiktok_sb.generate_statements(next_day.isoformat(), shop_id=world.shop_id)
         c = self.container
         wall = c.clock.now()
-        settlement.service(c).import_window(world.shop_id, wall - timedelta(days=3), wall + timedelta(days=1))
+        self.window = (wall - timedelta(days=3), wall + timedelta(days=1))
+        imported = settlement.service(c).import_window(world.shop_id, *self.window)
+        # the workers post each journal (then the payout's deposit), as the daily import's jobs would
+        c.store.queue.enqueue_many([settlement.post_job(world.shop_id, r["statement_id"], f"{r['content_hash']}:chaos")
+                                    for r in imported["results"]])
 
     def scenario(self) -> None:
         world, rng = self.world, self.rng
@@ -346,22 +353,27 @@ class Chaos:
         return out
 
     def _audit_statement(self) -> dict[str, Any]:
+        """The ledger audit: TikTok's statements and payouts beside NetSuite's GL read through SuiteQL
+        (not the bridge's own figures)."""
         if not self.statements:
             return {"checked": False, "why": "no statement issued (nothing shipped and completed)"}
-        from bridge.flows import settlement
+        if not available("bridge.flows.ledger_audit"):
+            return {"checked": False, "why": "the ledger audit is not part of this build",
+                    "problems": ["the statement could not be audited (no ledger audit)"]}
+        from bridge.flows import ledger_audit
 
-        reports = settlement.list_reports(self.container, shop_id=self.world.shop_id)
+        [rep] = ledger_audit.audit_shops(self.container, *self.window, [self.world.shop_id])
+        summary = rep.summary()
         out: dict[str, Any] = {"checked": True, "statements_issued": len(self.statements),
-                               "reports": [{"statement": r.statement_id, "variance": str(r.variance),
-                                            "orders_matched": r.orders_matched,
-                                            "orders_unmatched": r.orders_unmatched} for r in reports]}
+                               "statements_audited": len(rep.statements), "payouts_audited": len(rep.payouts),
+                               "difference": summary["difference"], "totals": summary["totals"],
+                               "account_groups": summary["account_groups"], "findings": summary["findings"]}
         problems = []
-        if len(reports) < len(self.statements):
-            problems.append(f"{len(self.statements)} statements issued, {len(reports)} imported")
-        for r in reports:
-            if r.variance != 0 or r.orders_unmatched:
-                problems.append(f"statement {r.statement_id} does not tie out: variance {r.variance}, "
-                                f"{r.orders_unmatched} lines unmatched")
+        if len(rep.statements) < len(self.statements):
+            problems.append(f"{len(self.statements)} statements issued, {len(rep.statements)} audited")
+        if not rep.ok:
+            problems.append(f"the ledger audit finds a difference of {summary['difference']}: "
+                            + "; ".join(f.message for f in rep.findings[:3]))
         if problems:
             out["problems"] = problems
         return out

@@ -265,8 +265,9 @@ def fbt_order(demo: Demo) -> str:
 
 def statement(demo: Demo) -> str:
     """Delivered orders complete, TikTok issues the day's statement and pays out; the bridge imports
-    it, checks TikTok's formulas, matches every line to its sales order and posts one balanced journal
-    entry and the payout's deposit."""
+    it, checks TikTok's formulas, matches every line to its sales order, posts one balanced journal
+    entry and the payout's deposit, then the ledger audit reads both back from NetSuite's GL (SuiteQL)
+    beside TikTok's finance API: the step fails unless the difference is 0.00."""
     _need("bridge.flows.settlement", "the settlement flow")
     from datetime import timedelta
 
@@ -291,18 +292,37 @@ def statement(demo: Demo) -> str:
         raise NotAvailable("TikTok issued no statement (no completed order)")
     svc = settlement.service(c)
     now = c.clock.now()
-    svc.import_window(world.shop_id, now - timedelta(days=3), now + timedelta(days=1))
+    since, until = now - timedelta(days=3), now + timedelta(days=1)
+    imported = svc.import_window(world.shop_id, since, until)
     demo.drain(120)
+    # post what was imported: each statement's journal, then each paid payout's deposit
+    posted = [svc.post_statement(world.shop_id, r["statement_id"]) for r in imported["results"]]
+    deposits = [svc.post_payout(world.shop_id, pid)
+                for pid in sorted({str(p["payment_id"]) for p in posted if p.get("payment_id")})]
     reports = settlement.list_reports(c, shop_id=world.shop_id)
     if not reports:
         raise RuntimeError("the statement was not imported")
     r = reports[0]
+    from bridge.flows import ledger_audit
+
+    [audit] = ledger_audit.audit_shops(c, since, until, [world.shop_id])
+    summary = audit.summary()
+    journals = [p.get("external_id") or p["action"] for p in posted]
+    deposited = [d.get("external_id") or d["action"] for d in deposits]
     demo.state.settlement = {"statement": r.statement_id, "gross_sales": str(r.gross_sales), "fees": str(r.fees),
                              "settlement": str(r.settlement), "variance": str(r.variance),
-                             "orders_matched": r.orders_matched, "orders_unmatched": r.orders_unmatched}
-    return (f"statement {r.statement_id}: gross {r.gross_sales}, fees {r.fees}, net {r.settlement} {r.currency}; "
-            f"{r.orders_matched} order lines matched, {r.orders_unmatched} unmatched; variance {r.variance}")
-
+                             "orders_matched": r.orders_matched, "orders_unmatched": r.orders_unmatched,
+                             "journals": journals, "deposits": deposited,
+                             "audit": {k: summary[k] for k in ("ok", "statements", "payouts", "totals",
+                                                               "account_groups", "clearing", "receivable_residue",
+                                                               "difference", "findings")}}
+    detail = (f"statement {r.statement_id}: gross {r.gross_sales}, fees {r.fees}, net {r.settlement} {r.currency}; "
+              f"{r.orders_matched} order lines matched, {r.orders_unmatched} unmatched; journal "
+              f"{', '.join(map(str, journals))}, deposit {', '.join(map(str, deposited)) or 'none'}; ledger audit "
+              f"difference {summary['difference']}")
+    if not audit.ok:
+        raise RuntimeError(detail + ": " + "; ".join(f.message for f in audit.findings[:3]))
+    return detail
 
 STEPS: list[tuple[str, Any]] = [
     ("connect the shop (OAuth)", connect_shop),

@@ -36,13 +36,13 @@ from bridge.mapping.ledger_audit import (
     TikTokPayout,
     TikTokStatement,
     audit,
+    figure_of,
 )
 from bridge.mapping.settlement import (
     account_for,
     evidence,
     label,
     line_components,
-    statement_components,
     statement_date,
 )
 from bridge.mapping.settlement_spec import SettlementSettings
@@ -106,16 +106,23 @@ class LedgerAuditService:
 
     @staticmethod
     def _statement(stmt: Statement, settings: SettlementSettings, zone: str = DEFAULT_ZONE) -> TikTokStatement:
-        orders: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-        for ln in stmt.lines:
+        orders: dict[str, dict[str, Decimal]] = {}
+        total: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for ln in stmt.lines:  # one pass: the statement's components (as statement_components), figures per order
+            parts = line_components(ln)
+            for comp, amount in parts.items():
+                total[comp] += amount
             if ln.order_ref:
-                for comp, amount in line_components(ln).items():
-                    orders[ln.order_ref][comp] += amount
+                mine = orders.setdefault(ln.order_ref, {})
+                for comp, amount in parts.items():
+                    f = figure_of(comp)
+                    mine[f] = mine.get(f, ZERO) + amount
+        if stmt.reserve:
+            total["reserve"] += stmt.reserve
         day = stmt.statement_time.date() if stmt.statement_time else None
         return TikTokStatement(stmt.shop_id, stmt.id, stmt.currency, day,
                                statement_date(stmt.statement_time, settings, zone) if stmt.statement_time else None,
-                               stmt.payment_id, stmt.payable,
-                               statement_components(stmt), {k: dict(v) for k, v in orders.items()})
+                               stmt.payment_id, stmt.payable, {k: v for k, v in sorted(total.items()) if v}, orders)
 
     def accounts(self, settings: SettlementSettings, statements: Sequence[TikTokStatement],
                  chart: Mapping[str, Mapping[str, str]]) -> AuditAccounts:
@@ -131,7 +138,7 @@ class LedgerAuditService:
                       or info.get("name", "").lower() == "undeposited funds"}
         if settings.receivable.ar_account:
             receivable.add(str(settings.receivable.ar_account))
-        names = {a: " ".join(x for x in (info.get("number"), info.get("name")) if x) or a for a, info in chart.items()}
+        names = {a: _account_name(info) or a for a, info in chart.items()}
         labels = {c: label(c) for c in comps} if settings.journal.lines == "by_component" else {}
         return AuditAccounts(mapping, str(settings.clearing_account), bank, frozenset(receivable), names, labels)
 
@@ -141,10 +148,14 @@ class LedgerAuditService:
         statements, payouts = self.tiktok_figures(shop_id, since, until, settings, progress)
         chart = self.gl.accounts()
         accounts = self.accounts(settings, statements, chart)
-        gl_until = max(until, self.clock.now()) + timedelta(days=1)
+        # deposits are dated when TikTok pays (after the statement), adjusting journals when found
+        last_paid = max((p.paid_date for p in payouts if p.paid_date), default=until.date())
+        gl_until = max(until.date(), self.clock.now().date(), last_paid) + timedelta(days=1)
         clearing = sorted({accounts.clearing} - {""})
-        lines = self.gl.lines(shop_id, (since - timedelta(days=GL_LEAD_DAYS)).date(), gl_until.date(), clearing,
-                              on_window=progress.gl if progress else None)
+        # receivable modes: the settled orders' own documents count whatever their date
+        orders = sorted({o for s in statements for o in s.orders}) if settings.mode != "summary" else []
+        lines = self.gl.lines(shop_id, (since - timedelta(days=GL_LEAD_DAYS)).date(), gl_until, clearing,
+                              orders=orders, on_window=progress.gl if progress else None)
         # a hand-made entry on the clearing account counts in the window it is dated in
         lines = [ln for ln in lines if ln.external_id.startswith("TTS-") or (
             ln.tran_date is not None and since.date() <= ln.tran_date < until.date())]
@@ -175,6 +186,7 @@ class LedgerAuditService:
                     **({"figures": _figures(audited)} if audited is not None else {})}).as_dict(),
                 entity=ent, shop_id=shop, correlation_id=correlation_id())
         audited_entities = {entity(s, shop) for s in subjects} | {
+            entity(f"order:{oid}", shop) for oid in report.order_figures} | {
             entity(f.subject, shop) for f in report.findings} | {entity(f"account:{a.account}", shop)
                                                                  for a in report.groups}
         resolved = 0
@@ -210,6 +222,11 @@ FIX_HINTS = {
 }
 
 
+def _account_name(info: Mapping[str, str]) -> str:
+    number, name = info.get("number") or "", info.get("name") or ""
+    return name if not number or name.startswith(number) else f"{number} {name}".strip()
+
+
 def _figures(s: SubjectAudit) -> list[dict[str, str]]:
     return [{"figure": r.figure, "tiktok": str(r.tiktok), "netsuite": str(r.netsuite),
              "difference": str(r.difference)} for r in s.figures]
@@ -221,6 +238,16 @@ def verdict(container: Any, kind: str, shop_id: str, ident: str) -> dict[str, An
     if not raw:
         return None
     out: dict[str, Any] = json.loads(raw)
+    return out
+
+
+def latest(container: Any) -> list[dict[str, Any]]:
+    """The last audit's summary of every active shop that has been audited (for the monitor)."""
+    out = []
+    for shop in container.store.shops.list(status="active"):
+        raw = container.store.cursors.get(f"{CURSOR}:shop:{shop.id}")
+        if raw:
+            out.append(json.loads(raw))
     return out
 
 
@@ -264,4 +291,4 @@ def register(registry: Registry, container: Any) -> None:
     container.provide("ledger.audit", build)
 
 
-__all__ = ["KIND_AUDIT", "LedgerAuditService", "Progress", "audit_shops", "register", "service", "verdict"]
+__all__ = ["KIND_AUDIT", "LedgerAuditService", "Progress", "audit_shops", "latest", "register", "service", "verdict"]

@@ -105,7 +105,7 @@ def _print(reports: list[Any], start: datetime, end: datetime, show_orders: bool
         s = Table(title="Per statement and payout")
         for col in ("kind", "id", "documents", "difference", "findings"):
             s.add_column(col)
-        for x in (*rep.statements, *rep.payouts, *(rep.orders if show_orders else
+        for x in (*rep.statements, *rep.payouts, *(rep.all_orders() if show_orders else
                                                    [o for o in rep.orders if not o.ok])):
             s.add_row(x.kind, x.id, ", ".join(x.documents) or "-", str(x.difference),
                       ", ".join(sorted({f.code for f in x.findings})) or "ok")

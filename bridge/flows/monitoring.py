@@ -443,6 +443,33 @@ def settlement_variances(ctx: MonitorContext, cfg: Any) -> Measure:
     return Measure(total, note, samples, "amount")
 
 
+def ledger_audit(ctx: MonitorContext, cfg: Any) -> Measure:
+    """The daily ledger audit's difference (NetSuite's GL against TikTok's figures), summed over shops."""
+    flow = optional_module("bridge.flows.ledger_audit")
+    fn = getattr(flow, "latest", None)
+    if not callable(fn) or not wired(ctx.container, "ledger.audit"):
+        return Measure(None, "ledger audit: not configured (the settlement flow has not been set up)", unit="amount")
+    results = fn(ctx.container)
+    if not results:
+        return Measure(None, "the ledger audit has not run yet (daily at 02:40 UTC; now: ttns ledger audit)",
+                       unit="amount")
+    total = Decimal(0)
+    samples: list[Sample] = []
+    for r in results:
+        total += decimal_or_none(r.get("difference")) or Decimal(0)
+        for f in r.get("findings") or []:
+            if len(samples) < MAX_SAMPLES:
+                kind, _, ident = str(f.get("subject") or "").partition(":")
+                href = {"statement": f"/console/settlement/{ident}",
+                        "payout": f"/console/settlement/payout/{ident}"}.get(kind, "/console/exceptions")
+                samples.append(Sample(f"ledger:{r.get('shop_id')}:{f.get('subject')}", str(f.get("code")),
+                                      redact_text(str(f.get("message") or ""))[:200], href))
+    findings = sum(len(r.get("findings") or []) for r in results)
+    when = max(str(r.get("at") or "") for r in results)
+    return Measure(total, f"{len(results)} shop(s) audited, {findings} finding(s); last run {when[:16]}", samples,
+                   "amount")
+
+
 # --- store-only monitors ----------------------------------------------------------------------------
 
 
@@ -515,6 +542,10 @@ MONITORS: dict[str, MonitorInfo] = {
     "settlement_variances": MonitorInfo(
         "Settlement variances", "amount", "/console/settlement", settlement_variances,
         _describe("Unexplained settlement variance over the last {lookback_days} days")),
+    "ledger_audit": MonitorInfo(
+        "Ledger audit", "amount", "/console/exceptions", ledger_audit,
+        _describe("NetSuite's general ledger against TikTok's figures (the daily `ttns ledger audit`): any "
+                  "difference over {threshold}")),
     "auth_expiring": MonitorInfo(
         "TikTok authorizations expiring", "shops", "/console/connections", auth_expiring,
         _describe("Shops whose TikTok authorization expires within {within_days} days or was revoked")),

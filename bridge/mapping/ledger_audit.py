@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -49,6 +49,11 @@ FIGURE_LABELS = {
     "other": "Other (variance, receivable)", "clearing": "Clearing", "unattributed": "Unattributed",
 }
 REFUND_TYPES = frozenset({"CustCred", "CashRfnd", "CustRfnd"})
+REVENUE_TYPES = frozenset({"CustInvc", "CashSale"})
+SALE_COMPONENTS = frozenset({"revenue.subtotal_before_discount_amount", "revenue.seller_discount_amount",
+                             "revenue.cod_service_fee_amount", "shipping.customer_paid_shipping_fee_amount"})
+COMPOSITE = "sales+receivables"
+COMPOSITE_NAME = "Sales, receivables and clearing (settled against order documents)"
 Mode = Literal["summary", "customer_deposits", "invoices"]
 FindingCode = Literal["MISSING_POSTING", "DOUBLE_COUNT", "WRONG_PERIOD", "DIFFERENCE", "RESIDUE"]
 
@@ -108,7 +113,7 @@ class TikTokStatement:
     payment_id: str
     payable: Decimal
     components: Mapping[str, Decimal]
-    orders: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)
+    orders: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)  # order id → figure → amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +224,30 @@ class AuditReport:
     receivable_residue: Decimal
     findings: tuple[Finding, ...]
     gl_lines: int = 0
+    # every settled order's TikTok figures (``orders`` holds only the orders with NetSuite documents
+    # of their own or a finding; ``order()`` gives any order's row)
+    order_figures: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)
+    order_currency: Mapping[str, str] = field(default_factory=dict)
+
+    def order(self, order_id: str) -> SubjectAudit | None:
+        for o in self.orders:
+            if o.id == order_id:
+                return o
+        tk = self.order_figures.get(order_id)
+        if tk is None:
+            return None
+        return SubjectAudit("order", order_id, self.order_currency.get(order_id, ""), (),
+                            tuple(FigureRow(f, v, ZERO) for f, v in tk.items() if v), ())
+
+    def all_orders(self) -> Iterator[SubjectAudit]:
+        """Every order's row: TikTok's figures, NetSuite's from the order's own documents."""
+        own = {o.id for o in self.orders}
+        yield from self.orders
+        for oid in sorted(self.order_figures):
+            if oid not in own:
+                row = self.order(oid)
+                if row is not None:
+                    yield row
 
     @property
     def clearing_residue(self) -> Decimal:
@@ -238,7 +267,8 @@ class AuditReport:
         """The figures for ``--json`` and the demo: totals per figure and per account group, the difference."""
         return {
             "shop_id": self.shop_id, "mode": self.mode, "ok": self.ok,
-            "statements": len(self.statements), "payouts": len(self.payouts), "orders": len(self.orders),
+            "statements": len(self.statements), "payouts": len(self.payouts), "orders": len(self.order_figures),
+            "orders_with_documents": len(self.orders),
             "gl_lines": self.gl_lines,
             "totals": {r.figure: {"tiktok": str(r.tiktok), "netsuite": str(r.netsuite),
                                   "difference": str(r.difference)} for r in self.totals},
@@ -342,6 +372,21 @@ def audit(
             continue
         if d.order_id:
             by_order[d.order_id].append(d)
+    # Receivable modes: a settled order's sale moves through its order documents (invoice, customer
+    # deposit, customer payment) and the deposit's undeposited funds instead of the journal, so those
+    # accounts and the clearing account are one composite, exact over the window (every document in it
+    # balances), while every other account stays exact per statement and payout.
+    composite: set[str] = set()
+    if mode != "summary":
+        composite = {a for c, a in accounts.component_account.items() if c in SALE_COMPONENTS
+                     or c.startswith("receivable.")} | set(accounts.receivable) | {accounts.clearing}
+        composite |= {ln.account for ds in by_order.values() for d in ds for ln in d.lines}
+        accounts = AuditAccounts(accounts.component_account, accounts.clearing, accounts.bank, accounts.receivable,
+                                 {**accounts.names, COMPOSITE: COMPOSITE_NAME}, accounts.labels)
+
+    def key(account: str) -> str:
+        return COMPOSITE if account in composite else account
+
     findings: list[Finding] = []
     expected_total: dict[str, Decimal] = defaultdict(lambda: ZERO)
     actual_total: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -364,9 +409,9 @@ def audit(
                 findings.append(Finding("DIFFERENCE", subject, f"statement {s.id}: no GL account is mapped for "
                                         f"{comp} ({amount} {s.currency})", amount=amount))
                 continue
-            expected[acct] += amount
+            expected[key(acct)] += amount
             tk_fig[figure_of(comp)] += amount
-        expected[accounts.clearing] -= s.payable
+        expected[key(accounts.clearing)] -= s.payable
         for oid in s.orders:
             order_statements[oid].append(s.id)
         mine = sorted(by_statement.get(s.id, []), key=lambda d: (len(d.external_id), d.external_id))
@@ -390,8 +435,8 @@ def audit(
         for d in mine:
             audited_docs.add(d.transaction)
             for ln in d.lines:
-                actual[ln.account] += ln.amount
-                doc_accounts[ln.account].add(d.external_id)
+                actual[key(ln.account)] += ln.amount
+                doc_accounts[key(ln.account)].add(d.external_id)
                 f = figs.of(ln)
                 if f != "clearing":
                     ns_fig[f] += ln.amount
@@ -422,8 +467,8 @@ def audit(
         bank = accounts.bank.get(p.currency.upper(), "")
         due = p.status == "PAID" and not p.exchanged and p.amount > 0
         if due:
-            expected[bank] -= p.amount
-            expected[accounts.clearing] += p.amount
+            expected[key(bank)] -= p.amount
+            expected[key(accounts.clearing)] += p.amount
             if not mine:
                 p_findings.append(Finding("MISSING_POSTING", subject, f"payout {p.id} ({p.amount} {p.currency}, paid "
                                           f"{p.paid_date}) has no deposit TTS-PAY-{p.id} in NetSuite's GL",
@@ -438,8 +483,8 @@ def audit(
         for d in mine:
             audited_docs.add(d.transaction)
             for ln in d.lines:
-                actual[ln.account] += ln.amount
-                doc_accounts[ln.account].add(d.external_id)
+                actual[key(ln.account)] += ln.amount
+                doc_accounts[key(ln.account)].add(d.external_id)
         if due:
             paid_payouts.add(p.id)
         rows = _account_rows(expected, actual, accounts, figs, doc_accounts)
@@ -448,7 +493,7 @@ def audit(
             expected_total[r.account] += r.tiktok
             actual_total[r.account] += r.netsuite
             docs_on[r.account].update(r.documents)
-        ns_payout = -actual.get(bank, ZERO) if bank else ZERO
+        ns_payout = -sum((ln.amount for d in mine for ln in d.lines if ln.account == bank), ZERO) if bank else ZERO
         tk_payout = p.amount if due else ZERO
         fig_tiktok["payout"] += tk_payout
         fig_netsuite["payout"] += ns_payout
@@ -458,13 +503,19 @@ def audit(
 
     # -- orders -------------------------------------------------------------------------------------
     order_out: list[SubjectAudit] = []
-    tk_orders: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    tk_orders: dict[str, Mapping[str, Decimal]] = {}
     currency_of: dict[str, str] = {}
     for s in statements:
-        for oid, comps in s.orders.items():
+        for oid, figures in s.orders.items():
             currency_of[oid] = s.currency
-            for comp, amount in comps.items():
-                tk_orders[oid][figure_of(comp)] += amount
+            seen = tk_orders.get(oid)
+            if seen is None:
+                tk_orders[oid] = figures  # most orders settle on one statement: share its mapping
+            else:
+                merged = dict(seen)
+                for f, amount in figures.items():
+                    merged[f] = merged.get(f, ZERO) + amount
+                tk_orders[oid] = merged
     for oid in sorted(set(tk_orders) | set(by_order)):
         subject = f"order:{oid}"
         mine = by_order.get(oid, [])
@@ -472,18 +523,38 @@ def audit(
         ns_fig = defaultdict(lambda: ZERO)
         actual = defaultdict(lambda: ZERO)
         doc_accounts = defaultdict(set)
+        revenue_docs = [d for d in mine if d.type in REVENUE_TYPES
+                        and any(ln.account in settlement_accounts and ln.amount > 0 for ln in d.lines)]
+        if mode != "summary" and len(revenue_docs) > 1:
+            o_findings.append(Finding("DOUBLE_COUNT", subject, f"TikTok order {oid} is billed {len(revenue_docs)} "
+                                      f"times: {', '.join(_label(d) for d in revenue_docs)}",
+                                      tuple(d.external_id for d in revenue_docs)))
+        tk_sale = tk_orders.get(oid, {}).get("gross_sales", ZERO)
+        if mode != "summary" and mine and tk_sale > 0 and not any(d.type in REVENUE_TYPES for d in mine):
+            stmts = order_statements.get(oid, [])
+            o_findings.append(Finding(
+                "MISSING_POSTING", subject, f"TikTok order {oid} settled its sale ({tk_sale}) against its order "
+                f"documents ({', '.join(_label(d) for d in mine)}), but no invoice recognises the revenue",
+                (f"TTS-INV-{shop_id}-{oid}", *(f"TTS-STMT-{x}" for x in stmts)), tk_sale))
         for d in mine:
+            if mode != "summary":  # the order's documents are part of the composite money trail
+                audited_docs.add(d.transaction)
+                for ln in d.lines:
+                    actual_total[key(ln.account)] += ln.amount
+                    docs_on[key(ln.account)].add(d.external_id)
+                    if d.type in REVENUE_TYPES and ln.account in settlement_accounts:  # the invoice's revenue
+                        ns_fig[figs.of(ln)] += ln.amount
             flagged = []
             for ln in d.lines:
                 if ln.account not in settlement_accounts:
                     continue
                 audited_docs.add(d.transaction)
                 f = figs.of(ln)
-                if mode == "summary" or d.type in REFUND_TYPES or f == "refunds":
+                if mode == "summary" or d.type in REFUND_TYPES:
                     flagged.append(ln)
                     ns_fig[f] += ln.amount
-                    actual[ln.account] += ln.amount
-                    doc_accounts[ln.account].add(d.external_id)
+                    actual[key(ln.account)] += ln.amount
+                    doc_accounts[key(ln.account)].add(d.external_id)
             if not flagged:
                 continue
             amount = sum((ln.amount for ln in flagged), ZERO)
@@ -495,13 +566,16 @@ def audit(
                                       f"to {hit}, {where}", (d.external_id, *(f"TTS-STMT-{x}" for x in stmts)),
                                       amount))
         rows = _account_rows(defaultdict(lambda: ZERO), actual, accounts, figs, doc_accounts)
-        for r in rows:
+        for r in rows if mode == "summary" else ():
             actual_total[r.account] += r.netsuite
             docs_on[r.account].update(r.documents)
         for f, v in ns_fig.items():
             fig_netsuite[f] += v
-        fig_rows = tuple(FigureRow(f, tk_orders[oid].get(f, ZERO), ns_fig.get(f, ZERO)) for f in FIGURES[:-1]
-                         if tk_orders[oid].get(f) or ns_fig.get(f))
+        if not mine and not o_findings:
+            continue  # TikTok's figures alone: kept in order_figures, rendered on demand
+        tk = tk_orders.get(oid, {})
+        fig_rows = tuple(FigureRow(f, tk.get(f, ZERO), ns_fig.get(f, ZERO)) for f in FIGURES[:-1]
+                         if tk.get(f) or ns_fig.get(f))
         findings += o_findings
         order_out.append(SubjectAudit("order", oid, currency_of.get(oid, ""), tuple(d.external_id for d in mine),
                                       fig_rows, rows, tuple(o_findings)))
@@ -554,10 +628,13 @@ def audit(
                                                                                                 "unattributed")
                    if f in FIGURES or fig_netsuite.get(f))
     return AuditReport(shop_id, mode, tuple(stmt_out), tuple(pay_out), tuple(order_out), groups, totals,
-                       clearing_balance, clearing_expected, receivable_residue, tuple(findings), len(gl))
+                       clearing_balance, clearing_expected, receivable_residue, tuple(findings), len(gl),
+                       tk_orders, currency_of)
 
 
 def _role(account: str, accounts: AuditAccounts) -> str:
+    if account == COMPOSITE:
+        return "sales_and_receivables"
     if account == accounts.clearing:
         return "clearing"
     if account in set(accounts.bank.values()):
@@ -585,7 +662,7 @@ def _explain(subject: str, rows: Sequence[AccountRow], docs: Sequence[_Doc], cur
     out: list[Finding] = []
     for r in rows:
         diff = r.difference
-        if not diff:
+        if not diff or r.account == COMPOSITE:  # the composite is exact over the window, not per document
             continue
         culprit = None
         for d in docs if len(docs) > 1 else ():

@@ -59,6 +59,12 @@ class SettlementVariances(MonitorBase):
     severity: Severity = "critical"
 
 
+class LedgerAudit(MonitorBase):
+    """The last daily ledger audit's difference between NetSuite's GL and TikTok's figures (an amount)."""
+
+    severity: Severity = "critical"
+
+
 class AuthExpiring(MonitorBase):
     """Shops whose TikTok authorization expires within ``within_days`` (or was revoked)."""
 
@@ -85,6 +91,7 @@ class Monitors(SpecModel):
     fulfillments_unshipped: FulfillmentsUnshipped = Field(default_factory=FulfillmentsUnshipped)
     inventory_drift: InventoryDrift = Field(default_factory=InventoryDrift)
     settlement_variances: SettlementVariances = Field(default_factory=SettlementVariances)
+    ledger_audit: LedgerAudit = Field(default_factory=LedgerAudit)
     auth_expiring: AuthExpiring = Field(default_factory=AuthExpiring)
     exceptions_open: ExceptionsOpen = Field(default_factory=ExceptionsOpen)
     queue_stalled: QueueStalled = Field(default_factory=QueueStalled)
@@ -113,6 +120,7 @@ __all__ = [
     "ExceptionsOpen",
     "FulfillmentsUnshipped",
     "InventoryDrift",
+    "LedgerAudit",
     "MonitorBase",
     "MonitoringSpec",
     "Monitors",

@@ -781,7 +781,8 @@ def build_deposit(payment: Payment, settings: SettlementSettings, *, documents: 
 def build_customer_payment(cov: Coverage, settings: SettlementSettings, *, shop_id: str, tran_date: date,
                            currency_id: str | None) -> dict[str, Any]:
     """Mode invoices: the REST ``customerPayment`` applying an order's invoices, left in undeposited
-    funds so the payout's deposit picks it up."""
+    funds so the payout's deposit picks it up. Property names and shapes as the record browser gives
+    them (``arAcct``; ``undepFunds`` and ``apply.items[].doc`` are references, ``{"id": …}``)."""
     invoices = [d for d in cov.documents if d.kind == "invoice"]
     customer = next((d.customer_id for d in invoices if d.customer_id), "")
     body: dict[str, Any] = {
@@ -791,13 +792,12 @@ def build_customer_payment(cov: Coverage, settings: SettlementSettings, *, shop_
         "payment": cov.applied,
         "undepFunds": {"id": "T"},  # a select (T/F) in the record browser, not a boolean
         "memo": f"TikTok Shop order {cov.order_id} settled by TikTok",
-        "apply": {"items": [{"doc": int(d.id) if d.id.isdigit() else d.id, "apply": True, "amount": d.amount}
-                            for d in invoices]},
+        "apply": {"items": [{"doc": {"id": d.id}, "apply": True, "amount": d.amount} for d in invoices]},
     }
     if settings.receivable.ar_account:
         body["arAcct"] = {"id": settings.receivable.ar_account}
     if settings.receivable.payment_method:
-        body["paymentMethod"] = {"id": settings.receivable.payment_method}
+        body["paymentOption"] = {"id": settings.receivable.payment_method}
     if settings.subsidiary:
         body["subsidiary"] = {"id": settings.subsidiary}
     if currency_id:

@@ -192,8 +192,13 @@ class LoginThrottles:
         return Verdict(True)
 
     def succeeded(self, clear: list[str], uncount: list[str]) -> None:
-        """The password was right: forget ``clear`` keys, take the attempt back from ``uncount`` keys."""
+        """The password was right: forget ``clear`` keys, take the attempt back from ``uncount`` keys.
+
+        Also sweeps counters nobody has touched for longer than any wait lasts (a spray of guesses leaves
+        one row per user name and address); only a successful login pays for it, never a guess."""
+        stale = self.clock.now() - max(lim.forget_after + lim.cap for lim in (PER_USER_ADDRESS, PER_ADDRESS))
         with self.engine.begin() as c:
+            c.execute(delete(login_throttles).where(login_throttles.c.last_failure_at < stale))
             if clear:
                 c.execute(delete(login_throttles).where(login_throttles.c.key.in_(clear)))
             for k in uncount:

@@ -4,6 +4,7 @@ backup` copies a live SQLite database and `ttns db restore` brings it back."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -105,3 +106,33 @@ def test_backup_while_writing_and_restore(sqlite_url: str, tmp_path: Path, monke
     junk.write_bytes(b"not a database")
     res = CliRunner().invoke(main, ["db", "restore", str(junk), "--yes"])
     assert res.exit_code == 1 and "not a SQLite database" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.postgres
+def test_postgresql_backup_and_restore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_env: None) -> None:
+    """`ttns db backup` runs pg_dump, `ttns db restore` pg_restore into another (migrated) database."""
+    from bridge.store import Store
+    from tests.support.databases import create_pg_database, drop_pg_database
+
+    assert shutil.which("pg_dump") and shutil.which("pg_restore"), "scripts/bootstrap installs postgresql-client"
+    source, target = create_pg_database(), create_pg_database()
+    try:
+        a = Store.from_url(source)
+        for i in range(50):
+            a.cursors.set(f"pg-{i}", str(i))
+        a.dispose()
+        monkeypatch.setenv("TTNS_DATABASE_URL", source)
+        dump = tmp_path / "ttns.dump"
+        res = CliRunner().invoke(main, ["db", "backup", str(dump)])
+        assert res.exit_code == 0 and dump.stat().st_size > 0, res.output
+        assert oct(dump.stat().st_mode & 0o777) == "0o600"
+        monkeypatch.setenv("TTNS_DATABASE_URL", target)
+        res = CliRunner().invoke(main, ["db", "restore", str(dump), "--yes"])
+        assert res.exit_code == 0, res.output
+        b = Store.from_url(target)
+        assert [b.cursors.get(f"pg-{i}") for i in (0, 49)] == ["0", "49"]
+        b.dispose()
+        assert CliRunner().invoke(main, ["db", "current"]).exit_code == 0
+    finally:
+        drop_pg_database(source)
+        drop_pg_database(target)

@@ -491,9 +491,16 @@ def _status(ns: NS, rec_type: str, rid: str) -> str:
 def test_payments_settle_invoices_and_deposits_settle_payments(ns: NS) -> None:
     w = World(ns)
     inv = _invoice(w)
+    def open_amounts() -> dict[str, Any]:
+        q = f"SELECT foreigntotal, foreignamountpaid, foreignamountunpaid FROM transaction WHERE id = {int(inv)}"
+        row: dict[str, Any] = ns.suiteql(q).json()["items"][0]
+        return row
+
+    assert open_amounts() == {"links": [], "foreigntotal": "25", "foreignamountpaid": "0", "foreignamountunpaid": "25"}
     first = w.post("customerPayment", _payment(w, inv, 10.00))
     invoice = ns.get(RECORD + f"/invoice/{inv}").json()
     assert (invoice["status"]["id"], invoice["amountPaid"], invoice["amountRemaining"]) == ("A", 10, 15)
+    assert (open_amounts()["foreignamountpaid"], open_amounts()["foreignamountunpaid"]) == ("10", "15")
     second = w.post("customerPayment", _payment(w, inv))  # no amount: what is still due
     assert ns.get(RECORD + f"/customerPayment/{second}").json()["payment"] == 15
     assert _status(ns, "invoice", inv) == "B"  # Paid In Full

@@ -137,3 +137,17 @@ def test_dates_compare_in_the_account_date_format(ns: NS) -> None:
     assert ns.suiteql(base + "trandate > '01/06/2024'").json()["items"][0]["n"] == "0"
     assert ns.suiteql(base + "trandate >= SYSDATE + 3650").json()["items"][0]["n"] == "0"
     assert ns.suiteql(base + "trandate > '2024-01-01'").status_code == 400  # not the account's format
+
+
+def test_df_of_a_custom_select_field_names_the_record_it_points_at() -> None:
+    from bridge.sandbox.netsuite.schema import CustomField
+    from bridge.sandbox.netsuite.store import Store
+    from bridge.sandbox.netsuite.suiteql import Mirror
+
+    mirror = Mirror({"custbody_pick": CustomField("custbody_pick", "SELECT", "customer")}, [], Store())
+    mirror._insert("customer", {"id": 7, "entityid": "Ada Lovelace"})
+    mirror._insert("transaction", {"id": 1, "type": "SalesOrd", "custbody_pick": 7})
+    columns, rows, total = mirror.execute(
+        "SELECT t.custbody_pick AS raw, BUILTIN.DF(t.custbody_pick) AS who FROM transaction t"
+    )
+    assert columns == ["raw", "who"] and rows == [(7, "Ada Lovelace")] and total == 1

@@ -19,7 +19,13 @@ the answer NetSuite gives on this data, or the refusal it answers with. Sources:
   SuiteQL does not expose; booleans ``'T'``/``'F'``).
 * [KB] SuiteQL syntax notes in public repositories and articles found by search ("LIMIT is NOT
   supported", "ROWNUM is evaluated BEFORE ORDER BY").
+* [GH] SuiteQL in public GitHub repositories: workingman/gwr-nscicd-nacl (a SuiteAnalytics Workbook
+  export in a RESTlet), bbahrman/dev-ops-demo (a user event's N/query).
+* [VF] https://versionforge.com/kb/connectors/netsuite-suiteql-queries (a published query using LIMIT).
 * [IS] The SQLite-only constructs listed in this project's issue 15 (the old translator accepted them).
+
+* [US] Ours: each exercises a function or rule the Oracle help ([OR]) documents, or the ROWNUM semantics
+  [KB] describes, on this data; they are counted apart from the published queries.
 """
 
 from __future__ import annotations
@@ -318,12 +324,12 @@ CASES: list[Case] = [
         rows({"entityidraw": "Walk-in Customer"}, {"entityidraw": "TikTok Shop Customers"}),
     ),
     Case(
-        "[OR] Oracle outer join (+) (issue 15: refused)",
+        "[US] Oracle outer join (+) (issue 15: refused)",
         "SELECT t.tranid, c.entityid FROM transaction t, customer c WHERE t.entity = c.id(+) AND t.type = 'Journal'",
         rows({"tranid": "JE1"}),
     ),
     Case(
-        "[OR] EXTRACT(YEAR FROM …) (issue 15: refused)",
+        "[US] EXTRACT(YEAR FROM …) (issue 15: refused)",
         "SELECT EXTRACT(YEAR FROM trandate) AS y, EXTRACT(MONTH FROM trandate) AS m, COUNT(*) AS n FROM transaction "
         "GROUP BY EXTRACT(YEAR FROM trandate), EXTRACT(MONTH FROM trandate) ORDER BY y, m",
         rows(
@@ -334,44 +340,44 @@ CASES: list[Case] = [
         ),
     ),
     Case(
-        "[OR] two-argument CONCAT (issue 15: refused)",
+        "[US] two-argument CONCAT (issue 15: refused)",
         "SELECT CONCAT(tranid, '-x') AS t FROM transaction WHERE id = 1001",
         rows({"t": "SO1-x"}),
     ),
     Case(
-        "[OR] SYSDATE arithmetic (issue 15: SYSDATE + 3650 returned every row)",
+        "[US] SYSDATE arithmetic (issue 15: SYSDATE + 3650 returned every row)",
         "SELECT COUNT(*) AS n FROM transaction WHERE trandate >= SYSDATE + 3650",
         rows({"n": "0"}),
     ),
     Case(
-        "[OR] SYSDATE - date in days",
+        "[US] SYSDATE - date in days",
         "SELECT tranid, SYSDATE - trandate AS age, TRUNC(SYSDATE) - trandate AS days FROM transaction WHERE id = 1002",
         rows({"tranid": "SO2", "age": "92.5", "days": "92"}),
     ),
     Case(
-        "[OR] a date compared with a date literal in the account's format (issue 15: compared strings)",
+        "[US] a date compared with a date literal in the account's format (issue 15: compared strings)",
         "SELECT tranid FROM transaction WHERE trandate < '01/31/2024' ORDER BY id",
         rows({"tranid": "SO1"}),
     ),
     Case(
-        "[OR] CURRENT_DATE window over trandate",
+        "[US] CURRENT_DATE window over trandate",
         "SELECT COUNT(*) AS n FROM transaction WHERE trandate BETWEEN CURRENT_DATE - 150 AND CURRENT_DATE",
         rows({"n": "4"}),
     ),
     Case(
-        "[OR] ADD_MONTHS, LAST_DAY, TRUNC(…, 'MM'), MONTHS_BETWEEN",
+        "[US] ADD_MONTHS, LAST_DAY, TRUNC(…, 'MM'), MONTHS_BETWEEN",
         "SELECT ADD_MONTHS(trandate, 1) AS nextm, LAST_DAY(trandate) AS eom, TRUNC(trandate, 'MM') AS som, "
         "MONTHS_BETWEEN(TO_DATE('2024-04-15', 'YYYY-MM-DD'), trandate) AS mb FROM transaction WHERE id = 1002",
         rows({"nextm": "4/15/2024", "eom": "3/31/2024", "som": "3/1/2024", "mb": "1"}),
     ),
     Case(
-        "[OR] TO_CHAR date models",
+        "[US] TO_CHAR date models",
         "SELECT TO_CHAR(trandate, 'DD-MON-YYYY') AS a, TO_CHAR(trandate, 'Month DD, YYYY') AS b, "
         "TO_CHAR(trandate, 'FMMonth DD, YYYY') AS c, TO_CHAR(trandate, 'Q') AS q FROM transaction WHERE id = 1002",
         rows({"a": "15-MAR-2024", "b": "March     15, 2024", "c": "March 15, 2024", "q": "1"}),
     ),
     Case(
-        "[OR] NVL, NVL2, DECODE, COALESCE",
+        "[US] NVL, NVL2, DECODE, COALESCE",
         "SELECT NVL(memo, '(none)') AS m, NVL2(memo, 'has memo', 'no memo') AS h, "
         "DECODE(type, 'SalesOrd', 'order', 'Journal', 'journal', 'other') AS k, COALESCE(NULL, memo, tranid) AS c "
         "FROM transaction WHERE id IN (1002, 1003) ORDER BY id",
@@ -381,12 +387,12 @@ CASES: list[Case] = [
         ),
     ),
     Case(
-        "[OR] DECODE matches NULL with NULL",
+        "[US] DECODE matches NULL with NULL",
         "SELECT DECODE(memo, NULL, 'empty', 'set') AS d FROM transaction WHERE id IN (1002, 1003) ORDER BY id",
         rows({"d": "set"}, {"d": "empty"}),
     ),
     Case(
-        "[OR] string functions",
+        "[US] string functions",
         "SELECT UPPER(itemid) AS u, LOWER(itemid) AS l, SUBSTR(itemid, 1, 3) AS s, INSTR(itemid, '-') AS i, "
         "LENGTH(itemid) AS n, LPAD(id, 5, '0') AS p, REPLACE(itemid, '-', '_') AS r, INITCAP('mug one') AS c "
         "FROM item WHERE id = 110",
@@ -404,23 +410,23 @@ CASES: list[Case] = [
         ),
     ),
     Case(
-        "[OR] arithmetic is decimal: division, MOD, ROUND, TRUNC, FLOOR, CEIL, ABS",
+        "[US] arithmetic is decimal: division, MOD, ROUND, TRUNC, FLOOR, CEIL, ABS",
         "SELECT 7 / 2 AS d, MOD(7, 3) AS m, ROUND(2.345, 2) AS r, TRUNC(2.789, 1) AS t, FLOOR(-1.5) AS f, "
         "CEIL(1.2) AS c, ABS(-3) AS a FROM DUAL",
         rows({"d": "3.5", "m": "1", "r": "2.35", "t": "2.7", "f": "-2", "c": "2", "a": "3"}),
     ),
     Case(
-        "[OR] || treats NULL as the empty string",
+        "[US] || treats NULL as the empty string",
         "SELECT tranid || ' / ' || memo AS x FROM transaction WHERE id IN (1002, 1003) ORDER BY id",
         rows({"x": "SO2 / second"}, {"x": "JE1 / "}),
     ),
     Case(
-        "[OR] FETCH FIRST n ROWS ONLY",
+        "[US] FETCH FIRST n ROWS ONLY",
         "SELECT itemid FROM item ORDER BY itemid FETCH FIRST 2 ROWS ONLY",
         rows({"itemid": "CAP-001"}, {"itemid": "MUG-001"}),
     ),
     Case(
-        "[OR] OFFSET n ROWS FETCH NEXT n ROWS ONLY",
+        "[US] OFFSET n ROWS FETCH NEXT n ROWS ONLY",
         "SELECT itemid FROM item ORDER BY itemid OFFSET 2 ROWS FETCH NEXT 2 ROWS ONLY",
         rows({"itemid": "TSHIRT"}, {"itemid": "TSHIRT-BLUE-L"}),
     ),
@@ -430,60 +436,60 @@ CASES: list[Case] = [
         rows({"id": "501"}),
     ),
     Case(
-        "[KB] ROWNUM > 1 never matches (the first row would be 1)",
+        "[US] ROWNUM > 1 never matches (the first row would be 1)",
         "SELECT id FROM customer WHERE ROWNUM > 1",
         rows(),
     ),
     Case(
-        "[KB] ROWNUM = 1 in a correlated subquery",
+        "[US] ROWNUM = 1 in a correlated subquery",
         "SELECT t.tranid, (SELECT i.itemid FROM transactionline tl JOIN item i ON i.id = tl.item WHERE "
         "tl.transaction = t.id AND ROWNUM = 1) AS first_item FROM transaction t WHERE t.type = 'SalesOrd' "
         "ORDER BY t.id",
         rows({"tranid": "SO1", "first_item": "MUG-001"}, {"tranid": "SO2", "first_item": "CAP-001"}),
     ),
     Case(
-        "[OR] ascending sorts put NULLs last",
+        "[US] ascending sorts put NULLs last",
         "SELECT tranid, memo FROM transaction WHERE id IN (1002, 1003) ORDER BY memo",
         rows({"tranid": "SO2", "memo": "second"}, {"tranid": "JE1"}),
     ),
     Case(
-        "[OR] LISTAGG … WITHIN GROUP",
+        "[US] LISTAGG … WITHIN GROUP",
         "SELECT LISTAGG(itemid, ',') WITHIN GROUP (ORDER BY itemid DESC) AS items FROM item "
         "WHERE itemtype = 'InvtPart'",
         rows({"items": "TSHIRT-RED-M,TSHIRT-BLUE-L,TSHIRT,MUG-001,CAP-001"}),
     ),
     Case(
-        "[OR] analytic ROW_NUMBER() OVER",
+        "[US] analytic ROW_NUMBER() OVER",
         "SELECT itemid, ROW_NUMBER() OVER (ORDER BY itemid DESC) AS rn FROM item WHERE itemtype = 'Discount' "
         "ORDER BY rn",
         rows({"itemid": "TikTok Seller Discount", "rn": "1"}, {"itemid": "TikTok Platform Discount", "rn": "2"}),
     ),
     Case(
-        "[OR] MINUS",
+        "[US] MINUS",
         "SELECT id FROM item WHERE itemtype = 'InvtPart' MINUS SELECT item FROM transactionline WHERE item IS NOT NULL "
         "ORDER BY 1",
         rows({"id": "107"}, {"id": "108"}, {"id": "109"}),
     ),
     Case(
-        "[OR] CASE, EXISTS and HAVING",
+        "[US] CASE, EXISTS and HAVING",
         "SELECT c.entityid, CASE WHEN EXISTS (SELECT 1 FROM transaction t WHERE t.entity = c.id AND t.type = "
         "'SalesOrd') THEN 'buyer' ELSE 'none' END AS kind FROM customer c ORDER BY c.id",
         rows({"entityid": "Walk-in Customer", "kind": "buyer"}, {"entityid": "TikTok Shop Customers", "kind": "buyer"}),
     ),
     Case(
-        "[OR] GROUP BY … HAVING",
+        "[US] GROUP BY … HAVING",
         "SELECT tl.transaction, SUM(tl.quantity) AS q FROM transactionline tl WHERE tl.mainline = 'F' "
         "GROUP BY tl.transaction HAVING SUM(tl.quantity) < -1 ORDER BY tl.transaction",
         rows({"transaction": "1001", "q": "-2"}, {"transaction": "1005", "q": "-2"}),
     ),
     Case(
-        "[OR] BUILTIN.CONSOLIDATE (one book, one currency: the amount)",
+        "[US] BUILTIN.CONSOLIDATE (one book, one currency: the amount)",
         "SELECT BUILTIN.CONSOLIDATE(tal.amount, 'LEDGER', 'DEFAULT', 'DEFAULT', 1, 1, 'DEFAULT') AS amt "
         "FROM transactionaccountingline tal WHERE tal.transaction = 1003 ORDER BY tal.transactionline",
         rows({"amt": "100"}, {"amt": "-100"}),
     ),
     Case(
-        "[OR] quoted upper-case identifiers as the Workbook exports them",
+        "[US] quoted upper-case identifiers as the Workbook exports them",
         'SELECT "TRANSACTION".tranid FROM "TRANSACTION" WHERE "TRANSACTION"."ID" = 1003',
         rows({"tranid": "JE1"}),
     ),
@@ -492,7 +498,338 @@ CASES: list[Case] = [
         "SELECT COUNT(*) AS n FROM customer WHERE isinactive = 'F'",
         rows({"n": "2"}),
     ),
+    Case(
+        "[US] ROWNUM counts rows before aggregation",
+        "SELECT COUNT(*) AS n, MAX(itemid) AS m FROM item WHERE ROWNUM <= 3",
+        rows({"n": "3", "m": "TikTok Seller Discount"}),
+    ),
+    Case(
+        "[US] ROWNUM before DISTINCT",
+        "SELECT DISTINCT itemtype FROM item WHERE ROWNUM <= 2",
+        rows({"itemtype": "Discount"}),
+    ),
+    Case(
+        "[US] ROWNUM before analytic functions; window frames",
+        "SELECT id, SUM(id) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS s, "
+        "NTILE(2) OVER (ORDER BY id) AS t FROM item WHERE ROWNUM <= 3",
+        rows(
+            {"id": "105", "s": "105", "t": "1"},
+            {"id": "106", "s": "211", "t": "1"},
+            {"id": "107", "s": "318", "t": "2"},
+        ),
+    ),
+    Case(
+        "[US] statistics: MEDIAN, STDDEV, VARIANCE (sample), APPROX_COUNT_DISTINCT",
+        "SELECT MEDIAN(id) AS md, VARIANCE(id) AS v, STDDEV(id) AS sd, APPROX_COUNT_DISTINCT(itemtype) AS d FROM item",
+        rows({"md": "108", "v": "4.66666667", "sd": "2.1602469", "d": "2"}),
+    ),
+    Case(
+        "[US] NEXT_DAY, REMAINDER, BITAND",
+        "SELECT NEXT_DAY(TO_DATE('2024-06-14', 'YYYY-MM-DD'), 'MONDAY') AS nd, REMAINDER(11, 4) AS r, "
+        "BITAND(6, 3) AS b FROM DUAL",
+        rows({"nd": "6/17/2024", "r": "-1", "b": "2"}),
+    ),
+    Case(
+        "[US] LIKE is case-sensitive (use UPPER for a case-blind match)",
+        "SELECT COUNT(CASE WHEN itemid LIKE 'mug%' THEN 1 END) AS lower_hits, "
+        "COUNT(CASE WHEN UPPER(itemid) LIKE 'MUG%' THEN 1 END) AS upper_hits FROM item",
+        rows({"lower_hits": "0", "upper_hits": "1"}),
+    ),
+    Case(
+        "[US] the empty string is NULL",
+        "SELECT COUNT(CASE WHEN '' IS NULL THEN 1 END) AS is_null, COUNT(CASE WHEN tranid = '' THEN 1 END) AS eq "
+        "FROM transaction",
+        rows({"is_null": "5", "eq": "0"}),
+    ),
+    Case(
+        "[TD] sales-order-with-sales-tax.sql (correlated scalar subquery; no tax lines: NULL)",
+        "SELECT Transaction.TranID, Transaction.TranDate, Transaction.Entity AS CustomerID, "
+        "BUILTIN.DF(Transaction.Entity) AS CustomerName, BUILTIN.DF(Transaction.Status) AS Status, "
+        "Transaction.ForeignTotal AS Total, (SELECT SUM(TransactionLine.ForeignAmount * -1) AS SalesTax "
+        "FROM TransactionLine WHERE (TransactionLine.Transaction = Transaction.ID) "
+        "AND (TransactionLine.TaxLine = 'T')) AS SalesTax FROM Transaction WHERE (Transaction.Type = "
+        "'SalesOrd') AND (Transaction.ID = 1001)",
+        rows(
+            {
+                "tranid": "SO1",
+                "trandate": "1/5/2024",
+                "customerid": "502",
+                "customername": "TikTok Shop Customers",
+                "status": "Sales Order : Pending Billing",
+                "total": "20.5",
+            }
+        ),
+    ),
+    Case(
+        "[TD] transaction-gl-impact-revisited.sql (LEFT OUTER JOIN on the line sequence; no accounting book DF)",
+        "SELECT Transaction.TranID, BUILTIN.DF(TransactionAccountingLine.Account) AS Account, "
+        "TransactionAccountingLine.Debit, TransactionAccountingLine.Credit, TransactionAccountingLine.Posting, "
+        "BUILTIN.DF(Transaction.Entity) AS EntityName, TransactionLine.Memo, BUILTIN.DF(TransactionLine.Subsidiary) "
+        "AS Subsidiary, BUILTIN.DF(TransactionLine.Department) AS Department FROM Transaction "
+        "INNER JOIN TransactionAccountingLine ON (TransactionAccountingLine.Transaction = Transaction.ID) "
+        "LEFT OUTER JOIN TransactionLine ON (TransactionLine.Transaction = TransactionAccountingLine.Transaction) "
+        "AND (TransactionLine.LineSequenceNumber = TransactionAccountingLine.TransactionLine) "
+        "WHERE (Transaction.ID = 1003) AND (TransactionAccountingLine.Account IS NOT NULL) "
+        "ORDER BY TransactionAccountingLine.TransactionLine",
+        rows(
+            {
+                "tranid": "JE1",
+                "account": "1000 Operating Bank",
+                "debit": "100",
+                "posting": "T",
+                "subsidiary": "TTNS Retail US",
+            },
+            {
+                "tranid": "JE1",
+                "account": "6100 Marketplace Fees",
+                "credit": "100",
+                "posting": "T",
+                "subsidiary": "TTNS Retail US",
+            },
+        ),
+    ),
+    Case(
+        "[TD] rmas-summarized-customer.sql as published (no returns: no rows)",
+        "SELECT BUILTIN.DF(Transaction.Entity) AS Customer, COUNT(*) AS RMACount, (SUM(Transaction.ForeignTotal) * -1) "
+        "AS RMATotal FROM Transaction WHERE (Transaction.Type = 'RtnAuth') AND (Transaction.TranDate BETWEEN "
+        "TO_DATE('2020-01-01', 'YYYY-MM-DD') AND TO_DATE('2020-11-30', 'YYYY-MM-DD')) AND (Transaction.Voided = 'F') "
+        "GROUP BY BUILTIN.DF(Transaction.Entity) ORDER BY Customer",
+        rows(),
+    ),
+    Case(
+        "[TD] rmas-summarized-customer.sql over sales orders",
+        "SELECT BUILTIN.DF(Transaction.Entity) AS Customer, COUNT(*) AS OrderCount, "
+        "(SUM(Transaction.ForeignTotal) * -1) AS OrderTotal FROM Transaction WHERE (Transaction.Type = "
+        "'SalesOrd') AND (Transaction.TranDate BETWEEN "
+        "TO_DATE('2024-01-01', 'YYYY-MM-DD') AND TO_DATE('2024-11-30', 'YYYY-MM-DD')) AND (Transaction.Voided = 'F') "
+        "GROUP BY BUILTIN.DF(Transaction.Entity) ORDER BY Customer",
+        rows(
+            {"customer": "TikTok Shop Customers", "ordercount": "1", "ordertotal": "-20.5"},
+            {"customer": "Walk-in Customer", "ordercount": "1", "ordertotal": "-15"},
+        ),
+    ),
+    Case(
+        "[TD] purchase-orders-summarized-status.sql as published (no purchase orders: no rows)",
+        "SELECT Status, BUILTIN.DF(Status) AS StatusName, COUNT(*) AS TransactionCount, SUM((ForeignTotal * -1)) "
+        "AS TotalAmount FROM Transaction WHERE (Type = 'PurchOrd') GROUP BY Status, BUILTIN.DF(Status) ORDER BY Status",
+        rows(),
+    ),
+    Case(
+        "[TD] items-inventory-analysis.sql (its item columns and correlated subqueries; TRUNC(SYSDATE) - TranDate)",
+        "SELECT Item.ItemID, BUILTIN.DF(Item.Parent) AS ParentItem, ROUND(Item.Cost, 2) AS PurchasePrice, "
+        "(SELECT MIN(Transaction.TranDate) FROM Transaction INNER JOIN TransactionLine ON (TransactionLine.Transaction "
+        "= Transaction.ID) WHERE (TransactionLine.Item = Item.ID) AND (Transaction.Type = 'SalesOrd')) AS FirstSold, "
+        "(SELECT (SUM(TransactionLine.Quantity) * -1) FROM Transaction INNER JOIN TransactionLine ON "
+        "(TransactionLine.Transaction = Transaction.ID) WHERE (TransactionLine.Item = Item.ID) AND (Transaction.Type = "
+        "'SalesOrd') AND ((TRUNC(SYSDATE) - Transaction.TranDate) <= 90)) AS QtySold90Days, "
+        "(SELECT (SUM(TransactionLine.Quantity) * -1) FROM Transaction INNER JOIN TransactionLine ON "
+        "(TransactionLine.Transaction = Transaction.ID) WHERE (TransactionLine.Item = Item.ID) AND (Transaction.Type = "
+        "'SalesOrd') AND ((TRUNC(SYSDATE) - Transaction.TranDate) <= 365)) AS QtySold1Year "
+        "FROM Item WHERE (Item. ItemType = 'InvtPart') AND ((Item.MatrixType IS NULL) OR (Item.MatrixType = 'CHILD')) "
+        "AND (Item.IsInactive = 'F') AND Item.ItemID IN ('MUG-001', 'CAP-001') ORDER BY Item.ItemID",
+        rows(
+            {"itemid": "CAP-001", "purchaseprice": "4", "firstsold": "3/15/2024", "qtysold1year": "1"},
+            {"itemid": "MUG-001", "purchaseprice": "3.1", "firstsold": "1/5/2024", "qtysold1year": "2"},
+        ),
+    ),
+    Case(
+        "[GH] workingman/gwr-nscicd-nacl dp-suiteql.js, a Workbook export (quoted names, (+), CONSOLIDATE)",
+        'SELECT "TRANSACTION".tranid AS tranidRAW, BUILTIN.DF("TRANSACTION".status) AS statusDISPLAY, '
+        "BUILTIN.DF(transactionLine.item) AS itemDISPLAY, transactionLine.quantity * -1 AS quantity, "
+        "BUILTIN.CONSOLIDATE(transactionLine.netamount, 'LEDGER', 'DEFAULT', 'DEFAULT', 1, 396, 'DEFAULT') AS netCU "
+        'FROM "TRANSACTION", transactionLine, "ACCOUNT" WHERE ((transactionLine.expenseaccount = "ACCOUNT"."ID"(+) '
+        'AND "TRANSACTION"."ID" = transactionLine."TRANSACTION")) AND ((UPPER("TRANSACTION"."TYPE") IN (\'SALESORD\')) '
+        "AND transactionLine.mainline = 'F') ORDER BY 1",
+        rows(
+            {
+                "tranidraw": "SO1",
+                "statusdisplay": "Sales Order : Pending Billing",
+                "itemdisplay": "MUG-001",
+                "quantity": "2",
+                "netcu": "-20.5",
+            },
+            {
+                "tranidraw": "SO2",
+                "statusdisplay": "Sales Order : Pending Fulfillment",
+                "itemdisplay": "CAP-001",
+                "quantity": "1",
+                "netcu": "-15",
+            },
+        ),
+    ),
+    Case(
+        "[SP] SuiteQL gotchas: balances from invoices (no invoices: no rows)",
+        "SELECT entity, SUM(foreigntotal) AS balance FROM transaction WHERE type = 'CustInvc' GROUP BY entity",
+        rows(),
+    ),
+    Case(
+        "[SP] SuiteQL gotchas: transactions by type",
+        "SELECT id, tranid, entity FROM transaction WHERE type = 'SalesOrd' ORDER BY id",
+        rows({"id": "1001", "tranid": "SO1", "entity": "502"}, {"id": "1002", "tranid": "SO2", "entity": "501"}),
+    ),
+    Case(
+        "[SP] SuiteQL gotchas: != does not match NULL",
+        "SELECT COUNT(*) AS n FROM customer WHERE email != 'test@example.com'",
+        rows({"n": "0"}),
+    ),
+    Case(
+        "[KB] SuiteQL syntax rules: FETCH FIRST pagination",
+        "SELECT t.id, t.tranid, t.trandate FROM transaction t WHERE t.type = 'SalesOrd' ORDER BY t.id DESC "
+        "FETCH FIRST 10 ROWS ONLY",
+        rows(
+            {"id": "1002", "tranid": "SO2", "trandate": "3/15/2024"},
+            {"id": "1001", "tranid": "SO1", "trandate": "1/5/2024"},
+        ),
+    ),
+    Case(
+        "[TD] date-format-models.sql",
+        "SELECT TO_CHAR(SYSDATE, 'DS TS') AS CurrentTimeServer, TO_CHAR(CURRENT_DATE, 'DS TS') AS CurrentTimeUser, "
+        "TO_CHAR(SYSDATE, 'YYYY-MM-DD HH:MI:SS') AS CurrentSystemTimestamp, TO_CHAR(SYSDATE, 'SSSSS') AS "
+        "SecondsSinceMidnight, TO_CHAR(SYSDATE, 'RM') AS MonthRoman, TO_CHAR(SYSDATE, 'MM') AS CurrentMonth, "
+        "TO_CHAR(SYSDATE, 'MONTH') AS CurrentMonthName, TO_CHAR(SYSDATE, 'DD') AS CurrentDay, TO_CHAR(SYSDATE, 'DAY') "
+        "AS CurrentDayName, TO_CHAR(SYSDATE, 'YYYY') AS CurrentYear, TO_CHAR(SYSDATE, 'YEAR') AS CurrentYearName, "
+        "TO_CHAR(SYSDATE, 'Q') AS CurrentQuarter, TO_CHAR(SYSDATE, 'WW') AS WeekNumber FROM Dual",
+        rows(
+            {
+                "currenttimeserver": "06/15/2024 12:00:00 PM",
+                "currenttimeuser": "06/15/2024 12:00:00 PM",
+                "currentsystemtimestamp": "2024-06-15 12:00:00",
+                "secondssincemidnight": "43200",
+                "monthroman": "VI",
+                "currentmonth": "06",
+                "currentmonthname": "JUNE     ",
+                "currentday": "15",
+                "currentdayname": "SATURDAY ",
+                "currentyear": "2024",
+                "currentyearname": "TWENTY TWENTY-FOUR",
+                "currentquarter": "2",
+                "weeknumber": "24",
+            }
+        ),
+    ),
+    Case(
+        "[TD] purchase-orders-item-receipts.sql as published (no purchase orders: no rows)",
+        "SELECT Transaction.TranDate AS DateReceived, BUILTIN.DF(Transaction.Entity) AS Supplier, "
+        "PO.TranID AS PONumber, POLine.LineSequenceNumber AS POLineNumber, Transaction.TranID AS ReceiptID, "
+        "Item.ItemID, Item.Description AS "
+        "ItemDescription, POLine.Quantity AS QuantityOrdered, TransactionLine.Quantity AS QuantityReceived, "
+        "POLine.QuantityShipRecv AS TotalReceived, (POLine.Quantity - POLine.QuantityShipRecv) AS QuantityOpen "
+        "FROM Transaction INNER JOIN TransactionLine ON (TransactionLine.Transaction = Transaction.ID) AND "
+        "(TransactionLine.IsInventoryAffecting = 'T') INNER JOIN Transaction AS PO ON (PO.ID = "
+        "TransactionLine.CreatedFrom) "
+        "INNER JOIN Item ON (Item.ID = TransactionLine.Item) LEFT OUTER JOIN PreviousTransactionLineLink AS PTLL ON "
+        "(PTLL.NextType = 'ItemRcpt') AND (PTLL.NextDoc = TransactionLine.Transaction) AND (PTLL.NextLine = "
+        "TransactionLine.ID) LEFT OUTER JOIN TransactionLine AS POLine ON (POLine.Transaction = PO.ID) AND "
+        "(POLine.linesequencenumber = PTLL.PreviousLine) WHERE (Transaction.Type = 'ItemRcpt') AND "
+        "(Transaction.TranDate BETWEEN TO_DATE('2020-11-27', 'YYYY-MM-DD') AND TO_DATE('2020-11-30', 'YYYY-MM-DD')) "
+        "AND (Transaction.Voided = 'F') AND (TransactionLine.Quantity <> 0) ORDER BY DateReceived, Supplier, PONumber, "
+        "ItemID",
+        rows(),
+    ),
+    Case(
+        "[US] TO_CHAR number models, TO_NUMBER",
+        "SELECT TO_CHAR(1234.5, 'FM9,999.00') AS a, TO_CHAR(0.5) AS b, TO_CHAR(42, '0000') AS c, "
+        "TO_NUMBER('1,234.50', '9,999.99') AS d FROM DUAL",
+        rows({"a": "1,234.50", "b": ".5", "c": " 0042", "d": "1234.5"}),
+    ),
+    Case(
+        "[US] SUBSTR/INSTR with Oracle positions, RPAD, TRIM, LTRIM, CAST",
+        "SELECT SUBSTR('abcdef', -3, 2) AS a, SUBSTR('abc', 0, 2) AS b, INSTR('a-b-c', '-', 1, 2) AS c, "
+        "INSTR('a-b-c', '-', -1) AS d, RPAD('ab', 5, '*') AS e, TRIM('  x  ') AS f, LTRIM('xxab', 'x') AS g, "
+        "CAST('12' AS NUMBER) + 1 AS h, CAST(7 AS VARCHAR2(10)) AS i FROM DUAL",
+        rows({"a": "de", "b": "ab", "c": "4", "d": "4", "e": "ab***", "f": "x", "g": "ab", "h": "13", "i": "7"}),
+    ),
+    Case(
+        "[US] GREATEST, LEAST, NULLIF (NULL in GREATEST gives NULL), REGEXP_*",
+        "SELECT GREATEST(1, 5, 3) AS a, LEAST('b', 'a') AS b, NULLIF(1, 1) AS c, GREATEST(1, NULL) AS d, "
+        "REGEXP_SUBSTR('SO-1234-X', '[0-9]+') AS e, REGEXP_REPLACE('a1b2', '[0-9]', '#') AS f FROM DUAL",
+        rows({"a": "5", "b": "a", "e": "1234", "f": "a#b#"}),
+    ),
     # -- refused -----------------------------------------------------------------------------------
+    Case("[US] TO_DATE of a day the month does not have", "SELECT TO_DATE('31/02/2024', 'DD/MM/YYYY') FROM DUAL",
+         Refusal("ORA-018")),
+    Case(
+        "[TD] rollup-example.sql (ROLLUP: not in the sandbox)",
+        "SELECT BUILTIN.DF(Status) AS StatusName, COUNT(*) AS TransactionCount, SUM(ForeignTotal) AS TotalAmount "
+        "FROM Transaction WHERE (Type = 'SalesOrd') GROUP BY ROLLUP(BUILTIN.DF(Status))",
+        Refusal("ROLLUP"),
+    ),
+    Case(
+        "[TD] currency-rates.sql (CurrencyRate is not kept)",
+        "SELECT BaseCurrency.Symbol AS BaseSymbol, TransactionCurrency.Symbol AS TransactionSymbol, "
+        "CurrencyRate.ExchangeRate FROM CurrencyRate INNER JOIN Currency AS BaseCurrency ON (BaseCurrency.ID = "
+        "CurrencyRate.BaseCurrency) INNER JOIN Currency AS TransactionCurrency ON (TransactionCurrency.ID = "
+        "CurrencyRate.TransactionCurrency) WHERE (CurrencyRate.EffectiveDate = TO_DATE('2021-05-03', 'YYYY-MM-DD'))",
+        Refusal("Record 'CurrencyRate' was not found"),
+    ),
+    Case(
+        "[TD] deleted-records.sql (DeletedRecord is not kept)",
+        "SELECT TO_CHAR(DeletedDate, 'DS TS') AS DeletedDate, Type AS RecordType, RecordID FROM DeletedRecord "
+        "WHERE (DeletedDate >= TO_DATE(TO_CHAR(SYSDATE, 'YYYY-MM-DD'), 'YYYY-MM-DD'))",
+        Refusal("Record 'DeletedRecord' was not found"),
+    ),
+    Case(
+        "[TD] custom-record-types.sql",
+        "SELECT Name, ScriptID, Description, BUILTIN.DF(Owner) AS Owner FROM CustomRecordType ORDER BY Name",
+        Refusal("Record 'CustomRecordType' was not found"),
+    ),
+    Case(
+        "[TD] countries.sql",
+        "SELECT Country.ID, Country.Name, Country.Edition, Country.Nationality FROM Country ORDER BY Country.Name",
+        Refusal("Record 'Country' was not found"),
+    ),
+    Case(
+        "[TD] builtin-relative-ranges.sql (first columns; RELATIVE_RANGES: not in the sandbox)",
+        "SELECT BUILTIN.RELATIVE_RANGES('DAGO5', 'START') AS FIVE_DAYS_AGO_START, BUILTIN.RELATIVE_RANGES('DAGO5', "
+        "'END') AS FIVE_DAYS_AGO_END FROM DUAL",
+        Refusal("does not implement BUILTIN.RELATIVE_RANGES"),
+    ),
+    Case(
+        "[TD] items-inventory-analysis.sql as published (ItemVendor is not kept)",
+        "SELECT Item.ItemID, Vendor.CompanyName AS PreferredVendor FROM Item LEFT OUTER JOIN ItemVendor ON "
+        "(ItemVendor.Item = Item.ID) AND (ItemVendor.PreferredVendor = 'T') LEFT OUTER JOIN Vendor ON "
+        "(Vendor.ID = ItemVendor.Vendor) WHERE (Item. ItemType = 'InvtPart')",
+        Refusal("Record 'ItemVendor' was not found"),
+    ),
+    Case(
+        "[TD] shipments.sql (TransactionShipment is not kept)",
+        "SELECT Transaction.ID, BUILTIN.DF(TransactionShipment.ShippingMethod) AS ShipMethod FROM Transaction "
+        "INNER JOIN TransactionShipment ON (TransactionShipment.Doc = Transaction.ID) WHERE (Transaction.Type = "
+        "'ItemShip') AND (Transaction.TranDate >= BUILTIN.RELATIVE_RANGES('DAGO30', 'START'))",
+        Refusal("Record 'TransactionShipment' was not found"),
+    ),
+    Case(
+        "[TD] account-subsidiary-map.sql",
+        "SELECT Account, BUILTIN.DF(Account) AS AccountName, Subsidiary, "
+        "BUILTIN.DF(Subsidiary) AS SubsidiaryName FROM AccountSubsidiaryMap",
+        Refusal("Record 'AccountSubsidiaryMap' was not found"),
+    ),
+    Case(
+        "[TD] entity-types.sql",
+        "SELECT DISTINCT Type, BUILTIN.DF(Type) AS DFType, BUILTIN.CF(Type) AS CFType FROM Entity ORDER BY Type",
+        Refusal("Record 'Entity' was not found"),
+    ),
+    Case(
+        "[GH] bbahrman/dev-ops-demo demo.ts (a custom field this account does not have)",
+        "SELECT id, type, entity, custbody_demo as some_field FROM transaction",
+        Refusal("Unknown identifier 'custbody_demo'"),
+    ),
+    Case(
+        "[VF] versionforge.com/kb/connectors/netsuite-suiteql-queries (published with LIMIT … OFFSET)",
+        "SELECT id, acctnumber, accttype, isinactive FROM account ORDER BY id LIMIT 1000 OFFSET 0",
+        Refusal("LIMIT is not supported"),
+    ),
+    Case(
+        "[TD] transaction-line-usage.sql as published (BUILTIN.RELATIVE_RANGES: not in the sandbox)",
+        "SELECT COUNT(*) FROM Transaction WHERE (Transaction.CreatedDate BETWEEN "
+        "BUILTIN.RELATIVE_RANGES('LRH', 'START') AND BUILTIN.RELATIVE_RANGES('LRH', 'END'))",
+        Refusal("does not implement BUILTIN.RELATIVE_RANGES"),
+    ),
+    Case(
+        "[US] a value TO_DATE cannot read, found while running",
+        "SELECT id FROM transaction WHERE memo IS NOT NULL AND trandate > TO_DATE(memo, 'YYYY-MM-DD')",
+        Refusal("ORA-01858"),
+    ),
     Case("[IS] LIMIT", "SELECT id FROM customer LIMIT 5", Refusal("LIMIT is not supported")),
     Case(
         "[IS] LIMIT … OFFSET", "SELECT id FROM customer ORDER BY id LIMIT 2 OFFSET 1", Refusal("LIMIT is not supported")
@@ -543,27 +880,27 @@ CASES: list[Case] = [
         Refusal("cannot be mixed"),
     ),
     Case(
-        "[OR] a qualified field the record does not have",
+        "[US] a qualified field the record does not have",
         "SELECT c.id, c.overduebalancesearch FROM customer c",
         Refusal("Field 'overduebalancesearch' for record 'customer' was not found"),
     ),
-    Case("[OR] an unknown alias", "SELECT x.id FROM transaction t", Refusal("Unknown identifier 'x.id'")),
+    Case("[US] an unknown alias", "SELECT x.id FROM transaction t", Refusal("Unknown identifier 'x.id'")),
     Case(
-        "[OR] an ambiguous column",
+        "[US] an ambiguous column",
         "SELECT id FROM transaction t JOIN transactionline tl ON tl.transaction = t.id",
         Refusal("ambiguously defined"),
     ),
     Case(
-        "[OR] a date literal that is not in the account's format",
+        "[US] a date literal that is not in the account's format",
         "SELECT id FROM transaction WHERE trandate > '2024-01-01'",
         Refusal("ORA-01"),
     ),
-    Case("[OR] writes", "DELETE FROM customer", Refusal("Invalid or unsupported search")),
+    Case("[US] writes", "DELETE FROM customer", Refusal("Invalid or unsupported search")),
     Case(
-        "[OR] two statements", "SELECT id FROM customer; SELECT id FROM item", Refusal("Invalid or unsupported search")
+        "[US] two statements", "SELECT id FROM customer; SELECT id FROM item", Refusal("Invalid or unsupported search")
     ),
-    Case("[OR] SELECT without FROM", "SELECT 1", Refusal("FROM keyword not found")),
-    Case("[OR] a date plus a date", "SELECT trandate + trandate FROM transaction", Refusal("ORA-00975")),
+    Case("[US] SELECT without FROM", "SELECT 1", Refusal("FROM keyword not found")),
+    Case("[US] a date plus a date", "SELECT trandate + trandate FROM transaction", Refusal("ORA-00975")),
 ]
 
 

@@ -117,6 +117,15 @@ def test_documented_prior_versions_are_served_and_other_versions_are_36009014(ti
     assert c.err("GET", "/order/202507/nothing_here")[1] == 36009009  # an unknown path stays 36009009
 
 
+def test_a_ranged_string_parameter_takes_a_plain_number_only(tiktok: TikTokEnv) -> None:
+    """Search Returns documents ``page_size`` as a string with "Valid range: [10-50]"."""
+    c = tiktok.client
+    for bad in ("abc", "1e2", "NaN", "5", "51"):
+        status, code, message = c.err("POST", "/return_refund/202309/returns/search", {"page_size": bad}, {})
+        assert (status, code) == (400, 25001001) and "page_size" in message and "[10, 50]" in message, bad
+    assert c.ok("POST", "/return_refund/202309/returns/search", {"page_size": "10"}, {})["return_orders"] == []
+
+
 def test_timestamp_window_is_minus_five_minutes_plus_thirty_seconds(tiktok: TikTokEnv) -> None:
     c = tiktok.client
     now = int(time.time())

@@ -245,16 +245,15 @@ def test_customer_deposits_mode_invoice_recognises_and_the_statement_reverses(b2
 
 
 def test_invoices_mode_invoice_recognises_and_the_statement_reverses(b2: Bridge) -> None:
-    """Up to the journals: the payout's customer payment (``customerPayment``) is not in the record
-    schemas the NetSuite sandbox is built from, so the deposit side of this mode is proved with fakes
-    (tests/settlement/test_flow.py); here the invoices stay open in A/R for exactly their totals."""
     with mode(b2, "invoices"):
-        run = run_order_to_refund(b2, pay=False)
+        run = run_order_to_refund(b2)
         gl = check_common(b2, run, expect_documents={"CustInvc": 2})
+        assert [p["action"] for p in run["payouts"]] == ["posted", "posted"]
         so = b2.ns.get("salesOrder", b2.so(run["order"]["id"])).data
         assert so["status"]["id"] == "G", "billed at shipment"
-        invoiced = sum((ln.amount for ln in gl if ln.type == "CustInvc" and ln.number == "1100"), ZERO)
-        assert balance(gl, "1100") == invoiced > 0, "the invoices wait for the payout's customer payments"
+        # each payout's customer payments paid the invoices and went to the bank with the deposit
+        assert {ln.type for ln in gl if ln.number == "1100"} == {"CustInvc", "CustPymt"}
+        assert balance(gl, "1100") == ZERO and balance(gl, "1200") == ZERO, "nothing in receivables"
 
 
 def test_a_closed_period_posts_nothing_and_the_replay_after_reopening_posts_once(b2: Bridge) -> None:

@@ -228,8 +228,9 @@ def test_invoice_mode_creates_customer_payments_then_deposits_them(sqlite_url: s
         w.ledger.documents[("invoice", "o1")] = [OrderDocument("8001", "invoice", D("50.00"), customer_id="321")]
         w.run_import()
         (cp,) = w.ledger.of_type("customerPayment").values()
-        assert cp["body"]["apply"]["items"] == [{"doc": 8001, "apply": True, "amount": D("50.00")}]
+        assert cp["body"]["apply"]["items"] == [{"doc": {"id": "8001"}, "apply": True, "amount": D("50.00")}]
         assert cp["body"]["customer"] == {"id": "321"} and cp["body"]["undepFunds"] == {"id": "T"}
+        assert cp["body"]["arAcct"] == {"id": "1100"}
         dep = w.deposits()["TTS-PAY-P7"]["body"]
         assert dep["payment"]["items"][0]["id"] == int(cp["id"])
         assert dep["cashback"]["items"][0]["amount"] == D("3.00")  # 50 applied - 3 fee = the 47.00 payout

@@ -23,6 +23,10 @@ STORED_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 ACCOUNT_DATE_MODELS = {"M/D/YYYY": "MM/DD/YYYY", "ISO": "YYYY-MM-DD"}
 
 _TOKENS = [
+    "SSSSS",
+    "YEAR",
+    "Year",
+    "year",
     "HH24",
     "HH12",
     "YYYY",
@@ -43,8 +47,13 @@ _TOKENS = [
     "day",
     "YY",
     "RR",
+    "RM",
+    "Rm",
+    "rm",
     "MM",
     "DD",
+    "DS",
+    "TS",
     "HH",
     "MI",
     "SS",
@@ -61,6 +70,47 @@ _TOKENS = [
     "D",
     "J",
 ]
+_ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+_ONES = [
+    "ZERO",
+    "ONE",
+    "TWO",
+    "THREE",
+    "FOUR",
+    "FIVE",
+    "SIX",
+    "SEVEN",
+    "EIGHT",
+    "NINE",
+    "TEN",
+    "ELEVEN",
+    "TWELVE",
+    "THIRTEEN",
+    "FOURTEEN",
+    "FIFTEEN",
+    "SIXTEEN",
+    "SEVENTEEN",
+    "EIGHTEEN",
+    "NINETEEN",
+]
+_TENS = ["_", "_", "TWENTY", "THIRTY", "FORTY", "FIFTY", "SIXTY", "SEVENTY", "EIGHTY", "NINETY"]
+
+
+def _words(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    return _TENS[n // 10] + ("" if n % 10 == 0 else "-" + _ONES[n % 10])
+
+
+def _year_words(year: int) -> str:
+    """Oracle's spelled ``YEAR``: 2024 → TWENTY TWENTY-FOUR, 2005 → TWO THOUSAND FIVE."""
+    hi, lo = divmod(year, 100)
+    if hi % 10 == 0 and lo < 10:
+        head = _words(hi // 10) + " THOUSAND"
+        return head if lo == 0 else f"{head} {_ONES[lo]}"
+    if lo == 0:
+        return _words(hi) + " HUNDRED"
+    return f"{_words(hi)} {_words(lo)}" if lo >= 10 else f"{_words(hi)} OH-{_ONES[lo]}"
 
 
 def _tokens(model: str) -> list[tuple[str, str]]:
@@ -82,7 +132,9 @@ def _tokens(model: str) -> list[tuple[str, str]]:
             continue
         for tok in _TOKENS:
             if model.startswith(tok, i) or (
-                tok.isupper() and model[i : i + len(tok)].upper() == tok and tok not in ("MONTH", "MON", "DAY", "DY")
+                tok.isupper()
+                and model[i : i + len(tok)].upper() == tok
+                and tok not in ("MONTH", "MON", "DAY", "DY", "YEAR", "RM")
             ):
                 out.append(("tok", model[i : i + len(tok)]))
                 i += len(tok)
@@ -269,6 +321,19 @@ def format_date(value: datetime, model: str) -> str:
             out.append(f"{(value.timetuple().tm_yday - 1) // 7 + 1:02d}")
         elif up == "J":
             out.append(str(value.toordinal() + 1721425))
+        elif up == "SSSSS":
+            out.append(f"{value.hour * 3600 + value.minute * 60 + value.second:05d}")
+        elif up == "RM":
+            out.append(case(_ROMAN[value.month - 1]))
+        elif up == "YEAR":
+            out.append(case(_year_words(value.year)))
+        elif up == "DS":  # the short date of the AMERICA territory
+            out.append(f"{value.month:02d}/{value.day:02d}/{value.year:04d}")
+        elif up == "TS":  # the short time of the AMERICA territory
+            out.append(
+                f"{value.hour % 12 or 12:02d}:{value.minute:02d}:{value.second:02d} "
+                f"{'PM' if value.hour >= 12 else 'AM'}"
+            )
     return "".join(out)
 
 
@@ -331,8 +396,22 @@ class Functions:
     def __init__(self, now: Callable[[], datetime], date_model: Callable[[], str]) -> None:
         self.now = now
         self.date_model = date_model
+        # SQLite reports a failing user function as "user-defined function raised exception"; the
+        # reason (ORA-01861 …) is kept here for the error answer
+        self.last_error: str | None = None
+
+    def _guard(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except Exception as exc:
+                self.last_error = str(exc)
+                raise
+
+        return call
 
     def register(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA case_sensitive_like = ON")  # Oracle's LIKE is case-sensitive
         fns: dict[str, tuple[int, Callable[..., Any]]] = {
             "ns_sysdate": (0, lambda: self.now().strftime(STORED_FORMAT)),
             "ns_to_date": (-1, self.to_date),
@@ -371,10 +450,18 @@ class Functions:
             "ns_regexp_like": (-1, _regexp_like),
             "ns_regexp_instr": (-1, _regexp_instr),
             "ns_empty_null": (1, lambda v: None if v == "" else v),
+            "ns_math": (2, _math),
+            "ns_atan2": (2, lambda a, b: None if a is None or b is None else math.atan2(float(a), float(b))),
+            "ns_next_day": (2, _next_day),
+            "ns_remainder": (2, _remainder),
+            "ns_lengthb": (1, lambda v: None if v is None or v == "" else len(_text(v).encode())),
         }
         for name, (n, fn) in fns.items():
-            conn.create_function(name, n, fn, deterministic=name != "ns_sysdate")
+            conn.create_function(name, n, self._guard(fn), deterministic=name != "ns_sysdate")
         conn.create_aggregate("ns_listagg", -1, ListAgg)  # type: ignore[arg-type]
+        conn.create_aggregate("ns_median", 1, Median)  # type: ignore[arg-type]
+        conn.create_aggregate("ns_stddev", 1, Stddev)  # type: ignore[arg-type]
+        conn.create_aggregate("ns_variance", 1, Variance)  # type: ignore[arg-type]
 
     def to_date(self, value: Any, model: Any = None) -> str | None:
         if value is None:
@@ -653,6 +740,83 @@ def _regexp_instr(value: Any, pattern: Any, pos: Any = 1, occ: Any = 1) -> int |
     found = list(re.finditer(str(pattern), _text(value)[int(pos) - 1 :]))
     k = int(occ)
     return found[k - 1].start() + int(pos) if len(found) >= k else 0
+
+
+def _math(name: Any, value: Any) -> float | None:
+    if value is None:
+        return None
+    fn: Callable[[float], float] = getattr(math, str(name))
+    try:
+        return fn(float(value))
+    except ValueError:
+        raise sqlite3.OperationalError(f"ORA-01428: argument '{value}' is out of range") from None
+
+
+def _next_day(value: Any, day: Any) -> str | None:
+    if value is None or day is None:
+        return None
+    word = str(day).strip().lower()
+    for n in range(7):
+        if calendar.day_name[n].lower() == word or calendar.day_abbr[n].lower() == word:
+            d = stored(value)
+            ahead = (n - d.weekday() - 1) % 7 + 1
+            return (d + timedelta(days=ahead)).strftime(STORED_FORMAT)
+    raise sqlite3.OperationalError(f"ORA-01846: not a valid day of the week: {day!r}")
+
+
+def _remainder(a: Any, b: Any) -> float | int | None:
+    if a is None or b is None:
+        return None
+    x, y = _dec(a), _dec(b)
+    if y == 0:
+        raise sqlite3.OperationalError("ORA-01476: divisor is equal to zero")
+    r = x - y * (x / y).to_integral_value("ROUND_HALF_EVEN")
+    return int(r) if r == r.to_integral_value() else float(r)
+
+
+class _Numbers:
+    def __init__(self) -> None:
+        self.values: list[Decimal] = []
+
+    def step(self, value: Any) -> None:
+        if value is not None:
+            self.values.append(_dec(value))
+
+    @staticmethod
+    def out(d: Decimal) -> float | int:
+        return int(d) if d == d.to_integral_value() else float(d)
+
+
+class Median(_Numbers):
+    def finalize(self) -> float | int | None:
+        v = sorted(self.values)
+        if not v:
+            return None
+        mid = len(v) // 2
+        return self.out(v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2)
+
+
+class Variance(_Numbers):
+    """Oracle VARIANCE/STDDEV: the sample statistic, 0 for one row."""
+
+    def variance(self) -> Decimal | None:
+        n = len(self.values)
+        if n == 0:
+            return None
+        if n == 1:
+            return Decimal(0)
+        mean = sum(self.values, Decimal(0)) / n
+        return sum(((x - mean) ** 2 for x in self.values), Decimal(0)) / (n - 1)
+
+    def finalize(self) -> float | int | None:
+        v = self.variance()
+        return None if v is None else self.out(v)
+
+
+class Stddev(Variance):
+    def finalize(self) -> float | int | None:
+        v = self.variance()
+        return None if v is None else self.out(v.sqrt())
 
 
 def _key_at(i: int) -> Callable[[tuple[Any, tuple[Any, ...]]], Any]:

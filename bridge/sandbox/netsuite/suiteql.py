@@ -105,6 +105,8 @@ TABLES: dict[str, list[str]] = {
         "createddate",
         "lastmodifieddate",
         "foreigntotal REAL",
+        "foreignamountpaid REAL",
+        "foreignamountunpaid REAL",
         "shipdate",
         "shipmethod",
         "posting",
@@ -646,6 +648,9 @@ class Mirror:
             "createddate": _ts(rec.created),
             "lastmodifieddate": _ts(rec.modified),
             "foreigntotal": _num(d.get("total")),
+            # an invoice's payments, credits and deposit applications, and what is still owed
+            "foreignamountpaid": _num(d.get("amountPaid", 0)) if rec.type == "invoice" else None,
+            "foreignamountunpaid": _num(d.get("amountRemaining", d.get("total"))) if rec.type == "invoice" else None,
             "shipdate": _d(d.get("shipDate")),
             "shipmethod": ref(d.get("shipMethod")),
             # a picked or packed fulfillment does not post until it is shipped
@@ -755,7 +760,8 @@ class Mirror:
     def _register_functions(self) -> None:
         self.conn.create_function("ns_df", 3, self._df)
         self.conn.create_function("ns_df_status", 2, _df_status)
-        Functions(lambda: self.now(), lambda: self._date_model).register(self.conn)  # noqa: PLW0108 - now is reassigned
+        self._functions = Functions(lambda: self.now(), lambda: self._date_model)  # noqa: PLW0108 - now is reassigned
+        self._functions.register(self.conn)
 
     def catalog(self) -> Catalog:
         """Every table and column a query may name, read from the mirror itself (so tables, columns and
@@ -787,7 +793,7 @@ class Mirror:
             return f"{_TRAN_LABEL.get(row[0], row[0])} #{row[1]}" if row else value
         if col in ("isclosed", "mainline", "isinactive"):
             return "Yes" if value == "T" else "No"
-        target = DF_TARGET.get(col)
+        target = DF_TARGET.get(col) or self._custom_select_target(col)
         if target is None:
             return value
         table, name_col = target
@@ -795,6 +801,21 @@ class Mirror:
         if row is None and table == "item":
             row = self.conn.execute("SELECT itemid FROM shipitem WHERE id = ?", (value,)).fetchone()
         return row[0] if row else value
+
+    def _custom_select_target(self, column: str) -> tuple[str, str] | None:
+        """BUILTIN.DF of a custom list/record field: the name of the record it points at."""
+        cf = self.custom_fields.get(column)
+        target = cf.select_record if cf is not None else None
+        if not target:
+            return None
+        if target in self.custom_records:
+            return target, "name"
+        table = RECORD_TABLE.get(target)
+        if table is None:
+            return None
+        names = {"customer": "entityid", "item": "itemid", "shipitem": "itemid", "salestaxitem": "itemid",
+                 "account": "fullname"}
+        return table, names.get(table, "name")
 
     # -- execution ---------------------------------------------------------------------------------
     def execute(
@@ -812,6 +833,7 @@ class Mirror:
         except Refused as exc:
             raise SuiteQLError(str(exc)) from None
         sql = compiled.sql
+        self._functions.last_error = None
         self.conn.set_authorizer(_read_only)
         try:
             total_row = self.conn.execute(f"SELECT COUNT(*) FROM ({sql})", tuple(params)).fetchone()
@@ -822,7 +844,8 @@ class Mirror:
             cur = self.conn.execute(page_sql, tuple(params))
             rows = cur.fetchall()
         except sqlite3.Error as exc:
-            raise SuiteQLError(_friendly(str(exc))) from None
+            reason = self._functions.last_error if "user-defined function" in str(exc) else None
+            raise SuiteQLError(reason or _friendly(str(exc))) from None
         finally:
             self.conn.set_authorizer(None)
         return _column_names(compiled.columns), rows, total

@@ -23,7 +23,6 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import TokenType
-from sqlglot.transforms import eliminate_join_marks
 
 from .oracle_fns import ACCOUNT_DATE_MODELS, parse_date
 
@@ -34,19 +33,127 @@ DATE, NUMBER, TEXT, ANY = "date", "number", "text", "any"
 # refused before parsing, whatever sqlglot would make of them.
 SUITEQL_FUNCTIONS = frozenset(
     [
-        "ABS", "ACOS", "ADD_MONTHS", "APPROX_COUNT_DISTINCT", "ASCII", "ASCIISTR", "ASIN", "ATAN", "ATAN2", "AVG",
-        "BFILENAME", "BITAND", "CEIL", "CHARTOROWID", "CHR", "COALESCE", "COMPOSE", "CONCAT", "CORR", "CORR_K",
-        "CORR_S", "COS", "COSH", "COUNT", "COVAR_POP", "COVAR_SAMP", "CURRENT_DATE", "CURRENT_TIMESTAMP", "DECODE",
-        "DECOMPOSE", "DENSE_RANK", "EMPTY_BLOB", "EMPTY_CLOB", "EXP", "EXPR", "FLOOR", "FROM_TZ", "GREATEST", "INITCAP",
-        "INSTR", "LAST_DAY", "LEAST", "LENGTH", "LENGTH2", "LENGTH4", "LENGTHB", "LENGTHC", "LN", "LOCALTIMESTAMP",
-        "LOG", "LOWER", "LPAD", "LTRIM", "MAX", "MEDIAN", "MIN", "MOD", "MONTHS_BETWEEN", "NANVL", "NEW_TIME",
-        "NEXT_DAY", "NLSSORT", "NLS_INITCAP", "NLS_LOWER", "NLS_UPPER", "NULLIF", "NVL", "NVL2", "ORA_HASH", "POWER",
-        "RANK", "REGEXP_INSTR", "REGEXP_REPLACE", "REGEXP_SUBSTR", "REMAINDER", "REPLACE", "ROUND", "ROW_NUMBER",
-        "RPAD", "RTRIM", "SIGN", "SIN", "SINH", "SOUNDEX", "SQRT", "SUBSTR", "SUM", "SYS_EXTRACT_UTC", "TAN", "TANH",
-        "TO_BINARY_DOUBLE", "TO_BINARY_FLOAT", "TO_CHAR", "TO_CLOB", "TO_DATE", "TO_MULTI_BYTE", "TO_NCHAR", "TO_NCLOB",
-        "TO_NUMBER", "TO_SINGLE_BYTE", "TO_TIMESTAMP", "TO_TIMESTAMP_TZ", "TRANSLATE", "TRUNC", "TZ_OFFSET", "UNISTR",
-        "UPPER", "VSIZE", "WIDTH_BUCKET", "CAST", "EXTRACT", "LISTAGG", "LAG", "LEAD", "FIRST_VALUE", "LAST_VALUE",
-        "NTILE", "STDDEV", "VARIANCE", "REGEXP_LIKE", "TRIM",
+        "ABS",
+        "ACOS",
+        "ADD_MONTHS",
+        "APPROX_COUNT_DISTINCT",
+        "ASCII",
+        "ASCIISTR",
+        "ASIN",
+        "ATAN",
+        "ATAN2",
+        "AVG",
+        "BFILENAME",
+        "BITAND",
+        "CEIL",
+        "CHARTOROWID",
+        "CHR",
+        "COALESCE",
+        "COMPOSE",
+        "CONCAT",
+        "CORR",
+        "CORR_K",
+        "CORR_S",
+        "COS",
+        "COSH",
+        "COUNT",
+        "COVAR_POP",
+        "COVAR_SAMP",
+        "CURRENT_DATE",
+        "CURRENT_TIMESTAMP",
+        "DECODE",
+        "DECOMPOSE",
+        "DENSE_RANK",
+        "EMPTY_BLOB",
+        "EMPTY_CLOB",
+        "EXP",
+        "EXPR",
+        "FLOOR",
+        "FROM_TZ",
+        "GREATEST",
+        "INITCAP",
+        "INSTR",
+        "LAST_DAY",
+        "LEAST",
+        "LENGTH",
+        "LENGTH2",
+        "LENGTH4",
+        "LENGTHB",
+        "LENGTHC",
+        "LN",
+        "LOCALTIMESTAMP",
+        "LOG",
+        "LOWER",
+        "LPAD",
+        "LTRIM",
+        "MAX",
+        "MEDIAN",
+        "MIN",
+        "MOD",
+        "MONTHS_BETWEEN",
+        "NANVL",
+        "NEW_TIME",
+        "NEXT_DAY",
+        "NLSSORT",
+        "NLS_INITCAP",
+        "NLS_LOWER",
+        "NLS_UPPER",
+        "NULLIF",
+        "NVL",
+        "NVL2",
+        "ORA_HASH",
+        "POWER",
+        "RANK",
+        "REGEXP_INSTR",
+        "REGEXP_REPLACE",
+        "REGEXP_SUBSTR",
+        "REMAINDER",
+        "REPLACE",
+        "ROUND",
+        "ROW_NUMBER",
+        "RPAD",
+        "RTRIM",
+        "SIGN",
+        "SIN",
+        "SINH",
+        "SOUNDEX",
+        "SQRT",
+        "SUBSTR",
+        "SUM",
+        "SYS_EXTRACT_UTC",
+        "TAN",
+        "TANH",
+        "TO_BINARY_DOUBLE",
+        "TO_BINARY_FLOAT",
+        "TO_CHAR",
+        "TO_CLOB",
+        "TO_DATE",
+        "TO_MULTI_BYTE",
+        "TO_NCHAR",
+        "TO_NCLOB",
+        "TO_NUMBER",
+        "TO_SINGLE_BYTE",
+        "TO_TIMESTAMP",
+        "TO_TIMESTAMP_TZ",
+        "TRANSLATE",
+        "TRUNC",
+        "TZ_OFFSET",
+        "UNISTR",
+        "UPPER",
+        "VSIZE",
+        "WIDTH_BUCKET",
+        "CAST",
+        "EXTRACT",
+        "LISTAGG",
+        "LAG",
+        "LEAD",
+        "FIRST_VALUE",
+        "LAST_VALUE",
+        "NTILE",
+        "STDDEV",
+        "VARIANCE",
+        "REGEXP_LIKE",
+        "TRIM",
     ]
 )
 # BUILTIN functions (SuiteQL Supported Built-in Functions); the sandbox implements DF and CONSOLIDATE.
@@ -67,10 +174,43 @@ BUILTINS = frozenset(
 # Words that may stand before "(" without being a function call.
 _PAREN_KEYWORDS = frozenset(
     [
-        "IN", "EXISTS", "OVER", "AS", "FROM", "JOIN", "ON", "AND", "OR", "NOT", "WHERE", "SELECT", "WITHIN", "ALL",
-        "ANY", "SOME", "WHEN", "THEN", "ELSE", "CASE", "UNION", "MINUS", "INTERSECT", "EXCEPT", "DISTINCT", "HAVING",
-        "BY", "IS", "BETWEEN", "LIKE", "USING", "GROUP",
+        "IN",
+        "EXISTS",
+        "OVER",
+        "AS",
+        "FROM",
+        "JOIN",
+        "ON",
+        "AND",
+        "OR",
+        "NOT",
+        "WHERE",
+        "SELECT",
+        "WITHIN",
+        "ALL",
+        "ANY",
+        "SOME",
+        "WHEN",
+        "THEN",
+        "ELSE",
+        "CASE",
+        "UNION",
+        "MINUS",
+        "INTERSECT",
+        "EXCEPT",
+        "DISTINCT",
+        "HAVING",
+        "BY",
+        "IS",
+        "BETWEEN",
+        "LIKE",
+        "USING",
+        "GROUP",
     ]
+)
+# Oracle type names that take a length/precision, allowed in CAST(x AS VARCHAR2(10)).
+_TYPE_NAMES = frozenset(
+    {"VARCHAR2", "VARCHAR", "NVARCHAR2", "CHAR", "NCHAR", "NUMBER", "DECIMAL", "FLOAT", "TIMESTAMP"}
 )
 _DATE_NAMES = frozenset({"created", "lastmodified", "lastquantityavailablechange", "linelastmodifieddate"})
 _DATE_FIELD_TYPES = frozenset({"DATE", "DATETIME", "DATETIMETZ"})
@@ -113,6 +253,12 @@ class Source:
     sql: str  # the SQLite FROM item
     columns: dict[str, str]
     table: str | None  # base table (for BUILTIN.DF and errors)
+    ref_table: str | None = None  # set when the rows come through a ROWNUM-limited derived table
+
+    def col_sql(self, col: str) -> str:
+        if self.ref_table is not None:
+            return f"{_q(self.ref_table)}.{_q(self.name + '__' + col)}"
+        return f"{_q(self.name)}.{_q(col)}"
 
 
 @dataclass
@@ -191,13 +337,12 @@ class Compiler:
         if not isinstance(tree, exp.Select | exp.Union | exp.Except | exp.Intersect | exp.Subquery):
             raise Refused("Invalid or unsupported search.")
         if any(c.args.get("join_mark") for c in tree.find_all(exp.Column)):
-            for sel in tree.find_all(exp.Select):
-                marks = any(c.args.get("join_mark") for c in sel.find_all(exp.Column))
-                if marks and any(
-                    j.args.get("on") or j.args.get("using") or j.side or j.kind for j in sel.args.get("joins") or []
-                ):
-                    raise Refused("Invalid or unsupported search. ANSI and non-ANSI joins cannot be mixed in a query.")
-            tree = eliminate_join_marks(tree)
+            if any(j.args.get("on") or j.args.get("using") or j.side or j.kind for j in tree.find_all(exp.Join)):
+                raise Refused("Invalid or unsupported search. ANSI and non-ANSI joins cannot be mixed in a query.")
+            for sel in list(tree.find_all(exp.Select)):
+                _outer_joins(sel)
+            if any(c.args.get("join_mark") for c in tree.find_all(exp.Column)):
+                raise Refused("Invalid or unsupported search. ORA-01719: (+) is only allowed in WHERE conditions.")
         sql, outputs = self.query(tree, None)
         return Compiled(sql, [name for name, _ in outputs])
 
@@ -236,6 +381,8 @@ class Compiler:
             if tt == TokenType.IDENTIFIER:
                 raise Refused(f"Invalid or unsupported search. Unknown function '{word}'.")
             if name in SUITEQL_FUNCTIONS or name in _PAREN_KEYWORDS:
+                continue
+            if name in _TYPE_NAMES and prev is not None and prev.text.upper() == "AS":
                 continue
             raise Refused(f"Invalid or unsupported search. Unknown function '{word}'.")
 
@@ -364,12 +511,23 @@ class Compiler:
         for key in ("group", "having", "order"):
             node = sel.args.get(key)
             if node is not None and _mentions_rownum(node):
-                raise Refused(
-                    ROWNUM_PLACES
-                )
+                raise Refused(ROWNUM_PLACES)
         grouped = bool(sel.args.get("group")) or any(
             isinstance(e, exp.AggFunc) and not _in_window(e) for p in sel.expressions for e in p.find_all(exp.AggFunc)
         )
+        distinct = sel.args.get("distinct")
+        windowed = any(not _inside_subquery(w, p) for p in sel.expressions for w in p.find_all(exp.Window))
+        if limit_rows and (grouped or distinct is not None or windowed):
+            # Oracle numbers rows before grouping, DISTINCT and analytic functions: take the first rows
+            # of FROM/WHERE as a derived table carrying every source's columns, then work on those
+            alias = self.fresh("r")
+            picks = [f"{src.col_sql(c)} AS {_q(src.name + '__' + c)}" for src in sources for c in src.columns]
+            where_part = " WHERE " + " AND ".join(f"({c})" for c in kept) if kept else ""
+            inner = f"SELECT {', '.join(picks)} FROM {from_sql}{where_part} LIMIT {limit_rows}"
+            from_sql = f"(WITH {_q(alias)} AS MATERIALIZED ({inner}) SELECT * FROM {_q(alias)}) AS {_q(alias)}"
+            for src in sources:
+                src.ref_table = alias
+            kept, limit_rows = [], None
         # select list
         outputs: list[tuple[str, str]] = []
         cols_sql: list[str] = []
@@ -384,7 +542,7 @@ class Compiler:
                     wanted = [found]
                 for src in wanted:
                     for col, typ in src.columns.items():
-                        cols_sql.append(f"{_q(src.name)}.{_q(col)} AS {_q(col)}")
+                        cols_sql.append(f"{src.col_sql(col)} AS {_q(col)}")
                         outputs.append((col, typ))
                 continue
             expr_node, name = (proj.this, _ident(proj.args["alias"])) if isinstance(proj, exp.Alias) else (proj, "")
@@ -402,7 +560,6 @@ class Compiler:
             cols_sql.append(f"{sql} AS {_q(name)}")
             outputs.append((name, typ))
         scope.outputs = outputs
-        distinct = sel.args.get("distinct")
         if distinct is not None and distinct.args.get("on"):
             raise Refused("Invalid or unsupported search.")
         head = "SELECT " + ("DISTINCT " if distinct is not None else "")
@@ -422,12 +579,7 @@ class Compiler:
         if sel.args.get("having"):
             having_sql = " HAVING " + self.boolean(sel.args["having"].this, scope)
         order = sel.args.get("order")
-        if limit_rows is not None and (order is not None or grouped or distinct is not None):
-            if grouped or distinct is not None:
-                raise Refused(
-                    "Invalid or unsupported search. The sandbox does not apply ROWNUM limits to grouped or "
-                    "DISTINCT queries."
-                )
+        if limit_rows is not None and order is not None:
             # number (limit) the rows first, then sort what is left, as Oracle does
             inner_cols = [f"{c.rsplit(' AS ', 1)[0]} AS {_q(f'__ns_c{i}')}" for i, c in enumerate(cols_sql)]
             keys: list[str] = []
@@ -438,9 +590,7 @@ class Compiler:
                 if isinstance(target, exp.Literal) and not target.is_string:
                     pos = int(target.name)
                     if not 1 <= pos <= len(outputs):
-                        raise Refused(
-                            ORDER_BY_POSITION
-                        )
+                        raise Refused(ORDER_BY_POSITION)
                     ref = _q(f"__ns_c{pos - 1}")
                 elif (
                     isinstance(target, exp.Column) and not target.args.get("table") and _ident(target.this) in out_names
@@ -602,7 +752,7 @@ class Compiler:
                         f"Field '{node.this.name}' for record '{src.table}' was not found. Reason: UNKNOWN_FIELD"
                     )
                 raise Refused(f"Unknown identifier '{node.sql('oracle')}'.")
-            return f"{_q(src.name)}.{_q(name)}", src.columns[name], src, name
+            return src.col_sql(name), src.columns[name], src, name
         s: Scope | None = scope
         while s is not None:
             hits = [src for src in s.sources if name in src.columns]
@@ -610,7 +760,7 @@ class Compiler:
                 raise Refused(f"Invalid or unsupported search. Column '{node.this.name}' is ambiguously defined.")
             if hits:
                 src = hits[0]
-                return f"{_q(src.name)}.{_q(name)}", src.columns[name], src, name
+                return src.col_sql(name), src.columns[name], src, name
             s = s.parent
         if scope.order_context:
             for out, typ in scope.outputs:
@@ -624,14 +774,13 @@ class Compiler:
             if _is_rownum(node) and scope.rownum_ok:
                 return "ROW_NUMBER() OVER ()", NUMBER
             if _is_rownum(node):
-                raise Refused(
-                    ROWNUM_PLACES
-                )
+                raise Refused(ROWNUM_PLACES)
             sql, typ, _, _ = self.column(node, scope)
             return sql, typ
         if isinstance(node, exp.Literal):
             if node.is_string:
-                return _lit(node.this), TEXT
+                # Oracle: the empty string is NULL ('' = '' is never true, '' IS NULL is)
+                return (_lit(node.this) if node.this != "" else "NULL"), TEXT
             return str(node.this), NUMBER
         if isinstance(node, exp.Null):
             return "NULL", ANY
@@ -768,6 +917,8 @@ class Compiler:
 
     def convert(self, node: exp.Expr, sql: str, typ: str, want: str) -> str:
         if want == DATE and typ in (TEXT, ANY) and not isinstance(node, exp.Null):
+            if isinstance(node, exp.Literal) and node.is_string and node.this == "":
+                return "NULL"
             if isinstance(node, exp.Literal) and node.is_string:
                 # implicit TO_DATE with the account's date format, done once here
                 try:
@@ -847,7 +998,7 @@ class Compiler:
             sql, _, src, col = self.column(args[0], scope)
             table = src.table if src is not None and src.table is not None else ""
             if col == "status" and src is not None and "type" in src.columns:
-                return f"ns_df_status({_q(src.name)}.{_q('type')}, {sql})", TEXT
+                return f"ns_df_status({src.col_sql('type')}, {sql})", TEXT
             return f"ns_df({_lit(table)}, {_lit(col)}, {sql})", TEXT
         if name == "CONSOLIDATE":
             if not 1 <= len(args) <= 7:
@@ -862,8 +1013,7 @@ class Compiler:
 
     def window(self, node: exp.Window, scope: Scope) -> tuple[str, str]:
         fn = node.this
-        if node.args.get("spec") is not None and node.args["spec"].args:
-            raise Refused("Invalid or unsupported search. The sandbox does not implement window frames.")
+        frame = self.frame(node.args.get("spec"))
         if isinstance(fn, exp.RowNumber):
             fsql, typ = "ROW_NUMBER()", NUMBER
         elif isinstance(fn, exp.Rank | exp.DenseRank):
@@ -880,6 +1030,8 @@ class Compiler:
                 f"{'LAG' if isinstance(fn, exp.Lag) else 'LEAD'}({', '.join(args)})",
                 self.expr(fn.this, scope)[1],
             )
+        elif isinstance(fn, exp.Ntile):
+            fsql, typ = f"NTILE({self.number(fn.this, scope)})", NUMBER
         elif isinstance(fn, exp.FirstValue | exp.LastValue):
             inner, typ = self.expr(fn.this, scope)
             fsql = f"{'FIRST_VALUE' if isinstance(fn, exp.FirstValue) else 'LAST_VALUE'}({inner})"
@@ -893,7 +1045,36 @@ class Compiler:
         if node.args.get("order"):
             keys = [self.expr(o.this, scope)[0] + self.direction(o) for o in node.args["order"].expressions]
             parts.append("ORDER BY " + ", ".join(keys))
+        if frame:
+            parts.append(frame)
         return f"{fsql} OVER ({' '.join(parts)})", typ
+
+    def frame(self, spec: exp.Expr | None) -> str:
+        """``ROWS|RANGE BETWEEN … AND …`` (bounds: UNBOUNDED, CURRENT ROW, n PRECEDING|FOLLOWING)."""
+        if spec is None or not spec.args.get("kind"):
+            return ""
+        kind = str(spec.args["kind"]).upper()
+        if kind not in ("ROWS", "RANGE"):
+            raise Refused("Invalid or unsupported search.")
+
+        def bound(value: Any, side: Any) -> str:
+            if isinstance(value, exp.Literal) and not value.is_string:
+                text = str(_int_literal(value))
+            elif isinstance(value, str) and value.upper() in ("UNBOUNDED", "CURRENT ROW"):
+                text = value.upper()
+            else:
+                raise Refused("Invalid or unsupported search.")
+            if text == "CURRENT ROW":
+                return text
+            side_text = str(side or "").upper()
+            if side_text not in ("PRECEDING", "FOLLOWING"):
+                raise Refused("Invalid or unsupported search.")
+            return f"{text} {side_text}"
+
+        start = bound(spec.args.get("start"), spec.args.get("start_side"))
+        if spec.args.get("end") is None:
+            return f"{kind} {start}"
+        return f"{kind} BETWEEN {start} AND {bound(spec.args['end'], spec.args.get('end_side'))}"
 
     def function(self, node: exp.Func, scope: Scope) -> tuple[str, str]:
         e = self.expr
@@ -920,6 +1101,33 @@ class Compiler:
             return f"{word}({sql})", typ if word in ("MIN", "MAX") else NUMBER
         if isinstance(node, exp.GroupConcat):
             return self.listagg(node, scope)
+        if isinstance(node, exp.Median | exp.Stddev | exp.Variance):
+            word = {exp.Median: "ns_median", exp.Stddev: "ns_stddev", exp.Variance: "ns_variance"}[type(node)]
+            return f"{word}({self.number(node.this, scope)})", NUMBER
+        if isinstance(node, exp.ApproxDistinct):
+            return f"COUNT(DISTINCT {e(node.this, scope)[0]})", NUMBER
+        if isinstance(
+            node, exp.Cos | exp.Sin | exp.Tan | exp.Acos | exp.Asin | exp.Atan | exp.Cosh | exp.Sinh | exp.Tanh
+        ):
+            return f"ns_math({_lit(type(node).__name__.lower())}, {self.number(node.this, scope)})", NUMBER
+        if isinstance(node, exp.Atan2):
+            return f"ns_atan2({self.number(node.this, scope)}, {self.number(node.expression, scope)})", NUMBER
+        if isinstance(node, exp.NextDay):
+            return f"ns_next_day({self.coerce_to(node.this, DATE, scope)}, {e(node.expression, scope)[0]})", DATE
+        if isinstance(node, exp.Localtimestamp):
+            return "ns_sysdate()", DATE
+        if isinstance(node, exp.RegexpInstr):
+            parts = [e(node.this, scope)[0], e(node.expression, scope)[0]]
+            for key in ("position", "occurrence"):
+                if node.args.get(key) is not None:
+                    parts.append(e(node.args[key], scope)[0])
+            return f"ns_regexp_instr({', '.join(parts)})", NUMBER
+        if isinstance(node, exp.Anonymous) and str(node.this).upper() in _ANONYMOUS:
+            name = str(node.this).upper()
+            arity, template, typ = _ANONYMOUS[name]
+            if len(node.expressions) not in arity:
+                raise Refused(f"Invalid or unsupported search. ORA-00909: invalid number of arguments ({name}).")
+            return template.format(*(e(x, scope)[0] for x in node.expressions)), typ
         if isinstance(node, exp.Coalesce):
             items = [node.this, *node.expressions]
             if node.args.get("is_nvl") and len(items) != 2:
@@ -1162,6 +1370,18 @@ class Compiler:
         return f"ns_to_char({inner}, {model}, {_lit(kind)})", TEXT
 
 
+# Documented functions sqlglot leaves anonymous: arities, SQLite template, result type.
+_ANONYMOUS: dict[str, tuple[tuple[int, ...], str, str]] = {
+    "BITAND": ((2,), "(ns_to_number({0}) & ns_to_number({1}))", NUMBER),
+    "REMAINDER": ((2,), "ns_remainder({0}, {1})", NUMBER),
+    "LENGTHB": ((1,), "ns_lengthb({0})", NUMBER),
+    "TO_BINARY_DOUBLE": ((1,), "ns_to_number({0})", NUMBER),
+    "TO_BINARY_FLOAT": ((1,), "ns_to_number({0})", NUMBER),
+    "TO_NCHAR": ((1,), "ns_to_char({0}, NULL, 'any')", TEXT),
+    "TO_CLOB": ((1,), "ns_to_char({0}, NULL, 'any')", TEXT),
+    "NANVL": ((2,), "{0}", NUMBER),  # SQLite has no NaN: the value is never NaN
+}
+
 _TIME_MAPPING: dict[str, str] | None = None
 
 
@@ -1189,6 +1409,92 @@ def _oracle_model(fmt: exp.Expr) -> str:
         else:
             out += text[i]
             i += 1
+    return out
+
+
+def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
+    """Top-level AND terms, looking through parentheses."""
+    if isinstance(node, exp.Paren):
+        return _conjuncts(node.this)
+    if isinstance(node, exp.And):
+        return _conjuncts(node.this) + _conjuncts(node.expression)
+    return [node]
+
+
+def _own_marks(sel: exp.Select, node: exp.Expr) -> list[exp.Column]:
+    return [c for c in node.find_all(exp.Column) if c.args.get("join_mark") and c.find_ancestor(exp.Select) is sel]
+
+
+def _outer_joins(sel: exp.Select) -> None:
+    """Oracle ``(+)`` joins of one SELECT as LEFT JOINs: each WHERE term with ``(+)`` columns of one table
+    becomes part of that table's ON condition; the other terms stay in WHERE. Tables are ordered so an
+    ON condition names only tables to its left."""
+    where = sel.args.get("where")
+    if where is None or not _own_marks(sel, where):
+        return
+    frm = sel.args.get("from_") or sel.args.get("from")
+    if frm is None:
+        raise Refused("Invalid or unsupported search.")
+    items = [frm.this] + [j.this for j in sel.args.get("joins") or []]
+    names = [_ident(i.args["alias"].this) if i.args.get("alias") else _ident(i.this) for i in items]
+    on: dict[str, list[exp.Expr]] = {}
+    needs: dict[str, set[str]] = {}
+    kept: list[exp.Expr] = []
+    for term in _conjuncts(where.this):
+        marks = _own_marks(sel, term)
+        if not marks:
+            kept.append(term)
+            continue
+        if any(isinstance(a, exp.Or) for c in marks for a in _ancestors(c, term)):
+            raise Refused("Invalid or unsupported search. ORA-01719: outer join operator (+) not allowed in OR.")
+        tables = {_ident(c.args.get("table")) for c in marks}
+        if len(tables) != 1 or "" in tables or next(iter(tables)) not in names:
+            raise Refused(
+                "Invalid or unsupported search. ORA-01468: a predicate may reference only one outer-joined table."
+            )
+        outer = next(iter(tables))
+        for c in marks:
+            c.set("join_mark", False)
+        on.setdefault(outer, []).append(term)
+        needs.setdefault(outer, set()).update(
+            _ident(c.args.get("table")) for c in term.find_all(exp.Column) if c.args.get("table")
+        )
+    inner = [(n, i) for n, i in zip(names, items, strict=True) if n not in on]
+    if not inner:
+        raise Refused("Invalid or unsupported search. ORA-01416: two tables cannot be outer-joined to each other.")
+    placed = {n for n, _ in inner}
+    pending = [(n, i) for n, i in zip(names, items, strict=True) if n in on]
+    joins: list[exp.Join] = [exp.Join(this=i) for _, i in inner[1:]]
+    while pending:
+        ready = next(((n, i) for n, i in pending if needs[n] - {n} <= placed), None)
+        if ready is None:
+            raise Refused("Invalid or unsupported search. ORA-01416: two tables cannot be outer-joined to each other.")
+        n, i = ready
+        pending.remove(ready)
+        placed.add(n)
+        cond = on[n][0]
+        for extra in on[n][1:]:
+            cond = exp.And(this=cond, expression=extra)
+        joins.append(exp.Join(this=i, side="LEFT", on=cond))
+    sel.set("from_", exp.From(this=inner[0][1]))
+    sel.set("joins", joins)
+    if kept:
+        cond = kept[0]
+        for extra in kept[1:]:
+            cond = exp.And(this=cond, expression=extra)
+        sel.set("where", exp.Where(this=cond))
+    else:
+        sel.set("where", None)
+
+
+def _ancestors(node: exp.Expr, root: exp.Expr) -> list[exp.Expr]:
+    out: list[exp.Expr] = []
+    p = node.parent
+    while p is not None and p is not root:
+        out.append(p)
+        p = p.parent
+    if p is root:
+        out.append(root)
     return out
 
 

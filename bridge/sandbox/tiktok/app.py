@@ -10,6 +10,7 @@ parameters and body against the digest → handler.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -46,6 +47,8 @@ from .state import SandboxState
 EXTENSION = "tiktok_sandbox"
 _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
+
+log = logging.getLogger("bridge.sandbox.tiktok")
 
 def create_app(config: TikTokSandboxConfig | None = None, sandbox: TikTokSandbox | None = None) -> Flask:
     """The sandbox as a WSGI app. ``app.extensions["tiktok_sandbox"]`` is the live ``TikTokSandbox``."""
@@ -114,6 +117,10 @@ def _open_api(sb: TikTokSandbox) -> Response:
     except SandboxError as err:  # a handler tripped over scenario state: still answer in the envelope
         sb.count_call(ep.key, INTERNAL_ERROR)
         return _envelope(sb, ep.invalid_param_code(), err.message, None, 400)
+    except Exception:  # a sandbox bug: still TikTok's envelope and code, never an HTML error page
+        log.exception("TikTok sandbox handler failed", extra={"endpoint": ep.key})
+        sb.count_call(ep.key, INTERNAL_ERROR)
+        return _envelope(sb, INTERNAL_ERROR, "Internal error. Please try again.", None, 500)
     sb.count_call(ep.key, 0)
     return _envelope(sb, 0, "Success", data, 200)
 

@@ -271,12 +271,17 @@ def _check_scalar_or_list(path: str, raw: str, fact: dict[str, Any], from_query:
 def _string_range(path: str, text: str, fact: dict[str, Any]) -> list[str]:
     """A documented range on a decimal string (``price.amount`` "Valid range: [0.01, 7600]")."""
     rng = _range_for(path, fact)
-    if not rng or not _is_decimal(text):
+    if not rng:
         return []
+    if not _PLAIN_NUMBER.match(text.strip()):  # "abc", "1e2", "NaN": a documented range takes a plain number
+        return [f"{path}: must be a number within [{rng[0]}, {rng[1]}]"]
     value = Decimal(text)
-    if not value.is_finite() or not (rng[0] <= value <= rng[1]):
+    if not (rng[0] <= value <= rng[1]):
         return [f"{path}: must be within [{rng[0]}, {rng[1]}]"]
     return []
+
+
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def _check_value(path: str, value: Any, fact: dict[str, Any]) -> list[str]:

@@ -323,6 +323,24 @@ def reissue_statement(st: SandboxState, statement_id: str, fee_delta: str = "-1.
     return stmt
 
 
+def set_reserve(st: SandboxState, statement_id: str, amount: str) -> Statement:
+    """TikTok withholds (negative) or releases (positive) a reserve with a statement: its
+    ``total_reserve_amount`` and its payout's ``reserve_amount`` become ``amount``, so
+    ``payable_amount = total_settlement_amount + total_reserve_amount`` and the payout follows."""
+    stmt = st.statements.get(statement_id)
+    if stmt is None:
+        raise SandboxError(f"unknown statement {statement_id!r}", 404, "not_found")
+    pay = st.payments.get(stmt.payment_id)
+    if pay is None or len(pay.statement_ids) != 1:
+        raise SandboxError("a reserve is set on a statement paid out on its own", 409, "conflict")
+    stmt.reserve_amount = q(dec(amount), stmt.currency)
+    pay.reserve_amount = stmt.reserve_amount
+    for w in st.withdrawals.values():
+        if w.shop_id == stmt.shop_id and w.create_time == stmt.statement_time + 3600 and w.type == "SETTLE":
+            w.amount = statement_totals(st, stmt)["payable_amount"]
+    return stmt
+
+
 # ----------------------------------------------------------------------------- serialisation
 def statement_totals(st: SandboxState, stmt: Statement) -> dict[str, Decimal]:
     out = {"total_revenue_amount": ZERO, "total_shipping_cost_amount": ZERO, "total_fee_tax_amount": ZERO,

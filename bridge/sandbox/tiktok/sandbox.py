@@ -426,6 +426,10 @@ class TikTokSandbox:
         return self.run(lambda st: finance.statement_json(
             st, finance.reissue_statement(st, statement_id, fee_delta, transaction_id)))
 
+    def set_reserve(self, statement_id: str, amount: str) -> dict[str, Any]:
+        """Withhold (negative) or release (positive) a reserve with a statement and its payout."""
+        return self.run(lambda st: finance.statement_json(st, finance.set_reserve(st, statement_id, amount)))
+
     def set_payment_status(self, payment_id: str, status: str) -> dict[str, Any]:
         def go(st: SandboxState) -> dict[str, Any]:
             pay = st.payments.get(payment_id)

@@ -363,7 +363,23 @@ def _settlement_report(kind: str, ident: str) -> Any:
     fields = [(k, v) for k, v in redact_mapping(row).items()
               if k not in SUMMARY_SKIP and not isinstance(v, dict | list)]
     return render_template("console/settlement_report.html", kind=kind, ident=ident, row=row, fields=fields,
-                           chart=chart, tables=tables, variance=mon.report_variance(row))
+                           chart=chart, tables=tables, variance=mon.report_variance(row),
+                           ledger=_ledger_verdict(c, kind, row))
+
+
+def _ledger_verdict(c: Any, kind: str, row: dict[str, Any]) -> dict[str, Any]:
+    """Whether the page may say "Reconciled": the journal (and, for a payout, the deposit) posted in
+    NetSuite and the last ledger audit found no difference on them (``bridge.flows.ledger_audit``)."""
+    missing = [what for what, key in (("journal", "journal"), ("deposit", "deposit"))
+               if (key == "journal" or kind == "payment") and not row.get(key)]
+    flow = mon.optional_module("bridge.flows.ledger_audit")
+    fn = getattr(flow, "verdict", None)
+    audit = None
+    if callable(fn):
+        audit = fn(c, "payout" if kind == "payment" else "statement", str(row.get("shop_id") or ""),
+                   str(row.get("id") or ""))
+    reconciled = not missing and audit is not None and bool(audit.get("ok"))
+    return {"reconciled": reconciled, "missing": missing, "audit": audit}
 
 
 def _flat(d: dict[str, Any]) -> dict[str, Any]:

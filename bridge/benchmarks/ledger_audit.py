@@ -1,0 +1,97 @@
+"""Benchmark: `ttns ledger audit` over N settlement transactions (default 100,000).
+
+Setup (not timed): both sandboxes run in this process; the settlement flow imports the generated
+statements (``bridge.benchmarks.settlement_data``) and posts every journal and deposit to the
+NetSuite sandbox over HTTP. The timed run is a fresh process (so its peak memory is its own): the
+ledger audit reads the same statements through the TikTok finance port and NetSuite's GL through
+SuiteQL over HTTP, and compares them. Reports wall time, peak RSS and the audit's verdict.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bridge.benchmarks.settlement_data import START, GeneratedTikTok
+
+
+def _timed_audit(values: dict[str, Any], shop_id: str, statements: int, per: int, queue: Any) -> None:
+    """The timed part, in its own process: wire a bridge, audit, report figures."""
+    from bridge.bootstrap import build
+    from bridge.clock import ManualClock
+    from bridge.flows import ledger_audit
+    from bridge.settings import Settings
+
+    clock = ManualClock(START + timedelta(days=statements + 2))
+    c = build(Settings(**values), clock=clock, flows=("bridge.flows.system", "bridge.flows.settlement",
+                                                     "bridge.flows.ledger_audit"))
+    tiktok = GeneratedTikTok(statements, per)
+    c.set("tiktok.finance", tiktok)
+    t0 = time.perf_counter()
+    rep = ledger_audit.service(c).run(shop_id, START, clock.now())
+    seconds = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put({"seconds": seconds, "peak_rss_mib": rss, "ok": rep.ok, "difference": str(rep.difference),
+               "statements": len(rep.statements), "payouts": len(rep.payouts), "orders": len(rep.order_figures),
+               "gl_lines": rep.gl_lines, "findings": len(rep.findings),
+               "generate_seconds": round(tiktok.generate_seconds, 2)})
+    c.close()
+
+
+def run(transactions: int = 100_000, per_statement: int = 1000, log: Callable[[str], None] = print) -> dict[str, Any]:
+    from bridge.bootstrap import build
+    from bridge.clock import ManualClock
+    from bridge.flows.settlement import service
+    from bridge.sandbox.netsuite import NetSuiteSandboxConfig
+    from bridge.sandbox.world import SandboxWorld
+    from bridge.store.db import upgrade
+    from bridge.store.repos import Shop
+
+    statements = max(1, transactions // per_statement)
+    tmp = tempfile.TemporaryDirectory(prefix="ttns-bench-audit-")
+    work = Path(tmp.name)
+    world = SandboxWorld(work, run_scripts=False, netsuite=NetSuiteSandboxConfig(run_scripts=False))
+    world.start()
+    try:
+        url = f"sqlite:///{work / 'bridge.db'}"
+        upgrade(url)
+        values = world.settings_values(url, log_level="WARNING")
+        clock = ManualClock(START + timedelta(days=statements + 2))
+        from bridge.settings import Settings
+
+        c = build(Settings(**values), clock=clock, flows=("bridge.flows.system", "bridge.flows.settlement"))
+        shop = "7494049642642441621"
+        c.store.shops.upsert(Shop(id=shop, name="bench", region="US"))
+        c.set("tiktok.finance", GeneratedTikTok(statements, per_statement))
+        svc = service(c)
+        t0 = time.perf_counter()
+        log(f"setup: importing and posting {statements} statements of {per_statement} transactions ...")
+        res = svc.import_window(shop, START, clock.now())
+        posted = [svc.post_statement(shop, r["statement_id"]) for r in res["results"]]
+        deposits = [svc.post_payout(shop, str(p["payment_id"])) for p in posted]
+        assert all(p["action"] == "posted" for p in posted), posted[:2]
+        assert all(d["action"] == "posted" for d in deposits), deposits[:2]
+        setup = time.perf_counter() - t0
+        lines = svc.repo.count_lines(shop)
+        c.close()
+        log(f"setup done in {setup:.1f} s: {lines:,} transactions, {len(posted)} journals, {len(deposits)} deposits")
+        ctx = multiprocessing.get_context("spawn")
+        queue = ctx.Queue()
+        child = ctx.Process(target=_timed_audit, args=(values, shop, statements, per_statement, queue))
+        child.start()
+        out: dict[str, Any] = queue.get(timeout=1800)
+        child.join()
+        out.update(transactions=lines, setup_seconds=round(setup, 1), per_statement=per_statement)
+        return out
+    finally:
+        world.close()
+        tmp.cleanup()
+
+
+__all__ = ["run"]

@@ -1,0 +1,416 @@
+"""A month of TikTok Shop through both sandboxes, then the ledger audit (issue 14.4).
+
+Two shops — US (USD, with FBT) and UK (GBP, posted to a UK subsidiary whose base currency is GBP) —
+get orders every day with discounts, shipping and US sales tax; some are cancelled whole, some
+partly (line items) before shipping; the rest ship (FBT ones by TikTok) and are delivered; buyers
+ask for refunds without a return before and after settlement and return goods for a refund; TikTok
+charges its fee types (referral or commission, transaction, refund administration, FBT fulfillment),
+books adjustments of several types, withholds a reserve with one statement and releases it with a
+later one, and re-issues one statement after its journal was posted while its payout was still
+processing. The bridge imports and posts through its worker against both sandboxes over HTTP (the
+daily import job, twice: mid-month and at the end), then ``ttns ledger audit`` must find NetSuite's
+GL equal to TikTok's figures to the cent, per settlement mode.
+
+The orders flow's part is what it records per order: the order link with the mapped sales order's
+totals (``map_order``, the orders flow's own pure function) and, in ``customer_deposits`` mode, the
+order-time customer deposit (US shop). It does not run the orders and fulfillment flows, so no invoice
+bills a shipped order: in ``customer_deposits`` mode the audit must name every settled order's missing
+invoice (revenue recognised nowhere) and find nothing else. ``invoices`` mode needs the orders flow's
+invoices and is not part of the scenario. Run it with ``scripts/ledger_month``; the test suite runs a
+small version (tests/settlement/test_ledger_month.py).
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bridge.benchmarks.harness import REPO
+
+START = datetime(2025, 2, 1, 9, 0, tzinfo=UTC)
+US_SKUS = ["US-TEE-BLK-M", "US-TEE-WHT-L", "US-MUG-12", "US-VASE-01"]
+GB_SKUS = ["GB-TEE-BLK-M", "GB-TEE-WHT-L", "GB-MUG-12", "GB-VASE-01"]
+EXTRA_ACCOUNTS = {
+    "ACCT-1010": ("Operating Bank GBP", "Bank"), "ACCT-4010": ("Sales Returns", "Income"),
+    "ACCT-4020": ("Seller Discounts", "Income"), "ACCT-6110": ("TikTok Referral Fees", "Expense"),
+    "ACCT-6115": ("TikTok Commission", "Expense"), "ACCT-6120": ("TikTok Transaction Fees", "Expense"),
+    "ACCT-6140": ("TikTok Refund Admin Fees", "Expense"), "ACCT-6210": ("FBT Fulfillment Fees", "Expense"),
+    "ACCT-6190": ("TikTok Adjustments", "Expense"), "ACCT-6220": ("Shipping Fee Adjustments", "Expense"),
+    "ACCT-4200": ("TikTok Reimbursements", "Income"), "ACCT-2250": ("Taxes Withheld by TikTok", "OthCurrLiab"),
+    "ACCT-1260": ("TikTok Reserve Held", "OthCurrAsset"),
+}
+SPEC: dict[str, Any] = {
+    "subsidiary": "eid:SUB-US", "currencies": {"USD": "eid:CUR-USD", "GBP": "eid:CUR-GBP"},
+    "dimensions": {"class": "eid:CLASS-TTS", "department": "eid:DEPT-ECOM"},
+    "clearing_account": "eid:ACCT-1250", "reserve_account": "eid:ACCT-1260", "variance_account": "eid:ACCT-6900",
+    "accounts": {
+        "revenue": {"default": "eid:ACCT-4000", "refund_subtotal_before_discount_amount": "eid:ACCT-4010",
+                    "seller_discount_amount": "eid:ACCT-4020", "seller_discount_refund_amount": "eid:ACCT-4020"},
+        "shipping": {"default": "eid:ACCT-6200", "customer_paid_shipping_fee_amount": "eid:ACCT-4100",
+                     "shipping_fee_discount_amount": "eid:ACCT-4100", "fbt_fulfillment_fee_amount": "eid:ACCT-6210"},
+        "fee": {"default": "eid:ACCT-6100", "referral_fee_amount": "eid:ACCT-6110",
+                "platform_commission_amount": "eid:ACCT-6115", "transaction_fee_amount": "eid:ACCT-6120",
+                "refund_administration_fee_amount": "eid:ACCT-6140"},
+        "tax": {"default": "eid:ACCT-2250"},
+        "adjustment": {"default": "eid:ACCT-6190", "SHIPPING_FEE_ADJUSTMENT": "eid:ACCT-6220",
+                       "LOGISTICS_REIMBURSEMENT": "eid:ACCT-4200"},
+    },
+    "deposit": {"bank_account": "eid:ACCT-1000", "bank_accounts": {"USD": "eid:ACCT-1000", "GBP": "eid:ACCT-1010"}},
+    "receivable": {"platform_discount_account": "eid:ACCT-4000", "sales_tax_account": "eid:ACCT-2200",
+                   "difference_account": "eid:ACCT-6900"},
+}
+MODES = ("summary", "customer_deposits")
+
+
+@dataclass
+class MonthOptions:
+    orders: int = 2000
+    days: int = 30
+    modes: tuple[str, ...] = MODES
+    seed: int = 2025
+    gb_share: float = 0.25
+    workdir: Path | None = None
+
+
+@dataclass
+class MonthResult:
+    mode: str
+    seconds: float
+    events: dict[str, int]
+    statements: int
+    payouts: int
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    open_exceptions: list[dict[str, str]] = field(default_factory=list)
+
+    @staticmethod
+    def missing_invoice(f: dict[str, Any]) -> bool:
+        return f["code"] == "MISSING_POSTING" and f["subject"].startswith("order:") and any(
+            d.startswith("TTS-INV-") for d in f["documents"])
+
+    @property
+    def missing_invoices(self) -> int:
+        """Receivable modes: the orders whose revenue no invoice recognises. The scenario records the
+        orders flow's customer deposits but does not run the orders and fulfillment flows that bill
+        the sales order at full shipment, so the audit must name each of these — and nothing else."""
+        return sum(1 for a in self.audits for f in a["findings"] if self.missing_invoice(f))
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.audits) and all(
+            a["difference"] == "0.00" and all(self.mode != "summary" and self.missing_invoice(f)
+                                              for f in a["findings"]) for a in self.audits)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "ok": self.ok, "missing_invoices": self.missing_invoices,
+                "seconds": round(self.seconds, 1), "events": self.events,
+                "statements": self.statements, "payouts": self.payouts, "audits": self.audits,
+                "open_exceptions": self.open_exceptions}
+
+
+class _Month:
+    def __init__(self, opts: MonthOptions, mode: str, work: Path, log: Callable[[str], None]) -> None:
+        self.o, self.mode, self.work, self.log = opts, mode, work, log
+        self.rng = random.Random(opts.seed)
+        self.events: Counter[str] = Counter()
+        self.order_ids: dict[str, list[str]] = {}
+        self.specs_source = REPO / "mapping_specs"
+
+    # -- TikTok's month ----------------------------------------------------------------------------
+    def simulate(self, sb: Any, shops: dict[str, str], day_range: range, hooks: dict[int, Callable[[str], None]]
+                 ) -> None:
+        """Orders, cancellations, shipments, refunds, returns and adjustments, a statement per shop per
+        day (``hooks[d]`` runs with each statement of day ``d``)."""
+        from bridge.sandbox.tiktok import aftersale, catalog, finance, fulfillment
+        from bridge.sandbox.tiktok import orders as sorders
+
+        rng, o = self.rng, self.o
+        per_day = max(2, -(-o.orders // o.days))  # at least `orders` in all
+
+        def ship(st: Any, order: Any) -> None:
+            if order.fulfillment_type == "FULFILLMENT_BY_TIKTOK":
+                fulfillment.ship_fbt(st, order.id)
+            else:
+                option = st.delivery_options[order.delivery_option_id]
+                pid = option.provider_ids[0]
+                tracking = fulfillment.tiktok_tracking_number(st, st.providers[pid].name)
+                fulfillment.mark_package_as_shipped(st, order.shop_id, order.id,
+                                                    {"tracking_number": tracking, "shipping_provider_id": pid})
+            sorders.advance(st, order, to="DELIVERED")
+
+        def stock(st: Any) -> None:
+            for sku in st.skus.values():
+                if st.products[sku.product_id].shop_id in shops.values():
+                    for wid in list(sku.inventory):
+                        catalog.set_stock(st, sku.id, wid, 1_000_000)
+
+        sb.run(stock)
+        for d in day_range:
+            for region, shop_id in shops.items():
+                n = max(1, round(per_day * (o.gb_share if region == "GB" else 1 - o.gb_share)))
+                skus = GB_SKUS if region == "GB" else US_SKUS
+                specs = []
+                for _ in range(n):
+                    fbt = region == "US" and rng.random() < 0.1
+                    items = ([{"seller_sku": "US-HOODIE-FBT", "quantity": rng.randint(1, 2)}] if fbt else
+                             [{"seller_sku": s, "quantity": rng.randint(1, 3)}
+                              for s in rng.sample(skus, rng.randint(1, 2))])
+                    ship_fee = rng.choice(["0.00", "4.99", "7.50"])
+                    specs.append({"shop_id": shop_id, "items": items, "fbt": fbt, "hold": False,
+                                  "tax_rate": "0.0825" if region == "US" else "0",
+                                  "seller_discount": rng.choice(["0.00", "1.00", "2.50"]),
+                                  "platform_discount": rng.choice(["0.00", "0.00", "1.50"]),
+                                  "shipping_fee": ship_fee,
+                                  "shipping_fee_platform_discount": "1.00" if ship_fee != "0.00" and rng.random() < 0.3
+                                  else "0.00"})
+                placed = sb.place_orders(specs)
+                if placed["refused_count"]:
+                    raise RuntimeError(f"the TikTok sandbox refused orders: {placed['refused'][:2]}")
+                day_ids = [str(x) for x in placed["orders"]]
+                self.order_ids.setdefault(shop_id, []).extend(day_ids)
+                self.events["orders"] += len(day_ids)
+                self.events["fbt_orders"] += sum(1 for s in specs if s["fbt"])
+                earlier = self.order_ids[shop_id][:-len(day_ids)]
+
+                def today(st: Any, day_ids: list[str] = day_ids, earlier: list[str] = earlier,
+                          shop_id: str = shop_id, d: int = d) -> None:
+                    cancelled: set[str] = set()
+                    for oid in rng.sample(day_ids, min(len(day_ids), max(1, len(day_ids) // 25))):
+                        aftersale.request_cancel(st, oid, "SYSTEM")
+                        cancelled.add(oid)
+                        self.events["cancelled_full"] += 1
+                    multi = [x for x in day_ids if x not in cancelled and len(st.orders[x].active_items) > 1
+                             and st.orders[x].fulfillment_type != "FULFILLMENT_BY_TIKTOK"]
+                    for oid in rng.sample(multi, min(len(multi), max(1, len(day_ids) // 25))):
+                        aftersale.request_cancel(st, oid, "OPERATOR", [st.orders[oid].active_items[0].id])
+                        self.events["cancelled_partly"] += 1
+                    for oid in day_ids:
+                        if oid not in cancelled:
+                            ship(st, st.orders[oid])
+                    live = [x for x in day_ids if x not in cancelled]
+                    for oid in rng.sample(live, min(len(live), 2)):  # refund only, before it settles
+                        li = next((x for x in st.orders[oid].active_items if not x.refunded), None)
+                        if li is not None:
+                            r = aftersale.request_return(st, oid, [li.id], "REFUND")
+                            aftersale.approve_return(st, shop_id, r.id, {"decision": "APPROVE_REFUND"})
+                            self.events["refund_only_before_settlement"] += 1
+                    settled = [x for x in earlier if st.orders[x].status in ("DELIVERED", "COMPLETED")]
+                    for oid in rng.sample(settled, min(len(settled), 2)):  # returned for a refund, after settling
+                        li = next((x for x in st.orders[oid].active_items if not x.refunded), None)
+                        if li is None or st.orders[oid].status != "DELIVERED":
+                            continue
+                        r = aftersale.request_return(st, oid, [li.id], "RETURN_AND_REFUND")
+                        aftersale.approve_return(st, shop_id, r.id, {"decision": "APPROVE_RETURN"})
+                        aftersale.buyer_ships_return(st, r.id, None)
+                        aftersale.approve_return(st, shop_id, r.id, {"decision": "APPROVE_RECEIVED_PACKAGE"})
+                        self.events["returned_and_refunded"] += 1
+                    for oid in rng.sample(settled, min(len(settled), 1)):  # refund only, after settling
+                        li = next((x for x in st.orders[oid].active_items if not x.refunded), None)
+                        if li is not None and st.orders[oid].status == "DELIVERED":
+                            r = aftersale.request_return(st, oid, [li.id], "REFUND")
+                            aftersale.approve_return(st, shop_id, r.id, {"decision": "APPROVE_REFUND"})
+                            self.events["refund_only_after_settlement"] += 1
+                    if live:
+                        finance.add_adjustment(st, shop_id, rng.choice(["-4.50", "-1.25"]), "SHIPPING_FEE_ADJUSTMENT",
+                                               rng.choice(live))
+                        finance.add_adjustment(st, shop_id, "12.00", "LOGISTICS_REIMBURSEMENT", rng.choice(live))
+                        self.events["adjustments"] += 2
+                    if d % 7 == 3:
+                        finance.add_adjustment(st, shop_id, "-25.00", "PLATFORM_PENALTY")
+                        finance.add_adjustment(st, shop_id, "-19.99", "CHARGE_BACK")
+                        self.events["adjustments"] += 2
+
+                sb.run(today)
+            sb.advance_clock(15 * 3600 + 1800)  # 00:30 the next day: TikTok closed the day's statements
+            day = (START + timedelta(days=d + 1)).date()
+            for shop_id in shops.values():
+                for stmt in sb.generate_statements(day.isoformat(), shop_id=shop_id):
+                    self.events["statements"] += 1
+                    if d in hooks:
+                        hooks[d](str(stmt["id"]))
+            sb.advance_clock(8.5 * 3600)
+
+    # -- the run -----------------------------------------------------------------------------------
+    def run(self) -> MonthResult:
+        from bridge.bootstrap import build
+        from bridge.clock import ManualClock
+        from bridge.sandbox.netsuite import NetSuiteSandboxConfig
+        from bridge.sandbox.tiktok import TikTokSandboxConfig
+        from bridge.sandbox.world import SandboxWorld
+        from bridge.store.db import upgrade
+        from bridge.tiktok.oauth import connect
+        from bridge.tiktok.wiring import tiktok_of
+
+        started = time.monotonic()
+        o = self.o
+        tk = TikTokSandboxConfig(seed=o.seed, webhook_enabled=False, settle_on="DELIVERED",
+                                 clock_start=START.timestamp(), transaction_fee_rate="0.01")
+        world = SandboxWorld(self.work / "world", tiktok=tk, netsuite=NetSuiteSandboxConfig(run_scripts=False),
+                             run_scripts=False)
+        world.start()
+        try:
+            sb, ns = world.tiktok_sb, world.netsuite_sb
+            gbp = ns.seed({"currency": [{"externalId": "CUR-GBP", "name": "GBP", "symbol": "GBP",
+                                         "isBaseCurrency": False, "exchangeRate": "1.27", "currencyPrecision": 2}]})
+            ns.seed({"subsidiary": [{"externalId": "SUB-UK", "name": "TTNS Retail UK", "currency": {
+                "id": gbp["currency"][0]}, "country": {"id": "GB"}}],
+                "account": [{"externalId": eid, "acctNumber": eid[5:], "acctName": name, "acctType": {"id": kind}}
+                            for eid, (name, kind) in EXTRA_ACCOUNTS.items()]})
+            state = sb.describe()
+            shops = {s["region"]: str(s["id"]) for s in state["shops"] if s["region"] in ("US", "GB")}
+            spec = {**SPEC, "mode": self.mode}
+            overrides: dict[str, Any] = {shops["GB"]: {"subsidiary": "eid:SUB-UK", "mode": "summary"}}
+            specs_dir = self.work / "specs"
+            specs_dir.mkdir(parents=True, exist_ok=True)
+            (specs_dir / "settlement.yaml").write_text(yaml.safe_dump({"version": 1, "defaults": spec,
+                                                                       "shops": overrides}))
+            shutil.copy(world.specs_dir / "orders.yaml", specs_dir / "orders.yaml")  # the sandbox's records
+            self.specs_source = world.specs_dir
+            db = f"sqlite:///{self.work / 'bridge.db'}"
+            upgrade(db)
+            clock = ManualClock(datetime.fromtimestamp(sb.now(), UTC) + timedelta(hours=6))
+            c = build(world.settings(db, specs_dir=str(specs_dir), log_level="WARNING", retry_base_seconds=0.01,
+                                     retry_cap_seconds=0.05),
+                      clock=clock, flows=("bridge.flows.system", "bridge.flows.settlement",
+                                          "bridge.flows.ledger_audit"))
+            try:
+                tiktok = tiktok_of(c)
+                for shop_id in shops.values():
+                    connect(auth_code=sb.authorize(world.app_key, shop_id=shop_id), oauth=tiktok.oauth,
+                            api=tiktok.api, store=c.store, public_url=c.settings.public_url, subscribe=False)
+                return self._month(sb, c, clock, shops, started)
+            finally:
+                c.close()
+        finally:
+            world.close()
+
+    def _month(self, sb: Any, c: Any, clock: Any, shops: dict[str, str], started: float) -> MonthResult:
+        from bridge.domain.tiktok import Order
+        from bridge.flows import ledger_audit
+        from bridge.mapping import load_all_specs
+        from bridge.mapping.orders import ItemRef, map_order
+        from bridge.mapping.orders_spec import OrdersSpec
+        from bridge.store.queue import JobSpec
+        from bridge.store.repos import Link
+
+        o = self.o
+        hold_day, release_day, correct_day = o.days // 5, o.days // 2, (o.days * 2) // 3
+        held: dict[str, str] = {}
+        corrected: list[tuple[str, str]] = []
+
+        def statement(sid: str) -> tuple[str, str]:
+            return sb.run(lambda st: (st.statements[sid].shop_id, st.statements[sid].payment_id))  # type: ignore[no-any-return]
+
+        def hold(sid: str) -> None:
+            if statement(sid)[0] == shops["US"] and "US" not in held:
+                sb.set_reserve(sid, "-50.00")
+                held["US"] = sid
+                self.events["reserve_held"] += 1
+
+        def release(sid: str) -> None:
+            if statement(sid)[0] == shops["US"] and "US" in held and "released" not in held:
+                sb.set_reserve(sid, "50.00")
+                held["released"] = sid
+                self.events["reserve_released"] += 1
+
+        def processing(sid: str) -> None:
+            shop_id, pid = statement(sid)
+            if shop_id == shops["US"] and not corrected:
+                sb.set_payment_status(pid, "PROCESSING")
+                corrected.append((sid, pid))
+
+        def import_now(bucket: str) -> None:
+            clock.set(datetime.fromtimestamp(sb.now(), UTC) + timedelta(hours=1))
+            c.store.queue.enqueue(JobSpec(kind="settlement.import", key="schedule:settlement.import",
+                                           payload={"bucket": bucket, "lookback_days": o.days + 5},
+                                           idempotency_key=f"import-{bucket}"))
+            c.worker(threads=2, name="month").drain()
+
+        def link(shop_id: str, ids: list[str], currency: str) -> None:
+            settings = load_all_specs(self.specs_source).get("orders", OrdersSpec).for_shop(shop_id)
+            skus = [*US_SKUS, *GB_SKUS, "US-HOODIE-FBT"]
+            items = {s: ItemRef("1") for s in skus}
+            client = c.get("netsuite")
+            deposits: list[dict[str, Any]] = []
+            with c.store.transaction() as conn:
+                for i, oid in enumerate(ids):
+                    raw = sb.order(oid)
+                    if raw.get("status") == "CANCELLED":
+                        continue
+                    mapped = map_order(Order.model_validate(raw), shop_id=shop_id, settings=settings,
+                                       items=items)
+                    c.store.links.upsert(Link("order", shop_id, oid, str(100_000 + i), "salesOrder",
+                                                  mapped.external_id, mapped.content_hash, "synced",
+                                                  {"expected_total": str(mapped.expected_total),
+                                                   "platform_funded": str(mapped.platform_funded),
+                                                   "currency": currency}, clock.now()), conn=conn)
+                    if self.mode == "customer_deposits" and currency == "USD":
+                        deposits.append({
+                            "externalId": f"TTS-DEP-{shop_id}-{oid}", "customer": {"externalId": "CUST-TTS"},
+                            "payment": Decimal(str(mapped.expected_total)),
+                            "tranDate": datetime.fromtimestamp(int(raw["create_time"]), UTC).date().isoformat()})
+            for body in deposits:  # (outside the store transaction: the client records each call)
+                client.create("customerDeposit", body)
+                self.events["customer_deposits"] += 1
+
+        self.log(f"[{self.mode}] days 1..{correct_day + 1}: orders, refunds, returns, adjustments, statements")
+        self.simulate(sb, shops, range(0, correct_day + 1), {hold_day: hold, release_day: release,
+                                                                correct_day: processing})
+        for region, shop_id in shops.items():
+            link(shop_id, self.order_ids[shop_id], "GBP" if region == "GB" else "USD")
+        import_now("mid-month")
+        if corrected:  # TikTok re-issues the statement whose payout it is still processing, then pays it
+            sid, pid = corrected[0]
+            sb.reissue_statement(sid, fee_delta="-1.37")
+            sb.set_payment_status(pid, "PAID")
+            self.events["statement_corrected"] += 1
+        self.log(f"[{self.mode}] days {correct_day + 2}..{o.days}")
+        before = {k: len(v) for k, v in self.order_ids.items()}
+        self.simulate(sb, shops, range(correct_day + 1, o.days), {hold_day: hold, release_day: release})
+        for region, shop_id in shops.items():
+            link(shop_id, self.order_ids[shop_id][before.get(shop_id, 0):], "GBP" if region == "GB" else "USD")
+        import_now("month-end")
+        now = clock.now()
+        since, until = START - timedelta(days=1), now + timedelta(days=1)
+        self.log(f"[{self.mode}] ledger audit {since.date()} .. {until.date()}")
+        reports = ledger_audit.audit_shops(c, since, until)
+        svc = c.get("settlement")
+        statements = sum(len(svc.repo.statements(shop_id=s, limit=1000)) for s in shops.values())
+        payouts = sum(len(svc.repo.payments(shop_id=s)) for s in shops.values())
+        exceptions = [{"code": e.code, "entity": e.entity, "title": e.title[:200]}
+                      for e in c.store.exceptions.list(status="open", limit=200)]
+        audits = [r.summary() | {"shop_id": r.shop_id} for r in reports]
+        return MonthResult(self.mode, time.monotonic() - started, dict(self.events), statements, payouts,
+                           audits, exceptions)
+
+
+def run_month(opts: MonthOptions, log: Callable[[str], None] = print) -> list[MonthResult]:
+    tmp = None
+    if opts.workdir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="ttns-ledger-month-")
+        base = Path(tmp.name)
+    else:
+        base = opts.workdir
+    try:
+        out = []
+        for mode in opts.modes:
+            work = base / mode
+            work.mkdir(parents=True, exist_ok=True)
+            out.append(_Month(opts, mode, work, log).run())
+        return out
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+__all__ = ["MODES", "MonthOptions", "MonthResult", "run_month"]

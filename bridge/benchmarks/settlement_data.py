@@ -1,0 +1,145 @@
+"""Generated TikTok Shop settlement data for the benchmarks: daily statements of realistic ORDER lines
+(discounts, shipping, referral/transaction/affiliate fees) and adjustments, with their payouts,
+generated on demand from a seed (never all in memory). ``GeneratedTikTok`` is a ``TikTokFinance``
+port (``bridge.flows.settlement_ports``)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from bridge.domain.finance import (
+    Payment,
+    Statement,
+    StatementSummary,
+    Withdrawal,
+    parse_payment,
+    parse_statement,
+)
+
+SHOP = "7494049642642441621"
+D = Decimal
+START = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def m(x: Decimal) -> str:
+    return f"{x:.2f}"
+
+
+def order_line(rng: random.Random, tid: str, oid: str) -> tuple[dict[str, Any], Decimal, Decimal]:
+    """A realistic ORDER line (and the order's NetSuite total and TikTok-funded part)."""
+    gross = D(rng.randint(500, 20000)) / 100
+    seller = D(rng.choice([0, 0, 100, 250])) / 100
+    platform = D(rng.choice([0, 0, 150])) / 100
+    ship = D(rng.choice([0, 499, 750])) / 100
+    referral = (gross - seller) * D("0.06")
+    referral = referral.quantize(D("0.01"))
+    tx_fee = ((gross - seller) * D("0.01")).quantize(D("0.01"))
+    affiliate = ((gross - seller) * D("0.10")).quantize(D("0.01")) if rng.random() < 0.2 else D(0)
+    rev = {"subtotal_before_discount_amount": m(gross), "seller_discount_amount": m(-seller),
+           "refund_subtotal_before_discount_amount": "0.00", "seller_discount_refund_amount": "0.00",
+           "cod_service_fee_amount": "0.00", "refund_cod_service_fee_amount": "0.00"}
+    shipping = {"actual_shipping_fee_amount": "0.00", "shipping_fee_discount_amount": "0.00",
+                "customer_paid_shipping_fee_amount": m(ship),
+                "supplementary_component": {"customer_shipping_fee": m(ship)}}
+    fee = {"referral_fee_amount": m(-referral), "transaction_fee_amount": m(-tx_fee),
+           "affiliate_commission_amount": m(-affiliate), "platform_commission_amount": "0.00"}
+    revenue = gross - seller
+    fee_tax = -(referral + tx_fee + affiliate)
+    sup = {"customer_payment_amount": m(gross - seller - platform + ship), "platform_discount_amount": m(platform),
+           "sales_tax_payment_amount": "0.00"}
+    line = {"id": tid, "type": "ORDER", "order_id": oid, "order_create_time": int(START.timestamp()),
+            "revenue_amount": m(revenue), "revenue_breakdown": rev, "shipping_cost_amount": m(ship),
+            "shipping_cost_breakdown": shipping, "fee_tax_amount": m(fee_tax),
+            "fee_tax_breakdown": {"fee": fee, "tax": {"vat_amount": "0.00"}}, "adjustment_amount": "0.00",
+            "settlement_amount": m(revenue + ship + fee_tax), "supplementary_component": sup}
+    return line, gross - seller - platform + ship, platform
+
+
+def adjustment(rng: random.Random, tid: str, oid: str) -> dict[str, Any]:
+    kind, amount = rng.choice([("SHIPPING_FEE_ADJUSTMENT", D("-4.50")), ("CHARGE_BACK", D("-19.99")),
+                               ("LOGISTICS_REIMBURSEMENT", D("12.00")), ("PLATFORM_PENALTY", D("-25.00"))])
+    return {"id": tid, "type": kind, "adjustment_id": "A" + tid, "adjustment_order_id": oid,
+            "adjustment_amount": m(amount), "settlement_amount": m(amount), "revenue_amount": "0.00",
+            "shipping_cost_amount": "0.00", "fee_tax_amount": "0.00"}
+
+
+class GeneratedTikTok:
+    """Statements generated on demand (never all in memory), with their payouts."""
+
+    def __init__(self, statements: int, per_statement: int, seed: int = 7, record_orders: bool = False) -> None:
+        self.record_orders = record_orders
+        self.statements_n = statements
+        self.per = per_statement
+        self.seed = seed
+        self.orders: dict[str, tuple[Decimal, Decimal]] = {}
+        self.payable: dict[str, Decimal] = {}
+        self.generate_seconds = 0.0
+
+    def sid(self, i: int) -> str:
+        return f"7{i:018d}"
+
+    def summary(self, i: int) -> StatementSummary:
+        if self.sid(i) not in self.payable:
+            self.raw(i)
+        return StatementSummary(self.sid(i), START + timedelta(days=i), "USD", self.payable[self.sid(i)],
+                                f"9{i:018d}", "PAID")
+
+    def raw(self, i: int) -> dict[str, Any]:
+        rng = random.Random(self.seed * 1_000_003 + i)
+        lines = []
+        for j in range(self.per):
+            tid = f"{i:06d}{j:06d}"
+            oid = f"5{i:06d}{j:06d}"
+            if j % 50 == 49:
+                lines.append(adjustment(rng, tid, f"5{i:06d}{j - 1:06d}"))
+            else:
+                line, total, platform = order_line(rng, tid, oid)
+                if self.record_orders:
+                    self.orders[oid] = (total, platform)
+                lines.append(line)
+        tot = {k: sum((D(ln[k]) for ln in lines), D(0)) for k in (
+            "revenue_amount", "shipping_cost_amount", "fee_tax_amount", "adjustment_amount", "settlement_amount")}
+        self.payable[self.sid(i)] = tot["settlement_amount"]
+        return {"id": self.sid(i), "create_time": int((START + timedelta(days=i)).timestamp()), "status": "SETTLED",
+                "currency": "USD", "total_settlement_amount": m(tot["settlement_amount"]),
+                "total_reserve_amount": "0.00", "payable_amount": m(tot["settlement_amount"]),
+                "total_settlement_breakdown": {"total_revenue_amount": m(tot["revenue_amount"]),
+                                               "total_shipping_cost_amount": m(tot["shipping_cost_amount"]),
+                                               "total_fee_tax_amount": m(tot["fee_tax_amount"]),
+                                               "total_adjustment_amount": m(tot["adjustment_amount"])},
+                "total_count": len(lines), "transactions": lines}
+
+    # -- the TikTokFinance port
+    def statements(self, shop_id: str, *, since: datetime, until: datetime) -> Iterator[StatementSummary]:
+        for i in range(self.statements_n):
+            yield self.summary(i)
+
+    def statement(self, shop_id: str, statement_id: str, summary: StatementSummary | None = None) -> Statement:
+        i = int(statement_id[1:])
+        t = time.perf_counter()
+        raw = self.raw(i)
+        self.generate_seconds += time.perf_counter() - t
+        return parse_statement(shop_id, raw, summary=summary or self.summary(i))
+
+    def payments(self, shop_id: str, *, since: datetime, until: datetime) -> Iterator[Payment]:
+        for i in range(self.statements_n):
+            amount = self.payable.get(self.sid(i))
+            if amount is None:
+                continue
+            when = int((START + timedelta(days=i, hours=1)).timestamp())
+            yield parse_payment(shop_id, {"id": f"9{i:018d}", "status": "PAID", "create_time": when,
+                                          "paid_time": when + 86400,
+                                          "amount": {"value": m(amount), "currency": "USD"},
+                                          "settlement_amount": {"value": m(amount), "currency": "USD"},
+                                          "reserve_amount": {"value": "0.00", "currency": "USD"}})
+
+    def withdrawals(self, shop_id: str, *, since: datetime, until: datetime) -> Iterator[Withdrawal]:
+        return iter(())
+
+
+__all__ = ["SHOP", "START", "D", "GeneratedTikTok", "adjustment", "order_line"]
