@@ -6,6 +6,13 @@ Semantics every implementation honours (the contract suite in ``tests/contract``
 * ``claim`` hands out due jobs under a lease. A job is claimable only when it is the *head of its
   key*: no earlier job (lower id) with the same key is still queued or running. So jobs sharing a
   key never run at the same time and run in enqueue order, whichever worker claims them.
+* That check only sees committed jobs, so ids of one key must become visible in id order. SQLite
+  gets this for free (``BEGIN IMMEDIATE``: one writer at a time allocates and commits). On PostgreSQL
+  an id comes from a sequence when the INSERT runs, not when it commits: a webhook transaction
+  holding id 10 for ``order:1`` may commit after a poll's id 11 for ``order:1``, and a claim in
+  between would see 11 as the head. So every enqueue first takes a transaction-scoped advisory lock
+  on its key (``pg_advisory_xact_lock``, keys locked in sorted order so two enqueues cannot
+  deadlock): a second enqueue of the key waits until the first commits, then draws a higher id.
 * A running job whose lease expired (its worker crashed) is claimable again by anyone.
 * Finishing a job (``complete``, ``retry``, ``fail``, ``release``) checks the lease token, so a
   worker that lost its lease cannot overwrite the new owner's outcome (``LeaseLost``).
@@ -21,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from bridge.clock import Clock, SystemClock
@@ -162,6 +169,8 @@ class SqlJobQueue:
         else:
             # SQLite: BEGIN IMMEDIATE holds the write lock, so the idempotency check cannot race.
             self._insert = insert(jobs).returning(jobs.c.id)
+        # PostgreSQL: serialise enqueues of one key until commit (see the module docstring).
+        self._key_lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
     # -- enqueue --------------------------------------------------------------------------
     def enqueue(self, spec: JobSpec, conn: Connection | None = None) -> Enqueued:
@@ -186,6 +195,9 @@ class SqlJobQueue:
     def _enqueue_many(self, specs: Sequence[JobSpec], conn: Connection) -> list[Enqueued]:
         now = self.clock.now()
         out: list[Enqueued] = []
+        if self._pg:
+            for key in sorted({s.key for s in specs}):
+                conn.execute(self._key_lock, {"key": f"ttns.jobs:{key}"})
         for spec in specs:
             ikey = spec.idempotency_key or f"rand:{secrets.token_hex(12)}"
             existing = conn.execute(self._by_ikey, {"ikey": ikey}).scalar()

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bridge.clock import Clock, SystemClock
-from bridge.errors import LeaseLost, NeedsHumanError, redact_text
+from bridge.errors import Evidence, LeaseLost, NeedsHumanError, redact_text
 from bridge.logs import correlation, correlation_id, job_scope, new_correlation_id
 from bridge.retry import decide
 from bridge.store.queue import Enqueued, Job, JobQueue, JobSpec
@@ -172,6 +172,7 @@ class Worker:
         return "ok"
 
     def _failed(self, job: Job, exc: Exception, started: datetime) -> str:
+        exc = _spec_problem_for_a_person(exc)
         decision = decide(
             exc,
             job.attempts,
@@ -361,3 +362,22 @@ class Worker:
                     log.warning("lost the lease of job %s", job_id)
                 except Exception:
                     log.exception("heartbeat failed for job %s", job_id)
+
+
+def _spec_problem_for_a_person(exc: Exception) -> Exception:
+    """An invalid mapping spec is fixed by a person, never by retrying: an admin exception naming the file,
+    the key and the fix (not RETRIES_EXHAUSTED with a traceback)."""
+    from bridge.mapping.specs import SpecError
+
+    if not isinstance(exc, SpecError) or isinstance(exc, NeedsHumanError):
+        return exc
+    first = exc.problems[0] if exc.problems else None
+    where = f"{first.file}{': ' + first.key if first and first.key else ''}" if first else "a mapping spec"
+    more = f" (and {len(exc.problems) - 1} more problem(s))" if len(exc.problems) > 1 else ""
+    return NeedsHumanError(
+        f"mapping spec invalid: {where}: {first.problem if first else exc}{more}",
+        code="SPEC_INVALID", owner="admin",
+        fix_hint=f"{first.fix if first else 'correct the spec'}; `ttns specs check` lists every problem; then "
+                 "restart the worker and replay",
+        evidence=Evidence(details={"problems": [str(p) for p in exc.problems]}),
+    )
