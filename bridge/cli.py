@@ -110,6 +110,7 @@ def preflight(obj: Obj, role: str) -> Any:
 
     container = obj.container()
     spec_set = require_specs(obj.settings)
+    container.set("specs", spec_set)  # the process runs with exactly the specs it checked
     for problem in spec_set.unfilled():  # loads, but the flows needing it refuse until it is filled in
         logging.getLogger("bridge.specs").warning("mapping spec placeholder: %s: %s; fix: %s", problem.file,
                                                   problem.key, problem.fix)

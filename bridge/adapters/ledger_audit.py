@@ -70,6 +70,25 @@ def gl_query(since: date, until: date, clearing: Sequence[str]) -> str:
     )
 
 
+def documents_query(external_ids: Sequence[str]) -> str:
+    """The GL lines of the documents with these external ids, whatever their date (an order's
+    customer deposit or invoice can be older than the window its settlement falls in)."""
+    quoted = ", ".join(_quote(e) for e in external_ids)
+    return (
+        "SELECT tal.transaction AS transaction, tal.transactionline AS line, tal.account AS account, "  # noqa: S608
+        "tal.debit AS debit, tal.credit AS credit, tal.accountingbook AS book, t.externalid AS externalid, "
+        "t.type AS type, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, t.postingperiod AS postingperiod, "
+        "tl.memo AS memo, tl.createdfrom AS createdfrom "
+        "FROM transactionaccountingline tal "
+        "INNER JOIN transaction t ON t.id = tal.transaction "
+        "LEFT OUTER JOIN transactionline tl ON tl.transaction = tal.transaction AND tl.id = tal.transactionline "
+        f"WHERE tal.posting = 'T' AND t.externalid IN ({quoted})"
+    )
+
+
+ORDER_DOCUMENTS = ("TTS-DEP-{shop}-{order}", "TTS-INV-{shop}-{order}", "TTS-PMT-{shop}-{order}")
+
+
 def header_query(ids: Sequence[str]) -> str:
     """External id and source document of transactions (to follow a credit memo back to its order)."""
     return ("SELECT t.id AS id, t.externalid AS externalid, tl.createdfrom AS createdfrom FROM transaction t "  # noqa: S608
@@ -115,9 +134,10 @@ class NetSuiteGlReader:
         return out
 
     def lines(self, shop_id: str, since: date, until: date, clearing: Sequence[str], *,
-              on_window: Callable[[date, int], None] | None = None) -> list[GlLine]:
-        """Every GL line of the window (primary book), with the TikTok order of order documents
-        resolved through their external ids and source documents."""
+              orders: Sequence[str] = (), on_window: Callable[[date, int], None] | None = None) -> list[GlLine]:
+        """Every GL line of the window (primary book), plus the order documents (customer deposit,
+        invoice, customer payment) of ``orders`` whatever their date, with the TikTok order of order
+        documents resolved through their external ids and source documents."""
         raw: list[dict[str, Any]] = []
         start = since
         while start < until:
@@ -128,13 +148,18 @@ class NetSuiteGlReader:
             if on_window:
                 on_window(end, len(raw) - before)
             start = end
-        orders = self._orders(shop_id, raw)
+        seen = {str(r.get("externalid") or "") for r in raw}
+        wanted = sorted({p.format(shop=shop_id, order=o) for o in orders for p in ORDER_DOCUMENTS} - seen)
+        for i in range(0, len(wanted), IN_CHUNK):
+            raw.extend(r for r in self._rows(documents_query(wanted[i:i + IN_CHUNK]))
+                       if str(r.get("book") or PRIMARY_BOOK) == PRIMARY_BOOK)
+        by_order = self._orders(shop_id, raw)
         out = []
         for r in raw:
             tid = str(r["transaction"])
             out.append(GlLine(tid, str(r.get("externalid") or ""), str(r.get("type") or ""), _day(r.get("trandate")),
                               str(r.get("postingperiod") or ""), str(r["account"]), _money(r.get("debit")),
-                              _money(r.get("credit")), orders.get(tid, ""), str(r.get("memo") or "")))
+                              _money(r.get("credit")), by_order.get(tid, ""), str(r.get("memo") or "")))
         return out
 
     def _orders(self, shop_id: str, raw: Sequence[dict[str, Any]]) -> dict[str, str]:

@@ -13,7 +13,10 @@ GL equal to TikTok's figures to the cent, per settlement mode.
 
 The orders flow's part is what it records per order: the order link with the mapped sales order's
 totals (``map_order``, the orders flow's own pure function) and, in ``customer_deposits`` mode, the
-order-time customer deposit (US shop). Run it with ``scripts/ledger_month``; the test suite runs a
+order-time customer deposit (US shop). It does not run the orders and fulfillment flows, so no invoice
+bills a shipped order: in ``customer_deposits`` mode the audit must name every settled order's missing
+invoice (revenue recognised nowhere) and find nothing else. ``invoices`` mode needs the orders flow's
+invoices and is not part of the scenario. Run it with ``scripts/ledger_month``; the test suite runs a
 small version (tests/settlement/test_ledger_month.py).
 """
 
@@ -90,12 +93,27 @@ class MonthResult:
     audits: list[dict[str, Any]] = field(default_factory=list)
     open_exceptions: list[dict[str, str]] = field(default_factory=list)
 
+    @staticmethod
+    def missing_invoice(f: dict[str, Any]) -> bool:
+        return f["code"] == "MISSING_POSTING" and f["subject"].startswith("order:") and any(
+            d.startswith("TTS-INV-") for d in f["documents"])
+
+    @property
+    def missing_invoices(self) -> int:
+        """Receivable modes: the orders whose revenue no invoice recognises. The scenario records the
+        orders flow's customer deposits but does not run the orders and fulfillment flows that bill
+        the sales order at full shipment, so the audit must name each of these — and nothing else."""
+        return sum(1 for a in self.audits for f in a["findings"] if self.missing_invoice(f))
+
     @property
     def ok(self) -> bool:
-        return bool(self.audits) and all(a["ok"] and a["difference"] == "0.00" for a in self.audits)
+        return bool(self.audits) and all(
+            a["difference"] == "0.00" and all(self.mode != "summary" and self.missing_invoice(f)
+                                              for f in a["findings"]) for a in self.audits)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "ok": self.ok, "seconds": round(self.seconds, 1), "events": self.events,
+        return {"mode": self.mode, "ok": self.ok, "missing_invoices": self.missing_invoices,
+                "seconds": round(self.seconds, 1), "events": self.events,
                 "statements": self.statements, "payouts": self.payouts, "audits": self.audits,
                 "open_exceptions": self.open_exceptions}
 

@@ -152,8 +152,10 @@ class LedgerAuditService:
         last_paid = max((p.paid_date for p in payouts if p.paid_date), default=until.date())
         gl_until = max(until.date(), self.clock.now().date(), last_paid) + timedelta(days=1)
         clearing = sorted({accounts.clearing} - {""})
+        # receivable modes: the settled orders' own documents count whatever their date
+        orders = sorted({o for s in statements for o in s.orders}) if settings.mode != "summary" else []
         lines = self.gl.lines(shop_id, (since - timedelta(days=GL_LEAD_DAYS)).date(), gl_until, clearing,
-                              on_window=progress.gl if progress else None)
+                              orders=orders, on_window=progress.gl if progress else None)
         # a hand-made entry on the clearing account counts in the window it is dated in
         lines = [ln for ln in lines if ln.external_id.startswith("TTS-") or (
             ln.tran_date is not None and since.date() <= ln.tran_date < until.date())]

@@ -33,9 +33,11 @@ from bridge.errors import (
 from bridge.flows.accounting import policy_for
 from bridge.flows.ports import NetSuiteLookup, NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
 from bridge.mapping.accounting import posting_date
+from bridge.mapping.catalog_spec import CatalogSpec
 from bridge.mapping.orders import ItemRef, MappedOrder, external_id, gate, map_order
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
-from bridge.mapping.specs import SpecSet
+from bridge.mapping.skus import MatchSpec
+from bridge.mapping.specs import SpecError, SpecSet
 from bridge.mapping.wire import jsonable
 from bridge.store import Store
 from bridge.store.queue import JobSpec
@@ -276,44 +278,68 @@ class OrderSync:
             return with_references(settings, dict(self._refs))
 
     # -- items and customers ----------------------------------------------------------------
-    def resolve_items(self, settings: OrderSettings, skus: Sequence[str]) -> dict[str, ItemRef]:
+    def sku_rule(self, shop_id: str) -> MatchSpec:
+        """The one SKU rule (catalog.yaml ``match``), the same ``ttns skus match`` and stock use."""
+        shop = self.store.shops.get(shop_id)
+        name = shop.name if shop is not None else ""
+        try:
+            return self.specs.get("catalog", CatalogSpec, needs=("match",)).for_shop(shop_id, name).match
+        except SpecError:
+            return MatchSpec()  # no catalog.yaml: the default rule (case and surrounding spaces ignored)
+
+    def resolve_items(self, shop_id: str, skus: Sequence[str]) -> dict[str, ItemRef]:
+        """Seller SKU (stripped, as the mapping looks it up) -> NetSuite item, by the one SKU rule."""
+        rule = self.sku_rule(shop_id)
         out: dict[str, ItemRef] = {}
-        wanted: list[str] = []
-        for sku in sorted(set(skus)):
-            if sku in settings.items.overrides:
-                out[sku] = ItemRef(id=settings.items.overrides[sku])
-            else:
-                wanted.append(sku)
-        if not wanted:
+        by_key: dict[str, list[str]] = {}
+        for sku in sorted({s.strip() for s in skus if s.strip()}):
+            pinned = rule.override(sku)
+            if pinned is not None:
+                out[sku] = ItemRef(id=pinned)
+            elif rule.key(sku):
+                by_key.setdefault(rule.key(sku), []).append(sku)
+        if not by_key:
             return out
-        cached = self.store.links.get_many("item", "", wanted)
-        now = self.clock.now()
+        # cached per rule: changing catalog.yaml `match` never reads a link found under another rule
+        prefix = f"{rule.by}:{rule.case}:{rule.spaces}:"
+        wanted = sorted(by_key)
+
+        def take(k: str, ref: ItemRef) -> None:
+            for sku in by_key[k]:
+                out[sku] = ref
+
+        def fresh(link: Link | None) -> bool:
+            return bool(link and link.netsuite_id and link.synced_at and link.synced_at >= self.clock.now() - timedelta(
+                seconds=ITEM_CACHE_SECONDS))
+
+        cached = self.store.links.get_many("item", "", [prefix + k for k in wanted])
         misses = []
-        for sku in wanted:
-            link = cached.get(sku)
-            fresh = link and link.netsuite_id and link.synced_at and (now - link.synced_at).total_seconds() < (
-                ITEM_CACHE_SECONDS)
-            if link and fresh:
+        for k in wanted:
+            link = cached.get(prefix + k)
+            if link is not None and fresh(link):
                 assert link.netsuite_id is not None
-                out[sku] = ItemRef(id=link.netsuite_id, active=link.status != "inactive", name=str(
-                    link.data.get("name", "")))
+                take(k, ItemRef(id=link.netsuite_id, active=link.status != "inactive", name=str(
+                    link.data.get("name", ""))))
             else:
-                misses.append(sku)
+                misses.append(k)
         if misses:
             with self._items_lock:  # concurrent jobs missing the same SKUs wait for one lookup
-                again = self.store.links.get_many("item", "", misses)
-                for sku in list(misses):
-                    link = again.get(sku)
-                    if link and link.netsuite_id and link.synced_at and link.synced_at >= now - timedelta(
-                            seconds=ITEM_CACHE_SECONDS):
-                        out[sku] = ItemRef(id=link.netsuite_id, active=link.status != "inactive",
-                                           name=str(link.data.get("name", "")))
-                        misses.remove(sku)
-                found = self.netsuite.resolve_items(misses, settings.items.lookup) if misses else {}
-                for sku, ref in found.items():
-                    out[sku] = ref
-                    self.store.links.upsert(Link("item", "", sku, ref.id, "item", "", "", "inactive" if not ref.active
-                                                 else "active", {"name": ref.name}, self.clock.now()))
+                again = self.store.links.get_many("item", "", [prefix + k for k in misses])
+                for k in list(misses):
+                    link = again.get(prefix + k)
+                    if link is not None and fresh(link):
+                        assert link.netsuite_id is not None
+                        take(k, ItemRef(id=link.netsuite_id, active=link.status != "inactive",
+                                        name=str(link.data.get("name", ""))))
+                        misses.remove(k)
+                found = self.netsuite.resolve_items(misses, rule) if misses else {}
+                for k, ref in found.items():
+                    if k not in by_key:
+                        continue
+                    take(k, ref)
+                    self.store.links.upsert(Link("item", "", prefix + k, ref.id, "item", "", "", "inactive"
+                                                 if not ref.active else "active", {"name": ref.name},
+                                                 self.clock.now()))
         return out
 
     def resolve_customer(self, shop_id: str, order: Order, mapped: MappedOrder) -> str | None:
@@ -332,7 +358,7 @@ class OrderSync:
         """The NetSuite document this order needs now (reads NetSuite for items, never writes)."""
         settings = self.settings_for(shop_id)
         gate(order, settings)
-        items = self.resolve_items(settings, [li.seller_sku for li in order.line_items if li.seller_sku])
+        items = self.resolve_items(shop_id, [li.seller_sku for li in order.line_items if li.seller_sku])
         mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
         if customer_lookup and mapped.customer is not None:
             link = self.store.links.get("customer", shop_id, order.user_id)
@@ -365,7 +391,7 @@ class OrderSync:
             if order.status == "CANCELLED" and link and link.netsuite_id:
                 return self._cancelled(shop_id, order, link)
             raise
-        items = self.resolve_items(settings, [li.seller_sku for li in order.line_items if li.seller_sku])
+        items = self.resolve_items(shop_id, [li.seller_sku for li in order.line_items if li.seller_sku])
         mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
         customer_id = None
         if mapped.customer is not None and self.write_path == "rest":

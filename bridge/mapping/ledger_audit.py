@@ -529,12 +529,21 @@ def audit(
             o_findings.append(Finding("DOUBLE_COUNT", subject, f"TikTok order {oid} is billed {len(revenue_docs)} "
                                       f"times: {', '.join(_label(d) for d in revenue_docs)}",
                                       tuple(d.external_id for d in revenue_docs)))
+        tk_sale = tk_orders.get(oid, {}).get("gross_sales", ZERO)
+        if mode != "summary" and mine and tk_sale > 0 and not any(d.type in REVENUE_TYPES for d in mine):
+            stmts = order_statements.get(oid, [])
+            o_findings.append(Finding(
+                "MISSING_POSTING", subject, f"TikTok order {oid} settled its sale ({tk_sale}) against its order "
+                f"documents ({', '.join(_label(d) for d in mine)}), but no invoice recognises the revenue",
+                (f"TTS-INV-{shop_id}-{oid}", *(f"TTS-STMT-{x}" for x in stmts)), tk_sale))
         for d in mine:
             if mode != "summary":  # the order's documents are part of the composite money trail
                 audited_docs.add(d.transaction)
                 for ln in d.lines:
                     actual_total[key(ln.account)] += ln.amount
                     docs_on[key(ln.account)].add(d.external_id)
+                    if d.type in REVENUE_TYPES and ln.account in settlement_accounts:  # the invoice's revenue
+                        ns_fig[figs.of(ln)] += ln.amount
             flagged = []
             for ln in d.lines:
                 if ln.account not in settlement_accounts:

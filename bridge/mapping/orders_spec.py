@@ -142,9 +142,10 @@ class DepositSpec(SpecModel):
     payment_option: NsId | None = None
 
 
-class ItemsSpec(SpecModel):
-    lookup: Literal["itemid", "upccode", "externalid"] = "itemid"
-    overrides: dict[str, NsId] = Field(default_factory=dict, description="seller SKU → NetSuite item id")
+ITEMS_MOVED = ("SKU lookup and overrides are the one SKU rule in catalog.yaml `match`, shared by `ttns skus match`, "
+               "orders, stock, returns and catalog | fix: move items.lookup to catalog.yaml match.by and "
+               "items.overrides to match.overrides (internal item ids; per shop under shops.<id>.match), then "
+               "delete items from orders.yaml")
 
 
 class OrderSettings(SpecModel):
@@ -170,9 +171,15 @@ class OrderSettings(SpecModel):
     body_fields: dict[str, BODY_SOURCES] = Field(default_factory=dict)
     memo: str = "TikTok Shop order {order_id}"
     deposit: DepositSpec = Field(default_factory=DepositSpec)
-    items: ItemsSpec = Field(default_factory=ItemsSpec)
 
     model_config = {**SpecModel.model_config, "populate_by_name": True}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _items_moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "items" in data:
+            raise ValueError(f"items: {ITEMS_MOVED}")
+        return data
 
     @field_validator("body_fields")
     @classmethod
@@ -259,7 +266,6 @@ REFERENCE_PATHS: tuple[tuple[str, str, str], ...] = (
     ("tax.exempt_taxcode", "salestaxitem", "tax code"),
     ("rounding.item", "item", "item"),
     ("fees.*", "item", "item"),
-    ("items.overrides.*", "item", "item"),
 )
 
 

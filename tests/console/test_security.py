@@ -100,8 +100,9 @@ def _sid(client: FlaskClient) -> str:
 
 
 def test_parallel_wrong_passwords_cannot_race_past_the_throttle(bridge: Container) -> None:
-    """48 guesses at once from one address: exactly 5 are checked, the rest refused without a check."""
-    n = 48
+    """96 guesses at once from one address (the tester's attack): exactly 5 are checked, the rest refused
+    without a check."""
+    n = 96
     clients = [client_at(bridge, "10.0.0.9") for _ in range(n)]
     tokens = [form_token(cl) for cl in clients]
     barrier = threading.Barrier(n)

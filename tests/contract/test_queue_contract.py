@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import Engine, text
 
 from bridge.clock import ManualClock
 from bridge.errors import LeaseLost
@@ -182,3 +186,144 @@ def test_coalescing_absorbs_into_an_unstarted_due_job_only(q: tuple[JobQueue, Ma
     assert queue.enqueue(spec("order:1", "w5", coalesce=True)).job_id == behind.job_id
     plain = queue.enqueue(spec("order:1", "w6"))
     assert plain.created
+
+
+# -- per-key order under any commit order (issue 21, point 3) -------------------------------------
+
+
+def _wait_until_blocked(engine: Engine, done: threading.Event, seconds: float = 10.0) -> None:
+    """Until the other enqueue waits for a lock (PostgreSQL shows it in pg_stat_activity) or finishes.
+    SQLite has no such view: its second writer spins on BEGIN IMMEDIATE; give it time to try."""
+    deadline = time.monotonic() + seconds
+    if engine.dialect.name != "postgresql":
+        done.wait(0.5)
+        return
+    with engine.connect() as c:
+        while time.monotonic() < deadline and not done.is_set():
+            waiting = c.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")).scalar()
+            c.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+
+
+def test_per_key_order_holds_when_a_lower_id_commits_after_a_higher_one(db_url: str) -> None:
+    """A webhook transaction holds the lower id of a key while a poll enqueues the same key and commits.
+    A claim in between must not treat the later job as the head of the key."""
+    engine = make_engine(db_url, pool_size=4)
+    try:
+        queue = SqlJobQueue(engine, ManualClock(T0))
+        slow = engine.connect()
+        tx = slow.begin()
+        first = queue.enqueue(spec("order:7", "webhook"), conn=slow).job_id
+        poll_done = threading.Event()
+        second: list[int] = []
+
+        def poll() -> None:
+            second.append(queue.enqueue(spec("order:7", "poll")).job_id)
+            poll_done.set()
+
+        t = threading.Thread(target=poll)
+        t.start()
+        _wait_until_blocked(engine, poll_done)
+        early = queue.claim("w1", 30, 10)
+        assert [j.key for j in early] == [], "a job of order:7 ran while an earlier one was uncommitted"
+        tx.commit()
+        slow.close()
+        t.join(30)
+        assert second and second[0] > first  # the later enqueue drew the later id
+        (head,) = queue.claim("w1", 30, 10)
+        assert head.id == first
+        assert queue.claim("w2", 30, 10) == []
+        queue.complete(head, None, started_at=T0)
+        (nxt,) = queue.claim("w2", 30, 10)
+        assert nxt.id == second[0]
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def live_queue(request: pytest.FixtureRequest) -> tuple[JobQueue, Engine | None]:
+    """A queue on the real clock, for concurrent tests."""
+    if request.param == "memory":
+        return MemoryJobQueue(), None
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    engine = make_engine(url, pool_size=10)
+    request.addfinalizer(engine.dispose)
+    return SqlJobQueue(engine), engine
+
+
+def test_randomized_concurrent_enqueues_and_claims_keep_per_key_order(
+    live_queue: tuple[JobQueue, Engine | None],
+) -> None:
+    """Producers enqueue random keys in transactions that stay open for a random while (so commit order
+    differs from id order); workers claim and complete. No two jobs of a key overlap, and each key's
+    jobs start in id order."""
+    queue, engine = live_queue
+    rng = random.Random(21)
+    keys = [f"order:{i}" for i in range(6)]
+    plans = [[[rng.choice(keys) for _ in range(rng.randint(1, 3))] for _ in range(25)] for _ in range(3)]
+    total = sum(len(batch) for plan in plans for batch in plan)
+    lock = threading.Lock()
+    running: dict[str, int] = {}
+    started: dict[str, list[int]] = {}
+    violations: list[str] = []
+    finished = [0]
+    errors: list[BaseException] = []
+
+    def produce(plan: list[list[str]], seed: int) -> None:
+        r = random.Random(seed)
+        try:
+            for n, batch in enumerate(plan):
+                specs = [spec(k, f"p{seed}-{n}-{i}") for i, k in enumerate(batch)]
+                if engine is None:
+                    queue.enqueue_many(specs)
+                    time.sleep(r.random() * 0.005)
+                    continue
+                with engine.begin() as conn:
+                    queue.enqueue_many(specs, conn=conn)
+                    time.sleep(r.random() * 0.02)  # commit late: a later transaction may commit first
+        except BaseException as exc:
+            errors.append(exc)
+
+    def consume(name: str) -> None:
+        deadline = time.monotonic() + 120
+        try:
+            while time.monotonic() < deadline:
+                with lock:
+                    if finished[0] >= total:
+                        return
+                claimed = queue.claim(name, 60, 2)
+                if not claimed:
+                    time.sleep(0.002)
+                    continue
+                with lock:
+                    for job in claimed:
+                        if job.key in running:
+                            violations.append(f"{job.id} ran while {running[job.key]} of {job.key} ran")
+                        running[job.key] = job.id
+                        seen = started.setdefault(job.key, [])
+                        if seen and seen[-1] > job.id:
+                            violations.append(f"{job.key}: {job.id} started after {seen[-1]}")
+                        seen.append(job.id)
+                for job in claimed:
+                    time.sleep(0.001)
+                    with lock:
+                        running.pop(job.key, None)
+                        finished[0] += 1
+                    queue.complete(job, None, started_at=job.started_at or T0)
+        except BaseException as exc:
+            errors.append(exc)
+
+    producers = [threading.Thread(target=produce, args=(p, i)) for i, p in enumerate(plans)]
+    consumers = [threading.Thread(target=consume, args=(f"w{i}",)) for i in range(3)]
+    for t in producers + consumers:
+        t.start()
+    for t in producers + consumers:
+        t.join(150)
+    assert not errors, errors
+    assert violations == []
+    assert finished[0] == total
+    assert queue.counts() == {"done": total}

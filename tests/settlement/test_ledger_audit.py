@@ -216,3 +216,31 @@ def test_order_documents_that_post_sales_in_summary_mode_are_double_counts_but_n
 ])
 def test_every_component_has_its_figure(component: str, figure: str) -> None:
     assert figure_of(component) == figure
+
+
+def test_in_deposit_mode_a_sale_settled_against_a_deposit_needs_the_invoice_that_recognises_it() -> None:
+    # the journal leaves the sale out (the order's documents carry it); the deposit applies the customer deposit
+    sale = {k: v for k, v in COMPONENTS.items() if k in ("revenue.subtotal_before_discount_amount",
+                                                         "revenue.seller_discount_amount")}
+    rest = {k: v for k, v in COMPONENTS.items() if k not in sale}
+    s = statement()
+    applied = sum(sale.values(), D(0))  # 90.00, what the buyer paid (no platform discount, no tax here)
+    cust_dep = gl("501", "TTS-DEP-shop-O1", "CustDep", [("1200", "-90.00"), ("2100", "90.00")], order="O1")
+    dep = gl("201", "TTS-PAY-P1", "Deposit", [(BANK, str(-PAYABLE)), ("1200", "90.00"),
+                                              (CLEARING, str(PAYABLE - applied))], day=date(2025, 2, 28))
+    lines = [*journal(rest), *dep, *cust_dep]
+    rep = audit([s], [payout()], lines, ACCOUNTS, shop_id="shop", mode="customer_deposits", periods=PERIODS)
+    assert codes(rep) == [("MISSING_POSTING", "order:O1")]
+    assert rep.findings[0].documents == ("TTS-INV-shop-O1", "TTS-STMT-S1") and rep.difference == 0
+    invoice = gl("601", "TTS-INV-shop-O1", "CustInvc", [(AR, "-90.00"), (SALES, "100.00"), (DISC, "-10.00")],
+                 order="O1")
+    applied_to_invoice = gl("602", "", "DepAppl", [("2100", "-90.00"), (AR, "90.00")], order="O1")
+    rep = audit([s], [payout()], [*lines, *invoice, *applied_to_invoice], ACCOUNTS, shop_id="shop",
+                mode="customer_deposits", periods=PERIODS)
+    assert rep.ok, rep.findings
+    assert {r.figure: r.netsuite for r in rep.totals}["gross_sales"] == D("100.00")  # recognised by the invoice
+    billed_twice = gl("603", "INV-BY-HAND", "CustInvc", [(AR, "-90.00"), (SALES, "100.00"), (DISC, "-10.00")],
+                      order="O1")
+    rep = audit([s], [payout()], [*lines, *invoice, *applied_to_invoice, *billed_twice], ACCOUNTS, shop_id="shop",
+                mode="customer_deposits", periods=PERIODS)
+    assert ("DOUBLE_COUNT", "order:O1") in codes(rep)

@@ -113,6 +113,12 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
         [shop] = doc["shops"]
         assert D(shop["difference"]) > 0 and {f["code"] for f in shop["findings"]} >= {"DOUBLE_COUNT",
                                                                                        "MISSING_POSTING"}
+        text = runner.invoke(main, ["ledger", "audit", "--since", since.date().isoformat(), "--until",
+                                    until.date().isoformat(), "--no-exceptions", "--orders"], obj=Obj(container=c),
+                             catch_exceptions=False)
+        assert text.exit_code == 1
+        assert "Per account" in text.output and "DOUBLE_COUNT" in text.output and "differences found" in text.output
+        assert f"TTS-STMT-{target.id}-ADJ1" in text.output
     finally:
         c.close()
 

@@ -11,6 +11,7 @@ from typing import Any
 from bridge.domain.tiktok import Order
 from bridge.flows.ports import OrderWrite, WriteResult
 from bridge.mapping.orders import ItemRef
+from bridge.mapping.skus import MatchSpec
 
 
 class FakeTikTokOrders:
@@ -69,10 +70,12 @@ class FakeNetSuiteOrders:
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
 
-    def resolve_items(self, skus: Sequence[str], lookup: str) -> dict[str, ItemRef]:
+    def resolve_items(self, keys: Sequence[str], rule: MatchSpec) -> dict[str, ItemRef]:
+        # like NetSuite: items are stored under their own name and compared by the rule's key
         with self.lock:
             self._count("resolve_items")
-            return {s: self.items[s] for s in skus if s in self.items}
+            wanted = set(keys)
+            return {rule.key(name): ref for name, ref in self.items.items() if rule.key(name) in wanted}
 
     def upsert_customer(self, customer: dict[str, Any]) -> str:
         with self.lock:

@@ -163,7 +163,7 @@ def test_same_sku_at_different_prices_keeps_exact_rates() -> None:
 @pytest.mark.parametrize(
     ("payload", "overrides", "code", "hint"),
     [
-        pytest.param(order("3001", [unit("a", "NOPE-1", "5.00")]), {}, "UNKNOWN_SKU", "items.overrides",
+        pytest.param(order("3001", [unit("a", "NOPE-1", "5.00")]), {}, "UNKNOWN_SKU", "match.overrides",
                      id="unknown-sku"),
         pytest.param(order("3002", [unit("a", "MUG", "5.00", currency="CAD")], currency="CAD"), {},
                      "UNMAPPED_CURRENCY", "currencies", id="unmapped-currency"),

@@ -294,3 +294,21 @@ def test_running_workers_learn_of_each_other_and_split_a_limit() -> None:
     assert shares[workers[0].peer_id] == 5
     stops[0].set()
     threads[0].join(5)
+
+
+def test_an_invalid_spec_is_an_admin_exception_not_retried() -> None:
+    from bridge.mapping.specs import SpecError, SpecProblem
+
+    def broken_spec(ctx: JobContext) -> None:
+        raise SpecError([SpecProblem("mapping_specs/orders.yaml", "defaults.shipping_itme", "unknown key",
+                                     "did you mean 'shipping_item'?")])
+
+    w, q, exc, _ = make(broken_spec, max_attempts=3)
+    jid = q.enqueue(JobSpec(kind="t", key="k")).job_id
+    assert w.drain() == 1  # one attempt: retrying cannot fix a spec
+    job = q.get(jid)
+    assert job is not None and job.status == "failed" and job.attempts == 1
+    (raised,) = exc.raised
+    assert raised["code"] == "SPEC_INVALID" and raised["owner"] == "admin"
+    assert "orders.yaml: defaults.shipping_itme" in raised["title"]
+    assert "shipping_item" in raised["fix_hint"] and "traceback" not in raised["evidence"]

@@ -16,29 +16,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .errors import NsError, invalid_content, user_error
-from .ledger import DEFAULT_ITEM_ACCOUNTS
+from .ledger import DEFAULT_ITEM_ACCOUNTS, POSTING_TYPES
 from .schema import TRANSACTION_TYPES
 from .stock import ZERO, DemandKey, Pair, StockBook
 from .store import Rec, Store
 
 SALES_LINE_TYPES = ("salesOrder", "invoice", "cashSale", "returnAuthorization", "creditMemo", "cashRefund")
 ORDER_TYPES = ("salesOrder", "transferOrder")
-POSTING_TYPES = (
-    "itemFulfillment",
-    "invoice",
-    "cashSale",
-    "creditMemo",
-    "cashRefund",
-    "customerDeposit",
-    "customerRefund",
-    "customerPayment",
-    "depositApplication",
-    "journalEntry",
-    "deposit",
-    "inventoryAdjustment",
-    "inventoryTransfer",
-    "itemReceipt",
-)
 TRAN_PREFIX = {
     "salesOrder": "SO",
     "itemFulfillment": "IF",
