@@ -94,8 +94,9 @@ class NetSuiteOrdersAdapter:
         return str(result.id)
 
     def upsert_order(self, write: OrderWrite) -> WriteResult:
-        # Resending every line replaces them (without `replace` NetSuite would append); a body-only
-        # update (lines locked after shipping) leaves the lines alone.
+        # With `replace` NetSuite keeps exactly the lines sent: the flow sends its own lines (with their
+        # `line` numbers once known) and every line a person added as {"line": n}, so those survive
+        # unchanged; a body-only update (lines locked after shipping) leaves the lines alone.
         replace = ("item",) if "item" in write.record else ()
         result = self.client.upsert(write.record_type, write.external_id, write.record, replace=replace)
         return WriteResult(write.external_id, str(result.id), "written" if result.outcome != "resolved" else
@@ -115,6 +116,10 @@ class NetSuiteOrdersAdapter:
     def find_order(self, record_type: str, external_id: str) -> str | None:
         rec = self.client.get_by_external_id(record_type, external_id, fields=("id",))
         return None if rec is None else str(rec.get("id"))
+
+    def get_order(self, record_type: str, netsuite_id: str) -> dict[str, Any] | None:
+        rec: dict[str, Any] | None = self.client.get(record_type, netsuite_id, expand=True)
+        return rec
 
     def _lines(self, record_type: str, netsuite_id: str) -> list[dict[str, Any]]:
         rec = self.client.get(record_type, netsuite_id, expand=True) or {}

@@ -75,6 +75,11 @@ class NetSuiteOrders(Protocol):
 
     def find_order(self, record_type: str, external_id: str) -> str | None: ...
 
+    def get_order(self, record_type: str, netsuite_id: str) -> dict[str, Any] | None:
+        """The sales order as NetSuite holds it now (body and expanded ``item`` lines with their ``line``
+        numbers), to merge with what people changed; None when it no longer exists."""
+        ...
+
     def upsert_record(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
         """Create or update any record by external id (e.g. the order's customer deposit)."""
         ...

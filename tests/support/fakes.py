@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -95,6 +96,14 @@ class FakeNetSuiteOrders:
             raise NeedsHumanError("You cannot remove a line that has been fulfilled.", code="NS_ALREADY_FULFILLED")
         if existing is not None and "item" not in w.record:  # a body-only update keeps the lines
             w = OrderWrite(w.record_type, w.external_id, {**existing["record"], **w.record}, w.customer)
+        if existing is not None and "item" in w.record:  # `replace=item`: rows with a `line` keep that line
+            old = (existing["record"].get("item") or {}).get("items") or []
+            rows = []
+            for row in w.record["item"]["items"]:
+                n = row.get("line")
+                base = dict(old[int(n) - 1]) if n is not None and 0 < int(n) <= len(old) else {}
+                rows.append({**base, **{k: v for k, v in row.items() if k != "line"}})
+            w = OrderWrite(w.record_type, w.external_id, {**w.record, "item": {"items": rows}}, w.customer)
         customer_id = None
         record = dict(w.record)
         if w.customer is not None:
@@ -137,6 +146,18 @@ class FakeNetSuiteOrders:
             self._count("find_order")
             rec = self.records.get(external_id)
             return rec["id"] if rec else None
+
+    def get_order(self, record_type: str, netsuite_id: str) -> dict[str, Any] | None:
+        """The stored record with its lines numbered 1..n in order (as NetSuite numbers a new order's)."""
+        with self.lock:
+            self._count("get_order")
+            rec = next((r for r in self.records.values() if r["id"] == netsuite_id), None)
+            if rec is None:
+                return None
+            body = copy.deepcopy(rec["record"])
+            rows = (body.get("item") or {}).get("items") or []
+            body["item"] = {"items": [{**row, "line": i} for i, row in enumerate(rows, 1)]}
+            return body
 
     def close_order_lines(self, record_type: str, netsuite_id: str, line_item_ids: Sequence[str] | None) -> int:
         with self.lock:
