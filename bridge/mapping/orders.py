@@ -120,9 +120,6 @@ def _body_value(source: str, order: Order, shop_id: str) -> Any:
         return order.id
     if source == "shop_id":
         return shop_id
-    if source == "creator":
-        extra = order.model_extra or {}
-        return str(extra.get("creator") or extra.get("affiliate") or "")
     return getattr(order, source, "")
 
 

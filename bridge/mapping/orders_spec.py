@@ -60,7 +60,11 @@ BODY_SOURCES = Literal[
     "warehouse_id",
     "payment_method_name",
     "status",
-    "creator",
+    # the order's source as Get Order Detail documents it (TikTok has no creator/affiliate on an order:
+    # the affiliate commission per order is in the finance statement transactions, see settlement.yaml)
+    "commerce_platform",
+    "replaced_order_id",
+    "exchange_source_order_id",
 ]
 
 
@@ -171,7 +175,9 @@ class OrderSettings(SpecModel):
     fees: dict[Literal["retail_delivery_fee", "small_order_fee", "buyer_service_fee", "handling_fee",
                        "shipping_insurance_fee", "item_insurance_fee"], NsId] = Field(default_factory=dict)
     rounding: RoundingSpec = Field(default_factory=RoundingSpec)
-    body_fields: dict[str, BODY_SOURCES] = Field(default_factory=dict)
+    body_fields: dict[str, BODY_SOURCES] = Field(
+        default_factory=dict, description="custom body field id -> order field of Get Order Detail (an order has no "
+        "creator or affiliate: the affiliate commission is in the statement transactions, settlement.yaml)")
     memo: str = "TikTok Shop order {order_id}"
     deposit: DepositSpec = Field(default_factory=DepositSpec)
 
