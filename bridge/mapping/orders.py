@@ -120,9 +120,6 @@ def _body_value(source: str, order: Order, shop_id: str) -> Any:
         return order.id
     if source == "shop_id":
         return shop_id
-    if source == "creator":
-        extra = order.model_extra or {}
-        return str(extra.get("creator") or extra.get("affiliate") or "")
     return getattr(order, source, "")
 
 
@@ -145,6 +142,18 @@ def gate(order: Order, settings: OrderSettings) -> bool:
     return False
 
 
+BUYER_CANCEL_HOLD = "Buyer requested cancellation on TikTok: do not ship until the seller decides in Seller Center"
+TIKTOK_HOLD = "TikTok ON_HOLD: the address is hidden and the order cannot be fulfilled until TikTok releases it"
+
+
+def hold_reason(order: Order, staged: bool) -> str:
+    """Why the sales order is held (``custbody_ttns_hold_reason``), or "" when it is not: a buyer's
+    cancellation request TikTok has not decided holds it (pending approval) until TikTok decides."""
+    if order.is_buyer_request_cancel and order.status in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "ON_HOLD"):
+        return BUYER_CANCEL_HOLD
+    return TIKTOK_HOLD if staged else ""
+
+
 def map_order(
     order: Order,
     *,
@@ -157,6 +166,7 @@ def map_order(
     """The NetSuite document for ``order`` under ``settings`` (pure; raises for human fixes).
     ``tranDate`` is the day the buyer paid (else placed) the order in ``time_zone``."""
     staged = gate(order, settings)
+    hold = hold_reason(order, staged)
     entity = f"order:{shop_id}:{order.id}"
     currency = order.currency
 
@@ -194,14 +204,14 @@ def map_order(
             rate -= li.seller_discount
         if platform_in_rate:
             rate -= li.platform_discount
-        groups.setdefault((sku, rate), []).append(li)
+        groups.setdefault((ref.id, rate), []).append(li)  # SKUs the SKU rule joins share one line
     if missing:
         raise NeedsHumanError(
             f"{len(set(missing))} SKU(s) of order {order.id} have no NetSuite item: {', '.join(sorted(set(missing)))}",
             code="UNKNOWN_SKU",
             owner="ops",
-            fix_hint="Create the item in NetSuite with that SKU as its name/number, or map the SKU under "
-            "items.overrides in orders.yaml (per shop under shops.<id>.items.overrides), then replay.",
+            fix_hint="Create the item in NetSuite with that SKU as its name/number, or pin the SKU to an item under "
+            "match.overrides in catalog.yaml (per shop under shops.<id>.match.overrides), then replay.",
             evidence=Evidence.of("bridge", "map order", details={"skus": sorted(set(missing)), "order_id": order.id}),
             entity=entity,
         )
@@ -210,17 +220,19 @@ def map_order(
             f"SKU(s) {', '.join(sorted(set(inactive)))} of order {order.id} map to inactive NetSuite items",
             code="INACTIVE_ITEM",
             owner="ops",
-            fix_hint="Reactivate the item in NetSuite or map the SKU to an active item in orders.yaml, then replay.",
+            fix_hint="Reactivate the item in NetSuite or pin the SKU to an active item under match.overrides in "
+            "catalog.yaml, then replay.",
             evidence=Evidence.of("bridge", "map order", details={"skus": sorted(set(inactive))}),
             entity=entity,
         )
 
     lines: list[MappedLine] = []
-    for (sku, rate), units in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+    for (item_id, rate), units in sorted(groups.items(), key=lambda kv: (kv[1][0].seller_sku.strip(), kv[0][1])):
         qty = len(units)
         first = units[0]
+        sku = first.seller_sku.strip()
         desc = " - ".join(p for p in (first.product_name, first.sku_name) if p)
-        lines.append(MappedLine("product", items[sku].id, qty, rate, q(rate * qty), sku,
+        lines.append(MappedLine("product", item_id, qty, rate, q(rate * qty), sku,
                                 tuple(li.id for li in units), desc[:300]))
 
     seller_disc = sum((li.seller_discount for li in live), ZERO)
@@ -332,8 +344,10 @@ def map_order(
         "custbody_ttns_order_id": order.id,
         "custbody_ttns_shop_id": shop_id,
         "custbody_ttns_source": SOURCE_MARK,
-        "custbody_ttns_sync_status": "ON_HOLD" if staged else "SYNCED",
+        "custbody_ttns_sync_status": "ON_HOLD" if staged or hold else "SYNCED",
     }
+    if hold:
+        record["custbody_ttns_hold_reason"] = hold[:300]
     when = order.paid_time or order.create_time
     if when is not None:
         record["tranDate"] = posting_date(when, time_zone).isoformat()
@@ -375,7 +389,8 @@ def map_order(
     record["paymentOption"] = ns_ref(payment_option)
     if settings.record_type == "salesOrder":
         type_rule = settings.order_types.get(order.order_type or "NORMAL")
-        status = "A" if staged else (type_rule.order_status if type_rule and type_rule.order_status else "B")
+        held = staged or (hold and order.status == "AWAITING_SHIPMENT")  # pending approval: not fulfillable
+        status = "A" if held else (type_rule.order_status if type_rule and type_rule.order_status else "B")
         record["orderStatus"] = {"id": status}
         if type_rule and type_rule.memo:
             record["memo"] = f"{record['memo']} - {type_rule.memo}"[:999]
