@@ -142,6 +142,18 @@ def gate(order: Order, settings: OrderSettings) -> bool:
     return False
 
 
+BUYER_CANCEL_HOLD = "Buyer requested cancellation on TikTok: do not ship until the seller decides in Seller Center"
+TIKTOK_HOLD = "TikTok ON_HOLD: the address is hidden and the order cannot be fulfilled until TikTok releases it"
+
+
+def hold_reason(order: Order, staged: bool) -> str:
+    """Why the sales order is held (``custbody_ttns_hold_reason``), or "" when it is not: a buyer's
+    cancellation request TikTok has not decided holds it (pending approval) until TikTok decides."""
+    if order.is_buyer_request_cancel and order.status in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "ON_HOLD"):
+        return BUYER_CANCEL_HOLD
+    return TIKTOK_HOLD if staged else ""
+
+
 def map_order(
     order: Order,
     *,
@@ -154,6 +166,7 @@ def map_order(
     """The NetSuite document for ``order`` under ``settings`` (pure; raises for human fixes).
     ``tranDate`` is the day the buyer paid (else placed) the order in ``time_zone``."""
     staged = gate(order, settings)
+    hold = hold_reason(order, staged)
     entity = f"order:{shop_id}:{order.id}"
     currency = order.currency
 
@@ -346,8 +359,10 @@ def map_order(
         "custbody_ttns_order_id": order.id,
         "custbody_ttns_shop_id": shop_id,
         "custbody_ttns_source": SOURCE_MARK,
-        "custbody_ttns_sync_status": "ON_HOLD" if staged else "SYNCED",
+        "custbody_ttns_sync_status": "ON_HOLD" if staged or hold else "SYNCED",
     }
+    if hold:
+        record["custbody_ttns_hold_reason"] = hold[:300]
     when = order.paid_time or order.create_time
     if when is not None:
         record["tranDate"] = posting_date(when, time_zone).isoformat()
@@ -389,7 +404,8 @@ def map_order(
     record["paymentOption"] = ns_ref(payment_option)
     if settings.record_type == "salesOrder":
         type_rule = settings.order_types.get(order.order_type or "NORMAL")
-        status = "A" if staged else (type_rule.order_status if type_rule and type_rule.order_status else "B")
+        held = staged or (hold and order.status == "AWAITING_SHIPMENT")  # pending approval: not fulfillable
+        status = "A" if held else (type_rule.order_status if type_rule and type_rule.order_status else "B")
         record["orderStatus"] = {"id": status}
         if type_rule and type_rule.memo:
             record["memo"] = f"{record['memo']} - {type_rule.memo}"[:999]

@@ -169,6 +169,9 @@ class OrderSettings(SpecModel):
     customer: CustomerSpec = Field(default_factory=lambda: CustomerSpec(strategy="per_buyer"))
     payment_option: Dimension = Field(default_factory=Dimension)
     hold_policy: Literal["wait", "stage"] = "wait"
+    hold_minutes: int = Field(0, ge=0, le=1440, description=(
+        "merchant hold window: a new order reaches NetSuite this many minutes after it was paid (on top of "
+        "TikTok's ON_HOLD), so edits made in TikTok's edit window settle first; 0 = at once"))
     order_types: dict[str, OrderTypeSpec] = Field(default_factory=dict)
     discounts: Discounts = Field(default_factory=Discounts)
     shipping: ShippingSpec = Field(default_factory=ShippingSpec)
