@@ -104,3 +104,26 @@ def test_a_partial_cancellation_re_prorates_the_discount_lines_in_the_same_write
     bridge.drain()
     assert Decimal(str(bridge.ns.get("salesOrder", so).data["total"])) == tiktok_total
     assert bridge.exceptions(o["id"]) == []
+
+
+def test_a_pending_buyer_cancellation_holds_the_sales_order_until_tiktok_decides(bridge: Bridge) -> None:
+    from bridge.sandbox.tiktok import aftersale
+
+    o = bridge.order([("MUG-001", 1)])
+    so = bridge.so(o["id"])
+    c = bridge.tt.cancel_order(o["id"], role="BUYER")
+    assert c["cancel_status"] == "CANCELLATION_REQUEST_PENDING"
+    bridge.drain()
+    rec = bridge.ns.get("salesOrder", so).data
+    assert "Buyer requested cancellation" in rec["custbody_ttns_hold_reason"]
+    assert rec["orderStatus"]["id"] == "A" and rec["custbody_ttns_sync_status"] == "ON_HOLD"
+    assert "Buyer requested cancellation" in bridge.link(o["id"])["reason"], "the console shows why"
+
+    reason = "order_manage_list_action_respond_popup_reject_reason_invalid_cancellation_reason"
+    bridge.tt.run(lambda st: aftersale.reject_cancellation(st, bridge.shop, str(c["cancel_id"]),
+                                                           {"reject_reason": reason}))
+    bridge.drain()
+    rec = bridge.ns.get("salesOrder", so).data
+    assert not rec.get("custbody_ttns_hold_reason") and rec["orderStatus"]["id"] == "B"
+    assert rec["custbody_ttns_sync_status"] == "SYNCED" and "reason" not in bridge.link(o["id"])
+    assert bridge.exceptions(o["id"]) == []
