@@ -18,7 +18,7 @@ from typing import Any, Literal
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
 from bridge.mapping.accounting import DEFAULT_ZONE, posting_date
-from bridge.mapping.orders_spec import OrderSettings, resolve_dimension
+from bridge.mapping.orders_spec import FEE_FIELDS, OrderSettings, resolve_dimension
 from bridge.mapping.wire import json_digest
 
 ZERO = Decimal("0")
@@ -296,12 +296,27 @@ def map_order(
                                     description="Shipping tax (TikTok)"))
 
     # -- other buyer-paid fees ----------------------------------------------------------------
-    for fee_field, fee_item in sorted(settings.fees.items()):
+    unmapped_fees: dict[str, str] = {}
+    for fee_field in sorted(FEE_FIELDS):
         amount = getattr(pay, fee_field)
         if fee_field == "retail_delivery_fee" and cancelled:
             amount = sum((li.retail_delivery_fee for li in live), ZERO) or amount
-        if amount:
-            lines.append(MappedLine("fee", fee_item, 1, amount, q(amount), description=fee_field.replace("_", " ")))
+        if not amount:
+            continue
+        fee_item = settings.fees.get(fee_field) or settings.fee_item  # type: ignore[call-overload]
+        if not fee_item:
+            unmapped_fees[fee_field] = str(amount)
+            continue
+        lines.append(MappedLine("fee", fee_item, 1, amount, q(amount), description=fee_field.replace("_", " ")))
+    if unmapped_fees:
+        raise NeedsHumanError(
+            f"order {order.id}: the buyer paid {', '.join(f'{k} {v}' for k, v in unmapped_fees.items())} "
+            f"{currency} and orders.yaml names no item for it",
+            code="UNMAPPED_FEE", owner="admin",
+            fix_hint="Set fee_item in orders.yaml (an other-charge item for buyer-paid TikTok fees; one fee can "
+            "go elsewhere under fees.<field>), then replay.",
+            evidence=Evidence.of("bridge", "map order", details={"fees": unmapped_fees, "order_id": order.id}),
+            entity=entity)
 
     # -- reconcile to TikTok's total -----------------------------------------------------------
     expected = pay.total_amount
