@@ -4,11 +4,40 @@ change both made is an exception, not a silent overwrite (docs/ownership.md)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bridge.bootstrap import build
 from bridge.sandbox.netsuite.sandbox import UI, ExecContext
+from bridge.sandbox.world import SandboxWorld
+from bridge.store.db import upgrade
+from bridge.tiktok import wiring
+from bridge.web import create_app
 from tests.fulfillment.conftest import Bridge
+
+
+@pytest.fixture(scope="module", params=["rest", "restlet"])
+def bridge(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
+    """Both sandboxes, once per NetSuite write path (REST upsert, the batch RESTlet running our SuiteScript)."""
+    tmp: Path = tmp_path_factory.mktemp(f"ownership-{request.param}")
+    world = SandboxWorld(tmp, run_scripts=True).start()
+    db = f"sqlite:///{tmp / 'bridge.db'}"
+    upgrade(db)
+    c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02,
+                             netsuite_write_path=request.param))
+    c.set(wiring.SERVICE, wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
+    world.serve(create_app(container=c))
+    world.connect_shop(c)
+    try:
+        yield Bridge(world, c, c.worker(threads=2, name=f"ownership-{request.param}"))
+    finally:
+        c.close()
+        world.close()
 
 
 def _ids(order: dict[str, Any], sku: str) -> list[str]:
