@@ -724,17 +724,20 @@ class NetSuiteSandbox:
         """
         created: dict[str, list[str]] = {}
         ctx = ExecContext(context_type=UI, fire_user_events=False, property_validation="Error")
-        for rec_type in seed.SEED_ORDER:
-            for entry in data.get(rec_type, []):
-                body = copy.deepcopy(entry)
-                special = body.pop("_special", None)
-                if body.get("externalId"):
-                    res = self.upsert(rec_type, f"eid:{body['externalId']}", body, ctx)
-                else:
-                    res = self.create(rec_type, body, ctx)
-                created.setdefault(rec_type, []).append(res.rec.id)
-                if special:
-                    self.special_accounts[str(special)] = res.rec.id
+        entries = [(t, e) for t in seed.SEED_ORDER for e in data.get(t, [])]
+        # ``_late`` entries come last, so a record added to the seed later does not shift the ids of the rest
+        entries.sort(key=lambda te: bool(te[1].get("_late")))
+        for rec_type, entry in entries:
+            body = copy.deepcopy(entry)
+            body.pop("_late", None)
+            special = body.pop("_special", None)
+            if body.get("externalId"):
+                res = self.upsert(rec_type, f"eid:{body['externalId']}", body, ctx)
+            else:
+                res = self.create(rec_type, body, ctx)
+            created.setdefault(rec_type, []).append(res.rec.id)
+            if special:
+                self.special_accounts[str(special)] = res.rec.id
         return created
 
     def receive_stock(

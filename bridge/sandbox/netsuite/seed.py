@@ -1,6 +1,7 @@
 """The default account a fresh sandbox starts with (control API ``POST /_sandbox/seed`` adds more).
 
-Bodies are REST-shaped; ``_special`` names an account/customer the sandbox uses for postings and
+Bodies are REST-shaped; ``_late`` entries are created after all others (records added to the seed
+later keep every earlier id where it was); ``_special`` names an account/customer the sandbox uses for postings and
 scenarios (undeposited funds, customer deposits, inventory adjustments, the TikTok clearing account).
 External ids make re-seeding idempotent.
 """
@@ -230,6 +231,7 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
                 # buyer-paid fees (retail delivery fee, small order fee, …): the digest of record schemas
                 # has no other-charge item, so the sandbox carries them on a discount item at a positive rate
                 "externalId": "FEE-BUYER",
+                "_late": True,
                 "itemId": "TikTok Buyer Fees",
                 "rate": "0",
                 "account": {"externalId": "ACCT-4100"},
