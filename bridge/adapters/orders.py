@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from bridge.domain.tiktok import Order
-from bridge.errors import Evidence, FatalError
+from bridge.errors import Evidence, NeedsHumanError
 from bridge.flows.ports import OrderWrite, WriteResult
+from bridge.mapping.catalog import MATCHABLE_TYPES
 from bridge.mapping.orders import ItemRef
+from bridge.mapping.skus import MatchSpec
 
 SUITEQL_IN_CHUNK = 200
 LOOKUP_COLUMNS = {"itemid": "itemid", "upccode": "upccode", "externalid": "externalid"}
@@ -56,23 +58,33 @@ class NetSuiteOrdersAdapter:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def resolve_items(self, skus: Sequence[str], lookup: str) -> dict[str, ItemRef]:
-        column = LOOKUP_COLUMNS[lookup]
+    def resolve_items(self, keys: Sequence[str], rule: MatchSpec) -> dict[str, ItemRef]:
+        column = LOOKUP_COLUMNS[rule.by]
         out: dict[str, ItemRef] = {}
-        for chunk in _chunks(sorted(set(skus)), SUITEQL_IN_CHUNK):
+        found: dict[str, list[str]] = {}
+        wanted = set(keys)
+        for chunk in _chunks(sorted(wanted), SUITEQL_IN_CHUNK):
             # The REST SuiteQL endpoint takes no bind parameters: values are quoted by sql_literal and the
-            # column comes from a closed list.
-            q = (f"SELECT id, {column} AS sku, isinactive, displayname FROM item "  # noqa: S608
-                 f"WHERE {column} IN ({', '.join(sql_literal(s) for s in chunk)})")
+            # column comes from a closed list. The SQL narrows by the rule's key; rule.key decides.
+            q = (f"SELECT id, {column} AS sku, isinactive, displayname, itemtype, matrixtype FROM item "  # noqa: S608
+                 f"WHERE {rule.sql_key(column)} IN ({', '.join(sql_literal(s) for s in chunk)})")
             for row in self.client.suiteql(q):
-                sku = str(row.get("sku") or "")
-                if sku in out:
-                    raise FatalError(
-                        f"SKU {sku!r} matches several NetSuite items ({out[sku].id} and {row['id']})",
-                        Evidence.of("netsuite", "resolve items", details={"sku": sku}),
-                    )
-                out[sku] = ItemRef(id=str(row["id"]), active=str(row.get("isinactive", "F")).upper() != "T",
-                                   name=str(row.get("displayname") or ""))
+                k = rule.key(str(row.get("sku") or ""))
+                matrix = str(row.get("matrixtype") or "").upper()
+                if k not in wanted or matrix == "PARENT" or str(row.get("itemtype") or "") not in MATCHABLE_TYPES:
+                    continue  # matrix parents and non-sale types never match (as in `ttns skus match`)
+                found.setdefault(k, []).append(str(row["id"]))
+                out[k] = ItemRef(id=str(row["id"]), active=str(row.get("isinactive", "F")).upper() != "T",
+                                 name=str(row.get("displayname") or ""))
+        ambiguous = {k: sorted(ids) for k, ids in found.items() if len(ids) > 1}
+        if ambiguous:
+            raise NeedsHumanError(
+                "SKU(s) match several NetSuite items: " + "; ".join(
+                    f"{k} -> {', '.join(ids)}" for k, ids in sorted(ambiguous.items())),
+                code="AMBIGUOUS_SKU", owner="ops",
+                fix_hint="Pin each SKU to one item under match.overrides in catalog.yaml (`ttns skus match` lists "
+                "them as ambiguous_netsuite), or make the NetSuite item names unique, then replay.",
+                evidence=Evidence.of("netsuite", "resolve items", details={"ambiguous": ambiguous}))
         return out
 
     def upsert_customer(self, customer: dict[str, Any]) -> str:
@@ -82,8 +94,9 @@ class NetSuiteOrdersAdapter:
         return str(result.id)
 
     def upsert_order(self, write: OrderWrite) -> WriteResult:
-        # Resending every line replaces them (without `replace` NetSuite would append); a body-only
-        # update (lines locked after shipping) leaves the lines alone.
+        # With `replace` NetSuite keeps exactly the lines sent: the flow sends its own lines (with their
+        # `line` numbers once known) and every line a person added as {"line": n}, so those survive
+        # unchanged; a body-only update (lines locked after shipping) leaves the lines alone.
         replace = ("item",) if "item" in write.record else ()
         result = self.client.upsert(write.record_type, write.external_id, write.record, replace=replace)
         return WriteResult(write.external_id, str(result.id), "written" if result.outcome != "resolved" else
@@ -103,6 +116,10 @@ class NetSuiteOrdersAdapter:
     def find_order(self, record_type: str, external_id: str) -> str | None:
         rec = self.client.get_by_external_id(record_type, external_id, fields=("id",))
         return None if rec is None else str(rec.get("id"))
+
+    def get_order(self, record_type: str, netsuite_id: str) -> dict[str, Any] | None:
+        rec: dict[str, Any] | None = self.client.get(record_type, netsuite_id, expand=True)
+        return rec
 
     def _lines(self, record_type: str, netsuite_id: str) -> list[dict[str, Any]]:
         rec = self.client.get(record_type, netsuite_id, expand=True) or {}

@@ -329,6 +329,7 @@ class Order(TTModel):
     is_replacement_order: bool = False
     is_exchange_order: bool = False
     replaced_order_id: Id = ""
+    exchange_source_order_id: Id = ""
     split_or_combine_tag: str = ""
     has_updated_recipient_address: bool = False
     commerce_platform: str = ""

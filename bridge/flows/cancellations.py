@@ -21,7 +21,7 @@ order status ``CANCELLED``. Both spellings are accepted everywhere (``normalize_
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -174,6 +174,9 @@ class CancellationSync:
     netsuite: NetSuiteFulfillment
     specs: SpecSet
     clock: Clock
+    # The orders flow (when wired): a partial cancellation is written by its merged update, so product,
+    # discount, shipping and tax lines change in one write and the sales order total is right at once.
+    orders: Callable[[], OrderSync] | None = None
 
     def settings(self, shop: Shop) -> ReturnSettings:
         try:
@@ -234,7 +237,14 @@ class CancellationSync:
         lines = self.netsuite.order_lines(record_type, link.netsuite_id)
         pushed = set(self.shipments.units(shop_id, order_id))
         changes, removed, late = plan_line_changes(lines, ids, pushed, full=full)
-        changed = self.netsuite.change_order_lines(record_type, link.netsuite_id, changes) if changes else 0
+        changed = 0
+        if changes and not full and not late and self.orders is not None and not link.data.get("lines_locked"):
+            # One write re-prorates the discount and charge lines with the product lines (the orders
+            # flow maps the order TikTok now has, without the cancelled units).
+            self.orders().sync(shop_id, order_id, not_before=self.clock.now())
+            changed = len(changes)
+        elif changes:
+            changed = self.netsuite.change_order_lines(record_type, link.netsuite_id, changes)
         fresh = self.store.links.get("order", shop_id, order_id) or link
         allocation, units = reduced_allocation(fresh.data.get("allocation") or [], set(removed))
         record = {"status": status, "applied": True, "units": list(removed), "too_late": late,
@@ -441,7 +451,8 @@ def register(registry: Registry, container: Any) -> None:
     def build(c: Any) -> CancellationSync:
         return CancellationSync(store=c.store, shipments=fulfillment_store(c), tiktok=c.get("tiktok.shipping"),
                                 aftersale=c.get("tiktok.aftersale"), netsuite=c.get("netsuite.fulfillment"),
-                                specs=c.get("specs"), clock=c.clock)
+                                specs=c.get("specs"), clock=c.clock,
+                                orders=(lambda: c.get("orders")) if c.has("orders") else None)
 
     container.provide("cancellations", build)
 

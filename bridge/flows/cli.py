@@ -235,7 +235,7 @@ def register(main: click.Group) -> None:
             for i in range(0, len(ids), 50):
                 for order in svc.tiktok.get_orders(sid, ids[i:i + 50]):
                     seen += 1
-                    items = svc.resolve_items(new_spec.for_shop(sid), [li.seller_sku for li in order.line_items])
+                    items = svc.resolve_items(sid, [li.seller_sku for li in order.line_items])
                     texts = []
                     for spec in (old_spec, new_spec):
                         try:

@@ -14,9 +14,10 @@ Triggers, all ending in ``inventory.push`` jobs keyed by TikTok product:
 
 A push reads NetSuite's available stock for the product's items, subtracts the TikTok units not
 yet committed in NetSuite, applies inventory.yaml, and sends one Update Inventory per product with
-every warehouse of each SKU; SKUs whose numbers equal the last ones pushed are left out (a forced
-push sends them all). TikTok's refusals become exceptions for a person (promotion-locked stock,
-unlinked warehouses …), never retry loops.
+every warehouse of each SKU; SKUs whose numbers equal the ones TikTok shows now are left out (a
+forced push sends them all). The comparison is with TikTok's own numbers, read before every update,
+because TikTok moves them itself on every order and cancellation. TikTok's refusals become
+exceptions for a person (promotion-locked stock, unlinked warehouses …), never retry loops.
 """
 
 from __future__ import annotations
@@ -290,20 +291,20 @@ class InventorySync:
 
     def _send(self, shop: Shop, product_id: str, inputs: PlanInputs, mode: Mode, dry_run: bool, reason: str, *,
               retried: bool) -> PushResult:
-        """``delta``: only SKUs whose number by NetSuite moved since the last push; ``check``: every
-        SKU, sent where TikTok's own number differs; ``force``: every SKU, sent. Before sending,
-        TikTok's reservations are read so orders the bridge has not seen yet are not handed back."""
+        """``delta`` and ``check``: every SKU whose number differs from the one TikTok shows now is
+        sent; ``force``: every SKU, sent. TikTok's own numbers (available and reserved) are read
+        before sending: reserved units of orders the bridge has not seen yet are not handed back,
+        and the comparison is with what TikTok shows, never with the number last pushed — TikTok
+        moves its number itself on every order and cancellation (by the order's units, where the
+        bridge's number moves by the allocated share), and a number pushed while an order was
+        counted twice between two reads must be raised again once it is counted once."""
         base = inputs.plan()
-        basis = self.inv.last_pushed(shop.id, list(base.quantities))
-        due = set(base.quantities) if mode != "delta" else set(changed(base.quantities, basis))
-        if not due:
-            return PushResult(shop.id, product_id, "unchanged", {}, base, reason)
         actual = self.tiktok.stock(shop.id, [product_id])
         plan = inputs.plan({(s, w): st.committed for s, per in actual.items() for w, st in per.items()})
-        targets = {s: q for s, q in plan.quantities.items() if s in due}
+        targets = dict(plan.quantities)
         now = {(s, w): st.available for s, per in actual.items() for w, st in per.items()}
         todo = targets if mode == "force" else changed(targets, now)
-        record = {s: base.quantities[s] for s in due if s in base.quantities}
+        record = dict(base.quantities)
         strategy = self.sold_out_strategy(shop)
         held: list[Line] = []
         if strategy != "zero":
@@ -378,8 +379,7 @@ class InventorySync:
                 evidence=Evidence.of("tiktok", "activate product", code=refused[0].code,
                                      details={"product_id": product_id}))
         self.store.cursors.set(deactivated_cursor(shop.id, product_id), "")
-        # TikTok still shows what it showed before the product sold out: every SKU is due again.
-        self.inv.record_pushed(shop.id, product_id, {s: {w: -1 for w in per} for s, per in plan.quantities.items()})
+        # TikTok still shows what it showed before the product sold out: the push compares with that.
         return self.index_product(shop, product_id)
 
     def _held_exception(self, shop: Shop, product_id: str, held: list[Line], strategy: str) -> None:

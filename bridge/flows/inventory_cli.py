@@ -61,7 +61,7 @@ def register(main: click.Group) -> None:
     @click.option("--shop", "shop_ids", multiple=True, help="Only these shops (id or name).")
     @click.option("--product", "products", multiple=True, help="Only these TikTok product ids.")
     @click.option("--dry-run", is_flag=True, help="Compute and show; send nothing.")
-    @click.option("--changed-only", is_flag=True, help="Send only numbers that moved since the last push.")
+    @click.option("--changed-only", is_flag=True, help="Send only numbers that differ from what TikTok shows.")
     @click.pass_context
     def inventory_push(ctx: click.Context, all_: bool, shop_ids: tuple[str, ...], products: tuple[str, ...],
                        dry_run: bool, changed_only: bool) -> None:

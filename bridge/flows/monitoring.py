@@ -236,6 +236,19 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
         rows = [r for r in c.execute(stmt).all() if r.external_id]
     if not rows:
         return Measure(Decimal(0), "no synced order in the window", unit="orders")
+    # An order still in flight (a sync or cancellation job queued or running for it, or a buyer's
+    # cancellation request TikTok has not decided) is not compared: its totals are about to move.
+    keys = [f"order:{r.shop_id}:{r.tiktok_id}" for r in rows]
+    busy: set[str] = set()
+    with _read(ctx.store.engine) as c:
+        for i in range(0, len(keys), 500):
+            busy |= {str(k) for (k,) in c.execute(select(jobs.c.key).where(
+                jobs.c.key.in_(keys[i:i + 500]), jobs.c.status.in_(("queued", "running"))))}
+    in_flight = {r.external_id for r in rows if f"order:{r.shop_id}:{r.tiktok_id}" in busy
+                 or (r.data or {}).get("hold_reason")}
+    rows = [r for r in rows if r.external_id not in in_flight]
+    if not rows:
+        return Measure(Decimal(0), f"{len(in_flight)} order(s) in flight, none to compare", unit="orders")
     totals: dict[str, Decimal] = {}
     eids = [r.external_id for r in rows]
     for i in range(0, len(eids), 200):
@@ -257,7 +270,8 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
         if len(samples) < MAX_SAMPLES:
             samples.append(Sample(f"order:{r.shop_id}:{r.tiktok_id}", f"order {r.tiktok_id}", detail,
                                   order_href(r.shop_id, r.tiktok_id)))
-    return Measure(Decimal(count), f"{len(rows)} sales orders compared", samples, "orders")
+    note = f"{len(rows)} sales orders compared" + (f", {len(in_flight)} in flight skipped" if in_flight else "")
+    return Measure(Decimal(count), note, samples, "orders")
 
 
 # --- fulfillment, inventory, settlement (their flows' data) ----------------------------------------

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,9 +33,13 @@ from bridge.errors import (
 from bridge.flows.accounting import policy_for
 from bridge.flows.ports import NetSuiteLookup, NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
 from bridge.mapping.accounting import posting_date
+from bridge.mapping.catalog_spec import CatalogSpec
 from bridge.mapping.orders import ItemRef, MappedOrder, external_id, gate, map_order
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
-from bridge.mapping.specs import SpecSet
+from bridge.mapping.ownership import Merge, snapshot
+from bridge.mapping.ownership import merge as merge_owned
+from bridge.mapping.skus import MatchSpec
+from bridge.mapping.specs import SpecError, SpecSet
 from bridge.mapping.wire import jsonable
 from bridge.store import Store
 from bridge.store.queue import JobSpec
@@ -276,44 +280,68 @@ class OrderSync:
             return with_references(settings, dict(self._refs))
 
     # -- items and customers ----------------------------------------------------------------
-    def resolve_items(self, settings: OrderSettings, skus: Sequence[str]) -> dict[str, ItemRef]:
+    def sku_rule(self, shop_id: str) -> MatchSpec:
+        """The one SKU rule (catalog.yaml ``match``), the same ``ttns skus match`` and stock use."""
+        shop = self.store.shops.get(shop_id)
+        name = shop.name if shop is not None else ""
+        try:
+            return self.specs.get("catalog", CatalogSpec, needs=("match",)).for_shop(shop_id, name).match
+        except SpecError:
+            return MatchSpec()  # no catalog.yaml: the default rule (case and surrounding spaces ignored)
+
+    def resolve_items(self, shop_id: str, skus: Sequence[str]) -> dict[str, ItemRef]:
+        """Seller SKU (stripped, as the mapping looks it up) -> NetSuite item, by the one SKU rule."""
+        rule = self.sku_rule(shop_id)
         out: dict[str, ItemRef] = {}
-        wanted: list[str] = []
-        for sku in sorted(set(skus)):
-            if sku in settings.items.overrides:
-                out[sku] = ItemRef(id=settings.items.overrides[sku])
-            else:
-                wanted.append(sku)
-        if not wanted:
+        by_key: dict[str, list[str]] = {}
+        for sku in sorted({s.strip() for s in skus if s.strip()}):
+            pinned = rule.override(sku)
+            if pinned is not None:
+                out[sku] = ItemRef(id=pinned)
+            elif rule.key(sku):
+                by_key.setdefault(rule.key(sku), []).append(sku)
+        if not by_key:
             return out
-        cached = self.store.links.get_many("item", "", wanted)
-        now = self.clock.now()
+        # cached per rule: changing catalog.yaml `match` never reads a link found under another rule
+        prefix = f"{rule.by}:{rule.case}:{rule.spaces}:"
+        wanted = sorted(by_key)
+
+        def take(k: str, ref: ItemRef) -> None:
+            for sku in by_key[k]:
+                out[sku] = ref
+
+        def fresh(link: Link | None) -> bool:
+            return bool(link and link.netsuite_id and link.synced_at and link.synced_at >= self.clock.now() - timedelta(
+                seconds=ITEM_CACHE_SECONDS))
+
+        cached = self.store.links.get_many("item", "", [prefix + k for k in wanted])
         misses = []
-        for sku in wanted:
-            link = cached.get(sku)
-            fresh = link and link.netsuite_id and link.synced_at and (now - link.synced_at).total_seconds() < (
-                ITEM_CACHE_SECONDS)
-            if link and fresh:
+        for k in wanted:
+            link = cached.get(prefix + k)
+            if link is not None and fresh(link):
                 assert link.netsuite_id is not None
-                out[sku] = ItemRef(id=link.netsuite_id, active=link.status != "inactive", name=str(
-                    link.data.get("name", "")))
+                take(k, ItemRef(id=link.netsuite_id, active=link.status != "inactive", name=str(
+                    link.data.get("name", ""))))
             else:
-                misses.append(sku)
+                misses.append(k)
         if misses:
             with self._items_lock:  # concurrent jobs missing the same SKUs wait for one lookup
-                again = self.store.links.get_many("item", "", misses)
-                for sku in list(misses):
-                    link = again.get(sku)
-                    if link and link.netsuite_id and link.synced_at and link.synced_at >= now - timedelta(
-                            seconds=ITEM_CACHE_SECONDS):
-                        out[sku] = ItemRef(id=link.netsuite_id, active=link.status != "inactive",
-                                           name=str(link.data.get("name", "")))
-                        misses.remove(sku)
-                found = self.netsuite.resolve_items(misses, settings.items.lookup) if misses else {}
-                for sku, ref in found.items():
-                    out[sku] = ref
-                    self.store.links.upsert(Link("item", "", sku, ref.id, "item", "", "", "inactive" if not ref.active
-                                                 else "active", {"name": ref.name}, self.clock.now()))
+                again = self.store.links.get_many("item", "", [prefix + k for k in misses])
+                for k in list(misses):
+                    link = again.get(prefix + k)
+                    if link is not None and fresh(link):
+                        assert link.netsuite_id is not None
+                        take(k, ItemRef(id=link.netsuite_id, active=link.status != "inactive",
+                                        name=str(link.data.get("name", ""))))
+                        misses.remove(k)
+                found = self.netsuite.resolve_items(misses, rule) if misses else {}
+                for k, ref in found.items():
+                    if k not in by_key:
+                        continue
+                    take(k, ref)
+                    self.store.links.upsert(Link("item", "", prefix + k, ref.id, "item", "", "", "inactive"
+                                                 if not ref.active else "active", {"name": ref.name},
+                                                 self.clock.now()))
         return out
 
     def resolve_customer(self, shop_id: str, order: Order, mapped: MappedOrder) -> str | None:
@@ -332,7 +360,7 @@ class OrderSync:
         """The NetSuite document this order needs now (reads NetSuite for items, never writes)."""
         settings = self.settings_for(shop_id)
         gate(order, settings)
-        items = self.resolve_items(settings, [li.seller_sku for li in order.line_items if li.seller_sku])
+        items = self.resolve_items(shop_id, [li.seller_sku for li in order.line_items if li.seller_sku])
         mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
         if customer_lookup and mapped.customer is not None:
             link = self.store.links.get("customer", shop_id, order.user_id)
@@ -341,7 +369,9 @@ class OrderSync:
                                    customer_id=link.netsuite_id, time_zone=self.zone(shop_id))
         return mapped
 
-    def sync(self, shop_id: str, order_id: str, *, not_before: datetime) -> dict[str, Any]:
+    def sync(self, shop_id: str, order_id: str, *, not_before: datetime, force: bool = False) -> dict[str, Any]:
+        """Converge the sales order to the current TikTok order. ``force`` (a replay of an edit-conflict
+        exception) writes TikTok's version over the conflicting fields a person changed."""
         shop = self.store.shops.get(shop_id)
         if shop is None:
             raise SkippableError(f"shop {shop_id} is not connected")
@@ -365,7 +395,7 @@ class OrderSync:
             if order.status == "CANCELLED" and link and link.netsuite_id:
                 return self._cancelled(shop_id, order, link)
             raise
-        items = self.resolve_items(settings, [li.seller_sku for li in order.line_items if li.seller_sku])
+        items = self.resolve_items(shop_id, [li.seller_sku for li in order.line_items if li.seller_sku])
         mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
         customer_id = None
         if mapped.customer is not None and self.write_path == "rest":
@@ -385,14 +415,17 @@ class OrderSync:
             self._touch(shop_id, order, link, update_ts)
             return {"action": "unchanged", "netsuite_id": link.netsuite_id}
         customer = jsonable(mapped.customer) if mapped.customer and customer_id is None else None
+        merged = self._merge(shop_id, order_id, link, mapped, lines=not lines_locked, force=force)
         try:
-            result = self._write(_order_write(mapped, customer, lines=not lines_locked))
+            result = self._write(_order_write(mapped, customer, lines=not lines_locked, merged=merged,
+                                              path=self.write_path))
         except NeedsHumanError as exc:
             if exc.code != "NS_ALREADY_FULFILLED" or lines_locked:
                 raise
             # NetSuite fulfilled some lines before TikTok said so: keep them, update the body only.
             lines_locked, content_hash = True, mapped.body_hash()
-            result = self._write(_order_write(mapped, customer, lines=False))
+            merged = self._merge(shop_id, order_id, link, mapped, lines=False, force=force)
+            result = self._write(_order_write(mapped, customer, lines=False, merged=merged, path=self.write_path))
         if result.status in ("error", "deferred") or not result.id:
             raise _write_error(result, order_id)
         if result.customer_id and mapped.customer is not None and customer_id is None:
@@ -417,7 +450,9 @@ class OrderSync:
             data["lines_locked"] = True
         else:
             data["allocation"] = mapped.allocation()
+        data["written"] = _snapshot(mapped, merged, previous=data.get("written"), lines=not lines_locked)
         data.pop("reason", None)
+        data.pop("conflict", None)
         self.store.links.upsert(Link(
             "order", shop_id, order_id, result.id, mapped.record_type, mapped.external_id, content_hash,
             "staged" if staged else "synced", data, self.clock.now()))
@@ -430,6 +465,43 @@ class OrderSync:
                     idempotency_key=f"{KIND_DEPOSIT}:{shop_id}:{order_id}"))
         return {"action": result.status, "netsuite_id": result.id, "total": str(mapped.computed_total),
                 "staged": staged, **({"lines_locked": True} if lines_locked else {})}
+
+    def _merge(self, shop_id: str, order_id: str, link: Link | None, mapped: MappedOrder, *, lines: bool,
+               force: bool) -> Merge | None:
+        """The update that keeps what people changed in NetSuite (``bridge.mapping.ownership``); None
+        for a create. A change a person and TikTok both made is an exception, and nothing is written."""
+        if link is None or not link.netsuite_id:
+            return None
+        current = self.netsuite.get_order(mapped.record_type, link.netsuite_id)
+        if current is None:
+            return None
+        desired = jsonable(mapped.record)
+        if not lines:
+            desired = {k: v for k, v in desired.items() if k != "item"}
+        force = force and bool(link.data.get("conflict"))
+        merged = merge_owned(desired, line_keys(mapped), link.data.get("written"), current, force=force)
+        key = order_key(shop_id, order_id)
+        if merged.conflicts:
+            details = [c.as_evidence() for c in merged.conflicts]
+            self.store.links.upsert(replace(link, data={**link.data, "conflict": details}))
+            raise NeedsHumanError(
+                f"order {order_id}: TikTok changed {len(details)} thing(s) a person also changed in NetSuite "
+                f"({', '.join(str(d['where']) for d in details)}); nothing was written",
+                code="NS_EDIT_CONFLICT", owner="ops",
+                fix_hint="Compare both versions in the evidence (netsuite = the person's value, tiktok = the "
+                "new TikTok value). Replay applies TikTok's version to those fields (the person's values stay in "
+                "this exception and the audit log); to keep NetSuite's version, ignore this exception.",
+                evidence=Evidence.of("netsuite", "merge order update", details={
+                    "sales_order": link.netsuite_id, "conflicts": details}),
+                entity=key)
+        if force:
+            self.store.audit.record("worker", "order.conflict_overwritten", entity=key, detail={
+                "sales_order": link.netsuite_id, "conflicts": link.data.get("conflict")})
+        if merged.kept or merged.person_lines:
+            self.store.audit.record("worker", "order.edits_kept", entity=key, detail={
+                "sales_order": link.netsuite_id, "fields": list(merged.kept),
+                "person_lines": list(merged.person_lines)})
+        return merged
 
     def _units_changed(self, shop_id: str, order: Order) -> None:
         if self.on_units is not None:
@@ -487,11 +559,44 @@ class OrderSync:
         return result
 
 
-def _order_write(mapped: MappedOrder, customer: dict[str, Any] | None, *, lines: bool) -> OrderWrite:
-    record = jsonable(mapped.record)
+def _order_write(mapped: MappedOrder, customer: dict[str, Any] | None, *, lines: bool, merged: Merge | None = None,
+                 path: str = "rest") -> OrderWrite:
+    record = jsonable(mapped.record) if merged is None else dict(merged.record)
     if not lines:
         record = {k: v for k, v in record.items() if k != "item"}
+    elif merged is not None and path == "restlet" and "item" in record:
+        # The RESTlet matches lines itself (TikTok ids, then item) and never touches a line it is not
+        # sent: drop the kept-as-is person lines and the REST `line` numbers.
+        rows = [{k: v for k, v in row.items() if k != "line"} for row in record["item"]["items"]]
+        record["item"] = {"items": [row for row in rows if row]}
     return OrderWrite(mapped.record_type, mapped.external_id, record, customer)
+
+
+def line_keys(mapped: MappedOrder) -> list[str]:
+    """One ownership key per mapped line (see ``bridge.mapping.ownership``)."""
+    keys: list[str] = []
+    for ln in mapped.lines:
+        base = f"product:{ln.sku}:{ln.rate}" if ln.kind == "product" else f"{ln.kind}:{ln.description}"
+        key, n = base, 1
+        while key in keys:
+            n += 1
+            key = f"{base}#{n}"
+        keys.append(key)
+    return keys
+
+
+def _snapshot(mapped: MappedOrder, merged: Merge | None, *, previous: Any, lines: bool) -> dict[str, Any]:
+    """What this write set, for the next update's three-way merge."""
+    record = jsonable(mapped.record)
+    numbers = merged.line_numbers if merged is not None else {}
+    prev = previous if isinstance(previous, dict) else {}
+    max_line = int(prev.get("max_line") or 0)
+    if merged is not None and lines:
+        max_line = max([max_line, *numbers.values(), *merged.person_lines])
+    snap = snapshot(record, line_keys(mapped), numbers, max_line=max_line)
+    if not lines:
+        snap["lines"] = prev.get("lines") or []
+    return snap
 
 
 
@@ -530,7 +635,8 @@ def service(container: Any) -> OrderSync:
 def handle_sync(ctx: JobContext) -> dict[str, Any]:
     p = ctx.payload
     created = ctx.job.created_at or ctx.started_at
-    return service(ctx.services).sync(str(p["shop_id"]), str(p["order_id"]), not_before=created)
+    return service(ctx.services).sync(str(p["shop_id"]), str(p["order_id"]), not_before=created,
+                                      force=ctx.job.exception_id is not None)
 
 
 def handle_poll(ctx: JobContext) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from bridge.domain.tiktok import Order
 from bridge.mapping.orders import ItemRef
+from bridge.mapping.skus import MatchSpec
 
 
 class TikTokOrders(Protocol):
@@ -54,8 +55,9 @@ class WriteResult:
 
 
 class NetSuiteOrders(Protocol):
-    def resolve_items(self, skus: Sequence[str], lookup: str) -> dict[str, ItemRef]:
-        """NetSuite items for seller SKUs (by item name/number, UPC or external id)."""
+    def resolve_items(self, keys: Sequence[str], rule: MatchSpec) -> dict[str, ItemRef]:
+        """NetSuite items for normalised SKU keys (``rule.key``), compared on ``rule.by``; keyed by the key.
+        Matrix parents and non-sale item types never match; a key matching two items needs a human."""
         ...
 
     def upsert_customer(self, customer: dict[str, Any]) -> str:
@@ -72,6 +74,11 @@ class NetSuiteOrders(Protocol):
         ...
 
     def find_order(self, record_type: str, external_id: str) -> str | None: ...
+
+    def get_order(self, record_type: str, netsuite_id: str) -> dict[str, Any] | None:
+        """The sales order as NetSuite holds it now (body and expanded ``item`` lines with their ``line``
+        numbers), to merge with what people changed; None when it no longer exists."""
+        ...
 
     def upsert_record(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
         """Create or update any record by external id (e.g. the order's customer deposit)."""

@@ -1,8 +1,9 @@
 """NetSuite items and TikTok products (pure): SKU matching, the audit, and listings built from items.
 
 Matching: a TikTok SKU matches the NetSuite item whose ``match.by`` field (``itemid`` by default)
-equals its seller SKU, compared ignoring case and surrounding spaces; ``match.overrides`` pins a
-seller SKU to an item id. Matrix parents never match (their children hold the stock); an ambiguous
+equals its seller SKU, both normalised by the one SKU rule (``bridge.mapping.skus``: case and
+whitespace as ``match.case`` / ``match.spaces`` say); ``match.overrides`` pins a seller SKU to an
+item id. Matrix parents never match (their children hold the stock); an ambiguous
 key (two NetSuite items) matches nothing until an override says which. Several TikTok SKUs of one
 shop may sell the same item (they split its stock, see ``bridge.mapping.inventory``); the audit
 lists them as duplicates.
@@ -60,10 +61,6 @@ class TtSku:
     title: str = ""
 
 
-def norm(key: str) -> str:
-    return key.strip().casefold()
-
-
 @dataclass(frozen=True)
 class MatchRow:
     status: str  # matched | unmatched_tiktok | unmatched_netsuite | ambiguous_netsuite | override_missing
@@ -112,19 +109,19 @@ def match_skus(shop_id: str, skus: Sequence[TtSku], items: Sequence[NsItem], spe
     by_id = {i.id: i for i in items}
     index: dict[str, list[NsItem]] = defaultdict(list)
     for it in items:
-        k = norm(it.key(spec.by))
+        k = spec.key(it.key(spec.by))
         if it.matchable and k:
             index[k].append(it)
     result.duplicate_netsuite_keys = {k: sorted(i.id for i in v) for k, v in index.items() if len(v) > 1}
-    seller_counts = Counter(norm(s.seller_sku) for s in skus if s.seller_sku.strip())
+    seller_counts = Counter(spec.key(s.seller_sku) for s in skus if spec.key(s.seller_sku))
     matched_items: set[str] = set()
     for sku in sorted(skus, key=lambda s: (s.product_id, s.sku_id)):
-        dup = bool(sku.seller_sku.strip()) and seller_counts[norm(sku.seller_sku)] > 1
+        dup = bool(spec.key(sku.seller_sku)) and seller_counts[spec.key(sku.seller_sku)] > 1
 
         def row(status: str, sku: TtSku = sku, dup: bool = dup, **kw: str) -> MatchRow:
             return MatchRow(status, shop_id, sku.seller_sku, sku.product_id, sku.sku_id, duplicate_tiktok=dup, **kw)
 
-        override = spec.overrides.get(sku.seller_sku)
+        override = spec.override(sku.seller_sku)
         item: NsItem | None
         if override is not None:
             item = by_id.get(override)
@@ -137,7 +134,7 @@ def match_skus(shop_id: str, skus: Sequence[TtSku], items: Sequence[NsItem], spe
             result.rows.append(row("unmatched_tiktok", detail="the TikTok SKU has no seller SKU"))
             continue
         else:
-            found = index.get(norm(sku.seller_sku), [])
+            found = index.get(spec.key(sku.seller_sku), [])
             if not found:
                 result.rows.append(row("unmatched_tiktok", detail=f"no NetSuite item has {spec.by} {sku.seller_sku!r}"))
                 continue
@@ -465,7 +462,6 @@ __all__ = [
     "group_items",
     "listing_changes",
     "match_skus",
-    "norm",
     "plan_listing",
     "seller_sku_of",
 ]

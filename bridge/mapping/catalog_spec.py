@@ -7,8 +7,9 @@ SKUs); inactive items deactivate their product, never delete it. ``source: tikto
 TikTok SKUs are linked to NetSuite items by seller SKU and the differences reported; nothing is
 created.
 
-``match.by`` names the NetSuite item field that equals the TikTok seller SKU; ``match.overrides``
-maps a seller SKU to a NetSuite item id where the two differ. ``shops.<shop_id>`` overrides any of
+``match`` is the one SKU rule every flow uses (``bridge.mapping.skus``): ``match.by`` names the NetSuite
+item field that equals the TikTok seller SKU, ``match.case`` / ``match.spaces`` the normalisation and
+``match.overrides`` maps a seller SKU to a NetSuite item id where the two differ. ``shops.<shop_id>`` overrides any of
 ``source``, ``match`` and ``defaults`` for one shop, keyed by shop id or name (mappings merge key by key).
 """
 
@@ -19,16 +20,12 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from bridge.mapping.skus import MatchSpec
 from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, shop_problems, spec_model
 
 NsId = str
 WeightUnit = Literal["KILOGRAM", "POUND", "GRAM"]
 DimensionUnit = Literal["CENTIMETER", "INCH"]
-
-
-class MatchSpec(SpecModel):
-    by: Literal["itemid", "upccode", "externalid"] = "itemid"
-    overrides: dict[str, NsId] = Field(default_factory=dict, description="seller SKU -> NetSuite item id")
 
 
 class ImagesSpec(SpecModel):

@@ -120,9 +120,6 @@ def _body_value(source: str, order: Order, shop_id: str) -> Any:
         return order.id
     if source == "shop_id":
         return shop_id
-    if source == "creator":
-        extra = order.model_extra or {}
-        return str(extra.get("creator") or extra.get("affiliate") or "")
     return getattr(order, source, "")
 
 
@@ -194,14 +191,14 @@ def map_order(
             rate -= li.seller_discount
         if platform_in_rate:
             rate -= li.platform_discount
-        groups.setdefault((sku, rate), []).append(li)
+        groups.setdefault((ref.id, rate), []).append(li)  # SKUs the SKU rule joins share one line
     if missing:
         raise NeedsHumanError(
             f"{len(set(missing))} SKU(s) of order {order.id} have no NetSuite item: {', '.join(sorted(set(missing)))}",
             code="UNKNOWN_SKU",
             owner="ops",
-            fix_hint="Create the item in NetSuite with that SKU as its name/number, or map the SKU under "
-            "items.overrides in orders.yaml (per shop under shops.<id>.items.overrides), then replay.",
+            fix_hint="Create the item in NetSuite with that SKU as its name/number, or pin the SKU to an item under "
+            "match.overrides in catalog.yaml (per shop under shops.<id>.match.overrides), then replay.",
             evidence=Evidence.of("bridge", "map order", details={"skus": sorted(set(missing)), "order_id": order.id}),
             entity=entity,
         )
@@ -210,17 +207,19 @@ def map_order(
             f"SKU(s) {', '.join(sorted(set(inactive)))} of order {order.id} map to inactive NetSuite items",
             code="INACTIVE_ITEM",
             owner="ops",
-            fix_hint="Reactivate the item in NetSuite or map the SKU to an active item in orders.yaml, then replay.",
+            fix_hint="Reactivate the item in NetSuite or pin the SKU to an active item under match.overrides in "
+            "catalog.yaml, then replay.",
             evidence=Evidence.of("bridge", "map order", details={"skus": sorted(set(inactive))}),
             entity=entity,
         )
 
     lines: list[MappedLine] = []
-    for (sku, rate), units in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+    for (item_id, rate), units in sorted(groups.items(), key=lambda kv: (kv[1][0].seller_sku.strip(), kv[0][1])):
         qty = len(units)
         first = units[0]
+        sku = first.seller_sku.strip()
         desc = " - ".join(p for p in (first.product_name, first.sku_name) if p)
-        lines.append(MappedLine("product", items[sku].id, qty, rate, q(rate * qty), sku,
+        lines.append(MappedLine("product", item_id, qty, rate, q(rate * qty), sku,
                                 tuple(li.id for li in units), desc[:300]))
 
     seller_disc = sum((li.seller_discount for li in live), ZERO)

@@ -60,7 +60,11 @@ BODY_SOURCES = Literal[
     "warehouse_id",
     "payment_method_name",
     "status",
-    "creator",
+    # the order's source as Get Order Detail documents it (TikTok has no creator/affiliate on an order:
+    # the affiliate commission per order is in the finance statement transactions, see settlement.yaml)
+    "commerce_platform",
+    "replaced_order_id",
+    "exchange_source_order_id",
 ]
 
 
@@ -142,9 +146,10 @@ class DepositSpec(SpecModel):
     payment_option: NsId | None = None
 
 
-class ItemsSpec(SpecModel):
-    lookup: Literal["itemid", "upccode", "externalid"] = "itemid"
-    overrides: dict[str, NsId] = Field(default_factory=dict, description="seller SKU → NetSuite item id")
+ITEMS_MOVED = ("SKU lookup and overrides are the one SKU rule in catalog.yaml `match`, shared by `ttns skus match`, "
+               "orders, stock, returns and catalog | fix: move items.lookup to catalog.yaml match.by and "
+               "items.overrides to match.overrides (internal item ids; per shop under shops.<id>.match), then "
+               "delete items from orders.yaml")
 
 
 class OrderSettings(SpecModel):
@@ -167,12 +172,20 @@ class OrderSettings(SpecModel):
     fees: dict[Literal["retail_delivery_fee", "small_order_fee", "buyer_service_fee", "handling_fee",
                        "shipping_insurance_fee", "item_insurance_fee"], NsId] = Field(default_factory=dict)
     rounding: RoundingSpec = Field(default_factory=RoundingSpec)
-    body_fields: dict[str, BODY_SOURCES] = Field(default_factory=dict)
+    body_fields: dict[str, BODY_SOURCES] = Field(
+        default_factory=dict, description="custom body field id -> order field of Get Order Detail (an order has no "
+        "creator or affiliate: the affiliate commission is in the statement transactions, settlement.yaml)")
     memo: str = "TikTok Shop order {order_id}"
     deposit: DepositSpec = Field(default_factory=DepositSpec)
-    items: ItemsSpec = Field(default_factory=ItemsSpec)
 
     model_config = {**SpecModel.model_config, "populate_by_name": True}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _items_moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "items" in data:
+            raise ValueError(f"items: {ITEMS_MOVED}")
+        return data
 
     @field_validator("body_fields")
     @classmethod
@@ -259,7 +272,6 @@ REFERENCE_PATHS: tuple[tuple[str, str, str], ...] = (
     ("tax.exempt_taxcode", "salestaxitem", "tax code"),
     ("rounding.item", "item", "item"),
     ("fees.*", "item", "item"),
-    ("items.overrides.*", "item", "item"),
 )
 
 

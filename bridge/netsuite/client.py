@@ -25,6 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from bridge import lease
 from bridge.errors import (
     BridgeError,
     Evidence,
@@ -487,6 +488,8 @@ class NetSuiteClient:
         while True:
             attempt += 1
             final = attempt >= self.retry.max_attempts
+            if write:  # a worker that lost its lease sends no more writes (bridge.lease)
+                lease.recheck(f"NetSuite {operation}")
             started = time.monotonic()
             with self.governor.slot():
                 try:

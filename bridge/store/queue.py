@@ -16,6 +16,11 @@ Semantics every implementation honours (the contract suite in ``tests/contract``
 * A running job whose lease expired (its worker crashed) is claimable again by anyone.
 * Finishing a job (``complete``, ``retry``, ``fail``, ``release``) checks the lease token, so a
   worker that lost its lease cannot overwrite the new owner's outcome (``LeaseLost``).
+* Fencing (``fence``): while a worker runs a job under ``bridge.lease.holding(queue.fence(job))``,
+  every write statement on that thread through the queue's engine first checks, in the same
+  transaction, that the job is still running under the worker's token and lease (on PostgreSQL the
+  check takes ``FOR SHARE`` on the job row, so a reclaim cannot slip in before the write commits; on
+  SQLite ``BEGIN IMMEDIATE`` already excludes it). A worker that lost its lease cannot write.
 * Every attempt is recorded with its outcome, duration and a redacted error excerpt.
 """
 
@@ -23,14 +28,16 @@ from __future__ import annotations
 
 import secrets
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, and_, bindparam, event, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
+from bridge import lease
 from bridge.clock import Clock, SystemClock
 from bridge.errors import LeaseLost, redact_text
 from bridge.store.tables import job_attempts, jobs
@@ -129,6 +136,10 @@ class JobQueue(Protocol):
 
     def release(self, job: Job, *, started_at: datetime) -> None: ...
 
+    def fence(self, job: Job) -> lease.Fence:
+        """The fence of ``job``'s lease (see ``bridge.lease``)."""
+        ...
+
     def get(self, job_id: int) -> Job | None: ...
 
     def attempts(self, job_id: int) -> list[Attempt]: ...
@@ -171,6 +182,11 @@ class SqlJobQueue:
             self._insert = insert(jobs).returning(jobs.c.id)
         # PostgreSQL: serialise enqueues of one key until commit (see the module docstring).
         self._key_lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+        _install_fencing(engine)
+
+    # -- fencing --------------------------------------------------------------------------
+    def fence(self, job: Job) -> SqlFence:
+        return SqlFence(self, job)
 
     # -- enqueue --------------------------------------------------------------------------
     def enqueue(self, spec: JobSpec, conn: Connection | None = None) -> Enqueued:
@@ -481,6 +497,60 @@ class SqlJobQueue:
             return [(str(k), t) for k, t in conn.execute(stmt).all()]
 
 
+class SqlFence:
+    """A job's lease as the SQL queue checks it, inside the caller's transaction."""
+
+    def __init__(self, queue: SqlJobQueue, job: Job) -> None:
+        self.queue = queue
+        self.job_id = job.id
+        self.token = job.lease_token
+        stmt = select(jobs.c.id).where(
+            jobs.c.id == job.id, jobs.c.lease_token == job.lease_token, jobs.c.status == "running",
+            jobs.c.lease_expires_at > bindparam("now", type_=jobs.c.lease_expires_at.type),
+        )
+        # FOR SHARE: a reclaim (UPDATE … under FOR UPDATE SKIP LOCKED) waits for, or skips, this row
+        # until the write commits, so the write cannot land after another worker took the job.
+        self._check = stmt.with_for_update(read=True) if queue._pg else stmt
+        self._peek = stmt
+
+    def check(self, conn: Connection) -> bool:
+        return conn.execute(self._check, {"now": self.queue.clock.now()}).first() is not None
+
+    def holds(self) -> bool:
+        with self.queue.engine.connect().execution_options(sqlite_read_only=True) as conn:
+            return conn.execute(self._peek, {"now": self.queue.clock.now()}).first() is not None
+
+
+_fenced_pools: weakref.WeakSet[Any] = weakref.WeakSet()
+_fence_lock = threading.Lock()
+
+
+def _install_fencing(engine: Engine) -> None:
+    """Make every DML statement on ``engine`` check the current thread's fence first (once per
+    transaction). Outside a job (no fence, or a fence of another database) nothing is checked."""
+    with _fence_lock:
+        if engine.pool in _fenced_pools:
+            return
+        _fenced_pools.add(engine.pool)
+    pool = engine.pool
+
+    def before_execute(conn: Connection, clauseelement: Any, *_args: Any) -> None:
+        fence = lease.current()
+        if not isinstance(fence, SqlFence) or not getattr(clauseelement, "is_dml", False):
+            return
+        if fence.queue.engine.pool is not pool:
+            return
+        tx = conn.get_transaction()
+        seen = conn.info.get("ttns_fence")
+        if tx is not None and seen is not None and seen[0] is fence and seen[1] is tx and tx.is_active:
+            return
+        if not fence.check(conn):
+            raise LeaseLost(f"job {fence.job_id} lost its lease; its write was refused")
+        conn.info["ttns_fence"] = (fence, conn.get_transaction())
+
+    event.listen(engine, "before_execute", before_execute)
+
+
 def _row_to_job(row: Any) -> Job:
     return Job(
         id=int(row["id"]),
@@ -657,6 +727,9 @@ class MemoryJobQueue:
     def release(self, job: Job, *, started_at: datetime) -> None:
         self._finish(job, "released", None, started_at, status="queued", attempts=max(0, job.attempts - 1))
 
+    def fence(self, job: Job) -> MemoryFence:
+        return MemoryFence(self, job)
+
     def get(self, job_id: int) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
@@ -680,3 +753,16 @@ class MemoryJobQueue:
                     created = j.created_at or self.clock.now()
                     out[j.key] = max(out.get(j.key, created), created)
         return list(out.items())[:limit]
+
+
+class MemoryFence:
+    def __init__(self, queue: MemoryJobQueue, job: Job) -> None:
+        self.queue = queue
+        self.job_id = job.id
+        self.token = job.lease_token
+
+    def holds(self) -> bool:
+        with self.queue._lock:
+            cur = self.queue._jobs.get(self.job_id)
+            return (cur is not None and cur.status == "running" and cur.lease_token == self.token
+                    and cur.lease_expires_at is not None and cur.lease_expires_at > self.queue.clock.now())

@@ -3,8 +3,9 @@
 * ``inventory_skus``: the SKU index — every TikTok SKU of every shop with its product, seller SKU,
   warehouses and the NetSuite item it matched (refreshed by ``inventory.refresh`` / ``ttns skus
   match``); it turns a NetSuite item id into the TikTok products to update.
-* ``inventory_pushed``: per (shop, SKU, warehouse) the number computed for TikTok at the last
-  push, so unchanged numbers are not sent and the next push knows what NetSuite changed since.
+* ``inventory_pushed``: per (shop, SKU, warehouse) the number NetSuite allowed at the last push and
+  when (a record for people; whether to send is decided against TikTok's own numbers, which TikTok
+  moves itself on every order).
 * ``inventory_places``: NetSuite locations and TikTok warehouses as last pulled.
 * ``prices_pushed``: the last price pushed per (shop, SKU).
 

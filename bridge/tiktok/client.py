@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import requests
 from pydantic import BaseModel
 
+from bridge import lease
 from bridge.errors import (
     BridgeError,
     Evidence,
@@ -259,6 +260,8 @@ class TikTokApi:
         form: Mapping[str, str] | None,
         shop_id: str | None,
     ) -> tuple[PolicyOutcome, dict[str, Any], BridgeError | None]:
+        if ep.method != "GET":  # a worker that lost its lease sends no more writes (bridge.lease)
+            lease.recheck(f"TikTok {ep.name}")
         headers = {"x-tts-access-token": token}
         if not ep.multipart:
             headers["content-type"] = "application/json"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from bridge import lease
 from bridge.clock import Clock, SystemClock
 from bridge.errors import Evidence, LeaseLost, NeedsHumanError, redact_text
 from bridge.logs import correlation, correlation_id, job_scope, new_correlation_id
@@ -80,9 +81,11 @@ class JobContext:
         return self.queue.enqueue(spec)
 
     def check_lease(self) -> None:
-        """Long handlers call this between steps: stop early if another worker owns the job now."""
+        """Long handlers call this between steps: stop early if the lease is lost (the heartbeat saw it,
+        or the store says so: expired, or another worker owns the job now)."""
         if self.lost.is_set():
             raise LeaseLost(f"job {self.job.id} lost its lease")
+        lease.recheck(f"job {self.job.id}'s next step")
 
 
 @dataclass
@@ -150,11 +153,15 @@ class Worker:
 
     def _run(self, job: Job, ctx: JobContext, started: datetime) -> str:
         t0 = time.perf_counter()
+        # Fencing: while the handler runs, every store write on this thread checks the lease in its
+        # own transaction, and the API clients re-check it before each write (bridge.lease).
+        fence = self.queue.fence(job)
         try:
             handler = self.registry.get(job.kind)
-            result = handler(ctx)
+            with lease.holding(fence):
+                result = handler(ctx)
         except Exception as exc:  # every failure is classified, none escapes the worker
-            return self._failed(job, exc, started)
+            return self._failed(job, exc, started, fence)
         try:
             self.queue.complete(job, result if isinstance(result, dict) else None, started_at=started)
         except LeaseLost:
@@ -171,7 +178,7 @@ class Worker:
         )
         return "ok"
 
-    def _failed(self, job: Job, exc: Exception, started: datetime) -> str:
+    def _failed(self, job: Job, exc: Exception, started: datetime, fence: lease.Fence | None = None) -> str:
         exc = _spec_problem_for_a_person(exc)
         decision = decide(
             exc,
@@ -199,17 +206,18 @@ class Worker:
                 self.queue.fail(job, "skipped", text, started_at=started)
                 return "skipped"
             if isinstance(exc, NeedsHumanError):
-                exc_id = self.exceptions.raise_(
-                    code=exc.code,
-                    owner=exc.owner,
-                    title=exc.message,
-                    fix_hint=exc.fix_hint,
-                    evidence=evidence_d,
-                    entity=exc.entity or job.key,
-                    shop_id=job.payload.get("shop_id"),
-                    job=job,
-                    correlation_id=job.correlation_id,
-                )
+                with lease.holding(fence):  # a stale worker raises no exception for a job it lost
+                    exc_id = self.exceptions.raise_(
+                        code=exc.code,
+                        owner=exc.owner,
+                        title=exc.message,
+                        fix_hint=exc.fix_hint,
+                        evidence=evidence_d,
+                        entity=exc.entity or job.key,
+                        shop_id=job.payload.get("shop_id"),
+                        job=job,
+                        correlation_id=job.correlation_id,
+                    )
                 log.warning("job needs a human (exception %s): %s", exc_id, text, extra=extra)
                 self.queue.fail(job, "failed", text, started_at=started, outcome="needs_human", exception_id=exc_id)
                 return "needs_human"
@@ -223,17 +231,18 @@ class Worker:
                 else "This fails the same way every time (a refused request or a bug). Read the evidence, "
                 "fix the cause, then replay."
             )
-            exc_id = self.exceptions.raise_(
-                code=code,
-                owner="admin",
-                title=f"{job.kind} {job.key}: {redact_text(str(exc), 300)}",
-                fix_hint=hint,
-                evidence={**evidence_d, "error": text, "traceback": tb},
-                entity=job.key,
-                shop_id=job.payload.get("shop_id"),
-                job=job,
-                correlation_id=job.correlation_id,
-            )
+            with lease.holding(fence):
+                exc_id = self.exceptions.raise_(
+                    code=code,
+                    owner="admin",
+                    title=f"{job.kind} {job.key}: {redact_text(str(exc), 300)}",
+                    fix_hint=hint,
+                    evidence={**evidence_d, "error": text, "traceback": tb},
+                    entity=job.key,
+                    shop_id=job.payload.get("shop_id"),
+                    job=job,
+                    correlation_id=job.correlation_id,
+                )
             log.error("job %s: %s", decision.decision, text, extra=extra)
             self.queue.fail(job, "dead", text, started_at=started, outcome=decision.decision, exception_id=exc_id)
             return decision.decision

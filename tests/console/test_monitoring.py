@@ -120,6 +120,11 @@ def test_order_totals_compares_netsuite_with_tiktok(world: tuple[Container, Orde
     details = sorted(s.detail for s in r.samples)
     assert "TikTok 12.50, NetSuite 12.49 (difference -0.01)" in details
     assert any("NetSuite has no document" in d for d in details)
+    # An order still in flight (its sync or cancellation job queued) is not reported (issue 17 point 5).
+    c.store.queue.enqueue(JobSpec(kind="cancellations.sync", key=f"order:{SHOP}:2", idempotency_key="in-flight"))
+    r = reading(monitoring.measure(c), "order_totals")
+    assert r.value == 1 and "1 in flight skipped" in r.note
+    assert not any("12.49" in s.detail for s in r.samples)
 
 
 def test_auth_exceptions_and_queue_monitors(world: tuple[Container, Orders, Recorder], clock: ManualClock) -> None:

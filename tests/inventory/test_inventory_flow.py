@@ -213,6 +213,45 @@ def test_unseen_tiktok_orders_are_not_handed_back_by_a_netsuite_change(world: Wo
     assert world.tt("S-BLK") == {W1: 9, W2: 3}
 
 
+def test_a_tiktok_order_reaching_netsuite_is_checked_against_tiktoks_own_number(world: World) -> None:
+    world.ns_event([("104", MAIN)])
+    world.settle()
+    assert world.tt("S-CAP") == {W1: 4}  # CAP: floor(9 * 0.5), buffer 0
+    world.tiktok.sell("S-CAP", W1, 1)  # TikTok takes the unit off its own number: 3
+    # the order reaches NetSuite: 8 available, floor(8 * 0.5) is still 4, so the number by NetSuite did
+    # not move, but TikTok's did (by the whole unit, not by the allocated half)
+    world.netsuite.available[("104", MAIN)] = 8
+    world.netsuite.committed[("104", MAIN)] = 1
+    world.ns_event([("104", MAIN)])
+    world.settle()
+    assert world.tt("S-CAP") == {W1: 4}
+
+
+def test_an_order_committed_between_two_reads_is_not_left_double_counted(world: World) -> None:
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 9, W2: 3}
+    world.tiktok.sell("S-BLK", W1, 2)  # 7 on TikTok; the bridge has not seen the order
+    read_commitments = world.netsuite.tiktok_committed
+
+    def commit_right_after(shop_id: str, item_ids: Any) -> dict[tuple[str, str], int]:
+        # NetSuite commits the order between the bridge's read of commitments and of availability
+        out = read_commitments(shop_id, item_ids)
+        world.netsuite.available[("101", MAIN)] = 8
+        world.netsuite.committed[("101", MAIN)] = 2
+        return out
+
+    world.netsuite.tiktok_committed = commit_right_after  # type: ignore[method-assign]
+    world.netsuite.available[("101", EAST)] = 3  # the change this push is for
+    world.ns_event([("101", EAST)])
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 5, W2: 2}  # the 2 units counted twice: safe, for now
+    world.netsuite.tiktok_committed = read_commitments  # type: ignore[method-assign]
+    world.ns_event([("101", MAIN)])  # the sales order's own event
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 7, W2: 2}  # counted once, as NetSuite allows
+
+
 def test_pending_tiktok_orders_reduce_stock_until_netsuite_commits_them(world: World) -> None:
     world.ns_event([("101", MAIN)])
     world.settle()

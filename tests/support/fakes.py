@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -11,6 +12,7 @@ from typing import Any
 from bridge.domain.tiktok import Order
 from bridge.flows.ports import OrderWrite, WriteResult
 from bridge.mapping.orders import ItemRef
+from bridge.mapping.skus import MatchSpec
 
 
 class FakeTikTokOrders:
@@ -69,10 +71,12 @@ class FakeNetSuiteOrders:
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
 
-    def resolve_items(self, skus: Sequence[str], lookup: str) -> dict[str, ItemRef]:
+    def resolve_items(self, keys: Sequence[str], rule: MatchSpec) -> dict[str, ItemRef]:
+        # like NetSuite: items are stored under their own name and compared by the rule's key
         with self.lock:
             self._count("resolve_items")
-            return {s: self.items[s] for s in skus if s in self.items}
+            wanted = set(keys)
+            return {rule.key(name): ref for name, ref in self.items.items() if rule.key(name) in wanted}
 
     def upsert_customer(self, customer: dict[str, Any]) -> str:
         with self.lock:
@@ -92,6 +96,14 @@ class FakeNetSuiteOrders:
             raise NeedsHumanError("You cannot remove a line that has been fulfilled.", code="NS_ALREADY_FULFILLED")
         if existing is not None and "item" not in w.record:  # a body-only update keeps the lines
             w = OrderWrite(w.record_type, w.external_id, {**existing["record"], **w.record}, w.customer)
+        if existing is not None and "item" in w.record:  # `replace=item`: rows with a `line` keep that line
+            old = (existing["record"].get("item") or {}).get("items") or []
+            rows = []
+            for row in w.record["item"]["items"]:
+                n = row.get("line")
+                base = dict(old[int(n) - 1]) if n is not None and 0 < int(n) <= len(old) else {}
+                rows.append({**base, **{k: v for k, v in row.items() if k != "line"}})
+            w = OrderWrite(w.record_type, w.external_id, {**w.record, "item": {"items": rows}}, w.customer)
         customer_id = None
         record = dict(w.record)
         if w.customer is not None:
@@ -134,6 +146,18 @@ class FakeNetSuiteOrders:
             self._count("find_order")
             rec = self.records.get(external_id)
             return rec["id"] if rec else None
+
+    def get_order(self, record_type: str, netsuite_id: str) -> dict[str, Any] | None:
+        """The stored record with its lines numbered 1..n in order (as NetSuite numbers a new order's)."""
+        with self.lock:
+            self._count("get_order")
+            rec = next((r for r in self.records.values() if r["id"] == netsuite_id), None)
+            if rec is None:
+                return None
+            body = copy.deepcopy(rec["record"])
+            rows = (body.get("item") or {}).get("items") or []
+            body["item"] = {"items": [{**row, "line": i} for i, row in enumerate(rows, 1)]}
+            return body
 
     def close_order_lines(self, record_type: str, netsuite_id: str, line_item_ids: Sequence[str] | None) -> int:
         with self.lock:

@@ -163,7 +163,7 @@ def test_same_sku_at_different_prices_keeps_exact_rates() -> None:
 @pytest.mark.parametrize(
     ("payload", "overrides", "code", "hint"),
     [
-        pytest.param(order("3001", [unit("a", "NOPE-1", "5.00")]), {}, "UNKNOWN_SKU", "items.overrides",
+        pytest.param(order("3001", [unit("a", "NOPE-1", "5.00")]), {}, "UNKNOWN_SKU", "match.overrides",
                      id="unknown-sku"),
         pytest.param(order("3002", [unit("a", "MUG", "5.00", currency="CAD")], currency="CAD"), {},
                      "UNMAPPED_CURRENCY", "currencies", id="unmapped-currency"),
@@ -276,3 +276,29 @@ def test_the_sales_order_is_dated_the_local_day_the_buyer_paid(zone: str, expect
     raw["paid_time"] = 1760063400  # 2025-10-10 02:30 UTC
     mapped = map_order(Order.model_validate(raw), shop_id="S", settings=settings(), items=ITEMS, time_zone=zone)
     assert mapped.record["tranDate"] == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        pytest.param({"commerce_platform": "TIKTOK_SHOP"}, {"custbody_x_source": "TIKTOK_SHOP"},
+                     id="commerce-platform"),
+        pytest.param({"is_replacement_order": True, "replaced_order_id": "576461416728782174"},
+                     {"custbody_x_replaced": "576461416728782174"}, id="replacement-order"),
+        pytest.param({"is_exchange_order": True, "exchange_source_order_id": "576461413038785752"},
+                     {"custbody_x_exchanged": "576461413038785752"}, id="exchange-order"),
+        pytest.param({}, {}, id="absent-fields-write-nothing"),
+    ],
+)
+def test_order_source_fields_map_only_what_get_order_detail_documents(fields: dict[str, Any],
+                                                                      expected: dict[str, str]) -> None:
+    s = settings(body_fields={"custbody_x_source": "commerce_platform", "custbody_x_replaced": "replaced_order_id",
+                              "custbody_x_exchanged": "exchange_source_order_id"})
+    payload = order("5101", [unit("a1", "MUG", "12.50")]) | fields
+    rec = map_order(Order.model_validate(payload), shop_id="S", settings=s, items=ITEMS).record
+    assert {k: v for k, v in rec.items() if k.startswith("custbody_x_")} == expected
+
+
+def test_creator_is_not_a_source_tiktok_never_fills_it() -> None:
+    with pytest.raises(ValueError, match="creator"):
+        settings(body_fields={"custbody_ttns_creator": "creator"})

@@ -108,13 +108,25 @@ def test_on_hold_is_staged_then_released(world: World) -> None:
     assert world.netsuite.so_count() == 1 and world.so("700")["writes"] == 2
 
 
+def test_orders_resolve_skus_by_the_one_sku_rule(world: World) -> None:
+    # `ttns skus match` links Cap / " cap " to item CAP (case and surrounding spaces ignored): so do orders
+    world.tiktok.put(SHOP, order("810", [unit("a1", "Cap", "15.00"), unit("a2", " cap ", "15.00"),
+                                         unit("a3", "MUG", "5.00")]))
+    world.webhook("810")
+    world.drain()
+    assert world.c.store.exceptions.list(status="open") == []
+    lines = world.so("810")["record"]["item"]["items"]
+    assert sorted((ln["item"]["id"], ln["quantity"]) for ln in lines if ln["item"]["id"] in {"103", "104"}) == [
+        ("103", 1), ("104", 2)]
+
+
 def test_unknown_sku_becomes_an_exception_and_replay_heals_it(world: World) -> None:
     world.tiktok.put(SHOP, order("800", [unit("a1", "NEW-SKU", "9.00")]))
     world.webhook("800")
     world.drain()
     (exc,) = world.c.store.exceptions.list(status="open")
     assert (exc.code, exc.owner, exc.entity) == ("UNKNOWN_SKU", "ops", f"order:{SHOP}:800")
-    assert "NEW-SKU" in exc.title and "items.overrides" in exc.fix_hint
+    assert "NEW-SKU" in exc.title and "catalog.yaml" in exc.fix_hint and "match.overrides" in exc.fix_hint
     world.netsuite.items["NEW-SKU"] = ItemRef("555")  # the merchant creates the item
     world.c.store.exceptions.replay(exc.id, world.c.store.queue)
     world.drain()
@@ -287,7 +299,7 @@ def test_once_units_shipped_later_syncs_update_the_body_only(world: World) -> No
 
 def test_customer_deposit_job_records_the_prepaid_amount(world: World, tmp_path: Path) -> None:
     spec = (ROOT / "tests/fixtures/specs/orders.yaml").read_text().replace(
-        "  items:\n", "  deposit: {enabled: true, account: '1250'}\n  items:\n", 1)
+        "  body_fields:\n", "  deposit: {enabled: true, account: '1250'}\n  body_fields:\n", 1)
     (tmp_path / "orders.yaml").write_text(spec)
     world.c.settings = world.c.settings.model_copy(update={"specs_dir": tmp_path})
     world.c._lazy.pop("specs", None)

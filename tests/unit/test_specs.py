@@ -43,6 +43,8 @@ def problems(path: Path) -> list[str]:
                      "custbody", id="body-fields-only-custom"),
         pytest.param("version: 1\ndefaults:\n  customer: {strategy: generic}\n", "defaults.customer",
                      "generic_id", id="generic-needs-an-id"),
+        pytest.param("version: 1\ndefaults:\n  items: {overrides: {A: '1'}}\n", "defaults",
+                     "catalog.yaml match.by", id="items-moved-to-the-one-sku-rule"),
     ],
 )
 def test_errors_name_file_key_and_fix(tmp_path: Path, yaml_text: str, key: str, fix: str) -> None:
@@ -82,9 +84,9 @@ def test_the_sandbox_specs_are_valid() -> None:
 
 def test_shop_overrides_merge_onto_defaults(tmp_path: Path) -> None:
     text = ("version: 1\ndefaults:\n  tax: {mode: none}\n  subsidiary: '1'\n  discounts: {seller: {mode: line_rate},"
-            " platform: {mode: line_rate}}\n  items: {overrides: {A: '1'}}\nshops:\n  S2:\n    subsidiary: '2'\n"
-            "    items: {overrides: {B: '2'}}\n")
+            " platform: {mode: line_rate}}\n  currencies: {USD: '1'}\nshops:\n  S2:\n    subsidiary: '2'\n"
+            "    currencies: {GBP: '2'}\n")
     spec = load_spec(write(tmp_path, text), OrdersSpec)
     s2 = spec.for_shop("S2")
-    assert s2.subsidiary == "2" and s2.items.overrides == {"A": "1", "B": "2"} and s2.tax.mode == "none"
+    assert s2.subsidiary == "2" and s2.currencies == {"USD": "1", "GBP": "2"} and s2.tax.mode == "none"
     assert spec.for_shop("S1").subsidiary == "1"

@@ -12,7 +12,6 @@ define([], () => {
         SHIPPED_BY: 'custbody_ttns_shipped_by',
         SYNC_STATUS: 'custbody_ttns_sync_status',
         BUYER_MESSAGE: 'custbody_ttns_buyer_message',
-        CREATOR: 'custbody_ttns_creator',
         CANCEL_REASON: 'custbody_ttns_cancel_reason',
         LINE_ITEM_IDS: 'custcol_ttns_line_item_ids',
         PACKAGE: 'custcol_ttns_package',

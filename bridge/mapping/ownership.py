@@ -1,0 +1,266 @@
+"""What the bridge owns on a sales order, and the three-way merge that keeps people's edits (pure).
+
+NetSuite is the system of record (DESIGN.md guarantee 6). The bridge owns:
+
+- the **lines it created**: product lines keyed by their TikTok line-item ids
+  (``custcol_ttns_line_item_ids``), and its discount, shipping, tax, fee and rounding lines keyed by
+  kind and description (``line_key``) and by the NetSuite ``line`` number it learned for them;
+- its **custom fields** (``custbody_ttns_*``, ``custcol_ttns_*``);
+- the **body fields its spec maps** (memo, location, dates, addresses … whatever ``orders.yaml``
+  produces), but only as long as nobody changed them in NetSuite.
+
+Before an update the flow reads the sales order and compares it with what the bridge last wrote
+(``Snapshot``, kept on the order's link). A field or line a person changed (current ≠ last written)
+is left as the person made it when TikTok did not change it; when TikTok changed it too (new value ≠
+last written ≠ current) it is a *conflict*: the order is not written at all and an exception shows
+both versions. Lines a person added are sent back as ``{"line": n}`` so a ``replace=item`` write
+keeps them, unchanged and with their numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+OWN_PREFIXES = ("custbody_ttns_", "custcol_ttns_")
+IDS = "custcol_ttns_line_item_ids"
+# Keys NetSuite adds to what it returns; never compared.
+IGNORED = frozenset({"links", "refName", "line", "id"})
+MISSING: Any = object()
+
+
+def norm(value: Any) -> Any:
+    """A comparable form of a value as sent or as NetSuite returns it (refs → id, numbers → Decimal)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, Decimal | int | float):
+        return Decimal(str(value)).normalize()
+    if isinstance(value, Mapping):
+        if "items" in value and isinstance(value["items"], list):
+            return [norm(v) for v in value["items"]]
+        return {str(k): norm(v) for k, v in value.items() if k not in IGNORED or k == "id"}
+    if isinstance(value, list | tuple):
+        return [norm(v) for v in value]
+    if isinstance(value, str):
+        try:
+            if value.strip() and value.strip().lstrip("-").replace(".", "", 1).isdigit():
+                return Decimal(value.strip()).normalize()
+        except InvalidOperation:
+            pass
+        return value
+    return str(value)
+
+
+def same(current: Any, reference: Any) -> bool:
+    """Whether NetSuite's ``current`` value still equals ``reference`` (what was sent). Keys NetSuite
+    does not return (an external-id reference, a subrecord field it dropped) cannot show a change."""
+    if current is MISSING:
+        return True
+    c, r = norm(current), norm(reference)
+    if isinstance(r, dict):
+        if not isinstance(c, dict):
+            return c in (None, "") and not any(v not in (None, "") for v in r.values())
+        return all(k not in c or same(c[k], v) for k, v in r.items())
+    if r in (None, "") and c in (None, ""):
+        return True
+    return bool(c == r)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One place a person and TikTok both changed since the bridge's last write."""
+
+    where: str  # "memo", "line 3 (product SKU-1) rate"
+    netsuite: Any  # the person's value, as NetSuite holds it now
+    tiktok: Any  # what the bridge would write for TikTok's new version
+    last_written: Any
+
+    def as_evidence(self) -> dict[str, Any]:
+        return {"where": self.where, "netsuite": _text(self.netsuite), "tiktok": _text(self.tiktok),
+                "last_written": _text(self.last_written)}
+
+
+@dataclass(frozen=True)
+class Merge:
+    record: dict[str, Any]  # what to send (with ``line`` numbers; person lines as {"line": n})
+    conflicts: tuple[Conflict, ...] = ()
+    kept: tuple[str, ...] = ()  # people's changes left as they are
+    person_lines: tuple[int, ...] = ()
+    line_numbers: dict[str, int] = field(default_factory=dict)  # line_key → NetSuite line, as matched
+
+
+def _text(v: Any) -> Any:
+    v = norm(v)
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, dict):
+        return {k: _text(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_text(x) for x in v]
+    return v
+
+
+def owned_field(name: str) -> bool:
+    return name.startswith(OWN_PREFIXES)
+
+
+def _ids(value: Any) -> set[str]:
+    return {s.strip() for s in str(value or "").split(",") if s.strip()}
+
+
+def snapshot(record: Mapping[str, Any], line_keys: Sequence[str], line_numbers: Mapping[str, int] | None = None,
+             *, max_line: int = 0) -> dict[str, Any]:
+    """What the bridge wrote (its desired record), to merge against next time (JSON-able)."""
+    rows = (record.get("item") or {}).get("items") or [] if isinstance(record.get("item"), Mapping) else []
+    fields = {k: _text(v) for k, v in record.items() if k not in ("item", "externalId")}
+    lines = []
+    for key, row in zip(line_keys, rows, strict=False):
+        entry: dict[str, Any] = {"key": key, "fields": {k: _text(v) for k, v in row.items() if k != "line"}}
+        if line_numbers and key in line_numbers:
+            entry["line"] = int(line_numbers[key])
+        lines.append(entry)
+    return {"fields": fields, "lines": lines, "max_line": max_line, "has_lines": "item" in record}
+
+
+def merge(desired: Mapping[str, Any], line_keys: Sequence[str], written: Mapping[str, Any] | None,
+          current: Mapping[str, Any], *, force: bool = False) -> Merge:
+    """The write that moves NetSuite to ``desired`` without undoing what people changed.
+
+    ``desired`` is the mapped record (lines in ``desired["item"]["items"]``, one ``line_keys`` entry
+    each); ``written`` the last ``snapshot`` (None: nothing known, every mapped field is ours);
+    ``current`` the sales order as NetSuite returns it (lines expanded). ``force`` resolves conflicts
+    in TikTok's favour (the one action on a conflict exception)."""
+    w_fields: Mapping[str, Any] = (written or {}).get("fields") or {}
+    conflicts: list[Conflict] = []
+    kept: list[str] = []
+    out: dict[str, Any] = {}
+    for name, value in desired.items():
+        if name == "item":
+            continue
+        if owned_field(name) or name == "externalId" or name not in w_fields:
+            out[name] = value
+            continue
+        cur = current.get(name, MISSING)
+        base = w_fields[name]
+        if same(cur, base) or same(cur, value):
+            if not same(cur, value):
+                out[name] = value
+            continue
+        # A person changed it since the bridge's last write.
+        if same(value, base):
+            kept.append(name)
+        elif force:
+            out[name] = value
+        else:
+            conflicts.append(Conflict(name, cur, value, base))
+    if "item" not in desired:
+        return Merge(out, tuple(conflicts), tuple(kept))
+
+    rows: list[dict[str, Any]] = list((desired["item"] or {}).get("items") or [])
+    cur_lines: list[dict[str, Any]] = [dict(ln) for ln in ((current.get("item") or {}).get("items") or [])]
+    cur_lines.sort(key=lambda ln: int(ln.get("line") or 0))
+    w_lines: list[dict[str, Any]] = list((written or {}).get("lines") or [])
+    if not written:
+        # An order written before the bridge kept snapshots: its non-product lines are found by item.
+        w_lines = [{"key": k, "fields": {"item": _text(r.get("item"))}} for k, r in zip(line_keys, rows, strict=False)
+                   if not _ids(r.get(IDS))]
+    max_line = int((written or {}).get("max_line") or 0)
+    claimed: set[int] = set()
+
+    def number(ln: Mapping[str, Any]) -> int:
+        return int(ln.get("line") or 0)
+
+    # The bridge's non-product lines in NetSuite: by the line number it learned, else (first update after
+    # the create) by item, in line order, among lines added since its last write that carry no TikTok ids.
+    resolved: dict[str, int] = {}
+    for e in w_lines:
+        if _ids((e.get("fields") or {}).get(IDS)):
+            continue
+        key = str(e.get("key"))
+        if e.get("line") is not None:
+            if any(number(ln) == int(e["line"]) for ln in cur_lines):
+                resolved[key] = int(e["line"])
+            continue
+        item = (e.get("fields") or {}).get("item")
+        hit = next((ln for ln in cur_lines if number(ln) > max_line and number(ln) not in resolved.values()
+                    and not _ids(ln.get(IDS)) and same(ln.get("item"), item)), None)
+        if hit is not None:
+            resolved[key] = number(hit)
+
+    def match_current(key: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
+        ids = _ids(row.get(IDS))
+        if ids:
+            best, hit = 0, None
+            for ln in cur_lines:
+                overlap = len(ids & _ids(ln.get(IDS)))
+                if number(ln) not in claimed and overlap > best:
+                    best, hit = overlap, ln
+            return hit
+        if key not in resolved:
+            return None  # a line the bridge has not written before: it is new
+        return next((ln for ln in cur_lines if number(ln) == resolved[key] and number(ln) not in claimed), None)
+
+    def written_line(key: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
+        ids = _ids(row.get(IDS))
+        if ids:
+            best, hit = 0, None
+            for e in w_lines:
+                overlap = len(ids & _ids((e.get("fields") or {}).get(IDS)))
+                if overlap > best:
+                    best, hit = overlap, e
+            return hit
+        return next((e for e in w_lines if e.get("key") == key), None)
+
+    line_numbers: dict[str, int] = {}
+    sent: list[dict[str, Any]] = []
+    for key, row in zip(line_keys, rows, strict=True):
+        ln = match_current(key, row)
+        if ln is None:
+            sent.append(dict(row))
+            continue
+        claimed.add(number(ln))
+        line_numbers[key] = number(ln)
+        entry = written_line(key, row)
+        base_fields: Mapping[str, Any] = (entry or {}).get("fields") or {}
+        merged: dict[str, Any] = {"line": number(ln)}
+        # A line is one thing: a person's change to it merges only when TikTok left the line alone.
+        edited = [k for k, v in base_fields.items() if not owned_field(k) and not same(ln.get(k, MISSING), v)]
+        tiktok = [k for k, v in row.items() if not owned_field(k) and k in base_fields
+                  and not same(v, base_fields[k]) and not same(ln.get(k, MISSING), v)]
+        if edited and tiktok and not force:
+            conflicts.append(Conflict(f"line {number(ln)} ({key})",
+                                      {k: ln.get(k) for k in sorted(set(edited) | set(tiktok))},
+                                      {k: row.get(k) for k in sorted(set(edited) | set(tiktok))},
+                                      {k: base_fields.get(k) for k in sorted(set(edited) | set(tiktok))}))
+        for name, value in row.items():
+            if name in edited and not force:
+                kept.append(f"line {number(ln)} {name}")
+                continue
+            merged[name] = value
+        sent.append(merged)
+    person: list[int] = []
+    for ln in cur_lines:
+        n = number(ln)
+        if n in claimed:
+            continue
+        if _ids(ln.get(IDS)) or n in resolved.values():
+            # The bridge's line that TikTok no longer has: removed, unless a person changed it.
+            entry = next((e for e in w_lines if resolved.get(str(e.get("key"))) == n), None) or next(
+                (e for e in w_lines if _ids((e.get("fields") or {}).get(IDS)) & _ids(ln.get(IDS))), None)
+            changed = [k for k, v in ((entry or {}).get("fields") or {}).items()
+                       if not owned_field(k) and not same(ln.get(k, MISSING), v)]
+            if changed and not force:
+                conflicts.append(Conflict(f"line {n} ({(entry or {}).get('key', 'product')}) removed by TikTok",
+                                          {k: ln.get(k) for k in changed},
+                                          None, {k: (entry or {}).get("fields", {}).get(k) for k in changed}))
+            continue
+        person.append(n)
+        sent.append({"line": n})
+    out["item"] = {"items": sent}
+    return Merge(out, tuple(conflicts), tuple(kept), tuple(person), line_numbers)
+
+
+def max_line_number(current: Mapping[str, Any]) -> int:
+    return max((int(ln.get("line") or 0) for ln in ((current.get("item") or {}).get("items") or [])), default=0)

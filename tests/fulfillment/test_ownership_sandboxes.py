@@ -1,0 +1,106 @@
+"""Guarantee 6 through both sandboxes: what a person changed on a TikTok sales order in NetSuite
+survives TikTok's later updates (an address change, a partial cancellation, a status change), and a
+change both made is an exception, not a silent overwrite (docs/ownership.md)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bridge.sandbox.netsuite.sandbox import UI, ExecContext
+from tests.fulfillment.conftest import Bridge
+
+
+def _ids(order: dict[str, Any], sku: str) -> list[str]:
+    return [str(li["id"]) for li in order["line_items"] if li["seller_sku"] == sku]
+
+
+def _person_edits(bridge: Bridge, order_id: str) -> int:
+    """An admin adds a line and rewrites the memo in the NetSuite UI; returns the added line's number."""
+    so = bridge.so(order_id)
+    before = {int(ln["line"]) for ln in bridge.so_lines(order_id)}
+    bridge.ns.update("salesOrder", so, {
+        "memo": "gift wrap, call before delivery",
+        "item": {"items": [{"item": {"id": bridge.world.netsuite_item_id("TSHIRT-RED-M")}, "quantity": 1,
+                            "rate": "0.00", "description": "free gift (added by ops)"}]},
+    }, ExecContext(context_type=UI))
+    (added,) = {int(ln["line"]) for ln in bridge.so_lines(order_id)} - before
+    return added
+
+
+def _numbers(bridge: Bridge, order_id: str) -> dict[str, int]:
+    return {str(ln.get("custcol_ttns_line_item_ids") or ln.get("description")): int(ln["line"])
+            for ln in bridge.so_lines(order_id)}
+
+
+def _survives(bridge: Bridge, order_id: str, added: int) -> dict[str, Any]:
+    rec = bridge.ns.get("salesOrder", bridge.so(order_id)).data
+    assert rec["memo"] == "gift wrap, call before delivery"
+    (gift,) = [ln for ln in rec["item"] if int(ln["line"]) == added]
+    assert gift["description"] == "free gift (added by ops)" and Decimal(str(gift["quantity"])) == 1
+    assert bridge.exceptions(order_id) == []
+    return dict(rec)
+
+
+def test_a_person_edit_survives_an_address_change_a_partial_cancellation_and_a_status_change(
+        bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 2), ("CAP-001", 1)], seller_discount="1.00")
+    added = _person_edits(bridge, o["id"])
+    numbers = _numbers(bridge, o["id"])
+
+    bridge.tt.update_address(o["id"], {**o["recipient_address"], "address_line1": "1 New Street"})
+    bridge.drain()
+    rec = _survives(bridge, o["id"], added)
+    assert rec["shippingAddress"]["addr1"] == "1 New Street", "TikTok's own change is applied"
+    assert _numbers(bridge, o["id"]) == numbers, "no line was renumbered"
+
+    mugs = _ids(o, "MUG-001")
+    bridge.tt.cancel_order(o["id"], role="SYSTEM", line_item_ids=mugs[:1])
+    bridge.drain()
+    rec = _survives(bridge, o["id"], added)
+    mug = next(ln for ln in rec["item"] if mugs[1] in str(ln.get("custcol_ttns_line_item_ids") or ""))
+    assert Decimal(str(mug["quantity"])) == 1
+
+    tiktok_lines = [{"orderLine": int(ln["line"]), "quantity": int(Decimal(str(ln["quantity"])))}
+                    for ln in rec["item"] if ln.get("custcol_ttns_line_item_ids") and not ln.get("isClosed")]
+    bridge.fulfill(o["id"], tiktok_lines, ["9400111202555842769901"])
+    bridge.tt.advance_order(o["id"], to="DELIVERED")
+    bridge.drain()
+    _survives(bridge, o["id"], added)
+
+
+def test_a_change_both_made_is_an_exception_with_both_versions_and_replay_applies_tiktok(bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 1)])
+    so = bridge.so(o["id"])
+    bridge.ns.update("salesOrder", so, {"shippingAddress": {"addr1": "Warehouse pickup desk"}},
+                     ExecContext(context_type=UI))
+    bridge.tt.update_address(o["id"], {**o["recipient_address"], "address_line1": "9 Buyer Road"})
+    bridge.drain()
+    (exc,) = bridge.exceptions(o["id"])
+    assert exc.code == "NS_EDIT_CONFLICT" and exc.owner == "ops"
+    text = str(exc.evidence)
+    assert "Warehouse pickup desk" in text and "9 Buyer Road" in text
+    assert bridge.ns.get("salesOrder", so).data["shippingAddress"]["addr1"] == "Warehouse pickup desk"
+
+    bridge.c.store.exceptions.replay(exc.id, bridge.c.store.queue, by="test")
+    bridge.drain()
+    assert bridge.ns.get("salesOrder", so).data["shippingAddress"]["addr1"] == "9 Buyer Road"
+    assert bridge.exceptions(o["id"]) == []
+
+
+def test_a_partial_cancellation_re_prorates_the_discount_lines_in_the_same_write(bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 2), ("CAP-001", 1)], seller_discount="1.50", platform_discount="0.60")
+    so = bridge.so(o["id"])
+    c = bridge.tt.cancel_order(o["id"], role="SYSTEM", line_item_ids=_ids(o, "CAP-001"))
+    tiktok_total = Decimal(o["payment"]["total_amount"]) - Decimal(c["refund_amount"]["refund_total"])
+    # The cancellation job alone (no orders poll, no webhook 1 yet): the total is right at once.
+    result = bridge.c.get("cancellations").sync(bridge.shop, o["id"], str(c["cancel_id"]))
+    assert result["action"] == "reduced"
+    rec = bridge.ns.get("salesOrder", so).data
+    assert Decimal(str(rec["total"])) == tiktok_total
+    assert Decimal(bridge.link(o["id"])["expected_total"]) == tiktok_total
+    discounts = sorted(Decimal(str(ln["amount"])) for ln in rec["item"] if "discount" in str(ln.get("description")))
+    assert sum(discounts) > Decimal("-2.10"), "the cancelled cap's share of the discounts left with it"
+    bridge.drain()
+    assert Decimal(str(bridge.ns.get("salesOrder", so).data["total"])) == tiktok_total
+    assert bridge.exceptions(o["id"]) == []
