@@ -34,7 +34,8 @@ def test_a_small_month_passes_the_ledger_audit_in_every_mode(tmp_path: Path) -> 
         for a in r.audits:
             assert a["difference"] == "0.00" and a["findings"] == [], (r.mode, a["findings"][:5])
             assert Decimal(a["totals"]["gross_sales"]["tiktok"]) > 0
-            assert a["totals"]["gross_sales"]["tiktok"] == a["totals"]["gross_sales"]["netsuite"]
+            if a["mode"] == "summary":  # (receivable modes: the sale accounts are judged as one composite)
+                assert a["totals"]["gross_sales"]["tiktok"] == a["totals"]["gross_sales"]["netsuite"]
             assert a["totals"]["refunds"]["tiktok"] == a["totals"]["refunds"]["netsuite"] != "0"
             assert a["totals"]["payout"]["tiktok"] == a["totals"]["payout"]["netsuite"]
         assert r.ok
