@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     )
     settlement_import_cron: str = Field("20 1 * * *", description="UTC crontab of the daily statement import.")
     settlement_lookback_days: int = Field(7, ge=1, description="Days of statements each import re-reads.")
+    queue_retention_days: int = Field(
+        14, ge=0, description="Finished jobs (done, skipped, cancelled) and their attempts are deleted this many "
+        "days after they finish. Failed and dead jobs, and every job an exception refers to, are kept as its "
+        "evidence. 0 keeps everything."
+    )
+    queue_prune_cron: str = Field("40 2 * * *", description="UTC crontab of the queue's retention sweep.")
 
     # --- TikTok Shop ------------------------------------------------------------------------
     tiktok_app_key: str = Field("", description="TikTok Shop app key.")

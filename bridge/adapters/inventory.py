@@ -27,6 +27,7 @@ from bridge.flows.inventory_ports import (
 )
 from bridge.mapping.catalog import AttributeRule, ItemDetail, NsItem
 from bridge.mapping.inventory import WarehouseInfo
+from bridge.mapping.skus import MatchSpec
 
 log = logging.getLogger("bridge.adapters.inventory")
 
@@ -267,13 +268,15 @@ class NetSuiteInventoryAdapter:
         for row in self.client.iter_suiteql(q, key="id"):
             yield _ns_item(row)
 
-    def items_by_key(self, by: str, keys: Sequence[str]) -> list[NsItem]:
+    def items_by_key(self, by: str, keys: Sequence[str], rule: MatchSpec | None = None) -> list[NsItem]:
         column = KEY_COLUMNS[by]
+        expr = rule.sql_key(column) if rule is not None and by != "id" else column
+        wanted = {rule.key(k) if rule is not None and by != "id" else k for k in keys if k} - {""}
         out: list[NsItem] = []
-        for chunk in _chunks(sorted({k for k in keys if k})):
+        for chunk in _chunks(sorted(wanted)):
             # values quoted by sql_literal, the column from a closed list
             q = (f"SELECT {ITEM_COLUMNS} FROM item "  # noqa: S608
-                 f"WHERE {column} IN ({', '.join(sql_literal(k) for k in chunk)})")
+                 f"WHERE {expr} IN ({', '.join(sql_literal(k) for k in chunk)})")
             out.extend(_ns_item(r) for r in self.client.suiteql(q))
         return out
 

@@ -1,7 +1,16 @@
-"""Queue throughput: enqueue, and claim + complete, on SQLite and PostgreSQL."""
+"""Queue throughput: the project's queue beside a minimal ``SKIP LOCKED`` loop on the same table.
+
+Every figure comes from one run on one machine, so the ratio between the rows means something even
+when the machine is busy: the project's queue (``SqlJobQueue``: head-of-key check, leases, attempts,
+fencing) and a minimal loop that claims the lowest queued id with ``FOR UPDATE SKIP LOCKED`` (SQLite:
+under ``BEGIN IMMEDIATE``) and marks it done, on the same ``jobs`` table, the same engine settings and
+the same history of finished jobs (a day's worth by default). On PostgreSQL the queue also runs in
+1, 2 and 4 worker processes.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
 import tempfile
 import threading
@@ -9,22 +18,30 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
 
-from bridge.store import Store
+from bridge.clock import SystemClock
 from bridge.store.db import make_engine, upgrade
-from bridge.store.queue import JobSpec
+from bridge.store.queue import JobSpec, SqlJobQueue
+from bridge.store.tables import job_attempts, jobs
+
+Progress = Callable[[str, int], None]
 
 
 @dataclass(frozen=True)
 class QueueFigures:
     engine: str
+    variant: str  # "ttns queue" | "minimal SKIP LOCKED loop"
     jobs: int
     threads: int
-    enqueue_per_s: float
+    processes: int
+    history: int  # finished jobs in the table while measuring
+    enqueue_per_s: float | None
     claim_complete_per_s: float
     keys: int
 
@@ -48,53 +65,169 @@ def temporary_database(kind: str, pg_admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def _rows(n: int, keys: int, status: str, prefix: str) -> Iterator[list[dict[str, Any]]]:
+    now = SystemClock().now()
+    batch: list[dict[str, Any]] = []
+    for i in range(n):
+        batch.append({
+            "kind": "system.noop", "key": f"k{i % keys}", "payload": {}, "idempotency_key": f"{prefix}:{i}",
+            "status": status, "priority": 100, "attempts": 1 if status == "done" else 0, "max_attempts": 8,
+            "run_at": now - timedelta(days=1), "correlation_id": "", "created_at": now - timedelta(days=1),
+            "updated_at": now, "finished_at": now if status == "done" else None,
+        })
+        if len(batch) == 5000:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def fill_history(engine: Engine, n: int, keys: int) -> None:
+    """``n`` finished jobs, each with its attempt: what a day of traffic leaves in the table."""
+    now = SystemClock().now()
+    with engine.begin() as conn:
+        for batch in _rows(n, keys, "done", "hist"):
+            conn.execute(insert(jobs), batch)
+        first = conn.execute(text("SELECT min(id) FROM jobs WHERE status = 'done'")).scalar() or 0
+        last = conn.execute(text("SELECT max(id) FROM jobs WHERE status = 'done'")).scalar() or 0
+        ids = list(range(int(first), int(last) + 1))
+        for i in range(0, len(ids), 5000):
+            conn.execute(insert(job_attempts), [
+                {"job_id": j, "attempt": 1, "worker": "history", "started_at": now, "finished_at": now,
+                 "duration_ms": 3, "outcome": "ok", "error": None, "correlation_id": ""} for j in ids[i:i + 5000]])
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("VACUUM ANALYZE jobs"))
+            c.execute(text("VACUUM ANALYZE job_attempts"))
+
+
+def _drain(queue: SqlJobQueue, threads: int, batch: int, tick: Progress, total: int | None = None) -> None:
+    """Claim and complete until ``total`` jobs are done (or, without ``total``, until a claim finds
+    nothing: everything was enqueued before the clock started)."""
+    done = [0]
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        name = f"bench-{n}"
+        while True:
+            claimed = queue.claim(name, 60, batch)
+            if not claimed:
+                if total is None:
+                    return
+                with lock:
+                    if done[0] >= total:
+                        return
+                time.sleep(0.001)  # the heads of the remaining keys run on other threads
+                continue
+            for job in claimed:
+                queue.complete(job, None, started_at=job.started_at or queue.clock.now())
+            with lock:
+                done[0] += len(claimed)
+            tick("claim", len(claimed))
+
+    pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+
+
+def _minimal_loop(engine: Engine, threads: int, tick: Progress) -> None:
+    """The floor to compare with: claim the lowest queued id, mark it done, nothing else."""
+    pg = engine.dialect.name == "postgresql"
+    claim = (
+        "UPDATE jobs SET status = 'running', lease_token = %(tok)s, attempts = attempts + 1 WHERE id = "
+        "(SELECT id FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id"
+        if pg else
+        "UPDATE jobs SET status = 'running', lease_token = ?, attempts = attempts + 1 WHERE id = "
+        "(SELECT id FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1) RETURNING id"
+    )
+    done = ("UPDATE jobs SET status = 'done', lease_token = NULL WHERE id = %(id)s AND lease_token = %(tok)s"
+            if pg else "UPDATE jobs SET status = 'done', lease_token = NULL WHERE id = ? AND lease_token = ?")
+
+    def work(_n: int) -> None:
+        while True:
+            tok = secrets.token_hex(8)
+            with engine.begin() as conn:
+                row = conn.exec_driver_sql(claim, {"tok": tok} if pg else (tok,)).first()
+            if row is None:
+                return
+            with engine.begin() as conn:
+                conn.exec_driver_sql(done, {"id": row[0], "tok": tok} if pg else (row[0], tok))
+            tick("claim", 1)
+
+    pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+
+
+def _enqueue_untimed(engine: Engine, n: int, keys: int) -> None:
+    with engine.begin() as conn:
+        for batch in _rows(n, keys, "queued", f"q{secrets.token_hex(3)}"):
+            conn.execute(insert(jobs), batch)
+
+
+def _process_main(url: str, threads: int, batch: int, ready: Any, go: Any) -> None:
+    engine = make_engine(url, pool_size=threads + 1)
+    queue = SqlJobQueue(engine)
+    ready.release()
+    go.wait()
+    _drain(queue, threads, batch, lambda _p, _n: None)
+    engine.dispose()
+
+
+def _in_processes(url: str, processes: int, threads: int, batch: int) -> float:
+    ctx = multiprocessing.get_context("spawn")
+    ready, go = ctx.Semaphore(0), ctx.Event()
+    procs = [ctx.Process(target=_process_main, args=(url, threads, batch, ready, go)) for _ in range(processes)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.acquire()
+    t0 = time.perf_counter()
+    go.set()
+    for p in procs:
+        p.join()
+    return time.perf_counter() - t0
+
+
 def run_queue_bench(
-    url: str, *, jobs: int, threads: int, keys: int, progress: Callable[[str, int], None] | None = None
-) -> QueueFigures:
+    url: str, *, jobs: int, threads: int, keys: int, history: int = 100_000, batch: int = 1,
+    processes: tuple[int, ...] = (), progress: Progress | None = None,
+) -> list[QueueFigures]:
+    """The queue, then the minimal loop, then (``processes``) the queue in that many worker processes
+    of one thread each; every phase drains ``jobs`` no-op jobs with ``history`` finished ones present."""
     upgrade(url)
-    store = Store(make_engine(url, pool_size=threads + 2))
+    engine = make_engine(url, pool_size=threads + 2)
+    backend = make_url(url).get_backend_name()
     tick = progress or (lambda _phase, _n: None)
+    out: list[QueueFigures] = []
     try:
+        fill_history(engine, history, keys)
+        queue = SqlJobQueue(engine)
         t0 = time.perf_counter()
         for i in range(jobs):
-            store.queue.enqueue(JobSpec(kind="system.noop", key=f"k{i % keys}", idempotency_key=f"bench:{i}"))
+            queue.enqueue(JobSpec(kind="system.noop", key=f"k{i % keys}", idempotency_key=f"bench:{i}"))
             tick("enqueue", 1)
         enqueue_s = time.perf_counter() - t0
-
-        done = 0
-        lock = threading.Lock()
-
-        def work(n: int) -> None:
-            nonlocal done
-            name = f"bench-{n}"
-            while True:
-                claimed = store.queue.claim(name, 60, 1)
-                if not claimed:
-                    with lock:
-                        if done >= jobs:
-                            return
-                    time.sleep(0.001)
-                    continue
-                for job in claimed:
-                    store.queue.complete(job, None, started_at=job.started_at or store.clock.now())
-                    with lock:
-                        done += 1
-                    tick("claim", 1)
-
         t1 = time.perf_counter()
-        pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
-        claim_s = time.perf_counter() - t1
-        return QueueFigures(
-            engine=make_url(url).get_backend_name(),
-            jobs=jobs,
-            threads=threads,
-            enqueue_per_s=jobs / enqueue_s,
-            claim_complete_per_s=jobs / claim_s,
-            keys=keys,
-        )
+        _drain(queue, threads, batch, tick, jobs)
+        out.append(QueueFigures(backend, "ttns queue", jobs, threads, 1, history, jobs / enqueue_s,
+                                jobs / (time.perf_counter() - t1), keys))
+
+        _enqueue_untimed(engine, jobs, keys)
+        t2 = time.perf_counter()
+        _minimal_loop(engine, threads, tick)
+        out.append(QueueFigures(backend, "minimal SKIP LOCKED loop", jobs, threads, 1, history, None,
+                                jobs / (time.perf_counter() - t2), keys))
+
+        for n in processes:
+            _enqueue_untimed(engine, jobs, keys)
+            seconds = _in_processes(url, n, 1, batch)
+            tick("claim", jobs)
+            out.append(QueueFigures(backend, "ttns queue", jobs, 1, n, history, None, jobs / seconds, keys))
+        return out
     finally:
-        store.dispose()
+        engine.dispose()

@@ -212,6 +212,13 @@ class CancellationSync:
         if status not in DONE:
             if link is not None:
                 self._note(link, cancel_id, {"status": status})
+                if link.netsuite_id:
+                    # A pending buyer request holds the sales order, a withdrawn or rejected one releases
+                    # it: the orders flow re-reads the order (is_buyer_request_cancel) and writes the hold.
+                    from bridge.flows.orders import sync_spec
+
+                    self.store.queue.enqueue(sync_spec(shop.id, order_id, reason=f"cancellation {status}",
+                                                       idempotency_key=f"orders.sync:cancel:{cancel_id}:{status}"))
             return {"action": "noted", "status": status,
                     "reason": "pending: the seller decides in Seller Center" if status == PENDING else ""}
         if link is None or not link.netsuite_id:

@@ -479,8 +479,8 @@ class InventorySync:
             return []
         match = self.match_spec(shop)
         keys = [s.seller_sku for s in product.skus if s.seller_sku]
-        items = self.netsuite.items_by_key(match.by, keys) if keys else []
-        override_ids = [i for s, i in match.overrides.items() if s in keys]
+        items = self.netsuite.items_by_key(match.by, keys, match) if keys else []
+        override_ids = sorted({i for s in keys if (i := match.override(s)) is not None})
         if override_ids:
             known = {i.id for i in items}
             items += [i for i in self.netsuite.items_by_key("id", override_ids) if i.id not in known]

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from bridge.mapping.catalog import AttributeRule, ItemDetail, NsItem
 from bridge.mapping.inventory import WarehouseInfo
+from bridge.mapping.skus import MatchSpec
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,9 @@ class NetSuiteInventory(Protocol):
         """Every item that can be sold (inventory, assembly, kit, non-inventory; matrix parents too)."""
         ...
 
-    def items_by_key(self, by: str, keys: Sequence[str]) -> list[NsItem]:
-        """Items whose ``by`` field (``itemid`` / ``upccode`` / ``externalid`` / ``id``) is one of ``keys``."""
+    def items_by_key(self, by: str, keys: Sequence[str], rule: MatchSpec | None = None) -> list[NsItem]:
+        """Items whose ``by`` field (``itemid`` / ``upccode`` / ``externalid`` / ``id``) is one of ``keys``;
+        with ``rule``, compared after the SKU rule's normalisation on both sides (not for ``id``)."""
         ...
 
     def availability(self, item_ids: Sequence[str]) -> dict[tuple[str, str], int]:

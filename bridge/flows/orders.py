@@ -395,6 +395,9 @@ class OrderSync:
             if order.status == "CANCELLED" and link and link.netsuite_id:
                 return self._cancelled(shop_id, order, link)
             raise
+        held = self._hold_window(shop_id, order, link, settings, update_ts)
+        if held is not None:
+            return held
         items = self.resolve_items(shop_id, [li.seller_sku for li in order.line_items if li.seller_sku])
         mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
         customer_id = None
@@ -414,6 +417,10 @@ class OrderSync:
         if link and link.netsuite_id and link.content_hash == content_hash:
             self._touch(shop_id, order, link, update_ts)
             return {"action": "unchanged", "netsuite_id": link.netsuite_id}
+        hold = str(mapped.record.get("custbody_ttns_hold_reason") or "")
+        if not hold and link and link.data.get("hold_reason"):
+            # TikTok decided (or released the order): the bridge clears its own hold field.
+            mapped = replace(mapped, record={**mapped.record, "custbody_ttns_hold_reason": ""})
         customer = jsonable(mapped.customer) if mapped.customer and customer_id is None else None
         merged = self._merge(shop_id, order_id, link, mapped, lines=not lines_locked, force=force)
         try:
@@ -452,6 +459,9 @@ class OrderSync:
             data["allocation"] = mapped.allocation()
         data["written"] = _snapshot(mapped, merged, previous=data.get("written"), lines=not lines_locked)
         data.pop("reason", None)
+        data.pop("hold_reason", None)
+        if hold:
+            data["hold_reason"] = data["reason"] = hold  # the console shows why next to the sync status
         data.pop("conflict", None)
         self.store.links.upsert(Link(
             "order", shop_id, order_id, result.id, mapped.record_type, mapped.external_id, content_hash,
@@ -465,6 +475,27 @@ class OrderSync:
                     idempotency_key=f"{KIND_DEPOSIT}:{shop_id}:{order_id}"))
         return {"action": result.status, "netsuite_id": result.id, "total": str(mapped.computed_total),
                 "staged": staged, **({"lines_locked": True} if lines_locked else {})}
+
+    def _hold_window(self, shop_id: str, order: Order, link: Link | None, settings: OrderSettings,
+                     update_ts: int) -> dict[str, Any] | None:
+        """The merchant hold window (``hold_minutes`` in orders.yaml): a new order reaches NetSuite that
+        many minutes after it was paid, so edits in TikTok's edit window settle first. The order waits
+        (its units still count against stock) and one sync is queued for the end of the window."""
+        if settings.hold_minutes <= 0 or (link is not None and link.netsuite_id):
+            return None
+        start = order.paid_time or order.create_time
+        if start is None:
+            return None
+        until = start + timedelta(minutes=settings.hold_minutes)
+        if self.clock.now() >= until:
+            return None
+        reason = f"merchant hold window: reaches NetSuite at {until.isoformat(timespec='seconds')}"
+        self._record_waiting(shop_id, order, link, reason, update_ts, status="pending:HOLD_WINDOW")
+        # Not coalesced: a sync due earlier must not absorb the one at the end of the window.
+        self.store.queue.enqueue(replace(sync_spec(shop_id, order.id, idempotency_key=f"{KIND_SYNC}:hold:{shop_id}:"
+                                                   f"{order.id}", reason="hold window ended", run_at=until),
+                                         coalesce=False))
+        return {"action": "held", "until": until.isoformat(), "reason": reason}
 
     def _merge(self, shop_id: str, order_id: str, link: Link | None, mapped: MappedOrder, *, lines: bool,
                force: bool) -> Merge | None:
@@ -514,11 +545,12 @@ class OrderSync:
             return self.batch_writer.write(write)
         return self.netsuite.upsert_order(write)
 
-    def _record_waiting(self, shop_id: str, order: Order, link: Link | None, reason: str, update_ts: int) -> None:
+    def _record_waiting(self, shop_id: str, order: Order, link: Link | None, reason: str, update_ts: int,
+                        status: str = "") -> None:
         """Orders not (yet) in NetSuite still count against sellable stock: keep their units."""
         if link and link.netsuite_id:
             return
-        status = "cancelled" if order.status == "CANCELLED" else f"pending:{order.status}"
+        status = status or ("cancelled" if order.status == "CANCELLED" else f"pending:{order.status}")
         if link and link.status == status and link.data.get("tiktok_update_time") == update_ts:
             return
         self.store.links.upsert(Link("order", shop_id, order.id, None, "", "", "", status,

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
 from bridge.mapping.accounting import DEFAULT_ZONE, posting_date
-from bridge.mapping.orders_spec import OrderSettings, resolve_dimension
+from bridge.mapping.orders_spec import FEE_FIELDS, OrderSettings, resolve_dimension
 from bridge.mapping.wire import json_digest
 
 ZERO = Decimal("0")
@@ -142,6 +142,18 @@ def gate(order: Order, settings: OrderSettings) -> bool:
     return False
 
 
+BUYER_CANCEL_HOLD = "Buyer requested cancellation on TikTok: do not ship until the seller decides in Seller Center"
+TIKTOK_HOLD = "TikTok ON_HOLD: the address is hidden and the order cannot be fulfilled until TikTok releases it"
+
+
+def hold_reason(order: Order, staged: bool) -> str:
+    """Why the sales order is held (``custbody_ttns_hold_reason``), or "" when it is not: a buyer's
+    cancellation request TikTok has not decided holds it (pending approval) until TikTok decides."""
+    if order.is_buyer_request_cancel and order.status in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "ON_HOLD"):
+        return BUYER_CANCEL_HOLD
+    return TIKTOK_HOLD if staged else ""
+
+
 def map_order(
     order: Order,
     *,
@@ -154,6 +166,7 @@ def map_order(
     """The NetSuite document for ``order`` under ``settings`` (pure; raises for human fixes).
     ``tranDate`` is the day the buyer paid (else placed) the order in ``time_zone``."""
     staged = gate(order, settings)
+    hold = hold_reason(order, staged)
     entity = f"order:{shop_id}:{order.id}"
     currency = order.currency
 
@@ -283,12 +296,27 @@ def map_order(
                                     description="Shipping tax (TikTok)"))
 
     # -- other buyer-paid fees ----------------------------------------------------------------
-    for fee_field, fee_item in sorted(settings.fees.items()):
+    unmapped_fees: dict[str, str] = {}
+    for fee_field in sorted(FEE_FIELDS):
         amount = getattr(pay, fee_field)
         if fee_field == "retail_delivery_fee" and cancelled:
             amount = sum((li.retail_delivery_fee for li in live), ZERO) or amount
-        if amount:
-            lines.append(MappedLine("fee", fee_item, 1, amount, q(amount), description=fee_field.replace("_", " ")))
+        if not amount:
+            continue
+        fee_item = settings.fees.get(fee_field) or settings.fee_item  # type: ignore[call-overload]
+        if not fee_item:
+            unmapped_fees[fee_field] = str(amount)
+            continue
+        lines.append(MappedLine("fee", fee_item, 1, amount, q(amount), description=fee_field.replace("_", " ")))
+    if unmapped_fees:
+        raise NeedsHumanError(
+            f"order {order.id}: the buyer paid {', '.join(f'{k} {v}' for k, v in unmapped_fees.items())} "
+            f"{currency} and orders.yaml names no item for it",
+            code="UNMAPPED_FEE", owner="admin",
+            fix_hint="Set fee_item in orders.yaml (an other-charge item for buyer-paid TikTok fees; one fee can "
+            "go elsewhere under fees.<field>), then replay.",
+            evidence=Evidence.of("bridge", "map order", details={"fees": unmapped_fees, "order_id": order.id}),
+            entity=entity)
 
     # -- reconcile to TikTok's total -----------------------------------------------------------
     expected = pay.total_amount
@@ -331,8 +359,10 @@ def map_order(
         "custbody_ttns_order_id": order.id,
         "custbody_ttns_shop_id": shop_id,
         "custbody_ttns_source": SOURCE_MARK,
-        "custbody_ttns_sync_status": "ON_HOLD" if staged else "SYNCED",
+        "custbody_ttns_sync_status": "ON_HOLD" if staged or hold else "SYNCED",
     }
+    if hold:
+        record["custbody_ttns_hold_reason"] = hold[:300]
     when = order.paid_time or order.create_time
     if when is not None:
         record["tranDate"] = posting_date(when, time_zone).isoformat()
@@ -374,7 +404,8 @@ def map_order(
     record["paymentOption"] = ns_ref(payment_option)
     if settings.record_type == "salesOrder":
         type_rule = settings.order_types.get(order.order_type or "NORMAL")
-        status = "A" if staged else (type_rule.order_status if type_rule and type_rule.order_status else "B")
+        held = staged or (hold and order.status == "AWAITING_SHIPMENT")  # pending approval: not fulfillable
+        status = "A" if held else (type_rule.order_status if type_rule and type_rule.order_status else "B")
         record["orderStatus"] = {"id": status}
         if type_rule and type_rule.memo:
             record["memo"] = f"{record['memo']} - {type_rule.memo}"[:999]

@@ -8,7 +8,7 @@ settings one order is mapped with.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -146,6 +146,10 @@ class DepositSpec(SpecModel):
     payment_option: NsId | None = None
 
 
+FeeField = Literal["retail_delivery_fee", "small_order_fee", "buyer_service_fee", "handling_fee",
+                   "shipping_insurance_fee", "item_insurance_fee"]
+FEE_FIELDS: tuple[str, ...] = get_args(FeeField)
+
 ITEMS_MOVED = ("SKU lookup and overrides are the one SKU rule in catalog.yaml `match`, shared by `ttns skus match`, "
                "orders, stock, returns and catalog | fix: move items.lookup to catalog.yaml match.by and "
                "items.overrides to match.overrides (internal item ids; per shop under shops.<id>.match), then "
@@ -165,12 +169,18 @@ class OrderSettings(SpecModel):
     customer: CustomerSpec = Field(default_factory=lambda: CustomerSpec(strategy="per_buyer"))
     payment_option: Dimension = Field(default_factory=Dimension)
     hold_policy: Literal["wait", "stage"] = "wait"
+    hold_minutes: int = Field(0, ge=0, le=1440, description=(
+        "merchant hold window: a new order reaches NetSuite this many minutes after it was paid (on top of "
+        "TikTok's ON_HOLD), so edits made in TikTok's edit window settle first; 0 = at once"))
     order_types: dict[str, OrderTypeSpec] = Field(default_factory=dict)
     discounts: Discounts = Field(default_factory=Discounts)
     shipping: ShippingSpec = Field(default_factory=ShippingSpec)
     tax: TaxSpec = Field(default_factory=TaxSpec)
-    fees: dict[Literal["retail_delivery_fee", "small_order_fee", "buyer_service_fee", "handling_fee",
-                       "shipping_insurance_fee", "item_insurance_fee"], NsId] = Field(default_factory=dict)
+    fee_item: NsId | None = Field(
+        None, description="the item (e.g. an other-charge item) every buyer-paid fee of the order detail posts to: "
+        "retail_delivery_fee, small_order_fee, buyer_service_fee, handling_fee, shipping_insurance_fee, "
+        "item_insurance_fee; `fees` names another item for one of them")
+    fees: dict[FeeField, NsId] = Field(default_factory=dict, description="fee field -> item, over fee_item")
     rounding: RoundingSpec = Field(default_factory=RoundingSpec)
     body_fields: dict[str, BODY_SOURCES] = Field(
         default_factory=dict, description="custom body field id -> order field of Get Order Detail (an order has no "
@@ -271,6 +281,7 @@ REFERENCE_PATHS: tuple[tuple[str, str, str], ...] = (
     ("tax.taxcode", "salestaxitem", "tax code"),
     ("tax.exempt_taxcode", "salestaxitem", "tax code"),
     ("rounding.item", "item", "item"),
+    ("fee_item", "item", "item"),
     ("fees.*", "item", "item"),
 )
 

@@ -31,11 +31,28 @@ import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, Engine, and_, bindparam, event, exists, func, insert, or_, select, text, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    event,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from bridge import lease
 from bridge.clock import Clock, SystemClock
@@ -44,6 +61,8 @@ from bridge.store.tables import job_attempts, jobs
 
 JobStatus = Literal["queued", "running", "done", "failed", "dead", "skipped", "cancelled"]
 ACTIVE: tuple[str, ...] = ("queued", "running")
+# Retention deletes only these; failed and dead jobs stay with the exception that explains them.
+PRUNABLE: tuple[str, ...] = ("done", "skipped", "cancelled")
 TERMINAL: tuple[str, ...] = ("done", "failed", "dead", "skipped", "cancelled")
 
 
@@ -148,6 +167,11 @@ class JobQueue(Protocol):
 
     def pending_keys(self, kind: str, key_prefix: str, limit: int) -> list[tuple[str, datetime]]: ...
 
+    def prune(self, before: datetime, *, batch: int = 5000) -> int:
+        """Delete jobs that finished before ``before`` and their attempts (retention), keeping the
+        evidence of exceptions; returns how many jobs went."""
+        ...
+
 
 def _error_excerpt(error: str | None) -> str | None:
     return None if error is None else redact_text(error, 4000)
@@ -183,6 +207,10 @@ class SqlJobQueue:
         # PostgreSQL: serialise enqueues of one key until commit (see the module docstring).
         self._key_lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
         _install_fencing(engine)
+        self._finish_cache: dict[tuple[str, ...], Any] = {}
+        self._idle = True
+        self._reclaim_due = datetime.min.replace(tzinfo=UTC)
+        self._build_claim()
 
     # -- fencing --------------------------------------------------------------------------
     def fence(self, job: Job) -> SqlFence:
@@ -257,86 +285,111 @@ class SqlJobQueue:
         return out
 
     # -- claim ----------------------------------------------------------------------------
-    def claim(self, worker: str, lease_seconds: float, limit: int = 1) -> list[Job]:
-        now = self.clock.now()
-        earlier = aliased(jobs)
-        blocked = exists().where(
-            and_(
-                earlier.c.key == jobs.c.key,
-                earlier.c.id < jobs.c.id,
-                earlier.c.status.in_(ACTIVE),
-            )
-        )
-        due = or_(
-            and_(jobs.c.status == "queued", jobs.c.run_at <= now),
-            and_(jobs.c.status == "running", jobs.c.lease_expires_at < now),
-        )
-        stmt = (
-            select(jobs)
-            .where(due, ~blocked)
-            .order_by(jobs.c.priority, jobs.c.run_at, jobs.c.id)
-            .limit(limit)
+    # How often (queue clock) a busy queue also looks for jobs whose worker died; an idle claim always looks.
+    RECLAIM_EVERY = timedelta(seconds=1)
+
+    def _build_claim(self) -> None:
+        """The claim's statements, built once. Status values are literals so the planner matches the
+        partial indexes (``ix_jobs_queued_order``, ``ix_jobs_active_key``, ``ix_jobs_running_lease``)."""
+        queued: Any = literal_column("'queued'")
+        running: Any = literal_column("'running'")
+        now = bindparam("now", type_=jobs.c.run_at.type)
+
+        def head_of_key(t: Any) -> Any:
+            earlier = jobs.alias("e")
+            return ~exists().where(earlier.c.key == t.c.key, earlier.c.id < t.c.id,
+                                   earlier.c.status.in_([queued, running]))
+
+        c = jobs.alias("c")
+        candidates = (
+            select(c.c.id)
+            .where(c.c.status == queued, c.c.run_at <= now, head_of_key(c))
+            .order_by(c.c.priority, c.c.run_at, c.c.id)
+            .limit(bindparam("limit", type_=Integer))
         )
         if self._pg:
-            stmt = stmt.with_for_update(skip_locked=True, of=jobs)
-        else:
+            candidates = candidates.with_for_update(skip_locked=True, of=c)
+        # One statement per claim: pick, lock and lease in a single round trip. The token is unique per
+        # job: a random one per claim plus the job id.
+        self._claim_stmt = (
+            update(jobs)
+            .where(jobs.c.id.in_(candidates.scalar_subquery()))
+            .values(
+                status="running",
+                attempts=jobs.c.attempts + 1,
+                lease_owner=bindparam("worker", type_=String),
+                lease_token=bindparam("tok", type_=String) + cast(jobs.c.id, String),
+                lease_expires_at=bindparam("expires", type_=jobs.c.lease_expires_at.type),
+                started_at=now,
+                updated_at=now,
+            )
+            .returning(*jobs.c)
+        )
+        self._peek_stmt = (
+            select(c.c.id).where(
+                or_(and_(c.c.status == queued, c.c.run_at <= now, head_of_key(c)),
+                    and_(c.c.status == running, c.c.lease_expires_at < now))
+            ).limit(1)
+        )
+        expired = (
+            select(jobs)
+            .where(jobs.c.status == running, jobs.c.lease_expires_at < now, head_of_key(jobs))
+            .order_by(jobs.c.priority, jobs.c.run_at, jobs.c.id)
+            .limit(bindparam("limit", type_=Integer))
+        )
+        self._expired_stmt = expired.with_for_update(skip_locked=True, of=jobs) if self._pg else expired
+
+    def claim(self, worker: str, lease_seconds: float, limit: int = 1) -> list[Job]:
+        now = self.clock.now()
+        if not self._pg and self._idle:
             # An idle worker polls several times a second: look without the write lock first, so an
             # empty poll never makes a webhook answer wait for SQLite's lock.
             with self.engine.connect().execution_options(sqlite_read_only=True) as peek:
-                if peek.execute(select(jobs.c.id).where(due, ~blocked).limit(1)).first() is None:
+                if peek.execute(self._peek_stmt, {"now": now}).first() is None:
                     return []
+        expires = now + timedelta(seconds=lease_seconds)
         claimed: list[Job] = []
         with self.engine.begin() as conn:
-            rows = conn.execute(stmt).mappings().all()
-            expires = now + timedelta(seconds=lease_seconds)
-            for row in rows:
-                if row["status"] == "running":
-                    # The previous owner crashed: its attempt is over, record it as such.
-                    conn.execute(
-                        insert(job_attempts).values(
-                            job_id=row["id"],
-                            attempt=row["attempts"],
-                            worker=row["lease_owner"] or "?",
-                            started_at=row["started_at"] or row["updated_at"],
-                            finished_at=now,
-                            duration_ms=_duration_ms(row["started_at"] or row["updated_at"], now),
-                            outcome="lease_expired",
-                            error="lease expired: the worker stopped without finishing",
-                            correlation_id=row["correlation_id"],
-                        )
-                    )
-                token = secrets.token_hex(16)
-                res = conn.execute(
-                    update(jobs)
-                    .where(jobs.c.id == row["id"], jobs.c.status == row["status"])
-                    .where(
-                        jobs.c.lease_token.is_(None)
-                        if row["lease_token"] is None
-                        else jobs.c.lease_token == row["lease_token"]
-                    )
-                    .values(
-                        status="running",
-                        attempts=row["attempts"] + 1,
-                        lease_owner=worker,
-                        lease_token=token,
-                        lease_expires_at=expires,
-                        started_at=now,
-                        updated_at=now,
-                    )
+            if now >= self._reclaim_due:
+                self._reclaim_due = now + self.RECLAIM_EVERY
+                claimed = self._reclaim(conn, worker, now, expires, limit)
+            if len(claimed) < limit:
+                rows = conn.execute(self._claim_stmt, {
+                    "now": now, "limit": limit - len(claimed), "worker": worker, "tok": secrets.token_hex(12) + ":",
+                    "expires": expires,
+                }).mappings().all()
+                claimed += sorted((_row_to_job(r) for r in rows), key=lambda j: (j.priority, j.run_at, j.id))
+        self._idle = not claimed
+        return claimed
+
+    def _reclaim(self, conn: Connection, worker: str, now: datetime, expires: datetime, limit: int) -> list[Job]:
+        """Jobs whose worker stopped without finishing (lease expired): record that attempt, lease again."""
+        claimed: list[Job] = []
+        for row in conn.execute(self._expired_stmt, {"now": now, "limit": limit}).mappings().all():
+            conn.execute(
+                insert(job_attempts).values(
+                    job_id=row["id"],
+                    attempt=row["attempts"],
+                    worker=row["lease_owner"] or "?",
+                    started_at=row["started_at"] or row["updated_at"],
+                    finished_at=now,
+                    duration_ms=_duration_ms(row["started_at"] or row["updated_at"], now),
+                    outcome="lease_expired",
+                    error="lease expired: the worker stopped without finishing",
+                    correlation_id=row["correlation_id"],
                 )
-                if res.rowcount != 1:
-                    continue
-                claimed.append(
-                    replace(
-                        _row_to_job(row),
-                        status="running",
-                        attempts=row["attempts"] + 1,
-                        lease_owner=worker,
-                        lease_token=token,
-                        lease_expires_at=expires,
-                        started_at=now,
-                    )
-                )
+            )
+            token = secrets.token_hex(16)
+            res = conn.execute(
+                update(jobs)
+                .where(jobs.c.id == row["id"], jobs.c.status == "running", jobs.c.lease_token == row["lease_token"])
+                .values(status="running", attempts=row["attempts"] + 1, lease_owner=worker, lease_token=token,
+                        lease_expires_at=expires, started_at=now, updated_at=now)
+            )
+            if res.rowcount != 1:
+                continue
+            claimed.append(replace(_row_to_job(row), status="running", attempts=row["attempts"] + 1,
+                                   lease_owner=worker, lease_token=token, lease_expires_at=expires, started_at=now))
         return claimed
 
     def extend(self, job: Job, lease_seconds: float) -> Job:
@@ -353,6 +406,42 @@ class SqlJobQueue:
         return replace(job, lease_expires_at=expires)
 
     # -- finish ---------------------------------------------------------------------------
+    def _finish_stmt(self, cols: tuple[str, ...]) -> Any:
+        """The finish for a set of changed columns, built once: the lease-checked UPDATE and, on
+        PostgreSQL, the attempt record in the same statement (one round trip per finish)."""
+        stmt = self._finish_cache.get(cols)
+        if stmt is not None:
+            return stmt
+        upd = (
+            update(jobs)
+            .where(jobs.c.id == bindparam("jid"), jobs.c.lease_token == bindparam("tok"),
+                   jobs.c.status == literal_column("'running'"))
+            .values(updated_at=bindparam("now", type_=jobs.c.updated_at.type), lease_owner=None, lease_token=None,
+                    lease_expires_at=None, **{c: bindparam(f"v_{c}", type_=jobs.c[c].type) for c in cols})
+        )
+        if self._pg:
+            done = upd.returning(jobs.c.id).cte("finished")
+            stmt = insert(job_attempts).from_select(
+                ["job_id", "attempt", "worker", "started_at", "finished_at", "duration_ms", "outcome", "error",
+                 "correlation_id"],
+                select(done.c.id, bindparam("a_attempt", type_=Integer), bindparam("a_worker", type_=String),
+                       bindparam("a_started", type_=job_attempts.c.started_at.type),
+                       bindparam("a_finished", type_=job_attempts.c.finished_at.type),
+                       bindparam("a_ms", type_=Integer), bindparam("a_outcome", type_=String),
+                       bindparam("a_error", type_=Text), bindparam("a_cid", type_=String)),
+            ).returning(job_attempts.c.job_id)
+        else:
+            stmt = upd
+        self._finish_cache[cols] = stmt
+        return stmt
+
+    _attempt_insert = insert(job_attempts).values(
+        job_id=bindparam("jid"), attempt=bindparam("a_attempt"), worker=bindparam("a_worker"),
+        started_at=bindparam("a_started", type_=job_attempts.c.started_at.type),
+        finished_at=bindparam("a_finished", type_=job_attempts.c.finished_at.type), duration_ms=bindparam("a_ms"),
+        outcome=bindparam("a_outcome"), error=bindparam("a_error"), correlation_id=bindparam("a_cid"),
+    )
+
     def _finish(
         self,
         conn: Connection,
@@ -364,26 +453,21 @@ class SqlJobQueue:
         started_at: datetime,
     ) -> None:
         now = self.clock.now()
-        res = conn.execute(
-            update(jobs)
-            .where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token, jobs.c.status == "running")
-            .values(updated_at=now, lease_owner=None, lease_token=None, lease_expires_at=None, **values)
-        )
-        if res.rowcount != 1:
+        cols = tuple(sorted(values))
+        params = {
+            "jid": job.id, "tok": job.lease_token, "now": now, **{f"v_{c}": values[c] for c in cols},
+            "a_attempt": job.attempts, "a_worker": job.lease_owner or "?", "a_started": started_at,
+            "a_finished": now, "a_ms": _duration_ms(started_at, now), "a_outcome": outcome,
+            "a_error": _error_excerpt(error), "a_cid": job.correlation_id,
+        }
+        res = conn.execute(self._finish_stmt(cols), params)
+        # PostgreSQL: one attempt row comes back when the UPDATE matched (rowcount is not reported for a
+        # data-modifying CTE); SQLite: the UPDATE's rowcount, then the attempt in the same transaction.
+        held = res.first() is not None if self._pg else res.rowcount == 1
+        if not held:
             raise LeaseLost(f"job {job.id} is no longer leased to {job.lease_owner}")
-        conn.execute(
-            insert(job_attempts).values(
-                job_id=job.id,
-                attempt=job.attempts,
-                worker=job.lease_owner or "?",
-                started_at=started_at,
-                finished_at=now,
-                duration_ms=_duration_ms(started_at, now),
-                outcome=outcome,
-                error=_error_excerpt(error),
-                correlation_id=job.correlation_id,
-            )
-        )
+        if not self._pg:
+            conn.execute(self._attempt_insert, params)
 
     def complete(self, job: Job, result: dict[str, Any] | None = None, *, started_at: datetime) -> None:
         now = self.clock.now()
@@ -495,6 +579,33 @@ class SqlJobQueue:
         )
         with self.engine.connect().execution_options(sqlite_read_only=True) as conn:
             return [(str(k), t) for k, t in conn.execute(stmt).all()]
+
+
+    def prune(self, before: datetime, *, batch: int = 5000) -> int:
+        """Retention: delete finished jobs (done, skipped, cancelled) older than ``before`` with their
+        attempts, ``batch`` at a time so no transaction holds the lock for long. A job an exception
+        refers to (``jobs.exception_id`` or ``exceptions.job_id``) is kept: it is the exception's
+        evidence; failed and dead jobs are never pruned."""
+        from bridge.store.tables import exceptions
+
+        pick = (
+            select(jobs.c.id)
+            .where(jobs.c.status.in_(PRUNABLE),
+                   jobs.c.finished_at < bindparam("before", type_=jobs.c.finished_at.type),
+                   jobs.c.exception_id.is_(None),
+                   ~exists().where(exceptions.c.job_id == jobs.c.id))
+            .order_by(jobs.c.id)
+            .limit(batch)
+        )
+        total = 0
+        while True:
+            with self.engine.begin() as conn:
+                ids = [int(i) for i in conn.execute(pick, {"before": before}).scalars()]
+                if not ids:
+                    return total
+                conn.execute(job_attempts.delete().where(job_attempts.c.job_id.in_(ids)))
+                conn.execute(jobs.delete().where(jobs.c.id.in_(ids)))
+            total += len(ids)
 
 
 class SqlFence:
@@ -753,6 +864,16 @@ class MemoryJobQueue:
                     created = j.created_at or self.clock.now()
                     out[j.key] = max(out.get(j.key, created), created)
         return list(out.items())[:limit]
+
+    def prune(self, before: datetime, *, batch: int = 5000) -> int:
+        with self._lock:
+            gone = {j.id for j in self._jobs.values() if j.status in PRUNABLE and j.exception_id is None
+                    and j.finished_at is not None and j.finished_at < before}
+            for jid in gone:
+                job = self._jobs.pop(jid)
+                self._by_ikey.pop(job.idempotency_key, None)
+            self._attempts = [a for a in self._attempts if a.job_id not in gone]
+            return len(gone)
 
 
 class MemoryFence:

@@ -88,7 +88,7 @@ describe('POST /orders (upsert batch)', () => {
         expect(n.all('salesorder')).toHaveLength(1);
     });
 
-    test('a changed payload updates in place: fields, lines matched by TikTok line ids, removed lines closed, new lines appended', () => {
+    test('a changed payload updates in place: fields, lines matched by TikTok line ids, unfulfilled removed lines removed, new lines appended', () => {
         const n = setup();
         const [first] = post({ orders: [order('TTS-2')] });
         const changed = order('TTS-2', { record: {
@@ -104,10 +104,24 @@ describe('POST /orders (upsert batch)', () => {
         expect(r.id).toBe(first.id);
         const so = n.get('salesorder', first.id);
         expect(so.fields.memo).toBe('edited');
-        expect(so.sublists.item).toHaveLength(3);
+        // the L3 line left TikTok before anything of it shipped: removed (a closed line would still count in the total)
+        expect(so.sublists.item).toHaveLength(2);
         expect(so.sublists.item[0]).toMatchObject({ item: '501', quantity: 1, custcol_ttns_line_item_ids: 'L1' });
+        expect(so.sublists.item[1]).toMatchObject({ item: '503', custcol_ttns_line_item_ids: 'L9' });
+    });
+
+    test('a TikTok line no longer sent is closed, not removed, once some of it was fulfilled', () => {
+        const n = setup();
+        const [first] = post({ orders: [order('TTS-3')] });
+        n.get('salesorder', first.id).sublists.item[1].quantityfulfilled = 1;
+        const changed = order('TTS-3', { record: { item: { items: [
+            { item: { id: '501' }, quantity: 2, rate: '12.50', amount: '25.00', price: { id: '-1' }, taxCode: { id: '-7' }, custcol_ttns_line_item_ids: 'L1,L2' },
+        ] } } });
+        const [r] = post({ orders: [changed] });
+        expect(r.status).toBe('updated');
+        const so = n.get('salesorder', first.id);
+        expect(so.sublists.item).toHaveLength(2);
         expect(so.sublists.item[1]).toMatchObject({ item: '502', custcol_ttns_line_item_ids: 'L3', isclosed: true });
-        expect(so.sublists.item[2]).toMatchObject({ item: '503', custcol_ttns_line_item_ids: 'L9' });
     });
 
     test('one order failing never aborts the batch; the error names the JSON path', () => {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
@@ -327,3 +327,33 @@ def test_randomized_concurrent_enqueues_and_claims_keep_per_key_order(
     assert violations == []
     assert finished[0] == total
     assert queue.counts() == {"done": total}
+
+
+# -- retention (issue 21, point 1) ----------------------------------------------------------------
+
+
+def test_prune_deletes_old_finished_jobs_and_attempts_and_keeps_exception_evidence(
+    q: tuple[JobQueue, ManualClock],
+) -> None:
+    queue, clock = q
+    ids = {name: queue.enqueue(spec(f"k:{name}", name)).job_id
+           for name in ["done", "skipped", "failed", "dead", "replay", "recent", "waiting"]}
+    by_id = {j.id: j for j in queue.claim("w", 600, 10) if j.key != "k:waiting"}
+    for name in ["done", "skipped", "failed", "dead", "replay"]:
+        job = by_id[ids[name]]
+        if name == "done":
+            queue.complete(job, None, started_at=T0)
+        elif name == "replay":  # a finished job an exception still points at
+            queue.fail(job, "skipped", "superseded", started_at=T0, exception_id=42)
+        else:
+            queue.fail(job, name, "why", started_at=T0)  # type: ignore[arg-type]
+    clock.advance(days=15)
+    queue.complete(by_id[ids["recent"]], None, started_at=T0)
+    # a running job (the waiting one claims now) is never touched
+    assert queue.prune(clock.now() - timedelta(days=14), batch=2) == 2
+    assert queue.get(ids["done"]) is None and queue.get(ids["skipped"]) is None
+    assert queue.attempts(ids["done"]) == []
+    for kept in ["failed", "dead", "replay", "recent", "waiting"]:
+        assert queue.get(ids[kept]) is not None, kept
+    assert [a.outcome for a in queue.attempts(ids["failed"])] == ["failed"]
+    assert queue.prune(clock.now() - timedelta(days=14)) == 0

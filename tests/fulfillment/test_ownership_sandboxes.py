@@ -4,11 +4,40 @@ change both made is an exception, not a silent overwrite (docs/ownership.md)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bridge.bootstrap import build
 from bridge.sandbox.netsuite.sandbox import UI, ExecContext
+from bridge.sandbox.world import SandboxWorld
+from bridge.store.db import upgrade
+from bridge.tiktok import wiring
+from bridge.web import create_app
 from tests.fulfillment.conftest import Bridge
+
+
+@pytest.fixture(scope="module", params=["rest", "restlet"])
+def bridge(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
+    """Both sandboxes, once per NetSuite write path (REST upsert, the batch RESTlet running our SuiteScript)."""
+    tmp: Path = tmp_path_factory.mktemp(f"ownership-{request.param}")
+    world = SandboxWorld(tmp, run_scripts=True).start()
+    db = f"sqlite:///{tmp / 'bridge.db'}"
+    upgrade(db)
+    c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02,
+                             netsuite_write_path=request.param))
+    c.set(wiring.SERVICE, wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
+    world.serve(create_app(container=c))
+    world.connect_shop(c)
+    try:
+        yield Bridge(world, c, c.worker(threads=2, name=f"ownership-{request.param}"))
+    finally:
+        c.close()
+        world.close()
 
 
 def _ids(order: dict[str, Any], sku: str) -> list[str]:
@@ -103,4 +132,27 @@ def test_a_partial_cancellation_re_prorates_the_discount_lines_in_the_same_write
     assert sum(discounts) > Decimal("-2.10"), "the cancelled cap's share of the discounts left with it"
     bridge.drain()
     assert Decimal(str(bridge.ns.get("salesOrder", so).data["total"])) == tiktok_total
+    assert bridge.exceptions(o["id"]) == []
+
+
+def test_a_pending_buyer_cancellation_holds_the_sales_order_until_tiktok_decides(bridge: Bridge) -> None:
+    from bridge.sandbox.tiktok import aftersale
+
+    o = bridge.order([("MUG-001", 1)])
+    so = bridge.so(o["id"])
+    c = bridge.tt.cancel_order(o["id"], role="BUYER")
+    assert c["cancel_status"] == "CANCELLATION_REQUEST_PENDING"
+    bridge.drain()
+    rec = bridge.ns.get("salesOrder", so).data
+    assert "Buyer requested cancellation" in rec["custbody_ttns_hold_reason"]
+    assert rec["orderStatus"]["id"] == "A" and rec["custbody_ttns_sync_status"] == "ON_HOLD"
+    assert "Buyer requested cancellation" in bridge.link(o["id"])["reason"], "the console shows why"
+
+    reason = "order_manage_list_action_respond_popup_reject_reason_invalid_cancellation_reason"
+    bridge.tt.run(lambda st: aftersale.reject_cancellation(st, bridge.shop, str(c["cancel_id"]),
+                                                           {"reject_reason": reason}))
+    bridge.drain()
+    rec = bridge.ns.get("salesOrder", so).data
+    assert not rec.get("custbody_ttns_hold_reason") and rec["orderStatus"]["id"] == "B"
+    assert rec["custbody_ttns_sync_status"] == "SYNCED" and "reason" not in bridge.link(o["id"])
     assert bridge.exceptions(o["id"]) == []

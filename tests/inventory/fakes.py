@@ -23,6 +23,7 @@ from bridge.flows.inventory_ports import (
 )
 from bridge.mapping.catalog import AttributeRule, ItemDetail, NsItem
 from bridge.mapping.inventory import WarehouseInfo
+from bridge.mapping.skus import MatchSpec
 
 
 @dataclass
@@ -218,9 +219,12 @@ class FakeNetSuite:
     def items(self) -> Iterator[NsItem]:
         yield from list(self.items_.values())
 
-    def items_by_key(self, by: str, keys: Sequence[str]) -> list[NsItem]:
-        wanted = set(keys)
-        return [i for i in self.items_.values() if (i.id if by == "id" else i.key(by)) in wanted]
+    def items_by_key(self, by: str, keys: Sequence[str], rule: MatchSpec | None = None) -> list[NsItem]:
+        if by == "id" or rule is None:
+            wanted = set(keys)
+            return [i for i in self.items_.values() if (i.id if by == "id" else i.key(by)) in wanted]
+        normalised = {rule.key(k) for k in keys}
+        return [i for i in self.items_.values() if i.key(by) and rule.key(i.key(by)) in normalised]
 
     def availability(self, item_ids: Sequence[str]) -> dict[tuple[str, str], int]:
         with self.lock:

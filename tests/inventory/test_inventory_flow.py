@@ -368,6 +368,20 @@ def test_a_product_created_on_tiktok_is_indexed_and_its_stock_pushed(world: Worl
     assert world.tt("S-SPARE") == {W1: 5}
 
 
+@pytest.mark.parametrize("seller_sku", [pytest.param("spare", id="other-case"),
+                                        pytest.param(" Spare ", id="case-and-spaces")])
+def test_a_new_product_is_indexed_by_the_one_sku_rule(world: World, seller_sku: str) -> None:
+    # the product-by-product index (a new TikTok product) normalises like `ttns skus match` and orders
+    world.tiktok.add("P8", [FakeSku("S-SPARE2", seller_sku, {W1: 0})])
+    world.netsuite.available[("105", MAIN)] = 4
+    body = {"type": 16, "tts_notification_id": "n16-2", "shop_id": SHOP, "timestamp": 1760000000,
+            "data": {"product_id": "P8"}}
+    ingest(world.c, source="tiktok", event_id="n16-2", topic="16", body=json.dumps(body).encode(), shop_id=SHOP)
+    world.settle()
+    assert world.svc.inv.products_for_items(["105"]) == {(SHOP, "P8")}
+    assert world.tt("S-SPARE2") == {W1: 3}  # the shop keeps a buffer of 1, as for SPARE above
+
+
 def test_drift_lists_skus_whose_tiktok_stock_differs_from_what_netsuite_allows(world: World) -> None:
     world.ns_event([("101", MAIN), ("102", MAIN), ("103", MAIN), ("104", MAIN)])
     world.settle()

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.sandbox.tiktok import SandboxError, TikTokSandbox, TikTokSandboxConfig
+from bridge.sandbox.tiktok.orders import BUYER_FEES, LINE_FEES
 from tests.sandbox.conftest import TikTokEnv, WebhookReceiver
 
 D = Decimal
@@ -58,7 +59,10 @@ def assert_order_identities(order: dict[str, Any]) -> None:
                                  - p["shipping_fee_platform_discount"])
     assert p["product_tax"] == sum(D(t["tax_amount"]) for li in lines for t in li["item_tax"])
     assert p["tax"] == p["product_tax"] + p["shipping_fee_tax"]
-    assert p["total_amount"] == p["sub_total"] + p["shipping_fee"] + p["tax"] + p["retail_delivery_fee"]
+    fees = sum((p[f] for f in BUYER_FEES), D(0))
+    assert p["total_amount"] == p["sub_total"] + p["shipping_fee"] + p["tax"] + fees
+    for f in LINE_FEES:
+        assert p[f] == sum(D(li[f]) for li in lines)
     assert all(v == v.quantize(D("0.01")) for v in p.values())
 
 
@@ -98,6 +102,28 @@ def test_multi_unit_order_has_one_line_per_unit_and_decrements_stock(tiktok: Tik
     sku_inv = inv[0]["skus"][0]
     assert sku_inv["total_committed_quantity"] == 3
     assert sku_inv["total_available_quantity"] == sum(after["available"].values())
+
+
+@pytest.mark.parametrize(
+    "fees",
+    [
+        pytest.param({"retail_delivery_fee": "0.28"}, id="colorado-retail-delivery-fee"),
+        pytest.param({"small_order_fee": "1.99", "buyer_service_fee": "0.35"}, id="small-order-and-service-fee"),
+        pytest.param({"handling_fee": "2.00", "shipping_insurance_fee": "0.99", "item_insurance_fee": "1.10"},
+                     id="order-level-only-fees"),
+    ],
+)
+def test_buyer_fees_are_in_the_order_detail_and_its_total(tiktok: TikTokEnv, fees: dict[str, str]) -> None:
+    c, sb = tiktok.client, tiktok.sandbox
+    order = sb.place_order(c.shops["US"]["id"], [{"seller_sku": "US-MUG-12", "quantity": 3}], shipping_fee="4.00",
+                           tax_rate="0.0825", hold=False, **fees)
+    got = c.ok("GET", "/order/202507/orders", {"ids": [order["id"]]})["orders"][0]
+    assert_order_identities(got)
+    p = got["payment"]
+    assert {f: p[f] for f in fees} == fees
+    assert all(D(p[f]) == 0 for f in BUYER_FEES if f not in fees)
+    before_fees = D(p["sub_total"]) + D(p["shipping_fee"]) + D(p["tax"])
+    assert D(p["total_amount"]) - before_fees == sum((D(v) for v in fees.values()), D(0))
 
 
 def test_order_is_refused_when_stock_is_insufficient(tiktok: TikTokEnv) -> None:

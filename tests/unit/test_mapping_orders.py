@@ -251,7 +251,7 @@ def test_official_sample_order_is_refused_rather_than_mis_posted() -> None:
         map_order(o, shop_id="S", settings=settings(), items={"red_iphone_256": ItemRef("9")})
     paid = Order.model_validate(raw | {"status": "AWAITING_SHIPMENT"})
     with pytest.raises(NeedsHumanError) as err:  # its amounts do not add up, so no sales order is written
-        map_order(paid, shop_id="S", settings=settings(currencies={"IDR": "5"}),
+        map_order(paid, shop_id="S", settings=settings(currencies={"IDR": "5"}, fee_item="900"),
                   items={"red_iphone_256": ItemRef("9")})
     assert err.value.code == "TOTAL_MISMATCH"
 
@@ -302,3 +302,49 @@ def test_order_source_fields_map_only_what_get_order_detail_documents(fields: di
 def test_creator_is_not_a_source_tiktok_never_fills_it() -> None:
     with pytest.raises(ValueError, match="creator"):
         settings(body_fields={"custbody_ttns_creator": "creator"})
+
+
+def _with_fees(payload: dict[str, Any], fees: dict[str, str]) -> dict[str, Any]:
+    pay = dict(payload["payment"])
+    pay.update(fees)
+    pay["total_amount"] = str(Decimal(pay["total_amount"]) + sum((Decimal(v) for v in fees.values()), Decimal(0)))
+    return payload | {"payment": pay}
+
+
+@pytest.mark.parametrize(
+    ("fees", "spec", "expected"),
+    [
+        pytest.param({"retail_delivery_fee": "0.28"}, {"fee_item": "900", "fees": {}},
+                     [("900", "0.28", "retail delivery fee")], id="colorado-rdf-to-the-fee-item"),
+        pytest.param({"small_order_fee": "1.99", "buyer_service_fee": "0.35"}, {"fee_item": "900", "fees": {}},
+                     [("900", "0.35", "buyer service fee"), ("900", "1.99", "small order fee")],
+                     id="every-documented-fee-to-the-fee-item"),
+        pytest.param({"retail_delivery_fee": "0.28", "handling_fee": "2.00"},
+                     {"fee_item": "900", "fees": {"handling_fee": "901"}},
+                     [("901", "2.00", "handling fee"), ("900", "0.28", "retail delivery fee")],
+                     id="one-fee-sent-elsewhere"),
+        pytest.param({"shipping_insurance_fee": "0.99", "item_insurance_fee": "1.10"},
+                     {"fee_item": "900", "fees": {}},
+                     [("900", "1.10", "item insurance fee"), ("900", "0.99", "shipping insurance fee")],
+                     id="insurance-fees"),
+    ],
+)
+def test_buyer_fees_map_to_the_fee_item(fees: dict[str, str], spec: dict[str, Any],
+                                        expected: list[tuple[str, str, str]]) -> None:
+    payload = _with_fees(order("5201", [unit("a1", "MUG", "12.50")]), fees)
+    # the fixture maps retail_delivery_fee itself: replace, not merge, the fee settings
+    mapped = map_order(Order.model_validate(payload), shop_id="S", settings=settings().model_copy(update=spec),
+                       items=ITEMS)
+    got = [(ln.item_id, str(ln.amount), ln.description) for ln in mapped.lines if ln.kind == "fee"]
+    assert got == expected
+    assert mapped.computed_total == mapped.expected_total == Decimal(payload["payment"]["total_amount"])
+    assert not [ln for ln in mapped.lines if ln.kind == "rounding"]
+
+
+def test_a_fee_with_no_item_is_one_exception_naming_the_fix() -> None:
+    payload = _with_fees(order("5202", [unit("a1", "MUG", "12.50")]), {"retail_delivery_fee": "0.28"})
+    with pytest.raises(NeedsHumanError) as err:
+        map_order(Order.model_validate(payload), shop_id="S", settings=settings().model_copy(update={"fees": {}}),
+                  items=ITEMS)
+    assert err.value.code == "UNMAPPED_FEE" and "retail_delivery_fee 0.28" in str(err.value)
+    assert "fee_item" in err.value.fix_hint

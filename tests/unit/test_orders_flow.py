@@ -376,3 +376,41 @@ def test_a_placeholder_in_orders_yaml_holds_the_order_for_the_admin(world: World
     world.c.store.exceptions.replay(exc.id, world.c.store.queue)
     world.drain()
     assert world.netsuite.so_count() == 1
+
+
+def test_the_merchant_hold_window_keeps_a_new_order_out_of_netsuite_until_it_ends(sqlite_url: str,
+                                                                                  tmp_path: Path) -> None:
+    import shutil
+    from datetime import UTC, datetime, timedelta
+
+    from bridge.clock import ManualClock
+
+    shutil.copytree(ROOT / "tests/fixtures/specs", tmp_path / "specs")
+    spec = tmp_path / "specs" / "orders.yaml"
+    spec.write_text(spec.read_text().replace("shops: {}", f"shops:\n  \"{SHOP}\":\n    hold_minutes: 10"))
+    paid = datetime.fromtimestamp(1760000100, UTC)
+    clock = ManualClock(paid + timedelta(minutes=2))
+    c = build(Settings(database_url=sqlite_url, specs_dir=tmp_path / "specs", retry_base_seconds=0.01,
+                       retry_cap_seconds=0.01), clock=clock)
+    c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
+    tiktok, netsuite = FakeTikTokOrders(), FakeNetSuiteOrders(ITEMS)
+    c.set("tiktok.orders", tiktok)
+    c.set("netsuite.orders", netsuite)
+    w = World(c, tiktok, netsuite)
+    try:
+        tiktok.put(SHOP, order("h1", [unit("a1", "MUG", "5.00")]))
+        w.webhook("h1")
+        w.drain()
+        assert netsuite.so_count() == 0, "inside the window nothing reaches NetSuite"
+        link = c.store.links.get("order", SHOP, "h1")
+        assert link is not None and link.status == "pending:HOLD_WINDOW" and link.data["units"] == {"MUG": 1}
+        assert "merchant hold window" in link.data["reason"]
+        clock.advance(7 * 60)  # 9 minutes after payment: the buyer edits, a webhook comes, still held
+        w.webhook("h1")
+        w.drain()
+        assert netsuite.so_count() == 0
+        clock.advance(61)
+        w.drain()
+        assert netsuite.so_count() == 1 and c.store.links.get("order", SHOP, "h1").status == "synced"  # type: ignore[union-attr]
+    finally:
+        c.close()

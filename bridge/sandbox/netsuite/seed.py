@@ -226,6 +226,14 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
                 "rate": "0",
                 "account": {"externalId": "ACCT-4050"},
             },
+            {
+                # buyer-paid fees (retail delivery fee, small order fee, …): the digest of record schemas
+                # has no other-charge item, so the sandbox carries them on a discount item at a positive rate
+                "externalId": "FEE-BUYER",
+                "itemId": "TikTok Buyer Fees",
+                "rate": "0",
+                "account": {"externalId": "ACCT-4100"},
+            },
         ],
         "inventoryItem": [
             {

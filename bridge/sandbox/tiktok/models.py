@@ -150,6 +150,7 @@ class LineItem:
     provider_id: str = ""
     provider_name: str = ""
     refunded: bool = False
+    fees: dict[str, Decimal] = field(default_factory=dict)  # this unit's share of LINE_FEES
 
     @property
     def sale_price(self) -> Decimal:
@@ -196,6 +197,7 @@ class Order:
     stock_reserved: bool = True
     settled: bool = False
     seller_note: str = ""
+    buyer_fees: dict[str, Decimal] = field(default_factory=dict)  # BUYER_FEES the buyer paid (order level)
 
     @property
     def active_items(self) -> list[LineItem]:

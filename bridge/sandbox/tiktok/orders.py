@@ -4,10 +4,11 @@ lifecycle with ON_HOLD, address updates, search and the 202507 / 202407 serialis
 Money identity (per order, all decimal strings in the order currency):
 ``sub_total = original_total_product_price - seller_discount - platform_discount``,
 ``shipping_fee = original_shipping_fee - shipping_fee_seller_discount - shipping_fee_platform_discount``,
-``tax = product_tax + shipping_fee_tax`` and ``total_amount = sub_total + shipping_fee + tax``
-(``retail_delivery_fee`` and the other buyer fees are zero in the sandbox); every order-level amount
-is the exact sum of its line items (cancelled ones included: the payment is what was paid at
-checkout).
+``tax = product_tax + shipping_fee_tax`` and ``total_amount = sub_total + shipping_fee + tax +``
+the buyer fees Get Order Detail documents (``BUYER_FEES``: retail delivery fee, small order fee, …;
+zero unless ``place_order`` names them); every order-level amount is the exact sum of its line items
+(cancelled ones included: the payment is what was paid at checkout). The fees documented on line
+items too (``LINE_FEES``) are allocated over the units by sale price.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from .errors import ApiError, SandboxError
 from .models import LineItem, Order, Package, Sku
 from .money import ZERO, allocate, dec, fmt, q
 from .state import SandboxState
+
+# Payment fee fields of Get Order Detail (202507) a buyer pays on top of goods, shipping and tax.
+BUYER_FEES = ("retail_delivery_fee", "small_order_fee", "buyer_service_fee", "handling_fee",
+              "shipping_insurance_fee", "item_insurance_fee")
+LINE_FEES = ("retail_delivery_fee", "small_order_fee", "buyer_service_fee")  # also on each line item
 
 STATUSES = ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION",
             "IN_TRANSIT", "DELIVERED", "COMPLETED", "CANCELLED")
@@ -163,6 +169,17 @@ def place_order(st: SandboxState, shop_id: str, items: list[dict[str, Any]], **o
     ship_tax = (q(dec(opts["shipping_fee_tax"]), currency) if opts.get("shipping_fee_tax") is not None
                 else q((ship_fee - ship_seller - ship_platform) * tax_rate, currency))
 
+    fees = {f: q(dec(opts[f], f), currency) for f in BUYER_FEES if opts.get(f) is not None}
+    if any(v < 0 for v in fees.values()):
+        raise SandboxError("buyer fees must be non-negative")
+    fees = {f: v for f, v in fees.items() if v}
+    for f in LINE_FEES:
+        if fees.get(f):
+            base = [li.sale_price for li in lines]
+            shares = allocate(fees[f], base if any(base) else [li.original_price for li in lines], currency)
+            for li, share in zip(lines, shares, strict=True):
+                li.fees[f] = share
+
     now = st.now()
     order = Order(
         id=st.ids.next("order"), shop_id=shop_id,
@@ -176,7 +193,7 @@ def place_order(st: SandboxState, shop_id: str, items: list[dict[str, Any]], **o
         shipping_fee_seller_discount=ship_seller, shipping_fee_platform_discount=ship_platform,
         shipping_fee_tax=ship_tax, address=dict(opts.get("address") or _fake_address(st, shop.region)),
         buyer_email=f"buyer{st.rng.randrange(10**6, 10**7)}@scs.tiktokw.invalid",
-        buyer_message=str(opts.get("buyer_message") or ""),
+        buyer_message=str(opts.get("buyer_message") or ""), buyer_fees=fees,
     )
     if order.order_type not in ("NORMAL", "PRE_ORDER", "MADE_TO_ORDER", "BACK_ORDER", "ZERO_LOTTERY"):
         raise SandboxError(f"unknown order_type {order.order_type!r}")
@@ -359,8 +376,8 @@ def payment_amounts(order: Order) -> dict[str, Decimal]:
         "product_tax": product_tax,
         "shipping_fee_tax": ship_tax,
         "tax": tax,
-        "retail_delivery_fee": ZERO,
-        "total_amount": sub_total + shipping + tax,
+        **{f: order.buyer_fees.get(f, ZERO) for f in BUYER_FEES},
+        "total_amount": sub_total + shipping + tax + sum(order.buyer_fees.values(), ZERO),
     }
 
 
@@ -411,9 +428,7 @@ def order_json(st: SandboxState, order: Order) -> dict[str, Any]:
             "tracking_number": li.tracking_number,
             "shipping_provider_id": li.provider_id,
             "shipping_provider_name": li.provider_name,
-            "retail_delivery_fee": "0.00",
-            "buyer_service_fee": "0.00",
-            "small_order_fee": "0.00",
+            **{f: fmt(li.fees.get(f, ZERO), cur) for f in LINE_FEES},
         }
         if li.cancelled:
             entry["cancel_user"] = li.cancel_user

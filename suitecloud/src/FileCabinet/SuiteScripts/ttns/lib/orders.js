@@ -87,8 +87,8 @@ define(['./constants', './restmap', './util'], (C, restmap, util) => {
      * Reconcile the item sublist of an existing transaction with the planned lines:
      * a planned line with TikTok line-item ids updates the existing line sharing most of those ids,
      * a planned line without ids updates the next unmatched existing line of the same item,
-     * anything unmatched is appended, and existing TikTok lines no longer sent are closed
-     * (never removed: they may be fulfilled).
+     * anything unmatched is appended, and existing TikTok lines no longer sent are removed, or
+     * closed once some of their units were fulfilled. Lines a person added are never touched.
      */
     function reconcileItems(rec, s, t) {
         const count = Math.max(0, rec.getLineCount({ sublistId: 'item' }));
@@ -124,11 +124,19 @@ define(['./constants', './restmap', './util'], (C, restmap, util) => {
                 appends.push(lp);
             }
         });
-        existing.forEach((e) => {
-            if (e.used || !e.ids.length || e.closed) return;
+        // TikTok lines no longer sent: removed while nothing of them was fulfilled (a closed line would
+        // still count in the order total), closed otherwise. Highest index first: removing shifts lines.
+        existing.slice().reverse().forEach((e) => {
+            if (e.used || !e.ids.length) return;
             t.path = s.path;
-            rec.setSublistValue({ sublistId: 'item', fieldId: 'isclosed', line: e.index, value: true });
-            t.changed = true;
+            const fulfilled = util.toNumber(rec.getSublistValue({ sublistId: 'item', fieldId: 'quantityfulfilled', line: e.index }));
+            if (!fulfilled) {
+                rec.removeLine({ sublistId: 'item', line: e.index });
+                t.changed = true;
+            } else if (!e.closed) {
+                rec.setSublistValue({ sublistId: 'item', fieldId: 'isclosed', line: e.index, value: true });
+                t.changed = true;
+            }
         });
         appends.forEach((lp) => appendLine(rec, 'item', lp, t));
     }

