@@ -312,3 +312,45 @@ def test_an_invalid_spec_is_an_admin_exception_not_retried() -> None:
     assert raised["code"] == "SPEC_INVALID" and raised["owner"] == "admin"
     assert "orders.yaml: defaults.shipping_itme" in raised["title"]
     assert "shipping_item" in raised["fix_hint"] and "traceback" not in raised["evidence"]
+
+
+def test_the_retention_job_prunes_finished_jobs_older_than_the_setting() -> None:
+    from types import SimpleNamespace
+
+    from bridge.flows.system import KIND_PRUNE, register
+
+    clock = ManualClock(T0)
+    q = MemoryJobQueue(clock)
+    reg = Registry()
+    register(reg, SimpleNamespace(settings=SimpleNamespace(queue_retention_days=14, queue_prune_cron="40 2 * * *")))
+    assert [(s.kind, s.cron) for s in reg.schedules()] == [(KIND_PRUNE, "40 2 * * *")]
+    w = Worker(q, reg, FakeExceptions(), clock=clock, config=WorkerConfig(name="w"))
+    old = q.enqueue(JobSpec(kind="system.noop", key="a")).job_id
+    assert w.drain() == 1
+    clock.advance(days=13)
+    recent = q.enqueue(JobSpec(kind="system.noop", key="b")).job_id
+    assert w.drain() == 1
+    clock.advance(days=2)
+    sweep = q.enqueue(JobSpec(kind=KIND_PRUNE, key="schedule:prune")).job_id
+    assert w.drain() == 1
+    done = q.get(sweep)
+    assert done is not None and done.result is not None and done.result["pruned"] == 1
+    assert q.get(old) is None and q.get(recent) is not None
+
+
+def test_retention_zero_keeps_everything() -> None:
+    from types import SimpleNamespace
+
+    from bridge.flows.system import KIND_PRUNE, register
+
+    clock = ManualClock(T0)
+    q = MemoryJobQueue(clock)
+    reg = Registry()
+    register(reg, SimpleNamespace(settings=SimpleNamespace(queue_retention_days=0, queue_prune_cron="40 2 * * *")))
+    w = Worker(q, reg, FakeExceptions(), clock=clock, config=WorkerConfig(name="w"))
+    old = q.enqueue(JobSpec(kind="system.noop", key="a")).job_id
+    w.drain()
+    clock.advance(days=400)
+    q.enqueue(JobSpec(kind=KIND_PRUNE, key="schedule:prune"))
+    w.drain()
+    assert q.get(old) is not None
