@@ -100,7 +100,7 @@ class Chaos:
             rate_429=self.o.netsuite_429, rate_5xx=self.o.netsuite_5xx,
             rate_timeout_after_commit=self.o.netsuite_timeout_after_commit, timeout_mode="hang", hang_seconds=4.0))
         tk = TikTokSandboxConfig(webhook_time_scale=0.005, webhook_workers=8, inventory_zero_quantity=True,
-                                 faults=FaultConfig(
+                                 webhook_loopback_http=True, faults=FaultConfig(
             rate_429=self.o.tiktok_429, webhook_drop=self.o.webhook_drop,
             webhook_duplicate=self.o.webhook_duplicate, webhook_reorder=self.o.webhook_reorder))
         world = SandboxWorld(work, tiktok=tk, netsuite=ns, run_scripts=self.o.run_scripts,

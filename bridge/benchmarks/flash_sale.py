@@ -121,7 +121,7 @@ class Bench:
         ns_cfg = NetSuiteSandboxConfig(concurrency_limit=self.o.netsuite_concurrency, https_allow_http=True,
                                        latency=LatencyModel(scale=self.o.latency_scale))
         tk_cfg = TikTokSandboxConfig(webhook_time_scale=0.01, webhook_workers=16, qps=1000.0,
-                                     inventory_zero_quantity=True)
+                                     inventory_zero_quantity=True, webhook_loopback_http=True)
         work = self.out / "work"
         world = SandboxWorld(work, tiktok=tk_cfg, netsuite=ns_cfg, run_scripts=self.o.run_scripts,
                              bridge_url=bridge_url, catalog=BENCH_CATALOG)

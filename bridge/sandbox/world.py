@@ -96,8 +96,9 @@ class SandboxWorld:
         self.ports = ports
         self.events_secret = secrets.token_hex(24)
         self.secret_key = generate_key()
+        # The demo's bridge receives webhooks on loopback over plain HTTP with a port (a named knob).
         self.tiktok_config = tiktok or TikTokSandboxConfig(webhook_time_scale=0.01, hold_seconds=3600,
-                                                           inventory_zero_quantity=True)
+                                                           inventory_zero_quantity=True, webhook_loopback_http=True)
         # The demo's bridge listens on loopback over plain HTTP: N/https may call it (a named knob).
         self.netsuite_config = netsuite or NetSuiteSandboxConfig(https_allow_http=True)
         self.run_scripts = run_scripts

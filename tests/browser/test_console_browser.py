@@ -66,7 +66,7 @@ def rig(sqlite_url: str) -> Iterator[Rig]:
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap does) — browsers are "
                     "never downloaded")
     sb_app = create_app(TikTokSandboxConfig(seed=23, webhook_time_scale=0.0001, tick_interval=0.05,
-                                            settle_on="DELIVERED"))
+                                            settle_on="DELIVERED", webhook_loopback_http=True))
     sb: TikTokSandbox = sb_app.extensions["tiktok_sandbox"]
     holder: dict[str, Callable[..., Any]] = {}
 

@@ -123,7 +123,7 @@ def running_stack(tmp_path: Path, sqlite_url: str, *, inventory: dict[str, Any],
     sandbox's ``inventory_zero_quantity`` knob (0 accepted below the documented [1, 99,999])."""
     (tmp_path / "ns-keys").mkdir(exist_ok=True)
     tt_app = tiktok_app(TikTokSandboxConfig(seed=11, webhook_time_scale=0.0001, tick_interval=0.05,
-                                            inventory_zero_quantity=zero_quantity))
+                                            inventory_zero_quantity=zero_quantity, webhook_loopback_http=True))
     tt: TikTokSandbox = tt_app.extensions["tiktok_sandbox"]
     with BackgroundServer(tt_app, name="tiktok-sandbox") as tt_server, \
             running_sandbox(tmp_path / "ns-keys", run_scripts=True, api_secrets={

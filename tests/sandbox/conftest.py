@@ -130,7 +130,8 @@ def _env(config: TikTokSandboxConfig) -> Iterator[TikTokEnv]:
 
 @pytest.fixture
 def tiktok_config() -> TikTokSandboxConfig:
-    return TikTokSandboxConfig(seed=7, webhook_time_scale=0.0001, tick_interval=0.05)
+    # the webhook receiver listens on loopback over http with a port (a named knob)
+    return TikTokSandboxConfig(seed=7, webhook_time_scale=0.0001, tick_interval=0.05, webhook_loopback_http=True)
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ MONEY_RE_PLACES = D("0.01")
 @pytest.fixture
 def tiktok_config() -> TikTokSandboxConfig:
     # settle at delivery so a refund can land after settlement (both paths are exercised)
-    return TikTokSandboxConfig(seed=5, webhook_time_scale=0.0001, settle_on="DELIVERED", tick_interval=0.05)
+    return TikTokSandboxConfig(seed=5, webhook_time_scale=0.0001, settle_on="DELIVERED", tick_interval=0.05,
+                               webhook_loopback_http=True)
 
 
 def _d(value: str) -> Decimal:

@@ -220,7 +220,7 @@ def test_lifecycle_emits_signed_status_webhooks(tiktok: TikTokEnv, webhook_recei
 def test_webhook_retried_on_500_per_scaled_schedule_then_given_up(webhook_receiver: WebhookReceiver) -> None:
     from tests.sandbox.conftest import _env
 
-    cfg = TikTokSandboxConfig(seed=3, webhook_time_scale=0.00002, tick_interval=0.05)
+    cfg = TikTokSandboxConfig(seed=3, webhook_time_scale=0.00002, tick_interval=0.05, webhook_loopback_http=True)
     env = _env(cfg)
     tiktok = next(env)
     try:

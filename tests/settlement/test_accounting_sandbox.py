@@ -289,7 +289,7 @@ def b2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     can still be returned, so the refund reaches a later statement than the sale)."""
     tmp = tmp_path_factory.mktemp("accounting-world")
     world = SandboxWorld(tmp, run_scripts=True, tiktok=TikTokSandboxConfig(
-        webhook_time_scale=0.01, hold_seconds=3600, settle_on="DELIVERED")).start()
+        webhook_time_scale=0.01, hold_seconds=3600, settle_on="DELIVERED", webhook_loopback_http=True)).start()
     db = f"sqlite:///{tmp / 'bridge.db'}"
     upgrade(db)
     c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02))

@@ -69,7 +69,8 @@ def wire_fast(container: Container, sleeps: Sleeps | None = None, **api_options:
 
 
 def _sandbox_config() -> TikTokSandboxConfig:
-    return TikTokSandboxConfig(seed=11, webhook_time_scale=0.0001, tick_interval=0.05)
+    # the bridge under test receives webhooks on loopback over http with a port (a named knob)
+    return TikTokSandboxConfig(seed=11, webhook_time_scale=0.0001, tick_interval=0.05, webhook_loopback_http=True)
 
 
 @pytest.fixture(scope="module")

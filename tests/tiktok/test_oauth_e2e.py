@@ -118,6 +118,28 @@ def test_connect_end_to_end(bridge: Bridge, sandbox: Sandbox) -> None:
     assert store.shops.list() == [store.shops.get(us["id"])]
 
 
+def test_a_strict_sandbox_refuses_the_loopback_bridge_webhook_address(bridge: Bridge, sandbox: Sandbox) -> None:
+    """Without ``webhook_loopback_http`` the sandbox follows the configuration guide (https, a domain
+    name, no port): the loopback bridge connects, but its subscriptions are refused and said so."""
+    assert bridge.url.startswith("http://127.0.0.1:") and sandbox.sb.config.webhook_loopback_http
+    sandbox.sb.config.webhook_loopback_http = False
+    try:
+        s, callback = _authorize_in_browser(bridge, sandbox)
+        done = s.get(callback, allow_redirects=False, timeout=10)
+        us = sandbox.shop("US")["id"]
+        assert done.status_code == 303 and done.headers["Location"].startswith(f"/connect/tiktok?connected={us}")
+        page = s.get(bridge.url + done.headers["Location"], timeout=10)
+        assert "webhooks could not all be subscribed" in page.text
+        shop = bridge.container.store.shops.get(us)
+        assert shop is not None and shop.status == "active" and shop.webhooks_subscribed_at is None
+        assert sandbox.sb.state.subscriptions == {}
+        sandbox.sb.place_order(us, [{"seller_sku": "US-MUG-12"}], hold=False)
+        assert sandbox.sb.wait_webhooks(timeout=10)
+        assert sandbox.sb.webhook_deliveries(shop_id=us) == []
+    finally:
+        sandbox.sb.config.webhook_loopback_http = True
+
+
 def test_bad_expired_and_denied_states_are_refused(bridge: Bridge, sandbox: Sandbox) -> None:
     c = bridge.container
     key = state_key(c.settings)

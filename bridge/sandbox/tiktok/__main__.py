@@ -24,10 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--redirect-uri", default=TikTokSandboxConfig.demo_redirect_uri,
                     help="the demo app's OAuth redirect URI (the bridge's callback)")
     ap.add_argument("--webhook-url", default=None, help="the demo app's default webhook address")
+    ap.add_argument("--webhook-loopback-http", action="store_true",
+                    help="accept http:// and a port on loopback webhook addresses (a named leniency)")
     args = ap.parse_args(argv)
     cfg = TikTokSandboxConfig(seed=args.seed, demo_data=not args.no_demo_data, qps=args.qps,
                               webhook_time_scale=args.webhook_time_scale, clock_speed=args.clock_speed,
-                              demo_redirect_uri=args.redirect_uri, demo_webhook_url=args.webhook_url)
+                              demo_redirect_uri=args.redirect_uri, demo_webhook_url=args.webhook_url,
+                              webhook_loopback_http=args.webhook_loopback_http)
     app = create_app(cfg)
     server = BackgroundServer(app, host=args.host, port=args.port, name="tiktok-sandbox").start()
     state = app.extensions["tiktok_sandbox"].describe()

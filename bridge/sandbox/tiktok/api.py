@@ -17,6 +17,7 @@ from .errors import ApiError
 from .models import App, Shop, Token
 from .sandbox import upsert_subscription
 from .state import SandboxState
+from .webhooks import webhook_address_problem
 
 
 @dataclass
@@ -79,8 +80,9 @@ def _get_webhooks(c: Ctx) -> dict[str, Any]:
 @handles("PUT /event/202309/webhooks")
 def _put_webhook(c: Ctx) -> dict[str, Any]:
     address = str(c.body["address"])
-    if not address.startswith(("http://", "https://")):
-        raise c.invalid("address must be an http(s) URL")
+    problem = webhook_address_problem(address, c.st.config.webhook_loopback_http)
+    if problem:
+        raise c.invalid(f"address: {problem}")
     upsert_subscription(c.st, c.app.app_key, c.shop_id, str(c.body["event_type"]), address)
     return {}
 

@@ -14,6 +14,7 @@ from .errors import (
 )
 from .models import App, AuthCode, DeliveryOption, Provider, Seller, Shop, Token, Warehouse
 from .state import SandboxState
+from .webhooks import webhook_address_problem
 
 REGION_CURRENCY = {"US": "USD", "GB": "GBP", "UK": "GBP"}
 GRANTED_SCOPES = [
@@ -47,6 +48,15 @@ _ADDRESSES = {
 }
 
 
+def check_webhook_url(st: SandboxState, address: str | None, field: str = "webhook_url") -> None:
+    """Refuse a webhook address the configuration guide's URL requirements rule out (unless the
+    ``webhook_loopback_http`` knob lets a loopback one through)."""
+    if address is not None:
+        problem = webhook_address_problem(address, st.config.webhook_loopback_http)
+        if problem:
+            raise SandboxError(f"{field}: {problem}")
+
+
 def add_app(
     st: SandboxState,
     app_key: str | None = None,
@@ -56,6 +66,7 @@ def add_app(
     name: str = "Sandbox app",
     webhook_url: str | None = None,
 ) -> App:
+    check_webhook_url(st, webhook_url)
     key = app_key or "sbx" + st.ids.hexstr(10)
     if key in st.apps:
         raise SandboxError(f"app_key {key!r} already exists", 409, "conflict")

@@ -65,4 +65,6 @@ class TikTokSandboxConfig:
     errors_as_http_200: bool = False  # answer every refusal with HTTP 200 (code in the envelope only)
     # Leniencies, each off by default (docs/sandbox-tiktok.md, "Knobs"): the sandbox follows the pages.
     inventory_zero_quantity: bool = False  # accept quantity 0 where the pages document [1, 99,999]
+    # accept http:// and a port on a loopback webhook address (the guide: https, a domain name, no port)
+    webhook_loopback_http: bool = False
     faults: FaultConfig = field(default_factory=FaultConfig)

@@ -210,6 +210,7 @@ class TikTokSandbox:
             if redirect_uri is not None:
                 a.redirect_uri = redirect_uri
             if webhook_url is not None:
+                auth.check_webhook_url(st, webhook_url or None)
                 a.webhook_url = webhook_url or None
             if qps is not None:
                 a.qps = float(qps)
@@ -263,6 +264,7 @@ class TikTokSandbox:
             st.shop(shop_id)
             if self.digest.topic_type(event_type) is None:
                 raise SandboxError(f"unknown event_type {event_type!r}")
+            auth.check_webhook_url(st, address, "address")
             return upsert_subscription(st, app_key, shop_id, event_type, address)
         return self.run(go)
 

@@ -9,17 +9,67 @@ a final answer); anything else, a timeout or a connection error is retried after
 from __future__ import annotations
 
 import heapq
+import ipaddress
 import json
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from .config import TikTokSandboxConfig
 from .signing import webhook_signature
+
+# A DNS label (letters, digits, inner hyphens); the last label of a domain name is not all digits.
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def webhook_address_problem(address: str, loopback_http: bool = False) -> str | None:
+    """Why ``address`` is not a webhook URL the configuration guide accepts, or ``None``.
+
+    The guide's "Webhook URL Requirements": the ``https://`` scheme; a domain name, not an IP
+    address; no port. With ``loopback_http`` (``TikTokSandboxConfig.webhook_loopback_http``) a
+    loopback host (``127.0.0.0/8``, ``::1``, ``localhost``) may also use ``http://`` and a port.
+    The 255-character limit is Update Shop Webhook's own field fact (checked by the digest)."""
+    try:
+        parts = urlsplit(address)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not host:
+        return "must be an https:// URL with a domain name"
+    if loopback_http and _is_loopback(host):
+        return None
+    if scheme != "https":
+        return "must use the https:// scheme"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return "must be a domain name, not an IP address"
+    labels = host.rstrip(".").split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        return "must be a domain name"
+    if port is not None or parts.netloc.endswith(":"):
+        return "must not have a port"
+    return None
 
 
 @dataclass
