@@ -86,6 +86,24 @@ def documents_query(external_ids: Sequence[str]) -> str:
     )
 
 
+def derived_documents_query(ids: Sequence[str]) -> str:
+    """The GL lines of the transactions made from these ones (``createdfrom`` on the header): NetSuite's
+    own deposit application of an order's customer deposit — made when the order is billed, carrying
+    no external id of the bridge, dated whenever that was — moves the deposit into A/R against the
+    invoice, so it is one of the order's documents."""
+    return (
+        "SELECT tal.transaction AS transaction, tal.transactionline AS line, tal.account AS account, "  # noqa: S608
+        "tal.debit AS debit, tal.credit AS credit, tal.accountingbook AS book, t.externalid AS externalid, "
+        "t.type AS type, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, t.postingperiod AS postingperiod, "
+        "tl.memo AS memo, tl.createdfrom AS createdfrom "
+        "FROM transactionaccountingline tal "
+        "INNER JOIN transaction t ON t.id = tal.transaction "
+        "LEFT OUTER JOIN transactionline tl ON tl.transaction = tal.transaction AND tl.id = tal.transactionline "
+        "WHERE tal.posting = 'T' AND tal.transaction IN (SELECT h.transaction FROM transactionline h "
+        f"WHERE h.mainline = 'T' AND h.createdfrom IN ({_ids(list(ids))}))"
+    )
+
+
 ORDER_DOCUMENTS = ("TTS-DEP-{shop}-{order}", "TTS-INV-{shop}-{order}", "TTS-PMT-{shop}-{order}")
 
 
@@ -153,6 +171,13 @@ class NetSuiteGlReader:
         for i in range(0, len(wanted), IN_CHUNK):
             raw.extend(r for r in self._rows(documents_query(wanted[i:i + IN_CHUNK]))
                        if str(r.get("book") or PRIMARY_BOOK) == PRIMARY_BOOK)
+        # what NetSuite made from the orders' customer deposits (deposit applications, customer refunds)
+        deposits = sorted({str(r["transaction"]) for r in raw
+                           if str(r.get("externalid") or "").startswith(f"TTS-DEP-{shop_id}-")})
+        have = {str(r["transaction"]) for r in raw}
+        for i in range(0, len(deposits), IN_CHUNK):
+            raw.extend(r for r in self._rows(derived_documents_query(deposits[i:i + IN_CHUNK]))
+                       if str(r.get("book") or PRIMARY_BOOK) == PRIMARY_BOOK and str(r["transaction"]) not in have)
         by_order = self._orders(shop_id, raw)
         out = []
         for r in raw:
@@ -199,4 +224,4 @@ def provide(container: Any) -> None:
     container.provide("netsuite.gl", lambda c: NetSuiteGlReader(c.get("netsuite")))
 
 
-__all__ = ["NetSuiteGlReader", "gl_query", "header_query", "order_of", "provide"]
+__all__ = ["NetSuiteGlReader", "derived_documents_query", "gl_query", "header_query", "order_of", "provide"]

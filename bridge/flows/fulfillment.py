@@ -528,10 +528,11 @@ class FulfillmentSync:
         done: dict[str, Any] = {"finished": action}
         if action == "close":
             lines = self.netsuite.order_lines("salesOrder", link.netsuite_id)
-            # every line but a unit line still waiting to ship (discount, shipping and charge lines
-            # have nothing to fulfil): the order reaches Closed, nothing is left for billing
+            # every line but a unit line still waiting to ship: discount, shipping and charge lines hold
+            # no TikTok units and have nothing to fulfil (NetSuite may still show them a quantity of 1),
+            # so they close too; the order reaches Closed, nothing is left for billing
             changes = [LineChange(ln.line, close=True) for ln in lines
-                       if not ln.closed and (not ln.quantity or ln.fulfilled >= ln.quantity)]
+                       if not ln.closed and (not ln.quantity or ln.fulfilled >= ln.quantity or not ln.line_item_ids)]
             if changes:
                 self.netsuite.change_order_lines("salesOrder", link.netsuite_id, changes)
             done["closed_lines"] = len(changes)

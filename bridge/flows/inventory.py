@@ -32,7 +32,7 @@ from typing import Any, Literal
 from bridge.clock import Clock
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
 from bridge.flows.inventory_ports import NetSuiteInventory, ProductInfo, Refusal, TikTokInventory
-from bridge.mapping.catalog import MatchResult, NsItem, TtSku, match_skus
+from bridge.mapping.catalog import MatchResult, MatchRow, NsItem, TtSku, match_skus
 from bridge.mapping.catalog_spec import CatalogSpec, MatchSpec
 from bridge.mapping.inventory import (
     Line,
@@ -254,7 +254,7 @@ class InventorySync:
             return spec.rule_for(shop.id, s.seller_sku, s.categories, shop.name)
 
         return PlanInputs(product_id, skus, self.location_map(shop), stock, pending, committed, rule_for,
-                          {r.sku_id for r in rows if r.item_inactive})
+                          {r.sku_id for r in rows if r.item_inactive}, spec.unmatched_for(shop.id, shop.name))
 
     def plan(self, shop: Shop, product_id: str, rows: Sequence[SkuRow] | None = None) -> ProductPlan:
         """What the product's SKUs should show on TikTok by NetSuite and the bridge's own records
@@ -306,6 +306,8 @@ class InventorySync:
         todo = targets if mode == "force" else changed(targets, now)
         record = dict(base.quantities)
         strategy = self.sold_out_strategy(shop)
+        if inputs.unmatched == "deactivate" and inputs.skus and all(s.item_id is None for s in inputs.skus):
+            strategy = "deactivate"  # no SKU of the product has a NetSuite item: take it offline
         held: list[Line] = []
         if strategy != "zero":
             if strategy == "deactivate" and _all_sold_out(plan):
@@ -488,6 +490,8 @@ class InventorySync:
         others = [r for r in self.inv.shop_skus(shop.id) if r.product_id != product_id]
         rows = _rows(shop.id, [product], result, others, {i.id for i in items if i.inactive})
         self.inv.upsert(rows)
+        self._unmatched_exception(shop, [r for r in result.rows if r.status == "unmatched_tiktok"],
+                                  entity=f"skus:{shop.id}:unmatched:{product_id}")
         return rows
 
     def refresh(self, shop: Shop, *, progress: Callable[[str, int, int | None], None] | None = None,
@@ -516,7 +520,28 @@ class InventorySync:
         result = match_skus(shop.id, [s for p in products for s in _tt_skus(p)], items, self.match_spec(shop))
         rows = _rows(shop.id, products, result, [], {i.id for i in items if i.inactive})
         self.inv.replace_shop(shop.id, rows)
+        self._unmatched_exception(shop, [r for r in result.rows if r.status == "unmatched_tiktok"])
         return result
+
+    def _unmatched_exception(self, shop: Shop, rows: Sequence[MatchRow], entity: str = "") -> None:
+        """One exception per shop listing the TikTok SKUs no NetSuite item backs, and what the policy does."""
+        if not rows:
+            return
+        policy = self.spec().unmatched_for(shop.id, shop.name)
+        does = {"leave": "TikTok keeps showing its own stock for them (unmatched: leave)",
+                "zero": "they are shown as sold out (unmatched: zero, the way sold_out.strategy says)",
+                "deactivate": "products with no matched SKU are deactivated, the others' unmatched SKUs shown as "
+                              "sold out (unmatched: deactivate)"}[policy]
+        names = sorted({r.seller_sku or f"(no seller SKU, {r.sku_id})" for r in rows})
+        self.store.exceptions.raise_(
+            code="UNMATCHED_TIKTOK_SKUS", owner="ops", shop_id=shop.id, entity=entity or f"skus:{shop.id}:unmatched",
+            title=f"{len(rows)} TikTok SKU(s) have no NetSuite item: {', '.join(names[:20])}"
+                  + (" …" if len(names) > 20 else ""),
+            fix_hint=f"{does}. Create the items in NetSuite, pin them under match.overrides in catalog.yaml, or "
+                     "choose the policy with unmatched in inventory.yaml (per shop under shops.<id>.unmatched); "
+                     "then run `ttns skus match` and resolve this exception.",
+            evidence={"policy": policy, "skus": [{"sku_id": r.sku_id, "product_id": r.product_id,
+                                                  "seller_sku": r.seller_sku, "detail": r.detail} for r in rows]})
 
     def pull_places(self) -> dict[str, int]:
         """NetSuite locations and every active shop's TikTok warehouses, stored for linking."""
@@ -547,12 +572,14 @@ class PlanInputs:
     netsuite_committed: dict[tuple[str, str], int] | None  # None: unknown, TikTok reservations unused
     rule_for: Callable[[SkuStock], ResolvedRule]
     inactive: set[str]
+    unmatched: str = "leave"  # inventory.yaml unmatched
 
     def plan(self, tiktok_committed: dict[tuple[str, str], int] | None = None) -> ProductPlan:
         reserved = (tiktok_reserved(self.skus, self.locations, tiktok_committed, self.netsuite_committed)
                     if tiktok_committed and self.netsuite_committed is not None else None)
         plan = plan_product(self.product_id, self.skus, locations=self.locations, stock=self.stock,
-                            rule_for=self.rule_for, pending=self.pending, reserved=reserved)
+                            rule_for=self.rule_for, pending=self.pending, reserved=reserved,
+                            unmatched="leave" if self.unmatched == "leave" else "zero")
         for sku in self.inactive & set(plan.quantities):  # an inactive NetSuite item sells nothing
             plan.quantities[sku] = dict.fromkeys(plan.quantities[sku], 0)
         return plan

@@ -199,8 +199,10 @@ def plan_product(
     rule_for: Callable[[SkuStock], ResolvedRule],
     pending: Mapping[str, Mapping[str | None, int]] | None = None,
     reserved: Mapping[tuple[str, str], int] | None = None,
+    unmatched: str = "leave",
 ) -> ProductPlan:
     """Quantities for every sendable SKU of one product, every non-FBT warehouse of each (pure).
+    ``unmatched`` (inventory.yaml): ``leave`` skips a SKU with no NetSuite item, otherwise it is 0.
 
     ``pending``: units of TikTok orders the bridge recorded but NetSuite has not committed, per
     seller SKU and warehouse (None: warehouse unknown). ``reserved``: per (sku id, warehouse), units
@@ -216,9 +218,13 @@ def plan_product(
             plan.problems.append(Problem("DISABLED", sku.sku_id, detail=f"disabled by {rule.sources[-1]}"))
             continue
         if sku.item_id is None:
-            plan.skipped.append(sku.sku_id)
             plan.problems.append(Problem("UNMATCHED_SKU", sku.sku_id, detail=f"seller SKU {sku.seller_sku!r} "
                                          "matches no NetSuite item"))
+            sold_out = [w for w in sku.warehouses if not locations.is_tiktok_managed(w)]
+            if unmatched == "leave" or not sold_out:
+                plan.skipped.append(sku.sku_id)
+            else:  # inventory.yaml unmatched: nothing in NetSuite backs it, so it is sold out
+                plan.quantities[sku.sku_id] = dict.fromkeys(sold_out, 0)
             continue
         merchant = [w for w in sku.warehouses if not locations.is_tiktok_managed(w)]
         if not merchant:

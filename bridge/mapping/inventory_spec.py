@@ -59,11 +59,21 @@ class SoldOut(SpecModel):
         "exception; keep_one: hold every sold-out SKU at 1 (the documented minimum) with an exception")
 
 
+UnmatchedPolicy = Literal["leave", "zero", "deactivate"]
+UNMATCHED_DESCRIPTION = (
+    "TikTok SKUs with no NetSuite item (catalog.yaml match): leave: TikTok keeps its own number; zero: "
+    "shown as sold out, sent the way sold_out.strategy says; deactivate: a product none of whose SKUs has an "
+    "item is deactivated, the unmatched SKUs of other products are shown as sold out. Applied at the first sync, "
+    "on every full re-match and whenever a new product appears; each re-match lists them in one exception")
+
+
 class ShopInventory(SpecModel):
     defaults: StockRule = Field(default_factory=StockRule)
     categories: dict[str, StockRule] = Field(default_factory=dict)
     skus: dict[str, StockRule] = Field(default_factory=dict)
     sold_out: SoldOut | None = Field(None, description="this shop's sold-out strategy (else the top-level one)")
+    unmatched: UnmatchedPolicy | None = Field(None, description="this shop's unmatched-SKU policy (else the "
+                                              "top-level one)")
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,14 @@ class InventorySpec(SpecModel):
     count_staged_orders: bool = Field(
         True, description="ON_HOLD orders staged as Pending Approval commit no NetSuite stock: count them as pending")
     sold_out: SoldOut = Field(default_factory=SoldOut, description="what a SKU with no sellable stock shows on TikTok")
+    unmatched: UnmatchedPolicy = Field("leave", description=UNMATCHED_DESCRIPTION)
+
+    def unmatched_for(self, shop_id: str, shop_name: str = "") -> UnmatchedPolicy:
+        key = self.shop_key(shop_id, shop_name)
+        shop = self.shops[key] if key is not None else None
+        if shop is not None and shop.unmatched is not None:
+            return shop.unmatched
+        return self.unmatched
 
     def sold_out_for(self, shop_id: str, shop_name: str = "") -> SoldOutStrategy:
         key = self.shop_key(shop_id, shop_name)

@@ -590,18 +590,28 @@ def audit(
     journaled = [s for s in statements if s.id in posted_statements]
     reserve_held = -sum((s.components.get("reserve", ZERO) for s in journaled), ZERO) if reserve_on_clearing else ZERO
     unpaid = sum((s.payable for s in journaled if s.payment_id not in paid_payouts), ZERO)
-    clearing_expected = unpaid + reserve_held
+    settled_orders = {oid for s in statements if s.payment_id in paid_payouts for oid in s.orders}
+    # receivable modes: the sale of an order on a statement not paid out yet waits in the order's receivable
+    # (its invoice's A/R, or its customer deposit's undeposited funds) until the payout's deposit collects it,
+    # not in clearing (the journal left the sale out): TikTok owes it through those documents
+    awaiting = ZERO
+    if mode != "summary":
+        for oid in sorted({oid for s in journaled if s.payment_id not in paid_payouts for oid in s.orders}
+                          - settled_orders):
+            awaiting -= sum((ln.amount for d in by_order.get(oid, []) for ln in d.lines
+                             if ln.account in accounts.receivable), ZERO)
+    clearing_expected = unpaid + reserve_held - awaiting
     extra = [ln for ln in on_clearing if ln.transaction not in audited_docs]
     if clearing_balance != clearing_expected:
         findings.append(Finding(
             "RESIDUE", f"account:{accounts.clearing}",
             f"{accounts.name(accounts.clearing)} holds {clearing_balance}; TikTok still owes {clearing_expected} "
-            f"(statements not paid out{', reserve held' if reserve_held else ''}): "
+            f"(statements not paid out{', reserve held' if reserve_held else ''}"
+            f"{f', less {awaiting} their orders receivable' if awaiting else ''}): "
             f"{clearing_balance - clearing_expected} left in clearing",
             tuple(sorted({ln.external_id or ln.transaction for ln in extra}))[:50],
             clearing_balance - clearing_expected, accounts.clearing))
     receivable_residue = ZERO
-    settled_orders = {oid for s in statements if s.payment_id in paid_payouts for oid in s.orders}
     rec_docs: set[str] = set()
     for oid in settled_orders:
         for d in by_order.get(oid, []):

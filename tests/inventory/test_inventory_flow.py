@@ -395,3 +395,42 @@ def test_drift_lists_skus_whose_tiktok_stock_differs_from_what_netsuite_allows(w
 
     got = inventory_rows(world.c)
     assert got is not None and [r["sku"] for r in got[0]] == ["MUG-WHT"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "sold_out", "lone_after", "lone_status", "mixed_after"),
+    [
+        pytest.param("leave", "zero", {W1: 7}, "ACTIVATE", {W1: 7}, id="leave-keeps-tiktok-stock"),
+        pytest.param("zero", "zero", {W1: 0}, "ACTIVATE", {W1: 0}, id="zero-pushes-0"),
+        pytest.param("zero", "keep_one", {W1: 1}, "ACTIVATE", {W1: 1}, id="zero-follows-sold-out-keep-one"),
+        pytest.param("deactivate", "zero", {W1: 7}, "SELLER_DEACTIVATED", {W1: 0},
+                     id="deactivate-takes-unmatched-products-offline"),
+    ],
+)
+def test_tiktok_skus_without_a_netsuite_item_follow_the_shops_policy(
+        sqlite_url: str, tmp_path: Path, policy: str, sold_out: str, lone_after: dict[str, int], lone_status: str,
+        mixed_after: dict[str, int]) -> None:
+    clock = ManualClock(datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC))
+    inventory = {**INVENTORY, "sold_out": {"strategy": sold_out}, "shops": {SHOP: {"unmatched": policy}}}
+    c = build(Settings(database_url=sqlite_url, specs_dir=write_specs(tmp_path / "specs", inventory=inventory)),
+              clock=clock)
+    tiktok = FakeTikTok(SHOP, [WarehouseInfo(W1, "Main")])
+    tiktok.add("P1", [FakeSku("S-BLK", "MUG-BLK", {W1: 0}), FakeSku("S-GONE", "MUG-GONE", {W1: 7})])
+    tiktok.add("P9", [FakeSku("S-LONE", "NO-SUCH-ITEM", {W1: 7})])
+    netsuite = FakeNetSuite()
+    netsuite.item("101", "MUG-BLK")
+    netsuite.available.update({("101", MAIN): 10})
+    c.set("tiktok.inventory", tiktok)
+    c.set("netsuite.inventory", netsuite)
+    c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
+    try:
+        flow.first_sync(c, "setup")  # `ttns skus match` + `ttns inventory push --all`
+        assert dict(tiktok.sku("S-LONE").stock) == lone_after
+        assert tiktok.products_["P9"].status == lone_status
+        assert dict(tiktok.sku("S-GONE").stock) == mixed_after
+        assert dict(tiktok.sku("S-BLK").stock) == {W1: 9}  # matched SKUs are unaffected
+        (exc,) = c.store.exceptions.list(status="open", entity=f"skus:{SHOP}:unmatched")
+        assert exc.code == "UNMATCHED_TIKTOK_SKUS" and "MUG-GONE" in exc.title and "NO-SUCH-ITEM" in exc.title
+        assert f"unmatched: {policy}" in exc.fix_hint
+    finally:
+        c.close()

@@ -50,8 +50,10 @@ def test_receipt_other_channel_sale_and_tiktok_order_each_move_tiktok_stock(stac
         quiet(stack.c)
     assert stack.ns_stock("MUG-001", MAIN)["committed"] == "2"
     assert stack.tt_stock("MUG-001") == {wh1: 13, wh2: 3}  # 17 on hand - 2 committed - buffer 2
-    codes = [e.code for e in stack.c.store.exceptions.list(status="open")]
+    # the sandbox shop sells SKUs NetSuite has no item for: the re-match lists them in one exception
+    codes = [e.code for e in stack.c.store.exceptions.list(status="open") if e.code != "UNMATCHED_TIKTOK_SKUS"]
     assert codes == ([] if zero_ok else ["SOLD_OUT_HELD_AT_ONE"])
+    assert [e.code for e in stack.c.store.exceptions.list(status="open")].count("UNMATCHED_TIKTOK_SKUS") == 1
 
 
 @pytest.mark.parametrize("webhook_delay", [pytest.param(0.0, id="webhooks-on-time"),

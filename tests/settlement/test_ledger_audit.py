@@ -244,3 +244,25 @@ def test_in_deposit_mode_a_sale_settled_against_a_deposit_needs_the_invoice_that
     rep = audit([s], [payout()], [*lines, *invoice, *applied_to_invoice, *billed_twice], ACCOUNTS, shop_id="shop",
                 mode="customer_deposits", periods=PERIODS)
     assert ("DOUBLE_COUNT", "order:O1") in codes(rep)
+
+
+@pytest.mark.parametrize("mode", ["invoices", "customer_deposits"])
+def test_in_receivable_modes_a_sale_not_paid_out_yet_is_owed_through_its_receivable_not_clearing(mode: str) -> None:
+    # the statement is journaled but TikTok has not paid it out: the journal left the sale out of clearing, the
+    # invoice holds it in A/R until the payout's deposit collects it; together they are what TikTok owes
+    sale = {k: v for k, v in COMPONENTS.items() if k in ("revenue.subtotal_before_discount_amount",
+                                                         "revenue.seller_discount_amount")}
+    rest = {k: v for k, v in COMPONENTS.items() if k not in sale}
+    invoice = gl("601", "TTS-INV-shop-O1", "CustInvc", [(AR, "-90.00"), (SALES, "100.00"), (DISC, "-10.00")],
+                 order="O1")
+    waiting = [payout(status="PROCESSING")]
+    rep = audit([statement()], waiting, [*journal(rest), *invoice], ACCOUNTS, shop_id="shop", mode=mode,
+                periods=PERIODS)
+    assert rep.ok, rep.findings
+    assert rep.clearing_expected == PAYABLE - D("90.00") == rep.clearing_balance
+    # without the invoice the sale is owed by nothing: the clearing account does not explain it
+    rep = audit([statement()], waiting, journal(rest), ACCOUNTS, shop_id="shop", mode=mode, periods=PERIODS)
+    assert ("RESIDUE", f"account:{CLEARING}") in codes(rep)
+    # in summary mode the journal keeps the sale in clearing and no receivable counts
+    rep = audit([statement()], waiting, journal(), ACCOUNTS, shop_id="shop", periods=PERIODS)
+    assert rep.ok and rep.clearing_expected == PAYABLE

@@ -124,11 +124,19 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
 
 
 def test_the_gl_queries_are_plain_oracle_suiteql() -> None:
-    from bridge.adapters.ledger_audit import ACCOUNTS_QUERY, PERIODS_QUERY, gl_query, header_query
+    from bridge.adapters.ledger_audit import (
+        ACCOUNTS_QUERY,
+        PERIODS_QUERY,
+        derived_documents_query,
+        gl_query,
+        header_query,
+    )
 
     for q in (gl_query(datetime(2025, 2, 1, tzinfo=UTC).date(), datetime(2025, 3, 1, tzinfo=UTC).date(), ["12"]),
-              header_query(["1", "2"]), ACCOUNTS_QUERY, PERIODS_QUERY):
+              header_query(["1", "2"]), derived_documents_query(["3"]), ACCOUNTS_QUERY, PERIODS_QUERY):
         upper = q.upper()
         assert " LIMIT " not in upper and "STRFTIME" not in upper and "DATE(" not in upper.replace("TO_DATE(", "")
     with pytest.raises(ValueError, match="internal ids"):
         header_query(["1 OR 1=1"])
+    with pytest.raises(ValueError, match="internal ids"):
+        derived_documents_query(["1) OR (1=1"])

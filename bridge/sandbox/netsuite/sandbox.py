@@ -477,6 +477,8 @@ class NetSuiteSandbox:
                 "currency": deposit.data.get("currency"),
                 "exchangeRate": deposit.data.get("exchangeRate"),
                 "deposit": {"id": deposit.id},
+                # made from the customer deposit (NetSuite transforms the deposit into its application)
+                "createdFrom": {"id": deposit.id},
                 "apply": [{"line": 1, "doc": {"id": invoice.id}, "apply": True, "amount": amount}],
                 "total": amount,
             }
