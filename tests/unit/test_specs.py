@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bridge.mapping import load_all_specs
 from bridge.mapping.orders_spec import OrdersSpec
 from bridge.mapping.specs import SpecError, SpecSet, load_spec
 from tests.support.specs import sandbox_specs_dir
@@ -76,7 +77,7 @@ def test_unknown_spec_file_is_reported(tmp_path: Path) -> None:
 
 
 def test_the_sandbox_specs_are_valid() -> None:
-    specs = SpecSet.load(sandbox_specs_dir())
+    specs = load_all_specs(sandbox_specs_dir())
     orders = specs.get("orders", OrdersSpec)
     assert orders.defaults.customer.generic_id == "eid:CUST-TTS"
     assert orders.for_shop("any-shop") == orders.defaults
