@@ -51,39 +51,36 @@ def _ids(values: Sequence[str]) -> str:
     return ", ".join(values)
 
 
+# The columns every GL reader selects: one posting line with its document's header and its own line.
+_GL_LINES = (
+    "SELECT tal.transaction AS transaction, tal.transactionline AS line, tal.account AS account, "
+    "tal.debit AS debit, tal.credit AS credit, tal.accountingbook AS book, t.externalid AS externalid, "
+    "t.type AS type, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, t.postingperiod AS postingperiod, "
+    "tl.memo AS memo, tl.createdfrom AS createdfrom "
+    "FROM transactionaccountingline tal "
+    "INNER JOIN transaction t ON t.id = tal.transaction "
+    "LEFT OUTER JOIN transactionline tl ON tl.transaction = tal.transaction AND tl.id = tal.transactionline "
+)
+
+
 def gl_query(since: date, until: date, clearing: Sequence[str]) -> str:
     """The GL lines of the bridge's documents (external id ``TTS-…``) dated in [since, until), and
     every line on the clearing account(s) in that window (a hand-made entry counts too)."""
     on_clearing = f" OR tal.account IN ({_ids(list(clearing))})" if clearing else ""
     # dates are ISO dates and the account ids are checked to be digits: nothing caller-typed is spliced in
-    return (
-        "SELECT tal.transaction AS transaction, tal.transactionline AS line, tal.account AS account, "  # noqa: S608
-        "tal.debit AS debit, tal.credit AS credit, tal.accountingbook AS book, t.externalid AS externalid, "
-        "t.type AS type, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, t.postingperiod AS postingperiod, "
-        "tl.memo AS memo, tl.createdfrom AS createdfrom "
-        "FROM transactionaccountingline tal "
-        "INNER JOIN transaction t ON t.id = tal.transaction "
-        "LEFT OUTER JOIN transactionline tl ON tl.transaction = tal.transaction AND tl.id = tal.transactionline "
+    where = (
         f"WHERE tal.posting = 'T' AND t.trandate >= TO_DATE('{since.isoformat()}', 'YYYY-MM-DD') "
         f"AND t.trandate < TO_DATE('{until.isoformat()}', 'YYYY-MM-DD') "
         f"AND (t.externalid LIKE 'TTS-%'{on_clearing})"
     )
+    return _GL_LINES + where
 
 
 def documents_query(external_ids: Sequence[str]) -> str:
     """The GL lines of the documents with these external ids, whatever their date (an order's
     customer deposit or invoice can be older than the window its settlement falls in)."""
     quoted = ", ".join(_quote(e) for e in external_ids)
-    return (
-        "SELECT tal.transaction AS transaction, tal.transactionline AS line, tal.account AS account, "  # noqa: S608
-        "tal.debit AS debit, tal.credit AS credit, tal.accountingbook AS book, t.externalid AS externalid, "
-        "t.type AS type, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, t.postingperiod AS postingperiod, "
-        "tl.memo AS memo, tl.createdfrom AS createdfrom "
-        "FROM transactionaccountingline tal "
-        "INNER JOIN transaction t ON t.id = tal.transaction "
-        "LEFT OUTER JOIN transactionline tl ON tl.transaction = tal.transaction AND tl.id = tal.transactionline "
-        f"WHERE tal.posting = 'T' AND t.externalid IN ({quoted})"
-    )
+    return _GL_LINES + f"WHERE tal.posting = 'T' AND t.externalid IN ({quoted})"
 
 
 def derived_documents_query(ids: Sequence[str]) -> str:
@@ -91,17 +88,11 @@ def derived_documents_query(ids: Sequence[str]) -> str:
     own deposit application of an order's customer deposit — made when the order is billed, carrying
     no external id of the bridge, dated whenever that was — moves the deposit into A/R against the
     invoice, so it is one of the order's documents."""
-    return (
-        "SELECT tal.transaction AS transaction, tal.transactionline AS line, tal.account AS account, "  # noqa: S608
-        "tal.debit AS debit, tal.credit AS credit, tal.accountingbook AS book, t.externalid AS externalid, "
-        "t.type AS type, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, t.postingperiod AS postingperiod, "
-        "tl.memo AS memo, tl.createdfrom AS createdfrom "
-        "FROM transactionaccountingline tal "
-        "INNER JOIN transaction t ON t.id = tal.transaction "
-        "LEFT OUTER JOIN transactionline tl ON tl.transaction = tal.transaction AND tl.id = tal.transactionline "
-        "WHERE tal.posting = 'T' AND tal.transaction IN (SELECT h.transaction FROM transactionline h "
+    where = (
+        "WHERE tal.posting = 'T' AND tal.transaction IN (SELECT h.transaction FROM transactionline h "  # noqa: S608 - internal ids checked to be digits
         f"WHERE h.mainline = 'T' AND h.createdfrom IN ({_ids(list(ids))}))"
     )
+    return _GL_LINES + where
 
 
 ORDER_DOCUMENTS = ("TTS-DEP-{shop}-{order}", "TTS-INV-{shop}-{order}", "TTS-PMT-{shop}-{order}")
