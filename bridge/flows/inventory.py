@@ -524,8 +524,13 @@ class InventorySync:
         return result
 
     def _unmatched_exception(self, shop: Shop, rows: Sequence[MatchRow], entity: str = "") -> None:
-        """One exception per shop listing the TikTok SKUs no NetSuite item backs, and what the policy does."""
+        """One exception per shop listing the TikTok SKUs no NetSuite item backs, and what the policy does;
+        resolved by the first match that finds every SKU backed."""
         if not rows:
+            for exc in self.store.exceptions.list(status="open", entity=entity or f"skus:{shop.id}:unmatched"):
+                if exc.code == "UNMATCHED_TIKTOK_SKUS":
+                    self.store.exceptions.close(exc.id, status="resolved", by="auto",
+                                                note="every TikTok SKU of the shop now has a NetSuite item")
             return
         policy = self.spec().unmatched_for(shop.id, shop.name)
         does = {"leave": "TikTok keeps showing its own stock for them (unmatched: leave)",

@@ -434,3 +434,29 @@ def test_tiktok_skus_without_a_netsuite_item_follow_the_shops_policy(
         assert f"unmatched: {policy}" in exc.fix_hint
     finally:
         c.close()
+
+
+def test_the_unmatched_skus_exception_resolves_once_every_sku_has_an_item(sqlite_url: str, tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC))
+    c = build(Settings(database_url=sqlite_url, specs_dir=write_specs(tmp_path / "specs")), clock=clock)
+    tiktok = FakeTikTok(SHOP, [WarehouseInfo(W1, "Main")])
+    tiktok.add("P1", [FakeSku("S-BLK", "MUG-BLK", {W1: 0}), FakeSku("S-GONE", "MUG-GONE", {W1: 7})])
+    netsuite = FakeNetSuite()
+    netsuite.item("101", "MUG-BLK")
+    netsuite.available.update({("101", MAIN): 10})
+    c.set("tiktok.inventory", tiktok)
+    c.set("netsuite.inventory", netsuite)
+    c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
+    try:
+        flow.first_sync(c, "setup")
+        (exc,) = c.store.exceptions.list(status="open", entity=f"skus:{SHOP}:unmatched")
+        assert "MUG-GONE" in exc.title
+        netsuite.item("102", "MUG-GONE")  # ops creates the item in NetSuite, then runs `ttns skus match`
+        svc = flow.service(c)
+        (shop,) = c.store.shops.list(status="active")
+        assert svc.refresh(shop).counts().get("unmatched_tiktok", 0) == 0
+        assert c.store.exceptions.list(status="open", entity=f"skus:{SHOP}:unmatched") == []
+        closed = c.store.exceptions.get(exc.id)
+        assert closed is not None and closed.status == "resolved"
+    finally:
+        c.close()
