@@ -239,7 +239,8 @@ def register(main: click.Group) -> None:
                     texts = []
                     for spec in (old_spec, new_spec):
                         try:
-                            m = map_order(order, shop_id=sid, settings=spec.for_shop(sid), items=items)
+                            region = shop.region if (shop := c.store.shops.get(sid)) is not None else ""
+                            m = map_order(order, shop_id=sid, settings=spec.for_shop(sid, region), items=items)
                             texts.append(wire.dumps(jsonable(m.record), indent=1, sort_keys=True).splitlines())
                         except Exception as exc:
                             texts.append([f"! {type(exc).__name__}: {exc}"])

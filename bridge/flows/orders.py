@@ -251,7 +251,8 @@ class OrderSync:
     def settings_for(self, shop_id: str) -> OrderSettings:
         """The shop's settings with every ``eid:`` reference resolved to an internal id (looked up once
         per process: some NetSuite fields, e.g. paymentOption, take internal ids only)."""
-        settings = self.specs.get("orders", OrdersSpec).for_shop(shop_id)
+        shop = self.store.shops.get(shop_id)
+        settings = self.specs.get("orders", OrdersSpec).for_shop(shop_id, shop.region if shop is not None else "")
         wanted = [(path, table, value) for path, table, _label, value in references(settings)
                   if value.startswith("eid:")]
         if not wanted:

@@ -210,7 +210,7 @@ class SettlementService:
         from bridge.mapping.orders_spec import OrdersSpec
 
         try:
-            record_type = self.specs.get("orders", OrdersSpec).for_shop(shop_id).record_type
+            record_type = self.specs.get("orders", OrdersSpec).for_shop(shop_id, self._region(shop_id)).record_type
         except SpecError:
             return
         if record_type == "cashSale":
@@ -222,11 +222,17 @@ class SettlementService:
                 "settlement off for it (settlement.yaml shops.<shop>.enabled: false); nothing was posted. Then replay.",
                 evidence=evidence("bridge", "accounting model", shop_id=shop_id, record_type=record_type))
 
+    def _region(self, shop_id: str) -> str:
+        """The shop's TikTok region, which picks its orders.yaml market (``markets.<region>``)."""
+        shop = self.store.shops.get(shop_id)
+        return shop.region if shop is not None else ""
+
     def _tax_in_order_total(self, shop_id: str) -> bool:
         from bridge.mapping.orders_spec import OrdersSpec
 
         try:
-            return self.specs.get("orders", OrdersSpec, needs=("tax",)).for_shop(shop_id).tax.mode != "none"
+            spec = self.specs.get("orders", OrdersSpec, needs=("tax",))
+            return spec.for_shop(shop_id, self._region(shop_id)).tax.mode != "none"
         except Exception:  # no orders spec: the orders flow's default records tax on the order
             return True
 

@@ -33,6 +33,8 @@ def referenced_ids(spec_set: SpecSet) -> Refs:
     orders = spec_set.specs.get("orders")
     if isinstance(orders, OrdersSpec):
         _order_settings(refs, orders.defaults, "orders.yaml: defaults")
+        for region in orders.markets:
+            _order_settings(refs, orders.for_shop("", region), f"orders.yaml: markets.{region}")
         for shop_id in orders.shops:
             _order_settings(refs, orders.for_shop(shop_id), f"orders.yaml: shops.{shop_id}")
     for name, spec in spec_set:

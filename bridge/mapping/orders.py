@@ -11,7 +11,7 @@ becomes an exception instead of a wrong sales order.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
@@ -96,6 +96,31 @@ def external_id(shop_id: str, order_id: str) -> str:
 def quantize(amount: Decimal, currency: str) -> Decimal:
     exp = Decimal("1") if currency.upper() in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
     return amount.quantize(exp, rounding=ROUND_HALF_UP)
+
+
+def split_inclusive(lines: list[MappedLine], shipping_cost: Decimal | None, rate: Decimal,
+                    currency: str) -> tuple[list[MappedLine], Decimal | None, Decimal]:
+    """Product, discount and shipping amounts (and a body shipping cost) net of VAT at ``rate``, and the VAT.
+    Net = gross / (1 + rate), rounded once on the total; the cents that per-line rounding leaves over go to
+    the largest line, so the nets sum to the rounded total net and net + VAT equals the gross exactly (pure)."""
+    taxed = [i for i, ln in enumerate(lines) if ln.kind in ("product", "discount", "shipping") and ln.amount]
+    gross = [lines[i].amount for i in taxed] + ([shipping_cost] if shipping_cost else [])
+    if not gross:
+        return lines, shipping_cost, ZERO
+    factor = 1 + rate
+    nets = [quantize(g / factor, currency) for g in gross]
+    total_gross = sum(gross, ZERO)
+    remainder = quantize(total_gross / factor, currency) - sum(nets, ZERO)
+    if remainder:
+        largest = max(range(len(nets)), key=lambda k: (abs(gross[k]), -k))
+        nets[largest] += remainder
+    out = list(lines)
+    for k, i in enumerate(taxed):
+        ln = lines[i]
+        # NetSuite keeps the amount; the rate is the unit net price to six places
+        out[i] = replace(ln, rate=(nets[k] / ln.quantity).quantize(Decimal("0.000001")).normalize(), amount=nets[k])
+    net_shipping = nets[-1] if shipping_cost else shipping_cost
+    return out, net_shipping, total_gross - sum(nets, ZERO)
 
 
 def _order_attrs(order: Order) -> dict[str, Any]:
@@ -287,7 +312,13 @@ def map_order(
         if product_tax + ship_tax != tax_total:
             product_tax = tax_total - ship_tax
     tx = settings.tax
-    if tx.mode == "line":
+    if tx.mode == "inclusive":
+        assert tx.item and tx.rate is not None
+        lines, shipping_cost, vat = split_inclusive(lines, shipping_cost, tx.rate, currency)
+        if vat:
+            lines.append(MappedLine("tax", tx.item, 1, vat, vat,
+                                    description=f"VAT {(tx.rate * 100).normalize():f}% (included in TikTok's prices)"))
+    if tx.mode in ("line", "inclusive"):
         assert tx.item
         if product_tax:
             lines.append(MappedLine("tax", tx.item, 1, product_tax, q(product_tax), description="Sales tax (TikTok)"))

@@ -10,9 +10,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from bridge.mapping.specs import SpecError, SpecModel, SpecProblem, deep_merge, shop_problems, spec_model
+from bridge.mapping.specs import (
+    SpecError,
+    SpecModel,
+    SpecProblem,
+    deep_merge,
+    problems_from,
+    shop_problems,
+    spec_model,
+)
 
 NsId = str  # NetSuite internal ids are strings in specs (quote them in YAML)
 
@@ -120,9 +128,12 @@ class TaxSpec(SpecModel):
     """``line``: TikTok's tax as charge lines (product and shipping tax), exact to the cent;
     ``taxcode``: a tax code per line and NetSuite computes (legacy tax; RESTlet path), the difference
     goes to the rounding line; ``none``: tax is not recorded (marketplace facilitator collects it) and
-    the order reconciles to TikTok's total minus tax."""
+    the order reconciles to TikTok's total minus tax; ``inclusive``: prices include VAT (UK, EU): each
+    product, discount and shipping amount posts net of ``rate`` and the VAT posts to ``item``, so net +
+    VAT equals TikTok's total to the cent (tax TikTok reports separately also posts to ``item``)."""
 
-    mode: Literal["line", "taxcode", "none"] = "line"
+    mode: Literal["line", "taxcode", "none", "inclusive"] = "line"
+    rate: Decimal | None = Field(None, ge=0, lt=1, description="VAT rate of mode inclusive, e.g. 0.20 for 20%")
     item: NsId | None = None
     shipping_item: NsId | None = None
     taxcode: NsId | None = None
@@ -214,8 +225,10 @@ class OrderSettings(SpecModel):
             need.append("discounts.platform.item")
         if self.shipping.mode == "line" and not self.shipping.item:
             need.append("shipping.item")
-        if self.tax.mode == "line" and not self.tax.item:
+        if self.tax.mode in ("line", "inclusive") and not self.tax.item:
             need.append("tax.item")
+        if self.tax.mode == "inclusive" and self.tax.rate is None:
+            need.append("tax.rate")
         if self.tax.mode == "taxcode" and not self.tax.taxcode:
             need.append("tax.taxcode")
         if need:
@@ -227,19 +240,44 @@ class OrderSettings(SpecModel):
 class OrdersSpec(SpecModel):
     version: Literal[1] = 1
     defaults: OrderSettings
+    markets: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
+        "TikTok shop region (US, GB, DE, FR, …) → settings over defaults for every shop of that market "
+        "(subsidiary, currencies, location, tax …); shops.<id> overrides them for one shop"))
     shops: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    def extra_problems(self, file: str) -> list[SpecProblem]:
-        """Each shop's merged settings must be valid too; keys are named under ``shops.<id>``."""
-        return shop_problems(file, OrderSettings, self.shops, self.for_shop)
+    @field_validator("markets")
+    @classmethod
+    def _region_codes(cls, v: dict[str, Any]) -> dict[str, Any]:
+        bad = [k for k in v if len(k) != 2 or not k.isalpha() or not k.isupper()]
+        if bad:
+            raise ValueError(f"markets keys are TikTok shop regions, not {bad} | fix: use two upper-case letters "
+                             "as TikTok names the shop's region (US, GB, DE, FR, …)")
+        return v
 
-    def for_shop(self, shop_id: str) -> OrderSettings:
-        """The settings one shop's orders are mapped with (defaults, then the shop's overrides)."""
+    def extra_problems(self, file: str) -> list[SpecProblem]:
+        """Each market's and each shop's merged settings must be valid too; keys are named under
+        ``markets.<region>`` and ``shops.<id>``."""
+        out: list[SpecProblem] = []
+        for region in self.markets:
+            try:
+                self.for_shop("", region)
+            except ValidationError as exc:
+                out += [SpecProblem(file, f"markets.{region}.{p.key}".rstrip("."), p.problem, p.fix)
+                        for p in problems_from(file, OrderSettings, exc)]
+        return out + shop_problems(file, OrderSettings, self.shops, self.for_shop)
+
+    def for_shop(self, shop_id: str, region: str = "") -> OrderSettings:
+        """The settings one shop's orders are mapped with: defaults, then its market's (``markets.<region>``,
+        the shop's TikTok region), then the shop's own overrides."""
+        market = self.markets.get(region.upper()) if region else None
         override = self.shops.get(shop_id)
-        if not override:
+        if not override and not market:
             return self.defaults
-        base = self.defaults.model_dump(by_alias=True, exclude_unset=True, mode="json")
-        return OrderSettings.model_validate(deep_merge(base, override))
+        merged = self.defaults.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        for layer in (market, override):
+            if layer:
+                merged = deep_merge(merged, layer)
+        return OrderSettings.model_validate(merged)
 
 
 def resolve_dimension(dim: Dimension, attrs: dict[str, Any]) -> str | None:

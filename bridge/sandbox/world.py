@@ -151,6 +151,9 @@ class SandboxWorld:
         if not shops:
             raise RuntimeError("the TikTok sandbox has no US shop (demo_data off?)")
         self.shop_id = str(shops[0]["id"])
+        from bridge.sandbox.netsuite.seed import uk_seed
+
+        self.netsuite_sb.seed(uk_seed())  # the UK business the overlay's orders.yaml markets.GB names
         self.seed_catalog(self.catalog)
         return self
 
@@ -206,6 +209,10 @@ class SandboxWorld:
                 if qty:
                     self.netsuite_sb.receive_stock(str(ns_id), self.netsuite_location(loc_eid), qty)
 
+    def shop_of_region(self, region: str) -> str:
+        """The id of the TikTok sandbox's shop in ``region`` (US, GB)."""
+        return next(str(s["id"]) for s in self.tiktok_sb.describe()["shops"] if s.get("region") == region)
+
     def netsuite_item_id(self, sku: str) -> str | None:
         rows, _ = self.netsuite_sb.suiteql(f"SELECT id FROM item WHERE itemid = '{sku}'")  # noqa: S608 - sandbox
         return str(rows[0]["id"]) if rows else None
@@ -259,13 +266,14 @@ class SandboxWorld:
         self.bridge_app.app = app
 
     # -- connecting a shop -------------------------------------------------------------------
-    def connect_shop(self, container: Any) -> Any:
-        """Authorize the US shop for the bridge's app (a one-time code from the sandbox's authorize
-        step) and run the bridge's own connect: token exchange, shop discovery, webhook subscription."""
+    def connect_shop(self, container: Any, shop_id: str | None = None) -> Any:
+        """Authorize a shop (the US shop unless ``shop_id`` names another) for the bridge's app (a one-time
+        code from the sandbox's authorize step) and run the bridge's own connect: token exchange, shop
+        discovery, webhook subscription."""
         from bridge.tiktok.oauth import connect
         from bridge.tiktok.wiring import tiktok_of
 
-        code = self.tiktok_sb.authorize(self.app_key, shop_id=self.shop_id)
+        code = self.tiktok_sb.authorize(self.app_key, shop_id=shop_id or self.shop_id)
         tiktok = tiktok_of(container)
         return connect(auth_code=code, oauth=tiktok.oauth, api=tiktok.api, store=container.store,
                        public_url=container.settings.public_url, actor="sandbox-world")

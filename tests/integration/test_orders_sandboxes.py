@@ -142,3 +142,53 @@ def test_200_orders_become_exactly_200_correct_sales_orders_despite_a_killed_wor
     workers_ok = {w for w, o in rows_ if o == "ok"}
     assert {"victim", "rescuer"} <= workers_ok
     assert all(w == "victim" for w, o in rows_ if o == "lease_expired")
+
+
+def test_a_gb_shops_order_lands_in_the_uk_subsidiary_in_gbp_net_plus_vat_equal_to_tiktoks_total(
+        tmp_path: Path) -> None:
+    """The sandbox overlay's markets.GB: UK subsidiary, GBP, UK warehouse, prices include 20% VAT."""
+    world = SandboxWorld(tmp_path, run_scripts=False).start()
+    db = f"sqlite:///{tmp_path / 'bridge.db'}"
+    upgrade(db)
+    c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02))
+    try:
+        world.serve(create_app(container=c))
+        gb = world.shop_of_region("GB")
+        world.connect_shop(c, gb)
+        assert c.store.shops.get(gb) is not None and c.store.shops.get(gb).region == "GB"  # type: ignore[union-attr]
+        for sku, price in (("GB-MUG-12", "12.50"), ("GB-TEE-BLK-M", "19.99")):
+            world.netsuite_sb.seed({"inventoryItem": [{
+                "externalId": f"ITEM-{sku}", "itemId": sku, "displayName": sku,
+                "price": {"items": [{"priceLevel": {"id": "1"}, "price": price}]}}]})
+            world.netsuite_sb.receive_stock(world.netsuite_item_id(sku), world.netsuite_location("LOC-UK"), 50)
+        o = world.tiktok_sb.place_order(gb, [{"seller_sku": "GB-MUG-12", "quantity": 3},
+                                             {"seller_sku": "GB-TEE-BLK-M", "quantity": 1}],
+                                        hold=False, shipping_fee="2.49", seller_discount="1.00")
+        pay = o["payment"]
+        assert pay["currency"] == "GBP" and Decimal(pay["tax"]) == 0  # UK prices include VAT: no tax on top
+        worker = c.worker(threads=1, name="vat-test")
+        wait_until(lambda: (world.tiktok_sb.wait_webhooks(5), worker.drain())[1] == 0
+                   and (link := c.store.links.get("order", gb, o["id"])) is not None and bool(link.netsuite_id),
+                   60, "the GB sales order")
+        assert c.store.exceptions.list(status="open") == []
+        link = c.store.links.get("order", gb, o["id"])
+        assert link is not None
+        so = world.netsuite_sb.get("salesOrder", link.netsuite_id).data
+        subs, _ = world.netsuite_sb.suiteql("SELECT id FROM subsidiary WHERE externalid = 'SUB-UK'")
+        curs, _ = world.netsuite_sb.suiteql("SELECT id FROM currency WHERE externalid = 'CUR-GBP'")
+        assert str(so["subsidiary"]["id"]) == str(subs[0]["id"])
+        assert str(so["currency"]["id"]) == str(curs[0]["id"])
+        assert str(so["location"]["id"]) == world.netsuite_location("LOC-UK")
+        vat_item, _ = world.netsuite_sb.suiteql("SELECT id FROM item WHERE externalid = 'VAT-UK'")
+        vat = [ln for ln in so["item"] if str(ln["item"]["id"]) == str(vat_item[0]["id"])]
+        assert len(vat) == 1
+        gross = Decimal(pay["total_amount"])
+        net = sum((Decimal(str(ln["amount"])) for ln in so["item"] if ln not in vat), Decimal(0)) + \
+            Decimal(str(so.get("shippingCost") or 0))
+        vat_amount = Decimal(str(vat[0]["amount"]))
+        assert vat_amount == gross - (gross / Decimal("1.2")).quantize(Decimal("0.01")) > 0
+        assert net + vat_amount == gross
+        assert Decimal(str(so["total"])) == gross
+    finally:
+        c.close()
+        world.close()

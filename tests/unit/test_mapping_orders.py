@@ -348,3 +348,81 @@ def test_a_fee_with_no_item_is_one_exception_naming_the_fix() -> None:
                   items=ITEMS)
     assert err.value.code == "UNMAPPED_FEE" and "retail_delivery_fee 0.28" in str(err.value)
     assert "fee_item" in err.value.fix_hint
+
+
+VAT = {"tax": {"mode": "inclusive", "rate": "0.20", "item": "720"}}
+
+
+@pytest.mark.parametrize(("payload", "nets", "vat", "shipping_net"), [
+    pytest.param(order("1101", [unit("a1", "MUG", "12.00", currency="GBP")], currency="GBP"),
+                 ["10.00"], "2.00", None, id="one-line-divides-exactly"),
+    pytest.param(order("1102", [unit("a1", "MUG", "8.99", currency="GBP")], currency="GBP", shipping="2.49"),
+                 ["7.49"], "1.91", "2.08", id="line-and-body-shipping-net-with-vat-on-one-line"),
+    pytest.param(order("1103", [unit("a1", "RED-S", "0.05", currency="GBP"), unit("b1", "BLUE-L", "0.05",
+                                currency="GBP"), unit("c1", "CAP", "0.05", currency="GBP")], currency="GBP"),
+                 ["0.05", "0.04", "0.04"], "0.02", None, id="per-line-rounding-remainder-to-the-largest-line"),
+    pytest.param(order("1104", [unit("a1", "RED-S", "19.99", seller="2.00", currency="GBP"),
+                                unit("a2", "RED-S", "19.99", seller="2.00", currency="GBP")], currency="GBP"),
+                 ["33.31", "-3.33"], "6.00", None, id="discount-line-is-net-too"),
+])
+def test_vat_inclusive_prices_post_net_plus_vat_equal_to_tiktoks_total(
+        payload: dict[str, Any], nets: list[str], vat: str, shipping_net: str | None) -> None:
+    mapped = map_order(Order.model_validate(payload), shop_id="7494", settings=settings(**VAT), items=ITEMS)
+    assert [str(ln.amount) for ln in mapped.lines if ln.kind in ("product", "discount")] == nets
+    assert [str(ln.amount) for ln in mapped.lines if ln.kind == "tax"] == [vat]
+    assert [ln.item_id for ln in mapped.lines if ln.kind == "tax"] == ["720"]
+    assert mapped.rounding == 0
+    shipping = mapped.record.get("shippingCost")
+    assert (str(shipping) if shipping is not None and shipping else None) == shipping_net
+    rows = sum((Decimal(str(r["amount"])) for r in mapped.record["item"]["items"]), Decimal(0))
+    assert rows + Decimal(str(shipping or 0)) == Decimal(payload["payment"]["total_amount"])
+
+
+@pytest.mark.parametrize(("tax", "fix"), [
+    pytest.param({"mode": "inclusive", "item": "720"}, "tax.rate", id="no-rate"),
+    pytest.param({"mode": "inclusive", "rate": "0.20", "item": None}, "tax.item", id="no-item"),
+])
+def test_inclusive_tax_needs_a_rate_and_an_item(tax: dict[str, Any], fix: str) -> None:
+    with pytest.raises(ValueError, match=fix):
+        settings(tax=tax)
+
+
+MARKETS = OrdersSpec.model_validate({
+    "defaults": SPEC.defaults.model_dump(by_alias=True, exclude_unset=True, mode="json"),
+    "markets": {"GB": {"subsidiary": "2", "location": {"default": "20"}, "currencies": {"GBP": "2"},
+                       "tax": {"mode": "inclusive", "rate": "0.20", "item": "720"}}},
+    "shops": {"uk-outlet": {"subsidiary": "3"}},
+})
+
+
+@pytest.mark.parametrize(("shop", "region", "subsidiary", "location", "tax_mode"), [
+    pytest.param("7494", "US", SPEC.defaults.subsidiary, SPEC.defaults.location.default, "line",
+                 id="us-shop-takes-the-defaults"),
+    pytest.param("7495", "GB", "2", "20", "inclusive", id="gb-shop-takes-the-gb-market"),
+    pytest.param("7496", "gb", "2", "20", "inclusive", id="region-case-does-not-matter"),
+    pytest.param("uk-outlet", "GB", "3", "20", "inclusive", id="shop-overrides-its-market"),
+    pytest.param("7497", "", SPEC.defaults.subsidiary, SPEC.defaults.location.default, "line",
+                 id="unknown-region-takes-the-defaults"),
+])
+def test_a_shops_market_sets_its_subsidiary_location_and_tax(shop: str, region: str, subsidiary: str | None,
+                                                              location: str | None, tax_mode: str) -> None:
+    s = MARKETS.for_shop(shop, region)
+    assert (s.subsidiary, s.location.default, s.tax.mode) == (subsidiary, location, tax_mode)
+
+
+@pytest.mark.parametrize(("markets", "key", "fix"), [
+    pytest.param({"UK ": {}}, "markets", "two upper-case letters", id="market-key-not-a-region"),
+    pytest.param({"GB": {"tax": {"mode": "inclusive", "item": "720"}}}, "markets.GB", "tax.rate",
+                 id="market-inclusive-tax-without-rate"),
+])
+def test_market_problems_name_the_key_and_the_fix(markets: dict[str, Any], key: str, fix: str) -> None:
+    from bridge.mapping.specs import SpecError
+    raw = {"defaults": SPEC.defaults.model_dump(by_alias=True, exclude_unset=True, mode="json"), "markets": markets}
+    try:
+        spec = OrdersSpec.model_validate(raw)
+    except Exception as exc:  # the key itself is invalid
+        assert isinstance(exc, (ValueError, SpecError)) and fix in str(exc) and key in str(exc)
+        return
+    problems = spec.extra_problems("orders.yaml")
+    assert problems and all(p.key.startswith(key) for p in problems)
+    assert any(fix in f"{p.problem} {p.fix}" for p in problems)

@@ -306,3 +306,19 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
             },
         ],
     }
+
+
+def uk_seed() -> dict[str, list[dict[str, Any]]]:
+    """A UK business next to the default US one (the sandbox world adds it; the sandbox overlay's
+    orders.yaml ``markets.GB`` names it): a UK subsidiary in GBP, a UK warehouse, the customer UK
+    orders are booked to, and the item carrying output VAT of VAT-inclusive TikTok prices (a discount
+    item at a positive rate, like FEE-BUYER, posting to the tax liability)."""
+    return {
+        "subsidiary": [{"externalId": "SUB-UK", "name": "TTNS Retail UK", "currency": {"externalId": "CUR-GBP"},
+                        "country": {"id": "GB"}}],
+        "location": [{"externalId": "LOC-UK", "name": "UK Warehouse", "makeInventoryAvailable": True}],
+        "customer": [{"externalId": "CUST-TTS-UK", "companyName": "TikTok Shop Customers UK", "isPerson": False,
+                      "subsidiary": {"externalId": "SUB-UK"}, "currency": {"externalId": "CUR-GBP"}}],
+        "discountItem": [{"externalId": "VAT-UK", "itemId": "UK VAT 20%", "rate": "0",
+                          "account": {"externalId": "ACCT-2200"}}],
+    }
