@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import IO, Any
 
 import click
+import requests
 
 from bridge.errors import redact_text
 
@@ -140,10 +141,6 @@ def _database_error(exc: BaseException) -> OperatorError | None:
 
 
 def _network_error(exc: BaseException) -> OperatorError | None:
-    try:
-        import requests
-    except ImportError:  # pragma: no cover - a dependency
-        return None
     if isinstance(exc, requests.ConnectionError | requests.Timeout):
         url = getattr(getattr(exc, "request", None), "url", "") or ""
         from urllib.parse import urlsplit

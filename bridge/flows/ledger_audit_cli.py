@@ -8,13 +8,7 @@ from typing import Any
 
 import click
 
-
-def _day(value: str, name: str) -> datetime:
-    try:
-        day = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD (UTC)", param_hint=name) from None
-    return day if day.tzinfo else day.replace(tzinfo=UTC)
+from bridge.flows.settlement_cli import _day
 
 
 def register(main: click.Group) -> None:

@@ -161,18 +161,22 @@ class SettlementService:
             for table, ids in by_table.items():
                 self._verified.update((table, i) for i in self.netsuite.existing_ids(table, sorted(ids)))
             absent = sorted({(p, v) for p, t, v in unknown if (t, v) not in self._verified})
-            if absent:
-                raise NeedsHumanError(
-                    "settlement.yaml names NetSuite records that do not exist: "
-                    + ", ".join(f"internal id {v} (at {p})" for p, v in absent[:20]),
-                    code="SPEC_REFERENCE_MISSING", owner="admin",
-                    fix_hint="Nothing was posted. Create the accounts (docs/settlement.md lists them) or correct "
-                    "settlement.yaml (`ttns specs check`), then run `ttns settlement post --pending` (the next daily "
-                    "import also posts what waits).",
-                    evidence=evidence("bridge", "check spec references", missing=[list(a) for a in absent]),
-                    entity="spec:settlement")
-            self._resolve_stale("spec:settlement", set(), prefixes=("SPEC_REFERENCE_MISSING",))
+            self._check_references(
+                absent, "internal id {v} (at {p})", "check spec references",
+                "Nothing was posted. Create the accounts (docs/settlement.md lists them) or correct "
+                "settlement.yaml (`ttns specs check`), then run `ttns settlement post --pending` (the next daily "
+                "import also posts what waits).")
         return settings
+
+    def _check_references(self, absent: list[tuple[str, str]], shown: str, step: str, fix_hint: str) -> None:
+        """Refuse (an admin exception naming each missing record) or resolve a stale refusal."""
+        if absent:
+            raise NeedsHumanError(
+                "settlement.yaml names NetSuite records that do not exist: "
+                + ", ".join(shown.format(p=p, v=v) for p, v in absent[:20]),
+                code="SPEC_REFERENCE_MISSING", owner="admin", fix_hint=fix_hint,
+                evidence=evidence("bridge", step, missing=[list(a) for a in absent]), entity="spec:settlement")
+        self._resolve_stale("spec:settlement", set(), prefixes=("SPEC_REFERENCE_MISSING",))
 
     def _resolved_settings(self, shop_id: str) -> SettlementSettings:
         settings = self.settings_for(shop_id)
@@ -189,17 +193,11 @@ class SettlementService:
                 for eid, iid in self.netsuite.internal_ids(table, sorted(eids)).items():
                     self._refs[(table, f"eid:{eid}")] = iid
             absent = sorted({(p, v) for p, t, v in missing if (t, v) not in self._refs})
-            if absent:
-                raise NeedsHumanError(
-                    "settlement.yaml names NetSuite records that do not exist: "
-                    + ", ".join(f"{v} (at {p})" for p, v in absent[:20]),
-                    code="SPEC_REFERENCE_MISSING", owner="admin",
-                    fix_hint="Create the accounts (docs/settlement.md lists them) with those external ids in NetSuite, "
-                    "or correct settlement.yaml (`ttns specs check`), then run `ttns settlement post --pending` (the "
-                    "next daily import also posts what waits).",
-                    evidence=evidence("bridge", "resolve spec references", missing=[list(a) for a in absent]),
-                    entity="spec:settlement")
-            self._resolve_stale("spec:settlement", set(), prefixes=("SPEC_REFERENCE_MISSING",))
+            self._check_references(
+                absent, "{v} (at {p})", "resolve spec references",
+                "Create the accounts (docs/settlement.md lists them) with those external ids in NetSuite, "
+                "or correct settlement.yaml (`ttns specs check`), then run `ttns settlement post --pending` (the "
+                "next daily import also posts what waits).")
             self._verified.update((t, iid) for (t, _eid), iid in self._refs.items())  # found, so they exist
         return with_references(settings, dict(self._refs))
 
