@@ -129,8 +129,11 @@ def _pre_faults(sb: NetSuiteSandbox, op: str, record_type: str | None, *, restle
         if sb.chaos.roll(sb.config.faults.rate_timeout_after_commit):
             request.environ["ns.timeout_after_commit"] = True
         return
+    kind, _, mode = kind.partition(":")
     if kind == "timeout_after_commit":
         request.environ["ns.timeout_after_commit"] = True
+        if mode:
+            request.environ["ns.timeout_mode"] = mode
         return  # counted when it strikes (after_commit)
     sb.counters.inc(f"faults.{kind}")
     if _is_write(op):
@@ -155,10 +158,11 @@ def after_commit(respond: Callable[[], Response]) -> Response:
     if not request.environ.get("ns.timeout_after_commit"):
         return respond()
     sb = sandbox()
+    mode = request.environ.get("ns.timeout_mode") or sb.config.faults.timeout_mode
     sb.counters.inc("faults.timeout_after_commit")
     if _is_write(request.environ.get("ns.op")):
-        sb.counters.inc(f"faults_on_writes.{'drop' if sb.config.faults.timeout_mode == 'drop' else 'timeout'}")
-    if sb.config.faults.timeout_mode == "drop":
+        sb.counters.inc(f"faults_on_writes.{'drop' if mode == 'drop' else 'timeout'}")
+    if mode == "drop":
         sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
         if isinstance(sock, socket.socket):
             with contextlib.suppress(OSError):
