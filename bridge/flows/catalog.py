@@ -335,7 +335,7 @@ class CatalogSync:
                 code="CATALOG_AUDIT_FAILED", owner="admin", entity=f"catalog:{shop.id}:{item or product_id}",
                 fix_hint=(" ".join(hints) + " " if hints else "") + "Fix the item in NetSuite (title, description, "
                          "images) or catalog.yaml (category, attributes); the next save sends it for review again.",
-                evidence=Evidence.of("tiktok", "product audit", product_id=product_id, status=product.status,
+                evidence=Evidence.of("tiktok", "product audit", product_id=product_id, product_status=product.status,
                                      audit_status=product.audit_status, item_id=item,
                                      audit_failed_reasons=[a.__dict__ for a in product.audit_failed_reasons]))
         if product.status == "PENDING":
