@@ -225,7 +225,12 @@ class TikTokInventoryAdapter:
                                                   f"({len(resp.content)} bytes)")])
         ctype = resp.headers.get("content-type", "image/jpeg").split(";")[0]
         name = url.rsplit("/", 1)[-1] or "image.jpg"
-        uploaded = self._shop(shop_id).products.upload_image(resp.content, filename=name, content_type=ctype)
+        from bridge.tiktok.client import TikTokError
+
+        try:
+            uploaded = self._shop(shop_id).products.upload_image(resp.content, filename=name, content_type=ctype)
+        except TikTokError as exc:
+            raise TikTokRefused([_refusal_from(exc)]) from exc
         return str(uploaded.uri)
 
     def update_prices(self, shop_id: str, product_id: str, prices: Mapping[str, Decimal],

@@ -168,7 +168,19 @@ class CatalogSync:
         whs = [p for p in self.inv.places("warehouse", shop.id) if p.data.get("type", "SALES_WAREHOUSE") in (
             "", "SALES_WAREHOUSE") and not p.data.get("fbt")]
         warehouse = next((w.place_id for w in whs if w.data.get("is_default")), whs[0].place_id if whs else "")
-        images = [] if dry_run and settings.defaults.images.field else self._images(shop, settings, key)
+        try:
+            images = [] if dry_run and settings.defaults.images.field else self._images(shop, settings, key)
+        except TikTokRefused as exc:
+            field_name = settings.defaults.images.field
+            raise NeedsHumanError(
+                f"TikTok refused the image of item {key.itemid}: {exc}", code="CATALOG_IMAGE_REFUSED", owner="admin",
+                entity=f"catalog:{shop.id}:{key.id}",
+                fix_hint=f"Point the item's {field_name} field at an image TikTok can fetch (HTTPS, JPG/PNG/WEBP, "
+                         "at most 5 MB) or clear it to use catalog.yaml defaults.images.fallback_uris; saving the "
+                         "item sends it again (or replay).",
+                evidence=Evidence.of("tiktok", "upload image", code=exc.refusals[0].code if exc.refusals else None,
+                                     item_id=key.id, url=str(key.value(field_name) or ""),
+                                     refusals=[r.__dict__ for r in exc.refusals])) from exc
         listing = plan_listing(group, settings, prices=prices, currency=currency, warehouse_id=warehouse,
                                images=images or list(settings.defaults.images.fallback_uris), shop_id=shop.id)
         if not cur_id:
