@@ -390,8 +390,6 @@ class Bench:
         from bridge.sandbox.netsuite import ExecContext
 
         name = "price change → TikTok"
-        if not available("bridge.flows.catalog"):
-            return Phase(name, skipped="the catalog flow is not part of this build")
         if not self.o.run_scripts:
             return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
         world = self.world
