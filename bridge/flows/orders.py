@@ -30,6 +30,7 @@ from bridge.errors import (
     classify_http,
     error_for,
 )
+from bridge.flows import inventory
 from bridge.flows.accounting import policy_for
 from bridge.flows.ports import NetSuiteLookup, NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
 from bridge.mapping.accounting import posting_date
@@ -741,11 +742,7 @@ def handle_deposit(ctx: JobContext) -> dict[str, Any]:
 
 
 def _inventory_hook(container: Any) -> Callable[[str, list[str]], None] | None:
-    """The inventory flow's recheck, when this build has it and the container wires it."""
-    try:
-        from bridge.flows import inventory
-    except ModuleNotFoundError:
-        return None
+    """The inventory flow's recheck, when the container wires the inventory flow."""
     if not container.has("inventory"):
         return None
 

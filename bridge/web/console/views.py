@@ -15,7 +15,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from bridge.alerts import AlertStore
 from bridge.bootstrap import Container
 from bridge.errors import redact_mapping
+from bridge.flows import ledger_audit as ledger_audit_flow
 from bridge.flows import monitoring as mon
+from bridge.flows import settlement as settlement_flow
 from bridge.store.queue import JobSpec
 from bridge.web.auth import current_user, login_required, safe_next
 from bridge.web.console import bp, charts
@@ -398,8 +400,7 @@ def inventory() -> Any:
                              threshold=reading.threshold if reading else None, width=360, height=60)
     if got is None:
         return render_template("console/inventory.html", configured=False, rows=[], page=None, reading=reading,
-                               spark=spark, show_all=show_all,
-                               flow_present=mon.optional_module("bridge.flows.inventory") is not None)
+                               spark=spark, show_all=show_all)
     rows, total = got
     pg = q.Page(page, PAGE_SIZE, total)
     chart = charts.bars([(f"{r.get('sku')}", r.get("diff")) for r in rows[:15]],
@@ -453,11 +454,10 @@ def _settlement_report(kind: str, ident: str) -> Any:
     if not _ID.match(ident):
         return _error(400, "Bad id", "Statement and payout ids are letters, digits, '.', '_' or '-'.")
     c = _c()
-    flow = mon.optional_module("bridge.flows.settlement")
-    fn = getattr(flow, "report", None)
-    if not callable(fn) or not mon.wired(c, "settlement"):
+    if not mon.wired(c, "settlement"):
         return _not_configured()
-    got = fn(c, statement_id=ident) if kind == "statement" else fn(c, payment_id=ident)
+    got = (settlement_flow.report(c, statement_id=ident) if kind == "statement"
+           else settlement_flow.report(c, payment_id=ident))
     if got is None:
         return _error(404, f"No such {kind}", f"There is no settlement report for {kind} {ident} (not imported yet?).")
     row = mon.report_row(got)
@@ -527,12 +527,8 @@ def _ledger_verdict(c: Any, kind: str, row: dict[str, Any]) -> dict[str, Any]:
     NetSuite and the last ledger audit found no difference on them (``bridge.flows.ledger_audit``)."""
     missing = [what for what, key in (("journal", "journal"), ("deposit", "deposit"))
                if (key == "journal" or kind == "payment") and not row.get(key)]
-    flow = mon.optional_module("bridge.flows.ledger_audit")
-    fn = getattr(flow, "verdict", None)
-    audit = None
-    if callable(fn):
-        audit = fn(c, "payout" if kind == "payment" else "statement", str(row.get("shop_id") or ""),
-                   str(row.get("id") or ""))
+    audit = ledger_audit_flow.verdict(c, "payout" if kind == "payment" else "statement",
+                                      str(row.get("shop_id") or ""), str(row.get("id") or ""))
     reconciled = not missing and audit is not None and bool(audit.get("ok"))
     return {"reconciled": reconciled, "missing": missing, "audit": audit}
 
