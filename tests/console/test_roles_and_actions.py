@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-import types
 from dataclasses import replace
 from html import unescape
 from typing import Any
@@ -216,10 +214,11 @@ def test_an_expected_not_found_is_not_an_api_error(console: Console) -> None:
 
 @pytest.fixture
 def inventory_flow(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The inventory flow's documented measurement (``drift``), with nothing drifting."""
+    from bridge.flows import inventory
+
     state: dict[str, Any] = {"drift": []}
-    inventory = types.ModuleType("bridge.flows.inventory")
-    inventory.drift = lambda container, **kw: state["drift"]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bridge.flows.inventory", inventory)
+    monkeypatch.setattr(inventory, "drift", lambda container, **kw: state["drift"])
     return state
 
 

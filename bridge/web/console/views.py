@@ -553,16 +553,14 @@ def settlement_repost(statement_id: str) -> Any:
     missing, adjusts what changed, leaves a posted statement that still matches unchanged."""
     if not _ID.match(statement_id):
         return _error(400, "Bad id", "Statement ids are letters, digits, '.', '_' or '-'.")
-    flow = mon.optional_module("bridge.flows.settlement")
-    post_job = getattr(flow, "post_job", None)
     c = _c()
     shop_id = request.form.get("shop_id") or ""
-    if not callable(post_job) or not mon.wired(c, "settlement"):
+    if not mon.wired(c, "settlement"):
         return _not_configured()
     if not _ID.match(shop_id) or c.store.shops.get(shop_id) is None:
         return _error(400, "Unknown shop", "Re-post needs the statement's shop.")
     now = c.clock.now()
-    got = c.store.queue.enqueue(post_job(shop_id, statement_id, f"console:{int(now.timestamp())}"))
+    got = c.store.queue.enqueue(settlement_flow.post_job(shop_id, statement_id, f"console:{int(now.timestamp())}"))
     c.store.audit.record(_actor(), "settlement.repost", entity=f"statement:{shop_id}:{statement_id}",
                          detail={"job_id": got.job_id})
     flash(f"Statement {statement_id} is queued to post again (job #{got.job_id}); reload in a moment.", "ok")
