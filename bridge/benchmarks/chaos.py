@@ -53,7 +53,7 @@ from typing import Any, TypeVar
 import yaml
 from sqlalchemy import func, select, text
 
-from bridge.benchmarks.harness import REPO, available, database, free_port, spawn, wait_http
+from bridge.benchmarks.harness import REPO, database, free_port, spawn, wait_http
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig
 from bridge.sandbox.netsuite.config import Faults, LatencyModel
 from bridge.sandbox.tiktok.config import FaultConfig, TikTokSandboxConfig
@@ -455,8 +455,6 @@ class Chaos:
 
     def _link_catalog(self) -> None:
         """Locations, SKU matching and a first stock push, as a merchant sets up (so stock is audited)."""
-        if not available("bridge.flows.inventory"):
-            return
         from bridge.flows import inventory
 
         inventory.first_sync(self.container, "chaos set-up")
@@ -532,7 +530,7 @@ class Chaos:
 
     def ship(self) -> None:
         """The warehouse ships some synced US orders in NetSuite (the SuiteScript reports them)."""
-        if not (self.o.run_scripts and self.o.shipments and available("bridge.flows.fulfillment")):
+        if not (self.o.run_scripts and self.o.shipments):
             return
         import requests
 
@@ -554,7 +552,7 @@ class Chaos:
 
     def settle_statement(self) -> None:
         """Shipped orders complete; TikTok issues the day's statement; the bridge imports and posts it."""
-        if not (self.o.statement and self.shipped and available("bridge.flows.settlement")):
+        if not (self.o.statement and self.shipped):
             return
         from datetime import timedelta
 
@@ -816,8 +814,6 @@ class Chaos:
         shop's allocation) - buffer): the rules of inventory.yaml (defaults and the shop's defaults; this
         world has no category or SKU overrides and one listing per item) and locations.yaml; at rest
         nothing is pending."""
-        if not available("bridge.flows.inventory"):
-            return {"checked": False, "why": "the inventory flow is not part of this build"}
         world = self.world
         specs = world.specs_dir  # the shipped specs with the sandbox overlay, as the bridge reads them
         inv = yaml.safe_load((specs / "inventory.yaml").read_text()) or {}
@@ -872,9 +868,6 @@ class Chaos:
         (not the bridge's own figures)."""
         if not self.statements:
             return {"checked": False, "why": "no statement issued (nothing shipped and completed)"}
-        if not available("bridge.flows.ledger_audit"):
-            return {"checked": False, "why": "the ledger audit is not part of this build",
-                    "problems": ["the statement could not be audited (no ledger audit)"]}
         from bridge.flows import ledger_audit
 
         [rep] = ledger_audit.audit_shops(self.container, *self.window, [self.shops[0]])
