@@ -118,6 +118,7 @@ def default_minimums(o: ChaosOptions) -> dict[str, int]:
         "worker_kills_with_jobs": o.kills,
         "lease_expired_attempts": o.kills,
         "web_restarts": o.web_kills,
+        "webhooks_with_failed_attempts": 1 if o.web_kills else 0,
         "netsuite_faults_on_writes": 10,
         "netsuite_faults_on_writes.429": 1,
         "netsuite_faults_on_writes.5xx": 1,
@@ -460,9 +461,12 @@ class Chaos:
         inventory.first_sync(self.container, "chaos set-up")
 
     def scenario(self) -> None:
-        """Orders in waves in both shops, then buyers cancel some and held orders are released."""
+        """Orders in waves in both shops (the web tier killed while one wave's webhooks stream in), then
+        buyers cancel some and held orders are released."""
         world, rng, o = self.world, self.rng, self.o
         per_wave = max(1, o.orders // o.waves)
+        # the web tier dies while a wave's webhooks stream in
+        web_at = {min(o.waves - 1, (i + 1) * o.waves // (o.web_kills + 1)) for i in range(o.web_kills)}
         for wave in range(o.waves):
             specs = []
             for _ in range(per_wave):
@@ -481,8 +485,12 @@ class Chaos:
                 self.placed.setdefault(str(spec["shop_id"]), []).append(str(oid))
             if refused:
                 self.log(f"TikTok refused {len(refused)} orders: {placed['refused'][:2]}")
-            time.sleep(1.0)
             self.log(f"wave {wave + 1}/{o.waves}: {sum(map(len, self.placed.values()))} orders placed")
+            if wave in web_at:
+                time.sleep(0.3)
+                self.kill_web()
+            else:
+                time.sleep(1.0)
         every = [oid for ids in self.placed.values() for oid in ids]
         for oid in rng.sample(every, min(o.cancellations, len(every))):
             try:
@@ -498,12 +506,11 @@ class Chaos:
         self.log(f"{expected} paid orders expected; faults stay on until {self.target} sales orders are written")
 
     def drive(self) -> None:
-        """While the faults are on: worker kills and web-tier kills spread over the writes, and the
-        warehouse ships some orders in NetSuite half-way through."""
+        """While the faults are on: worker kills spread over the writes, and the warehouse ships some
+        orders in NetSuite 30% of the way through."""
         o = self.o
         assert self.target is not None
         kill_at = [self.target * (i + 1) / (o.kills + 1) for i in range(o.kills)]
-        web_at = [self.target * (i + 1.5) / (o.web_kills + 1.5) for i in range(o.web_kills)]
         ship_at = self.target * 0.3
         shipped = False
         deadline = time.monotonic() + o.deadline_seconds
@@ -512,9 +519,6 @@ class Chaos:
             if kill_at and written >= kill_at[0]:
                 kill_at.pop(0)
                 self.kill_a_worker()
-            elif web_at and written >= web_at[0]:
-                web_at.pop(0)
-                self.kill_web()
             elif not shipped and written >= ship_at:
                 shipped = True
                 self.ship()
@@ -523,8 +527,6 @@ class Chaos:
         # the run must not end with a kill owed: what was not done while the faults were on is done now
         for _ in kill_at:
             self.kill_a_worker()
-        for _ in web_at:
-            self.kill_web()
         if not shipped:
             self.ship()
 
@@ -583,9 +585,7 @@ class Chaos:
         deadline = time.monotonic() + self.o.deadline_seconds
         quiet_since = None
         while time.monotonic() < deadline:
-            counts = self._db(self.container.store.queue.counts)
-            busy = counts.get("queued", 0) + counts.get("running", 0)
-            if busy == 0 and self._sales_orders_present() >= self.expected_total:
+            if self._db(self._busy) == 0 and self._sales_orders_present() >= self.expected_total:
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since > 8:  # a poll tick or two with nothing new
                     return True
@@ -593,6 +593,15 @@ class Chaos:
                 quiet_since = None
             time.sleep(1)
         return False
+
+    def _busy(self) -> int:
+        """Jobs queued or running, leaving out the scheduler's own ticks (``schedule:*`` keys: the
+        polling backstop runs every few seconds for ever, so it never goes quiet)."""
+        from bridge.store.tables import jobs
+
+        with self.container.store.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(jobs).where(
+                jobs.c.status.in_(("queued", "running")), ~jobs.c.key.startswith("schedule:"))).scalar() or 0)
 
     def _sales_orders_present(self) -> int:
         want = {f"TTS-{o['shop_id']}-{o['id']}" for o in self._tiktok_orders()
@@ -641,7 +650,10 @@ class Chaos:
         self.injected["webhooks_duplicated"] = sum(1 for d in deliveries if d.get("duplicate"))
         self.injected["webhooks_reordered"] = sum(1 for d in deliveries if d.get("reordered"))
         self.injected["webhooks_delivered"] = int(webhooks.get("delivered", 0))
-        self.injected["webhooks_failed_then_retried"] = int(webhooks.get("failed", 0))
+        self.injected["webhooks_given_up"] = int(webhooks.get("failed", 0))
+        # deliveries with a failed attempt (the web tier down, a connection terminated mid-request …)
+        self.injected["webhooks_with_failed_attempts"] = sum(
+            1 for d in deliveries if any(a.get("status") != 200 for a in d.get("attempts", [])))
         from bridge.store.tables import job_attempts
 
         with self.container.store.engine.connect() as conn:
