@@ -540,7 +540,7 @@ class Chaos:
         cancelled = set(self.cancelled)
         rows, _ = self.world.netsuite_sb.suiteql(
             "SELECT id, custbody_ttns_order_id AS oid FROM transaction WHERE recordtype = 'salesorder' "
-            "AND custbody_ttns_shop_id = ?", [shop])
+            "AND status = 'B' AND custbody_ttns_shop_id = ?", [shop])  # B: pending fulfillment
         candidates = [(str(r["id"]), str(r["oid"])) for r in rows if r["oid"] and str(r["oid"]) not in cancelled]
         for n, (so_id, oid) in enumerate(self.rng.sample(candidates, min(self.o.shipments, len(candidates)))):
             tracking = f"94001112025557{n:08d}"
@@ -549,7 +549,7 @@ class Chaos:
             if r.status_code == 200:
                 self.shipped[oid] = tracking
             else:
-                self.log(f"the NetSuite sandbox refused fulfilling {so_id}: {r.text[:160]}")
+                self.log(f"the NetSuite sandbox refused fulfilling {so_id}: {r.text[:600]}")
         self.log(f"{len(self.shipped)} orders shipped in NetSuite")
 
     def settle_statement(self) -> None:
@@ -584,8 +584,13 @@ class Chaos:
         """Let the bridge heal (retries, backstop); True if it went quiet with every sales order there."""
         deadline = time.monotonic() + self.o.deadline_seconds
         quiet_since = None
+        said = time.monotonic()
         while time.monotonic() < deadline:
-            if self._db(self._busy) == 0 and self._sales_orders_present() >= self.expected_total:
+            busy, present, expected = self._db(self._busy), self._sales_orders_present(), self.expected_total
+            if time.monotonic() - said > 30:
+                said = time.monotonic()
+                self.log(f"settling: {busy} jobs queued or running, {present}/{expected} sales orders")
+            if busy == 0 and present >= expected:
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since > 8:  # a poll tick or two with nothing new
                     return True
