@@ -24,6 +24,7 @@ import requests
 
 from bridge.benchmarks.harness import percentile
 from bridge.bootstrap import Container, build
+from bridge.errors import SkippableError
 from bridge.logs import configure_logging
 from bridge.private_files import append_private
 from bridge.sandbox.world import SandboxWorld
@@ -251,5 +252,5 @@ def run_step(demo: Demo, name: str, fn: Callable[[], str | None]) -> None:
         step.detail = f"{type(exc).__name__}: {exc}"[:300]
 
 
-class NotAvailable(Exception):
-    """A scenario step whose flow is not part of this build."""
+class NotAvailable(SkippableError):
+    """A scenario step this world cannot run (too few orders, no FBT warehouse …): the step is skipped."""

@@ -27,8 +27,7 @@ from bridge.errors import (
     NeedsHumanError,
     RetriableError,
     SkippableError,
-    classify_http,
-    error_for,
+    netsuite_order_error,
 )
 from bridge.flows import inventory
 from bridge.flows.accounting import policy_for
@@ -648,14 +647,8 @@ def _write_error(result: WriteResult, order_id: str) -> Exception:
     err = result.error or {}
     code = str(err.get("code") or "")
     ev = Evidence.of("netsuite", "upsert order", code=code or None, details={"error": err, "order_id": order_id})
-    outcome = classify_http("netsuite", None, code)
-    message = f"NetSuite refused order {order_id}: {err.get('message') or code or 'unknown error'}"
-    if outcome == "fatal" and code not in ("INVALID_CONTENT",):
-        # A business refusal (closed period, customer conflict, …) is for a person, not a bug.
-        return NeedsHumanError(message, code=code or "NETSUITE_REFUSED", owner="ops", evidence=ev,
-                               fix_hint="Read NetSuite's message in the evidence, fix the record or the mapping "
-                               "spec, then replay.")
-    return error_for(outcome, message, ev)
+    path = err.get("path")
+    return netsuite_order_error(order_id, code, str(err.get("message") or ""), ev, path=str(path) if path else None)
 
 
 # --- jobs ----------------------------------------------------------------------------------------

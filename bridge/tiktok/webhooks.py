@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.errors import FatalError
 from bridge.store.storable import fit, storable
 
 # Webhook ``type`` numbers the bridge's flows use, and the subscription ``event_type`` of each.
@@ -66,7 +67,7 @@ def verify(app_key: str, app_secret: str, body: bytes, authorization_header: str
     return hmac.compare_digest(sign(app_key, app_secret, body).encode("ascii"), supplied)
 
 
-class MalformedWebhook(ValueError):
+class MalformedWebhook(FatalError, ValueError):
     """The body is not a TikTok webhook envelope (says which part is wrong, never echoes data)."""
 
 

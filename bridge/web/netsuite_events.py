@@ -18,6 +18,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from bridge.bootstrap import Container
+from bridge.errors import FatalError
 from bridge.netsuite.account import realm_of
 from bridge.netsuite.events import SIGNATURE_HEADER, TIMESTAMP_HEADER, TOLERANCE_SECONDS, verify
 from bridge.web.ingest import ingest
@@ -34,7 +35,7 @@ KNOWN_TYPES = frozenset({
 })
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(FatalError, ValueError):
     """The body is not the agreed envelope."""
 
 
