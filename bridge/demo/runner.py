@@ -24,6 +24,7 @@ import requests
 
 from bridge.benchmarks.harness import percentile
 from bridge.bootstrap import Container, build
+from bridge.domain.order_memory import OrderMemory
 from bridge.errors import SkippableError
 from bridge.logs import configure_logging
 from bridge.private_files import append_private
@@ -186,7 +187,7 @@ def figures(demo: Demo) -> dict[str, Any]:
     for oid, t0 in placed.items():
         link = synced_links.get(oid)
         if link is not None and link.netsuite_id and link.synced_at is not None:
-            first = float(link.data.get("first_synced_at") or link.synced_at.timestamp())
+            first = OrderMemory.parse(link.data).first_synced_at or link.synced_at.timestamp()
             latencies.append(max(0.0, first - t0))
     with store.engine.connect() as c:
         by_status: dict[str, int] = dict(c.execute(select(links.c.status, func.count()).where(

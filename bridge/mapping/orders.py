@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
+from bridge.domain.keys import order_key
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
 from bridge.mapping.accounting import DEFAULT_ZONE, posting_date
@@ -192,7 +193,7 @@ def map_order(
     ``tranDate`` is the day the buyer paid (else placed) the order in ``time_zone``."""
     staged = gate(order, settings)
     hold = hold_reason(order, staged)
-    entity = f"order:{shop_id}:{order.id}"
+    entity = order_key(shop_id, order.id)
     currency = order.currency
 
     def q(d: Decimal) -> Decimal:
@@ -544,7 +545,7 @@ def _customer(
             f"order {order.id} has no buyer user id, so no per-buyer customer can be keyed",
             code="CUSTOMER_CONFLICT", owner="ops",
             fix_hint="Use customer.strategy generic for this shop, or replay once TikTok returns the buyer id.",
-            entity=f"order:{shop_id}:{order.id}")
+            entity=order_key(shop_id, order.id))
     ext = f"{cs.external_id_prefix}-{shop_id}-{order.user_id}"
     a = order.recipient_address
     first = (a.first_name or (a.name.split(" ")[0] if a.name else "")).strip()

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.domain.keys import order_key, shop_key
 from bridge.errors import FatalError
 from bridge.store.storable import fit, storable
 
@@ -170,9 +171,9 @@ def entity_for(shop_id: str, typ: int, data: dict[str, Any]) -> str | None:
         return None
     order_id = _entity_id(data.get("order_id"))
     if order_id:
-        return f"order:{shop_id}:{order_id}"
+        return order_key(shop_id, order_id)
     if typ in (SELLER_DEAUTHORIZATION, UPCOMING_AUTHORIZATION_EXPIRATION):
-        return f"shop:{shop_id}"
+        return shop_key(shop_id)
     packages = data.get("package_list")
     if isinstance(packages, list) and packages and isinstance(packages[0], dict):
         package_id = _entity_id(packages[0].get("package_id"))

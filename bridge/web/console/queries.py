@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, func, or_, select
 
+from bridge.domain.keys import order_key, order_key_prefix
 from bridge.errors import redact_mapping, redact_text
 from bridge.store.tables import api_calls, audit_log, exceptions, inbox, job_attempts, jobs, links
 
@@ -277,7 +278,7 @@ def recent_order_entities(engine: Engine, q: str, limit: int = 20) -> list[str]:
     """Order entities the bridge heard about but holds no link for (the sync never got far)."""
     with read(engine) as c:
         rows = c.execute(select(inbox.c.entity, func.max(inbox.c.id)).where(
-            inbox.c.entity.like(f"order:%:{_like(q)}" if q else "order:%", escape="\\"))
+            inbox.c.entity.like(order_key("%", _like(q)) if q else order_key_prefix() + "%", escape="\\"))
             .group_by(inbox.c.entity).order_by(func.max(inbox.c.id).desc()).limit(limit)).all()
     return [str(r[0]) for r in rows]
 

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.alerts import AlertStore
 from bridge.bootstrap import Container
+from bridge.domain.keys import order_key
 from bridge.errors import redact_mapping
 from bridge.flows import ledger_audit as ledger_audit_flow
 from bridge.flows import monitoring as mon
@@ -240,7 +241,7 @@ def orders() -> Any:
         return _error(400, "Unknown status", "Status must be synced or pending.")
     c = _c()
     rows, pg = q.orders_page(c.store.engine, q=text, status=status, page=page, size=PAGE_SIZE)
-    linked = {f"order:{r['shop_id']}:{r['tiktok_id']}" for r in rows}
+    linked = {order_key(r['shop_id'], r['tiktok_id']) for r in rows}
     unlinked = [e for e in q.recent_order_entities(c.store.engine, text) if e not in linked] if (
         text or page == 1) else []
     if text and not rows:
@@ -255,7 +256,7 @@ def order_timeline(shop_id: str, order_id: str) -> Any:
     if not _ID.match(shop_id) or not _ID.match(order_id):
         return _error(400, "Bad order reference", "Shop and order ids are letters, digits, '.', '_' or '-'.")
     c = _c()
-    entity = f"order:{shop_id}:{order_id}"
+    entity = order_key(shop_id, order_id)
     tl = q.order_timeline(c.store.engine, entity, shop_id, order_id)
     link = tl.link
     data = q.pretty_payload(link["data"]) if link else ""
