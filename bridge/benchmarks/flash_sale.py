@@ -20,6 +20,7 @@ Figures go to ``OUT/bench.json`` and charts to ``OUT/*.png``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
@@ -39,7 +40,7 @@ from typing import Any
 
 import requests
 
-from bridge.benchmarks.harness import REPO, available, database, free_port, percentile, spawn, wait_http
+from bridge.benchmarks.harness import REPO, database, free_port, percentile, spawn, wait_http
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig
 from bridge.sandbox.netsuite.config import LatencyModel
 from bridge.sandbox.tiktok.config import TikTokSandboxConfig
@@ -178,8 +179,6 @@ class Bench:
     def _link_catalog(self) -> None:
         """Locations, SKU index and a first full stock push (what `ttns locations pull`, `ttns skus
         match` and `ttns inventory push --all` do when a merchant sets up)."""
-        if not available("bridge.flows.inventory"):
-            return
         from bridge.flows import inventory
 
         inventory.first_sync(self.container, "bench set-up")
@@ -352,8 +351,6 @@ class Bench:
     def stock_changes(self) -> Phase:
         """NetSuite receipts (the SuiteScript user event posts each) until TikTok shows the new number."""
         name = "stock change → TikTok"
-        if not available("bridge.flows.inventory"):
-            return Phase(name, skipped="the inventory flow is not part of this build")
         if not self.o.run_scripts:
             return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
         world = self.world
@@ -383,8 +380,6 @@ class Bench:
         """NetSuite fulfillments with tracking (the user event posts them) until TikTok shows the package
         shipped."""
         name = "fulfillment → TikTok"
-        if not available("bridge.flows.fulfillment"):
-            return Phase(name, skipped="the fulfillment flow is not part of this build")
         if not self.o.run_scripts:
             return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
         store, shop = self.container.store, self.world.shop_id
@@ -419,8 +414,6 @@ class Bench:
         """TikTok buyers and the web store sell one scarce SKU at the same time; afterwards, units
         NetSuite cannot supply are oversold. Once with the default buffer, once with the hot-SKU buffer."""
         name = "oversell"
-        if not available("bridge.flows.inventory"):
-            return Phase(name, skipped="the inventory flow is not part of this build")
         if not self.o.run_scripts:
             return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
         import yaml
@@ -516,15 +509,14 @@ def _get(d: dict[str, Any], *path: str) -> Any:
 
 
 def write_charts(out: Path, log: Callable[[str], None] = print) -> list[Path]:
-    """PNG charts from ``OUT/bench.json`` (and ``OUT/series.json`` when the run saved it)."""
-    try:
-        import matplotlib
+    """PNG charts from ``OUT/bench.json`` (and ``OUT/series.json`` when the run saved it). Needs matplotlib
+    (the ``dev`` extra); without it this raises with that fix rather than leave the charts out."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise RuntimeError("the benchmark charts need matplotlib: install the dev extra (pip install -e '.[dev]')")
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        log("matplotlib is not installed: no charts")
-        return []
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     result = json.loads((out / "bench.json").read_text())
     phases: dict[str, Any] = result["phases"]
     opts: dict[str, Any] = result.get("options", {})

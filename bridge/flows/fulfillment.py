@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bridge.alerts import Alerter
 from bridge.clock import Clock
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, Owner, RetriableError, SkippableError
@@ -816,12 +817,9 @@ def handle_fbt_stock(ctx: JobContext) -> dict[str, Any]:
     return service(ctx.services).fbt_stock(str(ctx.payload.get("shop_id") or "") or None)
 
 
-def _alerter(container: Any) -> Any:
-    """``bridge.alerts.Alerter`` when the console's alerts module is present (optional)."""
-    try:
-        from bridge.alerts import Alerter
-    except ImportError:
-        return None
+def _alerter(container: Any) -> Alerter:
+    """The container's ``bridge.alerts.Alerter`` (made and kept there on first use)."""
+    got: Alerter
     try:
         got = container.get("alerter")
     except KeyError:
