@@ -208,7 +208,7 @@ class SqlJobQueue:
         self._key_lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
         if not self._pg:
             # SQLite, without statistics, would search the coalescing lookup by (status, run_at) — every due
-            # job of a backlog, 10–30 ms per webhook with 20,000 queued — instead of by key. The unary plus
+            # job of a backlog, 10 to 30 ms per webhook with 20,000 queued — instead of by key. The unary plus
             # keeps those columns out of the index choice, so the key index serves it.
             self._waiting = text(
                 'SELECT id FROM jobs WHERE "key" = :key AND +kind = :kind AND +status = \'queued\' '
