@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 # The flash-sale phases, in the order they run (`--phases`); warm-up always runs.
-PHASES = ("webhook_ack", "steady", "burst", "stock_changes", "fulfillments", "oversell")
+PHASES = ("webhook_ack", "steady", "burst", "stock_changes", "price_changes", "fulfillments", "oversell")
 
 
 def register(main: click.Group) -> None:
