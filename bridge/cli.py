@@ -518,11 +518,14 @@ def users() -> None:
 @users.command("add")
 @click.argument("username")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice(["viewer", "operator", "admin"]), default=None,
+              help="viewer reads, operator also acts on the work, admin also manages users and connections "
+                   "(a new user: admin unless given; an existing user keeps theirs)")
 @pass_obj
-def users_add(obj: Obj, username: str, password: str) -> None:
-    """Create a console user (or set a new password)."""
+def users_add(obj: Obj, username: str, password: str, role: str | None) -> None:
+    """Create a console user (or set a new password, and role)."""
     try:
-        obj.container().store.users.add(username, password)
+        obj.container().store.users.add(username, password, role)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"user {username} saved")

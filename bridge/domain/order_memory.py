@@ -25,6 +25,7 @@ class OrderMemory:
     warehouse_id: str | None = None
     is_fbt: bool | None = None
     units: dict[str, int] | None = None  # seller SKU -> units not cancelled
+    summary: dict[str, Any] | None = None  # what the console shows (bridge.mapping.order_summary)
     # what NetSuite was sent
     expected_total: Decimal | None = None
     platform_funded: Decimal | None = None

@@ -665,7 +665,8 @@ def _stored(r: Any) -> StoredReading:
 
 
 def handle_run(ctx: JobContext) -> dict[str, Any]:
-    readings = evaluate(ctx.services)
+    only = [str(m) for m in (ctx.payload or {}).get("only") or [] if str(m) in MONITORS]  # re-run one from the console
+    readings = evaluate(ctx.services, only=only)
     return {r.monitor: {"status": r.status, "value": None if r.value is None else str(r.value)} for r in readings}
 
 

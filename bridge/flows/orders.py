@@ -36,6 +36,7 @@ from bridge.flows.accounting import policy_for
 from bridge.flows.ports import NetSuiteLookup, NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
 from bridge.mapping.accounting import posting_date
 from bridge.mapping.catalog_spec import CatalogSpec
+from bridge.mapping.order_summary import order_summary
 from bridge.mapping.orders import ItemRef, MappedOrder, external_id, gate, map_order
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
 from bridge.mapping.ownership import Merge, snapshot
@@ -385,6 +386,7 @@ class OrderSync:
         memory = OrderMemory.parse(link.data if link else None)
         update_ts = int(order.update_time.timestamp()) if order.update_time else 0
         if link and link.netsuite_id and memory.fulfilled:
+            self._touch(shop_id, order, link, update_ts)  # the status still moves on (IN_TRANSIT … COMPLETED)
             return {"action": "kept", "reason": "already fulfilled in NetSuite", "netsuite_id": link.netsuite_id}
         settings = self.settings_for(shop_id)
         try:
@@ -450,6 +452,7 @@ class OrderSync:
             is_fbt=order.is_fbt,
             buyer=order.user_id,
             created_at=int(order.create_time.timestamp()) if order.create_time else None,
+            summary=order_summary(order),
             hold_reason=hold or None,
             reason=hold or None,  # the console shows why next to the sync status
             conflict=None,
@@ -550,7 +553,8 @@ class OrderSync:
         if link and link.status == status and OrderMemory.parse(link.data).tiktok_update_time == update_ts:
             return
         waiting = OrderMemory(tiktok_status=order.status, tiktok_update_time=update_ts, units=_units(order),
-                              warehouse_id=order.warehouse_id, is_fbt=order.is_fbt, reason=reason)
+                              warehouse_id=order.warehouse_id, is_fbt=order.is_fbt, reason=reason,
+                              currency=order.currency, summary=order_summary(order))
         self.store.links.upsert(Link("order", shop_id, order.id, None, "", "", "", status, waiting.dump(), None))
         self._units_changed(shop_id, order)
 
@@ -558,7 +562,8 @@ class OrderSync:
         memory = OrderMemory.parse(link.data)
         if memory.tiktok_update_time == update_ts and memory.tiktok_status == order.status:
             return
-        data = memory.with_(tiktok_status=order.status, tiktok_update_time=update_ts).dump()
+        data = memory.with_(tiktok_status=order.status, tiktok_update_time=update_ts,
+                            summary=order_summary(order)).dump()
         self.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
                                      link.external_id, link.content_hash, link.status, data, link.synced_at))
 

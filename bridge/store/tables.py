@@ -259,6 +259,8 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_login_at", UTCDateTime, nullable=True),
+    # viewer | operator | admin (bridge.web.auth.ROLES); users from before roles existed are admins
+    Column("role", String(16), nullable=False, default="admin", server_default="admin"),
     UniqueConstraint("username"),
 )
 
