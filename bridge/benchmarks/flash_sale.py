@@ -74,6 +74,7 @@ class BenchOptions:
     web_workers: int = 2
     run_scripts: bool = True
     stock_changes: int = 20
+    price_changes: int = 20
     fulfillments: int = 20
     hot_buffer: int = 20
     phases: tuple[str, ...] = ()  # empty: all; warm-up always runs
@@ -376,6 +377,47 @@ class Bench:
                             "timeouts": timeouts, "latency_s": summary(latencies),
                             "tiktok_inventory_calls_per_change": round(calls / max(self.o.stock_changes, 1), 2)})
 
+    def tiktok_price(self, sku: str) -> str:
+        for p in self.world.tiktok_sb.products(self.world.shop_id):
+            for k in p["skus"]:
+                if k["seller_sku"] == sku:
+                    return str(k["price"]["sale_price"])
+        return ""
+
+    def price_changes(self) -> Phase:
+        """Price edits saved on the NetSuite item (the SuiteScript user event posts ``item.changed``)
+        until TikTok shows the new price: the item event → coalesced ``prices.push`` path."""
+        from bridge.sandbox.netsuite import ExecContext
+
+        name = "price change → TikTok"
+        if not self.o.run_scripts:
+            return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
+        world = self.world
+        item = str(world.netsuite_item_id(STOCK_SKU))
+        calls_before = self.tiktok_calls("prices.update")
+        latencies: list[float] = []
+        timeouts = 0
+        base = Decimal("9.99")
+        for i in range(self.o.price_changes):
+            price = base + Decimal(i + 1) / 100
+            t0 = time.time()
+            world.netsuite_sb.update("inventoryItem", item, {"price": {"items": [
+                {"priceLevel": {"id": "1"}, "price": format(price, "f")}]}},
+                ExecContext(context_type="USERINTERFACE"), {"price"})
+            deadline = t0 + 30
+            while time.time() < deadline and self.tiktok_price(STOCK_SKU) != format(price, "f"):
+                time.sleep(0.02)
+            if self.tiktok_price(STOCK_SKU) == format(price, "f"):
+                latencies.append(time.time() - t0)
+            else:
+                timeouts += 1
+            time.sleep(0.3)
+        calls = self.tiktok_calls("prices.update") - calls_before
+        self.series["price_latency_s"] = latencies
+        return Phase(name, {"price_changes": self.o.price_changes, "reached_tiktok": len(latencies),
+                            "timeouts": timeouts, "latency_s": summary(latencies),
+                            "tiktok_price_calls_per_change": round(calls / max(self.o.price_changes, 1), 2)})
+
     def fulfillments(self) -> Phase:
         """NetSuite fulfillments with tracking (the user event posts them) until TikTok shows the package
         shipped."""
@@ -472,7 +514,7 @@ class Bench:
         started = datetime.now(UTC)
         with self.running():
             for step in (self.warm_up, self.webhook_ack, self.steady, self.burst, self.stock_changes,
-                         self.fulfillments, self.oversell):
+                         self.price_changes, self.fulfillments, self.oversell):
                 if self.o.phases and step.__name__ != "warm_up" and step.__name__ not in self.o.phases:
                     continue
                 self.log(f"phase: {step.__name__}")
