@@ -26,6 +26,7 @@ Semantics every implementation honours (the contract suite in ``tests/contract``
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import weakref
@@ -35,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Engine,
     Integer,
@@ -239,8 +241,10 @@ class SqlJobQueue:
     _by_ikey = select(jobs.c.id).where(jobs.c.idempotency_key == bindparam("ikey"))
     _waiting: Any = (
         select(jobs.c.id)
-        .where(jobs.c.kind == bindparam("kind"), jobs.c.key == bindparam("key"), jobs.c.status == "queued",
-               jobs.c.attempts == 0, jobs.c.run_at <= bindparam("due", type_=jobs.c.run_at.type))
+        # Literal status (as in the claim): a generic PostgreSQL plan can then use the partial index by key.
+        .where(jobs.c.kind == bindparam("kind"), jobs.c.key == bindparam("key"),
+               jobs.c.status == literal_column("'queued'"), jobs.c.attempts == literal_column("0"),
+               jobs.c.run_at <= bindparam("due", type_=jobs.c.run_at.type))
         .limit(1)
     )
 
@@ -248,8 +252,7 @@ class SqlJobQueue:
         now = self.clock.now()
         out: list[Enqueued] = []
         if self._pg:
-            for key in sorted({s.key for s in specs}):
-                conn.execute(self._key_lock, {"key": f"ttns.jobs:{key}"})
+            return self._enqueue_many_pg(specs, conn, now)
         for spec in specs:
             ikey = spec.idempotency_key or f"rand:{secrets.token_hex(12)}"
             existing = conn.execute(self._by_ikey, {"ikey": ikey}).scalar()
@@ -290,6 +293,52 @@ class SqlJobQueue:
                 out.append(Enqueued(int(existing), False))
             else:
                 out.append(Enqueued(int(new_id), True))
+        return out
+
+    # PostgreSQL: every key of the batch locked in one round trip (in the sorted order the keys are given,
+    # so two enqueues cannot deadlock), then one round trip per job: the idempotency check, the coalescing
+    # lookup and the insert in one statement (each a round trip of its own before: six for a webhook's job).
+    _lock_keys_pg = text(
+        "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM "
+        "(SELECT k FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(k, n) ORDER BY n OFFSET 0) AS s"
+    )
+    _enqueue_pg = text("""
+        WITH existing AS (
+            SELECT id FROM jobs WHERE idempotency_key = :idempotency_key
+        ), waiting AS (
+            SELECT id FROM jobs WHERE CAST(:coalesce AS boolean) AND NOT EXISTS (SELECT 1 FROM existing)
+              AND key = :key AND kind = :kind AND status = 'queued' AND attempts = 0 AND run_at <= :run_at
+            LIMIT 1
+        ), ins AS (
+            INSERT INTO jobs (kind, key, payload, idempotency_key, status, priority, attempts, max_attempts, run_at,
+                              correlation_id, exception_id, created_at, updated_at)
+            SELECT :kind, :key, CAST(:payload AS json), :idempotency_key, 'queued', :priority, 0, :max_attempts,
+                   :run_at, :correlation_id, :exception_id, :now, :now
+            WHERE NOT EXISTS (SELECT 1 FROM existing) AND NOT EXISTS (SELECT 1 FROM waiting)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id
+        )
+        SELECT id, true FROM ins UNION ALL SELECT id, false FROM existing UNION ALL SELECT id, false FROM waiting
+    """).bindparams(bindparam("run_at", type_=jobs.c.run_at.type), bindparam("now", type_=jobs.c.run_at.type),
+                    bindparam("exception_id", type_=BigInteger))
+
+    def _enqueue_many_pg(self, specs: Sequence[JobSpec], conn: Connection, now: datetime) -> list[Enqueued]:
+        keys = sorted({s.key for s in specs})
+        if keys:
+            conn.execute(self._lock_keys_pg, {"keys": [f"ttns.jobs:{k}" for k in keys]})
+        out: list[Enqueued] = []
+        for spec in specs:
+            ikey = spec.idempotency_key or f"rand:{secrets.token_hex(12)}"
+            row = conn.execute(self._enqueue_pg, {
+                "kind": spec.kind, "key": spec.key, "payload": json.dumps(spec.payload), "idempotency_key": ikey,
+                "priority": spec.priority, "max_attempts": spec.max_attempts or self.default_max_attempts,
+                "run_at": spec.run_at or now, "correlation_id": spec.correlation_id,
+                "exception_id": spec.exception_id, "coalesce": bool(spec.coalesce), "now": now,
+            }).first()
+            if row is None:  # a concurrent transaction inserted the same idempotency key (ON CONFLICT DO NOTHING)
+                out.append(Enqueued(int(conn.execute(self._by_ikey, {"ikey": ikey}).scalar_one()), False))
+            else:
+                out.append(Enqueued(int(row[0]), bool(row[1])))
         return out
 
     # -- claim ----------------------------------------------------------------------------
