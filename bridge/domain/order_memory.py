@@ -33,6 +33,7 @@ class OrderMemory:
     written: dict[str, Any] | None = None  # the last write's snapshot, for the three-way merge
     lines_locked: bool | None = None  # NetSuite fulfilled lines first: only the body is updated
     first_synced_at: float | None = None  # epoch seconds NetSuite first had it
+    tranid: str | None = None  # the document number people know the sales order by
     recovered: str | None = None  # how a sales order written by an earlier attempt was found
     hold_reason: str | None = None
     reason: str | None = None  # the console's copy of hold_reason
@@ -86,7 +87,7 @@ _INTS = frozenset({"tiktok_update_time", "created_at", "closed_lines"})
 _BOOLS = frozenset({"is_fbt", "lines_locked", "fulfilled"})
 _DECIMALS = frozenset({"expected_total", "platform_funded"})
 _STRINGS = frozenset({"tiktok_status", "buyer", "currency", "warehouse_id", "hold_reason", "reason",
-                      "cancel_reason", "fulfilled_at", "finished", "invoice_id", "recovered"})
+                      "cancel_reason", "fulfilled_at", "finished", "invoice_id", "recovered", "tranid"})
 
 
 def _read(name: str, value: Any) -> Any:

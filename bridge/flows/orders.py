@@ -243,6 +243,8 @@ class OrderSync:
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _refs_lock: threading.Lock = field(default_factory=threading.Lock)
     _items_lock: threading.Lock = field(default_factory=threading.Lock)
+    # NetSuite's document number (tranId) of the sales orders read for a merge, for the console
+    _tranids: dict[str, str] = field(default_factory=dict)
 
     def zone(self, shop_id: str) -> str:
         """The zone this shop's documents are dated in (settlement.yaml; docs/accounting.md)."""
@@ -457,6 +459,9 @@ class OrderSync:
             reason=hold or None,  # the console shows why next to the sync status
             conflict=None,
         )
+        tranid = self._tranids.pop(order_key(shop_id, order_id), None)
+        if tranid:
+            synced = synced.with_(tranid=tranid)  # the document number people know the sales order by
         if synced.first_synced_at is None:
             synced = synced.with_(first_synced_at=self.clock.now().timestamp())  # when NetSuite first had it
         synced = synced.with_(lines_locked=True) if lines_locked else synced.with_(allocation=mapped.allocation())
@@ -504,6 +509,8 @@ class OrderSync:
         current = self.netsuite.get_order(mapped.record_type, link.netsuite_id)
         if current is None:
             return None
+        if current.get("tranId"):
+            self._tranids[order_key(shop_id, order_id)] = str(current["tranId"])
         desired = jsonable(mapped.record)
         if not lines:
             desired = {k: v for k, v in desired.items() if k != "item"}
