@@ -245,6 +245,8 @@ class OrderSync:
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _refs_lock: threading.Lock = field(default_factory=threading.Lock)
     _items_lock: threading.Lock = field(default_factory=threading.Lock)
+    # NetSuite's document number (tranId) of the sales orders read for a merge, for the console
+    _tranids: dict[str, str] = field(default_factory=dict)
 
     def zone(self, shop_id: str) -> str:
         """The zone this shop's documents are dated in (settlement.yaml; docs/accounting.md)."""
@@ -457,6 +459,9 @@ class OrderSync:
             "created_at": int(order.create_time.timestamp()) if order.create_time else None,
             "summary": order_summary(order),
         }
+        tranid = self._tranids.pop(order_key(shop_id, order_id), None)
+        if tranid:
+            data["tranid"] = tranid  # the document number people know the sales order by
         data.setdefault("first_synced_at", self.clock.now().timestamp())  # when NetSuite first had it
         if lines_locked:
             data["lines_locked"] = True
@@ -511,6 +516,8 @@ class OrderSync:
         current = self.netsuite.get_order(mapped.record_type, link.netsuite_id)
         if current is None:
             return None
+        if current.get("tranId"):
+            self._tranids[order_key(shop_id, order_id)] = str(current["tranId"])
         desired = jsonable(mapped.record)
         if not lines:
             desired = {k: v for k, v in desired.items() if k != "item"}

@@ -207,7 +207,7 @@ def test_an_expected_not_found_is_not_an_api_error(console: Console) -> None:
     assert len(errors) == 1 and 'status="400"' in errors[0] and errors[0].endswith(" 1.0")
     dash = console.html("/console/")
     row = dash[dash.index("API calls (last hour)"):dash.index("Inbound events")]
-    cells = re.findall(r'<td class="num[^"]*">([^<]*)</td>', row)
+    cells = re.findall(r'<td class="num[^"]*" data-label="[^"]*">([^<]*)</td>', row)
     assert cells[:2] == ["2", "1"]  # two calls, one error (the 404 lookup is an answer)
     assert "NONEXISTENT_ID" not in row and "USER_ERROR" in row
 
@@ -247,3 +247,21 @@ def test_rerun_one_monitor_and_the_flow_history(console: Console) -> None:
     runs = page[page.index('id="flow-runs"'):]
     assert "order 576" in runs and "order 577" in runs and "needs_human" in runs
     assert console.client.get("/console/flows/nosuchflow").status_code == 404
+
+
+def test_the_document_number_is_shown_once_netsuite_was_read(console: Console) -> None:
+    w = _world(console)
+    c = console.container
+    link = c.store.links.get("order", SHOP, "576")
+    assert link is not None and "tranid" not in link.data
+    before = console.html(f"/console/orders/{SHOP}/576")
+    assert f"Sales order (internal id {link.netsuite_id})" in before  # never an internal id posing as the number
+    w.tiktok.put(SHOP, order("576", [unit("576-1", "MUG", "12.50"), unit("576-2", "CAP", "8.00")],
+                             update_time=1760005000))  # the buyer added a cap: an update reads the sales order
+    w.webhook("576")
+    assert w.drain() == 1
+    after = c.store.links.get("order", SHOP, "576")
+    assert after is not None and after.data["tranid"] == f"SO{link.netsuite_id}"
+    html = console.html(f"/console/orders/{SHOP}/576")
+    assert f">Sales order SO{link.netsuite_id}</a>" in html
+    assert f"Sales order SO{link.netsuite_id}" in console.html("/console/orders")

@@ -60,7 +60,18 @@ def _nav() -> dict[str, Any]:
     names = q.shop_names(c.store.engine)
     return {"nav_open": counts, "nav_open_total": sum(counts.values()), "nav_firing": firing,
             "user": current_user(), "now": c.clock.now(), "shop_names": names,
-            "shop_name": lambda shop_id: names.get(str(shop_id), str(shop_id)) if shop_id else "—"}
+            "shop_name": lambda shop_id: names.get(str(shop_id), str(shop_id)) if shop_id else "—",
+            "entity_label": lambda entity: entity_label(entity, names)}
+
+
+def entity_label(entity: str | None, names: dict[str, str]) -> str:
+    """``order:<shop id>:576`` → ``order 576 (Demo shop)``: records named as people know them."""
+    if not entity:
+        return "—"
+    parts = str(entity).split(":")
+    if len(parts) == 3 and parts[1] in names:
+        return f"{parts[0]} {parts[2]} ({names[parts[1]]})"
+    return str(entity)
 
 
 # --- dashboard -------------------------------------------------------------------------------------
