@@ -733,6 +733,37 @@ class FulfillmentSync:
                                                           "skus": len(rows), "created": written.created})
         return [{**d, "adjustment_id": written.id, "external_id": eid} for d in rows]
 
+    def _fbt_compare(self, shop_id: str, managed: Sequence[Any]
+                     ) -> tuple[list[str], list[str], Any, dict[str, int], list[dict[str, Any]]]:
+        """Read both sides for one shop's FBT warehouses: (warehouse ids, location ids, TikTok's
+        stock, NetSuite's on-hand per SKU, the SKUs that differ)."""
+        warehouses = self.tiktok.warehouses(shop_id)
+        wh_ids = [w.id for m in managed for w in warehouses if m.warehouse in (w.id, w.name)]
+        loc_ids = sorted({loc for m in managed for loc in m.locations})
+        tt = self.tiktok.fbt_stock(shop_id, wh_ids)
+        ns = self.netsuite.on_hand(loc_ids)
+        diffs: list[dict[str, Any]] = [
+            {"sku": sku, "netsuite": ns.get(sku, 0), "tiktok": tt.on_hand.get(sku, 0),
+             "difference": ns.get(sku, 0) - tt.on_hand.get(sku, 0)}
+            for sku in sorted(set(ns) | set(tt.on_hand)) if ns.get(sku, 0) != tt.on_hand.get(sku, 0)]
+        return wh_ids, loc_ids, tt, ns, diffs
+
+    def fbt_drift(self) -> list[dict[str, Any]]:
+        """FBT SKUs whose NetSuite on-hand (FBT locations) differs from TikTok's, per shop — reads
+        only (the drift monitor); ``fbt_stock`` is the check that adjusts and raises."""
+        from bridge.mapping.locations_spec import LocationsSpec
+
+        try:
+            locations = self.specs.get("locations", LocationsSpec)
+        except SpecError:
+            return []
+        rows: list[dict[str, Any]] = []
+        for shop in self.store.shops.list(status="active"):
+            managed = [w for w in locations.for_shop(shop.id, shop.name).warehouses if w.tiktok_managed]
+            if managed:
+                rows += [{"shop_id": shop.id, **d} for d in self._fbt_compare(shop.id, managed)[4]]
+        return rows
+
     def fbt_stock(self, shop_id: str | None = None) -> dict[str, Any]:
         """NetSuite on-hand at the FBT locations against TikTok's FBT stock, per shop."""
         from bridge.mapping.locations_spec import LocationsSpec
@@ -752,14 +783,7 @@ class FulfillmentSync:
                 out[shop.id] = {"status": "not_configured",
                                 "note": "no tiktok_managed warehouse in locations.yaml for this shop"}
                 continue
-            warehouses = self.tiktok.warehouses(shop.id)
-            wh_ids = [w.id for m in managed for w in warehouses if m.warehouse in (w.id, w.name)]
-            loc_ids = sorted({loc for m in managed for loc in m.locations})
-            tt = self.tiktok.fbt_stock(shop.id, wh_ids)
-            ns = self.netsuite.on_hand(loc_ids)
-            diffs: list[dict[str, Any]] = [{"sku": sku, "netsuite": ns.get(sku, 0), "tiktok": tt.on_hand.get(sku, 0),
-                      "difference": ns.get(sku, 0) - tt.on_hand.get(sku, 0)}
-                     for sku in sorted(set(ns) | set(tt.on_hand)) if ns.get(sku, 0) != tt.on_hand.get(sku, 0)]
+            wh_ids, loc_ids, tt, ns, diffs = self._fbt_compare(shop.id, managed)
             policy = locations.fbt_adjustments if locations else None
             adjusted: list[dict[str, Any]] = []
             held = diffs

@@ -325,7 +325,12 @@ def inventory_drift(ctx: MonitorContext, cfg: Any) -> Measure:
     rows, total = got
     samples = [Sample(sku_key(r.get('shop_id', ''), r.get('sku', '')), f"SKU {r.get('sku', '')}",
                       f"TikTok {r.get('tiktok')}, sellable {r.get('sellable')}", "/console/inventory") for r in rows]
-    return Measure(Decimal(total), "", samples, "SKUs")
+    fbt = fulfillment.service(ctx.container).fbt_drift() if wired(ctx.container, "fulfillment") else []
+    fbt = [r for r in fbt if abs(int(r["difference"])) > cfg.tolerance_units]
+    samples += [Sample(f"fbt:{r['shop_id']}:{r['sku']}", f"FBT SKU {r['sku']}",
+                       f"TikTok FBT {r['tiktok']}, NetSuite FBT location {r['netsuite']}", "/console/inventory")
+                for r in fbt[:MAX_SAMPLES]]
+    return Measure(Decimal(total + len(fbt)), "", samples, "SKUs")
 
 
 def wired(container: Any, name: str) -> bool:
