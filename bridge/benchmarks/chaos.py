@@ -54,6 +54,7 @@ import yaml
 from sqlalchemy import func, select, text
 
 from bridge.benchmarks.harness import REPO, database, free_port, spawn, wait_http
+from bridge.domain.keys import parse_order_key
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig
 from bridge.sandbox.netsuite.config import Faults, LatencyModel
 from bridge.sandbox.tiktok.config import FaultConfig, TikTokSandboxConfig
@@ -921,8 +922,8 @@ class Chaos:
         exceptions = self._db(lambda: self.container.store.exceptions.list(status="open", limit=100_000))
         # an open exception explains a missing order only when it is on that order and its code says why
         # the order cannot be written
-        explained = {e.entity.split(":", 1)[1]: e.code for e in exceptions
-                     if e.entity.startswith("order:") and e.code in CANNOT_WRITE}
+        explained = {f"{ids[0]}:{ids[1]}": e.code for e in exceptions
+                     if (ids := parse_order_key(e.entity)) is not None and e.code in CANNOT_WRITE}
         sales = self._audit_orders(orders, explained)
         self.injected["shops_with_sales_orders"] = len(sales["per_shop"])
         duplicates = self._audit_duplicates()
