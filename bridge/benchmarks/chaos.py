@@ -85,7 +85,7 @@ class ChaosOptions:
     gb_share: float = 0.25  # share of the orders placed in the GB shop
     database: str = "sqlite"
     pg_admin_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    pg_terminate_every: float = 3.0  # seconds between terminations of the bridge's connections (PostgreSQL)
+    pg_terminate_every: float = 10.0  # seconds between terminations of the bridge's connections (PostgreSQL)
     drop_db_connections: int = 2  # kept for the command line; terminations now run throughout
     worker_processes: int = 2
     worker_threads: int = 4

@@ -211,7 +211,7 @@ def register(main: click.Group) -> None:
     @click.option("--web-kills", default=1, show_default=True, help="Times the web tier is killed and restarted.")
     @click.option("--database", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True)
     @click.option("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", show_default=True)
-    @click.option("--pg-terminate-every", default=3.0, show_default=True,
+    @click.option("--pg-terminate-every", default=10.0, show_default=True,
                   help="PostgreSQL: seconds between terminations of the bridge's connections while faults are on.")
     @click.option("--drop-db-connections", default=2, show_default=True, hidden=True)
     @click.option("--workers", "worker_processes", default=2, show_default=True,
