@@ -601,13 +601,21 @@ class Chaos:
         return False
 
     def _busy(self) -> int:
-        """Jobs queued or running, leaving out the scheduler's own ticks (``schedule:*`` keys: the
-        polling backstop runs every few seconds for ever, so it never goes quiet)."""
+        """Jobs queued or running, counting the scheduler's own ticks (``schedule:*`` keys; the polling
+        backstop runs every few seconds for ever) only beyond one per key: a backlog of polls is work
+        still to do (an order whose webhook was lost waits in it), a single tick is not. A webhook TikTok
+        still has to deliver or retry counts too."""
         from bridge.store.tables import jobs
 
+        active = jobs.c.status.in_(("queued", "running"))
+        ticks = jobs.c.key.startswith("schedule:")
         with self.container.store.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(jobs).where(
-                jobs.c.status.in_(("queued", "running")), ~jobs.c.key.startswith("schedule:"))).scalar() or 0)
+            work = int(conn.execute(select(func.count()).select_from(jobs).where(active, ~ticks)).scalar() or 0)
+            tick_rows = conn.execute(select(jobs.c.key, func.count()).where(active, ticks)
+                                     .group_by(jobs.c.key)).all()
+        backlog = sum(max(0, int(n) - 1) for _key, n in tick_rows)
+        webhooks = 0 if self.world.tiktok_sb.wait_webhooks(0.5, include_retries=True) else 1
+        return work + backlog + webhooks
 
     def _sales_orders_present(self) -> int:
         want = {f"TTS-{o['shop_id']}-{o['id']}" for o in self._tiktok_orders()
@@ -677,11 +685,14 @@ class Chaos:
         """Every paid order: one sales order whose lines (units and amount per SKU, shipping) and total
         are TikTok's; every cancelled order: no open sales order."""
         sb = self.world.netsuite_sb
-        rows, _ = sb.suiteql("SELECT id, externalid FROM transaction WHERE recordtype = 'salesorder' "
+        rows, _ = sb.suiteql("SELECT id, externalid, status FROM transaction WHERE recordtype = 'salesorder' "
                              "AND externalid LIKE 'TTS-%'")
         by_eid: dict[str, list[str]] = {}
+        status_of: dict[str, str] = {}
         for r in rows:
             by_eid.setdefault(str(r["externalid"]), []).append(str(r["id"]))
+            status_of[str(r["id"])] = str(r["status"])
+        pending: list[str] = []  # NetSuite still waits for approval (commits nothing) though TikTok released it
         items, _ = sb.suiteql("SELECT id, itemid FROM item")
         sku_of = {str(r["id"]): str(r["itemid"]) for r in items}
         missing: list[str] = []
@@ -705,6 +716,8 @@ class Chaos:
                 missing.append(key)
                 continue
             per_shop[o["shop_id"]] += 1
+            if o["status"] != "ON_HOLD" and status_of.get(ids[0]) == "A":
+                pending.append(key)
             so = sb.get("salesOrder", ids[0]).data
             compared += 1
             diffs = self._compare_lines(o, so, sku_of)
@@ -715,13 +728,17 @@ class Chaos:
         out: dict[str, Any] = {"sales_orders": len(rows), "compared": compared, "tiktok_lines_compared": lines_compared,
                                "per_shop": dict(per_shop), "missing": len(missing),
                                "missing_explained": {m: explained[m] for m in missing if m in explained},
-                               "wrong": len(wrong), "cancelled_left_open": len(open_cancelled)}
+                               "wrong": len(wrong), "cancelled_left_open": len(open_cancelled),
+                               "pending_approval_after_release": len(pending)}
         problems = []
         if unexplained:
             problems.append(f"{len(unexplained)} paid orders have no sales order and no exception that says why "
                             f"it cannot be written, e.g. {unexplained[:3]}")
         if wrong:
             problems.append(f"{len(wrong)} sales orders differ from TikTok's order, e.g. {wrong[:3]}")
+        if pending:
+            problems.append(f"{len(pending)} sales orders still wait for approval in NetSuite (nothing committed) "
+                            f"though TikTok's order is not on hold, e.g. {pending[:3]}")
         if open_cancelled:
             problems.append(f"{len(open_cancelled)} cancelled orders still open in NetSuite, e.g. {open_cancelled[:3]}")
         if problems:
