@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,9 @@ class FakeExceptions:
     def resolve_for_job(self, job: Job, *, by: str = "auto") -> int:
         self.healed.append(job.id)
         return 0
+
+    def resolve_for_jobs(self, jobs: Sequence[Job], *, by: str = "auto") -> int:
+        return sum(self.resolve_for_job(j, by=by) for j in jobs)
 
 
 def make(handler: Any, *, max_attempts: int = 3) -> tuple[Worker, MemoryJobQueue, FakeExceptions, ManualClock]:
