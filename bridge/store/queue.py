@@ -27,10 +27,11 @@ Semantics every implementation honours (the contract suite in ``tests/contract``
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -60,6 +61,8 @@ from bridge.clock import Clock, SystemClock
 from bridge.errors import LeaseLost, redact_text
 from bridge.store.tables import job_attempts, jobs
 
+log = logging.getLogger("bridge.queue")
+NOTIFY_CHANNEL = "ttns_jobs"
 JobStatus = Literal["queued", "running", "done", "failed", "dead", "skipped", "cancelled"]
 ACTIVE: tuple[str, ...] = ("queued", "running")
 # Retention deletes only these; failed and dead jobs stay with the exception that explains them.
@@ -177,6 +180,12 @@ class JobQueue(Protocol):
         """The fence of ``job``'s lease (see ``bridge.lease``)."""
         ...
 
+    def listen(self, on_enqueue: Callable[[], None], stop: threading.Event) -> bool:
+        """Call ``on_enqueue`` soon after any process enqueues a job, until ``stop`` is set (PostgreSQL:
+        LISTEN/NOTIFY on a thread of its own). Returns False when the queue has no such signal and
+        workers must poll."""
+        ...
+
     def get(self, job_id: int) -> Job | None: ...
 
     def attempts(self, job_id: int) -> list[Attempt]: ...
@@ -224,6 +233,8 @@ class SqlJobQueue:
             self._insert = insert(jobs).returning(jobs.c.id)
         # PostgreSQL: serialise enqueues of one key until commit (see the module docstring).
         self._key_lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+        self._key_lock_notify = text(
+            f"SELECT pg_advisory_xact_lock(hashtextextended(:key, 0)), pg_notify('{NOTIFY_CHANNEL}', '')")
         _install_fencing(engine)
         self._finish_cache: dict[tuple[str, ...], Any] = {}
         self._idle = True
@@ -233,6 +244,33 @@ class SqlJobQueue:
     # -- fencing --------------------------------------------------------------------------
     def fence(self, job: Job) -> SqlFence:
         return SqlFence(self, job)
+
+    # -- wake-ups -------------------------------------------------------------------------
+    def listen(self, on_enqueue: Callable[[], None], stop: threading.Event) -> bool:
+        if not self._pg:
+            return False
+        threading.Thread(target=self._listen, args=(on_enqueue, stop), name="ttns-queue-listen",
+                         daemon=True).start()
+        return True
+
+    def _listen(self, on_enqueue: Callable[[], None], stop: threading.Event) -> None:
+        """LISTEN on a connection of its own (autocommit, outside the pool); reconnects after a failure.
+        A wake-up is sent on every (re)connect too, as enqueues may have been missed meanwhile."""
+        import psycopg
+
+        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    on_enqueue()
+                    while not stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            on_enqueue()
+            except Exception:
+                log.warning("queue notifications interrupted; workers poll until they are back", exc_info=True)
+                on_enqueue()
+                stop.wait(1.0)
 
     # -- enqueue --------------------------------------------------------------------------
     def enqueue(self, spec: JobSpec, conn: Connection | None = None) -> Enqueued:
@@ -258,8 +296,10 @@ class SqlJobQueue:
         now = self.clock.now()
         out: list[Enqueued] = []
         if self._pg:
-            for key in sorted({s.key for s in specs}):
-                conn.execute(self._key_lock, {"key": f"ttns.jobs:{key}"})
+            # The first lock also notifies idle workers (delivered at commit; PostgreSQL folds identical
+            # notifications of one transaction into one), in the same round trip.
+            for n, key in enumerate(sorted({s.key for s in specs})):
+                conn.execute(self._key_lock_notify if n == 0 else self._key_lock, {"key": f"ttns.jobs:{key}"})
         for spec in specs:
             ikey = spec.idempotency_key or f"rand:{secrets.token_hex(12)}"
             existing = conn.execute(self._by_ikey, {"ikey": ikey}).scalar()
@@ -957,6 +997,9 @@ class MemoryJobQueue:
 
     def fence(self, job: Job) -> MemoryFence:
         return MemoryFence(self, job)
+
+    def listen(self, on_enqueue: Callable[[], None], stop: threading.Event) -> bool:
+        return False
 
     def get(self, job_id: int) -> Job | None:
         with self._lock:

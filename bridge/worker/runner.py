@@ -96,6 +96,9 @@ class WorkerConfig:
     threads: int = 4
     lease_seconds: float = 60.0
     poll_interval: float = 0.2
+    # With the queue's enqueue signal (PostgreSQL LISTEN/NOTIFY) an idle worker only looks this often, for
+    # delayed retries that became due and jobs whose worker died.
+    idle_poll_interval: float = 2.0
     retry_base: float = 2.0
     retry_cap: float = 900.0
     shutdown_grace: float = 30.0
@@ -315,6 +318,10 @@ class Worker:
         with self._lock:
             self._dispatching = True
             self._stopping.clear()
+        listen_stop = threading.Event()
+        poll = self.config.poll_interval
+        if self.queue.listen(self._wake.set, listen_stop):
+            poll = max(poll, self.config.idle_poll_interval)
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ttns-job") as pool:
             while not stop.is_set():
                 self._wake.clear()
@@ -345,8 +352,9 @@ class Worker:
                     futures.add(pool.submit(self.process, job))
                 # Until a thread hands over a success or frees itself, or the poll interval passes
                 # (new jobs may be due). A wake-up during this cycle skips the wait.
-                self._wake.wait(self.config.poll_interval)
+                self._idle(stop, poll if not claimed else self.config.poll_interval)
             self._shutdown(futures)
+        listen_stop.set()
         hb_stop.set()
         heart.join(timeout=5)
         if self.peers is not None:
@@ -355,6 +363,15 @@ class Worker:
             except Exception:
                 log.exception("could not deregister worker process %s", self.peer_id)
         log.info("worker stopped", extra={"worker": self.name, "stats": dict(self.stats)})
+
+    def _idle(self, stop: threading.Event, seconds: float) -> None:
+        """Wait until woken (a success handed over, a thread freed, a job enqueued), ``seconds`` pass or
+        ``stop`` is set."""
+        deadline = time.monotonic() + seconds
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or self._wake.wait(min(left, 0.25)):
+                return
 
     def _settle(self, handoffs: list[Done], want: int) -> list[Job]:
         """Commit the successes ``handoffs`` and claim up to ``want`` jobs in one transaction, then heal

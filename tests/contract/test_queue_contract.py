@@ -113,6 +113,26 @@ def test_complete_and_claim_leaves_a_lost_lease_to_its_new_owner(q: tuple[JobQue
     assert [a.outcome for a in queue.attempts(y)] == ["ok"]
 
 
+def test_listen_wakes_idle_workers_on_enqueue_where_the_engine_can(q: tuple[JobQueue, ManualClock]) -> None:
+    """PostgreSQL: LISTEN/NOTIFY wakes a waiting worker when any process enqueues; SQLite and memory say
+    they cannot (the worker then polls)."""
+    queue, _ = q
+    woke, stop = threading.Event(), threading.Event()
+    try:
+        listening = queue.listen(woke.set, stop)
+        pg = isinstance(queue, SqlJobQueue) and queue.engine.dialect.name == "postgresql"
+        assert listening == pg
+        if not pg:
+            return
+        assert woke.wait(10)  # connected (and told to look, in case it missed something meanwhile)
+        woke.clear()
+        assert not woke.wait(0.3)  # nothing enqueued, nothing heard
+        queue.enqueue(spec("order:1"))
+        assert woke.wait(10)
+    finally:
+        stop.set()
+
+
 def test_a_retry_keeps_later_jobs_of_its_key_waiting(q: tuple[JobQueue, ManualClock]) -> None:
     queue, clock = q
     first = queue.enqueue(spec("sku:1", "a")).job_id
@@ -405,3 +425,24 @@ def test_prune_deletes_old_finished_jobs_and_attempts_and_keeps_exception_eviden
         assert queue.get(ids[kept]) is not None, kept
     assert [a.outcome for a in queue.attempts(ids["failed"])] == ["failed"]
     assert queue.prune(clock.now() - timedelta(days=14)) == 0
+
+
+def test_prune_keeps_a_finished_job_that_an_exception_points_at(db_url: str) -> None:
+    from bridge.store.repos import Exceptions
+
+    clock = ManualClock(T0)
+    engine = make_engine(db_url, pool_size=2)
+    try:
+        queue = SqlJobQueue(engine, clock)
+        kept = queue.enqueue(spec("a")).job_id
+        gone = queue.enqueue(spec("b")).job_id
+        ja, jb = sorted(queue.claim("w", 60, 2), key=lambda j: j.id)
+        Exceptions(engine, clock).raise_(code="TEST_EVIDENCE", owner="ops", title="why it stopped", job=ja)
+        lost, _ = queue.complete_and_claim([Done(ja, T0), Done(jb, T0)], "w", 60, 0)
+        assert lost == []
+        clock.advance(days=30)
+        assert queue.prune(clock.now() - timedelta(days=14)) == 1
+        assert queue.get(kept) is not None and [a.outcome for a in queue.attempts(kept)] == ["ok"]
+        assert queue.get(gone) is None and queue.attempts(gone) == []
+    finally:
+        engine.dispose()
