@@ -77,7 +77,7 @@ def register(main: click.Group) -> None:
                           "" if f.enqueue_per_s is None else f"{f.enqueue_per_s:,.0f}",
                           f"{f.claim_complete_per_s:,.0f}", "" if ratio is None else f"{ratio:.2f}",
                           "" if f.cpu_ms_per_job is None else f"{f.cpu_ms_per_job:.2f}")
-        Console().print(table)
+        Console(width=max(Console().width, 160)).print(table)
         click.echo(note)
 
     @bench.command("webhooks")
