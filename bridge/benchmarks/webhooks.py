@@ -185,7 +185,8 @@ def _load(url: str, rate: float, seconds: float, senders: int, out: Path, orders
         input=json.dumps({"orders": orders, "shop_id": SHOP}).encode(), env=env, cwd=REPO, capture_output=True,
         timeout=seconds * 6 + 60, check=False)
     if proc.returncode != 0:
-        raise RuntimeError(f"the webhook load generator failed: {proc.stderr.decode()[-500:]}")
+        lines = [ln for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
+        raise RuntimeError(f"the webhook load generator failed: {lines[-1] if lines else f'exit {proc.returncode}'}")
     data: dict[str, Any] = json.loads(out.read_text())
     return data
 
