@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bridge.alerts import Alerter
 from bridge.clock import Clock
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, Owner, RetriableError, SkippableError
@@ -703,6 +704,34 @@ class FulfillmentSync:
         return {"order_id": o.id, "level": level, "deadline": deadline.isoformat()}
 
     # -- FBT stock --------------------------------------------------------------------------------
+    def _fbt_adjust(self, shop_id: str, location: str, policy: Any, diffs: list[dict[str, Any]],
+                    tt: Any) -> list[dict[str, Any]]:
+        """One inventory adjustment at the FBT location making NetSuite's on-hand TikTok's, for the
+        SKUs within the policy; each line's memo carries TikTok's and NetSuite's figures. Returns the
+        SKUs adjusted (SKUs NetSuite has no item for stay differences)."""
+        from bridge.mapping.orders import ns_ref
+
+        ids = self.netsuite.item_ids([d["sku"] for d in diffs])
+        rows = [d for d in diffs if d["sku"] in ids]
+        if not rows:
+            return []
+        read_at = self.clock.now().strftime("%Y-%m-%d %H:%M UTC")
+        eid = fbt_adjustment_external_id(shop_id, location, [(d["sku"], int(d["tiktok"]), int(d["netsuite"]))
+                                                             for d in rows])
+        body: dict[str, Any] = {
+            "account": ns_ref(policy.account), "adjLocation": {"id": location}, "tranDate": self.clock.now().date()
+            .isoformat(), "memo": f"TikTok FBT stock ({tt.source}) of shop {shop_id}, read {read_at}",
+            "inventory": {"items": [{"item": {"id": ids[d["sku"]]}, "location": {"id": location},
+                                     "adjustQtyBy": -int(d["difference"]),
+                                     "memo": f"TikTok FBT on hand {d['tiktok']}; NetSuite had {d['netsuite']}"}
+                                    for d in rows]}}
+        if policy.subsidiary:
+            body["subsidiary"] = ns_ref(policy.subsidiary)
+        written = self.netsuite.create_document(NsDocument("inventoryAdjustment", eid, body))
+        log.info("FBT stock adjusted in NetSuite", extra={"shop_id": shop_id, "adjustment": written.id,
+                                                          "skus": len(rows), "created": written.created})
+        return [{**d, "adjustment_id": written.id, "external_id": eid} for d in rows]
+
     def fbt_stock(self, shop_id: str | None = None) -> dict[str, Any]:
         """NetSuite on-hand at the FBT locations against TikTok's FBT stock, per shop."""
         from bridge.mapping.locations_spec import LocationsSpec
@@ -727,29 +756,50 @@ class FulfillmentSync:
             loc_ids = sorted({loc for m in managed for loc in m.locations})
             tt = self.tiktok.fbt_stock(shop.id, wh_ids)
             ns = self.netsuite.on_hand(loc_ids)
-            diffs = [{"sku": sku, "netsuite": ns.get(sku, 0), "tiktok": tt.on_hand.get(sku, 0),
+            diffs: list[dict[str, Any]] = [{"sku": sku, "netsuite": ns.get(sku, 0), "tiktok": tt.on_hand.get(sku, 0),
                       "difference": ns.get(sku, 0) - tt.on_hand.get(sku, 0)}
                      for sku in sorted(set(ns) | set(tt.on_hand)) if ns.get(sku, 0) != tt.on_hand.get(sku, 0)]
-            report = {"status": "differences" if diffs else "ok", "source": tt.source, "note": tt.note,
-                      "warehouses": wh_ids, "locations": loc_ids, "skus": len(set(ns) | set(tt.on_hand)),
-                      "differences": diffs}
+            policy = locations.fbt_adjustments if locations else None
+            adjusted: list[dict[str, Any]] = []
+            held = diffs
+            if policy is not None and policy.policy == "adjust" and diffs and loc_ids:
+                auto = [d for d in diffs if policy.within(-int(d["difference"]), int(d["tiktok"]))]
+                adjusted = self._fbt_adjust(shop.id, loc_ids[0], policy, auto, tt) if auto else []
+                done = {d["sku"] for d in adjusted}
+                held = [d for d in diffs if d["sku"] not in done]
+            report = {"status": "differences" if held else ("adjusted" if adjusted else "ok"), "source": tt.source,
+                      "note": tt.note, "warehouses": wh_ids, "locations": loc_ids,
+                      "skus": len(set(ns) | set(tt.on_hand)), "differences": held, "adjusted": adjusted}
             out[shop.id] = report
             open_ = [e for e in self.store.exceptions.list(entity=entity) if e.code == "FBT_STOCK_DIFFERENCE"]
-            if diffs:
+            if held:
+                above = (f" (above fbt_adjustments: {policy.max_units} units / {policy.max_percent}%)"
+                         if policy is not None and policy.policy == "adjust" else "")
                 self.store.exceptions.raise_(
                     code="FBT_STOCK_DIFFERENCE", owner="ops",
-                    title=f"FBT stock differs for {len(diffs)} SKU(s) between NetSuite locations {', '.join(loc_ids)} "
-                    f"and TikTok's FBT warehouse",
+                    title=f"FBT stock differs for {len(held)} SKU(s) between NetSuite locations {', '.join(loc_ids)} "
+                    f"and TikTok's FBT warehouse{above}",
                     fix_hint="Check inbound shipments to TikTok's warehouse (transfer orders not yet received), "
                     "damaged or lost units TikTok reported, and FBT orders not yet fulfilled in NetSuite; adjust the "
-                    "FBT location in NetSuite to match, then resolve. `ttns fulfillment fbt-stock` re-runs the check.",
-                    evidence={"differences": diffs[:200], "source": tt.source, "note": tt.note},
+                    "FBT location in NetSuite to match (or raise fbt_adjustments in locations.yaml to let the bridge "
+                    "do it), then resolve. `ttns fulfillment fbt-stock` re-runs the check.",
+                    evidence={"differences": held[:200], "adjusted": adjusted[:200], "source": tt.source,
+                              "note": tt.note},
                     entity=entity, shop_id=shop.id)
             else:
                 for e in open_:
                     self.store.exceptions.close(e.id, status="resolved", by="fulfillment",
                                                 note="FBT stock matches again")
         return out
+
+
+def fbt_adjustment_external_id(shop_id: str, location_id: str, lines: Sequence[tuple[str, int, int]]) -> str:
+    """The adjustment's external id: the same TikTok and NetSuite figures make the same id, so a
+    repeated check (or a lost answer) never posts twice (pure)."""
+    import hashlib
+
+    blob = ";".join(f"{sku}:{tiktok}:{netsuite}" for sku, tiktok, netsuite in sorted(lines))
+    return f"TTS-FBT-ADJ-{shop_id}-{location_id}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 
 def _deadline(order: Order, first: str) -> datetime | None:
@@ -816,12 +866,9 @@ def handle_fbt_stock(ctx: JobContext) -> dict[str, Any]:
     return service(ctx.services).fbt_stock(str(ctx.payload.get("shop_id") or "") or None)
 
 
-def _alerter(container: Any) -> Any:
-    """``bridge.alerts.Alerter`` when the console's alerts module is present (optional)."""
-    try:
-        from bridge.alerts import Alerter
-    except ImportError:
-        return None
+def _alerter(container: Any) -> Alerter:
+    """The container's ``bridge.alerts.Alerter`` (made and kept there on first use)."""
+    got: Alerter
     try:
         got = container.get("alerter")
     except KeyError:

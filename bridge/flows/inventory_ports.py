@@ -47,6 +47,15 @@ class SkuInfo:
 
 
 @dataclass(frozen=True)
+class AuditFailure:
+    """One entry of Get Product's ``audit_failed_reasons``: where, why, and TikTok's suggested fix."""
+
+    position: str = ""
+    reasons: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProductInfo:
     id: str
     status: str = ""
@@ -56,6 +65,8 @@ class ProductInfo:
     update_time: datetime | None = None
     description: str = ""
     external_product_id: str = ""
+    audit_status: str = ""  # Get Product's audit.status: AUDITING | FAILED | PRE_APPROVED | APPROVED | NONE
+    audit_failed_reasons: tuple[AuditFailure, ...] = ()  # why TikTok's review refused it (detail reads only)
 
 
 @dataclass(frozen=True)

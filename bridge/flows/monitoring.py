@@ -22,7 +22,6 @@ field to ``bridge.mapping.monitoring_spec.Monitors``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -34,6 +33,8 @@ from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_
 
 from bridge.alerts import Alert, Alerter
 from bridge.errors import redact_text
+from bridge.flows import fulfillment, inventory, settlement
+from bridge.flows import ledger_audit as ledger_audit_flow
 from bridge.mapping.monitoring_spec import DEFAULT, MonitorBase, MonitoringSpec
 from bridge.store import Store
 from bridge.store.tables import exceptions, jobs, links, shops
@@ -276,44 +277,15 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
 
 # --- fulfillment, inventory, settlement (their flows' data) ----------------------------------------
 
-FULFILLMENT_DONE = frozenset({"shipped", "synced", "done", "pushed", "skipped", "not_applicable", "cancelled"})
-
-
-def optional_module(module: str) -> Any | None:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return None
-        raise
-
 
 def fulfillments_unshipped(ctx: MonitorContext, cfg: Any) -> Measure:
-    flow = optional_module("bridge.flows.fulfillment")
-    hook = getattr(flow, "unshipped", None)
+    if not wired(ctx.container, "fulfillment"):
+        return Measure(None, "fulfillment: not configured (the fulfillment flow has not been set up)",
+                       unit="fulfillments")
     cutoff = ctx.now - timedelta(minutes=cfg.after_minutes)
-    if callable(hook):  # the fulfillment flow's own definition wins
-        rows = list(hook(ctx.container, older_than=cutoff, limit=1000))
-        samples = [_sample_of(r) for r in rows[:MAX_SAMPLES]]
-        return Measure(Decimal(len(rows)), "", samples, "fulfillments")
-    if ctx.store.links.count("fulfillment") == 0:
-        note = ("fulfillment: not configured (the fulfillment flow has not been set up)" if flow is None else
-                "fulfillment: no fulfillment pushed yet")
-        return Measure(None, note, unit="fulfillments")
-    stmt = (select(links.c.shop_id, links.c.tiktok_id, links.c.netsuite_id, links.c.status, links.c.data,
-                   links.c.updated_at)
-            .where(links.c.kind == "fulfillment", links.c.status.not_in(tuple(FULFILLMENT_DONE)),
-                   links.c.updated_at <= cutoff)
-            .order_by(links.c.updated_at))
-    with _read(ctx.store.engine) as c:
-        rows2 = c.execute(stmt).all()
-    samples = []
-    for r in rows2[:MAX_SAMPLES]:
-        order_id = str((r.data or {}).get("order_id") or "")
-        href = order_href(r.shop_id, order_id) if order_id else ""
-        samples.append(Sample(f"fulfillment:{r.shop_id}:{r.tiktok_id}", f"fulfillment {r.netsuite_id or r.tiktok_id}",
-                              f"status {r.status or 'pending'} since {r.updated_at:%Y-%m-%d %H:%M} UTC", href))
-    return Measure(Decimal(len(rows2)), "", samples, "fulfillments")
+    rows = list(fulfillment.unshipped(ctx.container, older_than=cutoff, limit=1000))
+    samples = [_sample_of(r) for r in rows[:MAX_SAMPLES]]
+    return Measure(Decimal(len(rows)), "", samples, "fulfillments")
 
 
 def _sample_of(row: Any) -> Sample:
@@ -339,43 +311,19 @@ def as_dict(obj: Any) -> dict[str, Any]:
 
 def inventory_rows(container: Any, *, limit: int = 200, offset: int = 0, only_drift: bool = True,
                    tolerance: int = 0) -> tuple[list[dict[str, Any]], int] | None:
-    """SKUs with TikTok stock vs the computed sellable quantity: (rows, total), or None when nothing
-    measures it (``bridge.flows.inventory.drift`` is the measurement; ``links`` of kind ``inventory``
-    with ``tiktok_quantity``/``sellable_quantity`` in ``data`` are read when it is absent).
+    """SKUs with TikTok stock vs the computed sellable quantity: (rows, total), or None when the inventory
+    flow is not wired into this container (``bridge.flows.inventory.drift`` is the measurement).
     Rows: shop_id, sku, tiktok, sellable, diff, detail, at."""
-    flow = optional_module("bridge.flows.inventory")
-    hook = getattr(flow, "drift", None)
-    if callable(hook) and container.has("inventory"):  # the flow may be left out of this container
-        rows = [as_dict(r) for r in hook(container, limit=limit, offset=offset, only_drift=only_drift)]
-        return rows, len(rows) + offset
-    store: Store = container.store
-    if store.links.count("inventory") == 0:
+    if not container.has("inventory"):
         return None
-    out: list[dict[str, Any]] = []
-    with _read(store.engine) as c:
-        for r in c.execute(select(links.c.shop_id, links.c.tiktok_id, links.c.netsuite_id, links.c.data,
-                                  links.c.synced_at).where(links.c.kind == "inventory").order_by(links.c.id)):
-            d = r.data or {}
-            tiktok = decimal_or_none(d.get("tiktok_quantity", d.get("tiktok")))
-            sellable = decimal_or_none(d.get("sellable_quantity", d.get("sellable", d.get("quantity"))))
-            if tiktok is None or sellable is None:
-                continue
-            diff = tiktok - sellable
-            if only_drift and abs(diff) <= tolerance:
-                continue
-            out.append({"shop_id": r.shop_id, "sku": r.tiktok_id, "netsuite_id": r.netsuite_id, "tiktok": tiktok,
-                        "sellable": sellable, "diff": diff, "detail": str(d.get("detail") or ""),
-                        "at": r.synced_at})
-    return out[offset:offset + limit], len(out)
+    rows = [as_dict(r) for r in inventory.drift(container, limit=limit, offset=offset, only_drift=only_drift)]
+    return rows, len(rows) + offset
 
 
 def inventory_drift(ctx: MonitorContext, cfg: Any) -> Measure:
     got = inventory_rows(ctx.container, limit=MAX_SAMPLES, tolerance=cfg.tolerance_units)
     if got is None:
-        flow = optional_module("bridge.flows.inventory")
-        note = ("inventory: not configured (the inventory flow has not been set up)" if flow is None else
-                "inventory: drift not measured yet (the inventory flow exposes no drift check)")
-        return Measure(None, note, unit="SKUs")
+        return Measure(None, "inventory: not configured (the inventory flow has not been set up)", unit="SKUs")
     rows, total = got
     samples = [Sample(f"sku:{r.get('shop_id', '')}:{r.get('sku', '')}", f"SKU {r.get('sku', '')}",
                       f"TikTok {r.get('tiktok')}, sellable {r.get('sellable')}", "/console/inventory") for r in rows]
@@ -398,11 +346,9 @@ def report_row(report: Any) -> dict[str, Any]:
 def settlement_reports(container: Any, **kw: Any) -> list[dict[str, Any]] | None:
     """Rows of the settlement flow's reports (``bridge.flows.settlement.list_reports``), newest first,
     or None when the settlement flow has not been set up (module or service missing)."""
-    flow = optional_module("bridge.flows.settlement")
-    fn = getattr(flow, "list_reports", None)
-    if not callable(fn) or not wired(container, "settlement"):
+    if not wired(container, "settlement"):
         return None
-    return [report_row(r) for r in fn(container, **kw)]
+    return [report_row(r) for r in settlement.list_reports(container, **kw)]
 
 
 VARIANCE_KEYS = ("variance", "unexplained_variance", "difference")
@@ -445,11 +391,9 @@ def settlement_variances(ctx: MonitorContext, cfg: Any) -> Measure:
 
 def ledger_audit(ctx: MonitorContext, cfg: Any) -> Measure:
     """The daily ledger audit's difference (NetSuite's GL against TikTok's figures), summed over shops."""
-    flow = optional_module("bridge.flows.ledger_audit")
-    fn = getattr(flow, "latest", None)
-    if not callable(fn) or not wired(ctx.container, "ledger.audit"):
+    if not wired(ctx.container, "ledger.audit"):
         return Measure(None, "ledger audit: not configured (the settlement flow has not been set up)", unit="amount")
-    results = fn(ctx.container)
+    results = ledger_audit_flow.latest(ctx.container)
     if not results:
         return Measure(None, "the ledger audit has not run yet (daily at 02:40 UTC; now: ttns ledger audit)",
                        unit="amount")
@@ -723,7 +667,8 @@ def _stored(r: Any) -> StoredReading:
 
 
 def handle_run(ctx: JobContext) -> dict[str, Any]:
-    readings = evaluate(ctx.services)
+    only = [str(m) for m in (ctx.payload or {}).get("only") or [] if str(m) in MONITORS]  # re-run one from the console
+    readings = evaluate(ctx.services, only=only)
     return {r.monitor: {"status": r.status, "value": None if r.value is None else str(r.value)} for r in readings}
 
 
@@ -765,7 +710,6 @@ __all__ = [
     "inventory_rows",
     "latest_readings",
     "measure",
-    "optional_module",
     "register",
     "report_row",
     "report_variance",

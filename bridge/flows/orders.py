@@ -30,10 +30,12 @@ from bridge.errors import (
     classify_http,
     error_for,
 )
+from bridge.flows import inventory
 from bridge.flows.accounting import policy_for
 from bridge.flows.ports import NetSuiteLookup, NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
 from bridge.mapping.accounting import posting_date
 from bridge.mapping.catalog_spec import CatalogSpec
+from bridge.mapping.order_summary import order_summary
 from bridge.mapping.orders import ItemRef, MappedOrder, external_id, gate, map_order
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
 from bridge.mapping.ownership import Merge, snapshot
@@ -243,6 +245,8 @@ class OrderSync:
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _refs_lock: threading.Lock = field(default_factory=threading.Lock)
     _items_lock: threading.Lock = field(default_factory=threading.Lock)
+    # NetSuite's document number (tranId) of the sales orders read for a merge, for the console
+    _tranids: dict[str, str] = field(default_factory=dict)
 
     def zone(self, shop_id: str) -> str:
         """The zone this shop's documents are dated in (settlement.yaml; docs/accounting.md)."""
@@ -385,6 +389,7 @@ class OrderSync:
         link = self.store.links.get("order", shop_id, order_id)
         update_ts = int(order.update_time.timestamp()) if order.update_time else 0
         if link and link.netsuite_id and link.data.get("fulfilled"):
+            self._touch(shop_id, order, link, update_ts)  # the status still moves on (IN_TRANSIT … COMPLETED)
             return {"action": "kept", "reason": "already fulfilled in NetSuite", "netsuite_id": link.netsuite_id}
         settings = self.settings_for(shop_id)
         try:
@@ -452,7 +457,11 @@ class OrderSync:
             "is_fbt": order.is_fbt,
             "buyer": order.user_id,
             "created_at": int(order.create_time.timestamp()) if order.create_time else None,
+            "summary": order_summary(order),
         }
+        tranid = self._tranids.pop(order_key(shop_id, order_id), None)
+        if tranid:
+            data["tranid"] = tranid  # the document number people know the sales order by
         data.setdefault("first_synced_at", self.clock.now().timestamp())  # when NetSuite first had it
         if lines_locked:
             data["lines_locked"] = True
@@ -507,6 +516,8 @@ class OrderSync:
         current = self.netsuite.get_order(mapped.record_type, link.netsuite_id)
         if current is None:
             return None
+        if current.get("tranId"):
+            self._tranids[order_key(shop_id, order_id)] = str(current["tranId"])
         desired = jsonable(mapped.record)
         if not lines:
             desired = {k: v for k, v in desired.items() if k != "item"}
@@ -557,13 +568,15 @@ class OrderSync:
         self.store.links.upsert(Link("order", shop_id, order.id, None, "", "", "", status,
                                      {"tiktok_status": order.status, "tiktok_update_time": update_ts,
                                       "units": _units(order), "warehouse_id": order.warehouse_id,
-                                      "is_fbt": order.is_fbt, "reason": reason}, None))
+                                      "is_fbt": order.is_fbt, "reason": reason, "currency": order.currency,
+                                      "summary": order_summary(order)}, None))
         self._units_changed(shop_id, order)
 
     def _touch(self, shop_id: str, order: Order, link: Link, update_ts: int) -> None:
         if link.data.get("tiktok_update_time") == update_ts and link.data.get("tiktok_status") == order.status:
             return
-        data = {**link.data, "tiktok_status": order.status, "tiktok_update_time": update_ts}
+        data = {**link.data, "tiktok_status": order.status, "tiktok_update_time": update_ts,
+                "summary": order_summary(order)}
         self.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
                                      link.external_id, link.content_hash, link.status, data, link.synced_at))
 
@@ -736,11 +749,7 @@ def handle_deposit(ctx: JobContext) -> dict[str, Any]:
 
 
 def _inventory_hook(container: Any) -> Callable[[str, list[str]], None] | None:
-    """The inventory flow's recheck, when this build has it and the container wires it."""
-    try:
-        from bridge.flows import inventory
-    except ModuleNotFoundError:
-        return None
+    """The inventory flow's recheck, when the container wires the inventory flow."""
     if not container.has("inventory"):
         return None
 

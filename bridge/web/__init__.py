@@ -114,13 +114,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         return jsonify(error="internal error", correlation_id=getattr(g, "correlation_id", "")), 500
 
     for module_name in BLUEPRINT_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        module.init_app(app, container)
+        importlib.import_module(module_name).init_app(app, container)
     return app
 
 

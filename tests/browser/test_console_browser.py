@@ -179,7 +179,7 @@ def test_operator_connects_a_shop_sees_orders_handles_exceptions_and_reads_settl
             expect(page.locator("h1")).to_have_text(f"Order {mug['id']}")
             timeline = page.locator("#timeline")
             expect(timeline.locator('li[data-kind="webhook"]').first).to_be_visible()
-            expect(timeline.locator('li[data-kind="call"]').first).to_contain_text("tiktok")
+            expect(timeline.locator('li[data-kind="call"]').first).to_contain_text("TikTok")
             expect(timeline.locator('li[data-kind="attempt"]').first).to_contain_text("ok")
             _shot(page, "order-timeline")
 

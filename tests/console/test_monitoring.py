@@ -4,8 +4,6 @@ the schedule, the CLI and monitoring.yaml."""
 from __future__ import annotations
 
 import shutil
-import sys
-import types
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -19,9 +17,9 @@ from bridge.alerts import Alerter, Message
 from bridge.bootstrap import Container, build
 from bridge.cli import Obj, main
 from bridge.clock import ManualClock
-from bridge.flows import monitoring
+from bridge.flows import fulfillment, inventory, monitoring, settlement
 from bridge.store.queue import JobSpec
-from bridge.store.repos import Link, Shop
+from bridge.store.repos import Shop
 from tests.console.conftest import SHOP, NoNetSuiteTotals, Orders, console_settings
 from tests.support.specs import sandbox_specs_dir
 from tests.support.tiktok_orders import order, unit
@@ -148,45 +146,40 @@ def test_auth_exceptions_and_queue_monitors(world: tuple[Container, Orders, Reco
     assert stalled.value == 1 and stalled.samples[0].label == "inventory.push"
 
 
-def test_fulfillments_from_the_flow_hook_or_from_links(world: tuple[Container, Orders, Recorder],
-                                                       monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> None:
-    c, _, _ = world
-    seen: dict[str, Any] = {}
-    flow = types.ModuleType("bridge.flows.fulfillment")
-
-    def unshipped(container: Any, *, older_than: datetime, limit: int = 1000) -> list[dict[str, str]]:
-        seen["older_than"] = older_than
-        return [{"entity": f"order:{SHOP}:576", "label": "order 576, package 1", "detail": "failed since 11:00"}]
-
-    flow.unshipped = unshipped  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bridge.flows.fulfillment", flow)
+def test_fulfillments_unshipped_from_the_fulfillment_flow(db_url: str, world: tuple[Container, Orders, Recorder],
+                                                         clock: ManualClock) -> None:
+    c, _, _ = world  # built without the fulfillment flow: the monitor says so
     r = reading(monitoring.measure(c), "fulfillments_unshipped")
-    assert r.status == "alert" and r.value == 1 and r.samples[0].href == f"/console/orders/{SHOP}/576"
-    assert seen["older_than"] == clock.now() - timedelta(minutes=60)
-    # without the hook: links of kind fulfillment not in a done state, older than the threshold
-    monkeypatch.setitem(sys.modules, "bridge.flows.fulfillment", types.ModuleType("bridge.flows.fulfillment"))
-    c.store.links.upsert(Link("fulfillment", SHOP, "PKG1", "IF-9", "itemFulfillment", status="pending",
-                              data={"order_id": "577"}))
-    c.store.links.upsert(Link("fulfillment", SHOP, "PKG2", "IF-10", "itemFulfillment", status="shipped"))
-    assert reading(monitoring.measure(c), "fulfillments_unshipped").value == 0  # not late yet
-    clock.advance(minutes=61)
-    r = reading(monitoring.measure(c), "fulfillments_unshipped")
-    assert r.value == 1 and r.samples[0].href == f"/console/orders/{SHOP}/577"
+    assert r.value is None and "fulfillment: not configured" in r.note
+    c = build(console_settings(db_url), clock=clock, flows=(*FLOWS, "bridge.flows.fulfillment"))
+    try:
+        c.set("netsuite.monitoring", NoNetSuiteTotals())
+        shipments = fulfillment.fulfillment_store(c)
+        for order_id, fid in (("576", "IF-9"), ("577", "IF-10")):
+            shipments.begin(shop_id=SHOP, order_id=order_id, fulfillment_id=fid, package_index=1, seq=1,
+                            tracking_number=f"T{order_id}", carrier="UPS", provider_id="P1", provider_name="UPS",
+                            line_item_ids=[f"L{order_id}"], method="label")
+        done = shipments.shipments(SHOP, "577")[0]
+        shipments.shipped(done.id, tiktok_package_id="PKG-577")
+        assert reading(monitoring.measure(c), "fulfillments_unshipped").value == 0  # not late yet
+        clock.advance(minutes=61)
+        r = reading(monitoring.measure(c), "fulfillments_unshipped")
+        assert r.status == "alert" and r.value == 1
+        assert r.samples[0].entity == fulfillment.order_key(SHOP, "576")
+        assert r.samples[0].href == f"/console/orders/{SHOP}/576"
+    finally:
+        c.close()
 
 
 @pytest.fixture
 def fake_areas(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Settlement and inventory flows as their documented functions (not their implementations)."""
     state: dict[str, Any] = {"reports": [], "drift": []}
-    settlement = types.ModuleType("bridge.flows.settlement")
-    settlement.list_reports = lambda container, **kw: [r for r in state["reports"]  # type: ignore[attr-defined]
-                                                       if r["kind"] == kw.get("kind", "statement")]
-    settlement.report = lambda container, **kw: next(  # type: ignore[attr-defined]
-        (r for r in state["reports"] if r["id"] in (kw.get("statement_id"), kw.get("payment_id"))), None)
-    inventory = types.ModuleType("bridge.flows.inventory")
-    inventory.drift = lambda container, **kw: state["drift"]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bridge.flows.settlement", settlement)
-    monkeypatch.setitem(sys.modules, "bridge.flows.inventory", inventory)
+    monkeypatch.setattr(settlement, "list_reports", lambda container, **kw: [
+        r for r in state["reports"] if r["kind"] == kw.get("kind", "statement")])
+    monkeypatch.setattr(settlement, "report", lambda container, **kw: next(
+        (r for r in state["reports"] if r["id"] in (kw.get("statement_id"), kw.get("payment_id"))), None))
+    monkeypatch.setattr(inventory, "drift", lambda container, **kw: state["drift"])
     return state
 
 

@@ -4,13 +4,12 @@ the ledger audit found no difference on them — never from the bridge's own fig
 from __future__ import annotations
 
 import json
-import sys
-import types
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from bridge.flows import settlement
 from tests.console.conftest import SHOP, Console
 
 
@@ -18,9 +17,7 @@ from tests.console.conftest import SHOP, Console
 def payout(console: Console, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     row: dict[str, Any] = {"kind": "payment", "id": "PAY1", "shop_id": SHOP, "currency": "USD",
                            "variance": Decimal("0.00"), "journal": "", "deposit": "", "payout": Decimal("86.09")}
-    settlement = types.ModuleType("bridge.flows.settlement")
-    settlement.report = lambda container, **kw: row if kw.get("payment_id") == "PAY1" else None  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bridge.flows.settlement", settlement)
+    monkeypatch.setattr(settlement, "report", lambda container, **kw: row if kw.get("payment_id") == "PAY1" else None)
     console.container.set("settlement", object())
     return row
 

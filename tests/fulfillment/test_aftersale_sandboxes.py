@@ -349,3 +349,37 @@ def test_a_cancelled_orders_customer_deposit_is_refunded_as_netsuite_does(bridge
     [refund] = bridge.link(o["id"])["deposit_refunds"]
     assert Decimal(refund["amount"]) == paid - left > 0
     assert _balances(bridge, o["id"]) == {"1200": paid, "2100": -left, "1250": -(paid - left)}
+
+
+def test_fbt_stock_small_differences_are_adjusted_in_netsuite_and_large_ones_go_to_a_person(bridge: Bridge) -> None:
+    """locations.yaml (sandbox overlay) fbt_adjustments: adjust within 10 units and 20 % of TikTok's figure."""
+    from bridge.flows import fulfillment as flow
+
+    shop = bridge.tt.shop(bridge.shop)
+    fbt_wh = next(w["id"] for w in shop["warehouses"] if w.get("fbt"))
+    cap = bridge.world.netsuite_item_id("CAP-001")
+    fbt_loc = bridge.world.netsuite_location("LOC-FBT")
+    bridge.ns.receive_stock(cap, fbt_loc, 20)
+    held = int(Decimal(str(bridge.ns.stock_levels(item=cap, location=fbt_loc)[0]["onHand"])))
+    # TikTok counted 3 more than NetSuite holds at its FBT mirror location
+    bridge.tt.set_stock(seller_sku="CAP-001", shop_id=bridge.shop, warehouse_id=fbt_wh, quantity=held + 3)
+
+    report = flow.service(bridge.c).fbt_stock(bridge.shop)[bridge.shop]
+    (adj,) = report["adjusted"]
+    assert (adj["sku"], adj["netsuite"], adj["tiktok"]) == ("CAP-001", held, held + 3)
+    rec = bridge.ns.get("inventoryAdjustment", adj["adjustment_id"]).data
+    assert rec["externalId"] == adj["external_id"]
+    assert rec["account"]["id"] == bridge.world.netsuite_sb.special_accounts["adjustment"]
+    (line_,) = rec["inventory"]
+    assert line_["item"]["id"] == cap and line_["location"]["id"] == fbt_loc and Decimal(str(line_["adjustQtyBy"])) == 3
+    assert line_["memo"] == f"TikTok FBT on hand {held + 3}; NetSuite had {held}"  # traceable to TikTok's figure
+    assert Decimal(str(bridge.ns.stock_levels(item=cap, location=fbt_loc)[0]["onHand"])) == held + 3
+    # the hoodie's 250 units are far above the policy: a person decides, and only it is listed
+    assert [d["sku"] for d in report["differences"]] == ["US-HOODIE-FBT"]
+    (exc,) = bridge.c.store.exceptions.list(entity=f"fbt:{bridge.shop}")
+    assert exc.code == "FBT_STOCK_DIFFERENCE" and "above fbt_adjustments" in exc.title
+    # the next check finds CAP-001 matching: nothing posted twice
+    adjustments = len(bridge.ns.list_ids("inventoryAdjustment"))
+    again = flow.service(bridge.c).fbt_stock(bridge.shop)[bridge.shop]
+    assert again["adjusted"] == [] and len(bridge.ns.list_ids("inventoryAdjustment")) == adjustments
+    assert "CAP-001" not in [d["sku"] for d in again["differences"]]
