@@ -426,7 +426,7 @@ class _Month:
 
             def cancel(st: Any) -> tuple[list[str], list[str]]:
                 aftersale.request_cancel(st, seller[0], "SYSTEM")
-                return [seller[0]], []  # (units cancelled after the sync: tests/fulfillment/test_aftersale_sandboxes.py)
+                return [seller[0]], []  # (part of an order: tests/fulfillment/test_aftersale_sandboxes.py)
 
             full, part = sb.run(cancel)
             c.store.queue.enqueue_many([JobSpec(
