@@ -35,6 +35,8 @@ from typing import Any
 import yaml
 
 from bridge.benchmarks.harness import REPO
+from bridge.domain.keys import order_key
+from bridge.domain.order_memory import OrderMemory
 
 START = datetime(2025, 2, 1, 9, 0, tzinfo=UTC)
 US_SKUS = ["US-TEE-BLK-M", "US-TEE-WHT-L", "US-MUG-12", "US-VASE-01"]
@@ -391,7 +393,7 @@ class _Month:
                 raise RuntimeError(f"the orders flow wrote no sales order for {missing[:5]}: "
                                    f"{_open_exceptions(c)[:3]}")
             ids = cancel_synced(shop_id, ids, links)
-            fbt = [oid for oid in ids if links[oid].data.get("is_fbt")]
+            fbt = [oid for oid in ids if OrderMemory.parse(links[oid].data).is_fbt]
             sb.run(lambda st: [fulfillment.ship_fbt(st, oid) for oid in fbt])
             c.store.queue.enqueue_many([JobSpec(
                 kind=fulfillment_flow.KIND_TIKTOK, key=fulfillment_flow.order_key(shop_id, oid),
@@ -406,7 +408,7 @@ class _Month:
                     ns.fulfill(links[oid].netsuite_id, packages=[{"trackingNumber": tracking, "weight": "1.0"}])
             worker.drain()
             links = c.store.links.get_many("order", shop_id, ids)
-            unfinished = [oid for oid in ids if not links[oid].data.get("finished")]
+            unfinished = [oid for oid in ids if not OrderMemory.parse(links[oid].data).finished]
             if unfinished:
                 raise RuntimeError(f"the fulfillment flow did not finish orders {unfinished[:5]}: "
                                    f"{_open_exceptions(c)[:3]}")
@@ -420,7 +422,7 @@ class _Month:
             from bridge.flows import cancellations
             from bridge.sandbox.tiktok import aftersale
 
-            seller = [oid for oid in ids if not links[oid].data.get("is_fbt")]
+            seller = [oid for oid in ids if not OrderMemory.parse(links[oid].data).is_fbt]
             if len(seller) < 4:
                 return ids
 
@@ -430,7 +432,7 @@ class _Month:
 
             full, part = sb.run(cancel)
             c.store.queue.enqueue_many([JobSpec(
-                kind=cancellations.KIND_SYNC, key=cancellations.order_key(shop_id, oid),
+                kind=cancellations.KIND_SYNC, key=order_key(shop_id, oid),
                 payload={"shop_id": shop_id, "order_id": oid, "cancel_id": "", "status": ""},
                 idempotency_key=f"{cancellations.KIND_SYNC}:month:{shop_id}:{oid}") for oid in [*full, *part]])
             worker.drain()
@@ -450,7 +452,7 @@ class _Month:
 
             clock.set(max(clock.now(), datetime.fromtimestamp(sb.now(), UTC)))
             c.store.queue.enqueue_many([JobSpec(
-                kind=returns_flow.KIND_SYNC, key=returns_flow.order_key(shop_id, oid),
+                kind=returns_flow.KIND_SYNC, key=order_key(shop_id, oid),
                 payload={"shop_id": shop_id, "order_id": oid, "return_id": rid, "status": ""},
                 idempotency_key=f"{returns_flow.KIND_SYNC}:month:{shop_id}:{rid}") for oid, rid in made])
             worker.drain()

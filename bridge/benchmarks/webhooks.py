@@ -34,12 +34,13 @@ from sqlalchemy import func, insert, select
 
 from bridge.benchmarks.harness import REPO, free_port, percentile, wait_http
 from bridge.clock import SystemClock
+from bridge.domain.keys import order_key
 
 P99_TARGET_MS = 50.0
 KEPT_SHARE = 0.95
 APP_KEY, APP_SECRET = "benchappkey", "bench-app-secret-not-real"
 SHOP = "7494049642642441621"
-JOB_KIND = "bench.netsuite_call"
+JOB_KIND = "orders.sync"  # the backlog of a livestream: orders waiting for NetSuite
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ def fill_backlog(url: str, n: int, keys: int = 5000) -> None:
         with engine.begin() as conn:
             for start in range(0, n, 5000):
                 conn.execute(insert(jobs), [{
-                    "kind": JOB_KIND, "key": f"backlog:{i % keys}", "payload": {}, "idempotency_key": f"backlog:{i}",
+                    "kind": JOB_KIND, "key": order_key(SHOP, str(900000 + i % keys)), "payload": {},
+                    "idempotency_key": f"backlog:{i}",
                     "status": "queued", "priority": 100, "attempts": 0, "max_attempts": 8,
                     "run_at": now - timedelta(minutes=5), "correlation_id": "", "created_at": now, "updated_at": now,
                 } for i in range(start, min(n, start + 5000))])
@@ -111,8 +113,9 @@ def count_jobs(url: str) -> dict[str, int]:
     try:
         with engine.connect() as c:
             backlog = c.execute(select(func.count()).select_from(jobs).where(
-                jobs.c.kind == JOB_KIND, jobs.c.status == "queued")).scalar_one()
-            synced = c.execute(select(func.count()).select_from(jobs).where(jobs.c.kind == "orders.sync")).scalar_one()
+                jobs.c.status == "queued")).scalar_one()
+            synced = c.execute(select(func.count()).select_from(jobs).where(
+                jobs.c.kind == JOB_KIND, jobs.c.idempotency_key.not_like("backlog:%"))).scalar_one()
             events = c.execute(select(func.count()).select_from(inbox)).scalar_one()
     finally:
         engine.dispose()
@@ -136,8 +139,7 @@ def worker_main(url: str, threads: int, job_seconds: float, name: str) -> None:
         time.sleep(job_seconds)
         return {}
 
-    for kind in (JOB_KIND, "orders.sync"):
-        registry.handler(kind, call)
+    registry.handler(JOB_KIND, call)
     worker = Worker(store.queue, registry, store.exceptions, peers=store.peers,
                     config=WorkerConfig(threads=threads, name=name, shutdown_grace=2.0))
     stop = threading.Event()
