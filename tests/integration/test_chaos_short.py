@@ -38,7 +38,9 @@ def test_short_chaos_run_bites_and_heals_or_explains_every_failure(tmp_path: Pat
     assert c["faults_stopped"]["percent"] >= 90
     # the audit, by the sandboxes' own records
     assert c["duplicates"] == 0 and c["wrong_orders"] == 0 and c["missing"] == 0
-    assert c["sales_orders"] == c["paid_orders"] == c["orders"]["compared"]
+    # every paid order compared; a sales order written before its order was cancelled is there, closed
+    assert c["orders"]["compared"] == c["paid_orders"] <= c["sales_orders"]
+    assert c["orders"]["pending_approval_after_release"] == 0
     assert len(c["orders"]["per_shop"]) == 2
     assert {"salesorder", "customer"} <= set(c["records"]["records_checked"])
     assert c["shipments"]["checked"] and c["shipments"]["on_tiktok"] == c["shipments"]["shipped_in_netsuite"] == 8
