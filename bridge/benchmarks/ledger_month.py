@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from bridge.benchmarks.harness import REPO
+from bridge.domain.order_memory import OrderMemory
 
 START = datetime(2025, 2, 1, 9, 0, tzinfo=UTC)
 US_SKUS = ["US-TEE-BLK-M", "US-TEE-WHT-L", "US-MUG-12", "US-VASE-01"]
@@ -375,7 +376,7 @@ class _Month:
             if missing:
                 raise RuntimeError(f"the orders flow wrote no sales order for {missing[:5]}: "
                                    f"{_open_exceptions(c)[:3]}")
-            fbt = [oid for oid in ids if links[oid].data.get("is_fbt")]
+            fbt = [oid for oid in ids if OrderMemory.parse(links[oid].data).is_fbt]
             sb.run(lambda st: [fulfillment.ship_fbt(st, oid) for oid in fbt])
             c.store.queue.enqueue_many([JobSpec(
                 kind=fulfillment_flow.KIND_TIKTOK, key=fulfillment_flow.order_key(shop_id, oid),
@@ -388,7 +389,7 @@ class _Month:
                     ns.fulfill(links[oid].netsuite_id, packages=[{"trackingNumber": tracking, "weight": "1.0"}])
             worker.drain()
             links = c.store.links.get_many("order", shop_id, ids)
-            unfinished = [oid for oid in ids if not links[oid].data.get("finished")]
+            unfinished = [oid for oid in ids if not OrderMemory.parse(links[oid].data).finished]
             if unfinished:
                 raise RuntimeError(f"the fulfillment flow did not finish orders {unfinished[:5]}: "
                                    f"{_open_exceptions(c)[:3]}")

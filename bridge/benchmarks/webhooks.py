@@ -34,6 +34,7 @@ from sqlalchemy import func, insert, select
 
 from bridge.benchmarks.harness import REPO, free_port, percentile, wait_http
 from bridge.clock import SystemClock
+from bridge.domain.keys import order_key
 
 P99_TARGET_MS = 50.0
 KEPT_SHARE = 0.95
@@ -90,7 +91,7 @@ def fill_backlog(url: str, n: int, keys: int = 5000) -> None:
         with engine.begin() as conn:
             for start in range(0, n, 5000):
                 conn.execute(insert(jobs), [{
-                    "kind": JOB_KIND, "key": f"order:{SHOP}:{900000 + i % keys}", "payload": {},
+                    "kind": JOB_KIND, "key": order_key(SHOP, str(900000 + i % keys)), "payload": {},
                     "idempotency_key": f"backlog:{i}",
                     "status": "queued", "priority": 100, "attempts": 0, "max_attempts": 8,
                     "run_at": now - timedelta(minutes=5), "correlation_id": "", "created_at": now, "updated_at": now,

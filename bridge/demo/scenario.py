@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from bridge.demo.runner import Demo, NotAvailable, run_step
+from bridge.domain.order_memory import OrderMemory
 
 SKUS = ["TSHIRT-RED-M", "TSHIRT-BLUE-L", "MUG-001", "CAP-001"]
 
@@ -162,7 +163,7 @@ def shipments(demo: Demo) -> str:
     partial shipments; the SuiteScript user event tells the bridge, which pushes tracking to TikTok."""
     store, shop = demo.container.store, demo.world.shop_id
     links = [ln for ln in store.links.list("order", shop, limit=10_000) if ln.status == "synced" and ln.netsuite_id]
-    multi = [ln for ln in links if len(ln.data.get("allocation") or []) >= 2]
+    multi = [ln for ln in links if len(OrderMemory.parse(ln.data).allocation or []) >= 2]
     if len(links) < 6 or not multi:
         raise NotAvailable("not enough synced orders to ship")
     n = 0
@@ -243,7 +244,7 @@ def fbt_order(demo: Demo) -> str:
     world.tiktok_sb.ship_fbt_order(o["id"], tracking_number=_tracking(999))
     demo.drain(60)
     link = demo.container.store.links.get("order", world.shop_id, str(o["id"]))
-    closed = bool(link and link.data.get("fulfilled"))
+    closed = bool(link and OrderMemory.parse(link.data).fulfilled)
     return (f"FBT order {o['id']} shipped by TikTok; NetSuite fulfillment created at the FBT location"
             + ("" if closed else " (not yet closed)"))
 

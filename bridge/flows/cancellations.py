@@ -28,6 +28,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from bridge.clock import Clock
+from bridge.domain.keys import order_key
+from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import Order
 from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
 from bridge.flows.fulfillment_ports import (
@@ -72,9 +74,6 @@ def normalize_status(status: str) -> str:
     s = (status or "").strip().upper()
     return _SPELLINGS.get(s, s)
 
-
-def order_key(shop_id: str, order_id: str) -> str:
-    return f"order:{shop_id}:{order_id}"
 
 
 # --- routing (pure) -------------------------------------------------------------------------------
@@ -223,7 +222,7 @@ class CancellationSync:
                     "reason": "pending: the seller decides in Seller Center" if status == PENDING else ""}
         if link is None or not link.netsuite_id:
             return {"action": "nothing in NetSuite", "status": status}
-        done = (link.data.get("cancellations") or {}).get(cancel_id) or {}
+        done = (OrderMemory.parse(link.data).cancellations or {}).get(cancel_id) or {}
         if done.get("applied"):
             return {"action": "unchanged", "netsuite_id": link.netsuite_id}
         order = self.tiktok.get_order(shop.id, order_id)
@@ -245,7 +244,8 @@ class CancellationSync:
         pushed = set(self.shipments.units(shop_id, order_id))
         changes, removed, late = plan_line_changes(lines, ids, pushed, full=full)
         changed = 0
-        if changes and not full and not late and self.orders is not None and not link.data.get("lines_locked"):
+        locked = OrderMemory.parse(link.data).lines_locked
+        if changes and not full and not late and self.orders is not None and not locked:
             # One write re-prorates the discount and charge lines with the product lines (the orders
             # flow maps the order TikTok now has, without the cancelled units).
             self.orders().sync(shop_id, order_id, not_before=self.clock.now())
@@ -253,16 +253,18 @@ class CancellationSync:
         elif changes:
             changed = self.netsuite.change_order_lines(record_type, link.netsuite_id, changes)
         fresh = self.store.links.get("order", shop_id, order_id) or link
-        allocation, units = reduced_allocation(fresh.data.get("allocation") or [], set(removed))
+        memory = OrderMemory.parse(fresh.data)
+        allocation, units = reduced_allocation(memory.allocation or [], set(removed))
         record = {"status": status, "applied": True, "units": list(removed), "too_late": late,
                   "at": self.clock.now().isoformat()}
-        data = {**fresh.data, "allocation": allocation, "units": units,
-                "cancellations": {**(fresh.data.get("cancellations") or {}), cancel_id or "order": record}}
+        memory = memory.with_(allocation=allocation, units=units,
+                              cancellations={**(memory.cancellations or {}), cancel_id or "order": record})
         if full:
-            data["tiktok_status"] = "CANCELLED"
+            memory = memory.with_(tiktok_status="CANCELLED")
         self.store.links.upsert(Link(fresh.kind, fresh.shop_id, fresh.tiktok_id, fresh.netsuite_id,
                                      fresh.netsuite_type, fresh.external_id, fresh.content_hash,
-                                     "cancelled" if full and not late else fresh.status, data, self.clock.now()))
+                                     "cancelled" if full and not late else fresh.status, memory.dump(),
+                                     self.clock.now()))
         self.store.audit.record("worker", "order.cancellation_applied", entity=order_key(shop_id, order_id),
                                 detail={"sales_order": link.netsuite_id, "cancel_id": cancel_id, "lines": changed,
                                         "units": removed, "too_late": late})
@@ -279,8 +281,9 @@ class CancellationSync:
             entity=order_key(shop_id, order_id))
 
     def _note(self, link: Link, cancel_id: str, record: dict[str, Any]) -> None:
-        data = {**link.data, "cancellations": {**(link.data.get("cancellations") or {}),
-                                               cancel_id: {**record, "at": self.clock.now().isoformat()}}}
+        memory = OrderMemory.parse(link.data)
+        data = memory.with_(cancellations={**(memory.cancellations or {}),
+                                           cancel_id: {**record, "at": self.clock.now().isoformat()}}).dump()
         self.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
                                      link.external_id, link.content_hash, link.status, data, link.synced_at))
 
@@ -406,7 +409,8 @@ def handle_cancelled_order(svc: OrderSync, shop_id: str, order: Order, link: Lin
         closed = svc.netsuite.close_order_lines(record_type, link.netsuite_id, open_ids) if open_ids else 0
     svc.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
                                 link.external_id, link.content_hash, "cancelled" if not late else link.status,
-                                {**link.data, "tiktok_status": order.status, "cancel_reason": order.cancel_reason},
+                                OrderMemory.parse(link.data).with_(tiktok_status=order.status,
+                                                                   cancel_reason=order.cancel_reason).dump(),
                                 svc.clock.now()))
     svc.store.audit.record("worker", "order.cancelled", entity=order_key(shop_id, order.id),
                            detail={"sales_order": link.netsuite_id, "lines_closed": closed, "too_late": late})

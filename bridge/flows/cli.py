@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from bridge.domain.keys import order_key
+
 
 def _container(ctx: click.Context) -> Any:
     from bridge.cli import Obj
@@ -63,7 +65,7 @@ def register(main: click.Group) -> None:
                     ts = int(updated.timestamp()) if updated else 0
                     batch.append(sync_spec(shop.id, oid, idempotency_key=f"{KIND_SYNC}:backfill:{shop.id}:{oid}:{ts}",
                                            reason="backfill", priority=150))
-                    keys.append(f"order:{shop.id}:{oid}")
+                    keys.append(order_key(shop.id, oid))
                     pr.advance(task)
                     if len(batch) >= 500:
                         c.store.queue.enqueue_many(batch)

@@ -14,19 +14,19 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from bridge.domain.tiktok import Cancellation, CancellationCreated, Order, Package, Return, Warehouse
-from bridge.errors import Evidence
+from bridge.errors import Evidence, FatalError
 from bridge.mapping.fulfillment import Provider
 
 
-class TikTokRefusal(Exception):
+class TikTokRefusal(FatalError):
     """TikTok refused a write for a business reason (its ``code`` and message): a person's matter,
     never retried. Adapters raise it instead of their client's own error type."""
 
     def __init__(self, code: str, message: str, evidence: Evidence | None = None) -> None:
-        super().__init__(f"TikTok refused ({code}): {message}")
+        super().__init__(f"TikTok refused ({code}): {message}",
+                         evidence or Evidence.of("tiktok", "", code=code, body=message))
         self.code = code
         self.tiktok_message = message
-        self.evidence = evidence or Evidence.of("tiktok", "", code=code, body=message)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from bridge.errors import FatalError
 from bridge.mapping.catalog import AttributeRule, ItemDetail, NsItem
 from bridge.mapping.inventory import WarehouseInfo
 from bridge.mapping.skus import MatchSpec
@@ -29,7 +30,7 @@ class Refusal:
     warehouse_id: str = ""
 
 
-class TikTokRefused(Exception):
+class TikTokRefused(FatalError):
     """A write refused as a whole (create product …), carrying TikTok's refusals."""
 
     def __init__(self, refusals: Sequence[Refusal]) -> None:

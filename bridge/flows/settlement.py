@@ -31,6 +31,7 @@ from typing import Any
 
 from bridge.clock import Clock
 from bridge.domain.finance import ZERO, Payment, Statement, StatementSummary
+from bridge.domain.order_memory import OrderMemory
 from bridge.errors import NeedsHumanError, RetriableError
 from bridge.logs import correlation_id
 from bridge.mapping.accounting import posting_date, statement_posting_date
@@ -314,13 +315,11 @@ class SettlementService:
         for i in range(0, len(ids), 500):
             links = self.store.links.get_many("order", shop_id, ids[i:i + 500])
             for oid, link in links.items():
-                d = link.data
+                memory = OrderMemory.parse(link.data)
                 out[oid] = OrderRef(
-                    netsuite_id=link.netsuite_id,
-                    expected_total=Decimal(str(d["expected_total"])) if d.get("expected_total") is not None else None,
-                    platform_funded=Decimal(str(d["platform_funded"])) if d.get("platform_funded") is not None
-                    else None,
-                    currency=str(d.get("currency") or ""), record_type=link.netsuite_type, status=link.status)
+                    netsuite_id=link.netsuite_id, expected_total=memory.expected_total,
+                    platform_funded=memory.platform_funded, currency=memory.currency or "",
+                    record_type=link.netsuite_type, status=link.status)
         return out
 
     def _surface_checks(self, shop_id: str, stmt: Statement, failures: Sequence[Mapping[str, Any]],
@@ -506,7 +505,7 @@ class SettlementService:
         against) would recognise the revenue a second time. Nothing is posted; finance decides."""
         links = self.store.links.get_many("order", shop_id, sorted({ln.order_id for ln in lines}))
         billed = [(ln, links[ln.order_id]) for ln in lines if ln.transaction_id not in covered
-                  and ln.order_id in links and links[ln.order_id].data.get("invoice_id")]
+                  and ln.order_id in links and OrderMemory.parse(links[ln.order_id].data).invoice_id]
         if not billed:
             return
         document = "customer deposit" if settings.mode == "customer_deposits" else "open invoice"
@@ -520,7 +519,8 @@ class SettlementService:
             + "so the payout can settle it, then replay; nothing of this statement was posted.",
             evidence=evidence("bridge", "settle order documents", statement_id=statement_id, mode=settings.mode,
                               orders=[{"order_id": ln.order_id, "transaction_id": ln.transaction_id,
-                                       "sales_order": link.netsuite_id, "invoice": link.data.get("invoice_id")}
+                                       "sales_order": link.netsuite_id,
+                                       "invoice": OrderMemory.parse(link.data).invoice_id}
                                       for ln, link in billed[:50]]))
 
     # -- posting payouts ---------------------------------------------------------------------------

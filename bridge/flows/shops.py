@@ -17,6 +17,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from bridge.domain.keys import shop_key
 from bridge.errors import NeedsHumanError, RetriableError, SkippableError
 from bridge.logs import correlation_id
 from bridge.store.queue import JobSpec
@@ -46,7 +47,7 @@ def route_deauthorization(ev: InboundEvent) -> list[JobSpec]:
     if not shop_id:
         return []
     data = ev.data.get("data") or {}
-    return [JobSpec(kind=KIND_DEAUTHORIZED, key=f"shop:{shop_id}",
+    return [JobSpec(kind=KIND_DEAUTHORIZED, key=shop_key(shop_id),
                     payload={"shop_id": shop_id, "message": str(data.get("message") or "")[:500],
                              "event_id": ev.event_id},
                     idempotency_key=f"{KIND_DEAUTHORIZED}:{ev.event_id}", priority=10)]
@@ -57,7 +58,7 @@ def route_expiring(ev: InboundEvent) -> list[JobSpec]:
     if not shop_id:
         return []
     data = ev.data.get("data") or {}
-    return [JobSpec(kind=KIND_EXPIRING, key=f"shop:{shop_id}",
+    return [JobSpec(kind=KIND_EXPIRING, key=shop_key(shop_id),
                     payload={"shop_id": shop_id, "expiration_time": str(data.get("expiration_time") or ""),
                              "message": str(data.get("message") or "")[:500], "event_id": ev.event_id},
                     idempotency_key=f"{KIND_EXPIRING}:{ev.event_id}")]
@@ -72,12 +73,12 @@ def handle_deauthorized(ctx: JobContext) -> dict[str, Any]:
         raise SkippableError(f"deauthorization for unknown shop {shop_id}")
     if shop.status != "deauthorized":
         c.store.shops.set_status(shop_id, "deauthorized")
-    c.store.audit.record("tiktok", "shop.deauthorized", entity=f"shop:{shop_id}",
+    c.store.audit.record("tiktok", "shop.deauthorized", entity=shop_key(shop_id),
                          detail={"name": shop.name, "previous_status": shop.status,
                                  "message": ctx.payload.get("message", "")},
                          correlation_id=ctx.job.correlation_id or correlation_id())
     c.store.exceptions.raise_(
-        code="TIKTOK_SHOP_DEAUTHORIZED", owner="admin", shop_id=shop_id, entity=f"shop:{shop_id}",
+        code="TIKTOK_SHOP_DEAUTHORIZED", owner="admin", shop_id=shop_id, entity=shop_key(shop_id),
         title=f"TikTok shop {shop.name or shop_id} removed the bridge's authorization; its flows are stopped",
         fix_hint="If this was intended, resolve this exception. Otherwise the seller must authorize again: "
                  + _hint(c),
@@ -99,7 +100,7 @@ def handle_expiring(ctx: JobContext) -> dict[str, Any]:
     label = when.strftime("%Y-%m-%d %H:%M UTC") if when else "soon"
     name = shop.name if shop is not None and shop.name else shop_id
     c.store.exceptions.raise_(
-        code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop_id, entity=f"shop:{shop_id}",
+        code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop_id, entity=shop_key(shop_id),
         title=f"TikTok authorization of shop {name} expires {label}",
         fix_hint="Authorize again before it expires (the flows stop when it does): " + _hint(c),
         evidence={"expiration_time": ctx.payload.get("expiration_time", ""),
@@ -123,7 +124,7 @@ def handle_refresh(ctx: JobContext) -> dict[str, Any]:
         seller = shop.open_id or shop.id
         if shop.refresh_expires_at is not None and shop.refresh_expires_at - REAUTHORIZE_WARNING <= now:
             c.store.exceptions.raise_(
-                code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop.id, entity=f"shop:{shop.id}",
+                code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop.id, entity=shop_key(shop.id),
                 title=f"TikTok authorization of shop {shop.name or shop.id} expires "
                       f"{shop.refresh_expires_at:%Y-%m-%d}",
                 fix_hint="Authorize again before it expires: " + _hint(c),
@@ -139,7 +140,7 @@ def handle_refresh(ctx: JobContext) -> dict[str, Any]:
         except NeedsHumanError as exc:
             failed.append(shop.id)
             c.store.exceptions.raise_(
-                code=exc.code or REAUTHORIZE_CODE, owner=exc.owner, shop_id=shop.id, entity=f"shop:{shop.id}",
+                code=exc.code or REAUTHORIZE_CODE, owner=exc.owner, shop_id=shop.id, entity=shop_key(shop.id),
                 title=f"TikTok token of shop {shop.name or shop.id} cannot be refreshed",
                 fix_hint=exc.fix_hint or _hint(c), evidence=exc.evidence.as_dict(),
                 correlation_id=ctx.job.correlation_id,

@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from bridge.domain.keys import shop_key
+
 FLOWS: tuple[str, ...] = ("orders", "inventory", "catalog", "fulfillment", "returns", "settlement", "monitoring")
 
 
@@ -127,7 +129,7 @@ def register(main: click.Group) -> None:
             flows.update({f: True for f in enable})
             flows.update({f: False for f in disable})
             c.store.shops.set_flows(shop_id, flows)
-            c.store.audit.record("cli", "shop.flows", entity=f"shop:{shop_id}",
+            c.store.audit.record("cli", "shop.flows", entity=shop_key(shop_id),
                                  detail={"enabled": list(enable), "disabled": list(disable)})
             shop = c.store.shops.get(shop_id)
             assert shop is not None

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bridge.bootstrap import Container, build
+from bridge.domain.keys import order_key
 from bridge.flows import ledger_audit, settlement
 from bridge.mapping.settlement import Amount, ReportLine, ReportPosting, SettlementReport
 from bridge.serving import BackgroundServer
@@ -279,7 +280,7 @@ def test_operator_actions_in_the_browser(browser: Any, site: Site, width: int) -
     w.place(oid, "NEW-SKU", "9.00")
     w.webhook(oid)
     w.drain()
-    (exc,) = [e for e in c.store.exceptions.list(status="open") if e.entity == f"order:{SHOP}:{oid}"]
+    (exc,) = [e for e in c.store.exceptions.list(status="open") if e.entity == order_key(SHOP, oid)]
     page = _page(browser, site, width, "otto")
     try:
         # sync this order now

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bridge.bootstrap import Container
+from bridge.domain.keys import order_key
 from bridge.flows import monitoring
 from bridge.mapping.orders import ItemRef
 from bridge.web import create_app
@@ -170,7 +171,7 @@ def test_sync_now_queues_the_order_and_the_page_shows_tiktoks_current_status(con
     html = console.html(f"/console/orders/{SHOP}/576")
     assert 'id="tiktok-status"><span class="pill">COMPLETED</span>' in html
     assert any(a["action"] == "order.sync_now" and a["actor"] == "user:ops"
-               for a in c.store.audit.list(entity=f"order:{SHOP}:576"))
+               for a in c.store.audit.list(entity=order_key(SHOP, "576")))
 
 
 def test_a_newer_webhook_status_shows_before_the_sync_reads_it(console: Console) -> None:
@@ -180,7 +181,7 @@ def test_a_newer_webhook_status_shows_before_the_sync_reads_it(console: Console)
     c = console.container
     body = json.dumps({"type": 1, "tts_notification_id": "n-late", "shop_id": SHOP, "timestamp": 1760050000,
                        "data": {"order_id": "576", "order_status": "IN_TRANSIT", "update_time": 1760050000}}).encode()
-    ingest(c, source="tiktok", event_id="n-late", topic="1", body=body, shop_id=SHOP, entity=f"order:{SHOP}:576")
+    ingest(c, source="tiktok", event_id="n-late", topic="1", body=body, shop_id=SHOP, entity=order_key(SHOP, "576"))
     html = console.html(f"/console/orders/{SHOP}/576")
     status = html[html.index('id="tiktok-status"'):html.index("</dd>", html.index('id="tiktok-status"'))]
     assert "IN_TRANSIT" in status and "from TikTok's event" in status and "2025-10-09" in status

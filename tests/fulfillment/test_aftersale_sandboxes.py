@@ -328,3 +328,6 @@ def test_fbt_stock_small_differences_are_adjusted_in_netsuite_and_large_ones_go_
     again = flow.service(bridge.c).fbt_stock(bridge.shop)[bridge.shop]
     assert again["adjusted"] == [] and len(bridge.ns.list_ids("inventoryAdjustment")) == adjustments
     assert "CAP-001" not in [d["sku"] for d in again["differences"]]
+    # the drift monitor's reading covers FBT: the hoodie still differs, the adjusted cap no longer
+    drift = {r["sku"]: r for r in flow.service(bridge.c).fbt_drift()}
+    assert drift["US-HOODIE-FBT"]["difference"] == -250 and "CAP-001" not in drift
