@@ -362,11 +362,12 @@ class InventoryStore:
 
     def order_latencies(self, shop_id: str, since: datetime, limit: int = 200) -> list[float]:
         """Seconds from the bridge recording a TikTok order to its NetSuite sales order, for the
-        shop's orders written since ``since`` (the latest ``limit``)."""
+        shop's orders recorded and written since ``since`` (the latest ``limit``; an older order
+        written again later, e.g. on a status change, is not a latency)."""
         with self.engine.connect() as c:
             rows = c.execute(select(links.c.created_at, links.c.synced_at).where(
                 links.c.kind == "order", links.c.shop_id == shop_id, links.c.synced_at.is_not(None),
-                links.c.synced_at >= since, links.c.netsuite_id.is_not(None),
+                links.c.synced_at >= since, links.c.created_at >= since, links.c.netsuite_id.is_not(None),
             ).order_by(links.c.synced_at.desc()).limit(limit))
             return [max(0.0, (synced - created).total_seconds()) for created, synced in rows]
 
