@@ -51,6 +51,7 @@ from bridge.mapping.inventory_buffer import BufferBounds, BufferDecision, FreeSt
 from bridge.mapping.inventory_spec import TIKTOK_MIN_QUANTITY, InventorySpec, ResolvedRule
 from bridge.mapping.locations_spec import LocationsSpec
 from bridge.mapping.specs import SpecError, SpecSet
+from bridge.priority import urgent
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Shop
@@ -202,9 +203,10 @@ class InventorySync:
     def coalesce(self, shop_id: str, product_ids: Iterable[str], reason: str, *, mode: Mode = "delta",
                  observe: bool = True) -> int:
         """At most two pushes per product per window (``coalesce_seconds``), the first at once: the
-        first change of a window queues a push due now; changes arriving while it is still queued
-        join it (it reads the stock when it runs); changes after it started join one push due when
-        the window closes. Per-product order holds: every push of a product has the product's key.
+        first change of a window queues a push due now; changes arriving while a push of the product
+        is queued and due join it (it reads the stock when it runs: no backlog of stale pushes builds
+        up behind a slow one); changes after the window's push started join one push due when the
+        window closes. Per-product order holds: every push of a product has the product's key.
         ``observe``: the push's stock -> TikTok latency feeds the dynamic buffer. Returns jobs created."""
         window = self.spec().coalesce_seconds
         now = self.clock.now()
@@ -215,7 +217,7 @@ class InventorySync:
             payload = {"shop_id": shop_id, "product_id": pid, "mode": mode, "reason": reason}
             if observe:
                 payload["since"] = now.isoformat()
-            spec = JobSpec(kind=KIND_PUSH, key=product_key(shop_id, pid), payload=payload,
+            spec = JobSpec(kind=KIND_PUSH, key=product_key(shop_id, pid), payload=payload, coalesce=True,
                            idempotency_key=f"{KIND_PUSH}:{shop_id}:{pid}:{bucket}", run_at=now, priority=60)
             res = self.store.queue.enqueue(spec)
             if not res.created:
@@ -223,7 +225,7 @@ class InventorySync:
                 if job is not None and job.status != "queued":
                     # The window's first push already read the stock: one more when the window closes.
                     res = self.store.queue.enqueue(JobSpec(
-                        kind=KIND_PUSH, key=spec.key, payload=payload, priority=60,
+                        kind=KIND_PUSH, key=spec.key, payload=payload, priority=60, coalesce=True,
                         idempotency_key=f"{spec.idempotency_key}:after", run_at=max(closes, now)))
             created += int(res.created)
         return created
@@ -286,7 +288,8 @@ class InventorySync:
                      reason: str = "", since: datetime | None = None) -> PushResult:
         """Push one product's numbers. ``since``: when the change that queued this push was seen (its
         stock -> TikTok latency is observed for the dynamic buffer)."""
-        result = self._push_product(shop_id, product_id, mode=mode, dry_run=dry_run, reason=reason)
+        with urgent():  # its NetSuite reads go before queued order writes: a late push is an oversell
+            result = self._push_product(shop_id, product_id, mode=mode, dry_run=dry_run, reason=reason)
         if not dry_run:
             self._after_push(shop_id, product_id, result, since)
         return result
