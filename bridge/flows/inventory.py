@@ -81,6 +81,9 @@ QUANTITY_OUT_OF_RANGE = "12052055"
 GONE = frozenset({"12052032", "12052260", "12052556", "12052031"})
 
 Mode = Literal["delta", "force", "check"]
+# Claimed before order syncs (50): in a spike a stock push waiting behind hundreds of order writes is
+# an oversell; a push is a few reads and one TikTok call.
+PUSH_PRIORITY = 45
 LATENCY_LOOKBACK_SECONDS = 600.0  # order and push latencies of the last ten minutes feed the dynamic buffer
 
 
@@ -218,14 +221,15 @@ class InventorySync:
             if observe:
                 payload["since"] = now.isoformat()
             spec = JobSpec(kind=KIND_PUSH, key=product_key(shop_id, pid), payload=payload, coalesce=True,
-                           idempotency_key=f"{KIND_PUSH}:{shop_id}:{pid}:{bucket}", run_at=now, priority=60)
+                           idempotency_key=f"{KIND_PUSH}:{shop_id}:{pid}:{bucket}", run_at=now,
+                           priority=PUSH_PRIORITY)
             res = self.store.queue.enqueue(spec)
             if not res.created:
                 job = self.store.queue.get(res.job_id)
                 if job is not None and job.status != "queued":
                     # The window's first push already read the stock: one more when the window closes.
                     res = self.store.queue.enqueue(JobSpec(
-                        kind=KIND_PUSH, key=spec.key, payload=payload, priority=60, coalesce=True,
+                        kind=KIND_PUSH, key=spec.key, payload=payload, priority=PUSH_PRIORITY, coalesce=True,
                         idempotency_key=f"{spec.idempotency_key}:after", run_at=max(closes, now)))
             created += int(res.created)
         return created
@@ -886,12 +890,12 @@ def handle_refresh(ctx: JobContext) -> dict[str, Any]:
 
 
 def register(registry: Registry, container: Any) -> None:
-    registry.handler(KIND_CHANGES, handle_changes)
-    registry.handler(KIND_PUSH, handle_push)
+    registry.handler(KIND_CHANGES, handle_changes, express=True)
+    registry.handler(KIND_PUSH, handle_push, express=True)
     registry.handler(KIND_FULL, handle_full)
     registry.handler(KIND_REFRESH, handle_refresh)
     registry.handler(KIND_INDEX, handle_index)
-    registry.handler(KIND_RECHECK, handle_recheck)
+    registry.handler(KIND_RECHECK, handle_recheck, express=True)
     for topic in NETSUITE_TOPICS:
         registry.router("netsuite", topic, route_netsuite)
     registry.router("tiktok", "27", route_tiktok_stock)
