@@ -77,7 +77,7 @@ def register(main: click.Group) -> None:
                           "" if f.enqueue_per_s is None else f"{f.enqueue_per_s:,.0f}",
                           f"{f.claim_complete_per_s:,.0f}", "" if ratio is None else f"{ratio:.2f}",
                           "" if f.cpu_ms_per_job is None else f"{f.cpu_ms_per_job:.2f}")
-        Console().print(table)
+        Console(width=max(Console().width, 160)).print(table)
         click.echo(note)
 
     @bench.command("webhooks")
@@ -134,6 +134,7 @@ def register(main: click.Group) -> None:
         console = Console()
         for r in runs:
             table = Table("offered/s", "ttns achieved/s", "ttns p50 / p99 ms", "bare achieved/s", "bare p50 / p99 ms",
+                          "CPU ms/webhook ttns / bare",
                           title=f"{r.engine}: webhook intake, {backlog:,} queued jobs, {worker_processes} worker "
                                 f"process(es) x {worker_threads} threads")
             by_rate: dict[float, dict[str, Any]] = {}
@@ -147,7 +148,8 @@ def register(main: click.Group) -> None:
                     cells += ["" if q is None else f"{q.achieved:,.0f}{mark}",
                               "" if q is None else f"{q.p50_ms} / {q.p99_ms}" + (f" ({q.errors} errors)" if q.errors
                                                                                  else "")]
-                table.add_row(f"{rate:,.0f}", *cells)
+                cpu = " / ".join(str(q.cpu_ms_per_webhook) if q else "" for q in (apps.get("ttns"), apps.get("bare")))
+                table.add_row(f"{rate:,.0f}", *cells, cpu)
             console.print(table)
         for s in summary:
             click.echo(f"{s['engine']}: ttns keeps p99 < {P99_TARGET_MS:.0f} ms up to {s['ttns_kept_per_s']:,.0f}/s, "

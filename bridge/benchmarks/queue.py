@@ -30,7 +30,10 @@ from sqlalchemy.engine import make_url
 from bridge.clock import SystemClock
 from bridge.store.db import make_engine, upgrade
 from bridge.store.queue import JobSpec, SqlJobQueue
+from bridge.store.repos import Exceptions
 from bridge.store.tables import job_attempts, jobs
+from bridge.worker.registry import Registry
+from bridge.worker.runner import Worker, WorkerConfig
 
 Progress = Callable[[str, int], None]
 
@@ -183,13 +186,8 @@ def _run_workers(engine: Engine, threads: int, prefetch: int | None, tick: Progr
     attempts, the exceptions sink) running the no-op job until it completed ``total`` jobs or, without
     ``total`` (several processes share the jobs), until no job is queued or running (checked every
     ``watch`` seconds)."""
-    from bridge.flows.system import noop
-    from bridge.store.repos import Exceptions
-    from bridge.worker.registry import Registry
-    from bridge.worker.runner import Worker, WorkerConfig
-
     registry = Registry()
-    registry.handler("system.noop", noop)
+    registry.handler("system.noop", lambda _ctx: {"ok": True})  # bridge.flows.system.noop
     queue = SqlJobQueue(engine)
     worker = Worker(queue, registry, Exceptions(engine),
                     config=WorkerConfig(threads=threads, prefetch=prefetch, poll_interval=0.05,

@@ -156,6 +156,34 @@ def _buffer_note(demo: Demo, seller_sku: str) -> str:
     return ""
 
 
+def price_edit(demo: Demo) -> str:
+    """A merchandiser edits an item's price in NetSuite; the item's user event tells the bridge, which
+    pushes the new price to TikTok within seconds (one coalesced push per product)."""
+    from decimal import Decimal
+
+    from bridge.sandbox.netsuite import ExecContext
+
+    world = demo.world
+    sku = "MUG-001"
+    item = str(world.netsuite_item_id(sku))
+    lines = (world.netsuite_sb.get("inventoryItem", item).data.get("price") or [])
+    old = next((Decimal(str(ln["price"])) for ln in lines if str((ln.get("priceLevel") or {}).get("id")) == "1"), None)
+    if old is None:
+        raise NotAvailable(f"{sku} has no base price in NetSuite")
+    new = old + Decimal("0.50")
+    t0 = time.time()
+    world.netsuite_sb.update("inventoryItem", item, {"price": {"items": [
+        {"priceLevel": {"id": "1"}, "price": format(new, "f")}]}}, ExecContext(context_type="USERINTERFACE"), {"price"})
+    shown = ""
+    while time.time() - t0 < 60:
+        shown = next((str(k["price"]["sale_price"]) for p in world.tiktok_sb.products(world.shop_id)
+                      for k in p["skus"] if k["seller_sku"] == sku), "")
+        if shown == format(new, "f"):
+            return f"{sku} price {old} → {new} in NetSuite; TikTok shows {shown} after {time.time() - t0:.1f} s"
+        time.sleep(0.1)
+    raise RuntimeError(f"TikTok still shows {shown or 'no price'} for {sku} a minute after NetSuite's {new}")
+
+
 def _tiktok_stock(demo: Demo) -> list[dict[str, Any]]:
     """Seller-warehouse stock per seller SKU as TikTok shows it."""
     wh = demo.world.seller_warehouse
@@ -255,7 +283,8 @@ def fbt_order(demo: Demo) -> str:
     fbt_wh = next((w["id"] for w in shop["warehouses"] if w.get("fbt")), None)
     if fbt_wh is None:
         raise NotAvailable("the sandbox shop has no FBT warehouse")
-    world.tiktok_sb.set_stock(seller_sku="CAP-001", shop_id=world.shop_id, warehouse_id=fbt_wh, quantity=20)
+    # TikTok's fulfilment centre counted 21 caps in; NetSuite received the transfer as 20
+    world.tiktok_sb.set_stock(seller_sku="CAP-001", shop_id=world.shop_id, warehouse_id=fbt_wh, quantity=21)
     world.netsuite_sb.receive_stock(world.netsuite_item_id("CAP-001"), world.netsuite_location("LOC-FBT"), 20)
     o = world.tiktok_sb.place_order(world.shop_id, [{"seller_sku": "CAP-001", "quantity": 1}], hold=False, fbt=True)
     demo.state.placed_at[str(o["id"])] = time.time()
@@ -264,8 +293,14 @@ def fbt_order(demo: Demo) -> str:
     demo.drain(60)
     link = demo.container.store.links.get("order", world.shop_id, str(o["id"]))
     closed = bool(link and OrderMemory.parse(link.data).fulfilled)
+    from bridge.flows import fulfillment
+
+    check = fulfillment.service(demo.container).fbt_stock(world.shop_id).get(world.shop_id, {})
+    adjusted = ", ".join(f"{d['sku']} {d['netsuite']}→{d['tiktok']}" for d in check.get("adjusted", []))
+    held = ", ".join(f"{d['sku']} ({d['netsuite']} vs TikTok {d['tiktok']})" for d in check.get("differences", []))
     return (f"FBT order {o['id']} shipped by TikTok; NetSuite fulfillment created at the FBT location"
-            + ("" if closed else " (not yet closed)"))
+            + ("" if closed else " (not yet closed)")
+            + f"; FBT stock check: adjusted in NetSuite {adjusted or 'nothing'}; for a person {held or 'nothing'}")
 
 
 def statement(demo: Demo) -> str:
@@ -335,6 +370,7 @@ STEPS: list[tuple[str, Any]] = [
     ("holds released", release_holds),
     ("cancellations", cancellations),
     ("other-channel sales", other_channel_sales),
+    ("a price edited in NetSuite", price_edit),
     ("shipments (partial, multi-package)", shipments),
     ("a return with refund", a_return),
     ("an FBT order", fbt_order),

@@ -730,7 +730,7 @@ class FulfillmentSync:
             body["subsidiary"] = ns_ref(policy.subsidiary)
         written = self.netsuite.create_document(NsDocument("inventoryAdjustment", eid, body))
         log.info("FBT stock adjusted in NetSuite", extra={"shop_id": shop_id, "adjustment": written.id,
-                                                          "skus": len(rows), "created": written.created})
+                                                          "skus": len(rows), "new_record": written.created})
         return [{**d, "adjustment_id": written.id, "external_id": eid} for d in rows]
 
     def _fbt_compare(self, shop_id: str, managed: Sequence[Any]
