@@ -35,6 +35,7 @@ from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableEr
 from bridge.flows.fulfillment_ports import (
     LineChange,
     NetSuiteFulfillment,
+    NsDocument,
     TikTokAftersale,
     TikTokRefusal,
     TikTokShipping,
@@ -230,10 +231,78 @@ class CancellationSync:
         if not ids and order is not None:
             ids = [li.id for li in order.line_items if li.cancelled]
         applied = self.apply(shop.id, order_id, link, ids, full=full, cancel_id=cancel_id, status=status)
+        refund = self.refund_deposit(shop.id, order_id, full=full and not applied.too_late,
+                                     cancel_id=cancel_id) if applied.removed or full else {}
         if applied.too_late:
             raise self._too_late(shop.id, order_id, link, applied)
         return {"action": "closed" if full else "reduced", "netsuite_id": link.netsuite_id,
-                "lines_changed": applied.changed, "units": list(applied.removed)}
+                "lines_changed": applied.changed, "units": list(applied.removed), **refund}
+
+    def refund_deposit(self, shop_id: str, order_id: str, *, full: bool, cancel_id: str = "") -> dict[str, Any]:
+        """The order's customer deposit (orders.yaml ``deposit.enabled``) gives back what the buyer paid for
+        the cancelled units, as NetSuite does (docs/accounting.md, "Cancelled orders"): a customer refund
+        ``TTS-CRF-{shop}-{order}`` applied to the deposit, paid from the clearing account (TikTok, holding
+        the buyer's money, refunds it); a deposit cancelled whole is also deposited into the clearing
+        account ``TTS-CXL-{shop}-{order}`` (TikTok received it), so undeposited funds, customer deposits and
+        clearing are empty for the order. The rest of a partly cancelled deposit applies to the invoice."""
+        from bridge.flows.accounting import policy_for
+        from bridge.mapping.orders import deposit_external_id
+
+        dep_id = self.netsuite.find("customerDeposit", deposit_external_id(shop_id, order_id))
+        link = self.store.links.get("order", shop_id, order_id)
+        if not dep_id or link is None:
+            return {}
+        dep = self.netsuite.get("customerDeposit", dep_id) or {}
+        paid = Decimal(str(dep.get("payment") or dep.get("total") or "0"))
+        done = list(link.data.get("deposit_refunds") or [])
+        refunded = sum((Decimal(str(r["amount"])) for r in done), Decimal(0))
+        keep = Decimal(0) if full else Decimal(str(link.data.get("expected_total") or paid))
+        amount = paid - keep - refunded
+        if amount <= 0:
+            return {}
+        clearing = self._clearing_account(shop_id)
+        policy = policy_for(self.specs, shop_id, self.store.shops.get(shop_id))
+        day = policy.date_of(self.clock.now()).isoformat()
+        header: dict[str, Any] = {k: dep[k] for k in ("subsidiary", "currency") if isinstance(dep.get(k), dict)}
+        external_id = f"TTS-CRF-{shop_id}-{order_id}" + (f"-R{len(done) + 1}" if done else "")
+        written = self.netsuite.create_document(NsDocument("customerRefund", external_id, {
+            **header, "customer": dep.get("customer"), "account": {"id": clearing}, "tranDate": day,
+            "memo": f"TikTok Shop order {order_id}: {'cancelled' if full else 'units cancelled'}, refunded by TikTok",
+            "deposit": {"items": [{"doc": {"id": dep_id}, "apply": True, "amount": amount}]}}))
+        out: dict[str, Any] = {"customer_refund": written.id, "refunded": str(amount)}
+        if full:
+            into = self.netsuite.create_document(NsDocument("deposit", f"TTS-CXL-{shop_id}-{order_id}", {
+                **header, "account": {"id": clearing}, "tranDate": day,
+                "memo": f"TikTok Shop order {order_id} cancelled: the prepayment TikTok received and refunded",
+                "payment": {"items": [{"id": int(dep_id) if dep_id.isdigit() else dep_id, "deposit": True,
+                                       "paymentAmount": paid}]}}))
+            out["deposit"] = into.id
+        fresh = self.store.links.get("order", shop_id, order_id) or link
+        self.store.links.upsert(Link(fresh.kind, fresh.shop_id, fresh.tiktok_id, fresh.netsuite_id,
+                                     fresh.netsuite_type, fresh.external_id, fresh.content_hash, fresh.status,
+                                     {**fresh.data, "deposit_refunds": [*done, {
+                                         "id": written.id, "amount": str(amount), "cancel_id": cancel_id,
+                                         "external_id": external_id}]}, self.clock.now()))
+        return out
+
+    def _clearing_account(self, shop_id: str) -> str:
+        """The settlement clearing account (settlement.yaml), as a NetSuite internal id."""
+        from bridge.mapping.settlement_spec import SettlementSpec
+
+        try:
+            ref = self.specs.get("settlement", SettlementSpec).for_shop(shop_id).clearing_account
+        except SpecError:
+            ref = None
+        if ref and str(ref).startswith("eid:"):
+            ref = self.netsuite.internal_ids("account", [str(ref)[4:]]).get(str(ref)[4:])
+        if not ref:
+            raise NeedsHumanError(
+                f"a cancelled TikTok order's customer deposit needs refunding, but settlement.yaml names no clearing "
+                f"account (found: {ref!r})", code="DEPOSIT_REFUND_ACCOUNT", owner="finance",
+                fix_hint="Set clearing_account in settlement.yaml (the account TikTok's money is held in), then "
+                "replay; or refund the deposit in NetSuite by hand (customer refund applied to it).",
+                entity=order_key(shop_id, ""))
+        return str(ref)
 
     def apply(self, shop_id: str, order_id: str, link: Link, ids: Sequence[str], *, full: bool, cancel_id: str = "",
               status: str = "") -> Applied:
@@ -414,6 +483,11 @@ def handle_cancelled_order(svc: OrderSync, shop_id: str, order: Order, link: Lin
                                 svc.clock.now()))
     svc.store.audit.record("worker", "order.cancelled", entity=order_key(shop_id, order.id),
                            detail={"sales_order": link.netsuite_id, "lines_closed": closed, "too_late": late})
+    if not late:  # the cancellation's own job refunds what a customer deposit holds for the order
+        svc.store.queue.enqueue(JobSpec(kind=KIND_SYNC, key=order_key(shop_id, order.id),
+                                        payload={"shop_id": shop_id, "order_id": order.id, "cancel_id": "",
+                                                 "status": ""},
+                                        idempotency_key=f"{KIND_SYNC}:cancelled-order:{shop_id}:{order.id}"))
     if late:
         raise NeedsHumanError(
             f"TikTok order {order.id} was cancelled after NetSuite fulfilled part of it"

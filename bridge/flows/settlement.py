@@ -548,8 +548,6 @@ class SettlementService:
                                                        r.payable) for r in rows])
         if failures and settings.checks.on_failure == "hold" and not force:
             return "held", None, {"reason": "failed checks", "checks": sorted({f.code for f in failures})}
-        if pay.amount <= 0:
-            return "skipped", None, {"reason": f"nothing paid out ({pay.amount} {pay.currency})"}
         documents: list[OrderDocument] = []
         coverages: list[Coverage] = []
         for r in rows:
@@ -558,10 +556,18 @@ class SettlementService:
                 coverages.append(Coverage.from_dict(c))
         if settings.mode == "customer_deposits":
             documents = [d for c in coverages for d in c.documents if d.kind == "customerDeposit"]
+        if pay.amount <= 0 and not coverages:
+            return "skipped", None, {"reason": f"nothing paid out ({pay.amount} {pay.currency})"}
         zone = self.zone(shop_id)
-        dep = build_deposit(pay, settings, documents=documents, statement_ids=[r.statement_id for r in rows],
-                            entity=payout_key(shop_id, payment_id),
+        dep = build_deposit(replace(pay, amount=max(pay.amount, ZERO)), settings, documents=documents,
+                            statement_ids=[r.statement_id for r in rows], entity=payout_key(shop_id, payment_id),
                             default_date=posting_date(self.clock.now(), zone), time_zone=zone)
+        if pay.amount <= 0:
+            # TikTok settled these orders' sales in a statement that nets to nothing paid: no money reaches
+            # the bank, yet the order documents must leave undeposited funds — deposited into the clearing
+            # account, where the statement's journal left what TikTok owes for them (docs/accounting.md)
+            dep = replace(dep, account=str(settings.clearing_account), amount=sum(
+                (d.receipt for d in documents), ZERO), clearing=ZERO)
         return "post", dep, {"coverage": coverages, "statements": [r.statement_id for r in rows],
                              "failures": failures}
 
@@ -599,10 +605,12 @@ class SettlementService:
         if settings.mode == "invoices":
             documents = self._customer_payments(shop_id, pay, settings, detail["coverage"], dep.tran_date,
                                                 dep.currency_id)
-            dep = replace(dep, documents=tuple(documents), clearing=pay.amount - sum(
-                (d.amount for d in documents), ZERO))
+            applied = sum((d.amount for d in documents), ZERO)
+            dep = replace(dep, documents=tuple(documents), clearing=pay.amount - applied) if pay.amount > 0 else \
+                replace(dep, documents=tuple(documents), amount=applied, clearing=ZERO)
         rec = PostingRecord(shop_id=shop_id, kind="deposit", source="payment", source_id=payment_id, seq=0,
-                            external_id=dep.external_id, record_type="deposit", amount=dep.amount,
+                            external_id=dep.external_id, record_type="deposit",
+                            amount=dep.amount if pay.amount > 0 else pay.amount,  # what TikTok paid
                             currency=dep.currency, tran_date=dep.tran_date.isoformat(),
                             content_hash=pay.content_hash(), body_hash=dep.body_hash(),
                             detail={"statements": detail["statements"], "clearing": str(dep.clearing),

@@ -296,6 +296,61 @@ def test_a_refund_can_be_a_cash_refund_from_the_clearing_account(bridge: Bridge,
     assert bridge.exceptions(o["id"]) == []
 
 
+# --- a cancelled order's customer deposit (customer_deposits mode, docs/accounting.md) -------------
+
+
+def _deposit(bridge: Bridge, order_id: str) -> tuple[str, Decimal]:
+    """The customer deposit the orders flow records for a prepaid order (orders.yaml deposit.enabled)."""
+    link = bridge.c.store.links.get("order", bridge.shop, order_id)
+    assert link is not None and link.netsuite_id
+    so = bridge.ns.get("salesOrder", link.netsuite_id).data
+    paid = Decimal(str(link.data["expected_total"]))
+    written = bridge.c.get("netsuite").create("customerDeposit", {
+        "externalId": f"TTS-DEP-{bridge.shop}-{order_id}", "customer": so["entity"],
+        "salesOrder": {"id": link.netsuite_id}, "payment": paid, "subsidiary": so["subsidiary"]})
+    return str(written.id), paid
+
+
+def _balances(bridge: Bridge, order_id: str) -> dict[str, Decimal]:
+    """Undeposited funds, customer deposits and clearing over the order's deposit documents."""
+    rows = bridge.c.get("netsuite").suiteql(
+        "SELECT a.acctnumber AS acct, tal.debit AS debit, tal.credit AS credit FROM transactionaccountingline tal "
+        "INNER JOIN account a ON a.id = tal.account INNER JOIN transaction t ON t.id = tal.transaction "
+        f"WHERE t.externalid LIKE 'TTS-%-{bridge.shop}-{order_id}%' AND a.acctnumber IN ('1200', '2100', '1250')")
+    out = {"1200": Decimal(0), "2100": Decimal(0), "1250": Decimal(0)}
+    for r in rows:
+        out[str(r["acct"])] += Decimal(str(r.get("debit") or 0)) - Decimal(str(r.get("credit") or 0))
+    return out
+
+
+def test_a_cancelled_orders_customer_deposit_is_refunded_as_netsuite_does(bridge: Bridge) -> None:
+    # cancelled whole: a customer refund applied to the deposit (paid from the clearing account: TikTok
+    # refunds the buyer) and the deposit deposited into clearing (TikTok received it): nothing stays open
+    o = bridge.order([("MUG-001", 2), ("CAP-001", 1)])
+    dep_id, paid = _deposit(bridge, o["id"])
+    bridge.tt.cancel_order(o["id"], role="SYSTEM")
+    bridge.drain()
+    [refund] = bridge.link(o["id"])["deposit_refunds"]
+    assert refund["external_id"] == f"TTS-CRF-{bridge.shop}-{o['id']}" and Decimal(refund["amount"]) == paid
+    assert bridge.c.get("netsuite").suiteql(
+        f"SELECT status FROM transaction WHERE id = {int(dep_id)}")[0]["status"] == "B"
+    assert _balances(bridge, o["id"]) == {"1200": 0, "2100": 0, "1250": 0}
+    assert bridge.exceptions(o["id"]) == []
+    # replayed: nothing more is refunded
+    cancellations.service(bridge.c).refund_deposit(bridge.shop, o["id"], full=True)
+    assert len(bridge.link(o["id"])["deposit_refunds"]) == 1
+
+    # cancelled in part: the cancelled units' share is refunded; the rest stays for the invoice
+    o = bridge.order([("MUG-001", 2), ("CAP-001", 1)])
+    dep_id, paid = _deposit(bridge, o["id"])
+    bridge.tt.cancel_order(o["id"], role="SYSTEM", line_item_ids=ids(o, "CAP-001"))
+    bridge.drain()
+    left = Decimal(str(bridge.link(o["id"])["expected_total"]))
+    [refund] = bridge.link(o["id"])["deposit_refunds"]
+    assert Decimal(refund["amount"]) == paid - left > 0
+    assert _balances(bridge, o["id"]) == {"1200": paid, "2100": -left, "1250": -(paid - left)}
+
+
 def test_fbt_stock_small_differences_are_adjusted_in_netsuite_and_large_ones_go_to_a_person(bridge: Bridge) -> None:
     """locations.yaml (sandbox overlay) fbt_adjustments: adjust within 10 units and 20 % of TikTok's figure."""
     from bridge.flows import fulfillment as flow
