@@ -61,12 +61,16 @@ class BufferDecision:
     bound: str  # "" | "floor" | "ceiling" | "fixed"
     floor: int
     ceiling: int
+    held: int = 0  # a buffer applied within the last (order + stock latency) seconds, kept until then
 
     def explain(self) -> str:
         if self.bound == "fixed":
             return f"buffer {self.buffer} (fixed: dynamic_buffer is off)"
         base = (f"buffer {self.buffer} = ceil({self.velocity:.2f} units/s x ({self.order_latency:.2f} s order -> "
                 f"sales order + {self.push_latency:.2f} s stock -> TikTok) = {self.raw:.1f})")
+        if self.bound == "held":
+            return (f"{base}; held at {self.buffer}, applied less than {self.order_latency + self.push_latency:.2f} s "
+                    "ago (the sales that raised it are still reaching the other channel)")
         if self.bound == "floor":
             return f"{base} raised to the floor {self.floor}"
         if self.bound == "ceiling":
@@ -119,9 +123,11 @@ def order_velocity(sales: Sequence[tuple[datetime, int]], now: datetime, window_
 
 def dynamic_buffer(bounds: BufferBounds, observations: Sequence[FreeStock], now: datetime,
                    order_latencies: Sequence[float], push_latencies: Sequence[float],
-                   tiktok_sales: Sequence[tuple[datetime, int]] = ()) -> BufferDecision:
+                   tiktok_sales: Sequence[tuple[datetime, int]] = (),
+                   applied: Sequence[tuple[datetime, int]] = ()) -> BufferDecision:
     """The buffer for one SKU now (module docstring). ``tiktok_sales``: (recorded at, units) of the
-    SKU's TikTok orders."""
+    SKU's TikTok orders. ``applied``: (at, buffer) the flow applied before; a buffer is held until the
+    sales that raised it have had time to propagate (order + stock latency), then released."""
     floor = max(0, bounds.floor)
     ceiling = max(floor, bounds.ceiling)
     order_l = p95(order_latencies)
@@ -136,6 +142,11 @@ def dynamic_buffer(bounds: BufferBounds, observations: Sequence[FreeStock], now:
         velocity, sold = tiktok_v, max(sold, tiktok_units)
     raw = velocity * (order_l + push_l)
     wanted = math.ceil(raw - 1e-9)
+    hold = order_l + push_l
+    held = max((b for at, b in applied if 0 <= (now - at).total_seconds() <= hold), default=0)
+    if held > wanted and held > floor:
+        wanted, bound = min(held, ceiling), "held"
+        return BufferDecision(wanted, velocity, sold, order_l, push_l, raw, bound, floor, ceiling, held)
     if wanted <= floor:
         buffer, bound = floor, ("floor" if wanted < floor else "")
     elif wanted > ceiling:

@@ -115,6 +115,22 @@ def test_tiktok_orders_raise_the_buffer_before_a_push_has_seen_the_stock_fall() 
     assert both.buffer == 15
 
 
+@pytest.mark.parametrize(("applied", "now", "buffer", "bound"), [
+    # 30 applied 1 s ago, inside order + stock latency (1.0 + 0.5 s): held, though the rate fell
+    (((19, 30),), 20, 30, "held"),
+    # applied 2 s ago: the sales that raised it have propagated, released to what the rate asks (2)
+    (((18, 30),), 20, 2, ""),
+    # a held buffer never exceeds buffer_max
+    (((19, 80),), 20, 50, "held"),
+])
+def test_a_buffer_is_held_until_the_sales_that_raised_it_have_propagated(
+        applied: tuple[tuple[float, int], ...], now: float, buffer: int, bound: str) -> None:
+    d = dynamic_buffer(BufferBounds(1, 50), SPIKE, at(now), [1.0], [0.5], (), [(at(t), b) for t, b in applied])
+    assert (d.buffer, d.bound) == (buffer, bound)
+    if bound == "held":
+        assert "held at" in d.explain()
+
+
 def test_explanation_names_every_input() -> None:
     d = dynamic_buffer(BufferBounds(1, 12), SPIKE, at(2), [1.0], [0.5])
     text = d.explain()
