@@ -13,7 +13,8 @@ any channel lowers it, a receipt raises it), or from the TikTok orders the bridg
 its own time, whichever is higher: the free stock sees every channel but only at pushes, the orders
 see TikTok's first sales of a spike as they arrive. Each is the highest rate measured from any point
 in the window up to now, so it rises at the first sales of a spike and falls as time passes without
-sales (the buffer is released), to 0 once the window holds no sale.
+sales (the buffer is released), to 0 once the window holds no sale. A buffer is not lowered within
+(order latency + push latency) of being applied: the sales that raised it are still in flight.
 
 No clock, no I/O: the inputs are the observations and ``now``.
 """
