@@ -12,8 +12,9 @@ from typing import Any
 
 from bridge.domain.tiktok import Cancellation, CancellationCreated, Order, Package, Return, Warehouse
 from bridge.errors import WriteOutcomeUnknown
-from bridge.flows.fulfillment_ports import FbtStock, LineChange, NsDocument, SoLine, TikTokRefusal, Written
 from bridge.mapping.fulfillment import Provider, split_ids
+from bridge.ports.netsuite import LineChange, NsDocument, SoLine, Written
+from bridge.ports.tiktok import FbtStock, TikTokRefusal
 
 # TikTok codes that are the protocol's, not a business refusal (they stay the client's own errors).
 PROTOCOL_CODES = frozenset({"105001", "105002", "106001", "36009004", "36009002", "36009003"})

@@ -16,18 +16,11 @@ from typing import Any
 import requests
 
 from bridge.errors import FatalError, RetriableError
-from bridge.flows.inventory_ports import (
-    CreatedProduct,
-    LocationInfo,
-    ProductInfo,
-    Refusal,
-    SkuInfo,
-    TikTokRefused,
-    WarehouseStock,
-)
 from bridge.mapping.catalog import AttributeRule, ItemDetail, NsItem
 from bridge.mapping.inventory import WarehouseInfo
 from bridge.mapping.skus import MatchSpec
+from bridge.ports.netsuite import LocationInfo
+from bridge.ports.tiktok import CreatedProduct, ProductInfo, Refusal, SkuInfo, TikTokRefused, WarehouseStock
 
 log = logging.getLogger("bridge.adapters.inventory")
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from bridge.domain.tiktok import Order
 from bridge.errors import Evidence, NeedsHumanError
-from bridge.flows.ports import OrderWrite, WriteResult
 from bridge.mapping.catalog import MATCHABLE_TYPES
 from bridge.mapping.orders import ItemRef
 from bridge.mapping.skus import MatchSpec
+from bridge.ports.netsuite import OrderWrite, WriteResult
 
 SUITEQL_IN_CHUNK = 200
 LOOKUP_COLUMNS = {"itemid": "itemid", "upccode": "upccode", "externalid": "externalid"}

@@ -19,8 +19,8 @@ from bridge.domain.finance import (
     parse_summary,
     parse_withdrawal,
 )
-from bridge.flows.settlement_ports import DocumentKind, Posted
 from bridge.mapping.settlement import OrderDocument
+from bridge.ports.netsuite import DocumentKind, Posted
 
 # Sublists a settlement write owns entirely: an update replaces them rather than merging lines.
 OWNED_SUBLISTS: dict[str, tuple[str, ...]] = {

@@ -30,16 +30,11 @@ from typing import TYPE_CHECKING, Any
 from bridge.clock import Clock
 from bridge.domain.tiktok import Order
 from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
-from bridge.flows.fulfillment_ports import (
-    LineChange,
-    NetSuiteFulfillment,
-    TikTokAftersale,
-    TikTokRefusal,
-    TikTokShipping,
-)
 from bridge.mapping.fulfillment import split_ids
 from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec
 from bridge.mapping.specs import SpecError, SpecSet
+from bridge.ports.netsuite import LineChange, NetSuiteFulfillment
+from bridge.ports.tiktok import TikTokAftersale, TikTokRefusal, TikTokShipping
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop

@@ -24,7 +24,6 @@ from typing import Any
 
 from bridge.clock import Clock
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
-from bridge.flows.inventory_ports import NetSuiteInventory, TikTokCatalog, TikTokInventory, TikTokRefused
 from bridge.mapping.catalog import (
     ExistingProduct,
     ItemDetail,
@@ -38,6 +37,8 @@ from bridge.mapping.catalog_spec import CatalogSettings, CatalogSpec
 from bridge.mapping.prices import PricedSku, PricePlan, plan_prices, round_price
 from bridge.mapping.prices_spec import PricesSpec
 from bridge.mapping.specs import SpecSet
+from bridge.ports.netsuite import NetSuiteInventory
+from bridge.ports.tiktok import TikTokCatalog, TikTokInventory, TikTokRefused
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop

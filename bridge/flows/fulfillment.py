@@ -31,14 +31,6 @@ from bridge.clock import Clock
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, Owner, RetriableError, SkippableError
 from bridge.flows.accounting import policy_for
-from bridge.flows.fulfillment_ports import (
-    LineChange,
-    NetSuiteFulfillment,
-    NsDocument,
-    SoLine,
-    TikTokRefusal,
-    TikTokShipping,
-)
 from bridge.mapping.accounting import invoice_external_id
 from bridge.mapping.carriers_spec import CarrierSettings, CarriersSpec
 from bridge.mapping.fulfillment import (
@@ -51,6 +43,8 @@ from bridge.mapping.fulfillment import (
     resolve_provider,
 )
 from bridge.mapping.specs import SpecError, SpecSet
+from bridge.ports.netsuite import LineChange, NetSuiteFulfillment, NsDocument, SoLine
+from bridge.ports.tiktok import TikTokRefusal, TikTokShipping
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop

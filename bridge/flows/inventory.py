@@ -31,7 +31,6 @@ from typing import Any, Literal
 
 from bridge.clock import Clock
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
-from bridge.flows.inventory_ports import NetSuiteInventory, ProductInfo, Refusal, TikTokInventory
 from bridge.mapping.catalog import MatchResult, MatchRow, NsItem, TtSku, match_skus
 from bridge.mapping.catalog_spec import CatalogSpec, MatchSpec
 from bridge.mapping.inventory import (
@@ -50,6 +49,8 @@ from bridge.mapping.inventory import (
 from bridge.mapping.inventory_spec import TIKTOK_MIN_QUANTITY, InventorySpec, ResolvedRule
 from bridge.mapping.locations_spec import LocationsSpec
 from bridge.mapping.specs import SpecError, SpecSet
+from bridge.ports.netsuite import NetSuiteInventory
+from bridge.ports.tiktok import ProductInfo, Refusal, TikTokInventory
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Shop

@@ -75,7 +75,7 @@ def entity(subject: str, shop_id: str) -> str:
 @dataclass
 class LedgerAuditService:
     store: Store
-    tiktok: Any  # bridge.flows.settlement_ports.TikTokFinance
+    tiktok: Any  # bridge.ports.tiktok.TikTokFinance
     gl: Any  # bridge.adapters.ledger_audit.NetSuiteGlReader
     settlement: Any  # bridge.flows.settlement.SettlementService (settings with resolved references)
     clock: Clock

@@ -28,13 +28,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_, select
 
 from bridge.alerts import Alert, Alerter
 from bridge.errors import redact_text
 from bridge.mapping.monitoring_spec import DEFAULT, MonitorBase, MonitoringSpec
+from bridge.ports.netsuite import NetSuiteTotals
 from bridge.store import Store
 from bridge.store.tables import exceptions, jobs, links, shops
 from bridge.store.tables_monitoring import monitor_readings
@@ -49,13 +50,6 @@ MAX_SAMPLES = 20
 ORDERS_SYNC = "orders.sync"
 
 
-class NetSuiteTotals(Protocol):
-    """What ``order_totals`` needs from NetSuite (service ``netsuite.monitoring``)."""
-
-    def order_totals(self, external_ids: Sequence[str]) -> dict[str, Decimal]:
-        """The document total (transaction currency) of each sales order / cash sale by external id;
-        ids NetSuite does not know are absent."""
-        ...
 
 
 @dataclass(frozen=True)

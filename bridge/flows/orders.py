@@ -31,7 +31,6 @@ from bridge.errors import (
     error_for,
 )
 from bridge.flows.accounting import policy_for
-from bridge.flows.ports import NetSuiteLookup, NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
 from bridge.mapping.accounting import posting_date
 from bridge.mapping.catalog_spec import CatalogSpec
 from bridge.mapping.orders import ItemRef, MappedOrder, external_id, gate, map_order
@@ -41,6 +40,8 @@ from bridge.mapping.ownership import merge as merge_owned
 from bridge.mapping.skus import MatchSpec
 from bridge.mapping.specs import SpecError, SpecSet
 from bridge.mapping.wire import jsonable
+from bridge.ports.netsuite import NetSuiteLookup, NetSuiteOrders, OrderWrite, WriteResult
+from bridge.ports.tiktok import TikTokOrders
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link

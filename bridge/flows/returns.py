@@ -27,7 +27,6 @@ from bridge.clock import Clock
 from bridge.domain.tiktok import Return
 from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
 from bridge.flows.accounting import policy_for
-from bridge.flows.fulfillment_ports import LineChange, NetSuiteFulfillment, NsDocument, TikTokAftersale
 from bridge.mapping.accounting import AccountingPolicy
 from bridge.mapping.returns import (
     credits_by_line,
@@ -43,6 +42,8 @@ from bridge.mapping.returns import (
 )
 from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec, references, with_references
 from bridge.mapping.specs import SpecError, SpecSet
+from bridge.ports.netsuite import LineChange, NetSuiteFulfillment, NsDocument
+from bridge.ports.tiktok import TikTokAftersale
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop

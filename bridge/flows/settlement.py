@@ -65,13 +65,13 @@ from bridge.mapping.settlement import (
 )
 from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec, references, with_references
 from bridge.mapping.specs import SpecError, SpecSet
+from bridge.ports.netsuite import DocumentKind, NetSuiteLedger
+from bridge.ports.tiktok import TikTokFinance
 from bridge.store import Store
 from bridge.store.queue import Job, JobSpec
 from bridge.store.tables_settlement import PostingRecord, SettlementStore, StatementRow
 from bridge.worker.registry import Registry, Schedule
 from bridge.worker.runner import JobContext
-
-from .settlement_ports import DocumentKind, NetSuiteLedger, TikTokFinance
 
 log = logging.getLogger("bridge.flows.settlement")
 

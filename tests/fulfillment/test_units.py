@@ -14,12 +14,12 @@ from bridge.clock import ManualClock
 from bridge.domain.tiktok import Return
 from bridge.flows import cancellations, returns
 from bridge.flows import fulfillment as flow
-from bridge.flows.fulfillment_ports import SoLine
 from bridge.mapping import load_all_specs
 from bridge.mapping.carriers_spec import CarriersSpec
 from bridge.mapping.returns import credits_by_line, ra_body, refund_from_ra_body, refund_total, unit_amounts
 from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec
 from bridge.mapping.specs import SpecError, load_spec
+from bridge.ports.netsuite import SoLine
 from bridge.store.db import make_engine
 from bridge.store.tables_fulfillment import FulfillmentStore, UnitConflict
 from bridge.worker.registry import InboundEvent
