@@ -9,9 +9,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
 
 CHECK_MODULES: tuple[str, ...] = (
     "bridge.mapping.doctor",
@@ -32,7 +35,7 @@ class Check:
     warning: bool = False  # shown, but does not fail the run
 
 
-def core_checks(container: Any) -> Iterator[Check]:
+def core_checks(container: App) -> Iterator[Check]:
     store = container.store
     try:
         store.ping()
@@ -51,7 +54,7 @@ def core_checks(container: Any) -> Iterator[Check]:
     )
 
 
-def all_checks(container: Any) -> Iterator[Check]:
+def all_checks(container: App) -> Iterator[Check]:
     yield from core_checks(container)
     for module_name in CHECK_MODULES:
         try:
@@ -75,7 +78,7 @@ def register(main: click.Group) -> None:
         """Check the database, both connections and the mapping specs; non-zero exit on failure."""
         import json
 
-        container = ctx.obj.container()
+        container = ctx.obj.app()
         results = list(all_checks(container))
         failed = [c for c in results if not c.ok and not c.warning]
         if as_json:

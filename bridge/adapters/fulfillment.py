@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -13,8 +13,10 @@ from typing import Any
 from bridge.domain.tiktok import Cancellation, CancellationCreated, Order, Package, Return, Warehouse
 from bridge.errors import WriteOutcomeUnknown
 from bridge.mapping.fulfillment import Provider, split_ids
+from bridge.netsuite.client import NetSuiteClient
 from bridge.ports.netsuite import LineChange, NsDocument, SoLine, Written
 from bridge.ports.tiktok import FbtStock, TikTokRefusal
+from bridge.tiktok.wiring import TikTok
 
 # TikTok codes that are the protocol's, not a business refusal (they stay the client's own errors).
 PROTOCOL_CODES = frozenset({"105001", "105002", "106001", "36009004", "36009002", "36009003"})
@@ -32,10 +34,14 @@ def _refusal(exc: Exception) -> Exception:
 
 
 class TikTokShippingAdapter:
-    def __init__(self, tiktok: Any) -> None:
-        self.tiktok = tiktok
+    def __init__(self, tiktok: Callable[[], TikTok]) -> None:
+        self._tiktok = tiktok  # built on first use (bridge.bootstrap)
         self._providers: dict[tuple[str, str], tuple[float, list[Provider]]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def tiktok(self) -> TikTok:
+        return self._tiktok()
 
     def _shop(self, shop_id: str) -> Any:
         return self.tiktok.shop(shop_id)
@@ -175,8 +181,12 @@ class TikTokShippingAdapter:
 
 
 class TikTokAftersaleAdapter:
-    def __init__(self, tiktok: Any) -> None:
-        self.tiktok = tiktok
+    def __init__(self, tiktok: Callable[[], TikTok]) -> None:
+        self._tiktok = tiktok  # built on first use (bridge.bootstrap)
+
+    @property
+    def tiktok(self) -> TikTok:
+        return self._tiktok()
 
     def cancellations(self, shop_id: str, *, cancel_ids: Sequence[str] = (), order_ids: Sequence[str] = (),
                       update_time_ge: datetime | None = None,
@@ -215,8 +225,12 @@ def _qty(value: Any) -> int:
 
 
 class NetSuiteFulfillmentAdapter:
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Callable[[], NetSuiteClient]) -> None:
+        self._client = client  # built on first use (bridge.bootstrap)
+
+    @property
+    def client(self) -> NetSuiteClient:
+        return self._client()
 
     def get(self, record_type: str, record_id: str) -> dict[str, Any] | None:
         rec: dict[str, Any] | None = self.client.get(record_type, record_id, expand=True)
@@ -302,9 +316,3 @@ class NetSuiteFulfillmentAdapter:
             q = f"SELECT id, externalid FROM {table} WHERE externalid IN ({chunk})"  # noqa: S608 - closed table list
             out.update({str(r["externalid"]): str(r["id"]) for r in self.client.suiteql(q)})
         return out
-
-
-def provide(container: Any) -> None:
-    container.provide("tiktok.shipping", lambda c: TikTokShippingAdapter(c.get("tiktok")))
-    container.provide("tiktok.aftersale", lambda c: TikTokAftersaleAdapter(c.get("tiktok")))
-    container.provide("netsuite.fulfillment", lambda c: NetSuiteFulfillmentAdapter(c.get("netsuite")))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,8 +19,10 @@ from bridge.errors import FatalError, RetriableError
 from bridge.mapping.catalog import AttributeRule, ItemDetail, NsItem
 from bridge.mapping.inventory import WarehouseInfo
 from bridge.mapping.skus import MatchSpec
+from bridge.netsuite.client import NetSuiteClient
 from bridge.ports.netsuite import LocationInfo
 from bridge.ports.tiktok import CreatedProduct, ProductInfo, Refusal, SkuInfo, TikTokRefused, WarehouseStock
+from bridge.tiktok.wiring import TikTok
 
 log = logging.getLogger("bridge.adapters.inventory")
 
@@ -84,10 +86,15 @@ def _batch_refusals(result: Any) -> list[Refusal]:
 class TikTokInventoryAdapter:
     """``TikTokInventory`` and ``TikTokCatalog`` over ``bridge.tiktok`` (the ``tiktok`` service)."""
 
-    def __init__(self, tiktok: Any, store: Any = None, session: requests.Session | None = None) -> None:
-        self.tiktok = tiktok
+    def __init__(self, tiktok: Callable[[], TikTok], store: Any = None, session: requests.Session | None = None
+                 ) -> None:
+        self._tiktok = tiktok  # built on first use (bridge.bootstrap)
         self.store = store
         self.session = session or requests.Session()
+
+    @property
+    def tiktok(self) -> TikTok:
+        return self._tiktok()
 
     def _shop(self, shop_id: str) -> Any:
         return self.tiktok.shop(shop_id)
@@ -244,10 +251,14 @@ def _ns_item(row: Mapping[str, Any]) -> NsItem:
 class NetSuiteInventoryAdapter:
     """``NetSuiteInventory`` over ``bridge.netsuite.client.NetSuiteClient`` (the ``netsuite`` service)."""
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Callable[[], NetSuiteClient]) -> None:
+        self._client = client  # built on first use (bridge.bootstrap)
         self._base_currency: str | None = None
         self._no_commitments = False
+
+    @property
+    def client(self) -> NetSuiteClient:
+        return self._client()
 
     def locations(self) -> list[LocationInfo]:
         rows = self.client.suiteql("SELECT id, name, isinactive, makeinventoryavailable FROM location", key="id")
@@ -369,17 +380,5 @@ class NetSuiteInventoryAdapter:
         return out
 
 
-def provide(container: Any) -> None:
-    adapter: dict[str, TikTokInventoryAdapter] = {}
 
-    def tiktok(c: Any) -> TikTokInventoryAdapter:
-        if "a" not in adapter:
-            adapter["a"] = TikTokInventoryAdapter(c.get("tiktok"), c.store)
-        return adapter["a"]
-
-    container.provide("tiktok.inventory", tiktok)
-    container.provide("tiktok.catalog", tiktok)
-    container.provide("netsuite.inventory", lambda c: NetSuiteInventoryAdapter(c.get("netsuite")))
-
-
-__all__ = ["NetSuiteInventoryAdapter", "TikTokInventoryAdapter", "provide", "sql_literal"]
+__all__ = ["NetSuiteInventoryAdapter", "TikTokInventoryAdapter", "sql_literal"]

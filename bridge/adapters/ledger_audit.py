@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bridge.mapping.ledger_audit import GlLine, Period
+from bridge.netsuite.client import NetSuiteClient
 
 IN_CHUNK = 200
 WINDOW_DAYS = 31  # the GL is read a month of transaction dates at a time (each query well under 100,000 rows)
@@ -122,8 +123,12 @@ def order_of(external_id: str, shop_id: str) -> str:
 class NetSuiteGlReader:
     """Reads GL lines, accounts and accounting periods through the bridge's SuiteQL client."""
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Callable[[], NetSuiteClient]) -> None:
+        self._client = client  # built on first use (bridge.bootstrap)
+
+    @property
+    def client(self) -> NetSuiteClient:
+        return self._client()
 
     def _rows(self, query: str) -> Iterator[dict[str, Any]]:
         rows: Iterator[dict[str, Any]] = iter(self.client.iter_suiteql(query)) if hasattr(
@@ -211,8 +216,5 @@ class NetSuiteGlReader:
         return out
 
 
-def provide(container: Any) -> None:
-    container.provide("netsuite.gl", lambda c: NetSuiteGlReader(c.get("netsuite")))
 
-
-__all__ = ["NetSuiteGlReader", "derived_documents_query", "gl_query", "header_query", "order_of", "provide"]
+__all__ = ["NetSuiteGlReader", "derived_documents_query", "gl_query", "header_query", "order_of"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,9 @@ from bridge.errors import Evidence, NeedsHumanError
 from bridge.mapping.catalog import MATCHABLE_TYPES
 from bridge.mapping.orders import ItemRef
 from bridge.mapping.skus import MatchSpec
+from bridge.netsuite.client import NetSuiteClient
 from bridge.ports.netsuite import OrderWrite, WriteResult
+from bridge.tiktok.wiring import TikTok
 
 SUITEQL_IN_CHUNK = 200
 LOOKUP_COLUMNS = {"itemid": "itemid", "upccode": "upccode", "externalid": "externalid"}
@@ -31,8 +33,12 @@ def _chunks(values: Sequence[str], n: int) -> Iterator[list[str]]:
 
 
 class TikTokOrdersAdapter:
-    def __init__(self, tiktok: Any) -> None:
-        self.tiktok = tiktok
+    def __init__(self, tiktok: Callable[[], TikTok]) -> None:
+        self._tiktok = tiktok  # built on first use (bridge.bootstrap)
+
+    @property
+    def tiktok(self) -> TikTok:
+        return self._tiktok()
 
     def get_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[Order]:
         found: list[Order] = self.tiktok.shop(shop_id).orders.get_details(list(order_ids))
@@ -55,8 +61,12 @@ class TikTokOrdersAdapter:
 
 
 class NetSuiteOrdersAdapter:
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Callable[[], NetSuiteClient]) -> None:
+        self._client = client  # built on first use (bridge.bootstrap)
+
+    @property
+    def client(self) -> NetSuiteClient:
+        return self._client()
 
     def resolve_items(self, keys: Sequence[str], rule: MatchSpec) -> dict[str, ItemRef]:
         column = LOOKUP_COLUMNS[rule.by]
@@ -149,8 +159,12 @@ class NetSuiteOrdersAdapter:
 
 
 class NetSuiteLookupAdapter:
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Callable[[], NetSuiteClient]) -> None:
+        self._client = client  # built on first use (bridge.bootstrap)
+
+    @property
+    def client(self) -> NetSuiteClient:
+        return self._client()
 
     def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` exist; ``eid:X`` values are looked up by external id."""
@@ -180,9 +194,3 @@ class NetSuiteLookupAdapter:
             return {}
         rows = self.client.suiteql(" UNION ALL ".join(parts))
         return {(str(r["t"]), str(r["externalid"])): str(r["id"]) for r in rows}
-
-
-def provide(container: Any) -> None:
-    container.provide("tiktok.orders", lambda c: TikTokOrdersAdapter(c.get("tiktok")))
-    container.provide("netsuite.orders", lambda c: NetSuiteOrdersAdapter(c.get("netsuite")))
-    container.provide("netsuite.lookup", lambda c: NetSuiteLookupAdapter(c.get("netsuite")))

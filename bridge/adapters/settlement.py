@@ -4,7 +4,7 @@ upsert by external id, SuiteQL lookups)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +20,9 @@ from bridge.domain.finance import (
     parse_withdrawal,
 )
 from bridge.mapping.settlement import OrderDocument
+from bridge.netsuite.client import NetSuiteClient
 from bridge.ports.netsuite import DocumentKind, Posted
+from bridge.tiktok.wiring import TikTok
 
 # Sublists a settlement write owns entirely: an update replaces them rather than merging lines.
 OWNED_SUBLISTS: dict[str, tuple[str, ...]] = {
@@ -43,8 +45,12 @@ def _dump(model: Any) -> dict[str, Any]:
 class TikTokFinanceAdapter:
     """``TikTokFinance`` over ``bridge.tiktok.wiring.TikTok`` (``.shop(id).finance``)."""
 
-    def __init__(self, tiktok: Any) -> None:
-        self.tiktok = tiktok
+    def __init__(self, tiktok: Callable[[], TikTok]) -> None:
+        self._tiktok = tiktok  # built on first use (bridge.bootstrap)
+
+    @property
+    def tiktok(self) -> TikTok:
+        return self._tiktok()
 
     def _finance(self, shop_id: str) -> Any:
         return self.tiktok.shop(shop_id).finance
@@ -85,8 +91,12 @@ def _status_letter(value: Any) -> str:
 class NetSuiteLedgerAdapter:
     """``NetSuiteLedger`` over ``bridge.netsuite.client.NetSuiteClient``."""
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Callable[[], NetSuiteClient]) -> None:
+        self._client = client  # built on first use (bridge.bootstrap)
+
+    @property
+    def client(self) -> NetSuiteClient:
+        return self._client()
 
     def upsert(self, record_type: str, external_id: str, body: Mapping[str, Any], *,
                entity: str | None = None) -> Posted:
@@ -154,10 +164,5 @@ class NetSuiteLedgerAdapter:
         return out
 
 
-def provide(container: Any) -> None:
-    """Register ``"tiktok.finance"`` and ``"netsuite.ledger"`` (built on first use)."""
-    container.provide("tiktok.finance", lambda c: TikTokFinanceAdapter(c.get("tiktok")))
-    container.provide("netsuite.ledger", lambda c: NetSuiteLedgerAdapter(c.get("netsuite")))
 
-
-__all__ = ["NetSuiteLedgerAdapter", "TikTokFinanceAdapter", "provide"]
+__all__ = ["NetSuiteLedgerAdapter", "TikTokFinanceAdapter"]

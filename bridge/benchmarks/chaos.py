@@ -179,12 +179,11 @@ class Chaos:
         """Locations, SKU matching and a first stock push, as a merchant sets up (so stock is audited)."""
         if not available("bridge.flows.inventory"):
             return
-        from bridge.flows import inventory
 
         tiktok = self.world.tiktok_sb
         tiktok.set_faults(rate_429=0.0)  # set-up runs in this process, without the workers' retries
         try:
-            inventory.first_sync(self.container, "chaos set-up")
+            self.container.flows.inventory.first_sync("chaos set-up")
         finally:
             tiktok.set_faults(rate_429=self.o.tiktok_429)
 
@@ -236,7 +235,7 @@ class Chaos:
         c = self.container
         wall = c.clock.now()
         self.window = (wall - timedelta(days=3), wall + timedelta(days=1))
-        imported = settlement.service(c).import_window(world.shop_id, *self.window)
+        imported = c.flows.settlement.import_window(world.shop_id, *self.window)
         # the workers post each journal (then the payout's deposit), as the daily import's jobs would
         c.store.queue.enqueue_many([settlement.post_job(world.shop_id, r["statement_id"], f"{r['content_hash']}:chaos")
                                     for r in imported["results"]])
@@ -339,9 +338,8 @@ class Chaos:
         """TikTok's number for every SKU and warehouse equals what the bridge computes from NetSuite now."""
         if not available("bridge.flows.inventory"):
             return {"checked": False, "why": "the inventory flow is not part of this build"}
-        from bridge.flows import inventory
 
-        rows = inventory.drift(self.container, limit=100_000, only_drift=False)
+        rows = self.container.flows.inventory.drift(limit=100_000, only_drift=False)
         off = [r for r in rows if r["diff"] != 0]
         out: dict[str, Any] = {"checked": True, "sku_warehouses": len(rows), "differing": len(off)}
         if not rows:
@@ -360,9 +358,8 @@ class Chaos:
         if not available("bridge.flows.ledger_audit"):
             return {"checked": False, "why": "the ledger audit is not part of this build",
                     "problems": ["the statement could not be audited (no ledger audit)"]}
-        from bridge.flows import ledger_audit
 
-        [rep] = ledger_audit.audit_shops(self.container, *self.window, [self.world.shop_id])
+        [rep] = self.container.flows.ledger_audit.audit_shops(*self.window, [self.world.shop_id])
         summary = rep.summary()
         out: dict[str, Any] = {"checked": True, "statements_issued": len(self.statements),
                                "statements_audited": len(rep.statements), "payouts_audited": len(rep.payouts),

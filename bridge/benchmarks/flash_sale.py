@@ -180,9 +180,8 @@ class Bench:
         match` and `ttns inventory push --all` do when a merchant sets up)."""
         if not available("bridge.flows.inventory"):
             return
-        from bridge.flows import inventory
 
-        inventory.first_sync(self.container, "bench set-up")
+        self.container.flows.inventory.first_sync("bench set-up")
 
     def _spawn(self, args: list[str], name: str) -> None:
         self.procs.append(spawn(args, self.out / f"{name}.log", self.env))

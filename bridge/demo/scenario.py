@@ -57,9 +57,8 @@ def link_catalog(demo: Demo) -> str:
     """Pull NetSuite locations and TikTok warehouses (linked by locations.yaml), match SKUs, and push
     every product's sellable stock once so TikTok starts from NetSuite's numbers."""
     _need("bridge.flows.inventory", "the inventory flow (locations and SKU matching)")
-    from bridge.flows import inventory
 
-    n = inventory.first_sync(demo.container, "demo")
+    n = demo.container.flows.inventory.first_sync("demo")
     return (f"{n['locations']} NetSuite locations and {n['warehouses']} TikTok warehouses pulled; "
             f"{n['matched']} SKUs matched by seller SKU; stock pushed for {n['pushed']} products")
 
@@ -111,7 +110,6 @@ def release_holds(demo: Demo) -> str:
 def cancellations(demo: Demo) -> str:
     """A buyer asks to cancel (the seller approves it in Seller Center) and TikTok cancels another
     order itself; the bridge closes both sales orders in NetSuite."""
-    from bridge.tiktok.wiring import tiktok_of
 
     tt = demo.world.tiktok_sb
     orders = tt.list_orders(shop_id=demo.world.shop_id, status="AWAITING_SHIPMENT").get("orders", [])
@@ -121,7 +119,7 @@ def cancellations(demo: Demo) -> str:
     cancel = tt.cancel_order(by_buyer, role="BUYER")
     demo.drain(30)
     cancel_id = cancel.get("cancel_id") or tt.cancellations(order_id=by_buyer)[0]["cancel_id"]
-    tiktok_of(demo.container).shop(demo.world.shop_id).returns.approve_cancellation(str(cancel_id))
+    demo.container.tiktok().shop(demo.world.shop_id).returns.approve_cancellation(str(cancel_id))
     tt.cancel_order(by_tiktok, role="SYSTEM")
     demo.drain(60)
     links = demo.container.store.links.get_many("order", demo.world.shop_id, [by_buyer, by_tiktok])
@@ -212,7 +210,6 @@ def a_return(demo: Demo) -> str:
     authorization (and, only while settlement does not post for the shop, a credit memo for exactly
     TikTok's refund: docs/accounting.md)."""
     _need("bridge.flows.returns", "the returns flow")
-    from bridge.tiktok.wiring import tiktok_of
 
     shipped = getattr(demo.state, "shipped", [])
     if not shipped:
@@ -223,7 +220,7 @@ def a_return(demo: Demo) -> str:
     o = tt.order(oid)
     ret = tt.request_return(oid, line_item_ids=[o["line_items"][0]["id"]], return_type="RETURN_AND_REFUND")
     demo.drain(30)
-    returns = tiktok_of(demo.container).shop(demo.world.shop_id).returns
+    returns = demo.container.tiktok().shop(demo.world.shop_id).returns
     returns.approve_return(ret["return_id"], "APPROVE_RETURN")
     demo.drain(30)
     tt.buyer_ships_return(ret["return_id"])
@@ -271,7 +268,6 @@ def statement(demo: Demo) -> str:
     _need("bridge.flows.settlement", "the settlement flow")
     from datetime import timedelta
 
-    from bridge.flows import settlement
 
     world, c = demo.world, demo.container
     for oid in getattr(demo.state, "shipped", []):
@@ -290,7 +286,7 @@ def statement(demo: Demo) -> str:
     statements = world.tiktok_sb.generate_statements(next_day.isoformat(), shop_id=world.shop_id)
     if not statements:
         raise NotAvailable("TikTok issued no statement (no completed order)")
-    svc = settlement.service(c)
+    svc = c.flows.settlement
     now = c.clock.now()
     since, until = now - timedelta(days=3), now + timedelta(days=1)
     imported = svc.import_window(world.shop_id, since, until)
@@ -299,13 +295,12 @@ def statement(demo: Demo) -> str:
     posted = [svc.post_statement(world.shop_id, r["statement_id"]) for r in imported["results"]]
     deposits = [svc.post_payout(world.shop_id, pid)
                 for pid in sorted({str(p["payment_id"]) for p in posted if p.get("payment_id")})]
-    reports = settlement.list_reports(c, shop_id=world.shop_id)
+    reports = c.flows.settlement.list_reports(shop_id=world.shop_id)
     if not reports:
         raise RuntimeError("the statement was not imported")
     r = reports[0]
-    from bridge.flows import ledger_audit
 
-    [audit] = ledger_audit.audit_shops(c, since, until, [world.shop_id])
+    [audit] = c.flows.ledger_audit.audit_shops(since, until, [world.shop_id])
     summary = audit.summary()
     journals = [p.get("external_id") or p["action"] for p in posted]
     deposited = [d.get("external_id") or d["action"] for d in deposits]

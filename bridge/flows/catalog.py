@@ -36,15 +36,14 @@ from bridge.mapping.catalog import (
 from bridge.mapping.catalog_spec import CatalogSettings, CatalogSpec
 from bridge.mapping.prices import PricedSku, PricePlan, plan_prices, round_price
 from bridge.mapping.prices_spec import PricesSpec
-from bridge.mapping.specs import SpecSet
+from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import NetSuiteInventory
+from bridge.ports.specs import Specs
 from bridge.ports.tiktok import TikTokCatalog, TikTokInventory, TikTokRefused
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop
 from bridge.store.tables_inventory import InventoryStore
-from bridge.worker.registry import Registry, Schedule
-from bridge.worker.runner import JobContext
 
 log = logging.getLogger("bridge.flows.catalog")
 
@@ -91,7 +90,7 @@ class CatalogSync:
     tiktok: TikTokCatalog
     tiktok_inv: TikTokInventory
     netsuite: NetSuiteInventory
-    specs: SpecSet
+    specs: Specs
     clock: Clock
     index_product: Callable[[Shop, str], Any] | None = None  # the inventory flow's, when wired
 
@@ -312,6 +311,48 @@ class CatalogSync:
                 evidence=Evidence.of("netsuite", "price level", details={"held": [h.explain() for h in held]}))
         return plan
 
+    # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
+
+    def handle_catalog(self, ctx: JobContext) -> dict[str, Any]:
+        shop = _shop(self.store, str(ctx.payload["shop_id"]), CATALOG_FLOW)
+        groups = self.groups([str(ctx.payload["item_id"])])
+        if not groups:
+            raise SkippableError(f"NetSuite has no item {ctx.payload['item_id']}")
+        change = self.push_group(shop, groups[0])
+        return {"action": change.action, "product_id": change.product_id, "details": change.details}
+
+    def handle_prices(self, ctx: JobContext) -> dict[str, Any]:
+        shop = _shop(self.store, str(ctx.payload["shop_id"]), PRICES_FLOW)
+        plan = self.push_prices(shop, str(ctx.payload["product_id"]))
+        return {"updated": {k: str(v) for k, v in plan.updates.items()}, "currency": plan.currency,
+                "rounding": str(plan.rounding_total), "missing": [ln.seller_sku for ln in plan.by_action("missing")]}
+
+    def handle_prices_plan(self, ctx: JobContext) -> dict[str, Any]:
+        """Enqueue a cut-over job *at* every window boundary in the next two hours (deduplicated by
+        boundary, so every planning run may see the same boundary)."""
+        now = self.clock.now()
+        made = 0
+        for when, name in self.prices_spec().boundaries(now - timedelta(minutes=5), now + PLAN_AHEAD):
+            res = self.store.queue.enqueue(JobSpec(kind=KIND_CUTOVER, key=f"prices.cutover:{name}",
+                                                  payload={"boundary": name, "at": when.isoformat()},
+                                                  idempotency_key=f"{KIND_CUTOVER}:{name}:{when.isoformat()}",
+                                                  run_at=max(when, now), priority=30))
+            made += int(res.created)
+        return {"enqueued": made}
+
+    def handle_cutover(self, ctx: JobContext) -> dict[str, Any]:
+        """At a window boundary: re-price every product of every shop (each SKU's level is decided by
+        the windows in force now)."""
+        boundary = str(ctx.payload.get("boundary") or "")
+        made = 0
+        for shop in self.store.shops.list(status="active"):
+            if not shop.flow_enabled(PRICES_FLOW):
+                continue
+            specs = [prices_spec_for(pid, shop.id, boundary=boundary, priority=30)
+                     for pid in self.inv.products(shop.id)]
+            made += sum(1 for r in self.store.queue.enqueue_many(specs) if r.created)
+        return {"enqueued": made, "boundary": boundary}
+
 
 def _shop(store: Store, shop_id: str, flow: str) -> Shop:
     shop = store.shops.get(shop_id)
@@ -322,11 +363,6 @@ def _shop(store: Store, shop_id: str, flow: str) -> Shop:
     return shop
 
 
-def service(container: Any) -> CatalogSync:
-    svc: CatalogSync = container.get(CATALOG_FLOW)
-    return svc
-
-
 def prices_spec_for(product_id: str, shop_id: str, *, boundary: str = "", priority: int = 90) -> JobSpec:
     return JobSpec(kind=KIND_PRICES, key=f"prices:{shop_id}:{product_id}",
                    payload={"shop_id": shop_id, "product_id": product_id, "boundary": boundary},
@@ -334,73 +370,5 @@ def prices_spec_for(product_id: str, shop_id: str, *, boundary: str = "", priori
                    priority=priority)
 
 
-def handle_catalog(ctx: JobContext) -> dict[str, Any]:
-    svc = service(ctx.services)
-    shop = _shop(svc.store, str(ctx.payload["shop_id"]), CATALOG_FLOW)
-    groups = svc.groups([str(ctx.payload["item_id"])])
-    if not groups:
-        raise SkippableError(f"NetSuite has no item {ctx.payload['item_id']}")
-    change = svc.push_group(shop, groups[0])
-    return {"action": change.action, "product_id": change.product_id, "details": change.details}
-
-
-def handle_prices(ctx: JobContext) -> dict[str, Any]:
-    svc = service(ctx.services)
-    shop = _shop(svc.store, str(ctx.payload["shop_id"]), PRICES_FLOW)
-    plan = svc.push_prices(shop, str(ctx.payload["product_id"]))
-    return {"updated": {k: str(v) for k, v in plan.updates.items()}, "currency": plan.currency,
-            "rounding": str(plan.rounding_total), "missing": [ln.seller_sku for ln in plan.by_action("missing")]}
-
-
-def handle_prices_plan(ctx: JobContext) -> dict[str, Any]:
-    """Enqueue a cut-over job *at* every window boundary in the next two hours (deduplicated by
-    boundary, so every planning run may see the same boundary)."""
-    svc = service(ctx.services)
-    now = svc.clock.now()
-    made = 0
-    for when, name in svc.prices_spec().boundaries(now - timedelta(minutes=5), now + PLAN_AHEAD):
-        res = svc.store.queue.enqueue(JobSpec(kind=KIND_CUTOVER, key=f"prices.cutover:{name}",
-                                              payload={"boundary": name, "at": when.isoformat()},
-                                              idempotency_key=f"{KIND_CUTOVER}:{name}:{when.isoformat()}",
-                                              run_at=max(when, now), priority=30))
-        made += int(res.created)
-    return {"enqueued": made}
-
-
-def handle_cutover(ctx: JobContext) -> dict[str, Any]:
-    """At a window boundary: re-price every product of every shop (each SKU's level is decided by
-    the windows in force now)."""
-    svc = service(ctx.services)
-    boundary = str(ctx.payload.get("boundary") or "")
-    made = 0
-    for shop in svc.store.shops.list(status="active"):
-        if not shop.flow_enabled(PRICES_FLOW):
-            continue
-        specs = [prices_spec_for(pid, shop.id, boundary=boundary, priority=30) for pid in svc.inv.products(shop.id)]
-        made += sum(1 for r in svc.store.queue.enqueue_many(specs) if r.created)
-    return {"enqueued": made, "boundary": boundary}
-
-
-def register(registry: Registry, container: Any) -> None:
-    from bridge.flows.inventory import inventory_store
-
-    registry.handler(KIND_CATALOG, handle_catalog)
-    registry.handler(KIND_PRICES, handle_prices)
-    registry.handler(KIND_PRICES_PLAN, handle_prices_plan)
-    registry.handler(KIND_CUTOVER, handle_cutover)
-    registry.schedule(Schedule(name="prices.plan", kind=KIND_PRICES_PLAN, every_seconds=PLAN_EVERY_SECONDS))
-
-    def build(c: Any) -> CatalogSync:
-        index = None
-        if c.has("inventory"):
-            def index(shop: Shop, product_id: str) -> Any:
-                return c.get("inventory").index_product(shop, product_id)
-        return CatalogSync(store=c.store, inv=inventory_store(c), tiktok=c.get("tiktok.catalog"),
-                           tiktok_inv=c.get("tiktok.inventory"), netsuite=c.get("netsuite.inventory"),
-                           specs=c.get("specs"), clock=c.clock, index_product=index)
-
-    container.provide(CATALOG_FLOW, build)
-
-
 __all__ = ["KIND_CATALOG", "KIND_CUTOVER", "KIND_PRICES", "KIND_PRICES_PLAN", "CatalogChange", "CatalogSync",
-           "currency_of", "register", "service"]
+           "currency_of"]

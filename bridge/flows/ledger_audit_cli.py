@@ -37,7 +37,7 @@ def register(main: click.Group) -> None:
 
         obj = ctx.find_object(Obj)
         assert obj is not None
-        c = obj.container()
+        c = obj.app()
         now = c.clock.now()
         end = _day(until, "--until") if until else datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(
             days=1)
@@ -65,7 +65,8 @@ def register(main: click.Group) -> None:
 
                 return la.Progress(listed, read, gl)
 
-            reports = la.audit_shops(c, start, end, shop_ids, surface=not no_exceptions, progress=progress)
+            reports = c.flows.ledger_audit.audit_shops(start, end, shop_ids, surface=not no_exceptions,
+                                                       progress=progress)
         if not reports:
             raise click.ClickException("no active shop with settlement to audit (connect one with `ttns shops "
                                        "connect`)")

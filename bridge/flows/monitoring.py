@@ -8,9 +8,9 @@ monitors back to normal (``bridge.alerts``, de-duplicated). ``ttns monitor run``
 Monitors read the store first; some also need a port:
 
 * ``orders_missing``  orders the bridge is trying to sync (``orders.sync`` jobs) that have no NetSuite
-  sales order after N minutes; plus, when ``tiktok.orders`` is wired and ``ask_tiktok`` is on, orders
+  sales order after N minutes; plus, when ``ask_tiktok`` is on, orders
   TikTok lists as awaiting shipment that the bridge never heard of;
-* ``order_totals``    needs ``netsuite.monitoring`` (``NetSuiteTotals`` below): the NetSuite total of
+* ``order_totals``    needs ``bridge.ports.netsuite.NetSuiteTotals``: the NetSuite total of
   each synced sales order against TikTok's (``links.data.expected_total``);
 * ``fulfillments_unshipped``, ``inventory_drift``, ``settlement_variances``: the fulfillment,
   inventory and settlement flows' data (unavailable until those flows are set up);
@@ -22,25 +22,32 @@ field to ``bridge.mapping.monitoring_spec.Monitors``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_, select
 
 from bridge.alerts import Alert, Alerter
+from bridge.clock import Clock
 from bridge.errors import redact_text
+from bridge.flows.fulfillment import FulfillmentSync
+from bridge.flows.inventory import InventorySync
+from bridge.flows.ledger_audit import LedgerAuditService
+from bridge.flows.settlement import SettlementService
 from bridge.mapping.monitoring_spec import DEFAULT, MonitorBase, MonitoringSpec
+from bridge.mapping.specs import load_spec
+from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import NetSuiteTotals
+from bridge.ports.specs import Specs
+from bridge.ports.tiktok import TikTokOrders
 from bridge.store import Store
 from bridge.store.tables import exceptions, jobs, links, shops
 from bridge.store.tables_monitoring import monitor_readings
-from bridge.worker.registry import Registry, Schedule
-from bridge.worker.runner import JobContext
 
 log = logging.getLogger("bridge.flows.monitoring")
 
@@ -93,17 +100,10 @@ class Reading:
 
 @dataclass
 class MonitorContext:
-    container: Any
+    monitoring: Monitoring
     store: Store
     now: datetime
     spec: MonitoringSpec
-
-    def service(self, name: str) -> Any | None:
-        """A wired service, or None when nothing provides it (its area has not landed)."""
-        try:
-            return self.container.get(name)
-        except KeyError:
-            return None
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def orders_missing(ctx: MonitorContext, cfg: Any) -> Measure:
                                                   f"{why}; first tried {minutes} min ago",
                                                   order_href(shop_id, order_id))
     note = ""
-    tiktok = ctx.service("tiktok.orders") if cfg.ask_tiktok else None
+    tiktok = ctx.monitoring.tiktok if cfg.ask_tiktok else None
     if tiktok is not None:
         try:
             for s in _orders_tiktok_lists(ctx, cfg, tiktok, start, cutoff, set(missing)):
@@ -186,7 +186,7 @@ def orders_missing(ctx: MonitorContext, cfg: Any) -> Measure:
     return Measure(Decimal(len(samples)), note, samples[:MAX_SAMPLES], "orders")
 
 
-def _orders_tiktok_lists(ctx: MonitorContext, cfg: Any, tiktok: Any, start: datetime, cutoff: datetime,
+def _orders_tiktok_lists(ctx: MonitorContext, cfg: Any, tiktok: TikTokOrders, start: datetime, cutoff: datetime,
                          already: set[tuple[str, str]]) -> Iterable[Sample]:
     budget = 500  # order details fetched per run, at most
     with _read(ctx.store.engine) as c:
@@ -218,9 +218,9 @@ def decimal_or_none(value: Any) -> Decimal | None:
 
 
 def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
-    reader: NetSuiteTotals | None = ctx.service("netsuite.monitoring")
+    reader = ctx.monitoring.totals
     if reader is None:
-        return Measure(None, "needs the NetSuite totals reader (service netsuite.monitoring)", unit="orders")
+        return Measure(None, "needs the NetSuite totals reader (bridge.ports.netsuite.NetSuiteTotals)", unit="orders")
     start = ctx.now - timedelta(hours=cfg.lookback_hours)
     stmt = (select(links.c.shop_id, links.c.tiktok_id, links.c.external_id, links.c.data)
             .where(links.c.kind == "order", links.c.netsuite_id.is_not(None), links.c.updated_at >= start,
@@ -273,21 +273,11 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
 FULFILLMENT_DONE = frozenset({"shipped", "synced", "done", "pushed", "skipped", "not_applicable", "cancelled"})
 
 
-def optional_module(module: str) -> Any | None:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return None
-        raise
-
-
 def fulfillments_unshipped(ctx: MonitorContext, cfg: Any) -> Measure:
-    flow = optional_module("bridge.flows.fulfillment")
-    hook = getattr(flow, "unshipped", None)
+    flow = ctx.monitoring.fulfillment
     cutoff = ctx.now - timedelta(minutes=cfg.after_minutes)
-    if callable(hook):  # the fulfillment flow's own definition wins
-        rows = list(hook(ctx.container, older_than=cutoff, limit=1000))
+    if flow is not None:  # the fulfillment flow's own definition wins
+        rows = list(flow.unshipped(older_than=cutoff, limit=1000))
         samples = [_sample_of(r) for r in rows[:MAX_SAMPLES]]
         return Measure(Decimal(len(rows)), "", samples, "fulfillments")
     if ctx.store.links.count("fulfillment") == 0:
@@ -331,18 +321,17 @@ def as_dict(obj: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(obj).items() if not k.startswith("_")} if hasattr(obj, "__dict__") else {}
 
 
-def inventory_rows(container: Any, *, limit: int = 200, offset: int = 0, only_drift: bool = True,
+def inventory_rows(monitoring: Monitoring, *, limit: int = 200, offset: int = 0, only_drift: bool = True,
                    tolerance: int = 0) -> tuple[list[dict[str, Any]], int] | None:
     """SKUs with TikTok stock vs the computed sellable quantity: (rows, total), or None when nothing
-    measures it (``bridge.flows.inventory.drift`` is the measurement; ``links`` of kind ``inventory``
+    measures it (``InventorySync.drift`` is the measurement; ``links`` of kind ``inventory``
     with ``tiktok_quantity``/``sellable_quantity`` in ``data`` are read when it is absent).
     Rows: shop_id, sku, tiktok, sellable, diff, detail, at."""
-    flow = optional_module("bridge.flows.inventory")
-    hook = getattr(flow, "drift", None)
-    if callable(hook) and container.has("inventory"):  # the flow may be left out of this container
-        rows = [as_dict(r) for r in hook(container, limit=limit, offset=offset, only_drift=only_drift)]
+    flow = monitoring.inventory
+    if flow is not None:
+        rows = [as_dict(r) for r in flow.drift(limit=limit, offset=offset, only_drift=only_drift)]
         return rows, len(rows) + offset
-    store: Store = container.store
+    store = monitoring.store
     if store.links.count("inventory") == 0:
         return None
     out: list[dict[str, Any]] = []
@@ -364,21 +353,16 @@ def inventory_rows(container: Any, *, limit: int = 200, offset: int = 0, only_dr
 
 
 def inventory_drift(ctx: MonitorContext, cfg: Any) -> Measure:
-    got = inventory_rows(ctx.container, limit=MAX_SAMPLES, tolerance=cfg.tolerance_units)
+    got = inventory_rows(ctx.monitoring, limit=MAX_SAMPLES, tolerance=cfg.tolerance_units)
     if got is None:
-        flow = optional_module("bridge.flows.inventory")
-        note = ("inventory: not configured (the inventory flow has not been set up)" if flow is None else
+        note = ("inventory: not configured (the inventory flow has not been set up)"
+                if ctx.monitoring.inventory is None else
                 "inventory: drift not measured yet (the inventory flow exposes no drift check)")
         return Measure(None, note, unit="SKUs")
     rows, total = got
     samples = [Sample(f"sku:{r.get('shop_id', '')}:{r.get('sku', '')}", f"SKU {r.get('sku', '')}",
                       f"TikTok {r.get('tiktok')}, sellable {r.get('sellable')}", "/console/inventory") for r in rows]
     return Measure(Decimal(total), "", samples, "SKUs")
-
-
-def wired(container: Any, name: str) -> bool:
-    """Whether a service is wired (provided by its area, or put in place by a test or the demo)."""
-    return bool(container.has(name) or name in getattr(container, "_lazy", {}))
 
 
 def report_row(report: Any) -> dict[str, Any]:
@@ -389,14 +373,12 @@ def report_row(report: Any) -> dict[str, Any]:
     return row
 
 
-def settlement_reports(container: Any, **kw: Any) -> list[dict[str, Any]] | None:
-    """Rows of the settlement flow's reports (``bridge.flows.settlement.list_reports``), newest first,
-    or None when the settlement flow has not been set up (module or service missing)."""
-    flow = optional_module("bridge.flows.settlement")
-    fn = getattr(flow, "list_reports", None)
-    if not callable(fn) or not wired(container, "settlement"):
+def settlement_reports(monitoring: Monitoring, **kw: Any) -> list[dict[str, Any]] | None:
+    """Rows of the settlement flow's reports (``SettlementService.list_reports``), newest first, or None
+    when this build has no settlement flow."""
+    if monitoring.settlement is None:
         return None
-    return [report_row(r) for r in fn(container, **kw)]
+    return [report_row(r) for r in monitoring.settlement.list_reports(**kw)]
 
 
 VARIANCE_KEYS = ("variance", "unexplained_variance", "difference")
@@ -412,10 +394,10 @@ def report_variance(report: dict[str, Any]) -> Decimal | None:
 
 def settlement_variances(ctx: MonitorContext, cfg: Any) -> Measure:
     since = ctx.now - timedelta(days=cfg.lookback_days)
-    statements = settlement_reports(ctx.container, since=since, limit=1000)
+    statements = settlement_reports(ctx.monitoring, since=since, limit=1000)
     if statements is None:
         return Measure(None, "settlement: not configured (the settlement flow has not been set up)", unit="amount")
-    payouts = settlement_reports(ctx.container, since=since, limit=1000, kind="payment") or []
+    payouts = settlement_reports(ctx.monitoring, since=since, limit=1000, kind="payment") or []
     total = Decimal(0)
     by_currency: dict[str, Decimal] = {}
     samples: list[Sample] = []
@@ -439,11 +421,10 @@ def settlement_variances(ctx: MonitorContext, cfg: Any) -> Measure:
 
 def ledger_audit(ctx: MonitorContext, cfg: Any) -> Measure:
     """The daily ledger audit's difference (NetSuite's GL against TikTok's figures), summed over shops."""
-    flow = optional_module("bridge.flows.ledger_audit")
-    fn = getattr(flow, "latest", None)
-    if not callable(fn) or not wired(ctx.container, "ledger.audit"):
+    flow = ctx.monitoring.ledger_audit
+    if flow is None:
         return Measure(None, "ledger audit: not configured (the settlement flow has not been set up)", unit="amount")
-    results = fn(ctx.container)
+    results = flow.latest()
     if not results:
         return Measure(None, "the ledger audit has not run yet (daily at 02:40 UTC; now: ttns ledger audit)",
                        unit="amount")
@@ -555,74 +536,100 @@ MONITORS: dict[str, MonitorInfo] = {
 # --- evaluation ------------------------------------------------------------------------------------
 
 
-def spec_of(container: Any) -> MonitoringSpec:
-    """``monitoring.yaml`` when present and valid, else the defaults (a broken unrelated spec must not
-    switch monitoring off; ``ttns doctor`` reports it)."""
-    try:
-        specs = container.get("specs")
-        got: MonitoringSpec = specs.get("monitoring", MonitoringSpec)
-        return got
-    except Exception as exc:
-        log.info("monitoring.yaml not loaded (%s); using the defaults", type(exc).__name__)
-        return DEFAULT
+@dataclass
+class Monitoring:
+    """The monitors of one deployment: what they read (the store, the ports, the flows they measure; a
+    flow left out is reported "not configured") and where alerts go."""
 
+    store: Store
+    specs: Specs
+    clock: Clock
+    alerter: Alerter
+    tiktok: TikTokOrders | None = None
+    totals: NetSuiteTotals | None = None
+    fulfillment: FulfillmentSync | None = None
+    inventory: InventorySync | None = None
+    settlement: SettlementService | None = None
+    ledger_audit: LedgerAuditService | None = None
 
-def alerter_of(container: Any, spec: MonitoringSpec) -> Alerter:
-    try:
-        alerter: Alerter = container.get("alerter")
-    except KeyError:
-        alerter = Alerter(container.store.engine, container.settings, clock=container.clock)
-        container.set("alerter", alerter)
-    alerter.renotify = timedelta(minutes=spec.alerts.renotify_minutes)
-    alerter.notify_resolved = spec.alerts.notify_resolved
-    alerter.min_severity = spec.alerts.min_severity
-    return alerter
-
-
-def measure(container: Any, spec: MonitoringSpec | None = None, *, only: Sequence[str] = ()) -> list[Reading]:
-    """Evaluate the monitors (all enabled ones, or ``only``) without storing or alerting."""
-    spec = spec or spec_of(container)
-    ctx = MonitorContext(container, container.store, container.clock.now(), spec)
-    out: list[Reading] = []
-    for name, info in MONITORS.items():
-        if only and name not in only:
-            continue
-        cfg: MonitorBase = getattr(spec.monitors, name)
-        if not cfg.enabled:
-            out.append(Reading(name, info.title, "disabled", None, cfg.threshold, info.unit, cfg.severity,
-                               "switched off in monitoring.yaml", [], info.path, ctx.now))
-            continue
+    def spec(self) -> MonitoringSpec:
+        """``monitoring.yaml`` when present and valid, else the defaults (a broken unrelated spec must not
+        switch monitoring off; ``ttns doctor`` reports it)."""
         try:
-            m = info.fn(ctx, cfg)
+            return self.specs.get("monitoring", MonitoringSpec)
         except Exception as exc:
-            log.exception("monitor %s failed", name)
-            out.append(Reading(name, info.title, "error", None, cfg.threshold, info.unit, cfg.severity,
-                               f"the monitor failed: {type(exc).__name__}: {redact_text(str(exc), 300)}", [],
-                               info.path, ctx.now))
-            continue
-        status = "unavailable" if m.value is None else "alert" if m.value > cfg.threshold else "ok"
-        note = m.note or info.describe(cfg)
-        out.append(Reading(name, info.title, status, m.value, cfg.threshold, m.unit or info.unit, cfg.severity,
-                           note, m.samples, info.path, ctx.now))
-    return out
+            log.info("monitoring.yaml not loaded (%s); using the defaults", type(exc).__name__)
+            return DEFAULT
+
+    def configured_alerter(self, spec: MonitoringSpec) -> Alerter:
+        """The alerter with ``monitoring.yaml``'s alert settings applied."""
+        alerter = self.alerter
+        alerter.renotify = timedelta(minutes=spec.alerts.renotify_minutes)
+        alerter.notify_resolved = spec.alerts.notify_resolved
+        alerter.min_severity = spec.alerts.min_severity
+        return alerter
+
+    def measure(self, spec: MonitoringSpec | None = None, *, only: Sequence[str] = ()) -> list[Reading]:
+        """Evaluate the monitors (all enabled ones, or ``only``) without storing or alerting."""
+        spec = spec or self.spec()
+        ctx = MonitorContext(self, self.store, self.clock.now(), spec)
+        out: list[Reading] = []
+        for name, info in MONITORS.items():
+            if only and name not in only:
+                continue
+            cfg: MonitorBase = getattr(spec.monitors, name)
+            if not cfg.enabled:
+                out.append(Reading(name, info.title, "disabled", None, cfg.threshold, info.unit, cfg.severity,
+                                   "switched off in monitoring.yaml", [], info.path, ctx.now))
+                continue
+            try:
+                m = info.fn(ctx, cfg)
+            except Exception as exc:
+                log.exception("monitor %s failed", name)
+                out.append(Reading(name, info.title, "error", None, cfg.threshold, info.unit, cfg.severity,
+                                   f"the monitor failed: {type(exc).__name__}: {redact_text(str(exc), 300)}", [],
+                                   info.path, ctx.now))
+                continue
+            status = "unavailable" if m.value is None else "alert" if m.value > cfg.threshold else "ok"
+            note = m.note or info.describe(cfg)
+            out.append(Reading(name, info.title, status, m.value, cfg.threshold, m.unit or info.unit, cfg.severity,
+                               note, m.samples, info.path, ctx.now))
+        return out
+
+    def evaluate(self, *, alert: bool = True, only: Sequence[str] = ()) -> list[Reading]:
+        """Measure, store the readings, and fire / clear alerts. What the scheduled job runs."""
+        spec = self.spec()
+        readings = self.measure(spec, only=only)
+        record_readings(self.store, readings)
+        prune_readings(self.store, self.clock.now() - timedelta(days=spec.keep_days))
+        if alert:
+            alerter = self.configured_alerter(spec)
+            for r in readings:
+                key = ALERT_PREFIX + r.monitor
+                if r.status == "alert":
+                    alerter.fire(alert_for(r, spec))
+                elif r.status in ("ok", "disabled"):
+                    alerter.clear(key)
+        return readings
+
+    def handle_run(self, ctx: JobContext) -> dict[str, Any]:
+        """``monitoring.run``: evaluate every monitor, store the readings, alert."""
+        readings = self.evaluate()
+        return {r.monitor: {"status": r.status, "value": None if r.value is None else str(r.value)}
+                for r in readings}
 
 
-def evaluate(container: Any, *, alert: bool = True, only: Sequence[str] = ()) -> list[Reading]:
-    """Measure, store the readings, and fire / clear alerts. What the scheduled job runs."""
-    spec = spec_of(container)
-    readings = measure(container, spec, only=only)
-    store: Store = container.store
-    record_readings(store, readings)
-    prune_readings(store, container.clock.now() - timedelta(days=spec.keep_days))
-    if alert:
-        alerter = alerter_of(container, spec)
-        for r in readings:
-            key = ALERT_PREFIX + r.monitor
-            if r.status == "alert":
-                alerter.fire(alert_for(r, spec))
-            elif r.status in ("ok", "disabled"):
-                alerter.clear(key)
-    return readings
+def run_every(specs_dir: Path) -> int:
+    """The interval of ``monitoring.run`` (the one setting read at start-up; a bad file falls back to the
+    default)."""
+    every = DEFAULT.every_seconds
+    try:
+        path = specs_dir / "monitoring.yaml"
+        if path.exists():
+            every = load_spec(path, MonitoringSpec).every_seconds
+    except Exception:
+        log.warning("monitoring.yaml could not be read at start-up; monitors run every %s s", every)
+    return every
 
 
 def alert_for(r: Reading, spec: MonitoringSpec) -> Alert:
@@ -713,29 +720,6 @@ def _stored(r: Any) -> StoredReading:
                          str(r["note"]), list(r["samples"] or []))
 
 
-# --- jobs --------------------------------------------------------------------------------------------
-
-
-def handle_run(ctx: JobContext) -> dict[str, Any]:
-    readings = evaluate(ctx.services)
-    return {r.monitor: {"status": r.status, "value": None if r.value is None else str(r.value)} for r in readings}
-
-
-def register(registry: Registry, container: Any) -> None:
-    registry.handler(KIND_RUN, handle_run)
-    every = DEFAULT.every_seconds
-    try:  # the interval is the one setting read at start-up; a bad file falls back to the default
-        from bridge.mapping.monitoring_spec import MonitoringSpec as _Spec
-        from bridge.mapping.specs import load_spec
-
-        path = container.settings.specs_dir / "monitoring.yaml"
-        if path.exists():
-            every = load_spec(path, _Spec).every_seconds
-    except Exception:
-        log.warning("monitoring.yaml could not be read at start-up; monitors run every %s s", every)
-    registry.schedule(Schedule(name="monitoring.run", kind=KIND_RUN, every_seconds=every, key="monitoring"))
-
-
 def _read(engine: Engine) -> Connection:
     """A connection for reads (on SQLite it does not take the write lock)."""
     return engine.connect().execution_options(sqlite_read_only=True)
@@ -746,7 +730,7 @@ __all__ = [
     "MONITORS",
     "Measure",
     "MonitorContext",
-    "NetSuiteTotals",
+    "Monitoring",
     "Reading",
     "Sample",
     "StoredReading",
@@ -754,15 +738,11 @@ __all__ = [
     "as_dict",
     "decimal_or_none",
     "entity_href",
-    "evaluate",
     "history",
     "inventory_rows",
     "latest_readings",
-    "measure",
-    "optional_module",
-    "register",
     "report_row",
     "report_variance",
+    "run_every",
     "settlement_reports",
-    "wired",
 ]

@@ -37,6 +37,11 @@ class LazySpecs:
                     self._loaded = self._load()
         return self._loaded
 
+    def forget(self) -> None:
+        """Read the files again on the next use (after a command rewrote one)."""
+        with self._lock:
+            self._loaded = None
+
     def get(self, name: str, model: type[M], *, needs: tuple[str, ...] = ()) -> M:
         """``SpecSet.get`` on the loaded set."""
         return self.loaded().get(name, model, needs=needs)

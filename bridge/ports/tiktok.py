@@ -272,3 +272,13 @@ class TikTokFinance(Protocol):
     def withdrawals(self, shop_id: str, *, since: datetime, until: datetime) -> Iterator[Withdrawal]:
         """Get Withdrawals (every type) created in the window."""
         ...
+
+
+class TikTokTokens(Protocol):
+    """The connected shops' OAuth tokens, for the shops flow."""
+
+    def refresh(self, shop_id: str, stale_token: str | None = None) -> str:
+        """Refresh the shop's access token now and return it (a no-op returning the stored token when
+        another thread or process already replaced ``stale_token``). ``NeedsHumanError`` when the seller
+        must authorize again; ``RetriableError`` on a transient failure."""
+        ...

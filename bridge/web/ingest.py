@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.logs import correlation_id, new_correlation_id
 from bridge.store.queue import JobSpec
 from bridge.store.storable import fit, fit_optional, storable, storable_json
@@ -31,7 +31,7 @@ class Ingested:
 
 
 def ingest(
-    container: Container,
+    container: App,
     *,
     source: str,
     event_id: str,
@@ -109,7 +109,7 @@ def _with_cid(spec: Any, cid: str) -> Any:
     return replace(spec, correlation_id=cid)
 
 
-def reroute(container: Container, inbox_id: int) -> Ingested:
+def reroute(container: App, inbox_id: int) -> Ingested:
     """Route a stored event again (after a flow for its topic landed, or a routing bug was fixed).
 
     Jobs are enqueued with the router's idempotency keys, so rerouting twice does not double them.
