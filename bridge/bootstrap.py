@@ -19,7 +19,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Generic, Literal, TypedDict, TypeVar
+from typing import Any, Generic, Literal, TypedDict, TypeVar, cast
 
 from typing_extensions import Unpack
 
@@ -123,7 +123,7 @@ class Lazy(Generic[T]):
                 if not self._built:
                     self._value = self._build()
                     self._built = True
-        return self._value  # type: ignore[return-value]
+        return cast(T, self._value)
 
     @property
     def built(self) -> bool:
@@ -197,6 +197,22 @@ class Flows:
     monitoring: Monitoring
 
 
+class FlowOverrides(TypedDict, total=False):
+    """The typed keyword overrides of ``App.with_flows`` (one per ``Flows`` field)."""
+
+    system: SystemJobs
+    shops: ShopLifecycle
+    orders: OrderSync
+    inventory: InventorySync
+    catalog: CatalogSync
+    fulfillment: FulfillmentSync
+    returns: ReturnSync
+    cancellations: CancellationSync
+    settlement: SettlementService
+    ledger_audit: LedgerAuditService
+    monitoring: Monitoring
+
+
 @dataclass(frozen=True)
 class App:
     """The wired bridge (see the module docstring)."""
@@ -226,6 +242,19 @@ class App:
         ports = _adapters(self.settings, self.clock, self.store, tiktok_client, netsuite_client)
         return _assemble(self.settings, self.clock, self.store, self.specs, tiktok_client, netsuite_client,
                          dataclasses.replace(ports, alerter=self.ports.alerter), self.areas)
+
+    def with_flows(self, **overrides: Unpack[FlowOverrides]) -> App:
+        """This app with some flows replaced (a flow over a fake port, or with other specs); the registry is
+        built again over them. The other flows keep the references they were built with."""
+        flows = dataclasses.replace(self.flows, **overrides)
+        return dataclasses.replace(self, flows=flows, registry=_registry(self.settings, flows, self.areas))
+
+    def with_settings(self, **changes: Any) -> App:
+        """This app with some settings changed (``Settings.model_copy(update=changes)``): the same store and
+        clients; the specs are read again (from the new ``specs_dir``, say) and the flows rebuilt."""
+        settings = self.settings.model_copy(update=changes)
+        specs = LazySpecs(lambda: load_all_specs(settings.specs_dir))
+        return _assemble(settings, self.clock, self.store, specs, self.tiktok, self.netsuite, self.ports, self.areas)
 
     def with_specs(self, specs: SpecSet) -> App:
         """This app running with exactly ``specs`` (``ttns worker`` uses the set it checked at start)."""
@@ -356,11 +385,15 @@ class _Tokens:
 def _assemble(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, tiktok: Lazy[TikTok],
               netsuite: Lazy[NetSuiteClient], ports: Ports, areas: tuple[Area, ...]) -> App:
     flows = _flows(settings, clock, store, specs, ports, areas)
+    return App(settings=settings, clock=clock, store=store, specs=specs, tiktok=tiktok, netsuite=netsuite,
+               ports=ports, flows=flows, registry=_registry(settings, flows, areas), areas=areas)
+
+
+def _registry(settings: Settings, flows: Flows, areas: tuple[Area, ...]) -> Registry:
     registry = Registry()
     for area in areas:
         _REGISTER[area](registry, flows, settings)
-    return App(settings=settings, clock=clock, store=store, specs=specs, tiktok=tiktok, netsuite=netsuite,
-               ports=ports, flows=flows, registry=registry, areas=areas)
+    return registry
 
 
 def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: Ports,
@@ -527,4 +560,4 @@ _REGISTER: dict[Area, Callable[[Registry, Flows, Settings], None]] = {
     "monitoring": _monitoring,
 }
 
-__all__ = ["AREAS", "App", "Area", "Flows", "Lazy", "PortOverrides", "Ports", "build", "secret_box"]
+__all__ = ["AREAS", "App", "Area", "FlowOverrides", "Flows", "Lazy", "PortOverrides", "Ports", "build", "secret_box"]

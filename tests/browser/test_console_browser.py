@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.mapping.orders import ItemRef
 from bridge.sandbox.tiktok import TikTokSandbox, TikTokSandboxConfig, create_app
 from bridge.sandbox.tiktok import fulfillment as sfulfillment
@@ -52,7 +52,7 @@ class AnyLedger(FakeLedger):
 @dataclass
 class Rig:
     url: str
-    container: Container
+    container: App
     sandbox: Sandbox
     netsuite: FakeNetSuiteOrders
 
@@ -81,11 +81,11 @@ def rig(sqlite_url: str) -> Iterator[Rig]:
                           {s["region"]: s for s in state["shops"]})
         c = build(make_settings(sqlite_url, sandbox, public_url=server.url, specs_dir=sandbox_specs_dir(),
                                 retry_base_seconds=0.01, retry_cap_seconds=0.01), flows=FLOWS)
-        wire_fast(c)
+        c = wire_fast(c)
         netsuite = FakeNetSuiteOrders({"US-MUG-12": ItemRef("103")})
-        c.set("netsuite.orders", netsuite)
-        c.set("netsuite.lookup", EveryRecordExists())
-        c.set("netsuite.ledger", AnyLedger())
+        c = c.with_ports(netsuite_orders=netsuite)
+        c = c.with_ports(netsuite_lookup=EveryRecordExists())
+        c = c.with_ports(netsuite_ledger=AnyLedger())
         c.store.users.add("ops", PASSWORD)
         holder["app"] = create_bridge(container=c)
         sb.update_app(sandbox.app_key, redirect_uri=server.url + "/oauth/tiktok/callback")
@@ -115,7 +115,7 @@ def _statement(rig: Rig, shop_id: str) -> str:
 
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
     (made,) = rig.sandbox.sb.generate_statements(tomorrow.isoformat(), shop_id=shop_id)
-    finance = rig.container.get("tiktok.finance")
+    finance = rig.container.ports.tiktok_finance
     now = datetime.now(UTC)
     (summary,) = [s for s in finance.statements(shop_id, since=now - timedelta(days=2), until=now + timedelta(days=2))
                   if s.id == made["id"]]

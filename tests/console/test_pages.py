@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import re
-import sys
+from dataclasses import replace
 from decimal import Decimal
 from html import unescape
-
-import pytest
 
 from bridge.alerts import Alert, Alerter
 from bridge.flows import monitoring
@@ -29,7 +27,7 @@ def _world(console: Console) -> Orders:
     c.store.calls.record(system="tiktok", operation="order.detail", method="GET",
                          path="/order/202507/orders?ids=576&access_token=tok-secret-in-url", status=200,
                          duration_ms=87, outcome="ok", request_id="req-1", entity=f"order:{SHOP}:576")
-    monitoring.evaluate(c, alert=False)
+    c.flows.monitoring.evaluate(alert=False)
     Alerter(c.store.engine, c.settings, channels=[]).fire(
         Alert(key="monitor:queue_stalled", title="Stalled jobs: 3 jobs", severity="critical", value=Decimal(3),
               threshold=Decimal(0), path="/console/monitors#queue_stalled"))
@@ -198,15 +196,15 @@ def test_connections_show_shops_countdowns_and_netsuite_without_secrets(console:
     assert "1234567_SB1" in html and "Token-based (TBA)" in html and "token secret: set" in html
 
 
-def test_areas_not_set_up_say_so(console: Console, monkeypatch: pytest.MonkeyPatch) -> None:
-    for area in ("settlement", "inventory", "fulfillment"):  # as if these flows had not landed
-        monkeypatch.setitem(sys.modules, f"bridge.flows.{area}", None)
-    console.container._factories.pop("netsuite.monitoring", None)  # nor the NetSuite totals reader
-    console.container._lazy.pop("netsuite.monitoring", None)
+def test_areas_not_set_up_say_so(console: Console) -> None:
+    c = console.container  # built without the settlement and inventory areas
+    assert "settlement" not in c.areas and "inventory" not in c.areas
+    mon = replace(c.flows.monitoring, fulfillment=None, totals=None)  # nor fulfillment, nor the NetSuite totals
+    console.use(replace(c, flows=replace(c.flows, monitoring=mon)))
     assert "settlement: not configured" in console.html("/console/settlement")
     assert "settlement: not configured" in console.html("/console/settlement/ST1")
     assert "inventory: not configured" in console.html("/console/inventory")
-    monitoring.evaluate(console.container, alert=False)
+    console.container.flows.monitoring.evaluate(alert=False)
     mon = console.html("/console/monitors")
     assert "settlement: not configured" in mon and "fulfillment: not configured" in mon
     assert "inventory: not configured" in mon and "needs the NetSuite totals reader" in mon
@@ -259,9 +257,7 @@ def test_specs_page_shows_problems_and_the_specs_that_load(console: Console, tmp
     specs.mkdir()
     shutil.copy(sandbox_specs_dir() / "orders.yaml", specs)
     (specs / "monitoring.yaml").write_text("version: 1\nmonitors:\n  exceptions_open:\n    after_minute: 5\n")
-    c = console.container
-    c.settings = c.settings.model_copy(update={"specs_dir": specs})
-    c._lazy.pop("specs", None)  # the web process loads the specs again
+    console.use(console.container.with_settings(specs_dir=specs))  # the web process loads the specs again
     html = unescape(console.html("/console/specs"))
     assert "monitoring.yaml: monitors.exceptions_open.after_minute: unknown key" in html
     assert "did you mean 'after_minutes'?" in html and 'id="spec-orders"' in html
@@ -270,9 +266,7 @@ def test_specs_page_shows_problems_and_the_specs_that_load(console: Console, tmp
 def test_specs_page_lists_the_placeholders_left(console: Console) -> None:
     from tests.support.specs import SHIPPED_SPECS
 
-    c = console.container
-    c.settings = c.settings.model_copy(update={"specs_dir": SHIPPED_SPECS})
-    c._lazy.pop("specs", None)
+    console.use(console.container.with_settings(specs_dir=SHIPPED_SPECS))
     html = unescape(console.html("/console/specs"))
     assert "mapping_specs/orders.yaml: defaults.subsidiary: placeholder not filled in" in html
     assert "fix: replace it with the subsidiary that sells on TikTok Shop" in html and 'id="spec-settlement"' in html

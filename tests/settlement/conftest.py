@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.clock import ManualClock
 from bridge.settings import Settings
 from bridge.store.queue import JobSpec
@@ -33,7 +33,7 @@ def write_spec(directory: Path, **over: Any) -> Path:
 
 @dataclass
 class World:
-    c: Container
+    c: App
     tiktok: FakeTikTokFinance
     ledger: FakeLedger
     clock: ManualClock
@@ -75,8 +75,8 @@ def make_world(sqlite_url: str, tmp_path: Path, **spec: Any) -> World:
                         retry_base_seconds=0.01, retry_cap_seconds=0.01)
     c = build(settings, clock=clock, flows=FLOWS)
     tiktok, ledger = FakeTikTokFinance(), FakeLedger()
-    c.set("tiktok.finance", tiktok)
-    c.set("netsuite.ledger", ledger)
+    c = c.with_ports(tiktok_finance=tiktok)
+    c = c.with_ports(netsuite_ledger=ledger)
     c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
     return World(c, tiktok, ledger, clock, SettlementStore(c.store.engine, clock))
 

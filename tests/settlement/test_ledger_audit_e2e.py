@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.flows import ledger_audit
-from bridge.flows.settlement import service
 from bridge.mapping.settlement import account_for
 from bridge.sandbox.tiktok import TikTokSandbox
 from tests.netsuite.sandbox_support import Sandbox as NsSandbox
@@ -26,7 +25,7 @@ D = Decimal
 DAYS, PER_DAY = 3, 12
 
 
-def wire(url: str, sb: TikTokSandbox, ns: NsSandbox, tmp_path: Path, sqlite_url: str) -> tuple[Container, str]:
+def wire(url: str, sb: TikTokSandbox, ns: NsSandbox, tmp_path: Path, sqlite_url: str) -> tuple[App, str]:
     ns.reset()
     ns.sb.seed({"account": [{"externalId": eid, "acctNumber": eid[5:], "acctName": name, "acctType": {"id": kind}}
                             for eid, (name, kind) in month.EXTRA_ACCOUNTS.items()]})
@@ -34,13 +33,13 @@ def wire(url: str, sb: TikTokSandbox, ns: NsSandbox, tmp_path: Path, sqlite_url:
     shop_id = next(s["id"] for s in state["shops"] if s["region"] == "US")
     order_ids = month.simulate_month(sb, shop_id, days=DAYS, per_day=PER_DAY)
     c, _clock = month.wire_bridge(url, sb, ns, tmp_path, sqlite_url, month.SPEC, state["apps"][0], shop_id)
-    ledger_audit.register(c.registry, c)
+    c.registry.handler(ledger_audit.KIND_AUDIT, c.flows.ledger_audit.handle_audit)
     month.link_orders(c, sb, shop_id, order_ids)
     month.import_now(c, "audit", DAYS)
     return c, shop_id
 
 
-def window(c: Container) -> tuple[datetime, datetime]:
+def window(c: App) -> tuple[datetime, datetime]:
     now = c.clock.now()
     return now - timedelta(days=DAYS + 3), now + timedelta(days=1)
 
@@ -53,7 +52,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
     c, shop_id = wire(url, sb, netsuite_server, tmp_path, sqlite_url)
     try:
         since, until = window(c)
-        [rep] = ledger_audit.audit_shops(c, since, until)
+        [rep] = c.flows.ledger_audit.audit_shops(since, until)
         assert rep.findings == () and rep.ok, [f.message for f in rep.findings]
         assert len(rep.statements) == DAYS and len(rep.payouts) == DAYS and rep.gl_lines > 0
         totals = {r.figure: r for r in rep.totals}
@@ -61,16 +60,16 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
         assert all(r.difference == 0 for r in rep.totals)
         assert rep.summary()["difference"] == "0.00"
         pay = rep.payouts[0]
-        assert ledger_audit.verdict(c, "payout", shop_id, pay.id) is not None
-        assert ledger_audit.verdict(c, "payout", shop_id, pay.id)["ok"] is True  # type: ignore[index]
+        assert c.flows.ledger_audit.verdict("payout", shop_id, pay.id) is not None
+        assert c.flows.ledger_audit.verdict("payout", shop_id, pay.id)["ok"] is True  # type: ignore[index]
 
         # the same refund posted a second time: a journal that repeats one statement's refund line
-        svc = service(c)
+        svc = c.flows.settlement
         settings = svc.posting_settings(shop_id)
         target = next(s for s in rep.statements if any(f.figure == "refunds" and f.tiktok for f in s.figures))
         refund = next(f.tiktok for f in target.figures if f.figure == "refunds")
         returns_acct = account_for("revenue.refund_subtotal_before_discount_amount", settings)[0]
-        client = c.get("netsuite")
+        client = c.netsuite()
         client.create("journalEntry", {
             "externalId": f"TTS-STMT-{target.id}-ADJ1", "tranDate": c.clock.now().date().isoformat(),
             "subsidiary": {"id": settings.subsidiary}, "currency": {"id": settings.currencies["USD"]},
@@ -84,7 +83,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
         c.clock.advance(days=1)  # type: ignore[attr-defined]
 
         since, until = window(c)
-        [bad] = ledger_audit.audit_shops(c, since, until)
+        [bad] = c.flows.ledger_audit.audit_shops(since, until)
         assert not bad.ok
         codes = {(f.code, f.subject) for f in bad.findings}
         assert ("DOUBLE_COUNT", f"statement:{target.id}") in codes
@@ -98,7 +97,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
         assert ("LEDGER_MISSING_POSTING", f"ledger:statement:{shop_id}:{unposted['id']}") in open_codes
         assert all(e.owner == "finance" and e.fix_hint for e in c.store.exceptions.list(status="open")
                    if e.code.startswith("LEDGER_"))
-        payout_verdict = ledger_audit.verdict(c, "statement", shop_id, target.id)
+        payout_verdict = c.flows.ledger_audit.verdict("statement", shop_id, target.id)
         assert payout_verdict is not None and payout_verdict["ok"] is False
 
         # the CLI: same audit, JSON figures, exit 1 on a difference
@@ -106,7 +105,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
 
         runner = CliRunner()
         res = runner.invoke(main, ["ledger", "audit", "--since", since.date().isoformat(), "--until",
-                                   until.date().isoformat(), "--json", "--no-exceptions"], obj=Obj(container=c),
+                                   until.date().isoformat(), "--json", "--no-exceptions"], obj=Obj(c),
                             catch_exceptions=False)
         assert res.exit_code == 1, res.output
         doc: dict[str, Any] = json.loads(res.output[res.output.index("{"):])
@@ -114,7 +113,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
         assert D(shop["difference"]) > 0 and {f["code"] for f in shop["findings"]} >= {"DOUBLE_COUNT",
                                                                                        "MISSING_POSTING"}
         text = runner.invoke(main, ["ledger", "audit", "--since", since.date().isoformat(), "--until",
-                                    until.date().isoformat(), "--no-exceptions", "--orders"], obj=Obj(container=c),
+                                    until.date().isoformat(), "--no-exceptions", "--orders"], obj=Obj(c),
                              catch_exceptions=False)
         assert text.exit_code == 1
         assert "Per account" in text.output and "DOUBLE_COUNT" in text.output and "differences found" in text.output

@@ -342,6 +342,8 @@ def _settlement_report(kind: str, ident: str) -> Any:
     if not _ID.match(ident):
         return _error(400, "Bad id", "Statement and payout ids are letters, digits, '.', '_' or '-'.")
     c = _c()
+    if "settlement" not in c.areas:
+        return _not_configured()
     svc = c.flows.settlement
     got = svc.report(statement_id=ident) if kind == "statement" else svc.report(payment_id=ident)
     if got is None:
