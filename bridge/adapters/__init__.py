@@ -1,5 +1,6 @@
-"""Adapters: the flow ports (``bridge/flows/ports.py``) implemented over the TikTok and NetSuite
-clients. One module per area, each exposing ``provide(container)`` which registers its services
-(e.g. ``container.provide("tiktok.orders", …)``); ``bridge.bootstrap`` calls every module listed in
-``ADAPTER_MODULES``. Tests replace any service with ``container.set(name, fake)``.
+"""Adapters: the ports of ``bridge.ports`` implemented over the TikTok and NetSuite clients, one module
+per area (``orders``, ``inventory``, ``fulfillment``, ``settlement``, ``ledger_audit``, ``monitoring``).
+Each adapter takes its client as a zero-argument callable (``bridge.bootstrap.Lazy``), so the client is
+built on the first call, never at wiring time. ``bridge.bootstrap`` is the only module that imports them;
+tests pass fakes of the ports instead (``build(settings, tiktok_orders=fake)``).
 """

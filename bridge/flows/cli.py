@@ -7,7 +7,7 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -256,7 +256,7 @@ def register(main: click.Group) -> None:
         click.echo(f"{changed} of {seen} recent order(s) would change")
 
 
-def _only_shop(c: Any) -> str:
+def _only_shop(c: App) -> str:
     shops = c.store.shops.list()
     if not shops:
         raise click.ClickException("no shop is connected (connect one with `ttns shops connect`)")

@@ -27,7 +27,7 @@ def _json(doc: Any) -> str:
     return json.dumps(doc, indent=2, sort_keys=True, default=lambda v: str(v) if isinstance(v, Decimal) else repr(v))
 
 
-def _shop_of(c: Any, shop: str | None) -> str:
+def _shop_of(c: App, shop: str | None) -> str:
     if shop:
         return shop
     shops = c.store.shops.list(status="active")

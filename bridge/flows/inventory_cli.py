@@ -20,6 +20,7 @@ import click
 
 if TYPE_CHECKING:
     from bridge.bootstrap import App
+    from bridge.store.repos import Shop
 import yaml
 
 
@@ -31,7 +32,7 @@ def _app(ctx: click.Context) -> App:
     return obj.app()
 
 
-def _shops(c: Any, shop_ids: tuple[str, ...]) -> list[Any]:
+def _shops(c: App, shop_ids: tuple[str, ...]) -> list[Shop]:
     shops = [s for s in c.store.shops.list(status="active") if not shop_ids or s.id in shop_ids or s.name in shop_ids]
     if not shops:
         raise click.ClickException("no active shop (connect one with `ttns shops connect`)")

@@ -39,6 +39,7 @@ def value(m: dict[str, list[tuple[dict[str, str], float]]], name: str, **labels:
 
 def _seed(console: Console) -> None:
     w = Orders(console.container)
+    console.use(w.c)  # the pages and monitors see the fakes too
     w.place("576", "MUG")
     w.webhook("576")
     w.place("577", "NEW-SKU", "9.00")

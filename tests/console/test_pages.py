@@ -18,6 +18,7 @@ from tests.support.specs import sandbox_specs_dir
 
 def _world(console: Console) -> Orders:
     w = Orders(console.container)
+    console.use(w.c)  # the pages and monitors see the fakes too
     w.place("576", "MUG")
     w.webhook("576")
     w.place("577", "NEW-SKU", "9.00")  # not in NetSuite: an exception for ops
@@ -188,7 +189,7 @@ def test_dashboard_shows_flows_monitors_and_exceptions(console: Console) -> None
 
 
 def test_connections_show_shops_countdowns_and_netsuite_without_secrets(console: Console) -> None:
-    Orders(console.container)
+    console.use(Orders(console.container).c)
     html = console.html("/console/connections")
     assert 'data-shop="7494049642642441621"' in html and "Demo shop" in html
     assert re.search(r'class="countdown[^"]*" data-expires="[^"]+">\s*(5|6) d', html)

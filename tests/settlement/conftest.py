@@ -22,7 +22,7 @@ from tests.settlement.fakes import FakeLedger, FakeTikTokFinance
 from tests.settlement.specs import settings_dict
 
 SHOP = "7494049642642441621"
-FLOWS = ("bridge.flows.system", "bridge.flows.settlement")
+AREAS = ("system", "settlement")
 
 
 def write_spec(directory: Path, **over: Any) -> Path:
@@ -73,7 +73,7 @@ def make_world(sqlite_url: str, tmp_path: Path, **spec: Any) -> World:
     clock = ManualClock(datetime(2025, 3, 4, 2, 0, tzinfo=UTC))
     settings = Settings(database_url=sqlite_url, specs_dir=write_spec(tmp_path / "specs", **spec),
                         retry_base_seconds=0.01, retry_cap_seconds=0.01)
-    c = build(settings, clock=clock, flows=FLOWS)
+    c = build(settings, clock=clock, areas=AREAS)
     tiktok, ledger = FakeTikTokFinance(), FakeLedger()
     c = c.with_ports(tiktok_finance=tiktok)
     c = c.with_ports(netsuite_ledger=ledger)
