@@ -438,7 +438,7 @@ def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: 
         settlement=settle,
         ledger_audit=audit,
         monitoring=Monitoring(store=store, specs=specs, clock=clock, alerter=p.alerter, tiktok=p.tiktok_orders,
-                              totals=p.netsuite_totals, fulfillment=ship,
+                              totals=p.netsuite_totals, fulfillment=ship if "fulfillment" in areas else None,
                               inventory=inv if "inventory" in areas else None,
                               settlement=settle if "settlement" in areas else None,
                               ledger_audit=audit if "ledger_audit" in areas else None),
@@ -494,6 +494,13 @@ def _catalog(r: Registry, f: Flows, s: Settings) -> None:
     r.handler(catalog.KIND_CUTOVER, f.catalog.handle_cutover)
     r.schedule(Schedule(name=catalog.KIND_PRICES_PLAN, kind=catalog.KIND_PRICES_PLAN,
                         every_seconds=catalog.PLAN_EVERY_SECONDS))
+    r.handler(catalog.KIND_CHANGES, f.catalog.handle_changes)
+    r.handler(catalog.KIND_REVIEW, f.catalog.handle_review)
+    r.handler(catalog.KIND_FULL, f.catalog.handle_full)
+    for topic in catalog.NETSUITE_TOPICS:
+        r.router("netsuite", topic, catalog.route_items)
+    r.router("tiktok", "5", catalog.route_product_status)  # replaces the inventory flow's, which it includes
+    r.schedule(Schedule(name=catalog.KIND_FULL, kind=catalog.KIND_FULL, cron=s.inventory_full_push_cron))
 
 
 def _fulfillment(r: Registry, f: Flows, s: Settings) -> None:

@@ -1,7 +1,7 @@
 """`ttns`: run the bridge's processes and operate it.
 
 Core commands live here; each area adds its own through a module in ``CLI_MODULES`` exposing
-``register(main: click.Group)`` (a module that has not landed yet is skipped).
+``register(main: click.Group)``; every module listed is part of the build (a missing one is an error).
 """
 
 from __future__ import annotations
@@ -526,11 +526,14 @@ def users() -> None:
 @users.command("add")
 @click.argument("username")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice(["viewer", "operator", "admin"]), default=None,
+              help="viewer reads, operator also acts on the work, admin also manages users and connections "
+                   "(a new user: admin unless given; an existing user keeps theirs)")
 @pass_obj
-def users_add(obj: Obj, username: str, password: str) -> None:
-    """Create a console user (or set a new password)."""
+def users_add(obj: Obj, username: str, password: str, role: str | None) -> None:
+    """Create a console user (or set a new password, and role)."""
     try:
-        obj.app().store.users.add(username, password)
+        obj.app().store.users.add(username, password, role)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"user {username} saved")
@@ -549,13 +552,7 @@ def users_logout(obj: Obj, username: str) -> None:
 
 def _load_extensions() -> None:
     for module_name in CLI_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name or (exc.name and module_name.startswith(exc.name + ".")):
-                continue
-            raise
-        module.register(main)
+        importlib.import_module(module_name).register(main)
 
 
 _load_extensions()

@@ -21,7 +21,15 @@ from bridge.mapping.inventory import WarehouseInfo
 from bridge.mapping.skus import MatchSpec
 from bridge.netsuite.client import NetSuiteClient
 from bridge.ports.netsuite import LocationInfo
-from bridge.ports.tiktok import CreatedProduct, ProductInfo, Refusal, SkuInfo, TikTokRefused, WarehouseStock
+from bridge.ports.tiktok import (
+    AuditFailure,
+    CreatedProduct,
+    ProductInfo,
+    Refusal,
+    SkuInfo,
+    TikTokRefused,
+    WarehouseStock,
+)
 from bridge.tiktok.wiring import TikTok
 
 log = logging.getLogger("bridge.adapters.inventory")
@@ -118,8 +126,11 @@ class TikTokInventoryAdapter:
         skus = tuple(SkuInfo(
             s.id, s.seller_sku, tuple(str(i.warehouse_id) for i in s.inventory if i.warehouse_id),
             (s.price.sale_price or s.price.amount or None), s.price.currency) for s in p.skus)
+        audit = tuple(AuditFailure(str(a.get("position") or ""), tuple(str(r) for r in a.get("reasons") or ()),
+                                   tuple(str(x) for x in a.get("suggestions") or ()))
+                      for a in p.audit_failed_reasons or () if isinstance(a, dict))
         return ProductInfo(p.id, p.status, p.title, skus, tuple(cats), p.update_time, p.description,
-                           p.external_product_id)
+                           p.external_product_id, str((p.audit or {}).get("status") or ""), audit)
 
     def products(self, shop_id: str) -> Iterator[ProductInfo]:
         for p in self._shop(shop_id).products.search(page_size=100):
@@ -221,7 +232,12 @@ class TikTokInventoryAdapter:
                                                   f"({len(resp.content)} bytes)")])
         ctype = resp.headers.get("content-type", "image/jpeg").split(";")[0]
         name = url.rsplit("/", 1)[-1] or "image.jpg"
-        uploaded = self._shop(shop_id).products.upload_image(resp.content, filename=name, content_type=ctype)
+        from bridge.tiktok.client import TikTokError
+
+        try:
+            uploaded = self._shop(shop_id).products.upload_image(resp.content, filename=name, content_type=ctype)
+        except TikTokError as exc:
+            raise TikTokRefused([_refusal_from(exc)]) from exc
         return str(uploaded.uri)
 
     def update_prices(self, shop_id: str, product_id: str, prices: Mapping[str, Decimal],

@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bridge.benchmarks.harness import REPO, available, database, free_port, spawn, wait_http
+from bridge.benchmarks.harness import REPO, database, free_port, spawn, wait_http
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig
 from bridge.sandbox.netsuite.config import Faults, LatencyModel
 from bridge.sandbox.tiktok.config import FaultConfig, TikTokSandboxConfig
@@ -177,8 +177,6 @@ class Chaos:
     # -- the scenario ------------------------------------------------------------------------
     def _link_catalog(self) -> None:
         """Locations, SKU matching and a first stock push, as a merchant sets up (so stock is audited)."""
-        if not available("bridge.flows.inventory"):
-            return
 
         tiktok = self.world.tiktok_sb
         tiktok.set_faults(rate_429=0.0)  # set-up runs in this process, without the workers' retries
@@ -189,7 +187,7 @@ class Chaos:
 
     def ship(self) -> None:
         """The warehouse ships some synced orders in NetSuite while the faults are still on."""
-        if not (self.o.run_scripts and self.o.shipments and available("bridge.flows.fulfillment")):
+        if not (self.o.run_scripts and self.o.shipments):
             return
         import requests
 
@@ -215,7 +213,7 @@ class Chaos:
 
     def settle_statement(self) -> None:
         """Shipped orders complete; TikTok issues the day's statement; the bridge imports and posts it."""
-        if not (self.o.statement and self.shipped and available("bridge.flows.settlement")):
+        if not (self.o.statement and self.shipped):
             return
         from datetime import UTC, datetime, timedelta
 
@@ -336,8 +334,6 @@ class Chaos:
 
     def _audit_stock(self) -> dict[str, Any]:
         """TikTok's number for every SKU and warehouse equals what the bridge computes from NetSuite now."""
-        if not available("bridge.flows.inventory"):
-            return {"checked": False, "why": "the inventory flow is not part of this build"}
 
         rows = self.container.flows.inventory.drift(limit=100_000, only_drift=False)
         off = [r for r in rows if r["diff"] != 0]
@@ -355,9 +351,6 @@ class Chaos:
         (not the bridge's own figures)."""
         if not self.statements:
             return {"checked": False, "why": "no statement issued (nothing shipped and completed)"}
-        if not available("bridge.flows.ledger_audit"):
-            return {"checked": False, "why": "the ledger audit is not part of this build",
-                    "problems": ["the statement could not be audited (no ledger audit)"]}
 
         [rep] = self.container.flows.ledger_audit.audit_shops(*self.window, [self.world.shop_id])
         summary = rep.summary()

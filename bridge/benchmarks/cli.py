@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 # The flash-sale phases, in the order they run (`--phases`); warm-up always runs.
-PHASES = ("webhook_ack", "steady", "burst", "stock_changes", "fulfillments", "oversell")
+PHASES = ("webhook_ack", "steady", "burst", "stock_changes", "price_changes", "fulfillments", "oversell")
 
 
 def register(main: click.Group) -> None:
@@ -74,6 +75,80 @@ def register(main: click.Group) -> None:
                           f"{f.claim_complete_per_s:,.0f}", "" if ratio is None else f"{ratio:.2f}")
         Console().print(table)
         click.echo(note)
+
+    @bench.command("webhooks")
+    @click.option("--rates", default="100,200,400,600,800,1000,1200,1500", show_default=True,
+                  help="Offered webhooks per second, in order (comma-separated).")
+    @click.option("--seconds", type=float, default=10.0, show_default=True, help="Load per rate and app.")
+    @click.option("--backlog", type=int, default=100_000, show_default=True, help="Queued jobs in the database.")
+    @click.option("--worker-processes", type=int, default=1, show_default=True)
+    @click.option("--worker-threads", type=int, default=16, show_default=True)
+    @click.option("--job-seconds", type=float, default=0.5, show_default=True,
+                  help="How long each job holds its worker thread (a NetSuite call's latency).")
+    @click.option("--senders", type=int, default=16, show_default=True, help="Load generator connections.")
+    @click.option("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                  show_default=True,
+                  help="Admin URL; a temporary database is created on that server and dropped afterwards.")
+    @click.option("--engine", "engines", multiple=True, type=click.Choice(["sqlite", "postgresql"]),
+                  default=("sqlite", "postgresql"), show_default=True)
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-out/webhooks"),
+                  show_default=True, help="Load files and process logs; webhooks.json with every point.")
+    @click.option("--json", "as_json", is_flag=True)
+    def bench_webhooks(rates: str, seconds: float, backlog: int, worker_processes: int, worker_threads: int,
+                       job_seconds: float, senders: int, postgres_url: str, engines: tuple[str, ...], out: Path,
+                       as_json: bool) -> None:
+        """Webhook intake: offered rate vs achieved, p50/p99, for `ttns web` and a bare verify+insert app
+        side by side, with a backlog of queued jobs and workers running."""
+        from dataclasses import asdict
+
+        from rich.console import Console
+        from rich.table import Table
+
+        from bridge.benchmarks.queue import temporary_database
+        from bridge.benchmarks.webhooks import P99_TARGET_MS, run_engine
+
+        offered = tuple(float(r) for r in rates.split(",") if r.strip())
+        runs = []
+        for kind in engines:
+            with temporary_database(kind, postgres_url) as url:
+                runs.append(run_engine(kind, url, rates=offered, seconds=seconds, backlog=backlog,
+                                       worker_processes=worker_processes, worker_threads=worker_threads,
+                                       job_seconds=job_seconds, senders=senders, work=out,
+                                       log=lambda m: click.echo(m, err=True)))
+        summary = [{"engine": r.engine, "ttns_kept_per_s": r.best_kept("ttns"), "bare_kept_per_s": r.best_kept("bare"),
+                    "share": round(r.best_kept("ttns") / r.best_kept("bare"), 3) if r.best_kept("bare") else None,
+                    "backlog_before": r.backlog_before, "backlog_after": r.backlog_after, "inbox_rows": r.inbox_rows,
+                    "order_sync_jobs": r.jobs_from_webhooks} for r in runs]
+        doc = {"points": [{**asdict(p), "kept": p.kept} for r in runs for p in r.points], "summary": summary,
+               "settings": {"seconds": seconds, "backlog": backlog, "worker_processes": worker_processes,
+                            "worker_threads": worker_threads, "job_seconds": job_seconds, "senders": senders}}
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "webhooks.json").write_text(json.dumps(doc, indent=2))
+        if as_json:
+            click.echo(json.dumps(doc, indent=2))
+            return
+        console = Console()
+        for r in runs:
+            table = Table("offered/s", "ttns achieved/s", "ttns p50 / p99 ms", "bare achieved/s", "bare p50 / p99 ms",
+                          title=f"{r.engine}: webhook intake, {backlog:,} queued jobs, {worker_processes} worker "
+                                f"process(es) x {worker_threads} threads")
+            by_rate: dict[float, dict[str, Any]] = {}
+            for p in r.points:
+                by_rate.setdefault(p.offered, {})[p.app] = p
+            for rate, apps in by_rate.items():
+                cells = []
+                for app in ("ttns", "bare"):
+                    q = apps.get(app)
+                    mark = "" if q is None or q.kept else " ✗"
+                    cells += ["" if q is None else f"{q.achieved:,.0f}{mark}",
+                              "" if q is None else f"{q.p50_ms} / {q.p99_ms}" + (f" ({q.errors} errors)" if q.errors
+                                                                                 else "")]
+                table.add_row(f"{rate:,.0f}", *cells)
+            console.print(table)
+        for s in summary:
+            click.echo(f"{s['engine']}: ttns keeps p99 < {P99_TARGET_MS:.0f} ms up to {s['ttns_kept_per_s']:,.0f}/s, "
+                       f"bare up to {s['bare_kept_per_s']:,.0f}/s (share {s['share']}); backlog "
+                       f"{s['backlog_before']:,} → {s['backlog_after']:,} queued; {s['inbox_rows']:,} inbox rows")
 
     @bench.command("charts")
     @click.argument("out", type=click.Path(file_okay=False, exists=True, path_type=Path))

@@ -20,6 +20,7 @@ Figures go to ``OUT/bench.json`` and charts to ``OUT/*.png``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
@@ -39,7 +40,7 @@ from typing import Any
 
 import requests
 
-from bridge.benchmarks.harness import REPO, available, database, free_port, percentile, spawn, wait_http
+from bridge.benchmarks.harness import REPO, database, free_port, percentile, spawn, wait_http
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig
 from bridge.sandbox.netsuite.config import LatencyModel
 from bridge.sandbox.tiktok.config import TikTokSandboxConfig
@@ -73,6 +74,7 @@ class BenchOptions:
     web_workers: int = 2
     run_scripts: bool = True
     stock_changes: int = 20
+    price_changes: int = 20
     fulfillments: int = 20
     hot_buffer: int = 20
     phases: tuple[str, ...] = ()  # empty: all; warm-up always runs
@@ -178,8 +180,6 @@ class Bench:
     def _link_catalog(self) -> None:
         """Locations, SKU index and a first full stock push (what `ttns locations pull`, `ttns skus
         match` and `ttns inventory push --all` do when a merchant sets up)."""
-        if not available("bridge.flows.inventory"):
-            return
 
         self.container.flows.inventory.first_sync("bench set-up")
 
@@ -351,8 +351,6 @@ class Bench:
     def stock_changes(self) -> Phase:
         """NetSuite receipts (the SuiteScript user event posts each) until TikTok shows the new number."""
         name = "stock change → TikTok"
-        if not available("bridge.flows.inventory"):
-            return Phase(name, skipped="the inventory flow is not part of this build")
         if not self.o.run_scripts:
             return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
         world = self.world
@@ -378,12 +376,51 @@ class Bench:
                             "timeouts": timeouts, "latency_s": summary(latencies),
                             "tiktok_inventory_calls_per_change": round(calls / max(self.o.stock_changes, 1), 2)})
 
+    def tiktok_price(self, sku: str) -> str:
+        for p in self.world.tiktok_sb.products(self.world.shop_id):
+            for k in p["skus"]:
+                if k["seller_sku"] == sku:
+                    return str(k["price"]["sale_price"])
+        return ""
+
+    def price_changes(self) -> Phase:
+        """Price edits saved on the NetSuite item (the SuiteScript user event posts ``item.changed``)
+        until TikTok shows the new price: the item event → coalesced ``prices.push`` path."""
+        from bridge.sandbox.netsuite import ExecContext
+
+        name = "price change → TikTok"
+        if not self.o.run_scripts:
+            return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
+        world = self.world
+        item = str(world.netsuite_item_id(STOCK_SKU))
+        calls_before = self.tiktok_calls("prices.update")
+        latencies: list[float] = []
+        timeouts = 0
+        base = Decimal("9.99")
+        for i in range(self.o.price_changes):
+            price = base + Decimal(i + 1) / 100
+            t0 = time.time()
+            world.netsuite_sb.update("inventoryItem", item, {"price": {"items": [
+                {"priceLevel": {"id": "1"}, "price": format(price, "f")}]}},
+                ExecContext(context_type="USERINTERFACE"), {"price"})
+            deadline = t0 + 30
+            while time.time() < deadline and self.tiktok_price(STOCK_SKU) != format(price, "f"):
+                time.sleep(0.02)
+            if self.tiktok_price(STOCK_SKU) == format(price, "f"):
+                latencies.append(time.time() - t0)
+            else:
+                timeouts += 1
+            time.sleep(0.3)
+        calls = self.tiktok_calls("prices.update") - calls_before
+        self.series["price_latency_s"] = latencies
+        return Phase(name, {"price_changes": self.o.price_changes, "reached_tiktok": len(latencies),
+                            "timeouts": timeouts, "latency_s": summary(latencies),
+                            "tiktok_price_calls_per_change": round(calls / max(self.o.price_changes, 1), 2)})
+
     def fulfillments(self) -> Phase:
         """NetSuite fulfillments with tracking (the user event posts them) until TikTok shows the package
         shipped."""
         name = "fulfillment → TikTok"
-        if not available("bridge.flows.fulfillment"):
-            return Phase(name, skipped="the fulfillment flow is not part of this build")
         if not self.o.run_scripts:
             return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
         store, shop = self.container.store, self.world.shop_id
@@ -418,8 +455,6 @@ class Bench:
         """TikTok buyers and the web store sell one scarce SKU at the same time; afterwards, units
         NetSuite cannot supply are oversold. Once with the default buffer, once with the hot-SKU buffer."""
         name = "oversell"
-        if not available("bridge.flows.inventory"):
-            return Phase(name, skipped="the inventory flow is not part of this build")
         if not self.o.run_scripts:
             return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
         import yaml
@@ -478,7 +513,7 @@ class Bench:
         started = datetime.now(UTC)
         with self.running():
             for step in (self.warm_up, self.webhook_ack, self.steady, self.burst, self.stock_changes,
-                         self.fulfillments, self.oversell):
+                         self.price_changes, self.fulfillments, self.oversell):
                 if self.o.phases and step.__name__ != "warm_up" and step.__name__ not in self.o.phases:
                     continue
                 self.log(f"phase: {step.__name__}")
@@ -515,15 +550,14 @@ def _get(d: dict[str, Any], *path: str) -> Any:
 
 
 def write_charts(out: Path, log: Callable[[str], None] = print) -> list[Path]:
-    """PNG charts from ``OUT/bench.json`` (and ``OUT/series.json`` when the run saved it)."""
-    try:
-        import matplotlib
+    """PNG charts from ``OUT/bench.json`` (and ``OUT/series.json`` when the run saved it). Needs matplotlib
+    (the ``dev`` extra); without it this raises with that fix rather than leave the charts out."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise RuntimeError("the benchmark charts need matplotlib: install the dev extra (pip install -e '.[dev]')")
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        log("matplotlib is not installed: no charts")
-        return []
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     result = json.loads((out / "bench.json").read_text())
     phases: dict[str, Any] = result["phases"]
     opts: dict[str, Any] = result.get("options", {})

@@ -3,7 +3,6 @@ processes (``python -m bridge.cli …``), and which flows this build has."""
 
 from __future__ import annotations
 
-import importlib
 import socket
 import subprocess
 import sys
@@ -29,17 +28,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def available(module: str) -> bool:
-    """Whether this build has ``module`` (a flow may not be part of it)."""
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return False
-        raise
-    return True
 
 
 @contextmanager

@@ -1,9 +1,10 @@
 """A webhook load generator in its own process (so its timing never waits on the benchmark's GIL):
 
-    python -m bridge.benchmarks.webhook_load URL APP_KEY RATE SECONDS OUT.json < orders.json
+    python -m bridge.benchmarks.webhook_load URL APP_KEY RATE SECONDS OUT.json [SENDERS] < orders.json
 
-Sends signed order-status webhooks at RATE per second for SECONDS, spread over the order ids read
-from stdin, and writes the acknowledgement latencies (ms) and status counts to OUT.json. The app
+Sends signed order-status webhooks at RATE per second for SECONDS over SENDERS kept-alive connections
+(default 8), spread over the order ids read from stdin, and writes the acknowledgement latencies (ms), how
+late the sender was against its schedule (ms), and status counts to OUT.json. The app
 secret comes from the environment (``TTNS_BENCH_APP_SECRET``), never from the command line.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import secrets
 import sys
 import threading
 import time
@@ -28,9 +30,11 @@ def main() -> None:
     total = int(rate * seconds)
     latencies: list[float] = []
     server: list[float] = []
+    lateness: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
-    senders = 8
+    senders = int(sys.argv[6]) if len(sys.argv) > 6 else 8
+    run = secrets.token_hex(4)
     start = time.perf_counter() + 0.2
 
     target = urlparse(url)
@@ -40,11 +44,12 @@ def main() -> None:
         # crowd the bridge it measures (TikTok's senders are not on the bridge's machine).
         conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port or 80, timeout=10)
         for i in range(k, total, senders):
-            wait = start + i / rate - time.perf_counter()
+            due = start + i / rate
+            wait = due - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
             oid, updated = orders[i % len(orders)]
-            body = json.dumps({"type": 1, "tts_notification_id": f"bench-{os.getpid()}-{i}", "shop_id": shop,
+            body = json.dumps({"type": 1, "tts_notification_id": f"bench-{run}-{i}", "shop_id": shop,
                                "timestamp": int(time.time()), "data": {
                                    "order_id": oid, "order_status": "AWAITING_SHIPMENT", "update_time": updated}},
                               separators=(",", ":")).encode()
@@ -64,6 +69,7 @@ def main() -> None:
             timing = r.getheader("Server-Timing") or ""
             with lock:
                 latencies.append(dt)
+                lateness.append(max(0.0, (t0 - due) * 1000))
                 if "dur=" in timing:
                     server.append(float(timing.split("dur=")[1].split(";")[0]))
                 statuses[r.status] = statuses.get(r.status, 0) + 1
@@ -75,7 +81,7 @@ def main() -> None:
         t.join()
     elapsed = time.perf_counter() - start
     with open(out, "w") as fh:
-        json.dump({"latencies_ms": latencies, "server_ms": server, "statuses": statuses,
+        json.dump({"latencies_ms": latencies, "server_ms": server, "statuses": statuses, "late_ms": lateness,
                    "achieved_rate": total / elapsed}, fh)
 
 

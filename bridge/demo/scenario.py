@@ -7,7 +7,6 @@ and say so."""
 from __future__ import annotations
 
 import functools
-import importlib
 import random
 import re
 import time
@@ -16,15 +15,6 @@ from typing import Any
 from bridge.demo.runner import Demo, NotAvailable, run_step
 
 SKUS = ["TSHIRT-RED-M", "TSHIRT-BLUE-L", "MUG-001", "CAP-001"]
-
-
-def _need(module: str, what: str) -> None:
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            raise NotAvailable(f"{what} is not part of this build") from None
-        raise
 
 
 def connect_shop(demo: Demo) -> str:
@@ -56,7 +46,6 @@ def connect_shop(demo: Demo) -> str:
 def link_catalog(demo: Demo) -> str:
     """Pull NetSuite locations and TikTok warehouses (linked by locations.yaml), match SKUs, and push
     every product's sellable stock once so TikTok starts from NetSuite's numbers."""
-    _need("bridge.flows.inventory", "the inventory flow (locations and SKU matching)")
 
     n = demo.container.flows.inventory.first_sync("demo")
     return (f"{n['locations']} NetSuite locations and {n['warehouses']} TikTok warehouses pulled; "
@@ -131,7 +120,6 @@ def cancellations(demo: Demo) -> str:
 def other_channel_sales(demo: Demo) -> str:
     """The web store sells the same stock: NetSuite's user events tell the bridge, which pushes the
     new sellable numbers to TikTok within seconds."""
-    _need("bridge.flows.inventory", "the inventory flow")
     world = demo.world
     before = {r["seller_sku"]: r for r in _tiktok_stock(demo)}
     sold = []
@@ -170,7 +158,6 @@ def _ship(demo: Demo, so_id: str, lines: list[dict[str, Any]] | None, tracking: 
 def shipments(demo: Demo) -> str:
     """The warehouse ships in NetSuite — whole orders, one order in two packages, one order in two
     partial shipments; the SuiteScript user event tells the bridge, which pushes tracking to TikTok."""
-    _need("bridge.flows.fulfillment", "the fulfillment flow")
     store, shop = demo.container.store, demo.world.shop_id
     links = [ln for ln in store.links.list("order", shop, limit=10_000) if ln.status == "synced" and ln.netsuite_id]
     multi = [ln for ln in links if len(ln.data.get("allocation") or []) >= 2]
@@ -209,7 +196,6 @@ def a_return(demo: Demo) -> str:
     """A buyer returns a unit of a delivered order; TikTok refunds it; NetSuite gets a return
     authorization (and, only while settlement does not post for the shop, a credit memo for exactly
     TikTok's refund: docs/accounting.md)."""
-    _need("bridge.flows.returns", "the returns flow")
 
     shipped = getattr(demo.state, "shipped", [])
     if not shipped:
@@ -241,7 +227,6 @@ def a_return(demo: Demo) -> str:
 def fbt_order(demo: Demo) -> str:
     """A buyer orders stock held at TikTok's fulfillment centre; TikTok ships it; the bridge closes
     the sales order in NetSuite at the FBT location without touching merchant stock."""
-    _need("bridge.flows.fulfillment", "FBT handling")
     world = demo.world
     shop = world.tiktok_sb.shop(world.shop_id)
     fbt_wh = next((w["id"] for w in shop["warehouses"] if w.get("fbt")), None)
@@ -265,7 +250,6 @@ def statement(demo: Demo) -> str:
     it, checks TikTok's formulas, matches every line to its sales order, posts one balanced journal
     entry and the payout's deposit, then the ledger audit reads both back from NetSuite's GL (SuiteQL)
     beside TikTok's finance API: the step fails unless the difference is 0.00."""
-    _need("bridge.flows.settlement", "the settlement flow")
     from datetime import timedelta
 
 

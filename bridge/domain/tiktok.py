@@ -420,6 +420,7 @@ class Product(TTModel):
     update_time: Time = None
     skus: list[Sku] = Field(default_factory=list)
     audit: dict[str, Any] = Field(default_factory=dict)
+    audit_failed_reasons: list[dict[str, Any]] = Field(default_factory=list)
     category_chains: list[dict[str, Any]] = Field(default_factory=list)
     brand: dict[str, Any] = Field(default_factory=dict)
     external_product_id: str = ""

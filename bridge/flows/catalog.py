@@ -12,14 +12,26 @@ Prices (``prices.yaml``): ``prices.push`` per product sends the SKUs whose price
 TikTok's; ``prices.plan`` (every 30 minutes) enqueues ``prices.cutover`` jobs that run *at* each
 window boundary and re-price every product then. Promotion-locked prices and changes larger than
 ``max_change_pct`` become exceptions for a person.
+
+Triggers (docs/inventory.md, "Catalog and prices follow NetSuite"): the SuiteScript user event on
+inventory and assembly items sends ``item.changed`` (what changed: listing, price, status, created)
+and the Map/Reduce sweep ``item.sweep`` (items modified since its last run); both become one
+``catalog.changes`` job that *coalesces* per product: ``catalog.push`` keyed by the item group and
+``prices.push`` keyed by the TikTok product, each deduplicated per ``catalog.yaml``
+``coalesce_seconds`` window, so a burst of edits on one product is one push that reads NetSuite
+when the window closes. ``catalog.full`` (the nightly stock re-assertion's cron) re-asserts every
+listing and price. A created or re-reviewed product follows TikTok's review: ``catalog.review``
+(after each push, on webhook 5 and nightly) reads its status; FAILED becomes ``CATALOG_AUDIT_FAILED`` with
+TikTok's reasons and suggestions, and a later approval resolves it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.clock import Clock
@@ -36,7 +48,8 @@ from bridge.mapping.catalog import (
 from bridge.mapping.catalog_spec import CatalogSettings, CatalogSpec
 from bridge.mapping.prices import PricedSku, PricePlan, plan_prices, round_price
 from bridge.mapping.prices_spec import PricesSpec
-from bridge.ports.jobs import JobContext
+from bridge.mapping.specs import SpecError
+from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteInventory
 from bridge.ports.specs import Specs
 from bridge.ports.tiktok import TikTokCatalog, TikTokInventory, TikTokRefused
@@ -51,6 +64,11 @@ KIND_CATALOG = "catalog.push"
 KIND_PRICES = "prices.push"
 KIND_PRICES_PLAN = "prices.plan"
 KIND_CUTOVER = "prices.cutover"
+KIND_CHANGES = "catalog.changes"
+KIND_FULL = "catalog.full"
+KIND_REVIEW = "catalog.review"
+NETSUITE_TOPICS = ("item.changed", "item.sweep")
+LISTING_CHANGES = frozenset({"listing", "status", "created"})
 CATALOG_FLOW = "catalog"
 PRICES_FLOW = "prices"
 PLAN_EVERY_SECONDS = 1800
@@ -151,7 +169,19 @@ class CatalogSync:
         whs = [p for p in self.inv.places("warehouse", shop.id) if p.data.get("type", "SALES_WAREHOUSE") in (
             "", "SALES_WAREHOUSE") and not p.data.get("fbt")]
         warehouse = next((w.place_id for w in whs if w.data.get("is_default")), whs[0].place_id if whs else "")
-        images = [] if dry_run and settings.defaults.images.field else self._images(shop, settings, key)
+        try:
+            images = [] if dry_run and settings.defaults.images.field else self._images(shop, settings, key)
+        except TikTokRefused as exc:
+            field_name = settings.defaults.images.field
+            raise NeedsHumanError(
+                f"TikTok refused the image of item {key.itemid}: {exc}", code="CATALOG_IMAGE_REFUSED", owner="admin",
+                entity=f"catalog:{shop.id}:{key.id}",
+                fix_hint=f"Point the item's {field_name} field at an image TikTok can fetch (HTTPS, JPG/PNG/WEBP, "
+                         "at most 5 MB) or clear it to use catalog.yaml defaults.images.fallback_uris; saving the "
+                         "item sends it again (or replay).",
+                evidence=Evidence.of("tiktok", "upload image", code=exc.refusals[0].code if exc.refusals else None,
+                                     item_id=key.id, url=str(key.value(field_name) or ""),
+                                     refusals=[r.__dict__ for r in exc.refusals])) from exc
         listing = plan_listing(group, settings, prices=prices, currency=currency, warehouse_id=warehouse,
                                images=images or list(settings.defaults.images.fallback_uris), shop_id=shop.id)
         if not cur_id:
@@ -185,6 +215,7 @@ class CatalogSync:
                 self._link(shop, created.product_id, key.id, listing.content_hash)
                 if self.index_product is not None:
                     self.index_product(shop, created.product_id)
+                self.store.queue.enqueue(review_spec(shop.id, created.product_id, self.clock.now()))
             return change
         existing = ExistingProduct(current.id, current.status, current.title, current.description,
                                    {s.seller_sku: s.price for s in current.skus if s.price is not None},
@@ -204,6 +235,7 @@ class CatalogSync:
             self._link(shop, current.id, key.id, listing.content_hash)
             if current.status == "SELLER_DEACTIVATED":
                 self._refused(self.tiktok.set_active(shop.id, [current.id], True), key, "activate")
+            self.store.queue.enqueue(review_spec(shop.id, current.id, self.clock.now()))
         return change
 
     def _edit_body(self, shop: Shop, body: dict[str, Any], existing: ExistingProduct) -> dict[str, Any]:
@@ -249,6 +281,80 @@ class CatalogSync:
                                        "item or catalog.yaml, then replay.",
                               evidence=Evidence.of("tiktok", f"product {action}", code=r.code,
                                                    details={"refusals": [x.__dict__ for x in refusals]}))
+
+    # -- NetSuite item events -------------------------------------------------------------------
+    def coalesce_seconds(self) -> float:
+        return float(self.specs.get("catalog", CatalogSpec, needs=("coalesce_seconds",)).coalesce_seconds)
+
+    def _coalesced(self, kind: str, key: str, payload: dict[str, Any], priority: int) -> bool:
+        """One job per ``key`` per window: the job runs when the window closes and reads NetSuite
+        then, so every edit inside the window is in it. True when a job was created."""
+        window = max(self.coalesce_seconds(), 0.001)
+        now = self.clock.now()
+        bucket = math.floor(now.timestamp() / window)
+        run_at = datetime.fromtimestamp((bucket + 1) * window, UTC)
+        spec = JobSpec(kind=kind, key=key, payload=payload, idempotency_key=f"{kind}:{key}:{bucket}", run_at=run_at,
+                       priority=priority)
+        res = self.store.queue.enqueue(spec)
+        if not res.created:
+            job = self.store.queue.get(res.job_id)
+            if job is not None and job.status != "queued":  # that window's job already started: one more
+                res = self.store.queue.enqueue(JobSpec(
+                    kind=kind, key=key, payload=payload, priority=priority, run_at=now + timedelta(seconds=window),
+                    idempotency_key=f"{spec.idempotency_key}:after:{res.job_id}"))
+        return res.created
+
+    def on_items_changed(self, items: Sequence[ChangedItem], reason: str) -> dict[str, int]:
+        """Items NetSuite reported changed → per shop, one coalesced ``catalog.push`` per item group
+        (listing, status, new items; skipped for shops whose catalog source is TikTok) and one
+        coalesced ``prices.push`` per TikTok product selling a changed item (price changes)."""
+        listing_groups = sorted({i.group_id for i in items if i.listing})
+        price_items = sorted({i.item_id for i in items if i.price} | {i.group_id for i in items if i.price})
+        linked = self.inv.products_for_items(price_items) if price_items else []
+        catalog_jobs = price_jobs = 0
+        for shop in self.store.shops.list(status="active"):
+            if listing_groups and shop.flow_enabled(CATALOG_FLOW) and self._lists(shop):
+                for gid in listing_groups:
+                    catalog_jobs += self._coalesced(KIND_CATALOG, catalog_key(shop.id, gid),
+                                                    {"shop_id": shop.id, "item_id": gid, "reason": reason}, 50)
+            if shop.flow_enabled(PRICES_FLOW):
+                for pid in sorted({p for sid, p in linked if sid == shop.id}):
+                    price_jobs += self._coalesced(KIND_PRICES, f"prices:{shop.id}:{pid}",
+                                                  {"shop_id": shop.id, "product_id": pid, "boundary": "",
+                                                   "reason": reason}, 50)
+        return {"items": len(items), "catalog_jobs": catalog_jobs, "price_jobs": price_jobs}
+
+    def _lists(self, shop: Shop) -> bool:
+        """Whether the bridge lists this shop's products from NetSuite (catalog.yaml ``source``)."""
+        try:
+            return self.settings(shop).source == "netsuite"
+        except SpecError:
+            return True  # the push itself raises the spec's problem as an exception, naming the fix
+
+    def review(self, shop: Shop, product_id: str) -> str:
+        """TikTok's review of a product the bridge listed: FAILED raises ``CATALOG_AUDIT_FAILED``
+        with TikTok's reasons and suggestions (a later approval's review job resolves it). Runs
+        after each push, on webhook 5 and nightly (a lost webhook). Returns the product status."""
+        product = self.tiktok_inv.product(shop.id, product_id)
+        if product is None:
+            raise SkippableError(f"TikTok has no product {product_id}")
+        link = self.store.links.get("product", shop.id, product_id)
+        item = (link.netsuite_id or "") if link is not None else ""
+        if product.status == "FAILED" or product.audit_status == "FAILED":
+            reasons = [r for a in product.audit_failed_reasons for r in a.reasons] or ["TikTok gave no reason"]
+            hints = [h for a in product.audit_failed_reasons for h in a.suggestions]
+            raise NeedsHumanError(
+                f"TikTok's review refused product {product_id} ({product.title}): {'; '.join(reasons)}",
+                code="CATALOG_AUDIT_FAILED", owner="admin", entity=f"catalog:{shop.id}:{item or product_id}",
+                fix_hint=(" ".join(hints) + " " if hints else "") + "Fix the item in NetSuite (title, description, "
+                         "images) or catalog.yaml (category, attributes); the next save sends it for review again.",
+                evidence=Evidence.of("tiktok", "product audit", product_id=product_id, product_status=product.status,
+                                     audit_status=product.audit_status, item_id=item,
+                                     audit_failed_reasons=[a.__dict__ for a in product.audit_failed_reasons]))
+        if product.status == "PENDING":
+            # skipped, not done: an open refusal stays open until TikTok decides this review
+            raise SkippableError(f"product {product_id} is in TikTok's review; webhook 5 brings the decision")
+        return product.status
 
     # -- prices ----------------------------------------------------------------------------------
     def price_plan(self, shop: Shop, product_id: str, at: datetime | None = None) -> PricePlan:
@@ -321,6 +427,42 @@ class CatalogSync:
         change = self.push_group(shop, groups[0])
         return {"action": change.action, "product_id": change.product_id, "details": change.details}
 
+    def handle_changes(self, ctx: JobContext) -> dict[str, Any]:
+        items = [ChangedItem(str(i["item_id"]), str(i.get("group_id") or i["item_id"]),
+                             frozenset(str(c) for c in i.get("changed") or ()))
+                 for i in ctx.payload.get("items") or [] if isinstance(i, dict) and i.get("item_id")]
+        return self.on_items_changed(items, f"netsuite {ctx.payload.get('topic', '')}".strip())
+
+    def handle_review(self, ctx: JobContext) -> dict[str, Any]:
+        shop = _shop(self.store, str(ctx.payload["shop_id"]), CATALOG_FLOW)
+        return {"status": self.review(shop, str(ctx.payload["product_id"]))}
+
+    def handle_full(self, ctx: JobContext) -> dict[str, Any]:
+        """Nightly: re-assert every listing (shops whose catalog source is NetSuite) and every price."""
+        bucket = str(ctx.payload.get("bucket") or self.clock.now().strftime("%Y%m%d"))
+        specs: list[JobSpec] = []
+        groups: list[str] | None = None
+        for shop in self.store.shops.list(status="active"):
+            if shop.flow_enabled(CATALOG_FLOW) and self._lists(shop):
+                if groups is None:
+                    groups = [g.key_item.id for g in self.groups()]
+                specs += [JobSpec(kind=KIND_CATALOG, key=catalog_key(shop.id, gid),
+                                  payload={"shop_id": shop.id, "item_id": gid, "reason": "nightly"},
+                                  idempotency_key=f"{KIND_CATALOG}:full:{shop.id}:{gid}:{bucket}", priority=110)
+                          for gid in groups]
+                specs += [review_spec(shop.id, link.tiktok_id, None, idempotency_key=f"{KIND_REVIEW}:full:{shop.id}:"
+                                                                                     f"{link.tiktok_id}:{bucket}")
+                          for link in self.store.links.list("product", shop.id, limit=1_000_000)]
+            if shop.flow_enabled(PRICES_FLOW):
+                specs += [replace(prices_spec_for(pid, shop.id, priority=110),
+                                  idempotency_key=f"{KIND_PRICES}:full:{shop.id}:{pid}:{bucket}")
+                          for pid in self.inv.products(shop.id)]
+        enqueued = 0
+        for i in range(0, len(specs), 500):
+            ctx.check_lease()
+            enqueued += sum(1 for r in self.store.queue.enqueue_many(specs[i:i + 500]) if r.created)
+        return {"enqueued": enqueued}
+
     def handle_prices(self, ctx: JobContext) -> dict[str, Any]:
         shop = _shop(self.store, str(ctx.payload["shop_id"]), PRICES_FLOW)
         plan = self.push_prices(shop, str(ctx.payload["product_id"]))
@@ -363,6 +505,77 @@ def _shop(store: Store, shop_id: str, flow: str) -> Shop:
     return shop
 
 
+@dataclass(frozen=True)
+class ChangedItem:
+    """One NetSuite item an event reported: its group (matrix parent, else itself) and what changed."""
+
+    item_id: str
+    group_id: str
+    changed: frozenset[str] = frozenset()  # empty: unknown (the sweep) -> listing and price
+
+    @property
+    def listing(self) -> bool:
+        return not self.changed or bool(self.changed & LISTING_CHANGES)
+
+    @property
+    def price(self) -> bool:
+        return not self.changed or "price" in self.changed or "created" in self.changed
+
+
+def catalog_key(shop_id: str, group_item_id: str) -> str:
+    return f"catalog:{shop_id}:{group_item_id}"
+
+
+def review_spec(shop_id: str, product_id: str, run_at: datetime | None, *, idempotency_key: str = "") -> JobSpec:
+    """A check of TikTok's review of one product (``catalog.review``), at ``run_at`` (None: now)."""
+    return JobSpec(kind=KIND_REVIEW, key=f"catalog.review:{shop_id}:{product_id}",
+                   payload={"shop_id": shop_id, "product_id": product_id},
+                   idempotency_key=idempotency_key or f"{KIND_REVIEW}:{shop_id}:{product_id}:"
+                                                      f"{run_at.isoformat() if run_at else ''}",
+                   run_at=run_at, priority=70)
+
+
+def changed_items(data: Any) -> list[ChangedItem]:
+    """``item.changed`` data (one item) or ``item.sweep`` data (``items``: rows), as ChangedItems (pure)."""
+    rows = data.get("items") if isinstance(data.get("items"), list) else [data]
+    out: list[ChangedItem] = []
+    for row in rows:
+        if not isinstance(row, dict) or row.get("item_id") in (None, ""):
+            continue
+        iid = str(row["item_id"])
+        parent = str(row.get("parent_id") or "")
+        changed = row.get("changed")
+        out.append(ChangedItem(iid, parent or iid, frozenset(str(c) for c in changed)
+                               if isinstance(changed, list) else frozenset()))
+    return out
+
+
+def route_items(event: InboundEvent) -> list[JobSpec]:
+    """``item.changed`` / ``item.sweep``: the items NetSuite reported, in one ``catalog.changes`` job."""
+    data = event.data.get("data") if isinstance(event.data.get("data"), dict) else {}
+    items = changed_items(data or {})
+    if not items:
+        return []
+    return [JobSpec(kind=KIND_CHANGES, key=f"{KIND_CHANGES}:{event.event_id}"[:191],
+                    payload={"items": [{"item_id": i.item_id, "group_id": i.group_id, "changed": sorted(i.changed)}
+                                       for i in items], "topic": event.topic, "event_id": event.event_id},
+                    idempotency_key=f"{KIND_CHANGES}:{event.source}:{event.event_id}"[:191], priority=40)]
+
+
+def route_product_status(event: InboundEvent) -> list[JobSpec]:
+    """Webhook 5 (the product's review or status changed): the inventory flow's re-index, and a
+    review check of the product."""
+    from bridge.flows.inventory import route_tiktok_product
+
+    out = route_tiktok_product(event)
+    data = event.data.get("data") or {}
+    product_id = str(data.get("product_id") or "")
+    shop_id = event.shop_id or str(event.data.get("shop_id") or "")
+    if product_id and shop_id:
+        out.append(review_spec(shop_id, product_id, None, idempotency_key=f"{KIND_REVIEW}:tiktok:{event.event_id}"))
+    return out
+
+
 def prices_spec_for(product_id: str, shop_id: str, *, boundary: str = "", priority: int = 90) -> JobSpec:
     return JobSpec(kind=KIND_PRICES, key=f"prices:{shop_id}:{product_id}",
                    payload={"shop_id": shop_id, "product_id": product_id, "boundary": boundary},
@@ -370,5 +583,6 @@ def prices_spec_for(product_id: str, shop_id: str, *, boundary: str = "", priori
                    priority=priority)
 
 
-__all__ = ["KIND_CATALOG", "KIND_CUTOVER", "KIND_PRICES", "KIND_PRICES_PLAN", "CatalogChange", "CatalogSync",
-           "currency_of"]
+__all__ = ["KIND_CATALOG", "KIND_CHANGES", "KIND_CUTOVER", "KIND_FULL", "KIND_PRICES", "KIND_PRICES_PLAN",
+           "KIND_REVIEW", "CatalogChange", "CatalogSync", "ChangedItem", "catalog_key", "changed_items", "currency_of",
+           "route_items", "route_product_status"]

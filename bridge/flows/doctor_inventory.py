@@ -22,8 +22,9 @@ def doctor_checks(container: App) -> Iterator[Check]:
     except KeyError:
         yield Check("inventory", False, "the inventory flow is not wired", "check bridge.bootstrap FLOW_MODULES")
         return
-    except ConfigurationError:
-        return  # a connection is not configured: its own check says what to set
+    except ConfigurationError as exc:
+        yield Check("inventory", False, f"not checked: {exc}", "configure both connections (see their checks)")
+        return
     try:
         spec = svc.locations_spec()
     except SpecError as exc:

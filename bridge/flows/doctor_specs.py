@@ -34,7 +34,9 @@ def doctor_checks(container: App) -> Iterator[Check]:
     for problem in unfilled:
         yield Check(f"spec {problem.file}", False, f"{problem.key}: {problem.problem}", problem.fix)
     if not container.settings.netsuite_account:
-        return  # the NetSuite checks already say what to configure
+        yield Check("spec references", False, "not checked: NetSuite is not configured",
+                    "set TTNS_NETSUITE_ACCOUNT and the credentials (see the netsuite check)")
+        return
     refs = referenced_ids(spec_set)
     try:
         lookup = container.ports.netsuite_lookup

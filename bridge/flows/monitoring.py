@@ -270,34 +270,17 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
 
 # --- fulfillment, inventory, settlement (their flows' data) ----------------------------------------
 
-FULFILLMENT_DONE = frozenset({"shipped", "synced", "done", "pushed", "skipped", "not_applicable", "cancelled"})
 
 
 def fulfillments_unshipped(ctx: MonitorContext, cfg: Any) -> Measure:
     flow = ctx.monitoring.fulfillment
+    if flow is None:
+        return Measure(None, "fulfillment: not configured (the fulfillment flow has not been set up)",
+                       unit="fulfillments")
     cutoff = ctx.now - timedelta(minutes=cfg.after_minutes)
-    if flow is not None:  # the fulfillment flow's own definition wins
-        rows = list(flow.unshipped(older_than=cutoff, limit=1000))
-        samples = [_sample_of(r) for r in rows[:MAX_SAMPLES]]
-        return Measure(Decimal(len(rows)), "", samples, "fulfillments")
-    if ctx.store.links.count("fulfillment") == 0:
-        note = ("fulfillment: not configured (the fulfillment flow has not been set up)" if flow is None else
-                "fulfillment: no fulfillment pushed yet")
-        return Measure(None, note, unit="fulfillments")
-    stmt = (select(links.c.shop_id, links.c.tiktok_id, links.c.netsuite_id, links.c.status, links.c.data,
-                   links.c.updated_at)
-            .where(links.c.kind == "fulfillment", links.c.status.not_in(tuple(FULFILLMENT_DONE)),
-                   links.c.updated_at <= cutoff)
-            .order_by(links.c.updated_at))
-    with _read(ctx.store.engine) as c:
-        rows2 = c.execute(stmt).all()
-    samples = []
-    for r in rows2[:MAX_SAMPLES]:
-        order_id = str((r.data or {}).get("order_id") or "")
-        href = order_href(r.shop_id, order_id) if order_id else ""
-        samples.append(Sample(f"fulfillment:{r.shop_id}:{r.tiktok_id}", f"fulfillment {r.netsuite_id or r.tiktok_id}",
-                              f"status {r.status or 'pending'} since {r.updated_at:%Y-%m-%d %H:%M} UTC", href))
-    return Measure(Decimal(len(rows2)), "", samples, "fulfillments")
+    rows = list(flow.unshipped(older_than=cutoff, limit=1000))
+    samples = [_sample_of(r) for r in rows[:MAX_SAMPLES]]
+    return Measure(Decimal(len(rows)), "", samples, "fulfillments")
 
 
 def _sample_of(row: Any) -> Sample:
@@ -323,42 +306,20 @@ def as_dict(obj: Any) -> dict[str, Any]:
 
 def inventory_rows(monitoring: Monitoring, *, limit: int = 200, offset: int = 0, only_drift: bool = True,
                    tolerance: int = 0) -> tuple[list[dict[str, Any]], int] | None:
-    """SKUs with TikTok stock vs the computed sellable quantity: (rows, total), or None when nothing
-    measures it (``InventorySync.drift`` is the measurement; ``links`` of kind ``inventory``
-    with ``tiktok_quantity``/``sellable_quantity`` in ``data`` are read when it is absent).
+    """SKUs with TikTok stock vs the computed sellable quantity: (rows, total), or None when this build
+    leaves the inventory flow out (``InventorySync.drift`` is the measurement).
     Rows: shop_id, sku, tiktok, sellable, diff, detail, at."""
     flow = monitoring.inventory
-    if flow is not None:
-        rows = [as_dict(r) for r in flow.drift(limit=limit, offset=offset, only_drift=only_drift)]
-        return rows, len(rows) + offset
-    store = monitoring.store
-    if store.links.count("inventory") == 0:
+    if flow is None:
         return None
-    out: list[dict[str, Any]] = []
-    with _read(store.engine) as c:
-        for r in c.execute(select(links.c.shop_id, links.c.tiktok_id, links.c.netsuite_id, links.c.data,
-                                  links.c.synced_at).where(links.c.kind == "inventory").order_by(links.c.id)):
-            d = r.data or {}
-            tiktok = decimal_or_none(d.get("tiktok_quantity", d.get("tiktok")))
-            sellable = decimal_or_none(d.get("sellable_quantity", d.get("sellable", d.get("quantity"))))
-            if tiktok is None or sellable is None:
-                continue
-            diff = tiktok - sellable
-            if only_drift and abs(diff) <= tolerance:
-                continue
-            out.append({"shop_id": r.shop_id, "sku": r.tiktok_id, "netsuite_id": r.netsuite_id, "tiktok": tiktok,
-                        "sellable": sellable, "diff": diff, "detail": str(d.get("detail") or ""),
-                        "at": r.synced_at})
-    return out[offset:offset + limit], len(out)
+    rows = [as_dict(r) for r in flow.drift(limit=limit, offset=offset, only_drift=only_drift)]
+    return rows, len(rows) + offset
 
 
 def inventory_drift(ctx: MonitorContext, cfg: Any) -> Measure:
     got = inventory_rows(ctx.monitoring, limit=MAX_SAMPLES, tolerance=cfg.tolerance_units)
     if got is None:
-        note = ("inventory: not configured (the inventory flow has not been set up)"
-                if ctx.monitoring.inventory is None else
-                "inventory: drift not measured yet (the inventory flow exposes no drift check)")
-        return Measure(None, note, unit="SKUs")
+        return Measure(None, "inventory: not configured (the inventory flow has not been set up)", unit="SKUs")
     rows, total = got
     samples = [Sample(f"sku:{r.get('shop_id', '')}:{r.get('sku', '')}", f"SKU {r.get('sku', '')}",
                       f"TikTok {r.get('tiktok')}, sellable {r.get('sellable')}", "/console/inventory") for r in rows]
@@ -613,8 +574,10 @@ class Monitoring:
         return readings
 
     def handle_run(self, ctx: JobContext) -> dict[str, Any]:
-        """``monitoring.run``: evaluate every monitor, store the readings, alert."""
-        readings = self.evaluate()
+        """``monitoring.run``: evaluate every monitor (or the ``only`` ones: a re-run from the console),
+        store the readings, alert."""
+        only = [str(m) for m in (ctx.payload or {}).get("only") or [] if str(m) in MONITORS]
+        readings = self.evaluate(only=only)
         return {r.monitor: {"status": r.status, "value": None if r.value is None else str(r.value)}
                 for r in readings}
 

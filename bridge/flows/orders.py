@@ -33,6 +33,7 @@ from bridge.errors import (
 from bridge.flows.accounting import policy_for
 from bridge.mapping.accounting import posting_date
 from bridge.mapping.catalog_spec import CatalogSpec
+from bridge.mapping.order_summary import order_summary
 from bridge.mapping.orders import ItemRef, MappedOrder, external_id, gate, map_order
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
 from bridge.mapping.ownership import Merge, snapshot
@@ -392,6 +393,7 @@ class OrderSync:
         link = self.store.links.get("order", shop_id, order_id)
         update_ts = int(order.update_time.timestamp()) if order.update_time else 0
         if link and link.netsuite_id and link.data.get("fulfilled"):
+            self._touch(shop_id, order, link, update_ts)  # the status still moves on (IN_TRANSIT … COMPLETED)
             return {"action": "kept", "reason": "already fulfilled in NetSuite", "netsuite_id": link.netsuite_id}
         settings = self.settings_for(shop_id)
         try:
@@ -459,6 +461,7 @@ class OrderSync:
             "is_fbt": order.is_fbt,
             "buyer": order.user_id,
             "created_at": int(order.create_time.timestamp()) if order.create_time else None,
+            "summary": order_summary(order),
         }
         data.setdefault("first_synced_at", self.clock.now().timestamp())  # when NetSuite first had it
         if lines_locked:
@@ -564,13 +567,15 @@ class OrderSync:
         self.store.links.upsert(Link("order", shop_id, order.id, None, "", "", "", status,
                                      {"tiktok_status": order.status, "tiktok_update_time": update_ts,
                                       "units": _units(order), "warehouse_id": order.warehouse_id,
-                                      "is_fbt": order.is_fbt, "reason": reason}, None))
+                                      "is_fbt": order.is_fbt, "reason": reason, "currency": order.currency,
+                                      "summary": order_summary(order)}, None))
         self._units_changed(shop_id, order)
 
     def _touch(self, shop_id: str, order: Order, link: Link, update_ts: int) -> None:
         if link.data.get("tiktok_update_time") == update_ts and link.data.get("tiktok_status") == order.status:
             return
-        data = {**link.data, "tiktok_status": order.status, "tiktok_update_time": update_ts}
+        data = {**link.data, "tiktok_status": order.status, "tiktok_update_time": update_ts,
+                "summary": order_summary(order)}
         self.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
                                      link.external_id, link.content_hash, link.status, data, link.synced_at))
 

@@ -115,6 +115,8 @@ class CatalogSpec(SpecModel):
     defaults: ProductDefaults = Field(default_factory=ProductDefaults)
     categories: list[CategoryRule] = Field(default_factory=list)
     include_inactive: bool = True
+    coalesce_seconds: float = Field(
+        1.0, gt=0, le=60, description="NetSuite item and price edits within this window become one push per product")
     shops: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def extra_problems(self, file: str) -> list[SpecProblem]:
@@ -122,7 +124,7 @@ class CatalogSpec(SpecModel):
 
     def for_shop(self, shop_id: str, shop_name: str = "") -> CatalogSettings:
         """Settings for one shop (``shops`` keyed by shop id or shop name)."""
-        base = self.model_dump(mode="json", exclude={"version", "shops"}, exclude_unset=False)
+        base = self.model_dump(mode="json", exclude={"version", "shops", "coalesce_seconds"}, exclude_unset=False)
         override = self.shops.get(shop_id) or (self.shops.get(shop_name) if shop_name else None) or {}
         return CatalogSettings.model_validate(deep_merge(base, override))
 

@@ -542,8 +542,11 @@ class NetSuiteClient:
             err = ns_errors.to_error(resp.status, resp.text, operation=operation, request_id=request_id,
                                      retry_after=retry_after, under_load=self.governor.under_load(), entity=entity)
             ambiguous = write and resp.status >= 500
-            self._record(operation, method, path, resp.status, started,
-                         "unknown" if ambiguous else err.outcome, parsed.code, request_id, entity, job_id)
+            # A lookup that finds nothing is an answer, not a failure: not counted as an API error.
+            outcome = "unknown" if ambiguous else "not_found" if (
+                isinstance(err, ns_errors.RecordNotFound) and method in ("GET", "DELETE")) else err.outcome
+            self._record(operation, method, path, resp.status, started, outcome, parsed.code, request_id, entity,
+                         job_id)
             if ambiguous:
                 raise WriteOutcomeUnknown(
                     f"NetSuite {operation}: HTTP {resp.status} on a write; it may have committed", err.evidence,

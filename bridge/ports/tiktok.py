@@ -73,6 +73,15 @@ class SkuInfo:
 
 
 @dataclass(frozen=True)
+class AuditFailure:
+    """One entry of Get Product's ``audit_failed_reasons``: where, why, and TikTok's suggested fix."""
+
+    position: str = ""
+    reasons: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProductInfo:
     """A TikTok product with its SKUs (the detail read adds categories and description)."""
 
@@ -84,6 +93,8 @@ class ProductInfo:
     update_time: datetime | None = None
     description: str = ""
     external_product_id: str = ""
+    audit_status: str = ""  # Get Product's audit.status: AUDITING | FAILED | PRE_APPROVED | APPROVED | NONE
+    audit_failed_reasons: tuple[AuditFailure, ...] = ()  # why TikTok's review refused it (detail reads only)
 
 
 @dataclass(frozen=True)

@@ -463,8 +463,11 @@ class Exceptions(_Repo):
             )
             return int(res.rowcount)
 
-    def replay(self, exc_id: int, queue: JobQueue, *, by: str = "cli") -> int:
-        """Re-run the job behind an exception (after the fix). Returns the new job id."""
+    def replay(self, exc_id: int, queue: JobQueue, *, by: str = "cli", payload: dict[str, Any] | None = None) -> int:
+        """Re-run the job behind an exception (after the fix). Returns the new job id.
+
+        ``payload`` replaces the failed job's input for this run (a person corrected it); the original
+        stays on the exception and both are written to the audit log."""
         exc = self.get(exc_id)
         if exc is None:
             raise KeyError(f"no exception {exc_id}")
@@ -477,7 +480,7 @@ class Exceptions(_Repo):
                 JobSpec(
                     kind=exc.job_kind,
                     key=exc.job_key,
-                    payload=dict(exc.job_payload or {}),
+                    payload=dict(exc.job_payload or {}) if payload is None else dict(payload),
                     idempotency_key=f"replay:{exc_id}:{replays}",
                     exception_id=exc_id,
                     correlation_id=exc.correlation_id,
@@ -488,7 +491,10 @@ class Exceptions(_Repo):
             c.execute(
                 insert(audit_log).values(
                     at=self.clock.now(), actor=by, action="exception.replay", entity=exc.entity,
-                    detail={"exception_id": exc_id, "job_id": enq.job_id}, correlation_id=exc.correlation_id,
+                    detail={"exception_id": exc_id, "job_id": enq.job_id, **({} if payload is None else {
+                        "payload_edited": True, "original_payload": redact_mapping(dict(exc.job_payload or {})),
+                        "edited_payload": redact_mapping(dict(payload))})},
+                    correlation_id=exc.correlation_id,
                 )
             )
         return enq.job_id
@@ -751,19 +757,72 @@ class ApiCalls(_Repo):
 
 
 # ---------------------------------------------------------------------------------------------
+USER_ROLES = ("viewer", "operator", "admin")
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    username: str
+    role: str
+    created_at: datetime
+    last_login_at: datetime | None
+
+
 class Users(_Repo):
-    def add(self, username: str, password: str) -> None:
+    def add(self, username: str, password: str, role: str | None = None) -> None:
+        """Create a user (role ``admin`` unless given) or set an existing user's password (and role
+        when given)."""
         from werkzeug.security import generate_password_hash
 
         if len(password) < 12:
             raise ValueError("a console password needs at least 12 characters")
+        if role is not None and role not in USER_ROLES:
+            raise ValueError(f"unknown role {role!r}: choose one of {', '.join(USER_ROLES)}")
+        if not username or len(username) > 128 or not username.isprintable() or username != username.strip():
+            raise ValueError("a user name is 1 to 128 printable characters without surrounding spaces")
         with self._tx(None) as c:
             existing = c.execute(select(users.c.id).where(users.c.username == username)).scalar()
             pw = generate_password_hash(password)
             if existing is None:
-                c.execute(insert(users).values(username=username, password_hash=pw, created_at=self.clock.now()))
+                c.execute(insert(users).values(username=username, password_hash=pw, created_at=self.clock.now(),
+                                               role=role or "admin"))
             else:
-                c.execute(update(users).where(users.c.id == existing).values(password_hash=pw))
+                values: dict[str, Any] = {"password_hash": pw}
+                if role is not None:
+                    values["role"] = role
+                c.execute(update(users).where(users.c.id == existing).values(**values))
+
+    def list(self) -> list[UserRow]:
+        with self._read() as c:
+            rows = c.execute(select(users.c.id, users.c.username, users.c.role, users.c.created_at,
+                                    users.c.last_login_at).order_by(users.c.username)).all()
+        return [UserRow(int(r.id), str(r.username), str(r.role), r.created_at, r.last_login_at) for r in rows]
+
+    def get(self, username: str) -> UserRow | None:
+        return next((u for u in self.list() if u.username == username), None)
+
+    def set_role(self, username: str, role: str) -> bool:
+        if role not in USER_ROLES:
+            raise ValueError(f"unknown role {role!r}: choose one of {', '.join(USER_ROLES)}")
+        with self._tx(None) as c:
+            return bool(c.execute(update(users).where(users.c.username == username).values(role=role)).rowcount)
+
+    def admins(self) -> int:
+        with self._read() as c:
+            return int(c.execute(select(func.count()).select_from(users).where(users.c.role == "admin")).scalar_one())
+
+    def remove(self, username: str) -> bool:
+        """Delete a user (their sessions go with them: the foreign key cascades, and are deleted here too)."""
+        from bridge.store.tables import console_sessions
+
+        with self._tx(None) as c:
+            uid = c.execute(select(users.c.id).where(users.c.username == username)).scalar()
+            if uid is None:
+                return False
+            c.execute(delete(console_sessions).where(console_sessions.c.user_id == uid))
+            c.execute(delete(users).where(users.c.id == uid))
+            return True
 
     def check(self, username: str, password: str) -> bool:
         from werkzeug.security import check_password_hash

@@ -42,6 +42,7 @@ class SessionUser:
     user_id: int
     username: str
     created_at: datetime
+    role: str = "viewer"
 
 
 class ConsoleSessions:
@@ -73,7 +74,7 @@ class ConsoleSessions:
             row = c.execute(
                 select(console_sessions.c.user_id, console_sessions.c.password_fp, console_sessions.c.seen_at,
                        console_sessions.c.expires_at, console_sessions.c.created_at, users.c.username,
-                       users.c.password_hash)
+                       users.c.password_hash, users.c.role)
                 .select_from(console_sessions.join(users, users.c.id == console_sessions.c.user_id))
                 .where(console_sessions.c.id_hash == key)
             ).first()
@@ -86,7 +87,7 @@ class ConsoleSessions:
         if now - row.seen_at > touch_after:
             with self.engine.begin() as c:
                 c.execute(update(console_sessions).where(console_sessions.c.id_hash == key).values(seen_at=now))
-        return SessionUser(int(row.user_id), str(row.username), row.created_at)
+        return SessionUser(int(row.user_id), str(row.username), row.created_at, str(row.role))
 
     def revoke(self, token: str) -> bool:
         with self.engine.begin() as c:

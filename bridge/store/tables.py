@@ -259,6 +259,8 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_login_at", UTCDateTime, nullable=True),
+    # viewer | operator | admin (bridge.web.auth.ROLES); users from before roles existed are admins
+    Column("role", String(16), nullable=False, default="admin", server_default="admin"),
     UniqueConstraint("username"),
 )
 
@@ -301,8 +303,8 @@ worker_processes = Table(
 
 
 # Each area keeps its own tables in its own module on this same ``metadata`` (so areas developed in
-# parallel never edit one file). ``load_area_tables`` imports those that exist; the migrations, the
-# store and the tests call it so every table is known.
+# parallel never edit one file). ``load_area_tables`` imports them all (they import this module, hence
+# the late import); the migrations, the store and the tests call it so every table is known.
 AREA_TABLE_MODULES: tuple[str, ...] = (
     "bridge.store.tables_settlement",
     "bridge.store.tables_monitoring",
@@ -315,9 +317,5 @@ def load_area_tables() -> MetaData:
     import importlib
 
     for name in AREA_TABLE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+        importlib.import_module(name)
     return metadata

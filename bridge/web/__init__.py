@@ -115,13 +115,7 @@ def create_app(settings: Settings | None = None, root: App | None = None) -> Fla
         return jsonify(error="internal error", correlation_id=getattr(g, "correlation_id", "")), 500
 
     for module_name in BLUEPRINT_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        module.init_app(app, root)
+        importlib.import_module(module_name).init_app(app, root)
     return app
 
 

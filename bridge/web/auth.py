@@ -18,6 +18,12 @@
   waits of 1 s, 2 s, 4 s … up to 15 minutes. Guesses from one address never delay the same user
   elsewhere, so nobody can lock a real user out. Behind a reverse proxy set ``TTNS_TRUSTED_PROXIES``
   so the address is the client's, not the proxy's.
+* Roles (``users.role``): **viewer** reads every page; **operator** also acts on the work (retry,
+  resolve, ignore, sync an order now, re-run monitors, re-post a statement, edit a failed payload);
+  **admin** also manages users and connections. ``login_required`` enforces them on the server from
+  one table (``REQUIRED_ROLE``, by endpoint): every state-changing request to an endpoint not in the
+  table needs an admin (deny by default), and a refused request answers 403 and is audited.
+  Exception owners (ops, finance, admin) stay queues, not permissions.
 """
 
 from __future__ import annotations
@@ -69,13 +75,54 @@ CSRF_HEADER = "X-CSRF-Token"
 bp = Blueprint("auth", __name__)
 
 
+ROLES = ("viewer", "operator", "admin")
+ROLE_LABELS = {"viewer": "Viewer (reads everything)",
+               "operator": "Operator (retry, resolve, sync now, re-run, re-post, edit payloads)",
+               "admin": "Admin (also users and connections)"}
+
+#: The least role an endpoint needs. GET pages not listed are open to every logged-in user; any other
+#: method on an endpoint not listed needs an admin.
+REQUIRED_ROLE: dict[str, str] = {
+    "auth.logout": "viewer",
+    "console.exception_action": "operator",
+    "console.exceptions_bulk": "operator",
+    "console.exception_edit": "operator",
+    "console.order_sync": "operator",
+    "console.monitors_run": "operator",
+    "console.settlement_repost": "operator",
+    "console_api.exception_action": "operator",
+    "console.users": "admin",
+    "console.user_save": "admin",
+    "console.user_remove": "admin",
+    "tiktok_oauth.connect_page": "admin",
+    "tiktok_oauth.connect_start": "admin",
+    "tiktok_oauth.callback": "admin",
+}
+
+
+def role_at_least(role: str, needed: str) -> bool:
+    return role in ROLES and ROLES.index(role) >= ROLES.index(needed)
+
+
+def required_role(endpoint: str | None, method: str) -> str:
+    """The least role for this request (``REQUIRED_ROLE``; unknown actions need an admin)."""
+    found = REQUIRED_ROLE.get(endpoint or "")
+    if found is not None:
+        return found
+    return "viewer" if method in SAFE_METHODS else "admin"
+
+
 @dataclass(frozen=True)
 class ConsoleUser:
     id: int
     username: str
+    role: str = "viewer"
 
     def __str__(self) -> str:
         return self.username
+
+    def can(self, needed: str) -> bool:
+        return role_at_least(self.role, needed)
 
 
 def _container() -> App:
@@ -154,7 +201,7 @@ def _load_user() -> ConsoleUser | None:
     if found is None:
         session.clear()
         return None
-    return ConsoleUser(found.user_id, found.username)
+    return ConsoleUser(found.user_id, found.username, found.role)
 
 
 def _start_session(user_id: int, password_hash: str) -> None:
@@ -198,10 +245,25 @@ def login_required(fn: F) -> F:
             return jsonify(error="login required"), 401
         if request.method not in SAFE_METHODS and not csrf_valid():
             return _csrf_refused()
+        needed = required_role(request.endpoint, request.method)
+        if not user.can(needed):
+            return _forbidden(user, needed)
         g.user = user
         return fn(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def _forbidden(user: ConsoleUser, needed: str) -> tuple[Response, int]:
+    _container().store.audit.record(f"user:{user.username}", "auth.forbidden", entity=f"user:{user.username}",
+                                    detail={"method": request.method, "path": request.path[:300],
+                                            "role": user.role, "needs": needed})
+    log.warning("console request refused: role too low",
+                extra={"username": user.username, "role": user.role, "needs": needed, "path": request.path})
+    text = f"This needs the {needed} role; you are {user.role}. Ask an admin of the console."
+    if _wants_html():
+        return _small_page("Not allowed", f"<p>{escape(text)}</p>"), 403
+    return jsonify(error=text), 403
 
 
 def _next_target() -> str:
@@ -335,6 +397,8 @@ def _read(engine: Engine) -> Connection:
 
 
 __all__ = [
+    "REQUIRED_ROLE",
+    "ROLES",
     "ConsoleUser",
     "csrf_field",
     "csrf_token",
@@ -343,5 +407,7 @@ __all__ = [
     "init_app",
     "inject_csrf",
     "login_required",
+    "required_role",
+    "role_at_least",
     "safe_next",
 ]

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Connection
 
 from bridge.bootstrap import App
 from bridge.logs import correlation_id, new_correlation_id
+from bridge.store import Store
+from bridge.store.group_commit import GroupCommit
 from bridge.store.queue import JobSpec
 from bridge.store.storable import fit, fit_optional, storable, storable_json
 from bridge.worker.registry import InboundEvent
@@ -69,26 +77,69 @@ def ingest(
         log.exception("routing failed; event kept", extra={"source": source, "topic": topic})
         specs, status, note = None, "failed", f"routing failed: {type(exc).__name__}: {exc}"
     specs = [_storable_spec(s if s.correlation_id else _with_cid(s, cid)) for s in specs or []]
-    note = storable(note)
-    with store.transaction() as conn:
-        # jobs_created counts the jobs the event caused or joined (a coalesced job runs for it too).
-        rec = store.inbox.record(
-            source, event_id, body, topic=topic, shop_id=shop_id, entity=entity, headers=headers or {},
-            correlation_id=cid, status=status, note=note, jobs_created=len(specs), conn=conn,
-        )
-        if not rec.created:
-            log.info("duplicate event", extra={"source": source, "event_id": event_id, "inbox_id": rec.id})
-            return Ingested(rec.id, True, "duplicate", 0)
-        created = 0
-        if specs:
-            results = store.queue.enqueue_many(specs, conn=conn)
-            created = sum(1 for r in results if r.created)
+    item = _Event(source, event_id, body, topic, shop_id, entity, headers or {}, cid, status, storable(note), specs)
+    # Committed in a group with the events other requests are storing at the same moment (one transaction,
+    # one sync): returns once the transaction holding this event and its jobs has committed.
+    rec_id, created, jobs = _writer(store).submit(item)
+    if not created:
+        log.info("duplicate event", extra={"source": source, "event_id": event_id, "inbox_id": rec_id})
+        return Ingested(rec_id, True, "duplicate", 0)
     if status != "routed":
-        log.info("event stored, not routed", extra={"source": source, "topic": topic, "inbox_id": rec.id,
+        log.info("event stored, not routed", extra={"source": source, "topic": topic, "inbox_id": rec_id,
                                                     "status": status})
-        return Ingested(rec.id, False, status, 0)
-    log.info("event stored", extra={"source": source, "topic": topic, "inbox_id": rec.id, "jobs": created})
-    return Ingested(rec.id, False, "routed", created)
+        return Ingested(rec_id, False, status, 0)
+    log.info("event stored", extra={"source": source, "topic": topic, "inbox_id": rec_id, "jobs": jobs})
+    return Ingested(rec_id, False, "routed", jobs)
+
+
+@dataclass(frozen=True)
+class _Event:
+    source: str
+    event_id: str
+    body: bytes
+    topic: str
+    shop_id: str | None
+    entity: str | None
+    headers: dict[str, Any]
+    cid: str
+    status: str
+    note: str
+    specs: list[JobSpec]
+
+
+_writers: WeakKeyDictionary[Store, GroupCommit[_Event, tuple[int, bool, int]]] = WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+def _writer(store: Store) -> GroupCommit[_Event, tuple[int, bool, int]]:
+    """The store's group-commit writer for inbound events (one per store, shared by the request threads)."""
+    writer = _writers.get(store)
+    if writer is None:
+        with _writers_lock:
+            writer = _writers.get(store)
+            if writer is None:
+                writer = _writers[store] = GroupCommit(store.transaction, partial(_write_events, store))
+    return writer
+
+
+def _write_events(store: Store, conn: Connection, events: Sequence[_Event]) -> list[tuple[int, bool, int]]:
+    """Inbox rows for ``events``, then the jobs of the new ones in one ``enqueue_many`` (so on PostgreSQL the
+    per-key locks of the whole group are taken in one sorted order). Returns (inbox id, created, jobs)."""
+    recs = [store.inbox.record(e.source, e.event_id, e.body, topic=e.topic, shop_id=e.shop_id, entity=e.entity,
+                               headers=e.headers, correlation_id=e.cid, status=e.status, note=e.note,
+                               jobs_created=len(e.specs), conn=conn) for e in events]
+    specs = [s for e, r in zip(events, recs, strict=True) if r.created for s in e.specs]
+    results = store.queue.enqueue_many(specs, conn=conn) if specs else []
+    out: list[tuple[int, bool, int]] = []
+    at = 0
+    for e, r in zip(events, recs, strict=True):
+        if not r.created:
+            out.append((r.id, False, 0))
+            continue
+        mine = results[at:at + len(e.specs)]
+        at += len(e.specs)
+        out.append((r.id, True, sum(1 for x in mine if x.created)))
+    return out
 
 
 def _storable_spec(spec: JobSpec) -> JobSpec:

@@ -35,6 +35,10 @@ from bridge.store.tables import api_calls, exceptions, inbox, job_attempts, jobs
 
 bp = Blueprint("metrics", __name__)
 
+#: Call outcomes that are answers, not errors: success, and an expected "no such record" (HTTP 404 on a
+#: lookup, e.g. NetSuite ``NONEXISTENT_ID`` before the bridge created the record).
+NOT_ERRORS = frozenset({"ok", "not_found"})
+
 CACHE_SECONDS = 5.0
 JOB_BUCKETS_MS: tuple[int, ...] = (10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000)
 API_BUCKETS_MS: tuple[int, ...] = (25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000)
@@ -166,7 +170,7 @@ class DatabaseCollector:
         ).all():
             k = (str(system), str(outcome))
             by_outcome[k] = by_outcome.get(k, 0) + int(n)
-            if outcome != "ok":
+            if outcome not in NOT_ERRORS:
                 k = (str(system), str(status) if status is not None else "none")
                 by_status[k] = by_status.get(k, 0) + int(n)
         for system in ("netsuite", "tiktok"):

@@ -30,7 +30,7 @@ MAX_EVENT_ID = 191  # the inbox's event_id column
 MAX_TYPE = 64  # the inbox's topic column; our SuiteScript's types are a few words
 KNOWN_TYPES = frozenset({
     "item_fulfillment.saved", "item_fulfillment.deleted", "inventory.changed", "sales_order.lines_closed",
-    "inventory.sweep",
+    "inventory.sweep", "item.changed", "item.sweep",
 })
 
 

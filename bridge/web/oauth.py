@@ -9,18 +9,14 @@
                                      the code is exchanged, tokens stored encrypted, shops and
                                      ciphers discovered, webhooks subscribed, and it is audited.
 
-Login hook: the views are wrapped in ``login_required`` from ``bridge.web.auth`` when that module
-provides one (the console's login); until then it is a no-op.
+The views are wrapped in the console's ``login_required`` (``bridge.web.auth``).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 from markupsafe import escape
@@ -29,31 +25,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from bridge.bootstrap import App
 from bridge.errors import BridgeError, ConfigurationError, RetriableError
 from bridge.tiktok.oauth import OAuthError, connect, consume_state, new_state, state_key, state_keys
+from bridge.web.auth import login_required
 
 log = logging.getLogger("bridge.web.oauth")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _login_hook() -> Callable[[F], F]:
-    """``bridge.web.auth.login_required`` if the console provides it, else a no-op decorator."""
-    try:
-        module = importlib.import_module("bridge.web.auth")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bridge.web.auth":
-            raise
-        module = None
-    hook = getattr(module, "login_required", None)
-    if callable(hook):
-        return hook  # type: ignore[no-any-return]
-
-    def passthrough(fn: F) -> F:
-        return fn
-
-    return passthrough
-
-
-login_required = _login_hook()
 
 
 def session_binding() -> str | None:
@@ -61,6 +35,7 @@ def session_binding() -> str | None:
     from bridge.web import auth
 
     return auth.session_binding()
+
 
 bp = Blueprint("tiktok_oauth", __name__)
 

@@ -244,3 +244,49 @@ describe('inventory sweep', () => {
         expect(() => sweep.minusSeconds('garbage', 1)).toThrow();
     });
 });
+
+describe('item sweep', () => {
+    const itemsweep = require('SuiteScripts/ttns/lib/itemsweep');
+    function itemSetup() {
+        const n = setup();
+        n.params.custscript_ttns_mr_sweep_enabled = true;
+        n.sql = (query) => (query === sweep.MAX_SQL ? [{ modified: null }] : query === sweep.CHANGED_SQL ? [] : undefined);
+        return n;
+    }
+    const item = (n, id, fields) => n.put({ type: 'item', id: id, fields: Object.assign({ itemtype: 'InvtPart' }, fields) });
+    const itemCursor = (n) => n.all('customrecord_ttns_state').filter((r) => r.fields.name === 'item_sweep_cursor')
+        .map((r) => r.fields.custrecord_ttns_state_value)[0];
+
+    test('the first run records the cursor; later runs push items modified since (minus the overlap) and advance it', () => {
+        const n = itemSetup();
+        item(n, '510', { itemid: 'TSHIRT', lastmodified: '2025-01-15 10:00:00' });
+        expect(run(n).input).toEqual([]);
+        expect(itemCursor(n)).toBe('2025-01-15 10:00:00');
+        item(n, '511', { itemid: 'TSHIRT-RED-M', parent: '510', lastmodified: '2025-01-15 10:04:00' });
+        item(n, '600', { itemid: 'KIT-1', itemtype: 'Kit', lastmodified: '2025-01-15 10:05:00' });
+        item(n, '512', { itemid: 'MUG', lastmodified: '2025-01-15 10:06:00' });
+        const { input } = run(n);
+        expect(input).toEqual([{
+            kind: 'itemsweep', since: '2025-01-15 09:58:00', until: '2025-01-15 10:06:00', part: 1, parts: 1,
+            items: [{ item_id: '510', parent_id: null }, { item_id: '511', parent_id: '510' }, { item_id: '512', parent_id: null }],
+        }]);
+        const body = JSON.parse(n.requests[0].body);
+        expect(body.type).toBe('item.sweep');
+        expect(body.event_id).toBe('itemsweep:2025-01-15 09:58:00:2025-01-15 10:06:00:1/1');
+        expect(body.data.items.map((i) => i.item_id)).toEqual(['510', '511', '512']);
+        expect(itemCursor(n)).toBe('2025-01-15 10:06:00');
+        expect(itemsweep.ITEM_TYPES).toEqual(['InvtPart', 'Assembly']);
+    });
+
+    test('a map error on an item part keeps the item cursor', () => {
+        const n = itemSetup();
+        item(n, '512', { itemid: 'MUG', lastmodified: '2025-01-15 10:00:00' });
+        run(n);
+        script.summarize({
+            inputSummary: { error: null },
+            mapSummary: { errors: { iterator: () => ({ each: (fn) => fn('0', 'SSS_USAGE_LIMIT_EXCEEDED') }) } },
+            output: { iterator: () => ({ each: (fn) => fn('itemsweep:1', JSON.stringify({ until: '2025-01-15 11:00:00', part: 1, parts: 1 })) }) },
+        });
+        expect(itemCursor(n)).toBe('2025-01-15 10:00:00');
+    });
+});

@@ -18,9 +18,9 @@ from bridge.alerts import Alerter, Message
 from bridge.bootstrap import App, build
 from bridge.cli import Obj, main
 from bridge.clock import ManualClock
-from bridge.flows import monitoring
+from bridge.flows import fulfillment, monitoring
 from bridge.store.queue import JobSpec
-from bridge.store.repos import Link, Shop
+from bridge.store.repos import Shop
 from tests.console.conftest import SHOP, NoNetSuiteTotals, Orders, console_settings
 from tests.support.specs import sandbox_specs_dir
 from tests.support.tiktok_orders import order, unit
@@ -146,29 +146,28 @@ def test_auth_exceptions_and_queue_monitors(world: tuple[App, Orders, Recorder],
     assert stalled.value == 1 and stalled.samples[0].label == "inventory.push"
 
 
-def test_fulfillments_from_the_flow_hook_or_from_links(world: tuple[App, Orders, Recorder],
-                                                       clock: ManualClock) -> None:
-    c, _, _ = world
-    seen: dict[str, Any] = {}
-
-    class Fulfillment:
-        def unshipped(self, *, older_than: datetime, limit: int = 1000) -> list[dict[str, str]]:
-            seen["older_than"] = older_than
-            return [{"entity": f"order:{SHOP}:576", "label": "order 576, package 1", "detail": "failed since 11:00"}]
-
-    mon = replace(c.flows.monitoring, fulfillment=Fulfillment())
-    r = reading(mon.measure(), "fulfillments_unshipped")
-    assert r.status == "alert" and r.value == 1 and r.samples[0].href == f"/console/orders/{SHOP}/576"
-    assert seen["older_than"] == clock.now() - timedelta(minutes=60)
-    # without the flow: links of kind fulfillment not in a done state, older than the threshold
-    mon = replace(c.flows.monitoring, fulfillment=None)
-    c.store.links.upsert(Link("fulfillment", SHOP, "PKG1", "IF-9", "itemFulfillment", status="pending",
-                              data={"order_id": "577"}))
-    c.store.links.upsert(Link("fulfillment", SHOP, "PKG2", "IF-10", "itemFulfillment", status="shipped"))
-    assert reading(mon.measure(), "fulfillments_unshipped").value == 0  # not late yet
-    clock.advance(minutes=61)
-    r = reading(mon.measure(), "fulfillments_unshipped")
-    assert r.value == 1 and r.samples[0].href == f"/console/orders/{SHOP}/577"
+def test_fulfillments_unshipped_from_the_fulfillment_flow(db_url: str, world: tuple[App, Orders, Recorder],
+                                                         clock: ManualClock) -> None:
+    c, _, _ = world  # built without the fulfillment flow: the monitor says so
+    r = reading(c.flows.monitoring.measure(), "fulfillments_unshipped")
+    assert r.value is None and "fulfillment: not configured" in r.note
+    c = build(console_settings(db_url), clock=clock, areas=(*AREAS, "fulfillment"), netsuite_totals=NoNetSuiteTotals())
+    try:
+        shipments = c.flows.fulfillment.shipments
+        for order_id, fid in (("576", "IF-9"), ("577", "IF-10")):
+            shipments.begin(shop_id=SHOP, order_id=order_id, fulfillment_id=fid, package_index=1, seq=1,
+                            tracking_number=f"T{order_id}", carrier="UPS", provider_id="P1", provider_name="UPS",
+                            line_item_ids=[f"L{order_id}"], method="label")
+        done = shipments.shipments(SHOP, "577")[0]
+        shipments.shipped(done.id, tiktok_package_id="PKG-577")
+        assert reading(c.flows.monitoring.measure(), "fulfillments_unshipped").value == 0  # not late yet
+        clock.advance(minutes=61)
+        r = reading(c.flows.monitoring.measure(), "fulfillments_unshipped")
+        assert r.status == "alert" and r.value == 1
+        assert r.samples[0].entity == fulfillment.order_key(SHOP, "576")
+        assert r.samples[0].href == f"/console/orders/{SHOP}/576"
+    finally:
+        c.close()
 
 
 class FakeSettlement:

@@ -155,10 +155,22 @@ def test_order_timeline_joins_webhooks_jobs_attempts_and_calls(console: Console)
     assert kinds.index("webhook") < kinds.index("job") < kinds.index("attempt")
     assert "order.detail" in html and "req-1" in html and "access_token=***" in html
     assert "should-never-show" not in html and '"access_token": "***"' in unescape(html)
-    assert "salesOrder" in html and "synced" in html
+    assert "synced" in html
+    link = c.store.links.get("order", SHOP, "576")
+    assert link is not None and link.netsuite_id
+    # the business view: shop by name, the NetSuite document with a deep link, the lines and totals with currency
+    assert "Demo shop" in html
+    assert (f'href="https://1234567-sb1.app.netsuite.com/app/accounting/transactions/salesord.nl?id={link.netsuite_id}"'
+            in html)
+    lines = html[html.index('id="order-lines"'):html.index('id="order-totals"')]
+    assert "MUG" in lines and "12.50&nbsp;USD" in lines
+    # the timeline in words, the raw JSON only behind a toggle
+    assert "TikTok: order status changed to AWAITING_SHIPMENT" in html
+    assert "Queued: sync the order to NetSuite" in html and "Sync the order to NetSuite: done" in html
+    assert "topic 1" not in html and '<details id="raw">' in html
     ev = c.store.inbox.recent(entity=f"order:{SHOP}:576")[0]
     trace = console.html(f"/console/trace/{ev.correlation_id}")
-    assert "orders.sync" in trace and "topic 1" in trace
+    assert "orders.sync" in trace and "order status changed" in trace
     failing = console.html(f"/console/orders/{SHOP}/577")
     assert "UNKNOWN_SKU" in failing and "no record in NetSuite yet" in failing
 

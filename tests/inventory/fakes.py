@@ -54,6 +54,7 @@ class FakeTikTok:
         self.rate_limited = 0  # answer this many calls with a rate-limit error
         self.refuse_zero = False  # answer a quantity below the documented 1 with 12052055, as a strict TikTok
         self.price_locked: set[str] = set()
+        self.refused_images: dict[str, str] = {}  # image URL -> the message TikTok refuses it with
         self.attributes: dict[str, list[AttributeRule]] = {}
         self._ids = itertools.count(9000)
         self.lock = threading.Lock()
@@ -174,6 +175,8 @@ class FakeTikTok:
         return self.attributes.get(category_id, default), False
 
     def upload_image(self, shop_id: str, url: str) -> str:
+        if url in self.refused_images:
+            raise TikTokRefused([Refusal("12052030", self.refused_images[url])])
         return f"uri-{url.rsplit('/', 1)[-1]}"
 
     def update_prices(self, shop_id: str, product_id: str, prices: Mapping[str, Decimal],

@@ -117,13 +117,16 @@ def write_specs(directory: Path, ns: NsSandbox, inventory: dict[str, Any],
 @contextmanager
 def running_stack(tmp_path: Path, sqlite_url: str, *, inventory: dict[str, Any],
                   products: list[tuple[str, list[dict[str, Any]]]],
-                  catalog: dict[str, Any] | None = None, zero_quantity: bool = False) -> Iterator[Stack]:
+                  catalog: dict[str, Any] | None = None, zero_quantity: bool = False,
+                  review_seconds: float | None = None) -> Iterator[Stack]:
     """``products``: (title, skus) created in the US shop, each sku ``{seller_sku, inventory: {warehouse
     name: qty}}``; then locations and the SKU index are pulled. ``zero_quantity`` turns on the TikTok
-    sandbox's ``inventory_zero_quantity`` knob (0 accepted below the documented [1, 99,999])."""
+    sandbox's ``inventory_zero_quantity`` knob (0 accepted below the documented [1, 99,999]);
+    ``review_seconds`` its ``product_review_seconds`` (products go PENDING until TikTok's review decides)."""
     (tmp_path / "ns-keys").mkdir(exist_ok=True)
     tt_app = tiktok_app(TikTokSandboxConfig(seed=11, webhook_time_scale=0.0001, tick_interval=0.05,
-                                            inventory_zero_quantity=zero_quantity, webhook_loopback_http=True))
+                                            inventory_zero_quantity=zero_quantity, webhook_loopback_http=True,
+                                            product_review_seconds=review_seconds))
     tt: TikTokSandbox = tt_app.extensions["tiktok_sandbox"]
     with BackgroundServer(tt_app, name="tiktok-sandbox") as tt_server, \
             running_sandbox(tmp_path / "ns-keys", run_scripts=True, api_secrets={

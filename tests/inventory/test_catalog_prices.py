@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -203,3 +204,22 @@ def test_a_big_price_jump_is_held_for_finance_and_force_sends_it(world: World) -
     assert world.tiktok.sku("S-MUG").price == D("12.50")
     world.c.flows.catalog.push_prices(shop(world), "PM", force=True)
     assert world.tiktok.sku("S-MUG").price == D("99.00")
+
+
+def test_an_image_tiktok_refuses_is_one_exception_with_its_reason_and_the_other_items_are_listed(
+        world: World, tmp_path: Path) -> None:
+    defaults = {**CATALOG["defaults"], "images": {"field": "custitem_image_url", "fallback_uris": ["tos-placeholder"]}}
+    world.c = world.c.with_settings(specs_dir=write_specs(
+        tmp_path / "specs3", catalog={**CATALOG, "defaults": defaults}, prices=PRICES))
+    d = world.netsuite.details["110"]
+    world.netsuite.details["110"] = replace(d, fields={**d.fields, "custitem_image_url": "https://img.example/mug.tif"})
+    world.tiktok.refused_images["https://img.example/mug.tif"] = "The image format is not supported."
+    for item in ("107", "110"):
+        world.c.store.queue.enqueue(JobSpec(kind=cat.KIND_CATALOG, key=cat.catalog_key(SHOP, item),
+                                            payload={"shop_id": SHOP, "item_id": item}))
+    world.worker.drain()
+    (exc,) = world.c.store.exceptions.list(status="open")
+    assert exc.code == "CATALOG_IMAGE_REFUSED" and exc.owner == "admin" and exc.entity == f"catalog:{SHOP}:110"
+    assert "The image format is not supported." in exc.title and "custitem_image_url" in exc.fix_hint
+    assert exc.evidence["details"]["url"] == "https://img.example/mug.tif"
+    assert [b["title"] for b in world.tiktok.created] == ["Logo T-Shirt"]  # the other product was listed

@@ -199,9 +199,8 @@ def test_failed_push_is_recorded_and_the_map_reduce_sweeps_it(ns_fx: NS, receive
 
 
 def test_real_project_restlet_upserts_orders_idempotently(ns_keys: Keys) -> None:
-    """The SuiteCloud project's own RESTlet runs unmodified (skipped until the project exists)."""
-    if not (REPO_PROJECT / "src" / "Objects" / "customscript_ttns_rl_orders.xml").is_file():
-        pytest.skip("the SuiteCloud project has no orders RESTlet yet")
+    """The SuiteCloud project's own RESTlet runs unmodified."""
+    assert (REPO_PROJECT / "src" / "Objects" / "customscript_ttns_rl_orders.xml").is_file()
     for ns in start(ns_keys, suitecloud_dir=REPO_PROJECT, run_scripts=True):
         ids = ns.ids()
         order = {
@@ -265,8 +264,7 @@ def test_dynamic_mode_subrecords_search_and_small_modules(ns_fx: NS) -> None:
 def test_real_project_user_event_pushes_a_signed_fulfillment(ns_keys: Keys, receiver: Receiver) -> None:
     """The project's own user event, unmodified: a fulfillment saved in the UI reaches the bridge
     endpoint signed with X-TTNS-Timestamp / X-TTNS-Signature (HMAC over timestamp + "." + body)."""
-    if not (REPO_PROJECT / "src" / "Objects" / "customscript_ttns_ue_events.xml").is_file():
-        pytest.skip("the SuiteCloud project has no events user event yet")
+    assert (REPO_PROJECT / "src" / "Objects" / "customscript_ttns_ue_events.xml").is_file()
     for ns in start(
         ns_keys,
         suitecloud_dir=REPO_PROJECT,

@@ -262,6 +262,9 @@ def api_create_product(st: SandboxState, shop_id: str, body: dict[str, Any]) -> 
         )
     except SandboxError as exc:
         raise _refuse(12052910, f"Invalid input parameters. {exc.message}") from None
+    if product.status == "ACTIVATE":
+        product.reviewed_before = False
+        submit_for_review(st, product)
     return {
         "product_id": product.id,
         "skus": [{"id": s.id, "seller_sku": s.seller_sku, "external_sku_id": s.external_sku_id,
@@ -293,12 +296,64 @@ def api_edit_product(st: SandboxState, shop_id: str, product_id: str, body: dict
     product.update_time = st.now()
     st.emit(shop_id, 15, {"product_id": product.id, "changed_fields": changed, "change_source": "SELLER",
                           "update_time": product.update_time})
+    if set(changed) & REVIEWED_FIELDS and product.status in ("ACTIVATE", "PENDING", "FAILED"):
+        submit_for_review(st, product)
     return {
         "product_id": product.id,
         "skus": [{"id": s.id, "seller_sku": s.seller_sku, "external_sku_id": s.external_sku_id,
                   "sales_attributes": []} for s in product.skus],
-        "audit": {"status": "APPROVED"},
+        "audit": {"status": product.audit_status},
     }
+
+
+# Edits TikTok reviews again before they go live (title, description, images, category).
+REVIEWED_FIELDS = frozenset({"title", "description", "main_images", "category_id"})
+
+
+def submit_for_review(st: SandboxState, product: Product) -> None:
+    """Without ``product_review_seconds`` the product is approved at once (status ACTIVATE);
+    with it, PENDING / AUDITING until ``decide_reviews`` runs after the delay."""
+    delay = st.config.product_review_seconds
+    if delay is None:
+        product.status, product.audit_status, product.audit_failed_reasons = "ACTIVATE", "APPROVED", []
+        product.reviewed_before = True
+        return
+    product.status, product.audit_status, product.audit_failed_reasons = "PENDING", "AUDITING", []
+    product.review_due = st.clock.now() + max(0.0, delay)
+    st.emit(product.shop_id, 37, {"product_id": int(product.id), "audit": {"status": "AUDITING"},
+                                  "update_time": st.now()})
+
+
+def decide_reviews(st: SandboxState) -> int:
+    """Decide every PENDING review that is due: FAILED when an audit rule's term is in the title or
+    description (``audit_failed_reasons`` carry its reason and suggestion), else ACTIVATE."""
+    now = st.clock.now()
+    decided = 0
+    for product in list(st.products.values()):
+        if product.status != "PENDING" or product.review_due is None or product.review_due > now:
+            continue
+        product.review_due = None
+        decided += 1
+        text = f"{product.title} {product.description}".casefold()
+        hit = next(((t, r, sug) for t, r, sug in st.audit_rules if t.casefold() in text), None)
+        if hit is not None:
+            product.status, product.audit_status = "FAILED", "FAILED"
+            product.audit_failed_reasons = [{"position": "product", "reasons": [hit[1]], "suggestions": [hit[2]],
+                                             "listing_platform": "TIKTOK_SHOP"}]
+            st.emit(product.shop_id, 5, {"product_id": int(product.id), "status": "PRODUCT_AUDIT_FAILURE",
+                                         "suspended_reason": hit[1], "update_time": st.now()})
+            st.emit(product.shop_id, 37, {"product_id": int(product.id), "audit": {"status": "FAILED"},
+                                          "update_time": st.now()})
+            continue
+        first = not product.reviewed_before
+        product.status, product.audit_status, product.audit_failed_reasons = "ACTIVATE", "APPROVED", []
+        product.reviewed_before = True
+        st.emit(product.shop_id, 5, {"product_id": int(product.id),
+                                     "status": "PRODUCT_FIRST_PASS_REVIEW" if first else "PRODUCT_STATUS_CHANGED",
+                                     "suspended_reason": "", "update_time": st.now()})
+        st.emit(product.shop_id, 37, {"product_id": int(product.id), "audit": {"status": "APPROVED"},
+                                      "update_time": st.now()})
+    return decided
 
 
 def _apply_sku_edits(st: SandboxState, currency: str, product: Product, skus: list[dict[str, Any]],
@@ -494,6 +549,7 @@ def product_json(st: SandboxState, p: Product) -> dict[str, Any]:
         "product_attributes": list(p.product_attributes),
         "external_product_id": p.external_product_id,
         "audit": {"status": p.audit_status},
+        "audit_failed_reasons": [dict(r) for r in p.audit_failed_reasons],
         "is_cod_allowed": False,
         "has_draft": False,
     }

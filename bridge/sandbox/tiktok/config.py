@@ -67,4 +67,9 @@ class TikTokSandboxConfig:
     inventory_zero_quantity: bool = False  # accept quantity 0 where the pages document [1, 99,999]
     # accept http:// and a port on a loopback webhook address (the guide: https, a domain name, no port)
     webhook_loopback_http: bool = False
+    # Product review: None approves a created or edited product at once (status ACTIVATE). A number of
+    # seconds puts a product whose title, description, images or category changed into PENDING (audit
+    # AUDITING) until the tick after that delay decides it: FAILED with ``audit_failed_reasons`` when
+    # an audit rule matches (``TikTokSandbox.add_audit_rule``), else ACTIVATE; webhooks 5 and 37 say so.
+    product_review_seconds: float | None = None
     faults: FaultConfig = field(default_factory=FaultConfig)

@@ -124,6 +124,9 @@ class Product:
     product_attributes: list[dict[str, Any]] = field(default_factory=list)
     external_product_id: str = ""
     audit_status: str = "APPROVED"
+    audit_failed_reasons: list[dict[str, Any]] = field(default_factory=list)
+    review_due: float | None = None  # business-clock seconds when a PENDING review is decided
+    reviewed_before: bool = True  # False until the first review passed (PRODUCT_FIRST_PASS_REVIEW)
 
 
 @dataclass

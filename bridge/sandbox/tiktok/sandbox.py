@@ -113,8 +113,13 @@ class TikTokSandbox:
             self.tick()
 
     def tick(self) -> int:
-        """Expire due ON_HOLD windows now (the ticker calls this periodically)."""
-        return self.run(orders.expire_holds)
+        """Expire due ON_HOLD windows and decide due product reviews now (the ticker calls this periodically)."""
+        return self.run(orders.expire_holds) + self.run(catalog.decide_reviews)
+
+    def add_audit_rule(self, term: str, reason: str, suggestion: str) -> None:
+        """Product reviews fail for a title or description containing ``term`` (case ignored), with
+        TikTok's ``reason`` and ``suggestion`` in ``audit_failed_reasons`` (needs ``product_review_seconds``)."""
+        self.run(lambda st: st.audit_rules.append((term, reason, suggestion)))
 
     # ---------------------------------------------------------------------------- scenario
     def reset(self, seed: int | None = None, demo_data: bool | None = None) -> dict[str, Any]:

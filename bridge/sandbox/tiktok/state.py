@@ -91,6 +91,7 @@ class SandboxState:
     invalid_tracking_numbers: set[str] = field(default_factory=set)
     used_tracking_numbers: dict[str, str] = field(default_factory=dict)  # number -> package id
     outbox: list[Event] = field(default_factory=list)
+    audit_rules: list[tuple[str, str, str]] = field(default_factory=list)  # (term, reason, suggestion)
     order_seq: list[str] = field(default_factory=list)  # creation order, for fast scans
     on_hold: set[str] = field(default_factory=set)  # orders in ON_HOLD, for the ticker
 

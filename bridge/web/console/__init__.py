@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, redirect
+from markupsafe import Markup, escape
 from pydantic import SecretStr
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -126,6 +127,35 @@ def countdown(value: datetime | None, now: datetime | None = None) -> str:
     return f"{days} d {hours} h {minutes} min" if days else f"{hours} h {minutes} min"
 
 
+def when(value: datetime | str | None, now: datetime | None = None) -> Markup:
+    """An absolute time with its zone and, beside it, how long ago: ``2026-12-07 14:31 UTC (5 min ago)``."""
+    if value is None or value == "":
+        return Markup("—")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return escape(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    absolute = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return Markup('<time datetime="{}">{} <span class="muted">({})</span></time>').format(
+        value.isoformat(), absolute, ago(value, now))
+
+
+def money(value: Any, currency: str = "") -> Markup:
+    """An amount with its currency (``1,234.50 USD``); negative amounts carry the class ``neg``."""
+    if value is None or value == "":
+        return Markup("—")
+    try:
+        d = Decimal(str(value))
+    except ArithmeticError:
+        return escape(str(value))
+    text = f"{d:,}"
+    return Markup('<span class="money{}">{}{}</span>').format(
+        " neg" if d < 0 else "", text, Markup("&nbsp;") + currency if currency else "")
+
+
 def _ms(value: float | int | None) -> str:
     if value is None:
         return "—"
@@ -161,7 +191,8 @@ def init_app(app: Flask, container: App) -> None:
     app.register_blueprint(bp)
     if not any(r.rule == "/" for r in app.url_map.iter_rules()):
         app.add_url_rule("/", endpoint="console_root", view_func=_root)
-    app.jinja_env.filters.update(dt=_dt, ago=ago, countdown=countdown, ms=_ms, secs=_secs, num=_num)
+    app.jinja_env.filters.update(dt=_dt, ago=ago, countdown=countdown, ms=_ms, secs=_secs, num=_num, when=when,
+                                 money=money)
     app.jinja_env.globals.update(timedelta=timedelta)
 
 

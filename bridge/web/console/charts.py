@@ -7,6 +7,7 @@ inline styles. Every chart has a ``<title>`` per mark (hover tooltip) and an ``a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from markupsafe import Markup, escape
@@ -68,34 +69,111 @@ def bars(items: Sequence[tuple[str, Decimal | float | int | None]], *, title: st
     return _svg(parts)
 
 
+def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
+    """About ``n`` round tick values covering [lo, hi] (1, 2 or 5 times a power of ten apart)."""
+    import math
+
+    span = (hi - lo) or 1.0
+    raw = span / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    first = math.floor(lo / step) * step
+    out = []
+    v = first
+    while v <= hi + step * 0.001:
+        out.append(round(v, 10))
+        v += step
+    return out
+
+
 def columns(series: Sequence[tuple[str, Decimal | float | int | None]], *, title: str, width: int = 640,
-            height: int = 180, highlight: Sequence[bool] = ()) -> Markup:
-    """Vertical columns over time (e.g. one per statement); ``highlight`` marks columns in red."""
+            height: int = 220, highlight: Sequence[bool] = (), unit: str = "") -> Markup:
+    """Vertical columns over time (e.g. one per statement) on a labelled value axis (``unit``, e.g. the
+    currency), each column with its value; ``highlight`` marks columns in red."""
     if not series:
         return Markup("")
     values = [_f(v) for _, v in series]
-    lo, hi = min(0.0, *values), max(0.0, *values)
+    ticks = _ticks(min(0.0, *values), max(0.0, *values))
+    lo, hi = min(ticks[0], 0.0), max(ticks[-1], 0.0)
     span = (hi - lo) or 1.0
-    top, bottom = 10, 26
+    left, top, bottom = 64, 18, 30
     plot_h = height - top - bottom
-    zero = top + hi / span * plot_h
+    plot_w = width - left - 8
+
+    def y_of(v: float) -> float:
+        return top + (hi - v) / span * plot_h
+
+    zero = y_of(0.0)
     n = len(series)
-    slot = (width - 10) / n
+    slot = plot_w / n
     bar = max(2.0, min(40.0, slot * 0.7))
     parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">']
+    for t in ticks:
+        ty = y_of(t)
+        parts.append(f'<line x1="{left}" x2="{width - 8}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="#d0d7de" '
+                     f'stroke-width="1"/>')
+        parts.append(f'<text class="tick" x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="11" '
+                     f'fill="{INK}">{escape(_label(Decimal(str(t)).normalize() if t % 1 else int(t)))}</text>')
+    if unit:
+        parts.append(f'<text class="unit" x="4" y="{top - 6}" font-size="11" fill="{INK}">{escape(unit)}</text>')
     step = max(1, n // 8)
     for i, ((name, raw), v) in enumerate(zip(series, values, strict=True)):
-        x = 5 + i * slot + (slot - bar) / 2
+        x = left + i * slot + (slot - bar) / 2
         h = abs(v) / span * plot_h
         y = zero - h if v >= 0 else zero
         red = bool(highlight[i]) if i < len(highlight) else v < 0
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{max(h, 1.0):.1f}" '
                      f'fill="{NEG if red else LINE}"><title>{escape(name)}: {escape(_label(raw))}</title></rect>')
+        if n <= 16:
+            vy = (y - 4) if v >= 0 else (y + h + 12)
+            parts.append(f'<text class="value" x="{x + bar / 2:.1f}" y="{vy:.1f}" text-anchor="middle" '
+                         f'font-size="10" fill="{INK}">{escape(_label(raw))}</text>')
         if i % step == 0:
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="11" '
-                         f'fill="{INK}">{escape(name[-10:])}</text>')
-    parts.append(f'<line x1="0" x2="{width}" y1="{zero:.1f}" y2="{zero:.1f}" stroke="{INK}" stroke-width="1"/>')
+            parts.append(f'<text class="x" x="{x + bar / 2:.1f}" y="{height - 10}" text-anchor="middle" '
+                         f'font-size="11" fill="{INK}">{escape(name[-10:])}</text>')
+    parts.append(f'<line x1="{left}" x2="{width - 8}" y1="{zero:.1f}" y2="{zero:.1f}" stroke="{INK}" '
+                 f'stroke-width="1"/>')
+    parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="{INK}" stroke-width="1"/>')
+    parts.append("</svg>")
+    return _svg(parts)
+
+
+def stacked_hours(hours: Sequence[tuple[datetime, int, int]], *, title: str, width: int = 720,
+                  height: int = 200) -> Markup:
+    """Runs per hour (green: done, red: failed) on a counted axis, hours (UTC) below."""
+    if not hours:
+        return Markup("")
+    totals = [ok + err for _, ok, err in hours]
+    ticks = _ticks(0.0, float(max(1, *totals)))
+    hi = max(ticks[-1], 1.0)
+    left, top, bottom = 44, 14, 30
+    plot_h = height - top - bottom
+    plot_w = width - left - 8
+    slot = plot_w / len(hours)
+    bar = max(2.0, slot * 0.7)
+    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">']
+    for t in ticks:
+        ty = top + (hi - t) / hi * plot_h
+        parts.append(f'<line x1="{left}" x2="{width - 8}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="#d0d7de"/>')
+        parts.append(f'<text class="tick" x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="11" '
+                     f'fill="{INK}">{int(t):,}</text>')
+    for i, (hour, ok, err) in enumerate(hours):
+        x = left + i * slot + (slot - bar) / 2
+        base = float(top + plot_h)
+        for n, color, what in ((ok, POS, "done"), (err, NEG, "failed")):
+            if not n:
+                continue
+            h = n / hi * plot_h
+            base -= h
+            parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{color}">'
+                         f'<title>{hour:%H}:00 UTC: {n:,} {what}</title></rect>')
+        if i % 3 == 0:
+            parts.append(f'<text class="x" x="{x + bar / 2:.1f}" y="{height - 10}" text-anchor="middle" '
+                         f'font-size="11" fill="{INK}">{hour:%H}:00</text>')
+    parts.append(f'<line x1="{left}" x2="{width - 8}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{INK}"/>')
+    parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="{INK}"/>')
     parts.append("</svg>")
     return _svg(parts)
 
@@ -171,4 +249,4 @@ def waterfall(steps: Sequence[tuple[str, Decimal]], *, title: str, totals: froze
     return _svg(parts)
 
 
-__all__ = ["bars", "columns", "sparkline", "waterfall"]
+__all__ = ["bars", "columns", "sparkline", "stacked_hours", "waterfall"]

@@ -10,7 +10,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, func, or_, select
@@ -197,7 +197,7 @@ def api_stats(engine: Engine, since: datetime) -> list[ApiStat]:
             rec[2].append(float(ms))
             if rec[3] is None or at > rec[3]:
                 rec[3] = at
-            if outcome != "ok":
+            if outcome not in ("ok", "not_found"):  # a lookup answering "no such record" is not an error
                 rec[1] += 1
                 if not rec[4]:
                     rec[4] = f"{op}: HTTP {status or '-'} {code or ''}".strip()
@@ -377,43 +377,199 @@ def trace(engine: Engine, cid: str, limit: int = 500) -> Timeline:
     return Timeline(f"correlation {cid}", events, None, excs, [cid], len(calls) >= limit * 2)
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _events(inbox_rows: Sequence[Any], job_rows: Sequence[Any], attempts: Sequence[Any], calls: Sequence[Any],
             excs: Sequence[dict[str, Any]], audits: Sequence[Any]) -> list[Event]:
+    from bridge.web.console.words import attempt_words, call_words, job_words, webhook_words
+
     ev: list[Event] = []
     kinds = {int(j["id"]): str(j["kind"]) for j in job_rows}
     for r in inbox_rows:
-        ev.append(Event(r["received_at"], "webhook", f"{r['source']} event topic {r['topic'] or '?'}",
-                        f"{r['event_id']} · {r['note']}".strip(" ·"), str(r["status"]), str(r["correlation_id"]),
-                        pretty_payload(r["body"])))
+        ev.append(Event(r["received_at"], "webhook", webhook_words(str(r["source"]), str(r["topic"] or ""), r["body"]),
+                        f"event {r['event_id']}" + (f" · {r['note']}" if r["note"] else ""), str(r["status"]),
+                        str(r["correlation_id"]), pretty_payload(r["body"])))
     for j in job_rows:
         payload = pretty_payload(j["payload"])
         if j["result"]:
             payload += "\n\nresult:\n" + pretty_payload(j["result"])
-        ev.append(Event(j["created_at"], "job", f"job #{j['id']} {j['kind']} enqueued",
-                        f"key {j['key']}; now {j['status']} after {j['attempts']} attempt(s)",
+        ev.append(Event(j["created_at"], "job", f"Queued: {job_words(str(j['kind']))}",
+                        f"job #{j['id']} ({j['kind']}); now {j['status']} after {j['attempts']} attempt(s)",
                         str(j["status"]), str(j["correlation_id"]), payload))
     for a in attempts:
+        kind = kinds.get(int(a["job_id"]), "")
         ev.append(Event(a["started_at"], "attempt",
-                        f"attempt {a['attempt']} of job #{a['job_id']} {kinds.get(int(a['job_id']), '')}".strip(),
-                        redact_text(a["error"] or "", 2000) or f"worker {a['worker']}", str(a["outcome"]),
-                        str(a["correlation_id"]), ms=int(a["duration_ms"])))
+                        f"{_sentence(job_words(kind))}: {attempt_words(str(a['outcome']))}"
+                        + (f" (try {a['attempt']})" if int(a["attempt"]) > 1 else ""),
+                        redact_text(a["error"] or "", 2000) or f"job #{a['job_id']}, worker {a['worker']}",
+                        str(a["outcome"]), str(a["correlation_id"]), ms=int(a["duration_ms"])))
     for call in calls:
-        ev.append(Event(call["at"], "call", f"{call['system']} {call['operation']}",
+        ev.append(Event(call["at"], "call",
+                        call_words(str(call["system"]), str(call["operation"]), call["status"], str(call["outcome"])),
                         f"{call['method']} {redact_text(call['path'], 500)}"
                         + (f" · request id {call['request_id']}" if call["request_id"] else "")
                         + (f" · code {call['code']}" if call["code"] else ""),
-                        f"{call['status'] or '-'} {call['outcome']}", str(call["correlation_id"]),
-                        ms=int(call["duration_ms"])))
+                        "" if call["outcome"] in ("ok", "not_found") else str(call["outcome"]),
+                        str(call["correlation_id"]), ms=int(call["duration_ms"])))
     for e in excs:
-        ev.append(Event(e["first_seen"], "exception", f"exception #{e['id']} {e['code']} ({e['owner']})",
+        ev.append(Event(e["first_seen"], "exception", f"Needs a person: {e['code']} (queue: {e['owner']})",
                         redact_text(str(e["title"]), 500), str(e["status"]), str(e["correlation_id"]),
                         href=f"/console/exceptions/{e['id']}"))
     for a in audits:
-        ev.append(Event(a["at"], "audit", f"{a['action']} by {a['actor']}", pretty_payload(a["detail"]), "",
-                        str(a["correlation_id"])))
+        who = str(a["actor"]).removeprefix("user:")
+        ev.append(Event(a["at"], "audit", f"{who}: {str(a['action']).replace('.', ' ').replace('_', ' ')}",
+                        pretty_payload(a["detail"]), "", str(a["correlation_id"])))
     order = {"webhook": 0, "job": 1, "attempt": 2, "call": 3, "exception": 4, "audit": 5}
     ev.sort(key=lambda e: (e.at, order.get(e.kind, 9)))
     return ev
+
+
+# --- what the order page shows beside the timeline ------------------------------------------------
+
+
+def webhook_status(engine: Engine, entity: str) -> tuple[str, datetime] | None:
+    """The order status the newest TikTok order event for ``entity`` carried, and when TikTok
+    changed it (the event's ``update_time``, else its ``timestamp``, else when it arrived)."""
+    with read(engine) as c:
+        rows = c.execute(select(inbox.c.body, inbox.c.received_at).where(
+            inbox.c.entity == entity, inbox.c.source == "tiktok").order_by(inbox.c.id.desc()).limit(20)).all()
+    best: tuple[str, datetime] | None = None
+    for body, received in rows:
+        try:
+            doc = json.loads(bytes(body).decode("utf-8"))
+        except ValueError:
+            continue
+        data = doc.get("data") if isinstance(doc, dict) else None
+        status = data.get("order_status") if isinstance(data, dict) else None
+        if not isinstance(status, str) or not status:
+            continue
+        raw = data.get("update_time") or doc.get("timestamp")  # type: ignore[union-attr]
+        at = datetime.fromtimestamp(int(raw), UTC) if isinstance(raw, int | float) or (
+            isinstance(raw, str) and raw.isdigit()) else received
+        if best is None or at > best[1]:
+            best = (status, at)
+    return best
+
+
+def tiktok_status(link: dict[str, Any] | None, event: tuple[str, datetime] | None) -> dict[str, Any]:
+    """The current TikTok status: the newer of what the last sync or poll read (the link) and what the
+    newest order event said, with where it came from and when TikTok changed it."""
+    data = (link or {}).get("data") or {}
+    synced = data.get("tiktok_status")
+    ts = data.get("tiktok_update_time")
+    synced_at = datetime.fromtimestamp(int(ts), UTC) if ts else None
+    if event is not None and (not synced or synced_at is None or event[1] > synced_at):
+        return {"status": event[0], "at": event[1], "source": "webhook"}
+    if synced:
+        return {"status": str(synced), "at": synced_at, "source": "sync"}
+    return {"status": "", "at": None, "source": ""}
+
+
+def order_related(engine: Engine, shop_id: str, order_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Fulfillments and returns linked to the order, and its settlement lines with the statement
+    journals they were posted in (four queries)."""
+    from bridge.store.tables import load_area_tables
+
+    md = load_area_tables()
+    out: dict[str, list[dict[str, Any]]] = {"fulfillments": [], "returns": [], "settlement": []}
+    with read(engine) as c:
+        for kind, key in (("fulfillment", "fulfillments"), ("return", "returns")):
+            rows = c.execute(select(links).where(links.c.kind == kind, links.c.shop_id == shop_id,
+                                                 links.c.data["order_id"].as_string() == order_id)
+                             .order_by(links.c.id).limit(50)).mappings().all()
+            out[key] = [dict(r) for r in rows]
+        lines_t = md.tables.get("settlement_lines")
+        postings_t = md.tables.get("settlement_postings")
+        if lines_t is None or postings_t is None:
+            return out
+        lines = c.execute(select(lines_t).where(lines_t.c.shop_id == shop_id, lines_t.c.related_order_id == order_id)
+                          .order_by(lines_t.c.id).limit(100)).mappings().all()
+        sids = sorted({str(r["statement_id"]) for r in lines})
+        postings: dict[str, list[dict[str, Any]]] = {}
+        if sids:
+            for r in c.execute(select(postings_t).where(postings_t.c.shop_id == shop_id,
+                                                        postings_t.c.source == "statement",
+                                                        postings_t.c.source_id.in_(sids))
+                               .order_by(postings_t.c.seq)).mappings():
+                postings.setdefault(str(r["source_id"]), []).append(dict(r))
+        out["settlement"] = [{**dict(r), "postings": postings.get(str(r["statement_id"]), [])} for r in lines]
+    return out
+
+
+def shop_names(engine: Engine) -> dict[str, str]:
+    from bridge.store.tables import shops
+
+    with read(engine) as c:
+        return {str(i): str(n or i) for i, n in c.execute(select(shops.c.id, shops.c.name)).all()}
+
+
+# --- per-flow run history --------------------------------------------------------------------------
+
+
+@dataclass
+class HourStat:
+    hour: datetime
+    attempts: int = 0
+    ok: int = 0
+    errors: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+
+
+def flow_history(engine: Engine, flow: str, now: datetime, hours: int = 24,
+                 recent: int = 50) -> tuple[list[HourStat], list[dict[str, Any]]]:
+    """Attempts of one flow per hour (counts, errors, p50/p95 run time) over ``hours``, and its
+    latest attempts (two queries)."""
+    start = (now - timedelta(hours=hours - 1)).replace(minute=0, second=0, microsecond=0)
+    buckets = {start + timedelta(hours=i): HourStat(start + timedelta(hours=i)) for i in range(hours)}
+    kind_cond = or_(jobs.c.kind == flow, jobs.c.kind.like(f"{_like(flow)}.%", escape="\\"))
+    durations: dict[datetime, list[float]] = {}
+    with read(engine) as c:
+        for outcome, ms, finished in c.execute(
+            select(job_attempts.c.outcome, job_attempts.c.duration_ms, job_attempts.c.finished_at)
+            .select_from(job_attempts.join(jobs, jobs.c.id == job_attempts.c.job_id))
+            .where(kind_cond, job_attempts.c.finished_at >= start).limit(LATENCY_SAMPLE)
+        ).all():
+            hour = finished.replace(minute=0, second=0, microsecond=0)
+            b = buckets.get(hour)
+            if b is None:
+                continue
+            b.attempts += 1
+            if outcome == "ok":
+                b.ok += 1
+            elif outcome not in ("skipped", "released"):
+                b.errors += 1
+            durations.setdefault(hour, []).append(float(ms))
+        latest = [dict(r) for r in c.execute(
+            select(job_attempts.c.id, job_attempts.c.job_id, job_attempts.c.attempt, job_attempts.c.outcome,
+                   job_attempts.c.duration_ms, job_attempts.c.started_at, job_attempts.c.finished_at,
+                   job_attempts.c.error, jobs.c.kind, jobs.c.key)
+            .select_from(job_attempts.join(jobs, jobs.c.id == job_attempts.c.job_id))
+            .where(kind_cond).order_by(job_attempts.c.id.desc()).limit(recent)).mappings()]
+    for hour, values in durations.items():
+        values.sort()
+        buckets[hour].p50_ms = percentile(values, 50)
+        buckets[hour].p95_ms = percentile(values, 95)
+    for r in latest:
+        r["error"] = redact_text(r["error"] or "", 300)
+    return sorted(buckets.values(), key=lambda b: b.hour), latest
+
+
+# --- audit -------------------------------------------------------------------------------------------
+
+
+def audit_page(engine: Engine, *, actor: str | None, page: int, size: int) -> tuple[list[dict[str, Any]], Page]:
+    where = audit_log.c.actor == actor if actor else audit_log.c.id.is_not(None)
+    with read(engine) as c:
+        total = int(c.execute(select(func.count()).select_from(audit_log).where(where)).scalar_one())
+        p = Page(page, size, total)
+        rows = [dict(r) for r in c.execute(select(audit_log).where(where).order_by(audit_log.c.id.desc())
+                                           .limit(size).offset(p.offset)).mappings()]
+    for r in rows:
+        r["detail_text"] = pretty_payload(r["detail"]) if r["detail"] else ""
+    return rows, p
 
 
 __all__ = [
@@ -423,14 +579,20 @@ __all__ = [
     "Page",
     "Timeline",
     "api_stats",
+    "audit_page",
     "exception_counts",
     "exceptions_page",
+    "flow_history",
     "flow_stats",
     "inbox_stats",
+    "order_related",
     "order_timeline",
     "orders_page",
     "percentile",
     "pretty_payload",
     "read",
+    "shop_names",
+    "tiktok_status",
     "trace",
+    "webhook_status",
 ]

@@ -16,6 +16,7 @@ from bridge.alerts import AlertStore
 from bridge.bootstrap import App
 from bridge.errors import redact_mapping
 from bridge.flows import monitoring as mon
+from bridge.flows import settlement as settlement_flow
 from bridge.store.queue import JobSpec
 from bridge.web.auth import current_user, login_required, safe_next
 from bridge.web.console import bp, charts
@@ -55,8 +56,10 @@ def _nav() -> dict[str, Any]:
     c = _c()
     counts = q.exception_counts(c.store.engine).get("open", {})
     firing = AlertStore(c.store.engine).count("firing")
+    names = q.shop_names(c.store.engine)
     return {"nav_open": counts, "nav_open_total": sum(counts.values()), "nav_firing": firing,
-            "user": current_user(), "now": c.clock.now()}
+            "user": current_user(), "now": c.clock.now(), "shop_names": names,
+            "shop_name": lambda shop_id: names.get(str(shop_id), str(shop_id)) if shop_id else "—"}
 
 
 # --- dashboard -------------------------------------------------------------------------------------
@@ -201,6 +204,49 @@ def exception_action(exc_id: int, action: str) -> Any:
     return _back(f"/console/exceptions/{exc_id}")
 
 
+MAX_PAYLOAD_CHARS = 65536
+
+
+@bp.route("/exceptions/<int:exc_id>/edit", methods=["GET", "POST"])
+@login_required
+def exception_edit(exc_id: int) -> Any:
+    """Correct a failed job's input, then retry with it (the original stays on the exception; both go
+    to the audit log)."""
+    import json
+
+    c = _c()
+    exc = c.store.exceptions.get(exc_id)
+    if exc is None:
+        return _error(404, "No such exception", f"There is no exception #{exc_id}.")
+    if exc.status != "open" or not exc.job_kind or exc.job_key is None:
+        return _error(409, "Nothing to retry", f"Exception #{exc_id} is {exc.status} or has no job to retry.")
+    original = json.dumps(exc.job_payload or {}, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    if request.method == "GET":
+        return render_template("console/exception_edit.html", exc=exc, text=original, error="")
+    text = request.form.get("payload") or ""
+    error = ""
+    edited: Any = None
+    if len(text) > MAX_PAYLOAD_CHARS:
+        error = f"The payload is longer than {MAX_PAYLOAD_CHARS} characters."
+    else:
+        try:
+            edited = json.loads(text)
+        except ValueError as bad:
+            error = f"This is not valid JSON: {bad}."
+        else:
+            if not isinstance(edited, dict):
+                error = "The payload must be a JSON object ({ … })."
+    if error:
+        return render_template("console/exception_edit.html", exc=exc, text=text, error=error), 400
+    if edited == (exc.job_payload or {}):
+        flash("The payload is unchanged; use Retry to run it as it was.", "err")
+        return render_template("console/exception_edit.html", exc=exc, text=text, error=""), 400
+    job_id = c.store.exceptions.replay(exc_id, c.store.queue, by=_actor(), payload=edited)
+    flash(f"Exception #{exc_id} retried with the edited payload as job #{job_id}; the original is kept beside it "
+          "in the audit log.", "ok")
+    return redirect(url_for("console.exception_detail", exc_id=exc_id), code=303)
+
+
 @bp.post("/exceptions/bulk")
 @login_required
 def exceptions_bulk() -> Any:
@@ -256,9 +302,71 @@ def order_timeline(shop_id: str, order_id: str) -> Any:
     entity = f"order:{shop_id}:{order_id}"
     tl = q.order_timeline(c.store.engine, entity, shop_id, order_id)
     link = tl.link
-    data = q.pretty_payload(link["data"]) if link else ""
+    if link is None and not tl.events:
+        return _error(404, "No such order", f"The bridge has no record of order {order_id} in this shop: no event, "
+                      "job or sync. Check the number, or wait for TikTok's webhook (the poll also finds it).")
+    data = (link or {}).get("data") or {}
+    related = q.order_related(c.store.engine, shop_id, order_id)
+    status = q.tiktok_status(link, q.webhook_status(c.store.engine, entity))
     return render_template("console/timeline.html", tl=tl, shop_id=shop_id, order_id=order_id, link=link,
-                           link_data=data)
+                           link_data=q.pretty_payload(data) if link else "", summary=data.get("summary"),
+                           tt=status, related=related,
+                           ns_url=netsuite_url(c.settings.netsuite_account, link.get("netsuite_type") or "",
+                                               link.get("netsuite_id")) if link else "",
+                           ns_base=netsuite_base(c.settings.netsuite_account))
+
+
+def netsuite_base(account: str | None) -> str:
+    """``https://<account>.app.netsuite.com`` (``1234567_SB1`` → ``1234567-sb1``), or "" without an account."""
+    if not account:
+        return ""
+    return f"https://{account.strip().lower().replace('_', '-')}.app.netsuite.com"
+
+
+NS_PAGES = {
+    "salesOrder": "accounting/transactions/salesord.nl",
+    "cashSale": "accounting/transactions/cashsale.nl",
+    "invoice": "accounting/transactions/custinvc.nl",
+    "itemFulfillment": "accounting/transactions/itemship.nl",
+    "returnAuthorization": "accounting/transactions/rtnauth.nl",
+    "creditMemo": "accounting/transactions/custcred.nl",
+    "cashRefund": "accounting/transactions/cashrfnd.nl",
+    "customerRefund": "accounting/transactions/custrfnd.nl",
+    "customerDeposit": "accounting/transactions/custdep.nl",
+    "journalEntry": "accounting/transactions/journal.nl",
+    "deposit": "accounting/transactions/deposit.nl",
+    "customerPayment": "accounting/transactions/custpymt.nl",
+}
+
+
+def netsuite_url(account: str | None, record_type: str, internal_id: Any) -> str:
+    """The NetSuite UI page of a transaction (``…/app/accounting/transactions/salesord.nl?id=123``)."""
+    base = netsuite_base(account)
+    if not base or not internal_id or not str(internal_id).isdigit():
+        return ""
+    page = NS_PAGES.get(record_type, "accounting/transactions/transaction.nl")
+    return f"{base}/app/{page}?id={internal_id}"
+
+
+@bp.post("/orders/<shop_id>/<order_id>/sync")
+@login_required
+def order_sync(shop_id: str, order_id: str) -> Any:
+    """Sync this order now: an ``orders.sync`` job through the queue, like a webhook would queue."""
+    from bridge.flows.orders import sync_spec
+
+    if not _ID.match(shop_id) or not _ID.match(order_id):
+        return _error(400, "Bad order reference", "Shop and order ids are letters, digits, '.', '_' or '-'.")
+    c = _c()
+    if c.store.shops.get(shop_id) is None:
+        return _error(404, "No such shop", f"Shop {shop_id} is not connected.")
+    now = c.clock.now()
+    spec = sync_spec(shop_id, order_id, idempotency_key=f"orders.sync:console:{shop_id}:{order_id}:"
+                     f"{int(now.timestamp())}", reason="console: sync now", priority=10)
+    got = c.store.queue.enqueue(spec)
+    c.store.audit.record(_actor(), "order.sync_now", entity=f"order:{shop_id}:{order_id}",
+                         detail={"job_id": got.job_id})
+    flash(f"Order {order_id} is queued to sync now (job #{got.job_id}); reload in a moment.", "ok")
+    return redirect(url_for("console.order_timeline", shop_id=shop_id, order_id=order_id), code=303)
 
 
 @bp.get("/trace/<cid>")
@@ -267,8 +375,10 @@ def trace(cid: str) -> Any:
     if not _ID.match(cid):
         return _error(400, "Bad correlation id", "Correlation ids are letters, digits, '.', '_' or '-'.")
     tl = q.trace(_c().store.engine, cid)
+    if not tl.events:
+        return _error(404, "No such correlation id", f"Nothing recorded carries correlation id {cid}.")
     return render_template("console/timeline.html", tl=tl, shop_id="", order_id="", link=None, link_data="",
-                           cid=cid)
+                           cid=cid, summary=None, tt=None, related=None, ns_url="", ns_base="")
 
 
 # --- inventory -------------------------------------------------------------------------------------
@@ -290,8 +400,7 @@ def inventory() -> Any:
                              threshold=reading.threshold if reading else None, width=360, height=60)
     if got is None:
         return render_template("console/inventory.html", configured=False, rows=[], page=None, reading=reading,
-                               spark=spark, show_all=show_all,
-                               flow_present=c.flows.monitoring.inventory is not None)
+                               spark=spark, show_all=show_all)
     rows, total = got
     pg = q.Page(page, PAGE_SIZE, total)
     chart = charts.bars([(f"{r.get('sku')}", r.get("diff")) for r in rows[:15]],
@@ -332,7 +441,10 @@ def settlement() -> Any:
     series = [(str(r.get("date") or r.get("id"))[:10], mon.decimal_or_none(r.get(amount_key))) for r in reversed(rows)]
     flags = [bool(mon.report_variance(r)) for r in reversed(rows)]
     what = "payout" if kind == "payment" else "statement"
-    chart = charts.columns(series, title=f"{amount_key.capitalize()} per {what} (red: variance)", highlight=flags)
+    currencies = {str(r.get("currency") or "") for r in rows} - {""}
+    unit = currencies.pop() if len(currencies) == 1 else ("mixed currencies" if currencies else "")
+    chart = charts.columns(series, title=f"{amount_key.capitalize()} per {what} (red: variance)", highlight=flags,
+                           unit=unit)
     total = (page - 1) * PAGE_SIZE + len(rows) + (1 if has_next else 0)
     return render_template("console/settlement.html", configured=True, rows=rows, chart=chart, kind=kind,
                            page=q.Page(page, PAGE_SIZE, total), amount_key=amount_key)
@@ -362,9 +474,52 @@ def _settlement_report(kind: str, ident: str) -> Any:
             tables[name] = [redact_mapping(_flat(mon.as_dict(x))) for x in list(items)[:500]]
     fields = [(k, v) for k, v in redact_mapping(row).items()
               if k not in SUMMARY_SKIP and not isinstance(v, dict | list)]
+    postings = [{**mon.as_dict(p), "url": netsuite_url(c.settings.netsuite_account, _POSTING_TYPES.get(
+        str(mon.as_dict(p).get("kind")), ""), mon.as_dict(p).get("netsuite_id"))}
+        for p in (getattr(got, "postings", None) or [])]
     return render_template("console/settlement_report.html", kind=kind, ident=ident, row=row, fields=fields,
                            chart=chart, tables=tables, variance=mon.report_variance(row),
-                           ledger=_ledger_verdict(c, kind, row))
+                           ledger=_ledger_verdict(c, kind, row), sections=statement_sections(got, row),
+                           postings=postings)
+
+
+_POSTING_TYPES = {"journal": "journalEntry", "adjustment": "journalEntry", "deposit": "deposit",
+                  "customer_payment": "customerPayment"}
+
+
+def statement_sections(report: Any, row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report as a statement: groups of lines, each with a subtotal, from gross sales down to
+    the payout (amounts in the report's currency, TikTok's signs: deductions negative)."""
+    def amt(key: str) -> Decimal | None:
+        return mon.decimal_or_none(row.get(key))
+
+    def detail(name: str) -> list[tuple[str, Any]]:
+        items = getattr(report, name, None) or []
+        return [(str(mon.as_dict(x).get("label") or mon.as_dict(x).get("component")), mon.as_dict(x).get("amount"))
+                for x in items]
+
+    gross, discounts, refunds, revenue = amt("gross_sales"), amt("seller_discounts"), amt("refunds"), amt("revenue")
+    other = None
+    if None not in (gross, discounts, refunds, revenue):
+        other = revenue - gross - discounts - refunds  # type: ignore[operator]
+    groups: list[dict[str, Any]] = [
+        {"title": "Sales", "lines": [("Gross sales", gross, []), ("Seller discounts", discounts, []),
+                                     ("Refunds", refunds, []), ("Other revenue", other, detail("revenue_lines"))],
+         "total": ("Revenue", revenue)},
+        {"title": "Shipping", "lines": [("Shipping", amt("shipping"), detail("shipping_lines"))], "total": None},
+        {"title": "Fees and taxes", "lines": [("TikTok fees", amt("fees"), detail("fee_lines")),
+                                              ("Taxes withheld", amt("taxes"), detail("tax_lines"))], "total": None},
+        {"title": "Adjustments", "lines": [("Adjustments", amt("adjustments"), detail("adjustment_lines")),
+                                           ("Unexplained", amt("unexplained"), [])], "total": None},
+        {"title": "Settlement", "lines": [("Reserve held", amt("reserve"), [])],
+         "total": ("Net settlement", amt("settlement"))},
+    ]
+    if row.get("payout") not in (None, ""):
+        groups.append({"title": "Payout", "lines": [("Payable", amt("payable"), [])],
+                       "total": ("Paid to the bank", amt("payout"))})
+    for g in groups:
+        g["lines"] = [ln for ln in g["lines"] if ln[1] or ln[2]]
+    return [g for g in groups if g["lines"] or g["total"]]
 
 
 def _ledger_verdict(c: App, kind: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -389,6 +544,27 @@ def _money_items(report: dict[str, Any]) -> list[tuple[str, Decimal]]:
         if v is not None:
             out.append((key.replace("_", " ").capitalize(), v))
     return out
+
+
+@bp.post("/settlement/<statement_id>/repost")
+@login_required
+def settlement_repost(statement_id: str) -> Any:
+    """Post the statement to NetSuite again (``settlement.post`` through the queue): posts what is
+    missing, adjusts what changed, leaves a posted statement that still matches unchanged."""
+    if not _ID.match(statement_id):
+        return _error(400, "Bad id", "Statement ids are letters, digits, '.', '_' or '-'.")
+    c = _c()
+    shop_id = request.form.get("shop_id") or ""
+    if "settlement" not in c.areas:
+        return _not_configured()
+    if not _ID.match(shop_id) or c.store.shops.get(shop_id) is None:
+        return _error(400, "Unknown shop", "Re-post needs the statement's shop.")
+    now = c.clock.now()
+    got = c.store.queue.enqueue(settlement_flow.post_job(shop_id, statement_id, f"console:{int(now.timestamp())}"))
+    c.store.audit.record(_actor(), "settlement.repost", entity=f"statement:{shop_id}:{statement_id}",
+                         detail={"job_id": got.job_id})
+    flash(f"Statement {statement_id} is queued to post again (job #{got.job_id}); reload in a moment.", "ok")
+    return redirect(url_for("console.settlement_report", statement_id=statement_id), code=303)
 
 
 @bp.get("/settlement/<statement_id>")
@@ -428,11 +604,114 @@ def monitors() -> Any:
 def monitors_run() -> Any:
     c = _c()
     now = c.clock.now()
-    c.store.queue.enqueue(JobSpec(kind=mon.KIND_RUN, key="monitoring", priority=20,
-                                  idempotency_key=f"monitoring.run:manual:{int(now.timestamp()) // 10}"))
-    c.store.audit.record(_actor(), "monitoring.run", entity="monitoring")
-    flash("The monitors run as soon as a worker is free; reload this page in a moment.", "ok")
-    return redirect(url_for("console.monitors"), code=303)
+    only = request.form.get("only") or ""
+    if only and only not in mon.MONITORS:
+        return _error(400, "Unknown monitor", f"There is no monitor {only!r}.")
+    payload = {"only": [only]} if only else {}
+    got = c.store.queue.enqueue(JobSpec(kind=mon.KIND_RUN, key="monitoring", priority=20, payload=payload,
+                                        idempotency_key=f"monitoring.run:manual:{only}:{int(now.timestamp()) // 10}"))
+    c.store.audit.record(_actor(), "monitoring.run", entity=f"monitor:{only}" if only else "monitoring",
+                         detail={"job_id": got.job_id, **({"only": only} if only else {})})
+    what = f"The {mon.MONITORS[only].title} monitor runs" if only else "The monitors run"
+    flash(f"{what} as soon as a worker is free; reload this page in a moment.", "ok")
+    return redirect(url_for("console.monitors") + (f"#{only}" if only else ""), code=303)
+
+
+# --- flows: run history ------------------------------------------------------------------------------
+
+
+@bp.get("/flows/<flow>")
+@login_required
+def flow_history(flow: str) -> Any:
+    if not re.match(r"^[a-z_]{1,32}$", flow):
+        return _error(400, "Bad flow", "Flow names are lower-case letters.")
+    c = _c()
+    known = {q.flow_of(k) for k in c.registry.kinds()}
+    if flow not in known:
+        return _error(404, "No such flow", f"There is no flow {flow!r}.")
+    hours, recent = q.flow_history(c.store.engine, flow, c.clock.now())
+    chart = charts.stacked_hours([(h.hour, h.ok, h.errors) for h in hours],
+                                 title=f"{flow}: runs per hour, last 24 hours (UTC)")
+    totals = {"attempts": sum(h.attempts for h in hours), "ok": sum(h.ok for h in hours),
+              "errors": sum(h.errors for h in hours)}
+    return render_template("console/flow.html", flow=flow, hours=hours, recent=recent, chart=chart, totals=totals)
+
+
+# --- users and the audit log ---------------------------------------------------------------------------
+
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
+
+
+@bp.get("/users")
+@login_required
+def users() -> Any:
+    from bridge.web.auth import ROLE_LABELS
+
+    return render_template("console/users.html", users=_c().store.users.list(), roles=ROLE_LABELS)
+
+
+@bp.post("/users")
+@login_required
+def user_save() -> Any:
+    """Create a user or change one's role (and password when given)."""
+    from bridge.store.repos import USER_ROLES
+
+    c = _c()
+    username = (request.form.get("username") or "").strip()
+    role = request.form.get("role") or ""
+    password = request.form.get("password") or ""
+    if not _USERNAME.match(username):
+        return _error(400, "Bad user name", "User names are 1 to 64 letters, digits, '.', '_', '-' or '@'.")
+    if role not in USER_ROLES:
+        return _error(400, "Unknown role", "Choose viewer, operator or admin.")
+    existing = c.store.users.get(username)
+    if existing is None and not password:
+        return _error(400, "Password needed", "A new user needs a password (at least 12 characters).")
+    if existing is not None and existing.role == "admin" and role != "admin" and c.store.users.admins() <= 1:
+        return _error(409, "Last admin", "This is the only admin; make another user admin first.")
+    try:
+        if password:
+            c.store.users.add(username, password, role)
+        else:
+            c.store.users.set_role(username, role)
+    except ValueError as bad:
+        return _error(400, "Not saved", str(bad))
+    if password and existing is not None:
+        c.store.sessions.revoke_username(username)
+    c.store.audit.record(_actor(), "user.created" if existing is None else "user.changed", entity=f"user:{username}",
+                         detail={"role": role, **({"from_role": existing.role} if existing else {}),
+                                 "password_set": bool(password)})
+    flash(f"User {username} saved as {role}.", "ok")
+    return redirect(url_for("console.users"), code=303)
+
+
+@bp.post("/users/<username>/remove")
+@login_required
+def user_remove(username: str) -> Any:
+    c = _c()
+    user = current_user()
+    found = c.store.users.get(username)
+    if found is None:
+        return _error(404, "No such user", f"There is no user {username!r}.")
+    if user is not None and user.username == username:
+        return _error(409, "Not yourself", "You cannot remove yourself; ask another admin.")
+    if found.role == "admin" and c.store.users.admins() <= 1:
+        return _error(409, "Last admin", "This is the only admin.")
+    c.store.users.remove(username)
+    c.store.audit.record(_actor(), "user.removed", entity=f"user:{username}", detail={"role": found.role})
+    flash(f"User {username} removed; their sessions ended.", "ok")
+    return redirect(url_for("console.users"), code=303)
+
+
+@bp.get("/audit")
+@login_required
+def audit() -> Any:
+    page = _page_arg()
+    if not isinstance(page, int):
+        return page
+    actor = (request.args.get("actor") or "")[:64] or None
+    rows, pg = q.audit_page(_c().store.engine, actor=actor, page=page, size=PAGE_SIZE)
+    return render_template("console/audit.html", rows=rows, page=pg, actor=actor)
 
 
 # --- specs -----------------------------------------------------------------------------------------

@@ -114,6 +114,22 @@ class FakeRecord {
         return list[line];
     }
 
+    getFields() {
+        return Object.keys(this.fields);
+    }
+
+    getSublists() {
+        return Object.keys(this.sublists);
+    }
+
+    getSublistFields(o) {
+        const seen = {};
+        (this.sublists[o.sublistId] || []).forEach((l) => {
+            Object.keys(l).filter((f) => f.indexOf('_text_') !== 0 && f !== '_sub').forEach((f) => { seen[f] = true; });
+        });
+        return Object.keys(seen);
+    }
+
     getLineCount(o) {
         const list = this.sublists[o.sublistId];
         return list ? list.length : -1;
@@ -292,6 +308,17 @@ function createN() {
         }
         if (/FROM customer WHERE externalid = \?/.test(query)) {
             return env.all('customer').filter((r) => r.fields.externalid === params[0]).map((r) => ({ id: Number(r.id) }));
+        }
+        if (/AS modified FROM item/.test(query)) {
+            // the item sweep: items carry `lastmodified` ('YYYY-MM-DD HH:MM:SS') in the fake store
+            const items = env.all('item').filter((r) => r.fields.lastmodified);
+            if (/MAX\(lastmodifieddate\)/.test(query)) {
+                const max = items.map((r) => r.fields.lastmodified).sort().pop();
+                return [{ modified: max || null }];
+            }
+            return items.filter((r) => r.fields.lastmodified > params[0] && params.slice(1).indexOf(r.fields.itemtype) >= 0)
+                .sort((a, b) => (a.fields.lastmodified < b.fields.lastmodified ? -1 : 1))
+                .map((r) => ({ item_id: Number(r.id), parent_id: r.fields.parent || null, modified: r.fields.lastmodified }));
         }
         if (/SELECT id, itemid FROM item WHERE id IN/.test(query)) {
             return env.all('item').filter((r) => params.indexOf(String(r.id)) >= 0)

@@ -174,6 +174,14 @@ function makeModule(ctx, rpc) {
             return Object.keys(this._sublists);
         }
 
+        getSublistFields(options) {
+            const s = String(typeof options === 'string' ? options
+                : required(options, 'sublistId', 'Record.getSublistFields')).toLowerCase();
+            const seen = {};
+            (this._sublists[s] || []).forEach((row) => { Object.keys(row).forEach((f) => { seen[f] = true; }); });
+            return Object.keys(seen);
+        }
+
         getSubrecord(options) {
             const f = fieldArg(options, 'Record.getSubrecord');
             if (!this._subrecords[f]) this._subrecords[f] = new Subrecord(null);

@@ -35,6 +35,7 @@ define([], () => {
         TYPE: 'customrecord_ttns_state',
         VALUE: 'custrecord_ttns_state_value',
         SWEEP_CURSOR_KEY: 'inventory_sweep_cursor',
+        ITEM_SWEEP_CURSOR_KEY: 'item_sweep_cursor',
     });
 
     const PARAMS = Object.freeze({
@@ -55,6 +56,8 @@ define([], () => {
         INVENTORY_CHANGED: 'inventory.changed',
         LINES_CLOSED: 'sales_order.lines_closed',
         INVENTORY_SWEEP: 'inventory.sweep',
+        ITEM_CHANGED: 'item.changed',
+        ITEM_SWEEP: 'item.sweep',
     });
 
     return Object.freeze({

@@ -5,8 +5,8 @@
  * @NModuleScope SameAccount
  */
 define(['./constants', './config', './guards', './envelope', './push', './fulfillment', './inventory',
-    './salesorder', './records', './util'],
-(C, config, guards, envelope, push, fulfillment, inventory, salesorder, R, util) => {
+    './salesorder', './catalog', './records', './util'],
+(C, config, guards, envelope, push, fulfillment, inventory, salesorder, catalog, R, util) => {
     /** UE types that never move stock or ship anything. */
     const IGNORED_TYPES = ['view', 'print', 'email', 'quickview', 'copy'];
 
@@ -48,6 +48,11 @@ define(['./constants', './config', './guards', './envelope', './push', './fulfil
         }
         if (recType === 'salesorder' && !guards.bridgeWrite(newRec, executionContext)) {
             attempt('lines_closed event', () => salesorder.event(N, oldRec, newRec, ueType));
+        }
+        if (catalog.handles(recType)) {
+            // an item save moves no stock: only its listing, price or status can change
+            attempt('item event', () => catalog.event(oldRec, newRec, ueType, nowMs));
+            return out;
         }
         attempt('inventory event', () => inventory.event(oldRec, newRec, ueType, nowMs));
         return out;

@@ -1,12 +1,32 @@
 /**
- * The Map/Reduce's logic: retry pending pushes with backoff, then sweep inventory deltas.
+ * The Map/Reduce's logic: retry pending pushes with backoff, then sweep inventory deltas and
+ * modified items (each with its own cursor).
  *
  * @NApiVersion 2.1
  * @NModuleScope SameAccount
  */
-define(['./constants', './config', './queue', './push', './sweep', './state', './envelope', './util'],
-(C, config, queue, push, sweep, state, envelope, util) => {
+define(['./constants', './config', './queue', './push', './sweep', './itemsweep', './state', './envelope', './util'],
+(C, config, queue, push, sweep, itemsweep, state, envelope, util) => {
     const CURSOR = C.STATE.SWEEP_CURSOR_KEY;
+    const ITEM_CURSOR = C.STATE.ITEM_SWEEP_CURSOR_KEY;
+    /** Sweeps by work item kind: their module and cursor. */
+    const SWEEPS = { sweep: { mod: sweep, cursor: CURSOR }, itemsweep: { mod: itemsweep, cursor: ITEM_CURSOR } };
+
+    /** One sweep's work items after its cursor; the first run only records the cursor. */
+    function sweepItems(N, cfg, kind) {
+        const s = SWEEPS[kind];
+        const cursor = state.get(N, s.cursor);
+        if (!cursor) {
+            // first run: start from now; the bridge's nightly full re-assertion covers the past
+            const start = s.mod.currentMax(N);
+            if (start) state.set(N, s.cursor, start);
+            return [];
+        }
+        const since = s.mod.minusSeconds(cursor, cfg.sweepOverlapSeconds);
+        const result = s.mod.changedSince(N, since);
+        if (!result.complete) N.log.audit({ title: 'ttns: ' + kind + ' truncated by governance', details: 'until ' + result.until });
+        return s.mod.workItems(since, result);
+    }
 
     /** @returns {Array<Object>} work items: {kind: 'retry', id} and {kind: 'sweep', …} */
     function getInputData(N, nowMs) {
@@ -14,17 +34,7 @@ define(['./constants', './config', './queue', './push', './sweep', './state', '.
         const now = nowMs === undefined ? Date.now() : nowMs;
         const items = queue.dueIds(N, now, cfg.retryBatch).map((id) => ({ kind: 'retry', id: id }));
         if (!cfg.sweepEnabled) return items;
-        const cursor = state.get(N, CURSOR);
-        if (!cursor) {
-            // first run: start from now; the bridge's nightly full re-assertion covers the past
-            const start = sweep.currentMax(N);
-            if (start) state.set(N, CURSOR, start);
-            return items;
-        }
-        const since = sweep.minusSeconds(cursor, cfg.sweepOverlapSeconds);
-        const result = sweep.changedSince(N, since);
-        if (!result.complete) N.log.audit({ title: 'ttns: sweep truncated by governance', details: 'until ' + result.until });
-        return items.concat(sweep.workItems(since, result));
+        return items.concat(sweepItems(N, cfg, 'sweep'), sweepItems(N, cfg, 'itemsweep'));
     }
 
     /** Retry one queued push. @returns {string} sent | pending | dead | skipped */
@@ -47,14 +57,14 @@ define(['./constants', './config', './queue', './push', './sweep', './state', '.
         const item = JSON.parse(context.value);
         if (item.kind === 'retry') {
             context.write({ key: 'retry:' + item.id, value: retry(N, cfg, item.id, now) });
-        } else if (item.kind === 'sweep') {
-            const ev = sweep.eventFor(item);
+        } else if (SWEEPS[item.kind]) {
+            const ev = SWEEPS[item.kind].mod.eventFor(item);
             const env = envelope.build({
                 eventId: ev.eventId, type: ev.type, account: N.runtime.accountId, occurredAt: now, data: ev.data,
             });
             const result = push.send(N, cfg.bridgeUrl, env, now);
             context.write({
-                key: 'sweep:' + item.part,
+                key: item.kind + ':' + item.part,
                 value: JSON.stringify({ until: item.until, part: item.part, parts: item.parts, delivered: result.delivered }),
             });
         }
@@ -72,32 +82,36 @@ define(['./constants', './config', './queue', './push', './sweep', './state', '.
             return true;
         });
         const counts = { sent: 0, pending: 0, dead: 0, skipped: 0 };
-        const parts = {};
-        let expected = 0;
-        let until = null;
+        const runs = {};
+        Object.keys(SWEEPS).forEach((k) => { runs[k] = { parts: {}, expected: 0, until: null }; });
         summary.output.iterator().each((key, value) => {
             const kind = util.str(key).split(':')[0];
             if (kind === 'retry') {
                 counts[value] = (counts[value] || 0) + 1;
-            } else if (kind === 'sweep') {
+            } else if (runs[kind]) {
                 const v = JSON.parse(value);
-                parts[v.part] = true;
-                expected = v.parts;
-                until = v.until;
+                runs[kind].parts[v.part] = true;
+                runs[kind].expected = v.parts;
+                runs[kind].until = v.until;
             }
             return true;
         });
-        const done = Object.keys(parts).length;
-        let advanced = false;
-        if (until && mapErrors === 0 && done === expected) {
-            state.set(N, CURSOR, until);
-            advanced = true;
-        }
+        const out = {};
+        Object.keys(SWEEPS).forEach((k) => {
+            const r = runs[k];
+            const done = Object.keys(r.parts).length;
+            const advanced = !!r.until && mapErrors === 0 && done === r.expected;
+            if (advanced) state.set(N, SWEEPS[k].cursor, r.until);
+            out[k] = { done: done, advanced: advanced, until: r.until };
+        });
         N.log.audit({
             title: 'ttns: sweep run',
-            details: JSON.stringify({ retries: counts, sweep_parts: done, cursor: advanced ? until : 'unchanged', map_errors: mapErrors }),
+            details: JSON.stringify({ retries: counts, sweep_parts: out.sweep.done, cursor: out.sweep.advanced ? out.sweep.until : 'unchanged',
+                item_sweep_parts: out.itemsweep.done, item_cursor: out.itemsweep.advanced ? out.itemsweep.until : 'unchanged',
+                map_errors: mapErrors }),
         });
-        return { retries: counts, sweepParts: done, cursorAdvanced: advanced, mapErrors: mapErrors };
+        return { retries: counts, sweepParts: out.sweep.done, cursorAdvanced: out.sweep.advanced,
+            itemSweepParts: out.itemsweep.done, itemCursorAdvanced: out.itemsweep.advanced, mapErrors: mapErrors };
     }
 
     return { getInputData, retry, map, summarize };

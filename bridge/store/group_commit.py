@@ -1,0 +1,112 @@
+"""Group commit: the writes of concurrent requests share one transaction and one commit.
+
+A durable commit costs a WAL sync (SQLite ``synchronous=FULL``, PostgreSQL ``synchronous_commit=on``) and, on
+SQLite, the one write lock. When each webhook commits on its own, those costs are paid once per request and in
+series, so the intake rate is bounded by the disk's sync latency whatever the CPU. Here the first request to
+arrive while no commit is under way becomes the *leader*: it takes every item waiting (up to ``max_batch``),
+writes them in one transaction and commits; the items that arrive meanwhile wait and form the next group.
+Nothing is answered before its commit: ``submit`` returns only once the transaction holding the item has
+committed, and raises if it did not.
+
+A group that fails as a whole is retried item by item, each in its own transaction, so one bad item fails
+alone and the others still commit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Generic, TypeVar
+
+from sqlalchemy import Connection
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Slot(Generic[T, R]):
+    __slots__ = ("error", "finished", "item", "result", "written")
+
+    def __init__(self, item: T) -> None:
+        self.item = item
+        self.result: R | None = None
+        self.error: BaseException | None = None
+        self.written = False
+        self.finished = False
+
+
+class GroupCommit(Generic[T, R]):
+    """``write(conn, items)`` must return one result per item, in order, and do nothing outside ``conn``'s
+    transaction (its effects are only real once ``begin()``'s transaction commits)."""
+
+    def __init__(
+        self,
+        begin: Callable[[], AbstractContextManager[Connection]],
+        write: Callable[[Connection, Sequence[T]], list[R]],
+        *,
+        max_batch: int = 64,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._begin = begin
+        self._write = write
+        self.max_batch = max_batch
+        self._cond = threading.Condition()
+        self._waiting: list[_Slot[T, R]] = []
+        self._busy = False
+        self.groups = 0  # transactions committed or tried (for tests and figures)
+        self.items = 0
+
+    def submit(self, item: T) -> R:
+        """Write ``item`` in the next group and return its result once that group has committed."""
+        slot: _Slot[T, R] = _Slot(item)
+        cond = self._cond
+        with cond:
+            self._waiting.append(slot)
+            while not slot.finished:
+                if self._busy:
+                    cond.wait()
+                    continue
+                self._busy = True
+                group = self._waiting[: self.max_batch]
+                del self._waiting[: self.max_batch]
+                cond.release()
+                try:
+                    self._run(group)
+                finally:
+                    cond.acquire()
+                    self._busy = False
+                    cond.notify_all()
+        if slot.error is not None:
+            raise slot.error
+        return slot.result  # type: ignore[return-value]
+
+    def _run(self, group: list[_Slot[T, R]]) -> None:
+        try:
+            self._commit(group)
+        except Exception as exc:
+            if len(group) == 1:
+                group[0].error = exc
+            else:
+                for slot in group:  # one bad item must not fail the others: each alone
+                    try:
+                        self._commit([slot])
+                    except Exception as one:
+                        slot.error = one
+        finally:
+            for slot in group:
+                if not slot.written and slot.error is None:  # interrupted: not known to be written
+                    slot.error = RuntimeError("the group commit was interrupted before this item was written")
+                slot.finished = True
+
+    def _commit(self, group: list[_Slot[T, R]]) -> None:
+        self.groups += 1
+        with self._begin() as conn:
+            results = self._write(conn, [s.item for s in group])
+            if len(results) != len(group):  # rolls back
+                raise RuntimeError(f"group commit: {len(results)} results for {len(group)} items")
+        # Only now, after the commit, does any item count as written.
+        for slot, result in zip(group, results, strict=True):
+            slot.result, slot.written = result, True
+        self.items += len(group)
