@@ -35,6 +35,7 @@ def _token(con: Console) -> str:
 
 def _world(con: Console) -> Orders:
     w = Orders(con.container)
+    con.use(w.c)  # the pages and monitors see the fakes too
     w.place("576", "MUG")
     w.webhook("576")
     w.place("577", "NEW-SKU", "9.00")  # not in NetSuite: an exception for ops
@@ -213,22 +214,23 @@ def test_an_expected_not_found_is_not_an_api_error(console: Console) -> None:
 
 
 @pytest.fixture
-def inventory_flow(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def inventory_flow() -> dict[str, Any]:
     """The inventory flow's documented measurement (``drift``), with nothing drifting."""
-    from bridge.flows import inventory
-
-    state: dict[str, Any] = {"drift": []}
-    monkeypatch.setattr(inventory, "drift", lambda container, **kw: state["drift"])
-    return state
+    return {"drift": []}
 
 
 def test_inventory_says_not_evaluated_yet_until_its_monitor_ran(console: Console,
                                                                 inventory_flow: dict[str, Any]) -> None:
+    class Inventory:
+        def drift(self, **kw: Any) -> list[dict[str, Any]]:
+            return list(inventory_flow["drift"])
+
     c = console.container
-    c.set("inventory", object())
+    mon = replace(c.flows.monitoring, inventory=Inventory())
+    console.use(replace(c, flows=replace(c.flows, monitoring=mon)))
     before = console.html("/console/inventory")
     assert "Not evaluated yet" in before and "No drift" not in before
-    monitoring.evaluate(c, alert=False, only=["inventory_drift"])
+    mon.evaluate(alert=False, only=["inventory_drift"])
     after = console.html("/console/inventory")
     assert "No drift" in after and "Not evaluated yet" not in after
 

@@ -167,11 +167,11 @@ def test_a_spent_code_is_refused_with_a_clear_page(bridge: Bridge, sandbox: Sand
 
 
 class _KeepOpen(Obj):
-    """The CLI closes its container at exit; tests reuse theirs."""
+    """The CLI closes its app at exit; tests reuse theirs."""
 
     def __init__(self, container: App) -> None:
         super().__init__()
-        self._container = container
+        self._app = container
 
     def close(self) -> None:
         return
