@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.clock import Clock, SystemClock
-from bridge.errors import redact_mapping, redact_text
+from bridge.errors import RetriableError, redact_mapping, redact_text
 from bridge.settings import Settings
 from bridge.store.tables_monitoring import alerts
 
@@ -95,7 +95,7 @@ class Message:
         }
 
 
-class AlertDeliveryError(Exception):
+class AlertDeliveryError(RetriableError):
     """A channel could not deliver (the message never holds the channel's secret)."""
 
 

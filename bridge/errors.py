@@ -191,78 +191,175 @@ class LeaseLost(BridgeError):
 
 
 # ---------------------------------------------------------------------------------------------
-# HTTP failure policy: one table, read top to bottom, first match wins.
-# (system, http status or None for any, platform code or None for any) -> outcome
+# One classification per platform error code, one table per service, each with why.
+# A code decides first; without a known code the HTTP status does; else fatal (a 2xx is ok).
 # ---------------------------------------------------------------------------------------------
 
 PolicyOutcome = Literal["retry", "refresh_token", "fatal", "needs_human", "ok"]
 
-HTTP_FAILURE_POLICY: tuple[tuple[str, int | None, str | None, PolicyOutcome], ...] = (
-    # TikTok Shop Open API: business codes inside the envelope matter more than HTTP status.
-    ("tiktok", None, "0", "ok"),
-    ("tiktok", None, "36009002", "retry"),  # rate limited
-    ("tiktok", None, "105002", "refresh_token"),  # access token expired
-    ("tiktok", None, "105001", "fatal"),  # access token invalid
-    ("tiktok", None, "106001", "fatal"),  # bad sign: a bug, never retried
-    ("tiktok", None, "36009004", "fatal"),  # invalid credentials / app
-    ("tiktok", 501, None, "fatal"),  # not implemented for this app or market: retrying cannot help
-    ("tiktok", None, "36009003", "retry"),  # "internal error, please try again"
-    ("tiktok", None, "36004005", "needs_human"),  # token endpoint: authorization gone, re-authorize
-    ("tiktok", None, "36004001", "needs_human"),
-    ("tiktok", None, "36009006", "retry"),  # system busy
-    ("tiktok", None, "36009007", "retry"),  # request timeout
-    ("tiktok", 429, None, "retry"),
-    ("tiktok", 500, None, "retry"),
-    ("tiktok", 502, None, "retry"),
-    ("tiktok", 503, None, "retry"),
-    ("tiktok", 504, None, "retry"),
-    # NetSuite REST / RESTlet / SuiteQL
-    ("netsuite", 429, None, "retry"),  # CONCURRENCY_LIMIT_EXCEEDED
-    ("netsuite", None, "CONCURRENCY_LIMIT_EXCEEDED", "retry"),
-    ("netsuite", None, "SSS_REQUEST_LIMIT_EXCEEDED", "retry"),  # RESTlet over the pool
-    # Spurious under load; the NetSuite client retries it only while the pool looks saturated and
-    # otherwise raises a ConfigurationError naming the settings to check.
-    ("netsuite", None, "INVALID_LOGIN", "retry"),
-    ("netsuite", None, "INVALID_LOGIN_ATTEMPT", "retry"),
-    ("netsuite", None, "RCRD_HAS_BEEN_CHANGED", "retry"),  # saved by someone else between read and write
-    ("netsuite", None, "SSS_USAGE_LIMIT_EXCEEDED", "retry"),
-    ("netsuite", None, "SSS_TIME_LIMIT_EXCEEDED", "retry"),
-    ("netsuite", None, "UNEXPECTED_ERROR", "retry"),
-    ("netsuite", None, "INSUFFICIENT_PERMISSION", "needs_human"),
-    ("netsuite", None, "NONEXISTENT_ID", "fatal"),
-    ("netsuite", None, "SSS_INVALID_SCRIPTLET_ID", "fatal"),
-    ("netsuite", None, "INVALID_CONTENT", "fatal"),
-    ("netsuite", None, "USER_ERROR", "needs_human"),
-    ("netsuite", 401, None, "fatal"),
-    ("netsuite", 403, None, "fatal"),
-    ("netsuite", 500, None, "retry"),
-    ("netsuite", 502, None, "retry"),
-    ("netsuite", 503, None, "retry"),
-    ("netsuite", 504, None, "retry"),
-    # Anything else from any system
-    ("*", 408, None, "retry"),
-    ("*", 429, None, "retry"),
-    ("*", 500, None, "retry"),
-    ("*", 502, None, "retry"),
-    ("*", 503, None, "retry"),
-    ("*", 504, None, "retry"),
+
+@dataclass(frozen=True)
+class Rule:
+    """What the bridge does with one platform error code, and why (from the platform's docs)."""
+
+    outcome: PolicyOutcome
+    why: str
+
+
+# TikTok Shop Open API: the business ``code`` inside the {code, message, data} envelope (the error tables
+# of the Partner Center pages in ../shared/specs/tiktok) matters more than the HTTP status.
+TIKTOK_CODES: dict[str, Rule] = {
+    "0": Rule("ok", "success"),
+    "36009002": Rule("retry", "too many requests: wait and try again (rate limits page)"),
+    "105002": Rule("refresh_token", "expired credentials: refresh the access token, then call again"),
+    "105001": Rule("fatal", "access token invalid or deauthorized: refreshing cannot help, the shop re-authorizes"),
+    "106001": Rule("fatal", "the sign parameter is invalid: a signing bug, never fixed by retrying"),
+    "36009004": Rule("fatal", "invalid or missing credentials, version, timestamp or identifier in the request: "
+                              "the same request fails the same way"),
+    "36009003": Rule("retry", "internal error: the page says try again"),
+    "36009006": Rule("retry", "system busy (not in the spec pages; observed with 5xx): try again"),
+    "36009007": Rule("retry", "request timeout: the page says try again"),
+    "36004005": Rule("needs_human", "token endpoint: the authorization is gone (not in the spec pages): "
+                                    "the merchant re-authorizes"),
+    "36004001": Rule("needs_human", "token endpoint: the authorization is invalid (not in the spec pages): "
+                                    "the merchant re-authorizes"),
+}
+
+# NetSuite: REST ``o:errorCode`` (Error Handling in REST Web Services: "the error category"), SuiteScript
+# error names a RESTlet reports, and the codes of this project's own orders RESTlet (suitecloud/ …
+# lib/restmap.js), which validates a body against the record's definition before saving anything.
+_NS_OUR_RESTLET = ("the orders RESTlet refused the request's shape before saving anything (restmap.js): the same "
+                   "class as INVALID_CONTENT on the REST path; the bridge's code built that body, so it is a bug")
+NETSUITE_CODES: dict[str, Rule] = {
+    "CONCURRENCY_LIMIT_EXCEEDED": Rule("retry", "the account's concurrency pool was full: nothing was done"),
+    "SSS_REQUEST_LIMIT_EXCEEDED": Rule("retry", "a RESTlet call over the concurrency pool: nothing was done"),
+    "INVALID_LOGIN": Rule("retry", "spurious under load; the client retries it only while the pool looks "
+                                   "saturated and otherwise raises a ConfigurationError naming the settings"),
+    "INVALID_LOGIN_ATTEMPT": Rule("retry", "as INVALID_LOGIN"),
+    "RCRD_HAS_BEEN_CHANGED": Rule("retry", "saved by someone else between read and write: read again and retry"),
+    "SSS_USAGE_LIMIT_EXCEEDED": Rule("retry", "the script's governance units ran out: a new call starts afresh"),
+    "SSS_TIME_LIMIT_EXCEEDED": Rule("retry", "the script ran out of time: a new call starts afresh"),
+    "UNEXPECTED_ERROR": Rule("retry", "NetSuite's own unexpected error: transient until it repeats"),
+    "INSUFFICIENT_PERMISSION": Rule("needs_human", "the integration role lacks a permission: an admin grants it"),
+    "USER_ERROR": Rule("needs_human", "a business validation (closed period, credit limit …): data a person "
+                                      "fixes; the wording rules below name the common ones"),
+    "NONEXISTENT_ID": Rule("fatal", "the record does not exist: asking again cannot create it"),
+    "SSS_INVALID_SCRIPTLET_ID": Rule("fatal", "the RESTlet script/deployment ids are wrong: configuration"),
+    "INVALID_CONTENT": Rule("fatal", "the body does not fit the record's definition (an unknown field, a wrong "
+                                     "type). The bridge's mapping code builds that body (specs only name records "
+                                     "and custbody_* fields; a bad record reference is told by its wording, "
+                                     "'Invalid Field Value … for the following field', which the wording rules "
+                                     "below make NS_INVALID_REFERENCE first): a bug, never retried"),
+    "UNKNOWN_FIELD": Rule("fatal", _NS_OUR_RESTLET + " (a standard property the record does not have; custbody_* "
+                                                     "fields from the specs pass through unchecked)"),
+    "INVALID_SHAPE": Rule("fatal", _NS_OUR_RESTLET),
+    "UNSUPPORTED_RECORD": Rule("fatal", _NS_OUR_RESTLET),
+    "UNSUPPORTED_REFERENCE": Rule("fatal", _NS_OUR_RESTLET),
+    "UNSUPPORTED_FIELD": Rule("fatal", _NS_OUR_RESTLET),
+    "READ_ONLY_FIELD": Rule("fatal", _NS_OUR_RESTLET),
+    "TTNS_INVALID_REQUEST": Rule("fatal", _NS_OUR_RESTLET),
+}
+
+CODE_TABLES: dict[str, dict[str, Rule]] = {"tiktok": TIKTOK_CODES, "netsuite": NETSUITE_CODES}
+
+# HTTP statuses, read top to bottom when the code is unknown or absent: (system or "*", status, outcome).
+# Two statuses decide whatever code rides along: NetSuite's 429 is its pool being full, TikTok's 501 is
+# "not implemented for this app or market" (retrying cannot help, even with 36009003 "try again").
+STATUS_FIRST: tuple[tuple[str, int, PolicyOutcome], ...] = (("netsuite", 429, "retry"), ("tiktok", 501, "fatal"))
+STATUS_POLICY: tuple[tuple[str, int, PolicyOutcome], ...] = (
+    ("netsuite", 401, "fatal"),
+    ("netsuite", 403, "fatal"),
+    ("*", 408, "retry"),
+    ("*", 429, "retry"),
+    ("*", 500, "retry"),
+    ("*", 502, "retry"),
+    ("*", 503, "retry"),
+    ("*", 504, "retry"),
 )
 
 
 def classify_http(system: str, status: int | None, code: str | int | None = None) -> PolicyOutcome:
-    """Look an HTTP failure up in ``HTTP_FAILURE_POLICY`` (first match wins; default fatal)."""
+    """The outcome of a failed call: ``STATUS_FIRST``, then the system's code table, then
+    ``STATUS_POLICY``; a 2xx without a code is ok; anything else fatal."""
     code_s = None if code is None else str(code)
-    for sys_, st, cd, outcome in HTTP_FAILURE_POLICY:
-        if sys_ not in (system, "*"):
-            continue
-        if st is not None and st != status:
-            continue
-        if cd is not None and cd != code_s:
-            continue
-        return outcome
+    for sys_, st, outcome in STATUS_FIRST:
+        if sys_ in (system, "*") and st == status:
+            return outcome
+    rule = CODE_TABLES.get(system, {}).get(code_s) if code_s is not None else None
+    if rule is not None:
+        return rule.outcome
+    for sys_, st, outcome in STATUS_POLICY:
+        if sys_ in (system, "*") and st == status:
+            return outcome
     if status is not None and 200 <= status < 300 and code_s in (None, "0"):
         return "ok"
     return "fatal"
+
+
+# NetSuite puts most business refusals under USER_ERROR (REST) or a SuiteScript error name (RESTlets),
+# so the wording identifies them: (pattern on "code detail", our code, owner, fix hint).
+NETSUITE_REFUSALS: tuple[tuple[str, str, Owner, str], ...] = (
+    (r"PERIOD_CLOSED|CLOSED_TRAN_PRD|period .{0,40}\bclosed\b|closed period", "NS_PERIOD_CLOSED", "finance",
+     "Reopen the accounting period (or allow posting to it) in NetSuite, or move the transaction date "
+     "into an open period, then replay."),
+    (r"\binactive\b", "NS_INACTIVE_RECORD", "ops",
+     "A referenced record (item, customer, location …) is inactive in NetSuite: reactivate it or change "
+     "the mapping, then replay."),
+    (r"Invalid Field Value .{0,80}for the following field|Invalid \w+ reference key|INVALID_KEY_OR_REF",
+     "NS_INVALID_REFERENCE", "ops",
+     "A referenced record does not exist or is not available to this subsidiary/role: check the mapping "
+     "spec (SKU, location, payment method …), then replay."),
+    (r"legacy tax", "NS_LEGACY_TAX", "admin",
+     "This account uses legacy tax, which REST record writes cannot set: set TTNS_NETSUITE_WRITE_PATH=restlet "
+     "(deploy the SuiteCloud project) or enable SuiteTax."),
+    (r"matrix parent item", "NS_MATRIX_PARENT", "ops",
+     "A matrix parent item cannot be sold: map the TikTok SKU to the child item, then replay."),
+    (r"Please enter value\(s\) for", "NS_MISSING_FIELD", "admin",
+     "The NetSuite form requires a field the bridge does not send: add it to the mapping spec (or make it "
+     "optional on the form), then replay."),
+    (r"INSUFFICIENT_PERMISSION|Permission Violation|you do not have permission", "NS_PERMISSION", "admin",
+     "The integration role lacks a permission: see docs/netsuite.md (role permissions), then replay."),
+    (r"credit limit", "NS_CREDIT_LIMIT", "finance",
+     "The customer is over its credit limit: raise it or turn off the credit-limit hold for this customer."),
+    (r"more than the remaining quantity|already been fulfilled|cannot be less than the quantity already",
+     "NS_ALREADY_FULFILLED", "ops",
+     "The order was already (partly) fulfilled or received in NetSuite; reconcile it by hand, then resolve."),
+    (r"no lines left to|You cannot transform this", "NS_NOTHING_TO_TRANSFORM", "ops",
+     "The source transaction has nothing left to fulfill/bill or is closed: check it in NetSuite."),
+    (r"DUP_ITEM|DUP_RCRD|already exists", "NS_DUPLICATE", "ops",
+     "A record with the same unique name/number exists in NetSuite: rename one or map to the existing one."),
+)
+_NETSUITE_REFUSALS = tuple((re.compile(p, re.IGNORECASE), c, o, h) for p, c, o, h in NETSUITE_REFUSALS)
+
+
+def netsuite_refusal(code: str, detail: str) -> tuple[str, Owner, str] | None:
+    """(our code, owner, fix hint) when NetSuite's wording says a person must fix the data."""
+    text = f"{code} {detail}"
+    for pattern, our_code, owner, hint in _NETSUITE_REFUSALS:
+        if pattern.search(text):
+            return our_code, owner, hint
+    return None
+
+
+def netsuite_order_error(external_id: str, code: str, message: str, evidence: Evidence, *,
+                         path: str | None = None, entity: str | None = None) -> BridgeError:
+    """One order NetSuite refused (a per-order error of the orders RESTlet, or a failed write result):
+    retry when ``NETSUITE_CODES`` says so, a person's matter when the wording says so, a bug when the
+    table says fatal, and a person's matter for any other code (a business refusal under its own name)."""
+    code = code or "UNEXPECTED_ERROR"
+    where = f" at {path}" if path else ""
+    text = f"NetSuite refused order {external_id}: {code}{where}: {message}"
+    outcome = classify_http("netsuite", None, code)
+    if outcome == "retry":
+        return RetriableError(text, evidence, retry_after=30.0)
+    human = netsuite_refusal(code, message)
+    if human is not None:
+        our_code, owner, hint = human
+        return NeedsHumanError(text, code=our_code, owner=owner, fix_hint=hint, evidence=evidence, entity=entity)
+    if outcome == "fatal" and code in NETSUITE_CODES:
+        return FatalError(text, evidence)
+    return NeedsHumanError(text, code=f"NS_{code}", owner="ops", evidence=evidence, entity=entity,
+                           fix_hint="Read NetSuite's message, fix the order or the mapping, then replay.")
 
 
 def error_for(

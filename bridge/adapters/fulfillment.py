@@ -304,6 +304,17 @@ class NetSuiteFulfillmentAdapter:
             out[sku] = out.get(sku, 0) + _qty(row.get("qty"))
         return out
 
+    def item_ids(self, itemids: Sequence[str]) -> dict[str, str]:
+        from bridge.adapters.orders import sql_literal
+
+        out: dict[str, str] = {}
+        names = sorted(set(itemids))
+        for i in range(0, len(names), SUITEQL_IN_CHUNK):
+            chunk = ", ".join(sql_literal(n) for n in names[i:i + SUITEQL_IN_CHUNK])
+            q = f"SELECT id, itemid FROM item WHERE itemid IN ({chunk})"  # noqa: S608 - values quoted
+            out.update({str(r["itemid"]): str(r["id"]) for r in self.client.suiteql(q)})
+        return out
+
     def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
         from bridge.adapters.orders import sql_literal
 

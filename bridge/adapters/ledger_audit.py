@@ -34,6 +34,17 @@ def _money(value: Any) -> Decimal:
         raise ValueError(f"SuiteQL returned a non-numeric amount: {str(value)[:40]!r}") from None
 
 
+def _rate(value: Any) -> Decimal:
+    """A document's exchange rate (1 when NetSuite gives none)."""
+    if value is None or value == "":
+        return Decimal(1)
+    try:
+        rate = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"SuiteQL returned a non-numeric exchange rate: {str(value)[:40]!r}") from None
+    return rate if rate > 0 else Decimal(1)
+
+
 def _day(value: Any) -> date | None:
     text = str(value or "").strip()
     if not text:
@@ -57,17 +68,25 @@ _GL_LINES = (
     "SELECT tal.transaction AS transaction, tal.transactionline AS line, tal.account AS account, "
     "tal.debit AS debit, tal.credit AS credit, tal.accountingbook AS book, t.externalid AS externalid, "
     "t.type AS type, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, t.postingperiod AS postingperiod, "
-    "tl.memo AS memo, tl.createdfrom AS createdfrom "
+    "tl.memo AS memo, tl.createdfrom AS createdfrom, t.currency AS currency, t.exchangerate AS exchangerate "
     "FROM transactionaccountingline tal "
     "INNER JOIN transaction t ON t.id = tal.transaction "
     "LEFT OUTER JOIN transactionline tl ON tl.transaction = tal.transaction AND tl.id = tal.transactionline "
 )
 
 
-def gl_query(since: date, until: date, clearing: Sequence[str]) -> str:
-    """The GL lines of the bridge's documents (external id ``TTS-…``) dated in [since, until), and
-    every line on the clearing account(s) in that window (a hand-made entry counts too)."""
+def gl_query(since: date, until: date, clearing: Sequence[str], shop_id: str = "") -> str:
+    """The GL lines of the bridge's documents (external id ``TTS-…``) dated in [since, until), every
+    line on the clearing account(s) in that window (a hand-made entry counts too), and the invoices
+    and cash sales made from the shop's TikTok sales orders by anyone (an admin's billing run: the
+    double-revenue guard must see them although they carry no external id of the bridge)."""
     on_clearing = f" OR tal.account IN ({_ids(list(clearing))})" if clearing else ""
+    if shop_id:
+        _ids([shop_id])  # TikTok shop ids are digits: nothing caller-typed is spliced in
+        on_clearing += (
+            " OR (t.type IN ('CustInvc', 'CashSale') AND tal.transaction IN (SELECT h.transaction "  # noqa: S608 - shop id checked to be digits
+            "FROM transactionline h INNER JOIN transaction so ON so.id = h.createdfrom "
+            f"WHERE h.mainline = 'T' AND so.externalid LIKE 'TTS-{shop_id}-%'))")
     # dates are ISO dates and the account ids are checked to be digits: nothing caller-typed is spliced in
     where = (
         f"WHERE tal.posting = 'T' AND t.trandate >= TO_DATE('{since.isoformat()}', 'YYYY-MM-DD') "
@@ -107,16 +126,20 @@ def header_query(ids: Sequence[str]) -> str:
 
 
 ACCOUNTS_QUERY = "SELECT id, acctnumber, fullname, accttype FROM account"
+CURRENCIES_QUERY = "SELECT id, symbol FROM currency"
 PERIODS_QUERY = ("SELECT id, TO_CHAR(startdate, 'YYYY-MM-DD') AS startdate, TO_CHAR(enddate, 'YYYY-MM-DD') AS enddate "
                  "FROM accountingperiod WHERE isquarter = 'F' AND isyear = 'F' AND isadjust = 'F'")
 
 
 def order_of(external_id: str, shop_id: str) -> str:
     """The TikTok order an order-level document belongs to, from its external id
-    (``TTS-{shop}-{order}``, ``TTS-DEP-{shop}-{order}``, ``TTS-PMT-{shop}-{order}``)."""
-    for prefix in (f"TTS-DEP-{shop_id}-", f"TTS-PMT-{shop_id}-", f"TTS-{shop_id}-"):
+    (``TTS-{shop}-{order}``, ``TTS-DEP-…``, ``TTS-PMT-…``, ``TTS-CRF-…`` and ``TTS-CXL-…`` of a cancelled
+    order's customer deposit)."""
+    for prefix in (f"TTS-DEP-{shop_id}-", f"TTS-PMT-{shop_id}-", f"TTS-CXL-{shop_id}-", f"TTS-{shop_id}-"):
         if external_id.startswith(prefix):
             return external_id[len(prefix):]
+    if external_id.startswith(f"TTS-CRF-{shop_id}-"):  # a cancelled order's deposit refund (-R2 … for later ones)
+        return re.sub(r"-R[0-9]+$", "", external_id[len(f"TTS-CRF-{shop_id}-"):])
     return ""
 
 
@@ -139,6 +162,10 @@ class NetSuiteGlReader:
         return {str(r["id"]): {"number": str(r.get("acctnumber") or ""), "name": str(r.get("fullname") or ""),
                                "type": str(r.get("accttype") or "")} for r in self._rows(ACCOUNTS_QUERY)}
 
+    def currencies(self) -> dict[str, str]:
+        """Currency internal id → ISO code (``symbol``)."""
+        return {str(r["id"]): str(r.get("symbol") or "").upper() for r in self._rows(CURRENCIES_QUERY)}
+
     def periods(self) -> list[Period]:
         out = []
         for r in self._rows(PERIODS_QUERY):
@@ -157,7 +184,7 @@ class NetSuiteGlReader:
         while start < until:
             end = min(until, start + timedelta(days=WINDOW_DAYS))
             before = len(raw)
-            raw.extend(r for r in self._rows(gl_query(start, end, clearing))
+            raw.extend(r for r in self._rows(gl_query(start, end, clearing, shop_id if _DIGITS.match(shop_id) else ""))
                        if str(r.get("book") or PRIMARY_BOOK) == PRIMARY_BOOK)
             if on_window:
                 on_window(end, len(raw) - before)
@@ -175,12 +202,14 @@ class NetSuiteGlReader:
             raw.extend(r for r in self._rows(derived_documents_query(deposits[i:i + IN_CHUNK]))
                        if str(r.get("book") or PRIMARY_BOOK) == PRIMARY_BOOK and str(r["transaction"]) not in have)
         by_order = self._orders(shop_id, raw)
+        symbols = self.currencies() if any(r.get("currency") for r in raw) else {}
         out = []
         for r in raw:
             tid = str(r["transaction"])
             out.append(GlLine(tid, str(r.get("externalid") or ""), str(r.get("type") or ""), _day(r.get("trandate")),
                               str(r.get("postingperiod") or ""), str(r["account"]), _money(r.get("debit")),
-                              _money(r.get("credit")), by_order.get(tid, ""), str(r.get("memo") or "")))
+                              _money(r.get("credit")), by_order.get(tid, ""), str(r.get("memo") or ""),
+                              symbols.get(str(r.get("currency") or ""), ""), _rate(r.get("exchangerate"))))
         return out
 
     def _orders(self, shop_id: str, raw: Sequence[dict[str, Any]]) -> dict[str, str]:

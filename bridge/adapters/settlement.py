@@ -4,6 +4,7 @@ upsert by external id, SuiteQL lookups)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -127,6 +128,19 @@ class NetSuiteLedgerAdapter:
             out.update(str(r["id"]) for r in self.client.suiteql(query))
         return out
 
+    def _deposit_refunds(self, shop_id: str, orders: Mapping[str, str]) -> dict[str, Decimal]:
+        """What customer refunds gave back from the orders' customer deposits (cancelled units)."""
+        if not re.fullmatch(r"[0-9A-Za-z_]+", shop_id):
+            raise ValueError(f"not a TikTok shop id: {shop_id[:40]!r}")
+        out: dict[str, Decimal] = {}
+        query = ("SELECT externalid, foreigntotal FROM transaction "  # noqa: S608 - the shop id is checked above
+                 f"WHERE type = 'CustRfnd' AND externalid LIKE 'TTS-CRF-{shop_id}-%'")
+        for row in self.client.suiteql(query):
+            oid = _refund_order(str(row.get("externalid") or ""), shop_id)
+            if oid in orders:
+                out[oid] = out.get(oid, Decimal(0)) + abs(Decimal(str(row.get("foreigntotal") or "0")))
+        return out
+
     def order_documents(self, kind: DocumentKind, shop_id: str, orders: Mapping[str, str], *,
                         external_id_pattern: str = "") -> dict[str, list[OrderDocument]]:
         out: dict[str, list[OrderDocument]] = {}
@@ -134,6 +148,7 @@ class NetSuiteLedgerAdapter:
         if kind == "customerDeposit":
             pattern = external_id_pattern or "TTS-DEP-{shop_id}-{order_id}"
             by_eid = {pattern.format(shop_id=shop_id, order_id=oid): oid for oid in orders}
+            refunded = self._deposit_refunds(shop_id, orders)
             for chunk in _chunks(sorted(by_eid)):
                 query = ("SELECT id, externalid, foreigntotal, entity, status FROM transaction "  # noqa: S608
                          f"WHERE type = 'CustDep' AND externalid IN ({', '.join(_quote(e) for e in chunk)})")
@@ -141,9 +156,11 @@ class NetSuiteLedgerAdapter:
                     oid = by_eid.get(str(row.get("externalid") or ""))
                     if oid is None or _status_letter(row.get("status")) in settled:
                         continue
+                    total = abs(Decimal(str(row.get("foreigntotal") or "0")))
+                    back = refunded.get(oid, Decimal(0))
                     out.setdefault(oid, []).append(OrderDocument(
-                        str(row["id"]), "customerDeposit", abs(Decimal(str(row.get("foreigntotal") or "0"))),
-                        str(row.get("entity") or ""), _status_letter(row.get("status"))))
+                        str(row["id"]), "customerDeposit", total - back, str(row.get("entity") or ""),
+                        _status_letter(row.get("status")), deposited=total if back else None))
             return out
         by_so = {so: oid for oid, so in orders.items() if str(so).isdigit()}
         for chunk in _chunks(sorted(by_so)):
@@ -164,5 +181,11 @@ class NetSuiteLedgerAdapter:
         return out
 
 
+def _refund_order(external_id: str, shop_id: str) -> str:
+    """The order of a customer refund ``TTS-CRF-{shop}-{order}[-R{n}]`` (cancelled units' deposits)."""
+    prefix = f"TTS-CRF-{shop_id}-"
+    if not external_id.startswith(prefix):
+        return ""
+    return re.sub(r"-R[0-9]+$", "", external_id[len(prefix):])
 
 __all__ = ["NetSuiteLedgerAdapter", "TikTokFinanceAdapter"]

@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bridge.benchmarks.harness import REPO, database, free_port, spawn, wait_http
+from bridge.domain.keys import parse_order_key
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig
 from bridge.sandbox.netsuite.config import Faults, LatencyModel
 from bridge.sandbox.tiktok.config import FaultConfig, TikTokSandboxConfig
@@ -400,7 +401,7 @@ class Chaos:
             if totals[eid] != want:
                 wrong.append(f"{oid}: {totals[eid]} != {want}")
         exceptions = self.container.store.exceptions.list(status="open", limit=100_000)
-        explained = {e.entity.rsplit(":", 1)[-1] for e in exceptions if e.entity.startswith("order:")}
+        explained = {ids[1] for e in exceptions if (ids := parse_order_key(e.entity)) is not None}
         missing_unexplained = [m for m in missing if m not in explained]
         cancelled_unexplained = [m for m in open_cancelled if m not in explained]
         if missing_unexplained:

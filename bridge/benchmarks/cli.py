@@ -23,7 +23,8 @@ def register(main: click.Group) -> None:
     @click.option("--keys", type=int, default=1000, show_default=True, help="Distinct job keys.")
     @click.option("--history", type=int, default=100_000, show_default=True,
                   help="Finished jobs (with their attempts) in the table while measuring: a day's worth.")
-    @click.option("--batch", type=int, default=1, show_default=True, help="Jobs per claim.")
+    @click.option("--prefetch", type=int, default=None,
+                  help="Worker: jobs claimed beyond the free threads (default: as many as threads).")
     @click.option("--processes", default="1,2,4", show_default=True,
                   help="PostgreSQL: also run the queue in this many worker processes (comma-separated; '' for none).")
     @click.option(
@@ -35,9 +36,10 @@ def register(main: click.Group) -> None:
     @click.option("--engine", "engines", multiple=True, type=click.Choice(["sqlite", "postgresql"]),
                   default=("sqlite", "postgresql"), show_default=True)
     @click.option("--json", "as_json", is_flag=True)
-    def bench_queue(jobs: int, threads: int, keys: int, history: int, batch: int, processes: str,
+    def bench_queue(jobs: int, threads: int, keys: int, history: int, prefetch: int | None, processes: str,
                     postgres_url: str, engines: tuple[str, ...], as_json: bool) -> None:
-        """Claim+complete throughput of the queue beside a minimal SKIP LOCKED loop, in one run."""
+        """Claim+complete throughput of the project's worker and queue beside a minimal SKIP LOCKED loop,
+        in one run on one database per engine."""
         from rich.console import Console
         from rich.progress import Progress, TaskID
         from rich.table import Table
@@ -56,7 +58,7 @@ def register(main: click.Group) -> None:
 
                 with temporary_database(kind, postgres_url) as url:
                     figures += run_queue_bench(url, jobs=jobs, threads=threads, keys=keys, history=history,
-                                               batch=batch, processes=procs if kind == "postgresql" else (),
+                                               prefetch=prefetch, processes=procs if kind == "postgresql" else (),
                                                progress=tick)
         import importlib.util
 
@@ -66,14 +68,16 @@ def register(main: click.Group) -> None:
             click.echo(json.dumps({"figures": [f.__dict__ for f in figures], "note": note}, indent=2))
             return
         table = Table("engine", "variant", "processes x threads", "history", "enqueue/s", "claim+complete/s",
-                      "vs minimal loop", title=f"queue throughput ({jobs:,} no-op jobs, {keys:,} keys)")
+                      "vs minimal loop", "client CPU ms/job",
+                      title=f"queue throughput ({jobs:,} no-op jobs, {keys:,} keys)")
         floor = {f.engine: f.claim_complete_per_s for f in figures if f.variant.startswith("minimal")}
         for f in figures:
             ratio = f.claim_complete_per_s / floor[f.engine] if f.engine in floor else None
             table.add_row(f.engine, f.variant, f"{f.processes} x {f.threads}", f"{f.history:,}",
                           "" if f.enqueue_per_s is None else f"{f.enqueue_per_s:,.0f}",
-                          f"{f.claim_complete_per_s:,.0f}", "" if ratio is None else f"{ratio:.2f}")
-        Console().print(table)
+                          f"{f.claim_complete_per_s:,.0f}", "" if ratio is None else f"{ratio:.2f}",
+                          "" if f.cpu_ms_per_job is None else f"{f.cpu_ms_per_job:.2f}")
+        Console(width=max(Console().width, 160)).print(table)
         click.echo(note)
 
     @bench.command("webhooks")
@@ -130,6 +134,7 @@ def register(main: click.Group) -> None:
         console = Console()
         for r in runs:
             table = Table("offered/s", "ttns achieved/s", "ttns p50 / p99 ms", "bare achieved/s", "bare p50 / p99 ms",
+                          "CPU ms/webhook ttns / bare",
                           title=f"{r.engine}: webhook intake, {backlog:,} queued jobs, {worker_processes} worker "
                                 f"process(es) x {worker_threads} threads")
             by_rate: dict[float, dict[str, Any]] = {}
@@ -143,7 +148,8 @@ def register(main: click.Group) -> None:
                     cells += ["" if q is None else f"{q.achieved:,.0f}{mark}",
                               "" if q is None else f"{q.p50_ms} / {q.p99_ms}" + (f" ({q.errors} errors)" if q.errors
                                                                                  else "")]
-                table.add_row(f"{rate:,.0f}", *cells)
+                cpu = " / ".join(str(q.cpu_ms_per_webhook) if q else "" for q in (apps.get("ttns"), apps.get("bare")))
+                table.add_row(f"{rate:,.0f}", *cells, cpu)
             console.print(table)
         for s in summary:
             click.echo(f"{s['engine']}: ttns keeps p99 < {P99_TARGET_MS:.0f} ms up to {s['ttns_kept_per_s']:,.0f}/s, "

@@ -41,6 +41,7 @@ from typing import Any
 import requests
 
 from bridge.benchmarks.harness import REPO, database, free_port, percentile, spawn, wait_http
+from bridge.domain.order_memory import OrderMemory
 from bridge.sandbox.netsuite import NetSuiteSandboxConfig
 from bridge.sandbox.netsuite.config import LatencyModel
 from bridge.sandbox.tiktok.config import TikTokSandboxConfig
@@ -425,7 +426,8 @@ class Bench:
             return Phase(name, skipped="needs the SuiteScript user events (run without --no-scripts)")
         store, shop = self.container.store, self.world.shop_id
         links = [ln for ln in store.links.list("order", shop, limit=100_000)
-                 if ln.status == "synced" and ln.netsuite_id and not ln.data.get("fulfilled")][:self.o.fulfillments]
+                 if ln.status == "synced" and ln.netsuite_id
+                 and not OrderMemory.parse(ln.data).fulfilled][:self.o.fulfillments]
         latencies: list[float] = []
         timeouts = 0
         for n, ln in enumerate(links):

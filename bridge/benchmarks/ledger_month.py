@@ -1,23 +1,22 @@
 """A month of TikTok Shop through both sandboxes, then the ledger audit (issue 14.4).
 
-Two shops — US (USD, with FBT) and UK (GBP, posted to a UK subsidiary whose base currency is GBP) —
-get orders every day with discounts, shipping and US sales tax; some are cancelled whole, some
-partly (line items) before shipping; the rest ship (FBT ones by TikTok) and are delivered; buyers
-ask for refunds without a return before and after settlement and return goods for a refund; TikTok
-charges its fee types (referral or commission, transaction, refund administration, FBT fulfillment),
-books adjustments of several types, withholds a reserve with one statement and releases it with a
-later one, and re-issues one statement after its journal was posted while its payout was still
-processing. The bridge imports and posts through its worker against both sandboxes over HTTP (the
-daily import job, twice: mid-month and at the end), then ``ttns ledger audit`` must find NetSuite's
-GL equal to TikTok's figures to the cent, per settlement mode.
-
-The orders flow's part is what it records per order: the order link with the mapped sales order's
-totals (``map_order``, the orders flow's own pure function) and, in ``customer_deposits`` mode, the
-order-time customer deposit (US shop). It does not run the orders and fulfillment flows, so no invoice
-bills a shipped order: in ``customer_deposits`` mode the audit must name every settled order's missing
-invoice (revenue recognised nowhere) and find nothing else. ``invoices`` mode needs the orders flow's
-invoices and is not part of the scenario. Run it with ``scripts/ledger_month``; the test suite runs a
-small version (tests/settlement/test_ledger_month.py).
+Two shops — US (USD, with FBT) and UK (GBP, posted to a UK subsidiary whose base currency is GBP,
+prices including 20% VAT) — get orders every day with discounts, shipping and US sales tax; some
+are cancelled whole, some partly (line items) before shipping; the rest go through the bridge: the
+orders flow writes each sales order (and, in ``customer_deposits`` mode, its customer deposit), a
+warehouse fulfils the seller-shipped ones in NetSuite (whose SuiteScript calls the bridge, and the
+fulfillment flow ships them on TikTok: USPS in the US, Royal Mail in the UK), TikTok ships the FBT
+ones and the fulfillment flow records them; fully shipped, each order is closed (``summary``) or
+billed (receivable modes). Buyers ask for refunds without a return before and after settlement and
+return goods for a refund: each goes through the returns flow (a return authorization, received in
+NetSuite; the refund left to the statement). TikTok charges its fee types (referral or commission,
+transaction, refund administration, FBT fulfillment), books adjustments of several types, withholds
+a reserve with one statement and releases it with a later one, and re-issues one statement after
+its journal was posted while its payout was still processing. The bridge imports and posts through
+its worker against both sandboxes over HTTP (the daily import job, twice: mid-month and at the end),
+then ``ttns ledger audit`` must find NetSuite's GL equal to TikTok's figures to the cent, per
+settlement mode, both shops in the same mode. Run it with ``scripts/ledger_month``; the test suite
+runs a small version (tests/settlement/test_ledger_month.py).
 """
 
 from __future__ import annotations
@@ -36,6 +35,8 @@ from typing import Any
 import yaml
 
 from bridge.benchmarks.harness import REPO
+from bridge.domain.keys import order_key
+from bridge.domain.order_memory import OrderMemory
 
 START = datetime(2025, 2, 1, 9, 0, tzinfo=UTC)
 US_SKUS = ["US-TEE-BLK-M", "US-TEE-WHT-L", "US-MUG-12", "US-VASE-01"]
@@ -43,7 +44,7 @@ FBT_SKU = "US-HOODIE-FBT"
 GB_SKUS = ["GB-TEE-BLK-M", "GB-TEE-WHT-L", "GB-MUG-12", "GB-VASE-01"]
 EXTRA_ACCOUNTS = {
     "ACCT-1010": ("Operating Bank GBP", "Bank"), "ACCT-4010": ("Sales Returns", "Income"),
-    "ACCT-4020": ("Seller Discounts", "Income"), "ACCT-6110": ("TikTok Referral Fees", "Expense"),
+    "ACCT-6110": ("TikTok Referral Fees", "Expense"),
     "ACCT-6115": ("TikTok Commission", "Expense"), "ACCT-6120": ("TikTok Transaction Fees", "Expense"),
     "ACCT-6140": ("TikTok Refund Admin Fees", "Expense"), "ACCT-6210": ("FBT Fulfillment Fees", "Expense"),
     "ACCT-6190": ("TikTok Adjustments", "Expense"), "ACCT-6220": ("Shipping Fee Adjustments", "Expense"),
@@ -55,8 +56,10 @@ SPEC: dict[str, Any] = {
     "dimensions": {"class": "eid:CLASS-TTS", "department": "eid:DEPT-ECOM"},
     "clearing_account": "eid:ACCT-1250", "reserve_account": "eid:ACCT-1260", "variance_account": "eid:ACCT-6900",
     "accounts": {
+        # discounts on the account the orders' discount items post to (the sandbox's DISC-SELLER and
+        # DISC-PLATFORM: 4050 Sales Discounts), so every mode keeps them in one place
         "revenue": {"default": "eid:ACCT-4000", "refund_subtotal_before_discount_amount": "eid:ACCT-4010",
-                    "seller_discount_amount": "eid:ACCT-4020", "seller_discount_refund_amount": "eid:ACCT-4020"},
+                    "seller_discount_amount": "eid:ACCT-4050", "seller_discount_refund_amount": "eid:ACCT-4050"},
         "shipping": {"default": "eid:ACCT-6200", "customer_paid_shipping_fee_amount": "eid:ACCT-4100",
                      "shipping_fee_discount_amount": "eid:ACCT-4100", "fbt_fulfillment_fee_amount": "eid:ACCT-6210"},
         "fee": {"default": "eid:ACCT-6100", "referral_fee_amount": "eid:ACCT-6110",
@@ -67,7 +70,9 @@ SPEC: dict[str, Any] = {
                        "LOGISTICS_REIMBURSEMENT": "eid:ACCT-4200"},
     },
     "deposit": {"bank_account": "eid:ACCT-1000", "bank_accounts": {"USD": "eid:ACCT-1000", "GBP": "eid:ACCT-1010"}},
-    "receivable": {"platform_discount_account": "eid:ACCT-4000", "sales_tax_account": "eid:ACCT-2200",
+    # TikTok's funding of the platform discount lands where the invoice's platform discount line debits
+    # (docs/accounting.md, "Per component"): they cancel, and Sales holds the gross TikTok reports
+    "receivable": {"platform_discount_account": "eid:ACCT-4050", "sales_tax_account": "eid:ACCT-2200",
                    "difference_account": "eid:ACCT-6900", "ar_account": "eid:ACCT-1100"},
 }
 MODES = ("summary", "customer_deposits", "invoices")
@@ -117,11 +122,14 @@ class _Month:
 
     # -- TikTok's month ----------------------------------------------------------------------------
     def simulate(self, sb: Any, shops: dict[str, str], day_range: range, hooks: dict[int, Callable[[str], None]],
-                 bridge_ships: Callable[[str, list[str]], None] | None = None) -> None:
+                 bridge_ships: Callable[[str, list[str]], list[str]] | None = None,
+                 bridge_returns: Callable[[str, list[tuple[str, str]]], None] | None = None) -> None:
         """Orders, cancellations, shipments, refunds, returns and adjustments, a statement per shop per
-        day (``hooks[d]`` runs with each statement of day ``d``). ``bridge_ships(shop, orders)`` (the
-        US shop): the day's orders left after the cancellations go through the bridge's orders and
-        fulfillment flows, which ship them on TikTok; the other shop's orders are shipped on TikTok."""
+        day (``hooks[d]`` runs with each statement of day ``d``). ``bridge_ships(shop, orders)``: the
+        day's orders left after the cancellations go through the bridge's orders and fulfillment flows,
+        which ship them on TikTok (without it, they are shipped on TikTok); it returns the orders still
+        live (some are cancelled once their sales order exists). ``bridge_returns(shop,
+        [(order, return)])``: the day's returns and refunds through the bridge's returns flow."""
         from bridge.sandbox.tiktok import aftersale, catalog, finance, fulfillment
         from bridge.sandbox.tiktok import orders as sorders
 
@@ -175,7 +183,8 @@ class _Month:
 
                 def cancel(st: Any, day_ids: list[str] = day_ids) -> set[str]:
                     cancelled: set[str] = set()
-                    for oid in rng.sample(day_ids, min(len(day_ids), max(1, len(day_ids) // 25))):
+                    # at least one a day, but never a shop's only order of the day
+                    for oid in rng.sample(day_ids, max(1, len(day_ids) // 25) if len(day_ids) > 1 else 0):
                         aftersale.request_cancel(st, oid, "SYSTEM")
                         cancelled.add(oid)
                         self.events["cancelled_full"] += 1
@@ -188,12 +197,13 @@ class _Month:
 
                 cancelled: set[str] = sb.run(cancel)
                 live = [x for x in day_ids if x not in cancelled]
-                by_bridge = bridge_ships is not None and region == "US"
-                if bridge_ships is not None and by_bridge:
-                    bridge_ships(shop_id, live)
+                by_bridge = bridge_ships is not None
+                if bridge_ships is not None:
+                    live = bridge_ships(shop_id, live)
 
                 def today(st: Any, live: list[str] = live, earlier: list[str] = earlier,
-                          shop_id: str = shop_id, by_bridge: bool = by_bridge, d: int = d) -> None:
+                          shop_id: str = shop_id, by_bridge: bool = by_bridge, d: int = d) -> list[tuple[str, str]]:
+                    made: list[tuple[str, str]] = []
                     for oid in live:
                         if by_bridge:  # the bridge shipped it (NetSuite fulfillment pushed, or TikTok's FBT)
                             sorders.advance(st, st.orders[oid], to="DELIVERED")
@@ -204,6 +214,7 @@ class _Month:
                         if li is not None:
                             r = aftersale.request_return(st, oid, [li.id], "REFUND")
                             aftersale.approve_return(st, shop_id, r.id, {"decision": "APPROVE_REFUND"})
+                            made.append((oid, r.id))
                             self.events["refund_only_before_settlement"] += 1
                     settled = [x for x in earlier if st.orders[x].status in ("DELIVERED", "COMPLETED")]
                     for oid in rng.sample(settled, min(len(settled), 2)):  # returned for a refund, after settling
@@ -214,12 +225,14 @@ class _Month:
                         aftersale.approve_return(st, shop_id, r.id, {"decision": "APPROVE_RETURN"})
                         aftersale.buyer_ships_return(st, r.id, None)
                         aftersale.approve_return(st, shop_id, r.id, {"decision": "APPROVE_RECEIVED_PACKAGE"})
+                        made.append((oid, r.id))
                         self.events["returned_and_refunded"] += 1
                     for oid in rng.sample(settled, min(len(settled), 1)):  # refund only, after settling
                         li = next((x for x in st.orders[oid].active_items if not x.refunded), None)
                         if li is not None and st.orders[oid].status == "DELIVERED":
                             r = aftersale.request_return(st, oid, [li.id], "REFUND")
                             aftersale.approve_return(st, shop_id, r.id, {"decision": "APPROVE_REFUND"})
+                            made.append((oid, r.id))
                             self.events["refund_only_after_settlement"] += 1
                     if live:
                         finance.add_adjustment(st, shop_id, rng.choice(["-4.50", "-1.25"]), "SHIPPING_FEE_ADJUSTMENT",
@@ -230,8 +243,11 @@ class _Month:
                         finance.add_adjustment(st, shop_id, "-25.00", "PLATFORM_PENALTY")
                         finance.add_adjustment(st, shop_id, "-19.99", "CHARGE_BACK")
                         self.events["adjustments"] += 2
+                    return made
 
-                sb.run(today)
+                made: list[tuple[str, str]] = sb.run(today)
+                if bridge_returns is not None and made:
+                    bridge_returns(shop_id, made)
             sb.advance_clock(15 * 3600 + 1800)  # 00:30 the next day: TikTok closed the day's statements
             day = (START + timedelta(days=d + 1)).date()
             for shop_id in shops.values():
@@ -279,8 +295,13 @@ class _Month:
                 ns.receive_stock(str(world.netsuite_item_id(sku)),
                                  world.netsuite_location("LOC-FBT" if sku == FBT_SKU else "LOC-MAIN"), 1_000_000,
                                  "4.00")
+            for sku in GB_SKUS:  # the UK shop's products, in stock at the UK warehouse (orders.yaml markets.GB)
+                if world.netsuite_item_id(sku) is None:
+                    ns.seed({"inventoryItem": [{"externalId": f"ITEM-{sku}", "itemId": sku, "displayName": sku}]})
+                ns.receive_stock(str(world.netsuite_item_id(sku)), world.netsuite_location("LOC-UK"), 1_000_000, "3.00")
             spec = {**SPEC, "mode": self.mode}
-            overrides: dict[str, Any] = {shops["GB"]: {"subsidiary": "eid:SUB-UK", "mode": "summary"}}
+            # the UK shop posts to its own subsidiary (base currency GBP), in the same mode as the US shop
+            overrides: dict[str, Any] = {shops["GB"]: {"subsidiary": "eid:SUB-UK"}}
             specs_dir = self.work / "specs"
             specs_dir.mkdir(parents=True, exist_ok=True)
             (specs_dir / "settlement.yaml").write_text(yaml.safe_dump({"version": 1, "defaults": spec,
@@ -298,7 +319,7 @@ class _Month:
             clock = ManualClock(datetime.fromtimestamp(sb.now(), UTC) + timedelta(hours=6))
             c = build(world.settings(db, specs_dir=str(specs_dir), log_level="WARNING", retry_base_seconds=0.01,
                                      retry_cap_seconds=0.05),
-                      clock=clock, areas=("system", "orders", "fulfillment", "settlement", "ledger_audit"))
+                      clock=clock, areas=("system", "orders", "fulfillment", "returns", "settlement", "ledger_audit"))
             try:
                 world.serve(create_app(root=c))
                 tiktok = c.tiktok()
@@ -312,15 +333,10 @@ class _Month:
             world.close()
 
     def _month(self, world: Any, c: Any, clock: Any, shops: dict[str, str], started: float) -> MonthResult:
-        from bridge.domain.tiktok import Order
         from bridge.flows import fulfillment as fulfillment_flow
         from bridge.flows.orders import sync_spec
-        from bridge.mapping import load_all_specs
-        from bridge.mapping.orders import ItemRef, map_order
-        from bridge.mapping.orders_spec import OrdersSpec
         from bridge.sandbox.tiktok import fulfillment
         from bridge.store.queue import JobSpec
-        from bridge.store.repos import Link
 
         o = self.o
         sb, ns = world.tiktok_sb, world.netsuite_sb
@@ -357,7 +373,7 @@ class _Month:
                                            idempotency_key=f"import-{bucket}"))
             worker.drain()
 
-        def bridge_ships(shop_id: str, ids: list[str]) -> None:
+        def bridge_ships(shop_id: str, ids: list[str]) -> list[str]:
             """The day's orders through the bridge: the orders flow writes each sales order (and, in
             customer_deposits mode, its customer deposit); the warehouse fulfils the seller-shipped ones in
             NetSuite, whose user event makes the fulfillment flow ship them on TikTok; TikTok ships the FBT
@@ -372,48 +388,88 @@ class _Month:
             if missing:
                 raise RuntimeError(f"the orders flow wrote no sales order for {missing[:5]}: "
                                    f"{_open_exceptions(c)[:3]}")
-            fbt = [oid for oid in ids if links[oid].data.get("is_fbt")]
+            ids = cancel_synced(shop_id, ids, links)
+            fbt = [oid for oid in ids if OrderMemory.parse(links[oid].data).is_fbt]
             sb.run(lambda st: [fulfillment.ship_fbt(st, oid) for oid in fbt])
             c.store.queue.enqueue_many([JobSpec(
                 kind=fulfillment_flow.KIND_TIKTOK, key=fulfillment_flow.order_key(shop_id, oid),
                 payload={"shop_id": shop_id, "order_id": oid, "reason": "poll"},
                 idempotency_key=f"{fulfillment_flow.KIND_TIKTOK}:month:{shop_id}:{oid}") for oid in fbt])
+            uk = shop_id == shops.get("GB")
             for oid in ids:
                 if oid not in fbt:
                     self.tracking += 1
-                    tracking = f"94001112025558{self.tracking:08d}"  # USPS, one per parcel
+                    # one per parcel: USPS in the US, Royal Mail in the UK (carriers.yaml tracking patterns)
+                    tracking = f"RM{self.tracking:09d}GB" if uk else f"94001112025558{self.tracking:08d}"
                     ns.fulfill(links[oid].netsuite_id, packages=[{"trackingNumber": tracking, "weight": "1.0"}])
             worker.drain()
             links = c.store.links.get_many("order", shop_id, ids)
-            unfinished = [oid for oid in ids if not links[oid].data.get("finished")]
+            unfinished = [oid for oid in ids if not OrderMemory.parse(links[oid].data).finished]
             if unfinished:
                 raise RuntimeError(f"the fulfillment flow did not finish orders {unfinished[:5]}: "
                                    f"{_open_exceptions(c)[:3]}")
             self.events["shipped_by_bridge"] += len(ids)
+            self.events[f"shipped_by_bridge_{'GB' if uk else 'US'}"] += len(ids)
+            return ids
 
-        def link(shop_id: str, ids: list[str], currency: str) -> None:
-            settings = load_all_specs(self.specs_source).get("orders", OrdersSpec).for_shop(shop_id)
-            skus = [*US_SKUS, *GB_SKUS, "US-HOODIE-FBT"]
-            items = {s: ItemRef("1") for s in skus}
-            with c.store.transaction() as conn:
-                for i, oid in enumerate(ids):
-                    raw = sb.order(oid)
-                    if raw.get("status") == "CANCELLED":
-                        continue
-                    mapped = map_order(Order.model_validate(raw), shop_id=shop_id, settings=settings,
-                                       items=items)
-                    c.store.links.upsert(Link("order", shop_id, oid, str(100_000 + i), "salesOrder",
-                                                  mapped.external_id, mapped.content_hash, "synced",
-                                                  {"expected_total": str(mapped.expected_total),
-                                                   "platform_funded": str(mapped.platform_funded),
-                                                   "currency": currency}, clock.now()), conn=conn)
+        def cancel_synced(shop_id: str, ids: list[str], links: dict[str, Any]) -> list[str]:
+            """TikTok cancels an order after its sales order (and, in customer_deposits mode, its customer
+            deposit) exists: the cancellations flow closes the sales order and refunds the deposit."""
+            from bridge.flows import cancellations
+            from bridge.sandbox.tiktok import aftersale
+
+            seller = [oid for oid in ids if not OrderMemory.parse(links[oid].data).is_fbt]
+            if len(seller) < 4:
+                return ids
+
+            def cancel(st: Any) -> tuple[list[str], list[str]]:
+                aftersale.request_cancel(st, seller[0], "SYSTEM")
+                return [seller[0]], []  # (part of an order: tests/fulfillment/test_aftersale_sandboxes.py)
+
+            full, part = sb.run(cancel)
+            c.store.queue.enqueue_many([JobSpec(
+                kind=cancellations.KIND_SYNC, key=order_key(shop_id, oid),
+                payload={"shop_id": shop_id, "order_id": oid, "cancel_id": "", "status": ""},
+                idempotency_key=f"{cancellations.KIND_SYNC}:month:{shop_id}:{oid}") for oid in [*full, *part]])
+            worker.drain()
+            after = c.store.links.get_many("order", shop_id, [*full, *part])
+            for oid in [*full, *part]:
+                refunds = after[oid].data.get("deposit_refunds") or []
+                self.events["deposit_refunds"] += len(refunds)
+            self.events["cancelled_after_sync_full"] += len(full)
+            self.events["cancelled_after_sync_partly"] += len(part)
+            return [oid for oid in ids if oid not in full]
+
+        def bridge_returns(shop_id: str, made: list[tuple[str, str]]) -> None:
+            """The day's returns and refunds through the bridge's returns flow (as webhook 12 would
+            trigger it): a return for a refund gets its return authorization, which the warehouse
+            receives (item receipt); no credit memo or cash refund while settlement posts the refund."""
+            from bridge.flows import returns as returns_flow
+
+            clock.set(max(clock.now(), datetime.fromtimestamp(sb.now(), UTC)))
+            c.store.queue.enqueue_many([JobSpec(
+                kind=returns_flow.KIND_SYNC, key=order_key(shop_id, oid),
+                payload={"shop_id": shop_id, "order_id": oid, "return_id": rid, "status": ""},
+                idempotency_key=f"{returns_flow.KIND_SYNC}:month:{shop_id}:{rid}") for oid, rid in made])
+            worker.drain()
+            links = c.store.links.get_many("return", shop_id, [rid for _oid, rid in made])
+            for _oid, rid in made:
+                state = links[rid].data if rid in links else {}
+                if state.get("refund_by") == "statement":
+                    self.events["returns_flow_refund_left_to_statement"] += 1
+                if state.get("refund_id"):
+                    self.events["returns_flow_refund_document"] += 1
+                ra_id = state.get("ra_id")
+                if ra_id and state.get("return_type") == "RETURN_AND_REFUND":
+                    self.events["returns_flow_return_authorization"] += 1
+                    c.get("netsuite").transform("returnAuthorization", str(ra_id), "itemReceipt",
+                                                {"tranDate": clock.now().date().isoformat()},
+                                                external_id=f"RCPT-{rid}")
+                    self.events["return_received_in_netsuite"] += 1
 
         self.log(f"[{self.mode}] days 1..{correct_day + 1}: orders, refunds, returns, adjustments, statements")
         self.simulate(sb, shops, range(0, correct_day + 1), {hold_day: hold, release_day: release,
-                                                                correct_day: processing}, bridge_ships)
-        for region, shop_id in shops.items():
-            if region != "US":  # the US shop's orders went through the orders flow
-                link(shop_id, self.order_ids[shop_id], "GBP" if region == "GB" else "USD")
+                                                                correct_day: processing}, bridge_ships, bridge_returns)
         import_now("mid-month")
         if corrected:  # TikTok re-issues the statement whose payout it is still processing, then pays it
             sid, pid = corrected[0]
@@ -421,12 +477,8 @@ class _Month:
             sb.set_payment_status(pid, "PAID")
             self.events["statement_corrected"] += 1
         self.log(f"[{self.mode}] days {correct_day + 2}..{o.days}")
-        before = {k: len(v) for k, v in self.order_ids.items()}
         self.simulate(sb, shops, range(correct_day + 1, o.days), {hold_day: hold, release_day: release},
-                      bridge_ships)
-        for region, shop_id in shops.items():
-            if region != "US":
-                link(shop_id, self.order_ids[shop_id][before.get(shop_id, 0):], "GBP" if region == "GB" else "USD")
+                      bridge_ships, bridge_returns)
         import_now("month-end")
         now = clock.now()
         since, until = START - timedelta(days=1), now + timedelta(days=1)
@@ -438,26 +490,39 @@ class _Month:
         exceptions = _open_exceptions(c)
         audits = [r.summary() | {"shop_id": r.shop_id} for r in reports]
         return MonthResult(self.mode, time.monotonic() - started, dict(self.events), statements, payouts,
-                           audits, exceptions, self._documents(c, shops["US"]))
+                           audits, exceptions, self._documents(c, shops))
 
     @staticmethod
-    def _documents(c: Any, shop_id: str) -> dict[str, int]:
-        """What NetSuite holds for the US shop's orders (read back through SuiteQL): sales orders, how
-        many are closed / billed, invoices, customer deposits, deposit applications, customer payments."""
-        kinds = {"SalesOrd": ("salesOrder", f"TTS-{shop_id}-"), "CustInvc": ("invoice", f"TTS-INV-{shop_id}-"),
-                 "CustDep": ("customerDeposit", f"TTS-DEP-{shop_id}-"),
-                 "CustPymt": ("customerPayment", f"TTS-PMT-{shop_id}-")}
+    def _documents(c: Any, shops: dict[str, str]) -> dict[str, int]:
+        """What NetSuite holds for the shops' orders (read back through SuiteQL): sales orders, how many
+        are closed / billed, invoices, customer deposits, deposit applications, customer payments and
+        refunds, per shop (``salesOrder_GB`` …) and in all; the returns flow's return authorizations and
+        their item receipts; credit memos and cash refunds (none while settlement posts refunds)."""
         out: Counter[str] = Counter()
-        for r in c.netsuite().suiteql("SELECT t.type AS type, t.status AS status, t.externalid AS externalid "
-                                           "FROM transaction t WHERE t.type IN ('SalesOrd', 'CustInvc', 'CustDep', "
-                                           "'CustPymt', 'DepAppl')"):
-            kind = str(r.get("type") or "")
-            if kind == "DepAppl":
-                out["depositApplication"] += 1
-            elif kind in kinds and str(r.get("externalid") or "").startswith(kinds[kind][1]):
-                out[kinds[kind][0]] += 1
-                if kind == "SalesOrd":
-                    out[{"H": "closed", "G": "billed"}.get(str(r.get("status") or ""), "open")] += 1
+        for r in c.netsuite().suiteql(
+                "SELECT t.type AS type, t.status AS status, t.externalid AS externalid FROM transaction t WHERE t.type "
+                "IN ('SalesOrd', 'CustInvc', 'CustDep', 'CustPymt', 'DepAppl', 'CustRfnd', 'RtnAuth', 'ItemRcpt', "
+                "'CustCred', 'CashRfnd')"):
+            kind, eid = str(r.get("type") or ""), str(r.get("externalid") or "")
+            simple = {"DepAppl": "depositApplication", "RtnAuth": "returnAuthorization", "CustCred": "creditMemo",
+                      "CashRfnd": "cashRefund"}
+            if kind == "ItemRcpt":  # the returned goods received against a return authorization
+                out["returnReceipt" if eid.startswith("RCPT-") else "stockReceipt"] += 1
+            elif kind in simple:
+                out[simple[kind]] += 1
+                continue
+            for region, shop_id in shops.items():
+                kinds = {"SalesOrd": ("salesOrder", f"TTS-{shop_id}-"), "CustInvc": ("invoice", f"TTS-INV-{shop_id}-"),
+                         "CustDep": ("customerDeposit", f"TTS-DEP-{shop_id}-"),
+                         "CustPymt": ("customerPayment", f"TTS-PMT-{shop_id}-"),
+                         "CustRfnd": ("customerRefund", f"TTS-CRF-{shop_id}-")}
+                if kind in kinds and eid.startswith(kinds[kind][1]):
+                    names = [kinds[kind][0]]
+                    if kind == "SalesOrd":
+                        names.append({"H": "closed", "G": "billed"}.get(str(r.get("status") or ""), "open"))
+                    for name in names:
+                        out[name] += 1
+                        out[f"{name}_{region}"] += 1
         return dict(out)
 
 

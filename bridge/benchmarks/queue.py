@@ -1,16 +1,18 @@
-"""Queue throughput: the project's queue beside a minimal ``SKIP LOCKED`` loop on the same table.
+"""Queue throughput: the project's worker and queue beside a minimal ``SKIP LOCKED`` loop on the same table.
 
 Every figure comes from one run on one machine, so the ratio between the rows means something even
-when the machine is busy: the project's queue (``SqlJobQueue``: head-of-key check, leases, attempts,
-fencing) and a minimal loop that claims the lowest queued id with ``FOR UPDATE SKIP LOCKED`` (SQLite:
-under ``BEGIN IMMEDIATE``) and marks it done, on the same ``jobs`` table, the same engine settings and
-the same history of finished jobs (a day's worth by default). On PostgreSQL the queue also runs in
-1, 2 and 4 worker processes.
+when the machine is busy: the project's worker (``Worker.run`` with the no-op job: batched claims and
+completions, head-of-key check, leases and heartbeat, fencing, attempts, healing of exceptions), the
+queue's API used one job per claim and per commit, and a minimal loop that claims the lowest queued
+id with ``FOR UPDATE SKIP LOCKED`` (SQLite: under ``BEGIN IMMEDIATE``) and marks it done, each in its
+own transaction, on the same ``jobs`` table, the same engine settings and the same history of
+finished jobs (a day's worth by default). On PostgreSQL the worker also runs in 1, 2 and 4 processes.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import secrets
 import tempfile
 import threading
@@ -28,7 +30,10 @@ from sqlalchemy.engine import make_url
 from bridge.clock import SystemClock
 from bridge.store.db import make_engine, upgrade
 from bridge.store.queue import JobSpec, SqlJobQueue
+from bridge.store.repos import Exceptions
 from bridge.store.tables import job_attempts, jobs
+from bridge.worker.registry import Registry
+from bridge.worker.runner import Worker, WorkerConfig
 
 Progress = Callable[[str, int], None]
 
@@ -44,6 +49,9 @@ class QueueFigures:
     enqueue_per_s: float | None
     claim_complete_per_s: float
     keys: int
+    # CPU time of the benchmark's own process per job (threads in one process; SQLite's work is in it,
+    # PostgreSQL's server is not): what a phase costs regardless of how busy the machine is.
+    cpu_ms_per_job: float | None = None
 
 
 @contextmanager
@@ -169,19 +177,55 @@ def _enqueue_untimed(engine: Engine, n: int, keys: int) -> None:
             conn.execute(insert(jobs), batch)
 
 
-def _process_main(url: str, threads: int, batch: int, ready: Any, go: Any) -> None:
-    engine = make_engine(url, pool_size=threads + 1)
+_ACTIVE = text("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')")
+
+
+def _run_workers(engine: Engine, threads: int, prefetch: int | None, tick: Progress, *, total: int | None = None,
+                 watch: float = 0.01) -> None:
+    """The project's worker (``Worker.run``: batched claims and completions, leases, heartbeat, fencing,
+    attempts, the exceptions sink) running the no-op job until it completed ``total`` jobs or, without
+    ``total`` (several processes share the jobs), until no job is queued or running (checked every
+    ``watch`` seconds)."""
+    registry = Registry()
+    registry.handler("system.noop", lambda _ctx: {"ok": True})  # bridge.flows.system.noop
     queue = SqlJobQueue(engine)
+    worker = Worker(queue, registry, Exceptions(engine),
+                    config=WorkerConfig(threads=threads, prefetch=prefetch, poll_interval=0.05,
+                                        name=f"bench-{secrets.token_hex(3)}"))
+    stop = threading.Event()
+    runner = threading.Thread(target=worker.run, args=(stop,), name="bench-worker")
+    runner.start()
+    seen = 0
+    try:
+        while True:
+            time.sleep(watch)
+            ok = worker.stats.get("ok", 0)
+            tick("claim", ok - seen)
+            seen = ok
+            if total is not None:
+                if ok >= total:
+                    return
+                continue
+            with engine.connect().execution_options(sqlite_read_only=True) as c:
+                if not c.execute(_ACTIVE).scalar():
+                    return
+    finally:
+        stop.set()
+        runner.join()
+
+
+def _process_main(url: str, threads: int, prefetch: int | None, ready: Any, go: Any) -> None:
+    engine = make_engine(url, pool_size=threads + 3)
     ready.release()
     go.wait()
-    _drain(queue, threads, batch, lambda _p, _n: None)
+    _run_workers(engine, threads, prefetch, lambda _p, _n: None, watch=0.05)
     engine.dispose()
 
 
-def _in_processes(url: str, processes: int, threads: int, batch: int) -> float:
+def _in_processes(url: str, processes: int, threads: int, prefetch: int | None) -> float:
     ctx = multiprocessing.get_context("spawn")
     ready, go = ctx.Semaphore(0), ctx.Event()
-    procs = [ctx.Process(target=_process_main, args=(url, threads, batch, ready, go)) for _ in range(processes)]
+    procs = [ctx.Process(target=_process_main, args=(url, threads, prefetch, ready, go)) for _ in range(processes)]
     for p in procs:
         p.start()
     for _ in procs:
@@ -193,17 +237,32 @@ def _in_processes(url: str, processes: int, threads: int, batch: int) -> float:
     return time.perf_counter() - t0
 
 
+def _timed(jobs: int, phase: Callable[[], None]) -> tuple[float, float]:
+    """(jobs per second, CPU milliseconds of this process per job) of ``phase``."""
+    c0, t0 = _cpu(), time.perf_counter()
+    phase()
+    return jobs / (time.perf_counter() - t0), (_cpu() - c0) * 1000 / jobs
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 def run_queue_bench(
-    url: str, *, jobs: int, threads: int, keys: int, history: int = 100_000, batch: int = 1,
+    url: str, *, jobs: int, threads: int, keys: int, history: int = 100_000, prefetch: int | None = None,
     processes: tuple[int, ...] = (), progress: Progress | None = None,
 ) -> list[QueueFigures]:
-    """The queue, then the minimal loop, then (``processes``) the queue in that many worker processes
-    of one thread each; every phase drains ``jobs`` no-op jobs with ``history`` finished ones present."""
+    """In one run on one database, each phase draining ``jobs`` no-op jobs with ``history`` finished
+    ones present: the project's worker (``threads`` threads, batched), the queue's API used one job per
+    claim and per commit (what every worker did before batching), the minimal loop, and (``processes``)
+    the project's worker in that many processes of ``threads`` threads each."""
     upgrade(url)
-    engine = make_engine(url, pool_size=threads + 2)
+    engine = make_engine(url, pool_size=threads + 3)
     backend = make_url(url).get_backend_name()
     tick = progress or (lambda _phase, _n: None)
     out: list[QueueFigures] = []
+    batch = threads + (threads if prefetch is None else prefetch)
     try:
         fill_history(engine, history, keys)
         queue = SqlJobQueue(engine)
@@ -212,22 +271,25 @@ def run_queue_bench(
             queue.enqueue(JobSpec(kind="system.noop", key=f"k{i % keys}", idempotency_key=f"bench:{i}"))
             tick("enqueue", 1)
         enqueue_s = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        _drain(queue, threads, batch, tick, jobs)
-        out.append(QueueFigures(backend, "ttns queue", jobs, threads, 1, history, jobs / enqueue_s,
-                                jobs / (time.perf_counter() - t1), keys))
+        rate, cpu = _timed(jobs, lambda: _run_workers(engine, threads, prefetch, tick, total=jobs))
+        out.append(QueueFigures(backend, f"ttns worker (claims of up to {batch})", jobs, threads, 1, history,
+                                jobs / enqueue_s, rate, keys, cpu))
 
         _enqueue_untimed(engine, jobs, keys)
-        t2 = time.perf_counter()
-        _minimal_loop(engine, threads, tick)
-        out.append(QueueFigures(backend, "minimal SKIP LOCKED loop", jobs, threads, 1, history, None,
-                                jobs / (time.perf_counter() - t2), keys))
+        rate, cpu = _timed(jobs, lambda: _drain(queue, threads, 1, tick, jobs))
+        out.append(QueueFigures(backend, "ttns queue, 1 job per claim and per commit", jobs, threads, 1, history,
+                                None, rate, keys, cpu))
+
+        _enqueue_untimed(engine, jobs, keys)
+        rate, cpu = _timed(jobs, lambda: _minimal_loop(engine, threads, tick))
+        out.append(QueueFigures(backend, "minimal SKIP LOCKED loop", jobs, threads, 1, history, None, rate, keys, cpu))
 
         for n in processes:
             _enqueue_untimed(engine, jobs, keys)
-            seconds = _in_processes(url, n, 1, batch)
+            seconds = _in_processes(url, n, threads, prefetch)
             tick("claim", jobs)
-            out.append(QueueFigures(backend, "ttns queue", jobs, 1, n, history, None, jobs / seconds, keys))
+            out.append(QueueFigures(backend, f"ttns worker (claims of up to {batch})", jobs, threads, n, history,
+                                    None, jobs / seconds, keys))
         return out
     finally:
         engine.dispose()

@@ -24,6 +24,8 @@ import requests
 
 from bridge.benchmarks.harness import percentile
 from bridge.bootstrap import App, build
+from bridge.domain.order_memory import OrderMemory
+from bridge.errors import SkippableError
 from bridge.logs import configure_logging
 from bridge.private_files import append_private
 from bridge.sandbox.world import SandboxWorld
@@ -185,7 +187,7 @@ def figures(demo: Demo) -> dict[str, Any]:
     for oid, t0 in placed.items():
         link = synced_links.get(oid)
         if link is not None and link.netsuite_id and link.synced_at is not None:
-            first = float(link.data.get("first_synced_at") or link.synced_at.timestamp())
+            first = OrderMemory.parse(link.data).first_synced_at or link.synced_at.timestamp()
             latencies.append(max(0.0, first - t0))
     with store.engine.connect() as c:
         by_status: dict[str, int] = dict(c.execute(select(links.c.status, func.count()).where(
@@ -251,5 +253,5 @@ def run_step(demo: Demo, name: str, fn: Callable[[], str | None]) -> None:
         step.detail = f"{type(exc).__name__}: {exc}"[:300]
 
 
-class NotAvailable(Exception):
-    """A scenario step whose flow is not part of this build."""
+class NotAvailable(SkippableError):
+    """A scenario step this world cannot run (too few orders, no FBT warehouse …): the step is skipped."""

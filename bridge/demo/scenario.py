@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from bridge.demo.runner import Demo, NotAvailable, run_step
+from bridge.domain.order_memory import OrderMemory
 
 SKUS = ["TSHIRT-RED-M", "TSHIRT-BLUE-L", "MUG-001", "CAP-001"]
 
@@ -134,6 +135,34 @@ def other_channel_sales(demo: Demo) -> str:
     return "sold in the web store: " + ", ".join(sold) + ("; TikTok stock " + ", ".join(moved) if moved else "")
 
 
+def price_edit(demo: Demo) -> str:
+    """A merchandiser edits an item's price in NetSuite; the item's user event tells the bridge, which
+    pushes the new price to TikTok within seconds (one coalesced push per product)."""
+    from decimal import Decimal
+
+    from bridge.sandbox.netsuite import ExecContext
+
+    world = demo.world
+    sku = "MUG-001"
+    item = str(world.netsuite_item_id(sku))
+    lines = (world.netsuite_sb.get("inventoryItem", item).data.get("price") or [])
+    old = next((Decimal(str(ln["price"])) for ln in lines if str((ln.get("priceLevel") or {}).get("id")) == "1"), None)
+    if old is None:
+        raise NotAvailable(f"{sku} has no base price in NetSuite")
+    new = old + Decimal("0.50")
+    t0 = time.time()
+    world.netsuite_sb.update("inventoryItem", item, {"price": {"items": [
+        {"priceLevel": {"id": "1"}, "price": format(new, "f")}]}}, ExecContext(context_type="USERINTERFACE"), {"price"})
+    shown = ""
+    while time.time() - t0 < 60:
+        shown = next((str(k["price"]["sale_price"]) for p in world.tiktok_sb.products(world.shop_id)
+                      for k in p["skus"] if k["seller_sku"] == sku), "")
+        if shown == format(new, "f"):
+            return f"{sku} price {old} → {new} in NetSuite; TikTok shows {shown} after {time.time() - t0:.1f} s"
+        time.sleep(0.1)
+    raise RuntimeError(f"TikTok still shows {shown or 'no price'} for {sku} a minute after NetSuite's {new}")
+
+
 def _tiktok_stock(demo: Demo) -> list[dict[str, Any]]:
     """Seller-warehouse stock per seller SKU as TikTok shows it."""
     wh = demo.world.seller_warehouse
@@ -160,7 +189,7 @@ def shipments(demo: Demo) -> str:
     partial shipments; the SuiteScript user event tells the bridge, which pushes tracking to TikTok."""
     store, shop = demo.container.store, demo.world.shop_id
     links = [ln for ln in store.links.list("order", shop, limit=10_000) if ln.status == "synced" and ln.netsuite_id]
-    multi = [ln for ln in links if len(ln.data.get("allocation") or []) >= 2]
+    multi = [ln for ln in links if len(OrderMemory.parse(ln.data).allocation or []) >= 2]
     if len(links) < 6 or not multi:
         raise NotAvailable("not enough synced orders to ship")
     n = 0
@@ -232,7 +261,8 @@ def fbt_order(demo: Demo) -> str:
     fbt_wh = next((w["id"] for w in shop["warehouses"] if w.get("fbt")), None)
     if fbt_wh is None:
         raise NotAvailable("the sandbox shop has no FBT warehouse")
-    world.tiktok_sb.set_stock(seller_sku="CAP-001", shop_id=world.shop_id, warehouse_id=fbt_wh, quantity=20)
+    # TikTok's fulfilment centre counted 21 caps in; NetSuite received the transfer as 20
+    world.tiktok_sb.set_stock(seller_sku="CAP-001", shop_id=world.shop_id, warehouse_id=fbt_wh, quantity=21)
     world.netsuite_sb.receive_stock(world.netsuite_item_id("CAP-001"), world.netsuite_location("LOC-FBT"), 20)
     o = world.tiktok_sb.place_order(world.shop_id, [{"seller_sku": "CAP-001", "quantity": 1}], hold=False, fbt=True)
     demo.state.placed_at[str(o["id"])] = time.time()
@@ -240,9 +270,13 @@ def fbt_order(demo: Demo) -> str:
     world.tiktok_sb.ship_fbt_order(o["id"], tracking_number=_tracking(999))
     demo.drain(60)
     link = demo.container.store.links.get("order", world.shop_id, str(o["id"]))
-    closed = bool(link and link.data.get("fulfilled"))
+    closed = bool(link and OrderMemory.parse(link.data).fulfilled)
+    check = demo.container.flows.fulfillment.fbt_stock(world.shop_id).get(world.shop_id, {})
+    adjusted = ", ".join(f"{d['sku']} {d['netsuite']}→{d['tiktok']}" for d in check.get("adjusted", []))
+    held = ", ".join(f"{d['sku']} ({d['netsuite']} vs TikTok {d['tiktok']})" for d in check.get("differences", []))
     return (f"FBT order {o['id']} shipped by TikTok; NetSuite fulfillment created at the FBT location"
-            + ("" if closed else " (not yet closed)"))
+            + ("" if closed else " (not yet closed)")
+            + f"; FBT stock check: adjusted in NetSuite {adjusted or 'nothing'}; for a person {held or 'nothing'}")
 
 
 def statement(demo: Demo) -> str:
@@ -310,6 +344,7 @@ STEPS: list[tuple[str, Any]] = [
     ("holds released", release_holds),
     ("cancellations", cancellations),
     ("other-channel sales", other_channel_sales),
+    ("a price edited in NetSuite", price_edit),
     ("shipments (partial, multi-package)", shipments),
     ("a return with refund", a_return),
     ("an FBT order", fbt_order),

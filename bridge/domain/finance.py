@@ -26,12 +26,14 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bridge.errors import FatalError
+
 ZERO = Decimal(0)
 POSTING_GROUPS = ("revenue", "shipping", "fee", "tax")
 REFERENCE_GROUPS = ("shipping_info", "info")
 
 
-class FinanceDataError(ValueError):
+class FinanceDataError(FatalError, ValueError):
     """A finance payload that cannot be read (a float amount, a malformed number …)."""
 
 

@@ -28,13 +28,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from bridge.clock import Clock
+from bridge.domain.keys import order_key
+from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import Order
 from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
 from bridge.mapping.fulfillment import split_ids
 from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec
 from bridge.mapping.specs import SpecError
 from bridge.ports.jobs import InboundEvent, JobContext
-from bridge.ports.netsuite import LineChange, NetSuiteFulfillment
+from bridge.ports.netsuite import LineChange, NetSuiteFulfillment, NsDocument
 from bridge.ports.specs import Specs
 from bridge.ports.tiktok import TikTokAftersale, TikTokRefusal, TikTokShipping
 from bridge.store import Store
@@ -67,9 +69,6 @@ def normalize_status(status: str) -> str:
     s = (status or "").strip().upper()
     return _SPELLINGS.get(s, s)
 
-
-def order_key(shop_id: str, order_id: str) -> str:
-    return f"order:{shop_id}:{order_id}"
 
 
 # --- routing (pure) -------------------------------------------------------------------------------
@@ -218,7 +217,7 @@ class CancellationSync:
                     "reason": "pending: the seller decides in Seller Center" if status == PENDING else ""}
         if link is None or not link.netsuite_id:
             return {"action": "nothing in NetSuite", "status": status}
-        done = (link.data.get("cancellations") or {}).get(cancel_id) or {}
+        done = (OrderMemory.parse(link.data).cancellations or {}).get(cancel_id) or {}
         if done.get("applied"):
             return {"action": "unchanged", "netsuite_id": link.netsuite_id}
         order = self.tiktok.get_order(shop.id, order_id)
@@ -226,10 +225,78 @@ class CancellationSync:
         if not ids and order is not None:
             ids = [li.id for li in order.line_items if li.cancelled]
         applied = self.apply(shop.id, order_id, link, ids, full=full, cancel_id=cancel_id, status=status)
+        refund = self.refund_deposit(shop.id, order_id, full=full and not applied.too_late,
+                                     cancel_id=cancel_id) if applied.removed or full else {}
         if applied.too_late:
             raise self._too_late(shop.id, order_id, link, applied)
         return {"action": "closed" if full else "reduced", "netsuite_id": link.netsuite_id,
-                "lines_changed": applied.changed, "units": list(applied.removed)}
+                "lines_changed": applied.changed, "units": list(applied.removed), **refund}
+
+    def refund_deposit(self, shop_id: str, order_id: str, *, full: bool, cancel_id: str = "") -> dict[str, Any]:
+        """The order's customer deposit (orders.yaml ``deposit.enabled``) gives back what the buyer paid for
+        the cancelled units, as NetSuite does (docs/accounting.md, "Cancelled orders"): a customer refund
+        ``TTS-CRF-{shop}-{order}`` applied to the deposit, paid from the clearing account (TikTok, holding
+        the buyer's money, refunds it); a deposit cancelled whole is also deposited into the clearing
+        account ``TTS-CXL-{shop}-{order}`` (TikTok received it), so undeposited funds, customer deposits and
+        clearing are empty for the order. The rest of a partly cancelled deposit applies to the invoice."""
+        from bridge.flows.accounting import policy_for
+        from bridge.mapping.orders import deposit_external_id
+
+        dep_id = self.netsuite.find("customerDeposit", deposit_external_id(shop_id, order_id))
+        link = self.store.links.get("order", shop_id, order_id)
+        if not dep_id or link is None:
+            return {}
+        dep = self.netsuite.get("customerDeposit", dep_id) or {}
+        paid = Decimal(str(dep.get("payment") or dep.get("total") or "0"))
+        done = list(link.data.get("deposit_refunds") or [])
+        refunded = sum((Decimal(str(r["amount"])) for r in done), Decimal(0))
+        keep = Decimal(0) if full else Decimal(str(link.data.get("expected_total") or paid))
+        amount = paid - keep - refunded
+        if amount <= 0:
+            return {}
+        clearing = self._clearing_account(shop_id)
+        policy = policy_for(self.specs, shop_id, self.store.shops.get(shop_id))
+        day = policy.date_of(self.clock.now()).isoformat()
+        header: dict[str, Any] = {k: dep[k] for k in ("subsidiary", "currency") if isinstance(dep.get(k), dict)}
+        external_id = f"TTS-CRF-{shop_id}-{order_id}" + (f"-R{len(done) + 1}" if done else "")
+        written = self.netsuite.create_document(NsDocument("customerRefund", external_id, {
+            **header, "customer": dep.get("customer"), "account": {"id": clearing}, "tranDate": day,
+            "memo": f"TikTok Shop order {order_id}: {'cancelled' if full else 'units cancelled'}, refunded by TikTok",
+            "deposit": {"items": [{"doc": {"id": dep_id}, "apply": True, "amount": amount}]}}))
+        out: dict[str, Any] = {"customer_refund": written.id, "refunded": str(amount)}
+        if full:
+            into = self.netsuite.create_document(NsDocument("deposit", f"TTS-CXL-{shop_id}-{order_id}", {
+                **header, "account": {"id": clearing}, "tranDate": day,
+                "memo": f"TikTok Shop order {order_id} cancelled: the prepayment TikTok received and refunded",
+                "payment": {"items": [{"id": int(dep_id) if dep_id.isdigit() else dep_id, "deposit": True,
+                                       "paymentAmount": paid}]}}))
+            out["deposit"] = into.id
+        fresh = self.store.links.get("order", shop_id, order_id) or link
+        self.store.links.upsert(Link(fresh.kind, fresh.shop_id, fresh.tiktok_id, fresh.netsuite_id,
+                                     fresh.netsuite_type, fresh.external_id, fresh.content_hash, fresh.status,
+                                     {**fresh.data, "deposit_refunds": [*done, {
+                                         "id": written.id, "amount": str(amount), "cancel_id": cancel_id,
+                                         "external_id": external_id}]}, self.clock.now()))
+        return out
+
+    def _clearing_account(self, shop_id: str) -> str:
+        """The settlement clearing account (settlement.yaml), as a NetSuite internal id."""
+        from bridge.mapping.settlement_spec import SettlementSpec
+
+        try:
+            ref = self.specs.get("settlement", SettlementSpec).for_shop(shop_id).clearing_account
+        except SpecError:
+            ref = None
+        if ref and str(ref).startswith("eid:"):
+            ref = self.netsuite.internal_ids("account", [str(ref)[4:]]).get(str(ref)[4:])
+        if not ref:
+            raise NeedsHumanError(
+                f"a cancelled TikTok order's customer deposit needs refunding, but settlement.yaml names no clearing "
+                f"account (found: {ref!r})", code="DEPOSIT_REFUND_ACCOUNT", owner="finance",
+                fix_hint="Set clearing_account in settlement.yaml (the account TikTok's money is held in), then "
+                "replay; or refund the deposit in NetSuite by hand (customer refund applied to it).",
+                entity=order_key(shop_id, ""))
+        return str(ref)
 
     def apply(self, shop_id: str, order_id: str, link: Link, ids: Sequence[str], *, full: bool, cancel_id: str = "",
               status: str = "") -> Applied:
@@ -240,7 +307,8 @@ class CancellationSync:
         pushed = set(self.shipments.units(shop_id, order_id))
         changes, removed, late = plan_line_changes(lines, ids, pushed, full=full)
         changed = 0
-        if changes and not full and not late and self.orders is not None and not link.data.get("lines_locked"):
+        locked = OrderMemory.parse(link.data).lines_locked
+        if changes and not full and not late and self.orders is not None and not locked:
             # One write re-prorates the discount and charge lines with the product lines (the orders
             # flow maps the order TikTok now has, without the cancelled units).
             self.orders().sync(shop_id, order_id, not_before=self.clock.now())
@@ -248,16 +316,18 @@ class CancellationSync:
         elif changes:
             changed = self.netsuite.change_order_lines(record_type, link.netsuite_id, changes)
         fresh = self.store.links.get("order", shop_id, order_id) or link
-        allocation, units = reduced_allocation(fresh.data.get("allocation") or [], set(removed))
+        memory = OrderMemory.parse(fresh.data)
+        allocation, units = reduced_allocation(memory.allocation or [], set(removed))
         record = {"status": status, "applied": True, "units": list(removed), "too_late": late,
                   "at": self.clock.now().isoformat()}
-        data = {**fresh.data, "allocation": allocation, "units": units,
-                "cancellations": {**(fresh.data.get("cancellations") or {}), cancel_id or "order": record}}
+        memory = memory.with_(allocation=allocation, units=units,
+                              cancellations={**(memory.cancellations or {}), cancel_id or "order": record})
         if full:
-            data["tiktok_status"] = "CANCELLED"
+            memory = memory.with_(tiktok_status="CANCELLED")
         self.store.links.upsert(Link(fresh.kind, fresh.shop_id, fresh.tiktok_id, fresh.netsuite_id,
                                      fresh.netsuite_type, fresh.external_id, fresh.content_hash,
-                                     "cancelled" if full and not late else fresh.status, data, self.clock.now()))
+                                     "cancelled" if full and not late else fresh.status, memory.dump(),
+                                     self.clock.now()))
         self.store.audit.record("worker", "order.cancellation_applied", entity=order_key(shop_id, order_id),
                                 detail={"sales_order": link.netsuite_id, "cancel_id": cancel_id, "lines": changed,
                                         "units": removed, "too_late": late})
@@ -274,8 +344,9 @@ class CancellationSync:
             entity=order_key(shop_id, order_id))
 
     def _note(self, link: Link, cancel_id: str, record: dict[str, Any]) -> None:
-        data = {**link.data, "cancellations": {**(link.data.get("cancellations") or {}),
-                                               cancel_id: {**record, "at": self.clock.now().isoformat()}}}
+        memory = OrderMemory.parse(link.data)
+        data = memory.with_(cancellations={**(memory.cancellations or {}),
+                                           cancel_id: {**record, "at": self.clock.now().isoformat()}}).dump()
         self.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
                                      link.external_id, link.content_hash, link.status, data, link.synced_at))
 
@@ -418,10 +489,16 @@ def handle_cancelled_order(svc: OrderSync, shop_id: str, order: Order, link: Lin
         closed = svc.netsuite.close_order_lines(record_type, link.netsuite_id, open_ids) if open_ids else 0
     svc.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
                                 link.external_id, link.content_hash, "cancelled" if not late else link.status,
-                                {**link.data, "tiktok_status": order.status, "cancel_reason": order.cancel_reason},
+                                OrderMemory.parse(link.data).with_(tiktok_status=order.status,
+                                                                   cancel_reason=order.cancel_reason).dump(),
                                 svc.clock.now()))
     svc.store.audit.record("worker", "order.cancelled", entity=order_key(shop_id, order.id),
                            detail={"sales_order": link.netsuite_id, "lines_closed": closed, "too_late": late})
+    if not late:  # the cancellation's own job refunds what a customer deposit holds for the order
+        svc.store.queue.enqueue(JobSpec(kind=KIND_SYNC, key=order_key(shop_id, order.id),
+                                        payload={"shop_id": shop_id, "order_id": order.id, "cancel_id": "",
+                                                 "status": ""},
+                                        idempotency_key=f"{KIND_SYNC}:cancelled-order:{shop_id}:{order.id}"))
     if late:
         raise NeedsHumanError(
             f"TikTok order {order.id} was cancelled after NetSuite fulfilled part of it"

@@ -13,6 +13,7 @@ import click
 
 if TYPE_CHECKING:
     from bridge.bootstrap import App
+from bridge.domain.keys import order_key
 
 
 def _app(ctx: click.Context) -> App:
@@ -66,7 +67,7 @@ def register(main: click.Group) -> None:
                     ts = int(updated.timestamp()) if updated else 0
                     batch.append(sync_spec(shop.id, oid, idempotency_key=f"{KIND_SYNC}:backfill:{shop.id}:{oid}:{ts}",
                                            reason="backfill", priority=150))
-                    keys.append(f"order:{shop.id}:{oid}")
+                    keys.append(order_key(shop.id, oid))
                     pr.advance(task)
                     if len(batch) >= 500:
                         c.store.queue.enqueue_many(batch)

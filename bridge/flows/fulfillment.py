@@ -1,6 +1,6 @@
 """Fulfillment: what a warehouse ships in NetSuite appears on TikTok within seconds, once.
 
-Triggers and jobs (all keyed by the order, ``order:{shop}:{order}``, so one order's fulfillment,
+Triggers and jobs (all keyed by the order, ``bridge.domain.keys.order_key``, so one order's fulfillment,
 cancellation and order jobs never run at the same time):
 
 * ``item_fulfillment.saved`` / ``.deleted`` (the SuiteScript user event) → ``fulfillment.push``:
@@ -10,7 +10,7 @@ cancellation and order jobs never run at the same time):
   path: Ship Package without a tracking number, TikTok buys the label), correct an edited tracking
   number within the window (Update Package Shipping Info). Each package is recorded before TikTok
   is called, so a redelivered event or a retried job never ships twice. When every unit of the
-  order is shipped the order link gets ``data["fulfilled"] = True``.
+  order is shipped the order link records it (``OrderMemory.fulfilled``).
 * webhook 4 (PACKAGE_UPDATE) and the ``fulfillment.fbt_poll`` package search → ``fulfillment.tiktok``:
   an FBT order TikTok shipped gets its item fulfillment in NetSuite (transform, with TikTok's
   tracking, marked ``custbody_ttns_shipped_by = TIKTOK`` so the user event does not push it back).
@@ -29,6 +29,8 @@ from typing import Any
 
 from bridge.alerts import Alert, Alerter
 from bridge.clock import Clock
+from bridge.domain.keys import order_key
+from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, Owner, RetriableError, SkippableError
 from bridge.flows.accounting import policy_for
@@ -105,9 +107,6 @@ _TRACKING_UPDATE_REFUSED: tuple[str, Owner, str] = ("TRACKING_UPDATE_REFUSED", "
                             "TikTok no longer accepts a new tracking number for this package (collected, delivered "
                             "or updated too often): correct it in Seller Center if it still matters, then resolve.")
 
-
-def order_key(shop_id: str, order_id: str) -> str:
-    return f"order:{shop_id}:{order_id}"
 
 
 def shipped_on_tiktok(li: LineItem) -> bool:
@@ -243,7 +242,7 @@ class FulfillmentSync:
                           order: Order) -> dict[str, Any]:
         entity = order_key(f.shop_id, f.order_id)
         link = self.store.links.get("order", f.shop_id, f.order_id)
-        allocation = AllocationLine.parse((link.data.get("allocation") if link else None) or [])
+        allocation = AllocationLine.parse(OrderMemory.parse(link.data if link else None).allocation or [])
         existing = self.shipments.shipments(f.shop_id, f.order_id, f.fulfillment_id)
         mine_shipped = {i for s in existing if s.status == "shipped" for i in s.line_item_ids}
         mine = {i for s in existing if s.status in ("shipped", "sending") for i in s.line_item_ids}
@@ -500,10 +499,10 @@ class FulfillmentSync:
         if not live or not live <= (shipped | recorded):
             return False
         link = self.store.links.get("order", shop_id, order.id)
-        if link is not None and not link.data.get("fulfilled"):
+        if link is not None and not OrderMemory.parse(link.data).fulfilled:
+            fulfilled = OrderMemory.parse(link.data).with_(fulfilled=True, fulfilled_at=self.clock.now().isoformat())
             link = Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
-                        link.external_id, link.content_hash, link.status,
-                        {**link.data, "fulfilled": True, "fulfilled_at": self.clock.now().isoformat()}, link.synced_at)
+                        link.external_id, link.content_hash, link.status, fulfilled.dump(), link.synced_at)
             self.store.links.upsert(link)
         if link is not None:
             self._finish_order(shop_id, order.id, link)
@@ -514,7 +513,8 @@ class FulfillmentSync:
         """A fully fulfilled sales order reaches its final state (docs/accounting.md): closed where
         the statement recognises the revenue (summary), billed with one invoice where the order
         documents do (receivable modes), left alone while settlement does not post for the shop."""
-        if not link.netsuite_id or link.netsuite_type not in ("", "salesOrder") or link.data.get("finished"):
+        finished = OrderMemory.parse(link.data).finished
+        if not link.netsuite_id or link.netsuite_type not in ("", "salesOrder") or finished:
             return
         policy = policy_for(self.specs, shop_id, self.store.shops.get(shop_id))
         action = policy.on_fulfilled
@@ -540,7 +540,7 @@ class FulfillmentSync:
                 "salesOrder", link.netsuite_id, replace_items=False))
             done["invoice_id"] = written.id
         fresh = self.store.links.get("order", shop_id, order_id) or link
-        self.store.links.upsert(replace(fresh, data={**fresh.data, **done}))
+        self.store.links.upsert(replace(fresh, data=OrderMemory.parse(fresh.data).with_(**done).dump()))
         self.store.audit.record("worker", f"order.{action}d_after_fulfillment", entity=order_key(shop_id, order_id),
                                 detail={"sales_order": link.netsuite_id, "mode": policy.mode, **done})
 
@@ -636,7 +636,8 @@ class FulfillmentSync:
                                                                                   "order_id": oid, "reason": "poll"},
                              idempotency_key=f"{KIND_TIKTOK}:poll:{shop.id}:{oid}:{int(now.timestamp()) // 60}",
                              priority=60)
-                     for oid, ln in links.items() if ln.data.get("is_fbt") and not ln.data.get("fulfilled")]
+                     for oid, ln in links.items()
+                     if (memory := OrderMemory.parse(ln.data)).is_fbt and not memory.fulfilled]
             if specs:
                 enqueued += sum(1 for r in self.store.queue.enqueue_many(specs) if r.created)
             self.store.cursors.set(name, now.isoformat())
@@ -696,6 +697,65 @@ class FulfillmentSync:
         return {"order_id": o.id, "level": level, "deadline": deadline.isoformat()}
 
     # -- FBT stock --------------------------------------------------------------------------------
+    def _fbt_adjust(self, shop_id: str, location: str, policy: Any, diffs: list[dict[str, Any]],
+                    tt: Any) -> list[dict[str, Any]]:
+        """One inventory adjustment at the FBT location making NetSuite's on-hand TikTok's, for the
+        SKUs within the policy; each line's memo carries TikTok's and NetSuite's figures. Returns the
+        SKUs adjusted (SKUs NetSuite has no item for stay differences)."""
+        from bridge.mapping.orders import ns_ref
+
+        ids = self.netsuite.item_ids([d["sku"] for d in diffs])
+        rows = [d for d in diffs if d["sku"] in ids]
+        if not rows:
+            return []
+        read_at = self.clock.now().strftime("%Y-%m-%d %H:%M UTC")
+        eid = fbt_adjustment_external_id(shop_id, location, [(d["sku"], int(d["tiktok"]), int(d["netsuite"]))
+                                                             for d in rows])
+        body: dict[str, Any] = {
+            "account": ns_ref(policy.account), "adjLocation": {"id": location}, "tranDate": self.clock.now().date()
+            .isoformat(), "memo": f"TikTok FBT stock ({tt.source}) of shop {shop_id}, read {read_at}",
+            "inventory": {"items": [{"item": {"id": ids[d["sku"]]}, "location": {"id": location},
+                                     "adjustQtyBy": -int(d["difference"]),
+                                     "memo": f"TikTok FBT on hand {d['tiktok']}; NetSuite had {d['netsuite']}"}
+                                    for d in rows]}}
+        if policy.subsidiary:
+            body["subsidiary"] = ns_ref(policy.subsidiary)
+        written = self.netsuite.create_document(NsDocument("inventoryAdjustment", eid, body))
+        log.info("FBT stock adjusted in NetSuite", extra={"shop_id": shop_id, "adjustment": written.id,
+                                                          "skus": len(rows), "new_record": written.created})
+        return [{**d, "adjustment_id": written.id, "external_id": eid} for d in rows]
+
+    def _fbt_compare(self, shop_id: str, managed: Sequence[Any]
+                     ) -> tuple[list[str], list[str], Any, dict[str, int], list[dict[str, Any]]]:
+        """Read both sides for one shop's FBT warehouses: (warehouse ids, location ids, TikTok's
+        stock, NetSuite's on-hand per SKU, the SKUs that differ)."""
+        warehouses = self.tiktok.warehouses(shop_id)
+        wh_ids = [w.id for m in managed for w in warehouses if m.warehouse in (w.id, w.name)]
+        loc_ids = sorted({loc for m in managed for loc in m.locations})
+        tt = self.tiktok.fbt_stock(shop_id, wh_ids)
+        ns = self.netsuite.on_hand(loc_ids)
+        diffs: list[dict[str, Any]] = [
+            {"sku": sku, "netsuite": ns.get(sku, 0), "tiktok": tt.on_hand.get(sku, 0),
+             "difference": ns.get(sku, 0) - tt.on_hand.get(sku, 0)}
+            for sku in sorted(set(ns) | set(tt.on_hand)) if ns.get(sku, 0) != tt.on_hand.get(sku, 0)]
+        return wh_ids, loc_ids, tt, ns, diffs
+
+    def fbt_drift(self) -> list[dict[str, Any]]:
+        """FBT SKUs whose NetSuite on-hand (FBT locations) differs from TikTok's, per shop — reads
+        only (the drift monitor); ``fbt_stock`` is the check that adjusts and raises."""
+        from bridge.mapping.locations_spec import LocationsSpec
+
+        try:
+            locations = self.specs.get("locations", LocationsSpec)
+        except SpecError:
+            return []
+        rows: list[dict[str, Any]] = []
+        for shop in self.store.shops.list(status="active"):
+            managed = [w for w in locations.for_shop(shop.id, shop.name).warehouses if w.tiktok_managed]
+            if managed:
+                rows += [{"shop_id": shop.id, **d} for d in self._fbt_compare(shop.id, managed)[4]]
+        return rows
+
     def fbt_stock(self, shop_id: str | None = None) -> dict[str, Any]:
         """NetSuite on-hand at the FBT locations against TikTok's FBT stock, per shop."""
         from bridge.mapping.locations_spec import LocationsSpec
@@ -715,28 +775,33 @@ class FulfillmentSync:
                 out[shop.id] = {"status": "not_configured",
                                 "note": "no tiktok_managed warehouse in locations.yaml for this shop"}
                 continue
-            warehouses = self.tiktok.warehouses(shop.id)
-            wh_ids = [w.id for m in managed for w in warehouses if m.warehouse in (w.id, w.name)]
-            loc_ids = sorted({loc for m in managed for loc in m.locations})
-            tt = self.tiktok.fbt_stock(shop.id, wh_ids)
-            ns = self.netsuite.on_hand(loc_ids)
-            diffs = [{"sku": sku, "netsuite": ns.get(sku, 0), "tiktok": tt.on_hand.get(sku, 0),
-                      "difference": ns.get(sku, 0) - tt.on_hand.get(sku, 0)}
-                     for sku in sorted(set(ns) | set(tt.on_hand)) if ns.get(sku, 0) != tt.on_hand.get(sku, 0)]
-            report = {"status": "differences" if diffs else "ok", "source": tt.source, "note": tt.note,
-                      "warehouses": wh_ids, "locations": loc_ids, "skus": len(set(ns) | set(tt.on_hand)),
-                      "differences": diffs}
+            wh_ids, loc_ids, tt, ns, diffs = self._fbt_compare(shop.id, managed)
+            policy = locations.fbt_adjustments if locations else None
+            adjusted: list[dict[str, Any]] = []
+            held = diffs
+            if policy is not None and policy.policy == "adjust" and diffs and loc_ids:
+                auto = [d for d in diffs if policy.within(-int(d["difference"]), int(d["tiktok"]))]
+                adjusted = self._fbt_adjust(shop.id, loc_ids[0], policy, auto, tt) if auto else []
+                done = {d["sku"] for d in adjusted}
+                held = [d for d in diffs if d["sku"] not in done]
+            report = {"status": "differences" if held else ("adjusted" if adjusted else "ok"), "source": tt.source,
+                      "note": tt.note, "warehouses": wh_ids, "locations": loc_ids,
+                      "skus": len(set(ns) | set(tt.on_hand)), "differences": held, "adjusted": adjusted}
             out[shop.id] = report
             open_ = [e for e in self.store.exceptions.list(entity=entity) if e.code == "FBT_STOCK_DIFFERENCE"]
-            if diffs:
+            if held:
+                above = (f" (above fbt_adjustments: {policy.max_units} units / {policy.max_percent}%)"
+                         if policy is not None and policy.policy == "adjust" else "")
                 self.store.exceptions.raise_(
                     code="FBT_STOCK_DIFFERENCE", owner="ops",
-                    title=f"FBT stock differs for {len(diffs)} SKU(s) between NetSuite locations {', '.join(loc_ids)} "
-                    f"and TikTok's FBT warehouse",
+                    title=f"FBT stock differs for {len(held)} SKU(s) between NetSuite locations {', '.join(loc_ids)} "
+                    f"and TikTok's FBT warehouse{above}",
                     fix_hint="Check inbound shipments to TikTok's warehouse (transfer orders not yet received), "
                     "damaged or lost units TikTok reported, and FBT orders not yet fulfilled in NetSuite; adjust the "
-                    "FBT location in NetSuite to match, then resolve. `ttns fulfillment fbt-stock` re-runs the check.",
-                    evidence={"differences": diffs[:200], "source": tt.source, "note": tt.note},
+                    "FBT location in NetSuite to match (or raise fbt_adjustments in locations.yaml to let the bridge "
+                    "do it), then resolve. `ttns fulfillment fbt-stock` re-runs the check.",
+                    evidence={"differences": held[:200], "adjusted": adjusted[:200], "source": tt.source,
+                              "note": tt.note},
                     entity=entity, shop_id=shop.id)
             else:
                 for e in open_:
@@ -777,6 +842,15 @@ class FulfillmentSync:
                  "label": f"order {r.order_id}, fulfillment {r.fulfillment_id}, package {r.package_index}",
                  "detail": f"{r.status} since {r.updated_at:%Y-%m-%d %H:%M} UTC"
                            + (f": {r.last_error[:120]}" if r.last_error else "")} for r in rows]
+
+
+def fbt_adjustment_external_id(shop_id: str, location_id: str, lines: Sequence[tuple[str, int, int]]) -> str:
+    """The adjustment's external id: the same TikTok and NetSuite figures make the same id, so a
+    repeated check (or a lost answer) never posts twice (pure)."""
+    import hashlib
+
+    blob = ";".join(f"{sku}:{tiktok}:{netsuite}" for sku, tiktok, netsuite in sorted(lines))
+    return f"TTS-FBT-ADJ-{shop_id}-{location_id}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 
 def _deadline(order: Order, first: str) -> datetime | None:

@@ -58,6 +58,7 @@ KIND_AUDIT = "ledger.audit"
 PREFIX = "LEDGER_"
 CURSOR = "ledger.audit"
 RECEIVABLE_TYPES = frozenset({"AcctRec", "UnDepFunds"})
+RECEIVABLE_COMPONENTS = ("receivable.platform_discount", "receivable.sales_tax", "receivable.difference")
 PAYOUT_LAG_DAYS = 3  # payouts are created within hours of their statement; read a little past the window
 GL_LEAD_DAYS = 2  # a journal dated the day before its statement (journal.date: previous_day), time zones
 
@@ -131,6 +132,8 @@ class LedgerAuditService:
                  chart: Mapping[str, Mapping[str, str]]) -> AuditAccounts:
         comps = {c for s in statements for c in s.components}
         mapping: dict[str, str] = {}
+        if settings.mode != "summary":  # the journal's lines beside the order documents (docs/accounting.md)
+            comps |= set(RECEIVABLE_COMPONENTS)
         for comp in sorted(comps):
             acct, _ = account_for(comp, settings)
             if acct:
@@ -163,7 +166,20 @@ class LedgerAuditService:
         lines = [ln for ln in lines if ln.external_id.startswith("TTS-") or (
             ln.tran_date is not None and since.date() <= ln.tran_date < until.date())]
         return audit(statements, payouts, lines, accounts, shop_id=shop_id, mode=settings.mode,
-                     periods=self.gl.periods())
+                     periods=self.gl.periods(), tax_rate=self.inclusive_tax_rate(shop_id))
+
+    def inclusive_tax_rate(self, shop_id: str) -> Decimal | None:
+        """The VAT rate inside the shop's TikTok prices (orders.yaml ``tax.mode: inclusive``), else None."""
+        from bridge.mapping.orders_spec import OrdersSpec
+        from bridge.mapping.specs import SpecError, SpecNotReadyError
+
+        try:
+            spec = self.settlement.specs.get("orders", OrdersSpec, needs=("tax",))
+        except (SpecError, SpecNotReadyError):
+            return None  # no (finished) orders spec: no order carries tax inside its prices
+        shop = self.store.shops.get(shop_id)
+        tax = spec.for_shop(shop_id, shop.region if shop is not None else "").tax
+        return tax.rate if tax.mode == "inclusive" else None
 
     # -- findings → exceptions, verdicts -----------------------------------------------------------
     def surface(self, report: AuditReport) -> dict[str, int]:

@@ -98,11 +98,11 @@ def _print(reports: list[Any], start: datetime, end: datetime, show_orders: bool
             g.add_row(a.name, ", ".join(a.figures), str(a.tiktok), str(a.netsuite), str(a.difference))
         console.print(g)
         s = Table(title="Per statement and payout")
-        for col in ("kind", "id", "documents", "difference", "findings"):
+        for col in ("kind", "id", "compared in", "documents", "difference", "findings"):
             s.add_column(col)
         for x in (*rep.statements, *rep.payouts, *(rep.all_orders() if show_orders else
                                                    [o for o in rep.orders if not o.ok])):
-            s.add_row(x.kind, x.id, ", ".join(x.documents) or "-", str(x.difference),
+            s.add_row(x.kind, x.id, x.basis or x.currency, ", ".join(x.documents) or "-", str(x.difference),
                       ", ".join(sorted({f.code for f in x.findings})) or "ok")
         console.print(s)
         console.print(f"clearing: balance {rep.clearing_balance}, TikTok still owes {rep.clearing_expected}, residue "

@@ -34,6 +34,8 @@ from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_
 
 from bridge.alerts import Alert, Alerter
 from bridge.clock import Clock
+from bridge.domain.keys import order_key, parse_order_key, shop_key, sku_key
+from bridge.domain.order_memory import OrderMemory
 from bridge.errors import redact_text
 from bridge.flows.fulfillment import FulfillmentSync
 from bridge.flows.inventory import InventorySync
@@ -120,20 +122,14 @@ def order_href(shop_id: str, order_id: str) -> str:
 
 
 def entity_href(entity: str) -> str:
-    parts = entity.split(":")
-    if len(parts) == 3 and parts[0] == "order":
-        return order_href(parts[1], parts[2])
+    ids = parse_order_key(entity)
+    if ids is not None:
+        return order_href(*ids)
     return f"/console/exceptions?entity={entity}"
 
 
 # --- orders ---------------------------------------------------------------------------------------
 
-
-def _split_order_key(key: str) -> tuple[str, str] | None:
-    parts = key.split(":")
-    if len(parts) != 3 or parts[0] != "order":
-        return None
-    return parts[1], parts[2]
 
 
 def orders_missing(ctx: MonitorContext, cfg: Any) -> Measure:
@@ -153,7 +149,7 @@ def orders_missing(ctx: MonitorContext, cfg: Any) -> Measure:
         rows = c.execute(stmt).all()
     by_shop: dict[str, dict[str, tuple[datetime, bool]]] = {}
     for key, since, failed in rows:
-        ids = _split_order_key(str(key))
+        ids = parse_order_key(str(key))
         if ids:
             by_shop.setdefault(ids[0], {})[ids[1]] = (since, bool(failed))
     missing: dict[tuple[str, str], Sample] = {}
@@ -168,7 +164,7 @@ def orders_missing(ctx: MonitorContext, cfg: Any) -> Measure:
                 continue  # deliberately not synced (flow off for the shop, order type skipped)
             minutes = int((now - since).total_seconds() // 60)
             why = "the sync is failing (see the exception)" if failed else "the sync has not finished"
-            missing[(shop_id, order_id)] = Sample(f"order:{shop_id}:{order_id}", f"order {order_id}",
+            missing[(shop_id, order_id)] = Sample(order_key(shop_id, order_id), f"order {order_id}",
                                                   f"{why}; first tried {minutes} min ago",
                                                   order_href(shop_id, order_id))
     note = ""
@@ -176,7 +172,9 @@ def orders_missing(ctx: MonitorContext, cfg: Any) -> Measure:
     if tiktok is not None:
         try:
             for s in _orders_tiktok_lists(ctx, cfg, tiktok, start, cutoff, set(missing)):
-                missing[(s.entity.split(":")[1], s.entity.split(":")[2])] = s
+                ids = parse_order_key(s.entity)
+                if ids is not None:
+                    missing[ids] = s
         except Exception as exc:
             note = f"TikTok could not be searched ({type(exc).__name__}); only orders the bridge knows are counted"
             log.warning("orders_missing: TikTok search failed: %s", redact_text(str(exc), 300))
@@ -203,7 +201,7 @@ def _orders_tiktok_lists(ctx: MonitorContext, cfg: Any, tiktok: TikTokOrders, st
             budget -= len(batch)
             for order in tiktok.get_orders(shop_id, batch):
                 if order.status in cfg.statuses:
-                    yield Sample(f"order:{shop_id}:{order.id}", f"order {order.id}",
+                    yield Sample(order_key(shop_id, order.id), f"order {order.id}",
                                  f"TikTok says {order.status}; the bridge has no record of it",
                                  order_href(shop_id, str(order.id)))
 
@@ -232,14 +230,14 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
         return Measure(Decimal(0), "no synced order in the window", unit="orders")
     # An order still in flight (a sync or cancellation job queued or running for it, or a buyer's
     # cancellation request TikTok has not decided) is not compared: its totals are about to move.
-    keys = [f"order:{r.shop_id}:{r.tiktok_id}" for r in rows]
+    keys = [order_key(r.shop_id, r.tiktok_id) for r in rows]
     busy: set[str] = set()
     with _read(ctx.store.engine) as c:
         for i in range(0, len(keys), 500):
             busy |= {str(k) for (k,) in c.execute(select(jobs.c.key).where(
                 jobs.c.key.in_(keys[i:i + 500]), jobs.c.status.in_(("queued", "running"))))}
-    in_flight = {r.external_id for r in rows if f"order:{r.shop_id}:{r.tiktok_id}" in busy
-                 or (r.data or {}).get("hold_reason")}
+    in_flight = {r.external_id for r in rows if order_key(r.shop_id, r.tiktok_id) in busy
+                 or OrderMemory.parse(r.data).hold_reason}
     rows = [r for r in rows if r.external_id not in in_flight]
     if not rows:
         return Measure(Decimal(0), f"{len(in_flight)} order(s) in flight, none to compare", unit="orders")
@@ -250,7 +248,7 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
     samples: list[Sample] = []
     count = 0
     for r in rows:
-        expected = decimal_or_none((r.data or {}).get("expected_total"))
+        expected = OrderMemory.parse(r.data).expected_total
         actual = totals.get(r.external_id)
         if expected is None:
             continue
@@ -262,7 +260,7 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
             continue
         count += 1
         if len(samples) < MAX_SAMPLES:
-            samples.append(Sample(f"order:{r.shop_id}:{r.tiktok_id}", f"order {r.tiktok_id}", detail,
+            samples.append(Sample(order_key(r.shop_id, r.tiktok_id), f"order {r.tiktok_id}", detail,
                                   order_href(r.shop_id, r.tiktok_id)))
     note = f"{len(rows)} sales orders compared" + (f", {len(in_flight)} in flight skipped" if in_flight else "")
     return Measure(Decimal(count), note, samples, "orders")
@@ -321,9 +319,14 @@ def inventory_drift(ctx: MonitorContext, cfg: Any) -> Measure:
     if got is None:
         return Measure(None, "inventory: not configured (the inventory flow has not been set up)", unit="SKUs")
     rows, total = got
-    samples = [Sample(f"sku:{r.get('shop_id', '')}:{r.get('sku', '')}", f"SKU {r.get('sku', '')}",
+    samples = [Sample(sku_key(r.get('shop_id', ''), r.get('sku', '')), f"SKU {r.get('sku', '')}",
                       f"TikTok {r.get('tiktok')}, sellable {r.get('sellable')}", "/console/inventory") for r in rows]
-    return Measure(Decimal(total), "", samples, "SKUs")
+    fbt = ctx.monitoring.fulfillment.fbt_drift() if ctx.monitoring.fulfillment is not None else []
+    fbt = [r for r in fbt if abs(int(r["difference"])) > cfg.tolerance_units]
+    samples += [Sample(f"fbt:{r['shop_id']}:{r['sku']}", f"FBT SKU {r['sku']}",
+                       f"TikTok FBT {r['tiktok']}, NetSuite FBT location {r['netsuite']}", "/console/inventory")
+                for r in fbt[:MAX_SAMPLES]]
+    return Measure(Decimal(total + len(fbt)), "", samples, "SKUs")
 
 
 def report_row(report: Any) -> dict[str, Any]:
@@ -424,7 +427,7 @@ def auth_expiring(ctx: MonitorContext, cfg: Any) -> Measure:
                       else f"authorization expires in {days:.1f} days")
         else:
             continue
-        samples.append(Sample(f"shop:{s.id}", s.name or s.id, detail, "/console/connections"))
+        samples.append(Sample(shop_key(s.id), s.name or s.id, detail, "/console/connections"))
     note = "" if rows else "no shop connected"
     return Measure(Decimal(len(samples)), note, samples[:MAX_SAMPLES], "shops")
 

@@ -20,6 +20,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from bridge.clock import Clock
+from bridge.domain.keys import order_key, order_key_prefix
+from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import Order
 from bridge.errors import (
     ConfigurationError,
@@ -27,8 +29,7 @@ from bridge.errors import (
     NeedsHumanError,
     RetriableError,
     SkippableError,
-    classify_http,
-    error_for,
+    netsuite_order_error,
 )
 from bridge.flows.accounting import policy_for
 from bridge.mapping.accounting import posting_date
@@ -63,9 +64,6 @@ SHIPPING_STATUSES = frozenset({"PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_
 DETAIL_BATCH = 50
 ITEM_CACHE_SECONDS = 3600
 
-
-def order_key(shop_id: str, order_id: str) -> str:
-    return f"order:{shop_id}:{order_id}"
 
 
 def sync_spec(shop_id: str, order_id: str, *, idempotency_key: str, reason: str, priority: int = 50,
@@ -134,7 +132,7 @@ class OrderReader:
         if hit is not None:
             return hit
         ids = [order_id]
-        for key, created in self.store.queue.pending_keys(KIND_SYNC, f"order:{shop_id}:", DETAIL_BATCH * 2):
+        for key, created in self.store.queue.pending_keys(KIND_SYNC, order_key_prefix(shop_id), DETAIL_BATCH * 2):
             other = key.rsplit(":", 1)[-1]
             if other != order_id and len(ids) < DETAIL_BATCH:
                 with self._lock:
@@ -251,6 +249,8 @@ class OrderSync:
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _refs_lock: threading.Lock = field(default_factory=threading.Lock)
     _items_lock: threading.Lock = field(default_factory=threading.Lock)
+    # NetSuite's document number (tranId) of the sales orders read for a merge, for the console
+    _tranids: dict[str, str] = field(default_factory=dict)
 
     def zone(self, shop_id: str) -> str:
         """The zone this shop's documents are dated in (settlement.yaml; docs/accounting.md)."""
@@ -391,8 +391,9 @@ class OrderSync:
             raise RetriableError(f"TikTok did not return order {order_id} (yet)",
                                  Evidence.of("tiktok", "order detail", details={"order_id": order_id}))
         link = self.store.links.get("order", shop_id, order_id)
+        memory = OrderMemory.parse(link.data if link else None)
         update_ts = int(order.update_time.timestamp()) if order.update_time else 0
-        if link and link.netsuite_id and link.data.get("fulfilled"):
+        if link and link.netsuite_id and memory.fulfilled:
             self._touch(shop_id, order, link, update_ts)  # the status still moves on (IN_TRANSIT … COMPLETED)
             return {"action": "kept", "reason": "already fulfilled in NetSuite", "netsuite_id": link.netsuite_id}
         settings = self.settings_for(shop_id)
@@ -421,14 +422,13 @@ class OrderSync:
                 customer_id = cl.netsuite_id
                 mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
                                time_zone=self.zone(shop_id))
-        lines_locked = bool(link and link.netsuite_id and (link.data.get("lines_locked")
-                                                          or order.status in SHIPPING_STATUSES))
+        lines_locked = bool(link and link.netsuite_id and (memory.lines_locked or order.status in SHIPPING_STATUSES))
         content_hash = mapped.body_hash() if lines_locked else mapped.content_hash
         if link and link.netsuite_id and link.content_hash == content_hash:
             self._touch(shop_id, order, link, update_ts)
             return {"action": "unchanged", "netsuite_id": link.netsuite_id}
         hold = str(mapped.record.get("custbody_ttns_hold_reason") or "")
-        if not hold and link and link.data.get("hold_reason"):
+        if not hold and memory.hold_reason:
             # TikTok decided (or released the order): the bridge clears its own hold field.
             mapped = replace(mapped, record={**mapped.record, "custbody_ttns_hold_reason": ""})
         customer = jsonable(mapped.customer) if mapped.customer and customer_id is None else None
@@ -449,34 +449,32 @@ class OrderSync:
             self.store.links.upsert(Link("customer", shop_id, order.user_id, result.customer_id, "customer",
                                          mapped.customer_external_id or "", "", "synced", {}, self.clock.now()))
         created = not (link and link.netsuite_id)
-        data = {
-            **(link.data if link else {}),
-            "tiktok_status": order.status,
-            "tiktok_update_time": update_ts,
-            "units": _units(order),
-            "warehouse_id": order.warehouse_id,
-            "expected_total": str(mapped.expected_total),
-            "platform_funded": str(mapped.platform_funded),
-            "currency": order.currency,
-            "is_fbt": order.is_fbt,
-            "buyer": order.user_id,
-            "created_at": int(order.create_time.timestamp()) if order.create_time else None,
-            "summary": order_summary(order),
-        }
-        data.setdefault("first_synced_at", self.clock.now().timestamp())  # when NetSuite first had it
-        if lines_locked:
-            data["lines_locked"] = True
-        else:
-            data["allocation"] = mapped.allocation()
-        data["written"] = _snapshot(mapped, merged, previous=data.get("written"), lines=not lines_locked)
-        data.pop("reason", None)
-        data.pop("hold_reason", None)
-        if hold:
-            data["hold_reason"] = data["reason"] = hold  # the console shows why next to the sync status
-        data.pop("conflict", None)
+        synced = OrderMemory.parse(link.data if link else None).with_(
+            tiktok_status=order.status,
+            tiktok_update_time=update_ts,
+            units=_units(order),
+            warehouse_id=order.warehouse_id,
+            expected_total=mapped.expected_total,
+            platform_funded=mapped.platform_funded,
+            currency=order.currency,
+            is_fbt=order.is_fbt,
+            buyer=order.user_id,
+            created_at=int(order.create_time.timestamp()) if order.create_time else None,
+            summary=order_summary(order),
+            hold_reason=hold or None,
+            reason=hold or None,  # the console shows why next to the sync status
+            conflict=None,
+        )
+        tranid = self._tranids.pop(order_key(shop_id, order_id), None)
+        if tranid:
+            synced = synced.with_(tranid=tranid)  # the document number people know the sales order by
+        if synced.first_synced_at is None:
+            synced = synced.with_(first_synced_at=self.clock.now().timestamp())  # when NetSuite first had it
+        synced = synced.with_(lines_locked=True) if lines_locked else synced.with_(allocation=mapped.allocation())
+        synced = synced.with_(written=_snapshot(mapped, merged, previous=synced.written, lines=not lines_locked))
         self.store.links.upsert(Link(
             "order", shop_id, order_id, result.id, mapped.record_type, mapped.external_id, content_hash,
-            "staged" if staged else "synced", data, self.clock.now()))
+            "staged" if staged else "synced", synced.dump(), self.clock.now()))
         if created:
             self._units_changed(shop_id, order)
             if settings.deposit.enabled and mapped.record_type == "salesOrder" and not staged:
@@ -517,15 +515,18 @@ class OrderSync:
         current = self.netsuite.get_order(mapped.record_type, link.netsuite_id)
         if current is None:
             return None
+        if current.get("tranId"):
+            self._tranids[order_key(shop_id, order_id)] = str(current["tranId"])
         desired = jsonable(mapped.record)
         if not lines:
             desired = {k: v for k, v in desired.items() if k != "item"}
-        force = force and bool(link.data.get("conflict"))
-        merged = merge_owned(desired, line_keys(mapped), link.data.get("written"), current, force=force)
+        memory = OrderMemory.parse(link.data)
+        force = force and bool(memory.conflict)
+        merged = merge_owned(desired, line_keys(mapped), memory.written, current, force=force)
         key = order_key(shop_id, order_id)
         if merged.conflicts:
             details = [c.as_evidence() for c in merged.conflicts]
-            self.store.links.upsert(replace(link, data={**link.data, "conflict": details}))
+            self.store.links.upsert(replace(link, data=memory.with_(conflict=details).dump()))
             raise NeedsHumanError(
                 f"order {order_id}: TikTok changed {len(details)} thing(s) a person also changed in NetSuite "
                 f"({', '.join(str(d['where']) for d in details)}); nothing was written",
@@ -538,7 +539,7 @@ class OrderSync:
                 entity=key)
         if force:
             self.store.audit.record("worker", "order.conflict_overwritten", entity=key, detail={
-                "sales_order": link.netsuite_id, "conflicts": link.data.get("conflict")})
+                "sales_order": link.netsuite_id, "conflicts": memory.conflict})
         if merged.kept or merged.person_lines:
             self.store.audit.record("worker", "order.edits_kept", entity=key, detail={
                 "sales_order": link.netsuite_id, "fields": list(merged.kept),
@@ -562,20 +563,20 @@ class OrderSync:
         if link and link.netsuite_id:
             return
         status = status or ("cancelled" if order.status == "CANCELLED" else f"pending:{order.status}")
-        if link and link.status == status and link.data.get("tiktok_update_time") == update_ts:
+        if link and link.status == status and OrderMemory.parse(link.data).tiktok_update_time == update_ts:
             return
-        self.store.links.upsert(Link("order", shop_id, order.id, None, "", "", "", status,
-                                     {"tiktok_status": order.status, "tiktok_update_time": update_ts,
-                                      "units": _units(order), "warehouse_id": order.warehouse_id,
-                                      "is_fbt": order.is_fbt, "reason": reason, "currency": order.currency,
-                                      "summary": order_summary(order)}, None))
+        waiting = OrderMemory(tiktok_status=order.status, tiktok_update_time=update_ts, units=_units(order),
+                              warehouse_id=order.warehouse_id, is_fbt=order.is_fbt, reason=reason,
+                              currency=order.currency, summary=order_summary(order))
+        self.store.links.upsert(Link("order", shop_id, order.id, None, "", "", "", status, waiting.dump(), None))
         self._units_changed(shop_id, order)
 
     def _touch(self, shop_id: str, order: Order, link: Link, update_ts: int) -> None:
-        if link.data.get("tiktok_update_time") == update_ts and link.data.get("tiktok_status") == order.status:
+        memory = OrderMemory.parse(link.data)
+        if memory.tiktok_update_time == update_ts and memory.tiktok_status == order.status:
             return
-        data = {**link.data, "tiktok_status": order.status, "tiktok_update_time": update_ts,
-                "summary": order_summary(order)}
+        data = memory.with_(tiktok_status=order.status, tiktok_update_time=update_ts,
+                            summary=order_summary(order)).dump()
         self.store.links.upsert(Link(link.kind, link.shop_id, link.tiktok_id, link.netsuite_id, link.netsuite_type,
                                      link.external_id, link.content_hash, link.status, data, link.synced_at))
 
@@ -587,8 +588,8 @@ class OrderSync:
         found = self.netsuite.find_order(record_type, eid)
         if found is None:
             return None
-        link = Link("order", shop_id, order.id, found, record_type, eid, "", "synced",
-                    {"tiktok_status": order.status, "units": _units(order), "recovered": "found by external id"},
+        recovered = OrderMemory(tiktok_status=order.status, units=_units(order), recovered="found by external id")
+        link = Link("order", shop_id, order.id, found, record_type, eid, "", "synced", recovered.dump(),
                     self.clock.now())
         self.store.links.upsert(link)
         self.store.audit.record("worker", "order.recovered", entity=order_key(shop_id, order.id),
@@ -630,7 +631,7 @@ class OrderSync:
             for oid, updated in found:
                 ts = int(updated.timestamp()) if updated else 0
                 link = links.get(oid)
-                if link and int(link.data.get("tiktok_update_time") or 0) >= ts and ts:
+                if link and OrderMemory.parse(link.data).update_time >= ts and ts:
                     continue
                 specs.append(sync_spec(shop.id, oid, idempotency_key=f"{KIND_SYNC}:poll:{shop.id}:{oid}:{ts}",
                                        reason="poll", priority=80))
@@ -650,22 +651,24 @@ class OrderSync:
         settings = self.settings_for(shop_id)
         if not settings.deposit.enabled:
             raise SkippableError("customer deposits are switched off in orders.yaml")
+        memory = OrderMemory.parse(link.data)
         if settings.customer.strategy == "generic":
             customer = settings.customer.generic_id
         else:
-            record_link = self.store.links.get("customer", shop_id, str(link.data.get("buyer") or ""))
+            record_link = self.store.links.get("customer", shop_id, memory.buyer or "")
             customer = record_link.netsuite_id if record_link else None
         if not customer:
             raise NeedsHumanError(f"no NetSuite customer known for order {order_id}'s deposit",
                                   code="CUSTOMER_CONFLICT", owner="ops",
                                   fix_hint="Replay the order's sync first, then this job.",
                                   entity=order_key(shop_id, order_id))
-        currency = settings.currencies.get(str(link.data.get("currency") or "").upper())
-        created = link.data.get("created_at")
-        tran_date = posting_date(datetime.fromtimestamp(int(created), UTC), self.zone(shop_id)).isoformat() \
+        currency = settings.currencies.get((memory.currency or "").upper())
+        created = memory.created_at
+        tran_date = posting_date(datetime.fromtimestamp(created, UTC), self.zone(shop_id)).isoformat() \
             if created else None
         body = deposit_record(settings, shop_id=shop_id, order_id=order_id, sales_order_id=link.netsuite_id,
-                              customer=customer, amount=Decimal(str(link.data.get("expected_total") or "0")),
+                              customer=customer,
+                              amount=memory.expected_total if memory.expected_total is not None else Decimal(0),
                               currency=currency, tran_date=tran_date)
         dep_id = self.netsuite.upsert_record("customerDeposit", body["externalId"], jsonable(body))
         return {"customer_deposit": dep_id}
@@ -725,14 +728,8 @@ def _write_error(result: WriteResult, order_id: str) -> Exception:
     err = result.error or {}
     code = str(err.get("code") or "")
     ev = Evidence.of("netsuite", "upsert order", code=code or None, details={"error": err, "order_id": order_id})
-    outcome = classify_http("netsuite", None, code)
-    message = f"NetSuite refused order {order_id}: {err.get('message') or code or 'unknown error'}"
-    if outcome == "fatal" and code not in ("INVALID_CONTENT",):
-        # A business refusal (closed period, customer conflict, …) is for a person, not a bug.
-        return NeedsHumanError(message, code=code or "NETSUITE_REFUSED", owner="ops", evidence=ev,
-                               fix_hint="Read NetSuite's message in the evidence, fix the record or the mapping "
-                               "spec, then replay.")
-    return error_for(outcome, message, ev)
+    path = err.get("path")
+    return netsuite_order_error(order_id, code, str(err.get("message") or ""), ev, path=str(path) if path else None)
 
 
 # --- jobs ----------------------------------------------------------------------------------------

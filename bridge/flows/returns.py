@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.clock import Clock
+from bridge.domain.keys import order_key
+from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import Return
 from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
 from bridge.flows.accounting import policy_for
@@ -63,9 +65,6 @@ CLOSED = frozenset({"REFUND_OR_RETURN_REQUEST_REJECT", "RETURN_OR_REFUND_REQUEST
 REFUNDED = frozenset({"RETURN_OR_REFUND_REQUEST_COMPLETE", "REPLACEMENT_REQUEST_REFUND_SUCCESS"})
 DOCUMENT = {"credit_memo": "creditMemo", "cash_refund": "cashRefund"}
 
-
-def order_key(shop_id: str, order_id: str) -> str:
-    return f"order:{shop_id}:{order_id}"
 
 
 def route_return(event: InboundEvent) -> list[JobSpec]:
@@ -151,7 +150,7 @@ class ReturnSync:
         link = self.store.links.get("return", shop_id, return_id)
         state: dict[str, Any] = dict(link.data) if link else {}
         status = ret.return_status
-        currency = str(order_link.data.get("currency") or ret.refund_amount.currency or "USD")
+        currency = OrderMemory.parse(order_link.data).currency or ret.refund_amount.currency or "USD"
         actions: list[str] = []
         ra = settings.return_authorization
         wants_ra = ra.enabled and ret.return_type == "RETURN_AND_REFUND" and (

@@ -31,6 +31,7 @@ from typing import Any
 
 from bridge.clock import Clock
 from bridge.domain.finance import ZERO, Payment, Statement, StatementSummary
+from bridge.domain.order_memory import OrderMemory
 from bridge.errors import NeedsHumanError, RetriableError
 from bridge.logs import correlation_id
 from bridge.mapping.accounting import posting_date, statement_posting_date
@@ -315,13 +316,11 @@ class SettlementService:
         for i in range(0, len(ids), 500):
             links = self.store.links.get_many("order", shop_id, ids[i:i + 500])
             for oid, link in links.items():
-                d = link.data
+                memory = OrderMemory.parse(link.data)
                 out[oid] = OrderRef(
-                    netsuite_id=link.netsuite_id,
-                    expected_total=Decimal(str(d["expected_total"])) if d.get("expected_total") is not None else None,
-                    platform_funded=Decimal(str(d["platform_funded"])) if d.get("platform_funded") is not None
-                    else None,
-                    currency=str(d.get("currency") or ""), record_type=link.netsuite_type, status=link.status)
+                    netsuite_id=link.netsuite_id, expected_total=memory.expected_total,
+                    platform_funded=memory.platform_funded, currency=memory.currency or "",
+                    record_type=link.netsuite_type, status=link.status)
         return out
 
     def _surface_checks(self, shop_id: str, stmt: Statement, failures: Sequence[Mapping[str, Any]],
@@ -507,7 +506,7 @@ class SettlementService:
         against) would recognise the revenue a second time. Nothing is posted; finance decides."""
         links = self.store.links.get_many("order", shop_id, sorted({ln.order_id for ln in lines}))
         billed = [(ln, links[ln.order_id]) for ln in lines if ln.transaction_id not in covered
-                  and ln.order_id in links and links[ln.order_id].data.get("invoice_id")]
+                  and ln.order_id in links and OrderMemory.parse(links[ln.order_id].data).invoice_id]
         if not billed:
             return
         document = "customer deposit" if settings.mode == "customer_deposits" else "open invoice"
@@ -521,7 +520,8 @@ class SettlementService:
             + "so the payout can settle it, then replay; nothing of this statement was posted.",
             evidence=evidence("bridge", "settle order documents", statement_id=statement_id, mode=settings.mode,
                               orders=[{"order_id": ln.order_id, "transaction_id": ln.transaction_id,
-                                       "sales_order": link.netsuite_id, "invoice": link.data.get("invoice_id")}
+                                       "sales_order": link.netsuite_id,
+                                       "invoice": OrderMemory.parse(link.data).invoice_id}
                                       for ln, link in billed[:50]]))
 
     # -- posting payouts ---------------------------------------------------------------------------
@@ -549,8 +549,6 @@ class SettlementService:
                                                        r.payable) for r in rows])
         if failures and settings.checks.on_failure == "hold" and not force:
             return "held", None, {"reason": "failed checks", "checks": sorted({f.code for f in failures})}
-        if pay.amount <= 0:
-            return "skipped", None, {"reason": f"nothing paid out ({pay.amount} {pay.currency})"}
         documents: list[OrderDocument] = []
         coverages: list[Coverage] = []
         for r in rows:
@@ -559,10 +557,18 @@ class SettlementService:
                 coverages.append(Coverage.from_dict(c))
         if settings.mode == "customer_deposits":
             documents = [d for c in coverages for d in c.documents if d.kind == "customerDeposit"]
+        if pay.amount <= 0 and not coverages:
+            return "skipped", None, {"reason": f"nothing paid out ({pay.amount} {pay.currency})"}
         zone = self.zone(shop_id)
-        dep = build_deposit(pay, settings, documents=documents, statement_ids=[r.statement_id for r in rows],
-                            entity=payout_key(shop_id, payment_id),
+        dep = build_deposit(replace(pay, amount=max(pay.amount, ZERO)), settings, documents=documents,
+                            statement_ids=[r.statement_id for r in rows], entity=payout_key(shop_id, payment_id),
                             default_date=posting_date(self.clock.now(), zone), time_zone=zone)
+        if pay.amount <= 0:
+            # TikTok settled these orders' sales in a statement that nets to nothing paid: no money reaches
+            # the bank, yet the order documents must leave undeposited funds — deposited into the clearing
+            # account, where the statement's journal left what TikTok owes for them (docs/accounting.md)
+            dep = replace(dep, account=str(settings.clearing_account), amount=sum(
+                (d.receipt for d in documents), ZERO), clearing=ZERO)
         return "post", dep, {"coverage": coverages, "statements": [r.statement_id for r in rows],
                              "failures": failures}
 
@@ -600,10 +606,12 @@ class SettlementService:
         if settings.mode == "invoices":
             documents = self._customer_payments(shop_id, pay, settings, detail["coverage"], dep.tran_date,
                                                 dep.currency_id)
-            dep = replace(dep, documents=tuple(documents), clearing=pay.amount - sum(
-                (d.amount for d in documents), ZERO))
+            applied = sum((d.amount for d in documents), ZERO)
+            dep = replace(dep, documents=tuple(documents), clearing=pay.amount - applied) if pay.amount > 0 else \
+                replace(dep, documents=tuple(documents), amount=applied, clearing=ZERO)
         rec = PostingRecord(shop_id=shop_id, kind="deposit", source="payment", source_id=payment_id, seq=0,
-                            external_id=dep.external_id, record_type="deposit", amount=dep.amount,
+                            external_id=dep.external_id, record_type="deposit",
+                            amount=dep.amount if pay.amount > 0 else pay.amount,  # what TikTok paid
                             currency=dep.currency, tran_date=dep.tran_date.isoformat(),
                             content_hash=pay.content_hash(), body_hash=dep.body_hash(),
                             detail={"statements": detail["statements"], "clearing": str(dep.clearing),

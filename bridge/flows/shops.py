@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bridge.domain.keys import shop_key
 from bridge.errors import NeedsHumanError, RetriableError, SkippableError
 from bridge.logs import correlation_id
 from bridge.ports.clock import Clock
 from bridge.ports.jobs import InboundEvent, JobContext
-from bridge.ports.tiktok import TikTokTokens
+from bridge.ports.tiktok import REAUTHORIZE_CODE, REAUTHORIZE_HINT, TikTokTokens
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.tiktok.models import parse_time
-from bridge.tiktok.oauth import REAUTHORIZE_CODE, REAUTHORIZE_HINT
 
 log = logging.getLogger("bridge.flows.shops")
 
@@ -43,7 +43,7 @@ def route_deauthorization(ev: InboundEvent) -> list[JobSpec]:
     if not shop_id:
         return []
     data = ev.data.get("data") or {}
-    return [JobSpec(kind=KIND_DEAUTHORIZED, key=f"shop:{shop_id}",
+    return [JobSpec(kind=KIND_DEAUTHORIZED, key=shop_key(shop_id),
                     payload={"shop_id": shop_id, "message": str(data.get("message") or "")[:500],
                              "event_id": ev.event_id},
                     idempotency_key=f"{KIND_DEAUTHORIZED}:{ev.event_id}", priority=10)]
@@ -54,7 +54,7 @@ def route_expiring(ev: InboundEvent) -> list[JobSpec]:
     if not shop_id:
         return []
     data = ev.data.get("data") or {}
-    return [JobSpec(kind=KIND_EXPIRING, key=f"shop:{shop_id}",
+    return [JobSpec(kind=KIND_EXPIRING, key=shop_key(shop_id),
                     payload={"shop_id": shop_id, "expiration_time": str(data.get("expiration_time") or ""),
                              "message": str(data.get("message") or "")[:500], "event_id": ev.event_id},
                     idempotency_key=f"{KIND_EXPIRING}:{ev.event_id}")]
@@ -80,12 +80,12 @@ class ShopLifecycle:
             raise SkippableError(f"deauthorization for unknown shop {shop_id}")
         if shop.status != "deauthorized":
             self.store.shops.set_status(shop_id, "deauthorized")
-        self.store.audit.record("tiktok", "shop.deauthorized", entity=f"shop:{shop_id}",
+        self.store.audit.record("tiktok", "shop.deauthorized", entity=shop_key(shop_id),
                              detail={"name": shop.name, "previous_status": shop.status,
                                      "message": ctx.payload.get("message", "")},
                              correlation_id=ctx.job.correlation_id or correlation_id())
         self.store.exceptions.raise_(
-            code="TIKTOK_SHOP_DEAUTHORIZED", owner="admin", shop_id=shop_id, entity=f"shop:{shop_id}",
+            code="TIKTOK_SHOP_DEAUTHORIZED", owner="admin", shop_id=shop_id, entity=shop_key(shop_id),
             title=f"TikTok shop {shop.name or shop_id} removed the bridge's authorization; its flows are stopped",
             fix_hint="If this was intended, resolve this exception. Otherwise the seller must authorize again: "
                      + self.hint(),
@@ -106,7 +106,7 @@ class ShopLifecycle:
         label = when.strftime("%Y-%m-%d %H:%M UTC") if when else "soon"
         name = shop.name if shop is not None and shop.name else shop_id
         self.store.exceptions.raise_(
-            code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop_id, entity=f"shop:{shop_id}",
+            code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop_id, entity=shop_key(shop_id),
             title=f"TikTok authorization of shop {name} expires {label}",
             fix_hint="Authorize again before it expires (the flows stop when it does): " + self.hint(),
             evidence={"expiration_time": ctx.payload.get("expiration_time", ""),
@@ -128,7 +128,7 @@ class ShopLifecycle:
             seller = shop.open_id or shop.id
             if shop.refresh_expires_at is not None and shop.refresh_expires_at - REAUTHORIZE_WARNING <= now:
                 self.store.exceptions.raise_(
-                    code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop.id, entity=f"shop:{shop.id}",
+                    code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop.id, entity=shop_key(shop.id),
                     title=f"TikTok authorization of shop {shop.name or shop.id} expires "
                           f"{shop.refresh_expires_at:%Y-%m-%d}",
                     fix_hint="Authorize again before it expires: " + self.hint(),
@@ -144,7 +144,7 @@ class ShopLifecycle:
             except NeedsHumanError as exc:
                 failed.append(shop.id)
                 self.store.exceptions.raise_(
-                    code=exc.code or REAUTHORIZE_CODE, owner=exc.owner, shop_id=shop.id, entity=f"shop:{shop.id}",
+                    code=exc.code or REAUTHORIZE_CODE, owner=exc.owner, shop_id=shop.id, entity=shop_key(shop.id),
                     title=f"TikTok token of shop {shop.name or shop.id} cannot be refreshed",
                     fix_hint=exc.fix_hint or self.hint(), evidence=exc.evidence.as_dict(),
                     correlation_id=ctx.job.correlation_id,

@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -66,6 +66,8 @@ def figure_of(component: str) -> str:
     group, _, name = component.partition(".")
     if component == "reserve":
         return "reserve"
+    if group == "receivable":  # receivable modes: the journal's lines beside the order documents
+        return {"platform_discount": "discounts", "sales_tax": "taxes"}.get(name, "other")
     if group == "revenue":
         if name.startswith("refund_"):
             return "refunds"
@@ -94,11 +96,20 @@ class GlLine:
     credit: Decimal
     order_id: str = ""
     memo: str = ""
+    currency: str = ""  # the document's currency (ISO code); "" when the reader does not know it
+    rate: Decimal = Decimal(1)  # the document's exchange rate to the subsidiary's base currency
 
     @property
     def amount(self) -> Decimal:
         """Seller's sign: a credit is positive."""
         return self.credit - self.debit
+
+    def in_document_currency(self) -> GlLine:
+        """The line in its document's currency: ``transactionaccountingline`` holds the subsidiary's base
+        currency; NetSuite's own exchange rate on the document converts it back (to the cent)."""
+        if self.rate == 1 or self.rate <= 0:
+            return self
+        return replace(self, debit=_q(self.debit / self.rate), credit=_q(self.credit / self.rate), rate=Decimal(1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +211,7 @@ class SubjectAudit:
     figures: tuple[FigureRow, ...]
     accounts: tuple[AccountRow, ...]
     findings: tuple[Finding, ...] = ()
+    basis: str = ""  # in which currency TikTok's figures and NetSuite's GL were compared, and how
 
     @property
     def difference(self) -> Decimal:
@@ -278,6 +290,9 @@ class AuditReport:
             "clearing": {"balance": str(self.clearing_balance), "expected": str(self.clearing_expected),
                          "residue": str(self.clearing_residue)},
             "receivable_residue": str(self.receivable_residue),
+            "currencies": sorted({s.currency for s in (*self.statements, *self.payouts) if s.currency}),
+            "comparison": [{"kind": s.kind, "id": s.id, "currency": s.currency, "basis": s.basis}
+                           for s in (*self.statements, *self.payouts)],
             "difference": str(_q(self.difference)),
             "findings": [f.as_dict() for f in self.findings],
         }
@@ -293,6 +308,7 @@ class _Doc:
     period: str
     order_id: str
     lines: list[GlLine] = field(default_factory=list)
+    rates: tuple[Decimal, ...] = ()
 
 
 def period_of(day: date | None, periods: Sequence[Period]) -> str:
@@ -320,13 +336,35 @@ def _label(doc: _Doc) -> str:
     return f"{doc.type} {doc.external_id or '#' + doc.transaction} (id {doc.transaction})"
 
 
+def _name(doc: _Doc) -> str:
+    """How a finding names a document: its external id, else (made outside the bridge) type and internal id."""
+    return doc.external_id or f"{doc.type} #{doc.transaction}"
+
+
+def _basis(currency: str, docs: Sequence[_Doc], converted: set[str]) -> tuple[str, list[_Doc]]:
+    """In which currency one statement or payout is compared, and the documents in another currency
+    (never mixed in: each is named instead)."""
+    cur = currency.upper()
+    foreign = [d for d in docs if d.lines and d.lines[0].currency and d.lines[0].currency.upper() != cur]
+    if not docs:
+        return f"{cur}: TikTok's figures (NetSuite holds no document for it)", foreign
+    rates = sorted({str(r) for d in docs if d.transaction in converted for r in d.rates})
+    if rates:
+        return (f"{cur}: NetSuite's GL converted from the subsidiary's base currency at the documents' own "
+                f"exchange rate ({', '.join(rates)})"), foreign
+    return f"{cur}: NetSuite's GL as posted (the documents' currency is the subsidiary's base currency)", foreign
+
+
 class _Figures:
     """Attribute a document's GL lines to report figures."""
 
     def __init__(self, accounts: AuditAccounts) -> None:
         self.by_account: dict[str, set[str]] = defaultdict(set)
+        self.primary: dict[str, set[str]] = defaultdict(set)  # from TikTok's own components only
         for comp, acct in accounts.component_account.items():
             self.by_account[acct].add(figure_of(comp))
+            if not comp.startswith("receivable."):
+                self.primary[acct].add(figure_of(comp))
         self.by_memo = {memo: figure_of(comp) for comp, memo in accounts.labels.items()}
         self.accounts = accounts
 
@@ -340,7 +378,10 @@ class _Figures:
             return self.by_memo.get(ln.memo, "clearing")
         if len(figs) == 1:
             return next(iter(figs))
-        return self.by_memo.get(ln.memo, "unattributed")
+        if ln.memo in self.by_memo:
+            return self.by_memo[ln.memo]
+        primary = self.primary.get(ln.account, set())
+        return next(iter(primary)) if len(primary) == 1 else "unattributed"
 
 
 def audit(
@@ -352,10 +393,20 @@ def audit(
     shop_id: str = "",
     mode: str = "summary",
     periods: Sequence[Period] = (),
+    tax_rate: Decimal | None = None,
 ) -> AuditReport:
-    """Compare TikTok's statements and payouts with NetSuite's GL lines (see the module docstring)."""
+    """Compare TikTok's statements and payouts with NetSuite's GL lines (see the module docstring).
+
+    ``tax_rate``: the shop's prices include tax (VAT) at this rate: TikTok's gross sales, discounts and
+    shipping hold it, while an invoice posts them net and the VAT on one line. The VAT of each net
+    line (at the rate, to the cent) goes back to its figure; what the rounding leaves to gross sales."""
     gl = list(gl)
+    converted = {ln.transaction: ln.rate for ln in gl if ln.rate != 1 and ln.rate > 0}
+    if converted:  # compare in the documents' own currency, converted at NetSuite's exchange rate
+        gl = [ln.in_document_currency() for ln in gl]
     docs = _docs(gl)
+    for tid, rate in converted.items():
+        docs[tid].rates = (rate,)
     figs = _Figures(accounts)
     settlement_accounts = set(accounts.component_account.values())
     by_statement: dict[str, list[_Doc]] = defaultdict(list)
@@ -415,8 +466,10 @@ def audit(
         for oid in s.orders:
             order_statements[oid].append(s.id)
         mine = sorted(by_statement.get(s.id, []), key=lambda d: (len(d.external_id), d.external_id))
+        basis, foreign = _basis(s.currency, mine, set(converted))
+        s_findings: list[Finding] = [_foreign(subject, d, f"statement {s.id}", s.currency) for d in foreign]
+        mine = [d for d in mine if d not in foreign]
         base = [d for d in mine if not _STMT.match(d.external_id).group("n")]  # type: ignore[union-attr]
-        s_findings: list[Finding] = []
         if base:
             posted_statements.add(s.id)
         if not base and any(expected.values()):
@@ -454,7 +507,7 @@ def audit(
             fig_netsuite[fr.figure] += fr.netsuite
         findings += s_findings
         stmt_out.append(SubjectAudit("statement", s.id, s.currency, tuple(d.external_id for d in mine), fig_rows,
-                                     rows, tuple(s_findings)))
+                                     rows, tuple(s_findings), basis))
 
     # -- payouts ------------------------------------------------------------------------------------
     pay_out: list[SubjectAudit] = []
@@ -462,7 +515,9 @@ def audit(
     for p in payouts:
         subject = f"payout:{p.id}"
         mine = by_payout.get(p.id, [])
-        p_findings: list[Finding] = []
+        basis, foreign = _basis(p.currency, mine, set(converted))
+        p_findings: list[Finding] = [_foreign(subject, d, f"payout {p.id}", p.currency) for d in foreign]
+        mine = [d for d in mine if d not in foreign]
         expected = defaultdict(lambda: ZERO)
         bank = accounts.bank.get(p.currency.upper(), "")
         due = p.status == "PAID" and not p.exchanged and p.amount > 0
@@ -499,7 +554,7 @@ def audit(
         fig_netsuite["payout"] += ns_payout
         findings += p_findings
         pay_out.append(SubjectAudit("payout", p.id, p.currency, tuple(d.external_id for d in mine),
-                                    (FigureRow("payout", tk_payout, ns_payout),), rows, tuple(p_findings)))
+                                    (FigureRow("payout", tk_payout, ns_payout),), rows, tuple(p_findings), basis))
 
     # -- orders -------------------------------------------------------------------------------------
     order_out: list[SubjectAudit] = []
@@ -528,8 +583,10 @@ def audit(
         if mode != "summary" and len(revenue_docs) > 1:
             o_findings.append(Finding("DOUBLE_COUNT", subject, f"TikTok order {oid} is billed {len(revenue_docs)} "
                                       f"times: {', '.join(_label(d) for d in revenue_docs)}",
-                                      tuple(d.external_id for d in revenue_docs)))
+                                      tuple(_name(d) for d in revenue_docs)))
         tk_sale = tk_orders.get(oid, {}).get("gross_sales", ZERO)
+        settled_sale = tk_sale > 0
+        vat_posted = vat_given = ZERO
         if mode != "summary" and mine and tk_sale > 0 and not any(d.type in REVENUE_TYPES for d in mine):
             stmts = order_statements.get(oid, [])
             o_findings.append(Finding(
@@ -541,9 +598,17 @@ def audit(
                 audited_docs.add(d.transaction)
                 for ln in d.lines:
                     actual_total[key(ln.account)] += ln.amount
-                    docs_on[key(ln.account)].add(d.external_id)
-                    if d.type in REVENUE_TYPES and ln.account in settlement_accounts:  # the invoice's revenue
-                        ns_fig[figs.of(ln)] += ln.amount
+                    docs_on[key(ln.account)].add(_name(d))
+                    if d.type in REVENUE_TYPES and ln.account in settlement_accounts and settled_sale:
+                        f = figs.of(ln)  # the invoice's part of the sale TikTok settled in the window
+                        if tax_rate is not None and f == "taxes":
+                            vat_posted += ln.amount
+                            continue
+                        if tax_rate is not None and f in ("gross_sales", "discounts", "shipping"):
+                            vat = _q(ln.amount * tax_rate)
+                            vat_given += vat
+                            ns_fig[f] += vat
+                        ns_fig[f] += ln.amount
             flagged = []
             for ln in d.lines:
                 if ln.account not in settlement_accounts:
@@ -554,17 +619,30 @@ def audit(
                     flagged.append(ln)
                     ns_fig[f] += ln.amount
                     actual[key(ln.account)] += ln.amount
-                    doc_accounts[key(ln.account)].add(d.external_id)
-            if not flagged:
-                continue
-            amount = sum((ln.amount for ln in flagged), ZERO)
+                    doc_accounts[key(ln.account)].add(_name(d))
             stmts = order_statements.get(oid, [])
             where = (f"already in the settlement journal of statement {', '.join(stmts)}" if stmts
                      else "which the settlement journal posts")
+            if mode == "summary" and d.type in REVENUE_TYPES:
+                # revenue comes from the statement: any invoice or cash sale of a TikTok order (the bridge
+                # never bills in this mode; an admin's billing run does) recognises it a second time
+                billed = sum((ln.amount for ln in d.lines if ln.amount > 0 or ln.account not in accounts.receivable),
+                             ZERO)
+                who = "" if d.external_id.startswith("TTS-") else " (billed outside the bridge)"
+                o_findings.append(Finding(
+                    "DOUBLE_COUNT", subject, f"{_label(d)}{who} bills TikTok order {oid} for {billed} of revenue; "
+                    f"in {mode} mode the statement recognises it, {where}",
+                    (_name(d), *(f"TTS-STMT-{x}" for x in stmts)), billed))
+                continue
+            if not flagged:
+                continue
+            amount = sum((ln.amount for ln in flagged), ZERO)
             hit = ", ".join(accounts.name(a) for a in sorted({ln.account for ln in flagged}))
             o_findings.append(Finding("DOUBLE_COUNT", subject, f"{_label(d)} for TikTok order {oid} posts {amount} "
-                                      f"to {hit}, {where}", (d.external_id, *(f"TTS-STMT-{x}" for x in stmts)),
+                                      f"to {hit}, {where}", (_name(d), *(f"TTS-STMT-{x}" for x in stmts)),
                                       amount))
+        if vat_posted or vat_given:
+            ns_fig["gross_sales"] += vat_posted - vat_given  # the rounding of the VAT split
         rows = _account_rows(defaultdict(lambda: ZERO), actual, accounts, figs, doc_accounts)
         for r in rows if mode == "summary" else ():
             actual_total[r.account] += r.netsuite
@@ -577,7 +655,7 @@ def audit(
         fig_rows = tuple(FigureRow(f, tk.get(f, ZERO), ns_fig.get(f, ZERO)) for f in FIGURES[:-1]
                          if tk.get(f) or ns_fig.get(f))
         findings += o_findings
-        order_out.append(SubjectAudit("order", oid, currency_of.get(oid, ""), tuple(d.external_id for d in mine),
+        order_out.append(SubjectAudit("order", oid, currency_of.get(oid, ""), tuple(_name(d) for d in mine),
                                       fig_rows, rows, tuple(o_findings)))
 
     # -- residue ------------------------------------------------------------------------------------
@@ -590,7 +668,9 @@ def audit(
     journaled = [s for s in statements if s.id in posted_statements]
     reserve_held = -sum((s.components.get("reserve", ZERO) for s in journaled), ZERO) if reserve_on_clearing else ZERO
     unpaid = sum((s.payable for s in journaled if s.payment_id not in paid_payouts), ZERO)
-    settled_orders = {oid for s in statements if s.payment_id in paid_payouts for oid in s.orders}
+    # TikTok closed these payouts (a payout of nothing included): their orders' receivables must be empty
+    closed_payouts = paid_payouts | {p.id for p in payouts if p.status == "PAID" and not p.exchanged}
+    settled_orders = {oid for s in statements if s.payment_id in closed_payouts for oid in s.orders}
     # receivable modes: the sale of an order on a statement not paid out yet waits in the order's receivable
     # (its invoice's A/R, or its customer deposit's undeposited funds) until the payout's deposit collects it,
     # not in clearing (the journal left the sale out): TikTok owes it through those documents
@@ -599,6 +679,11 @@ def audit(
         for oid in sorted({oid for s in journaled if s.payment_id not in paid_payouts for oid in s.orders}
                           - settled_orders):
             awaiting -= sum((ln.amount for d in by_order.get(oid, []) for ln in d.lines
+                             if ln.account in accounts.receivable), ZERO)
+        # a payout of nothing (its statements net to zero or less) deposits its orders' documents into the
+        # clearing account instead of the bank: they no longer wait in receivables
+        for pid in sorted({s.payment_id for s in journaled if s.payment_id not in closed_payouts}):
+            awaiting -= sum((ln.amount for d in by_payout.get(pid, []) for ln in d.lines
                              if ln.account in accounts.receivable), ZERO)
     clearing_expected = unpaid + reserve_held - awaiting
     extra = [ln for ln in on_clearing if ln.transaction not in audited_docs]
@@ -619,8 +704,8 @@ def audit(
                 if ln.account in accounts.receivable:
                     receivable_residue -= ln.amount
                     rec_docs.add(d.external_id)
-    for p in payouts:
-        for d in by_payout.get(p.id, []):
+    for pid in sorted(closed_payouts):
+        for d in by_payout.get(pid, []):
             for ln in d.lines:
                 if ln.account in accounts.receivable:
                     receivable_residue -= ln.amount
@@ -640,6 +725,13 @@ def audit(
     return AuditReport(shop_id, mode, tuple(stmt_out), tuple(pay_out), tuple(order_out), groups, totals,
                        clearing_balance, clearing_expected, receivable_residue, tuple(findings), len(gl),
                        tk_orders, currency_of)
+
+
+def _foreign(subject: str, doc: _Doc, what: str, currency: str) -> Finding:
+    cur = doc.lines[0].currency if doc.lines else ""
+    return Finding("DIFFERENCE", subject, f"{_label(doc)} is in {cur}, {what} in {currency}: the audit does not mix "
+                   "currencies (NetSuite's exchange rate on a document converts only to its own currency), so it is "
+                   "left out of the comparison", (_name(doc),), ZERO)
 
 
 def _role(account: str, accounts: AuditAccounts) -> str:

@@ -12,9 +12,10 @@ id or its exact name (``ttns locations pull`` lists both; ``ttns locations link`
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from bridge.mapping.specs import SpecModel, SpecProblem, spec_model
 
@@ -71,6 +72,38 @@ class ShopLocations(SpecModel):
         return out
 
 
+class FbtAdjustments(SpecModel):
+    """How TikTok's FBT stock becomes NetSuite's truth at the FBT locations (``ttns fulfillment
+    fbt-stock``, daily and on webhook 24). ``report``: differences are one exception for a person.
+    ``adjust``: a SKU whose difference is within both ``max_units`` and ``max_percent`` (of TikTok's
+    figure) is corrected by an inventory adjustment at the FBT location, posted to ``account``;
+    larger differences stay an exception for a person."""
+
+    policy: Literal["report", "adjust"] = "report"
+    max_units: int = Field(5, ge=0, description="largest difference (units) adjusted without a person")
+    max_percent: Decimal = Field(Decimal("10"), ge=0, description="largest difference (percent of TikTok's on-hand) "
+                                 "adjusted without a person")
+    account: NsId | None = Field(None, description="NetSuite account the adjustments post to (inventory shrinkage)")
+    subsidiary: NsId | None = Field(None, description="subsidiary of the adjustments (OneWorld accounts)")
+
+    @field_validator("max_percent", mode="before")
+    @classmethod
+    def _no_float(cls, v: object) -> object:
+        return str(v) if isinstance(v, float) else v
+
+    @model_validator(mode="after")
+    def _account(self) -> FbtAdjustments:
+        if self.policy == "adjust" and not self.account:
+            raise ValueError("fbt_adjustments.policy is adjust but no account is named | fix: set "
+                             "fbt_adjustments.account to the NetSuite account FBT adjustments post to")
+        return self
+
+    def within(self, difference: int, tiktok: int) -> bool:
+        """Whether a difference (TikTok minus NetSuite) is corrected without a person (pure)."""
+        d = abs(difference)
+        return d <= self.max_units and (tiktok > 0 and Decimal(d) * 100 <= self.max_percent * tiktok)
+
+
 @spec_model("locations")
 class LocationsSpec(SpecModel):
     version: Literal[1] = 1
@@ -79,6 +112,7 @@ class LocationsSpec(SpecModel):
         default_factory=list, description="NetSuite locations deliberately not sold on TikTok (doctor stays quiet)")
     ignore_warehouses: list[str] = Field(
         default_factory=list, description="TikTok warehouses deliberately not fed by the bridge (ids or names)")
+    fbt_adjustments: FbtAdjustments = Field(default_factory=FbtAdjustments)
 
     def extra_problems(self, file: str) -> list[SpecProblem]:
         out: list[SpecProblem] = []
@@ -92,4 +126,4 @@ class LocationsSpec(SpecModel):
                 or self.shops.get(ANY_SHOP) or ShopLocations())
 
 
-__all__ = ["ANY_SHOP", "LocationsSpec", "ShopLocations", "WarehouseLinkSpec"]
+__all__ = ["ANY_SHOP", "FbtAdjustments", "LocationsSpec", "ShopLocations", "WarehouseLinkSpec"]

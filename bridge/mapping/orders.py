@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
+from bridge.domain.keys import order_key
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
 from bridge.mapping.accounting import DEFAULT_ZONE, posting_date
@@ -179,6 +180,35 @@ def hold_reason(order: Order, staged: bool) -> str:
     return TIKTOK_HOLD if staged else ""
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every step of ``map_order`` reads: the order, its shop and spec, and its money rounding."""
+
+    order: Order
+    shop_id: str
+    settings: OrderSettings
+    entity: str
+    live: tuple[LineItem, ...]
+    cancelled: tuple[LineItem, ...]
+
+    def q(self, amount: Decimal) -> Decimal:
+        return quantize(amount, self.order.currency)
+
+
+@dataclass(frozen=True)
+class _Shipping:
+    lines: tuple[MappedLine, ...]
+    cost: Decimal | None  # the body's shippingCost (mode "body"); None when shipping is a line
+    platform_discount: Decimal
+
+
+@dataclass(frozen=True)
+class _Total:
+    expected: Decimal
+    computed: Decimal
+    rounding: Decimal
+
+
 def map_order(
     order: Order,
     *,
@@ -189,30 +219,73 @@ def map_order(
     time_zone: str = DEFAULT_ZONE,
 ) -> MappedOrder:
     """The NetSuite document for ``order`` under ``settings`` (pure; raises for human fixes).
-    ``tranDate`` is the day the buyer paid (else placed) the order in ``time_zone``."""
+    ``tranDate`` is the day the buyer paid (else placed) the order in ``time_zone``.
+
+    The steps, in order: product lines, discount lines, shipping, tax, other buyer-paid fees, the
+    reconciliation to TikTok's total, the record body, its item rows, the customer."""
     staged = gate(order, settings)
     hold = hold_reason(order, staged)
-    entity = f"order:{shop_id}:{order.id}"
-    currency = order.currency
-
-    def q(d: Decimal) -> Decimal:
-        return quantize(d, currency)
-
-    attrs = _order_attrs(order)
-    pay = order.payment
-
-    live: list[LineItem] = [li for li in order.line_items if not li.cancelled]
-    cancelled = [li for li in order.line_items if li.cancelled]
+    live = tuple(li for li in order.line_items if not li.cancelled)
     if not live:
         raise SkippableError("every line item of the order is cancelled")
+    ctx = _Context(order, shop_id, settings, order_key(shop_id, order.id), live,
+                   tuple(li for li in order.line_items if li.cancelled))
 
-    # -- products: one NetSuite line per SKU and unit rate, quantity = units -------------------
+    lines = _product_lines(ctx, items)
+    discounts, platform_disc = _discount_lines(ctx)
+    shipping = _shipping(ctx)
+    lines, shipping_cost, tax_total = _tax(ctx, [*lines, *discounts, *shipping.lines], shipping.cost)
+    lines += _fee_lines(ctx)
+    total = _reconcile(ctx, lines, shipping_cost, tax_total)
+    if total.rounding:
+        lines.append(MappedLine("rounding", settings.rounding.item or "", 1, total.rounding, total.rounding,
+                                description="Rounding (TikTok total)"))
+
+    record, location = _record_body(ctx, staged, hold, time_zone, shipping_cost)
+    record["item"] = {"items": _item_rows(ctx, lines, location)}
+    customer, cust_ext = _customer(order, shop_id, settings, staged)
+    if customer_id:
+        record["entity"] = {"id": customer_id}
+    elif cust_ext is None:
+        assert settings.customer.generic_id
+        record["entity"] = ns_ref(settings.customer.generic_id)
+
+    platform_funded = ctx.q(platform_disc + shipping.platform_discount)
+    digest = json_digest({"record": record, "customer": customer, "type": settings.record_type})
+    notes = []
+    if ctx.cancelled:
+        notes.append(f"{len(ctx.cancelled)} cancelled unit(s) left off")
+    if platform_funded:
+        notes.append(f"{platform_funded} {order.currency} funded by TikTok (reimbursed in settlement)")
+    return MappedOrder(
+        shop_id=shop_id,
+        order_id=order.id,
+        external_id=record["externalId"],
+        record_type=settings.record_type,
+        record=record,
+        customer=customer,
+        customer_external_id=cust_ext,
+        lines=tuple(lines),
+        expected_total=total.expected,
+        computed_total=total.computed + total.rounding,
+        rounding=total.rounding,
+        platform_funded=platform_funded,
+        staged=staged,
+        content_hash=digest,
+        notes=tuple(notes),
+    )
+
+
+def _product_lines(ctx: _Context, items: Mapping[str, ItemRef]) -> list[MappedLine]:
+    """One NetSuite line per item and unit rate, quantity = units (SKUs the SKU rule joins share one
+    line); an unknown or inactive item needs a person."""
+    order, settings = ctx.order, ctx.settings
     seller_in_rate = settings.discounts.seller.mode == "line_rate"
     platform_in_rate = settings.discounts.platform.mode == "line_rate"
     missing: list[str] = []
     inactive: list[str] = []
     groups: dict[tuple[str, Decimal], list[LineItem]] = {}
-    for li in live:
+    for li in ctx.live:
         sku = li.seller_sku.strip()
         if not sku:
             missing.append(f"(no seller SKU on TikTok SKU {li.sku_id})")
@@ -229,7 +302,7 @@ def map_order(
             rate -= li.seller_discount
         if platform_in_rate:
             rate -= li.platform_discount
-        groups.setdefault((ref.id, rate), []).append(li)  # SKUs the SKU rule joins share one line
+        groups.setdefault((ref.id, rate), []).append(li)
     if missing:
         raise NeedsHumanError(
             f"{len(set(missing))} SKU(s) of order {order.id} have no NetSuite item: {', '.join(sorted(set(missing)))}",
@@ -238,7 +311,7 @@ def map_order(
             fix_hint="Create the item in NetSuite with that SKU as its name/number, or pin the SKU to an item under "
             "match.overrides in catalog.yaml (per shop under shops.<id>.match.overrides), then replay.",
             evidence=Evidence.of("bridge", "map order", details={"skus": sorted(set(missing)), "order_id": order.id}),
-            entity=entity,
+            entity=ctx.entity,
         )
     if inactive:
         raise NeedsHumanError(
@@ -248,38 +321,47 @@ def map_order(
             fix_hint="Reactivate the item in NetSuite or pin the SKU to an active item under match.overrides in "
             "catalog.yaml, then replay.",
             evidence=Evidence.of("bridge", "map order", details={"skus": sorted(set(inactive))}),
-            entity=entity,
+            entity=ctx.entity,
         )
-
     lines: list[MappedLine] = []
     for (item_id, rate), units in sorted(groups.items(), key=lambda kv: (kv[1][0].seller_sku.strip(), kv[0][1])):
         qty = len(units)
         first = units[0]
-        sku = first.seller_sku.strip()
         desc = " - ".join(p for p in (first.product_name, first.sku_name) if p)
-        lines.append(MappedLine("product", item_id, qty, rate, q(rate * qty), sku,
+        lines.append(MappedLine("product", item_id, qty, rate, ctx.q(rate * qty), first.seller_sku.strip(),
                                 tuple(li.id for li in units), desc[:300]))
+    return lines
 
-    seller_disc = sum((li.seller_discount for li in live), ZERO)
-    platform_disc = sum((li.platform_discount for li in live), ZERO)
-    if settings.discounts.seller.mode == "discount_line" and seller_disc:
-        assert settings.discounts.seller.item
-        lines.append(MappedLine("discount", settings.discounts.seller.item, 1, -seller_disc, q(-seller_disc),
+
+def _discount_lines(ctx: _Context) -> tuple[list[MappedLine], Decimal]:
+    """The seller's and the platform's item discounts as lines (mode ``discount_line``), and the
+    platform's share (TikTok funds it)."""
+    discounts = ctx.settings.discounts
+    seller_disc = sum((li.seller_discount for li in ctx.live), ZERO)
+    platform_disc = sum((li.platform_discount for li in ctx.live), ZERO)
+    lines: list[MappedLine] = []
+    if discounts.seller.mode == "discount_line" and seller_disc:
+        assert discounts.seller.item
+        lines.append(MappedLine("discount", discounts.seller.item, 1, -seller_disc, ctx.q(-seller_disc),
                                 description="TikTok seller discount"))
-    if settings.discounts.platform.mode == "discount_line" and platform_disc:
-        assert settings.discounts.platform.item
-        lines.append(MappedLine("discount", settings.discounts.platform.item, 1, -platform_disc, q(-platform_disc),
+    if discounts.platform.mode == "discount_line" and platform_disc:
+        assert discounts.platform.item
+        lines.append(MappedLine("discount", discounts.platform.item, 1, -platform_disc, ctx.q(-platform_disc),
                                 description="TikTok platform discount (reimbursed by TikTok)"))
+    return lines, platform_disc
 
-    # -- shipping -----------------------------------------------------------------------------
+
+def _shipping(ctx: _Context) -> _Shipping:
+    """Shipping as a line (with its discounts) or as the body's shipping cost (mode ``body``)."""
+    pay, sp, q = ctx.order.payment, ctx.settings.shipping, ctx.q
     ship_paid = pay.shipping_fee
     ship_platform = pay.shipping_fee_platform_discount
     ship_original = pay.original_shipping_fee or (ship_paid + ship_platform + pay.shipping_fee_seller_discount
                                                   + pay.shipping_fee_cofunded_discount)
     # Derived so the parts always add up to what the buyer paid, whichever discount field TikTok used.
     ship_seller = ship_original - ship_platform - ship_paid
-    shipping_cost: Decimal | None = None
-    sp = settings.shipping
+    lines: list[MappedLine] = []
+    cost: Decimal | None = None
     if sp.mode == "line":
         assert sp.item
         if ship_original:
@@ -296,22 +378,27 @@ def map_order(
                 lines.append(MappedLine("discount", sp.platform_discount_item, 1, -ship_platform, q(-ship_platform),
                                         description="TikTok shipping discount (platform, reimbursed)"))
     else:
-        shipping_cost = ship_paid + (ship_platform if sp.platform_discount_item else ZERO)
+        cost = ship_paid + (ship_platform if sp.platform_discount_item else ZERO)
         if sp.platform_discount_item and ship_platform:
             lines.append(MappedLine("discount", sp.platform_discount_item, 1, -ship_platform, q(-ship_platform),
                                     description="TikTok shipping discount (platform, reimbursed)"))
+    return _Shipping(tuple(lines), cost, ship_platform)
 
-    # -- tax ----------------------------------------------------------------------------------
+
+def _tax(ctx: _Context, lines: list[MappedLine],
+         shipping_cost: Decimal | None) -> tuple[list[MappedLine], Decimal | None, Decimal]:
+    """Tax by the spec's mode: VAT taken out of inclusive prices, product and shipping tax lines, or
+    nothing (NetSuite's tax codes); returns the lines, the shipping cost and the order's tax total."""
+    pay, tx, currency = ctx.order.payment, ctx.settings.tax, ctx.order.currency
     tax_total = pay.tax
     ship_tax = pay.shipping_fee_tax
-    if cancelled:
-        product_tax = sum((li.tax for li in live), ZERO)
+    if ctx.cancelled:
+        product_tax = sum((li.tax for li in ctx.live), ZERO)
         tax_total = product_tax + ship_tax
     else:
         product_tax = pay.product_tax if pay.product_tax or not tax_total else tax_total - ship_tax
         if product_tax + ship_tax != tax_total:
             product_tax = tax_total - ship_tax
-    tx = settings.tax
     if tx.mode == "inclusive":
         assert tx.item and tx.rate is not None
         lines, shipping_cost, vat = split_inclusive(lines, shipping_cost, tx.rate, currency)
@@ -321,38 +408,50 @@ def map_order(
     if tx.mode in ("line", "inclusive"):
         assert tx.item
         if product_tax:
-            lines.append(MappedLine("tax", tx.item, 1, product_tax, q(product_tax), description="Sales tax (TikTok)"))
+            lines.append(MappedLine("tax", tx.item, 1, product_tax, ctx.q(product_tax),
+                                    description="Sales tax (TikTok)"))
         if ship_tax:
-            lines.append(MappedLine("tax", tx.shipping_item or tx.item, 1, ship_tax, q(ship_tax),
+            lines.append(MappedLine("tax", tx.shipping_item or tx.item, 1, ship_tax, ctx.q(ship_tax),
                                     description="Shipping tax (TikTok)"))
+    return lines, shipping_cost, tax_total
 
-    # -- other buyer-paid fees ----------------------------------------------------------------
+
+def _fee_lines(ctx: _Context) -> list[MappedLine]:
+    """Other buyer-paid fees (``FEE_FIELDS``) on the items orders.yaml names; an unnamed one needs a person."""
+    pay, settings = ctx.order.payment, ctx.settings
+    lines: list[MappedLine] = []
     unmapped_fees: dict[str, str] = {}
     for fee_field in sorted(FEE_FIELDS):
         amount = getattr(pay, fee_field)
-        if fee_field == "retail_delivery_fee" and cancelled:
-            amount = sum((li.retail_delivery_fee for li in live), ZERO) or amount
+        if fee_field == "retail_delivery_fee" and ctx.cancelled:
+            amount = sum((li.retail_delivery_fee for li in ctx.live), ZERO) or amount
         if not amount:
             continue
         fee_item = settings.fees.get(fee_field) or settings.fee_item  # type: ignore[call-overload]
         if not fee_item:
             unmapped_fees[fee_field] = str(amount)
             continue
-        lines.append(MappedLine("fee", fee_item, 1, amount, q(amount), description=fee_field.replace("_", " ")))
+        lines.append(MappedLine("fee", fee_item, 1, amount, ctx.q(amount), description=fee_field.replace("_", " ")))
     if unmapped_fees:
         raise NeedsHumanError(
-            f"order {order.id}: the buyer paid {', '.join(f'{k} {v}' for k, v in unmapped_fees.items())} "
-            f"{currency} and orders.yaml names no item for it",
+            f"order {ctx.order.id}: the buyer paid {', '.join(f'{k} {v}' for k, v in unmapped_fees.items())} "
+            f"{ctx.order.currency} and orders.yaml names no item for it",
             code="UNMAPPED_FEE", owner="admin",
             fix_hint="Set fee_item in orders.yaml (an other-charge item for buyer-paid TikTok fees; one fee can "
             "go elsewhere under fees.<field>), then replay.",
-            evidence=Evidence.of("bridge", "map order", details={"fees": unmapped_fees, "order_id": order.id}),
-            entity=entity)
+            evidence=Evidence.of("bridge", "map order", details={"fees": unmapped_fees, "order_id": ctx.order.id}),
+            entity=ctx.entity)
+    return lines
 
-    # -- reconcile to TikTok's total -----------------------------------------------------------
+
+def _reconcile(ctx: _Context, lines: list[MappedLine], shipping_cost: Decimal | None, tax_total: Decimal) -> _Total:
+    """NetSuite's lines against TikTok's total to the cent: a difference within ``rounding.max`` goes on
+    the rounding item, any other needs a person (never a wrong sales order)."""
+    order, settings, q = ctx.order, ctx.settings, ctx.q
+    pay, tx = order.payment, settings.tax
     expected = pay.total_amount
-    if cancelled:
-        expected -= sum((li.sale_price + li.tax + li.retail_delivery_fee for li in cancelled), ZERO)
+    if ctx.cancelled:
+        expected -= sum((li.sale_price + li.tax + li.retail_delivery_fee for li in ctx.cancelled), ZERO)
     if tx.mode == "none":
         expected -= tax_total
     expected = q(expected)
@@ -360,31 +459,34 @@ def map_order(
     if tx.mode == "taxcode":
         computed += q(tax_total)  # NetSuite computes its own tax; the flow reconciles after the write
     diff = expected - computed
-    rounding = ZERO
-    if diff:
-        rs = settings.rounding
-        if rs.item and abs(diff) <= rs.max:
-            rounding = diff
-            lines.append(MappedLine("rounding", rs.item, 1, diff, diff, description="Rounding (TikTok total)"))
-        else:
-            raise NeedsHumanError(
-                f"order {order.id}: NetSuite lines add up to {computed} {currency} but TikTok's total is {expected}",
-                code="TOTAL_MISMATCH",
-                owner="admin",
-                fix_hint="A buyer-paid amount is not mapped (see the breakdown): map it under fees/tax/shipping in "
-                "orders.yaml, or set rounding.item and rounding.max for small differences, then replay.",
-                evidence=Evidence.of("bridge", "reconcile order", details={
-                    "expected_total": str(expected), "computed_total": str(computed), "difference": str(diff),
-                    "payment": {k: str(v) for k, v in pay.model_dump().items() if isinstance(v, Decimal) and v},
-                    "lines": [{"kind": ln.kind, "item": ln.item_id, "amount": str(ln.amount)} for ln in lines],
-                }),
-                entity=entity,
-            )
+    if not diff:
+        return _Total(expected, computed, ZERO)
+    rs = settings.rounding
+    if rs.item and abs(diff) <= rs.max:
+        return _Total(expected, computed, diff)
+    raise NeedsHumanError(
+        f"order {order.id}: NetSuite lines add up to {computed} {order.currency} but TikTok's total is {expected}",
+        code="TOTAL_MISMATCH",
+        owner="admin",
+        fix_hint="A buyer-paid amount is not mapped (see the breakdown): map it under fees/tax/shipping in "
+        "orders.yaml, or set rounding.item and rounding.max for small differences, then replay.",
+        evidence=Evidence.of("bridge", "reconcile order", details={
+            "expected_total": str(expected), "computed_total": str(computed), "difference": str(diff),
+            "payment": {k: str(v) for k, v in pay.model_dump().items() if isinstance(v, Decimal) and v},
+            "lines": [{"kind": ln.kind, "item": ln.item_id, "amount": str(ln.amount)} for ln in lines],
+        }),
+        entity=ctx.entity,
+    )
 
-    # -- the record ---------------------------------------------------------------------------
-    ext_id = external_id(shop_id, order.id)
+
+def _record_body(ctx: _Context, staged: bool, hold: str, time_zone: str,
+                 shipping_cost: Decimal | None) -> tuple[dict[str, Any], str | None]:
+    """The record's body fields (everything but the item rows and the customer), and the location its
+    product lines ship from."""
+    order, shop_id, settings, entity = ctx.order, ctx.shop_id, ctx.settings, ctx.entity
+    attrs = _order_attrs(order)
     record: dict[str, Any] = {
-        "externalId": ext_id,
+        "externalId": external_id(shop_id, order.id),
         "otherRefNum": order.id,
         "memo": settings.memo.format(order_id=order.id, shop_id=shop_id)[:999],
         "custbody_ttns_order_id": order.id,
@@ -416,6 +518,7 @@ def map_order(
     if settings.sales_channel:
         record["salesChannel"] = ns_ref(settings.sales_channel)
     if settings.currencies:
+        currency = order.currency
         cur_id = settings.currencies.get(currency.upper())
         if cur_id is None:
             raise NeedsHumanError(
@@ -442,10 +545,10 @@ def map_order(
             record["memo"] = f"{record['memo']} - {type_rule.memo}"[:999]
     if order.release_date is not None and order.order_type in ("PRE_ORDER", "BACK_ORDER", "MADE_TO_ORDER"):
         record["shipDate"] = order.release_date.date().isoformat()
-    if sp.ship_method:
-        record["shipMethod"] = ns_ref(sp.ship_method)
+    if settings.shipping.ship_method:
+        record["shipMethod"] = ns_ref(settings.shipping.ship_method)
     if shipping_cost is not None:
-        record["shippingCost"] = q(shipping_cost)
+        record["shippingCost"] = ctx.q(shipping_cost)
     if not staged:
         addr = _address(order)
         if addr:
@@ -454,8 +557,13 @@ def map_order(
         value = _body_value(source, order, shop_id)
         if value not in (None, ""):
             record[field_id] = str(value)[:4000]
+    return record, location
 
-    item_lines: list[dict[str, Any]] = []
+
+def _item_rows(ctx: _Context, lines: list[MappedLine], location: str | None) -> list[dict[str, Any]]:
+    """The record's item rows: one per mapped line, product rows with their TikTok line-item ids."""
+    tx = ctx.settings.tax
+    rows: list[dict[str, Any]] = []
     for ln in lines:
         row: dict[str, Any] = {
             "item": ns_ref(ln.item_id),
@@ -474,40 +582,8 @@ def map_order(
                 row["taxCode"] = ns_ref(tx.taxcode)
         elif tx.mode == "taxcode" and tx.exempt_taxcode:
             row["taxCode"] = ns_ref(tx.exempt_taxcode)
-        item_lines.append(row)
-    record["item"] = {"items": item_lines}
-
-    customer, cust_ext = _customer(order, shop_id, settings, staged)
-    if customer_id:
-        record["entity"] = {"id": customer_id}
-    elif cust_ext is None:
-        assert settings.customer.generic_id
-        record["entity"] = ns_ref(settings.customer.generic_id)
-
-    platform_funded = q(platform_disc + ship_platform)
-    digest = json_digest({"record": record, "customer": customer, "type": settings.record_type})
-    notes = []
-    if cancelled:
-        notes.append(f"{len(cancelled)} cancelled unit(s) left off")
-    if platform_funded:
-        notes.append(f"{platform_funded} {currency} funded by TikTok (reimbursed in settlement)")
-    return MappedOrder(
-        shop_id=shop_id,
-        order_id=order.id,
-        external_id=ext_id,
-        record_type=settings.record_type,
-        record=record,
-        customer=customer,
-        customer_external_id=cust_ext,
-        lines=tuple(lines),
-        expected_total=expected,
-        computed_total=computed + rounding,
-        rounding=rounding,
-        platform_funded=platform_funded,
-        staged=staged,
-        content_hash=digest,
-        notes=tuple(notes),
-    )
+        rows.append(row)
+    return rows
 
 
 def _address(order: Order) -> dict[str, Any]:
@@ -544,7 +620,7 @@ def _customer(
             f"order {order.id} has no buyer user id, so no per-buyer customer can be keyed",
             code="CUSTOMER_CONFLICT", owner="ops",
             fix_hint="Use customer.strategy generic for this shop, or replay once TikTok returns the buyer id.",
-            entity=f"order:{shop_id}:{order.id}")
+            entity=order_key(shop_id, order.id))
     ext = f"{cs.external_id_prefix}-{shop_id}-{order.user_id}"
     a = order.recipient_address
     first = (a.first_name or (a.name.split(" ")[0] if a.name else "")).strip()

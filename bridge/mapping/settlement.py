@@ -408,9 +408,15 @@ class OrderDocument:
 
     id: str
     kind: Literal["customerDeposit", "invoice", "customerPayment"]
-    amount: Decimal
+    amount: Decimal  # what it settles of the order's sale (a customer deposit: less what was refunded from it)
     customer_id: str = ""
     status: str = ""
+    deposited: Decimal | None = None  # what a bank deposit takes of it, when not ``amount`` (the whole receipt)
+
+    @property
+    def receipt(self) -> Decimal:
+        """The amount a bank deposit moves out of undeposited funds for this document."""
+        return self.amount if self.deposited is None else self.deposited
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,7 +444,8 @@ class Coverage:
                 "sales_order_id": self.sales_order_id, "applied": str(self.applied),
                 "removed": components_to_json(self.removed), "platform": str(self.platform), "tax": str(self.tax),
                 "difference": str(self.difference),
-                "documents": [{"id": d.id, "kind": d.kind, "amount": str(d.amount), "customer_id": d.customer_id}
+                "documents": [{"id": d.id, "kind": d.kind, "amount": str(d.amount), "customer_id": d.customer_id,
+                               **({"deposited": str(d.deposited)} if d.deposited is not None else {})}
                               for d in self.documents]}
 
     @classmethod
@@ -446,7 +453,8 @@ class Coverage:
         return cls(str(d["transaction_id"]), str(d["order_id"]), str(d.get("sales_order_id") or ""),
                    Decimal(d["applied"]), components_from_json(d.get("removed") or {}), Decimal(d["platform"]),
                    Decimal(d["tax"]), Decimal(d["difference"]),
-                   tuple(OrderDocument(str(x["id"]), x["kind"], Decimal(x["amount"]), str(x.get("customer_id") or ""))
+                   tuple(OrderDocument(str(x["id"]), x["kind"], Decimal(x["amount"]), str(x.get("customer_id") or ""),
+                                       deposited=Decimal(x["deposited"]) if x.get("deposited") is not None else None)
                          for x in d.get("documents") or []))
 
 
@@ -717,7 +725,7 @@ class Deposit:
         _dims(body, self.dimensions)
         if self.documents:
             body["payment"] = {"items": [{"id": int(d.id) if d.id.isdigit() else d.id, "deposit": True,
-                                          "paymentAmount": d.amount} for d in self.documents]}
+                                          "paymentAmount": d.receipt} for d in self.documents]}
         if self.clearing > 0:
             row: dict[str, Any] = {"account": {"id": self.clearing_account}, "amount": self.clearing,
                                    "memo": "TikTok Shop clearing: payout"}
@@ -764,7 +772,7 @@ def build_deposit(payment: Payment, settings: SettlementSettings, *, documents: 
             code="SETTLEMENT_UNMAPPED_CURRENCY", owner="admin",
             fix_hint=f"Add {currency}: <NetSuite currency id> under currencies in settlement.yaml, then replay.",
             entity=entity)
-    applied = sum((d.amount for d in documents), ZERO)
+    applied = sum((d.receipt for d in documents), ZERO)  # a deposit takes each receipt whole
     when = payment.paid_time or payment.create_time
     day = posting_date(when, time_zone) if when else default_date
     if day is None:

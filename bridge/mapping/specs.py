@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bridge.errors import NeedsHumanError
+from bridge.errors import FatalError, NeedsHumanError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -101,12 +101,13 @@ class SpecModel(BaseModel):
         return []
 
 
-class SpecError(Exception):
+class SpecError(FatalError):
     """One or more problems in a spec file; ``str()`` lists each with its file, key and fix."""
 
     def __init__(self, problems: list[SpecProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+        self.message = "\n".join(str(p) for p in problems)  # every problem, however long the list
 
 
 SPEC_MODELS: dict[str, type[SpecModel]] = {}

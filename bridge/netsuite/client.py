@@ -30,9 +30,9 @@ from bridge.errors import (
     BridgeError,
     Evidence,
     FatalError,
-    NeedsHumanError,
     RetriableError,
     WriteOutcomeUnknown,
+    netsuite_order_error,
     redact_text,
 )
 from bridge.logs import correlation_id, current_job
@@ -613,30 +613,12 @@ def _order_results(answer: Any, ids: list[str]) -> list[OrderResult]:
     return out
 
 
-# the orders RESTlet's own mapping refusals: the bridge sent a body the script cannot map (a bug or a spec error)
-_OUR_BUGS = frozenset({"INVALID_SHAPE", "UNSUPPORTED_RECORD", "UNSUPPORTED_REFERENCE", "UNSUPPORTED_FIELD",
-                       "UNKNOWN_FIELD", "READ_ONLY_FIELD", "TTNS_INVALID_REQUEST"})
-_TRANSIENT = frozenset({"SSS_USAGE_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "RCRD_HAS_BEEN_CHANGED",
-                        "SSS_TIME_LIMIT_EXCEEDED", "UNEXPECTED_ERROR"})
-
-
 def order_error(external_id: str, error: Mapping[str, Any]) -> BridgeError:
-    """A per-order error of the orders RESTlet as one of the project's errors."""
+    """A per-order error of the orders RESTlet as one of the project's errors
+    (``bridge.errors.netsuite_order_error``)."""
     code = str(error.get("code") or "UNEXPECTED_ERROR")
-    message = str(error.get("message") or "")
-    path = error.get("path")
-    where = f" at {path}" if path else ""
-    text = f"NetSuite refused order {external_id}: {code}{where}: {message}"
     evidence = Evidence.of("netsuite", "restlet orders", 200, code, body=json.dumps(dict(error), default=str),
                            external_id=external_id)
-    if code in _TRANSIENT:
-        return RetriableError(text, evidence, retry_after=30.0)
-    human = ns_errors.needs_human(ns_errors.ParsedError(200, "", (ns_errors.ErrorDetail(message, code),)))
-    if human is not None:
-        hcode, owner, hint = human
-        return NeedsHumanError(text, code=hcode, owner=owner, fix_hint=hint, evidence=evidence, entity=external_id)
-    if code in _OUR_BUGS:
-        return FatalError(text, evidence)
-    return NeedsHumanError(text, code=f"NS_{code}", owner="ops",
-                           fix_hint="Read NetSuite's message, fix the order or the mapping, then replay.",
-                           evidence=evidence, entity=external_id)
+    path = error.get("path")
+    return netsuite_order_error(external_id, code, str(error.get("message") or ""), evidence,
+                                path=str(path) if path else None, entity=external_id)

@@ -11,7 +11,6 @@ period, inactive item …) — those become ``NeedsHumanError`` with a code, an 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ from bridge.errors import (
     RetriableError,
     classify_http,
     error_for,
+    netsuite_refusal,
 )
 
 SYSTEM = "netsuite"
@@ -107,52 +107,13 @@ def is_login_failure(status: int, parsed: ParsedError) -> bool:
     return bool(parsed.codes & LOGIN_CODES) or (status == 401 and not parsed.codes)
 
 
-# ---------------------------------------------------------------------------------------------
-# Business refusals a person must fix. NetSuite puts most of them under USER_ERROR (REST) or a
-# SuiteScript error name (RESTlets), so the wording and the script codes are what identify them.
-# (pattern on "code detail", our code, owner, fix hint)
-# ---------------------------------------------------------------------------------------------
-_RULES: tuple[tuple[str, str, Owner, str], ...] = (
-    (r"PERIOD_CLOSED|CLOSED_TRAN_PRD|period .{0,40}\bclosed\b|closed period", "NS_PERIOD_CLOSED", "finance",
-     "Reopen the accounting period (or allow posting to it) in NetSuite, or move the transaction date "
-     "into an open period, then replay."),
-    (r"\binactive\b", "NS_INACTIVE_RECORD", "ops",
-     "A referenced record (item, customer, location …) is inactive in NetSuite: reactivate it or change "
-     "the mapping, then replay."),
-    (r"Invalid Field Value .{0,80}for the following field|Invalid \w+ reference key|INVALID_KEY_OR_REF",
-     "NS_INVALID_REFERENCE", "ops",
-     "A referenced record does not exist or is not available to this subsidiary/role: check the mapping "
-     "spec (SKU, location, payment method …), then replay."),
-    (r"legacy tax", "NS_LEGACY_TAX", "admin",
-     "This account uses legacy tax, which REST record writes cannot set: set TTNS_NETSUITE_WRITE_PATH=restlet "
-     "(deploy the SuiteCloud project) or enable SuiteTax."),
-    (r"matrix parent item", "NS_MATRIX_PARENT", "ops",
-     "A matrix parent item cannot be sold: map the TikTok SKU to the child item, then replay."),
-    (r"Please enter value\(s\) for", "NS_MISSING_FIELD", "admin",
-     "The NetSuite form requires a field the bridge does not send: add it to the mapping spec (or make it "
-     "optional on the form), then replay."),
-    (r"INSUFFICIENT_PERMISSION|Permission Violation|you do not have permission", "NS_PERMISSION", "admin",
-     "The integration role lacks a permission: see docs/netsuite.md (role permissions), then replay."),
-    (r"credit limit", "NS_CREDIT_LIMIT", "finance",
-     "The customer is over its credit limit: raise it or turn off the credit-limit hold for this customer."),
-    (r"more than the remaining quantity|already been fulfilled|cannot be less than the quantity already",
-     "NS_ALREADY_FULFILLED", "ops",
-     "The order was already (partly) fulfilled or received in NetSuite; reconcile it by hand, then resolve."),
-    (r"no lines left to|You cannot transform this", "NS_NOTHING_TO_TRANSFORM", "ops",
-     "The source transaction has nothing left to fulfill/bill or is closed: check it in NetSuite."),
-    (r"DUP_ITEM|DUP_RCRD|already exists", "NS_DUPLICATE", "ops",
-     "A record with the same unique name/number exists in NetSuite: rename one or map to the existing one."),
-)
-_NEEDS_HUMAN = tuple((re.compile(p, re.IGNORECASE), code, owner, hint) for p, code, owner, hint in _RULES)
-
-
 def needs_human(parsed: ParsedError) -> tuple[str, Owner, str] | None:
-    """(code, owner, fix hint) when NetSuite's refusal is one a person must fix."""
+    """(code, owner, fix hint) when NetSuite's refusal is one a person must fix
+    (``bridge.errors.NETSUITE_REFUSALS``)."""
     for d in parsed.details:
-        text = f"{d.code} {d.detail}"
-        for pattern, code, owner, hint in _NEEDS_HUMAN:
-            if pattern.search(text):
-                return code, owner, hint
+        human = netsuite_refusal(d.code, d.detail)
+        if human is not None:
+            return human
     return None
 
 

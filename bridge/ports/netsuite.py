@@ -221,6 +221,10 @@ class NetSuiteFulfillment(Protocol):
         """Units on hand per item name (``itemid``) at these locations, summed."""
         ...
 
+    def item_ids(self, itemids: Sequence[str]) -> dict[str, str]:
+        """Internal id per item name (``itemid``), for the names NetSuite has."""
+        ...
+
     def internal_ids(self, table: str, external_ids: Sequence[str]) -> dict[str, str]:
         """External id → internal id of the records of SuiteQL ``table`` that exist."""
         ...

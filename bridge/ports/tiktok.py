@@ -17,10 +17,17 @@ from typing import Any, Protocol
 
 from bridge.domain.finance import Payment, Statement, StatementSummary, Withdrawal
 from bridge.domain.tiktok import Cancellation, CancellationCreated, Order, Package, Return, Warehouse
-from bridge.errors import Evidence
+from bridge.errors import Evidence, FatalError
 from bridge.mapping.catalog import AttributeRule
 from bridge.mapping.fulfillment import Provider
 from bridge.mapping.inventory import WarehouseInfo
+
+# The exception code and fix of a shop whose authorization is gone (the shops flow, the OAuth client, doctor).
+REAUTHORIZE_CODE = "TIKTOK_REAUTHORIZE"
+REAUTHORIZE_HINT = (
+    "Re-authorize the shop: open {public_url}/connect/tiktok and click \"Connect TikTok Shop\" (or run "
+    "`ttns shops connect --auth-code CODE` with a fresh code from the TikTok Shop app store)."
+)
 
 
 class TikTokOrders(Protocol):
@@ -53,7 +60,7 @@ class Refusal:
     warehouse_id: str = ""
 
 
-class TikTokRefused(Exception):
+class TikTokRefused(FatalError):
     """A write refused as a whole (create product …), carrying TikTok's refusals."""
 
     def __init__(self, refusals: Sequence[Refusal]) -> None:
@@ -171,15 +178,15 @@ class TikTokCatalog(Protocol):
         ...
 
 
-class TikTokRefusal(Exception):
+class TikTokRefusal(FatalError):
     """TikTok refused a write for a business reason (its ``code`` and message): a person's matter,
     never retried. Adapters raise it instead of their client's own error type."""
 
     def __init__(self, code: str, message: str, evidence: Evidence | None = None) -> None:
-        super().__init__(f"TikTok refused ({code}): {message}")
+        super().__init__(f"TikTok refused ({code}): {message}",
+                         evidence or Evidence.of("tiktok", "", code=code, body=message))
         self.code = code
         self.tiktok_message = message
-        self.evidence = evidence or Evidence.of("tiktok", "", code=code, body=message)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from bridge.errors import FatalError
 
-class BackupError(Exception):
+
+class BackupError(FatalError):
     """What went wrong and what to do, for the operator (one line)."""
 
     def __init__(self, message: str, fix: str = "") -> None:

@@ -463,6 +463,19 @@ class Exceptions(_Repo):
             )
             return int(res.rowcount)
 
+    def resolve_for_jobs(self, jobs: Sequence[Job], *, by: str = "auto") -> int:
+        """``resolve_for_job`` for a batch of jobs that succeeded (the worker's batched completions):
+        one read finds the few that have an open exception to heal."""
+        wanted = {(j.kind, j.key): j for j in jobs}
+        if not wanted:
+            return 0
+        with self._read() as r:
+            rows = r.execute(
+                select(exceptions.c.job_kind, exceptions.c.job_key).distinct()
+                .where(exceptions.c.status == "open", exceptions.c.job_key.in_(sorted({k for _, k in wanted})))
+            ).all()
+        return sum(self.resolve_for_job(wanted[(kind, key)], by=by) for kind, key in rows if (kind, key) in wanted)
+
     def replay(self, exc_id: int, queue: JobQueue, *, by: str = "cli", payload: dict[str, Any] | None = None) -> int:
         """Re-run the job behind an exception (after the fix). Returns the new job id.
 

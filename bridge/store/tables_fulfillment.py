@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from bridge.clock import Clock, SystemClock
+from bridge.errors import FatalError
 from bridge.store.tables import metadata
 from bridge.store.types import BigId, UTCDateTime
 
@@ -129,7 +130,7 @@ def _shipment(row: Any) -> Shipment:
     return Shipment(**d)
 
 
-class UnitConflict(Exception):
+class UnitConflict(FatalError):
     """Some of the units are already recorded for another shipment (each unit ships once)."""
 
     def __init__(self, taken: dict[str, str]) -> None:

@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 
 from bridge.clock import Clock, SystemClock
+from bridge.domain.order_memory import OrderMemory
 from bridge.store.tables import links, metadata
 from bridge.store.types import BigId, Money, UTCDateTime
 
@@ -326,11 +327,11 @@ class InventoryStore:
             rows = c.execute(select(links.c.status, links.c.data).where(
                 links.c.kind == "order", links.c.shop_id == shop_id, or_(*conds)))
             for status, raw in rows:
-                data = dict(raw or {})
-                if status == "pending:CANCELLED" or data.get("is_fbt"):
+                memory = OrderMemory.parse(raw)
+                if status == "pending:CANCELLED" or memory.is_fbt:
                     continue
-                wh = str(data.get("warehouse_id") or "") or None
-                for sku, n in (data.get("units") or {}).items():
+                wh = memory.warehouse_id or None
+                for sku, n in (memory.units or {}).items():
                     per = out.setdefault(str(sku), {})
                     per[wh] = per.get(wh, 0) + int(n)
         return out

@@ -15,6 +15,7 @@ import click
 
 if TYPE_CHECKING:
     from bridge.bootstrap import App
+from bridge.domain.keys import shop_key
 
 FLOWS: tuple[str, ...] = ("orders", "inventory", "catalog", "fulfillment", "returns", "settlement", "monitoring")
 
@@ -129,7 +130,7 @@ def register(main: click.Group) -> None:
             flows.update({f: True for f in enable})
             flows.update({f: False for f in disable})
             c.store.shops.set_flows(shop_id, flows)
-            c.store.audit.record("cli", "shop.flows", entity=f"shop:{shop_id}",
+            c.store.audit.record("cli", "shop.flows", entity=shop_key(shop_id),
                                  detail={"enabled": list(enable), "disabled": list(disable)})
             shop = c.store.shops.get(shop_id)
             assert shop is not None

@@ -28,8 +28,10 @@ import requests
 from pydantic import ValidationError
 
 from bridge.clock import Clock, SystemClock
+from bridge.domain.keys import shop_key
 from bridge.errors import ConfigurationError, Evidence, FatalError, NeedsHumanError, RetriableError
 from bridge.logs import correlation_id, current_job
+from bridge.ports.tiktok import REAUTHORIZE_CODE, REAUTHORIZE_HINT
 from bridge.tiktok.models import AuthorizedShop, TokenGrant
 from bridge.tiktok.webhooks import SUBSCRIBED_EVENT_TYPES
 
@@ -42,11 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("bridge.tiktok.oauth")
 
 STATE_TTL_SECONDS = 15 * 60
-REAUTHORIZE_CODE = "TIKTOK_REAUTHORIZE"
-REAUTHORIZE_HINT = (
-    "Re-authorize the shop: open {public_url}/connect/tiktok and click \"Connect TikTok Shop\" (or run "
-    "`ttns shops connect --auth-code CODE` with a fresh code from the TikTok Shop app store)."
-)
 
 
 class OAuthError(FatalError):
@@ -222,7 +219,7 @@ class ShopTokens:
     def _not_connected(self, shop_id: str) -> NeedsHumanError:
         return NeedsHumanError(
             f"TikTok shop {shop_id} is not connected (no tokens stored)", code="TIKTOK_SHOP_NOT_CONNECTED",
-            owner="admin", entity=f"shop:{shop_id}", fix_hint=REAUTHORIZE_HINT.format(public_url=self.public_url))
+            owner="admin", entity=shop_key(shop_id), fix_hint=REAUTHORIZE_HINT.format(public_url=self.public_url))
 
     def cipher(self, shop_id: str) -> str:
         shop = self.store.shops.get(shop_id)
@@ -258,13 +255,13 @@ class ShopTokens:
                 raise NeedsHumanError(
                     f"TikTok refused to refresh the token of shop {shop_id}: the seller must authorize again "
                     f"({exc.message})", code=REAUTHORIZE_CODE, owner="admin", evidence=exc.evidence,
-                    entity=f"shop:{shop_id}", fix_hint=REAUTHORIZE_HINT.format(public_url=self.public_url),
+                    entity=shop_key(shop_id), fix_hint=REAUTHORIZE_HINT.format(public_url=self.public_url),
                 ) from None
             new = Tokens(grant.access_token, grant.refresh_token or tokens.refresh_token,
                          grant.access_token_expire_in, grant.refresh_token_expire_in)
             for sid in self._same_seller(shop_id):
                 self.store.shops.set_tokens(sid, new)
-            self.store.audit.record("system", "shop.token_refreshed", entity=f"shop:{shop_id}",
+            self.store.audit.record("system", "shop.token_refreshed", entity=shop_key(shop_id),
                                     detail={"expires_at": _iso(grant.access_token_expire_in)},
                                     correlation_id=correlation_id())
             log.info("tiktok token refreshed", extra={"shop_id": shop_id})
@@ -355,7 +352,7 @@ def connect(
             log.warning("webhook subscription failed", extra={"shop_id": shop.id, "error": type(exc).__name__})
             result.problems.append(f"shop {shop.id}: webhook subscription failed: {exc}")
     for shop in result.shops:
-        store.audit.record(actor, "shop.connected", entity=f"shop:{shop.id}",
+        store.audit.record(actor, "shop.connected", entity=shop_key(shop.id),
                            detail={"name": shop.name, "region": shop.region, "seller": grant.seller_name,
                                    "webhooks": result.subscribed.get(shop.id, []),
                                    "access_expires_at": _iso(grant.access_token_expire_in)},

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.domain.keys import order_key, shop_key
+from bridge.errors import FatalError
 from bridge.store.storable import fit, storable
 
 # Webhook ``type`` numbers the bridge's flows use, and the subscription ``event_type`` of each.
@@ -66,7 +68,7 @@ def verify(app_key: str, app_secret: str, body: bytes, authorization_header: str
     return hmac.compare_digest(sign(app_key, app_secret, body).encode("ascii"), supplied)
 
 
-class MalformedWebhook(ValueError):
+class MalformedWebhook(FatalError, ValueError):
     """The body is not a TikTok webhook envelope (says which part is wrong, never echoes data)."""
 
 
@@ -169,9 +171,9 @@ def entity_for(shop_id: str, typ: int, data: dict[str, Any]) -> str | None:
         return None
     order_id = _entity_id(data.get("order_id"))
     if order_id:
-        return f"order:{shop_id}:{order_id}"
+        return order_key(shop_id, order_id)
     if typ in (SELLER_DEAUTHORIZATION, UPCOMING_AUTHORIZATION_EXPIRATION):
-        return f"shop:{shop_id}"
+        return shop_key(shop_id)
     packages = data.get("package_list")
     if isinstance(packages, list) and packages and isinstance(packages[0], dict):
         package_id = _entity_id(packages[0].get("package_id"))

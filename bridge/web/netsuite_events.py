@@ -18,6 +18,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from bridge.bootstrap import App
+from bridge.domain.keys import order_key
+from bridge.errors import FatalError
 from bridge.netsuite.account import realm_of
 from bridge.netsuite.events import SIGNATURE_HEADER, TIMESTAMP_HEADER, TOLERANCE_SECONDS, verify
 from bridge.web.ingest import ingest
@@ -34,7 +36,7 @@ KNOWN_TYPES = frozenset({
 })
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(FatalError, ValueError):
     """The body is not the agreed envelope."""
 
 
@@ -74,7 +76,7 @@ def _entity(data: dict[str, Any]) -> tuple[str | None, str | None]:
     shop = data.get("tiktok_shop_id")
     order = data.get("tiktok_order_id")
     if isinstance(shop, str) and shop and isinstance(order, str) and order:
-        return shop, f"order:{shop}:{order}"
+        return shop, order_key(shop, order)
     return (shop if isinstance(shop, str) and shop else None), None
 
 

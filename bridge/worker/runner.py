@@ -7,6 +7,7 @@ what is left, so another worker picks it up at once instead of after the lease e
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -15,7 +16,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -26,7 +27,7 @@ from bridge.clock import Clock, SystemClock
 from bridge.errors import Evidence, LeaseLost, NeedsHumanError, redact_text
 from bridge.logs import correlation, correlation_id, job_scope, new_correlation_id
 from bridge.retry import decide
-from bridge.store.queue import Enqueued, Job, JobQueue, JobSpec
+from bridge.store.queue import Done, Enqueued, Job, JobQueue, JobSpec
 from bridge.worker.registry import Registry
 
 log = logging.getLogger("bridge.worker")
@@ -58,6 +59,8 @@ class ExceptionSink(Protocol):
     ) -> int: ...
 
     def resolve_for_job(self, job: Job, *, by: str = "auto") -> int: ...
+
+    def resolve_for_jobs(self, jobs: Sequence[Job], *, by: str = "auto") -> int: ...
 
 
 @dataclass
@@ -93,11 +96,18 @@ class WorkerConfig:
     threads: int = 4
     lease_seconds: float = 60.0
     poll_interval: float = 0.2
+    # With the queue's enqueue signal (PostgreSQL LISTEN/NOTIFY) an idle worker only looks this often, for
+    # delayed retries that became due and jobs whose worker died.
+    idle_poll_interval: float = 2.0
     retry_base: float = 2.0
     retry_cap: float = 900.0
     shutdown_grace: float = 30.0
     name: str = ""
     peer_interval: float = 5.0  # how often the process says it is alive and learns who else is
+    # Jobs claimed beyond the free threads (``None``: as many as there are threads). They wait in the
+    # process under a lease the heartbeat extends, so one claim and one commit serve a batch of short
+    # jobs; at shutdown the ones not started are released.
+    prefetch: int | None = None
 
 
 class Worker:
@@ -131,10 +141,21 @@ class Worker:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self.stats: dict[str, int] = {}
+        # run(): jobs claimed whose handler has not finished, and successes waiting for the batch commit.
+        self._claimed: dict[int, Job] = {}
+        self._handoffs: list[Done] = []
+        self._dispatching = False
+        self._stopping = threading.Event()
 
     # -- one job --------------------------------------------------------------------------
     def process(self, job: Job) -> str:
         """Run ``job`` to an outcome and record it. Returns the outcome name."""
+        if self._stopping.is_set():  # claimed ahead, not started before shutdown: give it back
+            with self._lock:
+                self._claimed.pop(job.id, None)
+            with contextlib.suppress(LeaseLost):
+                self.queue.release(job, started_at=self.clock.now())
+            return "released"
         started = self.clock.now()
         ctx = JobContext(job=job, queue=self.queue, started_at=started)
         with self._lock:
@@ -145,8 +166,11 @@ class Worker:
         finally:
             with self._lock:
                 self._inflight.pop(job.id, None)
-        with self._lock:
-            self.stats[outcome] = self.stats.get(outcome, 0) + 1
+                self._claimed.pop(job.id, None)
+        if outcome != "handed_off":  # a batched success is counted (and wakes the dispatcher) on its own
+            with self._lock:
+                self.stats[outcome] = self.stats.get(outcome, 0) + 1
+            self._wake.set()  # a thread is free
         return outcome
 
     def _run(self, job: Job, ctx: JobContext, started: datetime) -> str:
@@ -160,8 +184,18 @@ class Worker:
                 result = handler(ctx)
         except Exception as exc:  # every failure is classified, none escapes the worker
             return self._failed(job, exc, started, fence)
+        done = Done(job, started, result if isinstance(result, dict) else None)
+        with self._lock:
+            if self._dispatching:
+                # Under run(): the dispatcher commits this success with the other threads' and its next
+                # claim in one transaction, then heals exceptions; this thread takes the next job now.
+                self._claimed.pop(job.id, None)
+                self._inflight.pop(job.id, None)
+                self._handoffs.append(done)
+                self._wake.set()
+                return "handed_off"
         try:
-            self.queue.complete(job, result if isinstance(result, dict) else None, started_at=started)
+            self.queue.complete(job, done.result, started_at=started)
         except LeaseLost:
             log.warning("job %s finished after its lease was lost; the new owner decides", job.id)
             return "lease_lost"
@@ -264,6 +298,9 @@ class Worker:
                 done += 1
         return done
 
+    # How long the dispatcher may hold a few successes for more to join their commit.
+    GATHER = 0.005
+
     def run(self, stop: threading.Event) -> None:
         """Claim and run jobs on ``config.threads`` threads until ``stop`` is set."""
         threads = self.config.threads
@@ -272,31 +309,50 @@ class Worker:
         self._announce()
         heart = threading.Thread(target=self._heartbeat, args=(hb_stop,), name="ttns-heartbeat", daemon=True)
         heart.start()
+        prefetch = threads if self.config.prefetch is None else max(0, self.config.prefetch)
+        capacity = threads + prefetch
         futures: set[Future[str]] = set()
+        gather_until: float | None = None
+        with self._lock:
+            self._dispatching = True
+            self._stopping.clear()
+        listen_stop = threading.Event()
+        poll = self.config.poll_interval
+        if self.queue.listen(self._wake.set, listen_stop):
+            poll = max(poll, self.config.idle_poll_interval)
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ttns-job") as pool:
             while not stop.is_set():
+                self._wake.clear()
                 futures = {f for f in futures if not f.done()}
-                free = threads - len(futures)
-                claimed: list[Job] = []
-                if free > 0:
-                    try:
-                        claimed = self.queue.claim(self.name, self.config.lease_seconds, free)
-                    except Exception:
-                        log.exception("claim failed; retrying")
-                        stop.wait(min(5.0, self.config.poll_interval * 10))
+                with self._lock:
+                    few = bool(self._handoffs) and bool(self._claimed)
+                if few:
+                    # Successes while other claimed jobs are still running: give those a moment
+                    # (GATHER) to finish, so one commit carries a batch instead of one job at a time.
+                    now = time.monotonic()
+                    gather_until = gather_until or now + self.GATHER
+                    if now < gather_until:
+                        self._wake.wait(gather_until - now)
                         continue
+                gather_until = None
+                with self._lock:
+                    handoffs, self._handoffs = self._handoffs, []
+                    want = max(0, capacity - len(self._claimed))
+                try:
+                    claimed = self._settle(handoffs, want)
+                except Exception:
+                    log.exception("claim failed; retrying")
+                    stop.wait(min(5.0, self.config.poll_interval * 10))
+                    continue
                 for job in claimed:
-                    fut = pool.submit(self.process, job)
-                    fut.add_done_callback(lambda _f: self._wake.set())
-                    futures.add(fut)
-                if not claimed:
-                    self._wake.clear()
-                    # Wait for the poll interval or until a job finishes and frees a thread.
-                    if free > 0:
-                        stop.wait(self.config.poll_interval)
-                    else:
-                        self._wake.wait(self.config.poll_interval)
+                    with self._lock:
+                        self._claimed[job.id] = job
+                    futures.add(pool.submit(self.process, job))
+                # Until a thread hands over a success or frees itself, or the poll interval passes
+                # (new jobs may be due). A wake-up during this cycle skips the wait.
+                self._idle(stop, poll if not claimed else self.config.poll_interval)
             self._shutdown(futures)
+        listen_stop.set()
         hb_stop.set()
         heart.join(timeout=5)
         if self.peers is not None:
@@ -306,16 +362,70 @@ class Worker:
                 log.exception("could not deregister worker process %s", self.peer_id)
         log.info("worker stopped", extra={"worker": self.name, "stats": dict(self.stats)})
 
+    def _idle(self, stop: threading.Event, seconds: float) -> None:
+        """Wait until woken (a success handed over, a thread freed, a job enqueued), ``seconds`` pass or
+        ``stop`` is set."""
+        deadline = time.monotonic() + seconds
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or self._wake.wait(min(left, 0.25)):
+                return
+
+    def _settle(self, handoffs: list[Done], want: int) -> list[Job]:
+        """Commit the successes ``handoffs`` and claim up to ``want`` jobs in one transaction, then heal
+        the exceptions of the completed jobs. If the transaction fails the successes stay pending and
+        are retried with the next one (a success whose lease expires meanwhile is run again elsewhere)."""
+        if not handoffs and want <= 0:
+            return []
+        try:
+            lost, claimed = self.queue.complete_and_claim(handoffs, self.name, self.config.lease_seconds, want)
+        except Exception:
+            with self._lock:
+                self._handoffs[:0] = handoffs
+            raise
+        gone = set(lost)
+        completed = [d for d in handoffs if d.job.id not in gone]
+        for jid in gone:
+            log.warning("job %s finished after its lease was lost; the new owner decides", jid)
+        with self._lock:
+            self.stats["ok"] = self.stats.get("ok", 0) + len(completed)
+            if gone:
+                self.stats["lease_lost"] = self.stats.get("lease_lost", 0) + len(gone)
+        if completed:
+            try:
+                self.exceptions.resolve_for_jobs([d.job for d in completed])
+            except Exception:
+                log.exception("could not resolve exceptions healed by %d job(s)", len(completed))
+            if log.isEnabledFor(logging.INFO):
+                now = self.clock.now()
+                for d in completed:
+                    log.info("job done", extra={"job_id": d.job.id, "kind": d.job.kind, "key": d.job.key,
+                                                "attempt": d.job.attempts,
+                                                "ms": int((now - d.started_at).total_seconds() * 1000)})
+        return claimed
+
+    def _take_handoffs(self) -> list[Done]:
+        with self._lock:
+            handoffs, self._handoffs = self._handoffs, []
+        return handoffs
+
     def _shutdown(self, futures: set[Future[str]]) -> None:
+        self._stopping.set()  # jobs claimed ahead and not started are released by their thread
         deadline = time.monotonic() + self.config.shutdown_grace
         pending = {f for f in futures if not f.done()}
         if pending:
             log.info("finishing %d running job(s) before exit", len(pending))
         while pending and time.monotonic() < deadline:
-            time.sleep(0.05)
+            self._flush_handoffs()
+            self._wake.wait(0.05)
+            self._wake.clear()
             pending = {f for f in pending if not f.done()}
         with self._lock:
+            self._dispatching = False  # from now on a finishing thread completes on its own
+        self._flush_handoffs()
+        with self._lock:
             leftovers = list(self._inflight.values())
+            unstarted = [j for j in self._claimed.values() if j.id not in self._inflight]
         for job, ctx in leftovers:
             ctx.lost.set()
             try:
@@ -323,6 +433,17 @@ class Worker:
                 log.warning("released job %s at shutdown", job.id)
             except LeaseLost:
                 pass
+        for job in unstarted:
+            with contextlib.suppress(LeaseLost):
+                self.queue.release(job, started_at=self.clock.now())
+
+    def _flush_handoffs(self) -> None:
+        handoffs = self._take_handoffs()
+        if handoffs:
+            try:
+                self._settle(handoffs, 0)
+            except Exception:
+                log.exception("could not record %d finished job(s) at shutdown", len(handoffs))
 
     def _announce(self) -> None:
         """Say this process is alive; when the live set changed, tell ``on_peers``."""
@@ -357,6 +478,7 @@ class Worker:
             last_lease = now
             with self._lock:
                 running = list(self._inflight.items())
+                waiting = [j for j in self._claimed.values() if j.id not in self._inflight]
             for job_id, (job, ctx) in running:
                 try:
                     self.queue.extend(job, self.config.lease_seconds)
@@ -369,6 +491,13 @@ class Worker:
                     log.warning("lost the lease of job %s", job_id)
                 except Exception:
                     log.exception("heartbeat failed for job %s", job_id)
+            for job in waiting:  # claimed ahead, not started yet: keep it ours until a thread takes it
+                try:
+                    self.queue.extend(job, self.config.lease_seconds)
+                except LeaseLost:
+                    pass  # started and finished meanwhile, or reclaimed: its run finds out through the fence
+                except Exception:
+                    log.exception("heartbeat failed for job %s", job.id)
 
 
 def _spec_problem_for_a_person(exc: Exception) -> Exception:

@@ -178,7 +178,7 @@ def test_operator_connects_a_shop_sees_orders_handles_exceptions_and_reads_settl
             expect(page.locator("h1")).to_have_text(f"Order {mug['id']}")
             timeline = page.locator("#timeline")
             expect(timeline.locator('li[data-kind="webhook"]').first).to_be_visible()
-            expect(timeline.locator('li[data-kind="call"]').first).to_contain_text("tiktok")
+            expect(timeline.locator('li[data-kind="call"]').first).to_contain_text("TikTok")
             expect(timeline.locator('li[data-kind="attempt"]').first).to_contain_text("ok")
             _shot(page, "order-timeline")
 
@@ -218,7 +218,19 @@ def test_operator_connects_a_shop_sees_orders_handles_exceptions_and_reads_settl
             expect(chart).to_be_visible()
             expect(chart.locator("text", has_text="Gross sales")).to_be_visible()
             expect(page.locator("#variance")).to_be_visible()
+            expect(page.locator("#statement")).to_contain_text("Net settlement")
             _shot(page, "settlement-report")
+            # re-post the statement from the console: the real posting job runs and changes nothing posted
+            postings = rig.container.store.audit.list(limit=500)
+            page.click("#repost")
+            flash = page.locator("p.flash.ok[role=status]")
+            expect(flash).to_contain_text("queued to post again")
+            job_id = int(re.search(r"job #(\d+)", flash.inner_text()).group(1))  # type: ignore[union-attr]
+            assert rig.drain() >= 1
+            job = rig.container.store.queue.get(job_id)
+            assert job is not None and job.status == "done", job
+            assert job.result and job.result["action"] in ("posted", "unchanged", "held"), job.result
+            assert len(rig.container.store.audit.list(limit=500)) > len(postings)
 
             # the dashboard shows the flows that ran
             page.click("nav >> text=Dashboard")

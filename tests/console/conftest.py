@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 
 from bridge.bootstrap import App, build
 from bridge.crypto import generate_key
+from bridge.domain.keys import order_key
 from bridge.settings import Settings
 from bridge.web import create_app
 from tests.support.specs import sandbox_specs_dir
@@ -172,7 +173,7 @@ class Orders:
                            "data": {"order_id": order_id, "order_status": "AWAITING_SHIPMENT",
                                     "access_token": "should-never-show"}}).encode()
         ingest(self.c, source="tiktok", event_id=event_id, topic="1", body=body, shop_id=SHOP,
-               entity=f"order:{SHOP}:{order_id}")
+               entity=order_key(SHOP, order_id))
         return event_id
 
     def drain(self) -> int:

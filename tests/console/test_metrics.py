@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.alerts import Alert, Alerter
 from bridge.bootstrap import build
+from bridge.domain.keys import order_key
 from bridge.store.queue import JobSpec
 from bridge.web import create_app
 from tests.console.conftest import SHOP, Console, Orders, console_settings
@@ -51,7 +52,7 @@ def _seed(console: Console) -> None:
                                   run_at=c.clock.now() + timedelta(hours=1)))
     for ms, outcome, status in ((40, "ok", 200), (700, "ok", 200), (3000, "retry", 429)):
         c.store.calls.record(system="tiktok", operation="order.detail", method="GET", path="/order/202507/orders",
-                             status=status, duration_ms=ms, outcome=outcome, entity=f"order:{SHOP}:576")
+                             status=status, duration_ms=ms, outcome=outcome, entity=order_key(SHOP, "576"))
     c.store.calls.record(system="netsuite", operation="salesOrder.upsert", method="PUT", path="/record/v1/x",
                          status=None, duration_ms=30000, outcome="retry")
     c.flows.monitoring.evaluate(alert=False)

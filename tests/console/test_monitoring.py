@@ -18,6 +18,7 @@ from bridge.alerts import Alerter, Message
 from bridge.bootstrap import App, build
 from bridge.cli import Obj, main
 from bridge.clock import ManualClock
+from bridge.domain.keys import order_key
 from bridge.flows import fulfillment, monitoring
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Shop
@@ -82,7 +83,7 @@ def test_orders_missing_counts_stuck_and_unseen_orders_then_clears(world: tuple[
     clock.advance(minutes=31)
     r = reading(c.flows.monitoring.evaluate(), "orders_missing")
     assert r.status == "alert" and r.value == 2
-    assert {s.entity for s in r.samples} == {f"order:{SHOP}:577", f"order:{SHOP}:579"}
+    assert {s.entity for s in r.samples} == {order_key(SHOP, "577"), order_key(SHOP, "579")}
     assert next(s for s in r.samples if s.entity.endswith("577")).href == f"/console/orders/{SHOP}/577"
     assert "failing" in next(s.detail for s in r.samples if s.entity.endswith("577"))
     assert "no record" in next(s.detail for s in r.samples if s.entity.endswith("579"))
@@ -119,7 +120,7 @@ def test_order_totals_compares_netsuite_with_tiktok(world: tuple[App, Orders, Re
     assert "TikTok 12.50, NetSuite 12.49 (difference -0.01)" in details
     assert any("NetSuite has no document" in d for d in details)
     # An order still in flight (its sync or cancellation job queued) is not reported (issue 17 point 5).
-    c.store.queue.enqueue(JobSpec(kind="cancellations.sync", key=f"order:{SHOP}:2", idempotency_key="in-flight"))
+    c.store.queue.enqueue(JobSpec(kind="cancellations.sync", key=order_key(SHOP, "2"), idempotency_key="in-flight"))
     r = reading(c.flows.monitoring.measure(), "order_totals")
     assert r.value == 1 and "1 in flight skipped" in r.note
     assert not any("12.49" in s.detail for s in r.samples)

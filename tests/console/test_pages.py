@@ -9,6 +9,7 @@ from decimal import Decimal
 from html import unescape
 
 from bridge.alerts import Alert, Alerter
+from bridge.domain.keys import order_key
 from bridge.flows import monitoring
 from bridge.store.tables import exceptions as exceptions_table
 from bridge.web.console import LEAKS_KEY, scrub, secret_values
@@ -27,7 +28,7 @@ def _world(console: Console) -> Orders:
     c = console.container
     c.store.calls.record(system="tiktok", operation="order.detail", method="GET",
                          path="/order/202507/orders?ids=576&access_token=tok-secret-in-url", status=200,
-                         duration_ms=87, outcome="ok", request_id="req-1", entity=f"order:{SHOP}:576")
+                         duration_ms=87, outcome="ok", request_id="req-1", entity=order_key(SHOP, "576"))
     c.flows.monitoring.evaluate(alert=False)
     Alerter(c.store.engine, c.settings, channels=[]).fire(
         Alert(key="monitor:queue_stalled", title="Stalled jobs: 3 jobs", severity="critical", value=Decimal(3),
@@ -82,7 +83,7 @@ def test_exceptions_are_grouped_by_owner_with_evidence_hint_and_actions(console:
                               entity="statement:77")
     c.store.exceptions.raise_(code="UNKNOWN_SKU", owner="ops", title="SKU NEW-SKU is not in NetSuite",
                               fix_hint="Create the item or map it in orders.yaml items.overrides.",
-                              entity=f"order:{SHOP}:900")
+                              entity=order_key(SHOP, "900"))
     html = console.html("/console/exceptions")
     ops, finance = html.index('id="owner-ops"'), html.index('id="owner-finance"')
     assert ops < finance
@@ -168,7 +169,7 @@ def test_order_timeline_joins_webhooks_jobs_attempts_and_calls(console: Console)
     assert "TikTok: order status changed to AWAITING_SHIPMENT" in html
     assert "Queued: sync the order to NetSuite" in html and "Sync the order to NetSuite: done" in html
     assert "topic 1" not in html and '<details id="raw">' in html
-    ev = c.store.inbox.recent(entity=f"order:{SHOP}:576")[0]
+    ev = c.store.inbox.recent(entity=order_key(SHOP, "576"))[0]
     trace = console.html(f"/console/trace/{ev.correlation_id}")
     assert "orders.sync" in trace and "order status changed" in trace
     failing = console.html(f"/console/orders/{SHOP}/577")

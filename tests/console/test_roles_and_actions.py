@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bridge.bootstrap import App
+from bridge.domain.keys import order_key
 from bridge.flows import monitoring
 from bridge.mapping.orders import ItemRef
 from bridge.web import create_app
@@ -171,7 +172,7 @@ def test_sync_now_queues_the_order_and_the_page_shows_tiktoks_current_status(con
     html = console.html(f"/console/orders/{SHOP}/576")
     assert 'id="tiktok-status"><span class="pill">COMPLETED</span>' in html
     assert any(a["action"] == "order.sync_now" and a["actor"] == "user:ops"
-               for a in c.store.audit.list(entity=f"order:{SHOP}:576"))
+               for a in c.store.audit.list(entity=order_key(SHOP, "576")))
 
 
 def test_a_newer_webhook_status_shows_before_the_sync_reads_it(console: Console) -> None:
@@ -181,7 +182,7 @@ def test_a_newer_webhook_status_shows_before_the_sync_reads_it(console: Console)
     c = console.container
     body = json.dumps({"type": 1, "tts_notification_id": "n-late", "shop_id": SHOP, "timestamp": 1760050000,
                        "data": {"order_id": "576", "order_status": "IN_TRANSIT", "update_time": 1760050000}}).encode()
-    ingest(c, source="tiktok", event_id="n-late", topic="1", body=body, shop_id=SHOP, entity=f"order:{SHOP}:576")
+    ingest(c, source="tiktok", event_id="n-late", topic="1", body=body, shop_id=SHOP, entity=order_key(SHOP, "576"))
     html = console.html(f"/console/orders/{SHOP}/576")
     status = html[html.index('id="tiktok-status"'):html.index("</dd>", html.index('id="tiktok-status"'))]
     assert "IN_TRANSIT" in status and "from TikTok's event" in status and "2025-10-09" in status
@@ -208,7 +209,7 @@ def test_an_expected_not_found_is_not_an_api_error(console: Console) -> None:
     assert len(errors) == 1 and 'status="400"' in errors[0] and errors[0].endswith(" 1.0")
     dash = console.html("/console/")
     row = dash[dash.index("API calls (last hour)"):dash.index("Inbound events")]
-    cells = re.findall(r'<td class="num[^"]*">([^<]*)</td>', row)
+    cells = re.findall(r'<td class="num[^"]*" data-label="[^"]*">([^<]*)</td>', row)
     assert cells[:2] == ["2", "1"]  # two calls, one error (the 404 lookup is an answer)
     assert "NONEXISTENT_ID" not in row and "USER_ERROR" in row
 
@@ -249,3 +250,21 @@ def test_rerun_one_monitor_and_the_flow_history(console: Console) -> None:
     runs = page[page.index('id="flow-runs"'):]
     assert "order 576" in runs and "order 577" in runs and "needs_human" in runs
     assert console.client.get("/console/flows/nosuchflow").status_code == 404
+
+
+def test_the_document_number_is_shown_once_netsuite_was_read(console: Console) -> None:
+    w = _world(console)
+    c = console.container
+    link = c.store.links.get("order", SHOP, "576")
+    assert link is not None and "tranid" not in link.data
+    before = console.html(f"/console/orders/{SHOP}/576")
+    assert f"Sales order (internal id {link.netsuite_id})" in before  # never an internal id posing as the number
+    w.tiktok.put(SHOP, order("576", [unit("576-1", "MUG", "12.50"), unit("576-2", "CAP", "8.00")],
+                             update_time=1760005000))  # the buyer added a cap: an update reads the sales order
+    w.webhook("576")
+    assert w.drain() == 1
+    after = c.store.links.get("order", SHOP, "576")
+    assert after is not None and after.data["tranid"] == f"SO{link.netsuite_id}"
+    html = console.html(f"/console/orders/{SHOP}/576")
+    assert f">Sales order SO{link.netsuite_id}</a>" in html
+    assert f"Sales order SO{link.netsuite_id}" in console.html("/console/orders")

@@ -9,6 +9,7 @@ store and worker, and on the memory queue for the re-check.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +63,9 @@ class Sink:
         return self.store.exceptions.raise_(**kw)
 
     def resolve_for_job(self, job: Job, *, by: str = "auto") -> int:
+        return 0
+
+    def resolve_for_jobs(self, jobs: Sequence[Job], *, by: str = "auto") -> int:
         return 0
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from bridge.clock import ManualClock
 from bridge.errors import LeaseLost
 from bridge.store.db import make_engine
-from bridge.store.queue import JobQueue, JobSpec, MemoryJobQueue, SqlJobQueue
+from bridge.store.queue import Done, JobQueue, JobSpec, MemoryJobQueue, SqlJobQueue
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -74,6 +74,63 @@ def test_jobs_sharing_a_key_never_run_together_and_run_in_order(q: tuple[JobQueu
     queue.complete(job1, {"ok": 1}, started_at=T0)
     nxt = queue.claim("w2", 30, 10)
     assert [j.id for j in nxt] == [second]
+
+
+def test_complete_and_claim_finishes_a_batch_and_claims_in_the_same_transaction(
+    q: tuple[JobQueue, ManualClock],
+) -> None:
+    queue, _ = q
+    a1 = queue.enqueue(spec("a", "a1")).job_id
+    a2 = queue.enqueue(spec("a", "a2")).job_id
+    b1 = queue.enqueue(spec("b", "b1")).job_id
+    first = queue.claim("w", 30, 10)
+    assert sorted(j.id for j in first) == [a1, b1]
+    lost, nxt = queue.complete_and_claim([Done(j, T0, {"n": j.id}) for j in first], "w", 30, 10)
+    # a1 is done inside the claiming transaction, so a2 is already the head of its key
+    assert lost == [] and [j.id for j in nxt] == [a2]
+    for jid in (a1, b1):
+        job = queue.get(jid)
+        assert job is not None and job.status == "done" and job.result == {"n": jid} and job.lease_token is None
+        assert [(a.attempt, a.worker, a.outcome) for a in queue.attempts(jid)] == [(1, "w", "ok")]
+    assert queue.complete_and_claim([], "w", 30, 10) == ([], [])
+    lost, nxt = queue.complete_and_claim([Done(nxt[0], T0)], "w", 30, 0)
+    assert lost == [] and nxt == [] and queue.counts() == {"done": 3}
+
+
+def test_complete_and_claim_leaves_a_lost_lease_to_its_new_owner(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, clock = q
+    x = queue.enqueue(spec("x")).job_id
+    y = queue.enqueue(spec("y")).job_id
+    mine = {j.id: j for j in queue.claim("old", 10, 10)}
+    clock.advance(11)
+    assert [j.id for j in queue.claim("new", 10, 1)] == [x]  # x's lease expired and another worker took it
+    lost, claimed = queue.complete_and_claim([Done(mine[x], T0), Done(mine[y], T0)], "old", 10, 0)
+    assert lost == [x] and claimed == []
+    now_x, now_y = queue.get(x), queue.get(y)
+    assert now_x is not None and now_x.status == "running" and now_x.lease_owner == "new"
+    assert now_y is not None and now_y.status == "done"
+    assert [a.outcome for a in queue.attempts(x)] == ["lease_expired"]
+    assert [a.outcome for a in queue.attempts(y)] == ["ok"]
+
+
+def test_listen_wakes_idle_workers_on_enqueue_where_the_engine_can(q: tuple[JobQueue, ManualClock]) -> None:
+    """PostgreSQL: LISTEN/NOTIFY wakes a waiting worker when any process enqueues; SQLite and memory say
+    they cannot (the worker then polls)."""
+    queue, _ = q
+    woke, stop = threading.Event(), threading.Event()
+    try:
+        listening = queue.listen(woke.set, stop)
+        pg = isinstance(queue, SqlJobQueue) and queue.engine.dialect.name == "postgresql"
+        assert listening == pg
+        if not pg:
+            return
+        assert woke.wait(10)  # connected (and told to look, in case it missed something meanwhile)
+        woke.clear()
+        assert not woke.wait(0.3)  # nothing enqueued, nothing heard
+        queue.enqueue(spec("order:1"))
+        assert woke.wait(10)
+    finally:
+        stop.set()
 
 
 def test_a_retry_keeps_later_jobs_of_its_key_waiting(q: tuple[JobQueue, ManualClock]) -> None:
@@ -255,12 +312,14 @@ def live_queue(request: pytest.FixtureRequest) -> tuple[JobQueue, Engine | None]
     return SqlJobQueue(engine), engine
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["one-by-one", "batched"])
 def test_randomized_concurrent_enqueues_and_claims_keep_per_key_order(
-    live_queue: tuple[JobQueue, Engine | None],
+    live_queue: tuple[JobQueue, Engine | None], batched: bool,
 ) -> None:
     """Producers enqueue random keys in transactions that stay open for a random while (so commit order
-    differs from id order); workers claim and complete. No two jobs of a key overlap, and each key's
-    jobs start in id order."""
+    differs from id order); workers claim and complete (one by one, or ``batched``: each batch of
+    successes completed in the transaction that claims the next batch, as the worker does). No two jobs
+    of a key overlap, and each key's jobs start in id order."""
     queue, engine = live_queue
     rng = random.Random(21)
     keys = [f"order:{i}" for i in range(6)]
@@ -290,12 +349,18 @@ def test_randomized_concurrent_enqueues_and_claims_keep_per_key_order(
 
     def consume(name: str) -> None:
         deadline = time.monotonic() + 120
+        done: list[Done] = []
         try:
             while time.monotonic() < deadline:
                 with lock:
-                    if finished[0] >= total:
+                    if finished[0] >= total and not done:
                         return
-                claimed = queue.claim(name, 60, 2)
+                if batched:
+                    lost, claimed = queue.complete_and_claim(done, name, 60, 3)
+                    assert lost == []
+                    done = []
+                else:
+                    claimed = queue.claim(name, 60, 2)
                 if not claimed:
                     time.sleep(0.002)
                     continue
@@ -313,7 +378,10 @@ def test_randomized_concurrent_enqueues_and_claims_keep_per_key_order(
                     with lock:
                         running.pop(job.key, None)
                         finished[0] += 1
-                    queue.complete(job, None, started_at=job.started_at or T0)
+                    if batched:
+                        done.append(Done(job, job.started_at or T0))
+                    else:
+                        queue.complete(job, None, started_at=job.started_at or T0)
         except BaseException as exc:
             errors.append(exc)
 
@@ -357,3 +425,24 @@ def test_prune_deletes_old_finished_jobs_and_attempts_and_keeps_exception_eviden
         assert queue.get(ids[kept]) is not None, kept
     assert [a.outcome for a in queue.attempts(ids["failed"])] == ["failed"]
     assert queue.prune(clock.now() - timedelta(days=14)) == 0
+
+
+def test_prune_keeps_a_finished_job_that_an_exception_points_at(db_url: str) -> None:
+    from bridge.store.repos import Exceptions
+
+    clock = ManualClock(T0)
+    engine = make_engine(db_url, pool_size=2)
+    try:
+        queue = SqlJobQueue(engine, clock)
+        kept = queue.enqueue(spec("a")).job_id
+        gone = queue.enqueue(spec("b")).job_id
+        ja, jb = sorted(queue.claim("w", 60, 2), key=lambda j: j.id)
+        Exceptions(engine, clock).raise_(code="TEST_EVIDENCE", owner="ops", title="why it stopped", job=ja)
+        lost, _ = queue.complete_and_claim([Done(ja, T0), Done(jb, T0)], "w", 60, 0)
+        assert lost == []
+        clock.advance(days=30)
+        assert queue.prune(clock.now() - timedelta(days=14)) == 1
+        assert queue.get(kept) is not None and [a.outcome for a in queue.attempts(kept)] == ["ok"]
+        assert queue.get(gone) is None and queue.attempts(gone) == []
+    finally:
+        engine.dispose()

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from bridge.bootstrap import App, build
+from bridge.domain.keys import order_key
 from bridge.sandbox.world import SandboxWorld
 from bridge.store.db import upgrade
 from bridge.store.repos import ExceptionRecord
@@ -103,7 +104,7 @@ class Bridge:
         return [p for p in self.tt.packages(order_id=order_id) if p["package_status"] != "CANCELLED"]
 
     def exceptions(self, order_id: str, status: str = "open") -> list[ExceptionRecord]:
-        return self.c.store.exceptions.list(status=status, entity=f"order:{self.shop}:{order_id}")
+        return self.c.store.exceptions.list(status=status, entity=order_key(self.shop, order_id))
 
     def link(self, order_id: str) -> dict[str, Any]:
         link = self.c.store.links.get("order", self.shop, order_id)

@@ -282,3 +282,94 @@ def test_a_refund_can_be_a_cash_refund_from_the_clearing_account(bridge: Bridge,
     clearing, _ = bridge.ns.suiteql("SELECT id FROM account WHERE externalid = 'ACCT-1250'")
     assert refund.data["account"]["id"] == clearing[0]["id"] and Decimal(str(refund.data["total"])) == Decimal("15.00")
     assert bridge.exceptions(o["id"]) == []
+
+
+# --- a cancelled order's customer deposit (customer_deposits mode, docs/accounting.md) -------------
+
+
+def _deposit(bridge: Bridge, order_id: str) -> tuple[str, Decimal]:
+    """The customer deposit the orders flow records for a prepaid order (orders.yaml deposit.enabled)."""
+    link = bridge.c.store.links.get("order", bridge.shop, order_id)
+    assert link is not None and link.netsuite_id
+    so = bridge.ns.get("salesOrder", link.netsuite_id).data
+    paid = Decimal(str(link.data["expected_total"]))
+    written = bridge.c.netsuite().create("customerDeposit", {
+        "externalId": f"TTS-DEP-{bridge.shop}-{order_id}", "customer": so["entity"],
+        "salesOrder": {"id": link.netsuite_id}, "payment": paid, "subsidiary": so["subsidiary"]})
+    return str(written.id), paid
+
+
+def _balances(bridge: Bridge, order_id: str) -> dict[str, Decimal]:
+    """Undeposited funds, customer deposits and clearing over the order's deposit documents."""
+    rows = bridge.c.netsuite().suiteql(
+        "SELECT a.acctnumber AS acct, tal.debit AS debit, tal.credit AS credit FROM transactionaccountingline tal "
+        "INNER JOIN account a ON a.id = tal.account INNER JOIN transaction t ON t.id = tal.transaction "
+        f"WHERE t.externalid LIKE 'TTS-%-{bridge.shop}-{order_id}%' AND a.acctnumber IN ('1200', '2100', '1250')")
+    out = {"1200": Decimal(0), "2100": Decimal(0), "1250": Decimal(0)}
+    for r in rows:
+        out[str(r["acct"])] += Decimal(str(r.get("debit") or 0)) - Decimal(str(r.get("credit") or 0))
+    return out
+
+
+def test_a_cancelled_orders_customer_deposit_is_refunded_as_netsuite_does(bridge: Bridge) -> None:
+    # cancelled whole: a customer refund applied to the deposit (paid from the clearing account: TikTok
+    # refunds the buyer) and the deposit deposited into clearing (TikTok received it): nothing stays open
+    o = bridge.order([("MUG-001", 2), ("CAP-001", 1)])
+    dep_id, paid = _deposit(bridge, o["id"])
+    bridge.tt.cancel_order(o["id"], role="SYSTEM")
+    bridge.drain()
+    [refund] = bridge.link(o["id"])["deposit_refunds"]
+    assert refund["external_id"] == f"TTS-CRF-{bridge.shop}-{o['id']}" and Decimal(refund["amount"]) == paid
+    assert bridge.c.netsuite().suiteql(
+        f"SELECT status FROM transaction WHERE id = {int(dep_id)}")[0]["status"] == "B"
+    assert _balances(bridge, o["id"]) == {"1200": 0, "2100": 0, "1250": 0}
+    assert bridge.exceptions(o["id"]) == []
+    # replayed: nothing more is refunded
+    bridge.c.flows.cancellations.refund_deposit(bridge.shop, o["id"], full=True)
+    assert len(bridge.link(o["id"])["deposit_refunds"]) == 1
+
+    # cancelled in part: the cancelled units' share is refunded; the rest stays for the invoice
+    o = bridge.order([("MUG-001", 2), ("CAP-001", 1)])
+    dep_id, paid = _deposit(bridge, o["id"])
+    bridge.tt.cancel_order(o["id"], role="SYSTEM", line_item_ids=ids(o, "CAP-001"))
+    bridge.drain()
+    left = Decimal(str(bridge.link(o["id"])["expected_total"]))
+    [refund] = bridge.link(o["id"])["deposit_refunds"]
+    assert Decimal(refund["amount"]) == paid - left > 0
+    assert _balances(bridge, o["id"]) == {"1200": paid, "2100": -left, "1250": -(paid - left)}
+
+
+def test_fbt_stock_small_differences_are_adjusted_in_netsuite_and_large_ones_go_to_a_person(bridge: Bridge) -> None:
+    """locations.yaml (sandbox overlay) fbt_adjustments: adjust within 10 units and 20 % of TikTok's figure."""
+
+    shop = bridge.tt.shop(bridge.shop)
+    fbt_wh = next(w["id"] for w in shop["warehouses"] if w.get("fbt"))
+    cap = bridge.world.netsuite_item_id("CAP-001")
+    fbt_loc = bridge.world.netsuite_location("LOC-FBT")
+    bridge.ns.receive_stock(cap, fbt_loc, 20)
+    held = int(Decimal(str(bridge.ns.stock_levels(item=cap, location=fbt_loc)[0]["onHand"])))
+    # TikTok counted 3 more than NetSuite holds at its FBT mirror location
+    bridge.tt.set_stock(seller_sku="CAP-001", shop_id=bridge.shop, warehouse_id=fbt_wh, quantity=held + 3)
+
+    report = bridge.c.flows.fulfillment.fbt_stock(bridge.shop)[bridge.shop]
+    (adj,) = report["adjusted"]
+    assert (adj["sku"], adj["netsuite"], adj["tiktok"]) == ("CAP-001", held, held + 3)
+    rec = bridge.ns.get("inventoryAdjustment", adj["adjustment_id"]).data
+    assert rec["externalId"] == adj["external_id"]
+    assert rec["account"]["id"] == bridge.world.netsuite_sb.special_accounts["adjustment"]
+    (line_,) = rec["inventory"]
+    assert line_["item"]["id"] == cap and line_["location"]["id"] == fbt_loc and Decimal(str(line_["adjustQtyBy"])) == 3
+    assert line_["memo"] == f"TikTok FBT on hand {held + 3}; NetSuite had {held}"  # traceable to TikTok's figure
+    assert Decimal(str(bridge.ns.stock_levels(item=cap, location=fbt_loc)[0]["onHand"])) == held + 3
+    # the hoodie's 250 units are far above the policy: a person decides, and only it is listed
+    assert [d["sku"] for d in report["differences"]] == ["US-HOODIE-FBT"]
+    (exc,) = bridge.c.store.exceptions.list(entity=f"fbt:{bridge.shop}")
+    assert exc.code == "FBT_STOCK_DIFFERENCE" and "above fbt_adjustments" in exc.title
+    # the next check finds CAP-001 matching: nothing posted twice
+    adjustments = len(bridge.ns.list_ids("inventoryAdjustment"))
+    again = bridge.c.flows.fulfillment.fbt_stock(bridge.shop)[bridge.shop]
+    assert again["adjusted"] == [] and len(bridge.ns.list_ids("inventoryAdjustment")) == adjustments
+    assert "CAP-001" not in [d["sku"] for d in again["differences"]]
+    # the drift monitor's reading covers FBT: the hoodie still differs, the adjusted cap no longer
+    drift = {r["sku"]: r for r in bridge.c.flows.fulfillment.fbt_drift()}
+    assert drift["US-HOODIE-FBT"]["difference"] == -250 and "CAP-001" not in drift

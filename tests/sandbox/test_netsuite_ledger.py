@@ -614,3 +614,55 @@ def test_the_bridges_customer_payment_body_is_accepted_and_settles_the_invoice(n
     pay = _id(r)
     assert gl(ns, pay) == [("1100", "", "25.00"), ("1200", "25.00", "")]
     assert _status(ns, "invoice", inv) == "B"
+
+
+def _balance(ns: NS, trans: list[str], acct: str) -> Decimal:
+    rows = ns.suiteql(
+        "SELECT tal.debit, tal.credit FROM transactionaccountingline tal JOIN account a ON a.id = tal.account "
+        f"WHERE a.acctnumber = '{acct}' AND tal.transaction IN ({', '.join(str(int(t)) for t in trans)})"
+    ).json()["items"]
+    return sum((Decimal(str(r.get("debit") or 0)) - Decimal(str(r.get("credit") or 0)) for r in rows), Decimal(0))
+
+
+def test_a_customer_refund_takes_a_cancelled_units_share_off_the_deposit_and_the_invoice_gets_the_rest(ns: NS) -> None:
+    # an order of two mugs (25.00) prepaid by a customer deposit; one mug is cancelled: the refund gives back
+    # 12.50 from the deposit (paid out of the clearing account: TikTok refunds the buyer), the invoice of the
+    # shipped mug takes the 12.50 left, and the payout's bank deposit takes the whole receipt
+    w = World(ns)
+    so = w.order(2)
+    cd = w.post("customerDeposit", {"customer": {"id": w.customer}, "salesOrder": {"id": so}, "payment": 25.00})
+    refund = {"customer": {"id": w.customer}, "account": {"id": w.acct["1250"]},
+              "deposit": {"items": [{"doc": {"id": cd}, "apply": True, "amount": 12.50}]}}
+    too_much = ns.post(RECORD + "/customerRefund", {**refund, "deposit": {"items": [
+        {"doc": {"id": cd}, "apply": True, "amount": 30.00}]}})
+    assert too_much.status_code == 400 and "is left on it" in too_much.text
+    crf = w.post("customerRefund", refund)
+    assert gl(ns, crf) == [("1250", "", "12.50"), ("2100", "12.50", "")]
+    w.transform("salesOrder", so, "itemFulfillment", {"item": {"items": [{"orderLine": 1, "quantity": 1}]}})
+    inv = w.transform("salesOrder", so, "invoice", {"item": {"items": [{"orderLine": 1, "quantity": 1}]}})
+    [appl] = [r["id"] for r in ns.suiteql(
+        f"SELECT t.id FROM transaction t JOIN transactionline tl ON tl.transaction = t.id WHERE t.type = 'DepAppl' "
+        f"AND tl.mainline = 'T' AND tl.createdfrom = {int(cd)}").json()["items"]]
+    assert gl(ns, str(appl)) == [("1100", "", "12.50"), ("2100", "12.50", "")]  # only what the refund left
+    dep = w.post("deposit", {"account": {"id": w.acct["1000"]},
+                             "payment": {"items": [{"id": int(cd), "deposit": True, "paymentAmount": 25.00}]},
+                             "cashback": {"items": [{"account": {"id": w.acct["1250"]}, "amount": 12.50}]}})
+    docs = [cd, crf, inv, str(appl), dep]
+    for acct in ("1200", "2100", "1100", "1250"):  # undeposited funds, customer deposits, A/R, clearing
+        assert _balance(ns, docs, acct) == 0, acct
+    assert_every_transaction_balances(ns)
+
+
+def test_a_deposit_of_an_order_cancelled_whole_is_refunded_and_deposited_into_clearing(ns: NS) -> None:
+    w = World(ns)
+    so = w.order(2)
+    cd = w.post("customerDeposit", {"customer": {"id": w.customer}, "salesOrder": {"id": so}, "payment": 25.00})
+    crf = w.post("customerRefund", {"customer": {"id": w.customer}, "account": {"id": w.acct["1250"]},
+                                    "deposit": {"items": [{"doc": {"id": cd}, "apply": True, "amount": 25.00}]}})
+    into = w.post("deposit", {"account": {"id": w.acct["1250"]},
+                              "payment": {"items": [{"id": int(cd), "deposit": True, "paymentAmount": 25.00}]}})
+    assert gl(ns, into) == [("1200", "", "25.00"), ("1250", "25.00", "")]
+    for acct in ("1200", "2100", "1250"):
+        assert _balance(ns, [cd, crf, into], acct) == 0, acct
+    status = ns.suiteql(f"SELECT status FROM transaction WHERE id = {int(cd)}").json()["items"][0]["status"]
+    assert status == "B"  # deposited (and fully refunded)

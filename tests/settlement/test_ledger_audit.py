@@ -212,7 +212,8 @@ def test_order_documents_that_post_sales_in_summary_mode_are_double_counts_but_n
     ("revenue.seller_discount_amount", "discounts"), ("revenue.seller_discount_refund_amount", "discounts"),
     ("revenue.refund_subtotal_before_discount_amount", "refunds"), ("shipping.fbt_fulfillment_fee_amount", "shipping"),
     ("fee.platform_commission_amount", "fees"), ("tax.vat_amount", "taxes"), ("adjustment.CHARGE_BACK", "adjustments"),
-    ("reserve", "reserve"), ("variance.revenue", "other"), ("receivable.platform_discount", "other"),
+    ("reserve", "reserve"), ("variance.revenue", "other"), ("receivable.platform_discount", "discounts"),
+    ("receivable.sales_tax", "taxes"), ("receivable.difference", "other"),
 ])
 def test_every_component_has_its_figure(component: str, figure: str) -> None:
     assert figure_of(component) == figure
@@ -266,3 +267,144 @@ def test_in_receivable_modes_a_sale_not_paid_out_yet_is_owed_through_its_receiva
     # in summary mode the journal keeps the sale in clearing and no receivable counts
     rep = audit([statement()], waiting, journal(), ACCOUNTS, shop_id="shop", periods=PERIODS)
     assert rep.ok and rep.clearing_expected == PAYABLE
+
+
+# -- per component in the receivable modes -------------------------------------------------------------
+PLATFORM, TAX = "4050", "2200"
+
+
+def _receivable_accounts(platform_account: str) -> AuditAccounts:
+    return AuditAccounts(
+        {**ACCOUNTS.component_account, "revenue.seller_discount_amount": PLATFORM,
+         "receivable.platform_discount": platform_account, "receivable.sales_tax": TAX},
+        clearing=CLEARING, bank={"USD": BANK, "GBP": BANK}, receivable=frozenset({AR, "1200"}))
+
+
+def _billed_and_settled(platform_account: str, *, tax_rate: Decimal | None = None) -> object:
+    """One order: gross 100.00, seller discount 10.00, platform discount 5.00, buyer-paid shipping 5.99.
+    The invoice bills what the buyer paid (discount items on 4050); the journal leaves the sale out and
+    credits TikTok's funding of the platform discount; the customer payment and the deposit collect it."""
+    comps = {k: v for k, v in COMPONENTS.items()}
+    sale = ("revenue.subtotal_before_discount_amount", "revenue.seller_discount_amount",
+            "shipping.customer_paid_shipping_fee_amount")
+    rest = {k: v for k, v in comps.items() if k not in sale}
+    rest["receivable.platform_discount"] = D("5.00")
+    paid = D("100.00") - D("10.00") - D("5.00") + D("5.99")  # 90.99 on the invoice
+    if tax_rate is None:
+        invoice = gl("601", "TTS-INV-shop-O1", "CustInvc", [(AR, str(-paid)), (SALES, "100.00"), (PLATFORM, "-10.00"),
+                                                            (PLATFORM, "-5.00"), (SHIP_IN, "5.99")], order="O1")
+    else:  # VAT inside TikTok's prices: the invoice posts each part net, the VAT on one line
+        invoice = gl("601", "TTS-INV-shop-O1", "CustInvc", [(AR, str(-paid)), (SALES, "83.33"), (PLATFORM, "-8.33"),
+                                                            (PLATFORM, "-4.17"), (SHIP_IN, "4.99"), (TAX, "15.17")],
+                     order="O1")
+    payment = gl("602", "TTS-PMT-shop-O1", "CustPymt", [("1200", str(-paid)), (AR, str(paid))], order="O1")
+    payable = PAYABLE  # TikTok pays the sale less the seller's discount: it funds the platform discount itself
+    dep = gl("201", "TTS-PAY-P1", "Deposit", [(BANK, str(-payable)), ("1200", str(paid)),
+                                              (CLEARING, str(payable - paid))], day=date(2025, 2, 28))
+    accounts = _receivable_accounts(platform_account)
+    jlines = [(accounts.component_account[c], str(v)) for c, v in rest.items()]
+    jlines.append((CLEARING, str(-sum(rest.values(), D(0)))))
+    s = TikTokStatement("shop", "S1", "USD", date(2025, 2, 27), date(2025, 2, 27), "P1", payable,
+                        comps,
+                        {"O1": {"gross_sales": D("100.00"), "discounts": D("-10.00")}})
+    return audit([s], [payout(payable)], [*gl("101", "TTS-STMT-S1", "Journal", jlines), *invoice, *payment, *dep],
+                 accounts, shop_id="shop", mode="invoices", periods=PERIODS, tax_rate=tax_rate)
+
+
+def test_in_receivable_modes_each_figure_matches_tiktok_when_the_platform_discount_posts_where_the_invoice_debits_it(
+) -> None:
+    rep = _billed_and_settled(PLATFORM)
+    assert rep.ok, rep.findings  # type: ignore[attr-defined]
+    totals = {r.figure: (r.tiktok, r.netsuite) for r in rep.totals}  # type: ignore[attr-defined]
+    assert totals["gross_sales"] == (D("100.00"), D("100.00"))  # the invoice's item lines, nothing else
+    assert totals["discounts"] == (D("-10.00"), D("-10.00"))  # seller discount; TikTok's funding cancels its part
+    assert totals["shipping"] == (D("5.99"), D("5.99"))
+    assert all(r.difference == 0 for r in rep.totals)  # type: ignore[attr-defined]
+
+
+def test_a_platform_discount_credited_to_sales_shows_as_gross_sales_tiktok_never_reported() -> None:
+    rep = _billed_and_settled(SALES)  # the old advice: "platform_discount_account: your sales account"
+    totals = {r.figure: r for r in rep.totals}  # type: ignore[attr-defined]
+    assert totals["gross_sales"].difference == D("5.00") and totals["discounts"].difference == D("-5.00")
+
+
+def test_vat_inside_tiktoks_prices_goes_back_to_each_figure_at_the_shops_rate() -> None:
+    rep = _billed_and_settled(PLATFORM, tax_rate=D("0.20"))
+    totals = {r.figure: (r.tiktok, r.netsuite) for r in rep.totals}  # type: ignore[attr-defined]
+    assert totals["gross_sales"] == (D("100.00"), D("100.00"))  # 83.33 net + its VAT, the rounding cents
+    assert totals["discounts"] == (D("-10.00"), D("-10.00"))  # -8.33 - 4.17 net + VAT - the platform funding
+    assert totals["shipping"] == (D("5.99"), D("5.99"))
+    assert totals["taxes"] == (D("0"), D("0"))
+
+
+# -- the double-revenue guard ---------------------------------------------------------------------------
+def test_an_invoice_an_admin_bills_for_a_tiktok_order_in_summary_mode_is_a_double_count_naming_it() -> None:
+    # billed by NetSuite's billing run: no external id of the bridge, income on an account the spec does not map
+    billed = gl("777", "", "CustInvc", [(AR, "-90.00"), ("4999", "100.00"), (DISC, "-10.00")], order="O1")
+    rep = audit([statement()], [payout()], [*journal(), *deposit(), *billed], ACCOUNTS, shop_id="shop",
+                periods=PERIODS)
+    [finding] = [f for f in rep.findings if f.subject == "order:O1"]
+    assert finding.code == "DOUBLE_COUNT" and finding.documents[:2] == ("CustInvc #777", "TTS-STMT-S1")
+    assert finding.amount == D("90.00") and "billed outside the bridge" in finding.message
+    assert rep.order("O1") is not None and rep.order("O1").documents == ("CustInvc #777",)  # type: ignore[union-attr]
+    # the same invoice in a receivable mode is the order's one invoice: no double count
+    rep = audit([statement()], [payout()], [*journal(), *deposit(), *billed], ACCOUNTS, shop_id="shop",
+                mode="invoices", periods=PERIODS)
+    assert ("DOUBLE_COUNT", "order:O1") not in codes(rep)
+
+
+# -- currencies -----------------------------------------------------------------------------------------
+def _in(lines: list[GlLine], currency: str, rate: str = "1") -> list[GlLine]:
+    """The lines as transactionaccountingline holds them: in the base currency, at the document's rate."""
+    r = D(rate)
+    return [GlLine(ln.transaction, ln.external_id, ln.type, ln.tran_date, ln.period, ln.account,
+                   (ln.debit * r).quantize(D("0.01")), (ln.credit * r).quantize(D("0.01")), ln.order_id, ln.memo,
+                   currency, r) for ln in lines]
+
+
+def test_each_statement_says_in_which_currency_it_is_compared() -> None:
+    gbp = TikTokStatement("shop", "S1", "GBP", date(2025, 2, 27), date(2025, 2, 27), "P1", PAYABLE, COMPONENTS, {})
+    pay = TikTokPayout("shop", "P1", "PAID", PAYABLE, "GBP", date(2025, 2, 28))
+    accounts = AuditAccounts(ACCOUNTS.component_account, CLEARING, {"GBP": BANK}, ACCOUNTS.receivable,
+                             ACCOUNTS.names, ACCOUNTS.labels)
+    # posted in a GBP subsidiary: compared as posted
+    rep = audit([gbp], [pay], [*_in(journal(), "GBP"), *_in(deposit(), "GBP")], accounts, periods=PERIODS)
+    assert rep.ok, rep.findings
+    assert rep.statements[0].basis.startswith("GBP: NetSuite's GL as posted")
+    assert rep.summary()["currencies"] == ["GBP"]
+    # posted in a USD subsidiary at NetSuite's rate 1.27: converted back with that rate, to the cent
+    rep = audit([gbp], [pay], [*_in(journal(), "GBP", "1.27"), *_in(deposit(), "GBP", "1.27")], accounts,
+                periods=PERIODS)
+    assert rep.ok, rep.findings
+    assert "exchange rate (1.27)" in rep.statements[0].basis and "exchange rate (1.27)" in rep.payouts[0].basis
+    # a document in another currency than its statement is named, never mixed in
+    rep = audit([gbp], [pay], [*_in(journal(), "USD"), *_in(deposit(), "GBP")], accounts, periods=PERIODS)
+    mixed = [f for f in rep.findings if "does not mix currencies" in f.message]
+    assert [f.documents for f in mixed] == [("TTS-STMT-S1",)] and "is in USD, statement S1 in GBP" in mixed[0].message
+    assert not rep.ok
+
+
+# -- a payout of nothing in the receivable modes --------------------------------------------------------
+def test_a_payout_of_nothing_deposits_its_orders_documents_into_clearing() -> None:
+    sale = {k: v for k, v in COMPONENTS.items() if k in ("revenue.subtotal_before_discount_amount",
+                                                         "revenue.seller_discount_amount")}
+    rest = {"revenue.refund_subtotal_before_discount_amount": D("-120.00")}  # refunds exceed the day's sale
+    payable = D("-30.00")  # 90.00 sale - 120.00 refunds
+    s = TikTokStatement("shop", "S1", "USD", date(2025, 2, 27), date(2025, 2, 27), "P1", payable,
+                        {**sale, **rest}, {"O1": {"gross_sales": D("100.00"), "discounts": D("-10.00")}})
+    nothing = TikTokPayout("shop", "P1", "PAID", payable, "USD", date(2025, 2, 28))
+    cust_dep = gl("501", "TTS-DEP-shop-O1", "CustDep", [("1200", "-90.00"), ("2100", "90.00")], order="O1")
+    invoice = gl("601", "TTS-INV-shop-O1", "CustInvc", [(AR, "-90.00"), (SALES, "100.00"), (DISC, "-10.00")],
+                 order="O1")
+    applied = gl("602", "", "DepAppl", [("2100", "-90.00"), (AR, "90.00")], order="O1")
+    lines = [*journal(rest), *cust_dep, *invoice, *applied]
+    accounts = AuditAccounts(ACCOUNTS.component_account, CLEARING, ACCOUNTS.bank, frozenset({AR, "1200"}),
+                             ACCOUNTS.names, ACCOUNTS.labels)
+    rep = audit([s], [nothing], lines, accounts, shop_id="shop", mode="customer_deposits", periods=PERIODS)
+    assert ("RESIDUE", "account:receivable") in codes(rep)  # the customer deposit never leaves undeposited funds
+    into_clearing = gl("201", "TTS-PAY-P1", "Deposit", [(CLEARING, "-90.00"), ("1200", "90.00")],
+                       day=date(2025, 2, 28))
+    rep = audit([s], [nothing], [*lines, *into_clearing], accounts, shop_id="shop", mode="customer_deposits",
+                periods=PERIODS)
+    assert rep.ok, rep.findings
+    assert rep.clearing_balance == payable == rep.clearing_expected  # the negative statement is still owed

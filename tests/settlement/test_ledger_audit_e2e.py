@@ -66,10 +66,38 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
         # the same refund posted a second time: a journal that repeats one statement's refund line
         svc = c.flows.settlement
         settings = svc.posting_settings(shop_id)
+        client = c.netsuite()
+        # an admin's billing run bills a TikTok sales order although revenue comes from the statement (summary
+        # mode): the invoice carries no external id of the bridge, yet the double-revenue guard names it
+        settled = next(oid for oid, f in sorted(rep.order_figures.items()) if f.get("gross_sales"))
+        customer = client.suiteql("SELECT id FROM customer WHERE externalid = 'CUST-TTS'")[0]["id"]
+        item = client.suiteql("SELECT id FROM item WHERE itemtype = 'InvtPart' AND externalid = 'ITEM-MUG'")[0]["id"]
+        location = str(client.suiteql("SELECT id FROM location WHERE externalid = 'LOC-MAIN'")[0]["id"])
+        netsuite_server.sb.receive_stock(str(item), location, 5, "4.00")
+        so = client.create("salesOrder", {
+            "externalId": f"TTS-{shop_id}-{settled}", "entity": {"id": str(customer)},
+            "subsidiary": {"id": settings.subsidiary}, "tranDate": c.clock.now().date().isoformat(),
+            "location": {"id": location},
+            "item": {"items": [{"item": {"id": str(item)}, "quantity": 1, "rate": 40, "amount": 40,
+                                "location": {"id": location}}]}})
+        netsuite_server.sb.fulfill(so.id)
+        invoice = client.transform("salesOrder", so.id, "invoice", {"tranDate": c.clock.now().date().isoformat()})
+        [billed] = ledger_audit.audit_shops(c, *window(c))
+        [guard] = [f for f in billed.findings if f.subject == f"order:{settled}"]
+        assert guard.code == "DOUBLE_COUNT" and guard.documents[0] == f"CustInvc #{invoice.id}", guard
+        assert "billed outside the bridge" in guard.message and guard.amount == D("40.00")
+        assert ("LEDGER_DOUBLE_COUNT", f"ledger:order:{shop_id}:{settled}") in {
+            (e.code, e.entity) for e in c.store.exceptions.list(status="open")}
+        client.delete("invoice", invoice.id)
+        [rep] = ledger_audit.audit_shops(c, *window(c))
+        assert rep.ok, [f.message for f in rep.findings]  # voided: the guard's exception resolves itself
+        assert ("LEDGER_DOUBLE_COUNT", f"ledger:order:{shop_id}:{settled}") not in {
+            (e.code, e.entity) for e in c.store.exceptions.list(status="open")}
+
+        # the same refund posted a second time: a journal that repeats one statement's refund line
         target = next(s for s in rep.statements if any(f.figure == "refunds" and f.tiktok for f in s.figures))
         refund = next(f.tiktok for f in target.figures if f.figure == "refunds")
         returns_acct = account_for("revenue.refund_subtotal_before_discount_amount", settings)[0]
-        client = c.netsuite()
         client.create("journalEntry", {
             "externalId": f"TTS-STMT-{target.id}-ADJ1", "tranDate": c.clock.now().date().isoformat(),
             "subsidiary": {"id": settings.subsidiary}, "currency": {"id": settings.currencies["USD"]},

@@ -155,6 +155,7 @@ class FakeNetSuiteOrders:
             if rec is None:
                 return None
             body = copy.deepcopy(rec["record"])
+            body.setdefault("tranId", f"SO{netsuite_id}")  # NetSuite numbers the document
             rows = (body.get("item") or {}).get("items") or []
             body["item"] = {"items": [{**row, "line": i} for i, row in enumerate(rows, 1)]}
             return body

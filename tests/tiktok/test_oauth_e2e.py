@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from bridge.bootstrap import App, build
 from bridge.cli import Obj, main
+from bridge.domain.keys import order_key, shop_key
 from bridge.serving import BackgroundServer
 from bridge.tiktok.oauth import new_state, state_key
 from bridge.tiktok.webhooks import SUBSCRIBED_EVENT_TYPES
@@ -111,7 +112,7 @@ def test_connect_end_to_end(bridge: Bridge, sandbox: Sandbox) -> None:
     assert {et for (sid, et) in subs if sid == us["id"]} == set(SUBSCRIBED_EVENT_TYPES)
     assert set(subs.values()) == {bridge.url + "/webhooks/tiktok"}
     audit = [a for a in store.audit.list() if a["action"] == "shop.connected"]
-    assert audit and audit[0]["entity"] == f"shop:{us['id']}" and "TTP_" not in str(audit)
+    assert audit and audit[0]["entity"] == shop_key(us['id']) and "TTP_" not in str(audit)
 
     replay = s.get(callback, allow_redirects=False, timeout=10)
     assert replay.status_code == 400 and "not valid" in replay.text
@@ -224,7 +225,7 @@ def test_sandbox_webhook_lands_in_the_inbox_exactly_once(bridge: Bridge, sandbox
     events = [e for e in bridge.container.store.inbox.recent(source="tiktok") if e.topic == "1"]
     ids = [e.event_id for e in events]
     assert len(ids) == len(set(ids)) >= 1  # one row per notification, duplicates absorbed
-    assert all(e.entity == f"order:{us}:{order['id']}" for e in events)
+    assert all(e.entity == order_key(us, order['id']) for e in events)
     jobs = bridge.container.store.queue.counts()
     assert jobs.get("queued") == len(ids)
 

@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 from bridge.bootstrap import App
+from bridge.domain.keys import shop_key
 from bridge.flows import shops as flow
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Tokens
@@ -55,7 +56,7 @@ def test_refresh_refused_becomes_an_admin_exception(container: App, sandbox: San
     _expire_soon(container, us, timedelta(hours=1))
     sandbox.sb.expire_token(shop_id=us, refresh_too=True)
     _run_refresh(container)
-    exc = [e for e in container.store.exceptions.list(status="open") if e.entity == f"shop:{us}"]
+    exc = [e for e in container.store.exceptions.list(status="open") if e.entity == shop_key(us)]
     assert [e.code for e in exc] == ["TIKTOK_REAUTHORIZE"] and exc[0].owner == "admin"
     assert "/connect/tiktok" in exc[0].fix_hint
 

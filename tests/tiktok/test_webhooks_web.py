@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from bridge.bootstrap import App, build
+from bridge.domain.keys import order_key
 from bridge.settings import Settings
 from bridge.store.queue import JobSpec
 from bridge.tiktok import webhooks as tts
@@ -22,7 +23,7 @@ SECRET = "hook-secret-for-tests"
 
 def order_router(ev: InboundEvent) -> list[JobSpec]:
     oid = ev.data["data"]["order_id"]
-    return [JobSpec(kind="orders.sync", key=f"order:{ev.shop_id}:{oid}", payload={"order_id": oid},
+    return [JobSpec(kind="orders.sync", key=order_key(ev.shop_id, oid), payload={"order_id": oid},
                     idempotency_key=f"orders.sync:{ev.event_id}")]
 
 

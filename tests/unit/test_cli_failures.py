@@ -20,7 +20,7 @@ from bridge.cli_errors import EX_CONFIG, EX_DATAERR, EX_FAILURE, EX_SOFTWARE, EX
 
 # Commands that build their own world (sandboxes, a fresh database) and run for minutes: only their argument
 # handling is exercised here (the demo, chaos and bench have their own tests).
-SELF_CONTAINED = {"demo", "sandbox", "chaos", "bench flash-sale", "bench queue"}
+SELF_CONTAINED = {"demo", "sandbox", "chaos", "bench flash-sale", "bench queue", "bench webhooks"}
 # Long-running processes: they must refuse before starting when something is wrong (tested below), and would
 # run until stopped when nothing is.
 PROCESSES = {"web", "worker", "scheduler"}

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 
 from bridge.bootstrap import build
+from bridge.domain.keys import order_key
 from bridge.settings import Settings
 from bridge.store.group_commit import GroupCommit
 from bridge.store.queue import JobSpec
@@ -127,7 +128,7 @@ def test_nothing_is_answered_before_its_commit(engine: Any) -> None:
 
 def order_router(ev: InboundEvent) -> list[JobSpec]:
     oid = ev.data["data"]["order_id"]
-    return [JobSpec(kind="orders.sync", key=f"order:{ev.shop_id}:{oid}", payload={"order_id": oid},
+    return [JobSpec(kind="orders.sync", key=order_key(ev.shop_id, oid), payload={"order_id": oid},
                     idempotency_key=f"orders.sync:{ev.event_id}")]
 
 

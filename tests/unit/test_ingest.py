@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 from bridge.bootstrap import build
+from bridge.domain.keys import order_key
 from bridge.settings import Settings
 from bridge.store.queue import JobSpec
 from bridge.web.ingest import ingest, reroute
@@ -11,7 +12,7 @@ from bridge.worker.registry import InboundEvent
 
 def order_router(ev: InboundEvent) -> list[JobSpec]:
     oid = ev.data["data"]["order_id"]
-    return [JobSpec(kind="orders.sync", key=f"order:{ev.shop_id}:{oid}", payload={"order_id": oid},
+    return [JobSpec(kind="orders.sync", key=order_key(ev.shop_id, oid), payload={"order_id": oid},
                     idempotency_key=f"orders.sync:{ev.event_id}")]
 
 

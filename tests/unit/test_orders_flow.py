@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bridge.bootstrap import App, build
+from bridge.domain.keys import order_key
 from bridge.mapping.orders import ItemRef
 from bridge.settings import Settings
 from bridge.store.repos import Shop
@@ -129,7 +130,7 @@ def test_unknown_sku_becomes_an_exception_and_replay_heals_it(world: World) -> N
     world.webhook("800")
     world.drain()
     (exc,) = world.c.store.exceptions.list(status="open")
-    assert (exc.code, exc.owner, exc.entity) == ("UNKNOWN_SKU", "ops", f"order:{SHOP}:800")
+    assert (exc.code, exc.owner, exc.entity) == ("UNKNOWN_SKU", "ops", order_key(SHOP, "800"))
     assert "NEW-SKU" in exc.title and "catalog.yaml" in exc.fix_hint and "match.overrides" in exc.fix_hint
     world.netsuite.items["NEW-SKU"] = ItemRef("555")  # the merchant creates the item
     world.c.store.exceptions.replay(exc.id, world.c.store.queue)
@@ -144,7 +145,8 @@ def test_netsuite_refusal_is_an_exception_with_its_message(world: World) -> None
     world.webhook("801")
     world.drain()
     (exc,) = world.c.store.exceptions.list(status="open")
-    assert exc.code == "USER_ERROR" and "period is closed" in exc.title
+    # classified as the RESTlet path classifies it (bridge.errors.netsuite_order_error): a closed period is finance's
+    assert (exc.code, exc.owner) == ("NS_PERIOD_CLOSED", "finance") and "period is closed" in exc.title
 
 
 def test_polling_backstop_finds_orders_whose_webhooks_were_lost(world: World) -> None:
@@ -219,7 +221,7 @@ def test_cancellation_closes_an_unshipped_order_and_flags_a_shipped_one(world: W
     assert world.netsuite.closed == {world.so("x1")["id"]: None}
     assert world.c.store.links.get("order", SHOP, "x1").status == "cancelled"  # type: ignore[union-attr]
     (exc,) = world.c.store.exceptions.list(status="open")
-    assert exc.code == "CANCELLED_TOO_LATE" and exc.entity == f"order:{SHOP}:x2"
+    assert exc.code == "CANCELLED_TOO_LATE" and exc.entity == order_key(SHOP, "x2")
 
 
 def test_a_sales_order_written_by_a_dead_attempt_is_found_and_closed_when_the_order_is_cancelled(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from bridge.clock import ManualClock
 from bridge.errors import Evidence, FatalError, NeedsHumanError, RetriableError, SkippableError
 from bridge.logs import correlation_id
-from bridge.store.queue import Job, JobSpec, MemoryJobQueue
+from bridge.store.queue import Done, Job, JobSpec, MemoryJobQueue
 from bridge.worker.registry import Registry
 from bridge.worker.runner import JobContext, Worker, WorkerConfig
 
@@ -31,6 +32,9 @@ class FakeExceptions:
     def resolve_for_job(self, job: Job, *, by: str = "auto") -> int:
         self.healed.append(job.id)
         return 0
+
+    def resolve_for_jobs(self, jobs: Sequence[Job], *, by: str = "auto") -> int:
+        return sum(self.resolve_for_job(j, by=by) for j in jobs)
 
 
 def make(handler: Any, *, max_attempts: int = 3) -> tuple[Worker, MemoryJobQueue, FakeExceptions, ManualClock]:
@@ -189,6 +193,74 @@ def test_shutdown_releases_jobs_that_outlive_the_grace_period() -> None:
     release.set()
     t.join(10)
     assert q.get(jid).status == "queued"  # type: ignore[union-attr]  # the late finish lost its lease
+
+
+class CountingQueue(MemoryJobQueue):
+    """Records the size of every batch the worker commits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def complete_and_claim(self, done: Sequence[Done], worker: str, lease_seconds: float,
+                           limit: int) -> tuple[list[int], list[Job]]:
+        if done:
+            self.batches.append(len(done))
+        return super().complete_and_claim(done, worker, lease_seconds, limit)
+
+
+def test_run_commits_successes_in_batches_with_the_next_claim_and_heals_after_the_commit() -> None:
+    q = CountingQueue()
+    reg = Registry()
+    reg.handler("t", lambda ctx: {"n": ctx.job.id})
+    exc = FakeExceptions()
+    w = Worker(q, reg, exc, config=WorkerConfig(threads=4, prefetch=12, poll_interval=0.01))
+    ids = [q.enqueue(JobSpec(kind="t", key=f"k{i % 7}")).job_id for i in range(60)]
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()
+    deadline = time.monotonic() + 10
+    while q.counts().get("done", 0) < 60 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    t.join(10)
+    assert q.counts() == {"done": 60} and w.stats == {"ok": 60}
+    assert sum(q.batches) == 60 and max(q.batches) > 1  # every success went through a batched commit
+    assert sorted(exc.healed) == ids
+    assert all(q.get(i).result == {"n": i} for i in ids)  # type: ignore[union-attr]
+    assert [a.outcome for a in q.attempts(ids[0])] == ["ok"]
+
+
+def test_shutdown_releases_jobs_claimed_ahead_that_never_started() -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    def first_blocks(ctx: JobContext) -> None:
+        if ctx.job.key == "a":
+            started.set()
+            release.wait(10)
+
+    q = MemoryJobQueue()
+    reg = Registry()
+    reg.handler("t", first_blocks)
+    w = Worker(q, reg, FakeExceptions(), config=WorkerConfig(threads=1, prefetch=2, poll_interval=0.01,
+                                                            shutdown_grace=5))
+    a, b, c = (q.enqueue(JobSpec(kind="t", key=k)).job_id for k in "abc")
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()
+    assert started.wait(5)
+    assert q.counts() == {"running": 3}  # one running, two claimed ahead
+    stop.set()
+    time.sleep(0.05)
+    release.set()  # the running one finishes inside the grace period
+    t.join(10)
+    assert not t.is_alive()
+    assert q.get(a).status == "done"  # type: ignore[union-attr]
+    for jid in (b, c):
+        job = q.get(jid)
+        assert job is not None and job.status == "queued" and job.attempts == 0  # claimable at once
+        assert [x.outcome for x in q.attempts(jid)] == ["released"]
 
 
 @pytest.mark.parametrize("threads", [1, 4])

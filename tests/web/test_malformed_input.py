@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bridge.bootstrap import App, build
+from bridge.domain.keys import order_key
 from bridge.netsuite.events import sign as ns_sign
 from bridge.settings import Settings
 from bridge.store.storable import fit
@@ -218,8 +219,8 @@ def test_odd_but_legal_content_is_stored_on_both_engines(bridge: tuple[App, Flas
         assert ev.entity is not None and len(ev.entity) <= 255
     # the same long order id twice maps to the same entity (a digest, not a truncation that could collide)
     long_a = c.store.inbox.find("tiktok", fit("odd-long\x00\udfff", 191))
-    assert long_a is not None and long_a.entity == fit(f"order:{shop}:{'9' * 300}", 255)
-    assert fit(f"order:{shop}:{'9' * 299}8", 255) != long_a.entity
+    assert long_a is not None and long_a.entity == fit(order_key(shop, '9' * 300), 255)
+    assert fit(order_key(shop, "9" * 299 + "8"), 255) != long_a.entity
     body = json.dumps({"event_id": "ns-odd\x00", "type": "item_fulfillment.saved", "account": "1234567_SB1",
                        "data": {"tiktok_shop_id": "s" * 80, "tiktok_order_id": "\ud800" * 200}}).encode()
     assert post_netsuite(client, body).status_code == 202

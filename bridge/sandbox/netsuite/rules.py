@@ -483,6 +483,34 @@ def compute_deposit(env: Env, data: dict[str, Any]) -> None:
     data["total"] = q(total, env.precision)
 
 
+def compute_customer_refund(env: Env, data: dict[str, Any]) -> None:
+    """The refund's Deposits sublist: each customer deposit must exist and have the amount left (what
+    invoices, deposit applications and earlier refunds have not taken); the total is what it refunds."""
+    if not data.get("customer"):
+        raise user_error("Please enter value(s) for: Customer", "customer")
+    total = ZERO
+    for i, line in enumerate(data.get("deposit") or []):
+        if not line.get("apply", True):
+            continue
+        dep = env.store.get("customerDeposit", ref(line.get("doc")) or "")
+        if dep is None:
+            raise invalid_content(f"The customer deposit {ref(line.get('doc'))} does not exist.",
+                                  f"deposit.items[{i}].doc")
+        left = dec(dep.data.get("payment")) - sum((dec(v) for v in (dep.data.get("_appliedBy") or {}).values()), ZERO)
+        amount = dec(line.get("amount"), left)
+        if amount <= 0 or amount > left:
+            raise user_error(f"You cannot refund {amount} of customer deposit {dep.data.get('tranId') or dep.id}: "
+                             f"{left} is left on it.", f"deposit.items[{i}].amount")
+        line["amount"] = amount
+        total += amount
+    for line in data.get("apply") or []:
+        if line.get("apply", True):
+            total += dec(line.get("amount"))
+    if total <= 0:
+        raise user_error("Please enter value(s) for: Refund Amount (apply a deposit or a credit)", "total")
+    data["total"] = q(total, env.precision)
+
+
 def undeposited(data: dict[str, Any]) -> bool:
     """Does a receipt of money (cash sale, customer deposit/payment) go to Undeposited Funds?"""
     value = data.get("undepFunds")
@@ -641,6 +669,8 @@ def prepare(env: Env, rec_type: str, old: Rec | None, patch: Patch) -> dict[str,
         compute_deposit(env, data)
     elif rec_type == "customerPayment":
         compute_payment(env, data, old)
+    elif rec_type == "customerRefund":
+        compute_customer_refund(env, data)
     elif rec_type == "customerDeposit":
         if not data.get("customer"):
             raise user_error("Please enter value(s) for: Customer", "customer")

@@ -447,7 +447,25 @@ class NetSuiteSandbox:
         self._update_demand(rec_type, rid, rec)
         if rec_type == "invoice" and old is None:
             self._apply_order_deposits(rec)
+        if rec_type == "customerRefund" and old is None:
+            self._refund_deposits(rec)
         return rec
+
+    def _refund_deposits(self, refund: Rec) -> None:
+        """A customer refund's Deposits sublist takes what it refunds off each customer deposit: the
+        deposit has that much less left to apply to the order's invoice (C Fully Applied when nothing is
+        left and it is not deposited), as NetSuite does when a deposit of a cancelled order is refunded."""
+        for line in refund.data.get("deposit") or []:
+            deposit = self.store.get("customerDeposit", ref(line.get("doc")) or "")
+            if deposit is None or not line.get("apply", True):
+                continue
+            dep = deposit.clone()
+            dep.data.setdefault("_appliedBy", {})[refund.id] = dec(line.get("amount"))
+            applied = sum((dec(v) for v in dep.data["_appliedBy"].values()), ZERO)
+            if applied >= dec(dep.data.get("payment")) and ref(dep.data.get("status")) == "A":
+                dep.data["status"] = {"id": "C"}
+            self.store.put(dep, deposit)
+            self.mirror.sync(dep)
 
     def _apply_order_deposits(self, invoice: Rec) -> None:
         """Billing a sales order applies the customer deposits recorded against it (``salesOrder``):

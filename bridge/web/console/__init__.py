@@ -26,6 +26,7 @@ from pydantic import SecretStr
 from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.bootstrap import App
+from bridge.mapping.orders import ZERO_DECIMAL_CURRENCIES
 from bridge.settings import Settings
 
 log = logging.getLogger("bridge.web.console")
@@ -151,6 +152,8 @@ def money(value: Any, currency: str = "") -> Markup:
         d = Decimal(str(value))
     except ArithmeticError:
         return escape(str(value))
+    if d.as_tuple().exponent > -2 and currency.upper() not in ZERO_DECIMAL_CURRENCIES:  # type: ignore[operator]
+        d = d.quantize(Decimal("0.01"))
     text = f"{d:,}"
     return Markup('<span class="money{}">{}{}</span>').format(
         " neg" if d < 0 else "", text, Markup("&nbsp;") + currency if currency else "")

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, func, or_, select
 
+from bridge.domain.keys import order_key, order_key_prefix
+from bridge.domain.order_memory import OrderMemory
 from bridge.errors import redact_mapping, redact_text
 from bridge.store.tables import api_calls, audit_log, exceptions, inbox, job_attempts, jobs, links
 
@@ -277,7 +279,7 @@ def recent_order_entities(engine: Engine, q: str, limit: int = 20) -> list[str]:
     """Order entities the bridge heard about but holds no link for (the sync never got far)."""
     with read(engine) as c:
         rows = c.execute(select(inbox.c.entity, func.max(inbox.c.id)).where(
-            inbox.c.entity.like(f"order:%:{_like(q)}" if q else "order:%", escape="\\"))
+            inbox.c.entity.like(order_key("%", _like(q)) if q else order_key_prefix() + "%", escape="\\"))
             .group_by(inbox.c.entity).order_by(func.max(inbox.c.id).desc()).limit(limit)).all()
     return [str(r[0]) for r in rows]
 
@@ -456,10 +458,10 @@ def webhook_status(engine: Engine, entity: str) -> tuple[str, datetime] | None:
 def tiktok_status(link: dict[str, Any] | None, event: tuple[str, datetime] | None) -> dict[str, Any]:
     """The current TikTok status: the newer of what the last sync or poll read (the link) and what the
     newest order event said, with where it came from and when TikTok changed it."""
-    data = (link or {}).get("data") or {}
-    synced = data.get("tiktok_status")
-    ts = data.get("tiktok_update_time")
-    synced_at = datetime.fromtimestamp(int(ts), UTC) if ts else None
+    memory = OrderMemory.parse((link or {}).get("data"))
+    synced = memory.tiktok_status
+    ts = memory.tiktok_update_time
+    synced_at = datetime.fromtimestamp(ts, UTC) if ts else None
     if event is not None and (not synced or synced_at is None or event[1] > synced_at):
         return {"status": event[0], "at": event[1], "source": "webhook"}
     if synced:

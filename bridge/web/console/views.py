@@ -14,6 +14,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.alerts import AlertStore
 from bridge.bootstrap import App
+from bridge.domain.keys import order_key, parse_order_key
+from bridge.domain.order_memory import OrderMemory
 from bridge.errors import redact_mapping
 from bridge.flows import monitoring as mon
 from bridge.flows import settlement as settlement_flow
@@ -59,7 +61,18 @@ def _nav() -> dict[str, Any]:
     names = q.shop_names(c.store.engine)
     return {"nav_open": counts, "nav_open_total": sum(counts.values()), "nav_firing": firing,
             "user": current_user(), "now": c.clock.now(), "shop_names": names,
-            "shop_name": lambda shop_id: names.get(str(shop_id), str(shop_id)) if shop_id else "—"}
+            "shop_name": lambda shop_id: names.get(str(shop_id), str(shop_id)) if shop_id else "—",
+            "entity_label": lambda entity: entity_label(entity, names)}
+
+
+def entity_label(entity: str | None, names: dict[str, str]) -> str:
+    """``order:<shop id>:576`` → ``order 576 (Demo shop)``: records named as people know them."""
+    if not entity:
+        return "—"
+    parts = str(entity).split(":")
+    if len(parts) == 3 and parts[1] in names:
+        return f"{parts[0]} {parts[2]} ({names[parts[1]]})"
+    return str(entity)
 
 
 # --- dashboard -------------------------------------------------------------------------------------
@@ -284,13 +297,13 @@ def orders() -> Any:
         return _error(400, "Unknown status", "Status must be synced or pending.")
     c = _c()
     rows, pg = q.orders_page(c.store.engine, q=text, status=status, page=page, size=PAGE_SIZE)
-    linked = {f"order:{r['shop_id']}:{r['tiktok_id']}" for r in rows}
+    linked = {order_key(r['shop_id'], r['tiktok_id']) for r in rows}
     unlinked = [e for e in q.recent_order_entities(c.store.engine, text) if e not in linked] if (
         text or page == 1) else []
     if text and not rows:
         unlinked = [e for e in unlinked if e.endswith(f":{text}")]
     return render_template("console/orders.html", rows=rows, page=pg, q=text, status=status,
-                           unlinked=[e.split(":", 2) for e in unlinked][:20])
+                           unlinked=[("order", *ids) for e in unlinked if (ids := parse_order_key(e))][:20])
 
 
 @bp.get("/orders/<shop_id>/<order_id>")
@@ -299,7 +312,7 @@ def order_timeline(shop_id: str, order_id: str) -> Any:
     if not _ID.match(shop_id) or not _ID.match(order_id):
         return _error(400, "Bad order reference", "Shop and order ids are letters, digits, '.', '_' or '-'.")
     c = _c()
-    entity = f"order:{shop_id}:{order_id}"
+    entity = order_key(shop_id, order_id)
     tl = q.order_timeline(c.store.engine, entity, shop_id, order_id)
     link = tl.link
     if link is None and not tl.events:
@@ -309,7 +322,7 @@ def order_timeline(shop_id: str, order_id: str) -> Any:
     related = q.order_related(c.store.engine, shop_id, order_id)
     status = q.tiktok_status(link, q.webhook_status(c.store.engine, entity))
     return render_template("console/timeline.html", tl=tl, shop_id=shop_id, order_id=order_id, link=link,
-                           link_data=q.pretty_payload(data) if link else "", summary=data.get("summary"),
+                           link_data=q.pretty_payload(data) if link else "", summary=OrderMemory.parse(data).summary,
                            tt=status, related=related,
                            ns_url=netsuite_url(c.settings.netsuite_account, link.get("netsuite_type") or "",
                                                link.get("netsuite_id")) if link else "",
@@ -363,7 +376,7 @@ def order_sync(shop_id: str, order_id: str) -> Any:
     spec = sync_spec(shop_id, order_id, idempotency_key=f"orders.sync:console:{shop_id}:{order_id}:"
                      f"{int(now.timestamp())}", reason="console: sync now", priority=10)
     got = c.store.queue.enqueue(spec)
-    c.store.audit.record(_actor(), "order.sync_now", entity=f"order:{shop_id}:{order_id}",
+    c.store.audit.record(_actor(), "order.sync_now", entity=order_key(shop_id, order_id),
                          detail={"job_id": got.job_id})
     flash(f"Order {order_id} is queued to sync now (job #{got.job_id}); reload in a moment.", "ok")
     return redirect(url_for("console.order_timeline", shop_id=shop_id, order_id=order_id), code=303)
