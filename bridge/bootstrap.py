@@ -474,11 +474,12 @@ def _orders(r: Registry, f: Flows, s: Settings) -> None:
 
 
 def _inventory(r: Registry, f: Flows, s: Settings) -> None:
-    r.handler(inventory.KIND_CHANGES, f.inventory.handle_changes)
-    r.handler(inventory.KIND_PUSH, f.inventory.handle_push)
+    r.handler(inventory.KIND_CHANGES, f.inventory.handle_changes, express=True)
+    r.handler(inventory.KIND_PUSH, f.inventory.handle_push, express=True)
     r.handler(inventory.KIND_FULL, f.inventory.handle_full)
     r.handler(inventory.KIND_REFRESH, f.inventory.handle_refresh)
     r.handler(inventory.KIND_INDEX, f.inventory.handle_index)
+    r.handler(inventory.KIND_RECHECK, f.inventory.handle_recheck, express=True)
     for topic in inventory.NETSUITE_TOPICS:
         r.router("netsuite", topic, inventory.route_netsuite)
     r.router("tiktok", "27", inventory.route_tiktok_stock)

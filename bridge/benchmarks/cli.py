@@ -180,7 +180,8 @@ def register(main: click.Group) -> None:
     @click.option("--webhook-seconds", default=15.0, show_default=True)
     @click.option("--steady-orders", default=90, show_default=True)
     @click.option("--hot-buffer", default=20, show_default=True,
-                  help="Safety buffer on the livestream SKU in the oversell phase (the other uses the specs' default).")
+                  help="Fixed buffer on the livestream SKU in the oversell phase (run beside the shipped spec's "
+                       "dynamic buffer and a fixed buffer of 1).")
     @click.option("--no-scripts", is_flag=True, help="Do not run the SuiteScript in the NetSuite sandbox.")
     @click.option("--phases", default="", metavar="LIST",
                   help=f"Comma-separated phases to run (default all): {', '.join(PHASES)}.")

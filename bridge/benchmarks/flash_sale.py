@@ -13,7 +13,10 @@ latency model and concurrency limit set from the options. Phases:
    and TikTok inventory calls per change;
 6. fulfillments (when the fulfillment flow is present): NetSuite fulfillment → TikTok tracking;
 7. oversell (when the inventory flow is present): TikTok and another channel sell the same
-   scarce SKU; units TikTok accepted beyond NetSuite's stock.
+   scarce SKU; units TikTok accepted beyond NetSuite's stock. Three SKUs, one after the other: one
+   with the shipped spec (the dynamic buffer), one with a fixed buffer of 1 (the spec's floor, the
+   dynamic buffer off) and one with a fixed hand-set hot-SKU buffer (``--hot-buffer``); for each,
+   the units oversold and the units the buffer held back from TikTok at its peak (the price of safety).
 
 Figures go to ``OUT/bench.json`` and charts to ``OUT/*.png``.
 """
@@ -49,13 +52,16 @@ from bridge.sandbox.world import DEMO_CATALOG, CatalogItem, SandboxWorld
 
 SKUS = ("TSHIRT-RED-M", "TSHIRT-BLUE-L", "MUG-001", "CAP-001")
 STOCK_SKU = "BENCH-STOCK-1"  # moved by NetSuite receipts in the stock phase
-# Sold on TikTok and in the web store at once in the oversell phase: one SKU with the specs' default
-# buffer, one with the livestream buffer a merchant sets on a hot SKU (``--hot-buffer``).
+# Sold on TikTok and in the web store at once in the oversell phase: one SKU with the shipped spec
+# (dynamic buffer), one with a fixed buffer of 1, one with the livestream buffer a merchant sets on a
+# hot SKU (``--hot-buffer``), both fixed ones with the dynamic buffer off.
 SCARCE_SKU = "BENCH-SCARCE-1"
 HOT_SKU = "BENCH-HOT-1"
+FIXED_SKU = "BENCH-FIXED-1"
 BENCH_CATALOG = (*DEMO_CATALOG, CatalogItem(STOCK_SKU, "Bench stock item", "9.99", {"LOC-MAIN": 100}, 0),
                  CatalogItem(SCARCE_SKU, "Bench scarce item", "29.99", {"LOC-MAIN": 60}, 0),
-                 CatalogItem(HOT_SKU, "Bench livestream item", "29.99", {"LOC-MAIN": 60}, 0))
+                 CatalogItem(HOT_SKU, "Bench livestream item", "29.99", {"LOC-MAIN": 60}, 0),
+                 CatalogItem(FIXED_SKU, "Bench fixed-buffer item", "29.99", {"LOC-MAIN": 60}, 0))
 
 
 @dataclass
@@ -163,7 +169,8 @@ class Bench:
                 world.close()
 
     def _specs(self, work: Path) -> Path:
-        """The shipped mapping specs with the sandbox overlay, and the livestream buffer on the hot SKU."""
+        """The shipped mapping specs with the sandbox overlay; fixed buffers (dynamic off) on the hot and
+        the fixed SKU, the hot one the livestream buffer."""
         import shutil
 
         import yaml
@@ -174,7 +181,8 @@ class Bench:
         shutil.rmtree(specs, ignore_errors=True)
         sandbox_specs(specs)
         inv = yaml.safe_load((specs / "inventory.yaml").read_text())
-        inv.setdefault("skus", {})[HOT_SKU] = {"buffer": self.o.hot_buffer}
+        inv.setdefault("skus", {})[HOT_SKU] = {"buffer": self.o.hot_buffer, "dynamic_buffer": False}
+        inv["skus"][FIXED_SKU] = {"buffer": 1, "dynamic_buffer": False}
         (specs / "inventory.yaml").write_text(yaml.safe_dump(inv, sort_keys=False))
         return specs
 
@@ -462,11 +470,30 @@ class Bench:
         import yaml
 
         spec = yaml.safe_load((Path(self.container.settings.specs_dir) / "inventory.yaml").read_text())
-        default_buffer = spec.get("defaults", {}).get("buffer")
-        return Phase(name, {"default_buffer": {"buffer": default_buffer, **self._sell_out(SCARCE_SKU)},
-                            "hot_sku_buffer": {"buffer": self.o.hot_buffer, **self._sell_out(HOT_SKU)}})
+        defaults = spec.get("defaults", {})
+        label = (f"dynamic [{defaults.get('buffer')}, {defaults.get('buffer_max')}]"
+                 if defaults.get("dynamic_buffer") else defaults.get("buffer"))
+        shipped = {"buffer": label, **self._sell_out(SCARCE_SKU)}
+        fixed = {"buffer": 1, **self._sell_out(FIXED_SKU, fixed=1)}
+        hot = {"buffer": self.o.hot_buffer, **self._sell_out(HOT_SKU, fixed=self.o.hot_buffer)}
+        return Phase(name, {"shipped_spec": shipped, "fixed_buffer_1": fixed, "hot_sku_buffer": hot})
 
-    def _sell_out(self, sku: str) -> dict[str, Any]:
+    def buffers_applied(self, sku: str, since: datetime) -> list[int]:
+        """The buffers the inventory flow applied to ``sku`` at each push since ``since`` (its
+        observations of the free stock record them)."""
+        from sqlalchemy import select
+
+        from bridge.store.tables_inventory import inventory_observations as o
+        from bridge.store.tables_inventory import inventory_skus
+
+        with self.container.store.engine.connect() as c:
+            sku_ids = [r[0] for r in c.execute(select(inventory_skus.c.sku_id).where(
+                inventory_skus.c.shop_id == self.world.shop_id, inventory_skus.c.seller_sku == sku))]
+            rows = c.execute(select(o.c.buffer).where(o.c.shop_id == self.world.shop_id, o.c.kind == "free",
+                                                      o.c.sku_id.in_(sku_ids), o.c.at >= since).order_by(o.c.at))
+            return [int(r[0]) for r in rows if r[0] is not None]
+
+    def _sell_out(self, sku: str, fixed: int | None = None) -> dict[str, Any]:
         world = self.world
         item, loc = str(world.netsuite_item_id(sku)), world.netsuite_location("LOC-MAIN")
         on_hand = int(Decimal(str(world.netsuite_sb.stock_levels(item=item, location=loc)[0]["onHand"])))
@@ -483,6 +510,7 @@ class Bench:
                 time.sleep(0.05)
 
         t = threading.Thread(target=buyers)
+        started = datetime.now(UTC)
         t0 = time.time()
         t.start()
         try:
@@ -504,7 +532,11 @@ class Bench:
         level = world.netsuite_sb.stock_levels(item=item, location=loc)[0]
         backordered = int(Decimal(str(level.get("backOrdered") or 0)))
         sold = tiktok_units + web_units
-        return {"sku": sku, "netsuite_on_hand_at_start": on_hand, "seconds": round(seconds, 1),
+        applied = self.buffers_applied(sku, started)
+        return {"buffer_peak": max(applied, default=fixed), "buffers_applied": applied,
+                "units_held_back_at_peak": fixed if fixed is not None else max(applied, default=0),
+                "unsold_units": max(0, on_hand - sold),
+                "sku": sku, "netsuite_on_hand_at_start": on_hand, "seconds": round(seconds, 1),
                 "tiktok_units_accepted": tiktok_units, "web_store_units": web_units,
                 "web_store_units_per_s": round(web_units / max(seconds, 1e-9), 1),
                 "tiktok_orders_refused": refused, "oversold_units": max(0, sold - on_hand),
@@ -611,7 +643,7 @@ def write_charts(out: Path, log: Callable[[str], None] = print) -> list[Path]:
     fig, axes = plt.subplots(2, 2, figsize=(11, 7))
     lat_rows = [("webhook ack (ms)", _get(phases, "webhook acknowledgement", "latency_ms"), 50.0),
                 ("order → SO steady (s)", _get(phases, "steady state", "order_to_sales_order_s"), 5.0),
-                ("stock → TikTok (s)", _get(phases, "stock change → TikTok", "latency_s"), 3.0),
+                ("stock → TikTok (s)", _get(phases, "stock change → TikTok", "latency_s"), 1.0),
                 ("fulfillment → TikTok (s)", _get(phases, "fulfillment → TikTok", "latency_s"), 5.0)]
     ax = axes[0][0]
     names, p50s, p9xs, targets = [], [], [], []
@@ -652,7 +684,9 @@ def write_charts(out: Path, log: Callable[[str], None] = print) -> list[Path]:
     ax.set_title("calls and correctness")
     ax = axes[1][1]
     over = phases.get("oversell") or {}
-    rows = [(f"buffer {v.get('buffer')}", v) for k, v in over.items() if isinstance(v, dict)]
+    rows = [(f"buffer {v.get('buffer')}" + (f"\npeak {v['buffer_peak']}" if "dynamic" in str(v.get("buffer"))
+                                             and v.get("buffer_peak") is not None else ""), v)
+            for v in over.values() if isinstance(v, dict)]
     if rows:
         ax.bar([r[0] for r in rows], [r[1].get("oversold_units", 0) for r in rows], color="C3")
         ax.set_ylabel("units oversold")

@@ -132,7 +132,24 @@ def other_channel_sales(demo: Demo) -> str:
     after = {r["seller_sku"]: r for r in _tiktok_stock(demo)}
     moved = [f"{sku} {before[sku]['quantity']}→{after[sku]['quantity']}" for sku in ("MUG-001", "CAP-001")
              if sku in before and sku in after]
-    return "sold in the web store: " + ", ".join(sold) + ("; TikTok stock " + ", ".join(moved) if moved else "")
+    return ("sold in the web store: " + ", ".join(sold) + ("; TikTok stock " + ", ".join(moved) if moved else "")
+            + _buffer_note(demo, "MUG-001"))
+
+
+def _buffer_note(demo: Demo, seller_sku: str) -> str:
+    """What `ttns inventory show` says about the SKU's dynamic buffer now."""
+    svc = demo.container.flows.inventory
+    shop = demo.container.store.shops.get(demo.world.shop_id)
+    if shop is None:
+        return ""
+    for pid in sorted(svc.inv.products_for_seller_skus(shop.id, [seller_sku])):
+        plan, buffers = svc.plan_with_buffers(shop, pid)
+        for sku_id in sorted({ln.sku_id for ln in plan.lines if ln.seller_sku == seller_sku}):
+            d = buffers.get(sku_id)
+            if d is not None:
+                return (f"; {seller_sku} {d.explain()} — held back from TikTok while the sale propagates, "
+                        f"released as sales stop (`ttns inventory show {seller_sku}`)")
+    return ""
 
 
 def price_edit(demo: Demo) -> str:

@@ -46,6 +46,7 @@ from bridge.mapping.inventory import (
     plan_product,
     tiktok_reserved,
 )
+from bridge.mapping.inventory_buffer import BufferBounds, BufferDecision, FreeStock, dynamic_buffer
 from bridge.mapping.inventory_spec import TIKTOK_MIN_QUANTITY, InventorySpec, ResolvedRule
 from bridge.mapping.locations_spec import LocationsSpec
 from bridge.mapping.specs import SpecError
@@ -53,6 +54,7 @@ from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteInventory
 from bridge.ports.specs import Specs
 from bridge.ports.tiktok import ProductInfo, Refusal, TikTokInventory
+from bridge.priority import urgent
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Shop
@@ -65,6 +67,7 @@ KIND_PUSH = "inventory.push"
 KIND_FULL = "inventory.full"
 KIND_REFRESH = "inventory.refresh"
 KIND_INDEX = "inventory.index"
+KIND_RECHECK = "inventory.recheck"  # a raised dynamic buffer is recomputed (and released) later
 PRODUCT_TOPICS = ("5", "15", "16")  # product status change, information change, creation
 FLOW = "inventory"
 NETSUITE_TOPICS = ("inventory.changed", "inventory.sweep")
@@ -79,6 +82,10 @@ QUANTITY_OUT_OF_RANGE = "12052055"
 GONE = frozenset({"12052032", "12052260", "12052556", "12052031"})
 
 Mode = Literal["delta", "force", "check"]
+# Claimed before order syncs (50): in a spike a stock push waiting behind hundreds of order writes is
+# an oversell; a push is a few reads and one TikTok call.
+PUSH_PRIORITY = 45
+LATENCY_LOOKBACK_SECONDS = 600.0  # order and push latencies of the last ten minutes feed the dynamic buffer
 
 
 def product_key(shop_id: str, product_id: str) -> str:
@@ -148,6 +155,7 @@ class PushResult:
     plan: ProductPlan | None = None
     reason: str = ""
     refused: list[Refusal] = field(default_factory=list)
+    buffers: dict[str, BufferDecision] = field(default_factory=dict)  # sku id -> the buffer applied
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"action": self.action, "product_id": self.product_id, "sent": self.sent}
@@ -158,6 +166,9 @@ class PushResult:
             out["problems"] = [f"{p.code} {p.sku_id} {p.warehouse_id}".strip() for p in self.plan.problems]
         if self.refused:
             out["refused"] = [f"{r.code} {r.sku_id}: {r.message}" for r in self.refused]
+        raised = {sku: d.buffer for sku, d in self.buffers.items() if d.buffer > d.floor}
+        if raised:
+            out["buffers"] = raised
         return out
 
 
@@ -193,27 +204,34 @@ class InventorySync:
         return link_warehouses(spec.for_shop(shop.id, shop.name), pulled, spec.ignore_warehouses)
 
     # -- coalescing -----------------------------------------------------------------------------
-    def coalesce(self, shop_id: str, product_ids: Iterable[str], reason: str, *, mode: Mode = "delta") -> int:
-        """One push per product per window: the job runs when the window closes and reads the
-        stock then, so every move inside the window is in it. Returns jobs created."""
+    def coalesce(self, shop_id: str, product_ids: Iterable[str], reason: str, *, mode: Mode = "delta",
+                 observe: bool = True) -> int:
+        """At most two pushes per product per window (``coalesce_seconds``), the first at once: the
+        first change of a window queues a push due now; changes arriving while a push of the product
+        is queued and due join it (it reads the stock when it runs: no backlog of stale pushes builds
+        up behind a slow one); changes after the window's push started join one push due when the
+        window closes. Per-product order holds: every push of a product has the product's key.
+        ``observe``: the push's stock -> TikTok latency feeds the dynamic buffer. Returns jobs created."""
         window = self.spec().coalesce_seconds
         now = self.clock.now()
         bucket = math.floor(now.timestamp() / window)
-        run_at = datetime.fromtimestamp((bucket + 1) * window, UTC)
+        closes = datetime.fromtimestamp((bucket + 1) * window, UTC)
         created = 0
         for pid in sorted(set(product_ids)):
-            spec = JobSpec(kind=KIND_PUSH, key=product_key(shop_id, pid),
-                           payload={"shop_id": shop_id, "product_id": pid, "mode": mode, "reason": reason},
-                           idempotency_key=f"{KIND_PUSH}:{shop_id}:{pid}:{bucket}", run_at=run_at, priority=60)
+            payload = {"shop_id": shop_id, "product_id": pid, "mode": mode, "reason": reason}
+            if observe:
+                payload["since"] = now.isoformat()
+            spec = JobSpec(kind=KIND_PUSH, key=product_key(shop_id, pid), payload=payload, coalesce=True,
+                           idempotency_key=f"{KIND_PUSH}:{shop_id}:{pid}:{bucket}", run_at=now,
+                           priority=PUSH_PRIORITY)
             res = self.store.queue.enqueue(spec)
             if not res.created:
                 job = self.store.queue.get(res.job_id)
                 if job is not None and job.status != "queued":
-                    # That window's job already started (clocks of two machines disagree): one more.
+                    # The window's first push already read the stock: one more when the window closes.
                     res = self.store.queue.enqueue(JobSpec(
-                        kind=KIND_PUSH, key=spec.key, payload=spec.payload, priority=60,
-                        idempotency_key=f"{spec.idempotency_key}:after:{res.job_id}",
-                        run_at=now + timedelta(seconds=window)))
+                        kind=KIND_PUSH, key=spec.key, payload=payload, priority=PUSH_PRIORITY, coalesce=True,
+                        idempotency_key=f"{spec.idempotency_key}:after", run_at=max(closes, now)))
             created += int(res.created)
         return created
 
@@ -257,13 +275,94 @@ class InventorySync:
         return PlanInputs(product_id, skus, self.location_map(shop), stock, pending, committed, rule_for,
                           {r.sku_id for r in rows if r.item_inactive}, spec.unmatched_for(shop.id, shop.name))
 
+    def plan_with_buffers(self, shop: Shop, product_id: str) -> tuple[ProductPlan, dict[str, BufferDecision]]:
+        """What a push would compute now, with TikTok's reservations and the dynamic buffers, and
+        how each buffer came about (reads NetSuite and TikTok, records nothing)."""
+        inputs = self.inputs(shop, product_id)
+        actual = self.tiktok.stock(shop.id, [product_id])
+        committed = {(s, w): st.committed for s, per in actual.items() for w, st in per.items()}
+        inputs, decisions = self.buffers(shop, inputs, inputs.plan(committed), record=False)
+        return inputs.plan(committed), decisions
+
     def plan(self, shop: Shop, product_id: str, rows: Sequence[SkuRow] | None = None) -> ProductPlan:
         """What the product's SKUs should show on TikTok by NetSuite and the bridge's own records
         (reads NetSuite, writes nothing)."""
         return self.inputs(shop, product_id, rows).plan()
 
     def push_product(self, shop_id: str, product_id: str, *, mode: Mode = "delta", dry_run: bool = False,
-                     reason: str = "") -> PushResult:
+                     reason: str = "", since: datetime | None = None) -> PushResult:
+        """Push one product's numbers. ``since``: when the change that queued this push was seen (its
+        stock -> TikTok latency is observed for the dynamic buffer)."""
+        with urgent():  # its NetSuite reads go before queued order writes: a late push is an oversell
+            result = self._push_product(shop_id, product_id, mode=mode, dry_run=dry_run, reason=reason)
+        if not dry_run:
+            self._after_push(shop_id, product_id, result, since)
+        return result
+
+    def _after_push(self, shop_id: str, product_id: str, result: PushResult, since: datetime | None) -> None:
+        """Observe the push latency; while a dynamic buffer is raised, recheck the product later so the
+        buffer is released as the sales slow down (no other change may come)."""
+        spec = self.spec()
+        now = self.clock.now()
+        if since is not None and result.action == "sent":
+            keep = now - timedelta(seconds=max(LATENCY_LOOKBACK_SECONDS, spec.velocity_window_seconds))
+            self.inv.observe(shop_id, "push", {"": (max(0.0, (now - since).total_seconds()), None)}, now, keep)
+        if any(d.buffer > d.floor for d in result.buffers.values()):
+            step = max(1.0, spec.velocity_window_seconds / 6)
+            bucket = math.floor(now.timestamp() / step)
+            # Its own key: a job waiting for a later time under the product's key would hold back the
+            # product's pushes until then. When due it queues a push like any change.
+            self.store.queue.enqueue(JobSpec(
+                kind=KIND_RECHECK, key=f"{KIND_RECHECK}:{shop_id}:{product_id}",
+                payload={"shop_id": shop_id, "product_id": product_id},
+                idempotency_key=f"{KIND_RECHECK}:{shop_id}:{product_id}:{bucket}",
+                run_at=datetime.fromtimestamp((bucket + 1) * step, UTC), priority=80))
+
+    def buffers(self, shop: Shop, inputs: PlanInputs, plan: ProductPlan, *, record: bool
+                ) -> tuple[PlanInputs, dict[str, BufferDecision]]:
+        """The dynamic buffer of every SKU of ``plan`` (computed with the spec's buffers and TikTok's
+        reservations) from the observations, and the inputs that apply it. ``record``: this plan's
+        free stock becomes an observation."""
+        spec = self.spec()
+        rules = {s.sku_id: inputs.rule_for(s) for s in inputs.skus if s.item_id is not None}
+        free: dict[str, int] = {}
+        for ln in plan.lines:
+            if ln.sku_id in rules and rules[ln.sku_id].dynamic:
+                free[ln.sku_id] = free.get(ln.sku_id, 0) + ln.available - ln.pending
+        now = self.clock.now()
+        decisions: dict[str, BufferDecision] = {}
+        for sid, r in rules.items():
+            if sid not in free:
+                decisions[sid] = dynamic_buffer(BufferBounds(r.buffer, r.buffer_max, False), [], now, [], [])
+        if not free:
+            return inputs, decisions
+        window = timedelta(seconds=spec.velocity_window_seconds)
+        lookback = now - timedelta(seconds=max(LATENCY_LOOKBACK_SECONDS, spec.velocity_window_seconds))
+        history = self.inv.observations(shop.id, "free", sorted(free), now - window)
+        pushes = [v for _a, v, _b in self.inv.observations(shop.id, "push", [""], lookback).get("", [])]
+        orders = self.inv.order_latencies(shop.id, lookback)
+        for sid, units in free.items():
+            r = rules[sid]
+            obs = [FreeStock(a, int(v)) for a, v, _b in history.get(sid, [])] + [FreeStock(now, units)]
+            decisions[sid] = dynamic_buffer(
+                BufferBounds(r.buffer, r.buffer_max, True, spec.velocity_window_seconds, spec.fallback_latency_seconds),
+                obs, now, orders, pushes)
+        if record:
+            self.inv.observe(shop.id, "free", {sid: (free[sid], decisions[sid].buffer) for sid in free}, now,
+                             now - window)
+        if all(d.buffer == rules[sid].buffer for sid, d in decisions.items()):
+            return inputs, decisions
+        base_rule = inputs.rule_for
+
+        def rule_for(s: SkuStock) -> ResolvedRule:
+            r = base_rule(s)
+            d = decisions.get(s.sku_id)
+            return replace(r, buffer=d.buffer) if d is not None else r
+
+        return replace(inputs, rule_for=rule_for), decisions
+
+    def _push_product(self, shop_id: str, product_id: str, *, mode: Mode, dry_run: bool, reason: str
+                      ) -> PushResult:
         shop = self._shop(shop_id)
         rows = self.inv.product_skus(shop_id, product_id)
         if not rows:
@@ -292,6 +391,14 @@ class InventorySync:
 
     def _send(self, shop: Shop, product_id: str, inputs: PlanInputs, mode: Mode, dry_run: bool, reason: str, *,
               retried: bool) -> PushResult:
+        buffers: dict[str, BufferDecision] = {}
+        result = self._send_with(shop, product_id, inputs, mode, dry_run, reason, retried=retried, buffers=buffers)
+        if not result.buffers:
+            result.buffers = buffers
+        return result
+
+    def _send_with(self, shop: Shop, product_id: str, inputs: PlanInputs, mode: Mode, dry_run: bool, reason: str,
+                   *, retried: bool, buffers: dict[str, BufferDecision]) -> PushResult:
         """``delta`` and ``check``: every SKU whose number differs from the one TikTok shows now is
         sent; ``force``: every SKU, sent. TikTok's own numbers (available and reserved) are read
         before sending: reserved units of orders the bridge has not seen yet are not handed back,
@@ -299,9 +406,12 @@ class InventorySync:
         moves its number itself on every order and cancellation (by the order's units, where the
         bridge's number moves by the allocated share), and a number pushed while an order was
         counted twice between two reads must be raised again once it is counted once."""
-        base = inputs.plan()
         actual = self.tiktok.stock(shop.id, [product_id])
-        plan = inputs.plan({(s, w): st.committed for s, per in actual.items() for w, st in per.items()})
+        committed = {(s, w): st.committed for s, per in actual.items() for w, st in per.items()}
+        inputs, decided = self.buffers(shop, inputs, inputs.plan(committed), record=not dry_run and not retried)
+        buffers.update(decided)
+        base = inputs.plan()
+        plan = inputs.plan(committed)
         targets = dict(plan.quantities)
         now = {(s, w): st.available for s, per in actual.items() for w, st in per.items()}
         todo = targets if mode == "force" else changed(targets, now)
@@ -575,10 +685,17 @@ class InventorySync:
     def handle_push(self, ctx: JobContext) -> dict[str, Any]:
         p = ctx.payload
         modes: dict[str, Mode] = {"delta": "delta", "force": "force", "check": "check"}
+        since = datetime.fromisoformat(str(p["since"])) if p.get("since") else None
         result = self.push_product(str(p["shop_id"]), str(p["product_id"]),
                                                     mode=modes.get(str(p.get("mode")), "delta"),
-                                                    reason=str(p.get("reason") or ""))
+                                                    reason=str(p.get("reason") or ""), since=since)
         return result.as_dict()
+
+    def handle_recheck(self, ctx: JobContext) -> dict[str, Any]:
+        """A raised dynamic buffer's recheck: push the product again (the buffer falls with the velocity)."""
+        shop_id = str(ctx.payload["shop_id"])
+        return {"jobs": self.coalesce(shop_id, [str(ctx.payload["product_id"])], "dynamic buffer recheck",
+                                     observe=False)}
 
     def handle_index(self, ctx: JobContext) -> dict[str, Any]:
         shop = self._shop(str(ctx.payload["shop_id"]))
@@ -759,6 +876,7 @@ __all__ = [
     "KIND_FULL",
     "KIND_INDEX",
     "KIND_PUSH",
+    "KIND_RECHECK",
     "KIND_REFRESH",
     "InventorySync",
     "PushResult",

@@ -115,11 +115,22 @@ def register(main: click.Group) -> None:
         for shop in _shops(c, shop_ids):
             for pid in sorted(svc.inv.products_for_seller_skus(shop.id, [seller_sku])):
                 found = True
-                plan = svc.plan(shop, pid)
+                plan, buffers = svc.plan_with_buffers(shop, pid)
                 click.echo(f"shop {shop.name or shop.id}, product {pid}:")
                 for line in plan.lines:
                     if line.seller_sku == seller_sku:
                         click.echo(f"  {line.explain()}")
+                window = svc.spec().velocity_window_seconds
+                for sku_id in sorted({ln.sku_id for ln in plan.lines if ln.seller_sku == seller_sku}):
+                    d = buffers.get(sku_id)
+                    if d is None:
+                        continue
+                    click.echo(f"  {d.explain()}")
+                    if d.bound != "fixed":
+                        click.echo(f"    velocity {d.velocity:.2f} units/s ({d.sold_in_window} sold across channels "
+                                   f"in the last {window:g} s); latency p95: order -> sales order "
+                                   f"{d.order_latency:.2f} s, stock -> TikTok {d.push_latency:.2f} s; bounds "
+                                   f"[{d.floor}, {d.ceiling}] (buffer, buffer_max)")
                 for p in plan.problems:
                     click.echo(f"  {p.code} {p.sku_id} {p.warehouse_id} {p.detail}")
         if not found:

@@ -30,7 +30,12 @@ class StockRule(SpecModel):
     """Any subset of the stock settings; unset keys fall through to the less specific level."""
 
     allocation: Decimal | None = Field(None, ge=0, le=1, description="share of available stock offered (0..1)")
-    buffer: int | None = Field(None, ge=0, description="units held back per SKU and warehouse")
+    buffer: int | None = Field(None, ge=0, description="units held back per SKU and warehouse (with dynamic_buffer: "
+                               "the floor of the dynamic buffer)")
+    buffer_max: int | None = Field(None, ge=0, description="the most the dynamic buffer holds back per SKU and "
+                                   "warehouse")
+    dynamic_buffer: bool | None = Field(None, description="hold back what the SKU sells across channels while a "
+                                        "sale propagates (velocity x latency, docs/inventory.md); false: buffer only")
     max: int | None = Field(None, ge=0, le=TIKTOK_MAX_QUANTITY, description="cap per SKU and warehouse")
     enabled: bool | None = Field(None, description="false: the bridge never pushes this SKU's stock")
 
@@ -85,6 +90,8 @@ class ResolvedRule:
     cap: int = TIKTOK_MAX_QUANTITY
     enabled: bool = True
     sources: tuple[str, ...] = ("defaults",)
+    buffer_max: int = 50
+    dynamic: bool = False  # off unless inventory.yaml turns it on (the shipped spec does)
 
     def merged(self, rule: StockRule | None, source: str) -> ResolvedRule:
         if rule is None:
@@ -95,6 +102,8 @@ class ResolvedRule:
             cap=self.cap if rule.max is None else rule.max,
             enabled=self.enabled if rule.enabled is None else rule.enabled,
             sources=(*self.sources, source),
+            buffer_max=self.buffer_max if rule.buffer_max is None else rule.buffer_max,
+            dynamic=self.dynamic if rule.dynamic_buffer is None else rule.dynamic_buffer,
         )
 
 
@@ -106,10 +115,17 @@ class InventorySpec(SpecModel):
     skus: dict[str, StockRule] = Field(default_factory=dict)
     shops: dict[str, ShopInventory] = Field(default_factory=dict)
     coalesce_seconds: float = Field(
-        2.0, ge=0.05, le=300, description="stock moves of one product within this window become one update")
+        0.5, ge=0.05, le=300, description="a product's first stock move in a window is pushed at once; later ones "
+        "join one push when the window closes (at most two pushes per product per window)")
     count_staged_orders: bool = Field(
         True, description="ON_HOLD orders staged as Pending Approval commit no NetSuite stock: count them as pending")
     sold_out: SoldOut = Field(default_factory=SoldOut, description="what a SKU with no sellable stock shows on TikTok")
+    velocity_window_seconds: float = Field(
+        60.0, gt=0, le=86_400, description="the dynamic buffer's sales velocity is measured over this window; "
+        "a SKU that sold nothing in it is back at its floor")
+    fallback_latency_seconds: float = Field(
+        2.0, ge=0, le=3600, description="latency assumed per leg (order -> sales order, stock -> TikTok) while none "
+        "has been observed")
     unmatched: UnmatchedPolicy = Field("leave", description=UNMATCHED_DESCRIPTION)
 
     def unmatched_for(self, shop_id: str, shop_name: str = "") -> UnmatchedPolicy:

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bridge.errors import Evidence, RetriableError
+from bridge.priority import is_urgent
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Governor:
         self._share = limit
         self._effective = limit
         self._in_flight = 0
+        self._urgent_waiting = 0
         self._peak = 0
         self._last_change = clock()
         self._last_pool_full: float | None = None
@@ -82,29 +84,44 @@ class Governor:
             self.release()
 
     def acquire(self, timeout: float | None = None) -> None:
+        """Take a slot; callers inside ``bridge.priority.urgent()`` get the next free slot before
+        the others waiting."""
         deadline = time.monotonic() + (self._acquire_timeout if timeout is None else timeout)
+        urgent = is_urgent()
         with self._cond:
             self._maybe_grow()
-            if self._in_flight >= self._effective:
-                self._counts["waited"] += 1
-            while self._in_flight >= self._effective:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise RetriableError(
-                        "no NetSuite concurrency slot became free in time",
-                        Evidence.of("netsuite", "governor", details_in_flight=self._in_flight),
-                        retry_after=5.0,
-                    )
-                self._cond.wait(min(remaining, 1.0))
-                self._maybe_grow()
+            if urgent:
+                self._urgent_waiting += 1
+            try:
+                if self._blocked(urgent):
+                    self._counts["waited"] += 1
+                while self._blocked(urgent):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise RetriableError(
+                            "no NetSuite concurrency slot became free in time",
+                            Evidence.of("netsuite", "governor", details_in_flight=self._in_flight),
+                            retry_after=5.0,
+                        )
+                    self._cond.wait(min(remaining, 1.0))
+                    self._maybe_grow()
+            finally:
+                if urgent:
+                    self._urgent_waiting -= 1
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
             self._counts["acquired"] += 1
 
+    def _blocked(self, urgent: bool) -> bool:
+        return self._in_flight >= self._effective or (not urgent and self._urgent_waiting > 0)
+
     def release(self) -> None:
         with self._cond:
             self._in_flight -= 1
-            self._cond.notify()
+            if self._urgent_waiting:
+                self._cond.notify_all()  # the urgent waiter among them takes it
+            else:
+                self._cond.notify()
 
     # -- feedback -------------------------------------------------------------------------------
     def pool_full(self) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Float,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -79,6 +80,22 @@ inventory_pushed = Table(
     Column("quantity", Integer, nullable=False),
     Column("pushed_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("shop_id", "sku_id", "warehouse_id"),
+)
+
+# The dynamic buffer's inputs (bridge.mapping.inventory_buffer): kind "free" rows hold a SKU's free
+# stock at a push (value: units, buffer: the buffer then applied); kind "push" rows (sku_id "") the
+# seconds from a stock change to TikTok's number. Rows older than the window are dropped on write.
+inventory_observations = Table(
+    "inventory_observations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("shop_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("sku_id", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("buffer", Integer, nullable=True),
+    Index("ix_inventory_observations_shop_kind_sku_at", "shop_id", "kind", "sku_id", "at"),
 )
 
 inventory_places = Table(
@@ -313,6 +330,47 @@ class InventoryStore:
                 links.c.kind == "product", links.c.netsuite_id == item_id, links.c.shop_id == shop_id)).first()
         return None if row is None else str(row[0])
 
+    # -- observations for the dynamic buffer -----------------------------------------------------
+    def observe(self, shop_id: str, kind: str, values: Mapping[str, tuple[float, int | None]], at: datetime,
+                keep_since: datetime) -> None:
+        """Record observations (sku id -> (value, buffer)) and drop the shop's rows of this kind
+        older than ``keep_since``."""
+        with self._tx() as c:
+            c.execute(delete(inventory_observations).where(
+                inventory_observations.c.shop_id == shop_id, inventory_observations.c.kind == kind,
+                inventory_observations.c.at < keep_since))
+            if values:
+                c.execute(insert(inventory_observations), [
+                    {"shop_id": shop_id, "kind": kind, "sku_id": sku, "at": at, "value": float(v), "buffer": b}
+                    for sku, (v, b) in values.items()])
+
+    def observations(self, shop_id: str, kind: str, sku_ids: Sequence[str], since: datetime
+                     ) -> dict[str, list[tuple[datetime, float, int | None]]]:
+        """(at, value, buffer) per sku id since ``since``, oldest first."""
+        out: dict[str, list[tuple[datetime, float, int | None]]] = {s: [] for s in sku_ids}
+        if not sku_ids:
+            return out
+        with self.engine.connect() as c:
+            rows = c.execute(select(inventory_observations.c.sku_id, inventory_observations.c.at,
+                                    inventory_observations.c.value, inventory_observations.c.buffer).where(
+                inventory_observations.c.shop_id == shop_id, inventory_observations.c.kind == kind,
+                inventory_observations.c.sku_id.in_(list(sku_ids)), inventory_observations.c.at >= since,
+            ).order_by(inventory_observations.c.at, inventory_observations.c.id))
+            for sku, at, value, buffer in rows:
+                out.setdefault(str(sku), []).append((at, float(value), buffer))
+        return out
+
+    def order_latencies(self, shop_id: str, since: datetime, limit: int = 200) -> list[float]:
+        """Seconds from the bridge recording a TikTok order to its NetSuite sales order, for the
+        shop's orders recorded and written since ``since`` (the latest ``limit``; an older order
+        written again later, e.g. on a status change, is not a latency)."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(links.c.created_at, links.c.synced_at).where(
+                links.c.kind == "order", links.c.shop_id == shop_id, links.c.synced_at.is_not(None),
+                links.c.synced_at >= since, links.c.created_at >= since, links.c.netsuite_id.is_not(None),
+            ).order_by(links.c.synced_at.desc()).limit(limit))
+            return [max(0.0, (synced - created).total_seconds()) for created, synced in rows]
+
     # -- pending TikTok units (read from the orders flow's links) ----------------------------------
     def pending_units(self, shop_id: str, *, include_staged: bool = True) -> dict[str, dict[str | None, int]]:
         """Units per seller SKU (and warehouse when the link knows it) of TikTok orders NetSuite has
@@ -337,5 +395,5 @@ class InventoryStore:
         return out
 
 
-__all__ = ["InventoryStore", "Place", "SkuRow", "inventory_places", "inventory_pushed", "inventory_skus",
-           "prices_pushed"]
+__all__ = ["InventoryStore", "Place", "SkuRow", "inventory_observations", "inventory_places", "inventory_pushed",
+           "inventory_skus", "prices_pushed"]

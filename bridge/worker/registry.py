@@ -42,11 +42,20 @@ class Registry:
         self._handlers: dict[str, Handler] = {}
         self._schedules: dict[str, Schedule] = {}
         self._routers: dict[tuple[str, str], Router] = {}
+        self._express: set[str] = set()
 
-    def handler(self, kind: str, fn: Handler) -> None:
+    def handler(self, kind: str, fn: Handler, *, express: bool = False) -> None:
+        """Register the handler of a job kind. ``express``: short jobs whose lateness costs more than
+        the wait they impose (stock pushes in a spike); the worker runs them on threads of their own
+        instead of behind the jobs it already claimed."""
         if kind in self._handlers:
             raise ValueError(f"a handler for {kind!r} is already registered")
         self._handlers[kind] = fn
+        if express:
+            self._express.add(kind)
+
+    def is_express(self, kind: str) -> bool:
+        return kind in self._express
 
     def get(self, kind: str) -> Handler:
         try:

@@ -300,6 +300,7 @@ class Worker:
 
     # How long the dispatcher may hold a few successes for more to join their commit.
     GATHER = 0.005
+    EXPRESS_THREADS = 2
 
     def run(self, stop: threading.Event) -> None:
         """Claim and run jobs on ``config.threads`` threads until ``stop`` is set."""
@@ -320,7 +321,8 @@ class Worker:
         poll = self.config.poll_interval
         if self.queue.listen(self._wake.set, listen_stop):
             poll = max(poll, self.config.idle_poll_interval)
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ttns-job") as pool:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ttns-job") as pool, \
+                ThreadPoolExecutor(max_workers=self.EXPRESS_THREADS, thread_name_prefix="ttns-express") as express:
             while not stop.is_set():
                 self._wake.clear()
                 futures = {f for f in futures if not f.done()}
@@ -347,7 +349,9 @@ class Worker:
                 for job in claimed:
                     with self._lock:
                         self._claimed[job.id] = job
-                    futures.add(pool.submit(self.process, job))
+                    # Express kinds (Registry.handler) never wait in the pool's queue behind claimed jobs.
+                    lane = express if self.registry.is_express(job.kind) else pool
+                    futures.add(lane.submit(self.process, job))
                 # Until a thread hands over a success or frees itself, or the poll interval passes
                 # (new jobs may be due). A wake-up during this cycle skips the wait.
                 self._idle(stop, poll if not claimed else self.config.poll_interval)

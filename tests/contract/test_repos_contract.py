@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -94,6 +95,22 @@ def test_exceptions_dedupe_on_fingerprint_replay_and_heal(store: Store) -> None:
     # a new failure after healing opens a new exception
     third = store.exceptions.raise_(code="UNKNOWN_SKU", owner="ops", title="again", entity="order:S1:9")
     assert third != first
+
+
+def test_a_batch_of_successes_heals_only_the_exceptions_of_its_kinds_and_keys(store: Store) -> None:
+    store.queue.enqueue_many([JobSpec(kind="orders.sync", key=f"order:S1:{n}", idempotency_key=f"o{n}")
+                              for n in (1, 2)])
+    jobs = {j.key: j for j in store.queue.claim("w", 30, 2)}
+    sick = store.exceptions.raise_(code="UNKNOWN_SKU", owner="ops", title="SKU X unknown", entity="order:S1:1",
+                                   job=jobs["order:S1:1"])
+    # the same key under another kind (a stock push that failed): a successful sync does not heal it
+    other = store.exceptions.raise_(code="STOCK", owner="ops", title="stock refused", entity="order:S1:2",
+                                    job=dataclasses.replace(jobs["order:S1:2"], kind="stock.push"))
+    assert store.exceptions.resolve_for_jobs(list(jobs.values())) == 1
+    healed, still = store.exceptions.get(sick), store.exceptions.get(other)
+    assert healed is not None and healed.status == "resolved"
+    assert still is not None and still.status == "open"
+    assert store.exceptions.resolve_for_jobs([]) == 0
 
 
 def test_exception_evidence_is_redacted(store: Store) -> None:

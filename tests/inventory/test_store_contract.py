@@ -36,3 +36,33 @@ def test_inventory_store_round_trips(db_url: str) -> None:
         assert inv.product_for_item("S1", "107") == "P2" and inv.product_for_item("S2", "107") is None
     finally:
         store.dispose()
+
+
+def test_dynamic_buffer_observations_round_trip(db_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    store = Store.from_url(db_url)
+    inv = InventoryStore(store.engine)
+    now = datetime.now(UTC)
+    try:
+        inv.observe("S1", "free", {"k1": (60, 1), "k2": (10, 1)}, now - timedelta(seconds=90), now - timedelta(days=1))
+        inv.observe("S1", "free", {"k1": (50, 7)}, now - timedelta(seconds=1), now - timedelta(days=1))
+        inv.observe("S1", "push", {"": (0.8, None)}, now, now - timedelta(days=1))
+        got = inv.observations("S1", "free", ["k1", "k2"], now - timedelta(seconds=600))
+        assert [(v, b) for _at, v, b in got["k1"]] == [(60.0, 1), (50.0, 7)] and len(got["k2"]) == 1
+        assert got["k1"][0][0] < got["k1"][1][0]
+        # writing drops what is older than the window, for that kind only
+        inv.observe("S1", "free", {"k1": (45, 7)}, now, now - timedelta(seconds=60))
+        got = inv.observations("S1", "free", ["k1", "k2"], now - timedelta(seconds=600))
+        assert [v for _at, v, _b in got["k1"]] == [50.0, 45.0] and got["k2"] == []
+        assert [v for _at, v, _b in inv.observations("S1", "push", [""], now - timedelta(seconds=60))[""]] == [0.8]
+        assert inv.observations("S2", "free", ["k1"], now - timedelta(seconds=600)) == {"k1": []}
+        # order latency: from the link's creation to its sales order, synced orders only
+        store.links.upsert(Link("order", "S1", "o1", None, status="pending:UNPAID"))
+        store.links.upsert(Link("order", "S1", "o2", "9", status="synced", synced_at=datetime.now(UTC)
+                                + timedelta(seconds=2)))
+        lat = inv.order_latencies("S1", now - timedelta(seconds=60))
+        assert len(lat) == 1 and 1.5 < lat[0] < 3.0
+        assert inv.order_latencies("S2", now - timedelta(seconds=60)) == []
+    finally:
+        store.dispose()

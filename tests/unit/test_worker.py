@@ -429,3 +429,43 @@ def test_retention_zero_keeps_everything(sqlite_url: str) -> None:
     q.enqueue(JobSpec(kind=KIND_PRUNE, key="schedule:prune"))
     w.drain()
     assert q.get(old) is not None
+
+
+def test_express_kinds_run_on_their_own_threads_not_behind_claimed_jobs() -> None:
+    """A worker whose threads and prefetch are full of slow jobs claims an urgent express job at the
+    next free slot (priority) and runs it at once on the express threads, not after the jobs it had
+    already claimed."""
+    done_slow: list[int] = []
+    seen_at_push: list[int] = []
+    express_done = threading.Event()
+
+    def slow(ctx: JobContext) -> None:
+        time.sleep(0.3)
+        done_slow.append(1)
+
+    def push(ctx: JobContext) -> None:
+        seen_at_push.append(len(done_slow))
+        express_done.set()
+
+    q = MemoryJobQueue()
+    reg = Registry()
+    reg.handler("slow", slow)
+    reg.handler("push", push, express=True)
+    assert reg.is_express("push") and not reg.is_express("slow")
+    w = Worker(q, reg, FakeExceptions(), config=WorkerConfig(threads=1, prefetch=4, poll_interval=0.01,
+                                                            shutdown_grace=10, lease_seconds=30))
+    for i in range(10):
+        q.enqueue(JobSpec(kind="slow", key=f"s{i}", priority=100))
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()
+    try:
+        time.sleep(0.1)  # one slow job running, four claimed behind it
+        q.enqueue(JobSpec(kind="push", key="p", priority=40))
+        assert express_done.wait(10)
+    finally:
+        stop.set()
+        t.join(20)
+    assert not t.is_alive()
+    # behind the four prefetched jobs it would have seen at least five finished
+    assert seen_at_push and seen_at_push[0] <= 2

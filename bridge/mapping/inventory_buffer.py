@@ -1,0 +1,126 @@
+"""The dynamic buffer: units held back from TikTok per SKU by the risk observed (pure).
+
+Two channels sell one stock. What one sells reaches the other late: a TikTok order becomes a
+NetSuite sales order (and so leaves NetSuite's availability, which the web store sells against)
+after the *order latency*; a stock move in NetSuite reaches TikTok's number after the *push
+latency*. Units sold inside those windows can be sold twice. The buffer holds them back::
+
+    buffer = clamp(ceil(velocity * (order latency p95 + push latency p95)), buffer, buffer_max)
+
+``velocity`` is the cross-channel sales rate of the SKU, read from the *free* stock the inventory
+flow observes at every push (NetSuite available minus TikTok units not yet committed: every sale on
+any channel lowers it, a receipt raises it). It is the highest rate measured from any observation in
+the window up to now, so it rises at the first sales of a spike and falls as time passes without
+sales (the buffer is released), to 0 once the window holds no sale.
+
+No clock, no I/O: the inputs are the observations and ``now``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+MIN_SPAN_SECONDS = 1.0  # a rate is never measured over less (one order is not a rate of thousands a second)
+
+
+@dataclass(frozen=True)
+class FreeStock:
+    """Units free to sell across channels for one SKU at one moment (NetSuite available - TikTok pending)."""
+
+    at: datetime
+    free: int
+
+
+@dataclass(frozen=True)
+class BufferBounds:
+    """From inventory.yaml: ``buffer`` is the floor, ``buffer_max`` the ceiling, ``dynamic`` off keeps the floor."""
+
+    floor: int = 1
+    ceiling: int = 50
+    dynamic: bool = True
+    window_seconds: float = 60.0
+    fallback_latency_seconds: float = 2.0  # per leg, while no latency has been observed
+
+
+@dataclass(frozen=True)
+class BufferDecision:
+    """The buffer for one SKU and how it came about (``ttns inventory show``)."""
+
+    buffer: int
+    velocity: float  # units per second, all channels
+    sold_in_window: int
+    order_latency: float  # seconds, p95 of the observations (or the fallback)
+    push_latency: float
+    raw: float  # velocity * (order_latency + push_latency), before the bounds
+    bound: str  # "" | "floor" | "ceiling" | "fixed"
+    floor: int
+    ceiling: int
+
+    def explain(self) -> str:
+        if self.bound == "fixed":
+            return f"buffer {self.buffer} (fixed: dynamic_buffer is off)"
+        base = (f"buffer {self.buffer} = ceil({self.velocity:.2f} units/s x ({self.order_latency:.2f} s order -> "
+                f"sales order + {self.push_latency:.2f} s stock -> TikTok) = {self.raw:.1f})")
+        if self.bound == "floor":
+            return f"{base} raised to the floor {self.floor}"
+        if self.bound == "ceiling":
+            return f"{base} capped at buffer_max {self.ceiling}"
+        return f"{base}, within [{self.floor}, {self.ceiling}]"
+
+
+def p95(values: Sequence[float]) -> float | None:
+    """Nearest-rank 95th percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return float(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)])
+
+
+def sales_velocity(observations: Sequence[FreeStock], now: datetime, window_seconds: float
+                   ) -> tuple[float, int]:
+    """(units per second, units sold) over the window: for each observation in it, the units sold
+    from then to now divided by the time since (at least ``MIN_SPAN_SECONDS``); the highest wins.
+    Sold units are the falls of the free stock between consecutive observations (rises are receipts
+    or cancellations, not sales)."""
+    obs = sorted((o for o in observations if 0 <= (now - o.at).total_seconds() <= window_seconds),
+                 key=lambda o: o.at)
+    if len(obs) < 2:
+        return 0.0, 0
+    falls = [max(0, a.free - b.free) for a, b in itertools.pairwise(obs)]
+    best = 0.0
+    sold_after = 0
+    for i in range(len(obs) - 2, -1, -1):  # sold from obs[i] to now
+        sold_after += falls[i]
+        span = max(MIN_SPAN_SECONDS, (now - obs[i].at).total_seconds())
+        best = max(best, sold_after / span)
+    return best, sold_after
+
+
+def dynamic_buffer(bounds: BufferBounds, observations: Sequence[FreeStock], now: datetime,
+                   order_latencies: Sequence[float], push_latencies: Sequence[float]) -> BufferDecision:
+    """The buffer for one SKU now (module docstring)."""
+    floor = max(0, bounds.floor)
+    ceiling = max(floor, bounds.ceiling)
+    order_l = p95(order_latencies)
+    push_l = p95(push_latencies)
+    order_l = bounds.fallback_latency_seconds if order_l is None else max(0.0, order_l)
+    push_l = bounds.fallback_latency_seconds if push_l is None else max(0.0, push_l)
+    if not bounds.dynamic:
+        return BufferDecision(floor, 0.0, 0, order_l, push_l, 0.0, "fixed", floor, floor)
+    velocity, sold = sales_velocity(observations, now, bounds.window_seconds)
+    raw = velocity * (order_l + push_l)
+    wanted = math.ceil(raw - 1e-9)
+    if wanted <= floor:
+        buffer, bound = floor, ("floor" if wanted < floor else "")
+    elif wanted > ceiling:
+        buffer, bound = ceiling, "ceiling"
+    else:
+        buffer, bound = wanted, ""
+    return BufferDecision(buffer, velocity, sold, order_l, push_l, raw, bound, floor, ceiling)
+
+
+__all__ = ["BufferBounds", "BufferDecision", "FreeStock", "dynamic_buffer", "p95", "sales_velocity"]

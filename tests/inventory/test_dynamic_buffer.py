@@ -1,0 +1,93 @@
+"""The dynamic buffer (bridge.mapping.inventory_buffer): velocity x latency within the spec's bounds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bridge.mapping.inventory_buffer import BufferBounds, FreeStock, dynamic_buffer, p95, sales_velocity
+
+T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def obs(*points: tuple[float, int]) -> list[FreeStock]:
+    return [FreeStock(at(s), free) for s, free in points]
+
+
+@pytest.mark.parametrize(("points", "now", "window", "velocity", "sold"), [
+    # nothing observed, or one point: no rate
+    ((), 0, 60, 0.0, 0),
+    (((0, 60),), 0, 60, 0.0, 0),
+    # steady 2 units/s for 10 s
+    (tuple((s, 60 - 2 * s) for s in range(11)), 10, 60, 2.0, 20),
+    # a spike starts: 6 units in the last 0.5 s is measured over the 1 s minimum span, not as 12/s
+    (((0, 60), (30, 60), (30.5, 54)), 30.5, 60, 6.0, 6),
+    # the spike ended 20 s ago: the same 6 units over the 20.5 s since -> the rate falls
+    (((0, 60), (30, 60), (30.5, 54)), 50.5, 60, 6 / 20.5, 6),
+    # older than the window: forgotten, back to 0
+    (((0, 60), (30, 60), (30.5, 54)), 100, 60, 0.0, 0),
+    # receipts (the free stock rises) are not negative sales
+    (((0, 10), (1, 110), (2, 108)), 2, 60, 2.0, 2),
+    # the highest rate from any point wins: 10 units in the last 10 s (1/s), 5 of them in the last 2 s
+    (((0, 100), (50, 100), (58, 95), (60, 90)), 60, 60, 2.5, 10),
+])
+def test_sales_velocity(points: tuple[tuple[float, int], ...], now: float, window: float, velocity: float,
+                        sold: int) -> None:
+    v, n = sales_velocity(obs(*points), at(now), window)
+    assert v == pytest.approx(velocity)
+    assert n == sold
+
+
+SPIKE = obs((0, 60), (1, 50), (2, 40))  # 10 units/s across channels
+
+
+@pytest.mark.parametrize(("bounds", "points", "now", "orders", "pushes", "buffer", "bound"), [
+    # no sales: the floor (the spec's buffer)
+    (BufferBounds(1, 50), obs((0, 60), (5, 60)), 5, [1.0], [0.5], 1, "floor"),
+    # 10 units/s x (1.0 + 0.5) s = 15
+    (BufferBounds(1, 50), SPIKE, 2, [0.5, 1.0], [0.5], 15, ""),
+    # the p95 of the latencies, not the mean: one slow order in twenty counts
+    (BufferBounds(1, 50), SPIKE, 2, [0.2] * 19 + [2.0], [0.5], 7, ""),
+    (BufferBounds(1, 50), SPIKE, 2, [0.2] * 18 + [2.0, 2.0], [0.5], 25, ""),
+    # capped by buffer_max
+    (BufferBounds(1, 12), SPIKE, 2, [1.0], [0.5], 12, "ceiling"),
+    # no latency observed yet: the fallback per leg (2 s + 2 s) x 10 units/s
+    (BufferBounds(1, 50), SPIKE, 2, [], [], 40, ""),
+    # released as the sales stop: 20 units over the 20 s since -> 1/s x 1.5 s -> 2
+    (BufferBounds(1, 50), SPIKE, 20, [1.0], [0.5], 2, ""),
+    # and back at the floor once the window holds no sale
+    (BufferBounds(1, 50, window_seconds=60), SPIKE, 70, [1.0], [0.5], 1, "floor"),
+    # a higher floor wins over a small computed buffer
+    (BufferBounds(5, 50), obs((0, 60), (10, 59)), 10, [1.0], [0.5], 5, "floor"),
+    # dynamic off: the spec's buffer, whatever sells
+    (BufferBounds(3, 50, dynamic=False), SPIKE, 2, [1.0], [0.5], 3, "fixed"),
+    # a ceiling below the floor cannot lower it
+    (BufferBounds(4, 2), SPIKE, 2, [1.0], [0.5], 4, "ceiling"),
+])
+def test_dynamic_buffer(bounds: BufferBounds, points: list[FreeStock], now: float, orders: list[float],
+                        pushes: list[float], buffer: int, bound: str) -> None:
+    d = dynamic_buffer(bounds, points, at(now), orders, pushes)
+    assert d.buffer == buffer
+    assert d.bound == bound
+    assert d.floor <= d.buffer <= max(d.floor, d.ceiling)
+
+
+def test_explanation_names_every_input() -> None:
+    d = dynamic_buffer(BufferBounds(1, 12), SPIKE, at(2), [1.0], [0.5])
+    text = d.explain()
+    for part in ("buffer 12", "10.00 units/s", "1.00 s order -> sales order", "0.50 s stock -> TikTok",
+                 "= 15.0", "capped at buffer_max 12"):
+        assert part in text
+    assert "dynamic_buffer is off" in dynamic_buffer(BufferBounds(2, 9, dynamic=False), SPIKE, at(2), [], []).explain()
+
+
+def test_p95_nearest_rank() -> None:
+    assert p95([]) is None
+    assert p95([3.0]) == 3.0
+    assert p95([float(i) for i in range(1, 101)]) == 95.0
+    assert p95([1.0, 9.0]) == 9.0

@@ -1,0 +1,91 @@
+"""The dynamic buffer inside the inventory flow: observed, applied, explained and released."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bridge.bootstrap import build
+from bridge.clock import ManualClock
+from bridge.mapping.inventory import WarehouseInfo
+from bridge.settings import Settings
+from bridge.store.repos import Shop
+from tests.inventory.fakes import FakeNetSuite, FakeSku, FakeTikTok
+from tests.inventory.test_inventory_flow import MAIN, SHOP, W1, World, write_specs
+
+INVENTORY = {"version": 1, "coalesce_seconds": 0.5, "velocity_window_seconds": 60, "fallback_latency_seconds": 2,
+             "defaults": {"buffer": 1, "dynamic_buffer": True, "buffer_max": 50},
+             "skus": {"CAP-FIXED": {"dynamic_buffer": False, "buffer": 3}}}
+
+
+@pytest.fixture
+def world(sqlite_url: str, tmp_path: Path) -> Iterator[World]:
+    clock = ManualClock(datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC))
+    c = build(Settings(database_url=sqlite_url, specs_dir=write_specs(tmp_path / "specs", inventory=INVENTORY),
+                       retry_base_seconds=0.01, retry_cap_seconds=0.01), clock=clock)
+    tiktok = FakeTikTok(SHOP, [WarehouseInfo(W1, "Main")])
+    tiktok.add("P3", [FakeSku("S-CAP", "CAP", {W1: 0})])
+    tiktok.add("P4", [FakeSku("S-FIX", "CAP-FIXED", {W1: 0})])
+    netsuite = FakeNetSuite()
+    netsuite.item("104", "CAP")
+    netsuite.item("105", "CAP-FIXED")
+    netsuite.available.update({("104", MAIN): 100, ("105", MAIN): 100})
+    c.set("tiktok.inventory", tiktok)
+    c.set("netsuite.inventory", netsuite)
+    c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
+    w = World(c, tiktok, netsuite, clock)
+    w.svc.pull_places()
+    w.svc.refresh(c.store.shops.get(SHOP))  # type: ignore[arg-type]
+    yield w
+    c.close()
+
+
+def sell(world: World, item: str, units: int, steps: int, every: float) -> None:
+    """Another channel sells ``units`` every ``every`` seconds; each sale's stock move is pushed."""
+    for _ in range(steps):
+        world.clock.advance(every)
+        world.netsuite.available[(item, MAIN)] -= units
+        world.ns_event([(item, MAIN)])
+        world.worker.drain()
+
+
+def test_a_spike_raises_the_buffer_and_a_quiet_spell_releases_it(world: World) -> None:
+    world.ns_event([("104", MAIN)])
+    world.worker.drain()
+    assert world.tt("S-CAP") == {W1: 99}  # nothing sold yet: the floor
+    sell(world, "104", 5, steps=4, every=0.5)  # 10 units/s
+    # 80 free; 10 units/s x (2 s assumed order -> sales order + 0 s observed stock -> TikTok) = 20 held back
+    assert world.tt("S-CAP") == {W1: 60}
+    shop = world.c.store.shops.get(SHOP)
+    assert shop is not None
+    plan, buffers = world.svc.plan_with_buffers(shop, "P3")
+    d = buffers["S-CAP"]
+    assert (d.buffer, d.floor, d.ceiling, d.sold_in_window) == (20, 1, 50, 20)
+    assert "10.00 units/s" in d.explain() and "2.00 s order -> sales order" in d.explain()
+    # no further sale: the recheck the flow queued lowers the buffer step by step, back to the floor
+    seen = []
+    for _ in range(8):
+        world.clock.advance(10)
+        world.worker.drain()
+        seen.append(world.tt("S-CAP")[W1])
+    assert seen == sorted(seen) and seen[0] > 60 and seen[-1] == 79
+    assert world.c.store.queue.counts().get("queued", 0) == 0  # at the floor nothing more is queued
+
+
+def test_a_fixed_buffer_ignores_the_velocity(world: World) -> None:
+    world.ns_event([("105", MAIN)])
+    world.worker.drain()
+    sell(world, "105", 5, steps=4, every=0.5)
+    assert world.tt("S-FIX") == {W1: 77}  # 80 - the fixed 3
+
+
+def test_the_stock_to_tiktok_latency_is_observed_per_push(world: World) -> None:
+    world.netsuite.available[("104", MAIN)] = 50
+    since = world.clock.now() - timedelta(seconds=0.7)
+    result = world.svc.push_product(SHOP, "P3", since=since)
+    assert result.action == "sent"
+    rows = world.svc.inv.observations(SHOP, "push", [""], world.clock.now() - timedelta(seconds=60))[""]
+    assert [round(v, 3) for _at, v, _b in rows] == [0.7]
