@@ -462,7 +462,7 @@ class _Month:
                 ra_id = state.get("ra_id")
                 if ra_id and state.get("return_type") == "RETURN_AND_REFUND":
                     self.events["returns_flow_return_authorization"] += 1
-                    c.get("netsuite").transform("returnAuthorization", str(ra_id), "itemReceipt",
+                    c.netsuite().transform("returnAuthorization", str(ra_id), "itemReceipt",
                                                 {"tranDate": clock.now().date().isoformat()},
                                                 external_id=f"RCPT-{rid}")
                     self.events["return_received_in_netsuite"] += 1
