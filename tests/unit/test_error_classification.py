@@ -8,7 +8,6 @@ import inspect
 import pkgutil
 
 import pytest
-from bridge.flows.ports import WriteResult
 
 import bridge
 from bridge.cli_errors import OperatorError
@@ -25,6 +24,7 @@ from bridge.errors import (
 )
 from bridge.flows.orders import _write_error
 from bridge.netsuite.client import order_error
+from bridge.ports.netsuite import WriteResult
 from bridge.retry import decide
 
 # (code, outcome) written out here, not read from the table: a change to the table must change this too.
@@ -154,6 +154,6 @@ def test_every_exception_the_bridge_defines_is_in_the_tree() -> None:
 
 
 def test_a_stray_error_is_no_longer_a_bug() -> None:
-    from bridge.flows.fulfillment_ports import TikTokRefusal
+    from bridge.ports.tiktok import TikTokRefusal
 
     assert decide(TikTokRefusal("21011025", "duplicate tracking"), 1, 5, base=1, cap=10, rand=0.5).decision == "fatal"
