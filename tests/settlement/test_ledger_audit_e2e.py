@@ -82,14 +82,14 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
                                 "location": {"id": location}}]}})
         netsuite_server.sb.fulfill(so.id)
         invoice = client.transform("salesOrder", so.id, "invoice", {"tranDate": c.clock.now().date().isoformat()})
-        [billed] = ledger_audit.audit_shops(c, *window(c))
+        [billed] = c.flows.ledger_audit.audit_shops(*window(c))
         [guard] = [f for f in billed.findings if f.subject == f"order:{settled}"]
         assert guard.code == "DOUBLE_COUNT" and guard.documents[0] == f"CustInvc #{invoice.id}", guard
         assert "billed outside the bridge" in guard.message and guard.amount == D("40.00")
         assert ("LEDGER_DOUBLE_COUNT", f"ledger:order:{shop_id}:{settled}") in {
             (e.code, e.entity) for e in c.store.exceptions.list(status="open")}
         client.delete("invoice", invoice.id)
-        [rep] = ledger_audit.audit_shops(c, *window(c))
+        [rep] = c.flows.ledger_audit.audit_shops(*window(c))
         assert rep.ok, [f.message for f in rep.findings]  # voided: the guard's exception resolves itself
         assert ("LEDGER_DOUBLE_COUNT", f"ledger:order:{shop_id}:{settled}") not in {
             (e.code, e.entity) for e in c.store.exceptions.list(status="open")}
