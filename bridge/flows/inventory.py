@@ -341,12 +341,16 @@ class InventorySync:
         history = self.inv.observations(shop.id, "free", sorted(free), now - window)
         pushes = [v for _a, v, _b in self.inv.observations(shop.id, "push", [""], lookback).get("", [])]
         orders = self.inv.order_latencies(shop.id, lookback)
+        sales = self.inv.recent_order_units(shop.id, now - window)
+        seller = {s.sku_id: s.seller_sku for s in inputs.skus}
         for sid, units in free.items():
             r = rules[sid]
-            obs = [FreeStock(a, int(v)) for a, v, _b in history.get(sid, [])] + [FreeStock(now, units)]
+            past = history.get(sid, [])
+            obs = [FreeStock(a, int(v)) for a, v, _b in past] + [FreeStock(now, units)]
             decisions[sid] = dynamic_buffer(
                 BufferBounds(r.buffer, r.buffer_max, True, spec.velocity_window_seconds, spec.fallback_latency_seconds),
-                obs, now, orders, pushes)
+                obs, now, orders, pushes, sales.get(seller.get(sid, ""), []),
+                [(a, int(b)) for a, _v, b in past if b is not None])
         if record:
             self.inv.observe(shop.id, "free", {sid: (free[sid], decisions[sid].buffer) for sid in free}, now,
                              now - window)

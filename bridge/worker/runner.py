@@ -146,6 +146,7 @@ class Worker:
         self._handoffs: list[Done] = []
         self._dispatching = False
         self._stopping = threading.Event()
+        self._healer: ThreadPoolExecutor | None = None  # run(): heals exceptions after each batch's commit
 
     # -- one job --------------------------------------------------------------------------
     def process(self, job: Job) -> str:
@@ -321,8 +322,10 @@ class Worker:
         poll = self.config.poll_interval
         if self.queue.listen(self._wake.set, listen_stop):
             poll = max(poll, self.config.idle_poll_interval)
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ttns-job") as pool, \
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ttns-heal") as healer, \
+                ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ttns-job") as pool, \
                 ThreadPoolExecutor(max_workers=self.EXPRESS_THREADS, thread_name_prefix="ttns-express") as express:
+            self._healer = healer
             while not stop.is_set():
                 self._wake.clear()
                 futures = {f for f in futures if not f.done()}
@@ -356,6 +359,7 @@ class Worker:
                 # (new jobs may be due). A wake-up during this cycle skips the wait.
                 self._idle(stop, poll if not claimed else self.config.poll_interval)
             self._shutdown(futures)
+            self._healer = None  # what is left heals on this thread; the healer finishes its queue on exit
         listen_stop.set()
         hb_stop.set()
         heart.join(timeout=5)
@@ -396,10 +400,11 @@ class Worker:
             if gone:
                 self.stats["lease_lost"] = self.stats.get("lease_lost", 0) + len(gone)
         if completed:
-            try:
-                self.exceptions.resolve_for_jobs([d.job for d in completed])
-            except Exception:
-                log.exception("could not resolve exceptions healed by %d job(s)", len(completed))
+            healed = [d.job for d in completed]
+            if self._healer is not None:  # off the dispatcher's path: its next commit need not wait for it
+                self._healer.submit(self._heal, healed)
+            else:
+                self._heal(healed)
             if log.isEnabledFor(logging.INFO):
                 now = self.clock.now()
                 for d in completed:
@@ -407,6 +412,12 @@ class Worker:
                                                 "attempt": d.job.attempts,
                                                 "ms": int((now - d.started_at).total_seconds() * 1000)})
         return claimed
+
+    def _heal(self, jobs: list[Job]) -> None:
+        try:
+            self.exceptions.resolve_for_jobs(jobs)
+        except Exception:
+            log.exception("could not resolve exceptions healed by %d job(s)", len(jobs))
 
     def _take_handoffs(self) -> list[Done]:
         with self._lock:
