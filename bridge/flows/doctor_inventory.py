@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from bridge.doctor import Check
+from bridge.check import Check
 
 if TYPE_CHECKING:
     from bridge.bootstrap import App

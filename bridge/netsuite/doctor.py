@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from bridge.doctor import Check
+from bridge.check import Check
 from bridge.errors import BridgeError, ConfigurationError
 
 if TYPE_CHECKING:

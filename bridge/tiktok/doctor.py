@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bridge.check import Check
 from bridge.crypto import KeyRotationPending
-from bridge.doctor import Check
 from bridge.errors import BridgeError, ConfigurationError, NeedsHumanError, RetriableError
 from bridge.tiktok.client import TikTokError
 from bridge.tiktok.oauth import REAUTHORIZE_HINT

@@ -21,7 +21,7 @@ FLOWS: tuple[str, ...] = ("orders", "inventory", "catalog", "fulfillment", "retu
 
 
 def _app(ctx: click.Context) -> App:
-    from bridge.cli import Obj
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     if obj is None:

@@ -16,7 +16,7 @@ from bridge.errors import BridgeError
 
 
 def _app(ctx: click.Context) -> App:
-    from bridge.cli import Obj
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     assert obj is not None

@@ -17,7 +17,7 @@ from bridge.domain.keys import order_key
 
 
 def _app(ctx: click.Context) -> App:
-    from bridge.cli import Obj
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     assert obj is not None
@@ -138,7 +138,7 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def specs_check(ctx: click.Context, offline: bool) -> None:
         """Validate every spec, and that every NetSuite id it names exists in the account."""
-        from bridge.cli import Obj, require_specs
+        from bridge.cli.app import Obj, require_specs
         from bridge.flows.spec_check import referenced_ids
 
         obj = ctx.find_object(Obj)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def _app(ctx: click.Context) -> App:
-    from bridge.cli import Obj
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     assert obj is not None

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def _client(ctx: click.Context) -> NetSuiteClient:
-    from bridge.cli import Obj
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     if obj is None:  # pragma: no cover - main always creates it

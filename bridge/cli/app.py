@@ -1,12 +1,11 @@
 """`ttns`: run the bridge's processes and operate it.
 
-Core commands live here; each area adds its own through a module in ``CLI_MODULES`` exposing
-``register(main: click.Group)``; every module listed is part of the build (a missing one is an error).
+The ``main`` group, the object its commands share (``Obj``) and the core commands (processes, db,
+config, keys, replay, exceptions, inbox, users). ``bridge.cli`` registers every other command group.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import signal
@@ -17,27 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bridge.cli_errors import EX_FAILURE, DatabaseNotReady, OperatorError, ToolGroup
+from bridge.cli.errors import EX_FAILURE, DatabaseNotReady, OperatorError, ToolGroup
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
     from bridge.bootstrap import App
     from bridge.mapping.specs import SpecSet
 
-CLI_MODULES: tuple[str, ...] = (
-    "bridge.benchmarks.cli",
-    "bridge.tiktok.cli",
-    "bridge.netsuite.cli",
-    "bridge.sandbox.cli",
-    "bridge.flows.cli",
-    "bridge.flows.inventory_cli",
-    "bridge.flows.fulfillment_cli",
-    "bridge.flows.settlement_cli",
-    "bridge.flows.ledger_audit_cli",
-    "bridge.flows.monitoring_cli",
-    "bridge.demo.cli",
-    "bridge.doctor",
-)
 
 
 class Obj:
@@ -95,7 +80,7 @@ def ensure_migrated(engine: Any, url: str) -> None:
 
 def require_specs(settings: Settings) -> SpecSet:
     """The validated spec set, or an error naming the folder, or each file, key and fix."""
-    from bridge.cli_errors import EX_CONFIG
+    from bridge.cli.errors import EX_CONFIG
     from bridge.mapping import load_all_specs
 
     directory = settings.specs_dir
@@ -548,19 +533,3 @@ def users_logout(obj: Obj, username: str) -> None:
     if n is None:
         raise click.ClickException(f"no console user {username!r}")
     click.echo(f"ended {n} session(s) of {username}")
-
-
-def _load_extensions() -> None:
-    for module_name in CLI_MODULES:
-        importlib.import_module(module_name).register(main)
-
-
-_load_extensions()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    # Run the imported module's ``main``, not this ``__main__`` copy: the extension commands look the
-    # context object up by ``bridge.cli.Obj``, which a second copy of this module would not match.
-    from bridge.cli import main as _main
-
-    _main()

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from bridge.flows.settlement_cli import _day
+from bridge.cli.settlement import _day
 
 
 def register(main: click.Group) -> None:
@@ -32,7 +32,7 @@ def register(main: click.Group) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from bridge.cli import Obj
+        from bridge.cli.app import Obj
         from bridge.flows import ledger_audit as la
 
         obj = ctx.find_object(Obj)
