@@ -58,6 +58,7 @@ from bridge.flows.shops import ShopLifecycle
 from bridge.flows.system import SystemJobs
 from bridge.mapping import load_all_specs
 from bridge.mapping.specs import SpecSet
+from bridge.netsuite.batch_writer import BatchWriter
 from bridge.netsuite.client import NetSuiteClient
 from bridge.netsuite.wiring import account_of, build_client
 from bridge.ports.netsuite import (
@@ -408,6 +409,7 @@ def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: 
     order_sync = OrderSync(
         store=store, tiktok=p.tiktok_orders, netsuite=p.netsuite_orders, specs=specs, clock=clock,
         reader=OrderReader(p.tiktok_orders, store, clock), write_path=settings.netsuite_write_path,
+        batch_writer=BatchWriter(p.netsuite_orders) if settings.netsuite_write_path == "restlet" else None,
         lookup=lambda: p.netsuite_lookup, on_units=inv.on_order_seen if "inventory" in areas else None,
         cancellations=lambda: holder["sync"],
         poll_overlap_seconds=settings.order_poll_overlap_seconds,

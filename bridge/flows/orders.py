@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -43,7 +41,7 @@ from bridge.mapping.skus import MatchSpec
 from bridge.mapping.specs import SpecError
 from bridge.mapping.wire import jsonable
 from bridge.ports.jobs import InboundEvent, JobContext
-from bridge.ports.netsuite import NetSuiteLookup, NetSuiteOrders, OrderWrite, WriteResult
+from bridge.ports.netsuite import NetSuiteLookup, NetSuiteOrders, OrderBatchWriter, OrderWrite, WriteResult
 from bridge.ports.specs import Specs
 from bridge.ports.tiktok import TikTokOrders
 from bridge.store import Store
@@ -158,74 +156,6 @@ class OrderReader:
 # --- writing orders ------------------------------------------------------------------------------
 
 
-class BatchWriter:
-    """Group commit for the batch RESTlet: concurrent jobs hand in their order and wait; a batch
-    goes out when it is full or has waited ``linger`` seconds. One NetSuite call, many orders."""
-
-    def __init__(self, netsuite: NetSuiteOrders, max_batch: int = 25, linger: float = 0.05) -> None:
-        self.netsuite = netsuite
-        self.max_batch = max_batch
-        self.linger = linger
-        self._lock = threading.Condition()
-        self._pending: list[tuple[OrderWrite, Future[WriteResult]]] = []
-        self._oldest = 0.0
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="ttns-batch-writer", daemon=True)
-        self._thread.start()
-        self.batches = 0
-
-    def write(self, w: OrderWrite, timeout: float = 300) -> WriteResult:
-        fut: Future[WriteResult] = Future()
-        with self._lock:
-            if not self._pending:
-                self._oldest = time.monotonic()
-            self._pending.append((w, fut))
-            self._lock.notify()
-        return fut.result(timeout=timeout)
-
-    def _take(self) -> list[tuple[OrderWrite, Future[WriteResult]]]:
-        with self._lock:
-            while not self._closed:
-                if self._pending:
-                    wait = self.linger - (time.monotonic() - self._oldest)
-                    if len(self._pending) >= self.max_batch or wait <= 0:
-                        batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
-                        self._oldest = time.monotonic()
-                        return batch
-                    self._lock.wait(wait)
-                else:
-                    self._lock.wait(0.5)
-            return []
-
-    def _run(self) -> None:
-        while not self._closed:
-            batch = self._take()
-            if not batch:
-                continue
-            threading.Thread(target=self._send, args=(batch,), name="ttns-batch-send", daemon=True).start()
-
-    def _send(self, batch: list[tuple[OrderWrite, Future[WriteResult]]]) -> None:
-        try:
-            results = self.netsuite.upsert_orders([w for w, _ in batch])
-            self.batches += 1
-            by_eid = {r.external_id: r for r in results}
-            for w, fut in batch:
-                res = by_eid.get(w.external_id)
-                if res is None:
-                    fut.set_exception(RetriableError(f"batch answer lacked {w.external_id}"))
-                else:
-                    fut.set_result(res)
-        except Exception as exc:
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_exception(exc)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            self._lock.notify_all()
-
-
 # --- the service ---------------------------------------------------------------------------------
 
 
@@ -238,7 +168,7 @@ class OrderSync:
     clock: Clock
     reader: OrderReader
     write_path: str = "rest"
-    batch_writer: BatchWriter | None = None
+    batch_writer: OrderBatchWriter | None = None  # the batch RESTlet's group commit (write path restlet)
     lookup: Callable[[], NetSuiteLookup] | None = None
     # Called with (shop id, seller SKUs) whenever TikTok units enter, move or leave NetSuite, so the
     # inventory flow rechecks those products (``InventorySync.on_order_seen``, wired in bootstrap).
@@ -553,7 +483,8 @@ class OrderSync:
     def _write(self, write: OrderWrite) -> WriteResult:
         if self.write_path == "restlet":
             if self.batch_writer is None:
-                self.batch_writer = BatchWriter(self.netsuite)
+                raise ConfigurationError("the orders flow writes through the batch RESTlet but was built without "
+                                         "its batch writer (bridge.bootstrap builds it)")
             return self.batch_writer.write(write)
         return self.netsuite.upsert_order(write)
 

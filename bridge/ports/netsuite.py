@@ -42,6 +42,18 @@ class WriteResult:
     error: dict[str, Any] = field(default_factory=dict)
 
 
+class OrderBatchWriter(Protocol):
+    """Orders written through the batch RESTlet as one call for many (``bridge.netsuite.batch_writer``)."""
+
+    def write(self, write: OrderWrite) -> WriteResult:
+        """Hand in one order and wait for its result from the batch it went out in."""
+        ...
+
+    def close(self) -> None:
+        """Stop taking orders (a process shutting down)."""
+        ...
+
+
 class NetSuiteOrders(Protocol):
     """Sales orders, their customers and deposits for the orders and cancellations flows."""
 
