@@ -23,12 +23,6 @@ from typing import Any, Generic, Literal, TypedDict, TypeVar, cast
 
 from typing_extensions import Unpack
 
-from bridge.adapters.fulfillment import NetSuiteFulfillmentAdapter, TikTokAftersaleAdapter, TikTokShippingAdapter
-from bridge.adapters.inventory import NetSuiteInventoryAdapter, TikTokInventoryAdapter
-from bridge.adapters.ledger_audit import NetSuiteGlReader
-from bridge.adapters.monitoring import NetSuiteTotalsAdapter
-from bridge.adapters.orders import NetSuiteLookupAdapter, NetSuiteOrdersAdapter, TikTokOrdersAdapter
-from bridge.adapters.settlement import NetSuiteLedgerAdapter, TikTokFinanceAdapter
 from bridge.alerts import Alerter
 from bridge.clock import Clock, SystemClock
 from bridge.crypto import SecretBox
@@ -58,6 +52,12 @@ from bridge.flows.shops import ShopLifecycle
 from bridge.flows.system import SystemJobs
 from bridge.mapping import load_all_specs
 from bridge.mapping.specs import SpecSet
+from bridge.netsuite.adapters.fulfillment import NetSuiteFulfillmentAdapter
+from bridge.netsuite.adapters.inventory import NetSuiteInventoryAdapter
+from bridge.netsuite.adapters.ledger_audit import NetSuiteGlReader
+from bridge.netsuite.adapters.monitoring import NetSuiteTotalsAdapter
+from bridge.netsuite.adapters.orders import NetSuiteLookupAdapter, NetSuiteOrdersAdapter
+from bridge.netsuite.adapters.settlement import NetSuiteLedgerAdapter
 from bridge.netsuite.batch_writer import BatchWriter
 from bridge.netsuite.client import NetSuiteClient
 from bridge.netsuite.wiring import account_of, build_client
@@ -86,6 +86,10 @@ from bridge.store.tables_fulfillment import FulfillmentStore
 from bridge.store.tables_inventory import InventoryStore
 from bridge.store.tables_settlement import SettlementStore
 from bridge.tiktok import webhooks as tiktok_topics
+from bridge.tiktok.adapters.fulfillment import TikTokAftersaleAdapter, TikTokShippingAdapter
+from bridge.tiktok.adapters.inventory import TikTokInventoryAdapter
+from bridge.tiktok.adapters.orders import TikTokOrdersAdapter
+from bridge.tiktok.adapters.settlement import TikTokFinanceAdapter
 from bridge.tiktok.wiring import TikTok
 from bridge.tiktok.wiring import build as build_tiktok
 from bridge.worker.registry import Registry, Schedule

@@ -1,7 +1,7 @@
 """`ttns ledger audit`: the general ledger is the judge (DESIGN.md guarantee 5).
 
 Reads TikTok's statements and payouts from TikTok's finance API (through the settlement port, never
-the bridge's own store) and NetSuite's GL through SuiteQL (``bridge.adapters.ledger_audit``), then
+the bridge's own store) and NetSuite's GL through SuiteQL (``bridge.netsuite.adapters.ledger_audit``), then
 compares them with the pure ``bridge.mapping.ledger_audit.audit``. The flow only gathers inputs and
 turns findings into finance exceptions:
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.adapters.inventory import NetSuiteInventoryAdapter
 from bridge.errors import Evidence, FatalError
+from bridge.netsuite.adapters.inventory import NetSuiteInventoryAdapter
 
 
 class FakeClient:

@@ -151,7 +151,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
 
 
 def test_the_gl_queries_are_plain_oracle_suiteql() -> None:
-    from bridge.adapters.ledger_audit import (
+    from bridge.netsuite.adapters.ledger_audit import (
         ACCOUNTS_QUERY,
         PERIODS_QUERY,
         derived_documents_query,

@@ -200,7 +200,7 @@ def test_shop_cipher_only_where_required(container: App, sandbox: Sandbox, us_sh
 
 def test_facade_orders_validate_as_the_flows_domain_orders(container: App, sandbox: Sandbox,
                                                            us_shop: str) -> None:
-    """``bridge.adapters.orders`` turns the facade's orders into ``bridge.domain.tiktok.Order`` by
+    """``bridge.tiktok.adapters.orders`` turns the facade's orders into ``bridge.domain.tiktok.Order`` by
     ``model_dump``; that must keep working for a real order (taxes, packages, address …)."""
     from bridge.domain.tiktok import Order as DomainOrder
 

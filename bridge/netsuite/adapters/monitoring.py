@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from bridge.adapters.orders import SUITEQL_IN_CHUNK, sql_literal
+from bridge.netsuite.adapters.orders import SUITEQL_IN_CHUNK, sql_literal
 from bridge.netsuite.client import NetSuiteClient
 
 
@@ -28,3 +28,6 @@ class NetSuiteTotalsAdapter:
                 if row.get("foreigntotal") is not None:
                     out[str(row["externalid"])] = Decimal(str(row["foreigntotal"]))
         return out
+
+
+__all__ = ["NetSuiteTotalsAdapter"]

@@ -4,8 +4,7 @@ Every query is plain Oracle-dialect SuiteQL, the same on a real account as in th
 ``LIMIT`` (the client pages with ``limit``/``offset``), dates compared with ``TO_DATE`` and read
 with ``TO_CHAR`` (the account's date format preference does not matter), ids in ``IN`` lists of at
 most ``IN_CHUNK``. The GL is read from ``transactionaccountingline`` (posting lines of the primary
-accounting book) joined to its ``transaction`` and ``transactionline`` (for the line memo).
-"""
+accounting book) joined to its ``transaction`` and ``transactionline`` (for the line memo)."""
 
 from __future__ import annotations
 
@@ -19,9 +18,17 @@ from bridge.mapping.ledger_audit import GlLine, Period
 from bridge.netsuite.client import NetSuiteClient
 
 IN_CHUNK = 200
+
+
 WINDOW_DAYS = 31  # the GL is read a month of transaction dates at a time (each query well under 100,000 rows)
+
+
 PRIMARY_BOOK = "1"
+
+
 BRIDGE_DOCS = ("TTS-STMT-", "TTS-PAY-")  # statement journals and payout deposits: never an order's
+
+
 _DIGITS = re.compile(r"^[0-9]+$")
 
 
@@ -63,7 +70,6 @@ def _ids(values: Sequence[str]) -> str:
     return ", ".join(values)
 
 
-# The columns every GL reader selects: one posting line with its document's header and its own line.
 _GL_LINES = (
     "SELECT tal.transaction AS transaction, tal.transactionline AS line, tal.account AS account, "
     "tal.debit AS debit, tal.credit AS credit, tal.accountingbook AS book, t.externalid AS externalid, "
@@ -126,7 +132,11 @@ def header_query(ids: Sequence[str]) -> str:
 
 
 ACCOUNTS_QUERY = "SELECT id, acctnumber, fullname, accttype FROM account"
+
+
 CURRENCIES_QUERY = "SELECT id, symbol FROM currency"
+
+
 PERIODS_QUERY = ("SELECT id, TO_CHAR(startdate, 'YYYY-MM-DD') AS startdate, TO_CHAR(enddate, 'YYYY-MM-DD') AS enddate "
                  "FROM accountingperiod WHERE isquarter = 'F' AND isyear = 'F' AND isadjust = 'F'")
 
@@ -245,5 +255,4 @@ class NetSuiteGlReader:
         return out
 
 
-
-__all__ = ["NetSuiteGlReader", "derived_documents_query", "gl_query", "header_query", "order_of"]
+__all__ = ["NetSuiteGlReader"]

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
-from bridge.domain.tiktok import Order
 from bridge.errors import Evidence, NeedsHumanError
 from bridge.mapping.catalog import MATCHABLE_TYPES
 from bridge.mapping.orders import ItemRef
 from bridge.mapping.skus import MatchSpec
 from bridge.netsuite.client import NetSuiteClient
 from bridge.ports.netsuite import OrderWrite, WriteResult
-from bridge.tiktok.wiring import TikTok
 
 SUITEQL_IN_CHUNK = 200
+
+
 LOOKUP_COLUMNS = {"itemid": "itemid", "upccode": "upccode", "externalid": "externalid"}
-# Tables `ttns specs check` may ask about (anything else is refused: no SQL from configuration).
+
+
 LOOKUP_TABLES = frozenset({"item", "shipitem", "location", "subsidiary", "department", "classification",
                            "currency", "paymentmethod", "customer", "account", "salestaxitem"})
 
@@ -30,34 +30,6 @@ def sql_literal(value: str) -> str:
 def _chunks(values: Sequence[str], n: int) -> Iterator[list[str]]:
     for i in range(0, len(values), n):
         yield list(values[i:i + n])
-
-
-class TikTokOrdersAdapter:
-    def __init__(self, tiktok: Callable[[], TikTok]) -> None:
-        self._tiktok = tiktok  # built on first use (bridge.bootstrap)
-
-    @property
-    def tiktok(self) -> TikTok:
-        return self._tiktok()
-
-    def get_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[Order]:
-        found: list[Order] = self.tiktok.shop(shop_id).orders.get_details(list(order_ids))
-        return found
-
-    def search_orders(
-        self,
-        shop_id: str,
-        *,
-        update_time_ge: datetime | None = None,
-        update_time_lt: datetime | None = None,
-        create_time_ge: datetime | None = None,
-        create_time_lt: datetime | None = None,
-    ) -> Iterator[tuple[str, datetime | None]]:
-        for o in self.tiktok.shop(shop_id).orders.search(
-            update_time_ge=update_time_ge, update_time_lt=update_time_lt,
-            create_time_ge=create_time_ge, create_time_lt=create_time_lt,
-        ):
-            yield str(o.id), o.update_time
 
 
 class NetSuiteOrdersAdapter:
@@ -194,3 +166,6 @@ class NetSuiteLookupAdapter:
             return {}
         rows = self.client.suiteql(" UNION ALL ".join(parts))
         return {(str(r["t"]), str(r["externalid"])): str(r["id"]) for r in rows}
+
+
+__all__ = ["NetSuiteLookupAdapter", "NetSuiteOrdersAdapter"]
