@@ -45,10 +45,13 @@ def database(kind: str, work: Path, name: str, pg_admin_url: str) -> Iterator[st
         yield url
 
 
-def spawn(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``ttns ARGS`` in its own process, output appended to ``log_path``."""
+def spawn(args: list[str], log_path: Path, env: dict[str, str], *,
+          new_session: bool = False) -> subprocess.Popen[bytes]:
+    """``ttns ARGS`` in its own process, output appended to ``log_path``; with ``new_session`` in its own
+    process group too (so a tier that forks, gunicorn, can be killed whole with ``os.killpg``)."""
     log = log_path.open("ab")
-    return subprocess.Popen([sys.executable, "-m", "bridge.cli", *args], cwd=REPO, env=env, stdout=log, stderr=log)
+    return subprocess.Popen([sys.executable, "-m", "bridge.cli", *args], cwd=REPO, env=env, stdout=log, stderr=log,
+                            start_new_session=new_session)
 
 
 def wait_http(url: str, timeout: float = 30) -> None:

@@ -9,9 +9,12 @@ latency*. Units sold inside those windows can be sold twice. The buffer holds th
 
 ``velocity`` is the cross-channel sales rate of the SKU, read from the *free* stock the inventory
 flow observes at every push (NetSuite available minus TikTok units not yet committed: every sale on
-any channel lowers it, a receipt raises it). It is the highest rate measured from any observation in
-the window up to now, so it rises at the first sales of a spike and falls as time passes without
-sales (the buffer is released), to 0 once the window holds no sale.
+any channel lowers it, a receipt raises it), or from the TikTok orders the bridge recorded, each at
+its own time, whichever is higher: the free stock sees every channel but only at pushes, the orders
+see TikTok's first sales of a spike as they arrive. Each is the highest rate measured from any point
+in the window up to now, so it rises at the first sales of a spike and falls as time passes without
+sales (the buffer is released), to 0 once the window holds no sale. A buffer is not lowered within
+(order latency + push latency) of being applied: the sales that raised it are still in flight.
 
 No clock, no I/O: the inputs are the observations and ``now``.
 """
@@ -59,12 +62,16 @@ class BufferDecision:
     bound: str  # "" | "floor" | "ceiling" | "fixed"
     floor: int
     ceiling: int
+    held: int = 0  # a buffer applied within the last (order + stock latency) seconds, kept until then
 
     def explain(self) -> str:
         if self.bound == "fixed":
             return f"buffer {self.buffer} (fixed: dynamic_buffer is off)"
         base = (f"buffer {self.buffer} = ceil({self.velocity:.2f} units/s x ({self.order_latency:.2f} s order -> "
                 f"sales order + {self.push_latency:.2f} s stock -> TikTok) = {self.raw:.1f})")
+        if self.bound == "held":
+            return (f"{base}; held at {self.buffer}, applied less than {self.order_latency + self.push_latency:.2f} s "
+                    "ago (the sales that raised it are still reaching the other channel)")
         if self.bound == "floor":
             return f"{base} raised to the floor {self.floor}"
         if self.bound == "ceiling":
@@ -100,9 +107,28 @@ def sales_velocity(observations: Sequence[FreeStock], now: datetime, window_seco
     return best, sold_after
 
 
+def order_velocity(sales: Sequence[tuple[datetime, int]], now: datetime, window_seconds: float
+                   ) -> tuple[float, int]:
+    """(units per second, units) of TikTok orders (time recorded, units) in the window: for each order,
+    the units ordered from then to now over the time since (at least ``MIN_SPAN_SECONDS``); the
+    highest wins."""
+    events = sorted((s for s in sales if 0 <= (now - s[0]).total_seconds() <= window_seconds and s[1] > 0),
+                    key=lambda s: s[0], reverse=True)
+    best = 0.0
+    units = 0
+    for at, n in events:
+        units += n
+        best = max(best, units / max(MIN_SPAN_SECONDS, (now - at).total_seconds()))
+    return best, units
+
+
 def dynamic_buffer(bounds: BufferBounds, observations: Sequence[FreeStock], now: datetime,
-                   order_latencies: Sequence[float], push_latencies: Sequence[float]) -> BufferDecision:
-    """The buffer for one SKU now (module docstring)."""
+                   order_latencies: Sequence[float], push_latencies: Sequence[float],
+                   tiktok_sales: Sequence[tuple[datetime, int]] = (),
+                   applied: Sequence[tuple[datetime, int]] = ()) -> BufferDecision:
+    """The buffer for one SKU now (module docstring). ``tiktok_sales``: (recorded at, units) of the
+    SKU's TikTok orders. ``applied``: (at, buffer) the flow applied before; a buffer is held until the
+    sales that raised it have had time to propagate (order + stock latency), then released."""
     floor = max(0, bounds.floor)
     ceiling = max(floor, bounds.ceiling)
     order_l = p95(order_latencies)
@@ -112,8 +138,16 @@ def dynamic_buffer(bounds: BufferBounds, observations: Sequence[FreeStock], now:
     if not bounds.dynamic:
         return BufferDecision(floor, 0.0, 0, order_l, push_l, 0.0, "fixed", floor, floor)
     velocity, sold = sales_velocity(observations, now, bounds.window_seconds)
+    tiktok_v, tiktok_units = order_velocity(tiktok_sales, now, bounds.window_seconds)
+    if tiktok_v > velocity:
+        velocity, sold = tiktok_v, max(sold, tiktok_units)
     raw = velocity * (order_l + push_l)
     wanted = math.ceil(raw - 1e-9)
+    hold = order_l + push_l
+    held = max((b for at, b in applied if 0 <= (now - at).total_seconds() <= hold), default=0)
+    if held > wanted and held > floor:
+        wanted, bound = min(held, ceiling), "held"
+        return BufferDecision(wanted, velocity, sold, order_l, push_l, raw, bound, floor, ceiling, held)
     if wanted <= floor:
         buffer, bound = floor, ("floor" if wanted < floor else "")
     elif wanted > ceiling:
@@ -123,4 +157,4 @@ def dynamic_buffer(bounds: BufferBounds, observations: Sequence[FreeStock], now:
     return BufferDecision(buffer, velocity, sold, order_l, push_l, raw, bound, floor, ceiling)
 
 
-__all__ = ["BufferBounds", "BufferDecision", "FreeStock", "dynamic_buffer", "p95", "sales_velocity"]
+__all__ = ["BufferBounds", "BufferDecision", "FreeStock", "dynamic_buffer", "order_velocity", "p95", "sales_velocity"]

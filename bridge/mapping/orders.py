@@ -70,8 +70,10 @@ class MappedOrder:
     notes: tuple[str, ...] = field(default=())
 
     def body_hash(self) -> str:
-        """The hash of what a body-only update writes (the lines locked once units shipped)."""
-        return "body:" + json_digest({k: v for k, v in self.record.items() if k != "item"})
+        """The hash of what a body-only update writes (the lines locked once units shipped): a digest of
+        the body alone, distinct from ``content_hash`` and as long (it is stored in the same 64-character
+        column; a ``body:`` prefix made it 69 and PostgreSQL refused every link update of a shipped order)."""
+        return json_digest({"body_only": {k: v for k, v in self.record.items() if k != "item"}})
 
     def allocation(self) -> list[dict[str, Any]]:
         """Product lines with their TikTok line-item ids, in NetSuite line order."""

@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge.mapping.inventory_buffer import BufferBounds, FreeStock, dynamic_buffer, p95, sales_velocity
+from bridge.mapping.inventory_buffer import (
+    BufferBounds,
+    FreeStock,
+    dynamic_buffer,
+    order_velocity,
+    p95,
+    sales_velocity,
+)
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -75,6 +82,53 @@ def test_dynamic_buffer(bounds: BufferBounds, points: list[FreeStock], now: floa
     assert d.buffer == buffer
     assert d.bound == bound
     assert d.floor <= d.buffer <= max(d.floor, d.ceiling)
+
+
+@pytest.mark.parametrize(("sales", "now", "velocity", "units"), [
+    ((), 10, 0.0, 0),
+    # ten one-unit orders in the last half second: 10 units over the 1 s minimum span
+    (tuple((9.5 + i * 0.05, 1) for i in range(10)), 10, 10.0, 10),
+    # the same orders seen 20 s later: 10 units over 20.5 s
+    (tuple((9.5 + i * 0.05, 1) for i in range(10)), 30, 10 / 20.5, 10),
+    # older than the window: forgotten
+    (((0, 5),), 61, 0.0, 0),
+    # one order of 4 units 2 s ago, another of 2 now: 6 over 2 s beats 2 over 1 s
+    (((8, 4), (10, 2)), 10, 3.0, 6),
+])
+def test_order_velocity(sales: tuple[tuple[float, int], ...], now: float, velocity: float, units: int) -> None:
+    v, n = order_velocity([(at(s), u) for s, u in sales], at(now), 60)
+    assert v == pytest.approx(velocity)
+    assert n == units
+
+
+def test_tiktok_orders_raise_the_buffer_before_a_push_has_seen_the_stock_fall() -> None:
+    """The first push of a spike: one earlier observation of the free stock, no fall seen yet, but
+    the bridge recorded ten TikTok orders in the last half second."""
+    quiet = obs((0, 60), (50, 60))
+    sales = [(at(59.5 + i * 0.05), 1) for i in range(10)]
+    without = dynamic_buffer(BufferBounds(1, 50), quiet, at(60), [1.0], [0.5])
+    with_orders = dynamic_buffer(BufferBounds(1, 50), quiet, at(60), [1.0], [0.5], sales)
+    assert without.buffer == 1
+    assert with_orders.buffer == 15 and with_orders.velocity == pytest.approx(10.0)
+    # the free stock's rate wins when it is the higher one (the web store sells too)
+    both = dynamic_buffer(BufferBounds(1, 50), SPIKE, at(2), [1.0], [0.5], [(at(1.5), 1)])
+    assert both.buffer == 15
+
+
+@pytest.mark.parametrize(("applied", "now", "buffer", "bound"), [
+    # 30 applied 1 s ago, inside order + stock latency (1.0 + 0.5 s): held, though the rate fell
+    (((19, 30),), 20, 30, "held"),
+    # applied 2 s ago: the sales that raised it have propagated, released to what the rate asks (2)
+    (((18, 30),), 20, 2, ""),
+    # a held buffer never exceeds buffer_max
+    (((19, 80),), 20, 50, "held"),
+])
+def test_a_buffer_is_held_until_the_sales_that_raised_it_have_propagated(
+        applied: tuple[tuple[float, int], ...], now: float, buffer: int, bound: str) -> None:
+    d = dynamic_buffer(BufferBounds(1, 50), SPIKE, at(now), [1.0], [0.5], (), [(at(t), b) for t, b in applied])
+    assert (d.buffer, d.bound) == (buffer, bound)
+    if bound == "held":
+        assert "held at" in d.explain()
 
 
 def test_explanation_names_every_input() -> None:

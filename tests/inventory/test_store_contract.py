@@ -64,5 +64,12 @@ def test_dynamic_buffer_observations_round_trip(db_url: str) -> None:
         lat = inv.order_latencies("S1", now - timedelta(seconds=60))
         assert len(lat) == 1 and 1.5 < lat[0] < 3.0
         assert inv.order_latencies("S2", now - timedelta(seconds=60)) == []
+        store.links.upsert(Link("order", "S1", "o3", None, status="pending:AWAITING_SHIPMENT",
+                                data={"units": {"MUG": 2, "CAP": 1}}))
+        store.links.upsert(Link("order", "S1", "o4", None, status="pending:AWAITING_SHIPMENT",
+                                data={"units": {"MUG": 1}, "is_fbt": True}))
+        recent = inv.recent_order_units("S1", now - timedelta(seconds=60))
+        assert sorted(n for _at, n in recent["MUG"]) == [2] and [n for _at, n in recent["CAP"]] == [1]
+        assert inv.recent_order_units("S1", datetime.now(UTC) + timedelta(seconds=60)) == {}
     finally:
         store.dispose()

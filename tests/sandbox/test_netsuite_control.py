@@ -153,3 +153,32 @@ def test_standalone_config_from_toml(tmp_path: Any, ns_keys: Any, monkeypatch: A
     assert cfg.realm == "1234567_SB1" and cfg.concurrency_limit == 3 and cfg.latency.scale == 1.0
     assert cfg.api_secrets["custsecret_ttns_events"] == "from-the-environment"
     assert "BEGIN PUBLIC KEY" in cfg.oauth2_clients[0].certificates["kid-1"]
+
+
+def test_faults_on_writes_are_counted_apart_from_faults_on_reads(ns: NS) -> None:
+    ns.sb.counters.reset()
+    _post(ns, "/faults", {"scripted": [{"kind": "429", "op": "get"}, {"kind": "5xx", "op": "create"}]})
+    assert ns.get(RECORD + "/customer/eid:CUST-TTS").status_code == 429
+    refused = ns.post(RECORD + "/customer", {"companyName": "Faulted", "externalId": "FAULTED-1"})
+    assert refused.status_code == 503
+    assert ns.sb.suiteql("SELECT COUNT(*) n FROM customer WHERE externalid = 'FAULTED-1'")[0][0]["n"] == "0"
+    counts = ns.sb.counters.snapshot()["counts"]
+    assert counts["faults.429"] == 1 and counts["faults.5xx"] == 1
+    assert counts["faults_on_writes.5xx"] == 1 and "faults_on_writes.429" not in counts
+
+
+def test_a_scripted_timeout_after_commit_drops_the_connection_in_its_own_mode(ns: NS) -> None:
+    ns.sb.counters.reset()
+    _post(ns, "/faults", {"timeout_mode": "hang", "scripted": [
+        {"kind": "timeout_after_commit", "op": "create", "mode": "drop"}]})
+    try:
+        answer = ns.post(RECORD + "/customer", {"companyName": "Dropped", "externalId": "DROPPED-1"})
+    except requests.ConnectionError:
+        pass  # the connection was closed without an answer
+    else:
+        assert answer.status_code == 502 and not answer.content
+    # the write stayed committed; the fault is counted once, as a dropped connection on a write
+    assert ns.sb.suiteql("SELECT COUNT(*) n FROM customer WHERE externalid = 'DROPPED-1'")[0][0]["n"] == "1"
+    counts = ns.sb.counters.snapshot()["counts"]
+    assert counts["faults.timeout_after_commit"] == 1 and counts["faults_on_writes.drop"] == 1
+    assert "faults_on_writes.timeout" not in counts

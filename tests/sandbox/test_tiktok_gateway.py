@@ -224,3 +224,25 @@ def test_injected_faults_answer_in_the_envelope(tiktok: TikTokEnv) -> None:
 def test_unemulated_documented_endpoint_is_validated_then_501(tiktok: TikTokEnv) -> None:
     c = tiktok.client
     assert c.err("GET", "/fbt/202409/merchants/onboarded_regions")[0] == 501
+
+
+def test_dropped_and_timed_out_calls_are_injected_and_counted(tiktok: TikTokEnv) -> None:
+    import requests
+
+    c, sb = tiktok.client, tiktok.sandbox
+    key = "GET /logistics/202309/warehouses"
+    sb.set_faults(per_endpoint={key: {"rate_drop": 1.0}})
+    try:
+        resp = c.call("GET", "/logistics/202309/warehouses")
+    except requests.ConnectionError:
+        pass
+    else:
+        assert resp.status_code == 502 and not resp.content
+    sb.set_faults(per_endpoint={key: {"rate_timeout": 1.0}}, timeout_seconds=0.5)
+    started = time.monotonic()
+    assert c.call("GET", "/logistics/202309/warehouses").json()["code"] == 0  # handled, answered late
+    assert time.monotonic() - started >= 0.5
+    sb.set_faults(per_endpoint={})
+    snap = sb.counters_snapshot()
+    assert snap["faults"] == {key: {"drop": 1, "timeout": 1}}
+    assert snap["api"][key]["calls"] == 1  # the dropped call never reached the handler

@@ -244,6 +244,18 @@ def test_content_hash_is_stable_and_tracks_content() -> None:
     assert a.content_hash == b.content_hash != c.content_hash
 
 
+def test_body_hash_differs_from_the_content_hash_and_fits_the_links_column() -> None:
+    from bridge.store.tables import links
+
+    p = order("7002", [unit("a", "MUG", "5.00")])
+    a = map_order(Order.model_validate(p), shop_id="S", settings=settings(), items=ITEMS)
+    b = map_order(Order.model_validate(p | {"buyer_message": "changed"}), shop_id="S", settings=settings(),
+                  items=ITEMS)
+    assert a.body_hash() != a.content_hash and a.body_hash() != b.body_hash()
+    width = links.c.content_hash.type.length
+    assert width is not None and len(a.body_hash()) <= width and len(a.content_hash) <= width
+
+
 def test_official_sample_order_is_refused_rather_than_mis_posted() -> None:
     sample = json.loads((ROOT / "tests/fixtures/tiktok/official/order_detail_202507.json").read_text())
     raw = sample["data"]["orders"][0]

@@ -108,7 +108,17 @@ def restlet_slot(lines: int = 0) -> Iterator[None]:
         raise RestletRefusal(400, "SSS_REQUEST_LIMIT_EXCEEDED", "Request limit exceeded.") from None
 
 
+# Operations that change the account: faults injected on them are also counted as ``faults_on_writes.<kind>``
+# (a RESTlet call counts as a write unless it is a GET).
+WRITE_OPS = frozenset({"create", "update", "upsert", "delete", "transform", "restlet"})
+
+
+def _is_write(op: object) -> bool:
+    return op in WRITE_OPS and not (op == "restlet" and request.method == "GET")
+
+
 def _pre_faults(sb: NetSuiteSandbox, op: str, record_type: str | None, *, restlet: bool) -> None:
+    request.environ["ns.op"] = op
     kind = sb.chaos.take_scripted(op, record_type)
     if kind is None:
         if sb.chaos.roll(sb.config.faults.rate_429):
@@ -119,10 +129,16 @@ def _pre_faults(sb: NetSuiteSandbox, op: str, record_type: str | None, *, restle
         if sb.chaos.roll(sb.config.faults.rate_timeout_after_commit):
             request.environ["ns.timeout_after_commit"] = True
         return
-    sb.counters.inc(f"faults.{kind}")
+    kind, _, mode = kind.partition(":")
     if kind == "timeout_after_commit":
         request.environ["ns.timeout_after_commit"] = True
-    elif kind == "429":
+        if mode:
+            request.environ["ns.timeout_mode"] = mode
+        return  # counted when it strikes (after_commit)
+    sb.counters.inc(f"faults.{kind}")
+    if _is_write(op):
+        sb.counters.inc(f"faults_on_writes.{kind}")
+    if kind == "429":
         if restlet:
             raise RestletRefusal(400, "SSS_REQUEST_LIMIT_EXCEEDED", "Request limit exceeded.")
         raise concurrency_exceeded()
@@ -142,8 +158,11 @@ def after_commit(respond: Callable[[], Response]) -> Response:
     if not request.environ.get("ns.timeout_after_commit"):
         return respond()
     sb = sandbox()
+    mode = request.environ.get("ns.timeout_mode") or sb.config.faults.timeout_mode
     sb.counters.inc("faults.timeout_after_commit")
-    if sb.config.faults.timeout_mode == "drop":
+    if _is_write(request.environ.get("ns.op")):
+        sb.counters.inc(f"faults_on_writes.{'drop' if mode == 'drop' else 'timeout'}")
+    if mode == "drop":
         sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
         if isinstance(sock, socket.socket):
             with contextlib.suppress(OSError):

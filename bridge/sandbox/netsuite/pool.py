@@ -110,7 +110,8 @@ class Chaos:
 
     def script_fault(self, fault: dict[str, Any]) -> None:
         """Queue a one-shot fault: ``{"kind": "429"|"5xx"|"timeout_after_commit"|"invalid_login",
-        "op": optional op name, "recordType": optional}``."""
+        "op": optional op name, "recordType": optional, "mode": optional "hang"|"drop" (a timeout after
+        commit's, else ``faults.timeout_mode``)}``."""
         with self._lock:
             self._scripted.append(dict(fault))
 
@@ -122,7 +123,7 @@ class Chaos:
                 if f.get("recordType") not in (None, record_type):
                     continue
                 del self._scripted[i]
-                return str(f["kind"])
+                return f"{f['kind']}:{f['mode']}" if f.get("mode") else str(f["kind"])
         return None
 
     def clear_scripted(self) -> None:

@@ -9,8 +9,10 @@ parameters and body against the digest → handler.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -104,6 +106,10 @@ def _open_api(sb: TikTokSandbox) -> Response:
     if delay:
         time.sleep(delay)
     injected = sb.faults.draw(knobs)
+    if injected is not None:
+        sb.count_fault(ep.key, injected)
+    if injected == "drop":
+        return _drop_connection()
     try:
         if injected == "429":
             raise ApiError(RATE_LIMITED, "Too many requests. You've made too many requests in a short period of time.",
@@ -122,7 +128,18 @@ def _open_api(sb: TikTokSandbox) -> Response:
         sb.count_call(ep.key, INTERNAL_ERROR)
         return _envelope(sb, INTERNAL_ERROR, "Internal error. Please try again.", None, 500)
     sb.count_call(ep.key, 0)
+    if injected == "timeout":  # done, but the answer comes after the client gave up
+        time.sleep(sb.config.faults.timeout_seconds)
     return _envelope(sb, 0, "Success", data, 200)
+
+
+def _drop_connection() -> Response:
+    """Close the client's connection without an answer (a connection reset, as a flaky network does)."""
+    sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    return Response(b"", status=502)
 
 
 def _gateway(sb: TikTokSandbox, st: SandboxState, ep: Endpoint, path_params: dict[str, str],

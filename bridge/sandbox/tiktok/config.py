@@ -9,12 +9,18 @@ from dataclasses import dataclass, field
 class FaultConfig:
     """Fault knobs; all rates are probabilities in [0, 1]. ``per_endpoint`` maps an endpoint key
     (``"GET /order/202507/orders"``) or a path prefix (``"/finance/"``) to overrides of
-    ``latency_ms`` / ``jitter_ms`` / ``rate_429`` / ``rate_5xx`` / ``qps``."""
+    ``latency_ms`` / ``jitter_ms`` / ``rate_429`` / ``rate_5xx`` / ``rate_drop`` / ``rate_timeout`` / ``qps``.
+    Every injected fault is counted per endpoint (``counters_snapshot()["faults"]``)."""
 
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     rate_429: float = 0.0
     rate_5xx: float = 0.0
+    # The connection is closed before the request is handled (nothing happens) …
+    rate_drop: float = 0.0
+    # … or the request is handled and the answer held back ``timeout_seconds`` (past the client's timeout).
+    rate_timeout: float = 0.0
+    timeout_seconds: float = 3.0
     webhook_drop: float = 0.0
     webhook_duplicate: float = 0.0
     webhook_reorder: float = 0.0

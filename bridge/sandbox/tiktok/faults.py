@@ -11,7 +11,7 @@ from typing import Any
 
 from .config import FaultConfig
 
-_OVERRIDABLE = ("latency_ms", "jitter_ms", "rate_429", "rate_5xx", "qps")
+_OVERRIDABLE = ("latency_ms", "jitter_ms", "rate_429", "rate_5xx", "rate_drop", "rate_timeout", "qps")
 
 
 class RateLimiter:
@@ -89,16 +89,16 @@ class FaultEngine:
         return (base + extra) / 1000.0
 
     def draw(self, knobs: dict[str, float]) -> str | None:
-        """``"429"``, ``"5xx"`` or None."""
-        r429, r5xx = knobs.get("rate_429", 0.0), knobs.get("rate_5xx", 0.0)
-        if r429 <= 0 and r5xx <= 0:
+        """``"429"``, ``"5xx"``, ``"drop"``, ``"timeout"`` or None."""
+        bands = [(kind, knobs.get(f"rate_{kind}", 0.0)) for kind in ("429", "5xx", "drop", "timeout")]
+        if all(rate <= 0 for _kind, rate in bands):
             return None
         with self._lock:
             x = self._rng.random()
-        if x < r429:
-            return "429"
-        if x < r429 + r5xx:
-            return "5xx"
+        for kind, rate in bands:
+            if x < rate:
+                return kind
+            x -= rate
         return None
 
     def pick_5xx(self) -> int:

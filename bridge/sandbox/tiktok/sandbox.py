@@ -36,6 +36,7 @@ class TikTokSandbox:
         self.sender = WebhookSender(self.config, self.config.seed)
         self._counters_lock = threading.Lock()
         self.counters: dict[str, dict[str, int]] = {}
+        self.fault_counts: dict[str, dict[str, int]] = {}  # endpoint key -> injected fault kind -> count
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
         self.state = self._fresh_state(self.config.seed)
@@ -89,6 +90,11 @@ class TikTokSandbox:
         with self._counters_lock:
             bucket = self.counters.setdefault(key, {})
             bucket[outcome] = bucket.get(outcome, 0) + 1
+
+    def count_fault(self, endpoint_key: str, kind: str) -> None:
+        with self._counters_lock:
+            bucket = self.fault_counts.setdefault(endpoint_key, {})
+            bucket[kind] = bucket.get(kind, 0) + 1
 
     def count_call(self, endpoint_key: str, code: int) -> None:
         self._count(endpoint_key, "calls")
@@ -490,11 +496,13 @@ class TikTokSandbox:
     def counters_snapshot(self) -> dict[str, Any]:
         with self._counters_lock:
             calls = {k: dict(v) for k, v in self.counters.items()}
-        return {"api": calls, "webhooks": self.sender.stats()}
+            faults = {k: dict(v) for k, v in self.fault_counts.items()}
+        return {"api": calls, "faults": faults, "webhooks": self.sender.stats()}
 
     def reset_counters(self) -> None:
         with self._counters_lock:
             self.counters.clear()
+            self.fault_counts.clear()
 
 
 def _attr(attr_id: str, name: str, value_id: str, value_name: str) -> dict[str, str]:

@@ -213,25 +213,52 @@ def register(main: click.Group) -> None:
     @main.command()
     @click.option("--orders", default=1000, show_default=True)
     @click.option("--waves", default=10, show_default=True)
-    @click.option("--kills", default=4, show_default=True, help="Worker processes killed with SIGKILL.")
+    @click.option("--kills", default=4, show_default=True,
+                  help="Worker processes killed with SIGKILL, each while it holds running jobs.")
+    @click.option("--web-kills", default=1, show_default=True, help="Times the web tier is killed and restarted.")
     @click.option("--database", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True)
     @click.option("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", show_default=True)
-    @click.option("--drop-db-connections", default=2, show_default=True, help="PostgreSQL only.")
+    @click.option("--pg-terminate-every", default=10.0, show_default=True,
+                  help="PostgreSQL: seconds between terminations of the bridge's connections while faults are on.")
+    @click.option("--drop-db-connections", default=2, show_default=True, hidden=True)
+    @click.option("--workers", "worker_processes", default=2, show_default=True,
+                  help="Worker processes; they alternate between the REST and the RESTlet write path.")
+    @click.option("--write-paths", default="rest,restlet", show_default=True,
+                  help="Write paths the worker processes take in turn.")
+    @click.option("--faults-until", default=0.9, show_default=True,
+                  help="Faults stay on until this share of the expected sales orders is written.")
+    @click.option("--min", "minimums", multiple=True, metavar="NAME=N",
+                  help="Override a minimum injected count (see checks.minimums in the report).")
     @click.option("--scripts/--no-scripts", default=True, show_default=True,
                   help="Run the SuiteScript in the NetSuite sandbox (its user events report shipments and stock).")
     @click.option("--shipments", default=20, show_default=True, help="Orders shipped in NetSuite (with --scripts).")
+    @click.option("--deadline", default=900.0, show_default=True, help="Seconds the bridge gets to heal.")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("chaos-out"),
                   show_default=True)
     @click.pass_context
-    def chaos(ctx: click.Context, orders: int, waves: int, kills: int, database: str, pg_admin_url: str,
-              drop_db_connections: int, scripts: bool, shipments: int, out: Path) -> None:
+    def chaos(ctx: click.Context, orders: int, waves: int, kills: int, web_kills: int, database: str,
+              pg_admin_url: str, pg_terminate_every: float, drop_db_connections: int, worker_processes: int,
+              write_paths: str, faults_until: float, minimums: tuple[str, ...], scripts: bool, shipments: int,
+              deadline: float, out: Path) -> None:
         """The scenario with faults injected everywhere, then an audit of both sandboxes (non-zero exit
-        on any difference)."""
+        on any difference, or when an injected count is below its minimum)."""
         from bridge.benchmarks.chaos import ChaosOptions, run_chaos
 
-        audit = run_chaos(ChaosOptions(orders=orders, waves=waves, kills=kills, database=database,
-                                       pg_admin_url=pg_admin_url, drop_db_connections=drop_db_connections,
-                                       run_scripts=scripts, shipments=shipments, out=out),
+        paths = tuple(p.strip() for p in write_paths.split(",") if p.strip())
+        if not paths or set(paths) - {"rest", "restlet"}:
+            raise click.BadParameter("choose from rest, restlet", param_hint="--write-paths")
+        mins: dict[str, int] = {}
+        for m in minimums:
+            name, sep, value = m.partition("=")
+            if not sep or not value.strip().isdigit():
+                raise click.BadParameter(f"{m!r} is not NAME=N", param_hint="--min")
+            mins[name.strip()] = int(value)
+        audit = run_chaos(ChaosOptions(orders=orders, waves=waves, kills=kills, web_kills=web_kills,
+                                       database=database, pg_admin_url=pg_admin_url,
+                                       pg_terminate_every=pg_terminate_every, drop_db_connections=drop_db_connections,
+                                       worker_processes=worker_processes, write_paths=paths,
+                                       faults_until=faults_until, minimums=mins, run_scripts=scripts,
+                                       shipments=shipments, deadline_seconds=deadline, out=out),
                           log=lambda m: click.echo(m, err=True))
         click.echo(json.dumps({"ok": audit.ok, "problems": audit.problems, "checks": audit.checks}, indent=2,
                               default=str))
