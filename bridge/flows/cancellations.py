@@ -494,7 +494,8 @@ def handle_cancelled_order(svc: OrderSync, shop_id: str, order: Order, link: Lin
                                 svc.clock.now()))
     svc.store.audit.record("worker", "order.cancelled", entity=order_key(shop_id, order.id),
                            detail={"sales_order": link.netsuite_id, "lines_closed": closed, "too_late": late})
-    if not late:  # the cancellation's own job refunds what a customer deposit holds for the order
+    if not late and svc.settings_for(shop_id).deposit.enabled:
+        # the cancellation's own job refunds what a customer deposit holds for the order
         svc.store.queue.enqueue(JobSpec(kind=KIND_SYNC, key=order_key(shop_id, order.id),
                                         payload={"shop_id": shop_id, "order_id": order.id, "cancel_id": "",
                                                  "status": ""},
