@@ -1,95 +1,270 @@
-"""The one place adapters are chosen and wired.
+"""The composition root: the one place implementations are chosen and wired.
 
-``build(settings)`` returns a ``Container``: the store, the registry with every flow's handlers,
-schedules and routers, and lazily built clients for TikTok and NetSuite. The web app, the worker,
-the scheduler and the CLI all start from here; nothing connects at import time.
+``build(settings)`` returns an ``App``, a frozen, typed object: the settings, the clock, the store,
+the lazily built TikTok and NetSuite clients, the ``Ports`` the flows call (adapters over those
+clients), the ``Flows`` (each built with what it uses, through its constructor) and the ``Registry``
+holding every handler (a bound method of a flow), router and schedule. The web app, the worker, the
+scheduler, the CLI, the demo and the benchmarks all start from here; nothing connects at build time (a
+client is built on its first call; an unconfigured NetSuite raises its configuration error then).
+
+Tests and the demo swap parts with typed keyword overrides: ``build(settings, tiktok_orders=fake)``,
+or ``app.with_ports(netsuite_lookup=fake)`` for an app already built (same store and clients, flows
+and registry rebuilt over the new ports). This is the only module that imports concrete adapters.
 """
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypedDict, TypeVar, cast
 
+from typing_extensions import Unpack
+
+from bridge.alerts import Alerter
 from bridge.clock import Clock, SystemClock
 from bridge.crypto import SecretBox
+from bridge.flows import (
+    cancellations,
+    catalog,
+    fulfillment,
+    inventory,
+    ledger_audit,
+    monitoring,
+    orders,
+    returns,
+    settlement,
+    shops,
+    system,
+)
+from bridge.flows.cancellations import CancellationSync
+from bridge.flows.catalog import CatalogSync
+from bridge.flows.fulfillment import FulfillmentSync
+from bridge.flows.inventory import InventorySync
+from bridge.flows.ledger_audit import LedgerAuditService
+from bridge.flows.monitoring import Monitoring
+from bridge.flows.orders import OrderReader, OrderSync
+from bridge.flows.returns import ReturnSync
+from bridge.flows.settlement import SettlementService
+from bridge.flows.shops import ShopLifecycle
+from bridge.flows.system import SystemJobs
+from bridge.mapping import load_all_specs
+from bridge.mapping.specs import SpecSet
+from bridge.netsuite.adapters.fulfillment import NetSuiteFulfillmentAdapter
+from bridge.netsuite.adapters.inventory import NetSuiteInventoryAdapter
+from bridge.netsuite.adapters.ledger_audit import NetSuiteGlReader
+from bridge.netsuite.adapters.monitoring import NetSuiteTotalsAdapter
+from bridge.netsuite.adapters.orders import NetSuiteLookupAdapter, NetSuiteOrdersAdapter
+from bridge.netsuite.adapters.settlement import NetSuiteLedgerAdapter
+from bridge.netsuite.batch_writer import BatchWriter
+from bridge.netsuite.client import NetSuiteClient
+from bridge.netsuite.wiring import account_of, build_client
+from bridge.ports.netsuite import (
+    NetSuiteFulfillment,
+    NetSuiteGl,
+    NetSuiteInventory,
+    NetSuiteLedger,
+    NetSuiteLookup,
+    NetSuiteOrders,
+    NetSuiteTotals,
+)
+from bridge.ports.specs import LazySpecs
+from bridge.ports.tiktok import (
+    TikTokAftersale,
+    TikTokCatalog,
+    TikTokFinance,
+    TikTokInventory,
+    TikTokOrders,
+    TikTokShipping,
+    TikTokTokens,
+)
 from bridge.settings import Settings
 from bridge.store import Store
-from bridge.worker.registry import Registry
+from bridge.store.tables_fulfillment import FulfillmentStore
+from bridge.store.tables_inventory import InventoryStore
+from bridge.store.tables_settlement import SettlementStore
+from bridge.tiktok import webhooks as tiktok_topics
+from bridge.tiktok.adapters.fulfillment import TikTokAftersaleAdapter, TikTokShippingAdapter
+from bridge.tiktok.adapters.inventory import TikTokInventoryAdapter
+from bridge.tiktok.adapters.orders import TikTokOrdersAdapter
+from bridge.tiktok.adapters.settlement import TikTokFinanceAdapter
+from bridge.tiktok.wiring import TikTok
+from bridge.tiktok.wiring import build as build_tiktok
+from bridge.worker.registry import Registry, Schedule
 from bridge.worker.runner import Worker, WorkerConfig
 
 log = logging.getLogger("bridge.bootstrap")
 
-# Flow modules, each exposing ``register(registry, container)``. A module that does not exist yet
-# is skipped, so the foundation runs before every flow has landed.
-FLOW_MODULES: tuple[str, ...] = (
-    "bridge.flows.system",
-    "bridge.flows.shops",
-    "bridge.flows.orders",
-    "bridge.flows.inventory",
-    "bridge.flows.catalog",
-    "bridge.flows.fulfillment",
-    "bridge.flows.returns",
-    "bridge.flows.settlement",
-    "bridge.flows.ledger_audit",
-    "bridge.flows.monitoring",
-)
+T = TypeVar("T")
+
+Area = Literal["system", "shops", "orders", "inventory", "catalog", "fulfillment", "returns", "settlement",
+               "ledger_audit", "monitoring"]
+AREAS: tuple[Area, ...] = ("system", "shops", "orders", "inventory", "catalog", "fulfillment", "returns",
+                           "settlement", "ledger_audit", "monitoring")
 
 
-# Adapter modules, each exposing ``provide(container)`` (see ``bridge.adapters``).
-ADAPTER_MODULES: tuple[str, ...] = (
-    "bridge.tiktok.wiring",
-    "bridge.netsuite.wiring",
-    "bridge.adapters.orders",
-    "bridge.adapters.inventory",
-    "bridge.adapters.fulfillment",
-    "bridge.adapters.settlement",
-    "bridge.adapters.ledger_audit",
-    "bridge.adapters.monitoring",
-)
+class Lazy(Generic[T]):
+    """A value built on first use, once, even when many worker threads ask at the same time. A build
+    that raises (say, NetSuite's missing settings) is tried again on the next call."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._value: T | None = None
+        self._built = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, value: T) -> Lazy[T]:
+        """One already built (a sandbox client, a fake)."""
+        lazy = cls(lambda: value)
+        lazy._value, lazy._built = value, True
+        return lazy
+
+    def __call__(self) -> T:
+        if not self._built:
+            with self._lock:
+                if not self._built:
+                    self._value = self._build()
+                    self._built = True
+        return cast(T, self._value)
+
+    @property
+    def built(self) -> bool:
+        return self._built
+
+    def close(self) -> None:
+        """Close the value if it was built and can be closed."""
+        closer = getattr(self._value, "close", None) if self._built else None
+        if callable(closer):
+            try:
+                closer()
+            except Exception:
+                log.exception("closing %r failed", self._value)
 
 
-@dataclass
-class Container:
+@dataclass(frozen=True)
+class Ports:
+    """What the flows call outside the bridge (``bridge.ports``), and where alerts go."""
+
+    tiktok_orders: TikTokOrders
+    tiktok_inventory: TikTokInventory
+    tiktok_catalog: TikTokCatalog
+    tiktok_shipping: TikTokShipping
+    tiktok_aftersale: TikTokAftersale
+    tiktok_finance: TikTokFinance
+    tiktok_tokens: TikTokTokens
+    netsuite_orders: NetSuiteOrders
+    netsuite_lookup: NetSuiteLookup
+    netsuite_inventory: NetSuiteInventory
+    netsuite_fulfillment: NetSuiteFulfillment
+    netsuite_ledger: NetSuiteLedger
+    netsuite_gl: NetSuiteGl
+    netsuite_totals: NetSuiteTotals
+    alerter: Alerter
+
+
+class PortOverrides(TypedDict, total=False):
+    """The typed keyword overrides of ``build`` and ``App.with_ports`` (one per ``Ports`` field)."""
+
+    tiktok_orders: TikTokOrders
+    tiktok_inventory: TikTokInventory
+    tiktok_catalog: TikTokCatalog
+    tiktok_shipping: TikTokShipping
+    tiktok_aftersale: TikTokAftersale
+    tiktok_finance: TikTokFinance
+    tiktok_tokens: TikTokTokens
+    netsuite_orders: NetSuiteOrders
+    netsuite_lookup: NetSuiteLookup
+    netsuite_inventory: NetSuiteInventory
+    netsuite_fulfillment: NetSuiteFulfillment
+    netsuite_ledger: NetSuiteLedger
+    netsuite_gl: NetSuiteGl
+    netsuite_totals: NetSuiteTotals
+    alerter: Alerter
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Every flow of the bridge, built once per ``App``."""
+
+    system: SystemJobs
+    shops: ShopLifecycle
+    orders: OrderSync
+    inventory: InventorySync
+    catalog: CatalogSync
+    fulfillment: FulfillmentSync
+    returns: ReturnSync
+    cancellations: CancellationSync
+    settlement: SettlementService
+    ledger_audit: LedgerAuditService
+    monitoring: Monitoring
+
+
+class FlowOverrides(TypedDict, total=False):
+    """The typed keyword overrides of ``App.with_flows`` (one per ``Flows`` field)."""
+
+    system: SystemJobs
+    shops: ShopLifecycle
+    orders: OrderSync
+    inventory: InventorySync
+    catalog: CatalogSync
+    fulfillment: FulfillmentSync
+    returns: ReturnSync
+    cancellations: CancellationSync
+    settlement: SettlementService
+    ledger_audit: LedgerAuditService
+    monitoring: Monitoring
+
+
+@dataclass(frozen=True)
+class App:
+    """The wired bridge (see the module docstring)."""
+
     settings: Settings
-    store: Store
-    registry: Registry
     clock: Clock
-    _lazy: dict[str, Any] = field(default_factory=dict)
-    _factories: dict[str, Callable[[Container], Any]] = field(default_factory=dict)
-    # Reentrant: a factory may get() the services it is built from.
-    _lock: threading.RLock = field(default_factory=threading.RLock)
+    store: Store
+    specs: LazySpecs
+    tiktok: Lazy[TikTok]
+    netsuite: Lazy[NetSuiteClient]
+    ports: Ports
+    flows: Flows
+    registry: Registry
+    areas: tuple[Area, ...] = AREAS
 
-    def provide(self, name: str, factory: Callable[[Container], Any]) -> None:
-        """Register a lazily built service (a client, the spec set …) under ``name``."""
-        self._factories[name] = factory
-        self._lazy.pop(name, None)
+    def with_ports(self, **overrides: Unpack[PortOverrides]) -> App:
+        """This app with some ports replaced: the same settings, store, clients and specs; the flows and
+        the registry rebuilt over the new ports."""
+        return _assemble(self.settings, self.clock, self.store, self.specs, self.tiktok, self.netsuite,
+                         dataclasses.replace(self.ports, **overrides), self.areas)
 
-    def get(self, name: str) -> Any:
-        """The service, built on first use, once even when many worker threads ask at the same time."""
-        try:
-            return self._lazy[name]
-        except KeyError:
-            pass
-        with self._lock:
-            if name not in self._lazy:
-                try:
-                    factory = self._factories[name]
-                except KeyError:
-                    raise KeyError(f"no service named {name!r} is wired in bridge.bootstrap") from None
-                self._lazy[name] = factory(self)
-            return self._lazy[name]
+    def with_clients(self, *, tiktok: TikTok | None = None, netsuite: NetSuiteClient | None = None) -> App:
+        """This app over other clients (a sandbox client with a fast retry sleep, say): every port is
+        built again over them, so call this before ``with_ports``."""
+        tiktok_client = Lazy.of(tiktok) if tiktok is not None else self.tiktok
+        netsuite_client = Lazy.of(netsuite) if netsuite is not None else self.netsuite
+        ports = _adapters(self.settings, self.clock, self.store, tiktok_client, netsuite_client)
+        return _assemble(self.settings, self.clock, self.store, self.specs, tiktok_client, netsuite_client,
+                         dataclasses.replace(ports, alerter=self.ports.alerter), self.areas)
 
-    def has(self, name: str) -> bool:
-        """Whether ``name`` is wired: registered with ``provide`` or put in place with ``set``."""
-        return name in self._factories or name in self._lazy
+    def with_flows(self, **overrides: Unpack[FlowOverrides]) -> App:
+        """This app with some flows replaced (a flow over a fake port, or with other specs); the registry is
+        built again over them. The other flows keep the references they were built with."""
+        flows = dataclasses.replace(self.flows, **overrides)
+        return dataclasses.replace(self, flows=flows, registry=_registry(self.settings, flows, self.areas))
 
-    def set(self, name: str, value: Any) -> None:
-        """Put a ready-made service in place (tests and the demo pass fakes or sandbox clients)."""
-        self._lazy[name] = value
+    def with_settings(self, **changes: Any) -> App:
+        """This app with some settings changed (``Settings.model_copy(update=changes)``): the same store and
+        clients; the specs are read again (from the new ``specs_dir``, say) and the flows rebuilt."""
+        settings = self.settings.model_copy(update=changes)
+        specs = LazySpecs(lambda: load_all_specs(settings.specs_dir))
+        return _assemble(settings, self.clock, self.store, specs, self.tiktok, self.netsuite, self.ports, self.areas)
+
+    def with_specs(self, specs: SpecSet) -> App:
+        """This app running with exactly ``specs`` (``ttns worker`` uses the set it checked at start)."""
+        return _assemble(self.settings, self.clock, self.store, LazySpecs(lambda: specs), self.tiktok, self.netsuite,
+                         self.ports, self.areas)
 
     def worker(self, threads: int | None = None, name: str = "") -> Worker:
         s = self.settings
@@ -97,7 +272,6 @@ class Container:
             self.store.queue,
             self.registry,
             self.store.exceptions,
-            services=self,
             clock=self.clock,
             peers=self.store.peers,
             on_peers=self._split_netsuite_share,
@@ -117,7 +291,6 @@ class Container:
         if not self.settings.netsuite_account:
             return
         from bridge.netsuite.governor import share_of, shared_governor
-        from bridge.netsuite.wiring import account_of
 
         limit = self.settings.netsuite_concurrency
         share = share_of(limit, peers, me)
@@ -126,20 +299,13 @@ class Container:
                  len(peers))
 
     def close(self) -> None:
-        for value in self._lazy.values():
-            closer = getattr(value, "close", None)
-            if callable(closer):
-                try:
-                    closer()
-                except Exception:
-                    log.exception("closing a service failed")
+        """Close what was built (the clients, the orders flow's batch writer) and the store."""
+        writer = self.flows.orders.batch_writer
+        if writer is not None:
+            writer.close()
+        self.tiktok.close()
+        self.netsuite.close()
         self.store.dispose()
-
-
-def _load_specs(container: Container) -> Any:
-    from bridge.mapping import load_all_specs
-
-    return load_all_specs(container.settings.specs_dir)
 
 
 def secret_box(settings: Settings) -> SecretBox | None:
@@ -154,13 +320,21 @@ def build(
     clock: Clock | None = None,
     migrate: bool = False,
     pool_size: int = 10,
-    flows: tuple[str, ...] = FLOW_MODULES,
-    role: str = "worker",
-) -> Container:
-    """``role`` is ``web`` for the request-serving tier (it leaves SQLite WAL checkpoints to the
-    workers, so no webhook answer waits for one)."""
+    role: Literal["worker", "web"] = "worker",
+    store: Store | None = None,
+    specs: SpecSet | None = None,
+    tiktok: TikTok | None = None,
+    netsuite: NetSuiteClient | None = None,
+    areas: Iterable[Area] = AREAS,
+    **overrides: Unpack[PortOverrides],
+) -> App:
+    """The wired bridge. ``role`` is ``web`` for the request-serving tier (it leaves SQLite WAL
+    checkpoints to the workers, so no webhook answer waits for one). ``areas`` are the flows whose
+    handlers, routers and schedules are registered (all by default; every flow is built either way).
+    ``store``, ``specs``, ``tiktok``, ``netsuite`` and the port overrides replace what would be built
+    from ``settings``."""
     clock = clock or SystemClock()
-    store = Store.from_url(
+    store = store or Store.from_url(
         settings.database_url,
         clock=clock,
         box=secret_box(settings),
@@ -169,24 +343,235 @@ def build(
         default_max_attempts=settings.max_attempts,
         checkpoints=role != "web",
     )
-    container = Container(settings=settings, store=store, registry=Registry(), clock=clock)
-    container.provide("specs", _load_specs)
-    for module_name in ADAPTER_MODULES:
-        module = _optional_module(module_name)
-        if module is not None:
-            module.provide(container)
-    for module_name in flows:
-        module = _optional_module(module_name)
-        if module is not None:
-            module.register(container.registry, container)
-    return container
+    built_store = store
+    spec_set = LazySpecs(lambda: specs) if specs is not None else LazySpecs(
+        lambda: load_all_specs(settings.specs_dir))
+    tiktok_client = Lazy.of(tiktok) if tiktok is not None else Lazy(
+        lambda: build_tiktok(settings, built_store, clock))
+    netsuite_client = Lazy.of(netsuite) if netsuite is not None else Lazy(
+        lambda: build_client(settings, calls=built_store.calls))
+    ports = dataclasses.replace(_adapters(settings, clock, store, tiktok_client, netsuite_client), **overrides)
+    return _assemble(settings, clock, store, spec_set, tiktok_client, netsuite_client, ports, tuple(areas))
 
 
-def _optional_module(name: str) -> Any:
-    """Import ``name`` if it exists (areas land one by one); any other import error is a bug."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
+def _adapters(settings: Settings, clock: Clock, store: Store, tiktok: Lazy[TikTok],
+              netsuite: Lazy[NetSuiteClient]) -> Ports:
+    """The real ports: adapters over the (lazily built) clients."""
+    tiktok_inventory = TikTokInventoryAdapter(tiktok, store)  # one adapter: it caches per shop
+    return Ports(
+        tiktok_orders=TikTokOrdersAdapter(tiktok),
+        tiktok_inventory=tiktok_inventory,
+        tiktok_catalog=tiktok_inventory,
+        tiktok_shipping=TikTokShippingAdapter(tiktok),
+        tiktok_aftersale=TikTokAftersaleAdapter(tiktok),
+        tiktok_finance=TikTokFinanceAdapter(tiktok),
+        tiktok_tokens=_Tokens(tiktok),
+        netsuite_orders=NetSuiteOrdersAdapter(netsuite),
+        netsuite_lookup=NetSuiteLookupAdapter(netsuite),
+        netsuite_inventory=NetSuiteInventoryAdapter(netsuite),
+        netsuite_fulfillment=NetSuiteFulfillmentAdapter(netsuite),
+        netsuite_ledger=NetSuiteLedgerAdapter(netsuite),
+        netsuite_gl=NetSuiteGlReader(netsuite),
+        netsuite_totals=NetSuiteTotalsAdapter(netsuite),
+        alerter=Alerter(store.engine, settings, clock=clock),
+    )
+
+
+class _Tokens:
+    """``TikTokTokens`` over the lazily built client's token source."""
+
+    def __init__(self, tiktok: Lazy[TikTok]) -> None:
+        self._tiktok = tiktok
+
+    def refresh(self, shop_id: str, stale_token: str | None = None) -> str:
+        return self._tiktok().tokens.refresh(shop_id, stale_token)
+
+
+def _assemble(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, tiktok: Lazy[TikTok],
+              netsuite: Lazy[NetSuiteClient], ports: Ports, areas: tuple[Area, ...]) -> App:
+    flows = _flows(settings, clock, store, specs, ports, areas)
+    return App(settings=settings, clock=clock, store=store, specs=specs, tiktok=tiktok, netsuite=netsuite,
+               ports=ports, flows=flows, registry=_registry(settings, flows, areas), areas=areas)
+
+
+def _registry(settings: Settings, flows: Flows, areas: tuple[Area, ...]) -> Registry:
+    registry = Registry()
+    for area in areas:
+        _REGISTER[area](registry, flows, settings)
+    return registry
+
+
+def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: Ports,
+           areas: tuple[Area, ...]) -> Flows:
+    """Every flow, each given what it uses. The order follows who needs whom; a flow calls into another
+    area only when that area's jobs are registered (its follow-up jobs would find no handler else)."""
+    inventory_tables = InventoryStore(store.engine, clock)
+    shipments = FulfillmentStore(store.engine, clock)
+    inv = InventorySync(store=store, inv=inventory_tables, tiktok=p.tiktok_inventory, netsuite=p.netsuite_inventory,
+                        specs=specs, clock=clock)
+    holder: dict[str, CancellationSync] = {}
+    order_sync = OrderSync(
+        store=store, tiktok=p.tiktok_orders, netsuite=p.netsuite_orders, specs=specs, clock=clock,
+        reader=OrderReader(p.tiktok_orders, store, clock), write_path=settings.netsuite_write_path,
+        batch_writer=BatchWriter(p.netsuite_orders) if settings.netsuite_write_path == "restlet" else None,
+        lookup=lambda: p.netsuite_lookup, on_units=inv.on_order_seen if "inventory" in areas else None,
+        cancellations=lambda: holder["sync"],
+        poll_overlap_seconds=settings.order_poll_overlap_seconds,
+    )
+    cancel = holder["sync"] = CancellationSync(
+        store=store, shipments=shipments, tiktok=p.tiktok_shipping, aftersale=p.tiktok_aftersale,
+        netsuite=p.netsuite_fulfillment, specs=specs, clock=clock,
+        orders=(lambda: order_sync) if "orders" in areas else None)
+    ship = FulfillmentSync(store=store, shipments=shipments, tiktok=p.tiktok_shipping, netsuite=p.netsuite_fulfillment,
+                           specs=specs, clock=clock, alerter=p.alerter)
+    settle = SettlementService(store=store, repo=SettlementStore(store.engine, clock), tiktok=p.tiktok_finance,
+                               netsuite=p.netsuite_ledger, specs=specs, clock=clock,
+                               lookback_days=settings.settlement_lookback_days)
+    audit = LedgerAuditService(store=store, tiktok=p.tiktok_finance, gl=p.netsuite_gl, settlement=settle, clock=clock,
+                               lookback_days=settings.settlement_lookback_days)
+    return Flows(
+        system=SystemJobs(retention_days=int(settings.queue_retention_days)),
+        shops=ShopLifecycle(store=store, clock=clock, tokens=p.tiktok_tokens, public_url=settings.public_url),
+        orders=order_sync,
+        inventory=inv,
+        catalog=CatalogSync(store=store, inv=inventory_tables, tiktok=p.tiktok_catalog, tiktok_inv=p.tiktok_inventory,
+                            netsuite=p.netsuite_inventory, specs=specs, clock=clock,
+                            index_product=inv.index_product if "inventory" in areas else None),
+        fulfillment=ship,
+        returns=ReturnSync(store=store, aftersale=p.tiktok_aftersale, netsuite=p.netsuite_fulfillment, specs=specs,
+                           clock=clock),
+        cancellations=cancel,
+        settlement=settle,
+        ledger_audit=audit,
+        monitoring=Monitoring(store=store, specs=specs, clock=clock, alerter=p.alerter, tiktok=p.tiktok_orders,
+                              totals=p.netsuite_totals, fulfillment=ship if "fulfillment" in areas else None,
+                              inventory=inv if "inventory" in areas else None,
+                              settlement=settle if "settlement" in areas else None,
+                              ledger_audit=audit if "ledger_audit" in areas else None),
+    )
+
+
+# --- what each area registers: job kinds → bound methods, event topics → pure routers, schedules ----------
+
+
+def _system(r: Registry, f: Flows, s: Settings) -> None:
+    r.handler(system.KIND_NOOP, f.system.noop)
+    r.handler(system.KIND_PRUNE, f.system.prune_queue)
+    r.schedule(Schedule(name=system.KIND_PRUNE, kind=system.KIND_PRUNE, cron=s.queue_prune_cron))
+
+
+def _shops(r: Registry, f: Flows, s: Settings) -> None:
+    r.handler(shops.KIND_REFRESH, f.shops.handle_refresh)
+    r.handler(shops.KIND_DEAUTHORIZED, f.shops.handle_deauthorized)
+    r.handler(shops.KIND_EXPIRING, f.shops.handle_expiring)
+    r.schedule(Schedule(name=shops.KIND_REFRESH, kind=shops.KIND_REFRESH, every_seconds=3600, key="shops:tokens"))
+    r.router("tiktok", str(tiktok_topics.SELLER_DEAUTHORIZATION), shops.route_deauthorization)
+    r.router("tiktok", str(tiktok_topics.UPCOMING_AUTHORIZATION_EXPIRATION), shops.route_expiring)
+
+
+def _orders(r: Registry, f: Flows, s: Settings) -> None:
+    r.handler(orders.KIND_SYNC, f.orders.handle_sync)
+    r.handler(orders.KIND_POLL, f.orders.handle_poll)
+    r.handler(orders.KIND_DEPOSIT, f.orders.handle_deposit)
+    route = orders.order_router(s.order_sync_delay_seconds, f.orders.clock)
+    r.router("tiktok", "1", route)  # order status change
+    r.router("tiktok", "3", route)  # address update
+    r.schedule(Schedule(name=orders.KIND_POLL, kind=orders.KIND_POLL, every_seconds=s.order_poll_seconds))
+
+
+def _inventory(r: Registry, f: Flows, s: Settings) -> None:
+    r.handler(inventory.KIND_CHANGES, f.inventory.handle_changes, express=True)
+    r.handler(inventory.KIND_PUSH, f.inventory.handle_push, express=True)
+    r.handler(inventory.KIND_FULL, f.inventory.handle_full)
+    r.handler(inventory.KIND_REFRESH, f.inventory.handle_refresh)
+    r.handler(inventory.KIND_INDEX, f.inventory.handle_index)
+    r.handler(inventory.KIND_RECHECK, f.inventory.handle_recheck, express=True)
+    for topic in inventory.NETSUITE_TOPICS:
+        r.router("netsuite", topic, inventory.route_netsuite)
+    r.router("tiktok", "27", inventory.route_tiktok_stock)
+    for topic in inventory.PRODUCT_TOPICS:
+        r.router("tiktok", topic, inventory.route_tiktok_product)
+    r.schedule(Schedule(name=inventory.KIND_FULL, kind=inventory.KIND_FULL, cron=s.inventory_full_push_cron))
+
+
+def _catalog(r: Registry, f: Flows, s: Settings) -> None:
+    r.handler(catalog.KIND_CATALOG, f.catalog.handle_catalog)
+    r.handler(catalog.KIND_PRICES, f.catalog.handle_prices)
+    r.handler(catalog.KIND_PRICES_PLAN, f.catalog.handle_prices_plan)
+    r.handler(catalog.KIND_CUTOVER, f.catalog.handle_cutover)
+    r.schedule(Schedule(name=catalog.KIND_PRICES_PLAN, kind=catalog.KIND_PRICES_PLAN,
+                        every_seconds=catalog.PLAN_EVERY_SECONDS))
+    r.handler(catalog.KIND_CHANGES, f.catalog.handle_changes)
+    r.handler(catalog.KIND_REVIEW, f.catalog.handle_review)
+    r.handler(catalog.KIND_FULL, f.catalog.handle_full)
+    for topic in catalog.NETSUITE_TOPICS:
+        r.router("netsuite", topic, catalog.route_items)
+    r.router("tiktok", "5", catalog.route_product_status)  # replaces the inventory flow's, which it includes
+    r.schedule(Schedule(name=catalog.KIND_FULL, kind=catalog.KIND_FULL, cron=s.inventory_full_push_cron))
+
+
+def _fulfillment(r: Registry, f: Flows, s: Settings) -> None:
+    r.handler(fulfillment.KIND_PUSH, f.fulfillment.handle_push)
+    r.handler(fulfillment.KIND_TIKTOK, f.fulfillment.handle_tiktok)
+    r.handler(fulfillment.KIND_FBT_POLL, f.fulfillment.handle_fbt_poll)
+    r.handler(fulfillment.KIND_SLA, f.fulfillment.handle_sla)
+    r.handler(fulfillment.KIND_FBT_STOCK, f.fulfillment.handle_fbt_stock)
+    for topic in fulfillment.NETSUITE_TOPICS:
+        r.router("netsuite", topic, fulfillment.route_netsuite)
+    r.router("tiktok", "4", fulfillment.route_package)
+    r.router("tiktok", "24", fulfillment.route_fbt_inventory)
+    r.schedule(Schedule(name=fulfillment.KIND_FBT_POLL, kind=fulfillment.KIND_FBT_POLL,
+                        every_seconds=fulfillment.FBT_POLL_SECONDS))
+    r.schedule(Schedule(name=fulfillment.KIND_SLA, kind=fulfillment.KIND_SLA, every_seconds=fulfillment.SLA_SECONDS))
+    r.schedule(Schedule(name=fulfillment.KIND_FBT_STOCK, kind=fulfillment.KIND_FBT_STOCK, cron="30 4 * * *"))
+
+
+def _returns(r: Registry, f: Flows, s: Settings) -> None:
+    """Returns, and cancellations (they share the after-sale ports and the area switch)."""
+    r.handler(cancellations.KIND_SYNC, f.cancellations.handle_sync)
+    r.handler(cancellations.KIND_REQUEST, f.cancellations.handle_request)
+    r.handler(cancellations.KIND_POLL, f.cancellations.handle_poll)
+    r.router("tiktok", "11", cancellations.route_cancellation)
+    r.router("netsuite", "sales_order.lines_closed", cancellations.route_lines_closed)
+    r.schedule(Schedule(name=cancellations.KIND_POLL, kind=cancellations.KIND_POLL,
+                        every_seconds=cancellations.POLL_SECONDS))
+    r.handler(returns.KIND_SYNC, f.returns.handle_sync)
+    r.handler(returns.KIND_POLL, f.returns.handle_poll)
+    r.router("tiktok", "12", returns.route_return)
+    r.schedule(Schedule(name=returns.KIND_POLL, kind=returns.KIND_POLL, every_seconds=returns.POLL_SECONDS))
+
+
+def _settlement(r: Registry, f: Flows, s: Settings) -> None:
+    r.handler(settlement.KIND_IMPORT, f.settlement.handle_import)
+    r.handler(settlement.KIND_STATEMENT, f.settlement.handle_statement)
+    r.handler(settlement.KIND_POST, f.settlement.handle_post)
+    r.handler(settlement.KIND_PAYOUT, f.settlement.handle_payout)
+    r.handler(settlement.KIND_RECHECK, f.settlement.handle_recheck)
+    r.schedule(Schedule(name=settlement.KIND_IMPORT, kind=settlement.KIND_IMPORT, cron=str(s.settlement_import_cron)))
+
+
+def _ledger_audit(r: Registry, f: Flows, s: Settings) -> None:
+    r.handler(ledger_audit.KIND_AUDIT, f.ledger_audit.handle_audit)
+    r.schedule(Schedule(name=ledger_audit.KIND_AUDIT, kind=ledger_audit.KIND_AUDIT, cron="40 2 * * *"))
+
+
+def _monitoring(r: Registry, f: Flows, s: Settings) -> None:
+    r.handler(monitoring.KIND_RUN, f.monitoring.handle_run)
+    r.schedule(Schedule(name=monitoring.KIND_RUN, kind=monitoring.KIND_RUN,
+                        every_seconds=monitoring.run_every(s.specs_dir), key="monitoring"))
+
+
+_REGISTER: dict[Area, Callable[[Registry, Flows, Settings], None]] = {
+    "system": _system,
+    "shops": _shops,
+    "orders": _orders,
+    "inventory": _inventory,
+    "catalog": _catalog,
+    "fulfillment": _fulfillment,
+    "returns": _returns,
+    "settlement": _settlement,
+    "ledger_audit": _ledger_audit,
+    "monitoring": _monitoring,
+}
+
+__all__ = ["AREAS", "App", "Area", "FlowOverrides", "Flows", "Lazy", "PortOverrides", "Ports", "build", "secret_box"]

@@ -9,21 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-import click
+from bridge.check import Check
 
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str = ""
-    fix: str = ""
-    warning: bool = False  # shown, but does not fail the run
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
 
 
-def core_checks(container: Any) -> Iterator[Check]:
+def core_checks(container: App) -> Iterator[Check]:
     store = container.store
     try:
         store.ping()
@@ -47,7 +41,7 @@ class CheckSource:
     """One area's checks: ``run(container)`` yields them; ``name`` labels a failure to run them."""
 
     name: str
-    run: Callable[[Any], Iterable[Check]]
+    run: Callable[[App], Iterable[Check]]
 
 
 def check_sources() -> tuple[CheckSource, ...]:
@@ -66,7 +60,7 @@ def check_sources() -> tuple[CheckSource, ...]:
     )
 
 
-def all_checks(container: Any, sources: Sequence[CheckSource] | None = None) -> Iterator[Check]:
+def all_checks(container: App, sources: Sequence[CheckSource] | None = None) -> Iterator[Check]:
     """The checks of ``sources`` (default: ``check_sources()``); a source that raises, or yields no
     check at all, is a failed check named after it."""
     for source in check_sources() if sources is None else sources:
@@ -81,27 +75,3 @@ def all_checks(container: Any, sources: Sequence[CheckSource] | None = None) -> 
             continue
         if not ran:
             yield Check(source.name, False, "no check ran", "a bug in the check: report it")
-
-
-def register(main: click.Group) -> None:
-    @main.command()
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-    @click.pass_context
-    def doctor(ctx: click.Context, as_json: bool) -> None:
-        """Check the database, both connections and the mapping specs; non-zero exit on failure."""
-        import json
-
-        results = list(all_checks(ctx.obj.container()))
-        failed = [c for c in results if not c.ok and not c.warning]
-        if as_json:
-            click.echo(json.dumps([c.__dict__ for c in results], indent=2))
-        else:
-            for c in results:
-                mark = "ok  " if c.ok else ("warn" if c.warning else "FAIL")
-                line = f"[{mark}] {c.name}: {c.detail}"
-                if c.fix and not c.ok:
-                    line += f"\n       fix: {c.fix}"
-                click.echo(line)
-            click.echo(f"\n{len(results) - len(failed)} ok, {len(failed)} failed")
-        if failed:
-            ctx.exit(1)

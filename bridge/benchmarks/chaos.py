@@ -457,9 +457,8 @@ class Chaos:
 
     def _link_catalog(self) -> None:
         """Locations, SKU matching and a first stock push, as a merchant sets up (so stock is audited)."""
-        from bridge.flows import inventory
 
-        inventory.first_sync(self.container, "chaos set-up")
+        self.container.flows.inventory.first_sync("chaos set-up")
 
     def scenario(self) -> None:
         """Orders in waves in both shops (the web tier killed while one wave's webhooks stream in), then
@@ -575,7 +574,7 @@ class Chaos:
         c = self.container
         wall = c.clock.now()
         self.window = (wall - timedelta(days=3), wall + timedelta(days=1))
-        imported = settlement.service(c).import_window(self.shops[0], *self.window)
+        imported = c.flows.settlement.import_window(self.shops[0], *self.window)
         # the workers post each journal (then the payout's deposit), as the daily import's jobs would
         c.store.queue.enqueue_many([settlement.post_job(self.shops[0], r["statement_id"],
                                                         f"{r['content_hash']}:chaos")
@@ -893,11 +892,10 @@ class Chaos:
         elif off:
             out["problems"] = [f"{len(off)} SKU/warehouse stock numbers differ on TikTok, e.g. {off[:3]}"]
             out["differences"] = off[:50]
-            from bridge.flows import inventory
 
             # context, not the judge: how the bridge itself computed the numbers that differ
             out["bridge_explains"] = [f"{r['sku']}@{r['warehouse_id']}: {r['detail']}" for r in
-                                      self._db(lambda: inventory.drift(self.container, limit=100_000))][:20]
+                                      self._db(lambda: self.container.flows.inventory.drift(limit=100_000))][:20]
         return out
 
     def _audit_statement(self) -> dict[str, Any]:
@@ -905,9 +903,8 @@ class Chaos:
         (not the bridge's own figures)."""
         if not self.statements:
             return {"checked": False, "why": "no statement issued (nothing shipped and completed)"}
-        from bridge.flows import ledger_audit
 
-        [rep] = ledger_audit.audit_shops(self.container, *self.window, [self.shops[0]])
+        [rep] = self.container.flows.ledger_audit.audit_shops(*self.window, [self.shops[0]])
         summary = rep.summary()
         out: dict[str, Any] = {"checked": True, "statements_issued": len(self.statements),
                                "statements_audited": len(rep.statements), "payouts_audited": len(rep.payouts),

@@ -189,9 +189,8 @@ class Bench:
     def _link_catalog(self) -> None:
         """Locations, SKU index and a first full stock push (what `ttns locations pull`, `ttns skus
         match` and `ttns inventory push --all` do when a merchant sets up)."""
-        from bridge.flows import inventory
 
-        inventory.first_sync(self.container, "bench set-up")
+        self.container.flows.inventory.first_sync("bench set-up")
 
     def _spawn(self, args: list[str], name: str) -> None:
         self.procs.append(spawn(args, self.out / f"{name}.log", self.env))

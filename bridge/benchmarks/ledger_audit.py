@@ -25,16 +25,13 @@ def _timed_audit(values: dict[str, Any], shop_id: str, statements: int, per: int
     """The timed part, in its own process: wire a bridge, audit, report figures."""
     from bridge.bootstrap import build
     from bridge.clock import ManualClock
-    from bridge.flows import ledger_audit
     from bridge.settings import Settings
 
     clock = ManualClock(START + timedelta(days=statements + 2))
-    c = build(Settings(**values), clock=clock, flows=("bridge.flows.system", "bridge.flows.settlement",
-                                                     "bridge.flows.ledger_audit"))
     tiktok = GeneratedTikTok(statements, per)
-    c.set("tiktok.finance", tiktok)
+    c = build(Settings(**values), clock=clock, areas=("system", "settlement", "ledger_audit"), tiktok_finance=tiktok)
     t0 = time.perf_counter()
-    rep = ledger_audit.service(c).run(shop_id, START, clock.now())
+    rep = c.flows.ledger_audit.run(shop_id, START, clock.now())
     seconds = time.perf_counter() - t0
     usage = resource.getrusage(resource.RUSAGE_SELF)
     rss = usage.ru_maxrss / 1024
@@ -50,7 +47,6 @@ def _timed_audit(values: dict[str, Any], shop_id: str, statements: int, per: int
 def run(transactions: int = 100_000, per_statement: int = 1000, log: Callable[[str], None] = print) -> dict[str, Any]:
     from bridge.bootstrap import build
     from bridge.clock import ManualClock
-    from bridge.flows.settlement import service
     from bridge.sandbox.netsuite import NetSuiteSandboxConfig
     from bridge.sandbox.world import SandboxWorld
     from bridge.store.db import upgrade
@@ -68,11 +64,11 @@ def run(transactions: int = 100_000, per_statement: int = 1000, log: Callable[[s
         clock = ManualClock(START + timedelta(days=statements + 2))
         from bridge.settings import Settings
 
-        c = build(Settings(**values), clock=clock, flows=("bridge.flows.system", "bridge.flows.settlement"))
+        c = build(Settings(**values), clock=clock, areas=("system", "settlement"),
+                  tiktok_finance=GeneratedTikTok(statements, per_statement))
         shop = "7494049642642441621"
         c.store.shops.upsert(Shop(id=shop, name="bench", region="US"))
-        c.set("tiktok.finance", GeneratedTikTok(statements, per_statement))
-        svc = service(c)
+        svc = c.flows.settlement
         t0 = time.perf_counter()
         log(f"setup: importing and posting {statements} statements of {per_statement} transactions ...")
         res = svc.import_window(shop, START, clock.now())

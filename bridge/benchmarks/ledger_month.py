@@ -266,7 +266,6 @@ class _Month:
         from bridge.sandbox.world import SandboxWorld
         from bridge.store.db import upgrade
         from bridge.tiktok.oauth import connect
-        from bridge.tiktok.wiring import tiktok_of
         from bridge.web import create_app
 
         started = time.monotonic()
@@ -320,12 +319,10 @@ class _Month:
             clock = ManualClock(datetime.fromtimestamp(sb.now(), UTC) + timedelta(hours=6))
             c = build(world.settings(db, specs_dir=str(specs_dir), log_level="WARNING", retry_base_seconds=0.01,
                                      retry_cap_seconds=0.05),
-                      clock=clock, flows=("bridge.flows.system", "bridge.flows.orders", "bridge.flows.fulfillment",
-                                          "bridge.flows.returns", "bridge.flows.settlement",
-                                          "bridge.flows.ledger_audit"))
+                      clock=clock, areas=("system", "orders", "fulfillment", "returns", "settlement", "ledger_audit"))
             try:
-                world.serve(create_app(container=c))
-                tiktok = tiktok_of(c)
+                world.serve(create_app(root=c))
+                tiktok = c.tiktok()
                 for shop_id in shops.values():
                     connect(auth_code=sb.authorize(world.app_key, shop_id=shop_id), oauth=tiktok.oauth,
                             api=tiktok.api, store=c.store, public_url=c.settings.public_url, subscribe=False)
@@ -337,7 +334,6 @@ class _Month:
 
     def _month(self, world: Any, c: Any, clock: Any, shops: dict[str, str], started: float) -> MonthResult:
         from bridge.flows import fulfillment as fulfillment_flow
-        from bridge.flows import ledger_audit
         from bridge.flows.orders import sync_spec
         from bridge.sandbox.tiktok import fulfillment
         from bridge.store.queue import JobSpec
@@ -466,7 +462,7 @@ class _Month:
                 ra_id = state.get("ra_id")
                 if ra_id and state.get("return_type") == "RETURN_AND_REFUND":
                     self.events["returns_flow_return_authorization"] += 1
-                    c.get("netsuite").transform("returnAuthorization", str(ra_id), "itemReceipt",
+                    c.netsuite().transform("returnAuthorization", str(ra_id), "itemReceipt",
                                                 {"tranDate": clock.now().date().isoformat()},
                                                 external_id=f"RCPT-{rid}")
                     self.events["return_received_in_netsuite"] += 1
@@ -487,8 +483,8 @@ class _Month:
         now = clock.now()
         since, until = START - timedelta(days=1), now + timedelta(days=1)
         self.log(f"[{self.mode}] ledger audit {since.date()} .. {until.date()}")
-        reports = ledger_audit.audit_shops(c, since, until)
-        svc = c.get("settlement")
+        reports = c.flows.ledger_audit.audit_shops(since, until)
+        svc = c.flows.settlement
         statements = sum(len(svc.repo.statements(shop_id=s, limit=1000)) for s in shops.values())
         payouts = sum(len(svc.repo.payments(shop_id=s)) for s in shops.values())
         exceptions = _open_exceptions(c)
@@ -503,7 +499,7 @@ class _Month:
         refunds, per shop (``salesOrder_GB`` …) and in all; the returns flow's return authorizations and
         their item receipts; credit memos and cash refunds (none while settlement posts refunds)."""
         out: Counter[str] = Counter()
-        for r in c.get("netsuite").suiteql(
+        for r in c.netsuite().suiteql(
                 "SELECT t.type AS type, t.status AS status, t.externalid AS externalid FROM transaction t WHERE t.type "
                 "IN ('SalesOrd', 'CustInvc', 'CustDep', 'CustPymt', 'DepAppl', 'CustRfnd', 'RtnAuth', 'ItemRcpt', "
                 "'CustCred', 'CashRfnd')"):

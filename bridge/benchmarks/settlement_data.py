@@ -1,7 +1,7 @@
 """Generated TikTok Shop settlement data for the benchmarks: daily statements of realistic ORDER lines
 (discounts, shipping, referral/transaction/affiliate fees) and adjustments, with their payouts,
 generated on demand from a seed (never all in memory). ``GeneratedTikTok`` is a ``TikTokFinance``
-port (``bridge.flows.settlement_ports``)."""
+port (``bridge.ports.tiktok``, ``bridge.ports.netsuite``)."""
 
 from __future__ import annotations
 

@@ -129,9 +129,10 @@ def count_jobs(url: str) -> dict[str, int]:
 def worker_main(url: str, threads: int, job_seconds: float, name: str) -> None:
     """A worker process: the project's ``Worker`` on the benchmark's database, every job a stand-in for a
     NetSuite call (it holds its thread ``job_seconds``)."""
+    from bridge.ports.jobs import JobContext
     from bridge.store import Store
     from bridge.worker.registry import Registry
-    from bridge.worker.runner import JobContext, Worker, WorkerConfig
+    from bridge.worker.runner import Worker, WorkerConfig
 
     store = Store.from_url(url, pool_size=threads + 2)
     registry = Registry()

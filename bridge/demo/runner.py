@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from bridge.benchmarks.harness import percentile
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.domain.order_memory import OrderMemory
 from bridge.errors import SkippableError
 from bridge.logs import configure_logging
@@ -85,7 +85,7 @@ class Demo:
 
     options: DemoOptions
     world: SandboxWorld
-    container: Container
+    container: App
     state: DemoState
     stop: threading.Event
     session: requests.Session
@@ -140,7 +140,7 @@ def running_demo(options: DemoOptions) -> Iterator[Demo]:
     log_file = append_private(workdir / "bridge.log")
     configure_logging("INFO", "json", stream=log_file)
     container = build(settings)
-    world.serve(create_app(container=container))
+    world.serve(create_app(root=container))
     state = DemoState(bridge_url=world.bridge_url)
     state.console_user = "demo"
     state.console_password = secrets.token_urlsafe(12)

@@ -47,9 +47,8 @@ def connect_shop(demo: Demo) -> str:
 def link_catalog(demo: Demo) -> str:
     """Pull NetSuite locations and TikTok warehouses (linked by locations.yaml), match SKUs, and push
     every product's sellable stock once so TikTok starts from NetSuite's numbers."""
-    from bridge.flows import inventory
 
-    n = inventory.first_sync(demo.container, "demo")
+    n = demo.container.flows.inventory.first_sync("demo")
     return (f"{n['locations']} NetSuite locations and {n['warehouses']} TikTok warehouses pulled; "
             f"{n['matched']} SKUs matched by seller SKU; stock pushed for {n['pushed']} products")
 
@@ -101,7 +100,6 @@ def release_holds(demo: Demo) -> str:
 def cancellations(demo: Demo) -> str:
     """A buyer asks to cancel (the seller approves it in Seller Center) and TikTok cancels another
     order itself; the bridge closes both sales orders in NetSuite."""
-    from bridge.tiktok.wiring import tiktok_of
 
     tt = demo.world.tiktok_sb
     orders = tt.list_orders(shop_id=demo.world.shop_id, status="AWAITING_SHIPMENT").get("orders", [])
@@ -111,7 +109,7 @@ def cancellations(demo: Demo) -> str:
     cancel = tt.cancel_order(by_buyer, role="BUYER")
     demo.drain(30)
     cancel_id = cancel.get("cancel_id") or tt.cancellations(order_id=by_buyer)[0]["cancel_id"]
-    tiktok_of(demo.container).shop(demo.world.shop_id).returns.approve_cancellation(str(cancel_id))
+    demo.container.tiktok().shop(demo.world.shop_id).returns.approve_cancellation(str(cancel_id))
     tt.cancel_order(by_tiktok, role="SYSTEM")
     demo.drain(60)
     links = demo.container.store.links.get_many("order", demo.world.shop_id, [by_buyer, by_tiktok])
@@ -140,9 +138,7 @@ def other_channel_sales(demo: Demo) -> str:
 
 def _buffer_note(demo: Demo, seller_sku: str) -> str:
     """What `ttns inventory show` says about the SKU's dynamic buffer now."""
-    from bridge.flows.inventory import service
-
-    svc = service(demo.container)
+    svc = demo.container.flows.inventory
     shop = demo.container.store.shops.get(demo.world.shop_id)
     if shop is None:
         return ""
@@ -246,7 +242,6 @@ def a_return(demo: Demo) -> str:
     """A buyer returns a unit of a delivered order; TikTok refunds it; NetSuite gets a return
     authorization (and, only while settlement does not post for the shop, a credit memo for exactly
     TikTok's refund: docs/accounting.md)."""
-    from bridge.tiktok.wiring import tiktok_of
 
     shipped = getattr(demo.state, "shipped", [])
     if not shipped:
@@ -257,7 +252,7 @@ def a_return(demo: Demo) -> str:
     o = tt.order(oid)
     ret = tt.request_return(oid, line_item_ids=[o["line_items"][0]["id"]], return_type="RETURN_AND_REFUND")
     demo.drain(30)
-    returns = tiktok_of(demo.container).shop(demo.world.shop_id).returns
+    returns = demo.container.tiktok().shop(demo.world.shop_id).returns
     returns.approve_return(ret["return_id"], "APPROVE_RETURN")
     demo.drain(30)
     tt.buyer_ships_return(ret["return_id"])
@@ -293,9 +288,7 @@ def fbt_order(demo: Demo) -> str:
     demo.drain(60)
     link = demo.container.store.links.get("order", world.shop_id, str(o["id"]))
     closed = bool(link and OrderMemory.parse(link.data).fulfilled)
-    from bridge.flows import fulfillment
-
-    check = fulfillment.service(demo.container).fbt_stock(world.shop_id).get(world.shop_id, {})
+    check = demo.container.flows.fulfillment.fbt_stock(world.shop_id).get(world.shop_id, {})
     adjusted = ", ".join(f"{d['sku']} {d['netsuite']}→{d['tiktok']}" for d in check.get("adjusted", []))
     held = ", ".join(f"{d['sku']} ({d['netsuite']} vs TikTok {d['tiktok']})" for d in check.get("differences", []))
     return (f"FBT order {o['id']} shipped by TikTok; NetSuite fulfillment created at the FBT location"
@@ -310,7 +303,6 @@ def statement(demo: Demo) -> str:
     beside TikTok's finance API: the step fails unless the difference is 0.00."""
     from datetime import timedelta
 
-    from bridge.flows import settlement
 
     world, c = demo.world, demo.container
     for oid in getattr(demo.state, "shipped", []):
@@ -329,7 +321,7 @@ def statement(demo: Demo) -> str:
     statements = world.tiktok_sb.generate_statements(next_day.isoformat(), shop_id=world.shop_id)
     if not statements:
         raise NotAvailable("TikTok issued no statement (no completed order)")
-    svc = settlement.service(c)
+    svc = c.flows.settlement
     now = c.clock.now()
     since, until = now - timedelta(days=3), now + timedelta(days=1)
     imported = svc.import_window(world.shop_id, since, until)
@@ -338,13 +330,12 @@ def statement(demo: Demo) -> str:
     posted = [svc.post_statement(world.shop_id, r["statement_id"]) for r in imported["results"]]
     deposits = [svc.post_payout(world.shop_id, pid)
                 for pid in sorted({str(p["payment_id"]) for p in posted if p.get("payment_id")})]
-    reports = settlement.list_reports(c, shop_id=world.shop_id)
+    reports = c.flows.settlement.list_reports(shop_id=world.shop_id)
     if not reports:
         raise RuntimeError("the statement was not imported")
     r = reports[0]
-    from bridge.flows import ledger_audit
 
-    [audit] = ledger_audit.audit_shops(c, since, until, [world.shop_id])
+    [audit] = c.flows.ledger_audit.audit_shops(since, until, [world.shop_id])
     summary = audit.summary()
     journals = [p.get("external_id") or p["action"] for p in posted]
     deposited = [d.get("external_id") or d["action"] for d in deposits]

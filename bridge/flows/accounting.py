@@ -8,10 +8,11 @@ from typing import Any
 
 from bridge.mapping.accounting import DEFAULT_ZONE, AccountingPolicy
 from bridge.mapping.settlement_spec import SettlementSpec
-from bridge.mapping.specs import SpecError, SpecSet
+from bridge.mapping.specs import SpecError
+from bridge.ports.specs import Specs
 
 
-def policy_for(specs: SpecSet, shop_id: str, shop: Any = None) -> AccountingPolicy:
+def policy_for(specs: Specs, shop_id: str, shop: Any = None) -> AccountingPolicy:
     """The policy of ``shop_id``. Without a settlement.yaml the bridge posts no statements
     (``settles`` false, UTC dates); a shop whose settlement flow is switched off (``shop``, a
     ``bridge.store.repos.Shop``) does not settle either."""

@@ -6,7 +6,7 @@ sales order lines of the cancelled units, or reduces a line that keeps other uni
 amount and ``custcol_ttns_line_item_ids``). A full cancellation closes the whole order. Units that
 NetSuite already fulfilled (or the bridge already shipped on TikTok) cannot be cancelled: the rest
 is applied and a ``CANCELLED_TOO_LATE`` exception says what to do. The orders flow calls
-``handle_cancelled_order`` when it sees a CANCELLED order whose sales order exists.
+``CancellationSync.order_cancelled`` when it sees a CANCELLED order whose sales order exists.
 
 NetSuite → TikTok (``sales_order.lines_closed`` from the SuiteScript → ``cancellations.request``):
 lines a person closed in NetSuite (e.g. out of stock) ask TikTok to cancel those units — the whole
@@ -32,23 +32,17 @@ from bridge.domain.keys import order_key
 from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import Order
 from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
-from bridge.flows.fulfillment_ports import (
-    LineChange,
-    NetSuiteFulfillment,
-    NsDocument,
-    TikTokAftersale,
-    TikTokRefusal,
-    TikTokShipping,
-)
 from bridge.mapping.fulfillment import split_ids
 from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec
-from bridge.mapping.specs import SpecError, SpecSet
+from bridge.mapping.specs import SpecError
+from bridge.ports.jobs import InboundEvent, JobContext
+from bridge.ports.netsuite import LineChange, NetSuiteFulfillment, NsDocument
+from bridge.ports.specs import Specs
+from bridge.ports.tiktok import TikTokAftersale, TikTokRefusal, TikTokShipping
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop
 from bridge.store.tables_fulfillment import FulfillmentStore
-from bridge.worker.registry import InboundEvent, Registry, Schedule
-from bridge.worker.runner import JobContext
 
 if TYPE_CHECKING:
     from bridge.flows.orders import OrderSync
@@ -172,7 +166,7 @@ class CancellationSync:
     tiktok: TikTokShipping
     aftersale: TikTokAftersale
     netsuite: NetSuiteFulfillment
-    specs: SpecSet
+    specs: Specs
     clock: Clock
     # The orders flow (when wired): a partial cancellation is written by its merged update, so product,
     # discount, shipping and tax lines change in one write and the sales order total is right at once.
@@ -454,6 +448,23 @@ class CancellationSync:
             self.store.cursors.set(name, now.isoformat())
         return {"enqueued": enqueued}
 
+    def order_cancelled(self, orders: OrderSync, shop_id: str, order: Order, link: Link) -> dict[str, Any]:
+        """The orders flow saw a whole order cancelled after its sales order was written."""
+        return handle_cancelled_order(orders, shop_id, order, link)
+
+    # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
+
+    def handle_sync(self, ctx: JobContext) -> dict[str, Any]:
+        p = ctx.payload
+        return self.sync(str(p["shop_id"]), str(p["order_id"]), str(p.get("cancel_id") or ""))
+
+    def handle_request(self, ctx: JobContext) -> dict[str, Any]:
+        p = ctx.payload
+        return self.request(str(p["shop_id"]), str(p["order_id"]), dict(p.get("closed") or {}))
+
+    def handle_poll(self, ctx: JobContext) -> dict[str, Any]:
+        return self.poll()
+
 
 # --- the orders flow's hook --------------------------------------------------------------------------
 
@@ -483,7 +494,8 @@ def handle_cancelled_order(svc: OrderSync, shop_id: str, order: Order, link: Lin
                                 svc.clock.now()))
     svc.store.audit.record("worker", "order.cancelled", entity=order_key(shop_id, order.id),
                            detail={"sales_order": link.netsuite_id, "lines_closed": closed, "too_late": late})
-    if not late:  # the cancellation's own job refunds what a customer deposit holds for the order
+    if not late and svc.settings_for(shop_id).deposit.enabled:
+        # the cancellation's own job refunds what a customer deposit holds for the order
         svc.store.queue.enqueue(JobSpec(kind=KIND_SYNC, key=order_key(shop_id, order.id),
                                         payload={"shop_id": shop_id, "order_id": order.id, "cancel_id": "",
                                                  "status": ""},
@@ -503,45 +515,6 @@ def handle_cancelled_order(svc: OrderSync, shop_id: str, order: Order, link: Lin
 # --- jobs -------------------------------------------------------------------------------------------
 
 
-def service(container: Any) -> CancellationSync:
-    svc: CancellationSync = container.get("cancellations")
-    return svc
-
-
-def handle_sync(ctx: JobContext) -> dict[str, Any]:
-    p = ctx.payload
-    return service(ctx.services).sync(str(p["shop_id"]), str(p["order_id"]), str(p.get("cancel_id") or ""))
-
-
-def handle_request(ctx: JobContext) -> dict[str, Any]:
-    p = ctx.payload
-    return service(ctx.services).request(str(p["shop_id"]), str(p["order_id"]), dict(p.get("closed") or {}))
-
-
-def handle_poll(ctx: JobContext) -> dict[str, Any]:
-    return service(ctx.services).poll()
-
-
-def register(registry: Registry, container: Any) -> None:
-    """Called by ``bridge.flows.returns.register`` (cancellations have no flow module of their own)."""
-    from bridge.flows.fulfillment import fulfillment_store
-
-    registry.handler(KIND_SYNC, handle_sync)
-    registry.handler(KIND_REQUEST, handle_request)
-    registry.handler(KIND_POLL, handle_poll)
-    registry.router("tiktok", "11", route_cancellation)
-    registry.router("netsuite", "sales_order.lines_closed", route_lines_closed)
-    registry.schedule(Schedule(name=KIND_POLL, kind=KIND_POLL, every_seconds=POLL_SECONDS))
-
-    def build(c: Any) -> CancellationSync:
-        return CancellationSync(store=c.store, shipments=fulfillment_store(c), tiktok=c.get("tiktok.shipping"),
-                                aftersale=c.get("tiktok.aftersale"), netsuite=c.get("netsuite.fulfillment"),
-                                specs=c.get("specs"), clock=c.clock,
-                                orders=(lambda: c.get("orders")) if c.has("orders") else None)
-
-    container.provide("cancellations", build)
-
-
 __all__ = [
     "KIND_POLL",
     "KIND_REQUEST",
@@ -550,7 +523,6 @@ __all__ = [
     "handle_cancelled_order",
     "normalize_status",
     "plan_line_changes",
-    "register",
     "route_cancellation",
     "route_lines_closed",
 ]

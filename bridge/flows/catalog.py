@@ -36,7 +36,6 @@ from typing import Any
 
 from bridge.clock import Clock
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
-from bridge.flows.inventory_ports import NetSuiteInventory, TikTokCatalog, TikTokInventory, TikTokRefused
 from bridge.mapping.catalog import (
     ExistingProduct,
     ItemDetail,
@@ -49,13 +48,15 @@ from bridge.mapping.catalog import (
 from bridge.mapping.catalog_spec import CatalogSettings, CatalogSpec
 from bridge.mapping.prices import PricedSku, PricePlan, plan_prices, round_price
 from bridge.mapping.prices_spec import PricesSpec
-from bridge.mapping.specs import SpecError, SpecSet
+from bridge.mapping.specs import SpecError
+from bridge.ports.jobs import InboundEvent, JobContext
+from bridge.ports.netsuite import NetSuiteInventory
+from bridge.ports.specs import Specs
+from bridge.ports.tiktok import TikTokCatalog, TikTokInventory, TikTokRefused
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop
 from bridge.store.tables_inventory import InventoryStore
-from bridge.worker.registry import InboundEvent, Registry, Schedule
-from bridge.worker.runner import JobContext
 
 log = logging.getLogger("bridge.flows.catalog")
 
@@ -107,7 +108,7 @@ class CatalogSync:
     tiktok: TikTokCatalog
     tiktok_inv: TikTokInventory
     netsuite: NetSuiteInventory
-    specs: SpecSet
+    specs: Specs
     clock: Clock
     index_product: Callable[[Shop, str], Any] | None = None  # the inventory flow's, when wired
 
@@ -416,6 +417,84 @@ class CatalogSync:
                 evidence=Evidence.of("netsuite", "price level", details={"held": [h.explain() for h in held]}))
         return plan
 
+    # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
+
+    def handle_catalog(self, ctx: JobContext) -> dict[str, Any]:
+        shop = _shop(self.store, str(ctx.payload["shop_id"]), CATALOG_FLOW)
+        groups = self.groups([str(ctx.payload["item_id"])])
+        if not groups:
+            raise SkippableError(f"NetSuite has no item {ctx.payload['item_id']}")
+        change = self.push_group(shop, groups[0])
+        return {"action": change.action, "product_id": change.product_id, "details": change.details}
+
+    def handle_changes(self, ctx: JobContext) -> dict[str, Any]:
+        items = [ChangedItem(str(i["item_id"]), str(i.get("group_id") or i["item_id"]),
+                             frozenset(str(c) for c in i.get("changed") or ()))
+                 for i in ctx.payload.get("items") or [] if isinstance(i, dict) and i.get("item_id")]
+        return self.on_items_changed(items, f"netsuite {ctx.payload.get('topic', '')}".strip())
+
+    def handle_review(self, ctx: JobContext) -> dict[str, Any]:
+        shop = _shop(self.store, str(ctx.payload["shop_id"]), CATALOG_FLOW)
+        return {"status": self.review(shop, str(ctx.payload["product_id"]))}
+
+    def handle_full(self, ctx: JobContext) -> dict[str, Any]:
+        """Nightly: re-assert every listing (shops whose catalog source is NetSuite) and every price."""
+        bucket = str(ctx.payload.get("bucket") or self.clock.now().strftime("%Y%m%d"))
+        specs: list[JobSpec] = []
+        groups: list[str] | None = None
+        for shop in self.store.shops.list(status="active"):
+            if shop.flow_enabled(CATALOG_FLOW) and self._lists(shop):
+                if groups is None:
+                    groups = [g.key_item.id for g in self.groups()]
+                specs += [JobSpec(kind=KIND_CATALOG, key=catalog_key(shop.id, gid),
+                                  payload={"shop_id": shop.id, "item_id": gid, "reason": "nightly"},
+                                  idempotency_key=f"{KIND_CATALOG}:full:{shop.id}:{gid}:{bucket}", priority=110)
+                          for gid in groups]
+                specs += [review_spec(shop.id, link.tiktok_id, None, idempotency_key=f"{KIND_REVIEW}:full:{shop.id}:"
+                                                                                     f"{link.tiktok_id}:{bucket}")
+                          for link in self.store.links.list("product", shop.id, limit=1_000_000)]
+            if shop.flow_enabled(PRICES_FLOW):
+                specs += [replace(prices_spec_for(pid, shop.id, priority=110),
+                                  idempotency_key=f"{KIND_PRICES}:full:{shop.id}:{pid}:{bucket}")
+                          for pid in self.inv.products(shop.id)]
+        enqueued = 0
+        for i in range(0, len(specs), 500):
+            ctx.check_lease()
+            enqueued += sum(1 for r in self.store.queue.enqueue_many(specs[i:i + 500]) if r.created)
+        return {"enqueued": enqueued}
+
+    def handle_prices(self, ctx: JobContext) -> dict[str, Any]:
+        shop = _shop(self.store, str(ctx.payload["shop_id"]), PRICES_FLOW)
+        plan = self.push_prices(shop, str(ctx.payload["product_id"]))
+        return {"updated": {k: str(v) for k, v in plan.updates.items()}, "currency": plan.currency,
+                "rounding": str(plan.rounding_total), "missing": [ln.seller_sku for ln in plan.by_action("missing")]}
+
+    def handle_prices_plan(self, ctx: JobContext) -> dict[str, Any]:
+        """Enqueue a cut-over job *at* every window boundary in the next two hours (deduplicated by
+        boundary, so every planning run may see the same boundary)."""
+        now = self.clock.now()
+        made = 0
+        for when, name in self.prices_spec().boundaries(now - timedelta(minutes=5), now + PLAN_AHEAD):
+            res = self.store.queue.enqueue(JobSpec(kind=KIND_CUTOVER, key=f"prices.cutover:{name}",
+                                                  payload={"boundary": name, "at": when.isoformat()},
+                                                  idempotency_key=f"{KIND_CUTOVER}:{name}:{when.isoformat()}",
+                                                  run_at=max(when, now), priority=30))
+            made += int(res.created)
+        return {"enqueued": made}
+
+    def handle_cutover(self, ctx: JobContext) -> dict[str, Any]:
+        """At a window boundary: re-price every product of every shop (each SKU's level is decided by
+        the windows in force now)."""
+        boundary = str(ctx.payload.get("boundary") or "")
+        made = 0
+        for shop in self.store.shops.list(status="active"):
+            if not shop.flow_enabled(PRICES_FLOW):
+                continue
+            specs = [prices_spec_for(pid, shop.id, boundary=boundary, priority=30)
+                     for pid in self.inv.products(shop.id)]
+            made += sum(1 for r in self.store.queue.enqueue_many(specs) if r.created)
+        return {"enqueued": made, "boundary": boundary}
+
 
 def _shop(store: Store, shop_id: str, flow: str) -> Shop:
     shop = store.shops.get(shop_id)
@@ -497,11 +576,6 @@ def route_product_status(event: InboundEvent) -> list[JobSpec]:
     return out
 
 
-def service(container: Any) -> CatalogSync:
-    svc: CatalogSync = container.get(CATALOG_FLOW)
-    return svc
-
-
 def prices_spec_for(product_id: str, shop_id: str, *, boundary: str = "", priority: int = 90) -> JobSpec:
     return JobSpec(kind=KIND_PRICES, key=f"prices:{shop_id}:{product_id}",
                    payload={"shop_id": shop_id, "product_id": product_id, "boundary": boundary},
@@ -509,122 +583,6 @@ def prices_spec_for(product_id: str, shop_id: str, *, boundary: str = "", priori
                    priority=priority)
 
 
-def handle_catalog(ctx: JobContext) -> dict[str, Any]:
-    svc = service(ctx.services)
-    shop = _shop(svc.store, str(ctx.payload["shop_id"]), CATALOG_FLOW)
-    groups = svc.groups([str(ctx.payload["item_id"])])
-    if not groups:
-        raise SkippableError(f"NetSuite has no item {ctx.payload['item_id']}")
-    change = svc.push_group(shop, groups[0])
-    return {"action": change.action, "product_id": change.product_id, "details": change.details}
-
-
-def handle_changes(ctx: JobContext) -> dict[str, Any]:
-    items = [ChangedItem(str(i["item_id"]), str(i.get("group_id") or i["item_id"]),
-                         frozenset(str(c) for c in i.get("changed") or ()))
-             for i in ctx.payload.get("items") or [] if isinstance(i, dict) and i.get("item_id")]
-    return service(ctx.services).on_items_changed(items, f"netsuite {ctx.payload.get('topic', '')}".strip())
-
-
-def handle_review(ctx: JobContext) -> dict[str, Any]:
-    svc = service(ctx.services)
-    shop = _shop(svc.store, str(ctx.payload["shop_id"]), CATALOG_FLOW)
-    return {"status": svc.review(shop, str(ctx.payload["product_id"]))}
-
-
-def handle_full(ctx: JobContext) -> dict[str, Any]:
-    """Nightly: re-assert every listing (shops whose catalog source is NetSuite) and every price."""
-    svc = service(ctx.services)
-    bucket = str(ctx.payload.get("bucket") or svc.clock.now().strftime("%Y%m%d"))
-    specs: list[JobSpec] = []
-    groups: list[str] | None = None
-    for shop in svc.store.shops.list(status="active"):
-        if shop.flow_enabled(CATALOG_FLOW) and svc._lists(shop):
-            if groups is None:
-                groups = [g.key_item.id for g in svc.groups()]
-            specs += [JobSpec(kind=KIND_CATALOG, key=catalog_key(shop.id, gid),
-                              payload={"shop_id": shop.id, "item_id": gid, "reason": "nightly"},
-                              idempotency_key=f"{KIND_CATALOG}:full:{shop.id}:{gid}:{bucket}", priority=110)
-                      for gid in groups]
-            specs += [review_spec(shop.id, link.tiktok_id, None, idempotency_key=f"{KIND_REVIEW}:full:{shop.id}:"
-                                                                                 f"{link.tiktok_id}:{bucket}")
-                      for link in svc.store.links.list("product", shop.id, limit=1_000_000)]
-        if shop.flow_enabled(PRICES_FLOW):
-            specs += [replace(prices_spec_for(pid, shop.id, priority=110),
-                              idempotency_key=f"{KIND_PRICES}:full:{shop.id}:{pid}:{bucket}")
-                      for pid in svc.inv.products(shop.id)]
-    enqueued = 0
-    for i in range(0, len(specs), 500):
-        ctx.check_lease()
-        enqueued += sum(1 for r in svc.store.queue.enqueue_many(specs[i:i + 500]) if r.created)
-    return {"enqueued": enqueued}
-
-
-def handle_prices(ctx: JobContext) -> dict[str, Any]:
-    svc = service(ctx.services)
-    shop = _shop(svc.store, str(ctx.payload["shop_id"]), PRICES_FLOW)
-    plan = svc.push_prices(shop, str(ctx.payload["product_id"]))
-    return {"updated": {k: str(v) for k, v in plan.updates.items()}, "currency": plan.currency,
-            "rounding": str(plan.rounding_total), "missing": [ln.seller_sku for ln in plan.by_action("missing")]}
-
-
-def handle_prices_plan(ctx: JobContext) -> dict[str, Any]:
-    """Enqueue a cut-over job *at* every window boundary in the next two hours (deduplicated by
-    boundary, so every planning run may see the same boundary)."""
-    svc = service(ctx.services)
-    now = svc.clock.now()
-    made = 0
-    for when, name in svc.prices_spec().boundaries(now - timedelta(minutes=5), now + PLAN_AHEAD):
-        res = svc.store.queue.enqueue(JobSpec(kind=KIND_CUTOVER, key=f"prices.cutover:{name}",
-                                              payload={"boundary": name, "at": when.isoformat()},
-                                              idempotency_key=f"{KIND_CUTOVER}:{name}:{when.isoformat()}",
-                                              run_at=max(when, now), priority=30))
-        made += int(res.created)
-    return {"enqueued": made}
-
-
-def handle_cutover(ctx: JobContext) -> dict[str, Any]:
-    """At a window boundary: re-price every product of every shop (each SKU's level is decided by
-    the windows in force now)."""
-    svc = service(ctx.services)
-    boundary = str(ctx.payload.get("boundary") or "")
-    made = 0
-    for shop in svc.store.shops.list(status="active"):
-        if not shop.flow_enabled(PRICES_FLOW):
-            continue
-        specs = [prices_spec_for(pid, shop.id, boundary=boundary, priority=30) for pid in svc.inv.products(shop.id)]
-        made += sum(1 for r in svc.store.queue.enqueue_many(specs) if r.created)
-    return {"enqueued": made, "boundary": boundary}
-
-
-def register(registry: Registry, container: Any) -> None:
-    from bridge.flows.inventory import inventory_store
-
-    registry.handler(KIND_CATALOG, handle_catalog)
-    registry.handler(KIND_PRICES, handle_prices)
-    registry.handler(KIND_PRICES_PLAN, handle_prices_plan)
-    registry.handler(KIND_CUTOVER, handle_cutover)
-    registry.schedule(Schedule(name="prices.plan", kind=KIND_PRICES_PLAN, every_seconds=PLAN_EVERY_SECONDS))
-    registry.handler(KIND_CHANGES, handle_changes)
-    registry.handler(KIND_REVIEW, handle_review)
-    registry.handler(KIND_FULL, handle_full)
-    for topic in NETSUITE_TOPICS:
-        registry.router("netsuite", topic, route_items)
-    registry.router("tiktok", "5", route_product_status)  # replaces the inventory flow's, which it includes
-    registry.schedule(Schedule(name="catalog.full", kind=KIND_FULL, cron=container.settings.inventory_full_push_cron))
-
-    def build(c: Any) -> CatalogSync:
-        index = None
-        if c.has("inventory"):
-            def index(shop: Shop, product_id: str) -> Any:
-                return c.get("inventory").index_product(shop, product_id)
-        return CatalogSync(store=c.store, inv=inventory_store(c), tiktok=c.get("tiktok.catalog"),
-                           tiktok_inv=c.get("tiktok.inventory"), netsuite=c.get("netsuite.inventory"),
-                           specs=c.get("specs"), clock=c.clock, index_product=index)
-
-    container.provide(CATALOG_FLOW, build)
-
-
 __all__ = ["KIND_CATALOG", "KIND_CHANGES", "KIND_CUTOVER", "KIND_FULL", "KIND_PRICES", "KIND_PRICES_PLAN",
            "KIND_REVIEW", "CatalogChange", "CatalogSync", "ChangedItem", "catalog_key", "changed_items", "currency_of",
-           "register", "route_items", "route_product_status", "service"]
+           "route_items", "route_product_status"]

@@ -5,18 +5,20 @@ the SKU index exists and matches."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
-from bridge.doctor import Check
+from bridge.check import Check
+
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
 
 
-def doctor_checks(container: Any) -> Iterator[Check]:
+def doctor_checks(container: App) -> Iterator[Check]:
     from bridge.errors import ConfigurationError
-    from bridge.flows.inventory import service
     from bridge.mapping.specs import SpecError
 
     try:
-        svc = service(container)
+        svc = container.flows.inventory
     except KeyError:
         yield Check("inventory", False, "the inventory flow is not wired", "check bridge.bootstrap FLOW_MODULES")
         return

@@ -4,13 +4,16 @@ every NetSuite record they name exists in the account (the same checks as `ttns 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
-from bridge.doctor import Check
+from bridge.check import Check
 from bridge.errors import BridgeError
 
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
 
-def doctor_checks(container: Any) -> Iterator[Check]:
+
+def doctor_checks(container: App) -> Iterator[Check]:
     from bridge.flows.spec_check import referenced_ids
     from bridge.mapping import load_all_specs
     from bridge.mapping.specs import SpecError
@@ -36,7 +39,7 @@ def doctor_checks(container: Any) -> Iterator[Check]:
         return
     refs = referenced_ids(spec_set)
     try:
-        lookup = container.get("netsuite.lookup")
+        lookup = container.ports.netsuite_lookup
         missing = []
         for (table, label), ids in sorted(refs.items()):
             found = lookup.existing_ids(table, sorted(ids))

@@ -27,21 +27,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.alerts import Alerter
+from bridge.alerts import Alert, Alerter
 from bridge.clock import Clock
 from bridge.domain.keys import order_key
 from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, Owner, RetriableError, SkippableError
 from bridge.flows.accounting import policy_for
-from bridge.flows.fulfillment_ports import (
-    LineChange,
-    NetSuiteFulfillment,
-    NsDocument,
-    SoLine,
-    TikTokRefusal,
-    TikTokShipping,
-)
 from bridge.mapping.accounting import invoice_external_id
 from bridge.mapping.carriers_spec import CarrierSettings, CarriersSpec
 from bridge.mapping.fulfillment import (
@@ -53,13 +45,15 @@ from bridge.mapping.fulfillment import (
     plan_shipments,
     resolve_provider,
 )
-from bridge.mapping.specs import SpecError, SpecSet
+from bridge.mapping.specs import SpecError
+from bridge.ports.jobs import InboundEvent, JobContext
+from bridge.ports.netsuite import LineChange, NetSuiteFulfillment, NsDocument, SoLine
+from bridge.ports.specs import Specs
+from bridge.ports.tiktok import TikTokRefusal, TikTokShipping
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop
 from bridge.store.tables_fulfillment import FulfillmentStore, Shipment, UnitConflict
-from bridge.worker.registry import InboundEvent, Registry, Schedule
-from bridge.worker.runner import JobContext
 
 log = logging.getLogger("bridge.flows.fulfillment")
 
@@ -185,9 +179,9 @@ class FulfillmentSync:
     shipments: FulfillmentStore
     tiktok: TikTokShipping
     netsuite: NetSuiteFulfillment
-    specs: SpecSet
+    specs: Specs
     clock: Clock
-    alerter: Any = None
+    alerter: Alerter | None = None
 
     # -- settings --------------------------------------------------------------------------------
     def carriers(self, shop: Shop) -> CarrierSettings:
@@ -694,8 +688,6 @@ class FulfillmentSync:
             entity=entity, shop_id=shop.id)
         if self.alerter is not None:
             try:
-                from bridge.alerts import Alert
-
                 self.alerter.fire(Alert(key=f"sla:{shop.id}:{o.id}", title=title, monitor="fulfillment_sla",
                                         severity="warning" if level == "warning" else "critical",
                                         text=f"Ship-by deadline {when}; status {o.status}.",
@@ -817,6 +809,40 @@ class FulfillmentSync:
                                                 note="FBT stock matches again")
         return out
 
+    # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
+
+    def handle_push(self, ctx: JobContext) -> dict[str, Any]:
+        try:
+            return self.push(ctx.payload)
+        except HoldError:
+            n = int(ctx.payload.get("hold_retries") or 0)
+            if n < HOLD_RETRY_MAX:
+                ctx.enqueue(JobSpec(kind=KIND_PUSH, key=ctx.job.key, payload={**ctx.payload, "hold_retries": n + 1},
+                                    idempotency_key=f"{KIND_PUSH}:hold:{ctx.job.id}:{n + 1}"[:191],
+                                    run_at=ctx.started_at + timedelta(minutes=HOLD_RETRY_MINUTES), priority=20))
+            raise
+
+    def handle_tiktok(self, ctx: JobContext) -> dict[str, Any]:
+        return self.tiktok_shipped(str(ctx.payload["shop_id"]), str(ctx.payload["order_id"]))
+
+    def handle_fbt_poll(self, ctx: JobContext) -> dict[str, Any]:
+        return self.fbt_poll()
+
+    def handle_sla(self, ctx: JobContext) -> dict[str, Any]:
+        return self.sla_scan()
+
+    def handle_fbt_stock(self, ctx: JobContext) -> dict[str, Any]:
+        return self.fbt_stock(str(ctx.payload.get("shop_id") or "") or None)
+
+    # -- the monitoring hook ------------------------------------------------------------------------
+    def unshipped(self, *, older_than: datetime, limit: int = 1000) -> list[dict[str, str]]:
+        """Shipments made in NetSuite and not on TikTok since before ``older_than`` (for the monitors)."""
+        rows = self.shipments.unshipped(older_than=older_than, limit=limit)
+        return [{"entity": order_key(r.shop_id, r.order_id),
+                 "label": f"order {r.order_id}, fulfillment {r.fulfillment_id}, package {r.package_index}",
+                 "detail": f"{r.status} since {r.updated_at:%Y-%m-%d %H:%M} UTC"
+                           + (f": {r.last_error[:120]}" if r.last_error else "")} for r in rows]
+
 
 def fbt_adjustment_external_id(shop_id: str, location_id: str, lines: Sequence[tuple[str, int, int]]) -> str:
     """The adjustment's external id: the same TikTok and NetSuite figures make the same id, so a
@@ -836,94 +862,6 @@ def _deadline(order: Order, first: str) -> datetime | None:
     return None
 
 
-# --- the monitoring hook ------------------------------------------------------------------------------
-
-
-def unshipped(container: Any, *, older_than: datetime, limit: int = 1000) -> list[dict[str, str]]:
-    """Shipments made in NetSuite and not on TikTok since before ``older_than`` (for the monitors)."""
-    rows = fulfillment_store(container).unshipped(older_than=older_than, limit=limit)
-    return [{"entity": order_key(r.shop_id, r.order_id),
-             "label": f"order {r.order_id}, fulfillment {r.fulfillment_id}, package {r.package_index}",
-             "detail": f"{r.status} since {r.updated_at:%Y-%m-%d %H:%M} UTC"
-                       + (f": {r.last_error[:120]}" if r.last_error else "")} for r in rows]
-
-
-# --- jobs --------------------------------------------------------------------------------------------
-
-
-def fulfillment_store(container: Any) -> FulfillmentStore:
-    if not container.has("fulfillment.store"):
-        container.provide("fulfillment.store", lambda c: FulfillmentStore(c.store.engine, c.clock))
-    store: FulfillmentStore = container.get("fulfillment.store")
-    return store
-
-
-def service(container: Any) -> FulfillmentSync:
-    svc: FulfillmentSync = container.get(FLOW)
-    return svc
-
-
-def handle_push(ctx: JobContext) -> dict[str, Any]:
-    try:
-        return service(ctx.services).push(ctx.payload)
-    except HoldError:
-        n = int(ctx.payload.get("hold_retries") or 0)
-        if n < HOLD_RETRY_MAX:
-            ctx.enqueue(JobSpec(kind=KIND_PUSH, key=ctx.job.key, payload={**ctx.payload, "hold_retries": n + 1},
-                                idempotency_key=f"{KIND_PUSH}:hold:{ctx.job.id}:{n + 1}"[:191],
-                                run_at=ctx.started_at + timedelta(minutes=HOLD_RETRY_MINUTES), priority=20))
-        raise
-
-
-def handle_tiktok(ctx: JobContext) -> dict[str, Any]:
-    return service(ctx.services).tiktok_shipped(str(ctx.payload["shop_id"]), str(ctx.payload["order_id"]))
-
-
-def handle_fbt_poll(ctx: JobContext) -> dict[str, Any]:
-    return service(ctx.services).fbt_poll()
-
-
-def handle_sla(ctx: JobContext) -> dict[str, Any]:
-    return service(ctx.services).sla_scan()
-
-
-def handle_fbt_stock(ctx: JobContext) -> dict[str, Any]:
-    return service(ctx.services).fbt_stock(str(ctx.payload.get("shop_id") or "") or None)
-
-
-def _alerter(container: Any) -> Alerter:
-    """The container's ``bridge.alerts.Alerter`` (made and kept there on first use)."""
-    got: Alerter
-    try:
-        got = container.get("alerter")
-    except KeyError:
-        got = Alerter(container.store.engine, container.settings, clock=container.clock)
-        container.set("alerter", got)
-    return got
-
-
-def register(registry: Registry, container: Any) -> None:
-    registry.handler(KIND_PUSH, handle_push)
-    registry.handler(KIND_TIKTOK, handle_tiktok)
-    registry.handler(KIND_FBT_POLL, handle_fbt_poll)
-    registry.handler(KIND_SLA, handle_sla)
-    registry.handler(KIND_FBT_STOCK, handle_fbt_stock)
-    for topic in NETSUITE_TOPICS:
-        registry.router("netsuite", topic, route_netsuite)
-    registry.router("tiktok", "4", route_package)
-    registry.router("tiktok", "24", route_fbt_inventory)
-    registry.schedule(Schedule(name=KIND_FBT_POLL, kind=KIND_FBT_POLL, every_seconds=FBT_POLL_SECONDS))
-    registry.schedule(Schedule(name=KIND_SLA, kind=KIND_SLA, every_seconds=SLA_SECONDS))
-    registry.schedule(Schedule(name=KIND_FBT_STOCK, kind=KIND_FBT_STOCK, cron="30 4 * * *"))
-
-    def build(c: Any) -> FulfillmentSync:
-        return FulfillmentSync(store=c.store, shipments=fulfillment_store(c), tiktok=c.get("tiktok.shipping"),
-                               netsuite=c.get("netsuite.fulfillment"), specs=c.get("specs"), clock=c.clock,
-                               alerter=_alerter(c))
-
-    container.provide(FLOW, build)
-
-
 __all__ = [
     "KIND_FBT_POLL",
     "KIND_FBT_STOCK",
@@ -932,10 +870,7 @@ __all__ = [
     "KIND_TIKTOK",
     "FulfillmentSync",
     "order_key",
-    "register",
     "route_netsuite",
     "route_package",
-    "service",
     "shipped_on_tiktok",
-    "unshipped",
 ]

@@ -31,7 +31,6 @@ from typing import Any, Literal
 
 from bridge.clock import Clock
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
-from bridge.flows.inventory_ports import NetSuiteInventory, ProductInfo, Refusal, TikTokInventory
 from bridge.mapping.catalog import MatchResult, MatchRow, NsItem, TtSku, match_skus
 from bridge.mapping.catalog_spec import CatalogSpec, MatchSpec
 from bridge.mapping.inventory import (
@@ -50,14 +49,16 @@ from bridge.mapping.inventory import (
 from bridge.mapping.inventory_buffer import BufferBounds, BufferDecision, FreeStock, dynamic_buffer
 from bridge.mapping.inventory_spec import TIKTOK_MIN_QUANTITY, InventorySpec, ResolvedRule
 from bridge.mapping.locations_spec import LocationsSpec
-from bridge.mapping.specs import SpecError, SpecSet
+from bridge.mapping.specs import SpecError
+from bridge.ports.jobs import InboundEvent, JobContext
+from bridge.ports.netsuite import NetSuiteInventory
+from bridge.ports.specs import Specs
+from bridge.ports.tiktok import ProductInfo, Refusal, TikTokInventory
 from bridge.priority import urgent
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Shop
 from bridge.store.tables_inventory import InventoryStore, Place, SkuRow
-from bridge.worker.registry import InboundEvent, Registry, Schedule
-from bridge.worker.runner import JobContext
 
 log = logging.getLogger("bridge.flows.inventory")
 
@@ -177,7 +178,7 @@ class InventorySync:
     inv: InventoryStore
     tiktok: TikTokInventory
     netsuite: NetSuiteInventory
-    specs: SpecSet
+    specs: Specs
     clock: Clock
 
     # -- specs ----------------------------------------------------------------------------------
@@ -678,6 +679,127 @@ class InventorySync:
     def all_products(self, shop_id: str) -> list[str]:
         return self.inv.products(shop_id)
 
+    # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
+
+    def handle_changes(self, ctx: JobContext) -> dict[str, Any]:
+        p = ctx.payload
+        return self.on_items_changed([str(i) for i in p.get("item_ids") or []],
+                                                       f"netsuite {p.get('topic', '')}".strip())
+
+    def handle_push(self, ctx: JobContext) -> dict[str, Any]:
+        p = ctx.payload
+        modes: dict[str, Mode] = {"delta": "delta", "force": "force", "check": "check"}
+        since = datetime.fromisoformat(str(p["since"])) if p.get("since") else None
+        result = self.push_product(str(p["shop_id"]), str(p["product_id"]),
+                                                    mode=modes.get(str(p.get("mode")), "delta"),
+                                                    reason=str(p.get("reason") or ""), since=since)
+        return result.as_dict()
+
+    def handle_recheck(self, ctx: JobContext) -> dict[str, Any]:
+        """A raised dynamic buffer's recheck: push the product again (the buffer falls with the velocity)."""
+        shop_id = str(ctx.payload["shop_id"])
+        return {"jobs": self.coalesce(shop_id, [str(ctx.payload["product_id"])], "dynamic buffer recheck",
+                                     observe=False)}
+
+    def handle_index(self, ctx: JobContext) -> dict[str, Any]:
+        shop = self._shop(str(ctx.payload["shop_id"]))
+        pid = str(ctx.payload["product_id"])
+        rows = self.index_product(shop, pid)
+        jobs = self.coalesce(shop.id, [pid], str(ctx.payload.get("reason") or "product changed")) if rows else 0
+        return {"skus": len(rows), "matched": sum(1 for r in rows if r.item_id), "jobs": jobs}
+
+    def handle_full(self, ctx: JobContext) -> dict[str, Any]:
+        """Nightly: refresh the SKU index and warehouses, then re-assert every product (zeros too)."""
+        bucket = str(ctx.payload.get("bucket") or self.clock.now().strftime("%Y%m%d"))
+        try:
+            self.pull_places()
+        except Exception:
+            log.exception("pulling locations and warehouses failed; the links pulled before are used")
+        enqueued = 0
+        items: list[NsItem] | None = None
+        for shop in self.store.shops.list(status="active"):
+            if not shop.flow_enabled(FLOW):
+                continue
+            ctx.check_lease()
+            if items is None:
+                items = list(self.netsuite.items())
+            self.refresh(shop, items=items)
+            specs = [JobSpec(kind=KIND_PUSH, key=product_key(shop.id, pid),
+                             payload={"shop_id": shop.id, "product_id": pid, "mode": "force", "reason": "nightly"},
+                             idempotency_key=f"{KIND_PUSH}:full:{shop.id}:{pid}:{bucket}", priority=110)
+                     for pid in self.all_products(shop.id)]
+            for i in range(0, len(specs), 500):
+                enqueued += sum(1 for r in self.store.queue.enqueue_many(specs[i:i + 500]) if r.created)
+        return {"enqueued": enqueued}
+
+    def handle_refresh(self, ctx: JobContext) -> dict[str, Any]:
+        shop_id = str(ctx.payload.get("shop_id") or "")
+        shops = [s for s in self.store.shops.list(status="active") if not shop_id or s.id == shop_id]
+        out: dict[str, Any] = {}
+        for shop in shops:
+            out[shop.id] = self.refresh(shop).counts()
+        return out
+
+    def on_order_seen(self, shop_id: str, skus: Iterable[str]) -> int:
+        """The orders flow recorded (or released) TikTok units for these seller SKUs: recheck their
+        products once the coalescing window closes. Cheap (one index read, a few enqueues); never
+        raises into the caller."""
+        try:
+            products = self.inv.products_for_seller_skus(shop_id, skus)
+            return self.coalesce(shop_id, products, "tiktok order") if products else 0
+        except Exception:
+            log.exception("inventory recheck after a TikTok order could not be queued", extra={"shop_id": shop_id})
+            return 0
+
+    def first_sync(self, reason: str) -> dict[str, int]:
+        """What a merchant does when setting up (`ttns locations pull`, `ttns skus match`, `ttns inventory
+        push --all`), in this process: pull locations and warehouses, match SKUs, push every product once."""
+        places = self.pull_places()
+        matched = pushed = 0
+        for shop in self.store.shops.list(status="active"):
+            matched += self.refresh(shop).counts().get("matched", 0)
+            for pid in self.all_products(shop.id):
+                if self.push_product(shop.id, pid, mode="force", reason=reason).action == "sent":
+                    pushed += 1
+        return {"locations": int(places["locations"]), "warehouses": int(places["warehouses"]), "matched": matched,
+                "pushed": pushed}
+
+    def drift(self, *, limit: int = 200, offset: int = 0, only_drift: bool = True) -> list[dict[str, Any]]:
+        """TikTok's stock against what the bridge would show now, per SKU and merchant warehouse (for
+        the drift monitor and the console). Reads in batches: NetSuite once per shop, TikTok per 100
+        products. Rows: shop_id, sku, sku_id, product_id, warehouse_id, tiktok, sellable, diff, detail, at."""
+        now = self.clock.now()
+        out: list[dict[str, Any]] = []
+        for shop in self.store.shops.list(status="active"):
+            if not shop.flow_enabled(FLOW):
+                continue
+            rows = [r for r in self.inv.shop_skus(shop.id) if r.product_status in ("", "ACTIVATE")]
+            if not rows:
+                continue
+            by_product: dict[str, list[SkuRow]] = {}
+            for r in rows:
+                by_product.setdefault(r.product_id, []).append(r)
+            inputs = self.inputs(shop, "", rows)  # one batch of reads for the whole shop
+            products = sorted(by_product)
+            actual: dict[str, dict[str, Any]] = {}
+            for i in range(0, len(products), 100):
+                actual.update(self.tiktok.stock(shop.id, products[i:i + 100]))
+            committed = {(s, w): st.committed for s, per in actual.items() for w, st in per.items()}
+            plan = replace(inputs, product_id="*").plan(committed)
+            for line in plan.lines:
+                st = actual.get(line.sku_id, {}).get(line.warehouse_id)
+                if st is None or line.sku_id not in plan.quantities:
+                    continue
+                sellable = plan.quantities[line.sku_id][line.warehouse_id]
+                diff = int(st.available) - sellable
+                if only_drift and diff == 0:
+                    continue
+                pid = next((r.product_id for r in rows if r.sku_id == line.sku_id), "")
+                out.append({"shop_id": shop.id, "sku": line.seller_sku, "sku_id": line.sku_id, "product_id": pid,
+                            "warehouse_id": line.warehouse_id, "tiktok": int(st.available), "sellable": sellable,
+                            "diff": diff, "detail": line.explain(), "at": now})
+        return out[offset:offset + limit]
+
 
 @dataclass
 class PlanInputs:
@@ -753,176 +875,6 @@ def _rows(shop_id: str, products: Sequence[ProductInfo], result: MatchResult, ot
 # --- entry points -----------------------------------------------------------------------------------
 
 
-def service(container: Any) -> InventorySync:
-    svc: InventorySync = container.get(FLOW)
-    return svc
-
-
-def on_order_seen(container: Any, shop_id: str, skus: Iterable[str]) -> int:
-    """The orders flow recorded (or released) TikTok units for these seller SKUs: recheck their
-    products once the coalescing window closes. Cheap (one index read, a few enqueues); never
-    raises into the caller."""
-    try:
-        svc = service(container)
-        products = svc.inv.products_for_seller_skus(shop_id, skus)
-        return svc.coalesce(shop_id, products, "tiktok order") if products else 0
-    except Exception:
-        log.exception("inventory recheck after a TikTok order could not be queued", extra={"shop_id": shop_id})
-        return 0
-
-
-def first_sync(container: Any, reason: str) -> dict[str, int]:
-    """What a merchant does when setting up (`ttns locations pull`, `ttns skus match`, `ttns inventory
-    push --all`), in this process: pull locations and warehouses, match SKUs, push every product once."""
-    svc = service(container)
-    places = svc.pull_places()
-    matched = pushed = 0
-    for shop in svc.store.shops.list(status="active"):
-        matched += svc.refresh(shop).counts().get("matched", 0)
-        for pid in svc.all_products(shop.id):
-            if svc.push_product(shop.id, pid, mode="force", reason=reason).action == "sent":
-                pushed += 1
-    return {"locations": int(places["locations"]), "warehouses": int(places["warehouses"]), "matched": matched,
-            "pushed": pushed}
-
-
-def drift(container: Any, *, limit: int = 200, offset: int = 0, only_drift: bool = True) -> list[dict[str, Any]]:
-    """TikTok's stock against what the bridge would show now, per SKU and merchant warehouse (for
-    the drift monitor and the console). Reads in batches: NetSuite once per shop, TikTok per 100
-    products. Rows: shop_id, sku, sku_id, product_id, warehouse_id, tiktok, sellable, diff, detail, at."""
-    svc = service(container)
-    now = svc.clock.now()
-    out: list[dict[str, Any]] = []
-    for shop in svc.store.shops.list(status="active"):
-        if not shop.flow_enabled(FLOW):
-            continue
-        rows = [r for r in svc.inv.shop_skus(shop.id) if r.product_status in ("", "ACTIVATE")]
-        if not rows:
-            continue
-        by_product: dict[str, list[SkuRow]] = {}
-        for r in rows:
-            by_product.setdefault(r.product_id, []).append(r)
-        inputs = svc.inputs(shop, "", rows)  # one batch of reads for the whole shop
-        products = sorted(by_product)
-        actual: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(products), 100):
-            actual.update(svc.tiktok.stock(shop.id, products[i:i + 100]))
-        committed = {(s, w): st.committed for s, per in actual.items() for w, st in per.items()}
-        plan = replace(inputs, product_id="*").plan(committed)
-        for line in plan.lines:
-            st = actual.get(line.sku_id, {}).get(line.warehouse_id)
-            if st is None or line.sku_id not in plan.quantities:
-                continue
-            sellable = plan.quantities[line.sku_id][line.warehouse_id]
-            diff = int(st.available) - sellable
-            if only_drift and diff == 0:
-                continue
-            pid = next((r.product_id for r in rows if r.sku_id == line.sku_id), "")
-            out.append({"shop_id": shop.id, "sku": line.seller_sku, "sku_id": line.sku_id, "product_id": pid,
-                        "warehouse_id": line.warehouse_id, "tiktok": int(st.available), "sellable": sellable,
-                        "diff": diff, "detail": line.explain(), "at": now})
-    return out[offset:offset + limit]
-
-
-def handle_changes(ctx: JobContext) -> dict[str, Any]:
-    p = ctx.payload
-    return service(ctx.services).on_items_changed([str(i) for i in p.get("item_ids") or []],
-                                                   f"netsuite {p.get('topic', '')}".strip())
-
-
-def handle_push(ctx: JobContext) -> dict[str, Any]:
-    p = ctx.payload
-    modes: dict[str, Mode] = {"delta": "delta", "force": "force", "check": "check"}
-    since = datetime.fromisoformat(str(p["since"])) if p.get("since") else None
-    result = service(ctx.services).push_product(str(p["shop_id"]), str(p["product_id"]),
-                                                mode=modes.get(str(p.get("mode")), "delta"),
-                                                reason=str(p.get("reason") or ""), since=since)
-    return result.as_dict()
-
-
-def handle_recheck(ctx: JobContext) -> dict[str, Any]:
-    """A raised dynamic buffer's recheck: push the product again (the buffer falls with the velocity)."""
-    svc = service(ctx.services)
-    shop_id = str(ctx.payload["shop_id"])
-    return {"jobs": svc.coalesce(shop_id, [str(ctx.payload["product_id"])], "dynamic buffer recheck",
-                                 observe=False)}
-
-
-def handle_index(ctx: JobContext) -> dict[str, Any]:
-    svc = service(ctx.services)
-    shop = svc._shop(str(ctx.payload["shop_id"]))
-    pid = str(ctx.payload["product_id"])
-    rows = svc.index_product(shop, pid)
-    jobs = svc.coalesce(shop.id, [pid], str(ctx.payload.get("reason") or "product changed")) if rows else 0
-    return {"skus": len(rows), "matched": sum(1 for r in rows if r.item_id), "jobs": jobs}
-
-
-def handle_full(ctx: JobContext) -> dict[str, Any]:
-    """Nightly: refresh the SKU index and warehouses, then re-assert every product (zeros too)."""
-    svc = service(ctx.services)
-    bucket = str(ctx.payload.get("bucket") or svc.clock.now().strftime("%Y%m%d"))
-    try:
-        svc.pull_places()
-    except Exception:
-        log.exception("pulling locations and warehouses failed; the links pulled before are used")
-    enqueued = 0
-    items: list[NsItem] | None = None
-    for shop in svc.store.shops.list(status="active"):
-        if not shop.flow_enabled(FLOW):
-            continue
-        ctx.check_lease()
-        if items is None:
-            items = list(svc.netsuite.items())
-        svc.refresh(shop, items=items)
-        specs = [JobSpec(kind=KIND_PUSH, key=product_key(shop.id, pid),
-                         payload={"shop_id": shop.id, "product_id": pid, "mode": "force", "reason": "nightly"},
-                         idempotency_key=f"{KIND_PUSH}:full:{shop.id}:{pid}:{bucket}", priority=110)
-                 for pid in svc.all_products(shop.id)]
-        for i in range(0, len(specs), 500):
-            enqueued += sum(1 for r in svc.store.queue.enqueue_many(specs[i:i + 500]) if r.created)
-    return {"enqueued": enqueued}
-
-
-def handle_refresh(ctx: JobContext) -> dict[str, Any]:
-    svc = service(ctx.services)
-    shop_id = str(ctx.payload.get("shop_id") or "")
-    shops = [s for s in svc.store.shops.list(status="active") if not shop_id or s.id == shop_id]
-    out: dict[str, Any] = {}
-    for shop in shops:
-        out[shop.id] = svc.refresh(shop).counts()
-    return out
-
-
-def register(registry: Registry, container: Any) -> None:
-    registry.handler(KIND_CHANGES, handle_changes, express=True)
-    registry.handler(KIND_PUSH, handle_push, express=True)
-    registry.handler(KIND_FULL, handle_full)
-    registry.handler(KIND_REFRESH, handle_refresh)
-    registry.handler(KIND_INDEX, handle_index)
-    registry.handler(KIND_RECHECK, handle_recheck, express=True)
-    for topic in NETSUITE_TOPICS:
-        registry.router("netsuite", topic, route_netsuite)
-    registry.router("tiktok", "27", route_tiktok_stock)
-    for topic in PRODUCT_TOPICS:
-        registry.router("tiktok", topic, route_tiktok_product)
-    cron = container.settings.inventory_full_push_cron
-    registry.schedule(Schedule(name="inventory.full", kind=KIND_FULL, cron=cron))
-
-    def build(c: Any) -> InventorySync:
-        return InventorySync(store=c.store, inv=inventory_store(c), tiktok=c.get("tiktok.inventory"),
-                             netsuite=c.get("netsuite.inventory"), specs=c.get("specs"), clock=c.clock)
-
-    container.provide(FLOW, build)
-
-
-def inventory_store(container: Any) -> InventoryStore:
-    """The container's ``InventoryStore`` (one per container, on the store's engine)."""
-    if not container.has("inventory.store"):
-        container.provide("inventory.store", lambda c: InventoryStore(c.store.engine, c.clock))
-    store: InventoryStore = container.get("inventory.store")
-    return store
-
-
 __all__ = [
     "KIND_CHANGES",
     "KIND_FULL",
@@ -932,12 +884,8 @@ __all__ = [
     "KIND_REFRESH",
     "InventorySync",
     "PushResult",
-    "drift",
-    "on_order_seen",
     "product_key",
-    "register",
     "route_netsuite",
     "route_tiktok_product",
     "route_tiktok_stock",
-    "service",
 ]

@@ -1,7 +1,7 @@
 """`ttns ledger audit`: the general ledger is the judge (DESIGN.md guarantee 5).
 
 Reads TikTok's statements and payouts from TikTok's finance API (through the settlement port, never
-the bridge's own store) and NetSuite's GL through SuiteQL (``bridge.adapters.ledger_audit``), then
+the bridge's own store) and NetSuite's GL through SuiteQL (``bridge.netsuite.adapters.ledger_audit``), then
 compares them with the pure ``bridge.mapping.ledger_audit.audit``. The flow only gathers inputs and
 turns findings into finance exceptions:
 
@@ -27,6 +27,7 @@ from typing import Any
 
 from bridge.clock import Clock
 from bridge.domain.finance import ZERO, Statement
+from bridge.flows.settlement import SettlementService
 from bridge.logs import correlation_id
 from bridge.mapping.accounting import DEFAULT_ZONE, posting_date
 from bridge.mapping.ledger_audit import (
@@ -46,9 +47,10 @@ from bridge.mapping.settlement import (
     statement_date,
 )
 from bridge.mapping.settlement_spec import SettlementSettings
+from bridge.ports.jobs import JobContext
+from bridge.ports.netsuite import NetSuiteGl
+from bridge.ports.tiktok import TikTokFinance
 from bridge.store import Store
-from bridge.worker.registry import Registry, Schedule
-from bridge.worker.runner import JobContext
 
 log = logging.getLogger("bridge.flows.ledger_audit")
 
@@ -76,10 +78,11 @@ def entity(subject: str, shop_id: str) -> str:
 @dataclass
 class LedgerAuditService:
     store: Store
-    tiktok: Any  # bridge.flows.settlement_ports.TikTokFinance
-    gl: Any  # bridge.adapters.ledger_audit.NetSuiteGlReader
-    settlement: Any  # bridge.flows.settlement.SettlementService (settings with resolved references)
+    tiktok: TikTokFinance
+    gl: NetSuiteGl
+    settlement: SettlementService  # its settings, with resolved references, and its zones
     clock: Clock
+    lookback_days: int = 7  # TTNS_SETTLEMENT_LOOKBACK_DAYS
 
     # -- inputs ------------------------------------------------------------------------------------
     def tiktok_figures(self, shop_id: str, since: datetime, until: datetime, settings: SettlementSettings,
@@ -221,6 +224,45 @@ class LedgerAuditService:
                                                                    default=str)[:200_000])
         return {"raised": len(by_subject), "resolved": resolved}
 
+    # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
+
+    def verdict(self, kind: str, shop_id: str, ident: str) -> dict[str, Any] | None:
+        """The last audit's verdict on one statement or payout (None when never audited)."""
+        raw = self.store.cursors.get(f"{CURSOR}:{kind}:{shop_id}:{ident}")
+        if not raw:
+            return None
+        out: dict[str, Any] = json.loads(raw)
+        return out
+
+    def latest(self) -> list[dict[str, Any]]:
+        """The last audit's summary of every active shop that has been audited (for the monitor)."""
+        out = []
+        for shop in self.store.shops.list(status="active"):
+            raw = self.store.cursors.get(f"{CURSOR}:shop:{shop.id}")
+            if raw:
+                out.append(json.loads(raw))
+        return out
+
+    def audit_shops(self, since: datetime, until: datetime, shop_ids: Sequence[str] = (), *,
+                    surface: bool = True, progress: Callable[[str], Progress] | None = None) -> list[AuditReport]:
+        shops = [s for s in self.store.shops.list(status="active")
+                 if (not shop_ids or s.id in shop_ids) and s.flow_enabled("settlement")]
+        out = []
+        for shop in shops:
+            rep = self.run(shop.id, since, until, progress(shop.id) if progress else None)
+            if surface:
+                self.surface(rep)
+            out.append(rep)
+        return out
+
+    def handle_audit(self, ctx: JobContext) -> dict[str, Any]:
+        now = self.clock.now()
+        days = int(ctx.payload.get("lookback_days") or self.lookback_days)
+        until = datetime(now.year, now.month, now.day, tzinfo=UTC)
+        reports = self.audit_shops(until - timedelta(days=days), until)
+        return {"shops": len(reports), "findings": sum(len(r.findings) for r in reports),
+                "difference": str(sum((r.difference for r in reports), ZERO))}
+
 
 FIX_HINTS = {
     "MISSING_POSTING": "TikTok reports this statement or payout but NetSuite's GL has no document for it. Run "
@@ -248,63 +290,4 @@ def _figures(s: SubjectAudit) -> list[dict[str, str]]:
              "difference": str(r.difference)} for r in s.figures]
 
 
-def verdict(container: Any, kind: str, shop_id: str, ident: str) -> dict[str, Any] | None:
-    """The last audit's verdict on one statement or payout (None when never audited)."""
-    raw = container.store.cursors.get(f"{CURSOR}:{kind}:{shop_id}:{ident}")
-    if not raw:
-        return None
-    out: dict[str, Any] = json.loads(raw)
-    return out
-
-
-def latest(container: Any) -> list[dict[str, Any]]:
-    """The last audit's summary of every active shop that has been audited (for the monitor)."""
-    out = []
-    for shop in container.store.shops.list(status="active"):
-        raw = container.store.cursors.get(f"{CURSOR}:shop:{shop.id}")
-        if raw:
-            out.append(json.loads(raw))
-    return out
-
-
-def service(container: Any) -> LedgerAuditService:
-    svc: LedgerAuditService = container.get("ledger.audit")
-    return svc
-
-
-def audit_shops(container: Any, since: datetime, until: datetime, shop_ids: Sequence[str] = (), *,
-                surface: bool = True, progress: Callable[[str], Progress] | None = None) -> list[AuditReport]:
-    svc = service(container)
-    shops = [s for s in container.store.shops.list(status="active")
-             if (not shop_ids or s.id in shop_ids) and s.flow_enabled("settlement")]
-    out = []
-    for shop in shops:
-        rep = svc.run(shop.id, since, until, progress(shop.id) if progress else None)
-        if surface:
-            svc.surface(rep)
-        out.append(rep)
-    return out
-
-
-def handle_audit(ctx: JobContext) -> dict[str, Any]:
-    svc = service(ctx.services)
-    now = svc.clock.now()
-    days = int(ctx.payload.get("lookback_days") or ctx.services.settings.settlement_lookback_days)
-    until = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    reports = audit_shops(ctx.services, until - timedelta(days=days), until)
-    return {"shops": len(reports), "findings": sum(len(r.findings) for r in reports),
-            "difference": str(sum((r.difference for r in reports), ZERO))}
-
-
-def register(registry: Registry, container: Any) -> None:
-    registry.handler(KIND_AUDIT, handle_audit)
-    registry.schedule(Schedule(name="ledger.audit", kind=KIND_AUDIT, cron="40 2 * * *"))
-
-    def build(c: Any) -> LedgerAuditService:
-        return LedgerAuditService(store=c.store, tiktok=c.get("tiktok.finance"), gl=c.get("netsuite.gl"),
-                                  settlement=c.get("settlement"), clock=c.clock)
-
-    container.provide("ledger.audit", build)
-
-
-__all__ = ["KIND_AUDIT", "LedgerAuditService", "Progress", "audit_shops", "latest", "register", "service", "verdict"]
+__all__ = ["KIND_AUDIT", "LedgerAuditService", "Progress"]

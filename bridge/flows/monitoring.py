@@ -8,9 +8,9 @@ monitors back to normal (``bridge.alerts``, de-duplicated). ``ttns monitor run``
 Monitors read the store first; some also need a port:
 
 * ``orders_missing``  orders the bridge is trying to sync (``orders.sync`` jobs) that have no NetSuite
-  sales order after N minutes; plus, when ``tiktok.orders`` is wired and ``ask_tiktok`` is on, orders
+  sales order after N minutes; plus, when ``ask_tiktok`` is on, orders
   TikTok lists as awaiting shipment that the bridge never heard of;
-* ``order_totals``    needs ``netsuite.monitoring`` (``NetSuiteTotals`` below): the NetSuite total of
+* ``order_totals``    needs ``bridge.ports.netsuite.NetSuiteTotals``: the NetSuite total of
   each synced sales order against TikTok's (``links.data.expected_total``);
 * ``fulfillments_unshipped``, ``inventory_drift``, ``settlement_variances``: the fulfillment,
   inventory and settlement flows' data (unavailable until those flows are set up);
@@ -27,22 +27,29 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_, select
 
 from bridge.alerts import Alert, Alerter
+from bridge.clock import Clock
 from bridge.domain.keys import order_key, parse_order_key, shop_key, sku_key
 from bridge.domain.order_memory import OrderMemory
 from bridge.errors import redact_text
-from bridge.flows import fulfillment, inventory, settlement
-from bridge.flows import ledger_audit as ledger_audit_flow
+from bridge.flows.fulfillment import FulfillmentSync
+from bridge.flows.inventory import InventorySync
+from bridge.flows.ledger_audit import LedgerAuditService
+from bridge.flows.settlement import SettlementService
 from bridge.mapping.monitoring_spec import DEFAULT, MonitorBase, MonitoringSpec
+from bridge.mapping.specs import load_spec
+from bridge.ports.jobs import JobContext
+from bridge.ports.netsuite import NetSuiteTotals
+from bridge.ports.specs import Specs
+from bridge.ports.tiktok import TikTokOrders
 from bridge.store import Store
 from bridge.store.tables import exceptions, jobs, links, shops
 from bridge.store.tables_monitoring import monitor_readings
-from bridge.worker.registry import Registry, Schedule
-from bridge.worker.runner import JobContext
 
 log = logging.getLogger("bridge.flows.monitoring")
 
@@ -52,13 +59,6 @@ MAX_SAMPLES = 20
 ORDERS_SYNC = "orders.sync"
 
 
-class NetSuiteTotals(Protocol):
-    """What ``order_totals`` needs from NetSuite (service ``netsuite.monitoring``)."""
-
-    def order_totals(self, external_ids: Sequence[str]) -> dict[str, Decimal]:
-        """The document total (transaction currency) of each sales order / cash sale by external id;
-        ids NetSuite does not know are absent."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -102,17 +102,10 @@ class Reading:
 
 @dataclass
 class MonitorContext:
-    container: Any
+    monitoring: Monitoring
     store: Store
     now: datetime
     spec: MonitoringSpec
-
-    def service(self, name: str) -> Any | None:
-        """A wired service, or None when nothing provides it (its area has not landed)."""
-        try:
-            return self.container.get(name)
-        except KeyError:
-            return None
 
 
 @dataclass(frozen=True)
@@ -175,7 +168,7 @@ def orders_missing(ctx: MonitorContext, cfg: Any) -> Measure:
                                                   f"{why}; first tried {minutes} min ago",
                                                   order_href(shop_id, order_id))
     note = ""
-    tiktok = ctx.service("tiktok.orders") if cfg.ask_tiktok else None
+    tiktok = ctx.monitoring.tiktok if cfg.ask_tiktok else None
     if tiktok is not None:
         try:
             for s in _orders_tiktok_lists(ctx, cfg, tiktok, start, cutoff, set(missing)):
@@ -191,7 +184,7 @@ def orders_missing(ctx: MonitorContext, cfg: Any) -> Measure:
     return Measure(Decimal(len(samples)), note, samples[:MAX_SAMPLES], "orders")
 
 
-def _orders_tiktok_lists(ctx: MonitorContext, cfg: Any, tiktok: Any, start: datetime, cutoff: datetime,
+def _orders_tiktok_lists(ctx: MonitorContext, cfg: Any, tiktok: TikTokOrders, start: datetime, cutoff: datetime,
                          already: set[tuple[str, str]]) -> Iterable[Sample]:
     budget = 500  # order details fetched per run, at most
     with _read(ctx.store.engine) as c:
@@ -223,9 +216,9 @@ def decimal_or_none(value: Any) -> Decimal | None:
 
 
 def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
-    reader: NetSuiteTotals | None = ctx.service("netsuite.monitoring")
+    reader = ctx.monitoring.totals
     if reader is None:
-        return Measure(None, "needs the NetSuite totals reader (service netsuite.monitoring)", unit="orders")
+        return Measure(None, "needs the NetSuite totals reader (bridge.ports.netsuite.NetSuiteTotals)", unit="orders")
     start = ctx.now - timedelta(hours=cfg.lookback_hours)
     stmt = (select(links.c.shop_id, links.c.tiktok_id, links.c.external_id, links.c.data)
             .where(links.c.kind == "order", links.c.netsuite_id.is_not(None), links.c.updated_at >= start,
@@ -276,12 +269,14 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
 # --- fulfillment, inventory, settlement (their flows' data) ----------------------------------------
 
 
+
 def fulfillments_unshipped(ctx: MonitorContext, cfg: Any) -> Measure:
-    if not wired(ctx.container, "fulfillment"):
+    flow = ctx.monitoring.fulfillment
+    if flow is None:
         return Measure(None, "fulfillment: not configured (the fulfillment flow has not been set up)",
                        unit="fulfillments")
     cutoff = ctx.now - timedelta(minutes=cfg.after_minutes)
-    rows = list(fulfillment.unshipped(ctx.container, older_than=cutoff, limit=1000))
+    rows = list(flow.unshipped(older_than=cutoff, limit=1000))
     samples = [_sample_of(r) for r in rows[:MAX_SAMPLES]]
     return Measure(Decimal(len(rows)), "", samples, "fulfillments")
 
@@ -307,35 +302,31 @@ def as_dict(obj: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(obj).items() if not k.startswith("_")} if hasattr(obj, "__dict__") else {}
 
 
-def inventory_rows(container: Any, *, limit: int = 200, offset: int = 0, only_drift: bool = True,
+def inventory_rows(monitoring: Monitoring, *, limit: int = 200, offset: int = 0, only_drift: bool = True,
                    tolerance: int = 0) -> tuple[list[dict[str, Any]], int] | None:
-    """SKUs with TikTok stock vs the computed sellable quantity: (rows, total), or None when the inventory
-    flow is not wired into this container (``bridge.flows.inventory.drift`` is the measurement).
+    """SKUs with TikTok stock vs the computed sellable quantity: (rows, total), or None when this build
+    leaves the inventory flow out (``InventorySync.drift`` is the measurement).
     Rows: shop_id, sku, tiktok, sellable, diff, detail, at."""
-    if not container.has("inventory"):
+    flow = monitoring.inventory
+    if flow is None:
         return None
-    rows = [as_dict(r) for r in inventory.drift(container, limit=limit, offset=offset, only_drift=only_drift)]
+    rows = [as_dict(r) for r in flow.drift(limit=limit, offset=offset, only_drift=only_drift)]
     return rows, len(rows) + offset
 
 
 def inventory_drift(ctx: MonitorContext, cfg: Any) -> Measure:
-    got = inventory_rows(ctx.container, limit=MAX_SAMPLES, tolerance=cfg.tolerance_units)
+    got = inventory_rows(ctx.monitoring, limit=MAX_SAMPLES, tolerance=cfg.tolerance_units)
     if got is None:
         return Measure(None, "inventory: not configured (the inventory flow has not been set up)", unit="SKUs")
     rows, total = got
     samples = [Sample(sku_key(r.get('shop_id', ''), r.get('sku', '')), f"SKU {r.get('sku', '')}",
                       f"TikTok {r.get('tiktok')}, sellable {r.get('sellable')}", "/console/inventory") for r in rows]
-    fbt = fulfillment.service(ctx.container).fbt_drift() if wired(ctx.container, "fulfillment") else []
+    fbt = ctx.monitoring.fulfillment.fbt_drift() if ctx.monitoring.fulfillment is not None else []
     fbt = [r for r in fbt if abs(int(r["difference"])) > cfg.tolerance_units]
     samples += [Sample(f"fbt:{r['shop_id']}:{r['sku']}", f"FBT SKU {r['sku']}",
                        f"TikTok FBT {r['tiktok']}, NetSuite FBT location {r['netsuite']}", "/console/inventory")
                 for r in fbt[:MAX_SAMPLES]]
     return Measure(Decimal(total + len(fbt)), "", samples, "SKUs")
-
-
-def wired(container: Any, name: str) -> bool:
-    """Whether a service is wired (provided by its area, or put in place by a test or the demo)."""
-    return bool(container.has(name) or name in getattr(container, "_lazy", {}))
 
 
 def report_row(report: Any) -> dict[str, Any]:
@@ -346,12 +337,12 @@ def report_row(report: Any) -> dict[str, Any]:
     return row
 
 
-def settlement_reports(container: Any, **kw: Any) -> list[dict[str, Any]] | None:
-    """Rows of the settlement flow's reports (``bridge.flows.settlement.list_reports``), newest first,
-    or None when the settlement flow has not been set up (module or service missing)."""
-    if not wired(container, "settlement"):
+def settlement_reports(monitoring: Monitoring, **kw: Any) -> list[dict[str, Any]] | None:
+    """Rows of the settlement flow's reports (``SettlementService.list_reports``), newest first, or None
+    when this build has no settlement flow."""
+    if monitoring.settlement is None:
         return None
-    return [report_row(r) for r in settlement.list_reports(container, **kw)]
+    return [report_row(r) for r in monitoring.settlement.list_reports(**kw)]
 
 
 VARIANCE_KEYS = ("variance", "unexplained_variance", "difference")
@@ -367,10 +358,10 @@ def report_variance(report: dict[str, Any]) -> Decimal | None:
 
 def settlement_variances(ctx: MonitorContext, cfg: Any) -> Measure:
     since = ctx.now - timedelta(days=cfg.lookback_days)
-    statements = settlement_reports(ctx.container, since=since, limit=1000)
+    statements = settlement_reports(ctx.monitoring, since=since, limit=1000)
     if statements is None:
         return Measure(None, "settlement: not configured (the settlement flow has not been set up)", unit="amount")
-    payouts = settlement_reports(ctx.container, since=since, limit=1000, kind="payment") or []
+    payouts = settlement_reports(ctx.monitoring, since=since, limit=1000, kind="payment") or []
     total = Decimal(0)
     by_currency: dict[str, Decimal] = {}
     samples: list[Sample] = []
@@ -394,9 +385,10 @@ def settlement_variances(ctx: MonitorContext, cfg: Any) -> Measure:
 
 def ledger_audit(ctx: MonitorContext, cfg: Any) -> Measure:
     """The daily ledger audit's difference (NetSuite's GL against TikTok's figures), summed over shops."""
-    if not wired(ctx.container, "ledger.audit"):
+    flow = ctx.monitoring.ledger_audit
+    if flow is None:
         return Measure(None, "ledger audit: not configured (the settlement flow has not been set up)", unit="amount")
-    results = ledger_audit_flow.latest(ctx.container)
+    results = flow.latest()
     if not results:
         return Measure(None, "the ledger audit has not run yet (daily at 02:40 UTC; now: ttns ledger audit)",
                        unit="amount")
@@ -508,74 +500,102 @@ MONITORS: dict[str, MonitorInfo] = {
 # --- evaluation ------------------------------------------------------------------------------------
 
 
-def spec_of(container: Any) -> MonitoringSpec:
-    """``monitoring.yaml`` when present and valid, else the defaults (a broken unrelated spec must not
-    switch monitoring off; ``ttns doctor`` reports it)."""
-    try:
-        specs = container.get("specs")
-        got: MonitoringSpec = specs.get("monitoring", MonitoringSpec)
-        return got
-    except Exception as exc:
-        log.info("monitoring.yaml not loaded (%s); using the defaults", type(exc).__name__)
-        return DEFAULT
+@dataclass
+class Monitoring:
+    """The monitors of one deployment: what they read (the store, the ports, the flows they measure; a
+    flow left out is reported "not configured") and where alerts go."""
 
+    store: Store
+    specs: Specs
+    clock: Clock
+    alerter: Alerter
+    tiktok: TikTokOrders | None = None
+    totals: NetSuiteTotals | None = None
+    fulfillment: FulfillmentSync | None = None
+    inventory: InventorySync | None = None
+    settlement: SettlementService | None = None
+    ledger_audit: LedgerAuditService | None = None
 
-def alerter_of(container: Any, spec: MonitoringSpec) -> Alerter:
-    try:
-        alerter: Alerter = container.get("alerter")
-    except KeyError:
-        alerter = Alerter(container.store.engine, container.settings, clock=container.clock)
-        container.set("alerter", alerter)
-    alerter.renotify = timedelta(minutes=spec.alerts.renotify_minutes)
-    alerter.notify_resolved = spec.alerts.notify_resolved
-    alerter.min_severity = spec.alerts.min_severity
-    return alerter
-
-
-def measure(container: Any, spec: MonitoringSpec | None = None, *, only: Sequence[str] = ()) -> list[Reading]:
-    """Evaluate the monitors (all enabled ones, or ``only``) without storing or alerting."""
-    spec = spec or spec_of(container)
-    ctx = MonitorContext(container, container.store, container.clock.now(), spec)
-    out: list[Reading] = []
-    for name, info in MONITORS.items():
-        if only and name not in only:
-            continue
-        cfg: MonitorBase = getattr(spec.monitors, name)
-        if not cfg.enabled:
-            out.append(Reading(name, info.title, "disabled", None, cfg.threshold, info.unit, cfg.severity,
-                               "switched off in monitoring.yaml", [], info.path, ctx.now))
-            continue
+    def spec(self) -> MonitoringSpec:
+        """``monitoring.yaml`` when present and valid, else the defaults (a broken unrelated spec must not
+        switch monitoring off; ``ttns doctor`` reports it)."""
         try:
-            m = info.fn(ctx, cfg)
+            return self.specs.get("monitoring", MonitoringSpec)
         except Exception as exc:
-            log.exception("monitor %s failed", name)
-            out.append(Reading(name, info.title, "error", None, cfg.threshold, info.unit, cfg.severity,
-                               f"the monitor failed: {type(exc).__name__}: {redact_text(str(exc), 300)}", [],
-                               info.path, ctx.now))
-            continue
-        status = "unavailable" if m.value is None else "alert" if m.value > cfg.threshold else "ok"
-        note = m.note or info.describe(cfg)
-        out.append(Reading(name, info.title, status, m.value, cfg.threshold, m.unit or info.unit, cfg.severity,
-                           note, m.samples, info.path, ctx.now))
-    return out
+            log.info("monitoring.yaml not loaded (%s); using the defaults", type(exc).__name__)
+            return DEFAULT
+
+    def configured_alerter(self, spec: MonitoringSpec) -> Alerter:
+        """The alerter with ``monitoring.yaml``'s alert settings applied."""
+        alerter = self.alerter
+        alerter.renotify = timedelta(minutes=spec.alerts.renotify_minutes)
+        alerter.notify_resolved = spec.alerts.notify_resolved
+        alerter.min_severity = spec.alerts.min_severity
+        return alerter
+
+    def measure(self, spec: MonitoringSpec | None = None, *, only: Sequence[str] = ()) -> list[Reading]:
+        """Evaluate the monitors (all enabled ones, or ``only``) without storing or alerting."""
+        spec = spec or self.spec()
+        ctx = MonitorContext(self, self.store, self.clock.now(), spec)
+        out: list[Reading] = []
+        for name, info in MONITORS.items():
+            if only and name not in only:
+                continue
+            cfg: MonitorBase = getattr(spec.monitors, name)
+            if not cfg.enabled:
+                out.append(Reading(name, info.title, "disabled", None, cfg.threshold, info.unit, cfg.severity,
+                                   "switched off in monitoring.yaml", [], info.path, ctx.now))
+                continue
+            try:
+                m = info.fn(ctx, cfg)
+            except Exception as exc:
+                log.exception("monitor %s failed", name)
+                out.append(Reading(name, info.title, "error", None, cfg.threshold, info.unit, cfg.severity,
+                                   f"the monitor failed: {type(exc).__name__}: {redact_text(str(exc), 300)}", [],
+                                   info.path, ctx.now))
+                continue
+            status = "unavailable" if m.value is None else "alert" if m.value > cfg.threshold else "ok"
+            note = m.note or info.describe(cfg)
+            out.append(Reading(name, info.title, status, m.value, cfg.threshold, m.unit or info.unit, cfg.severity,
+                               note, m.samples, info.path, ctx.now))
+        return out
+
+    def evaluate(self, *, alert: bool = True, only: Sequence[str] = ()) -> list[Reading]:
+        """Measure, store the readings, and fire / clear alerts. What the scheduled job runs."""
+        spec = self.spec()
+        readings = self.measure(spec, only=only)
+        record_readings(self.store, readings)
+        prune_readings(self.store, self.clock.now() - timedelta(days=spec.keep_days))
+        if alert:
+            alerter = self.configured_alerter(spec)
+            for r in readings:
+                key = ALERT_PREFIX + r.monitor
+                if r.status == "alert":
+                    alerter.fire(alert_for(r, spec))
+                elif r.status in ("ok", "disabled"):
+                    alerter.clear(key)
+        return readings
+
+    def handle_run(self, ctx: JobContext) -> dict[str, Any]:
+        """``monitoring.run``: evaluate every monitor (or the ``only`` ones: a re-run from the console),
+        store the readings, alert."""
+        only = [str(m) for m in (ctx.payload or {}).get("only") or [] if str(m) in MONITORS]
+        readings = self.evaluate(only=only)
+        return {r.monitor: {"status": r.status, "value": None if r.value is None else str(r.value)}
+                for r in readings}
 
 
-def evaluate(container: Any, *, alert: bool = True, only: Sequence[str] = ()) -> list[Reading]:
-    """Measure, store the readings, and fire / clear alerts. What the scheduled job runs."""
-    spec = spec_of(container)
-    readings = measure(container, spec, only=only)
-    store: Store = container.store
-    record_readings(store, readings)
-    prune_readings(store, container.clock.now() - timedelta(days=spec.keep_days))
-    if alert:
-        alerter = alerter_of(container, spec)
-        for r in readings:
-            key = ALERT_PREFIX + r.monitor
-            if r.status == "alert":
-                alerter.fire(alert_for(r, spec))
-            elif r.status in ("ok", "disabled"):
-                alerter.clear(key)
-    return readings
+def run_every(specs_dir: Path) -> int:
+    """The interval of ``monitoring.run`` (the one setting read at start-up; a bad file falls back to the
+    default)."""
+    every = DEFAULT.every_seconds
+    try:
+        path = specs_dir / "monitoring.yaml"
+        if path.exists():
+            every = load_spec(path, MonitoringSpec).every_seconds
+    except Exception:
+        log.warning("monitoring.yaml could not be read at start-up; monitors run every %s s", every)
+    return every
 
 
 def alert_for(r: Reading, spec: MonitoringSpec) -> Alert:
@@ -666,30 +686,6 @@ def _stored(r: Any) -> StoredReading:
                          str(r["note"]), list(r["samples"] or []))
 
 
-# --- jobs --------------------------------------------------------------------------------------------
-
-
-def handle_run(ctx: JobContext) -> dict[str, Any]:
-    only = [str(m) for m in (ctx.payload or {}).get("only") or [] if str(m) in MONITORS]  # re-run one from the console
-    readings = evaluate(ctx.services, only=only)
-    return {r.monitor: {"status": r.status, "value": None if r.value is None else str(r.value)} for r in readings}
-
-
-def register(registry: Registry, container: Any) -> None:
-    registry.handler(KIND_RUN, handle_run)
-    every = DEFAULT.every_seconds
-    try:  # the interval is the one setting read at start-up; a bad file falls back to the default
-        from bridge.mapping.monitoring_spec import MonitoringSpec as _Spec
-        from bridge.mapping.specs import load_spec
-
-        path = container.settings.specs_dir / "monitoring.yaml"
-        if path.exists():
-            every = load_spec(path, _Spec).every_seconds
-    except Exception:
-        log.warning("monitoring.yaml could not be read at start-up; monitors run every %s s", every)
-    registry.schedule(Schedule(name="monitoring.run", kind=KIND_RUN, every_seconds=every, key="monitoring"))
-
-
 def _read(engine: Engine) -> Connection:
     """A connection for reads (on SQLite it does not take the write lock)."""
     return engine.connect().execution_options(sqlite_read_only=True)
@@ -700,7 +696,7 @@ __all__ = [
     "MONITORS",
     "Measure",
     "MonitorContext",
-    "NetSuiteTotals",
+    "Monitoring",
     "Reading",
     "Sample",
     "StoredReading",
@@ -708,14 +704,11 @@ __all__ = [
     "as_dict",
     "decimal_or_none",
     "entity_href",
-    "evaluate",
     "history",
     "inventory_rows",
     "latest_readings",
-    "measure",
-    "register",
     "report_row",
     "report_variance",
+    "run_every",
     "settlement_reports",
-    "wired",
 ]

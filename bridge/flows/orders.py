@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.clock import Clock
 from bridge.domain.keys import order_key, order_key_prefix
@@ -31,9 +29,7 @@ from bridge.errors import (
     SkippableError,
     netsuite_order_error,
 )
-from bridge.flows import inventory
 from bridge.flows.accounting import policy_for
-from bridge.flows.ports import NetSuiteLookup, NetSuiteOrders, OrderWrite, TikTokOrders, WriteResult
 from bridge.mapping.accounting import posting_date
 from bridge.mapping.catalog_spec import CatalogSpec
 from bridge.mapping.order_summary import order_summary
@@ -42,13 +38,18 @@ from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, wi
 from bridge.mapping.ownership import Merge, snapshot
 from bridge.mapping.ownership import merge as merge_owned
 from bridge.mapping.skus import MatchSpec
-from bridge.mapping.specs import SpecError, SpecSet
+from bridge.mapping.specs import SpecError
 from bridge.mapping.wire import jsonable
+from bridge.ports.jobs import InboundEvent, JobContext
+from bridge.ports.netsuite import NetSuiteLookup, NetSuiteOrders, OrderBatchWriter, OrderWrite, WriteResult
+from bridge.ports.specs import Specs
+from bridge.ports.tiktok import TikTokOrders
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link
-from bridge.worker.registry import InboundEvent, Registry, Schedule
-from bridge.worker.runner import JobContext
+
+if TYPE_CHECKING:
+    from bridge.flows.cancellations import CancellationSync
 
 log = logging.getLogger("bridge.flows.orders")
 
@@ -155,74 +156,6 @@ class OrderReader:
 # --- writing orders ------------------------------------------------------------------------------
 
 
-class BatchWriter:
-    """Group commit for the batch RESTlet: concurrent jobs hand in their order and wait; a batch
-    goes out when it is full or has waited ``linger`` seconds. One NetSuite call, many orders."""
-
-    def __init__(self, netsuite: NetSuiteOrders, max_batch: int = 25, linger: float = 0.05) -> None:
-        self.netsuite = netsuite
-        self.max_batch = max_batch
-        self.linger = linger
-        self._lock = threading.Condition()
-        self._pending: list[tuple[OrderWrite, Future[WriteResult]]] = []
-        self._oldest = 0.0
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="ttns-batch-writer", daemon=True)
-        self._thread.start()
-        self.batches = 0
-
-    def write(self, w: OrderWrite, timeout: float = 300) -> WriteResult:
-        fut: Future[WriteResult] = Future()
-        with self._lock:
-            if not self._pending:
-                self._oldest = time.monotonic()
-            self._pending.append((w, fut))
-            self._lock.notify()
-        return fut.result(timeout=timeout)
-
-    def _take(self) -> list[tuple[OrderWrite, Future[WriteResult]]]:
-        with self._lock:
-            while not self._closed:
-                if self._pending:
-                    wait = self.linger - (time.monotonic() - self._oldest)
-                    if len(self._pending) >= self.max_batch or wait <= 0:
-                        batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
-                        self._oldest = time.monotonic()
-                        return batch
-                    self._lock.wait(wait)
-                else:
-                    self._lock.wait(0.5)
-            return []
-
-    def _run(self) -> None:
-        while not self._closed:
-            batch = self._take()
-            if not batch:
-                continue
-            threading.Thread(target=self._send, args=(batch,), name="ttns-batch-send", daemon=True).start()
-
-    def _send(self, batch: list[tuple[OrderWrite, Future[WriteResult]]]) -> None:
-        try:
-            results = self.netsuite.upsert_orders([w for w, _ in batch])
-            self.batches += 1
-            by_eid = {r.external_id: r for r in results}
-            for w, fut in batch:
-                res = by_eid.get(w.external_id)
-                if res is None:
-                    fut.set_exception(RetriableError(f"batch answer lacked {w.external_id}"))
-                else:
-                    fut.set_result(res)
-        except Exception as exc:
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_exception(exc)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            self._lock.notify_all()
-
-
 # --- the service ---------------------------------------------------------------------------------
 
 
@@ -231,15 +164,18 @@ class OrderSync:
     store: Store
     tiktok: TikTokOrders
     netsuite: NetSuiteOrders
-    specs: SpecSet
+    specs: Specs
     clock: Clock
     reader: OrderReader
     write_path: str = "rest"
-    batch_writer: BatchWriter | None = None
+    batch_writer: OrderBatchWriter | None = None  # the batch RESTlet's group commit (write path restlet)
     lookup: Callable[[], NetSuiteLookup] | None = None
     # Called with (shop id, seller SKUs) whenever TikTok units enter, move or leave NetSuite, so the
-    # inventory flow rechecks those products (wired in ``register``; a no-op without inventory).
-    on_units: Callable[[str, list[str]], None] | None = None
+    # inventory flow rechecks those products (``InventorySync.on_order_seen``, wired in bootstrap).
+    on_units: Callable[[str, list[str]], object] | None = None
+    # The cancellations flow, which decides what a cancellation after the write does (wired in bootstrap).
+    cancellations: Callable[[], CancellationSync] | None = None
+    poll_overlap_seconds: float = 300
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _refs_lock: threading.Lock = field(default_factory=threading.Lock)
     _items_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -547,7 +483,8 @@ class OrderSync:
     def _write(self, write: OrderWrite) -> WriteResult:
         if self.write_path == "restlet":
             if self.batch_writer is None:
-                self.batch_writer = BatchWriter(self.netsuite)
+                raise ConfigurationError("the orders flow writes through the batch RESTlet but was built without "
+                                         "its batch writer (bridge.bootstrap builds it)")
             return self.batch_writer.write(write)
         return self.netsuite.upsert_order(write)
 
@@ -592,11 +529,80 @@ class OrderSync:
 
     def _cancelled(self, shop_id: str, order: Order, link: Link) -> dict[str, Any]:
         """The order was cancelled after its sales order was written: the cancellations flow decides."""
-        from bridge.flows import cancellations
-
-        result = cancellations.handle_cancelled_order(self, shop_id, order, link)
+        if self.cancellations is None:
+            raise ConfigurationError("the orders flow was built without the cancellations flow")
+        result = self.cancellations().order_cancelled(self, shop_id, order, link)
         self._units_changed(shop_id, order)
         return result
+
+    # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
+
+    def handle_sync(self, ctx: JobContext) -> dict[str, Any]:
+        p = ctx.payload
+        created = ctx.job.created_at or ctx.started_at
+        return self.sync(str(p["shop_id"]), str(p["order_id"]), not_before=created,
+                                          force=ctx.job.exception_id is not None)
+
+    def handle_poll(self, ctx: JobContext) -> dict[str, Any]:
+        """The backstop: every order updated since the last poll (with an overlap) gets a sync job
+        unless its link already reflects that update."""
+        now = self.clock.now()
+        overlap = timedelta(seconds=self.poll_overlap_seconds)
+        enqueued = 0
+        for shop in self.store.shops.list(status="active"):
+            if not shop.flow_enabled("orders"):
+                continue
+            name = f"orders.poll:{shop.id}"
+            raw = self.store.cursors.get(name)
+            since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=1)
+            found: list[tuple[str, datetime | None]] = list(
+                self.tiktok.search_orders(shop.id, update_time_ge=since - overlap, update_time_lt=now))
+            links = self.store.links.get_many("order", shop.id, [oid for oid, _ in found])
+            specs = []
+            for oid, updated in found:
+                ts = int(updated.timestamp()) if updated else 0
+                link = links.get(oid)
+                if link and OrderMemory.parse(link.data).update_time >= ts and ts:
+                    continue
+                specs.append(sync_spec(shop.id, oid, idempotency_key=f"{KIND_SYNC}:poll:{shop.id}:{oid}:{ts}",
+                                       reason="poll", priority=80))
+            if specs:
+                enqueued += sum(1 for r in self.store.queue.enqueue_many(specs) if r.created)
+            self.store.cursors.set(name, now.isoformat())
+        return {"enqueued": enqueued}
+
+    def handle_deposit(self, ctx: JobContext) -> dict[str, Any]:
+        """The customer deposit for an order's prepaid amount (``deposit.enabled`` in orders.yaml)."""
+        from bridge.mapping.orders import deposit_record
+
+        shop_id, order_id = str(ctx.payload["shop_id"]), str(ctx.payload["order_id"])
+        link = self.store.links.get("order", shop_id, order_id)
+        if link is None or not link.netsuite_id:
+            raise RetriableError(f"order {order_id} has no sales order yet")
+        settings = self.settings_for(shop_id)
+        if not settings.deposit.enabled:
+            raise SkippableError("customer deposits are switched off in orders.yaml")
+        memory = OrderMemory.parse(link.data)
+        if settings.customer.strategy == "generic":
+            customer = settings.customer.generic_id
+        else:
+            record_link = self.store.links.get("customer", shop_id, memory.buyer or "")
+            customer = record_link.netsuite_id if record_link else None
+        if not customer:
+            raise NeedsHumanError(f"no NetSuite customer known for order {order_id}'s deposit",
+                                  code="CUSTOMER_CONFLICT", owner="ops",
+                                  fix_hint="Replay the order's sync first, then this job.",
+                                  entity=order_key(shop_id, order_id))
+        currency = settings.currencies.get((memory.currency or "").upper())
+        created = memory.created_at
+        tran_date = posting_date(datetime.fromtimestamp(created, UTC), self.zone(shop_id)).isoformat() \
+            if created else None
+        body = deposit_record(settings, shop_id=shop_id, order_id=order_id, sales_order_id=link.netsuite_id,
+                              customer=customer,
+                              amount=memory.expected_total if memory.expected_total is not None else Decimal(0),
+                              currency=currency, tran_date=tran_date)
+        dep_id = self.netsuite.upsert_record("customerDeposit", body["externalId"], jsonable(body))
+        return {"customer_deposit": dep_id}
 
 
 def _order_write(mapped: MappedOrder, customer: dict[str, Any] | None, *, lines: bool, merged: Merge | None = None,
@@ -639,7 +645,6 @@ def _snapshot(mapped: MappedOrder, merged: Merge | None, *, previous: Any, lines
     return snap
 
 
-
 def _units(order: Order) -> dict[str, int]:
     out: dict[str, int] = {}
     for li in order.line_items:
@@ -659,118 +664,3 @@ def _write_error(result: WriteResult, order_id: str) -> Exception:
 
 
 # --- jobs ----------------------------------------------------------------------------------------
-
-
-def service(container: Any) -> OrderSync:
-    svc: OrderSync = container.get("orders")
-    return svc
-
-
-def handle_sync(ctx: JobContext) -> dict[str, Any]:
-    p = ctx.payload
-    created = ctx.job.created_at or ctx.started_at
-    return service(ctx.services).sync(str(p["shop_id"]), str(p["order_id"]), not_before=created,
-                                      force=ctx.job.exception_id is not None)
-
-
-def handle_poll(ctx: JobContext) -> dict[str, Any]:
-    """The backstop: every order updated since the last poll (with an overlap) gets a sync job
-    unless its link already reflects that update."""
-    svc = service(ctx.services)
-    settings = ctx.services.settings
-    now = svc.clock.now()
-    overlap = timedelta(seconds=settings.order_poll_overlap_seconds)
-    enqueued = 0
-    for shop in svc.store.shops.list(status="active"):
-        if not shop.flow_enabled("orders"):
-            continue
-        name = f"orders.poll:{shop.id}"
-        raw = svc.store.cursors.get(name)
-        since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=1)
-        found: list[tuple[str, datetime | None]] = list(
-            svc.tiktok.search_orders(shop.id, update_time_ge=since - overlap, update_time_lt=now))
-        links = svc.store.links.get_many("order", shop.id, [oid for oid, _ in found])
-        specs = []
-        for oid, updated in found:
-            ts = int(updated.timestamp()) if updated else 0
-            link = links.get(oid)
-            if link and OrderMemory.parse(link.data).update_time >= ts and ts:
-                continue
-            specs.append(sync_spec(shop.id, oid, idempotency_key=f"{KIND_SYNC}:poll:{shop.id}:{oid}:{ts}",
-                                   reason="poll", priority=80))
-        if specs:
-            enqueued += sum(1 for r in svc.store.queue.enqueue_many(specs) if r.created)
-        svc.store.cursors.set(name, now.isoformat())
-    return {"enqueued": enqueued}
-
-
-def handle_deposit(ctx: JobContext) -> dict[str, Any]:
-    """The customer deposit for an order's prepaid amount (``deposit.enabled`` in orders.yaml)."""
-    from bridge.mapping.orders import deposit_record
-
-    svc = service(ctx.services)
-    shop_id, order_id = str(ctx.payload["shop_id"]), str(ctx.payload["order_id"])
-    link = svc.store.links.get("order", shop_id, order_id)
-    if link is None or not link.netsuite_id:
-        raise RetriableError(f"order {order_id} has no sales order yet")
-    settings = svc.settings_for(shop_id)
-    if not settings.deposit.enabled:
-        raise SkippableError("customer deposits are switched off in orders.yaml")
-    memory = OrderMemory.parse(link.data)
-    if settings.customer.strategy == "generic":
-        customer = settings.customer.generic_id
-    else:
-        record_link = svc.store.links.get("customer", shop_id, memory.buyer or "")
-        customer = record_link.netsuite_id if record_link else None
-    if not customer:
-        raise NeedsHumanError(f"no NetSuite customer known for order {order_id}'s deposit", code="CUSTOMER_CONFLICT",
-                              owner="ops", fix_hint="Replay the order's sync first, then this job.",
-                              entity=order_key(shop_id, order_id))
-    currency = settings.currencies.get((memory.currency or "").upper())
-    created = memory.created_at
-    tran_date = posting_date(datetime.fromtimestamp(created, UTC), svc.zone(shop_id)).isoformat() \
-        if created else None
-    body = deposit_record(settings, shop_id=shop_id, order_id=order_id, sales_order_id=link.netsuite_id,
-                          customer=customer,
-                          amount=memory.expected_total if memory.expected_total is not None else Decimal(0),
-                          currency=currency, tran_date=tran_date)
-    dep_id = svc.netsuite.upsert_record("customerDeposit", body["externalId"], jsonable(body))
-    return {"customer_deposit": dep_id}
-
-
-def _inventory_hook(container: Any) -> Callable[[str, list[str]], None] | None:
-    """The inventory flow's recheck, when the container wires the inventory flow."""
-    if not container.has("inventory"):
-        return None
-
-    def hook(shop_id: str, skus: list[str]) -> None:
-        inventory.on_order_seen(container, shop_id, skus)
-
-    return hook
-
-
-def register(registry: Registry, container: Any) -> None:
-    registry.handler(KIND_SYNC, handle_sync)
-    registry.handler(KIND_POLL, handle_poll)
-    registry.handler(KIND_DEPOSIT, handle_deposit)
-    route = order_router(container.settings.order_sync_delay_seconds, container.clock)
-    registry.router("tiktok", "1", route)
-    registry.router("tiktok", "3", route)
-    registry.schedule(Schedule(name="orders.poll", kind=KIND_POLL,
-                               every_seconds=container.settings.order_poll_seconds))
-
-    def build(c: Any) -> OrderSync:
-        tiktok = c.get("tiktok.orders")
-        return OrderSync(
-            store=c.store,
-            tiktok=tiktok,
-            netsuite=c.get("netsuite.orders"),
-            specs=c.get("specs"),
-            clock=c.clock,
-            reader=OrderReader(tiktok, c.store, c.clock),
-            write_path=c.settings.netsuite_write_path,
-            lookup=lambda: c.get("netsuite.lookup"),
-            on_units=_inventory_hook(c),
-        )
-
-    container.provide("orders", build)

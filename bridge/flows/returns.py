@@ -29,7 +29,6 @@ from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import Return
 from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
 from bridge.flows.accounting import policy_for
-from bridge.flows.fulfillment_ports import LineChange, NetSuiteFulfillment, NsDocument, TikTokAftersale
 from bridge.mapping.accounting import AccountingPolicy
 from bridge.mapping.returns import (
     credits_by_line,
@@ -44,12 +43,14 @@ from bridge.mapping.returns import (
     unit_amounts,
 )
 from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec, references, with_references
-from bridge.mapping.specs import SpecError, SpecSet
+from bridge.mapping.specs import SpecError
+from bridge.ports.jobs import InboundEvent, JobContext
+from bridge.ports.netsuite import LineChange, NetSuiteFulfillment, NsDocument
+from bridge.ports.specs import Specs
+from bridge.ports.tiktok import TikTokAftersale
 from bridge.store import Store
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop
-from bridge.worker.registry import InboundEvent, Registry, Schedule
-from bridge.worker.runner import JobContext
 
 log = logging.getLogger("bridge.flows.returns")
 
@@ -85,7 +86,7 @@ class ReturnSync:
     store: Store
     aftersale: TikTokAftersale
     netsuite: NetSuiteFulfillment
-    specs: SpecSet
+    specs: Specs
     clock: Clock
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -278,35 +279,14 @@ class ReturnSync:
             self.store.cursors.set(name, now.isoformat())
         return {"enqueued": enqueued}
 
+    # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
 
-def service(container: Any) -> ReturnSync:
-    svc: ReturnSync = container.get(FLOW)
-    return svc
+    def handle_sync(self, ctx: JobContext) -> dict[str, Any]:
+        p = ctx.payload
+        return self.sync(str(p["shop_id"]), str(p["order_id"]), str(p["return_id"]))
 
-
-def handle_sync(ctx: JobContext) -> dict[str, Any]:
-    p = ctx.payload
-    return service(ctx.services).sync(str(p["shop_id"]), str(p["order_id"]), str(p["return_id"]))
-
-
-def handle_poll(ctx: JobContext) -> dict[str, Any]:
-    return service(ctx.services).poll()
+    def handle_poll(self, ctx: JobContext) -> dict[str, Any]:
+        return self.poll()
 
 
-def register(registry: Registry, container: Any) -> None:
-    from bridge.flows import cancellations
-
-    cancellations.register(registry, container)
-    registry.handler(KIND_SYNC, handle_sync)
-    registry.handler(KIND_POLL, handle_poll)
-    registry.router("tiktok", "12", route_return)
-    registry.schedule(Schedule(name=KIND_POLL, kind=KIND_POLL, every_seconds=POLL_SECONDS))
-
-    def build(c: Any) -> ReturnSync:
-        return ReturnSync(store=c.store, aftersale=c.get("tiktok.aftersale"), netsuite=c.get("netsuite.fulfillment"),
-                          specs=c.get("specs"), clock=c.clock)
-
-    container.provide(FLOW, build)
-
-
-__all__ = ["KIND_POLL", "KIND_SYNC", "ReturnSync", "register", "route_return", "service"]
+__all__ = ["KIND_POLL", "KIND_SYNC", "ReturnSync", "route_return"]

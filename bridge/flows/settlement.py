@@ -16,8 +16,8 @@ Jobs (``register``):
 * ``settlement.payout`` (key ``payout:{shop}:{id}``) — once every statement of a paid payout is
   posted, the deposit ``TTS-PAY-{id}`` moves exactly the payout from clearing to the bank.
 
-The console and the CLI read ``report(container, statement_id=…)`` / ``report(container,
-payment_id=…)`` and ``list_reports(container, …)`` (``bridge.mapping.settlement.SettlementReport``).
+The console and the CLI read ``SettlementService.report(statement_id=…)`` / ``.report(payment_id=…)``
+and ``.list_reports(…)`` (``bridge.mapping.settlement.SettlementReport``).
 """
 
 from __future__ import annotations
@@ -65,14 +65,14 @@ from bridge.mapping.settlement import (
     subtract_components,
 )
 from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec, references, with_references
-from bridge.mapping.specs import SpecError, SpecSet
+from bridge.mapping.specs import SpecError
+from bridge.ports.jobs import JobContext
+from bridge.ports.netsuite import DocumentKind, NetSuiteLedger
+from bridge.ports.specs import Specs
+from bridge.ports.tiktok import TikTokFinance
 from bridge.store import Store
 from bridge.store.queue import Job, JobSpec
 from bridge.store.tables_settlement import PostingRecord, SettlementStore, StatementRow
-from bridge.worker.registry import Registry, Schedule
-from bridge.worker.runner import JobContext
-
-from .settlement_ports import DocumentKind, NetSuiteLedger, TikTokFinance
 
 log = logging.getLogger("bridge.flows.settlement")
 
@@ -135,8 +135,9 @@ class SettlementService:
     repo: SettlementStore
     tiktok: TikTokFinance
     netsuite: NetSuiteLedger
-    specs: SpecSet
+    specs: Specs
     clock: Clock
+    lookback_days: int = 7  # TTNS_SETTLEMENT_LOOKBACK_DAYS: how far back each import re-reads
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _verified: set[tuple[str, str]] = field(default_factory=set)
 
@@ -715,6 +716,98 @@ class SettlementService:
                 (variances if m.status == "variance" else unmatched).append(line)
         return tuple(unmatched), tuple(variances)
 
+    # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
+
+    def report(self, *, statement_id: str | None = None, payment_id: str | None = None,
+               shop_id: str | None = None) -> SettlementReport | None:
+        """The reconciliation report of one statement or one payout (``None`` when not imported).
+
+        For the console: render ``waterfall()`` as the chart, ``fees``/``adjustments`` by type, the
+        ``unmatched`` lines and ``variances`` as tables, ``postings`` with their NetSuite ids;
+        ``summary()`` is one flat row. Exactly one of ``statement_id`` / ``payment_id``.
+        """
+        if (statement_id is None) == (payment_id is None):
+            raise ValueError("give exactly one of statement_id or payment_id")
+        if statement_id is not None:
+            row = self.repo.statement(shop_id, statement_id) if shop_id else self.repo.find_statement(statement_id)
+            return None if row is None else self.statement_report(row)
+        assert payment_id is not None
+        pay = self.repo.payment(shop_id, payment_id) if shop_id else self.repo.find_payment(payment_id)
+        return None if pay is None else self.payment_report(pay)
+
+    def list_reports(self, *, shop_id: str | None = None, since: datetime | None = None,
+                     until: datetime | None = None, kind: str = "statement", limit: int = 100, offset: int = 0
+                     ) -> list[SettlementReport]:
+        """Reports of the most recent statements (``kind="statement"``) or payouts (``kind="payment"``),
+        newest first, without the per-line detail (``unmatched``/``variances`` empty; counts are set)."""
+        if kind == "payment":
+            pays = [p for p in self.repo.payments(shop_id=shop_id, since=since, limit=limit + offset)
+                    if until is None or (p.create_time and p.create_time < until)]
+            return [self.payment_report(p, details=False) for p in pays[offset:offset + limit]]
+        rows = self.repo.statements(shop_id=shop_id, since=since, until=until, limit=limit, offset=offset)
+        return [self.statement_report(r, details=False) for r in rows]
+
+    def handle_import(self, ctx: JobContext) -> dict[str, Any]:
+        """The daily import: enqueue a job per statement of the lookback window and per paid payout."""
+        now = self.clock.now()
+        days = int(ctx.payload.get("lookback_days") or self.lookback_days)
+        since = now - timedelta(days=days)
+        bucket = str(ctx.payload.get("bucket") or now.strftime("%Y%m%d%H%M"))
+        out = {"shops": 0, "statements": 0, "payments": 0}
+        for shop in self.store.shops.list(status="active"):
+            if not shop.flow_enabled("settlement"):
+                continue
+            out["shops"] += 1
+            specs = [statement_job(shop.id, s, bucket=bucket)
+                     for s in self.tiktok.statements(shop.id, since=since, until=now)]
+            pays = self.import_payments(shop.id, since, now)
+            specs += [payout_job(shop.id, pid, reason=bucket) for pid in pays["paid"]]
+            for i in range(0, len(specs), 500):
+                self.store.queue.enqueue_many(specs[i:i + 500])
+            out["statements"] += sum(1 for s in specs if s.kind == KIND_STATEMENT)
+            out["payments"] += pays["payments"]
+            self.store.cursors.set(f"settlement.import:{shop.id}", now.isoformat())
+        return out
+
+    def handle_statement(self, ctx: JobContext) -> dict[str, Any]:
+        p = ctx.payload
+        shop_id, statement_id = str(p["shop_id"]), str(p["statement_id"])
+        res = self.import_statement(shop_id, statement_id, summary=_summary_from(p.get("summary")), job=ctx.job)
+        settings = self.settings_for(shop_id)
+        if settings.enabled and settings.posting.auto:
+            # one posting job per import run: a run after a failed posting (say, a fixed spec) tries again
+            ctx.enqueue(post_job(shop_id, statement_id, f"{res['content_hash']}:{p.get('bucket') or ctx.job.id}"))
+        return {k: v for k, v in res.items() if k != "content_hash"}
+
+    def handle_recheck(self, ctx: JobContext) -> dict[str, Any]:
+        """Replay of a statement's check exception: re-read, re-check, re-match; post if it was held.
+        Fails (keeping the exception open) while an issue remains."""
+        p = ctx.payload
+        shop_id, statement_id = str(p["shop_id"]), str(p["statement_id"])
+        res = self.import_statement(shop_id, statement_id, recheck=True, job=ctx.job)
+        issues = self.open_issues(shop_id, statement_id)
+        if issues:
+            code, title = issues[0]
+            raise NeedsHumanError(title, code=code, owner="finance", entity=statement_key(shop_id, statement_id),
+                                  fix_hint="The statement still fails this check; see the exception's evidence.")
+        settings = self.settings_for(shop_id)
+        if settings.enabled and settings.posting.auto:
+            ctx.enqueue(post_job(shop_id, statement_id, f"{res['content_hash']}:recheck:{ctx.job.id}"))
+        return {k: v for k, v in res.items() if k != "content_hash"}
+
+    def handle_post(self, ctx: JobContext) -> dict[str, Any]:
+        p = ctx.payload
+        shop_id, statement_id = str(p["shop_id"]), str(p["statement_id"])
+        res = self.post_statement(shop_id, statement_id, force=bool(p.get("force")))
+        if res["action"] in ("posted", "adjusted", "unchanged") and res.get("payment_id"):
+            ctx.enqueue(payout_job(shop_id, str(res["payment_id"]),
+                                   reason=f"after:{statement_id}:{res.get('content_hash', '')}"))
+        return res
+
+    def handle_payout(self, ctx: JobContext) -> dict[str, Any]:
+        p = ctx.payload
+        return self.post_payout(str(p["shop_id"]), str(p["payment_id"]), force=bool(p.get("force")))
+
 
 def _counts(counts: Mapping[tuple[str, str], int]) -> tuple[int, int, int, int]:
     """(orders matched, orders unmatched, adjustments matched, adjustments unmatched)."""
@@ -731,130 +824,8 @@ def _report_posting(p: PostingRecord) -> ReportPosting:
     return ReportPosting(p.kind, p.external_id, p.netsuite_id, p.amount, p.status, p.tran_date)
 
 
-# ======================================================================================== public API
-def service(container: Any) -> SettlementService:
-    svc: SettlementService = container.get("settlement")
-    return svc
 
 
-def report(container: Any, *, statement_id: str | None = None, payment_id: str | None = None,
-           shop_id: str | None = None) -> SettlementReport | None:
-    """The reconciliation report of one statement or one payout (``None`` when not imported).
-
-    For the console: render ``waterfall()`` as the chart, ``fees``/``adjustments`` by type, the
-    ``unmatched`` lines and ``variances`` as tables, ``postings`` with their NetSuite ids;
-    ``summary()`` is one flat row. Exactly one of ``statement_id`` / ``payment_id``.
-    """
-    if (statement_id is None) == (payment_id is None):
-        raise ValueError("give exactly one of statement_id or payment_id")
-    svc = service(container)
-    if statement_id is not None:
-        row = svc.repo.statement(shop_id, statement_id) if shop_id else svc.repo.find_statement(statement_id)
-        return None if row is None else svc.statement_report(row)
-    assert payment_id is not None
-    pay = svc.repo.payment(shop_id, payment_id) if shop_id else svc.repo.find_payment(payment_id)
-    return None if pay is None else svc.payment_report(pay)
-
-
-def list_reports(container: Any, *, shop_id: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None, kind: str = "statement", limit: int = 100, offset: int = 0
-                 ) -> list[SettlementReport]:
-    """Reports of the most recent statements (``kind="statement"``) or payouts (``kind="payment"``),
-    newest first, without the per-line detail (``unmatched``/``variances`` empty; counts are set)."""
-    svc = service(container)
-    if kind == "payment":
-        pays = [p for p in svc.repo.payments(shop_id=shop_id, since=since, limit=limit + offset)
-                if until is None or (p.create_time and p.create_time < until)]
-        return [svc.payment_report(p, details=False) for p in pays[offset:offset + limit]]
-    rows = svc.repo.statements(shop_id=shop_id, since=since, until=until, limit=limit, offset=offset)
-    return [svc.statement_report(r, details=False) for r in rows]
-
-
-# ============================================================================================== jobs
-def handle_import(ctx: JobContext) -> dict[str, Any]:
-    """The daily import: enqueue a job per statement of the lookback window and per paid payout."""
-    svc = service(ctx.services)
-    now = svc.clock.now()
-    days = int(ctx.payload.get("lookback_days") or ctx.services.settings.settlement_lookback_days)
-    since = now - timedelta(days=days)
-    bucket = str(ctx.payload.get("bucket") or now.strftime("%Y%m%d%H%M"))
-    out = {"shops": 0, "statements": 0, "payments": 0}
-    for shop in svc.store.shops.list(status="active"):
-        if not shop.flow_enabled("settlement"):
-            continue
-        out["shops"] += 1
-        specs = [statement_job(shop.id, s, bucket=bucket)
-                 for s in svc.tiktok.statements(shop.id, since=since, until=now)]
-        pays = svc.import_payments(shop.id, since, now)
-        specs += [payout_job(shop.id, pid, reason=bucket) for pid in pays["paid"]]
-        for i in range(0, len(specs), 500):
-            svc.store.queue.enqueue_many(specs[i:i + 500])
-        out["statements"] += sum(1 for s in specs if s.kind == KIND_STATEMENT)
-        out["payments"] += pays["payments"]
-        svc.store.cursors.set(f"settlement.import:{shop.id}", now.isoformat())
-    return out
-
-
-def handle_statement(ctx: JobContext) -> dict[str, Any]:
-    p = ctx.payload
-    shop_id, statement_id = str(p["shop_id"]), str(p["statement_id"])
-    svc = service(ctx.services)
-    res = svc.import_statement(shop_id, statement_id, summary=_summary_from(p.get("summary")), job=ctx.job)
-    settings = svc.settings_for(shop_id)
-    if settings.enabled and settings.posting.auto:
-        # one posting job per import run: a run after a failed posting (say, a fixed spec) tries again
-        ctx.enqueue(post_job(shop_id, statement_id, f"{res['content_hash']}:{p.get('bucket') or ctx.job.id}"))
-    return {k: v for k, v in res.items() if k != "content_hash"}
-
-
-def handle_recheck(ctx: JobContext) -> dict[str, Any]:
-    """Replay of a statement's check exception: re-read, re-check, re-match; post if it was held.
-    Fails (keeping the exception open) while an issue remains."""
-    p = ctx.payload
-    shop_id, statement_id = str(p["shop_id"]), str(p["statement_id"])
-    svc = service(ctx.services)
-    res = svc.import_statement(shop_id, statement_id, recheck=True, job=ctx.job)
-    issues = svc.open_issues(shop_id, statement_id)
-    if issues:
-        code, title = issues[0]
-        raise NeedsHumanError(title, code=code, owner="finance", entity=statement_key(shop_id, statement_id),
-                              fix_hint="The statement still fails this check; see the exception's evidence.")
-    settings = svc.settings_for(shop_id)
-    if settings.enabled and settings.posting.auto:
-        ctx.enqueue(post_job(shop_id, statement_id, f"{res['content_hash']}:recheck:{ctx.job.id}"))
-    return {k: v for k, v in res.items() if k != "content_hash"}
-
-
-def handle_post(ctx: JobContext) -> dict[str, Any]:
-    p = ctx.payload
-    shop_id, statement_id = str(p["shop_id"]), str(p["statement_id"])
-    res = service(ctx.services).post_statement(shop_id, statement_id, force=bool(p.get("force")))
-    if res["action"] in ("posted", "adjusted", "unchanged") and res.get("payment_id"):
-        ctx.enqueue(payout_job(shop_id, str(res["payment_id"]),
-                               reason=f"after:{statement_id}:{res.get('content_hash', '')}"))
-    return res
-
-
-def handle_payout(ctx: JobContext) -> dict[str, Any]:
-    p = ctx.payload
-    return service(ctx.services).post_payout(str(p["shop_id"]), str(p["payment_id"]), force=bool(p.get("force")))
-
-
-def register(registry: Registry, container: Any) -> None:
-    registry.handler(KIND_IMPORT, handle_import)
-    registry.handler(KIND_STATEMENT, handle_statement)
-    registry.handler(KIND_POST, handle_post)
-    registry.handler(KIND_PAYOUT, handle_payout)
-    registry.handler(KIND_RECHECK, handle_recheck)
-    cron = container.settings.settlement_import_cron
-    registry.schedule(Schedule(name="settlement.import", kind=KIND_IMPORT, cron=str(cron)))
-
-    def build(c: Any) -> SettlementService:
-        return SettlementService(store=c.store, repo=SettlementStore(c.store.engine, c.clock),
-                                 tiktok=c.get("tiktok.finance"), netsuite=c.get("netsuite.ledger"),
-                                 specs=c.get("specs"), clock=c.clock)
-
-    container.provide("settlement", build)
 
 
 __all__ = [
@@ -863,12 +834,8 @@ __all__ = [
     "KIND_POST",
     "KIND_STATEMENT",
     "SettlementService",
-    "list_reports",
     "payout_job",
     "post_job",
-    "register",
-    "report",
-    "service",
     "statement_job",
     "statement_key",
 ]

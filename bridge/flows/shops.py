@@ -14,19 +14,19 @@ authorizations turned into something an admin sees.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from bridge.domain.keys import shop_key
 from bridge.errors import NeedsHumanError, RetriableError, SkippableError
 from bridge.logs import correlation_id
+from bridge.ports.clock import Clock
+from bridge.ports.jobs import InboundEvent, JobContext
+from bridge.ports.tiktok import REAUTHORIZE_CODE, REAUTHORIZE_HINT, TikTokTokens
+from bridge.store import Store
 from bridge.store.queue import JobSpec
-from bridge.tiktok import webhooks as tts
 from bridge.tiktok.models import parse_time
-from bridge.tiktok.oauth import REAUTHORIZE_CODE, REAUTHORIZE_HINT
-from bridge.tiktok.wiring import SERVICE, provide, tiktok_of
-from bridge.worker.registry import InboundEvent, Registry, Schedule
-from bridge.worker.runner import JobContext
 
 log = logging.getLogger("bridge.flows.shops")
 
@@ -35,10 +35,6 @@ KIND_DEAUTHORIZED = "shops.deauthorized"
 KIND_EXPIRING = "shops.authorization_expiring"
 REFRESH_WITHIN = timedelta(hours=24)
 REAUTHORIZE_WARNING = timedelta(days=14)
-
-
-def _hint(container: Any) -> str:
-    return REAUTHORIZE_HINT.format(public_url=container.settings.public_url)
 
 
 # --------------------------------------------------------------------------- routers (pure)
@@ -64,106 +60,103 @@ def route_expiring(ev: InboundEvent) -> list[JobSpec]:
                     idempotency_key=f"{KIND_EXPIRING}:{ev.event_id}")]
 
 
-# --------------------------------------------------------------------------- handlers
-def handle_deauthorized(ctx: JobContext) -> dict[str, Any]:
-    c = ctx.services
-    shop_id = str(ctx.payload["shop_id"])
-    shop = c.store.shops.get(shop_id)
-    if shop is None:
-        raise SkippableError(f"deauthorization for unknown shop {shop_id}")
-    if shop.status != "deauthorized":
-        c.store.shops.set_status(shop_id, "deauthorized")
-    c.store.audit.record("tiktok", "shop.deauthorized", entity=shop_key(shop_id),
-                         detail={"name": shop.name, "previous_status": shop.status,
-                                 "message": ctx.payload.get("message", "")},
-                         correlation_id=ctx.job.correlation_id or correlation_id())
-    c.store.exceptions.raise_(
-        code="TIKTOK_SHOP_DEAUTHORIZED", owner="admin", shop_id=shop_id, entity=shop_key(shop_id),
-        title=f"TikTok shop {shop.name or shop_id} removed the bridge's authorization; its flows are stopped",
-        fix_hint="If this was intended, resolve this exception. Otherwise the seller must authorize again: "
-                 + _hint(c),
-        evidence={"message": ctx.payload.get("message", ""), "event_id": ctx.payload.get("event_id", "")},
-        correlation_id=ctx.job.correlation_id,
-    )
-    log.warning("TikTok shop deauthorized", extra={"shop_id": shop_id})
-    return {"shop_id": shop_id, "status": "deauthorized"}
+@dataclass
+class ShopLifecycle:
+    """Token refresh, deauthorization and expiring authorizations of the connected shops."""
+
+    store: Store
+    clock: Clock
+    tokens: TikTokTokens
+    public_url: str = ""
+
+    def hint(self) -> str:
+        """How a seller authorizes the bridge again."""
+        return REAUTHORIZE_HINT.format(public_url=self.public_url)
+
+    def handle_deauthorized(self, ctx: JobContext) -> dict[str, Any]:
+        shop_id = str(ctx.payload["shop_id"])
+        shop = self.store.shops.get(shop_id)
+        if shop is None:
+            raise SkippableError(f"deauthorization for unknown shop {shop_id}")
+        if shop.status != "deauthorized":
+            self.store.shops.set_status(shop_id, "deauthorized")
+        self.store.audit.record("tiktok", "shop.deauthorized", entity=shop_key(shop_id),
+                             detail={"name": shop.name, "previous_status": shop.status,
+                                     "message": ctx.payload.get("message", "")},
+                             correlation_id=ctx.job.correlation_id or correlation_id())
+        self.store.exceptions.raise_(
+            code="TIKTOK_SHOP_DEAUTHORIZED", owner="admin", shop_id=shop_id, entity=shop_key(shop_id),
+            title=f"TikTok shop {shop.name or shop_id} removed the bridge's authorization; its flows are stopped",
+            fix_hint="If this was intended, resolve this exception. Otherwise the seller must authorize again: "
+                     + self.hint(),
+            evidence={"message": ctx.payload.get("message", ""), "event_id": ctx.payload.get("event_id", "")},
+            correlation_id=ctx.job.correlation_id,
+        )
+        log.warning("TikTok shop deauthorized", extra={"shop_id": shop_id})
+        return {"shop_id": shop_id, "status": "deauthorized"}
 
 
-def handle_expiring(ctx: JobContext) -> dict[str, Any]:
-    c = ctx.services
-    shop_id = str(ctx.payload["shop_id"])
-    shop = c.store.shops.get(shop_id)
-    try:
-        when = parse_time(ctx.payload.get("expiration_time") or None)
-    except ValueError:
-        when = None
-    label = when.strftime("%Y-%m-%d %H:%M UTC") if when else "soon"
-    name = shop.name if shop is not None and shop.name else shop_id
-    c.store.exceptions.raise_(
-        code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop_id, entity=shop_key(shop_id),
-        title=f"TikTok authorization of shop {name} expires {label}",
-        fix_hint="Authorize again before it expires (the flows stop when it does): " + _hint(c),
-        evidence={"expiration_time": ctx.payload.get("expiration_time", ""),
-                  "message": ctx.payload.get("message", "")},
-        correlation_id=ctx.job.correlation_id,
-    )
-    return {"shop_id": shop_id, "expires": when.isoformat() if when else None}
-
-
-def handle_refresh(ctx: JobContext) -> dict[str, Any]:
-    """Refresh the tokens that expire within ``REFRESH_WITHIN`` (one refresh per seller)."""
-    c = ctx.services
-    now = c.clock.now()
-    tiktok = tiktok_of(c)
-    refreshed: list[str] = []
-    failed: list[str] = []
-    transient: RetriableError | None = None
-    done_sellers: set[str] = set()
-    for shop in c.store.shops.list(status="active"):
-        ctx.check_lease()
-        seller = shop.open_id or shop.id
-        if shop.refresh_expires_at is not None and shop.refresh_expires_at - REAUTHORIZE_WARNING <= now:
-            c.store.exceptions.raise_(
-                code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop.id, entity=shop_key(shop.id),
-                title=f"TikTok authorization of shop {shop.name or shop.id} expires "
-                      f"{shop.refresh_expires_at:%Y-%m-%d}",
-                fix_hint="Authorize again before it expires: " + _hint(c),
-                evidence={"refresh_expires_at": shop.refresh_expires_at.isoformat()},
-                correlation_id=ctx.job.correlation_id,
-            )
-        if seller in done_sellers:
-            continue
-        if shop.access_expires_at is not None and shop.access_expires_at - REFRESH_WITHIN > now:
-            continue
+    def handle_expiring(self, ctx: JobContext) -> dict[str, Any]:
+        shop_id = str(ctx.payload["shop_id"])
+        shop = self.store.shops.get(shop_id)
         try:
-            tiktok.tokens.refresh(shop.id)
-        except NeedsHumanError as exc:
-            failed.append(shop.id)
-            c.store.exceptions.raise_(
-                code=exc.code or REAUTHORIZE_CODE, owner=exc.owner, shop_id=shop.id, entity=shop_key(shop.id),
-                title=f"TikTok token of shop {shop.name or shop.id} cannot be refreshed",
-                fix_hint=exc.fix_hint or _hint(c), evidence=exc.evidence.as_dict(),
-                correlation_id=ctx.job.correlation_id,
-            )
-            continue
-        except RetriableError as exc:
-            failed.append(shop.id)
-            transient = exc
-            continue
-        done_sellers.add(seller)
-        refreshed.append(shop.id)
-    if transient is not None:
-        raise RetriableError(f"token refresh failed for {len(failed)} shop(s): {transient.message}",
-                             transient.evidence, retry_after=transient.retry_after)
-    return {"refreshed": refreshed, "failed": failed}
+            when = parse_time(ctx.payload.get("expiration_time") or None)
+        except ValueError:
+            when = None
+        label = when.strftime("%Y-%m-%d %H:%M UTC") if when else "soon"
+        name = shop.name if shop is not None and shop.name else shop_id
+        self.store.exceptions.raise_(
+            code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop_id, entity=shop_key(shop_id),
+            title=f"TikTok authorization of shop {name} expires {label}",
+            fix_hint="Authorize again before it expires (the flows stop when it does): " + self.hint(),
+            evidence={"expiration_time": ctx.payload.get("expiration_time", ""),
+                      "message": ctx.payload.get("message", "")},
+            correlation_id=ctx.job.correlation_id,
+        )
+        return {"shop_id": shop_id, "expires": when.isoformat() if when else None}
 
 
-def register(registry: Registry, container: Any) -> None:
-    if not container.has(SERVICE):
-        provide(container)
-    registry.handler(KIND_REFRESH, handle_refresh)
-    registry.handler(KIND_DEAUTHORIZED, handle_deauthorized)
-    registry.handler(KIND_EXPIRING, handle_expiring)
-    registry.schedule(Schedule(name=KIND_REFRESH, kind=KIND_REFRESH, every_seconds=3600, key="shops:tokens"))
-    registry.router("tiktok", str(tts.SELLER_DEAUTHORIZATION), route_deauthorization)
-    registry.router("tiktok", str(tts.UPCOMING_AUTHORIZATION_EXPIRATION), route_expiring)
+    def handle_refresh(self, ctx: JobContext) -> dict[str, Any]:
+        """Refresh the tokens that expire within ``REFRESH_WITHIN`` (one refresh per seller)."""
+        now = self.clock.now()
+        refreshed: list[str] = []
+        failed: list[str] = []
+        transient: RetriableError | None = None
+        done_sellers: set[str] = set()
+        for shop in self.store.shops.list(status="active"):
+            ctx.check_lease()
+            seller = shop.open_id or shop.id
+            if shop.refresh_expires_at is not None and shop.refresh_expires_at - REAUTHORIZE_WARNING <= now:
+                self.store.exceptions.raise_(
+                    code="TIKTOK_AUTHORIZATION_EXPIRING", owner="admin", shop_id=shop.id, entity=shop_key(shop.id),
+                    title=f"TikTok authorization of shop {shop.name or shop.id} expires "
+                          f"{shop.refresh_expires_at:%Y-%m-%d}",
+                    fix_hint="Authorize again before it expires: " + self.hint(),
+                    evidence={"refresh_expires_at": shop.refresh_expires_at.isoformat()},
+                    correlation_id=ctx.job.correlation_id,
+                )
+            if seller in done_sellers:
+                continue
+            if shop.access_expires_at is not None and shop.access_expires_at - REFRESH_WITHIN > now:
+                continue
+            try:
+                self.tokens.refresh(shop.id)
+            except NeedsHumanError as exc:
+                failed.append(shop.id)
+                self.store.exceptions.raise_(
+                    code=exc.code or REAUTHORIZE_CODE, owner=exc.owner, shop_id=shop.id, entity=shop_key(shop.id),
+                    title=f"TikTok token of shop {shop.name or shop.id} cannot be refreshed",
+                    fix_hint=exc.fix_hint or self.hint(), evidence=exc.evidence.as_dict(),
+                    correlation_id=ctx.job.correlation_id,
+                )
+                continue
+            except RetriableError as exc:
+                failed.append(shop.id)
+                transient = exc
+                continue
+            done_sellers.add(seller)
+            refreshed.append(shop.id)
+        if transient is not None:
+            raise RetriableError(f"token refresh failed for {len(failed)} shop(s): {transient.message}",
+                                 transient.evidence, retry_after=transient.retry_after)
+        return {"refreshed": refreshed, "failed": failed}

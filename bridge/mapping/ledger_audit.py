@@ -1,6 +1,6 @@
 """The ledger audit as one pure comparison: TikTok's figures + NetSuite's general ledger → a report.
 
-No I/O. The readers (``bridge.adapters.ledger_audit`` for NetSuite's GL through SuiteQL
+No I/O. The readers (``bridge.netsuite.adapters.ledger_audit`` for NetSuite's GL through SuiteQL
 ``transactionaccountingline``, the settlement port for TikTok's finance API) build the inputs; the
 flow (``bridge.flows.ledger_audit``) turns the findings into finance exceptions.
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bridge.doctor import Check
+from bridge.check import Check
 from bridge.errors import BridgeError, ConfigurationError
+
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
 
 PROBE = "SELECT id FROM currency"
 
 
-def doctor_checks(container: Any) -> Iterator[Check]:
-    from bridge.netsuite.wiring import account_of, client_of
+def doctor_checks(container: App) -> Iterator[Check]:
+    from bridge.netsuite.wiring import account_of
 
     s = container.settings
     if not s.netsuite_account:
@@ -21,7 +24,7 @@ def doctor_checks(container: Any) -> Iterator[Check]:
         return
     try:
         account = account_of(s)
-        client = client_of(container)
+        client = container.netsuite()
     except ConfigurationError as exc:
         yield Check("netsuite config", False, str(exc), "see docs/netsuite.md (going live)")
         return

@@ -1,9 +1,10 @@
-"""Building the NetSuite client from ``Settings``, and registering it as the ``"netsuite"`` service."""
+"""Building the NetSuite client from ``Settings`` (``bridge.bootstrap`` calls ``build_client`` on first use;
+missing settings raise the ``ConfigurationError`` that names them, then)."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 
@@ -13,9 +14,6 @@ from bridge.netsuite.auth import NetSuiteAuth, OAuth2ClientCredentials, TokenBas
 from bridge.netsuite.client import CallRecorder, NetSuiteClient, RetryPolicy
 from bridge.netsuite.governor import Governor, shared_governor
 from bridge.settings import Settings
-
-if TYPE_CHECKING:
-    from bridge.bootstrap import Container
 
 log = logging.getLogger("bridge.netsuite")
 
@@ -92,48 +90,6 @@ def build_client(
         session=session,
         **kwargs,
     )
-
-
-class Unconfigured:
-    """Stands in for the NetSuite client when its settings are missing: building a service over it works
-    (commands that read local data need no credentials); the first NetSuite call raises the configuration
-    error that names the missing setting."""
-
-    def __init__(self, error: ConfigurationError) -> None:
-        self.error = error
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise ConfigurationError(str(self.error))
-
-    def close(self) -> None:
-        return None
-
-
-def _client_or_unconfigured(c: Container) -> NetSuiteClient | Unconfigured:
-    try:
-        return build_client(c.settings, calls=c.store.calls)
-    except ConfigurationError as exc:
-        return Unconfigured(exc)
-
-
-def provide(container: Container) -> None:
-    """Register the ``"netsuite"`` service (built on first use, so a bridge without NetSuite starts; without
-    its settings, a stand-in that names them on the first call)."""
-    container.provide("netsuite", _client_or_unconfigured)
-
-
-def client_of(container: Container) -> NetSuiteClient:
-    """The container's client, or one built from its settings when bootstrap has not wired it."""
-    try:
-        client: NetSuiteClient | Unconfigured = container.get("netsuite")
-    except KeyError:  # no factory registered and nothing set
-        client = build_client(container.settings, calls=container.store.calls)
-        container.set("netsuite", client)
-    if isinstance(client, Unconfigured):
-        raise ConfigurationError(str(client.error))
-    return client
 
 
 def _secret(value: Any) -> str:

@@ -271,10 +271,9 @@ class SandboxWorld:
         code from the sandbox's authorize step) and run the bridge's own connect: token exchange, shop
         discovery, webhook subscription."""
         from bridge.tiktok.oauth import connect
-        from bridge.tiktok.wiring import tiktok_of
 
         code = self.tiktok_sb.authorize(self.app_key, shop_id=shop_id or self.shop_id)
-        tiktok = tiktok_of(container)
+        tiktok = container.tiktok()
         return connect(auth_code=code, oauth=tiktok.oauth, api=tiktok.api, store=container.store,
                        public_url=container.settings.public_url, actor="sandbox-world")
 

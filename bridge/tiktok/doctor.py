@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bridge.check import Check
 from bridge.crypto import KeyRotationPending
-from bridge.doctor import Check
 from bridge.errors import BridgeError, ConfigurationError, NeedsHumanError, RetriableError
 from bridge.tiktok.client import TikTokError
 from bridge.tiktok.oauth import REAUTHORIZE_HINT
-from bridge.tiktok.wiring import tiktok_of
+
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
 
 _EXPLAIN: dict[int, tuple[str, str]] = {
     105001: ("the access token was revoked or is invalid (the seller removed the app, or it was authorized again "
@@ -25,7 +27,7 @@ _EXPLAIN: dict[int, tuple[str, str]] = {
 }
 
 
-def settings_check(container: Any) -> Check:
+def settings_check(container: App) -> Check:
     s = container.settings
     missing = [name for name, ok in (
         ("TTNS_TIKTOK_APP_KEY", bool(s.tiktok_app_key)),
@@ -38,7 +40,7 @@ def settings_check(container: Any) -> Check:
     return Check("tiktok settings", True, f"app {s.tiktok_app_key} at {s.tiktok_api_base}")
 
 
-def public_url_check(container: Any) -> Check:
+def public_url_check(container: App) -> Check:
     s = container.settings
     url = s.public_url
     if s.environment == "production" and not url.startswith("https://"):
@@ -47,11 +49,11 @@ def public_url_check(container: Any) -> Check:
     return Check("tiktok webhook address", True, f"{url}/webhooks/tiktok")
 
 
-def shop_check(container: Any, shop_id: str, name: str) -> Check:
+def shop_check(container: App, shop_id: str, name: str) -> Check:
     label = f"tiktok shop {name or shop_id} ({shop_id})"
     reauth = REAUTHORIZE_HINT.format(public_url=container.settings.public_url)
     try:
-        shops = tiktok_of(container).shop(shop_id).authorized_shops()
+        shops = container.tiktok().shop(shop_id).authorized_shops()
     except TikTokError as exc:
         detail, fix = _EXPLAIN.get(exc.code or 0, (f"TikTok refused: code {exc.code}: {exc.tiktok_message}", ""))
         return Check(label, False, detail, reauth if fix == "reauthorize" else (fix or reauth))
@@ -72,7 +74,7 @@ def shop_check(container: Any, shop_id: str, name: str) -> Check:
     return Check(label, True, "authorized")
 
 
-def expiry_check(container: Any, shop: Any) -> Check | None:
+def expiry_check(container: App, shop: Any) -> Check | None:
     exp = shop.refresh_expires_at
     if exp is None:
         return None
@@ -85,7 +87,7 @@ def expiry_check(container: Any, shop: Any) -> Check | None:
     return None
 
 
-def doctor_checks(container: Any) -> Iterator[Check]:
+def doctor_checks(container: App) -> Iterator[Check]:
     settings_ok = settings_check(container)
     yield settings_ok
     yield public_url_check(container)

@@ -31,6 +31,7 @@ from bridge.clock import Clock, SystemClock
 from bridge.domain.keys import shop_key
 from bridge.errors import ConfigurationError, Evidence, FatalError, NeedsHumanError, RetriableError
 from bridge.logs import correlation_id, current_job
+from bridge.ports.tiktok import REAUTHORIZE_CODE, REAUTHORIZE_HINT
 from bridge.tiktok.models import AuthorizedShop, TokenGrant
 from bridge.tiktok.webhooks import SUBSCRIBED_EVENT_TYPES
 
@@ -43,11 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("bridge.tiktok.oauth")
 
 STATE_TTL_SECONDS = 15 * 60
-REAUTHORIZE_CODE = "TIKTOK_REAUTHORIZE"
-REAUTHORIZE_HINT = (
-    "Re-authorize the shop: open {public_url}/connect/tiktok and click \"Connect TikTok Shop\" (or run "
-    "`ttns shops connect --auth-code CODE` with a fresh code from the TikTok Shop app store)."
-)
 
 
 class OAuthError(FatalError):

@@ -1,6 +1,6 @@
-"""Wiring of the TikTok side: ``provide(container)`` registers the ``"tiktok"`` service.
+"""Building the TikTok side from ``Settings`` (``bridge.bootstrap`` calls ``build`` on first use).
 
-``container.get("tiktok")`` is a ``TikTok``: ``.shop(shop_id)`` gives the typed per-shop client
+``App.tiktok()`` is a ``TikTok``: ``.shop(shop_id)`` gives the typed per-shop client
 (``.orders``, ``.products``, ``.logistics``, ``.fulfillment``, ``.returns``, ``.finance``,
 ``.events``), ``.api`` the signed low-level client, ``.oauth`` the token endpoints and
 ``.tokens`` the per-shop token source.
@@ -21,9 +21,6 @@ if TYPE_CHECKING:
     from bridge.clock import Clock
     from bridge.settings import Settings
     from bridge.store import Store
-
-SERVICE = "tiktok"
-
 
 class TikTok:
     """The TikTok side as the flows, the web tier and the CLI see it."""
@@ -72,17 +69,4 @@ def build(settings: Settings, store: Store, clock: Clock | None = None, *,
     return TikTok(api, oauth, tokens, settings)
 
 
-def provide(container: Any) -> None:
-    """Register ``"tiktok"`` on a ``bridge.bootstrap.Container`` (built lazily on first use)."""
-    container.provide(SERVICE, lambda c: build(c.settings, c.store, c.clock))
-
-
-def tiktok_of(container: Any) -> TikTok:
-    """The container's TikTok service, wiring it first when nothing registered it yet."""
-    if not container.has(SERVICE):
-        provide(container)
-    service: TikTok = container.get(SERVICE)
-    return service
-
-
-__all__ = ["SERVICE", "TikTok", "build", "provide", "tiktok_of"]
+__all__ = ["TikTok", "build"]

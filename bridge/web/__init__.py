@@ -1,9 +1,9 @@
 """The web tier: ``create_app()`` for gunicorn (``gunicorn 'bridge.web:create_app()'``).
 
 A request verifies, persists and answers; nothing else happens in a request. Blueprints live in
-their own modules, each exposing ``init_app(app, container)``; a module that has not landed yet is
-skipped. Blueprints are module-level and find the wiring with ``container_of(current_app)``, so
-several apps (tests, the demo) can live in one process.
+their own modules, each exposing ``init_app(app, root)``; a module that has not landed yet is
+skipped. Blueprints are module-level and find the wired bridge (``bridge.bootstrap.App``) with
+``root_of(current_app)``, so several apps (tests, the demo) can live in one process.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.logs import configure_logging, new_correlation_id, reset_correlation, set_correlation
 from bridge.settings import Settings
 
@@ -39,13 +39,14 @@ DEFAULT_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; scri
                "base-uri 'none'; frame-ancestors 'none'")
 
 
-def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
-    if container is None:
+def create_app(settings: Settings | None = None, root: App | None = None) -> Flask:
+    """The Flask app over ``root`` (built from ``settings`` for the web role when not given)."""
+    if root is None:
         settings = settings or Settings()
         configure_logging(settings.log_level, settings.log_format)
         _refuse_broken_specs(settings)
-        container = build(settings, role="web")
-    settings = container.settings
+        root = build(settings, role="web")
+    settings = root.settings
     app = Flask("bridge.web")
     session_keys = _session_keys(settings)
     app.config.update(
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
-    app.extensions["ttns"] = container
+    app.extensions["ttns"] = root
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         return jsonify(error="internal error", correlation_id=getattr(g, "correlation_id", "")), 500
 
     for module_name in BLUEPRINT_MODULES:
-        importlib.import_module(module_name).init_app(app, container)
+        importlib.import_module(module_name).init_app(app, root)
     return app
 
 
@@ -133,9 +134,10 @@ def _refuse_broken_specs(settings: Settings) -> None:
         raise
 
 
-def container_of(app: Flask) -> Container:
-    c: Container = app.extensions["ttns"]
-    return c
+def root_of(app: Flask) -> App:
+    """The wired bridge this Flask app serves."""
+    root: App = app.extensions["ttns"]
+    return root
 
 
 def _session_keys(settings: Settings) -> list[bytes]:

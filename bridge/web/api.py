@@ -11,14 +11,14 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.web.auth import login_required
 
 bp = Blueprint("console_api", __name__, url_prefix="/api/console")
 
 
-def _c() -> Container:
-    c: Container = current_app.extensions["ttns"]
+def _c() -> App:
+    c: App = current_app.extensions["ttns"]
     return c
 
 
@@ -82,7 +82,7 @@ def exception_action(exc_id: int, action: str) -> Any:
     return jsonify(ok=ok, message=message), (200 if ok else 409)
 
 
-def init_app(app: Flask, container: Container) -> None:
+def init_app(app: Flask, container: App) -> None:
     from bridge.web import auth
 
     auth.init_app(app, container)

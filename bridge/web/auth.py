@@ -58,7 +58,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Connection, Engine, select
 from werkzeug.wrappers import Response as BaseResponse
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.store.security import PER_ADDRESS, PER_USER_ADDRESS, address_key, user_address_key
 from bridge.store.tables import users
 
@@ -125,8 +125,8 @@ class ConsoleUser:
         return role_at_least(self.role, needed)
 
 
-def _container() -> Container:
-    c: Container = current_app.extensions["ttns"]
+def _container() -> App:
+    c: App = current_app.extensions["ttns"]
     return c
 
 
@@ -374,7 +374,7 @@ def _inject(resp: Response) -> Response:
     return resp
 
 
-def init_app(app: Flask, container: Container) -> None:
+def init_app(app: Flask, container: App) -> None:
     """Register the login routes and the cookie settings (idempotent; the console calls it)."""
     if "auth" in app.blueprints:
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 
 bp = Blueprint("health", __name__)
 
@@ -16,7 +16,7 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    container: Container = current_app.extensions["ttns"]
+    container: App = current_app.extensions["ttns"]
     checks: dict[str, str] = {}
     ok = True
     try:
@@ -36,5 +36,5 @@ def readyz() -> tuple[Response, int]:
     return jsonify(status="ready" if ok else "not ready", checks=checks), (200 if ok else 503)
 
 
-def init_app(app: Flask, container: Container) -> None:
+def init_app(app: Flask, container: App) -> None:
     app.register_blueprint(bp)

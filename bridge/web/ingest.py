@@ -19,7 +19,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.logs import correlation_id, new_correlation_id
 from bridge.store import Store
 from bridge.store.group_commit import GroupCommit
@@ -39,7 +39,7 @@ class Ingested:
 
 
 def ingest(
-    container: Container,
+    container: App,
     *,
     source: str,
     event_id: str,
@@ -160,7 +160,7 @@ def _with_cid(spec: Any, cid: str) -> Any:
     return replace(spec, correlation_id=cid)
 
 
-def reroute(container: Container, inbox_id: int) -> Ingested:
+def reroute(container: App, inbox_id: int) -> Ingested:
     """Route a stored event again (after a flow for its topic landed, or a routing bug was fixed).
 
     Jobs are enqueued with the router's idempotency keys, so rerouting twice does not double them.

@@ -30,7 +30,7 @@ from prometheus_client.core import (
 )
 from sqlalchemy import Connection, Engine, case, func, select
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.store.tables import api_calls, exceptions, inbox, job_attempts, jobs, shops
 
 bp = Blueprint("metrics", __name__)
@@ -72,7 +72,7 @@ def _bucket_columns(column: Any, buckets_ms: Sequence[int]) -> list[Any]:
 class DatabaseCollector:
     """A prometheus_client collector reading the store (cached ``CACHE_SECONDS``)."""
 
-    def __init__(self, container: Container, cache_seconds: float = CACHE_SECONDS) -> None:
+    def __init__(self, container: App, cache_seconds: float = CACHE_SECONDS) -> None:
         self.container = container
         self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
@@ -287,7 +287,7 @@ class DatabaseCollector:
         return [drift, threshold, alerting, last, firing]
 
 
-def _token(container: Container) -> str:
+def _token(container: App) -> str:
     raw = container.settings.metrics_token
     if raw is None:
         return ""
@@ -295,7 +295,7 @@ def _token(container: Container) -> str:
     return str(value)
 
 
-def _allowed(container: Container) -> bool:
+def _allowed(container: App) -> bool:
     if container.settings.metrics_public:
         return True
     expected = _token(container)
@@ -309,7 +309,7 @@ def _allowed(container: Container) -> bool:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    container: Container = current_app.extensions["ttns"]
+    container: App = current_app.extensions["ttns"]
     if not _allowed(container):
         hint = "send Authorization: Bearer <TTNS_METRICS_TOKEN>" if _token(container) else \
             "set TTNS_METRICS_TOKEN and send it as Authorization: Bearer <token>"
@@ -345,7 +345,7 @@ def multiprocess_dir() -> str:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
 
-def init_app(app: Flask, container: Container) -> None:
+def init_app(app: Flask, container: App) -> None:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseCollector(container))
     if multiprocess_dir():

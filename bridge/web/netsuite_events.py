@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.domain.keys import order_key
 from bridge.errors import FatalError
 from bridge.netsuite.account import realm_of
@@ -84,7 +84,7 @@ CLOCK_SKEW_CODE = "NETSUITE_CLOCK_SKEW"
 CLOCK_SKEW_CURSOR = "netsuite.events.refused_clock_skew"
 
 
-def _clock_skew(container: Container, skew: float, timestamp: str) -> None:
+def _clock_skew(container: App, skew: float, timestamp: str) -> None:
     """A correctly signed event outside the time window: NetSuite's clock (or this host's) is off, and
     every push is refused until it is fixed. Say so where a person looks: an admin exception naming
     the offset (one open exception, its occurrences counting), and the offset for ``/metrics``."""
@@ -114,7 +114,7 @@ def _error(message: str, status: int) -> tuple[Response, int]:
 
 @bp.post("/netsuite/events")
 def receive() -> tuple[Response, int]:
-    container: Container = current_app.extensions["ttns"]
+    container: App = current_app.extensions["ttns"]
     settings = container.settings
     secret = settings.netsuite_events_secret.get_secret_value() if settings.netsuite_events_secret else ""
     if not secret:
@@ -155,5 +155,5 @@ def receive() -> tuple[Response, int]:
     return jsonify(status="accepted", inbox_id=result.inbox_id, routed=result.status, jobs=result.jobs), 202
 
 
-def init_app(app: Flask, container: Container) -> None:
+def init_app(app: Flask, container: App) -> None:
     app.register_blueprint(bp)

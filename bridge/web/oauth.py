@@ -22,10 +22,9 @@ from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 from markupsafe import escape
 from werkzeug.wrappers import Response as BaseResponse
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.errors import BridgeError, ConfigurationError, RetriableError
 from bridge.tiktok.oauth import OAuthError, connect, consume_state, new_state, state_key, state_keys
-from bridge.tiktok.wiring import tiktok_of
 from bridge.web.auth import login_required
 
 log = logging.getLogger("bridge.web.oauth")
@@ -65,12 +64,12 @@ def _page(title: str, body: str, status: int = 200) -> Response:
     return resp
 
 
-def _container() -> Container:
-    c: Container = current_app.extensions["ttns"]
+def _container() -> App:
+    c: App = current_app.extensions["ttns"]
     return c
 
 
-def _missing_settings(c: Container) -> list[str]:
+def _missing_settings(c: App) -> list[str]:
     s = c.settings
     missing = []
     if not s.tiktok_app_key:
@@ -136,7 +135,7 @@ def connect_start() -> BaseResponse:
         return _page("TikTok is not configured",
                      f"<p class=err>Set {escape(', '.join(missing))} first.</p>", 503)
     state = new_state(c.store, state_key(c.settings), created_by=_actor(), session_hash=session_binding())
-    url = tiktok_of(c).oauth.authorize_url(state)
+    url = c.tiktok().oauth.authorize_url(state)
     return redirect(url, code=303)
 
 
@@ -163,7 +162,7 @@ def callback() -> BaseResponse:
                      "<p class=err>The link you came back with is invalid, has expired or was already used, or it was "
                      "started from another browser session. For your security each connection link works once, "
                      "for 15 minutes, in the session that started it.</p>" + again, 400)
-    tiktok = tiktok_of(c)
+    tiktok = c.tiktok()
     try:
         result = connect(auth_code=code, oauth=tiktok.oauth, api=tiktok.api, store=c.store,
                          public_url=c.settings.public_url, actor=_actor())
@@ -186,5 +185,5 @@ def callback() -> BaseResponse:
     return redirect(f"/connect/tiktok?connected={ids}{warn}", code=303)
 
 
-def init_app(app: Flask, container: Container) -> None:
+def init_app(app: Flask, container: App) -> None:
     app.register_blueprint(bp)

@@ -14,7 +14,7 @@ import logging
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.tiktok import webhooks as tts
 from bridge.web.ingest import ingest
 
@@ -31,7 +31,7 @@ def _empty(status: int) -> Response:
 
 @bp.post("/webhooks/tiktok")
 def tiktok_webhook() -> Response | tuple[Response, int]:
-    container: Container = current_app.extensions["ttns"]
+    container: App = current_app.extensions["ttns"]
     settings = container.settings
     raw = request.get_data(cache=False)
     secret = settings.tiktok_app_secret.get_secret_value() if settings.tiktok_app_secret else ""
@@ -63,5 +63,5 @@ def tiktok_webhook() -> Response | tuple[Response, int]:
     return _empty(200)
 
 
-def init_app(app: Flask, container: Container) -> None:
+def init_app(app: Flask, container: App) -> None:
     app.register_blueprint(bp)

@@ -1,8 +1,9 @@
 """What the worker can run, what the scheduler enqueues and how inbound events become jobs.
 
-Flows register here (``bridge.bootstrap`` calls each flow's ``register``):
+``bridge.bootstrap`` registers every flow's handlers (bound methods of the flow objects it built):
 
-* ``handler(kind, fn)``: ``fn(ctx: JobContext) -> dict | None`` runs one job of that kind;
+* ``handler(kind, fn)``: ``fn(ctx: JobContext) -> dict | None`` runs one job of that kind
+  (``bridge.ports.jobs``);
 * ``schedule(Schedule(...))``: a periodic job the scheduler enqueues once per time bucket;
 * ``router(source, topic, fn)``: ``fn(event: InboundEvent) -> list[JobSpec]``, a *pure* function the
   web tier calls inside the inbox transaction, so the event and the jobs it causes commit together.
@@ -10,11 +11,11 @@ Flows register here (``bridge.bootstrap`` calls each flow's ``register``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.errors import FatalError
+from bridge.ports.jobs import Handler, InboundEvent, Router
 from bridge.store.queue import JobSpec
 
 
@@ -34,30 +35,16 @@ class Schedule:
             raise ValueError(f"schedule {self.name}: give exactly one of every_seconds or cron")
 
 
-@dataclass(frozen=True)
-class InboundEvent:
-    """An event as the router sees it: parsed JSON plus where it came from."""
-
-    source: str
-    event_id: str
-    topic: str
-    shop_id: str | None
-    data: dict[str, Any]
-    inbox_id: int  # 0 while the event is being stored (routing runs before the insert)
-    correlation_id: str
-
-
-Router = Callable[[InboundEvent], list[JobSpec]]
 
 
 class Registry:
     def __init__(self) -> None:
-        self._handlers: dict[str, Callable[..., Any]] = {}
+        self._handlers: dict[str, Handler] = {}
         self._schedules: dict[str, Schedule] = {}
         self._routers: dict[tuple[str, str], Router] = {}
         self._express: set[str] = set()
 
-    def handler(self, kind: str, fn: Callable[..., Any], *, express: bool = False) -> None:
+    def handler(self, kind: str, fn: Handler, *, express: bool = False) -> None:
         """Register the handler of a job kind. ``express``: short jobs whose lateness costs more than
         the wait they impose (stock pushes in a spike); the worker runs them on threads of their own
         instead of behind the jobs it already claimed."""
@@ -70,7 +57,7 @@ class Registry:
     def is_express(self, kind: str) -> bool:
         return kind in self._express
 
-    def get(self, kind: str) -> Callable[..., Any]:
+    def get(self, kind: str) -> Handler:
         try:
             return self._handlers[kind]
         except KeyError:
@@ -97,3 +84,6 @@ class Registry:
 
     def topics(self, source: str) -> list[str]:
         return sorted(t for s, t in self._routers if s == source)
+
+
+__all__ = ["InboundEvent", "Registry", "Router", "Schedule"]

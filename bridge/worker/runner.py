@@ -65,10 +65,10 @@ class ExceptionSink(Protocol):
 
 @dataclass
 class JobContext:
-    """What a handler gets: the job, the wired services, and a way to cause more jobs."""
+    """What a handler gets (``bridge.ports.jobs.JobContext``): the job, the queue, and a way to cause
+    more jobs. Handlers are bound methods of flow objects, so they need nothing else from here."""
 
     job: Job
-    services: Any
     queue: JobQueue
     started_at: datetime
     lost: threading.Event = field(default_factory=threading.Event)
@@ -117,7 +117,6 @@ class Worker:
         registry: Registry,
         exceptions: ExceptionSink,
         *,
-        services: Any = None,
         config: WorkerConfig | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
@@ -130,7 +129,6 @@ class Worker:
         self.queue = queue
         self.registry = registry
         self.exceptions = exceptions
-        self.services = services
         self.config = config or WorkerConfig()
         self.clock = clock or SystemClock()
         self.rng = rng or random.Random()
@@ -160,7 +158,7 @@ class Worker:
                 self.queue.release(job, started_at=self.clock.now())
             return "released"
         started = self.clock.now()
-        ctx = JobContext(job=job, services=self.services, queue=self.queue, started_at=started)
+        ctx = JobContext(job=job, queue=self.queue, started_at=started)
         with self._lock:
             self._inflight[job.id] = (job, ctx)
         try:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, Area, build
 from bridge.mapping.orders import ItemRef
 from bridge.sandbox.tiktok import TikTokSandbox, TikTokSandboxConfig, create_app
 from bridge.sandbox.tiktok import fulfillment as sfulfillment
@@ -38,8 +38,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).resolve().parents[2]
-FLOWS = ("bridge.flows.system", "bridge.flows.shops", "bridge.flows.orders", "bridge.flows.settlement",
-         "bridge.flows.monitoring")
+AREAS: tuple[Area, ...] = ("system", "shops", "orders", "settlement", "monitoring")
 
 
 class AnyLedger(FakeLedger):
@@ -52,7 +51,7 @@ class AnyLedger(FakeLedger):
 @dataclass
 class Rig:
     url: str
-    container: Container
+    container: App
     sandbox: Sandbox
     netsuite: FakeNetSuiteOrders
 
@@ -80,14 +79,14 @@ def rig(sqlite_url: str) -> Iterator[Rig]:
         sandbox = Sandbox(sb_server.url, sb, app_info["app_key"], app_info["app_secret"], app_info["service_id"],
                           {s["region"]: s for s in state["shops"]})
         c = build(make_settings(sqlite_url, sandbox, public_url=server.url, specs_dir=sandbox_specs_dir(),
-                                retry_base_seconds=0.01, retry_cap_seconds=0.01), flows=FLOWS)
-        wire_fast(c)
+                                retry_base_seconds=0.01, retry_cap_seconds=0.01), areas=AREAS)
+        c = wire_fast(c)
         netsuite = FakeNetSuiteOrders({"US-MUG-12": ItemRef("103")})
-        c.set("netsuite.orders", netsuite)
-        c.set("netsuite.lookup", EveryRecordExists())
-        c.set("netsuite.ledger", AnyLedger())
+        c = c.with_ports(netsuite_orders=netsuite)
+        c = c.with_ports(netsuite_lookup=EveryRecordExists())
+        c = c.with_ports(netsuite_ledger=AnyLedger())
         c.store.users.add("ops", PASSWORD)
-        holder["app"] = create_bridge(container=c)
+        holder["app"] = create_bridge(root=c)
         sb.update_app(sandbox.app_key, redirect_uri=server.url + "/oauth/tiktok/callback")
         try:
             yield Rig(server.url, c, sandbox, netsuite)
@@ -115,7 +114,7 @@ def _statement(rig: Rig, shop_id: str) -> str:
 
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
     (made,) = rig.sandbox.sb.generate_statements(tomorrow.isoformat(), shop_id=shop_id)
-    finance = rig.container.get("tiktok.finance")
+    finance = rig.container.ports.tiktok_finance
     now = datetime.now(UTC)
     (summary,) = [s for s in finance.statements(shop_id, since=now - timedelta(days=2), until=now + timedelta(days=2))
                   if s.id == made["id"]]

@@ -11,16 +11,15 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.domain.keys import order_key
-from bridge.flows import ledger_audit, settlement
 from bridge.mapping.settlement import Amount, ReportLine, ReportPosting, SettlementReport
 from bridge.serving import BackgroundServer
 from bridge.web import create_app
@@ -63,7 +62,7 @@ def _statement() -> SettlementReport:
 @dataclass
 class Site:
     url: str
-    container: Container
+    container: App
     orders: Orders
 
 
@@ -73,31 +72,40 @@ def site(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap does) — browsers are "
                     "never downloaded")
     url = fresh_sqlite(_sqlite_template, tmp_path_factory.mktemp("console-layout"))
-    c = build(console_settings(url), flows=("bridge.flows.system", "bridge.flows.orders", "bridge.flows.monitoring"))
-    c.set("netsuite.monitoring", NoNetSuiteTotals())
-    c.set("settlement", object())
+    c = build(console_settings(url), areas=("system", "orders", "monitoring"))
+    c = c.with_ports(netsuite_totals=NoNetSuiteTotals())
     report = _statement()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(settlement, "report", lambda container, **kw: report if "ST-7001" in kw.values() else None)
-        mp.setattr(settlement, "list_reports", lambda container, **kw: [report] if kw.get("kind") != "payment" else [])
-        mp.setattr(ledger_audit, "verdict", lambda container, kind, shop, ident: {
-            "ok": True, "at": "2026-12-07T03:00:00+00:00", "difference": "0.00", "findings": []})
-        for name, role in (("ada", "admin"), ("otto", "operator"), ("vera", "viewer")):
-            c.store.users.add(name, PASSWORD, role)
-        w = Orders(c)
-        shipped = unit("576-1", "MUG", "24.00", seller="2.00", tax="1.82", name="Stoneware mug 12 oz")
-        shipped.update({"package_id": "PK-1", "tracking_number": "1Z999AA10123456784",
-                        "shipping_provider_name": "UPS", "package_status": "SHIPPED"})
-        w.tiktok.put(SHOP, order("576", [shipped, unit("576-2", "CAP", "18.00", name="Logo cap")], shipping="4.99"))
-        w.webhook("576")
-        w.place("577", "NEW-SKU", "9.00")  # an exception for ops
-        w.webhook("577")
-        w.drain()
-        with BackgroundServer(create_app(container=c), port=0, name="console-layout") as server:
-            try:
-                yield Site(server.url, c, w)
-            finally:
-                c.close()
+
+    class Settlement:  # the settlement flow's reports, as the pages read them
+        def report(self, **kw: Any) -> Any:
+            return report if "ST-7001" in kw.values() else None
+
+        def list_reports(self, **kw: Any) -> list[Any]:
+            return [report] if kw.get("kind") != "payment" else []
+
+    class LedgerAudit:
+        def verdict(self, kind: str, shop: str, ident: str) -> dict[str, Any]:
+            return {"ok": True, "at": "2026-12-07T03:00:00+00:00", "difference": "0.00", "findings": []}
+
+    for name, role in (("ada", "admin"), ("otto", "operator"), ("vera", "viewer")):
+        c.store.users.add(name, PASSWORD, role)
+    w = Orders(c)
+    mon = replace(w.c.flows.monitoring, settlement=Settlement())
+    c = replace(w.c, areas=(*w.c.areas, "settlement"), flows=replace(
+        w.c.flows, settlement=Settlement(), ledger_audit=LedgerAudit(), monitoring=mon))
+    shipped = unit("576-1", "MUG", "24.00", seller="2.00", tax="1.82", name="Stoneware mug 12 oz")
+    shipped.update({"package_id": "PK-1", "tracking_number": "1Z999AA10123456784",
+                    "shipping_provider_name": "UPS", "package_status": "SHIPPED"})
+    w.tiktok.put(SHOP, order("576", [shipped, unit("576-2", "CAP", "18.00", name="Logo cap")], shipping="4.99"))
+    w.webhook("576")
+    w.place("577", "NEW-SKU", "9.00")  # an exception for ops
+    w.webhook("577")
+    w.drain()
+    with BackgroundServer(create_app(root=c), port=0, name="console-layout") as server:
+        try:
+            yield Site(server.url, c, w)
+        finally:
+            c.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.crypto import generate_key
 from bridge.domain.keys import order_key
 from bridge.settings import Settings
@@ -61,10 +61,15 @@ def console_settings(db_url: str, **kw: Any) -> Settings:
 
 @dataclass
 class Console:
-    container: Container
+    container: App
     app: Flask
     client: FlaskClient
     settings: Settings
+
+    def use(self, root: App) -> None:
+        """Serve ``root`` from now on (one derived from ``container``: the same store)."""
+        self.container = root
+        self.app.extensions["ttns"] = root
 
     def csrf(self) -> str:
         page = self.client.get("/console/monitors")
@@ -98,18 +103,17 @@ class NoNetSuiteTotals:
 
 
 @pytest.fixture
-def container(sqlite_url: str) -> Iterator[Container]:
-    c = build(console_settings(sqlite_url), flows=("bridge.flows.system", "bridge.flows.orders",
-                                                   "bridge.flows.monitoring"))
-    c.set("netsuite.monitoring", NoNetSuiteTotals())
+def container(sqlite_url: str) -> Iterator[App]:
+    c = build(console_settings(sqlite_url), areas=("system", "orders", "monitoring"),
+              netsuite_totals=NoNetSuiteTotals())
     c.store.users.add("ops", PASSWORD)
     yield c
     c.close()
 
 
 @pytest.fixture
-def console(container: Container) -> Console:
-    app = create_app(container=container)
+def console(container: App) -> Console:
+    app = create_app(root=container)
     client = app.test_client()
     resp = login(client, "ops", PASSWORD)
     assert resp.status_code == 303, resp.get_data(as_text=True)
@@ -132,17 +136,16 @@ class EveryRecordExists:
 class Orders:
     """The orders flow with port fakes: webhooks in, a worker draining, NetSuite faked."""
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: App) -> None:
         from bridge.mapping.orders import ItemRef
         from bridge.store.repos import Shop, Tokens
         from tests.support.fakes import FakeNetSuiteOrders, FakeTikTokOrders
 
-        self.c = container
         self.tiktok = FakeTikTokOrders()
         self.netsuite = FakeNetSuiteOrders({"MUG": ItemRef("103"), "CAP": ItemRef("104")})
-        container.set("tiktok.orders", self.tiktok)
-        container.set("netsuite.orders", self.netsuite)
-        container.set("netsuite.lookup", EveryRecordExists())
+        # the same store and settings; the orders flow over the fakes (what the worker below runs)
+        self.c = container = container.with_ports(tiktok_orders=self.tiktok, netsuite_orders=self.netsuite,
+                                                  netsuite_lookup=EveryRecordExists())
         container.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_fake"))
         self.access_token = "TTP_fake_access_" + secrets.token_hex(8)
         self.refresh_token = "TTP_fake_refresh_" + secrets.token_hex(8)

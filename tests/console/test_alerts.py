@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bridge.alerts import Alert, Alerter, AlertStore, EmailChannel, WebhookChannel, channels_from
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.clock import ManualClock
 from tests.console.conftest import console_settings
 
@@ -128,14 +128,14 @@ def hook() -> Iterator[FakeHook]:
 
 
 @pytest.fixture
-def wired(sqlite_url: str, smtp: FakeSMTP, hook: FakeHook) -> Iterator[tuple[Container, ManualClock]]:
+def wired(sqlite_url: str, smtp: FakeSMTP, hook: FakeHook) -> Iterator[tuple[App, ManualClock]]:
     clock = ManualClock()
     s = console_settings(sqlite_url, smtp_host="127.0.0.1", smtp_port=smtp.server_address[1], smtp_user="",
                          smtp_password=None, smtp_from="bridge@example.invalid",
                          alert_email_to="ops@example.invalid, finance@example.invalid",
                          alert_webhook_url=f"http://127.0.0.1:{hook.server_address[1]}/hooks/fake-token",
                          public_url="https://bridge.example.invalid")
-    c = build(s, clock=clock, flows=())
+    c = build(s, clock=clock, areas=())
     yield c, clock
     c.close()
 
@@ -147,7 +147,7 @@ def _alert(n: int = 3) -> Alert:
                  fields={"samples": [{"entity": "order:S:1"}]})
 
 
-def test_an_alert_reaches_email_and_webhook_with_the_console_link(wired: tuple[Container, ManualClock],
+def test_an_alert_reaches_email_and_webhook_with_the_console_link(wired: tuple[App, ManualClock],
                                                                    smtp: FakeSMTP, hook: FakeHook) -> None:
     c, _ = wired
     alerter = Alerter(c.store.engine, c.settings, clock=c.clock)
@@ -169,7 +169,7 @@ def test_an_alert_reaches_email_and_webhook_with_the_console_link(wired: tuple[C
     assert payload["fields"]["samples"] == [{"entity": "order:S:1"}]
 
 
-def test_alerts_are_de_duplicated_until_renotify_or_after_they_clear(wired: tuple[Container, ManualClock],
+def test_alerts_are_de_duplicated_until_renotify_or_after_they_clear(wired: tuple[App, ManualClock],
                                                                       smtp: FakeSMTP, hook: FakeHook) -> None:
     c, clock = wired
     alerter = Alerter(c.store.engine, c.settings, clock=c.clock, renotify=timedelta(hours=4))
@@ -193,7 +193,7 @@ def test_alerts_are_de_duplicated_until_renotify_or_after_they_clear(wired: tupl
     assert len(hook.received) == 4
 
 
-def test_two_processes_send_an_alert_once(wired: tuple[Container, ManualClock], hook: FakeHook) -> None:
+def test_two_processes_send_an_alert_once(wired: tuple[App, ManualClock], hook: FakeHook) -> None:
     c, _ = wired
     a = Alerter(c.store.engine, c.settings, clock=c.clock, channels=[WebhookChannel(
         f"http://127.0.0.1:{hook.server_address[1]}/a")])
@@ -208,7 +208,7 @@ def test_two_processes_send_an_alert_once(wired: tuple[Container, ManualClock], 
     assert sum(1 for r in results if r.sent) == 1 and len(hook.received) == 1
 
 
-def test_a_failed_delivery_is_recorded_and_retried_next_time(wired: tuple[Container, ManualClock],
+def test_a_failed_delivery_is_recorded_and_retried_next_time(wired: tuple[App, ManualClock],
                                                              smtp: FakeSMTP, hook: FakeHook) -> None:
     c, clock = wired
     smtp.refuse = True
@@ -226,7 +226,7 @@ def test_a_failed_delivery_is_recorded_and_retried_next_time(wired: tuple[Contai
     assert len(smtp.messages) == 1
 
 
-def test_unreachable_channels_do_not_raise(wired: tuple[Container, ManualClock]) -> None:
+def test_unreachable_channels_do_not_raise(wired: tuple[App, ManualClock]) -> None:
     c, _ = wired
     dead = Alerter(c.store.engine, c.settings, clock=c.clock,
                    channels=[EmailChannel("127.0.0.1", 1, "a@example.invalid", ["b@example.invalid"], timeout=2),
@@ -255,7 +255,7 @@ def test_channels_come_from_the_settings(sqlite_url: str) -> None:
     assert "fake-" not in repr(chans)
 
 
-def test_below_min_severity_is_recorded_not_sent(wired: tuple[Container, ManualClock], hook: FakeHook) -> None:
+def test_below_min_severity_is_recorded_not_sent(wired: tuple[App, ManualClock], hook: FakeHook) -> None:
     c, _ = wired
     alerter = Alerter(c.store.engine, c.settings, clock=c.clock, min_severity="critical")
     d = alerter.fire(_alert())

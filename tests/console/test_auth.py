@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.cli import Obj, main
 from bridge.clock import ManualClock
 from bridge.web import create_app
@@ -39,8 +39,8 @@ def test_every_console_route_is_covered_by_these_tests(console: Console) -> None
     assert rules <= covered | {"/console/exceptions/X/X", "/api/console/exceptions/X/X"}, rules - covered
 
 
-def test_anonymous_pages_redirect_to_login_and_actions_get_401(container: Container) -> None:
-    client = create_app(container=container).test_client()
+def test_anonymous_pages_redirect_to_login_and_actions_get_401(container: App) -> None:
+    client = create_app(root=container).test_client()
     for path in PAGES:
         resp = client.get(path, headers={"Accept": "text/html"})
         assert resp.status_code == 302, path
@@ -53,8 +53,8 @@ def test_anonymous_pages_redirect_to_login_and_actions_get_401(container: Contai
     assert container.store.queue.counts() == {}  # nothing was enqueued by the refused "run monitors"
 
 
-def test_login_then_pages_open_and_logout_ends_the_session(container: Container) -> None:
-    client = create_app(container=container).test_client()
+def test_login_then_pages_open_and_logout_ends_the_session(container: App) -> None:
+    client = create_app(root=container).test_client()
     assert login(client, "ops", "wrong password!!").status_code == 401
     resp = login(client, "ops", PASSWORD)
     assert resp.status_code == 303 and resp.headers["Location"] == "/console/"
@@ -84,8 +84,8 @@ def test_every_post_needs_the_csrf_token(console: Console) -> None:
     assert ok.status_code == 200 and ok.get_json()["ok"] is True
 
 
-def test_the_login_form_is_csrf_protected_and_next_never_leaves_the_site(container: Container) -> None:
-    client = create_app(container=container).test_client()
+def test_the_login_form_is_csrf_protected_and_next_never_leaves_the_site(container: App) -> None:
+    client = create_app(root=container).test_client()
     client.get("/login")
     resp = client.post("/login", data={"username": "ops", "password": PASSWORD})
     assert resp.status_code == 403 and client.get("/console/").status_code == 302
@@ -94,8 +94,8 @@ def test_the_login_form_is_csrf_protected_and_next_never_leaves_the_site(contain
     assert safe_next("/console/orders?q=1") == "/console/orders?q=1"
 
 
-def test_repeated_failures_make_that_user_and_address_wait(container: Container) -> None:
-    client = create_app(container=container).test_client()
+def test_repeated_failures_make_that_user_and_address_wait(container: App) -> None:
+    client = create_app(root=container).test_client()
     for _ in range(5):
         assert login(client, "ops", "not the password").status_code == 401
     refused = login(client, "ops", PASSWORD)
@@ -105,10 +105,10 @@ def test_repeated_failures_make_that_user_and_address_wait(container: Container)
 
 def test_session_ends_when_the_password_changes_or_after_idle_time(sqlite_url: str) -> None:
     clock = ManualClock()
-    c = build(console_settings(sqlite_url), clock=clock, flows=())
+    c = build(console_settings(sqlite_url), clock=clock, areas=())
     try:
         c.store.users.add("fin", PASSWORD)
-        client = create_app(container=c).test_client()
+        client = create_app(root=c).test_client()
         assert login(client, "fin", PASSWORD).status_code == 303
         assert client.get("/console/").status_code == 200
         c.store.users.add("fin", PASSWORD + "-new")  # password reset
@@ -121,9 +121,9 @@ def test_session_ends_when_the_password_changes_or_after_idle_time(sqlite_url: s
 
 
 def test_session_cookie_is_secure_httponly_and_samesite(sqlite_url: str) -> None:
-    c = build(console_settings(sqlite_url, environment="production", session_cookie_secure=False), flows=())
+    c = build(console_settings(sqlite_url, environment="production", session_cookie_secure=False), areas=())
     try:
-        app = create_app(container=c)
+        app = create_app(root=c)
         assert app.config["SESSION_COOKIE_SECURE"] is True  # production insists, whatever the setting
         resp = app.test_client().get("/login")
         cookie = resp.headers["Set-Cookie"]
@@ -133,21 +133,21 @@ def test_session_cookie_is_secure_httponly_and_samesite(sqlite_url: str) -> None
 
 
 def test_users_add_command_creates_a_user_who_can_log_in(sqlite_url: str) -> None:
-    c = build(console_settings(sqlite_url), flows=())
+    c = build(console_settings(sqlite_url), areas=())
     try:
         result = CliRunner().invoke(main, ["users", "add", "finance-lead"], obj=Obj(c),
                                     input=f"{PASSWORD}\n{PASSWORD}\n")
         assert result.exit_code == 0, result.output
-        client = create_app(container=c).test_client()
+        client = create_app(root=c).test_client()
         assert login(client, "finance-lead", PASSWORD).status_code == 303
     finally:
         c.close()
 
 
 def test_login_page_explains_how_to_create_the_first_user(sqlite_url: str) -> None:
-    c = build(console_settings(sqlite_url), flows=())
+    c = build(console_settings(sqlite_url), areas=())
     try:
-        page = create_app(container=c).test_client().get("/login").get_data(as_text=True)
+        page = create_app(root=c).test_client().get("/login").get_data(as_text=True)
         assert "ttns users add" in page
     finally:
         c.close()

@@ -12,7 +12,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from bridge.alerts import Alert, Alerter
 from bridge.bootstrap import build
 from bridge.domain.keys import order_key
-from bridge.flows import monitoring
 from bridge.store.queue import JobSpec
 from bridge.web import create_app
 from tests.console.conftest import SHOP, Console, Orders, console_settings
@@ -41,6 +40,7 @@ def value(m: dict[str, list[tuple[dict[str, str], float]]], name: str, **labels:
 
 def _seed(console: Console) -> None:
     w = Orders(console.container)
+    console.use(w.c)  # the pages and monitors see the fakes too
     w.place("576", "MUG")
     w.webhook("576")
     w.place("577", "NEW-SKU", "9.00")
@@ -55,7 +55,7 @@ def _seed(console: Console) -> None:
                              status=status, duration_ms=ms, outcome=outcome, entity=order_key(SHOP, "576"))
     c.store.calls.record(system="netsuite", operation="salesOrder.upsert", method="PUT", path="/record/v1/x",
                          status=None, duration_ms=30000, outcome="retry")
-    monitoring.evaluate(c, alert=False)
+    c.flows.monitoring.evaluate(alert=False)
     Alerter(c.store.engine, c.settings, channels=[]).fire(Alert(key="k", title="t", value=Decimal(1)))
 
 
@@ -95,8 +95,7 @@ def test_every_process_answers_from_the_database(console: Console) -> None:
     """Two apps (two gunicorn workers, two machines) over one database give the same numbers."""
     _seed(console)
     # The same flows, as every web process of one deployment has (idle job kinds are reported at zero).
-    other = create_app(container=build(console.settings, flows=("bridge.flows.system", "bridge.flows.orders",
-                                                                "bridge.flows.monitoring")))
+    other = create_app(root=build(console.settings, areas=("system", "orders", "monitoring")))
     a, b = scrape(console.app.test_client()), scrape(other.test_client())
     for name in ("ttns_queue_depth", "ttns_job_attempts_total", "ttns_api_calls_total", "ttns_exceptions"):
         assert sorted(map(repr, a[name])) == sorted(map(repr, b[name]))
@@ -110,22 +109,22 @@ def guarded(sqlite_url: str) -> Iterator[object]:
     s = console_settings(sqlite_url)
     # TTNS_METRICS_TOKEN is requested from the settings owner; until it exists, set the attribute.
     object.__setattr__(s, "metrics_token", SecretStr("scrape-token-fake"))
-    c = build(s, flows=())
-    yield create_app(container=c).test_client()
+    c = build(s, areas=())
+    yield create_app(root=c).test_client()
     c.close()
 
 
 def test_metrics_are_protected_by_default(console: Console) -> None:
     """No anonymous scrape, even without a token configured: the console login or the bearer token."""
     settings = console.settings.model_copy(update={"metrics_token": None})
-    c = build(settings, flows=())
+    c = build(settings, areas=())
     try:
-        app = create_app(container=c)
+        app = create_app(root=c)
         anonymous = app.test_client().get("/metrics")
         assert anonymous.status_code == 401 and "TTNS_METRICS_TOKEN" in anonymous.get_data(as_text=True)
         assert "ttns_shop" not in anonymous.get_data(as_text=True)
         assert console.client.get("/metrics").status_code == 200  # a logged-in console user may look
-        public = create_app(container=build(settings.model_copy(update={"metrics_public": True}), flows=()))
+        public = create_app(root=build(settings.model_copy(update={"metrics_public": True}), areas=()))
         assert public.test_client().get("/metrics").status_code == 200  # only when asked for explicitly
         public.extensions["ttns"].close()
     finally:
@@ -140,9 +139,9 @@ def test_metrics_token_when_configured(guarded: object) -> None:
 
 @pytest.mark.postgres
 def test_metrics_on_postgres(pg_url: str) -> None:
-    c = build(console_settings(pg_url), flows=("bridge.flows.system", "bridge.flows.orders", "bridge.flows.monitoring"))
+    c = build(console_settings(pg_url), areas=("system", "orders", "monitoring"))
     try:
-        app = create_app(container=c)
+        app = create_app(root=c)
         console = Console(c, app, app.test_client(), c.settings)
         _seed(console)
         m = scrape(app.test_client())

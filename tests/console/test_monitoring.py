@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,18 +15,18 @@ import pytest
 from click.testing import CliRunner
 
 from bridge.alerts import Alerter, Message
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.cli import Obj, main
 from bridge.clock import ManualClock
 from bridge.domain.keys import order_key
-from bridge.flows import fulfillment, inventory, monitoring, settlement
+from bridge.flows import fulfillment, monitoring
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Shop
 from tests.console.conftest import SHOP, NoNetSuiteTotals, Orders, console_settings
 from tests.support.specs import sandbox_specs_dir
 from tests.support.tiktok_orders import order, unit
 
-FLOWS = ("bridge.flows.system", "bridge.flows.orders", "bridge.flows.monitoring")
+AREAS = ("system", "orders", "monitoring")
 
 
 class Recorder:
@@ -52,20 +53,19 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def world(db_url: str, clock: ManualClock) -> Iterator[tuple[Container, Orders, Recorder]]:
-    c = build(console_settings(db_url), clock=clock, flows=FLOWS)
-    c.set("netsuite.monitoring", NoNetSuiteTotals())
+def world(db_url: str, clock: ManualClock) -> Iterator[tuple[App, Orders, Recorder]]:
+    base = build(console_settings(db_url), clock=clock, areas=AREAS, netsuite_totals=NoNetSuiteTotals())
     rec = Recorder()
-    c.set("alerter", Alerter(c.store.engine, c.settings, clock=clock, channels=[rec]))
-    yield c, Orders(c), rec
-    c.close()
+    w = Orders(base.with_ports(alerter=Alerter(base.store.engine, base.settings, clock=clock, channels=[rec])))
+    yield w.c, w, rec
+    base.close()
 
 
 def reading(readings: list[monitoring.Reading], name: str) -> monitoring.Reading:
     return next(r for r in readings if r.monitor == name)
 
 
-def test_orders_missing_counts_stuck_and_unseen_orders_then_clears(world: tuple[Container, Orders, Recorder],
+def test_orders_missing_counts_stuck_and_unseen_orders_then_clears(world: tuple[App, Orders, Recorder],
                                                                     clock: ManualClock) -> None:
     c, w, rec = world
     w.place("576", "MUG")
@@ -78,10 +78,10 @@ def test_orders_missing_counts_stuck_and_unseen_orders_then_clears(world: tuple[
     unseen["create_time"] = int((clock.now() - timedelta(hours=2)).timestamp())
     w.tiktok.put(SHOP, unseen)
     w.drain()
-    early = monitoring.evaluate(c)
+    early = c.flows.monitoring.evaluate()
     assert reading(early, "orders_missing").value == 1  # 579 is 2 h old; 577 failed only now
     clock.advance(minutes=31)
-    r = reading(monitoring.evaluate(c), "orders_missing")
+    r = reading(c.flows.monitoring.evaluate(), "orders_missing")
     assert r.status == "alert" and r.value == 2
     assert {s.entity for s in r.samples} == {order_key(SHOP, "577"), order_key(SHOP, "579")}
     assert next(s for s in r.samples if s.entity.endswith("577")).href == f"/console/orders/{SHOP}/577"
@@ -90,7 +90,7 @@ def test_orders_missing_counts_stuck_and_unseen_orders_then_clears(world: tuple[
     fired = [m for m in rec.sent if m.alert.key == "monitor:orders_missing"]
     assert len(fired) == 1 and fired[0].status == "firing"
     assert fired[0].url == "http://console.example.invalid/console/monitors#orders_missing"
-    monitoring.evaluate(c)  # still firing: de-duplicated
+    c.flows.monitoring.evaluate()  # still firing: de-duplicated
     assert len([m for m in rec.sent if m.alert.key == "monitor:orders_missing"]) == 1
     # ops fix the item; the exception is replayed; the lost order is polled in
     from bridge.mapping.orders import ItemRef
@@ -100,33 +100,33 @@ def test_orders_missing_counts_stuck_and_unseen_orders_then_clears(world: tuple[
     c.store.exceptions.replay(exc.id, c.store.queue)
     w.webhook("579")
     w.drain()
-    r = reading(monitoring.evaluate(c), "orders_missing")
+    r = reading(c.flows.monitoring.evaluate(), "orders_missing")
     assert r.status == "ok" and r.value == 0
     assert rec.sent[-1].status == "resolved" and rec.sent[-1].alert.key == "monitor:orders_missing"
 
 
-def test_order_totals_compares_netsuite_with_tiktok(world: tuple[Container, Orders, Recorder]) -> None:
+def test_order_totals_compares_netsuite_with_tiktok(world: tuple[App, Orders, Recorder]) -> None:
     c, w, _ = world
-    before = reading(monitoring.measure(c), "order_totals")
+    before = reading(c.flows.monitoring.measure(), "order_totals")
     assert before.status == "ok" and before.value == 0  # nothing to compare yet
     for oid in ("1", "2", "3"):
         w.place(oid, "MUG")
         w.webhook(oid)
     w.drain()
-    c.set("netsuite.monitoring", FakeTotals({f"TTS-{SHOP}-1": Decimal("12.50"), f"TTS-{SHOP}-2": Decimal("12.49")}))
-    r = reading(monitoring.measure(c), "order_totals")
+    c = c.with_ports(netsuite_totals=FakeTotals({f"TTS-{SHOP}-1": Decimal("12.50"), f"TTS-{SHOP}-2": Decimal("12.49")}))
+    r = reading(c.flows.monitoring.measure(), "order_totals")
     assert r.status == "alert" and r.value == 2  # 2 differs by a cent, 3 is missing in NetSuite
     details = sorted(s.detail for s in r.samples)
     assert "TikTok 12.50, NetSuite 12.49 (difference -0.01)" in details
     assert any("NetSuite has no document" in d for d in details)
     # An order still in flight (its sync or cancellation job queued) is not reported (issue 17 point 5).
     c.store.queue.enqueue(JobSpec(kind="cancellations.sync", key=order_key(SHOP, "2"), idempotency_key="in-flight"))
-    r = reading(monitoring.measure(c), "order_totals")
+    r = reading(c.flows.monitoring.measure(), "order_totals")
     assert r.value == 1 and "1 in flight skipped" in r.note
     assert not any("12.49" in s.detail for s in r.samples)
 
 
-def test_auth_exceptions_and_queue_monitors(world: tuple[Container, Orders, Recorder], clock: ManualClock) -> None:
+def test_auth_exceptions_and_queue_monitors(world: tuple[App, Orders, Recorder], clock: ManualClock) -> None:
     c, _, _ = world
     from bridge.store.repos import Tokens
 
@@ -137,7 +137,7 @@ def test_auth_exceptions_and_queue_monitors(world: tuple[Container, Orders, Reco
     c.store.exceptions.raise_(code="X", owner="finance", title="old problem", entity="e:1")
     c.store.queue.enqueue(JobSpec(kind="inventory.push", key="p:1", run_at=now - timedelta(minutes=20)))
     clock.advance(minutes=61)
-    rs = monitoring.measure(c)
+    rs = c.flows.monitoring.measure()
     auth = reading(rs, "auth_expiring")
     assert auth.value == 2 and {s.label for s in auth.samples} == {"Expiring shop", "Revoked shop"}
     assert any("expires in 3.0 days" in s.detail or "expires in 2.9 days" in s.detail for s in auth.samples)
@@ -147,24 +147,23 @@ def test_auth_exceptions_and_queue_monitors(world: tuple[Container, Orders, Reco
     assert stalled.value == 1 and stalled.samples[0].label == "inventory.push"
 
 
-def test_fulfillments_unshipped_from_the_fulfillment_flow(db_url: str, world: tuple[Container, Orders, Recorder],
+def test_fulfillments_unshipped_from_the_fulfillment_flow(db_url: str, world: tuple[App, Orders, Recorder],
                                                          clock: ManualClock) -> None:
     c, _, _ = world  # built without the fulfillment flow: the monitor says so
-    r = reading(monitoring.measure(c), "fulfillments_unshipped")
+    r = reading(c.flows.monitoring.measure(), "fulfillments_unshipped")
     assert r.value is None and "fulfillment: not configured" in r.note
-    c = build(console_settings(db_url), clock=clock, flows=(*FLOWS, "bridge.flows.fulfillment"))
+    c = build(console_settings(db_url), clock=clock, areas=(*AREAS, "fulfillment"), netsuite_totals=NoNetSuiteTotals())
     try:
-        c.set("netsuite.monitoring", NoNetSuiteTotals())
-        shipments = fulfillment.fulfillment_store(c)
+        shipments = c.flows.fulfillment.shipments
         for order_id, fid in (("576", "IF-9"), ("577", "IF-10")):
             shipments.begin(shop_id=SHOP, order_id=order_id, fulfillment_id=fid, package_index=1, seq=1,
                             tracking_number=f"T{order_id}", carrier="UPS", provider_id="P1", provider_name="UPS",
                             line_item_ids=[f"L{order_id}"], method="label")
         done = shipments.shipments(SHOP, "577")[0]
         shipments.shipped(done.id, tiktok_package_id="PKG-577")
-        assert reading(monitoring.measure(c), "fulfillments_unshipped").value == 0  # not late yet
+        assert reading(c.flows.monitoring.measure(), "fulfillments_unshipped").value == 0  # not late yet
         clock.advance(minutes=61)
-        r = reading(monitoring.measure(c), "fulfillments_unshipped")
+        r = reading(c.flows.monitoring.measure(), "fulfillments_unshipped")
         assert r.status == "alert" and r.value == 1
         assert r.samples[0].entity == fulfillment.order_key(SHOP, "576")
         assert r.samples[0].href == f"/console/orders/{SHOP}/576"
@@ -172,31 +171,45 @@ def test_fulfillments_unshipped_from_the_fulfillment_flow(db_url: str, world: tu
         c.close()
 
 
+class FakeSettlement:
+    """The settlement flow as the monitors read it (its reports, not its implementation)."""
+
+    def __init__(self) -> None:
+        self.reports: list[dict[str, Any]] = []
+
+    def list_reports(self, **kw: Any) -> list[dict[str, Any]]:
+        return [r for r in self.reports if r["kind"] == kw.get("kind", "statement")]
+
+    def report(self, **kw: Any) -> dict[str, Any] | None:
+        return next((r for r in self.reports if r["id"] in (kw.get("statement_id"), kw.get("payment_id"))), None)
+
+
+class FakeInventory:
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def drift(self, **kw: Any) -> list[dict[str, Any]]:
+        return self.rows
+
+
 @pytest.fixture
-def fake_areas(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Settlement and inventory flows as their documented functions (not their implementations)."""
-    state: dict[str, Any] = {"reports": [], "drift": []}
-    monkeypatch.setattr(settlement, "list_reports", lambda container, **kw: [
-        r for r in state["reports"] if r["kind"] == kw.get("kind", "statement")])
-    monkeypatch.setattr(settlement, "report", lambda container, **kw: next(
-        (r for r in state["reports"] if r["id"] in (kw.get("statement_id"), kw.get("payment_id"))), None))
-    monkeypatch.setattr(inventory, "drift", lambda container, **kw: state["drift"])
-    return state
+def fake_areas() -> dict[str, Any]:
+    """Settlement and inventory flows as their documented methods (not their implementations)."""
+    return {"settlement": FakeSettlement(), "inventory": FakeInventory()}
 
 
-def test_settlement_and_inventory_monitors_read_their_flows(world: tuple[Container, Orders, Recorder],
+def test_settlement_and_inventory_monitors_read_their_flows(world: tuple[App, Orders, Recorder],
                                                             fake_areas: dict[str, Any]) -> None:
     c, _, _ = world
-    assert reading(monitoring.measure(c), "settlement_variances").status == "unavailable"  # service not wired
-    c.set("settlement", object())
-    c.set("inventory", object())
-    fake_areas["reports"] = [
+    assert reading(c.flows.monitoring.measure(), "settlement_variances").status == "unavailable"  # flow left out
+    mon = replace(c.flows.monitoring, settlement=fake_areas["settlement"], inventory=fake_areas["inventory"])
+    fake_areas["settlement"].reports = [
         {"kind": "statement", "id": "ST1", "currency": "USD", "variance": Decimal("0.00")},
         {"kind": "statement", "id": "ST2", "currency": "USD", "variance": Decimal("-1.25")},
         {"kind": "payment", "id": "PAY1", "currency": "USD", "variance": Decimal("0.50")},
     ]
-    fake_areas["drift"] = [{"shop_id": SHOP, "sku": "MUG", "tiktok": 10, "sellable": 7, "diff": 3}]
-    rs = monitoring.measure(c)
+    fake_areas["inventory"].rows = [{"shop_id": SHOP, "sku": "MUG", "tiktok": 10, "sellable": 7, "diff": 3}]
+    rs = mon.measure()
     st = reading(rs, "settlement_variances")
     assert st.status == "alert" and st.value == Decimal("1.75") and st.severity == "critical"
     assert {s.href for s in st.samples} == {"/console/settlement/ST2", "/console/settlement/payout/PAY1"}
@@ -204,7 +217,7 @@ def test_settlement_and_inventory_monitors_read_their_flows(world: tuple[Contain
     assert inv.status == "alert" and inv.value == 1 and inv.samples[0].detail == "TikTok 10, sellable 7"
 
 
-def test_monitoring_yaml_sets_thresholds_and_switches(world: tuple[Container, Orders, Recorder],
+def test_monitoring_yaml_sets_thresholds_and_switches(world: tuple[App, Orders, Recorder],
                                                       tmp_path: Path) -> None:
     c, _, _ = world
     specs = tmp_path / "specs"
@@ -215,17 +228,17 @@ def test_monitoring_yaml_sets_thresholds_and_switches(world: tuple[Container, Or
         "  queue_stalled:\n    enabled: false\n")
     from bridge.mapping import load_all_specs
 
-    c.set("specs", load_all_specs(specs))
+    c = c.with_specs(load_all_specs(specs))
     for i in range(3):
         c.store.exceptions.raise_(code="X", owner="ops", title="t", entity=f"e:{i}")
     c.clock.advance(minutes=2)  # type: ignore[attr-defined]
-    rs = monitoring.measure(c)
+    rs = c.flows.monitoring.measure()
     exc = reading(rs, "exceptions_open")
     assert exc.value == 3 and exc.threshold == 5 and exc.status == "ok"
     assert reading(rs, "queue_stalled").status == "disabled"
 
 
-def test_the_scheduler_runs_the_monitors_through_the_worker(world: tuple[Container, Orders, Recorder]) -> None:
+def test_the_scheduler_runs_the_monitors_through_the_worker(world: tuple[App, Orders, Recorder]) -> None:
     c, _, _ = world
     (sched,) = [s for s in c.registry.schedules() if s.kind == monitoring.KIND_RUN]
     assert sched.every_seconds == 300 and sched.key == "monitoring"
@@ -235,7 +248,7 @@ def test_the_scheduler_runs_the_monitors_through_the_worker(world: tuple[Contain
     assert set(latest) == set(monitoring.MONITORS) and latest["exceptions_open"].status == "ok"
 
 
-def test_cli_monitor_run_status_and_alerts(world: tuple[Container, Orders, Recorder], clock: ManualClock) -> None:
+def test_cli_monitor_run_status_and_alerts(world: tuple[App, Orders, Recorder], clock: ManualClock) -> None:
     c, _, rec = world
     c.store.exceptions.raise_(code="X", owner="ops", title="waiting", entity="e:1")
     clock.advance(hours=2)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from html import unescape
 
@@ -18,6 +19,7 @@ from tests.support.specs import sandbox_specs_dir
 
 def _world(console: Console) -> Orders:
     w = Orders(console.container)
+    console.use(w.c)  # the pages and monitors see the fakes too
     w.place("576", "MUG")
     w.webhook("576")
     w.place("577", "NEW-SKU", "9.00")  # not in NetSuite: an exception for ops
@@ -27,7 +29,7 @@ def _world(console: Console) -> Orders:
     c.store.calls.record(system="tiktok", operation="order.detail", method="GET",
                          path="/order/202507/orders?ids=576&access_token=tok-secret-in-url", status=200,
                          duration_ms=87, outcome="ok", request_id="req-1", entity=order_key(SHOP, "576"))
-    monitoring.evaluate(c, alert=False)
+    c.flows.monitoring.evaluate(alert=False)
     Alerter(c.store.engine, c.settings, channels=[]).fire(
         Alert(key="monitor:queue_stalled", title="Stalled jobs: 3 jobs", severity="critical", value=Decimal(3),
               threshold=Decimal(0), path="/console/monitors#queue_stalled"))
@@ -200,7 +202,7 @@ def test_dashboard_shows_flows_monitors_and_exceptions(console: Console) -> None
 
 
 def test_connections_show_shops_countdowns_and_netsuite_without_secrets(console: Console) -> None:
-    Orders(console.container)
+    console.use(Orders(console.container).c)
     html = console.html("/console/connections")
     assert 'data-shop="7494049642642441621"' in html and "Demo shop" in html
     assert re.search(r'class="countdown[^"]*" data-expires="[^"]+">\s*(5|6) d', html)
@@ -209,14 +211,14 @@ def test_connections_show_shops_countdowns_and_netsuite_without_secrets(console:
 
 
 def test_areas_not_set_up_say_so(console: Console) -> None:
-    # as if these flows (and the NetSuite totals reader) were left out of this build's container
-    for service in ("settlement", "inventory", "fulfillment", "netsuite.monitoring"):
-        console.container._factories.pop(service, None)
-        console.container._lazy.pop(service, None)
+    c = console.container  # built without the settlement and inventory areas
+    assert "settlement" not in c.areas and "inventory" not in c.areas
+    mon = replace(c.flows.monitoring, fulfillment=None, totals=None)  # nor fulfillment, nor the NetSuite totals
+    console.use(replace(c, flows=replace(c.flows, monitoring=mon)))
     assert "settlement: not configured" in console.html("/console/settlement")
     assert "settlement: not configured" in console.html("/console/settlement/ST1")
     assert "inventory: not configured" in console.html("/console/inventory")
-    monitoring.evaluate(console.container, alert=False)
+    console.container.flows.monitoring.evaluate(alert=False)
     mon = console.html("/console/monitors")
     assert "settlement: not configured" in mon and "fulfillment: not configured" in mon
     assert "inventory: not configured" in mon and "needs the NetSuite totals reader" in mon
@@ -269,9 +271,7 @@ def test_specs_page_shows_problems_and_the_specs_that_load(console: Console, tmp
     specs.mkdir()
     shutil.copy(sandbox_specs_dir() / "orders.yaml", specs)
     (specs / "monitoring.yaml").write_text("version: 1\nmonitors:\n  exceptions_open:\n    after_minute: 5\n")
-    c = console.container
-    c.settings = c.settings.model_copy(update={"specs_dir": specs})
-    c._lazy.pop("specs", None)  # the web process loads the specs again
+    console.use(console.container.with_settings(specs_dir=specs))  # the web process loads the specs again
     html = unescape(console.html("/console/specs"))
     assert "monitoring.yaml: monitors.exceptions_open.after_minute: unknown key" in html
     assert "did you mean 'after_minutes'?" in html and 'id="spec-orders"' in html
@@ -280,9 +280,7 @@ def test_specs_page_shows_problems_and_the_specs_that_load(console: Console, tmp
 def test_specs_page_lists_the_placeholders_left(console: Console) -> None:
     from tests.support.specs import SHIPPED_SPECS
 
-    c = console.container
-    c.settings = c.settings.model_copy(update={"specs_dir": SHIPPED_SPECS})
-    c._lazy.pop("specs", None)
+    console.use(console.container.with_settings(specs_dir=SHIPPED_SPECS))
     html = unescape(console.html("/console/specs"))
     assert "mapping_specs/orders.yaml: defaults.subsidiary: placeholder not filled in" in html
     assert "fix: replace it with the subsidiary that sells on TikTok Shop" in html and 'id="spec-settlement"' in html

@@ -4,21 +4,25 @@ the ledger audit found no difference on them — never from the bridge's own fig
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from bridge.flows import settlement
 from tests.console.conftest import SHOP, Console
 
 
 @pytest.fixture
-def payout(console: Console, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def payout(console: Console) -> dict[str, Any]:
     row: dict[str, Any] = {"kind": "payment", "id": "PAY1", "shop_id": SHOP, "currency": "USD",
                            "variance": Decimal("0.00"), "journal": "", "deposit": "", "payout": Decimal("86.09")}
-    monkeypatch.setattr(settlement, "report", lambda container, **kw: row if kw.get("payment_id") == "PAY1" else None)
-    console.container.set("settlement", object())
+    class Settlement:
+        def report(self, **kw: Any) -> dict[str, Any] | None:
+            return row if kw.get("payment_id") == "PAY1" else None
+
+    c = console.container
+    console.use(replace(c, areas=(*c.areas, "settlement"), flows=replace(c.flows, settlement=Settlement())))
     return row
 
 
@@ -63,10 +67,11 @@ def test_the_ledger_audit_monitor_reads_the_daily_audit(console: Console) -> Non
     c = console.container
 
     def reading() -> monitoring.Reading:
-        return next(r for r in monitoring.measure(c) if r.monitor == "ledger_audit")
+        return next(r for r in mon.measure() if r.monitor == "ledger_audit")
 
-    assert reading().status == "unavailable"  # the ledger audit is not wired in this container
-    c.set("ledger.audit", object())
+    mon = c.flows.monitoring
+    assert reading().status == "unavailable"  # the ledger audit is not among this container's areas
+    mon = replace(mon, ledger_audit=c.flows.ledger_audit)
     c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
     r = reading()
     assert r.value is None and "has not run yet" in r.note

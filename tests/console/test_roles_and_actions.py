@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.domain.keys import order_key
 from bridge.flows import monitoring
 from bridge.mapping.orders import ItemRef
@@ -20,9 +20,9 @@ from tests.console.conftest import _CSRF, PASSWORD, SHOP, Console, Orders, login
 from tests.support.tiktok_orders import order, unit
 
 
-def _as(container: Container, username: str, role: str) -> Console:
+def _as(container: App, username: str, role: str) -> Console:
     container.store.users.add(username, PASSWORD, role)
-    app = create_app(container=container)
+    app = create_app(root=container)
     client = app.test_client()
     assert login(client, username, PASSWORD).status_code == 303
     return Console(container, app, client, container.settings)
@@ -36,6 +36,7 @@ def _token(con: Console) -> str:
 
 def _world(con: Console) -> Orders:
     w = Orders(con.container)
+    con.use(w.c)  # the pages and monitors see the fakes too
     w.place("576", "MUG")
     w.webhook("576")
     w.place("577", "NEW-SKU", "9.00")  # not in NetSuite: an exception for ops
@@ -44,7 +45,7 @@ def _world(con: Console) -> Orders:
     return w
 
 
-def _exception(c: Container) -> Any:
+def _exception(c: App) -> Any:
     (exc,) = c.store.exceptions.list(status="open")
     return exc
 
@@ -97,7 +98,7 @@ def test_an_operator_acts_on_the_work_but_cannot_manage_users_or_connections(con
     assert "otto" in op.html("/console/") and 'href="/console/users"' not in op.html("/console/")
 
 
-def _exception_status(c: Container, exc_id: int) -> str:
+def _exception_status(c: App, exc_id: int) -> str:
     got = c.store.exceptions.get(exc_id)
     assert got is not None
     return got.status
@@ -114,7 +115,7 @@ def test_an_admin_manages_users_in_the_console_and_every_change_is_in_the_audit_
     assert c.store.users.get("fin").role == "operator"  # type: ignore[union-attr]
     assert console.post("/console/users", {"username": "ops", "role": "viewer"}).status_code == 409  # the last admin
     assert console.post("/console/users/ops/remove").status_code == 409  # not yourself
-    fin = create_app(container=c).test_client()
+    fin = create_app(root=c).test_client()
     assert login(fin, "fin", PASSWORD).status_code == 303
     assert console.post("/console/users/fin/remove").status_code == 303
     assert c.store.users.get("fin") is None and fin.get("/console/").status_code == 302  # session gone at once
@@ -214,22 +215,23 @@ def test_an_expected_not_found_is_not_an_api_error(console: Console) -> None:
 
 
 @pytest.fixture
-def inventory_flow(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def inventory_flow() -> dict[str, Any]:
     """The inventory flow's documented measurement (``drift``), with nothing drifting."""
-    from bridge.flows import inventory
-
-    state: dict[str, Any] = {"drift": []}
-    monkeypatch.setattr(inventory, "drift", lambda container, **kw: state["drift"])
-    return state
+    return {"drift": []}
 
 
 def test_inventory_says_not_evaluated_yet_until_its_monitor_ran(console: Console,
                                                                 inventory_flow: dict[str, Any]) -> None:
+    class Inventory:
+        def drift(self, **kw: Any) -> list[dict[str, Any]]:
+            return list(inventory_flow["drift"])
+
     c = console.container
-    c.set("inventory", object())
+    mon = replace(c.flows.monitoring, inventory=Inventory())
+    console.use(replace(c, flows=replace(c.flows, monitoring=mon)))
     before = console.html("/console/inventory")
     assert "Not evaluated yet" in before and "No drift" not in before
-    monitoring.evaluate(c, alert=False, only=["inventory_drift"])
+    mon.evaluate(alert=False, only=["inventory_drift"])
     after = console.html("/console/inventory")
     assert "No drift" in after and "Not evaluated yet" not in after
 

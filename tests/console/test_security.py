@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.clock import ManualClock
 from bridge.web import create_app
 from tests.console.conftest import PASSWORD, console_settings
@@ -24,27 +24,27 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-def _bridge(url: str, clock: ManualClock) -> Iterator[Container]:
-    c = build(console_settings(url), clock=clock, flows=())
+def _bridge(url: str, clock: ManualClock) -> Iterator[App]:
+    c = build(console_settings(url), clock=clock, areas=())
     c.store.users.add("ops", PASSWORD)
     yield c
     c.close()
 
 
 @pytest.fixture
-def bridge(db_url: str, clock: ManualClock) -> Iterator[Container]:
+def bridge(db_url: str, clock: ManualClock) -> Iterator[App]:
     """On SQLite and PostgreSQL: revocation and the atomic counting are the database's job."""
     yield from _bridge(db_url, clock)
 
 
 @pytest.fixture
-def one_engine(sqlite_url: str, clock: ManualClock) -> Iterator[Container]:
+def one_engine(sqlite_url: str, clock: ManualClock) -> Iterator[App]:
     """For the throttle's arithmetic, the same on both engines (each wrong password costs a scrypt)."""
     yield from _bridge(sqlite_url, clock)
 
 
-def client_at(c: Container, address: str) -> FlaskClient:
-    client = create_app(container=c).test_client()
+def client_at(c: App, address: str) -> FlaskClient:
+    client = create_app(root=c).test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return client
 
@@ -66,7 +66,7 @@ def session_cookie(client: FlaskClient) -> str:
     return cookie.value
 
 
-def test_logout_revokes_the_session_server_side_so_a_copied_cookie_is_worthless(bridge: Container) -> None:
+def test_logout_revokes_the_session_server_side_so_a_copied_cookie_is_worthless(bridge: App) -> None:
     browser = client_at(bridge, "10.0.0.1")
     assert attempt(browser, "ops", PASSWORD).status_code == 303
     stolen = session_cookie(browser)
@@ -83,7 +83,7 @@ def test_logout_revokes_the_session_server_side_so_a_copied_cookie_is_worthless(
                       headers={"X-CSRF-Token": token.group(1)}).status_code == 401
 
 
-def test_sessions_end_for_every_device_when_the_user_is_revoked(one_engine: Container) -> None:
+def test_sessions_end_for_every_device_when_the_user_is_revoked(one_engine: App) -> None:
     a, b = client_at(one_engine, "10.0.0.1"), client_at(one_engine, "10.0.0.2")
     assert attempt(a, "ops", PASSWORD).status_code == 303 and attempt(b, "ops", PASSWORD).status_code == 303
     uid = one_engine.store.sessions.load(_sid(a), idle=__import__("datetime").timedelta(hours=1))
@@ -99,7 +99,7 @@ def _sid(client: FlaskClient) -> str:
     return sid
 
 
-def test_parallel_wrong_passwords_cannot_race_past_the_throttle(bridge: Container) -> None:
+def test_parallel_wrong_passwords_cannot_race_past_the_throttle(bridge: App) -> None:
     """96 guesses at once from one address (the tester's attack): exactly 5 are checked, the rest refused
     without a check."""
     n = 96
@@ -125,7 +125,7 @@ def test_parallel_wrong_passwords_cannot_race_past_the_throttle(bridge: Containe
     assert len(checked) == 5
 
 
-def test_guesses_from_one_address_never_lock_the_user_out_elsewhere(bridge: Container, clock: ManualClock) -> None:
+def test_guesses_from_one_address_never_lock_the_user_out_elsewhere(bridge: App, clock: ManualClock) -> None:
     attacker = client_at(bridge, "203.0.113.7")
     for i in range(5):
         assert attempt(attacker, "ops", f"guess-{i}-wrong").status_code == 401
@@ -144,7 +144,7 @@ def test_guesses_from_one_address_never_lock_the_user_out_elsewhere(bridge: Cont
         assert attempt(attacker, "ops", f"late-{i}-wrong").status_code == 401
 
 
-def test_one_address_spraying_many_user_names_is_throttled_per_address(one_engine: Container) -> None:
+def test_one_address_spraying_many_user_names_is_throttled_per_address(one_engine: App) -> None:
     sprayer = client_at(one_engine, "203.0.113.8")
     for i in range(30):
         assert attempt(sprayer, f"user{i}", "spray-password-1").status_code == 401
@@ -152,7 +152,7 @@ def test_one_address_spraying_many_user_names_is_throttled_per_address(one_engin
     assert attempt(client_at(one_engine, "198.51.100.5"), "ops", PASSWORD).status_code == 303
 
 
-def test_a_successful_login_clears_its_own_counter(one_engine: Container) -> None:
+def test_a_successful_login_clears_its_own_counter(one_engine: App) -> None:
     browser = client_at(one_engine, "10.0.0.3")
     for i in range(4):
         assert attempt(browser, "ops", f"typo-{i}-password").status_code == 401
@@ -162,7 +162,7 @@ def test_a_successful_login_clears_its_own_counter(one_engine: Container) -> Non
         assert attempt(other, "ops", f"typo-{i}-again-pw").status_code == 401
 
 
-def test_users_logout_command_ends_every_session_of_a_user(one_engine: Container) -> None:
+def test_users_logout_command_ends_every_session_of_a_user(one_engine: App) -> None:
     from click.testing import CliRunner
 
     from bridge.cli import Obj, main
@@ -176,7 +176,7 @@ def test_users_logout_command_ends_every_session_of_a_user(one_engine: Container
     assert unknown.exit_code != 0 and "no console user" in unknown.output
 
 
-def test_counters_left_by_a_spray_are_swept_by_the_next_successful_login(one_engine: Container,
+def test_counters_left_by_a_spray_are_swept_by_the_next_successful_login(one_engine: App,
                                                                         clock: ManualClock) -> None:
     from bridge.store.security import address_key, user_address_key
 

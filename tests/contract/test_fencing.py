@@ -80,7 +80,7 @@ def world(db_url: str) -> Any:
     reg.handler("noop", lambda ctx: None)
 
     def worker(name: str) -> Worker:
-        return Worker(store.queue, reg, Sink(store), services=None, clock=clock,
+        return Worker(store.queue, reg, Sink(store), clock=clock,
                       config=WorkerConfig(lease_seconds=LEASE, name=name))
 
     yield store, clock, handler, worker, pushed

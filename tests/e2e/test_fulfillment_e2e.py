@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.sandbox.world import SandboxWorld
 from bridge.store.db import upgrade
 from bridge.tiktok import wiring
@@ -44,13 +44,13 @@ def record(ns: Any, record_type: str, external_id: str) -> Any:
 
 
 @pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[SandboxWorld, Container]]:
+def running(tmp_path: Path) -> Iterator[tuple[SandboxWorld, App]]:
     world = SandboxWorld(tmp_path, run_scripts=True).start()
     db = f"sqlite:///{tmp_path / 'bridge.db'}"
     upgrade(db)
     c = build(world.settings(db, worker_poll_interval=0.02, retry_base_seconds=0.05, retry_cap_seconds=0.5))
-    c.set(wiring.SERVICE, wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
-    world.serve(create_app(container=c))
+    c = c.with_clients(tiktok=wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
+    world.serve(create_app(root=c))
     world.connect_shop(c)
     stop = threading.Event()
     worker = threading.Thread(target=c.worker(threads=3, name="e2e").run, args=(stop,), daemon=True)
@@ -64,7 +64,7 @@ def running(tmp_path: Path) -> Iterator[tuple[SandboxWorld, Container]]:
         world.close()
 
 
-def test_ship_in_two_boxes_return_one_unit_and_credit_it(running: tuple[SandboxWorld, Container]) -> None:
+def test_ship_in_two_boxes_return_one_unit_and_credit_it(running: tuple[SandboxWorld, App]) -> None:
     world, c = running
     tt, ns, shop = world.tiktok_sb, world.netsuite_sb, world.shop_id
     o = tt.place_order(shop, [{"seller_sku": "TSHIRT-RED-M", "quantity": 2}, {"seller_sku": "MUG-001", "quantity": 1}],
@@ -93,7 +93,7 @@ def test_ship_in_two_boxes_return_one_unit_and_credit_it(running: tuple[SandboxW
     mug_unit = next(i for i, sku in units.items() if sku == "MUG-001")
     ret = tt.request_return(o["id"], line_item_ids=[mug_unit], return_type="RETURN_AND_REFUND")
     wait_for(lambda: record(ns, "returnAuthorization", f"TTS-RA-{ret['return_id']}"), "the return authorization")
-    returns = wiring.tiktok_of(c).shop(shop).returns
+    returns = c.tiktok().shop(shop).returns
     returns.approve_return(ret["return_id"], "APPROVE_RETURN")
     tt.buyer_ships_return(ret["return_id"])
     returns.approve_return(ret["return_id"], "APPROVE_RECEIVED_PACKAGE")
@@ -112,7 +112,7 @@ def test_ship_in_two_boxes_return_one_unit_and_credit_it(running: tuple[SandboxW
 
 
 def test_an_fbt_order_closes_in_netsuite_without_touching_merchant_stock(
-        running: tuple[SandboxWorld, Container]) -> None:
+        running: tuple[SandboxWorld, App]) -> None:
     world, c = running
     tt, ns, shop = world.tiktok_sb, world.netsuite_sb, world.shop_id
     fbt_wh = next(w["id"] for w in tt.shop(shop)["warehouses"] if w.get("fbt"))

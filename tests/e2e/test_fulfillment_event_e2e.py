@@ -20,7 +20,7 @@ import pytest
 import requests
 from werkzeug.wrappers import Request
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.netsuite.client import NetSuiteClient
 from bridge.sandbox.netsuite import ExecContext
 from bridge.sandbox.netsuite.harness import sb_run_map_reduce
@@ -81,7 +81,7 @@ class Tap:
 class World:
     ns: Sandbox
     bridge_url: str
-    container: Container
+    container: App
     tap: Tap
     client: NetSuiteClient
 
@@ -93,8 +93,8 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path, sqlite_url: str) -> Iterator[World]:
     container = build(Settings(database_url=sqlite_url, netsuite_events_secret=SECRET,
-                               netsuite_account="1234567_SB1", environment="test"), flows=())
-    tap = Tap(create_app(container=container))
+                               netsuite_account="1234567_SB1", environment="test"), areas=())
+    tap = Tap(create_app(root=container))
     with BackgroundServer(tap, name="bridge") as bridge, running_sandbox(
         tmp_path, run_scripts=True,
         script_parameters={"custscript_ttns_bridge_url": bridge.url, "custscript_ttns_mr_bridge_url": bridge.url},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.domain.keys import order_key
 from bridge.sandbox.world import SandboxWorld
 from bridge.store.db import upgrade
@@ -29,7 +30,7 @@ UPS = "1Z999AA10123456784"
 @dataclass
 class Bridge:
     world: SandboxWorld
-    c: Container
+    c: App
     worker: Worker
 
     @property
@@ -43,6 +44,17 @@ class Bridge:
     @property
     def ns(self) -> Any:
         return self.world.netsuite_sb
+
+    @contextmanager
+    def swapped(self, **flows: Any) -> Iterator[None]:
+        """Run with some flows replaced (over a fake port, or other specs), then the original ones again."""
+        c, worker = self.c, self.worker
+        self.c = c.with_flows(**flows)
+        self.worker = self.c.worker(threads=2, name="fulfillment-test")
+        try:
+            yield
+        finally:
+            self.c, self.worker = c, worker
 
     def drain(self) -> int:
         """Let webhooks arrive and run every job until nothing is left (jobs cause webhooks cause jobs)."""
@@ -115,8 +127,8 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     db = f"sqlite:///{tmp / 'bridge.db'}"
     upgrade(db)
     c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02))
-    c.set(wiring.SERVICE, wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
-    world.serve(create_app(container=c))
+    c = c.with_clients(tiktok=wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
+    world.serve(create_app(root=c))
     world.connect_shop(c)
     try:
         yield Bridge(world, c, c.worker(threads=2, name="fulfillment-test"))

@@ -11,10 +11,8 @@ from typing import Any
 
 import pytest
 
-from bridge.flows import cancellations
 from bridge.mapping.returns_spec import ReturnsSpec
 from bridge.mapping.specs import SpecSet
-from bridge.tiktok import wiring
 from tests.fulfillment.conftest import Bridge
 
 
@@ -111,20 +109,17 @@ def test_lines_closed_in_netsuite_are_cancelled_on_tiktok(bridge: Bridge) -> Non
 
 
 def test_a_line_level_close_tiktok_does_not_allow_is_reported(bridge: Bridge) -> None:
-    svc = cancellations.service(bridge.c)
-    spec = bridge.c.get("specs").get("returns", ReturnsSpec)
+    svc = bridge.c.flows.cancellations
+    spec = bridge.c.specs.loaded().get("returns", ReturnsSpec)
     strict = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={
         "cancellations": spec.defaults.cancellations.model_copy(update={
             "reasons": {"wrong price": "seller_cancel_reason_wrong_price"}})})})
-    specs = SpecSet(bridge.c.get("specs").directory, {**bridge.c.get("specs").specs, "returns": strict})
-    bridge.c.set("cancellations", replace(svc, specs=specs))
-    try:
+    specs = SpecSet(bridge.c.specs.loaded().directory, {**bridge.c.specs.loaded().specs, "returns": strict})
+    with bridge.swapped(cancellations=replace(svc, specs=specs)):
         o = bridge.order([("MUG-001", 1), ("CAP-001", 1)])
         bridge.ns.update("salesOrder", bridge.so(o["id"]), {"custbody_ttns_cancel_reason": "Wrong price"})
         bridge.ns.close_sales_order_lines(bridge.so(o["id"]), [int(line(bridge, o["id"], "CAP-001")["line"])])
         bridge.drain()
-    finally:
-        bridge.c.set("cancellations", svc)
     (exc,) = bridge.exceptions(o["id"])
     assert exc.code == "CANCEL_NOT_ALLOWED" and "out-of-stock" in exc.title
     assert all(li["display_status"] != "CANCELLED" for li in bridge.tt.order(o["id"])["line_items"])
@@ -145,7 +140,7 @@ def test_a_return_with_refund_produces_the_right_credit_memo(bridge: Bridge, no_
     assert ra_line["custcol_ttns_line_item_ids"] == mug and int(ra_line["quantity"]) == 1
     assert ra.data["createdFrom"]["id"] == bridge.so(o["id"])
 
-    returns = wiring.tiktok_of(bridge.c).shop(bridge.shop).returns
+    returns = bridge.c.tiktok().shop(bridge.shop).returns
     returns.approve_return(ret["return_id"], "APPROVE_RETURN")
     bridge.drain()
     bridge.tt.buyer_ships_return(ret["return_id"])
@@ -163,9 +158,8 @@ def test_a_return_with_refund_produces_the_right_credit_memo(bridge: Bridge, no_
     assert link is not None and link.data["refund_id"] == cm.id and link.status == "RETURN_OR_REFUND_REQUEST_COMPLETE"
 
     # idempotent per return id: the same return synced again creates nothing
-    from bridge.flows import returns as returns_flow
 
-    again = returns_flow.service(bridge.c).sync(bridge.shop, o["id"], ret["return_id"])
+    again = bridge.c.flows.returns.sync(bridge.shop, o["id"], ret["return_id"])
     assert again["action"] == "unchanged"
     rows, _ = bridge.ns.suiteql(f"SELECT id FROM transaction WHERE externalid = 'TTS-RET-{ret['return_id']}'")  # noqa: S608
     assert len(rows) == 1
@@ -179,7 +173,7 @@ def test_a_refund_without_a_return_credits_through_a_closed_return_authorization
     ret = bridge.tt.request_return(o["id"], return_type="REFUND")
     bridge.drain()
     assert bridge.c.store.links.get("return", bridge.shop, ret["return_id"]) is not None
-    wiring.tiktok_of(bridge.c).shop(bridge.shop).returns.approve_return(ret["return_id"], "APPROVE_REFUND")
+    bridge.c.tiktok().shop(bridge.shop).returns.approve_return(ret["return_id"], "APPROVE_REFUND")
     bridge.drain()
     cm = bridge.ns.get("creditMemo", f"eid:TTS-RET-{ret['return_id']}")
     assert Decimal(str(cm.data["total"])) == Decimal("15.00")
@@ -235,9 +229,8 @@ def test_an_fbt_order_closes_in_netsuite_when_tiktok_ships_it(bridge: Bridge) ->
     assert pushed == []
     assert bridge.exceptions(o["id"]) == []
 
-    from bridge.flows import fulfillment as flow
 
-    report = flow.service(bridge.c).fbt_stock(bridge.shop)[bridge.shop]
+    report = bridge.c.flows.fulfillment.fbt_stock(bridge.shop)[bridge.shop]
     diffs = {d["sku"]: d for d in report["differences"]}
     assert report["source"] == "products_inventory" and "CAP-001" not in diffs
     assert diffs["US-HOODIE-FBT"] == {"sku": "US-HOODIE-FBT", "netsuite": 0, "tiktok": 250, "difference": -250}
@@ -249,7 +242,6 @@ def test_an_fbt_order_closes_in_netsuite_when_tiktok_ships_it(bridge: Bridge) ->
 
 
 def test_lost_webhooks_are_made_up_by_the_cancellation_and_return_polls(bridge: Bridge, no_settlement: None) -> None:
-    from bridge.flows import returns as returns_flow
 
     cancelled = bridge.order([("MUG-001", 1)])
     returned = bridge.order([("CAP-001", 1)])
@@ -258,13 +250,13 @@ def test_lost_webhooks_are_made_up_by_the_cancellation_and_return_polls(bridge: 
     try:
         bridge.tt.cancel_order(cancelled["id"], role="SYSTEM")
         ret = bridge.tt.request_return(returned["id"], return_type="REFUND")
-        wiring.tiktok_of(bridge.c).shop(bridge.shop).returns.approve_return(ret["return_id"], "APPROVE_REFUND")
+        bridge.c.tiktok().shop(bridge.shop).returns.approve_return(ret["return_id"], "APPROVE_REFUND")
         bridge.drain()
         assert not line(bridge, cancelled["id"], "MUG-001").get("isClosed"), "no webhook reached the bridge"
     finally:
         bridge.tt.set_faults(webhook_drop=0.0)
-    assert cancellations.service(bridge.c).poll()["enqueued"] >= 1
-    assert returns_flow.service(bridge.c).poll()["enqueued"] >= 1
+    assert bridge.c.flows.cancellations.poll()["enqueued"] >= 1
+    assert bridge.c.flows.returns.poll()["enqueued"] >= 1
     bridge.drain()
     assert line(bridge, cancelled["id"], "MUG-001")["isClosed"] is True
     cm, _ = bridge.ns.suiteql(f"SELECT id FROM transaction WHERE externalid = 'TTS-RET-{ret['return_id']}'")  # noqa: S608
@@ -273,22 +265,18 @@ def test_lost_webhooks_are_made_up_by_the_cancellation_and_return_polls(bridge: 
 
 
 def test_a_refund_can_be_a_cash_refund_from_the_clearing_account(bridge: Bridge, no_settlement: None) -> None:
-    from bridge.flows import returns as returns_flow
 
-    svc = returns_flow.service(bridge.c)
-    specs = bridge.c.get("specs")
+    svc = bridge.c.flows.returns
+    specs = bridge.c.specs.loaded()
     spec = specs.get("returns", ReturnsSpec)
     cash = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={
         "refund": spec.defaults.refund.model_copy(update={"document": "cash_refund"})})})
-    bridge.c.set(returns_flow.FLOW, replace(svc, specs=SpecSet(specs.directory, {**specs.specs, "returns": cash})))
-    try:
+    with bridge.swapped(returns=replace(svc, specs=SpecSet(specs.directory, {**specs.specs, "returns": cash}))):
         o = bridge.order([("CAP-001", 1)])
         bridge.fulfill(o["id"], None, ["9400111202555842760402"])
         ret = bridge.tt.request_return(o["id"], return_type="REFUND")
-        wiring.tiktok_of(bridge.c).shop(bridge.shop).returns.approve_return(ret["return_id"], "APPROVE_REFUND")
+        bridge.c.tiktok().shop(bridge.shop).returns.approve_return(ret["return_id"], "APPROVE_REFUND")
         bridge.drain()
-    finally:
-        bridge.c.set(returns_flow.FLOW, svc)
     (row,), _ = bridge.ns.suiteql(f"SELECT id FROM transaction WHERE externalid = 'TTS-RET-{ret['return_id']}'")  # noqa: S608
     refund = bridge.ns.get("cashRefund", row["id"])
     clearing, _ = bridge.ns.suiteql("SELECT id FROM account WHERE externalid = 'ACCT-1250'")
@@ -305,7 +293,7 @@ def _deposit(bridge: Bridge, order_id: str) -> tuple[str, Decimal]:
     assert link is not None and link.netsuite_id
     so = bridge.ns.get("salesOrder", link.netsuite_id).data
     paid = Decimal(str(link.data["expected_total"]))
-    written = bridge.c.get("netsuite").create("customerDeposit", {
+    written = bridge.c.netsuite().create("customerDeposit", {
         "externalId": f"TTS-DEP-{bridge.shop}-{order_id}", "customer": so["entity"],
         "salesOrder": {"id": link.netsuite_id}, "payment": paid, "subsidiary": so["subsidiary"]})
     return str(written.id), paid
@@ -313,7 +301,7 @@ def _deposit(bridge: Bridge, order_id: str) -> tuple[str, Decimal]:
 
 def _balances(bridge: Bridge, order_id: str) -> dict[str, Decimal]:
     """Undeposited funds, customer deposits and clearing over the order's deposit documents."""
-    rows = bridge.c.get("netsuite").suiteql(
+    rows = bridge.c.netsuite().suiteql(
         "SELECT a.acctnumber AS acct, tal.debit AS debit, tal.credit AS credit FROM transactionaccountingline tal "
         "INNER JOIN account a ON a.id = tal.account INNER JOIN transaction t ON t.id = tal.transaction "
         f"WHERE t.externalid LIKE 'TTS-%-{bridge.shop}-{order_id}%' AND a.acctnumber IN ('1200', '2100', '1250')")
@@ -332,12 +320,12 @@ def test_a_cancelled_orders_customer_deposit_is_refunded_as_netsuite_does(bridge
     bridge.drain()
     [refund] = bridge.link(o["id"])["deposit_refunds"]
     assert refund["external_id"] == f"TTS-CRF-{bridge.shop}-{o['id']}" and Decimal(refund["amount"]) == paid
-    assert bridge.c.get("netsuite").suiteql(
+    assert bridge.c.netsuite().suiteql(
         f"SELECT status FROM transaction WHERE id = {int(dep_id)}")[0]["status"] == "B"
     assert _balances(bridge, o["id"]) == {"1200": 0, "2100": 0, "1250": 0}
     assert bridge.exceptions(o["id"]) == []
     # replayed: nothing more is refunded
-    cancellations.service(bridge.c).refund_deposit(bridge.shop, o["id"], full=True)
+    bridge.c.flows.cancellations.refund_deposit(bridge.shop, o["id"], full=True)
     assert len(bridge.link(o["id"])["deposit_refunds"]) == 1
 
     # cancelled in part: the cancelled units' share is refunded; the rest stays for the invoice
@@ -353,7 +341,6 @@ def test_a_cancelled_orders_customer_deposit_is_refunded_as_netsuite_does(bridge
 
 def test_fbt_stock_small_differences_are_adjusted_in_netsuite_and_large_ones_go_to_a_person(bridge: Bridge) -> None:
     """locations.yaml (sandbox overlay) fbt_adjustments: adjust within 10 units and 20 % of TikTok's figure."""
-    from bridge.flows import fulfillment as flow
 
     shop = bridge.tt.shop(bridge.shop)
     fbt_wh = next(w["id"] for w in shop["warehouses"] if w.get("fbt"))
@@ -364,7 +351,7 @@ def test_fbt_stock_small_differences_are_adjusted_in_netsuite_and_large_ones_go_
     # TikTok counted 3 more than NetSuite holds at its FBT mirror location
     bridge.tt.set_stock(seller_sku="CAP-001", shop_id=bridge.shop, warehouse_id=fbt_wh, quantity=held + 3)
 
-    report = flow.service(bridge.c).fbt_stock(bridge.shop)[bridge.shop]
+    report = bridge.c.flows.fulfillment.fbt_stock(bridge.shop)[bridge.shop]
     (adj,) = report["adjusted"]
     assert (adj["sku"], adj["netsuite"], adj["tiktok"]) == ("CAP-001", held, held + 3)
     rec = bridge.ns.get("inventoryAdjustment", adj["adjustment_id"]).data
@@ -380,9 +367,9 @@ def test_fbt_stock_small_differences_are_adjusted_in_netsuite_and_large_ones_go_
     assert exc.code == "FBT_STOCK_DIFFERENCE" and "above fbt_adjustments" in exc.title
     # the next check finds CAP-001 matching: nothing posted twice
     adjustments = len(bridge.ns.list_ids("inventoryAdjustment"))
-    again = flow.service(bridge.c).fbt_stock(bridge.shop)[bridge.shop]
+    again = bridge.c.flows.fulfillment.fbt_stock(bridge.shop)[bridge.shop]
     assert again["adjusted"] == [] and len(bridge.ns.list_ids("inventoryAdjustment")) == adjustments
     assert "CAP-001" not in [d["sku"] for d in again["differences"]]
     # the drift monitor's reading covers FBT: the hoodie still differs, the adjusted cap no longer
-    drift = {r["sku"]: r for r in flow.service(bridge.c).fbt_drift()}
+    drift = {r["sku"]: r for r in bridge.c.flows.fulfillment.fbt_drift()}
     assert drift["US-HOODIE-FBT"]["difference"] == -250 and "CAP-001" not in drift

@@ -30,8 +30,8 @@ def bridge(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     upgrade(db)
     c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02,
                              netsuite_write_path=request.param))
-    c.set(wiring.SERVICE, wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
-    world.serve(create_app(container=c))
+    c = c.with_clients(tiktok=wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
+    world.serve(create_app(root=c))
     world.connect_shop(c)
     try:
         yield Bridge(world, c, c.worker(threads=2, name=f"ownership-{request.param}"))
@@ -123,7 +123,7 @@ def test_a_partial_cancellation_re_prorates_the_discount_lines_in_the_same_write
     c = bridge.tt.cancel_order(o["id"], role="SYSTEM", line_item_ids=_ids(o, "CAP-001"))
     tiktok_total = Decimal(o["payment"]["total_amount"]) - Decimal(c["refund_amount"]["refund_total"])
     # The cancellation job alone (no orders poll, no webhook 1 yet): the total is right at once.
-    result = bridge.c.get("cancellations").sync(bridge.shop, o["id"], str(c["cancel_id"]))
+    result = bridge.c.flows.cancellations.sync(bridge.shop, o["id"], str(c["cancel_id"]))
     assert result["action"] == "reduced"
     rec = bridge.ns.get("salesOrder", so).data
     assert Decimal(str(rec["total"])) == tiktok_total

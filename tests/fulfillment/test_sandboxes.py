@@ -112,7 +112,7 @@ def test_a_lost_answer_is_resolved_from_tiktok_never_shipped_twice(bridge: Bridg
     """TikTok ships the package but the answer is lost: the retried job finds it shipped."""
     from bridge.errors import WriteOutcomeUnknown
 
-    real = bridge.c.get("tiktok.shipping")
+    real = bridge.c.ports.tiktok_shipping
 
     class LosesTheAnswer:
         def __getattr__(self, name: str) -> object:
@@ -122,13 +122,10 @@ def test_a_lost_answer_is_resolved_from_tiktok_never_shipped_twice(bridge: Bridg
             real.mark_package_shipped(*a, **kw)
             raise WriteOutcomeUnknown("connection dropped after sending")
 
-    svc = flow.service(bridge.c)
-    bridge.c.set(flow.FLOW, replace(svc, tiktok=LosesTheAnswer()))
-    try:
+    svc = bridge.c.flows.fulfillment
+    with bridge.swapped(fulfillment=replace(svc, tiktok=LosesTheAnswer())):
         o = bridge.order([("CAP-001", 1)])
         bridge.fulfill(o["id"], None, ["9400111202555842760030"])
-    finally:
-        bridge.c.set(flow.FLOW, svc)
     (pkg,) = bridge.packages(o["id"])
     assert pkg["tracking_number"] == "9400111202555842760030"
     (row,) = bridge.shipments.shipments(bridge.shop, o["id"])
@@ -139,7 +136,7 @@ def test_a_lost_answer_is_resolved_from_tiktok_never_shipped_twice(bridge: Bridg
 def test_orders_approaching_their_ship_by_time_raise_one_alert_per_level(bridge: Bridge) -> None:
     o = bridge.order([("CAP-001", 1)])
     deadline = datetime.fromtimestamp(int(bridge.tt.order(o["id"])["rts_sla_time"]), UTC)
-    svc = flow.service(bridge.c)
+    svc = bridge.c.flows.fulfillment
     early = replace(svc, clock=ManualClock(deadline - timedelta(hours=20))).sla_scan()
     assert o["id"] not in [a["order_id"] for a in early["alerts"]]
     soon = replace(svc, clock=ManualClock(deadline - timedelta(hours=6)))
@@ -171,20 +168,17 @@ def test_where_mark_package_as_shipped_is_missing_packages_are_split_and_shipped
     from bridge.mapping.carriers_spec import CarriersSpec
     from bridge.mapping.specs import SpecSet
 
-    svc = flow.service(bridge.c)
-    specs = bridge.c.get("specs")
+    svc = bridge.c.flows.fulfillment
+    specs = bridge.c.specs.loaded()
     spec = specs.get("carriers", CarriersSpec)
     forced = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={
         "shipping": spec.defaults.shipping.model_copy(update={"api": "ship_package"})})})
-    bridge.c.set(flow.FLOW, replace(svc, specs=SpecSet(specs.directory, {**specs.specs, "carriers": forced})))
-    try:
+    with bridge.swapped(fulfillment=replace(svc, specs=SpecSet(specs.directory, {**specs.specs, "carriers": forced}))):
         o = bridge.order([("MUG-001", 2), ("CAP-001", 1)])
         mug, cap = bridge.line_of(o["id"], "MUG-001"), bridge.line_of(o["id"], "CAP-001")
         bridge.fulfill(o["id"], [{"orderLine": mug, "quantity": 2, "custcol_ttns_package": 2},
                                  {"orderLine": cap, "quantity": 1, "custcol_ttns_package": 1}],
                        ["9400111202555842760060", UPS.replace("84", "60")])
-    finally:
-        bridge.c.set(flow.FLOW, svc)
     shipped = {p["tracking_number"]: sorted(p["order_line_item_ids"]) for p in bridge.packages(o["id"])}
     assert shipped == {"9400111202555842760060": sorted(_ids(o, "CAP-001")),
                        UPS.replace("84", "60"): sorted(_ids(o, "MUG-001"))}

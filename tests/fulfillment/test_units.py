@@ -14,12 +14,12 @@ from bridge.clock import ManualClock
 from bridge.domain.tiktok import Return
 from bridge.flows import cancellations, returns
 from bridge.flows import fulfillment as flow
-from bridge.flows.fulfillment_ports import SoLine
 from bridge.mapping import load_all_specs
 from bridge.mapping.carriers_spec import CarriersSpec
 from bridge.mapping.returns import credits_by_line, ra_body, refund_from_ra_body, refund_total, unit_amounts
 from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec
 from bridge.mapping.specs import SpecError, load_spec
+from bridge.ports.netsuite import SoLine
 from bridge.store.db import make_engine
 from bridge.store.tables_fulfillment import FulfillmentStore, UnitConflict
 from bridge.worker.registry import InboundEvent
@@ -192,15 +192,15 @@ def test_the_monitoring_hook_lists_shipments_not_on_tiktok(sqlite_url: str) -> N
     from bridge.bootstrap import build
     from bridge.settings import Settings
 
-    c = build(Settings(database_url=sqlite_url), flows=("bridge.flows.fulfillment",))
+    c = build(Settings(database_url=sqlite_url), areas=("fulfillment",))
     try:
-        store = flow.fulfillment_store(c)
+        store = c.flows.fulfillment.shipments
         row = store.begin(shop_id="S", order_id="O", fulfillment_id="F1", package_index=1, seq=0, tracking_number="T",
                           carrier="", provider_id="", provider_name="", line_item_ids=["U1"], method="ship_package")
         store.note_error(row.id, "TikTok refused (21004015): Tracking number mismatch provider.")
-        (got,) = flow.unshipped(c, older_than=datetime.now(UTC) + timedelta(seconds=1))
+        (got,) = c.flows.fulfillment.unshipped(older_than=datetime.now(UTC) + timedelta(seconds=1))
         assert got["entity"] == "order:S:O" and "21004015" in got["detail"]
-        assert flow.unshipped(c, older_than=datetime.now(UTC) - timedelta(hours=1)) == []
+        assert c.flows.fulfillment.unshipped(older_than=datetime.now(UTC) - timedelta(hours=1)) == []
     finally:
         c.close()
 

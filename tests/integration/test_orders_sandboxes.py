@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.sandbox.world import SandboxWorld
 from bridge.store.db import upgrade
 from bridge.store.queue import JobSpec
@@ -28,7 +28,7 @@ SKUS = ["TSHIRT-RED-M", "TSHIRT-BLUE-L", "MUG-001", "CAP-001"]
 
 
 class Running:
-    def __init__(self, world: SandboxWorld, container: Container, db: str) -> None:
+    def __init__(self, world: SandboxWorld, container: App, db: str) -> None:
         self.world = world
         self.c = container
         self.db = db
@@ -49,7 +49,7 @@ def running(tmp_path: Path) -> Iterator[Running]:
     db = f"sqlite:///{tmp_path / 'bridge.db'}"
     upgrade(db)
     container = build(world.settings(db, lease_seconds=3))
-    world.serve(create_app(container=container))
+    world.serve(create_app(root=container))
     world.connect_shop(container)
     try:
         yield Running(world, container, db)
@@ -152,7 +152,7 @@ def test_a_gb_shops_order_lands_in_the_uk_subsidiary_in_gbp_net_plus_vat_equal_t
     upgrade(db)
     c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02))
     try:
-        world.serve(create_app(container=c))
+        world.serve(create_app(root=c))
         gb = world.shop_of_region("GB")
         world.connect_shop(c, gb)
         assert c.store.shops.get(gb) is not None and c.store.shops.get(gb).region == "GB"  # type: ignore[union-attr]

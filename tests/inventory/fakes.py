@@ -12,18 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.errors import RetriableError
-from bridge.flows.inventory_ports import (
-    CreatedProduct,
-    LocationInfo,
-    ProductInfo,
-    Refusal,
-    SkuInfo,
-    TikTokRefused,
-    WarehouseStock,
-)
 from bridge.mapping.catalog import AttributeRule, ItemDetail, NsItem
 from bridge.mapping.inventory import WarehouseInfo
 from bridge.mapping.skus import MatchSpec
+from bridge.ports.netsuite import LocationInfo
+from bridge.ports.tiktok import CreatedProduct, ProductInfo, Refusal, SkuInfo, TikTokRefused, WarehouseStock
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.flows import inventory as flow
 from bridge.sandbox.tiktok import TikTokSandbox, TikTokSandboxConfig
 from bridge.sandbox.tiktok import create_app as tiktok_app
@@ -35,7 +35,7 @@ EVENTS_SECRET = secrets.token_hex(24)
 
 @dataclass
 class Stack:
-    c: Container
+    c: App
     ns: NsSandbox
     tt: TikTokSandbox
     tt_url: str
@@ -46,7 +46,7 @@ class Stack:
 
     @property
     def svc(self) -> flow.InventorySync:
-        return flow.service(self.c)
+        return self.c.flows.inventory
 
     # -- NetSuite side (control API: the UI context, so the real user events fire) ---------------
     def ns_control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -142,13 +142,14 @@ def running_stack(tmp_path: Path, sqlite_url: str, *, inventory: dict[str, Any],
         c = build(make_settings(sqlite_url, sandbox, specs_dir=specs, worker_poll_interval=0.02,
                                 retry_base_seconds=0.05, retry_cap_seconds=0.5, **ns_keys))
         try:
-            c.set(wiring.SERVICE, wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
-            with BackgroundServer(create_app(container=c), name="bridge") as bridge:
+            c = c.with_clients(tiktok=wiring.build(c.settings, c.store, c.clock,
+                                                   sleep=lambda s: time.sleep(min(s, 0.05))))
+            with BackgroundServer(create_app(root=c), name="bridge") as bridge:
                 ns.sb.config.script_parameters["custscript_ttns_bridge_url"] = bridge.url
                 ns.sb.config.script_parameters["custscript_ttns_mr_bridge_url"] = bridge.url
-                c.settings = c.settings.model_copy(update={"public_url": bridge.url})
+                c = c.with_settings(public_url=bridge.url)
                 code = tt.authorize(sandbox.app_key, shop_id=us["id"])
-                tiktok = wiring.tiktok_of(c)
+                tiktok = c.tiktok()
                 connect(auth_code=code, oauth=tiktok.oauth, api=tiktok.api, store=c.store, public_url=bridge.url,
                         subscribe=True)
                 shop = c.store.shops.get(us["id"])
@@ -171,7 +172,7 @@ def running_stack(tmp_path: Path, sqlite_url: str, *, inventory: dict[str, Any],
 class Worker:
     """The bridge's worker on a thread (several job threads, like `ttns worker`)."""
 
-    def __init__(self, c: Container, threads: int = 4) -> None:
+    def __init__(self, c: App, threads: int = 4) -> None:
         self.w = c.worker(threads=threads, name="inventory-it")
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.w.run, args=(self.stop,), daemon=True)
@@ -194,7 +195,7 @@ def wait_for(pred: Callable[[], bool], timeout: float = 20.0, what: str = "") ->
     raise AssertionError(f"timed out waiting for {what or pred}")
 
 
-def inventory_idle(c: Container) -> bool:
+def inventory_idle(c: App) -> bool:
     """No inventory job queued or running: every stock event so far has been pushed."""
     from sqlalchemy import func, select
 
@@ -206,7 +207,7 @@ def inventory_idle(c: Container) -> bool:
     return not n
 
 
-def quiet(c: Container, settle: float = 0.6, timeout: float = 30.0) -> None:
+def quiet(c: App, settle: float = 0.6, timeout: float = 30.0) -> None:
     """Wait until the queue has had nothing queued or running for ``settle`` seconds."""
     deadline = time.monotonic() + timeout
     calm_since: float | None = None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.adapters.inventory import NetSuiteInventoryAdapter
 from bridge.errors import Evidence, FatalError
+from bridge.netsuite.adapters.inventory import NetSuiteInventoryAdapter
 
 
 class FakeClient:
@@ -26,14 +26,14 @@ def test_availability_floors_fractions_skips_unlocated_rows_and_quotes_ids() -> 
         {"item": "110", "location": "1", "quantityavailable": "7.5"},
         {"item": "110", "location": None, "quantityavailable": "3"},
         {"item": "111", "location": "2", "quantityavailable": None}]})
-    out = NetSuiteInventoryAdapter(client).availability(["110", "111", "x'y"])
+    out = NetSuiteInventoryAdapter(lambda: client).availability(["110", "111", "x'y"])
     assert out == {("110", "1"): 7, ("111", "2"): 0}
     assert "'x''y'" in client.queries[0]
 
 
 def test_commitments_fall_back_once_when_the_account_cannot_answer() -> None:
     client = FakeClient({}, fail="quantitycommitted")
-    adapter = NetSuiteInventoryAdapter(client)
+    adapter = NetSuiteInventoryAdapter(lambda: client)
     assert adapter.tiktok_committed("S1", ["110"]) is None
     assert adapter.tiktok_committed("S1", ["110"]) is None
     assert len(client.queries) == 1  # not asked again
@@ -41,5 +41,5 @@ def test_commitments_fall_back_once_when_the_account_cannot_answer() -> None:
 
 def test_commitments_per_item_and_location_for_the_shop() -> None:
     client = FakeClient({"quantitycommitted": [{"item": "110", "location": "1", "q": "2"}]})
-    assert NetSuiteInventoryAdapter(client).tiktok_committed("S'1", ["110"]) == {("110", "1"): 2}
+    assert NetSuiteInventoryAdapter(lambda: client).tiktok_committed("S'1", ["110"]) == {("110", "1"): 2}
     assert "custbody_ttns_shop_id = 'S''1'" in client.queries[0]

@@ -34,7 +34,7 @@ CATALOG = {"version": 1, "source": "netsuite", "match": {"by": "itemid"}, "coale
 def stack(tmp_path: Path, sqlite_url: str) -> Iterator[Stack]:
     with running_stack(tmp_path, sqlite_url, inventory={"defaults": {"buffer": 0}}, products=[], catalog=CATALOG,
                        review_seconds=0.2, zero_quantity=True) as s:
-        svc = cat.service(s.c)
+        svc = s.c.flows.catalog
         for g in svc.groups():
             svc.push_group(s.shop, g)  # the first full push (`ttns catalog push`)
         s.tt.tick()
@@ -42,7 +42,7 @@ def stack(tmp_path: Path, sqlite_url: str) -> Iterator[Stack]:
 
 
 def product_of(s: Stack, itemid: str) -> dict[str, Any]:
-    pid = cat.service(s.c).inv.product_for_item(s.shop.id, s.items[itemid])
+    pid = s.c.flows.catalog.inv.product_for_item(s.shop.id, s.items[itemid])
     return next(p for p in s.tt.products(s.shop.id) if p["id"] == pid)
 
 

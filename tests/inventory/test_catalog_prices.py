@@ -62,9 +62,9 @@ def world(sqlite_url: str, tmp_path: Path) -> Iterator[World]:
                                ("108", "5", "14.99"), ("109", "5", "15.99"), ("110", "5", "9.00")):
         ns.prices[(item, level, "1")] = D(price)
     ns.available[("110", MAIN)] = 30
-    c.set("tiktok.inventory", tiktok)
-    c.set("tiktok.catalog", tiktok)
-    c.set("netsuite.inventory", ns)
+    c = c.with_ports(tiktok_inventory=tiktok)
+    c = c.with_ports(tiktok_catalog=tiktok)
+    c = c.with_ports(netsuite_inventory=ns)
     c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
     w = World(c, tiktok, ns, clock)
     w.svc.pull_places()
@@ -79,7 +79,7 @@ def shop(w: World) -> Shop:
 
 
 def push_all(w: World, *, dry_run: bool = False) -> dict[str, cat.CatalogChange]:
-    svc = cat.service(w.c)
+    svc = w.c.flows.catalog
     return {g.key_item.itemid: svc.push_group(shop(w), g, dry_run=dry_run) for g in svc.groups()}
 
 
@@ -139,10 +139,8 @@ def test_category_rules_are_checked_before_sending(world: World) -> None:
 
 
 def test_tiktok_as_catalog_source_only_matches(world: World, tmp_path: Path) -> None:
-    world.c.settings = world.c.settings.model_copy(update={"specs_dir": write_specs(
-        tmp_path / "specs2", catalog={"version": 1, "source": "tiktok"}, prices=PRICES)})
-    world.c._lazy.pop("specs", None)
-    world.c._lazy.pop("catalog", None)
+    world.c = world.c.with_settings(specs_dir=write_specs(
+        tmp_path / "specs2", catalog={"version": 1, "source": "tiktok"}, prices=PRICES))
     assert {v.action for v in push_all(world).values()} == {"skip"} and world.tiktok.created == []
 
 
@@ -158,13 +156,13 @@ def tiktok_products(w: World) -> None:
 
 def test_prices_follow_netsuite_with_currency_rounding_and_unchanged_not_sent(world: World) -> None:
     tiktok_products(world)
-    plan = cat.service(world.c).push_prices(shop(world), "PT")
+    plan = world.c.flows.catalog.push_prices(shop(world), "PT")
     assert plan.updates == {"S-RED": D("19.99")}  # S-BLUE: 21.995 rounds half up to 22.00, TikTok's price
     (blue,) = [ln for ln in plan.lines if ln.sku_id == "S-BLUE"]
     assert (blue.netsuite, blue.price, blue.rounding) == (D("21.995"), D("22.00"), D("0.005"))
     assert world.tiktok.price_updates == [("PT", {"S-RED": D("19.99")}, "USD")]  # S-BLUE already 22.00
     assert world.tiktok.sku("S-RED").price == D("19.99")
-    cat.service(world.c).push_prices(shop(world), "PT")
+    world.c.flows.catalog.push_prices(shop(world), "PT")
     assert len(world.tiktok.price_updates) == 1
 
 
@@ -204,17 +202,15 @@ def test_a_big_price_jump_is_held_for_finance_and_force_sends_it(world: World) -
     (exc,) = world.c.store.exceptions.list(status="open")
     assert (exc.code, exc.owner) == ("PRICE_CHANGE_HELD", "finance") and "12.50 -> 99.00" in exc.title
     assert world.tiktok.sku("S-MUG").price == D("12.50")
-    cat.service(world.c).push_prices(shop(world), "PM", force=True)
+    world.c.flows.catalog.push_prices(shop(world), "PM", force=True)
     assert world.tiktok.sku("S-MUG").price == D("99.00")
 
 
 def test_an_image_tiktok_refuses_is_one_exception_with_its_reason_and_the_other_items_are_listed(
         world: World, tmp_path: Path) -> None:
     defaults = {**CATALOG["defaults"], "images": {"field": "custitem_image_url", "fallback_uris": ["tos-placeholder"]}}
-    world.c.settings = world.c.settings.model_copy(update={"specs_dir": write_specs(
-        tmp_path / "specs3", catalog={**CATALOG, "defaults": defaults}, prices=PRICES)})
-    world.c._lazy.pop("specs", None)
-    world.c._lazy.pop("catalog", None)
+    world.c = world.c.with_settings(specs_dir=write_specs(
+        tmp_path / "specs3", catalog={**CATALOG, "defaults": defaults}, prices=PRICES))
     d = world.netsuite.details["110"]
     world.netsuite.details["110"] = replace(d, fields={**d.fields, "custitem_image_url": "https://img.example/mug.tif"})
     world.tiktok.refused_images["https://img.example/mug.tif"] = "The image format is not supported."

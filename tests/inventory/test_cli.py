@@ -54,7 +54,7 @@ def test_inventory_show_explains_a_sku(world: World) -> None:
 
 def test_locations_list_link_and_doctor(world: World) -> None:
     world.tiktok.whs.append(WarehouseInfo("7068000000000000077", "New DC"))
-    from bridge.flows.inventory_ports import LocationInfo
+    from bridge.ports.netsuite import LocationInfo
 
     world.netsuite.locs.extend([LocationInfo("1", "Main"), LocationInfo("2", "East"), LocationInfo("3", "FBT"),
                                 LocationInfo("7", "Outlet")])

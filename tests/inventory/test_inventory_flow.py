@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.clock import ManualClock
 from bridge.flows import inventory as flow
 from bridge.mapping.inventory import WarehouseInfo
@@ -21,6 +21,7 @@ from bridge.settings import Settings
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Link, Shop
 from bridge.web.ingest import ingest
+from bridge.worker.runner import Worker
 from tests.inventory.fakes import FakeNetSuite, FakeSku, FakeTikTok
 
 SHOP = "7494000000000000001"
@@ -45,17 +46,20 @@ def write_specs(directory: Path, **overrides: Any) -> Path:
 
 
 class World:
-    def __init__(self, c: Container, tiktok: FakeTikTok, netsuite: FakeNetSuite, clock: ManualClock) -> None:
-        self.c = c
+    def __init__(self, c: App, tiktok: FakeTikTok, netsuite: FakeNetSuite, clock: ManualClock) -> None:
+        self.c = c  # tests may swap it for one derived from it (same store): the worker follows
         self.tiktok = tiktok
         self.netsuite = netsuite
         self.clock = clock
-        self.worker = c.worker(threads=2, name="test")
         self._n = 0
 
     @property
+    def worker(self) -> Worker:
+        return self.c.worker(threads=2, name="test")
+
+    @property
     def svc(self) -> flow.InventorySync:
-        return flow.service(self.c)
+        return self.c.flows.inventory
 
     def ns_event(self, pairs: list[tuple[str, str]], topic: str = "inventory.changed") -> None:
         self._n += 1
@@ -98,8 +102,8 @@ def world(sqlite_url: str, tmp_path: Path) -> Iterator[World]:
         netsuite.item(iid, sku)
     netsuite.available.update({("101", MAIN): 10, ("101", EAST): 4, ("102", MAIN): 6, ("103", MAIN): 3,
                                ("103", FBT_LOC): 500, ("104", MAIN): 9})
-    c.set("tiktok.inventory", tiktok)
-    c.set("netsuite.inventory", netsuite)
+    c = c.with_ports(tiktok_inventory=tiktok)
+    c = c.with_ports(netsuite_inventory=netsuite)
     c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
     w = World(c, tiktok, netsuite, clock)
     w.svc.pull_places()
@@ -261,7 +265,7 @@ def test_pending_tiktok_orders_reduce_stock_until_netsuite_commits_them(world: W
     links.upsert(Link("order", SHOP, "o3", "10", status="synced", data={"units": {"MUG-BLK": 5}}))
     links.upsert(Link("order", SHOP, "o4", None, status="pending:ON_HOLD", data={"units": {"MUG-BLK": 4},
                                                                                  "is_fbt": True}))
-    assert flow.on_order_seen(world.c, SHOP, ["MUG-BLK"]) == 1
+    assert world.c.flows.inventory.on_order_seen(SHOP, ["MUG-BLK"]) == 1
     world.settle()
     assert world.tt("S-BLK") == {W1: 6, W2: 0}  # 9 - 2 pending - 1 staged (Pending Approval commits nothing)
     # the orders reach NetSuite: it commits them, the links say synced
@@ -385,15 +389,15 @@ def test_a_new_product_is_indexed_by_the_one_sku_rule(world: World, seller_sku: 
 def test_drift_lists_skus_whose_tiktok_stock_differs_from_what_netsuite_allows(world: World) -> None:
     world.ns_event([("101", MAIN), ("102", MAIN), ("103", MAIN), ("104", MAIN)])
     world.settle()
-    assert flow.drift(world.c) == []
+    assert world.c.flows.inventory.drift() == []
     world.tiktok.sku("S-WHT").stock[W1] = 12  # typed in Seller Center
     world.tiktok.sell("S-CAP", W1, 2)  # TikTok's own orders are not drift
-    (row,) = flow.drift(world.c)
+    (row,) = world.c.flows.inventory.drift()
     assert (row["sku"], row["warehouse_id"], row["tiktok"], row["sellable"], row["diff"]) == ("MUG-WHT", W1, 12, 5, 7)
-    assert len(flow.drift(world.c, only_drift=False)) == 5
+    assert len(world.c.flows.inventory.drift(only_drift=False)) == 5
     from bridge.flows.monitoring import inventory_rows
 
-    got = inventory_rows(world.c)
+    got = inventory_rows(world.c.flows.monitoring)
     assert got is not None and [r["sku"] for r in got[0]] == ["MUG-WHT"]
 
 
@@ -420,11 +424,11 @@ def test_tiktok_skus_without_a_netsuite_item_follow_the_shops_policy(
     netsuite = FakeNetSuite()
     netsuite.item("101", "MUG-BLK")
     netsuite.available.update({("101", MAIN): 10})
-    c.set("tiktok.inventory", tiktok)
-    c.set("netsuite.inventory", netsuite)
+    c = c.with_ports(tiktok_inventory=tiktok)
+    c = c.with_ports(netsuite_inventory=netsuite)
     c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
     try:
-        flow.first_sync(c, "setup")  # `ttns skus match` + `ttns inventory push --all`
+        c.flows.inventory.first_sync("setup")  # `ttns skus match` + `ttns inventory push --all`
         assert dict(tiktok.sku("S-LONE").stock) == lone_after
         assert tiktok.products_["P9"].status == lone_status
         assert dict(tiktok.sku("S-GONE").stock) == mixed_after
@@ -444,15 +448,15 @@ def test_the_unmatched_skus_exception_resolves_once_every_sku_has_an_item(sqlite
     netsuite = FakeNetSuite()
     netsuite.item("101", "MUG-BLK")
     netsuite.available.update({("101", MAIN): 10})
-    c.set("tiktok.inventory", tiktok)
-    c.set("netsuite.inventory", netsuite)
+    c = c.with_ports(tiktok_inventory=tiktok)
+    c = c.with_ports(netsuite_inventory=netsuite)
     c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
     try:
-        flow.first_sync(c, "setup")
+        c.flows.inventory.first_sync("setup")
         (exc,) = c.store.exceptions.list(status="open", entity=f"skus:{SHOP}:unmatched")
         assert "MUG-GONE" in exc.title
         netsuite.item("102", "MUG-GONE")  # ops creates the item in NetSuite, then runs `ttns skus match`
-        svc = flow.service(c)
+        svc = c.flows.inventory
         (shop,) = c.store.shops.list(status="active")
         assert svc.refresh(shop).counts().get("unmatched_tiktok", 0) == 0
         assert c.store.exceptions.list(status="open", entity=f"skus:{SHOP}:unmatched") == []

@@ -139,14 +139,13 @@ def test_catalog_push_lists_netsuite_items_on_tiktok_and_their_stock_and_prices_
         tmp_path: Path, sqlite_url: str) -> None:
     from decimal import Decimal
 
-    from bridge.flows import catalog as cat
 
     catalog = {"version": 1, "source": "netsuite", "match": {"by": "itemid"}, "defaults": {
         "category_id": "600010", "images": {"fallback_uris": ["tos-maliva-i-sbx/ttns-placeholder"]},
         "weight": {"default": "1"}}, "categories": [{"when": {"itemid_prefix": "TSHIRT"}, "category_id": "600020"}]}
     with running_stack(tmp_path, sqlite_url, inventory={"defaults": {"buffer": 0}}, products=[],
                        catalog=catalog) as s:
-        svc = cat.service(s.c)
+        svc = s.c.flows.catalog
         dry = {g.key_item.itemid: svc.push_group(s.shop, g, dry_run=True) for g in svc.groups()}
         assert dry["TSHIRT"].action == "create" and dry["MUG-001"].action == "create"
         assert s.tt.products(s.shop.id)[-1]["title"] == "Hoodie (FBT)"  # the dry run created nothing

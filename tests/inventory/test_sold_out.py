@@ -40,8 +40,8 @@ def make_world(sqlite_url: str, tmp_path: Path, strategy: str, refuse_zero: bool
     for iid, sku in (("101", "MUG-BLK"), ("102", "MUG-WHT"), ("104", "CAP")):
         netsuite.item(iid, sku)
     netsuite.available.update({("101", MAIN): 10, ("101", EAST): 4, ("102", MAIN): 0, ("104", MAIN): 0})
-    c.set("tiktok.inventory", tiktok)
-    c.set("netsuite.inventory", netsuite)
+    c = c.with_ports(tiktok_inventory=tiktok)
+    c = c.with_ports(netsuite_inventory=netsuite)
     c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
     w = World(c, tiktok, netsuite, clock)
     w.svc.pull_places()

@@ -32,7 +32,7 @@ def ns(_sandbox: Sandbox) -> Sandbox:
 
 
 def checks(settings: Settings, sqlite_url: str) -> dict[str, Check]:
-    container = build(settings.model_copy(update={"database_url": sqlite_url}), flows=())
+    container = build(settings.model_copy(update={"database_url": sqlite_url}), areas=())
     try:
         return {c.name: c for c in doctor_checks(container)}
     finally:
@@ -115,7 +115,7 @@ def test_doctor_looks_up_the_spec_references(ns: Sandbox, sqlite_url: str, tmp_p
     from tests.support.specs import sandbox_specs_dir
 
     def run(specs_dir: Any) -> dict[str, Check]:
-        c = build(ns.settings(database_url=sqlite_url, specs_dir=specs_dir), flows=())
+        c = build(ns.settings(database_url=sqlite_url, specs_dir=specs_dir), areas=())
         try:
             return {ch.name: ch for ch in spec_checks(c)}
         finally:

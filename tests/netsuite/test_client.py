@@ -182,7 +182,7 @@ def test_pool_full_refusals_are_retried_and_shrink_the_governor(fake: tuple[Fake
 def test_timeout_after_commit_on_upsert_resolves_by_lookup(fake: tuple[FakeState, str], tmp_path: Path,
                                                            sqlite_url: str) -> None:
     state, url = fake
-    container = build(Settings(database_url=sqlite_url), flows=())
+    container = build(Settings(database_url=sqlite_url), areas=())
     c = client_for(url, tmp_path, calls=container.store.calls, netsuite_timeout_seconds=1.0)
     state.faults.append({"kind": "timeout_after_commit", "method": "PUT"})
     with correlation("cid-upsert-1"), job_scope(42, "order:S:1"):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.netsuite.events import sign, verify
 from bridge.settings import Settings
 from bridge.store.queue import JobSpec
@@ -68,16 +68,16 @@ SECRET = secrets.token_hex(16)
 
 
 @pytest.fixture
-def container(sqlite_url: str) -> Iterator[Container]:
+def container(sqlite_url: str) -> Iterator[App]:
     c = build(Settings(database_url=sqlite_url, netsuite_events_secret=SECRET, netsuite_account="1234567_SB1",
-                       environment="test"), flows=())
+                       environment="test"), areas=())
     yield c
     c.close()
 
 
 @pytest.fixture
-def client(container: Container) -> FlaskClient:
-    return create_app(container=container).test_client()
+def client(container: App) -> FlaskClient:
+    return create_app(root=container).test_client()
 
 
 def envelope(event_id: str = "if:77:ship:abc", type_: str = "item_fulfillment.saved", **extra: Any) -> bytes:
@@ -95,7 +95,7 @@ def post(client: FlaskClient, body: bytes, *, ts: int | None = None, secret: str
                        headers={"X-TTNS-Timestamp": str(ts), "X-TTNS-Signature": sig})
 
 
-def test_a_valid_event_is_stored_and_answered_202(client: FlaskClient, container: Container) -> None:
+def test_a_valid_event_is_stored_and_answered_202(client: FlaskClient, container: App) -> None:
     body = envelope()
     resp = post(client, body)
     assert resp.status_code == 202 and resp.get_json()["status"] == "accepted"
@@ -105,7 +105,7 @@ def test_a_valid_event_is_stored_and_answered_202(client: FlaskClient, container
     assert "X-TTNS-Signature" not in ev.headers
 
 
-def test_routed_jobs_commit_with_the_event(client: FlaskClient, container: Container) -> None:
+def test_routed_jobs_commit_with_the_event(client: FlaskClient, container: App) -> None:
     def router(ev: InboundEvent) -> list[JobSpec]:
         return [JobSpec(kind="fulfillment.push", key=f"if:{ev.data['data']['fulfillment_id']}",
                         payload={"event": ev.event_id}, idempotency_key=f"fp:{ev.event_id}")]
@@ -117,7 +117,7 @@ def test_routed_jobs_commit_with_the_event(client: FlaskClient, container: Conta
 
 
 @pytest.mark.parametrize("case", ["bad signature", "stale", "future", "wrong secret", "no headers"])
-def test_bad_or_stale_signatures_are_401_and_store_nothing(client: FlaskClient, container: Container,
+def test_bad_or_stale_signatures_are_401_and_store_nothing(client: FlaskClient, container: App,
                                                            case: str) -> None:
     body = envelope()
     if case == "bad signature":
@@ -134,7 +134,7 @@ def test_bad_or_stale_signatures_are_401_and_store_nothing(client: FlaskClient, 
     assert container.store.inbox.count("netsuite") == 0
 
 
-def test_a_replay_answers_200_without_a_second_event(client: FlaskClient, container: Container) -> None:
+def test_a_replay_answers_200_without_a_second_event(client: FlaskClient, container: App) -> None:
     body = envelope("if:79:edit:r")
     assert post(client, body).status_code == 202
     again = post(client, body)  # the same request again (SuiteScript retry, or a replay inside the window)
@@ -157,7 +157,7 @@ def test_a_replay_answers_200_without_a_second_event(client: FlaskClient, contai
         json.dumps({"event_id": "e" * 201, "type": "inventory.changed", "data": {}}).encode(),
     ],
 )
-def test_malformed_envelopes_are_400_with_a_log_line(client: FlaskClient, container: Container, body: bytes,
+def test_malformed_envelopes_are_400_with_a_log_line(client: FlaskClient, container: App, body: bytes,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="bridge.web.netsuite_events"):
         resp = post(client, body)
@@ -166,7 +166,7 @@ def test_malformed_envelopes_are_400_with_a_log_line(client: FlaskClient, contai
     assert container.store.inbox.count("netsuite") == 0
 
 
-def test_events_from_another_account_are_refused(client: FlaskClient, container: Container) -> None:
+def test_events_from_another_account_are_refused(client: FlaskClient, container: App) -> None:
     resp = post(client, envelope("e-other", account="7654321"))
     assert resp.status_code == 403 and container.store.inbox.count("netsuite") == 0
     ok = post(client, envelope("e-same-host-form", account="1234567-sb1"))
@@ -174,14 +174,14 @@ def test_events_from_another_account_are_refused(client: FlaskClient, container:
 
 
 def test_without_a_secret_the_endpoint_refuses_everything(sqlite_url: str) -> None:
-    c = build(Settings(database_url=sqlite_url), flows=())
+    c = build(Settings(database_url=sqlite_url), areas=())
     try:
-        resp = post(create_app(container=c).test_client(), envelope())
+        resp = post(create_app(root=c).test_client(), envelope())
         assert resp.status_code == 503 and c.store.inbox.count() == 0
     finally:
         c.close()
 
 
-def test_unknown_types_are_stored_and_skipped(client: FlaskClient, container: Container) -> None:
+def test_unknown_types_are_stored_and_skipped(client: FlaskClient, container: App) -> None:
     resp = post(client, envelope("e-new", type_="something.new"))
     assert resp.status_code == 202 and resp.get_json()["routed"] == "skipped"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.clock import ManualClock
 from bridge.settings import Settings
 from bridge.store.queue import JobSpec
@@ -22,7 +22,7 @@ from tests.settlement.fakes import FakeLedger, FakeTikTokFinance
 from tests.settlement.specs import settings_dict
 
 SHOP = "7494049642642441621"
-FLOWS = ("bridge.flows.system", "bridge.flows.settlement")
+AREAS = ("system", "settlement")
 
 
 def write_spec(directory: Path, **over: Any) -> Path:
@@ -33,7 +33,7 @@ def write_spec(directory: Path, **over: Any) -> Path:
 
 @dataclass
 class World:
-    c: Container
+    c: App
     tiktok: FakeTikTokFinance
     ledger: FakeLedger
     clock: ManualClock
@@ -73,10 +73,10 @@ def make_world(sqlite_url: str, tmp_path: Path, **spec: Any) -> World:
     clock = ManualClock(datetime(2025, 3, 4, 2, 0, tzinfo=UTC))
     settings = Settings(database_url=sqlite_url, specs_dir=write_spec(tmp_path / "specs", **spec),
                         retry_base_seconds=0.01, retry_cap_seconds=0.01)
-    c = build(settings, clock=clock, flows=FLOWS)
+    c = build(settings, clock=clock, areas=AREAS)
     tiktok, ledger = FakeTikTokFinance(), FakeLedger()
-    c.set("tiktok.finance", tiktok)
-    c.set("netsuite.ledger", ledger)
+    c = c.with_ports(tiktok_finance=tiktok)
+    c = c.with_ports(netsuite_ledger=ledger)
     c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
     return World(c, tiktok, ledger, clock, SettlementStore(c.store.engine, clock))
 

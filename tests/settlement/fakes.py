@@ -20,8 +20,8 @@ from bridge.domain.finance import (
     parse_withdrawal,
 )
 from bridge.errors import WriteOutcomeUnknown
-from bridge.flows.settlement_ports import DocumentKind, Posted
 from bridge.mapping.settlement import OrderDocument
+from bridge.ports.netsuite import DocumentKind, Posted
 
 
 class FakeTikTokFinance:

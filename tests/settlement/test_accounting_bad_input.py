@@ -28,10 +28,10 @@ def test_an_account_internal_id_netsuite_does_not_have_posts_nothing_until_fixed
         # the fix: the spec names the account that exists; the replay posts once
         write_spec(tmp_path / "specs", accounts={**_accounts(), "fee": {**_accounts()["fee"],
                                                                         "referral_fee_amount": "6100"}})
-        world.c.get("specs").specs.clear()
+        world.c.specs.loaded().specs.clear()
         from bridge.mapping.specs import SpecSet
 
-        world.c.get("specs").specs.update(SpecSet.load(tmp_path / "specs").specs)
+        world.c.specs.loaded().specs.update(SpecSet.load(tmp_path / "specs").specs)
         world.clock.advance(hours=1)
         world.run_import()  # "the next daily import also posts what waits" (the fix hint)
         assert set(world.journals()) == {"TTS-STMT-S1"} and world.journals()["TTS-STMT-S1"]["writes"] == 1

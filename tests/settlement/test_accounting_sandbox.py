@@ -41,7 +41,7 @@ REVENUE_DOCUMENTS = ("CustInvc", "CustCred", "CashSale", "CashRfnd")
 def mode(b: Bridge, name: str) -> Iterator[None]:
     """Every flow of the world reads the shop's settlement mode from the one SpecSet; customer
     deposits are recorded at order time in mode customer_deposits (orders.yaml ``deposit``)."""
-    specs = b.c.get("specs")
+    specs = b.c.specs.loaded()
     before = dict(specs.specs)
     raw = before["settlement"].model_dump(by_alias=True, exclude_unset=True, mode="json")
     raw["defaults"]["mode"] = name
@@ -86,7 +86,7 @@ def settle_day(b: Bridge) -> tuple[str, datetime]:
     """TikTok closes the next day's statement at 00:00 UTC; the bridge imports it and posts its
     journal. Returns (statement id, its close)."""
     sid, midnight = close_day(b)
-    posted = settlement.service(b.c).post_statement(b.shop, sid)
+    posted = b.c.flows.settlement.post_statement(b.shop, sid)
     assert posted["action"] == "posted", posted
     return sid, midnight
 
@@ -98,14 +98,14 @@ def close_day(b: Bridge) -> tuple[str, datetime]:
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
     b.tt.advance_clock((midnight - now).total_seconds() + 1800)
     (stmt,) = b.tt.generate_statements(day.isoformat(), shop_id=b.shop)
-    svc = settlement.service(b.c)
+    svc = b.c.flows.settlement
     around = b.c.clock.now()
     svc.import_window(b.shop, around - timedelta(days=60), around + timedelta(days=60))
     return str(stmt["id"]), midnight
 
 
 def pay_out(b: Bridge, statement_id: str) -> dict[str, Any]:
-    svc = settlement.service(b.c)
+    svc = b.c.flows.settlement
     row = svc.repo.statement(b.shop, statement_id)
     assert row is not None and row.payment_id
     return svc.post_payout(b.shop, row.payment_id)
@@ -114,7 +114,7 @@ def pay_out(b: Bridge, statement_id: str) -> dict[str, Any]:
 def tiktok_income(b: Bridge, statement_ids: list[str], income_accounts: set[str]) -> D:
     """What TikTok's statements say the shop earned (revenue and shipping income components on the
     income accounts settlement.yaml maps them to), signed as the GL: credit negative."""
-    svc = settlement.service(b.c)
+    svc = b.c.flows.settlement
     settings = svc.posting_settings(b.shop)
     total = ZERO
     for sid in statement_ids:
@@ -138,7 +138,7 @@ def run_order_to_refund(b: Bridge, *, pay: bool = True) -> dict[str, Any]:
     unit = o["line_items"][0]["id"]
     ret = b.tt.request_return(o["id"], line_item_ids=[unit], return_type="RETURN_AND_REFUND")
     b.drain()
-    aftersale = wiring.tiktok_of(b.c).shop(b.shop).returns
+    aftersale = b.c.tiktok().shop(b.shop).returns
     aftersale.approve_return(ret["return_id"], "APPROVE_RETURN")
     b.drain()
     b.tt.buyer_ships_return(ret["return_id"])
@@ -190,7 +190,7 @@ def check_common(b: Bridge, run: dict[str, Any], expect_documents: dict[str, int
     assert only is not None and only.data.get("refund_by") == "statement"
     assert not only.data.get("ra_id"), "a refund without a return writes nothing in NetSuite"
     # statement 2 carries both refunds (the return's and the refund only), and it is what reversed them
-    row = settlement.service(b.c).repo.statement(b.shop, run["statements"][1])
+    row = b.c.flows.settlement.repo.statement(b.shop, run["statements"][1])
     assert row is not None
     units = {li["id"]: D(li["original_price"]) for o in (run["order"], run["second"]) for li in o["line_items"]}
     taken_back = units[run["order"]["line_items"][0]["id"]] + units[run["second"]["line_items"][0]["id"]]
@@ -263,7 +263,7 @@ def test_a_closed_period_posts_nothing_and_the_replay_after_reopening_posts_once
         b2.tt.advance_order(o["id"], to="DELIVERED")
         sid, close = close_day(b2)
         period = posting_date(close, "America/Los_Angeles").strftime("%Y-%m")
-        svc = settlement.service(b2.c)
+        svc = b2.c.flows.settlement
         b2.ns.close_period(period)
         try:
             with pytest.raises(NeedsHumanError) as refused:
@@ -293,8 +293,8 @@ def b2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     db = f"sqlite:///{tmp / 'bridge.db'}"
     upgrade(db)
     c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02))
-    c.set(wiring.SERVICE, wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
-    world.serve(create_app(container=c))
+    c = c.with_clients(tiktok=wiring.build(c.settings, c.store, c.clock, sleep=lambda s: time.sleep(min(s, 0.05))))
+    world.serve(create_app(root=c))
     world.connect_shop(c)
     try:
         yield Bridge(world, c, c.worker(threads=2, name="accounting-test"))

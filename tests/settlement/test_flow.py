@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bridge.errors import NeedsHumanError
-from bridge.flows.settlement import list_reports, post_job, report
+from bridge.flows.settlement import post_job
 from tests.settlement import builders as b
 from tests.settlement.conftest import SHOP, World, make_world
 from tests.settlement.specs import ACCOUNTS as A
@@ -49,13 +49,13 @@ def test_daily_import_posts_one_balanced_journal_and_one_deposit(world: World) -
     assert {ln.transaction_id for ln in lines_stored} == {"t1", "t2", "t3"}
     assert next(ln for ln in lines_stored if ln.transaction_id == "t1").part("fee.referral_fee_amount") == D("-5.40")
 
-    rep = report(world.c, statement_id="S1")
+    rep = world.c.flows.settlement.report(statement_id="S1")
     assert rep is not None and rep.gross_sales == D("140.00") and rep.fees == D("-11.80") and rep.variance == 0
     assert (rep.orders_matched, rep.orders_unmatched, rep.adjustments_matched) == (2, 0, 1)
-    pay = report(world.c, payment_id="P1")
+    pay = world.c.flows.settlement.report(payment_id="P1")
     assert pay is not None and pay.payout == D(s["payable_amount"]) and pay.clearing_balance == 0
     assert [p.kind for p in pay.postings] == ["journal", "deposit"]
-    assert [r.id for r in list_reports(world.c)] == ["S1"]
+    assert [r.id for r in world.c.flows.settlement.list_reports()] == ["S1"]
 
 
 def test_a_second_import_posts_nothing_again(world: World) -> None:
@@ -98,7 +98,7 @@ def test_a_corrected_statement_makes_exactly_one_adjusting_entry(world: World) -
     row = world.repo.statement(SHOP, "S1")
     assert row is not None and (row.revision, row.status) == (2, "adjusted")
     assert len(world.deposits()) == 1
-    rep = report(world.c, statement_id="S1")
+    rep = world.c.flows.settlement.report(statement_id="S1")
     assert rep is not None and [p.external_id for p in rep.postings] == ["TTS-STMT-S1", "TTS-STMT-S1-ADJ1"]
 
 
@@ -136,7 +136,7 @@ def test_unmatched_orders_are_listed_never_dropped(world: World) -> None:
     (exc,) = world.c.store.exceptions.list(status="open")
     assert exc.code == "SETTLEMENT_UNMATCHED" and exc.evidence["details"]["lines"][0]["order_id"] == "o-missing"
     assert "TTS-STMT-S3" in world.journals()  # posted in full all the same
-    rep = report(world.c, statement_id="S3")
+    rep = world.c.flows.settlement.report(statement_id="S3")
     assert rep is not None and [(u.order_id, u.settlement) for u in rep.unmatched] == [("o-missing", D("30.00"))]
     # the order is synced later: the next daily import re-matches (same content) and resolves the exception
     world.link("o-missing", "5009", expected_total="30.00")
@@ -210,7 +210,7 @@ def test_customer_deposit_mode_applies_the_order_deposits(sqlite_url: str, tmp_p
         assert dep["payment"]["items"] == [{"id": 9001, "deposit": True, "paymentAmount": D("105.65")}]
         assert dep["cashback"]["items"][0]["amount"] == D("7.65")  # deposit total = 105.65 - 7.65 = the payout 98.00
         assert D(s["payable_amount"]) == D("98.00")
-        rep = report(w.c, payment_id="P6")
+        rep = w.c.flows.settlement.report(payment_id="P6")
         assert rep is not None and rep.clearing_balance == 0
     finally:
         w.c.close()
@@ -288,7 +288,7 @@ def test_the_flow_on_postgresql(pg_url: str, tmp_path: Path) -> None:
         w.run_import()
         assert set(w.journals()) == {"TTS-STMT-S1"}
         assert w.deposits()["TTS-PAY-P1"]["body"]["other"]["items"][0]["amount"] == D(s["payable_amount"])
-        rep = report(w.c, payment_id="P1")
+        rep = w.c.flows.settlement.report(payment_id="P1")
         assert rep is not None and rep.variance == 0 and rep.clearing_balance == 0
     finally:
         w.c.close()

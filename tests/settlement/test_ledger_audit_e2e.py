@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.flows import ledger_audit
-from bridge.flows.settlement import service
 from bridge.mapping.settlement import account_for
 from bridge.sandbox.tiktok import TikTokSandbox
 from tests.netsuite.sandbox_support import Sandbox as NsSandbox
@@ -26,7 +25,7 @@ D = Decimal
 DAYS, PER_DAY = 3, 12
 
 
-def wire(url: str, sb: TikTokSandbox, ns: NsSandbox, tmp_path: Path, sqlite_url: str) -> tuple[Container, str]:
+def wire(url: str, sb: TikTokSandbox, ns: NsSandbox, tmp_path: Path, sqlite_url: str) -> tuple[App, str]:
     ns.reset()
     ns.sb.seed({"account": [{"externalId": eid, "acctNumber": eid[5:], "acctName": name, "acctType": {"id": kind}}
                             for eid, (name, kind) in month.EXTRA_ACCOUNTS.items()]})
@@ -34,13 +33,13 @@ def wire(url: str, sb: TikTokSandbox, ns: NsSandbox, tmp_path: Path, sqlite_url:
     shop_id = next(s["id"] for s in state["shops"] if s["region"] == "US")
     order_ids = month.simulate_month(sb, shop_id, days=DAYS, per_day=PER_DAY)
     c, _clock = month.wire_bridge(url, sb, ns, tmp_path, sqlite_url, month.SPEC, state["apps"][0], shop_id)
-    ledger_audit.register(c.registry, c)
+    c.registry.handler(ledger_audit.KIND_AUDIT, c.flows.ledger_audit.handle_audit)
     month.link_orders(c, sb, shop_id, order_ids)
     month.import_now(c, "audit", DAYS)
     return c, shop_id
 
 
-def window(c: Container) -> tuple[datetime, datetime]:
+def window(c: App) -> tuple[datetime, datetime]:
     now = c.clock.now()
     return now - timedelta(days=DAYS + 3), now + timedelta(days=1)
 
@@ -53,7 +52,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
     c, shop_id = wire(url, sb, netsuite_server, tmp_path, sqlite_url)
     try:
         since, until = window(c)
-        [rep] = ledger_audit.audit_shops(c, since, until)
+        [rep] = c.flows.ledger_audit.audit_shops(since, until)
         assert rep.findings == () and rep.ok, [f.message for f in rep.findings]
         assert len(rep.statements) == DAYS and len(rep.payouts) == DAYS and rep.gl_lines > 0
         totals = {r.figure: r for r in rep.totals}
@@ -61,12 +60,13 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
         assert all(r.difference == 0 for r in rep.totals)
         assert rep.summary()["difference"] == "0.00"
         pay = rep.payouts[0]
-        assert ledger_audit.verdict(c, "payout", shop_id, pay.id) is not None
-        assert ledger_audit.verdict(c, "payout", shop_id, pay.id)["ok"] is True  # type: ignore[index]
+        assert c.flows.ledger_audit.verdict("payout", shop_id, pay.id) is not None
+        assert c.flows.ledger_audit.verdict("payout", shop_id, pay.id)["ok"] is True  # type: ignore[index]
 
-        svc = service(c)
+        # the same refund posted a second time: a journal that repeats one statement's refund line
+        svc = c.flows.settlement
         settings = svc.posting_settings(shop_id)
-        client = c.get("netsuite")
+        client = c.netsuite()
         # an admin's billing run bills a TikTok sales order although revenue comes from the statement (summary
         # mode): the invoice carries no external id of the bridge, yet the double-revenue guard names it
         settled = next(oid for oid, f in sorted(rep.order_figures.items()) if f.get("gross_sales"))
@@ -82,14 +82,14 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
                                 "location": {"id": location}}]}})
         netsuite_server.sb.fulfill(so.id)
         invoice = client.transform("salesOrder", so.id, "invoice", {"tranDate": c.clock.now().date().isoformat()})
-        [billed] = ledger_audit.audit_shops(c, *window(c))
+        [billed] = c.flows.ledger_audit.audit_shops(*window(c))
         [guard] = [f for f in billed.findings if f.subject == f"order:{settled}"]
         assert guard.code == "DOUBLE_COUNT" and guard.documents[0] == f"CustInvc #{invoice.id}", guard
         assert "billed outside the bridge" in guard.message and guard.amount == D("40.00")
         assert ("LEDGER_DOUBLE_COUNT", f"ledger:order:{shop_id}:{settled}") in {
             (e.code, e.entity) for e in c.store.exceptions.list(status="open")}
         client.delete("invoice", invoice.id)
-        [rep] = ledger_audit.audit_shops(c, *window(c))
+        [rep] = c.flows.ledger_audit.audit_shops(*window(c))
         assert rep.ok, [f.message for f in rep.findings]  # voided: the guard's exception resolves itself
         assert ("LEDGER_DOUBLE_COUNT", f"ledger:order:{shop_id}:{settled}") not in {
             (e.code, e.entity) for e in c.store.exceptions.list(status="open")}
@@ -111,7 +111,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
         c.clock.advance(days=1)  # type: ignore[attr-defined]
 
         since, until = window(c)
-        [bad] = ledger_audit.audit_shops(c, since, until)
+        [bad] = c.flows.ledger_audit.audit_shops(since, until)
         assert not bad.ok
         codes = {(f.code, f.subject) for f in bad.findings}
         assert ("DOUBLE_COUNT", f"statement:{target.id}") in codes
@@ -125,7 +125,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
         assert ("LEDGER_MISSING_POSTING", f"ledger:statement:{shop_id}:{unposted['id']}") in open_codes
         assert all(e.owner == "finance" and e.fix_hint for e in c.store.exceptions.list(status="open")
                    if e.code.startswith("LEDGER_"))
-        payout_verdict = ledger_audit.verdict(c, "statement", shop_id, target.id)
+        payout_verdict = c.flows.ledger_audit.verdict("statement", shop_id, target.id)
         assert payout_verdict is not None and payout_verdict["ok"] is False
 
         # the CLI: same audit, JSON figures, exit 1 on a difference
@@ -133,7 +133,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
 
         runner = CliRunner()
         res = runner.invoke(main, ["ledger", "audit", "--since", since.date().isoformat(), "--until",
-                                   until.date().isoformat(), "--json", "--no-exceptions"], obj=Obj(container=c),
+                                   until.date().isoformat(), "--json", "--no-exceptions"], obj=Obj(c),
                             catch_exceptions=False)
         assert res.exit_code == 1, res.output
         doc: dict[str, Any] = json.loads(res.output[res.output.index("{"):])
@@ -141,7 +141,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
         assert D(shop["difference"]) > 0 and {f["code"] for f in shop["findings"]} >= {"DOUBLE_COUNT",
                                                                                        "MISSING_POSTING"}
         text = runner.invoke(main, ["ledger", "audit", "--since", since.date().isoformat(), "--until",
-                                    until.date().isoformat(), "--no-exceptions", "--orders"], obj=Obj(container=c),
+                                    until.date().isoformat(), "--no-exceptions", "--orders"], obj=Obj(c),
                              catch_exceptions=False)
         assert text.exit_code == 1
         assert "Per account" in text.output and "DOUBLE_COUNT" in text.output and "differences found" in text.output
@@ -151,7 +151,7 @@ def test_the_audit_proves_a_posted_window_and_catches_a_double_refund_and_an_unp
 
 
 def test_the_gl_queries_are_plain_oracle_suiteql() -> None:
-    from bridge.adapters.ledger_audit import (
+    from bridge.netsuite.adapters.ledger_audit import (
         ACCOUNTS_QUERY,
         PERIODS_QUERY,
         derived_documents_query,

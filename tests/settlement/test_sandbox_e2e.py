@@ -18,11 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.clock import ManualClock
 from bridge.crypto import generate_key
 from bridge.domain.tiktok import Order
-from bridge.flows.settlement import list_reports, report, service
 from bridge.mapping import load_all_specs
 from bridge.mapping.orders import ItemRef, map_order
 from bridge.mapping.orders_spec import OrdersSpec
@@ -173,7 +172,7 @@ def simulate_month(sb: TikTokSandbox, shop_id: str, days: int = DAYS, per_day: i
     return ids
 
 
-def link_orders(c: Container, sb: TikTokSandbox, shop_id: str, order_ids: list[str]) -> None:
+def link_orders(c: App, sb: TikTokSandbox, shop_id: str, order_ids: list[str]) -> None:
     """What the orders flow records per order: the mapped sales order's totals (map_order, the same
     pure function the orders flow runs; the sales orders themselves are the orders flow's e2e)."""
     settings = load_all_specs(sandbox_specs_dir()).get("orders", OrdersSpec).for_shop(shop_id)
@@ -189,7 +188,7 @@ def link_orders(c: Container, sb: TikTokSandbox, shop_id: str, order_ids: list[s
 
 
 def wire_bridge(url: str, sb: TikTokSandbox, ns: NsSandbox, tmp_path: Path, sqlite_url: str, spec: dict[str, Any],
-                app: dict[str, Any], shop_id: str) -> tuple[Container, ManualClock]:
+                app: dict[str, Any], shop_id: str) -> tuple[App, ManualClock]:
     """A bridge on both sandboxes (real HTTP clients), the shop connected through the OAuth exchange."""
     specs = tmp_path / "specs"
     specs.mkdir()
@@ -201,15 +200,15 @@ def wire_bridge(url: str, sb: TikTokSandbox, ns: NsSandbox, tmp_path: Path, sqli
                            tiktok_api_base=url, tiktok_auth_base=url, tiktok_authorize_url=url + "/open/authorize",
                            retry_base_seconds=0.01, retry_cap_seconds=0.05)
     clock = ManualClock(datetime.fromtimestamp(sb.now(), UTC) + timedelta(hours=6))
-    c = build(settings, clock=clock, flows=("bridge.flows.system", "bridge.flows.settlement"))
+    c = build(settings, clock=clock, areas=("system", "settlement"))
     tiktok = wiring.build(c.settings, c.store, c.clock, sleep=lambda s: None, rand=lambda: 0.0)
-    c.set("tiktok", tiktok)
+    c = c.with_clients(tiktok=tiktok)
     connect(auth_code=sb.authorize(app["app_key"], shop_id=shop_id), oauth=tiktok.oauth, api=tiktok.api,
             store=c.store, public_url=c.settings.public_url, subscribe=False)
     return c, clock
 
 
-def import_now(c: Container, bucket: str, days: int) -> None:
+def import_now(c: App, bucket: str, days: int) -> None:
     c.store.queue.enqueue(JobSpec(kind="settlement.import", key="schedule:settlement.import",
                                   payload={"bucket": bucket, "lookback_days": days + 5},
                                   idempotency_key=f"import-{bucket}"))
@@ -254,26 +253,26 @@ def test_a_month_reconciles_end_to_end_with_zero_variance(
                                       idempotency_key="import-month"))
         worker = c.worker(threads=1, name="e2e")
         worker.drain()
-        svc = service(c)
+        svc = c.flows.settlement
         rows = svc.repo.statements(shop_id=shop_id, limit=100)
         assert len(rows) == DAYS and all(r.status == "posted" for r in rows)
         assert c.store.exceptions.list(status="open") == []
 
         # every statement and payout reconciles: no variance, every order line matched, checks all pass
-        reports = list_reports(c, shop_id=shop_id, limit=100)
+        reports = c.flows.settlement.list_reports(shop_id=shop_id, limit=100)
         assert all(r.variance == 0 and r.failed_checks == 0 and r.orders_unmatched == 0 for r in reports)
         lines = sum(r.lines for r in reports)
         assert lines > DAYS * ORDERS_PER_DAY  # orders, post-settlement refunds, adjustments
         penalties = len([d for d in range(DAYS) if d % 7 == 3])  # adjustments that name no order
         assert sum(r.orders_matched + r.adjustments_matched for r in reports) + penalties == lines
-        payouts = list_reports(c, shop_id=shop_id, kind="payment", limit=100)
+        payouts = c.flows.settlement.list_reports(shop_id=shop_id, kind="payment", limit=100)
         assert len(payouts) == DAYS and all(p.clearing_balance == 0 and p.variance == 0 for p in payouts)
-        one = report(c, statement_id=rows[0].statement_id)
+        one = c.flows.settlement.report(statement_id=rows[0].statement_id)
         assert one is not None and one.fees < 0 and {a.component for a in one.fee_lines} >= {
             "fee.referral_fee_amount", "fee.transaction_fee_amount"}
 
         # NetSuite: one journal per statement, one deposit per payout, and the GL equals TikTok's figures
-        client = c.get("netsuite")
+        client = c.netsuite()
         counts = client.suiteql("SELECT t.type AS type, COUNT(*) AS n FROM transaction t "
                                 "WHERE t.externalid LIKE 'TTS-%' GROUP BY t.type")
         assert {r["type"]: int(r["n"]) for r in counts} == {"Journal": DAYS, "Deposit": DAYS}
@@ -310,7 +309,7 @@ def test_a_month_reconciles_end_to_end_with_zero_variance(
         assert referral is not None
         assert gl_after[referral] - gl[referral] == D("-1.37")
         assert gl_after.get(resolved.clearing_account, D(0)) == D("1.37")  # TikTok owes 1.37 less than it paid
-        adj_report = report(c, statement_id=target.statement_id)
+        adj_report = c.flows.settlement.report(statement_id=target.statement_id)
         assert adj_report is not None and adj_report.status == "adjusted"
         assert [p.kind for p in adj_report.postings] == ["journal", "adjustment"]
         # the payout had already been deposited: that history stays, finance is told
@@ -342,7 +341,7 @@ def test_customer_deposit_mode_deposits_the_order_deposits(
     c, _clock = wire_bridge(url, sb, ns, tmp_path, sqlite_url, spec, app, shop_id)
     try:
         link_orders(c, sb, shop_id, order_ids)
-        client = c.get("netsuite")
+        client = c.netsuite()
         for oid in order_ids:  # what the orders flow records at order time in this mode
             link = c.store.links.get("order", shop_id, oid)
             assert link is not None
@@ -351,13 +350,13 @@ def test_customer_deposit_mode_deposits_the_order_deposits(
                                               "payment": D(link.data["expected_total"]), "tranDate": "2025-02-01"})
         import_now(c, "deposits", 3)
         assert c.store.exceptions.list(status="open") == []
-        svc = service(c)
+        svc = c.flows.settlement
         payouts = svc.repo.payments(shop_id=shop_id)
         assert len(payouts) == 3
         for pay in payouts:
             dep = client.get_by_external_id("deposit", f"TTS-PAY-{pay.id}", expand=True)
             assert dep is not None and D(str(dep["total"])) == pay.amount  # the bank sees the payout exactly
-            rep = report(c, payment_id=pay.id)
+            rep = c.flows.settlement.report(payment_id=pay.id)
             assert rep is not None and rep.variance == 0 and rep.clearing_balance == 0
         statuses = client.suiteql("SELECT status, COUNT(*) AS n FROM transaction WHERE type = 'CustDep' "
                                   "GROUP BY status")

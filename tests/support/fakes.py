@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from bridge.domain.tiktok import Order
-from bridge.flows.ports import OrderWrite, WriteResult
 from bridge.mapping.orders import ItemRef
 from bridge.mapping.skus import MatchSpec
+from bridge.ports.netsuite import OrderWrite, WriteResult
 
 
 class FakeTikTokOrders:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.crypto import generate_key
 from bridge.sandbox.tiktok import FaultConfig, TikTokSandbox, TikTokSandboxConfig, create_app
 from bridge.serving import BackgroundServer
@@ -59,13 +59,12 @@ def make_settings(db_url: str, sandbox: Sandbox, public_url: str = "http://127.0
     return Settings(**values)
 
 
-def wire_fast(container: Container, sleeps: Sleeps | None = None, **api_options: Any) -> wiring.TikTok:
-    """Put a TikTok service in the container that never really sleeps between retries."""
+def wire_fast(container: App, sleeps: Sleeps | None = None, **api_options: Any) -> App:
+    """``container`` over a TikTok client that never really sleeps between retries."""
     api_options.setdefault("sleep", sleeps if sleeps is not None else Sleeps())
     api_options.setdefault("rand", lambda: 0.0)
-    tiktok = wiring.build(container.settings, container.store, container.clock, **api_options)
-    container.set(wiring.SERVICE, tiktok)
-    return tiktok
+    return container.with_clients(tiktok=wiring.build(container.settings, container.store, container.clock,
+                                                      **api_options))
 
 
 def _sandbox_config() -> TikTokSandboxConfig:
@@ -102,23 +101,22 @@ def sleeps() -> Sleeps:
 
 
 @pytest.fixture
-def container(sqlite_url: str, sandbox: Sandbox, sleeps: Sleeps) -> Iterator[Container]:
-    c = build(make_settings(sqlite_url, sandbox), flows=("bridge.flows.shops",))
-    wire_fast(c, sleeps)
+def container(sqlite_url: str, sandbox: Sandbox, sleeps: Sleeps) -> Iterator[App]:
+    c = wire_fast(build(make_settings(sqlite_url, sandbox), areas=("shops",)), sleeps)
     yield c
     c.close()
 
 
-def connect_shop(container: Container, sandbox: Sandbox, region: str = "US", *, subscribe: bool = False) -> str:
+def connect_shop(container: App, sandbox: Sandbox, region: str = "US", *, subscribe: bool = False) -> str:
     """Authorize the region's seller at the sandbox and connect through the real code exchange."""
     shop_id = sandbox.shop(region)["id"]
     code = sandbox.sb.authorize(sandbox.app_key, shop_id=shop_id)
-    tiktok = wiring.tiktok_of(container)
+    tiktok = container.tiktok()
     connect(auth_code=code, oauth=tiktok.oauth, api=tiktok.api, store=container.store,
             public_url=container.settings.public_url, subscribe=subscribe)
     return str(shop_id)
 
 
 @pytest.fixture
-def us_shop(container: Container, sandbox: Sandbox) -> str:
+def us_shop(container: App, sandbox: Sandbox) -> str:
     return connect_shop(container, sandbox, "US")

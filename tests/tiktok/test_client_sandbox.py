@@ -7,9 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.errors import FatalError, RetriableError
-from bridge.tiktok import wiring
 from bridge.tiktok.client import TikTokError
 from tests.tiktok.conftest import Sandbox, Sleeps, make_settings, wire_fast
 
@@ -19,11 +18,11 @@ def _place(sandbox: Sandbox, shop_id: str, items: list[dict[str, object]], **opt
     return str(order["id"])
 
 
-def test_orders_search_and_detail(container: Container, sandbox: Sandbox, us_shop: str) -> None:
+def test_orders_search_and_detail(container: App, sandbox: Sandbox, us_shop: str) -> None:
     since = datetime.now(UTC) - timedelta(minutes=5)
     oid = _place(sandbox, us_shop, [{"seller_sku": "US-TEE-BLK-M", "quantity": 2}, {"seller_sku": "US-MUG-12"}],
                  shipping_fee="5.00", tax_rate="0.0725")
-    shop = wiring.tiktok_of(container).shop(us_shop)
+    shop = container.tiktok().shop(us_shop)
     found = list(shop.orders.search(update_time_ge=since))
     assert oid in [o.id for o in found]
     (order,) = shop.orders.get_details([oid])
@@ -44,13 +43,13 @@ def test_orders_search_and_detail(container: Container, sandbox: Sandbox, us_sho
     assert all("sign=" not in c["path"] and "access_token" not in c["path"] for c in calls)
 
 
-def test_pagination_and_detail_batching(container: Container, sandbox: Sandbox, us_shop: str) -> None:
+def test_pagination_and_detail_batching(container: App, sandbox: Sandbox, us_shop: str) -> None:
     since = datetime.now(UTC) - timedelta(minutes=5)
     placed = sandbox.sb.place_orders([{"shop_id": us_shop, "items": [{"seller_sku": "US-MUG-12"}], "hold": False}
                                       for _ in range(53)])
     ids = [str(i) for i in placed["orders"]]
     assert len(ids) == 53
-    shop = wiring.tiktok_of(container).shop(us_shop)
+    shop = container.tiktok().shop(us_shop)
     before = max(c["id"] for c in container.store.calls.recent(limit=1))
     found = [o.id for o in shop.orders.search(update_time_ge=since, page_size=20)]
     assert sorted(found) == sorted(ids)  # three pages, nothing lost or repeated
@@ -60,8 +59,8 @@ def test_pagination_and_detail_batching(container: Container, sandbox: Sandbox, 
     assert ops.count("orders.search") == 3 and ops.count("orders.detail") == 2  # 50 + 3
 
 
-def test_products_inventory_and_prices(container: Container, sandbox: Sandbox, us_shop: str) -> None:
-    shop = wiring.tiktok_of(container).shop(us_shop)
+def test_products_inventory_and_prices(container: App, sandbox: Sandbox, us_shop: str) -> None:
+    shop = container.tiktok().shop(us_shop)
     products = list(shop.products.search(status="ACTIVATE"))
     mug = next(p for p in products if any(s.seller_sku == "US-MUG-12" for s in p.skus))
     full = shop.products.get(mug.id)
@@ -82,8 +81,8 @@ def test_products_inventory_and_prices(container: Container, sandbox: Sandbox, u
     shop.products.rules(leaf.id, category_version="v2")
 
 
-def test_fulfillment_mark_shipped_and_package_detail(container: Container, sandbox: Sandbox, us_shop: str) -> None:
-    shop = wiring.tiktok_of(container).shop(us_shop)
+def test_fulfillment_mark_shipped_and_package_detail(container: App, sandbox: Sandbox, us_shop: str) -> None:
+    shop = container.tiktok().shop(us_shop)
     oid = _place(sandbox, us_shop, [{"seller_sku": "US-VASE-01"}])
     (order,) = shop.orders.get_details([oid])
     options = shop.logistics.delivery_options(order.warehouse_id)
@@ -103,8 +102,8 @@ def test_fulfillment_mark_shipped_and_package_detail(container: Container, sandb
     assert err.value.code and err.value.code != 0
 
 
-def test_finance_statements_and_transactions(container: Container, sandbox: Sandbox, us_shop: str) -> None:
-    shop = wiring.tiktok_of(container).shop(us_shop)
+def test_finance_statements_and_transactions(container: App, sandbox: Sandbox, us_shop: str) -> None:
+    shop = container.tiktok().shop(us_shop)
     oid = _place(sandbox, us_shop, [{"seller_sku": "US-TEE-WHT-L", "quantity": 2}], shipping_fee="4.00")
     (order,) = shop.orders.get_details([oid])
     provider = shop.logistics.shipping_providers(order.delivery_option_id)[0]
@@ -128,15 +127,15 @@ def test_finance_statements_and_transactions(container: Container, sandbox: Sand
         t.settlement_amount for t in txs.transactions if t.order_id == oid)
 
 
-def test_wrong_secret_is_refused_106001_fatal(sqlite_url: str, sandbox: Sandbox, container: Container,
+def test_wrong_secret_is_refused_106001_fatal(sqlite_url: str, sandbox: Sandbox, container: App,
                                              us_shop: str) -> None:
     bad = make_settings(sqlite_url, sandbox, tiktok_app_secret="not-the-secret")
     # same store (tokens and cipher are right), wrong app secret
     from bridge.bootstrap import build
 
-    c2 = build(bad, flows=())
+    c2 = build(bad, areas=())
     c2.store.shops._box = container.store.shops.box  # the same database, so the same encryption key
-    tiktok = wire_fast(c2)
+    tiktok = wire_fast(c2).tiktok()
     with pytest.raises(FatalError) as err:
         tiktok.shop(us_shop).authorized_shops()
     assert isinstance(err.value, TikTokError) and err.value.code == 106001
@@ -146,9 +145,9 @@ def test_wrong_secret_is_refused_106001_fatal(sqlite_url: str, sandbox: Sandbox,
     c2.close()
 
 
-def test_429_retried_with_backoff_then_success(container: Container, sandbox: Sandbox, us_shop: str,
+def test_429_retried_with_backoff_then_success(container: App, sandbox: Sandbox, us_shop: str,
                                                sleeps: Sleeps) -> None:
-    shop = wiring.tiktok_of(container).shop(us_shop)
+    shop = container.tiktok().shop(us_shop)
     sandbox.sb.set_faults(per_endpoint={"GET /logistics/202309/warehouses": {"rate_429": 1.0}})
     with pytest.raises(RetriableError) as err:
         shop.logistics.warehouses()
@@ -159,9 +158,9 @@ def test_429_retried_with_backoff_then_success(container: Container, sandbox: Sa
     assert shop.logistics.warehouses()
 
 
-def test_sandbox_rate_limit_recovers_with_real_backoff(container: Container, sandbox: Sandbox,
+def test_sandbox_rate_limit_recovers_with_real_backoff(container: App, sandbox: Sandbox,
                                                       us_shop: str) -> None:
-    tiktok = wire_fast(container, sleep=__import__("time").sleep, backoff_base=0.2)
+    tiktok = wire_fast(container, sleep=__import__("time").sleep, backoff_base=0.2).tiktok()
     sandbox.sb.set_faults(per_endpoint={"GET /logistics/202309/warehouses": {"qps": 2}})
     shop = tiktok.shop(us_shop)
     for _ in range(4):  # beyond 2 QPS: the sandbox answers 429 and the client backs off and succeeds
@@ -171,11 +170,11 @@ def test_sandbox_rate_limit_recovers_with_real_backoff(container: Container, san
     assert "retry" in outcomes and outcomes.count("ok") == 4
 
 
-def test_expired_token_refreshes_once_then_succeeds(container: Container, sandbox: Sandbox, us_shop: str) -> None:
+def test_expired_token_refreshes_once_then_succeeds(container: App, sandbox: Sandbox, us_shop: str) -> None:
     before = container.store.shops.tokens(us_shop)
     assert before is not None
     assert sandbox.sb.expire_token(shop_id=us_shop) >= 1
-    shop = wiring.tiktok_of(container).shop(us_shop)
+    shop = container.tiktok().shop(us_shop)
     assert shop.logistics.warehouses()
     after = container.store.shops.tokens(us_shop)
     assert after is not None and after.access_token != before.access_token
@@ -185,29 +184,29 @@ def test_expired_token_refreshes_once_then_succeeds(container: Container, sandbo
     assert any(a["action"] == "shop.token_refreshed" for a in container.store.audit.list())
 
 
-def test_revoked_token_is_fatal_not_refreshed(container: Container, sandbox: Sandbox, us_shop: str) -> None:
+def test_revoked_token_is_fatal_not_refreshed(container: App, sandbox: Sandbox, us_shop: str) -> None:
     sandbox.sb.revoke_token(shop_id=us_shop)
     with pytest.raises(TikTokError) as err:
-        wiring.tiktok_of(container).shop(us_shop).authorized_shops()
+        container.tiktok().shop(us_shop).authorized_shops()
     assert err.value.code == 105001
 
 
-def test_shop_cipher_only_where_required(container: Container, sandbox: Sandbox, us_shop: str) -> None:
-    shop = wiring.tiktok_of(container).shop(us_shop)
+def test_shop_cipher_only_where_required(container: App, sandbox: Sandbox, us_shop: str) -> None:
+    shop = container.tiktok().shop(us_shop)
     # the sandbox refuses shop_cipher on /authorization and requires it on shop APIs
     assert [s.id for s in shop.authorized_shops()] == [us_shop]
     assert shop.events.list() == []
 
 
-def test_facade_orders_validate_as_the_flows_domain_orders(container: Container, sandbox: Sandbox,
+def test_facade_orders_validate_as_the_flows_domain_orders(container: App, sandbox: Sandbox,
                                                            us_shop: str) -> None:
-    """``bridge.adapters.orders`` turns the facade's orders into ``bridge.domain.tiktok.Order`` by
+    """``bridge.tiktok.adapters.orders`` turns the facade's orders into ``bridge.domain.tiktok.Order`` by
     ``model_dump``; that must keep working for a real order (taxes, packages, address …)."""
     from bridge.domain.tiktok import Order as DomainOrder
 
     oid = _place(sandbox, us_shop, [{"seller_sku": "US-TEE-BLK-M", "quantity": 2}], tax_rate="0.0725",
                  shipping_fee="3.00")
-    (order,) = wiring.tiktok_of(container).shop(us_shop).orders.get_details([oid])
+    (order,) = container.tiktok().shop(us_shop).orders.get_details([oid])
     assert order.line_items[0].item_tax and order.line_items[0].item_tax[0].rate == Decimal("0.0725")
     domain = DomainOrder.model_validate(order.model_dump())
     assert domain.id == oid and domain.payment.total_amount == order.payment.total_amount

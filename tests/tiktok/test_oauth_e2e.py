@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import text
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.cli import Obj, main
 from bridge.domain.keys import order_key, shop_key
 from bridge.serving import BackgroundServer
@@ -40,7 +40,7 @@ def without_console_login(app: Flask) -> Flask:
 @dataclass
 class Bridge:
     url: str
-    container: Container
+    container: App
 
 
 @pytest.fixture
@@ -52,10 +52,10 @@ def bridge(sqlite_url: str, sandbox: Sandbox) -> Iterator[Bridge]:
         return holder["app"](environ, start_response)
 
     with BackgroundServer(dispatch, port=0, name="bridge") as server:
-        c = build(make_settings(sqlite_url, sandbox, public_url=server.url), flows=("bridge.flows.shops",))
-        wire_fast(c)
+        c = build(make_settings(sqlite_url, sandbox, public_url=server.url), areas=("shops",))
+        c = wire_fast(c)
         c.registry.router("tiktok", "1", order_router)
-        holder["app"] = without_console_login(create_app(container=c))
+        holder["app"] = without_console_login(create_app(root=c))
         sandbox.sb.update_app(sandbox.app_key, redirect_uri=server.url + "/oauth/tiktok/callback")
         try:
             yield Bridge(server.url, c)
@@ -168,17 +168,17 @@ def test_a_spent_code_is_refused_with_a_clear_page(bridge: Bridge, sandbox: Sand
 
 
 class _KeepOpen(Obj):
-    """The CLI closes its container at exit; tests reuse theirs."""
+    """The CLI closes its app at exit; tests reuse theirs."""
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: App) -> None:
         super().__init__()
-        self._container = container
+        self._app = container
 
     def close(self) -> None:
         return
 
 
-def test_cli_connect_list_flows_and_doctor(container: Container, sandbox: Sandbox) -> None:
+def test_cli_connect_list_flows_and_doctor(container: App, sandbox: Sandbox) -> None:
     runner = CliRunner()
     us = sandbox.shop("US")
     code = sandbox.sb.authorize(sandbox.app_key, shop_id=us["id"])
@@ -250,8 +250,8 @@ def test_seller_deauthorization_disables_the_shop(bridge: Bridge, sandbox: Sandb
 
 
 def test_connect_pages_are_behind_the_console_login(sqlite_url: str, sandbox: Sandbox) -> None:
-    c = build(make_settings(sqlite_url, sandbox), flows=())
-    app = create_app(container=c)
+    c = build(make_settings(sqlite_url, sandbox), areas=())
+    app = create_app(root=c)
     assert all(hasattr(app.view_functions[name], "__wrapped__") for name in OAUTH_VIEWS)
     client = app.test_client()
     page = client.get("/connect/tiktok", headers={"Accept": "text/html"})
@@ -271,9 +271,9 @@ def test_connect_through_the_console_login(sqlite_url: str, sandbox: Sandbox) ->
         return holder["app"](environ, start_response)
 
     with BackgroundServer(dispatch, port=0, name="bridge-login") as server:
-        c = build(make_settings(sqlite_url, sandbox, public_url=server.url), flows=("bridge.flows.shops",))
-        wire_fast(c)
-        app = create_app(container=c)
+        c = build(make_settings(sqlite_url, sandbox, public_url=server.url), areas=("shops",))
+        c = wire_fast(c)
+        app = create_app(root=c)
         assert "auth" in app.blueprints  # the console registers the login routes
         holder["app"] = app
         sandbox.sb.update_app(sandbox.app_key, redirect_uri=server.url + "/oauth/tiktok/callback")

@@ -6,18 +6,17 @@ import json
 import threading
 from datetime import timedelta
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.domain.keys import shop_key
 from bridge.flows import shops as flow
 from bridge.store.queue import JobSpec
 from bridge.store.repos import Tokens
-from bridge.tiktok import wiring
 from bridge.web.ingest import ingest
 from bridge.worker.registry import InboundEvent
 from tests.tiktok.conftest import Sandbox, connect_shop
 
 
-def _expire_soon(container: Container, shop_id: str, delta: timedelta) -> Tokens:
+def _expire_soon(container: App, shop_id: str, delta: timedelta) -> Tokens:
     t = container.store.shops.tokens(shop_id)
     assert t is not None
     soon = Tokens(t.access_token, t.refresh_token, container.clock.now() + delta, t.refresh_expires_at)
@@ -25,12 +24,12 @@ def _expire_soon(container: Container, shop_id: str, delta: timedelta) -> Tokens
     return soon
 
 
-def _run_refresh(container: Container) -> None:
+def _run_refresh(container: App) -> None:
     container.store.queue.enqueue(JobSpec(kind=flow.KIND_REFRESH, key="shops:tokens"))
     assert container.worker(threads=1).drain() == 1
 
 
-def test_registered_schedule_routers_and_handlers(container: Container) -> None:
+def test_registered_schedule_routers_and_handlers(container: App) -> None:
     reg = container.registry
     assert {flow.KIND_REFRESH, flow.KIND_DEAUTHORIZED, flow.KIND_EXPIRING} <= set(reg.kinds())
     (sched,) = [s for s in reg.schedules() if s.kind == flow.KIND_REFRESH]
@@ -39,7 +38,7 @@ def test_registered_schedule_routers_and_handlers(container: Container) -> None:
     assert flow.route_deauthorization(InboundEvent("tiktok", "n", "6", None, {}, 1, "")) == []
 
 
-def test_scheduled_refresh_renews_tokens_close_to_expiry_only(container: Container, sandbox: Sandbox) -> None:
+def test_scheduled_refresh_renews_tokens_close_to_expiry_only(container: App, sandbox: Sandbox) -> None:
     us = connect_shop(container, sandbox, "US")
     gb = connect_shop(container, sandbox, "GB")
     old_us = _expire_soon(container, us, timedelta(hours=3))
@@ -49,10 +48,10 @@ def test_scheduled_refresh_renews_tokens_close_to_expiry_only(container: Contain
     assert new_us is not None and new_us.access_token != old_us.access_token
     assert new_us.access_expires_at is not None and new_us.access_expires_at > old_us.access_expires_at  # type: ignore[operator]
     assert new_gb == old_gb
-    assert wiring.tiktok_of(container).shop(us).logistics.warehouses()  # the new token works
+    assert container.tiktok().shop(us).logistics.warehouses()  # the new token works
 
 
-def test_refresh_refused_becomes_an_admin_exception(container: Container, sandbox: Sandbox) -> None:
+def test_refresh_refused_becomes_an_admin_exception(container: App, sandbox: Sandbox) -> None:
     us = connect_shop(container, sandbox, "US")
     _expire_soon(container, us, timedelta(hours=1))
     sandbox.sb.expire_token(shop_id=us, refresh_too=True)
@@ -62,18 +61,18 @@ def test_refresh_refused_becomes_an_admin_exception(container: Container, sandbo
     assert "/connect/tiktok" in exc[0].fix_hint
 
 
-def test_an_expired_stored_token_is_refreshed_before_the_call(container: Container, sandbox: Sandbox) -> None:
+def test_an_expired_stored_token_is_refreshed_before_the_call(container: App, sandbox: Sandbox) -> None:
     us = connect_shop(container, sandbox, "US")
     _expire_soon(container, us, timedelta(seconds=-10))
-    assert wiring.tiktok_of(container).shop(us).logistics.warehouses()
+    assert container.tiktok().shop(us).logistics.warehouses()
     ops = [(c["operation"], c["outcome"]) for c in reversed(container.store.calls.recent(limit=2))]
     assert ops == [("token.refresh", "ok"), ("logistics.warehouses", "ok")]
 
 
-def test_concurrent_105002_refresh_the_token_once(container: Container, sandbox: Sandbox) -> None:
+def test_concurrent_105002_refresh_the_token_once(container: App, sandbox: Sandbox) -> None:
     us = connect_shop(container, sandbox, "US")
     sandbox.sb.expire_token(shop_id=us)
-    shop = wiring.tiktok_of(container).shop(us)
+    shop = container.tiktok().shop(us)
     errors: list[BaseException] = []
     barrier = threading.Barrier(4)
 
@@ -94,7 +93,7 @@ def test_concurrent_105002_refresh_the_token_once(container: Container, sandbox:
     assert len(refreshes) == 1
 
 
-def test_upcoming_expiration_webhook_raises_an_admin_exception(container: Container, sandbox: Sandbox) -> None:
+def test_upcoming_expiration_webhook_raises_an_admin_exception(container: App, sandbox: Sandbox) -> None:
     us = connect_shop(container, sandbox, "US")
     when = int(container.clock.now().timestamp()) + 30 * 86400
     body = json.dumps({"type": 7, "tts_notification_id": "n-7", "shop_id": us, "timestamp": 1,
@@ -112,7 +111,7 @@ def test_upcoming_expiration_webhook_raises_an_admin_exception(container: Contai
     assert shop is not None and shop.status == "active"
 
 
-def test_deauthorization_of_an_unknown_shop_is_skipped(container: Container) -> None:
+def test_deauthorization_of_an_unknown_shop_is_skipped(container: App) -> None:
     body = json.dumps({"type": 6, "tts_notification_id": "n-6", "shop_id": "999", "data": {}}).encode()
     ingest(container, source="tiktok", event_id="n-6", topic="6", shop_id="999", body=body)
     assert container.worker(threads=1).drain() == 1
@@ -127,9 +126,9 @@ def test_connect_without_secret_key_fails_before_spending_the_code(sqlite_url: s
     from bridge.tiktok.oauth import connect
     from tests.tiktok.conftest import make_settings
 
-    c = build(make_settings(sqlite_url, sandbox, secret_key=None), flows=())
+    c = build(make_settings(sqlite_url, sandbox, secret_key=None), areas=())
     code = sandbox.sb.authorize(sandbox.app_key, shop_id=sandbox.shop("US")["id"])
-    tiktok = wiring.tiktok_of(c)
+    tiktok = c.tiktok()
     with pytest.raises(ConfigurationError, match="TTNS_SECRET_KEY"):
         connect(auth_code=code, oauth=tiktok.oauth, api=tiktok.api, store=c.store, public_url="http://x")
     assert not sandbox.sb.state.auth_codes[code].used and c.store.shops.list() == []

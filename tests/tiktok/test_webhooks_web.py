@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.domain.keys import order_key
 from bridge.settings import Settings
 from bridge.store.queue import JobSpec
@@ -28,18 +28,18 @@ def order_router(ev: InboundEvent) -> list[JobSpec]:
 
 
 @pytest.fixture
-def hook_container(db_url: str) -> Iterator[Container]:
+def hook_container(db_url: str) -> Iterator[App]:
     """On SQLite and PostgreSQL: dedupe and the inbox+jobs transaction are the database's job."""
     c = build(Settings(database_url=db_url, tiktok_app_key=KEY, tiktok_app_secret=SECRET, environment="test"),
-              flows=("bridge.flows.shops",))
+              areas=("shops",))
     c.registry.router("tiktok", "1", order_router)
     yield c
     c.close()
 
 
 @pytest.fixture
-def client(hook_container: Container) -> FlaskClient:
-    return create_app(container=hook_container).test_client()
+def client(hook_container: App) -> FlaskClient:
+    return create_app(root=hook_container).test_client()
 
 
 def event(nid: str = "7327112393057371910", typ: int = 1, shop: str = "7494049642642441621",
@@ -58,7 +58,7 @@ def post(client: FlaskClient, body: bytes, signature: str | None = None) -> Any:
 
 
 def test_valid_event_is_stored_with_its_jobs_and_answered_200_empty(client: FlaskClient,
-                                                                   hook_container: Container) -> None:
+                                                                   hook_container: App) -> None:
     body = event()
     resp = post(client, body)
     assert resp.status_code == 200 and resp.data == b""
@@ -71,7 +71,7 @@ def test_valid_event_is_stored_with_its_jobs_and_answered_200_empty(client: Flas
 
 
 def test_bad_or_missing_signature_is_401_empty_and_nothing_stored(client: FlaskClient,
-                                                                  hook_container: Container) -> None:
+                                                                  hook_container: App) -> None:
     body = event()
     for sig in ("0" * 64, "", tts.sign(KEY, SECRET + "x", body), tts.sign(KEY, SECRET, body + b" ")):
         resp = post(client, body, sig)
@@ -80,7 +80,7 @@ def test_bad_or_missing_signature_is_401_empty_and_nothing_stored(client: FlaskC
 
 
 def test_malformed_payloads_are_400_and_valid_ones_still_land(client: FlaskClient,
-                                                             hook_container: Container) -> None:
+                                                             hook_container: App) -> None:
     bad = [b"{not json", b"[1,2]", json.dumps({"type": 1, "shop_id": "S"}).encode(),
            json.dumps({"type": "x", "tts_notification_id": "n", "shop_id": "S"}).encode(),
            json.dumps({"type": 1, "tts_notification_id": "n", "shop_id": "S", "data": [1]}).encode(),
@@ -93,7 +93,7 @@ def test_malformed_payloads_are_400_and_valid_ones_still_land(client: FlaskClien
     assert hook_container.store.inbox.count() == 1
 
 
-def test_duplicate_is_200_without_a_second_row(client: FlaskClient, hook_container: Container) -> None:
+def test_duplicate_is_200_without_a_second_row(client: FlaskClient, hook_container: App) -> None:
     body = event(nid="dup-1")
     assert post(client, body).status_code == 200
     again = post(client, body)
@@ -102,13 +102,13 @@ def test_duplicate_is_200_without_a_second_row(client: FlaskClient, hook_contain
     assert hook_container.store.queue.counts() == {"queued": 1}
 
 
-def test_unknown_topic_is_stored_and_skipped(client: FlaskClient, hook_container: Container) -> None:
+def test_unknown_topic_is_stored_and_skipped(client: FlaskClient, hook_container: App) -> None:
     assert post(client, event(nid="u-1", typ=99, data={"x": 1})).status_code == 200
     ev = hook_container.store.inbox.find("tiktok", "u-1")
     assert ev is not None and ev.status == "skipped"
 
 
-def test_seller_deauthorization_routes_to_the_shop_job(client: FlaskClient, hook_container: Container) -> None:
+def test_seller_deauthorization_routes_to_the_shop_job(client: FlaskClient, hook_container: App) -> None:
     body = event(nid="d-1", typ=6, data={"message": "deauthorized"})
     assert post(client, body).status_code == 200
     (job,) = hook_container.store.queue.claim("w", 10, 5)
@@ -117,7 +117,7 @@ def test_seller_deauthorization_routes_to_the_shop_job(client: FlaskClient, hook
     assert ev is not None and ev.entity == "shop:7494049642642441621"
 
 
-def test_storage_failure_is_503_not_500(client: FlaskClient, hook_container: Container,
+def test_storage_failure_is_503_not_500(client: FlaskClient, hook_container: App,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*a: Any, **kw: Any) -> Any:
         raise RuntimeError("database is gone")
@@ -128,8 +128,8 @@ def test_storage_failure_is_503_not_500(client: FlaskClient, hook_container: Con
 
 
 def test_unconfigured_bridge_refuses_every_webhook(sqlite_url: str) -> None:
-    c = build(Settings(database_url=sqlite_url), flows=())
-    resp = post(create_app(container=c).test_client(), event())
+    c = build(Settings(database_url=sqlite_url), areas=())
+    resp = post(create_app(root=c).test_client(), event())
     assert resp.status_code == 401 and c.store.inbox.count() == 0
     c.close()
 
@@ -146,10 +146,10 @@ def test_entities(typ: int, data: dict[str, Any], entity: str | None) -> None:
     assert tts.parse(event(typ=typ, shop="S", data=data)).entity == entity
 
 
-def test_concurrent_duplicates_store_one_row(hook_container: Container) -> None:
+def test_concurrent_duplicates_store_one_row(hook_container: App) -> None:
     import threading
 
-    app = create_app(container=hook_container)
+    app = create_app(root=hook_container)
     body = event(nid="race-1")
     statuses: list[int] = []
     barrier = threading.Barrier(6)

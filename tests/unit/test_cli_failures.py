@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bridge.cli import main
-from bridge.cli_errors import EX_CONFIG, EX_DATAERR, EX_FAILURE, EX_SOFTWARE, EX_USAGE
+from bridge.cli.errors import EX_CONFIG, EX_DATAERR, EX_FAILURE, EX_SOFTWARE, EX_USAGE
 
 # Commands that build their own world (sandboxes, a fresh database) and run for minutes: only their argument
 # handling is exercised here (the demo, chaos and bench have their own tests).
@@ -189,7 +189,7 @@ def test_debug_shows_the_traceback(bare: Path) -> None:
     res = CliRunner().invoke(main, ["--debug", "netsuite", "query", "SELECT 1"], catch_exceptions=True)
     # Unmigrated: a known error stays one line; an unexpected one would propagate (CliRunner catches it).
     assert res.exit_code == EX_CONFIG
-    from bridge.cli_errors import describe
+    from bridge.cli.errors import describe
 
     err = describe(ZeroDivisionError("division by zero"))
     assert err.exit_code == EX_SOFTWARE and "--debug" in err.format_message()

@@ -135,7 +135,7 @@ def order_router(ev: InboundEvent) -> list[JobSpec]:
 def test_concurrent_webhooks_each_commit_with_their_jobs_once(db_url: str) -> None:
     """16 threads, 20 events each, every event sent twice (TikTok's retries): each event is stored once with
     its one job, duplicates answer as duplicates, and the events shared transactions."""
-    c = build(Settings(database_url=db_url), flows=())
+    c = build(Settings(database_url=db_url), areas=())
     c.registry.router("tiktok", "1", order_router)
     outcomes: list[tuple[str, str, int]] = []
     lock = threading.Lock()

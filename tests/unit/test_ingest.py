@@ -17,7 +17,7 @@ def order_router(ev: InboundEvent) -> list[JobSpec]:
 
 
 def test_event_and_jobs_commit_together_and_duplicates_do_nothing(sqlite_url: str) -> None:
-    c = build(Settings(database_url=sqlite_url), flows=())
+    c = build(Settings(database_url=sqlite_url), areas=())
     c.registry.router("tiktok", "1", order_router)
     body = json.dumps({"type": 1, "data": {"order_id": "576"}}).encode()
     first = ingest(c, source="tiktok", event_id="n1", topic="1", body=body, shop_id="S")
@@ -29,7 +29,7 @@ def test_event_and_jobs_commit_together_and_duplicates_do_nothing(sqlite_url: st
 
 
 def test_unknown_topic_is_stored_and_skipped(sqlite_url: str) -> None:
-    c = build(Settings(database_url=sqlite_url), flows=())
+    c = build(Settings(database_url=sqlite_url), areas=())
     res = ingest(c, source="tiktok", event_id="n2", topic="99", body=b'{"type": 99}')
     ev = c.store.inbox.get(res.inbox_id)
     assert res.status == "skipped" and ev is not None and ev.status == "skipped" and "99" in ev.note
@@ -38,7 +38,7 @@ def test_unknown_topic_is_stored_and_skipped(sqlite_url: str) -> None:
 
 
 def test_a_routing_bug_keeps_the_event_and_reroute_recovers_it(sqlite_url: str) -> None:
-    c = build(Settings(database_url=sqlite_url), flows=())
+    c = build(Settings(database_url=sqlite_url), areas=())
 
     def broken(ev: InboundEvent) -> list[JobSpec]:
         raise KeyError("order_id")

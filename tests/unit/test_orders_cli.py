@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.cli import Obj, main
 from bridge.mapping.orders import ItemRef
 from bridge.settings import Settings
@@ -23,17 +23,17 @@ SHOP = "S1"
 
 
 @pytest.fixture
-def wired(sqlite_url: str) -> Iterator[tuple[Container, FakeTikTokOrders, FakeNetSuiteOrders]]:
+def wired(sqlite_url: str) -> Iterator[tuple[App, FakeTikTokOrders, FakeNetSuiteOrders]]:
     c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "tests/fixtures/specs"))
     tiktok, netsuite = FakeTikTokOrders(), FakeNetSuiteOrders({"MUG": ItemRef("103")})
-    c.set("tiktok.orders", tiktok)
-    c.set("netsuite.orders", netsuite)
+    c = c.with_ports(tiktok_orders=tiktok)
+    c = c.with_ports(netsuite_orders=netsuite)
     c.store.shops.upsert(Shop(id=SHOP, name="Demo"))
     yield c, tiktok, netsuite
     c.close()
 
 
-def run(c: Container, *args: str) -> tuple[int, str]:
+def run(c: App, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, list(args), obj=Obj(c), catch_exceptions=False)
     return result.exit_code, result.output
 
@@ -68,7 +68,7 @@ def test_specs_check_names_missing_ids(wired) -> None:  # type: ignore[no-untype
     everything = {"subsidiary": {"1"}, "location": {"1", "9"}, "classification": {"1", "2"},
                   "currency": {"1", "2", "3"}, "paymentmethod": {"7"},
                   "item": {"501", "502", "503", "701", "702", "703", "704"}, "shipitem": {"601"}}
-    c.set("netsuite.lookup", FakeNetSuiteLookup(everything))
+    c = c.with_ports(netsuite_lookup=FakeNetSuiteLookup(everything))
     code, out = run(c, "specs", "check")
     assert code == 0 and "every NetSuite id" in out
     everything["item"].discard("704")
@@ -102,10 +102,9 @@ def test_specs_diff_shows_payload_changes(wired, tmp_path: Path) -> None:  # typ
     (repo / "mapping_specs/orders.yaml").write_text(spec.replace('memo: "pre-order', 'memo: "PRE').replace(
         "max: \"0.05\"", "max: \"0.10\"").replace('    default: "1"                   # storefront',
                                                     '    default: "5"'))
-    c.settings = c.settings.model_copy(update={"specs_dir": repo / "mapping_specs"})
-    c._lazy.clear()
-    c.set("tiktok.orders", tiktok)
-    c.set("netsuite.orders", FakeNetSuiteOrders({"MUG": ItemRef("103")}))
+    c = c.with_settings(specs_dir=repo / "mapping_specs")
+    c = c.with_ports(tiktok_orders=tiktok)
+    c = c.with_ports(netsuite_orders=FakeNetSuiteOrders({"MUG": ItemRef("103")}))
     tiktok.put(SHOP, order("d1", [unit("a1", "MUG", "5.00")]))
     assert run(c, "orders", "sync", "d1")[0] == 0
     code, out = run(c, "specs", "diff", "--from", "HEAD")
@@ -124,10 +123,9 @@ def test_specs_diff_outside_git_compares_with_the_deployed_snapshot(wired, tmp_p
     folder.mkdir(parents=True)
     spec = (ROOT / "tests/fixtures/specs/orders.yaml").read_text()
     (folder / "orders.yaml").write_text(spec)
-    c.settings = c.settings.model_copy(update={"specs_dir": folder})
-    c._lazy.clear()
-    c.set("tiktok.orders", tiktok)
-    c.set("netsuite.orders", FakeNetSuiteOrders({"MUG": ItemRef("103")}))
+    c = c.with_settings(specs_dir=folder)
+    c = c.with_ports(tiktok_orders=tiktok)
+    c = c.with_ports(netsuite_orders=FakeNetSuiteOrders({"MUG": ItemRef("103")}))
 
     code, out = run(c, "specs", "diff")
     assert code == 1 and "no deployed snapshot" in out and "--from" in out
@@ -142,9 +140,9 @@ def test_specs_diff_outside_git_compares_with_the_deployed_snapshot(wired, tmp_p
 
     (folder / "orders.yaml").write_text(spec.replace('    default: "1"                   # storefront',
                                                      '    default: "5"'))
-    c._lazy.clear()
-    c.set("tiktok.orders", tiktok)
-    c.set("netsuite.orders", FakeNetSuiteOrders({"MUG": ItemRef("103")}))
+    c = c.with_settings()  # the specs read again, the flows rebuilt
+    c = c.with_ports(tiktok_orders=tiktok)
+    c = c.with_ports(netsuite_orders=FakeNetSuiteOrders({"MUG": ItemRef("103")}))
     code, out = run(c, "specs", "diff")
     assert code == 0, out
     assert "1 of 1 recent order(s) would change" in out and "--- order d1" in out and "deployed " in out

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.domain.keys import order_key
 from bridge.mapping.orders import ItemRef
 from bridge.settings import Settings
 from bridge.store.repos import Shop
 from bridge.web.ingest import ingest
+from bridge.worker.runner import Worker
 from tests.support.fakes import FakeNetSuiteOrders, FakeTikTokOrders
 from tests.support.tiktok_orders import order, unit
 
@@ -26,12 +27,15 @@ ITEMS = {"RED-S": ItemRef("100"), "MUG": ItemRef("103"), "CAP": ItemRef("104")}
 
 
 class World:
-    def __init__(self, container: Container, tiktok: FakeTikTokOrders, netsuite: FakeNetSuiteOrders) -> None:
-        self.c = container
+    def __init__(self, container: App, tiktok: FakeTikTokOrders, netsuite: FakeNetSuiteOrders) -> None:
+        self.c = container  # tests may swap it for one derived from it (same store): the worker follows
         self.tiktok = tiktok
         self.netsuite = netsuite
-        self.worker = container.worker(threads=4, name="test")
         self._n = 0
+
+    @property
+    def worker(self) -> Worker:
+        return self.c.worker(threads=4, name="test")
 
     def webhook(self, order_id: str, topic: int = 1, status: str = "AWAITING_SHIPMENT") -> None:
         self._n += 1
@@ -52,8 +56,8 @@ def world(sqlite_url: str) -> Iterator[World]:
     c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "tests/fixtures/specs", retry_base_seconds=0.01,
                        retry_cap_seconds=0.01))
     tiktok, netsuite = FakeTikTokOrders(), FakeNetSuiteOrders(ITEMS)
-    c.set("tiktok.orders", tiktok)
-    c.set("netsuite.orders", netsuite)
+    c = c.with_ports(tiktok_orders=tiktok)
+    c = c.with_ports(netsuite_orders=netsuite)
     c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
     yield World(c, tiktok, netsuite)
     c.close()
@@ -173,8 +177,7 @@ def test_a_burst_reads_orders_fifty_at_a_time(world: World) -> None:
 
 
 def test_restlet_path_writes_several_orders_per_call(world: World, sqlite_url: str) -> None:
-    world.c.settings = world.c.settings.model_copy(update={"netsuite_write_path": "restlet"})
-    world.c._lazy.pop("orders", None)
+    world.c = world.c.with_settings(netsuite_write_path="restlet")
     for i in range(40):
         world.tiktok.put(SHOP, order(f"r{i}", [unit("a1", "MUG", "5.00")], user_id=f"buyer-{i % 7}"))
         world.webhook(f"r{i}")
@@ -264,16 +267,14 @@ def test_eid_references_are_resolved_once_and_missing_ones_named(world: World, t
     spec = (ROOT / "tests/fixtures/specs/orders.yaml").read_text().replace(
         'default: "7"                   # NetSuite refuses', 'default: "eid:PM-TTS"  # NetSuite refuses')
     (tmp_path / "orders.yaml").write_text(spec)
-    world.c.settings = world.c.settings.model_copy(update={"specs_dir": tmp_path})
-    world.c._lazy.pop("specs", None)
-    world.c._lazy.pop("orders", None)
-    world.c.set("netsuite.lookup", FakeNetSuiteLookup({"paymentmethod": set()}))
+    world.c = world.c.with_settings(specs_dir=tmp_path)
+    world.c = world.c.with_ports(netsuite_lookup=FakeNetSuiteLookup({"paymentmethod": set()}))
     world.tiktok.put(SHOP, order("e1", [unit("a1", "MUG", "5.00")]))
     world.webhook("e1")
     world.drain()
     (exc,) = world.c.store.exceptions.list(status="open")
     assert exc.code == "SPEC_REFERENCE_MISSING" and "eid:PM-TTS" in exc.title and "payment_option" in exc.title
-    world.c.set("netsuite.lookup", FakeNetSuiteLookup({"paymentmethod": {"eid:PM-TTS"}}))
+    world.c = world.c.with_ports(netsuite_lookup=FakeNetSuiteLookup({"paymentmethod": {"eid:PM-TTS"}}))
     world.c.store.exceptions.replay(exc.id, world.c.store.queue)
     world.drain()
     assert world.so("e1")["record"]["paymentOption"] == {"id": "id-PM-TTS"}
@@ -303,9 +304,7 @@ def test_customer_deposit_job_records_the_prepaid_amount(world: World, tmp_path:
     spec = (ROOT / "tests/fixtures/specs/orders.yaml").read_text().replace(
         "  body_fields:\n", "  deposit: {enabled: true, account: '1250'}\n  body_fields:\n", 1)
     (tmp_path / "orders.yaml").write_text(spec)
-    world.c.settings = world.c.settings.model_copy(update={"specs_dir": tmp_path})
-    world.c._lazy.pop("specs", None)
-    world.c._lazy.pop("orders", None)
+    world.c = world.c.with_settings(specs_dir=tmp_path)
     world.tiktok.put(SHOP, order("d1", [unit("a1", "MUG", "5.00")], shipping="2.00", user_id="u-9"))
     world.webhook("d1")
     world.drain()
@@ -320,7 +319,7 @@ def test_customer_deposit_job_records_the_prepaid_amount(world: World, tmp_path:
 
 def test_orders_tell_inventory_which_skus_moved(world: World) -> None:
     seen: list[tuple[str, list[str]]] = []
-    svc = world.c.get("orders")
+    svc = world.c.flows.orders
     svc.on_units = lambda shop, skus: seen.append((shop, skus))
     world.tiktok.put(SHOP, order("i1", [unit("a1", "MUG", "5.00"), unit("a2", "CAP", "15.00")], status="UNPAID"))
     world.webhook("i1", status="UNPAID")
@@ -361,9 +360,7 @@ def test_a_placeholder_in_orders_yaml_holds_the_order_for_the_admin(world: World
     from tests.support.specs import SHIPPED_SPECS
 
     (tmp_path / "orders.yaml").write_text((SHIPPED_SPECS / "orders.yaml").read_text())
-    world.c.settings = world.c.settings.model_copy(update={"specs_dir": tmp_path})
-    world.c._lazy.pop("specs", None)
-    world.c._lazy.pop("orders", None)
+    world.c = world.c.with_settings(specs_dir=tmp_path)
     world.tiktok.put(SHOP, order("p1", [unit("a1", "MUG", "5.00")]))
     world.webhook("p1")
     world.drain()
@@ -373,8 +370,7 @@ def test_a_placeholder_in_orders_yaml_holds_the_order_for_the_admin(world: World
     assert "orders.yaml: defaults.subsidiary" in exc.title and "ttns specs check" in exc.fix_hint
     # the admin fills the file in; the same exception replays into a sales order
     shutil.copy(ROOT / "tests/fixtures/specs/orders.yaml", tmp_path / "orders.yaml")
-    world.c._lazy.pop("specs", None)
-    world.c._lazy.pop("orders", None)
+    world.c = world.c.with_settings()  # the specs read again, the flows rebuilt
     world.c.store.exceptions.replay(exc.id, world.c.store.queue)
     world.drain()
     assert world.netsuite.so_count() == 1
@@ -396,8 +392,8 @@ def test_the_merchant_hold_window_keeps_a_new_order_out_of_netsuite_until_it_end
                        retry_cap_seconds=0.01), clock=clock)
     c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
     tiktok, netsuite = FakeTikTokOrders(), FakeNetSuiteOrders(ITEMS)
-    c.set("tiktok.orders", tiktok)
-    c.set("netsuite.orders", netsuite)
+    c = c.with_ports(tiktok_orders=tiktok)
+    c = c.with_ports(netsuite_orders=netsuite)
     w = World(c, tiktok, netsuite)
     try:
         tiktok.put(SHOP, order("h1", [unit("a1", "MUG", "5.00")]))

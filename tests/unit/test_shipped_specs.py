@@ -142,7 +142,7 @@ def test_a_filled_in_spec_passes_offline(tmp_path: Path, sqlite_url: str) -> Non
 
 
 def doctor(specs_dir: Path, sqlite_url: str) -> list[Check]:
-    c = build(Settings(database_url=sqlite_url, specs_dir=specs_dir), flows=())
+    c = build(Settings(database_url=sqlite_url, specs_dir=specs_dir), areas=())
     try:
         return list(doctor_checks(c))
     finally:

@@ -293,27 +293,28 @@ def test_heartbeat_keeps_leases_alive(threads: int) -> None:
     assert thief_got == [] and calls == [jid] and q.get(jid).status == "done"  # type: ignore[union-attr]
 
 
-def test_container_builds_a_service_once_under_concurrent_first_use(sqlite_url: str) -> None:
-    from bridge.bootstrap import build
+def test_a_lazy_client_is_built_once_under_concurrent_first_use(sqlite_url: str) -> None:
+    from bridge.bootstrap import Lazy, build
     from bridge.settings import Settings
 
-    c = build(Settings(database_url=sqlite_url), flows=())
+    c = build(Settings(database_url=sqlite_url), areas=())
     built = []
 
-    def factory(_c: object) -> object:
+    def factory() -> object:
         time.sleep(0.05)
         obj = object()
         built.append(obj)
         return obj
 
-    c.provide("slow", factory)
+    slow = Lazy(factory)
     got: list[object] = []
-    threads = [threading.Thread(target=lambda: got.append(c.get("slow"))) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: got.append(slow())) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert len(built) == 1 and all(g is built[0] for g in got)
+    assert not c.tiktok.built and not c.netsuite.built  # nothing connects until first used
     c.close()
 
 
@@ -386,15 +387,16 @@ def test_an_invalid_spec_is_an_admin_exception_not_retried() -> None:
     assert "shipping_item" in raised["fix_hint"] and "traceback" not in raised["evidence"]
 
 
-def test_the_retention_job_prunes_finished_jobs_older_than_the_setting() -> None:
-    from types import SimpleNamespace
-
-    from bridge.flows.system import KIND_PRUNE, register
+def test_the_retention_job_prunes_finished_jobs_older_than_the_setting(sqlite_url: str) -> None:
+    from bridge.bootstrap import build
+    from bridge.flows.system import KIND_PRUNE
+    from bridge.settings import Settings
 
     clock = ManualClock(T0)
     q = MemoryJobQueue(clock)
-    reg = Registry()
-    register(reg, SimpleNamespace(settings=SimpleNamespace(queue_retention_days=14, queue_prune_cron="40 2 * * *")))
+    app = build(Settings(database_url=sqlite_url, queue_retention_days=14, queue_prune_cron="40 2 * * *"),
+                clock=clock, areas=("system",))
+    reg = app.registry
     assert [(s.kind, s.cron) for s in reg.schedules()] == [(KIND_PRUNE, "40 2 * * *")]
     w = Worker(q, reg, FakeExceptions(), clock=clock, config=WorkerConfig(name="w"))
     old = q.enqueue(JobSpec(kind="system.noop", key="a")).job_id
@@ -410,15 +412,16 @@ def test_the_retention_job_prunes_finished_jobs_older_than_the_setting() -> None
     assert q.get(old) is None and q.get(recent) is not None
 
 
-def test_retention_zero_keeps_everything() -> None:
-    from types import SimpleNamespace
-
-    from bridge.flows.system import KIND_PRUNE, register
+def test_retention_zero_keeps_everything(sqlite_url: str) -> None:
+    from bridge.bootstrap import build
+    from bridge.flows.system import KIND_PRUNE
+    from bridge.settings import Settings
 
     clock = ManualClock(T0)
     q = MemoryJobQueue(clock)
-    reg = Registry()
-    register(reg, SimpleNamespace(settings=SimpleNamespace(queue_retention_days=0, queue_prune_cron="40 2 * * *")))
+    app = build(Settings(database_url=sqlite_url, queue_retention_days=0, queue_prune_cron="40 2 * * *"),
+                clock=clock, areas=("system",))
+    reg = app.registry
     w = Worker(q, reg, FakeExceptions(), clock=clock, config=WorkerConfig(name="w"))
     old = q.enqueue(JobSpec(kind="system.noop", key="a")).job_id
     w.drain()

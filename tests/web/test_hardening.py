@@ -17,7 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.crypto import SecretBox, generate_key
 from bridge.netsuite.events import sign as ns_sign
 from bridge.store.db import make_engine
@@ -29,21 +29,21 @@ OLD_KEY, NEW_KEY = generate_key(), generate_key()
 
 
 @pytest.fixture
-def bridge(sqlite_url: str) -> Iterator[Container]:
+def bridge(sqlite_url: str) -> Iterator[App]:
     c = build(console_settings(sqlite_url, tiktok_app_secret="fake-current-" + secrets.token_hex(6),
-                               tiktok_app_secret_previous="fake-previous-" + secrets.token_hex(6)), flows=())
+                               tiktok_app_secret_previous="fake-previous-" + secrets.token_hex(6)), areas=())
     c.store.users.add("ops", PASSWORD)
     yield c
     c.close()
 
 
 @pytest.fixture
-def client(bridge: Container) -> FlaskClient:
-    return create_app(container=bridge).test_client()
+def client(bridge: App) -> FlaskClient:
+    return create_app(root=bridge).test_client()
 
 
 # --- CSP and frame protection --------------------------------------------------------------------------------
-def test_every_page_carries_a_csp_and_refuses_framing(bridge: Container, client: FlaskClient) -> None:
+def test_every_page_carries_a_csp_and_refuses_framing(bridge: App, client: FlaskClient) -> None:
     anonymous = ["/login", "/healthz", "/readyz", "/metrics", "/no-such-page", "/connect/tiktok"]
     for path in anonymous:
         resp = client.get(path)
@@ -61,7 +61,7 @@ def test_every_page_carries_a_csp_and_refuses_framing(bridge: Container, client:
     assert webhook.status_code == 401 and webhook.headers["X-Frame-Options"] == "DENY"
 
 
-def test_the_connect_pages_inline_style_is_exactly_the_one_the_csp_allows(bridge: Container,
+def test_the_connect_pages_inline_style_is_exactly_the_one_the_csp_allows(bridge: App,
                                                                          client: FlaskClient) -> None:
     import base64
     import hashlib
@@ -83,7 +83,7 @@ def _metrics(client: FlaskClient, token: str) -> dict[str, float]:
             for s in f.samples if not s.labels}
 
 
-def test_clock_skew_is_an_admin_exception_naming_the_offset_and_a_metric(bridge: Container,
+def test_clock_skew_is_an_admin_exception_naming_the_offset_and_a_metric(bridge: App,
                                                                          client: FlaskClient) -> None:
     secret = bridge.settings.netsuite_events_secret.get_secret_value()  # type: ignore[union-attr]
     token = bridge.settings.metrics_token.get_secret_value()  # type: ignore[union-attr]
@@ -106,7 +106,7 @@ def test_clock_skew_is_an_admin_exception_naming_the_offset_and_a_metric(bridge:
     assert exc.code == "NETSUITE_CLOCK_SKEW" and exc.owner == "admin" and exc.occurrences == 2
     offset = exc.evidence["offset_seconds"]
     assert 754 <= offset <= 760 and f"NetSuite's clock is {offset} s behind this bridge's" in exc.title
-    m = _metrics(create_app(container=bridge).test_client(), token)  # a fresh app: no cached scrape
+    m = _metrics(create_app(root=bridge).test_client(), token)  # a fresh app: no cached scrape
     assert m["ttns_netsuite_clock_skew_seconds"] == offset
     assert m["ttns_netsuite_events_refused_clock_skew_total"] == 2
     # a wrong signature is not a clock problem: no exception for a forger to raise
@@ -121,7 +121,7 @@ def _webhook(client: FlaskClient, secret: str, nid: str) -> Any:
     return client.post("/webhooks/tiktok", data=body, headers={"Authorization": tts.sign("fakeappkey", secret, body)})
 
 
-def test_webhooks_signed_with_either_app_secret_are_accepted_during_a_rotation(bridge: Container,
+def test_webhooks_signed_with_either_app_secret_are_accepted_during_a_rotation(bridge: App,
                                                                                client: FlaskClient) -> None:
     s = bridge.settings
     current = s.tiktok_app_secret.get_secret_value()  # type: ignore[union-attr]
@@ -130,9 +130,9 @@ def test_webhooks_signed_with_either_app_secret_are_accepted_during_a_rotation(b
     assert _webhook(client, previous, "n-previous").status_code == 200
     assert _webhook(client, "fake-other-" + secrets.token_hex(6), "n-other").status_code == 401
     assert bridge.store.inbox.count() == 2
-    after = build(s.model_copy(update={"tiktok_app_secret_previous": None}), flows=())  # rotation finished
+    after = build(s.model_copy(update={"tiktok_app_secret_previous": None}), areas=())  # rotation finished
     try:
-        done = create_app(container=after).test_client()
+        done = create_app(root=after).test_client()
         assert _webhook(done, previous, "n-late").status_code == 401
         assert _webhook(done, current, "n-late").status_code == 200
     finally:
@@ -159,11 +159,11 @@ def test_fernet_rotation_in_the_documented_order_never_breaks_a_running_process(
     # step 3 re-encrypts what step 0 wrote, so step 4 (the old key gone) still reads it
     assert SecretBox(NEW_KEY).decrypt(SecretBox(steps[2]).rotate(SecretBox(OLD_KEY).encrypt("t"))) == "t"
     # the console's cookies and OAuth states across steps 1 and 2 (the moment the first key changes)
-    c1 = build(console_settings(sqlite_url, secret_key=steps[1]), flows=())
-    c2 = build(console_settings(sqlite_url, secret_key=steps[2]), flows=())
+    c1 = build(console_settings(sqlite_url, secret_key=steps[1]), areas=())
+    c2 = build(console_settings(sqlite_url, secret_key=steps[2]), areas=())
     try:
         c1.store.users.add("ops", PASSWORD)
-        web1, web2 = create_app(container=c1).test_client(), create_app(container=c2).test_client()
+        web1, web2 = create_app(root=c1).test_client(), create_app(root=c2).test_client()
         assert login(web2, "ops", PASSWORD).status_code == 303  # signed with the new key's derivative
         web1.set_cookie("ttns_session", web2.get_cookie("ttns_session").value)  # type: ignore[union-attr]
         assert web1.get("/console/").status_code == 200  # the process still on `old,new` accepts it
@@ -211,10 +211,10 @@ def test_the_demo_log_key_and_env_files_are_private_from_the_first_byte(tmp_path
 
 
 def test_behind_a_trusted_proxy_the_throttle_sees_the_client_address(sqlite_url: str) -> None:
-    c = build(console_settings(sqlite_url, trusted_proxies=1), flows=())
+    c = build(console_settings(sqlite_url, trusted_proxies=1), areas=())
     try:
         c.store.users.add("ops", PASSWORD)
-        client = create_app(container=c).test_client()
+        client = create_app(root=c).test_client()
         client.environ_base["REMOTE_ADDR"] = "127.0.0.1"  # the proxy
         for i in range(5):
             client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.50"

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bridge.bootstrap import Container, build
+from bridge.bootstrap import App, build
 from bridge.domain.keys import order_key
 from bridge.netsuite.events import sign as ns_sign
 from bridge.settings import Settings
@@ -39,12 +39,12 @@ FUZZ = settings(max_examples=30, deadline=None, derandomize=True,
 
 
 @pytest.fixture
-def bridge(db_url: str) -> Iterator[tuple[Container, FlaskClient]]:
+def bridge(db_url: str) -> Iterator[tuple[App, FlaskClient]]:
     """The real flows' routers, so odd data meets the code that reads it."""
     c = build(Settings(database_url=db_url, tiktok_app_key=APP_KEY, tiktok_app_secret=APP_SECRET,
                        netsuite_events_secret=NS_SECRET, netsuite_account="1234567_SB1", environment="test",
                        specs_dir=sandbox_specs_dir(), session_cookie_secure=False), role="web")
-    yield c, create_app(container=c).test_client()
+    yield c, create_app(root=c).test_client()
     c.close()
 
 
@@ -122,7 +122,7 @@ def netsuite_garbage(draw: Any) -> bytes:
 @example(body=json.dumps({"type": "9" * 5000, "tts_notification_id": "1", "data": {}}).encode())
 @example(body=b'{"type":1,"tts_notification_id":"1","data":' + DEEP + b"}")
 @example(body=b'{"type":' + b"9" * 5000 + b',"tts_notification_id":"1"}')
-def test_tiktok_any_signed_body_is_stored_or_4xx_never_5xx(bridge: tuple[Container, FlaskClient],
+def test_tiktok_any_signed_body_is_stored_or_4xx_never_5xx(bridge: tuple[App, FlaskClient],
                                                              body: bytes) -> None:
     c, client = bridge
     resp = post_tiktok(client, body)
@@ -133,7 +133,7 @@ def test_tiktok_any_signed_body_is_stored_or_4xx_never_5xx(bridge: tuple[Contain
 @given(body=netsuite_garbage())
 @example(body=b'{"event_id":"e","type":"t","data":' + DEEP + b"}")
 @example(body=json.dumps({"event_id": "e", "type": "t", "data": {}, "occurred_at": "\ud800"}).encode())
-def test_netsuite_any_signed_body_is_stored_or_4xx_never_5xx(bridge: tuple[Container, FlaskClient],
+def test_netsuite_any_signed_body_is_stored_or_4xx_never_5xx(bridge: tuple[App, FlaskClient],
                                                                body: bytes) -> None:
     c, client = bridge
     resp = post_netsuite(client, body)
@@ -143,7 +143,7 @@ def test_netsuite_any_signed_body_is_stored_or_4xx_never_5xx(bridge: tuple[Conta
 # --- nothing valid dropped ----------------------------------------------------------------------------------------
 @FUZZ
 @given(st.composite(tiktok_envelope)())
-def test_tiktok_every_wellformed_envelope_is_stored_once(bridge: tuple[Container, FlaskClient],
+def test_tiktok_every_wellformed_envelope_is_stored_once(bridge: tuple[App, FlaskClient],
                                                           env: dict[str, Any]) -> None:
     c, client = bridge
     body = json.dumps(env).encode()
@@ -157,7 +157,7 @@ def test_tiktok_every_wellformed_envelope_is_stored_once(bridge: tuple[Container
 
 @FUZZ
 @given(st.composite(netsuite_envelope)())
-def test_netsuite_every_wellformed_envelope_is_stored_once(bridge: tuple[Container, FlaskClient],
+def test_netsuite_every_wellformed_envelope_is_stored_once(bridge: tuple[App, FlaskClient],
                                                             env: dict[str, Any]) -> None:
     c, client = bridge
     body = json.dumps(env).encode()
@@ -175,7 +175,7 @@ def test_netsuite_every_wellformed_envelope_is_stored_once(bridge: tuple[Contain
     b'{"type":1,"tts_notification_id":"n3","data":' + DEEP + b"}",
     json.dumps({"type": 1, "tts_notification_id": "n" * 192, "data": {}}).encode(),
 ], ids=["superscript-two", "5000-digits", "100k-deep", "id-over-191"])
-def test_tiktok_never_valid_is_400_with_a_log_line(bridge: tuple[Container, FlaskClient], body: bytes,
+def test_tiktok_never_valid_is_400_with_a_log_line(bridge: tuple[App, FlaskClient], body: bytes,
                                                   caplog: pytest.LogCaptureFixture) -> None:
     c, client = bridge
     with caplog.at_level(logging.WARNING, logger="bridge.web.webhooks"):
@@ -191,7 +191,7 @@ def test_tiktok_never_valid_is_400_with_a_log_line(bridge: tuple[Container, Flas
     json.dumps({"event_id": "e3", "type": "a\x00b", "data": {}}).encode(),
     json.dumps({"event_id": "e" * 192, "type": "inventory.changed", "data": {}}).encode(),
 ], ids=["100k-deep", "type-over-64", "nul-in-type", "id-over-191"])
-def test_netsuite_never_valid_is_400_with_a_log_line(bridge: tuple[Container, FlaskClient], body: bytes,
+def test_netsuite_never_valid_is_400_with_a_log_line(bridge: tuple[App, FlaskClient], body: bytes,
                                                     caplog: pytest.LogCaptureFixture) -> None:
     c, client = bridge
     with caplog.at_level(logging.WARNING, logger="bridge.web.netsuite_events"):
@@ -201,7 +201,7 @@ def test_netsuite_never_valid_is_400_with_a_log_line(bridge: tuple[Container, Fl
     assert c.store.inbox.count() == 0
 
 
-def test_odd_but_legal_content_is_stored_on_both_engines(bridge: tuple[Container, FlaskClient]) -> None:
+def test_odd_but_legal_content_is_stored_on_both_engines(bridge: tuple[App, FlaskClient]) -> None:
     """Lone surrogate and NUL in ids, a 300-digit order id (entity and job key over 255): stored and routed."""
     c, client = bridge
     shop = "7494049642642441621"
@@ -229,7 +229,7 @@ def test_odd_but_legal_content_is_stored_on_both_engines(bridge: tuple[Container
 
 
 @pytest.mark.parametrize("target", ["/console/\r\nSet-Cookie: x=1", "/console/%0d%0a", "/x\x00y", "/x\ty"])
-def test_login_next_with_control_characters_is_never_followed(bridge: tuple[Container, FlaskClient],
+def test_login_next_with_control_characters_is_never_followed(bridge: tuple[App, FlaskClient],
                                                              target: str) -> None:
     c, client = bridge
     from tests.console.conftest import PASSWORD, login
@@ -242,7 +242,7 @@ def test_login_next_with_control_characters_is_never_followed(bridge: tuple[Cont
     assert resp.status_code == 302 and "\n" not in resp.headers["Location"] and "\r" not in resp.headers["Location"]
 
 
-def test_a_nul_in_the_user_name_is_a_400_not_a_database_error(bridge: tuple[Container, FlaskClient]) -> None:
+def test_a_nul_in_the_user_name_is_a_400_not_a_database_error(bridge: tuple[App, FlaskClient]) -> None:
     import re
 
     c, client = bridge

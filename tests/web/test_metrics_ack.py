@@ -44,7 +44,7 @@ def webhook(n: int) -> bytes:
 def test_an_idle_bridge_reports_zeros_and_the_ack_histogram(sqlite_url: str) -> None:
     c = build(Settings(database_url=sqlite_url, tiktok_app_key="k", tiktok_app_secret="s",
                        metrics_token="scrape-token-fake"))
-    client = create_app(container=c).test_client()
+    client = create_app(root=c).test_client()
     auth = {"Authorization": "Bearer scrape-token-fake"}
     m = parse(client.get("/metrics", headers=auth).get_data(as_text=True))
     for kind in ("orders.sync", "orders.poll"):

@@ -28,8 +28,8 @@ def json_logs() -> Iterator[io.StringIO]:
 
 
 def test_event_stored_lines_carry_the_request_correlation_id(sqlite_url: str, json_logs: io.StringIO) -> None:
-    c = build(Settings(database_url=sqlite_url, tiktok_app_key="k", tiktok_app_secret="s"), flows=())
-    app = create_app(container=c)
+    c = build(Settings(database_url=sqlite_url, tiktok_app_key="k", tiktok_app_secret="s"), areas=())
+    app = create_app(root=c)
     body = json.dumps({"type": 99, "tts_notification_id": "n-1", "shop_id": "S1", "timestamp": 1764547200,
                        "data": {}}).encode()
     res = app.test_client().post("/webhooks/tiktok", data=body, headers={

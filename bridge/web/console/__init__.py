@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from pydantic import SecretStr
 from werkzeug.wrappers import Response as BaseResponse
 
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.mapping.orders import ZERO_DECIMAL_CURRENCIES
 from bridge.settings import Settings
 
@@ -77,7 +77,7 @@ def _console_headers(resp: Response) -> Response:
     if not resp.headers.get("Cache-Control"):
         resp.headers["Cache-Control"] = "no-store"
     if resp.mimetype == "text/html" and not resp.direct_passthrough and not resp.is_streamed:
-        container: Container = current_app.extensions["ttns"]
+        container: App = current_app.extensions["ttns"]
         html, hits = scrub(resp.get_data(as_text=True), secret_values(container.settings))
         if hits:
             current_app.extensions[LEAKS_KEY] = current_app.extensions.get(LEAKS_KEY, 0) + hits
@@ -186,7 +186,7 @@ def _root() -> BaseResponse:
     return redirect("/console/", code=302)
 
 
-def init_app(app: Flask, container: Container) -> None:
+def init_app(app: Flask, container: App) -> None:
     from bridge.web import auth
     from bridge.web.console import views  # noqa: F401  (registers the routes on ``bp``)
 

@@ -13,11 +13,10 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.alerts import AlertStore
-from bridge.bootstrap import Container
+from bridge.bootstrap import App
 from bridge.domain.keys import order_key, parse_order_key
 from bridge.domain.order_memory import OrderMemory
 from bridge.errors import redact_mapping
-from bridge.flows import ledger_audit as ledger_audit_flow
 from bridge.flows import monitoring as mon
 from bridge.flows import settlement as settlement_flow
 from bridge.store.queue import JobSpec
@@ -31,8 +30,8 @@ PAGE_SIZE = 50
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
-def _c() -> Container:
-    c: Container = current_app.extensions["ttns"]
+def _c() -> App:
+    c: App = current_app.extensions["ttns"]
     return c
 
 
@@ -406,7 +405,8 @@ def inventory() -> Any:
         return page
     show_all = request.args.get("all") == "1"
     c = _c()
-    got = mon.inventory_rows(c, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, only_drift=not show_all)
+    got = mon.inventory_rows(c.flows.monitoring, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                             only_drift=not show_all)
     reading = mon.latest_readings(c.store).get("inventory_drift")
     hist = mon.history(c.store, c.clock.now() - timedelta(days=7), ["inventory_drift"]).get("inventory_drift", [])
     spark = charts.sparkline([h.value for h in hist], title="SKUs drifting, last 7 days",
@@ -445,7 +445,7 @@ def settlement() -> Any:
     if kind not in ("statement", "payment"):
         return _error(400, "Unknown report kind", "Kind must be statement or payment.")
     c = _c()
-    rows = mon.settlement_reports(c, kind=kind, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    rows = mon.settlement_reports(c.flows.monitoring, kind=kind, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     if rows is None:
         return _not_configured()
     has_next = len(rows) > PAGE_SIZE
@@ -467,10 +467,10 @@ def _settlement_report(kind: str, ident: str) -> Any:
     if not _ID.match(ident):
         return _error(400, "Bad id", "Statement and payout ids are letters, digits, '.', '_' or '-'.")
     c = _c()
-    if not mon.wired(c, "settlement"):
+    if "settlement" not in c.areas:
         return _not_configured()
-    got = (settlement_flow.report(c, statement_id=ident) if kind == "statement"
-           else settlement_flow.report(c, payment_id=ident))
+    svc = c.flows.settlement
+    got = svc.report(statement_id=ident) if kind == "statement" else svc.report(payment_id=ident)
     if got is None:
         return _error(404, f"No such {kind}", f"There is no settlement report for {kind} {ident} (not imported yet?).")
     row = mon.report_row(got)
@@ -535,13 +535,13 @@ def statement_sections(report: Any, row: dict[str, Any]) -> list[dict[str, Any]]
     return [g for g in groups if g["lines"] or g["total"]]
 
 
-def _ledger_verdict(c: Any, kind: str, row: dict[str, Any]) -> dict[str, Any]:
+def _ledger_verdict(c: App, kind: str, row: dict[str, Any]) -> dict[str, Any]:
     """Whether the page may say "Reconciled": the journal (and, for a payout, the deposit) posted in
     NetSuite and the last ledger audit found no difference on them (``bridge.flows.ledger_audit``)."""
     missing = [what for what, key in (("journal", "journal"), ("deposit", "deposit"))
                if (key == "journal" or kind == "payment") and not row.get(key)]
-    audit = ledger_audit_flow.verdict(c, "payout" if kind == "payment" else "statement",
-                                      str(row.get("shop_id") or ""), str(row.get("id") or ""))
+    audit = c.flows.ledger_audit.verdict("payout" if kind == "payment" else "statement",
+                                         str(row.get("shop_id") or ""), str(row.get("id") or ""))
     reconciled = not missing and audit is not None and bool(audit.get("ok"))
     return {"reconciled": reconciled, "missing": missing, "audit": audit}
 
@@ -568,7 +568,7 @@ def settlement_repost(statement_id: str) -> Any:
         return _error(400, "Bad id", "Statement ids are letters, digits, '.', '_' or '-'.")
     c = _c()
     shop_id = request.form.get("shop_id") or ""
-    if not mon.wired(c, "settlement"):
+    if "settlement" not in c.areas:
         return _not_configured()
     if not _ID.match(shop_id) or c.store.shops.get(shop_id) is None:
         return _error(400, "Unknown shop", "Re-post needs the statement's shop.")
@@ -739,7 +739,7 @@ def specs() -> Any:
     c = _c()
     problems: list[Any] = []
     try:
-        loaded = c.get("specs")
+        loaded = c.specs.loaded()
     except SpecError as exc:
         problems = exc.problems
         loaded = load_all_specs(c.settings.specs_dir, strict=False)

@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
 from bridge.domain.keys import shop_key
 
 FLOWS: tuple[str, ...] = ("orders", "inventory", "catalog", "fulfillment", "returns", "settlement", "monitoring")
 
 
-def _container(ctx: click.Context) -> Any:
-    from bridge.cli import Obj
+def _app(ctx: click.Context) -> App:
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     if obj is None:
         obj = ctx.ensure_object(Obj)
-    return obj.container()
+    return obj.app()
 
 
 def countdown(when: datetime | None, now: datetime) -> str:
@@ -63,10 +65,9 @@ def register(main: click.Group) -> None:
         """Exchange an authorization code: store tokens, discover shops and subscribe webhooks."""
         from bridge.errors import BridgeError
         from bridge.tiktok.oauth import connect
-        from bridge.tiktok.wiring import tiktok_of
 
-        c = _container(ctx)
-        tiktok = tiktok_of(c)
+        c = _app(ctx)
+        tiktok = c.tiktok()
         try:
             result = connect(auth_code=auth_code.strip(), oauth=tiktok.oauth, api=tiktok.api, store=c.store,
                              public_url=c.settings.public_url, actor="cli", subscribe=not no_webhooks)
@@ -88,7 +89,7 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def list_cmd(ctx: click.Context, as_json: bool) -> None:
         """Shops with region, status and token expiry."""
-        c = _container(ctx)
+        c = _app(ctx)
         now = c.clock.now()
         rows = c.store.shops.list()
         if as_json:
@@ -117,7 +118,7 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def flows_cmd(ctx: click.Context, shop_id: str, enable: tuple[str, ...], disable: tuple[str, ...]) -> None:
         """Show, or switch on/off, the flows of one shop."""
-        c = _container(ctx)
+        c = _app(ctx)
         shop = c.store.shops.get(shop_id)
         if shop is None:
             raise click.ClickException(f"no shop {shop_id} (see `ttns shops list`)")
@@ -145,15 +146,14 @@ def register(main: click.Group) -> None:
         """Subscribe the webhooks of one shop (or every active shop) to TTNS_PUBLIC_URL again."""
         from bridge.errors import BridgeError
         from bridge.tiktok.oauth import subscribe_webhooks, webhook_address
-        from bridge.tiktok.wiring import tiktok_of
 
-        c = _container(ctx)
+        c = _app(ctx)
         ids = [shop_id] if shop_id else [s.id for s in c.store.shops.list(status="active")]
         address = webhook_address(c.settings.public_url)
         failed = 0
         for sid in ids:
             try:
-                done = subscribe_webhooks(tiktok_of(c).api, c.store, sid, address)
+                done = subscribe_webhooks(c.tiktok().api, c.store, sid, address)
             except BridgeError as exc:
                 failed += 1
                 click.echo(f"{sid}: failed: {exc.message}", err=True)
@@ -168,11 +168,10 @@ def register(main: click.Group) -> None:
     def refresh_cmd(ctx: click.Context, shop_id: str) -> None:
         """Refresh a shop's access token now."""
         from bridge.errors import BridgeError
-        from bridge.tiktok.wiring import tiktok_of
 
-        c = _container(ctx)
+        c = _app(ctx)
         try:
-            tiktok_of(c).tokens.refresh(shop_id)
+            c.tiktok().tokens.refresh(shop_id)
         except BridgeError as exc:
             raise click.ClickException(exc.message) from None
         shop = c.store.shops.get(shop_id)

@@ -5,26 +5,29 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
 
 from bridge.errors import BridgeError
 
 
-def _container(ctx: click.Context) -> Any:
-    from bridge.cli import Obj
+def _app(ctx: click.Context) -> App:
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     assert obj is not None
-    return obj.container()
+    return obj.app()
 
 
 def _json(doc: Any) -> str:
     return json.dumps(doc, indent=2, sort_keys=True, default=lambda v: str(v) if isinstance(v, Decimal) else repr(v))
 
 
-def _shop_of(c: Any, shop: str | None) -> str:
+def _shop_of(c: App, shop: str | None) -> str:
     if shop:
         return shop
     shops = c.store.shops.list(status="active")
@@ -53,11 +56,9 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def show(ctx: click.Context, order_id: str, shop: str | None, as_json: bool) -> None:
         """Every package a NetSuite fulfillment shipped for ORDER_ID and what TikTok was told."""
-        from bridge.flows.fulfillment import fulfillment_store
-
-        c = _container(ctx)
+        c = _app(ctx)
         shop_id = _shop_of(c, shop)
-        rows = fulfillment_store(c).shipments(shop_id, order_id)
+        rows = c.flows.fulfillment.shipments.shipments(shop_id, order_id)
         link = c.store.links.get("order", shop_id, order_id)
         if as_json:
             click.echo(_json({"order": link.data if link else None,
@@ -82,9 +83,8 @@ def register(main: click.Group) -> None:
     def push(ctx: click.Context, fulfillment_id: str, as_json: bool) -> None:
         """Push NetSuite item fulfillment FULFILLMENT_ID again from the event the bridge last received
         for it (after a fix; what was shipped already is not shipped again)."""
-        from bridge.flows.fulfillment import service
 
-        c = _container(ctx)
+        c = _app(ctx)
         event = None
         for e in c.store.inbox.recent(source="netsuite", limit=5000):
             if e.topic == "item_fulfillment.saved":
@@ -96,8 +96,9 @@ def register(main: click.Group) -> None:
             raise click.ClickException(f"no item_fulfillment.saved event for fulfillment {fulfillment_id} in the "
                                        "inbox; save the fulfillment in NetSuite to send one")
         data = event["data"]
-        result = _run(service(c).push, {"shop_id": data.get("tiktok_shop_id"), "order_id": data.get("tiktok_order_id"),
-                                        "fulfillment": data, "topic": "item_fulfillment.saved"})
+        result = _run(c.flows.fulfillment.push, {"shop_id": data.get("tiktok_shop_id"),
+                                                 "order_id": data.get("tiktok_order_id"),
+                                                 "fulfillment": data, "topic": "item_fulfillment.saved"})
         if as_json:
             click.echo(_json(result))
         elif result.get("shipments"):
@@ -111,9 +112,8 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def sla(ctx: click.Context, as_json: bool) -> None:
         """Check unshipped orders against their ship-by time now (raises the alerts that are due)."""
-        from bridge.flows.fulfillment import service
 
-        result = _run(service(_container(ctx)).sla_scan)
+        result = _run(_app(ctx).flows.fulfillment.sla_scan)
         if as_json:
             click.echo(_json(result))
             return
@@ -127,9 +127,8 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def fbt_stock(ctx: click.Context, shop: str | None, as_json: bool) -> None:
         """Compare the FBT locations' NetSuite stock with TikTok's FBT stock (exit code 3 on differences)."""
-        from bridge.flows.fulfillment import service
 
-        report = _run(service(_container(ctx)).fbt_stock, shop)
+        report = _run(_app(ctx).flows.fulfillment.fbt_stock, shop)
         if as_json:
             click.echo(_json(report))
         else:
@@ -147,21 +146,18 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def fbt_sync(ctx: click.Context, order_id: str, shop: str | None) -> None:
         """Record what TikTok shipped of FBT order ORDER_ID as NetSuite fulfillments now."""
-        from bridge.flows.fulfillment import service
 
-        c = _container(ctx)
-        click.echo(_json(_run(service(c).tiktok_shipped, _shop_of(c, shop), order_id)))
+        c = _app(ctx)
+        click.echo(_json(_run(c.flows.fulfillment.tiktok_shipped, _shop_of(c, shop), order_id)))
 
     @fulfillment.command("poll")
     @click.pass_context
     def poll(ctx: click.Context) -> None:
         """Run the backstops now: FBT package search, cancellations and returns search."""
-        from bridge.flows import cancellations, returns
-        from bridge.flows import fulfillment as flow
 
-        c = _container(ctx)
-        for name, fn in (("fbt packages", flow.service(c).fbt_poll), ("cancellations", cancellations.service(c).poll),
-                         ("returns", returns.service(c).poll)):
+        c = _app(ctx)
+        for name, fn in (("fbt packages", c.flows.fulfillment.fbt_poll), ("cancellations", c.flows.cancellations.poll),
+                         ("returns", c.flows.returns.poll)):
             click.echo(f"{name}: {_run(fn)['enqueued']} job(s) enqueued")
 
     @fulfillment.command("return")
@@ -171,7 +167,6 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def sync_return(ctx: click.Context, return_id: str, order_id: str, shop: str | None) -> None:
         """Bring TikTok return RETURN_ID of ORDER_ID into NetSuite now (return authorization, refund)."""
-        from bridge.flows.returns import service
 
-        c = _container(ctx)
-        click.echo(_json(_run(service(c).sync, _shop_of(c, shop), order_id, return_id)))
+        c = _app(ctx)
+        click.echo(_json(_run(c.flows.returns.sync, _shop_of(c, shop), order_id, return_id)))

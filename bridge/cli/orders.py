@@ -7,19 +7,21 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
 from bridge.domain.keys import order_key
 
 
-def _container(ctx: click.Context) -> Any:
-    from bridge.cli import Obj
+def _app(ctx: click.Context) -> App:
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     assert obj is not None
-    return obj.container()
+    return obj.app()
 
 
 def _parse_day(value: str) -> datetime:
@@ -48,14 +50,14 @@ def register(main: click.Group) -> None:
 
         from bridge.flows.orders import KIND_SYNC, sync_spec
 
-        c = _container(ctx)
+        c = _app(ctx)
         start, end = _parse_day(since), _parse_day(until) if until else c.clock.now()
         if start >= end:
             raise click.BadParameter("--since must be before --until")
         shops = [s for s in c.store.shops.list(status="active") if not shop_ids or s.id in shop_ids]
         if not shops:
             raise click.ClickException("no active shop to backfill (connect one with `ttns shops connect`)")
-        tiktok = c.get("tiktok.orders")
+        tiktok = c.ports.tiktok_orders
         keys: list[str] = []
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as pr:
             task = pr.add_task("finding orders", total=None)
@@ -103,11 +105,11 @@ def register(main: click.Group) -> None:
         from bridge.mapping.orders import explain
         from bridge.mapping.wire import jsonable
 
-        c = _container(ctx)
+        c = _app(ctx)
         shop_id = shop_id or _only_shop(c)
-        svc = c.get("orders")
+        svc = c.flows.orders
         if dry_run:
-            (order,) = svc.tiktok.get_orders(shop_id, [order_id]) or [None]
+            order = next(iter(svc.tiktok.get_orders(shop_id, [order_id])), None)
             if order is None:
                 raise click.ClickException(f"TikTok has no order {order_id} in shop {shop_id}")
             try:
@@ -136,7 +138,7 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def specs_check(ctx: click.Context, offline: bool) -> None:
         """Validate every spec, and that every NetSuite id it names exists in the account."""
-        from bridge.cli import Obj, require_specs
+        from bridge.cli.app import Obj, require_specs
         from bridge.flows.spec_check import referenced_ids
 
         obj = ctx.find_object(Obj)
@@ -153,8 +155,8 @@ def register(main: click.Group) -> None:
             if unfilled:
                 raise click.ClickException(not_ready)
             return
-        c = _container(ctx)
-        lookup = c.get("netsuite.lookup")
+        c = _app(ctx)
+        lookup = c.ports.netsuite_lookup
         missing_total = 0
         for (table, label), refs in sorted(referenced_ids(spec_set).items()):
             found = lookup.existing_ids(table, sorted(refs))
@@ -215,7 +217,7 @@ def register(main: click.Group) -> None:
         from bridge.mapping.orders_spec import OrdersSpec
         from bridge.mapping.wire import jsonable
 
-        c = _container(ctx)
+        c = _app(ctx)
         path = Path(c.settings.specs_dir) / "orders.yaml"
         if ref is None:
             snapshot = deployed.load_snapshot(c.store)
@@ -226,7 +228,7 @@ def register(main: click.Group) -> None:
             ref = f"deployed {snapshot.at}"
         else:
             old_spec = spec_at_revision(ref, path, OrdersSpec)
-        svc = c.get("orders")
+        svc = c.flows.orders
         new_spec = svc.specs.get("orders", OrdersSpec)
         shops = [shop_id] if shop_id else [s.id for s in c.store.shops.list()]
         changed = 0
@@ -255,7 +257,7 @@ def register(main: click.Group) -> None:
         click.echo(f"{changed} of {seen} recent order(s) would change")
 
 
-def _only_shop(c: Any) -> str:
+def _only_shop(c: App) -> str:
     shops = c.store.shops.list()
     if not shops:
         raise click.ClickException("no shop is connected (connect one with `ttns shops connect`)")

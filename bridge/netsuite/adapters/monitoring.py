@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
 
-from bridge.adapters.orders import SUITEQL_IN_CHUNK, sql_literal
+from bridge.netsuite.adapters.orders import SUITEQL_IN_CHUNK, sql_literal
+from bridge.netsuite.client import NetSuiteClient
 
 
 class NetSuiteTotalsAdapter:
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Callable[[], NetSuiteClient]) -> None:
+        self._client = client  # built on first use (bridge.bootstrap)
+
+    @property
+    def client(self) -> NetSuiteClient:
+        return self._client()
 
     def order_totals(self, external_ids: Sequence[str]) -> dict[str, Decimal]:
         out: dict[str, Decimal] = {}
@@ -26,5 +30,4 @@ class NetSuiteTotalsAdapter:
         return out
 
 
-def provide(container: Any) -> None:
-    container.provide("netsuite.monitoring", lambda c: NetSuiteTotalsAdapter(c.get("netsuite")))
+__all__ = ["NetSuiteTotalsAdapter"]

@@ -9,19 +9,22 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
 
 from bridge.errors import BridgeError
 
 
-def _container(ctx: click.Context) -> Any:
-    from bridge.cli import Obj
+def _app(ctx: click.Context) -> App:
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     assert obj is not None
-    return obj.container()
+    return obj.app()
 
 
 def _day(value: str, name: str) -> datetime:
@@ -79,16 +82,15 @@ def register(main: click.Group) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
         from rich.table import Table
 
-        from bridge.flows.settlement import service
 
-        c = _container(ctx)
+        c = _app(ctx)
         start, end = _day(since, "--since"), _day(until, "--until") if until else c.clock.now()
         if start >= end:
             raise click.BadParameter("--since must be before --until")
         shops = [s for s in c.store.shops.list(status="active") if not shop_ids or s.id in shop_ids]
         if not shops:
             raise click.ClickException("no active shop to import (connect one with `ttns shops connect`)")
-        svc = service(c)
+        svc = c.flows.settlement
         results: list[tuple[str, dict[str, Any]]] = []
         problems: list[str] = []
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as pr:
@@ -154,14 +156,12 @@ def register(main: click.Group) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from bridge.flows.settlement import list_reports, report
-
         if statement_id and payment_id:
             raise click.UsageError("give --statement or --payment, not both")
-        c = _container(ctx)
+        c = _app(ctx)
         console = Console()
         if statement_id or payment_id:
-            rep = report(c, statement_id=statement_id, payment_id=payment_id, shop_id=shop_id)
+            rep = c.flows.settlement.report(statement_id=statement_id, payment_id=payment_id, shop_id=shop_id)
             if rep is None:
                 raise click.ClickException(f"no imported {'statement' if statement_id else 'payment'} "
                                            f"{statement_id or payment_id} (run `ttns settlement import`)")
@@ -199,8 +199,8 @@ def register(main: click.Group) -> None:
             for p in rep.postings:
                 console.print(f"  {p.kind} {p.external_id} -> NetSuite {p.netsuite_id or '-'} ({p.status}) {p.amount}")
             return
-        reports = list_reports(c, shop_id=shop_id, since=_day(since, "--since") if since else None, kind=kind,
-                               limit=limit)
+        reports = c.flows.settlement.list_reports(shop_id=shop_id, since=_day(since, "--since") if since else None,
+                                                 kind=kind, limit=limit)
         if csv_file:
             n = _write_csv((r.summary() for r in reports), csv_file)
             if csv_file != "-":
@@ -226,12 +226,11 @@ def register(main: click.Group) -> None:
     def post_(ctx: click.Context, statement_id: str | None, payment_id: str | None, pending: bool, force: bool,
               dry_run: bool) -> None:
         """Post journals (TTS-STMT-…) and deposits (TTS-PAY-…); idempotent by external id."""
-        from bridge.flows.settlement import service
 
         if sum(bool(x) for x in (statement_id, payment_id, pending)) != 1:
             raise click.UsageError("give exactly one of --statement, --payment or --pending")
-        c = _container(ctx)
-        svc = service(c)
+        c = _app(ctx)
+        svc = c.flows.settlement
         targets: list[tuple[str, str, str]] = []
         if statement_id:
             row = svc.repo.find_statement(statement_id)

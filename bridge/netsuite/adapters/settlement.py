@@ -5,68 +5,29 @@ upsert by external id, SuiteQL lookups)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from bridge.domain.finance import (
-    Payment,
-    Statement,
-    StatementSummary,
-    Withdrawal,
-    parse_payment,
-    parse_statement,
-    parse_summary,
-    parse_withdrawal,
-)
-from bridge.flows.settlement_ports import DocumentKind, Posted
 from bridge.mapping.settlement import OrderDocument
+from bridge.netsuite.client import NetSuiteClient
+from bridge.ports.netsuite import DocumentKind, Posted
 
-# Sublists a settlement write owns entirely: an update replaces them rather than merging lines.
 OWNED_SUBLISTS: dict[str, tuple[str, ...]] = {
     "journalEntry": ("line",),
     "deposit": ("payment", "other", "cashback"),
     "customerPayment": ("apply",),
 }
+
+
 IN_CHUNK = 200
+
+
 LOOKUP_TABLES = frozenset({"account", "subsidiary", "currency", "classification", "department", "location",
                            "paymentmethod"})
-# Statuses of order documents a payout can no longer settle (deposited / paid in full).
+
+
 SETTLED_STATUSES = {"customerDeposit": ("B",), "invoice": ("B",)}
-
-
-def _dump(model: Any) -> dict[str, Any]:
-    dumped: dict[str, Any] = model.model_dump() if hasattr(model, "model_dump") else dict(model)
-    return dumped
-
-
-class TikTokFinanceAdapter:
-    """``TikTokFinance`` over ``bridge.tiktok.wiring.TikTok`` (``.shop(id).finance``)."""
-
-    def __init__(self, tiktok: Any) -> None:
-        self.tiktok = tiktok
-
-    def _finance(self, shop_id: str) -> Any:
-        return self.tiktok.shop(shop_id).finance
-
-    def statements(self, shop_id: str, *, since: datetime, until: datetime) -> Iterator[StatementSummary]:
-        for m in self._finance(shop_id).statements(statement_time_ge=since, statement_time_lt=until):
-            yield parse_summary(_dump(m))
-
-    def statement(self, shop_id: str, statement_id: str, summary: StatementSummary | None = None) -> Statement:
-        data = _dump(self._finance(shop_id).statement_transactions(statement_id))
-        if not data.get("id"):
-            data["id"] = statement_id
-        return parse_statement(shop_id, data, summary=summary)
-
-    def payments(self, shop_id: str, *, since: datetime, until: datetime) -> Iterator[Payment]:
-        for m in self._finance(shop_id).payments(create_time_ge=since, create_time_lt=until):
-            yield parse_payment(shop_id, _dump(m))
-
-    def withdrawals(self, shop_id: str, *, since: datetime, until: datetime) -> Iterator[Withdrawal]:
-        for m in self._finance(shop_id).withdrawals(create_time_ge=since, create_time_lt=until):
-            yield parse_withdrawal(shop_id, _dump(m))
 
 
 def _quote(value: str) -> str:
@@ -86,8 +47,12 @@ def _status_letter(value: Any) -> str:
 class NetSuiteLedgerAdapter:
     """``NetSuiteLedger`` over ``bridge.netsuite.client.NetSuiteClient``."""
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Callable[[], NetSuiteClient]) -> None:
+        self._client = client  # built on first use (bridge.bootstrap)
+
+    @property
+    def client(self) -> NetSuiteClient:
+        return self._client()
 
     def upsert(self, record_type: str, external_id: str, body: Mapping[str, Any], *,
                entity: str | None = None) -> Posted:
@@ -179,10 +144,4 @@ def _refund_order(external_id: str, shop_id: str) -> str:
     return re.sub(r"-R[0-9]+$", "", external_id[len(prefix):])
 
 
-def provide(container: Any) -> None:
-    """Register ``"tiktok.finance"`` and ``"netsuite.ledger"`` (built on first use)."""
-    container.provide("tiktok.finance", lambda c: TikTokFinanceAdapter(c.get("tiktok")))
-    container.provide("netsuite.ledger", lambda c: NetSuiteLedgerAdapter(c.get("netsuite")))
-
-
-__all__ = ["NetSuiteLedgerAdapter", "TikTokFinanceAdapter", "provide"]
+__all__ = ["NetSuiteLedgerAdapter"]

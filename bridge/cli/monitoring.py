@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
 
-def _container(ctx: click.Context) -> Any:
-    from bridge.cli import Obj
+
+def _app(ctx: click.Context) -> App:
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     assert obj is not None
-    return obj.container()
+    return obj.app()
 
 
 def _value(v: Any) -> str:
@@ -36,10 +39,8 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def monitor_run(ctx: click.Context, only: tuple[str, ...], alerts: bool, as_json: bool) -> None:
         """Evaluate the monitors now, store the readings and (by default) alert. Exit code 3 when one alerts."""
-        from bridge.flows.monitoring import evaluate
-
-        c = _container(ctx)
-        readings = evaluate(c, alert=alerts, only=only)
+        c = _app(ctx)
+        readings = c.flows.monitoring.evaluate(alert=alerts, only=only)
         if as_json:
             click.echo(json.dumps([{"monitor": r.monitor, "status": r.status, "value": _value(r.value),
                                     "threshold": str(r.threshold), "unit": r.unit, "note": r.note,
@@ -60,7 +61,7 @@ def register(main: click.Group) -> None:
         """The latest reading of every monitor (what the dashboard shows)."""
         from bridge.flows.monitoring import latest_readings
 
-        c = _container(ctx)
+        c = _app(ctx)
         latest = latest_readings(c.store)
         if not latest:
             click.echo("No monitor has run yet: `ttns monitor run`, or start the scheduler and a worker.")
@@ -81,7 +82,7 @@ def register(main: click.Group) -> None:
         """Firing alerts (and with --all the resolved ones), newest first."""
         from bridge.alerts import AlertStore
 
-        c = _container(ctx)
+        c = _app(ctx)
         rows = AlertStore(c.store.engine).list(status=None if show_all else "firing", limit=limit)
         if not rows:
             click.echo("No alert is firing." if not show_all else "No alert yet.")
@@ -98,7 +99,7 @@ def register(main: click.Group) -> None:
         """Send a test alert to every configured channel (e-mail, webhook)."""
         from bridge.alerts import Alerter
 
-        c = _container(ctx)
+        c = _app(ctx)
         alerter = Alerter(c.store.engine, c.settings, clock=c.clock)
         if not alerter.channels:
             raise click.ClickException("no alert channel is configured: set TTNS_SMTP_HOST and TTNS_ALERT_EMAIL_TO, "

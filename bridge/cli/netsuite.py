@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bridge.errors import BridgeError, ConfigurationError
 
+if TYPE_CHECKING:
+    from bridge.netsuite.client import NetSuiteClient
 
-def _client(ctx: click.Context) -> Any:
-    from bridge.cli import Obj
-    from bridge.netsuite.wiring import client_of
+
+def _client(ctx: click.Context) -> NetSuiteClient:
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     if obj is None:  # pragma: no cover - main always creates it
         raise click.ClickException("no configuration")
     try:
-        return client_of(obj.container())
+        return obj.app().netsuite()
     except ConfigurationError:
         raise  # the CLI names the setting and exits with the configuration code
     except BridgeError as exc:

@@ -14,21 +14,25 @@ import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
+
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
+    from bridge.store.repos import Shop
 import yaml
 
 
-def _container(ctx: click.Context) -> Any:
-    from bridge.cli import Obj
+def _app(ctx: click.Context) -> App:
+    from bridge.cli.app import Obj
 
     obj = ctx.find_object(Obj)
     assert obj is not None
-    return obj.container()
+    return obj.app()
 
 
-def _shops(c: Any, shop_ids: tuple[str, ...]) -> list[Any]:
+def _shops(c: App, shop_ids: tuple[str, ...]) -> list[Shop]:
     shops = [s for s in c.store.shops.list(status="active") if not shop_ids or s.id in shop_ids or s.name in shop_ids]
     if not shops:
         raise click.ClickException("no active shop (connect one with `ttns shops connect`)")
@@ -67,12 +71,11 @@ def register(main: click.Group) -> None:
                        dry_run: bool, changed_only: bool) -> None:
         """Push stock now, in this process (zeros included unless --changed-only)."""
         from bridge.errors import BridgeError
-        from bridge.flows.inventory import service
 
         if not all_ and not products:
             raise click.UsageError("give --all or one or more --product")
-        c = _container(ctx)
-        svc = service(c)
+        c = _app(ctx)
+        svc = c.flows.inventory
         mode: Literal["delta", "force"] = "delta" if changed_only else "force"
         todo = [(shop, pid) for shop in _shops(c, shop_ids)
                 for pid in (products or svc.all_products(shop.id))]
@@ -105,10 +108,9 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def inventory_show(ctx: click.Context, seller_sku: str, shop_ids: tuple[str, ...]) -> None:
         """How SELLER_SKU's numbers come about in each warehouse (reads, sends nothing)."""
-        from bridge.flows.inventory import service
 
-        c = _container(ctx)
-        svc = service(c)
+        c = _app(ctx)
+        svc = c.flows.inventory
         found = False
         for shop in _shops(c, shop_ids):
             for pid in sorted(svc.inv.products_for_seller_skus(shop.id, [seller_sku])):
@@ -143,10 +145,9 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def locations_pull(ctx: click.Context) -> None:
         """Read NetSuite locations and every shop's TikTok warehouses, then list them."""
-        from bridge.flows.inventory import service
 
-        c = _container(ctx)
-        counts = service(c).pull_places()
+        c = _app(ctx)
+        counts = c.flows.inventory.pull_places()
         click.echo(f"pulled {counts['locations']} NetSuite locations, {counts['warehouses']} TikTok warehouses")
         ctx.invoke(locations_list)
 
@@ -154,11 +155,10 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def locations_list(ctx: click.Context) -> None:
         """Every warehouse with the locations it sells, and what is not linked."""
-        from bridge.flows.inventory import service
         from bridge.mapping.specs import SpecError
 
-        c = _container(ctx)
-        svc = service(c)
+        c = _app(ctx)
+        svc = c.flows.inventory
         try:
             spec = svc.locations_spec()
         except SpecError as exc:
@@ -203,7 +203,7 @@ def register(main: click.Group) -> None:
 
         if not location_ids and not tiktok_managed:
             raise click.UsageError("give the NetSuite location ids, or --tiktok-managed for an FBT warehouse")
-        c = _container(ctx)
+        c = _app(ctx)
         path = Path(c.settings.specs_dir) / "locations.yaml"
         doc: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
         doc = doc or {"version": 1}
@@ -225,8 +225,7 @@ def register(main: click.Group) -> None:
             tmp.unlink()
             raise click.ClickException(f"not written:\n{exc}") from exc
         tmp.replace(path)
-        for name in ("specs", "inventory", "catalog"):  # the next read in this process sees the new file
-            c._lazy.pop(name, None)
+        c.specs.forget()  # the next read in this process sees the new file
         click.echo(f"linked {warehouse} <- {', '.join(location_ids) or 'TikTok-managed'} for shop {shop_key}")
 
     # ------------------------------------------------------------------------------------ skus
@@ -241,11 +240,10 @@ def register(main: click.Group) -> None:
     @click.pass_context
     def skus_match(ctx: click.Context, shop_ids: tuple[str, ...], csv_path: Path | None) -> None:
         """Match every TikTok SKU to a NetSuite item by seller SKU and rebuild the SKU index."""
-        from bridge.flows.inventory import service
         from bridge.mapping.catalog import MatchRow
 
-        c = _container(ctx)
-        svc = service(c)
+        c = _app(ctx)
+        svc = c.flows.inventory
         rows: list[MatchRow] = []
         with _progress() as pr:
             tasks: dict[str, Any] = {}
@@ -294,10 +292,9 @@ def register(main: click.Group) -> None:
     def catalog_push(ctx: click.Context, shop_ids: tuple[str, ...], item_ids: tuple[str, ...], dry_run: bool) -> None:
         """Create, update or deactivate TikTok products from NetSuite items."""
         from bridge.errors import BridgeError
-        from bridge.flows.catalog import service
 
-        c = _container(ctx)
-        svc = service(c)
+        c = _app(ctx)
+        svc = c.flows.catalog
         groups = svc.groups(list(item_ids) or None)
         shops = _shops(c, shop_ids)
         counts: dict[str, int] = {}
@@ -336,10 +333,9 @@ def register(main: click.Group) -> None:
         from decimal import Decimal
 
         from bridge.errors import BridgeError
-        from bridge.flows.catalog import service
 
-        c = _container(ctx)
-        svc = service(c)
+        c = _app(ctx)
+        svc = c.flows.catalog
         todo = [(shop, pid) for shop in _shops(c, shop_ids) for pid in (products or svc.inv.products(shop.id))]
         sent, rounding, failed = 0, Decimal(0), 0
         with _progress() as pr:

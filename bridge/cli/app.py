@@ -1,49 +1,38 @@
 """`ttns`: run the bridge's processes and operate it.
 
-Core commands live here; each area adds its own through a module in ``CLI_MODULES`` exposing
-``register(main: click.Group)``; every module listed is part of the build (a missing one is an error).
+The ``main`` group, the object its commands share (``Obj``) and the core commands (processes, db,
+config, keys, replay, exceptions, inbox, users). ``bridge.cli`` registers every other command group.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from bridge.cli_errors import EX_FAILURE, DatabaseNotReady, OperatorError, ToolGroup
+from bridge.cli.errors import EX_FAILURE, DatabaseNotReady, OperatorError, ToolGroup
 from bridge.settings import Settings
 
-CLI_MODULES: tuple[str, ...] = (
-    "bridge.benchmarks.cli",
-    "bridge.tiktok.cli",
-    "bridge.netsuite.cli",
-    "bridge.sandbox.cli",
-    "bridge.flows.cli",
-    "bridge.flows.inventory_cli",
-    "bridge.flows.fulfillment_cli",
-    "bridge.flows.settlement_cli",
-    "bridge.flows.ledger_audit_cli",
-    "bridge.flows.monitoring_cli",
-    "bridge.demo.cli",
-    "bridge.doctor",
-)
+if TYPE_CHECKING:
+    from bridge.bootstrap import App
+    from bridge.mapping.specs import SpecSet
+
 
 
 class Obj:
-    """Lazily built settings and container shared by the commands of one invocation."""
+    """Lazily built settings and ``App`` shared by the commands of one invocation."""
 
-    def __init__(self, container: Any = None) -> None:
-        """``container`` lets tests (and the demo) run commands against an already wired bridge."""
-        self._settings: Settings | None = container.settings if container is not None else None
-        self._container: Any = container
-        self._owned = container is None
+    def __init__(self, app: App | None = None) -> None:
+        """``app`` lets tests (and the demo) run commands against an already wired bridge."""
+        self._settings: Settings | None = app.settings if app is not None else None
+        self._app: App | None = app
+        self._owned = app is None
 
     @property
     def settings(self) -> Settings:
@@ -51,23 +40,28 @@ class Obj:
             self._settings = Settings()
         return self._settings
 
-    def container(self, *, migrate: bool = False) -> Any:
+    def app(self, *, migrate: bool = False) -> App:
         """The wired bridge; refuses (one line, ``ttns db upgrade``) when the database is not migrated."""
-        if self._container is None:
+        if self._app is None:
             from bridge.bootstrap import build
 
-            container = build(self.settings, migrate=migrate)
+            app = build(self.settings, migrate=migrate)
             try:
-                ensure_migrated(container.store.engine, self.settings.database_url)
+                ensure_migrated(app.store.engine, self.settings.database_url)
             except BaseException:
-                container.close()
+                app.close()
                 raise
-            self._container = container
-        return self._container
+            self._app = app
+        return self._app
+
+    def use(self, app: App) -> App:
+        """Run the rest of this invocation with ``app`` (one derived from ``app()``: the same store)."""
+        self._app = app
+        return app
 
     def close(self) -> None:
-        if self._container is not None and self._owned:
-            self._container.close()
+        if self._app is not None and self._owned:
+            self._app.close()
 
 
 def ensure_migrated(engine: Any, url: str) -> None:
@@ -84,9 +78,9 @@ def ensure_migrated(engine: Any, url: str) -> None:
                                f"{head}")
 
 
-def require_specs(settings: Settings) -> Any:
+def require_specs(settings: Settings) -> SpecSet:
     """The validated spec set, or an error naming the folder, or each file, key and fix."""
-    from bridge.cli_errors import EX_CONFIG
+    from bridge.cli.errors import EX_CONFIG
     from bridge.mapping import load_all_specs
 
     directory = settings.specs_dir
@@ -100,7 +94,7 @@ def require_specs(settings: Settings) -> Any:
     return load_all_specs(directory)
 
 
-def preflight(obj: Obj, role: str) -> Any:
+def preflight(obj: Obj, role: str) -> App:
     """What web, worker and scheduler check before they start: the database is migrated and every mapping
     spec is valid (else they refuse, naming the file, key and fix). The specs they start with are recorded
     as the deployed snapshot (``ttns specs diff`` compares with it)."""
@@ -108,9 +102,8 @@ def preflight(obj: Obj, role: str) -> Any:
 
     from bridge.mapping import deployed
 
-    container = obj.container()
     spec_set = require_specs(obj.settings)
-    container.set("specs", spec_set)  # the process runs with exactly the specs it checked
+    container = obj.use(obj.app().with_specs(spec_set))  # the process runs with exactly the specs it checked
     for problem in spec_set.unfilled():  # loads, but the flows needing it refuse until it is filled in
         logging.getLogger("bridge.specs").warning("mapping spec placeholder: %s: %s; fix: %s", problem.file,
                                                   problem.key, problem.fix)
@@ -394,7 +387,7 @@ def keys_generate() -> None:
 @pass_obj
 def keys_rotate(obj: Obj) -> None:
     """Re-encrypt stored tokens with the first key of TTNS_SECRET_KEY (list the new key first)."""
-    n = obj.container().store.shops.rotate_keys()
+    n = obj.app().store.shops.rotate_keys()
     click.echo(f"re-encrypted the tokens of {n} shop(s) with the newest key")
 
 
@@ -408,7 +401,7 @@ def keys_rotate(obj: Obj) -> None:
 @pass_obj
 def replay(obj: Obj, exception_ids: tuple[int, ...], code: str | None, owner: str | None) -> None:
     """Re-run the jobs behind exceptions after their cause is fixed."""
-    store = obj.container().store
+    store = obj.app().store
     ids = list(exception_ids)
     if code or owner:
         ids += [e.id for e in store.exceptions.list(status="open", owner=owner, limit=10000)
@@ -445,7 +438,7 @@ def exceptions(ctx: click.Context, owner: str | None, status: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    rows = obj.container().store.exceptions.list(status=status, owner=owner)
+    rows = obj.app().store.exceptions.list(status=status, owner=owner)
     table = Table("id", "owner", "code", "entity", "title", "seen", "fix", title=f"{status} exceptions")
     for e in rows:
         table.add_row(str(e.id), e.owner, e.code, e.entity, e.title[:80], str(e.occurrences), e.fix_hint[:80])
@@ -459,7 +452,7 @@ def exceptions(ctx: click.Context, owner: str | None, status: str) -> None:
 @pass_obj
 def exceptions_resolve(obj: Obj, exception_id: int, note: str, ignore: bool) -> None:
     """Close an exception without replaying it."""
-    ok = obj.container().store.exceptions.close(
+    ok = obj.app().store.exceptions.close(
         exception_id, status="ignored" if ignore else "resolved", by="cli", note=note
     )
     if not ok:
@@ -484,7 +477,7 @@ def inbox(ctx: click.Context, source: str | None, limit: int) -> None:
     from rich.table import Table
 
     table = Table("id", "source", "event id", "topic", "shop", "received", "status", "jobs", "note")
-    for ev in obj.container().store.inbox.recent(source=source, limit=limit):
+    for ev in obj.app().store.inbox.recent(source=source, limit=limit):
         table.add_row(str(ev.id), ev.source, ev.event_id, ev.topic, ev.shop_id or "",
                       f"{ev.received_at:%Y-%m-%d %H:%M:%S}", ev.status, str(ev.jobs_created), ev.note[:60])
     Console().print(table)
@@ -497,7 +490,7 @@ def inbox_reroute(obj: Obj, inbox_ids: tuple[int, ...]) -> None:
     """Route stored events again (after a fix); jobs already queued are not doubled."""
     from bridge.web.ingest import reroute
 
-    container = obj.container()
+    container = obj.app()
     for inbox_id in inbox_ids:
         try:
             res = reroute(container, inbox_id)
@@ -525,7 +518,7 @@ def users() -> None:
 def users_add(obj: Obj, username: str, password: str, role: str | None) -> None:
     """Create a console user (or set a new password, and role)."""
     try:
-        obj.container().store.users.add(username, password, role)
+        obj.app().store.users.add(username, password, role)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"user {username} saved")
@@ -536,23 +529,7 @@ def users_add(obj: Obj, username: str, password: str, role: str | None) -> None:
 @pass_obj
 def users_logout(obj: Obj, username: str) -> None:
     """End every console session of a user now (a lost laptop, a shared computer)."""
-    n = obj.container().store.sessions.revoke_username(username)
+    n = obj.app().store.sessions.revoke_username(username)
     if n is None:
         raise click.ClickException(f"no console user {username!r}")
     click.echo(f"ended {n} session(s) of {username}")
-
-
-def _load_extensions() -> None:
-    for module_name in CLI_MODULES:
-        importlib.import_module(module_name).register(main)
-
-
-_load_extensions()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    # Run the imported module's ``main``, not this ``__main__`` copy: the extension commands look the
-    # context object up by ``bridge.cli.Obj``, which a second copy of this module would not match.
-    from bridge.cli import main as _main
-
-    _main()

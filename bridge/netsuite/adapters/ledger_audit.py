@@ -4,8 +4,7 @@ Every query is plain Oracle-dialect SuiteQL, the same on a real account as in th
 ``LIMIT`` (the client pages with ``limit``/``offset``), dates compared with ``TO_DATE`` and read
 with ``TO_CHAR`` (the account's date format preference does not matter), ids in ``IN`` lists of at
 most ``IN_CHUNK``. The GL is read from ``transactionaccountingline`` (posting lines of the primary
-accounting book) joined to its ``transaction`` and ``transactionline`` (for the line memo).
-"""
+accounting book) joined to its ``transaction`` and ``transactionline`` (for the line memo)."""
 
 from __future__ import annotations
 
@@ -16,11 +15,20 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bridge.mapping.ledger_audit import GlLine, Period
+from bridge.netsuite.client import NetSuiteClient
 
 IN_CHUNK = 200
+
+
 WINDOW_DAYS = 31  # the GL is read a month of transaction dates at a time (each query well under 100,000 rows)
+
+
 PRIMARY_BOOK = "1"
+
+
 BRIDGE_DOCS = ("TTS-STMT-", "TTS-PAY-")  # statement journals and payout deposits: never an order's
+
+
 _DIGITS = re.compile(r"^[0-9]+$")
 
 
@@ -62,7 +70,6 @@ def _ids(values: Sequence[str]) -> str:
     return ", ".join(values)
 
 
-# The columns every GL reader selects: one posting line with its document's header and its own line.
 _GL_LINES = (
     "SELECT tal.transaction AS transaction, tal.transactionline AS line, tal.account AS account, "
     "tal.debit AS debit, tal.credit AS credit, tal.accountingbook AS book, t.externalid AS externalid, "
@@ -125,7 +132,11 @@ def header_query(ids: Sequence[str]) -> str:
 
 
 ACCOUNTS_QUERY = "SELECT id, acctnumber, fullname, accttype FROM account"
+
+
 CURRENCIES_QUERY = "SELECT id, symbol FROM currency"
+
+
 PERIODS_QUERY = ("SELECT id, TO_CHAR(startdate, 'YYYY-MM-DD') AS startdate, TO_CHAR(enddate, 'YYYY-MM-DD') AS enddate "
                  "FROM accountingperiod WHERE isquarter = 'F' AND isyear = 'F' AND isadjust = 'F'")
 
@@ -145,8 +156,12 @@ def order_of(external_id: str, shop_id: str) -> str:
 class NetSuiteGlReader:
     """Reads GL lines, accounts and accounting periods through the bridge's SuiteQL client."""
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Callable[[], NetSuiteClient]) -> None:
+        self._client = client  # built on first use (bridge.bootstrap)
+
+    @property
+    def client(self) -> NetSuiteClient:
+        return self._client()
 
     def _rows(self, query: str) -> Iterator[dict[str, Any]]:
         rows: Iterator[dict[str, Any]] = iter(self.client.iter_suiteql(query)) if hasattr(
@@ -240,8 +255,4 @@ class NetSuiteGlReader:
         return out
 
 
-def provide(container: Any) -> None:
-    container.provide("netsuite.gl", lambda c: NetSuiteGlReader(c.get("netsuite")))
-
-
-__all__ = ["NetSuiteGlReader", "derived_documents_query", "gl_query", "header_query", "order_of", "provide"]
+__all__ = ["NetSuiteGlReader"]

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from bridge.domain.tiktok import Order
 from bridge.errors import Evidence, NeedsHumanError
-from bridge.flows.ports import OrderWrite, WriteResult
 from bridge.mapping.catalog import MATCHABLE_TYPES
 from bridge.mapping.orders import ItemRef
 from bridge.mapping.skus import MatchSpec
+from bridge.netsuite.client import NetSuiteClient
+from bridge.ports.netsuite import OrderWrite, WriteResult
 
 SUITEQL_IN_CHUNK = 200
+
+
 LOOKUP_COLUMNS = {"itemid": "itemid", "upccode": "upccode", "externalid": "externalid"}
-# Tables `ttns specs check` may ask about (anything else is refused: no SQL from configuration).
+
+
 LOOKUP_TABLES = frozenset({"item", "shipitem", "location", "subsidiary", "department", "classification",
                            "currency", "paymentmethod", "customer", "account", "salestaxitem"})
 
@@ -30,33 +32,13 @@ def _chunks(values: Sequence[str], n: int) -> Iterator[list[str]]:
         yield list(values[i:i + n])
 
 
-class TikTokOrdersAdapter:
-    def __init__(self, tiktok: Any) -> None:
-        self.tiktok = tiktok
-
-    def get_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[Order]:
-        found: list[Order] = self.tiktok.shop(shop_id).orders.get_details(list(order_ids))
-        return found
-
-    def search_orders(
-        self,
-        shop_id: str,
-        *,
-        update_time_ge: datetime | None = None,
-        update_time_lt: datetime | None = None,
-        create_time_ge: datetime | None = None,
-        create_time_lt: datetime | None = None,
-    ) -> Iterator[tuple[str, datetime | None]]:
-        for o in self.tiktok.shop(shop_id).orders.search(
-            update_time_ge=update_time_ge, update_time_lt=update_time_lt,
-            create_time_ge=create_time_ge, create_time_lt=create_time_lt,
-        ):
-            yield str(o.id), o.update_time
-
-
 class NetSuiteOrdersAdapter:
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Callable[[], NetSuiteClient]) -> None:
+        self._client = client  # built on first use (bridge.bootstrap)
+
+    @property
+    def client(self) -> NetSuiteClient:
+        return self._client()
 
     def resolve_items(self, keys: Sequence[str], rule: MatchSpec) -> dict[str, ItemRef]:
         column = LOOKUP_COLUMNS[rule.by]
@@ -149,8 +131,12 @@ class NetSuiteOrdersAdapter:
 
 
 class NetSuiteLookupAdapter:
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Callable[[], NetSuiteClient]) -> None:
+        self._client = client  # built on first use (bridge.bootstrap)
+
+    @property
+    def client(self) -> NetSuiteClient:
+        return self._client()
 
     def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` exist; ``eid:X`` values are looked up by external id."""
@@ -182,7 +168,4 @@ class NetSuiteLookupAdapter:
         return {(str(r["t"]), str(r["externalid"])): str(r["id"]) for r in rows}
 
 
-def provide(container: Any) -> None:
-    container.provide("tiktok.orders", lambda c: TikTokOrdersAdapter(c.get("tiktok")))
-    container.provide("netsuite.orders", lambda c: NetSuiteOrdersAdapter(c.get("netsuite")))
-    container.provide("netsuite.lookup", lambda c: NetSuiteLookupAdapter(c.get("netsuite")))
+__all__ = ["NetSuiteLookupAdapter", "NetSuiteOrdersAdapter"]

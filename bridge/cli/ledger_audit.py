@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from bridge.flows.settlement_cli import _day
+from bridge.cli.settlement import _day
 
 
 def register(main: click.Group) -> None:
@@ -32,12 +32,12 @@ def register(main: click.Group) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from bridge.cli import Obj
+        from bridge.cli.app import Obj
         from bridge.flows import ledger_audit as la
 
         obj = ctx.find_object(Obj)
         assert obj is not None
-        c = obj.container()
+        c = obj.app()
         now = c.clock.now()
         end = _day(until, "--until") if until else datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(
             days=1)
@@ -65,7 +65,8 @@ def register(main: click.Group) -> None:
 
                 return la.Progress(listed, read, gl)
 
-            reports = la.audit_shops(c, start, end, shop_ids, surface=not no_exceptions, progress=progress)
+            reports = c.flows.ledger_audit.audit_shops(start, end, shop_ids, surface=not no_exceptions,
+                                                       progress=progress)
         if not reports:
             raise click.ClickException("no active shop with settlement to audit (connect one with `ttns shops "
                                        "connect`)")

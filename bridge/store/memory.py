@@ -1,0 +1,121 @@
+"""In-memory doubles of the store ports (``bridge.ports.store``), beside the queue's ``MemoryJobQueue``:
+the same contract (``tests/contract/test_store_ports.py`` runs them and the SQL repositories through one
+suite), for fast tests of flows. Thread-safe."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bridge.clock import Clock, SystemClock
+from bridge.store.repos import Link, Shop, Tokens
+
+
+class MemoryLinks:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[tuple[str, str, str], Link] = {}  # insertion order is creation order
+
+    def get(self, kind: str, shop_id: str, tiktok_id: str) -> Link | None:
+        with self._lock:
+            return self._rows.get((kind, shop_id, tiktok_id))
+
+    def get_many(self, kind: str, shop_id: str, tiktok_ids: Sequence[str]) -> dict[str, Link]:
+        with self._lock:
+            return {t: link for t in tiktok_ids if (link := self._rows.get((kind, shop_id, t))) is not None}
+
+    def by_netsuite(self, kind: str, netsuite_id: str) -> Link | None:
+        with self._lock:
+            return next((lk for lk in self._rows.values() if lk.kind == kind and lk.netsuite_id == netsuite_id), None)
+
+    def upsert(self, link: Link) -> None:
+        with self._lock:
+            self._rows[(link.kind, link.shop_id, link.tiktok_id)] = replace(link, data=dict(link.data))
+
+    def list(self, kind: str, shop_id: str | None = None, *, limit: int = 1000, offset: int = 0) -> list[Link]:
+        with self._lock:
+            rows = [lk for lk in self._rows.values() if lk.kind == kind and shop_id in (None, lk.shop_id)]
+        return rows[offset:offset + limit]
+
+    def count(self, kind: str, shop_id: str | None = None, status: str | None = None) -> int:
+        with self._lock:
+            return sum(1 for lk in self._rows.values()
+                       if lk.kind == kind and shop_id in (None, lk.shop_id) and status in (None, lk.status))
+
+    def delete(self, kind: str, shop_id: str, tiktok_id: str) -> None:
+        with self._lock:
+            self._rows.pop((kind, shop_id, tiktok_id), None)
+
+
+class MemoryCursors:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, str] = {}
+
+    def get(self, name: str) -> str | None:
+        with self._lock:
+            return self._values.get(name)
+
+    def set(self, name: str, value: str) -> None:
+        with self._lock:
+            self._values[name] = value
+
+
+class MemoryShops:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self._lock = threading.Lock()
+        self._shops: dict[str, Shop] = {}
+        self._tokens: dict[str, Tokens] = {}
+
+    def upsert(self, shop: Shop) -> Shop:
+        now = self.clock.now()
+        with self._lock:
+            old = self._shops.get(shop.id)
+            if old is None:
+                stored = replace(shop, flows=dict(shop.flows), granted_scopes=list(shop.granted_scopes),
+                                 access_expires_at=None, refresh_expires_at=None, webhooks_subscribed_at=None,
+                                 created_at=now, updated_at=now)
+            else:
+                stored = replace(old, name=shop.name, region=shop.region, cipher=shop.cipher,
+                                 seller_name=shop.seller_name, status=shop.status, open_id=shop.open_id,
+                                 granted_scopes=list(shop.granted_scopes), updated_at=now)
+            self._shops[shop.id] = stored
+            return stored
+
+    def get(self, shop_id: str) -> Shop | None:
+        with self._lock:
+            return self._shops.get(shop_id)
+
+    def list(self, *, status: str | None = None) -> list[Shop]:
+        with self._lock:
+            return [s for _, s in sorted(self._shops.items()) if not status or s.status == status]
+
+    def set_tokens(self, shop_id: str, tokens: Tokens) -> None:
+        with self._lock:
+            shop = self._shops.get(shop_id)
+            if shop is None:
+                return
+            self._tokens[shop_id] = tokens
+            self._shops[shop_id] = replace(shop, access_expires_at=tokens.access_expires_at,
+                                           refresh_expires_at=tokens.refresh_expires_at, updated_at=self.clock.now())
+
+    def tokens(self, shop_id: str) -> Tokens | None:
+        with self._lock:
+            return self._tokens.get(shop_id)
+
+    def set_status(self, shop_id: str, status: str) -> None:
+        self._change(shop_id, status=status)
+
+    def set_flows(self, shop_id: str, flows: dict[str, bool]) -> None:
+        self._change(shop_id, flows=dict(flows))
+
+    def _change(self, shop_id: str, **fields: object) -> None:
+        with self._lock:
+            shop = self._shops.get(shop_id)
+            if shop is not None:
+                self._shops[shop_id] = replace(shop, updated_at=self.clock.now(), **fields)  # type: ignore[arg-type]
+
+
+__all__ = ["MemoryCursors", "MemoryLinks", "MemoryShops"]
