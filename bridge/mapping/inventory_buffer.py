@@ -122,6 +122,19 @@ def order_velocity(sales: Sequence[tuple[datetime, int]], now: datetime, window_
     return best, units
 
 
+def _held(applied: Sequence[tuple[datetime, int]], now: datetime, hold: float) -> int:
+    """The buffer level in force, while it was reached less than ``hold`` seconds ago. Re-applying the
+    same level (a recheck while held) does not restart the hold: otherwise a hold longer than the
+    recheck interval would never end."""
+    level, since = 0, None
+    for at, b in sorted(applied):
+        if since is None or b != level:
+            level, since = b, at
+    if since is None or not 0 <= (now - since).total_seconds() <= hold:
+        return 0
+    return level
+
+
 def dynamic_buffer(bounds: BufferBounds, observations: Sequence[FreeStock], now: datetime,
                    order_latencies: Sequence[float], push_latencies: Sequence[float],
                    tiktok_sales: Sequence[tuple[datetime, int]] = (),
@@ -144,7 +157,7 @@ def dynamic_buffer(bounds: BufferBounds, observations: Sequence[FreeStock], now:
     raw = velocity * (order_l + push_l)
     wanted = math.ceil(raw - 1e-9)
     hold = order_l + push_l
-    held = max((b for at, b in applied if 0 <= (now - at).total_seconds() <= hold), default=0)
+    held = _held(applied, now, hold)
     if held > wanted and held > floor:
         wanted, bound = min(held, ceiling), "held"
         return BufferDecision(wanted, velocity, sold, order_l, push_l, raw, bound, floor, ceiling, held)

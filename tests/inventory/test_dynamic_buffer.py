@@ -122,6 +122,8 @@ def test_tiktok_orders_raise_the_buffer_before_a_push_has_seen_the_stock_fall() 
     (((18, 30),), 20, 2, ""),
     # a held buffer never exceeds buffer_max
     (((19, 80),), 20, 50, "held"),
+    # re-applied while held (rechecks) does not restart the hold: reached at 18, 2 s ago, released
+    (((18, 30), (19, 30), (19.8, 30)), 20, 2, ""),
 ])
 def test_a_buffer_is_held_until_the_sales_that_raised_it_have_propagated(
         applied: tuple[tuple[float, int], ...], now: float, buffer: int, bound: str) -> None:
