@@ -207,7 +207,7 @@ class Rule:
 
 
 # TikTok Shop Open API: the business ``code`` inside the {code, message, data} envelope (the error tables
-# of the Partner Center pages in ../shared/specs/tiktok) matters more than the HTTP status.
+# of TikTok's Partner Center API pages) matters more than the HTTP status.
 TIKTOK_CODES: dict[str, Rule] = {
     "0": Rule("ok", "success"),
     "36009002": Rule("retry", "too many requests: wait and try again (rate limits page)"),
