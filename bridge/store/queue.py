@@ -166,7 +166,10 @@ class JobQueue(Protocol):
         lease was lost (left to their new owner, nothing written for them) and the claimed jobs."""
         ...
 
-    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime) -> None: ...
+    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime, counted: bool = True) -> None:
+        """Queue ``job`` again after ``delay`` seconds. ``counted=False``: the failed attempt does not
+        spend one of the job's attempts (its record says ``db_lost``)."""
+        ...
 
     def fail(
         self,
@@ -661,18 +664,18 @@ class SqlJobQueue:
                 started_at=started_at,
             )
 
-    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime) -> None:
+    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime, counted: bool = True) -> None:
         now = self.clock.now()
+        values: dict[str, Any] = {"status": "queued", "run_at": now + timedelta(seconds=delay),
+                                  "last_error": _error_excerpt(error)}
+        if not counted:
+            values["attempts"] = max(0, job.attempts - 1)
         with self.engine.begin() as conn:
             self._finish(
                 conn,
                 job,
-                values={
-                    "status": "queued",
-                    "run_at": now + timedelta(seconds=delay),
-                    "last_error": _error_excerpt(error),
-                },
-                outcome="retry",
+                values=values,
+                outcome="retry" if counted else "db_lost",
                 error=error,
                 started_at=started_at,
             )
@@ -1008,9 +1011,10 @@ class MemoryJobQueue:
         self._finish(job, "ok", None, started_at, status="done", result=result,
                      finished_at=self.clock.now(), last_error=None)
 
-    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime) -> None:
-        self._finish(job, "retry", error, started_at, status="queued",
-                     run_at=self.clock.now() + timedelta(seconds=delay), last_error=_error_excerpt(error))
+    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime, counted: bool = True) -> None:
+        more: dict[str, Any] = {} if counted else {"attempts": max(0, job.attempts - 1)}
+        self._finish(job, "retry" if counted else "db_lost", error, started_at, status="queued",
+                     run_at=self.clock.now() + timedelta(seconds=delay), last_error=_error_excerpt(error), **more)
 
     def fail(
         self,
