@@ -65,7 +65,7 @@ from sqlalchemy import (
 from bridge import lease
 from bridge.clock import Clock, SystemClock
 from bridge.errors import LeaseLost, redact_text
-from bridge.store.tables import job_attempts, jobs
+from bridge.store.tables import exceptions, job_attempts, jobs
 
 log = logging.getLogger("bridge.queue")
 NOTIFY_CHANNEL = "ttns_jobs"  # also spelled out in SqlJobQueue._lock_keys_pg
@@ -155,6 +155,10 @@ class JobQueue(Protocol):
     def claim(self, worker: str, lease_seconds: float, limit: int = 1) -> list[Job]: ...
 
     def extend(self, job: Job, lease_seconds: float) -> Job: ...
+
+    # True: completing a job resolves the open exceptions of its kind and key in the same transaction (the
+    # store's exceptions live beside the queue), so a success can never leave its exception open.
+    heals_exceptions: bool
 
     def complete(self, job: Job, result: dict[str, Any] | None = None, *, started_at: datetime) -> None: ...
 
@@ -504,7 +508,12 @@ class SqlJobQueue:
                    last_error = NULL, updated_at = :now, lease_owner = NULL, lease_token = NULL,
                    lease_expires_at = NULL
             FROM v WHERE jobs.id = v.id AND jobs.lease_token = v.tok AND jobs.status = 'running'
-            RETURNING jobs.id
+            RETURNING jobs.id, jobs.kind, jobs.key
+        ), healed AS (
+            UPDATE exceptions SET status = 'resolved', resolved_at = :now, resolved_by = 'auto',
+                   resolution = 'job ' || fin.id || ' (' || fin.kind || ') succeeded'
+            FROM fin WHERE exceptions.status = 'open' AND exceptions.job_kind = fin.kind
+              AND exceptions.job_key = fin.key
         )
         INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, duration_ms, outcome, error,
                                   correlation_id)
@@ -542,8 +551,24 @@ class SqlJobQueue:
                 {"jid": d.job.id, "a_attempt": d.job.attempts, "a_worker": d.job.lease_owner or "?",
                  "a_started": d.started_at, "a_finished": now, "a_ms": _duration_ms(d.started_at, now),
                  "a_outcome": "ok", "a_error": None, "a_cid": d.job.correlation_id} for d in mine])
+            conn.execute(self._heal_stmt, [self._heal_params(d.job, now) for d in mine])
         kept = {d.job.id for d in mine}
         return [d.job.id for d in done if d.job.id not in kept]
+
+    heals_exceptions = True
+    # A success heals the open exceptions of its kind and key in its own transaction: healed afterwards,
+    # a lost connection or a killed worker between the two commits left them open for good.
+    _heal_stmt = (
+        update(exceptions)
+        .where(exceptions.c.status == literal_column("'open'"), exceptions.c.job_kind == bindparam("h_kind"),
+               exceptions.c.job_key == bindparam("h_key"))
+        .values(status="resolved", resolved_at=bindparam("now", type_=exceptions.c.resolved_at.type),
+                resolved_by="auto", resolution=bindparam("h_note"))
+    )
+
+    @staticmethod
+    def _heal_params(job: Job, now: datetime) -> dict[str, Any]:
+        return {"h_kind": job.kind, "h_key": job.key, "now": now, "h_note": f"job {job.id} ({job.kind}) succeeded"}
 
     def _reclaim(self, conn: Connection, worker: str, now: datetime, expires: datetime, limit: int) -> list[Job]:
         """Jobs whose worker stopped without finishing (lease expired): record that attempt, lease again."""
@@ -663,6 +688,7 @@ class SqlJobQueue:
                 error=None,
                 started_at=started_at,
             )
+            conn.execute(self._heal_stmt, self._heal_params(job, now))
 
     def retry(self, job: Job, delay: float, error: str, *, started_at: datetime, counted: bool = True) -> None:
         now = self.clock.now()
@@ -881,6 +907,8 @@ def _row_to_job(row: Any) -> Job:
 
 class MemoryJobQueue:
     """The same contract in memory, for fast tests of workers and flows."""
+
+    heals_exceptions = False  # no exceptions beside it: the worker heals through its exception sink
 
     def __init__(self, clock: Clock | None = None, default_max_attempts: int = 8) -> None:
         self.clock = clock or SystemClock()

@@ -220,10 +220,11 @@ class Worker:
         except LeaseLost:
             log.warning("job %s finished after its lease was lost; the new owner decides", job.id)
             return "lease_lost"
-        try:
-            self.exceptions.resolve_for_job(job)
-        except Exception:
-            log.exception("could not resolve exceptions healed by job %s", job.id)
+        if not self.queue.heals_exceptions:
+            try:
+                self.exceptions.resolve_for_job(job)
+            except Exception:
+                log.exception("could not resolve exceptions healed by job %s", job.id)
         log.info(
             "job done",
             extra={"job_id": job.id, "kind": job.kind, "key": job.key, "attempt": job.attempts,
@@ -435,9 +436,11 @@ class Worker:
                 self.stats["lease_lost"] = self.stats.get("lease_lost", 0) + len(gone)
         if completed:
             healed = [d.job for d in completed]
-            if self._healer is not None:  # off the dispatcher's path: its next commit need not wait for it
+            if self.queue.heals_exceptions:  # healed in the completion's own transaction
+                healed = []
+            if healed and self._healer is not None:  # off the dispatcher's path: its next commit need not wait
                 self._healer.submit(self._heal, healed)
-            else:
+            elif healed:
                 self._heal(healed)
             if log.isEnabledFor(logging.INFO):
                 now = self.clock.now()
