@@ -175,6 +175,8 @@ class Chaos:
         self.faults_on = False
         self.faults_stopped: dict[str, Any] = {}
         self.target: int | None = None  # sales orders written when the faults stop
+        self.phases: dict[str, float] = {}  # seconds each phase of the run took (where a run's time goes)
+        self._phase_at = time.monotonic()
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -223,14 +225,20 @@ class Chaos:
                     world.connect_shop(self.container, shop)
                 self._stock_up()
                 self._link_catalog()
+                self._phase("set_up")
                 self._set_faults(True)
                 controller.start()
                 self.scenario()
+                self._phase("scenario")
                 self.drive()
                 self.stop_faults("deadline")  # no-op when the controller already stopped them
+                self._phase("faults_on")
                 healed = self.settle()
+                self._phase("settle")
                 self.settle_statement()
+                self._phase("statement")
                 healed = self.settle() and healed
+                self._phase("settle_after_statement")
                 return self.audit(healed)
             finally:
                 self._stop.set()
@@ -250,6 +258,11 @@ class Chaos:
                         os.killpg(self.web.pid, signal.SIGKILL)
                 self.container.close()
                 world.close()
+
+    def _phase(self, name: str) -> None:
+        now = time.monotonic()
+        self.phases[name] = round(now - self._phase_at, 1)
+        self._phase_at = now
 
     # -- processes ---------------------------------------------------------------------------
     def _spawn(self, args: list[str], name: str, env: dict[str, str] | None = None,
@@ -310,6 +323,10 @@ class Chaos:
             victim = next(w for w in self.workers if w.proc.poll() is None)
         victim.proc.send_signal(signal.SIGKILL)
         victim.proc.wait(10)
+        if held:
+            # what it held when it died: a job it finished between the look above and the kill is not held
+            # (it is done, nothing reclaims it); the dead process's leases are still live for a few seconds
+            held = self._db(self._running_jobs_by_pid).get(victim.proc.pid, [])
         self.workers.remove(victim)
         self.dead.append(victim.proc)
         self.injected["worker_sigkill"] += 1
@@ -1014,6 +1031,8 @@ class Chaos:
             "faults_stopped": self.faults_stopped,
             "jobs": self._db(self.container.store.queue.counts),
         }
+        self._phase("audit")
+        checks["phases_seconds"] = dict(self.phases)
         audit = Audit(ok=not problems, checks=checks, problems=problems)
         (self.out / "chaos.json").write_text(json.dumps({"options": {k: str(v) for k, v in asdict(self.o).items()},
                                                          "ok": audit.ok, "problems": problems, "checks": checks},
