@@ -877,6 +877,7 @@ class Chaos:
         compared = 0
         off: list[str] = []
         commitments: list[str] = []
+        differing_products: set[tuple[str, str, str]] = set()
         for shop in self.shops:
             detail = world.tiktok_sb.shop(shop)
             rule = {**(inv.get("defaults") or {}),
@@ -906,6 +907,7 @@ class Chaos:
                                    f"{row['committed'].get(wid, 0)}, NetSuite committed {ns_committed})")
                         commitments += self._commitments_differing(shop, str(row["sku_id"]), str(wid), str(item),
                                                                    set(where))
+                        differing_products.add((shop, str(row["product_id"]), str(row["sku_id"])))
         out: dict[str, Any] = {"checked": True, "sku_warehouses": compared, "differing": len(off)}
         if not compared:
             out["problems"] = ["no SKU and warehouse could be compared: stock was not audited"]
@@ -918,6 +920,22 @@ class Chaos:
             # context, not the judge: how the bridge itself computed the numbers that differ
             out["bridge_explains"] = [f"{r['sku']}@{r['warehouse_id']}: {r['detail']}" for r in
                                       self._db(lambda: self.container.flows.inventory.drift(limit=100_000))][:20]
+            out["bridge_now_computes"] = self._bridge_plans(differing_products)
+        return out
+
+    def _bridge_plans(self, products: set[tuple[str, str, str]]) -> list[str]:
+        """What a push would compute now for the differing SKUs (with TikTok's reservations and the dynamic
+        buffer, as ``ttns inventory show``): a push that never came, or a buffer still raised."""
+        flows = self.container.flows.inventory
+        out = []
+        for shop_id, product_id, sku_id in sorted(products):
+            shop = self.container.store.shops.get(shop_id)
+            if shop is None:
+                continue
+            plan, decisions = flows.plan_with_buffers(shop, product_id)
+            lines = [ln.explain() for ln in plan.lines if ln.sku_id == sku_id]
+            d = decisions.get(sku_id)
+            out.append(f"{sku_id}: {'; '.join(lines)}" + (f" [{d.explain()}]" if d is not None else ""))
         return out
 
     def _commitments_differing(self, shop: str, sku_id: str, warehouse_id: str, item: str,
