@@ -192,7 +192,7 @@ class OrderSync:
 
     def zone(self, shop_id: str) -> str:
         """The zone this shop's documents are dated in (settlement.yaml; docs/accounting.md)."""
-        return policy_for(self.specs, shop_id).time_zone
+        return policy_for(self.specs, shop_id, self.store.shops.get(shop_id)).time_zone  # its market's zone
 
     def settings_for(self, shop_id: str) -> OrderSettings:
         """The shop's settings with every ``eid:`` reference resolved to an internal id (looked up once

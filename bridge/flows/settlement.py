@@ -142,11 +142,12 @@ class SettlementService:
     _verified: set[tuple[str, str]] = field(default_factory=set)
 
     def settings_for(self, shop_id: str) -> SettlementSettings:
-        return self.specs.get("settlement", SettlementSpec).for_shop(shop_id)
+        """The shop's settlement.yaml settings: defaults, its market's (``markets.<region>``), its own."""
+        return self.specs.get("settlement", SettlementSpec).for_shop(shop_id, self._region(shop_id))
 
     def zone(self, shop_id: str) -> str:
         """The zone the shop's journals and deposits are dated in (docs/accounting.md, "Dates")."""
-        return self.specs.get("settlement", SettlementSpec).time_zone(shop_id)
+        return self.specs.get("settlement", SettlementSpec).time_zone(shop_id, self._region(shop_id))
 
     def posting_settings(self, shop_id: str) -> SettlementSettings:
         """The shop's settings with every ``eid:`` reference resolved to a NetSuite internal id and
@@ -223,7 +224,8 @@ class SettlementService:
                 evidence=evidence("bridge", "accounting model", shop_id=shop_id, record_type=record_type))
 
     def _region(self, shop_id: str) -> str:
-        """The shop's TikTok region, which picks its orders.yaml market (``markets.<region>``)."""
+        """The shop's TikTok region, which picks its market (``markets.<region>``) in orders.yaml and
+        settlement.yaml."""
         shop = self.store.shops.get(shop_id)
         return shop.region if shop is not None else ""
 
