@@ -228,14 +228,14 @@ def merge(desired: Mapping[str, Any], line_keys: Sequence[str], written: Mapping
         line_numbers[key] = number(ln)
         entry = written_line(key, row)
         base_fields: Mapping[str, Any] = (entry or {}).get("fields") or {}
-        tiktok_base: Mapping[str, Any] = (entry or {}).get("tiktok") or {}
+        line_tiktok: Mapping[str, Any] = (entry or {}).get("tiktok") or {}
         merged: dict[str, Any] = {"line": number(ln)}
         # A line is one thing: a person's change to it merges only when TikTok left the line alone.
         edited = [k for k, v in base_fields.items() if not owned_field(k) and not same(ln.get(k, MISSING), v)]
         tiktok = [k for k, v in row.items() if not owned_field(k) and k in base_fields
-                  and not same(v, tiktok_base.get(k, base_fields[k])) and not same(ln.get(k, MISSING), v)]
+                  and not same(v, line_tiktok.get(k, base_fields[k])) and not same(ln.get(k, MISSING), v)]
         # values adopted from NetSuite (an ignored conflict) stay while TikTok still says what it said then
-        adopted = [k for k, v in tiktok_base.items() if same(row.get(k), v) and not same(ln.get(k, MISSING), v)]
+        adopted = [k for k, v in line_tiktok.items() if same(row.get(k), v) and not same(ln.get(k, MISSING), v)]
         if edited and tiktok and not force:
             conflicts.append(Conflict(f"line {number(ln)} ({key})",
                                       {k: ln.get(k) for k in sorted(set(edited) | set(tiktok))},
