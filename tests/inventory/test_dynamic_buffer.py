@@ -163,6 +163,8 @@ def test_p95_nearest_rank() -> None:
     # a buffer that did not rise (or fell) lowers nothing: only a push from NetSuite's figures raises numbers
     ({"k": {"w1": 50}}, {"k": (20, 20)}, 0, {}),
     ({"k": {"w1": 50}}, {"k": (20, 5)}, 0, {}),
+    # a number above TikTok's documented 99,999 (set in Seller Center) comes down to it at least
+    ({"k": {"w1": 1_000_000}}, {"k": (1, 25)}, 0, {"k": {"w1": 99_999}}),
     # only the raised SKUs, and only the warehouses TikTok shows for them
     ({"k": {"w1": 50}, "j": {"w1": 40}}, {"k": (3, 5), "x": (1, 9)}, 0, {"k": {"w1": 48}}),
 ])
