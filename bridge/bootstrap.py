@@ -399,7 +399,8 @@ def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: 
                            specs=specs, clock=clock, alerter=p.alerter)
     settle = SettlementService(store=store, repo=SettlementStore(store.engine, clock), tiktok=p.tiktok_finance,
                                netsuite=p.netsuite_ledger, specs=specs, clock=clock,
-                               lookback_days=settings.settlement_lookback_days)
+                               lookback_days=settings.settlement_lookback_days,
+                               on_attribution=order_sync.queue_attribution if "orders" in areas else None)
     audit = LedgerAuditService(store=store, tiktok=p.tiktok_finance, gl=p.netsuite_gl, settlement=settle, clock=clock,
                                lookback_days=settings.settlement_lookback_days)
     return Flows(
@@ -446,6 +447,7 @@ def _orders(r: Registry, f: Flows, s: Settings) -> None:
     r.handler(orders.KIND_SYNC, f.orders.handle_sync)
     r.handler(orders.KIND_POLL, f.orders.handle_poll)
     r.handler(orders.KIND_DEPOSIT, f.orders.handle_deposit)
+    r.handler(orders.KIND_ATTRIBUTION, f.orders.handle_attribution)
     route = orders.order_router(s.order_sync_delay_seconds, f.orders.clock)
     r.router("tiktok", "1", route)  # order status change
     r.router("tiktok", "3", route)  # address update
