@@ -20,6 +20,7 @@ from bridge.domain.tiktok import LineItem, Order
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
 from bridge.mapping.accounting import DEFAULT_ZONE, posting_date
 from bridge.mapping.orders_spec import FEE_FIELDS, OrderSettings, resolve_dimension
+from bridge.mapping.vat import net_of
 from bridge.mapping.wire import json_digest
 
 ZERO = Decimal("0")
@@ -104,26 +105,35 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
 def split_inclusive(lines: list[MappedLine], shipping_cost: Decimal | None, rate: Decimal,
                     currency: str) -> tuple[list[MappedLine], Decimal | None, Decimal]:
     """Product, discount and shipping amounts (and a body shipping cost) net of VAT at ``rate``, and the VAT.
-    Net = gross / (1 + rate), rounded once on the total; the cents that per-line rounding leaves over go to
-    the largest line, so the nets sum to the rounded total net and net + VAT equals the gross exactly (pure)."""
+    Rounded per component as the statement journal and the ledger audit round TikTok's figures
+    (``bridge.mapping.vat``): the products together, each discount line, the shipping (lines and body
+    cost) together, each net = gross / (1 + rate) to the cent; within a component the cents per-line
+    rounding leaves over go to its largest line. Each component's net + VAT is its gross exactly (pure)."""
     taxed = [i for i, ln in enumerate(lines) if ln.kind in ("product", "discount", "shipping") and ln.amount]
-    gross = [lines[i].amount for i in taxed] + ([shipping_cost] if shipping_cost else [])
+    gross = {i: lines[i].amount for i in taxed}
+    groups: dict[str, list[int]] = {}
+    for i in taxed:
+        kind = lines[i].kind
+        groups.setdefault(kind if kind != "discount" else f"discount:{i}", []).append(i)
+    if shipping_cost:
+        gross[-1] = shipping_cost  # the body's shipping cost: part of the shipping component
+        groups.setdefault("shipping", []).append(-1)
     if not gross:
         return lines, shipping_cost, ZERO
-    factor = 1 + rate
-    nets = [quantize(g / factor, currency) for g in gross]
-    total_gross = sum(gross, ZERO)
-    remainder = quantize(total_gross / factor, currency) - sum(nets, ZERO)
-    if remainder:
-        largest = max(range(len(nets)), key=lambda k: (abs(gross[k]), -k))
-        nets[largest] += remainder
+    nets: dict[int, Decimal] = {}
+    for members in groups.values():
+        parts = {m: net_of(gross[m], rate, currency) for m in members}
+        remainder = net_of(sum((gross[m] for m in members), ZERO), rate, currency) - sum(parts.values(), ZERO)
+        if remainder:
+            parts[max(members, key=lambda m: (abs(gross[m]), -m))] += remainder
+        nets.update(parts)
     out = list(lines)
-    for k, i in enumerate(taxed):
+    for i in taxed:
         ln = lines[i]
         # NetSuite keeps the amount; the rate is the unit net price to six places
-        out[i] = replace(ln, rate=(nets[k] / ln.quantity).quantize(Decimal("0.000001")).normalize(), amount=nets[k])
+        out[i] = replace(ln, rate=(nets[i] / ln.quantity).quantize(Decimal("0.000001")).normalize(), amount=nets[i])
     net_shipping = nets[-1] if shipping_cost else shipping_cost
-    return out, net_shipping, total_gross - sum(nets, ZERO)
+    return out, net_shipping, sum(gross.values(), ZERO) - sum(nets.values(), ZERO)
 
 
 def _order_attrs(order: Order) -> dict[str, Any]:
