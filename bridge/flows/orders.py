@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -31,9 +31,18 @@ from bridge.errors import (
 )
 from bridge.flows.accounting import policy_for
 from bridge.mapping.accounting import posting_date
+from bridge.mapping.attribution import AFFILIATE_FIELD
 from bridge.mapping.catalog_spec import CatalogSpec
 from bridge.mapping.order_summary import order_summary
-from bridge.mapping.orders import ItemRef, MappedOrder, external_id, gate, map_order
+from bridge.mapping.orders import (
+    ItemRef,
+    MappedOrder,
+    TikTokVat,
+    external_id,
+    gate,
+    map_order,
+    vat_from_price_detail,
+)
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
 from bridge.mapping.ownership import Merge, snapshot
 from bridge.mapping.ownership import merge as merge_owned
@@ -56,6 +65,7 @@ log = logging.getLogger("bridge.flows.orders")
 KIND_SYNC = "orders.sync"
 KIND_POLL = "orders.poll"
 KIND_DEPOSIT = "orders.deposit"
+KIND_ATTRIBUTION = "orders.attribution"
 # TikTok statuses that mean units have left a warehouse: the sales order's lines are no longer ours to
 # rewrite (NetSuite refuses to change fulfilled lines); later syncs update the body only.
 SHIPPING_STATUSES = frozenset({"PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"})
@@ -184,7 +194,7 @@ class OrderSync:
 
     def zone(self, shop_id: str) -> str:
         """The zone this shop's documents are dated in (settlement.yaml; docs/accounting.md)."""
-        return policy_for(self.specs, shop_id).time_zone
+        return policy_for(self.specs, shop_id, self.store.shops.get(shop_id)).time_zone  # its market's zone
 
     def settings_for(self, shop_id: str) -> OrderSettings:
         """The shop's settings with every ``eid:`` reference resolved to an internal id (looked up once
@@ -295,17 +305,29 @@ class OrderSync:
         return cid
 
     # -- one order ----------------------------------------------------------------------------
+    def tiktok_vat(self, shop_id: str, order: Order, settings: OrderSettings) -> TikTokVat | None:
+        """TikTok's own VAT per line (Get Price Detail) for an order of a VAT-inclusive market; one
+        more TikTok read per sync of such an order, none for other markets."""
+        if settings.tax.mode != "inclusive" or order.payment.tax:
+            return None
+        return vat_from_price_detail(self.tiktok.price_detail(shop_id, order.id))
+
+    def _map(self, order: Order, shop_id: str, settings: OrderSettings, items: Mapping[str, ItemRef],
+             vat: TikTokVat | None, customer_id: str | None = None) -> MappedOrder:
+        return map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
+                         time_zone=self.zone(shop_id), vat=vat, sku_key=self.sku_rule(shop_id).key)
+
     def plan(self, shop_id: str, order: Order, *, customer_lookup: bool = True) -> MappedOrder:
         """The NetSuite document this order needs now (reads NetSuite for items, never writes)."""
         settings = self.settings_for(shop_id)
         gate(order, settings)
         items = self.resolve_items(shop_id, [li.seller_sku for li in order.line_items if li.seller_sku])
-        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
+        vat = self.tiktok_vat(shop_id, order, settings)
+        mapped = self._map(order, shop_id, settings, items, vat)
         if customer_lookup and mapped.customer is not None:
             link = self.store.links.get("customer", shop_id, order.user_id)
             if link and link.netsuite_id:
-                mapped = map_order(order, shop_id=shop_id, settings=settings, items=items,
-                                   customer_id=link.netsuite_id, time_zone=self.zone(shop_id))
+                mapped = self._map(order, shop_id, settings, items, vat, customer_id=link.netsuite_id)
         return mapped
 
     def sync(self, shop_id: str, order_id: str, *, not_before: datetime, force: bool = False) -> dict[str, Any]:
@@ -340,18 +362,17 @@ class OrderSync:
         if held is not None:
             return held
         items = self.resolve_items(shop_id, [li.seller_sku for li in order.line_items if li.seller_sku])
-        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
+        vat = self.tiktok_vat(shop_id, order, settings)
+        mapped = self._map(order, shop_id, settings, items, vat)
         customer_id = None
         if mapped.customer is not None and self.write_path == "rest":
             customer_id = self.resolve_customer(shop_id, order, mapped)
-            mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
-                               time_zone=self.zone(shop_id))
+            mapped = self._map(order, shop_id, settings, items, vat, customer_id=customer_id)
         elif mapped.customer is not None:
             cl = self.store.links.get("customer", shop_id, order.user_id)
             if cl and cl.netsuite_id:
                 customer_id = cl.netsuite_id
-                mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
-                               time_zone=self.zone(shop_id))
+                mapped = self._map(order, shop_id, settings, items, vat, customer_id=customer_id)
         lines_locked = bool(link and link.netsuite_id and (memory.lines_locked or order.status in SHIPPING_STATUSES))
         content_hash = mapped.body_hash() if lines_locked else mapped.content_hash
         if link and link.netsuite_id and link.content_hash == content_hash:
@@ -603,6 +624,38 @@ class OrderSync:
                               currency=currency, tran_date=tran_date)
         dep_id = self.netsuite.upsert_record("customerDeposit", body["externalId"], jsonable(body))
         return {"customer_deposit": dep_id}
+
+    # -- attribution ---------------------------------------------------------------------------
+    def queue_attribution(self, shop_id: str, commissions: Mapping[str, Decimal]) -> int:
+        """One job per order whose affiliate commission (TikTok's statement lines) the sales order does
+        not show yet (called by the settlement flow when a statement arrives)."""
+        specs = []
+        for order_id, amount in sorted(commissions.items()):
+            link = self.store.links.get("order", shop_id, order_id)
+            if link is None or OrderMemory.parse(link.data).affiliate_commission == amount:
+                continue  # not an order the bridge wrote, or already shown
+            specs.append(JobSpec(kind=KIND_ATTRIBUTION, key=order_key(shop_id, order_id),
+                                 payload={"shop_id": shop_id, "order_id": order_id, "amount": str(amount)},
+                                 idempotency_key=f"{KIND_ATTRIBUTION}:{shop_id}:{order_id}:{amount}"))
+        if specs:
+            self.store.queue.enqueue_many(specs)
+        return len(specs)
+
+    def handle_attribution(self, ctx: JobContext) -> dict[str, Any]:
+        """Write the affiliate commission on the sales order: only the bridge's own field
+        (``custbody_ttns_affiliate_commission``), nothing a person may have changed."""
+        shop_id, order_id = str(ctx.payload["shop_id"]), str(ctx.payload["order_id"])
+        amount = Decimal(str(ctx.payload["amount"]))
+        link = self.store.links.get("order", shop_id, order_id)
+        if link is None or not link.netsuite_id:
+            raise RetriableError(f"order {order_id} has no sales order yet for its affiliate commission")
+        if OrderMemory.parse(link.data).affiliate_commission == amount:
+            return {"action": "unchanged", "netsuite_id": link.netsuite_id}
+        self.netsuite.upsert_record(link.netsuite_type, link.external_id, {AFFILIATE_FIELD: amount})
+        fresh = self.store.links.get("order", shop_id, order_id) or link  # the sync may have moved it meanwhile
+        memory = OrderMemory.parse(fresh.data).with_(affiliate_commission=amount)
+        self.store.links.upsert(replace(fresh, data=memory.dump()))
+        return {"action": "updated", "netsuite_id": link.netsuite_id, "affiliate_commission": str(amount)}
 
 
 def _order_write(mapped: MappedOrder, customer: dict[str, Any] | None, *, lines: bool, merged: Merge | None = None,

@@ -16,7 +16,8 @@ import pytest
 
 from bridge.benchmarks.ledger_month import MODES, MonthOptions, run_month
 
-EVENTS = ("orders", "fbt_orders", "cancelled_full", "cancelled_partly", "cancelled_after_sync_partly", "refund_only_before_settlement",
+EVENTS = ("orders", "fbt_orders", "cancelled_full", "cancelled_partly", "cancelled_after_sync_partly",
+          "refund_only_before_settlement",
           "refund_only_after_settlement", "returned_and_refunded", "adjustments", "reserve_held", "reserve_released",
           "statement_corrected", "shipped_by_bridge", "shipped_by_bridge_US", "shipped_by_bridge_GB",
           "returns_flow_return_authorization", "returns_flow_refund_left_to_statement", "return_received_in_netsuite")
