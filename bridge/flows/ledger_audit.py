@@ -50,8 +50,8 @@ from bridge.mapping.settlement_spec import SettlementSettings
 from bridge.mapping.vat import split_vat
 from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import NetSuiteGl
+from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokFinance
-from bridge.store import Store
 
 log = logging.getLogger("bridge.flows.ledger_audit")
 
@@ -78,7 +78,7 @@ def entity(subject: str, shop_id: str) -> str:
 
 @dataclass
 class LedgerAuditService:
-    store: Store
+    store: Repositories
     tiktok: TikTokFinance
     gl: NetSuiteGl
     settlement: SettlementService  # its settings, with resolved references, and its zones
