@@ -51,11 +51,10 @@ from bridge.mapping.specs import SpecError
 from bridge.mapping.wire import jsonable
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteLookup, NetSuiteOrders, OrderBatchWriter, OrderWrite, WriteResult
+from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Link, Repositories
 from bridge.ports.tiktok import TikTokOrders
-from bridge.store import Store
-from bridge.store.queue import JobSpec
-from bridge.store.repos import Link
 
 if TYPE_CHECKING:
     from bridge.flows.cancellations import CancellationSync
@@ -116,7 +115,7 @@ class OrderReader:
     detail serves a job only if it was fetched after that job was enqueued (never older than the
     event that caused it)."""
 
-    def __init__(self, tiktok: TikTokOrders, store: Store, clock: Clock, ttl_seconds: float = 120) -> None:
+    def __init__(self, tiktok: TikTokOrders, store: Repositories, clock: Clock, ttl_seconds: float = 120) -> None:
         self.tiktok = tiktok
         self.store = store
         self.clock = clock
@@ -171,7 +170,7 @@ class OrderReader:
 
 @dataclass
 class OrderSync:
-    store: Store
+    store: Repositories
     tiktok: TikTokOrders
     netsuite: NetSuiteOrders
     specs: Specs
