@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.clock import Clock
-from bridge.errors import Evidence, NeedsHumanError, SkippableError
+from bridge.errors import Evidence, NeedsHumanError, SkippableError, tiktok_refusal_codes
 from bridge.mapping.catalog import (
     ExistingProduct,
     ItemDetail,
@@ -51,11 +51,10 @@ from bridge.mapping.prices_spec import PricesSpec
 from bridge.mapping.specs import SpecError
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteInventory
+from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Link, Repositories, Shop
 from bridge.ports.tiktok import TikTokCatalog, TikTokInventory, TikTokRefused
-from bridge.store import Store
-from bridge.store.queue import JobSpec
-from bridge.store.repos import Link, Shop
 from bridge.store.tables_inventory import InventoryStore
 
 log = logging.getLogger("bridge.flows.catalog")
@@ -73,7 +72,7 @@ CATALOG_FLOW = "catalog"
 PRICES_FLOW = "prices"
 PLAN_EVERY_SECONDS = 1800
 PLAN_AHEAD = timedelta(hours=2)
-PRICE_LOCKED = frozenset({"12052038", "12019045"})
+PRICE_LOCKED = tiktok_refusal_codes("PRICE_LOCKED")
 # TikTok shop region -> the currency it sells in
 REGION_CURRENCY = {"US": "USD", "GB": "GBP", "UK": "GBP", "DE": "EUR", "FR": "EUR", "ES": "EUR", "IT": "EUR",
                    "IE": "EUR", "MX": "MXN", "BR": "BRL", "JP": "JPY", "SG": "SGD", "MY": "MYR", "PH": "PHP",
@@ -103,7 +102,7 @@ class CatalogChange:
 
 @dataclass
 class CatalogSync:
-    store: Store
+    store: Repositories
     inv: InventoryStore
     tiktok: TikTokCatalog
     tiktok_inv: TikTokInventory
@@ -496,7 +495,7 @@ class CatalogSync:
         return {"enqueued": made, "boundary": boundary}
 
 
-def _shop(store: Store, shop_id: str, flow: str) -> Shop:
+def _shop(store: Repositories, shop_id: str, flow: str) -> Shop:
     shop = store.shops.get(shop_id)
     if shop is None:
         raise SkippableError(f"shop {shop_id} is not connected")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -31,22 +31,30 @@ from bridge.errors import (
 )
 from bridge.flows.accounting import policy_for
 from bridge.mapping.accounting import posting_date
+from bridge.mapping.attribution import AFFILIATE_FIELD
 from bridge.mapping.catalog_spec import CatalogSpec
 from bridge.mapping.order_summary import order_summary
-from bridge.mapping.orders import ItemRef, MappedOrder, external_id, gate, map_order
+from bridge.mapping.orders import (
+    ItemRef,
+    MappedOrder,
+    TikTokVat,
+    external_id,
+    gate,
+    map_order,
+    vat_from_price_detail,
+)
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
-from bridge.mapping.ownership import Merge, snapshot
+from bridge.mapping.ownership import Merge, adopt, carry_adopted, snapshot
 from bridge.mapping.ownership import merge as merge_owned
 from bridge.mapping.skus import MatchSpec
 from bridge.mapping.specs import SpecError
 from bridge.mapping.wire import jsonable
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteLookup, NetSuiteOrders, OrderBatchWriter, OrderWrite, WriteResult
+from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Link, Repositories
 from bridge.ports.tiktok import TikTokOrders
-from bridge.store import Store
-from bridge.store.queue import JobSpec
-from bridge.store.repos import Link
 
 if TYPE_CHECKING:
     from bridge.flows.cancellations import CancellationSync
@@ -56,6 +64,7 @@ log = logging.getLogger("bridge.flows.orders")
 KIND_SYNC = "orders.sync"
 KIND_POLL = "orders.poll"
 KIND_DEPOSIT = "orders.deposit"
+KIND_ATTRIBUTION = "orders.attribution"
 # TikTok statuses that mean units have left a warehouse: the sales order's lines are no longer ours to
 # rewrite (NetSuite refuses to change fulfilled lines); later syncs update the body only.
 SHIPPING_STATUSES = frozenset({"PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"})
@@ -106,7 +115,7 @@ class OrderReader:
     detail serves a job only if it was fetched after that job was enqueued (never older than the
     event that caused it)."""
 
-    def __init__(self, tiktok: TikTokOrders, store: Store, clock: Clock, ttl_seconds: float = 120) -> None:
+    def __init__(self, tiktok: TikTokOrders, store: Repositories, clock: Clock, ttl_seconds: float = 120) -> None:
         self.tiktok = tiktok
         self.store = store
         self.clock = clock
@@ -161,7 +170,7 @@ class OrderReader:
 
 @dataclass
 class OrderSync:
-    store: Store
+    store: Repositories
     tiktok: TikTokOrders
     netsuite: NetSuiteOrders
     specs: Specs
@@ -173,6 +182,10 @@ class OrderSync:
     # Called with (shop id, seller SKUs) whenever TikTok units enter, move or leave NetSuite, so the
     # inventory flow rechecks those products (``InventorySync.on_order_seen``, wired in bootstrap).
     on_units: Callable[[str, list[str]], object] | None = None
+    # Called with (shop id, {seller SKU: units}) the first time the bridge sees an order, before it is
+    # written: TikTok sold those units, and the dynamic buffer should know now, not after the write
+    # (``InventorySync.on_tiktok_sale``, wired in bootstrap).
+    on_sale: Callable[[str, dict[str, int]], object] | None = None
     # The cancellations flow, which decides what a cancellation after the write does (wired in bootstrap).
     cancellations: Callable[[], CancellationSync] | None = None
     poll_overlap_seconds: float = 300
@@ -184,7 +197,7 @@ class OrderSync:
 
     def zone(self, shop_id: str) -> str:
         """The zone this shop's documents are dated in (settlement.yaml; docs/accounting.md)."""
-        return policy_for(self.specs, shop_id).time_zone
+        return policy_for(self.specs, shop_id, self.store.shops.get(shop_id)).time_zone  # its market's zone
 
     def settings_for(self, shop_id: str) -> OrderSettings:
         """The shop's settings with every ``eid:`` reference resolved to an internal id (looked up once
@@ -295,17 +308,29 @@ class OrderSync:
         return cid
 
     # -- one order ----------------------------------------------------------------------------
+    def tiktok_vat(self, shop_id: str, order: Order, settings: OrderSettings) -> TikTokVat | None:
+        """TikTok's own VAT per line (Get Price Detail) for an order of a VAT-inclusive market; one
+        more TikTok read per sync of such an order, none for other markets."""
+        if settings.tax.mode != "inclusive" or order.payment.tax:
+            return None
+        return vat_from_price_detail(self.tiktok.price_detail(shop_id, order.id))
+
+    def _map(self, order: Order, shop_id: str, settings: OrderSettings, items: Mapping[str, ItemRef],
+             vat: TikTokVat | None, customer_id: str | None = None) -> MappedOrder:
+        return map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
+                         time_zone=self.zone(shop_id), vat=vat, sku_key=self.sku_rule(shop_id).key)
+
     def plan(self, shop_id: str, order: Order, *, customer_lookup: bool = True) -> MappedOrder:
         """The NetSuite document this order needs now (reads NetSuite for items, never writes)."""
         settings = self.settings_for(shop_id)
         gate(order, settings)
         items = self.resolve_items(shop_id, [li.seller_sku for li in order.line_items if li.seller_sku])
-        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
+        vat = self.tiktok_vat(shop_id, order, settings)
+        mapped = self._map(order, shop_id, settings, items, vat)
         if customer_lookup and mapped.customer is not None:
             link = self.store.links.get("customer", shop_id, order.user_id)
             if link and link.netsuite_id:
-                mapped = map_order(order, shop_id=shop_id, settings=settings, items=items,
-                                   customer_id=link.netsuite_id, time_zone=self.zone(shop_id))
+                mapped = self._map(order, shop_id, settings, items, vat, customer_id=link.netsuite_id)
         return mapped
 
     def sync(self, shop_id: str, order_id: str, *, not_before: datetime, force: bool = False) -> dict[str, Any]:
@@ -321,6 +346,8 @@ class OrderSync:
             raise RetriableError(f"TikTok did not return order {order_id} (yet)",
                                  Evidence.of("tiktok", "order detail", details={"order_id": order_id}))
         link = self.store.links.get("order", shop_id, order_id)
+        if link is None and self.on_sale is not None and order.status != "CANCELLED" and not order.is_fbt:
+            self.on_sale(shop_id, _units(order))
         memory = OrderMemory.parse(link.data if link else None)
         update_ts = int(order.update_time.timestamp()) if order.update_time else 0
         if link and link.netsuite_id and memory.fulfilled:
@@ -340,18 +367,17 @@ class OrderSync:
         if held is not None:
             return held
         items = self.resolve_items(shop_id, [li.seller_sku for li in order.line_items if li.seller_sku])
-        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
+        vat = self.tiktok_vat(shop_id, order, settings)
+        mapped = self._map(order, shop_id, settings, items, vat)
         customer_id = None
         if mapped.customer is not None and self.write_path == "rest":
             customer_id = self.resolve_customer(shop_id, order, mapped)
-            mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
-                               time_zone=self.zone(shop_id))
+            mapped = self._map(order, shop_id, settings, items, vat, customer_id=customer_id)
         elif mapped.customer is not None:
             cl = self.store.links.get("customer", shop_id, order.user_id)
             if cl and cl.netsuite_id:
                 customer_id = cl.netsuite_id
-                mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
-                               time_zone=self.zone(shop_id))
+                mapped = self._map(order, shop_id, settings, items, vat, customer_id=customer_id)
         lines_locked = bool(link and link.netsuite_id and (memory.lines_locked or order.status in SHIPPING_STATUSES))
         content_hash = mapped.body_hash() if lines_locked else mapped.content_hash
         if link and link.netsuite_id and link.content_hash == content_hash:
@@ -451,9 +477,19 @@ class OrderSync:
         if not lines:
             desired = {k: v for k, v in desired.items() if k != "item"}
         memory = OrderMemory.parse(link.data)
-        force = force and bool(memory.conflict)
-        merged = merge_owned(desired, line_keys(mapped), memory.written, current, force=force)
         key = order_key(shop_id, order_id)
+        written = memory.written
+        if memory.conflict and not force and self._conflict_ignored(key):
+            # A person kept NetSuite's version: it becomes the base, so the next TikTok change of anything
+            # else does not raise the same conflict again (docs/ownership.md).
+            written = adopt(written, memory.conflict.get("conflicts", []) if isinstance(memory.conflict, dict)
+                            else memory.conflict)
+            memory = memory.with_(written=written, conflict=None)
+            self.store.links.upsert(replace(link, data=memory.dump()))
+            self.store.audit.record("worker", "order.conflict_adopted", entity=key, detail={
+                "sales_order": link.netsuite_id})
+        force = force and bool(memory.conflict)
+        merged = merge_owned(desired, line_keys(mapped), written, current, force=force)
         if merged.conflicts:
             details = [c.as_evidence() for c in merged.conflicts]
             self.store.links.upsert(replace(link, data=memory.with_(conflict=details).dump()))
@@ -475,6 +511,12 @@ class OrderSync:
                 "sales_order": link.netsuite_id, "fields": list(merged.kept),
                 "person_lines": list(merged.person_lines)})
         return merged
+
+    def _conflict_ignored(self, key: str) -> bool:
+        """Whether a person ignored the order's edit conflict (kept NetSuite's version) and none is open."""
+        def conflicts(status: str) -> list[Any]:
+            return [e for e in self.store.exceptions.list(status=status, entity=key) if e.code == "NS_EDIT_CONFLICT"]
+        return not conflicts("open") and bool(conflicts("ignored"))
 
     def _units_changed(self, shop_id: str, order: Order) -> None:
         if self.on_units is not None:
@@ -604,6 +646,38 @@ class OrderSync:
         dep_id = self.netsuite.upsert_record("customerDeposit", body["externalId"], jsonable(body))
         return {"customer_deposit": dep_id}
 
+    # -- attribution ---------------------------------------------------------------------------
+    def queue_attribution(self, shop_id: str, commissions: Mapping[str, Decimal]) -> int:
+        """One job per order whose affiliate commission (TikTok's statement lines) the sales order does
+        not show yet (called by the settlement flow when a statement arrives)."""
+        specs = []
+        for order_id, amount in sorted(commissions.items()):
+            link = self.store.links.get("order", shop_id, order_id)
+            if link is None or OrderMemory.parse(link.data).affiliate_commission == amount:
+                continue  # not an order the bridge wrote, or already shown
+            specs.append(JobSpec(kind=KIND_ATTRIBUTION, key=order_key(shop_id, order_id),
+                                 payload={"shop_id": shop_id, "order_id": order_id, "amount": str(amount)},
+                                 idempotency_key=f"{KIND_ATTRIBUTION}:{shop_id}:{order_id}:{amount}"))
+        if specs:
+            self.store.queue.enqueue_many(specs)
+        return len(specs)
+
+    def handle_attribution(self, ctx: JobContext) -> dict[str, Any]:
+        """Write the affiliate commission on the sales order: only the bridge's own field
+        (``custbody_ttns_affiliate_commission``), nothing a person may have changed."""
+        shop_id, order_id = str(ctx.payload["shop_id"]), str(ctx.payload["order_id"])
+        amount = Decimal(str(ctx.payload["amount"]))
+        link = self.store.links.get("order", shop_id, order_id)
+        if link is None or not link.netsuite_id:
+            raise RetriableError(f"order {order_id} has no sales order yet for its affiliate commission")
+        if OrderMemory.parse(link.data).affiliate_commission == amount:
+            return {"action": "unchanged", "netsuite_id": link.netsuite_id}
+        self.netsuite.upsert_record(link.netsuite_type, link.external_id, {AFFILIATE_FIELD: amount})
+        fresh = self.store.links.get("order", shop_id, order_id) or link  # the sync may have moved it meanwhile
+        memory = OrderMemory.parse(fresh.data).with_(affiliate_commission=amount)
+        self.store.links.upsert(replace(fresh, data=memory.dump()))
+        return {"action": "updated", "netsuite_id": link.netsuite_id, "affiliate_commission": str(amount)}
+
 
 def _order_write(mapped: MappedOrder, customer: dict[str, Any] | None, *, lines: bool, merged: Merge | None = None,
                  path: str = "rest") -> OrderWrite:
@@ -611,10 +685,11 @@ def _order_write(mapped: MappedOrder, customer: dict[str, Any] | None, *, lines:
     if not lines:
         record = {k: v for k, v in record.items() if k != "item"}
     elif merged is not None and path == "restlet" and "item" in record:
-        # The RESTlet matches lines itself (TikTok ids, then item) and never touches a line it is not
-        # sent: drop the kept-as-is person lines and the REST `line` numbers.
+        # The RESTlet matches lines itself (TikTok ids, then item), never touches a line it is not sent
+        # and closes the TikTok lines it no longer gets: drop the kept-as-is person lines, the lines the
+        # REST merge closes and the REST `line` numbers.
         rows = [{k: v for k, v in row.items() if k != "line"} for row in record["item"]["items"]]
-        record["item"] = {"items": [row for row in rows if row]}
+        record["item"] = {"items": [row for row in rows if row.get("item")]}
     return OrderWrite(mapped.record_type, mapped.external_id, record, customer)
 
 
@@ -642,7 +717,7 @@ def _snapshot(mapped: MappedOrder, merged: Merge | None, *, previous: Any, lines
     snap = snapshot(record, line_keys(mapped), numbers, max_line=max_line)
     if not lines:
         snap["lines"] = prev.get("lines") or []
-    return snap
+    return carry_adopted(snap, merged.base if merged is not None else prev)
 
 
 def _units(order: Order) -> dict[str, int]:

@@ -35,6 +35,7 @@ from bridge.domain.order_memory import OrderMemory
 from bridge.errors import NeedsHumanError, RetriableError
 from bridge.logs import correlation_id
 from bridge.mapping.accounting import posting_date, statement_posting_date
+from bridge.mapping.attribution import affiliate_commission, orders_with_affiliate
 from bridge.mapping.settlement import (
     Coverage,
     Deposit,
@@ -65,14 +66,14 @@ from bridge.mapping.settlement import (
     subtract_components,
 )
 from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec, references, with_references
-from bridge.mapping.specs import SpecError
+from bridge.mapping.specs import SpecError, SpecNotReadyError
 from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import DocumentKind, NetSuiteLedger
+from bridge.ports.queue import Job, JobSpec
+from bridge.ports.settlement import PostingRecord, SettlementRepository, StatementRow
 from bridge.ports.specs import Specs
+from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokFinance
-from bridge.store import Store
-from bridge.store.queue import Job, JobSpec
-from bridge.store.tables_settlement import PostingRecord, SettlementStore, StatementRow
 
 log = logging.getLogger("bridge.flows.settlement")
 
@@ -131,22 +132,26 @@ def payout_job(shop_id: str, payment_id: str, *, reason: str) -> JobSpec:
 # ============================================================================================ service
 @dataclass
 class SettlementService:
-    store: Store
-    repo: SettlementStore
+    store: Repositories
+    repo: SettlementRepository
     tiktok: TikTokFinance
     netsuite: NetSuiteLedger
     specs: Specs
     clock: Clock
     lookback_days: int = 7  # TTNS_SETTLEMENT_LOOKBACK_DAYS: how far back each import re-reads
+    # Called with (shop id, {TikTok order id: affiliate commission over every stored statement}) for the
+    # orders a new statement names an affiliate commission for (``OrderSync.queue_attribution``, bootstrap).
+    on_attribution: Callable[[str, Mapping[str, Decimal]], object] | None = None
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _verified: set[tuple[str, str]] = field(default_factory=set)
 
     def settings_for(self, shop_id: str) -> SettlementSettings:
-        return self.specs.get("settlement", SettlementSpec).for_shop(shop_id)
+        """The shop's settlement.yaml settings: defaults, its market's (``markets.<region>``), its own."""
+        return self.specs.get("settlement", SettlementSpec).for_shop(shop_id, self._region(shop_id))
 
     def zone(self, shop_id: str) -> str:
         """The zone the shop's journals and deposits are dated in (docs/accounting.md, "Dates")."""
-        return self.specs.get("settlement", SettlementSpec).time_zone(shop_id)
+        return self.specs.get("settlement", SettlementSpec).time_zone(shop_id, self._region(shop_id))
 
     def posting_settings(self, shop_id: str) -> SettlementSettings:
         """The shop's settings with every ``eid:`` reference resolved to a NetSuite internal id and
@@ -223,7 +228,8 @@ class SettlementService:
                 evidence=evidence("bridge", "accounting model", shop_id=shop_id, record_type=record_type))
 
     def _region(self, shop_id: str) -> str:
-        """The shop's TikTok region, which picks its orders.yaml market (``markets.<region>``)."""
+        """The shop's TikTok region, which picks its market (``markets.<region>``) in orders.yaml and
+        settlement.yaml."""
         shop = self.store.shops.get(shop_id)
         return shop.region if shop is not None else ""
 
@@ -235,6 +241,19 @@ class SettlementService:
             return spec.for_shop(shop_id, self._region(shop_id)).tax.mode != "none"
         except Exception:  # no orders spec: the orders flow's default records tax on the order
             return True
+
+    def vat_rate(self, shop_id: str) -> Decimal | None:
+        """The VAT rate inside the shop's TikTok prices (orders.yaml ``tax.mode: inclusive`` for its shop or
+        market), else None: the journal books such prices net and their VAT on ``vat_account``, as the
+        orders flow's invoices do (docs/accounting.md, "VAT")."""
+        from bridge.mapping.orders_spec import OrdersSpec
+
+        try:
+            spec = self.specs.get("orders", OrdersSpec, needs=("tax",))
+        except (SpecError, SpecNotReadyError):
+            return None  # no (finished) orders spec: no order carries tax inside its prices
+        tax = spec.for_shop(shop_id, self._region(shop_id)).tax
+        return tax.rate if tax.mode == "inclusive" else None
 
     # -- import ------------------------------------------------------------------------------------
     def import_window(
@@ -288,7 +307,7 @@ class SettlementService:
                     "payment_id": stmt.payment_id, "lines": len(stmt.lines), "status": row.status}
         settings = self.settings_for(shop_id)
         failures = group_failures(check_statement(stmt, summary))
-        components = statement_components(stmt)
+        components = statement_components(stmt, self.vat_rate(shop_id))
         orders = self._order_refs(shop_id, {ln.order_ref for ln in stmt.lines if ln.order_ref})
         matches = match_statement(stmt, orders, tolerance=settings.matching.tolerance,
                                   tax_in_total=self._tax_in_order_total(shop_id))
@@ -296,6 +315,7 @@ class SettlementService:
         self.repo.save_statement(stmt, revision=revision, components=components, checks=failures, matches=matches,
                                  content_hash=digest)
         self._surface_checks(shop_id, stmt, failures, matches, job)
+        self._attribution(shop_id, stmt)
         if unchanged and row is not None:
             return {"action": "rechecked", "statement_id": statement_id, "content_hash": digest,
                     "payment_id": stmt.payment_id, "lines": len(stmt.lines), "status": row.status,
@@ -309,6 +329,19 @@ class SettlementService:
                 "failed_checks": blocking, "unmatched": sum(1 for m in matches if m.status in (
                     "unmatched", "currency_mismatch")),
                 "status": row.status if row else "imported"}
+
+    def _attribution(self, shop_id: str, stmt: Statement) -> None:
+        """Hand the orders flow each affiliate-paid order's commission, summed over every statement
+        stored for it (a refund's reversal in a later statement lowers it)."""
+        if self.on_attribution is None:
+            return
+        totals = {}
+        for order_id in sorted(orders_with_affiliate(stmt.lines)):
+            total = affiliate_commission(ln for _sid, ln in self.repo.lines_for_order(shop_id, order_id))
+            if total is not None:
+                totals[order_id] = total
+        if totals:
+            self.on_attribution(shop_id, totals)
 
     def _order_refs(self, shop_id: str, order_ids: Iterable[str]) -> dict[str, OrderRef]:
         ids = sorted(set(order_ids))
@@ -415,7 +448,8 @@ class SettlementService:
         posted = self.repo.postings(shop_id, "statement", statement_id, status="posted")
         if not posted:
             coverages = self._coverage(shop_id, statement_id, settings) if settings.mode != "summary" else []
-            components = apply_coverage(row.components, coverages)
+            components = apply_coverage(row.components, coverages, vat_rate=self.vat_rate(shop_id),
+                                        currency=row.currency)
             tran_date = statement_posting_date(row.statement_time or self.clock.now(), zone, settings.journal.date)
             je = build_journal(components, settings, currency=row.currency, external_id=journal_external_id(
                 statement_id), tran_date=tran_date, memo=journal_memo(settings, statement_id, tran_date, shop_id),
@@ -424,7 +458,7 @@ class SettlementService:
         if posted[-1].content_hash == row.content_hash:
             return "unchanged", None, {"netsuite_id": posted[-1].netsuite_id}
         coverages = [Coverage.from_dict(c) for c in posted[0].detail.get("coverage") or []]
-        target = apply_coverage(row.components, coverages)
+        target = apply_coverage(row.components, coverages, vat_rate=self.vat_rate(shop_id), currency=row.currency)
         done = add_components(*(p.components for p in posted))
         delta = subtract_components(target, done)
         if not delta:

@@ -110,6 +110,11 @@ class NetSuiteLookup(Protocol):
         """(table, external id) → internal id for every wanted record that exists (one round trip)."""
         ...
 
+    def account_types(self, ids: Sequence[str]) -> dict[str, str]:
+        """``accttype`` (NetSuite's ids: ``Bank``, ``OthCurrAsset`` …) of the accounts among ``ids`` that
+        exist, keyed as given (``eid:X`` looked up by external id)."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocationInfo:
@@ -145,6 +150,12 @@ class NetSuiteInventory(Protocol):
         """Units committed per (item id, location) on open sales orders of this TikTok shop
         (``custbody_ttns_shop_id``); None when the account cannot answer (then TikTok's own
         reservations are not used)."""
+        ...
+
+    def stock_figures(self, shop_id: str, item_ids: Sequence[str]
+                      ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int] | None]:
+        """(``availability``, ``tiktok_committed``) read together, in one request where the account
+        allows: a stock push's NetSuite reads."""
         ...
 
     def item_details(self, item_ids: Sequence[str]) -> list[ItemDetail]:

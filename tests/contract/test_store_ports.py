@@ -5,15 +5,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from bridge.clock import ManualClock
 from bridge.crypto import SecretBox, generate_key
-from bridge.ports.store import CursorRepository, Link, LinkRepository, Shop, ShopRepository, Tokens
+from bridge.domain.finance import Line, Payment, Statement, Withdrawal
+from bridge.ports.fulfillment import ShipmentRepository, UnitConflict
+from bridge.ports.queue import JobSpec
+from bridge.ports.settlement import PostingRecord, SettlementRepository
+from bridge.ports.store import (
+    AuditLog,
+    CursorRepository,
+    ExceptionRepository,
+    Link,
+    LinkRepository,
+    Repositories,
+    Shop,
+    ShopRepository,
+    Tokens,
+)
 from bridge.store import Store
 from bridge.store.db import make_engine
-from bridge.store.memory import MemoryCursors, MemoryLinks, MemoryShops
+from bridge.store.memory import MemoryRepositories, MemorySettlement, MemoryShipments
+from bridge.store.tables_fulfillment import FulfillmentStore
+from bridge.store.tables_settlement import SettlementStore
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -23,6 +40,11 @@ class Repos:
     links: LinkRepository
     cursors: CursorRepository
     shops: ShopRepository
+    exceptions: ExceptionRepository
+    audit: AuditLog
+    all: Repositories
+    shipments: ShipmentRepository
+    settlement: SettlementRepository
     clock: ManualClock
 
 
@@ -30,11 +52,14 @@ class Repos:
 def repos(request: pytest.FixtureRequest) -> Repos:
     clock = ManualClock(T0)
     if request.param == "memory":
-        return Repos(MemoryLinks(), MemoryCursors(), MemoryShops(clock), clock)
+        mem = MemoryRepositories(clock)
+        return Repos(mem.links, mem.cursors, mem.shops, mem.exceptions, mem.audit, mem, MemoryShipments(clock),
+                     MemorySettlement(clock), clock)
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
     store = Store(make_engine(url, pool_size=4), clock=clock, box=SecretBox(generate_key()))
     request.addfinalizer(store.dispose)
-    return Repos(store.links, store.cursors, store.shops, clock)
+    return Repos(store.links, store.cursors, store.shops, store.exceptions, store.audit, store,
+                 FulfillmentStore(store.engine, clock), SettlementStore(store.engine, clock), clock)
 
 
 def test_a_link_is_found_by_its_key_by_many_and_by_its_netsuite_record(repos: Repos) -> None:
@@ -113,3 +138,272 @@ def test_a_shop_keeps_its_flow_switches_and_tokens_apart(repos: Repos) -> None:
     s1 = shops.get("S1")
     assert s1 is not None and s1.status == "deauthorized" and not s1.flow_enabled("orders")
     assert shops.get("S3") is None
+
+
+def test_one_open_exception_per_code_and_entity_until_it_is_closed(repos: Repos) -> None:
+    exc = repos.exceptions
+    first = exc.raise_(code="SLA_AT_RISK", owner="ops", title="late", fix_hint="ship it", entity="order:S1:1",
+                       shop_id="S1", evidence={"hours_left": 3, "access_token": "secret-value"})
+    repos.clock.advance(minutes=1)
+    again = exc.raise_(code="SLA_AT_RISK", owner="ops", title="later", entity="order:S1:1", evidence={"h": 1})
+    repos.clock.advance(minutes=1)
+    other = exc.raise_(code="ORDER_ON_HOLD", owner="ops", title="hold", entity="order:S1:1")
+    assert again == first and other != first
+    got = exc.get(first)
+    assert got is not None and (got.occurrences, got.title, got.evidence, got.status) == (2, "later", {"h": 1}, "open")
+    assert got.last_seen == T0 + timedelta(minutes=1) and got.first_seen == T0 and got.shop_id == "S1"
+    assert [e.code for e in exc.list(entity="order:S1:1")] == ["ORDER_ON_HOLD", "SLA_AT_RISK"]  # last seen first
+    assert exc.list(owner="admin") == [] and exc.list(entity="order:S1:2") == []
+    assert exc.close(first, status="resolved", by="fulfillment", note="the order shipped") is True
+    assert exc.close(first, status="resolved", by="fulfillment") is False  # no longer open
+    with pytest.raises(ValueError, match="resolved or ignored"):
+        exc.close(other, status="open", by="me")
+    closed = exc.get(first)
+    assert closed is not None and (closed.status, closed.resolved_by, closed.resolution) == (
+        "resolved", "fulfillment", "the order shipped")
+    assert [e.code for e in exc.list(entity="order:S1:1")] == ["ORDER_ON_HOLD"]
+    assert {e.code for e in exc.list(status=None)} == {"ORDER_ON_HOLD", "SLA_AT_RISK"}
+    reopened = exc.raise_(code="SLA_AT_RISK", owner="ops", title="late again", entity="order:S1:1")
+    assert reopened not in (first, other) and exc.get(999) is None
+
+
+def test_the_first_exception_evidence_is_redacted(repos: Repos) -> None:
+    exc_id = repos.exceptions.raise_(code="X", owner="ops", title="t", entity="e",
+                                     evidence={"access_token": "tok-123456789", "order": "576"})
+    got = repos.exceptions.get(exc_id)
+    assert got is not None and got.evidence["order"] == "576" and "tok-123456789" not in str(got.evidence)
+
+
+def test_audit_entries_are_listed_newest_first_and_by_entity(repos: Repos) -> None:
+    audit = repos.audit
+    audit.record("worker", "fbt.fulfilled", entity="order:S1:1", detail={"package": "P1"})
+    repos.clock.advance(seconds=1)
+    audit.record("cli", "exception.replay", entity="order:S1:2", correlation_id="c-1")
+    audit.record("worker", "order.closed_after_fulfillment", entity="order:S1:1")
+    assert [e["action"] for e in audit.list()] == ["order.closed_after_fulfillment", "exception.replay",
+                                                   "fbt.fulfilled"]
+    one = audit.list(entity="order:S1:1", limit=5)
+    assert [e["action"] for e in one] == ["order.closed_after_fulfillment", "fbt.fulfilled"]
+    assert one[1]["detail"] == {"package": "P1"} and one[1]["actor"] == "worker" and one[1]["at"] == T0
+    assert len(audit.list(limit=1)) == 1
+
+
+def test_the_set_a_flow_is_given_holds_the_same_repositories_and_a_queue(repos: Repos) -> None:
+    assert (repos.all.links, repos.all.exceptions, repos.all.audit) == (repos.links, repos.exceptions, repos.audit)
+    done = repos.all.queue.enqueue(JobSpec(kind="k", key="order:S1:1", idempotency_key="once"))
+    assert repos.all.queue.enqueue(JobSpec(kind="k", key="order:S1:1", idempotency_key="once")) == type(done)(
+        done.job_id, False)
+    job = repos.all.queue.get(done.job_id)
+    assert job is not None and job.key == "order:S1:1"
+
+
+def _begin(ships: ShipmentRepository, fid: str, package: int, ids: list[str], *, seq: int = 0, order: str = "O1",
+           tracking: str = "TRK1") -> int:
+    return ships.begin(shop_id="S1", order_id=order, fulfillment_id=fid, package_index=package, seq=seq,
+                       tracking_number=tracking, carrier="UPS " * 40, provider_id="P1", provider_name="UPS",
+                       line_item_ids=ids, method="ship_package").id
+
+
+def test_a_shipment_reserves_its_units_once_across_fulfillments(repos: Repos) -> None:
+    ships = repos.shipments
+    sid = _begin(ships, "F1", 1, ["L1", "L2"])
+    row = ships.get(sid)
+    assert row is not None and (row.status, row.attempts, row.line_item_ids, row.tiktok_package_id) == (
+        "sending", 1, ("L1", "L2"), "")
+    assert len(row.carrier) == 100 and row.shipped_at is None and row.created_at == T0
+    assert ships.units("S1", "O1") == {"L1": "F1", "L2": "F1"}
+    with pytest.raises(UnitConflict) as err:
+        _begin(ships, "F2", 1, ["L2", "L3"])
+    assert err.value.taken == {"L2": "F1"}
+    assert ships.shipments("S1", "O1", "F2") == [] and ships.units("S1", "O1") == {"L1": "F1", "L2": "F1"}
+    repos.clock.advance(minutes=1)
+    again = _begin(ships, "F1", 1, ["L1"], tracking="TRK2")  # a retry of the same package, one unit fewer
+    got = ships.get(again)
+    assert again == sid and got is not None and (got.attempts, got.tracking_number, got.line_item_ids) == (
+        2, "TRK2", ("L1",))
+    assert ships.units("S1", "O1") == {"L1": "F1"} and _begin(ships, "F2", 1, ["L2"]) != sid
+
+
+def test_shipped_refused_deleted_and_the_units_they_free(repos: Repos) -> None:
+    ships = repos.shipments
+    a = _begin(ships, "F1", 1, ["L1"])
+    b = _begin(ships, "F1", 2, ["L2"])
+    c = _begin(ships, "F2", 1, ["L3"])
+    repos.clock.advance(minutes=1)
+    ships.shipped(a, tiktok_package_id="PKG1", provider_name="USPS")
+    repos.clock.advance(minutes=1)
+    ships.shipped(a, tiktok_package_id="PKG1", tracking_number="TRK9")  # a second answer keeps the first time
+    got = ships.get(a)
+    assert got is not None and (got.status, got.tiktok_package_id, got.tracking_number, got.provider_name) == (
+        "shipped", "PKG1", "TRK9", "USPS")
+    assert got.shipped_at == T0 + timedelta(minutes=1) and got.updated_at == T0 + timedelta(minutes=2)
+    ships.refused(b, "21011022 invalid tracking")
+    refused = ships.get(b)
+    assert refused is not None and refused.status == "refused" and refused.last_error.startswith("21011022")
+    assert ships.units("S1", "O1") == {"L1": "F1", "L3": "F2"}
+    ships.note_error(a, "tracking update refused")
+    ships.tracking_updated(c, tracking_number="TRK7", provider_id="P2", provider_name="DHL", carrier="DHL")
+    noted, updated = ships.get(a), ships.get(c)
+    assert noted is not None and noted.status == "shipped" and noted.last_error == "tracking update refused"
+    assert updated is not None and (updated.tracking_number, updated.provider_name, updated.last_error) == (
+        "TRK7", "DHL", "") and updated.tracking_updated_at == T0 + timedelta(minutes=2)
+    kept = ships.mark_deleted("S1", "O1", "F1")
+    assert [s.id for s in kept] == [a]
+    deleted = ships.get(b)
+    assert deleted is not None and deleted.status == "deleted"
+    assert [(s.fulfillment_id, s.package_index) for s in ships.shipments("S1", "O1")] == [("F1", 1), ("F1", 2),
+                                                                                          ("F2", 1)]
+    assert ships.counts() == {"shipped": 1, "deleted": 1, "sending": 1}
+
+
+def test_unshipped_lists_the_oldest_unfinished_first(repos: Repos) -> None:
+    ships = repos.shipments
+    late = _begin(ships, "F1", 1, ["L1"])
+    repos.clock.advance(minutes=10)
+    early_refused = _begin(ships, "F2", 1, ["L2"], order="O2")
+    ships.refused(early_refused, "no")
+    done = _begin(ships, "F3", 1, ["L3"], order="O3")
+    ships.shipped(done, tiktok_package_id="P")
+    repos.clock.advance(minutes=10)
+    assert [s.id for s in ships.unshipped(older_than=T0 + timedelta(minutes=30))] == [late, early_refused]
+    assert [s.id for s in ships.unshipped(older_than=T0 + timedelta(minutes=5))] == [late]
+    assert len(ships.unshipped(older_than=T0 + timedelta(hours=1), limit=1)) == 1
+
+
+def test_an_external_shipment_is_recorded_once_per_package(repos: Repos) -> None:
+    ships = repos.shipments
+    first = ships.record_external(shop_id="S1", order_id="O1", fulfillment_id="IF9", package_index=1,
+                                  tracking_number="FBT1", provider_id="P", provider_name="TikTok",
+                                  line_item_ids=["L1", "L2"], method="fbt", tiktok_package_id="PKG9")
+    again = ships.record_external(shop_id="S1", order_id="O1", fulfillment_id="IF9", package_index=1,
+                                  tracking_number="FBT1", provider_id="P", provider_name="TikTok",
+                                  line_item_ids=["L1", "L2"], method="fbt", tiktok_package_id="PKG9")
+    assert again.id == first.id and again.status == "shipped" and again.method == "fbt" and again.seq == 0
+    assert ships.units("S1", "O1") == {"L1": "IF9", "L2": "IF9"} and len(ships.shipments("S1", "O1")) == 1
+
+
+def test_a_ship_by_alert_level_is_claimed_once(repos: Repos) -> None:
+    ships = repos.shipments
+    deadline = T0 + timedelta(hours=4)
+    assert ships.claim_sla_alert("S1", "O1", "warning", deadline) is True
+    assert ships.claim_sla_alert("S1", "O1", "warning", deadline) is False
+    assert ships.claim_sla_alert("S1", "O1", "critical", deadline) is True
+    assert ships.claim_sla_alert("S2", "O1", "warning", deadline) is True
+    assert ships.sla_levels("S1", ["O1", "O2"]) == {"O1": {"warning", "critical"}}
+    assert ships.sla_levels("S1", [f"X{i}" for i in range(1200)]) == {}
+
+
+@dataclass(frozen=True)
+class _Match:
+    transaction_id: str
+    kind: str
+    order_id: str
+    status: str
+    netsuite_id: str | None
+    tiktok_amount: Decimal | None
+    netsuite_amount: Decimal | None
+    variance: Decimal | None
+    note: str = ""
+
+
+def _statement(sid: str, day: int, lines: tuple[Line, ...], *, payment: str = "PAY1") -> Statement:
+    total = sum((ln.settlement for ln in lines), Decimal(0))
+    return Statement("S1", sid, "USD", datetime(2026, 11, day, 0, 0, tzinfo=UTC), "", total, Decimal("0.00"),
+                     Decimal("0.00"), Decimal("0.00"), total, Decimal("0.00"), total, None, payment, "PROCESSING",
+                     lines)
+
+
+def test_a_statement_is_stored_with_its_lines_and_matches_and_replaced_whole(repos: Repos) -> None:
+    st = repos.settlement
+    l1 = Line("T1", "ORDER", order_id="O1", revenue=Decimal("10.00"), settlement=Decimal("8.50"),
+              breakdown={"platform_commission": Decimal("-1.50"), "zero": Decimal("0")})
+    l2 = Line("T2", "ADJUSTMENT", adjustment_id="A1", adjustment_order_id="O1", settlement=Decimal("-2.00"))
+    l3 = Line("T3", "ORDER", order_id="O2", settlement=Decimal("5.25"))
+    matches = [_Match("T1", "order", "O1", "matched", "101", Decimal("10.00"), Decimal("10.00"), None),
+               _Match("T3", "order", "O2", "variance", "102", Decimal("5.25"), Decimal("5.20"), Decimal("0.05"))]
+    st.save_statement(_statement("ST1", 2, (l1, l2, l3)), revision=1, components={"4000": Decimal("10.00"),
+                      "4050": Decimal("0")}, checks=[{"name": "sum", "blocking": False}], matches=matches)
+    row = st.statement("S1", "ST1")
+    assert row is not None and (row.status, row.check_status, row.line_count, row.revision) == (
+        "imported", "warning", 3, 1)
+    assert (row.line_settlement, row.matched, row.unmatched, row.variance_total) == (
+        Decimal("11.75"), 1, 0, Decimal("0.05"))
+    assert row.components == {"4000": Decimal("10.00")} and row.imported_at == T0 and row.clearing == Decimal("10.00")
+    got = st.lines("S1", "ST1")
+    assert [ln.transaction_id for ln in got] == ["T1", "T2", "T3"]
+    assert got[0].breakdown == {"platform_commission": Decimal("-1.50")} and got[1].adjustment_order_id == "O1"
+    assert [(sid, ln.transaction_id) for sid, ln in st.lines_for_order("S1", "O1")] == [("ST1", "T1"),
+                                                                                        ("ST1", "T2")]
+    assert [m.transaction_id for m in st.matches("S1", "ST1", statuses=("variance",))] == ["T3"]
+    assert [m.settlement for m in st.matches("S1", "ST1")] == [Decimal("8.50"), Decimal("5.25")]
+    assert [m.transaction_id for m in st.matches("S1", "ST1", with_variance=True)] == ["T3"]
+    assert st.match_counts("S1", ["ST1"]) == {("order", "matched"): 1, ("order", "variance"): 1}
+    repos.clock.advance(hours=1)
+    st.save_statement(_statement("ST1", 2, (l3,)), revision=2, components={}, checks=[{"blocking": True}],
+                      matches=[], status="held")
+    again = st.statement("S1", "ST1")
+    assert again is not None and (again.status, again.check_status, again.line_count, again.revision) == (
+        "held", "failed", 1, 2)
+    assert again.imported_at == T0 and again.updated_at == T0 + timedelta(hours=1) and again.blocking_checks
+    assert [ln.transaction_id for ln in st.lines("S1", "ST1")] == ["T3"] and st.matches("S1", "ST1") == []
+    assert st.count_lines() == 1 and st.count_lines("S2") == 0
+
+
+def test_statements_are_found_listed_newest_first_and_touched(repos: Repos) -> None:
+    st = repos.settlement
+    for sid, day, pay in (("ST1", 1, "PAY1"), ("ST2", 3, "PAY1"), ("ST3", 2, "PAY2")):
+        st.save_statement(_statement(sid, day, (), payment=pay), revision=1, components={}, checks=[], matches=[])
+    assert [r.statement_id for r in st.statements()] == ["ST2", "ST3", "ST1"]
+    assert [r.statement_id for r in st.statements(payment_id="PAY1")] == ["ST2", "ST1"]
+    assert [r.statement_id for r in st.statements(since=datetime(2026, 11, 2, tzinfo=UTC),
+                                                  until=datetime(2026, 11, 3, tzinfo=UTC))] == ["ST3"]
+    assert [r.statement_id for r in st.statements(limit=1, offset=1)] == ["ST3"]
+    st.touch_statement("S1", "ST1", payment_id="PAY9", payment_status="PAID", status="posted")
+    one = st.find_statement("ST1")
+    assert one is not None and (one.payment_id, one.payment_status, one.status) == ("PAY9", "PAID", "posted")
+    assert [r.statement_id for r in st.statements(status="posted")] == ["ST1"]
+    assert st.statement("S2", "ST1") is None and st.find_statement("nope") is None
+
+
+def test_payments_and_withdrawals_are_saved_once_per_content(repos: Repos) -> None:
+    st = repos.settlement
+    pay = Payment("S1", "PAY1", "PROCESSING", Decimal("100.00"), "USD", datetime(2026, 11, 2, tzinfo=UTC))
+    assert st.save_payment(pay) is True and st.save_payment(pay) is False
+    paid = Payment("S1", "PAY1", "PAID", Decimal("100.00"), "USD", datetime(2026, 11, 2, tzinfo=UTC),
+                   datetime(2026, 11, 3, tzinfo=UTC))
+    assert st.save_payment(paid) is True
+    st.save_payment(Payment("S1", "PAY2", "PAID", Decimal("7.10"), "USD", datetime(2026, 11, 4, tzinfo=UTC)))
+    assert st.payment("S1", "PAY1") == paid and st.find_payment("PAY2") is not None and st.payment("S2", "PAY1") is None
+    assert [p.id for p in st.payments(shop_id="S1")] == ["PAY2", "PAY1"]
+    assert [p.id for p in st.payments(since=datetime(2026, 11, 3, tzinfo=UTC))] == ["PAY2"]
+    w1 = Withdrawal("S1", "W1", "WITHDRAW", "PROCESSING", Decimal("50.00"), "USD", datetime(2026, 11, 5, tzinfo=UTC))
+    w2 = Withdrawal("S1", "W2", "WITHDRAW", "SUCCESS", Decimal("20.00"), "USD", datetime(2026, 11, 6, tzinfo=UTC))
+    assert st.save_withdrawals([w1, w2]) == 2
+    assert st.save_withdrawals([Withdrawal("S1", "W1", "WITHDRAW", "SUCCESS", Decimal("50.00"), "USD",
+                                           datetime(2026, 11, 5, tzinfo=UTC))]) == 1
+    assert [(w.id, w.status) for w in st.withdrawals("S1")] == [("W2", "SUCCESS"), ("W1", "SUCCESS")]
+
+
+def test_a_posting_is_pending_until_written_and_never_rewritten_after(repos: Repos) -> None:
+    st = repos.settlement
+    rec = PostingRecord("S1", "journal", "statement", "ST1", 0, "TTS-STMT-S1-ST1", "journalEntry", Decimal("10.00"),
+                        "USD", "2026-11-02", components={"4000": Decimal("10.00"), "4050": Decimal("0")})
+    first = st.begin_posting(rec)
+    assert (first.status, first.netsuite_id, first.created_at, first.components) == (
+        "pending", None, T0, {"4000": Decimal("10.00")})
+    repos.clock.advance(minutes=1)
+    retried = st.begin_posting(PostingRecord("S1", "journal", "statement", "ST1", 0, "TTS-STMT-S1-ST1",
+                                             "journalEntry", Decimal("12.00"), "USD", "2026-11-02"))
+    assert retried.amount == Decimal("12.00") and retried.status == "pending" and retried.created_at == T0
+    st.begin_posting(PostingRecord("S1", "deposit", "statement", "ST1", 1, "TTS-PAY-S1-ST1", "deposit",
+                                   Decimal("12.00"), "USD", "2026-11-02"))
+    st.finish_posting("TTS-STMT-S1-ST1", "5001")
+    posted = st.posting("TTS-STMT-S1-ST1")
+    assert posted is not None and (posted.status, posted.netsuite_id, posted.posted_at) == (
+        "posted", "5001", T0 + timedelta(minutes=1))
+    again = st.begin_posting(rec)  # a retry after it was written changes nothing
+    assert again == posted and st.posting("TTS-STMT-S1-ST1") == posted
+    assert [p.external_id for p in st.postings("S1", "statement", "ST1")] == ["TTS-STMT-S1-ST1", "TTS-PAY-S1-ST1"]
+    assert [p.seq for p in st.postings("S1", "statement", "ST1", status="pending")] == [1]
+    assert st.count_postings() == 1 and st.count_postings(kind="deposit", status=None) == 1
+    assert st.postings("S1", "payment", "ST1") == [] and st.posting("nope") is None
