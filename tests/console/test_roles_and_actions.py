@@ -186,6 +186,43 @@ def test_a_newer_webhook_status_shows_before_the_sync_reads_it(console: Console)
     html = console.html(f"/console/orders/{SHOP}/576")
     status = html[html.index('id="tiktok-status"'):html.index("</dd>", html.index('id="tiktok-status"'))]
     assert "IN_TRANSIT" in status and "from TikTok's event" in status and "2025-10-09" in status
+    listed = console.html("/console/orders")  # the list follows the same rule
+    row = listed[listed.index('data-order="576"'):]
+    row = row[:row.index("</tr>")]
+    assert "IN_TRANSIT" in row and "(event)" in row and "AWAITING_SHIPMENT" not in row
+
+
+def test_the_orders_list_reads_every_rows_events_in_one_query(console: Console) -> None:
+    from sqlalchemy import event
+
+    from bridge.web.ingest import ingest
+
+    w = _world(console)
+    c = console.container
+    for n in range(3):
+        w.place(f"60{n}", "MUG")
+        w.webhook(f"60{n}")
+    w.drain()
+    for n, status in enumerate(("IN_TRANSIT", "DELIVERED")):
+        body = json.dumps({"type": 1, "tts_notification_id": f"n-{n}", "shop_id": SHOP, "timestamp": 1760050000 + n,
+                           "data": {"order_id": f"60{n}", "order_status": status}}).encode()
+        ingest(c, source="tiktok", event_id=f"n-{n}", topic="1", body=body, shop_id=SHOP,
+               entity=order_key(SHOP, f"60{n}"))
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "inbox" in statement:
+            seen.append(statement)
+
+    event.listen(c.store.engine, "before_cursor_execute", count)
+    try:
+        listed = console.html("/console/orders")
+    finally:
+        event.remove(c.store.engine, "before_cursor_execute", count)
+    rows = {m.group(1): m.group(2) for m in re.finditer(r'data-order="(\d+)">(.*?)</tr>', listed, re.S)}
+    assert "IN_TRANSIT" in rows["600"] and "DELIVERED" in rows["601"] and "AWAITING_SHIPMENT" in rows["602"]
+    # the unlinked-orders list and every row's newest events: two reads of the inbox, whatever the rows
+    assert len(seen) == 2 and sum("row_number" in s.lower() for s in seen) == 1, seen
 
 
 def test_unknown_order_and_correlation_ids_answer_404(console: Console) -> None:

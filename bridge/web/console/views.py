@@ -298,6 +298,9 @@ def orders() -> Any:
     c = _c()
     rows, pg = q.orders_page(c.store.engine, q=text, status=status, page=page, size=PAGE_SIZE)
     linked = {order_key(r['shop_id'], r['tiktok_id']) for r in rows}
+    events = q.webhook_statuses(c.store.engine, sorted(linked))  # one query: newer webhooks beat the last sync
+    for r in rows:
+        r["tt"] = q.tiktok_status(r, events.get(order_key(r["shop_id"], r["tiktok_id"])))
     unlinked = [e for e in q.recent_order_entities(c.store.engine, text) if e not in linked] if (
         text or page == 1) else []
     if text and not rows:
