@@ -8,7 +8,7 @@ as the queue's does. The records (``Link``, ``Shop``, ``Tokens``) are re-exporte
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from bridge.store.repos import Link, Shop, Tokens
@@ -30,7 +30,18 @@ class LinkRepository(Protocol):
         ...
 
     def upsert(self, link: Link) -> None:
-        """Create the link or replace every field of the existing one (its key stays)."""
+        """Create the link or replace every field of the existing one (its key stays). An order link's
+        known NetSuite document number (``data["tranid"]``) is kept when the new data names none and the
+        NetSuite record is the same (a writer that read the link before the number arrived)."""
+        ...
+
+    def newest(self, kind: str, *, limit: int = 200) -> list[Link]:
+        """The ``limit`` most recently created links of ``kind``, newest first."""
+        ...
+
+    def set_document_numbers(self, kind: str, numbers: Mapping[str, str]) -> int:
+        """Record NetSuite's document number (NetSuite internal id → number) in each link of ``kind`` that
+        has none yet, without touching the rest of its data; returns how many links changed."""
         ...
 
     def list(self, kind: str, shop_id: str | None = None, *, limit: int = 1000, offset: int = 0) -> list[Link]:

@@ -178,3 +178,16 @@ class Orders:
 
     def drain(self) -> int:
         return self.worker.drain()
+
+    def settle(self, timeout: float = 5.0) -> int:
+        """Drain, and keep draining until no job is waiting (the document-number read of new sales orders
+        is due a second after their creation); fails after ``timeout`` seconds."""
+        import time
+
+        done = self.drain()
+        deadline = time.monotonic() + timeout
+        while self.c.store.queue.counts().get("queued", 0):
+            assert time.monotonic() < deadline, f"jobs still waiting after {timeout} s: {self.c.store.queue.counts()}"
+            time.sleep(0.05)
+            done += self.drain()
+        return done

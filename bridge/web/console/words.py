@@ -27,6 +27,7 @@ JOBS = {
     "orders.sync": "sync the order to NetSuite",
     "orders.poll": "ask TikTok for orders changed lately",
     "orders.deposit": "record the customer deposit in NetSuite",
+    "orders.document_numbers": "read the new sales orders' document numbers",
     "fulfillment.push": "send the shipment to TikTok",
     "fulfillment.tiktok": "record TikTok's shipment in NetSuite",
     "fulfillment.fbt_poll": "read FBT packages from TikTok",
