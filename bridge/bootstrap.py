@@ -512,19 +512,22 @@ def _catalog(r: Registry, f: Flows, s: Settings) -> None:
 
 
 def _fulfillment(r: Registry, f: Flows, s: Settings) -> None:
-    r.handler(fulfillment.KIND_PUSH, f.fulfillment.handle_push)
-    r.handler(fulfillment.KIND_TIKTOK, f.fulfillment.handle_tiktok)
-    r.handler(fulfillment.KIND_FBT_POLL, f.fulfillment.handle_fbt_poll)
-    r.handler(fulfillment.KIND_SLA, f.fulfillment.handle_sla)
-    r.handler(fulfillment.KIND_FBT_STOCK, f.fulfillment.handle_fbt_stock)
-    for topic in fulfillment.NETSUITE_TOPICS:
-        r.router("netsuite", topic, fulfillment.route_netsuite)
-    r.router("tiktok", "4", fulfillment.route_package)
-    r.router("tiktok", "24", fulfillment.route_fbt_inventory)
-    r.schedule(Schedule(name=fulfillment.KIND_FBT_POLL, kind=fulfillment.KIND_FBT_POLL,
-                        every_seconds=fulfillment.FBT_POLL_SECONDS))
-    r.schedule(Schedule(name=fulfillment.KIND_SLA, kind=fulfillment.KIND_SLA, every_seconds=fulfillment.SLA_SECONDS))
-    r.schedule(Schedule(name=fulfillment.KIND_FBT_STOCK, kind=fulfillment.KIND_FBT_STOCK, cron="30 4 * * *"))
+    shipping, fbt, sla, stock = f.fulfillment.shipping, f.fulfillment.fbt, f.fulfillment.sla, f.fulfillment.stock
+    r.handler(fulfillment.push.KIND_PUSH, shipping.handle_push)
+    for topic in fulfillment.push.NETSUITE_TOPICS:
+        r.router("netsuite", topic, fulfillment.push.route_netsuite)
+    r.handler(fulfillment.fbt.KIND_TIKTOK, fbt.handle_tiktok)
+    r.handler(fulfillment.fbt.KIND_FBT_POLL, fbt.handle_fbt_poll)
+    r.router("tiktok", "4", fulfillment.fbt.route_package)
+    r.schedule(Schedule(name=fulfillment.fbt.KIND_FBT_POLL, kind=fulfillment.fbt.KIND_FBT_POLL,
+                        every_seconds=fulfillment.fbt.FBT_POLL_SECONDS))
+    r.handler(fulfillment.sla.KIND_SLA, sla.handle_sla)
+    r.schedule(Schedule(name=fulfillment.sla.KIND_SLA, kind=fulfillment.sla.KIND_SLA,
+                        every_seconds=fulfillment.sla.SLA_SECONDS))
+    r.handler(fulfillment.fbt_stock.KIND_FBT_STOCK, stock.handle_fbt_stock)
+    r.router("tiktok", "24", fulfillment.fbt_stock.route_fbt_inventory)
+    r.schedule(Schedule(name=fulfillment.fbt_stock.KIND_FBT_STOCK, kind=fulfillment.fbt_stock.KIND_FBT_STOCK,
+                        cron="30 4 * * *"))
 
 
 def _returns(r: Registry, f: Flows, s: Settings) -> None:

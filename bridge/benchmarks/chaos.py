@@ -66,7 +66,7 @@ SKUS = US_SKUS  # kept for callers of the single-shop run
 # Exception codes that say why an order cannot be written to NetSuite (a human must fix something first).
 CANNOT_WRITE = frozenset({"UNKNOWN_SKU", "INACTIVE_ITEM", "UNMAPPED_FEE", "TOTAL_MISMATCH", "FBT_LOCATION_UNMAPPED",
                           "UNMAPPED_CURRENCY", "PAYMENT_METHOD_UNMAPPED", "SPEC_REFERENCE_MISSING",
-                          "CUSTOMER_CONFLICT"})
+                          "CUSTOMER_CONFLICT", "VAT_RATE_UNMAPPED"})
 # The sandbox overlay's orders.yaml: the GB market's prices include 20% VAT (posted net + a VAT line); the US
 # market posts no tax (TikTok remits it) and discounts on their own lines, shipping in the body.
 VAT_INCLUSIVE = {"GB": Decimal("0.20")}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -33,7 +33,15 @@ from bridge.flows.accounting import policy_for
 from bridge.mapping.accounting import posting_date
 from bridge.mapping.catalog_spec import CatalogSpec
 from bridge.mapping.order_summary import order_summary
-from bridge.mapping.orders import ItemRef, MappedOrder, external_id, gate, map_order
+from bridge.mapping.orders import (
+    ItemRef,
+    MappedOrder,
+    TikTokVat,
+    external_id,
+    gate,
+    map_order,
+    vat_from_price_detail,
+)
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
 from bridge.mapping.ownership import Merge, snapshot
 from bridge.mapping.ownership import merge as merge_owned
@@ -305,17 +313,29 @@ class OrderSync:
         return cid
 
     # -- one order ----------------------------------------------------------------------------
+    def tiktok_vat(self, shop_id: str, order: Order, settings: OrderSettings) -> TikTokVat | None:
+        """TikTok's own VAT per line (Get Price Detail) for an order of a VAT-inclusive market; one
+        more TikTok read per sync of such an order, none for other markets."""
+        if settings.tax.mode != "inclusive" or order.payment.tax:
+            return None
+        return vat_from_price_detail(self.tiktok.price_detail(shop_id, order.id))
+
+    def _map(self, order: Order, shop_id: str, settings: OrderSettings, items: Mapping[str, ItemRef],
+             vat: TikTokVat | None, customer_id: str | None = None) -> MappedOrder:
+        return map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
+                         time_zone=self.zone(shop_id), vat=vat, sku_key=self.sku_rule(shop_id).key)
+
     def plan(self, shop_id: str, order: Order, *, customer_lookup: bool = True) -> MappedOrder:
         """The NetSuite document this order needs now (reads NetSuite for items, never writes)."""
         settings = self.settings_for(shop_id)
         gate(order, settings)
         items = self.resolve_items(shop_id, [li.seller_sku for li in order.line_items if li.seller_sku])
-        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
+        vat = self.tiktok_vat(shop_id, order, settings)
+        mapped = self._map(order, shop_id, settings, items, vat)
         if customer_lookup and mapped.customer is not None:
             link = self.store.links.get("customer", shop_id, order.user_id)
             if link and link.netsuite_id:
-                mapped = map_order(order, shop_id=shop_id, settings=settings, items=items,
-                                   customer_id=link.netsuite_id, time_zone=self.zone(shop_id))
+                mapped = self._map(order, shop_id, settings, items, vat, customer_id=link.netsuite_id)
         return mapped
 
     def sync(self, shop_id: str, order_id: str, *, not_before: datetime, force: bool = False) -> dict[str, Any]:
@@ -350,18 +370,17 @@ class OrderSync:
         if held is not None:
             return held
         items = self.resolve_items(shop_id, [li.seller_sku for li in order.line_items if li.seller_sku])
-        mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, time_zone=self.zone(shop_id))
+        vat = self.tiktok_vat(shop_id, order, settings)
+        mapped = self._map(order, shop_id, settings, items, vat)
         customer_id = None
         if mapped.customer is not None and self.write_path == "rest":
             customer_id = self.resolve_customer(shop_id, order, mapped)
-            mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
-                               time_zone=self.zone(shop_id))
+            mapped = self._map(order, shop_id, settings, items, vat, customer_id=customer_id)
         elif mapped.customer is not None:
             cl = self.store.links.get("customer", shop_id, order.user_id)
             if cl and cl.netsuite_id:
                 customer_id = cl.netsuite_id
-                mapped = map_order(order, shop_id=shop_id, settings=settings, items=items, customer_id=customer_id,
-                               time_zone=self.zone(shop_id))
+                mapped = self._map(order, shop_id, settings, items, vat, customer_id=customer_id)
         lines_locked = bool(link and link.netsuite_id and (memory.lines_locked or order.status in SHIPPING_STATUSES))
         content_hash = mapped.body_hash() if lines_locked else mapped.content_hash
         if link and link.netsuite_id and link.content_hash == content_hash:

@@ -10,16 +10,16 @@ becomes an exception instead of a wrong sales order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from bridge.domain.keys import order_key
-from bridge.domain.tiktok import LineItem, Order
+from bridge.domain.tiktok import LineItem, Order, PriceDetail
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
 from bridge.mapping.accounting import DEFAULT_ZONE, posting_date
-from bridge.mapping.orders_spec import FEE_FIELDS, OrderSettings, resolve_dimension
+from bridge.mapping.orders_spec import FEE_FIELDS, OrderSettings, resolve_dimension, vat_key
 from bridge.mapping.wire import json_digest
 
 ZERO = Decimal("0")
@@ -49,6 +49,26 @@ class MappedLine:
     sku: str = ""
     line_item_ids: tuple[str, ...] = ()
     description: str = ""
+    vat_rate: Decimal | None = None  # tax mode inclusive: the VAT rate included in the TikTok price
+    vat: Decimal = ZERO  # tax mode inclusive: the VAT taken out of this line (amount is net of it)
+
+
+@dataclass(frozen=True)
+class TikTokVat:
+    """The VAT TikTok itself computed for an order in a VAT-inclusive market (Get Price Detail): each
+    line item's VAT and rate, and the VAT in the shipping fee. Preferred over recomputing from rates."""
+
+    lines: Mapping[str, tuple[Decimal, Decimal]]  # line item id -> (VAT, rate)
+    shipping: Decimal = ZERO
+
+
+def vat_from_price_detail(detail: PriceDetail) -> TikTokVat | None:
+    """TikTok's VAT figures from Get Price Detail, or None when it reports no tax for the order (then
+    the spec's rates apply)."""
+    if not detail.tax_amount:
+        return None
+    lines = {str(ln.id): (ln.subtotal_tax_amount, ln.tax_rate) for ln in detail.line_items if ln.id}
+    return TikTokVat(lines, detail.tax_amount - detail.subtotal_tax_amount)
 
 
 @dataclass(frozen=True)
@@ -101,29 +121,70 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(exp, rounding=ROUND_HALF_UP)
 
 
+def split_vat(lines: list[MappedLine], shipping_cost: Decimal | None, shipping_rate: Decimal | None,
+              currency: str, tiktok: Mapping[Decimal, Decimal] | None = None,
+              ) -> tuple[list[MappedLine], Decimal | None, Decimal, dict[Decimal, Decimal]]:
+    """Lines with a ``vat_rate`` (and a body shipping cost at ``shipping_rate``) net of the VAT their
+    gross amounts include; returns the lines (``amount`` net, ``vat`` taken out), the net shipping cost,
+    its VAT, and the VAT per rate. Per rate, the VAT is TikTok's own figure when ``tiktok`` has that rate,
+    else gross - gross / (1 + rate) rounded once on the rate's total; each line's net is rounded and the
+    cents left over go to the rate's largest line, so the nets plus the VAT equal the gross exactly (pure)."""
+    members: list[tuple[int, Decimal, Decimal]] = [  # (line index, or -1 for the body's shipping; gross; rate)
+        (i, ln.amount, ln.vat_rate) for i, ln in enumerate(lines) if ln.vat_rate is not None and ln.amount]
+    if shipping_cost and shipping_rate is not None:
+        members.append((-1, shipping_cost, shipping_rate))
+    out = list(lines)
+    net_shipping, shipping_vat = shipping_cost, ZERO
+    by_rate: dict[Decimal, Decimal] = {}
+    for rate in sorted({m[2] for m in members}, reverse=True):
+        group = [m for m in members if m[2] == rate]
+        gross = sum((g for _i, g, _r in group), ZERO)
+        factor = 1 + rate
+        vat = tiktok[rate] if tiktok is not None and rate in tiktok else gross - quantize(gross / factor, currency)
+        nets = [quantize(g / factor, currency) for _i, g, _r in group]
+        remainder = gross - vat - sum(nets, ZERO)
+        if remainder:
+            largest = max(range(len(group)), key=lambda k: (abs(group[k][1]), -k))
+            nets[largest] += remainder
+        by_rate[rate] = vat
+        for (i, g, _r), net in zip(group, nets, strict=True):
+            if i < 0:
+                net_shipping, shipping_vat = net, g - net
+                continue
+            ln = lines[i]
+            # NetSuite keeps the amount; the rate is the unit net price to six places
+            out[i] = replace(ln, rate=(net / ln.quantity).quantize(Decimal("0.000001")).normalize(), amount=net,
+                             vat=g - net)
+    return out, net_shipping, shipping_vat, by_rate
+
+
 def split_inclusive(lines: list[MappedLine], shipping_cost: Decimal | None, rate: Decimal,
                     currency: str) -> tuple[list[MappedLine], Decimal | None, Decimal]:
-    """Product, discount and shipping amounts (and a body shipping cost) net of VAT at ``rate``, and the VAT.
-    Net = gross / (1 + rate), rounded once on the total; the cents that per-line rounding leaves over go to
-    the largest line, so the nets sum to the rounded total net and net + VAT equals the gross exactly (pure)."""
-    taxed = [i for i, ln in enumerate(lines) if ln.kind in ("product", "discount", "shipping") and ln.amount]
-    gross = [lines[i].amount for i in taxed] + ([shipping_cost] if shipping_cost else [])
-    if not gross:
-        return lines, shipping_cost, ZERO
-    factor = 1 + rate
-    nets = [quantize(g / factor, currency) for g in gross]
-    total_gross = sum(gross, ZERO)
-    remainder = quantize(total_gross / factor, currency) - sum(nets, ZERO)
-    if remainder:
-        largest = max(range(len(nets)), key=lambda k: (abs(gross[k]), -k))
-        nets[largest] += remainder
-    out = list(lines)
-    for k, i in enumerate(taxed):
-        ln = lines[i]
-        # NetSuite keeps the amount; the rate is the unit net price to six places
-        out[i] = replace(ln, rate=(nets[k] / ln.quantity).quantize(Decimal("0.000001")).normalize(), amount=nets[k])
-    net_shipping = nets[-1] if shipping_cost else shipping_cost
-    return out, net_shipping, total_gross - sum(nets, ZERO)
+    """``split_vat`` at one rate for every product, discount and shipping line: lines, net shipping, VAT."""
+    rated = [replace(ln, vat_rate=rate) if ln.kind in ("product", "discount", "shipping") else ln for ln in lines]
+    out, net_shipping, _ship_vat, by_rate = split_vat(rated, shipping_cost, rate, currency)
+    return out, net_shipping, sum(by_rate.values(), ZERO)
+
+
+def _tiktok_vat_by_rate(ctx: _Context, lines: list[MappedLine], has_shipping: bool) -> dict[Decimal, Decimal] | None:
+    """TikTok's VAT per rate for the live lines (products' line items, and shipping at the shipping rate),
+    for the rates whose every line item TikTok gave a figure for."""
+    if ctx.vat is None:
+        return None
+    out: dict[Decimal, Decimal] = {}
+    complete: dict[Decimal, bool] = {}
+    for ln in lines:
+        if ln.kind != "product" or ln.vat_rate is None:
+            continue
+        known = all(i in ctx.vat.lines for i in ln.line_item_ids)
+        complete[ln.vat_rate] = complete.get(ln.vat_rate, True) and known
+        out[ln.vat_rate] = out.get(ln.vat_rate, ZERO) + sum((ctx.vat.lines[i][0] for i in ln.line_item_ids
+                                                             if i in ctx.vat.lines), ZERO)
+    ship_rate = ctx.shipping_rate()
+    if has_shipping and ship_rate is not None:
+        out[ship_rate] = out.get(ship_rate, ZERO) + ctx.vat.shipping
+        complete.setdefault(ship_rate, True)
+    return {r: v for r, v in out.items() if complete.get(r)}
 
 
 def _order_attrs(order: Order) -> dict[str, Any]:
@@ -192,9 +253,34 @@ class _Context:
     entity: str
     live: tuple[LineItem, ...]
     cancelled: tuple[LineItem, ...]
+    vat: TikTokVat | None = None
+    sku_key: Callable[[str], str] = str.strip
 
     def q(self, amount: Decimal) -> Decimal:
         return quantize(amount, self.order.currency)
+
+    @property
+    def inclusive(self) -> bool:
+        return self.settings.tax.mode == "inclusive"
+
+    def vat_rate(self, li: LineItem) -> Decimal | None:
+        """The VAT rate included in a line item's price (tax mode inclusive): TikTok's own, else the
+        SKU's reduced rate, else the standard rate; None outside mode inclusive."""
+        tx = self.settings.tax
+        if tx.mode != "inclusive":
+            return None
+        if self.vat is not None and li.id in self.vat.lines:
+            return self.vat.lines[li.id][1]
+        key = self.sku_key(li.seller_sku)
+        for sku, rate in tx.rates.items():
+            if self.sku_key(sku) == key:
+                return rate
+        assert tx.rate is not None
+        return tx.rate
+
+    def shipping_rate(self) -> Decimal | None:
+        tx = self.settings.tax
+        return (tx.shipping_rate if tx.shipping_rate is not None else tx.rate) if self.inclusive else None
 
 
 @dataclass(frozen=True)
@@ -219,9 +305,13 @@ def map_order(
     items: Mapping[str, ItemRef],
     customer_id: str | None = None,
     time_zone: str = DEFAULT_ZONE,
+    vat: TikTokVat | None = None,
+    sku_key: Callable[[str], str] = str.strip,
 ) -> MappedOrder:
     """The NetSuite document for ``order`` under ``settings`` (pure; raises for human fixes).
-    ``tranDate`` is the day the buyer paid (else placed) the order in ``time_zone``.
+    ``tranDate`` is the day the buyer paid (else placed) the order in ``time_zone``. In a VAT-inclusive
+    market ``vat`` is TikTok's own VAT per line (``vat_from_price_detail``); ``sku_key`` is the one SKU
+    rule's key, which matches ``tax.rates``' SKUs.
 
     The steps, in order: product lines, discount lines, shipping, tax, other buyer-paid fees, the
     reconciliation to TikTok's total, the record body, its item rows, the customer."""
@@ -230,8 +320,10 @@ def map_order(
     live = tuple(li for li in order.line_items if not li.cancelled)
     if not live:
         raise SkippableError("every line item of the order is cancelled")
+    if vat is not None and order.payment.tax:
+        vat = None  # tax on top of the prices (cross-border): the inclusive split recomputes, the tax posts as is
     ctx = _Context(order, shop_id, settings, order_key(shop_id, order.id), live,
-                   tuple(li for li in order.line_items if li.cancelled))
+                   tuple(li for li in order.line_items if li.cancelled), vat, sku_key)
 
     lines = _product_lines(ctx, items)
     discounts, platform_disc = _discount_lines(ctx)
@@ -255,6 +347,9 @@ def map_order(
     platform_funded = ctx.q(platform_disc + shipping.platform_discount)
     digest = json_digest({"record": record, "customer": customer, "type": settings.record_type})
     notes = []
+    if ctx.inclusive:
+        notes.append("VAT per line from TikTok's price detail" if ctx.vat is not None
+                     else "VAT taken out at orders.yaml's rates (TikTok gave no VAT figures)")
     if ctx.cancelled:
         notes.append(f"{len(ctx.cancelled)} cancelled unit(s) left off")
     if platform_funded:
@@ -286,7 +381,7 @@ def _product_lines(ctx: _Context, items: Mapping[str, ItemRef]) -> list[MappedLi
     platform_in_rate = settings.discounts.platform.mode == "line_rate"
     missing: list[str] = []
     inactive: list[str] = []
-    groups: dict[tuple[str, Decimal], list[LineItem]] = {}
+    groups: dict[tuple[str, Decimal, Decimal], list[LineItem]] = {}
     for li in ctx.live:
         sku = li.seller_sku.strip()
         if not sku:
@@ -304,7 +399,7 @@ def _product_lines(ctx: _Context, items: Mapping[str, ItemRef]) -> list[MappedLi
             rate -= li.seller_discount
         if platform_in_rate:
             rate -= li.platform_discount
-        groups.setdefault((ref.id, rate), []).append(li)
+        groups.setdefault((ref.id, rate, ctx.vat_rate(li) or ZERO), []).append(li)
     if missing:
         raise NeedsHumanError(
             f"{len(set(missing))} SKU(s) of order {order.id} have no NetSuite item: {', '.join(sorted(set(missing)))}",
@@ -326,30 +421,39 @@ def _product_lines(ctx: _Context, items: Mapping[str, ItemRef]) -> list[MappedLi
             entity=ctx.entity,
         )
     lines: list[MappedLine] = []
-    for (item_id, rate), units in sorted(groups.items(), key=lambda kv: (kv[1][0].seller_sku.strip(), kv[0][1])):
+    for (item_id, rate, _vat), units in sorted(groups.items(),
+                                               key=lambda kv: (kv[1][0].seller_sku.strip(), kv[0][1], kv[0][2])):
         qty = len(units)
         first = units[0]
         desc = " - ".join(p for p in (first.product_name, first.sku_name) if p)
         lines.append(MappedLine("product", item_id, qty, rate, ctx.q(rate * qty), first.seller_sku.strip(),
-                                tuple(li.id for li in units), desc[:300]))
+                                tuple(li.id for li in units), desc[:300], vat_rate=ctx.vat_rate(first)))
     return lines
 
 
 def _discount_lines(ctx: _Context) -> tuple[list[MappedLine], Decimal]:
     """The seller's and the platform's item discounts as lines (mode ``discount_line``), and the
-    platform's share (TikTok funds it)."""
+    platform's share (TikTok funds it). In a VAT market with several rates, one line per rate (each
+    discount reduces the VAT of the goods it was given on: TikTok's discounts are per line item)."""
     discounts = ctx.settings.discounts
-    seller_disc = sum((li.seller_discount for li in ctx.live), ZERO)
     platform_disc = sum((li.platform_discount for li in ctx.live), ZERO)
+    by_rate: dict[Decimal | None, list[LineItem]] = {}
+    for li in ctx.live:
+        by_rate.setdefault(ctx.vat_rate(li), []).append(li)
+    several = len(by_rate) > 1
     lines: list[MappedLine] = []
-    if discounts.seller.mode == "discount_line" and seller_disc:
-        assert discounts.seller.item
-        lines.append(MappedLine("discount", discounts.seller.item, 1, -seller_disc, ctx.q(-seller_disc),
-                                description="TikTok seller discount"))
-    if discounts.platform.mode == "discount_line" and platform_disc:
-        assert discounts.platform.item
-        lines.append(MappedLine("discount", discounts.platform.item, 1, -platform_disc, ctx.q(-platform_disc),
-                                description="TikTok platform discount (reimbursed by TikTok)"))
+    for who, spec, label in (("seller", discounts.seller, "TikTok seller discount"),
+                             ("platform", discounts.platform, "TikTok platform discount (reimbursed by TikTok)")):
+        if spec.mode != "discount_line":
+            continue
+        for rate, units in sorted(by_rate.items(), key=lambda kv: kv[0] or ZERO, reverse=True):
+            amount = sum((getattr(li, f"{who}_discount") for li in units), ZERO)
+            if not amount:
+                continue
+            assert spec.item
+            desc = f"{label}, VAT {vat_key(rate * 100)}%" if several and rate is not None else label
+            lines.append(MappedLine("discount", spec.item, 1, -amount, ctx.q(-amount), description=desc,
+                                    vat_rate=rate))
     return lines, platform_disc
 
 
@@ -364,6 +468,7 @@ def _shipping(ctx: _Context) -> _Shipping:
     ship_seller = ship_original - ship_platform - ship_paid
     lines: list[MappedLine] = []
     cost: Decimal | None = None
+    ship_rate = ctx.shipping_rate()
     if sp.mode == "line":
         assert sp.item
         if ship_original:
@@ -372,18 +477,21 @@ def _shipping(ctx: _Context) -> _Shipping:
                 amount -= ship_seller
             if not sp.platform_discount_item:
                 amount -= ship_platform
-            lines.append(MappedLine("shipping", sp.item, 1, amount, q(amount), description="Shipping"))
+            lines.append(MappedLine("shipping", sp.item, 1, amount, q(amount), description="Shipping",
+                                    vat_rate=ship_rate))
             if sp.seller_discount_item and ship_seller:
                 lines.append(MappedLine("discount", sp.seller_discount_item, 1, -ship_seller, q(-ship_seller),
-                                        description="TikTok shipping discount (seller)"))
+                                        description="TikTok shipping discount (seller)", vat_rate=ship_rate))
             if sp.platform_discount_item and ship_platform:
                 lines.append(MappedLine("discount", sp.platform_discount_item, 1, -ship_platform, q(-ship_platform),
-                                        description="TikTok shipping discount (platform, reimbursed)"))
+                                        description="TikTok shipping discount (platform, reimbursed)",
+                                        vat_rate=ship_rate))
     else:
         cost = ship_paid + (ship_platform if sp.platform_discount_item else ZERO)
         if sp.platform_discount_item and ship_platform:
             lines.append(MappedLine("discount", sp.platform_discount_item, 1, -ship_platform, q(-ship_platform),
-                                    description="TikTok shipping discount (platform, reimbursed)"))
+                                    description="TikTok shipping discount (platform, reimbursed)",
+                                    vat_rate=ship_rate))
     return _Shipping(tuple(lines), cost, ship_platform)
 
 
@@ -402,13 +510,34 @@ def _tax(ctx: _Context, lines: list[MappedLine],
         if product_tax + ship_tax != tax_total:
             product_tax = tax_total - ship_tax
     if tx.mode == "inclusive":
-        assert tx.item and tx.rate is not None
-        lines, shipping_cost, vat = split_inclusive(lines, shipping_cost, tx.rate, currency)
-        if vat:
-            lines.append(MappedLine("tax", tx.item, 1, vat, vat,
-                                    description=f"VAT {(tx.rate * 100).normalize():f}% (included in TikTok's prices)"))
-    if tx.mode in ("line", "inclusive"):
-        assert tx.item
+        has_shipping = bool(shipping_cost) or any(ln.kind == "shipping" for ln in lines)
+        tiktok = _tiktok_vat_by_rate(ctx, lines, has_shipping)
+        lines, shipping_cost, _ship_vat, by_rate = split_vat(lines, shipping_cost, ctx.shipping_rate(), currency,
+                                                              tiktok)
+        if tx.codes:
+            uncoded = sorted(vat_key(r) for r in by_rate if tx.code_for(r) is None)
+            if uncoded:
+                raise NeedsHumanError(
+                    f"order {ctx.order.id} has VAT at {', '.join(uncoded)} and orders.yaml tax.codes has no tax code "
+                    "for it", code="VAT_RATE_UNMAPPED", owner="admin",
+                    fix_hint="Add \"<rate>\": <NetSuite tax code> under tax.codes in orders.yaml (the rate as TikTok "
+                    "gives it, e.g. \"0.07\"), then replay.",
+                    evidence=Evidence.of("bridge", "map order", details={"rates": uncoded,
+                                                                         "order_id": ctx.order.id}),
+                    entity=ctx.entity)
+        else:
+            assert tx.item
+            for rate, vat in by_rate.items():
+                if vat:
+                    lines.append(MappedLine("tax", tx.item, 1, vat, vat, description=(
+                        f"VAT {vat_key(rate * 100)}% (included in TikTok's prices)")))
+    if tx.mode in ("line", "inclusive") and (product_tax or ship_tax):
+        if not tx.item:
+            raise NeedsHumanError(
+                f"order {ctx.order.id}: TikTok charged {tax_total} {currency} tax on top of the prices and "
+                "orders.yaml names no tax item", code="TOTAL_MISMATCH", owner="admin",
+                fix_hint="Set tax.item in orders.yaml (the item TikTok's tax on top posts to), then replay.",
+                entity=ctx.entity)
         if product_tax:
             lines.append(MappedLine("tax", tx.item, 1, product_tax, ctx.q(product_tax),
                                     description="Sales tax (TikTok)"))
@@ -460,6 +589,8 @@ def _reconcile(ctx: _Context, lines: list[MappedLine], shipping_cost: Decimal | 
     computed = q(sum((ln.amount for ln in lines), ZERO) + (shipping_cost or ZERO))
     if tx.mode == "taxcode":
         computed += q(tax_total)  # NetSuite computes its own tax; the flow reconciles after the write
+    if tx.mode == "inclusive" and tx.codes:
+        computed += sum((ln.vat for ln in lines), ZERO)  # each line's VAT rides on its tax code (tax1Amt)
     diff = expected - computed
     if not diff:
         return _Total(expected, computed, ZERO)
@@ -584,6 +715,12 @@ def _item_rows(ctx: _Context, lines: list[MappedLine], location: str | None) -> 
                 row["taxCode"] = ns_ref(tx.taxcode)
         elif tx.mode == "taxcode" and tx.exempt_taxcode:
             row["taxCode"] = ns_ref(tx.exempt_taxcode)
+        if tx.mode == "inclusive" and tx.codes:
+            code = tx.code_for(ln.vat_rate) if ln.vat_rate is not None else tx.exempt_taxcode
+            if code:
+                row["taxCode"] = ns_ref(code)
+            if ln.vat_rate is not None:
+                row["tax1Amt"] = ln.vat  # TikTok's VAT to the cent, not NetSuite's recomputation
         rows.append(row)
     return rows
 

@@ -129,15 +129,64 @@ class TaxSpec(SpecModel):
     ``taxcode``: a tax code per line and NetSuite computes (legacy tax; RESTlet path), the difference
     goes to the rounding line; ``none``: tax is not recorded (marketplace facilitator collects it) and
     the order reconciles to TikTok's total minus tax; ``inclusive``: prices include VAT (UK, EU): each
-    product, discount and shipping amount posts net of ``rate`` and the VAT posts to ``item``, so net +
-    VAT equals TikTok's total to the cent (tax TikTok reports separately also posts to ``item``)."""
+    product, discount and shipping amount posts net and net + VAT equals TikTok's total to the cent.
+    The VAT of each line is TikTok's own figure (Get Price Detail, per line item) when TikTok gives one,
+    else taken out at the line's rate: ``rates`` (reduced-rate SKUs) or ``rate``; shipping at
+    ``shipping_rate`` (default ``rate``). VAT posts to ``item`` (one line per rate), or, with ``codes``,
+    each line carries the tax code of its rate and its VAT (``taxCode`` and ``tax1Amt``, as a UK/EU
+    NetSuite account's lines do) and no VAT item is needed. Tax TikTok reports on top also posts to ``item``."""
 
     mode: Literal["line", "taxcode", "none", "inclusive"] = "line"
     rate: Decimal | None = Field(None, ge=0, lt=1, description="VAT rate of mode inclusive, e.g. 0.20 for 20%")
+    rates: dict[str, Decimal] = Field(default_factory=dict, description=(
+        "mode inclusive: seller SKU -> VAT rate of a reduced-rate good, e.g. BOOK-01: 0.07 (matched by the one SKU "
+        "rule, catalog.yaml match)"))
+    shipping_rate: Decimal | None = Field(None, ge=0, lt=1, description="mode inclusive: VAT rate of shipping "
+                                          "(default: rate)")
+    codes: dict[str, NsId] = Field(default_factory=dict, description=(
+        "mode inclusive: VAT rate -> NetSuite tax code (e.g. \"0.19\": \"eid:VAT-DE-19\"); lines then carry their "
+        "code and VAT instead of VAT item lines"))
     item: NsId | None = None
     shipping_item: NsId | None = None
     taxcode: NsId | None = None
-    exempt_taxcode: NsId | None = Field(None, description="tax code for charge lines in taxcode mode")
+    exempt_taxcode: NsId | None = Field(None, description="tax code for charge lines in taxcode mode (and for fee "
+                                        "and rounding lines in inclusive mode with codes)")
+
+    @field_validator("rates")
+    @classmethod
+    def _rates_in_range(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        bad = [k for k, r in v.items() if not (0 <= r < 1)]
+        if bad:
+            raise ValueError(f"rates of {bad} are not VAT rates | fix: write each as a fraction, e.g. 0.07 for 7%")
+        return v
+
+    @field_validator("codes")
+    @classmethod
+    def _code_keys_are_rates(cls, v: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for k, code in v.items():
+            try:
+                rate = Decimal(str(k))
+            except ArithmeticError:
+                rate = Decimal(-1)
+            if not (0 <= rate < 1):
+                raise ValueError(f"codes key {k!r} is not a VAT rate | fix: key each tax code by its rate as a "
+                                 "fraction, e.g. \"0.19\"")
+            out[vat_key(rate)] = code
+        return out
+
+    def code_for(self, rate: Decimal) -> str | None:
+        return self.codes.get(vat_key(rate))
+
+    def used_rates(self) -> set[Decimal]:
+        """Every VAT rate this spec itself names (TikTok may send others, checked per order)."""
+        named = {r for r in (self.rate, self.shipping_rate) if r is not None}
+        return named | set(self.rates.values())
+
+
+def vat_key(rate: Decimal) -> str:
+    """A VAT rate as a key ("0.19", "0.07", "0"): equal rates, equal keys, however they were written."""
+    return f"{rate.normalize():f}"
 
 
 class RoundingSpec(SpecModel):
@@ -225,14 +274,24 @@ class OrderSettings(SpecModel):
             need.append("discounts.platform.item")
         if self.shipping.mode == "line" and not self.shipping.item:
             need.append("shipping.item")
-        if self.tax.mode in ("line", "inclusive") and not self.tax.item:
+        if self.tax.mode == "line" and not self.tax.item:
             need.append("tax.item")
+        if self.tax.mode == "inclusive" and not (self.tax.item or self.tax.codes):
+            need.append("tax.item (or tax.codes)")
         if self.tax.mode == "inclusive" and self.tax.rate is None:
             need.append("tax.rate")
         if self.tax.mode == "taxcode" and not self.tax.taxcode:
             need.append("tax.taxcode")
         if need:
             raise ValueError(f"the modes chosen need items to post to | fix: set {', '.join(need)}")
+        if self.tax.mode == "inclusive" and self.tax.codes:
+            uncoded = sorted(vat_key(r) for r in self.tax.used_rates() if self.tax.code_for(r) is None)
+            if uncoded:
+                raise ValueError(f"tax.codes has no tax code for VAT rate(s) {', '.join(uncoded)} | fix: add "
+                                 f"\"<rate>\": <NetSuite tax code> under tax.codes for each")
+            if self.shipping.mode == "body":
+                raise ValueError("tax.codes puts VAT on each line, but shipping.mode body has no line to carry "
+                                 "shipping's VAT | fix: set shipping.mode: line and shipping.item")
         return self
 
 
@@ -318,6 +377,7 @@ REFERENCE_PATHS: tuple[tuple[str, str, str], ...] = (
     ("tax.shipping_item", "item", "item"),
     ("tax.taxcode", "salestaxitem", "tax code"),
     ("tax.exempt_taxcode", "salestaxitem", "tax code"),
+    ("tax.codes.*", "salestaxitem", "tax code"),
     ("rounding.item", "item", "item"),
     ("fee_item", "item", "item"),
     ("fees.*", "item", "item"),
@@ -369,10 +429,15 @@ def _set(root: dict[str, Any], path: str, value: str) -> None:
 
     node: Any = root
     tokens = [t for t in re.split(r"\.|(\[\d+\])", path) if t]
-    for tok in tokens[:-1]:
-        node = node[int(tok[1:-1])] if tok.startswith("[") else node[tok]
-    last = tokens[-1]
-    if last.startswith("["):
-        node[int(last[1:-1])] = value
-    else:
-        node[last] = value
+    while tokens:
+        tok = tokens.pop(0)
+        if tok.startswith("["):
+            key: Any = int(tok[1:-1])
+        else:
+            key = tok
+            while isinstance(node, dict) and key not in node and tokens and not tokens[0].startswith("["):
+                key = f"{key}.{tokens.pop(0)}"  # a key with a dot in it (tax.codes "0.19")
+        if not tokens:
+            node[key] = value
+            return
+        node = node[key]

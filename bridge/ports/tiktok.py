@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from bridge.domain.finance import Payment, Statement, StatementSummary, Withdrawal
-from bridge.domain.tiktok import Cancellation, CancellationCreated, Order, Package, Return, Warehouse
+from bridge.domain.tiktok import Cancellation, CancellationCreated, Order, Package, PriceDetail, Return, Warehouse
 from bridge.errors import Evidence, FatalError
 from bridge.mapping.catalog import AttributeRule
 from bridge.mapping.fulfillment import Provider
@@ -47,6 +47,10 @@ class TikTokOrders(Protocol):
         create_time_lt: datetime | None = None,
     ) -> Iterator[tuple[str, datetime | None]]:
         """(order id, update time) of every order in the window, across pages."""
+        ...
+
+    def price_detail(self, shop_id: str, order_id: str) -> PriceDetail:
+        """Get Price Detail: each line item's tax and rate (the VAT of VAT-inclusive markets)."""
         ...
 
 

@@ -151,9 +151,10 @@ class SandboxWorld:
         if not shops:
             raise RuntimeError("the TikTok sandbox has no US shop (demo_data off?)")
         self.shop_id = str(shops[0]["id"])
-        from bridge.sandbox.netsuite.seed import uk_seed
+        from bridge.sandbox.netsuite.seed import eu_seed, uk_seed
 
         self.netsuite_sb.seed(uk_seed())  # the UK business the overlay's orders.yaml markets.GB names
+        self.netsuite_sb.seed(eu_seed())  # and the German one markets.DE names (VAT by tax code per line)
         self.seed_catalog(self.catalog)
         return self
 

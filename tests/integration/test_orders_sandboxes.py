@@ -186,9 +186,69 @@ def test_a_gb_shops_order_lands_in_the_uk_subsidiary_in_gbp_net_plus_vat_equal_t
         net = sum((Decimal(str(ln["amount"])) for ln in so["item"] if ln not in vat), Decimal(0)) + \
             Decimal(str(so.get("shippingCost") or 0))
         vat_amount = Decimal(str(vat[0]["amount"]))
-        assert vat_amount == gross - (gross / Decimal("1.2")).quantize(Decimal("0.01")) > 0
+        from bridge.sandbox.tiktok.orders import price_detail_json
+        tiktok_vat = Decimal(world.tiktok_sb.run(lambda st: price_detail_json(st.orders[o["id"]]))["tax_amount"])
+        assert vat_amount == tiktok_vat > 0  # TikTok's own VAT (Get Price Detail), not a recomputation
         assert net + vat_amount == gross
         assert Decimal(str(so["total"])) == gross
+    finally:
+        c.close()
+        world.close()
+
+
+def test_a_de_shops_order_posts_19_and_7_percent_lines_with_their_tax_codes_and_tiktoks_vat(
+        tmp_path: Path) -> None:
+    """The sandbox overlay's markets.DE: DE subsidiary, EUR, DE warehouse; prices include VAT at 19 % and (books)
+    7 %; each line carries its rate's tax code and TikTok's VAT (Get Price Detail), no VAT item."""
+    world = SandboxWorld(tmp_path, run_scripts=False).start()
+    db = f"sqlite:///{tmp_path / 'bridge.db'}"
+    upgrade(db)
+    c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02))
+    try:
+        world.serve(create_app(root=c))
+        sb, ns = world.tiktok_sb, world.netsuite_sb
+        de = sb.add_shop(name="Sandbox DE Shop", region="DE", seller_name="Sandbox Seller DE")["id"]
+        wh = next(w["id"] for w in sb.shop(de)["warehouses"] if not w.get("fbt"))
+        for sku, price in (("DE-MUG", "11.90"), ("DE-BOOK-01", "10.70")):
+            sb.add_product(de, sku, [{"seller_sku": sku, "price": price, "inventory": {wh: 20}}])
+            ns.seed({"inventoryItem": [{"externalId": f"ITEM-{sku}", "itemId": sku, "displayName": sku,
+                                        "price": {"items": [{"priceLevel": {"id": "1"}, "price": price}]}}]})
+            ns.receive_stock(world.netsuite_item_id(sku), world.netsuite_location("LOC-DE"), 50)
+        world.connect_shop(c, de)
+        o = sb.place_order(de, [{"seller_sku": "DE-MUG", "quantity": 1},
+                                {"seller_sku": "DE-BOOK-01", "quantity": 2, "vat_rate": "0.07"}],
+                           hold=False, shipping_fee="4.90", seller_discount="1.00")
+        assert o["payment"]["currency"] == "EUR" and Decimal(o["payment"]["tax"]) == 0
+        worker = c.worker(threads=1, name="vat-de-test")
+        wait_until(lambda: (world.tiktok_sb.wait_webhooks(5), worker.drain())[1] == 0
+                   and (link := c.store.links.get("order", de, o["id"])) is not None and bool(link.netsuite_id),
+                   60, "the DE sales order")
+        assert c.store.exceptions.list(status="open") == []
+        link = c.store.links.get("order", de, o["id"])
+        assert link is not None
+        so = ns.get("salesOrder", link.netsuite_id).data
+
+        def eid(table: str, external_id: str) -> str:
+            rows, _ = ns.suiteql(f"SELECT id FROM {table} WHERE externalid = '{external_id}'")  # noqa: S608
+            return str(rows[0]["id"])
+
+        assert str(so["subsidiary"]["id"]) == eid("subsidiary", "SUB-DE")
+        assert str(so["currency"]["id"]) == eid("currency", "CUR-EUR")
+        assert str(so["location"]["id"]) == world.netsuite_location("LOC-DE")
+        code19, code7 = eid("salestaxitem", "VAT-DE-19"), eid("salestaxitem", "VAT-DE-7")
+        codes = {str(ln["item"]["id"]): str(ln["taxCode"]["id"]) for ln in so["item"] if ln.get("taxCode")}
+        assert codes[world.netsuite_item_id("DE-MUG")] == code19
+        assert codes[world.netsuite_item_id("DE-BOOK-01")] == code7
+        from bridge.sandbox.tiktok.orders import price_detail_json
+        pd = sb.run(lambda st: price_detail_json(st.orders[o["id"]]))
+        books = {li["id"] for li in o["line_items"] if li["seller_sku"] == "DE-BOOK-01"}
+        tiktok_vat7 = sum((Decimal(ln["subtotal_tax_amount"]) for ln in pd["line_items"] if ln["id"] in books),
+                          Decimal(0))
+        vat7 = sum((Decimal(str(ln["tax1Amt"])) for ln in so["item"] if str(ln.get("taxCode", {}).get("id")) == code7),
+                   Decimal(0))
+        assert vat7 == tiktok_vat7 > 0  # TikTok's own VAT of the 7 % lines (their discount share included)
+        assert Decimal(str(so["taxTotal"])) == Decimal(pd["tax_amount"])  # NetSuite's tax is TikTok's VAT
+        assert Decimal(str(so["total"])) == Decimal(o["payment"]["total_amount"])
     finally:
         c.close()
         world.close()

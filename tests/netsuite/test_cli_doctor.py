@@ -13,7 +13,7 @@ from bridge.bootstrap import build
 from bridge.cli import main
 from bridge.doctor import Check
 from bridge.netsuite.doctor import doctor_checks
-from bridge.sandbox.netsuite.seed import uk_seed
+from bridge.sandbox.netsuite.seed import eu_seed, uk_seed
 from bridge.settings import Settings
 from tests.netsuite.sandbox_support import Sandbox, running_sandbox
 
@@ -27,7 +27,9 @@ def _sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 @pytest.fixture
 def ns(_sandbox: Sandbox) -> Sandbox:
     _sandbox.reset()
-    _sandbox.sb.seed(uk_seed())  # as the sandbox world does: the overlay's orders.yaml markets.GB names it
+    # as the sandbox world does: the overlay's orders.yaml markets.GB and markets.DE name them
+    _sandbox.sb.seed(uk_seed())
+    _sandbox.sb.seed(eu_seed())
     return _sandbox
 
 

@@ -104,6 +104,44 @@ def test_multi_unit_order_has_one_line_per_unit_and_decrements_stock(tiktok: Tik
     assert sku_inv["total_available_quantity"] == sum(after["available"].values())
 
 
+def test_vat_markets_price_vat_in_and_give_each_lines_vat_in_price_detail_not_a_us_sales_tax_entry(
+        tiktok: TikTokEnv) -> None:
+    """UK and EU shops: prices include VAT, Get Order Detail carries no tax on top and no US sales-tax entry
+    (item_tax documents SALES_TAX only), Get Price Detail gives each line's VAT and rate (19 % and 7 % in DE)."""
+    c, sb = tiktok.client, tiktok.sandbox
+    gb = sb.place_order(c.shops["GB"]["id"], [{"seller_sku": "GB-MUG-12", "quantity": 2}], shipping_fee="2.49",
+                        seller_discount="1.00", hold=False)
+    got = c.ok("GET", "/order/202507/orders", {"ids": [gb["id"]]}, region="GB")["orders"][0]
+    assert all(li["item_tax"] == [] for li in got["line_items"]) and D(got["payment"]["tax"]) == 0
+    assert_order_identities(got)
+    detail = c.ok("GET", f"/order/202407/orders/{gb['id']}/price_detail", region="GB")
+    assert_price_detail(detail, got)
+    gross = D(got["payment"]["total_amount"])
+    assert D(detail["tax_amount"]) == gross - (gross / D("1.2")).quantize(D("0.01"))
+    assert {li["tax_rate"] for li in detail["line_items"]} == {"0.2"}
+
+    de = sb.add_shop(name="Sandbox DE Shop", region="DE", seller_name="Sandbox Seller DE")
+    assert de["region"] == "DE" and sb.shop(de["id"])["currency"] == "EUR"
+    wh = next(w["id"] for w in sb.shop(de["id"])["warehouses"] if not w.get("fbt"))
+    sb.add_product(de["id"], "Becher", [{"seller_sku": "DE-MUG", "price": "11.90", "inventory": {wh: 10}}])
+    sb.add_product(de["id"], "Kochbuch", [{"seller_sku": "DE-BOOK-01", "price": "10.70", "inventory": {wh: 10}}])
+    order = sb.place_order(de["id"], [{"seller_sku": "DE-MUG", "quantity": 1},
+                                      {"seller_sku": "DE-BOOK-01", "quantity": 2, "vat_rate": "0.07"}],
+                           shipping_fee="4.90", hold=False)
+    assert order["payment"]["currency"] == "EUR" and D(order["payment"]["tax"]) == 0
+    assert all(li["item_tax"] == [] for li in order["line_items"])
+    assert D(order["payment"]["total_amount"]) == D("11.90") + 2 * D("10.70") + D("4.90")
+    from bridge.sandbox.tiktok.orders import price_detail_json
+    pd = sb.run(lambda st: price_detail_json(st.orders[order["id"]]))
+    assert_price_detail(pd, order)
+    by_sku = {li["seller_sku"]: li["id"] for li in order["line_items"]}
+    rates = {ln["id"]: (ln["tax_rate"], D(ln["subtotal_tax_amount"])) for ln in pd["line_items"]}
+    assert rates[by_sku["DE-MUG"]] == ("0.19", D("1.90")) and rates[by_sku["DE-BOOK-01"]] == ("0.07", D("0.70"))
+    assert D(pd["tax_amount"]) - D(pd["subtotal_tax_amount"]) == D("0.78")  # shipping's VAT at 19 %
+    with pytest.raises(SandboxError, match="not emulated"):
+        sb.add_shop(name="Nowhere", region="ZZ")
+
+
 @pytest.mark.parametrize(
     "fees",
     [

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bridge.domain.tiktok import Order
+from bridge.domain.tiktok import Order, PriceDetail
 from bridge.mapping.orders import ItemRef
 from bridge.mapping.skus import MatchSpec
 from bridge.ports.netsuite import OrderWrite, WriteResult
@@ -19,6 +19,8 @@ class FakeTikTokOrders:
     def __init__(self) -> None:
         self.orders: dict[str, dict[str, dict[str, Any]]] = {}
         self.detail_calls: list[list[str]] = []
+        self.price_details: dict[tuple[str, str], dict[str, Any]] = {}  # what TikTok's Get Price Detail says
+        self.price_detail_calls: list[str] = []
         self.lock = threading.Lock()
 
     def put(self, shop_id: str, payload: dict[str, Any]) -> None:
@@ -53,6 +55,11 @@ class FakeTikTokOrders:
             if create_time_lt and o.create_time and o.create_time >= create_time_lt:
                 continue
             yield o.id, o.update_time
+
+    def price_detail(self, shop_id: str, order_id: str) -> PriceDetail:
+        with self.lock:
+            self.price_detail_calls.append(order_id)
+            return PriceDetail.model_validate(self.price_details.get((shop_id, order_id), {}))
 
 
 class FakeNetSuiteOrders:

@@ -440,3 +440,111 @@ def test_market_problems_name_the_key_and_the_fix(markets: dict[str, Any], key: 
     problems = spec.extra_problems("orders.yaml")
     assert problems and all(p.key.startswith(key) for p in problems)
     assert any(fix in f"{p.problem} {p.fix}" for p in problems)
+
+
+# ---- VAT markets: several rates per order, TikTok's own figures, tax codes per line -----------------------
+DE = {"tax": {"mode": "inclusive", "rate": "0.19", "rates": {"book-01": "0.07"}, "item": "720"},
+      "shipping": {"mode": "line", "item": "730"}}
+DE_CODES = {"tax": {"mode": "inclusive", "rate": "0.19", "rates": {"BOOK-01": "0.07"}, "item": None,
+                    "codes": {"0.19": "819", "0.07": "807"}, "exempt_taxcode": "800"},
+            "shipping": {"mode": "line", "item": "730"}}
+CENT = Decimal("0.01")
+DE_ITEMS = {**ITEMS, "BOOK-01": ItemRef(id="150"), "book-01": ItemRef(id="150")}
+
+
+def _de(order_id: str, units: list[dict[str, Any]], **kw: Any) -> Order:
+    return Order.model_validate(order(order_id, units, currency="EUR", **kw))
+
+
+def _vat(lines: dict[str, tuple[str, str]], shipping: str = "0") -> Any:
+    from bridge.mapping.orders import TikTokVat
+    return TikTokVat({k: (Decimal(a), Decimal(r)) for k, (a, r) in lines.items()}, Decimal(shipping))
+
+
+def _sku_key(s: str) -> str:
+    return s.strip().upper()
+
+
+MIXED = [unit("m1", "MUG", "11.90", currency="EUR"), unit("b1", "BOOK-01", "10.70", currency="EUR"),
+         unit("b2", "BOOK-01", "10.70", currency="EUR")]
+
+
+@pytest.mark.parametrize(("order_", "spec", "vat", "expected_vat", "expected_nets", "note"), [
+    pytest.param(_de("1201", MIXED), DE, None, {"19": "1.90", "7": "1.40"}, ["20.00", "10.00"], "rates",
+                 id="19-and-7-percent-lines-from-the-specs-rates"),
+    pytest.param(_de("1202", MIXED, shipping="4.90"), DE, None, {"19": "2.68", "7": "1.40"},
+                 ["20.00", "10.00", "4.12"], "rates", id="shipping-at-the-standard-rate-in-the-19-percent-group"),
+    pytest.param(_de("1203", MIXED), DE, _vat({"m1": ("1.91", "0.19"), "b1": ("0.70", "0.07"),
+                                               "b2": ("0.70", "0.07")}),
+                 {"19": "1.91", "7": "1.40"}, ["20.00", "9.99"], "price detail",
+                 id="tiktoks-own-vat-wins-over-recomputing-by-a-cent"),
+    pytest.param(_de("1204", [unit("b1", "BOOK-01", "10.70", currency="EUR")]), DE,
+                 _vat({"b1": ("1.71", "0.19")}), {"19": "1.71"}, ["8.99"], "price detail",
+                 id="tiktoks-rate-wins-over-the-specs-reduced-rate"),
+    pytest.param(_de("1205", [unit("m1", "MUG", "11.90", seller="1.19", currency="EUR"),
+                              unit("b1", "BOOK-01", "10.70", seller="1.07", currency="EUR")]), DE, None,
+                 {"19": "1.71", "7": "0.63"}, ["10.00", "10.00", "-1.00", "-1.00"], "rates",
+                 id="a-discount-on-both-rates-becomes-one-line-per-rate"),
+])
+def test_vat_market_with_several_rates_posts_net_and_vat_per_rate_equal_to_tiktoks_total(
+        order_: Order, spec: dict[str, Any], vat: Any, expected_vat: dict[str, str], expected_nets: list[str],
+        note: str) -> None:
+    mapped = map_order(order_, shop_id="de1", settings=settings(**spec), items=DE_ITEMS, vat=vat, sku_key=_sku_key)
+    vat_lines = {ln.description.split()[1].rstrip("%"): str(ln.amount) for ln in mapped.lines if ln.kind == "tax"}
+    assert vat_lines == expected_vat
+    assert [str(ln.amount) for ln in mapped.lines if ln.kind in ("product", "discount", "shipping")] == expected_nets
+    assert mapped.rounding == 0 and any(note in n for n in mapped.notes)
+    rows = sum((Decimal(str(r["amount"])) for r in mapped.record["item"]["items"]), Decimal(0))
+    assert rows == mapped.expected_total == Decimal(order_.payment.total_amount)
+
+
+def test_vat_by_tax_code_puts_each_lines_code_and_vat_on_the_line_and_no_vat_item() -> None:
+    o = _de("1210", [*MIXED, unit("c1", "CAP", "5.95", seller="0.60", currency="EUR")], shipping="4.90", rdf="0.50")
+    mapped = map_order(o, shop_id="de1", settings=settings(**DE_CODES), items=DE_ITEMS, sku_key=_sku_key)
+    rows = mapped.record["item"]["items"]
+    assert not [ln for ln in mapped.lines if ln.kind == "tax"]
+    by_item = {r["item"]["id"]: r for r in rows}
+    assert by_item["150"]["taxCode"] == {"id": "807"} and by_item["150"]["tax1Amt"] == Decimal("1.40")
+    assert by_item["103"]["taxCode"] == {"id": "819"} and by_item["730"]["taxCode"] == {"id": "819"}
+    fee = next(r for r in rows if r["description"] == "retail delivery fee")
+    assert fee["taxCode"] == {"id": "800"} and "tax1Amt" not in fee
+    net = sum((Decimal(str(r["amount"])) for r in rows), Decimal(0))
+    vat = sum((Decimal(str(r.get("tax1Amt", 0))) for r in rows), Decimal(0))
+    assert net + vat == Decimal(o.payment.total_amount) == mapped.computed_total and mapped.rounding == 0
+    for code, rate in (("807", Decimal("0.07")), ("819", Decimal("0.19"))):
+        coded = [r for r in rows if r.get("taxCode") == {"id": code}]
+        gross = sum((r["amount"] + r["tax1Amt"] for r in coded), Decimal(0))
+        # the rate's VAT is rounded once on its total; a line carries at most the rounding cent over its own
+        assert sum((r["tax1Amt"] for r in coded), Decimal(0)) == gross - (gross / (1 + rate)).quantize(CENT)
+        assert all(abs(r["amount"] * rate - r["tax1Amt"]) <= Decimal("0.02") for r in coded)
+
+
+def test_a_vat_rate_with_no_tax_code_is_one_exception_naming_the_fix() -> None:
+    o = _de("1211", [unit("m1", "MUG", "10.50", currency="EUR")])
+    with pytest.raises(NeedsHumanError) as err:
+        map_order(o, shop_id="de1", settings=settings(**DE_CODES), items=DE_ITEMS,
+                  vat=_vat({"m1": ("0.50", "0.05")}))
+    assert err.value.code == "VAT_RATE_UNMAPPED" and "0.05" in str(err.value) and "tax.codes" in err.value.fix_hint
+
+
+@pytest.mark.parametrize(("tax", "shipping", "fix"), [
+    pytest.param({"codes": {"0.19": "819"}}, {"mode": "line", "item": "730"}, "0.07", id="codes-miss-a-rate"),
+    pytest.param({}, {"mode": "body"}, "shipping.mode: line", id="codes-need-a-shipping-line"),
+    pytest.param({"codes": {"19%": "819"}}, {"mode": "line", "item": "730"}, "fraction", id="code-key-not-a-rate"),
+    pytest.param({"rates": {"BOOK-01": "7"}}, {"mode": "line", "item": "730"}, "fraction", id="rate-not-a-fraction"),
+])
+def test_vat_spec_problems_name_the_fix(tax: dict[str, Any], shipping: dict[str, Any], fix: str) -> None:
+    with pytest.raises(ValueError, match=fix):
+        settings(tax={**DE_CODES["tax"], **tax}, shipping=shipping)
+
+
+def test_tiktoks_price_detail_gives_the_vat_per_line_or_nothing() -> None:
+    from bridge.domain.tiktok import PriceDetail
+    from bridge.mapping.orders import vat_from_price_detail
+    got = vat_from_price_detail(PriceDetail.model_validate({
+        "tax_amount": "3.70", "subtotal_tax_amount": "2.92", "line_items": [
+            {"id": "m1", "subtotal_tax_amount": "1.52", "tax_rate": "0.19"},
+            {"id": "b1", "subtotal_tax_amount": "1.40", "tax_rate": "0.07"}]}))
+    assert got is not None and got.shipping == Decimal("0.78")
+    assert dict(got.lines) == {"m1": (Decimal("1.52"), Decimal("0.19")), "b1": (Decimal("1.40"), Decimal("0.07"))}
+    assert vat_from_price_detail(PriceDetail.model_validate({"tax_amount": "0.00", "line_items": []})) is None

@@ -322,3 +322,24 @@ def uk_seed() -> dict[str, list[dict[str, Any]]]:
         "discountItem": [{"externalId": "VAT-UK", "itemId": "UK VAT 20%", "rate": "0",
                           "account": {"externalId": "ACCT-2200"}}],
     }
+
+
+def eu_seed() -> dict[str, list[dict[str, Any]]]:
+    """A German business (the sandbox overlay's orders.yaml ``markets.DE`` names it), kept the way a
+    UK/EU NetSuite account keeps VAT: a DE subsidiary in EUR, a DE warehouse, its customer, and a tax
+    code per VAT rate (19 % standard, 7 % reduced) that each line carries, instead of a VAT item; the
+    shipping charge line's item (a discount item at a positive rate, like FEE-BUYER)."""
+    return {
+        "currency": [{"externalId": "CUR-EUR", "name": "EUR", "symbol": "EUR", "isBaseCurrency": False,
+                      "exchangeRate": "1.08", "currencyPrecision": 2}],
+        "subsidiary": [{"externalId": "SUB-DE", "name": "TTNS Retail DE", "currency": {"externalId": "CUR-EUR"},
+                        "country": {"id": "DE"}}],
+        "location": [{"externalId": "LOC-DE", "name": "DE Warehouse", "makeInventoryAvailable": True}],
+        "customer": [{"externalId": "CUST-TTS-DE", "companyName": "TikTok Shop Kunden DE", "isPerson": False,
+                      "subsidiary": {"externalId": "SUB-DE"}, "currency": {"externalId": "CUR-EUR"}}],
+        "salesTaxItem": [{"externalId": "VAT-DE-19", "itemId": "DE USt 19%", "rate": "19"},
+                         {"externalId": "VAT-DE-7", "itemId": "DE USt 7%", "rate": "7"},
+                         {"externalId": "VAT-DE-0", "itemId": "DE USt 0% (not taxable)", "rate": "0"}],
+        "discountItem": [{"externalId": "SHIP-CHG-DE", "itemId": "Versand (TikTok)", "rate": "0",
+                          "account": {"externalId": "ACCT-4100"}}],
+    }

@@ -16,7 +16,11 @@ from .models import App, AuthCode, DeliveryOption, Provider, Seller, Shop, Token
 from .state import SandboxState
 from .webhooks import webhook_address_problem
 
-REGION_CURRENCY = {"US": "USD", "GB": "GBP", "UK": "GBP"}
+REGION_CURRENCY = {"US": "USD", "GB": "GBP", "UK": "GBP", "DE": "EUR", "FR": "EUR", "IT": "EUR", "ES": "EUR",
+                   "IE": "EUR"}
+# Standard VAT rate of the VAT-inclusive markets (prices include VAT; Get Order Detail's item_tax
+# documents US sales tax only, Get Price Detail gives each line's tax and rate).
+VAT_RATES = {"GB": "0.20", "DE": "0.19", "FR": "0.20", "IT": "0.22", "ES": "0.21", "IE": "0.23"}
 GRANTED_SCOPES = [
     "seller.authorization.info",
     "seller.order.info",
@@ -39,12 +43,24 @@ _PROVIDERS = {
         ("DPD", r"^\d{14}$"),
         ("Evri", r"^[A-Z0-9]{16}$"),
     ],
+    **{eu: [("DHL", r"^\d{10,20}$"), ("DPD", r"^\d{14}$"), ("GLS", r"^[0-9A-Z]{8,14}$")]
+       for eu in ("DE", "FR", "IT", "ES", "IE")},
 }
 _ADDRESSES = {
     "US": {"region_code": "US", "state": "California", "city": "San Jose", "postal_code": "95110",
            "address_line1": "1199 Coleman Ave"},
     "GB": {"region_code": "GB", "state": "England", "city": "London", "postal_code": "EC1A 1BB",
            "address_line1": "1 Sandbox Street"},
+    "DE": {"region_code": "DE", "state": "Berlin", "city": "Berlin", "postal_code": "10115",
+           "address_line1": "Sandboxstrasse 1"},
+    "FR": {"region_code": "FR", "state": "Ile-de-France", "city": "Paris", "postal_code": "75001",
+           "address_line1": "1 rue du Bac a Sable"},
+    "IT": {"region_code": "IT", "state": "Lazio", "city": "Roma", "postal_code": "00118",
+           "address_line1": "Via Sandbox 1"},
+    "ES": {"region_code": "ES", "state": "Madrid", "city": "Madrid", "postal_code": "28001",
+           "address_line1": "Calle Sandbox 1"},
+    "IE": {"region_code": "IE", "state": "Dublin", "city": "Dublin", "postal_code": "D02 X285",
+           "address_line1": "1 Sandbox Quay"},
 }
 
 
@@ -96,7 +112,8 @@ def add_shop(
     if region == "UK":
         region = "GB"
     if region not in REGION_CURRENCY:
-        raise SandboxError(f"region {region!r} is not emulated (US, GB)", 400)
+        raise SandboxError(f"region {region!r} is not emulated ({', '.join(sorted(set(REGION_CURRENCY) - {'UK'}))})",
+                           400)
     seller_name = seller_name or f"{name} seller"
     seller = next((s for s in st.sellers.values() if s.name == seller_name), None)
     if seller is None:

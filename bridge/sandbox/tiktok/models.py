@@ -154,6 +154,8 @@ class LineItem:
     provider_name: str = ""
     refunded: bool = False
     fees: dict[str, Decimal] = field(default_factory=dict)  # this unit's share of LINE_FEES
+    vat_rate: Decimal = Decimal("0")  # VAT-inclusive markets: the rate included in sale_price
+    vat: Decimal = Decimal("0")  # the VAT included in sale_price (Get Price Detail's subtotal_tax_amount)
 
     @property
     def sale_price(self) -> Decimal:
@@ -201,6 +203,7 @@ class Order:
     settled: bool = False
     seller_note: str = ""
     buyer_fees: dict[str, Decimal] = field(default_factory=dict)  # BUYER_FEES the buyer paid (order level)
+    shipping_vat: Decimal = Decimal("0")  # VAT-inclusive markets: the VAT included in the shipping fee paid
 
     @property
     def active_items(self) -> list[LineItem]:

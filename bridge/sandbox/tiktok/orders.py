@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import catalog
+from .auth import VAT_RATES
 from .errors import ApiError, SandboxError
 from .models import LineItem, Order, Package, Sku
 from .money import ZERO, allocate, dec, fmt, q
@@ -31,6 +32,10 @@ LINE_FEES = ("retail_delivery_fee", "small_order_fee", "buyer_service_fee")  # a
 STATUSES = ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION",
             "IN_TRANSIT", "DELIVERED", "COMPLETED", "CANCELLED")
 HOLD_REGIONS = ("US", "GB")
+_EU_TOWNS = {"DE": ("Hamburg", "Hamburg", "20095", "Germany"), "FR": ("Lyon", "Auvergne-Rhone-Alpes", "69001",
+                                                                     "France"),
+             "IT": ("Milano", "Lombardia", "20121", "Italy"), "ES": ("Valencia", "Valencia", "46001", "Spain"),
+             "IE": ("Cork", "Cork", "T12 X70A", "Ireland")}
 _FIRST_NAMES = ("Avery", "Jordan", "Riley", "Morgan", "Casey", "Quinn", "Harper", "Rowan", "Sage", "Emerson")
 _LAST_NAMES = ("Smith", "Garcia", "Chen", "Patel", "Okafor", "Novak", "Silva", "Kim", "Brown", "Rossi")
 
@@ -47,6 +52,20 @@ def _fake_address(st: SandboxState, region: str) -> dict[str, Any]:
     if region == "GB":
         line1, town, postcode, state = f"{n} High Street", "Manchester", f"M{rnd.randrange(1, 99)} 1AA", "England"
         phone = f"(+44)7{rnd.randrange(100, 999)}***{rnd.randrange(100, 999)}"
+    elif region in _EU_TOWNS:
+        town, state, postcode, country_name = _EU_TOWNS[region]
+        line1 = f"{town}er Weg {n}" if region == "DE" else f"{n} Via {town}"
+        phone = f"(+{rnd.randrange(30, 49)})1{rnd.randrange(100, 999)}***{rnd.randrange(100, 999)}"
+        return {
+            "name": f"{first} {last}", "first_name": first, "last_name": last, "phone_number": phone,
+            "address_line1": line1, "address_line2": "", "postal_code": postcode, "region_code": region,
+            "full_address": f"{line1}, {postcode} {town}, {country_name}",
+            "district_info": [
+                {"address_level_name": "Country", "address_name": country_name, "address_level": "L0"},
+                {"address_level_name": "State", "address_name": state, "address_level": "L1"},
+                {"address_level_name": "City", "address_name": town, "address_level": "L3"},
+            ],
+        }
     else:
         line1, town, postcode, state = f"{n} Market St", "Austin", f"7870{rnd.randrange(0, 9)}", "Texas"
         phone = f"(+1)512-***-{rnd.randrange(1000, 9999)}"
@@ -135,7 +154,10 @@ def place_order(st: SandboxState, shop_id: str, items: list[dict[str, Any]], **o
     # one line item per unit; per-unit discounts from the item or allocated from order totals
     lines: list[LineItem] = []
     tax_rate = dec(opts.get("tax_rate", "0"), "tax_rate")
+    vat_market = shop.region in VAT_RATES
+    standard_vat = dec(opts.get("vat_rate") or VAT_RATES.get(shop.region, "0"), "vat_rate")
     for sku, qty, item in resolved:
+        vat_rate = dec(item.get("vat_rate") or standard_vat, "vat_rate") if vat_market else ZERO
         price = q(dec(item["price"], "price"), currency) if item.get("price") is not None else sku.price
         product = st.products[sku.product_id]
         for _ in range(qty):
@@ -145,7 +167,7 @@ def place_order(st: SandboxState, shop_id: str, items: list[dict[str, Any]], **o
                 original_price=price,
                 seller_discount=q(dec(item.get("seller_discount", "0")), currency),
                 platform_discount=q(dec(item.get("platform_discount", "0")), currency),
-                tax=ZERO, tax_rate=tax_rate,
+                tax=ZERO, tax_rate=tax_rate, vat_rate=vat_rate,
             ))
     weights = [li.original_price for li in lines]
     for key in ("seller_discount", "platform_discount"):
@@ -157,6 +179,7 @@ def place_order(st: SandboxState, shop_id: str, items: list[dict[str, Any]], **o
         if li.seller_discount < 0 or li.platform_discount < 0 or li.sale_price < 0:
             raise SandboxError("discounts must be non-negative and not exceed the item price")
         li.tax = q(li.sale_price * tax_rate, currency)
+        li.vat = li.sale_price - q(li.sale_price / (1 + li.vat_rate), currency)
     if opts.get("product_tax") is not None:
         for li, share in zip(lines, allocate(dec(opts["product_tax"]), [li.sale_price for li in lines], currency),
                              strict=True):
@@ -168,6 +191,10 @@ def place_order(st: SandboxState, shop_id: str, items: list[dict[str, Any]], **o
         raise SandboxError("shipping discounts must be non-negative and not exceed the shipping fee")
     ship_tax = (q(dec(opts["shipping_fee_tax"]), currency) if opts.get("shipping_fee_tax") is not None
                 else q((ship_fee - ship_seller - ship_platform) * tax_rate, currency))
+
+    ship_vat_rate = dec(opts.get("shipping_vat_rate") or standard_vat, "shipping_vat_rate") if vat_market else ZERO
+    ship_paid = ship_fee - ship_seller - ship_platform
+    ship_vat = ship_paid - q(ship_paid / (1 + ship_vat_rate), currency)
 
     fees = {f: q(dec(opts[f], f), currency) for f in BUYER_FEES if opts.get(f) is not None}
     if any(v < 0 for v in fees.values()):
@@ -193,7 +220,7 @@ def place_order(st: SandboxState, shop_id: str, items: list[dict[str, Any]], **o
         shipping_fee_seller_discount=ship_seller, shipping_fee_platform_discount=ship_platform,
         shipping_fee_tax=ship_tax, address=dict(opts.get("address") or _fake_address(st, shop.region)),
         buyer_email=f"buyer{st.rng.randrange(10**6, 10**7)}@scs.tiktokw.invalid",
-        buyer_message=str(opts.get("buyer_message") or ""), buyer_fees=fees,
+        buyer_message=str(opts.get("buyer_message") or ""), buyer_fees=fees, shipping_vat=ship_vat,
     )
     if order.order_type not in ("NORMAL", "PRE_ORDER", "MADE_TO_ORDER", "BACK_ORDER", "ZERO_LOTTERY"):
         raise SandboxError(f"unknown order_type {order.order_type!r}")
@@ -398,6 +425,7 @@ def _line_display_status(st: SandboxState, order: Order, li: LineItem) -> tuple[
 
 def order_json(st: SandboxState, order: Order) -> dict[str, Any]:
     cur = order.currency
+    region = st.shops[order.shop_id].region
     pay_amounts = payment_amounts(order)
     payment = {k: fmt(v, cur) for k, v in pay_amounts.items()}
     payment["currency"] = cur
@@ -422,8 +450,9 @@ def order_json(st: SandboxState, order: Order) -> dict[str, Any]:
             "package_id": li.package_id,
             "is_gift": False,
             "sku_type": "NORMAL",
+            # US sales tax only, as documented (VAT markets give each line's VAT in Get Price Detail)
             "item_tax": [{"tax_type": "SALES_TAX", "tax_amount": fmt(li.tax, cur),
-                          "tax_rate": f"{li.tax_rate.normalize():f}"}],
+                          "tax_rate": f"{li.tax_rate.normalize():f}"}] if region == "US" else [],
             "rts_time": li.rts_time,
             "tracking_number": li.tracking_number,
             "shipping_provider_id": li.provider_id,
@@ -487,21 +516,26 @@ def order_json(st: SandboxState, order: Order) -> dict[str, Any]:
 
 
 def price_detail_json(order: Order) -> dict[str, Any]:
+    """Get Price Detail: in VAT-inclusive markets the sale prices are shown net and each line's VAT
+    is its ``subtotal_tax_amount`` (``subtotal`` = net + VAT = what the buyer paid), so ``payment``
+    stays what the buyer paid; US sales tax is on top, as in Get Order Detail."""
     cur = order.currency
 
-    def block(items: list[LineItem], ship: tuple[Decimal, Decimal, Decimal, Decimal]) -> dict[str, Any]:
-        ship_list, ship_seller, ship_platform, ship_tax = ship
-        sku_list = sum((li.original_price for li in items), ZERO)
+    def block(items: list[LineItem], ship: tuple[Decimal, Decimal, Decimal, Decimal, Decimal]) -> dict[str, Any]:
+        ship_list, ship_seller, ship_platform, ship_tax, ship_vat = ship
         ded_seller = sum((li.seller_discount for li in items), ZERO)
         ded_platform = sum((li.platform_discount for li in items), ZERO)
-        sku_sale = sku_list - ded_seller - ded_platform
-        sub_tax = sum((li.tax for li in items), ZERO)
-        ship_sale = ship_list - ship_seller - ship_platform
-        tax = sub_tax + ship_tax
-        rate = items[0].tax_rate if items else ZERO
+        sub_vat = sum((li.vat for li in items), ZERO)
+        sku_sale = sum((li.sale_price for li in items), ZERO) - sub_vat
+        sku_list = sku_sale + ded_seller + ded_platform
+        sub_tax = sum((li.tax for li in items), ZERO) + sub_vat
+        ship_sale = ship_list - ship_seller - ship_platform - ship_vat
+        tax = sub_tax + ship_tax + ship_vat
+        first = items[0] if items else None
+        rate = (first.vat_rate or first.tax_rate) if first else ZERO
         return {
             "currency": cur,
-            "total": fmt(sku_list + ship_list, cur),
+            "total": fmt(sku_list + ship_list - ship_vat, cur),
             "payment": fmt(sku_sale + ship_sale + tax, cur),
             "sku_list_price": fmt(sku_list, cur),
             "sku_sale_price": fmt(sku_sale, cur),
@@ -509,7 +543,7 @@ def price_detail_json(order: Order) -> dict[str, Any]:
             "subtotal_deduction_seller": fmt(ded_seller, cur),
             "subtotal_deduction_platform": fmt(ded_platform, cur),
             "subtotal_tax_amount": fmt(sub_tax, cur),
-            "shipping_list_price": fmt(ship_list, cur),
+            "shipping_list_price": fmt(ship_list - ship_vat, cur),
             "shipping_sale_price": fmt(ship_sale, cur),
             "shipping_fee_deduction_seller": fmt(ship_seller, cur),
             "shipping_fee_deduction_platform": fmt(ship_platform, cur),
@@ -525,13 +559,13 @@ def price_detail_json(order: Order) -> dict[str, Any]:
     active = order.line_items
     pay_amounts = payment_amounts(order)
     ship = (pay_amounts["original_shipping_fee"], pay_amounts["shipping_fee_seller_discount"],
-            pay_amounts["shipping_fee_platform_discount"], pay_amounts["shipping_fee_tax"])
+            pay_amounts["shipping_fee_platform_discount"], pay_amounts["shipping_fee_tax"], order.shipping_vat)
     weights = [li.original_price for li in active]
     shares = [allocate(part, weights, cur) for part in ship] if active else []
     out = block(active, ship)
     lines = []
     for i, li in enumerate(active):
-        entry = block([li], (shares[0][i], shares[1][i], shares[2][i], shares[3][i]))
+        entry = block([li], (shares[0][i], shares[1][i], shares[2][i], shares[3][i], shares[4][i]))
         entry["id"] = li.id
         entry["cod_fee_amount"] = entry.pop("cod_fee_net_amount")
         lines.append(entry)

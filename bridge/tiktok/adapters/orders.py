@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
-from bridge.domain.tiktok import Order
+from bridge.domain.tiktok import Order, PriceDetail
 from bridge.tiktok.wiring import TikTok
 
 
@@ -35,6 +35,10 @@ class TikTokOrdersAdapter:
             create_time_ge=create_time_ge, create_time_lt=create_time_lt,
         ):
             yield str(o.id), o.update_time
+
+    def price_detail(self, shop_id: str, order_id: str) -> PriceDetail:
+        detail: PriceDetail = self.tiktok.shop(shop_id).orders.price_detail(order_id)
+        return detail
 
 
 __all__ = ["TikTokOrdersAdapter"]

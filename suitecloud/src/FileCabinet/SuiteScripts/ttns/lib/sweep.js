@@ -48,19 +48,16 @@ define(['./constants', './util'], (C, util) => {
     }
 
     /**
-     * Pairs changed after `since`. Stops paging early when governance runs low; rows are ordered
-     * by modification time, so `until` (the last row's time) is always a safe next cursor.
-     * @returns {{pairs: Array<{item_id, location_id}>, until: (string|null), complete: boolean}}
+     * The cursor loop both sweeps share: page through `query` (ordered by its `modified` column),
+     * keep the first row per `keyOf(row)` as `valueOf(row)`, and stop early when governance runs low.
+     * Rows are ordered by modification time, so `until` (the last row's time) is always a safe next cursor.
+     * @returns {{rows: Array, until: (string|null), complete: boolean}}
      */
-    function changedSince(N, since) {
-        const paged = N.query.runSuiteQLPaged({
-            query: CHANGED_SQL,
-            params: [since].concat(STOCK_TYPES, STOCK_ITEM_TYPES),
-            pageSize: PAGE_SIZE,
-        });
+    function collectSince(N, query, params, keyOf, valueOf) {
+        const paged = N.query.runSuiteQLPaged({ query: query, params: params, pageSize: PAGE_SIZE });
         const script = N.runtime.getCurrentScript();
         const seen = {};
-        const pairs = [];
+        const rows = [];
         let until = null;
         let complete = true;
         const ranges = paged.pageRanges || [];
@@ -69,36 +66,70 @@ define(['./constants', './util'], (C, util) => {
                 complete = false;
                 break;
             }
-            const page = paged.fetch({ index: ranges[i].index });
-            page.data.asMappedResults().forEach((r) => {
-                const item = util.str(r.item_id);
-                const loc = r.location_id === null || r.location_id === undefined || r.location_id === '' ? null : util.str(r.location_id);
-                const key = item + '@' + loc;
+            paged.fetch({ index: ranges[i].index }).data.asMappedResults().forEach((r) => {
+                const key = keyOf(r);
                 if (!seen[key]) {
                     seen[key] = true;
-                    pairs.push({ item_id: item, location_id: loc });
+                    rows.push(valueOf(r));
                 }
                 until = util.str(r.modified);
             });
         }
-        return { pairs: pairs, until: until, complete: complete };
+        return { rows: rows, until: until, complete: complete };
     }
 
-    /** Work items for the map stage: one per event of at most 500 pairs. */
-    function workItems(since, result) {
-        const parts = util.chunk(result.pairs, MAX_PAIRS_PER_EVENT);
-        return parts.map((pairs, i) => ({
-            kind: 'sweep', since: since, until: result.until, part: i + 1, parts: parts.length, pairs: pairs,
-        }));
+    /** The latest `modified` a one-row MAX query returns (the starting cursor), or null. */
+    function maxModified(N, sql) {
+        const rows = N.query.runSuiteQL({ query: sql, params: [] }).asMappedResults();
+        return rows.length && rows[0].modified ? util.str(rows[0].modified) : null;
     }
+
+    /**
+     * Work items for the map stage, at most `perEvent` entries each, and the signed event of one:
+     * `kind` names the sweep, `field` the list it carries, `eventType` the bridge event.
+     */
+    function chunked(kind, field, eventType, perEvent) {
+        function workItems(since, result) {
+            const parts = util.chunk(result[field], perEvent);
+            return parts.map((list, i) => {
+                const item = { kind: kind, since: since, until: result.until, part: i + 1, parts: parts.length };
+                item[field] = list;
+                return item;
+            });
+        }
+        return { workItems: workItems, eventId: (item) => kind + ':' + item.since + ':' + item.until + ':' + item.part + '/' + item.parts, eventType: eventType };
+    }
+
+    function locationOf(r) {
+        return r.location_id === null || r.location_id === undefined || r.location_id === '' ? null : util.str(r.location_id);
+    }
+
+    /** Latest lastmodifieddate of any transaction (the starting cursor), or null. */
+    function currentMax(N) {
+        return maxModified(N, MAX_SQL);
+    }
+
+    /** Item/location pairs changed after `since`. @returns {{pairs, until, complete}} */
+    function changedSince(N, since) {
+        const out = collectSince(N, CHANGED_SQL, [since].concat(STOCK_TYPES, STOCK_ITEM_TYPES),
+            (r) => util.str(r.item_id) + '@' + locationOf(r),
+            (r) => ({ item_id: util.str(r.item_id), location_id: locationOf(r) }));
+        return { pairs: out.rows, until: out.until, complete: out.complete };
+    }
+
+    const shape = chunked('sweep', 'pairs', C.EVENTS.INVENTORY_SWEEP, MAX_PAIRS_PER_EVENT);
+    const workItems = shape.workItems;
 
     function eventFor(item) {
         return {
-            eventId: 'sweep:' + item.since + ':' + item.until + ':' + item.part + '/' + item.parts,
-            type: C.EVENTS.INVENTORY_SWEEP,
+            eventId: shape.eventId(item),
+            type: shape.eventType,
             data: { since: item.since, until: item.until, part: item.part, parts: item.parts, changes: item.pairs },
         };
     }
 
-    return { CHANGED_SQL, MAX_SQL, STOCK_TYPES, STOCK_ITEM_TYPES, minusSeconds, currentMax, changedSince, workItems, eventFor };
+    return {
+        CHANGED_SQL, MAX_SQL, STOCK_TYPES, STOCK_ITEM_TYPES, minusSeconds, currentMax, changedSince, workItems, eventFor,
+        collectSince, maxModified, chunked,
+    };
 });
