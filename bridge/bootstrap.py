@@ -7,7 +7,7 @@ holding every handler (a bound method of a flow), router and schedule. The web a
 scheduler, the CLI, the demo and the benchmarks all start from here; nothing connects at build time (a
 client is built on its first call; an unconfigured NetSuite raises its configuration error then).
 
-Tests and the demo swap parts with typed keyword overrides: ``build(settings, tiktok_orders=fake)``,
+Tests and the demo swap parts by the names of the ``Ports`` fields: ``build(settings, tiktok_orders=fake)``,
 or ``app.with_ports(netsuite_lookup=fake)`` for an app already built (same store and clients, flows
 and registry rebuilt over the new ports). This is the only module that imports concrete adapters.
 """
@@ -17,11 +17,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypedDict, TypeVar, cast
-
-from typing_extensions import Unpack
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from bridge.alerts import Alerter
 from bridge.clock import Clock, SystemClock
@@ -95,9 +93,13 @@ from bridge.tiktok.wiring import build as build_tiktok
 from bridge.worker.registry import Registry, Schedule
 from bridge.worker.runner import Worker, WorkerConfig
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 log = logging.getLogger("bridge.bootstrap")
 
 T = TypeVar("T")
+D = TypeVar("D", bound="DataclassInstance")
 
 Area = Literal["system", "shops", "orders", "inventory", "catalog", "fulfillment", "returns", "settlement",
                "ledger_audit", "monitoring"]
@@ -144,29 +146,15 @@ class Lazy(Generic[T]):
                 log.exception("closing %r failed", self._value)
 
 
+def _replaced(value: D, overrides: Mapping[str, object]) -> D:
+    """``dataclasses.replace`` for the keyword overrides of ``build``, ``with_ports`` and ``with_flows``: the
+    ``Ports`` and ``Flows`` fields are the one list of what can be swapped (an unknown name is a TypeError)."""
+    return dataclasses.replace(value, **overrides)
+
+
 @dataclass(frozen=True)
 class Ports:
     """What the flows call outside the bridge (``bridge.ports``), and where alerts go."""
-
-    tiktok_orders: TikTokOrders
-    tiktok_inventory: TikTokInventory
-    tiktok_catalog: TikTokCatalog
-    tiktok_shipping: TikTokShipping
-    tiktok_aftersale: TikTokAftersale
-    tiktok_finance: TikTokFinance
-    tiktok_tokens: TikTokTokens
-    netsuite_orders: NetSuiteOrders
-    netsuite_lookup: NetSuiteLookup
-    netsuite_inventory: NetSuiteInventory
-    netsuite_fulfillment: NetSuiteFulfillment
-    netsuite_ledger: NetSuiteLedger
-    netsuite_gl: NetSuiteGl
-    netsuite_totals: NetSuiteTotals
-    alerter: Alerter
-
-
-class PortOverrides(TypedDict, total=False):
-    """The typed keyword overrides of ``build`` and ``App.with_ports`` (one per ``Ports`` field)."""
 
     tiktok_orders: TikTokOrders
     tiktok_inventory: TikTokInventory
@@ -202,22 +190,6 @@ class Flows:
     monitoring: Monitoring
 
 
-class FlowOverrides(TypedDict, total=False):
-    """The typed keyword overrides of ``App.with_flows`` (one per ``Flows`` field)."""
-
-    system: SystemJobs
-    shops: ShopLifecycle
-    orders: OrderSync
-    inventory: InventorySync
-    catalog: CatalogSync
-    fulfillment: FulfillmentSync
-    returns: ReturnSync
-    cancellations: CancellationSync
-    settlement: SettlementService
-    ledger_audit: LedgerAuditService
-    monitoring: Monitoring
-
-
 @dataclass(frozen=True)
 class App:
     """The wired bridge (see the module docstring)."""
@@ -233,11 +205,11 @@ class App:
     registry: Registry
     areas: tuple[Area, ...] = AREAS
 
-    def with_ports(self, **overrides: Unpack[PortOverrides]) -> App:
-        """This app with some ports replaced: the same settings, store, clients and specs; the flows and
+    def with_ports(self, **overrides: object) -> App:
+        """This app with some ``Ports`` fields replaced: the same settings, store, clients and specs; the flows and
         the registry rebuilt over the new ports."""
         return _assemble(self.settings, self.clock, self.store, self.specs, self.tiktok, self.netsuite,
-                         dataclasses.replace(self.ports, **overrides), self.areas)
+                         _replaced(self.ports, overrides), self.areas)
 
     def with_clients(self, *, tiktok: TikTok | None = None, netsuite: NetSuiteClient | None = None) -> App:
         """This app over other clients (a sandbox client with a fast retry sleep, say): every port is
@@ -248,10 +220,10 @@ class App:
         return _assemble(self.settings, self.clock, self.store, self.specs, tiktok_client, netsuite_client,
                          dataclasses.replace(ports, alerter=self.ports.alerter), self.areas)
 
-    def with_flows(self, **overrides: Unpack[FlowOverrides]) -> App:
-        """This app with some flows replaced (a flow over a fake port, or with other specs); the registry is
+    def with_flows(self, **overrides: object) -> App:
+        """This app with some ``Flows`` fields replaced (a flow over a fake port, or with other specs); the registry is
         built again over them. The other flows keep the references they were built with."""
-        flows = dataclasses.replace(self.flows, **overrides)
+        flows = _replaced(self.flows, overrides)
         return dataclasses.replace(self, flows=flows, registry=_registry(self.settings, flows, self.areas))
 
     def with_settings(self, **changes: Any) -> App:
@@ -326,7 +298,7 @@ def build(
     tiktok: TikTok | None = None,
     netsuite: NetSuiteClient | None = None,
     areas: Iterable[Area] = AREAS,
-    **overrides: Unpack[PortOverrides],
+    **overrides: object,
 ) -> App:
     """The wired bridge. ``role`` is ``web`` for the request-serving tier (it leaves SQLite WAL
     checkpoints to the workers, so no webhook answer waits for one). ``areas`` are the flows whose
@@ -350,7 +322,7 @@ def build(
         lambda: build_tiktok(settings, built_store, clock))
     netsuite_client = Lazy.of(netsuite) if netsuite is not None else Lazy(
         lambda: build_client(settings, calls=built_store.calls))
-    ports = dataclasses.replace(_adapters(settings, clock, store, tiktok_client, netsuite_client), **overrides)
+    ports = _replaced(_adapters(settings, clock, store, tiktok_client, netsuite_client), overrides)
     return _assemble(settings, clock, store, spec_set, tiktok_client, netsuite_client, ports, tuple(areas))
 
 
@@ -426,7 +398,8 @@ def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: 
                            specs=specs, clock=clock, alerter=p.alerter)
     settle = SettlementService(store=store, repo=SettlementStore(store.engine, clock), tiktok=p.tiktok_finance,
                                netsuite=p.netsuite_ledger, specs=specs, clock=clock,
-                               lookback_days=settings.settlement_lookback_days)
+                               lookback_days=settings.settlement_lookback_days,
+                               on_attribution=order_sync.queue_attribution if "orders" in areas else None)
     audit = LedgerAuditService(store=store, tiktok=p.tiktok_finance, gl=p.netsuite_gl, settlement=settle, clock=clock,
                                lookback_days=settings.settlement_lookback_days)
     return Flows(
@@ -474,6 +447,7 @@ def _orders(r: Registry, f: Flows, s: Settings) -> None:
     r.handler(orders.KIND_POLL, f.orders.handle_poll)
     r.handler(orders.KIND_DEPOSIT, f.orders.handle_deposit)
     r.handler(orders.KIND_DOCUMENT_NUMBERS, f.orders.handle_document_numbers)
+    r.handler(orders.KIND_ATTRIBUTION, f.orders.handle_attribution)
     route = orders.order_router(s.order_sync_delay_seconds, f.orders.clock)
     r.router("tiktok", "1", route)  # order status change
     r.router("tiktok", "3", route)  # address update
@@ -578,4 +552,4 @@ _REGISTER: dict[Area, Callable[[Registry, Flows, Settings], None]] = {
     "monitoring": _monitoring,
 }
 
-__all__ = ["AREAS", "App", "Area", "FlowOverrides", "Flows", "Lazy", "PortOverrides", "Ports", "build", "secret_box"]
+__all__ = ["AREAS", "App", "Area", "Flows", "Lazy", "Ports", "build", "secret_box"]

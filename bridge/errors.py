@@ -204,6 +204,7 @@ class Rule:
 
     outcome: PolicyOutcome
     why: str
+    refusal: str = ""  # a business refusal: what it means to the flow that asked (see TIKTOK_REFUSALS)
 
 
 # TikTok Shop Open API: the business ``code`` inside the {code, message, data} envelope (the error tables
@@ -224,6 +225,82 @@ TIKTOK_CODES: dict[str, Rule] = {
     "36004001": Rule("needs_human", "token endpoint: the authorization is invalid (not in the spec pages): "
                                     "the merchant re-authorizes"),
 }
+
+# TikTok's business refusals: the request was understood and refused (the call is final: fatal, as an
+# unknown code would be), and the flow that asked decides what follows from what the refusal means (an
+# exception for a person with its fix, a re-read and one retry, nothing to do). Each ``why`` is the
+# message of the Partner Center page(s) named; ``refusal`` is the bridge's name the flows test for.
+TIKTOK_REFUSALS: dict[str, tuple[str, ...]] = {
+    # Fulfillment (Mark Package As Shipped, Ship Package, Batch Ship Packages, Create Packages)
+    "ORDER_ON_HOLD": ("21042057", "21011012"),
+    "INVALID_TRACKING": ("21004012", "21004015", "11028006", "21011022", "21004016"),
+    "DUPLICATE_TRACKING": ("21011025", "21034012", "21011026"),
+    "ALREADY_SHIPPED": ("21008099", "21011006", "21011020", "21042056", "11006021", "21011040", "21011027"),
+    "SHIPPED_CANCELLED_UNITS": ("21011003", "21011041", "21011007", "21008044"),
+    "FBT_ORDER": ("21008025",),
+    # Products and inventory (Update Inventory, Edit Product, Activate/Deactivate Products, Update Price)
+    "WAREHOUSES_CHANGED": ("12019028", "12052533", "12052037", "12019022"),
+    "PROMOTION_LOCKED": ("12052393",),
+    "NOT_LIVE": ("12052901",),
+    "QUANTITY_OUT_OF_RANGE": ("12052055",),
+    "PRODUCT_GONE": ("12052032", "12052260", "12052556", "12052031"),
+    "PRICE_LOCKED": ("12052038", "12019045"),
+}
+_TIKTOK_REFUSAL_WHY: dict[str, str] = {
+    "21042057": "These orders are not in the Awaiting shipment status (mark-package-as-shipped)",
+    "21011012": "not match trade rule (create-packages, mark-package-as-shipped): the order is on hold",
+    "21004012": "Tracking number has special characters, verify failed (mark-package-as-shipped)",
+    "21004015": "Tracking number mismatch provider (mark-package-as-shipped)",
+    "11028006": "This tracking number cannot be matched to any carrier (mark-package-as-shipped, create-packages)",
+    "21011022": "Invalid tracking number or provider ID (ship-package, mark-package-as-shipped)",
+    "21004016": "Tracking number verify, not available logistics service or provider (mark-package-as-shipped)",
+    "21011025": "Duplicate tracking number (ship-package, mark-package-as-shipped)",
+    "21034012": "tracking no has been used (ship-package, mark-package-as-shipped)",
+    "21011026": "fulfillment tracking no used times over limit (ship-package, mark-package-as-shipped)",
+    "21008099": "Package has been shipped. Please not ship the package again (ship-package)",
+    "21011006": "These orders are already shipped (mark-package-as-shipped, create-packages)",
+    "21011020": "These orders are already shipped (batch-ship-packages, mark-package-as-shipped)",
+    "21042056": "These orders are already shipped (mark-package-as-shipped)",
+    "11006021": "Package has been shipped. Please not ship the package again (ship-package)",
+    "21011040": "Package has already been shipped (ship-package)",
+    "21011027": "Package has already been delivered (ship-package)",
+    "21011003": "fulfill_unit action not allowed (mark-package-as-shipped, create-packages)",
+    "21011041": "Cannot complete the operation when order is cancelled (ship-package, update-shipping-info)",
+    "21011007": "Package item has after-sale request, please process the after-sale request first "
+                "(mark-package-as-shipped)",
+    "21008044": "Package item has after-sale request (ship-package); SellerFulfillUnitInReverseCannotOperate "
+                "(mark-package-as-shipped)",
+    "21008025": "Seller cannot operate orders which are fulfilled by platform (ship-package, mark-package-as-shipped)",
+    "12019028": "Multiple warehouses detected. Include all warehouse IDs (update-inventory)",
+    "12052533": "Removal, addition, and change of warehouses are not permitted (update-global-inventory, edit-product)",
+    "12052037": "Couldn't update inventory: allocated automatically, or warehouse ids wrong or missing "
+                "(update-inventory)",
+    "12019022": "SKU must contain a valid warehouse (edit-product, inventory-search)",
+    "12052393": "Product locked for Promotion and stock can't be updated below current stock (update-inventory)",
+    "12052901": "The product in its current status is not available for this operation (deactivate-products, "
+                "activate-product)",
+    "12052055": "The SKU inventory quantity for the warehouse must be within allowed limits (edit-product)",
+    "12052032": "The product does not exist (deactivate-products, edit-product)",
+    "12052260": "The product ID does not exist (edit-product)",
+    "12052556": "The SKU id not exist (update-inventory)",
+    "12052031": "Invalid product ID(s) found (update-inventory, partial-edit-product)",
+    "12052038": "Product price locked due to ongoing promotion (update-price)",
+    "12019045": "price is locked (update-price)",
+}
+TIKTOK_CODES.update({code: Rule("fatal", _TIKTOK_REFUSAL_WHY[code], refusal=name)
+                     for name, codes in TIKTOK_REFUSALS.items() for code in codes})
+
+
+def tiktok_refusal(code: str | int | None) -> str:
+    """What a TikTok business refusal means (a ``TIKTOK_REFUSALS`` name), or "" for any other code."""
+    rule = TIKTOK_CODES.get(str(code)) if code is not None else None
+    return rule.refusal if rule is not None else ""
+
+
+def tiktok_refusal_codes(*names: str) -> frozenset[str]:
+    """The TikTok codes of these refusals (a flow testing a set of refused codes against them)."""
+    return frozenset(c for n in names for c in TIKTOK_REFUSALS[n])
+
 
 # NetSuite: REST ``o:errorCode`` (Error Handling in REST Web Services: "the error category"), SuiteScript
 # error names a RESTlet reports, and the codes of this project's own orders RESTlet (suitecloud/ …

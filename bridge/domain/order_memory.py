@@ -47,6 +47,8 @@ class OrderMemory:
     finished: str | None = None  # "close" | "bill": what happened once fully fulfilled
     invoice_id: str | None = None
     closed_lines: int | None = None  # lines closed when it was finished by closing
+    # settlement: the affiliate commission written on the sales order (custbody_ttns_affiliate_commission)
+    affiliate_commission: Decimal | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -85,7 +87,7 @@ class OrderMemory:
 
 _INTS = frozenset({"tiktok_update_time", "created_at", "closed_lines"})
 _BOOLS = frozenset({"is_fbt", "lines_locked", "fulfilled"})
-_DECIMALS = frozenset({"expected_total", "platform_funded"})
+_DECIMALS = frozenset({"expected_total", "platform_funded", "affiliate_commission"})
 _STRINGS = frozenset({"tiktok_status", "buyer", "currency", "warehouse_id", "hold_reason", "reason",
                       "cancel_reason", "fulfilled_at", "finished", "invoice_id", "recovered", "tranid"})
 

@@ -20,9 +20,10 @@ def policy_for(specs: Specs, shop_id: str, shop: Any = None) -> AccountingPolicy
         spec = specs.get("settlement", SettlementSpec)
     except SpecError:
         return AccountingPolicy(settles=False, time_zone=DEFAULT_ZONE)
-    settings = spec.for_shop(shop_id)
+    region = str(getattr(shop, "region", "") or "")  # the shop's market (settlement.yaml markets.<region>)
+    settings = spec.for_shop(shop_id, region)
     settles = settings.enabled and (shop is None or bool(shop.flow_enabled("settlement")))
-    return AccountingPolicy(mode=settings.mode, settles=settles, time_zone=spec.time_zone(shop_id))
+    return AccountingPolicy(mode=settings.mode, settles=settles, time_zone=spec.time_zone(shop_id, region))
 
 
 __all__ = ["policy_for"]

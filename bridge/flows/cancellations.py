@@ -174,7 +174,7 @@ class CancellationSync:
 
     def settings(self, shop: Shop) -> ReturnSettings:
         try:
-            return self.specs.get("returns", ReturnsSpec).for_shop(shop.id, shop.name)
+            return self.specs.get("returns", ReturnsSpec).for_shop(shop.id, shop.name, shop.region)
         except SpecError:
             return ReturnSettings()
 
@@ -284,7 +284,9 @@ class CancellationSync:
         from bridge.mapping.settlement_spec import SettlementSpec
 
         try:
-            ref = self.specs.get("settlement", SettlementSpec).for_shop(shop_id).clearing_account
+            shop = self.store.shops.get(shop_id)
+            ref = self.specs.get("settlement", SettlementSpec).for_shop(
+                shop_id, shop.region if shop is not None else "").clearing_account
         except SpecError:
             ref = None
         if ref and str(ref).startswith("eid:"):

@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.clock import Clock
-from bridge.errors import Evidence, NeedsHumanError, SkippableError
+from bridge.errors import Evidence, NeedsHumanError, SkippableError, tiktok_refusal_codes
 from bridge.mapping.catalog import (
     ExistingProduct,
     ItemDetail,
@@ -73,7 +73,7 @@ CATALOG_FLOW = "catalog"
 PRICES_FLOW = "prices"
 PLAN_EVERY_SECONDS = 1800
 PLAN_AHEAD = timedelta(hours=2)
-PRICE_LOCKED = frozenset({"12052038", "12019045"})
+PRICE_LOCKED = tiktok_refusal_codes("PRICE_LOCKED")
 # TikTok shop region -> the currency it sells in
 REGION_CURRENCY = {"US": "USD", "GB": "GBP", "UK": "GBP", "DE": "EUR", "FR": "EUR", "ES": "EUR", "IT": "EUR",
                    "IE": "EUR", "MX": "MXN", "BR": "BRL", "JP": "JPY", "SG": "SGD", "MY": "MYR", "PH": "PHP",

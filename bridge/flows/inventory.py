@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from bridge.clock import Clock
-from bridge.errors import Evidence, NeedsHumanError, SkippableError
+from bridge.errors import Evidence, NeedsHumanError, SkippableError, tiktok_refusal_codes
 from bridge.mapping.catalog import MatchResult, MatchRow, NsItem, TtSku, match_skus
 from bridge.mapping.catalog_spec import CatalogSpec, MatchSpec
 from bridge.mapping.inventory import (
@@ -72,14 +72,14 @@ PRODUCT_TOPICS = ("5", "15", "16")  # product status change, information change,
 FLOW = "inventory"
 NETSUITE_TOPICS = ("inventory.changed", "inventory.sweep")
 
-# TikTok codes meaning "the SKU's warehouses are not what you sent": re-read the product, retry once.
-WAREHOUSES_CHANGED = frozenset({"12019028", "12052533", "12052037", "12019022"})
-PROMOTION_LOCKED = "12052393"
-NOT_LIVE = "12052901"
-# Update Inventory: "The SKU inventory quantity for the warehouse must be within allowed limits." The
-# page documents quantity as [1, 99,999]; a TikTok that holds to it refuses a sold-out 0 with this code.
-QUANTITY_OUT_OF_RANGE = "12052055"
-GONE = frozenset({"12052032", "12052260", "12052556", "12052031"})
+# TikTok's refusals this flow acts on (their codes and the pages' words: bridge.errors.TIKTOK_REFUSALS).
+# The SKU's warehouses are not what was sent: re-read the product, retry once.
+WAREHOUSES_CHANGED = tiktok_refusal_codes("WAREHOUSES_CHANGED")
+PROMOTION_LOCKED = tiktok_refusal_codes("PROMOTION_LOCKED")
+NOT_LIVE = tiktok_refusal_codes("NOT_LIVE")
+# Update Inventory documents quantity as [1, 99,999]; a TikTok that holds to it refuses a sold-out 0.
+QUANTITY_OUT_OF_RANGE = tiktok_refusal_codes("QUANTITY_OUT_OF_RANGE")
+GONE = tiktok_refusal_codes("PRODUCT_GONE")
 
 Mode = Literal["delta", "force", "check"]
 # Claimed before order syncs (50): in a spike a stock push waiting behind hundreds of order writes is
@@ -460,7 +460,7 @@ class InventorySync:
         if dry_run:
             return PushResult(shop.id, product_id, "dry_run", {}, plan, "every SKU sold out: would deactivate")
         refused = self.tiktok.set_active(shop.id, [product_id], False)
-        if refused and refused[0].code != NOT_LIVE:  # 12052901: already offline
+        if refused and refused[0].code not in NOT_LIVE:  # 12052901: already offline
             raise NeedsHumanError(
                 f"TikTok refused to deactivate sold-out product {product_id}: {refused[0].code} {refused[0].message}",
                 code="SOLD_OUT_DEACTIVATE_REFUSED", owner="ops", entity=product_key(shop.id, product_id),
@@ -521,9 +521,9 @@ class InventorySync:
         codes = {r.code for r in refused}
         entity = product_key(shop.id, product_id)
         zeros = any(q < 1 for per_wh in todo.values() for q in per_wh.values())
-        if codes == {QUANTITY_OUT_OF_RANGE} and zeros:
+        if codes == QUANTITY_OUT_OF_RANGE and zeros:
             return self._zero_refused(shop, product_id, todo, refused, mode, reason, retried=retried)
-        if codes & GONE or codes == {NOT_LIVE}:
+        if codes & GONE or codes == NOT_LIVE:
             # The product was deleted or taken offline on TikTok: re-read it; nothing to push now.
             self.index_product(shop, product_id)
             return PushResult(shop.id, product_id, "skipped", reason=f"TikTok: {refused[0].message}", refused=refused)
@@ -550,7 +550,7 @@ class InventorySync:
         ev = Evidence.of("tiktok", "inventory update", code=refused[0].code, details={
             "product_id": product_id, "refused": [r.__dict__ for r in refused],
             "wanted": {s: todo[s] for s in skus if s in todo}, "sent": sent})
-        if {r.code for r in refused} == {PROMOTION_LOCKED}:
+        if {r.code for r in refused} == PROMOTION_LOCKED:
             raise NeedsHumanError(
                 f"TikTok refuses lower stock for {names}: the SKU is locked by a promotion",
                 code="PROMOTION_LOCKED_STOCK", owner="ops", entity=entity, evidence=ev,

@@ -31,6 +31,7 @@ from bridge.errors import (
 )
 from bridge.flows.accounting import policy_for
 from bridge.mapping.accounting import posting_date
+from bridge.mapping.attribution import AFFILIATE_FIELD
 from bridge.mapping.catalog_spec import CatalogSpec
 from bridge.mapping.order_summary import order_summary
 from bridge.mapping.orders import (
@@ -64,6 +65,7 @@ log = logging.getLogger("bridge.flows.orders")
 KIND_SYNC = "orders.sync"
 KIND_POLL = "orders.poll"
 KIND_DEPOSIT = "orders.deposit"
+KIND_ATTRIBUTION = "orders.attribution"
 KIND_DOCUMENT_NUMBERS = "orders.document_numbers"
 # New sales orders within this window share one read of their document numbers (one SuiteQL call).
 DOCUMENT_NUMBER_DELAY = timedelta(seconds=1)
@@ -74,6 +76,8 @@ def document_numbers_spec(now: datetime) -> JobSpec:
     """The job that reads the document numbers of new sales orders; absorbed by one already waiting."""
     return JobSpec(kind=KIND_DOCUMENT_NUMBERS, key="netsuite:document-numbers", priority=120,
                    run_at=now + DOCUMENT_NUMBER_DELAY, coalesce=True)
+
+
 # TikTok statuses that mean units have left a warehouse: the sales order's lines are no longer ours to
 # rewrite (NetSuite refuses to change fulfilled lines); later syncs update the body only.
 SHIPPING_STATUSES = frozenset({"PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"})
@@ -202,7 +206,7 @@ class OrderSync:
 
     def zone(self, shop_id: str) -> str:
         """The zone this shop's documents are dated in (settlement.yaml; docs/accounting.md)."""
-        return policy_for(self.specs, shop_id).time_zone
+        return policy_for(self.specs, shop_id, self.store.shops.get(shop_id)).time_zone  # its market's zone
 
     def settings_for(self, shop_id: str) -> OrderSettings:
         """The shop's settings with every ``eid:`` reference resolved to an internal id (looked up once
@@ -645,6 +649,38 @@ class OrderSync:
                               currency=currency, tran_date=tran_date)
         dep_id = self.netsuite.upsert_record("customerDeposit", body["externalId"], jsonable(body))
         return {"customer_deposit": dep_id}
+
+    # -- attribution ---------------------------------------------------------------------------
+    def queue_attribution(self, shop_id: str, commissions: Mapping[str, Decimal]) -> int:
+        """One job per order whose affiliate commission (TikTok's statement lines) the sales order does
+        not show yet (called by the settlement flow when a statement arrives)."""
+        specs = []
+        for order_id, amount in sorted(commissions.items()):
+            link = self.store.links.get("order", shop_id, order_id)
+            if link is None or OrderMemory.parse(link.data).affiliate_commission == amount:
+                continue  # not an order the bridge wrote, or already shown
+            specs.append(JobSpec(kind=KIND_ATTRIBUTION, key=order_key(shop_id, order_id),
+                                 payload={"shop_id": shop_id, "order_id": order_id, "amount": str(amount)},
+                                 idempotency_key=f"{KIND_ATTRIBUTION}:{shop_id}:{order_id}:{amount}"))
+        if specs:
+            self.store.queue.enqueue_many(specs)
+        return len(specs)
+
+    def handle_attribution(self, ctx: JobContext) -> dict[str, Any]:
+        """Write the affiliate commission on the sales order: only the bridge's own field
+        (``custbody_ttns_affiliate_commission``), nothing a person may have changed."""
+        shop_id, order_id = str(ctx.payload["shop_id"]), str(ctx.payload["order_id"])
+        amount = Decimal(str(ctx.payload["amount"]))
+        link = self.store.links.get("order", shop_id, order_id)
+        if link is None or not link.netsuite_id:
+            raise RetriableError(f"order {order_id} has no sales order yet for its affiliate commission")
+        if OrderMemory.parse(link.data).affiliate_commission == amount:
+            return {"action": "unchanged", "netsuite_id": link.netsuite_id}
+        self.netsuite.upsert_record(link.netsuite_type, link.external_id, {AFFILIATE_FIELD: amount})
+        fresh = self.store.links.get("order", shop_id, order_id) or link  # the sync may have moved it meanwhile
+        memory = OrderMemory.parse(fresh.data).with_(affiliate_commission=amount)
+        self.store.links.upsert(replace(fresh, data=memory.dump()))
+        return {"action": "updated", "netsuite_id": link.netsuite_id, "affiliate_commission": str(amount)}
 
 
 def _order_write(mapped: MappedOrder, customer: dict[str, Any] | None, *, lines: bool, merged: Merge | None = None,

@@ -94,7 +94,7 @@ class ReturnSync:
     def settings(self, shop: Shop) -> ReturnSettings:
         """The shop's settings with ``eid:`` references resolved (once per process)."""
         try:
-            settings = self.specs.get("returns", ReturnsSpec).for_shop(shop.id, shop.name)
+            settings = self.specs.get("returns", ReturnsSpec).for_shop(shop.id, shop.name, shop.region)
         except SpecError:
             settings = ReturnSettings()
         wanted = [(p, t, v) for p, t, v in references(settings) if v.startswith("eid:")]

@@ -35,6 +35,7 @@ from bridge.domain.order_memory import OrderMemory
 from bridge.errors import NeedsHumanError, RetriableError
 from bridge.logs import correlation_id
 from bridge.mapping.accounting import posting_date, statement_posting_date
+from bridge.mapping.attribution import affiliate_commission, orders_with_affiliate
 from bridge.mapping.settlement import (
     Coverage,
     Deposit,
@@ -138,15 +139,19 @@ class SettlementService:
     specs: Specs
     clock: Clock
     lookback_days: int = 7  # TTNS_SETTLEMENT_LOOKBACK_DAYS: how far back each import re-reads
+    # Called with (shop id, {TikTok order id: affiliate commission over every stored statement}) for the
+    # orders a new statement names an affiliate commission for (``OrderSync.queue_attribution``, bootstrap).
+    on_attribution: Callable[[str, Mapping[str, Decimal]], object] | None = None
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _verified: set[tuple[str, str]] = field(default_factory=set)
 
     def settings_for(self, shop_id: str) -> SettlementSettings:
-        return self.specs.get("settlement", SettlementSpec).for_shop(shop_id)
+        """The shop's settlement.yaml settings: defaults, its market's (``markets.<region>``), its own."""
+        return self.specs.get("settlement", SettlementSpec).for_shop(shop_id, self._region(shop_id))
 
     def zone(self, shop_id: str) -> str:
         """The zone the shop's journals and deposits are dated in (docs/accounting.md, "Dates")."""
-        return self.specs.get("settlement", SettlementSpec).time_zone(shop_id)
+        return self.specs.get("settlement", SettlementSpec).time_zone(shop_id, self._region(shop_id))
 
     def posting_settings(self, shop_id: str) -> SettlementSettings:
         """The shop's settings with every ``eid:`` reference resolved to a NetSuite internal id and
@@ -223,7 +228,8 @@ class SettlementService:
                 evidence=evidence("bridge", "accounting model", shop_id=shop_id, record_type=record_type))
 
     def _region(self, shop_id: str) -> str:
-        """The shop's TikTok region, which picks its orders.yaml market (``markets.<region>``)."""
+        """The shop's TikTok region, which picks its market (``markets.<region>``) in orders.yaml and
+        settlement.yaml."""
         shop = self.store.shops.get(shop_id)
         return shop.region if shop is not None else ""
 
@@ -296,6 +302,7 @@ class SettlementService:
         self.repo.save_statement(stmt, revision=revision, components=components, checks=failures, matches=matches,
                                  content_hash=digest)
         self._surface_checks(shop_id, stmt, failures, matches, job)
+        self._attribution(shop_id, stmt)
         if unchanged and row is not None:
             return {"action": "rechecked", "statement_id": statement_id, "content_hash": digest,
                     "payment_id": stmt.payment_id, "lines": len(stmt.lines), "status": row.status,
@@ -309,6 +316,19 @@ class SettlementService:
                 "failed_checks": blocking, "unmatched": sum(1 for m in matches if m.status in (
                     "unmatched", "currency_mismatch")),
                 "status": row.status if row else "imported"}
+
+    def _attribution(self, shop_id: str, stmt: Statement) -> None:
+        """Hand the orders flow each affiliate-paid order's commission, summed over every statement
+        stored for it (a refund's reversal in a later statement lowers it)."""
+        if self.on_attribution is None:
+            return
+        totals = {}
+        for order_id in sorted(orders_with_affiliate(stmt.lines)):
+            total = affiliate_commission(ln for _sid, ln in self.repo.lines_for_order(shop_id, order_id))
+            if total is not None:
+                totals[order_id] = total
+        if totals:
+            self.on_attribution(shop_id, totals)
 
     def _order_refs(self, shop_id: str, order_ids: Iterable[str]) -> dict[str, OrderRef]:
         ids = sorted(set(order_ids))

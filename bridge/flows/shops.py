@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from bridge.domain.keys import shop_key
+from bridge.domain.tiktok import parse_time
 from bridge.errors import NeedsHumanError, RetriableError, SkippableError
 from bridge.logs import correlation_id
 from bridge.ports.clock import Clock
@@ -26,7 +27,6 @@ from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.tiktok import REAUTHORIZE_CODE, REAUTHORIZE_HINT, TikTokTokens
 from bridge.store import Store
 from bridge.store.queue import JobSpec
-from bridge.tiktok.models import parse_time
 
 log = logging.getLogger("bridge.flows.shops")
 

@@ -17,9 +17,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, shop_problems, spec_model
+from bridge.mapping.specs import (
+    SpecModel,
+    SpecProblem,
+    layered,
+    market_keys,
+    market_problems,
+    shop_problems,
+    spec_model,
+)
 
 NsId = str
 LINE_LEVEL_MARKETS = ("US", "GB", "UK")
@@ -104,26 +112,35 @@ class ReturnSettings(SpecModel):
 class ReturnsSpec(SpecModel):
     version: Literal[1] = 1
     defaults: ReturnSettings = Field(default_factory=ReturnSettings)
+    markets: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
+        "TikTok shop region (US, GB, DE, …) → settings over defaults for every shop of that market (receiving "
+        "location, refund items, cash refund account …), as in orders.yaml; shops.<id> overrides them"))
     shops: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("markets")
+    @classmethod
+    def _region_codes(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return market_keys(v)
+
     def extra_problems(self, file: str) -> list[SpecProblem]:
-        return shop_problems(file, ReturnSettings, self.shops, self.for_shop)
+        return (market_problems(file, ReturnSettings, self.markets, lambda s, r: self.for_shop(s, region=r))
+                + shop_problems(file, ReturnSettings, self.shops, self.for_shop))
 
     def netsuite_refs(self) -> dict[tuple[str, str], dict[str, set[str]]]:
         """Every NetSuite reference in use, for `ttns specs check`: (table, label) → {value: {where}}."""
         out: dict[tuple[str, str], dict[str, set[str]]] = {}
-        for where, settings in [("defaults", self.defaults)] + [(f"shops.{s}", self.for_shop(s)) for s in self.shops]:
+        for where, settings in ([("defaults", self.defaults)]
+                                + [(f"markets.{m}", self.for_shop("", region=m)) for m in self.markets]
+                                + [(f"shops.{s}", self.for_shop(s)) for s in self.shops]):
             for path, table, value in references(settings):
                 label = _LABELS.get(table, table)
                 out.setdefault((table, label), {}).setdefault(value, set()).add(f"{where}.{path}")
         return out
 
-    def for_shop(self, shop_id: str, shop_name: str = "") -> ReturnSettings:
+    def for_shop(self, shop_id: str, shop_name: str = "", region: str = "") -> ReturnSettings:
+        """Defaults, then the shop's market (``markets.<region>``, its TikTok region), then the shop's own."""
         override = self.shops.get(shop_id) or (self.shops.get(shop_name) if shop_name else None)
-        if not override:
-            return self.defaults
-        base = self.defaults.model_dump(exclude_unset=True, mode="json")
-        return ReturnSettings.model_validate(deep_merge(base, override))
+        return layered(ReturnSettings, self.defaults, self.markets.get(region.upper()) if region else None, override)
 
 
 # Settings that are NetSuite references and the SuiteQL table each lives in (for eid: resolution).

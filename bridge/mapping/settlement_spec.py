@@ -19,7 +19,15 @@ from typing import Any, Literal
 from pydantic import Field, create_model, field_validator, model_validator
 
 from bridge.mapping.accounting import check_zone, resolve_zone
-from bridge.mapping.specs import SpecModel, SpecProblem, deep_merge, shop_problems, spec_model
+from bridge.mapping.specs import (
+    SpecModel,
+    SpecProblem,
+    layered,
+    market_keys,
+    market_problems,
+    shop_problems,
+    spec_model,
+)
 
 NsId = str
 
@@ -301,34 +309,43 @@ class SubsidiarySpec(SpecModel):
 class SettlementSpec(SpecModel):
     version: Literal[1] = 1
     defaults: SettlementSettings
+    markets: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
+        "TikTok shop region (US, GB, DE, …) → settings over defaults for every shop of that market (subsidiary, "
+        "currencies, bank accounts, time zone …), as in orders.yaml; shops.<id> overrides them for one shop"))
     shops: dict[str, dict[str, Any]] = Field(default_factory=dict)
     subsidiaries: dict[str, SubsidiarySpec] = Field(
         default_factory=dict, description="subsidiary reference (as under `subsidiary`) → its time zone")
 
-    def time_zone(self, shop_id: str) -> str:
-        """The zone a shop's documents are dated in: ``time_zone`` of the shop (or defaults), else its
-        subsidiary's, else UTC."""
-        settings = self.for_shop(shop_id)
+    @field_validator("markets")
+    @classmethod
+    def _region_codes(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return market_keys(v)
+
+    def time_zone(self, shop_id: str, region: str = "") -> str:
+        """The zone a shop's documents are dated in: ``time_zone`` of the shop (or its market's, or
+        defaults), else its subsidiary's, else UTC."""
+        settings = self.for_shop(shop_id, region)
         return resolve_zone(settings.time_zone, settings.subsidiary,
                             {k: v.time_zone for k, v in self.subsidiaries.items()})
 
     def extra_problems(self, file: str) -> list[SpecProblem]:
-        return shop_problems(file, SettlementSettings, self.shops, self.for_shop)
+        return (market_problems(file, SettlementSettings, self.markets, self.for_shop)
+                + shop_problems(file, SettlementSettings, self.shops, self.for_shop))
 
     def netsuite_refs(self) -> dict[tuple[str, str], dict[str, set[str]]]:
         """Every NetSuite reference, for `ttns specs check`: (table, label) → {value: {where}}."""
         out: dict[tuple[str, str], dict[str, set[str]]] = {}
-        for where, settings in [("defaults", self.defaults)] + [(f"shops.{s}", self.for_shop(s)) for s in self.shops]:
+        for where, settings in ([("defaults", self.defaults)]
+                                + [(f"markets.{m}", self.for_shop("", m)) for m in self.markets]
+                                + [(f"shops.{s}", self.for_shop(s)) for s in self.shops]):
             for path, table, label, value in references(settings):
                 out.setdefault((table, label), {}).setdefault(value, set()).add(f"{where}.{path}")
         return out
 
-    def for_shop(self, shop_id: str) -> SettlementSettings:
-        override = self.shops.get(shop_id)
-        if not override:
-            return self.defaults
-        base = self.defaults.model_dump(by_alias=True, exclude_unset=True, mode="json")
-        return SettlementSettings.model_validate(deep_merge(base, override))
+    def for_shop(self, shop_id: str, region: str = "") -> SettlementSettings:
+        """Defaults, then the shop's market (``markets.<region>``, its TikTok region), then the shop's own."""
+        return layered(SettlementSettings, self.defaults, self.markets.get(region.upper()) if region else None,
+                       self.shops.get(shop_id))
 
 
 __all__ = [

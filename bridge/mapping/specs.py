@@ -173,6 +173,39 @@ def shop_problems(file: str, model: type[BaseModel], shops: Iterable[str],
     return out
 
 
+def market_keys(v: dict[str, Any]) -> dict[str, Any]:
+    """``markets`` keys are TikTok shop regions (two upper-case letters), as orders.yaml names them."""
+    bad = [k for k in v if len(k) != 2 or not k.isalpha() or not k.isupper()]
+    if bad:
+        raise ValueError(f"markets keys are TikTok shop regions, not {bad} | fix: use two upper-case letters "
+                         "as TikTok names the shop's region (US, GB, DE, FR, …)")
+    return v
+
+
+def market_problems(file: str, model: type[BaseModel], markets: Iterable[str],
+                    for_shop: Callable[[str, str], Any]) -> list[SpecProblem]:
+    """Each market's merged settings must be valid too; problems are named under ``markets.<region>``."""
+    out: list[SpecProblem] = []
+    for region in markets:
+        try:
+            for_shop("", region)
+        except ValidationError as exc:
+            out += [SpecProblem(file, f"markets.{region}.{p.key}".rstrip("."), p.problem, p.fix)
+                    for p in problems_from(file, model, exc)]
+    return out
+
+
+def layered(model: type[M], defaults: BaseModel, *layers: dict[str, Any] | None) -> M:
+    """``defaults`` with each layer (a market's, then a shop's settings) merged over it, key by key."""
+    present = [layer for layer in layers if layer]
+    if not present:
+        return defaults  # type: ignore[return-value]
+    merged = defaults.model_dump(by_alias=True, exclude_unset=True, mode="json")
+    for layer in present:
+        merged = deep_merge(merged, layer)
+    return model.model_validate(merged)
+
+
 def problems_from(file: str, model: type[BaseModel], exc: ValidationError) -> list[SpecProblem]:
     out: list[SpecProblem] = []
     for err in exc.errors():

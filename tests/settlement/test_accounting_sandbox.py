@@ -301,3 +301,44 @@ def b2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     finally:
         c.close()
         world.close()
+
+
+def test_the_affiliate_commission_of_tiktoks_statements_lands_on_the_sales_order_and_only_there(b2: Bridge) -> None:
+    """Attribution that exists: TikTok's statement lines carry the affiliate commission per order; the
+    bridge writes it to its own field on the sales order (a person's memo and line stay), and a refund's
+    reversal in a later statement lowers it."""
+    from bridge.sandbox.netsuite.sandbox import UI as UI_CONTEXT
+    from bridge.sandbox.netsuite.sandbox import ExecContext
+
+    o = b2.order([("MUG-001", 2)], shipping_fee="4.99", affiliate_rate="0.10")
+    so = b2.so(o["id"])
+    b2.ns.update("salesOrder", so, {"memo": "influencer order: thank-you card"}, ExecContext(context_type=UI_CONTEXT))
+    b2.fulfill(o["id"], None, ["9400111202555842799" + o["id"][-3:].rjust(3, "0")])
+    b2.tt.advance_order(o["id"], to="DELIVERED")
+    s1, _close = settle_day(b2)
+    b2.drain()
+
+    def tiktok_commission(statement_ids: list[str]) -> D:
+        lines = [ln for sid in statement_ids for ln in b2.c.flows.settlement.repo.lines(b2.shop, sid)
+                 if ln.order_ref == o["id"]]
+        return -sum((ln.part("fee.affiliate_commission_amount") for ln in lines), ZERO)
+
+    rec = b2.ns.get("salesOrder", so).data
+    first = tiktok_commission([s1])
+    assert first == (D(o["payment"]["sub_total"]) * D("0.10")).quantize(D("0.01")) > 0  # 10 % of net sales
+    assert D(str(rec["custbody_ttns_affiliate_commission"])) == first
+    assert rec["memo"] == "influencer order: thank-you card"  # the bridge wrote its own field only
+    assert b2.c.store.exceptions.list(status="open", entity=f"order:{b2.shop}:{o['id']}") == []
+
+    unit = o["line_items"][0]["id"]
+    ret = b2.tt.request_return(o["id"], line_item_ids=[unit], return_type="REFUND")
+    b2.c.tiktok().shop(b2.shop).returns.approve_return(ret["return_id"], "APPROVE_REFUND")
+    b2.drain()
+    other = b2.order([("CAP-001", 1)])  # something to settle on the refund's day
+    b2.fulfill(other["id"], None, ["9400111202555842798" + other["id"][-3:].rjust(3, "0")])
+    b2.tt.advance_order(other["id"], to="DELIVERED")
+    s2, _close2 = settle_day(b2)
+    b2.drain()
+    total = tiktok_commission([s1, s2])
+    assert 0 < total < first  # the refunded unit's commission came back
+    assert D(str(b2.ns.get("salesOrder", so).data["custbody_ttns_affiliate_commission"])) == total

@@ -21,7 +21,10 @@ from bridge.errors import (
     RetriableError,
     classify_http,
     netsuite_order_error,
+    tiktok_refusal,
 )
+from bridge.flows import catalog, inventory
+from bridge.flows.fulfillment import push
 from bridge.flows.orders import _write_error
 from bridge.netsuite.client import order_error
 from bridge.ports.netsuite import WriteResult
@@ -64,6 +67,46 @@ TIKTOK = [
     ("36004001", "needs_human"),
 ]
 
+# TikTok's business refusals: (code, what it means to the flows), from the Partner Center pages' error tables.
+TIKTOK_REFUSED = [
+    ("21042057", "ORDER_ON_HOLD"),
+    ("21011012", "ORDER_ON_HOLD"),
+    ("21004012", "INVALID_TRACKING"),
+    ("21004015", "INVALID_TRACKING"),
+    ("11028006", "INVALID_TRACKING"),
+    ("21011022", "INVALID_TRACKING"),
+    ("21004016", "INVALID_TRACKING"),
+    ("21011025", "DUPLICATE_TRACKING"),
+    ("21034012", "DUPLICATE_TRACKING"),
+    ("21011026", "DUPLICATE_TRACKING"),
+    ("21008099", "ALREADY_SHIPPED"),
+    ("21011006", "ALREADY_SHIPPED"),
+    ("21011020", "ALREADY_SHIPPED"),
+    ("21042056", "ALREADY_SHIPPED"),
+    ("11006021", "ALREADY_SHIPPED"),
+    ("21011040", "ALREADY_SHIPPED"),
+    ("21011027", "ALREADY_SHIPPED"),
+    ("21011003", "SHIPPED_CANCELLED_UNITS"),
+    ("21011041", "SHIPPED_CANCELLED_UNITS"),
+    ("21011007", "SHIPPED_CANCELLED_UNITS"),
+    ("21008044", "SHIPPED_CANCELLED_UNITS"),
+    ("21008025", "FBT_ORDER"),
+    ("12019028", "WAREHOUSES_CHANGED"),
+    ("12052533", "WAREHOUSES_CHANGED"),
+    ("12052037", "WAREHOUSES_CHANGED"),
+    ("12019022", "WAREHOUSES_CHANGED"),
+    ("12052393", "PROMOTION_LOCKED"),
+    ("12052901", "NOT_LIVE"),
+    ("12052055", "QUANTITY_OUT_OF_RANGE"),
+    ("12052032", "PRODUCT_GONE"),
+    ("12052260", "PRODUCT_GONE"),
+    ("12052556", "PRODUCT_GONE"),
+    ("12052031", "PRODUCT_GONE"),
+    ("12052038", "PRICE_LOCKED"),
+    ("12019045", "PRICE_LOCKED"),
+]
+TIKTOK += [(code, "fatal") for code, _ in TIKTOK_REFUSED]  # a refusal is final for that call
+
 
 @pytest.mark.parametrize(("code", "outcome"), [pytest.param(c, o, id=f"netsuite-{c}") for c, o in NETSUITE])
 def test_netsuite_code(code: str, outcome: str) -> None:
@@ -80,6 +123,38 @@ def test_tiktok_code(code: str, outcome: str) -> None:
 def test_every_code_in_the_tables_is_tested_here() -> None:
     assert set(NETSUITE_CODES) == {c for c, _ in NETSUITE}
     assert set(TIKTOK_CODES) == {c for c, _ in TIKTOK}
+
+
+
+@pytest.mark.parametrize(("code", "refusal"), [pytest.param(c, r, id=f"tiktok-refusal-{c}") for c, r in TIKTOK_REFUSED])
+def test_tiktok_refusal_means_one_thing(code: str, refusal: str) -> None:
+    assert tiktok_refusal(code) == tiktok_refusal(int(code)) == refusal
+    assert classify_http("tiktok", 400, code) == "fatal"
+
+
+def test_codes_without_a_business_meaning_are_not_refusals() -> None:
+    assert [tiktok_refusal(c) for c in ("0", "36009002", "105002", "99999999", None)] == ["", "", "", "", ""]
+
+
+SHIPMENT_REFUSALS = sorted({r for c, r in TIKTOK_REFUSED if c.startswith(("21", "11"))})
+
+
+@pytest.mark.parametrize("refusal", SHIPMENT_REFUSALS)
+def test_a_refused_shipment_becomes_the_exception_its_code_names(refusal: str) -> None:
+    code = next(c for c, r in TIKTOK_REFUSED if r == refusal)
+    got, owner, hint = push._refusal(code, ("TIKTOK_REFUSED_SHIPMENT", "ops", "read TikTok's message"))
+    assert (got, owner) == (refusal, "ops") and hint != "read TikTok's message"
+    assert push._refusal("12052393", ("TIKTOK_REFUSED_SHIPMENT", "ops", "x")) == ("TIKTOK_REFUSED_SHIPMENT", "ops", "x")
+
+
+def test_the_inventory_and_catalog_flows_read_their_codes_from_the_table() -> None:
+    by_name: dict[str, set[str]] = {}
+    for c, r in TIKTOK_REFUSED:
+        by_name.setdefault(r, set()).add(c)
+    used = {"WAREHOUSES_CHANGED": inventory.WAREHOUSES_CHANGED, "PRODUCT_GONE": inventory.GONE,
+            "NOT_LIVE": inventory.NOT_LIVE, "PROMOTION_LOCKED": inventory.PROMOTION_LOCKED,
+            "QUANTITY_OUT_OF_RANGE": inventory.QUANTITY_OUT_OF_RANGE, "PRICE_LOCKED": catalog.PRICE_LOCKED}
+    assert used == {name: by_name[name] for name in used}
 
 
 @pytest.mark.parametrize(

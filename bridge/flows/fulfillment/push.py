@@ -13,7 +13,7 @@ a retried job never ships twice. When every unit of the order is shipped, ``comp
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from bridge.clock import Clock
 from bridge.domain.keys import order_key
 from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import Order
-from bridge.errors import Evidence, NeedsHumanError, Owner, RetriableError, SkippableError
+from bridge.errors import Evidence, NeedsHumanError, Owner, RetriableError, SkippableError, tiktok_refusal
 from bridge.flows.fulfillment.common import SHIPPED_BY_TIKTOK, active_shop, carriers, shipped_on_tiktok
 from bridge.flows.fulfillment.completion import OrderCompletion
 from bridge.mapping.carriers_spec import CarrierSettings
@@ -51,35 +51,37 @@ NETSUITE_TOPICS = ("item_fulfillment.saved", "item_fulfillment.deleted")
 HOLD_RETRY_MINUTES = 10
 HOLD_RETRY_MAX = 12
 
-# TikTok refusals of a shipment → (exception code, owner, fix hint). {tracking}, {provider}, {package},
-# {tran} are filled in. Anything else is TIKTOK_REFUSED_SHIPMENT.
-_REFUSALS: dict[str, tuple[str, Owner, str]] = {}
+# What a person is told about TikTok refusing a shipment, by what the refusal means
+# (``bridge.errors.TIKTOK_REFUSALS``): the exception's owner and fix hint; {tracking}, {provider},
+# {package}, {tran} are filled in. Any other refusal is TIKTOK_REFUSED_SHIPMENT.
+_REFUSALS: dict[str, tuple[Owner, str]] = {
+    "ORDER_ON_HOLD": ("ops", "TikTok does not accept shipments for this order yet (on hold, or not awaiting shipment): "
+                      "do not ship it before the hold ends. The bridge tries again by itself after the hold; resolve "
+                      "this if it did not."),
+    "INVALID_TRACKING": ("ops", "TikTok refused tracking number {tracking} for {provider}: correct the tracking number "
+                         "or the carrier on package {package} of NetSuite fulfillment {tran} and save it — the edit is "
+                         "sent again by itself."),
+    "DUPLICATE_TRACKING": ("ops", "Tracking number {tracking} is already used for another TikTok order: correct it on "
+                           "package {package} of NetSuite fulfillment {tran} and save it."),
+    "ALREADY_SHIPPED": ("ops", "TikTok already shows these units shipped (in Seller Center, or by another "
+                        "fulfillment). Compare the tracking TikTok shows with NetSuite fulfillment {tran}; "
+                        "correct it in Seller Center if needed, then resolve this exception."),
+    "SHIPPED_CANCELLED_UNITS": ("ops", "The units were cancelled on TikTok or have an after-sale request open: "
+                                "stop the parcel with the carrier if you can, otherwise handle it as a return when it "
+                                "comes back; then resolve this exception."),
+    "FBT_ORDER": ("ops", "TikTok fulfills this order (FBT): delete NetSuite fulfillment {tran}; the bridge records "
+                  "TikTok's own shipment in NetSuite when TikTok ships."),
+}
 
 
-def _refusal(codes: Iterable[str], code: str, owner: Owner, hint: str) -> None:
-    for c in codes:
-        _REFUSALS[c] = (code, owner, hint)
+def _refusal(tiktok_code: str, default: tuple[str, Owner, str]) -> tuple[str, Owner, str]:
+    """(exception code, owner, hint) for a TikTok refusal of a shipment."""
+    name = tiktok_refusal(tiktok_code)
+    if name in _REFUSALS:
+        return (name, *_REFUSALS[name])
+    return default
 
 
-_refusal(("21042057", "21011012"), "ORDER_ON_HOLD", "ops",
-         "TikTok does not accept shipments for this order yet (on hold, or not awaiting shipment): do not ship it "
-         "before the hold ends. The bridge tries again by itself after the hold; resolve this if it did not.")
-_refusal(("21004012", "21004015", "11028006", "21011022", "21004016"), "INVALID_TRACKING", "ops",
-         "TikTok refused tracking number {tracking} for {provider}: correct the tracking number or the carrier on "
-         "package {package} of NetSuite fulfillment {tran} and save it — the edit is sent again by itself.")
-_refusal(("21011025", "21034012", "21011026"), "DUPLICATE_TRACKING", "ops",
-         "Tracking number {tracking} is already used for another TikTok order: correct it on package {package} of "
-         "NetSuite fulfillment {tran} and save it.")
-_refusal(("21008099", "21011006", "21011020", "21042056", "11006021", "21011040", "21011027"), "ALREADY_SHIPPED",
-         "ops", "TikTok already shows these units shipped (in Seller Center, or by another fulfillment). Compare "
-         "the tracking TikTok shows with NetSuite fulfillment {tran}; correct it in Seller Center if needed, then "
-         "resolve this exception.")
-_refusal(("21011003", "21011041", "21011007", "21008044"), "SHIPPED_CANCELLED_UNITS", "ops",
-         "The units were cancelled on TikTok or have an after-sale request open: stop the parcel with the carrier if "
-         "you can, otherwise handle it as a return when it comes back; then resolve this exception.")
-_refusal(("21008025",), "FBT_ORDER", "ops",
-         "TikTok fulfills this order (FBT): delete NetSuite fulfillment {tran}; the bridge records TikTok's own "
-         "shipment in NetSuite when TikTok ships.")
 _TRACKING_UPDATE_REFUSED: tuple[str, Owner, str] = ("TRACKING_UPDATE_REFUSED", "ops",
                             "TikTok no longer accepts a new tracking number for this package (collected, delivered "
                             "or updated too often): correct it in Seller Center if it still matters, then resolve.")
@@ -311,9 +313,9 @@ class ShipmentPush:
                     tracking = None
         except TikTokRefusal as r:
             self.shipments.refused(row.id, str(r))
-            code, owner, hint = _REFUSALS.get(r.code, ("TIKTOK_REFUSED_SHIPMENT", "ops",
-                                                       "Read TikTok's message in the evidence, fix the shipment in "
-                                                       "NetSuite or Seller Center, then replay."))
+            code, owner, hint = _refusal(r.code, ("TIKTOK_REFUSED_SHIPMENT", "ops",
+                                                  "Read TikTok's message in the evidence, fix the shipment in "
+                                                  "NetSuite or Seller Center, then replay."))
             return Problem(code, owner, f"TikTok refused package {s.package_index} of NetSuite fulfillment "
                            f"{f.tran_id or f.fulfillment_id}: {r.tiktok_message} ({r.code})",
                            hint.format(tracking=s.tracking_number or "-", provider=provider.name if provider else "-",
@@ -377,7 +379,7 @@ class ShipmentPush:
                     problems.append(Problem(exc.code, exc.owner, exc.message, exc.fix_hint))
                     continue
                 except TikTokRefusal as r:
-                    code, owner, hint = _REFUSALS.get(r.code, _TRACKING_UPDATE_REFUSED)
+                    code, owner, hint = _refusal(r.code, _TRACKING_UPDATE_REFUSED)
                     if code == "ALREADY_SHIPPED":
                         code, owner, hint = _TRACKING_UPDATE_REFUSED
                     self.shipments.note_error(row.id, str(r))

@@ -151,9 +151,11 @@ def _sku_trees(st: SandboxState, order: Order, kept: list[LineItem], refunded: l
         if include_sale:
             fee[key] = -q(kept_net * rate, cur)
             fee["transaction_fee_amount"] = -q(kept_net * rates["tx"], cur)
+            fee["affiliate_commission_amount"] = -q(kept_net * order.affiliate_rate, cur)
         else:
             fee[key] = q(ref_net * rate, cur)
             fee["transaction_fee_amount"] = q(ref_net * rates["tx"], cur)
+            fee["affiliate_commission_amount"] = q(ref_net * order.affiliate_rate, cur)
         fee["refund_administration_fee_amount"] = -q(ref_net * rate * admin, cur)
         sup = t["supplementary_component"]
         sup["sales_tax_amount"] = sup["sales_tax_payment_amount"] - sup["sales_tax_refund_amount"]

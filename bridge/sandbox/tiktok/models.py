@@ -204,6 +204,7 @@ class Order:
     seller_note: str = ""
     buyer_fees: dict[str, Decimal] = field(default_factory=dict)  # BUYER_FEES the buyer paid (order level)
     shipping_vat: Decimal = Decimal("0")  # VAT-inclusive markets: the VAT included in the shipping fee paid
+    affiliate_rate: Decimal = Decimal("0")  # a creator's commission on net sales (finance: affiliate_commission_amount)
 
     @property
     def active_items(self) -> list[LineItem]:

@@ -221,6 +221,7 @@ def place_order(st: SandboxState, shop_id: str, items: list[dict[str, Any]], **o
         shipping_fee_tax=ship_tax, address=dict(opts.get("address") or _fake_address(st, shop.region)),
         buyer_email=f"buyer{st.rng.randrange(10**6, 10**7)}@scs.tiktokw.invalid",
         buyer_message=str(opts.get("buyer_message") or ""), buyer_fees=fees, shipping_vat=ship_vat,
+        affiliate_rate=dec(opts.get("affiliate_rate", "0"), "affiliate_rate"),
     )
     if order.order_type not in ("NORMAL", "PRE_ORDER", "MADE_TO_ORDER", "BACK_ORDER", "ZERO_LOTTERY"):
         raise SandboxError(f"unknown order_type {order.order_type!r}")

@@ -28,6 +28,7 @@ JOBS = {
     "orders.poll": "ask TikTok for orders changed lately",
     "orders.deposit": "record the customer deposit in NetSuite",
     "orders.document_numbers": "read the new sales orders' document numbers",
+    "orders.attribution": "show the affiliate commission on the sales order",
     "fulfillment.push": "send the shipment to TikTok",
     "fulfillment.tiktok": "record TikTok's shipment in NetSuite",
     "fulfillment.fbt_poll": "read FBT packages from TikTok",
