@@ -47,10 +47,10 @@ def _timed_audit(values: dict[str, Any], shop_id: str, statements: int, per: int
 def run(transactions: int = 100_000, per_statement: int = 1000, log: Callable[[str], None] = print) -> dict[str, Any]:
     from bridge.bootstrap import build
     from bridge.clock import ManualClock
+    from bridge.ports.store import Shop
     from bridge.sandbox.netsuite import NetSuiteSandboxConfig
     from bridge.sandbox.world import SandboxWorld
     from bridge.store.db import upgrade
-    from bridge.store.repos import Shop
 
     statements = max(1, transactions // per_statement)
     tmp = tempfile.TemporaryDirectory(prefix="ttns-bench-audit-")

@@ -20,7 +20,7 @@ import click
 
 if TYPE_CHECKING:
     from bridge.bootstrap import App
-    from bridge.store.repos import Shop
+    from bridge.ports.store import Shop
 import yaml
 
 

@@ -37,11 +37,10 @@ from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec
 from bridge.mapping.specs import SpecError
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import LineChange, NetSuiteFulfillment, NsDocument
+from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Link, Repositories, Shop
 from bridge.ports.tiktok import TikTokAftersale, TikTokRefusal, TikTokShipping
-from bridge.store import Store
-from bridge.store.queue import JobSpec
-from bridge.store.repos import Link, Shop
 from bridge.store.tables_fulfillment import FulfillmentStore
 
 if TYPE_CHECKING:
@@ -161,7 +160,7 @@ def reduced_allocation(allocation: Sequence[dict[str, Any]], removed: set[str]) 
 
 @dataclass
 class CancellationSync:
-    store: Store
+    store: Repositories
     shipments: FulfillmentStore
     tiktok: TikTokShipping
     aftersale: TikTokAftersale
@@ -452,7 +451,7 @@ class CancellationSync:
 
     def order_cancelled(self, orders: OrderSync, shop_id: str, order: Order, link: Link) -> dict[str, Any]:
         """The orders flow saw a whole order cancelled after its sales order was written."""
-        return handle_cancelled_order(orders, shop_id, order, link)
+        return handle_cancelled_order(orders, shop_id, order, link, self.shipments)
 
     # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
 
@@ -471,7 +470,8 @@ class CancellationSync:
 # --- the orders flow's hook --------------------------------------------------------------------------
 
 
-def handle_cancelled_order(svc: OrderSync, shop_id: str, order: Order, link: Link) -> dict[str, Any]:
+def handle_cancelled_order(svc: OrderSync, shop_id: str, order: Order, link: Link,
+                           shipments: FulfillmentStore) -> dict[str, Any]:
     """A whole order cancelled on TikTok after its sales order exists (the orders flow calls this):
     close every line that nothing was fulfilled from; units already fulfilled in NetSuite or shipped
     on TikTok become a ``CANCELLED_TOO_LATE`` exception."""
@@ -480,7 +480,7 @@ def handle_cancelled_order(svc: OrderSync, shop_id: str, order: Order, link: Lin
         return {"action": "unchanged", "netsuite_id": link.netsuite_id}
     record_type = link.netsuite_type or "salesOrder"
     fulfilled = svc.netsuite.fulfilled_quantities(record_type, link.netsuite_id)
-    pushed = set(FulfillmentStore(svc.store.engine, svc.clock).units(shop_id, order.id))
+    pushed = set(shipments.units(shop_id, order.id))
     shipped = {ids: q for ids, q in fulfilled.items() if q > 0}
     late = sorted({i for ids in shipped for i in split_ids(ids)} | pushed)
     if not late:

@@ -51,11 +51,10 @@ from bridge.mapping.prices_spec import PricesSpec
 from bridge.mapping.specs import SpecError
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteInventory
+from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Link, Repositories, Shop
 from bridge.ports.tiktok import TikTokCatalog, TikTokInventory, TikTokRefused
-from bridge.store import Store
-from bridge.store.queue import JobSpec
-from bridge.store.repos import Link, Shop
 from bridge.store.tables_inventory import InventoryStore
 
 log = logging.getLogger("bridge.flows.catalog")
@@ -103,7 +102,7 @@ class CatalogChange:
 
 @dataclass
 class CatalogSync:
-    store: Store
+    store: Repositories
     inv: InventoryStore
     tiktok: TikTokCatalog
     tiktok_inv: TikTokInventory
@@ -496,7 +495,7 @@ class CatalogSync:
         return {"enqueued": made, "boundary": boundary}
 
 
-def _shop(store: Store, shop_id: str, flow: str) -> Shop:
+def _shop(store: Repositories, shop_id: str, flow: str) -> Shop:
     shop = store.shops.get(shop_id)
     if shop is None:
         raise SkippableError(f"shop {shop_id} is not connected")

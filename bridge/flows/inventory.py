@@ -52,12 +52,11 @@ from bridge.mapping.locations_spec import LocationsSpec
 from bridge.mapping.specs import SpecError
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteInventory
+from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Repositories, Shop
 from bridge.ports.tiktok import ProductInfo, Refusal, TikTokInventory
 from bridge.priority import urgent
-from bridge.store import Store
-from bridge.store.queue import JobSpec
-from bridge.store.repos import Shop
 from bridge.store.tables_inventory import InventoryStore, Place, SkuRow
 
 log = logging.getLogger("bridge.flows.inventory")
@@ -174,7 +173,7 @@ class PushResult:
 
 @dataclass
 class InventorySync:
-    store: Store
+    store: Repositories
     inv: InventoryStore
     tiktok: TikTokInventory
     netsuite: NetSuiteInventory

@@ -49,8 +49,8 @@ from bridge.mapping.settlement import (
 from bridge.mapping.settlement_spec import SettlementSettings
 from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import NetSuiteGl
+from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokFinance
-from bridge.store import Store
 
 log = logging.getLogger("bridge.flows.ledger_audit")
 
@@ -77,7 +77,7 @@ def entity(subject: str, shop_id: str) -> str:
 
 @dataclass
 class LedgerAuditService:
-    store: Store
+    store: Repositories
     tiktok: TikTokFinance
     gl: NetSuiteGl
     settlement: SettlementService  # its settings, with resolved references, and its zones

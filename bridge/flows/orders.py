@@ -44,18 +44,17 @@ from bridge.mapping.orders import (
     vat_from_price_detail,
 )
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references, with_references
-from bridge.mapping.ownership import Merge, snapshot
+from bridge.mapping.ownership import Merge, adopt, carry_adopted, snapshot
 from bridge.mapping.ownership import merge as merge_owned
 from bridge.mapping.skus import MatchSpec
 from bridge.mapping.specs import SpecError
 from bridge.mapping.wire import jsonable
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteLookup, NetSuiteOrders, OrderBatchWriter, OrderWrite, WriteResult
+from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Link, Repositories
 from bridge.ports.tiktok import TikTokOrders
-from bridge.store import Store
-from bridge.store.queue import JobSpec
-from bridge.store.repos import Link
 
 if TYPE_CHECKING:
     from bridge.flows.cancellations import CancellationSync
@@ -128,7 +127,7 @@ class OrderReader:
     detail serves a job only if it was fetched after that job was enqueued (never older than the
     event that caused it)."""
 
-    def __init__(self, tiktok: TikTokOrders, store: Store, clock: Clock, ttl_seconds: float = 120) -> None:
+    def __init__(self, tiktok: TikTokOrders, store: Repositories, clock: Clock, ttl_seconds: float = 120) -> None:
         self.tiktok = tiktok
         self.store = store
         self.clock = clock
@@ -183,7 +182,7 @@ class OrderReader:
 
 @dataclass
 class OrderSync:
-    store: Store
+    store: Repositories
     tiktok: TikTokOrders
     netsuite: NetSuiteOrders
     specs: Specs
@@ -486,9 +485,19 @@ class OrderSync:
         if not lines:
             desired = {k: v for k, v in desired.items() if k != "item"}
         memory = OrderMemory.parse(link.data)
-        force = force and bool(memory.conflict)
-        merged = merge_owned(desired, line_keys(mapped), memory.written, current, force=force)
         key = order_key(shop_id, order_id)
+        written = memory.written
+        if memory.conflict and not force and self._conflict_ignored(key):
+            # A person kept NetSuite's version: it becomes the base, so the next TikTok change of anything
+            # else does not raise the same conflict again (docs/ownership.md).
+            written = adopt(written, memory.conflict.get("conflicts", []) if isinstance(memory.conflict, dict)
+                            else memory.conflict)
+            memory = memory.with_(written=written, conflict=None)
+            self.store.links.upsert(replace(link, data=memory.dump()))
+            self.store.audit.record("worker", "order.conflict_adopted", entity=key, detail={
+                "sales_order": link.netsuite_id})
+        force = force and bool(memory.conflict)
+        merged = merge_owned(desired, line_keys(mapped), written, current, force=force)
         if merged.conflicts:
             details = [c.as_evidence() for c in merged.conflicts]
             self.store.links.upsert(replace(link, data=memory.with_(conflict=details).dump()))
@@ -510,6 +519,12 @@ class OrderSync:
                 "sales_order": link.netsuite_id, "fields": list(merged.kept),
                 "person_lines": list(merged.person_lines)})
         return merged
+
+    def _conflict_ignored(self, key: str) -> bool:
+        """Whether a person ignored the order's edit conflict (kept NetSuite's version) and none is open."""
+        def conflicts(status: str) -> list[Any]:
+            return [e for e in self.store.exceptions.list(status=status, entity=key) if e.code == "NS_EDIT_CONFLICT"]
+        return not conflicts("open") and bool(conflicts("ignored"))
 
     def _units_changed(self, shop_id: str, order: Order) -> None:
         if self.on_units is not None:
@@ -720,7 +735,7 @@ def _snapshot(mapped: MappedOrder, merged: Merge | None, *, previous: Any, lines
     snap = snapshot(record, line_keys(mapped), numbers, max_line=max_line)
     if not lines:
         snap["lines"] = prev.get("lines") or []
-    return snap
+    return carry_adopted(snap, merged.base if merged is not None else prev)
 
 
 def _units(order: Order) -> dict[str, int]:

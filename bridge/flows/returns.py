@@ -46,11 +46,10 @@ from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec, references,
 from bridge.mapping.specs import SpecError
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import LineChange, NetSuiteFulfillment, NsDocument
+from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Link, Repositories, Shop
 from bridge.ports.tiktok import TikTokAftersale
-from bridge.store import Store
-from bridge.store.queue import JobSpec
-from bridge.store.repos import Link, Shop
 
 log = logging.getLogger("bridge.flows.returns")
 
@@ -83,7 +82,7 @@ def route_return(event: InboundEvent) -> list[JobSpec]:
 
 @dataclass
 class ReturnSync:
-    store: Store
+    store: Repositories
     aftersale: TikTokAftersale
     netsuite: NetSuiteFulfillment
     specs: Specs

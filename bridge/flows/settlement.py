@@ -69,10 +69,10 @@ from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec, r
 from bridge.mapping.specs import SpecError
 from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import DocumentKind, NetSuiteLedger
+from bridge.ports.queue import Job, JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokFinance
-from bridge.store import Store
-from bridge.store.queue import Job, JobSpec
 from bridge.store.tables_settlement import PostingRecord, SettlementStore, StatementRow
 
 log = logging.getLogger("bridge.flows.settlement")
@@ -132,7 +132,7 @@ def payout_job(shop_id: str, payment_id: str, *, reason: str) -> JobSpec:
 # ============================================================================================ service
 @dataclass
 class SettlementService:
-    store: Store
+    store: Repositories
     repo: SettlementStore
     tiktok: TikTokFinance
     netsuite: NetSuiteLedger

@@ -24,9 +24,9 @@ from bridge.errors import NeedsHumanError, RetriableError, SkippableError
 from bridge.logs import correlation_id
 from bridge.ports.clock import Clock
 from bridge.ports.jobs import InboundEvent, JobContext
+from bridge.ports.queue import JobSpec
+from bridge.ports.store import Repositories
 from bridge.ports.tiktok import REAUTHORIZE_CODE, REAUTHORIZE_HINT, TikTokTokens
-from bridge.store import Store
-from bridge.store.queue import JobSpec
 
 log = logging.getLogger("bridge.flows.shops")
 
@@ -64,7 +64,7 @@ def route_expiring(ev: InboundEvent) -> list[JobSpec]:
 class ShopLifecycle:
     """Token refresh, deauthorization and expiring authorizations of the connected shops."""
 
-    store: Store
+    store: Repositories
     clock: Clock
     tokens: TikTokTokens
     public_url: str = ""

@@ -76,10 +76,14 @@ class Conflict:
     netsuite: Any  # the person's value, as NetSuite holds it now
     tiktok: Any  # what the bridge would write for TikTok's new version
     last_written: Any
+    line_key: str = ""  # the bridge's line (its line_key) for a line conflict; "" for a body field
 
     def as_evidence(self) -> dict[str, Any]:
-        return {"where": self.where, "netsuite": _text(self.netsuite), "tiktok": _text(self.tiktok),
-                "last_written": _text(self.last_written)}
+        out = {"where": self.where, "netsuite": _text(self.netsuite), "tiktok": _text(self.tiktok),
+               "last_written": _text(self.last_written)}
+        if self.line_key:
+            out["line_key"] = self.line_key
+        return out
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class Merge:
     kept: tuple[str, ...] = ()  # people's changes left as they are
     person_lines: tuple[int, ...] = ()
     line_numbers: dict[str, int] = field(default_factory=dict)  # line_key → NetSuite line, as matched
+    base: Mapping[str, Any] | None = None  # the snapshot merged against (after ``adopt``), for ``carry_adopted``
 
 
 def _text(v: Any) -> Any:
@@ -133,6 +138,7 @@ def merge(desired: Mapping[str, Any], line_keys: Sequence[str], written: Mapping
     ``current`` the sales order as NetSuite returns it (lines expanded). ``force`` resolves conflicts
     in TikTok's favour (the one action on a conflict exception)."""
     w_fields: Mapping[str, Any] = (written or {}).get("fields") or {}
+    t_fields: Mapping[str, Any] = (written or {}).get("tiktok") or {}
     conflicts: list[Conflict] = []
     kept: list[str] = []
     out: dict[str, Any] = {}
@@ -143,20 +149,18 @@ def merge(desired: Mapping[str, Any], line_keys: Sequence[str], written: Mapping
             out[name] = value
             continue
         cur = current.get(name, MISSING)
-        base = w_fields[name]
-        if same(cur, base) or same(cur, value):
-            if not same(cur, value):
-                out[name] = value
+        base = w_fields[name]  # NetSuite's value as the bridge last knew it
+        tiktok_base = t_fields.get(name, base)  # TikTok's value that base stands for (differs once adopted)
+        if same(cur, value):
             continue
-        # A person changed it since the bridge's last write.
-        if same(value, base):
-            kept.append(name)
-        elif force:
+        if same(value, tiktok_base):
+            kept.append(name)  # TikTok did not change it: the person's (or the adopted) value stays
+        elif same(cur, base) or force:
             out[name] = value
         else:
             conflicts.append(Conflict(name, cur, value, base))
     if "item" not in desired:
-        return Merge(out, tuple(conflicts), tuple(kept))
+        return Merge(out, tuple(conflicts), tuple(kept), base=written)
 
     rows: list[dict[str, Any]] = list((desired["item"] or {}).get("items") or [])
     cur_lines: list[dict[str, Any]] = [dict(ln) for ln in ((current.get("item") or {}).get("items") or [])]
@@ -224,18 +228,21 @@ def merge(desired: Mapping[str, Any], line_keys: Sequence[str], written: Mapping
         line_numbers[key] = number(ln)
         entry = written_line(key, row)
         base_fields: Mapping[str, Any] = (entry or {}).get("fields") or {}
+        line_tiktok: Mapping[str, Any] = (entry or {}).get("tiktok") or {}
         merged: dict[str, Any] = {"line": number(ln)}
         # A line is one thing: a person's change to it merges only when TikTok left the line alone.
         edited = [k for k, v in base_fields.items() if not owned_field(k) and not same(ln.get(k, MISSING), v)]
         tiktok = [k for k, v in row.items() if not owned_field(k) and k in base_fields
-                  and not same(v, base_fields[k]) and not same(ln.get(k, MISSING), v)]
+                  and not same(v, line_tiktok.get(k, base_fields[k])) and not same(ln.get(k, MISSING), v)]
+        # values adopted from NetSuite (an ignored conflict) stay while TikTok still says what it said then
+        adopted = [k for k, v in line_tiktok.items() if same(row.get(k), v) and not same(ln.get(k, MISSING), v)]
         if edited and tiktok and not force:
             conflicts.append(Conflict(f"line {number(ln)} ({key})",
                                       {k: ln.get(k) for k in sorted(set(edited) | set(tiktok))},
                                       {k: row.get(k) for k in sorted(set(edited) | set(tiktok))},
-                                      {k: base_fields.get(k) for k in sorted(set(edited) | set(tiktok))}))
+                                      {k: base_fields.get(k) for k in sorted(set(edited) | set(tiktok))}, key))
         for name, value in row.items():
-            if name in edited and not force:
+            if (name in edited or name in adopted) and not force:
                 kept.append(f"line {number(ln)} {name}")
                 continue
             merged[name] = value
@@ -259,7 +266,56 @@ def merge(desired: Mapping[str, Any], line_keys: Sequence[str], written: Mapping
         person.append(n)
         sent.append({"line": n})
     out["item"] = {"items": sent}
-    return Merge(out, tuple(conflicts), tuple(kept), tuple(person), line_numbers)
+    return Merge(out, tuple(conflicts), tuple(kept), tuple(person), line_numbers, base=written)
+
+
+def adopt(written: Mapping[str, Any] | None, conflicts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The snapshot after a person chose to keep NetSuite's version of a conflict (ignored it): each
+    conflicting field's base becomes NetSuite's value, remembered beside the TikTok value it answered
+    (``tiktok``), so the merge keeps it until TikTok changes that field again, and then writes TikTok's
+    new value only if nobody changed it since. A line TikTok removed cannot be adopted (it stays a conflict)."""
+    snap: dict[str, Any] = {**(written or {})}
+    fields_ = dict(snap.get("fields") or {})
+    tiktok = dict(snap.get("tiktok") or {})
+    lines = [dict(e) for e in (snap.get("lines") or [])]
+    for c in conflicts:
+        key = str(c.get("line_key") or "")
+        if not key:
+            where = str(c.get("where"))
+            fields_[where], tiktok[where] = c.get("netsuite"), c.get("tiktok")
+            continue
+        ns, tt = c.get("netsuite"), c.get("tiktok")
+        if not isinstance(ns, Mapping) or not isinstance(tt, Mapping):
+            continue
+        for e in lines:
+            if e.get("key") == key:
+                e["fields"] = {**(e.get("fields") or {}), **{k: ns.get(k) for k in tt}}
+                e["tiktok"] = {**(e.get("tiktok") or {}), **{k: tt.get(k) for k in tt}}
+    snap.update(fields=fields_, tiktok=tiktok, lines=lines)
+    return snap
+
+
+def carry_adopted(snap: dict[str, Any], base: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``snap`` (what this write set) keeping the adopted NetSuite values of ``base`` whose TikTok value
+    has not changed since (they were not written, so they are still the base)."""
+    if not base:
+        return snap
+    tb = base.get("tiktok") or {}
+    fields_ = snap.get("fields") or {}
+    keep = {k: v for k, v in tb.items() if k in fields_ and same(fields_[k], v)}
+    if keep:
+        snap["fields"] = {**fields_, **{k: (base.get("fields") or {}).get(k) for k in keep}}
+        snap["tiktok"] = keep
+    by_key = {str(e.get("key")): e for e in (base.get("lines") or []) if e.get("tiktok")}
+    for e in snap.get("lines") or []:
+        old = by_key.get(str(e.get("key")))
+        if old is None:
+            continue
+        lk = {k: v for k, v in (old.get("tiktok") or {}).items() if same((e.get("fields") or {}).get(k), v)}
+        if lk:
+            e["fields"] = {**(e.get("fields") or {}), **{k: (old.get("fields") or {}).get(k) for k in lk}}
+            e["tiktok"] = lk
+    return snap
 
 
 def max_line_number(current: Mapping[str, Any]) -> int:

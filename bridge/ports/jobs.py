@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bridge.store.queue import Enqueued, Job, JobQueue, JobSpec
+from bridge.ports.queue import Enqueued, Job, JobQueue, JobSpec
 
 
 @dataclass(frozen=True)

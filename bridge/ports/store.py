@@ -1,17 +1,103 @@
 """The store's repositories as the flows use them: what the bridge remembers about TikTok and NetSuite
-records (``links``), named positions (``cursors``) and the connected shops (``shops``).
+records (``links``), named positions (``cursors``), the connected shops (``shops``), the exceptions a
+person must look at (``exceptions``) and the audit log (``audit``); ``Repositories`` is the set a flow
+is given, with the job queue. Their records (``Link``, ``Shop``, ``Tokens``, ``ExceptionRecord``) are
+defined here, so flows and the store both import them from the port.
 
 Implemented on SQL (``bridge.store.repos``: SQLite and PostgreSQL) and in memory
 (``bridge.store.memory``); one contract suite runs on all three (``tests/contract/test_store_ports.py``),
-as the queue's does. The records (``Link``, ``Shop``, ``Tokens``) are re-exported from here.
+as the queue's does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
 
-from bridge.store.repos import Link, Shop, Tokens
+from bridge.ports.queue import Job, JobQueue
+
+DOCUMENT_NUMBER = "tranid"  # an order link's NetSuite document number, in its data
+
+
+@dataclass(frozen=True)
+class Link:
+    """What the bridge remembers of one TikTok record and the NetSuite record it became (``data``: see
+    ``bridge.domain.order_memory`` for an order's)."""
+
+    kind: str
+    shop_id: str
+    tiktok_id: str
+    netsuite_id: str | None
+    netsuite_type: str = ""
+    external_id: str = ""
+    content_hash: str = ""
+    status: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    synced_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ExceptionRecord:
+    """A failure a person must look at: one open record per fingerprint (code + entity)."""
+
+    id: int
+    code: str
+    owner: str
+    status: str
+    title: str
+    fix_hint: str
+    evidence: dict[str, Any]
+    entity: str
+    shop_id: str | None
+    fingerprint: str
+    job_id: int | None
+    job_kind: str | None
+    job_key: str | None
+    job_payload: dict[str, Any] | None
+    occurrences: int
+    replays: int
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class Shop:
+    """A connected TikTok shop and its per-flow switches (its tokens are read apart: ``ShopRepository``)."""
+
+    id: str
+    name: str = ""
+    region: str = ""
+    cipher: str = ""
+    seller_name: str = ""
+    status: str = "active"
+    access_expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    open_id: str = ""
+    granted_scopes: list[str] = field(default_factory=list)
+    flows: dict[str, bool] = field(default_factory=dict)
+    webhooks_subscribed_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def flow_enabled(self, flow: str) -> bool:
+        """Flows are on unless the shop switched them off."""
+        return self.status == "active" and bool(self.flows.get(flow, True))
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A shop's access and refresh tokens with their expiry."""
+
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime | None
+    refresh_expires_at: datetime | None
 
 
 class LinkRepository(Protocol):
@@ -102,4 +188,67 @@ class ShopRepository(Protocol):
         ...
 
 
-__all__ = ["CursorRepository", "Link", "LinkRepository", "Shop", "ShopRepository", "Tokens"]
+class ExceptionRepository(Protocol):
+    """Failures a person must look at (the console's queue of work). One open exception per fingerprint:
+    the code and the entity (or the job's key)."""
+
+    def raise_(self, *, code: str, owner: str, title: str, fix_hint: str = "", evidence: dict[str, Any] | None = None,
+               entity: str = "", shop_id: str | None = None, job: Job | None = None,
+               correlation_id: str = "") -> int:
+        """Open an exception, or update the open one with the same fingerprint (one more occurrence, the
+        latest title, hint and evidence, redacted); returns its id."""
+        ...
+
+    def get(self, exc_id: int) -> ExceptionRecord | None:
+        """One exception, or None."""
+        ...
+
+    def list(self, *, status: str | None = "open", owner: str | None = None, entity: str | None = None,
+             limit: int = 200) -> list[ExceptionRecord]:
+        """Exceptions (open by default; ``status=None`` for all), most recently seen first."""
+        ...
+
+    def close(self, exc_id: int, *, status: str, by: str, note: str = "") -> bool:
+        """Mark an open exception ``resolved`` or ``ignored`` (anything else is a ValueError); False when it
+        was not open."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Who did what, when: operators' actions and the bridge's own decisions worth a trace."""
+
+    def record(self, actor: str, action: str, *, entity: str = "", detail: dict[str, Any] | None = None,
+               correlation_id: str = "") -> None:
+        """Append one entry (``detail`` redacted)."""
+        ...
+
+    def list(self, *, entity: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Entries (of one entity), newest first: ``actor``, ``action``, ``entity``, ``detail``, ``at`` …"""
+        ...
+
+
+class Repositories(Protocol):
+    """What a flow is given of the store: the repositories above and the job queue
+    (``bridge.store.Store`` on SQL, ``bridge.store.memory.MemoryRepositories`` in memory)."""
+
+    @property
+    def links(self) -> LinkRepository: ...
+
+    @property
+    def cursors(self) -> CursorRepository: ...
+
+    @property
+    def shops(self) -> ShopRepository: ...
+
+    @property
+    def exceptions(self) -> ExceptionRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def queue(self) -> JobQueue: ...
+
+
+__all__ = ["DOCUMENT_NUMBER", "AuditLog", "CursorRepository", "ExceptionRecord", "ExceptionRepository", "Link",
+           "LinkRepository", "Repositories", "Shop", "ShopRepository", "Tokens"]

@@ -1,4 +1,5 @@
-"""In-memory doubles of the store ports (``bridge.ports.store``), beside the queue's ``MemoryJobQueue``:
+"""In-memory doubles of the store ports (``bridge.ports.store`` and the area stores' ports), beside the
+queue's ``MemoryJobQueue``:
 the same contract (``tests/contract/test_store_ports.py`` runs them and the SQL repositories through one
 suite), for fast tests of flows. Thread-safe."""
 
@@ -7,9 +8,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from bridge.clock import Clock, SystemClock
-from bridge.store.repos import DOCUMENT_NUMBER, Link, Shop, Tokens
+from bridge.errors import redact_mapping
+from bridge.ports.queue import Job, JobQueue
+from bridge.ports.store import DOCUMENT_NUMBER, ExceptionRecord, Link, Shop, Tokens
+from bridge.store.queue import MemoryJobQueue
 
 
 class MemoryLinks:
@@ -138,4 +143,89 @@ class MemoryShops:
                 self._shops[shop_id] = replace(shop, updated_at=self.clock.now(), **fields)  # type: ignore[arg-type]
 
 
-__all__ = ["MemoryCursors", "MemoryLinks", "MemoryShops"]
+class MemoryExceptions:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self._lock = threading.Lock()
+        self._rows: dict[int, ExceptionRecord] = {}
+
+    def raise_(self, *, code: str, owner: str, title: str, fix_hint: str = "", evidence: dict[str, Any] | None = None,
+               entity: str = "", shop_id: str | None = None, job: Job | None = None,
+               correlation_id: str = "") -> int:
+        now = self.clock.now()
+        fingerprint = f"{code}:{entity or (job.key if job else '')}"[:255]
+        ev = redact_mapping(evidence or {})
+        with self._lock:
+            old = next((e for e in self._rows.values() if e.fingerprint == fingerprint and e.status == "open"), None)
+            if old is not None:
+                jobs: dict[str, Any] = {} if job is None else {
+                    "job_id": job.id, "job_kind": job.kind, "job_key": job.key, "job_payload": job.payload}
+                self._rows[old.id] = replace(old, occurrences=old.occurrences + 1, last_seen=now, evidence=ev,
+                                             title=title, fix_hint=fix_hint, **jobs)
+                return old.id
+            new_id = len(self._rows) + 1
+            self._rows[new_id] = ExceptionRecord(
+                id=new_id, code=code, owner=owner, status="open", title=title, fix_hint=fix_hint, evidence=ev,
+                entity=entity, shop_id=shop_id, fingerprint=fingerprint, job_id=job.id if job else None,
+                job_kind=job.kind if job else None, job_key=job.key if job else None,
+                job_payload=job.payload if job else None, occurrences=1, replays=0, first_seen=now, last_seen=now,
+                resolved_at=None, resolved_by=None, resolution=None, correlation_id=correlation_id)
+            return new_id
+
+    def get(self, exc_id: int) -> ExceptionRecord | None:
+        with self._lock:
+            return self._rows.get(exc_id)
+
+    def list(self, *, status: str | None = "open", owner: str | None = None, entity: str | None = None,
+             limit: int = 200) -> list[ExceptionRecord]:
+        with self._lock:
+            rows = [e for e in self._rows.values()
+                    if (not status or e.status == status) and (not owner or e.owner == owner)
+                    and (not entity or e.entity == entity)]
+        return sorted(rows, key=lambda e: (e.last_seen, e.id), reverse=True)[:limit]
+
+    def close(self, exc_id: int, *, status: str, by: str, note: str = "") -> bool:
+        if status not in ("resolved", "ignored"):
+            raise ValueError("status must be resolved or ignored")
+        with self._lock:
+            old = self._rows.get(exc_id)
+            if old is None or old.status != "open":
+                return False
+            self._rows[exc_id] = replace(old, status=status, resolved_at=self.clock.now(), resolved_by=by,
+                                         resolution=note)
+            return True
+
+
+class MemoryAudit:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self._lock = threading.Lock()
+        self._rows: list[dict[str, Any]] = []
+
+    def record(self, actor: str, action: str, *, entity: str = "", detail: dict[str, Any] | None = None,
+               correlation_id: str = "") -> None:
+        with self._lock:
+            self._rows.append({"id": len(self._rows) + 1, "at": self.clock.now(), "actor": actor, "action": action,
+                               "entity": entity, "detail": redact_mapping(detail or {}),
+                               "correlation_id": correlation_id})
+
+    def list(self, *, entity: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = [dict(r) for r in reversed(self._rows) if not entity or r["entity"] == entity]
+        return rows[:limit]
+
+
+class MemoryRepositories:
+    """``bridge.ports.store.Repositories`` in memory, over one clock, with the memory job queue."""
+
+    def __init__(self, clock: Clock | None = None, queue: JobQueue | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self.links = MemoryLinks()
+        self.cursors = MemoryCursors()
+        self.shops = MemoryShops(self.clock)
+        self.exceptions = MemoryExceptions(self.clock)
+        self.audit = MemoryAudit(self.clock)
+        self.queue: JobQueue = queue or MemoryJobQueue(self.clock)
+
+
+__all__ = ["MemoryAudit", "MemoryCursors", "MemoryExceptions", "MemoryLinks", "MemoryRepositories", "MemoryShops"]

@@ -37,9 +37,9 @@ import secrets
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -65,145 +65,15 @@ from sqlalchemy import (
 from bridge import lease
 from bridge.clock import Clock, SystemClock
 from bridge.errors import LeaseLost, redact_text
+from bridge.ports.queue import Attempt, Done, Enqueued, Job, JobQueue, JobSpec, JobStatus
 from bridge.store.tables import job_attempts, jobs
 
 log = logging.getLogger("bridge.queue")
 NOTIFY_CHANNEL = "ttns_jobs"  # also spelled out in SqlJobQueue._lock_keys_pg
-JobStatus = Literal["queued", "running", "done", "failed", "dead", "skipped", "cancelled"]
 ACTIVE: tuple[str, ...] = ("queued", "running")
 # Retention deletes only these; failed and dead jobs stay with the exception that explains them.
 PRUNABLE: tuple[str, ...] = ("done", "skipped", "cancelled")
 TERMINAL: tuple[str, ...] = ("done", "failed", "dead", "skipped", "cancelled")
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int
-    kind: str
-    key: str
-    payload: dict[str, Any]
-    idempotency_key: str
-    status: str
-    attempts: int
-    max_attempts: int
-    run_at: datetime
-    priority: int = 100
-    lease_owner: str | None = None
-    lease_token: str | None = None
-    lease_expires_at: datetime | None = None
-    correlation_id: str = ""
-    exception_id: int | None = None
-    last_error: str | None = None
-    result: dict[str, Any] | None = None
-    created_at: datetime | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """A job to enqueue. ``idempotency_key`` defaults to a random one (no dedupe)."""
-
-    kind: str
-    key: str
-    payload: dict[str, Any] = field(default_factory=dict)
-    idempotency_key: str | None = None
-    run_at: datetime | None = None
-    priority: int = 100
-    max_attempts: int | None = None
-    correlation_id: str = ""
-    exception_id: int | None = None
-    # Absorbed by a job of the same kind and key that is queued, due and not yet started: for jobs that
-    # re-read the current state when they run, a second one would only repeat the first.
-    coalesce: bool = False
-
-
-@dataclass(frozen=True)
-class Enqueued:
-    job_id: int
-    created: bool
-
-
-@dataclass(frozen=True)
-class Done:
-    """A job whose handler succeeded, handed to ``complete_and_claim`` to be completed in a batch."""
-
-    job: Job
-    started_at: datetime
-    result: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Attempt:
-    job_id: int
-    attempt: int
-    worker: str
-    started_at: datetime
-    finished_at: datetime
-    duration_ms: int
-    outcome: str
-    error: str | None
-
-
-class JobQueue(Protocol):
-    """The queue port. Implementations: ``SqlJobQueue`` and ``MemoryJobQueue``."""
-
-    def enqueue(self, spec: JobSpec, conn: Connection | None = None) -> Enqueued: ...
-
-    def enqueue_many(self, specs: Sequence[JobSpec], conn: Connection | None = None) -> list[Enqueued]: ...
-
-    def claim(self, worker: str, lease_seconds: float, limit: int = 1) -> list[Job]: ...
-
-    def extend(self, job: Job, lease_seconds: float) -> Job: ...
-
-    def complete(self, job: Job, result: dict[str, Any] | None = None, *, started_at: datetime) -> None: ...
-
-    def complete_and_claim(
-        self, done: Sequence[Done], worker: str, lease_seconds: float, limit: int
-    ) -> tuple[list[int], list[Job]]:
-        """Complete every job of ``done`` (lease-checked, each attempt recorded) and claim up to ``limit``
-        jobs, in one transaction: one commit for a whole batch. Returns the ids of the ``done`` jobs whose
-        lease was lost (left to their new owner, nothing written for them) and the claimed jobs."""
-        ...
-
-    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime) -> None: ...
-
-    def fail(
-        self,
-        job: Job,
-        status: JobStatus,
-        error: str | None,
-        *,
-        started_at: datetime,
-        outcome: str | None = None,
-        exception_id: int | None = None,
-        conn: Connection | None = None,
-    ) -> None: ...
-
-    def release(self, job: Job, *, started_at: datetime) -> None: ...
-
-    def fence(self, job: Job) -> lease.Fence:
-        """The fence of ``job``'s lease (see ``bridge.lease``)."""
-        ...
-
-    def listen(self, on_enqueue: Callable[[], None], stop: threading.Event) -> bool:
-        """Call ``on_enqueue`` soon after any process enqueues a job, until ``stop`` is set (PostgreSQL:
-        LISTEN/NOTIFY on a thread of its own). Returns False when the queue has no such signal and
-        workers must poll."""
-        ...
-
-    def get(self, job_id: int) -> Job | None: ...
-
-    def attempts(self, job_id: int) -> list[Attempt]: ...
-
-    def counts(self) -> dict[str, int]: ...
-
-    def pending_keys(self, kind: str, key_prefix: str, limit: int) -> list[tuple[str, datetime]]: ...
-
-    def prune(self, before: datetime, *, batch: int = 5000) -> int:
-        """Delete jobs that finished before ``before`` and their attempts (retention), keeping the
-        evidence of exceptions; returns how many jobs went."""
-        ...
 
 
 def _error_excerpt(error: str | None) -> str | None:
@@ -1086,3 +956,22 @@ class MemoryFence:
             cur = self.queue._jobs.get(self.job_id)
             return (cur is not None and cur.status == "running" and cur.lease_token == self.token
                     and cur.lease_expires_at is not None and cur.lease_expires_at > self.queue.clock.now())
+
+
+__all__ = [  # the port's records are re-exported for the store's own users
+    "ACTIVE",
+    "NOTIFY_CHANNEL",
+    "PRUNABLE",
+    "TERMINAL",
+    "Attempt",
+    "Done",
+    "Enqueued",
+    "Job",
+    "JobQueue",
+    "JobSpec",
+    "JobStatus",
+    "MemoryFence",
+    "MemoryJobQueue",
+    "SqlFence",
+    "SqlJobQueue",
+]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bridge.clock import Clock, SystemClock
 from bridge.crypto import SecretBox
 from bridge.errors import redact_mapping
+from bridge.ports.store import DOCUMENT_NUMBER, ExceptionRecord, Link, Shop, Tokens
 from bridge.store.queue import Job, JobQueue, JobSpec
 from bridge.store.tables import (
     api_calls,
@@ -163,20 +164,6 @@ class Inbox(_Repo):
 
 
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Link:
-    kind: str
-    shop_id: str
-    tiktok_id: str
-    netsuite_id: str | None
-    netsuite_type: str = ""
-    external_id: str = ""
-    content_hash: str = ""
-    status: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-    synced_at: datetime | None = None
-
-
 class Links(_Repo):
     def get(self, kind: str, shop_id: str, tiktok_id: str, conn: Connection | None = None) -> Link | None:
         stmt = select(links).where(links.c.kind == kind, links.c.shop_id == shop_id, links.c.tiktok_id == tiktok_id)
@@ -282,9 +269,6 @@ class Links(_Repo):
             )
 
 
-DOCUMENT_NUMBER = "tranid"  # an order link's NetSuite document number, in its data
-
-
 def _with_known_number(c: Connection, link: Link) -> dict[str, Any]:
     """``link.data`` plus the document number already stored for the same NetSuite record: a writer that
     read the link before the number arrived must not erase it (NetSuite keeps a record's number)."""
@@ -347,32 +331,6 @@ class Peers(_Repo):
 
 
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExceptionRecord:
-    id: int
-    code: str
-    owner: str
-    status: str
-    title: str
-    fix_hint: str
-    evidence: dict[str, Any]
-    entity: str
-    shop_id: str | None
-    fingerprint: str
-    job_id: int | None
-    job_kind: str | None
-    job_key: str | None
-    job_payload: dict[str, Any] | None
-    occurrences: int
-    replays: int
-    first_seen: datetime
-    last_seen: datetime
-    resolved_at: datetime | None
-    resolved_by: str | None
-    resolution: str | None
-    correlation_id: str
-
-
 class Exceptions(_Repo):
     """Failures a person must look at. One open exception per fingerprint (code + entity)."""
 
@@ -582,36 +540,6 @@ class Audit(_Repo):
 
 
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Shop:
-    id: str
-    name: str = ""
-    region: str = ""
-    cipher: str = ""
-    seller_name: str = ""
-    status: str = "active"
-    access_expires_at: datetime | None = None
-    refresh_expires_at: datetime | None = None
-    open_id: str = ""
-    granted_scopes: list[str] = field(default_factory=list)
-    flows: dict[str, bool] = field(default_factory=dict)
-    webhooks_subscribed_at: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-    def flow_enabled(self, flow: str) -> bool:
-        """Flows are on unless the shop switched them off."""
-        return self.status == "active" and bool(self.flows.get(flow, True))
-
-
-@dataclass(frozen=True)
-class Tokens:
-    access_token: str
-    refresh_token: str
-    access_expires_at: datetime | None
-    refresh_expires_at: datetime | None
-
-
 _SHOP_FIELDS = (
     "id", "name", "region", "cipher", "seller_name", "status", "access_expires_at", "refresh_expires_at",
     "open_id", "granted_scopes", "flows", "webhooks_subscribed_at", "created_at", "updated_at",

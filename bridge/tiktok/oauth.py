@@ -36,9 +36,10 @@ from bridge.tiktok.models import AuthorizedShop, TokenGrant
 from bridge.tiktok.webhooks import SUBSCRIBED_EVENT_TYPES
 
 if TYPE_CHECKING:
+    from bridge.ports.store import Shop
     from bridge.settings import Settings
     from bridge.store import Store
-    from bridge.store.repos import ApiCalls, Shop
+    from bridge.store.repos import ApiCalls
     from bridge.tiktok.client import TikTokApi
 
 log = logging.getLogger("bridge.tiktok.oauth")
@@ -239,7 +240,7 @@ class ShopTokens:
     def refresh(self, shop_id: str, stale_token: str | None = None) -> str:
         """Refresh the shop's token; a no-op returning the stored token when another thread or
         process already replaced ``stale_token``."""
-        from bridge.store.repos import Tokens
+        from bridge.ports.store import Tokens
 
         with self._lock(shop_id):
             tokens = self.store.shops.tokens(shop_id)
@@ -322,7 +323,7 @@ def connect(
 ) -> Connected:
     """Exchange ``auth_code``, store the tokens (encrypted) for every authorized shop with its cipher,
     subscribe each shop's webhooks and audit it. Used by the OAuth callback and ``ttns shops connect``."""
-    from bridge.store.repos import Shop, Tokens
+    from bridge.ports.store import Shop, Tokens
 
     store.shops.box  # noqa: B018 - fail before the one-time code is spent when TTNS_SECRET_KEY is missing
     grant = oauth.exchange(auth_code)

@@ -24,7 +24,7 @@ describe('object XML lint', () => {
     test('this project is clean', () => {
         const result = lint(PROJECT);
         expect(result.errors).toEqual([]);
-        expect(result.objects).toBe(15);
+        expect(result.objects).toBe(16);
     });
 
     test.each([

@@ -10,10 +10,21 @@ import pytest
 
 from bridge.clock import ManualClock
 from bridge.crypto import SecretBox, generate_key
-from bridge.ports.store import CursorRepository, Link, LinkRepository, Shop, ShopRepository, Tokens
+from bridge.ports.queue import JobSpec
+from bridge.ports.store import (
+    AuditLog,
+    CursorRepository,
+    ExceptionRepository,
+    Link,
+    LinkRepository,
+    Repositories,
+    Shop,
+    ShopRepository,
+    Tokens,
+)
 from bridge.store import Store
 from bridge.store.db import make_engine
-from bridge.store.memory import MemoryCursors, MemoryLinks, MemoryShops
+from bridge.store.memory import MemoryRepositories
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -23,6 +34,9 @@ class Repos:
     links: LinkRepository
     cursors: CursorRepository
     shops: ShopRepository
+    exceptions: ExceptionRepository
+    audit: AuditLog
+    all: Repositories
     clock: ManualClock
 
 
@@ -30,11 +44,12 @@ class Repos:
 def repos(request: pytest.FixtureRequest) -> Repos:
     clock = ManualClock(T0)
     if request.param == "memory":
-        return Repos(MemoryLinks(), MemoryCursors(), MemoryShops(clock), clock)
+        mem = MemoryRepositories(clock)
+        return Repos(mem.links, mem.cursors, mem.shops, mem.exceptions, mem.audit, mem, clock)
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
     store = Store(make_engine(url, pool_size=4), clock=clock, box=SecretBox(generate_key()))
     request.addfinalizer(store.dispose)
-    return Repos(store.links, store.cursors, store.shops, clock)
+    return Repos(store.links, store.cursors, store.shops, store.exceptions, store.audit, store, clock)
 
 
 def test_a_link_is_found_by_its_key_by_many_and_by_its_netsuite_record(repos: Repos) -> None:
@@ -131,3 +146,60 @@ def test_a_shop_keeps_its_flow_switches_and_tokens_apart(repos: Repos) -> None:
     s1 = shops.get("S1")
     assert s1 is not None and s1.status == "deauthorized" and not s1.flow_enabled("orders")
     assert shops.get("S3") is None
+
+
+def test_one_open_exception_per_code_and_entity_until_it_is_closed(repos: Repos) -> None:
+    exc = repos.exceptions
+    first = exc.raise_(code="SLA_AT_RISK", owner="ops", title="late", fix_hint="ship it", entity="order:S1:1",
+                       shop_id="S1", evidence={"hours_left": 3, "access_token": "secret-value"})
+    repos.clock.advance(minutes=1)
+    again = exc.raise_(code="SLA_AT_RISK", owner="ops", title="later", entity="order:S1:1", evidence={"h": 1})
+    repos.clock.advance(minutes=1)
+    other = exc.raise_(code="ORDER_ON_HOLD", owner="ops", title="hold", entity="order:S1:1")
+    assert again == first and other != first
+    got = exc.get(first)
+    assert got is not None and (got.occurrences, got.title, got.evidence, got.status) == (2, "later", {"h": 1}, "open")
+    assert got.last_seen == T0 + timedelta(minutes=1) and got.first_seen == T0 and got.shop_id == "S1"
+    assert [e.code for e in exc.list(entity="order:S1:1")] == ["ORDER_ON_HOLD", "SLA_AT_RISK"]  # last seen first
+    assert exc.list(owner="admin") == [] and exc.list(entity="order:S1:2") == []
+    assert exc.close(first, status="resolved", by="fulfillment", note="the order shipped") is True
+    assert exc.close(first, status="resolved", by="fulfillment") is False  # no longer open
+    with pytest.raises(ValueError, match="resolved or ignored"):
+        exc.close(other, status="open", by="me")
+    closed = exc.get(first)
+    assert closed is not None and (closed.status, closed.resolved_by, closed.resolution) == (
+        "resolved", "fulfillment", "the order shipped")
+    assert [e.code for e in exc.list(entity="order:S1:1")] == ["ORDER_ON_HOLD"]
+    assert {e.code for e in exc.list(status=None)} == {"ORDER_ON_HOLD", "SLA_AT_RISK"}
+    reopened = exc.raise_(code="SLA_AT_RISK", owner="ops", title="late again", entity="order:S1:1")
+    assert reopened not in (first, other) and exc.get(999) is None
+
+
+def test_the_first_exception_evidence_is_redacted(repos: Repos) -> None:
+    exc_id = repos.exceptions.raise_(code="X", owner="ops", title="t", entity="e",
+                                     evidence={"access_token": "tok-123456789", "order": "576"})
+    got = repos.exceptions.get(exc_id)
+    assert got is not None and got.evidence["order"] == "576" and "tok-123456789" not in str(got.evidence)
+
+
+def test_audit_entries_are_listed_newest_first_and_by_entity(repos: Repos) -> None:
+    audit = repos.audit
+    audit.record("worker", "fbt.fulfilled", entity="order:S1:1", detail={"package": "P1"})
+    repos.clock.advance(seconds=1)
+    audit.record("cli", "exception.replay", entity="order:S1:2", correlation_id="c-1")
+    audit.record("worker", "order.closed_after_fulfillment", entity="order:S1:1")
+    assert [e["action"] for e in audit.list()] == ["order.closed_after_fulfillment", "exception.replay",
+                                                   "fbt.fulfilled"]
+    one = audit.list(entity="order:S1:1", limit=5)
+    assert [e["action"] for e in one] == ["order.closed_after_fulfillment", "fbt.fulfilled"]
+    assert one[1]["detail"] == {"package": "P1"} and one[1]["actor"] == "worker" and one[1]["at"] == T0
+    assert len(audit.list(limit=1)) == 1
+
+
+def test_the_set_a_flow_is_given_holds_the_same_repositories_and_a_queue(repos: Repos) -> None:
+    assert (repos.all.links, repos.all.exceptions, repos.all.audit) == (repos.links, repos.exceptions, repos.audit)
+    done = repos.all.queue.enqueue(JobSpec(kind="k", key="order:S1:1", idempotency_key="once"))
+    assert repos.all.queue.enqueue(JobSpec(kind="k", key="order:S1:1", idempotency_key="once")) == type(done)(
+        done.job_id, False)
+    job = repos.all.queue.get(done.job_id)
+    assert job is not None and job.key == "order:S1:1"

@@ -117,6 +117,33 @@ def test_a_change_both_made_is_an_exception_with_both_versions_and_replay_applie
     assert bridge.exceptions(o["id"]) == []
 
 
+def test_ignoring_a_conflict_adopts_netsuites_value_as_the_base_so_the_next_tiktok_change_does_not_raise_it(
+        bridge: Bridge) -> None:
+    o = bridge.order([("MUG-001", 2)])
+    so = bridge.so(o["id"])
+    bridge.ns.update("salesOrder", so, {"shippingAddress": {"addr1": "Warehouse pickup desk"}},
+                     ExecContext(context_type=UI))
+    bridge.tt.update_address(o["id"], {**o["recipient_address"], "address_line1": "9 Buyer Road"})
+    bridge.drain()
+    (exc,) = bridge.exceptions(o["id"])
+    assert exc.code == "NS_EDIT_CONFLICT"
+    assert bridge.c.store.exceptions.close(exc.id, status="ignored", by="test")  # keep NetSuite's version
+
+    mugs = _ids(o, "MUG-001")
+    bridge.tt.cancel_order(o["id"], role="SYSTEM", line_item_ids=mugs[:1])  # TikTok changes something else
+    bridge.drain()
+    rec = bridge.ns.get("salesOrder", so).data
+    assert rec["shippingAddress"]["addr1"] == "Warehouse pickup desk", "the kept version stays"
+    assert bridge.exceptions(o["id"]) == [], "the ignored conflict is not raised again"
+    mug = next(ln for ln in rec["item"] if mugs[1] in str(ln.get("custcol_ttns_line_item_ids") or ""))
+    assert Decimal(str(mug["quantity"])) == 1, "the cancellation was written"
+
+    bridge.tt.update_address(o["id"], {**o["recipient_address"], "address_line1": "12 Later Lane"})
+    bridge.drain()  # TikTok changes the address again, nobody changed it since: TikTok's new one is written
+    assert bridge.ns.get("salesOrder", so).data["shippingAddress"]["addr1"] == "12 Later Lane"
+    assert bridge.exceptions(o["id"]) == []
+
+
 def test_a_partial_cancellation_re_prorates_the_discount_lines_in_the_same_write(bridge: Bridge) -> None:
     o = bridge.order([("MUG-001", 2), ("CAP-001", 1)], seller_discount="1.50", platform_discount="0.60")
     so = bridge.so(o["id"])

@@ -84,3 +84,38 @@ def test_a_bridge_line_tiktok_dropped_is_removed_but_a_person_edited_one_is_a_co
 def test_force_writes_tiktoks_version() -> None:
     m = merge(desired(addr="2 Road"), KEYS, WRITTEN, current(addr="pickup desk"), force=True)
     assert m.conflicts == () and m.record["shippingAddress"] == {"addr1": "2 Road"}
+
+
+@pytest.mark.parametrize(("tiktok_next", "netsuite_next", "sent", "conflicts", "kept"), [
+    pytest.param("2 Road", "pickup desk", set(), [], ["shippingAddress"],
+                 id="tiktok-unchanged-since-the-ignored-conflict-keeps-netsuites-value"),
+    pytest.param("3 Road", "pickup desk", {"shippingAddress"}, [], [],
+                 id="a-later-tiktok-change-is-written-when-nobody-changed-it-since"),
+    pytest.param("3 Road", "back office", set(), ["shippingAddress"], [],
+                 id="a-later-tiktok-change-conflicts-with-a-newer-person-change"),
+])
+def test_an_ignored_conflict_makes_netsuites_value_the_base(tiktok_next: str, netsuite_next: str, sent: set[str],
+                                                             conflicts: list[str], kept: list[str]) -> None:
+    from bridge.mapping.ownership import adopt, carry_adopted
+    first = merge(desired(addr="2 Road"), KEYS, WRITTEN, current(addr="pickup desk"))
+    assert [c.where for c in first.conflicts] == ["shippingAddress"]
+    base = adopt(WRITTEN, [c.as_evidence() for c in first.conflicts])
+    m = merge(desired(addr=tiktok_next), KEYS, base, current(addr=netsuite_next))
+    assert [c.where for c in m.conflicts] == conflicts and list(m.kept) == kept
+    assert {"shippingAddress"} & set(m.record) == sent
+    snap = carry_adopted(snapshot(desired(addr=tiktok_next), KEYS), m.base)
+    if kept:  # not written: the adopted value stays the base for the next merge
+        assert snap["fields"]["shippingAddress"]["addr1"] == "pickup desk" and snap["tiktok"]
+    else:
+        assert "tiktok" not in snap
+
+
+def test_an_ignored_line_conflict_keeps_the_persons_rate_until_tiktok_changes_the_line_again() -> None:
+    from bridge.mapping.ownership import adopt
+    first = merge(desired(qty=1, ids="a"), KEYS, WRITTEN, current(rate="11"))
+    (c,) = first.conflicts
+    base = adopt(WRITTEN, [c.as_evidence()])
+    cur = current(rate="11")
+    cur["item"]["items"][0].update(quantity=1.0, amount=11.0, custcol_ttns_line_item_ids="a")
+    m = merge(desired(qty=1, ids="a"), KEYS, base, cur)
+    assert m.conflicts == () and "rate" not in m.record["item"]["items"][0]

@@ -49,8 +49,8 @@ from bridge.flows.fulfillment.sla import KIND_SLA, SLA_SECONDS, ShipBySla
 from bridge.mapping.fulfillment import Fulfillment
 from bridge.ports.netsuite import NetSuiteFulfillment
 from bridge.ports.specs import Specs
+from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokShipping
-from bridge.store import Store
 from bridge.store.tables_fulfillment import FulfillmentStore
 
 
@@ -58,7 +58,7 @@ from bridge.store.tables_fulfillment import FulfillmentStore
 class FulfillmentSync:
     """The fulfillment area: its ports and the flows built over them."""
 
-    store: Store
+    store: Repositories
     shipments: FulfillmentStore
     tiktok: TikTokShipping
     netsuite: NetSuiteFulfillment

@@ -8,8 +8,7 @@ from bridge.errors import SkippableError
 from bridge.mapping.carriers_spec import CarrierSettings, CarriersSpec
 from bridge.mapping.specs import SpecError
 from bridge.ports.specs import Specs
-from bridge.store import Store
-from bridge.store.repos import Shop
+from bridge.ports.store import Repositories, Shop
 
 FLOW = "fulfillment"
 SHIPPED_BY_TIKTOK = "TIKTOK"
@@ -32,7 +31,7 @@ def carriers(specs: Specs, shop: Shop) -> CarrierSettings:
     return spec.for_shop(shop.id, shop.name)
 
 
-def active_shop(store: Store, shop_id: str) -> Shop:
+def active_shop(store: Repositories, shop_id: str) -> Shop:
     """The connected shop with the fulfillment flow on; a job for any other is skipped."""
     shop = store.shops.get(shop_id)
     if shop is None:

@@ -19,8 +19,7 @@ from bridge.flows.fulfillment.common import shipped_on_tiktok
 from bridge.mapping.accounting import invoice_external_id
 from bridge.ports.netsuite import LineChange, NetSuiteFulfillment, NsDocument
 from bridge.ports.specs import Specs
-from bridge.store import Store
-from bridge.store.repos import Link
+from bridge.ports.store import Link, Repositories
 from bridge.store.tables_fulfillment import FulfillmentStore
 
 log = logging.getLogger("bridge.flows.fulfillment")
@@ -28,7 +27,7 @@ log = logging.getLogger("bridge.flows.fulfillment")
 
 @dataclass
 class OrderCompletion:
-    store: Store
+    store: Repositories
     shipments: FulfillmentStore
     netsuite: NetSuiteFulfillment
     specs: Specs

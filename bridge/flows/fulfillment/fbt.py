@@ -19,10 +19,10 @@ from bridge.flows.fulfillment.common import FLOW, SHIPPED_BY_TIKTOK, active_shop
 from bridge.flows.fulfillment.completion import OrderCompletion
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteFulfillment, NsDocument, SoLine
+from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokShipping
-from bridge.store import Store
-from bridge.store.queue import JobSpec
 from bridge.store.tables_fulfillment import FulfillmentStore
 
 KIND_TIKTOK = "fulfillment.tiktok"
@@ -47,7 +47,7 @@ def route_package(event: InboundEvent) -> list[JobSpec]:
 
 @dataclass
 class FbtShipments:
-    store: Store
+    store: Repositories
     shipments: FulfillmentStore
     tiktok: TikTokShipping
     netsuite: NetSuiteFulfillment

@@ -15,10 +15,10 @@ from bridge.clock import Clock
 from bridge.mapping.specs import SpecError
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteFulfillment, NsDocument
+from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokShipping
-from bridge.store import Store
-from bridge.store.queue import JobSpec
 
 log = logging.getLogger("bridge.flows.fulfillment")
 
@@ -39,7 +39,7 @@ def route_fbt_inventory(event: InboundEvent) -> list[JobSpec]:
 
 @dataclass
 class FbtStock:
-    store: Store
+    store: Repositories
     tiktok: TikTokShipping
     netsuite: NetSuiteFulfillment
     specs: Specs

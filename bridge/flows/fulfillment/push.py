@@ -37,11 +37,10 @@ from bridge.mapping.fulfillment import (
 )
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteFulfillment
+from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
+from bridge.ports.store import Link, Repositories, Shop
 from bridge.ports.tiktok import TikTokRefusal, TikTokShipping
-from bridge.store import Store
-from bridge.store.queue import JobSpec
-from bridge.store.repos import Link, Shop
 from bridge.store.tables_fulfillment import FulfillmentStore, Shipment, UnitConflict
 
 log = logging.getLogger("bridge.flows.fulfillment")
@@ -119,7 +118,7 @@ class HoldError(NeedsHumanError):
 
 @dataclass
 class ShipmentPush:
-    store: Store
+    store: Repositories
     shipments: FulfillmentStore
     tiktok: TikTokShipping
     netsuite: NetSuiteFulfillment

@@ -16,9 +16,8 @@ from bridge.domain.tiktok import Order
 from bridge.flows.fulfillment.common import FLOW, carriers
 from bridge.ports.jobs import JobContext
 from bridge.ports.specs import Specs
+from bridge.ports.store import Repositories, Shop
 from bridge.ports.tiktok import TikTokShipping
-from bridge.store import Store
-from bridge.store.repos import Shop
 from bridge.store.tables_fulfillment import FulfillmentStore
 
 log = logging.getLogger("bridge.flows.fulfillment")
@@ -30,7 +29,7 @@ SHIPPABLE = ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING")
 
 @dataclass
 class ShipBySla:
-    store: Store
+    store: Repositories
     shipments: FulfillmentStore
     tiktok: TikTokShipping
     specs: Specs
