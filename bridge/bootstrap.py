@@ -387,6 +387,7 @@ def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: 
         reader=OrderReader(p.tiktok_orders, store, clock), write_path=settings.netsuite_write_path,
         batch_writer=BatchWriter(p.netsuite_orders) if settings.netsuite_write_path == "restlet" else None,
         lookup=lambda: p.netsuite_lookup, on_units=inv.on_order_seen if "inventory" in areas else None,
+        on_sale=inv.on_tiktok_sale if "inventory" in areas else None,
         cancellations=lambda: holder["sync"],
         poll_overlap_seconds=settings.order_poll_overlap_seconds,
     )
@@ -461,6 +462,7 @@ def _inventory(r: Registry, f: Flows, s: Settings) -> None:
     r.handler(inventory.KIND_REFRESH, f.inventory.handle_refresh)
     r.handler(inventory.KIND_INDEX, f.inventory.handle_index)
     r.handler(inventory.KIND_RECHECK, f.inventory.handle_recheck, express=True)
+    r.handler(inventory.KIND_RAISE, f.inventory.handle_raise, express=True)
     for topic in inventory.NETSUITE_TOPICS:
         r.router("netsuite", topic, inventory.route_netsuite)
     r.router("tiktok", "27", inventory.route_tiktok_stock)

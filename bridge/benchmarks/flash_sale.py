@@ -479,8 +479,8 @@ class Bench:
         return Phase(name, {"shipped_spec": shipped, "fixed_buffer_1": fixed, "hot_sku_buffer": hot})
 
     def buffers_applied(self, sku: str, since: datetime) -> list[int]:
-        """The buffers the inventory flow applied to ``sku`` at each push since ``since`` (its
-        observations of the free stock record them)."""
+        """The buffers the inventory flow applied to ``sku`` since ``since``, in order: at each push (its
+        observations of the free stock record them) and at each raise a TikTok sale caused."""
         from sqlalchemy import select
 
         from bridge.store.tables_inventory import inventory_observations as o
@@ -489,9 +489,10 @@ class Bench:
         with self.container.store.engine.connect() as c:
             sku_ids = [r[0] for r in c.execute(select(inventory_skus.c.sku_id).where(
                 inventory_skus.c.shop_id == self.world.shop_id, inventory_skus.c.seller_sku == sku))]
-            rows = c.execute(select(o.c.buffer).where(o.c.shop_id == self.world.shop_id, o.c.kind == "free",
-                                                      o.c.sku_id.in_(sku_ids), o.c.at >= since).order_by(o.c.at))
-            return [int(r[0]) for r in rows if r[0] is not None]
+            rows = c.execute(select(o.c.kind, o.c.value, o.c.buffer).where(
+                o.c.shop_id == self.world.shop_id, o.c.kind.in_(("free", "raise")), o.c.sku_id.in_(sku_ids),
+                o.c.at >= since).order_by(o.c.at))
+            return [int(b if kind == "free" else v) for kind, v, b in rows if kind == "raise" or b is not None]
 
     def _sell_out(self, sku: str, fixed: int | None = None) -> dict[str, Any]:
         world = self.world

@@ -9,6 +9,9 @@ Triggers, all ending in ``inventory.push`` jobs keyed by TikTok product:
 * TikTok webhook 27 (inventory status change) → a *check* of that product against TikTok's own
   numbers;
 * a TikTok order the orders flow records (``on_order_seen``) → a recheck of its products;
+* a TikTok order the orders flow sees for the first time, before writing it (``on_tiktok_sale``) →
+  ``inventory.raise``: when the sale raises a SKU's dynamic buffer, TikTok's own numbers are lowered
+  by the raise at once, without waiting for NetSuite's (a raise only lowers what TikTok may sell);
 * nightly ``inventory.full`` (cron) and ``ttns inventory push --all`` → every product re-asserted,
   zeros included.
 
@@ -46,7 +49,14 @@ from bridge.mapping.inventory import (
     plan_product,
     tiktok_reserved,
 )
-from bridge.mapping.inventory_buffer import BufferBounds, BufferDecision, FreeStock, dynamic_buffer
+from bridge.mapping.inventory_buffer import (
+    BufferBounds,
+    BufferDecision,
+    FreeStock,
+    applied_level,
+    dynamic_buffer,
+    lowered,
+)
 from bridge.mapping.inventory_spec import TIKTOK_MIN_QUANTITY, InventorySpec, ResolvedRule
 from bridge.mapping.locations_spec import LocationsSpec
 from bridge.mapping.specs import SpecError
@@ -67,6 +77,7 @@ KIND_FULL = "inventory.full"
 KIND_REFRESH = "inventory.refresh"
 KIND_INDEX = "inventory.index"
 KIND_RECHECK = "inventory.recheck"  # a raised dynamic buffer is recomputed (and released) later
+KIND_RAISE = "inventory.raise"  # a TikTok sale raised a dynamic buffer: TikTok's numbers lowered at once
 PRODUCT_TOPICS = ("5", "15", "16")  # product status change, information change, creation
 FLOW = "inventory"
 NETSUITE_TOPICS = ("inventory.changed", "inventory.sweep")
@@ -259,13 +270,13 @@ class InventorySync:
     def inputs(self, shop: Shop, product_id: str, rows: Sequence[SkuRow] | None = None) -> PlanInputs:
         """Everything a product's numbers depend on, read in an order where an order moving between
         two reads is counted twice (safe), never missed: pending links, then NetSuite's
-        commitments to this shop's TikTok orders, then NetSuite's available stock."""
+        commitments to this shop's TikTok orders and its available stock, both in one query (one
+        moment: an order NetSuite commits is in both or in neither)."""
         rows = list(rows if rows is not None else self.inv.product_skus(shop.id, product_id))
         spec = self.spec()
         items = sorted({r.item_id for r in rows if r.item_id and not r.item_inactive})
         pending = self.inv.pending_units(shop.id, include_staged=spec.count_staged_orders)
-        committed = self.netsuite.tiktok_committed(shop.id, items) if items else {}
-        stock = self.netsuite.availability(items) if items else {}
+        stock, committed = self.netsuite.stock_figures(shop.id, items) if items else ({}, {})
         skus = [SkuStock(r.sku_id, r.seller_sku, r.item_id, r.warehouses, r.categories, r.listings) for r in rows]
 
         def rule_for(s: SkuStock) -> ResolvedRule:
@@ -336,20 +347,15 @@ class InventorySync:
         if not free:
             return inputs, decisions
         window = timedelta(seconds=spec.velocity_window_seconds)
-        lookback = now - timedelta(seconds=max(LATENCY_LOOKBACK_SECONDS, spec.velocity_window_seconds))
-        history = self.inv.observations(shop.id, "free", sorted(free), now - window)
-        pushes = [v for _a, v, _b in self.inv.observations(shop.id, "push", [""], lookback).get("", [])]
-        orders = self.inv.order_latencies(shop.id, lookback)
-        sales = self.inv.recent_order_units(shop.id, now - window)
         seller = {s.sku_id: s.seller_sku for s in inputs.skus}
+        seen = self._seen(shop.id, sorted(free), [seller.get(sid, "") for sid in free])
         for sid, units in free.items():
             r = rules[sid]
-            past = history.get(sid, [])
+            past, applied = seen.history.get(sid, []), seen.applied.get(sid, [])
             obs = [FreeStock(a, int(v)) for a, v, _b in past] + [FreeStock(now, units)]
             decisions[sid] = dynamic_buffer(
                 BufferBounds(r.buffer, r.buffer_max, True, spec.velocity_window_seconds, spec.fallback_latency_seconds),
-                obs, now, orders, pushes, sales.get(seller.get(sid, ""), []),
-                [(a, int(b)) for a, _v, b in past if b is not None])
+                obs, now, seen.orders, seen.pushes, seen.sales.get(seller.get(sid, ""), []), applied)
         if record:
             self.inv.observe(shop.id, "free", {sid: (free[sid], decisions[sid].buffer) for sid in free}, now,
                              now - window)
@@ -363,6 +369,90 @@ class InventorySync:
             return replace(r, buffer=d.buffer) if d is not None else r
 
         return replace(inputs, rule_for=rule_for), decisions
+
+    def _seen(self, shop_id: str, sku_ids: Sequence[str], seller_skus: Sequence[str]) -> Seen:
+        """The dynamic buffer's observations for these SKUs (one read each)."""
+        spec = self.spec()
+        now = self.clock.now()
+        since = now - timedelta(seconds=spec.velocity_window_seconds)
+        lookback = now - timedelta(seconds=max(LATENCY_LOOKBACK_SECONDS, spec.velocity_window_seconds))
+        history = self.inv.observations(shop_id, "free", sku_ids, since)
+        raised = self.inv.observations(shop_id, "raise", sku_ids, since)
+        applied = {sid: sorted([(a, int(b)) for a, _v, b in history.get(sid, []) if b is not None]
+                               + [(a, int(v)) for a, v, _b in raised.get(sid, [])]) for sid in sku_ids}
+        sold = self.inv.observations(shop_id, "sale", sorted(set(seller_skus) - {""}), since)
+        sales = {sku: [(a, int(v)) for a, v, _b in rows] for sku, rows in sold.items()}
+        pushes = [v for _a, v, _b in self.inv.observations(shop_id, "push", [""], lookback).get("", [])]
+        return Seen(history, applied, sales, self.inv.order_latencies(shop_id, lookback), pushes)
+
+    def on_tiktok_sale(self, shop_id: str, units: dict[str, int]) -> int:
+        """The orders flow saw a TikTok order for the first time (before writing it): its units are
+        a sale the dynamic buffer counts from now, and each product selling them gets an
+        ``inventory.raise``. Cheap (one write, one index read, a few enqueues); never raises into the
+        caller. Returns jobs created."""
+        try:
+            sold = {sku: n for sku, n in units.items() if sku and n > 0}
+            shop = self.store.shops.get(shop_id)
+            if not sold or shop is None or not shop.flow_enabled(FLOW):
+                return 0
+            now = self.clock.now()
+            window = timedelta(seconds=self.spec().velocity_window_seconds)
+            self.inv.observe(shop_id, "sale", {sku: (n, None) for sku, n in sold.items()}, now, now - window)
+            created = 0
+            for pid in sorted(self.inv.products_for_seller_skus(shop_id, sold)):
+                created += int(self.store.queue.enqueue(JobSpec(
+                    kind=KIND_RAISE, key=f"{KIND_RAISE}:{shop_id}:{pid}", coalesce=True, priority=PUSH_PRIORITY - 5,
+                    payload={"shop_id": shop_id, "product_id": pid})).created)
+            return created
+        except Exception:
+            log.exception("a TikTok sale could not be counted for the dynamic buffer", extra={"shop_id": shop_id})
+            return 0
+
+    def raise_buffers(self, shop_id: str, product_id: str) -> dict[str, Any]:
+        """Recompute the product's dynamic buffers from the observations alone (no NetSuite read);
+        where one rose above the buffer in TikTok's numbers, lower TikTok's own numbers by the rise
+        (``lowered``) and record it. The next push, from NetSuite's figures, holds it (``_held``)."""
+        shop = self._shop(shop_id)
+        spec = self.spec()
+        rows = [r for r in self.inv.product_skus(shop_id, product_id) if r.item_id and not r.item_inactive]
+        rules = {r.sku_id: spec.rule_for(shop.id, r.seller_sku, r.categories, shop.name) for r in rows}
+        dynamic = [r for r in rows if rules[r.sku_id].dynamic]
+        if not dynamic:
+            return {"action": "unchanged", "reason": "no dynamic buffer"}
+        now = self.clock.now()
+        seen = self._seen(shop_id, [r.sku_id for r in dynamic], [r.seller_sku for r in dynamic])
+        raises: dict[str, tuple[int, int]] = {}
+        decisions: dict[str, BufferDecision] = {}
+        for r in dynamic:
+            rule = rules[r.sku_id]
+            applied = seen.applied.get(r.sku_id, [])
+            d = dynamic_buffer(
+                BufferBounds(rule.buffer, rule.buffer_max, True, spec.velocity_window_seconds,
+                             spec.fallback_latency_seconds),
+                [FreeStock(a, int(v)) for a, v, _b in seen.history.get(r.sku_id, [])], now, seen.orders, seen.pushes,
+                seen.sales.get(r.seller_sku, []), applied)
+            in_force = applied_level(applied, rule.buffer)
+            if d.buffer > in_force:
+                raises[r.sku_id], decisions[r.sku_id] = (in_force, d.buffer), d
+        if not raises:
+            return {"action": "unchanged"}
+        managed = self.inv.last_pushed(shop_id, sorted(raises))
+        actual = self.tiktok.stock(shop.id, [product_id])
+        current = {sku: {wh: st.available for wh, st in per.items() if (sku, wh) in managed}
+                   for sku, per in actual.items() if sku in raises}
+        todo = lowered(current, raises, 0 if self.sold_out_strategy(shop) == "zero" else TIKTOK_MIN_QUANTITY)
+        refused = self.tiktok.update_inventory(shop.id, product_id, todo) if todo else []
+        if refused:  # the push that follows sends NetSuite's figures and makes any refusal an exception
+            log.warning("TikTok refused a buffer raise", extra={"shop_id": shop_id, "product_id": product_id,
+                                                                  "codes": sorted({x.code for x in refused})})
+            return {"action": "refused", "refused": [f"{x.code} {x.sku_id}" for x in refused]}
+        self.inv.observe(shop_id, "raise", {sid: (new, None) for sid, (_old, new) in raises.items()}, now,
+                         now - timedelta(seconds=spec.velocity_window_seconds))
+        self._after_push(shop_id, product_id, PushResult(shop_id, product_id, "raised", todo, buffers=decisions), None)
+        log.info("dynamic buffer raised on TikTok", extra={"shop_id": shop_id, "product_id": product_id,
+                                                           "buffers": {s: n for s, (_o, n) in raises.items()}})
+        return {"action": "raised" if todo else "recorded", "buffers": {s: n for s, (_o, n) in raises.items()},
+                "sent": todo}
 
     def _push_product(self, shop_id: str, product_id: str, *, mode: Mode, dry_run: bool, reason: str
                       ) -> PushResult:
@@ -411,6 +501,7 @@ class InventorySync:
         counted twice between two reads must be raised again once it is counted once."""
         actual = self.tiktok.stock(shop.id, [product_id])
         committed = {(s, w): st.committed for s, per in actual.items() for w, st in per.items()}
+        decided_at = self.clock.now()
         inputs, decided = self.buffers(shop, inputs, inputs.plan(committed), record=not dry_run and not retried)
         buffers.update(decided)
         base = inputs.plan()
@@ -431,6 +522,7 @@ class InventorySync:
                 todo = changed(todo, now)
         if dry_run:
             return PushResult(shop.id, product_id, "dry_run", todo, plan, reason)
+        todo = self._with_later_raises(shop.id, todo, decided, decided_at, 0 if strategy == "zero" else 1)
         if not todo:
             self.inv.record_pushed(shop.id, product_id, record)  # TikTok already shows these numbers
             return PushResult(shop.id, product_id, "unchanged", {}, plan, reason)
@@ -443,6 +535,18 @@ class InventorySync:
                 self._held_exception(shop, product_id, held, strategy)
             return PushResult(shop.id, product_id, "sent", todo, plan, reason)
         return self._refused(shop, product_id, plan, todo, record, refused, mode, reason, retried=retried)
+
+    def _with_later_raises(self, shop_id: str, todo: Quantities, decided: dict[str, BufferDecision],
+                           since: datetime, minimum: int) -> Quantities:
+        """``todo`` lowered by any buffer raise recorded since this push decided its buffers: a raise
+        sent to TikTok meanwhile must not be undone by this push's older, lower buffer."""
+        dyn = sorted(s for s, d in decided.items() if d.bound != "fixed" and s in todo)
+        if not dyn:
+            return todo
+        later = self.inv.observations(shop_id, "raise", dyn, since)
+        ups = {s: (decided[s].buffer, max(int(v) for _a, v, _b in rows)) for s, rows in later.items() if rows}
+        low = lowered(todo, {s: up for s, up in ups.items() if up[1] > up[0]}, minimum)
+        return {s: {**per, **low.get(s, {})} for s, per in todo.items()} if low else todo
 
     # -- sold out (inventory.yaml sold_out) ------------------------------------------------------------
     def sold_out_strategy(self, shop: Shop) -> str:
@@ -700,6 +804,9 @@ class InventorySync:
         return {"jobs": self.coalesce(shop_id, [str(ctx.payload["product_id"])], "dynamic buffer recheck",
                                      observe=False)}
 
+    def handle_raise(self, ctx: JobContext) -> dict[str, Any]:
+        return self.raise_buffers(str(ctx.payload["shop_id"]), str(ctx.payload["product_id"]))
+
     def handle_index(self, ctx: JobContext) -> dict[str, Any]:
         shop = self._shop(str(ctx.payload["shop_id"]))
         pid = str(ctx.payload["product_id"])
@@ -800,6 +907,19 @@ class InventorySync:
         return out[offset:offset + limit]
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What the dynamic buffer is computed from, read from the observations: per SKU id the free
+    stock history (at, free, buffer) and the buffers applied (at, buffer: pushes and raises), per
+    seller SKU the TikTok sales (at, units), and the latencies (seconds)."""
+
+    history: dict[str, list[tuple[datetime, float, int | None]]]
+    applied: dict[str, list[tuple[datetime, int]]]
+    sales: dict[str, list[tuple[datetime, int]]]
+    orders: list[float]
+    pushes: list[float]
+
+
 @dataclass
 class PlanInputs:
     """What one product's numbers are computed from (``plan`` is pure over it)."""
@@ -879,6 +999,7 @@ __all__ = [
     "KIND_FULL",
     "KIND_INDEX",
     "KIND_PUSH",
+    "KIND_RAISE",
     "KIND_RECHECK",
     "KIND_REFRESH",
     "InventorySync",

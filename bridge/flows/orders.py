@@ -194,6 +194,10 @@ class OrderSync:
     # Called with (shop id, seller SKUs) whenever TikTok units enter, move or leave NetSuite, so the
     # inventory flow rechecks those products (``InventorySync.on_order_seen``, wired in bootstrap).
     on_units: Callable[[str, list[str]], object] | None = None
+    # Called with (shop id, {seller SKU: units}) the first time the bridge sees an order, before it is
+    # written: TikTok sold those units, and the dynamic buffer should know now, not after the write
+    # (``InventorySync.on_tiktok_sale``, wired in bootstrap).
+    on_sale: Callable[[str, dict[str, int]], object] | None = None
     # The cancellations flow, which decides what a cancellation after the write does (wired in bootstrap).
     cancellations: Callable[[], CancellationSync] | None = None
     poll_overlap_seconds: float = 300
@@ -354,6 +358,8 @@ class OrderSync:
             raise RetriableError(f"TikTok did not return order {order_id} (yet)",
                                  Evidence.of("tiktok", "order detail", details={"order_id": order_id}))
         link = self.store.links.get("order", shop_id, order_id)
+        if link is None and self.on_sale is not None and order.status != "CANCELLED" and not order.is_fbt:
+            self.on_sale(shop_id, _units(order))
         memory = OrderMemory.parse(link.data if link else None)
         update_ts = int(order.update_time.timestamp()) if order.update_time else 0
         if link and link.netsuite_id and memory.fulfilled:

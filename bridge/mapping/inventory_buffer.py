@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+from bridge.mapping.inventory_spec import TIKTOK_MAX_QUANTITY
 
 MIN_SPAN_SECONDS = 1.0  # a rate is never measured over less (one order is not a rate of thousands a second)
 
@@ -170,4 +172,29 @@ def dynamic_buffer(bounds: BufferBounds, observations: Sequence[FreeStock], now:
     return BufferDecision(buffer, velocity, sold, order_l, push_l, raw, bound, floor, ceiling)
 
 
-__all__ = ["BufferBounds", "BufferDecision", "FreeStock", "dynamic_buffer", "order_velocity", "p95", "sales_velocity"]
+def applied_level(applied: Sequence[tuple[datetime, int]], floor: int) -> int:
+    """The buffer in TikTok's numbers now: the last one applied (the floor when none is known)."""
+    return max(applied)[1] if applied else floor
+
+
+def lowered(current: Mapping[str, Mapping[str, int]], raises: Mapping[str, tuple[int, int]], minimum: int,
+            maximum: int = TIKTOK_MAX_QUANTITY) -> dict[str, dict[str, int]]:
+    """A buffer raise applied to TikTok's own numbers, without reading NetSuite: each warehouse of a
+    raised SKU (``raises``: sku -> (buffer in force, new buffer)) lowered by the difference, not below
+    ``minimum`` (1 where the shop's TikTok refuses a 0) nor above TikTok's ``maximum``. TikTok has
+    already taken its own sales off ``current``, so the result only ever lowers what TikTok may sell:
+    safe to send from any figure. Lines that would not fall are left out."""
+    out: dict[str, dict[str, int]] = {}
+    for sku, (in_force, wanted) in sorted(raises.items()):
+        step = wanted - in_force
+        if step <= 0:
+            continue
+        for wh, q in sorted((current.get(sku) or {}).items()):
+            new = min(maximum, max(minimum, q - step))
+            if new < q:
+                out.setdefault(sku, {})[wh] = new
+    return out
+
+
+__all__ = ["BufferBounds", "BufferDecision", "FreeStock", "applied_level", "dynamic_buffer", "lowered",
+           "order_velocity", "p95", "sales_velocity"]

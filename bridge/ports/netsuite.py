@@ -152,6 +152,12 @@ class NetSuiteInventory(Protocol):
         reservations are not used)."""
         ...
 
+    def stock_figures(self, shop_id: str, item_ids: Sequence[str]
+                      ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int] | None]:
+        """(``availability``, ``tiktok_committed``) read together, in one request where the account
+        allows: a stock push's NetSuite reads."""
+        ...
+
     def item_details(self, item_ids: Sequence[str]) -> list[ItemDetail]:
         """Items with the fields a listing needs (matrix children of a parent included)."""
         ...

@@ -6,12 +6,14 @@ suite), for fast tests of flows. Thread-safe."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from bridge.clock import Clock, SystemClock
 from bridge.errors import redact_mapping
+from bridge.ports.fulfillment import Shipment, UnitConflict
 from bridge.ports.queue import Job, JobQueue
 from bridge.ports.store import DOCUMENT_NUMBER, ExceptionRecord, Link, Shop, Tokens
 from bridge.store.queue import MemoryJobQueue
@@ -215,6 +217,157 @@ class MemoryAudit:
         return rows[:limit]
 
 
+class MemoryShipments:
+    """``bridge.ports.fulfillment.ShipmentRepository`` in memory."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self._rows: dict[int, Shipment] = {}
+        self._units: dict[tuple[str, str, str], tuple[int, str]] = {}  # (shop, order, line item) -> shipment, fid
+        self._sla: set[tuple[str, str, str]] = set()
+
+    def shipments(self, shop_id: str, order_id: str, fulfillment_id: str | None = None) -> list[Shipment]:
+        with self._lock:
+            rows = [r for r in self._rows.values() if (r.shop_id, r.order_id) == (shop_id, order_id)
+                    and fulfillment_id in (None, r.fulfillment_id)]
+        return sorted(rows, key=lambda r: (r.fulfillment_id, r.package_index, r.seq))
+
+    def get(self, shipment_id: int) -> Shipment | None:
+        with self._lock:
+            return self._rows.get(shipment_id)
+
+    def begin(self, *, shop_id: str, order_id: str, fulfillment_id: str, package_index: int, seq: int,
+              tracking_number: str, carrier: str, provider_id: str, provider_name: str,
+              line_item_ids: Sequence[str], method: str) -> Shipment:
+        now = self.clock.now()
+        ids = tuple(line_item_ids)
+        with self._lock:
+            old = next((r for r in self._rows.values() if (r.shop_id, r.order_id, r.fulfillment_id, r.package_index,
+                                                            r.seq) == (shop_id, order_id, fulfillment_id,
+                                                                       package_index, seq)), None)
+            sid = old.id if old is not None else max(self._rows, default=0) + 1
+            held = {lid: self._units[(shop_id, order_id, lid)] for lid in ids
+                    if (shop_id, order_id, lid) in self._units}
+            taken = {lid: fid for lid, (holder, fid) in held.items() if holder != sid}
+            if taken:
+                raise UnitConflict(taken)
+            values = {"tracking_number": tracking_number, "carrier": carrier[:100], "provider_id": provider_id,
+                      "provider_name": provider_name[:100], "line_item_ids": ids, "method": method,
+                      "status": "sending", "updated_at": now}
+            if old is None:
+                row = Shipment(id=sid, shop_id=shop_id, order_id=order_id, fulfillment_id=fulfillment_id,
+                               package_index=package_index, seq=seq, tracking_number=tracking_number,
+                               carrier=carrier[:100], provider_id=provider_id, provider_name=provider_name[:100],
+                               line_item_ids=ids, method=method, tiktok_package_id="", status="sending", attempts=1,
+                               last_error="", shipped_at=None, tracking_updated_at=None, created_at=now,
+                               updated_at=now)
+            else:
+                row = replace(old, attempts=old.attempts + 1, **values)  # type: ignore[arg-type]
+            self._rows[sid] = row
+            for key, (holder, _) in list(self._units.items()):
+                if holder == sid and key[2] not in ids:
+                    del self._units[key]
+            for lid in ids:
+                self._units.setdefault((shop_id, order_id, lid), (sid, fulfillment_id))
+            return row
+
+    def _update(self, shipment_id: int, **values: Any) -> None:
+        with self._lock:
+            row = self._rows.get(shipment_id)
+            if row is not None:
+                self._rows[shipment_id] = replace(row, **values)
+
+    def _free(self, shipment_id: int) -> None:
+        for key, (holder, _) in list(self._units.items()):
+            if holder == shipment_id:
+                del self._units[key]
+
+    def shipped(self, shipment_id: int, *, tiktok_package_id: str, tracking_number: str | None = None,
+                provider_id: str | None = None, provider_name: str | None = None) -> None:
+        now = self.clock.now()
+        with self._lock:
+            row = self._rows.get(shipment_id)
+            if row is None:
+                return
+            values: dict[str, Any] = {"status": "shipped", "tiktok_package_id": tiktok_package_id, "last_error": "",
+                                      "updated_at": now, "shipped_at": row.shipped_at or now}
+            if tracking_number is not None:
+                values["tracking_number"] = tracking_number
+            if provider_id is not None:
+                values["provider_id"] = provider_id
+            if provider_name is not None:
+                values["provider_name"] = provider_name[:100]
+            self._update(shipment_id, **values)
+
+    def refused(self, shipment_id: int, error: str) -> None:
+        with self._lock:
+            self._update(shipment_id, status="refused", last_error=error[:2000], updated_at=self.clock.now())
+            self._free(shipment_id)
+
+    def tracking_updated(self, shipment_id: int, *, tracking_number: str, provider_id: str, provider_name: str,
+                         carrier: str) -> None:
+        now = self.clock.now()
+        self._update(shipment_id, tracking_number=tracking_number, provider_id=provider_id,
+                     provider_name=provider_name[:100], carrier=carrier[:100], tracking_updated_at=now, last_error="",
+                     updated_at=now)
+
+    def note_error(self, shipment_id: int, error: str) -> None:
+        self._update(shipment_id, last_error=error[:2000], updated_at=self.clock.now())
+
+    def mark_deleted(self, shop_id: str, order_id: str, fulfillment_id: str) -> list[Shipment]:
+        with self._lock:
+            rows = self.shipments(shop_id, order_id, fulfillment_id)
+            for r in rows:
+                if r.status != "shipped":
+                    self._update(r.id, status="deleted", updated_at=self.clock.now())
+                    self._free(r.id)
+        return [r for r in rows if r.status == "shipped"]
+
+    def record_external(self, *, shop_id: str, order_id: str, fulfillment_id: str, package_index: int,
+                        tracking_number: str, provider_id: str, provider_name: str, line_item_ids: Sequence[str],
+                        method: str, tiktok_package_id: str) -> Shipment:
+        with self._lock:
+            ship = self.begin(shop_id=shop_id, order_id=order_id, fulfillment_id=fulfillment_id,
+                              package_index=package_index, seq=0, tracking_number=tracking_number, carrier="",
+                              provider_id=provider_id, provider_name=provider_name, line_item_ids=line_item_ids,
+                              method=method)
+            self.shipped(ship.id, tiktok_package_id=tiktok_package_id)
+            return self._rows[ship.id]
+
+    def units(self, shop_id: str, order_id: str) -> dict[str, str]:
+        with self._lock:
+            return {k[2]: fid for k, (_, fid) in self._units.items() if k[:2] == (shop_id, order_id)}
+
+    def unshipped(self, *, older_than: datetime, limit: int = 1000) -> list[Shipment]:
+        with self._lock:
+            rows = [r for r in self._rows.values() if r.status in ("sending", "refused") and r.updated_at <= older_than]
+        return sorted(rows, key=lambda r: r.updated_at)[:limit]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            out: dict[str, int] = {}
+            for r in self._rows.values():
+                out[r.status] = out.get(r.status, 0) + 1
+            return out
+
+    def claim_sla_alert(self, shop_id: str, order_id: str, level: str, deadline: datetime) -> bool:
+        with self._lock:
+            if (shop_id, order_id, level) in self._sla:
+                return False
+            self._sla.add((shop_id, order_id, level))
+            return True
+
+    def sla_levels(self, shop_id: str, order_ids: Iterable[str]) -> dict[str, set[str]]:
+        wanted = set(order_ids)
+        out: dict[str, set[str]] = {}
+        with self._lock:
+            for shop, order, level in self._sla:
+                if shop == shop_id and order in wanted:
+                    out.setdefault(order, set()).add(level)
+        return out
+
+
 class MemoryRepositories:
     """``bridge.ports.store.Repositories`` in memory, over one clock, with the memory job queue."""
 
@@ -228,4 +381,5 @@ class MemoryRepositories:
         self.queue: JobQueue = queue or MemoryJobQueue(self.clock)
 
 
-__all__ = ["MemoryAudit", "MemoryCursors", "MemoryExceptions", "MemoryLinks", "MemoryRepositories", "MemoryShops"]
+__all__ = ["MemoryAudit", "MemoryCursors", "MemoryExceptions", "MemoryLinks", "MemoryRepositories", "MemoryShipments",
+           "MemoryShops"]

@@ -361,15 +361,23 @@ class InventoryStore:
         return out
 
     def order_latencies(self, shop_id: str, since: datetime, limit: int = 200) -> list[float]:
-        """Seconds from the bridge recording a TikTok order to its NetSuite sales order, for the
-        shop's orders recorded and written since ``since`` (the latest ``limit``; an older order
-        written again later, e.g. on a status change, is not a latency)."""
+        """Seconds from the buyer placing a TikTok order (TikTok's create time) to NetSuite first having
+        its sales order, for the shop's orders first written since ``since`` (the latest ``limit``).
+        TikTok's create time is in whole seconds: the middle of that second is taken. The bridge's own
+        link times are not a latency: an order written at once gets its link when it is written."""
+        start = since.timestamp()
         with self.engine.connect() as c:
-            rows = c.execute(select(links.c.created_at, links.c.synced_at).where(
+            rows = c.execute(select(links.c.data).where(
                 links.c.kind == "order", links.c.shop_id == shop_id, links.c.synced_at.is_not(None),
-                links.c.synced_at >= since, links.c.created_at >= since, links.c.netsuite_id.is_not(None),
+                links.c.synced_at >= since, links.c.netsuite_id.is_not(None),
             ).order_by(links.c.synced_at.desc()).limit(limit))
-            return [max(0.0, (synced - created).total_seconds()) for created, synced in rows]
+            out: list[float] = []
+            for (raw,) in rows:
+                memory = OrderMemory.parse(raw)
+                if memory.first_synced_at is None or memory.created_at is None or memory.first_synced_at < start:
+                    continue
+                out.append(max(0.0, memory.first_synced_at - (memory.created_at + 0.5)))
+            return out
 
     def recent_order_units(self, shop_id: str, since: datetime, limit: int = 2000
                            ) -> dict[str, list[tuple[datetime, int]]]:

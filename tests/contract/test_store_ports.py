@@ -10,6 +10,7 @@ import pytest
 
 from bridge.clock import ManualClock
 from bridge.crypto import SecretBox, generate_key
+from bridge.ports.fulfillment import ShipmentRepository, UnitConflict
 from bridge.ports.queue import JobSpec
 from bridge.ports.store import (
     AuditLog,
@@ -24,7 +25,8 @@ from bridge.ports.store import (
 )
 from bridge.store import Store
 from bridge.store.db import make_engine
-from bridge.store.memory import MemoryRepositories
+from bridge.store.memory import MemoryRepositories, MemoryShipments
+from bridge.store.tables_fulfillment import FulfillmentStore
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -37,6 +39,7 @@ class Repos:
     exceptions: ExceptionRepository
     audit: AuditLog
     all: Repositories
+    shipments: ShipmentRepository
     clock: ManualClock
 
 
@@ -45,11 +48,12 @@ def repos(request: pytest.FixtureRequest) -> Repos:
     clock = ManualClock(T0)
     if request.param == "memory":
         mem = MemoryRepositories(clock)
-        return Repos(mem.links, mem.cursors, mem.shops, mem.exceptions, mem.audit, mem, clock)
+        return Repos(mem.links, mem.cursors, mem.shops, mem.exceptions, mem.audit, mem, MemoryShipments(clock), clock)
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
     store = Store(make_engine(url, pool_size=4), clock=clock, box=SecretBox(generate_key()))
     request.addfinalizer(store.dispose)
-    return Repos(store.links, store.cursors, store.shops, store.exceptions, store.audit, store, clock)
+    return Repos(store.links, store.cursors, store.shops, store.exceptions, store.audit, store,
+                 FulfillmentStore(store.engine, clock), clock)
 
 
 def test_a_link_is_found_by_its_key_by_many_and_by_its_netsuite_record(repos: Repos) -> None:
@@ -203,3 +207,99 @@ def test_the_set_a_flow_is_given_holds_the_same_repositories_and_a_queue(repos: 
         done.job_id, False)
     job = repos.all.queue.get(done.job_id)
     assert job is not None and job.key == "order:S1:1"
+
+
+def _begin(ships: ShipmentRepository, fid: str, package: int, ids: list[str], *, seq: int = 0, order: str = "O1",
+           tracking: str = "TRK1") -> int:
+    return ships.begin(shop_id="S1", order_id=order, fulfillment_id=fid, package_index=package, seq=seq,
+                       tracking_number=tracking, carrier="UPS " * 40, provider_id="P1", provider_name="UPS",
+                       line_item_ids=ids, method="ship_package").id
+
+
+def test_a_shipment_reserves_its_units_once_across_fulfillments(repos: Repos) -> None:
+    ships = repos.shipments
+    sid = _begin(ships, "F1", 1, ["L1", "L2"])
+    row = ships.get(sid)
+    assert row is not None and (row.status, row.attempts, row.line_item_ids, row.tiktok_package_id) == (
+        "sending", 1, ("L1", "L2"), "")
+    assert len(row.carrier) == 100 and row.shipped_at is None and row.created_at == T0
+    assert ships.units("S1", "O1") == {"L1": "F1", "L2": "F1"}
+    with pytest.raises(UnitConflict) as err:
+        _begin(ships, "F2", 1, ["L2", "L3"])
+    assert err.value.taken == {"L2": "F1"}
+    assert ships.shipments("S1", "O1", "F2") == [] and ships.units("S1", "O1") == {"L1": "F1", "L2": "F1"}
+    repos.clock.advance(minutes=1)
+    again = _begin(ships, "F1", 1, ["L1"], tracking="TRK2")  # a retry of the same package, one unit fewer
+    got = ships.get(again)
+    assert again == sid and got is not None and (got.attempts, got.tracking_number, got.line_item_ids) == (
+        2, "TRK2", ("L1",))
+    assert ships.units("S1", "O1") == {"L1": "F1"} and _begin(ships, "F2", 1, ["L2"]) != sid
+
+
+def test_shipped_refused_deleted_and_the_units_they_free(repos: Repos) -> None:
+    ships = repos.shipments
+    a = _begin(ships, "F1", 1, ["L1"])
+    b = _begin(ships, "F1", 2, ["L2"])
+    c = _begin(ships, "F2", 1, ["L3"])
+    repos.clock.advance(minutes=1)
+    ships.shipped(a, tiktok_package_id="PKG1", provider_name="USPS")
+    repos.clock.advance(minutes=1)
+    ships.shipped(a, tiktok_package_id="PKG1", tracking_number="TRK9")  # a second answer keeps the first time
+    got = ships.get(a)
+    assert got is not None and (got.status, got.tiktok_package_id, got.tracking_number, got.provider_name) == (
+        "shipped", "PKG1", "TRK9", "USPS")
+    assert got.shipped_at == T0 + timedelta(minutes=1) and got.updated_at == T0 + timedelta(minutes=2)
+    ships.refused(b, "21011022 invalid tracking")
+    refused = ships.get(b)
+    assert refused is not None and refused.status == "refused" and refused.last_error.startswith("21011022")
+    assert ships.units("S1", "O1") == {"L1": "F1", "L3": "F2"}
+    ships.note_error(a, "tracking update refused")
+    ships.tracking_updated(c, tracking_number="TRK7", provider_id="P2", provider_name="DHL", carrier="DHL")
+    noted, updated = ships.get(a), ships.get(c)
+    assert noted is not None and noted.status == "shipped" and noted.last_error == "tracking update refused"
+    assert updated is not None and (updated.tracking_number, updated.provider_name, updated.last_error) == (
+        "TRK7", "DHL", "") and updated.tracking_updated_at == T0 + timedelta(minutes=2)
+    kept = ships.mark_deleted("S1", "O1", "F1")
+    assert [s.id for s in kept] == [a]
+    deleted = ships.get(b)
+    assert deleted is not None and deleted.status == "deleted"
+    assert [(s.fulfillment_id, s.package_index) for s in ships.shipments("S1", "O1")] == [("F1", 1), ("F1", 2),
+                                                                                          ("F2", 1)]
+    assert ships.counts() == {"shipped": 1, "deleted": 1, "sending": 1}
+
+
+def test_unshipped_lists_the_oldest_unfinished_first(repos: Repos) -> None:
+    ships = repos.shipments
+    late = _begin(ships, "F1", 1, ["L1"])
+    repos.clock.advance(minutes=10)
+    early_refused = _begin(ships, "F2", 1, ["L2"], order="O2")
+    ships.refused(early_refused, "no")
+    done = _begin(ships, "F3", 1, ["L3"], order="O3")
+    ships.shipped(done, tiktok_package_id="P")
+    repos.clock.advance(minutes=10)
+    assert [s.id for s in ships.unshipped(older_than=T0 + timedelta(minutes=30))] == [late, early_refused]
+    assert [s.id for s in ships.unshipped(older_than=T0 + timedelta(minutes=5))] == [late]
+    assert len(ships.unshipped(older_than=T0 + timedelta(hours=1), limit=1)) == 1
+
+
+def test_an_external_shipment_is_recorded_once_per_package(repos: Repos) -> None:
+    ships = repos.shipments
+    first = ships.record_external(shop_id="S1", order_id="O1", fulfillment_id="IF9", package_index=1,
+                                  tracking_number="FBT1", provider_id="P", provider_name="TikTok",
+                                  line_item_ids=["L1", "L2"], method="fbt", tiktok_package_id="PKG9")
+    again = ships.record_external(shop_id="S1", order_id="O1", fulfillment_id="IF9", package_index=1,
+                                  tracking_number="FBT1", provider_id="P", provider_name="TikTok",
+                                  line_item_ids=["L1", "L2"], method="fbt", tiktok_package_id="PKG9")
+    assert again.id == first.id and again.status == "shipped" and again.method == "fbt" and again.seq == 0
+    assert ships.units("S1", "O1") == {"L1": "IF9", "L2": "IF9"} and len(ships.shipments("S1", "O1")) == 1
+
+
+def test_a_ship_by_alert_level_is_claimed_once(repos: Repos) -> None:
+    ships = repos.shipments
+    deadline = T0 + timedelta(hours=4)
+    assert ships.claim_sla_alert("S1", "O1", "warning", deadline) is True
+    assert ships.claim_sla_alert("S1", "O1", "warning", deadline) is False
+    assert ships.claim_sla_alert("S1", "O1", "critical", deadline) is True
+    assert ships.claim_sla_alert("S2", "O1", "warning", deadline) is True
+    assert ships.sla_levels("S1", ["O1", "O2"]) == {"O1": {"warning", "critical"}}
+    assert ships.sla_levels("S1", [f"X{i}" for i in range(1200)]) == {}

@@ -227,6 +227,11 @@ class FakeNetSuite:
             self.availability_calls.append(list(item_ids))
             return {k: v for k, v in self.available.items() if k[0] in set(item_ids)}
 
+    def stock_figures(self, shop_id: str, item_ids: Sequence[str]
+                      ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+        committed = self.tiktok_committed(shop_id, item_ids)  # NetSuite answers from one moment; the fake
+        return self.availability(item_ids), committed  # reads commitments first, the safe order between reads
+
     def tiktok_committed(self, shop_id: str, item_ids: Sequence[str]) -> dict[tuple[str, str], int]:
         return {k: v for k, v in self.committed.items() if k[0] in set(item_ids)}
 

@@ -43,3 +43,21 @@ def test_commitments_per_item_and_location_for_the_shop() -> None:
     client = FakeClient({"quantitycommitted": [{"item": "110", "location": "1", "q": "2"}]})
     assert NetSuiteInventoryAdapter(lambda: client).tiktok_committed("S'1", ["110"]) == {("110", "1"): 2}
     assert "custbody_ttns_shop_id = 'S''1'" in client.queries[0]
+
+
+def test_a_push_reads_availability_and_commitments_in_one_query() -> None:
+    client = FakeClient({"UNION ALL": [
+        {"k": "A", "item": "110", "location": "1", "q": "7.5"}, {"k": "A", "item": "110", "location": None, "q": "3"},
+        {"k": "C", "item": "110", "location": "1", "q": "2"}]})
+    available, committed = NetSuiteInventoryAdapter(lambda: client).stock_figures("S'1", ["110", "x'y"])
+    assert (available, committed) == ({("110", "1"): 7}, {("110", "1"): 2})
+    assert len(client.queries) == 1 and "'x''y'" in client.queries[0] and "'S''1'" in client.queries[0]
+
+
+def test_one_query_falls_back_to_availability_alone_once_commitments_cannot_be_read() -> None:
+    client = FakeClient({"inventoryitemlocations": [{"item": "110", "location": "1", "quantityavailable": "4"}]},
+                        fail="quantitycommitted")
+    adapter = NetSuiteInventoryAdapter(lambda: client)
+    assert adapter.stock_figures("S1", ["110"]) == ({("110", "1"): 4}, None)
+    assert adapter.stock_figures("S1", ["110"]) == ({("110", "1"): 4}, None)
+    assert sum("quantitycommitted" in q for q in client.queries) == 1  # not asked again

@@ -9,7 +9,9 @@ import pytest
 from bridge.mapping.inventory_buffer import (
     BufferBounds,
     FreeStock,
+    applied_level,
     dynamic_buffer,
+    lowered,
     order_velocity,
     p95,
     sales_velocity,
@@ -147,3 +149,38 @@ def test_p95_nearest_rank() -> None:
     assert p95([3.0]) == 3.0
     assert p95([float(i) for i in range(1, 101)]) == 95.0
     assert p95([1.0, 9.0]) == 9.0
+
+
+@pytest.mark.parametrize(("current", "raises", "minimum", "sent"), [
+    # buffer 1 in force, 20 wanted: every warehouse of the SKU lowered by 19
+    ({"k": {"w1": 50, "w2": 30}}, {"k": (1, 20)}, 0, {"k": {"w1": 31, "w2": 11}}),
+    # never below the minimum: 0 where TikTok takes a 0, 1 where it refuses one
+    ({"k": {"w1": 5}}, {"k": (1, 20)}, 0, {"k": {"w1": 0}}),
+    ({"k": {"w1": 5}}, {"k": (1, 20)}, 1, {"k": {"w1": 1}}),
+    # already at (or under) the minimum: nothing to lower, nothing sent
+    ({"k": {"w1": 1}}, {"k": (1, 20)}, 1, {}),
+    ({"k": {"w1": 0}}, {"k": (1, 20)}, 0, {}),
+    # a buffer that did not rise (or fell) lowers nothing: only a push from NetSuite's figures raises numbers
+    ({"k": {"w1": 50}}, {"k": (20, 20)}, 0, {}),
+    ({"k": {"w1": 50}}, {"k": (20, 5)}, 0, {}),
+    # a number above TikTok's documented 99,999 (set in Seller Center) comes down to it at least
+    ({"k": {"w1": 1_000_000}}, {"k": (1, 25)}, 0, {"k": {"w1": 99_999}}),
+    # only the raised SKUs, and only the warehouses TikTok shows for them
+    ({"k": {"w1": 50}, "j": {"w1": 40}}, {"k": (3, 5), "x": (1, 9)}, 0, {"k": {"w1": 48}}),
+])
+def test_a_raise_only_lowers_what_tiktok_may_sell(current: dict[str, dict[str, int]],
+                                                   raises: dict[str, tuple[int, int]], minimum: int,
+                                                   sent: dict[str, dict[str, int]]) -> None:
+    out = lowered(current, raises, minimum)
+    assert out == sent
+    assert all(q <= current[s][w] for s, per in out.items() for w, q in per.items())
+
+
+@pytest.mark.parametrize(("applied", "floor", "level"), [
+    ((), 1, 1),  # nothing applied in the window: the floor
+    (((1, 20),), 1, 20),
+    (((1, 20), (2, 35), (3, 12)), 1, 12),  # the latest, not the highest
+])
+def test_the_buffer_in_force_is_the_last_applied(applied: tuple[tuple[float, int], ...], floor: int,
+                                                 level: int) -> None:
+    assert applied_level([(at(t), b) for t, b in applied], floor) == level

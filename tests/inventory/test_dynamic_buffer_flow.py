@@ -88,3 +88,31 @@ def test_the_stock_to_tiktok_latency_is_observed_per_push(world: World) -> None:
     assert result.action == "sent"
     rows = world.svc.inv.observations(SHOP, "push", [""], world.clock.now() - timedelta(seconds=60))[""]
     assert [round(v, 3) for _at, v, _b in rows] == [0.7]
+
+
+def test_tiktok_sales_raise_the_buffer_on_tiktok_before_netsuite_is_read(world: World) -> None:
+    world.ns_event([("104", MAIN)])
+    world.worker.drain()
+    assert world.tt("S-CAP") == {W1: 99}
+    reads = len(world.netsuite.availability_calls)
+    for _ in range(10):  # a livestream: ten TikTok orders in a second, none written to NetSuite yet
+        world.clock.advance(0.1)
+        world.tiktok.sell("S-CAP", W1)
+        assert world.svc.on_tiktok_sale(SHOP, {"CAP": 1}) == 1
+        world.worker.drain()
+    assert len(world.netsuite.availability_calls) == reads  # raised from TikTok's own numbers alone
+    # 10 units/s x (2 s assumed order -> sales order + 0 s observed stock -> TikTok) = 20 held back:
+    # TikTok's 89 after its own ten sales, lowered by the 19 the buffer rose
+    assert world.tt("S-CAP") == {W1: 70}
+    raises = world.svc.inv.observations(SHOP, "raise", ["S-CAP"], world.clock.now() - timedelta(seconds=60))
+    assert max(int(v) for _at, v, _b in raises["S-CAP"]) == 20
+    # the push from NetSuite's figures (100 available, 10 reserved by TikTok) holds the raise
+    world.ns_event([("104", MAIN)])
+    world.worker.drain()
+    assert world.tt("S-CAP") == {W1: 70}
+    # a sale of an unknown SKU or of a fixed-buffer SKU lowers nothing
+    assert world.svc.on_tiktok_sale(SHOP, {"NOPE": 3}) == 0
+    world.tiktok.sell("S-FIX", W1, 0)
+    world.svc.on_tiktok_sale(SHOP, {"CAP-FIXED": 5})
+    world.worker.drain()
+    assert world.svc.raise_buffers(SHOP, "P4") == {"action": "unchanged", "reason": "no dynamic buffer"}

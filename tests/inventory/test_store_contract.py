@@ -57,12 +57,16 @@ def test_dynamic_buffer_observations_round_trip(db_url: str) -> None:
         assert [v for _at, v, _b in got["k1"]] == [50.0, 45.0] and got["k2"] == []
         assert [v for _at, v, _b in inv.observations("S1", "push", [""], now - timedelta(seconds=60))[""]] == [0.8]
         assert inv.observations("S2", "free", ["k1"], now - timedelta(seconds=600)) == {"k1": []}
-        # order latency: from the link's creation to its sales order, synced orders only
-        store.links.upsert(Link("order", "S1", "o1", None, status="pending:UNPAID"))
-        store.links.upsert(Link("order", "S1", "o2", "9", status="synced", synced_at=datetime.now(UTC)
-                                + timedelta(seconds=2)))
+        # order latency: from the buyer placing it (TikTok's whole-second create time, its middle) to
+        # NetSuite first having the sales order; an order written at once has its link only from then
+        placed = int(now.timestamp()) - 3
+        store.links.upsert(Link("order", "S1", "o1", None, status="pending:UNPAID", data={"created_at": placed}))
+        store.links.upsert(Link("order", "S1", "o2", "9", status="synced", synced_at=now, data={
+            "created_at": placed, "first_synced_at": placed + 2.25}))
+        store.links.upsert(Link("order", "S1", "o5", "10", status="synced", synced_at=now, data={
+            "created_at": placed - 3600, "first_synced_at": placed - 3590.0}))  # first written before `since`
         lat = inv.order_latencies("S1", now - timedelta(seconds=60))
-        assert len(lat) == 1 and 1.5 < lat[0] < 3.0
+        assert lat == [1.75]
         assert inv.order_latencies("S2", now - timedelta(seconds=60)) == []
         store.links.upsert(Link("order", "S1", "o3", None, status="pending:AWAITING_SHIPMENT",
                                 data={"units": {"MUG": 2, "CAP": 1}}))

@@ -146,6 +146,40 @@ class NetSuiteInventoryAdapter:
                     out[(str(row["item"]), str(row["location"]))] = _units(row.get("q"))
         return out
 
+    def stock_figures(self, shop_id: str, item_ids: Sequence[str]
+                      ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int] | None]:
+        """``availability`` and ``tiktok_committed`` in one SuiteQL query (one round trip and one
+        concurrency slot instead of two, and both figures from the same moment)."""
+        if self._no_commitments:
+            return self.availability(item_ids), None
+        try:
+            return self._stock_figures(shop_id, item_ids)
+        except FatalError as exc:  # the commitments half cannot be asked: availability on its own
+            self._no_commitments = True
+            log.warning("NetSuite commitments to TikTok orders cannot be read; TikTok's own reservations are not "
+                        "used", extra={"error": str(exc)[:300]})
+            return self.availability(item_ids), None
+
+    def _stock_figures(self, shop_id: str, item_ids: Sequence[str]
+                       ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+        available: dict[tuple[str, str], int] = {}
+        committed: dict[tuple[str, str], int] = {}
+        for chunk in _chunks(sorted(set(item_ids))):
+            ids = ", ".join(sql_literal(i) for i in chunk)
+            # values quoted by sql_literal; sales order line quantities are negative in SuiteQL, so ABS
+            q = ("SELECT 'A' AS k, item, location, quantityavailable AS q FROM inventoryitemlocations "  # noqa: S608
+                 f"WHERE item IN ({ids}) UNION ALL "
+                 "SELECT 'C' AS k, tl.item AS item, tl.location AS location, SUM(ABS(tl.quantitycommitted)) AS q "
+                 "FROM transactionline tl INNER JOIN transaction t ON t.id = tl.transaction "
+                 f"WHERE t.type = 'SalesOrd' AND t.custbody_ttns_shop_id = {sql_literal(shop_id)} "
+                 f"AND tl.item IN ({ids}) GROUP BY tl.item, tl.location")
+            for row in self.client.suiteql(q):
+                if row.get("location") in (None, ""):
+                    continue
+                into = committed if str(row.get("k")) == "C" else available
+                into[(str(row["item"]), str(row["location"]))] = _units(row.get("q"))
+        return available, committed
+
     def _types(self, item_ids: Sequence[str], with_children: bool) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for chunk in _chunks(sorted(set(item_ids))):
