@@ -25,7 +25,7 @@ from bridge.sandbox.tiktok import fulfillment as sfulfillment
 from bridge.sandbox.tiktok import orders as sorders
 from bridge.serving import BackgroundServer
 from bridge.web import create_app as create_bridge
-from tests.console.conftest import PASSWORD, EveryRecordExists
+from tests.console.conftest import PASSWORD, EveryRecordExists, drain_work
 from tests.settlement.fakes import FakeLedger
 from tests.support.fakes import FakeNetSuiteOrders
 from tests.support.specs import sandbox_specs_dir
@@ -52,7 +52,7 @@ class Rig:
     netsuite: FakeNetSuiteOrders
 
     def drain(self) -> int:
-        return self.container.worker(threads=2, name="browser-test").drain()
+        return drain_work(self.container, self.container.worker(threads=2, name="browser-test"))
 
 
 @pytest.fixture
