@@ -763,6 +763,8 @@ class Chaos:
         got_units: Counter[str] = Counter()
         got_amount: dict[str, Decimal] = {}
         for ln in lines:
+            if ln.get("isClosed") and not Decimal(str(ln.get("amount") or 0)):
+                continue  # units TikTok cancelled before shipping: kept on a line closed at no charge
             sku = sku_of.get(str((ln.get("item") or {}).get("id")), "")
             if sku in want_units or sku in {li["seller_sku"] for li in o["line_items"]}:
                 got_units[sku] += int(Decimal(str(ln.get("quantity") or 0)))

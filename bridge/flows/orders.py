@@ -710,10 +710,11 @@ def _order_write(mapped: MappedOrder, customer: dict[str, Any] | None, *, lines:
     if not lines:
         record = {k: v for k, v in record.items() if k != "item"}
     elif merged is not None and path == "restlet" and "item" in record:
-        # The RESTlet matches lines itself (TikTok ids, then item) and never touches a line it is not
-        # sent: drop the kept-as-is person lines and the REST `line` numbers.
+        # The RESTlet matches lines itself (TikTok ids, then item), never touches a line it is not sent
+        # and closes the TikTok lines it no longer gets: drop the kept-as-is person lines, the lines the
+        # REST merge closes and the REST `line` numbers.
         rows = [{k: v for k, v in row.items() if k != "line"} for row in record["item"]["items"]]
-        record["item"] = {"items": [row for row in rows if row]}
+        record["item"] = {"items": [row for row in rows if row.get("item")]}
     return OrderWrite(mapped.record_type, mapped.external_id, record, customer)
 
 

@@ -115,6 +115,11 @@ class NetSuiteLookup(Protocol):
         """(table, external id) → internal id for every wanted record that exists (one round trip)."""
         ...
 
+    def account_types(self, ids: Sequence[str]) -> dict[str, str]:
+        """``accttype`` (NetSuite's ids: ``Bank``, ``OthCurrAsset`` …) of the accounts among ``ids`` that
+        exist, keyed as given (``eid:X`` looked up by external id)."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocationInfo:

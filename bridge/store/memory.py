@@ -8,13 +8,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from bridge.clock import Clock, SystemClock
+from bridge.domain.finance import Line, Payment, Statement, Withdrawal
 from bridge.errors import redact_mapping
 from bridge.ports.fulfillment import Shipment, UnitConflict
 from bridge.ports.queue import Job, JobQueue
+from bridge.ports.settlement import ZERO, MatchRow, PostingRecord, StatementRow
 from bridge.ports.store import DOCUMENT_NUMBER, ExceptionRecord, Link, Shop, Tokens
 from bridge.store.queue import MemoryJobQueue
 
@@ -368,6 +371,193 @@ class MemoryShipments:
         return out
 
 
+class MemorySettlement:
+    """``bridge.ports.settlement.SettlementRepository`` in memory."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self._statements: dict[tuple[str, str], StatementRow] = {}
+        self._lines: dict[tuple[str, str], list[Line]] = {}
+        self._matches: dict[tuple[str, str], list[MatchRow]] = {}
+        self._payments: dict[tuple[str, str], tuple[Payment, str]] = {}  # with its content hash
+        self._withdrawals: dict[tuple[str, str], Withdrawal] = {}
+        self._postings: dict[str, tuple[int, PostingRecord]] = {}  # external id -> (insertion order, record)
+
+    def save_statement(self, stmt: Statement, *, revision: int, components: Mapping[str, Decimal],
+                       checks: Sequence[Mapping[str, Any]], matches: Sequence[Any], status: str | None = None,
+                       content_hash: str | None = None) -> None:
+        now = self.clock.now()
+        key = (stmt.shop_id, stmt.id)
+        by_tid = {ln.transaction_id: ln for ln in stmt.lines}
+        match_list = list(matches)
+        with self._lock:
+            old = self._statements.get(key)
+            self._statements[key] = StatementRow(
+                shop_id=stmt.shop_id, statement_id=stmt.id, statement_time=stmt.statement_time,
+                currency=stmt.currency, status=status or (old.status if old else "imported"),
+                check_status="failed" if any(c.get("blocking") for c in checks) else ("warning" if checks else "ok"),
+                payment_id=stmt.payment_id, payment_status=stmt.payment_status, revenue=stmt.revenue,
+                shipping=stmt.shipping, fee_tax=stmt.fee_tax, adjustment=stmt.adjustment, settlement=stmt.settlement,
+                reserve=stmt.reserve, payable=stmt.payable, line_settlement=sum((ln.settlement for ln in stmt.lines),
+                                                                                ZERO),
+                line_count=len(stmt.lines), content_hash=content_hash or stmt.content_hash(), revision=revision,
+                components={k: v for k, v in sorted(components.items()) if v}, checks=[dict(c) for c in checks],
+                matched=sum(1 for m in match_list if m.status == "matched"),
+                unmatched=sum(1 for m in match_list if m.status in ("unmatched", "currency_mismatch")),
+                variance_total=sum((m.variance for m in match_list if m.variance is not None), ZERO),
+                imported_at=old.imported_at if old else now, updated_at=now)
+            self._lines[key] = [replace(ln, breakdown={k: v for k, v in ln.breakdown.items() if v})
+                                for ln in stmt.lines]
+            self._matches[key] = [MatchRow(m.transaction_id, m.kind, m.order_id, m.status,
+                                           by_tid[m.transaction_id].settlement if m.transaction_id in by_tid else ZERO,
+                                           m.netsuite_id, m.tiktok_amount, m.netsuite_amount, m.variance, m.note)
+                                  for m in match_list]
+
+    def touch_statement(self, shop_id: str, statement_id: str, *, payment_id: str | None = None,
+                        payment_status: str | None = None, status: str | None = None) -> None:
+        with self._lock:
+            old = self._statements.get((shop_id, statement_id))
+            if old is None:
+                return
+            changes: dict[str, Any] = {"updated_at": self.clock.now()}
+            if payment_id is not None:
+                changes["payment_id"] = payment_id
+            if payment_status is not None:
+                changes["payment_status"] = payment_status
+            if status is not None:
+                changes["status"] = status
+            self._statements[(shop_id, statement_id)] = replace(old, **changes)
+
+    def statement(self, shop_id: str, statement_id: str) -> StatementRow | None:
+        with self._lock:
+            return self._statements.get((shop_id, statement_id))
+
+    def find_statement(self, statement_id: str) -> StatementRow | None:
+        with self._lock:
+            return next((r for (_, sid), r in self._statements.items() if sid == statement_id), None)
+
+    def statements(self, *, shop_id: str | None = None, payment_id: str | None = None,
+                   since: datetime | None = None, until: datetime | None = None, status: str | None = None,
+                   limit: int = 1000, offset: int = 0) -> list[StatementRow]:
+        with self._lock:
+            rows = [r for r in self._statements.values()
+                    if shop_id in (None, r.shop_id) and payment_id in (None, r.payment_id)
+                    and status in (None, r.status)
+                    and (since is None or (r.statement_time is not None and r.statement_time >= since))
+                    and (until is None or (r.statement_time is not None and r.statement_time < until))]
+        rows.sort(key=lambda r: r.statement_id)
+        rows.sort(key=lambda r: r.statement_time or datetime.min.replace(tzinfo=UTC), reverse=True)
+        return rows[offset:offset + limit]
+
+    def lines(self, shop_id: str, statement_id: str) -> list[Line]:
+        with self._lock:
+            return list(self._lines.get((shop_id, statement_id), []))
+
+    def lines_for_order(self, shop_id: str, order_id: str) -> list[tuple[str, Line]]:
+        with self._lock:
+            return [(sid, ln) for (shop, sid), lines in self._lines.items() if shop == shop_id
+                    for ln in lines if ln.order_ref == order_id]
+
+    def count_lines(self, shop_id: str | None = None) -> int:
+        with self._lock:
+            return sum(len(lines) for (shop, _), lines in self._lines.items() if shop_id in (None, shop))
+
+    def matches(self, shop_id: str, statement_id: str, *, statuses: Iterable[str] | None = None,
+                with_variance: bool = False, limit: int = 100_000) -> list[MatchRow]:
+        wanted = None if statuses is None else set(statuses)
+        with self._lock:
+            rows = [m for m in self._matches.get((shop_id, statement_id), [])
+                    if (wanted is None or m.status in wanted) and (not with_variance or m.variance is not None)]
+        return rows[:limit]
+
+    def match_counts(self, shop_id: str, statement_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = {}
+        with self._lock:
+            for sid in statement_ids:
+                for m in self._matches.get((shop_id, sid), []):
+                    out[(m.kind, m.status)] = out.get((m.kind, m.status), 0) + 1
+        return out
+
+    def save_payment(self, p: Payment) -> bool:
+        h = p.content_hash()
+        with self._lock:
+            old = self._payments.get((p.shop_id, p.id))
+            if old is not None and old[1] == h:
+                return False
+            self._payments[(p.shop_id, p.id)] = (p, h)
+            return True
+
+    def payment(self, shop_id: str, payment_id: str) -> Payment | None:
+        with self._lock:
+            got = self._payments.get((shop_id, payment_id))
+        return got[0] if got else None
+
+    def find_payment(self, payment_id: str) -> Payment | None:
+        with self._lock:
+            return next((p for (_, pid), (p, _) in self._payments.items() if pid == payment_id), None)
+
+    def payments(self, *, shop_id: str | None = None, since: datetime | None = None, limit: int = 1000
+                 ) -> list[Payment]:
+        with self._lock:
+            rows = [p for p, _ in self._payments.values() if shop_id in (None, p.shop_id)
+                    and (since is None or (p.create_time is not None and p.create_time >= since))]
+        return sorted(rows, key=lambda p: p.create_time or datetime.min.replace(tzinfo=UTC), reverse=True)[:limit]
+
+    def save_withdrawals(self, items: Sequence[Withdrawal]) -> int:
+        with self._lock:
+            for w in items:
+                self._withdrawals[(w.shop_id, w.id)] = w
+        return len(items)
+
+    def withdrawals(self, shop_id: str, *, limit: int = 1000) -> list[Withdrawal]:
+        with self._lock:
+            rows = [w for (shop, _), w in self._withdrawals.items() if shop == shop_id]
+        return sorted(rows, key=lambda w: w.create_time or datetime.min.replace(tzinfo=UTC), reverse=True)[:limit]
+
+    def postings(self, shop_id: str, source: str, source_id: str, *, status: str | None = None
+                 ) -> list[PostingRecord]:
+        with self._lock:
+            rows = [(n, r) for n, r in self._postings.values()
+                    if (r.shop_id, r.source, r.source_id) == (shop_id, source, source_id)
+                    and status in (None, r.status)]
+        return [r for _, r in sorted(rows, key=lambda nr: (nr[1].seq, nr[0]))]
+
+    def posting(self, external_id: str) -> PostingRecord | None:
+        with self._lock:
+            got = self._postings.get(external_id)
+        return got[1] if got else None
+
+    def count_postings(self, *, kind: str | None = None, status: str | None = "posted") -> int:
+        with self._lock:
+            return sum(1 for _, r in self._postings.values() if kind in (None, r.kind) and status in (None, r.status))
+
+    def begin_posting(self, rec: PostingRecord) -> PostingRecord:
+        values = replace(rec, components={k: v for k, v in sorted(rec.components.items()) if v},
+                         detail=dict(rec.detail))
+        with self._lock:
+            old = self._postings.get(rec.external_id)
+            if old is None:
+                stored = replace(values, status="pending", netsuite_id=None, created_at=self.clock.now(),
+                                 posted_at=None)
+                self._postings[rec.external_id] = (len(self._postings), stored)
+                return stored
+            n, current = old
+            if current.status == "posted":
+                return current
+            stored = replace(values, status=current.status, netsuite_id=current.netsuite_id,
+                             created_at=current.created_at, posted_at=current.posted_at)
+            self._postings[rec.external_id] = (n, stored)
+            return stored
+
+    def finish_posting(self, external_id: str, netsuite_id: str) -> None:
+        with self._lock:
+            old = self._postings.get(external_id)
+            if old is not None:
+                self._postings[external_id] = (old[0], replace(old[1], status="posted", netsuite_id=netsuite_id,
+                                                               posted_at=self.clock.now()))
+
+
 class MemoryRepositories:
     """``bridge.ports.store.Repositories`` in memory, over one clock, with the memory job queue."""
 
@@ -381,5 +571,5 @@ class MemoryRepositories:
         self.queue: JobQueue = queue or MemoryJobQueue(self.clock)
 
 
-__all__ = ["MemoryAudit", "MemoryCursors", "MemoryExceptions", "MemoryLinks", "MemoryRepositories", "MemoryShipments",
-           "MemoryShops"]
+__all__ = ["MemoryAudit", "MemoryCursors", "MemoryExceptions", "MemoryLinks", "MemoryRepositories", "MemorySettlement",
+           "MemoryShipments", "MemoryShops"]

@@ -149,6 +149,9 @@ class EveryRecordExists:
     def internal_ids(self, wanted: Any) -> dict[tuple[str, str], str]:
         return {(t, e): f"{len(e)}{sum(map(ord, e))}" for t, eids in wanted.items() for e in eids}
 
+    def account_types(self, ids: Any) -> dict[str, str]:
+        return dict.fromkeys(ids, "Bank")
+
 
 class Orders:
     """The orders flow with port fakes: webhooks in, a worker draining, NetSuite faked."""

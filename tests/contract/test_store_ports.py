@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from bridge.clock import ManualClock
 from bridge.crypto import SecretBox, generate_key
+from bridge.domain.finance import Line, Payment, Statement, Withdrawal
 from bridge.ports.fulfillment import ShipmentRepository, UnitConflict
 from bridge.ports.queue import JobSpec
+from bridge.ports.settlement import PostingRecord, SettlementRepository
 from bridge.ports.store import (
     AuditLog,
     CursorRepository,
@@ -25,8 +28,9 @@ from bridge.ports.store import (
 )
 from bridge.store import Store
 from bridge.store.db import make_engine
-from bridge.store.memory import MemoryRepositories, MemoryShipments
+from bridge.store.memory import MemoryRepositories, MemorySettlement, MemoryShipments
 from bridge.store.tables_fulfillment import FulfillmentStore
+from bridge.store.tables_settlement import SettlementStore
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -40,6 +44,7 @@ class Repos:
     audit: AuditLog
     all: Repositories
     shipments: ShipmentRepository
+    settlement: SettlementRepository
     clock: ManualClock
 
 
@@ -48,12 +53,13 @@ def repos(request: pytest.FixtureRequest) -> Repos:
     clock = ManualClock(T0)
     if request.param == "memory":
         mem = MemoryRepositories(clock)
-        return Repos(mem.links, mem.cursors, mem.shops, mem.exceptions, mem.audit, mem, MemoryShipments(clock), clock)
+        return Repos(mem.links, mem.cursors, mem.shops, mem.exceptions, mem.audit, mem, MemoryShipments(clock),
+                     MemorySettlement(clock), clock)
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
     store = Store(make_engine(url, pool_size=4), clock=clock, box=SecretBox(generate_key()))
     request.addfinalizer(store.dispose)
     return Repos(store.links, store.cursors, store.shops, store.exceptions, store.audit, store,
-                 FulfillmentStore(store.engine, clock), clock)
+                 FulfillmentStore(store.engine, clock), SettlementStore(store.engine, clock), clock)
 
 
 def test_a_link_is_found_by_its_key_by_many_and_by_its_netsuite_record(repos: Repos) -> None:
@@ -303,3 +309,119 @@ def test_a_ship_by_alert_level_is_claimed_once(repos: Repos) -> None:
     assert ships.claim_sla_alert("S2", "O1", "warning", deadline) is True
     assert ships.sla_levels("S1", ["O1", "O2"]) == {"O1": {"warning", "critical"}}
     assert ships.sla_levels("S1", [f"X{i}" for i in range(1200)]) == {}
+
+
+@dataclass(frozen=True)
+class _Match:
+    transaction_id: str
+    kind: str
+    order_id: str
+    status: str
+    netsuite_id: str | None
+    tiktok_amount: Decimal | None
+    netsuite_amount: Decimal | None
+    variance: Decimal | None
+    note: str = ""
+
+
+def _statement(sid: str, day: int, lines: tuple[Line, ...], *, payment: str = "PAY1") -> Statement:
+    total = sum((ln.settlement for ln in lines), Decimal(0))
+    return Statement("S1", sid, "USD", datetime(2026, 11, day, 0, 0, tzinfo=UTC), "", total, Decimal("0.00"),
+                     Decimal("0.00"), Decimal("0.00"), total, Decimal("0.00"), total, None, payment, "PROCESSING",
+                     lines)
+
+
+def test_a_statement_is_stored_with_its_lines_and_matches_and_replaced_whole(repos: Repos) -> None:
+    st = repos.settlement
+    l1 = Line("T1", "ORDER", order_id="O1", revenue=Decimal("10.00"), settlement=Decimal("8.50"),
+              breakdown={"platform_commission": Decimal("-1.50"), "zero": Decimal("0")})
+    l2 = Line("T2", "ADJUSTMENT", adjustment_id="A1", adjustment_order_id="O1", settlement=Decimal("-2.00"))
+    l3 = Line("T3", "ORDER", order_id="O2", settlement=Decimal("5.25"))
+    matches = [_Match("T1", "order", "O1", "matched", "101", Decimal("10.00"), Decimal("10.00"), None),
+               _Match("T3", "order", "O2", "variance", "102", Decimal("5.25"), Decimal("5.20"), Decimal("0.05"))]
+    st.save_statement(_statement("ST1", 2, (l1, l2, l3)), revision=1, components={"4000": Decimal("10.00"),
+                      "4050": Decimal("0")}, checks=[{"name": "sum", "blocking": False}], matches=matches)
+    row = st.statement("S1", "ST1")
+    assert row is not None and (row.status, row.check_status, row.line_count, row.revision) == (
+        "imported", "warning", 3, 1)
+    assert (row.line_settlement, row.matched, row.unmatched, row.variance_total) == (
+        Decimal("11.75"), 1, 0, Decimal("0.05"))
+    assert row.components == {"4000": Decimal("10.00")} and row.imported_at == T0 and row.clearing == Decimal("10.00")
+    got = st.lines("S1", "ST1")
+    assert [ln.transaction_id for ln in got] == ["T1", "T2", "T3"]
+    assert got[0].breakdown == {"platform_commission": Decimal("-1.50")} and got[1].adjustment_order_id == "O1"
+    assert [(sid, ln.transaction_id) for sid, ln in st.lines_for_order("S1", "O1")] == [("ST1", "T1"),
+                                                                                        ("ST1", "T2")]
+    assert [m.transaction_id for m in st.matches("S1", "ST1", statuses=("variance",))] == ["T3"]
+    assert [m.settlement for m in st.matches("S1", "ST1")] == [Decimal("8.50"), Decimal("5.25")]
+    assert [m.transaction_id for m in st.matches("S1", "ST1", with_variance=True)] == ["T3"]
+    assert st.match_counts("S1", ["ST1"]) == {("order", "matched"): 1, ("order", "variance"): 1}
+    repos.clock.advance(hours=1)
+    st.save_statement(_statement("ST1", 2, (l3,)), revision=2, components={}, checks=[{"blocking": True}],
+                      matches=[], status="held")
+    again = st.statement("S1", "ST1")
+    assert again is not None and (again.status, again.check_status, again.line_count, again.revision) == (
+        "held", "failed", 1, 2)
+    assert again.imported_at == T0 and again.updated_at == T0 + timedelta(hours=1) and again.blocking_checks
+    assert [ln.transaction_id for ln in st.lines("S1", "ST1")] == ["T3"] and st.matches("S1", "ST1") == []
+    assert st.count_lines() == 1 and st.count_lines("S2") == 0
+
+
+def test_statements_are_found_listed_newest_first_and_touched(repos: Repos) -> None:
+    st = repos.settlement
+    for sid, day, pay in (("ST1", 1, "PAY1"), ("ST2", 3, "PAY1"), ("ST3", 2, "PAY2")):
+        st.save_statement(_statement(sid, day, (), payment=pay), revision=1, components={}, checks=[], matches=[])
+    assert [r.statement_id for r in st.statements()] == ["ST2", "ST3", "ST1"]
+    assert [r.statement_id for r in st.statements(payment_id="PAY1")] == ["ST2", "ST1"]
+    assert [r.statement_id for r in st.statements(since=datetime(2026, 11, 2, tzinfo=UTC),
+                                                  until=datetime(2026, 11, 3, tzinfo=UTC))] == ["ST3"]
+    assert [r.statement_id for r in st.statements(limit=1, offset=1)] == ["ST3"]
+    st.touch_statement("S1", "ST1", payment_id="PAY9", payment_status="PAID", status="posted")
+    one = st.find_statement("ST1")
+    assert one is not None and (one.payment_id, one.payment_status, one.status) == ("PAY9", "PAID", "posted")
+    assert [r.statement_id for r in st.statements(status="posted")] == ["ST1"]
+    assert st.statement("S2", "ST1") is None and st.find_statement("nope") is None
+
+
+def test_payments_and_withdrawals_are_saved_once_per_content(repos: Repos) -> None:
+    st = repos.settlement
+    pay = Payment("S1", "PAY1", "PROCESSING", Decimal("100.00"), "USD", datetime(2026, 11, 2, tzinfo=UTC))
+    assert st.save_payment(pay) is True and st.save_payment(pay) is False
+    paid = Payment("S1", "PAY1", "PAID", Decimal("100.00"), "USD", datetime(2026, 11, 2, tzinfo=UTC),
+                   datetime(2026, 11, 3, tzinfo=UTC))
+    assert st.save_payment(paid) is True
+    st.save_payment(Payment("S1", "PAY2", "PAID", Decimal("7.10"), "USD", datetime(2026, 11, 4, tzinfo=UTC)))
+    assert st.payment("S1", "PAY1") == paid and st.find_payment("PAY2") is not None and st.payment("S2", "PAY1") is None
+    assert [p.id for p in st.payments(shop_id="S1")] == ["PAY2", "PAY1"]
+    assert [p.id for p in st.payments(since=datetime(2026, 11, 3, tzinfo=UTC))] == ["PAY2"]
+    w1 = Withdrawal("S1", "W1", "WITHDRAW", "PROCESSING", Decimal("50.00"), "USD", datetime(2026, 11, 5, tzinfo=UTC))
+    w2 = Withdrawal("S1", "W2", "WITHDRAW", "SUCCESS", Decimal("20.00"), "USD", datetime(2026, 11, 6, tzinfo=UTC))
+    assert st.save_withdrawals([w1, w2]) == 2
+    assert st.save_withdrawals([Withdrawal("S1", "W1", "WITHDRAW", "SUCCESS", Decimal("50.00"), "USD",
+                                           datetime(2026, 11, 5, tzinfo=UTC))]) == 1
+    assert [(w.id, w.status) for w in st.withdrawals("S1")] == [("W2", "SUCCESS"), ("W1", "SUCCESS")]
+
+
+def test_a_posting_is_pending_until_written_and_never_rewritten_after(repos: Repos) -> None:
+    st = repos.settlement
+    rec = PostingRecord("S1", "journal", "statement", "ST1", 0, "TTS-STMT-S1-ST1", "journalEntry", Decimal("10.00"),
+                        "USD", "2026-11-02", components={"4000": Decimal("10.00"), "4050": Decimal("0")})
+    first = st.begin_posting(rec)
+    assert (first.status, first.netsuite_id, first.created_at, first.components) == (
+        "pending", None, T0, {"4000": Decimal("10.00")})
+    repos.clock.advance(minutes=1)
+    retried = st.begin_posting(PostingRecord("S1", "journal", "statement", "ST1", 0, "TTS-STMT-S1-ST1",
+                                             "journalEntry", Decimal("12.00"), "USD", "2026-11-02"))
+    assert retried.amount == Decimal("12.00") and retried.status == "pending" and retried.created_at == T0
+    st.begin_posting(PostingRecord("S1", "deposit", "statement", "ST1", 1, "TTS-PAY-S1-ST1", "deposit",
+                                   Decimal("12.00"), "USD", "2026-11-02"))
+    st.finish_posting("TTS-STMT-S1-ST1", "5001")
+    posted = st.posting("TTS-STMT-S1-ST1")
+    assert posted is not None and (posted.status, posted.netsuite_id, posted.posted_at) == (
+        "posted", "5001", T0 + timedelta(minutes=1))
+    again = st.begin_posting(rec)  # a retry after it was written changes nothing
+    assert again == posted and st.posting("TTS-STMT-S1-ST1") == posted
+    assert [p.external_id for p in st.postings("S1", "statement", "ST1")] == ["TTS-STMT-S1-ST1", "TTS-PAY-S1-ST1"]
+    assert [p.seq for p in st.postings("S1", "statement", "ST1", status="pending")] == [1]
+    assert st.count_postings() == 1 and st.count_postings(kind="deposit", status=None) == 1
+    assert st.postings("S1", "payment", "ST1") == [] and st.posting("nope") is None

@@ -36,3 +36,16 @@ def test_buyer_fees_post_to_the_fee_item_and_the_order_reconciles(bridge: Bridge
     lines = sum((D(str(ln["amount"])) for ln in rec["item"]), D(0)) + D(str(rec.get("shippingCost") or 0))
     # tax mode none (US marketplace facilitator): the sales order is TikTok's total minus tax, to the cent
     assert lines == D(pay["total_amount"]) - D(pay["tax"])
+
+
+def test_a_seller_sku_differing_in_case_and_spaces_resolves_to_the_netsuite_item_by_the_one_sku_rule(
+        bridge: Bridge) -> None:
+    """Issue 17 point 2: catalog.yaml's match rule (case and surrounding spaces ignored by default) is what
+    orders resolve by, so TikTok's " mug-001 " is NetSuite's MUG-001, no UNKNOWN_SKU."""
+    wh = bridge.world.seller_warehouse
+    bridge.tt.add_product(bridge.shop, "Mug (lower-case SKU)", [{"seller_sku": " mug-001 ", "price": "12.50",
+                                                                   "inventory": {wh: 5}}])
+    o = bridge.order([(" mug-001 ", 2)])
+    assert bridge.exceptions(o["id"]) == []
+    (line,) = [ln for ln in bridge.so_lines(o["id"]) if ln.get("custcol_ttns_line_item_ids")]
+    assert line["item"]["id"] == bridge.world.netsuite_item_id("MUG-001") and D(str(line["quantity"])) == 2

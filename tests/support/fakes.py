@@ -190,8 +190,12 @@ class FakeNetSuiteOrders:
 
 
 class FakeNetSuiteLookup:
-    def __init__(self, tables: dict[str, set[str]]) -> None:
+    def __init__(self, tables: dict[str, set[str]], account_types: dict[str, str] | None = None) -> None:
         self.tables = tables
+        self.types = account_types or {}
+
+    def account_types(self, ids: Sequence[str]) -> dict[str, str]:
+        return {i: self.types.get(i, "Bank") for i in ids if i in self.tables.get("account", set())}
 
     def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
         return set(ids) & self.tables.get(table, set())

@@ -161,6 +161,17 @@ class NetSuiteLookupAdapter:
         return found
 
 
+    def account_types(self, ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        internal = sorted({i for i in ids if not i.startswith("eid:")})
+        external = sorted({i[4:] for i in ids if i.startswith("eid:")})
+        for column, values, prefix in (("id", internal, ""), ("externalid", external, "eid:")):
+            for chunk in _chunks(values, SUITEQL_IN_CHUNK):
+                q = (f"SELECT {column} AS k, accttype FROM account "  # noqa: S608 - closed column list, quoted values
+                     f"WHERE {column} IN ({', '.join(sql_literal(i) for i in chunk)})")
+                out.update({prefix + str(r["k"]): str(r.get("accttype") or "") for r in self.client.suiteql(q)})
+        return out
+
     def internal_ids(self, wanted: Mapping[str, Sequence[str]]) -> dict[tuple[str, str], str]:
         parts = []
         for table, eids in sorted(wanted.items()):
