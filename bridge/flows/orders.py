@@ -424,6 +424,7 @@ class OrderSync:
             warehouse_id=order.warehouse_id,
             expected_total=mapped.expected_total,
             platform_funded=mapped.platform_funded,
+            vat=mapped.vat_by_rate() or None,  # per rate, for whoever books this order's VAT later (settlement)
             currency=order.currency,
             is_fbt=order.is_fbt,
             buyer=order.user_id,
