@@ -20,7 +20,7 @@ from bridge.ports.fulfillment import Shipment, UnitConflict
 from bridge.ports.inventory import Place, SkuRow
 from bridge.ports.queue import Job, JobQueue
 from bridge.ports.settlement import ZERO, MatchRow, PostingRecord, StatementRow
-from bridge.ports.store import ExceptionRecord, Link, Shop, Tokens
+from bridge.ports.store import DOCUMENT_NUMBER, ExceptionRecord, Link, Shop, Tokens
 from bridge.store.queue import MemoryJobQueue
 
 
@@ -46,13 +46,32 @@ class MemoryLinks:
     def upsert(self, link: Link) -> None:
         key = (link.kind, link.shop_id, link.tiktok_id)
         with self._lock:
-            self._rows[key] = replace(link, data=dict(link.data))
+            data = dict(link.data)
+            old = self._rows.get(key)
+            if (link.kind == "order" and link.netsuite_id and not data.get(DOCUMENT_NUMBER) and old is not None
+                    and old.netsuite_id == link.netsuite_id and old.data.get(DOCUMENT_NUMBER)):
+                data[DOCUMENT_NUMBER] = old.data[DOCUMENT_NUMBER]
+            self._rows[key] = replace(link, data=data)
             self._created.setdefault(key, self.clock.now())
 
     def with_created(self, kind: str, shop_id: str) -> list[tuple[Link, datetime]]:
         """(link, when it was first stored) of one kind and shop: what the inventory double reads."""
         with self._lock:
             return [(lk, self._created[k]) for k, lk in self._rows.items() if k[:2] == (kind, shop_id)]
+
+    def newest(self, kind: str, *, limit: int = 200) -> list[Link]:
+        with self._lock:
+            return [lk for lk in reversed(self._rows.values()) if lk.kind == kind][:limit]
+
+    def set_document_numbers(self, kind: str, numbers: Mapping[str, str]) -> int:
+        done = 0
+        with self._lock:
+            for key, lk in list(self._rows.items()):
+                number = numbers.get(lk.netsuite_id or "") if lk.kind == kind else None
+                if number and not lk.data.get(DOCUMENT_NUMBER):
+                    self._rows[key] = replace(lk, data={**lk.data, DOCUMENT_NUMBER: number})
+                    done += 1
+        return done
 
     def list(self, kind: str, shop_id: str | None = None, *, limit: int = 1000, offset: int = 0) -> list[Link]:
         with self._lock:

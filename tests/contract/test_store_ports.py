@@ -94,6 +94,24 @@ def test_an_upsert_replaces_every_field_and_keeps_the_order(repos: Repos) -> Non
     assert [lk.tiktok_id for lk in links.list("order", "S1")] == ["1", "2"]  # created first, listed first
 
 
+def test_a_document_number_arrives_apart_and_a_stale_writer_does_not_erase_it(repos: Repos) -> None:
+    links = repos.links
+    links.upsert(Link("order", "S1", "1", "101", "salesOrder", status="synced", data={"v": 1}))
+    links.upsert(Link("order", "S1", "2", "102", "salesOrder", status="synced", data={"tranid": "SO-OWN"}))
+    links.upsert(Link("order", "S1", "3", None, status="pending:UNPAID"))
+    assert [lk.tiktok_id for lk in links.newest("order", limit=2)] == ["3", "2"]
+    stale = links.get("order", "S1", "1")  # a sync read the link before the number came
+    assert links.set_document_numbers("order", {"101": "SO-1", "102": "SO-OTHER", "999": "SO-9"}) == 1
+    assert links.get("order", "S1", "2").data == {"tranid": "SO-OWN"}  # type: ignore[union-attr]
+    assert stale is not None
+    links.upsert(Link("order", "S1", "1", "101", "salesOrder", status="synced", data={"v": 2}))
+    assert links.get("order", "S1", "1").data == {"v": 2, "tranid": "SO-1"}  # type: ignore[union-attr]
+    links.upsert(Link("order", "S1", "1", "101", "salesOrder", status="synced", data={"v": 3, "tranid": "SO-1B"}))
+    assert links.get("order", "S1", "1").data == {"v": 3, "tranid": "SO-1B"}  # type: ignore[union-attr]
+    links.upsert(Link("order", "S1", "1", "555", "salesOrder", status="synced", data={"v": 4}))  # another record
+    assert links.get("order", "S1", "1").data == {"v": 4}  # type: ignore[union-attr]
+
+
 def test_links_are_listed_counted_and_deleted(repos: Repos) -> None:
     links = repos.links
     for i in range(5):
