@@ -65,6 +65,18 @@ KIND_SYNC = "orders.sync"
 KIND_POLL = "orders.poll"
 KIND_DEPOSIT = "orders.deposit"
 KIND_ATTRIBUTION = "orders.attribution"
+KIND_DOCUMENT_NUMBERS = "orders.document_numbers"
+# New sales orders within this window share one read of their document numbers (one SuiteQL call).
+DOCUMENT_NUMBER_DELAY = timedelta(seconds=1)
+DOCUMENT_NUMBER_WINDOW = 200  # the newest order links looked at per run
+
+
+def document_numbers_spec(now: datetime) -> JobSpec:
+    """The job that reads the document numbers of new sales orders; absorbed by one already waiting."""
+    return JobSpec(kind=KIND_DOCUMENT_NUMBERS, key="netsuite:document-numbers", priority=120,
+                   run_at=now + DOCUMENT_NUMBER_DELAY, coalesce=True)
+
+
 # TikTok statuses that mean units have left a warehouse: the sales order's lines are no longer ours to
 # rewrite (NetSuite refuses to change fulfilled lines); later syncs update the body only.
 SHIPPING_STATUSES = frozenset({"PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"})
@@ -434,6 +446,8 @@ class OrderSync:
             "staged" if staged else "synced", synced.dump(), self.clock.now()))
         if created:
             self._units_changed(shop_id, order)
+            if not synced.tranid:
+                self.store.queue.enqueue(document_numbers_spec(self.clock.now()))
             if settings.deposit.enabled and mapped.record_type == "salesOrder" and not staged:
                 self.store.queue.enqueue(JobSpec(
                     kind=KIND_DEPOSIT, key=order_key(shop_id, order_id),
@@ -613,6 +627,17 @@ class OrderSync:
                 enqueued += sum(1 for r in self.store.queue.enqueue_many(specs) if r.created)
             self.store.cursors.set(name, now.isoformat())
         return {"enqueued": enqueued}
+
+    def handle_document_numbers(self, ctx: JobContext) -> dict[str, Any]:
+        """NetSuite's document numbers of the newest sales orders that have none yet, in one SuiteQL read
+        for all of them (each create queues this job; the ones created meanwhile join the waiting one)."""
+        waiting = {lk.netsuite_id: lk for lk in self.store.links.newest("order", limit=DOCUMENT_NUMBER_WINDOW)
+                   if lk.netsuite_id and lk.netsuite_type in ("salesOrder", "cashSale") and not lk.data.get("tranid")}
+        if not waiting:
+            return {"read": 0}
+        numbers = self.netsuite.document_numbers(sorted(waiting))
+        stored = self.store.links.set_document_numbers("order", numbers)
+        return {"read": len(waiting), "stored": stored}
 
     def handle_deposit(self, ctx: JobContext) -> dict[str, Any]:
         """The customer deposit for an order's prepaid amount (``deposit.enabled`` in orders.yaml)."""

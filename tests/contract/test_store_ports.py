@@ -13,6 +13,7 @@ from bridge.clock import ManualClock
 from bridge.crypto import SecretBox, generate_key
 from bridge.domain.finance import Line, Payment, Statement, Withdrawal
 from bridge.ports.fulfillment import ShipmentRepository, UnitConflict
+from bridge.ports.inventory import InventoryRepository, Place, SkuRow
 from bridge.ports.queue import JobSpec
 from bridge.ports.settlement import PostingRecord, SettlementRepository
 from bridge.ports.store import (
@@ -28,8 +29,9 @@ from bridge.ports.store import (
 )
 from bridge.store import Store
 from bridge.store.db import make_engine
-from bridge.store.memory import MemoryRepositories, MemorySettlement, MemoryShipments
+from bridge.store.memory import MemoryInventory, MemoryRepositories, MemorySettlement, MemoryShipments
 from bridge.store.tables_fulfillment import FulfillmentStore
+from bridge.store.tables_inventory import InventoryStore
 from bridge.store.tables_settlement import SettlementStore
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -45,6 +47,7 @@ class Repos:
     all: Repositories
     shipments: ShipmentRepository
     settlement: SettlementRepository
+    inventory: InventoryRepository
     clock: ManualClock
 
 
@@ -54,12 +57,13 @@ def repos(request: pytest.FixtureRequest) -> Repos:
     if request.param == "memory":
         mem = MemoryRepositories(clock)
         return Repos(mem.links, mem.cursors, mem.shops, mem.exceptions, mem.audit, mem, MemoryShipments(clock),
-                     MemorySettlement(clock), clock)
+                     MemorySettlement(clock), MemoryInventory(mem.links, clock), clock)
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
     store = Store(make_engine(url, pool_size=4), clock=clock, box=SecretBox(generate_key()))
     request.addfinalizer(store.dispose)
     return Repos(store.links, store.cursors, store.shops, store.exceptions, store.audit, store,
-                 FulfillmentStore(store.engine, clock), SettlementStore(store.engine, clock), clock)
+                 FulfillmentStore(store.engine, clock), SettlementStore(store.engine, clock),
+                 InventoryStore(store.engine, clock), clock)
 
 
 def test_a_link_is_found_by_its_key_by_many_and_by_its_netsuite_record(repos: Repos) -> None:
@@ -88,6 +92,24 @@ def test_an_upsert_replaces_every_field_and_keeps_the_order(repos: Repos) -> Non
     one = links.get("order", "S1", "1")
     assert one is not None and one.netsuite_id is None and one.status == "cancelled" and one.data == {"x": 3}
     assert [lk.tiktok_id for lk in links.list("order", "S1")] == ["1", "2"]  # created first, listed first
+
+
+def test_a_document_number_arrives_apart_and_a_stale_writer_does_not_erase_it(repos: Repos) -> None:
+    links = repos.links
+    links.upsert(Link("order", "S1", "1", "101", "salesOrder", status="synced", data={"v": 1}))
+    links.upsert(Link("order", "S1", "2", "102", "salesOrder", status="synced", data={"tranid": "SO-OWN"}))
+    links.upsert(Link("order", "S1", "3", None, status="pending:UNPAID"))
+    assert [lk.tiktok_id for lk in links.newest("order", limit=2)] == ["3", "2"]
+    stale = links.get("order", "S1", "1")  # a sync read the link before the number came
+    assert links.set_document_numbers("order", {"101": "SO-1", "102": "SO-OTHER", "999": "SO-9"}) == 1
+    assert links.get("order", "S1", "2").data == {"tranid": "SO-OWN"}  # type: ignore[union-attr]
+    assert stale is not None
+    links.upsert(Link("order", "S1", "1", "101", "salesOrder", status="synced", data={"v": 2}))
+    assert links.get("order", "S1", "1").data == {"v": 2, "tranid": "SO-1"}  # type: ignore[union-attr]
+    links.upsert(Link("order", "S1", "1", "101", "salesOrder", status="synced", data={"v": 3, "tranid": "SO-1B"}))
+    assert links.get("order", "S1", "1").data == {"v": 3, "tranid": "SO-1B"}  # type: ignore[union-attr]
+    links.upsert(Link("order", "S1", "1", "555", "salesOrder", status="synced", data={"v": 4}))  # another record
+    assert links.get("order", "S1", "1").data == {"v": 4}  # type: ignore[union-attr]
 
 
 def test_links_are_listed_counted_and_deleted(repos: Repos) -> None:
@@ -407,3 +429,74 @@ def test_a_posting_is_pending_until_written_and_never_rewritten_after(repos: Rep
     assert [p.seq for p in st.postings("S1", "statement", "ST1", status="pending")] == [1]
     assert st.count_postings() == 1 and st.count_postings(kind="deposit", status=None) == 1
     assert st.postings("S1", "payment", "ST1") == [] and st.posting("nope") is None
+
+
+def test_the_sku_index_is_replaced_per_shop_and_read_by_item_and_seller_sku(repos: Repos) -> None:
+    inv = repos.inventory
+    inv.replace_shop("S1", [SkuRow("S1", "k1", "P1", "MUG", "101", warehouses=("w1", "w2"), categories=("c",)),
+                            SkuRow("S1", "k2", "P1", "CAP", None), SkuRow("S1", "k3", "P2", "TEE", "103")])
+    inv.upsert([SkuRow("S2", "k9", "P9", "MUG", "101", title="x" * 300)])
+    assert [r.sku_id for r in inv.product_skus("S1", "P1")] == ["k1", "k2"]
+    assert inv.product_skus("S1", "P1")[0].warehouses == ("w1", "w2")
+    assert [(r.shop_id, r.sku_id) for r in inv.shop_skus()] == [("S1", "k1"), ("S1", "k2"), ("S1", "k3"),
+                                                                ("S2", "k9")]
+    assert len(inv.shop_skus("S2")[0].title) == 255 and inv.products("S1") == ["P1", "P2"]
+    assert inv.products_for_items(["101", "", "999"]) == {("S1", "P1"), ("S2", "P9")}
+    assert inv.products_for_seller_skus("S1", ["CAP", "TEE", ""]) == {"P1", "P2"}
+    assert inv.counts("S1") == {"skus": 3, "matched": 2, "products": 2}
+    inv.record_pushed("S1", "P1", {"k1": {"w1": 3, "w2": 0}})
+    inv.record_pushed("S1", "P1", {"k1": {"w1": 2}})  # replaces the SKU's figures
+    assert inv.last_pushed("S1", ["k1", "k2"]) == {("k1", "w1"): 2}
+    inv.replace_shop("S1", [SkuRow("S1", "k3", "P2", "TEE", "103")])  # k1 and k2 gone from TikTok
+    assert inv.products("S1") == ["P2"] and inv.last_pushed("S1", ["k1"]) == {} and len(inv.shop_skus("S2")) == 1
+    inv.record_pushed("S1", "P2", {"k3": {"w1": 5}})
+    inv.forget_pushed("S1", ["k3"])
+    assert inv.last_pushed("S1", ["k3"]) == {}
+
+
+def test_places_prices_and_observations(repos: Repos) -> None:
+    inv = repos.inventory
+    inv.save_places("warehouse", "S1", [Place("warehouse", "S1", "w2", "Second"), Place("warehouse", "S1", "w1",
+                                                                                         "Main", {"fbt": False})])
+    inv.save_places("warehouse", "S1", [Place("warehouse", "S1", "w1", "Main", {"fbt": True})])
+    inv.save_places("location", "", [Place("location", "", "7", "Store")])
+    got = inv.places("warehouse", "S1")
+    assert [(p.place_id, p.data, p.pulled_at) for p in got] == [("w1", {"fbt": True}, T0)]
+    assert [p.place_id for p in inv.places("location")] == ["7"] and inv.places("warehouse", "S2") == []
+    inv.record_prices("S1", "USD", {"k3": Decimal("19.99"), "k4": Decimal("5.00")}, "1")
+    inv.record_prices("S1", "USD", {"k3": Decimal("18.50")}, "2")
+    assert inv.last_prices("S1", ["k3", "k4", "k5"]) == {"k3": ("USD", Decimal("18.50")),
+                                                         "k4": ("USD", Decimal("5.00"))}
+    inv.observe("S1", "free", {"k1": (10.0, 2), "k2": (4.0, None)}, T0, T0 - timedelta(hours=1))
+    inv.observe("S1", "free", {"k1": (8.0, 3)}, T0 + timedelta(minutes=5), T0 - timedelta(hours=1))
+    inv.observe("S1", "free", {"k1": (7.0, 3)}, T0 + timedelta(minutes=90), T0 + timedelta(minutes=1))  # drops T0
+    seen = inv.observations("S1", "free", ["k1", "k2", "k9"], T0 - timedelta(days=1))
+    assert seen == {"k1": [(T0 + timedelta(minutes=5), 8.0, 3), (T0 + timedelta(minutes=90), 7.0, 3)], "k2": [],
+                    "k9": []}
+    assert inv.observations("S1", "free", [], T0) == {} and inv.observations("S1", "sales", ["k1"], T0) == {"k1": []}
+
+
+def test_what_the_order_links_say_about_units_and_latency(repos: Repos) -> None:
+    inv, links = repos.inventory, repos.links
+    created = int(T0.timestamp()) - 10
+    links.upsert(Link("order", "S1", "o1", None, status="pending:UNPAID",
+                      data={"units": {"TEE": 2}, "warehouse_id": "w1"}))
+    links.upsert(Link("order", "S1", "o2", "9", status="staged", data={"units": {"TEE": 1}}))
+    repos.clock.advance(minutes=1)
+    links.upsert(Link("order", "S1", "o3", "8", status="synced", synced_at=T0 + timedelta(minutes=1),
+                      data={"units": {"TEE": 5, "MUG": 1}, "created_at": created,
+                            "first_synced_at": T0.timestamp() + 60}))
+    links.upsert(Link("order", "S1", "o4", None, status="pending:CANCELLED", data={"units": {"TEE": 7}}))
+    links.upsert(Link("order", "S1", "o5", None, status="pending:AWAITING_SHIPMENT",
+                      data={"units": {"TEE": 4}, "is_fbt": True}))
+    links.upsert(Link("order", "S2", "o6", None, status="pending:UNPAID", data={"units": {"TEE": 3}}))
+    links.upsert(Link("product", "S1", "P2", "107", "item"))
+    assert inv.pending_units("S1") == {"TEE": {"w1": 2, None: 1}}
+    assert inv.pending_units("S1", include_staged=False) == {"TEE": {"w1": 2}}
+    assert inv.product_for_item("S1", "107") == "P2" and inv.product_for_item("S2", "107") is None
+    assert inv.order_latencies("S1", T0) == [69.5]
+    assert inv.order_latencies("S1", T0 + timedelta(minutes=2)) == []
+    recent = {sku: sorted(v) for sku, v in inv.recent_order_units("S1", T0 + timedelta(seconds=30)).items()}
+    assert recent == {"TEE": [(T0 + timedelta(minutes=1), 5), (T0 + timedelta(minutes=1), 7)],
+                      "MUG": [(T0 + timedelta(minutes=1), 1)]}
+    assert sum(n for _, n in inv.recent_order_units("S1", T0)["TEE"]) == 15
