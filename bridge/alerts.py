@@ -19,7 +19,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.clock import Clock, SystemClock
 from bridge.errors import RetriableError, redact_mapping, redact_text
+from bridge.ports.alerts import Alert, Delivery
 from bridge.settings import Settings
 from bridge.store.tables_monitoring import alerts
 
@@ -38,21 +39,6 @@ log = logging.getLogger("bridge.alerts")
 
 SEVERITIES = ("info", "warning", "critical")
 Status = Literal["firing", "resolved", "test"]
-
-
-@dataclass(frozen=True)
-class Alert:
-    """Something a person should look at. ``path`` is the console page (``/console/…``)."""
-
-    key: str
-    title: str
-    text: str = ""
-    severity: str = "warning"
-    monitor: str = ""
-    path: str = "/console/"
-    value: Decimal | None = None
-    threshold: Decimal | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -221,14 +207,6 @@ class AlertRecord:
     sends: int
     resolved_at: datetime | None
     delivery: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    key: str
-    sent: bool  # a message went out (or was attempted) this time
-    reason: str  # new | refired | renotify | duplicate | below_min_severity | resolved | no_channels
-    results: dict[str, str] = field(default_factory=dict)  # channel -> "ok" | error
 
 
 class AlertStore:

@@ -15,20 +15,24 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from bridge.benchmarks.settlement_data import START, GeneratedTikTok
 
 
-def _timed_audit(values: dict[str, Any], shop_id: str, statements: int, per: int, queue: Any) -> None:
-    """The timed part, in its own process: wire a bridge, audit, report figures."""
+def _timed_audit(values: dict[str, Any], shop_id: str, statements: int, per: int, payable: dict[str, Decimal],
+                 queue: Any) -> None:
+    """The timed part, in its own process: wire a bridge, audit, report figures. TikTok's statement list
+    is served with the payables the setup generated (as TikTok's API lists statements without their
+    lines); each statement's lines are generated when the audit reads it (``generate_seconds``)."""
     from bridge.bootstrap import build
     from bridge.clock import ManualClock
     from bridge.settings import Settings
 
     clock = ManualClock(START + timedelta(days=statements + 2))
-    tiktok = GeneratedTikTok(statements, per)
+    tiktok = GeneratedTikTok(statements, per, payable=payable)
     c = build(Settings(**values), clock=clock, areas=("system", "settlement", "ledger_audit"), tiktok_finance=tiktok)
     t0 = time.perf_counter()
     rep = c.flows.ledger_audit.run(shop_id, START, clock.now())
@@ -64,8 +68,8 @@ def run(transactions: int = 100_000, per_statement: int = 1000, log: Callable[[s
         clock = ManualClock(START + timedelta(days=statements + 2))
         from bridge.settings import Settings
 
-        c = build(Settings(**values), clock=clock, areas=("system", "settlement"),
-                  tiktok_finance=GeneratedTikTok(statements, per_statement))
+        generated = GeneratedTikTok(statements, per_statement)
+        c = build(Settings(**values), clock=clock, areas=("system", "settlement"), tiktok_finance=generated)
         shop = "7494049642642441621"
         c.store.shops.upsert(Shop(id=shop, name="bench", region="US"))
         svc = c.flows.settlement
@@ -82,7 +86,8 @@ def run(transactions: int = 100_000, per_statement: int = 1000, log: Callable[[s
         log(f"setup done in {setup:.1f} s: {lines:,} transactions, {len(posted)} journals, {len(deposits)} deposits")
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
-        child = ctx.Process(target=_timed_audit, args=(values, shop, statements, per_statement, queue))
+        child = ctx.Process(target=_timed_audit, args=(values, shop, statements, per_statement,
+                                                       dict(generated.payable), queue))
         child.start()
         out: dict[str, Any] = queue.get(timeout=1800)
         child.join()

@@ -55,6 +55,8 @@ SPEC: dict[str, Any] = {
     "subsidiary": "eid:SUB-US", "currencies": {"USD": "eid:CUR-USD", "GBP": "eid:CUR-GBP"},
     "dimensions": {"class": "eid:CLASS-TTS", "department": "eid:DEPT-ECOM"},
     "clearing_account": "eid:ACCT-1250", "reserve_account": "eid:ACCT-1260", "variance_account": "eid:ACCT-6900",
+    # the UK shop's prices include VAT: the journal books it where its invoices' VAT-UK item does
+    "vat_account": "eid:ACCT-2200",
     "accounts": {
         # discounts on the account the orders' discount items post to (the sandbox's DISC-SELLER and
         # DISC-PLATFORM: 4050 Sales Discounts), so every mode keeps them in one place
@@ -419,14 +421,25 @@ class _Month:
             from bridge.sandbox.tiktok import aftersale
 
             seller = [oid for oid in ids if not OrderMemory.parse(links[oid].data).is_fbt]
-            if len(seller) < 4:
-                return ids
 
             def cancel(st: Any) -> tuple[list[str], list[str]]:
-                aftersale.request_cancel(st, seller[0], "SYSTEM")
-                return [seller[0]], []  # (part of an order: tests/fulfillment/test_aftersale_sandboxes.py)
+                whole = seller[:1] if len(seller) >= 4 else []  # a day's whole cancellation keeps most orders live
+                for oid in whole:
+                    aftersale.request_cancel(st, oid, "SYSTEM")
+                # and one unit of an order of several: its sales order lines shrink, the rest ships and is
+                # billed (receivable modes); in customer_deposits mode the unit's share of the deposit is refunded
+                multi = [oid for oid in seller if oid not in whole and len(st.orders[oid].active_items) > 1]
+                for oid in multi[:1]:
+                    aftersale.request_cancel(st, oid, "SYSTEM", [st.orders[oid].active_items[0].id])
+                return whole, multi[:1]
+
+            if not seller:
+                return ids
 
             full, part = sb.run(cancel)
+            # time moves on after the orders were read (the bridge's cache of TikTok orders is as fresh as the
+            # moment it read them: the cancellation, later, reads the order again)
+            clock.set(clock.now() + timedelta(seconds=1))
             c.store.queue.enqueue_many([JobSpec(
                 kind=cancellations.KIND_SYNC, key=order_key(shop_id, oid),
                 payload={"shop_id": shop_id, "order_id": oid, "cancel_id": "", "status": ""},

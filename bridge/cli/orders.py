@@ -139,7 +139,7 @@ def register(main: click.Group) -> None:
     def specs_check(ctx: click.Context, offline: bool) -> None:
         """Validate every spec, and that every NetSuite id it names exists in the account."""
         from bridge.cli.app import Obj, require_specs
-        from bridge.flows.spec_check import referenced_ids
+        from bridge.flows.spec_check import clearing_account_problems, referenced_ids
 
         obj = ctx.find_object(Obj)
         assert obj is not None
@@ -164,10 +164,14 @@ def register(main: click.Group) -> None:
                 missing_total += 1
                 where = ", ".join(sorted(refs[ref_id]))
                 click.echo(f"missing {label} {ref_id!r} in NetSuite (used at {where})", err=True)
-        if missing_total or unfilled:
+        wrong_type = clearing_account_problems(spec_set, lookup)
+        for text in wrong_type:
+            click.echo(text, err=True)
+        if missing_total or unfilled or wrong_type:
             missing = (f"{missing_total} id(s) not found: create them in NetSuite or correct the spec"
                        if missing_total else "")
-            raise click.ClickException("; ".join(m for m in (not_ready, missing) if m))
+            typed = f"{len(wrong_type)} clearing account(s) not of type Bank" if wrong_type else ""
+            raise click.ClickException("; ".join(m for m in (not_ready, missing, typed) if m))
         click.echo("every NetSuite id the specs name exists")
 
     @specs.command("reference")
@@ -244,7 +248,9 @@ def register(main: click.Group) -> None:
                     for spec in (old_spec, new_spec):
                         try:
                             region = shop.region if (shop := c.store.shops.get(sid)) is not None else ""
-                            m = map_order(order, shop_id=sid, settings=spec.for_shop(sid, region), items=items)
+                            settings = spec.for_shop(sid, region)
+                            m = map_order(order, shop_id=sid, settings=settings, items=items,
+                                          vat=svc.tiktok_vat(sid, order, settings), sku_key=svc.sku_rule(sid).key)
                             texts.append(wire.dumps(jsonable(m.record), indent=1, sort_keys=True).splitlines())
                         except Exception as exc:
                             texts.append([f"! {type(exc).__name__}: {exc}"])

@@ -35,13 +35,13 @@ from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableEr
 from bridge.mapping.fulfillment import split_ids
 from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec
 from bridge.mapping.specs import SpecError
+from bridge.ports.fulfillment import ShipmentRepository
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import LineChange, NetSuiteFulfillment, NsDocument
 from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
 from bridge.ports.store import Link, Repositories, Shop
 from bridge.ports.tiktok import TikTokAftersale, TikTokRefusal, TikTokShipping
-from bridge.store.tables_fulfillment import FulfillmentStore
 
 if TYPE_CHECKING:
     from bridge.flows.orders import OrderSync
@@ -161,7 +161,7 @@ def reduced_allocation(allocation: Sequence[dict[str, Any]], removed: set[str]) 
 @dataclass
 class CancellationSync:
     store: Repositories
-    shipments: FulfillmentStore
+    shipments: ShipmentRepository
     tiktok: TikTokShipping
     aftersale: TikTokAftersale
     netsuite: NetSuiteFulfillment
@@ -471,7 +471,7 @@ class CancellationSync:
 
 
 def handle_cancelled_order(svc: OrderSync, shop_id: str, order: Order, link: Link,
-                           shipments: FulfillmentStore) -> dict[str, Any]:
+                           shipments: ShipmentRepository) -> dict[str, Any]:
     """A whole order cancelled on TikTok after its sales order exists (the orders flow calls this):
     close every line that nothing was fulfilled from; units already fulfilled in NetSuite or shipped
     on TikTok become a ``CANCELLED_TOO_LATE`` exception."""

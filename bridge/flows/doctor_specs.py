@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def doctor_checks(container: App) -> Iterator[Check]:
-    from bridge.flows.spec_check import referenced_ids
+    from bridge.flows.spec_check import clearing_account_problems, referenced_ids
     from bridge.mapping import load_all_specs
     from bridge.mapping.specs import SpecError
 
@@ -48,6 +48,13 @@ def doctor_checks(container: App) -> Iterator[Check]:
         yield Check("spec references", False, f"could not ask NetSuite: {type(exc).__name__}: {exc}",
                     "fix the NetSuite connection first (see the netsuite checks)")
         return
+    try:
+        wrong_type = clearing_account_problems(spec_set, lookup)
+    except BridgeError as exc:
+        wrong_type = [f"the clearing account's type could not be read: {type(exc).__name__}: {exc}"]
+    for text in wrong_type:
+        what, _, fix = text.partition(" | fix: ")
+        yield Check("settlement clearing account", False, what, fix or "fix the NetSuite connection first")
     count = sum(len(ids) for ids in refs.values())
     if missing:
         yield Check("spec references", False, f"{len(missing)} of {count} NetSuite id(s) not found: "

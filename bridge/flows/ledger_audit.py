@@ -20,7 +20,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -47,6 +47,7 @@ from bridge.mapping.settlement import (
     statement_date,
 )
 from bridge.mapping.settlement_spec import SettlementSettings
+from bridge.mapping.vat import split_vat
 from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import NetSuiteGl
 from bridge.ports.store import Repositories
@@ -91,9 +92,10 @@ class LedgerAuditService:
         if progress and progress.statements:
             progress.statements(len(summaries))
         statements: list[TikTokStatement] = []
+        vat_rate = self.settlement.vat_rate(shop_id)
         for s in summaries:
             stmt = self.tiktok.statement(shop_id, s.id, s)
-            statements.append(self._statement(stmt, settings, self.settlement.zone(shop_id)))
+            statements.append(self._statement(stmt, settings, self.settlement.zone(shop_id), vat_rate))
             if progress and progress.statement:
                 progress.statement(s.id)
         wanted = {s.payment_id for s in statements if s.payment_id}
@@ -109,11 +111,14 @@ class LedgerAuditService:
         return statements, payouts
 
     @staticmethod
-    def _statement(stmt: Statement, settings: SettlementSettings, zone: str = DEFAULT_ZONE) -> TikTokStatement:
+    def _statement(stmt: Statement, settings: SettlementSettings, zone: str = DEFAULT_ZONE,
+                   vat_rate: Decimal | None = None) -> TikTokStatement:
         orders: dict[str, dict[str, Decimal]] = {}
         total: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for ln in stmt.lines:  # one pass: the statement's components (as statement_components), figures per order
-            parts = line_components(ln)
+            # prices with VAT inside: TikTok's figures net of it and the VAT apart, by the rule every document
+            # follows (bridge.mapping.vat), so net sales and VAT are compared each on their own
+            parts = split_vat(line_components(ln), vat_rate, stmt.currency)
             for comp, amount in parts.items():
                 total[comp] += amount
             if ln.order_ref:
@@ -154,6 +159,8 @@ class LedgerAuditService:
         statements, payouts = self.tiktok_figures(shop_id, since, until, settings, progress)
         chart = self.gl.accounts()
         accounts = self.accounts(settings, statements, chart)
+        if settings.vat_account and self.settlement.vat_rate(shop_id) is not None:
+            accounts = replace(accounts, vat=str(settings.vat_account))
         # deposits are dated when TikTok pays (after the statement), adjusting journals when found
         last_paid = max((p.paid_date for p in payouts if p.paid_date), default=until.date())
         gl_until = max(until.date(), self.clock.now().date(), last_paid) + timedelta(days=1)
@@ -166,20 +173,7 @@ class LedgerAuditService:
         lines = [ln for ln in lines if ln.external_id.startswith("TTS-") or (
             ln.tran_date is not None and since.date() <= ln.tran_date < until.date())]
         return audit(statements, payouts, lines, accounts, shop_id=shop_id, mode=settings.mode,
-                     periods=self.gl.periods(), tax_rate=self.inclusive_tax_rate(shop_id))
-
-    def inclusive_tax_rate(self, shop_id: str) -> Decimal | None:
-        """The VAT rate inside the shop's TikTok prices (orders.yaml ``tax.mode: inclusive``), else None."""
-        from bridge.mapping.orders_spec import OrdersSpec
-        from bridge.mapping.specs import SpecError, SpecNotReadyError
-
-        try:
-            spec = self.settlement.specs.get("orders", OrdersSpec, needs=("tax",))
-        except (SpecError, SpecNotReadyError):
-            return None  # no (finished) orders spec: no order carries tax inside its prices
-        shop = self.store.shops.get(shop_id)
-        tax = spec.for_shop(shop_id, shop.region if shop is not None else "").tax
-        return tax.rate if tax.mode == "inclusive" else None
+                     periods=self.gl.periods())
 
     # -- findings → exceptions, verdicts -----------------------------------------------------------
     def surface(self, report: AuditReport) -> dict[str, int]:

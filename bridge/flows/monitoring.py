@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_, select
 
-from bridge.alerts import Alert, Alerter
+from bridge.alerts import Alerter
 from bridge.clock import Clock
 from bridge.domain.keys import order_key, parse_order_key, shop_key, sku_key
 from bridge.domain.order_memory import OrderMemory
@@ -43,6 +43,7 @@ from bridge.flows.ledger_audit import LedgerAuditService
 from bridge.flows.settlement import SettlementService
 from bridge.mapping.monitoring_spec import DEFAULT, MonitorBase, MonitoringSpec
 from bridge.mapping.specs import load_spec
+from bridge.ports.alerts import Alert
 from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import NetSuiteTotals
 from bridge.ports.specs import Specs

@@ -66,14 +66,14 @@ from bridge.mapping.settlement import (
     subtract_components,
 )
 from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec, references, with_references
-from bridge.mapping.specs import SpecError
+from bridge.mapping.specs import SpecError, SpecNotReadyError
 from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import DocumentKind, NetSuiteLedger
 from bridge.ports.queue import Job, JobSpec
+from bridge.ports.settlement import PostingRecord, SettlementRepository, StatementRow
 from bridge.ports.specs import Specs
 from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokFinance
-from bridge.store.tables_settlement import PostingRecord, SettlementStore, StatementRow
 
 log = logging.getLogger("bridge.flows.settlement")
 
@@ -133,7 +133,7 @@ def payout_job(shop_id: str, payment_id: str, *, reason: str) -> JobSpec:
 @dataclass
 class SettlementService:
     store: Repositories
-    repo: SettlementStore
+    repo: SettlementRepository
     tiktok: TikTokFinance
     netsuite: NetSuiteLedger
     specs: Specs
@@ -242,6 +242,19 @@ class SettlementService:
         except Exception:  # no orders spec: the orders flow's default records tax on the order
             return True
 
+    def vat_rate(self, shop_id: str) -> Decimal | None:
+        """The VAT rate inside the shop's TikTok prices (orders.yaml ``tax.mode: inclusive`` for its shop or
+        market), else None: the journal books such prices net and their VAT on ``vat_account``, as the
+        orders flow's invoices do (docs/accounting.md, "VAT")."""
+        from bridge.mapping.orders_spec import OrdersSpec
+
+        try:
+            spec = self.specs.get("orders", OrdersSpec, needs=("tax",))
+        except (SpecError, SpecNotReadyError):
+            return None  # no (finished) orders spec: no order carries tax inside its prices
+        tax = spec.for_shop(shop_id, self._region(shop_id)).tax
+        return tax.rate if tax.mode == "inclusive" else None
+
     # -- import ------------------------------------------------------------------------------------
     def import_window(
         self, shop_id: str, since: datetime, until: datetime, *,
@@ -294,7 +307,7 @@ class SettlementService:
                     "payment_id": stmt.payment_id, "lines": len(stmt.lines), "status": row.status}
         settings = self.settings_for(shop_id)
         failures = group_failures(check_statement(stmt, summary))
-        components = statement_components(stmt)
+        components = statement_components(stmt, self.vat_rate(shop_id))
         orders = self._order_refs(shop_id, {ln.order_ref for ln in stmt.lines if ln.order_ref})
         matches = match_statement(stmt, orders, tolerance=settings.matching.tolerance,
                                   tax_in_total=self._tax_in_order_total(shop_id))
@@ -435,7 +448,8 @@ class SettlementService:
         posted = self.repo.postings(shop_id, "statement", statement_id, status="posted")
         if not posted:
             coverages = self._coverage(shop_id, statement_id, settings) if settings.mode != "summary" else []
-            components = apply_coverage(row.components, coverages)
+            components = apply_coverage(row.components, coverages, vat_rate=self.vat_rate(shop_id),
+                                        currency=row.currency)
             tran_date = statement_posting_date(row.statement_time or self.clock.now(), zone, settings.journal.date)
             je = build_journal(components, settings, currency=row.currency, external_id=journal_external_id(
                 statement_id), tran_date=tran_date, memo=journal_memo(settings, statement_id, tran_date, shop_id),
@@ -444,7 +458,7 @@ class SettlementService:
         if posted[-1].content_hash == row.content_hash:
             return "unchanged", None, {"netsuite_id": posted[-1].netsuite_id}
         coverages = [Coverage.from_dict(c) for c in posted[0].detail.get("coverage") or []]
-        target = apply_coverage(row.components, coverages)
+        target = apply_coverage(row.components, coverages, vat_rate=self.vat_rate(shop_id), currency=row.currency)
         done = add_components(*(p.components for p in posted))
         delta = subtract_components(target, done)
         if not delta:

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references
 from bridge.mapping.specs import SpecError, SpecModel, SpecProblem, SpecSet, is_placeholder, load_spec
+from bridge.ports.netsuite import NetSuiteLookup
 
 M = TypeVar("M", bound=SpecModel)
 
@@ -45,6 +46,30 @@ def referenced_ids(spec_set: SpecSet) -> Refs:
                     for where in wheres:
                         _add(refs, table, label, ref_id, f"{name}.yaml: {where}")
     return refs
+
+
+def clearing_account_problems(spec_set: SpecSet, lookup: NetSuiteLookup) -> list[str]:
+    """The settlement clearing account must be a Bank account: a deposit into it (a payout of nothing,
+    a cancelled order's customer deposit) and a customer refund paid from it name it as their
+    ``account``, and NetSuite offers only Bank accounts there. One message per key that names another
+    type, with the account and the fix (a missing account is reported by the reference check)."""
+    from bridge.mapping.settlement_spec import SettlementSpec
+
+    spec = spec_set.specs.get("settlement")
+    if not isinstance(spec, SettlementSpec):
+        return []
+    keys: dict[str, str] = {}
+    for where, settings in [("defaults", spec.defaults)] + [(f"shops.{s}", spec.for_shop(s)) for s in spec.shops]:
+        if settings.enabled and not is_placeholder(settings.clearing_account):
+            keys[f"{where}.clearing_account"] = settings.clearing_account
+    if not keys:
+        return []
+    types = lookup.account_types(sorted(set(keys.values())))
+    return [f"settlement.yaml: {key} {value!r} is a NetSuite account of type {types[value]}, not Bank: a deposit "
+            "into the clearing account and a customer refund paid from it are refused | fix: make the TikTok Shop "
+            "clearing account a Bank-type account in NetSuite (e.g. a Bank account \"TikTok Shop Clearing\") and "
+            f"name it at {key}"
+            for key, value in sorted(keys.items()) if value in types and types[value] != "Bank"]
 
 
 def spec_at_revision(ref: str, path: Path, model: type[M]) -> M:

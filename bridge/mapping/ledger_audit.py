@@ -42,10 +42,12 @@ from decimal import Decimal
 from typing import Any, Literal
 
 ZERO = Decimal(0)
-FIGURES = ("gross_sales", "discounts", "refunds", "shipping", "fees", "taxes", "adjustments", "reserve", "payout")
+FIGURES = ("gross_sales", "discounts", "refunds", "shipping", "fees", "taxes", "vat", "adjustments", "reserve",
+           "payout")
 FIGURE_LABELS = {
     "gross_sales": "Gross sales", "discounts": "Discounts", "refunds": "Refunds", "shipping": "Shipping",
-    "fees": "Fees", "taxes": "Taxes", "adjustments": "Adjustments", "reserve": "Reserve", "payout": "Payout",
+    "fees": "Fees", "taxes": "Taxes", "vat": "VAT in prices", "adjustments": "Adjustments", "reserve": "Reserve",
+    "payout": "Payout",
     "other": "Other (variance, receivable)", "clearing": "Clearing", "unattributed": "Unattributed",
 }
 REFUND_TYPES = frozenset({"CustCred", "CashRfnd", "CustRfnd"})
@@ -66,6 +68,8 @@ def figure_of(component: str) -> str:
     group, _, name = component.partition(".")
     if component == "reserve":
         return "reserve"
+    if group == "vat":  # the VAT inside VAT-inclusive prices, booked apart (bridge.mapping.vat)
+        return "vat"
     if group == "receivable":  # receivable modes: the journal's lines beside the order documents
         return {"platform_discount": "discounts", "sales_tax": "taxes"}.get(name, "other")
     if group == "revenue":
@@ -155,6 +159,7 @@ class AuditAccounts:
     receivable: frozenset[str] = frozenset()
     names: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)  # component → the journal line memo it is posted with
+    vat: str = ""  # the VAT payable account of a shop whose prices include VAT (its invoices' VAT line)
 
     def name(self, account: str) -> str:
         return self.names.get(account, account)
@@ -393,13 +398,12 @@ def audit(
     shop_id: str = "",
     mode: str = "summary",
     periods: Sequence[Period] = (),
-    tax_rate: Decimal | None = None,
 ) -> AuditReport:
     """Compare TikTok's statements and payouts with NetSuite's GL lines (see the module docstring).
 
-    ``tax_rate``: the shop's prices include tax (VAT) at this rate: TikTok's gross sales, discounts and
-    shipping hold it, while an invoice posts them net and the VAT on one line. The VAT of each net
-    line (at the rate, to the cent) goes back to its figure; what the rounding leaves to gross sales."""
+    Where the shop's prices include VAT, TikTok's figures come net of it with the VAT as its own
+    figure (``vat.*`` components, ``bridge.mapping.vat``), as the journal and the invoices book them;
+    an invoice's line on ``accounts.vat`` is that VAT."""
     gl = list(gl)
     converted = {ln.transaction: ln.rate for ln in gl if ln.rate != 1 and ln.rate > 0}
     if converted:  # compare in the documents' own currency, converted at NetSuite's exchange rate
@@ -432,8 +436,7 @@ def audit(
         composite = {a for c, a in accounts.component_account.items() if c in SALE_COMPONENTS
                      or c.startswith("receivable.")} | set(accounts.receivable) | {accounts.clearing}
         composite |= {ln.account for ds in by_order.values() for d in ds for ln in d.lines}
-        accounts = AuditAccounts(accounts.component_account, accounts.clearing, accounts.bank, accounts.receivable,
-                                 {**accounts.names, COMPOSITE: COMPOSITE_NAME}, accounts.labels)
+        accounts = replace(accounts, names={**accounts.names, COMPOSITE: COMPOSITE_NAME})
 
     def key(account: str) -> str:
         return COMPOSITE if account in composite else account
@@ -586,7 +589,6 @@ def audit(
                                       tuple(_name(d) for d in revenue_docs)))
         tk_sale = tk_orders.get(oid, {}).get("gross_sales", ZERO)
         settled_sale = tk_sale > 0
-        vat_posted = vat_given = ZERO
         if mode != "summary" and mine and tk_sale > 0 and not any(d.type in REVENUE_TYPES for d in mine):
             stmts = order_statements.get(oid, [])
             o_findings.append(Finding(
@@ -600,14 +602,8 @@ def audit(
                     actual_total[key(ln.account)] += ln.amount
                     docs_on[key(ln.account)].add(_name(d))
                     if d.type in REVENUE_TYPES and ln.account in settlement_accounts and settled_sale:
-                        f = figs.of(ln)  # the invoice's part of the sale TikTok settled in the window
-                        if tax_rate is not None and f == "taxes":
-                            vat_posted += ln.amount
-                            continue
-                        if tax_rate is not None and f in ("gross_sales", "discounts", "shipping"):
-                            vat = _q(ln.amount * tax_rate)
-                            vat_given += vat
-                            ns_fig[f] += vat
+                        # the invoice's part of the sale TikTok settled in the window
+                        f = "vat" if accounts.vat and ln.account == accounts.vat else figs.of(ln)
                         ns_fig[f] += ln.amount
             flagged = []
             for ln in d.lines:
@@ -641,8 +637,6 @@ def audit(
             o_findings.append(Finding("DOUBLE_COUNT", subject, f"{_label(d)} for TikTok order {oid} posts {amount} "
                                       f"to {hit}, {where}", (_name(d), *(f"TTS-STMT-{x}" for x in stmts)),
                                       amount))
-        if vat_posted or vat_given:
-            ns_fig["gross_sales"] += vat_posted - vat_given  # the rounding of the VAT split
         rows = _account_rows(defaultdict(lambda: ZERO), actual, accounts, figs, doc_accounts)
         for r in rows if mode == "summary" else ():
             actual_total[r.account] += r.netsuite

@@ -95,6 +95,14 @@ class MappedOrder:
         column; a ``body:`` prefix made it 69 and PostgreSQL refused every link update of a shipped order)."""
         return json_digest({"body_only": {k: v for k, v in self.record.items() if k != "item"}})
 
+    def vat_by_rate(self) -> dict[str, str]:
+        """The VAT taken out of TikTok's prices per rate ("0.19" -> "3.40"), VAT-inclusive markets only."""
+        out: dict[str, Decimal] = {}
+        for ln in self.lines:
+            if ln.vat_rate is not None and ln.vat:
+                out[vat_key(ln.vat_rate)] = out.get(vat_key(ln.vat_rate), ZERO) + ln.vat
+        return {k: str(v) for k, v in sorted(out.items())}
+
     def allocation(self) -> list[dict[str, Any]]:
         """Product lines with their TikTok line-item ids, in NetSuite line order."""
         return [
@@ -126,9 +134,12 @@ def split_vat(lines: list[MappedLine], shipping_cost: Decimal | None, shipping_r
               ) -> tuple[list[MappedLine], Decimal | None, Decimal, dict[Decimal, Decimal]]:
     """Lines with a ``vat_rate`` (and a body shipping cost at ``shipping_rate``) net of the VAT their
     gross amounts include; returns the lines (``amount`` net, ``vat`` taken out), the net shipping cost,
-    its VAT, and the VAT per rate. Per rate, the VAT is TikTok's own figure when ``tiktok`` has that rate,
-    else gross - gross / (1 + rate) rounded once on the rate's total; each line's net is rounded and the
-    cents left over go to the rate's largest line, so the nets plus the VAT equal the gross exactly (pure)."""
+    its VAT, and the VAT per rate. Per rate, the VAT is TikTok's own figure when ``tiktok`` has that rate
+    (its lines share it); else it is split per component of the order — the products together, each
+    discount line, the shipping (lines and body cost) together — each net = gross / (1 + rate) rounded
+    once on the component (``bridge.mapping.vat``, the rule the statement journal and the ledger audit
+    apply to TikTok's figures). Each line's net is rounded and the cents left over go to the group's
+    largest line, so the nets plus the VAT equal the gross exactly, component by component (pure)."""
     members: list[tuple[int, Decimal, Decimal]] = [  # (line index, or -1 for the body's shipping; gross; rate)
         (i, ln.amount, ln.vat_rate) for i, ln in enumerate(lines) if ln.vat_rate is not None and ln.amount]
     if shipping_cost and shipping_rate is not None:
@@ -136,17 +147,9 @@ def split_vat(lines: list[MappedLine], shipping_cost: Decimal | None, shipping_r
     out = list(lines)
     net_shipping, shipping_vat = shipping_cost, ZERO
     by_rate: dict[Decimal, Decimal] = {}
-    for rate in sorted({m[2] for m in members}, reverse=True):
-        group = [m for m in members if m[2] == rate]
-        gross = sum((g for _i, g, _r in group), ZERO)
-        factor = 1 + rate
-        vat = tiktok[rate] if tiktok is not None and rate in tiktok else gross - quantize(gross / factor, currency)
-        nets = [quantize(g / factor, currency) for _i, g, _r in group]
-        remainder = gross - vat - sum(nets, ZERO)
-        if remainder:
-            largest = max(range(len(group)), key=lambda k: (abs(group[k][1]), -k))
-            nets[largest] += remainder
-        by_rate[rate] = vat
+
+    def _apply_nets(group: list[tuple[int, Decimal, Decimal]], nets: list[Decimal]) -> None:
+        nonlocal net_shipping, shipping_vat
         for (i, g, _r), net in zip(group, nets, strict=True):
             if i < 0:
                 net_shipping, shipping_vat = net, g - net
@@ -155,6 +158,29 @@ def split_vat(lines: list[MappedLine], shipping_cost: Decimal | None, shipping_r
             # NetSuite keeps the amount; the rate is the unit net price to six places
             out[i] = replace(ln, rate=(net / ln.quantity).quantize(Decimal("0.000001")).normalize(), amount=net,
                              vat=g - net)
+    for rate in sorted({m[2] for m in members}, reverse=True):
+        at_rate = [m for m in members if m[2] == rate]
+        factor = 1 + rate
+        if tiktok is not None and rate in tiktok:
+            parts = [at_rate]  # TikTok's own VAT for the rate's total: its lines share it
+        else:  # per component, as the statement journal and the ledger audit split TikTok's figures
+            by_component: dict[str, list[tuple[int, Decimal, Decimal]]] = {}
+            for m in at_rate:
+                kind = "shipping" if m[0] < 0 else lines[m[0]].kind
+                by_component.setdefault(kind if kind != "discount" else f"discount:{m[0]}", []).append(m)
+            parts = list(by_component.values())
+        by_rate[rate] = ZERO
+        for group in parts:
+            gross = sum((g for _i, g, _r in group), ZERO)
+            vat = (tiktok[rate] if tiktok is not None and rate in tiktok
+                   else gross - quantize(gross / factor, currency))
+            nets = [quantize(g / factor, currency) for _i, g, _r in group]
+            remainder = gross - vat - sum(nets, ZERO)
+            if remainder:
+                largest = max(range(len(group)), key=lambda k: (abs(group[k][1]), -k))
+                nets[largest] += remainder
+            by_rate[rate] += vat
+            _apply_nets(group, nets)
     return out, net_shipping, shipping_vat, by_rate
 
 

@@ -26,6 +26,8 @@ from bridge.domain.finance import ZERO, Line, Payment, Statement, StatementSumma
 from bridge.errors import Evidence, NeedsHumanError
 from bridge.mapping.accounting import DEFAULT_ZONE, posting_date, statement_posting_date
 from bridge.mapping.settlement_spec import REFERENCE_FEE_FIELDS, Dimensions, SettlementSettings
+from bridge.mapping.vat import PREFIX as VAT_PREFIX
+from bridge.mapping.vat import split_vat
 from bridge.mapping.wire import json_digest
 
 
@@ -278,12 +280,14 @@ def line_components(line: Line) -> dict[str, Decimal]:
     return out
 
 
-def statement_components(stmt: Statement) -> dict[str, Decimal]:
+def statement_components(stmt: Statement, vat_rate: Decimal | None = None) -> dict[str, Decimal]:
     """Σ line components plus the statement's reserve movement: the amounts one summary journal posts.
-    Their sum is Σ lines' settlement + total_reserve_amount (the clearing amount)."""
+    Their sum is Σ lines' settlement + total_reserve_amount (the clearing amount). ``vat_rate``: the
+    shop's prices include VAT at this rate; each line's VAT-bearing components split into net and
+    ``vat.*`` (``bridge.mapping.vat``), per line as each order's invoice splits them."""
     total: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for line in stmt.lines:
-        for k, v in line_components(line).items():
+        for k, v in split_vat(line_components(line), vat_rate, stmt.currency).items():
             total[k] += v
     if stmt.reserve:
         total["reserve"] += stmt.reserve
@@ -484,12 +488,15 @@ def coverage_for(line: Line, sales_order_id: str, documents: Sequence[OrderDocum
                     tuple(documents))
 
 
-def apply_coverage(components: Mapping[str, Decimal], coverages: Iterable[Coverage]) -> dict[str, Decimal]:
-    """The journal's components once the covered sale lines are taken out (sum = payout - applied)."""
+def apply_coverage(components: Mapping[str, Decimal], coverages: Iterable[Coverage], *,
+                   vat_rate: Decimal | None = None, currency: str = "") -> dict[str, Decimal]:
+    """The journal's components once the covered sale lines are taken out (sum = payout - applied).
+    ``vat_rate``: ``components`` were split by it (``statement_components``); each coverage is split the
+    same way, so the sale's net and VAT both leave and TikTok's platform funding posts net + VAT."""
     parts: list[Mapping[str, Decimal]] = [components]
     for c in coverages:
-        parts.append({k: -v for k, v in c.removed.items()})
-        parts.append(c.replacement())
+        parts.append({k: -v for k, v in split_vat(c.removed, vat_rate, currency).items()})
+        parts.append(split_vat(c.replacement(), vat_rate, currency))
     return add_components(*parts)
 
 
@@ -568,7 +575,7 @@ def _dims(row: dict[str, Any], dims: Dimensions) -> None:
         row["location"] = {"id": dims.location}
 
 
-COMPONENT_ORDER = ("revenue", "shipping", "fee", "tax", "adjustment", "reserve", "receivable", "variance")
+COMPONENT_ORDER = ("revenue", "shipping", "fee", "tax", "adjustment", "reserve", "receivable", "vat", "variance")
 LABELS = {
     "shipping.fbt_fulfillment_fee_amount": "Shipping: FBT fulfillment fee",
     "reserve": "Reserve withheld (-) / released (+)",
@@ -585,6 +592,8 @@ LABELS = {
 def label(component: str) -> str:
     if component in LABELS:
         return LABELS[component]
+    if component.startswith(VAT_PREFIX):
+        return "VAT in TikTok's prices: " + label(component[len(VAT_PREFIX):])
     group, _, name = component.partition(".")
     words = name.removesuffix("_amount").replace("_", " ").lower()
     prefix = {"revenue": "Revenue", "shipping": "Shipping", "fee": "Fee", "tax": "Tax withheld",
@@ -604,6 +613,8 @@ def account_for(component: str, settings: SettlementSettings) -> tuple[str | Non
         return settings.reserve_account, None
     if group == "variance":
         return settings.variance_account, None
+    if group == "vat":
+        return settings.vat_account, None
     if group == "receivable":
         r = settings.receivable
         acct = {"receivable.platform_discount": r.platform_discount_account,
@@ -649,8 +660,8 @@ def build_journal(
         raise NeedsHumanError(
             f"{external_id}: no GL account is mapped for {', '.join(missing)}",
             code="SETTLEMENT_UNMAPPED_ACCOUNT", owner="finance",
-            fix_hint="Name an account for these components in settlement.yaml (reserve_account, or the receivable "
-            "accounts of the chosen mode), then replay.",
+            fix_hint="Name an account for these components in settlement.yaml (reserve_account, vat_account for a "
+            "shop whose prices include VAT, or the receivable accounts of the chosen mode), then replay.",
             evidence=evidence("bridge", "build journal", **{**evidence_base, "components": missing}),
             entity=entity)
     if settings.journal.lines == "by_account":
@@ -995,8 +1006,9 @@ def make_report(
     clearing_balance: Decimal | None = None,
 ) -> SettlementReport:
     """A report from stored figures. ``counts``: (orders matched, orders unmatched, adjustments
-    matched, adjustments unmatched)."""
-    c = components
+    matched, adjustments unmatched). Figures as TikTok reports them: the VAT a journal books apart
+    (``vat.*``) is counted back in its component."""
+    c = add_components(*({k[len(VAT_PREFIX):] if k.startswith(VAT_PREFIX) else k: v} for k, v in components.items()))
 
     def total(group: str) -> Decimal:
         return sum((v for k, v in c.items() if k.partition(".")[0] == group), ZERO)

@@ -210,6 +210,10 @@ class SettlementSettings(SpecModel):
     clearing_account: NsId
     reserve_account: NsId | None = None
     variance_account: NsId
+    vat_account: NsId | None = Field(
+        None, description="VAT payable: where the journal books the VAT inside TikTok's prices (shops whose "
+        "orders.yaml tax.mode is inclusive, e.g. UK): the account of orders.yaml tax.item, so the journal and "
+        "the invoices split VAT the same way (docs/accounting.md, \"VAT\")")
     accounts: Accounts
     journal: JournalSpec = Field(default_factory=JournalSpec)
     deposit: DepositSpec = Field(default_factory=DepositSpec)

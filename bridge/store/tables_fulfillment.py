@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from bridge.clock import Clock, SystemClock
-from bridge.errors import FatalError
+from bridge.ports.fulfillment import Shipment, UnitConflict
 from bridge.store.tables import metadata
 from bridge.store.types import BigId, UTCDateTime
 
@@ -100,42 +100,10 @@ sla_alerts = Table(
 )
 
 
-@dataclass(frozen=True)
-class Shipment:
-    id: int
-    shop_id: str
-    order_id: str
-    fulfillment_id: str
-    package_index: int
-    seq: int
-    tracking_number: str
-    carrier: str
-    provider_id: str
-    provider_name: str
-    line_item_ids: tuple[str, ...]
-    method: str
-    tiktok_package_id: str
-    status: str
-    attempts: int
-    last_error: str
-    shipped_at: datetime | None
-    tracking_updated_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-
 def _shipment(row: Any) -> Shipment:
     d = dict(row)
     d["line_item_ids"] = tuple(str(x) for x in d.get("line_item_ids") or ())
     return Shipment(**d)
-
-
-class UnitConflict(FatalError):
-    """Some of the units are already recorded for another shipment (each unit ships once)."""
-
-    def __init__(self, taken: dict[str, str]) -> None:
-        super().__init__(f"units already shipped: {sorted(taken)}")
-        self.taken = taken  # line item id -> fulfillment id holding it
 
 
 @dataclass

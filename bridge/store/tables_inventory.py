@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -45,6 +44,7 @@ from sqlalchemy import (
 
 from bridge.clock import Clock, SystemClock
 from bridge.domain.order_memory import OrderMemory
+from bridge.ports.inventory import Place, SkuRow
 from bridge.store.tables import links, metadata
 from bridge.store.types import BigId, Money, UTCDateTime
 
@@ -122,31 +122,6 @@ prices_pushed = Table(
     Column("pushed_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("shop_id", "sku_id"),
 )
-
-
-@dataclass(frozen=True)
-class SkuRow:
-    shop_id: str
-    sku_id: str
-    product_id: str
-    seller_sku: str = ""
-    item_id: str | None = None
-    item_inactive: bool = False
-    product_status: str = ""
-    warehouses: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    listings: int = 1
-    title: str = ""
-
-
-@dataclass(frozen=True)
-class Place:
-    kind: str
-    shop_id: str
-    place_id: str
-    name: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-    pulled_at: datetime | None = None
 
 
 def _sku(row: Any) -> SkuRow:

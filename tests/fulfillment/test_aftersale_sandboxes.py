@@ -65,9 +65,14 @@ def test_a_line_level_cancellation_closes_or_reduces_exactly_those_lines(bridge:
     bridge.tt.cancel_order(o["id"], role="SYSTEM", line_item_ids=ids(o, "CAP-001") + mugs[:1])
     bridge.drain()
     # Before anything shipped the orders flow's merged update writes the cancellation (docs/ownership.md):
-    # the cap's line goes (a closed line would still count in the sales order total), the mug's is reduced.
+    # the cap's line is closed at no charge (kept, not removed; a closed line still counts in the total),
+    # the mug's is reduced, and the sales order's total is TikTok's.
     item = bridge.world.netsuite_item_id("CAP-001")
-    assert not [ln for ln in bridge.so_lines(o["id"]) if ln["item"]["id"] == item]
+    (cap,) = [ln for ln in bridge.so_lines(o["id"]) if ln["item"]["id"] == item]
+    assert cap["isClosed"] is True and Decimal(str(cap["amount"])) == 0
+    assert cap["custcol_ttns_line_item_ids"] == ",".join(ids(o, "CAP-001"))
+    so = bridge.ns.get("salesOrder", bridge.so(o["id"])).data
+    assert Decimal(str(so["total"])) == Decimal(bridge.link(o["id"])["expected_total"]) == Decimal("12.50")
     mug = line(bridge, o["id"], "MUG-001")
     assert not mug.get("isClosed") and int(Decimal(str(mug["quantity"]))) == 1
     assert mug["custcol_ttns_line_item_ids"] == mugs[1] and Decimal(str(mug["amount"])) == Decimal("12.50")

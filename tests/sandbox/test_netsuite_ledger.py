@@ -666,3 +666,30 @@ def test_a_deposit_of_an_order_cancelled_whole_is_refunded_and_deposited_into_cl
         assert _balance(ns, [cd, crf, into], acct) == 0, acct
     status = ns.suiteql(f"SELECT status FROM transaction WHERE id = {int(cd)}").json()["items"][0]["status"]
     assert status == "B"  # deposited (and fully refunded)
+
+
+@pytest.mark.parametrize("record", ["deposit", "customerRefund"])
+def test_a_deposit_or_customer_refund_takes_only_a_bank_account_as_netsuite_does(ns: NS, record: str) -> None:
+    """NetSuite lists only Bank accounts in a deposit's and a customer refund's ``account``: 1200 Undeposited
+    Funds (Other Current Asset) is refused as an invalid value, nothing posted; 1250 TikTok Shop Clearing
+    (seeded as Bank) is taken."""
+    w = World(ns)
+    so = w.order(2)
+    cd = w.post("customerDeposit", {"customer": {"id": w.customer}, "salesOrder": {"id": so}, "payment": 25.00})
+    undeposited = ns.sb.get("account", "eid:ACCT-1200").id
+
+    def body(account: str) -> dict[str, Any]:
+        if record == "deposit":
+            return {"account": {"id": account},
+                    "payment": {"items": [{"id": int(cd), "deposit": True, "paymentAmount": 25.00}]}}
+        return {"customer": {"id": w.customer}, "account": {"id": account},
+                "deposit": {"items": [{"doc": {"id": cd}, "apply": True, "amount": 25.00}]}}
+
+    before = len(ns.sb.list_ids(record))
+    refused = ns.post(RECORD + f"/{record}", body(undeposited))
+    assert refused.status_code == 400, refused.text
+    detail = _detail(refused)
+    assert detail["o:errorCode"] == "INVALID_CONTENT" and "Invalid Field Value" in detail["detail"]
+    assert "only Bank accounts" in detail["detail"] and detail["o:errorPath"] == "account"
+    assert len(ns.sb.list_ids(record)) == before
+    assert w.post(record, body(w.acct["1250"]))

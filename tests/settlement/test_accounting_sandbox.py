@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bridge.bootstrap import build
+from bridge.domain.keys import order_key
 from bridge.errors import NeedsHumanError
 from bridge.flows import settlement
 from bridge.mapping.accounting import posting_date
@@ -328,7 +329,7 @@ def test_the_affiliate_commission_of_tiktoks_statements_lands_on_the_sales_order
     assert first == (D(o["payment"]["sub_total"]) * D("0.10")).quantize(D("0.01")) > 0  # 10 % of net sales
     assert D(str(rec["custbody_ttns_affiliate_commission"])) == first
     assert rec["memo"] == "influencer order: thank-you card"  # the bridge wrote its own field only
-    assert b2.c.store.exceptions.list(status="open", entity=f"order:{b2.shop}:{o['id']}") == []
+    assert b2.c.store.exceptions.list(status="open", entity=order_key(b2.shop, o['id'])) == []
 
     unit = o["line_items"][0]["id"]
     ret = b2.tt.request_return(o["id"], line_item_ids=[unit], return_type="REFUND")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,7 @@ from bridge.mapping.ledger_audit import (
     figure_of,
 )
 from bridge.mapping.settlement import label
+from bridge.mapping.vat import split_vat
 
 D = Decimal
 SALES, DISC, RETURNS, SHIP_IN, REFERRAL, ADJ, CLEARING, BANK, AR, FEES = (
@@ -280,61 +283,82 @@ def _receivable_accounts(platform_account: str) -> AuditAccounts:
         clearing=CLEARING, bank={"USD": BANK, "GBP": BANK}, receivable=frozenset({AR, "1200"}))
 
 
-def _billed_and_settled(platform_account: str, *, tax_rate: Decimal | None = None) -> object:
+def _billed_and_settled(platform_account: str, *, tax_rate: Decimal | None = None, invoice_sales: str = "83.33"
+                        ) -> Any:
     """One order: gross 100.00, seller discount 10.00, platform discount 5.00, buyer-paid shipping 5.99.
     The invoice bills what the buyer paid (discount items on 4050); the journal leaves the sale out and
-    credits TikTok's funding of the platform discount; the customer payment and the deposit collect it."""
-    comps = {k: v for k, v in COMPONENTS.items()}
+    credits TikTok's funding of the platform discount; the customer payment and the deposit collect it.
+    ``tax_rate``: the prices include VAT; TikTok's figures and the journal split by ``bridge.mapping.vat``."""
+    comps = split_vat(COMPONENTS, tax_rate, "USD")
     sale = ("revenue.subtotal_before_discount_amount", "revenue.seller_discount_amount",
             "shipping.customer_paid_shipping_fee_amount")
-    rest = {k: v for k, v in comps.items() if k not in sale}
-    rest["receivable.platform_discount"] = D("5.00")
+    rest = {k: v for k, v in comps.items() if k not in sale and k.removeprefix("vat.") not in sale}
+    rest.update(split_vat({"receivable.platform_discount": D("5.00")}, tax_rate, "USD"))
     paid = D("100.00") - D("10.00") - D("5.00") + D("5.99")  # 90.99 on the invoice
     if tax_rate is None:
         invoice = gl("601", "TTS-INV-shop-O1", "CustInvc", [(AR, str(-paid)), (SALES, "100.00"), (PLATFORM, "-10.00"),
                                                             (PLATFORM, "-5.00"), (SHIP_IN, "5.99")], order="O1")
-    else:  # VAT inside TikTok's prices: the invoice posts each part net, the VAT on one line
-        invoice = gl("601", "TTS-INV-shop-O1", "CustInvc", [(AR, str(-paid)), (SALES, "83.33"), (PLATFORM, "-8.33"),
-                                                            (PLATFORM, "-4.17"), (SHIP_IN, "4.99"), (TAX, "15.17")],
-                     order="O1")
+    else:  # VAT inside TikTok's prices: the invoice posts each component net, the VAT on one line
+        vat = paid - (D(invoice_sales) - D("8.33") - D("4.17") + D("4.99"))  # 15.17 on the per-component split
+        invoice = gl("601", "TTS-INV-shop-O1", "CustInvc", [(AR, str(-paid)), (SALES, invoice_sales),
+                                                            (PLATFORM, "-8.33"), (PLATFORM, "-4.17"),
+                                                            (SHIP_IN, "4.99"), (TAX, str(vat))], order="O1")
     payment = gl("602", "TTS-PMT-shop-O1", "CustPymt", [("1200", str(-paid)), (AR, str(paid))], order="O1")
     payable = PAYABLE  # TikTok pays the sale less the seller's discount: it funds the platform discount itself
     dep = gl("201", "TTS-PAY-P1", "Deposit", [(BANK, str(-payable)), ("1200", str(paid)),
                                               (CLEARING, str(payable - paid))], day=date(2025, 2, 28))
     accounts = _receivable_accounts(platform_account)
+    if tax_rate is not None:
+        accounts = replace(accounts, vat=TAX, component_account={
+            **accounts.component_account, **{c: TAX for c in (*comps, *rest) if c.startswith("vat.")}})
     jlines = [(accounts.component_account[c], str(v)) for c, v in rest.items()]
     jlines.append((CLEARING, str(-sum(rest.values(), D(0)))))
-    s = TikTokStatement("shop", "S1", "USD", date(2025, 2, 27), date(2025, 2, 27), "P1", payable,
-                        comps,
-                        {"O1": {"gross_sales": D("100.00"), "discounts": D("-10.00")}})
+    order_figures: dict[str, Decimal] = {}
+    for c, v in comps.items():
+        if c.startswith(("revenue.subtotal", "revenue.seller", "shipping.customer", "vat.revenue.subtotal",
+                         "vat.revenue.seller", "vat.shipping")):
+            order_figures[figure_of(c)] = order_figures.get(figure_of(c), D(0)) + v
+    s = TikTokStatement("shop", "S1", "USD", date(2025, 2, 27), date(2025, 2, 27), "P1", payable, comps,
+                        {"O1": order_figures})
     return audit([s], [payout(payable)], [*gl("101", "TTS-STMT-S1", "Journal", jlines), *invoice, *payment, *dep],
-                 accounts, shop_id="shop", mode="invoices", periods=PERIODS, tax_rate=tax_rate)
+                 accounts, shop_id="shop", mode="invoices", periods=PERIODS)
 
 
 def test_in_receivable_modes_each_figure_matches_tiktok_when_the_platform_discount_posts_where_the_invoice_debits_it(
 ) -> None:
     rep = _billed_and_settled(PLATFORM)
-    assert rep.ok, rep.findings  # type: ignore[attr-defined]
-    totals = {r.figure: (r.tiktok, r.netsuite) for r in rep.totals}  # type: ignore[attr-defined]
+    assert rep.ok, rep.findings
+    totals = {r.figure: (r.tiktok, r.netsuite) for r in rep.totals}
     assert totals["gross_sales"] == (D("100.00"), D("100.00"))  # the invoice's item lines, nothing else
     assert totals["discounts"] == (D("-10.00"), D("-10.00"))  # seller discount; TikTok's funding cancels its part
     assert totals["shipping"] == (D("5.99"), D("5.99"))
-    assert all(r.difference == 0 for r in rep.totals)  # type: ignore[attr-defined]
+    assert all(r.difference == 0 for r in rep.totals)
 
 
 def test_a_platform_discount_credited_to_sales_shows_as_gross_sales_tiktok_never_reported() -> None:
     rep = _billed_and_settled(SALES)  # the old advice: "platform_discount_account: your sales account"
-    totals = {r.figure: r for r in rep.totals}  # type: ignore[attr-defined]
+    totals = {r.figure: r for r in rep.totals}
     assert totals["gross_sales"].difference == D("5.00") and totals["discounts"].difference == D("-5.00")
 
 
-def test_vat_inside_tiktoks_prices_goes_back_to_each_figure_at_the_shops_rate() -> None:
+def test_vat_inside_tiktoks_prices_is_compared_net_and_apart_per_figure() -> None:
+    """VAT is a liability: TikTok's VAT-inclusive figures split per component (bridge.mapping.vat) beside the
+    invoice's net lines and the VAT posted by the invoice and the journal (TikTok's funding of the platform
+    discount carries VAT too): gross sales, discounts, shipping and VAT each agree to the cent."""
     rep = _billed_and_settled(PLATFORM, tax_rate=D("0.20"))
-    totals = {r.figure: (r.tiktok, r.netsuite) for r in rep.totals}  # type: ignore[attr-defined]
-    assert totals["gross_sales"] == (D("100.00"), D("100.00"))  # 83.33 net + its VAT, the rounding cents
-    assert totals["discounts"] == (D("-10.00"), D("-10.00"))  # -8.33 - 4.17 net + VAT - the platform funding
-    assert totals["shipping"] == (D("5.99"), D("5.99"))
+    assert rep.ok, rep.findings
+    totals = {r.figure: (r.tiktok, r.netsuite) for r in rep.totals}
+    assert totals["gross_sales"] == (D("83.33"), D("83.33"))  # 100.00 / 1.2
+    assert totals["discounts"] == (D("-8.33"), D("-8.33"))  # -8.33 - 4.17 on the invoice + 4.17 TikTok's funding
+    assert totals["shipping"] == (D("4.99"), D("4.99"))
+    assert totals["refunds"] == (D("-16.67"), D("-16.67"))
+    # 16.67 - 1.67 + 1.00 - 3.33: the invoice's 15.17 and the journal's 0.83 (funding) - 3.33 (refund)
+    assert totals["vat"] == (D("12.67"), D("12.67"))
     assert totals["taxes"] == (D("0"), D("0"))
+    # an invoice that rounds the order once (the old rule: 83.32 on Sales, the cent moved) is named per figure
+    rows = [(r.figure, r.difference) for r in _billed_and_settled(PLATFORM, tax_rate=D("0.20"),
+                                                                    invoice_sales="83.32").totals if r.difference]
+    assert rows == [("gross_sales", D("-0.01")), ("vat", D("0.01"))]
 
 
 # -- the double-revenue guard ---------------------------------------------------------------------------

@@ -178,13 +178,24 @@ class FakeNetSuiteOrders:
         with self.lock:
             return dict(self.fulfilled.get(netsuite_id, {}))
 
+    def document_numbers(self, netsuite_ids: Sequence[str]) -> dict[str, str]:
+        """NetSuite numbers each document when it is created (the same numbers ``get_order`` shows)."""
+        with self.lock:
+            self._count("document_numbers")
+            known = {str(r["id"]): r for r in self.records.values()}
+            return {i: str(known[i]["record"].get("tranId") or f"SO{i}") for i in netsuite_ids if i in known}
+
     def so_count(self) -> int:
         return sum(1 for r in self.records.values() if r["type"] in ("salesOrder", "cashSale"))
 
 
 class FakeNetSuiteLookup:
-    def __init__(self, tables: dict[str, set[str]]) -> None:
+    def __init__(self, tables: dict[str, set[str]], account_types: dict[str, str] | None = None) -> None:
         self.tables = tables
+        self.types = account_types or {}
+
+    def account_types(self, ids: Sequence[str]) -> dict[str, str]:
+        return {i: self.types.get(i, "Bank") for i in ids if i in self.tables.get("account", set())}
 
     def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
         return set(ids) & self.tables.get(table, set())

@@ -377,7 +377,7 @@ VAT = {"tax": {"mode": "inclusive", "rate": "0.20", "item": "720"}}
                  ["0.05", "0.04", "0.04"], "0.02", None, id="per-line-rounding-remainder-to-the-largest-line"),
     pytest.param(order("1104", [unit("a1", "RED-S", "19.99", seller="2.00", currency="GBP"),
                                 unit("a2", "RED-S", "19.99", seller="2.00", currency="GBP")], currency="GBP"),
-                 ["33.31", "-3.33"], "6.00", None, id="discount-line-is-net-too"),
+                 ["33.32", "-3.33"], "5.99", None, id="discount-line-is-net-too"),
 ])
 def test_vat_inclusive_prices_post_net_plus_vat_equal_to_tiktoks_total(
         payload: dict[str, Any], nets: list[str], vat: str, shipping_net: str | None) -> None:
@@ -390,6 +390,41 @@ def test_vat_inclusive_prices_post_net_plus_vat_equal_to_tiktoks_total(
     assert (str(shipping) if shipping is not None and shipping else None) == shipping_net
     rows = sum((Decimal(str(r["amount"])) for r in mapped.record["item"]["items"]), Decimal(0))
     assert rows + Decimal(str(shipping or 0)) == Decimal(payload["payment"]["total_amount"])
+
+
+@pytest.mark.parametrize(("units", "shipping"), [
+    # the old rule rounded the order's net once and moved the cent to the largest line: the products
+    # posted 33.31 (TikTok's 39.98 less VAT is 33.32) and the discount carried the other side
+    pytest.param([("RED-S", "19.99", "2.00"), ("RED-S", "19.99", "2.00")], None, id="products-and-discount"),
+    pytest.param([("MUG", "8.99", "1.00")], "2.49", id="products-discount-and-body-shipping"),
+    pytest.param([("RED-S", "0.05", "0"), ("BLUE-L", "0.05", "0"), ("CAP", "0.05", "0")], "0.03",
+                 id="three-lines-of-one-component-and-half-cent-shipping"),
+    pytest.param([("MUG", "10.01", "0.03"), ("CAP", "7.77", "0")], "4.99", id="mixed"),
+])
+def test_vat_is_split_per_component_as_the_journal_and_the_audit_split_tiktoks_figures(
+        units: list[tuple[str, str, str]], shipping: str | None) -> None:
+    """Each component (the products, each discount, the shipping) posts net = its gross / 1.2 to the cent, the
+    rule ``bridge.mapping.vat`` applies to TikTok's statement figures: so gross sales, discounts and shipping
+    each agree with TikTok to the cent (net + VAT), not only their total."""
+    from bridge.mapping.vat import net_of
+
+    payload = order("1201", [unit(f"u{i}", sku, price, seller=disc, currency="GBP")
+                             for i, (sku, price, disc) in enumerate(units)], currency="GBP",
+                    **({"shipping": shipping} if shipping else {}))
+    mapped = map_order(Order.model_validate(payload), shop_id="7494", settings=settings(**VAT), items=ITEMS)
+    rate = Decimal("0.20")
+    gross_products = sum((Decimal(p) for _s, p, _d in units), Decimal(0))
+    gross_discount = -sum((Decimal(d) for _s, _p, d in units), Decimal(0))
+    products = sum((ln.amount for ln in mapped.lines if ln.kind == "product"), Decimal(0))
+    discounts = [ln.amount for ln in mapped.lines if ln.kind == "discount"]
+    assert products == net_of(gross_products, rate, "GBP")
+    assert discounts == ([net_of(gross_discount, rate, "GBP")] if gross_discount else [])
+    shipping_net = Decimal(str(mapped.record.get("shippingCost") or 0))
+    assert shipping_net == (net_of(Decimal(shipping), rate, "GBP") if shipping else 0)
+    [vat] = [ln.amount for ln in mapped.lines if ln.kind == "tax"]
+    gross = gross_products + gross_discount + Decimal(shipping or 0)
+    assert vat == gross - products - sum(discounts, Decimal(0)) - shipping_net
+    assert products + sum(discounts, Decimal(0)) + shipping_net + vat == Decimal(payload["payment"]["total_amount"])
 
 
 @pytest.mark.parametrize(("tax", "fix"), [
@@ -513,10 +548,18 @@ def test_vat_by_tax_code_puts_each_lines_code_and_vat_on_the_line_and_no_vat_ite
     assert net + vat == Decimal(o.payment.total_amount) == mapped.computed_total and mapped.rounding == 0
     for code, rate in (("807", Decimal("0.07")), ("819", Decimal("0.19"))):
         coded = [r for r in rows if r.get("taxCode") == {"id": code}]
-        gross = sum((r["amount"] + r["tax1Amt"] for r in coded), Decimal(0))
-        # the rate's VAT is rounded once on its total; a line carries at most the rounding cent over its own
-        assert sum((r["tax1Amt"] for r in coded), Decimal(0)) == gross - (gross / (1 + rate)).quantize(CENT)
+        # a line carries at most the rounding cent over its own VAT
         assert all(abs(r["amount"] * rate - r["tax1Amt"]) <= Decimal("0.02") for r in coded)
+    # within a rate the VAT is rounded once per component of the order (its products, each discount, its
+    # shipping), as the statement journal and the ledger audit split TikTok's figures (bridge.mapping.vat)
+    components: dict[tuple[Decimal, str], list[Any]] = {}
+    for i, ln in enumerate(mapped.lines):
+        if ln.vat_rate is not None and ln.kind in ("product", "discount", "shipping"):
+            components.setdefault((ln.vat_rate, f"discount:{i}" if ln.kind == "discount" else ln.kind), []).append(ln)
+    assert {k[1].partition(":")[0] for k in components} == {"product", "discount", "shipping"}
+    for (rate, _kind), members in components.items():
+        gross = sum((ln.amount + ln.vat for ln in members), Decimal(0))
+        assert sum((ln.vat for ln in members), Decimal(0)) == gross - (gross / (1 + rate)).quantize(CENT)
 
 
 def test_a_vat_rate_with_no_tax_code_is_one_exception_naming_the_fix() -> None:

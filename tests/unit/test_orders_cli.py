@@ -146,3 +146,38 @@ def test_specs_diff_outside_git_compares_with_the_deployed_snapshot(wired, tmp_p
     code, out = run(c, "specs", "diff")
     assert code == 0, out
     assert "1 of 1 recent order(s) would change" in out and "--- order d1" in out and "deployed " in out
+
+
+def test_specs_check_and_doctor_name_a_clearing_account_that_is_not_a_bank_account(wired, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A deposit into the clearing account and a customer refund paid from it need a Bank account (NetSuite
+    offers no other type there): the key, the account, its type and the fix are named; a Bank one passes."""
+    import shutil
+
+    import yaml
+
+    from bridge.flows.doctor_specs import doctor_checks
+    from tests.settlement.specs import ACCOUNTS, settings_dict
+
+    c, _, _ = wired
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    shutil.copy(ROOT / "tests/fixtures/specs/orders.yaml", specs / "orders.yaml")
+    (specs / "settlement.yaml").write_text(yaml.safe_dump({
+        "version": 1, "defaults": settings_dict(), "shops": {"7494": {"clearing_account": "1251"}}}))
+    everything = {"subsidiary": {"1"}, "location": {"1", "9"}, "classification": {"1", "2", "7"},
+                  "department": {"8", "9"}, "currency": {"1", "2", "3"}, "paymentmethod": {"7"},
+                  "item": {"501", "502", "503", "701", "702", "703", "704"}, "shipitem": {"601"},
+                  "account": {*ACCOUNTS.values(), "1251", "4030", "2200", "6901", "1100"}}
+    c = c.with_settings(specs_dir=specs).with_settings(netsuite_account="TSTDRV1")
+    wrong = c.with_ports(netsuite_lookup=FakeNetSuiteLookup(everything, {"1251": "OthCurrAsset"}))
+    code, out = run(wrong, "specs", "check")
+    assert code == 1, out
+    assert ("settlement.yaml: shops.7494.clearing_account '1251' is a NetSuite account of type OthCurrAsset, "
+            "not Bank") in out and "fix: make the TikTok Shop clearing account a Bank-type account" in out
+    assert "defaults.clearing_account" not in out  # 1250 is a Bank account
+    [check] = [x for x in doctor_checks(wrong) if x.name == "settlement clearing account"]
+    assert not check.ok and "shops.7494.clearing_account '1251'" in check.detail and "Bank-type" in check.fix
+    right = c.with_ports(netsuite_lookup=FakeNetSuiteLookup(everything))
+    code, out = run(right, "specs", "check")
+    assert code == 0 and "every NetSuite id" in out, out
+    assert not [x for x in doctor_checks(right) if x.name == "settlement clearing account"]

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bridge.alerts import Alerter
 from bridge.clock import Clock
 from bridge.domain.keys import order_key
 from bridge.flows.fulfillment.common import FLOW, SHIPPED_BY_TIKTOK, shipped_on_tiktok
@@ -47,11 +46,12 @@ from bridge.flows.fulfillment.push import (
 )
 from bridge.flows.fulfillment.sla import KIND_SLA, SLA_SECONDS, ShipBySla
 from bridge.mapping.fulfillment import Fulfillment
+from bridge.ports.alerts import Alerts
+from bridge.ports.fulfillment import ShipmentRepository
 from bridge.ports.netsuite import NetSuiteFulfillment
 from bridge.ports.specs import Specs
 from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokShipping
-from bridge.store.tables_fulfillment import FulfillmentStore
 
 
 @dataclass
@@ -59,12 +59,12 @@ class FulfillmentSync:
     """The fulfillment area: its ports and the flows built over them."""
 
     store: Repositories
-    shipments: FulfillmentStore
+    shipments: ShipmentRepository
     tiktok: TikTokShipping
     netsuite: NetSuiteFulfillment
     specs: Specs
     clock: Clock
-    alerter: Alerter | None = None
+    alerter: Alerts | None = None
     completion: OrderCompletion = field(init=False)
     shipping: ShipmentPush = field(init=False)
     fbt: FbtShipments = field(init=False)

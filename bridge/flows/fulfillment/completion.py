@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bridge.alerts import Alerter
 from bridge.clock import Clock
 from bridge.domain.keys import order_key
 from bridge.domain.order_memory import OrderMemory
@@ -17,10 +16,11 @@ from bridge.domain.tiktok import Order
 from bridge.flows.accounting import policy_for
 from bridge.flows.fulfillment.common import shipped_on_tiktok
 from bridge.mapping.accounting import invoice_external_id
+from bridge.ports.alerts import Alerts
+from bridge.ports.fulfillment import ShipmentRepository
 from bridge.ports.netsuite import LineChange, NetSuiteFulfillment, NsDocument
 from bridge.ports.specs import Specs
 from bridge.ports.store import Link, Repositories
-from bridge.store.tables_fulfillment import FulfillmentStore
 
 log = logging.getLogger("bridge.flows.fulfillment")
 
@@ -28,11 +28,11 @@ log = logging.getLogger("bridge.flows.fulfillment")
 @dataclass
 class OrderCompletion:
     store: Repositories
-    shipments: FulfillmentStore
+    shipments: ShipmentRepository
     netsuite: NetSuiteFulfillment
     specs: Specs
     clock: Clock
-    alerter: Alerter | None = None
+    alerter: Alerts | None = None
 
     def maybe_fulfilled(self, shop_id: str, order: Order, extra: Iterable[str] = ()) -> bool:
         """Set ``fulfilled`` on the order link once every live unit is shipped."""

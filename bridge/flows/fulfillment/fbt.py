@@ -17,13 +17,13 @@ from bridge.errors import Evidence, NeedsHumanError, RetriableError
 from bridge.flows.accounting import policy_for
 from bridge.flows.fulfillment.common import FLOW, SHIPPED_BY_TIKTOK, active_shop, shipped_on_tiktok
 from bridge.flows.fulfillment.completion import OrderCompletion
+from bridge.ports.fulfillment import ShipmentRepository
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteFulfillment, NsDocument, SoLine
 from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
 from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokShipping
-from bridge.store.tables_fulfillment import FulfillmentStore
 
 KIND_TIKTOK = "fulfillment.tiktok"
 KIND_FBT_POLL = "fulfillment.fbt_poll"
@@ -48,7 +48,7 @@ def route_package(event: InboundEvent) -> list[JobSpec]:
 @dataclass
 class FbtShipments:
     store: Repositories
-    shipments: FulfillmentStore
+    shipments: ShipmentRepository
     tiktok: TikTokShipping
     netsuite: NetSuiteFulfillment
     specs: Specs

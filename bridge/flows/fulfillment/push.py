@@ -35,13 +35,13 @@ from bridge.mapping.fulfillment import (
     plan_shipments,
     resolve_provider,
 )
+from bridge.ports.fulfillment import Shipment, ShipmentRepository, UnitConflict
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteFulfillment
 from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
 from bridge.ports.store import Link, Repositories, Shop
 from bridge.ports.tiktok import TikTokRefusal, TikTokShipping
-from bridge.store.tables_fulfillment import FulfillmentStore, Shipment, UnitConflict
 
 log = logging.getLogger("bridge.flows.fulfillment")
 
@@ -119,7 +119,7 @@ class HoldError(NeedsHumanError):
 @dataclass
 class ShipmentPush:
     store: Repositories
-    shipments: FulfillmentStore
+    shipments: ShipmentRepository
     tiktok: TikTokShipping
     netsuite: NetSuiteFulfillment
     specs: Specs

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.alerts import Alert, Alerter
 from bridge.clock import Clock
 from bridge.domain.keys import order_key
 from bridge.domain.tiktok import Order
 from bridge.flows.fulfillment.common import FLOW, carriers
+from bridge.ports.alerts import Alert, Alerts
+from bridge.ports.fulfillment import ShipmentRepository
 from bridge.ports.jobs import JobContext
 from bridge.ports.specs import Specs
 from bridge.ports.store import Repositories, Shop
 from bridge.ports.tiktok import TikTokShipping
-from bridge.store.tables_fulfillment import FulfillmentStore
 
 log = logging.getLogger("bridge.flows.fulfillment")
 
@@ -30,11 +30,11 @@ SHIPPABLE = ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING")
 @dataclass
 class ShipBySla:
     store: Repositories
-    shipments: FulfillmentStore
+    shipments: ShipmentRepository
     tiktok: TikTokShipping
     specs: Specs
     clock: Clock
-    alerter: Alerter | None = None
+    alerter: Alerts | None = None
 
     def handle_sla(self, ctx: JobContext) -> dict[str, Any]:
         return self.sla_scan()

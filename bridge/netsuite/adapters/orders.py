@@ -121,6 +121,14 @@ class NetSuiteOrdersAdapter:
                                                          "custbody_ttns_source": "TTNS"})
         return len(closing)
 
+    def document_numbers(self, netsuite_ids: Sequence[str]) -> dict[str, str]:
+        ids = sorted({i for i in netsuite_ids if i.isdigit()})  # internal ids only: nothing else reaches the SQL
+        out: dict[str, str] = {}
+        for chunk in _chunks(ids, SUITEQL_IN_CHUNK):
+            q = f"SELECT id, tranid FROM transaction WHERE id IN ({', '.join(chunk)})"  # noqa: S608 - digits only
+            out.update({str(r["id"]): str(r["tranid"]) for r in self.client.suiteql(q) if r.get("tranid")})
+        return out
+
     def fulfilled_quantities(self, record_type: str, netsuite_id: str) -> dict[str, int]:
         out: dict[str, int] = {}
         for ln in self._lines(record_type, netsuite_id):
@@ -152,6 +160,17 @@ class NetSuiteLookupAdapter:
                 found |= {prefix + str(r["k"]) for r in self.client.suiteql(q)}
         return found
 
+
+    def account_types(self, ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        internal = sorted({i for i in ids if not i.startswith("eid:")})
+        external = sorted({i[4:] for i in ids if i.startswith("eid:")})
+        for column, values, prefix in (("id", internal, ""), ("externalid", external, "eid:")):
+            for chunk in _chunks(values, SUITEQL_IN_CHUNK):
+                q = (f"SELECT {column} AS k, accttype FROM account "  # noqa: S608 - closed column list, quoted values
+                     f"WHERE {column} IN ({', '.join(sql_literal(i) for i in chunk)})")
+                out.update({prefix + str(r["k"]): str(r.get("accttype") or "") for r in self.client.suiteql(q)})
+        return out
 
     def internal_ids(self, wanted: Mapping[str, Sequence[str]]) -> dict[tuple[str, str], str]:
         parts = []

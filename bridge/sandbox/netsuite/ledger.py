@@ -116,6 +116,26 @@ class Ledger:
             )
         return acct
 
+    def bank_account(self, value: Any, what: str, path: str = "account") -> str:
+        """The account of a field whose list holds Bank accounts only (a deposit's or a customer refund's
+        ``account``): NetSuite refuses any other type as an invalid value of the field."""
+        acct = self.account(value, "bank", what, path)
+        rec = self.store.get("account", acct)
+        kind = rec.data.get("acctType") if rec is not None else None
+        kind = kind.get("id") if isinstance(kind, dict) else kind
+        if kind != "Bank":
+            name = rec.data.get("acctName") if rec is not None else acct
+            raise NsError(
+                400,
+                "INVALID_CONTENT",
+                f"Error while accessing resource: You have entered an Invalid Field Value {acct} for the following "
+                f"field: {path.rsplit('.', 1)[-1]} (account {name} is of type {kind or 'unknown'}; only Bank "
+                "accounts can be chosen here)",
+                path=path,
+                script_code="INVALID_FLD_VALUE",
+            )
+        return acct
+
     def item_account(self, item_id: str | None, field: str, path: str) -> str:
         item = self.store.find_item(item_id or "") if item_id else None
         default = DEFAULT_ITEM_ACCOUNTS.get(item.type if item else "inventoryItem", {}).get(field, "sales")
@@ -322,7 +342,7 @@ class Ledger:
                 Entry(0, self.special("receivables", "Accounts Receivable account"), cents(_dec(d["total"]) * rate))
             )
         paid = sum((e.amount for e in out), ZERO)
-        account = self.account(d.get("account"), "bank", "Account", "account")
+        account = self.bank_account(d.get("account"), "Account")
         return [Entry(0, account, -paid), *out]
 
     def _deposit(self, d: Mapping[str, Any]) -> list[Entry]:
@@ -342,7 +362,7 @@ class Ledger:
         for i, ln in enumerate(d.get("cashback") or d.get("cashBack") or []):
             acct = self.account(ln.get("account"), "undeposited", "Account", f"cashback.items[{i}].account")
             out.append(Entry(int(ln.get("line") or 0), acct, cents(_dec(ln.get("amount")) * rate)))
-        bank = self.account(d.get("account"), "bank", "Account", "account")
+        bank = self.bank_account(d.get("account"), "Account")
         return [Entry(0, bank, -sum((e.amount for e in out), ZERO)), *out]
 
     def _journal(self, d: Mapping[str, Any]) -> list[Entry]:

@@ -90,7 +90,9 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
                 "externalId": "ACCT-1250",
                 "acctNumber": "1250",
                 "acctName": "TikTok Shop Clearing",
-                "acctType": {"id": "OthCurrAsset"},
+                # Bank type: deposits (a payout of nothing, a cancelled order's deposit) and customer
+                # refunds use it, and NetSuite offers only Bank accounts there
+                "acctType": {"id": "Bank"},
                 "_special": "tiktok_clearing",
             },
             {
