@@ -298,8 +298,9 @@ def inventory_drift(ctx: MonitorContext, cfg: Any) -> Measure:
                       f"TikTok {r.get('tiktok')}, sellable {r.get('sellable')}", "/console/inventory") for r in rows]
     fbt = ctx.monitoring.fulfillment.fbt_drift() if ctx.monitoring.fulfillment is not None else []
     fbt = [r for r in fbt if abs(int(r["difference"])) > cfg.tolerance_units]
-    samples += [Sample(f"fbt:{r['shop_id']}:{r['sku']}", f"FBT SKU {r['sku']}",
-                       f"TikTok FBT {r['tiktok']}, NetSuite FBT location {r['netsuite']}", "/console/inventory")
+    samples += [Sample(f"fbt:{r['shop_id']}:{r.get('warehouse', '')}:{r['sku']}", f"FBT SKU {r['sku']}",
+                       f"TikTok FBT warehouse {r.get('warehouse', '')} {r['tiktok']}, NetSuite location "
+                       f"{r.get('location', '')} {r['netsuite']}", "/console/inventory")
                 for r in fbt[:MAX_SAMPLES]]
     return Measure(Decimal(total + len(fbt)), "", samples, "SKUs")
 

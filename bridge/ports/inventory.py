@@ -129,12 +129,6 @@ class InventoryRepository(Protocol):
         order, for the shop's orders first written since ``since`` (the latest ``limit``, newest first)."""
         ...
 
-    def recent_order_units(self, shop_id: str, since: datetime, limit: int = 2000
-                           ) -> dict[str, list[tuple[datetime, int]]]:
-        """(link created at, units) per seller SKU of the shop's TikTok orders recorded since ``since`` (the
-        latest ``limit``; FBT orders left out)."""
-        ...
-
     def pending_units(self, shop_id: str, *, include_staged: bool = True) -> dict[str, dict[str | None, int]]:
         """Units per seller SKU and warehouse (None when the link does not know it) of TikTok orders NetSuite
         has not committed: order links ``pending:*`` (not ``pending:CANCELLED``) and, with

@@ -704,18 +704,6 @@ class MemoryInventory:
             out.append(max(0.0, memory.first_synced_at - (memory.created_at + 0.5)))
         return out
 
-    def recent_order_units(self, shop_id: str, since: datetime, limit: int = 2000
-                           ) -> dict[str, list[tuple[datetime, int]]]:
-        rows = sorted(((lk, at) for lk, at in self.links.with_created("order", shop_id) if at >= since),
-                      key=lambda la: la[1], reverse=True)[:limit]
-        out: dict[str, list[tuple[datetime, int]]] = {}
-        for lk, at in rows:
-            if lk.data.get("is_fbt"):
-                continue
-            for sku, n in (lk.data.get("units") or {}).items():
-                out.setdefault(str(sku), []).append((at, int(n)))
-        return out
-
     def pending_units(self, shop_id: str, *, include_staged: bool = True) -> dict[str, dict[str | None, int]]:
         out: dict[str, dict[str | None, int]] = {}
         for lk, _ in self.links.with_created("order", shop_id):

@@ -354,23 +354,6 @@ class InventoryStore:
                 out.append(max(0.0, memory.first_synced_at - (memory.created_at + 0.5)))
             return out
 
-    def recent_order_units(self, shop_id: str, since: datetime, limit: int = 2000
-                           ) -> dict[str, list[tuple[datetime, int]]]:
-        """(recorded at, units) per seller SKU of the shop's TikTok orders the bridge recorded since
-        ``since`` (the latest ``limit``; FBT orders left out)."""
-        out: dict[str, list[tuple[datetime, int]]] = {}
-        with self.engine.connect() as c:
-            rows = c.execute(select(links.c.created_at, links.c.data).where(
-                links.c.kind == "order", links.c.shop_id == shop_id, links.c.created_at >= since,
-            ).order_by(links.c.created_at.desc()).limit(limit))
-            for created, raw in rows:
-                data = dict(raw or {})
-                if data.get("is_fbt"):
-                    continue
-                for sku, n in (data.get("units") or {}).items():
-                    out.setdefault(str(sku), []).append((created, int(n)))
-        return out
-
     # -- pending TikTok units (read from the orders flow's links) ----------------------------------
     def pending_units(self, shop_id: str, *, include_staged: bool = True) -> dict[str, dict[str | None, int]]:
         """Units per seller SKU (and warehouse when the link knows it) of TikTok orders NetSuite has

@@ -497,10 +497,6 @@ def test_what_the_order_links_say_about_units_and_latency(repos: Repos) -> None:
     assert inv.product_for_item("S1", "107") == "P2" and inv.product_for_item("S2", "107") is None
     assert inv.order_latencies("S1", T0) == [69.5]
     assert inv.order_latencies("S1", T0 + timedelta(minutes=2)) == []
-    recent = {sku: sorted(v) for sku, v in inv.recent_order_units("S1", T0 + timedelta(seconds=30)).items()}
-    assert recent == {"TEE": [(T0 + timedelta(minutes=1), 5), (T0 + timedelta(minutes=1), 7)],
-                      "MUG": [(T0 + timedelta(minutes=1), 1)]}
-    assert sum(n for _, n in inv.recent_order_units("S1", T0)["TEE"]) == 15
 
 
 def _claim(repos: Repos, kind: str, key: str) -> Job:
