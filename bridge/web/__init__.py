@@ -82,15 +82,24 @@ def create_app(settings: Settings | None = None, root: App | None = None) -> Fla
 
     @app.after_request
     def _headers(resp: Response) -> Response:
-        resp.headers.setdefault("X-Correlation-Id", getattr(g, "correlation_id", ""))
+        # One look at the headers present, not ``setdefault``/``in`` per header: werkzeug raises and catches
+        # a KeyError for each absent one, on every webhook answer.
+        h = resp.headers
+        present = {k.lower() for k, _v in h.items()}
         started = getattr(g, "started", None)
-        if started is not None:  # time spent in the bridge, apart from queueing in front of it
-            resp.headers.setdefault("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        # Every page, the login and connect pages too: no framing (clickjacking), no foreign scripts.
-        resp.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
-        resp.headers.setdefault("X-Frame-Options", "DENY")
+        defaults = (
+            ("X-Correlation-Id", getattr(g, "correlation_id", "")),
+            # time spent in the bridge, apart from queueing in front of it
+            ("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}" if started is not None else None),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "same-origin"),
+            # Every page, the login and connect pages too: no framing (clickjacking), no foreign scripts.
+            ("Content-Security-Policy", DEFAULT_CSP),
+            ("X-Frame-Options", "DENY"),
+        )
+        for name, value in defaults:
+            if value is not None and name.lower() not in present:
+                h.add(name, value)
         return resp
 
     @app.errorhandler(404)
