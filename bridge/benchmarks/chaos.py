@@ -868,12 +868,26 @@ class Chaos:
             if not any(p.get("tracking_number") == tracking for p in self.world.tiktok_sb.packages(order_id=oid)):
                 missing.append(oid)
         unexplained = [m for m in missing if f"{self.shops[0]}:{m}" not in explained]
+
+        # the whole sales order was fulfilled in NetSuite: every unit TikTok still sells on it must be shipped
+        def unshipped(st: Any) -> dict[str, int]:
+            return {oid: n for oid in self.shipped if (o := st.orders.get(oid)) is not None
+                    and (n := sum(1 for li in o.line_items if not li.cancelled and not li.shipped))}
+
+        partly = self.world.tiktok_sb.run(unshipped)
         out: dict[str, Any] = {"checked": True, "shipped_in_netsuite": len(self.shipped),
                                "on_tiktok": len(self.shipped) - len(missing),
-                               "missing_explained": len(missing) - len(unexplained)}
+                               "missing_explained": len(missing) - len(unexplained),
+                               "units_left_unshipped_on_tiktok": partly}
+        problems = []
         if unexplained:
-            out["problems"] = [f"{len(unexplained)} shipments are not on TikTok and have no exception, e.g. "
-                               f"{unexplained[:3]}"]
+            problems.append(f"{len(unexplained)} shipments are not on TikTok and have no exception, e.g. "
+                            f"{unexplained[:3]}")
+        if [o for o in partly if f"{self.shops[0]}:{o}" not in explained]:
+            problems.append(f"{len(partly)} orders fulfilled whole in NetSuite still have units to ship on TikTok: "
+                            f"{dict(list(partly.items())[:3])}")
+        if problems:
+            out["problems"] = problems
         return out
 
     def _audit_stock(self) -> dict[str, Any]:
