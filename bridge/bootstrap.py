@@ -447,6 +447,7 @@ def _orders(r: Registry, f: Flows, s: Settings) -> None:
     r.handler(orders.KIND_SYNC, f.orders.handle_sync)
     r.handler(orders.KIND_POLL, f.orders.handle_poll)
     r.handler(orders.KIND_DEPOSIT, f.orders.handle_deposit)
+    r.handler(orders.KIND_DOCUMENT_NUMBERS, f.orders.handle_document_numbers)
     r.handler(orders.KIND_ATTRIBUTION, f.orders.handle_attribution)
     route = orders.order_router(s.order_sync_delay_seconds, f.orders.clock)
     r.router("tiktok", "1", route)  # order status change

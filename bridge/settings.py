@@ -282,6 +282,32 @@ def redact_url(url: str) -> str:
         return url
 
 
+def setting_sources(settings: Settings) -> dict[str, str]:
+    """Where each setting's value comes from: ``environment`` (``TTNS_<NAME>``), ``file`` (the
+    configuration file), ``given`` (passed in by the program that built the settings) or ``default``,
+    for the console's settings page."""
+    import tomllib
+
+    path = config_file()
+    in_file: set[str] = set()
+    if path is not None and path.is_file():
+        try:
+            in_file = set(tomllib.loads(path.read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError):
+            in_file = set()
+    out = {}
+    for name in Settings.model_fields:
+        if f"{ENV_PREFIX}{name.upper()}" in os.environ:
+            out[name] = "environment"
+        elif name in in_file:
+            out[name] = "file"
+        elif name in settings.model_fields_set:
+            out[name] = "given"
+        else:
+            out[name] = "default"
+    return out
+
+
 def env_var_table() -> list[tuple[str, str, str]]:
     """(variable, default, description) for every setting, for the README and `ttns config vars`."""
     rows = []
@@ -299,4 +325,4 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 __all__ = ["DEFAULT_CONFIG_FILE", "ENV_PREFIX", "Settings", "config_file", "env_var_table", "load_settings",
-           "redact_url"]
+           "redact_url", "setting_sources"]

@@ -248,7 +248,9 @@ def register(main: click.Group) -> None:
                     for spec in (old_spec, new_spec):
                         try:
                             region = shop.region if (shop := c.store.shops.get(sid)) is not None else ""
-                            m = map_order(order, shop_id=sid, settings=spec.for_shop(sid, region), items=items)
+                            settings = spec.for_shop(sid, region)
+                            m = map_order(order, shop_id=sid, settings=settings, items=items,
+                                          vat=svc.tiktok_vat(sid, order, settings), sku_key=svc.sku_rule(sid).key)
                             texts.append(wire.dumps(jsonable(m.record), indent=1, sort_keys=True).splitlines())
                         except Exception as exc:
                             texts.append([f"! {type(exc).__name__}: {exc}"])

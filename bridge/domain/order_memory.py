@@ -29,6 +29,7 @@ class OrderMemory:
     # what NetSuite was sent
     expected_total: Decimal | None = None
     platform_funded: Decimal | None = None
+    vat: dict[str, str] | None = None  # VAT-inclusive markets: VAT rate ("0.19") -> VAT taken out of TikTok's prices
     allocation: list[dict[str, Any]] | None = None  # product lines with their TikTok line-item ids
     written: dict[str, Any] | None = None  # the last write's snapshot, for the three-way merge
     lines_locked: bool | None = None  # NetSuite fulfilled lines first: only the body is updated

@@ -60,6 +60,7 @@ from bridge.mapping.inventory_buffer import (
 from bridge.mapping.inventory_spec import TIKTOK_MIN_QUANTITY, InventorySpec, ResolvedRule
 from bridge.mapping.locations_spec import LocationsSpec
 from bridge.mapping.specs import SpecError
+from bridge.ports.inventory import InventoryRepository, Place, SkuRow
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteInventory
 from bridge.ports.queue import JobSpec
@@ -67,7 +68,6 @@ from bridge.ports.specs import Specs
 from bridge.ports.store import Repositories, Shop
 from bridge.ports.tiktok import ProductInfo, Refusal, TikTokInventory
 from bridge.priority import urgent
-from bridge.store.tables_inventory import InventoryStore, Place, SkuRow
 
 log = logging.getLogger("bridge.flows.inventory")
 
@@ -185,7 +185,7 @@ class PushResult:
 @dataclass
 class InventorySync:
     store: Repositories
-    inv: InventoryStore
+    inv: InventoryRepository
     tiktok: TikTokInventory
     netsuite: NetSuiteInventory
     specs: Specs

@@ -65,6 +65,18 @@ KIND_SYNC = "orders.sync"
 KIND_POLL = "orders.poll"
 KIND_DEPOSIT = "orders.deposit"
 KIND_ATTRIBUTION = "orders.attribution"
+KIND_DOCUMENT_NUMBERS = "orders.document_numbers"
+# New sales orders within this window share one read of their document numbers (one SuiteQL call).
+DOCUMENT_NUMBER_DELAY = timedelta(seconds=1)
+DOCUMENT_NUMBER_WINDOW = 200  # the newest order links looked at per run
+
+
+def document_numbers_spec(now: datetime) -> JobSpec:
+    """The job that reads the document numbers of new sales orders; absorbed by one already waiting."""
+    return JobSpec(kind=KIND_DOCUMENT_NUMBERS, key="netsuite:document-numbers", priority=120,
+                   run_at=now + DOCUMENT_NUMBER_DELAY, coalesce=True)
+
+
 # TikTok statuses that mean units have left a warehouse: the sales order's lines are no longer ours to
 # rewrite (NetSuite refuses to change fulfilled lines); later syncs update the body only.
 SHIPPING_STATUSES = frozenset({"PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"})
@@ -412,6 +424,7 @@ class OrderSync:
             warehouse_id=order.warehouse_id,
             expected_total=mapped.expected_total,
             platform_funded=mapped.platform_funded,
+            vat=mapped.vat_by_rate() or None,  # per rate, for whoever books this order's VAT later (settlement)
             currency=order.currency,
             is_fbt=order.is_fbt,
             buyer=order.user_id,
@@ -433,6 +446,8 @@ class OrderSync:
             "staged" if staged else "synced", synced.dump(), self.clock.now()))
         if created:
             self._units_changed(shop_id, order)
+            if not synced.tranid:
+                self.store.queue.enqueue(document_numbers_spec(self.clock.now()))
             if settings.deposit.enabled and mapped.record_type == "salesOrder" and not staged:
                 self.store.queue.enqueue(JobSpec(
                     kind=KIND_DEPOSIT, key=order_key(shop_id, order_id),
@@ -613,6 +628,17 @@ class OrderSync:
             self.store.cursors.set(name, now.isoformat())
         return {"enqueued": enqueued}
 
+    def handle_document_numbers(self, ctx: JobContext) -> dict[str, Any]:
+        """NetSuite's document numbers of the newest sales orders that have none yet, in one SuiteQL read
+        for all of them (each create queues this job; the ones created meanwhile join the waiting one)."""
+        waiting = {lk.netsuite_id: lk for lk in self.store.links.newest("order", limit=DOCUMENT_NUMBER_WINDOW)
+                   if lk.netsuite_id and lk.netsuite_type in ("salesOrder", "cashSale") and not lk.data.get("tranid")}
+        if not waiting:
+            return {"read": 0}
+        numbers = self.netsuite.document_numbers(sorted(waiting))
+        stored = self.store.links.set_document_numbers("order", numbers)
+        return {"read": len(waiting), "stored": stored}
+
     def handle_deposit(self, ctx: JobContext) -> dict[str, Any]:
         """The customer deposit for an order's prepaid amount (``deposit.enabled`` in orders.yaml)."""
         from bridge.mapping.orders import deposit_record
@@ -685,10 +711,11 @@ def _order_write(mapped: MappedOrder, customer: dict[str, Any] | None, *, lines:
     if not lines:
         record = {k: v for k, v in record.items() if k != "item"}
     elif merged is not None and path == "restlet" and "item" in record:
-        # The RESTlet matches lines itself (TikTok ids, then item) and never touches a line it is not
-        # sent: drop the kept-as-is person lines and the REST `line` numbers.
+        # The RESTlet matches lines itself (TikTok ids, then item), never touches a line it is not sent
+        # and closes the TikTok lines it no longer gets: drop the kept-as-is person lines, the lines the
+        # REST merge closes and the REST `line` numbers.
         rows = [{k: v for k, v in row.items() if k != "line"} for row in record["item"]["items"]]
-        record["item"] = {"items": [row for row in rows if row]}
+        record["item"] = {"items": [row for row in rows if row.get("item")]}
     return OrderWrite(mapped.record_type, mapped.external_id, record, customer)
 
 

@@ -70,10 +70,10 @@ from bridge.mapping.specs import SpecError, SpecNotReadyError
 from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import DocumentKind, NetSuiteLedger
 from bridge.ports.queue import Job, JobSpec
+from bridge.ports.settlement import PostingRecord, SettlementRepository, StatementRow
 from bridge.ports.specs import Specs
 from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokFinance
-from bridge.store.tables_settlement import PostingRecord, SettlementStore, StatementRow
 
 log = logging.getLogger("bridge.flows.settlement")
 
@@ -133,7 +133,7 @@ def payout_job(shop_id: str, payment_id: str, *, reason: str) -> JobSpec:
 @dataclass
 class SettlementService:
     store: Repositories
-    repo: SettlementStore
+    repo: SettlementRepository
     tiktok: TikTokFinance
     netsuite: NetSuiteLedger
     specs: Specs

@@ -95,6 +95,14 @@ class MappedOrder:
         column; a ``body:`` prefix made it 69 and PostgreSQL refused every link update of a shipped order)."""
         return json_digest({"body_only": {k: v for k, v in self.record.items() if k != "item"}})
 
+    def vat_by_rate(self) -> dict[str, str]:
+        """The VAT taken out of TikTok's prices per rate ("0.19" -> "3.40"), VAT-inclusive markets only."""
+        out: dict[str, Decimal] = {}
+        for ln in self.lines:
+            if ln.vat_rate is not None and ln.vat:
+                out[vat_key(ln.vat_rate)] = out.get(vat_key(ln.vat_rate), ZERO) + ln.vat
+        return {k: str(v) for k, v in sorted(out.items())}
+
     def allocation(self) -> list[dict[str, Any]]:
         """Product lines with their TikTok line-item ids, in NetSuite line order."""
         return [

@@ -262,6 +262,11 @@ def merge(desired: Mapping[str, Any], line_keys: Sequence[str], written: Mapping
                 conflicts.append(Conflict(f"line {n} ({(entry or {}).get('key', 'product')}) removed by TikTok",
                                           {k: ln.get(k) for k in changed},
                                           None, {k: (entry or {}).get("fields", {}).get(k) for k in changed}))
+            elif _ids(ln.get(IDS)):
+                # A product line TikTok cancelled whole: closed at no charge rather than deleted, so the
+                # sales order keeps what was ordered and cancelled, its stock is released and its total
+                # is TikTok's (a closed line still counts in NetSuite's total, hence the zero amount).
+                sent.append({"line": n, "isClosed": True, "rate": 0, "amount": 0})
             continue
         person.append(n)
         sent.append({"line": n})

@@ -97,6 +97,11 @@ class NetSuiteOrders(Protocol):
         """Units already fulfilled per TikTok line-item-ids string (``custcol_ttns_line_item_ids``)."""
         ...
 
+    def document_numbers(self, netsuite_ids: Sequence[str]) -> dict[str, str]:
+        """NetSuite's document number (``tranid``) of each transaction, by internal id, in one round trip
+        for any number of ids (absent ids are left out)."""
+        ...
+
 
 class NetSuiteLookup(Protocol):
     """Which records exist, for the ``eid:`` and internal-id references of the mapping specs."""

@@ -99,6 +99,10 @@ class JobQueue(Protocol):
 
     def extend(self, job: Job, lease_seconds: float) -> Job: ...
 
+    # True: completing a job resolves the open exceptions of its kind and key in the same transaction (the
+    # store's exceptions live beside the queue), so a success can never leave its exception open.
+    heals_exceptions: bool
+
     def complete(self, job: Job, result: dict[str, Any] | None = None, *, started_at: datetime) -> None: ...
 
     def complete_and_claim(
@@ -109,7 +113,10 @@ class JobQueue(Protocol):
         lease was lost (left to their new owner, nothing written for them) and the claimed jobs."""
         ...
 
-    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime) -> None: ...
+    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime, counted: bool = True) -> None:
+        """Queue ``job`` again after ``delay`` seconds. ``counted=False``: the failed attempt does not
+        spend one of the job's attempts (its record says ``db_lost``)."""
+        ...
 
     def fail(
         self,

@@ -1,8 +1,9 @@
 """The store's repositories as the flows use them: what the bridge remembers about TikTok and NetSuite
 records (``links``), named positions (``cursors``), the connected shops (``shops``), the exceptions a
 person must look at (``exceptions``) and the audit log (``audit``); ``Repositories`` is the set a flow
-is given, with the job queue. Their records (``Link``, ``Shop``, ``Tokens``, ``ExceptionRecord``) are
-defined here, so flows and the store both import them from the port.
+is given, with the job queue and the monitors' reads (``bridge.ports.monitoring``). Their records
+(``Link``, ``Shop``, ``Tokens``, ``ExceptionRecord``) are defined here, so flows and the store both
+import them from the port.
 
 Implemented on SQL (``bridge.store.repos``: SQLite and PostgreSQL) and in memory
 (``bridge.store.memory``); one contract suite runs on all three (``tests/contract/test_store_ports.py``),
@@ -11,12 +12,17 @@ as the queue's does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.ports.queue import Job, JobQueue
+
+if TYPE_CHECKING:
+    from bridge.ports.monitoring import MonitorReads
+
+DOCUMENT_NUMBER = "tranid"  # an order link's NetSuite document number, in its data
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,18 @@ class LinkRepository(Protocol):
         ...
 
     def upsert(self, link: Link) -> None:
-        """Create the link or replace every field of the existing one (its key stays)."""
+        """Create the link or replace every field of the existing one (its key stays). An order link's
+        known NetSuite document number (``data["tranid"]``) is kept when the new data names none and the
+        NetSuite record is the same (a writer that read the link before the number arrived)."""
+        ...
+
+    def newest(self, kind: str, *, limit: int = 200) -> list[Link]:
+        """The ``limit`` most recently created links of ``kind``, newest first."""
+        ...
+
+    def set_document_numbers(self, kind: str, numbers: Mapping[str, str]) -> int:
+        """Record NetSuite's document number (NetSuite internal id → number) in each link of ``kind`` that
+        has none yet, without touching the rest of its data; returns how many links changed."""
         ...
 
     def list(self, kind: str, shop_id: str | None = None, *, limit: int = 1000, offset: int = 0) -> list[Link]:
@@ -236,6 +253,9 @@ class Repositories(Protocol):
     @property
     def queue(self) -> JobQueue: ...
 
+    @property
+    def monitoring(self) -> MonitorReads: ...
 
-__all__ = ["AuditLog", "CursorRepository", "ExceptionRecord", "ExceptionRepository", "Link", "LinkRepository",
-           "Repositories", "Shop", "ShopRepository", "Tokens"]
+
+__all__ = ["DOCUMENT_NUMBER", "AuditLog", "CursorRepository", "ExceptionRecord", "ExceptionRepository", "Link",
+           "LinkRepository", "Repositories", "Shop", "ShopRepository", "Tokens"]

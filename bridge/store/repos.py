@@ -7,7 +7,7 @@ method runs in its own transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bridge.clock import Clock, SystemClock
 from bridge.crypto import SecretBox
 from bridge.errors import redact_mapping
-from bridge.ports.store import ExceptionRecord, Link, Shop, Tokens
+from bridge.ports.store import DOCUMENT_NUMBER, ExceptionRecord, Link, Shop, Tokens
 from bridge.store.queue import Job, JobQueue, JobSpec
 from bridge.store.tables import (
     api_calls,
@@ -198,6 +198,7 @@ class Links(_Repo):
 
     def upsert(self, link: Link, conn: Connection | None = None) -> None:
         now = self.clock.now()
+        keep_number = link.kind == "order" and bool(link.netsuite_id) and not link.data.get(DOCUMENT_NUMBER)
         values = {
             "netsuite_id": link.netsuite_id,
             "netsuite_type": link.netsuite_type,
@@ -209,6 +210,8 @@ class Links(_Repo):
             "updated_at": now,
         }
         with self._tx(conn) as c:
+            if keep_number:
+                values["data"] = _with_known_number(c, link)
             res = c.execute(
                 update(links)
                 .where(
@@ -222,6 +225,26 @@ class Links(_Repo):
                         kind=link.kind, shop_id=link.shop_id, tiktok_id=link.tiktok_id, created_at=now, **values
                     )
                 )
+
+    def newest(self, kind: str, *, limit: int = 200) -> list[Link]:
+        with self._read() as c:
+            return [_link(r) for r in c.execute(
+                select(links).where(links.c.kind == kind).order_by(links.c.id.desc()).limit(limit)).mappings()]
+
+    def set_document_numbers(self, kind: str, numbers: Mapping[str, str]) -> int:
+        """Store NetSuite's document number of each record (by internal id) in its link's data, where
+        none is known yet; one transaction, each row re-read under lock so no newer data is lost."""
+        done = 0
+        with self._tx(None) as c:
+            for netsuite_id, number in sorted(numbers.items()):
+                row = c.execute(select(links.c.id, links.c.data).where(
+                    links.c.kind == kind, links.c.netsuite_id == netsuite_id).with_for_update()).first()
+                if row is None or not number or (row.data or {}).get(DOCUMENT_NUMBER):
+                    continue
+                c.execute(update(links).where(links.c.id == row.id).values(
+                    data={**dict(row.data or {}), DOCUMENT_NUMBER: number}, updated_at=self.clock.now()))
+                done += 1
+        return done
 
     def list(self, kind: str, shop_id: str | None = None, *, limit: int = 1000, offset: int = 0) -> list[Link]:
         stmt = select(links).where(links.c.kind == kind).order_by(links.c.id).limit(limit).offset(offset)
@@ -244,6 +267,16 @@ class Links(_Repo):
             c.execute(
                 delete(links).where(links.c.kind == kind, links.c.shop_id == shop_id, links.c.tiktok_id == tiktok_id)
             )
+
+
+def _with_known_number(c: Connection, link: Link) -> dict[str, Any]:
+    """``link.data`` plus the document number already stored for the same NetSuite record: a writer that
+    read the link before the number arrived must not erase it (NetSuite keeps a record's number)."""
+    row = c.execute(select(links.c.netsuite_id, links.c.data).where(
+        links.c.kind == link.kind, links.c.shop_id == link.shop_id, links.c.tiktok_id == link.tiktok_id)
+        .with_for_update()).first()
+    known = (row.data or {}).get(DOCUMENT_NUMBER) if row is not None and row.netsuite_id == link.netsuite_id else None
+    return {**link.data, DOCUMENT_NUMBER: known} if known else link.data
 
 
 def _link(row: Any) -> Link:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -37,6 +36,7 @@ from sqlalchemy import (
 
 from bridge.clock import Clock, SystemClock
 from bridge.domain.finance import Line, Payment, Statement, Withdrawal
+from bridge.ports.settlement import ZERO, MatchRow, PostingRecord, StatementRow
 from bridge.store.tables import metadata
 from bridge.store.types import BigId, Money, UTCDateTime
 
@@ -184,83 +184,7 @@ settlement_matches = Table(
     Index("ix_settlement_matches_status", "shop_id", "statement_id", "status"),
 )
 
-ZERO = Decimal(0)
 CHUNK = 1000
-
-
-# ------------------------------------------------------------------------------------------ rows
-@dataclass(frozen=True)
-class StatementRow:
-    shop_id: str
-    statement_id: str
-    statement_time: datetime | None
-    currency: str
-    status: str
-    check_status: str
-    payment_id: str
-    payment_status: str
-    revenue: Decimal
-    shipping: Decimal
-    fee_tax: Decimal
-    adjustment: Decimal
-    settlement: Decimal
-    reserve: Decimal
-    payable: Decimal
-    line_settlement: Decimal
-    line_count: int
-    content_hash: str
-    revision: int
-    components: dict[str, Decimal]
-    checks: list[dict[str, Any]]
-    matched: int
-    unmatched: int
-    variance_total: Decimal
-    imported_at: datetime
-    updated_at: datetime
-
-    @property
-    def blocking_checks(self) -> list[dict[str, Any]]:
-        return [c for c in self.checks if c.get("blocking")]
-
-    @property
-    def clearing(self) -> Decimal:
-        return sum(self.components.values(), ZERO)
-
-
-@dataclass(frozen=True)
-class PostingRecord:
-    shop_id: str
-    kind: str
-    source: str
-    source_id: str
-    seq: int
-    external_id: str
-    record_type: str
-    amount: Decimal
-    currency: str
-    tran_date: str
-    content_hash: str = ""
-    body_hash: str = ""
-    components: dict[str, Decimal] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
-    netsuite_id: str | None = None
-    status: str = "pending"
-    created_at: datetime | None = None
-    posted_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class MatchRow:
-    transaction_id: str
-    kind: str
-    order_id: str
-    status: str
-    settlement: Decimal
-    netsuite_id: str | None
-    tiktok_amount: Decimal | None
-    netsuite_amount: Decimal | None
-    variance: Decimal | None
-    note: str
 
 
 def _money_json(data: Mapping[str, Decimal]) -> dict[str, str]:

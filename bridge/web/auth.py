@@ -18,11 +18,12 @@
   waits of 1 s, 2 s, 4 s … up to 15 minutes. Guesses from one address never delay the same user
   elsewhere, so nobody can lock a real user out. Behind a reverse proxy set ``TTNS_TRUSTED_PROXIES``
   so the address is the client's, not the proxy's.
-* Roles (``users.role``): **viewer** reads every page; **operator** also acts on the work (retry,
-  resolve, ignore, sync an order now, re-run monitors, re-post a statement, edit a failed payload);
-  **admin** also manages users and connections. ``login_required`` enforces them on the server from
-  one table (``REQUIRED_ROLE``, by endpoint): every state-changing request to an endpoint not in the
-  table needs an admin (deny by default), and a refused request answers 403 and is audited.
+* Roles (``users.role``): **viewer** reads every page but Users and Settings; **operator** also acts on the work
+  (retry, resolve, ignore, sync an order now, re-run monitors, re-post a statement, edit a failed
+  payload); **admin** also manages users, connections and settings. ``login_required`` enforces them
+  on the server from one table (``REQUIRED_ROLE``, by endpoint): every state-changing request to an
+  endpoint not in the table needs an admin (deny by default), and a refused request answers 403 and
+  is audited.
   Exception owners (ops, finance, admin) stay queues, not permissions.
 """
 
@@ -78,7 +79,7 @@ bp = Blueprint("auth", __name__)
 ROLES = ("viewer", "operator", "admin")
 ROLE_LABELS = {"viewer": "Viewer (reads everything)",
                "operator": "Operator (retry, resolve, sync now, re-run, re-post, edit payloads)",
-               "admin": "Admin (also users and connections)"}
+               "admin": "Admin (also users, connections and settings)"}
 
 #: The least role an endpoint needs. GET pages not listed are open to every logged-in user; any other
 #: method on an endpoint not listed needs an admin.
@@ -94,6 +95,9 @@ REQUIRED_ROLE: dict[str, str] = {
     "console.users": "admin",
     "console.user_save": "admin",
     "console.user_remove": "admin",
+    "console.settings_page": "admin",
+    "console.settings_shop_flows": "admin",
+    "console.settings_specs_check": "admin",
     "tiktok_oauth.connect_page": "admin",
     "tiktok_oauth.connect_start": "admin",
     "tiktok_oauth.callback": "admin",

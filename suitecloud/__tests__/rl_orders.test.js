@@ -88,7 +88,7 @@ describe('POST /orders (upsert batch)', () => {
         expect(n.all('salesorder')).toHaveLength(1);
     });
 
-    test('a changed payload updates in place: fields, lines matched by TikTok line ids, unfulfilled removed lines removed, new lines appended', () => {
+    test('a changed payload updates in place: fields, lines matched by TikTok line ids, a line cancelled whole closed at no charge, new lines appended', () => {
         const n = setup();
         const [first] = post({ orders: [order('TTS-2')] });
         const changed = order('TTS-2', { record: {
@@ -104,10 +104,11 @@ describe('POST /orders (upsert batch)', () => {
         expect(r.id).toBe(first.id);
         const so = n.get('salesorder', first.id);
         expect(so.fields.memo).toBe('edited');
-        // the L3 line left TikTok before anything of it shipped: removed (a closed line would still count in the total)
-        expect(so.sublists.item).toHaveLength(2);
+        // the L3 line left TikTok before anything of it shipped: closed at no charge, not removed
+        expect(so.sublists.item).toHaveLength(3);
         expect(so.sublists.item[0]).toMatchObject({ item: '501', quantity: 1, custcol_ttns_line_item_ids: 'L1' });
-        expect(so.sublists.item[1]).toMatchObject({ item: '503', custcol_ttns_line_item_ids: 'L9' });
+        expect(so.sublists.item[1]).toMatchObject({ item: '502', custcol_ttns_line_item_ids: 'L3', isclosed: true, amount: 0 });
+        expect(so.sublists.item[2]).toMatchObject({ item: '503', custcol_ttns_line_item_ids: 'L9' });
     });
 
     test('a TikTok line no longer sent is closed, not removed, once some of it was fulfilled', () => {

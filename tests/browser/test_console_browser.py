@@ -3,14 +3,13 @@
 An operator logs in, connects a shop through the sandbox's OAuth pages, sees an order the sandbox
 placed arrive (signed webhook → inbox → worker; NetSuite faked at its port), fixes and retries one
 failed order, resolves another exception, and opens a settlement report built from the sandbox's
-statement. Debian's ``chromium`` (``scripts/bootstrap`` installs it); browsers are never downloaded.
+statement. The session's Chromium is ``tests/browser/conftest.py``'s.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,7 @@ from bridge.sandbox.tiktok import fulfillment as sfulfillment
 from bridge.sandbox.tiktok import orders as sorders
 from bridge.serving import BackgroundServer
 from bridge.web import create_app as create_bridge
-from tests.console.conftest import PASSWORD, EveryRecordExists
+from tests.console.conftest import PASSWORD, EveryRecordExists, drain_work
 from tests.settlement.fakes import FakeLedger
 from tests.support.fakes import FakeNetSuiteOrders
 from tests.support.specs import sandbox_specs_dir
@@ -34,9 +33,6 @@ from tests.tiktok.conftest import Sandbox, make_settings, wire_fast
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).resolve().parents[2]
 AREAS: tuple[Area, ...] = ("system", "shops", "orders", "settlement", "monitoring")
 
@@ -56,14 +52,11 @@ class Rig:
     netsuite: FakeNetSuiteOrders
 
     def drain(self) -> int:
-        return self.container.worker(threads=2, name="browser-test").drain()
+        return drain_work(self.container, self.container.worker(threads=2, name="browser-test"))
 
 
 @pytest.fixture
 def rig(sqlite_url: str) -> Iterator[Rig]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap does) — browsers are "
-                    "never downloaded")
     sb_app = create_app(TikTokSandboxConfig(seed=23, webhook_time_scale=0.0001, tick_interval=0.05,
                                             settle_on="DELIVERED", webhook_loopback_http=True))
     sb: TikTokSandbox = sb_app.extensions["tiktok_sandbox"]
@@ -130,123 +123,122 @@ def _shot(page: Any, name: str) -> None:
         page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
 
 
-def test_operator_connects_a_shop_sees_orders_handles_exceptions_and_reads_settlement(rig: Rig) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_operator_connects_a_shop_sees_orders_handles_exceptions_and_reads_settlement(rig: Rig,
+                                                                                       browser: Any) -> None:
+    from playwright.sync_api import expect
 
     sb = rig.sandbox.sb
     us = rig.sandbox.shop("US")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(10000)
+    page = browser.new_page()
+    try:
+        page.set_default_timeout(10000)
 
-            # log in (anonymous → login page → back to the console)
-            page.goto(rig.url + "/console/connections")
-            expect(page).to_have_url(rig.url + "/login?next=/console/connections")
-            page.fill("#username", "ops")
-            page.fill("#password", PASSWORD)
-            page.click("#login")
-            expect(page.locator("h1")).to_have_text("Connections")
-            expect(page.locator("body")).to_contain_text("No shop is connected yet")
+        # log in (anonymous → login page → back to the console)
+        page.goto(rig.url + "/console/connections")
+        expect(page).to_have_url(rig.url + "/login?next=/console/connections")
+        page.fill("#username", "ops")
+        page.fill("#password", PASSWORD)
+        page.click("#login")
+        expect(page.locator("h1")).to_have_text("Connections")
+        expect(page.locator("body")).to_contain_text("No shop is connected yet")
 
-            # connect the US shop through the sandbox's authorize page
-            page.click("#connect-tiktok")
-            expect(page).to_have_url(re.compile(re.escape(rig.sandbox.url + "/open/authorize")))
-            page.select_option("select[name=open_id]", us["seller_open_id"])
-            page.click("#authorize")
-            expect(page.locator("body")).to_contain_text("Connected: Sandbox US Shop")
-            page.goto(rig.url + "/console/connections")
-            row = page.locator(f'tr[data-shop="{us["id"]}"]')
-            expect(row).to_contain_text("Sandbox US Shop")
-            expect(row.locator(".countdown").first).to_contain_text(" d ")  # the live countdown ticks
-            assert rig.container.store.shops.get(us["id"]).webhooks_subscribed_at  # type: ignore[union-attr]
+        # connect the US shop through the sandbox's authorize page
+        page.click("#connect-tiktok")
+        expect(page).to_have_url(re.compile(re.escape(rig.sandbox.url + "/open/authorize")))
+        page.select_option("select[name=open_id]", us["seller_open_id"])
+        page.click("#authorize")
+        expect(page.locator("body")).to_contain_text("Connected: Sandbox US Shop")
+        page.goto(rig.url + "/console/connections")
+        row = page.locator(f'tr[data-shop="{us["id"]}"]')
+        expect(row).to_contain_text("Sandbox US Shop")
+        expect(row.locator(".countdown").first).to_contain_text(" d ")  # the live countdown ticks
+        assert rig.container.store.shops.get(us["id"]).webhooks_subscribed_at  # type: ignore[union-attr]
 
-            # the sandbox sells: one mapped SKU, two SKUs NetSuite does not know yet
-            mug = sb.place_order(us["id"], [{"seller_sku": "US-MUG-12", "quantity": 2}], hold=False)
-            assert sb.wait_webhooks(timeout=10)
-            assert rig.drain() >= 1
-            vase = sb.place_order(us["id"], [{"seller_sku": "US-VASE-01"}], hold=False)
-            tee = sb.place_order(us["id"], [{"seller_sku": "US-TEE-WHT-L"}], hold=False)
-            assert sb.wait_webhooks(timeout=10)
-            assert rig.drain() >= 2
+        # the sandbox sells: one mapped SKU, two SKUs NetSuite does not know yet
+        mug = sb.place_order(us["id"], [{"seller_sku": "US-MUG-12", "quantity": 2}], hold=False)
+        assert sb.wait_webhooks(timeout=10)
+        assert rig.drain() >= 1
+        vase = sb.place_order(us["id"], [{"seller_sku": "US-VASE-01"}], hold=False)
+        tee = sb.place_order(us["id"], [{"seller_sku": "US-TEE-WHT-L"}], hold=False)
+        assert sb.wait_webhooks(timeout=10)
+        assert rig.drain() >= 2
 
-            page.goto(rig.url + "/console/orders")
-            order_row = page.locator(f'tr[data-order="{mug["id"]}"]')
-            expect(order_row).to_contain_text("synced")
-            order_row.locator("a").first.click()
-            expect(page.locator("h1")).to_have_text(f"Order {mug['id']}")
-            timeline = page.locator("#timeline")
-            expect(timeline.locator('li[data-kind="webhook"]').first).to_be_visible()
-            expect(timeline.locator('li[data-kind="call"]').first).to_contain_text("TikTok")
-            expect(timeline.locator('li[data-kind="attempt"]').first).to_contain_text("ok")
-            _shot(page, "order-timeline")
+        page.goto(rig.url + "/console/orders")
+        order_row = page.locator(f'tr[data-order="{mug["id"]}"]')
+        expect(order_row).to_contain_text("synced")
+        order_row.locator("a").first.click()
+        expect(page.locator("h1")).to_have_text(f"Order {mug['id']}")
+        timeline = page.locator("#timeline")
+        expect(timeline.locator('li[data-kind="webhook"]').first).to_be_visible()
+        expect(timeline.locator('li[data-kind="call"]').first).to_contain_text("TikTok")
+        expect(timeline.locator('li[data-kind="attempt"]').first).to_contain_text("ok")
+        _shot(page, "order-timeline")
 
-            # the exceptions inbox: fix the vase and retry it; resolve the tee by hand
-            page.click("nav >> text=Exceptions")
-            ops = page.locator("#owner-ops")
-            expect(ops.locator("article.exception")).to_have_count(2)
-            by_vase = ops.locator("article.exception", has_text="US-VASE-01")
-            expect(by_vase).to_contain_text("Fix:")
-            _shot(page, "exceptions")
-            rig.netsuite.items["US-VASE-01"] = ItemRef("105")  # ops creates the item in NetSuite
-            by_vase.locator('button[data-action="replay"]').click()
-            expect(page.locator(".flash.ok")).to_contain_text("replayed as job")
-            assert rig.drain() == 1
-            by_tee = page.locator("article.exception", has_text="US-TEE-WHT-L")
-            by_tee.locator('input[name="note"]').fill("Sold from another channel; entered by hand")
-            by_tee.locator('button[data-action="resolve"]').click()
-            expect(page.locator(".flash.ok")).to_contain_text("resolved")
-            page.reload()
-            expect(page.locator("body")).to_contain_text("No open exception")
-            closed = rig.container.store.exceptions.list(status="resolved")
-            assert sorted((e.entity.rsplit(":", 1)[-1], e.resolved_by) for e in closed) == sorted(
-                [(vase["id"], "auto"), (tee["id"], "user:ops")])  # the retry healed one, a person the other
-            page.goto(rig.url + "/console/orders")
-            expect(page.locator(f'tr[data-order="{vase["id"]}"]')).to_contain_text("synced")
+        # the exceptions inbox: fix the vase and retry it; resolve the tee by hand
+        page.click("nav >> text=Exceptions")
+        ops = page.locator("#owner-ops")
+        expect(ops.locator("article.exception")).to_have_count(2)
+        by_vase = ops.locator("article.exception", has_text="US-VASE-01")
+        expect(by_vase).to_contain_text("Fix:")
+        _shot(page, "exceptions")
+        rig.netsuite.items["US-VASE-01"] = ItemRef("105")  # ops creates the item in NetSuite
+        by_vase.locator('button[data-action="replay"]').click()
+        expect(page.locator(".flash.ok")).to_contain_text("replayed as job")
+        assert rig.drain() == 1
+        by_tee = page.locator("article.exception", has_text="US-TEE-WHT-L")
+        by_tee.locator('input[name="note"]').fill("Sold from another channel; entered by hand")
+        by_tee.locator('button[data-action="resolve"]').click()
+        expect(page.locator(".flash.ok")).to_contain_text("resolved")
+        page.reload()
+        expect(page.locator("body")).to_contain_text("No open exception")
+        closed = rig.container.store.exceptions.list(status="resolved")
+        assert sorted((e.entity.rsplit(":", 1)[-1], e.resolved_by) for e in closed) == sorted(
+            [(vase["id"], "auto"), (tee["id"], "user:ops")])  # the retry healed one, a person the other
+        page.goto(rig.url + "/console/orders")
+        expect(page.locator(f'tr[data-order="{vase["id"]}"]')).to_contain_text("synced")
 
-            # settlement: the mug and the vase are delivered; tomorrow's statement is imported
-            for oid in (mug["id"], vase["id"]):
-                _ship_and_deliver(sb, oid)
-            statement_id = _statement(rig, us["id"])
-            page.click("nav >> text=Settlement")
-            expect(page.locator(f'tr[data-statement="{statement_id}"]')).to_be_visible()
-            expect(page.locator("figure svg.chart")).to_be_visible()
-            page.click(f'tr[data-statement="{statement_id}"] a')
-            expect(page.locator("h1")).to_have_text(f"Statement {statement_id}")
-            chart = page.locator("#statement-chart svg")
-            expect(chart).to_be_visible()
-            expect(chart.locator("text", has_text="Gross sales")).to_be_visible()
-            expect(page.locator("#variance")).to_be_visible()
-            expect(page.locator("#statement")).to_contain_text("Net settlement")
-            _shot(page, "settlement-report")
-            # re-post the statement from the console: the real posting job runs and changes nothing posted
-            postings = rig.container.store.audit.list(limit=500)
-            page.click("#repost")
-            flash = page.locator("p.flash.ok[role=status]")
-            expect(flash).to_contain_text("queued to post again")
-            job_id = int(re.search(r"job #(\d+)", flash.inner_text()).group(1))  # type: ignore[union-attr]
-            assert rig.drain() >= 1
-            job = rig.container.store.queue.get(job_id)
-            assert job is not None and job.status == "done", job
-            assert job.result and job.result["action"] in ("posted", "unchanged", "held"), job.result
-            assert len(rig.container.store.audit.list(limit=500)) > len(postings)
+        # settlement: the mug and the vase are delivered; tomorrow's statement is imported
+        for oid in (mug["id"], vase["id"]):
+            _ship_and_deliver(sb, oid)
+        statement_id = _statement(rig, us["id"])
+        page.click("nav >> text=Settlement")
+        expect(page.locator(f'tr[data-statement="{statement_id}"]')).to_be_visible()
+        expect(page.locator("figure svg.chart")).to_be_visible()
+        page.click(f'tr[data-statement="{statement_id}"] a')
+        expect(page.locator("h1")).to_have_text(f"Statement {statement_id}")
+        chart = page.locator("#statement-chart svg")
+        expect(chart).to_be_visible()
+        expect(chart.locator("text", has_text="Gross sales")).to_be_visible()
+        expect(page.locator("#variance")).to_be_visible()
+        expect(page.locator("#statement")).to_contain_text("Net settlement")
+        _shot(page, "settlement-report")
+        # re-post the statement from the console: the real posting job runs and changes nothing posted
+        postings = rig.container.store.audit.list(limit=500)
+        page.click("#repost")
+        flash = page.locator("p.flash.ok[role=status]")
+        expect(flash).to_contain_text("queued to post again")
+        job_id = int(re.search(r"job #(\d+)", flash.inner_text()).group(1))  # type: ignore[union-attr]
+        assert rig.drain() >= 1
+        job = rig.container.store.queue.get(job_id)
+        assert job is not None and job.status == "done", job
+        assert job.result and job.result["action"] in ("posted", "unchanged", "held"), job.result
+        assert len(rig.container.store.audit.list(limit=500)) > len(postings)
 
-            # the dashboard shows the flows that ran
-            page.click("nav >> text=Dashboard")
-            expect(page.locator("#flow-orders")).to_be_visible()
-            expect(page.locator("#flow-settlement")).to_be_visible()
-            _shot(page, "dashboard")
-            page.goto(rig.url + "/console/connections")
-            _shot(page, "connections")
-            # the drift monitors, run now from the console (a job the worker picks up)
-            page.goto(rig.url + "/console/monitors")
-            page.click("text=Run the monitors now")
-            expect(page.locator(".flash.ok")).to_contain_text("monitors run")
-            assert rig.drain() == 1
-            page.reload()
-            expect(page.locator("#orders_missing .tile .value")).to_have_text("0")
-            expect(page.locator("#settlement_variances .tile .value")).to_have_text("0")
-            _shot(page, "monitors")
-        finally:
-            browser.close()
+        # the dashboard shows the flows that ran
+        page.click("nav >> text=Dashboard")
+        expect(page.locator("#flow-orders")).to_be_visible()
+        expect(page.locator("#flow-settlement")).to_be_visible()
+        _shot(page, "dashboard")
+        page.goto(rig.url + "/console/connections")
+        _shot(page, "connections")
+        # the drift monitors, run now from the console (a job the worker picks up)
+        page.goto(rig.url + "/console/monitors")
+        page.click("text=Run the monitors now")
+        expect(page.locator(".flash.ok")).to_contain_text("monitors run")
+        assert rig.drain() == 1
+        page.reload()
+        expect(page.locator("#orders_missing .tile .value")).to_have_text("0")
+        expect(page.locator("#settlement_variances .tile .value")).to_have_text("0")
+        _shot(page, "monitors")
+    finally:
+        page.context.close()

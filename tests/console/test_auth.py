@@ -19,11 +19,12 @@ PAGES = ("/console/", "/console/connections", "/console/exceptions", "/console/e
          "/console/orders/S1/O1", "/console/trace/abc", "/console/inventory", "/console/settlement",
          "/console/settlement/ST1", "/console/settlement/payout/P1", "/console/monitors", "/console/specs",
          "/connect/tiktok", "/oauth/tiktok/callback?code=c&state=s", "/console/exceptions/1/edit",
-         "/console/flows/abc", "/console/users", "/console/audit")
+         "/console/flows/abc", "/console/users", "/console/audit", "/console/settings")
 ACTIONS = ("/console/exceptions/1/replay", "/console/exceptions/1/resolve", "/console/exceptions/1/ignore",
            "/console/exceptions/bulk", "/console/monitors/run", "/logout", "/connect/tiktok/start",
            "/api/console/exceptions/1/resolve", "/console/exceptions/1/edit", "/console/orders/S1/O1/sync",
-           "/console/settlement/ST1/repost", "/console/users", "/console/users/abc/remove")
+           "/console/settlement/ST1/repost", "/console/users", "/console/users/abc/remove",
+           "/console/settings/shops/S1/flows", "/console/settings/specs/check")
 APIS = ("/api/console/summary", "/api/console/exceptions")
 
 

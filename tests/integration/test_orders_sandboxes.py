@@ -248,6 +248,8 @@ def test_a_de_shops_order_posts_19_and_7_percent_lines_with_their_tax_codes_and_
                    Decimal(0))
         assert vat7 == tiktok_vat7 > 0  # TikTok's own VAT of the 7 % lines (their discount share included)
         assert Decimal(str(so["taxTotal"])) == Decimal(pd["tax_amount"])  # NetSuite's tax is TikTok's VAT
+        remembered = {k: Decimal(v) for k, v in link.data["vat"].items()}  # per rate, for settlement
+        assert remembered == {"0.07": tiktok_vat7, "0.19": Decimal(pd["tax_amount"]) - tiktok_vat7}
         assert Decimal(str(so["total"])) == Decimal(o["payment"]["total_amount"])
     finally:
         c.close()

@@ -178,6 +178,13 @@ class FakeNetSuiteOrders:
         with self.lock:
             return dict(self.fulfilled.get(netsuite_id, {}))
 
+    def document_numbers(self, netsuite_ids: Sequence[str]) -> dict[str, str]:
+        """NetSuite numbers each document when it is created (the same numbers ``get_order`` shows)."""
+        with self.lock:
+            self._count("document_numbers")
+            known = {str(r["id"]): r for r in self.records.values()}
+            return {i: str(known[i]["record"].get("tranId") or f"SO{i}") for i in netsuite_ids if i in known}
+
     def so_count(self) -> int:
         return sum(1 for r in self.records.values() if r["type"] in ("salesOrder", "cashSale"))
 

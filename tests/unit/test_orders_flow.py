@@ -412,3 +412,21 @@ def test_the_merchant_hold_window_keeps_a_new_order_out_of_netsuite_until_it_end
         assert netsuite.so_count() == 1 and c.store.links.get("order", SHOP, "h1").status == "synced"  # type: ignore[union-attr]
     finally:
         c.close()
+
+
+def test_an_affiliate_commission_is_sent_as_the_bridges_own_field_alone_and_once(world: World) -> None:
+    from decimal import Decimal
+
+    from bridge.mapping.attribution import AFFILIATE_FIELD
+    world.tiktok.put(SHOP, order("700", [unit("a1", "MUG", "5.00")]))
+    world.webhook("700")
+    world.drain()
+    svc = world.c.flows.orders
+    # "999" is not an order the bridge wrote: nothing to show it on
+    assert svc.queue_attribution(SHOP, {"700": Decimal("0.50"), "999": Decimal("1.00")}) == 1
+    world.drain()
+    assert world.netsuite.calls["upsert_record"] == 1
+    (sent,) = [r["record"] for eid, r in world.netsuite.records.items() if eid == f"TTS-{SHOP}-700"]
+    assert sent == {AFFILIATE_FIELD: Decimal("0.50")}, "only the bridge's own field is written"
+    assert svc.queue_attribution(SHOP, {"700": Decimal("0.50")}) == 0, "already shown: no second write"
+    assert world.tiktok.price_detail_calls == [], "a US order needs no price detail (no VAT)"

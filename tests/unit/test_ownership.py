@@ -119,3 +119,11 @@ def test_an_ignored_line_conflict_keeps_the_persons_rate_until_tiktok_changes_th
     cur["item"]["items"][0].update(quantity=1.0, amount=11.0, custcol_ttns_line_item_ids="a")
     m = merge(desired(qty=1, ids="a"), KEYS, base, cur)
     assert m.conflicts == () and "rate" not in m.record["item"]["items"][0]
+
+
+def test_a_product_line_tiktok_cancelled_whole_is_closed_at_no_charge_not_removed() -> None:
+    want = desired()
+    want["item"]["items"] = want["item"]["items"][1:]  # every unit of the mug line cancelled before shipping
+    rows = merge(want, KEYS[1:], WRITTEN, current()).record["item"]["items"]
+    assert {"line": 1, "isClosed": True, "rate": 0, "amount": 0} in rows
+    assert [r["line"] for r in rows] == [2, 1]

@@ -121,6 +121,14 @@ class NetSuiteOrdersAdapter:
                                                          "custbody_ttns_source": "TTNS"})
         return len(closing)
 
+    def document_numbers(self, netsuite_ids: Sequence[str]) -> dict[str, str]:
+        ids = sorted({i for i in netsuite_ids if i.isdigit()})  # internal ids only: nothing else reaches the SQL
+        out: dict[str, str] = {}
+        for chunk in _chunks(ids, SUITEQL_IN_CHUNK):
+            q = f"SELECT id, tranid FROM transaction WHERE id IN ({', '.join(chunk)})"  # noqa: S608 - digits only
+            out.update({str(r["id"]): str(r["tranid"]) for r in self.client.suiteql(q) if r.get("tranid")})
+        return out
+
     def fulfilled_quantities(self, record_type: str, netsuite_id: str) -> dict[str, int]:
         out: dict[str, int] = {}
         for ln in self._lines(record_type, netsuite_id):

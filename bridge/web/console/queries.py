@@ -431,28 +431,49 @@ def _events(inbox_rows: Sequence[Any], job_rows: Sequence[Any], attempts: Sequen
 # --- what the order page shows beside the timeline ------------------------------------------------
 
 
+WEBHOOK_STATUS_ROWS = 20
+
+
 def webhook_status(engine: Engine, entity: str) -> tuple[str, datetime] | None:
     """The order status the newest TikTok order event for ``entity`` carried, and when TikTok
     changed it (the event's ``update_time``, else its ``timestamp``, else when it arrived)."""
+    return webhook_statuses(engine, [entity]).get(entity)
+
+
+def webhook_statuses(engine: Engine, entities: Sequence[str]) -> dict[str, tuple[str, datetime]]:
+    """``webhook_status`` for many orders in one query (the orders list): the newest events of each
+    entity, ranked per entity in SQL so a busy order cannot crowd out the others."""
+    wanted = sorted(set(entities))
+    if not wanted:
+        return {}
+    ranked = select(inbox.c.entity, inbox.c.body, inbox.c.received_at, func.row_number().over(
+        partition_by=inbox.c.entity, order_by=inbox.c.id.desc()).label("n")).where(
+        inbox.c.entity.in_(wanted), inbox.c.source == "tiktok").subquery()
     with read(engine) as c:
-        rows = c.execute(select(inbox.c.body, inbox.c.received_at).where(
-            inbox.c.entity == entity, inbox.c.source == "tiktok").order_by(inbox.c.id.desc()).limit(20)).all()
-    best: tuple[str, datetime] | None = None
-    for body, received in rows:
-        try:
-            doc = json.loads(bytes(body).decode("utf-8"))
-        except ValueError:
-            continue
-        data = doc.get("data") if isinstance(doc, dict) else None
-        status = data.get("order_status") if isinstance(data, dict) else None
-        if not isinstance(status, str) or not status:
-            continue
-        raw = data.get("update_time") or doc.get("timestamp")  # type: ignore[union-attr]
-        at = datetime.fromtimestamp(int(raw), UTC) if isinstance(raw, int | float) or (
-            isinstance(raw, str) and raw.isdigit()) else received
-        if best is None or at > best[1]:
-            best = (status, at)
+        rows = c.execute(select(ranked.c.entity, ranked.c.body, ranked.c.received_at)
+                         .where(ranked.c.n <= WEBHOOK_STATUS_ROWS)).all()
+    best: dict[str, tuple[str, datetime]] = {}
+    for entity, body, received in rows:
+        found = _event_status(body, received)
+        if found is not None and (entity not in best or found[1] > best[entity][1]):
+            best[str(entity)] = found
     return best
+
+
+def _event_status(body: bytes | str | None, received: datetime) -> tuple[str, datetime] | None:
+    try:
+        doc = json.loads(bytes(body).decode("utf-8") if isinstance(body, bytes | bytearray | memoryview)
+                         else str(body or ""))
+    except ValueError:
+        return None
+    data = doc.get("data") if isinstance(doc, dict) else None
+    status = data.get("order_status") if isinstance(data, dict) else None
+    if not isinstance(status, str) or not status:
+        return None
+    raw = data.get("update_time") or doc.get("timestamp")  # type: ignore[union-attr]
+    at = datetime.fromtimestamp(int(raw), UTC) if isinstance(raw, int | float) or (
+        isinstance(raw, str) and raw.isdigit()) else received
+    return status, at
 
 
 def tiktok_status(link: dict[str, Any] | None, event: tuple[str, datetime] | None) -> dict[str, Any]:
@@ -597,4 +618,5 @@ __all__ = [
     "tiktok_status",
     "trace",
     "webhook_status",
+    "webhook_statuses",
 ]

@@ -298,6 +298,9 @@ def orders() -> Any:
     c = _c()
     rows, pg = q.orders_page(c.store.engine, q=text, status=status, page=page, size=PAGE_SIZE)
     linked = {order_key(r['shop_id'], r['tiktok_id']) for r in rows}
+    events = q.webhook_statuses(c.store.engine, sorted(linked))  # one query: newer webhooks beat the last sync
+    for r in rows:
+        r["tt"] = q.tiktok_status(r, events.get(order_key(r["shop_id"], r["tiktok_id"])))
     unlinked = [e for e in q.recent_order_entities(c.store.engine, text) if e not in linked] if (
         text or page == 1) else []
     if text and not rows:
@@ -758,3 +761,102 @@ def specs() -> Any:
     return render_template("console/specs.html", items=items, problems=problems,
                            directory=str(c.settings.specs_dir))
 
+
+
+# --- settings (admin) ------------------------------------------------------------------------------
+
+SPECS_CHECK_CURSOR = "console:specs_check"
+
+
+def _spec_models(c: App) -> tuple[dict[str, Any], list[Any]]:
+    """The loaded spec models by name, and every problem (invalid files, ``<SET ME>`` placeholders)."""
+    from bridge.mapping import load_all_specs
+    from bridge.mapping.specs import SpecError
+
+    problems: list[Any] = []
+    try:
+        loaded = c.specs.loaded()
+    except SpecError as exc:
+        problems = list(exc.problems)
+        loaded = load_all_specs(c.settings.specs_dir, strict=False)
+    unfilled = getattr(loaded, "unfilled", None)
+    if callable(unfilled):
+        problems += list(unfilled())
+    return dict(loaded or []), problems
+
+
+@bp.get("/settings")
+@login_required
+def settings_page() -> Any:
+    """What the bridge runs with: settings, specs and their check, each shop's values (admins only)."""
+    import json
+
+    from bridge.mapping.specs import fingerprint
+    from bridge.web.console import settings_page as sp
+
+    c = _c()
+    models, problems = _spec_models(c)
+    files = []
+    for name, model in sorted(models.items()):
+        mine = [p for p in problems if str(getattr(p, "file", "")).endswith(f"{name}.yaml")]
+        files.append({"name": name, "file": f"{c.settings.specs_dir.name}/{name}.yaml", "fingerprint":
+                      fingerprint(model), "problems": [str(p) for p in mine]})
+    loaded_names = set(models)
+    other = [str(p) for p in problems if not any(str(getattr(p, "file", "")).endswith(f"{n}.yaml")
+                                                  for n in loaded_names)]
+    raw = c.store.cursors.get(SPECS_CHECK_CURSOR)
+    last_check = json.loads(raw) if raw else None
+    return render_template("console/settings.html", groups=sp.effective_settings(c.settings),
+                           config_file=sp.configuration_file(), specs_dir=str(c.settings.specs_dir), files=files,
+                           other_problems=other, last_check=last_check,
+                           shops=sp.shop_settings(c.store.shops.list(), models, c.settings.specs_dir),
+                           flow_names=sp.SHOP_FLOWS)
+
+
+@bp.post("/settings/shops/<shop_id>/flows")
+@login_required
+def settings_shop_flows(shop_id: str) -> Any:
+    """Switch a shop's flows on or off (the one per-shop setting kept in the database; audited)."""
+    from bridge.domain.keys import shop_key
+    from bridge.web.console.settings_page import SHOP_FLOWS
+
+    c = _c()
+    shop = c.store.shops.get(shop_id) if _ID.match(shop_id) else None
+    if shop is None:
+        return _error(404, "No such shop", f"There is no connected shop {shop_id!r}.")
+    wanted = {f: request.form.get(f"flow-{f}") == "on" for f in SHOP_FLOWS}
+    before = {f: bool(shop.flows.get(f, True)) for f in SHOP_FLOWS}
+    changed = {f: v for f, v in wanted.items() if v != before[f]}
+    if changed:
+        c.store.shops.set_flows(shop_id, {**shop.flows, **wanted})
+        c.store.audit.record(_actor(), "shop.flows", entity=shop_key(shop_id),
+                             detail={"enabled": sorted(f for f, v in changed.items() if v),
+                                     "disabled": sorted(f for f, v in changed.items() if not v)})
+        on = ", ".join(f"{f} {'on' if v else 'off'}" for f, v in sorted(changed.items()))
+        flash(f"{shop.name or shop_id}: {on}.", "ok")
+    else:
+        flash(f"{shop.name or shop_id}: nothing changed.", "ok")
+    return redirect(url_for("console.settings_page") + f"#shop-{shop_id}", code=303)
+
+
+@bp.post("/settings/specs/check")
+@login_required
+def settings_specs_check() -> Any:
+    """Run the spec checks of ``ttns doctor`` now (files load, no placeholder, every NetSuite id the
+    specs name exists in the account); the result and who asked are kept for the page and audited."""
+    import json
+
+    from bridge.flows.doctor_specs import doctor_checks
+
+    c = _c()
+    now = c.clock.now()
+    checks = [{"name": ch.name, "ok": bool(ch.ok), "warning": bool(ch.warning), "detail": str(ch.detail)[:2000],
+               "fix": str(ch.fix or "")[:500]} for ch in doctor_checks(c)]
+    ok = all(ch["ok"] or ch["warning"] for ch in checks)
+    c.store.cursors.set(SPECS_CHECK_CURSOR, json.dumps({"at": now.isoformat(), "by": _actor(), "ok": ok,
+                                                        "checks": checks}))
+    failed = [ch["name"] for ch in checks if not ch["ok"] and not ch["warning"]]
+    c.store.audit.record(_actor(), "specs.check", entity="specs", detail={"ok": ok, "failed": failed})
+    flash("The specs passed every check." if ok else f"{len(failed)} spec check(s) failed; see below.",
+          "ok" if ok else "err")
+    return redirect(url_for("console.settings_page") + "#specs", code=303)

@@ -27,6 +27,7 @@ JOBS = {
     "orders.sync": "sync the order to NetSuite",
     "orders.poll": "ask TikTok for orders changed lately",
     "orders.deposit": "record the customer deposit in NetSuite",
+    "orders.document_numbers": "read the new sales orders' document numbers",
     "orders.attribution": "show the affiliate commission on the sales order",
     "fulfillment.push": "send the shipment to TikTok",
     "fulfillment.tiktok": "record TikTok's shipment in NetSuite",

@@ -124,16 +124,19 @@ define(['./constants', './restmap', './util'], (C, restmap, util) => {
                 appends.push(lp);
             }
         });
-        // TikTok lines no longer sent: removed while nothing of them was fulfilled (a closed line would
-        // still count in the order total), closed otherwise. Highest index first: removing shifts lines.
-        existing.slice().reverse().forEach((e) => {
+        // TikTok lines no longer sent are closed, never removed: the sales order keeps what was ordered
+        // and cancelled. One cancelled whole before anything of it shipped is closed at no charge (a
+        // closed line still counts in the order total); a partly fulfilled one keeps its amount.
+        existing.forEach((e) => {
             if (e.used || !e.ids.length) return;
             t.path = s.path;
             const fulfilled = util.toNumber(rec.getSublistValue({ sublistId: 'item', fieldId: 'quantityfulfilled', line: e.index }));
-            if (!fulfilled) {
-                rec.removeLine({ sublistId: 'item', line: e.index });
+            if (!fulfilled && util.toNumber(rec.getSublistValue({ sublistId: 'item', fieldId: 'amount', line: e.index }))) {
+                rec.setSublistValue({ sublistId: 'item', fieldId: 'rate', line: e.index, value: 0 });
+                rec.setSublistValue({ sublistId: 'item', fieldId: 'amount', line: e.index, value: 0 });
                 t.changed = true;
-            } else if (!e.closed) {
+            }
+            if (!e.closed) {
                 rec.setSublistValue({ sublistId: 'item', fieldId: 'isclosed', line: e.index, value: true });
                 t.changed = true;
             }
