@@ -236,25 +236,39 @@ class Repositories(Protocol):
     (``bridge.store.Store`` on SQL, ``bridge.store.memory.MemoryRepositories`` in memory)."""
 
     @property
-    def links(self) -> LinkRepository: ...
+    def links(self) -> LinkRepository:
+        """The TikTok ↔ NetSuite links."""
+        ...
 
     @property
-    def cursors(self) -> CursorRepository: ...
+    def cursors(self) -> CursorRepository:
+        """Named positions and values."""
+        ...
 
     @property
-    def shops(self) -> ShopRepository: ...
+    def shops(self) -> ShopRepository:
+        """The connected shops."""
+        ...
 
     @property
-    def exceptions(self) -> ExceptionRepository: ...
+    def exceptions(self) -> ExceptionRepository:
+        """What a person must look at."""
+        ...
 
     @property
-    def audit(self) -> AuditLog: ...
+    def audit(self) -> AuditLog:
+        """The audit log."""
+        ...
 
     @property
-    def queue(self) -> JobQueue: ...
+    def queue(self) -> JobQueue:
+        """The durable job queue."""
+        ...
 
     @property
-    def monitoring(self) -> MonitorReads: ...
+    def monitoring(self) -> MonitorReads:
+        """What the drift monitors read, and their readings."""
+        ...
 
 
 __all__ = ["DOCUMENT_NUMBER", "AuditLog", "CursorRepository", "ExceptionRecord", "ExceptionRepository", "Link",
