@@ -23,6 +23,7 @@ from bridge.domain.keys import order_key
 from bridge.mapping.settlement import Amount, ReportLine, ReportPosting, SettlementReport
 from bridge.serving import BackgroundServer
 from bridge.web import create_app
+from tests.browser.conftest import screenshot
 from tests.console.conftest import PASSWORD, SHOP, NoNetSuiteTotals, Orders, console_settings
 from tests.support.databases import fresh_sqlite
 from tests.support.tiktok_orders import order, unit
@@ -204,7 +205,7 @@ _LAYOUT = """() => {
 
 
 def _check(page: Any, width: int, name: str) -> None:
-    page.screenshot(path=str(_shots(width) / f"{name}.png"), full_page=True)
+    screenshot(page, _shots(width) / f"{name}.png")
     got = page.evaluate(_LAYOUT)
     assert got["scroll"] <= 0, f"{name} at {width}px scrolls sideways by {got['scroll']}px: {got['over']}"
     assert got["wide"] == [], f"{name} at {width}px: tables wider than the screen {got['wide']}"
