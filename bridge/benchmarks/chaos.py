@@ -109,6 +109,10 @@ class ChaosOptions:
     minimums: dict[str, int] = field(default_factory=dict)  # over default_minimums(options)
     out: Path = Path("chaos-out")
     seed: int = 99
+    # The dynamic buffer's velocity window (inventory.yaml velocity_window_seconds); None keeps the spec's (60 s).
+    # A raised buffer is rechecked until the window holds no sale, so the run cannot settle sooner than one
+    # window after the last sale: most of a short run's time at the shipped 60 s.
+    velocity_window_seconds: float | None = None
 
 
 def default_minimums(o: ChaosOptions) -> dict[str, int]:
@@ -175,6 +179,8 @@ class Chaos:
         self.faults_on = False
         self.faults_stopped: dict[str, Any] = {}
         self.target: int | None = None  # sales orders written when the faults stop
+        self.phases: dict[str, float] = {}  # seconds each phase of the run took (where a run's time goes)
+        self._phase_at = time.monotonic()
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -203,6 +209,7 @@ class Chaos:
             world.start()
             self.world = world
             self._uk_warehouse_at_uk_location()
+            self._velocity_window()
             upgrade(url)
             overrides = {"web_bind": f"127.0.0.1:{port}", "web_workers": 2, "log_level": "WARNING",
                          "netsuite_timeout_seconds": 2.0, "tiktok_timeout_seconds": 2.0, "lease_seconds": 5.0,
@@ -223,14 +230,20 @@ class Chaos:
                     world.connect_shop(self.container, shop)
                 self._stock_up()
                 self._link_catalog()
+                self._phase("set_up")
                 self._set_faults(True)
                 controller.start()
                 self.scenario()
+                self._phase("scenario")
                 self.drive()
                 self.stop_faults("deadline")  # no-op when the controller already stopped them
+                self._phase("faults_on")
                 healed = self.settle()
+                self._phase("settle")
                 self.settle_statement()
+                self._phase("statement")
                 healed = self.settle() and healed
+                self._phase("settle_after_statement")
                 return self.audit(healed)
             finally:
                 self._stop.set()
@@ -250,6 +263,11 @@ class Chaos:
                         os.killpg(self.web.pid, signal.SIGKILL)
                 self.container.close()
                 world.close()
+
+    def _phase(self, name: str) -> None:
+        now = time.monotonic()
+        self.phases[name] = round(now - self._phase_at, 1)
+        self._phase_at = now
 
     # -- processes ---------------------------------------------------------------------------
     def _spawn(self, args: list[str], name: str, env: dict[str, str] | None = None,
@@ -310,6 +328,10 @@ class Chaos:
             victim = next(w for w in self.workers if w.proc.poll() is None)
         victim.proc.send_signal(signal.SIGKILL)
         victim.proc.wait(10)
+        if held:
+            # what it held when it died: a job it finished between the look above and the kill is not held
+            # (it is done, nothing reclaims it); the dead process's leases are still live for a few seconds
+            held = self._db(self._running_jobs_by_pid).get(victim.proc.pid, [])
         self.workers.remove(victim)
         self.dead.append(victim.proc)
         self.injected["worker_sigkill"] += 1
@@ -453,6 +475,14 @@ class Chaos:
         for w in uk:
             if w.get("warehouse") == "Sandbox UK Shop warehouse 1":
                 w["locations"] = [self.world.netsuite_location("LOC-UK")]
+        path.write_text(yaml.safe_dump(spec, sort_keys=False))
+
+    def _velocity_window(self) -> None:
+        if self.o.velocity_window_seconds is None:
+            return
+        path = self.world.specs_dir / "inventory.yaml"
+        spec = yaml.safe_load(path.read_text()) or {}
+        spec["velocity_window_seconds"] = self.o.velocity_window_seconds
         path.write_text(yaml.safe_dump(spec, sort_keys=False))
 
     def _link_catalog(self) -> None:
@@ -861,7 +891,9 @@ class Chaos:
             levels[(str(row["item"]), str(row["location"]))] = int(Decimal(str(row["available"])))
         compared = 0
         off: list[str] = []
-        in_flight: list[str] = []
+        in_gap: list[str] = []
+        commitments: list[str] = []
+        differing_products: set[tuple[str, str, str]] = set()
         for shop in self.shops:
             detail = world.tiktok_sb.shop(shop)
             rule = {**(inv.get("defaults") or {}),
@@ -886,25 +918,85 @@ class Chaos:
                     if int(qty) != want:
                         ns_committed = sum(int(Decimal(str(r["committed"]))) for r in world.netsuite_sb.stock_levels(
                             item=str(item)) if str(r["location"]) in where)
+                        said = (f"{row['seller_sku']}@{wh_names.get(str(wid))}: TikTok {qty} != "
+                                f"floor({ns_available} x {allocation}) - {buffer} = {want} (TikTok committed "
+                                f"{row['committed'].get(wid, 0)}, NetSuite committed {ns_committed})")
+                        commitments += self._commitments_differing(shop, str(row["sku_id"]), str(wid), str(item),
+                                                                   set(where))
+                        differing_products.add((shop, str(row["product_id"]), str(row["sku_id"])))
+                        # TEMPORARY (issue 21, under investigation): a difference within the gap between the
+                        # two systems' committed units is reported, not failed, until its cause is fixed
                         gap = abs(int(row["committed"].get(wid, 0)) - ns_committed)
-                        if abs(int(qty) - want) <= gap:  # units one system reserved and the other not (yet)
-                            in_flight.append(f"{row['seller_sku']}@{wh_names.get(str(wid))}: TikTok {qty}, want "
-                                             f"{want}, committed gap {gap}")
-                            continue
-                        off.append(f"{row['seller_sku']}@{wh_names.get(str(wid))}: TikTok {qty} != "
-                                   f"floor({ns_available} x {allocation}) - {buffer} = {want} (TikTok committed "
-                                   f"{row['committed'].get(wid, 0)}, NetSuite committed {ns_committed})")
-        out: dict[str, Any] = {"checked": True, "sku_warehouses": compared, "differing": len(off),
-                               "within_committed_gap": in_flight[:50]}
+                        (in_gap if abs(int(qty) - want) <= gap else off).append(said)
+        out: dict[str, Any] = {"checked": True, "sku_warehouses": compared, "differing": len(off)}
+        if in_gap:
+            out["within_committed_gap"] = in_gap[:50]
         if not compared:
             out["problems"] = ["no SKU and warehouse could be compared: stock was not audited"]
-        elif off:
-            out["problems"] = [f"{len(off)} SKU/warehouse stock numbers differ on TikTok, e.g. {off[:3]}"]
-            out["differences"] = off[:50]
+        elif off or in_gap:
+            if off:
+                out["problems"] = [f"{len(off)} SKU/warehouse stock numbers differ on TikTok, e.g. {off[:3]}"]
+            out["differences"] = (off + in_gap)[:50]
+            # the orders whose units one sandbox holds and the other does not (what a difference comes from)
+            out["orders_committed_differently"] = commitments[:50]
 
             # context, not the judge: how the bridge itself computed the numbers that differ
             out["bridge_explains"] = [f"{r['sku']}@{r['warehouse_id']}: {r['detail']}" for r in
                                       self._db(lambda: self.container.flows.inventory.drift(limit=100_000))][:20]
+            out["bridge_now_computes"] = self._bridge_plans(differing_products)
+        return out
+
+    def _bridge_plans(self, products: set[tuple[str, str, str]]) -> list[str]:
+        """What a push would compute now for the differing SKUs (with TikTok's reservations and the dynamic
+        buffer, as ``ttns inventory show``): a push that never came, or a buffer still raised."""
+        flows = self.container.flows.inventory
+        out = []
+        for shop_id, product_id, sku_id in sorted(products):
+            shop = self.container.store.shops.get(shop_id)
+            if shop is None:
+                continue
+            plan, decisions = flows.plan_with_buffers(shop, product_id)
+            lines = [ln.explain() for ln in plan.lines if ln.sku_id == sku_id]
+            d = decisions.get(sku_id)
+            out.append(f"{sku_id}: {'; '.join(lines)}" + (f" [{d.explain()}]" if d is not None else ""))
+        return out
+
+    def _commitments_differing(self, shop: str, sku_id: str, warehouse_id: str, item: str,
+                               locations: set[str]) -> list[str]:
+        """The orders of one SKU at one warehouse whose units TikTok holds committed (sold, neither
+        cancelled nor shipped) and NetSuite does not commit at the warehouse's locations, or the
+        reverse, each with both sandboxes' view of it."""
+
+        def tiktok_side(st: Any) -> dict[str, tuple[str, int]]:
+            out: dict[str, tuple[str, int]] = {}
+            for o in st.orders.values():
+                if o.shop_id != shop or o.warehouse_id != warehouse_id:
+                    continue
+                n = sum(1 for li in o.line_items if li.sku_id == sku_id and not li.cancelled and not li.shipped)
+                if n or any(li.sku_id == sku_id for li in o.line_items):
+                    out[o.id] = (o.status, n)
+            return out
+
+        tiktok = self.world.tiktok_sb.run(tiktok_side)
+        rows, _ = self.world.netsuite_sb.suiteql(
+            "SELECT t.id, t.custbody_ttns_order_id AS oid, t.status, tl.location, tl.quantity, tl.quantityshiprecv AS "
+            "shipped, tl.quantitycommitted AS committed, tl.quantitybackordered AS back, tl.isclosed FROM transaction "
+            "t JOIN transactionline tl ON tl.transaction = t.id WHERE t.recordtype = 'salesorder' AND tl.item = ? "
+            "AND t.custbody_ttns_shop_id = ?", [int(item), shop])
+        netsuite: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            netsuite.setdefault(str(r["oid"]), []).append(r)
+        out = []
+        for oid in sorted(set(tiktok) | set(netsuite)):
+            status, held = tiktok.get(oid, ("none", 0))
+            lines = netsuite.get(oid, [])
+            committed = sum(int(Decimal(str(r["committed"] or 0))) for r in lines if str(r["location"]) in locations)
+            if held != committed:
+                ns = "; ".join(f"SO {r['id']} status {r['status']} qty {r['quantity']} shipped {r['shipped']} "
+                               f"committed {r['committed']} back-ordered {r['back']} closed {r['isclosed']} at "
+                               f"{r['location']}" for r in lines) or "no sales order"
+                out.append(f"order {oid} sku {sku_id}: TikTok {status}, {held} unit(s) committed; NetSuite "
+                           f"{committed} committed ({ns})")
         return out
 
     def _audit_statement(self) -> dict[str, Any]:
@@ -980,6 +1072,8 @@ class Chaos:
             "faults_stopped": self.faults_stopped,
             "jobs": self._db(self.container.store.queue.counts),
         }
+        self._phase("audit")
+        checks["phases_seconds"] = dict(self.phases)
         audit = Audit(ok=not problems, checks=checks, problems=problems)
         (self.out / "chaos.json").write_text(json.dumps({"options": {k: str(v) for k, v in asdict(self.o).items()},
                                                          "ok": audit.ok, "problems": problems, "checks": checks},

@@ -54,6 +54,7 @@ class Step:
     name: str
     status: str = "waiting"  # waiting | running | done | skipped | failed
     detail: str = ""
+    seconds: float | None = None  # how long the step took (where a demo run's time goes)
 
 
 @dataclass
@@ -109,17 +110,21 @@ class Demo:
         return False
 
     def _due_queued(self) -> int:
-        """Queued jobs due now or within a few seconds (coalesced stock pushes wait a short window)."""
+        """Queued jobs due now or within a few seconds (coalesced stock pushes wait a short window). A
+        raised buffer's recheck is not waited for: it comes back every few seconds for as long as the
+        buffer stays raised (a minute after a spike), it is upkeep, not what a step caused (waiting for
+        it was most of the demo's time between steps)."""
         from datetime import timedelta
 
         from sqlalchemy import func, select
 
+        from bridge.flows.inventory import KIND_RECHECK
         from bridge.store.tables import jobs
 
         now = self.container.clock.now() + timedelta(seconds=5)
         with self.container.store.engine.connect() as c:
             return int(c.execute(select(func.count()).select_from(jobs).where(
-                jobs.c.status == "queued", jobs.c.run_at <= now)).scalar_one())
+                jobs.c.status == "queued", jobs.c.run_at <= now, jobs.c.kind != KIND_RECHECK)).scalar_one())
 
 
 @contextmanager
@@ -230,7 +235,8 @@ def write_json(path: Path, demo: Demo, extra: dict[str, Any]) -> None:
     payload = {
         "finished_at": datetime.now(UTC).isoformat(),
         "elapsed_seconds": round(time.time() - demo.state.started, 1),
-        "steps": [{"name": s.name, "status": s.status, "detail": s.detail} for s in demo.state.steps],
+        "steps": [{"name": s.name, "status": s.status, "detail": s.detail, "seconds": s.seconds}
+                  for s in demo.state.steps],
         "figures": figures(demo),
         **extra,
     }
@@ -240,6 +246,7 @@ def write_json(path: Path, demo: Demo, extra: dict[str, Any]) -> None:
 def run_step(demo: Demo, name: str, fn: Callable[[], str | None]) -> None:
     step = demo.state.step(name)
     step.status = "running"
+    started = time.monotonic()
     try:
         detail = fn()
         step.status = "done"
@@ -251,6 +258,7 @@ def run_step(demo: Demo, name: str, fn: Callable[[], str | None]) -> None:
         log.exception("demo step %s failed", name)
         step.status = "failed"
         step.detail = f"{type(exc).__name__}: {exc}"[:300]
+    step.seconds = round(time.monotonic() - started, 1)
 
 
 class NotAvailable(SkippableError):

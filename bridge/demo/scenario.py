@@ -60,6 +60,7 @@ def place_orders(demo: Demo) -> str:
                                   warehouse_id=world.seller_warehouse)
     held = 0
     refused: list[str] = []
+    started = demo.container.clock.now()
     waves = max(1, demo.options.orders // 10)
     per_wave = [demo.options.orders // waves + (1 if i < demo.options.orders % waves else 0) for i in range(waves)]
     for n in per_wave:
@@ -85,7 +86,19 @@ def place_orders(demo: Demo) -> str:
     demo.drain(60)
     note = f"; TikTok refused {len(refused)}: {refused[0]}" if refused else ""
     return (f"{len(demo.state.placed_at)} orders placed in {waves} waves ({held} held by TikTok for fraud checks)"
-            + note)
+            + note + _raises_note(demo, started))
+
+
+def _raises_note(demo: Demo, since: Any) -> str:
+    """The dynamic buffer raises TikTok's sales caused on TikTok itself, before NetSuite was read."""
+    inv = demo.container.flows.inventory.inv
+    skus = {r.sku_id: r.seller_sku for r in inv.shop_skus(demo.world.shop_id)}
+    raised = inv.observations(demo.world.shop_id, "raise", sorted(skus), since)
+    peaks = {skus[s]: max(int(v) for _a, v, _b in rows) for s, rows in raised.items() if rows}
+    if not peaks:
+        return ""
+    return ("; TikTok's own sales raised the dynamic buffer on TikTok before NetSuite was read (inventory.raise): "
+            + ", ".join(f"{sku} up to {n}" for sku, n in sorted(peaks.items())))
 
 
 def release_holds(demo: Demo) -> str:
@@ -289,8 +302,10 @@ def fbt_order(demo: Demo) -> str:
     link = demo.container.store.links.get("order", world.shop_id, str(o["id"]))
     closed = bool(link and OrderMemory.parse(link.data).fulfilled)
     check = demo.container.flows.fulfillment.fbt_stock(world.shop_id).get(world.shop_id, {})
-    adjusted = ", ".join(f"{d['sku']} {d['netsuite']}→{d['tiktok']}" for d in check.get("adjusted", []))
-    held = ", ".join(f"{d['sku']} ({d['netsuite']} vs TikTok {d['tiktok']})" for d in check.get("differences", []))
+    adjusted = ", ".join(f"{d['sku']} {d['netsuite']}→{d['tiktok']} at location {d.get('location', '')}"
+                         for d in check.get("adjusted", []))
+    held = ", ".join(f"{d['sku']} ({d['netsuite']} vs TikTok {d['tiktok']} in FBT warehouse {d.get('warehouse', '')})"
+                     for d in check.get("differences", []))
     return (f"FBT order {o['id']} shipped by TikTok; NetSuite fulfillment created at the FBT location"
             + ("" if closed else " (not yet closed)")
             + f"; FBT stock check: adjusted in NetSuite {adjusted or 'nothing'}; for a person {held or 'nothing'}")

@@ -49,13 +49,13 @@ from bridge.mapping.catalog_spec import CatalogSettings, CatalogSpec
 from bridge.mapping.prices import PricedSku, PricePlan, plan_prices, round_price
 from bridge.mapping.prices_spec import PricesSpec
 from bridge.mapping.specs import SpecError
+from bridge.ports.inventory import InventoryRepository
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteInventory
 from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
 from bridge.ports.store import Link, Repositories, Shop
 from bridge.ports.tiktok import TikTokCatalog, TikTokInventory, TikTokRefused
-from bridge.store.tables_inventory import InventoryStore
 
 log = logging.getLogger("bridge.flows.catalog")
 
@@ -103,7 +103,7 @@ class CatalogChange:
 @dataclass
 class CatalogSync:
     store: Repositories
-    inv: InventoryStore
+    inv: InventoryRepository
     tiktok: TikTokCatalog
     tiktok_inv: TikTokInventory
     netsuite: NetSuiteInventory

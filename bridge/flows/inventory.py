@@ -60,6 +60,7 @@ from bridge.mapping.inventory_buffer import (
 from bridge.mapping.inventory_spec import TIKTOK_MIN_QUANTITY, InventorySpec, ResolvedRule
 from bridge.mapping.locations_spec import LocationsSpec
 from bridge.mapping.specs import SpecError
+from bridge.ports.inventory import InventoryRepository, Place, SkuRow
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteInventory
 from bridge.ports.queue import JobSpec
@@ -67,7 +68,6 @@ from bridge.ports.specs import Specs
 from bridge.ports.store import Repositories, Shop
 from bridge.ports.tiktok import ProductInfo, Refusal, TikTokInventory
 from bridge.priority import urgent
-from bridge.store.tables_inventory import InventoryStore, Place, SkuRow
 
 log = logging.getLogger("bridge.flows.inventory")
 
@@ -185,7 +185,7 @@ class PushResult:
 @dataclass
 class InventorySync:
     store: Repositories
-    inv: InventoryStore
+    inv: InventoryRepository
     tiktok: TikTokInventory
     netsuite: NetSuiteInventory
     specs: Specs
@@ -357,8 +357,11 @@ class InventorySync:
                 BufferBounds(r.buffer, r.buffer_max, True, spec.velocity_window_seconds, spec.fallback_latency_seconds),
                 obs, now, seen.orders, seen.pushes, seen.sales.get(seller.get(sid, ""), []), applied)
         if record:
-            self.inv.observe(shop.id, "free", {sid: (free[sid], decisions[sid].buffer) for sid in free}, now,
-                             now - window)
+            # A held level is not recorded as applied again: only a window of observations is kept, so a
+            # hold re-recorded at every recheck would always look fresh and never end once the latencies
+            # outgrow the window. The hold ends at the latest a window after the level was last decided.
+            self.inv.observe(shop.id, "free", {sid: (free[sid], None if decisions[sid].bound == "held"
+                                                     else decisions[sid].buffer) for sid in free}, now, now - window)
         if all(d.buffer == rules[sid].buffer for sid, d in decisions.items()):
             return inputs, decisions
         base_rule = inputs.rule_for

@@ -201,6 +201,13 @@ class FbtStock:
     on_hand: dict[str, int]
     warehouses: tuple[str, ...] = ()
     note: str = ""
+    by_warehouse: dict[str, dict[str, int]] = field(default_factory=dict)  # warehouse id -> seller SKU -> on hand
+
+    def at(self, warehouse_id: str) -> dict[str, int]:
+        """On hand per seller SKU in one FBT warehouse (all of ``on_hand`` when only one was read)."""
+        if warehouse_id in self.by_warehouse:
+            return self.by_warehouse[warehouse_id]
+        return dict(self.on_hand) if self.warehouses == (warehouse_id,) else {}
 
 
 class TikTokShipping(Protocol):

@@ -14,18 +14,24 @@ from typing import Any
 
 from bridge.clock import Clock, SystemClock
 from bridge.domain.finance import Line, Payment, Statement, Withdrawal
+from bridge.domain.order_memory import OrderMemory
 from bridge.errors import redact_mapping
 from bridge.ports.fulfillment import Shipment, UnitConflict
-from bridge.ports.queue import Job, JobQueue
+from bridge.ports.inventory import Place, SkuRow
+from bridge.ports.monitoring import PendingKey, ReadingRow, StalledKind, SyncedOrder
+from bridge.ports.queue import Job
 from bridge.ports.settlement import ZERO, MatchRow, PostingRecord, StatementRow
 from bridge.ports.store import DOCUMENT_NUMBER, ExceptionRecord, Link, Shop, Tokens
 from bridge.store.queue import MemoryJobQueue
 
 
 class MemoryLinks:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
         self._lock = threading.Lock()
         self._rows: dict[tuple[str, str, str], Link] = {}  # insertion order is creation order
+        self._created: dict[tuple[str, str, str], datetime] = {}
+        self._updated: dict[tuple[str, str, str], datetime] = {}
 
     def get(self, kind: str, shop_id: str, tiktok_id: str) -> Link | None:
         with self._lock:
@@ -40,14 +46,26 @@ class MemoryLinks:
             return next((lk for lk in self._rows.values() if lk.kind == kind and lk.netsuite_id == netsuite_id), None)
 
     def upsert(self, link: Link) -> None:
+        key = (link.kind, link.shop_id, link.tiktok_id)
         with self._lock:
-            key = (link.kind, link.shop_id, link.tiktok_id)
             data = dict(link.data)
             old = self._rows.get(key)
             if (link.kind == "order" and link.netsuite_id and not data.get(DOCUMENT_NUMBER) and old is not None
                     and old.netsuite_id == link.netsuite_id and old.data.get(DOCUMENT_NUMBER)):
                 data[DOCUMENT_NUMBER] = old.data[DOCUMENT_NUMBER]
             self._rows[key] = replace(link, data=data)
+            self._created.setdefault(key, self.clock.now())
+            self._updated[key] = self.clock.now()
+
+    def with_updated(self, kind: str) -> list[tuple[Link, datetime]]:
+        """(link, when it was last stored) of one kind: what the monitoring double reads."""
+        with self._lock:
+            return [(lk, self._updated[k]) for k, lk in self._rows.items() if k[0] == kind]
+
+    def with_created(self, kind: str, shop_id: str) -> list[tuple[Link, datetime]]:
+        """(link, when it was first stored) of one kind and shop: what the inventory double reads."""
+        with self._lock:
+            return [(lk, self._created[k]) for k, lk in self._rows.items() if k[:2] == (kind, shop_id)]
 
     def newest(self, kind: str, *, limit: int = 200) -> list[Link]:
         with self._lock:
@@ -76,6 +94,8 @@ class MemoryLinks:
     def delete(self, kind: str, shop_id: str, tiktok_id: str) -> None:
         with self._lock:
             self._rows.pop((kind, shop_id, tiktok_id), None)
+            self._created.pop((kind, shop_id, tiktok_id), None)
+            self._updated.pop((kind, shop_id, tiktok_id), None)
 
 
 class MemoryCursors:
@@ -558,18 +578,240 @@ class MemorySettlement:
                                                                posted_at=self.clock.now()))
 
 
-class MemoryRepositories:
-    """``bridge.ports.store.Repositories`` in memory, over one clock, with the memory job queue."""
+class MemoryInventory:
+    """``bridge.ports.inventory.InventoryRepository`` in memory; the order and product links it reads are
+    those of ``links`` (as the SQL store reads the links table)."""
 
-    def __init__(self, clock: Clock | None = None, queue: JobQueue | None = None) -> None:
+    def __init__(self, links: MemoryLinks, clock: Clock | None = None) -> None:
+        self.links = links
         self.clock = clock or SystemClock()
-        self.links = MemoryLinks()
+        self._lock = threading.RLock()
+        self._skus: dict[tuple[str, str], SkuRow] = {}
+        self._pushed: dict[tuple[str, str], dict[str, int]] = {}  # (shop, sku) -> warehouse -> quantity
+        self._places: dict[tuple[str, str], list[Place]] = {}
+        self._prices: dict[tuple[str, str], tuple[str, Decimal]] = {}
+        self._observations: list[tuple[str, str, str, datetime, float, int | None]] = []
+
+    def replace_shop(self, shop_id: str, rows: Sequence[SkuRow]) -> int:
+        keep = {r.sku_id for r in rows}
+        with self._lock:
+            for key in [k for k in self._skus if k[0] == shop_id and k[1] not in keep]:
+                del self._skus[key]
+                self._pushed.pop(key, None)
+            self.upsert(rows)
+        return len(rows)
+
+    def upsert(self, rows: Sequence[SkuRow]) -> None:
+        with self._lock:
+            for r in rows:
+                self._skus[(r.shop_id, r.sku_id)] = replace(r, title=r.title[:255])
+
+    def product_skus(self, shop_id: str, product_id: str) -> list[SkuRow]:
+        with self._lock:
+            return sorted((r for r in self._skus.values() if (r.shop_id, r.product_id) == (shop_id, product_id)),
+                          key=lambda r: r.sku_id)
+
+    def shop_skus(self, shop_id: str | None = None) -> list[SkuRow]:
+        with self._lock:
+            return sorted((r for r in self._skus.values() if shop_id in (None, r.shop_id)),
+                          key=lambda r: (r.shop_id, r.product_id, r.sku_id))
+
+    def products(self, shop_id: str) -> list[str]:
+        with self._lock:
+            return sorted({r.product_id for r in self._skus.values() if r.shop_id == shop_id})
+
+    def products_for_items(self, item_ids: Iterable[str]) -> set[tuple[str, str]]:
+        ids = {str(i) for i in item_ids if i}
+        with self._lock:
+            return {(r.shop_id, r.product_id) for r in self._skus.values() if r.item_id in ids}
+
+    def products_for_seller_skus(self, shop_id: str, seller_skus: Iterable[str]) -> set[str]:
+        skus = {s for s in seller_skus if s}
+        with self._lock:
+            return {r.product_id for r in self._skus.values() if r.shop_id == shop_id and r.seller_sku in skus}
+
+    def counts(self, shop_id: str | None = None) -> dict[str, int]:
+        skus = self.shop_skus(shop_id)
+        return {"skus": len(skus), "matched": sum(1 for s in skus if s.item_id),
+                "products": len({(s.shop_id, s.product_id) for s in skus})}
+
+    def last_pushed(self, shop_id: str, sku_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return {(sku, wh): q for sku in sku_ids for wh, q in self._pushed.get((shop_id, sku), {}).items()}
+
+    def record_pushed(self, shop_id: str, product_id: str, quantities: Mapping[str, Mapping[str, int]]) -> None:
+        with self._lock:
+            for sku, per_wh in quantities.items():
+                self._pushed[(shop_id, sku)] = {wh: int(q) for wh, q in per_wh.items()}
+
+    def forget_pushed(self, shop_id: str, sku_ids: Sequence[str]) -> None:
+        with self._lock:
+            for sku in sku_ids:
+                self._pushed.pop((shop_id, sku), None)
+
+    def save_places(self, kind: str, shop_id: str, places: Sequence[Place]) -> None:
+        now = self.clock.now()
+        with self._lock:
+            self._places[(kind, shop_id)] = [Place(kind, shop_id, p.place_id, p.name[:255], dict(p.data), now)
+                                             for p in places]
+
+    def places(self, kind: str, shop_id: str | None = None) -> list[Place]:
+        with self._lock:
+            rows = [p for (k, shop), ps in self._places.items() if k == kind and shop_id in (None, shop) for p in ps]
+        return sorted(rows, key=lambda p: (p.shop_id, p.place_id))
+
+    def last_prices(self, shop_id: str, sku_ids: Sequence[str]) -> dict[str, tuple[str, Decimal]]:
+        with self._lock:
+            return {sku: self._prices[(shop_id, sku)] for sku in sku_ids if (shop_id, sku) in self._prices}
+
+    def record_prices(self, shop_id: str, currency: str, prices: Mapping[str, Decimal], level: str) -> None:
+        with self._lock:
+            for sku, price in prices.items():
+                self._prices[(shop_id, sku)] = (currency, Decimal(price))
+
+    def product_for_item(self, shop_id: str, item_id: str) -> str | None:
+        return next((lk.tiktok_id for lk, _ in self.links.with_created("product", shop_id)
+                     if lk.netsuite_id == item_id), None)
+
+    def observe(self, shop_id: str, kind: str, values: Mapping[str, tuple[float, int | None]], at: datetime,
+                keep_since: datetime) -> None:
+        with self._lock:
+            self._observations = [o for o in self._observations
+                                  if not (o[0] == shop_id and o[1] == kind and o[3] < keep_since)]
+            self._observations += [(shop_id, kind, sku, at, float(v), b) for sku, (v, b) in values.items()]
+
+    def observations(self, shop_id: str, kind: str, sku_ids: Sequence[str], since: datetime
+                     ) -> dict[str, list[tuple[datetime, float, int | None]]]:
+        out: dict[str, list[tuple[datetime, float, int | None]]] = {s: [] for s in sku_ids}
+        wanted = set(sku_ids)
+        with self._lock:
+            rows = [o for o in self._observations if o[0] == shop_id and o[1] == kind and o[2] in wanted
+                    and o[3] >= since]
+        for _, _, sku, at, value, buffer in sorted(rows, key=lambda o: o[3]):  # stable: stored order within a time
+            out[sku].append((at, value, buffer))
+        return out
+
+    def order_latencies(self, shop_id: str, since: datetime, limit: int = 200) -> list[float]:
+        start = since.timestamp()
+        rows = [lk for lk, _ in self.links.with_created("order", shop_id)
+                if lk.synced_at is not None and lk.synced_at >= since and lk.netsuite_id is not None]
+        rows.sort(key=lambda lk: lk.synced_at or since, reverse=True)
+        out: list[float] = []
+        for lk in rows[:limit]:
+            memory = OrderMemory.parse(lk.data)
+            if memory.first_synced_at is None or memory.created_at is None or memory.first_synced_at < start:
+                continue
+            out.append(max(0.0, memory.first_synced_at - (memory.created_at + 0.5)))
+        return out
+
+    def pending_units(self, shop_id: str, *, include_staged: bool = True) -> dict[str, dict[str | None, int]]:
+        out: dict[str, dict[str | None, int]] = {}
+        for lk, _ in self.links.with_created("order", shop_id):
+            if not (lk.status.startswith("pending:") or (include_staged and lk.status == "staged")):
+                continue
+            memory = OrderMemory.parse(lk.data)
+            if lk.status == "pending:CANCELLED" or memory.is_fbt:
+                continue
+            wh = memory.warehouse_id or None
+            for sku, n in (memory.units or {}).items():
+                per = out.setdefault(str(sku), {})
+                per[wh] = per.get(wh, 0) + int(n)
+        return out
+
+
+class MemoryMonitoring:
+    """``bridge.ports.monitoring.MonitorReads`` in memory, reading the jobs of ``queue``, the links of
+    ``links`` and the exceptions of ``exceptions`` (as the SQL one reads their tables)."""
+
+    def __init__(self, queue: MemoryJobQueue, links: MemoryLinks, exceptions: MemoryExceptions) -> None:
+        self.queue, self.links, self.exceptions = queue, links, exceptions
+        self._lock = threading.Lock()
+        self._readings: list[ReadingRow] = []  # stored order is id order
+
+    def pending_keys(self, kind: str, *, created_since: datetime, first_before: datetime) -> list[PendingKey]:
+        by_key: dict[str, list[Job]] = {}
+        for job in self.queue.snapshot():
+            if job.kind == kind and job.created_at is not None and job.created_at >= created_since:
+                by_key.setdefault(job.key, []).append(job)
+        out: list[PendingKey] = []
+        for key, group in by_key.items():
+            started = [j.created_at for j in group if j.status != "skipped" and j.created_at is not None]
+            if any(j.status == "done" for j in group) or not started or min(started) > first_before:
+                continue
+            out.append(PendingKey(key, min(started), any(j.status in ("failed", "dead") for j in group)))
+        return out
+
+    def synced_orders(self, *, updated_since: datetime, limit: int) -> list[SyncedOrder]:
+        rows = [(lk, at) for lk, at in self.links.with_updated("order")
+                if lk.netsuite_id is not None and at >= updated_since and lk.status in ("synced", "staged")]
+        rows.sort(key=lambda la: la[1], reverse=True)
+        return [SyncedOrder(lk.shop_id, lk.tiktok_id, lk.external_id, dict(lk.data)) for lk, _ in rows[:limit]]
+
+    def busy_keys(self, keys: Sequence[str]) -> set[str]:
+        wanted = set(keys)
+        return {j.key for j in self.queue.snapshot() if j.key in wanted and j.status in ("queued", "running")}
+
+    def open_exceptions(self, *, first_seen_before: datetime, limit: int) -> tuple[int, list[ExceptionRecord]]:
+        rows = [e for e in self.exceptions.list(status="open", limit=1_000_000) if e.first_seen <= first_seen_before]
+        rows.sort(key=lambda e: (e.first_seen, e.id))
+        return len(rows), rows[:limit]
+
+    def stalled_jobs(self, *, before: datetime) -> list[StalledKind]:
+        per: dict[str, list[Job]] = {}
+        for j in self.queue.snapshot():
+            if (j.status == "queued" and j.run_at <= before) or (
+                    j.status == "running" and j.lease_expires_at is not None and j.lease_expires_at <= before):
+                per.setdefault(j.kind, []).append(j)
+        return [StalledKind(kind, len(js), min(j.run_at for j in js)) for kind, js in sorted(per.items())]
+
+    def record_readings(self, rows: Sequence[ReadingRow]) -> None:
+        with self._lock:
+            self._readings += [replace(r, samples=[dict(x) for x in r.samples]) for r in rows]
+
+    def prune_readings(self, before: datetime) -> int:
+        with self._lock:
+            kept = [r for r in self._readings if r.at >= before]
+            gone, self._readings = len(self._readings) - len(kept), kept
+            return gone
+
+    def latest_readings(self) -> list[ReadingRow]:
+        with self._lock:
+            newest: dict[str, ReadingRow] = {}
+            for r in self._readings:
+                newest[r.monitor] = r
+            return list(newest.values())
+
+    def reading_history(self, *, since: datetime, monitors: Sequence[str] = (), limit: int = 20000
+                        ) -> list[ReadingRow]:
+        with self._lock:
+            rows = [r for r in self._readings if r.at >= since and (not monitors or r.monitor in monitors)]
+        return sorted(rows, key=lambda r: r.at)[:limit]  # stable: stored order within one time
+
+
+class MemoryRepositories:
+    """``bridge.ports.store.Repositories`` in memory, over one clock, with the memory job queue and the
+    monitors' reads over them."""
+
+    def __init__(self, clock: Clock | None = None, queue: MemoryJobQueue | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self.links = MemoryLinks(self.clock)
         self.cursors = MemoryCursors()
         self.shops = MemoryShops(self.clock)
         self.exceptions = MemoryExceptions(self.clock)
         self.audit = MemoryAudit(self.clock)
-        self.queue: JobQueue = queue or MemoryJobQueue(self.clock)
+        self.queue: MemoryJobQueue = queue or MemoryJobQueue(self.clock)
+        self.monitoring = MemoryMonitoring(self.queue, self.links, self.exceptions)
 
 
-__all__ = ["MemoryAudit", "MemoryCursors", "MemoryExceptions", "MemoryLinks", "MemoryRepositories", "MemorySettlement",
-           "MemoryShipments", "MemoryShops"]
+__all__ = [
+    "MemoryAudit",
+    "MemoryCursors",
+    "MemoryExceptions",
+    "MemoryInventory",
+    "MemoryLinks",
+    "MemoryMonitoring",
+    "MemoryRepositories",
+    "MemorySettlement",
+    "MemoryShipments",
+    "MemoryShops",
+]

@@ -66,7 +66,7 @@ from bridge import lease
 from bridge.clock import Clock, SystemClock
 from bridge.errors import LeaseLost, redact_text
 from bridge.ports.queue import Attempt, Done, Enqueued, Job, JobQueue, JobSpec, JobStatus
-from bridge.store.tables import job_attempts, jobs
+from bridge.store.tables import exceptions, job_attempts, jobs
 
 log = logging.getLogger("bridge.queue")
 NOTIFY_CHANNEL = "ttns_jobs"  # also spelled out in SqlJobQueue._lock_keys_pg
@@ -371,7 +371,12 @@ class SqlJobQueue:
                    last_error = NULL, updated_at = :now, lease_owner = NULL, lease_token = NULL,
                    lease_expires_at = NULL
             FROM v WHERE jobs.id = v.id AND jobs.lease_token = v.tok AND jobs.status = 'running'
-            RETURNING jobs.id
+            RETURNING jobs.id, jobs.kind, jobs.key
+        ), healed AS (
+            UPDATE exceptions SET status = 'resolved', resolved_at = :now, resolved_by = 'auto',
+                   resolution = 'job ' || fin.id || ' (' || fin.kind || ') succeeded'
+            FROM fin WHERE exceptions.status = 'open' AND exceptions.job_kind = fin.kind
+              AND exceptions.job_key = fin.key
         )
         INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, duration_ms, outcome, error,
                                   correlation_id)
@@ -409,8 +414,24 @@ class SqlJobQueue:
                 {"jid": d.job.id, "a_attempt": d.job.attempts, "a_worker": d.job.lease_owner or "?",
                  "a_started": d.started_at, "a_finished": now, "a_ms": _duration_ms(d.started_at, now),
                  "a_outcome": "ok", "a_error": None, "a_cid": d.job.correlation_id} for d in mine])
+            conn.execute(self._heal_stmt, [self._heal_params(d.job, now) for d in mine])
         kept = {d.job.id for d in mine}
         return [d.job.id for d in done if d.job.id not in kept]
+
+    heals_exceptions = True
+    # A success heals the open exceptions of its kind and key in its own transaction: healed afterwards,
+    # a lost connection or a killed worker between the two commits left them open for good.
+    _heal_stmt = (
+        update(exceptions)
+        .where(exceptions.c.status == literal_column("'open'"), exceptions.c.job_kind == bindparam("h_kind"),
+               exceptions.c.job_key == bindparam("h_key"))
+        .values(status="resolved", resolved_at=bindparam("now", type_=exceptions.c.resolved_at.type),
+                resolved_by="auto", resolution=bindparam("h_note"))
+    )
+
+    @staticmethod
+    def _heal_params(job: Job, now: datetime) -> dict[str, Any]:
+        return {"h_kind": job.kind, "h_key": job.key, "now": now, "h_note": f"job {job.id} ({job.kind}) succeeded"}
 
     def _reclaim(self, conn: Connection, worker: str, now: datetime, expires: datetime, limit: int) -> list[Job]:
         """Jobs whose worker stopped without finishing (lease expired): record that attempt, lease again."""
@@ -530,19 +551,20 @@ class SqlJobQueue:
                 error=None,
                 started_at=started_at,
             )
+            conn.execute(self._heal_stmt, self._heal_params(job, now))
 
-    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime) -> None:
+    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime, counted: bool = True) -> None:
         now = self.clock.now()
+        values: dict[str, Any] = {"status": "queued", "run_at": now + timedelta(seconds=delay),
+                                  "last_error": _error_excerpt(error)}
+        if not counted:
+            values["attempts"] = max(0, job.attempts - 1)
         with self.engine.begin() as conn:
             self._finish(
                 conn,
                 job,
-                values={
-                    "status": "queued",
-                    "run_at": now + timedelta(seconds=delay),
-                    "last_error": _error_excerpt(error),
-                },
-                outcome="retry",
+                values=values,
+                outcome="retry" if counted else "db_lost",
                 error=error,
                 started_at=started_at,
             )
@@ -749,6 +771,8 @@ def _row_to_job(row: Any) -> Job:
 class MemoryJobQueue:
     """The same contract in memory, for fast tests of workers and flows."""
 
+    heals_exceptions = False  # no exceptions beside it: the worker heals through its exception sink
+
     def __init__(self, clock: Clock | None = None, default_max_attempts: int = 8) -> None:
         self.clock = clock or SystemClock()
         self.default_max_attempts = default_max_attempts
@@ -878,9 +902,10 @@ class MemoryJobQueue:
         self._finish(job, "ok", None, started_at, status="done", result=result,
                      finished_at=self.clock.now(), last_error=None)
 
-    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime) -> None:
-        self._finish(job, "retry", error, started_at, status="queued",
-                     run_at=self.clock.now() + timedelta(seconds=delay), last_error=_error_excerpt(error))
+    def retry(self, job: Job, delay: float, error: str, *, started_at: datetime, counted: bool = True) -> None:
+        more: dict[str, Any] = {} if counted else {"attempts": max(0, job.attempts - 1)}
+        self._finish(job, "retry" if counted else "db_lost", error, started_at, status="queued",
+                     run_at=self.clock.now() + timedelta(seconds=delay), last_error=_error_excerpt(error), **more)
 
     def fail(
         self,
@@ -909,6 +934,11 @@ class MemoryJobQueue:
 
     def listen(self, on_enqueue: Callable[[], None], stop: threading.Event) -> bool:
         return False
+
+    def snapshot(self) -> list[Job]:
+        """Every job, by id (what the memory monitoring double reads, as the SQL one reads the table)."""
+        with self._lock:
+            return [self._jobs[i] for i in sorted(self._jobs)]
 
     def get(self, job_id: int) -> Job | None:
         with self._lock:

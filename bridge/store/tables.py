@@ -138,7 +138,8 @@ job_attempts = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=False),
     Column("duration_ms", Integer, nullable=False),
-    # ok | retry | needs_human | fatal | dead | skipped | lease_lost | lease_expired | released
+    # ok | retry | db_lost (not counted) | needs_human | fatal | dead | skipped | lease_lost | lease_expired |
+    # released
     Column("outcome", String(16), nullable=False),
     Column("error", Text, nullable=True),  # redacted excerpt
     Column("correlation_id", String(64), nullable=False, default=""),

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -45,6 +44,7 @@ from sqlalchemy import (
 
 from bridge.clock import Clock, SystemClock
 from bridge.domain.order_memory import OrderMemory
+from bridge.ports.inventory import Place, SkuRow
 from bridge.store.tables import links, metadata
 from bridge.store.types import BigId, Money, UTCDateTime
 
@@ -122,31 +122,6 @@ prices_pushed = Table(
     Column("pushed_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("shop_id", "sku_id"),
 )
-
-
-@dataclass(frozen=True)
-class SkuRow:
-    shop_id: str
-    sku_id: str
-    product_id: str
-    seller_sku: str = ""
-    item_id: str | None = None
-    item_inactive: bool = False
-    product_status: str = ""
-    warehouses: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    listings: int = 1
-    title: str = ""
-
-
-@dataclass(frozen=True)
-class Place:
-    kind: str
-    shop_id: str
-    place_id: str
-    name: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-    pulled_at: datetime | None = None
 
 
 def _sku(row: Any) -> SkuRow:
@@ -378,23 +353,6 @@ class InventoryStore:
                     continue
                 out.append(max(0.0, memory.first_synced_at - (memory.created_at + 0.5)))
             return out
-
-    def recent_order_units(self, shop_id: str, since: datetime, limit: int = 2000
-                           ) -> dict[str, list[tuple[datetime, int]]]:
-        """(recorded at, units) per seller SKU of the shop's TikTok orders the bridge recorded since
-        ``since`` (the latest ``limit``; FBT orders left out)."""
-        out: dict[str, list[tuple[datetime, int]]] = {}
-        with self.engine.connect() as c:
-            rows = c.execute(select(links.c.created_at, links.c.data).where(
-                links.c.kind == "order", links.c.shop_id == shop_id, links.c.created_at >= since,
-            ).order_by(links.c.created_at.desc()).limit(limit))
-            for created, raw in rows:
-                data = dict(raw or {})
-                if data.get("is_fbt"):
-                    continue
-                for sku, n in (data.get("units") or {}).items():
-                    out.setdefault(str(sku), []).append((created, int(n)))
-        return out
 
     # -- pending TikTok units (read from the orders flow's links) ----------------------------------
     def pending_units(self, shop_id: str, *, include_staged: bool = True) -> dict[str, dict[str | None, int]]:

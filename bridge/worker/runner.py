@@ -26,7 +26,7 @@ from bridge import lease
 from bridge.clock import Clock, SystemClock
 from bridge.errors import Evidence, LeaseLost, NeedsHumanError, redact_text
 from bridge.logs import correlation, correlation_id, job_scope, new_correlation_id
-from bridge.retry import decide
+from bridge.retry import backoff_delay, decide
 from bridge.store.queue import Done, Enqueued, Job, JobQueue, JobSpec
 from bridge.worker.registry import Registry
 
@@ -108,6 +108,26 @@ class WorkerConfig:
     # process under a lease the heartbeat extends, so one claim and one commit serve a batch of short
     # jobs; at shutdown the ones not started are released.
     prefetch: int | None = None
+    # An attempt that failed because the database connection was lost (a restart, a failover, a killed
+    # backend) says nothing about the job: it is retried without spending one of its attempts, for this
+    # long after the job was created; after that such failures count like any other.
+    db_lost_retry_seconds: float = 3600.0
+
+
+def lost_database_connection(exc: BaseException) -> bool:
+    """The error (or one it was raised from) is the database connection going away: SQLAlchemy flags
+    the connection invalidated when the driver reports a disconnect (PostgreSQL's "terminating
+    connection due to administrator command", "server closed the connection unexpectedly" …)."""
+    from sqlalchemy.exc import DBAPIError
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, DBAPIError) and cur.connection_invalidated:
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 class Worker:
@@ -200,10 +220,11 @@ class Worker:
         except LeaseLost:
             log.warning("job %s finished after its lease was lost; the new owner decides", job.id)
             return "lease_lost"
-        try:
-            self.exceptions.resolve_for_job(job)
-        except Exception:
-            log.exception("could not resolve exceptions healed by job %s", job.id)
+        if not self.queue.heals_exceptions:
+            try:
+                self.exceptions.resolve_for_job(job)
+            except Exception:
+                log.exception("could not resolve exceptions healed by job %s", job.id)
         log.info(
             "job done",
             extra={"job_id": job.id, "kind": job.kind, "key": job.key, "attempt": job.attempts,
@@ -213,6 +234,20 @@ class Worker:
 
     def _failed(self, job: Job, exc: Exception, started: datetime, fence: lease.Fence | None = None) -> str:
         exc = _spec_problem_for_a_person(exc)
+        if lost_database_connection(exc) and (
+                job.created_at is None
+                or (self.clock.now() - job.created_at).total_seconds() < self.config.db_lost_retry_seconds):
+            delay = backoff_delay(max(1, job.attempts), base=self.config.retry_base, cap=self.config.retry_cap,
+                                  rand=self.rng.random())
+            text = f"{type(exc).__name__}: {exc}"
+            log.info("job will retry in %.1fs (database connection lost, attempt not counted): %s", delay, text,
+                     extra={"job_id": job.id, "kind": job.kind, "key": job.key, "attempt": job.attempts,
+                            "decision": "retry"})
+            try:
+                self.queue.retry(job, delay, text, started_at=started, counted=False)
+            except LeaseLost:
+                return "lease_lost"
+            return "retry"
         decision = decide(
             exc,
             job.attempts,
@@ -401,9 +436,11 @@ class Worker:
                 self.stats["lease_lost"] = self.stats.get("lease_lost", 0) + len(gone)
         if completed:
             healed = [d.job for d in completed]
-            if self._healer is not None:  # off the dispatcher's path: its next commit need not wait for it
+            if self.queue.heals_exceptions:  # healed in the completion's own transaction
+                healed = []
+            if healed and self._healer is not None:  # off the dispatcher's path: its next commit need not wait
                 self._healer.submit(self._heal, healed)
-            else:
+            elif healed:
                 self._heal(healed)
             if log.isEnabledFor(logging.INFO):
                 now = self.clock.now()

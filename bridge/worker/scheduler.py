@@ -1,7 +1,10 @@
 """The scheduler: APScheduler 3.x in its own process; every tick only *enqueues*.
 
 The idempotency key of a tick is the schedule name plus its time bucket, so two schedulers on two
-machines (or a restarted one) enqueue each tick exactly once.
+machines (or a restarted one) enqueue each tick exactly once. A tick coalesces into the schedule's
+previous tick while that one still waits, due and not started (every scheduled job reads the current
+state when it runs, so a second waiting one would only repeat it): a busy queue holds one waiting
+poll, not one per interval.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ def tick_spec(sched: Schedule, now: datetime) -> JobSpec:
         correlation_id=new_correlation_id(),
         priority=120,
         max_attempts=3,
+        coalesce=True,
     )
 
 

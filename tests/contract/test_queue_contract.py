@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -446,3 +447,45 @@ def test_prune_keeps_a_finished_job_that_an_exception_points_at(db_url: str) -> 
         assert queue.get(gone) is None and queue.attempts(gone) == []
     finally:
         engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sql_q(request: pytest.FixtureRequest) -> tuple[SqlJobQueue, ManualClock]:
+    clock = ManualClock(T0)
+    engine = make_engine(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"),
+                         pool_size=4)
+    request.addfinalizer(engine.dispose)
+    return SqlJobQueue(engine, clock), clock
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_a_success_heals_the_exceptions_of_its_kind_and_key_in_its_own_commit(
+        sql_q: tuple[SqlJobQueue, ManualClock], batched: bool) -> None:
+    """The exception a job of this kind and key left (it used up its attempts) is resolved by the commit
+    that completes a later job of the same kind and key, not by a later step a lost connection or a
+    killed worker can skip; other keys' and other kinds' exceptions stay open."""
+    from bridge.store.repos import Exceptions
+
+    queue, clock = sql_q
+    excs = Exceptions(queue.engine, clock)
+    dead = queue.enqueue(spec("order:1", "first")).job_id
+    [job] = queue.claim("w", 30, 1)
+    queue.fail(job, "dead", "boom", started_at=T0, outcome="dead")
+    mine = excs.raise_(code="RETRIES_EXHAUSTED", owner="admin", title="gave up", entity="order:1",
+                       job=queue.get(dead))
+    other_key = excs.raise_(code="RETRIES_EXHAUSTED", owner="admin", title="gave up", entity="order:2",
+                            job=replace(job, key="order:2"))
+    other_kind = excs.raise_(code="FATAL", owner="admin", title="bug", entity="order:1:x",
+                             job=replace(job, kind="other.kind"))
+    queue.enqueue(spec("order:1", "second"))
+    clock.advance(1)
+    [again] = queue.claim("w", 30, 1)
+    if batched:
+        lost, _ = queue.complete_and_claim([Done(again, T0)], "w", 30, 0)
+        assert lost == []
+    else:
+        queue.complete(again, {}, started_at=T0)
+    healed = excs.get(mine)
+    assert healed is not None and healed.status == "resolved" and healed.resolved_by == "auto"
+    assert healed.resolution == f"job {again.id} (test.kind) succeeded"
+    assert [excs.get(i).status for i in (other_key, other_kind)] == ["open", "open"]  # type: ignore[union-attr]

@@ -13,7 +13,9 @@ from bridge.clock import ManualClock
 from bridge.crypto import SecretBox, generate_key
 from bridge.domain.finance import Line, Payment, Statement, Withdrawal
 from bridge.ports.fulfillment import ShipmentRepository, UnitConflict
-from bridge.ports.queue import JobSpec
+from bridge.ports.inventory import InventoryRepository, Place, SkuRow
+from bridge.ports.monitoring import ReadingRow
+from bridge.ports.queue import Job, JobSpec
 from bridge.ports.settlement import PostingRecord, SettlementRepository
 from bridge.ports.store import (
     AuditLog,
@@ -28,8 +30,9 @@ from bridge.ports.store import (
 )
 from bridge.store import Store
 from bridge.store.db import make_engine
-from bridge.store.memory import MemoryRepositories, MemorySettlement, MemoryShipments
+from bridge.store.memory import MemoryInventory, MemoryRepositories, MemorySettlement, MemoryShipments
 from bridge.store.tables_fulfillment import FulfillmentStore
+from bridge.store.tables_inventory import InventoryStore
 from bridge.store.tables_settlement import SettlementStore
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -45,6 +48,7 @@ class Repos:
     all: Repositories
     shipments: ShipmentRepository
     settlement: SettlementRepository
+    inventory: InventoryRepository
     clock: ManualClock
 
 
@@ -54,12 +58,13 @@ def repos(request: pytest.FixtureRequest) -> Repos:
     if request.param == "memory":
         mem = MemoryRepositories(clock)
         return Repos(mem.links, mem.cursors, mem.shops, mem.exceptions, mem.audit, mem, MemoryShipments(clock),
-                     MemorySettlement(clock), clock)
+                     MemorySettlement(clock), MemoryInventory(mem.links, clock), clock)
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
     store = Store(make_engine(url, pool_size=4), clock=clock, box=SecretBox(generate_key()))
     request.addfinalizer(store.dispose)
     return Repos(store.links, store.cursors, store.shops, store.exceptions, store.audit, store,
-                 FulfillmentStore(store.engine, clock), SettlementStore(store.engine, clock), clock)
+                 FulfillmentStore(store.engine, clock), SettlementStore(store.engine, clock),
+                 InventoryStore(store.engine, clock), clock)
 
 
 def test_a_link_is_found_by_its_key_by_many_and_by_its_netsuite_record(repos: Repos) -> None:
@@ -425,3 +430,149 @@ def test_a_posting_is_pending_until_written_and_never_rewritten_after(repos: Rep
     assert [p.seq for p in st.postings("S1", "statement", "ST1", status="pending")] == [1]
     assert st.count_postings() == 1 and st.count_postings(kind="deposit", status=None) == 1
     assert st.postings("S1", "payment", "ST1") == [] and st.posting("nope") is None
+
+
+def test_the_sku_index_is_replaced_per_shop_and_read_by_item_and_seller_sku(repos: Repos) -> None:
+    inv = repos.inventory
+    inv.replace_shop("S1", [SkuRow("S1", "k1", "P1", "MUG", "101", warehouses=("w1", "w2"), categories=("c",)),
+                            SkuRow("S1", "k2", "P1", "CAP", None), SkuRow("S1", "k3", "P2", "TEE", "103")])
+    inv.upsert([SkuRow("S2", "k9", "P9", "MUG", "101", title="x" * 300)])
+    assert [r.sku_id for r in inv.product_skus("S1", "P1")] == ["k1", "k2"]
+    assert inv.product_skus("S1", "P1")[0].warehouses == ("w1", "w2")
+    assert [(r.shop_id, r.sku_id) for r in inv.shop_skus()] == [("S1", "k1"), ("S1", "k2"), ("S1", "k3"),
+                                                                ("S2", "k9")]
+    assert len(inv.shop_skus("S2")[0].title) == 255 and inv.products("S1") == ["P1", "P2"]
+    assert inv.products_for_items(["101", "", "999"]) == {("S1", "P1"), ("S2", "P9")}
+    assert inv.products_for_seller_skus("S1", ["CAP", "TEE", ""]) == {"P1", "P2"}
+    assert inv.counts("S1") == {"skus": 3, "matched": 2, "products": 2}
+    inv.record_pushed("S1", "P1", {"k1": {"w1": 3, "w2": 0}})
+    inv.record_pushed("S1", "P1", {"k1": {"w1": 2}})  # replaces the SKU's figures
+    assert inv.last_pushed("S1", ["k1", "k2"]) == {("k1", "w1"): 2}
+    inv.replace_shop("S1", [SkuRow("S1", "k3", "P2", "TEE", "103")])  # k1 and k2 gone from TikTok
+    assert inv.products("S1") == ["P2"] and inv.last_pushed("S1", ["k1"]) == {} and len(inv.shop_skus("S2")) == 1
+    inv.record_pushed("S1", "P2", {"k3": {"w1": 5}})
+    inv.forget_pushed("S1", ["k3"])
+    assert inv.last_pushed("S1", ["k3"]) == {}
+
+
+def test_places_prices_and_observations(repos: Repos) -> None:
+    inv = repos.inventory
+    inv.save_places("warehouse", "S1", [Place("warehouse", "S1", "w2", "Second"), Place("warehouse", "S1", "w1",
+                                                                                         "Main", {"fbt": False})])
+    inv.save_places("warehouse", "S1", [Place("warehouse", "S1", "w1", "Main", {"fbt": True})])
+    inv.save_places("location", "", [Place("location", "", "7", "Store")])
+    got = inv.places("warehouse", "S1")
+    assert [(p.place_id, p.data, p.pulled_at) for p in got] == [("w1", {"fbt": True}, T0)]
+    assert [p.place_id for p in inv.places("location")] == ["7"] and inv.places("warehouse", "S2") == []
+    inv.record_prices("S1", "USD", {"k3": Decimal("19.99"), "k4": Decimal("5.00")}, "1")
+    inv.record_prices("S1", "USD", {"k3": Decimal("18.50")}, "2")
+    assert inv.last_prices("S1", ["k3", "k4", "k5"]) == {"k3": ("USD", Decimal("18.50")),
+                                                         "k4": ("USD", Decimal("5.00"))}
+    inv.observe("S1", "free", {"k1": (10.0, 2), "k2": (4.0, None)}, T0, T0 - timedelta(hours=1))
+    inv.observe("S1", "free", {"k1": (8.0, 3)}, T0 + timedelta(minutes=5), T0 - timedelta(hours=1))
+    inv.observe("S1", "free", {"k1": (7.0, 3)}, T0 + timedelta(minutes=90), T0 + timedelta(minutes=1))  # drops T0
+    seen = inv.observations("S1", "free", ["k1", "k2", "k9"], T0 - timedelta(days=1))
+    assert seen == {"k1": [(T0 + timedelta(minutes=5), 8.0, 3), (T0 + timedelta(minutes=90), 7.0, 3)], "k2": [],
+                    "k9": []}
+    assert inv.observations("S1", "free", [], T0) == {} and inv.observations("S1", "sales", ["k1"], T0) == {"k1": []}
+
+
+def test_what_the_order_links_say_about_units_and_latency(repos: Repos) -> None:
+    inv, links = repos.inventory, repos.links
+    created = int(T0.timestamp()) - 10
+    links.upsert(Link("order", "S1", "o1", None, status="pending:UNPAID",
+                      data={"units": {"TEE": 2}, "warehouse_id": "w1"}))
+    links.upsert(Link("order", "S1", "o2", "9", status="staged", data={"units": {"TEE": 1}}))
+    repos.clock.advance(minutes=1)
+    links.upsert(Link("order", "S1", "o3", "8", status="synced", synced_at=T0 + timedelta(minutes=1),
+                      data={"units": {"TEE": 5, "MUG": 1}, "created_at": created,
+                            "first_synced_at": T0.timestamp() + 60}))
+    links.upsert(Link("order", "S1", "o4", None, status="pending:CANCELLED", data={"units": {"TEE": 7}}))
+    links.upsert(Link("order", "S1", "o5", None, status="pending:AWAITING_SHIPMENT",
+                      data={"units": {"TEE": 4}, "is_fbt": True}))
+    links.upsert(Link("order", "S2", "o6", None, status="pending:UNPAID", data={"units": {"TEE": 3}}))
+    links.upsert(Link("product", "S1", "P2", "107", "item"))
+    assert inv.pending_units("S1") == {"TEE": {"w1": 2, None: 1}}
+    assert inv.pending_units("S1", include_staged=False) == {"TEE": {"w1": 2}}
+    assert inv.product_for_item("S1", "107") == "P2" and inv.product_for_item("S2", "107") is None
+    assert inv.order_latencies("S1", T0) == [69.5]
+    assert inv.order_latencies("S1", T0 + timedelta(minutes=2)) == []
+
+
+def _claim(repos: Repos, kind: str, key: str) -> Job:
+    repos.all.queue.enqueue(JobSpec(kind=kind, key=key))
+    (job,) = [j for j in repos.all.queue.claim("w1", 60, limit=10) if j.key == key]
+    return job
+
+
+def test_the_monitors_read_unfinished_keys_busy_and_stalled_jobs(repos: Repos) -> None:
+    q, mon = repos.all.queue, repos.all.monitoring
+    q.enqueue(JobSpec(kind="orders.sync", key="order:S1:old"))  # created before the window
+    repos.clock.advance(minutes=10)
+    start = repos.clock.now()
+    done = _claim(repos, "orders.sync", "order:S1:done")
+    q.complete(done, {}, started_at=repos.clock.now())
+    dead = _claim(repos, "orders.sync", "order:S1:dead")
+    q.fail(dead, "dead", "boom", started_at=repos.clock.now())
+    skipped = _claim(repos, "orders.sync", "order:S1:skipped")
+    q.fail(skipped, "skipped", None, started_at=repos.clock.now())
+    q.enqueue(JobSpec(kind="orders.sync", key="order:S1:waiting"))
+    q.enqueue(JobSpec(kind="other.kind", key="order:S1:other"))
+    repos.clock.advance(minutes=10)
+    q.enqueue(JobSpec(kind="orders.sync", key="order:S1:late"))  # first tried after the cutoff
+    pending = {p.key: p for p in mon.pending_keys("orders.sync", created_since=start,
+                                                    first_before=start + timedelta(minutes=5))}
+    assert sorted(pending) == ["order:S1:dead", "order:S1:waiting"]
+    assert pending["order:S1:dead"].failed and not pending["order:S1:waiting"].failed
+    assert pending["order:S1:waiting"].since == start
+    running = _claim(repos, "k.run", "run:1")
+    assert mon.busy_keys(["order:S1:waiting", "order:S1:done", "run:1", "nope"]) == {"order:S1:waiting", "run:1"}
+    repos.clock.advance(minutes=30)
+    stalled = {s.kind: s for s in mon.stalled_jobs(before=repos.clock.now() - timedelta(minutes=5))}
+    assert set(stalled) == {"orders.sync", "other.kind", "k.run"} and running.kind == "k.run"
+    assert (stalled["orders.sync"].count, stalled["orders.sync"].oldest) == (3, T0)  # old, waiting and late
+    assert mon.stalled_jobs(before=T0 - timedelta(minutes=1)) == []
+
+
+def test_the_monitors_read_synced_orders_and_old_open_exceptions(repos: Repos) -> None:
+    mon, links = repos.all.monitoring, repos.all.links
+    links.upsert(Link("order", "S1", "1", "101", "salesOrder", "TTS-S1-1", status="synced", data={"t": 1}))
+    repos.clock.advance(minutes=1)
+    links.upsert(Link("order", "S1", "2", "102", "salesOrder", "TTS-S1-2", status="staged"))
+    links.upsert(Link("order", "S1", "3", None, status="pending:UNPAID"))
+    links.upsert(Link("order", "S1", "4", "104", "salesOrder", "TTS-S1-4", status="cancelled"))
+    links.upsert(Link("item", "", "5", "105", status="synced"))
+    got = mon.synced_orders(updated_since=T0, limit=10)
+    assert [(o.tiktok_id, o.external_id) for o in got] == [("2", "TTS-S1-2"), ("1", "TTS-S1-1")]
+    assert got[1].data == {"t": 1} and got[1].shop_id == "S1"
+    assert [o.tiktok_id for o in mon.synced_orders(updated_since=T0 + timedelta(seconds=30), limit=10)] == ["2"]
+    assert len(mon.synced_orders(updated_since=T0, limit=1)) == 1
+    exc = repos.all.exceptions
+    first = exc.raise_(code="A", owner="ops", title="first", entity="e1")
+    repos.clock.advance(minutes=5)
+    exc.raise_(code="B", owner="admin", title="second", entity="e2")
+    closed = exc.raise_(code="C", owner="ops", title="closed", entity="e3")
+    exc.close(closed, status="resolved", by="me")
+    repos.clock.advance(minutes=5)
+    exc.raise_(code="D", owner="ops", title="new", entity="e4")
+    n, rows = mon.open_exceptions(first_seen_before=repos.clock.now() - timedelta(minutes=1), limit=1)
+    assert n == 2 and [r.id for r in rows] == [first] and rows[0].title == "first"
+
+
+def test_readings_are_kept_listed_latest_per_monitor_and_pruned(repos: Repos) -> None:
+    mon = repos.all.monitoring
+    def reading(monitor: str, minutes: int, value: str) -> ReadingRow:
+        return ReadingRow(monitor, T0 + timedelta(minutes=minutes), "ok", Decimal(value), Decimal("5"), "orders",
+                          "", [{"entity": "order:S1:1", "label": "order 1", "detail": "", "href": "/x"}])
+    mon.record_readings([reading("orders_missing", 0, "1"), reading("queue_stalled", 0, "0")])
+    mon.record_readings([reading("orders_missing", 10, "3")])
+    mon.record_readings([])
+    latest = {r.monitor: r for r in mon.latest_readings()}
+    assert set(latest) == {"orders_missing", "queue_stalled"} and latest["orders_missing"].value == Decimal("3")
+    assert latest["orders_missing"].samples[0]["entity"] == "order:S1:1"
+    assert [(r.monitor, r.value) for r in mon.reading_history(since=T0)] == [
+        ("orders_missing", Decimal("1")), ("queue_stalled", Decimal("0")), ("orders_missing", Decimal("3"))]
+    assert [r.value for r in mon.reading_history(since=T0, monitors=["orders_missing"])] == [Decimal("1"),
+                                                                                          Decimal("3")]
+    assert mon.prune_readings(T0 + timedelta(minutes=5)) == 2
+    assert [r.at for r in mon.reading_history(since=T0)] == [T0 + timedelta(minutes=10)]

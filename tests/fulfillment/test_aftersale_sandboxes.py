@@ -238,7 +238,8 @@ def test_an_fbt_order_closes_in_netsuite_when_tiktok_ships_it(bridge: Bridge) ->
     report = bridge.c.flows.fulfillment.fbt_stock(bridge.shop)[bridge.shop]
     diffs = {d["sku"]: d for d in report["differences"]}
     assert report["source"] == "products_inventory" and "CAP-001" not in diffs
-    assert diffs["US-HOODIE-FBT"] == {"sku": "US-HOODIE-FBT", "netsuite": 0, "tiktok": 250, "difference": -250}
+    assert {k: diffs["US-HOODIE-FBT"][k] for k in ("sku", "netsuite", "tiktok", "difference")} == {
+        "sku": "US-HOODIE-FBT", "netsuite": 0, "tiktok": 250, "difference": -250}
     (exc,) = [e for e in bridge.c.store.exceptions.list(entity=f"fbt:{bridge.shop}")]
     assert exc.code == "FBT_STOCK_DIFFERENCE"
 
@@ -378,3 +379,41 @@ def test_fbt_stock_small_differences_are_adjusted_in_netsuite_and_large_ones_go_
     # the drift monitor's reading covers FBT: the hoodie still differs, the adjusted cap no longer
     drift = {r["sku"]: r for r in bridge.c.flows.fulfillment.fbt_drift()}
     assert drift["US-HOODIE-FBT"]["difference"] == -250 and "CAP-001" not in drift
+
+
+def test_fbt_stock_is_compared_and_adjusted_per_fbt_warehouse_at_its_own_location(bridge: Bridge) -> None:
+    """A second FBT warehouse, linked to its own NetSuite location: each warehouse's TikTok figure is
+    compared with its own location, and the adjustment posts where the difference is."""
+    from bridge.mapping.locations_spec import LocationsSpec
+
+    fbt_wh = next(w["id"] for w in bridge.tt.shop(bridge.shop)["warehouses"] if w.get("fbt"))
+    second = bridge.tt.add_warehouse(bridge.shop, "FBT US second center", fbt=True)
+    loc2 = bridge.ns.create("location", {"externalId": "LOC-FBT-2", "name": "TikTok FBT Warehouse 2",
+                                         "makeInventoryAvailable": True}).rec.id
+    specs = bridge.c.specs.loaded()
+    data = specs.get("locations", LocationsSpec).model_dump(mode="json")
+    data["shops"]["Sandbox US Shop"]["warehouses"].append(
+        {"warehouse": "FBT US second center", "tiktok_managed": True, "locations": [loc2]})
+    stock = replace(bridge.c.flows.fulfillment.stock, specs=SpecSet(specs.directory, {
+        **specs.specs, "locations": LocationsSpec.model_validate(data)}))
+    cap = bridge.world.netsuite_item_id("CAP-001")
+    fbt_loc = bridge.world.netsuite_location("LOC-FBT")
+    bridge.ns.receive_stock(cap, fbt_loc, 1)
+    first = int(Decimal(str(bridge.ns.stock_levels(item=cap, location=fbt_loc)[0]["onHand"])))
+    bridge.tt.set_stock(seller_sku="CAP-001", shop_id=bridge.shop, warehouse_id=fbt_wh, quantity=first)  # agrees
+    bridge.ns.receive_stock(cap, loc2, 10)
+    bridge.tt.set_stock(seller_sku="CAP-001", shop_id=bridge.shop, warehouse_id=second["id"], quantity=11)
+
+    report = stock.fbt_stock(bridge.shop)[bridge.shop]
+    assert report["warehouses"] == [fbt_wh, second["id"]] and loc2 in report["locations"]
+    (adj,) = report["adjusted"]
+    assert (adj["sku"], adj["warehouse"], adj["location"], adj["netsuite"], adj["tiktok"]) == (
+        "CAP-001", second["id"], loc2, 10, 11)
+    (line_,) = bridge.ns.get("inventoryAdjustment", adj["adjustment_id"]).data["inventory"]
+    assert line_["location"]["id"] == loc2 and Decimal(str(line_["adjustQtyBy"])) == 1
+    assert Decimal(str(bridge.ns.stock_levels(item=cap, location=loc2)[0]["onHand"])) == 11
+    assert Decimal(str(bridge.ns.stock_levels(item=cap, location=fbt_loc)[0]["onHand"])) == first  # untouched
+    # the hoodie still differs at the first FBT warehouse only, and is reported there
+    (hoodie,) = [d for d in report["differences"] if d["sku"] == "US-HOODIE-FBT"]
+    assert (hoodie["warehouse"], hoodie["location"]) == (fbt_wh, fbt_loc)
+    assert not [r for r in stock.fbt_drift() if r["sku"] == "CAP-001"]

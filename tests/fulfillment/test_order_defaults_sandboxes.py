@@ -1,13 +1,18 @@
-"""Issue 17 points 2 and 3 through both sandboxes: buyer-paid fees of the order detail post to the
+"""Issue 17 points 2, 3 and 4 through both sandboxes: buyer-paid fees of the order detail post to the
 fee item so the sales order reconciles to TikTok's total, and the one SKU rule resolves a seller
 SKU that differs from the NetSuite item name in case and spaces."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from bridge.domain.keys import order_key, order_key_prefix
+from bridge.mapping.orders_spec import OrdersSpec
+from bridge.mapping.specs import SpecSet
 from tests.fulfillment.conftest import Bridge
 
 D = Decimal
@@ -49,3 +54,34 @@ def test_a_seller_sku_differing_in_case_and_spaces_resolves_to_the_netsuite_item
     assert bridge.exceptions(o["id"]) == []
     (line,) = [ln for ln in bridge.so_lines(o["id"]) if ln.get("custcol_ttns_line_item_ids")]
     assert line["item"]["id"] == bridge.world.netsuite_item_id("MUG-001") and D(str(line["quantity"])) == 2
+
+
+class _Later:
+    """The bridge's clock, some minutes on (the hold window's end without waiting for it)."""
+
+    def __init__(self, minutes: int) -> None:
+        self.delta = timedelta(minutes=minutes)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.delta
+
+
+def test_the_merchant_hold_window_keeps_a_new_order_out_of_netsuite_until_it_ends(bridge: Bridge) -> None:
+    """Issue 17 point 4: orders.yaml hold_minutes holds a new order (its units still count against stock)
+    and it reaches NetSuite once the window ended."""
+    svc = bridge.c.flows.orders
+    specs = bridge.c.specs.loaded()
+    spec = specs.get("orders", OrdersSpec)
+    held = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={"hold_minutes": 10})})
+    with bridge.swapped(orders=replace(svc, specs=SpecSet(specs.directory, {**specs.specs, "orders": held}))):
+        o = bridge.tt.place_order(bridge.shop, [{"seller_sku": "MUG-001", "quantity": 1}], hold=False)
+        bridge.drain()
+        link = bridge.c.store.links.get("order", bridge.shop, o["id"])
+        assert link is not None and not link.netsuite_id and link.status == "pending:HOLD_WINDOW"
+        assert link.data["units"] == {"MUG-001": 1}, "its units still count against sellable stock"
+        queued = bridge.c.store.queue.pending_keys("orders.sync", order_key_prefix(bridge.shop), 100)
+        assert any(k == order_key(bridge.shop, o["id"]) for k, _created in queued), "one sync waits for the end"
+        done = replace(bridge.c.flows.orders, clock=_Later(11)).sync(
+            bridge.shop, o["id"], not_before=datetime.now(UTC) - timedelta(minutes=5))
+    assert done["action"] in ("created", "written") and bridge.so(o["id"]) == done["netsuite_id"]
+    assert bridge.exceptions(o["id"]) == []

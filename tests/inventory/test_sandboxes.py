@@ -165,3 +165,23 @@ def test_catalog_push_lists_netsuite_items_on_tiktok_and_their_stock_and_prices_
         assert list(plan.updates.values()) == [Decimal("13.75")]
         mug = next(p for p in s.tt.products(s.shop.id) if p["id"] == done["MUG-001"].product_id)
         assert mug["skus"][0]["price"]["sale_price"] == "13.75"
+
+
+@pytest.mark.parametrize(("policy", "zero_ok", "lone_after", "lone_status"), [
+    pytest.param("zero", True, 0, "ACTIVATE", id="zero-pushes-0"),
+    pytest.param("deactivate", False, 7, "SELLER_DEACTIVATED", id="deactivate-takes-the-product-offline"),
+])
+def test_tiktok_skus_without_a_netsuite_item_follow_the_policy_through_both_sandboxes(
+        tmp_path: Path, sqlite_url: str, policy: str, zero_ok: bool, lone_after: int, lone_status: str) -> None:
+    """Issue 17 point 6: a TikTok SKU NetSuite has no item for follows inventory.yaml `unmatched` at the first
+    sync (`ttns skus match` + `ttns inventory push --all`), and one exception lists every such SKU (the
+    default, leave, is the stack's own: test_receipt_other_channel_sale_and_tiktok_order_each_move_tiktok_stock)."""
+    with running_stack(tmp_path, sqlite_url, inventory={"defaults": {"buffer": 0}, "unmatched": policy},
+                       products=[("Not in NetSuite", [{"seller_sku": "NO-SUCH-ITEM", "inventory": {WH1: 7}}])],
+                       zero_quantity=zero_ok) as s:
+        s.c.flows.inventory.first_sync("setup")
+        assert s.tt_stock("NO-SUCH-ITEM")[s.warehouses[WH1]] == lone_after
+        lone = next(p for p in s.tt.products(s.shop.id) if p["title"] == "Not in NetSuite")
+        assert lone["status"] == lone_status
+        (exc,) = s.c.store.exceptions.list(status="open", entity=f"skus:{s.shop.id}:unmatched")
+        assert exc.code == "UNMATCHED_TIKTOK_SKUS" and "NO-SUCH-ITEM" in exc.title

@@ -68,12 +68,9 @@ def test_dynamic_buffer_observations_round_trip(db_url: str) -> None:
         lat = inv.order_latencies("S1", now - timedelta(seconds=60))
         assert lat == [1.75]
         assert inv.order_latencies("S2", now - timedelta(seconds=60)) == []
-        store.links.upsert(Link("order", "S1", "o3", None, status="pending:AWAITING_SHIPMENT",
-                                data={"units": {"MUG": 2, "CAP": 1}}))
-        store.links.upsert(Link("order", "S1", "o4", None, status="pending:AWAITING_SHIPMENT",
-                                data={"units": {"MUG": 1}, "is_fbt": True}))
-        recent = inv.recent_order_units("S1", now - timedelta(seconds=60))
-        assert sorted(n for _at, n in recent["MUG"]) == [2] and [n for _at, n in recent["CAP"]] == [1]
-        assert inv.recent_order_units("S1", datetime.now(UTC) + timedelta(seconds=60)) == {}
+        # TikTok sales seen before their write, per seller SKU (kind ``sale``)
+        inv.observe("S1", "sale", {"MUG": (2, None), "CAP": (1, None)}, now, now - timedelta(seconds=60))
+        sold = inv.observations("S1", "sale", ["MUG", "CAP"], now - timedelta(seconds=60))
+        assert [v for _at, v, _b in sold["MUG"]] == [2.0] and [v for _at, v, _b in sold["CAP"]] == [1.0]
     finally:
         store.dispose()

@@ -30,9 +30,24 @@ def test_two_schedulers_enqueue_a_tick_once() -> None:
     q = MemoryJobQueue()
     a = tick(q, POLL, ManualClock(datetime(2026, 11, 1, 12, 0, 1, tzinfo=UTC)))
     b = tick(q, POLL, ManualClock(datetime(2026, 11, 1, 12, 0, 40, tzinfo=UTC)))
-    c = tick(q, POLL, ManualClock(datetime(2026, 11, 1, 12, 1, 1, tzinfo=UTC)))
-    assert a.created and not b.created and c.created and a.job_id == b.job_id
-    assert q.counts() == {"queued": 2}
+    assert a.created and not b.created and a.job_id == b.job_id
+    assert q.counts() == {"queued": 1}
+
+
+def test_a_tick_coalesces_into_the_waiting_one_and_not_into_a_running_one() -> None:
+    """Under load the poll ticks while the previous poll still waits: one waiting poll, not one per tick;
+    once the poll runs (with the cursor it read) the next tick is a job of its own."""
+    q = MemoryJobQueue()
+    t0 = datetime(2026, 11, 1, 12, 0, 1, tzinfo=UTC)
+    first = tick(q, POLL, ManualClock(t0))
+    later = [tick(q, POLL, ManualClock(t0.replace(minute=m))) for m in range(1, 31)]
+    assert all(not e.created and e.job_id == first.job_id for e in later)
+    assert q.counts() == {"queued": 1}
+    [running] = q.claim("w", lease_seconds=30)
+    assert running.id == first.job_id
+    nxt = tick(q, POLL, ManualClock(t0.replace(minute=31)))
+    assert nxt.created and nxt.job_id != first.job_id
+    assert q.counts() == {"queued": 1, "running": 1}
 
 
 def test_tick_spec_carries_the_bucket() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -469,3 +470,89 @@ def test_express_kinds_run_on_their_own_threads_not_behind_claimed_jobs() -> Non
     assert not t.is_alive()
     # behind the four prefetched jobs it would have seen at least five finished
     assert seen_at_push and seen_at_push[0] <= 2
+
+
+def _lost_connection() -> Exception:
+    """What SQLAlchemy raises when PostgreSQL terminates the backend under a query."""
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("SELECT 1", {}, Exception("terminating connection due to administrator command"),
+                            connection_invalidated=True)
+
+
+def test_a_lost_database_connection_does_not_spend_an_attempt() -> None:
+    """Five attempts in a row lose the database connection (a failover, a restart): the job has 3
+    attempts and still finishes, each lost attempt recorded as ``db_lost``, no exception raised."""
+    calls = {"n": 0}
+
+    def flaky(ctx: JobContext) -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] <= 5:
+            try:
+                raise _lost_connection()
+            except Exception as exc:  # wrapped by a flow, as a client error would be: the cause still counts
+                raise RuntimeError("could not read the link") from exc
+        return {"ok": True}
+
+    w, q, exc, clock = make(flaky, max_attempts=3)
+    jid = q.enqueue(JobSpec(kind="t", key="k")).job_id
+    for _ in range(6):
+        w.drain()
+        clock.advance(200)
+    job = q.get(jid)
+    assert job is not None and job.status == "done" and job.attempts == 1
+    assert [a.outcome for a in q.attempts(jid)] == ["db_lost"] * 5 + ["ok"]
+    assert exc.raised == []
+
+
+def test_lost_connections_count_again_once_the_job_is_older_than_the_window() -> None:
+    def lost(ctx: JobContext) -> None:
+        raise _lost_connection()
+
+    w, q, exc, clock = make(lost, max_attempts=3)
+    w.config = replace(w.config, db_lost_retry_seconds=300)
+    jid = q.enqueue(JobSpec(kind="t", key="k")).job_id
+    w.drain()
+    clock.advance(400)  # the job is now older than the window: the next failures spend attempts
+    for _ in range(4):
+        w.drain()
+        clock.advance(200)
+    job = q.get(jid)
+    assert job is not None and job.status == "dead"
+    assert [a.outcome for a in q.attempts(jid)] == ["db_lost", "retry", "retry", "dead"]
+    assert [r["code"] for r in exc.raised] == ["RETRIES_EXHAUSTED"]
+
+
+@pytest.mark.postgres
+def test_a_backend_terminated_under_the_job_is_retried_without_spending_attempts(pg_url: str) -> None:
+    """A real lost connection: the handler's PostgreSQL backend is terminated under its query."""
+    from sqlalchemy import text
+
+    from bridge.store.db import make_engine
+    from bridge.store.queue import SqlJobQueue
+
+    engine = make_engine(pg_url, pool_size=2)
+    try:
+        clock = ManualClock(T0)
+        q = SqlJobQueue(engine, clock, default_max_attempts=1)
+        calls = {"n": 0}
+
+        def handler(ctx: JobContext) -> dict[str, Any]:
+            calls["n"] += 1
+            with engine.connect() as c:
+                if calls["n"] <= 2:
+                    c.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+                return {"one": c.execute(text("SELECT 1")).scalar_one()}
+
+        reg = Registry()
+        reg.handler("t", handler)
+        w = Worker(q, reg, FakeExceptions(), clock=clock, config=WorkerConfig(retry_base=1, retry_cap=5, name="w"))
+        jid = q.enqueue(JobSpec(kind="t", key="k")).job_id
+        for _ in range(3):
+            w.drain()
+            clock.advance(10)
+        job = q.get(jid)
+        assert job is not None and job.status == "done" and job.result == {"one": 1}
+        assert [a.outcome for a in q.attempts(jid)] == ["db_lost", "db_lost", "ok"]
+    finally:
+        engine.dispose()

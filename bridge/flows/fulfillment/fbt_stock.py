@@ -1,6 +1,7 @@
-"""FBT stock (``fulfillment.fbt_stock``: daily, webhook 24, ``ttns fulfillment fbt-stock``): the FBT
-location's NetSuite on-hand against TikTok's FBT inventory. Differences within ``locations.yaml``'s
-``fbt_adjustments`` become one inventory adjustment (idempotent by its external id); larger ones are
+"""FBT stock (``fulfillment.fbt_stock``: daily, webhook 24, ``ttns fulfillment fbt-stock``): each FBT
+warehouse's TikTok inventory against the NetSuite on-hand of the locations ``locations.yaml`` links to
+it. Differences within ``fbt_adjustments`` become one inventory adjustment per FBT location (at the
+first location listed for the warehouse; idempotent by its external id); larger ones are
 ``FBT_STOCK_DIFFERENCE`` for a person. ``fbt_drift`` is the read-only comparison the drift monitor uses."""
 
 from __future__ import annotations
@@ -78,22 +79,31 @@ class FbtStock:
 
     def _fbt_compare(self, shop_id: str, managed: Sequence[Any]
                      ) -> tuple[list[str], list[str], Any, dict[str, int], list[dict[str, Any]]]:
-        """Read both sides for one shop's FBT warehouses: (warehouse ids, location ids, TikTok's
-        stock, NetSuite's on-hand per SKU, the SKUs that differ)."""
+        """Read both sides for one shop's FBT warehouses, each against its own NetSuite locations:
+        (warehouse ids, location ids, TikTok's stock, NetSuite's on-hand per SKU over all of them,
+        the SKUs that differ, each with its ``warehouse`` and the ``location`` an adjustment posts to
+        (the first listed for that warehouse; "" when none is))."""
         warehouses = self.tiktok.warehouses(shop_id)
-        wh_ids = [w.id for m in managed for w in warehouses if m.warehouse in (w.id, w.name)]
-        loc_ids = sorted({loc for m in managed for loc in m.locations})
+        pairs = [(w.id, list(m.locations)) for m in managed for w in warehouses if m.warehouse in (w.id, w.name)]
+        wh_ids = [wh for wh, _locs in pairs]
+        loc_ids = sorted({loc for _wh, locs in pairs for loc in locs})
         tt = self.tiktok.fbt_stock(shop_id, wh_ids)
-        ns = self.netsuite.on_hand(loc_ids)
-        diffs: list[dict[str, Any]] = [
-            {"sku": sku, "netsuite": ns.get(sku, 0), "tiktok": tt.on_hand.get(sku, 0),
-             "difference": ns.get(sku, 0) - tt.on_hand.get(sku, 0)}
-            for sku in sorted(set(ns) | set(tt.on_hand)) if ns.get(sku, 0) != tt.on_hand.get(sku, 0)]
-        return wh_ids, loc_ids, tt, ns, diffs
+        total: dict[str, int] = {}
+        diffs: list[dict[str, Any]] = []
+        for wh, locs in pairs:
+            ns = self.netsuite.on_hand(sorted(locs)) if locs else {}
+            for sku, q in ns.items():
+                total[sku] = total.get(sku, 0) + q
+            there = tt.at(wh)
+            diffs += [{"sku": sku, "netsuite": ns.get(sku, 0), "tiktok": there.get(sku, 0),
+                       "difference": ns.get(sku, 0) - there.get(sku, 0), "warehouse": wh,
+                       "location": locs[0] if locs else ""}
+                      for sku in sorted(set(ns) | set(there)) if ns.get(sku, 0) != there.get(sku, 0)]
+        return wh_ids, loc_ids, tt, total, diffs
 
     def fbt_drift(self) -> list[dict[str, Any]]:
-        """FBT SKUs whose NetSuite on-hand (FBT locations) differs from TikTok's, per shop — reads
-        only (the drift monitor); ``fbt_stock`` is the check that adjusts and raises."""
+        """FBT SKUs whose NetSuite on-hand (FBT locations) differs from TikTok's, per shop and FBT
+        warehouse — reads only (the drift monitor); ``fbt_stock`` is the check that adjusts and raises."""
         from bridge.mapping.locations_spec import LocationsSpec
 
         try:
@@ -130,11 +140,13 @@ class FbtStock:
             policy = locations.fbt_adjustments if locations else None
             adjusted: list[dict[str, Any]] = []
             held = diffs
-            if policy is not None and policy.policy == "adjust" and diffs and loc_ids:
-                auto = [d for d in diffs if policy.within(-int(d["difference"]), int(d["tiktok"]))]
-                adjusted = self._fbt_adjust(shop.id, loc_ids[0], policy, auto, tt) if auto else []
-                done = {d["sku"] for d in adjusted}
-                held = [d for d in diffs if d["sku"] not in done]
+            if policy is not None and policy.policy == "adjust" and diffs:
+                auto = [d for d in diffs if d["location"] and policy.within(-int(d["difference"]), int(d["tiktok"]))]
+                for location in sorted({d["location"] for d in auto}):  # one adjustment per FBT location
+                    adjusted += self._fbt_adjust(shop.id, location, policy,
+                                                 [d for d in auto if d["location"] == location], tt)
+                done = {(d["sku"], d["warehouse"]) for d in adjusted}
+                held = [d for d in diffs if (d["sku"], d["warehouse"]) not in done]
             report = {"status": "differences" if held else ("adjusted" if adjusted else "ok"), "source": tt.source,
                       "note": tt.note, "warehouses": wh_ids, "locations": loc_ids,
                       "skus": len(set(ns) | set(tt.on_hand)), "differences": held, "adjusted": adjusted}

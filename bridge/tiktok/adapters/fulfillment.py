@@ -125,18 +125,22 @@ class TikTokShippingAdapter:
         api = self.tiktok.api
         try:
             on_hand: dict[str, int] = {}
+            per_wh: dict[str, dict[str, int]] = {}
             skus = self._fbt_inventory(api, shop_id, warehouse_ids)
             if skus is not None:
                 by_id = self._seller_skus(shop_id)
-                for sku_id, qty in skus.items():
-                    on_hand[by_id.get(sku_id, sku_id)] = on_hand.get(by_id.get(sku_id, sku_id), 0) + qty
-                return FbtStock("fbt_inventory", on_hand, tuple(warehouse_ids))
+                for (wh, sku_id), qty in skus.items():
+                    seller = by_id.get(sku_id, sku_id)
+                    on_hand[seller] = on_hand.get(seller, 0) + qty
+                    per_wh.setdefault(wh, {})[seller] = per_wh.get(wh, {}).get(seller, 0) + qty
+                return FbtStock("fbt_inventory", on_hand, tuple(warehouse_ids), by_warehouse=per_wh)
         except Exception as exc:  # not offered to this app/market (501, scope): the fallback below
             note = f"Search FBT Inventory unavailable ({type(exc).__name__}); read the FBT warehouse stock instead"
         else:
             note = "Search FBT Inventory is not in the client's endpoint table; read the FBT warehouse stock instead"
         wanted = set(warehouse_ids)
         totals: dict[str, int] = {}
+        per_wh = {}
         products = [p.id for p in self._shop(shop_id).products.search()]
         for i in range(0, len(products), 100):
             for rec in self._shop(shop_id).products.inventory(product_ids=products[i:i + 100]):
@@ -145,25 +149,32 @@ class TikTokShippingAdapter:
                         if wh.warehouse_id in wanted:
                             qty = int(wh.available_quantity) + int(wh.committed_quantity)
                             totals[sku.seller_sku] = totals.get(sku.seller_sku, 0) + qty
-        return FbtStock("products_inventory", totals, tuple(warehouse_ids), note)
+                            at = per_wh.setdefault(str(wh.warehouse_id), {})
+                            at[sku.seller_sku] = at.get(sku.seller_sku, 0) + qty
+        return FbtStock("products_inventory", totals, tuple(warehouse_ids), note, per_wh)
 
     @staticmethod
-    def _fbt_inventory(api: Any, shop_id: str, warehouse_ids: Sequence[str]) -> dict[str, int] | None:
+    def _fbt_inventory(api: Any, shop_id: str, warehouse_ids: Sequence[str]
+                       ) -> dict[tuple[str, str], int] | None:
+        """(FBT warehouse id, SKU id) -> units on hand, from Search FBT Inventory (each inventory row
+        is one warehouse's, ``fbt_warehouse_id``)."""
         from bridge.tiktok.endpoints import ENDPOINTS
 
         if "fbt.inventory.search" not in ENDPOINTS:
             return None
-        out: dict[str, int] = {}
+        out: dict[tuple[str, str], int] = {}
         token = ""
         while True:
             data = api.call("fbt.inventory.search", shop_id=shop_id,
                             query={"page_size": 100, **({"page_token": token} if token else {})},
                             body={"fbt_warehouse_ids": list(warehouse_ids)} if warehouse_ids else {})
             for row in data.get("inventory") or []:
+                wh = str(row.get("fbt_warehouse_id") or "")
                 for sku in (row.get("goods") or {}).get("skus") or []:
                     detail = sku.get("on_hand_detail") or {}
                     qty = int(detail.get("total_quantity") or 0)
-                    out[str(sku.get("id"))] = out.get(str(sku.get("id")), 0) + qty
+                    key = (wh, str(sku.get("id")))
+                    out[key] = out.get(key, 0) + qty
             token = str(data.get("next_page_token") or "")
             if not token:
                 return out
