@@ -109,6 +109,10 @@ class ChaosOptions:
     minimums: dict[str, int] = field(default_factory=dict)  # over default_minimums(options)
     out: Path = Path("chaos-out")
     seed: int = 99
+    # The dynamic buffer's velocity window (inventory.yaml velocity_window_seconds); None keeps the spec's (60 s).
+    # A raised buffer is rechecked until the window holds no sale, so the run cannot settle sooner than one
+    # window after the last sale: most of a short run's time at the shipped 60 s.
+    velocity_window_seconds: float | None = None
 
 
 def default_minimums(o: ChaosOptions) -> dict[str, int]:
@@ -205,6 +209,7 @@ class Chaos:
             world.start()
             self.world = world
             self._uk_warehouse_at_uk_location()
+            self._velocity_window()
             upgrade(url)
             overrides = {"web_bind": f"127.0.0.1:{port}", "web_workers": 2, "log_level": "WARNING",
                          "netsuite_timeout_seconds": 2.0, "tiktok_timeout_seconds": 2.0, "lease_seconds": 5.0,
@@ -470,6 +475,14 @@ class Chaos:
         for w in uk:
             if w.get("warehouse") == "Sandbox UK Shop warehouse 1":
                 w["locations"] = [self.world.netsuite_location("LOC-UK")]
+        path.write_text(yaml.safe_dump(spec, sort_keys=False))
+
+    def _velocity_window(self) -> None:
+        if self.o.velocity_window_seconds is None:
+            return
+        path = self.world.specs_dir / "inventory.yaml"
+        spec = yaml.safe_load(path.read_text()) or {}
+        spec["velocity_window_seconds"] = self.o.velocity_window_seconds
         path.write_text(yaml.safe_dump(spec, sort_keys=False))
 
     def _link_catalog(self) -> None:

@@ -225,7 +225,7 @@ def _point(engine: str, app: str, rate: float, data: dict[str, Any], cpu: float 
 def run_engine(
     engine: str, url: str, *, rates: tuple[float, ...], seconds: float, backlog: int, worker_processes: int,
     worker_threads: int, job_seconds: float, senders: int, work: Path, log: Callable[[str], None],
-    stop_after_misses: int = 2,
+    stop_after_misses: int = 2, warm_seconds: float = 2.0, pause_seconds: float = 1.0,
 ) -> EngineRun:
     """Both apps on one database with a backlog and workers; the load at each rate, alternating the app that
     goes first. Stops after ``stop_after_misses`` rates at which neither app achieved 90% of the offered rate
@@ -256,7 +256,8 @@ def run_engine(
             wait_http(f"http://127.0.0.1:{port}/healthz", timeout=90)
         # Warm both (connections, imports, the first requests' one-off costs) before measuring.
         for app, port in ports.items():
-            _load(f"http://127.0.0.1:{port}/webhooks/tiktok", 50, 2, senders, work / f"warm-{app}.json", orders, env)
+            _load(f"http://127.0.0.1:{port}/webhooks/tiktok", 50, warm_seconds, senders, work / f"warm-{app}.json",
+                  orders, env)
         misses = 0
         for n, rate in enumerate(rates):
             order = ("ttns", "bare") if n % 2 == 0 else ("bare", "ttns")
@@ -271,7 +272,7 @@ def run_engine(
                 log(f"{engine} {app:>4} offered {rate:>6,.0f}/s: achieved {p.achieved:>7,.1f}/s, p50 {p.p50_ms} ms, "
                     f"p99 {p.p99_ms} ms, errors {p.errors}, sender late p99 {p.sender_late_p99_ms} ms, "
                     f"CPU {p.cpu_ms_per_webhook} ms per webhook")
-                time.sleep(1.0)
+                time.sleep(pause_seconds)
             misses = 0 if kept_up else misses + 1
             if misses >= stop_after_misses:
                 break

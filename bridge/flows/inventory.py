@@ -357,8 +357,11 @@ class InventorySync:
                 BufferBounds(r.buffer, r.buffer_max, True, spec.velocity_window_seconds, spec.fallback_latency_seconds),
                 obs, now, seen.orders, seen.pushes, seen.sales.get(seller.get(sid, ""), []), applied)
         if record:
-            self.inv.observe(shop.id, "free", {sid: (free[sid], decisions[sid].buffer) for sid in free}, now,
-                             now - window)
+            # A held level is not recorded as applied again: only a window of observations is kept, so a
+            # hold re-recorded at every recheck would always look fresh and never end once the latencies
+            # outgrow the window. The hold ends at the latest a window after the level was last decided.
+            self.inv.observe(shop.id, "free", {sid: (free[sid], None if decisions[sid].bound == "held"
+                                                     else decisions[sid].buffer) for sid in free}, now, now - window)
         if all(d.buffer == rules[sid].buffer for sid, d in decisions.items()):
             return inputs, decisions
         base_rule = inputs.rule_for

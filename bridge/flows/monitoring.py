@@ -30,9 +30,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_, select
-
-from bridge.alerts import Alerter
 from bridge.clock import Clock
 from bridge.domain.keys import order_key, parse_order_key, shop_key, sku_key
 from bridge.domain.order_memory import OrderMemory
@@ -43,14 +40,13 @@ from bridge.flows.ledger_audit import LedgerAuditService
 from bridge.flows.settlement import SettlementService
 from bridge.mapping.monitoring_spec import DEFAULT, MonitorBase, MonitoringSpec
 from bridge.mapping.specs import load_spec
-from bridge.ports.alerts import Alert
+from bridge.ports.alerts import Alert, Alerts
 from bridge.ports.jobs import JobContext
+from bridge.ports.monitoring import ReadingRow
 from bridge.ports.netsuite import NetSuiteTotals
 from bridge.ports.specs import Specs
+from bridge.ports.store import Repositories
 from bridge.ports.tiktok import TikTokOrders
-from bridge.store import Store
-from bridge.store.tables import exceptions, jobs, links, shops
-from bridge.store.tables_monitoring import monitor_readings
 
 log = logging.getLogger("bridge.flows.monitoring")
 
@@ -104,7 +100,7 @@ class Reading:
 @dataclass
 class MonitorContext:
     monitoring: Monitoring
-    store: Store
+    store: Repositories
     now: datetime
     spec: MonitoringSpec
 
@@ -137,22 +133,11 @@ def orders_missing(ctx: MonitorContext, cfg: Any) -> Measure:
     now = ctx.now
     cutoff = now - timedelta(minutes=cfg.after_minutes)
     start = now - timedelta(hours=cfg.lookback_hours)
-    not_skipped = case((jobs.c.status != "skipped", jobs.c.created_at), else_=None)
-    done = func.sum(case((jobs.c.status == "done", 1), else_=0))
-    stmt = (
-        select(jobs.c.key, func.min(not_skipped).label("since"),
-               func.max(case((jobs.c.status.in_(("failed", "dead")), 1), else_=0)).label("failed"))
-        .where(jobs.c.kind == ORDERS_SYNC, jobs.c.created_at >= start)
-        .group_by(jobs.c.key)
-        .having(and_(done == 0, func.min(not_skipped) <= cutoff))
-    )
-    with _read(ctx.store.engine) as c:
-        rows = c.execute(stmt).all()
     by_shop: dict[str, dict[str, tuple[datetime, bool]]] = {}
-    for key, since, failed in rows:
-        ids = parse_order_key(str(key))
+    for p in ctx.store.monitoring.pending_keys(ORDERS_SYNC, created_since=start, first_before=cutoff):
+        ids = parse_order_key(p.key)
         if ids:
-            by_shop.setdefault(ids[0], {})[ids[1]] = (since, bool(failed))
+            by_shop.setdefault(ids[0], {})[ids[1]] = (p.since, p.failed)
     missing: dict[tuple[str, str], Sample] = {}
     for shop_id, orders in by_shop.items():
         known = ctx.store.links.get_many("order", shop_id, list(orders))
@@ -188,9 +173,7 @@ def orders_missing(ctx: MonitorContext, cfg: Any) -> Measure:
 def _orders_tiktok_lists(ctx: MonitorContext, cfg: Any, tiktok: TikTokOrders, start: datetime, cutoff: datetime,
                          already: set[tuple[str, str]]) -> Iterable[Sample]:
     budget = 500  # order details fetched per run, at most
-    with _read(ctx.store.engine) as c:
-        active = [str(r[0]) for r in c.execute(select(shops.c.id, shops.c.flows).where(shops.c.status == "active"))
-                  if bool((r[1] or {}).get("orders", True))]
+    active = [s.id for s in ctx.store.shops.list(status="active") if s.flow_enabled("orders")]
     for shop_id in active:
         ids = [oid for oid, _ in tiktok.search_orders(shop_id, create_time_ge=start, create_time_lt=cutoff)]
         known = ctx.store.links.get_many("order", shop_id, ids)
@@ -221,22 +204,13 @@ def order_totals(ctx: MonitorContext, cfg: Any) -> Measure:
     if reader is None:
         return Measure(None, "needs the NetSuite totals reader (bridge.ports.netsuite.NetSuiteTotals)", unit="orders")
     start = ctx.now - timedelta(hours=cfg.lookback_hours)
-    stmt = (select(links.c.shop_id, links.c.tiktok_id, links.c.external_id, links.c.data)
-            .where(links.c.kind == "order", links.c.netsuite_id.is_not(None), links.c.updated_at >= start,
-                   links.c.status.in_(("synced", "staged")))
-            .order_by(links.c.updated_at.desc()).limit(cfg.max_orders))
-    with _read(ctx.store.engine) as c:
-        rows = [r for r in c.execute(stmt).all() if r.external_id]
+    rows = [r for r in ctx.store.monitoring.synced_orders(updated_since=start, limit=cfg.max_orders) if r.external_id]
     if not rows:
         return Measure(Decimal(0), "no synced order in the window", unit="orders")
     # An order still in flight (a sync or cancellation job queued or running for it, or a buyer's
     # cancellation request TikTok has not decided) is not compared: its totals are about to move.
     keys = [order_key(r.shop_id, r.tiktok_id) for r in rows]
-    busy: set[str] = set()
-    with _read(ctx.store.engine) as c:
-        for i in range(0, len(keys), 500):
-            busy |= {str(k) for (k,) in c.execute(select(jobs.c.key).where(
-                jobs.c.key.in_(keys[i:i + 500]), jobs.c.status.in_(("queued", "running"))))}
+    busy = ctx.store.monitoring.busy_keys(keys)
     in_flight = {r.external_id for r in rows if order_key(r.shop_id, r.tiktok_id) in busy
                  or OrderMemory.parse(r.data).hold_reason}
     rows = [r for r in rows if r.external_id not in in_flight]
@@ -436,12 +410,7 @@ def auth_expiring(ctx: MonitorContext, cfg: Any) -> Measure:
 
 def exceptions_open(ctx: MonitorContext, cfg: Any) -> Measure:
     cutoff = ctx.now - timedelta(minutes=cfg.after_minutes)
-    cond = and_(exceptions.c.status == "open", exceptions.c.first_seen <= cutoff)
-    with _read(ctx.store.engine) as c:
-        n = int(c.execute(select(func.count()).select_from(exceptions).where(cond)).scalar_one())
-        rows = c.execute(select(exceptions.c.id, exceptions.c.owner, exceptions.c.code, exceptions.c.title,
-                                exceptions.c.entity).where(cond).order_by(exceptions.c.first_seen)
-                         .limit(MAX_SAMPLES)).all()
+    n, rows = ctx.store.monitoring.open_exceptions(first_seen_before=cutoff, limit=MAX_SAMPLES)
     samples = [Sample(r.entity or f"exception:{r.id}", f"#{r.id} {r.code} ({r.owner})", redact_text(r.title, 200),
                       f"/console/exceptions/{r.id}") for r in rows]
     return Measure(Decimal(n), "", samples, "exceptions")
@@ -449,14 +418,10 @@ def exceptions_open(ctx: MonitorContext, cfg: Any) -> Measure:
 
 def queue_stalled(ctx: MonitorContext, cfg: Any) -> Measure:
     cutoff = ctx.now - timedelta(minutes=cfg.after_minutes)
-    cond = or_(and_(jobs.c.status == "queued", jobs.c.run_at <= cutoff),
-               and_(jobs.c.status == "running", jobs.c.lease_expires_at <= cutoff))
-    with _read(ctx.store.engine) as c:
-        rows = c.execute(select(jobs.c.kind, func.count(), func.min(jobs.c.run_at)).where(cond)
-                         .group_by(jobs.c.kind)).all()
-    samples = [Sample(f"jobs:{kind}", str(kind), f"{n} job(s), due since {oldest:%Y-%m-%d %H:%M} UTC",
-                      "/console/") for kind, n, oldest in rows]
-    return Measure(Decimal(sum(int(r[1]) for r in rows)), "", samples[:MAX_SAMPLES], "jobs")
+    rows = ctx.store.monitoring.stalled_jobs(before=cutoff)
+    samples = [Sample(f"jobs:{r.kind}", r.kind, f"{r.count} job(s), due since {r.oldest:%Y-%m-%d %H:%M} UTC",
+                      "/console/") for r in rows]
+    return Measure(Decimal(sum(r.count for r in rows)), "", samples[:MAX_SAMPLES], "jobs")
 
 
 def _describe(template: str) -> Callable[[Any], str]:
@@ -507,10 +472,10 @@ class Monitoring:
     """The monitors of one deployment: what they read (the store, the ports, the flows they measure; a
     flow left out is reported "not configured") and where alerts go."""
 
-    store: Store
+    store: Repositories
     specs: Specs
     clock: Clock
-    alerter: Alerter
+    alerter: Alerts
     tiktok: TikTokOrders | None = None
     totals: NetSuiteTotals | None = None
     fulfillment: FulfillmentSync | None = None
@@ -527,7 +492,7 @@ class Monitoring:
             log.info("monitoring.yaml not loaded (%s); using the defaults", type(exc).__name__)
             return DEFAULT
 
-    def configured_alerter(self, spec: MonitoringSpec) -> Alerter:
+    def configured_alerter(self, spec: MonitoringSpec) -> Alerts:
         """The alerter with ``monitoring.yaml``'s alert settings applied."""
         alerter = self.alerter
         alerter.renotify = timedelta(minutes=spec.alerts.renotify_minutes)
@@ -622,19 +587,14 @@ def _fmt(v: Decimal | None) -> str:
 # --- readings storage -------------------------------------------------------------------------------
 
 
-def record_readings(store: Store, readings: Sequence[Reading]) -> None:
-    if not readings:
-        return
-    rows = [{"monitor": r.monitor, "at": r.at, "status": r.status, "value": r.value, "threshold": r.threshold,
-             "unit": r.unit, "note": r.note[:2000],
-             "samples": [asdict(s) for s in r.samples[:MAX_SAMPLES]]} for r in readings]
-    with store.engine.begin() as c:
-        c.execute(insert(monitor_readings), rows)
+def record_readings(store: Repositories, readings: Sequence[Reading]) -> None:
+    store.monitoring.record_readings([
+        ReadingRow(r.monitor, r.at, r.status, r.value, r.threshold, r.unit, r.note[:2000],
+                   [asdict(s) for s in r.samples[:MAX_SAMPLES]]) for r in readings])
 
 
-def prune_readings(store: Store, before: datetime) -> int:
-    with store.engine.begin() as c:
-        return int(c.execute(delete(monitor_readings).where(monitor_readings.c.at < before)).rowcount)
+def prune_readings(store: Repositories, before: datetime) -> int:
+    return store.monitoring.prune_readings(before)
 
 
 @dataclass(frozen=True)
@@ -659,38 +619,22 @@ class StoredReading:
         return info.path if info else "/console/monitors"
 
 
-def latest_readings(store: Store) -> dict[str, StoredReading]:
+def latest_readings(store: Repositories) -> dict[str, StoredReading]:
     """The newest reading of every monitor (one query)."""
-    newest = (select(monitor_readings.c.monitor, func.max(monitor_readings.c.id).label("id"))
-              .group_by(monitor_readings.c.monitor).subquery())
-    stmt = select(monitor_readings).join(newest, monitor_readings.c.id == newest.c.id)
-    with _read(store.engine) as c:
-        rows = c.execute(stmt).mappings().all()
-    out = {str(r["monitor"]): _stored(r) for r in rows}
+    out = {r.monitor: _stored(r) for r in store.monitoring.latest_readings()}
     return {k: out[k] for k in sorted(out, key=lambda m: list(MONITORS).index(m) if m in MONITORS else 99)}
 
 
-def history(store: Store, since: datetime, monitors: Sequence[str] = ()) -> dict[str, list[StoredReading]]:
+def history(store: Repositories, since: datetime, monitors: Sequence[str] = ()) -> dict[str, list[StoredReading]]:
     """Readings since ``since`` per monitor, oldest first (one query)."""
-    stmt = (select(monitor_readings).where(monitor_readings.c.at >= since)
-            .order_by(monitor_readings.c.at, monitor_readings.c.id).limit(20000))
-    if monitors:
-        stmt = stmt.where(monitor_readings.c.monitor.in_(list(monitors)))
     out: dict[str, list[StoredReading]] = {}
-    with _read(store.engine) as c:
-        for r in c.execute(stmt).mappings():
-            out.setdefault(str(r["monitor"]), []).append(_stored(r))
+    for r in store.monitoring.reading_history(since=since, monitors=monitors):
+        out.setdefault(r.monitor, []).append(_stored(r))
     return out
 
 
-def _stored(r: Any) -> StoredReading:
-    return StoredReading(str(r["monitor"]), r["at"], str(r["status"]), r["value"], r["threshold"], str(r["unit"]),
-                         str(r["note"]), list(r["samples"] or []))
-
-
-def _read(engine: Engine) -> Connection:
-    """A connection for reads (on SQLite it does not take the write lock)."""
-    return engine.connect().execution_options(sqlite_read_only=True)
+def _stored(r: ReadingRow) -> StoredReading:
+    return StoredReading(r.monitor, r.at, r.status, r.value, r.threshold, r.unit, r.note, list(r.samples))
 
 
 __all__ = [

@@ -5,6 +5,7 @@ webhook channels)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -35,7 +36,13 @@ class Delivery:
 
 
 class Alerts(Protocol):
-    """Fire and clear alerts by key."""
+    """Fire and clear alerts by key. ``renotify``, ``notify_resolved`` and ``min_severity`` are the settings
+    ``monitoring.yaml`` applies: the reminder interval, whether a cleared alert is announced, and the
+    lowest severity sent."""
+
+    renotify: timedelta
+    notify_resolved: bool
+    min_severity: str
 
     def fire(self, alert: Alert) -> Delivery:
         """Raise ``alert`` (or keep it firing): sent when new, fired again after being cleared, or due for a

@@ -91,19 +91,33 @@ class Attempt:
 class JobQueue(Protocol):
     """The queue port. Implementations: ``SqlJobQueue`` and ``MemoryJobQueue``."""
 
-    def enqueue(self, spec: JobSpec, conn: Connection | None = None) -> Enqueued: ...
+    def enqueue(self, spec: JobSpec, conn: Connection | None = None) -> Enqueued:
+        """Add a job (in ``conn``'s transaction when given). Idempotent on ``spec.idempotency_key``: a
+        second enqueue returns the first job, ``created`` False; a ``coalesce`` spec is absorbed by a due
+        queued job of the same kind and key."""
+        ...
 
-    def enqueue_many(self, specs: Sequence[JobSpec], conn: Connection | None = None) -> list[Enqueued]: ...
+    def enqueue_many(self, specs: Sequence[JobSpec], conn: Connection | None = None) -> list[Enqueued]:
+        """``enqueue`` for many specs in one transaction; one result per spec, in order."""
+        ...
 
-    def claim(self, worker: str, lease_seconds: float, limit: int = 1) -> list[Job]: ...
+    def claim(self, worker: str, lease_seconds: float, limit: int = 1) -> list[Job]:
+        """Lease up to ``limit`` due jobs to ``worker`` (``running``), each the head of its key: no earlier job
+        of the same key is still queued or running, so one key's jobs run one at a time, in order. A
+        running job whose lease expired is claimable again."""
+        ...
 
-    def extend(self, job: Job, lease_seconds: float) -> Job: ...
+    def extend(self, job: Job, lease_seconds: float) -> Job:
+        """Extend the lease of a job this worker still holds; ``LeaseLost`` when it no longer does."""
+        ...
 
     # True: completing a job resolves the open exceptions of its kind and key in the same transaction (the
     # store's exceptions live beside the queue), so a success can never leave its exception open.
     heals_exceptions: bool
 
-    def complete(self, job: Job, result: dict[str, Any] | None = None, *, started_at: datetime) -> None: ...
+    def complete(self, job: Job, result: dict[str, Any] | None = None, *, started_at: datetime) -> None:
+        """``done`` with its result, the attempt recorded (lease-checked: ``LeaseLost``)."""
+        ...
 
     def complete_and_claim(
         self, done: Sequence[Done], worker: str, lease_seconds: float, limit: int
@@ -128,9 +142,14 @@ class JobQueue(Protocol):
         outcome: str | None = None,
         exception_id: int | None = None,
         conn: Connection | None = None,
-    ) -> None: ...
+    ) -> None:
+        """Finish the job as ``failed``, ``dead``, ``skipped`` or ``cancelled`` with its error and the
+        exception a person must look at (lease-checked: ``LeaseLost``)."""
+        ...
 
-    def release(self, job: Job, *, started_at: datetime) -> None: ...
+    def release(self, job: Job, *, started_at: datetime) -> None:
+        """Give the job back untouched (shutdown): queued again, the attempt not counted."""
+        ...
 
     def fence(self, job: Job) -> lease.Fence:
         """The fence of ``job``'s lease (see ``bridge.lease``)."""
@@ -142,13 +161,22 @@ class JobQueue(Protocol):
         workers must poll."""
         ...
 
-    def get(self, job_id: int) -> Job | None: ...
+    def get(self, job_id: int) -> Job | None:
+        """One job, or None."""
+        ...
 
-    def attempts(self, job_id: int) -> list[Attempt]: ...
+    def attempts(self, job_id: int) -> list[Attempt]:
+        """Every recorded attempt of a job, oldest first."""
+        ...
 
-    def counts(self) -> dict[str, int]: ...
+    def counts(self) -> dict[str, int]:
+        """How many jobs there are per status."""
+        ...
 
-    def pending_keys(self, kind: str, key_prefix: str, limit: int) -> list[tuple[str, datetime]]: ...
+    def pending_keys(self, kind: str, key_prefix: str, limit: int) -> list[tuple[str, datetime]]:
+        """(key, created at) of queued jobs of ``kind`` whose key starts with ``key_prefix``, oldest first
+        (one job batches the reads of the others)."""
+        ...
 
     def prune(self, before: datetime, *, batch: int = 5000) -> int:
         """Delete jobs that finished before ``before`` and their attempts (retention), keeping the

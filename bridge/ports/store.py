@@ -1,8 +1,9 @@
 """The store's repositories as the flows use them: what the bridge remembers about TikTok and NetSuite
 records (``links``), named positions (``cursors``), the connected shops (``shops``), the exceptions a
 person must look at (``exceptions``) and the audit log (``audit``); ``Repositories`` is the set a flow
-is given, with the job queue. Their records (``Link``, ``Shop``, ``Tokens``, ``ExceptionRecord``) are
-defined here, so flows and the store both import them from the port.
+is given, with the job queue and the monitors' reads (``bridge.ports.monitoring``). Their records
+(``Link``, ``Shop``, ``Tokens``, ``ExceptionRecord``) are defined here, so flows and the store both
+import them from the port.
 
 Implemented on SQL (``bridge.store.repos``: SQLite and PostgreSQL) and in memory
 (``bridge.store.memory``); one contract suite runs on all three (``tests/contract/test_store_ports.py``),
@@ -14,9 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.ports.queue import Job, JobQueue
+
+if TYPE_CHECKING:
+    from bridge.ports.monitoring import MonitorReads
 
 DOCUMENT_NUMBER = "tranid"  # an order link's NetSuite document number, in its data
 
@@ -232,22 +236,39 @@ class Repositories(Protocol):
     (``bridge.store.Store`` on SQL, ``bridge.store.memory.MemoryRepositories`` in memory)."""
 
     @property
-    def links(self) -> LinkRepository: ...
+    def links(self) -> LinkRepository:
+        """The TikTok ↔ NetSuite links."""
+        ...
 
     @property
-    def cursors(self) -> CursorRepository: ...
+    def cursors(self) -> CursorRepository:
+        """Named positions and values."""
+        ...
 
     @property
-    def shops(self) -> ShopRepository: ...
+    def shops(self) -> ShopRepository:
+        """The connected shops."""
+        ...
 
     @property
-    def exceptions(self) -> ExceptionRepository: ...
+    def exceptions(self) -> ExceptionRepository:
+        """What a person must look at."""
+        ...
 
     @property
-    def audit(self) -> AuditLog: ...
+    def audit(self) -> AuditLog:
+        """The audit log."""
+        ...
 
     @property
-    def queue(self) -> JobQueue: ...
+    def queue(self) -> JobQueue:
+        """The durable job queue."""
+        ...
+
+    @property
+    def monitoring(self) -> MonitorReads:
+        """What the drift monitors read, and their readings."""
+        ...
 
 
 __all__ = ["DOCUMENT_NUMBER", "AuditLog", "CursorRepository", "ExceptionRecord", "ExceptionRepository", "Link",

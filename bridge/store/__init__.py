@@ -25,6 +25,7 @@ from bridge.store.repos import (
 )
 from bridge.store.security import ConsoleSessions, LoginThrottles
 from bridge.store.tables import load_area_tables
+from bridge.store.tables_monitoring import MonitoringStore
 
 
 class Store:
@@ -54,6 +55,7 @@ class Store:
         self.peers = Peers(engine, self.clock)
         self.sessions = ConsoleSessions(engine, self.clock)
         self.throttles = LoginThrottles(engine, self.clock)
+        self.monitoring = MonitoringStore(engine)
 
     @classmethod
     def from_url(

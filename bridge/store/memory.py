@@ -18,7 +18,8 @@ from bridge.domain.order_memory import OrderMemory
 from bridge.errors import redact_mapping
 from bridge.ports.fulfillment import Shipment, UnitConflict
 from bridge.ports.inventory import Place, SkuRow
-from bridge.ports.queue import Job, JobQueue
+from bridge.ports.monitoring import PendingKey, ReadingRow, StalledKind, SyncedOrder
+from bridge.ports.queue import Job
 from bridge.ports.settlement import ZERO, MatchRow, PostingRecord, StatementRow
 from bridge.ports.store import DOCUMENT_NUMBER, ExceptionRecord, Link, Shop, Tokens
 from bridge.store.queue import MemoryJobQueue
@@ -30,6 +31,7 @@ class MemoryLinks:
         self._lock = threading.Lock()
         self._rows: dict[tuple[str, str, str], Link] = {}  # insertion order is creation order
         self._created: dict[tuple[str, str, str], datetime] = {}
+        self._updated: dict[tuple[str, str, str], datetime] = {}
 
     def get(self, kind: str, shop_id: str, tiktok_id: str) -> Link | None:
         with self._lock:
@@ -53,6 +55,12 @@ class MemoryLinks:
                 data[DOCUMENT_NUMBER] = old.data[DOCUMENT_NUMBER]
             self._rows[key] = replace(link, data=data)
             self._created.setdefault(key, self.clock.now())
+            self._updated[key] = self.clock.now()
+
+    def with_updated(self, kind: str) -> list[tuple[Link, datetime]]:
+        """(link, when it was last stored) of one kind: what the monitoring double reads."""
+        with self._lock:
+            return [(lk, self._updated[k]) for k, lk in self._rows.items() if k[0] == kind]
 
     def with_created(self, kind: str, shop_id: str) -> list[tuple[Link, datetime]]:
         """(link, when it was first stored) of one kind and shop: what the inventory double reads."""
@@ -87,6 +95,7 @@ class MemoryLinks:
         with self._lock:
             self._rows.pop((kind, shop_id, tiktok_id), None)
             self._created.pop((kind, shop_id, tiktok_id), None)
+            self._updated.pop((kind, shop_id, tiktok_id), None)
 
 
 class MemoryCursors:
@@ -710,17 +719,88 @@ class MemoryInventory:
         return out
 
 
-class MemoryRepositories:
-    """``bridge.ports.store.Repositories`` in memory, over one clock, with the memory job queue."""
+class MemoryMonitoring:
+    """``bridge.ports.monitoring.MonitorReads`` in memory, reading the jobs of ``queue``, the links of
+    ``links`` and the exceptions of ``exceptions`` (as the SQL one reads their tables)."""
 
-    def __init__(self, clock: Clock | None = None, queue: JobQueue | None = None) -> None:
+    def __init__(self, queue: MemoryJobQueue, links: MemoryLinks, exceptions: MemoryExceptions) -> None:
+        self.queue, self.links, self.exceptions = queue, links, exceptions
+        self._lock = threading.Lock()
+        self._readings: list[ReadingRow] = []  # stored order is id order
+
+    def pending_keys(self, kind: str, *, created_since: datetime, first_before: datetime) -> list[PendingKey]:
+        by_key: dict[str, list[Job]] = {}
+        for job in self.queue.snapshot():
+            if job.kind == kind and job.created_at is not None and job.created_at >= created_since:
+                by_key.setdefault(job.key, []).append(job)
+        out: list[PendingKey] = []
+        for key, group in by_key.items():
+            started = [j.created_at for j in group if j.status != "skipped" and j.created_at is not None]
+            if any(j.status == "done" for j in group) or not started or min(started) > first_before:
+                continue
+            out.append(PendingKey(key, min(started), any(j.status in ("failed", "dead") for j in group)))
+        return out
+
+    def synced_orders(self, *, updated_since: datetime, limit: int) -> list[SyncedOrder]:
+        rows = [(lk, at) for lk, at in self.links.with_updated("order")
+                if lk.netsuite_id is not None and at >= updated_since and lk.status in ("synced", "staged")]
+        rows.sort(key=lambda la: la[1], reverse=True)
+        return [SyncedOrder(lk.shop_id, lk.tiktok_id, lk.external_id, dict(lk.data)) for lk, _ in rows[:limit]]
+
+    def busy_keys(self, keys: Sequence[str]) -> set[str]:
+        wanted = set(keys)
+        return {j.key for j in self.queue.snapshot() if j.key in wanted and j.status in ("queued", "running")}
+
+    def open_exceptions(self, *, first_seen_before: datetime, limit: int) -> tuple[int, list[ExceptionRecord]]:
+        rows = [e for e in self.exceptions.list(status="open", limit=1_000_000) if e.first_seen <= first_seen_before]
+        rows.sort(key=lambda e: (e.first_seen, e.id))
+        return len(rows), rows[:limit]
+
+    def stalled_jobs(self, *, before: datetime) -> list[StalledKind]:
+        per: dict[str, list[Job]] = {}
+        for j in self.queue.snapshot():
+            if (j.status == "queued" and j.run_at <= before) or (
+                    j.status == "running" and j.lease_expires_at is not None and j.lease_expires_at <= before):
+                per.setdefault(j.kind, []).append(j)
+        return [StalledKind(kind, len(js), min(j.run_at for j in js)) for kind, js in sorted(per.items())]
+
+    def record_readings(self, rows: Sequence[ReadingRow]) -> None:
+        with self._lock:
+            self._readings += [replace(r, samples=[dict(x) for x in r.samples]) for r in rows]
+
+    def prune_readings(self, before: datetime) -> int:
+        with self._lock:
+            kept = [r for r in self._readings if r.at >= before]
+            gone, self._readings = len(self._readings) - len(kept), kept
+            return gone
+
+    def latest_readings(self) -> list[ReadingRow]:
+        with self._lock:
+            newest: dict[str, ReadingRow] = {}
+            for r in self._readings:
+                newest[r.monitor] = r
+            return list(newest.values())
+
+    def reading_history(self, *, since: datetime, monitors: Sequence[str] = (), limit: int = 20000
+                        ) -> list[ReadingRow]:
+        with self._lock:
+            rows = [r for r in self._readings if r.at >= since and (not monitors or r.monitor in monitors)]
+        return sorted(rows, key=lambda r: r.at)[:limit]  # stable: stored order within one time
+
+
+class MemoryRepositories:
+    """``bridge.ports.store.Repositories`` in memory, over one clock, with the memory job queue and the
+    monitors' reads over them."""
+
+    def __init__(self, clock: Clock | None = None, queue: MemoryJobQueue | None = None) -> None:
         self.clock = clock or SystemClock()
         self.links = MemoryLinks(self.clock)
         self.cursors = MemoryCursors()
         self.shops = MemoryShops(self.clock)
         self.exceptions = MemoryExceptions(self.clock)
         self.audit = MemoryAudit(self.clock)
-        self.queue: JobQueue = queue or MemoryJobQueue(self.clock)
+        self.queue: MemoryJobQueue = queue or MemoryJobQueue(self.clock)
+        self.monitoring = MemoryMonitoring(self.queue, self.links, self.exceptions)
 
 
 __all__ = [
@@ -729,6 +809,7 @@ __all__ = [
     "MemoryExceptions",
     "MemoryInventory",
     "MemoryLinks",
+    "MemoryMonitoring",
     "MemoryRepositories",
     "MemorySettlement",
     "MemoryShipments",

@@ -935,6 +935,11 @@ class MemoryJobQueue:
     def listen(self, on_enqueue: Callable[[], None], stop: threading.Event) -> bool:
         return False
 
+    def snapshot(self) -> list[Job]:
+        """Every job, by id (what the memory monitoring double reads, as the SQL one reads the table)."""
+        with self._lock:
+            return [self._jobs[i] for i in sorted(self._jobs)]
+
     def get(self, job_id: int) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)

@@ -14,7 +14,8 @@ from bridge.crypto import SecretBox, generate_key
 from bridge.domain.finance import Line, Payment, Statement, Withdrawal
 from bridge.ports.fulfillment import ShipmentRepository, UnitConflict
 from bridge.ports.inventory import InventoryRepository, Place, SkuRow
-from bridge.ports.queue import JobSpec
+from bridge.ports.monitoring import ReadingRow
+from bridge.ports.queue import Job, JobSpec
 from bridge.ports.settlement import PostingRecord, SettlementRepository
 from bridge.ports.store import (
     AuditLog,
@@ -496,3 +497,82 @@ def test_what_the_order_links_say_about_units_and_latency(repos: Repos) -> None:
     assert inv.product_for_item("S1", "107") == "P2" and inv.product_for_item("S2", "107") is None
     assert inv.order_latencies("S1", T0) == [69.5]
     assert inv.order_latencies("S1", T0 + timedelta(minutes=2)) == []
+
+
+def _claim(repos: Repos, kind: str, key: str) -> Job:
+    repos.all.queue.enqueue(JobSpec(kind=kind, key=key))
+    (job,) = [j for j in repos.all.queue.claim("w1", 60, limit=10) if j.key == key]
+    return job
+
+
+def test_the_monitors_read_unfinished_keys_busy_and_stalled_jobs(repos: Repos) -> None:
+    q, mon = repos.all.queue, repos.all.monitoring
+    q.enqueue(JobSpec(kind="orders.sync", key="order:S1:old"))  # created before the window
+    repos.clock.advance(minutes=10)
+    start = repos.clock.now()
+    done = _claim(repos, "orders.sync", "order:S1:done")
+    q.complete(done, {}, started_at=repos.clock.now())
+    dead = _claim(repos, "orders.sync", "order:S1:dead")
+    q.fail(dead, "dead", "boom", started_at=repos.clock.now())
+    skipped = _claim(repos, "orders.sync", "order:S1:skipped")
+    q.fail(skipped, "skipped", None, started_at=repos.clock.now())
+    q.enqueue(JobSpec(kind="orders.sync", key="order:S1:waiting"))
+    q.enqueue(JobSpec(kind="other.kind", key="order:S1:other"))
+    repos.clock.advance(minutes=10)
+    q.enqueue(JobSpec(kind="orders.sync", key="order:S1:late"))  # first tried after the cutoff
+    pending = {p.key: p for p in mon.pending_keys("orders.sync", created_since=start,
+                                                    first_before=start + timedelta(minutes=5))}
+    assert sorted(pending) == ["order:S1:dead", "order:S1:waiting"]
+    assert pending["order:S1:dead"].failed and not pending["order:S1:waiting"].failed
+    assert pending["order:S1:waiting"].since == start
+    running = _claim(repos, "k.run", "run:1")
+    assert mon.busy_keys(["order:S1:waiting", "order:S1:done", "run:1", "nope"]) == {"order:S1:waiting", "run:1"}
+    repos.clock.advance(minutes=30)
+    stalled = {s.kind: s for s in mon.stalled_jobs(before=repos.clock.now() - timedelta(minutes=5))}
+    assert set(stalled) == {"orders.sync", "other.kind", "k.run"} and running.kind == "k.run"
+    assert (stalled["orders.sync"].count, stalled["orders.sync"].oldest) == (3, T0)  # old, waiting and late
+    assert mon.stalled_jobs(before=T0 - timedelta(minutes=1)) == []
+
+
+def test_the_monitors_read_synced_orders_and_old_open_exceptions(repos: Repos) -> None:
+    mon, links = repos.all.monitoring, repos.all.links
+    links.upsert(Link("order", "S1", "1", "101", "salesOrder", "TTS-S1-1", status="synced", data={"t": 1}))
+    repos.clock.advance(minutes=1)
+    links.upsert(Link("order", "S1", "2", "102", "salesOrder", "TTS-S1-2", status="staged"))
+    links.upsert(Link("order", "S1", "3", None, status="pending:UNPAID"))
+    links.upsert(Link("order", "S1", "4", "104", "salesOrder", "TTS-S1-4", status="cancelled"))
+    links.upsert(Link("item", "", "5", "105", status="synced"))
+    got = mon.synced_orders(updated_since=T0, limit=10)
+    assert [(o.tiktok_id, o.external_id) for o in got] == [("2", "TTS-S1-2"), ("1", "TTS-S1-1")]
+    assert got[1].data == {"t": 1} and got[1].shop_id == "S1"
+    assert [o.tiktok_id for o in mon.synced_orders(updated_since=T0 + timedelta(seconds=30), limit=10)] == ["2"]
+    assert len(mon.synced_orders(updated_since=T0, limit=1)) == 1
+    exc = repos.all.exceptions
+    first = exc.raise_(code="A", owner="ops", title="first", entity="e1")
+    repos.clock.advance(minutes=5)
+    exc.raise_(code="B", owner="admin", title="second", entity="e2")
+    closed = exc.raise_(code="C", owner="ops", title="closed", entity="e3")
+    exc.close(closed, status="resolved", by="me")
+    repos.clock.advance(minutes=5)
+    exc.raise_(code="D", owner="ops", title="new", entity="e4")
+    n, rows = mon.open_exceptions(first_seen_before=repos.clock.now() - timedelta(minutes=1), limit=1)
+    assert n == 2 and [r.id for r in rows] == [first] and rows[0].title == "first"
+
+
+def test_readings_are_kept_listed_latest_per_monitor_and_pruned(repos: Repos) -> None:
+    mon = repos.all.monitoring
+    def reading(monitor: str, minutes: int, value: str) -> ReadingRow:
+        return ReadingRow(monitor, T0 + timedelta(minutes=minutes), "ok", Decimal(value), Decimal("5"), "orders",
+                          "", [{"entity": "order:S1:1", "label": "order 1", "detail": "", "href": "/x"}])
+    mon.record_readings([reading("orders_missing", 0, "1"), reading("queue_stalled", 0, "0")])
+    mon.record_readings([reading("orders_missing", 10, "3")])
+    mon.record_readings([])
+    latest = {r.monitor: r for r in mon.latest_readings()}
+    assert set(latest) == {"orders_missing", "queue_stalled"} and latest["orders_missing"].value == Decimal("3")
+    assert latest["orders_missing"].samples[0]["entity"] == "order:S1:1"
+    assert [(r.monitor, r.value) for r in mon.reading_history(since=T0)] == [
+        ("orders_missing", Decimal("1")), ("queue_stalled", Decimal("0")), ("orders_missing", Decimal("3"))]
+    assert [r.value for r in mon.reading_history(since=T0, monitors=["orders_missing"])] == [Decimal("1"),
+                                                                                          Decimal("3")]
+    assert mon.prune_readings(T0 + timedelta(minutes=5)) == 2
+    assert [r.at for r in mon.reading_history(since=T0)] == [T0 + timedelta(minutes=10)]

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from bridge.domain.keys import order_key, order_key_prefix
 from bridge.mapping.orders_spec import OrdersSpec
 from bridge.mapping.specs import SpecSet
 from tests.fulfillment.conftest import Bridge
@@ -78,8 +79,8 @@ def test_the_merchant_hold_window_keeps_a_new_order_out_of_netsuite_until_it_end
         link = bridge.c.store.links.get("order", bridge.shop, o["id"])
         assert link is not None and not link.netsuite_id and link.status == "pending:HOLD_WINDOW"
         assert link.data["units"] == {"MUG-001": 1}, "its units still count against sellable stock"
-        queued = bridge.c.store.queue.pending_keys("orders.sync", f"order:{bridge.shop}:", 100)
-        assert any(k == f"order:{bridge.shop}:{o['id']}" for k, _created in queued), "one sync waits for the end"
+        queued = bridge.c.store.queue.pending_keys("orders.sync", order_key_prefix(bridge.shop), 100)
+        assert any(k == order_key(bridge.shop, o["id"]) for k, _created in queued), "one sync waits for the end"
         done = replace(bridge.c.flows.orders, clock=_Later(11)).sync(
             bridge.shop, o["id"], not_before=datetime.now(UTC) - timedelta(minutes=5))
     assert done["action"] in ("created", "written") and bridge.so(o["id"]) == done["netsuite_id"]

@@ -19,10 +19,11 @@ from bridge.benchmarks.chaos import ChaosOptions, default_minimums, run_chaos
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)  # about 2 minutes on an idle machine; helpers sharing the cores stretch it (not timed)
+@pytest.mark.timeout(900)  # about 1.5 minutes on an idle machine; helpers sharing the cores stretch it (not timed)
 def test_short_chaos_run_bites_and_heals_or_explains_every_failure(tmp_path: Path) -> None:
+    # a 20 s velocity window: the run settles once raised buffers are released, one window after the last sale
     options = ChaosOptions(orders=150, waves=3, kills=2, cancellations=12, out=tmp_path, run_scripts=True,
-                           shipments=8, deadline_seconds=600)
+                           shipments=8, deadline_seconds=600, velocity_window_seconds=20)
     audit = run_chaos(options, log=lambda _m: None)
     assert audit.ok, json.dumps({"problems": audit.problems, "checks": audit.checks}, indent=1, default=str)
     c = audit.checks

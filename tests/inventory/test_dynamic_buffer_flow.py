@@ -116,3 +116,26 @@ def test_tiktok_sales_raise_the_buffer_on_tiktok_before_netsuite_is_read(world: 
     world.svc.on_tiktok_sale(SHOP, {"CAP-FIXED": 5})
     world.worker.drain()
     assert world.svc.raise_buffers(SHOP, "P4") == {"action": "unchanged", "reason": "no dynamic buffer"}
+
+
+def test_a_hold_longer_than_the_velocity_window_still_ends(world: World) -> None:
+    """Under load the latencies outgrow the window (here 2 s + 100 s > 60 s). The flow keeps a window of
+    observations, so a hold re-recorded at every recheck always looked fresh and the buffer stayed raised
+    for as long as the slow latencies stayed in the 10-minute lookback (a chaos run settled only then).
+    A held level is not a new application: the buffer is released within a window of the last one."""
+    world.ns_event([("104", MAIN)])
+    world.worker.drain()
+    for _ in range(20):  # stock -> TikTok took 100 s a push (the machine was swamped)
+        result = world.svc.push_product(SHOP, "P3", since=world.clock.now() - timedelta(seconds=100), mode="force")
+        assert result.action == "sent"
+    sell(world, "104", 5, steps=4, every=0.5)  # 10 units/s x (2 s + 100 s): the ceiling
+    assert world.tt("S-CAP") == {W1: 30}  # 80 free - 50
+    seen = []
+    for _ in range(15):  # 150 s without a sale, the 100 s push latency still in the lookback
+        world.clock.advance(10)
+        world.worker.drain()
+        seen.append(world.tt("S-CAP")[W1])
+    # back at the floor a window (60 s) after the velocity last asked for the ceiling (20 units over ~40 s x
+    # 102 s), long before the slow latencies leave the 10-minute lookback
+    assert seen[-1] == 79 and seen.index(79) <= 10, seen
+    assert world.c.store.queue.counts().get("queued", 0) == 0

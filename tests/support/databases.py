@@ -63,12 +63,26 @@ def drop_pg_database(url: str) -> None:
         admin.dispose()
 
 
+_EMPTY_SQL: dict[str, str] = {}
+
+
 def truncate_all(url: str) -> None:
+    """Every table of the schema emptied and its id sequences restarted, as ``TRUNCATE … RESTART
+    IDENTITY CASCADE`` would, with DELETE: a test leaves a few rows, and TRUNCATE's new files per table
+    cost 0.2–1 s per test (30 tables) where DELETE costs a few ms. Tables are emptied children first."""
     engine = make_engine(url, pool_size=1)
     try:
         with engine.begin() as c:
-            names = ", ".join(f'"{t.name}"' for t in load_area_tables().sorted_tables)
-            c.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            sql = _EMPTY_SQL.get(url)
+            if sql is None:
+                names = [t.name for t in reversed(load_area_tables().sorted_tables)]
+                owned = [str(r[0]) for r in c.execute(text(
+                    "SELECT DISTINCT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid "
+                    "JOIN pg_class t ON d.refobjid = t.oid WHERE s.relkind = 'S' AND d.deptype IN ('a', 'i') "
+                    "AND t.relname = ANY(:names)"), {"names": names})]
+                sql = _EMPTY_SQL[url] = "; ".join(
+                    [f'DELETE FROM "{n}"' for n in names] + [f"SELECT setval('\"{seq}\"', 1, false)" for seq in owned])
+            c.exec_driver_sql(sql)
     finally:
         engine.dispose()
 
