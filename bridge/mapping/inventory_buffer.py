@@ -14,7 +14,8 @@ its own time, whichever is higher: the free stock sees every channel but only at
 see TikTok's first sales of a spike as they arrive. Each is the highest rate measured from any point
 in the window up to now, so it rises at the first sales of a spike and falls as time passes without
 sales (the buffer is released), to 0 once the window holds no sale. A buffer is not lowered within
-(order latency + push latency) of being applied: the sales that raised it are still in flight.
+(order latency + push latency) of being applied, at most one window: the sales that raised it are
+still in flight.
 
 No clock, no I/O: the inputs are the observations and ``now``.
 """
@@ -65,6 +66,7 @@ class BufferDecision:
     floor: int
     ceiling: int
     held: int = 0  # a buffer applied within the last (order + stock latency) seconds, kept until then
+    hold: float = 0.0  # that hold in seconds (order + stock latency, at most one velocity window)
 
     def explain(self) -> str:
         if self.bound == "fixed":
@@ -72,7 +74,7 @@ class BufferDecision:
         base = (f"buffer {self.buffer} = ceil({self.velocity:.2f} units/s x ({self.order_latency:.2f} s order -> "
                 f"sales order + {self.push_latency:.2f} s stock -> TikTok) = {self.raw:.1f})")
         if self.bound == "held":
-            return (f"{base}; held at {self.buffer}, applied less than {self.order_latency + self.push_latency:.2f} s "
+            return (f"{base}; held at {self.buffer}, applied less than {self.hold:.2f} s "
                     "ago (the sales that raised it are still reaching the other channel)")
         if self.bound == "floor":
             return f"{base} raised to the floor {self.floor}"
@@ -158,11 +160,14 @@ def dynamic_buffer(bounds: BufferBounds, observations: Sequence[FreeStock], now:
         velocity, sold = tiktok_v, max(sold, tiktok_units)
     raw = velocity * (order_l + push_l)
     wanted = math.ceil(raw - 1e-9)
-    hold = order_l + push_l
+    # Never longer than the window: a latency of minutes (an order whose webhook was lost, found by the
+    # poll) would otherwise keep a spike's buffer for minutes after its last sale; the window bounds
+    # how long a sale counts at all.
+    hold = min(order_l + push_l, bounds.window_seconds)
     held = _held(applied, now, hold)
     if held > wanted and held > floor:
         wanted, bound = min(held, ceiling), "held"
-        return BufferDecision(wanted, velocity, sold, order_l, push_l, raw, bound, floor, ceiling, held)
+        return BufferDecision(wanted, velocity, sold, order_l, push_l, raw, bound, floor, ceiling, held, hold)
     if wanted <= floor:
         buffer, bound = floor, ("floor" if wanted < floor else "")
     elif wanted > ceiling:

@@ -184,3 +184,16 @@ def test_a_raise_only_lowers_what_tiktok_may_sell(current: dict[str, dict[str, i
 def test_the_buffer_in_force_is_the_last_applied(applied: tuple[tuple[float, int], ...], floor: int,
                                                  level: int) -> None:
     assert applied_level([(at(t), b) for t, b in applied], floor) == level
+
+
+@pytest.mark.parametrize(("applied_at", "now", "buffer", "bound"), [
+    # orders reaching NetSuite minutes late (lost webhooks, found by the poll): order latency 300 s
+    (0, 50, 50, "held"),  # inside the 60 s window: held
+    (0, 61, 1, "floor"),  # a window later no sale counts, and the hold ends with it, not 300 s later
+])
+def test_a_hold_never_outlasts_the_velocity_window(applied_at: float, now: float, buffer: int, bound: str) -> None:
+    d = dynamic_buffer(BufferBounds(1, 50, window_seconds=60), obs((0, 60), (0.5, 59)), at(now), [300.0], [0.5], (),
+                       [(at(applied_at), 50)])
+    assert (d.buffer, d.bound) == (buffer, bound)
+    if bound == "held":
+        assert "applied less than 60.00 s ago" in d.explain()

@@ -376,3 +376,68 @@ def test_report_waterfall_ties_out() -> None:
     assert r.gross_sales == D("100.00") and r.refunds == D("-20.00") and r.fees == D("-4.20")
     assert r.variance == 0 and {a.component for a in r.fee_lines} == {"fee.referral_fee_amount"}
     assert {row["section"] for row in r.rows()} >= {"summary", "revenue", "fee", "matching"}
+
+
+def test_prices_with_vat_post_net_to_sales_and_the_vat_to_the_vat_account_per_order_line() -> None:
+    """UK prices include 20% VAT. The journal books each order line's sale, seller discount, buyer-paid shipping
+    and refund net and the VAT on vat_account (bridge.mapping.vat: per line, as each order's invoice): Sales
+    holds 8.34 + 8.33 (not 20.01 whole, nor 16.68 from splitting the statement total once); fees stay as they are;
+    the journal balances to the payable. Without vat_account nothing is posted and the fix is named."""
+    from bridge.mapping.vat import net_of
+
+    rate = D("0.20")
+    lines = [b.order_line("t1", "o1", gross="10.01", seller_discount="1.00", shipping_paid="2.99", referral="0.54"),
+             b.order_line("t2", "o2", gross="10.00", refund_gross="3.00")]
+    st = stmt(lines, currency="GBP")
+    comps = statement_components(st, rate)
+    assert comps["revenue.subtotal_before_discount_amount"] == D("8.34") + D("8.33") == net_of(D("10.01"), rate,
+                                                                                             "GBP") + D("8.33")
+    assert comps["vat.revenue.subtotal_before_discount_amount"] == D("1.67") + D("1.67")
+    assert comps["revenue.seller_discount_amount"] == D("-0.83") and comps["vat.revenue.seller_discount_amount"] == D(
+        "-0.17")
+    assert comps["shipping.customer_paid_shipping_fee_amount"] == D("2.49")
+    assert comps["revenue.refund_subtotal_before_discount_amount"] == D("-2.50")
+    assert comps["fee.referral_fee_amount"] == D("-0.54")  # TikTok's charge to the seller: no VAT taken out
+    for key in ("revenue.subtotal_before_discount_amount", "revenue.seller_discount_amount",
+                "shipping.customer_paid_shipping_fee_amount", "revenue.refund_subtotal_before_discount_amount"):
+        assert comps[key] + comps[f"vat.{key}"] == sum((line_components(ln).get(key, D(0)) for ln in st.lines), D(0))
+    assert sum(comps.values(), D(0)) == sum(statement_components(st).values(), D(0))
+    je = build_journal(comps, settings(vat_account="2260", currencies={"GBP": "2"}), currency="GBP",
+                       external_id="TTS-STMT-S1", tran_date=date(2025, 3, 2), memo="m")
+    accts = by_account(je)
+    assert accts[A["sales"]] == D("16.67")
+    assert accts["2260"] == D("1.67") + D("1.67") - D("0.17") + D("0.50") - D("0.50")
+    assert je.total_debit == je.total_credit and je.clearing == sum(ln.settlement for ln in st.lines)
+    assert [ln.memo for ln in je.lines if ln.account == "2260"][0].startswith("VAT in TikTok's prices: ")
+    with pytest.raises(NeedsHumanError) as exc:
+        build_journal(comps, settings(currencies={"GBP": "2"}), currency="GBP", external_id="TTS-STMT-S1",
+                      tran_date=date(2025, 3, 2), memo="m")
+    assert exc.value.code == "SETTLEMENT_UNMAPPED_ACCOUNT" and "vat.revenue.subtotal_before_discount_amount" in str(
+        exc.value) and "vat_account" in exc.value.fix_hint
+
+
+def test_with_vat_coverage_takes_the_sales_net_and_vat_out_and_books_tiktoks_funding_net_plus_vat() -> None:
+    """Receivable modes, prices with VAT: the invoice recognised the sale (net + its VAT line), so the journal
+    keeps neither the sale's net nor its VAT; TikTok's funding of the platform discount posts net on the discount
+    account and its VAT on vat_account (the invoice's platform discount line took that VAT off)."""
+    from bridge.mapping.vat import split_vat
+
+    rate = D("0.20")
+    raw = b.order_line("t1", "o1", gross="100.00", seller_discount="10.00", platform_discount="5.00",
+                       shipping_paid="4.99", referral="5.40", refund_gross="12.00")
+    line = parse_line(raw)
+    paid = D("100.00") - D("10.00") - D("5.00") + D("4.99")
+    cov = coverage_for(line, "5001", [OrderDocument("9001", "customerDeposit", paid)], tax_in_documents=False)
+    assert cov is not None and cov.difference == 0
+    comps = apply_coverage(split_vat(line_components(line), rate, "GBP"), [cov], vat_rate=rate, currency="GBP")
+    assert sum(comps.values()) == line.settlement - paid
+    assert not [k for k in comps if k.endswith(("subtotal_before_discount_amount", "seller_discount_amount",
+                                                "customer_paid_shipping_fee_amount"))
+                and "refund" not in k]
+    assert comps["receivable.platform_discount"] == D("4.17") and comps["vat.receivable.platform_discount"] == D(
+        "0.83")
+    assert comps["revenue.refund_subtotal_before_discount_amount"] == D("-10.00")
+    assert comps["vat.revenue.refund_subtotal_before_discount_amount"] == D("-2.00")
+    s = settings(mode="customer_deposits", vat_account="2260", currencies={"GBP": "2"})
+    je = build_journal(comps, s, currency="GBP", external_id="X", tran_date=date(2025, 1, 1), memo="m")
+    assert by_account(je)["4030"] == D("4.17") and by_account(je)["2260"] == D("0.83") - D("2.00")
