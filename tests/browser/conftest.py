@@ -28,3 +28,20 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+def screenshot(page: Any, path: Path) -> None:
+    """A full-page PNG of ``page``, taken through the DevTools protocol with ``optimizeForSpeed`` (the
+    same pixels as Playwright's ``full_page`` screenshot, in about half the time: the encoder is the cost)."""
+    import base64
+
+    cdp = page.context.new_cdp_session(page)
+    try:
+        metrics = cdp.send("Page.getLayoutMetrics")
+        size = metrics.get("cssContentSize") or metrics["contentSize"]
+        shot = cdp.send("Page.captureScreenshot", {
+            "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+    finally:
+        cdp.detach()
+    path.write_bytes(base64.b64decode(shot["data"]))
