@@ -228,6 +228,26 @@ def test_sales_order_commits_stock_and_fulfillment_relieves_it(ns: NS) -> None:
     assert direct.status_code == 400
 
 
+def test_a_closed_line_commits_nothing_in_suiteql_either(ns: NS) -> None:
+    """Closing a sales order line (as a cancellation does) frees its stock, and SuiteQL's transactionline says
+    so too: the bridge sums quantitycommitted there to learn what NetSuite holds for TikTok orders."""
+    ids = ns.ids()
+    ns.sb.receive_stock(ids["item"], ids["location"], 10, "3.00")
+    so = ns.post(RECORD + "/salesOrder", _so(ids, qty=3)).headers["Location"].rsplit("/", 1)[1]
+
+    def committed() -> tuple[str, str]:
+        line = ns.suiteql(f"SELECT quantitycommitted FROM transactionline WHERE transaction = {so} "
+                          f"AND item = {ids['item']}").json()["items"][0]
+        level = ns.suiteql(f"SELECT quantitycommitted FROM inventoryItemLocations WHERE item = {ids['item']} "
+                           f"AND location = {ids['location']}").json()["items"][0]
+        return str(line.get("quantitycommitted", "0")), str(level.get("quantitycommitted", "0"))
+
+    assert committed() == ("3", "3")
+    r = ns.patch(RECORD + f"/salesOrder/{so}", {"item": {"items": [{"line": 1, "isClosed": True}]}})
+    assert r.status_code == 204, r.text
+    assert committed() == ("0", "0")
+
+
 def test_fulfillment_cannot_ship_more_than_on_hand(ns: NS) -> None:
     ids = ns.ids()
     ns.sb.receive_stock(ids["item"], ids["location"], 1)

@@ -671,6 +671,13 @@ class NetSuiteSandbox:
                 changed[(r_type, r_id)] = rec
             self._allocated[pair] = allocation
             self.mirror.sync_stock(pair, self.stock.balance(pair))
+        if pairs:
+            # The records just written were mirrored before their demand was computed: a line that left the
+            # demand (closed, shipped) had its commitment zeroed on the record after that, and nothing above
+            # re-mirrors it, so SuiteQL kept showing the old quantitycommitted of a closed line.
+            for r_type, r_id in force or ():
+                if (rec := self.store.get(r_type, r_id)) is not None:
+                    changed[(r_type, r_id)] = rec
         # lines that left the demand (closed/shipped) commit nothing any more
         for rec in changed.values():
             self.mirror.sync(rec)
