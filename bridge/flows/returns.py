@@ -21,6 +21,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from bridge.clock import Clock
@@ -30,7 +31,10 @@ from bridge.domain.tiktok import Return
 from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
 from bridge.flows.accounting import policy_for
 from bridge.mapping.accounting import AccountingPolicy
+from bridge.mapping.fulfillment import split_ids
+from bridge.mapping.orders_spec import OrdersSpec
 from bridge.mapping.returns import (
+    RefundVat,
     credits_by_line,
     ra_body,
     ra_external_id,
@@ -41,6 +45,7 @@ from bridge.mapping.returns import (
     standalone_ra_body,
     standalone_refund_body,
     unit_amounts,
+    with_vat,
 )
 from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec, references, with_references
 from bridge.mapping.specs import SpecError
@@ -119,6 +124,24 @@ class ReturnSync:
         with self._lock:
             return with_references(settings, dict(self._refs)) if wanted else settings
 
+    def refund_vat(self, shop: Shop, order_link: Link) -> RefundVat | None:
+        """How the sales order booked VAT (orders.yaml ``tax.mode: inclusive``), None where prices exclude it."""
+        try:
+            tx = self.specs.get("orders", OrdersSpec).for_shop(shop.id, shop.region).tax
+        except SpecError:
+            return None
+        if tx.mode != "inclusive":
+            return None
+        memory = OrderMemory.parse(order_link.data)
+        rates = {i: Decimal(str(row["vat_rate"])) for row in memory.allocation or [] if row.get("vat_rate") is not None
+                 for i in split_ids(row.get("line_item_ids"))}
+        # orders synced before each line's rate was recorded: only a one-rate order's rate is certain
+        booked = list(memory.vat or {})
+        default = Decimal(booked[0]) if len(booked) == 1 else (tx.rate if memory.vat is None and not tx.rates
+                                                              else None)
+        return RefundVat(rates, default, tx.shipping_rate if tx.shipping_rate is not None else tx.rate,
+                         tx.item, dict(tx.codes), tx.exempt_taxcode)
+
     def _shop(self, shop_id: str) -> Shop:
         shop = self.store.shops.get(shop_id)
         if shop is None:
@@ -155,8 +178,9 @@ class ReturnSync:
         wants_ra = ra.enabled and ret.return_type == "RETURN_AND_REFUND" and (
             status in APPROVED or status in REFUNDED or (status in REQUESTED and ra.create_on == "requested"))
         policy = policy_for(self.specs, shop_id, shop)
+        vat = self.refund_vat(shop, order_link)
         if wants_ra and not state.get("ra_id"):
-            state["ra_id"] = self._return_authorization(ret, order_link, settings, currency, policy)
+            state["ra_id"] = self._return_authorization(ret, order_link, settings, currency, policy, vat)
             actions.append("return_authorization")
         if status in CLOSED and state.get("ra_id") and not state.get("ra_closed"):
             self._close_ra(state["ra_id"])
@@ -165,7 +189,7 @@ class ReturnSync:
         if status in REFUNDED and settings.refund.enabled and not state.get("refund_id") \
                 and not state.get("refund_by"):
             if policy.refund_document:
-                state.update(self._refund(ret, order_link, settings, currency, state, policy))
+                state.update(self._refund(ret, order_link, settings, currency, state, policy, vat))
                 actions.append(DOCUMENT[settings.refund.document])
             else:
                 # settlement posts this shop's statements: the statement's refund line reverses the
@@ -185,7 +209,7 @@ class ReturnSync:
                 "refund_id": state.get("refund_id")}
 
     def _return_authorization(self, ret: Return, order_link: Link, settings: ReturnSettings, currency: str,
-                              policy: AccountingPolicy) -> str:
+                              policy: AccountingPolicy, vat: RefundVat | None) -> str:
         assert order_link.netsuite_id is not None
         lines = self.netsuite.order_lines(order_link.netsuite_type or "salesOrder", order_link.netsuite_id)
         credits, missing = credits_by_line(lines, unit_amounts(ret, currency))
@@ -196,6 +220,9 @@ class ReturnSync:
                 fix_hint="Check the sales order's lines (TikTok line item ids) against the TikTok order; fix the sales "
                 "order, then replay.", entity=order_key(order_link.shop_id, order_link.tiktok_id),
                 evidence=Evidence.of("bridge", "return authorization", details={"missing": missing}))
+        entity = order_key(order_link.shop_id, order_link.tiktok_id)
+        if vat is not None and vat.codes:  # each line carries its tax code: net + its VAT, as on the sales order
+            credits = with_vat(credits, vat, currency, entity)
         day = policy.date_of(ret.create_time or self.clock.now())
         closed = {ln.line for ln in lines if ln.closed}
         if any(c.line in closed for c in credits):
@@ -205,10 +232,10 @@ class ReturnSync:
             items = {ln.line: (ln.item_id, ln.location_id) for ln in lines}
             written = self.netsuite.create_document(NsDocument(
                 "returnAuthorization", ra_external_id(ret.return_id),
-                standalone_ra_body(ret, credits, items, header, settings, day)))
+                standalone_ra_body(ret, credits, items, header, settings, day, vat)))
             return written.id
         written = self.netsuite.create_document(NsDocument(
-            "returnAuthorization", ra_external_id(ret.return_id), ra_body(ret, credits, settings, day),
+            "returnAuthorization", ra_external_id(ret.return_id), ra_body(ret, credits, settings, day, vat),
             order_link.netsuite_type or "salesOrder", order_link.netsuite_id))
         return written.id
 
@@ -219,20 +246,21 @@ class ReturnSync:
             self.netsuite.change_order_lines("returnAuthorization", ra_id, changes)
 
     def _refund(self, ret: Return, order_link: Link, settings: ReturnSettings, currency: str,
-                state: dict[str, Any], policy: AccountingPolicy) -> dict[str, Any]:
+                state: dict[str, Any], policy: AccountingPolicy, vat: RefundVat | None) -> dict[str, Any]:
         record_type = DOCUMENT[settings.refund.document]
         out: dict[str, Any] = {}
         ra_id = state.get("ra_id")
         refund_only = ret.return_type == "REFUND"
         if refund_only and not ra_id and settings.refund.refund_only == "return_authorization" \
                 and settings.return_authorization.enabled:
-            ra_id = out["ra_id"] = self._return_authorization(ret, order_link, settings, currency, policy)
+            ra_id = out["ra_id"] = self._return_authorization(ret, order_link, settings, currency, policy, vat)
         amounts = unit_amounts(ret, currency)
         day = policy.date_of(ret.update_time or self.clock.now())
         if ra_id:
             lines = self.netsuite.order_lines("returnAuthorization", ra_id)
             credits, _missing = credits_by_line(lines, amounts)
-            body = refund_from_ra_body(ret, credits, settings, currency, day)
+            credits = with_vat(credits, vat, currency, order_key(order_link.shop_id, order_link.tiktok_id))
+            body = refund_from_ra_body(ret, credits, settings, currency, day, vat)
             extra = [ln for ln in body["item"]["items"] if "orderLine" not in ln]
             body["item"]["items"] = [ln for ln in body["item"]["items"] if "orderLine" in ln]
             written = self.netsuite.create_document(NsDocument(
@@ -250,7 +278,7 @@ class ReturnSync:
                     "authorizations, then replay.", entity=order_key(order_link.shop_id, order_link.tiktok_id))
             assert order_link.netsuite_id is not None
             header = self.netsuite.get(order_link.netsuite_type or "salesOrder", order_link.netsuite_id) or {}
-            body = standalone_refund_body(ret, header, settings, currency, day)
+            body = standalone_refund_body(ret, header, settings, currency, day, vat)
             written = self.netsuite.create_document(NsDocument(record_type, refund_external_id(ret.return_id), body))
         out.update({"refund_id": written.id, "refund_type": record_type,
                     "credited": str(refund_total(ret, settings, currency)), "refund_created": written.created})

@@ -104,9 +104,11 @@ class MappedOrder:
         return {k: str(v) for k, v in sorted(out.items())}
 
     def allocation(self) -> list[dict[str, Any]]:
-        """Product lines with their TikTok line-item ids, in NetSuite line order."""
+        """Product lines with their TikTok line-item ids (and VAT rate, VAT-inclusive markets: the returns flow
+        credits VAT as it was booked), in NetSuite line order."""
         return [
-            {"sku": ln.sku, "item_id": ln.item_id, "quantity": ln.quantity, "line_item_ids": list(ln.line_item_ids)}
+            {"sku": ln.sku, "item_id": ln.item_id, "quantity": ln.quantity, "line_item_ids": list(ln.line_item_ids),
+             **({"vat_rate": vat_key(ln.vat_rate)} if ln.vat_rate is not None else {})}
             for ln in self.lines
             if ln.kind == "product"
         ]

@@ -25,6 +25,7 @@ from bridge.sandbox.tiktok import fulfillment as sfulfillment
 from bridge.sandbox.tiktok import orders as sorders
 from bridge.serving import BackgroundServer
 from bridge.web import create_app as create_bridge
+from tests.browser.conftest import screenshot
 from tests.console.conftest import PASSWORD, EveryRecordExists, drain_work
 from tests.settlement.fakes import FakeLedger
 from tests.support.fakes import FakeNetSuiteOrders
@@ -120,7 +121,7 @@ def _shot(page: Any, name: str) -> None:
     """``TTNS_SCREENSHOTS=DIR`` saves a full-page PNG of each step (for docs and reviews)."""
     directory = os.environ.get("TTNS_SCREENSHOTS")
     if directory:
-        page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
+        screenshot(page, Path(directory) / f"{name}.png")
 
 
 def test_operator_connects_a_shop_sees_orders_handles_exceptions_and_reads_settlement(rig: Rig,

@@ -23,6 +23,7 @@ from bridge.domain.keys import order_key
 from bridge.mapping.settlement import Amount, ReportLine, ReportPosting, SettlementReport
 from bridge.serving import BackgroundServer
 from bridge.web import create_app
+from tests.browser.conftest import screenshot
 from tests.console.conftest import PASSWORD, SHOP, NoNetSuiteTotals, Orders, console_settings
 from tests.support.databases import fresh_sqlite
 from tests.support.tiktok_orders import order, unit
@@ -69,22 +70,28 @@ def site(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     c = build(console_settings(url), areas=("system", "orders", "monitoring"))
     c = c.with_ports(netsuite_totals=NoNetSuiteTotals())
     report = _statement()
+    payout = replace(report, kind="payment", id="PAY-9", payout=D("1041.60"), postings=(
+        ReportPosting("deposit", "TTS-PAY-9", "4412", D("1041.60"), "posted", "2026-12-07"),))
 
     class Settlement:  # the settlement flow's reports, as the pages read them
         def report(self, **kw: Any) -> Any:
-            return report if "ST-7001" in kw.values() else None
+            return report if "ST-7001" in kw.values() else payout if "PAY-9" in kw.values() else None
 
         def list_reports(self, **kw: Any) -> list[Any]:
-            return [report] if kw.get("kind") != "payment" else []
+            return [report] if kw.get("kind") != "payment" else [payout]
 
     class LedgerAudit:
         def verdict(self, kind: str, shop: str, ident: str) -> dict[str, Any]:
             return {"ok": True, "at": "2026-12-07T03:00:00+00:00", "difference": "0.00", "findings": []}
 
+    class Inventory:  # the inventory flow's documented measurement, nothing drifting
+        def drift(self, **kw: Any) -> list[dict[str, Any]]:
+            return []
+
     for name, role in (("ada", "admin"), ("otto", "operator"), ("vera", "viewer")):
         c.store.users.add(name, PASSWORD, role)
     w = Orders(c)
-    mon = replace(w.c.flows.monitoring, settlement=Settlement())
+    mon = replace(w.c.flows.monitoring, settlement=Settlement(), inventory=Inventory())
     c = replace(w.c, areas=(*w.c.areas, "settlement"), flows=replace(
         w.c.flows, settlement=Settlement(), ledger_audit=LedgerAudit(), monitoring=mon))
     shipped = unit("576-1", "MUG", "24.00", seller="2.00", tax="1.82", name="Stoneware mug 12 oz")
@@ -97,6 +104,10 @@ def site(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     w.place("578", "CAP", "18.00")
     w.webhook("578")
     w.settle()  # the syncs, then the read of the new sales orders' document numbers a second later
+    # an expected "not found yet" lookup is an answer, not an API error
+    c.store.calls.record(system="netsuite", operation="record.get_eid salesOrder", method="GET",
+                         path="/record/v1/salesOrder/eid:TTS-1", status=404, code="NONEXISTENT_ID", duration_ms=40,
+                         outcome="not_found")
     # TikTok says 578 is in transit; no sync has read it yet (the list and the page show the newer event)
     body = json.dumps({"type": 1, "tts_notification_id": "n-578-transit", "shop_id": SHOP, "timestamp": 1900000000,
                        "data": {"order_id": "578", "order_status": "IN_TRANSIT", "update_time": 1900000000}})
@@ -204,7 +215,7 @@ _LAYOUT = """() => {
 
 
 def _check(page: Any, width: int, name: str) -> None:
-    page.screenshot(path=str(_shots(width) / f"{name}.png"), full_page=True)
+    screenshot(page, _shots(width) / f"{name}.png")
     got = page.evaluate(_LAYOUT)
     assert got["scroll"] <= 0, f"{name} at {width}px scrolls sideways by {got['scroll']}px: {got['over']}"
     assert got["wide"] == [], f"{name} at {width}px: tables wider than the screen {got['wide']}"
@@ -222,6 +233,7 @@ PAGES = {
     "inventory": "/console/inventory",
     "settlement": "/console/settlement",
     "statement": "/console/settlement/ST-7001",
+    "payout": "/console/settlement/payout/PAY-9",
     "monitors": "/console/monitors",
     "connections": "/console/connections",
     "specs": "/console/specs",
@@ -301,12 +313,21 @@ def test_the_order_page_reads_like_the_order(pages: Any, site: Site, width: int)
     expect(raw).to_be_visible()
     expect(page.locator("#sync-now")).to_have_count(0)  # a viewer has no action buttons
     _check(page, width, "order-viewer")
+    # true states: the inventory monitor has not run; the expected 404 lookup is no API error
+    page.goto(site.url + "/console/inventory")
+    expect(page.locator("#drift-verdict")).to_contain_text("Not evaluated yet")
+    page.goto(site.url + "/console/")
+    expect(page.locator("#apis")).not_to_contain_text("NONEXISTENT_ID")
+    expect(page.locator("#apis tr", has_text="netsuite").locator('td[data-label="Errors"]')).to_have_text("0")
     # the orders list: document numbers, and TikTok's newest status even before a sync read it
     page.goto(site.url + "/console/orders")
     expect(page.locator('tr[data-order="576"]')).to_contain_text(f"Sales order {link.data['tranid']}")
     moving = page.locator('tr[data-order="578"]')
     expect(moving).to_contain_text("IN_TRANSIT")
     expect(moving).to_contain_text("(event)")
+    when = page.locator('tr[data-order="576"] time')  # absolute time with its zone, and how long ago
+    expect(when).to_contain_text(" UTC ")
+    expect(when).to_contain_text(" ago)")
     page.goto(site.url + f"/console/orders/{SHOP}/578")
     expect(page.locator("#tiktok-status")).to_contain_text("IN_TRANSIT")
     expect(page.locator("#tiktok-status")).to_contain_text("from TikTok's event")
@@ -318,6 +339,12 @@ def test_the_order_page_reads_like_the_order(pages: Any, site: Site, width: int)
     expect(statement).to_contain_text("Referral fee")
     expect(statement.locator("tr.subtotal", has_text="Net settlement")).to_contain_text("1,041.60")
     expect(page.locator("#postings")).to_contain_text("journal 4411")
+    page.goto(site.url + "/console/settlement/payout/PAY-9")
+    expect(page.locator("h1")).to_contain_text("PAY-9")
+    expect(page.locator("#statement tr.subtotal", has_text="Paid to the bank")).to_contain_text("1,041.60")
+    expect(page.locator("#statement")).to_contain_text("USD")
+    expect(page.locator("#postings")).to_contain_text("deposit 4412")
+    _check(page, width, "payout-viewer")
     page.goto(site.url + "/console/settlement")
     chart = page.locator("figure svg.chart")
     expect(chart.locator("text.unit")).to_have_text("USD")

@@ -10,7 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import requests
 
+from bridge.domain.keys import order_key
 from bridge.mapping.returns_spec import ReturnsSpec
 from bridge.mapping.specs import SpecSet
 from tests.fulfillment.conftest import Bridge
@@ -417,3 +419,92 @@ def test_fbt_stock_is_compared_and_adjusted_per_fbt_warehouse_at_its_own_locatio
     (hoodie,) = [d for d in report["differences"] if d["sku"] == "US-HOODIE-FBT"]
     assert (hoodie["warehouse"], hoodie["location"]) == (fbt_wh, fbt_loc)
     assert not [r for r in stock.fbt_drift() if r["sku"] == "CAP-001"]
+
+
+# --- refunds in VAT markets --------------------------------------------------------------------------------
+
+
+def _vat_shop(bridge: Bridge, region: str) -> str:
+    """A connected TikTok shop in ``region`` with two products (DE: a 7 % book) stocked in NetSuite."""
+    sb, ns, world = bridge.tt, bridge.ns, bridge.world
+    shop = sb.add_shop(name=f"VAT refunds {region}", region=region, seller_name=f"Seller {region}")["id"]
+    wh = next(w["id"] for w in sb.shop(shop)["warehouses"] if not w.get("fbt"))
+    for sku, price in ((f"{region}-RF-MUG", "11.90"), (f"{region}-BOOK-01", "10.70")):
+        sb.add_product(shop, sku, [{"seller_sku": sku, "price": price, "inventory": {wh: 20}}])
+        ns.seed({"inventoryItem": [{"externalId": f"ITEM-{sku}", "itemId": sku, "displayName": sku,
+                                    "price": {"items": [{"priceLevel": {"id": "1"}, "price": price}]}}]})
+        location = world.netsuite_location("LOC-UK" if region == "GB" else f"LOC-{region}")
+        ns.receive_stock(world.netsuite_item_id(sku), location, 50)
+    world.connect_shop(bridge.c, shop)
+    return str(shop)
+
+
+@pytest.mark.parametrize("region", ["GB", "DE"])
+def test_a_vat_market_refund_reverses_net_and_vat_per_rate_as_the_sales_order_booked_them(
+        bridge: Bridge, region: str) -> None:
+    """GB: VAT on the VAT item; DE: 19 % and 7 % on each line's tax code (tax1Amt). The returned units'
+    credit memo (settlement off: it is the refund's record) totals TikTok's refund to the cent and books
+    each rate's VAT as the sales order did (TikTok's refund amounts include VAT)."""
+    shop = _vat_shop(bridge, region)
+    sb, ns = bridge.tt, bridge.ns
+    store = bridge.c.store
+    before = dict(store.shops.get(shop).flows)  # type: ignore[union-attr]
+    store.shops.set_flows(shop, {**before, "settlement": False})
+    book_rate = "0.07" if region == "DE" else "0.20"
+    o = sb.place_order(shop, [{"seller_sku": f"{region}-RF-MUG", "quantity": 1},
+                              {"seller_sku": f"{region}-BOOK-01", "quantity": 2, "vat_rate": book_rate}],
+                       hold=False, shipping_fee="4.90", seller_discount="1.00")
+    bridge.drain()
+    link = store.links.get("order", shop, o["id"])
+    assert link is not None and link.netsuite_id
+    so = ns.get("salesOrder", link.netsuite_id).data
+    assert Decimal(str(so["total"])) == Decimal(o["payment"]["total_amount"])
+    tracking = "RM123456785GB" if region == "GB" else "01234567890123"  # Royal Mail / DPD
+    resp = requests.post(f"{bridge.world.netsuite_url}/_sandbox/fulfillments", timeout=30, json={
+        "salesOrder": link.netsuite_id, "packages": [{"trackingNumber": tracking, "weight": "1"}]})
+    assert resp.status_code == 200, resp.text
+    bridge.drain()
+    sb.advance_order(o["id"], to="DELIVERED")
+    o = dict(sb.order(o["id"]))
+    returned = [next(str(li["id"]) for li in o["line_items"] if li["seller_sku"].endswith("MUG")),
+                next(str(li["id"]) for li in o["line_items"] if "BOOK" in li["seller_sku"])]  # DE: both rates
+    ret = sb.request_return(o["id"], line_item_ids=returned, return_type="RETURN_AND_REFUND")
+    bridge.drain()
+    returns = bridge.c.tiktok().shop(shop).returns
+    returns.approve_return(ret["return_id"], "APPROVE_RETURN")
+    bridge.drain()
+    sb.buyer_ships_return(ret["return_id"])
+    returns.approve_return(ret["return_id"], "APPROVE_RECEIVED_PACKAGE")
+    bridge.drain()
+    store.shops.set_flows(shop, before)
+    assert store.exceptions.list(status="open", entity=order_key(shop, o["id"])) == []
+
+    refund = sb.returns(order_id=o["id"])[0]["refund_amount"]
+    assert Decimal(refund["refund_tax"]) == 0  # VAT is inside TikTok's refund
+    cm = ns.get("creditMemo", f"eid:TTS-RET-{ret['return_id']}").data
+    assert Decimal(str(cm["total"])) == Decimal(refund["refund_total"])  # to the cent
+    paid = {str(li["id"]): Decimal(li["sale_price"]) for li in o["line_items"]}
+    rates = {returned[0]: Decimal("0.19" if region == "DE" else "0.20"), returned[1]: Decimal(book_rate)}
+    expected: dict[Decimal, Decimal] = {}
+    for i in returned:  # each unit is on its own line here: net_of per line is per rate
+        gross = paid[i]
+        expected[rates[i]] = expected.get(rates[i], Decimal(0)) + gross - (gross / (1 + rates[i])).quantize(
+            Decimal("0.01"), rounding="ROUND_HALF_UP")
+    if region == "DE":
+        by_code: dict[str, Decimal] = {}
+        for ln in cm["item"]:
+            assert ln.get("taxCode"), "every line carries its tax code: NetSuite adds no VAT of its own"
+            by_code[str(ln["taxCode"]["id"])] = by_code.get(str(ln["taxCode"]["id"]), Decimal(0)) + \
+                Decimal(str(ln["tax1Amt"]))
+        codes = {}
+        for rate, eid in (("0.19", "VAT-DE-19"), ("0.07", "VAT-DE-7")):
+            rows, _ = ns.suiteql(f"SELECT id FROM salestaxitem WHERE externalid = '{eid}'")  # noqa: S608
+            codes[str(rows[0]["id"])] = Decimal(rate)
+        assert {codes[k]: v for k, v in by_code.items()} == expected
+        assert Decimal(str(cm["taxTotal"])) == sum(expected.values())
+    else:
+        rows, _ = ns.suiteql("SELECT id FROM item WHERE externalid = 'VAT-UK'")
+        vat_lines = [ln for ln in cm["item"] if str(ln["item"]["id"]) == str(rows[0]["id"])]
+        assert [Decimal(str(ln["amount"])) for ln in vat_lines] == [expected[Decimal("0.20")]]
+        net = sum((Decimal(str(ln["amount"])) for ln in cm["item"] if ln not in vat_lines), Decimal(0))
+        assert net + expected[Decimal("0.20")] == Decimal(refund["refund_total"])

@@ -133,12 +133,24 @@ def test_200_orders_become_exactly_200_correct_sales_orders_despite_a_killed_wor
         assert totals[eid] == expected, f"{eid}: NetSuite {totals[eid]} != TikTok {expected}"
         want = Counter(li["seller_sku"] for li in o["line_items"])
         assert units[eid] == want, f"{eid}: lines {dict(units[eid])} != units {dict(want)}"
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
-    from bridge.store.tables import job_attempts
+    from bridge.flows.orders import KIND_DOCUMENT_NUMBERS
+    from bridge.store.tables import job_attempts, jobs
 
+    # every sales order's document number as NetSuite gave it, read in shared batches, not one call per order
+    numbered, _ = world.netsuite_sb.suiteql("SELECT id, tranid FROM transaction WHERE recordtype = 'salesorder'")
+    numbers = {str(r["id"]): str(r["tranid"]) for r in numbered}
+    links = c.store.links.list("order", world.shop_id)
+    assert len(links) == 200 and all(lk.data.get("tranid") == numbers[str(lk.netsuite_id)] for lk in links), [
+        (lk.tiktok_id, lk.data.get("tranid"), numbers.get(str(lk.netsuite_id))) for lk in links
+        if lk.data.get("tranid") != numbers.get(str(lk.netsuite_id))][:5]
     with c.store.engine.connect() as conn:
+        reads = conn.execute(select(func.count()).select_from(jobs).where(
+            jobs.c.kind == KIND_DOCUMENT_NUMBERS, jobs.c.status == "done")).scalar_one()
         rows_ = conn.execute(select(job_attempts.c.worker, job_attempts.c.outcome)).all()
+    assert 1 <= reads < 200, reads
+    print(f"document numbers: {reads} reads for 200 sales orders")
     workers_ok = {w for w, o in rows_ if o == "ok"}
     assert {"victim", "rescuer"} <= workers_ok
     assert all(w == "victim" for w, o in rows_ if o == "lease_expired")
