@@ -1,5 +1,7 @@
-"""One headless Chromium for the whole browser session (Debian's ``chromium``; browsers are never
-downloaded): each test opens its own context, which is cheap, instead of launching a browser."""
+"""One headless Chromium for the browser tests (Debian's ``chromium``; browsers are never downloaded): each
+test opens its own context, which is cheap, instead of launching a browser. Package-scoped, not session-scoped:
+Playwright's sync API keeps an event loop running on the main thread while it is open, and tests run after
+this package call ``asyncio.run`` (the ``netsuite`` client package)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap does) — browsers are "
