@@ -199,6 +199,7 @@ class LineItem(TTModel):
     small_order_fee: Money = ZERO
     retail_delivery_fee: Money = ZERO
     buyer_service_fee: Money = ZERO
+    pfand_fee: Money = ZERO  # German deposit on bottles and cans (Get Order Detail: Germany only)
     gift_retail_price: Money = ZERO
     item_tax: list[ItemTax] = Field(default_factory=list)
     display_status: str = ""

@@ -104,6 +104,41 @@ class FbtAdjustments(SpecModel):
         return d <= self.max_units and (tiktok > 0 and Decimal(d) * 100 <= self.max_percent * tiktok)
 
 
+class FbtTransfers(SpecModel):
+    """Stock the merchant ships into TikTok's FBT warehouses (``ttns fulfillment fbt-stock``).
+    ``off``: nothing is recorded (the FBT check sees the arrival as a difference). ``record``: each
+    inbound order TikTok received is one NetSuite inventory transfer of its *normal* units from the
+    merchant location named here for the FBT warehouse (``from_locations``: warehouse id or name as
+    in ``shops`` → location id) to that warehouse's first FBT location. Defective units are not
+    transferred as sellable stock."""
+
+    policy: Literal["off", "record"] = "off"
+    from_locations: dict[str, NsId] = Field(default_factory=dict, description="FBT warehouse (id or name) -> "
+                                            "the NetSuite location merchant stock leaves from")
+    lookback_days: int = Field(30, ge=1, le=365, description="how far back TikTok's inventory records are read")
+    subsidiary: NsId | None = Field(None, description="subsidiary of the transfers (OneWorld accounts)")
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _yaml_off(cls, v: object) -> object:
+        return "off" if v is False else v  # an unquoted YAML `off` reads as false
+
+    @model_validator(mode="after")
+    def _sources(self) -> FbtTransfers:
+        if self.policy == "record" and not self.from_locations:
+            raise ValueError("fbt_transfers.policy is record but no from_locations are named | fix: map each FBT "
+                             "warehouse to the NetSuite location its stock is shipped from")
+        return self
+
+    def source_for(self, warehouse_id: str, warehouse_name: str, listed_as: str) -> NsId | None:
+        """The merchant location stock for this FBT warehouse leaves from (pure)."""
+        for key in (listed_as, warehouse_id, warehouse_name):
+            if key in self.from_locations:
+                return self.from_locations[key]
+        return None
+
+
+
 @spec_model("locations")
 class LocationsSpec(SpecModel):
     version: Literal[1] = 1
@@ -113,11 +148,26 @@ class LocationsSpec(SpecModel):
     ignore_warehouses: list[str] = Field(
         default_factory=list, description="TikTok warehouses deliberately not fed by the bridge (ids or names)")
     fbt_adjustments: FbtAdjustments = Field(default_factory=FbtAdjustments)
+    fbt_transfers: FbtTransfers = Field(default_factory=FbtTransfers)
 
     def extra_problems(self, file: str) -> list[SpecProblem]:
         out: list[SpecProblem] = []
         for shop_id, shop in self.shops.items():
             out.extend(shop.problems(file, f"shops.{shop_id}"))
+        managed = {w.warehouse: w for s in self.shops.values() for w in s.warehouses if w.tiktok_managed}
+        fbt_locs = {loc for w in managed.values() for loc in w.locations}
+        for wh, loc in self.fbt_transfers.from_locations.items():
+            key = f"fbt_transfers.from_locations.{wh}"
+            if wh not in managed:
+                out.append(SpecProblem(file, key, f"{wh!r} is not a tiktok_managed warehouse under shops",
+                                       "name the FBT warehouse exactly as it is listed under shops"))
+            elif not managed[wh].locations:
+                out.append(SpecProblem(file, key, f"FBT warehouse {wh!r} lists no NetSuite location to receive "
+                                       "the transfer", f"add its FBT location under shops (warehouse {wh!r})"))
+            if loc in fbt_locs:
+                out.append(SpecProblem(file, key, f"location {loc} is an FBT location, not where merchant stock "
+                                       "leaves from", "name the merchant location the inbound shipment is "
+                                       "packed at"))
         return out
 
     def for_shop(self, shop_id: str, shop_name: str = "") -> ShopLocations:
@@ -126,4 +176,4 @@ class LocationsSpec(SpecModel):
                 or self.shops.get(ANY_SHOP) or ShopLocations())
 
 
-__all__ = ["ANY_SHOP", "FbtAdjustments", "LocationsSpec", "ShopLocations", "WarehouseLinkSpec"]
+__all__ = ["ANY_SHOP", "FbtAdjustments", "FbtTransfers", "LocationsSpec", "ShopLocations", "WarehouseLinkSpec"]

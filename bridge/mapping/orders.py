@@ -19,7 +19,7 @@ from bridge.domain.keys import order_key
 from bridge.domain.tiktok import LineItem, Order, PriceDetail
 from bridge.errors import Evidence, NeedsHumanError, SkippableError
 from bridge.mapping.accounting import DEFAULT_ZONE, posting_date
-from bridge.mapping.orders_spec import FEE_FIELDS, OrderSettings, resolve_dimension, vat_key
+from bridge.mapping.orders_spec import FEE_FIELDS, LINE_FEE_FIELDS, OrderSettings, resolve_dimension, vat_key
 from bridge.mapping.wire import json_digest
 
 ZERO = Decimal("0")
@@ -358,7 +358,8 @@ def map_order(
     shipping = _shipping(ctx)
     lines, shipping_cost, tax_total = _tax(ctx, [*lines, *discounts, *shipping.lines], shipping.cost)
     lines += _fee_lines(ctx)
-    total = _reconcile(ctx, lines, shipping_cost, tax_total)
+    lines, pfand_on_top = _pfand_reading(ctx, lines, shipping_cost, tax_total)
+    total = _reconcile(ctx, lines, shipping_cost, tax_total, pfand_on_top)
     if total.rounding:
         lines.append(MappedLine("rounding", settings.rounding.item or "", 1, total.rounding, total.rounding,
                                 description="Rounding (TikTok total)"))
@@ -378,6 +379,8 @@ def map_order(
     if ctx.inclusive:
         notes.append("VAT per line from TikTok's price detail" if ctx.vat is not None
                      else "VAT taken out at orders.yaml's rates (TikTok gave no VAT figures)")
+    if not pfand_on_top:
+        notes.append("pfand_fee inside TikTok's prices (its total has no room for it on top): left in the products")
     if ctx.cancelled:
         notes.append(f"{len(ctx.cancelled)} cancelled unit(s) left off")
     if platform_funded:
@@ -580,8 +583,11 @@ def _fee_lines(ctx: _Context) -> list[MappedLine]:
     pay, settings = ctx.order.payment, ctx.settings
     lines: list[MappedLine] = []
     unmapped_fees: dict[str, str] = {}
-    for fee_field in sorted(FEE_FIELDS):
-        amount = getattr(pay, fee_field)
+    for fee_field in sorted(FEE_FIELDS + LINE_FEE_FIELDS):
+        if fee_field in LINE_FEE_FIELDS:
+            amount = sum((getattr(li, fee_field) for li in ctx.live), ZERO)
+        else:
+            amount = getattr(pay, fee_field)
         if fee_field == "retail_delivery_fee" and ctx.cancelled:
             amount = sum((li.retail_delivery_fee for li in ctx.live), ZERO) or amount
         if not amount:
@@ -603,14 +609,38 @@ def _fee_lines(ctx: _Context) -> list[MappedLine]:
     return lines
 
 
-def _reconcile(ctx: _Context, lines: list[MappedLine], shipping_cost: Decimal | None, tax_total: Decimal) -> _Total:
-    """NetSuite's lines against TikTok's total to the cent: a difference within ``rounding.max`` goes on
-    the rounding item, any other needs a person (never a wrong sales order)."""
+PFAND = "pfand fee"
+
+
+def _pfand_reading(ctx: _Context, lines: list[MappedLine], shipping_cost: Decimal | None,
+                   tax_total: Decimal) -> tuple[list[MappedLine], bool]:
+    """TikTok's pages do not say whether a line item's ``pfand_fee`` (German deposit) is inside
+    ``total_amount`` on top of the prices (its formula names neither it nor the other buyer fees) or
+    inside the sale prices. Both readings are taken, explicitly: on top (a fee line, like the retail
+    delivery fee) when that reconciles; inside the prices (no fee line, the deposit stays in the product
+    amounts) only when that reconciles to the cent; otherwise the order stays on the fee-line reading,
+    whose mismatch names the field. Returns the lines and whether the deposit is on top."""
+    if not any(li.pfand_fee for li in (*ctx.live, *ctx.cancelled)):
+        return lines, True
+    expected, computed = _totals(ctx, lines, shipping_cost, tax_total, pfand_on_top=True)
+    if expected == computed:
+        return lines, True
+    inside = [ln for ln in lines if not (ln.kind == "fee" and ln.description == PFAND)]
+    expected, computed = _totals(ctx, inside, shipping_cost, tax_total, pfand_on_top=False)
+    if expected == computed:
+        return inside, False
+    return lines, True
+
+
+def _totals(ctx: _Context, lines: list[MappedLine], shipping_cost: Decimal | None, tax_total: Decimal,
+            pfand_on_top: bool = True) -> tuple[Decimal, Decimal]:
+    """TikTok's total for the live lines, and what NetSuite's lines add up to."""
     order, settings, q = ctx.order, ctx.settings, ctx.q
     pay, tx = order.payment, settings.tax
     expected = pay.total_amount
     if ctx.cancelled:
-        expected -= sum((li.sale_price + li.tax + li.retail_delivery_fee for li in ctx.cancelled), ZERO)
+        expected -= sum((li.sale_price + li.tax + li.retail_delivery_fee
+                         + (li.pfand_fee if pfand_on_top else ZERO) for li in ctx.cancelled), ZERO)
     if tx.mode == "none":
         expected -= tax_total
     expected = q(expected)
@@ -619,14 +649,27 @@ def _reconcile(ctx: _Context, lines: list[MappedLine], shipping_cost: Decimal | 
         computed += q(tax_total)  # NetSuite computes its own tax; the flow reconciles after the write
     if tx.mode == "inclusive" and tx.codes:
         computed += sum((ln.vat for ln in lines), ZERO)  # each line's VAT rides on its tax code (tax1Amt)
+    return expected, computed
+
+
+def _reconcile(ctx: _Context, lines: list[MappedLine], shipping_cost: Decimal | None, tax_total: Decimal,
+               pfand_on_top: bool = True) -> _Total:
+    """NetSuite's lines against TikTok's total to the cent: a difference within ``rounding.max`` goes on
+    the rounding item, any other needs a person (never a wrong sales order)."""
+    order, settings = ctx.order, ctx.settings
+    pay = order.payment
+    expected, computed = _totals(ctx, lines, shipping_cost, tax_total, pfand_on_top)
     diff = expected - computed
     if not diff:
         return _Total(expected, computed, ZERO)
     rs = settings.rounding
     if rs.item and abs(diff) <= rs.max:
         return _Total(expected, computed, diff)
+    pfand = sum((li.pfand_fee for li in ctx.live), ZERO)
     raise NeedsHumanError(
-        f"order {order.id}: NetSuite lines add up to {computed} {order.currency} but TikTok's total is {expected}",
+        f"order {order.id}: NetSuite lines add up to {computed} {order.currency} but TikTok's total is {expected}"
+        + (f" (the line items carry pfand_fee {pfand}: neither on top of the prices nor inside them reconciles)"
+           if pfand else ""),
         code="TOTAL_MISMATCH",
         owner="admin",
         fix_hint="A buyer-paid amount is not mapped (see the breakdown): map it under fees/tax/shipping in "
@@ -635,6 +678,7 @@ def _reconcile(ctx: _Context, lines: list[MappedLine], shipping_cost: Decimal | 
             "expected_total": str(expected), "computed_total": str(computed), "difference": str(diff),
             "payment": {k: str(v) for k, v in pay.model_dump().items() if isinstance(v, Decimal) and v},
             "lines": [{"kind": ln.kind, "item": ln.item_id, "amount": str(ln.amount)} for ln in lines],
+            **({"pfand_fee": str(pfand)} if pfand else {}),
         }),
         entity=ctx.entity,
     )

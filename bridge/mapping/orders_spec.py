@@ -207,8 +207,9 @@ class DepositSpec(SpecModel):
 
 
 FeeField = Literal["retail_delivery_fee", "small_order_fee", "buyer_service_fee", "handling_fee",
-                   "shipping_insurance_fee", "item_insurance_fee"]
-FEE_FIELDS: tuple[str, ...] = get_args(FeeField)
+                   "shipping_insurance_fee", "item_insurance_fee", "pfand_fee"]
+LINE_FEE_FIELDS: tuple[str, ...] = ("pfand_fee",)  # on the line items only (Get Order Detail), summed per order
+FEE_FIELDS: tuple[str, ...] = tuple(f for f in get_args(FeeField) if f not in LINE_FEE_FIELDS)  # payment fields
 
 ITEMS_MOVED = ("SKU lookup and overrides are the one SKU rule in catalog.yaml `match`, shared by `ttns skus match`, "
                "orders, stock, returns and catalog | fix: move items.lookup to catalog.yaml match.by and "
@@ -239,7 +240,8 @@ class OrderSettings(SpecModel):
     fee_item: NsId | None = Field(
         None, description="the item (e.g. an other-charge item) every buyer-paid fee of the order detail posts to: "
         "retail_delivery_fee, small_order_fee, buyer_service_fee, handling_fee, shipping_insurance_fee, "
-        "item_insurance_fee; `fees` names another item for one of them")
+        "item_insurance_fee, and the line items' pfand_fee (German deposit); `fees` names another item for one of "
+        "them")
     fees: dict[FeeField, NsId] = Field(default_factory=dict, description="fee field -> item, over fee_item")
     rounding: RoundingSpec = Field(default_factory=RoundingSpec)
     body_fields: dict[str, BODY_SOURCES] = Field(

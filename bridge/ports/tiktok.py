@@ -210,6 +210,40 @@ class FbtStock:
         return dict(self.on_hand) if self.warehouses == (warehouse_id,) else {}
 
 
+@dataclass(frozen=True)
+class FbtInventoryRecord:
+    """One change of TikTok's FBT stock (Search FBT Inventory Record) and the order that caused it."""
+
+    warehouse_id: str
+    goods_id: str
+    reference_code: str  # the merchant's code for the goods
+    order_id: str
+    order_type: str  # INBOUND_ORDER, CUSTOMER_RETURN, DISPOSAL, ...
+    goods_type: str  # NORMAL | DEFECTIVE
+    changed: int
+    created: datetime
+
+
+@dataclass(frozen=True)
+class FbtReceivedBatch:
+    """Units TikTok's warehouse put away for one goods item of an inbound order."""
+
+    goods_id: str
+    seller_sku: str  # from TikTok's SKU id, else the goods' reference code; "" when neither is known
+    normal: int
+    defective: int
+
+
+@dataclass(frozen=True)
+class FbtInboundOrder:
+    """A merchant's inbound order into an FBT warehouse (Get Inbound Order)."""
+
+    id: str  # as TikTok shows it (``IBR…``)
+    warehouse_id: str
+    status: str  # the latest operation log status (RECEIVED, PARTIALLY_RECEIVED, ...)
+    received: tuple[FbtReceivedBatch, ...] = ()
+
+
 class TikTokShipping(Protocol):
     """Orders, packages and shipping for the fulfillment flows."""
 
@@ -259,6 +293,15 @@ class TikTokShipping(Protocol):
 
     def fbt_stock(self, shop_id: str, warehouse_ids: Sequence[str]) -> FbtStock:
         """Units TikTok holds in its FBT warehouses per seller SKU, and where they were read."""
+        ...
+
+    def fbt_inventory_records(self, shop_id: str, warehouse_ids: Sequence[str], *,
+                              since: datetime | None = None) -> list[FbtInventoryRecord]:
+        """TikTok's FBT stock changes in these warehouses (created at or after ``since``), newest first."""
+        ...
+
+    def fbt_inbound_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[FbtInboundOrder]:
+        """Inbound orders by id (``IBR…`` or the bare number), with what TikTok received."""
         ...
 
 

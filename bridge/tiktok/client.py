@@ -591,6 +591,25 @@ class Logistics(_Section):
         for page in self.api.pages("fbt.inventory.search", shop_id=self.shop_id, body=body):
             yield from page.get("inventory") or []
 
+    def fbt_inventory_records(self, *, fbt_warehouse_ids: Sequence[str] = (), goods_ids: Sequence[str] = (),
+                              create_time_ge: int | None = None, create_time_le: int | None = None
+                              ) -> Iterator[dict[str, Any]]:
+        """FBT inventory changes, each naming the order that caused it (Search FBT Inventory Record),
+        every page."""
+        body = _clean({"fbt_warehouse_ids": list(fbt_warehouse_ids), "goods_ids": list(goods_ids),
+                       "create_time_ge": create_time_ge, "create_time_le": create_time_le})
+        for page in self.api.pages("fbt.inventory_records.search", shop_id=self.shop_id, body=body):
+            yield from page.get("inventory_records") or []
+
+    def fbt_inbound_orders(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Inbound orders by id (Get Inbound Order); TikTok's query takes the number without ``IBR``."""
+        numbers = [i[3:] if i.upper().startswith("IBR") else i for i in ids]
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(numbers), 50):
+            data = self._call("fbt.inbound_orders.get", query={"ids": numbers[i:i + 50]})
+            out += list((data or {}).get("inbound_orders") or [])
+        return out
+
 
 class Fulfillment(_Section):
     def mark_package_shipped(self, order_id: str, *, tracking_number: str, shipping_provider_id: str,

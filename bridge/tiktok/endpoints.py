@@ -125,6 +125,9 @@ _ROWS: tuple[Endpoint, ...] = (
     _e("fbt.warehouses", "GET", "/fbt/{version}/warehouses", "202408"),
     _e("fbt.inventory.search", "POST", "/fbt/{version}/inventory/search", "202408", idempotent=True,
        page_size=100),
+    _e("fbt.inbound_orders.get", "GET", "/fbt/{version}/inbound_orders", "202409"),
+    _e("fbt.inventory_records.search", "POST", "/fbt/{version}/inventory_records/search", "202410",
+       idempotent=True, page_size=100),
     # return & refund
     _e("returns.cancellations.search", "POST", "/return_refund/{version}/cancellations/search", "202309",
        idempotent=True, page_size=50),

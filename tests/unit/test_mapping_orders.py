@@ -477,6 +477,43 @@ def test_market_problems_name_the_key_and_the_fix(markets: dict[str, Any], key: 
     assert any(fix in f"{p.problem} {p.fix}" for p in problems)
 
 
+# German deposit (pfand_fee, per line item). TikTok's pages do not say whether total_amount holds it on top
+# of the prices or inside them: both readings reconcile, explicitly; neither is one exception naming it.
+@pytest.mark.parametrize(("case", "on_top", "total_delta", "spec", "fee", "code"), [
+    ("on top of the prices: a fee line, like the retail delivery fee", True, "0", {"fee_item": "900", "fees": {}},
+     ("900", "0.50"), None),
+    ("its own item under fees.pfand_fee", True, "0", {"fee_item": "900", "fees": {"pfand_fee": "905"}},
+     ("905", "0.50"), None),
+    ("inside the prices: no fee line, TikTok's total as is", False, "0", {"fee_item": "900", "fees": {}}, None, None),
+    ("neither reading reconciles: one exception naming pfand_fee", True, "0.30", {"fee_item": "900", "fees": {}},
+     None, "TOTAL_MISMATCH"),
+    ("no item for it: one exception naming the field", True, "0", {"fee_item": None, "fees": {}}, None,
+     "UNMAPPED_FEE"),
+])
+def test_pfand_fee_reconciles_on_either_reading_or_names_the_field(
+        case: str, on_top: bool, total_delta: str, spec: dict[str, Any], fee: tuple[str, str] | None,
+        code: str | None) -> None:
+    units = [unit("b1", "MUG", "1.19") | {"pfand_fee": "0.25"}, unit("b2", "MUG", "1.19") | {"pfand_fee": "0.25"},
+             unit("c1", "CAP", "5.00")]
+    payload = order("5301", units, currency="EUR")
+    pay = dict(payload["payment"])
+    pay["total_amount"] = str(Decimal(pay["total_amount"]) + (Decimal("0.50") if on_top else 0) + Decimal(total_delta))
+    payload = payload | {"payment": pay}
+    run = lambda: map_order(Order.model_validate(payload), shop_id="S",  # noqa: E731
+                            settings=settings().model_copy(update=spec), items=ITEMS)
+    if code:
+        with pytest.raises(NeedsHumanError) as err:
+            run()
+        assert err.value.code == code and "pfand_fee" in str(err.value), case
+        return
+    mapped = run()
+    got = [(ln.item_id, str(ln.amount)) for ln in mapped.lines if ln.kind == "fee"]
+    assert got == ([fee] if fee else []), case
+    assert mapped.computed_total == mapped.expected_total == Decimal(pay["total_amount"]), case
+    assert not [ln for ln in mapped.lines if ln.kind == "rounding"]
+    assert any("pfand_fee inside" in n for n in mapped.notes) == (not on_top), case
+
+
 # ---- VAT markets: several rates per order, TikTok's own figures, tax codes per line -----------------------
 DE = {"tax": {"mode": "inclusive", "rate": "0.19", "rates": {"book-01": "0.07"}, "item": "720"},
       "shipping": {"mode": "line", "item": "730"}}

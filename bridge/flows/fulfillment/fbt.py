@@ -62,7 +62,7 @@ class FbtShipments:
         return self.fbt_poll()
 
     def tiktok_shipped(self, shop_id: str, order_id: str) -> dict[str, Any]:
-        active_shop(self.store, shop_id)
+        shop = active_shop(self.store, shop_id)
         order = self.tiktok.get_order(shop_id, order_id)
         if order is None:
             raise RetriableError(f"TikTok did not return order {order_id}")
@@ -101,7 +101,10 @@ class FbtShipments:
                     "then replay.", entity=order_key(shop_id, order_id),
                     evidence=Evidence.of("bridge", "fbt fulfillment", details={"package": pkg, "units": sorted(ids)}))
             first = items[0]
-            shipped_on = policy_for(self.specs, shop_id).date_of(self.clock.now())  # COGS lands on this local day
+            # dated the day TikTok shipped it in the shop's market zone (COGS lands on that local day), not
+            # the day the webhook or the poll got here: an evening shipment read after midnight stays on its day
+            shipped_at = first.rts_time or order.rts_time or order.collection_time or self.clock.now()
+            shipped_on = policy_for(self.specs, shop_id, shop).date_of(shipped_at)
             body = {"shipStatus": {"id": "C"}, "custbody_ttns_shipped_by": SHIPPED_BY_TIKTOK,
                     "tranDate": shipped_on.isoformat(),
                     "memo": f"Shipped by TikTok (FBT) package {pkg}"[:999],

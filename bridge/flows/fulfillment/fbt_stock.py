@@ -2,7 +2,9 @@
 warehouse's TikTok inventory against the NetSuite on-hand of the locations ``locations.yaml`` links to
 it. Differences within ``fbt_adjustments`` become one inventory adjustment per FBT location (at the
 first location listed for the warehouse; idempotent by its external id); larger ones are
-``FBT_STOCK_DIFFERENCE`` for a person. ``fbt_drift`` is the read-only comparison the drift monitor uses."""
+``FBT_STOCK_DIFFERENCE`` for a person. ``fbt_drift`` is the read-only comparison the drift monitor uses.
+With ``fbt_transfers: record``, each inbound order TikTok received first becomes one inventory transfer
+from the merchant location to the FBT location (before the comparison, so the arrival is no difference)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bridge.clock import Clock
+from bridge.mapping.fbt_transfers import inbound_transfer
 from bridge.mapping.specs import SpecError
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteFulfillment, NsDocument
@@ -77,6 +81,72 @@ class FbtStock:
                                                           "skus": len(rows), "new_record": written.created})
         return [{**d, "adjustment_id": written.id, "external_id": eid} for d in rows]
 
+    def _record_inbound(self, shop: Any, managed: Sequence[Any], policy: Any) -> dict[str, Any]:
+        """One inventory transfer per inbound order TikTok received into an FBT warehouse (normal units,
+        merchant location -> FBT location; idempotent by the order's external id). Returns what was
+        recorded and the (warehouse, SKU) pairs still in transit (not received in full, or not
+        postable), which the adjustment leaves to a person."""
+        from bridge.flows.accounting import policy_for
+
+        warehouses = self.tiktok.warehouses(shop.id)
+        routes: dict[str, tuple[str, str]] = {}  # FBT warehouse id -> (from location, FBT location)
+        for m in managed:
+            for w in warehouses:
+                source = policy.source_for(w.id, w.name, m.warehouse) if m.warehouse in (w.id, w.name) else None
+                if source and m.locations:
+                    routes[w.id] = (source, m.locations[0])
+        out: dict[str, Any] = {"transfers": [], "waiting": [], "not_posted": []}
+        pending: set[tuple[str, str]] = set()
+        if not routes:
+            return {**out, "pending": pending}
+        since = self.clock.now() - timedelta(days=policy.lookback_days)
+        records = [r for r in self.tiktok.fbt_inventory_records(shop.id, sorted(routes), since=since)
+                   if r.order_type == "INBOUND_ORDER" and r.warehouse_id in routes]
+        received_at: dict[str, Any] = {}
+        for r in records:
+            received_at[r.order_id] = max(received_at.get(r.order_id, r.created), r.created)
+        orders = self.tiktok.fbt_inbound_orders(shop.id, sorted(received_at))
+        skus = {b.seller_sku for o in orders for b in o.received if b.seller_sku}
+        item_ids = self.netsuite.item_ids(sorted(skus)) if skus else {}
+        dating = policy_for(self.specs, shop.id, shop)
+        for o in orders:
+            if o.warehouse_id not in routes:
+                continue
+            if o.status != "RECEIVED":  # still being put away: one transfer once TikTok has all of it
+                pending |= {(o.warehouse_id, b.seller_sku) for b in o.received}
+                out["waiting"].append({"inbound_order": o.id, "status": o.status})
+                continue
+            source, target = routes[o.warehouse_id]
+            when = received_at.get(o.id) or self.clock.now()
+            plan = inbound_transfer(shop.id, o.id, [(b.seller_sku or b.goods_id, b.normal, b.defective)
+                                                   for b in o.received],
+                                    item_ids, source, target, dating.date_of(when), policy.subsidiary)
+            if plan.unknown or not plan.normal:
+                pending |= {(o.warehouse_id, s) for s in plan.normal}
+                if plan.unknown:
+                    out["not_posted"].append({"inbound_order": o.id, "unknown_skus": list(plan.unknown)})
+                    self.store.exceptions.raise_(
+                        code="FBT_INBOUND_NOT_RECORDED", owner="ops",
+                        title=f"TikTok FBT inbound order {o.id} holds SKUs NetSuite has no item for: "
+                        f"{', '.join(plan.unknown)}",
+                        fix_hint="Create or name the NetSuite items (itemid = seller SKU), then re-run "
+                        "`ttns fulfillment fbt-stock`; the transfer is posted once, by its external id.",
+                        evidence={"inbound_order": o.id, "warehouse": o.warehouse_id,
+                                  "unknown_skus": list(plan.unknown)},
+                        entity=f"fbt-inbound:{shop.id}:{o.id}", shop_id=shop.id)
+                continue
+            written = self.netsuite.create_document(NsDocument("inventoryTransfer", plan.external_id, plan.body))
+            if written.created:
+                log.info("FBT inbound order recorded as a NetSuite transfer",
+                         extra={"shop_id": shop.id, "inbound_order": o.id, "transfer": written.id})
+            out["transfers"].append({"inbound_order": o.id, "transfer_id": written.id, "new": written.created,
+                                     "external_id": plan.external_id, "warehouse": o.warehouse_id,
+                                     "from_location": source, "to_location": target,
+                                     "units": plan.normal, "defective_not_transferred": plan.defective})
+            for e in self.store.exceptions.list(entity=f"fbt-inbound:{shop.id}:{o.id}"):
+                self.store.exceptions.close(e.id, status="resolved", by="fulfillment", note="transfer posted")
+        return {**out, "pending": pending}
+
     def _fbt_compare(self, shop_id: str, managed: Sequence[Any]
                      ) -> tuple[list[str], list[str], Any, dict[str, int], list[dict[str, Any]]]:
         """Read both sides for one shop's FBT warehouses, each against its own NetSuite locations:
@@ -136,12 +206,17 @@ class FbtStock:
                 out[shop.id] = {"status": "not_configured",
                                 "note": "no tiktok_managed warehouse in locations.yaml for this shop"}
                 continue
+            inbound: dict[str, Any] = {"transfers": [], "waiting": [], "not_posted": [], "pending": set()}
+            if locations is not None and locations.fbt_transfers.policy == "record":
+                inbound = self._record_inbound(shop, managed, locations.fbt_transfers)
+            in_transit = inbound.pop("pending")
             wh_ids, loc_ids, tt, ns, diffs = self._fbt_compare(shop.id, managed)
             policy = locations.fbt_adjustments if locations else None
             adjusted: list[dict[str, Any]] = []
             held = diffs
             if policy is not None and policy.policy == "adjust" and diffs:
-                auto = [d for d in diffs if d["location"] and policy.within(-int(d["difference"]), int(d["tiktok"]))]
+                auto = [d for d in diffs if d["location"] and (d["warehouse"], d["sku"]) not in in_transit
+                        and policy.within(-int(d["difference"]), int(d["tiktok"]))]
                 for location in sorted({d["location"] for d in auto}):  # one adjustment per FBT location
                     adjusted += self._fbt_adjust(shop.id, location, policy,
                                                  [d for d in auto if d["location"] == location], tt)
@@ -149,7 +224,8 @@ class FbtStock:
                 held = [d for d in diffs if (d["sku"], d["warehouse"]) not in done]
             report = {"status": "differences" if held else ("adjusted" if adjusted else "ok"), "source": tt.source,
                       "note": tt.note, "warehouses": wh_ids, "locations": loc_ids,
-                      "skus": len(set(ns) | set(tt.on_hand)), "differences": held, "adjusted": adjusted}
+                      "skus": len(set(ns) | set(tt.on_hand)), "differences": held, "adjusted": adjusted,
+                      "inbound": inbound}
             out[shop.id] = report
             open_ = [e for e in self.store.exceptions.list(entity=entity) if e.code == "FBT_STOCK_DIFFERENCE"]
             if held:

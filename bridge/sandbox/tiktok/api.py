@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import aftersale, auth, catalog, finance, fulfillment, orders
+from . import aftersale, auth, catalog, fbt, finance, fulfillment, orders
 from .digest import Endpoint
 from .errors import ApiError
 from .models import App, Shop, Token
@@ -353,6 +353,21 @@ def _fbt_warehouses(c: Ctx) -> dict[str, Any]:
                                         "state": a.get("state", ""), "postal_code": a.get("postal_code", ""),
                                         "region_code": a.get("region_code", "")}]})
     return {"warehouses": rows}
+
+
+@handles("GET /fbt/202409/inbound_orders")
+def _fbt_inbound_orders(c: Ctx) -> dict[str, Any]:
+    ids = _ids(c.query.get("ids"))
+    if not ids:
+        raise c.invalid("ids is required")
+    return {"inbound_orders": fbt.get_inbound_orders(c.st, c.shop_id, ids)}
+
+
+@handles("POST /fbt/202410/inventory_records/search")
+def _fbt_inventory_records(c: Ctx) -> dict[str, Any]:
+    rows = fbt.search_records(c.st, c.shop_id, c.body)
+    page, token = _page(c, rows, 50)
+    return {"inventory_records": page, "next_page_token": token, "total_count": len(rows)}
 
 
 # --------------------------------------------------------------------------------- fulfillment

@@ -98,6 +98,7 @@ def control_blueprint(sb: TikTokSandbox) -> Blueprint:
     route("/orders/<order_id>/address", ["POST"], lambda order_id: sb.update_address(order_id, **body()))
     route("/orders/<order_id>/cancel", ["POST"], lambda order_id: sb.cancel_order(order_id, **body()))
     route("/orders/<order_id>/return", ["POST"], lambda order_id: sb.request_return(order_id, **body()))
+    route("/fbt/inbound_orders", ["POST"], lambda: sb.receive_inbound_order(**body()))
     route("/orders/<order_id>/ship_fbt", ["POST"], lambda order_id: sb.ship_fbt_order(order_id, **body()))
     route("/returns/<return_id>/buyer_ship", ["POST"], lambda return_id: sb.buyer_ships_return(return_id, **body()))
     route("/packages", ["GET"], lambda: sb.packages(**args()))

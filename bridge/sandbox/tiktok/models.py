@@ -323,3 +323,41 @@ class Withdrawal:
     currency: str
     status: str
     create_time: int
+
+
+@dataclass
+class InboundBatch:
+    """One put-away batch of an FBT inbound order (one goods item, normal and defective units)."""
+
+    id: str
+    sku_id: str
+    normal: int
+    defective: int
+
+
+@dataclass
+class InboundOrder:
+    """A merchant's replenishment shipment into an FBT warehouse (Get Inbound Order). ``id`` is the
+    number TikTok's query takes; the documents show it with the ``IBR`` prefix."""
+
+    id: str
+    shop_id: str
+    warehouse_id: str
+    create_time: int
+    planned: dict[str, int] = field(default_factory=dict)  # sku id -> planned units
+    batches: list[InboundBatch] = field(default_factory=list)
+    logs: list[tuple[int, str]] = field(default_factory=list)  # (operate_time, order_status)
+
+
+@dataclass
+class FbtInventoryRecord:
+    """One FBT inventory change (Search FBT Inventory Record), naming the order that caused it."""
+
+    sku_id: str
+    warehouse_id: str
+    order_id: str
+    order_type: str
+    create_time: int
+    goods_type: str  # NORMAL | DEFECTIVE
+    initial: int
+    final: int

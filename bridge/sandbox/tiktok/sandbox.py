@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
-from . import aftersale, auth, catalog, finance, fulfillment, orders
+from . import aftersale, auth, catalog, fbt, finance, fulfillment, orders
 from .clock import BusinessClock
 from .config import TikTokSandboxConfig
 from .digest import Digest, load_digest
@@ -392,6 +392,11 @@ class TikTokSandbox:
     def buyer_ships_return(self, return_id: str, tracking_number: str | None = None) -> dict[str, Any]:
         return self.run(lambda st: aftersale.return_json(
             st, aftersale.buyer_ships_return(st, return_id, tracking_number)))
+
+    def receive_inbound_order(self, shop_id: str, warehouse_id: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+        """An FBT warehouse receives a merchant's inbound order (``lines``: ``seller_sku`` or ``sku_id``,
+        ``normal``, ``defective``): TikTok's stock there rises, with ``INBOUND_ORDER`` records."""
+        return self.run(lambda st: fbt.inbound_order_json(st, fbt.receive_inbound(st, shop_id, warehouse_id, lines)))
 
     def ship_fbt_order(self, order_id: str, tracking_number: str | None = None) -> dict[str, Any]:
         return self.run(lambda st: orders.order_json(st, fulfillment.ship_fbt(st, order_id, tracking_number)))

@@ -23,6 +23,8 @@ from .models import (
     AuthCode,
     Cancellation,
     DeliveryOption,
+    FbtInventoryRecord,
+    InboundOrder,
     Order,
     Package,
     Payment,
@@ -94,6 +96,9 @@ class SandboxState:
     audit_rules: list[tuple[str, str, str]] = field(default_factory=list)  # (term, reason, suggestion)
     order_seq: list[str] = field(default_factory=list)  # creation order, for fast scans
     on_hold: set[str] = field(default_factory=set)  # orders in ON_HOLD, for the ticker
+    inbound_orders: dict[str, InboundOrder] = field(default_factory=dict)  # FBT inbound orders by number
+    fbt_records: list[FbtInventoryRecord] = field(default_factory=list)  # FBT inventory changes, oldest first
+    fbt_defective: dict[tuple[str, str], int] = field(default_factory=dict)  # (warehouse, sku) -> defective units
 
     # ----------------------------------------------------------------------------- helpers
     def now(self) -> int:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bridge.domain.tiktok import Cancellation, CancellationCreated, Order, Package, Return, Warehouse
 from bridge.errors import WriteOutcomeUnknown
 from bridge.mapping.fulfillment import Provider
-from bridge.ports.tiktok import FbtStock, TikTokRefusal
+from bridge.ports.tiktok import FbtInboundOrder, FbtInventoryRecord, FbtReceivedBatch, FbtStock, TikTokRefusal
 from bridge.tiktok.wiring import TikTok
 
 PROTOCOL_CODES = frozenset({"105001", "105002", "106001", "36009004", "36009002", "36009003"})
@@ -152,6 +152,40 @@ class TikTokShippingAdapter:
                             at = per_wh.setdefault(str(wh.warehouse_id), {})
                             at[sku.seller_sku] = at.get(sku.seller_sku, 0) + qty
         return FbtStock("products_inventory", totals, tuple(warehouse_ids), note, per_wh)
+
+    def fbt_inventory_records(self, shop_id: str, warehouse_ids: Sequence[str], *,
+                              since: datetime | None = None) -> list[FbtInventoryRecord]:
+        rows = self._shop(shop_id).logistics.fbt_inventory_records(
+            fbt_warehouse_ids=list(warehouse_ids), create_time_ge=int(since.timestamp()) if since else None)
+        return [FbtInventoryRecord(
+            warehouse_id=str(r.get("fbt_warehouse_id") or ""), goods_id=str((r.get("goods") or {}).get("id") or ""),
+            reference_code=str((r.get("goods") or {}).get("reference_code") or ""),
+            order_id=str((r.get("order") or {}).get("id") or ""), order_type=str((r.get("order") or {}).get("type")
+                                                                                  or ""),
+            goods_type=str(r.get("inventory_goods_type") or ""), changed=int(r.get("changed_quantity") or 0),
+            created=datetime.fromtimestamp(int(r.get("create_time") or 0), UTC)) for r in rows]
+
+    def fbt_inbound_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[FbtInboundOrder]:
+        if not order_ids:
+            return []
+        found = self._shop(shop_id).logistics.fbt_inbound_orders(list(order_ids))
+        by_id = self._seller_skus(shop_id) if found else {}
+        codes = {str(g.get("id")): str(g.get("reference_code") or "") for o in found
+                 for g in o.get("planned_goods") or []}
+        out: list[FbtInboundOrder] = []
+        for o in found:
+            logs = sorted(o.get("order_operation_logs") or [], key=lambda x: int(x.get("operate_time") or 0))
+            batches = tuple(FbtReceivedBatch(
+                goods_id=str(b.get("goods_id") or ""),
+                seller_sku=next((by_id[str(s)] for s in b.get("sku_ids") or [] if str(s) in by_id),
+                                codes.get(str(b.get("goods_id")), "")),
+                normal=int(b.get("normal_quantity") or 0), defective=int(b.get("defective_quantity") or 0))
+                for b in o.get("received_batches") or [])
+            out.append(FbtInboundOrder(id=str(o.get("id") or ""),
+                                       warehouse_id=str((o.get("warehouse") or {}).get("fbt_warehouse_id") or ""),
+                                       status=str(logs[-1].get("order_status") or "") if logs else "",
+                                       received=batches))
+        return out
 
     @staticmethod
     def _fbt_inventory(api: Any, shop_id: str, warehouse_ids: Sequence[str]
