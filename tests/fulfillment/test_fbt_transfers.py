@@ -186,7 +186,7 @@ def test_a_partly_received_inbound_order_waits_and_is_not_adjusted_meanwhile(bri
 
 
 def test_an_inbound_order_with_a_sku_netsuite_lacks_is_not_posted_and_goes_to_a_person(bridge: Bridge) -> None:
-    stock, fbt_wh, _main, _fbt_loc = _recording(bridge)
+    stock, fbt_wh, main, fbt_loc = _recording(bridge)
     _fbt_only_sku(bridge, "FBT-GHOST-01", in_netsuite=False)
     got = bridge.tt.receive_inbound_order(bridge.shop, fbt_wh, [{"seller_sku": "FBT-GHOST-01", "normal": 3}])
     report = stock.fbt_stock(bridge.shop)[bridge.shop]
@@ -194,3 +194,12 @@ def test_an_inbound_order_with_a_sku_netsuite_lacks_is_not_posted_and_goes_to_a_
     assert _mine(report, "not_posted", got["id"]) == [{"inbound_order": got["id"], "unknown_skus": ["FBT-GHOST-01"]}]
     (exc,) = bridge.c.store.exceptions.list(entity=f"fbt-inbound:{bridge.shop}:{got['id']}")
     assert exc.code == "FBT_INBOUND_NOT_RECORDED" and "FBT-GHOST-01" in exc.title
+    # the item is created in NetSuite: the next run posts the transfer and closes the exception
+    bridge.ns.seed({"inventoryItem": [{"externalId": "ITEM-FBT-GHOST-01", "itemId": "FBT-GHOST-01",
+                                       "displayName": "FBT-GHOST-01"}]})
+    item = str(bridge.world.netsuite_item_id("FBT-GHOST-01"))
+    bridge.ns.receive_stock(item, main, 5)
+    again = stock.fbt_stock(bridge.shop)[bridge.shop]
+    (t,) = _mine(again, "transfers", got["id"])
+    assert t["units"] == {"FBT-GHOST-01": 3} and _on_hand(bridge, item, fbt_loc) == 3
+    assert not bridge.c.store.exceptions.list(entity=f"fbt-inbound:{bridge.shop}:{got['id']}")
