@@ -285,7 +285,8 @@ def a_return(demo: Demo) -> str:
 
 def fbt_order(demo: Demo) -> str:
     """A buyer orders stock held at TikTok's fulfillment centre; TikTok ships it; the bridge closes
-    the sales order in NetSuite at the FBT location without touching merchant stock."""
+    the sales order in NetSuite at the FBT location without touching merchant stock. The merchant then
+    ships caps in: TikTok receives the inbound order and the bridge records it as a NetSuite transfer."""
     world = demo.world
     shop = world.tiktok_sb.shop(world.shop_id)
     fbt_wh = next((w["id"] for w in shop["warehouses"] if w.get("fbt")), None)
@@ -301,13 +302,22 @@ def fbt_order(demo: Demo) -> str:
     demo.drain(60)
     link = demo.container.store.links.get("order", world.shop_id, str(o["id"]))
     closed = bool(link and OrderMemory.parse(link.data).fulfilled)
+    # the merchant ships 12 caps in from the main warehouse; TikTok puts 11 away and finds 1 damaged
+    inbound = world.tiktok_sb.receive_inbound_order(world.shop_id, fbt_wh,
+                                                    [{"seller_sku": "CAP-001", "normal": 11, "defective": 1}])
     check = demo.container.flows.fulfillment.fbt_stock(world.shop_id).get(world.shop_id, {})
+    moved = ", ".join(f"{t['inbound_order']} as transfer {t['transfer_id']} of {sum(t['units'].values())} unit(s) "
+                      f"from location {t['from_location']} to {t['to_location']}"
+                      + (f" ({sum(t['defective_not_transferred'].values())} defective not transferred)"
+                         if t["defective_not_transferred"] else "")
+                      for t in (check.get("inbound") or {}).get("transfers", []) if t["inbound_order"] == inbound["id"])
     adjusted = ", ".join(f"{d['sku']} {d['netsuite']}→{d['tiktok']} at location {d.get('location', '')}"
                          for d in check.get("adjusted", []))
     held = ", ".join(f"{d['sku']} ({d['netsuite']} vs TikTok {d['tiktok']} in FBT warehouse {d.get('warehouse', '')})"
                      for d in check.get("differences", []))
     return (f"FBT order {o['id']} shipped by TikTok; NetSuite fulfillment created at the FBT location"
             + ("" if closed else " (not yet closed)")
+            + f"; FBT inbound order recorded: {moved or 'nothing'}"
             + f"; FBT stock check: adjusted in NetSuite {adjusted or 'nothing'}; for a person {held or 'nothing'}")
 
 

@@ -81,12 +81,11 @@ def _on_hand(bridge: Bridge, item: str, location: str) -> Decimal:
     return Decimal(str(rows[0]["onHand"])) if rows else Decimal(0)
 
 
-def test_stock_received_at_the_fbt_warehouse_is_one_transfer_and_no_adjustment(bridge: Bridge) -> None:
-    """TikTok receives 10 normal + 1 defective caps at its FBT warehouse: one NetSuite transfer of 10
-    from the merchant location to the FBT location, the FBT check then agrees (no adjustment, no
-    exception); a second run posts nothing more."""
+def _recording(bridge: Bridge) -> tuple[Any, str, str, str]:
+    """The FBT stock flow with ``fbt_transfers: record`` (stock leaves LOC-MAIN) and adjustments
+    within 50 units / 100 %: (flow, FBT warehouse id, merchant location, FBT location)."""
     shop = bridge.tt.shop(bridge.shop)
-    fbt_wh = next(w for w in shop["warehouses"] if w.get("fbt"))
+    fbt_wh = next(w["id"] for w in shop["warehouses"] if w.get("fbt"))
     specs = bridge.c.specs.loaded()
     data = specs.get("locations", LocationsSpec).model_dump(mode="json")
     listed = next(w["warehouse"] for w in data["shops"]["Sandbox US Shop"]["warehouses"] if w.get("tiktok_managed"))
@@ -96,6 +95,19 @@ def test_stock_received_at_the_fbt_warehouse_is_one_transfer_and_no_adjustment(b
                                "account": data.get("fbt_adjustments", {}).get("account") or "1"}
     stock = replace(bridge.c.flows.fulfillment.stock, specs=SpecSet(specs.directory, {
         **specs.specs, "locations": LocationsSpec.model_validate(data)}))
+    return stock, fbt_wh, main, fbt_loc
+
+
+def _mine(report: dict[str, Any], key: str, order_id: str) -> list[dict[str, Any]]:
+    return [r for r in report["inbound"][key] if r["inbound_order"] == order_id]
+
+
+def test_stock_received_at_the_fbt_warehouse_is_one_transfer_and_no_adjustment(bridge: Bridge) -> None:
+    """TikTok receives 10 normal + 1 defective caps at its FBT warehouse: one NetSuite transfer of 10
+    from the merchant location to the FBT location, the FBT check then agrees (no adjustment, no
+    exception); a second run posts nothing more."""
+    stock, fbt_wh_id, main, fbt_loc = _recording(bridge)
+    fbt_wh = {"id": fbt_wh_id}
     cap = bridge.world.netsuite_item_id("CAP-001")
     bridge.ns.receive_stock(cap, fbt_loc, 2)
     at_fbt = int(_on_hand(bridge, cap, fbt_loc))
@@ -113,7 +125,7 @@ def test_stock_received_at_the_fbt_warehouse_is_one_transfer_and_no_adjustment(b
         (received["id"], "INBOUND_ORDER", "NORMAL", 10), (received["id"], "INBOUND_ORDER", "DEFECTIVE", 1)}
 
     report = stock.fbt_stock(bridge.shop)[bridge.shop]
-    (t,) = report["inbound"]["transfers"]
+    (t,) = _mine(report, "transfers", received["id"])
     assert t["inbound_order"] == received["id"] and t["units"] == {"CAP-001": 10} and t["new"]
     assert t["defective_not_transferred"] == {"CAP-001": 1}
     rec = bridge.ns.get("inventoryTransfer", t["transfer_id"]).data
@@ -129,7 +141,65 @@ def test_stock_received_at_the_fbt_warehouse_is_one_transfer_and_no_adjustment(b
     assert not [e for e in bridge.c.store.exceptions.list(entity=f"fbt-inbound:{bridge.shop}:{received['id']}")]
 
     again = stock.fbt_stock(bridge.shop)[bridge.shop]
-    (t2,) = again["inbound"]["transfers"]
+    (t2,) = _mine(again, "transfers", received["id"])
     assert t2["transfer_id"] == t["transfer_id"] and not t2["new"]
     assert _on_hand(bridge, cap, fbt_loc) == at_fbt + 10 and _on_hand(bridge, cap, main) == main_before - 10
     assert not [a for a in again["adjusted"] if a["sku"] == "CAP-001"]
+
+
+def _fbt_only_sku(bridge: Bridge, sku: str, in_netsuite: bool) -> str | None:
+    """A TikTok SKU stocked only in the FBT warehouse (0 units there), optionally a NetSuite item
+    with 30 units at the merchant location; its NetSuite id."""
+    fbt_wh = next(w["id"] for w in bridge.tt.shop(bridge.shop)["warehouses"] if w.get("fbt"))
+    bridge.tt.add_product(bridge.shop, sku, [{"seller_sku": sku, "price": "9.00", "inventory": {fbt_wh: 0}}])
+    if not in_netsuite:
+        return None
+    bridge.ns.seed({"inventoryItem": [{"externalId": f"ITEM-{sku}", "itemId": sku, "displayName": sku,
+                                       "price": {"items": [{"priceLevel": {"id": "1"}, "price": "9.00"}]}}]})
+    item = str(bridge.world.netsuite_item_id(sku))
+    bridge.ns.receive_stock(item, bridge.world.netsuite_location("LOC-MAIN"), 30)
+    return item
+
+
+def test_a_partly_received_inbound_order_waits_and_is_not_adjusted_meanwhile(bridge: Bridge) -> None:
+    stock, fbt_wh, main, fbt_loc = _recording(bridge)
+    item = _fbt_only_sku(bridge, "FBT-PART-01", in_netsuite=True)
+    assert item is not None
+    part = bridge.tt.receive_inbound_order(bridge.shop, fbt_wh, [{"seller_sku": "FBT-PART-01", "normal": 4}],
+                                           complete=False)
+    report = stock.fbt_stock(bridge.shop)[bridge.shop]
+    assert not _mine(report, "transfers", part["id"])
+    assert _mine(report, "waiting", part["id"]) == [{"inbound_order": part["id"], "status": "PARTIALLY_RECEIVED"}]
+    # within the adjustment limits, yet left to a person while the order is still being received
+    assert not [a for a in report["adjusted"] if a["sku"] == "FBT-PART-01"]
+    (diff,) = [d for d in report["differences"] if d["sku"] == "FBT-PART-01"]
+    assert (diff["netsuite"], diff["tiktok"]) == (0, 4)
+    assert _on_hand(bridge, item, fbt_loc) == 0
+
+    bridge.tt.receive_inbound_batches(part["id"], [{"seller_sku": "FBT-PART-01", "normal": 6}])
+    done = stock.fbt_stock(bridge.shop)[bridge.shop]
+    (t,) = _mine(done, "transfers", part["id"])
+    assert t["units"] == {"FBT-PART-01": 10}
+    assert _on_hand(bridge, item, fbt_loc) == 10 and _on_hand(bridge, item, main) == 20
+    assert not [d for d in done["differences"] if d["sku"] == "FBT-PART-01"]
+    assert not [a for a in done["adjusted"] if a["sku"] == "FBT-PART-01"]
+
+
+def test_an_inbound_order_with_a_sku_netsuite_lacks_is_not_posted_and_goes_to_a_person(bridge: Bridge) -> None:
+    stock, fbt_wh, main, fbt_loc = _recording(bridge)
+    _fbt_only_sku(bridge, "FBT-GHOST-01", in_netsuite=False)
+    got = bridge.tt.receive_inbound_order(bridge.shop, fbt_wh, [{"seller_sku": "FBT-GHOST-01", "normal": 3}])
+    report = stock.fbt_stock(bridge.shop)[bridge.shop]
+    assert not _mine(report, "transfers", got["id"])
+    assert _mine(report, "not_posted", got["id"]) == [{"inbound_order": got["id"], "unknown_skus": ["FBT-GHOST-01"]}]
+    (exc,) = bridge.c.store.exceptions.list(entity=f"fbt-inbound:{bridge.shop}:{got['id']}")
+    assert exc.code == "FBT_INBOUND_NOT_RECORDED" and "FBT-GHOST-01" in exc.title
+    # the item is created in NetSuite: the next run posts the transfer and closes the exception
+    bridge.ns.seed({"inventoryItem": [{"externalId": "ITEM-FBT-GHOST-01", "itemId": "FBT-GHOST-01",
+                                       "displayName": "FBT-GHOST-01"}]})
+    item = str(bridge.world.netsuite_item_id("FBT-GHOST-01"))
+    bridge.ns.receive_stock(item, main, 5)
+    again = stock.fbt_stock(bridge.shop)[bridge.shop]
+    (t,) = _mine(again, "transfers", got["id"])
+    assert t["units"] == {"FBT-GHOST-01": 3} and _on_hand(bridge, item, fbt_loc) == 3
+    assert not bridge.c.store.exceptions.list(entity=f"fbt-inbound:{bridge.shop}:{got['id']}")

@@ -99,6 +99,8 @@ def control_blueprint(sb: TikTokSandbox) -> Blueprint:
     route("/orders/<order_id>/cancel", ["POST"], lambda order_id: sb.cancel_order(order_id, **body()))
     route("/orders/<order_id>/return", ["POST"], lambda order_id: sb.request_return(order_id, **body()))
     route("/fbt/inbound_orders", ["POST"], lambda: sb.receive_inbound_order(**body()))
+    route("/fbt/inbound_orders/<inbound_order_id>/receive", ["POST"],
+          lambda inbound_order_id: sb.receive_inbound_batches(inbound_order_id, **body()))
     route("/orders/<order_id>/ship_fbt", ["POST"], lambda order_id: sb.ship_fbt_order(order_id, **body()))
     route("/returns/<return_id>/buyer_ship", ["POST"], lambda return_id: sb.buyer_ships_return(return_id, **body()))
     route("/packages", ["GET"], lambda: sb.packages(**args()))

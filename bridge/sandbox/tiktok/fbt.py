@@ -14,18 +14,33 @@ from .state import SandboxState
 INBOUND_PREFIX = "IBR"
 
 
-def receive_inbound(st: SandboxState, shop_id: str, warehouse_id: str, lines: Sequence[Mapping[str, Any]]
-                    ) -> InboundOrder:
+def receive_inbound(st: SandboxState, shop_id: str, warehouse_id: str, lines: Sequence[Mapping[str, Any]],
+                    complete: bool = True) -> InboundOrder:
     """The warehouse receives an inbound order: each line ``{seller_sku | sku_id, normal, defective}``
     is one put-away batch; TikTok's on-hand rises by the normal units and an ``INBOUND_ORDER``
-    inventory record is written per goods type."""
+    inventory record is written per goods type. ``complete=False`` leaves it PARTIALLY_RECEIVED
+    (``receive_more`` adds batches)."""
     wh = st.warehouse(warehouse_id, shop_id)
     if not wh.fbt:
         raise SandboxError(f"warehouse {wh.id} is not an FBT warehouse")
+    order = InboundOrder(id=st.ids.next("inbound_order", 14), shop_id=shop_id, warehouse_id=wh.id,
+                         create_time=st.now(), logs=[(st.now(), "TO_BE_RECEIVED")])
+    st.inbound_orders[order.id] = order
+    return receive_more(st, order.id, lines, complete)
+
+
+def receive_more(st: SandboxState, inbound_order_id: str, lines: Sequence[Mapping[str, Any]],
+                 complete: bool = True) -> InboundOrder:
+    """More batches of an inbound order put away (RECEIVED when ``complete``)."""
+    order = st.inbound_orders.get(inbound_order_id.removeprefix(INBOUND_PREFIX))
+    if order is None:
+        raise SandboxError(f"unknown inbound order {inbound_order_id!r}", 404, "not_found")
+    if order.logs and order.logs[-1][1] == "RECEIVED":
+        raise SandboxError(f"inbound order {inbound_order_id} is already RECEIVED", 409, "conflict")
     if not lines:
-        raise SandboxError("an inbound order needs at least one line")
+        raise SandboxError("an inbound receipt needs at least one line")
+    shop_id, wh = order.shop_id, st.warehouses[order.warehouse_id]
     now = st.now()
-    order = InboundOrder(id=st.ids.next("inbound_order", 14), shop_id=shop_id, warehouse_id=wh.id, create_time=now)
     for ln in lines:
         sku = st.sku(str(ln["sku_id"])) if ln.get("sku_id") else st.sku_by_seller_sku(shop_id, str(ln["seller_sku"]))
         normal, defective = int(ln.get("normal", 0)), int(ln.get("defective", 0))
@@ -46,8 +61,7 @@ def receive_inbound(st: SandboxState, shop_id: str, warehouse_id: str, lines: Se
             st.fbt_defective[key] = before + defective
             st.fbt_records.append(FbtInventoryRecord(sku.id, wh.id, ref, "INBOUND_ORDER", now, "DEFECTIVE", before,
                                                      before + defective))
-    order.logs = [(order.create_time, "TO_BE_RECEIVED"), (now, "RECEIVED")]
-    st.inbound_orders[order.id] = order
+    order.logs.append((now, "RECEIVED" if complete else "PARTIALLY_RECEIVED"))
     return order
 
 

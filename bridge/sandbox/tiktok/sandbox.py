@@ -393,10 +393,19 @@ class TikTokSandbox:
         return self.run(lambda st: aftersale.return_json(
             st, aftersale.buyer_ships_return(st, return_id, tracking_number)))
 
-    def receive_inbound_order(self, shop_id: str, warehouse_id: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    def receive_inbound_order(self, shop_id: str, warehouse_id: str, lines: list[dict[str, Any]],
+                              complete: bool = True) -> dict[str, Any]:
         """An FBT warehouse receives a merchant's inbound order (``lines``: ``seller_sku`` or ``sku_id``,
-        ``normal``, ``defective``): TikTok's stock there rises, with ``INBOUND_ORDER`` records."""
-        return self.run(lambda st: fbt.inbound_order_json(st, fbt.receive_inbound(st, shop_id, warehouse_id, lines)))
+        ``normal``, ``defective``): TikTok's stock there rises, with ``INBOUND_ORDER`` records
+        (PARTIALLY_RECEIVED unless ``complete``)."""
+        return self.run(lambda st: fbt.inbound_order_json(
+            st, fbt.receive_inbound(st, shop_id, warehouse_id, lines, bool(complete))))
+
+    def receive_inbound_batches(self, inbound_order_id: str, lines: list[dict[str, Any]],
+                                complete: bool = True) -> dict[str, Any]:
+        """More of a partially received inbound order put away."""
+        return self.run(lambda st: fbt.inbound_order_json(
+            st, fbt.receive_more(st, inbound_order_id, lines, bool(complete))))
 
     def ship_fbt_order(self, order_id: str, tracking_number: str | None = None) -> dict[str, Any]:
         return self.run(lambda st: orders.order_json(st, fulfillment.ship_fbt(st, order_id, tracking_number)))
