@@ -421,13 +421,23 @@ class SqlJobQueue:
     heals_exceptions = True
     # A success heals the open exceptions of its kind and key in its own transaction: healed afterwards,
     # a lost connection or a killed worker between the two commits left them open for good.
-    _heal_stmt = (
+    _heal_pg = (
         update(exceptions)
         .where(exceptions.c.status == literal_column("'open'"), exceptions.c.job_kind == bindparam("h_kind"),
                exceptions.c.job_key == bindparam("h_key"))
         .values(status="resolved", resolved_at=bindparam("now", type_=exceptions.c.resolved_at.type),
                 resolved_by="auto", resolution=bindparam("h_note"))
     )
+    # SQLite without statistics searches ix_exceptions_status_owner for status = 'open' and reads every open
+    # exception (0.2 ms a job with 1,000 open); ``+status`` leaves it the probe on (job_kind, job_key).
+    _heal_sqlite = text(
+        "UPDATE exceptions SET status = 'resolved', resolved_at = :now, resolved_by = 'auto', resolution = :h_note "
+        "WHERE job_kind = :h_kind AND job_key = :h_key AND +status = 'open'"
+    ).bindparams(bindparam("now", type_=exceptions.c.resolved_at.type))
+
+    @property
+    def _heal_stmt(self) -> Any:
+        return self._heal_pg if self._pg else self._heal_sqlite
 
     @staticmethod
     def _heal_params(job: Job, now: datetime) -> dict[str, Any]:
