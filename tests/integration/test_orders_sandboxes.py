@@ -266,3 +266,42 @@ def test_a_de_shops_order_posts_19_and_7_percent_lines_with_their_tax_codes_and_
     finally:
         c.close()
         world.close()
+
+
+def test_a_de_order_with_a_bottle_deposit_posts_it_to_the_fee_item_and_matches_tiktoks_total(tmp_path: Path) -> None:
+    """Get Order Detail's line-item ``pfand_fee`` (Germany only): the TikTok sandbox charges it on top of the
+    prices; the sales order carries it on the fee item and its total is TikTok's ``total_amount``."""
+    world = SandboxWorld(tmp_path, run_scripts=False).start()
+    db = f"sqlite:///{tmp_path / 'bridge.db'}"
+    upgrade(db)
+    c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02))
+    try:
+        world.serve(create_app(root=c))
+        sb, ns = world.tiktok_sb, world.netsuite_sb
+        de = sb.add_shop(name="Sandbox DE Shop", region="DE", seller_name="Sandbox Seller DE")["id"]
+        wh = next(w["id"] for w in sb.shop(de)["warehouses"] if not w.get("fbt"))
+        sb.add_product(de, "DE-WATER-6", [{"seller_sku": "DE-WATER-6", "price": "4.79", "inventory": {wh: 20}}])
+        ns.seed({"inventoryItem": [{"externalId": "ITEM-DE-WATER-6", "itemId": "DE-WATER-6", "displayName": "Water",
+                                    "price": {"items": [{"priceLevel": {"id": "1"}, "price": "4.79"}]}}]})
+        ns.receive_stock(world.netsuite_item_id("DE-WATER-6"), world.netsuite_location("LOC-DE"), 50)
+        world.connect_shop(c, de)
+        o = sb.place_order(de, [{"seller_sku": "DE-WATER-6", "quantity": 2, "pfand_fee": "1.50"}],
+                           hold=False, shipping_fee="3.90")
+        assert [li["pfand_fee"] for li in o["line_items"]] == ["1.50", "1.50"]
+        assert Decimal(o["payment"]["total_amount"]) == Decimal("4.79") * 2 + Decimal("3.90") + Decimal("3.00")
+        worker = c.worker(threads=1, name="pfand-test")
+        wait_until(lambda: (world.tiktok_sb.wait_webhooks(5), worker.drain())[1] == 0
+                   and (link := c.store.links.get("order", de, o["id"])) is not None and bool(link.netsuite_id),
+                   60, "the DE sales order")
+        assert c.store.exceptions.list(status="open") == []
+        link = c.store.links.get("order", de, o["id"])
+        assert link is not None
+        so = ns.get("salesOrder", link.netsuite_id).data
+        rows, _ = ns.suiteql("SELECT id FROM item WHERE externalid = 'FEE-BUYER'")
+        fee = [ln for ln in so["item"] if str(ln["item"]["id"]) == str(rows[0]["id"])]
+        assert sum((Decimal(str(ln["amount"])) + Decimal(str(ln.get("tax1Amt") or 0)) for ln in fee),
+                   Decimal(0)) == Decimal("3.00")
+        assert Decimal(str(so["total"])) == Decimal(o["payment"]["total_amount"])
+    finally:
+        c.close()
+        world.close()

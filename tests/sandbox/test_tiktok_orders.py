@@ -142,6 +142,27 @@ def test_vat_markets_price_vat_in_and_give_each_lines_vat_in_price_detail_not_a_
         sb.add_shop(name="Nowhere", region="ZZ")
 
 
+def test_pfand_fee_is_a_german_line_item_field_charged_on_top(tiktok: TikTokEnv) -> None:
+    """Get Order Detail documents the line items' ``pfand_fee`` for the Germany market only; the pages do not
+    say whether ``total_amount`` includes it, and the sandbox charges it on top (docs/sandbox-tiktok.md)."""
+    c, sb = tiktok.client, tiktok.sandbox
+    with pytest.raises(SandboxError, match="only available in the Germany market"):
+        sb.place_order(c.shops["GB"]["id"], [{"seller_sku": "GB-MUG-12", "quantity": 1, "pfand_fee": "0.25"}])
+    gb = sb.place_order(c.shops["GB"]["id"], [{"seller_sku": "GB-MUG-12", "quantity": 1}], hold=False)
+    assert all("pfand_fee" not in li for li in gb["line_items"])
+    de = sb.add_shop(name="Sandbox DE Shop", region="DE", seller_name="Sandbox Seller DE")["id"]
+    wh = next(w["id"] for w in sb.shop(de)["warehouses"] if not w.get("fbt"))
+    sb.add_product(de, "Wasser", [{"seller_sku": "DE-WATER-6", "price": "4.79", "inventory": {wh: 10}}])
+    sb.add_product(de, "Becher", [{"seller_sku": "DE-MUG", "price": "11.90", "inventory": {wh: 10}}])
+    o = sb.place_order(de, [{"seller_sku": "DE-WATER-6", "quantity": 2, "pfand_fee": "1.50"},
+                            {"seller_sku": "DE-MUG", "quantity": 1}], hold=False)
+    got = {li["seller_sku"]: li["pfand_fee"] for li in o["line_items"]}
+    assert got == {"DE-WATER-6": "1.50", "DE-MUG": "0.00"}
+    assert D(o["payment"]["total_amount"]) == 2 * D("4.79") + D("11.90") + 2 * D("1.50")
+    with pytest.raises(SandboxError, match="non-negative"):
+        sb.place_order(de, [{"seller_sku": "DE-MUG", "quantity": 1, "pfand_fee": "-1"}])
+
+
 @pytest.mark.parametrize(
     "fees",
     [

@@ -156,6 +156,7 @@ class LineItem:
     fees: dict[str, Decimal] = field(default_factory=dict)  # this unit's share of LINE_FEES
     vat_rate: Decimal = Decimal("0")  # VAT-inclusive markets: the rate included in sale_price
     vat: Decimal = Decimal("0")  # the VAT included in sale_price (Get Price Detail's subtotal_tax_amount)
+    pfand_fee: Decimal = Decimal("0")  # Germany only: the unit's bottle/can deposit, charged on top of sale_price
 
     @property
     def sale_price(self) -> Decimal:

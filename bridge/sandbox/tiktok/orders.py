@@ -158,6 +158,11 @@ def place_order(st: SandboxState, shop_id: str, items: list[dict[str, Any]], **o
     standard_vat = dec(opts.get("vat_rate") or VAT_RATES.get(shop.region, "0"), "vat_rate")
     for sku, qty, item in resolved:
         vat_rate = dec(item.get("vat_rate") or standard_vat, "vat_rate") if vat_market else ZERO
+        pfand = q(dec(item.get("pfand_fee", "0"), "pfand_fee"), currency)
+        if pfand and shop.region != "DE":
+            raise SandboxError("pfand_fee is only available in the Germany market (Get Order Detail)")
+        if pfand < 0:
+            raise SandboxError("pfand_fee must be non-negative")
         price = q(dec(item["price"], "price"), currency) if item.get("price") is not None else sku.price
         product = st.products[sku.product_id]
         for _ in range(qty):
@@ -167,7 +172,7 @@ def place_order(st: SandboxState, shop_id: str, items: list[dict[str, Any]], **o
                 original_price=price,
                 seller_discount=q(dec(item.get("seller_discount", "0")), currency),
                 platform_discount=q(dec(item.get("platform_discount", "0")), currency),
-                tax=ZERO, tax_rate=tax_rate, vat_rate=vat_rate,
+                tax=ZERO, tax_rate=tax_rate, vat_rate=vat_rate, pfand_fee=pfand,
             ))
     weights = [li.original_price for li in lines]
     for key in ("seller_discount", "platform_discount"):
@@ -386,6 +391,9 @@ def payment_amounts(order: Order) -> dict[str, Decimal]:
     seller = sum((li.seller_discount for li in items), ZERO)
     platform = sum((li.platform_discount for li in items), ZERO)
     product_tax = sum((li.tax for li in items), ZERO)
+    # The pages do not say whether a line's pfand_fee is inside total_amount; the sandbox charges it on top
+    # (docs/sandbox-tiktok.md); the bridge's mapping accepts either reading.
+    pfand = sum((li.pfand_fee for li in items), ZERO)
     ship_fee, ship_seller = order.original_shipping_fee, order.shipping_fee_seller_discount
     ship_platform, ship_tax = order.shipping_fee_platform_discount, order.shipping_fee_tax
     sub_total = original - seller - platform
@@ -405,7 +413,7 @@ def payment_amounts(order: Order) -> dict[str, Decimal]:
         "shipping_fee_tax": ship_tax,
         "tax": tax,
         **{f: order.buyer_fees.get(f, ZERO) for f in BUYER_FEES},
-        "total_amount": sub_total + shipping + tax + sum(order.buyer_fees.values(), ZERO),
+        "total_amount": sub_total + shipping + tax + sum(order.buyer_fees.values(), ZERO) + pfand,
     }
 
 
@@ -460,6 +468,8 @@ def order_json(st: SandboxState, order: Order) -> dict[str, Any]:
             "shipping_provider_name": li.provider_name,
             **{f: fmt(li.fees.get(f, ZERO), cur) for f in LINE_FEES},
         }
+        if region == "DE":
+            entry["pfand_fee"] = fmt(li.pfand_fee, cur)
         if li.cancelled:
             entry["cancel_user"] = li.cancel_user
             entry["cancel_reason"] = li.cancel_reason
