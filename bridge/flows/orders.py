@@ -413,6 +413,14 @@ class OrderSync:
             result = self._write(_order_write(mapped, customer, lines=False, merged=merged, path=self.write_path))
         if result.status in ("error", "deferred") or not result.id:
             raise _write_error(result, order_id)
+        if result.status == "resolved" and link and link.netsuite_id:
+            # The answer to an update was lost and the sales order was found by its external id: it existed
+            # before, so that says nothing about this write. Nothing is recorded; the retry reads and merges again.
+            raise RetriableError(
+                f"NetSuite's answer to the update of order {order_id} was lost: not known whether it applied; "
+                "the sales order is read and merged again",
+                Evidence.of("netsuite", "upsert order", code="WRITE_OUTCOME_UNKNOWN",
+                            details={"order_id": order_id, "sales_order": link.netsuite_id}))
         if result.customer_id and mapped.customer is not None and customer_id is None:
             self.store.links.upsert(Link("customer", shop_id, order.user_id, result.customer_id, "customer",
                                          mapped.customer_external_id or "", "", "synced", {}, self.clock.now()))

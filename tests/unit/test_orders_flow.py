@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from bridge.bootstrap import App, build
 from bridge.domain.keys import order_key
 from bridge.mapping.orders import ItemRef
+from bridge.ports.netsuite import OrderWrite, WriteResult
 from bridge.settings import Settings
 from bridge.store.repos import Shop
 from bridge.web.ingest import ingest
@@ -430,3 +432,47 @@ def test_an_affiliate_commission_is_sent_as_the_bridges_own_field_alone_and_once
     assert sent == {AFFILIATE_FIELD: Decimal("0.50")}, "only the bridge's own field is written"
     assert svc.queue_attribution(SHOP, {"700": Decimal("0.50")}) == 0, "already shown: no second write"
     assert world.tiktok.price_detail_calls == [], "a US order needs no price detail (no VAT)"
+
+
+class _LosesOneUpdate(FakeNetSuiteOrders):
+    """NetSuite as the client sees it when an update's request is lost before it applied: the client found
+    the sales order by its external id (it existed already) and reports the write ``resolved``."""
+
+    def __init__(self, items: Any) -> None:
+        super().__init__(items)
+        self.lose_next_update = False
+
+    def upsert_order(self, write: OrderWrite) -> WriteResult:
+        existing = self.records.get(write.external_id)
+        if self.lose_next_update and existing is not None:
+            self.lose_next_update = False
+            self._count("upsert_order")
+            return WriteResult(write.external_id, existing["id"], "resolved")
+        return super().upsert_order(write)
+
+
+def test_a_lost_answer_to_an_update_is_not_taken_as_written(sqlite_url: str) -> None:
+    """Found by the chaos run: a sales order stayed Pending Approval after TikTok released the order, because
+    an update whose answer was lost counted as written once the order was found by its external id."""
+    c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "tests/fixtures/specs", retry_base_seconds=0.01,
+                       retry_cap_seconds=0.01))
+    tiktok, netsuite = FakeTikTokOrders(), _LosesOneUpdate(ITEMS)
+    c = c.with_ports(tiktok_orders=tiktok, netsuite_orders=netsuite)
+    world = World(c, tiktok, netsuite)
+    try:
+        c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
+        tiktok.put(SHOP, order("l1", [unit("a1", "MUG", "5.00")]))
+        world.webhook("l1")
+        world.drain()
+        tiktok.update(SHOP, "l1", buyer_message="leave at the door")
+        netsuite.lose_next_update = True
+        world.webhook("l1")
+        deadline = time.monotonic() + 10  # the retry waits out its backoff
+        while world.so("l1")["record"].get("custbody_ttns_buyer_message") != "leave at the door":
+            assert time.monotonic() < deadline, f"the update was not sent again: {c.store.queue.counts()}"
+            world.drain()
+            time.sleep(0.05)
+        assert netsuite.calls["upsert_order"] == 3  # create, the lost update, the update again
+        assert c.store.exceptions.list(status="open") == []
+    finally:
+        c.close()

@@ -88,7 +88,7 @@ class NetSuiteOrdersAdapter:
         batch = [{"external_id": w.external_id, "record_type": w.record_type, "record": w.record,
                   **({"customer": w.customer} if w.customer else {})} for w in writes]
         results = self.client.upsert_orders(batch)
-        return [WriteResult(r.external_id, r.id, "written" if r.status == "resolved" else r.status,
+        return [WriteResult(r.external_id, r.id, r.status,
                             r.customer_id, dict(r.error or {})) for r in results]
 
     def upsert_record(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
