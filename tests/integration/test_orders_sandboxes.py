@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from bridge.bootstrap import App, build
 from bridge.sandbox.world import SandboxWorld
 from bridge.store.db import upgrade
 from bridge.store.queue import JobSpec
+from bridge.store.repos import Link
 from bridge.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,11 +209,10 @@ def test_a_gb_shops_order_lands_in_the_uk_subsidiary_in_gbp_net_plus_vat_equal_t
         c.close()
         world.close()
 
-
-def test_a_de_shops_order_posts_19_and_7_percent_lines_with_their_tax_codes_and_tiktoks_vat(
-        tmp_path: Path) -> None:
-    """The sandbox overlay's markets.DE: DE subsidiary, EUR, DE warehouse; prices include VAT at 19 % and (books)
-    7 %; each line carries its rate's tax code and TikTok's VAT (Get Price Detail), no VAT item."""
+@contextmanager
+def _de_shop(tmp_path: Path, products: dict[str, str]) -> Iterator[tuple[SandboxWorld, App, str]]:
+    """Both sandboxes over HTTP with the bridge, and a connected DE shop (the overlay's markets.DE) selling
+    ``products`` (seller SKU -> price), each a NetSuite item with stock at LOC-DE."""
     world = SandboxWorld(tmp_path, run_scripts=False).start()
     db = f"sqlite:///{tmp_path / 'bridge.db'}"
     upgrade(db)
@@ -221,23 +222,40 @@ def test_a_de_shops_order_posts_19_and_7_percent_lines_with_their_tax_codes_and_
         sb, ns = world.tiktok_sb, world.netsuite_sb
         de = sb.add_shop(name="Sandbox DE Shop", region="DE", seller_name="Sandbox Seller DE")["id"]
         wh = next(w["id"] for w in sb.shop(de)["warehouses"] if not w.get("fbt"))
-        for sku, price in (("DE-MUG", "11.90"), ("DE-BOOK-01", "10.70")):
+        for sku, price in products.items():
             sb.add_product(de, sku, [{"seller_sku": sku, "price": price, "inventory": {wh: 20}}])
             ns.seed({"inventoryItem": [{"externalId": f"ITEM-{sku}", "itemId": sku, "displayName": sku,
                                         "price": {"items": [{"priceLevel": {"id": "1"}, "price": price}]}}]})
             ns.receive_stock(world.netsuite_item_id(sku), world.netsuite_location("LOC-DE"), 50)
         world.connect_shop(c, de)
+        yield world, c, de
+    finally:
+        c.close()
+        world.close()
+
+
+def _synced_link(world: SandboxWorld, c: App, shop_id: str, order_id: str, name: str) -> Link:
+    worker = c.worker(threads=1, name=name)
+    wait_until(lambda: (world.tiktok_sb.wait_webhooks(5), worker.drain())[1] == 0
+               and (link := c.store.links.get("order", shop_id, order_id)) is not None and bool(link.netsuite_id),
+               60, "the DE sales order")
+    link = c.store.links.get("order", shop_id, order_id)
+    assert link is not None
+    return link
+
+
+def test_a_de_shops_order_posts_19_and_7_percent_lines_with_their_tax_codes_and_tiktoks_vat(
+        tmp_path: Path) -> None:
+    """The sandbox overlay's markets.DE: DE subsidiary, EUR, DE warehouse; prices include VAT at 19 % and (books)
+    7 %; each line carries its rate's tax code and TikTok's VAT (Get Price Detail), no VAT item."""
+    with _de_shop(tmp_path, {"DE-MUG": "11.90", "DE-BOOK-01": "10.70"}) as (world, c, de):
+        sb, ns = world.tiktok_sb, world.netsuite_sb
         o = sb.place_order(de, [{"seller_sku": "DE-MUG", "quantity": 1},
                                 {"seller_sku": "DE-BOOK-01", "quantity": 2, "vat_rate": "0.07"}],
                            hold=False, shipping_fee="4.90", seller_discount="1.00")
         assert o["payment"]["currency"] == "EUR" and Decimal(o["payment"]["tax"]) == 0
-        worker = c.worker(threads=1, name="vat-de-test")
-        wait_until(lambda: (world.tiktok_sb.wait_webhooks(5), worker.drain())[1] == 0
-                   and (link := c.store.links.get("order", de, o["id"])) is not None and bool(link.netsuite_id),
-                   60, "the DE sales order")
+        link = _synced_link(world, c, de, o["id"], "vat-de-test")
         assert c.store.exceptions.list(status="open") == []
-        link = c.store.links.get("order", de, o["id"])
-        assert link is not None
         so = ns.get("salesOrder", link.netsuite_id).data
 
         def eid(table: str, external_id: str) -> str:
@@ -263,45 +281,22 @@ def test_a_de_shops_order_posts_19_and_7_percent_lines_with_their_tax_codes_and_
         remembered = {k: Decimal(v) for k, v in link.data["vat"].items()}  # per rate, for settlement
         assert remembered == {"0.07": tiktok_vat7, "0.19": Decimal(pd["tax_amount"]) - tiktok_vat7}
         assert Decimal(str(so["total"])) == Decimal(o["payment"]["total_amount"])
-    finally:
-        c.close()
-        world.close()
 
 
 def test_a_de_order_with_a_bottle_deposit_posts_it_to_the_fee_item_and_matches_tiktoks_total(tmp_path: Path) -> None:
     """Get Order Detail's line-item ``pfand_fee`` (Germany only): the TikTok sandbox charges it on top of the
     prices; the sales order carries it on the fee item and its total is TikTok's ``total_amount``."""
-    world = SandboxWorld(tmp_path, run_scripts=False).start()
-    db = f"sqlite:///{tmp_path / 'bridge.db'}"
-    upgrade(db)
-    c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02))
-    try:
-        world.serve(create_app(root=c))
+    with _de_shop(tmp_path, {"DE-WATER-6": "4.79"}) as (world, c, de):
         sb, ns = world.tiktok_sb, world.netsuite_sb
-        de = sb.add_shop(name="Sandbox DE Shop", region="DE", seller_name="Sandbox Seller DE")["id"]
-        wh = next(w["id"] for w in sb.shop(de)["warehouses"] if not w.get("fbt"))
-        sb.add_product(de, "DE-WATER-6", [{"seller_sku": "DE-WATER-6", "price": "4.79", "inventory": {wh: 20}}])
-        ns.seed({"inventoryItem": [{"externalId": "ITEM-DE-WATER-6", "itemId": "DE-WATER-6", "displayName": "Water",
-                                    "price": {"items": [{"priceLevel": {"id": "1"}, "price": "4.79"}]}}]})
-        ns.receive_stock(world.netsuite_item_id("DE-WATER-6"), world.netsuite_location("LOC-DE"), 50)
-        world.connect_shop(c, de)
         o = sb.place_order(de, [{"seller_sku": "DE-WATER-6", "quantity": 2, "pfand_fee": "1.50"}],
                            hold=False, shipping_fee="3.90")
         assert [li["pfand_fee"] for li in o["line_items"]] == ["1.50", "1.50"]
         assert Decimal(o["payment"]["total_amount"]) == Decimal("4.79") * 2 + Decimal("3.90") + Decimal("3.00")
-        worker = c.worker(threads=1, name="pfand-test")
-        wait_until(lambda: (world.tiktok_sb.wait_webhooks(5), worker.drain())[1] == 0
-                   and (link := c.store.links.get("order", de, o["id"])) is not None and bool(link.netsuite_id),
-                   60, "the DE sales order")
+        link = _synced_link(world, c, de, o["id"], "pfand-test")
         assert c.store.exceptions.list(status="open") == []
-        link = c.store.links.get("order", de, o["id"])
-        assert link is not None
         so = ns.get("salesOrder", link.netsuite_id).data
         rows, _ = ns.suiteql("SELECT id FROM item WHERE externalid = 'FEE-BUYER'")
         fee = [ln for ln in so["item"] if str(ln["item"]["id"]) == str(rows[0]["id"])]
         assert sum((Decimal(str(ln["amount"])) + Decimal(str(ln.get("tax1Amt") or 0)) for ln in fee),
                    Decimal(0)) == Decimal("3.00")
         assert Decimal(str(so["total"])) == Decimal(o["payment"]["total_amount"])
-    finally:
-        c.close()
-        world.close()
