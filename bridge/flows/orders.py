@@ -411,16 +411,8 @@ class OrderSync:
             lines_locked, content_hash = True, mapped.body_hash()
             merged = self._merge(shop_id, order_id, link, mapped, lines=False, force=force)
             result = self._write(_order_write(mapped, customer, lines=False, merged=merged, path=self.write_path))
-        if result.status in ("error", "deferred") or not result.id:
+        if result.status in ("error", "deferred", "unknown") or not result.id:
             raise _write_error(result, order_id)
-        if result.status == "resolved" and link and link.netsuite_id:
-            # The answer to an update was lost and the sales order was found by its external id: it existed
-            # before, so that says nothing about this write. Nothing is recorded; the retry reads and merges again.
-            raise RetriableError(
-                f"NetSuite's answer to the update of order {order_id} was lost: not known whether it applied; "
-                "the sales order is read and merged again",
-                Evidence.of("netsuite", "upsert order", code="WRITE_OUTCOME_UNKNOWN",
-                            details={"order_id": order_id, "sales_order": link.netsuite_id}))
         if result.customer_id and mapped.customer is not None and customer_id is None:
             self.store.links.upsert(Link("customer", shop_id, order.user_id, result.customer_id, "customer",
                                          mapped.customer_external_id or "", "", "synced", {}, self.clock.now()))
@@ -765,6 +757,15 @@ def _units(order: Order) -> dict[str, int]:
 def _write_error(result: WriteResult, order_id: str) -> Exception:
     if result.status == "deferred":
         return RetriableError(f"NetSuite deferred order {order_id} (governance); it is sent again")
+    if result.status == "unknown":
+        # The batch's answer was lost and the order exists, which does not say whether this write applied:
+        # nothing is recorded; the retry reads, merges and sends it again (the RESTlet saves nothing when the
+        # order already carries it).
+        return RetriableError(
+            f"NetSuite's answer to the write of order {order_id} was lost: not known whether it applied; "
+            "it is read, merged and sent again",
+            Evidence.of("netsuite", "upsert order", code="WRITE_OUTCOME_UNKNOWN",
+                        details={"order_id": order_id, "sales_order": result.id}), retry_after=30.0)
     err = result.error or {}
     code = str(err.get("code") or "")
     ev = Evidence.of("netsuite", "upsert order", code=code or None, details={"error": err, "order_id": order_id})

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bridge.bootstrap import App, build
+from bridge.clock import ManualClock
 from bridge.domain.keys import order_key
 from bridge.mapping.orders import ItemRef
 from bridge.ports.netsuite import OrderWrite, WriteResult
@@ -435,8 +436,8 @@ def test_an_affiliate_commission_is_sent_as_the_bridges_own_field_alone_and_once
 
 
 class _LosesOneUpdate(FakeNetSuiteOrders):
-    """NetSuite as the client sees it when an update's request is lost before it applied: the client found
-    the sales order by its external id (it existed already) and reports the write ``resolved``."""
+    """NetSuite as the batch RESTlet path reports it when a batch's answer was lost before an update applied:
+    the GET by external id found the sales order (it existed already), so the write is ``unknown``."""
 
     def __init__(self, items: Any) -> None:
         super().__init__(items)
@@ -447,15 +448,18 @@ class _LosesOneUpdate(FakeNetSuiteOrders):
         if self.lose_next_update and existing is not None:
             self.lose_next_update = False
             self._count("upsert_order")
-            return WriteResult(write.external_id, existing["id"], "resolved")
+            return WriteResult(write.external_id, existing["id"], "unknown")
         return super().upsert_order(write)
 
 
 def test_a_lost_answer_to_an_update_is_not_taken_as_written(sqlite_url: str) -> None:
     """Found by the chaos run: a sales order stayed Pending Approval after TikTok released the order, because
-    an update whose answer was lost counted as written once the order was found by its external id."""
+    an update whose answer was lost counted as written once the order was found by its external id. The
+    client now reports such a write ``unknown`` (REST: a retriable error); the flow records nothing and
+    writes again after the lookup's 30 s."""
+    clock = ManualClock(running=True)
     c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "tests/fixtures/specs", retry_base_seconds=0.01,
-                       retry_cap_seconds=0.01))
+                       retry_cap_seconds=0.01), clock=clock)
     tiktok, netsuite = FakeTikTokOrders(), _LosesOneUpdate(ITEMS)
     c = c.with_ports(tiktok_orders=tiktok, netsuite_orders=netsuite)
     world = World(c, tiktok, netsuite)
@@ -464,10 +468,16 @@ def test_a_lost_answer_to_an_update_is_not_taken_as_written(sqlite_url: str) -> 
         tiktok.put(SHOP, order("l1", [unit("a1", "MUG", "5.00")]))
         world.webhook("l1")
         world.drain()
+        before = c.store.links.get("order", SHOP, "l1")
         tiktok.update(SHOP, "l1", buyer_message="leave at the door")
         netsuite.lose_next_update = True
         world.webhook("l1")
-        deadline = time.monotonic() + 10  # the retry waits out its backoff
+        world.drain()
+        assert world.so("l1")["record"].get("custbody_ttns_buyer_message") != "leave at the door"
+        after = c.store.links.get("order", SHOP, "l1")
+        assert after is not None and before is not None and after.content_hash == before.content_hash  # nothing
+        clock.advance(31)  # the retry waits out the lookup's 30 s
+        deadline = time.monotonic() + 10
         while world.so("l1")["record"].get("custbody_ttns_buyer_message") != "leave at the door":
             assert time.monotonic() < deadline, f"the update was not sent again: {c.store.queue.counts()}"
             world.drain()
