@@ -124,8 +124,8 @@ def order_router(delay_seconds: float, clock: Clock) -> Callable[[InboundEvent],
 class OrderReader:
     """Order details with batching: a read for one order also fetches up to 49 other orders of the
     same shop that have sync jobs waiting, so a burst costs one TikTok call per 50 orders. A cached
-    detail serves a job only if it was fetched after that job was enqueued (never older than the
-    event that caused it)."""
+    detail serves a job only if it was fetched strictly after that job was enqueued (never as old as
+    the event that caused it)."""
 
     def __init__(self, tiktok: TikTokOrders, store: Repositories, clock: Clock, ttl_seconds: float = 120) -> None:
         self.tiktok = tiktok
@@ -141,7 +141,9 @@ class OrderReader:
         if hit is None:
             return None
         order, fetched_at = hit
-        if fetched_at < not_before or self.clock.now() - fetched_at > self.ttl:
+        # Fresh only if read strictly after the event: a read at the very instant of the event may have
+        # come before it (a frozen clock, or two events within the clock's resolution).
+        if fetched_at <= not_before or self.clock.now() - fetched_at > self.ttl:
             return None
         return order
 

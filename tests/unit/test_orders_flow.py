@@ -486,3 +486,35 @@ def test_a_lost_answer_to_an_update_is_not_taken_as_written(sqlite_url: str) -> 
         assert c.store.exceptions.list(status="open") == []
     finally:
         c.close()
+
+
+class _NoQueuedJobs:
+    """The store as the reader sees it with no other sync jobs waiting (nothing to batch with)."""
+
+    class queue:  # noqa: N801 - the attribute the reader reads
+        @staticmethod
+        def pending_keys(kind: str, key_prefix: str, limit: int) -> list[tuple[str, Any]]:
+            return []
+
+
+def test_a_cached_order_read_at_the_instant_of_an_event_does_not_serve_it() -> None:
+    """Found by the month scenario's frozen clock: an order read at time T, then cancelled, with the
+    cancellation's event enqueued at that same T — the cached read (which may have come first) served the
+    job, which then saw the order uncancelled. A read serves a job only if it came strictly after its event."""
+    from datetime import UTC, datetime, timedelta
+
+    from bridge.flows.orders import OrderReader
+
+    t = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    clock, tiktok = ManualClock(t), FakeTikTokOrders()
+    tiktok.put(SHOP, order("c1", [unit("a1", "MUG", "5.00")]))
+    reader = OrderReader(tiktok, _NoQueuedJobs(), clock)  # type: ignore[arg-type]
+    first = reader.get(SHOP, "c1", not_before=t - timedelta(seconds=1))
+    assert first is not None and first.status == "AWAITING_SHIPMENT" and len(tiktok.detail_calls) == 1
+    assert reader.get(SHOP, "c1", not_before=t - timedelta(seconds=1)) is first  # read after that event: cached
+    tiktok.update(SHOP, "c1", status="CANCELLED")  # at the same instant T, and its event is enqueued at T
+    again = reader.get(SHOP, "c1", not_before=t)
+    assert again is not None and again.status == "CANCELLED" and len(tiktok.detail_calls) == 2
+    clock.advance(1)
+    assert reader.get(SHOP, "c1", not_before=t) is not None and len(tiktok.detail_calls) == 3  # read at t+1
+    assert reader.get(SHOP, "c1", not_before=t) is not None and len(tiktok.detail_calls) == 3  # that one serves
