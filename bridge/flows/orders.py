@@ -30,6 +30,7 @@ from bridge.errors import (
     netsuite_order_error,
 )
 from bridge.flows.accounting import policy_for
+from bridge.flows.backstop import poll_shops
 from bridge.mapping.accounting import posting_date
 from bridge.mapping.attribution import AFFILIATE_FIELD
 from bridge.mapping.catalog_spec import CatalogSpec
@@ -53,7 +54,7 @@ from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteLookup, NetSuiteOrders, OrderBatchWriter, OrderWrite, WriteResult
 from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
-from bridge.ports.store import Link, Repositories
+from bridge.ports.store import Link, Repositories, Shop
 from bridge.ports.tiktok import TikTokOrders
 
 if TYPE_CHECKING:
@@ -605,17 +606,9 @@ class OrderSync:
     def handle_poll(self, ctx: JobContext) -> dict[str, Any]:
         """The backstop: every order updated since the last poll (with an overlap) gets a sync job
         unless its link already reflects that update."""
-        now = self.clock.now()
-        overlap = timedelta(seconds=self.poll_overlap_seconds)
-        enqueued = 0
-        for shop in self.store.shops.list(status="active"):
-            if not shop.flow_enabled("orders"):
-                continue
-            name = f"orders.poll:{shop.id}"
-            raw = self.store.cursors.get(name)
-            since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=1)
+        def jobs_since(shop: Shop, since: datetime, now: datetime) -> list[JobSpec]:
             found: list[tuple[str, datetime | None]] = list(
-                self.tiktok.search_orders(shop.id, update_time_ge=since - overlap, update_time_lt=now))
+                self.tiktok.search_orders(shop.id, update_time_ge=since, update_time_lt=now))
             links = self.store.links.get_many("order", shop.id, [oid for oid, _ in found])
             specs = []
             for oid, updated in found:
@@ -625,10 +618,10 @@ class OrderSync:
                     continue
                 specs.append(sync_spec(shop.id, oid, idempotency_key=f"{KIND_SYNC}:poll:{shop.id}:{oid}:{ts}",
                                        reason="poll", priority=80))
-            if specs:
-                enqueued += sum(1 for r in self.store.queue.enqueue_many(specs) if r.created)
-            self.store.cursors.set(name, now.isoformat())
-        return {"enqueued": enqueued}
+            return specs
+
+        return poll_shops(self.store, self.clock, flow="orders", cursor=KIND_POLL, first_window=timedelta(hours=1),
+                          overlap=timedelta(seconds=self.poll_overlap_seconds), jobs_since=jobs_since)
 
     def handle_document_numbers(self, ctx: JobContext) -> dict[str, Any]:
         """NetSuite's document numbers of the newest sales orders that have none yet, in one SuiteQL read
