@@ -401,7 +401,8 @@ def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: 
     settle = SettlementService(store=store, repo=SettlementStore(store.engine, clock), tiktok=p.tiktok_finance,
                                netsuite=p.netsuite_ledger, specs=specs, clock=clock,
                                lookback_days=settings.settlement_lookback_days,
-                               on_attribution=order_sync.queue_attribution if "orders" in areas else None)
+                               on_attribution=order_sync.queue_attribution if "orders" in areas else None,
+                               orders=p.tiktok_orders)
     audit = LedgerAuditService(store=store, tiktok=p.tiktok_finance, gl=p.netsuite_gl, settlement=settle, clock=clock,
                                lookback_days=settings.settlement_lookback_days)
     return Flows(

@@ -121,6 +121,7 @@ class _Month:
         self.order_ids: dict[str, list[str]] = {}
         self.specs_source = REPO / "mapping_specs"
         self.tracking = 0
+        self.kept: set[str] = set()  # orders never cancelled nor refunded (the VAT-per-unit order)
 
     # -- TikTok's month ----------------------------------------------------------------------------
     def simulate(self, sb: Any, shops: dict[str, str], day_range: range, hooks: dict[int, Callable[[str], None]],
@@ -199,6 +200,21 @@ class _Month:
 
                 cancelled: set[str] = sb.run(cancel)
                 live = [x for x in day_ids if x not in cancelled]
+                if region == "GB" and d == day_range.start:
+                    # an order whose VAT TikTok states per unit (Get Price Detail) apart from the rule on the
+                    # order's components: 3 x 12.50 less 1.00 is 2.03 VAT a unit, 6.09 in all, where 37.50 and
+                    # 1.00 split alone give 6.25 - 0.17 = 6.08. Shipped, settled, never cancelled nor refunded.
+                    kept = sb.place_orders([{"shop_id": shop_id, "items": [{"seller_sku": GB_SKUS[2], "quantity": 3,
+                                                                           "price": "12.50"}],
+                                             "hold": False, "seller_discount": "1.00"}])
+                    kept_ids = [str(x) for x in kept["orders"]]
+                    if kept["refused_count"] or len(kept_ids) != 1:
+                        raise RuntimeError(f"the TikTok sandbox refused the VAT order: {kept.get('refused')}")
+                    self.kept.update(kept_ids)
+                    self.order_ids[shop_id].extend(kept_ids)
+                    self.events["orders"] += 1
+                    self.events["vat_per_unit_order"] += 1
+                    live = live + kept_ids
                 by_bridge = bridge_ships is not None
                 if bridge_ships is not None:
                     live = bridge_ships(shop_id, live)
@@ -211,14 +227,16 @@ class _Month:
                             sorders.advance(st, st.orders[oid], to="DELIVERED")
                         else:
                             ship(st, st.orders[oid])
-                    for oid in rng.sample(live, min(len(live), 2)):  # refund only, before it settles
+                    open_ = [x for x in live if x not in self.kept]
+                    for oid in rng.sample(open_, min(len(open_), 2)):  # refund only, before it settles
                         li = next((x for x in st.orders[oid].active_items if not x.refunded), None)
                         if li is not None:
                             r = aftersale.request_return(st, oid, [li.id], "REFUND")
                             aftersale.approve_return(st, shop_id, r.id, {"decision": "APPROVE_REFUND"})
                             made.append((oid, r.id))
                             self.events["refund_only_before_settlement"] += 1
-                    settled = [x for x in earlier if st.orders[x].status in ("DELIVERED", "COMPLETED")]
+                    settled = [x for x in earlier if st.orders[x].status in ("DELIVERED", "COMPLETED")
+                               and x not in self.kept]
                     for oid in rng.sample(settled, min(len(settled), 2)):  # returned for a refund, after settling
                         li = next((x for x in st.orders[oid].active_items if not x.refunded), None)
                         if li is None or st.orders[oid].status != "DELIVERED":
@@ -420,7 +438,7 @@ class _Month:
             from bridge.flows import cancellations
             from bridge.sandbox.tiktok import aftersale
 
-            seller = [oid for oid in ids if not OrderMemory.parse(links[oid].data).is_fbt]
+            seller = [oid for oid in ids if not OrderMemory.parse(links[oid].data).is_fbt and oid not in self.kept]
 
             def cancel(st: Any) -> tuple[list[str], list[str]]:
                 whole = seller[:1] if len(seller) >= 4 else []  # a day's whole cancellation keeps most orders live

@@ -17,10 +17,11 @@ import secrets
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,29 @@ class QueueFigures:
     # CPU time of the benchmark's own process per job (threads in one process; SQLite's work is in it,
     # PostgreSQL's server is not): what a phase costs regardless of how busy the machine is.
     cpu_ms_per_job: float | None = None
+    profile: ProcessProfile | None = None  # the worker-process rows (PostgreSQL): where the time went
+
+
+@dataclass(frozen=True)
+class ProcessProfile:
+    """Where a multi-process phase's time went: the CPU of the worker processes and of the PostgreSQL
+    backends serving them, per job; how busy the machine's cores were; and what those backends were
+    doing (``pg_stat_activity`` sampled every ``SAMPLE_EVERY`` s, as shares of the samples)."""
+
+    work_seconds: float  # from the start signal to the last job's completion (``finished_at`` in the table)
+    wall_seconds: float  # until the last process exited (its interpreter's teardown included)
+    client_cpu_ms_per_job: float  # the worker processes, from the start signal to the end of their work
+    # The bench database's client backends (/proc/<pid>/stat of each pid pg_stat_activity names; None when
+    # the server is not on this machine). The WAL writer and checkpointer serve every database of the
+    # server and are not in it; ``machine_busy_percent`` is.
+    server_cpu_ms_per_job: float | None
+    machine_busy_percent: float | None  # all cores (/proc/stat), whoever used them
+    cores: int
+    # Shares of the samples that found a backend inside a transaction: "running" (active, no wait event),
+    # "in a transaction, waiting for the client", or the wait event ("IO:WALSync", "Lock:transactionid" …).
+    backend_states: dict[str, float]
+    samples: int  # backends sampled, idle ones included
+    idle_share: float  # of the samples, backends between transactions (or pooled and unused)
 
 
 @contextmanager
@@ -181,7 +205,7 @@ _ACTIVE = text("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
 
 
 def _run_workers(engine: Engine, threads: int, prefetch: int | None, tick: Progress, *, total: int | None = None,
-                 watch: float = 0.01) -> None:
+                 watch: float = 0.01) -> int:
     """The project's worker (``Worker.run``: batched claims and completions, leases, heartbeat, fencing,
     attempts, the exceptions sink) running the no-op job until it completed ``total`` jobs or, without
     ``total`` (several processes share the jobs), until no job is queued or running (checked every
@@ -204,40 +228,177 @@ def _run_workers(engine: Engine, threads: int, prefetch: int | None, tick: Progr
             seen = ok
             if total is not None:
                 if ok >= total:
-                    return
+                    break
                 continue
             with engine.connect().execution_options(sqlite_read_only=True) as c:
                 if not c.execute(_ACTIVE).scalar():
-                    return
+                    break
     finally:
         stop.set()
         runner.join()
+    # counted after the worker stopped: the last batch's commit can be visible before its count
+    return worker.stats.get("ok", 0)
 
 
-def _process_main(url: str, threads: int, prefetch: int | None, ready: Any, go: Any) -> None:
+def _process_main(url: str, threads: int, prefetch: int | None, ready: Any, go: Any, results: Any) -> None:
     engine = make_engine(url, pool_size=threads + 3)
     ready.release()
     go.wait()
-    _run_workers(engine, threads, prefetch, lambda _p, _n: None, watch=0.05)
+    c0 = _cpu()
+    done = _run_workers(engine, threads, prefetch, lambda _p, _n: None, watch=0.05)
+    results.put((_cpu() - c0, done))
     engine.dispose()
 
 
-def _in_processes(url: str, processes: int, threads: int, prefetch: int | None) -> float:
+SAMPLE_EVERY = 0.05
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu_ticks(pid: int) -> int | None:
+    """utime + stime of a process on this machine, in clock ticks (None if it is gone or elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12])  # fields 14 and 15 of proc(5), counted after the comm
+
+
+def _machine_ticks() -> tuple[int, int] | None:
+    """(busy, total) clock ticks of every core since boot (/proc/stat), None where there is no /proc."""
+    try:
+        with open("/proc/stat") as f:
+            cpu = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = cpu[3] + (cpu[4] if len(cpu) > 4 else 0)  # idle + iowait
+    return sum(cpu) - idle, sum(cpu)
+
+
+class _BackendSampler:
+    """Samples the bench database's client backends while a phase runs: what each is doing
+    (``pg_stat_activity``) and its CPU time (``/proc/<pid>/stat``; the server must be on this machine)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
+        host = make_url(url).host
+        self.local = host in (None, "", "127.0.0.1", "localhost", "::1")
+        self.first: dict[int, int] = {}
+        self.last: dict[int, int] = {}
+        self.states: Counter[str] = Counter()
+        self.samples = 0
+        self.idle = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-pg-sampler", daemon=True)
+
+    def __enter__(self) -> _BackendSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.engine.dispose()
+
+    _QUERY = text("SELECT pid, state, wait_event_type, wait_event FROM pg_stat_activity "
+                  "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+
+    def _run(self) -> None:
+        with self.engine.connect() as conn:
+            while not self._stop.is_set():
+                for pid, state_or_none, wtype, wevent in conn.execute(self._QUERY).all():
+                    self.samples += 1
+                    state = state_or_none or ""  # NULL while a backend starts (or for another user's backend)
+                    if state in ("idle", ""):  # between transactions (a pooled connection nobody uses counts here too)
+                        self.idle += 1
+                    elif state == "active" and wtype is None:
+                        self.states["running"] += 1
+                    elif state.startswith("idle in transaction"):
+                        self.states["in a transaction, waiting for the client"] += 1
+                    else:
+                        self.states[f"{wtype}:{wevent}"] += 1
+                    ticks = _proc_cpu_ticks(int(pid)) if self.local else None
+                    if ticks is not None:
+                        # a backend born during the phase is counted from zero: its connection set-up is part of it
+                        self.first.setdefault(int(pid), 0)
+                        self.last[int(pid)] = ticks
+                self._stop.wait(SAMPLE_EVERY)
+
+    def baseline(self) -> None:
+        """Backends alive before the phase starts are counted from their CPU time now."""
+        with self.engine.connect() as conn:
+            for (pid,) in conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                            "AND pid <> pg_backend_pid()")).all():
+                ticks = _proc_cpu_ticks(int(pid)) if self.local else None
+                if ticks is not None:
+                    self.first[int(pid)] = ticks
+
+    def cpu_seconds(self) -> float | None:
+        if not self.local or not self.last:
+            return None
+        return sum(t - self.first.get(pid, 0) for pid, t in self.last.items()) / _CLK_TCK
+
+    def shares(self) -> dict[str, float]:
+        n = max(1, sum(self.states.values()))
+        return {k: round(v / n, 3) for k, v in self.states.most_common()}
+
+
+def _in_processes(url: str, engine: Engine, processes: int, threads: int, prefetch: int | None,
+                  jobs_in_phase: int) -> ProcessProfile:
     ctx = multiprocessing.get_context("spawn")
-    ready, go = ctx.Semaphore(0), ctx.Event()
-    procs = [ctx.Process(target=_process_main, args=(url, threads, prefetch, ready, go)) for _ in range(processes)]
+    ready, go, results = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_process_main, args=(url, threads, prefetch, ready, go, results))
+             for _ in range(processes)]
     for p in procs:
         p.start()
     for _ in procs:
         ready.acquire()
-    t0 = time.perf_counter()
-    go.set()
-    for p in procs:
-        p.join()
-    return time.perf_counter() - t0
+    first_id = _first_queued_id(engine)
+    with _BackendSampler(url) as sampler:
+        sampler.baseline()
+        m0 = _machine_ticks()
+        started = SystemClock().now()
+        t0 = time.perf_counter()
+        go.set()
+        reports = [results.get() for _ in procs]  # each process's CPU and jobs, sent before it tears down
+        m1 = _machine_ticks()
+        for p in procs:
+            p.join()
+        wall = time.perf_counter() - t0
+    with engine.connect() as c:
+        last = c.execute(text("SELECT max(finished_at) FROM jobs WHERE id >= :f"), {"f": first_id}).scalar()
+    finished_at = _aware(last)
+    work = (finished_at - started).total_seconds() if finished_at is not None else wall
+    done = sum(int(n) for _cpu_s, n in reports)
+    if done < jobs_in_phase:
+        raise RuntimeError(f"{processes} worker processes completed {done} of {jobs_in_phase} jobs")
+    server = sampler.cpu_seconds()
+    busy = None
+    if m0 is not None and m1 is not None and m1[1] > m0[1]:
+        busy = round(100 * (m1[0] - m0[0]) / (m1[1] - m0[1]), 1)
+    return ProcessProfile(
+        work_seconds=round(work, 3), wall_seconds=round(wall, 3),
+        client_cpu_ms_per_job=round(sum(float(c) for c, _n in reports) * 1000 / done, 3),
+        server_cpu_ms_per_job=None if server is None else round(server * 1000 / done, 3),
+        machine_busy_percent=busy, cores=os.cpu_count() or 1, backend_states=sampler.shares(),
+        samples=sampler.samples, idle_share=round(sampler.idle / max(1, sampler.samples), 3))
 
 
-def _timed(jobs: int, phase: Callable[[], None]) -> tuple[float, float]:
+def _first_queued_id(engine: Engine) -> int:
+    with engine.connect() as c:
+        return int(c.execute(text("SELECT min(id) FROM jobs WHERE status = 'queued'")).scalar() or 0)
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(when, datetime):
+        raise TypeError(f"finished_at is {when!r}, not a time")
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _timed(jobs: int, phase: Callable[[], object]) -> tuple[float, float]:
     """(jobs per second, CPU milliseconds of this process per job) of ``phase``."""
     c0, t0 = _cpu(), time.perf_counter()
     phase()
@@ -286,10 +447,11 @@ def run_queue_bench(
 
         for n in processes:
             _enqueue_untimed(engine, jobs, keys)
-            seconds = _in_processes(url, n, threads, prefetch)
+            profile = _in_processes(url, engine, n, threads, prefetch, jobs)
             tick("claim", jobs)
+            # timed to the last job's completion: the processes' own teardown is not the queue's
             out.append(QueueFigures(backend, f"ttns worker (claims of up to {batch})", jobs, threads, n, history,
-                                    None, jobs / seconds, keys))
+                                    None, jobs / profile.work_seconds, keys, profile.client_cpu_ms_per_job, profile))
         return out
     finally:
         engine.dispose()

@@ -65,7 +65,9 @@ def register(main: click.Group) -> None:
         note = ("pgqueuer is installed but not wired into this benchmark yet"
                 if importlib.util.find_spec("pgqueuer") else "pgqueuer: not installed (benchmark extra), not measured")
         if as_json:
-            click.echo(json.dumps({"figures": [f.__dict__ for f in figures], "note": note}, indent=2))
+            from dataclasses import asdict
+
+            click.echo(json.dumps({"figures": [asdict(f) for f in figures], "note": note}, indent=2))
             return
         table = Table("engine", "variant", "processes x threads", "history", "enqueue/s", "claim+complete/s",
                       "vs minimal loop", "client CPU ms/job",
@@ -77,7 +79,24 @@ def register(main: click.Group) -> None:
                           "" if f.enqueue_per_s is None else f"{f.enqueue_per_s:,.0f}",
                           f"{f.claim_complete_per_s:,.0f}", "" if ratio is None else f"{ratio:.2f}",
                           "" if f.cpu_ms_per_job is None else f"{f.cpu_ms_per_job:.2f}")
-        Console(width=max(Console().width, 160)).print(table)
+        console = Console(width=max(Console().width, 160))
+        console.print(table)
+        profiled = [f for f in figures if f.profile is not None]
+        if profiled:
+            where = Table("processes x threads", "claim+complete/s (to the last completion)", "to the last exit",
+                          "client CPU ms/job", "PostgreSQL backends CPU ms/job", "machine busy",
+                          "backends in a transaction (pg_stat_activity samples)",
+                          title="worker processes: where the time went")
+            for f in profiled:
+                p = f.profile
+                assert p is not None
+                server = "not on this machine" if p.server_cpu_ms_per_job is None else f"{p.server_cpu_ms_per_job:.2f}"
+                busy = "" if p.machine_busy_percent is None else f"{p.machine_busy_percent:.0f}% of {p.cores} cores"
+                states = ", ".join(f"{k} {v:.0%}" for k, v in list(p.backend_states.items())[:5])
+                where.add_row(f"{f.processes} x {f.threads}", f"{f.claim_complete_per_s:,.0f}",
+                              f"{f.jobs / p.wall_seconds:,.0f}/s", f"{p.client_cpu_ms_per_job:.2f}", server, busy,
+                              states)
+            console.print(where)
         click.echo(note)
 
     @bench.command("webhooks")

@@ -47,7 +47,7 @@ from bridge.mapping.settlement import (
     statement_date,
 )
 from bridge.mapping.settlement_spec import SettlementSettings
-from bridge.mapping.vat import split_vat
+from bridge.mapping.vat import OrderVat, split_order_vat
 from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import NetSuiteGl
 from bridge.ports.store import Repositories
@@ -95,7 +95,10 @@ class LedgerAuditService:
         vat_rate = self.settlement.vat_rate(shop_id)
         for s in summaries:
             stmt = self.tiktok.statement(shop_id, s.id, s)
-            statements.append(self._statement(stmt, settings, self.settlement.zone(shop_id), vat_rate))
+            # VAT inside the prices: each order's own VAT and rates, read from TikTok (Get Price Detail)
+            vats = (self.settlement.order_vats(shop_id, (ln.order_ref for ln in stmt.lines))
+                    if vat_rate is not None else {})
+            statements.append(self._statement(stmt, settings, self.settlement.zone(shop_id), vat_rate, vats))
             if progress and progress.statement:
                 progress.statement(s.id)
         wanted = {s.payment_id for s in statements if s.payment_id}
@@ -112,13 +115,14 @@ class LedgerAuditService:
 
     @staticmethod
     def _statement(stmt: Statement, settings: SettlementSettings, zone: str = DEFAULT_ZONE,
-                   vat_rate: Decimal | None = None) -> TikTokStatement:
+                   vat_rate: Decimal | None = None, vats: Mapping[str, OrderVat] | None = None) -> TikTokStatement:
         orders: dict[str, dict[str, Decimal]] = {}
         total: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for ln in stmt.lines:  # one pass: the statement's components (as statement_components), figures per order
-            # prices with VAT inside: TikTok's figures net of it and the VAT apart, by the rule every document
-            # follows (bridge.mapping.vat), so net sales and VAT are compared each on their own
-            parts = split_vat(line_components(ln), vat_rate, stmt.currency)
+            # prices with VAT inside: TikTok's figures net of it and the VAT apart, by TikTok's own VAT of the
+            # order where it states one, else the rule (bridge.mapping.vat), so net sales and VAT compare apart
+            ov = (vats or {}).get(ln.order_ref) if vat_rate is not None else None
+            parts = split_order_vat(line_components(ln), ov, vat_rate, stmt.currency)
             for comp, amount in parts.items():
                 total[comp] += amount
             if ln.order_ref:

@@ -32,7 +32,7 @@ from typing import Any
 from bridge.clock import Clock
 from bridge.domain.finance import ZERO, Payment, Statement, StatementSummary
 from bridge.domain.order_memory import OrderMemory
-from bridge.errors import NeedsHumanError, RetriableError
+from bridge.errors import FatalError, NeedsHumanError, RetriableError
 from bridge.logs import correlation_id
 from bridge.mapping.accounting import posting_date, statement_posting_date
 from bridge.mapping.attribution import affiliate_commission, orders_with_affiliate
@@ -67,13 +67,14 @@ from bridge.mapping.settlement import (
 )
 from bridge.mapping.settlement_spec import SettlementSettings, SettlementSpec, references, with_references
 from bridge.mapping.specs import SpecError, SpecNotReadyError
+from bridge.mapping.vat import OrderVat, order_vat
 from bridge.ports.jobs import JobContext
 from bridge.ports.netsuite import DocumentKind, NetSuiteLedger
 from bridge.ports.queue import Job, JobSpec
 from bridge.ports.settlement import PostingRecord, SettlementRepository, StatementRow
 from bridge.ports.specs import Specs
 from bridge.ports.store import Repositories
-from bridge.ports.tiktok import TikTokFinance
+from bridge.ports.tiktok import TikTokFinance, TikTokOrders
 
 log = logging.getLogger("bridge.flows.settlement")
 
@@ -142,6 +143,8 @@ class SettlementService:
     # Called with (shop id, {TikTok order id: affiliate commission over every stored statement}) for the
     # orders a new statement names an affiliate commission for (``OrderSync.queue_attribution``, bootstrap).
     on_attribution: Callable[[str, Mapping[str, Decimal]], object] | None = None
+    # TikTok's orders (Get Price Detail, Get Order Detail): each order's own VAT for a VAT-inclusive shop
+    orders: TikTokOrders | None = None
     _refs: dict[tuple[str, str], str] = field(default_factory=dict)
     _verified: set[tuple[str, str]] = field(default_factory=set)
 
@@ -255,6 +258,41 @@ class SettlementService:
         tax = spec.for_shop(shop_id, self._region(shop_id)).tax
         return tax.rate if tax.mode == "inclusive" else None
 
+    def shipping_vat_rate(self, shop_id: str) -> Decimal | None:
+        """The VAT rate inside the shop's shipping fees (orders.yaml ``tax.shipping_rate``, else ``tax.rate``), as
+        the order's invoice splits its shipping; None outside ``tax.mode: inclusive``."""
+        from bridge.mapping.orders_spec import OrdersSpec
+
+        try:
+            spec = self.specs.get("orders", OrdersSpec, needs=("tax",))
+        except (SpecError, SpecNotReadyError):
+            return None
+        tax = spec.for_shop(shop_id, self._region(shop_id)).tax
+        if tax.mode != "inclusive":
+            return None
+        return tax.shipping_rate if tax.shipping_rate is not None else tax.rate
+
+    def order_vats(self, shop_id: str, order_ids: Iterable[str]) -> dict[str, OrderVat]:
+        """Each order's VAT as TikTok states it, read from TikTok (Get Order Detail for its live line items, Get
+        Price Detail for their VAT and rate): what the statement journal and the ledger audit split a
+        VAT-inclusive shop's statement lines by (docs/accounting.md, "VAT"). Empty for a shop whose prices
+        exclude VAT; an order TikTok reports no tax for is left out (the rule at the shop's rate applies)."""
+        ids = sorted({o for o in order_ids if o})
+        if not ids or self.vat_rate(shop_id) is None:
+            return {}
+        if self.orders is None:
+            raise FatalError("the settlement flow needs TikTok's orders API to split a VAT-inclusive shop's "
+                             "statements by TikTok's own VAT (bridge.bootstrap wires it)")
+        ship_rate = self.shipping_vat_rate(shop_id)
+        out: dict[str, OrderVat] = {}
+        for start in range(0, len(ids), 50):  # Get Order Detail takes 50 ids a call
+            for order in self.orders.get_orders(shop_id, ids[start:start + 50]):
+                live = {li.id for li in order.line_items if not li.cancelled}
+                ov = order_vat(self.orders.price_detail(shop_id, order.id), live, ship_rate)
+                if ov is not None:
+                    out[order.id] = ov
+        return out
+
     # -- import ------------------------------------------------------------------------------------
     def import_window(
         self, shop_id: str, since: datetime, until: datetime, *,
@@ -307,7 +345,8 @@ class SettlementService:
                     "payment_id": stmt.payment_id, "lines": len(stmt.lines), "status": row.status}
         settings = self.settings_for(shop_id)
         failures = group_failures(check_statement(stmt, summary))
-        components = statement_components(stmt, self.vat_rate(shop_id))
+        components = statement_components(stmt, self.vat_rate(shop_id),
+                                          self.order_vats(shop_id, (ln.order_ref for ln in stmt.lines)))
         orders = self._order_refs(shop_id, {ln.order_ref for ln in stmt.lines if ln.order_ref})
         matches = match_statement(stmt, orders, tolerance=settings.matching.tolerance,
                                   tax_in_total=self._tax_in_order_total(shop_id))
@@ -449,7 +488,8 @@ class SettlementService:
         if not posted:
             coverages = self._coverage(shop_id, statement_id, settings) if settings.mode != "summary" else []
             components = apply_coverage(row.components, coverages, vat_rate=self.vat_rate(shop_id),
-                                        currency=row.currency)
+                                        currency=row.currency,
+                                        orders=self.order_vats(shop_id, (c.order_id for c in coverages)))
             tran_date = statement_posting_date(row.statement_time or self.clock.now(), zone, settings.journal.date)
             je = build_journal(components, settings, currency=row.currency, external_id=journal_external_id(
                 statement_id), tran_date=tran_date, memo=journal_memo(settings, statement_id, tran_date, shop_id),
@@ -458,7 +498,8 @@ class SettlementService:
         if posted[-1].content_hash == row.content_hash:
             return "unchanged", None, {"netsuite_id": posted[-1].netsuite_id}
         coverages = [Coverage.from_dict(c) for c in posted[0].detail.get("coverage") or []]
-        target = apply_coverage(row.components, coverages, vat_rate=self.vat_rate(shop_id), currency=row.currency)
+        target = apply_coverage(row.components, coverages, vat_rate=self.vat_rate(shop_id), currency=row.currency,
+                                orders=self.order_vats(shop_id, (c.order_id for c in coverages)))
         done = add_components(*(p.components for p in posted))
         delta = subtract_components(target, done)
         if not delta:

@@ -51,6 +51,7 @@ class MappedLine:
     description: str = ""
     vat_rate: Decimal | None = None  # tax mode inclusive: the VAT rate included in the TikTok price
     vat: Decimal = ZERO  # tax mode inclusive: the VAT taken out of this line (amount is net of it)
+    on_shipping: bool = False  # a discount on the shipping fee (not on the products)
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,15 @@ def split_vat(lines: list[MappedLine], shipping_cost: Decimal | None, shipping_r
               ) -> tuple[list[MappedLine], Decimal | None, Decimal, dict[Decimal, Decimal]]:
     """Lines with a ``vat_rate`` (and a body shipping cost at ``shipping_rate``) net of the VAT their
     gross amounts include; returns the lines (``amount`` net, ``vat`` taken out), the net shipping cost,
-    its VAT, and the VAT per rate. Per rate, the VAT is TikTok's own figure when ``tiktok`` has that rate
-    (its lines share it); else it is split per component of the order — the products together, each
+    its VAT, and the VAT per rate. Per rate, the products and their discounts carry TikTok's own VAT when
+    ``tiktok`` has that rate (Get Price Detail: the VAT in what the buyer paid for the products): each
+    discount line is split by the rule and the rate's products take the rest, so they carry TikTok's VAT
+    plus the discounts' (``bridge.mapping.vat.OrderVat``, the model the statement journal and the ledger
+    audit follow). Everything else is split per component of the order — the products together, each
     discount line, the shipping (lines and body cost) together — each net = gross / (1 + rate) rounded
-    once on the component (``bridge.mapping.vat``, the rule the statement journal and the ledger audit
-    apply to TikTok's figures). Each line's net is rounded and the cents left over go to the group's
-    largest line, so the nets plus the VAT equal the gross exactly, component by component (pure)."""
+    once on the component (``bridge.mapping.vat``). Each line's net is rounded and the cents left over go
+    to the group's largest product line (else its largest line), so the nets plus the VAT equal the gross
+    exactly, component by component (pure)."""
     members: list[tuple[int, Decimal, Decimal]] = [  # (line index, or -1 for the body's shipping; gross; rate)
         (i, ln.amount, ln.vat_rate) for i, ln in enumerate(lines) if ln.vat_rate is not None and ln.amount]
     if shipping_cost and shipping_rate is not None:
@@ -160,26 +164,31 @@ def split_vat(lines: list[MappedLine], shipping_cost: Decimal | None, shipping_r
             # NetSuite keeps the amount; the rate is the unit net price to six places
             out[i] = replace(ln, rate=(net / ln.quantity).quantize(Decimal("0.000001")).normalize(), amount=net,
                              vat=g - net)
+
+    def _goods(i: int) -> bool:  # a product or a discount on products (not shipping, nor its discounts)
+        return i >= 0 and (lines[i].kind == "product" or (lines[i].kind == "discount" and not lines[i].on_shipping))
+
     for rate in sorted({m[2] for m in members}, reverse=True):
         at_rate = [m for m in members if m[2] == rate]
         factor = 1 + rate
-        if tiktok is not None and rate in tiktok:
-            parts = [at_rate]  # TikTok's own VAT for the rate's total: its lines share it
-        else:  # per component, as the statement journal and the ledger audit split TikTok's figures
-            by_component: dict[str, list[tuple[int, Decimal, Decimal]]] = {}
-            for m in at_rate:
-                kind = "shipping" if m[0] < 0 else lines[m[0]].kind
-                by_component.setdefault(kind if kind != "discount" else f"discount:{m[0]}", []).append(m)
-            parts = list(by_component.values())
+        by_component: dict[str, list[tuple[int, Decimal, Decimal]]] = {}
+        goods = [m for m in at_rate if _goods(m[0])] if tiktok is not None and rate in tiktok else []
+        for m in at_rate:
+            if m in goods:
+                continue
+            kind = "shipping" if m[0] < 0 else lines[m[0]].kind
+            by_component.setdefault(kind if kind != "discount" else f"discount:{m[0]}", []).append(m)
+        parts = ([goods] if goods else []) + list(by_component.values())
         by_rate[rate] = ZERO
         for group in parts:
             gross = sum((g for _i, g, _r in group), ZERO)
-            vat = (tiktok[rate] if tiktok is not None and rate in tiktok
+            vat = (tiktok[rate] if group is goods and tiktok is not None
                    else gross - quantize(gross / factor, currency))
             nets = [quantize(g / factor, currency) for _i, g, _r in group]
             remainder = gross - vat - sum(nets, ZERO)
             if remainder:
-                largest = max(range(len(group)), key=lambda k: (abs(group[k][1]), -k))
+                largest = max(range(len(group)), key=lambda k: (
+                    group[k][0] >= 0 and lines[group[k][0]].kind == "product", abs(group[k][1]), -k))
                 nets[largest] += remainder
             by_rate[rate] += vat
             _apply_nets(group, nets)
@@ -194,9 +203,10 @@ def split_inclusive(lines: list[MappedLine], shipping_cost: Decimal | None, rate
     return out, net_shipping, sum(by_rate.values(), ZERO)
 
 
-def _tiktok_vat_by_rate(ctx: _Context, lines: list[MappedLine], has_shipping: bool) -> dict[Decimal, Decimal] | None:
-    """TikTok's VAT per rate for the live lines (products' line items, and shipping at the shipping rate),
-    for the rates whose every line item TikTok gave a figure for."""
+def _tiktok_vat_by_rate(ctx: _Context, lines: list[MappedLine]) -> dict[Decimal, Decimal] | None:
+    """TikTok's VAT per rate in what the buyer paid for the live lines' products (their line items'
+    ``subtotal_tax_amount``), for the rates whose every line item TikTok gave a figure for. Shipping is split
+    by the rule at the shipping rate."""
     if ctx.vat is None:
         return None
     out: dict[Decimal, Decimal] = {}
@@ -208,10 +218,6 @@ def _tiktok_vat_by_rate(ctx: _Context, lines: list[MappedLine], has_shipping: bo
         complete[ln.vat_rate] = complete.get(ln.vat_rate, True) and known
         out[ln.vat_rate] = out.get(ln.vat_rate, ZERO) + sum((ctx.vat.lines[i][0] for i in ln.line_item_ids
                                                              if i in ctx.vat.lines), ZERO)
-    ship_rate = ctx.shipping_rate()
-    if has_shipping and ship_rate is not None:
-        out[ship_rate] = out.get(ship_rate, ZERO) + ctx.vat.shipping
-        complete.setdefault(ship_rate, True)
     return {r: v for r, v in out.items() if complete.get(r)}
 
 
@@ -512,17 +518,18 @@ def _shipping(ctx: _Context) -> _Shipping:
                                     vat_rate=ship_rate))
             if sp.seller_discount_item and ship_seller:
                 lines.append(MappedLine("discount", sp.seller_discount_item, 1, -ship_seller, q(-ship_seller),
-                                        description="TikTok shipping discount (seller)", vat_rate=ship_rate))
+                                        description="TikTok shipping discount (seller)", vat_rate=ship_rate,
+                                        on_shipping=True))
             if sp.platform_discount_item and ship_platform:
                 lines.append(MappedLine("discount", sp.platform_discount_item, 1, -ship_platform, q(-ship_platform),
                                         description="TikTok shipping discount (platform, reimbursed)",
-                                        vat_rate=ship_rate))
+                                        vat_rate=ship_rate, on_shipping=True))
     else:
         cost = ship_paid + (ship_platform if sp.platform_discount_item else ZERO)
         if sp.platform_discount_item and ship_platform:
             lines.append(MappedLine("discount", sp.platform_discount_item, 1, -ship_platform, q(-ship_platform),
                                     description="TikTok shipping discount (platform, reimbursed)",
-                                    vat_rate=ship_rate))
+                                    vat_rate=ship_rate, on_shipping=True))
     return _Shipping(tuple(lines), cost, ship_platform)
 
 
@@ -541,8 +548,7 @@ def _tax(ctx: _Context, lines: list[MappedLine],
         if product_tax + ship_tax != tax_total:
             product_tax = tax_total - ship_tax
     if tx.mode == "inclusive":
-        has_shipping = bool(shipping_cost) or any(ln.kind == "shipping" for ln in lines)
-        tiktok = _tiktok_vat_by_rate(ctx, lines, has_shipping)
+        tiktok = _tiktok_vat_by_rate(ctx, lines)
         lines, shipping_cost, _ship_vat, by_rate = split_vat(lines, shipping_cost, ctx.shipping_rate(), currency,
                                                               tiktok)
         if tx.codes:

@@ -27,7 +27,7 @@ from bridge.errors import Evidence, NeedsHumanError
 from bridge.mapping.accounting import DEFAULT_ZONE, posting_date, statement_posting_date
 from bridge.mapping.settlement_spec import REFERENCE_FEE_FIELDS, Dimensions, SettlementSettings
 from bridge.mapping.vat import PREFIX as VAT_PREFIX
-from bridge.mapping.vat import split_vat
+from bridge.mapping.vat import OrderVat, split_order_vat
 from bridge.mapping.wire import json_digest
 
 
@@ -280,14 +280,17 @@ def line_components(line: Line) -> dict[str, Decimal]:
     return out
 
 
-def statement_components(stmt: Statement, vat_rate: Decimal | None = None) -> dict[str, Decimal]:
+def statement_components(stmt: Statement, vat_rate: Decimal | None = None,
+                         orders: Mapping[str, OrderVat] | None = None) -> dict[str, Decimal]:
     """Σ line components plus the statement's reserve movement: the amounts one summary journal posts.
     Their sum is Σ lines' settlement + total_reserve_amount (the clearing amount). ``vat_rate``: the
     shop's prices include VAT at this rate; each line's VAT-bearing components split into net and
-    ``vat.*`` (``bridge.mapping.vat``), per line as each order's invoice splits them."""
+    ``vat.*`` (``bridge.mapping.vat``), per line as each order's invoice splits them: by TikTok's own VAT
+    and rates of the order (``orders``, Get Price Detail) where TikTok states them, else the rule at ``vat_rate``."""
     total: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for line in stmt.lines:
-        for k, v in split_vat(line_components(line), vat_rate, stmt.currency).items():
+        ov = (orders or {}).get(line.order_ref) if vat_rate is not None else None
+        for k, v in split_order_vat(line_components(line), ov, vat_rate, stmt.currency).items():
             total[k] += v
     if stmt.reserve:
         total["reserve"] += stmt.reserve
@@ -489,14 +492,16 @@ def coverage_for(line: Line, sales_order_id: str, documents: Sequence[OrderDocum
 
 
 def apply_coverage(components: Mapping[str, Decimal], coverages: Iterable[Coverage], *,
-                   vat_rate: Decimal | None = None, currency: str = "") -> dict[str, Decimal]:
+                   vat_rate: Decimal | None = None, currency: str = "",
+                   orders: Mapping[str, OrderVat] | None = None) -> dict[str, Decimal]:
     """The journal's components once the covered sale lines are taken out (sum = payout - applied).
-    ``vat_rate``: ``components`` were split by it (``statement_components``); each coverage is split the
-    same way, so the sale's net and VAT both leave and TikTok's platform funding posts net + VAT."""
+    ``vat_rate``/``orders``: ``components`` were split by them (``statement_components``); each coverage is
+    split the same way, so the sale's net and VAT both leave and TikTok's platform funding posts net + VAT."""
     parts: list[Mapping[str, Decimal]] = [components]
     for c in coverages:
-        parts.append({k: -v for k, v in split_vat(c.removed, vat_rate, currency).items()})
-        parts.append(split_vat(c.replacement(), vat_rate, currency))
+        ov = (orders or {}).get(c.order_id) if vat_rate is not None else None
+        parts.append({k: -v for k, v in split_order_vat(c.removed, ov, vat_rate, currency).items()})
+        parts.append(split_order_vat(c.replacement(), ov, vat_rate, currency))
     return add_components(*parts)
 
 
