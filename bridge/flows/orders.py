@@ -194,6 +194,10 @@ class OrderSync:
     # Called with (shop id, seller SKUs) whenever TikTok units enter, move or leave NetSuite, so the
     # inventory flow rechecks those products (``InventorySync.on_order_seen``, wired in bootstrap).
     on_units: Callable[[str, list[str]], object] | None = None
+    # Called with (shop id, seller SKUs) when the bridge created an order's sales order: its units moved from
+    # pending into NetSuite's commitments, which leaves the stock figures as they were, so the inventory
+    # flow rechecks later instead of at once (``InventorySync.on_order_written``; ``on_units`` when unset).
+    on_written: Callable[[str, list[str]], object] | None = None
     # Called with (shop id, {seller SKU: units}) the first time the bridge sees an order, before it is
     # written: TikTok sold those units, and the dynamic buffer should know now, not after the write
     # (``InventorySync.on_tiktok_sale``, wired in bootstrap).
@@ -453,7 +457,10 @@ class OrderSync:
             "order", shop_id, order_id, result.id, mapped.record_type, mapped.external_id, content_hash,
             "staged" if staged else "synced", synced.dump(), self.clock.now()))
         if created:
-            self._units_changed(shop_id, order)
+            if self.on_written is not None:
+                self.on_written(shop_id, sorted({li.seller_sku for li in order.line_items if li.seller_sku}))
+            else:
+                self._units_changed(shop_id, order)
             if not synced.tranid:
                 self.store.queue.enqueue(document_numbers_spec(self.clock.now()))
             if settings.deposit.enabled and mapped.record_type == "salesOrder" and not staged:

@@ -27,6 +27,7 @@ from bridge.store.tables import (
     cursors,
     exceptions,
     inbox,
+    jobs,
     links,
     oauth_states,
     shops,
@@ -731,6 +732,21 @@ class ApiCalls(_Repo):
             stmt = stmt.where(api_calls.c.at >= since)
         with self._read() as c:
             return {(str(s), str(o)): int(n) for s, o, n in c.execute(stmt).all()}
+
+    def breakdown(self, system: str, since: datetime) -> list[dict[str, Any]]:
+        """Calls of ``system`` since ``since`` per operation and the kind of job that made them (""
+        outside a job): how many, and the milliseconds they took in all (for the benchmarks: where a
+        burst's NetSuite concurrency slots went). Busiest first."""
+        kind = func.coalesce(jobs.c.kind, "")
+        stmt = (select(api_calls.c.operation, kind.label("kind"), func.count().label("n"),
+                       func.sum(api_calls.c.duration_ms).label("ms"))
+                .select_from(api_calls.outerjoin(jobs, jobs.c.id == api_calls.c.job_id))
+                .where(api_calls.c.system == system, api_calls.c.at >= since)
+                .group_by(api_calls.c.operation, kind))
+        with self._read() as c:
+            rows = [{"operation": str(op), "job": str(k), "calls": int(n), "ms": int(ms or 0)}
+                    for op, k, n, ms in c.execute(stmt).all()]
+        return sorted(rows, key=lambda r: (-r["ms"], r["operation"], r["job"]))
 
 
 # ---------------------------------------------------------------------------------------------

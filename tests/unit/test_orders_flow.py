@@ -321,19 +321,27 @@ def test_customer_deposit_job_records_the_prepaid_amount(world: World, tmp_path:
 
 def test_orders_tell_inventory_which_skus_moved(world: World) -> None:
     seen: list[tuple[str, list[str]]] = []
+    written: list[tuple[str, list[str]]] = []
     svc = world.c.flows.orders
     svc.on_units = lambda shop, skus: seen.append((shop, skus))
+    svc.on_written = lambda shop, skus: written.append((shop, skus))
     world.tiktok.put(SHOP, order("i1", [unit("a1", "MUG", "5.00"), unit("a2", "CAP", "15.00")], status="UNPAID"))
     world.webhook("i1", status="UNPAID")
     world.drain()
-    assert seen == [(SHOP, ["CAP", "MUG"])]  # pending units count against sellable stock
+    assert seen == [(SHOP, ["CAP", "MUG"])] and written == []  # pending units count against sellable stock
     world.tiktok.update(SHOP, "i1", status="AWAITING_SHIPMENT")
     world.webhook("i1")
     world.drain()
-    assert len(seen) == 2  # now committed in NetSuite
+    # now committed in NetSuite: moved from pending into NetSuite's commitments, a recheck (not a push per order)
+    assert len(seen) == 1 and written == [(SHOP, ["CAP", "MUG"])]
     world.webhook("i1")
     world.drain()
-    assert len(seen) == 2  # an unchanged sync moves nothing
+    assert len(seen) == 1 and len(written) == 1  # an unchanged sync moves nothing
+    svc.on_written = None
+    world.tiktok.put(SHOP, order("i2", [unit("b1", "MUG", "5.00")]))
+    world.webhook("i2")
+    world.drain()
+    assert seen[-1] == (SHOP, ["MUG"])  # without the inventory flow's recheck: told the units moved
 
 
 def test_events_for_one_order_within_the_window_share_one_job(sqlite_url: str) -> None:
