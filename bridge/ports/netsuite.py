@@ -125,6 +125,11 @@ class NetSuiteLookup(Protocol):
         exist, keyed as given (``eid:X`` looked up by external id)."""
         ...
 
+    def account_currencies(self, ids: Sequence[str]) -> dict[str, str]:
+        """The currency (its symbol, ``USD``) of the accounts among ``ids`` that have one (a bank account holds
+        one currency), keyed as given (``eid:X`` looked up by external id)."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocationInfo:

@@ -177,6 +177,23 @@ class NetSuiteLookupAdapter:
                 out.update({prefix + str(r["k"]): str(r.get("accttype") or "") for r in self.client.suiteql(q)})
         return out
 
+    def account_currencies(self, ids: Sequence[str]) -> dict[str, str]:
+        by_account: dict[str, str] = {}
+        internal = sorted({i for i in ids if not i.startswith("eid:")})
+        external = sorted({i[4:] for i in ids if i.startswith("eid:")})
+        for column, values, prefix in (("id", internal, ""), ("externalid", external, "eid:")):
+            for chunk in _chunks(values, SUITEQL_IN_CHUNK):
+                q = (f"SELECT {column} AS k, currency FROM account "  # noqa: S608 - closed column list, quoted values
+                     f"WHERE {column} IN ({', '.join(sql_literal(i) for i in chunk)})")
+                by_account.update({prefix + str(r["k"]): str(r["currency"]) for r in self.client.suiteql(q)
+                                   if r.get("currency") not in (None, "")})
+        symbols: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(by_account.values())), SUITEQL_IN_CHUNK):
+            q = ("SELECT id, symbol FROM currency "  # noqa: S608 - quoted values
+                 f"WHERE id IN ({', '.join(sql_literal(i) for i in chunk)})")
+            symbols.update({str(r["id"]): str(r.get("symbol") or "") for r in self.client.suiteql(q)})
+        return {a: symbols.get(c, c).upper() for a, c in by_account.items()}
+
     def internal_ids(self, wanted: Mapping[str, Sequence[str]]) -> dict[tuple[str, str], str]:
         parts = []
         for table, eids in sorted(wanted.items()):
