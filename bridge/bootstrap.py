@@ -390,6 +390,7 @@ def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: 
         batch_writer=BatchWriter(p.netsuite_orders) if settings.netsuite_write_path == "restlet" else None,
         lookup=lambda: p.netsuite_lookup, on_units=inv.on_order_seen if "inventory" in areas else None,
         on_sale=inv.on_order_sold if "inventory" in areas else None,
+        on_written=inv.on_order_written if "inventory" in areas else None,
         cancellations=lambda: holder["sync"],
         poll_overlap_seconds=settings.order_poll_overlap_seconds,
     )

@@ -228,14 +228,16 @@ def _run_workers(engine: Engine, threads: int, prefetch: int | None, tick: Progr
             seen = ok
             if total is not None:
                 if ok >= total:
-                    return ok
+                    break
                 continue
             with engine.connect().execution_options(sqlite_read_only=True) as c:
                 if not c.execute(_ACTIVE).scalar():
-                    return ok
+                    break
     finally:
         stop.set()
         runner.join()
+    # counted after the worker stopped: the last batch's commit can be visible before its count
+    return worker.stats.get("ok", 0)
 
 
 def _process_main(url: str, threads: int, prefetch: int | None, ready: Any, go: Any, results: Any) -> None:
@@ -304,9 +306,10 @@ class _BackendSampler:
     def _run(self) -> None:
         with self.engine.connect() as conn:
             while not self._stop.is_set():
-                for pid, state, wtype, wevent in conn.execute(self._QUERY).all():
+                for pid, state_or_none, wtype, wevent in conn.execute(self._QUERY).all():
                     self.samples += 1
-                    if state == "idle":  # between transactions (a pooled connection nobody uses counts here too)
+                    state = state_or_none or ""  # NULL while a backend starts (or for another user's backend)
+                    if state in ("idle", ""):  # between transactions (a pooled connection nobody uses counts here too)
                         self.idle += 1
                     elif state == "active" and wtype is None:
                         self.states["running"] += 1

@@ -126,8 +126,12 @@ def route_netsuite(event: InboundEvent) -> list[JobSpec]:
                     if isinstance(c, dict) and c.get("item_id") not in (None, "")})
     if not items:
         return []
-    return [JobSpec(kind=KIND_CHANGES, key=f"{KIND_CHANGES}:{event.event_id}"[:191],
-                    payload={"item_ids": items, "topic": event.topic, "event_id": event.event_id},
+    payload: dict[str, Any] = {"item_ids": items, "topic": event.topic, "event_id": event.event_id}
+    for name in ("record_type", "event", "external_id"):  # which record moved them (the user event's data)
+        value = (data or {}).get(name)
+        if isinstance(value, str) and value:
+            payload[name] = value
+    return [JobSpec(kind=KIND_CHANGES, key=f"{KIND_CHANGES}:{event.event_id}"[:191], payload=payload,
                     idempotency_key=f"{KIND_CHANGES}:{event.source}:{event.event_id}"[:191], priority=40)]
 
 
@@ -249,7 +253,10 @@ class InventorySync:
             created += int(res.created)
         return created
 
-    def on_items_changed(self, item_ids: Sequence[str], reason: str) -> dict[str, Any]:
+    def on_items_changed(self, item_ids: Sequence[str], reason: str, *, written_for: str = "") -> dict[str, Any]:
+        """Push the products selling these items. ``written_for``: the change is the creation of a TikTok
+        sales order of that shop (``created_tiktok_order``): that shop's products are rechecked later
+        (``recheck_later``), every other shop's pushed now (the order took stock they sell too)."""
         products = self.inv.products_for_items(item_ids)
         by_shop: dict[str, set[str]] = {}
         for shop_id, pid in products:
@@ -259,8 +266,49 @@ class InventorySync:
             shop = self.store.shops.get(shop_id)
             if shop is None or not shop.flow_enabled(FLOW):
                 continue
-            created += self.coalesce(shop_id, pids, reason)
-        return {"items": len(item_ids), "products": len(products), "jobs": created}
+            if shop_id == written_for:
+                created += self.recheck_later(shop_id, pids)
+            else:
+                created += self.coalesce(shop_id, pids, reason)
+        return {"items": len(item_ids), "products": len(products), "jobs": created,
+                **({"rechecked_later": written_for} if written_for else {})}
+
+    def created_tiktok_order(self, payload: dict[str, Any]) -> str:
+        """The shop whose TikTok sales order an ``inventory.changed`` event reports the creation of, or "".
+        The bridge alone creates them (external id ``TTS-{shop}-{order}``), and creating one moves units
+        the bridge counted as pending into NetSuite's commitments to that shop's TikTok orders; a push
+        counts both (pending, and TikTok's reservations beyond those commitments, against NetSuite's
+        available), so the shop's numbers do not change unless NetSuite committed something else."""
+        eid = str(payload.get("external_id") or "")
+        if payload.get("record_type") != "salesorder" or payload.get("event") != "create" or not eid.startswith("TTS-"):
+            return ""
+        for shop in self.store.shops.list():
+            if eid.startswith(f"TTS-{shop.id}-"):
+                return shop.id
+        return ""
+
+    def recheck_later(self, shop_id: str, product_ids: Iterable[str]) -> int:
+        """One push of each product when the recheck step (``velocity_window_seconds`` / 6, at least 1 s)
+        ends, however many orders ask for it meanwhile: for changes that should leave TikTok's numbers as
+        they are (a TikTok order's units moving into NetSuite), verified without a NetSuite read per order.
+        In a flash sale those reads took the NetSuite slots the sales orders need (docs/inventory.md).
+        Its own key: a job waiting for a later time under the product's key would hold back the
+        product's pushes until then. When due it queues a push like any change. Coalesced, at the pushes'
+        priority: a recheck still waiting (its time passed while the worker was busy with a burst) absorbs
+        the later ones, so a backlog never becomes a string of pushes, one per missed step, after the
+        burst (at priority 80 they waited behind every order sync, then ran one per missed step)."""
+        spec = self.spec()
+        step = max(1.0, spec.velocity_window_seconds / 6)
+        bucket = math.floor(self.clock.now().timestamp() / step)
+        created = 0
+        for pid in sorted(set(product_ids)):
+            res = self.store.queue.enqueue(JobSpec(
+                kind=KIND_RECHECK, key=f"{KIND_RECHECK}:{shop_id}:{pid}",
+                payload={"shop_id": shop_id, "product_id": pid},
+                idempotency_key=f"{KIND_RECHECK}:{shop_id}:{pid}:{bucket}", coalesce=True,
+                run_at=datetime.fromtimestamp((bucket + 1) * step, UTC), priority=PUSH_PRIORITY))
+            created += int(res.created)
+        return created
 
     # -- one product ----------------------------------------------------------------------------
     def _shop(self, shop_id: str) -> Shop:
@@ -322,17 +370,7 @@ class InventorySync:
             keep = now - timedelta(seconds=max(LATENCY_LOOKBACK_SECONDS, spec.velocity_window_seconds))
             self.inv.observe(shop_id, "push", {"": (max(0.0, (now - since).total_seconds()), None)}, now, keep)
         if any(d.buffer > d.floor for d in result.buffers.values()):
-            step = max(1.0, spec.velocity_window_seconds / 6)
-            bucket = math.floor(now.timestamp() / step)
-            # Its own key: a job waiting for a later time under the product's key would hold back the
-            # product's pushes until then. When due it queues a push like any change. Coalesced: a recheck
-            # still waiting (its time passed while the worker was busy with a burst) absorbs the later
-            # ones, so a backlog never becomes a string of pushes, one per missed step, after the burst.
-            self.store.queue.enqueue(JobSpec(
-                kind=KIND_RECHECK, key=f"{KIND_RECHECK}:{shop_id}:{product_id}",
-                payload={"shop_id": shop_id, "product_id": product_id},
-                idempotency_key=f"{KIND_RECHECK}:{shop_id}:{product_id}:{bucket}", coalesce=True,
-                run_at=datetime.fromtimestamp((bucket + 1) * step, UTC), priority=PUSH_PRIORITY))
+            self.recheck_later(shop_id, [product_id])
 
     def buffers(self, shop: Shop, inputs: PlanInputs, plan: ProductPlan, *, record: bool
                 ) -> tuple[PlanInputs, dict[str, BufferDecision]]:
@@ -833,7 +871,7 @@ class InventorySync:
     def handle_changes(self, ctx: JobContext) -> dict[str, Any]:
         p = ctx.payload
         return self.on_items_changed([str(i) for i in p.get("item_ids") or []],
-                                                       f"netsuite {p.get('topic', '')}".strip())
+                                     f"netsuite {p.get('topic', '')}".strip(), written_for=self.created_tiktok_order(p))
 
     def handle_push(self, ctx: JobContext) -> dict[str, Any]:
         p = ctx.payload
@@ -845,10 +883,11 @@ class InventorySync:
         return result.as_dict()
 
     def handle_recheck(self, ctx: JobContext) -> dict[str, Any]:
-        """A raised dynamic buffer's recheck: push the product again (the buffer falls with the velocity)."""
+        """A recheck (``recheck_later``): push the product again. While a dynamic buffer is raised, the
+        buffer falls with the velocity; after TikTok orders were written to NetSuite, their units are
+        verified to be committed there."""
         shop_id = str(ctx.payload["shop_id"])
-        return {"jobs": self.coalesce(shop_id, [str(ctx.payload["product_id"])], "dynamic buffer recheck",
-                                     observe=False)}
+        return {"jobs": self.coalesce(shop_id, [str(ctx.payload["product_id"])], "recheck", observe=False)}
 
     def handle_raise(self, ctx: JobContext) -> dict[str, Any]:
         return self.raise_buffers(str(ctx.payload["shop_id"]), str(ctx.payload["product_id"]))
@@ -891,6 +930,19 @@ class InventorySync:
         for shop in shops:
             out[shop.id] = self.refresh(shop).counts()
         return out
+
+    def on_order_written(self, shop_id: str, skus: Iterable[str]) -> int:
+        """The orders flow created the sales order of a TikTok order: its units moved from pending into
+        NetSuite's commitments, which leaves the products' numbers as they were (``created_tiktok_order``);
+        they are rechecked once per recheck step (``recheck_later``), not pushed per order. Never raises
+        into the caller."""
+        try:
+            products = self.inv.products_for_seller_skus(shop_id, skus)
+            return self.recheck_later(shop_id, products) if products else 0
+        except Exception:
+            log.exception("inventory recheck after a sales order was written could not be queued",
+                          extra={"shop_id": shop_id})
+            return 0
 
     def on_order_seen(self, shop_id: str, skus: Iterable[str]) -> int:
         """The orders flow recorded (or released) TikTok units for these seller SKUs: recheck their

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bridge.bootstrap import App, build
+from bridge.clock import ManualClock
 from bridge.domain.keys import order_key
 from bridge.mapping.orders import ItemRef
 from bridge.ports.netsuite import OrderWrite, WriteResult
@@ -321,19 +322,27 @@ def test_customer_deposit_job_records_the_prepaid_amount(world: World, tmp_path:
 
 def test_orders_tell_inventory_which_skus_moved(world: World) -> None:
     seen: list[tuple[str, list[str]]] = []
+    written: list[tuple[str, list[str]]] = []
     svc = world.c.flows.orders
     svc.on_units = lambda shop, skus: seen.append((shop, skus))
+    svc.on_written = lambda shop, skus: written.append((shop, skus))
     world.tiktok.put(SHOP, order("i1", [unit("a1", "MUG", "5.00"), unit("a2", "CAP", "15.00")], status="UNPAID"))
     world.webhook("i1", status="UNPAID")
     world.drain()
-    assert seen == [(SHOP, ["CAP", "MUG"])]  # pending units count against sellable stock
+    assert seen == [(SHOP, ["CAP", "MUG"])] and written == []  # pending units count against sellable stock
     world.tiktok.update(SHOP, "i1", status="AWAITING_SHIPMENT")
     world.webhook("i1")
     world.drain()
-    assert len(seen) == 2  # now committed in NetSuite
+    # now committed in NetSuite: moved from pending into NetSuite's commitments, a recheck (not a push per order)
+    assert len(seen) == 1 and written == [(SHOP, ["CAP", "MUG"])]
     world.webhook("i1")
     world.drain()
-    assert len(seen) == 2  # an unchanged sync moves nothing
+    assert len(seen) == 1 and len(written) == 1  # an unchanged sync moves nothing
+    svc.on_written = None
+    world.tiktok.put(SHOP, order("i2", [unit("b1", "MUG", "5.00")]))
+    world.webhook("i2")
+    world.drain()
+    assert seen[-1] == (SHOP, ["MUG"])  # without the inventory flow's recheck: told the units moved
 
 
 def test_events_for_one_order_within_the_window_share_one_job(sqlite_url: str) -> None:
@@ -436,8 +445,8 @@ def test_an_affiliate_commission_is_sent_as_the_bridges_own_field_alone_and_once
 
 
 class _LosesOneUpdate(FakeNetSuiteOrders):
-    """NetSuite as the client sees it when an update's request is lost before it applied: the client found
-    the sales order by its external id (it existed already) and reports the write ``resolved``."""
+    """NetSuite as the batch RESTlet path reports it when a batch's answer was lost before an update applied:
+    the GET by external id found the sales order (it existed already), so the write is ``unknown``."""
 
     def __init__(self, items: Any) -> None:
         super().__init__(items)
@@ -448,15 +457,18 @@ class _LosesOneUpdate(FakeNetSuiteOrders):
         if self.lose_next_update and existing is not None:
             self.lose_next_update = False
             self._count("upsert_order")
-            return WriteResult(write.external_id, existing["id"], "resolved")
+            return WriteResult(write.external_id, existing["id"], "unknown")
         return super().upsert_order(write)
 
 
 def test_a_lost_answer_to_an_update_is_not_taken_as_written(sqlite_url: str) -> None:
     """Found by the chaos run: a sales order stayed Pending Approval after TikTok released the order, because
-    an update whose answer was lost counted as written once the order was found by its external id."""
+    an update whose answer was lost counted as written once the order was found by its external id. The
+    client now reports such a write ``unknown`` (REST: a retriable error); the flow records nothing and
+    writes again after the lookup's 30 s."""
+    clock = ManualClock(running=True)
     c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "tests/fixtures/specs", retry_base_seconds=0.01,
-                       retry_cap_seconds=0.01))
+                       retry_cap_seconds=0.01), clock=clock)
     tiktok, netsuite = FakeTikTokOrders(), _LosesOneUpdate(ITEMS)
     c = c.with_ports(tiktok_orders=tiktok, netsuite_orders=netsuite)
     world = World(c, tiktok, netsuite)
@@ -465,10 +477,16 @@ def test_a_lost_answer_to_an_update_is_not_taken_as_written(sqlite_url: str) -> 
         tiktok.put(SHOP, order("l1", [unit("a1", "MUG", "5.00")]))
         world.webhook("l1")
         world.drain()
+        before = c.store.links.get("order", SHOP, "l1")
         tiktok.update(SHOP, "l1", buyer_message="leave at the door")
         netsuite.lose_next_update = True
         world.webhook("l1")
-        deadline = time.monotonic() + 10  # the retry waits out its backoff
+        world.drain()
+        assert world.so("l1")["record"].get("custbody_ttns_buyer_message") != "leave at the door"
+        after = c.store.links.get("order", SHOP, "l1")
+        assert after is not None and before is not None and after.content_hash == before.content_hash  # nothing
+        clock.advance(31)  # the retry waits out the lookup's 30 s
+        deadline = time.monotonic() + 10
         while world.so("l1")["record"].get("custbody_ttns_buyer_message") != "leave at the door":
             assert time.monotonic() < deadline, f"the update was not sent again: {c.store.queue.counts()}"
             world.drain()
@@ -508,10 +526,11 @@ def test_a_new_orders_sale_is_counted_at_intake_before_its_sync_and_only_once(sq
         tiktok.put(SHOP, order("i2", [unit("b1", "CAP", "15.00")]))
         w.webhook("i1")
         w.webhook("i2")
+        clock.advance(0.1)  # the intake runs a moment after the webhooks (a read serves jobs enqueued before it)
         assert w.drain() == 1  # the intake only: the syncs wait for their window
         assert (_sold(c, "MUG"), _sold(c, "CAP")) == (2, 1)
         assert tiktok.detail_calls == [["i2", "i1"]] and netsuite.so_count() == 0
-        clock.advance(0.5)
+        clock.advance(0.4)
         assert w.drain() == 2
         assert netsuite.so_count() == 2
         assert tiktok.detail_calls == [["i2", "i1"]]  # the syncs used what the intake read
@@ -536,3 +555,35 @@ def test_a_retried_sync_does_not_count_the_sale_twice(world: World) -> None:
     del world.netsuite.refuse[f"TTS-{SHOP}-r1"]
     assert sync(SHOP, "r1", not_before=world.c.clock.now())["action"] == "created"
     assert _sold(world.c, "RED-S") == 2
+
+
+class _NoQueuedJobs:
+    """The store as the reader sees it with no other sync jobs waiting (nothing to batch with)."""
+
+    class queue:  # noqa: N801 - the attribute the reader reads
+        @staticmethod
+        def pending_keys(kind: str, key_prefix: str, limit: int) -> list[tuple[str, Any]]:
+            return []
+
+
+def test_a_cached_order_read_at_the_instant_of_an_event_does_not_serve_it() -> None:
+    """Found by the month scenario's frozen clock: an order read at time T, then cancelled, with the
+    cancellation's event enqueued at that same T — the cached read (which may have come first) served the
+    job, which then saw the order uncancelled. A read serves a job only if it came strictly after its event."""
+    from datetime import UTC, datetime, timedelta
+
+    from bridge.flows.orders import OrderReader
+
+    t = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    clock, tiktok = ManualClock(t), FakeTikTokOrders()
+    tiktok.put(SHOP, order("c1", [unit("a1", "MUG", "5.00")]))
+    reader = OrderReader(tiktok, _NoQueuedJobs(), clock)  # type: ignore[arg-type]
+    first = reader.get(SHOP, "c1", not_before=t - timedelta(seconds=1))
+    assert first is not None and first.status == "AWAITING_SHIPMENT" and len(tiktok.detail_calls) == 1
+    assert reader.get(SHOP, "c1", not_before=t - timedelta(seconds=1)) is first  # read after that event: cached
+    tiktok.update(SHOP, "c1", status="CANCELLED")  # at the same instant T, and its event is enqueued at T
+    again = reader.get(SHOP, "c1", not_before=t)
+    assert again is not None and again.status == "CANCELLED" and len(tiktok.detail_calls) == 2
+    clock.advance(1)
+    assert reader.get(SHOP, "c1", not_before=t) is not None and len(tiktok.detail_calls) == 3  # read at t+1
+    assert reader.get(SHOP, "c1", not_before=t) is not None and len(tiktok.detail_calls) == 3  # that one serves
