@@ -280,6 +280,7 @@ class Bench:
 
     def burst(self) -> Phase:
         calls_before = self.netsuite_calls()
+        since = datetime.now(UTC)
         ids: list[str] = []
         t0 = time.time()
         for chunk in range(0, self.o.orders, 1000):
@@ -325,7 +326,26 @@ class Bench:
             "duplicate_sales_orders": sum(n - 1 for e, n in per_eid.items() if e in wanted and n > 1),
             "missing_sales_orders": len(wanted - set(per_eid)),
             "order_to_sales_order_s": summary(lat),
+            "netsuite_slots": self.slot_breakdown(since, len(done)),
+            # the share of the account's concurrency the bridge kept busy from the first order placed to the
+            # last sales order: below 1, NetSuite waited for the bridge (its CPU, its database, its queue)
+            "netsuite_slots_busy": self.slots_busy(since, (finish[-1] - t0) if finish else 0.0),
         })
+
+    def slots_busy(self, since: datetime, seconds: float) -> float | None:
+        if seconds <= 0:
+            return None
+        held = sum(int(r["ms"]) for r in self.container.store.calls.breakdown("netsuite", since)) / 1000
+        return round(held / (seconds * self.o.netsuite_concurrency), 3)
+
+    def slot_breakdown(self, since: datetime, orders: int) -> list[dict[str, Any]]:
+        """Where the burst's NetSuite concurrency went: per operation and job kind, calls per order,
+        mean duration (a call holds one slot for its duration) and share of all the slot time."""
+        rows = self.container.store.calls.breakdown("netsuite", since)
+        total = sum(r["ms"] for r in rows) or 1
+        return [{"operation": r["operation"], "job": r["job"], "calls": r["calls"],
+                 "per_order": round(r["calls"] / max(orders, 1), 3), "mean_ms": round(r["ms"] / r["calls"]),
+                 "share_of_slot_time": round(r["ms"] / total, 3)} for r in rows]
 
     def _ceiling(self) -> float:
         """Sales orders per second the NetSuite model allows for the write path: concurrency ÷ mean

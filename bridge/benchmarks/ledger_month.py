@@ -43,7 +43,7 @@ US_SKUS = ["US-TEE-BLK-M", "US-TEE-WHT-L", "US-MUG-12", "US-VASE-01"]
 FBT_SKU = "US-HOODIE-FBT"
 GB_SKUS = ["GB-TEE-BLK-M", "GB-TEE-WHT-L", "GB-MUG-12", "GB-VASE-01"]
 EXTRA_ACCOUNTS = {
-    "ACCT-1010": ("Operating Bank GBP", "Bank"), "ACCT-4010": ("Sales Returns", "Income"),
+    "ACCT-4010": ("Sales Returns", "Income"),
     "ACCT-6110": ("TikTok Referral Fees", "Expense"),
     "ACCT-6115": ("TikTok Commission", "Expense"), "ACCT-6120": ("TikTok Transaction Fees", "Expense"),
     "ACCT-6140": ("TikTok Refund Admin Fees", "Expense"), "ACCT-6210": ("FBT Fulfillment Fees", "Expense"),
@@ -321,7 +321,9 @@ class _Month:
                 ns.receive_stock(str(world.netsuite_item_id(sku)), world.netsuite_location("LOC-UK"), 1_000_000, "3.00")
             spec = {**SPEC, "mode": self.mode}
             # the UK shop posts to its own subsidiary (base currency GBP), in the same mode as the US shop
-            overrides: dict[str, Any] = {shops["GB"]: {"subsidiary": "eid:SUB-UK"}}
+            # and its own clearing account: a bank account holds one currency (the world seeds 1251 and the
+            # bank 1010 in GBP, bridge.sandbox.netsuite.seed.uk_seed)
+            overrides: dict[str, Any] = {shops["GB"]: {"subsidiary": "eid:SUB-UK", "clearing_account": "eid:ACCT-1251"}}
             specs_dir = self.work / "specs"
             specs_dir.mkdir(parents=True, exist_ok=True)
             (specs_dir / "settlement.yaml").write_text(yaml.safe_dump({"version": 1, "defaults": spec,

@@ -139,7 +139,7 @@ def register(main: click.Group) -> None:
     def specs_check(ctx: click.Context, offline: bool) -> None:
         """Validate every spec, and that every NetSuite id it names exists in the account."""
         from bridge.cli.app import Obj, require_specs
-        from bridge.flows.spec_check import clearing_account_problems, referenced_ids
+        from bridge.flows.spec_check import clearing_account_problems, clearing_currency_problems, referenced_ids
 
         obj = ctx.find_object(Obj)
         assert obj is not None
@@ -167,11 +167,16 @@ def register(main: click.Group) -> None:
         wrong_type = clearing_account_problems(spec_set, lookup)
         for text in wrong_type:
             click.echo(text, err=True)
-        if missing_total or unfilled or wrong_type:
+        wrong_currency = clearing_currency_problems(spec_set, lookup, c.store.shops.list(status="active"))
+        for text in wrong_currency:
+            click.echo(text, err=True)
+        if missing_total or unfilled or wrong_type or wrong_currency:
             missing = (f"{missing_total} id(s) not found: create them in NetSuite or correct the spec"
                        if missing_total else "")
             typed = f"{len(wrong_type)} clearing account(s) not of type Bank" if wrong_type else ""
-            raise click.ClickException("; ".join(m for m in (not_ready, missing, typed) if m))
+            currencies = (f"{len(wrong_currency)} shop(s) whose clearing account is in another currency"
+                          if wrong_currency else "")
+            raise click.ClickException("; ".join(m for m in (not_ready, missing, typed, currencies) if m))
         click.echo("every NetSuite id the specs name exists")
 
     @specs.command("reference")

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def doctor_checks(container: App) -> Iterator[Check]:
-    from bridge.flows.spec_check import clearing_account_problems, referenced_ids
+    from bridge.flows.spec_check import clearing_account_problems, clearing_currency_problems, referenced_ids
     from bridge.mapping import load_all_specs
     from bridge.mapping.specs import SpecError
 
@@ -50,8 +50,9 @@ def doctor_checks(container: App) -> Iterator[Check]:
         return
     try:
         wrong_type = clearing_account_problems(spec_set, lookup)
+        wrong_type += clearing_currency_problems(spec_set, lookup, container.store.shops.list(status="active"))
     except BridgeError as exc:
-        wrong_type = [f"the clearing account's type could not be read: {type(exc).__name__}: {exc}"]
+        wrong_type = [f"the clearing account's type and currency could not be read: {type(exc).__name__}: {exc}"]
     for text in wrong_type:
         what, _, fix = text.partition(" | fix: ")
         yield Check("settlement clearing account", False, what, fix or "fix the NetSuite connection first")

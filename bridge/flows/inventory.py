@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -95,6 +95,10 @@ Mode = Literal["delta", "force", "check"]
 # Claimed before order syncs (50): in a spike a stock push waiting behind hundreds of order writes is
 # an oversell; a push is a few reads and one TikTok call.
 PUSH_PRIORITY = 45
+# TikTok sales counted and buffer raises sent to TikTok (no NetSuite call): claimed before everything else.
+URGENT_PRIORITY = 30
+ORDER_SEEN = "order"  # observations recording a TikTok order whose sale was counted (InventoryRepository.first_sight)
+ORDER_SEEN_SECONDS = 86400.0  # how long an order's counted sale is remembered (its sync may be retried for hours)
 LATENCY_LOOKBACK_SECONDS = 600.0  # order and push latencies of the last ten minutes feed the dynamic buffer
 
 
@@ -122,8 +126,12 @@ def route_netsuite(event: InboundEvent) -> list[JobSpec]:
                     if isinstance(c, dict) and c.get("item_id") not in (None, "")})
     if not items:
         return []
-    return [JobSpec(kind=KIND_CHANGES, key=f"{KIND_CHANGES}:{event.event_id}"[:191],
-                    payload={"item_ids": items, "topic": event.topic, "event_id": event.event_id},
+    payload: dict[str, Any] = {"item_ids": items, "topic": event.topic, "event_id": event.event_id}
+    for name in ("record_type", "event", "external_id"):  # which record moved them (the user event's data)
+        value = (data or {}).get(name)
+        if isinstance(value, str) and value:
+            payload[name] = value
+    return [JobSpec(kind=KIND_CHANGES, key=f"{KIND_CHANGES}:{event.event_id}"[:191], payload=payload,
                     idempotency_key=f"{KIND_CHANGES}:{event.source}:{event.event_id}"[:191], priority=40)]
 
 
@@ -245,7 +253,10 @@ class InventorySync:
             created += int(res.created)
         return created
 
-    def on_items_changed(self, item_ids: Sequence[str], reason: str) -> dict[str, Any]:
+    def on_items_changed(self, item_ids: Sequence[str], reason: str, *, written_for: str = "") -> dict[str, Any]:
+        """Push the products selling these items. ``written_for``: the change is the creation of a TikTok
+        sales order of that shop (``created_tiktok_order``): that shop's products are rechecked later
+        (``recheck_later``), every other shop's pushed now (the order took stock they sell too)."""
         products = self.inv.products_for_items(item_ids)
         by_shop: dict[str, set[str]] = {}
         for shop_id, pid in products:
@@ -255,8 +266,49 @@ class InventorySync:
             shop = self.store.shops.get(shop_id)
             if shop is None or not shop.flow_enabled(FLOW):
                 continue
-            created += self.coalesce(shop_id, pids, reason)
-        return {"items": len(item_ids), "products": len(products), "jobs": created}
+            if shop_id == written_for:
+                created += self.recheck_later(shop_id, pids)
+            else:
+                created += self.coalesce(shop_id, pids, reason)
+        return {"items": len(item_ids), "products": len(products), "jobs": created,
+                **({"rechecked_later": written_for} if written_for else {})}
+
+    def created_tiktok_order(self, payload: dict[str, Any]) -> str:
+        """The shop whose TikTok sales order an ``inventory.changed`` event reports the creation of, or "".
+        The bridge alone creates them (external id ``TTS-{shop}-{order}``), and creating one moves units
+        the bridge counted as pending into NetSuite's commitments to that shop's TikTok orders; a push
+        counts both (pending, and TikTok's reservations beyond those commitments, against NetSuite's
+        available), so the shop's numbers do not change unless NetSuite committed something else."""
+        eid = str(payload.get("external_id") or "")
+        if payload.get("record_type") != "salesorder" or payload.get("event") != "create" or not eid.startswith("TTS-"):
+            return ""
+        for shop in self.store.shops.list():
+            if eid.startswith(f"TTS-{shop.id}-"):
+                return shop.id
+        return ""
+
+    def recheck_later(self, shop_id: str, product_ids: Iterable[str]) -> int:
+        """One push of each product when the recheck step (``velocity_window_seconds`` / 6, at least 1 s)
+        ends, however many orders ask for it meanwhile: for changes that should leave TikTok's numbers as
+        they are (a TikTok order's units moving into NetSuite), verified without a NetSuite read per order.
+        In a flash sale those reads took the NetSuite slots the sales orders need (docs/inventory.md).
+        Its own key: a job waiting for a later time under the product's key would hold back the
+        product's pushes until then. When due it queues a push like any change. Coalesced, at the pushes'
+        priority: a recheck still waiting (its time passed while the worker was busy with a burst) absorbs
+        the later ones, so a backlog never becomes a string of pushes, one per missed step, after the
+        burst (at priority 80 they waited behind every order sync, then ran one per missed step)."""
+        spec = self.spec()
+        step = max(1.0, spec.velocity_window_seconds / 6)
+        bucket = math.floor(self.clock.now().timestamp() / step)
+        created = 0
+        for pid in sorted(set(product_ids)):
+            res = self.store.queue.enqueue(JobSpec(
+                kind=KIND_RECHECK, key=f"{KIND_RECHECK}:{shop_id}:{pid}",
+                payload={"shop_id": shop_id, "product_id": pid},
+                idempotency_key=f"{KIND_RECHECK}:{shop_id}:{pid}:{bucket}", coalesce=True,
+                run_at=datetime.fromtimestamp((bucket + 1) * step, UTC), priority=PUSH_PRIORITY))
+            created += int(res.created)
+        return created
 
     # -- one product ----------------------------------------------------------------------------
     def _shop(self, shop_id: str) -> Shop:
@@ -318,15 +370,7 @@ class InventorySync:
             keep = now - timedelta(seconds=max(LATENCY_LOOKBACK_SECONDS, spec.velocity_window_seconds))
             self.inv.observe(shop_id, "push", {"": (max(0.0, (now - since).total_seconds()), None)}, now, keep)
         if any(d.buffer > d.floor for d in result.buffers.values()):
-            step = max(1.0, spec.velocity_window_seconds / 6)
-            bucket = math.floor(now.timestamp() / step)
-            # Its own key: a job waiting for a later time under the product's key would hold back the
-            # product's pushes until then. When due it queues a push like any change.
-            self.store.queue.enqueue(JobSpec(
-                kind=KIND_RECHECK, key=f"{KIND_RECHECK}:{shop_id}:{product_id}",
-                payload={"shop_id": shop_id, "product_id": product_id},
-                idempotency_key=f"{KIND_RECHECK}:{shop_id}:{product_id}:{bucket}",
-                run_at=datetime.fromtimestamp((bucket + 1) * step, UTC), priority=80))
+            self.recheck_later(shop_id, [product_id])
 
     def buffers(self, shop: Shop, inputs: PlanInputs, plan: ProductPlan, *, record: bool
                 ) -> tuple[PlanInputs, dict[str, BufferDecision]]:
@@ -388,11 +432,48 @@ class InventorySync:
         pushes = [v for _a, v, _b in self.inv.observations(shop_id, "push", [""], lookback).get("", [])]
         return Seen(history, applied, sales, self.inv.order_latencies(shop_id, lookback), pushes)
 
-    def on_tiktok_sale(self, shop_id: str, units: dict[str, int]) -> int:
-        """The orders flow saw a TikTok order for the first time (before writing it): its units are
-        a sale the dynamic buffer counts from now, and each product selling them gets an
-        ``inventory.raise``. Cheap (one write, one index read, a few enqueues); never raises into the
-        caller. Returns jobs created."""
+    def on_tiktok_sale(self, shop_id: str, units: dict[str, int], order_id: str = "") -> int:
+        """One TikTok order seen for the first time (``on_tiktok_sales``); without ``order_id`` the units
+        are counted without the once-per-order check. Returns jobs created."""
+        if order_id:
+            return self.on_tiktok_sales(shop_id, {order_id: units})
+        return self._count_sales(shop_id, units)
+
+    def on_order_sold(self, shop_id: str, order_id: str, units: dict[str, int]) -> int:
+        """The orders flow's hook (``OrderSync.on_sale``): a sync found an order with no link."""
+        return self.on_tiktok_sales(shop_id, {order_id: units})
+
+    def uncounted_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[str]:
+        """Of these TikTok orders, the ones whose sale has not been counted (read only)."""
+        if not order_ids:
+            return []
+        since = self.clock.now() - timedelta(seconds=ORDER_SEEN_SECONDS)
+        seen = self.inv.observations(shop_id, ORDER_SEEN, list(order_ids), since)
+        return [oid for oid in order_ids if not seen.get(oid)]
+
+    def on_tiktok_sales(self, shop_id: str, orders: Mapping[str, Mapping[str, int]]) -> int:
+        """TikTok orders seen (order id -> units per seller SKU), before they are written: each order's
+        units are a sale the dynamic buffer counts from now, once per order however many jobs see it
+        and however often they are retried (``first_sight``), and each product selling them gets an
+        ``inventory.raise``. Cheap (a few writes, one index read, a few enqueues); never raises into
+        the caller. Returns jobs created."""
+        try:
+            wanted = {oid: u for oid, u in orders.items() if oid and any(n > 0 for n in u.values())}
+            shop = self.store.shops.get(shop_id)
+            if not wanted or shop is None or not shop.flow_enabled(FLOW):
+                return 0
+            now = self.clock.now()
+            new = self.inv.first_sight(shop_id, sorted(wanted), now, now - timedelta(seconds=ORDER_SEEN_SECONDS))
+            units: dict[str, int] = {}
+            for oid in new:
+                for sku, n in wanted[oid].items():
+                    units[sku] = units.get(sku, 0) + n
+            return self._count_sales(shop_id, units) if units else 0
+        except Exception:
+            log.exception("TikTok sales could not be counted for the dynamic buffer", extra={"shop_id": shop_id})
+            return 0
+
+    def _count_sales(self, shop_id: str, units: Mapping[str, int]) -> int:
         try:
             sold = {sku: n for sku, n in units.items() if sku and n > 0}
             shop = self.store.shops.get(shop_id)
@@ -404,7 +485,7 @@ class InventorySync:
             created = 0
             for pid in sorted(self.inv.products_for_seller_skus(shop_id, sold)):
                 created += int(self.store.queue.enqueue(JobSpec(
-                    kind=KIND_RAISE, key=f"{KIND_RAISE}:{shop_id}:{pid}", coalesce=True, priority=PUSH_PRIORITY - 5,
+                    kind=KIND_RAISE, key=f"{KIND_RAISE}:{shop_id}:{pid}", coalesce=True, priority=URGENT_PRIORITY,
                     payload={"shop_id": shop_id, "product_id": pid})).created)
             return created
         except Exception:
@@ -790,7 +871,7 @@ class InventorySync:
     def handle_changes(self, ctx: JobContext) -> dict[str, Any]:
         p = ctx.payload
         return self.on_items_changed([str(i) for i in p.get("item_ids") or []],
-                                                       f"netsuite {p.get('topic', '')}".strip())
+                                     f"netsuite {p.get('topic', '')}".strip(), written_for=self.created_tiktok_order(p))
 
     def handle_push(self, ctx: JobContext) -> dict[str, Any]:
         p = ctx.payload
@@ -802,10 +883,11 @@ class InventorySync:
         return result.as_dict()
 
     def handle_recheck(self, ctx: JobContext) -> dict[str, Any]:
-        """A raised dynamic buffer's recheck: push the product again (the buffer falls with the velocity)."""
+        """A recheck (``recheck_later``): push the product again. While a dynamic buffer is raised, the
+        buffer falls with the velocity; after TikTok orders were written to NetSuite, their units are
+        verified to be committed there."""
         shop_id = str(ctx.payload["shop_id"])
-        return {"jobs": self.coalesce(shop_id, [str(ctx.payload["product_id"])], "dynamic buffer recheck",
-                                     observe=False)}
+        return {"jobs": self.coalesce(shop_id, [str(ctx.payload["product_id"])], "recheck", observe=False)}
 
     def handle_raise(self, ctx: JobContext) -> dict[str, Any]:
         return self.raise_buffers(str(ctx.payload["shop_id"]), str(ctx.payload["product_id"]))
@@ -848,6 +930,19 @@ class InventorySync:
         for shop in shops:
             out[shop.id] = self.refresh(shop).counts()
         return out
+
+    def on_order_written(self, shop_id: str, skus: Iterable[str]) -> int:
+        """The orders flow created the sales order of a TikTok order: its units moved from pending into
+        NetSuite's commitments, which leaves the products' numbers as they were (``created_tiktok_order``);
+        they are rechecked once per recheck step (``recheck_later``), not pushed per order. Never raises
+        into the caller."""
+        try:
+            products = self.inv.products_for_seller_skus(shop_id, skus)
+            return self.recheck_later(shop_id, products) if products else 0
+        except Exception:
+            log.exception("inventory recheck after a sales order was written could not be queued",
+                          extra={"shop_id": shop_id})
+            return 0
 
     def on_order_seen(self, shop_id: str, skus: Iterable[str]) -> int:
         """The orders flow recorded (or released) TikTok units for these seller SKUs: recheck their

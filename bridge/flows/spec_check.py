@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from bridge.mapping.orders_spec import OrderSettings, OrdersSpec, references
 from bridge.mapping.specs import SpecError, SpecModel, SpecProblem, SpecSet, is_placeholder, load_spec
 from bridge.ports.netsuite import NetSuiteLookup
+from bridge.ports.store import Shop
 
 M = TypeVar("M", bound=SpecModel)
 
@@ -70,6 +72,42 @@ def clearing_account_problems(spec_set: SpecSet, lookup: NetSuiteLookup) -> list
             "clearing account a Bank-type account in NetSuite (e.g. a Bank account \"TikTok Shop Clearing\") and "
             f"name it at {key}"
             for key, value in sorted(keys.items()) if value in types and types[value] != "Bank"]
+
+
+def clearing_currency_problems(spec_set: SpecSet, lookup: NetSuiteLookup, shops: Sequence[Shop]) -> list[str]:
+    """A bank account holds one currency: a shop's clearing account must be in the currency the shop sells in
+    (its payouts of nothing and cancelled orders' customer deposits are deposited into it, its customer refunds
+    paid from it, and NetSuite refuses a bank account of another currency there). One message per shop whose
+    clearing account is a NetSuite account in another currency, naming the key that sets it and the fix (a
+    merchant selling in two currencies needs one clearing account per currency)."""
+    from bridge.flows.catalog import currency_of
+    from bridge.mapping.settlement_spec import SettlementSpec
+
+    spec = spec_set.specs.get("settlement")
+    if not isinstance(spec, SettlementSpec) or not shops:
+        return []
+    wanted: dict[str, tuple[str, str, str]] = {}  # shop -> (key, account, currency)
+    for shop in shops:
+        settings = spec.for_shop(shop.id, shop.region)
+        if not settings.enabled or is_placeholder(settings.clearing_account):
+            continue
+        own, market = spec.shops.get(shop.id), spec.markets.get(shop.region.upper())
+        key = ("shops." + shop.id if own and "clearing_account" in own
+               else f"markets.{shop.region.upper()}" if market and "clearing_account" in market
+               else "defaults") + ".clearing_account"
+        wanted[shop.id] = (key, str(settings.clearing_account), currency_of(shop))
+    found = lookup.account_currencies(sorted({a for _k, a, _c in wanted.values()}))
+    out = []
+    for shop_id, (key, account, currency) in sorted(wanted.items()):
+        held = found.get(account)
+        if held and held != currency:
+            out.append(f"settlement.yaml: {key} {account!r} is a NetSuite bank account in {held}, but shop {shop_id} "
+                       f"sells in {currency}: NetSuite refuses its {currency} deposits into the clearing account and "
+                       f"customer refunds paid from it | fix: create a Bank account in {currency} (e.g. \"TikTok Shop "
+                       f"Clearing {currency}\") and name it at shops.{shop_id}.clearing_account (or markets.<region>."
+                       "clearing_account for every shop of the market): a merchant selling in two currencies needs one "
+                       "clearing account per currency")
+    return out
 
 
 def spec_at_revision(ref: str, path: Path, model: type[M]) -> M:

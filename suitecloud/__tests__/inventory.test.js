@@ -20,9 +20,22 @@ describe('inventory.changed', () => {
         expect(ev.data).toEqual({
             record_type: 'itemreceipt',
             record_id: '42',
+            event: 'create',
             changes: [{ item_id: '501', location_id: '2' }, { item_id: '502', location_id: '1' }],
         });
         expect(ev.eventId).toMatch(/^inv:itemreceipt:42:create:[0-9a-f]{14}$/);
+    });
+
+    test('a sales order names its external id, so the bridge knows its own TikTok orders', () => {
+        const n = createN();
+        const r = rec(n, 'salesorder', { location: '1', externalid: 'TTS-S1-77' }, {
+            item: [{ line: '1', item: '501', quantity: 2, itemtype: 'InvtPart', commitinventory: '1' }],
+        });
+        const ev = inventory.event(null, r, 'create', 1000);
+        expect(ev.data).toEqual({
+            record_type: 'salesorder', record_id: '42', event: 'create', external_id: 'TTS-S1-77',
+            changes: [{ item_id: '501', location_id: '1' }],
+        });
     });
 
     test('a line moved to another location reports both locations', () => {

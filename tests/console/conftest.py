@@ -152,6 +152,9 @@ class EveryRecordExists:
     def account_types(self, ids: Any) -> dict[str, str]:
         return dict.fromkeys(ids, "Bank")
 
+    def account_currencies(self, ids: Any) -> dict[str, str]:
+        return {}  # no account states a currency
+
 
 class Orders:
     """The orders flow with port fakes: webhooks in, a worker draining, NetSuite faked."""

@@ -69,6 +69,16 @@ class World:
         ingest(self.c, source="netsuite", event_id=env["event_id"], topic=topic, body=json.dumps(env).encode(),
                data=env)
 
+    def so_created(self, external_id: str, pairs: list[tuple[str, str]], event: str = "create") -> None:
+        """The user event of a sales order's save (``lib/inventory.js``: its external id and event type)."""
+        self._n += 1
+        data = {"record_type": "salesorder", "record_id": str(self._n), "event": event, "external_id": external_id,
+                "changes": [{"item_id": i, "location_id": loc} for i, loc in pairs]}
+        env = {"event_id": f"inv:salesorder:{self._n}:{event}", "type": "inventory.changed", "account": "TSTDRV1",
+               "data": data}
+        ingest(self.c, source="netsuite", event_id=env["event_id"], topic="inventory.changed",
+               body=json.dumps(env).encode(), data=env)
+
     def webhook27(self, product_id: str) -> None:
         self._n += 1
         body = {"type": 27, "tts_notification_id": f"n27-{self._n}", "shop_id": SHOP, "timestamp": 1760000000,
@@ -464,3 +474,60 @@ def test_the_unmatched_skus_exception_resolves_once_every_sku_has_an_item(sqlite
         assert closed is not None and closed.status == "resolved"
     finally:
         c.close()
+
+
+def test_the_bridges_own_tiktok_sales_orders_are_rechecked_once_per_step_not_pushed_per_order(world: World) -> None:
+    """A flash sale: every sales order the bridge creates fires NetSuite's inventory.changed. Its units
+    moved from the bridge's pending count into NetSuite's commitments to the shop's TikTok orders,
+    which leaves TikTok's numbers as they were; one recheck per product per step verifies it, instead
+    of a NetSuite read per order competing with the sales orders for NetSuite's slots."""
+    world.netsuite.available[("101", MAIN)] = 20
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 19, W2: 3}
+    reads = len(world.netsuite.availability_calls)
+    links = world.c.store.links
+    for n in range(1, 9):  # 8 TikTok orders of one unit reach NetSuite, 0.6 s apart
+        world.tiktok.sell("S-BLK", W1, 1)
+        links.upsert(Link("order", SHOP, f"o{n}", str(100 + n), status="synced", data={"units": {"MUG-BLK": 1}}))
+        world.netsuite.available[("101", MAIN)] = 20 - n  # NetSuite commits the unit
+        world.netsuite.committed[("101", MAIN)] = n
+        world.c.flows.inventory.on_order_written(SHOP, ["MUG-BLK"])  # the orders flow, after the create
+        world.so_created(f"TTS-{SHOP}-o{n}", [("101", MAIN)])  # NetSuite's user event on it
+        world.worker.drain()
+        world.clock.advance(0.6)
+    assert len(world.netsuite.availability_calls) == reads  # no NetSuite read per order
+    assert world.tt("S-BLK") == {W1: 11, W2: 3}  # TikTok took the units off its own number
+    world.netsuite.available[("101", MAIN)] = 9  # and something NetSuite sent no event for
+    world.clock.advance(10)  # the recheck step (velocity window 60 s / 6) ends
+    world.worker.drain()
+    assert len(world.netsuite.availability_calls) == reads + 1  # one recheck for the 16 signals
+    assert world.tt("S-BLK") == {W1: 8, W2: 3}
+
+
+def test_another_shops_sales_order_and_an_update_of_ones_own_are_pushed_at_once(world: World) -> None:
+    world.ns_event([("101", MAIN)])
+    world.settle()
+    world.netsuite.available[("101", MAIN)] = 7  # another TikTok shop's order took 3 units this shop sells too
+    world.so_created("TTS-7494000000000000999-o1", [("101", MAIN)])
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 6, W2: 3}
+    world.netsuite.available[("101", MAIN)] = 5
+    world.so_created(f"TTS-{SHOP}-o1", [("101", MAIN)], event="edit")  # a person edits one of ours
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 4, W2: 3}
+    world.netsuite.available[("101", MAIN)] = 4
+    world.so_created("WEB-1", [("101", MAIN)])  # the web store's order
+    world.settle()
+    assert world.tt("S-BLK") == {W1: 3, W2: 3}
+
+
+def test_the_route_keeps_which_record_moved_the_stock() -> None:
+    from bridge.ports.jobs import InboundEvent
+
+    data = {"record_type": "salesorder", "record_id": "7", "event": "create", "external_id": "TTS-S-1",
+            "changes": [{"item_id": "101", "location_id": "1"}]}
+    [spec] = flow.route_netsuite(InboundEvent(source="netsuite", event_id="inv:1", topic="inventory.changed",
+                                              shop_id=None, data={"data": data}, inbox_id=0, correlation_id=""))
+    assert spec.payload["record_type"] == "salesorder" and spec.payload["event"] == "create"
+    assert spec.payload["external_id"] == "TTS-S-1" and spec.payload["item_ids"] == ["101"]

@@ -130,3 +130,39 @@ def test_doctor_looks_up_the_spec_references(ns: Sandbox, sqlite_url: str, tmp_p
     (specs / "returns.yaml").write_text(MISSING_ACCOUNT)
     ref = run(specs)["spec references"]
     assert not ref.ok and "eid:ACCT-NOPE" in ref.detail and "refund.account" in ref.detail and ref.fix
+
+
+def test_specs_check_reads_each_clearing_accounts_currency_from_netsuite(ns: Sandbox, sqlite_url: str,
+                                                                         tmp_path: Any) -> None:
+    """The clearing account's currency read through SuiteQL (``account.currency`` → ``currency.symbol``): the
+    sandbox overlay gives the GB market its GBP clearing account (1251) and passes with a US and a GB shop; the
+    GB shop on the USD 1250 (the market's key removed) is named with the key and the fix."""
+    import shutil
+
+    import yaml
+
+    from bridge.store.db import upgrade
+    from bridge.store.repos import Shop
+    from tests.support.specs import sandbox_specs_dir
+
+    upgrade(sqlite_url)
+    c = build(ns.settings(database_url=sqlite_url), areas=())
+    try:
+        c.store.shops.upsert(Shop(id="us-1", name="US", region="US"))
+        c.store.shops.upsert(Shop(id="gb-1", name="UK", region="GB"))
+    finally:
+        c.close()
+    runner = CliRunner()
+    env = env_for(ns.settings(), sqlite_url)
+    res = runner.invoke(main, ["specs", "check"], env={**env, "TTNS_SPECS_DIR": str(sandbox_specs_dir())})
+    assert res.exit_code == 0 and "every NetSuite id the specs name exists" in res.output, res.output
+    specs = tmp_path / "specs"
+    shutil.copytree(sandbox_specs_dir(), specs)
+    spec = yaml.safe_load((specs / "settlement.yaml").read_text())
+    del spec["markets"]["GB"]["clearing_account"]
+    (specs / "settlement.yaml").write_text(yaml.safe_dump(spec))
+    res = runner.invoke(main, ["specs", "check"], env={**env, "TTNS_SPECS_DIR": str(specs)})
+    assert res.exit_code == 1, res.output
+    assert ("settlement.yaml: defaults.clearing_account 'eid:ACCT-1250' is a NetSuite bank account in USD, but shop "
+            "gb-1 sells in GBP") in res.output and "shops.gb-1.clearing_account" in res.output
+    assert "shop us-1" not in res.output

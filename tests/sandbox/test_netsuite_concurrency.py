@@ -89,3 +89,22 @@ def test_latency_model_and_counters(ns: NS) -> None:
     ns.suiteql("SELECT id FROM customer")
     counts = requests.get(ns.url + "/_sandbox/counters", timeout=10).json()["counts"]
     assert counts["rest.get"] >= 1 and counts["suiteql.suiteql"] == 1
+
+
+def test_a_call_takes_the_modelled_latency_with_the_sandboxs_own_work_inside_it(ns: NS) -> None:
+    """The benchmarks' ceiling is concurrency ÷ modelled latency: the sandbox's processing of a call
+    (its SuiteQL engine, the SuiteScript it runs) counts within that time, not on top of it."""
+    import time
+
+    lat = ns.sb.config.latency
+    lat.scale, lat.jitter = 1.0, 0.0
+    lat.base["get"] = 0.3
+    try:
+        for work, expected in ((0.2, 0.3), (0.0, 0.3), (0.45, 0.45)):
+            started = time.monotonic()
+            with ns.sb.slot("rest", "get"):
+                time.sleep(work)  # the sandbox's own processing of the call
+            took = time.monotonic() - started
+            assert expected - 0.01 <= took < expected + 0.08, (work, took)
+    finally:
+        lat.scale = 0.0

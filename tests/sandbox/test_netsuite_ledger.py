@@ -693,3 +693,39 @@ def test_a_deposit_or_customer_refund_takes_only_a_bank_account_as_netsuite_does
     assert "only Bank accounts" in detail["detail"] and detail["o:errorPath"] == "account"
     assert len(ns.sb.list_ids(record)) == before
     assert w.post(record, body(w.acct["1250"]))
+
+
+@pytest.mark.parametrize("record", ["deposit", "customerRefund"])
+def test_a_bank_account_holds_one_currency_and_refuses_a_deposit_or_refund_in_another(ns: NS, record: str) -> None:
+    """A bank account has one currency (the account record's ``currency``): the seeded 1250 TikTok Shop
+    Clearing is a USD account, so a GBP deposit into it or a GBP customer refund paid from it is refused as an
+    invalid value of ``account`` (NetSuite's error shape), nothing posted; a GBP bank account takes them."""
+    w = World(ns)
+    ns.sb.seed({"account": [{"externalId": "ACCT-1251", "acctNumber": "1251", "acctName": "TikTok Shop Clearing GBP",
+                             "acctType": {"id": "Bank"}, "currency": {"externalId": "CUR-GBP"}}]})
+    gbp_clearing = ns.sb.get("account", "eid:ACCT-1251").id
+    usd = ns.suiteql("SELECT currency FROM account WHERE externalid = 'ACCT-1250'").json()["items"][0]["currency"]
+    gbp = ns.suiteql("SELECT currency FROM account WHERE externalid = 'ACCT-1251'").json()["items"][0]["currency"]
+    assert (str(usd), str(gbp)) == ("1", str(w.gbp))  # read through SuiteQL as on a real account
+    so = w.order(2)
+    cd = w.post("customerDeposit", {"customer": {"id": w.customer}, "salesOrder": {"id": so}, "payment": 25.00})
+
+    def body(account: str) -> dict[str, Any]:
+        if record == "deposit":
+            return {"account": {"id": account}, "currency": {"id": w.gbp}, "exchangeRate": 1.27,
+                    "other": {"items": [{"account": {"id": w.acct["6100"]}, "amount": 10.00}]}}
+        return {"customer": {"id": w.customer}, "account": {"id": account}, "currency": {"id": w.gbp},
+                "exchangeRate": 1.27, "deposit": {"items": [{"doc": {"id": cd}, "apply": True, "amount": 10.00}]}}
+
+    before = len(ns.sb.list_ids(record))
+    refused = ns.post(RECORD + f"/{record}", body(w.acct["1250"]))
+    assert refused.status_code == 400, refused.text
+    detail = _detail(refused)
+    assert detail["o:errorCode"] == "INVALID_CONTENT" and "Invalid Field Value" in detail["detail"]
+    assert "is in USD; this transaction is in GBP" in detail["detail"] and detail["o:errorPath"] == "account"
+    assert len(ns.sb.list_ids(record)) == before
+    assert w.post(record, body(gbp_clearing))
+    # the USD clearing account still takes a USD one (no currency named: the account's)
+    if record == "deposit":
+        assert w.post(record, {"account": {"id": w.acct["1250"]},
+                               "other": {"items": [{"account": {"id": w.acct["6100"]}, "amount": 5.00}]}})

@@ -190,9 +190,14 @@ class FakeNetSuiteOrders:
 
 
 class FakeNetSuiteLookup:
-    def __init__(self, tables: dict[str, set[str]], account_types: dict[str, str] | None = None) -> None:
+    def __init__(self, tables: dict[str, set[str]], account_types: dict[str, str] | None = None,
+                 account_currencies: dict[str, str] | None = None) -> None:
         self.tables = tables
         self.types = account_types or {}
+        self.currencies = account_currencies or {}
+
+    def account_currencies(self, ids: Sequence[str]) -> dict[str, str]:
+        return {i: self.currencies[i] for i in ids if i in self.currencies and i in self.tables.get("account", set())}
 
     def account_types(self, ids: Sequence[str]) -> dict[str, str]:
         return {i: self.types.get(i, "Bank") for i in ids if i in self.tables.get("account", set())}

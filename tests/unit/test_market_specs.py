@@ -17,18 +17,24 @@ from tests.support.specs import sandbox_specs_dir
 SETTLEMENT = load_spec(sandbox_specs_dir() / "settlement.yaml", SettlementSpec)
 
 
-@pytest.mark.parametrize(("shop", "region", "subsidiary", "currency", "zone"), [
-    pytest.param("us1", "US", "eid:SUB-US", ("USD", "eid:CUR-USD"), "America/Los_Angeles", id="us-takes-the-defaults"),
-    pytest.param("gb1", "GB", "eid:SUB-UK", ("GBP", "eid:CUR-GBP"), "Europe/London", id="gb-market"),
-    pytest.param("de1", "de", "eid:SUB-DE", ("EUR", "eid:CUR-EUR"), "Europe/Berlin", id="de-market-any-case"),
-    pytest.param("x1", "", "eid:SUB-US", ("USD", "eid:CUR-USD"), "America/Los_Angeles", id="no-region-defaults"),
+@pytest.mark.parametrize(("shop", "region", "subsidiary", "currency", "zone", "clearing", "bank"), [
+    pytest.param("us1", "US", "eid:SUB-US", ("USD", "eid:CUR-USD"), "America/Los_Angeles", "eid:ACCT-1250",
+                 "eid:ACCT-1000", id="us-takes-the-defaults"),
+    pytest.param("gb1", "GB", "eid:SUB-UK", ("GBP", "eid:CUR-GBP"), "Europe/London", "eid:ACCT-1251", "eid:ACCT-1010",
+                 id="gb-market"),
+    pytest.param("de1", "de", "eid:SUB-DE", ("EUR", "eid:CUR-EUR"), "Europe/Berlin", "eid:ACCT-1252", "eid:ACCT-1020",
+                 id="de-market-any-case"),
+    pytest.param("x1", "", "eid:SUB-US", ("USD", "eid:CUR-USD"), "America/Los_Angeles", "eid:ACCT-1250",
+                 "eid:ACCT-1000", id="no-region-defaults"),
 ])
 def test_settlement_takes_the_shops_market(shop: str, region: str, subsidiary: str, currency: tuple[str, str],
-                                           zone: str) -> None:
+                                           zone: str, clearing: str, bank: str) -> None:
     s = SETTLEMENT.for_shop(shop, region)
     assert s.subsidiary == subsidiary and s.currencies.get(currency[0]) == currency[1]
     assert SETTLEMENT.time_zone(shop, region) == zone
-    assert s.clearing_account == SETTLEMENT.defaults.clearing_account  # what the market leaves alone stays
+    # a bank account holds one currency: each market's clearing account and bank are in its currency
+    assert s.clearing_account == clearing and s.deposit.account_for(currency[0]) == bank
+    assert s.variance_account == SETTLEMENT.defaults.variance_account  # what the market leaves alone stays
 
 
 def test_a_shop_overrides_its_market_and_the_accounting_policy_dates_in_the_markets_zone() -> None:

@@ -181,3 +181,50 @@ def test_specs_check_and_doctor_name_a_clearing_account_that_is_not_a_bank_accou
     code, out = run(right, "specs", "check")
     assert code == 0 and "every NetSuite id" in out, out
     assert not [x for x in doctor_checks(right) if x.name == "settlement clearing account"]
+
+
+def test_specs_check_and_doctor_name_a_shops_clearing_account_in_another_currency(wired, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A bank account holds one currency: a GBP shop whose clearing account is the USD one has its deposits into
+    clearing and its customer refunds refused. The key that sets it, the account, both currencies and the fix
+    (one clearing account per currency) are named; with a GBP clearing account of its own it passes."""
+    import shutil
+
+    import yaml
+
+    from bridge.flows.doctor_specs import doctor_checks
+    from tests.settlement.specs import ACCOUNTS, settings_dict
+
+    c, _, _ = wired
+    c.store.shops.upsert(Shop(id="7494", name="US shop", region="US"))
+    c.store.shops.upsert(Shop(id="7495", name="UK shop", region="GB"))
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    shutil.copy(ROOT / "tests/fixtures/specs/orders.yaml", specs / "orders.yaml")
+    everything = {"subsidiary": {"1"}, "location": {"1", "9"}, "classification": {"1", "2", "7"},
+                  "department": {"8", "9"}, "currency": {"1", "2", "3"}, "paymentmethod": {"7"},
+                  "item": {"501", "502", "503", "701", "702", "703", "704"}, "shipitem": {"601"},
+                  "account": {*ACCOUNTS.values(), "1251", "4030", "2200", "6901", "1100"}}
+    lookup = FakeNetSuiteLookup(everything, account_currencies={ACCOUNTS["clearing"]: "USD", "1251": "GBP"})
+    c = c.with_settings(specs_dir=specs).with_settings(netsuite_account="TSTDRV1").with_ports(netsuite_lookup=lookup)
+
+    (specs / "settlement.yaml").write_text(yaml.safe_dump({"version": 1, "defaults": settings_dict()}))
+    code, out = run(c, "specs", "check")
+    assert code == 1, out
+    assert (f"settlement.yaml: defaults.clearing_account '{ACCOUNTS['clearing']}' is a NetSuite bank account in USD, "
+            "but shop 7495 sells in GBP") in out
+    assert "fix: create a Bank account in GBP" in out and "shops.7495.clearing_account" in out
+    assert "one clearing account per currency" in out and "shop 7494" not in out  # the US shop's is right
+    [check] = [x for x in doctor_checks(c) if x.name == "settlement clearing account"]
+    assert not check.ok and "shop 7495 sells in GBP" in check.detail and "Bank account in GBP" in check.fix
+
+    # the UK market's key named when that is where it is set
+    (specs / "settlement.yaml").write_text(yaml.safe_dump({"version": 1, "defaults": settings_dict(),
+                                                           "markets": {"GB": {"clearing_account": "1250"}}}))
+    code, out = run(c, "specs", "check")
+    assert code == 1 and "markets.GB.clearing_account '1250' is a NetSuite bank account in USD" in out, out
+
+    (specs / "settlement.yaml").write_text(yaml.safe_dump({
+        "version": 1, "defaults": settings_dict(), "shops": {"7495": {"clearing_account": "1251"}}}))
+    code, out = run(c, "specs", "check")
+    assert code == 0 and "every NetSuite id" in out, out
+    assert not [x for x in doctor_checks(c) if x.name == "settlement clearing account"]

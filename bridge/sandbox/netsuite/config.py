@@ -46,7 +46,9 @@ class LatencyModel:
     """Simulated work per operation in seconds: ``(base + per_line * lines) * (1 ± jitter) * scale``.
 
     ``scale`` 0 (the default) makes the sandbox answer as fast as it can (tests); benchmarks set 1.
-    The concurrency slot is held while the simulated work runs.
+    A call holds its concurrency slot for this long in all, the sandbox's own processing of it
+    included (it sleeps only the rest), so a benchmark's ceiling (concurrency ÷ latency) is what the
+    sandbox really allows, however busy the machine running it is.
     """
 
     base: dict[str, float] = field(

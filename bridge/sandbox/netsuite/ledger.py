@@ -116,11 +116,36 @@ class Ledger:
             )
         return acct
 
-    def bank_account(self, value: Any, what: str, path: str = "account") -> str:
+    def _currency(self, value: Any) -> Rec | None:
+        """The currency record a reference names (by internal or external id), if any."""
+        if not isinstance(value, dict):
+            return None
+        if value.get("id") is not None:
+            return self.store.get("currency", str(value["id"]))
+        if value.get("externalId"):
+            return self.store.by_external_id("currency", str(value["externalId"]))
+        return None
+
+    def bank_account(self, value: Any, what: str, path: str = "account", currency: Any = None) -> str:
         """The account of a field whose list holds Bank accounts only (a deposit's or a customer refund's
-        ``account``): NetSuite refuses any other type as an invalid value of the field."""
+        ``account``): NetSuite refuses any other type as an invalid value of the field, and a bank account
+        in another currency than the transaction's (a bank account holds one currency; NetSuite lists only
+        the accounts in the transaction's currency there)."""
         acct = self.account(value, "bank", what, path)
         rec = self.store.get("account", acct)
+        acct_cur = self._currency(rec.data.get("currency")) if rec is not None else None
+        tran_cur = self._currency(currency)
+        if acct_cur is not None and tran_cur is not None and acct_cur.id != tran_cur.id:
+            name = rec.data.get("acctName") if rec is not None else acct
+            raise NsError(
+                400,
+                "INVALID_CONTENT",
+                f"Error while accessing resource: You have entered an Invalid Field Value {acct} for the following "
+                f"field: {path.rsplit('.', 1)[-1]} (account {name} is in {acct_cur.data.get('symbol')}; this "
+                f"transaction is in {tran_cur.data.get('symbol')}: choose a bank account in its currency)",
+                path=path,
+                script_code="INVALID_FLD_VALUE",
+            )
         kind = rec.data.get("acctType") if rec is not None else None
         kind = kind.get("id") if isinstance(kind, dict) else kind
         if kind != "Bank":
@@ -342,7 +367,10 @@ class Ledger:
                 Entry(0, self.special("receivables", "Accounts Receivable account"), cents(_dec(d["total"]) * rate))
             )
         paid = sum((e.amount for e in out), ZERO)
-        account = self.bank_account(d.get("account"), "Account")
+        customer = self.store.get("customer", _ref(d.get("customer")) or "")
+        # a customer refund is in the customer's currency unless it names one
+        currency = d.get("currency") or (customer.data.get("currency") if customer is not None else None)
+        account = self.bank_account(d.get("account"), "Account", currency=currency)
         return [Entry(0, account, -paid), *out]
 
     def _deposit(self, d: Mapping[str, Any]) -> list[Entry]:
@@ -362,7 +390,7 @@ class Ledger:
         for i, ln in enumerate(d.get("cashback") or d.get("cashBack") or []):
             acct = self.account(ln.get("account"), "undeposited", "Account", f"cashback.items[{i}].account")
             out.append(Entry(int(ln.get("line") or 0), acct, cents(_dec(ln.get("amount")) * rate)))
-        bank = self.bank_account(d.get("account"), "Account")
+        bank = self.bank_account(d.get("account"), "Account", currency=d.get("currency"))
         return [Entry(0, bank, -sum((e.amount for e in out), ZERO)), *out]
 
     def _journal(self, d: Mapping[str, Any]) -> list[Entry]:

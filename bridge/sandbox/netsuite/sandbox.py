@@ -997,14 +997,23 @@ class NetSuiteSandbox:
 
     @contextmanager
     def slot(self, api: str, op: str, lines: int = 0, record_type: str | None = None) -> Iterator[None]:
-        """Hold one of the account's concurrency slots while the operation "works"."""
+        """Hold one of the account's concurrency slots while the operation "works": the call takes the
+        modelled latency (``LatencyModel``) in all, the sandbox's own processing of it included, so the
+        model is what a client sees however slow this process is; when the processing takes longer, the
+        call takes that long."""
         from .pool import PoolFull
 
         try:
             with self.pool.slot():
                 self.counters.inc(f"{api}.{op}")
-                self.chaos.work(op, lines)
-                yield
+                seconds = self.chaos.delay(op, lines)
+                started = time.monotonic()
+                try:
+                    yield
+                finally:
+                    rest = seconds - (time.monotonic() - started)
+                    if rest > 0:
+                        time.sleep(rest)
         except PoolFull:
             self.counters.inc(f"concurrency.rejected.{api}")
             raise

@@ -93,6 +93,7 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
                 # Bank type: deposits (a payout of nothing, a cancelled order's deposit) and customer
                 # refunds use it, and NetSuite offers only Bank accounts there
                 "acctType": {"id": "Bank"},
+                "currency": usd,  # a bank account holds one currency: a GBP or EUR shop needs its own
                 "_special": "tiktok_clearing",
             },
             {
@@ -310,6 +311,11 @@ def default_seed() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _bank(external_id: str, name: str, currency: str) -> dict[str, Any]:
+    return {"externalId": external_id, "acctNumber": external_id[5:], "acctName": name, "acctType": {"id": "Bank"},
+            "currency": {"externalId": currency}}
+
+
 def uk_seed() -> dict[str, list[dict[str, Any]]]:
     """A UK business next to the default US one (the sandbox world adds it; the sandbox overlay's
     orders.yaml ``markets.GB`` names it): a UK subsidiary in GBP, a UK warehouse, the customer UK
@@ -323,6 +329,9 @@ def uk_seed() -> dict[str, list[dict[str, Any]]]:
                       "subsidiary": {"externalId": "SUB-UK"}, "currency": {"externalId": "CUR-GBP"}}],
         "discountItem": [{"externalId": "VAT-UK", "itemId": "UK VAT 20%", "rate": "0",
                           "account": {"externalId": "ACCT-2200"}}],
+        # a bank account holds one currency: the UK business's bank and TikTok Shop clearing are in GBP
+        "account": [_bank("ACCT-1010", "Operating Bank GBP", "CUR-GBP"),
+                    _bank("ACCT-1251", "TikTok Shop Clearing GBP", "CUR-GBP")],
     }
 
 
@@ -344,4 +353,6 @@ def eu_seed() -> dict[str, list[dict[str, Any]]]:
                          {"externalId": "VAT-DE-0", "itemId": "DE USt 0% (not taxable)", "rate": "0"}],
         "discountItem": [{"externalId": "SHIP-CHG-DE", "itemId": "Versand (TikTok)", "rate": "0",
                           "account": {"externalId": "ACCT-4100"}}],
+        "account": [_bank("ACCT-1020", "Operating Bank EUR", "CUR-EUR"),
+                    _bank("ACCT-1252", "TikTok Shop Clearing EUR", "CUR-EUR")],
     }

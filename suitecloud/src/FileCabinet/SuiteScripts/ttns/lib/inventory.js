@@ -83,14 +83,20 @@ define(['./constants', './records', './util'], (C, R, util) => {
     /**
      * @param {Object|null} oldRec  record before the save (null on create)
      * @param {Object|null} newRec  record after the save (null on delete)
-     * @returns {{eventId, type, data}|null}
+     * @returns {{eventId, type, data}|null} data: record_type, record_id, event (the user event type),
+     *     external_id (when the record has one) and changes
      */
     function event(oldRec, newRec, ueType, nowMs) {
         const rec = newRec || oldRec;
         const recordType = util.str(rec.type).toLowerCase();
         const changes = recordType === 'salesorder' ? changedPairs(oldRec, newRec) : allPairs(oldRec, newRec);
         if (!changes.length) return null;
-        const data = { record_type: recordType, record_id: util.str(rec.id), changes: changes };
+        const data = { record_type: recordType, record_id: util.str(rec.id), event: util.str(ueType).toLowerCase(),
+            changes: changes };
+        // The bridge knows its own TikTok sales orders by external id (TTS-{shop}-{order}): the creation of
+        // one moves units it already counted into NetSuite's commitments to that shop's orders.
+        const externalId = util.str(R.value(rec, 'externalid'));
+        if (externalId) data.external_id = externalId;
         const stamp = (newRec && R.millis(R.value(newRec, 'lastmodifieddate'))) || nowMs;
         return {
             eventId: 'inv:' + recordType + ':' + data.record_id + ':' + util.str(ueType).toLowerCase() + ':'
