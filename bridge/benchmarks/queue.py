@@ -12,8 +12,8 @@ finished jobs (a day's worth by default). On PostgreSQL the worker also runs in 
 from __future__ import annotations
 
 import multiprocessing
-import queue as queue_module
 import os
+import queue as queue_module
 import secrets
 import tempfile
 import threading
