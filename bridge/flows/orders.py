@@ -169,6 +169,21 @@ class OrderReader:
                 self._cache[(shop_id, o.id)] = (o, fetched_at)
         return next((o for o in orders if o.id == order_id), None)
 
+    def read_many(self, shop_id: str, order_ids: Sequence[str]) -> list[Order]:
+        """These orders' details, ``DETAIL_BATCH`` per TikTok call, kept for the sync jobs enqueued
+        before now (``get`` serves them from the cache)."""
+        out: list[Order] = []
+        for i in range(0, len(order_ids), DETAIL_BATCH):
+            fetched_at = self.clock.now()
+            orders = self.tiktok.get_orders(shop_id, list(order_ids[i:i + DETAIL_BATCH]))
+            self.calls += 1
+            with self._lock:
+                self._evict()
+                for o in orders:
+                    self._cache[(shop_id, o.id)] = (o, fetched_at)
+            out += orders
+        return out
+
     def _evict(self) -> None:
         if len(self._cache) < 20000:
             return
@@ -201,10 +216,11 @@ class OrderSync:
     # pending into NetSuite's commitments, which leaves the stock figures as they were, so the inventory
     # flow rechecks later instead of at once (``InventorySync.on_order_written``; ``on_units`` when unset).
     on_written: Callable[[str, list[str]], object] | None = None
-    # Called with (shop id, {seller SKU: units}) the first time the bridge sees an order, before it is
-    # written: TikTok sold those units, and the dynamic buffer should know now, not after the write
-    # (``InventorySync.on_tiktok_sale``, wired in bootstrap).
-    on_sale: Callable[[str, dict[str, int]], object] | None = None
+    # Called with (shop id, order id, {seller SKU: units}) when a sync finds an order with no link, before
+    # it is written: TikTok sold those units, and the dynamic buffer should know now, not after the write.
+    # Counted once per order (``InventorySync.on_tiktok_sale``, wired in bootstrap), usually already at
+    # intake (``bridge.flows.sales_intake``); a retried sync does not count it again.
+    on_sale: Callable[[str, str, dict[str, int]], object] | None = None
     # The cancellations flow, which decides what a cancellation after the write does (wired in bootstrap).
     cancellations: Callable[[], CancellationSync] | None = None
     poll_overlap_seconds: float = 300
@@ -366,7 +382,7 @@ class OrderSync:
                                  Evidence.of("tiktok", "order detail", details={"order_id": order_id}))
         link = self.store.links.get("order", shop_id, order_id)
         if link is None and self.on_sale is not None and order.status != "CANCELLED" and not order.is_fbt:
-            self.on_sale(shop_id, _units(order))
+            self.on_sale(shop_id, order.id, _units(order))
         memory = OrderMemory.parse(link.data if link else None)
         update_ts = int(order.update_time.timestamp()) if order.update_time else 0
         if link and link.netsuite_id and memory.fulfilled:

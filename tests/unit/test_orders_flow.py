@@ -70,9 +70,9 @@ def test_a_webhook_becomes_one_sales_order_and_repeats_make_no_calls(world: Worl
     world.tiktok.put(SHOP, order("576", [unit("a1", "RED-S", "19.99"), unit("a2", "RED-S", "19.99")]))
     world.webhook("576")
     world.webhook("576")  # a second event while the first job waits: absorbed by it
-    assert world.drain() == 1
+    assert world.drain() == 2  # the order's sync and the shop's sales intake (each absorbed the second event)
     world.webhook("576")  # TikTok retried after the sync
-    assert world.drain() == 1
+    assert world.drain() == 2
     assert world.netsuite.so_count() == 1
     so = world.so("576")
     assert so["record"]["item"]["items"][0]["quantity"] == 2
@@ -261,7 +261,7 @@ def test_flow_switched_off_for_the_shop(world: World) -> None:
     world.webhook("off1")
     world.drain()
     assert world.netsuite.so_count() == 0
-    assert world.c.store.queue.counts() == {"skipped": 1}
+    assert world.c.store.queue.counts() == {"skipped": 2}  # the sync and the sales intake
 
 
 def test_eid_references_are_resolved_once_and_missing_ones_named(world: World, tmp_path: Path) -> None:
@@ -358,10 +358,11 @@ def test_events_for_one_order_within_the_window_share_one_job(sqlite_url: str) -
     for status in ("UNPAID", "AWAITING_SHIPMENT"):  # TikTok: placed, then paid, a moment later
         w.webhook("w1", status=status)
         clock.advance(0.2)
-    assert c.store.queue.counts() == {"queued": 1}
-    assert c.store.queue.claim("x", 10, 5) == []  # not due until the window closes
+    assert c.store.queue.counts() == {"queued": 2}  # one sync for both events, one sales intake for the shop
+    # the intake counts the sale at once; the sync is not due until the window closes
+    assert [j.kind for j in c.store.queue.claim("x", 10, 5)] == ["orders.intake"]
     clock.advance(0.5)
-    assert len(c.store.queue.claim("x", 10, 5)) == 1
+    assert [j.kind for j in c.store.queue.claim("x", 10, 5)] == ["orders.sync"]
     c.close()
 
 
@@ -494,6 +495,66 @@ def test_a_lost_answer_to_an_update_is_not_taken_as_written(sqlite_url: str) -> 
         assert c.store.exceptions.list(status="open") == []
     finally:
         c.close()
+
+
+def _sold(c: App, sku: str) -> int:
+    """Units of ``sku`` the dynamic buffer counted as TikTok sales."""
+    from datetime import timedelta
+
+    rows = c.flows.inventory.inv.observations(SHOP, "sale", [sku], c.clock.now() - timedelta(seconds=60))[sku]
+    return sum(int(v) for _at, v, _b in rows)
+
+
+def test_a_new_orders_sale_is_counted_at_intake_before_its_sync_and_only_once(sqlite_url: str) -> None:
+    """The webhook of a new order queues the shop's sales intake besides the order's sync: the intake
+    reads the order (one Get Order Detail for every waiting order) and counts its units at once, while
+    the sync still waits for its window; the sync then uses the detail already read and does not count
+    the sale again. Before, the sale was counted only when the sync ran (behind every other order job)."""
+    from datetime import UTC, datetime
+
+    from bridge.clock import ManualClock
+
+    clock = ManualClock(datetime(2026, 11, 1, 12, tzinfo=UTC))
+    c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "tests/fixtures/specs",
+                       order_sync_delay_seconds=0.5, retry_base_seconds=0.01, retry_cap_seconds=0.01), clock=clock)
+    tiktok, netsuite = FakeTikTokOrders(), FakeNetSuiteOrders(ITEMS)
+    c = c.with_ports(tiktok_orders=tiktok).with_ports(netsuite_orders=netsuite)
+    c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
+    w = World(c, tiktok, netsuite)
+    try:
+        tiktok.put(SHOP, order("i1", [unit("a1", "MUG", "5.00"), unit("a2", "MUG", "5.00")]))
+        tiktok.put(SHOP, order("i2", [unit("b1", "CAP", "15.00")]))
+        w.webhook("i1")
+        w.webhook("i2")
+        clock.advance(0.1)  # the intake runs a moment after the webhooks (a read serves jobs enqueued before it)
+        assert w.drain() == 1  # the intake only: the syncs wait for their window
+        assert (_sold(c, "MUG"), _sold(c, "CAP")) == (2, 1)
+        assert tiktok.detail_calls == [["i2", "i1"]] and netsuite.so_count() == 0
+        clock.advance(0.4)
+        assert w.drain() == 2
+        assert netsuite.so_count() == 2
+        assert tiktok.detail_calls == [["i2", "i1"]]  # the syncs used what the intake read
+        assert (_sold(c, "MUG"), _sold(c, "CAP")) == (2, 1)  # not counted again
+        w.webhook("i1", status="IN_TRANSIT")  # a later status of a known order: no intake
+        assert [j.kind for j in c.store.queue.claim("x", 10, 5)] == []
+    finally:
+        c.close()
+
+
+def test_a_retried_sync_does_not_count_the_sale_twice(world: World) -> None:
+    """A sync that fails before the order is recorded (NetSuite refused the write) and is retried sees
+    the order for the first time again: the sale still counts once (the known hole: it counted twice)."""
+    from bridge.errors import BridgeError
+
+    world.tiktok.put(SHOP, order("r1", [unit("a1", "RED-S", "19.99"), unit("a2", "RED-S", "19.99")]))
+    world.netsuite.refuse[f"TTS-{SHOP}-r1"] = {"code": "UNEXPECTED_ERROR", "message": "try again"}
+    sync = world.c.flows.orders.sync
+    with pytest.raises(BridgeError):
+        sync(SHOP, "r1", not_before=world.c.clock.now())
+    assert world.c.store.links.get("order", SHOP, "r1") is None and _sold(world.c, "RED-S") == 2
+    del world.netsuite.refuse[f"TTS-{SHOP}-r1"]
+    assert sync(SHOP, "r1", not_before=world.c.clock.now())["action"] == "created"
+    assert _sold(world.c, "RED-S") == 2
 
 
 class _NoQueuedJobs:
