@@ -45,6 +45,7 @@ from bridge.flows.ledger_audit import LedgerAuditService
 from bridge.flows.monitoring import Monitoring
 from bridge.flows.orders import OrderReader, OrderSync
 from bridge.flows.returns import ReturnSync
+from bridge.flows.sales_intake import KIND_INTAKE, SalesIntake, with_intake
 from bridge.flows.settlement import SettlementService
 from bridge.flows.shops import ShopLifecycle
 from bridge.flows.system import SystemJobs
@@ -188,6 +189,7 @@ class Flows:
     settlement: SettlementService
     ledger_audit: LedgerAuditService
     monitoring: Monitoring
+    intake: SalesIntake | None = None  # TikTok sales counted at intake (with the inventory flow)
 
 
 @dataclass(frozen=True)
@@ -387,7 +389,7 @@ def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: 
         reader=OrderReader(p.tiktok_orders, store, clock), write_path=settings.netsuite_write_path,
         batch_writer=BatchWriter(p.netsuite_orders) if settings.netsuite_write_path == "restlet" else None,
         lookup=lambda: p.netsuite_lookup, on_units=inv.on_order_seen if "inventory" in areas else None,
-        on_sale=inv.on_tiktok_sale if "inventory" in areas else None,
+        on_sale=inv.on_order_sold if "inventory" in areas else None,
         on_written=inv.on_order_written if "inventory" in areas else None,
         cancellations=lambda: holder["sync"],
         poll_overlap_seconds=settings.order_poll_overlap_seconds,
@@ -405,7 +407,11 @@ def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: 
                                orders=p.tiktok_orders)
     audit = LedgerAuditService(store=store, tiktok=p.tiktok_finance, gl=p.netsuite_gl, settlement=settle, clock=clock,
                                lookback_days=settings.settlement_lookback_days)
+    # TikTok sales counted at intake, ahead of the order writes: only where the stock flow runs.
+    intake = SalesIntake(store=store, reader=order_sync.reader, uncounted=inv.uncounted_orders,
+                         count=inv.on_tiktok_sales) if "inventory" in areas else None
     return Flows(
+        intake=intake,
         system=SystemJobs(retention_days=int(settings.queue_retention_days)),
         shops=ShopLifecycle(store=store, clock=clock, tokens=p.tiktok_tokens, public_url=settings.public_url),
         orders=order_sync,
@@ -452,7 +458,11 @@ def _orders(r: Registry, f: Flows, s: Settings) -> None:
     r.handler(orders.KIND_DOCUMENT_NUMBERS, f.orders.handle_document_numbers)
     r.handler(orders.KIND_ATTRIBUTION, f.orders.handle_attribution)
     route = orders.order_router(s.order_sync_delay_seconds, f.orders.clock)
-    r.router("tiktok", "1", route)  # order status change
+    if f.intake is not None:  # a new order's sale is counted at once, not when its sync runs
+        r.handler(KIND_INTAKE, f.intake.handle, urgent=True)
+        r.router("tiktok", "1", with_intake(route))  # order status change
+    else:
+        r.router("tiktok", "1", route)  # order status change
     r.router("tiktok", "3", route)  # address update
     r.schedule(Schedule(name=orders.KIND_POLL, kind=orders.KIND_POLL, every_seconds=s.order_poll_seconds))
 
@@ -464,7 +474,7 @@ def _inventory(r: Registry, f: Flows, s: Settings) -> None:
     r.handler(inventory.KIND_REFRESH, f.inventory.handle_refresh)
     r.handler(inventory.KIND_INDEX, f.inventory.handle_index)
     r.handler(inventory.KIND_RECHECK, f.inventory.handle_recheck, express=True)
-    r.handler(inventory.KIND_RAISE, f.inventory.handle_raise, express=True)
+    r.handler(inventory.KIND_RAISE, f.inventory.handle_raise, urgent=True)
     for topic in inventory.NETSUITE_TOPICS:
         r.router("netsuite", topic, inventory.route_netsuite)
     r.router("tiktok", "27", inventory.route_tiktok_stock)

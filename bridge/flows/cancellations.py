@@ -32,6 +32,7 @@ from bridge.domain.keys import order_key
 from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import Order
 from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
+from bridge.flows.backstop import poll_shops
 from bridge.mapping.fulfillment import split_ids
 from bridge.mapping.returns_spec import ReturnSettings, ReturnsSpec
 from bridge.mapping.specs import SpecError
@@ -423,18 +424,11 @@ class CancellationSync:
 
     # -- the backstop ---------------------------------------------------------------------------------
     def poll(self) -> dict[str, Any]:
-        now = self.clock.now()
-        enqueued = 0
-        for shop in self.store.shops.list(status="active"):
-            if not shop.flow_enabled("orders"):
-                continue
-            name = f"{KIND_POLL}:{shop.id}"
-            raw = self.store.cursors.get(name)
-            since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=24)
+        def jobs_since(shop: Shop, since: datetime, now: datetime) -> list[JobSpec]:
             specs = []
             # No upper bound: TikTok's times are whole seconds, so "< now" would skip this second's updates;
             # the cursor is this poll's start and the next poll re-reads the overlap.
-            for c in self.aftersale.cancellations(shop.id, update_time_ge=since - POLL_OVERLAP):
+            for c in self.aftersale.cancellations(shop.id, update_time_ge=since):
                 status = normalize_status(c.cancel_status)
                 if status not in DONE:
                     continue
@@ -444,10 +438,11 @@ class CancellationSync:
                                               "status": status},
                                      idempotency_key=f"{KIND_SYNC}:poll:{shop.id}:{c.cancel_id}:{status}:{ts}"[:191],
                                      priority=70))
-            if specs:
-                enqueued += sum(1 for r in self.store.queue.enqueue_many(specs) if r.created)
-            self.store.cursors.set(name, now.isoformat())
-        return {"enqueued": enqueued}
+            return specs
+
+        # cancellations follow the orders flow's switch (they change its sales orders)
+        return poll_shops(self.store, self.clock, flow="orders", cursor=KIND_POLL, first_window=timedelta(hours=24),
+                          overlap=POLL_OVERLAP, jobs_since=jobs_since)
 
     def order_cancelled(self, orders: OrderSync, shop_id: str, order: Order, link: Link) -> dict[str, Any]:
         """The orders flow saw a whole order cancelled after its sales order was written."""

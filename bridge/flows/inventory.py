@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -95,6 +95,10 @@ Mode = Literal["delta", "force", "check"]
 # Claimed before order syncs (50): in a spike a stock push waiting behind hundreds of order writes is
 # an oversell; a push is a few reads and one TikTok call.
 PUSH_PRIORITY = 45
+# TikTok sales counted and buffer raises sent to TikTok (no NetSuite call): claimed before everything else.
+URGENT_PRIORITY = 30
+ORDER_SEEN = "order"  # observations recording a TikTok order whose sale was counted (InventoryRepository.first_sight)
+ORDER_SEEN_SECONDS = 86400.0  # how long an order's counted sale is remembered (its sync may be retried for hours)
 LATENCY_LOOKBACK_SECONDS = 600.0  # order and push latencies of the last ten minutes feed the dynamic buffer
 
 
@@ -289,7 +293,10 @@ class InventorySync:
         they are (a TikTok order's units moving into NetSuite), verified without a NetSuite read per order.
         In a flash sale those reads took the NetSuite slots the sales orders need (docs/inventory.md).
         Its own key: a job waiting for a later time under the product's key would hold back the
-        product's pushes until then. When due it queues a push like any change."""
+        product's pushes until then. When due it queues a push like any change. Coalesced, at the pushes'
+        priority: a recheck still waiting (its time passed while the worker was busy with a burst) absorbs
+        the later ones, so a backlog never becomes a string of pushes, one per missed step, after the
+        burst (at priority 80 they waited behind every order sync, then ran one per missed step)."""
         spec = self.spec()
         step = max(1.0, spec.velocity_window_seconds / 6)
         bucket = math.floor(self.clock.now().timestamp() / step)
@@ -298,8 +305,8 @@ class InventorySync:
             res = self.store.queue.enqueue(JobSpec(
                 kind=KIND_RECHECK, key=f"{KIND_RECHECK}:{shop_id}:{pid}",
                 payload={"shop_id": shop_id, "product_id": pid},
-                idempotency_key=f"{KIND_RECHECK}:{shop_id}:{pid}:{bucket}",
-                run_at=datetime.fromtimestamp((bucket + 1) * step, UTC), priority=80))
+                idempotency_key=f"{KIND_RECHECK}:{shop_id}:{pid}:{bucket}", coalesce=True,
+                run_at=datetime.fromtimestamp((bucket + 1) * step, UTC), priority=PUSH_PRIORITY))
             created += int(res.created)
         return created
 
@@ -425,11 +432,48 @@ class InventorySync:
         pushes = [v for _a, v, _b in self.inv.observations(shop_id, "push", [""], lookback).get("", [])]
         return Seen(history, applied, sales, self.inv.order_latencies(shop_id, lookback), pushes)
 
-    def on_tiktok_sale(self, shop_id: str, units: dict[str, int]) -> int:
-        """The orders flow saw a TikTok order for the first time (before writing it): its units are
-        a sale the dynamic buffer counts from now, and each product selling them gets an
-        ``inventory.raise``. Cheap (one write, one index read, a few enqueues); never raises into the
-        caller. Returns jobs created."""
+    def on_tiktok_sale(self, shop_id: str, units: dict[str, int], order_id: str = "") -> int:
+        """One TikTok order seen for the first time (``on_tiktok_sales``); without ``order_id`` the units
+        are counted without the once-per-order check. Returns jobs created."""
+        if order_id:
+            return self.on_tiktok_sales(shop_id, {order_id: units})
+        return self._count_sales(shop_id, units)
+
+    def on_order_sold(self, shop_id: str, order_id: str, units: dict[str, int]) -> int:
+        """The orders flow's hook (``OrderSync.on_sale``): a sync found an order with no link."""
+        return self.on_tiktok_sales(shop_id, {order_id: units})
+
+    def uncounted_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[str]:
+        """Of these TikTok orders, the ones whose sale has not been counted (read only)."""
+        if not order_ids:
+            return []
+        since = self.clock.now() - timedelta(seconds=ORDER_SEEN_SECONDS)
+        seen = self.inv.observations(shop_id, ORDER_SEEN, list(order_ids), since)
+        return [oid for oid in order_ids if not seen.get(oid)]
+
+    def on_tiktok_sales(self, shop_id: str, orders: Mapping[str, Mapping[str, int]]) -> int:
+        """TikTok orders seen (order id -> units per seller SKU), before they are written: each order's
+        units are a sale the dynamic buffer counts from now, once per order however many jobs see it
+        and however often they are retried (``first_sight``), and each product selling them gets an
+        ``inventory.raise``. Cheap (a few writes, one index read, a few enqueues); never raises into
+        the caller. Returns jobs created."""
+        try:
+            wanted = {oid: u for oid, u in orders.items() if oid and any(n > 0 for n in u.values())}
+            shop = self.store.shops.get(shop_id)
+            if not wanted or shop is None or not shop.flow_enabled(FLOW):
+                return 0
+            now = self.clock.now()
+            new = self.inv.first_sight(shop_id, sorted(wanted), now, now - timedelta(seconds=ORDER_SEEN_SECONDS))
+            units: dict[str, int] = {}
+            for oid in new:
+                for sku, n in wanted[oid].items():
+                    units[sku] = units.get(sku, 0) + n
+            return self._count_sales(shop_id, units) if units else 0
+        except Exception:
+            log.exception("TikTok sales could not be counted for the dynamic buffer", extra={"shop_id": shop_id})
+            return 0
+
+    def _count_sales(self, shop_id: str, units: Mapping[str, int]) -> int:
         try:
             sold = {sku: n for sku, n in units.items() if sku and n > 0}
             shop = self.store.shops.get(shop_id)
@@ -441,7 +485,7 @@ class InventorySync:
             created = 0
             for pid in sorted(self.inv.products_for_seller_skus(shop_id, sold)):
                 created += int(self.store.queue.enqueue(JobSpec(
-                    kind=KIND_RAISE, key=f"{KIND_RAISE}:{shop_id}:{pid}", coalesce=True, priority=PUSH_PRIORITY - 5,
+                    kind=KIND_RAISE, key=f"{KIND_RAISE}:{shop_id}:{pid}", coalesce=True, priority=URGENT_PRIORITY,
                     payload={"shop_id": shop_id, "product_id": pid})).created)
             return created
         except Exception:

@@ -30,6 +30,7 @@ from bridge.errors import (
     netsuite_order_error,
 )
 from bridge.flows.accounting import policy_for
+from bridge.flows.backstop import poll_shops
 from bridge.mapping.accounting import posting_date
 from bridge.mapping.attribution import AFFILIATE_FIELD
 from bridge.mapping.catalog_spec import CatalogSpec
@@ -53,7 +54,7 @@ from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteLookup, NetSuiteOrders, OrderBatchWriter, OrderWrite, WriteResult
 from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
-from bridge.ports.store import Link, Repositories
+from bridge.ports.store import Link, Repositories, Shop
 from bridge.ports.tiktok import TikTokOrders
 
 if TYPE_CHECKING:
@@ -124,8 +125,8 @@ def order_router(delay_seconds: float, clock: Clock) -> Callable[[InboundEvent],
 class OrderReader:
     """Order details with batching: a read for one order also fetches up to 49 other orders of the
     same shop that have sync jobs waiting, so a burst costs one TikTok call per 50 orders. A cached
-    detail serves a job only if it was fetched after that job was enqueued (never older than the
-    event that caused it)."""
+    detail serves a job only if it was fetched strictly after that job was enqueued (never as old as
+    the event that caused it)."""
 
     def __init__(self, tiktok: TikTokOrders, store: Repositories, clock: Clock, ttl_seconds: float = 120) -> None:
         self.tiktok = tiktok
@@ -141,7 +142,9 @@ class OrderReader:
         if hit is None:
             return None
         order, fetched_at = hit
-        if fetched_at < not_before or self.clock.now() - fetched_at > self.ttl:
+        # Fresh only if read strictly after the event: a read at the very instant of the event may have
+        # come before it (a frozen clock, or two events within the clock's resolution).
+        if fetched_at <= not_before or self.clock.now() - fetched_at > self.ttl:
             return None
         return order
 
@@ -165,6 +168,21 @@ class OrderReader:
             for o in orders:
                 self._cache[(shop_id, o.id)] = (o, fetched_at)
         return next((o for o in orders if o.id == order_id), None)
+
+    def read_many(self, shop_id: str, order_ids: Sequence[str]) -> list[Order]:
+        """These orders' details, ``DETAIL_BATCH`` per TikTok call, kept for the sync jobs enqueued
+        before now (``get`` serves them from the cache)."""
+        out: list[Order] = []
+        for i in range(0, len(order_ids), DETAIL_BATCH):
+            fetched_at = self.clock.now()
+            orders = self.tiktok.get_orders(shop_id, list(order_ids[i:i + DETAIL_BATCH]))
+            self.calls += 1
+            with self._lock:
+                self._evict()
+                for o in orders:
+                    self._cache[(shop_id, o.id)] = (o, fetched_at)
+            out += orders
+        return out
 
     def _evict(self) -> None:
         if len(self._cache) < 20000:
@@ -198,10 +216,11 @@ class OrderSync:
     # pending into NetSuite's commitments, which leaves the stock figures as they were, so the inventory
     # flow rechecks later instead of at once (``InventorySync.on_order_written``; ``on_units`` when unset).
     on_written: Callable[[str, list[str]], object] | None = None
-    # Called with (shop id, {seller SKU: units}) the first time the bridge sees an order, before it is
-    # written: TikTok sold those units, and the dynamic buffer should know now, not after the write
-    # (``InventorySync.on_tiktok_sale``, wired in bootstrap).
-    on_sale: Callable[[str, dict[str, int]], object] | None = None
+    # Called with (shop id, order id, {seller SKU: units}) when a sync finds an order with no link, before
+    # it is written: TikTok sold those units, and the dynamic buffer should know now, not after the write.
+    # Counted once per order (``InventorySync.on_tiktok_sale``, wired in bootstrap), usually already at
+    # intake (``bridge.flows.sales_intake``); a retried sync does not count it again.
+    on_sale: Callable[[str, str, dict[str, int]], object] | None = None
     # The cancellations flow, which decides what a cancellation after the write does (wired in bootstrap).
     cancellations: Callable[[], CancellationSync] | None = None
     poll_overlap_seconds: float = 300
@@ -363,7 +382,7 @@ class OrderSync:
                                  Evidence.of("tiktok", "order detail", details={"order_id": order_id}))
         link = self.store.links.get("order", shop_id, order_id)
         if link is None and self.on_sale is not None and order.status != "CANCELLED" and not order.is_fbt:
-            self.on_sale(shop_id, _units(order))
+            self.on_sale(shop_id, order.id, _units(order))
         memory = OrderMemory.parse(link.data if link else None)
         update_ts = int(order.update_time.timestamp()) if order.update_time else 0
         if link and link.netsuite_id and memory.fulfilled:
@@ -415,16 +434,8 @@ class OrderSync:
             lines_locked, content_hash = True, mapped.body_hash()
             merged = self._merge(shop_id, order_id, link, mapped, lines=False, force=force)
             result = self._write(_order_write(mapped, customer, lines=False, merged=merged, path=self.write_path))
-        if result.status in ("error", "deferred") or not result.id:
+        if result.status in ("error", "deferred", "unknown") or not result.id:
             raise _write_error(result, order_id)
-        if result.status == "resolved" and link and link.netsuite_id:
-            # The answer to an update was lost and the sales order was found by its external id: it existed
-            # before, so that says nothing about this write. Nothing is recorded; the retry reads and merges again.
-            raise RetriableError(
-                f"NetSuite's answer to the update of order {order_id} was lost: not known whether it applied; "
-                "the sales order is read and merged again",
-                Evidence.of("netsuite", "upsert order", code="WRITE_OUTCOME_UNKNOWN",
-                            details={"order_id": order_id, "sales_order": link.netsuite_id}))
         if result.customer_id and mapped.customer is not None and customer_id is None:
             self.store.links.upsert(Link("customer", shop_id, order.user_id, result.customer_id, "customer",
                                          mapped.customer_external_id or "", "", "synced", {}, self.clock.now()))
@@ -618,17 +629,9 @@ class OrderSync:
     def handle_poll(self, ctx: JobContext) -> dict[str, Any]:
         """The backstop: every order updated since the last poll (with an overlap) gets a sync job
         unless its link already reflects that update."""
-        now = self.clock.now()
-        overlap = timedelta(seconds=self.poll_overlap_seconds)
-        enqueued = 0
-        for shop in self.store.shops.list(status="active"):
-            if not shop.flow_enabled("orders"):
-                continue
-            name = f"orders.poll:{shop.id}"
-            raw = self.store.cursors.get(name)
-            since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=1)
+        def jobs_since(shop: Shop, since: datetime, now: datetime) -> list[JobSpec]:
             found: list[tuple[str, datetime | None]] = list(
-                self.tiktok.search_orders(shop.id, update_time_ge=since - overlap, update_time_lt=now))
+                self.tiktok.search_orders(shop.id, update_time_ge=since, update_time_lt=now))
             links = self.store.links.get_many("order", shop.id, [oid for oid, _ in found])
             specs = []
             for oid, updated in found:
@@ -638,10 +641,10 @@ class OrderSync:
                     continue
                 specs.append(sync_spec(shop.id, oid, idempotency_key=f"{KIND_SYNC}:poll:{shop.id}:{oid}:{ts}",
                                        reason="poll", priority=80))
-            if specs:
-                enqueued += sum(1 for r in self.store.queue.enqueue_many(specs) if r.created)
-            self.store.cursors.set(name, now.isoformat())
-        return {"enqueued": enqueued}
+            return specs
+
+        return poll_shops(self.store, self.clock, flow="orders", cursor=KIND_POLL, first_window=timedelta(hours=1),
+                          overlap=timedelta(seconds=self.poll_overlap_seconds), jobs_since=jobs_since)
 
     def handle_document_numbers(self, ctx: JobContext) -> dict[str, Any]:
         """NetSuite's document numbers of the newest sales orders that have none yet, in one SuiteQL read
@@ -772,6 +775,15 @@ def _units(order: Order) -> dict[str, int]:
 def _write_error(result: WriteResult, order_id: str) -> Exception:
     if result.status == "deferred":
         return RetriableError(f"NetSuite deferred order {order_id} (governance); it is sent again")
+    if result.status == "unknown":
+        # The batch's answer was lost and the order exists, which does not say whether this write applied:
+        # nothing is recorded; the retry reads, merges and sends it again (the RESTlet saves nothing when the
+        # order already carries it).
+        return RetriableError(
+            f"NetSuite's answer to the write of order {order_id} was lost: not known whether it applied; "
+            "it is read, merged and sent again",
+            Evidence.of("netsuite", "upsert order", code="WRITE_OUTCOME_UNKNOWN",
+                        details={"order_id": order_id, "sales_order": result.id}), retry_after=30.0)
     err = result.error or {}
     code = str(err.get("code") or "")
     ev = Evidence.of("netsuite", "upsert order", code=code or None, details={"error": err, "order_id": order_id})

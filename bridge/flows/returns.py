@@ -30,6 +30,7 @@ from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import Return
 from bridge.errors import Evidence, NeedsHumanError, RetriableError, SkippableError
 from bridge.flows.accounting import policy_for
+from bridge.flows.backstop import poll_shops
 from bridge.mapping.accounting import AccountingPolicy
 from bridge.mapping.fulfillment import split_ids
 from bridge.mapping.orders_spec import OrdersSpec
@@ -285,26 +286,19 @@ class ReturnSync:
         return out
 
     def poll(self) -> dict[str, Any]:
-        now = self.clock.now()
-        enqueued = 0
-        for shop in self.store.shops.list(status="active"):
-            if not shop.flow_enabled(FLOW):
-                continue
-            name = f"{KIND_POLL}:{shop.id}"
-            raw = self.store.cursors.get(name)
-            since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=24)
+        def jobs_since(shop: Shop, since: datetime, now: datetime) -> list[JobSpec]:
             specs = []
-            for r in self.aftersale.returns(shop.id, update_time_ge=since - POLL_OVERLAP):
+            for r in self.aftersale.returns(shop.id, update_time_ge=since):
                 ts = int(r.update_time.timestamp()) if r.update_time else 0
                 specs.append(JobSpec(kind=KIND_SYNC, key=order_key(shop.id, r.order_id),
                                      payload={"shop_id": shop.id, "order_id": r.order_id, "return_id": r.return_id,
                                               "status": r.return_status},
                                      idempotency_key=f"{KIND_SYNC}:poll:{shop.id}:{r.return_id}:{r.return_status}:"
                                      f"{ts}"[:191], priority=70))
-            if specs:
-                enqueued += sum(1 for x in self.store.queue.enqueue_many(specs) if x.created)
-            self.store.cursors.set(name, now.isoformat())
-        return {"enqueued": enqueued}
+            return specs
+
+        return poll_shops(self.store, self.clock, flow=FLOW, cursor=KIND_POLL, first_window=timedelta(hours=24),
+                          overlap=POLL_OVERLAP, jobs_since=jobs_since)
 
     # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
 

@@ -325,3 +325,87 @@ def carry_adopted(snap: dict[str, Any], base: Mapping[str, Any] | None) -> dict[
 
 def max_line_number(current: Mapping[str, Any]) -> int:
     return max((int(ln.get("line") or 0) for ln in ((current.get("item") or {}).get("items") or [])), default=0)
+
+
+# Sublists NetSuite lists with every candidate row and a checkbox (a payment's open invoices, a deposit's
+# undeposited payments): an unselected row is a candidate, not a line of the record.
+SELECTION_FLAGS = ("apply", "deposit")
+
+
+def _shows(current: Any, sent: Any) -> bool:
+    """Whether NetSuite's value shows the value sent: ``same``, except that a field NetSuite does not
+    return is empty (its REST GET omits empty fields), a reference by external id (which NetSuite
+    returns by internal id) cannot show a difference, and an enumeration it returns as ``{"id": …}``
+    may have been sent as the bare value."""
+    if current is MISSING:
+        current = None
+    if isinstance(sent, Mapping):
+        if not isinstance(current, Mapping):
+            return all(v in (None, "") for v in sent.values())
+        return all(_shows(current.get(k, MISSING), v) for k, v in sent.items()
+                   if k not in ("links", "refName") and not (k == "externalId" and k not in current))
+    if isinstance(current, Mapping):
+        current = current.get("id", current)
+    if sent is False and current is None:
+        return True
+    return same(current, sent)
+
+
+def _rows(value: Any) -> list[Mapping[str, Any]] | None:
+    if isinstance(value, Mapping) and isinstance(value.get("items"), list):
+        return [r for r in value["items"] if isinstance(r, Mapping)]
+    return None
+
+
+def _row_shows(current: Mapping[str, Any], sent: Mapping[str, Any]) -> bool:
+    return all(_shows(current.get(k, MISSING), v) for k, v in sent.items() if k != "line")
+
+
+def _sublist_shows(current: list[Mapping[str, Any]], sent: list[Mapping[str, Any]], *, exact: bool) -> bool:
+    claimed: set[int] = set()
+    for row in sent:
+        if row.get("line") is not None:  # the line it names, with the fields sent
+            hit = next((i for i, c in enumerate(current) if i not in claimed
+                        and str(c.get("line")) == str(row["line"]) and _row_shows(c, row)), None)
+        else:
+            hit = next((i for i, c in enumerate(current) if i not in claimed and _row_shows(c, row)), None)
+        if hit is None:
+            return False
+        claimed.add(hit)
+    if not exact:
+        return True
+    return all(i in claimed or any(f in c and not c[f] for f in SELECTION_FLAGS) for i, c in enumerate(current))
+
+
+def rows_not_shown(current: Any, sent: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The rows of ``sent`` that no distinct line of the sublist ``current`` (as NetSuite returns it,
+    expanded) shows: the lines a write added whose answer was lost before it applied."""
+    rows = _rows(current) or []
+    claimed: set[int] = set()
+    out = []
+    for row in sent:
+        hit = next((i for i, c in enumerate(rows) if i not in claimed and _row_shows(c, row)), None)
+        if hit is None:
+            out.append(row)
+        else:
+            claimed.add(hit)
+    return out
+
+
+def carries(record: Mapping[str, Any], body: Mapping[str, Any], *, replace: Sequence[str] = ()) -> bool:
+    """Whether ``record`` (as NetSuite's REST GET returns it, sublists expanded) shows every field of
+    ``body`` (what a write sent): the test that a write whose answer was lost applied, or that the
+    record already is what it asked for. Body fields by ``same``; sublist rows each by a distinct line
+    (a row naming ``line`` by that line); a sublist named in ``replace`` holds nothing else. A sublist
+    NetSuite did not return expanded shows nothing. False negatives only cost a write sent again."""
+    for name, value in body.items():
+        if name == "externalId":
+            continue
+        sent_rows = _rows(value)
+        if sent_rows is not None:
+            current_rows = _rows(record.get(name))
+            if current_rows is None or not _sublist_shows(current_rows, sent_rows, exact=name in replace):
+                return False
+        elif not _shows(record.get(name, MISSING), value):
+            return False
+    return True

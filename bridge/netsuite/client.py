@@ -6,7 +6,10 @@ Calls NetSuite refused at the door (pool full, spurious ``INVALID_LOGIN`` under 
 that never opened) are retried inside the call with ``bridge.retry.backoff_delay``; reads also retry
 timeouts and 5xx. A write whose answer never came (timeout, dropped connection, 5xx) may have
 committed: it is **never sent again** here — ``create``/``upsert``/``transform`` with an external id
-and the batch RESTlet resolve it by looking the record up by external id.
+and the batch RESTlet settle it by looking the record up by external id. Finding the record proves a
+create (``create``, ``transform``); an upsert may have updated a record that existed, so finding it
+proves nothing unless the caller's ``verify`` sees this write in it — otherwise the outcome stays
+unknown (a retriable error: the caller reads, merges and writes again).
 """
 
 from __future__ import annotations
@@ -85,8 +88,8 @@ class WriteResult:
     """A write's internal id and how we know it.
 
     ``outcome``: ``created`` (POST answered), ``written`` (PUT/transform answered), ``resolved`` (the
-    answer was lost; the record was found by its external id — for an update of a record that already
-    existed, that proves the record exists, not that this write applied: pass ``verify=``).
+    answer was lost and the lookup by external id proved the write: the record a create made, or for an
+    upsert a record its ``verify`` saw the write in).
     """
 
     id: str
@@ -105,7 +108,8 @@ class SuiteQLPage:
 
 @dataclass(frozen=True)
 class OrderResult:
-    """One order of the batch RESTlet: status created|updated|unchanged|error|deferred|resolved."""
+    """One order of the batch RESTlet: status created|updated|unchanged|error|deferred, or ``unknown``
+    (the batch's answer was lost and the order exists, which does not say whether this write applied)."""
 
     external_id: str
     status: str
@@ -115,7 +119,7 @@ class OrderResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("created", "updated", "unchanged", "resolved")
+        return self.status in ("created", "updated", "unchanged")
 
     def exception(self) -> BridgeError | None:
         """The error to raise for an ``error`` result (None otherwise)."""
@@ -212,7 +216,7 @@ class NetSuiteClient:
         except WriteOutcomeUnknown:
             if not eid:
                 raise
-            return self._resolve(record_type, str(eid), op, entity, verify=None)
+            return self._resolve(record_type, str(eid), op, entity, proves_write=True)
         return WriteResult(self._written_id(resp, record_type, eid, op, entity), "created")
 
     def get(
@@ -246,9 +250,11 @@ class NetSuiteClient:
     ) -> WriteResult:
         """Create or update the record with this external id (``PUT …/eid:X``): never a second record.
 
-        A lost answer is resolved by ``GET …/eid:X``: found → its id (``outcome="resolved"``; when
-        ``verify`` is given and says the found record does not carry this write, a retriable error);
-        not found → ``RetriableError`` (retry later; the PUT by external id cannot duplicate).
+        A lost answer is looked up by ``GET …/eid:X`` (sublists expanded): not found → ``RetriableError``
+        (retry later; the PUT by external id cannot duplicate); found → ``outcome="resolved"`` only when
+        ``verify(found)`` says the record shows this write (``bridge.mapping.ownership.carries``), else a
+        ``RetriableError`` coded ``WRITE_OUTCOME_UNKNOWN``: the PUT may have updated a record that existed,
+        and finding it says nothing about this write. Without ``verify`` a found record is always unknown.
         """
         op = f"record.upsert {record_type}"
         payload = dict(body)
@@ -300,7 +306,7 @@ class NetSuiteClient:
         except WriteOutcomeUnknown:
             if not external_id:
                 raise
-            return self._resolve(target, external_id, op, entity, verify=None)
+            return self._resolve(target, external_id, op, entity, proves_write=True)
         return WriteResult(self._written_id(resp, target, external_id, op, entity), "written")
 
     # =========================================================================================
@@ -375,9 +381,11 @@ class NetSuiteClient:
         """Upsert a batch of orders through the orders RESTlet (``{orders: [{external_id, record,
         customer, record_type}]}``) and return one result per order, in order.
 
-        A batch whose answer was lost is resolved with the RESTlet's GET by external ids: every order
-        found → status ``resolved`` with its id; any order missing → ``BatchOutcomeUnknown``
-        (retriable; carries the partial results).
+        A batch whose answer was lost is looked up with the RESTlet's GET by external ids: any order
+        missing → ``BatchOutcomeUnknown`` (retriable; carries the partial results); every order found →
+        status ``unknown`` with its id: an order that existed before may or may not carry this write, and
+        the lookup cannot tell, so the caller sends it again (the RESTlet compares before it saves: an
+        order that already carries the write answers ``unchanged``, nothing is saved).
         """
         ids = [str(o.get("external_id") or "") for o in orders]
         if not all(ids):
@@ -386,8 +394,8 @@ class NetSuiteClient:
             answer = self.restlet("POST", body={"orders": list(orders)}, entity=entity)
         except WriteOutcomeUnknown as exc:
             found = self.lookup_orders(ids, record_type=_common_type(orders), entity=entity)
-            results = [OrderResult(eid, "resolved" if found.get(eid) else "deferred", found.get(eid)) for eid in ids]
-            missing = [r.external_id for r in results if r.status != "resolved"]
+            results = [OrderResult(eid, "unknown" if found.get(eid) else "deferred", found.get(eid)) for eid in ids]
+            missing = [r.external_id for r in results if r.status != "unknown"]
             if missing:
                 raise BatchOutcomeUnknown(
                     f"the orders batch timed out and {len(missing)} of {len(ids)} orders are not in NetSuite yet; "
@@ -448,23 +456,35 @@ class NetSuiteClient:
         return rid
 
     def _resolve(
-        self, record_type: str, external_id: str, op: str, entity: str | None,
-        verify: Callable[[dict[str, Any]], bool] | None,
+        self, record_type: str, external_id: str, op: str, entity: str | None, *,
+        verify: Callable[[dict[str, Any]], bool] | None = None, proves_write: bool = False,
     ) -> WriteResult:
-        """The answer to a write was lost: look the record up by external id, never write again."""
+        """The answer to a write was lost: look the record up by external id, never write again.
+
+        ``proves_write``: the write could only create the record (a POST with an external id, a
+        transform), so finding it proves the write. Otherwise (an upsert) only ``verify`` can."""
         log.warning("NetSuite write outcome unknown; looking the record up by external id",
                     extra={"operation": op, "external_id": external_id})
-        found = self.get_by_external_id(record_type, external_id, entity=entity)
+        found = self.get_by_external_id(record_type, external_id, expand=verify is not None and not proves_write,
+                                        entity=entity)
         evidence = Evidence.of("netsuite", op, None, "WRITE_OUTCOME_UNKNOWN", external_id=external_id)
         if found is None or found.get("id") is None:
             raise RetriableError(
                 f"NetSuite {op}: the answer was lost and no {record_type} has external id {external_id} (yet); "
                 "retry later", evidence, retry_after=30.0,
             )
-        if verify is not None and not verify(found):
+        if proves_write:
+            return WriteResult(str(found["id"]), "resolved", found)
+        if verify is None:
             raise RetriableError(
-                f"NetSuite {op}: the answer was lost and {record_type} {found['id']} does not show this write yet; "
-                "retry later", evidence, retry_after=30.0,
+                f"NetSuite {op}: the answer was lost; {record_type} {found['id']} exists, which does not say "
+                "whether this write applied (nothing checks it): not known; read, merge and write again later",
+                evidence, retry_after=30.0,
+            )
+        if not verify(found):
+            raise RetriableError(
+                f"NetSuite {op}: the answer was lost and {record_type} {found['id']} does not show this write "
+                "(yet): not known whether it applied; read, merge and write again later", evidence, retry_after=30.0,
             )
         return WriteResult(str(found["id"]), "resolved", found)
 

@@ -124,6 +124,12 @@ class InventoryRepository(Protocol):
         """(at, value, buffer) per sku id since ``since``, oldest first (every asked id is a key)."""
         ...
 
+    def first_sight(self, shop_id: str, order_ids: Sequence[str], at: datetime, keep_since: datetime) -> list[str]:
+        """Record that these TikTok orders' sales were counted (at ``at``) and return the ones not
+        recorded before, in the order given; records older than ``keep_since`` are dropped. Atomic: of
+        two concurrent calls naming one order only one gets it back, so a sale is counted once."""
+        ...
+
     def order_latencies(self, shop_id: str, since: datetime, limit: int = 200) -> list[float]:
         """Seconds from TikTok's create time (the middle of its second) to NetSuite first having the sales
         order, for the shop's orders first written since ``since`` (the latest ``limit``, newest first)."""

@@ -37,7 +37,9 @@ class WriteResult:
 
     external_id: str
     id: str | None
-    status: str  # created | updated | unchanged | error | deferred
+    # created | updated | unchanged | error | deferred | resolved (the answer was lost and NetSuite's record
+    # shows this write) | unknown (the answer was lost and nothing proves the write applied: send it again)
+    status: str
     customer_id: str | None = None
     error: dict[str, Any] = field(default_factory=dict)
 
@@ -67,12 +69,14 @@ class NetSuiteOrders(Protocol):
         ...
 
     def upsert_order(self, write: OrderWrite) -> WriteResult:
-        """Create or update one order by external id (REST). A timeout after NetSuite committed is
-        resolved by looking the record up, never by writing again."""
+        """Create or update one order by external id (REST). A lost answer is settled by looking the record
+        up, never by writing again: ``resolved`` only when the record shows this write, else a
+        ``RetriableError`` (the caller reads, merges and writes again)."""
         ...
 
     def upsert_orders(self, writes: Sequence[OrderWrite]) -> list[WriteResult]:
-        """Many orders in one call (the batch RESTlet), one result per write, in order."""
+        """Many orders in one call (the batch RESTlet), one result per write, in order; a lost answer
+        leaves the orders found ``unknown`` (send them again), any order not found raises."""
         ...
 
     def find_order(self, record_type: str, external_id: str) -> str | None:
@@ -85,7 +89,8 @@ class NetSuiteOrders(Protocol):
         ...
 
     def upsert_record(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
-        """Create or update any record by external id (e.g. the order's customer deposit)."""
+        """Create or update any record by external id (e.g. the order's customer deposit); a lost answer
+        counts only when the record shows ``body``, else a ``RetriableError``."""
         ...
 
     def close_order_lines(self, record_type: str, netsuite_id: str, line_item_ids: Sequence[str] | None) -> int:
@@ -266,7 +271,7 @@ class NetSuiteFulfillment(Protocol):
 @dataclass(frozen=True)
 class Posted:
     """A NetSuite write's internal id and how it is known (``created``, ``written`` or ``resolved``:
-    the answer was lost and the record was found by its external id)."""
+    the answer was lost and the record found by its external id shows what was sent)."""
 
     id: str
     outcome: str
@@ -280,8 +285,9 @@ class NetSuiteLedger(Protocol):
 
     def upsert(self, record_type: str, external_id: str, body: Mapping[str, Any], *,
                entity: str | None = None) -> Posted:
-        """Create or update the record with this external id. A timeout after NetSuite committed is
-        resolved by looking the record up by external id, never by writing a second record."""
+        """Create or update the record with this external id. A lost answer is settled by looking the
+        record up by external id, never by writing a second record: it counts only when the record shows
+        ``body`` (its replaced sublists holding exactly the lines sent), else a ``RetriableError``."""
         ...
 
     def find(self, record_type: str, external_id: str) -> str | None:

@@ -173,9 +173,10 @@ class JobQueue(Protocol):
         """How many jobs there are per status."""
         ...
 
-    def pending_keys(self, kind: str, key_prefix: str, limit: int) -> list[tuple[str, datetime]]:
+    def pending_keys(self, kind: str, key_prefix: str, limit: int, *, newest_first: bool = False
+                     ) -> list[tuple[str, datetime]]:
         """(key, created at) of queued jobs of ``kind`` whose key starts with ``key_prefix``, oldest first
-        (one job batches the reads of the others)."""
+        (one job batches the reads of the others); ``newest_first``: the latest enqueued first."""
         ...
 
     def prune(self, before: datetime, *, batch: int = 5000) -> int:

@@ -680,6 +680,15 @@ class MemoryInventory:
                                   if not (o[0] == shop_id and o[1] == kind and o[3] < keep_since)]
             self._observations += [(shop_id, kind, sku, at, float(v), b) for sku, (v, b) in values.items()]
 
+    def first_sight(self, shop_id: str, order_ids: Sequence[str], at: datetime, keep_since: datetime) -> list[str]:
+        with self._lock:
+            self._observations = [o for o in self._observations
+                                  if not (o[0] == shop_id and o[1] == "order" and o[3] < keep_since)]
+            seen = {o[2] for o in self._observations if o[0] == shop_id and o[1] == "order"}
+            new = [oid for oid in dict.fromkeys(order_ids) if oid and oid not in seen]
+            self._observations += [(shop_id, "order", oid, at, 0.0, None) for oid in new]
+            return new
+
     def observations(self, shop_id: str, kind: str, sku_ids: Sequence[str], since: datetime
                      ) -> dict[str, list[tuple[datetime, float, int | None]]]:
         out: dict[str, list[tuple[datetime, float, int | None]]] = {s: [] for s in sku_ids}

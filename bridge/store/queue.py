@@ -648,15 +648,17 @@ class SqlJobQueue:
             rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
         return {str(s): int(n) for s, n in rows}
 
-    def pending_keys(self, kind: str, key_prefix: str, limit: int) -> list[tuple[str, datetime]]:
-        """(key, created_at) of queued jobs of ``kind`` whose key starts with ``key_prefix``, oldest first:
-        lets one job batch the reads of the others (e.g. 50 order details in one call)."""
+    def pending_keys(self, kind: str, key_prefix: str, limit: int, *, newest_first: bool = False
+                     ) -> list[tuple[str, datetime]]:
+        """(key, created_at) of queued jobs of ``kind`` whose key starts with ``key_prefix``, oldest first
+        (``newest_first``: the latest enqueued first): lets one job batch the reads of the others (e.g. 50
+        order details in one call)."""
         escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = (
             select(jobs.c.key, func.max(jobs.c.created_at))
             .where(jobs.c.kind == kind, jobs.c.status == "queued", jobs.c.key.like(escaped + "%", escape="\\"))
             .group_by(jobs.c.key)
-            .order_by(func.min(jobs.c.id))
+            .order_by(func.max(jobs.c.id).desc() if newest_first else func.min(jobs.c.id))
             .limit(limit)
         )
         with self.engine.connect().execution_options(sqlite_read_only=True) as conn:
@@ -965,10 +967,11 @@ class MemoryJobQueue:
                 out[j.status] = out.get(j.status, 0) + 1
         return out
 
-    def pending_keys(self, kind: str, key_prefix: str, limit: int) -> list[tuple[str, datetime]]:
+    def pending_keys(self, kind: str, key_prefix: str, limit: int, *, newest_first: bool = False
+                     ) -> list[tuple[str, datetime]]:
         out: dict[str, datetime] = {}
         with self._lock:
-            for j in sorted(self._jobs.values(), key=lambda j: j.id):
+            for j in sorted(self._jobs.values(), key=lambda j: j.id, reverse=newest_first):
                 if j.kind == kind and j.status == "queued" and j.key.startswith(key_prefix):
                     created = j.created_at or self.clock.now()
                     out[j.key] = max(out.get(j.key, created), created)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.clock import Clock, SystemClock
@@ -437,9 +437,18 @@ class Exceptions(_Repo):
             )
             return bool(res.rowcount)
 
+    def _open_by_job(self) -> Any:
+        """``status = 'open'`` for a search by (job_kind, job_key). SQLite has no statistics and picks
+        ix_exceptions_status_owner for it, reading every open exception; ``+status`` leaves it the probe on
+        ix_exceptions_job_kind_job_key (as the queue's heal, ``SqlJobQueue._heal_sqlite``). PostgreSQL
+        chooses by its statistics (and has no unary plus on text)."""
+        if self.engine.dialect.name == "sqlite":
+            return literal_column("+exceptions.status") == "open"
+        return exceptions.c.status == "open"
+
     def resolve_for_job(self, job: Job, *, by: str = "auto", conn: Connection | None = None) -> int:
         """A job of the same kind and key succeeded: its open exceptions are healed."""
-        conds = [exceptions.c.status == "open", exceptions.c.job_kind == job.kind, exceptions.c.job_key == job.key]
+        conds = [exceptions.c.job_kind == job.kind, exceptions.c.job_key == job.key, self._open_by_job()]
         if conn is None:
             # Almost every job has nothing to heal: a read is much cheaper than taking the write lock.
             with self._read() as r:
@@ -467,7 +476,8 @@ class Exceptions(_Repo):
         with self._read() as r:
             rows = r.execute(
                 select(exceptions.c.job_kind, exceptions.c.job_key).distinct()
-                .where(exceptions.c.status == "open", exceptions.c.job_key.in_(sorted({k for _, k in wanted})))
+                .where(exceptions.c.job_kind.in_(sorted({k for k, _ in wanted})),
+                       exceptions.c.job_key.in_(sorted({k for _, k in wanted})), self._open_by_job())
             ).all()
         return sum(self.resolve_for_job(wanted[(kind, key)], by=by) for kind, key in rows if (kind, key) in wanted)
 

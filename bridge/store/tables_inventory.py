@@ -39,6 +39,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 
@@ -97,6 +98,10 @@ inventory_observations = Table(
     Column("buffer", Integer, nullable=True),
     Index("ix_inventory_observations_shop_kind_sku_at", "shop_id", "kind", "sku_id", "at"),
 )
+
+# Observations of this kind record a TikTok order whose sale was counted (``first_sight``), the order id in
+# ``sku_id``: a sale is counted once, whichever job sees the order first, however often it is retried.
+ORDER_SEEN = "order"
 
 inventory_places = Table(
     "inventory_places",
@@ -318,6 +323,29 @@ class InventoryStore:
                 c.execute(insert(inventory_observations), [
                     {"shop_id": shop_id, "kind": kind, "sku_id": sku, "at": at, "value": float(v), "buffer": b}
                     for sku, (v, b) in values.items()])
+
+    def first_sight(self, shop_id: str, order_ids: Sequence[str], at: datetime, keep_since: datetime) -> list[str]:
+        """Orders whose sale is counted now (observations of kind ``order``, the order id in ``sku_id``):
+        the ones not recorded before are recorded and returned. SQLite's write transaction (BEGIN
+        IMMEDIATE) makes the read and the insert one step; PostgreSQL takes a transaction lock per shop."""
+        wanted = list(dict.fromkeys(o for o in order_ids if o))
+        o = inventory_observations
+        with self._tx() as c:
+            if c.dialect.name == "postgresql":
+                c.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                          {"k": f"ttns.inventory.first_sight:{shop_id}"})
+            c.execute(delete(o).where(o.c.shop_id == shop_id, o.c.kind == ORDER_SEEN, o.c.at < keep_since))
+            if not wanted:
+                return []
+            seen: set[str] = set()
+            for i in range(0, len(wanted), 500):
+                seen |= {str(r[0]) for r in c.execute(select(o.c.sku_id).where(
+                    o.c.shop_id == shop_id, o.c.kind == ORDER_SEEN, o.c.sku_id.in_(wanted[i:i + 500])))}
+            new = [oid for oid in wanted if oid not in seen]
+            if new:
+                c.execute(insert(o), [{"shop_id": shop_id, "kind": ORDER_SEEN, "sku_id": oid, "at": at, "value": 0.0,
+                                       "buffer": None} for oid in new])
+            return new
 
     def observations(self, shop_id: str, kind: str, sku_ids: Sequence[str], since: datetime
                      ) -> dict[str, list[tuple[datetime, float, int | None]]]:

@@ -43,19 +43,27 @@ class Registry:
         self._schedules: dict[str, Schedule] = {}
         self._routers: dict[tuple[str, str], Router] = {}
         self._express: set[str] = set()
+        self._urgent: set[str] = set()
 
-    def handler(self, kind: str, fn: Handler, *, express: bool = False) -> None:
+    def handler(self, kind: str, fn: Handler, *, express: bool = False, urgent: bool = False) -> None:
         """Register the handler of a job kind. ``express``: short jobs whose lateness costs more than
         the wait they impose (stock pushes in a spike); the worker runs them on threads of their own
-        instead of behind the jobs it already claimed."""
+        instead of behind the jobs it already claimed. ``urgent``: express jobs that call no NetSuite
+        and must not wait even behind the express ones (a TikTok sale counted, a buffer raised on
+        TikTok): a third set of threads runs only them."""
         if kind in self._handlers:
             raise ValueError(f"a handler for {kind!r} is already registered")
         self._handlers[kind] = fn
-        if express:
+        if urgent:
+            self._urgent.add(kind)
+        elif express:
             self._express.add(kind)
 
     def is_express(self, kind: str) -> bool:
-        return kind in self._express
+        return kind in self._express or kind in self._urgent
+
+    def is_urgent(self, kind: str) -> bool:
+        return kind in self._urgent
 
     def get(self, kind: str) -> Handler:
         try:

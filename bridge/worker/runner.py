@@ -337,6 +337,7 @@ class Worker:
     # How long the dispatcher may hold a few successes for more to join their commit.
     GATHER = 0.005
     EXPRESS_THREADS = 2
+    URGENT_THREADS = 2
 
     def run(self, stop: threading.Event) -> None:
         """Claim and run jobs on ``config.threads`` threads until ``stop`` is set."""
@@ -359,7 +360,8 @@ class Worker:
             poll = max(poll, self.config.idle_poll_interval)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ttns-heal") as healer, \
                 ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ttns-job") as pool, \
-                ThreadPoolExecutor(max_workers=self.EXPRESS_THREADS, thread_name_prefix="ttns-express") as express:
+                ThreadPoolExecutor(max_workers=self.EXPRESS_THREADS, thread_name_prefix="ttns-express") as express, \
+                ThreadPoolExecutor(max_workers=self.URGENT_THREADS, thread_name_prefix="ttns-urgent") as urgent:
             self._healer = healer
             while not stop.is_set():
                 self._wake.clear()
@@ -387,8 +389,13 @@ class Worker:
                 for job in claimed:
                     with self._lock:
                         self._claimed[job.id] = job
-                    # Express kinds (Registry.handler) never wait in the pool's queue behind claimed jobs.
-                    lane = express if self.registry.is_express(job.kind) else pool
+                    # Express kinds (Registry.handler) never wait in the pool's queue behind claimed jobs,
+                    # urgent ones not even behind express ones (stock pushes reading NetSuite).
+                    lane = pool
+                    if self.registry.is_urgent(job.kind):
+                        lane = urgent
+                    elif self.registry.is_express(job.kind):
+                        lane = express
                     futures.add(lane.submit(self.process, job))
                 # Until a thread hands over a success or frees itself, or the poll interval passes
                 # (new jobs may be due). A wake-up during this cycle skips the wait.

@@ -206,3 +206,37 @@ def test_worker_processes_see_each_other_oldest_first_and_forget_the_dead(store:
     assert store.peers.beat("p1", "host:1", ttl=15) == ["p1"]
     store.peers.leave("p1")
     assert store.peers.beat("p3", "host:3", ttl=15) == ["p3"]
+
+
+def test_healing_by_job_probes_the_job_index_on_sqlite(sqlite_url: str) -> None:
+    """SQLite has no statistics: ``status = 'open'`` made it search ix_exceptions_status_owner and read every
+    open exception for each completed job (the trap the queue's heal had, 785ffa4). Every statement the
+    memory queue's heal path runs must probe ix_exceptions_job_kind_job_key instead."""
+    from sqlalchemy import event
+
+    s = Store(make_engine(sqlite_url, pool_size=2), clock=ManualClock(T0), box=SecretBox(generate_key()))
+    try:
+        s.queue.enqueue_many([JobSpec(kind="orders.sync", key=f"order:S1:{n}", idempotency_key=f"p{n}")
+                              for n in range(3)])
+        jobs = s.queue.claim("w", 30, 3)
+        for n in range(40):  # open exceptions of other jobs
+            s.exceptions.raise_(code="X", owner="ops", title="x", entity=f"order:S1:x{n}")
+        s.exceptions.raise_(code="UNKNOWN_SKU", owner="ops", title="sku", entity="order:S1:0", job=jobs[0])
+        s.exceptions.raise_(code="UNKNOWN_SKU", owner="ops", title="sku", entity="order:S1:1", job=jobs[1])
+        plans: list[tuple[str, str]] = []
+
+        def explain(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+            if "exceptions" in statement and statement.lstrip().split()[0] in ("SELECT", "UPDATE"):
+                rows = cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, params).fetchall()
+                plans.append((statement, " | ".join(str(r[3]) for r in rows)))
+
+        event.listen(s.engine, "before_cursor_execute", explain)
+        assert s.exceptions.resolve_for_job(jobs[0]) == 1
+        assert s.exceptions.resolve_for_job(jobs[2]) == 0  # nothing to heal: the read alone
+        assert s.exceptions.resolve_for_jobs(jobs) == 1
+        event.remove(s.engine, "before_cursor_execute", explain)
+        assert len(plans) >= 5, plans
+        for statement, plan in plans:
+            assert "ix_exceptions_job_kind_job_key" in plan and "status_owner" not in plan, (statement, plan)
+    finally:
+        s.dispose()

@@ -475,6 +475,12 @@ def test_places_prices_and_observations(repos: Repos) -> None:
     assert seen == {"k1": [(T0 + timedelta(minutes=5), 8.0, 3), (T0 + timedelta(minutes=90), 7.0, 3)], "k2": [],
                     "k9": []}
     assert inv.observations("S1", "free", [], T0) == {} and inv.observations("S1", "sales", ["k1"], T0) == {"k1": []}
+    # an order's sale is counted once: first_sight hands each order id back to one call only, per shop
+    assert inv.first_sight("S1", ["o1", "o2", "o1"], T0, T0 - timedelta(days=1)) == ["o1", "o2"]
+    assert inv.first_sight("S1", ["o2", "o3"], T0, T0 - timedelta(days=1)) == ["o3"]
+    assert inv.first_sight("S2", ["o2"], T0, T0 - timedelta(days=1)) == ["o2"]
+    assert [v for _a, v, _b in inv.observations("S1", "order", ["o3"], T0 - timedelta(days=1))["o3"]] == [0.0]
+    assert inv.first_sight("S1", ["o1"], T0 + timedelta(days=2), T0 + timedelta(days=1)) == ["o1"]  # forgotten
 
 
 def test_what_the_order_links_say_about_units_and_latency(repos: Repos) -> None:

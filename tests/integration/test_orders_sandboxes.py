@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bridge.bootstrap import App, build
+from bridge.clock import ManualClock
 from bridge.sandbox.world import SandboxWorld
 from bridge.store.db import upgrade
 from bridge.store.queue import JobSpec
@@ -300,3 +301,70 @@ def test_a_de_order_with_a_bottle_deposit_posts_it_to_the_fee_item_and_matches_t
         assert sum((Decimal(str(ln["amount"])) + Decimal(str(ln.get("tax1Amt") or 0)) for ln in fee),
                    Decimal(0)) == Decimal("3.00")
         assert Decimal(str(so["total"])) == Decimal(o["payment"]["total_amount"])
+
+
+def test_a_released_orders_update_lost_before_it_applied_is_written_again(tmp_path: Path) -> None:
+    """The chaos run's committed gap, through both sandboxes: TikTok releases a held order; NetSuite answers
+    the sales order's update with a 503 before applying it. The lookup finds the order (it existed), which
+    proves nothing: the flow records nothing and writes again, and the order leaves Pending Approval."""
+    clock = ManualClock(running=True)
+    world = SandboxWorld(tmp_path, run_scripts=False).start()
+    db = f"sqlite:///{tmp_path / 'bridge.db'}"
+    upgrade(db)
+    c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02),
+              clock=clock)
+    try:
+        world.serve(create_app(root=c))
+        world.connect_shop(c)
+        sb, ns, shop = world.tiktok_sb, world.netsuite_sb, world.shop_id
+        o = sb.place_order(shop, [{"seller_sku": "MUG-001", "quantity": 2}], hold=True)
+        held = _synced_link(world, c, shop, o["id"], "lost-update")
+        assert ns.get("salesOrder", held.netsuite_id).data["orderStatus"]["id"] == "A"  # Pending Approval
+        ns.chaos.script_fault({"kind": "5xx", "op": "upsert", "recordType": "salesOrder"})
+        puts = ns.counters.snapshot()["counts"]["rest.upsert"]
+        sb.release_hold(o["id"])
+        worker = c.worker(threads=1, name="lost-update")
+        wait_until(lambda: (sb.wait_webhooks(5), worker.drain())[1] == 0
+                   and ns.counters.snapshot()["counts"]["rest.upsert"] == puts + 1, 30, "the update NetSuite refused")
+        link = c.store.links.get("order", shop, o["id"])
+        assert link is not None and link.content_hash == held.content_hash  # the lost write recorded nothing
+        assert ns.get("salesOrder", held.netsuite_id).data["orderStatus"]["id"] == "A"
+        assert c.store.exceptions.list(status="open") == []
+        clock.advance(31)  # the lookup's retry_after
+        wait_until(lambda: (worker.drain(), ns.get("salesOrder", held.netsuite_id).data["orderStatus"]["id"])[1]
+                   == "B", 30, "the update written again")
+        assert ns.counters.snapshot()["counts"]["rest.upsert"] == puts + 2
+        link = c.store.links.get("order", shop, o["id"])
+        assert link is not None and link.content_hash != held.content_hash and link.status == "synced"
+        assert c.store.exceptions.list(status="open") == []
+    finally:
+        c.close()
+        world.close()
+
+
+def test_a_sales_orders_write_lost_after_it_applied_is_resolved_by_the_lookup(tmp_path: Path) -> None:
+    """The other side of the lost answer: NetSuite applied the write and the connection dropped. The lookup
+    finds the sales order showing every field and line the bridge sent (``carries`` on a real mapped order:
+    addresses, discount and shipping lines, references), so the write counts at once: one PUT, no retry."""
+    world = SandboxWorld(tmp_path, run_scripts=False).start()
+    db = f"sqlite:///{tmp_path / 'bridge.db'}"
+    upgrade(db)
+    c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02))
+    try:
+        world.serve(create_app(root=c))
+        world.connect_shop(c)
+        sb, ns, shop = world.tiktok_sb, world.netsuite_sb, world.shop_id
+        c.netsuite().get("customer", "502")  # the token fetched before the fault is armed
+        ns.config.faults.timeout_mode = "drop"
+        ns.chaos.script_fault({"kind": "timeout_after_commit", "op": "upsert", "recordType": "salesOrder"})
+        o = sb.place_order(shop, [{"seller_sku": "MUG-001", "quantity": 2}, {"seller_sku": "CAP-001", "quantity": 1}],
+                           hold=False, shipping_fee="4.99", seller_discount="1.50")
+        link = _synced_link(world, c, shop, o["id"], "lost-after-commit")
+        counts = ns.counters.snapshot()["counts"]
+        assert counts["rest.upsert"] == 1 and counts["faults.timeout_after_commit"] == 1  # applied once, never again
+        assert link.status == "synced" and c.store.exceptions.list(status="open") == []
+        so = ns.get("salesOrder", link.netsuite_id).data
+        assert Decimal(str(so["total"])) == Decimal(o["payment"]["total_amount"])
+    finally:
+        c.close()
+        world.close()

@@ -139,3 +139,32 @@ def test_a_hold_longer_than_the_velocity_window_still_ends(world: World) -> None
     # 102 s), long before the slow latencies leave the 10-minute lookback
     assert seen[-1] == 79 and seen.index(79) <= 10, seen
     assert world.c.store.queue.counts().get("queued", 0) == 0
+
+
+def test_rechecks_missed_while_the_worker_was_busy_become_one(world: World) -> None:
+    """During an order burst the rechecks of a raised buffer (one per 10 s step) could not run, and each
+    push meanwhile queued one more: after the burst they ran one after another, each queuing a push, and
+    those pushes filled the stock threads just when other stock changes needed them (the flash-sale
+    benchmark's stock phase: 50 recheck pushes in 27 s, stock -> TikTok p95 1.67 s). A recheck still
+    waiting absorbs the later ones: one recheck, one push."""
+    from sqlalchemy import func, select
+
+    from bridge.flows.inventory import KIND_PUSH, KIND_RECHECK
+    from bridge.store.tables import jobs
+
+    def count(kind: str, status: str | None = None) -> int:
+        q = select(func.count()).select_from(jobs).where(jobs.c.kind == kind)
+        with world.c.store.engine.connect() as c:
+            return int(c.execute(q.where(jobs.c.status == status) if status else q).scalar_one())
+
+    world.ns_event([("104", MAIN)])
+    world.worker.drain()
+    sell(world, "104", 5, steps=4, every=0.5)  # raises the buffer: a recheck is queued
+    for _ in range(6):  # a minute of pushes (orders, stock moves) while no recheck gets a thread
+        world.clock.advance(10)
+        world.svc.push_product(SHOP, "P3", mode="force")
+    assert count(KIND_RECHECK, "queued") == 1
+    world.clock.advance(10)
+    pushes = count(KIND_PUSH)
+    world.worker.drain()
+    assert count(KIND_PUSH) - pushes <= 2  # the recheck's push (and the one its own push may queue)

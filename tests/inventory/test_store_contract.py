@@ -74,3 +74,39 @@ def test_dynamic_buffer_observations_round_trip(db_url: str) -> None:
         assert [v for _at, v, _b in sold["MUG"]] == [2.0] and [v for _at, v, _b in sold["CAP"]] == [1.0]
     finally:
         store.dispose()
+
+
+def test_an_order_sale_is_counted_once_even_by_concurrent_callers(db_url: str) -> None:
+    """``first_sight`` hands each order to one caller only: the sales intake and an order's sync (or its
+    retried attempt) may both see a new order; only one counts its units."""
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    store = Store.from_url(db_url)
+    inv = InventoryStore(store.engine)
+    now = datetime.now(UTC)
+    keep = now - timedelta(days=1)
+    try:
+        assert inv.first_sight("S1", ["o1", "o2", "o1"], now, keep) == ["o1", "o2"]
+        assert inv.first_sight("S1", ["o2", "o3"], now, keep) == ["o3"]  # a retry: o2 not again
+        assert inv.first_sight("S2", ["o1"], now, keep) == ["o1"]  # per shop
+        assert inv.observations("S1", "order", ["o1", "o9"], keep)["o9"] == []
+        # records older than keep_since are dropped (an order not seen for a day may count again)
+        assert inv.first_sight("S1", ["o1"], now + timedelta(days=2), now + timedelta(days=1)) == ["o1"]
+        ids = [f"c{i}" for i in range(40)]
+        got: list[list[str]] = []
+        barrier = threading.Barrier(4)
+
+        def grab(order: list[str]) -> None:
+            barrier.wait()
+            got.append(inv.first_sight("S1", order, now, keep))
+
+        threads = [threading.Thread(target=grab, args=(ids[::step],)) for step in (1, -1, 1, -1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        counted = [oid for g in got for oid in g]
+        assert len(got) == 4 and sorted(counted) == sorted(ids)  # every order once, by exactly one caller
+    finally:
+        store.dispose()

@@ -186,7 +186,7 @@ def test_timeout_after_commit_on_upsert_resolves_by_lookup(fake: tuple[FakeState
     c = client_for(url, tmp_path, calls=container.store.calls, netsuite_timeout_seconds=1.0)
     state.faults.append({"kind": "timeout_after_commit", "method": "PUT"})
     with correlation("cid-upsert-1"), job_scope(42, "order:S:1"):
-        result = c.upsert("salesOrder", "TTS-S-T1", {"memo": "once"})
+        result = c.upsert("salesOrder", "TTS-S-T1", {"memo": "once"}, verify=lambda rec: rec.get("memo") == "once")
     assert result.outcome == "resolved" and result.record is not None and result.record["memo"] == "once"
     assert len(state.records["salesOrder"]) == 1
     assert [m for m, q in state.requests if "TTS-S-T1" in q] == ["PUT", "GET"]  # never a second PUT
@@ -196,6 +196,18 @@ def test_timeout_after_commit_on_upsert_resolves_by_lookup(fake: tuple[FakeState
     assert [r["method"] for r in reversed(calls)] == ["POST", "PUT", "GET"]
     assert all(r["job_id"] == 42 and r["correlation_id"] == "cid-upsert-1" for r in calls)
     container.close()
+
+
+def test_a_lost_upsert_without_verify_stays_unknown_even_when_found(fake: tuple[FakeState, str],
+                                                                     tmp_path: Path) -> None:
+    """A PUT by external id may update a record that existed: finding it proves nothing without ``verify``."""
+    state, url = fake
+    c = client_for(url, tmp_path, netsuite_timeout_seconds=1.0)
+    state.faults.append({"kind": "timeout_after_commit", "method": "PUT"})
+    with pytest.raises(RetriableError, match="does not say whether this write applied") as info:
+        c.upsert("salesOrder", "TTS-S-T3", {"memo": "x"})
+    assert info.value.evidence.code == "WRITE_OUTCOME_UNKNOWN"
+    assert [m for m, q in state.requests if "TTS-S-T3" in q] == ["PUT", "GET"]  # looked up, never sent again
 
 
 def test_timeout_before_commit_is_a_retriable_error_not_a_rewrite(fake: tuple[FakeState, str], tmp_path: Path) -> None:
@@ -239,8 +251,11 @@ def test_batch_restlet_results_and_timeout_resolution(fake: tuple[FakeState, str
     assert [r.status for r in results] == ["created"] * 3 and all(r.ok for r in results)
     state.faults.append({"kind": "timeout_after_commit", "method": "POST"})
     more = orders + [{"external_id": "TTS-B-3", "record": {}, "record_type": "salesOrder"}]
-    resolved = c.upsert_orders(more)  # committed, answer lost: the GET by external ids settles it
-    assert [r.status for r in resolved] == ["resolved"] * 4 and len(state.records["salesOrder"]) == 4
+    # committed, answer lost: the GET by external ids finds all four, which proves no update (three existed):
+    # each is unknown, not ok, for the caller to send again
+    found = c.upsert_orders(more)
+    assert [r.status for r in found] == ["unknown"] * 4 and not any(r.ok for r in found)
+    assert all(r.id for r in found) and len(state.records["salesOrder"]) == 4
     posts = [q for m, q in state.requests if m == "POST" and "restlet" in q]
     assert len(posts) == 2
     state.faults.append({"kind": "500", "method": "POST"})  # nothing written, answer is a 5xx

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from bridge.errors import ConfigurationError, FatalError, NeedsHumanError
+from bridge.errors import ConfigurationError, FatalError, NeedsHumanError, RetriableError
+from bridge.mapping.ownership import carries
 from bridge.netsuite.governor import Governor
 from bridge.netsuite.wiring import build_client
 from tests.netsuite.sandbox_support import MUG, TBA, TTS_CUSTOMER, Sandbox, run_threads, running_sandbox
@@ -147,12 +148,41 @@ def test_timeout_after_commit_on_upsert_resolves_by_lookup(ns: Sandbox, mode: st
     c = ns.client(netsuite_timeout_seconds=1.0)
     c.get("customer", TTS_CUSTOMER)  # fetch the token before the fault is armed
     ns.sb.chaos.script_fault({"kind": "timeout_after_commit", "op": "upsert"})
-    result = c.upsert("salesOrder", "TTS-S1-T", order_body("once"))
+    body = order_body("once")
+    result = c.upsert("salesOrder", "TTS-S1-T", body, replace=("item",),
+                      verify=lambda found: carries(found, body, replace=("item",)))
     assert result.outcome == "resolved" and result.record is not None
     assert ns.count("transaction", "TTS-S1-T") == 1
     counts = ns.sb.counters.snapshot()["counts"]
     assert counts["rest.upsert"] == 1 and counts["faults.timeout_after_commit"] >= 1  # one PUT, never two
     assert c.get_by_external_id("salesOrder", "TTS-S1-T")["id"] == result.id  # type: ignore[index]
+
+
+def test_a_lost_answer_to_an_update_counts_only_when_the_record_shows_it(ns: Sandbox) -> None:
+    """An update whose answer was lost before it applied leaves a sales order that exists (it did before):
+    finding it proves nothing. The old client answered ``resolved`` here; the update was never written."""
+    c = ns.client()
+    c.upsert("salesOrder", "TTS-S1-U", order_body("old", quantity=1), replace=("item",))
+    new = order_body("new", quantity=3)
+
+    def shows(found: dict[str, Any]) -> bool:
+        return carries(found, new, replace=("item",))
+
+    for verify in (None, shows):
+        ns.sb.chaos.script_fault({"kind": "5xx", "op": "upsert"})  # refused before it applied: a 503
+        with pytest.raises(RetriableError) as info:
+            c.upsert("salesOrder", "TTS-S1-U", new, replace=("item",), verify=verify)
+        assert info.value.evidence is not None and info.value.evidence.code == "WRITE_OUTCOME_UNKNOWN"
+        so = c.get_by_external_id("salesOrder", "TTS-S1-U", expand=True)
+        assert so is not None and so["memo"] == "old" and so["item"]["items"][0]["quantity"] == 1
+    # the same update lost after it applied: the record shows it, no second PUT
+    puts = ns.sb.counters.snapshot()["counts"]["rest.upsert"]
+    ns.sb.config.faults.timeout_mode = "drop"
+    ns.sb.chaos.script_fault({"kind": "timeout_after_commit", "op": "upsert"})
+    result = c.upsert("salesOrder", "TTS-S1-U", new, replace=("item",), verify=shows)
+    assert result.outcome == "resolved" and ns.sb.counters.snapshot()["counts"]["rest.upsert"] == puts + 1
+    so = c.get_by_external_id("salesOrder", "TTS-S1-U", expand=True)
+    assert so is not None and so["memo"] == "new" and [ln["quantity"] for ln in so["item"]["items"]] == [3]
 
 
 def test_timeout_after_commit_on_create_with_external_id(ns: Sandbox, tmp_path: Path) -> None:
@@ -161,3 +191,63 @@ def test_timeout_after_commit_on_create_with_external_id(ns: Sandbox, tmp_path: 
     ns.sb.chaos.script_fault({"kind": "timeout_after_commit", "op": "create"})
     result = c.create("customer", {"companyName": "Dropped", "isPerson": False, "externalId": "TTS-CUST-D"})
     assert result.outcome == "resolved" and ns.count("customer", "TTS-CUST-D") == 1
+
+
+def _journal(memo: str, amount: str) -> dict[str, Any]:
+    return {"subsidiary": {"id": "1"}, "currency": {"id": "1"}, "tranDate": "2026-12-07", "memo": memo,
+            "line": {"items": [{"account": {"id": "1"}, "debit": Decimal(amount), "memo": "bank"},
+                               {"account": {"id": "2"}, "credit": Decimal(amount), "memo": "receivable"}]}}
+
+
+def test_settlements_lost_answer_counts_only_when_the_journal_shows_its_lines(ns: Sandbox) -> None:
+    """The ledger port (journals, deposits, payments): a re-posted journal whose update was refused before it
+    applied keeps its old lines; the old adapter answered ``resolved`` and the posting was recorded."""
+    from bridge.netsuite.adapters.settlement import NetSuiteLedgerAdapter
+
+    c = ns.client()
+    ledger = NetSuiteLedgerAdapter(lambda: c)
+    assert ledger.upsert("journalEntry", "TTS-JE-L", _journal("first", "10.00")).outcome == "written"
+    ns.sb.chaos.script_fault({"kind": "5xx", "op": "upsert", "recordType": "journalEntry"})
+    with pytest.raises(RetriableError, match="does not show this write"):
+        ledger.upsert("journalEntry", "TTS-JE-L", _journal("second", "12.00"))
+    je = c.get_by_external_id("journalEntry", "TTS-JE-L", expand=True)
+    assert je is not None and [Decimal(str(ln.get("debit") or 0)) for ln in je["line"]["items"]] == [
+        Decimal("10.00"), Decimal(0)]
+    ns.sb.config.faults.timeout_mode = "drop"
+    ns.sb.chaos.script_fault({"kind": "timeout_after_commit", "op": "upsert", "recordType": "journalEntry"})
+    posted = ledger.upsert("journalEntry", "TTS-JE-L", _journal("second", "12.00"))
+    assert posted.outcome == "resolved" and posted.id == je["id"]
+    je = c.get_by_external_id("journalEntry", "TTS-JE-L", expand=True)
+    assert je is not None and je["memo"] == "second" and len(je["line"]["items"]) == 2
+
+
+def test_a_refunds_appended_lines_lost_before_they_applied_are_added_on_the_retry(ns: Sandbox) -> None:
+    """A credit memo is transformed from its return authorization, then its lines without a source line
+    (refunded shipping, fees) are added by a PATCH. That PATCH's answer lost before it applied left the old
+    adapter a credit memo that exists, taken as done on the retry: the refund lacked those lines."""
+    from bridge.errors import WriteOutcomeUnknown
+    from bridge.netsuite.adapters.fulfillment import NetSuiteFulfillmentAdapter
+    from bridge.ports.netsuite import NsDocument
+
+    c = ns.client()
+    so = c.upsert("salesOrder", "TTS-SO-CM", order_body("cm"), replace=("item",))
+    c.transform("salesOrder", so.id, "itemFulfillment", {}, external_id="TTS-IF-CM")
+    ra = c.transform("salesOrder", so.id, "returnAuthorization", {}, external_id="TTS-RA-CM")
+    fees = "112"  # seeded discount item "TikTok Buyer Fees"
+    doc = NsDocument("creditMemo", "TTS-RET-CM", {"memo": "refund"}, "returnAuthorization", ra.id,
+                     extra={"append_lines": [{"item": {"id": fees}, "quantity": 1, "rate": Decimal("4.99")}]})
+    adapter = NetSuiteFulfillmentAdapter(lambda: c)
+    ns.sb.chaos.script_fault({"kind": "5xx", "op": "update", "recordType": "creditMemo"})
+    with pytest.raises(WriteOutcomeUnknown):
+        adapter.create_document(doc)
+
+    def lines() -> list[tuple[str, Decimal]]:
+        cm = c.get_by_external_id("creditMemo", "TTS-RET-CM", expand=True)
+        assert cm is not None
+        return [(str(ln["item"]["id"]), Decimal(str(ln["rate"]))) for ln in cm["item"]["items"]]
+
+    assert lines() == [(MUG, Decimal("12.50"))]  # the credit memo exists without its appended line
+    for _ in range(2):  # the retry adds it; a further retry finds it there and adds nothing
+        written = adapter.create_document(doc)
+        assert not written.created
+        assert lines() == [(MUG, Decimal("12.50")), (fees, Decimal("4.99"))]

@@ -52,16 +52,36 @@ def test_a_mapping_refusal_is_an_order_result_not_a_batch_failure(ns: Sandbox) -
     assert isinstance(err, FatalError) and "orders[0].record.item.items[0].item" in str(err)
 
 
-def test_a_timed_out_batch_is_resolved_with_the_lookup(ns: Sandbox) -> None:
+def test_a_timed_out_batch_is_looked_up_and_its_orders_left_unknown(ns: Sandbox) -> None:
     ns.sb.config.faults.timeout_mode = "drop"
     c = ns.client()
     c.lookup_orders(["warm-up"])  # token and harness ready before the fault is armed
     ns.sb.chaos.script_fault({"kind": "timeout_after_commit", "op": "restlet"})
     results = c.upsert_orders([order(5), order(6)])
-    assert [r.status for r in results] == ["resolved", "resolved"]
+    # found, which does not say this write applied (an order may have existed): unknown, with its id
+    assert [r.status for r in results] == ["unknown", "unknown"] and all(r.id and not r.ok for r in results)
     assert ns.count("transaction", "TTS-S1-R5") == 1 and ns.count("transaction", "TTS-S1-R6") == 1
     counts = ns.sb.counters.snapshot()["counts"]
-    assert counts["restlet.restlet"] == 3  # warm-up GET, the POST, the resolving GET: never a second POST
+    assert counts["restlet.restlet"] == 3  # warm-up GET, the POST, the looking-up GET: never a second POST
+    again = c.upsert_orders([order(5), order(6)])  # the caller sends them again: they carry it, nothing saved
+    assert [r.status for r in again] == ["unchanged", "unchanged"] and [r.id for r in again] == [
+        r.id for r in results]
+
+
+def test_a_batch_update_refused_before_it_applied_is_unknown_not_resolved(ns: Sandbox) -> None:
+    """The old client answered ``resolved`` for an order found after a lost batch: an update that never
+    applied counted as written."""
+    c = ns.client()
+    (first,) = c.upsert_orders([order(8)])
+    ns.sb.chaos.script_fault({"kind": "5xx", "op": "restlet"})  # refused before anything was written
+    (lost,) = c.upsert_orders([order(8, quantity=3)])
+    assert lost.status == "unknown" and lost.id == first.id and not lost.ok
+    so = c.get("salesOrder", first.id, expand=True)
+    assert so is not None and [ln["quantity"] for ln in so["item"]["items"]] == [1]
+    (again,) = c.upsert_orders([order(8, quantity=3)])
+    assert again.status == "updated"
+    so = c.get("salesOrder", first.id, expand=True)
+    assert so is not None and [ln["quantity"] for ln in so["item"]["items"]] == [3]
 
 
 def test_a_batch_refused_before_writing_is_retriable_with_nothing_written(ns: Sandbox) -> None:

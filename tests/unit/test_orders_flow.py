@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bridge.bootstrap import App, build
+from bridge.clock import ManualClock
 from bridge.domain.keys import order_key
 from bridge.mapping.orders import ItemRef
 from bridge.ports.netsuite import OrderWrite, WriteResult
@@ -69,9 +70,9 @@ def test_a_webhook_becomes_one_sales_order_and_repeats_make_no_calls(world: Worl
     world.tiktok.put(SHOP, order("576", [unit("a1", "RED-S", "19.99"), unit("a2", "RED-S", "19.99")]))
     world.webhook("576")
     world.webhook("576")  # a second event while the first job waits: absorbed by it
-    assert world.drain() == 1
+    assert world.drain() == 2  # the order's sync and the shop's sales intake (each absorbed the second event)
     world.webhook("576")  # TikTok retried after the sync
-    assert world.drain() == 1
+    assert world.drain() == 2
     assert world.netsuite.so_count() == 1
     so = world.so("576")
     assert so["record"]["item"]["items"][0]["quantity"] == 2
@@ -260,7 +261,7 @@ def test_flow_switched_off_for_the_shop(world: World) -> None:
     world.webhook("off1")
     world.drain()
     assert world.netsuite.so_count() == 0
-    assert world.c.store.queue.counts() == {"skipped": 1}
+    assert world.c.store.queue.counts() == {"skipped": 2}  # the sync and the sales intake
 
 
 def test_eid_references_are_resolved_once_and_missing_ones_named(world: World, tmp_path: Path) -> None:
@@ -357,10 +358,11 @@ def test_events_for_one_order_within_the_window_share_one_job(sqlite_url: str) -
     for status in ("UNPAID", "AWAITING_SHIPMENT"):  # TikTok: placed, then paid, a moment later
         w.webhook("w1", status=status)
         clock.advance(0.2)
-    assert c.store.queue.counts() == {"queued": 1}
-    assert c.store.queue.claim("x", 10, 5) == []  # not due until the window closes
+    assert c.store.queue.counts() == {"queued": 2}  # one sync for both events, one sales intake for the shop
+    # the intake counts the sale at once; the sync is not due until the window closes
+    assert [j.kind for j in c.store.queue.claim("x", 10, 5)] == ["orders.intake"]
     clock.advance(0.5)
-    assert len(c.store.queue.claim("x", 10, 5)) == 1
+    assert [j.kind for j in c.store.queue.claim("x", 10, 5)] == ["orders.sync"]
     c.close()
 
 
@@ -443,8 +445,8 @@ def test_an_affiliate_commission_is_sent_as_the_bridges_own_field_alone_and_once
 
 
 class _LosesOneUpdate(FakeNetSuiteOrders):
-    """NetSuite as the client sees it when an update's request is lost before it applied: the client found
-    the sales order by its external id (it existed already) and reports the write ``resolved``."""
+    """NetSuite as the batch RESTlet path reports it when a batch's answer was lost before an update applied:
+    the GET by external id found the sales order (it existed already), so the write is ``unknown``."""
 
     def __init__(self, items: Any) -> None:
         super().__init__(items)
@@ -455,15 +457,18 @@ class _LosesOneUpdate(FakeNetSuiteOrders):
         if self.lose_next_update and existing is not None:
             self.lose_next_update = False
             self._count("upsert_order")
-            return WriteResult(write.external_id, existing["id"], "resolved")
+            return WriteResult(write.external_id, existing["id"], "unknown")
         return super().upsert_order(write)
 
 
 def test_a_lost_answer_to_an_update_is_not_taken_as_written(sqlite_url: str) -> None:
     """Found by the chaos run: a sales order stayed Pending Approval after TikTok released the order, because
-    an update whose answer was lost counted as written once the order was found by its external id."""
+    an update whose answer was lost counted as written once the order was found by its external id. The
+    client now reports such a write ``unknown`` (REST: a retriable error); the flow records nothing and
+    writes again after the lookup's 30 s."""
+    clock = ManualClock(running=True)
     c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "tests/fixtures/specs", retry_base_seconds=0.01,
-                       retry_cap_seconds=0.01))
+                       retry_cap_seconds=0.01), clock=clock)
     tiktok, netsuite = FakeTikTokOrders(), _LosesOneUpdate(ITEMS)
     c = c.with_ports(tiktok_orders=tiktok, netsuite_orders=netsuite)
     world = World(c, tiktok, netsuite)
@@ -472,10 +477,16 @@ def test_a_lost_answer_to_an_update_is_not_taken_as_written(sqlite_url: str) -> 
         tiktok.put(SHOP, order("l1", [unit("a1", "MUG", "5.00")]))
         world.webhook("l1")
         world.drain()
+        before = c.store.links.get("order", SHOP, "l1")
         tiktok.update(SHOP, "l1", buyer_message="leave at the door")
         netsuite.lose_next_update = True
         world.webhook("l1")
-        deadline = time.monotonic() + 10  # the retry waits out its backoff
+        world.drain()
+        assert world.so("l1")["record"].get("custbody_ttns_buyer_message") != "leave at the door"
+        after = c.store.links.get("order", SHOP, "l1")
+        assert after is not None and before is not None and after.content_hash == before.content_hash  # nothing
+        clock.advance(31)  # the retry waits out the lookup's 30 s
+        deadline = time.monotonic() + 10
         while world.so("l1")["record"].get("custbody_ttns_buyer_message") != "leave at the door":
             assert time.monotonic() < deadline, f"the update was not sent again: {c.store.queue.counts()}"
             world.drain()
@@ -484,3 +495,95 @@ def test_a_lost_answer_to_an_update_is_not_taken_as_written(sqlite_url: str) -> 
         assert c.store.exceptions.list(status="open") == []
     finally:
         c.close()
+
+
+def _sold(c: App, sku: str) -> int:
+    """Units of ``sku`` the dynamic buffer counted as TikTok sales."""
+    from datetime import timedelta
+
+    rows = c.flows.inventory.inv.observations(SHOP, "sale", [sku], c.clock.now() - timedelta(seconds=60))[sku]
+    return sum(int(v) for _at, v, _b in rows)
+
+
+def test_a_new_orders_sale_is_counted_at_intake_before_its_sync_and_only_once(sqlite_url: str) -> None:
+    """The webhook of a new order queues the shop's sales intake besides the order's sync: the intake
+    reads the order (one Get Order Detail for every waiting order) and counts its units at once, while
+    the sync still waits for its window; the sync then uses the detail already read and does not count
+    the sale again. Before, the sale was counted only when the sync ran (behind every other order job)."""
+    from datetime import UTC, datetime
+
+    from bridge.clock import ManualClock
+
+    clock = ManualClock(datetime(2026, 11, 1, 12, tzinfo=UTC))
+    c = build(Settings(database_url=sqlite_url, specs_dir=ROOT / "tests/fixtures/specs",
+                       order_sync_delay_seconds=0.5, retry_base_seconds=0.01, retry_cap_seconds=0.01), clock=clock)
+    tiktok, netsuite = FakeTikTokOrders(), FakeNetSuiteOrders(ITEMS)
+    c = c.with_ports(tiktok_orders=tiktok).with_ports(netsuite_orders=netsuite)
+    c.store.shops.upsert(Shop(id=SHOP, name="Demo shop", region="US", cipher="ROW_x"))
+    w = World(c, tiktok, netsuite)
+    try:
+        tiktok.put(SHOP, order("i1", [unit("a1", "MUG", "5.00"), unit("a2", "MUG", "5.00")]))
+        tiktok.put(SHOP, order("i2", [unit("b1", "CAP", "15.00")]))
+        w.webhook("i1")
+        w.webhook("i2")
+        clock.advance(0.1)  # the intake runs a moment after the webhooks (a read serves jobs enqueued before it)
+        assert w.drain() == 1  # the intake only: the syncs wait for their window
+        assert (_sold(c, "MUG"), _sold(c, "CAP")) == (2, 1)
+        assert tiktok.detail_calls == [["i2", "i1"]] and netsuite.so_count() == 0
+        clock.advance(0.4)
+        assert w.drain() == 2
+        assert netsuite.so_count() == 2
+        assert tiktok.detail_calls == [["i2", "i1"]]  # the syncs used what the intake read
+        assert (_sold(c, "MUG"), _sold(c, "CAP")) == (2, 1)  # not counted again
+        w.webhook("i1", status="IN_TRANSIT")  # a later status of a known order: no intake
+        assert [j.kind for j in c.store.queue.claim("x", 10, 5)] == []
+    finally:
+        c.close()
+
+
+def test_a_retried_sync_does_not_count_the_sale_twice(world: World) -> None:
+    """A sync that fails before the order is recorded (NetSuite refused the write) and is retried sees
+    the order for the first time again: the sale still counts once (the known hole: it counted twice)."""
+    from bridge.errors import BridgeError
+
+    world.tiktok.put(SHOP, order("r1", [unit("a1", "RED-S", "19.99"), unit("a2", "RED-S", "19.99")]))
+    world.netsuite.refuse[f"TTS-{SHOP}-r1"] = {"code": "UNEXPECTED_ERROR", "message": "try again"}
+    sync = world.c.flows.orders.sync
+    with pytest.raises(BridgeError):
+        sync(SHOP, "r1", not_before=world.c.clock.now())
+    assert world.c.store.links.get("order", SHOP, "r1") is None and _sold(world.c, "RED-S") == 2
+    del world.netsuite.refuse[f"TTS-{SHOP}-r1"]
+    assert sync(SHOP, "r1", not_before=world.c.clock.now())["action"] == "created"
+    assert _sold(world.c, "RED-S") == 2
+
+
+class _NoQueuedJobs:
+    """The store as the reader sees it with no other sync jobs waiting (nothing to batch with)."""
+
+    class queue:  # noqa: N801 - the attribute the reader reads
+        @staticmethod
+        def pending_keys(kind: str, key_prefix: str, limit: int) -> list[tuple[str, Any]]:
+            return []
+
+
+def test_a_cached_order_read_at_the_instant_of_an_event_does_not_serve_it() -> None:
+    """Found by the month scenario's frozen clock: an order read at time T, then cancelled, with the
+    cancellation's event enqueued at that same T — the cached read (which may have come first) served the
+    job, which then saw the order uncancelled. A read serves a job only if it came strictly after its event."""
+    from datetime import UTC, datetime, timedelta
+
+    from bridge.flows.orders import OrderReader
+
+    t = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    clock, tiktok = ManualClock(t), FakeTikTokOrders()
+    tiktok.put(SHOP, order("c1", [unit("a1", "MUG", "5.00")]))
+    reader = OrderReader(tiktok, _NoQueuedJobs(), clock)  # type: ignore[arg-type]
+    first = reader.get(SHOP, "c1", not_before=t - timedelta(seconds=1))
+    assert first is not None and first.status == "AWAITING_SHIPMENT" and len(tiktok.detail_calls) == 1
+    assert reader.get(SHOP, "c1", not_before=t - timedelta(seconds=1)) is first  # read after that event: cached
+    tiktok.update(SHOP, "c1", status="CANCELLED")  # at the same instant T, and its event is enqueued at T
+    again = reader.get(SHOP, "c1", not_before=t)
+    assert again is not None and again.status == "CANCELLED" and len(tiktok.detail_calls) == 2
+    clock.advance(1)
+    assert reader.get(SHOP, "c1", not_before=t) is not None and len(tiktok.detail_calls) == 3  # read at t+1
+    assert reader.get(SHOP, "c1", not_before=t) is not None and len(tiktok.detail_calls) == 3  # that one serves

@@ -127,3 +127,28 @@ def test_a_product_line_tiktok_cancelled_whole_is_closed_at_no_charge_not_remove
     rows = merge(want, KEYS[1:], WRITTEN, current()).record["item"]["items"]
     assert {"line": 1, "isClosed": True, "rate": 0, "amount": 0} in rows
     assert [r["line"] for r in rows] == [2, 1]
+
+
+def test_carries_tells_whether_a_record_shows_a_write() -> None:
+    from bridge.mapping.ownership import carries, rows_not_shown
+
+    found = {"id": "7", "memo": "new", "entity": {"id": "5", "refName": "Jo"}, "subsidiary": {"id": "1"},
+             "shippingAddress": {"city": "San Jose", "country": {"id": "US", "refName": "United States"}},
+             "item": {"items": [{"line": 1, "item": {"id": "110"}, "quantity": 2, "rate": "12.5"},
+                                {"line": 2, "item": {"id": "9"}, "quantity": 1, "rate": "1.0"}]}}
+    body = {"externalId": "TTS-1", "memo": "new", "entity": {"id": "5"}, "subsidiary": {"externalId": "SUB-US"},
+            "shippingAddress": {"city": "San Jose", "country": "US"}, "custbody_ttns_hold_reason": "",
+            "item": {"items": [{"item": {"id": "110"}, "quantity": 2, "rate": Decimal("12.50")}, {"line": 2}]}}
+    assert carries(found, body, replace=("item",))
+    assert not carries(found, {**body, "memo": "old"})
+    assert not carries(found, {**body, "custbody_ttns_sync_status": "ON_HOLD"})  # not returned: empty
+    one_line = {**body, "item": {"items": [{"item": {"id": "110"}, "quantity": 2}]}}
+    assert carries(found, one_line) and not carries(found, one_line, replace=("item",))  # line 2 would be gone
+    assert not carries(found, {**body, "item": {"items": [{"item": {"id": "110"}, "quantity": 3}]}})
+    assert not carries({k: v for k, v in found.items() if k != "item"}, body)  # lines not expanded: unknown
+    payment = {"apply": {"items": [{"doc": {"id": "1"}, "apply": True, "amount": 5},
+                                   {"doc": {"id": "2"}, "apply": False, "amount": 9}]}}
+    assert carries(payment, {"apply": {"items": [{"doc": {"id": "1"}, "apply": True, "amount": 5}]}},
+                   replace=("apply",))  # an open invoice left unapplied is a candidate, not a line
+    assert rows_not_shown(found["item"], [{"item": {"id": "9"}, "rate": 1}, {"item": {"id": "9"}, "rate": 1}]) == [
+        {"item": {"id": "9"}, "rate": 1}]

@@ -472,6 +472,47 @@ def test_express_kinds_run_on_their_own_threads_not_behind_claimed_jobs() -> Non
     assert seen_at_push and seen_at_push[0] <= 2
 
 
+def test_urgent_kinds_do_not_wait_behind_express_jobs() -> None:
+    """Both express threads busy with slow pushes and more pushes claimed behind them: an urgent job (a
+    buffer raise: no NetSuite call) runs at once on threads of its own. On a shared express lane it ran
+    only after the pushes claimed before it (1.9 s behind pushes in the flash-sale benchmark)."""
+    started: list[float] = []
+    urgent_at: list[float] = []
+    urgent_done = threading.Event()
+
+    def push(ctx: JobContext) -> None:
+        started.append(time.monotonic())
+        time.sleep(0.6)
+
+    def raise_(ctx: JobContext) -> None:
+        urgent_at.append(time.monotonic())
+        urgent_done.set()
+
+    q = MemoryJobQueue()
+    reg = Registry()
+    reg.handler("push", push, express=True)
+    reg.handler("raise", raise_, urgent=True)
+    assert reg.is_urgent("raise") and reg.is_express("raise") and not reg.is_urgent("push")
+    w = Worker(q, reg, FakeExceptions(), config=WorkerConfig(threads=2, prefetch=8, poll_interval=0.01,
+                                                            shutdown_grace=10, lease_seconds=30))
+    for i in range(6):
+        q.enqueue(JobSpec(kind="push", key=f"p{i}", priority=45))
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()
+    try:
+        time.sleep(0.15)  # two pushes running, four claimed behind them
+        enqueued = time.monotonic()
+        q.enqueue(JobSpec(kind="raise", key="r", priority=30))
+        assert urgent_done.wait(10)
+    finally:
+        stop.set()
+        t.join(20)
+    assert not t.is_alive()
+    # not after the two running pushes (0.6 s each), let alone after the four claimed behind them
+    assert sum(1 for s in started if s < urgent_at[0]) == 2 and urgent_at[0] - enqueued < 0.6
+
+
 def _lost_connection() -> Exception:
     """What SQLAlchemy raises when PostgreSQL terminates the backend under a query."""
     from sqlalchemy.exc import OperationalError

@@ -15,6 +15,7 @@ from bridge.domain.order_memory import OrderMemory
 from bridge.domain.tiktok import LineItem
 from bridge.errors import Evidence, NeedsHumanError, RetriableError
 from bridge.flows.accounting import policy_for
+from bridge.flows.backstop import poll_shops
 from bridge.flows.fulfillment.common import FLOW, SHIPPED_BY_TIKTOK, active_shop, shipped_on_tiktok
 from bridge.flows.fulfillment.completion import OrderCompletion
 from bridge.ports.fulfillment import ShipmentRepository
@@ -22,7 +23,7 @@ from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteFulfillment, NsDocument, SoLine
 from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
-from bridge.ports.store import Repositories
+from bridge.ports.store import Repositories, Shop
 from bridge.ports.tiktok import TikTokShipping
 
 KIND_TIKTOK = "fulfillment.tiktok"
@@ -128,25 +129,17 @@ class FbtShipments:
 
     def fbt_poll(self) -> dict[str, Any]:
         """The backstop for webhook 4: packages updated since the last run whose FBT order is open."""
-        now = self.clock.now()
-        enqueued = 0
-        for shop in self.store.shops.list(status="active"):
-            if not shop.flow_enabled(FLOW):
-                continue
-            name = f"{KIND_FBT_POLL}:{shop.id}"
-            raw = self.store.cursors.get(name)
-            since = datetime.fromisoformat(raw) if raw else now - timedelta(hours=6)
+        def jobs_since(shop: Shop, since: datetime, now: datetime) -> list[JobSpec]:
             orders: set[str] = set()
-            for pkg in self.tiktok.search_packages(shop.id, update_time_ge=since - FBT_POLL_OVERLAP):
+            for pkg in self.tiktok.search_packages(shop.id, update_time_ge=since):
                 orders.update(o.id for o in pkg.orders)
             links = self.store.links.get_many("order", shop.id, sorted(orders))
-            specs = [JobSpec(kind=KIND_TIKTOK, key=order_key(shop.id, oid), payload={"shop_id": shop.id,
-                                                                                  "order_id": oid, "reason": "poll"},
-                             idempotency_key=f"{KIND_TIKTOK}:poll:{shop.id}:{oid}:{int(now.timestamp()) // 60}",
-                             priority=60)
-                     for oid, ln in links.items()
-                     if (memory := OrderMemory.parse(ln.data)).is_fbt and not memory.fulfilled]
-            if specs:
-                enqueued += sum(1 for r in self.store.queue.enqueue_many(specs) if r.created)
-            self.store.cursors.set(name, now.isoformat())
-        return {"enqueued": enqueued}
+            return [JobSpec(kind=KIND_TIKTOK, key=order_key(shop.id, oid), payload={"shop_id": shop.id,
+                                                                                 "order_id": oid, "reason": "poll"},
+                            idempotency_key=f"{KIND_TIKTOK}:poll:{shop.id}:{oid}:{int(now.timestamp()) // 60}",
+                            priority=60)
+                    for oid, ln in links.items()
+                    if (memory := OrderMemory.parse(ln.data)).is_fbt and not memory.fulfilled]
+
+        return poll_shops(self.store, self.clock, flow=FLOW, cursor=KIND_FBT_POLL, first_window=timedelta(hours=6),
+                          overlap=FBT_POLL_OVERLAP, jobs_since=jobs_since)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.mapping.fulfillment import split_ids
+from bridge.mapping.ownership import rows_not_shown
 from bridge.netsuite.client import NetSuiteClient
 from bridge.ports.netsuite import LineChange, NsDocument, SoLine, Written
 
@@ -76,16 +77,23 @@ class NetSuiteFulfillmentAdapter:
         return None if rec is None else str(rec.get("id"))
 
     def create_document(self, doc: NsDocument) -> Written:
+        append = list(doc.extra.get("append_lines") or ())
         found = self.find(doc.record_type, doc.external_id)
         if found:
+            if append:
+                # Found, so created; its appended lines are a second write (an update) whose answer may have
+                # been lost before it applied: the lines the document does not show are added now.
+                current = self.client.get(doc.record_type, found, expand=True) or {}
+                missing = rows_not_shown(current.get("item"), append)
+                if missing:
+                    self.client.patch(doc.record_type, found, {"item": {"items": missing}})
             return Written(found, False)
         if not doc.source_type:
             body = {**doc.body, "externalId": doc.external_id}
             return Written(str(self.client.create(doc.record_type, body).id), True)
         new_id = self._transform(doc)
-        append = doc.extra.get("append_lines")
         if append:  # lines with no source line (refunded shipping/tax) are added after the transform
-            self.client.patch(doc.record_type, new_id, {"item": {"items": list(append)}})
+            self.client.patch(doc.record_type, new_id, {"item": {"items": append}})
         return Written(new_id, True)
 
     def _transform(self, doc: NsDocument) -> str:

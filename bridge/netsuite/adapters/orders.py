@@ -8,6 +8,7 @@ from typing import Any
 from bridge.errors import Evidence, NeedsHumanError
 from bridge.mapping.catalog import MATCHABLE_TYPES
 from bridge.mapping.orders import ItemRef
+from bridge.mapping.ownership import carries
 from bridge.mapping.skus import MatchSpec
 from bridge.netsuite.client import NetSuiteClient
 from bridge.ports.netsuite import OrderWrite, WriteResult
@@ -72,7 +73,7 @@ class NetSuiteOrdersAdapter:
     def upsert_customer(self, customer: dict[str, Any]) -> str:
         body = dict(customer)
         eid = str(body.pop("externalId"))
-        result = self.client.upsert("customer", eid, body)
+        result = self.client.upsert("customer", eid, body, verify=lambda found: carries(found, body))
         return str(result.id)
 
     def upsert_order(self, write: OrderWrite) -> WriteResult:
@@ -80,7 +81,10 @@ class NetSuiteOrdersAdapter:
         # `line` numbers once known) and every line a person added as {"line": n}, so those survive
         # unchanged; a body-only update (lines locked after shipping) leaves the lines alone.
         replace = ("item",) if "item" in write.record else ()
-        result = self.client.upsert(write.record_type, write.external_id, write.record, replace=replace)
+        # A lost answer counts only when the sales order shows this write (an update's answer lost before
+        # it applied leaves an order that exists but does not carry it: the client raises, the flow retries).
+        result = self.client.upsert(write.record_type, write.external_id, write.record, replace=replace,
+                                    verify=lambda found: carries(found, write.record, replace=replace))
         return WriteResult(write.external_id, str(result.id), "written" if result.outcome != "resolved" else
                            "resolved")
 
@@ -93,7 +97,8 @@ class NetSuiteOrdersAdapter:
 
     def upsert_record(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
         payload = {k: v for k, v in body.items() if k != "externalId"}
-        return str(self.client.upsert(record_type, external_id, payload).id)
+        return str(self.client.upsert(record_type, external_id, payload,
+                                      verify=lambda found: carries(found, payload)).id)
 
     def find_order(self, record_type: str, external_id: str) -> str | None:
         rec = self.client.get_by_external_id(record_type, external_id, fields=("id",))

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from bridge.mapping.ownership import carries
 from bridge.mapping.settlement import OrderDocument
 from bridge.netsuite.client import NetSuiteClient
 from bridge.ports.netsuite import DocumentKind, Posted
@@ -57,7 +58,10 @@ class NetSuiteLedgerAdapter:
     def upsert(self, record_type: str, external_id: str, body: Mapping[str, Any], *,
                entity: str | None = None) -> Posted:
         replace = tuple(s for s in OWNED_SUBLISTS.get(record_type, ()) if s in body)
-        res = self.client.upsert(record_type, external_id, body, replace=replace, entity=entity)
+        # A lost answer counts only when the record shows the body and its owned sublists exactly the lines
+        # sent (a re-posted journal whose update never applied keeps its old lines: unknown, written again).
+        res = self.client.upsert(record_type, external_id, body, replace=replace, entity=entity,
+                                 verify=lambda found: carries(found, body, replace=replace))
         return Posted(str(res.id), str(res.outcome))
 
     def find(self, record_type: str, external_id: str) -> str | None:

@@ -25,6 +25,7 @@ TIKTOK_TOPICS = {
 #: Job kind → the work, as a verb phrase.
 JOBS = {
     "orders.sync": "sync the order to NetSuite",
+    "orders.intake": "count new TikTok orders as sales for the stock buffer",
     "orders.poll": "ask TikTok for orders changed lately",
     "orders.deposit": "record the customer deposit in NetSuite",
     "orders.document_numbers": "read the new sales orders' document numbers",
