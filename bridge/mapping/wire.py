@@ -50,6 +50,25 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def loads_inbound(text: str | bytes) -> Any:
+    """Parse a body another system sent as strict JSON (RFC 8259): Python's ``NaN``/``Infinity``
+    extensions, and numbers beyond a float's range (which Python reads as infinity), raise ValueError.
+    They are not JSON, no sender of ours writes them, and PostgreSQL's JSON refuses them in the job
+    payloads an event's data flows into, so such a body is refused (400) on both engines alike."""
+    return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+
+
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON containers (dicts, lists) with every ``Decimal`` kept exact.
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from bridge.domain.keys import order_key, shop_key
 from bridge.errors import FatalError
+from bridge.mapping.wire import loads_inbound
 from bridge.store.storable import fit, storable
 
 # Webhook ``type`` numbers the bridge's flows use, and the subscription ``event_type`` of each.
@@ -127,7 +127,7 @@ def _id_text(value: Any, limit: int) -> str | None:
 def parse(body: bytes) -> Envelope:
     """Parse and check the envelope ``{type, tts_notification_id, shop_id, timestamp, data}``."""
     try:
-        raw = json.loads(body)
+        raw = loads_inbound(body)
     except RecursionError:
         raise MalformedWebhook("body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:  # not JSON, or a number of over 4,300 digits

@@ -20,6 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from bridge.bootstrap import App
 from bridge.domain.keys import order_key
 from bridge.errors import FatalError
+from bridge.mapping.wire import loads_inbound
 from bridge.netsuite.account import realm_of
 from bridge.netsuite.events import SIGNATURE_HEADER, TIMESTAMP_HEADER, TOLERANCE_SECONDS, verify
 from bridge.web.ingest import ingest
@@ -43,7 +44,7 @@ class EnvelopeError(FatalError, ValueError):
 def parse_envelope(raw: bytes) -> dict[str, Any]:
     """The envelope ``{event_id, type, account, occurred_at, data}``, checked; EnvelopeError says why not."""
     try:
-        body = json.loads(raw)
+        body = loads_inbound(raw)
     except RecursionError:
         raise EnvelopeError("body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError):

@@ -340,3 +340,31 @@ def test_a_released_orders_update_lost_before_it_applied_is_written_again(tmp_pa
     finally:
         c.close()
         world.close()
+
+
+def test_a_sales_orders_write_lost_after_it_applied_is_resolved_by_the_lookup(tmp_path: Path) -> None:
+    """The other side of the lost answer: NetSuite applied the write and the connection dropped. The lookup
+    finds the sales order showing every field and line the bridge sent (``carries`` on a real mapped order:
+    addresses, discount and shipping lines, references), so the write counts at once: one PUT, no retry."""
+    world = SandboxWorld(tmp_path, run_scripts=False).start()
+    db = f"sqlite:///{tmp_path / 'bridge.db'}"
+    upgrade(db)
+    c = build(world.settings(db, retry_base_seconds=0.05, retry_cap_seconds=0.2, worker_poll_interval=0.02))
+    try:
+        world.serve(create_app(root=c))
+        world.connect_shop(c)
+        sb, ns, shop = world.tiktok_sb, world.netsuite_sb, world.shop_id
+        c.netsuite().get("customer", "502")  # the token fetched before the fault is armed
+        ns.config.faults.timeout_mode = "drop"
+        ns.chaos.script_fault({"kind": "timeout_after_commit", "op": "upsert", "recordType": "salesOrder"})
+        o = sb.place_order(shop, [{"seller_sku": "MUG-001", "quantity": 2}, {"seller_sku": "CAP-001", "quantity": 1}],
+                           hold=False, shipping_fee="4.99", seller_discount="1.50")
+        link = _synced_link(world, c, shop, o["id"], "lost-after-commit")
+        counts = ns.counters.snapshot()["counts"]
+        assert counts["rest.upsert"] == 1 and counts["faults.timeout_after_commit"] == 1  # applied once, never again
+        assert link.status == "synced" and c.store.exceptions.list(status="open") == []
+        so = ns.get("salesOrder", link.netsuite_id).data
+        assert Decimal(str(so["total"])) == Decimal(o["payment"]["total_amount"])
+    finally:
+        c.close()
+        world.close()
