@@ -272,26 +272,50 @@ class SettlementService:
             return None
         return tax.shipping_rate if tax.shipping_rate is not None else tax.rate
 
-    def order_vats(self, shop_id: str, order_ids: Iterable[str]) -> dict[str, OrderVat]:
+    def read_order_vats(self, shop_id: str, order_ids: Iterable[str]) -> tuple[dict[str, OrderVat], list[str]]:
         """Each order's VAT as TikTok states it, read from TikTok (Get Order Detail for its live line items, Get
         Price Detail for their VAT and rate): what the statement journal and the ledger audit split a
-        VAT-inclusive shop's statement lines by (docs/accounting.md, "VAT"). Empty for a shop whose prices
-        exclude VAT; an order TikTok reports no tax for is left out (the rule at the shop's rate applies)."""
+        VAT-inclusive shop's statement lines by (docs/accounting.md, "VAT"), and the orders Get Order Detail did
+        not return (their VAT could not be read: never split by the rule in silence). Empty for a shop whose
+        prices exclude VAT; an order TikTok reports no tax for is left out of the figures (the rule at the
+        shop's rate applies, as on the order's invoice)."""
         ids = sorted({o for o in order_ids if o})
         if not ids or self.vat_rate(shop_id) is None:
-            return {}
+            return {}, []
         if self.orders is None:
             raise FatalError("the settlement flow needs TikTok's orders API to split a VAT-inclusive shop's "
                              "statements by TikTok's own VAT (bridge.bootstrap wires it)")
         ship_rate = self.shipping_vat_rate(shop_id)
         out: dict[str, OrderVat] = {}
+        returned: set[str] = set()
         for start in range(0, len(ids), 50):  # Get Order Detail takes 50 ids a call
             for order in self.orders.get_orders(shop_id, ids[start:start + 50]):
+                returned.add(order.id)
                 live = {li.id for li in order.line_items if not li.cancelled}
                 ov = order_vat(self.orders.price_detail(shop_id, order.id), live, ship_rate)
                 if ov is not None:
                     out[order.id] = ov
-        return out
+        return out, [o for o in ids if o not in returned]
+
+    def order_vats(self, shop_id: str, order_ids: Iterable[str], *, statement_id: str) -> dict[str, OrderVat]:
+        """``read_order_vats`` for a journal of statement ``statement_id``: an order Get Order Detail did not
+        return is refused (a finance exception naming the orders, nothing stored or posted), never split by the
+        rule in its place."""
+        vats, unread = self.read_order_vats(shop_id, order_ids)
+        if unread:
+            raise NeedsHumanError(
+                f"Statement {statement_id}: TikTok's Get Order Detail did not return {len(unread)} order(s) it "
+                f"settles ({', '.join(unread[:10])}{' …' if len(unread) > 10 else ''}), so their VAT cannot be "
+                "read from TikTok (Get Price Detail); the statement's journal is not posted (nor, on import, its "
+                "lines stored)",
+                code="SETTLEMENT_VAT_UNREAD", owner="finance", entity=statement_key(shop_id, statement_id),
+                fix_hint="Look the orders up in Seller Center (`ttns orders sync <order id> --dry-run` reads one "
+                "through the same API): when TikTok's orders API returns them again, replay (the next daily "
+                "import also retries the statement). If TikTok no longer serves an order, ask TikTok's partner "
+                "support; nothing posts by the rule in its place.",
+                evidence=evidence("tiktok", "Get Order Detail (GET /order/202507/orders)", statement_id=statement_id,
+                                  shop_id=shop_id, unread=unread[:200], count=len(unread)))
+        return vats
 
     # -- import ------------------------------------------------------------------------------------
     def import_window(
@@ -345,8 +369,8 @@ class SettlementService:
                     "payment_id": stmt.payment_id, "lines": len(stmt.lines), "status": row.status}
         settings = self.settings_for(shop_id)
         failures = group_failures(check_statement(stmt, summary))
-        components = statement_components(stmt, self.vat_rate(shop_id),
-                                          self.order_vats(shop_id, (ln.order_ref for ln in stmt.lines)))
+        components = statement_components(stmt, self.vat_rate(shop_id), self.order_vats(
+            shop_id, (ln.order_ref for ln in stmt.lines), statement_id=statement_id))
         orders = self._order_refs(shop_id, {ln.order_ref for ln in stmt.lines if ln.order_ref})
         matches = match_statement(stmt, orders, tolerance=settings.matching.tolerance,
                                   tax_in_total=self._tax_in_order_total(shop_id))
@@ -489,7 +513,8 @@ class SettlementService:
             coverages = self._coverage(shop_id, statement_id, settings) if settings.mode != "summary" else []
             components = apply_coverage(row.components, coverages, vat_rate=self.vat_rate(shop_id),
                                         currency=row.currency,
-                                        orders=self.order_vats(shop_id, (c.order_id for c in coverages)))
+                                        orders=self.order_vats(shop_id, (c.order_id for c in coverages),
+                                                               statement_id=statement_id))
             tran_date = statement_posting_date(row.statement_time or self.clock.now(), zone, settings.journal.date)
             je = build_journal(components, settings, currency=row.currency, external_id=journal_external_id(
                 statement_id), tran_date=tran_date, memo=journal_memo(settings, statement_id, tran_date, shop_id),
@@ -499,7 +524,8 @@ class SettlementService:
             return "unchanged", None, {"netsuite_id": posted[-1].netsuite_id}
         coverages = [Coverage.from_dict(c) for c in posted[0].detail.get("coverage") or []]
         target = apply_coverage(row.components, coverages, vat_rate=self.vat_rate(shop_id), currency=row.currency,
-                                orders=self.order_vats(shop_id, (c.order_id for c in coverages)))
+                                orders=self.order_vats(shop_id, (c.order_id for c in coverages),
+                                                       statement_id=statement_id))
         done = add_components(*(p.components for p in posted))
         delta = subtract_components(target, done)
         if not delta:

@@ -67,3 +67,19 @@ def test_state_and_reset(tiktok: TikTokEnv) -> None:
     assert len(_get(tiktok, "/state").json()["shops"]) == 3
     reset = _post(tiktok, "/reset", {"seed": 99}).json()
     assert len(reset["shops"]) == 2
+
+
+def test_get_order_detail_can_be_made_to_leave_out_an_order_the_rest_of_the_api_still_knows(tiktok: TikTokEnv) -> None:
+    """The knob the settlement tests use (``omit_from_order_detail``): Get Order Detail answers without the
+    order, Get Price Detail still serves it; ``omit: false`` brings it back."""
+    c, shop = tiktok.client, tiktok.client.shops["US"]["id"]
+    kept, left_out = (tiktok.sandbox.place_order(shop, [{"seller_sku": "US-MUG-12", "quantity": 1}], hold=False)
+                      for _ in range(2))
+    assert _post(tiktok, f"/orders/{left_out['id']}/omit_from_detail").status_code == 200
+    got = c.ok("GET", "/order/202507/orders", {"ids": [kept["id"], left_out["id"]]})["orders"]
+    assert [o["id"] for o in got] == [kept["id"]]
+    assert c.ok("GET", f"/order/202407/orders/{left_out['id']}/price_detail")["line_items"]
+    assert _post(tiktok, f"/orders/{left_out['id']}/omit_from_detail", {"omit": False}).status_code == 200
+    got = c.ok("GET", "/order/202507/orders", {"ids": [kept["id"], left_out["id"]]})["orders"]
+    assert sorted(o["id"] for o in got) == sorted([kept["id"], left_out["id"]])
+    assert _post(tiktok, "/orders/0/omit_from_detail").status_code == 404

@@ -104,7 +104,7 @@ def _order_detail(c: Ctx) -> dict[str, Any]:
     out = []
     for oid in _ids(c.query.get("ids")):
         order = c.st.orders.get(oid)
-        if order is None:
+        if order is None or oid in c.st.order_detail_omitted:
             continue
         if order.shop_id != c.shop_id:
             raise ApiError(21008111, "The order or package does not belong to the current seller.")

@@ -108,6 +108,8 @@ def control_blueprint(sb: TikTokSandbox) -> Blueprint:
     route("/cancellations", ["GET"], lambda: sb.cancellations(**args()))
     route("/returns", ["GET"], lambda: sb.returns(**args()))
     route("/tracking/invalid", ["POST"], lambda: sb.mark_tracking_invalid(**body()))
+    route("/orders/<order_id>/omit_from_detail", ["POST"],
+          lambda order_id: sb.omit_from_order_detail(order_id, **body()))
     # finance
     route("/statements", ["POST"], lambda: sb.generate_statements(**body()))
     route("/statements", ["GET"], lambda: sb.statements(request.args.get("shop_id")), name="statements_list")

@@ -418,6 +418,18 @@ class TikTokSandbox:
                 st.invalid_tracking_numbers.discard(tracking_number)
         self.run(go)
 
+    def omit_from_order_detail(self, order_id: str, omit: bool = True) -> None:
+        """Get Order Detail answers without this order (or with it again: ``omit=False``) while every other
+        endpoint still knows it: an order a statement names that the orders API does not return."""
+        def go(st: SandboxState) -> None:
+            if order_id not in st.orders:
+                raise SandboxError(f"unknown order {order_id!r}", 404, "not_found")
+            if omit:
+                st.order_detail_omitted.add(order_id)
+            else:
+                st.order_detail_omitted.discard(order_id)
+        self.run(go)
+
     def packages(self, order_id: str | None = None, shop_id: str | None = None) -> list[dict[str, Any]]:
         return self.run(lambda st: [
             {**fulfillment.package_json(st, p), "shipped_by": p.shipped_by, "fbt": p.fbt}

@@ -91,6 +91,9 @@ class SandboxState:
     subscriptions: dict[tuple[str, str, str], Subscription] = field(default_factory=dict)
     images: dict[str, dict[str, Any]] = field(default_factory=dict)
     invalid_tracking_numbers: set[str] = field(default_factory=set)
+    # orders Get Order Detail leaves out of its answer (``omit_from_order_detail``; TikTok documents no such case,
+    # the bridge must not rely on an absent order: the settlement flow refuses, the ledger audit names it)
+    order_detail_omitted: set[str] = field(default_factory=set)
     used_tracking_numbers: dict[str, str] = field(default_factory=dict)  # number -> package id
     outbox: list[Event] = field(default_factory=list)
     audit_rules: list[tuple[str, str, str]] = field(default_factory=list)  # (term, reason, suggestion)
