@@ -176,6 +176,13 @@ class SqlJobQueue:
         for spec in specs:
             ikey = spec.idempotency_key or f"rand:{secrets.token_hex(12)}"
             due = spec.run_at or now
+            if spec.coalesce and not spec.idempotency_key:
+                # Nothing but a waiting job can absorb it: look for one first (one statement when it is
+                # there, e.g. a shop's sales intake queued by every order webhook of a flash sale).
+                waiting = conn.execute(self._waiting, {"kind": spec.kind, "key": spec.key, "due": due}).scalar()
+                if waiting is not None:
+                    out.append(Enqueued(int(waiting), False))
+                    continue
             new_id = conn.execute(self._enqueue_sqlite, {
                 "kind": spec.kind, "key": spec.key, "payload": json.dumps(spec.payload), "idempotency_key": ikey,
                 "priority": spec.priority, "max_attempts": spec.max_attempts or self.default_max_attempts,

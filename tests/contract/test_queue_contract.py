@@ -229,6 +229,9 @@ def test_pending_keys_lists_queued_work_of_a_kind_by_prefix(q: tuple[JobQueue, M
     keys = [k for k, _ in queue.pending_keys("orders.sync", "order:S1:", 10)]
     assert keys == ["order:S1:2"]  # not the running one, not S2, not S1_x, not another kind
     assert queue.pending_keys("orders.sync", "order:", 2)[0][1].tzinfo is not None
+    queue.enqueue(JobSpec(kind="orders.sync", key="order:S1:3"))
+    newest = [k for k, _ in queue.pending_keys("orders.sync", "order:S1:", 10, newest_first=True)]
+    assert newest == ["order:S1:3", "order:S1:2"]  # the sales intake reads the latest orders first
 
 
 def test_coalescing_absorbs_into_an_unstarted_due_job_only(q: tuple[JobQueue, ManualClock]) -> None:
@@ -244,6 +247,23 @@ def test_coalescing_absorbs_into_an_unstarted_due_job_only(q: tuple[JobQueue, Ma
     assert queue.enqueue(spec("order:1", "w5", coalesce=True)).job_id == behind.job_id
     plain = queue.enqueue(spec("order:1", "w6"))
     assert plain.created
+
+
+
+def test_a_coalesced_job_without_idempotency_key_joins_the_waiting_one(q: tuple[JobQueue, ManualClock]) -> None:
+    """The shop's sales intake, queued by every order webhook: no key of its own, absorbed by one waiting
+    (and due no later), a new one once that one started."""
+    queue, clock = q
+    first = queue.enqueue(JobSpec(kind="orders.intake", key="orders.intake:S1", coalesce=True))
+    again = queue.enqueue(JobSpec(kind="orders.intake", key="orders.intake:S1", coalesce=True))
+    assert first.created and not again.created and again.job_id == first.job_id
+    later = queue.enqueue(JobSpec(kind="orders.intake", key="orders.intake:S2", coalesce=True,
+                                  run_at=T0 + timedelta(seconds=5)))
+    sooner = queue.enqueue(JobSpec(kind="orders.intake", key="orders.intake:S2", coalesce=True))
+    assert sooner.created and sooner.job_id != later.job_id  # a job due later absorbs nothing due sooner
+    claimed = [j.id for j in queue.claim("w", 30, 5)]
+    assert first.job_id in claimed
+    assert queue.enqueue(JobSpec(kind="orders.intake", key="orders.intake:S1", coalesce=True)).created
 
 
 # -- per-key order under any commit order (issue 21, point 3) -------------------------------------
