@@ -19,11 +19,23 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bridge.benchmarks.settlement_data import START, GeneratedTikTok
+from bridge.benchmarks.settlement_data import START, GeneratedTikTok, GeneratedTikTokOrders
+
+
+def _ports(statements: int, per: int, region: str, payable: dict[str, Decimal] | None = None
+           ) -> tuple[GeneratedTikTok, GeneratedTikTokOrders | None]:
+    """TikTok's finance API (and, for a VAT-inclusive GB shop, its orders API: each order's VAT, read per
+    order) over the generated statements."""
+    finance = GeneratedTikTok(statements, per, payable=payable, currency="GBP" if region == "GB" else "USD")
+    return finance, GeneratedTikTokOrders(finance) if region == "GB" else None
+
+
+def _orders_port(orders: GeneratedTikTokOrders | None) -> dict[str, Any]:
+    return {"tiktok_orders": orders} if orders is not None else {}
 
 
 def _timed_audit(values: dict[str, Any], shop_id: str, statements: int, per: int, payable: dict[str, Decimal],
-                 queue: Any) -> None:
+                 queue: Any, region: str = "US") -> None:
     """The timed part, in its own process: wire a bridge, audit, report figures. TikTok's statement list
     is served with the payables the setup generated (as TikTok's API lists statements without their
     lines); each statement's lines are generated when the audit reads it (``generate_seconds``)."""
@@ -32,8 +44,9 @@ def _timed_audit(values: dict[str, Any], shop_id: str, statements: int, per: int
     from bridge.settings import Settings
 
     clock = ManualClock(START + timedelta(days=statements + 2))
-    tiktok = GeneratedTikTok(statements, per, payable=payable)
-    c = build(Settings(**values), clock=clock, areas=("system", "settlement", "ledger_audit"), tiktok_finance=tiktok)
+    tiktok, orders = _ports(statements, per, region, payable)
+    c = build(Settings(**values), clock=clock, areas=("system", "settlement", "ledger_audit"), tiktok_finance=tiktok,
+              **_orders_port(orders))
     t0 = time.perf_counter()
     rep = c.flows.ledger_audit.run(shop_id, START, clock.now())
     seconds = time.perf_counter() - t0
@@ -44,11 +57,16 @@ def _timed_audit(values: dict[str, Any], shop_id: str, statements: int, per: int
                "ok": rep.ok, "difference": str(rep.difference),
                "statements": len(rep.statements), "payouts": len(rep.payouts), "orders": len(rep.order_figures),
                "gl_lines": rep.gl_lines, "findings": len(rep.findings),
-               "generate_seconds": round(tiktok.generate_seconds, 2)})
+               "generate_seconds": round(tiktok.generate_seconds, 2), "region": region,
+               "order_detail_calls": orders.detail_calls if orders else 0,
+               "price_detail_calls": orders.price_detail_calls if orders else 0})
     c.close()
 
 
-def run(transactions: int = 100_000, per_statement: int = 1000, log: Callable[[str], None] = print) -> dict[str, Any]:
+def run(transactions: int = 100_000, per_statement: int = 1000, log: Callable[[str], None] = print,
+        region: str = "US") -> dict[str, Any]:
+    """``region``: ``US`` (prices without VAT) or ``GB`` (prices include 20 % VAT: the journal and the audit read
+    each order's VAT from TikTok's orders API, one Get Price Detail per order, one Get Order Detail per 50)."""
     from bridge.bootstrap import build
     from bridge.clock import ManualClock
     from bridge.ports.store import Shop
@@ -68,10 +86,11 @@ def run(transactions: int = 100_000, per_statement: int = 1000, log: Callable[[s
         clock = ManualClock(START + timedelta(days=statements + 2))
         from bridge.settings import Settings
 
-        generated = GeneratedTikTok(statements, per_statement)
-        c = build(Settings(**values), clock=clock, areas=("system", "settlement"), tiktok_finance=generated)
+        generated, orders = _ports(statements, per_statement, region)
+        c = build(Settings(**values), clock=clock, areas=("system", "settlement"), tiktok_finance=generated,
+                  **_orders_port(orders))
         shop = "7494049642642441621"
-        c.store.shops.upsert(Shop(id=shop, name="bench", region="US"))
+        c.store.shops.upsert(Shop(id=shop, name="bench", region=region))
         svc = c.flows.settlement
         t0 = time.perf_counter()
         log(f"setup: importing and posting {statements} statements of {per_statement} transactions ...")
@@ -87,11 +106,15 @@ def run(transactions: int = 100_000, per_statement: int = 1000, log: Callable[[s
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
         child = ctx.Process(target=_timed_audit, args=(values, shop, statements, per_statement,
-                                                       dict(generated.payable), queue))
+                                                       dict(generated.payable), queue, region))
         child.start()
         out: dict[str, Any] = queue.get(timeout=1800)
         child.join()
         out.update(transactions=lines, setup_seconds=round(setup, 1), per_statement=per_statement)
+        # TikTok answers at most ``tiktok_qps`` calls a second per shop and API (the rate-limits page: 50):
+        # the audit's per-order reads can take no less against the real API, whatever this machine does
+        qps = float(values.get("tiktok_qps") or 50.0)
+        out["tiktok_rate_floor_seconds"] = round(max(out["price_detail_calls"], out["order_detail_calls"]) / qps, 1)
         return out
     finally:
         world.close()

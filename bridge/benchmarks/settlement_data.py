@@ -6,8 +6,9 @@ port (``bridge.ports.tiktok``, ``bridge.ports.netsuite``)."""
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,8 @@ from bridge.domain.finance import (
     parse_payment,
     parse_statement,
 )
+from bridge.domain.tiktok import Order, PriceDetail
+from bridge.mapping.vat import net_of
 
 SHOP = "7494049642642441621"
 D = Decimal
@@ -72,8 +75,9 @@ class GeneratedTikTok:
     """Statements generated on demand (never all in memory), with their payouts."""
 
     def __init__(self, statements: int, per_statement: int, seed: int = 7, record_orders: bool = False,
-                 payable: dict[str, Decimal] | None = None) -> None:
+                 payable: dict[str, Decimal] | None = None, currency: str = "USD") -> None:
         self.record_orders = record_orders
+        self.currency = currency
         self.statements_n = statements
         self.per = per_statement
         self.seed = seed
@@ -91,7 +95,7 @@ class GeneratedTikTok:
             t = time.perf_counter()
             self.raw(i)
             self.generate_seconds += time.perf_counter() - t
-        return StatementSummary(self.sid(i), START + timedelta(days=i), "USD", self.payable[self.sid(i)],
+        return StatementSummary(self.sid(i), START + timedelta(days=i), self.currency, self.payable[self.sid(i)],
                                 f"9{i:018d}", "PAID")
 
     def raw(self, i: int) -> dict[str, Any]:
@@ -111,7 +115,7 @@ class GeneratedTikTok:
             "revenue_amount", "shipping_cost_amount", "fee_tax_amount", "adjustment_amount", "settlement_amount")}
         self.payable[self.sid(i)] = tot["settlement_amount"]
         return {"id": self.sid(i), "create_time": int((START + timedelta(days=i)).timestamp()), "status": "SETTLED",
-                "currency": "USD", "total_settlement_amount": m(tot["settlement_amount"]),
+                "currency": self.currency, "total_settlement_amount": m(tot["settlement_amount"]),
                 "total_reserve_amount": "0.00", "payable_amount": m(tot["settlement_amount"]),
                 "total_settlement_breakdown": {"total_revenue_amount": m(tot["revenue_amount"]),
                                                "total_shipping_cost_amount": m(tot["shipping_cost_amount"]),
@@ -139,12 +143,73 @@ class GeneratedTikTok:
             when = int((START + timedelta(days=i, hours=1)).timestamp())
             yield parse_payment(shop_id, {"id": f"9{i:018d}", "status": "PAID", "create_time": when,
                                           "paid_time": when + 86400,
-                                          "amount": {"value": m(amount), "currency": "USD"},
-                                          "settlement_amount": {"value": m(amount), "currency": "USD"},
-                                          "reserve_amount": {"value": "0.00", "currency": "USD"}})
+                                          "amount": {"value": m(amount), "currency": self.currency},
+                                          "settlement_amount": {"value": m(amount), "currency": self.currency},
+                                          "reserve_amount": {"value": "0.00", "currency": self.currency}})
 
     def withdrawals(self, shop_id: str, *, since: datetime, until: datetime) -> Iterator[Withdrawal]:
         return iter(())
 
 
-__all__ = ["SHOP", "START", "D", "GeneratedTikTok", "adjustment", "order_line"]
+class GeneratedTikTokOrders:
+    """The ``TikTokOrders`` port over the same generated statements, for a VAT-inclusive (GB) shop: Get Order Detail
+    (one live line item per order) and Get Price Detail (TikTok's VAT at ``rate`` in what the buyer paid), each
+    order's figures those of its statement line. Counts the calls (TikTok allows 50 a second per shop and API:
+    the rate-limits page, ``settings.tiktok_qps``); answers at once, so the wall time it adds is the bridge's."""
+
+    def __init__(self, finance: GeneratedTikTok, rate: str = "0.20") -> None:
+        self.finance, self.rate = finance, D(rate)
+        self.detail_calls = 0
+        self.price_detail_calls = 0
+        self._statement = -1
+        self._figures: dict[str, tuple[Decimal, Decimal, Decimal]] = {}  # the last statement's orders
+        self._lock = threading.Lock()  # the settlement flow reads price details from several threads
+
+    def _order(self, order_id: str) -> tuple[Decimal, Decimal, Decimal] | None:
+        with self._lock:
+            return self._order_locked(order_id)
+
+    def _order_locked(self, order_id: str) -> tuple[Decimal, Decimal, Decimal] | None:
+        i = int(order_id[1:7])
+        if i != self._statement:  # the statement's lines, generated again from its seed (one at a time)
+            t = time.perf_counter()
+            raw = self.finance.raw(i)
+            self.finance.generate_seconds += time.perf_counter() - t
+            self._figures = {
+                ln["order_id"]: (D(ln["revenue_breakdown"]["subtotal_before_discount_amount"]),
+                                 -D(ln["revenue_breakdown"]["seller_discount_amount"]),
+                                 D(ln["supplementary_component"]["platform_discount_amount"]))
+                for ln in raw["transactions"] if ln["type"] == "ORDER"}
+            self._statement = i
+        return self._figures.get(order_id)
+
+    def get_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[Order]:
+        with self._lock:
+            self.detail_calls += 1
+        return [Order.model_validate({"id": oid, "status": "COMPLETED", "currency": self.finance.currency,
+                                      "line_items": [{"id": f"L{oid}", "seller_sku": "BENCH", "display_status":
+                                                      "COMPLETED"}]})
+                for oid in order_ids if self._order(oid) is not None]
+
+    def search_orders(self, shop_id: str, *, update_time_ge: datetime | None = None,
+                      update_time_lt: datetime | None = None, create_time_ge: datetime | None = None,
+                      create_time_lt: datetime | None = None) -> Iterator[tuple[str, datetime | None]]:
+        return iter(())
+
+    def price_detail(self, shop_id: str, order_id: str) -> PriceDetail:
+        with self._lock:
+            self.price_detail_calls += 1
+        fig = self._order(order_id)
+        if fig is None:
+            raise KeyError(order_id)
+        gross, seller, platform = fig
+        paid = gross - seller - platform
+        vat = paid - net_of(paid, self.rate, self.finance.currency)
+        line = {"id": f"L{order_id}", "currency": self.finance.currency, "subtotal": m(paid),
+                "subtotal_deduction_seller": m(seller), "subtotal_deduction_platform": m(platform),
+                "subtotal_tax_amount": m(vat), "tax_amount": m(vat), "tax_rate": str(self.rate)}
+        return PriceDetail.model_validate({"currency": self.finance.currency, "tax_amount": m(vat),
+                                           "subtotal_tax_amount": m(vat), "line_items": [line]})
+
+
+__all__ = ["SHOP", "START", "D", "GeneratedTikTok", "GeneratedTikTokOrders", "adjustment", "order_line"]

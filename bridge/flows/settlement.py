@@ -22,8 +22,10 @@ and ``.list_reports(…)`` (``bridge.mapping.settlement.SettlementReport``).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -85,6 +87,9 @@ KIND_PAYOUT = "settlement.payout"
 KIND_RECHECK = "settlement.recheck"
 CHECK_PREFIX = "SETTLEMENT_CHECK_"
 POSTED = ("posted", "adjusted")
+# Get Price Detail reads in flight at once for a VAT-inclusive shop's statement (one call per order): enough to
+# reach TikTok's 50 calls a second per shop and API (rate-limits page) at a round trip of up to 160 ms
+VAT_READERS = 8
 
 
 def statement_key(shop_id: str, statement_id: str) -> str:
@@ -286,15 +291,23 @@ class SettlementService:
             raise FatalError("the settlement flow needs TikTok's orders API to split a VAT-inclusive shop's "
                              "statements by TikTok's own VAT (bridge.bootstrap wires it)")
         ship_rate = self.shipping_vat_rate(shop_id)
+        orders = self.orders
         out: dict[str, OrderVat] = {}
         returned: set[str] = set()
-        for start in range(0, len(ids), 50):  # Get Order Detail takes 50 ids a call
-            for order in self.orders.get_orders(shop_id, ids[start:start + 50]):
-                returned.add(order.id)
-                live = {li.id for li in order.line_items if not li.cancelled}
-                ov = order_vat(self.orders.price_detail(shop_id, order.id), live, ship_rate)
-                if ov is not None:
-                    out[order.id] = ov
+        # Get Price Detail takes one order a call: VAT_READERS calls in flight, so the reads run at TikTok's rate
+        # limit (the client's limiter holds them to settings.tiktok_qps per shop and API) rather than one
+        # network round trip at a time
+        with ThreadPoolExecutor(max_workers=VAT_READERS, thread_name_prefix="ttns-vat") as pool:
+            for start in range(0, len(ids), 50):  # Get Order Detail takes 50 ids a call
+                found = orders.get_orders(shop_id, ids[start:start + 50])
+                details = [pool.submit(contextvars.copy_context().run, orders.price_detail, shop_id, o.id)
+                           for o in found]
+                for order, detail in zip(found, details, strict=True):
+                    returned.add(order.id)
+                    live = {li.id for li in order.line_items if not li.cancelled}
+                    ov = order_vat(detail.result(), live, ship_rate)
+                    if ov is not None:
+                        out[order.id] = ov
         return out, [o for o in ids if o not in returned]
 
     def order_vats(self, shop_id: str, order_ids: Iterable[str], *, statement_id: str) -> dict[str, OrderVat]:

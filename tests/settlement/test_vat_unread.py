@@ -12,6 +12,7 @@ posted the rule's split and the audit found nothing: each test here fails there.
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import pytest
 import yaml
 
 from bridge.benchmarks.ledger_month import MonthOptions, run_month
+from bridge.domain.tiktok import PriceDetail
+from bridge.flows import settlement
 from bridge.mapping.ledger_audit import AuditAccounts, TikTokStatement, audit
 from tests.settlement import builders as b
 from tests.settlement.conftest import SHOP, make_world
@@ -95,3 +98,46 @@ def test_through_both_sandboxes_the_statement_is_refused_and_the_audit_names_the
     assert any(e["code"] == "LEDGER_VAT_UNREAD" and e["entity"].endswith(f":{oid}") for e in r.open_exceptions)
     [us] = [a for a in r.audits if a["currencies"] == ["USD"]]
     assert us["findings"] == [] and us["difference"] == "0.00"  # the US shop (no VAT) is untouched
+
+
+class SlowTikTokOrders(FakeTikTokOrders):
+    """TikTok's orders API with a round trip of 20 ms a call; counts the Get Price Detail calls in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = 0
+        self.most = 0
+
+    def price_detail(self, shop_id: str, order_id: str) -> PriceDetail:
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        time.sleep(0.02)
+        with self.lock:
+            self.in_flight -= 1
+        return super().price_detail(shop_id, order_id)
+
+
+def test_the_price_details_are_read_several_at_a_time_and_no_more_than_the_bound(
+        sqlite_url: str, tmp_path: Path) -> None:
+    """One Get Price Detail per order: read one round trip at a time, 7,000 orders (a week of a busy shop) take
+    minutes more than TikTok's 50 calls a second allow. The old code read them one after another (1 in flight)."""
+    w = make_world(sqlite_url, tmp_path, vat_account=VAT_ACCOUNT, currencies={"USD": "1", "EUR": "4"})
+    spec = yaml.safe_load((FIXTURES / "orders.yaml").read_text())
+    spec["defaults"]["tax"] = {"mode": "inclusive", "rate": "0.19", "rates": {"FOOD": "0.07"}, "item": "720"}
+    (tmp_path / "specs" / "orders.yaml").write_text(yaml.safe_dump(spec))
+    orders = SlowTikTokOrders()
+    ids = [f"o{i:03d}" for i in range(60)]
+    for oid in ids:
+        orders.put(SHOP, {**_order(oid), "id": oid})
+        orders.price_details[(SHOP, oid)] = DETAIL
+    c = w.c.with_ports(tiktok_orders=orders)
+    try:
+        vats, unread = c.flows.settlement.read_order_vats(SHOP, reversed(ids))
+        assert unread == [] and sorted(vats) == ids and sorted(orders.price_detail_calls) == ids
+        assert all(v.rates == vats["o000"].rates and v.rates for v in vats.values())
+        assert orders.most > 1, "one Get Price Detail at a time"
+        assert orders.most <= settlement.VAT_READERS, orders.most
+        assert [len(call) for call in orders.detail_calls] == [50, 10]
+    finally:
+        c.close()
