@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -198,6 +199,10 @@ class InventorySync:
     netsuite: NetSuiteInventory
     specs: Specs
     clock: Clock
+    # (shop, product) -> the recheck step this process created the recheck of (due when the step ends):
+    # the enqueue is idempotent on it, so a flash sale's hundreds of asks per step cost one write
+    _rechecks: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+    _rechecks_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- specs ----------------------------------------------------------------------------------
     def spec(self) -> InventorySpec:
@@ -302,11 +307,17 @@ class InventorySync:
         bucket = math.floor(self.clock.now().timestamp() / step)
         created = 0
         for pid in sorted(set(product_ids)):
+            with self._rechecks_lock:
+                if self._rechecks.get((shop_id, pid)) == bucket:
+                    continue  # queued by this process for this step already: the enqueue would find it
             res = self.store.queue.enqueue(JobSpec(
                 kind=KIND_RECHECK, key=f"{KIND_RECHECK}:{shop_id}:{pid}",
                 payload={"shop_id": shop_id, "product_id": pid},
                 idempotency_key=f"{KIND_RECHECK}:{shop_id}:{pid}:{bucket}", coalesce=True,
                 run_at=datetime.fromtimestamp((bucket + 1) * step, UTC), priority=PUSH_PRIORITY))
+            if res.created:  # (one absorbed by an earlier step's recheck may run before this step ends)
+                with self._rechecks_lock:
+                    self._rechecks[(shop_id, pid)] = bucket
             created += int(res.created)
         return created
 

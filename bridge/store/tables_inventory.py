@@ -150,6 +150,13 @@ class InventoryStore:
         with self.engine.begin() as c:
             yield c
 
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read: on SQLite a plain BEGIN, not the write lock every other transaction takes (a push's
+        and an order's reads no longer queue behind the writers)."""
+        with self.engine.connect().execution_options(sqlite_read_only=True) as c:
+            yield c
+
     # -- the SKU index --------------------------------------------------------------------------
     def replace_shop(self, shop_id: str, rows: Sequence[SkuRow]) -> int:
         """Make the shop's index exactly ``rows`` (SKUs gone from TikTok are dropped with their
@@ -194,7 +201,7 @@ class InventoryStore:
                 c.execute(insert(inventory_skus).values(shop_id=r.shop_id, sku_id=r.sku_id, **values))
 
     def product_skus(self, shop_id: str, product_id: str) -> list[SkuRow]:
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(inventory_skus).where(inventory_skus.c.shop_id == shop_id,
                                                           inventory_skus.c.product_id == product_id)
                              .order_by(inventory_skus.c.sku_id)).mappings()
@@ -205,11 +212,11 @@ class InventoryStore:
                                                inventory_skus.c.sku_id)
         if shop_id is not None:
             stmt = stmt.where(inventory_skus.c.shop_id == shop_id)
-        with self.engine.connect() as c:
+        with self._read() as c:
             return [_sku(r) for r in c.execute(stmt).mappings()]
 
     def products(self, shop_id: str) -> list[str]:
-        with self.engine.connect() as c:
+        with self._read() as c:
             return [r[0] for r in c.execute(select(inventory_skus.c.product_id).distinct().where(
                 inventory_skus.c.shop_id == shop_id).order_by(inventory_skus.c.product_id))]
 
@@ -217,7 +224,7 @@ class InventoryStore:
         """(shop id, product id) of every TikTok product selling any of these NetSuite items."""
         ids = sorted({str(i) for i in item_ids if i})
         out: set[tuple[str, str]] = set()
-        with self.engine.connect() as c:
+        with self._read() as c:
             for i in range(0, len(ids), 500):
                 rows = c.execute(select(inventory_skus.c.shop_id, inventory_skus.c.product_id).where(
                     inventory_skus.c.item_id.in_(ids[i:i + 500])))
@@ -227,7 +234,7 @@ class InventoryStore:
     def products_for_seller_skus(self, shop_id: str, seller_skus: Iterable[str]) -> set[str]:
         skus = sorted({s for s in seller_skus if s})
         out: set[str] = set()
-        with self.engine.connect() as c:
+        with self._read() as c:
             for i in range(0, len(skus), 500):
                 rows = c.execute(select(inventory_skus.c.product_id).where(
                     inventory_skus.c.shop_id == shop_id, inventory_skus.c.seller_sku.in_(skus[i:i + 500])))
@@ -243,7 +250,7 @@ class InventoryStore:
     def last_pushed(self, shop_id: str, sku_ids: Sequence[str]) -> dict[tuple[str, str], int]:
         out: dict[tuple[str, str], int] = {}
         ids = list(sku_ids)
-        with self.engine.connect() as c:
+        with self._read() as c:
             for i in range(0, len(ids), 500):
                 rows = c.execute(select(inventory_pushed.c.sku_id, inventory_pushed.c.warehouse_id,
                                         inventory_pushed.c.quantity).where(
@@ -282,13 +289,13 @@ class InventoryStore:
             inventory_places.c.shop_id, inventory_places.c.place_id)
         if shop_id is not None:
             stmt = stmt.where(inventory_places.c.shop_id == shop_id)
-        with self.engine.connect() as c:
+        with self._read() as c:
             return [Place(r["kind"], r["shop_id"], r["place_id"], r["name"], dict(r["data"] or {}), r["pulled_at"])
                     for r in c.execute(stmt).mappings()]
 
     # -- prices ---------------------------------------------------------------------------------
     def last_prices(self, shop_id: str, sku_ids: Sequence[str]) -> dict[str, tuple[str, Decimal]]:
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(prices_pushed.c.sku_id, prices_pushed.c.currency, prices_pushed.c.price).where(
                 prices_pushed.c.shop_id == shop_id, prices_pushed.c.sku_id.in_(list(sku_ids))))
             return {str(s): (str(cur), Decimal(p)) for s, cur, p in rows}
@@ -305,7 +312,7 @@ class InventoryStore:
     def product_for_item(self, shop_id: str, item_id: str) -> str | None:
         """The TikTok product the catalog push created or linked for a NetSuite item (links kind
         ``product``: tiktok_id = product id, netsuite_id = the parent's or single item's id)."""
-        with self.engine.connect() as c:
+        with self._read() as c:
             row = c.execute(select(links.c.tiktok_id).where(
                 links.c.kind == "product", links.c.netsuite_id == item_id, links.c.shop_id == shop_id)).first()
         return None if row is None else str(row[0])
@@ -353,7 +360,7 @@ class InventoryStore:
         out: dict[str, list[tuple[datetime, float, int | None]]] = {s: [] for s in sku_ids}
         if not sku_ids:
             return out
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(inventory_observations.c.sku_id, inventory_observations.c.at,
                                     inventory_observations.c.value, inventory_observations.c.buffer).where(
                 inventory_observations.c.shop_id == shop_id, inventory_observations.c.kind == kind,
@@ -369,7 +376,7 @@ class InventoryStore:
         TikTok's create time is in whole seconds: the middle of that second is taken. The bridge's own
         link times are not a latency: an order written at once gets its link when it is written."""
         start = since.timestamp()
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(links.c.data).where(
                 links.c.kind == "order", links.c.shop_id == shop_id, links.c.synced_at.is_not(None),
                 links.c.synced_at >= since, links.c.netsuite_id.is_not(None),
@@ -392,7 +399,7 @@ class InventoryStore:
         if include_staged:
             conds.append(links.c.status == "staged")
         out: dict[str, dict[str | None, int]] = {}
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(links.c.status, links.c.data).where(
                 links.c.kind == "order", links.c.shop_id == shop_id, or_(*conds)))
             for status, raw in rows:

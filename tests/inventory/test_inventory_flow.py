@@ -531,3 +531,24 @@ def test_the_route_keeps_which_record_moved_the_stock() -> None:
                                               shop_id=None, data={"data": data}, inbox_id=0, correlation_id=""))
     assert spec.payload["record_type"] == "salesorder" and spec.payload["event"] == "create"
     assert spec.payload["external_id"] == "TTS-S-1" and spec.payload["item_ids"] == ["101"]
+
+
+def test_a_steps_many_recheck_asks_cost_the_database_one_write(world: World) -> None:
+    from sqlalchemy import event
+
+    inserts: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO JOBS"):
+            inserts.append(statement)
+
+    event.listen(world.c.store.engine, "before_cursor_execute", count)
+    try:
+        for _ in range(50):  # a flash sale: every order written asks for the same products' recheck
+            world.c.flows.inventory.on_order_written(SHOP, ["MUG-BLK", "CAP"])
+    finally:
+        event.remove(world.c.store.engine, "before_cursor_execute", count)
+    assert len(inserts) == 2  # one recheck per product for the step, not one enqueue per ask
+    world.clock.advance(10)
+    world.worker.drain()  # the step's rechecks run
+    assert world.c.flows.inventory.on_order_written(SHOP, ["CAP"]) == 1  # the next step asks again
