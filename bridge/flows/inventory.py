@@ -61,7 +61,7 @@ from bridge.mapping.inventory_buffer import (
 from bridge.mapping.inventory_spec import TIKTOK_MIN_QUANTITY, InventorySpec, ResolvedRule
 from bridge.mapping.locations_spec import LocationsSpec
 from bridge.mapping.specs import SpecError
-from bridge.ports.inventory import InventoryRepository, Place, SkuRow
+from bridge.ports.inventory import InventoryRepository, Place, SkuRow, units_of
 from bridge.ports.jobs import InboundEvent, JobContext
 from bridge.ports.netsuite import NetSuiteInventory
 from bridge.ports.queue import JobSpec
@@ -465,43 +465,40 @@ class InventorySync:
     def on_tiktok_sales(self, shop_id: str, orders: Mapping[str, Mapping[str, int]]) -> int:
         """TikTok orders seen (order id -> units per seller SKU), before they are written: each order's
         units are a sale the dynamic buffer counts from now, once per order however many jobs see it
-        and however often they are retried (``first_sight``), and each product selling them gets an
-        ``inventory.raise``. Cheap (a few writes, one index read, a few enqueues); never raises into
-        the caller. Returns jobs created."""
-        try:
-            wanted = {oid: u for oid, u in orders.items() if oid and any(n > 0 for n in u.values())}
-            shop = self.store.shops.get(shop_id)
-            if not wanted or shop is None or not shop.flow_enabled(FLOW):
-                return 0
-            now = self.clock.now()
-            new = self.inv.first_sight(shop_id, sorted(wanted), now, now - timedelta(seconds=ORDER_SEEN_SECONDS))
-            units: dict[str, int] = {}
-            for oid in new:
-                for sku, n in wanted[oid].items():
-                    units[sku] = units.get(sku, 0) + n
-            return self._count_sales(shop_id, units) if units else 0
-        except Exception:
-            log.exception("TikTok sales could not be counted for the dynamic buffer", extra={"shop_id": shop_id})
+        and however often they are retried (``first_sight`` marks the order seen and records its units
+        in one transaction), and each product selling them gets an ``inventory.raise``. Cheap (a few
+        writes, one index read, a few enqueues). A store error reaches the caller, whose job is retried:
+        a sale is never dropped with a log line. Returns jobs created."""
+        wanted = {oid: u for oid, u in orders.items() if oid and any(n > 0 for n in u.values())}
+        shop = self.store.shops.get(shop_id)
+        if not wanted or shop is None or not shop.flow_enabled(FLOW):
             return 0
+        now = self.clock.now()
+        window = timedelta(seconds=self.spec().velocity_window_seconds)
+        new = self.inv.first_sight(shop_id, sorted(wanted), now, now - timedelta(seconds=ORDER_SEEN_SECONDS),
+                                   sales=wanted, sales_keep_since=now - window)
+        return self._raise(shop_id, units_of(new, wanted))
 
     def _count_sales(self, shop_id: str, units: Mapping[str, int]) -> int:
-        try:
-            sold = {sku: n for sku, n in units.items() if sku and n > 0}
-            shop = self.store.shops.get(shop_id)
-            if not sold or shop is None or not shop.flow_enabled(FLOW):
-                return 0
-            now = self.clock.now()
-            window = timedelta(seconds=self.spec().velocity_window_seconds)
-            self.inv.observe(shop_id, "sale", {sku: (n, None) for sku, n in sold.items()}, now, now - window)
-            created = 0
-            for pid in sorted(self.inv.products_for_seller_skus(shop_id, sold)):
-                created += int(self.store.queue.enqueue(JobSpec(
-                    kind=KIND_RAISE, key=f"{KIND_RAISE}:{shop_id}:{pid}", coalesce=True, priority=URGENT_PRIORITY,
-                    payload={"shop_id": shop_id, "product_id": pid})).created)
-            return created
-        except Exception:
-            log.exception("a TikTok sale could not be counted for the dynamic buffer", extra={"shop_id": shop_id})
+        sold = {sku: n for sku, n in units.items() if sku and n > 0}
+        shop = self.store.shops.get(shop_id)
+        if not sold or shop is None or not shop.flow_enabled(FLOW):
             return 0
+        now = self.clock.now()
+        window = timedelta(seconds=self.spec().velocity_window_seconds)
+        self.inv.observe(shop_id, "sale", {sku: (n, None) for sku, n in sold.items()}, now, now - window)
+        return self._raise(shop_id, sold)
+
+    def _raise(self, shop_id: str, sold: Mapping[str, int]) -> int:
+        """An express ``inventory.raise`` for each product selling these SKUs."""
+        if not sold:
+            return 0
+        created = 0
+        for pid in sorted(self.inv.products_for_seller_skus(shop_id, sold)):
+            created += int(self.store.queue.enqueue(JobSpec(
+                kind=KIND_RAISE, key=f"{KIND_RAISE}:{shop_id}:{pid}", coalesce=True, priority=URGENT_PRIORITY,
+                payload={"shop_id": shop_id, "product_id": pid})).created)
+        return created
 
     def raise_buffers(self, shop_id: str, product_id: str) -> dict[str, Any]:
         """Recompute the product's dynamic buffers from the observations alone (no NetSuite read);

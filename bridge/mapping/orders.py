@@ -64,9 +64,9 @@ class TikTokVat:
 
 
 def vat_from_price_detail(detail: PriceDetail) -> TikTokVat | None:
-    """TikTok's VAT figures from Get Price Detail, or None when it reports no tax for the order (then
-    the spec's rates apply)."""
-    if not detail.tax_amount:
+    """TikTok's VAT figures from Get Price Detail (a line with no VAT is zero-rated by TikTok's word), or None
+    when the detail lists no line items (then the spec's rates apply)."""
+    if not detail.line_items:
         return None
     lines = {str(ln.id): (ln.subtotal_tax_amount, ln.tax_rate) for ln in detail.line_items if ln.id}
     return TikTokVat(lines, detail.tax_amount - detail.subtotal_tax_amount)

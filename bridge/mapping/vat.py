@@ -104,9 +104,10 @@ class OrderVat:
 def order_vat(detail: PriceDetail, live: Collection[str] | None = None,
               shipping_rate: Decimal | None = None) -> OrderVat | None:
     """TikTok's VAT of one order from Get Price Detail, per rate of its live line items (``live``: their ids,
-    from Get Order Detail; None: all). None when TikTok reports no tax for the order (then the rule at the
-    shop's rate applies, as on the order's invoice)."""
-    if not detail.tax_amount:
+    from Get Order Detail; None: all). A line TikTok gives no VAT for is zero-rated by TikTok's word (books,
+    children's clothes), not split at the shop's rate. None only when the detail lists no line items (then the
+    rule at the shop's rate applies, as on the order's invoice)."""
+    if not detail.line_items:
         return None
     rates: dict[Decimal, RateShare] = {}
     for ln in detail.line_items:

@@ -124,10 +124,15 @@ class InventoryRepository(Protocol):
         """(at, value, buffer) per sku id since ``since``, oldest first (every asked id is a key)."""
         ...
 
-    def first_sight(self, shop_id: str, order_ids: Sequence[str], at: datetime, keep_since: datetime) -> list[str]:
+    def first_sight(self, shop_id: str, order_ids: Sequence[str], at: datetime, keep_since: datetime,
+                    sales: Mapping[str, Mapping[str, int]] | None = None,
+                    sales_keep_since: datetime | None = None) -> list[str]:
         """Record that these TikTok orders' sales were counted (at ``at``) and return the ones not
         recorded before, in the order given; records older than ``keep_since`` are dropped. Atomic: of
-        two concurrent calls naming one order only one gets it back, so a sale is counted once."""
+        two concurrent calls naming one order only one gets it back, so a sale is counted once. With
+        ``sales`` (order id → units per sku id) the new orders' units are recorded as ``sale``
+        observations in the same transaction (older ones than ``sales_keep_since`` dropped), so an order
+        is never marked seen without its units counted."""
         ...
 
     def order_latencies(self, shop_id: str, since: datetime, limit: int = 200) -> list[float]:
@@ -142,4 +147,14 @@ class InventoryRepository(Protocol):
         ...
 
 
-__all__ = ["InventoryRepository", "Place", "SkuRow"]
+def units_of(order_ids: Sequence[str], sales: Mapping[str, Mapping[str, int]] | None) -> dict[str, int]:
+    """Units per sku id these orders sold (``sales``: order id → units per sku id), positive only."""
+    out: dict[str, int] = {}
+    for oid in order_ids:
+        for sku, n in (sales or {}).get(oid, {}).items():
+            if sku and n > 0:
+                out[sku] = out.get(sku, 0) + n
+    return out
+
+
+__all__ = ["InventoryRepository", "Place", "SkuRow", "units_of"]

@@ -17,7 +17,7 @@ from bridge.domain.finance import Line, Payment, Statement, Withdrawal
 from bridge.domain.order_memory import OrderMemory
 from bridge.errors import redact_mapping
 from bridge.ports.fulfillment import Shipment, UnitConflict
-from bridge.ports.inventory import Place, SkuRow
+from bridge.ports.inventory import Place, SkuRow, units_of
 from bridge.ports.monitoring import PendingKey, ReadingRow, StalledKind, SyncedOrder
 from bridge.ports.queue import Job
 from bridge.ports.settlement import ZERO, MatchRow, PostingRecord, StatementRow
@@ -680,12 +680,20 @@ class MemoryInventory:
                                   if not (o[0] == shop_id and o[1] == kind and o[3] < keep_since)]
             self._observations += [(shop_id, kind, sku, at, float(v), b) for sku, (v, b) in values.items()]
 
-    def first_sight(self, shop_id: str, order_ids: Sequence[str], at: datetime, keep_since: datetime) -> list[str]:
+    def first_sight(self, shop_id: str, order_ids: Sequence[str], at: datetime, keep_since: datetime,
+                    sales: Mapping[str, Mapping[str, int]] | None = None,
+                    sales_keep_since: datetime | None = None) -> list[str]:
         with self._lock:
             self._observations = [o for o in self._observations
                                   if not (o[0] == shop_id and o[1] == "order" and o[3] < keep_since)]
             seen = {o[2] for o in self._observations if o[0] == shop_id and o[1] == "order"}
             new = [oid for oid in dict.fromkeys(order_ids) if oid and oid not in seen]
+            units = units_of(new, sales)
+            if units:
+                keep = sales_keep_since or keep_since
+                self._observations = [o for o in self._observations
+                                      if not (o[0] == shop_id and o[1] == "sale" and o[3] < keep)]
+                self._observations += [(shop_id, "sale", sku, at, float(n), None) for sku, n in units.items()]
             self._observations += [(shop_id, "order", oid, at, 0.0, None) for oid in new]
             return new
 

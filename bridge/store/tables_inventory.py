@@ -45,7 +45,7 @@ from sqlalchemy import (
 
 from bridge.clock import Clock, SystemClock
 from bridge.domain.order_memory import OrderMemory
-from bridge.ports.inventory import Place, SkuRow
+from bridge.ports.inventory import Place, SkuRow, units_of
 from bridge.store.tables import links, metadata
 from bridge.store.types import BigId, Money, UTCDateTime
 
@@ -331,7 +331,9 @@ class InventoryStore:
                     {"shop_id": shop_id, "kind": kind, "sku_id": sku, "at": at, "value": float(v), "buffer": b}
                     for sku, (v, b) in values.items()])
 
-    def first_sight(self, shop_id: str, order_ids: Sequence[str], at: datetime, keep_since: datetime) -> list[str]:
+    def first_sight(self, shop_id: str, order_ids: Sequence[str], at: datetime, keep_since: datetime,
+                    sales: Mapping[str, Mapping[str, int]] | None = None,
+                    sales_keep_since: datetime | None = None) -> list[str]:
         """Orders whose sale is counted now (observations of kind ``order``, the order id in ``sku_id``):
         the ones not recorded before are recorded and returned. SQLite's write transaction (BEGIN
         IMMEDIATE) makes the read and the insert one step; PostgreSQL takes a transaction lock per shop."""
@@ -349,6 +351,12 @@ class InventoryStore:
                 seen |= {str(r[0]) for r in c.execute(select(o.c.sku_id).where(
                     o.c.shop_id == shop_id, o.c.kind == ORDER_SEEN, o.c.sku_id.in_(wanted[i:i + 500])))}
             new = [oid for oid in wanted if oid not in seen]
+            units = units_of(new, sales)
+            if units:
+                c.execute(delete(o).where(o.c.shop_id == shop_id, o.c.kind == "sale",
+                                          o.c.at < (sales_keep_since or keep_since)))
+                c.execute(insert(o), [{"shop_id": shop_id, "kind": "sale", "sku_id": sku, "at": at, "value": float(n),
+                                       "buffer": None} for sku, n in units.items()])
             if new:
                 c.execute(insert(o), [{"shop_id": shop_id, "kind": ORDER_SEEN, "sku_id": oid, "at": at, "value": 0.0,
                                        "buffer": None} for oid in new])

@@ -122,3 +122,18 @@ def test_the_statement_journal_books_a_de_orders_vat_at_its_items_rates_read_fro
         assert orders.detail_calls and all(ids == ["o1"] for ids in orders.detail_calls)
     finally:
         c.close()
+
+
+def test_a_zero_rated_order_carries_no_vat_not_the_shops_standard_rate() -> None:
+    """Books and children's clothes are zero-rated in the UK: TikTok's price detail gives their lines rate 0 and
+    no VAT. On the old code an order TikTok gave no tax for fell back to the shop's standard rate, so the
+    journal booked VAT TikTok never charged (and the audit, using the same figures, could not see it)."""
+    r20 = D("0.20")
+    book = {"id": "li-book", "currency": "GBP", "subtotal": "12.00", "subtotal_deduction_seller": "0.00",
+            "subtotal_deduction_platform": "0.00", "subtotal_tax_amount": "0.00", "tax_rate": "0", "tax_amount": "0.00"}
+    ov = order_vat(PriceDetail.model_validate({"currency": "GBP", "tax_amount": "0.00", "line_items": [book]}),
+                   None, r20)
+    assert ov is not None and list(ov.rates) == [D("0")]
+    parts = split_order_vat({"revenue.subtotal_before_discount_amount": D("12.00")}, ov, r20, "GBP")
+    assert parts["revenue.subtotal_before_discount_amount"] == D("12.00")
+    assert not parts.get("vat.revenue.subtotal_before_discount_amount")

@@ -587,3 +587,48 @@ def test_a_cached_order_read_at_the_instant_of_an_event_does_not_serve_it() -> N
     clock.advance(1)
     assert reader.get(SHOP, "c1", not_before=t) is not None and len(tiktok.detail_calls) == 3  # read at t+1
     assert reader.get(SHOP, "c1", not_before=t) is not None and len(tiktok.detail_calls) == 3  # that one serves
+
+
+class _LosesConnectionOnce:
+    """The inventory store with its database connection lost once, on ``method``: what the chaos run's
+    terminated PostgreSQL connections did between marking an order seen and recording its units."""
+
+    def __init__(self, inner: Any, method: str) -> None:
+        self._inner, self._method, self.failed = inner, method, False
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._inner, name)
+        if name != self._method:
+            return real
+
+        def once(*args: Any, **kwargs: Any) -> Any:
+            if not self.failed:
+                self.failed = True
+                raise ConnectionError("server closed the connection unexpectedly")
+            return real(*args, **kwargs)
+        return once
+
+
+def test_an_order_is_never_marked_seen_without_its_units_counted(world: World) -> None:
+    """Found by the chaos run: the order was marked seen, the connection dropped before its units were
+    recorded, the error was only logged, and no retry could count them (the order was 'seen'). The
+    order and its units are now one transaction: a connection lost after it changes nothing."""
+    inv = world.c.flows.inventory
+    inv.inv = _LosesConnectionOnce(inv.inv, "observe")  # type: ignore[assignment]
+    world.tiktok.put(SHOP, order("k1", [unit("a1", "RED-S", "19.99"), unit("a2", "RED-S", "19.99")]))
+    assert world.c.flows.orders.sync(SHOP, "k1", not_before=world.c.clock.now())["action"] == "created"
+    assert _sold(world.c, "RED-S") == 2
+
+
+def test_a_store_error_while_counting_a_sale_fails_the_job_and_its_retry_counts_it(world: World) -> None:
+    """A sale that could not be counted is not dropped with a log line: the sync fails (and is retried),
+    and the retry counts the units once."""
+    inv = world.c.flows.inventory
+    inv.inv = _LosesConnectionOnce(inv.inv, "first_sight")  # type: ignore[assignment]
+    world.tiktok.put(SHOP, order("k2", [unit("a1", "RED-S", "19.99")]))
+    sync = world.c.flows.orders.sync
+    with pytest.raises(ConnectionError):
+        sync(SHOP, "k2", not_before=world.c.clock.now())
+    assert _sold(world.c, "RED-S") == 0
+    assert sync(SHOP, "k2", not_before=world.c.clock.now())["action"] == "created"
+    assert _sold(world.c, "RED-S") == 1
