@@ -151,42 +151,31 @@ class NetSuiteLookupAdapter:
     def client(self) -> NetSuiteClient:
         return self._client()
 
+    def _rows_by_id(self, table: str, ids: Sequence[str], columns: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+        """(the asked id, its row) for each of ``ids`` that exists in ``table``; ``eid:X`` values are looked up
+        by external id. ``columns``: more columns to read (a closed list, never user input)."""
+        internal = sorted({i for i in ids if not i.startswith("eid:")})
+        external = sorted({i[4:] for i in ids if i.startswith("eid:")})
+        extra = f", {columns}" if columns else ""
+        for column, values, prefix in (("id", internal, ""), ("externalid", external, "eid:")):
+            for chunk in _chunks(values, SUITEQL_IN_CHUNK):
+                q = (f"SELECT {column} AS k{extra} FROM {table} "  # noqa: S608 - closed table/column lists, quoted values
+                     f"WHERE {column} IN ({', '.join(sql_literal(i) for i in chunk)})")
+                for r in self.client.suiteql(q):
+                    yield prefix + str(r["k"]), r
+
     def existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` exist; ``eid:X`` values are looked up by external id."""
         if table not in LOOKUP_TABLES:
             raise ValueError(f"not a lookup table: {table}")
-        found: set[str] = set()
-        internal = sorted({i for i in ids if not i.startswith("eid:")})
-        external = sorted({i[4:] for i in ids if i.startswith("eid:")})
-        for column, values, prefix in (("id", internal, ""), ("externalid", external, "eid:")):
-            for chunk in _chunks(values, SUITEQL_IN_CHUNK):
-                q = (f"SELECT {column} AS k FROM {table} "  # noqa: S608 - closed table/column lists, quoted values
-                     f"WHERE {column} IN ({', '.join(sql_literal(i) for i in chunk)})")
-                found |= {prefix + str(r["k"]) for r in self.client.suiteql(q)}
-        return found
-
+        return {k for k, _ in self._rows_by_id(table, ids)}
 
     def account_types(self, ids: Sequence[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        internal = sorted({i for i in ids if not i.startswith("eid:")})
-        external = sorted({i[4:] for i in ids if i.startswith("eid:")})
-        for column, values, prefix in (("id", internal, ""), ("externalid", external, "eid:")):
-            for chunk in _chunks(values, SUITEQL_IN_CHUNK):
-                q = (f"SELECT {column} AS k, accttype FROM account "  # noqa: S608 - closed column list, quoted values
-                     f"WHERE {column} IN ({', '.join(sql_literal(i) for i in chunk)})")
-                out.update({prefix + str(r["k"]): str(r.get("accttype") or "") for r in self.client.suiteql(q)})
-        return out
+        return {k: str(r.get("accttype") or "") for k, r in self._rows_by_id("account", ids, "accttype")}
 
     def account_currencies(self, ids: Sequence[str]) -> dict[str, str]:
-        by_account: dict[str, str] = {}
-        internal = sorted({i for i in ids if not i.startswith("eid:")})
-        external = sorted({i[4:] for i in ids if i.startswith("eid:")})
-        for column, values, prefix in (("id", internal, ""), ("externalid", external, "eid:")):
-            for chunk in _chunks(values, SUITEQL_IN_CHUNK):
-                q = (f"SELECT {column} AS k, currency FROM account "  # noqa: S608 - closed column list, quoted values
-                     f"WHERE {column} IN ({', '.join(sql_literal(i) for i in chunk)})")
-                by_account.update({prefix + str(r["k"]): str(r["currency"]) for r in self.client.suiteql(q)
-                                   if r.get("currency") not in (None, "")})
+        by_account = {k: str(r["currency"]) for k, r in self._rows_by_id("account", ids, "currency")
+                      if r.get("currency") not in (None, "")}
         symbols: dict[str, str] = {}
         for chunk in _chunks(sorted(set(by_account.values())), SUITEQL_IN_CHUNK):
             q = ("SELECT id, symbol FROM currency "  # noqa: S608 - quoted values

@@ -133,32 +133,27 @@ class Ledger:
         the accounts in the transaction's currency there)."""
         acct = self.account(value, "bank", what, path)
         rec = self.store.get("account", acct)
+        name = rec.data.get("acctName") if rec is not None else acct
+
+        def invalid(why: str) -> NsError:
+            return NsError(
+                400,
+                "INVALID_CONTENT",
+                f"Error while accessing resource: You have entered an Invalid Field Value {acct} for the following "
+                f"field: {path.rsplit('.', 1)[-1]} (account {name} {why})",
+                path=path,
+                script_code="INVALID_FLD_VALUE",
+            )
+
         acct_cur = self._currency(rec.data.get("currency")) if rec is not None else None
         tran_cur = self._currency(currency)
         if acct_cur is not None and tran_cur is not None and acct_cur.id != tran_cur.id:
-            name = rec.data.get("acctName") if rec is not None else acct
-            raise NsError(
-                400,
-                "INVALID_CONTENT",
-                f"Error while accessing resource: You have entered an Invalid Field Value {acct} for the following "
-                f"field: {path.rsplit('.', 1)[-1]} (account {name} is in {acct_cur.data.get('symbol')}; this "
-                f"transaction is in {tran_cur.data.get('symbol')}: choose a bank account in its currency)",
-                path=path,
-                script_code="INVALID_FLD_VALUE",
-            )
+            raise invalid(f"is in {acct_cur.data.get('symbol')}; this transaction is in {tran_cur.data.get('symbol')}: "
+                          "choose a bank account in its currency")
         kind = rec.data.get("acctType") if rec is not None else None
         kind = kind.get("id") if isinstance(kind, dict) else kind
         if kind != "Bank":
-            name = rec.data.get("acctName") if rec is not None else acct
-            raise NsError(
-                400,
-                "INVALID_CONTENT",
-                f"Error while accessing resource: You have entered an Invalid Field Value {acct} for the following "
-                f"field: {path.rsplit('.', 1)[-1]} (account {name} is of type {kind or 'unknown'}; only Bank "
-                "accounts can be chosen here)",
-                path=path,
-                script_code="INVALID_FLD_VALUE",
-            )
+            raise invalid(f"is of type {kind or 'unknown'}; only Bank accounts can be chosen here")
         return acct
 
     def item_account(self, item_id: str | None, field: str, path: str) -> str:
