@@ -387,7 +387,8 @@ def _flows(settings: Settings, clock: Clock, store: Store, specs: LazySpecs, p: 
     order_sync = OrderSync(
         store=store, tiktok=p.tiktok_orders, netsuite=p.netsuite_orders, specs=specs, clock=clock,
         reader=OrderReader(p.tiktok_orders, store, clock), write_path=settings.netsuite_write_path,
-        batch_writer=BatchWriter(p.netsuite_orders) if settings.netsuite_write_path == "restlet" else None,
+        batch_writer=BatchWriter(p.netsuite_orders, senders=settings.netsuite_concurrency)
+        if settings.netsuite_write_path == "restlet" else None,
         lookup=lambda: p.netsuite_lookup, on_units=inv.on_order_seen if "inventory" in areas else None,
         on_sale=inv.on_order_sold if "inventory" in areas else None,
         on_written=inv.on_order_written if "inventory" in areas else None,

@@ -451,7 +451,11 @@ class InventorySync:
         return self._count_sales(shop_id, units)
 
     def on_order_sold(self, shop_id: str, order_id: str, units: dict[str, int]) -> int:
-        """The orders flow's hook (``OrderSync.on_sale``): a sync found an order with no link."""
+        """The orders flow's hook (``OrderSync.on_sale``): a sync found an order with no link. Usually the
+        sales intake counted it already: that is found with a read, and only an uncounted order takes the
+        write transaction of ``first_sight`` (which still decides, so it is counted once)."""
+        if not self.uncounted_orders(shop_id, [order_id]):
+            return 0
         return self.on_tiktok_sales(shop_id, {order_id: units})
 
     def uncounted_orders(self, shop_id: str, order_ids: Sequence[str]) -> list[str]:

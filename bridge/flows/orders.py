@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -50,7 +51,7 @@ from bridge.mapping.ownership import merge as merge_owned
 from bridge.mapping.skus import MatchSpec
 from bridge.mapping.specs import SpecError
 from bridge.mapping.wire import jsonable
-from bridge.ports.jobs import InboundEvent, JobContext
+from bridge.ports.jobs import InboundEvent, JobContext, Steps, run_steps
 from bridge.ports.netsuite import NetSuiteLookup, NetSuiteOrders, OrderBatchWriter, OrderWrite, WriteResult
 from bridge.ports.queue import JobSpec
 from bridge.ports.specs import Specs
@@ -371,6 +372,13 @@ class OrderSync:
     def sync(self, shop_id: str, order_id: str, *, not_before: datetime, force: bool = False) -> dict[str, Any]:
         """Converge the sales order to the current TikTok order. ``force`` (a replay of an edit-conflict
         exception) writes TikTok's version over the conflicting fields a person changed."""
+        return run_steps(self.sync_steps(shop_id, order_id, not_before=not_before, force=force))
+
+    def sync_steps(self, shop_id: str, order_id: str, *, not_before: datetime,
+                   force: bool = False) -> Generator[Future[WriteResult], WriteResult, dict[str, Any]]:
+        """``sync`` in steps: on the restlet write path it yields the future of its order's batch write and
+        is resumed with the result (or the error thrown in), so the worker need not hold a thread for it
+        while the batch fills and goes out (``bridge.ports.jobs.Steps``)."""
         shop = self.store.shops.get(shop_id)
         if shop is None:
             raise SkippableError(f"shop {shop_id} is not connected")
@@ -425,15 +433,16 @@ class OrderSync:
         customer = jsonable(mapped.customer) if mapped.customer and customer_id is None else None
         merged = self._merge(shop_id, order_id, link, mapped, lines=not lines_locked, force=force)
         try:
-            result = self._write(_order_write(mapped, customer, lines=not lines_locked, merged=merged,
-                                              path=self.write_path))
+            result = yield from self._write_steps(_order_write(mapped, customer, lines=not lines_locked,
+                                                               merged=merged, path=self.write_path))
         except NeedsHumanError as exc:
             if exc.code != "NS_ALREADY_FULFILLED" or lines_locked:
                 raise
             # NetSuite fulfilled some lines before TikTok said so: keep them, update the body only.
             lines_locked, content_hash = True, mapped.body_hash()
             merged = self._merge(shop_id, order_id, link, mapped, lines=False, force=force)
-            result = self._write(_order_write(mapped, customer, lines=False, merged=merged, path=self.write_path))
+            result = yield from self._write_steps(_order_write(mapped, customer, lines=False, merged=merged,
+                                                               path=self.write_path))
         if result.status in ("error", "deferred", "unknown") or not result.id:
             raise _write_error(result, order_id)
         if result.customer_id and mapped.customer is not None and customer_id is None:
@@ -563,12 +572,14 @@ class OrderSync:
         if self.on_units is not None:
             self.on_units(shop_id, sorted({li.seller_sku for li in order.line_items if li.seller_sku}))
 
-    def _write(self, write: OrderWrite) -> WriteResult:
+    def _write_steps(self, write: OrderWrite) -> Generator[Future[WriteResult], WriteResult, WriteResult]:
+        """The write: on the restlet path handed to the batch writer, whose future is yielded (the caller
+        resumes with its result); on the REST path one upsert, no step."""
         if self.write_path == "restlet":
             if self.batch_writer is None:
                 raise ConfigurationError("the orders flow writes through the batch RESTlet but was built without "
                                          "its batch writer (bridge.bootstrap builds it)")
-            return self.batch_writer.write(write)
+            return (yield self.batch_writer.submit(write))
         return self.netsuite.upsert_order(write)
 
     def _record_waiting(self, shop_id: str, order: Order, link: Link | None, reason: str, update_ts: int,
@@ -620,11 +631,14 @@ class OrderSync:
 
     # -- jobs (registered in bridge.bootstrap) ------------------------------------------------------------
 
-    def handle_sync(self, ctx: JobContext) -> dict[str, Any]:
+    def handle_sync(self, ctx: JobContext) -> dict[str, Any] | Steps:
+        """On the restlet write path the sync's steps: the worker frees the thread while the order waits for
+        its batch (docs/queue.md, "Jobs that wait"), so many more orders than threads can be in flight."""
         p = ctx.payload
         created = ctx.job.created_at or ctx.started_at
-        return self.sync(str(p["shop_id"]), str(p["order_id"]), not_before=created,
-                                          force=ctx.job.exception_id is not None)
+        steps = self.sync_steps(str(p["shop_id"]), str(p["order_id"]), not_before=created,
+                                force=ctx.job.exception_id is not None)
+        return steps if self.write_path == "restlet" else run_steps(steps)
 
     def handle_poll(self, ctx: JobContext) -> dict[str, Any]:
         """The backstop: every order updated since the last poll (with an overlap) gets a sync job

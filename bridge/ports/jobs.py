@@ -4,12 +4,15 @@ event as a router sees it. Implemented by ``bridge.worker.runner.JobContext`` (t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bridge.ports.queue import Enqueued, Job, JobQueue, JobSpec
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,35 @@ class JobContext(Protocol):
         ...
 
 
-Handler = Callable[[JobContext], "dict[str, Any] | None"]
-"""Runs one job of a kind: ``handler(ctx)`` returns the result recorded with the job."""
+Steps = Generator["Future[Any]", Any, "dict[str, Any] | None"]
+"""A job that waits for something outside the process without holding a worker thread (the orders
+flow's batch RESTlet write): the generator yields a future and is resumed with its result, or with its
+exception thrown in, on whichever worker thread is free once the future is done. Its return value is the
+job's result. Every step runs under the job's lease (fencing) and the job stays claimed meanwhile, so
+jobs of the same key still wait for it; nothing a step does may span a ``yield`` in a context manager
+that is bound to a thread (a lock, ``bridge.lease.holding``)."""
 
-__all__ = ["Handler", "InboundEvent", "JobContext", "Router"]
+Handler = Callable[[JobContext], "dict[str, Any] | Steps | None"]
+"""Runs one job of a kind: ``handler(ctx)`` returns the result recorded with the job, or its ``Steps``."""
+
+# How long ``run_steps`` waits for one step's future (a batch write answered by NetSuite, or failed).
+STEP_TIMEOUT = 300.0
+
+
+def run_steps(steps: Generator[Future[Any], Any, R], timeout: float = STEP_TIMEOUT) -> R:
+    """Run ``steps`` to the end on this thread, waiting for each future it yields (the direct callers of a
+    flow: the CLI, tests, another flow)."""
+    try:
+        fut = next(steps)
+        while True:
+            try:
+                value = fut.result(timeout=timeout)
+            except Exception as exc:  # the step decides: it catches it or it ends the job
+                fut = steps.throw(exc)
+            else:
+                fut = steps.send(value)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+__all__ = ["STEP_TIMEOUT", "Handler", "InboundEvent", "JobContext", "Router", "Steps", "run_steps"]

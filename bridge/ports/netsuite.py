@@ -9,6 +9,7 @@ write is by external id, so a lost answer is resolved by looking the record up, 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -46,6 +47,10 @@ class WriteResult:
 
 class OrderBatchWriter(Protocol):
     """Orders written through the batch RESTlet as one call for many (``bridge.netsuite.batch_writer``)."""
+
+    def submit(self, write: OrderWrite) -> Future[WriteResult]:
+        """Hand in one order without waiting: the future holds its result once its batch is answered."""
+        ...
 
     def write(self, write: OrderWrite) -> WriteResult:
         """Hand in one order and wait for its result from the batch it went out in."""

@@ -111,6 +111,11 @@ class JobQueue(Protocol):
         """Extend the lease of a job this worker still holds; ``LeaseLost`` when it no longer does."""
         ...
 
+    def extend_many(self, jobs: Sequence[Job], lease_seconds: float) -> list[int]:
+        """``extend`` for many jobs in one transaction (the heartbeat of a worker with many jobs waiting);
+        returns the ids of the jobs whose lease this worker no longer holds (the others are extended)."""
+        ...
+
     # True: completing a job resolves the open exceptions of its kind and key in the same transaction (the
     # store's exceptions live beside the queue), so a success can never leave its exception open.
     heals_exceptions: bool

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import threading
 import weakref
@@ -48,6 +49,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TextClause,
     and_,
     bindparam,
     cast,
@@ -149,9 +151,36 @@ class SqlJobQueue:
 
     def enqueue_many(self, specs: Sequence[JobSpec], conn: Connection | None = None) -> list[Enqueued]:
         if conn is None:
+            joined = self._joined_waiting(specs)
+            if joined is not None:
+                return joined
             with self.engine.begin() as c:
                 return self._enqueue_many(specs, c)
         return self._enqueue_many(specs, conn)
+
+    def _joined_waiting(self, specs: Sequence[JobSpec]) -> list[Enqueued] | None:
+        """Specs that each find the job they would join — the job with their idempotency key, or (coalesced)
+        a waiting job of their kind and key — join it with one read, no write transaction: what the write
+        would have done (nothing about the job joined changes). The read sees every commit made before it,
+        so the waiting job, claimed later, sees them too. In a flash sale every order asks for the same
+        follow-ups (a product's stock raise or recheck, the document-number read); each of those asks took
+        SQLite's write lock. ``None``: something must be written."""
+        if not specs or any(not s.coalesce and not s.idempotency_key for s in specs):
+            return None
+        now = self.clock.now()
+        out: list[Enqueued] = []
+        with self.engine.connect().execution_options(sqlite_read_only=True) as c:
+            for spec in specs:
+                found = None
+                if spec.idempotency_key:  # the same job enqueued before: the write would return it
+                    found = c.execute(self._by_ikey, {"ikey": spec.idempotency_key}).scalar()
+                if found is None and spec.coalesce:
+                    found = c.execute(self._waiting, {"kind": spec.kind, "key": spec.key,
+                                                      "due": spec.run_at or now}).scalar()
+                if found is None:
+                    return None
+                out.append(Enqueued(int(found), False))
+        return out
 
     # Statements built once: enqueueing sits on the webhook's answer path, where building a fresh
     # SQLAlchemy statement per call costs more than running it.
@@ -493,6 +522,23 @@ class SqlJobQueue:
                 raise LeaseLost(f"job {job.id} is no longer leased to {job.lease_owner}")
         return replace(job, lease_expires_at=expires)
 
+    def extend_many(self, jobs_: Sequence[Job], lease_seconds: float) -> list[int]:
+        if not jobs_:
+            return []
+        now = self.clock.now()
+        expires = now + timedelta(seconds=lease_seconds)
+        lost: list[int] = []
+        with self.engine.begin() as conn:
+            for job in jobs_:
+                res = conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job.id, jobs.c.lease_token == job.lease_token, jobs.c.status == "running")
+                    .values(lease_expires_at=expires, updated_at=now)
+                )
+                if res.rowcount != 1:
+                    lost.append(job.id)
+        return lost
+
     # -- finish ---------------------------------------------------------------------------
     def _finish_stmt(self, cols: tuple[str, ...]) -> Any:
         """The finish for a set of changed columns, built once: the lease-checked UPDATE and, on
@@ -731,6 +777,25 @@ _fenced_pools: weakref.WeakSet[Any] = weakref.WeakSet()
 _fence_lock = threading.Lock()
 
 
+_TEXT_WRITES: dict[str, bool] = {}
+_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+def _writes(clauseelement: Any) -> bool:
+    """A statement that changes rows: SQLAlchemy's DML constructs, and the queue's own textual statements
+    that insert or update (the enqueue is a textual INSERT … SELECT on SQLite and a CTE on PostgreSQL, which
+    ``is_dml`` does not flag: a stale worker's follow-up job went through unfenced)."""
+    if getattr(clauseelement, "is_dml", False):
+        return True
+    if not isinstance(clauseelement, TextClause):
+        return False
+    sql = clauseelement.text
+    found = _TEXT_WRITES.get(sql)
+    if found is None:
+        found = _TEXT_WRITES[sql] = bool(_WRITE_WORD.search(sql))
+    return found
+
+
 def _install_fencing(engine: Engine) -> None:
     """Make every DML statement on ``engine`` check the current thread's fence first (once per
     transaction). Outside a job (no fence, or a fence of another database) nothing is checked."""
@@ -742,7 +807,7 @@ def _install_fencing(engine: Engine) -> None:
 
     def before_execute(conn: Connection, clauseelement: Any, *_args: Any) -> None:
         fence = lease.current()
-        if not isinstance(fence, SqlFence) or not getattr(clauseelement, "is_dml", False):
+        if not isinstance(fence, SqlFence) or not _writes(clauseelement):
             return
         if fence.queue.engine.pool is not pool:
             return
@@ -904,6 +969,15 @@ class MemoryJobQueue:
             new = replace(cur, lease_expires_at=self.clock.now() + timedelta(seconds=lease_seconds))
             self._jobs[job.id] = new
             return new
+
+    def extend_many(self, jobs_: Sequence[Job], lease_seconds: float) -> list[int]:
+        lost: list[int] = []
+        for job in jobs_:
+            try:
+                self.extend(job, lease_seconds)
+            except LeaseLost:
+                lost.append(job.id)
+        return lost
 
     def _finish(self, job: Job, outcome: str, error: str | None, started_at: datetime, **values: Any) -> None:
         now = self.clock.now()

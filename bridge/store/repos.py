@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bridge import lease
 from bridge.clock import Clock, SystemClock
 from bridge.crypto import SecretBox
 from bridge.errors import redact_mapping
 from bridge.ports.store import DOCUMENT_NUMBER, ExceptionRecord, Link, Shop, Tokens
+from bridge.store.group_commit import GroupCommit
 from bridge.store.queue import Job, JobQueue, JobSpec
 from bridge.store.tables import (
     api_calls,
@@ -166,6 +168,23 @@ class Inbox(_Repo):
 
 # ---------------------------------------------------------------------------------------------
 class Links(_Repo):
+    """The link between a TikTok entity and its NetSuite record. Writes outside a caller's transaction
+    share one transaction with the concurrent ones (``GroupCommit``): each sales order written in a flash
+    sale records its link, and one SQLite write transaction each queued them behind the one write lock.
+    Each link is still written under its own job's fence (checked in the shared transaction), so a worker
+    that lost its lease has its link refused alone, the others commit."""
+
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        super().__init__(engine, clock)
+        self._group: GroupCommit[tuple[Link, lease.Fence | None], None] = GroupCommit(
+            self.engine.begin, self._upsert_group)
+
+    def _upsert_group(self, conn: Connection, items: Sequence[tuple[Link, lease.Fence | None]]) -> list[None]:
+        for link, fence in items:
+            with lease.holding(fence):
+                self._upsert(link, conn)
+        return [None] * len(items)
+
     def get(self, kind: str, shop_id: str, tiktok_id: str, conn: Connection | None = None) -> Link | None:
         stmt = select(links).where(links.c.kind == kind, links.c.shop_id == shop_id, links.c.tiktok_id == tiktok_id)
         if conn is not None:
@@ -198,6 +217,12 @@ class Links(_Repo):
         return None if row is None else _link(row)
 
     def upsert(self, link: Link, conn: Connection | None = None) -> None:
+        if conn is None:
+            self._group.submit((link, lease.current()))
+        else:
+            self._upsert(link, conn)
+
+    def _upsert(self, link: Link, c: Connection) -> None:
         now = self.clock.now()
         keep_number = link.kind == "order" and bool(link.netsuite_id) and not link.data.get(DOCUMENT_NUMBER)
         values = {
@@ -210,22 +235,21 @@ class Links(_Repo):
             "synced_at": link.synced_at,
             "updated_at": now,
         }
-        with self._tx(conn) as c:
-            if keep_number:
-                values["data"] = _with_known_number(c, link)
-            res = c.execute(
-                update(links)
-                .where(
-                    links.c.kind == link.kind, links.c.shop_id == link.shop_id, links.c.tiktok_id == link.tiktok_id
-                )
-                .values(**values)
+        if keep_number:
+            values["data"] = _with_known_number(c, link)
+        res = c.execute(
+            update(links)
+            .where(
+                links.c.kind == link.kind, links.c.shop_id == link.shop_id, links.c.tiktok_id == link.tiktok_id
             )
-            if res.rowcount == 0:
-                c.execute(
-                    self._insert_ignore(links).values(
-                        kind=link.kind, shop_id=link.shop_id, tiktok_id=link.tiktok_id, created_at=now, **values
-                    )
+            .values(**values)
+        )
+        if res.rowcount == 0:
+            c.execute(
+                self._insert_ignore(links).values(
+                    kind=link.kind, shop_id=link.shop_id, tiktok_id=link.tiktok_id, created_at=now, **values
                 )
+            )
 
     def newest(self, kind: str, *, limit: int = 200) -> list[Link]:
         with self._read() as c:
@@ -688,6 +712,19 @@ class OAuthStates(_Repo):
 
 # ---------------------------------------------------------------------------------------------
 class ApiCalls(_Repo):
+    """The call log: one row per TikTok or NetSuite call. Concurrent calls' rows share one transaction
+    (``GroupCommit``): in a flash sale every worker thread and batch sender records its calls, and one
+    write transaction each queued them all behind SQLite's one write lock."""
+
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        super().__init__(engine, clock)
+        self._group: GroupCommit[dict[str, Any], None] = GroupCommit(self.engine.begin, self._write_rows)
+
+    @staticmethod
+    def _write_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[None]:
+        conn.execute(insert(api_calls), list(rows))
+        return [None] * len(rows)
+
     def record(
         self,
         *,
@@ -704,24 +741,14 @@ class ApiCalls(_Repo):
         job_id: int | None = None,
         correlation_id: str = "",
     ) -> None:
-        with self._tx(None) as c:
-            c.execute(
-                insert(api_calls).values(
-                    at=self.clock.now(),
-                    system=system,
-                    operation=operation[:128],
-                    method=method,
-                    path=path[:500],
-                    status=status,
-                    code=code,
-                    duration_ms=duration_ms,
-                    outcome=outcome,
-                    request_id=request_id,
-                    entity=entity,
-                    job_id=job_id,
-                    correlation_id=correlation_id,
-                )
-            )
+        row = {"at": self.clock.now(), "system": system, "operation": operation[:128], "method": method,
+               "path": path[:500], "status": status, "code": code, "duration_ms": duration_ms,
+               "outcome": outcome, "request_id": request_id, "entity": entity, "job_id": job_id,
+               "correlation_id": correlation_id}
+        # The call happened whoever holds the job's lease now: its record is not fenced (the group's
+        # transaction may run on another job's thread, whose lease must not decide this row either).
+        with lease.suspended():
+            self._group.submit(row)
 
     def recent(
         self, *, entity: str | None = None, correlation_ids: Sequence[str] = (), limit: int = 200

@@ -8,6 +8,8 @@ what is left, so another worker picks it up at once instead of after the lease e
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import logging
 import os
 import random
@@ -20,12 +22,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from bridge import lease
 from bridge.clock import Clock, SystemClock
 from bridge.errors import Evidence, LeaseLost, NeedsHumanError, redact_text
 from bridge.logs import correlation, correlation_id, job_scope, new_correlation_id
+from bridge.ports.jobs import STEP_TIMEOUT, Steps
 from bridge.retry import backoff_delay, decide
 from bridge.store.queue import Done, Enqueued, Job, JobQueue, JobSpec
 from bridge.worker.registry import Registry
@@ -112,6 +115,9 @@ class WorkerConfig:
     # backend) says nothing about the job: it is retried without spending one of its attempts, for this
     # long after the job was created; after that such failures count like any other.
     db_lost_retry_seconds: float = 3600.0
+    # Jobs waiting on a future without a thread (``bridge.ports.jobs.Steps``: an order waiting for its batch
+    # RESTlet call) do not count against ``threads + prefetch``; up to this many are claimed beyond them.
+    max_parked: int = 256
 
 
 def lost_database_connection(exc: BaseException) -> bool:
@@ -167,6 +173,10 @@ class Worker:
         self._dispatching = False
         self._stopping = threading.Event()
         self._healer: ThreadPoolExecutor | None = None  # run(): heals exceptions after each batch's commit
+        # run(): jobs whose steps wait on a future (no thread held) or are resumed after it (on a resumer
+        # thread), and the threads that resume them.
+        self._parked: set[int] = set()
+        self._resumer: ThreadPoolExecutor | None = None
 
     # -- one job --------------------------------------------------------------------------
     def process(self, job: Job) -> str:
@@ -181,18 +191,26 @@ class Worker:
         ctx = JobContext(job=job, queue=self.queue, started_at=started)
         with self._lock:
             self._inflight[job.id] = (job, ctx)
+        outcome = "crashed"
         try:
             with correlation(job.correlation_id or new_correlation_id()), job_scope(job.id, job.key):
                 outcome = self._run(job, ctx, started)
         finally:
-            with self._lock:
-                self._inflight.pop(job.id, None)
-                self._claimed.pop(job.id, None)
-        if outcome != "handed_off":  # a batched success is counted (and wakes the dispatcher) on its own
+            if outcome != "parked":  # still claimed and running: its last step finishes it (_resume)
+                self._finished(job, outcome)
+        if outcome == "parked":
+            self._wake.set()  # this thread is free for another job
+        return outcome
+
+    def _finished(self, job: Job, outcome: str) -> None:
+        with self._lock:
+            self._inflight.pop(job.id, None)
+            self._claimed.pop(job.id, None)
+            self._parked.discard(job.id)
+        if outcome not in ("handed_off", "crashed"):  # a batched success is counted (and wakes) on its own
             with self._lock:
                 self.stats[outcome] = self.stats.get(outcome, 0) + 1
             self._wake.set()  # a thread is free
-        return outcome
 
     def _run(self, job: Job, ctx: JobContext, started: datetime) -> str:
         t0 = time.perf_counter()
@@ -205,6 +223,71 @@ class Worker:
                 result = handler(ctx)
         except Exception as exc:  # every failure is classified, none escapes the worker
             return self._failed(job, exc, started, fence)
+        if inspect.isgenerator(result):
+            return self._advance(job, ctx, started, fence, cast(Steps, result), t0)
+        return self._succeeded(job, result, started, t0)
+
+    def _advance(self, job: Job, ctx: JobContext, started: datetime, fence: lease.Fence, steps: Steps,
+                 t0: float, value: Any = None, error: BaseException | None = None) -> str:
+        """Run the job's steps (``bridge.ports.jobs.Steps``) until they end or wait on a future. Under
+        ``run()`` a waiting job is *parked*: it stays claimed (the heartbeat keeps its lease), the thread
+        goes back to the pool, and a resumer thread continues it once the future is done. Elsewhere
+        (``drain``, one-shots) this thread waits for the future."""
+        while True:
+            if error is None and ctx.lost.is_set():
+                error = LeaseLost(f"job {job.id} lost its lease while it waited")
+            try:
+                with lease.holding(fence):
+                    fut = steps.throw(error) if error is not None else steps.send(value)
+            except StopIteration as stop:
+                return self._succeeded(job, stop.value, started, t0)
+            except Exception as exc:
+                return self._failed(job, exc, started, fence)
+            value = error = None
+            with self._lock:
+                park = self._dispatching and self._resumer is not None
+                if park:
+                    self._parked.add(job.id)
+            if park:
+                # If the future is already done the callback runs here and now: it only submits the resume.
+                fut.add_done_callback(functools.partial(self._wake_parked, job, ctx, started, fence, steps, t0))
+                return "parked"
+            try:
+                value = fut.result(timeout=STEP_TIMEOUT)
+            except Exception as exc:
+                error = exc
+
+    def _wake_parked(self, job: Job, ctx: JobContext, started: datetime, fence: lease.Fence, steps: Steps,
+                     t0: float, fut: Future[Any]) -> None:
+        """The parked job's future is done (called on the thread that finished it): resume it on a worker
+        thread. A process past its shutdown grace released the job already: nothing to resume."""
+        resumer = self._resumer
+        try:
+            if resumer is None:
+                raise RuntimeError("the worker stopped")
+            resumer.submit(self._resume, job, ctx, started, fence, steps, t0, fut)
+        except RuntimeError:
+            log.warning("job %s's wait ended after the worker stopped; its lease decides who runs it", job.id)
+            steps.close()
+            self._finished(job, "released")
+
+    def _resume(self, job: Job, ctx: JobContext, started: datetime, fence: lease.Fence, steps: Steps,
+                t0: float, fut: Future[Any]) -> str:
+        # Still counted parked while it resumes: it runs on a resumer thread, not in the claim room.
+        try:
+            value, error = fut.result(), None
+        except Exception as exc:
+            value, error = None, exc
+        outcome = "crashed"
+        try:
+            with correlation(job.correlation_id or new_correlation_id()), job_scope(job.id, job.key):
+                outcome = self._advance(job, ctx, started, fence, steps, t0, value, error)
+        finally:
+            if outcome != "parked":
+                self._finished(job, outcome)
+        return outcome
+
+    def _succeeded(self, job: Job, result: Any, started: datetime, t0: float) -> str:
         done = Done(job, started, result if isinstance(result, dict) else None)
         with self._lock:
             if self._dispatching:
@@ -361,13 +444,16 @@ class Worker:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ttns-heal") as healer, \
                 ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ttns-job") as pool, \
                 ThreadPoolExecutor(max_workers=self.EXPRESS_THREADS, thread_name_prefix="ttns-express") as express, \
-                ThreadPoolExecutor(max_workers=self.URGENT_THREADS, thread_name_prefix="ttns-urgent") as urgent:
+                ThreadPoolExecutor(max_workers=self.URGENT_THREADS, thread_name_prefix="ttns-urgent") as urgent, \
+                ThreadPoolExecutor(max_workers=max(2, threads // 2), thread_name_prefix="ttns-resume") as resumer:
             self._healer = healer
+            with self._lock:
+                self._resumer = resumer
             while not stop.is_set():
                 self._wake.clear()
                 futures = {f for f in futures if not f.done()}
                 with self._lock:
-                    few = bool(self._handoffs) and bool(self._claimed)
+                    few = bool(self._handoffs) and len(self._claimed) > len(self._parked)
                 if few:
                     # Successes while other claimed jobs are still running: give those a moment
                     # (GATHER) to finish, so one commit carries a batch instead of one job at a time.
@@ -379,7 +465,8 @@ class Worker:
                 gather_until = None
                 with self._lock:
                     handoffs, self._handoffs = self._handoffs, []
-                    want = max(0, capacity - len(self._claimed))
+                    parked = min(len(self._parked), self.config.max_parked)
+                    want = max(0, capacity + parked - len(self._claimed))
                 try:
                     claimed = self._settle(handoffs, want)
                 except Exception:
@@ -402,6 +489,8 @@ class Worker:
                 self._idle(stop, poll if not claimed else self.config.poll_interval)
             self._shutdown(futures)
             self._healer = None  # what is left heals on this thread; the healer finishes its queue on exit
+            with self._lock:
+                self._resumer = None
         listen_stop.set()
         hb_stop.set()
         heart.join(timeout=5)
@@ -472,9 +561,9 @@ class Worker:
         self._stopping.set()  # jobs claimed ahead and not started are released by their thread
         deadline = time.monotonic() + self.config.shutdown_grace
         pending = {f for f in futures if not f.done()}
-        if pending:
-            log.info("finishing %d running job(s) before exit", len(pending))
-        while pending and time.monotonic() < deadline:
+        if pending or self._parked:
+            log.info("finishing %d running job(s) before exit", len(pending) + len(self._parked))
+        while (pending or self._parked) and time.monotonic() < deadline:
             self._flush_handoffs()
             self._wake.wait(0.05)
             self._wake.clear()
@@ -538,25 +627,24 @@ class Worker:
             with self._lock:
                 running = list(self._inflight.items())
                 waiting = [j for j in self._claimed.values() if j.id not in self._inflight]
-            for job_id, (job, ctx) in running:
-                try:
-                    self.queue.extend(job, self.config.lease_seconds)
-                except LeaseLost:
-                    with self._lock:
-                        finished = job_id not in self._inflight
-                    if finished:  # it completed between the snapshot and the extend: nothing was lost
-                        continue
-                    ctx.lost.set()
-                    log.warning("lost the lease of job %s", job_id)
-                except Exception:
-                    log.exception("heartbeat failed for job %s", job_id)
-            for job in waiting:  # claimed ahead, not started yet: keep it ours until a thread takes it
-                try:
-                    self.queue.extend(job, self.config.lease_seconds)
-                except LeaseLost:
-                    pass  # started and finished meanwhile, or reclaimed: its run finds out through the fence
-                except Exception:
-                    log.exception("heartbeat failed for job %s", job.id)
+            # One transaction for all of them (many jobs may be parked, waiting for their batch call).
+            try:
+                lost = set(self.queue.extend_many([job for _, (job, _) in running] + waiting,
+                                                  self.config.lease_seconds))
+            except Exception:
+                log.exception("heartbeat failed for %d job(s)", len(running) + len(waiting))
+                continue
+            for job_id, (_job, ctx) in running:
+                if job_id not in lost:
+                    continue
+                with self._lock:
+                    finished = job_id not in self._inflight
+                if finished:  # it completed between the snapshot and the extend: nothing was lost
+                    continue
+                ctx.lost.set()
+                log.warning("lost the lease of job %s", job_id)
+            # A job claimed ahead whose extend found it gone started and finished meanwhile, or was
+            # reclaimed: its run finds out through the fence.
 
 
 def _spec_problem_for_a_person(exc: Exception) -> Exception:

@@ -156,3 +156,36 @@ def test_the_memory_queue_fences_the_recheck_too() -> None:
         clock.advance(11)
         with pytest.raises(LeaseLost):
             lease.recheck()
+
+
+def test_link_writes_sharing_one_transaction_are_each_fenced_by_their_own_job(world: Any) -> None:
+    # Concurrent link writes share one transaction (Links' group commit). The stale job's writes are
+    # refused, alone: the current job's writes in the same groups land.
+    store, clock, _handler, _worker, _pushed = world
+    store.queue.enqueue(JobSpec(kind="noop", key="a"))
+    store.queue.enqueue(JobSpec(kind="noop", key="b"))
+    (stale_job,) = store.queue.claim("stale", LEASE, 1)
+    clock.advance(LEASE + 1)  # the stale job's lease expired
+    (current,) = store.queue.claim("current", LEASE, 1)
+    fences = {"stale": store.queue.fence(stale_job), "current": store.queue.fence(current)}
+    outcomes: dict[str, str] = {}
+    start = threading.Barrier(16)
+
+    def write(who: str, i: int) -> None:
+        start.wait()
+        with lease.holding(fences[who]):
+            try:
+                store.links.upsert(Link("order", "S1", f"{who}-{i}", f"SO-{i}", status="synced"))
+                outcomes[f"{who}-{i}"] = "written"
+            except LeaseLost:
+                outcomes[f"{who}-{i}"] = "refused"
+
+    threads = [threading.Thread(target=write, args=(who, i)) for i in range(8) for who in ("stale", "current")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes == {**{f"stale-{i}": "refused" for i in range(8)}, **{f"current-{i}": "written" for i in range(8)}}
+    assert all(store.links.get("order", "S1", f"current-{i}") is not None for i in range(8))
+    assert all(store.links.get("order", "S1", f"stale-{i}") is None for i in range(8))
+    assert store.links._group.items == 8  # committed; the refused ones never count as written

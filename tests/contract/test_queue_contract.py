@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
+from bridge import lease
 from bridge.clock import ManualClock
 from bridge.errors import LeaseLost
 from bridge.store.db import make_engine
@@ -188,6 +189,46 @@ def test_extend_keeps_a_long_job_leased(q: tuple[JobQueue, ManualClock]) -> None
     assert queue.claim("thief", 10, 1) == []
     queue.complete(job, None, started_at=T0)
     assert queue.counts() == {"done": 1}
+
+
+def test_extend_many_extends_the_held_leases_and_names_the_lost_ones(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, clock = q
+    for k in ("a", "b", "c"):
+        queue.enqueue(spec(k))
+    a, b, c = queue.claim("w", 10, 3)
+    clock.advance(11)  # every lease expired; a thief takes the first
+    (stolen,) = queue.claim("thief", 10, 1)
+    assert stolen.id == a.id
+    assert queue.extend_many([a, b, c], 10) == [a.id]
+    clock.advance(8)
+    assert queue.claim("other", 10, 3) == []  # b and c are leased to w again, a to the thief
+    queue.complete(b, None, started_at=T0)
+    queue.complete(c, None, started_at=T0)
+    assert queue.extend_many([], 10) == []
+
+
+def test_a_coalesced_enqueue_joining_a_waiting_job_writes_nothing(db_url: str) -> None:
+    # Joining a waiting job, or the job of the same idempotency key, is found with a read: no write
+    # transaction, so not even a stale worker's fence refuses it (nothing is written); a new job is a write.
+    clock = ManualClock(T0)
+    engine = make_engine(db_url, pool_size=4)
+    try:
+        queue = SqlJobQueue(engine, clock)
+        queue.enqueue(spec("running"))
+        (job,) = queue.claim("w", 10, 1)
+        first = queue.enqueue(spec("r", coalesce=True))
+        keyed = queue.enqueue(spec("s", ikey="s:1"))
+        clock.advance(11)  # the job's lease expired: its fence refuses writes
+        with lease.holding(queue.fence(job)):
+            again = queue.enqueue(spec("r", coalesce=True))
+            same = queue.enqueue(spec("s", ikey="s:1"))
+            with pytest.raises(LeaseLost):
+                queue.enqueue(spec("t", coalesce=True))
+        assert (again.job_id, again.created) == (first.job_id, False)
+        assert (same.job_id, same.created) == (keyed.job_id, False)
+        assert queue.counts() == {"queued": 2, "running": 1}
+    finally:
+        engine.dispose()
 
 
 def test_release_gives_the_job_back_without_counting_an_attempt(q: tuple[JobQueue, ManualClock]) -> None:

@@ -201,6 +201,34 @@ def test_restlet_path_writes_several_orders_per_call(world: World, sqlite_url: s
     assert len(world.netsuite.customers) == 7  # per-buyer customers found or created inside the batch call
 
 
+def test_restlet_path_holds_more_orders_in_flight_than_worker_threads(world: World) -> None:
+    # An order waiting for its batch call holds no worker thread (bridge.ports.jobs.Steps): two threads fill
+    # batches of many orders. Before, each waiting order held a thread, so no batch exceeded two.
+    world.c = world.c.with_settings(netsuite_write_path="restlet")
+    for i in range(40):
+        world.tiktok.put(SHOP, order(f"p{i}", [unit("a1", "MUG", "5.00")]))
+        world.webhook(f"p{i}")
+    stop = threading.Event()
+    w = world.c.worker(threads=2)
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()
+    deadline = time.monotonic() + 30
+    def linked() -> int:
+        links = world.c.store.links.get_many("order", SHOP, [f"p{i}" for i in range(40)])
+        return sum(1 for lk in links.values() if lk.netsuite_id)
+
+    while linked() < 40 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    t.join(10)
+    assert world.netsuite.so_count() == 40 and sum(world.netsuite.batches) == 40
+    assert max(world.netsuite.batches) > 2
+    assert all(r["writes"] == 1 for r in world.netsuite.records.values())  # each order written once
+    for i in range(40):
+        link = world.c.store.links.get("order", SHOP, f"p{i}")
+        assert link is not None and link.netsuite_id == world.so(f"p{i}")["id"]
+
+
 def test_per_buyer_customers_are_created_once(world: World) -> None:
     world.tiktok.put(SHOP, order("c1", [unit("a1", "MUG", "5.00")], user_id="u1"))
     world.tiktok.put(SHOP, order("c2", [unit("a1", "MUG", "5.00")], user_id="u1"))
