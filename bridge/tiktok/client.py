@@ -72,6 +72,25 @@ class TikTokError(FatalError):
         self.tiktok_message = tiktok_message
 
 
+class NonFiniteNumber(ValueError):
+    """A JSON answer holds ``NaN``, ``Infinity`` or ``-Infinity``: RFC 8259 has no such numbers, and one
+    that reached a quantity or an amount would poison the arithmetic downstream."""
+
+    def __init__(self, constant: str) -> None:
+        super().__init__(f"the answer holds {constant}, which JSON does not allow")
+        self.constant = constant
+
+
+def _refuse_constant(constant: str) -> Any:
+    raise NonFiniteNumber(constant)
+
+
+def loads_strict(raw: bytes | str) -> Any:
+    """``json.loads`` with floats as ``Decimal`` that refuses ``NaN`` / ``Infinity`` / ``-Infinity``
+    (``NonFiniteNumber``) instead of turning them into floats, as Python's parser does by default."""
+    return json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
+
+
 class TokenSource(Protocol):
     """Where the client gets a shop's access token and cipher, and how it refreshes the token."""
 
@@ -295,8 +314,11 @@ class TikTokApi:
         message = ""
         data: dict[str, Any] = {}
         envelope_ok = False
+        non_finite: NonFiniteNumber | None = None
         try:
-            doc = json.loads(raw, parse_float=Decimal) if raw else None
+            doc = loads_strict(raw) if raw else None
+        except NonFiniteNumber as exc:
+            doc, non_finite = None, exc
         except (ValueError, UnicodeDecodeError):
             doc = None
         if isinstance(doc, dict) and "code" in doc:
@@ -318,9 +340,13 @@ class TikTokApi:
             # An HTTP 5xx is transient whatever code rides in it (TikTok sends 36009003 "internal
             # error, please try again" with it); a 2xx that is not an envelope is a fault.
             outcome = classify_http(SYSTEM, status, None)
+            if non_finite is not None:
+                # Not JSON: refused like any answer that is not the envelope. Under a 5xx it stays
+                # transient; under a 2xx it is a fault of TikTok's that repeating will not cure.
+                message = f"{non_finite} ({ep.method} {path})"
             if outcome == "ok":
                 outcome = "fatal"
-                message = "the answer is not TikTok's {code, message, data} envelope"
+                message = message or "the answer is not TikTok's {code, message, data} envelope"
         self._record(ep, path, status, ms, outcome, code, request_id)
         if outcome == "ok":
             return outcome, data, None
@@ -828,6 +854,7 @@ __all__ = [
     "Finance",
     "Fulfillment",
     "Logistics",
+    "NonFiniteNumber",
     "Orders",
     "Products",
     "Returns",
@@ -835,5 +862,6 @@ __all__ = [
     "TikTokApi",
     "TikTokError",
     "TokenSource",
+    "loads_strict",
     "parse_retry_after",
 ]
