@@ -101,7 +101,11 @@ def test_push_creates_products_from_items_then_repeats_nothing(world: World) -> 
         ("TSHIRT-BLUE-L", "22.00", [{"name": "Variant", "value_name": "Blue L"}])]  # rounded to the cent
     assert tee["skus"][0]["inventory"] == [{"warehouse_id": W1, "quantity": 1}]  # default warehouse; [1, 99,999]
     assert tee["package_weight"] == {"value": "0.5", "unit": "POUND"} and tee["external_product_id"] == "107"
-    assert tee["idempotency_key"].startswith(f"ttns-{SHOP}-107-")
+    # Create Product's idempotency key is the create intent's (drawn once per item, not from the content);
+    # the intent is gone once the product is linked
+    assert tee["idempotency_key"].startswith("ttns-") and len(tee["idempotency_key"]) <= 128
+    assert by_title["Ceramic Mug"]["idempotency_key"] != tee["idempotency_key"]
+    assert world.c.store.links.get(cat.KIND_CREATE_INTENT, SHOP, "107") is None
     # the new products are in the SKU index: the inventory flow can push their stock at once
     mug_pid = next(pid for pid, p in world.tiktok.products_.items() if p.title == "Ceramic Mug")
     assert world.svc.inv.products_for_items(["110"]) == {(SHOP, mug_pid)}
