@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,3 +65,64 @@ def test_a_lost_create_answer_then_a_content_change_and_a_retry_make_exactly_one
         assert c.store.links.get(cat.KIND_CREATE_INTENT, s.shop.id, s.items["MUG-001"]) is None
         assert svc.push_group(s.shop, mug()).action == "unchanged"
         assert len(mugs_on_tiktok()) == 1
+
+
+def test_a_worker_paused_past_its_lease_mid_create_lands_nothing_and_the_next_one_adopts_the_product(
+        tmp_path: Path, sqlite_url: str) -> None:
+    """The stale-worker case: worker A sends Create Product (TikTok creates it) and is paused before it
+    hears the answer, past its lease; worker B takes the job, finds the product by its seller SKUs and
+    links it; A wakes and its link write is refused (fenced). One product, one link, B's."""
+    import threading
+    from dataclasses import replace
+
+    from bridge.store.queue import JobSpec
+
+    lease_seconds = 3.0
+    with running_stack(tmp_path, sqlite_url, inventory={"defaults": {"buffer": 0}}, products=[],
+                       catalog=CATALOG) as s:
+        svc = s.c.flows.catalog
+        real = svc.tiktok
+        paused, go = threading.Event(), threading.Event()
+        created: list[str] = []
+
+        class PausesAfterSending:
+            def __getattr__(self, name: str) -> object:
+                return getattr(real, name)
+
+            def create_product(self, shop_id: str, body: Any) -> Any:
+                got = real.create_product(shop_id, body)  # TikTok has created it
+                created.append(got.product_id)
+                if len(created) == 1:  # the first worker stops here, the answer in its hands
+                    paused.set()
+                    assert go.wait(60)
+                return got
+
+        c = s.c.with_flows(catalog=replace(svc, tiktok=PausesAfterSending()))
+        item = s.items["MUG-001"]
+        jid = c.store.queue.enqueue(JobSpec(kind=cat.KIND_CATALOG, key=cat.catalog_key(s.shop.id, item),
+                                            payload={"shop_id": s.shop.id, "item_id": item})).job_id
+        stale, fresh = c.worker(threads=1, name="stale"), c.worker(threads=1, name="fresh")
+        (job,) = c.store.queue.claim(stale.name, lease_seconds, 1)
+        outcome: list[str] = []
+        t = threading.Thread(target=lambda: outcome.append(stale.process(job)), daemon=True)
+        t.start()
+        assert paused.wait(60)
+        time.sleep(lease_seconds + 0.5)  # the pause outlasts the lease
+        deadline = time.monotonic() + 10
+        again: list[Any] = []
+        while not again and time.monotonic() < deadline:
+            again = c.store.queue.claim(fresh.name, 60.0, 1)
+            time.sleep(0.2)
+        assert [j.id for j in again] == [jid]
+        assert fresh.process(again[0]) == "ok"
+        go.set()
+        t.join(60)
+        assert outcome == ["lease_lost"]
+
+        mugs = [p for p in s.tt.products(s.shop.id) if any(k["seller_sku"] == "MUG-001" for k in p["skus"])]
+        assert [p["id"] for p in mugs] == created[:1] and len(created) == 1  # B sent no second create
+        links = c.store.links.list("product", s.shop.id)
+        assert [(lk.tiktok_id, lk.netsuite_id) for lk in links] == [(created[0], item)]
+        assert c.store.links.get(cat.KIND_CREATE_INTENT, s.shop.id, item) is None
+        done = c.store.queue.get(jid)
+        assert done is not None and done.status == "done" and done.result["product_id"] == created[0]
