@@ -17,7 +17,6 @@ Two layers:
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -43,6 +42,7 @@ from bridge.errors import (
     error_for,
 )
 from bridge.logs import correlation_id, current_job
+from bridge.mapping.wire import NonFiniteNumber, loads_strict
 from bridge.retry import backoff_delay
 from bridge.tiktok import models as m
 from bridge.tiktok.endpoints import Endpoint, endpoint
@@ -70,25 +70,6 @@ class TikTokError(FatalError):
         super().__init__(message, evidence)
         self.code = code
         self.tiktok_message = tiktok_message
-
-
-class NonFiniteNumber(ValueError):
-    """A JSON answer holds ``NaN``, ``Infinity`` or ``-Infinity``: RFC 8259 has no such numbers, and one
-    that reached a quantity or an amount would poison the arithmetic downstream."""
-
-    def __init__(self, constant: str) -> None:
-        super().__init__(f"the answer holds {constant}, which JSON does not allow")
-        self.constant = constant
-
-
-def _refuse_constant(constant: str) -> Any:
-    raise NonFiniteNumber(constant)
-
-
-def loads_strict(raw: bytes | str) -> Any:
-    """``json.loads`` with floats as ``Decimal`` that refuses ``NaN`` / ``Infinity`` / ``-Infinity``
-    (``NonFiniteNumber``) instead of turning them into floats, as Python's parser does by default."""
-    return json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
 
 
 class TokenSource(Protocol):
@@ -854,7 +835,6 @@ __all__ = [
     "Finance",
     "Fulfillment",
     "Logistics",
-    "NonFiniteNumber",
     "Orders",
     "Products",
     "Returns",
@@ -862,6 +842,5 @@ __all__ = [
     "TikTokApi",
     "TikTokError",
     "TokenSource",
-    "loads_strict",
     "parse_retry_after",
 ]

@@ -29,8 +29,8 @@ from bridge.clock import Clock, SystemClock
 from bridge.domain.keys import shop_key
 from bridge.errors import ConfigurationError, Evidence, FatalError, NeedsHumanError, RetriableError
 from bridge.logs import correlation_id, current_job
+from bridge.mapping.wire import NonFiniteNumber, loads_strict
 from bridge.ports.tiktok import REAUTHORIZE_CODE, REAUTHORIZE_HINT
-from bridge.tiktok.client import NonFiniteNumber, loads_strict
 from bridge.tiktok.models import AuthorizedShop, TokenGrant
 from bridge.tiktok.webhooks import SUBSCRIBED_EVENT_TYPES
 
