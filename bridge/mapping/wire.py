@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from bridge.errors import FatalError
+
 _encode_string = json.encoder.encode_basestring
 _encode_string_ascii = json.encoder.encode_basestring_ascii
 
@@ -50,9 +52,10 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
-class NonFiniteNumber(ValueError):
+class NonFiniteNumber(FatalError, ValueError):
     """A JSON answer holds ``NaN``, ``Infinity`` or ``-Infinity``: RFC 8259 has no such numbers, and one
-    that reached a quantity or an amount would poison the arithmetic downstream."""
+    that reached a quantity or an amount would poison the arithmetic downstream. Fatal where it escapes (the
+    API clients catch it and decide by the answer's status)."""
 
     def __init__(self, constant: str) -> None:
         super().__init__(f"the answer holds {constant}, which JSON does not allow")
