@@ -55,3 +55,20 @@ def test_a_record_answers_the_digits_it_holds(ns: Sandbox) -> None:
     assert [ln["amount"] for ln in got["item"]["items"]] == [Decimal("0.12"), Decimal("12.50")]
     assert got["total"] == Decimal("12.62") and type(got["total"]) is Decimal
     assert [ln["quantity"] for ln in got["item"]["items"]] == [1, 1]  # integral quantities stay int
+
+
+def test_fulfilled_quantities_are_whole_units_read_without_a_float(ns: Sandbox) -> None:
+    """``NetSuiteOrdersAdapter.fulfilled_quantities`` (the cancellations flow's check) over the sandbox:
+    each line's ``quantityFulfilled`` as an int, read through ``Decimal``."""
+    from bridge.netsuite.adapters.orders import NetSuiteOrdersAdapter
+
+    c = ns.client()
+    lines = [{"item": {"id": MUG}, "quantity": 3, "rate": Decimal("19.99"), "custcol_ttns_line_item_ids": "L1,L2,L3"},
+             {"item": {"id": MUG}, "quantity": 2, "rate": Decimal("19.99"), "custcol_ttns_line_item_ids": "L4,L5"}]
+    so = c.upsert("salesOrder", "TTS-EXACT-3", {"entity": {"id": TTS_CUSTOMER}, "item": {"items": lines}})
+    first = c.get("salesOrder", so.id, expand=True)["item"]["items"][0]["line"]  # type: ignore[index]
+    c.transform("salesOrder", so.id, "itemFulfillment",
+                {"shipStatus": {"id": "C"}, "item": {"items": [{"orderLine": first, "quantity": 2}]}},
+                replace=("item",))
+    got = NetSuiteOrdersAdapter(lambda: c).fulfilled_quantities("salesOrder", so.id)
+    assert got == {"L1,L2,L3": 2, "L4,L5": 0} and all(type(q) is int for q in got.values())
