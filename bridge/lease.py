@@ -9,8 +9,8 @@ expires, another worker claims the job and runs it. The paused worker must not t
   refused with ``LeaseLost`` and rolled back, never committed;
 * the API clients call ``recheck`` before each write they send to TikTok or NetSuite. Those effects
   cannot be undone or fenced by the remote side, so they are also idempotent by business key
-  (externalId upserts, per-package pushes): a write that slipped through just before the lease was
-  lost repeats, it does not double.
+  (externalId upserts, per-package pushes, Create Product's stored key): a write that slipped through
+  just before the lease was lost repeats, it does not double (docs/queue.md lists every such call).
 
 This module depends on nothing but the error type, so adapters on either side can use it.
 """

@@ -76,7 +76,12 @@ class Settings(BaseSettings):
     )
 
     # --- worker / queue ---------------------------------------------------------------------
-    worker_threads: int = Field(4, ge=1, description="Default `ttns worker --threads`.")
+    worker_threads: int = Field(
+        8, ge=1, description="Default `ttns worker --threads`: jobs run at once per worker process. 8 = NetSuite's "
+        "default account concurrency (5, `TTNS_NETSUITE_CONCURRENCY`) plus 3 threads for jobs busy with TikTok or the "
+        "database meanwhile, so one worker keeps every NetSuite slot busy; threads beyond the slots wait at the "
+        "governor, which costs only memory. Raise it with the concurrency share."
+    )
     worker_poll_interval: float = Field(0.2, gt=0, description="Seconds an idle worker waits between claims.")
     lease_seconds: float = Field(60.0, gt=0, description="Job lease; an expired lease is reclaimed by another worker.")
     max_attempts: int = Field(8, ge=1, description="Attempts before a job is dead (and becomes an exception).")

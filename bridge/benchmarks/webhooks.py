@@ -6,7 +6,8 @@ Both apps run at once under gunicorn with ``ttns web``'s settings: the project (
 queued jobs (100,000 by default) and worker processes (the project's ``Worker``) claim and run them the
 whole time, each job holding its thread as long as a NetSuite call would (``job_seconds``), so the backlog
 stays and the webhook writes share the database with claims and completions. The order-sync jobs the
-webhooks cause run the same stand-in handler.
+webhooks cause run the same stand-in handler; the shop's sales intake (queued by every new-order webhook,
+coalesced) a shorter one on the urgent threads.
 
 A separate process (``bridge.benchmarks.webhook_load``) sends correctly signed order-status webhooks at each
 offered rate, to one app and then the other (which goes first alternates per rate), and measures each
@@ -35,12 +36,14 @@ from sqlalchemy import func, insert, select
 from bridge.benchmarks.harness import REPO, free_port, percentile, wait_http
 from bridge.clock import SystemClock
 from bridge.domain.keys import order_key
+from bridge.flows.sales_intake import KIND_INTAKE
 
 P99_TARGET_MS = 50.0
 KEPT_SHARE = 0.95
 APP_KEY, APP_SECRET = "benchappkey", "bench-app-secret-not-real"
 SHOP = "7494049642642441621"
 JOB_KIND = "orders.sync"  # the backlog of a livestream: orders waiting for NetSuite
+INTAKE_SECONDS = 0.1  # the sales intake's stand-in: one Get Order Detail
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,14 @@ def worker_main(url: str, threads: int, job_seconds: float, name: str) -> None:
         return {}
 
     registry.handler(JOB_KIND, call)
+
+    def intake(_ctx: JobContext) -> dict[str, Any]:
+        time.sleep(INTAKE_SECONDS)
+        return {}
+
+    # The shop's sales intake each new-order webhook also queues (coalesced), on the urgent threads as in
+    # `ttns worker`: a TikTok read, no NetSuite.
+    registry.handler(KIND_INTAKE, intake, urgent=True)
     worker = Worker(store.queue, registry, store.exceptions, peers=store.peers,
                     config=WorkerConfig(threads=threads, name=name, shutdown_grace=2.0))
     stop = threading.Event()

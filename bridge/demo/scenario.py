@@ -10,6 +10,7 @@ import functools
 import random
 import re
 import time
+from decimal import Decimal
 from typing import Any
 
 from bridge.demo.runner import Demo, NotAvailable, run_step
@@ -233,8 +234,8 @@ def shipments(demo: Demo) -> str:
         so = demo.world.netsuite_sb.get("salesOrder", str(partial.netsuite_id))
         first = next(ln for ln in so.data["item"] if ln.get("custcol_ttns_line_item_ids"))
         n += 1
-        _ship(demo, str(partial.netsuite_id), [{"orderLine": int(first["line"]), "quantity": int(float(
-            first["quantity"]))}], [_tracking(n)])
+        _ship(demo, str(partial.netsuite_id), [{"orderLine": int(first["line"]), "quantity": int(Decimal(
+            str(first["quantity"])))}], [_tracking(n)])
         demo.drain(30)
         n += 1
         _ship(demo, str(partial.netsuite_id), None, [_tracking(n)])

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ from bridge.mapping.catalog import (
     ExistingProduct,
     ItemDetail,
     ItemGroup,
+    Listing,
     check_category,
     group_items,
     listing_changes,
@@ -66,6 +68,7 @@ KIND_CUTOVER = "prices.cutover"
 KIND_CHANGES = "catalog.changes"
 KIND_FULL = "catalog.full"
 KIND_REVIEW = "catalog.review"
+KIND_CREATE_INTENT = "product.create"  # links kind: a Create Product sent (or about to be) and not yet answered
 NETSUITE_TOPICS = ("item.changed", "item.sweep")
 LISTING_CHANGES = frozenset({"listing", "status", "created"})
 CATALOG_FLOW = "catalog"
@@ -201,21 +204,25 @@ class CatalogSync:
                                  "problems": listing.problems}))
             return change
         link = self.store.links.get("product", shop.id, pid) if pid else None
+        retried = False
         if current is None:
             change.action = "create"
             change.details = [f"{len(listing.body['skus'])} SKU(s) in category {listing.body['category_id']}"]
-            if not dry_run:
-                try:
-                    created = self.tiktok.create_product(shop.id, listing.body)
-                except TikTokRefused as exc:
-                    self._refused(exc.refusals, key, "create")
-                    raise
-                change.product_id = created.product_id
-                self._link(shop, created.product_id, key.id, listing.content_hash)
-                if self.index_product is not None:
-                    self.index_product(shop, created.product_id)
-                self.store.queue.enqueue(review_spec(shop.id, created.product_id, self.clock.now()))
-            return change
+            if dry_run:
+                return change
+            change.product_id, retried = self._create(shop, key, listing)
+            if not retried:
+                return change
+            # A retried create: the product holds what the attempt TikTok processed first sent, which
+            # may be older content than this push's. Re-assert the listing through the edit path.
+            current = self.tiktok_inv.product(shop.id, change.product_id)
+            if current is None:  # not readable yet: the link's empty hash makes the next push edit it
+                return change
+            link = self.store.links.get("product", shop.id, current.id)
+        if not dry_run and not retried and self.store.links.get(KIND_CREATE_INTENT, shop.id, key.id) is not None:
+            # the product is linked: an intent left by a create whose worker stopped before clearing it
+            # must not lend its key to a later create (TikTok would answer with this product again)
+            self.store.links.delete(KIND_CREATE_INTENT, shop.id, key.id)
         existing = ExistingProduct(current.id, current.status, current.title, current.description,
                                    {s.seller_sku: s.price for s in current.skus if s.price is not None},
                                    {s.seller_sku: s.id for s in current.skus})
@@ -228,6 +235,10 @@ class CatalogSync:
                     self._refused(self.tiktok.set_active(shop.id, [current.id], True), key, "activate")
             return change
         change.action, change.details = "update", structural or ["listing fields changed"]
+        if retried:
+            change.action = "create"
+            change.details = [f"product {current.id} was created by an earlier attempt; listing re-asserted",
+                              *change.details]
         if not dry_run:
             body = self._edit_body(shop, listing.body, existing)
             self._refused(self.tiktok.edit_product(shop.id, current.id, body), key, "edit")
@@ -236,6 +247,68 @@ class CatalogSync:
                 self._refused(self.tiktok.set_active(shop.id, [current.id], True), key, "activate")
             self.store.queue.enqueue(review_spec(shop.id, current.id, self.clock.now()))
         return change
+
+    def _create(self, shop: Shop, key: ItemDetail, listing: Listing) -> tuple[str, bool]:
+        """Create the group's TikTok product exactly once; returns (product id, retried).
+
+        Create Product cannot be undone, and an answer can be lost (a timeout after TikTok created it)
+        or come to a worker that lost its lease meanwhile. So the create *intent* is stored first (links
+        kind ``product.create``, keyed by the group's NetSuite item; a fenced store write): it holds
+        TikTok's ``idempotency_key``, drawn once and kept whatever the listing's content becomes. A
+        later attempt (``retried``) first re-checks: TikTok's Search Products by the seller SKUs this
+        intent has sent; a product found is adopted, not created again. When none is found the create
+        is sent again under the same key, so one TikTok processed meanwhile answers with its product
+        instead of creating a second."""
+        intent = self.store.links.get(KIND_CREATE_INTENT, shop.id, key.id)
+        skus = [str(s["seller_sku"]) for s in listing.body["skus"] if s.get("seller_sku")]
+        retried = intent is not None
+        if intent is None:
+            intent = Link(KIND_CREATE_INTENT, shop.id, key.id, key.id, "item", "", "", "pending",
+                          {"idempotency_key": f"ttns-{uuid.uuid4().hex}", "seller_skus": sorted(set(skus))},
+                          self.clock.now())
+            self.store.links.upsert(intent)
+        else:
+            sent = sorted(set(skus) | {str(s) for s in intent.data.get("seller_skus") or ()})
+            if sent != list(intent.data.get("seller_skus") or ()):  # the SKUs this attempt sends join the re-check
+                intent = replace(intent, data={**intent.data, "seller_skus": sent})
+                self.store.links.upsert(intent)
+            found = self.tiktok.products_with_seller_skus(shop.id, sent)
+            if len(found) > 1:
+                raise NeedsHumanError(
+                    f"item {key.itemid}: TikTok has {len(found)} products with its seller SKUs "
+                    f"({', '.join(found)}); the bridge will not pick one", code="CATALOG_DUPLICATE_PRODUCTS",
+                    owner="admin", entity=f"catalog:{shop.id}:{key.id}",
+                    fix_hint="Delete the duplicates in TikTok Seller Center, keep one, then replay.",
+                    evidence=Evidence.of("tiktok", "search products", details={"seller_skus": sent,
+                                                                               "product_ids": found}))
+            if found:
+                log.info("catalog create re-check found the product", extra={"entity": f"catalog:{shop.id}:{key.id}",
+                                                                            "product_id": found[0]})
+                self._adopt(shop, found[0], key.id)
+                return found[0], True
+        body = dict(listing.body, idempotency_key=str(intent.data["idempotency_key"]))
+        try:
+            created = self.tiktok.create_product(shop.id, body)
+        except TikTokRefused as exc:
+            self._refused(exc.refusals, key, "create")
+            raise
+        if retried:
+            self._adopt(shop, created.product_id, key.id)
+        else:
+            self._link(shop, created.product_id, key.id, listing.content_hash)
+            self._created(shop, created.product_id, key.id)
+        return created.product_id, retried
+
+    def _adopt(self, shop: Shop, product_id: str, item_id: str) -> None:
+        """Link a product an earlier attempt created; its content is unknown (empty hash: edited next)."""
+        self._link(shop, product_id, item_id, "")
+        self._created(shop, product_id, item_id)
+
+    def _created(self, shop: Shop, product_id: str, item_id: str) -> None:
+        self.store.links.delete(KIND_CREATE_INTENT, shop.id, item_id)
+        if self.index_product is not None:
+            self.index_product(shop, product_id)
+        self.store.queue.enqueue(review_spec(shop.id, product_id, self.clock.now()))
 
     def _edit_body(self, shop: Shop, body: dict[str, Any], existing: ExistingProduct) -> dict[str, Any]:
         """Existing SKUs keep their stock and price (the inventory and price flows own those): a

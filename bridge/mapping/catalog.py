@@ -365,9 +365,9 @@ def plan_listing(
         problems.append(f"item {key.itemid} has no image and catalog.yaml sets no defaults.images.fallback_uris")
     if not skus:
         problems.append(f"item {key.itemid}: no SKU can be listed")
-    listing = Listing(key.id, body, sku_items, problems)
-    body["idempotency_key"] = f"ttns-{shop_id}-{key.id}-{listing.content_hash}"[:64]
-    return listing
+    # Create Product's idempotency_key is not the listing's: the catalog flow draws one per create
+    # intent and keeps it while the content changes (bridge.flows.catalog, CatalogSync._create).
+    return Listing(key.id, body, sku_items, problems)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from bridge.errors import Evidence, NeedsHumanError
@@ -45,13 +46,19 @@ def split_ids(value: Any) -> tuple[str, ...]:
     return tuple(p.strip() for p in str(value).split(",") if p.strip())
 
 
+_MAX_QUANTITY = 2**53 - 1  # NetSuite's numbers are doubles: beyond this no count is exact
+
+
 def _int(value: Any, default: int = 0) -> int:
     if value is None or value == "":
         return default
     try:
-        return int(float(str(value)))
-    except ValueError:
+        number = Decimal(str(value))  # exact digits, never through a float
+    except ArithmeticError:  # InvalidOperation: not a number
         return default
+    if not number.is_finite() or abs(number) > _MAX_QUANTITY:
+        return default
+    return int(number)
 
 
 @dataclass(frozen=True)

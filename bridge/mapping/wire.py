@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from bridge.errors import FatalError
+
 _encode_string = json.encoder.encode_basestring
 _encode_string_ascii = json.encoder.encode_basestring_ascii
 
@@ -48,6 +50,26 @@ def encode(value: Any) -> bytes:
 def loads(text: str | bytes) -> Any:
     """Parse JSON; non-integer numbers become ``Decimal`` (exact, as they were written)."""
     return json.loads(text, parse_float=Decimal)
+
+
+class NonFiniteNumber(FatalError, ValueError):
+    """A JSON answer holds ``NaN``, ``Infinity`` or ``-Infinity``: RFC 8259 has no such numbers, and one
+    that reached a quantity or an amount would poison the arithmetic downstream. Fatal where it escapes (the
+    API clients catch it and decide by the answer's status)."""
+
+    def __init__(self, constant: str) -> None:
+        super().__init__(f"the answer holds {constant}, which JSON does not allow")
+        self.constant = constant
+
+
+def _refuse_constant(constant: str) -> Any:
+    raise NonFiniteNumber(constant)
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """:func:`loads` (non-integer numbers as ``Decimal``) refusing ``NaN`` / ``Infinity`` / ``-Infinity``
+    with ``NonFiniteNumber``, where Python's parser would turn them into floats: for API answers."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
 
 
 def _not_json(constant: str) -> Any:
@@ -145,4 +167,5 @@ def _newline(out: list[str], indent: int | None, level: int) -> None:
         out.append("\n" + " " * (indent * level))
 
 
-__all__ = ["decimal_text", "dumps", "encode", "json_digest", "jsonable", "loads"]
+__all__ = ["NonFiniteNumber", "decimal_text", "dumps", "encode", "json_digest", "jsonable", "loads", "loads_inbound",
+           "loads_strict"]

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -25,7 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from requests.auth import AuthBase
 
-from bridge.errors import ConfigurationError, Evidence, RetriableError
+from bridge.errors import ConfigurationError, Evidence, FatalError, RetriableError
+from bridge.mapping.wire import NonFiniteNumber, loads_strict
 from bridge.netsuite import errors as ns_errors
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -242,7 +244,17 @@ class OAuth2ClientCredentials:
             )
         self.fetches += 1
         try:
-            data = resp.json()
+            data = loads_strict(resp.text)
+        except NonFiniteNumber as exc:
+            # NaN / Infinity are not JSON: a fault of the answer that asking again will not cure.
+            self._note(resp.status_code, started, "fatal", None)
+            raise FatalError(
+                f"NetSuite token endpoint: {exc} (POST {urlsplit(self.token_url).path})",
+                Evidence.of("netsuite", "oauth2.token", resp.status_code),
+            ) from None
+        except ValueError:
+            data = None
+        try:
             value = str(data["access_token"])
             ttl = float(data.get("expires_in") or 3600)
         except (ValueError, KeyError, TypeError):

@@ -14,13 +14,13 @@ unknown (a retriable error: the caller reads, merges and writes again).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -39,7 +39,7 @@ from bridge.errors import (
     redact_text,
 )
 from bridge.logs import correlation_id, current_job
-from bridge.mapping.wire import dumps, loads
+from bridge.mapping.wire import NonFiniteNumber, dumps, loads_strict
 from bridge.netsuite import errors as ns_errors
 from bridge.netsuite.account import Account
 from bridge.netsuite.auth import NetSuiteAuth
@@ -80,7 +80,24 @@ class Response:
     text: str
 
     def json(self) -> Any:
-        return loads(self.text) if self.text.strip() else None
+        """The answer parsed strictly (``loads_strict``): numbers with a fraction as ``Decimal``;
+        ``NaN`` / ``Infinity`` raise ``NonFiniteNumber`` (``_request`` refuses such an answer first)."""
+        return self._doc
+
+    @cached_property
+    def _doc(self) -> Any:
+        return loads_strict(self.text) if self.text.strip() else None
+
+    def non_finite(self) -> NonFiniteNumber | None:
+        """The ``NaN`` / ``Infinity`` / ``-Infinity`` the answer holds, if any (a body that is not JSON
+        at all is not this check's business: the callers that need JSON say so themselves)."""
+        try:
+            self.json()
+        except NonFiniteNumber as exc:
+            return exc
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return None
 
 
 @dataclass(frozen=True)
@@ -371,8 +388,14 @@ class NetSuiteClient:
         )
         value = resp.json()
         if isinstance(value, str):  # a RESTlet returning JSON.stringify(...) under text/plain
-            with contextlib.suppress(ValueError):
-                value = loads(value)
+            try:
+                value = loads_strict(value)
+            except NonFiniteNumber as exc:
+                path = redact_text(urlsplit(self.account.restlet_url).path, 400)
+                raise FatalError(f"NetSuite restlet.{method.lower()} {script}: {exc} ({method} {path})",
+                                 Evidence.of("netsuite", f"restlet {script}", resp.status, body=resp.text)) from None
+            except ValueError:
+                pass
         if isinstance(value, Mapping) and isinstance(value.get("error"), Mapping):
             raise ns_errors.to_error(400, resp.text, operation=f"restlet {script}", under_load=False, entity=entity)
         return value
@@ -534,9 +557,19 @@ class NetSuiteClient:
                     continue
             resp = Response(raw.status_code, raw.headers, raw.text)
             request_id = raw.headers.get("X-N-OperationId") or raw.headers.get("X-Request-Id")
+            # NaN / Infinity / -Infinity are not JSON (Python's parser would read them as floats into an
+            # amount or a quantity): such an answer is refused, naming the method and path.
+            non_finite = resp.non_finite()
+            note = f"; {non_finite} ({method} {path})" if non_finite is not None else ""
             if 200 <= resp.status < 300:
-                self._record(operation, method, path, resp.status, started, "ok", None, request_id, entity, job_id)
                 self.governor.success()
+                if non_finite is not None:
+                    # Under a 2xx it is a fault of the answer that repeating will not cure.
+                    self._record(operation, method, path, resp.status, started, "fatal", None, request_id, entity,
+                                 job_id)
+                    raise FatalError(f"NetSuite {operation}: {non_finite} ({method} {path})",
+                                     Evidence.of("netsuite", operation, resp.status, None, request_id, resp.text))
+                self._record(operation, method, path, resp.status, started, "ok", None, request_id, entity, job_id)
                 return resp
             parsed = ns_errors.parse(resp.status, resp.text)
             retry_after = _retry_after(raw.headers.get("Retry-After"))
@@ -545,8 +578,9 @@ class NetSuiteClient:
                 self._record(operation, method, path, resp.status, started, "retry", parsed.code, request_id, entity,
                              job_id)
                 if final:
-                    raise ns_errors.to_error(resp.status, resp.text, operation=operation, request_id=request_id,
-                                             retry_after=retry_after, entity=entity)
+                    raise _noted(ns_errors.to_error(resp.status, resp.text, operation=operation,
+                                                    request_id=request_id, retry_after=retry_after,
+                                                    entity=entity), note)
                 self.governor.retried()
                 self._backoff(attempt, retry_after)
                 continue
@@ -559,8 +593,9 @@ class NetSuiteClient:
                 self._record(operation, method, path, resp.status, started, "refresh_token", parsed.code, request_id,
                              entity, job_id)
                 continue
-            err = ns_errors.to_error(resp.status, resp.text, operation=operation, request_id=request_id,
-                                     retry_after=retry_after, under_load=self.governor.under_load(), entity=entity)
+            err = _noted(ns_errors.to_error(resp.status, resp.text, operation=operation, request_id=request_id,
+                                            retry_after=retry_after, under_load=self.governor.under_load(),
+                                            entity=entity), note)
             ambiguous = write and resp.status >= 500
             # A lookup that finds nothing is an answer, not a failure: not counted as an API error.
             outcome = "unknown" if ambiguous else "not_found" if (
@@ -569,7 +604,7 @@ class NetSuiteClient:
                          job_id)
             if ambiguous:
                 raise WriteOutcomeUnknown(
-                    f"NetSuite {operation}: HTTP {resp.status} on a write; it may have committed", err.evidence,
+                    f"NetSuite {operation}: HTTP {resp.status} on a write; it may have committed{note}", err.evidence,
                     retry_after=retry_after,
                 )
             if isinstance(err, RetriableError) and not final:
@@ -596,6 +631,14 @@ class NetSuiteClient:
             )
         except Exception:  # the call log must never break a call
             log.exception("recording a NetSuite call failed")
+
+
+def _noted(err: BridgeError, note: str) -> BridgeError:
+    """``err`` with ``note`` (what made the answer unreadable) added to its message."""
+    if note:
+        err.message = redact_text(err.message + note, 1000)
+        err.args = (err.message,)
+    return err
 
 
 def _eid(external_id: str) -> str:

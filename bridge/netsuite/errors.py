@@ -10,7 +10,6 @@ period, inactive item …) — those become ``NeedsHumanError`` with a code, an 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from bridge.errors import (
     error_for,
     netsuite_refusal,
 )
+from bridge.mapping.wire import loads_strict
 
 SYSTEM = "netsuite"
 POOL_FULL_CODES = frozenset({"CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED"})
@@ -74,8 +74,8 @@ def parse(status: int, body: str | bytes | None) -> ParsedError:
     """Read any of NetSuite's error bodies; unknown bodies keep their status and a short excerpt."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
     try:
-        data: Any = json.loads(text) if text.strip() else None
-    except ValueError:
+        data: Any = loads_strict(text) if text.strip() else None
+    except ValueError:  # not JSON, or NaN / Infinity in it (NonFiniteNumber): kept as an excerpt
         data = None
     if isinstance(data, Mapping):
         raw = data.get("o:errorDetails")

@@ -157,7 +157,13 @@ class TikTokCatalog(Protocol):
     """Listing writes for the catalog and price flows."""
 
     def create_product(self, shop_id: str, body: Mapping[str, Any]) -> CreatedProduct:
-        """Create Product; raises ``TikTokRefused`` when TikTok refuses it."""
+        """Create Product; raises ``TikTokRefused`` when TikTok refuses it. ``body["idempotency_key"]``
+        is TikTok's: a repeated key creates nothing and answers with the product the key created."""
+        ...
+
+    def products_with_seller_skus(self, shop_id: str, seller_skus: Sequence[str]) -> list[str]:
+        """Ids of the shop's products (any status but DELETED) carrying any of ``seller_skus`` (Search
+        Products by seller SKU): the re-check before a create is sent again."""
         ...
 
     def edit_product(self, shop_id: str, product_id: str, body: Mapping[str, Any]) -> list[Refusal]:

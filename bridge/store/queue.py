@@ -78,6 +78,24 @@ PRUNABLE: tuple[str, ...] = ("done", "skipped", "cancelled")
 TERMINAL: tuple[str, ...] = ("done", "failed", "dead", "skipped", "cancelled")
 
 
+_ROWS_PER_STATEMENT = 200
+
+# The jobs one ``enqueue_many`` call has created or joined, still waiting to start: (kind, key) -> (id, due). A
+# later coalesced spec of the call (the same shop's intake in a group of webhooks) joins one without a statement.
+_Waiting = dict[tuple[str, str], tuple[int, datetime]]
+
+
+def _waiting_here(waiting: _Waiting, spec: JobSpec, due: datetime) -> int | None:
+    hit = waiting.get((spec.kind, spec.key))
+    return hit[0] if hit is not None and hit[1] <= due else None
+
+
+def _joined(waiting: _Waiting, spec: JobSpec, job_id: int, due: datetime, *, created: bool = False) -> Enqueued:
+    """Remember ``job_id`` (due by ``due`` at the latest) as waiting for the rest of the call."""
+    waiting.setdefault((spec.kind, spec.key), (job_id, due))
+    return Enqueued(job_id, created)
+
+
 def _error_excerpt(error: str | None) -> str | None:
     return None if error is None else redact_text(error, 4000)
 
@@ -110,6 +128,7 @@ class SqlJobQueue:
             ).bindparams(bindparam("due", type_=jobs.c.run_at.type))
         _install_fencing(engine)
         self._finish_cache: dict[tuple[str, ...], Any] = {}
+        self._rows_cache: dict[int, Any] = {}
         self._idle = True
         self._reclaim_due = datetime.min.replace(tzinfo=UTC)
         self._build_claim()
@@ -194,98 +213,150 @@ class SqlJobQueue:
         .limit(1)
     )
 
+    # A coalesced job without idempotency key joins a waiting job before anything else (and on PostgreSQL before
+    # any key lock: otherwise every order webhook of a shop would queue on its sales intake's key lock, held
+    # through each commit). On PostgreSQL FOR SHARE SKIP LOCKED, held to the commit: a claim (FOR UPDATE SKIP
+    # LOCKED) cannot start the job before this transaction's writes are visible to it, and a job a claim is
+    # taking right now is not joined. (SQLite's BEGIN IMMEDIATE already keeps claims out until the commit.)
+    _join_pg: Any = _waiting.with_for_update(read=True, skip_locked=True)
+
     def _enqueue_many(self, specs: Sequence[JobSpec], conn: Connection) -> list[Enqueued]:
+        """Joins first; then, on PostgreSQL, every key still to insert locked in one sorted round trip; then one
+        multi-row statement for the first job of each kind and key of the call (the idempotency check and the
+        coalescing lookup per row inside it), and one statement each for the rare rest (a second webhook of the
+        same order in one group of webhooks), which must see the rows inserted before them."""
         now = self.clock.now()
-        if self._pg:
-            return self._enqueue_many_pg(specs, conn, now)
-        # SQLite (in-process, under BEGIN IMMEDIATE: no concurrent insert can race): the insert checks the
-        # idempotency key and the coalescing window itself, so a new job costs one statement; only a job that
-        # is not inserted looks up which one it joins.
-        out: list[Enqueued] = []
-        for spec in specs:
-            ikey = spec.idempotency_key or f"rand:{secrets.token_hex(12)}"
-            due = spec.run_at or now
+        out: list[Enqueued | None] = [None] * len(specs)
+        waiting_here: _Waiting = {}
+        join = self._join_pg if self._pg else self._waiting
+        for i, spec in enumerate(specs):
             if spec.coalesce and not spec.idempotency_key:
-                # Nothing but a waiting job can absorb it: look for one first (one statement when it is
-                # there, e.g. a shop's sales intake queued by every order webhook of a flash sale).
-                waiting = conn.execute(self._waiting, {"kind": spec.kind, "key": spec.key, "due": due}).scalar()
+                due = spec.run_at or now
+                waiting = _waiting_here(waiting_here, spec, due)
+                if waiting is None:
+                    waiting = conn.execute(join, {"kind": spec.kind, "key": spec.key, "due": due}).scalar()
                 if waiting is not None:
-                    out.append(Enqueued(int(waiting), False))
-                    continue
-            new_id = conn.execute(self._enqueue_sqlite, {
-                "kind": spec.kind, "key": spec.key, "payload": json.dumps(spec.payload), "idempotency_key": ikey,
-                "priority": spec.priority, "max_attempts": spec.max_attempts or self.default_max_attempts,
-                "run_at": due, "correlation_id": spec.correlation_id, "exception_id": spec.exception_id,
-                "coalesce": 1 if spec.coalesce else 0, "now": now,
-            }).scalar()
-            if new_id is not None:
-                out.append(Enqueued(int(new_id), True))
-                continue
-            existing = conn.execute(self._by_ikey, {"ikey": ikey}).scalar()
-            if existing is None:
-                existing = conn.execute(self._waiting, {"kind": spec.kind, "key": spec.key, "due": due}).scalar_one()
-            out.append(Enqueued(int(existing), False))
-        return out
+                    out[i] = _joined(waiting_here, spec, int(waiting), due)
+        rest = [i for i, r in enumerate(out) if r is None]
+        if not rest:
+            return [r for r in out if r is not None]
+        if self._pg:
+            conn.execute(self._lock_keys_pg, {"keys": [f"ttns.jobs:{k}" for k in sorted({specs[i].key for i in rest})]})
+        ikeys = {i: specs[i].idempotency_key or f"rand:{secrets.token_hex(12)}" for i in rest}
+        first: list[int] = []
+        later: list[int] = []
+        seen_keys: set[tuple[str, str]] = set()
+        seen_ikeys: set[str] = set()
+        for i in rest:
+            kk = (specs[i].kind, specs[i].key)
+            (later if kk in seen_keys or ikeys[i] in seen_ikeys else first).append(i)
+            seen_keys.add(kk)
+            seen_ikeys.add(ikeys[i])
+        for at in range(0, len(first), _ROWS_PER_STATEMENT):
+            chunk = first[at:at + _ROWS_PER_STATEMENT]
+            params: dict[str, Any] = {"now": now}
+            for n, i in enumerate(chunk):
+                params.update(self._row_params(n, specs[i], ikeys[i], now))
+            created = {str(ik): int(job_id) for job_id, ik in conn.execute(self._rows_stmt(len(chunk)), params)}
+            for i in chunk:
+                spec, due = specs[i], specs[i].run_at or now
+                if ikeys[i] in created:
+                    out[i] = _joined(waiting_here, spec, created[ikeys[i]], due, created=True)
+                else:
+                    out[i] = self._not_inserted(conn, spec, ikeys[i], due)
+        for i in later:
+            out[i] = self._enqueue_one(conn, specs[i], ikeys[i], now, waiting_here)
+        return [r for r in out if r is not None]
 
-    _enqueue_sqlite = text("""
-        INSERT INTO jobs (kind, "key", payload, idempotency_key, status, priority, attempts, max_attempts, run_at,
-                          correlation_id, exception_id, created_at, updated_at)
-        SELECT :kind, :key, :payload, :idempotency_key, 'queued', :priority, 0, :max_attempts, :run_at,
-               :correlation_id, :exception_id, :now, :now
-        WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE idempotency_key = :idempotency_key)
-          AND NOT (:coalesce AND EXISTS (SELECT 1 FROM jobs WHERE "key" = :key AND +kind = :kind
-                   AND +status = 'queued' AND +attempts = 0 AND +run_at <= :run_at))
-        RETURNING id
-    """).bindparams(bindparam("run_at", type_=jobs.c.run_at.type), bindparam("now", type_=jobs.c.run_at.type),
-                    bindparam("exception_id", type_=BigInteger))
+    def _not_inserted(self, conn: Connection, spec: JobSpec, ikey: str, due: datetime) -> Enqueued:
+        """The job a spec that inserted nothing stands for: the one with its idempotency key, else the waiting
+        job it coalesced into."""
+        existing = conn.execute(self._by_ikey, {"ikey": ikey}).scalar()
+        if existing is None:
+            existing = conn.execute(self._waiting, {"kind": spec.kind, "key": spec.key, "due": due}).scalar_one()
+        return Enqueued(int(existing), False)
 
-    # PostgreSQL: every key of the batch locked in one round trip (in the sorted order the keys are given,
-    # so two enqueues cannot deadlock), then one round trip per job: the idempotency check, the coalescing
-    # lookup and the insert in one statement (each a round trip of its own before: six for a webhook's job).
+    def _enqueue_one(self, conn: Connection, spec: JobSpec, ikey: str, now: datetime,
+                     waiting_here: _Waiting) -> Enqueued:
+        due = spec.run_at or now
+        if spec.coalesce and not spec.idempotency_key:
+            waiting = _waiting_here(waiting_here, spec, due)
+            if waiting is not None:
+                return Enqueued(waiting, False)
+        row = conn.execute(self._rows_stmt(1), {"now": now, **self._row_params(0, spec, ikey, now)}).first()
+        if row is not None:
+            return _joined(waiting_here, spec, int(row[0]), due, created=True)
+        return self._not_inserted(conn, spec, ikey, due)
+
+    def _row_params(self, n: int, spec: JobSpec, ikey: str, now: datetime) -> dict[str, Any]:
+        return {
+            f"kind_{n}": spec.kind, f"key_{n}": spec.key, f"payload_{n}": json.dumps(spec.payload),
+            f"ikey_{n}": ikey, f"priority_{n}": spec.priority,
+            f"max_attempts_{n}": spec.max_attempts or self.default_max_attempts, f"run_at_{n}": spec.run_at or now,
+            f"cid_{n}": spec.correlation_id, f"exc_{n}": spec.exception_id,
+            f"coalesce_{n}": bool(spec.coalesce) if self._pg else int(spec.coalesce),
+        }
+
+    def _rows_stmt(self, rows: int) -> Any:
+        """INSERT … SELECT FROM VALUES for ``rows`` jobs: a row is inserted unless its idempotency key exists or
+        (coalescing) a job of its kind and key is queued, unstarted and due by its own time; returns (id,
+        idempotency key) of the rows inserted. Ids follow the rows' order (per-key order: docstring above).
+        Built once per row count."""
+        stmt = self._rows_cache.get(rows)
+        if stmt is not None:
+            return stmt
+        run_at_type = jobs.c.run_at.type
+        if self._pg:
+            values = ", ".join(
+                f"(CAST(:kind_{n} AS varchar), CAST(:key_{n} AS varchar), CAST(:payload_{n} AS json), "
+                f"CAST(:ikey_{n} AS varchar), CAST(:priority_{n} AS integer), CAST(:max_attempts_{n} AS integer), "
+                f"CAST(:run_at_{n} AS timestamptz), CAST(:cid_{n} AS varchar), CAST(:exc_{n} AS bigint), "
+                f"CAST(:coalesce_{n} AS boolean))" for n in range(rows))
+            sql = f"""
+                INSERT INTO jobs (kind, key, payload, idempotency_key, status, priority, attempts, max_attempts,
+                                  run_at, correlation_id, exception_id, created_at, updated_at)
+                SELECT v.kind, v.key, v.payload, v.ikey, 'queued', v.priority, 0, v.max_attempts, v.run_at, v.cid,
+                       v.exc, :now, :now
+                FROM (VALUES {values}) AS v(kind, key, payload, ikey, priority, max_attempts, run_at, cid, exc,
+                                            coalesce)
+                WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.idempotency_key = v.ikey)
+                  AND NOT (v.coalesce AND EXISTS (
+                      SELECT 1 FROM jobs j WHERE j.key = v.key AND j.kind = v.kind AND j.status = 'queued'
+                        AND j.attempts = 0 AND j.run_at <= v.run_at FOR SHARE SKIP LOCKED))
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id, idempotency_key"""  # noqa: S608 (numbered placeholders only)
+        else:
+            # SQLite names a VALUES list's columns column1 … column10 (in the order of the tuple below). The unary
+            # plus keeps the coalescing lookup on the key index (see ``_waiting``). No two rows share a kind and
+            # key or an idempotency key (the caller's split), so the rows cannot see each other.
+            values = ", ".join(
+                f"(:kind_{n}, :key_{n}, :payload_{n}, :ikey_{n}, :priority_{n}, :max_attempts_{n}, :run_at_{n}, "
+                f":cid_{n}, :exc_{n}, :coalesce_{n})" for n in range(rows))
+            sql = f"""
+                INSERT INTO jobs (kind, "key", payload, idempotency_key, status, priority, attempts, max_attempts,
+                                  run_at, correlation_id, exception_id, created_at, updated_at)
+                SELECT v.column1, v.column2, v.column3, v.column4, 'queued', v.column5, 0, v.column6, v.column7,
+                       v.column8, v.column9, :now, :now
+                FROM (VALUES {values}) AS v
+                WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE idempotency_key = v.column4)
+                  AND NOT (v.column10 AND EXISTS (SELECT 1 FROM jobs WHERE "key" = v.column2 AND +kind = v.column1
+                           AND +status = 'queued' AND +attempts = 0 AND +run_at <= v.column7))
+                RETURNING id, idempotency_key"""  # noqa: S608 (numbered placeholders only)
+        stmt = text(sql).bindparams(
+            bindparam("now", type_=run_at_type),
+            *(bindparam(f"run_at_{n}", type_=run_at_type) for n in range(rows)),
+            *(bindparam(f"exc_{n}", type_=BigInteger) for n in range(rows)),
+        )
+        self._rows_cache[rows] = stmt
+        return stmt
+
+    # PostgreSQL: every key still to insert locked in one round trip (sorted, so two enqueues cannot deadlock).
     # The same statement notifies idle workers (LISTEN, see ``listen``): delivered at commit, and PostgreSQL
     # folds the identical notifications of one transaction into one.
     _lock_keys_pg = text(
         "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))), pg_notify('ttns_jobs', '') FROM "
         "(SELECT k FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(k, n) ORDER BY n OFFSET 0) AS s"
     )
-    _enqueue_pg = text("""
-        WITH existing AS (
-            SELECT id FROM jobs WHERE idempotency_key = :idempotency_key
-        ), waiting AS (
-            SELECT id FROM jobs WHERE CAST(:coalesce AS boolean) AND NOT EXISTS (SELECT 1 FROM existing)
-              AND key = :key AND kind = :kind AND status = 'queued' AND attempts = 0 AND run_at <= :run_at
-            LIMIT 1
-        ), ins AS (
-            INSERT INTO jobs (kind, key, payload, idempotency_key, status, priority, attempts, max_attempts, run_at,
-                              correlation_id, exception_id, created_at, updated_at)
-            SELECT :kind, :key, CAST(:payload AS json), :idempotency_key, 'queued', :priority, 0, :max_attempts,
-                   :run_at, :correlation_id, :exception_id, :now, :now
-            WHERE NOT EXISTS (SELECT 1 FROM existing) AND NOT EXISTS (SELECT 1 FROM waiting)
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id
-        )
-        SELECT id, true FROM ins UNION ALL SELECT id, false FROM existing UNION ALL SELECT id, false FROM waiting
-    """).bindparams(bindparam("run_at", type_=jobs.c.run_at.type), bindparam("now", type_=jobs.c.run_at.type),
-                    bindparam("exception_id", type_=BigInteger))
-
-    def _enqueue_many_pg(self, specs: Sequence[JobSpec], conn: Connection, now: datetime) -> list[Enqueued]:
-        keys = sorted({s.key for s in specs})
-        if keys:
-            conn.execute(self._lock_keys_pg, {"keys": [f"ttns.jobs:{k}" for k in keys]})
-        out: list[Enqueued] = []
-        for spec in specs:
-            ikey = spec.idempotency_key or f"rand:{secrets.token_hex(12)}"
-            row = conn.execute(self._enqueue_pg, {
-                "kind": spec.kind, "key": spec.key, "payload": json.dumps(spec.payload), "idempotency_key": ikey,
-                "priority": spec.priority, "max_attempts": spec.max_attempts or self.default_max_attempts,
-                "run_at": spec.run_at or now, "correlation_id": spec.correlation_id,
-                "exception_id": spec.exception_id, "coalesce": bool(spec.coalesce), "now": now,
-            }).first()
-            if row is None:  # a concurrent transaction inserted the same idempotency key (ON CONFLICT DO NOTHING)
-                out.append(Enqueued(int(conn.execute(self._by_ikey, {"ikey": ikey}).scalar_one()), False))
-            else:
-                out.append(Enqueued(int(row[0]), bool(row[1])))
-        return out
 
     # -- claim ----------------------------------------------------------------------------
     # How often (queue clock) a busy queue also looks for jobs whose worker died; an idle claim always looks.

@@ -92,6 +92,7 @@ class Inbox(_Repo):
         super().__init__(engine, clock)
         # Built once: recording is on the webhook's answer path.
         self._record_stmt = self._insert_ignore(inbox).returning(inbox.c.id)
+        self._record_many_stmt = self._insert_ignore(inbox).returning(inbox.c.id, inbox.c.source, inbox.c.event_id)
 
     def record(
         self,
@@ -122,6 +123,26 @@ class Inbox(_Repo):
                 select(inbox.c.id).where(inbox.c.source == source, inbox.c.event_id == event_id)
             ).scalar_one()
             return Recorded(int(old), False)
+
+    def record_many(self, events: Sequence[Mapping[str, Any]], conn: Connection) -> list[Recorded]:
+        """``record`` for several events in one statement (a group of webhooks committed together): each mapping
+        holds ``record``'s arguments by name. Results in the order given; the second of two events with the same
+        (source, event_id) is a duplicate of the first."""
+        now = self.clock.now()
+        rows = [{"topic": "", "shop_id": None, "entity": None, "status": "received", "jobs_created": 0, "note": "",
+                 "correlation_id": "", **e, "headers": e.get("headers") or {}, "received_at": now} for e in events]
+        created = {(src, eid): int(i) for i, src, eid in conn.execute(self._record_many_stmt, rows)}
+        out: list[Recorded] = []
+        for e in events:
+            new_id = created.pop((e["source"], e["event_id"]), None)
+            if new_id is not None:
+                out.append(Recorded(new_id, True))
+                continue
+            old = conn.execute(
+                select(inbox.c.id).where(inbox.c.source == e["source"], inbox.c.event_id == e["event_id"])
+            ).scalar_one()
+            out.append(Recorded(int(old), False))
+        return out
 
     def mark(
         self, event_id: int, status: str, *, jobs_created: int | None = None, note: str | None = None,

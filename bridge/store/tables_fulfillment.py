@@ -118,20 +118,27 @@ class FulfillmentStore:
         with self.engine.begin() as c:
             yield c
 
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read: on SQLite a plain BEGIN, not the write lock (``BEGIN IMMEDIATE``) every other
+        transaction takes, so a shipment lookup does not queue behind the writers."""
+        with self.engine.connect().execution_options(sqlite_read_only=True) as c:
+            yield c
+
     # -- shipments ------------------------------------------------------------------------------
     def shipments(self, shop_id: str, order_id: str, fulfillment_id: str | None = None) -> list[Shipment]:
         stmt = select(fulfillment_shipments).where(fulfillment_shipments.c.shop_id == shop_id,
                                                    fulfillment_shipments.c.order_id == order_id)
         if fulfillment_id is not None:
             stmt = stmt.where(fulfillment_shipments.c.fulfillment_id == fulfillment_id)
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(stmt.order_by(fulfillment_shipments.c.fulfillment_id,
                                            fulfillment_shipments.c.package_index,
                                            fulfillment_shipments.c.seq)).mappings().all()
         return [_shipment(r) for r in rows]
 
     def get(self, shipment_id: int) -> Shipment | None:
-        with self.engine.connect() as c:
+        with self._read() as c:
             row = c.execute(select(fulfillment_shipments).where(
                 fulfillment_shipments.c.id == shipment_id)).mappings().first()
         return None if row is None else _shipment(row)
@@ -244,14 +251,14 @@ class FulfillmentStore:
     # -- units ------------------------------------------------------------------------------------
     def units(self, shop_id: str, order_id: str) -> dict[str, str]:
         """Line item id → fulfillment id, for every unit of the order shipped or being shipped."""
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(fulfillment_units.c.line_item_id, fulfillment_units.c.fulfillment_id).where(
                 fulfillment_units.c.shop_id == shop_id, fulfillment_units.c.order_id == order_id)).all()
         return {str(r[0]): str(r[1]) for r in rows}
 
     def unshipped(self, *, older_than: datetime, limit: int = 1000) -> list[Shipment]:
         """Shipments not on TikTok (sending or refused) last touched before ``older_than``."""
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(fulfillment_shipments).where(
                 fulfillment_shipments.c.status.in_(("sending", "refused")),
                 fulfillment_shipments.c.updated_at <= older_than)
@@ -261,7 +268,7 @@ class FulfillmentStore:
     def counts(self) -> dict[str, int]:
         from sqlalchemy import func
 
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(fulfillment_shipments.c.status, func.count())
                              .group_by(fulfillment_shipments.c.status)).all()
         return {str(s): int(n) for s, n in rows}
@@ -280,7 +287,7 @@ class FulfillmentStore:
     def sla_levels(self, shop_id: str, order_ids: Iterable[str]) -> dict[str, set[str]]:
         ids = list(order_ids)
         out: dict[str, set[str]] = {}
-        with self.engine.connect() as c:
+        with self._read() as c:
             for i in range(0, len(ids), 500):
                 for oid, level in c.execute(select(sla_alerts.c.order_id, sla_alerts.c.level).where(
                         sla_alerts.c.shop_id == shop_id, sla_alerts.c.order_id.in_(ids[i:i + 500]))).all():

@@ -17,7 +17,6 @@ Two layers:
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -43,6 +42,7 @@ from bridge.errors import (
     error_for,
 )
 from bridge.logs import correlation_id, current_job
+from bridge.mapping.wire import NonFiniteNumber, loads_strict
 from bridge.retry import backoff_delay
 from bridge.tiktok import models as m
 from bridge.tiktok.endpoints import Endpoint, endpoint
@@ -295,8 +295,11 @@ class TikTokApi:
         message = ""
         data: dict[str, Any] = {}
         envelope_ok = False
+        non_finite: NonFiniteNumber | None = None
         try:
-            doc = json.loads(raw, parse_float=Decimal) if raw else None
+            doc = loads_strict(raw) if raw else None
+        except NonFiniteNumber as exc:
+            doc, non_finite = None, exc
         except (ValueError, UnicodeDecodeError):
             doc = None
         if isinstance(doc, dict) and "code" in doc:
@@ -318,9 +321,13 @@ class TikTokApi:
             # An HTTP 5xx is transient whatever code rides in it (TikTok sends 36009003 "internal
             # error, please try again" with it); a 2xx that is not an envelope is a fault.
             outcome = classify_http(SYSTEM, status, None)
+            if non_finite is not None:
+                # Not JSON: refused like any answer that is not the envelope. Under a 5xx it stays
+                # transient; under a 2xx it is a fault of TikTok's that repeating will not cure.
+                message = f"{non_finite} ({ep.method} {path})"
             if outcome == "ok":
                 outcome = "fatal"
-                message = "the answer is not TikTok's {code, message, data} envelope"
+                message = message or "the answer is not TikTok's {code, message, data} envelope"
         self._record(ep, path, status, ms, outcome, code, request_id)
         if outcome == "ok":
             return outcome, data, None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 import threading
@@ -20,7 +19,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -31,6 +29,7 @@ from bridge.clock import Clock, SystemClock
 from bridge.domain.keys import shop_key
 from bridge.errors import ConfigurationError, Evidence, FatalError, NeedsHumanError, RetriableError
 from bridge.logs import correlation_id, current_job
+from bridge.mapping.wire import NonFiniteNumber, loads_strict
 from bridge.ports.tiktok import REAUTHORIZE_CODE, REAUTHORIZE_HINT
 from bridge.tiktok.models import AuthorizedShop, TokenGrant
 from bridge.tiktok.webhooks import SUBSCRIBED_EVENT_TYPES
@@ -155,7 +154,14 @@ class OAuthClient:
             raise RetriableError(f"TikTok {operation}: cannot reach {self.auth_base}: {type(exc).__name__}",
                                  Evidence.of("tiktok", f"GET {path}", error=type(exc).__name__)) from None
         try:
-            doc = json.loads(resp.content, parse_float=Decimal)
+            doc = loads_strict(resp.content)
+        except NonFiniteNumber as exc:
+            self._record(operation, path, resp.status_code, started, "error", None, None)
+            ev = Evidence.of("tiktok", f"GET {path}", resp.status_code, None, None, resp.content)
+            text = f"TikTok {operation}: {exc} (GET {path}, HTTP {resp.status_code})"
+            if resp.status_code >= 500 or resp.status_code == 429:
+                raise RetriableError(text, ev) from None
+            raise FatalError(text, ev) from None
         except (ValueError, UnicodeDecodeError):
             doc = None
         code = str(doc.get("code")) if isinstance(doc, dict) and "code" in doc else None

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from bridge.bootstrap import App, build
 from bridge.logs import configure_logging, new_correlation_id, reset_correlation, set_correlation
@@ -39,6 +40,20 @@ DEFAULT_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; scri
                "base-uri 'none'; frame-ancestors 'none'")
 
 
+# Machine endpoints: signed by their sender, never a browser's, so no session cookie is read or written there.
+SESSIONLESS_PATHS = frozenset({"/webhooks/tiktok", "/netsuite/events"})
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The console's signed-cookie session, not opened for ``SESSIONLESS_PATHS`` (Flask then gives them a null
+    session): building the cookie serializer for every webhook costs more than the rest of Flask's work."""
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        if request.path in SESSIONLESS_PATHS:
+            return None
+        return super().open_session(app, request)
+
+
 def create_app(settings: Settings | None = None, root: App | None = None) -> Flask:
     """The Flask app over ``root`` (built from ``settings`` for the web role when not given)."""
     if root is None:
@@ -48,6 +63,7 @@ def create_app(settings: Settings | None = None, root: App | None = None) -> Fla
         root = build(settings, role="web")
     settings = root.settings
     app = Flask("bridge.web")
+    app.session_interface = _SessionInterface()
     session_keys = _session_keys(settings)
     app.config.update(
         SECRET_KEY=session_keys[0],

@@ -123,11 +123,13 @@ def _writer(store: Store) -> GroupCommit[_Event, tuple[int, bool, int]]:
 
 
 def _write_events(store: Store, conn: Connection, events: Sequence[_Event]) -> list[tuple[int, bool, int]]:
-    """Inbox rows for ``events``, then the jobs of the new ones in one ``enqueue_many`` (so on PostgreSQL the
-    per-key locks of the whole group are taken in one sorted order). Returns (inbox id, created, jobs)."""
-    recs = [store.inbox.record(e.source, e.event_id, e.body, topic=e.topic, shop_id=e.shop_id, entity=e.entity,
-                               headers=e.headers, correlation_id=e.cid, status=e.status, note=e.note,
-                               jobs_created=len(e.specs), conn=conn) for e in events]
+    """Inbox rows for ``events`` in one statement, then the jobs of the new ones in one ``enqueue_many`` (one
+    multi-row statement; on PostgreSQL the per-key locks of the whole group taken in one sorted order). Returns
+    (inbox id, created, jobs)."""
+    recs = store.inbox.record_many([{
+        "source": e.source, "event_id": e.event_id, "body": e.body, "topic": e.topic, "shop_id": e.shop_id,
+        "entity": e.entity, "headers": e.headers, "correlation_id": e.cid, "status": e.status, "note": e.note,
+        "jobs_created": len(e.specs)} for e in events], conn)
     specs = [s for e, r in zip(events, recs, strict=True) if r.created for s in e.specs]
     results = store.queue.enqueue_many(specs, conn=conn) if specs else []
     out: list[tuple[int, bool, int]] = []

@@ -307,6 +307,46 @@ def test_a_coalesced_job_without_idempotency_key_joins_the_waiting_one(q: tuple[
     assert queue.enqueue(JobSpec(kind="orders.intake", key="orders.intake:S1", coalesce=True)).created
 
 
+def test_coalesced_jobs_of_one_call_join_the_first(q: tuple[JobQueue, ManualClock]) -> None:
+    """A group of a shop's order webhooks committed together: one intake job, the rest join it."""
+    queue, _ = q
+    intake = JobSpec(kind="orders.intake", key="orders.intake:S1", coalesce=True)
+    out = queue.enqueue_many([spec("order:S1:1", "a"), intake, spec("order:S1:2", "b"), intake, intake])
+    assert [r.created for r in out] == [True, True, True, False, False]
+    assert out[1].job_id == out[3].job_id == out[4].job_id
+    assert queue.counts() == {"queued": 3}
+    again = queue.enqueue_many([intake, JobSpec(kind="orders.intake", key="orders.intake:S2", coalesce=True)])
+    assert again[0] == replace(out[1], created=False) and again[1].created
+
+
+def test_a_joined_job_does_not_start_before_the_joining_transaction_commits(db_url: str) -> None:
+    """A coalesced enqueue relies on the waiting job to run after its own writes are visible (the intake reads
+    the order syncs queued beside it; a stock push reads the stock just written). A claim while the joining
+    transaction is open must not start that job (PostgreSQL skips it; SQLite's claim waits for the commit)."""
+    engine = make_engine(db_url, pool_size=4)
+    try:
+        queue = SqlJobQueue(engine, ManualClock(T0))
+        waiting = queue.enqueue(JobSpec(kind="inventory.push", key="push:S1:SKU", coalesce=True)).job_id
+        claims: list[tuple[list[int], float]] = []
+        with engine.connect() as conn:
+            tx = conn.begin()
+            joined = queue.enqueue(JobSpec(kind="inventory.push", key="push:S1:SKU", coalesce=True), conn=conn)
+            assert joined.job_id == waiting and not joined.created
+            t = threading.Thread(target=lambda: claims.append(
+                ([j.id for j in queue.claim("w1", 30, 5)], time.monotonic())))
+            t.start()
+            t.join(0.5)
+            committed = time.monotonic()
+            tx.commit()
+        t.join(30)
+        (ids, at), = claims
+        assert waiting not in ids or at >= committed, "the joined job started before the joining commit"
+        if waiting not in ids:
+            assert [j.id for j in queue.claim("w1", 30, 5)] == [waiting]
+    finally:
+        engine.dispose()
+
+
 # -- per-key order under any commit order (issue 21, point 3) -------------------------------------
 
 

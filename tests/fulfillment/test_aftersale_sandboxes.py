@@ -115,6 +115,36 @@ def test_lines_closed_in_netsuite_are_cancelled_on_tiktok(bridge: Bridge) -> Non
     assert bridge.exceptions(o["id"]) == []
 
 
+def test_a_cancel_whose_answer_was_lost_is_not_sent_again(bridge: Bridge) -> None:
+    """Cancel Order has no idempotency key: TikTok cancels the units but the answer is lost; the retried
+    job reads the order first, finds the units cancelled and sends nothing (one cancellation, no exception)."""
+    from bridge.errors import WriteOutcomeUnknown
+
+    real = bridge.c.ports.tiktok_aftersale
+    sent: list[str] = []
+
+    class LosesTheAnswer:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def cancel_order(self, *a: Any, **kw: Any) -> object:
+            sent.append(str(a[1]))
+            real.cancel_order(*a, **kw)
+            raise WriteOutcomeUnknown("connection dropped after sending")
+
+    svc = bridge.c.flows.cancellations
+    o = bridge.order([("MUG-001", 1), ("CAP-001", 1)])
+    with bridge.swapped(cancellations=replace(svc, aftersale=LosesTheAnswer())):
+        bridge.ns.close_sales_order_lines(bridge.so(o["id"]), [int(line(bridge, o["id"], "CAP-001")["line"])])
+        bridge.drain()
+    assert sent == [o["id"]]  # sent once; the retry found the units cancelled on TikTok
+    (c,) = bridge.tt.cancellations(order_id=o["id"])
+    assert c["role"] == "SELLER"
+    status = {li["seller_sku"]: li["display_status"] for li in bridge.tt.order(o["id"])["line_items"]}
+    assert status == {"MUG-001": "AWAITING_SHIPMENT", "CAP-001": "CANCELLED"}
+    assert bridge.exceptions(o["id"]) == []
+
+
 def test_a_line_level_close_tiktok_does_not_allow_is_reported(bridge: Bridge) -> None:
     svc = bridge.c.flows.cancellations
     spec = bridge.c.specs.loaded().get("returns", ReturnsSpec)

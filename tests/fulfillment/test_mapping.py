@@ -126,6 +126,21 @@ def test_event_parsing_ignores_unfulfilled_lines_and_reads_package_numbers() -> 
         Fulfillment.from_event({"fulfillment_id": "1", "tiktok_shop_id": "S"})
 
 
+def test_event_quantities_are_read_exactly_and_a_non_number_is_not_a_quantity() -> None:
+    """Quantities are read through ``Decimal``, never a float: ``"Infinity"`` or ``"1e999"`` (a float's
+    infinity, which ``int()`` cannot take; beyond any count NetSuite holds) is not a quantity, like any
+    other text, instead of an OverflowError that failed the whole event."""
+    f = Fulfillment.from_event({
+        "fulfillment_id": "9", "tiktok_shop_id": "S", "tiktok_order_id": "O",
+        "lines": [{"line": "1", "item_id": "110", "quantity": "2.0"}, {"line": "2", "item_id": "111", "quantity": 3.0},
+                  {"line": "3", "item_id": "112", "quantity": "Infinity"},
+                  {"line": "4", "item_id": "113", "quantity": "1e999"},
+                  {"line": "5", "item_id": "114", "quantity": "NaN"},
+                  {"line": "6", "item_id": "115", "quantity": "x"}]})
+    assert [(ln.line, ln.quantity) for ln in f.lines] == [("1", 2), ("2", 3)]
+    assert all(type(ln.quantity) is int for ln in f.lines)
+
+
 # --- carriers --------------------------------------------------------------------------------------------
 
 US = [Provider("p-usps", "USPS"), Provider("p-ups", "UPS"), Provider("p-fedex", "FedEx")]

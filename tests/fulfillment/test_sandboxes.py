@@ -186,6 +186,47 @@ def test_where_mark_package_as_shipped_is_missing_packages_are_split_and_shipped
     assert bridge.link(o["id"])["fulfilled"] is True and bridge.exceptions(o["id"]) == []
 
 
+def test_a_split_whose_answer_was_lost_is_not_split_again(bridge: Bridge) -> None:
+    """Split Order has no idempotency key: TikTok splits the package but the answer is lost; the retried
+    push reads the order, finds the package holding exactly the units and ships it (one split)."""
+    from bridge.errors import WriteOutcomeUnknown
+    from bridge.mapping.carriers_spec import CarriersSpec
+    from bridge.mapping.specs import SpecSet
+
+    real = bridge.c.ports.tiktok_shipping
+    splits: list[str] = []
+
+    class LosesTheSplitAnswer:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def split(self, shop_id: str, order_id: str, groups: object) -> object:
+            splits.append(order_id)
+            got = real.split(shop_id, order_id, groups)
+            if len(splits) == 1:
+                raise WriteOutcomeUnknown("connection dropped after sending")
+            return got
+
+    svc = bridge.c.flows.fulfillment
+    specs = bridge.c.specs.loaded()
+    spec = specs.get("carriers", CarriersSpec)
+    forced = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={
+        "shipping": spec.defaults.shipping.model_copy(update={"api": "ship_package"})})})
+    with bridge.swapped(fulfillment=replace(svc, tiktok=LosesTheSplitAnswer(),
+                                            specs=SpecSet(specs.directory, {**specs.specs, "carriers": forced}))):
+        o = bridge.order([("MUG-001", 1), ("CAP-001", 1)])
+        cap = bridge.line_of(o["id"], "CAP-001")
+        bridge.fulfill(o["id"], [{"orderLine": cap, "quantity": 1}], ["9400111202555842760070"])
+    assert splits == [o["id"]]  # split once; the retry found the package
+    shipped = {p["tracking_number"]: sorted(p["order_line_item_ids"]) for p in bridge.packages(o["id"])
+               if p.get("tracking_number")}
+    assert shipped == {"9400111202555842760070": sorted(_ids(o, "CAP-001"))}
+    assert len(bridge.packages(o["id"])) == 2  # the shipped one and the rest, no third
+    (row,) = bridge.shipments.shipments(bridge.shop, o["id"])
+    assert row.status == "shipped" and row.attempts == 2
+    assert bridge.exceptions(o["id"]) == []
+
+
 def test_an_order_on_hold_is_not_shipped_and_is_tried_again_after_the_hold(bridge: Bridge) -> None:
     from bridge.store.queue import JobSpec
 

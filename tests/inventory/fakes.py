@@ -148,6 +148,11 @@ class FakeTikTok:
                      external_product_id=str(body.get("external_product_id") or ""), body=dict(body))
             return CreatedProduct(pid, {s.seller_sku: s.id for s in skus})
 
+    def products_with_seller_skus(self, shop_id: str, seller_skus: Sequence[str]) -> list[str]:
+        with self.lock:
+            return sorted(pid for pid, p in self.products_.items()
+                          if p.status != "DELETED" and any(s.seller_sku in seller_skus for s in p.skus))
+
     def edit_product(self, shop_id: str, product_id: str, body: Mapping[str, Any]) -> list[Refusal]:
         with self.lock:
             self.edits.append((product_id, dict(body)))

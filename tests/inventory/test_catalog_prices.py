@@ -101,7 +101,11 @@ def test_push_creates_products_from_items_then_repeats_nothing(world: World) -> 
         ("TSHIRT-BLUE-L", "22.00", [{"name": "Variant", "value_name": "Blue L"}])]  # rounded to the cent
     assert tee["skus"][0]["inventory"] == [{"warehouse_id": W1, "quantity": 1}]  # default warehouse; [1, 99,999]
     assert tee["package_weight"] == {"value": "0.5", "unit": "POUND"} and tee["external_product_id"] == "107"
-    assert tee["idempotency_key"].startswith(f"ttns-{SHOP}-107-")
+    # Create Product's idempotency key is the create intent's (drawn once per item, not from the content);
+    # the intent is gone once the product is linked
+    assert tee["idempotency_key"].startswith("ttns-") and len(tee["idempotency_key"]) <= 128
+    assert by_title["Ceramic Mug"]["idempotency_key"] != tee["idempotency_key"]
+    assert world.c.store.links.get(cat.KIND_CREATE_INTENT, SHOP, "107") is None
     # the new products are in the SKU index: the inventory flow can push their stock at once
     mug_pid = next(pid for pid, p in world.tiktok.products_.items() if p.title == "Ceramic Mug")
     assert world.svc.inv.products_for_items(["110"]) == {(SHOP, mug_pid)}
@@ -223,3 +227,47 @@ def test_an_image_tiktok_refuses_is_one_exception_with_its_reason_and_the_other_
     assert "The image format is not supported." in exc.title and "custitem_image_url" in exc.fix_hint
     assert exc.evidence["details"]["url"] == "https://img.example/mug.tif"
     assert [b["title"] for b in world.tiktok.created] == ["Logo T-Shirt"]  # the other product was listed
+
+
+def _intent(world: World, item_id: str, seller_skus: list[str]) -> None:
+    """What a create whose answer was lost leaves: the stored intent, no product link."""
+    from bridge.store.repos import Link
+
+    world.c.store.links.upsert(Link(cat.KIND_CREATE_INTENT, SHOP, item_id, item_id, "item", "", "", "pending",
+                                    {"idempotency_key": "ttns-earlier", "seller_skus": seller_skus}, START))
+
+
+def test_a_retried_create_reuses_the_intents_key(world: World) -> None:
+    """No product carries the SKUs (the earlier create never reached TikTok): the create is sent again
+    under the intent's key, not a new one, and the intent is cleared once the product is linked."""
+    _intent(world, "110", ["MUG-001"])
+    mug = next(g for g in world.c.flows.catalog.groups() if g.key_item.id == "110")
+    change = world.c.flows.catalog.push_group(shop(world), mug)
+    assert change.action == "create" and [b["idempotency_key"] for b in world.tiktok.created] == ["ttns-earlier"]
+    assert world.c.store.links.get(cat.KIND_CREATE_INTENT, SHOP, "110") is None
+    link = world.c.store.links.get("product", SHOP, change.product_id)
+    assert link is not None and link.netsuite_id == "110"
+
+
+def test_two_tiktok_products_with_the_items_skus_are_left_to_a_person(world: World) -> None:
+    from bridge.errors import NeedsHumanError
+    from tests.inventory.fakes import FakeSku
+
+    _intent(world, "110", ["MUG-001"])
+    world.tiktok.add("P-A", [FakeSku("S-A", "MUG-001", {W1: 1})], title="Ceramic Mug")
+    world.tiktok.add("P-B", [FakeSku("S-B", "MUG-001", {W1: 1})], title="Ceramic Mug")
+    mug = next(g for g in world.c.flows.catalog.groups() if g.key_item.id == "110")
+    with pytest.raises(NeedsHumanError) as err:
+        world.c.flows.catalog.push_group(shop(world), mug)
+    assert err.value.code == "CATALOG_DUPLICATE_PRODUCTS" and "P-A, P-B" in err.value.message
+    assert world.tiktok.created == []  # nothing sent
+
+
+def test_an_intent_left_behind_a_linked_product_is_cleared(world: World) -> None:
+    """A worker stopped between linking the product and clearing the intent: the next push clears it,
+    so its key can never bring the product back for a later create."""
+    push_all(world)
+    _intent(world, "110", ["MUG-001"])
+    assert push_all(world)["MUG-001"].action == "unchanged"
+    assert world.c.store.links.get(cat.KIND_CREATE_INTENT, SHOP, "110") is None
+    assert len(world.tiktok.created) == 2

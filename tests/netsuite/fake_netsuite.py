@@ -45,6 +45,8 @@ class FakeState:
     faults: list[dict[str, Any]] = field(default_factory=list)  # one-shot: {"kind", "method"}
     requests: list[tuple[str, str]] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)  # SuiteQL rows, id ascending
+    # one-shot canned answers, the first whose method and path fragment match: {"method", "path", "status", "body"}
+    answers: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self, **values: Any) -> None:
@@ -59,6 +61,13 @@ class FakeState:
                     return str(f["kind"])
         return None
 
+    def take_answer(self, method: str, path: str) -> dict[str, Any] | None:
+        with self.lock:
+            for i, a in enumerate(self.answers):
+                if a.get("method") in (None, method) and str(a.get("path") or "") in path:
+                    return self.answers.pop(i)
+        return None
+
 
 def create_fake_app(state: FakeState) -> Flask:
     app = Flask("fake-netsuite")
@@ -66,6 +75,9 @@ def create_fake_app(state: FakeState) -> Flask:
     @app.before_request
     def _pool() -> Response | None:
         state.requests.append((request.method, request.full_path))
+        canned = state.take_answer(request.method, request.path)
+        if canned is not None:  # a body written out as NetSuite might send it (e.g. holding NaN)
+            return Response(canned["body"], status=int(canned.get("status", 200)), content_type="application/json")
         if request.path.endswith("/oauth2/v1/token"):
             return None
         auth = request.headers.get("Authorization", "")

@@ -158,6 +158,29 @@ def test_timeout_after_commit_on_upsert_resolves_by_lookup(ns: Sandbox, mode: st
     assert c.get_by_external_id("salesOrder", "TTS-S1-T")["id"] == result.id  # type: ignore[index]
 
 
+@pytest.mark.parametrize("op", ["create", "transform"])
+def test_a_documents_lost_answer_is_resolved_by_its_external_id_never_posted_twice(ns: Sandbox, op: str) -> None:
+    """The write path of every document the flows create (create_document: customer refunds, deposits,
+    item fulfillments, invoices, return authorizations, credit memos, inventory adjustments): NetSuite
+    commits, the answer is lost; the client looks the external id up and never sends the write again."""
+    ns.sb.config.faults.timeout_mode = "hang"  # type: ignore[assignment]
+    ns.sb.config.faults.hang_seconds = 2.5
+    c = ns.client(netsuite_timeout_seconds=1.0)
+    so = c.upsert("salesOrder", f"TTS-S1-LOST-{op}", order_body("lost"))
+    before = ns.sb.counters.snapshot()["counts"].get(f"rest.{op}", 0)
+    ns.sb.chaos.script_fault({"kind": "timeout_after_commit", "op": op})
+    if op == "create":
+        got = c.create("customer", {"companyName": "Lost Answer", "isPerson": False, "externalId": "TTS-CUST-LOST"})
+        assert ns.count("customer", "TTS-CUST-LOST") == 1
+    else:
+        got = c.transform("salesOrder", so.id, "itemFulfillment", {"shipStatus": {"id": "C"}},
+                          external_id="TTS-IF-LOST")
+        assert ns.count("transaction", "TTS-IF-LOST") == 1
+    assert got.outcome == "resolved" and got.id.isdigit()
+    counts = ns.sb.counters.snapshot()["counts"]
+    assert counts[f"rest.{op}"] == before + 1 and counts["faults.timeout_after_commit"] >= 1  # sent once
+
+
 def test_a_lost_answer_to_an_update_counts_only_when_the_record_shows_it(ns: Sandbox) -> None:
     """An update whose answer was lost before it applied leaves a sales order that exists (it did before):
     finding it proves nothing. The old client answered ``resolved`` here; the update was never written."""

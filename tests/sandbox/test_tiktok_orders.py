@@ -641,3 +641,23 @@ def test_order_search_filters_sorting_and_pages(tiktok: TikTokEnv) -> None:
     waiting = c.ok("POST", "/order/202309/orders/search", {"page_size": 50}, {"order_status": "AWAITING_SHIPMENT"})
     assert waiting["total_count"] == 4
     assert c.err("POST", "/order/202309/orders/search", {"page_size": 2, "page_token": "garbage!"}, {})[1] != 0
+
+
+def test_product_create_honours_its_idempotency_key(tiktok: TikTokEnv) -> None:
+    """Create Product's documented ``idempotency_key`` (unique within the shop): a repeat creates nothing
+    and answers with the product the key created, even with a changed body; another key creates."""
+    c = tiktok.client
+    wh = next(w["id"] for w in c.shops["US"]["detail"]["warehouses"] if w["is_default"] and not w["fbt"])
+    body = {"title": "Wool Scarf", "description": "<p>Wool</p>", "category_id": "600020", "category_version": "v2",
+            "main_images": [{"uri": "tos-maliva-i-sbx/scarf"}], "package_weight": {"unit": "POUND", "value": "0.5"},
+            "skus": [{"seller_sku": "US-SCARF-1", "price": {"amount": "19.90", "currency": "USD"},
+                      "inventory": [{"warehouse_id": wh, "quantity": 5}]}], "idempotency_key": "ttns-k1"}
+    first = c.ok("POST", "/product/202309/products", None, body)
+    again = c.ok("POST", "/product/202309/products", None, {**body, "title": "Wool Scarf, grey"})
+    assert again == first
+    found = c.ok("POST", "/product/202502/products/search", {"page_size": 50}, {"seller_skus": ["US-SCARF-1"]})
+    assert [p["id"] for p in found["products"]] == [first["product_id"]]
+    assert c.ok("GET", f"/product/202309/products/{first['product_id']}")["title"] == "Wool Scarf"
+    other = {**body, "idempotency_key": "ttns-k2",
+             "skus": [{**body["skus"][0], "seller_sku": "US-SCARF-2"}]}
+    assert c.ok("POST", "/product/202309/products", None, other)["product_id"] != first["product_id"]

@@ -264,3 +264,45 @@ def test_internal_error_code_retries_reads_and_flags_writes(stub: Stub) -> None:
     with pytest.raises(WriteOutcomeUnknown):
         ShopClient(make_api(stub), "S1").returns.approve_cancellation("C1")
     assert len(stub.seen) == 1
+
+
+def test_a_non_finite_number_in_a_2xx_answer_is_refused_for_good_naming_the_path(stub: Stub) -> None:
+    """Python's parser turns ``NaN`` / ``Infinity`` into floats; JSON has no such numbers, so the answer
+    is refused (fatal under a 2xx: repeating will not cure it) and the error names the API path."""
+    for constant in (b"NaN", b"Infinity", b"-Infinity"):
+        stub.seen.clear()
+        stub.reply(200, b'{"code": 0, "message": "ok", "request_id": "r", "data": {"inventory": [{"skus": '
+                        b'[{"id": "1", "total_available_quantity": ' + constant + b'}]}]}}')
+        with pytest.raises(TikTokError) as err:
+            ShopClient(make_api(stub), "S1").products.inventory(product_ids=["P1"])
+        assert len(stub.seen) == 1  # not repeated
+        text = str(err.value)
+        assert f"holds {constant.decode()}" in text and "/product/" in text and "/inventory/search" in text, text
+        assert err.value.evidence.status == 200 and constant.decode() in err.value.evidence.body
+
+
+def test_a_non_finite_number_under_a_5xx_stays_transient(stub: Stub) -> None:
+    stub.reply(503, b'{"code": 36009003, "message": "busy", "request_id": "r", "data": {"x": Infinity}}')
+    stub.reply(doc={"code": 0, "message": "ok", "request_id": "r", "data": {"warehouses": [{"id": "1"}]}})
+    assert [w.id for w in ShopClient(make_api(stub), "S1").logistics.warehouses()] == ["1"]  # a read: retried
+    assert len(stub.seen) == 2
+    stub.seen.clear()
+    stub.reply(503, b'{"code": 36009003, "message": "busy", "request_id": "r", "data": {"x": NaN}}')
+    api = make_api(stub, max_attempts=1)
+    with pytest.raises(RetriableError) as err:
+        ShopClient(api, "S1").logistics.warehouses()
+    assert "holds NaN" in str(err.value) and "/logistics/" in str(err.value)
+
+
+def test_the_token_exchange_refuses_a_non_finite_number_too(stub: Stub) -> None:
+    from bridge.errors import FatalError
+    from bridge.tiktok.oauth import OAuthClient
+
+    oauth = OAuthClient(app_key=KEY, app_secret=SECRET, service_id="svc", auth_base=stub.url,
+                        authorize_url=stub.url + "/open/authorize")
+    stub.reply(200, b'{"code": 0, "message": "ok", "request_id": "r", "data": {"access_token": "a", '
+                    b'"access_token_expire_in": Infinity, "refresh_token": "r", "refresh_token_expire_in": 1}}')
+    with pytest.raises(FatalError) as err:
+        oauth.exchange("auth-code")
+    assert "holds Infinity" in str(err.value) and "/api/v2/token/get" in str(err.value)
+    assert not isinstance(err.value, RetriableError)

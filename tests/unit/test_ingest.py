@@ -52,3 +52,28 @@ def test_a_routing_bug_keeps_the_event_and_reroute_recovers_it(sqlite_url: str) 
     assert reroute(c, res.inbox_id).jobs == 0  # idempotent
     assert c.store.queue.counts() == {"queued": 1}
     c.close()
+
+
+def test_a_group_with_a_duplicate_and_two_webhooks_of_one_order_writes_each_once(db_url: str) -> None:
+    """The group commit writes a group's inbox rows in one statement and its jobs in one more: a TikTok retry
+    inside the same group is a duplicate of the first, the second webhook of an order joins the order's
+    waiting sync, the shop's intake is queued once."""
+    from bridge.flows.orders import sync_spec
+    from bridge.flows.sales_intake import intake_spec
+    from bridge.web.ingest import _Event, _write_events
+
+    c = build(Settings(database_url=db_url), areas=())
+
+    def event(eid: str, order: str) -> _Event:
+        return _Event("tiktok", eid, b"{}", "1", "S", f"order:S:{order}", {}, f"cid-{eid}", "routed", "",
+                      [sync_spec("S", order, idempotency_key=f"orders.sync:tiktok:{eid}", reason="webhook 1"),
+                       intake_spec("S")])
+
+    with c.store.transaction() as conn:
+        out = _write_events(c.store, conn, [event("e1", "1"), event("e2", "1"), event("e1", "1"), event("e3", "2")])
+    assert [(created, jobs) for _id, created, jobs in out] == [(True, 2), (True, 0), (False, 0), (True, 1)]
+    assert out[0][0] == out[2][0] and len({out[0][0], out[1][0], out[3][0]}) == 3
+    assert c.store.queue.counts() == {"queued": 3}  # order 1's sync, order 2's sync, the intake
+    jobs = sorted((j.kind, j.key) for j in c.store.queue.claim("w", 10, 10))
+    assert jobs == [("orders.intake", "orders.intake:S"), ("orders.sync", "order:S:1"), ("orders.sync", "order:S:2")]
+    c.close()

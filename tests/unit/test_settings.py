@@ -56,3 +56,14 @@ def test_the_readme_env_table_is_current() -> None:
     missing = [name for name, _d, _m in env_var_table() if f"`{name}`" not in readme]
     assert missing == [], f"README lacks {missing}: run `python scripts/gen_readme_env.py`"
     assert generated in readme, "the README env table is stale: run `python scripts/gen_readme_env.py`"
+
+
+def test_a_worker_at_the_defaults_has_threads_for_every_netsuite_slot_and_more(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With fewer job threads than NetSuite slots one worker process could never fill its share of the
+    account's concurrency (it was 4 threads for 5 slots)."""
+    for name in ("TTNS_WORKER_THREADS", "TTNS_NETSUITE_CONCURRENCY", "TTNS_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    s = Settings()
+    assert s.worker_threads > s.netsuite_concurrency
+    assert s.netsuite_concurrency == 5  # NetSuite's default account limit (docs/netsuite.md, "Concurrency share")

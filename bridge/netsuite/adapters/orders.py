@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from bridge.errors import Evidence, NeedsHumanError
@@ -139,7 +140,7 @@ class NetSuiteOrdersAdapter:
         for ln in self._lines(record_type, netsuite_id):
             ids = str(ln.get("custcol_ttns_line_item_ids") or "")
             if ids:
-                out[ids] = int(float(ln.get("quantityFulfilled") or 0))
+                out[ids] = int(Decimal(str(ln.get("quantityFulfilled") or 0)))  # exact, never via a float
         return out
 
 

@@ -27,14 +27,40 @@ def sandbox() -> NetSuiteSandbox:
     return sb
 
 
-def _default(value: Any) -> Any:
+class _HoldsDecimal(Exception):
+    pass
+
+
+def _no_decimal(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)  # type: ignore[operator]
+        raise _HoldsDecimal
     raise TypeError(type(value).__name__)
 
 
+def _exact(value: Any) -> str:
+    """JSON text of ``value`` with each ``Decimal`` written as the exact number it holds (``53.90``, never
+    through a binary float, which would round a value of more than 15 significant digits)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a JSON number")
+        return format(value, "f")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {_exact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_exact(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def dumps_exact(payload: Any) -> str:
+    """The JSON text of an answer: amounts and quantities (``Decimal``) as exact JSON numbers."""
+    try:
+        return json.dumps(payload, default=_no_decimal)  # no Decimal (SuiteQL pages: strings): the fast path
+    except _HoldsDecimal:
+        return _exact(payload)
+
+
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(payload, default=_default), status=status, headers=headers, mimetype="application/json")
+    return Response(dumps_exact(payload), status=status, headers=headers, mimetype="application/json")
 
 
 def ns_error_response(err: NsError) -> Response:

@@ -31,10 +31,12 @@ SYSTEM_LINE_FIELDS = frozenset(
 SYSTEM_BODY_FIELDS = frozenset({"id", "subtotal", "total", "discountTotal", "createdDate", "lastModifiedDate"})
 
 
-def json_number(value: Decimal) -> float | int:
+def json_number(value: Decimal) -> Decimal | int:
+    """A stored number for a REST view: an ``int`` when it is one, else the ``Decimal`` itself, which
+    ``http.json_response`` writes as the exact JSON number (never rounded through a float)."""
     if value == value.to_integral_value() and value.as_tuple().exponent >= 0:  # type: ignore[operator]
         return int(value)
-    return float(value)
+    return value
 
 
 def display_name(store: Store, target: str, rid: str) -> str:

@@ -1086,7 +1086,8 @@ class Compiler:
                 return f"COUNT(DISTINCT {', '.join(e(x, scope)[0] for x in inner.expressions)})", NUMBER
             return f"COUNT({e(inner, scope)[0]})", NUMBER
         if isinstance(node, exp.Sum | exp.Avg | exp.Min | exp.Max):
-            word = {exp.Sum: "SUM", exp.Avg: "AVG", exp.Min: "MIN", exp.Max: "MAX"}[type(node)]
+            # SUM is Oracle's exact one over NUMBER (oracle_fns.ExactSum), not SQLite's, which adds doubles
+            word = {exp.Sum: "ns_sum", exp.Avg: "AVG", exp.Min: "MIN", exp.Max: "MAX"}[type(node)]
             inner = node.this
             if isinstance(inner, exp.Distinct):
                 if len(inner.expressions) != 1:
@@ -1094,7 +1095,7 @@ class Compiler:
                 sql, typ = e(inner.expressions[0], scope)
                 return f"{word}(DISTINCT {sql})", typ if word in ("MIN", "MAX") else NUMBER
             sql, typ = e(inner, scope)
-            if word in ("SUM", "AVG") and typ == DATE:
+            if word in ("ns_sum", "AVG") and typ == DATE:
                 raise Refused(
                     "Invalid or unsupported search. ORA-00932: inconsistent datatypes: expected NUMBER got DATE."
                 )

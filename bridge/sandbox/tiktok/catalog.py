@@ -226,7 +226,13 @@ def _sku_inventory_from_body(st: SandboxState, shop_id: str, inv: list[dict[str,
 
 
 def api_create_product(st: SandboxState, shop_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Create Product. A repeated ``idempotency_key`` (documented: "prevent duplicate processing of the
+    same request ... unique within the shop") creates nothing: it answers with the product the key
+    created first, whatever the body says now."""
     shop = st.shop(shop_id)
+    ikey = str(body.get("idempotency_key") or "")
+    if ikey and (first := st.products.get(st.product_create_keys.get((shop_id, ikey), ""))) is not None:
+        return _created_json(first)
     _check_category(str(body["category_id"]))
     if len(body["title"]) > 255:
         raise _refuse(12052051, "The product name exceed max limit characters")
@@ -265,6 +271,12 @@ def api_create_product(st: SandboxState, shop_id: str, body: dict[str, Any]) -> 
     if product.status == "ACTIVATE":
         product.reviewed_before = False
         submit_for_review(st, product)
+    if ikey:
+        st.product_create_keys[(shop_id, ikey)] = product.id
+    return _created_json(product)
+
+
+def _created_json(product: Product) -> dict[str, Any]:
     return {
         "product_id": product.id,
         "skus": [{"id": s.id, "seller_sku": s.seller_sku, "external_sku_id": s.external_sku_id,

@@ -102,6 +102,8 @@ class SandboxState:
     inbound_orders: dict[str, InboundOrder] = field(default_factory=dict)  # FBT inbound orders by number
     fbt_records: list[FbtInventoryRecord] = field(default_factory=list)  # FBT inventory changes, oldest first
     fbt_defective: dict[tuple[str, str], int] = field(default_factory=dict)  # (warehouse, sku) -> defective units
+    # Create Product's ``idempotency_key`` ("unique within the shop"): (shop, key) -> the product it created
+    product_create_keys: dict[tuple[str, str], str] = field(default_factory=dict)
 
     # ----------------------------------------------------------------------------- helpers
     def now(self) -> int:

@@ -30,6 +30,7 @@ IN_CHUNK = 200
 
 
 STOCK_SEARCH_MAX = 100  # Inventory Search: at most 100 product ids
+SELLER_SKU_SEARCH_MAX = 100  # Search Products documents no maximum of seller_skus; one product has at most 100 SKUs
 
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
@@ -146,6 +147,15 @@ class TikTokInventoryAdapter:
         except TikTokError as exc:
             raise TikTokRefused([_refusal_from(exc)]) from exc
         return CreatedProduct(created.product_id, {s.seller_sku: s.id for s in created.skus if s.seller_sku})
+
+    def products_with_seller_skus(self, shop_id: str, seller_skus: Sequence[str]) -> list[str]:
+        wanted = sorted({str(s) for s in seller_skus if s})
+        found: set[str] = set()
+        for chunk in _chunks(wanted, SELLER_SKU_SEARCH_MAX):
+            for p in self._shop(shop_id).products.search(seller_skus=chunk, page_size=100):
+                if p.status != "DELETED":
+                    found.add(str(p.id))
+        return sorted(found)
 
     def edit_product(self, shop_id: str, product_id: str, body: Mapping[str, Any]) -> list[Refusal]:
         from bridge.tiktok.client import TikTokError
