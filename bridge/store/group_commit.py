@@ -9,7 +9,7 @@ Nothing is answered before its commit: ``submit`` returns only once the transact
 committed, and raises if it did not.
 
 A group that fails as a whole is retried item by item, each in its own transaction, so one bad item fails
-alone and the others still commit.
+alone and the others still commit; a group whose connection the server had closed is first retried whole.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager
 from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -84,7 +85,14 @@ class GroupCommit(Generic[T, R]):
 
     def _run(self, group: list[_Slot[T, R]]) -> None:
         try:
-            self._commit(group)
+            try:
+                self._commit(group)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # The server had closed the connection (a restart, a terminated backend): once more on a fresh
+                # one. Had the commit gone through before the loss, the write's own idempotency tells.
+                self._commit(group)
         except Exception as exc:
             if len(group) == 1:
                 group[0].error = exc

@@ -126,6 +126,13 @@ class SqlJobQueue:
                 'SELECT id FROM jobs WHERE "key" = :key AND +kind = :kind AND +status = \'queued\' '
                 "AND +attempts = 0 AND +run_at <= :due LIMIT 1"
             ).bindparams(bindparam("due", type_=jobs.c.run_at.type))
+        plus = "" if self._pg else "+"  # SQLite: keep the lookup on the key index (see ``_waiting`` above)
+        self._by_ikey_or_waiting = text(  # no value is formatted in, only the index hint
+            f"SELECT id FROM (SELECT id, 0 AS o FROM jobs WHERE idempotency_key = :ikey UNION ALL "  # noqa: S608
+            f"SELECT id, 1 AS o FROM (SELECT id FROM jobs WHERE \"key\" = :key AND {plus}kind = :kind "
+            f"AND {plus}status = 'queued' AND {plus}attempts = 0 AND {plus}run_at <= :due LIMIT 1) AS w) AS u "
+            "ORDER BY o LIMIT 1"
+        ).bindparams(bindparam("due", type_=jobs.c.run_at.type))
         _install_fencing(engine)
         self._finish_cache: dict[tuple[str, ...], Any] = {}
         self._rows_cache: dict[int, Any] = {}
@@ -270,10 +277,9 @@ class SqlJobQueue:
 
     def _not_inserted(self, conn: Connection, spec: JobSpec, ikey: str, due: datetime) -> Enqueued:
         """The job a spec that inserted nothing stands for: the one with its idempotency key, else the waiting
-        job it coalesced into."""
-        existing = conn.execute(self._by_ikey, {"ikey": ikey}).scalar()
-        if existing is None:
-            existing = conn.execute(self._waiting, {"kind": spec.kind, "key": spec.key, "due": due}).scalar_one()
+        job it coalesced into (one statement: a second webhook of an order joining its waiting sync is common)."""
+        existing = conn.execute(self._by_ikey_or_waiting, {"ikey": ikey, "kind": spec.kind, "key": spec.key,
+                                                           "due": due}).scalar_one()
         return Enqueued(int(existing), False)
 
     def _enqueue_one(self, conn: Connection, spec: JobSpec, ikey: str, now: datetime,

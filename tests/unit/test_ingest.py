@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import pytest
 
 from bridge.bootstrap import build
 from bridge.domain.keys import order_key
@@ -76,4 +79,33 @@ def test_a_group_with_a_duplicate_and_two_webhooks_of_one_order_writes_each_once
     assert c.store.queue.counts() == {"queued": 3}  # order 1's sync, order 2's sync, the intake
     jobs = sorted((j.kind, j.key) for j in c.store.queue.claim("w", 10, 10))
     assert jobs == [("orders.intake", "orders.intake:S"), ("orders.sync", "order:S:1"), ("orders.sync", "order:S:2")]
+    c.close()
+
+
+@pytest.mark.postgres
+def test_webhooks_are_stored_after_the_server_closed_the_writers_connection(pg_url: str) -> None:
+    """The group-commit writer keeps its connection between groups; when PostgreSQL has closed it (a restart, a
+    terminated backend) the next event is still stored and its jobs queued: the failed group is retried on a fresh
+    connection."""
+    from sqlalchemy import text
+
+    from bridge.web.ingest import _writer
+
+    c = build(Settings(database_url=pg_url), areas=())
+    c.registry.router("tiktok", "1", order_router)
+
+    def send(eid: str, order: str) -> Any:
+        body = json.dumps({"type": 1, "data": {"order_id": order}}).encode()
+        return ingest(c, source="tiktok", event_id=eid, topic="1", body=body, shop_id="S")
+
+    assert send("n1", "1").status == "routed"
+    held = _writer(c.store)._begin.__self__._conn  # type: ignore[attr-defined]
+    assert held is not None
+    pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    held.rollback()
+    with c.store.engine.connect() as admin:
+        assert admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+    second = send("n2", "2")
+    assert (second.status, second.jobs) == ("routed", 1)
+    assert c.store.queue.counts() == {"queued": 2}
     c.close()
