@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -43,9 +44,11 @@ from sqlalchemy import (
     update,
 )
 
+from bridge import lease
 from bridge.clock import Clock, SystemClock
 from bridge.domain.order_memory import OrderMemory
 from bridge.ports.inventory import Place, SkuRow, units_of
+from bridge.store.group_commit import GroupCommit
 from bridge.store.tables import links, metadata
 from bridge.store.types import BigId, Money, UTCDateTime
 
@@ -138,12 +141,27 @@ def _sku(row: Any) -> SkuRow:
     )
 
 
+@dataclass(frozen=True)
+class _Sight:
+    """One ``first_sight`` call waiting for its group's transaction, with the fence of the job that made it."""
+
+    shop_id: str
+    order_ids: tuple[str, ...]
+    at: datetime
+    keep_since: datetime
+    sales: Mapping[str, Mapping[str, int]] | None
+    sales_keep_since: datetime | None
+    fence: lease.Fence | None
+
+
 class InventoryStore:
     """Reads and writes of the inventory tables (thread-safe; one per container)."""
 
     def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self.engine = engine
         self.clock = clock or SystemClock()
+        # Concurrent first_sight calls (one per order sync in a flash sale) share one transaction.
+        self._sights: GroupCommit[_Sight, list[str]] = GroupCommit(self.engine.begin, self._first_sights)
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -337,30 +355,46 @@ class InventoryStore:
         """Orders whose sale is counted now (observations of kind ``order``, the order id in ``sku_id``):
         the ones not recorded before are recorded and returned. SQLite's write transaction (BEGIN
         IMMEDIATE) makes the read and the insert one step; PostgreSQL takes a transaction lock per shop."""
+        # Each order sync counts its order here when the sales intake has not yet: one write transaction
+        # per order held SQLite's write lock in a flash sale (py-spy, README "RESTlet path"). Concurrent
+        # calls share one transaction; each runs under its own job's fence (checked by its first write),
+        # so a stale job's count fails alone and is never recorded.
+        return self._sights.submit(_Sight(shop_id, tuple(order_ids), at, keep_since, sales, sales_keep_since,
+                                          lease.current()))
+
+    def _first_sights(self, c: Connection, sights: Sequence[_Sight]) -> list[list[str]]:
+        out = []
+        for sight in sights:
+            with lease.holding(sight.fence):
+                out.append(self._first_sight(c, sight.shop_id, sight.order_ids, sight.at, sight.keep_since,
+                                             sight.sales, sight.sales_keep_since))
+        return out
+
+    def _first_sight(self, c: Connection, shop_id: str, order_ids: Sequence[str], at: datetime, keep_since: datetime,
+                     sales: Mapping[str, Mapping[str, int]] | None, sales_keep_since: datetime | None) -> list[str]:
         wanted = list(dict.fromkeys(o for o in order_ids if o))
         o = inventory_observations
-        with self._tx() as c:
-            if c.dialect.name == "postgresql":
-                c.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                          {"k": f"ttns.inventory.first_sight:{shop_id}"})
-            c.execute(delete(o).where(o.c.shop_id == shop_id, o.c.kind == ORDER_SEEN, o.c.at < keep_since))
-            if not wanted:
-                return []
-            seen: set[str] = set()
-            for i in range(0, len(wanted), 500):
-                seen |= {str(r[0]) for r in c.execute(select(o.c.sku_id).where(
-                    o.c.shop_id == shop_id, o.c.kind == ORDER_SEEN, o.c.sku_id.in_(wanted[i:i + 500])))}
-            new = [oid for oid in wanted if oid not in seen]
-            units = units_of(new, sales)
-            if units:
-                c.execute(delete(o).where(o.c.shop_id == shop_id, o.c.kind == "sale",
-                                          o.c.at < (sales_keep_since or keep_since)))
-                c.execute(insert(o), [{"shop_id": shop_id, "kind": "sale", "sku_id": sku, "at": at, "value": float(n),
-                                       "buffer": None} for sku, n in units.items()])
-            if new:
-                c.execute(insert(o), [{"shop_id": shop_id, "kind": ORDER_SEEN, "sku_id": oid, "at": at, "value": 0.0,
-                                       "buffer": None} for oid in new])
-            return new
+        if c.dialect.name == "postgresql":
+            c.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                      {"k": f"ttns.inventory.first_sight:{shop_id}"})
+        c.execute(delete(o).where(o.c.shop_id == shop_id, o.c.kind == ORDER_SEEN, o.c.at < keep_since))
+        if not wanted:
+            return []
+        seen: set[str] = set()
+        for i in range(0, len(wanted), 500):
+            seen |= {str(r[0]) for r in c.execute(select(o.c.sku_id).where(
+                o.c.shop_id == shop_id, o.c.kind == ORDER_SEEN, o.c.sku_id.in_(wanted[i:i + 500])))}
+        new = [oid for oid in wanted if oid not in seen]
+        units = units_of(new, sales)
+        if units:
+            c.execute(delete(o).where(o.c.shop_id == shop_id, o.c.kind == "sale",
+                                      o.c.at < (sales_keep_since or keep_since)))
+            c.execute(insert(o), [{"shop_id": shop_id, "kind": "sale", "sku_id": sku, "at": at, "value": float(n),
+                                   "buffer": None} for sku, n in units.items()])
+        if new:
+            c.execute(insert(o), [{"shop_id": shop_id, "kind": ORDER_SEEN, "sku_id": oid, "at": at, "value": 0.0,
+                                   "buffer": None} for oid in new])
+        return new
 
     def observations(self, shop_id: str, kind: str, sku_ids: Sequence[str], since: datetime
                      ) -> dict[str, list[tuple[datetime, float, int | None]]]:

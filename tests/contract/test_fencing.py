@@ -189,3 +189,47 @@ def test_link_writes_sharing_one_transaction_are_each_fenced_by_their_own_job(wo
     assert all(store.links.get("order", "S1", f"current-{i}") is not None for i in range(8))
     assert all(store.links.get("order", "S1", f"stale-{i}") is None for i in range(8))
     assert store.links._group.items == 8  # committed; the refused ones never count as written
+
+
+def test_sales_counted_in_one_shared_transaction_are_each_fenced_and_counted_once(world: Any) -> None:
+    # Concurrent first_sight calls (each order sync counting its sale) share one transaction: the stale
+    # job's counts are refused alone, every other order is counted once however many jobs see it.
+    from datetime import timedelta
+
+    from bridge.store.tables_inventory import InventoryStore
+
+    store, clock, _handler, _worker, _pushed = world
+    inv = InventoryStore(store.engine, clock)
+    store.queue.enqueue(JobSpec(kind="noop", key="a"))
+    store.queue.enqueue(JobSpec(kind="noop", key="b"))
+    (stale_job,) = store.queue.claim("stale", LEASE, 1)
+    clock.advance(LEASE + 1)
+    (current,) = store.queue.claim("current", LEASE, 1)
+    fences = {"stale": store.queue.fence(stale_job), "current": store.queue.fence(current)}
+    now = clock.now()
+    counted: dict[str, list[str]] = {}
+    refused: list[str] = []
+    start = threading.Barrier(18)
+
+    def count(who: str, order_id: str, n: int) -> None:
+        start.wait()
+        with lease.holding(fences[who]):
+            try:
+                counted[f"{who}-{order_id}-{n}"] = inv.first_sight("S1", [order_id], now, now - timedelta(days=1),
+                                                                   sales={order_id: {"MUG": 1}})
+            except LeaseLost:
+                refused.append(order_id)
+
+    threads = [threading.Thread(target=count, args=("current", f"o{i}", n)) for i in range(6) for n in range(2)]
+    threads += [threading.Thread(target=count, args=("stale", f"x{i}", 0)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(refused) == [f"x{i}" for i in range(6)]
+    for i in range(6):  # each order counted by exactly one of its two calls
+        assert sorted(counted[f"current-o{i}-{n}"] for n in range(2)) == [[], [f"o{i}"]]
+    seen = inv.observations("S1", "order", [f"o{i}" for i in range(6)] + [f"x{i}" for i in range(6)],
+                            now - timedelta(days=1))
+    assert {k for k, v in seen.items() if v} == {f"o{i}" for i in range(6)}
+    assert inv._sights.items == 12
