@@ -125,11 +125,12 @@ class JobQueue(Protocol):
         ...
 
     def complete_and_claim(
-        self, done: Sequence[Done], worker: str, lease_seconds: float, limit: int
+        self, done: Sequence[Done], worker: str, lease_seconds: float, limit: int, skip_kinds: Sequence[str] = ()
     ) -> tuple[list[int], list[Job]]:
         """Complete every job of ``done`` (lease-checked, each attempt recorded) and claim up to ``limit``
         jobs, in one transaction: one commit for a whole batch. Returns the ids of the ``done`` jobs whose
-        lease was lost (left to their new owner, nothing written for them) and the claimed jobs."""
+        lease was lost (left to their new owner, nothing written for them) and the claimed jobs. Queued jobs
+        of ``skip_kinds`` are not claimed (the worker has no room for them: their lane is full)."""
         ...
 
     def retry(self, job: Job, delay: float, error: str, *, started_at: datetime, counted: bool = True) -> None:

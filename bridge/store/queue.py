@@ -386,40 +386,10 @@ class SqlJobQueue:
                     .limit(1).scalar_subquery().is_(None))
 
         c = jobs.alias("c")
-        candidates: Any = (
-            select(c.c.id)
-            .where(c.c.status == queued, c.c.run_at <= now, head_of_key(c))
-            .order_by(c.c.priority, c.c.run_at, c.c.id)
-            .limit(bindparam("limit", type_=Integer))
-        )
-        if self._pg:
-            candidates = candidates.with_for_update(skip_locked=True, of=c)
-        else:
-            # Without statistics SQLite's planner walks ix_jobs_status_run_at and sorts every queued job
-            # (10 ms a claim with 3,000 queued); INDEXED BY makes it read the partial index in the claim's
-            # order and stop at the limit (0.02 ms). SQLAlchemy renders no SQLite index hints, hence text.
-            candidates = text(
-                "SELECT c.id FROM jobs AS c INDEXED BY ix_jobs_queued_order WHERE c.status = 'queued' "
-                "AND c.run_at <= :now AND NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.key = c.key "
-                "AND e.id < c.id AND e.status IN ('queued', 'running')) ORDER BY c.priority, c.run_at, c.id "
-                "LIMIT :limit"
-            ).bindparams(now, bindparam("limit", type_=Integer)).columns(c.c.id)
-        # One statement per claim: pick, lock and lease in a single round trip. The token is unique per
-        # job: a random one per claim plus the job id.
-        self._claim_stmt = (
-            update(jobs)
-            .where(jobs.c.id.in_(candidates if not self._pg else candidates.scalar_subquery()))
-            .values(
-                status="running",
-                attempts=jobs.c.attempts + 1,
-                lease_owner=bindparam("worker", type_=String),
-                lease_token=bindparam("tok", type_=String) + cast(jobs.c.id, String),
-                lease_expires_at=bindparam("expires", type_=jobs.c.lease_expires_at.type),
-                started_at=now,
-                updated_at=now,
-            )
-            .returning(*jobs.c)
-        )
+        self._claim_stmt = self._claim_statement(c, now, head_of_key, skip=False)
+        # The same, leaving out the kinds the worker has no room for (``skip_kinds``): a variant, so the
+        # plain claim stays as it was.
+        self._claim_skip_stmt = self._claim_statement(c, now, head_of_key, skip=True)
         self._peek_stmt = (
             select(c.c.id).where(
                 or_(and_(c.c.status == queued, c.c.run_at <= now, head_of_key(c)),
@@ -434,11 +404,52 @@ class SqlJobQueue:
         )
         self._expired_stmt = expired.with_for_update(skip_locked=True, of=jobs) if self._pg else expired
 
+    def _claim_statement(self, c: Any, now: Any, head_of_key: Callable[[Any], Any], *, skip: bool) -> Any:
+        queued: Any = literal_column("'queued'")
+        candidates: Any = (
+            select(c.c.id)
+            .where(c.c.status == queued, c.c.run_at <= now, head_of_key(c),
+                   *([c.c.kind.not_in(bindparam("skip", expanding=True))] if skip else []))
+            .order_by(c.c.priority, c.c.run_at, c.c.id)
+            .limit(bindparam("limit", type_=Integer))
+        )
+        if self._pg:
+            candidates = candidates.with_for_update(skip_locked=True, of=c)
+        else:
+            # Without statistics SQLite's planner walks ix_jobs_status_run_at and sorts every queued job
+            # (10 ms a claim with 3,000 queued); INDEXED BY makes it read the partial index in the claim's
+            # order and stop at the limit (0.02 ms). SQLAlchemy renders no SQLite index hints, hence text.
+            params = [now, bindparam("limit", type_=Integer)]
+            if skip:
+                params.append(bindparam("skip", expanding=True))
+            head = ("SELECT c.id FROM jobs AS c INDEXED BY ix_jobs_queued_order WHERE c.status = 'queued' "
+                    "AND c.run_at <= :now AND NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.key = c.key "
+                    "AND e.id < c.id AND e.status IN ('queued', 'running')) ")
+            kinds = "AND c.kind NOT IN :skip " if skip else ""  # a bound (expanding) parameter, no value inlined
+            candidates = text(head + kinds + "ORDER BY c.priority, c.run_at, c.id LIMIT :limit"
+                              ).bindparams(*params).columns(c.c.id)
+        # One statement per claim: pick, lock and lease in a single round trip. The token is unique per
+        # job: a random one per claim plus the job id.
+        return (
+            update(jobs)
+            .where(jobs.c.id.in_(candidates if not self._pg else candidates.scalar_subquery()))
+            .values(
+                status="running",
+                attempts=jobs.c.attempts + 1,
+                lease_owner=bindparam("worker", type_=String),
+                lease_token=bindparam("tok", type_=String) + cast(jobs.c.id, String),
+                lease_expires_at=bindparam("expires", type_=jobs.c.lease_expires_at.type),
+                started_at=now,
+                updated_at=now,
+            )
+            .returning(*jobs.c)
+        )
+
     def claim(self, worker: str, lease_seconds: float, limit: int = 1) -> list[Job]:
         return self.complete_and_claim((), worker, lease_seconds, limit)[1]
 
     def complete_and_claim(
-        self, done: Sequence[Done], worker: str, lease_seconds: float, limit: int
+        self, done: Sequence[Done], worker: str, lease_seconds: float, limit: int, skip_kinds: Sequence[str] = ()
     ) -> tuple[list[int], list[Job]]:
         now = self.clock.now()
         if not done:
@@ -461,10 +472,12 @@ class SqlJobQueue:
                     self._reclaim_due = now + self.RECLAIM_EVERY
                     claimed = self._reclaim(conn, worker, now, expires, limit)
                 if len(claimed) < limit:
-                    rows = conn.execute(self._claim_stmt, {
-                        "now": now, "limit": limit - len(claimed), "worker": worker,
-                        "tok": secrets.token_hex(12) + ":", "expires": expires,
-                    }).mappings().all()
+                    params: dict[str, Any] = {"now": now, "limit": limit - len(claimed), "worker": worker,
+                                              "tok": secrets.token_hex(12) + ":", "expires": expires}
+                    stmt = self._claim_stmt
+                    if skip_kinds:
+                        stmt, params["skip"] = self._claim_skip_stmt, sorted(set(skip_kinds))
+                    rows = conn.execute(stmt, params).mappings().all()
                     claimed += sorted((_row_to_job(r) for r in rows), key=lambda j: (j.priority, j.run_at, j.id))
         if limit > 0:
             self._idle = not claimed
@@ -983,8 +996,9 @@ class MemoryJobQueue:
                 out.append(Enqueued(job.id, True))
         return out
 
-    def claim(self, worker: str, lease_seconds: float, limit: int = 1) -> list[Job]:
+    def claim(self, worker: str, lease_seconds: float, limit: int = 1, skip_kinds: Sequence[str] = ()) -> list[Job]:
         now = self.clock.now()
+        skip = set(skip_kinds)
         with self._lock:
             active_head: dict[str, int] = {}
             for j in sorted(self._jobs.values(), key=lambda j: j.id):
@@ -995,7 +1009,7 @@ class MemoryJobQueue:
                 for j in self._jobs.values()
                 if active_head.get(j.key) == j.id
                 and (
-                    (j.status == "queued" and j.run_at <= now)
+                    (j.status == "queued" and j.run_at <= now and j.kind not in skip)
                     or (j.status == "running" and j.lease_expires_at is not None and j.lease_expires_at < now)
                 )
             ]
@@ -1023,7 +1037,7 @@ class MemoryJobQueue:
             return claimed
 
     def complete_and_claim(
-        self, done: Sequence[Done], worker: str, lease_seconds: float, limit: int
+        self, done: Sequence[Done], worker: str, lease_seconds: float, limit: int, skip_kinds: Sequence[str] = ()
     ) -> tuple[list[int], list[Job]]:
         lost: list[int] = []
         with self._lock:
@@ -1032,7 +1046,7 @@ class MemoryJobQueue:
                     self.complete(d.job, d.result, started_at=d.started_at)
                 except LeaseLost:
                     lost.append(d.job.id)
-            return lost, (self.claim(worker, lease_seconds, limit) if limit > 0 else [])
+            return lost, (self.claim(worker, lease_seconds, limit, skip_kinds) if limit > 0 else [])
 
     def _check(self, job: Job) -> Job:
         cur = self._jobs.get(job.id)

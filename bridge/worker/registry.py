@@ -65,6 +65,13 @@ class Registry:
     def is_urgent(self, kind: str) -> bool:
         return kind in self._urgent
 
+    def express_kinds(self) -> list[str]:
+        """The kinds registered ``express`` (and not ``urgent``): they run on the express lane."""
+        return sorted(self._express - self._urgent)
+
+    def urgent_kinds(self) -> list[str]:
+        return sorted(self._urgent)
+
     def get(self, kind: str) -> Handler:
         try:
             return self._handlers[kind]

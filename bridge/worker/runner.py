@@ -466,9 +466,10 @@ class Worker:
                 with self._lock:
                     handoffs, self._handoffs = self._handoffs, []
                     parked = min(len(self._parked), self.config.max_parked)
-                    want = max(0, capacity + parked - len(self._claimed))
+                    skip, in_lanes = self._full_lanes()
+                    want = max(0, capacity + parked - (len(self._claimed) - in_lanes))
                 try:
-                    claimed = self._settle(handoffs, want)
+                    claimed = self._settle(handoffs, want, skip)
                 except Exception:
                     log.exception("claim failed; retrying")
                     stop.wait(min(5.0, self.config.poll_interval * 10))
@@ -510,14 +511,34 @@ class Worker:
             if left <= 0 or self._wake.wait(min(left, 0.25)):
                 return
 
-    def _settle(self, handoffs: list[Done], want: int) -> list[Job]:
+    def _full_lanes(self) -> tuple[list[str], int]:
+        """The kinds whose lane (express, urgent) already has as many claimed jobs as twice its threads (the
+        claim leaves them queued), and how many claimed jobs are in those lanes (they do not take the job
+        threads' room). Before, a backlog of one lane's kinds (NetSuite's inventory events, one per sales
+        order written) took the whole claim room while the job threads idled with thousands of order syncs
+        queued (PostgreSQL burst, README "RESTlet path"). Call with ``_lock`` held."""
+        express = urgent = 0
+        for job in self._claimed.values():
+            if self.registry.is_urgent(job.kind):
+                urgent += 1
+            elif self.registry.is_express(job.kind):
+                express += 1
+        skip: list[str] = []
+        if urgent >= 2 * self.URGENT_THREADS:
+            skip += self.registry.urgent_kinds()
+        if express >= 2 * self.EXPRESS_THREADS:
+            skip += self.registry.express_kinds()
+        return skip, express + urgent
+
+    def _settle(self, handoffs: list[Done], want: int, skip_kinds: Sequence[str] = ()) -> list[Job]:
         """Commit the successes ``handoffs`` and claim up to ``want`` jobs in one transaction, then heal
         the exceptions of the completed jobs. If the transaction fails the successes stay pending and
         are retried with the next one (a success whose lease expires meanwhile is run again elsewhere)."""
         if not handoffs and want <= 0:
             return []
         try:
-            lost, claimed = self.queue.complete_and_claim(handoffs, self.name, self.config.lease_seconds, want)
+            lost, claimed = self.queue.complete_and_claim(handoffs, self.name, self.config.lease_seconds, want,
+                                                          skip_kinds)
         except Exception:
             with self._lock:
                 self._handoffs[:0] = handoffs

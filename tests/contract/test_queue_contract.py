@@ -231,6 +231,17 @@ def test_a_coalesced_enqueue_joining_a_waiting_job_writes_nothing(db_url: str) -
         engine.dispose()
 
 
+def test_a_claim_can_leave_kinds_it_has_no_room_for(q: tuple[JobQueue, ManualClock]) -> None:
+    queue, _ = q
+    for i in range(3):
+        queue.enqueue(JobSpec(kind="lane.full", key=f"f{i}", priority=10))
+        queue.enqueue(JobSpec(kind="test.kind", key=f"t{i}", priority=50))
+    _, claimed = queue.complete_and_claim([], "w", 10, 4, ["lane.full"])
+    assert sorted(j.kind for j in claimed) == ["test.kind"] * 3  # the higher-priority kind stays queued
+    _, rest = queue.complete_and_claim([], "w", 10, 4)
+    assert sorted(j.kind for j in rest) == ["lane.full"] * 3
+
+
 def test_release_gives_the_job_back_without_counting_an_attempt(q: tuple[JobQueue, ManualClock]) -> None:
     queue, _ = q
     jid = queue.enqueue(spec("x")).job_id

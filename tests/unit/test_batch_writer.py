@@ -38,20 +38,35 @@ def w(i: int) -> OrderWrite:
     return OrderWrite("salesOrder", f"TTS-s-{i}", {"memo": str(i)}, None)
 
 
+class GatedRestlet(SlowRestlet):
+    """Each call waits until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def upsert_orders(self, writes: Sequence[OrderWrite]) -> list[WriteResult]:
+        self.entered.set()
+        assert self.gate.wait(10)
+        return super().upsert_orders(writes)
+
+
 def test_orders_handed_in_while_every_sender_is_busy_go_out_together() -> None:
-    # One sender, a 0.2 s call, an order every 10 ms: each batch takes what arrived during the previous
-    # call (about 20). Before, a batch went out every 50 ms linger on a thread of its own: 5 orders a call.
-    ns = SlowRestlet(0.2)
-    writer = BatchWriter(ns, max_batch=25, linger=0.05, senders=1)  # type: ignore[arg-type]
-    futures = []
-    for i in range(60):
-        futures.append(writer.submit(w(i)))
-        time.sleep(0.01)
-    results = [f.result(timeout=10) for f in futures]
+    # One sender, in a call: the 30 orders handed in meanwhile leave as a full batch of 25 and the 5 left,
+    # not one batch per 50 ms linger on a thread of its own as before.
+    ns = GatedRestlet()
+    writer = BatchWriter(ns, max_batch=25, linger=0.0, senders=1)  # type: ignore[arg-type]
+    first = writer.submit(w(0))
+    assert ns.entered.wait(5)
+    time.sleep(0.1)  # past the linger: nothing else may leave while the sender is in its call
+    rest = [writer.submit(w(i)) for i in range(1, 31)]
+    time.sleep(0.1)
+    ns.gate.set()
+    results = [f.result(timeout=10) for f in [first, *rest]]
     writer.close()
-    assert [r.id for r in results] == [f"so-TTS-s-{i}" for i in range(60)]
-    assert sum(ns.batches) == 60 and max(ns.batches) <= 25
-    assert len(ns.batches) <= 6 and ns.most == 1
+    assert [r.id for r in results] == [f"so-TTS-s-{i}" for i in range(31)]
+    assert ns.batches == [1, 25, 5] and ns.most == 1
 
 
 def test_at_most_senders_calls_at_once() -> None:
@@ -64,12 +79,13 @@ def test_at_most_senders_calls_at_once() -> None:
 
 
 def test_closing_fails_what_was_not_sent() -> None:
-    ns = SlowRestlet(0.3)
+    ns = GatedRestlet()
     writer = BatchWriter(ns, max_batch=1, linger=0.0, senders=1)  # type: ignore[arg-type]
     first = writer.submit(w(1))
-    time.sleep(0.05)  # the sender is in its call
+    assert ns.entered.wait(5)  # the sender is in its call
     second = writer.submit(w(2))
     writer.close()
+    ns.gate.set()
     assert first.result(timeout=5).status == "created"
     with pytest.raises(RetriableError):
         second.result(timeout=5)

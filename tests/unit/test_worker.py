@@ -204,10 +204,10 @@ class CountingQueue(MemoryJobQueue):
         self.batches: list[int] = []
 
     def complete_and_claim(self, done: Sequence[Done], worker: str, lease_seconds: float,
-                           limit: int) -> tuple[list[int], list[Job]]:
+                           limit: int, skip_kinds: Sequence[str] = ()) -> tuple[list[int], list[Job]]:
         if done:
             self.batches.append(len(done))
-        return super().complete_and_claim(done, worker, lease_seconds, limit)
+        return super().complete_and_claim(done, worker, lease_seconds, limit, skip_kinds)
 
 
 def test_run_commits_successes_in_batches_with_the_next_claim_and_heals_after_the_commit() -> None:
@@ -597,3 +597,44 @@ def test_a_backend_terminated_under_the_job_is_retried_without_spending_attempts
         assert [a.outcome for a in q.attempts(jid)] == ["db_lost", "db_lost", "ok"]
     finally:
         engine.dispose()
+
+
+def test_a_backlog_of_express_jobs_does_not_take_the_job_threads_room() -> None:
+    """Express jobs claimed beyond their lane's threads wait in their lane, not in the job threads' claim
+    room: with the express lane stuck, the job threads still get and run their jobs (before, the claimed
+    express backlog filled the room and the job threads idled)."""
+    release = threading.Event()
+    ran: list[str] = []
+
+    def stuck(ctx: JobContext) -> None:
+        release.wait(10)
+
+    q = MemoryJobQueue()
+    reg = Registry()
+    reg.handler("event", stuck, express=True)
+    reg.handler("sync", lambda ctx: ran.append(ctx.job.key))
+    w = Worker(q, reg, FakeExceptions(), config=WorkerConfig(threads=2, prefetch=2, poll_interval=0.01,
+                                                            shutdown_grace=10, lease_seconds=30))
+    for i in range(20):
+        q.enqueue(JobSpec(kind="event", key=f"e{i}", priority=10))
+    for i in range(6):
+        q.enqueue(JobSpec(kind="sync", key=f"s{i}", priority=50))
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(ran) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(ran) == [f"s{i}" for i in range(6)]
+        # the events claimed: the lane's room plus at most one claim's worth beyond it; the rest stay queued
+        assert q.counts().get("running", 0) <= 2 * Worker.EXPRESS_THREADS + 4
+        release.set()
+        deadline = time.monotonic() + 10
+        while q.counts().get("done", 0) < 26 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        release.set()
+        stop.set()
+        t.join(20)
+    assert q.counts() == {"done": 26}

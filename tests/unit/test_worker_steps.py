@@ -35,6 +35,7 @@ class Waits:
 
     def __init__(self) -> None:
         self.futures: dict[str, Future[int]] = {}
+        self.made: list[Future[int]] = []  # every future handed out, in order
         self.after: list[str] = []  # keys whose step after the wait ran
         self.lock = threading.Lock()
 
@@ -45,6 +46,7 @@ class Waits:
         fut: Future[int] = Future()
         with self.lock:
             self.futures[key] = fut
+            self.made.append(fut)
         value = yield fut
         with self.lock:
             self.after.append(key)
@@ -110,21 +112,23 @@ def test_a_waiting_job_keeps_its_key_and_its_lease() -> None:
     waits = Waits()
     first = q.enqueue(JobSpec(kind="t", key="same")).job_id
     second = q.enqueue(JobSpec(kind="t", key="same")).job_id
-    _w, stop, t = start(q, waits, threads=2, lease_seconds=0.15)
+    _w, stop, t = start(q, waits, threads=2, lease_seconds=0.6)
     waits.wait_for(1)
     thief: list[Job] = []
-    deadline = time.monotonic() + 0.5  # several lease lengths: the heartbeat extends the parked job's lease
+    deadline = time.monotonic() + 1.5  # several lease lengths: the heartbeat extends the parked job's lease
     while time.monotonic() < deadline:
-        thief += q.claim("thief", 0.15, 5)
-        time.sleep(0.02)
+        thief += q.claim("thief", 0.6, 5)
+        time.sleep(0.05)
     assert thief == [] and q.get(second).status == "queued"  # type: ignore[union-attr]  # behind its key
     waits.futures["same"].set_result(1)
     until(lambda: q.get(second).status == "running")  # type: ignore[union-attr]
     assert q.get(first).status == "done"  # type: ignore[union-attr]
-    until(lambda: len(waits.futures) == 1 and q.get(second).status == "running")  # type: ignore[union-attr]
+    until(lambda: len(waits.made) == 2)  # the second job's steps have started: its own future
+    waits.made[1].set_result(2)
+    until(lambda: q.get(second).status == "done")  # type: ignore[union-attr]
     stop.set()
-    waits.futures["same"].set_result(2)  # the second job's own future (same key, a new entry)
     t.join(10)
+    assert q.get(second).result == {"value": 2}  # type: ignore[union-attr]
 
 
 def test_a_job_released_at_shutdown_does_not_continue_when_its_wait_ends() -> None:
