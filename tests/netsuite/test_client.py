@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,24 +16,9 @@ from bridge.mapping.wire import dumps, loads
 from bridge.netsuite.client import BatchOutcomeUnknown, NetSuiteClient, RetryPolicy
 from bridge.netsuite.governor import Governor
 from bridge.netsuite.wiring import build_client
-from bridge.serving import BackgroundServer
 from bridge.settings import Settings
-from tests.netsuite.fake_netsuite import FakeState, create_fake_app
-from tests.netsuite.keys import public_pem, rsa_key, write_private_key
-
-
-@pytest.fixture(scope="module")
-def _server() -> Iterator[tuple[FakeState, str]]:
-    state = FakeState()
-    with BackgroundServer(create_fake_app(state)) as server:
-        yield state, server.url
-
-
-@pytest.fixture
-def fake(_server: tuple[FakeState, str]) -> tuple[FakeState, str]:
-    state, url = _server
-    state.reset(public_key=public_pem(rsa_key()))
-    return state, url
+from tests.netsuite.fake_netsuite import FakeState
+from tests.netsuite.keys import rsa_key, write_private_key
 
 
 def settings_for(url: str, tmp_path: Path, **extra: Any) -> Settings:

@@ -5,7 +5,6 @@ writes are ``WriteOutcomeUnknown``). Over real HTTP against the small fake (``fa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,29 +14,13 @@ from bridge.errors import ConfigurationError, FatalError, RetriableError, WriteO
 from bridge.netsuite.client import NetSuiteClient, RetryPolicy
 from bridge.netsuite.governor import Governor
 from bridge.netsuite.wiring import build_client
-from bridge.serving import BackgroundServer
-from tests.netsuite.fake_netsuite import FakeState, create_fake_app
-from tests.netsuite.keys import public_pem, rsa_key
+from tests.netsuite.fake_netsuite import FakeState
 from tests.netsuite.test_client import settings_for
 
 RECORD = "/services/rest/record/v1/"
 SUITEQL = "/services/rest/query/v1/suiteql"
 RESTLET = "/app/site/hosting/restlet.nl"
 TOKEN = "/services/rest/auth/oauth2/v1/token"
-
-
-@pytest.fixture(scope="module")
-def _server() -> Iterator[tuple[FakeState, str]]:
-    state = FakeState()
-    with BackgroundServer(create_fake_app(state)) as server:
-        yield state, server.url
-
-
-@pytest.fixture
-def fake(_server: tuple[FakeState, str]) -> tuple[FakeState, str]:
-    state, url = _server
-    state.reset(public_key=public_pem(rsa_key()))
-    return state, url
 
 
 def client(url: str, tmp_path: Path, *, attempts: int = 10) -> NetSuiteClient:

@@ -4,26 +4,11 @@ Oracle does over NUMBER (not SQLite's sum of doubles). Through the bridge's clie
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
-import pytest
-
-from tests.netsuite.sandbox_support import MUG, TTS_CUSTOMER, Sandbox, running_sandbox
+from tests.netsuite.sandbox_support import MUG, TTS_CUSTOMER, Sandbox
 
 LINES = [Decimal("12113874.13"), Decimal("5343037.07"), Decimal("60848876.79")]  # as doubles: 78305787.99000001
-
-
-@pytest.fixture(scope="module")
-def _sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    with running_sandbox(tmp_path_factory.mktemp("netsuite-keys")) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def ns(_sandbox: Sandbox) -> Sandbox:
-    _sandbox.reset()
-    return _sandbox
 
 
 def order(rates: list[Decimal]) -> dict[str, object]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,19 +12,7 @@ from bridge.errors import ConfigurationError, FatalError, NeedsHumanError, Retri
 from bridge.mapping.ownership import carries
 from bridge.netsuite.governor import Governor
 from bridge.netsuite.wiring import build_client
-from tests.netsuite.sandbox_support import MUG, TBA, TTS_CUSTOMER, Sandbox, run_threads, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def _sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    with running_sandbox(tmp_path_factory.mktemp("netsuite-keys")) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def ns(_sandbox: Sandbox) -> Sandbox:
-    _sandbox.reset()
-    return _sandbox
+from tests.netsuite.sandbox_support import MUG, TBA, TTS_CUSTOMER, Sandbox, run_threads
 
 
 def order_body(memo: str = "", quantity: int = 1) -> dict[str, Any]:
