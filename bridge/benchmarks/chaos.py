@@ -626,14 +626,10 @@ class Chaos:
                 world.tiktok_sb.advance_order(oid, to="COMPLETED")
             except Exception as exc:  # reported; the audit then finds the order unmatched
                 self.log(f"order {oid} did not complete: {exc}")
-        now = datetime.fromtimestamp(int(world.tiktok_sb.describe()["clock"]), UTC)
-        next_day = (now + timedelta(days=1)).date()
-        midnight = datetime(next_day.year, next_day.month, next_day.day, tzinfo=UTC)
-        world.tiktok_sb.advance_clock((midnight - now).total_seconds() + 1800)
-        self.statements = world.tiktok_sb.generate_statements(next_day.isoformat(), shop_id=self.shops[0])
+        self.statements, midnight = world.tiktok_sb.close_next_day(self.shops[0])
         c = self.container
         wall = c.clock.now()
-        self.window = (wall - timedelta(days=3), wall + timedelta(days=1))
+        self.window = (wall - timedelta(days=3), max(wall, midnight) + timedelta(days=2))  # the payout: a day later
         imported = c.flows.settlement.import_window(self.shops[0], *self.window)
         # the workers post each journal (then the payout's deposit), as the daily import's jobs would
         c.store.queue.enqueue_many([settlement.post_job(self.shops[0], r["statement_id"],

@@ -336,20 +336,12 @@ def statement(demo: Demo) -> str:
             world.tiktok_sb.advance_order(oid, to="COMPLETED")
         except Exception:  # noqa: S112 - a returned order may not complete; it settles later
             continue
-    from datetime import UTC, datetime
-
-    # TikTok closes a day's statement at 00:00 UTC with every order completed before then: move
-    # TikTok's business clock to half past midnight and ask for that day's statement.
-    now = datetime.fromtimestamp(int(world.tiktok_sb.describe()["clock"]), UTC)
-    next_day = (now + timedelta(days=1)).date()
-    midnight = datetime(next_day.year, next_day.month, next_day.day, tzinfo=UTC)
-    world.tiktok_sb.advance_clock((midnight - now).total_seconds() + 1800)
-    statements = world.tiktok_sb.generate_statements(next_day.isoformat(), shop_id=world.shop_id)
+    statements, midnight = world.tiktok_sb.close_next_day(world.shop_id)
     if not statements:
         raise NotAvailable("TikTok issued no statement (no completed order)")
     svc = c.flows.settlement
     now = c.clock.now()
-    since, until = now - timedelta(days=3), now + timedelta(days=1)
+    since, until = now - timedelta(days=3), max(now, midnight) + timedelta(days=2)  # the payout is paid a day later
     imported = svc.import_window(world.shop_id, since, until)
     demo.drain(120)
     # post what was imported: each statement's journal, then each paid payout's deposit

@@ -94,11 +94,7 @@ def settle_day(b: Bridge) -> tuple[str, datetime]:
 
 def close_day(b: Bridge) -> tuple[str, datetime]:
     """TikTok closes the next day's statement; the bridge imports it (not posted yet)."""
-    now = datetime.fromtimestamp(int(b.tt.describe()["clock"]), UTC)
-    day = (now + timedelta(days=1)).date()
-    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    b.tt.advance_clock((midnight - now).total_seconds() + 1800)
-    (stmt,) = b.tt.generate_statements(day.isoformat(), shop_id=b.shop)
+    (stmt,), midnight = b.tt.close_next_day(b.shop)
     svc = b.c.flows.settlement
     around = b.c.clock.now()
     svc.import_window(b.shop, around - timedelta(days=60), around + timedelta(days=60))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from . import aftersale, auth, catalog, fbt, finance, fulfillment, orders
@@ -452,6 +452,17 @@ class TikTokSandbox:
     def generate_statements(self, day: str | date, shop_id: str | None = None) -> list[dict[str, Any]]:
         d = finance.parse_day(day)
         return self.run(lambda st: [finance.statement_json(st, s) for s in finance.generate_statements(st, d, shop_id)])
+
+    def close_next_day(self, shop_id: str | None = None) -> tuple[list[dict[str, Any]], datetime]:
+        """TikTok closes a day's statement at 00:00 UTC with every order completed before then: move the business
+        clock to half past the next midnight and close that day's statements. Returns them and that midnight: the
+        payout is created an hour after it and paid a day after it, so a window that imports and audits them must
+        reach past midnight + 1 day, whatever the wall clock's hour."""
+        now = datetime.fromtimestamp(int(self.now()), UTC)
+        next_day = (now + timedelta(days=1)).date()
+        midnight = datetime(next_day.year, next_day.month, next_day.day, tzinfo=UTC)
+        self.advance_clock((midnight - now).total_seconds() + 1800)
+        return self.generate_statements(next_day, shop_id=shop_id), midnight
 
     def add_adjustment(self, shop_id: str, amount: str, type: str = "OTHER_ADJUSTMENT",
                        order_id: str = "") -> dict[str, Any]:
