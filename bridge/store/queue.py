@@ -260,20 +260,30 @@ class SqlJobQueue:
             seen_keys.add(kk)
             seen_ikeys.add(ikeys[i])
         for at in range(0, len(first), _ROWS_PER_STATEMENT):
-            chunk = first[at:at + _ROWS_PER_STATEMENT]
-            params: dict[str, Any] = {"now": now}
-            for n, i in enumerate(chunk):
-                params.update(self._row_params(n, specs[i], ikeys[i], now))
-            created = {str(ik): int(job_id) for job_id, ik in conn.execute(self._rows_stmt(len(chunk)), params)}
-            for i in chunk:
-                spec, due = specs[i], specs[i].run_at or now
-                if ikeys[i] in created:
-                    out[i] = _joined(waiting_here, spec, created[ikeys[i]], due, created=True)
-                else:
-                    out[i] = self._not_inserted(conn, spec, ikeys[i], due)
+            self._insert_rows(conn, first[at:at + _ROWS_PER_STATEMENT], specs, ikeys, now, waiting_here, out)
         for i in later:
-            out[i] = self._enqueue_one(conn, specs[i], ikeys[i], now, waiting_here)
+            spec = specs[i]
+            waiting = _waiting_here(waiting_here, spec, spec.run_at or now) if (
+                spec.coalesce and not spec.idempotency_key) else None
+            if waiting is not None:
+                out[i] = Enqueued(waiting, False)
+            else:
+                self._insert_rows(conn, [i], specs, ikeys, now, waiting_here, out)
         return [r for r in out if r is not None]
+
+    def _insert_rows(self, conn: Connection, rows: Sequence[int], specs: Sequence[JobSpec], ikeys: dict[int, str],
+                     now: datetime, waiting_here: _Waiting, out: list[Enqueued | None]) -> None:
+        """``specs[i]`` for ``i`` in ``rows`` in one statement; fills ``out[i]`` with the job each stands for."""
+        params: dict[str, Any] = {"now": now}
+        for n, i in enumerate(rows):
+            params.update(self._row_params(n, specs[i], ikeys[i], now))
+        created = {str(ik): int(job_id) for job_id, ik in conn.execute(self._rows_stmt(len(rows)), params)}
+        for i in rows:
+            spec, due = specs[i], specs[i].run_at or now
+            if ikeys[i] in created:
+                out[i] = _joined(waiting_here, spec, created[ikeys[i]], due, created=True)
+            else:
+                out[i] = self._not_inserted(conn, spec, ikeys[i], due)
 
     def _not_inserted(self, conn: Connection, spec: JobSpec, ikey: str, due: datetime) -> Enqueued:
         """The job a spec that inserted nothing stands for: the one with its idempotency key, else the waiting
@@ -281,18 +291,6 @@ class SqlJobQueue:
         existing = conn.execute(self._by_ikey_or_waiting, {"ikey": ikey, "kind": spec.kind, "key": spec.key,
                                                            "due": due}).scalar_one()
         return Enqueued(int(existing), False)
-
-    def _enqueue_one(self, conn: Connection, spec: JobSpec, ikey: str, now: datetime,
-                     waiting_here: _Waiting) -> Enqueued:
-        due = spec.run_at or now
-        if spec.coalesce and not spec.idempotency_key:
-            waiting = _waiting_here(waiting_here, spec, due)
-            if waiting is not None:
-                return Enqueued(waiting, False)
-        row = conn.execute(self._rows_stmt(1), {"now": now, **self._row_params(0, spec, ikey, now)}).first()
-        if row is not None:
-            return _joined(waiting_here, spec, int(row[0]), due, created=True)
-        return self._not_inserted(conn, spec, ikey, due)
 
     def _row_params(self, n: int, spec: JobSpec, ikey: str, now: datetime) -> dict[str, Any]:
         return {

@@ -91,7 +91,6 @@ class Inbox(_Repo):
     def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         super().__init__(engine, clock)
         # Built once: recording is on the webhook's answer path.
-        self._record_stmt = self._insert_ignore(inbox).returning(inbox.c.id)
         self._record_many_stmt = self._insert_ignore(inbox).returning(inbox.c.id, inbox.c.source, inbox.c.event_id)
 
     def record(
@@ -111,18 +110,11 @@ class Inbox(_Repo):
         conn: Connection | None = None,
     ) -> Recorded:
         """Store an event once; a second event with the same (source, event_id) is a duplicate."""
+        event = {"source": source, "event_id": event_id, "body": body, "topic": topic, "shop_id": shop_id,
+                 "entity": entity, "headers": headers, "correlation_id": correlation_id, "status": status,
+                 "note": note, "jobs_created": jobs_created}
         with self._tx(conn) as c:
-            new_id = c.execute(self._record_stmt, {
-                "source": source, "event_id": event_id, "topic": topic, "shop_id": shop_id, "entity": entity,
-                "received_at": self.clock.now(), "body": body, "headers": headers or {}, "status": status,
-                "jobs_created": jobs_created, "note": note, "correlation_id": correlation_id,
-            }).scalar()
-            if new_id is not None:
-                return Recorded(int(new_id), True)
-            old = c.execute(
-                select(inbox.c.id).where(inbox.c.source == source, inbox.c.event_id == event_id)
-            ).scalar_one()
-            return Recorded(int(old), False)
+            return self.record_many([event], c)[0]
 
     def record_many(self, events: Sequence[Mapping[str, Any]], conn: Connection) -> list[Recorded]:
         """``record`` for several events in one statement (a group of webhooks committed together): each mapping

@@ -126,8 +126,8 @@ def _writer(store: Store) -> GroupCommit[_Event, tuple[int, bool, int]]:
 
 class _HeldConnection:
     """The group-commit writer's own connection, kept between groups (the writer runs one group at a time): no
-    pool checkout, reset and, on PostgreSQL, pre-ping per group. A group that fails drops it, so the item-by-item
-    retries and the next group start on a fresh one (a connection the server closed costs one failed group)."""
+    pool checkout, reset and, on PostgreSQL, pre-ping per group. A group that fails drops it, so its retries
+    (``GroupCommit``: whole when the server had closed the connection, else item by item) start on a fresh one."""
 
     def __init__(self, store: Store) -> None:
         self.engine = store.engine

@@ -90,13 +90,19 @@ def _order(oid: str) -> dict[str, Any]:
                            {"id": "li-gone", "seller_sku": "WINE", "display_status": "CANCELLED"}]}
 
 
-def test_the_statement_journal_books_a_de_orders_vat_at_its_items_rates_read_from_tiktok(
-        sqlite_url: str, tmp_path: Path) -> None:
+def de_world(sqlite_url: str, tmp_path: Path) -> Any:
+    """A German shop: the tests' orders.yaml with prices including VAT at 19 % (7 % for FOOD), EUR deposits."""
     w = make_world(sqlite_url, tmp_path, vat_account=VAT_ACCOUNT, currencies={"USD": "1", "EUR": "4"},
                    deposit={"bank_account": "1000", "bank_accounts": {"EUR": "1020"}})
-    spec = yaml.safe_load((FIXTURES / "orders.yaml").read_text())  # the tests' orders.yaml, its prices with VAT
+    spec = yaml.safe_load((FIXTURES / "orders.yaml").read_text())
     spec["defaults"]["tax"] = {"mode": "inclusive", "rate": "0.19", "rates": {"FOOD": "0.07"}, "item": "720"}
     (tmp_path / "specs" / "orders.yaml").write_text(yaml.safe_dump(spec))
+    return w
+
+
+def test_the_statement_journal_books_a_de_orders_vat_at_its_items_rates_read_from_tiktok(
+        sqlite_url: str, tmp_path: Path) -> None:
+    w = de_world(sqlite_url, tmp_path)
     orders = FakeTikTokOrders()
     orders.put(SHOP, _order("o1"))
     cancelled = _line("li-gone", "11.90", "0.00", R19)  # cancelled before shipping: not on the statement

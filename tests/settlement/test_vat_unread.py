@@ -25,7 +25,7 @@ from bridge.flows import settlement
 from bridge.mapping.ledger_audit import AuditAccounts, TikTokStatement, audit
 from tests.settlement import builders as b
 from tests.settlement.conftest import SHOP, make_world
-from tests.settlement.test_vat_rates import DETAIL, FIXTURES, VAT_ACCOUNT, _order
+from tests.settlement.test_vat_rates import DETAIL, FIXTURES, VAT_ACCOUNT, _order, de_world
 from tests.support.fakes import FakeTikTokOrders
 
 D = Decimal
@@ -33,11 +33,7 @@ D = Decimal
 
 def test_the_journal_refuses_an_order_get_order_detail_does_not_return_and_posts_tiktoks_split_once_it_does(
         sqlite_url: str, tmp_path: Path) -> None:
-    w = make_world(sqlite_url, tmp_path, vat_account=VAT_ACCOUNT, currencies={"USD": "1", "EUR": "4"},
-                   deposit={"bank_account": "1000", "bank_accounts": {"EUR": "1020"}})
-    spec = yaml.safe_load((FIXTURES / "orders.yaml").read_text())
-    spec["defaults"]["tax"] = {"mode": "inclusive", "rate": "0.19", "rates": {"FOOD": "0.07"}, "item": "720"}
-    (tmp_path / "specs" / "orders.yaml").write_text(yaml.safe_dump(spec))
+    w = de_world(sqlite_url, tmp_path)
     orders = FakeTikTokOrders()  # TikTok's orders API: o1 is not returned (yet)
     orders.price_details[(SHOP, "o1")] = DETAIL
     c = w.c.with_ports(tiktok_orders=orders)
