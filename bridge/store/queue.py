@@ -68,6 +68,7 @@ from bridge import lease
 from bridge.clock import Clock, SystemClock
 from bridge.errors import LeaseLost, redact_text
 from bridge.ports.queue import Attempt, Done, Enqueued, Job, JobQueue, JobSpec, JobStatus
+from bridge.store.driver import Prepared
 from bridge.store.tables import exceptions, job_attempts, jobs
 
 log = logging.getLogger("bridge.queue")
@@ -126,16 +127,12 @@ class SqlJobQueue:
                 'SELECT id FROM jobs WHERE "key" = :key AND +kind = :kind AND +status = \'queued\' '
                 "AND +attempts = 0 AND +run_at <= :due LIMIT 1"
             ).bindparams(bindparam("due", type_=jobs.c.run_at.type))
-        plus = "" if self._pg else "+"  # SQLite: keep the lookup on the key index (see ``_waiting`` above)
-        self._by_ikey_or_waiting = text(  # no value is formatted in, only the index hint
-            f"SELECT id FROM (SELECT id, 0 AS o FROM jobs WHERE idempotency_key = :ikey UNION ALL "  # noqa: S608
-            f"SELECT id, 1 AS o FROM (SELECT id FROM jobs WHERE \"key\" = :key AND {plus}kind = :kind "
-            f"AND {plus}status = 'queued' AND {plus}attempts = 0 AND {plus}run_at <= :due LIMIT 1) AS w) AS u "
-            "ORDER BY o LIMIT 1"
-        ).bindparams(bindparam("due", type_=jobs.c.run_at.type))
+        # The statements of a group of webhooks run on the driver's cursor (``bridge.store.driver``).
+        self._join = Prepared(self._join_pg if self._pg else self._waiting)
         _install_fencing(engine)
         self._finish_cache: dict[tuple[str, ...], Any] = {}
-        self._rows_cache: dict[int, Any] = {}
+        self._rows_cache: dict[int, Prepared] = {}
+        self._found_cache: dict[int, Prepared] = {}
         self._idle = True
         self._reclaim_due = datetime.min.replace(tzinfo=UTC)
         self._build_claim()
@@ -235,20 +232,19 @@ class SqlJobQueue:
         now = self.clock.now()
         out: list[Enqueued | None] = [None] * len(specs)
         waiting_here: _Waiting = {}
-        join = self._join_pg if self._pg else self._waiting
         for i, spec in enumerate(specs):
             if spec.coalesce and not spec.idempotency_key:
                 due = spec.run_at or now
                 waiting = _waiting_here(waiting_here, spec, due)
                 if waiting is None:
-                    waiting = conn.execute(join, {"kind": spec.kind, "key": spec.key, "due": due}).scalar()
+                    waiting = self._join.scalar(conn, {"kind": spec.kind, "key": spec.key, "due": due})
                 if waiting is not None:
                     out[i] = _joined(waiting_here, spec, int(waiting), due)
         rest = [i for i, r in enumerate(out) if r is None]
         if not rest:
             return [r for r in out if r is not None]
         if self._pg:
-            conn.execute(self._lock_keys_pg, {"keys": [f"ttns.jobs:{k}" for k in sorted({specs[i].key for i in rest})]})
+            self._lock_keys_pg.rows(conn, {"keys": [f"ttns.jobs:{k}" for k in sorted({specs[i].key for i in rest})]})
         ikeys = {i: specs[i].idempotency_key or f"rand:{secrets.token_hex(12)}" for i in rest}
         first: list[int] = []
         later: list[int] = []
@@ -277,20 +273,55 @@ class SqlJobQueue:
         params: dict[str, Any] = {"now": now}
         for n, i in enumerate(rows):
             params.update(self._row_params(n, specs[i], ikeys[i], now))
-        created = {str(ik): int(job_id) for job_id, ik in conn.execute(self._rows_stmt(len(rows)), params)}
+        created = {str(ik): int(job_id) for job_id, ik in self._rows_stmt(len(rows)).rows(conn, params)}
+        missed: list[int] = []
         for i in rows:
-            spec, due = specs[i], specs[i].run_at or now
             if ikeys[i] in created:
-                out[i] = _joined(waiting_here, spec, created[ikeys[i]], due, created=True)
+                out[i] = _joined(waiting_here, specs[i], created[ikeys[i]], specs[i].run_at or now, created=True)
             else:
-                out[i] = self._not_inserted(conn, spec, ikeys[i], due)
+                missed.append(i)
+        if missed:
+            for i, job_id in self._not_inserted(conn, missed, specs, ikeys, now).items():
+                out[i] = Enqueued(job_id, False)
 
-    def _not_inserted(self, conn: Connection, spec: JobSpec, ikey: str, due: datetime) -> Enqueued:
-        """The job a spec that inserted nothing stands for: the one with its idempotency key, else the waiting
-        job it coalesced into (one statement: a second webhook of an order joining its waiting sync is common)."""
-        existing = conn.execute(self._by_ikey_or_waiting, {"ikey": ikey, "kind": spec.kind, "key": spec.key,
-                                                           "due": due}).scalar_one()
-        return Enqueued(int(existing), False)
+    def _not_inserted(self, conn: Connection, rows: Sequence[int], specs: Sequence[JobSpec], ikeys: dict[int, str],
+                      now: datetime) -> dict[int, int]:
+        """The jobs the specs that inserted nothing stand for, in one statement: the one with its idempotency key,
+        else the waiting job it coalesced into (every webhook of an order whose sync still waits). The insert's
+        conditions found one of the two, and nothing changed them since (SQLite's write lock; PostgreSQL's row
+        lock taken by the insert's coalescing lookup)."""
+        params: dict[str, Any] = {}
+        for n, i in enumerate(rows):
+            params.update({f"ikey_{n}": ikeys[i], f"key_{n}": specs[i].key, f"kind_{n}": specs[i].kind,
+                           f"due_{n}": specs[i].run_at or now})
+        found = {int(n): job_id for n, job_id in self._found_stmt(len(rows)).rows(conn, params)}
+        if any(found.get(n) is None for n in range(len(rows))):
+            raise RuntimeError("enqueue: a job that inserted nothing found neither its idempotency key nor a waiting "
+                               "job to join")
+        return {i: int(found[n]) for n, i in enumerate(rows)}
+
+    def _found_stmt(self, rows: int) -> Prepared:
+        """For ``rows`` (ikey, key, kind, due) tuples: the row number and the job with that idempotency key, else
+        a waiting job of that kind and key due by then. Built once per row count."""
+        stmt = self._found_cache.get(rows)
+        if stmt is not None:
+            return stmt
+        if self._pg:
+            values = ", ".join(f"({n}, CAST(:ikey_{n} AS varchar), CAST(:key_{n} AS varchar), "
+                               f"CAST(:kind_{n} AS varchar), CAST(:due_{n} AS timestamptz))" for n in range(rows))
+            cols = ("n", "ikey", "key", "kind", "due")
+            source, plus = f"(VALUES {values}) AS v({', '.join(cols)})", ""
+        else:
+            # SQLite names a VALUES list's columns column1 …; the unary plus keeps the lookup on the key index.
+            values = ", ".join(f"({n}, :ikey_{n}, :key_{n}, :kind_{n}, :due_{n})" for n in range(rows))
+            source, cols, plus = f"(VALUES {values}) AS v", ("column1", "column2", "column3", "column4", "column5"), "+"
+        n, ikey, key, kind, due = (f"v.{c}" for c in cols)
+        sql = (f"SELECT {n}, COALESCE((SELECT id FROM jobs WHERE idempotency_key = {ikey}), "  # noqa: S608
+               f"(SELECT id FROM jobs WHERE \"key\" = {key} AND {plus}kind = {kind} AND {plus}status = 'queued' "
+               f"AND {plus}attempts = 0 AND {plus}run_at <= {due} LIMIT 1)) FROM {source}")
+        stmt = self._found_cache[rows] = Prepared(text(sql).bindparams(
+            *(bindparam(f"due_{n}", type_=jobs.c.run_at.type) for n in range(rows))))
+        return stmt
 
     def _row_params(self, n: int, spec: JobSpec, ikey: str, now: datetime) -> dict[str, Any]:
         return {
@@ -301,7 +332,7 @@ class SqlJobQueue:
             f"coalesce_{n}": bool(spec.coalesce) if self._pg else int(spec.coalesce),
         }
 
-    def _rows_stmt(self, rows: int) -> Any:
+    def _rows_stmt(self, rows: int) -> Prepared:
         """INSERT … SELECT FROM VALUES for ``rows`` jobs: a row is inserted unless its idempotency key exists or
         (coalescing) a job of its kind and key is queued, unstarted and due by its own time; returns (id,
         idempotency key) of the rows inserted. Ids follow the rows' order (per-key order: docstring above).
@@ -346,21 +377,21 @@ class SqlJobQueue:
                   AND NOT (v.column10 AND EXISTS (SELECT 1 FROM jobs WHERE "key" = v.column2 AND +kind = v.column1
                            AND +status = 'queued' AND +attempts = 0 AND +run_at <= v.column7))
                 RETURNING id, idempotency_key"""  # noqa: S608 (numbered placeholders only)
-        stmt = text(sql).bindparams(
+        stmt = Prepared(text(sql).bindparams(
             bindparam("now", type_=run_at_type),
             *(bindparam(f"run_at_{n}", type_=run_at_type) for n in range(rows)),
             *(bindparam(f"exc_{n}", type_=BigInteger) for n in range(rows)),
-        )
+        ))
         self._rows_cache[rows] = stmt
         return stmt
 
     # PostgreSQL: every key still to insert locked in one round trip (sorted, so two enqueues cannot deadlock).
     # The same statement notifies idle workers (LISTEN, see ``listen``): delivered at commit, and PostgreSQL
     # folds the identical notifications of one transaction into one.
-    _lock_keys_pg = text(
+    _lock_keys_pg = Prepared(text(
         "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))), pg_notify('ttns_jobs', '') FROM "
         "(SELECT k FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(k, n) ORDER BY n OFFSET 0) AS s"
-    )
+    ))
 
     # -- claim ----------------------------------------------------------------------------
     # How often (queue clock) a busy queue also looks for jobs whose worker died; an idle claim always looks.

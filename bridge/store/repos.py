@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, literal_column, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge import lease
@@ -21,6 +21,7 @@ from bridge.clock import Clock, SystemClock
 from bridge.crypto import SecretBox
 from bridge.errors import redact_mapping
 from bridge.ports.store import DOCUMENT_NUMBER, ExceptionRecord, Link, Shop, Tokens
+from bridge.store.driver import Prepared
 from bridge.store.group_commit import GroupCommit
 from bridge.store.queue import Job, JobQueue, JobSpec
 from bridge.store.tables import (
@@ -90,8 +91,8 @@ class Recorded:
 class Inbox(_Repo):
     def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         super().__init__(engine, clock)
-        # Built once: recording is on the webhook's answer path.
-        self._record_many_stmt = self._insert_ignore(inbox).returning(inbox.c.id, inbox.c.source, inbox.c.event_id)
+        # Built once per row count and run on the driver's cursor: recording is on the webhook's answer path.
+        self._record_stmts: dict[int, Prepared] = {}
 
     def record(
         self,
@@ -123,7 +124,8 @@ class Inbox(_Repo):
         now = self.clock.now()
         rows = [{"topic": "", "shop_id": None, "entity": None, "status": "received", "jobs_created": 0, "note": "",
                  "correlation_id": "", **e, "headers": e.get("headers") or {}, "received_at": now} for e in events]
-        created = {(src, eid): int(i) for i, src, eid in conn.execute(self._record_many_stmt, rows)}
+        params = {f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}
+        created = {(src, eid): int(i) for i, src, eid in self._record_stmt(len(rows)).rows(conn, params)}
         out: list[Recorded] = []
         for e in events:
             new_id = created.pop((e["source"], e["event_id"]), None)
@@ -135,6 +137,18 @@ class Inbox(_Repo):
             ).scalar_one()
             out.append(Recorded(int(old), False))
         return out
+
+    def _record_stmt(self, count: int) -> Prepared:
+        """INSERT of ``count`` inbox rows (parameters ``<column>_<n>``), a duplicate (source, event_id) skipped;
+        returns (id, source, event_id) of the rows inserted."""
+        stmt = self._record_stmts.get(count)
+        if stmt is None:
+            columns = [c for c in inbox.c if c.name != "id"]
+            stmt = self._record_stmts[count] = Prepared(  # typed: only the first row's would take the column's
+                self._insert_ignore(inbox)
+                .values([{c.name: bindparam(f"{c.name}_{n}", type_=c.type) for c in columns} for n in range(count)])
+                .returning(inbox.c.id, inbox.c.source, inbox.c.event_id))
+        return stmt
 
     def mark(
         self, event_id: int, status: str, *, jobs_created: int | None = None, note: str | None = None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import re
 import time
 from typing import Any
 
@@ -18,8 +17,9 @@ from flask import Flask, Response, g, jsonify, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from bridge.bootstrap import App, build
-from bridge.logs import configure_logging, new_correlation_id, reset_correlation, set_correlation
+from bridge.logs import configure_logging, reset_correlation, set_correlation
 from bridge.settings import Settings
+from bridge.web.headers import request_correlation_id, response_headers
 
 log = logging.getLogger("bridge.web")
 
@@ -33,11 +33,6 @@ BLUEPRINT_MODULES: tuple[str, ...] = (
     "bridge.web.metrics",
 )
 
-_CID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-
-# The Content-Security-Policy of every response that does not set a stricter one (the console does).
-DEFAULT_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
-               "base-uri 'none'; frame-ancestors 'none'")
 
 
 # Machine endpoints: signed by their sender, never a browser's, so no session cookie is read or written there.
@@ -85,8 +80,7 @@ def create_app(settings: Settings | None = None, root: App | None = None) -> Fla
     @app.before_request
     def _correlation() -> None:
         g.started = time.perf_counter()
-        supplied = request.headers.get("X-Correlation-Id", "")
-        g.correlation_id = supplied if _CID.match(supplied) else new_correlation_id()
+        g.correlation_id = request_correlation_id(request.headers.get("X-Correlation-Id"))
         # Every log line of this request carries the id (the JSON formatter reads the context variable).
         g.correlation_token = set_correlation(g.correlation_id)
 
@@ -101,21 +95,9 @@ def create_app(settings: Settings | None = None, root: App | None = None) -> Fla
         # One look at the headers present, not ``setdefault``/``in`` per header: werkzeug raises and catches
         # a KeyError for each absent one, on every webhook answer.
         h = resp.headers
-        present = {k.lower() for k, _v in h.items()}
-        started = getattr(g, "started", None)
-        defaults = (
-            ("X-Correlation-Id", getattr(g, "correlation_id", "")),
-            # time spent in the bridge, apart from queueing in front of it
-            ("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}" if started is not None else None),
-            ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "same-origin"),
-            # Every page, the login and connect pages too: no framing (clickjacking), no foreign scripts.
-            ("Content-Security-Policy", DEFAULT_CSP),
-            ("X-Frame-Options", "DENY"),
-        )
-        for name, value in defaults:
-            if value is not None and name.lower() not in present:
-                h.add(name, value)
+        for name, value in response_headers({k.lower() for k, _v in h.items()}, getattr(g, "correlation_id", ""),
+                                            getattr(g, "started", None)):
+            h.add(name, value)
         return resp
 
     @app.errorhandler(404)
@@ -141,6 +123,12 @@ def create_app(settings: Settings | None = None, root: App | None = None) -> Fla
 
     for module_name in BLUEPRINT_MODULES:
         importlib.import_module(module_name).init_app(app, root)
+    from bridge.web.metrics import ACK_KEY
+    from bridge.web.webhooks import FastPath
+
+    ack = app.extensions[ACK_KEY].labels("tiktok")
+    app.wsgi_app = FastPath(app.wsgi_app, root, max_body=app.config["MAX_CONTENT_LENGTH"],  # type: ignore[method-assign]
+                            headers=response_headers, observe=ack.observe)
     return app
 
 
