@@ -27,10 +27,6 @@ from urllib.parse import urlparse
 from bridge.tiktok.webhooks import sign
 
 
-class _Closed(Exception):
-    """The server closed the connection or answered something that is not HTTP/1.1."""
-
-
 def request_bytes(host: str, path: str, app_key: str, secret: str, body: bytes) -> bytes:
     """One signed ``POST`` as it goes on the wire."""
     head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {sign(app_key, secret, body)}\r\n"
@@ -44,13 +40,13 @@ def read_answer(sock: socket.socket, buf: bytearray) -> tuple[int, float | None]
     while (end := buf.find(b"\r\n\r\n")) < 0:
         chunk = sock.recv(65536)
         if not chunk:
-            raise _Closed("connection closed before the answer's headers")
+            raise ConnectionError("connection closed before the answer's headers")
         buf += chunk
     head = bytes(buf[:end]).decode("latin-1")
     lines = head.split("\r\n")
     parts = lines[0].split(" ", 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-        raise _Closed(f"not an HTTP answer: {lines[0][:60]!r}")
+        raise ConnectionError(f"not an HTTP answer: {lines[0][:60]!r}")
     length, timing = 0, None
     for line in lines[1:]:
         name, _, value = line.partition(":")
@@ -63,7 +59,7 @@ def read_answer(sock: socket.socket, buf: bytearray) -> tuple[int, float | None]
     while len(buf) < total:
         chunk = sock.recv(65536)
         if not chunk:
-            raise _Closed("connection closed inside the answer's body")
+            raise ConnectionError("connection closed inside the answer's body")
         buf += chunk
     del buf[:total]
     return int(parts[1]), timing
@@ -117,7 +113,7 @@ def main() -> None:
                     sock, buf = connect(), bytearray()
                 sock.sendall(requests[i])
                 status, timing = read_answer(sock, buf)
-            except (OSError, ValueError, _Closed):  # counted as a failed answer; the next one reconnects
+            except (OSError, ValueError):  # a failed answer (ConnectionError: closed, not HTTP); the next reconnects
                 if sock is not None:
                     sock.close()
                 sock = None

@@ -54,6 +54,19 @@ def test_enqueue_many_dedupes_within_and_across_calls(q: tuple[JobQueue, ManualC
     assert not again[0].created and again[0].job_id == first[1].job_id
 
 
+def test_one_call_tells_each_spec_its_job_whether_inserted_joined_or_known(q: tuple[JobQueue, ManualClock]) -> None:
+    """A group of webhooks enqueues in one call: a spec whose idempotency key exists, one that coalesces into a
+    waiting job (an order's second webhook while its sync waits) and a new one each get the right job."""
+    queue, _ = q
+    known = queue.enqueue(spec("order:1", "evt-1")).job_id
+    waiting = queue.enqueue(spec("order:2", "evt-2", coalesce=True)).job_id
+    out = queue.enqueue_many([spec("order:1", "evt-1"), spec("order:2", "evt-3", coalesce=True),
+                              spec("order:3", "evt-4"), spec("order:4", "evt-5", coalesce=True)])
+    assert [(r.created, r.job_id) for r in out[:2]] == [(False, known), (False, waiting)]
+    assert out[2].created and out[3].created and len({known, waiting, out[2].job_id, out[3].job_id}) == 4
+    assert queue.counts() == {"queued": 4}
+
+
 def test_only_due_jobs_are_claimed(q: tuple[JobQueue, ManualClock]) -> None:
     queue, clock = q
     queue.enqueue(spec("a", run_at=datetime(2026, 11, 1, 12, 5, tzinfo=UTC)))

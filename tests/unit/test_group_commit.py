@@ -111,6 +111,49 @@ def test_a_bad_item_fails_alone_and_the_rest_of_its_group_commits(engine: Any) -
     assert rows(engine) == ["a", "b", "hold"]
 
 
+class _Stop(BaseException):
+    """Not an Exception: what a signal or a thread's shutdown raises inside the leader's write."""
+
+
+def test_the_lead_passes_on_when_the_leaders_write_is_interrupted(engine: Any) -> None:
+    """Each waiting thread is woken once, by the leader that wrote its item or hands it the lead: when the leader's
+    write is interrupted, the items waiting behind it still commit, led by the first of them."""
+    first_in, release = threading.Event(), threading.Event()
+
+    def write(conn: Connection, items: Sequence[str]) -> list[str]:
+        if "first" in items:
+            first_in.set()
+            assert release.wait(10)
+            raise _Stop()
+        return insert_all(conn, items)
+
+    gc: GroupCommit[str, str] = GroupCommit(engine.begin, write)
+    outcome: dict[str, Any] = {}
+
+    def submit(v: str) -> None:
+        try:
+            outcome[v] = gc.submit(v)
+        except BaseException as exc:  # noqa: BLE001 (the test looks at what each thread got)
+            outcome[v] = exc
+
+    leader = threading.Thread(target=submit, args=("first",))
+    leader.start()
+    assert first_in.wait(10)
+    others = [threading.Thread(target=submit, args=(f"v{i}",)) for i in range(5)]
+    for t in others:
+        t.start()
+    deadline = time.monotonic() + 10
+    while len(gc._waiting) < 5 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    release.set()
+    for t in (leader, *others):
+        t.join(10)
+        assert not t.is_alive()
+    assert isinstance(outcome["first"], _Stop)
+    assert {k: v for k, v in outcome.items() if k != "first"} == {f"v{i}": f"ok:v{i}" for i in range(5)}
+    assert rows(engine) == [f"v{i}" for i in range(5)] and not gc._busy
+
+
 def test_nothing_is_answered_before_its_commit(engine: Any) -> None:
     @contextmanager
     def failing_commit() -> Iterator[Connection]:
