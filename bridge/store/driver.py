@@ -49,7 +49,8 @@ class Prepared:
         return compiled
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
-        """Run with ``params`` (by name) in ``conn``'s transaction; the rows, or ``[]`` for a statement without."""
+        """Run with ``params`` (by name) in ``conn``'s transaction; its rows. The statement must return rows (a
+        SELECT, or RETURNING): asking the driver whether there are any costs more than the fetch."""
         for listener in conn.dispatch.before_execute:
             listener(conn, self.stmt, (), params, {})
         dialect = conn.dialect
@@ -63,7 +64,7 @@ class Prepared:
         cur = dbapi_conn.cursor()
         try:
             cur.execute(c.sql, args)
-            return cur.fetchall() if cur.description is not None else []
+            return cur.fetchall()
         except dialect.loaded_dbapi.Error as exc:
             lost = dialect.is_disconnect(exc, dbapi_conn, cur)
             if lost:

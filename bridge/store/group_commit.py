@@ -62,6 +62,7 @@ class GroupCommit(Generic[T, R]):
         self._lock = threading.Lock()
         self._waiting: list[_Slot[T, R]] = []
         self._busy = False
+        self._next: _Slot[T, R] | None = None  # handed the lead, not yet leading
         self.groups = 0  # transactions committed or tried (for tests and figures)
         self.items = 0
 
@@ -72,7 +73,11 @@ class GroupCommit(Generic[T, R]):
             self._waiting.append(slot)
             lead, self._busy = not self._busy, True
         if not lead:
-            slot.wake.acquire()  # finished, or handed the lead (its item is the first still waiting)
+            try:
+                slot.wake.acquire()  # finished, or handed the lead (its item is the first still waiting)
+            except BaseException:
+                self._abandon(slot)
+                raise
         if not slot.finished:
             self._lead()
         if slot.error is not None:
@@ -83,18 +88,30 @@ class GroupCommit(Generic[T, R]):
         """Write the next group (this thread's item is its first), then wake its threads and hand the lead to
         the first item still waiting, if any."""
         with self._lock:
+            self._next = None
             group = self._waiting[: self.max_batch]
             del self._waiting[: self.max_batch]
         try:
             self._run(group)
         finally:
             with self._lock:
-                successor = self._waiting[0] if self._waiting else None
+                successor = self._next = self._waiting[0] if self._waiting else None
                 self._busy = successor is not None
             for s in group[1:]:
                 s.wake.release()
             if successor is not None:
                 successor.wake.release()
+
+    def _abandon(self, slot: _Slot[T, R]) -> None:
+        """A waiting thread interrupted (KeyboardInterrupt in the main thread): its item leaves the queue unless
+        a leader took it already; had it been handed the lead, it leads first, so the items behind it are not
+        left waiting for a leader that is gone."""
+        with self._lock:
+            promoted = self._next is slot
+            if not promoted and slot in self._waiting:
+                self._waiting.remove(slot)
+        if promoted:
+            self._lead()
 
     def _run(self, group: list[_Slot[T, R]]) -> None:
         try:

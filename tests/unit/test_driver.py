@@ -62,7 +62,7 @@ def test_the_statements_own_values_and_the_listeners_apply(engine: Any) -> None:
 def test_a_driver_error_is_sqlalchemys_and_the_transaction_rolls_back(engine: Any) -> None:
     dup = Prepared(text("INSERT INTO jobs (kind, key, payload, idempotency_key, status, priority, attempts, "
                         "max_attempts, run_at, correlation_id, created_at, updated_at) VALUES ('k', 'x', '{}', "
-                        ":ikey, 'queued', 1, 0, 8, :t, '', :t, :t)").bindparams(
+                        ":ikey, 'queued', 1, 0, 8, :t, '', :t, :t) RETURNING id").bindparams(
         bindparam("t", type_=jobs.c.run_at.type)))
     now = datetime.now(UTC)
     with pytest.raises(IntegrityError) as caught, engine.begin() as conn:
