@@ -64,7 +64,8 @@ class Prepared:
         cur = dbapi_conn.cursor()
         try:
             cur.execute(c.sql, args)
-            return cur.fetchall()
+            rows: list[Any] = cur.fetchall()
+            return rows
         except dialect.loaded_dbapi.Error as exc:
             lost = dialect.is_disconnect(exc, dbapi_conn, cur)
             if lost:
