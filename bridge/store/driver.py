@@ -5,8 +5,9 @@ than the statement itself (a group of webhooks: the inbox rows, the jobs, the jo
 processors of its typed parameters (aware UTC times, JSON) — and ``rows(conn, params)`` runs it on the DBAPI
 connection under ``conn``, inside ``conn``'s transaction, returning the rows as the driver gives them: no result
 processing, so ask only for ids and plain text. The engine's ``before_execute`` listeners still run first (the
-queue's fencing hangs there: a worker that lost its lease is refused here too); cursor-level events and echo
-do not. A driver error is raised as SQLAlchemy's ``DBAPIError``, and a
+queue's fencing hangs there: a worker that lost its lease is refused here too), and its ``before_cursor_execute``
+listeners see the SQL as sent (with ``context=None``; statement counters and EXPLAIN hooks keep working); echo and
+the other events do not run. A driver error is raised as SQLAlchemy's ``DBAPIError``, and a
 lost connection invalidates ``conn``, as ``Connection.execute`` does, so callers' handling of both holds
 (``GroupCommit`` retries a group whose connection the server closed).
 """
@@ -63,6 +64,8 @@ class Prepared:
         dbapi_conn: Any = conn.connection.dbapi_connection
         cur = dbapi_conn.cursor()
         try:
+            for listener in conn.dispatch.before_cursor_execute:
+                listener(conn, cur, c.sql, args, None, False)
             cur.execute(c.sql, args)
             rows: list[Any] = cur.fetchall()
             return rows

@@ -46,7 +46,9 @@ def test_typed_parameters_of_every_row_are_bound_as_the_columns_store_them(engin
 
 def test_the_statements_own_values_and_the_listeners_apply(engine: Any) -> None:
     seen: list[Any] = []
+    sent: list[str] = []
     event.listen(engine, "before_execute", lambda conn, clause, *a: seen.append(clause))
+    event.listen(engine, "before_cursor_execute", lambda conn, cur, sql, *a: sent.append(sql))
     limited = Prepared(select(jobs.c.id).where(jobs.c.kind == bindparam("kind")).order_by(jobs.c.id).limit(2))
     now = datetime.now(UTC)
     with engine.begin() as conn:
@@ -57,6 +59,7 @@ def test_the_statements_own_values_and_the_listeners_apply(engine: Any) -> None:
         assert len(limited.rows(conn, {"kind": "k"})) == 2  # the LIMIT the statement carries
         assert limited.scalar(conn, {"kind": "none"}) is None
     assert limited.stmt in seen
+    assert sum(1 for sql in sent if "LIMIT" in sql.upper()) == 2
 
 
 def test_a_driver_error_is_sqlalchemys_and_the_transaction_rolls_back(engine: Any) -> None:
