@@ -42,6 +42,34 @@ def insert_all(conn: Connection, items: Sequence[str]) -> list[str]:
     return [f"ok:{v}" for v in items]
 
 
+def behind_a_held_group(gc: GroupCommit[str, str], first_in: threading.Event, release: threading.Event, first: str,
+                        others: list[str]) -> dict[str, Any]:
+    """Submit ``first`` (its write signals ``first_in``, then holds until ``release``), then ``others`` from threads
+    of their own while it is held; once all wait, release. What each submit returned or raised."""
+    outcome: dict[str, Any] = {}
+
+    def submit(v: str) -> None:
+        try:
+            outcome[v] = gc.submit(v)
+        except BaseException as exc:  # noqa: BLE001 (the tests look at what each thread got)
+            outcome[v] = exc
+
+    leader = threading.Thread(target=submit, args=(first,))
+    leader.start()
+    assert first_in.wait(10)
+    threads = [threading.Thread(target=submit, args=(v,)) for v in others]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while len(gc._waiting) < len(others) and time.monotonic() < deadline:  # all wait behind the first commit
+        time.sleep(0.005)
+    release.set()
+    for t in (leader, *threads):
+        t.join(10)
+        assert not t.is_alive()
+    return outcome
+
+
 def test_items_that_arrive_during_a_commit_share_the_next_one(engine: Any) -> None:
     first_in = threading.Event()
     release = threading.Event()
@@ -53,23 +81,7 @@ def test_items_that_arrive_during_a_commit_share_the_next_one(engine: Any) -> No
         return insert_all(conn, items)
 
     gc: GroupCommit[str, str] = GroupCommit(engine.begin, write)
-    results: dict[str, str] = {}
-
-    def submit(v: str) -> None:
-        results[v] = gc.submit(v)
-
-    leader = threading.Thread(target=submit, args=("first",))
-    leader.start()
-    assert first_in.wait(10)
-    others = [threading.Thread(target=submit, args=(f"v{i}",)) for i in range(9)]
-    for t in others:
-        t.start()
-    deadline = time.monotonic() + 10
-    while len(gc._waiting) < 9 and time.monotonic() < deadline:  # all nine wait behind the first commit
-        time.sleep(0.005)
-    release.set()
-    for t in (leader, *others):
-        t.join(10)
+    results = behind_a_held_group(gc, first_in, release, "first", [f"v{i}" for i in range(9)])
     assert results == {v: f"ok:{v}" for v in ["first", *(f"v{i}" for i in range(9))]}
     assert (gc.groups, gc.items) == (2, 10)
     assert len(rows(engine)) == 10
@@ -128,27 +140,7 @@ def test_the_lead_passes_on_when_the_leaders_write_is_interrupted(engine: Any) -
         return insert_all(conn, items)
 
     gc: GroupCommit[str, str] = GroupCommit(engine.begin, write)
-    outcome: dict[str, Any] = {}
-
-    def submit(v: str) -> None:
-        try:
-            outcome[v] = gc.submit(v)
-        except BaseException as exc:  # noqa: BLE001 (the test looks at what each thread got)
-            outcome[v] = exc
-
-    leader = threading.Thread(target=submit, args=("first",))
-    leader.start()
-    assert first_in.wait(10)
-    others = [threading.Thread(target=submit, args=(f"v{i}",)) for i in range(5)]
-    for t in others:
-        t.start()
-    deadline = time.monotonic() + 10
-    while len(gc._waiting) < 5 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    release.set()
-    for t in (leader, *others):
-        t.join(10)
-        assert not t.is_alive()
+    outcome = behind_a_held_group(gc, first_in, release, "first", [f"v{i}" for i in range(5)])
     assert isinstance(outcome["first"], _Stop)
     assert {k: v for k, v in outcome.items() if k != "first"} == {f"v{i}": f"ok:v{i}" for i in range(5)}
     assert rows(engine) == [f"v{i}" for i in range(5)] and not gc._busy
