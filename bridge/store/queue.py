@@ -273,12 +273,19 @@ class SqlJobQueue:
         params: dict[str, Any] = {"now": now}
         for n, i in enumerate(rows):
             params.update(self._row_params(n, specs[i], ikeys[i], now))
-        created = {str(ik): int(job_id) for job_id, ik in self._rows_stmt(len(rows)).rows(conn, params)}
+        result = self._rows_stmt(len(rows)).rows(conn, params)
+        if self._pg:  # (ikey, inserted id, else the job found) for every row
+            created = {str(ik): int(job_id) for ik, job_id, _found in result if job_id is not None}
+            found = {str(ik): int(job_id) for ik, _new, job_id in result if job_id is not None}
+        else:  # (id, ikey) of the rows inserted
+            created, found = {str(ik): int(job_id) for job_id, ik in result}, {}
         missed: list[int] = []
         for i in rows:
             if ikeys[i] in created:
                 out[i] = _joined(waiting_here, specs[i], created[ikeys[i]], specs[i].run_at or now, created=True)
-            else:
+            elif ikeys[i] in found:
+                out[i] = Enqueued(found[ikeys[i]], False)
+            else:  # SQLite; on PostgreSQL a job committed by another transaction after this statement's snapshot
                 missed.append(i)
         if missed:
             for i, job_id in self._not_inserted(conn, missed, specs, ikeys, now).items():
@@ -287,9 +294,10 @@ class SqlJobQueue:
     def _not_inserted(self, conn: Connection, rows: Sequence[int], specs: Sequence[JobSpec], ikeys: dict[int, str],
                       now: datetime) -> dict[int, int]:
         """The jobs the specs that inserted nothing stand for, in one statement: the one with its idempotency key,
-        else the waiting job it coalesced into (every webhook of an order whose sync still waits). The insert's
-        conditions found one of the two, and nothing changed them since (SQLite's write lock; PostgreSQL's row
-        lock taken by the insert's coalescing lookup)."""
+        else the waiting job it coalesced into (every webhook of an order whose sync still waits). SQLite: the
+        insert's conditions found one of the two, and its write lock kept them. PostgreSQL answers this in the
+        insert's own statement; this runs only for a row whose idempotency key another transaction committed after
+        that statement's snapshot (its ON CONFLICT saw it, its snapshot did not), which a new statement sees."""
         params: dict[str, Any] = {}
         for n, i in enumerate(rows):
             params.update({f"ikey_{n}": ikeys[i], f"key_{n}": specs[i].key, f"kind_{n}": specs[i].kind,
@@ -335,7 +343,8 @@ class SqlJobQueue:
     def _rows_stmt(self, rows: int) -> Prepared:
         """INSERT … SELECT FROM VALUES for ``rows`` jobs: a row is inserted unless its idempotency key exists or
         (coalescing) a job of its kind and key is queued, unstarted and due by its own time; returns (id,
-        idempotency key) of the rows inserted. Ids follow the rows' order (per-key order: docstring above).
+        idempotency key) of the rows inserted (SQLite), or (idempotency key, id inserted, job found) of every row
+        (PostgreSQL). Ids follow the rows' order (per-key order: docstring above).
         Built once per row count."""
         stmt = self._rows_cache.get(rows)
         if stmt is not None:
@@ -347,19 +356,29 @@ class SqlJobQueue:
                 f"CAST(:ikey_{n} AS varchar), CAST(:priority_{n} AS integer), CAST(:max_attempts_{n} AS integer), "
                 f"CAST(:run_at_{n} AS timestamptz), CAST(:cid_{n} AS varchar), CAST(:exc_{n} AS bigint), "
                 f"CAST(:coalesce_{n} AS boolean))" for n in range(rows))
+            # Every row comes back: the job it inserted, else (same statement, same snapshot) the job with its
+            # idempotency key or the waiting job it coalesced into — one round trip where a second statement looked
+            # those up (every webhook of an order whose sync still waits).
             sql = f"""
-                INSERT INTO jobs (kind, key, payload, idempotency_key, status, priority, attempts, max_attempts,
-                                  run_at, correlation_id, exception_id, created_at, updated_at)
-                SELECT v.kind, v.key, v.payload, v.ikey, 'queued', v.priority, 0, v.max_attempts, v.run_at, v.cid,
-                       v.exc, :now, :now
-                FROM (VALUES {values}) AS v(kind, key, payload, ikey, priority, max_attempts, run_at, cid, exc,
-                                            coalesce)
-                WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.idempotency_key = v.ikey)
-                  AND NOT (v.coalesce AND EXISTS (
-                      SELECT 1 FROM jobs j WHERE j.key = v.key AND j.kind = v.kind AND j.status = 'queued'
-                        AND j.attempts = 0 AND j.run_at <= v.run_at FOR SHARE SKIP LOCKED))
-                ON CONFLICT (idempotency_key) DO NOTHING
-                RETURNING id, idempotency_key"""  # noqa: S608 (numbered placeholders only)
+                WITH v(kind, key, payload, ikey, priority, max_attempts, run_at, cid, exc, coalesce) AS (
+                    VALUES {values}),
+                ins AS (
+                    INSERT INTO jobs (kind, key, payload, idempotency_key, status, priority, attempts, max_attempts,
+                                      run_at, correlation_id, exception_id, created_at, updated_at)
+                    SELECT v.kind, v.key, v.payload, v.ikey, 'queued', v.priority, 0, v.max_attempts, v.run_at,
+                           v.cid, v.exc, :now, :now
+                    FROM v
+                    WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.idempotency_key = v.ikey)
+                      AND NOT (v.coalesce AND EXISTS (
+                          SELECT 1 FROM jobs j WHERE j.key = v.key AND j.kind = v.kind AND j.status = 'queued'
+                            AND j.attempts = 0 AND j.run_at <= v.run_at FOR SHARE SKIP LOCKED))
+                    ON CONFLICT (idempotency_key) DO NOTHING
+                    RETURNING id, idempotency_key)
+                SELECT v.ikey, ins.id, CASE WHEN ins.id IS NULL THEN COALESCE(
+                    (SELECT j.id FROM jobs j WHERE j.idempotency_key = v.ikey),
+                    (SELECT j.id FROM jobs j WHERE j.key = v.key AND j.kind = v.kind AND j.status = 'queued'
+                       AND j.attempts = 0 AND j.run_at <= v.run_at LIMIT 1)) END
+                FROM v LEFT JOIN ins ON ins.idempotency_key = v.ikey"""  # noqa: S608 (numbered placeholders only)
         else:
             # SQLite names a VALUES list's columns column1 … column10 (in the order of the tuple below). The unary
             # plus keeps the coalescing lookup on the key index (see ``_waiting``). No two rows share a kind and
