@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,22 +179,24 @@ def test_a_burst_reads_orders_fifty_at_a_time(world: World) -> None:
     assert len(sizes) == 3 and max(sizes) == 50
 
 
+def run_worker_until(world: World, threads: int, done: Callable[[], bool], seconds: float = 30) -> None:
+    """The bridge's worker with ``threads`` threads until ``done()`` (or ``seconds`` pass), then stopped."""
+    stop = threading.Event()
+    t = threading.Thread(target=world.c.worker(threads=threads).run, args=(stop,))
+    t.start()
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    t.join(10)
+
+
 def test_restlet_path_writes_several_orders_per_call(world: World, sqlite_url: str) -> None:
     world.c = world.c.with_settings(netsuite_write_path="restlet")
     for i in range(40):
         world.tiktok.put(SHOP, order(f"r{i}", [unit("a1", "MUG", "5.00")], user_id=f"buyer-{i % 7}"))
         world.webhook(f"r{i}")
-    stop = threading.Event()
-    w = world.c.worker(threads=12)
-    t = threading.Thread(target=w.run, args=(stop,))
-    t.start()
-    import time
-
-    deadline = time.monotonic() + 30
-    while world.netsuite.so_count() < 40 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    stop.set()
-    t.join(10)
+    run_worker_until(world, 12, lambda: world.netsuite.so_count() >= 40)
     assert world.netsuite.so_count() == 40
     assert world.netsuite.calls.get("upsert_order", 0) == 0 and world.netsuite.calls.get("upsert_customer", 0) == 0
     assert max(world.netsuite.batches) > 1 and sum(world.netsuite.batches) == 40
@@ -208,19 +210,11 @@ def test_restlet_path_holds_more_orders_in_flight_than_worker_threads(world: Wor
     for i in range(40):
         world.tiktok.put(SHOP, order(f"p{i}", [unit("a1", "MUG", "5.00")]))
         world.webhook(f"p{i}")
-    stop = threading.Event()
-    w = world.c.worker(threads=2)
-    t = threading.Thread(target=w.run, args=(stop,))
-    t.start()
-    deadline = time.monotonic() + 30
     def linked() -> int:
         links = world.c.store.links.get_many("order", SHOP, [f"p{i}" for i in range(40)])
         return sum(1 for lk in links.values() if lk.netsuite_id)
 
-    while linked() < 40 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    stop.set()
-    t.join(10)
+    run_worker_until(world, 2, lambda: linked() >= 40)
     assert world.netsuite.so_count() == 40 and sum(world.netsuite.batches) == 40
     assert max(world.netsuite.batches) > 2
     assert all(r["writes"] == 1 for r in world.netsuite.records.values())  # each order written once

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,20 @@ from bridge.logs import correlation_id
 from bridge.store.queue import Done, Job, JobSpec, MemoryJobQueue
 from bridge.worker.registry import Registry
 from bridge.worker.runner import JobContext, Worker, WorkerConfig
+
+
+@contextmanager
+def running(w: Worker) -> Iterator[None]:
+    """``w`` running on a thread of its own for the block; stopped, and gone, after it."""
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,))
+    t.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        t.join(20)
+    assert not t.is_alive()
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -457,17 +472,10 @@ def test_express_kinds_run_on_their_own_threads_not_behind_claimed_jobs() -> Non
                                                             shutdown_grace=10, lease_seconds=30))
     for i in range(10):
         q.enqueue(JobSpec(kind="slow", key=f"s{i}", priority=100))
-    stop = threading.Event()
-    t = threading.Thread(target=w.run, args=(stop,))
-    t.start()
-    try:
+    with running(w):
         time.sleep(0.1)  # one slow job running, four claimed behind it
         q.enqueue(JobSpec(kind="push", key="p", priority=40))
         assert express_done.wait(10)
-    finally:
-        stop.set()
-        t.join(20)
-    assert not t.is_alive()
     # behind the four prefetched jobs it would have seen at least five finished
     assert seen_at_push and seen_at_push[0] <= 2
 
@@ -497,18 +505,11 @@ def test_urgent_kinds_do_not_wait_behind_express_jobs() -> None:
                                                             shutdown_grace=10, lease_seconds=30))
     for i in range(6):
         q.enqueue(JobSpec(kind="push", key=f"p{i}", priority=45))
-    stop = threading.Event()
-    t = threading.Thread(target=w.run, args=(stop,))
-    t.start()
-    try:
+    with running(w):
         time.sleep(0.15)  # two pushes running, four claimed behind them
         enqueued = time.monotonic()
         q.enqueue(JobSpec(kind="raise", key="r", priority=30))
         assert urgent_done.wait(10)
-    finally:
-        stop.set()
-        t.join(20)
-    assert not t.is_alive()
     # not after the two running pushes (0.6 s each), let alone after the four claimed behind them
     assert sum(1 for s in started if s < urgent_at[0]) == 2 and urgent_at[0] - enqueued < 0.6
 
@@ -619,22 +620,18 @@ def test_a_backlog_of_express_jobs_does_not_take_the_job_threads_room() -> None:
         q.enqueue(JobSpec(kind="event", key=f"e{i}", priority=10))
     for i in range(6):
         q.enqueue(JobSpec(kind="sync", key=f"s{i}", priority=50))
-    stop = threading.Event()
-    t = threading.Thread(target=w.run, args=(stop,))
-    t.start()
-    try:
-        deadline = time.monotonic() + 5
-        while len(ran) < 6 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert sorted(ran) == [f"s{i}" for i in range(6)]
-        # the events claimed: the lane's room plus at most one claim's worth beyond it; the rest stay queued
-        assert q.counts().get("running", 0) <= 2 * Worker.EXPRESS_THREADS + 4
-        release.set()
-        deadline = time.monotonic() + 10
-        while q.counts().get("done", 0) < 26 and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        release.set()
-        stop.set()
-        t.join(20)
+    with running(w):
+        try:
+            deadline = time.monotonic() + 5
+            while len(ran) < 6 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert sorted(ran) == [f"s{i}" for i in range(6)]
+            # the events claimed: the lane's room plus at most one claim's worth beyond it; the rest stay queued
+            assert q.counts().get("running", 0) <= 2 * Worker.EXPRESS_THREADS + 4
+            release.set()
+            deadline = time.monotonic() + 10
+            while q.counts().get("done", 0) < 26 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            release.set()  # before the worker stops: a stuck handler must not hold its shutdown
     assert q.counts() == {"done": 26}
