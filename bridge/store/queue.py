@@ -110,6 +110,21 @@ def _duration_ms(start: datetime, end: datetime) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
+def _waiting_sql(key: str, kind: str, due: str, plus: str) -> str:
+    """The condition of a job that a coalesced enqueue of ``kind`` and ``key`` joins: queued, unstarted, due by
+    ``due``. ``plus`` is ``"+"`` on SQLite: the unary plus keeps those columns out of the index choice, so the key
+    index serves the lookup (without statistics SQLite would search every due job by status and run_at)."""
+    return (f'"key" = {key} AND {plus}kind = {kind} AND {plus}status = \'queued\' AND {plus}attempts = 0 '
+            f"AND {plus}run_at <= {due}")
+
+
+def _found_sql(ikey: str, key: str, kind: str, due: str, plus: str) -> str:
+    """The job an enqueue that inserted nothing stands for: the one with its idempotency key, else the waiting job
+    it coalesced into."""
+    return (f"COALESCE((SELECT id FROM jobs WHERE idempotency_key = {ikey}), "  # noqa: S608 (column names only)
+            f"(SELECT id FROM jobs WHERE {_waiting_sql(key, kind, due, plus)} LIMIT 1))")
+
+
 class SqlJobQueue:
     """The queue on SQLAlchemy Core. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; SQLite
     serialises claimers with ``BEGIN IMMEDIATE`` (see ``bridge.store.db``)."""
@@ -121,11 +136,9 @@ class SqlJobQueue:
         self._pg = engine.dialect.name == "postgresql"
         if not self._pg:
             # SQLite, without statistics, would search the coalescing lookup by (status, run_at) — every due
-            # job of a backlog, 10 to 30 ms per webhook with 20,000 queued — instead of by key. The unary plus
-            # keeps those columns out of the index choice, so the key index serves it.
+            # job of a backlog, 10 to 30 ms per webhook with 20,000 queued — instead of by key (``_waiting_sql``).
             self._waiting = text(
-                'SELECT id FROM jobs WHERE "key" = :key AND +kind = :kind AND +status = \'queued\' '
-                "AND +attempts = 0 AND +run_at <= :due LIMIT 1"
+                f"SELECT id FROM jobs WHERE {_waiting_sql(':key', ':kind', ':due', '+')} LIMIT 1"  # noqa: S608
             ).bindparams(bindparam("due", type_=jobs.c.run_at.type))
         # The statements of a group of webhooks run on the driver's cursor (``bridge.store.driver``).
         self._join = Prepared(self._join_pg if self._pg else self._waiting)
@@ -324,9 +337,7 @@ class SqlJobQueue:
             values = ", ".join(f"({n}, :ikey_{n}, :key_{n}, :kind_{n}, :due_{n})" for n in range(rows))
             source, cols, plus = f"(VALUES {values}) AS v", ("column1", "column2", "column3", "column4", "column5"), "+"
         n, ikey, key, kind, due = (f"v.{c}" for c in cols)
-        sql = (f"SELECT {n}, COALESCE((SELECT id FROM jobs WHERE idempotency_key = {ikey}), "  # noqa: S608
-               f"(SELECT id FROM jobs WHERE \"key\" = {key} AND {plus}kind = {kind} AND {plus}status = 'queued' "
-               f"AND {plus}attempts = 0 AND {plus}run_at <= {due} LIMIT 1)) FROM {source}")
+        sql = f"SELECT {n}, {_found_sql(ikey, key, kind, due, plus)} FROM {source}"  # noqa: S608
         stmt = self._found_cache[rows] = Prepared(text(sql).bindparams(
             *(bindparam(f"due_{n}", type_=jobs.c.run_at.type) for n in range(rows))))
         return stmt
@@ -368,16 +379,14 @@ class SqlJobQueue:
                     SELECT v.kind, v.key, v.payload, v.ikey, 'queued', v.priority, 0, v.max_attempts, v.run_at,
                            v.cid, v.exc, :now, :now
                     FROM v
-                    WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.idempotency_key = v.ikey)
+                    WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE idempotency_key = v.ikey)
                       AND NOT (v.coalesce AND EXISTS (
-                          SELECT 1 FROM jobs j WHERE j.key = v.key AND j.kind = v.kind AND j.status = 'queued'
-                            AND j.attempts = 0 AND j.run_at <= v.run_at FOR SHARE SKIP LOCKED))
+                          SELECT 1 FROM jobs WHERE {_waiting_sql("v.key", "v.kind", "v.run_at", "")}
+                          FOR SHARE SKIP LOCKED))
                     ON CONFLICT (idempotency_key) DO NOTHING
                     RETURNING id, idempotency_key)
-                SELECT v.ikey, ins.id, CASE WHEN ins.id IS NULL THEN COALESCE(
-                    (SELECT j.id FROM jobs j WHERE j.idempotency_key = v.ikey),
-                    (SELECT j.id FROM jobs j WHERE j.key = v.key AND j.kind = v.kind AND j.status = 'queued'
-                       AND j.attempts = 0 AND j.run_at <= v.run_at LIMIT 1)) END
+                SELECT v.ikey, ins.id,
+                       CASE WHEN ins.id IS NULL THEN {_found_sql("v.ikey", "v.key", "v.kind", "v.run_at", "")} END
                 FROM v LEFT JOIN ins ON ins.idempotency_key = v.ikey"""  # noqa: S608 (numbered placeholders only)
         else:
             # SQLite names a VALUES list's columns column1 … column10 (in the order of the tuple below). The unary
@@ -393,8 +402,8 @@ class SqlJobQueue:
                        v.column8, v.column9, :now, :now
                 FROM (VALUES {values}) AS v
                 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE idempotency_key = v.column4)
-                  AND NOT (v.column10 AND EXISTS (SELECT 1 FROM jobs WHERE "key" = v.column2 AND +kind = v.column1
-                           AND +status = 'queued' AND +attempts = 0 AND +run_at <= v.column7))
+                  AND NOT (v.column10 AND EXISTS (
+                      SELECT 1 FROM jobs WHERE {_waiting_sql("v.column2", "v.column1", "v.column7", "+")}))
                 RETURNING id, idempotency_key"""  # noqa: S608 (numbered placeholders only)
         stmt = Prepared(text(sql).bindparams(
             bindparam("now", type_=run_at_type),
